@@ -1,0 +1,301 @@
+import type { Message } from "../core/message.js";
+import { scheduleDispatch } from "../core/dispatch-scheduler.js";
+import type { Queue, QueuedMessage } from "../core/queue.js";
+import * as M from "./codec/generated.js";
+import type { AmqpConnection } from "./connection.js";
+import type { AmqpConsumer } from "./consumer.js";
+import { ContentAssembler } from "./content-assembler.js";
+import { handleBasicMethod } from "./handlers/basic.js";
+import { handleChannelMethod } from "./handlers/channel.js";
+import { handleExchangeMethod } from "./handlers/exchange.js";
+import { handleQueueMethod } from "./handlers/queue.js";
+import { handleConfirmMethod, handleTxMethod } from "./handlers/modes.js";
+import { finishPublish } from "./handlers/publish.js";
+import { AmqpError, REPLY, replyText } from "./reply-codes.js";
+import { Transaction } from "./transaction.js";
+
+/** A delivery awaiting ack. */
+export class Unacked {
+  constructor(
+    readonly tag: number,
+    readonly queue: Queue,
+    readonly message: QueuedMessage,
+    readonly consumer: AmqpConsumer | null,
+  ) {}
+}
+
+const FRAME_METHOD = 1;
+const FRAME_HEADER = 2;
+const FRAME_BODY = 3;
+
+/**
+ * Channel state: consumers, unacked deliveries, prefetch, confirm and tx
+ * modes, and content assembly for publishes. Methods are handled by the
+ * plain functions in handlers/.
+ */
+export class Channel {
+  state: "open" | "closing" = "open";
+  readonly consumers = new Map<string, AmqpConsumer>();
+  /** Insertion order is tag order, which multiple-acks rely on. */
+  readonly unacked = new Map<number, Unacked>();
+  private nextDeliveryTag = 1;
+  /** basic.qos global=false: applies to consumers created afterwards. */
+  consumerPrefetch = 0;
+  /** basic.qos global=true: shared by all consumers of this channel. */
+  channelPrefetch = 0;
+  /** Deliveries by consumers that ack, counted against channelPrefetch. */
+  unackedByConsumers = 0;
+
+  confirmMode = false;
+  /** Sequence number of the last publish in confirm mode. */
+  publishSeq = 0;
+  /** Every publish up to this one is confirmed; acks are coalesced and sent after the current chunk. */
+  private confirmedUpTo = 0;
+  private ackedUpTo = 0;
+  transaction: Transaction | null = null;
+  /** Token of this channel's direct reply-to consumer, if any. */
+  directReplyToken: string | null = null;
+  directReplyTag: string | null = null;
+  /** The last queue declared here: AMQP lets later methods name it as "". */
+  lastQueueName: string | null = null;
+
+  readonly content = new ContentAssembler();
+
+  constructor(
+    readonly connection: AmqpConnection,
+    readonly id: number,
+  ) {}
+
+  // ---- input -----------------------------------------------------------
+
+  onFrame(type: number, payload: Buffer): void {
+    if (this.state === "closing") {
+      if (type !== FRAME_METHOD) return;
+      const method = M.decodeMethod(payload, 0, payload.length);
+      if (method.method === M.CHANNEL_CLOSE_OK) this.connection.closeChannelSlot(this.id);
+      else if (method.method === M.CHANNEL_CLOSE) {
+        M.writeChannelCloseOk(this.connection.writer, this.id, {});
+        this.connection.markDirty();
+        this.connection.closeChannelSlot(this.id);
+      }
+      return;
+    }
+    let classMethod = 0;
+    try {
+      if (type === FRAME_METHOD) {
+        if (this.content.pending) {
+          throw new AmqpError(REPLY.UNEXPECTED_FRAME, `expected content header for class 60, got non content header frame instead`);
+        }
+        const method = M.decodeMethod(payload, 0, payload.length);
+        classMethod = method.method;
+        this.onMethod(method);
+      } else if (type === FRAME_HEADER || type === FRAME_BODY) {
+        classMethod = M.BASIC_PUBLISH;
+        const complete = type === FRAME_HEADER ? this.content.onHeader(payload, this) : this.content.onBody(payload);
+        if (complete) finishPublish(this, complete);
+      } else {
+        throw new AmqpError(REPLY.FRAME_ERROR, `unknown frame type ${type}`);
+      }
+    } catch (error) {
+      this.connection.onError(error, this.id, classMethod);
+    }
+  }
+
+  private onMethod(method: M.AmqpMethod): void {
+    const classId = method.method >>> 16;
+    switch (classId) {
+      case 20:
+        return handleChannelMethod(this, method);
+      case 40:
+        return handleExchangeMethod(this, method);
+      case 50:
+        return handleQueueMethod(this, method);
+      case 60:
+        return handleBasicMethod(this, method);
+      case 85:
+        return handleConfirmMethod(this, method);
+      case 90:
+        return handleTxMethod(this, method);
+      default:
+        throw new AmqpError(REPLY.COMMAND_INVALID, `unexpected method '${M.methodName(method.method)}' on a channel`);
+    }
+  }
+
+  // ---- deliveries ------------------------------------------------------
+
+  canDeliver(consumer: AmqpConsumer): boolean {
+    if (!this.connection.canWrite() || this.state !== "open") return false;
+    if (consumer.noAck) return true;
+    if (consumer.prefetch !== 0 && consumer.unacked >= consumer.prefetch) return false;
+    return this.channelPrefetch === 0 || this.unackedByConsumers < this.channelPrefetch;
+  }
+
+  deliver(consumer: AmqpConsumer, queued: QueuedMessage, queue: Queue): void {
+    const tag = this.nextDeliveryTag++;
+    const message = queued.message;
+    const writer = this.connection.writer;
+    M.writeBasicDeliver(writer, this.id, {
+      consumerTag: consumer.tag,
+      deliveryTag: tag,
+      redelivered: queued.redelivered,
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+    });
+    this.connection.writeContent(this.id, message);
+    this.connection.markDirty();
+    if (!consumer.noAck) {
+      this.unacked.set(tag, new Unacked(tag, queue, queued, consumer));
+      consumer.unacked++;
+      this.unackedByConsumers++;
+    }
+  }
+
+  /** basic.get-ok; the tag is tracked unless no-ack. */
+  deliverGet(queued: QueuedMessage, queue: Queue, noAck: boolean): void {
+    const tag = this.nextDeliveryTag++;
+    const message = queued.message;
+    M.writeBasicGetOk(this.connection.writer, this.id, {
+      deliveryTag: tag,
+      redelivered: queued.redelivered,
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+      messageCount: queue.messageCount,
+    });
+    this.connection.writeContent(this.id, message);
+    this.connection.markDirty();
+    if (!noAck) this.unacked.set(tag, new Unacked(tag, queue, queued, null));
+  }
+
+  /** A message for this channel's direct reply-to consumer: no queue, no ack. */
+  deliverDirectReply(message: Message): boolean {
+    if (this.state !== "open" || this.directReplyTag === null) return false;
+    M.writeBasicDeliver(this.connection.writer, this.id, {
+      consumerTag: this.directReplyTag,
+      deliveryTag: this.nextDeliveryTag++,
+      redelivered: false,
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+    });
+    this.connection.writeContent(this.id, message);
+    this.connection.markDirty();
+    return true;
+  }
+
+  /** Acks, rejects or requeues the deliveries `tag` names (all up to it when `multiple`; 0 + multiple = all). */
+  settle(tag: number, multiple: boolean, outcome: "ack" | "requeue" | "discard"): void {
+    const entries = this.takeUnacked(tag, multiple);
+    for (const entry of entries) this.settleEntry(entry, outcome);
+  }
+
+  takeUnacked(tag: number, multiple: boolean): Unacked[] {
+    if (multiple) {
+      if (tag !== 0 && !this.unacked.has(tag)) throw unknownTag(tag);
+      const taken: Unacked[] = [];
+      for (const [t, entry] of this.unacked) {
+        if (tag !== 0 && t > tag) break;
+        taken.push(entry);
+        this.unacked.delete(t);
+      }
+      return taken;
+    }
+    const entry = this.unacked.get(tag);
+    if (!entry) throw unknownTag(tag);
+    this.unacked.delete(tag);
+    return [entry];
+  }
+
+  settleEntry(entry: Unacked, outcome: "ack" | "requeue" | "discard"): void {
+    if (outcome === "ack") entry.queue.ack(entry.message);
+    else if (outcome === "requeue") entry.queue.requeue(entry.message);
+    else entry.queue.discard(entry.message);
+    const consumer = entry.consumer;
+    if (consumer) {
+      consumer.unacked--;
+      this.unackedByConsumers--;
+      if (!consumer.queue.deleted) scheduleDispatch(consumer.queue);
+    }
+    if (this.channelPrefetch !== 0) this.kickConsumers();
+  }
+
+  kickConsumers(): void {
+    for (const consumer of this.consumers.values()) {
+      if (consumer.queue.messageCount > 0) scheduleDispatch(consumer.queue);
+    }
+  }
+
+  /** tx.rollback: acks inside the transaction are undone, so the deliveries are unacked again. */
+  restoreUnacked(entries: Unacked[]): void {
+    if (entries.length === 0) return;
+    const all = [...this.unacked.values(), ...entries].sort((a, b) => a.tag - b.tag);
+    this.unacked.clear();
+    for (const entry of all) this.unacked.set(entry.tag, entry);
+  }
+
+  requeueAllUnacked(): void {
+    const entries = [...this.unacked.values()];
+    this.unacked.clear();
+    // Requeue newest first so that each lands before the ones after it (original order kept).
+    for (let i = entries.length - 1; i >= 0; i--) this.settleEntry(entries[i] as Unacked, "requeue");
+  }
+
+  consumerCancelledByServer(consumer: AmqpConsumer): void {
+    this.consumers.delete(consumer.tag);
+    if (this.state === "open" && this.connection.consumerCancelNotify) {
+      M.writeBasicCancel(this.connection.writer, this.id, { consumerTag: consumer.tag, noWait: true });
+      this.connection.markDirty();
+    }
+  }
+
+  // ---- confirms --------------------------------------------------------
+
+  /** A publish in confirm mode is safe; the ack goes out after this chunk of frames. */
+  confirm(seq: number): void {
+    if (seq === this.confirmedUpTo + 1) this.confirmedUpTo = seq;
+    this.connection.confirmPending(this);
+  }
+
+  /** A publish in confirm mode failed: acks before it go first, then the nack. */
+  confirmNack(seq: number): void {
+    this.flushConfirms();
+    M.writeBasicNack(this.connection.writer, this.id, { deliveryTag: seq, multiple: false, requeue: false });
+    this.connection.markDirty();
+    if (seq === this.confirmedUpTo + 1) this.confirmedUpTo = this.ackedUpTo = seq;
+  }
+
+  flushConfirms(): void {
+    if (this.confirmedUpTo <= this.ackedUpTo || this.state !== "open") return;
+    M.writeBasicAck(this.connection.writer, this.id, {
+      deliveryTag: this.confirmedUpTo,
+      multiple: this.confirmedUpTo - this.ackedUpTo > 1,
+    });
+    this.ackedUpTo = this.confirmedUpTo;
+    this.connection.markDirty();
+  }
+
+  // ---- closing ---------------------------------------------------------
+
+  /** Channel exception: channel.close to the client, then wait for close-ok. */
+  close(code: number, text: string, classId: number, methodId: number): void {
+    if (this.state === "closing") return;
+    this.release();
+    this.state = "closing";
+    M.writeChannelClose(this.connection.writer, this.id, { replyCode: code, replyText: replyText(code, text), classId, methodId });
+    this.connection.markDirty();
+  }
+
+  /** Gives back everything the channel holds: consumers go, unacked messages are requeued. */
+  release(): void {
+    for (const consumer of this.consumers.values()) consumer.queue.removeConsumer(consumer);
+    this.consumers.clear();
+    if (this.transaction) this.restoreUnacked(this.transaction.settlements.map((s) => s.entry));
+    this.requeueAllUnacked();
+    if (this.directReplyToken !== null) {
+      this.connection.vhostRef?.directReply.delete(this.directReplyToken);
+      this.directReplyToken = null;
+      this.directReplyTag = null;
+    }
+    this.transaction = null;
+  }
+}
+
+const unknownTag = (tag: number): AmqpError => new AmqpError(REPLY.PRECONDITION_FAILED, `unknown delivery tag ${tag}`);

@@ -1,0 +1,372 @@
+import type { Socket } from "node:net";
+import type { Access } from "../core/access.js";
+import type { Broker } from "../core/broker.js";
+import type { ClientConnection } from "../core/connections.js";
+import { CoreError } from "../core/errors.js";
+import type { Message } from "../core/message.js";
+import type { VHost } from "../core/vhost.js";
+import type { Logger } from "../log.js";
+import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
+import { Channel } from "./channel.js";
+import { BufferWriter } from "./codec/buffer-writer.js";
+import { AmqpCodecError } from "./codec/errors.js";
+import { FrameReader, type FrameSink } from "./codec/frame-reader.js";
+import * as M from "./codec/generated.js";
+import { encodeProperties, writeBodyFrames, writeContentHeaderFrame, writeHeartbeatFrame } from "./codec/properties.js";
+import { handleConnectionMethod, sendConnectionStart } from "./handlers/connection.js";
+import { AmqpError, REPLY, isConnectionError, replyText } from "./reply-codes.js";
+
+export interface AmqpLimits {
+  frameMax: number;
+  channelMax: number;
+  /** seconds; 0 disables */
+  heartbeat: number;
+  /** ms to complete the handshake before the socket is dropped */
+  handshakeTimeout: number;
+  maxMessageSize: number;
+}
+
+export interface AmqpContext {
+  broker: Broker;
+  limits: AmqpLimits;
+  logger: Logger;
+}
+
+type State = "awaiting-header" | "awaiting-start-ok" | "awaiting-tune-ok" | "awaiting-open" | "open" | "closing" | "closed";
+
+/** Bytes of unflushed output past which consumers on this connection stop receiving until the socket drains. */
+const OUTPUT_HIGH_WATER = 512 * 1024;
+
+/**
+ * One AMQP 0-9-1 client connection: the handshake, frame dispatch to
+ * channels, heartbeats and the write buffer. Method semantics live in
+ * handlers/; this class only routes and keeps connection state.
+ */
+export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
+  readonly id: number;
+  readonly protocol = "amqp" as const;
+  readonly connectedAt = Date.now();
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  user = "";
+  vhost = "";
+  vhostRef: VHost | null = null;
+  access: Access | null = null;
+  clientProperties: Record<string, unknown> = {};
+  /** Client capabilities from client-properties that change what we send. */
+  consumerCancelNotify = false;
+  blockedNotify = false;
+  authFailureClose = false;
+
+  frameMax: number;
+  channelMax: number;
+  heartbeat = 0;
+  state: State = "awaiting-header";
+  readonly channels = new Map<number, Channel>();
+  readonly writer = new BufferWriter(64 * 1024);
+
+  /** The socket refused more data; deliveries wait for 'drain'. */
+  private congested = false;
+  /** A consumer was refused for output reasons and must be kicked once output moves. */
+  private starved = false;
+  private blockedReason: string | null = null;
+  private paused = false;
+  private lastReceived = Date.now();
+  private lastSent = Date.now();
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private handshakeTimer: NodeJS.Timeout | null;
+  private closeTimer: NodeJS.Timeout | null = null;
+  private readonly reader: FrameReader;
+  private readonly confirmChannels = new Set<Channel>();
+
+  constructor(
+    readonly socket: Socket,
+    readonly ctx: AmqpContext,
+  ) {
+    this.id = ctx.broker.connections.allocateId();
+    this.remoteAddress = socket.remoteAddress ?? "";
+    this.remotePort = socket.remotePort ?? 0;
+    this.frameMax = ctx.limits.frameMax;
+    this.channelMax = ctx.limits.channelMax;
+    this.reader = new FrameReader(this);
+    this.reader.maxFrameSize = ctx.limits.frameMax;
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("drain", () => this.onDrain());
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "ECONNRESET" && error.code !== "EPIPE") this.ctx.logger.warn({ err: error, connection: this.id }, "socket error");
+    });
+    socket.on("close", () => this.cleanup());
+    this.handshakeTimer = setTimeout(() => {
+      ctx.logger.info({ connection: this.id, remote: this.remoteAddress }, "closing AMQP connection: handshake timeout");
+      this.socket.destroy();
+    }, ctx.limits.handshakeTimeout);
+  }
+
+  get broker(): Broker {
+    return this.ctx.broker;
+  }
+
+  // ---- input -----------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    this.lastReceived = Date.now();
+    this.reader.push(chunk);
+    if (this.confirmChannels.size > 0) {
+      for (const channel of this.confirmChannels) channel.flushConfirms();
+      this.confirmChannels.clear();
+    }
+    if (this.blockedReason !== null && !this.paused && this.state === "open" && this.hasPublished) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  /** Set once any channel publishes: RabbitMQ blocks only connections that publish. */
+  hasPublished = false;
+
+  onProtocolHeader(header: Buffer): void {
+    if (!header.equals(AMQP_HEADER)) {
+      // The spec: answer with the protocol version we speak, then close.
+      this.socket.end(AMQP_HEADER);
+      this.reader.stop();
+      this.state = "closed";
+      return;
+    }
+    this.state = "awaiting-start-ok";
+    sendConnectionStart(this);
+  }
+
+  onFrame(type: number, channelId: number, payload: Buffer): void {
+    if (this.state === "closed") return;
+    try {
+      if (type === FRAME_HEARTBEAT) {
+        if (channelId !== 0) throw new AmqpError(REPLY.FRAME_ERROR, `heartbeat frame on channel ${channelId}`);
+        return;
+      }
+      if (channelId === 0) {
+        if (type !== FRAME_METHOD) {
+          throw new AmqpError(REPLY.UNEXPECTED_FRAME, `expected method frame, got non method frame instead`);
+        }
+        handleConnectionMethod(this, M.decodeMethod(payload, 0, payload.length));
+        return;
+      }
+      if (this.state !== "open") {
+        if (this.state === "closing") return;
+        throw new AmqpError(REPLY.CHANNEL_ERROR, `unexpected frame on channel ${channelId} before connection.open`);
+      }
+      let channel = this.channels.get(channelId);
+      if (!channel) {
+        channel = this.openChannel(channelId, type, payload);
+        if (!channel) return;
+      }
+      channel.onFrame(type, payload);
+    } catch (error) {
+      this.onError(error, channelId);
+    }
+  }
+
+  onFrameError(code: number, text: string): void {
+    this.connectionError(code, text, 0, 0);
+  }
+
+  private openChannel(channelId: number, type: number, payload: Buffer): undefined {
+    const method = type === FRAME_METHOD ? M.decodeMethod(payload, 0, payload.length) : null;
+    if (!method || method.method !== M.CHANNEL_OPEN) {
+      throw new AmqpError(REPLY.CHANNEL_ERROR, "expected 'channel.open'");
+    }
+    if (channelId > this.channelMax) {
+      throw new AmqpError(
+        REPLY.NOT_ALLOWED,
+        `number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`,
+      );
+    }
+    const channel = new Channel(this, channelId);
+    this.channels.set(channelId, channel);
+    M.writeChannelOpenOk(this.writer, channelId, { reserved1: "" });
+    this.markDirty();
+    return undefined;
+  }
+
+  /** Translates whatever a handler threw into a channel or connection close. */
+  onError(error: unknown, channelId: number, classMethod = 0): void {
+    let amqpError: AmqpError;
+    if (error instanceof AmqpError) amqpError = error;
+    else if (error instanceof CoreError) amqpError = AmqpError.fromCore(error);
+    else if (error instanceof AmqpCodecError) amqpError = new AmqpError(error.replyCode, error.message);
+    else {
+      this.ctx.logger.error({ err: error, connection: this.id }, "internal error handling an AMQP frame");
+      amqpError = new AmqpError(REPLY.INTERNAL_ERROR, "internal error");
+    }
+    const classId = classMethod >>> 16;
+    const methodId = classMethod & 0xffff;
+    const channel = this.channels.get(channelId);
+    if (!isConnectionError(amqpError.code) && channel) {
+      channel.close(amqpError.code, amqpError.text, classId, methodId);
+    } else {
+      this.connectionError(amqpError.code, amqpError.text, classId, methodId);
+    }
+  }
+
+  /** Hard error: connection.close, then wait for close-ok (RabbitMQ waits a while, then drops). */
+  connectionError(code: number, text: string, classId: number, methodId: number): void {
+    if (this.state === "closing" || this.state === "closed") return;
+    this.ctx.logger.info({ connection: this.id, code, text }, "closing AMQP connection on error");
+    const beforeOpen = this.state !== "open";
+    this.state = "closing";
+    M.writeConnectionClose(this.writer, 0, { replyCode: code, replyText: replyText(code, text), classId, methodId });
+    this.markDirty();
+    this.closeChannels();
+    if (beforeOpen) {
+      this.flush();
+      this.socket.end();
+    }
+    this.closeTimer = setTimeout(() => this.socket.destroy(), 1000);
+  }
+
+  /** Server-initiated close: management or shutdown. */
+  close(reason: string): void {
+    this.connectionError(REPLY.CONNECTION_FORCED, reason, 0, 0);
+  }
+
+  // ---- lifecycle -------------------------------------------------------
+
+  /** Called by the connection handlers once connection.open succeeds. */
+  opened(vhost: VHost, access: Access): void {
+    this.vhostRef = vhost;
+    this.vhost = vhost.name;
+    this.access = access;
+    this.state = "open";
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
+    this.ctx.broker.connections.add(this);
+    const blocked = this.ctx.broker.blocked;
+    if (blocked !== null) this.setBlocked(blocked);
+  }
+
+  /** Negotiated in tune-ok. */
+  startHeartbeat(seconds: number): void {
+    this.heartbeat = seconds;
+    if (seconds <= 0) return;
+    const intervalMs = (seconds * 1000) / 2;
+    this.heartbeatTimer = setInterval(() => {
+      const now = Date.now();
+      // RabbitMQ gives up after two missed heartbeat intervals.
+      if (now - this.lastReceived > seconds * 2000) {
+        this.ctx.logger.warn({ connection: this.id, timeout: seconds }, "missed heartbeats from client, closing connection");
+        this.socket.destroy();
+        return;
+      }
+      if (now - this.lastSent >= intervalMs) {
+        writeHeartbeatFrame(this.writer);
+        this.markDirty();
+      }
+    }, intervalMs);
+    this.heartbeatTimer.unref();
+  }
+
+  setReaderFrameMax(frameMax: number): void {
+    this.reader.maxFrameSize = frameMax;
+  }
+
+  closeChannelSlot(channelId: number): void {
+    this.channels.delete(channelId);
+  }
+
+  /** The client said connection.close: answer close-ok and let the socket go. */
+  clientClosed(): void {
+    this.closeChannels();
+    M.writeConnectionCloseOk(this.writer, 0, {});
+    this.flush();
+    this.state = "closed";
+    this.socket.end();
+  }
+
+  closeOkReceived(): void {
+    this.state = "closed";
+    this.socket.end();
+    this.socket.destroySoon?.();
+  }
+
+  private closeChannels(): void {
+    for (const channel of this.channels.values()) channel.release();
+    this.channels.clear();
+  }
+
+  private cleanup(): void {
+    this.state = "closed";
+    this.reader.stop();
+    this.closeChannels();
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    this.vhostRef?.connectionClosed(this.id);
+    this.ctx.broker.connections.remove(this);
+  }
+
+  // ---- alarms ----------------------------------------------------------
+
+  setBlocked(reason: string | null): void {
+    if (reason === this.blockedReason) return;
+    const wasBlocked = this.blockedReason !== null;
+    this.blockedReason = reason;
+    if (this.state !== "open") return;
+    if (this.blockedNotify) {
+      if (reason !== null && !wasBlocked) M.writeConnectionBlocked(this.writer, 0, { reason });
+      if (reason === null) M.writeConnectionUnblocked(this.writer, 0, {});
+      this.markDirty();
+    }
+    if (reason === null && this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  // ---- output ----------------------------------------------------------
+
+  markDirty(): void {
+    markDirty(this);
+  }
+
+  /** Queues a content-bearing method's header and body frames after its method frame. */
+  writeContent(channelId: number, message: Message): void {
+    const properties = (message.encodedProperties ??= encodeProperties(message.properties));
+    writeContentHeaderFrame(this.writer, channelId, 60, message.body.length, properties);
+    writeBodyFrames(this.writer, channelId, message.body, this.frameMax);
+  }
+
+  /** Whether consumers on this connection may take another delivery now. */
+  canWrite(): boolean {
+    if (this.congested || this.writer.length > OUTPUT_HIGH_WATER || this.state !== "open") {
+      this.starved = true;
+      return false;
+    }
+    return true;
+  }
+
+  flush(): void {
+    if (this.writer.length === 0 || this.socket.destroyed) return;
+    this.lastSent = Date.now();
+    const ok = this.socket.write(this.writer.take());
+    if (!ok) this.congested = true;
+    else if (this.starved) this.kickConsumers();
+  }
+
+  confirmPending(channel: Channel): void {
+    this.confirmChannels.add(channel);
+  }
+
+  private onDrain(): void {
+    this.congested = false;
+    if (this.starved) this.kickConsumers();
+  }
+
+  private kickConsumers(): void {
+    this.starved = false;
+    for (const channel of this.channels.values()) channel.kickConsumers();
+  }
+}
+
+const FRAME_METHOD = 1;
+const FRAME_HEARTBEAT = 8;
+const AMQP_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);

@@ -1,0 +1,143 @@
+import { parsePlain } from "../../auth/sasl.js";
+import { CoreError } from "../../core/errors.js";
+import type { FieldTable } from "../../core/message.js";
+import * as M from "../codec/generated.js";
+import { decodeTableBody } from "../codec/field-table.js";
+import type { AmqpConnection } from "../connection.js";
+import { AmqpError, REPLY } from "../reply-codes.js";
+import { serverProperties } from "../server-properties.js";
+
+const FRAME_MIN_SIZE = 4096;
+
+export function sendConnectionStart(connection: AmqpConnection): void {
+  M.writeConnectionStart(connection.writer, 0, {
+    versionMajor: 0,
+    versionMinor: 9,
+    serverProperties: serverProperties(),
+    mechanisms: "PLAIN AMQPLAIN",
+    locales: "en_US",
+  });
+  connection.markDirty();
+}
+
+/** Methods of class connection (channel 0): the handshake and the close. */
+export function handleConnectionMethod(connection: AmqpConnection, method: M.AmqpMethod): void {
+  const expected = EXPECTED[connection.state];
+  if (method.method === M.CONNECTION_CLOSE && connection.state !== "awaiting-header") {
+    connection.clientClosed();
+    return;
+  }
+  if (method.method === M.CONNECTION_CLOSE_OK && connection.state === "closing") {
+    connection.closeOkReceived();
+    return;
+  }
+  if (connection.state === "closing") return;
+  if (expected !== undefined && method.method !== expected) {
+    throw new AmqpError(REPLY.COMMAND_INVALID, `expected '${M.methodName(expected)}', got '${M.methodName(method.method)}'`);
+  }
+  switch (method.method) {
+    case M.CONNECTION_START_OK:
+      return startOk(connection, method);
+    case M.CONNECTION_TUNE_OK:
+      return tuneOk(connection, method);
+    case M.CONNECTION_OPEN:
+      return open(connection, method);
+    case M.CONNECTION_UPDATE_SECRET:
+      M.writeConnectionUpdateSecretOk(connection.writer, 0, {});
+      connection.markDirty();
+      return;
+    case M.CONNECTION_BLOCKED:
+    case M.CONNECTION_UNBLOCKED:
+      return; // client-sent blocked notifications carry no meaning for a server
+    default:
+      throw new AmqpError(REPLY.COMMAND_INVALID, `unexpected method '${M.methodName(method.method)}' on channel 0`);
+  }
+}
+
+const EXPECTED: Partial<Record<AmqpConnection["state"], number>> = {
+  "awaiting-start-ok": M.CONNECTION_START_OK,
+  "awaiting-tune-ok": M.CONNECTION_TUNE_OK,
+  "awaiting-open": M.CONNECTION_OPEN,
+};
+
+function startOk(connection: AmqpConnection, method: M.ConnectionStartOk): void {
+  connection.clientProperties = method.clientProperties;
+  const capabilities = method.clientProperties["capabilities"];
+  if (capabilities && typeof capabilities === "object" && !Array.isArray(capabilities) && !Buffer.isBuffer(capabilities)) {
+    const caps = capabilities as FieldTable;
+    connection.consumerCancelNotify = caps["consumer_cancel_notify"] === true;
+    connection.blockedNotify = caps["connection.blocked"] === true;
+    connection.authFailureClose = caps["authentication_failure_close"] === true;
+  }
+  const credentials = parseCredentials(method.mechanism, method.response);
+  const result = credentials
+    ? connection.broker.users.authenticate(credentials.username, credentials.password, {
+        address: connection.remoteAddress,
+      })
+    : ({ ok: false, reason: "malformed credentials" } as const);
+  if (!result.ok) {
+    connection.ctx.logger.warn(
+      { connection: connection.id, remote: connection.remoteAddress, reason: result.reason },
+      "AMQP login refused",
+    );
+    const text = `Login was refused using authentication mechanism ${method.mechanism}. For details see the broker logfile.`;
+    if (connection.authFailureClose) {
+      throw new AmqpError(REPLY.ACCESS_REFUSED, text);
+    }
+    connection.socket.destroy();
+    return;
+  }
+  connection.user = result.user.name;
+  connection.state = "awaiting-tune-ok";
+  M.writeConnectionTune(connection.writer, 0, {
+    channelMax: connection.channelMax,
+    frameMax: connection.frameMax,
+    heartbeat: connection.ctx.limits.heartbeat,
+  });
+  connection.markDirty();
+}
+
+function parseCredentials(mechanism: string, response: Buffer): { username: string; password: string } | null {
+  if (mechanism === "PLAIN") return parsePlain(response);
+  if (mechanism === "AMQPLAIN") {
+    // AMQPLAIN's response is a field table without its length prefix.
+    const table = decodeTableBody(response, 0, response.length);
+    const username = table["LOGIN"];
+    const password = table["PASSWORD"];
+    return typeof username === "string" && typeof password === "string" ? { username, password } : null;
+  }
+  throw new AmqpError(REPLY.COMMAND_INVALID, `unknown authentication mechanism '${mechanism}'`);
+}
+
+function tuneOk(connection: AmqpConnection, method: M.ConnectionTuneOk): void {
+  const serverFrameMax = connection.ctx.limits.frameMax;
+  const frameMax = method.frameMax === 0 ? serverFrameMax : method.frameMax;
+  if (frameMax < FRAME_MIN_SIZE) {
+    throw new AmqpError(REPLY.NOT_ALLOWED, `frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`);
+  }
+  if (frameMax > serverFrameMax) {
+    throw new AmqpError(REPLY.NOT_ALLOWED, `frame_max=${frameMax} > ${serverFrameMax} max size`);
+  }
+  const serverChannelMax = connection.ctx.limits.channelMax;
+  const channelMax = method.channelMax === 0 ? serverChannelMax : method.channelMax;
+  if (channelMax > serverChannelMax) {
+    throw new AmqpError(REPLY.NOT_ALLOWED, `channel_max=${channelMax} > ${serverChannelMax} max size`);
+  }
+  connection.frameMax = frameMax;
+  connection.channelMax = channelMax;
+  connection.setReaderFrameMax(frameMax);
+  connection.startHeartbeat(method.heartbeat);
+  connection.state = "awaiting-open";
+}
+
+function open(connection: AmqpConnection, method: M.ConnectionOpen): void {
+  try {
+    const { vhost, access } = connection.broker.openVhost(connection.user, method.virtualHost);
+    connection.opened(vhost, access);
+  } catch (error) {
+    if (error instanceof CoreError) throw new AmqpError(REPLY.NOT_ALLOWED, error.message);
+    throw error;
+  }
+  M.writeConnectionOpenOk(connection.writer, 0, { reserved1: "" });
+  connection.markDirty();
+}

@@ -1,0 +1,49 @@
+import { DIRECT_REPLY_TO } from "../../core/vhost.js";
+import type { VHost } from "../../core/vhost.js";
+import type { Channel } from "../channel.js";
+import * as M from "../codec/generated.js";
+import type { CompletePublish } from "../content-assembler.js";
+import { AmqpError, REPLY } from "../reply-codes.js";
+
+/** A publish whose content is complete: checks that need the properties, then route (or hold for tx). */
+export function finishPublish(channel: Channel, publish: CompletePublish): void {
+  const connection = channel.connection;
+  const properties = publish.message.properties;
+  if (properties.userId !== undefined && properties.userId !== connection.user) {
+    throw new AmqpError(
+      REPLY.PRECONDITION_FAILED,
+      `user_id property set to '${properties.userId}' but authenticated user was '${connection.user}'`,
+    );
+  }
+  if (properties.replyTo === DIRECT_REPLY_TO) {
+    if (channel.directReplyToken === null) {
+      throw new AmqpError(REPLY.PRECONDITION_FAILED, "fast reply consumer does not exist");
+    }
+    publish.message.setProperties({ ...properties, replyTo: `${DIRECT_REPLY_TO}.${channel.directReplyToken}` });
+  }
+  if (channel.transaction) {
+    channel.transaction.publishes.push(publish);
+    return;
+  }
+  const seq = channel.confirmMode ? ++channel.publishSeq : 0;
+  routePublish(channel, publish);
+  if (seq !== 0) channel.confirm(seq);
+}
+
+export function routePublish(channel: Channel, publish: CompletePublish): void {
+  const vhost = channel.connection.vhostRef as VHost;
+  const { message } = publish;
+  let routed: boolean | null = null;
+  if (publish.exchange === vhost.defaultExchange) routed = vhost.routeDirectReply(publish.routingKey, message);
+  if (routed === null) routed = vhost.publish(publish.exchange, message).length > 0;
+  if (!routed && publish.mandatory) {
+    M.writeBasicReturn(channel.connection.writer, channel.id, {
+      replyCode: REPLY.NO_ROUTE,
+      replyText: "NO_ROUTE",
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+    });
+    channel.connection.writeContent(channel.id, message);
+    channel.connection.markDirty();
+  }
+}

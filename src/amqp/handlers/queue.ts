@@ -1,0 +1,87 @@
+import { DIRECT_REPLY_TO, VHost } from "../../core/vhost.js";
+import type { Channel } from "../channel.js";
+import * as M from "../codec/generated.js";
+import { AmqpError, REPLY } from "../reply-codes.js";
+import { session } from "./session.js";
+
+export function handleQueueMethod(channel: Channel, method: M.AmqpMethod): void {
+  const { vhost, access, connectionId } = session(channel);
+  const writer = channel.connection.writer;
+  switch (method.method) {
+    case M.QUEUE_DECLARE: {
+      if (method.queue === DIRECT_REPLY_TO && method.passive) {
+        // RPC clients check the pseudo-queue exists before consuming from it.
+        M.writeQueueDeclareOk(writer, channel.id, { queue: DIRECT_REPLY_TO, messageCount: 0, consumerCount: 0 });
+        break;
+      }
+      const serverNamed = method.queue === "";
+      const name = serverNamed ? VHost.generateQueueName() : method.queue;
+      if (!method.passive) {
+        if (!serverNamed && name.startsWith("amq.")) {
+          throw new AmqpError(REPLY.ACCESS_REFUSED, `queue name '${name}' contains reserved prefix 'amq.*'`);
+        }
+        access.configure("queue", name);
+      }
+      const declared = vhost.declareQueue(
+        name,
+        {
+          durable: method.durable,
+          exclusive: method.exclusive,
+          autoDelete: method.autoDelete,
+          arguments: method.arguments,
+        },
+        method.passive,
+        connectionId,
+      );
+      channel.lastQueueName = name;
+      if (!method.noWait) {
+        M.writeQueueDeclareOk(writer, channel.id, {
+          queue: name,
+          messageCount: declared.messageCount,
+          consumerCount: declared.consumerCount,
+        });
+      }
+      break;
+    }
+    case M.QUEUE_BIND:
+    case M.QUEUE_UNBIND: {
+      const queueName = queueNameOrLast(channel, method.queue);
+      access.write("queue", queueName);
+      access.read("exchange", method.exchange);
+      const queue = vhost.useQueue(queueName, connectionId);
+      const exchange = vhost.getExchange(method.exchange);
+      if (method.method === M.QUEUE_BIND) {
+        vhost.bind(exchange, queue, method.routingKey, method.arguments);
+        if (!method.noWait) M.writeQueueBindOk(writer, channel.id, {});
+      } else {
+        vhost.unbind(exchange, queue, method.routingKey, method.arguments);
+        M.writeQueueUnbindOk(writer, channel.id, {});
+      }
+      break;
+    }
+    case M.QUEUE_PURGE: {
+      const queueName = queueNameOrLast(channel, method.queue);
+      access.read("queue", queueName);
+      const count = vhost.useQueue(queueName, connectionId).purge();
+      if (!method.noWait) M.writeQueuePurgeOk(writer, channel.id, { messageCount: count });
+      break;
+    }
+    case M.QUEUE_DELETE: {
+      const queueName = queueNameOrLast(channel, method.queue);
+      access.configure("queue", queueName);
+      const count = vhost.deleteQueue(queueName, method.ifUnused, method.ifEmpty, connectionId);
+      if (!method.noWait) M.writeQueueDeleteOk(writer, channel.id, { messageCount: count });
+      break;
+    }
+    default:
+      throw new AmqpError(REPLY.COMMAND_INVALID, `unexpected method '${M.methodName(method.method)}'`);
+  }
+  channel.connection.markDirty();
+}
+
+/** AMQP's shortcut: an empty queue name means the last queue declared on this channel. */
+export function queueNameOrLast(channel: Channel, name: string): string {
+  if (name !== "") return name;
+  if (channel.lastQueueName === null) throw new AmqpError(REPLY.NOT_FOUND, "no previously declared queue");
+  return channel.lastQueueName;
+}

@@ -1,0 +1,96 @@
+import type { Socket } from "node:net";
+import { AmqpConnection, type AmqpLimits } from "./amqp/connection.js";
+import { seedDefaultUser } from "./auth/seed.js";
+import { UserRegistry } from "./auth/users.js";
+import { DEFAULTS, type PortSetting } from "./config/defaults.js";
+import { Broker } from "./core/broker.js";
+import { silentLogger, type Logger } from "./log.js";
+import { TcpListener } from "./transport/tcp.js";
+
+export interface BrokerUser {
+  name: string;
+  password: string;
+  /** RabbitMQ user tags, e.g. ["administrator"]. */
+  tags?: string[];
+}
+
+export interface BrokerOptions {
+  /** Interface to listen on; default "127.0.0.1" (the `warren` command defaults to every interface). */
+  host?: string;
+  /** 0 = an ephemeral port, "off" = no listener. Protocols not built yet are ignored. */
+  ports?: Partial<Record<"amqp" | "mqtt" | "stomp" | "http" | "webStomp" | "webMqtt", PortSetting>>;
+  /** "memory" (default) keeps nothing on disk. */
+  storage?: "memory" | { dir: string };
+  /** Users created in addition to guest, with full permissions on the default vhost "/". */
+  users?: BrokerUser[];
+  logger?: Logger;
+  limits?: Partial<AmqpLimits>;
+}
+
+export interface RunningBroker {
+  /** Connection URLs with guest credentials, e.g. amqp://guest:guest@127.0.0.1:40123 */
+  urls: { amqp?: string };
+  /** The ports actually bound (after 0 was resolved). */
+  ports: { amqp?: number };
+  /** The core, for in-process inspection (queues, connections). */
+  core: Broker;
+  /** Closes client connections with 320 CONNECTION_FORCED and the listeners. */
+  stop(): Promise<void>;
+}
+
+/** Starts a broker: the composition root where core, adapters and listeners meet. */
+export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
+  const logger = options.logger ?? silentLogger();
+  const host = options.host ?? DEFAULTS.embeddedHost;
+  const users = new UserRegistry();
+  const core = new Broker(users);
+  core.addVhost(DEFAULTS.defaultVhost);
+  seedDefaultUser(users);
+  for (const user of options.users ?? []) {
+    users.addUser(user.name, user.password, user.tags ?? []);
+    users.setPermissions(user.name, DEFAULTS.defaultVhost, { ...DEFAULTS.defaultPermissions });
+  }
+  const limits: AmqpLimits = {
+    frameMax: DEFAULTS.frameMax,
+    channelMax: DEFAULTS.channelMax,
+    heartbeat: DEFAULTS.heartbeat,
+    handshakeTimeout: DEFAULTS.handshakeTimeout,
+    maxMessageSize: DEFAULTS.maxMessageSize,
+    ...options.limits,
+  };
+
+  const listeners: TcpListener[] = [];
+  const urls: RunningBroker["urls"] = {};
+  const ports: RunningBroker["ports"] = {};
+  const urlHost = host === "::" || host === "0.0.0.0" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+  try {
+    const amqpPort = options.ports?.amqp ?? DEFAULTS.embeddedAmqpPort;
+    if (amqpPort !== "off") {
+      const context = { broker: core, limits, logger };
+      const listener = await TcpListener.open(
+        { protocol: "AMQP", host, port: amqpPort, flag: "--amqp-port", envVar: "WARREN_AMQP_PORT" },
+        (socket: Socket) => new AmqpConnection(socket, context),
+      );
+      listeners.push(listener);
+      ports.amqp = listener.port;
+      urls.amqp = `amqp://guest:guest@${urlHost}:${listener.port}`;
+      logger.info({ protocol: "amqp", host, port: listener.port }, "AMQP listener started");
+    }
+  } catch (error) {
+    await Promise.all(listeners.map((l) => l.close()));
+    throw error;
+  }
+
+  let stopped: Promise<void> | null = null;
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      // server.close() resolves only once every socket is gone, so it is awaited after the drain.
+      const closed = Promise.all(listeners.map((l) => l.close()));
+      for (const connection of [...core.connections]) {
+        connection.close("broker forced connection closure with reason 'shutdown'");
+      }
+      await Promise.all(listeners.map((l) => l.drain(1000)));
+      await closed;
+    })());
+  return { urls, ports, core, stop };
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+/**
+ * The `warren` command (and `npm start`): load the config, start the broker,
+ * stop it cleanly on SIGINT/SIGTERM.
+ *
+ * Exit codes: 0 after a clean stop or --help/--version; 1 when the broker
+ * cannot start or stop. Expected failures (WarrenError: a taken port, a bad
+ * flag) print one line on stderr, no stack; anything else is a bug and
+ * prints its stack.
+ */
+import { startBroker, type RunningBroker } from "../index.js";
+import { WarrenError } from "../errors.js";
+import { loadConfig, usage } from "../config/load.js";
+import type { WarrenConfig } from "../config/defaults.js";
+import { createLogger, type Logger } from "../log.js";
+import { packageVersion } from "./version.js";
+
+function fail(err: unknown): never {
+  if (err instanceof WarrenError) {
+    process.stderr.write(`warren: ${err.message.replace(/\s*\n\s*/g, " ")}\n`);
+  } else {
+    process.stderr.write(`warren: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  process.exit(1);
+}
+
+function start(config: WarrenConfig, logger: Logger): Promise<RunningBroker> {
+  return startBroker({
+    host: config.host,
+    ports: { ...config.ports },
+    storage: { dir: config.dataDir },
+    logger,
+    limits: { ...config.limits },
+  });
+}
+
+/**
+ * First signal: stop gracefully (the broker closes client connections with
+ * AMQP 320 CONNECTION_FORCED). Second signal: the operator insists; leave now.
+ */
+function handleSignals(broker: RunningBroker, logger: Logger): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal, exiting without a clean stop");
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
+    stopping = true;
+    logger.info({ signal }, "stopping");
+    broker.stop().then(
+      () => {
+        logger.info("stopped");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, "error while stopping");
+        fail(err);
+      },
+    );
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.argv.slice(2), process.env);
+  if (config.help) {
+    process.stdout.write(usage());
+    return;
+  }
+  if (config.version) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const broker = await start(config, logger);
+  handleSignals(broker, logger);
+  logger.info({ ports: broker.ports, urls: broker.urls, dataDir: config.dataDir }, "listening");
+}
+
+main().catch(fail);

@@ -1,0 +1,103 @@
+/**
+ * Every default and limit in one table. Values follow RabbitMQ's defaults
+ * (rabbit.app / rabbitmq.conf reference) unless a comment says otherwise.
+ */
+import type { LogLevel } from "../log.js";
+
+/** A listener's port: 0 = ephemeral, "off" = listener not opened. */
+export type PortSetting = number | "off";
+
+export interface PortsConfig {
+  amqp: PortSetting;
+  mqtt: PortSetting;
+  stomp: PortSetting;
+  http: PortSetting;
+  webStomp: PortSetting;
+  webMqtt: PortSetting;
+}
+
+export interface LimitsConfig {
+  /** Largest frame the server accepts/offers, bytes (connection.tune frame-max). */
+  frameMax: number;
+  /** Channels per connection (connection.tune channel-max). */
+  channelMax: number;
+  /** Offered heartbeat, seconds; 0 disables. */
+  heartbeat: number;
+  /** Time from TCP accept to connection.open, ms. */
+  handshakeTimeout: number;
+  /** Largest message body, bytes. */
+  maxMessageSize: number;
+}
+
+export interface WarrenConfig {
+  /** Interface to listen on. */
+  host: string;
+  ports: PortsConfig;
+  dataDir: string;
+  logLevel: LogLevel;
+  limits: LimitsConfig;
+  /** Users that may log in only from loopback addresses. */
+  loopbackUsers: string[];
+  /** Created with full permissions on defaultVhost when the data dir is fresh. */
+  defaultUser: string;
+  defaultPass: string;
+  defaultVhost: string;
+  /** Fraction of system memory past which publishers are blocked. */
+  vmMemoryHighWatermark: number;
+  /** Free bytes on the data dir's disk below which publishers are blocked. */
+  diskFreeLimit: number;
+}
+
+export const DEFAULTS = {
+  /** Server default: all interfaces, IPv6 and (dual-stack) IPv4, as RabbitMQ. */
+  host: "::",
+  /** Embedded default: nothing reachable from outside a test machine. */
+  embeddedHost: "127.0.0.1",
+  ports: { amqp: 5672, mqtt: 1883, stomp: 61613, http: 15672, webStomp: 15674, webMqtt: 15675 },
+  /** Embedded brokers take an ephemeral AMQP port so test suites run in parallel. */
+  embeddedAmqpPort: 0,
+  dataDir: "./data",
+  logLevel: "info",
+  frameMax: 131_072,
+  /** AMQP 0-9-1 frame-min-size: the smallest frame-max a client may negotiate. */
+  frameMin: 4096,
+  channelMax: 2047,
+  heartbeat: 60,
+  handshakeTimeout: 10_000,
+  /** RabbitMQ 3.10+ default (max_message_size). */
+  maxMessageSize: 134_217_728,
+  /** RabbitMQ's hard ceiling for max_message_size (512 MiB). */
+  maxMessageSizeCeiling: 536_870_912,
+  loopbackUsers: ["guest"],
+  defaultUser: "guest",
+  defaultPass: "guest",
+  defaultUserTags: ["administrator"],
+  defaultVhost: "/",
+  /** Permissions granted to the default user on the default vhost. */
+  defaultPermissions: { configure: ".*", write: ".*", read: ".*" },
+  vmMemoryHighWatermark: 0.4,
+  diskFreeLimit: 50_000_000,
+} as const;
+
+/** A fresh, mutable config holding the server defaults. */
+export function defaultConfig(): WarrenConfig {
+  return {
+    host: DEFAULTS.host,
+    ports: { ...DEFAULTS.ports },
+    dataDir: DEFAULTS.dataDir,
+    logLevel: DEFAULTS.logLevel,
+    limits: {
+      frameMax: DEFAULTS.frameMax,
+      channelMax: DEFAULTS.channelMax,
+      heartbeat: DEFAULTS.heartbeat,
+      handshakeTimeout: DEFAULTS.handshakeTimeout,
+      maxMessageSize: DEFAULTS.maxMessageSize,
+    },
+    loopbackUsers: [...DEFAULTS.loopbackUsers],
+    defaultUser: DEFAULTS.defaultUser,
+    defaultPass: DEFAULTS.defaultPass,
+    defaultVhost: DEFAULTS.defaultVhost,
+    vmMemoryHighWatermark: DEFAULTS.vmMemoryHighWatermark,
+    diskFreeLimit: DEFAULTS.diskFreeLimit,
+  };
+}

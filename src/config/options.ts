@@ -1,0 +1,117 @@
+/**
+ * The settable options: one row per setting, giving its flag, environment
+ * variable, value parser and help text. Flags and env vars are derived from
+ * the same row so their names can never drift apart.
+ */
+import { DEFAULTS, type PortsConfig, type WarrenConfig } from "./defaults.js";
+import { isLogLevel, LOG_LEVELS } from "../log.js";
+
+/** Parses a raw string; returns undefined when invalid. */
+type Parser<T> = (raw: string) => T | undefined;
+
+export interface OptionSpec {
+  flag: string;
+  env: string;
+  /** Placeholder shown in --help. */
+  arg: string;
+  help: string;
+  defaultText: string;
+  /** What a valid value looks like, for the error message. */
+  expected: string;
+  /** Parses and stores the value; false when the value is invalid. */
+  apply(config: WarrenConfig, raw: string): boolean;
+}
+
+const parsePort: Parser<number | "off"> = (raw) => {
+  if (raw === "off") return "off";
+  if (!/^[0-9]{1,5}$/.test(raw)) return undefined;
+  const n = Number(raw);
+  return n <= 65535 ? n : undefined;
+};
+
+const nonEmpty: Parser<string> = (raw) => (raw.trim() === "" ? undefined : raw);
+
+function option<T>(
+  row: Omit<OptionSpec, "apply">,
+  parse: Parser<T>,
+  store: (config: WarrenConfig, value: T) => void,
+): OptionSpec {
+  return {
+    ...row,
+    apply(config, raw) {
+      const value = parse(raw);
+      if (value === undefined) return false;
+      store(config, value);
+      return true;
+    },
+  };
+}
+
+function portOption(key: keyof PortsConfig, flagName: string, protocol: string): OptionSpec {
+  const env = `WARREN_${flagName.toUpperCase().replaceAll("-", "_")}_PORT`;
+  return option(
+    {
+      flag: `--${flagName}-port`,
+      env,
+      arg: "<port|off>",
+      help: `${protocol} listener port`,
+      defaultText: String(DEFAULTS.ports[key]),
+      expected: "a port 0-65535 or 'off'",
+    },
+    parsePort,
+    (config, value) => {
+      config.ports[key] = value;
+    },
+  );
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  option(
+    {
+      flag: "--host",
+      env: "WARREN_HOST",
+      arg: "<address>",
+      help: "interface to listen on (:: = all IPv4 and IPv6 interfaces)",
+      defaultText: DEFAULTS.host,
+      expected: "a host name or IP address",
+    },
+    nonEmpty,
+    (config, value) => {
+      config.host = value;
+    },
+  ),
+  portOption("amqp", "amqp", "AMQP 0-9-1"),
+  portOption("mqtt", "mqtt", "MQTT"),
+  portOption("stomp", "stomp", "STOMP"),
+  portOption("http", "http", "HTTP management API, UI, /metrics, /ws/*"),
+  portOption("webStomp", "web-stomp", "STOMP over WebSocket (/ws)"),
+  portOption("webMqtt", "web-mqtt", "MQTT over WebSocket (/ws)"),
+  option(
+    {
+      flag: "--data-dir",
+      env: "WARREN_DATA_DIR",
+      arg: "<path>",
+      help: "directory for definitions and messages",
+      defaultText: DEFAULTS.dataDir,
+      expected: "a directory path",
+    },
+    nonEmpty,
+    (config, value) => {
+      config.dataDir = value;
+    },
+  ),
+  option(
+    {
+      flag: "--log-level",
+      env: "WARREN_LOG_LEVEL",
+      arg: "<level>",
+      help: `log level: ${LOG_LEVELS.join(", ")}`,
+      defaultText: DEFAULTS.logLevel,
+      expected: `one of ${LOG_LEVELS.join(", ")}`,
+    },
+    (raw) => (isLogLevel(raw) ? raw : undefined),
+    (config, value) => {
+      config.logLevel = value;
+    },
+  ),
+];

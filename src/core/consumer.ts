@@ -1,0 +1,21 @@
+import type { Queue, QueuedMessage } from "./queue.js";
+
+/**
+ * A delivery sink: one per subscription, implemented by each protocol
+ * adapter. The core pushes messages into it and never sees a socket.
+ */
+export interface Consumer {
+  readonly tag: string;
+  /** Messages count as acknowledged the moment they are delivered. */
+  readonly noAck: boolean;
+  readonly exclusive: boolean;
+  /** x-priority: higher is served first (RabbitMQ's consumer priorities). */
+  readonly priority: number;
+  /** The connection that owns this consumer (for exclusive-queue checks and listings). */
+  readonly ownerId: number;
+  /** Prefetch, flow and socket backpressure are the adapter's to judge. */
+  canDeliver(): boolean;
+  deliver(message: QueuedMessage, queue: Queue): void;
+  /** The server ends the subscription (the queue was deleted). */
+  cancelledByServer(queue: Queue): void;
+}

@@ -1,0 +1,98 @@
+import type { FieldTable } from "../message.js";
+import type { Queue } from "../queue.js";
+
+export type Destination = Queue | Exchange;
+
+export const isQueue = (destination: Destination): destination is Queue => !(destination instanceof Exchange);
+
+export interface ExchangeOptions {
+  durable: boolean;
+  autoDelete: boolean;
+  internal: boolean;
+  arguments: FieldTable;
+}
+
+/** A binding from an exchange to a queue or (exchange-to-exchange) another exchange. */
+export class Binding {
+  /** Identity as RabbitMQ sees it: the same key with other arguments is another binding. */
+  readonly id: string;
+
+  constructor(
+    readonly source: Exchange,
+    readonly destination: Destination,
+    readonly routingKey: string,
+    readonly args: FieldTable,
+  ) {
+    this.id = bindingId(destination, routingKey, args);
+  }
+}
+
+export const bindingId = (destination: Destination, routingKey: string, args: FieldTable): string =>
+  `${isQueue(destination) ? "q" : "e"}\u0000${destination.name}\u0000${routingKey}\u0000${
+    Object.keys(args).length === 0 ? "" : stableJson(args)
+  }`;
+
+const stableJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === "bigint") return v.toString();
+    if (v && typeof v === "object" && !Array.isArray(v) && !Buffer.isBuffer(v)) {
+      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)));
+    }
+    return v;
+  });
+
+/** Where route() puts what matched; the vhost dedupes and follows exchange destinations. */
+export type RouteSink = (destination: Destination) => void;
+
+/**
+ * The type-specific part of an exchange: how bindings are indexed and how a
+ * message's routing key and headers select destinations.
+ */
+export abstract class Exchange {
+  readonly durable: boolean;
+  readonly autoDelete: boolean;
+  readonly internal: boolean;
+  readonly arguments: FieldTable;
+  readonly bindings = new Map<string, Binding>();
+  deleted = false;
+  /** Counters for the management API. */
+  publishedIn = 0;
+  publishedOut = 0;
+
+  constructor(
+    readonly name: string,
+    readonly vhost: string,
+    readonly type: string,
+    options: ExchangeOptions,
+  ) {
+    this.durable = options.durable;
+    this.autoDelete = options.autoDelete;
+    this.internal = options.internal;
+    this.arguments = options.arguments;
+  }
+
+  get alternateExchange(): string | undefined {
+    const ae = this.arguments["alternate-exchange"];
+    return typeof ae === "string" ? ae : undefined;
+  }
+
+  /** Returns false when an identical binding already exists. */
+  addBinding(binding: Binding): boolean {
+    if (this.bindings.has(binding.id)) return false;
+    this.bindings.set(binding.id, binding);
+    this.index(binding);
+    return true;
+  }
+
+  removeBinding(id: string): Binding | undefined {
+    const binding = this.bindings.get(id);
+    if (!binding) return undefined;
+    this.bindings.delete(id);
+    this.unindex(binding);
+    return binding;
+  }
+
+  abstract route(routingKey: string, headers: FieldTable | undefined, sink: RouteSink): void;
+  protected abstract index(binding: Binding): void;
+  protected abstract unindex(binding: Binding): void;
+}

@@ -1,0 +1,19 @@
+import { Exchange, type Binding, type Destination, type RouteSink } from "./exchange.js";
+import { TopicTrie } from "./topic-trie.js";
+
+export class TopicExchange extends Exchange {
+  private readonly trie = new TopicTrie<Destination>();
+
+  route(routingKey: string, _headers: unknown, sink: RouteSink): void {
+    const destinations = this.trie.match(routingKey);
+    for (let i = 0; i < destinations.length; i++) sink(destinations[i] as Destination);
+  }
+
+  protected index(binding: Binding): void {
+    this.trie.add(binding.routingKey, binding.destination);
+  }
+
+  protected unindex(binding: Binding): void {
+    this.trie.remove(binding.routingKey, binding.destination);
+  }
+}

@@ -1,0 +1,139 @@
+import { preconditionFailed } from "./errors.js";
+import { TypedField, type FieldTable, type FieldValue } from "./message.js";
+
+/**
+ * Validation of queue declaration arguments with RabbitMQ 3.10's answers
+ * (observed on a real node): the error names the argument and the reason
+ * in Erlang's printed form, e.g. `{value_negative,-1}`.
+ */
+type Check = (value: FieldValue, args: FieldTable) => string | null;
+
+const typeName = (value: FieldValue): string => {
+  if (value === null) return "void";
+  if (typeof value === "boolean") return "bool";
+  if (typeof value === "string") return "longstr";
+  if (typeof value === "bigint") return "long";
+  if (typeof value === "number") return Number.isInteger(value) ? "long" : "double";
+  if (Buffer.isBuffer(value)) return "binary";
+  if (value instanceof TypedField) return value.type === "T" ? "timestamp" : value.type === "D" ? "decimal" : "long";
+  if (Array.isArray(value)) return "array";
+  return "table";
+};
+
+export const integerValue = (value: FieldValue): number | null => {
+  if (typeof value === "number" && Number.isInteger(value)) return value;
+  if (typeof value === "bigint") return Number(value);
+  if (value instanceof TypedField && typeof value.value === "number" && value.type !== "f" && value.type !== "d")
+    return value.value;
+  return null;
+};
+
+const integer =
+  (rule: "non-negative" | "positive", max?: number): Check =>
+  (value) => {
+    const n = integerValue(value);
+    if (n === null) return `"expected integer, got ${typeName(value)}"`;
+    if (n < 0) return `{value_negative,${n}}`;
+    if (n === 0 && rule === "positive") return `{value_zero,0}`;
+    if (max !== undefined && n > max) return `{max_value_exceeded,${n}}`;
+    return null;
+  };
+
+const oneOf =
+  (allowed: readonly string[], error: (v: string) => string): Check =>
+  (value) => {
+    if (typeof value !== "string") return `{unacceptable_type,${typeName(value)}}`;
+    return allowed.includes(value) ? null : error(value);
+  };
+
+const shortString: Check = (value) =>
+  typeof value === "string" ? null : `{unacceptable_type,${typeName(value)}}`;
+
+const bool: Check = (value) => (typeof value === "boolean" ? null : `{unacceptable_type,${typeName(value)}}`);
+
+const CHECKS: Record<string, Check> = {
+  "x-expires": integer("positive"),
+  "x-message-ttl": integer("non-negative"),
+  "x-dead-letter-exchange": shortString,
+  "x-dead-letter-routing-key": (value, args) =>
+    shortString(value, args) ?? (args["x-dead-letter-exchange"] === undefined ? "routing_key_but_no_dlx_defined" : null),
+  "x-max-length": integer("non-negative"),
+  "x-max-length-bytes": integer("non-negative"),
+  "x-max-priority": integer("non-negative", 255),
+  "x-overflow": oneOf(["drop-head", "reject-publish", "reject-publish-dlx"], () => "invalid_overflow"),
+  "x-queue-mode": oneOf(["default", "lazy"], (v) => `"unsupported queue mode '${v}'"`),
+  "x-queue-type": oneOf(["classic", "quorum", "stream"], (v) => `"unsupported queue type '${v}'"`),
+  "x-single-active-consumer": bool,
+  "x-delivery-limit": integer("non-negative"),
+  "x-consumer-timeout": integer("non-negative"),
+};
+
+export function validateQueueArguments(queue: string, vhost: string, args: FieldTable): void {
+  for (const [name, value] of Object.entries(args)) {
+    const check = CHECKS[name];
+    const problem = check?.(value, args);
+    if (problem) throw preconditionFailed(`invalid arg '${name}' for queue '${queue}' in vhost '${vhost}': ${problem}`);
+  }
+}
+
+/** Arguments RabbitMQ compares when a queue or exchange is declared again. */
+export const EQUIVALENCE_CHECKED_QUEUE_ARGS = [
+  "x-dead-letter-exchange",
+  "x-dead-letter-routing-key",
+  "x-expires",
+  "x-max-length",
+  "x-max-length-bytes",
+  "x-max-priority",
+  "x-message-ttl",
+  "x-overflow",
+  "x-queue-mode",
+  "x-queue-type",
+  "x-single-active-consumer",
+] as const;
+
+const printable = (value: FieldValue): string => {
+  if (value instanceof TypedField) return String(value.type === "D" ? (value.value as { value: number }).value : value.value);
+  if (Buffer.isBuffer(value)) return value.toString("utf8");
+  if (typeof value === "object" && value !== null) return JSON.stringify(value);
+  return String(value);
+};
+
+/** RabbitMQ's wire type names, as they appear in its equivalence errors. */
+const wireTypeName = (value: FieldValue): string => {
+  if (typeof value === "number" && Number.isInteger(value)) {
+    // amqplib (like most clients) picks the smallest integer type that fits
+    if (value >= -128 && value <= 127) return "byte";
+    if (value >= -32768 && value <= 32767) return "short";
+    if (value >= -2147483648 && value <= 2147483647) return "signedint";
+    return "long";
+  }
+  return typeName(value);
+};
+
+const sameValue = (a: FieldValue, b: FieldValue): boolean => {
+  const ia = integerValue(a);
+  const ib = integerValue(b);
+  if (ia !== null || ib !== null) return ia === ib;
+  if (Buffer.isBuffer(a) || Buffer.isBuffer(b)) return printable(a) === printable(b);
+  if (typeof a === "object" && a !== null) return JSON.stringify(a) === JSON.stringify(b);
+  return a === b;
+};
+
+/**
+ * Text for an argument that differs between two declarations, or null when
+ * they agree. Mirrors rabbit_misc:assert_args_equivalence.
+ */
+export function argumentDifference(
+  name: string,
+  received: FieldValue | undefined,
+  current: FieldValue | undefined,
+): string | null {
+  if (received === undefined && current === undefined) return null;
+  if (received !== undefined && current !== undefined) {
+    if (sameValue(received, current)) return null;
+    return `received '${printable(received)}' but current is '${printable(current)}'`;
+  }
+  if (received === undefined)
+    return `received none but current is the value '${printable(current as FieldValue)}' of type '${wireTypeName(current as FieldValue)}'`;
+  return `received the value '${printable(received)}' of type '${wireTypeName(received)}' but current is none`;
+}

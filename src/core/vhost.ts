@@ -1,0 +1,325 @@
+import { randomBytes } from "node:crypto";
+import { CoreError, accessRefused, notFound, preconditionFailed, resourceLocked } from "./errors.js";
+import { DefaultExchange } from "./exchanges/default.js";
+import { Binding, Exchange, bindingId, isQueue, type Destination, type ExchangeOptions } from "./exchanges/exchange.js";
+import { createExchange, isKnownExchangeType } from "./exchanges/registry.js";
+import type { FieldTable, Message } from "./message.js";
+import { argumentDifference, EQUIVALENCE_CHECKED_QUEUE_ARGS, validateQueueArguments } from "./queue-arguments.js";
+import { Queue } from "./queue.js";
+
+export interface ExchangeDeclaration extends ExchangeOptions {
+  type: string;
+}
+
+export interface QueueDeclaration {
+  durable: boolean;
+  exclusive: boolean;
+  autoDelete: boolean;
+  arguments: FieldTable;
+}
+
+export interface DeclaredQueue {
+  queue: Queue;
+  messageCount: number;
+  consumerCount: number;
+}
+
+/** Receives messages published to `amq.rabbitmq.reply-to.<token>`. */
+export type DirectReplySink = (message: Message) => boolean;
+
+const SYSTEM_EXCHANGES: ReadonlyArray<readonly [string, string, boolean]> = [
+  ["amq.direct", "direct", false],
+  ["amq.fanout", "fanout", false],
+  ["amq.topic", "topic", false],
+  ["amq.headers", "headers", false],
+  ["amq.match", "headers", false],
+  ["amq.rabbitmq.trace", "topic", true],
+];
+
+export const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
+const DIRECT_REPLY_PREFIX = `${DIRECT_REPLY_TO}.`;
+
+let routeGeneration = 0;
+
+/**
+ * One virtual host: its exchanges, queues and bindings, and routing.
+ * Synchronous and protocol-agnostic; permission checks are the caller's.
+ */
+export class VHost {
+  readonly exchanges = new Map<string, Exchange>();
+  readonly queues = new Map<string, Queue>();
+  readonly defaultExchange: DefaultExchange;
+  /** Direct reply-to consumers by token (RabbitMQ's pseudo-queue for RPC). */
+  readonly directReply = new Map<string, DirectReplySink>();
+
+  // Routing scratch state, reused so that a publish allocates only its result.
+  private routeMark = 0;
+  private routeOut: Queue[] = [];
+  private routeWork: Exchange[] = [];
+  private readonly routeSink = (destination: Destination): void => {
+    if (isQueue(destination)) {
+      if (destination.routeMark !== this.routeMark) {
+        destination.routeMark = this.routeMark;
+        this.routeOut.push(destination);
+      }
+    } else if (!this.routeWork.includes(destination)) {
+      this.routeWork.push(destination);
+    }
+  };
+
+  constructor(readonly name: string) {
+    this.defaultExchange = new DefaultExchange(name, this.queues);
+    this.exchanges.set("", this.defaultExchange);
+    for (const [exchangeName, type, internal] of SYSTEM_EXCHANGES) {
+      this.exchanges.set(
+        exchangeName,
+        createExchange(exchangeName, name, type, { durable: true, autoDelete: false, internal, arguments: {} }),
+      );
+    }
+  }
+
+  // ---- exchanges -------------------------------------------------------
+
+  getExchange(name: string): Exchange {
+    const exchange = this.exchanges.get(name);
+    if (!exchange) throw notFound("exchange", name, this.name);
+    return exchange;
+  }
+
+  declareExchange(name: string, declaration: ExchangeDeclaration, passive: boolean): Exchange {
+    if (passive) return this.getExchange(name);
+    if (name === "") throw accessRefused("operation not permitted on the default exchange");
+    const existing = this.exchanges.get(name);
+    if (!isKnownExchangeType(declaration.type)) {
+      throw new CoreError("command-invalid", `unknown exchange type '${declaration.type}'`);
+    }
+    if (existing) {
+      this.assertExchangeEquivalent(existing, declaration);
+      return existing;
+    }
+    if (name.startsWith("amq.")) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
+    const exchange = createExchange(name, this.name, declaration.type, declaration);
+    this.exchanges.set(name, exchange);
+    return exchange;
+  }
+
+  deleteExchange(name: string, ifUnused: boolean): void {
+    if (name === "") throw accessRefused("operation not permitted on the default exchange");
+    const exchange = this.exchanges.get(name);
+    if (!exchange) return; // RabbitMQ 3.10 treats this as success
+    if (name.startsWith("amq.")) {
+      throw accessRefused(`deletion of system exchange '${name}' in vhost '${this.name}' not allowed`);
+    }
+    if (ifUnused && exchange.bindings.size > 0) {
+      throw preconditionFailed(`exchange '${name}' in vhost '${this.name}' in use`);
+    }
+    this.removeExchange(exchange);
+  }
+
+  private removeExchange(exchange: Exchange): void {
+    exchange.deleted = true;
+    this.exchanges.delete(exchange.name);
+    for (const binding of [...exchange.bindings.values()]) this.dropBinding(binding);
+    this.dropBindingsTo(exchange);
+  }
+
+  private assertExchangeEquivalent(existing: Exchange, wanted: ExchangeDeclaration): void {
+    const where = `for exchange '${existing.name}' in vhost '${this.name}'`;
+    const differs = (arg: string, received: unknown, current: unknown): void => {
+      if (received !== current) {
+        throw preconditionFailed(`inequivalent arg '${arg}' ${where}: received '${received}' but current is '${current}'`);
+      }
+    };
+    differs("type", wanted.type, existing.type);
+    differs("durable", wanted.durable, existing.durable);
+    differs("auto_delete", wanted.autoDelete, existing.autoDelete);
+    differs("internal", wanted.internal, existing.internal);
+    const difference = argumentDifference(
+      "alternate-exchange",
+      wanted.arguments["alternate-exchange"],
+      existing.arguments["alternate-exchange"],
+    );
+    if (difference) throw preconditionFailed(`inequivalent arg 'alternate-exchange' ${where}: ${difference}`);
+  }
+
+  // ---- queues ----------------------------------------------------------
+
+  getQueue(name: string): Queue {
+    const queue = this.queues.get(name);
+    if (!queue) throw notFound("queue", name, this.name);
+    return queue;
+  }
+
+  /** The queue, if `connectionId` may use it (exclusive queues belong to one connection). */
+  useQueue(name: string, connectionId: number): Queue {
+    const queue = this.getQueue(name);
+    this.assertNotLocked(queue, connectionId);
+    return queue;
+  }
+
+  assertNotLocked(queue: Queue, connectionId: number): void {
+    if (queue.exclusiveOwner !== null && queue.exclusiveOwner !== connectionId) {
+      throw resourceLocked(
+        `cannot obtain exclusive access to locked queue '${queue.name}' in vhost '${this.name}'. ` +
+          "It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.",
+      );
+    }
+  }
+
+  static generateQueueName(): string {
+    return `amq.gen-${randomBytes(16).toString("base64url").slice(0, 22)}`;
+  }
+
+  declareQueue(name: string, declaration: QueueDeclaration, passive: boolean, connectionId: number): DeclaredQueue {
+    const existing = this.queues.get(name);
+    if (passive) {
+      if (!existing) throw notFound("queue", name, this.name);
+      this.assertNotLocked(existing, connectionId);
+      return { queue: existing, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
+    }
+    if (existing) {
+      this.assertNotLocked(existing, connectionId);
+      if (declaration.exclusive && existing.exclusiveOwner === null) this.assertNotLocked(existing, -1);
+      this.assertQueueEquivalent(existing, declaration);
+      return { queue: existing, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
+    }
+    validateQueueArguments(name, this.name, declaration.arguments);
+    if (declaration.arguments["x-queue-type"] === "stream") {
+      throw preconditionFailed(`invalid arg 'x-queue-type' for queue '${name}' in vhost '${this.name}': "streams are not supported by Warren yet"`);
+    }
+    const queue = new Queue(name, this.name, {
+      durable: declaration.durable,
+      autoDelete: declaration.autoDelete,
+      exclusiveOwner: declaration.exclusive ? connectionId : null,
+      arguments: declaration.arguments,
+    });
+    queue.onUnused = (unused) => this.removeQueue(unused);
+    this.queues.set(name, queue);
+    return { queue, messageCount: 0, consumerCount: 0 };
+  }
+
+  private assertQueueEquivalent(existing: Queue, wanted: QueueDeclaration): void {
+    const where = `for queue '${existing.name}' in vhost '${this.name}'`;
+    if (wanted.durable !== existing.durable) {
+      throw preconditionFailed(
+        `inequivalent arg 'durable' ${where}: received '${wanted.durable}' but current is '${existing.durable}'`,
+      );
+    }
+    if (wanted.autoDelete !== existing.autoDelete) {
+      throw preconditionFailed(
+        `inequivalent arg 'auto_delete' ${where}: received '${wanted.autoDelete}' but current is '${existing.autoDelete}'`,
+      );
+    }
+    for (const arg of EQUIVALENCE_CHECKED_QUEUE_ARGS) {
+      const difference = argumentDifference(arg, wanted.arguments[arg], existing.arguments[arg]);
+      if (difference) throw preconditionFailed(`inequivalent arg '${arg}' ${where}: ${difference}`);
+    }
+  }
+
+  /** Deletes a queue after the caller's checks; returns the ready messages it held. */
+  deleteQueue(name: string, ifUnused: boolean, ifEmpty: boolean, connectionId: number): number {
+    const queue = this.queues.get(name);
+    if (!queue) return 0; // RabbitMQ 3.10 answers delete-ok with 0
+    this.assertNotLocked(queue, connectionId);
+    queue.assertDeletable(ifUnused, ifEmpty);
+    return this.removeQueue(queue);
+  }
+
+  removeQueue(queue: Queue): number {
+    if (queue.deleted || this.queues.get(queue.name) !== queue) return 0;
+    this.queues.delete(queue.name);
+    this.dropBindingsTo(queue);
+    return queue.markDeleted();
+  }
+
+  /** Exclusive queues die with the connection that declared them. */
+  connectionClosed(connectionId: number): void {
+    for (const queue of [...this.queues.values()]) {
+      if (queue.exclusiveOwner === connectionId) this.removeQueue(queue);
+    }
+  }
+
+  // ---- bindings --------------------------------------------------------
+
+  bind(source: Exchange, destination: Destination, routingKey: string, args: FieldTable): void {
+    if (source.name === "") throw accessRefused("operation not permitted on the default exchange");
+    source.addBinding(new Binding(source, destination, routingKey, args));
+  }
+
+  unbind(source: Exchange, destination: Destination, routingKey: string, args: FieldTable): void {
+    if (source.name === "") throw accessRefused("operation not permitted on the default exchange");
+    const binding = source.bindings.get(bindingId(destination, routingKey, args));
+    if (binding) this.dropBinding(binding);
+  }
+
+  /** Every binding in the vhost, the default exchange's implicit ones first, as RabbitMQ lists them. */
+  *listBindings(): IterableIterator<Binding> {
+    for (const queue of this.queues.values()) yield new Binding(this.defaultExchange, queue, queue.name, {});
+    for (const exchange of this.exchanges.values()) yield* exchange.bindings.values();
+  }
+
+  private dropBinding(binding: Binding): void {
+    const source = binding.source;
+    source.removeBinding(binding.id);
+    if (source.autoDelete && source.bindings.size === 0 && !source.deleted) this.removeExchange(source);
+  }
+
+  private dropBindingsTo(destination: Destination): void {
+    for (const exchange of [...this.exchanges.values()]) {
+      for (const binding of [...exchange.bindings.values()]) {
+        if (binding.destination === destination) this.dropBinding(binding);
+      }
+    }
+  }
+
+  // ---- routing ---------------------------------------------------------
+
+  /**
+   * The queues a message published to `exchange` reaches, following
+   * exchange-to-exchange bindings and, for an exchange that routes nowhere,
+   * its alternate exchange (RabbitMQ's rabbit_exchange:route/2).
+   */
+  route(exchange: Exchange, routingKey: string, headers: FieldTable | undefined): Queue[] {
+    this.routeMark = ++routeGeneration;
+    const out: Queue[] = [];
+    this.routeOut = out;
+    exchange.publishedIn++;
+    exchange.route(routingKey, headers, this.routeSink);
+    if (out.length === 0 && this.routeWork.length === 0 && exchange.alternateExchange === undefined) return out;
+    const work = this.routeWork;
+    const seen: Exchange[] = [exchange];
+    let before = 0;
+    const alternate = (from: Exchange, routedBefore: number, workBefore: number): void => {
+      const ae = from.alternateExchange;
+      if (ae === undefined || out.length !== routedBefore || work.length !== workBefore) return;
+      const next = this.exchanges.get(ae);
+      if (next && !seen.includes(next) && !work.includes(next)) work.push(next);
+    };
+    alternate(exchange, before, 0);
+    for (let i = 0; i < work.length; i++) {
+      const next = work[i] as Exchange;
+      if (seen.includes(next)) continue;
+      seen.push(next);
+      before = out.length;
+      const workBefore = work.length;
+      next.route(routingKey, headers, this.routeSink);
+      alternate(next, before, workBefore);
+    }
+    this.routeWork = [];
+    return out;
+  }
+
+  /** Delivers to a direct reply-to consumer; false when there is none. */
+  routeDirectReply(routingKey: string, message: Message): boolean | null {
+    if (!routingKey.startsWith(DIRECT_REPLY_PREFIX)) return null;
+    const sink = this.directReply.get(routingKey.slice(DIRECT_REPLY_PREFIX.length));
+    return sink ? sink(message) : false;
+  }
+
+  publish(exchange: Exchange, message: Message): Queue[] {
+    const queues = this.route(exchange, message.routingKey, message.properties.headers);
+    for (let i = 0; i < queues.length; i++) (queues[i] as Queue).enqueue(message);
+    if (queues.length > 0) exchange.publishedOut++;
+    return queues;
+  }
+}
