@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { Writable } from "node:stream";
+import amqplib from "amqplib";
+import { startBroker, type BrokerOptions, type RunningBroker } from "../../src/index.js";
+import { createLogger } from "../../src/log.js";
+
+export interface LogEntry {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+/**
+ * A broker for one test file, on ephemeral ports, with its log captured so
+ * that `stop()` can fail the suite on any error logged (hidden damage), and
+ * check that a fresh client is still served.
+ */
+export class TestBroker {
+  private constructor(
+    readonly broker: RunningBroker,
+    readonly logs: LogEntry[],
+  ) {}
+
+  static async start(options: BrokerOptions = {}): Promise<TestBroker> {
+    const logs: LogEntry[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        for (const line of chunk.toString("utf8").split("\n")) {
+          if (line.trim() !== "") logs.push(JSON.parse(line) as LogEntry);
+        }
+        callback();
+      },
+    });
+    const logger = createLogger({ level: "info", destination });
+    const broker = await startBroker({ host: "127.0.0.1", logger, ...options });
+    return new TestBroker(broker, logs);
+  }
+
+  get url(): string {
+    return this.broker.urls.amqp as string;
+  }
+
+  get port(): number {
+    return this.broker.ports.amqp as number;
+  }
+
+  /** amqp://user:pass@host:port for another user. */
+  urlFor(user: string, password: string, vhost = ""): string {
+    return `amqp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${this.port}/${encodeURIComponent(vhost)}`;
+  }
+
+  errors(): LogEntry[] {
+    return this.logs.filter((entry) => entry.level >= 50);
+  }
+
+  /** A fresh client can still do a round trip: the broker survived whatever the test did. */
+  async assertHealthy(): Promise<void> {
+    const connection = await amqplib.connect(this.url);
+    try {
+      const channel = await connection.createChannel();
+      const { queue } = await channel.assertQueue("", { exclusive: true });
+      channel.sendToQueue(queue, Buffer.from("ping"));
+      const message = await waitFor(async () => (await channel.get(queue, { noAck: true })) || null);
+      assert.equal(message.content.toString(), "ping");
+    } finally {
+      await connection.close();
+    }
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await this.assertHealthy();
+      assert.deepEqual(this.errors(), [], "the broker logged errors");
+    } finally {
+      await this.broker.stop();
+    }
+  }
+}
+
+/** Polls until `probe` returns a value (not null/undefined/false) or the timeout passes. */
+export async function waitFor<T>(probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null && value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error("timed out waiting for a condition");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
