@@ -1,0 +1,93 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import { ErrorCodes, portInUseError, WarrenError } from "../errors.js";
+import type { ListenerSpec } from "./tcp.js";
+
+/** A WebSocket endpoint on an HTTP listener, e.g. STOMP at /ws. */
+export interface WebSocketRoute {
+  path: string;
+  /** Subprotocols offered, in preference order (e.g. v12.stomp, mqtt); the first the client also offers is chosen. */
+  protocols: readonly string[];
+  onConnection(socket: WebSocket, request: IncomingMessage): void;
+}
+
+/** Answers a plain HTTP request; returns false when the path is not its own. */
+export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
+
+/**
+ * An HTTP listener shared by the management API and the WebSocket
+ * endpoints: each protocol adapter adds its routes; unknown paths get 404.
+ */
+export class HttpListener {
+  private readonly routes = new Map<string, { route: WebSocketRoute; server: WebSocketServer }>();
+  private readonly handlers: RequestHandler[] = [];
+  private readonly sockets = new Set<Duplex>();
+
+  private constructor(
+    readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async open(spec: ListenerSpec): Promise<HttpListener> {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (error: NodeJS.ErrnoException) => {
+        reject(
+          error.code === "EADDRINUSE"
+            ? portInUseError(spec.protocol, spec.port, spec.host, spec.flag, spec.envVar, error)
+            : new WarrenError(ErrorCodes.LISTEN_FAILED, `cannot listen for ${spec.protocol} on ${spec.host} port ${spec.port}: ${error.message}`, { cause: error }),
+        );
+      });
+      server.listen({ host: spec.host, port: spec.port, ipv6Only: false }, resolve);
+    });
+    const address = server.address();
+    const listener = new HttpListener(server, typeof address === "object" && address ? address.port : spec.port);
+    server.on("connection", (socket) => {
+      listener.sockets.add(socket);
+      socket.once("close", () => listener.sockets.delete(socket));
+    });
+    server.on("request", (request, response) => listener.onRequest(request, response));
+    server.on("upgrade", (request, socket, head) => listener.onUpgrade(request, socket, head));
+    return listener;
+  }
+
+  addWebSocketRoute(route: WebSocketRoute): void {
+    const server = new WebSocketServer({
+      noServer: true,
+      handleProtocols: (offered) => route.protocols.find((p) => offered.has(p)) ?? false,
+    });
+    server.on("connection", (socket, request) => route.onConnection(socket, request));
+    this.routes.set(route.path, { route, server });
+  }
+
+  addRequestHandler(handler: RequestHandler): void {
+    this.handlers.push(handler);
+  }
+
+  private onRequest(request: IncomingMessage, response: ServerResponse): void {
+    for (const handler of this.handlers) if (handler(request, response)) return;
+    response.writeHead(404, { "content-type": "application/json" });
+    response.end(JSON.stringify({ error: "Object Not Found", reason: "Not Found" }));
+  }
+
+  private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (request.url ?? "/").split("?")[0] ?? "/";
+    const entry = this.routes.get(path);
+    if (!entry) {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    entry.server.handleUpgrade(request, socket, head, (ws) => entry.server.emit("connection", ws, request));
+  }
+
+  async close(): Promise<void> {
+    for (const { server } of this.routes.values()) {
+      for (const client of server.clients) client.terminate();
+      server.close();
+    }
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+}
