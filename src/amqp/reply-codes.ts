@@ -31,7 +31,17 @@ const SOFT = new Set<number>([311, 312, 313, 403, 404, 405, 406]);
 export const isConnectionError = (code: number): boolean => !SOFT.has(code);
 
 /** RabbitMQ prefixes every error text with the code's name: "NOT_FOUND - no queue 'q' in vhost '/'". */
-export const replyText = (code: number, text: string): string => `${NAMES.get(code) ?? "INTERNAL_ERROR"} - ${text}`;
+export const replyText = (code: number, text: string): string =>
+  truncateShortstr(`${NAMES.get(code) ?? "INTERNAL_ERROR"} - ${text}`);
+
+/** reply-text is a shortstr: RabbitMQ cuts longer texts (e.g. long queue names) rather than failing. */
+function truncateShortstr(text: string): string {
+  if (Buffer.byteLength(text) <= 255) return text;
+  let cut = Buffer.from(text).subarray(0, 252).toString("utf8");
+  // A multi-byte character cut in half decodes to U+FFFD: drop it.
+  while (Buffer.byteLength(cut) > 252 || cut.endsWith("\uFFFD")) cut = cut.slice(0, -1);
+  return `${cut}...`;
+}
 
 const CODE_OF_KIND: Record<CoreErrorKind, number> = {
   "not-found": REPLY.NOT_FOUND,
