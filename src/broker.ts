@@ -5,6 +5,8 @@ import { UserRegistry } from "./auth/users.js";
 import { DEFAULTS, type PortSetting } from "./config/defaults.js";
 import { Broker } from "./core/broker.js";
 import { silentLogger, type Logger } from "./log.js";
+import type { MqttSettings } from "./mqtt/context.js";
+import { createMqttContext, openMqttListeners, type MqttListeners } from "./mqtt/listeners.js";
 import { TcpListener } from "./transport/tcp.js";
 
 export interface BrokerUser {
@@ -25,13 +27,15 @@ export interface BrokerOptions {
   users?: BrokerUser[];
   logger?: Logger;
   limits?: Partial<AmqpLimits>;
+  /** MQTT session expiry default, prefetch, packet and alias limits. */
+  mqtt?: Partial<MqttSettings>;
 }
 
 export interface RunningBroker {
   /** Connection URLs with guest credentials, e.g. amqp://guest:guest@127.0.0.1:40123 */
-  urls: { amqp?: string };
+  urls: { amqp?: string; mqtt?: string; webMqtt?: string };
   /** The ports actually bound (after 0 was resolved). */
-  ports: { amqp?: number };
+  ports: { amqp?: number; mqtt?: number; webMqtt?: number };
   /** The core, for in-process inspection (queues, connections). */
   core: Broker;
   /** Closes client connections with 320 CONNECTION_FORCED and the listeners. */
@@ -62,6 +66,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const listeners: TcpListener[] = [];
   const urls: RunningBroker["urls"] = {};
   const ports: RunningBroker["ports"] = {};
+  let mqtt: MqttListeners | null = null;
   const urlHost = host === "::" || host === "0.0.0.0" ? "localhost" : host.includes(":") ? `[${host}]` : host;
   try {
     const amqpPort = options.ports?.amqp ?? DEFAULTS.embeddedAmqpPort;
@@ -75,6 +80,18 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       ports.amqp = listener.port;
       urls.amqp = `amqp://guest:guest@${urlHost}:${listener.port}`;
       logger.info({ protocol: "amqp", host, port: listener.port }, "AMQP listener started");
+    }
+    const mqttPorts = { mqtt: options.ports?.mqtt ?? 0, webMqtt: options.ports?.webMqtt ?? 0 };
+    if (mqttPorts.mqtt !== "off" || mqttPorts.webMqtt !== "off") {
+      mqtt = await openMqttListeners(createMqttContext(core, logger, options.mqtt), host, mqttPorts);
+      if (mqtt.ports.mqtt !== undefined) {
+        ports.mqtt = mqtt.ports.mqtt;
+        urls.mqtt = `mqtt://${urlHost}:${mqtt.ports.mqtt}`;
+      }
+      if (mqtt.ports.webMqtt !== undefined) {
+        ports.webMqtt = mqtt.ports.webMqtt;
+        urls.webMqtt = `ws://${urlHost}:${mqtt.ports.webMqtt}/ws`;
+      }
     }
   } catch (error) {
     await Promise.all(listeners.map((l) => l.close()));
@@ -91,6 +108,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       }
       await Promise.all(listeners.map((l) => l.drain(1000)));
       await closed;
+      await mqtt?.close();
     })());
   return { urls, ports, core, stop };
 }

@@ -1,0 +1,411 @@
+import type { Duplex } from "node:stream";
+import mqttPacket, { type IPublishPacket, type Packet, type Parser, type QoS } from "mqtt-packet";
+import type { Access } from "../core/access.js";
+import type { ClientConnection } from "../core/connections.js";
+import { scheduleDispatch } from "../core/dispatch-scheduler.js";
+import type { Queue, QueuedMessage } from "../core/queue.js";
+import type { VHost } from "../core/vhost.js";
+import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
+import type { MqttContext } from "./context.js";
+import { MqttConsumer } from "./consumer.js";
+import { handlePuback, handlePubcomp, handlePubrec, handlePubrel } from "./handlers/ack.js";
+import { handleConnect } from "./handlers/connect.js";
+import { handleDisconnect } from "./handlers/disconnect.js";
+import { handlePingreq } from "./handlers/ping.js";
+import { handlePublish } from "./handlers/publish.js";
+import { handleSubscribe } from "./handlers/subscribe.js";
+import { handleUnsubscribe } from "./handlers/unsubscribe.js";
+import { isRetainedDelivery, messageToProperties, messageTopic, originOf, publishedQos } from "./message-mapping.js";
+import { MqttProtocolError, RC } from "./reason-codes.js";
+import type { MqttSession } from "./session.js";
+import { topicMatches } from "./topics.js";
+import { scheduleWill, type Will } from "./will.js";
+
+/** Unflushed output past which deliveries stop and reading pauses until the peer drains. */
+const OUTPUT_HIGH_WATER = 512 * 1024;
+
+export interface RemoteEndpoint {
+  address: string;
+  port: number;
+}
+
+type State = "awaiting-connect" | "connected" | "closed";
+
+/**
+ * One MQTT network connection over any byte stream (TCP socket or a
+ * WebSocket stream): parsing, dispatch to handlers/, keep-alive, the
+ * output buffer and the bridge between the session's queues and the wire.
+ */
+export class MqttConnection implements ClientConnection, Flushable {
+  readonly id: number;
+  readonly protocol = "mqtt" as const;
+  readonly connectedAt = Date.now();
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  user = "";
+  vhost = "";
+  state: State = "awaiting-connect";
+  protocolVersion: 3 | 4 | 5 = 4;
+  clientId = "";
+  session: MqttSession | null = null;
+  vhostRef: VHost | null = null;
+  access: Access | null = null;
+  will: Will | null = null;
+  /** Client's limits (MQTT 5 CONNECT properties). */
+  outboundLimit: number;
+  maxOutboundPacketSize = Infinity;
+  /** Inbound topic aliases [MQTT-3.3.2-12]. */
+  readonly topicAliases = new Map<number, string>();
+  readonly consumers = new Map<Queue, MqttConsumer>();
+
+  private readonly parser: Parser;
+  private out: Buffer[] = [];
+  private outBytes = 0;
+  private congested = false;
+  private starved = false;
+  private readPaused = false;
+  private blockedReason: string | null = null;
+  private lastReceived = Date.now();
+  private keepAliveTimer: NodeJS.Timeout | null = null;
+  private connectTimer: NodeJS.Timeout | null;
+  private gracefulDisconnect = false;
+  private nextConsumerTag = 1;
+
+  constructor(
+    readonly stream: Duplex,
+    readonly ctx: MqttContext,
+    remote: RemoteEndpoint,
+  ) {
+    this.id = ctx.broker.connections.allocateId();
+    this.remoteAddress = remote.address;
+    this.remotePort = remote.port;
+    this.outboundLimit = ctx.settings.prefetch;
+    this.parser = mqttPacket.parser();
+    this.parser.on("packet", (packet: Packet) => this.onPacket(packet));
+    this.parser.on("error", (error: Error) => this.onParseError(error));
+    stream.on("data", (chunk: Buffer) => this.onData(chunk));
+    stream.on("drain", () => this.onDrain());
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "ECONNRESET" && error.code !== "EPIPE") ctx.logger.warn({ err: error, connection: this.id }, "MQTT socket error");
+    });
+    stream.on("close", () => this.cleanup());
+    this.connectTimer = setTimeout(() => {
+      ctx.logger.info({ connection: this.id, remote: this.remoteAddress }, "closing MQTT connection: no CONNECT in time");
+      this.stream.destroy();
+    }, ctx.settings.connectTimeout);
+  }
+
+  // ---- input -----------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    if (this.state === "closed") return;
+    this.lastReceived = Date.now();
+    this.parser.parse(chunk);
+    // The parser buffers a packet until it is whole: refuse oversized ones as soon as their length is known.
+    const pending = (this.parser as unknown as { packet?: { length?: number } }).packet?.length ?? -1;
+    if (pending > this.ctx.settings.maxPacketSize && (this.state as State) !== "closed") {
+      this.protocolError(new MqttProtocolError(RC.PACKET_TOO_LARGE, `packet of ${pending} bytes exceeds the maximum of ${this.ctx.settings.maxPacketSize}`));
+    }
+    if (this.blockedReason !== null && this.state === "connected") this.pauseReading();
+  }
+
+  private onPacket(packet: Packet): void {
+    if (this.state === "closed") return;
+    try {
+      if (this.state === "awaiting-connect") {
+        // [MQTT-3.1.0-1] the first packet must be CONNECT.
+        if (packet.cmd !== "connect") throw new MqttProtocolError(RC.PROTOCOL_ERROR, `expected CONNECT, got ${packet.cmd.toUpperCase()}`);
+        if (this.connectTimer) clearTimeout(this.connectTimer);
+        this.connectTimer = null;
+        return handleConnect(this, packet);
+      }
+      switch (packet.cmd) {
+        case "publish":
+          return handlePublish(this, packet);
+        case "puback":
+          return handlePuback(this, packet);
+        case "pubrec":
+          return handlePubrec(this, packet);
+        case "pubrel":
+          return handlePubrel(this, packet);
+        case "pubcomp":
+          return handlePubcomp(this, packet);
+        case "subscribe":
+          return handleSubscribe(this, packet);
+        case "unsubscribe":
+          return handleUnsubscribe(this, packet);
+        case "pingreq":
+          return handlePingreq(this);
+        case "disconnect":
+          return handleDisconnect(this, packet);
+        case "connect":
+          // [MQTT-3.1.0-2] a second CONNECT is a protocol violation.
+          throw new MqttProtocolError(RC.PROTOCOL_ERROR, "second CONNECT on a connection");
+        default:
+          throw new MqttProtocolError(RC.PROTOCOL_ERROR, `unexpected ${packet.cmd.toUpperCase()} from a client`);
+      }
+    } catch (error) {
+      if (error instanceof MqttProtocolError) this.protocolError(error);
+      else {
+        this.ctx.logger.error({ err: error, connection: this.id }, "internal error handling an MQTT packet");
+        this.protocolError(new MqttProtocolError(RC.IMPLEMENTATION_SPECIFIC_ERROR, "internal error"));
+      }
+    }
+  }
+
+  private onParseError(error: Error): void {
+    // [MQTT-4.8.0-1] a malformed packet closes this connection, and only this one.
+    this.protocolError(new MqttProtocolError(RC.MALFORMED_PACKET, error.message));
+  }
+
+  // ---- lifecycle -------------------------------------------------------
+
+  /** CONNECT accepted: the connection joins the registry and its session. */
+  opened(session: MqttSession, vhost: VHost, access: Access, keepAliveSeconds: number): void {
+    this.state = "connected";
+    this.session = session;
+    this.vhostRef = vhost;
+    this.vhost = vhost.name;
+    this.access = access;
+    session.connection = this;
+    this.ctx.broker.connections.add(this);
+    if (keepAliveSeconds > 0) {
+      // [MQTT-3.1.2-24] one and a half keep-alive periods without a packet end the connection.
+      const limitMs = keepAliveSeconds * 1500;
+      this.keepAliveTimer = setInterval(() => {
+        if (Date.now() - this.lastReceived <= limitMs) return;
+        this.ctx.logger.info({ connection: this.id, clientId: this.clientId, keepAlive: keepAliveSeconds }, "MQTT keep-alive timeout");
+        this.closeWithReason(RC.KEEP_ALIVE_TIMEOUT);
+      }, Math.max(250, keepAliveSeconds * 250));
+      this.keepAliveTimer.unref();
+    }
+    const blocked = this.ctx.broker.blocked;
+    if (blocked !== null) this.setBlocked(blocked);
+  }
+
+  /** Consumes the session's queues (on connect, and on subscribe to a new queue). */
+  attachQueue(queue: Queue, qos: QoS): void {
+    if (this.consumers.has(queue)) return;
+    const consumer = new MqttConsumer(this, `mqtt-${this.id}-${this.nextConsumerTag++}`, queue, qos);
+    this.consumers.set(queue, consumer);
+    queue.addConsumer(consumer);
+  }
+
+  detachQueue(queue: Queue): void {
+    const consumer = this.consumers.get(queue);
+    if (!consumer) return;
+    this.consumers.delete(queue);
+    queue.removeConsumer(consumer);
+  }
+
+  queueDeleted(queue: Queue): void {
+    this.consumers.delete(queue);
+  }
+
+  /** The client sent DISCONNECT: no will [MQTT-3.14.4-3] (MQTT 5 reason 0x04 asks for it anyway). */
+  disconnected(sendWill: boolean): void {
+    this.gracefulDisconnect = !sendWill;
+    this.stream.end();
+    this.cleanup();
+  }
+
+  /** A protocol violation: MQTT 5 clients get DISCONNECT with the reason code first. */
+  protocolError(error: MqttProtocolError): void {
+    if (this.state === "closed") return;
+    this.ctx.logger.info({ connection: this.id, clientId: this.clientId, reason: error.reason, text: error.message }, "closing MQTT connection on error");
+    this.closeWithReason(error.reason, error.message);
+  }
+
+  closeWithReason(reason: number, text?: string): void {
+    if (this.state === "closed") return;
+    if (this.protocolVersion === 5 && this.state === "connected") {
+      this.send({ cmd: "disconnect", reasonCode: reason, ...(text !== undefined ? { properties: { reasonString: text } } : {}) });
+    }
+    this.flush();
+    this.stream.end();
+    this.cleanup();
+    const stream = this.stream;
+    setTimeout(() => stream.destroy(), 1000).unref();
+  }
+
+  /** Server-initiated close (management, shutdown). */
+  close(reason: string): void {
+    this.ctx.logger.info({ connection: this.id, clientId: this.clientId, reason }, "closing MQTT connection");
+    this.closeWithReason(reason.includes("shutdown") ? RC.SERVER_SHUTTING_DOWN : RC.ADMINISTRATIVE_ACTION);
+  }
+
+  /** Another connection took this client id [MQTT-3.1.4-3]. */
+  takenOver(): void {
+    this.ctx.logger.info({ connection: this.id, clientId: this.clientId }, "MQTT session taken over by a new connection");
+    this.closeWithReason(RC.SESSION_TAKEN_OVER);
+  }
+
+  private cleanup(): void {
+    if (this.state === "closed") return;
+    const wasConnected = this.state === "connected";
+    this.state = "closed";
+    if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.keepAliveTimer = null;
+    this.connectTimer = null;
+    for (const [queue, consumer] of this.consumers) queue.removeConsumer(consumer);
+    this.consumers.clear();
+    const session = this.session;
+    if (!wasConnected || !session || session.connection !== this) {
+      this.ctx.broker.connections.remove(this);
+      return;
+    }
+    session.connection = null;
+    // Unacknowledged QoS 1/2 deliveries go back to their queue and are resent with DUP=1 on reconnect [MQTT-4.4.0-1].
+    for (const [packetId, inflight] of session.inflight) {
+      if (inflight.stage !== "publish") continue;
+      session.inflight.delete(packetId);
+      inflight.queue.requeue(inflight.queued);
+    }
+    if (!this.gracefulDisconnect && this.will && this.vhostRef && this.access) {
+      scheduleWill(this.ctx, session, this.vhostRef, this.access, this.will);
+    }
+    this.will = null;
+    this.ctx.sessions.detached(session);
+    this.ctx.broker.connections.remove(this);
+  }
+
+  // ---- alarms ----------------------------------------------------------
+
+  setBlocked(reason: string | null): void {
+    this.blockedReason = reason;
+    if (reason === null && this.readPaused && !this.congested) this.resumeReading();
+  }
+
+  private pauseReading(): void {
+    if (this.readPaused) return;
+    this.readPaused = true;
+    this.stream.pause();
+  }
+
+  private resumeReading(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    this.stream.resume();
+  }
+
+  // ---- deliveries ------------------------------------------------------
+
+  canDeliver(noAck: boolean): boolean {
+    if (this.state !== "connected" || this.congested || this.outBytes > OUTPUT_HIGH_WATER) {
+      this.starved = true;
+      return false;
+    }
+    if (!noAck && this.session && this.session.inflight.size >= this.outboundLimit) return false;
+    return true;
+  }
+
+  /** A message from one of the session's queues becomes a PUBLISH. */
+  deliver(consumer: MqttConsumer, queued: QueuedMessage, queue: Queue): void {
+    const session = this.session as MqttSession;
+    const message = queued.message;
+    const topic = messageTopic(message);
+    const origin = originOf(message);
+    // Which of the session's subscriptions on this queue match: needed for the
+    // `$` rule [MQTT-4.7.2-1], no-local [MQTT-3.8.3-3] and subscription identifiers.
+    let matched = false;
+    let retainAsPublished = false;
+    let ids: number[] | null = null;
+    for (const subscription of session.subscriptions.values()) {
+      if (subscription.qos !== consumer.qos) continue;
+      if (!topicMatches(subscription.filter, topic)) continue;
+      if (subscription.noLocal && origin?.sessionKey === session.key) continue;
+      matched = true;
+      if (subscription.retainAsPublished) retainAsPublished = true;
+      if (subscription.identifier !== undefined) (ids ??= []).push(subscription.identifier);
+    }
+    if (!matched && !queue.name.startsWith("mqtt-shared-")) {
+      if (!consumer.noAck) queue.ack(queued);
+      return;
+    }
+    const qos = Math.min(consumer.qos, publishedQos(message) ?? consumer.qos) as QoS;
+    const packet: IPublishPacket = {
+      cmd: "publish",
+      topic,
+      payload: message.body,
+      qos,
+      dup: queued.redelivered && qos > 0,
+      retain: isRetainedDelivery(message) || (retainAsPublished && origin?.retain === true),
+    };
+    if (this.protocolVersion === 5) {
+      const properties = messageToProperties(message);
+      if (ids) properties.subscriptionIdentifier = ids.length === 1 ? (ids[0] as number) : ids;
+      packet.properties = properties;
+    }
+    if (qos > 0) {
+      const packetId = session.allocatePacketId();
+      if (packetId === null) {
+        queue.requeue(queued);
+        return;
+      }
+      packet.messageId = packetId;
+      session.inflight.set(packetId, { packetId, qos, queue, queued, stage: "publish" });
+    } else if (!consumer.noAck) {
+      queue.ack(queued);
+    }
+    const bytes = this.encode(packet);
+    // [MQTT-3.1.2-25] a packet larger than the client's Maximum Packet Size is dropped as if delivered.
+    if (bytes.length > this.maxOutboundPacketSize) {
+      if (packet.messageId !== undefined) session.inflight.delete(packet.messageId);
+      if (qos > 0) queue.ack(queued);
+      return;
+    }
+    this.write(bytes);
+  }
+
+  /** Resends what the session had in flight when it was resumed (PUBREL for QoS 2 past PUBREC). */
+  resendInflight(): void {
+    const session = this.session as MqttSession;
+    for (const inflight of session.inflight.values()) {
+      if (inflight.stage === "pubrel") this.send({ cmd: "pubrel", messageId: inflight.packetId });
+    }
+  }
+
+  /** An ack freed room: let the queues deliver again. */
+  kickQueues(): void {
+    for (const queue of this.consumers.keys()) scheduleDispatch(queue);
+  }
+
+  // ---- output ----------------------------------------------------------
+
+  send(packet: Packet): void {
+    this.write(this.encode(packet));
+  }
+
+  private encode(packet: Packet): Buffer {
+    return mqttPacket.generate(packet, { protocolVersion: this.protocolVersion });
+  }
+
+  private write(bytes: Buffer): void {
+    this.out.push(bytes);
+    this.outBytes += bytes.length;
+    markDirty(this);
+  }
+
+  flush(): void {
+    if (this.outBytes === 0) return;
+    const data = this.out.length === 1 ? (this.out[0] as Buffer) : Buffer.concat(this.out, this.outBytes);
+    this.out = [];
+    this.outBytes = 0;
+    if (this.stream.destroyed || this.stream.writableEnded) return;
+    if (!this.stream.write(data)) {
+      // A slow reader: stop deliveries and stop reading its publishes until it drains.
+      this.congested = true;
+      this.pauseReading();
+    } else if (this.starved) this.onDrain();
+  }
+
+  private onDrain(): void {
+    this.congested = false;
+    if (this.blockedReason === null) this.resumeReading();
+    if (this.starved) {
+      this.starved = false;
+      this.kickQueues();
+    }
+  }
+}

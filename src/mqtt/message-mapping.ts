@@ -1,0 +1,121 @@
+import type { IPublishPacket, QoS, UserProperties } from "mqtt-packet";
+import { Message, TypedField, type FieldTable, type FieldValue, type MessageProperties } from "../core/message.js";
+import { routingKeyToTopic, topicToRoutingKey } from "./topics.js";
+
+/** RabbitMQ's MQTT plugin publishes every MQTT message to this exchange. */
+export const MQTT_EXCHANGE = "amq.topic";
+/** Headers RabbitMQ's MQTT plugin sets (rabbit_mqtt_processor): the publisher's QoS and DUP flag. */
+export const QOS_HEADER = "x-mqtt-publish-qos";
+export const DUP_HEADER = "x-mqtt-dup";
+/** MQTT 5 payload format indicator, carried as a header so that it survives a trip through AMQP. */
+export const PAYLOAD_FORMAT_HEADER = "x-mqtt-payload-format";
+/** Correlation data that is not a short UTF-8 string cannot be an AMQP correlation-id. */
+export const CORRELATION_HEADER = "x-correlation-id";
+
+/** What MQTT needs to know about a message's publisher (no-local, retain-as-published). */
+export interface MqttOrigin {
+  /** vhost + client id of the publishing session. */
+  sessionKey: string;
+  retain: boolean;
+}
+
+/**
+ * Origins of MQTT-published messages, kept beside the core message rather
+ * than in it: the core stays protocol-agnostic and the entry goes away with
+ * the message.
+ */
+const origins = new WeakMap<Message, MqttOrigin>();
+/** Messages enqueued from the retained store on subscribe: delivered with RETAIN=1 [MQTT-3.3.1-8]. */
+const fromRetainedStore = new WeakSet<Message>();
+
+export function originOf(message: Message): MqttOrigin | undefined {
+  return origins.get(message);
+}
+
+export function markRetainedDelivery(message: Message): void {
+  fromRetainedStore.add(message);
+}
+
+export function isRetainedDelivery(message: Message): boolean {
+  return fromRetainedStore.has(message);
+}
+
+/**
+ * MQTT PUBLISH → core message, as RabbitMQ maps it: amq.topic, `/`→`.`,
+ * delivery-mode 2 for QoS ≥ 1, the QoS and DUP in x-mqtt-* headers; MQTT 5
+ * properties onto their AMQP counterparts (RabbitMQ 3.13's mapping).
+ */
+export function publishToMessage(packet: IPublishPacket, topic: string, payload: Buffer, origin: MqttOrigin | null): Message {
+  const headers: FieldTable = { [QOS_HEADER]: new TypedField("b", packet.qos), [DUP_HEADER]: packet.dup };
+  const properties: MessageProperties = { deliveryMode: packet.qos > 0 ? 2 : 1, headers };
+  const p = packet.properties;
+  if (p) {
+    if (p.contentType !== undefined) properties.contentType = p.contentType;
+    if (p.responseTopic !== undefined) properties.replyTo = topicToRoutingKey(p.responseTopic);
+    if (p.messageExpiryInterval !== undefined) properties.expiration = String(p.messageExpiryInterval * 1000);
+    if (p.payloadFormatIndicator !== undefined) headers[PAYLOAD_FORMAT_HEADER] = p.payloadFormatIndicator;
+    if (p.correlationData !== undefined) {
+      const text = p.correlationData.toString("utf8");
+      if (p.correlationData.length <= 255 && Buffer.from(text, "utf8").equals(p.correlationData)) properties.correlationId = text;
+      else headers[CORRELATION_HEADER] = p.correlationData;
+    }
+    if (p.userProperties) {
+      for (const [key, value] of Object.entries(p.userProperties)) headers[key] = Array.isArray(value) ? [...value] : value;
+    }
+  }
+  const message = new Message(MQTT_EXCHANGE, topicToRoutingKey(topic), properties, payload);
+  if (origin) origins.set(message, origin);
+  return message;
+}
+
+/** The QoS the publisher used, when it was an MQTT client (RabbitMQ's delivery_qos). */
+export function publishedQos(message: Message): QoS | null {
+  const value = message.properties.headers?.[QOS_HEADER];
+  const n = value instanceof TypedField ? Number(value.value) : typeof value === "number" ? value : null;
+  return n === 0 || n === 1 || n === 2 ? n : null;
+}
+
+export function messageTopic(message: Message): string {
+  return routingKeyToTopic(message.routingKey);
+}
+
+/** Core message → the MQTT 5 PUBLISH properties (3.1.1 clients get none). */
+export function messageToProperties(message: Message): NonNullable<IPublishPacket["properties"]> {
+  const out: NonNullable<IPublishPacket["properties"]> = {};
+  const p = message.properties;
+  if (p.contentType !== undefined) out.contentType = p.contentType;
+  if (p.replyTo !== undefined) out.responseTopic = routingKeyToTopic(p.replyTo);
+  if (p.correlationId !== undefined) out.correlationData = Buffer.from(p.correlationId, "utf8");
+  if (p.expiration !== undefined && /^[0-9]+$/.test(p.expiration)) {
+    out.messageExpiryInterval = Math.ceil(Number(p.expiration) / 1000);
+  }
+  const headers = p.headers;
+  if (headers) {
+    let user: UserProperties | null = null;
+    for (const key of Object.keys(headers)) {
+      const value = headers[key] as FieldValue;
+      if (key === QOS_HEADER || key === DUP_HEADER) continue;
+      if (key === PAYLOAD_FORMAT_HEADER) {
+        if (value === true) out.payloadFormatIndicator = true;
+        continue;
+      }
+      if (key === CORRELATION_HEADER && Buffer.isBuffer(value)) {
+        out.correlationData = value;
+        continue;
+      }
+      (user ??= {})[key] = Array.isArray(value) ? value.map(headerText) : headerText(value);
+    }
+    if (user) out.userProperties = user;
+  }
+  return out;
+}
+
+/** AMQP header values become MQTT 5 user-property strings. */
+function headerText(value: FieldValue): string {
+  if (typeof value === "string") return value;
+  if (Buffer.isBuffer(value)) return value.toString("utf8");
+  if (value instanceof TypedField) return String(typeof value.value === "object" ? value.value.value : value.value);
+  if (value === null) return "";
+  if (typeof value === "object") return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v));
+  return String(value);
+}

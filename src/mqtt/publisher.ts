@@ -1,0 +1,44 @@
+import type { IPublishPacket, QoS } from "mqtt-packet";
+import type { Access } from "../core/access.js";
+import type { VHost } from "../core/vhost.js";
+import type { MqttContext } from "./context.js";
+import { MQTT_EXCHANGE, publishToMessage, type MqttOrigin } from "./message-mapping.js";
+
+export interface MqttPublish {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  dup: boolean;
+  properties: IPublishPacket["properties"] | undefined;
+  origin: MqttOrigin | null;
+}
+
+/**
+ * Routes an MQTT publish (a PUBLISH packet or a will) through amq.topic and
+ * updates the retained store; returns how many queues it reached. Checks
+ * write permission on amq.topic as RabbitMQ does.
+ */
+export function publishFromMqtt(ctx: MqttContext, vhost: VHost, access: Access, publish: MqttPublish): number {
+  access.write("exchange", MQTT_EXCHANGE);
+  const packet: IPublishPacket = {
+    cmd: "publish",
+    topic: publish.topic,
+    payload: publish.payload,
+    qos: publish.qos,
+    retain: publish.retain,
+    dup: publish.dup,
+  };
+  if (publish.properties) packet.properties = publish.properties;
+  if (publish.retain) {
+    // [MQTT-3.3.1-10/11] an empty retained payload clears the topic's retained message.
+    if (publish.payload.length === 0) ctx.retained.delete(vhost.name, publish.topic);
+    else {
+      const { topicAlias: _alias, subscriptionIdentifier: _ids, ...kept } = publish.properties ?? {};
+      const stored = publishToMessage({ ...packet, properties: kept, dup: false }, publish.topic, publish.payload, null);
+      ctx.retained.put(vhost.name, { topic: publish.topic, payload: publish.payload, qos: publish.qos, properties: stored.properties });
+    }
+  }
+  const message = publishToMessage(packet, publish.topic, publish.payload, publish.origin);
+  return vhost.publish(vhost.getExchange(MQTT_EXCHANGE), message).length;
+}

@@ -1,0 +1,64 @@
+import type { QoS } from "mqtt-packet";
+import type { Queue, QueuedMessage } from "../core/queue.js";
+import type { VHost } from "../core/vhost.js";
+import type { MqttConnection } from "./connection.js";
+import type { Subscription } from "./subscription.js";
+
+/** A QoS 1/2 delivery the client has not finished acknowledging. */
+export interface Inflight {
+  readonly packetId: number;
+  readonly qos: QoS;
+  readonly queue: Queue;
+  readonly queued: QueuedMessage;
+  /** "publish": waiting for PUBACK/PUBREC; "pubrel": PUBREC received (queue acked), waiting for PUBCOMP. */
+  stage: "publish" | "pubrel";
+}
+
+/**
+ * MQTT session state [MQTT-4.1]: subscriptions, in-flight deliveries and the
+ * QoS 2 packet ids received but not yet released. It outlives its network
+ * connection when the session is persistent; the queued messages themselves
+ * wait in the subscription queues.
+ */
+export class MqttSession {
+  readonly subscriptions = new Map<string, Subscription>();
+  /** Subscription queues by name, whatever their QoS or group. */
+  readonly queues = new Map<string, Queue>();
+  readonly inflight = new Map<number, Inflight>();
+  /** [MQTT-4.3.3] QoS 2 packet ids received (PUBREC sent) and not yet released by PUBREL. */
+  readonly inboundQos2 = new Set<number>();
+  connection: MqttConnection | null = null;
+  /** Seconds the session outlives its connection; 0 = ends with it. */
+  expirySeconds: number;
+  expiryTimer: NodeJS.Timeout | null = null;
+  willTimer: NodeJS.Timeout | null = null;
+  private nextPacketId = 1;
+
+  constructor(
+    readonly key: string,
+    readonly clientId: string,
+    readonly vhost: VHost,
+    expirySeconds: number,
+  ) {
+    this.expirySeconds = expirySeconds;
+  }
+
+  /** Packet ids in use are skipped [MQTT-2.3.1-2]; null when all 65535 are taken. */
+  allocatePacketId(): number | null {
+    for (let i = 0; i < 65535; i++) {
+      const id = this.nextPacketId;
+      this.nextPacketId = id === 65535 ? 1 : id + 1;
+      if (!this.inflight.has(id)) return id;
+    }
+    return null;
+  }
+
+  clearTimers(): void {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    if (this.willTimer) clearTimeout(this.willTimer);
+    this.expiryTimer = null;
+    this.willTimer = null;
+  }
+}
+
+export const sessionKey = (vhost: string, clientId: string): string => `${vhost}\u0000${clientId}`;

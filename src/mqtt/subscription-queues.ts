@@ -1,0 +1,99 @@
+import type { Access } from "../core/access.js";
+import type { Queue } from "../core/queue.js";
+import { MQTT_EXCHANGE } from "./message-mapping.js";
+import type { SessionRegistry } from "./session-registry.js";
+import type { MqttSession } from "./session.js";
+import { sharedQueueName, subscriptionQueueName, type Subscription } from "./subscription.js";
+import { topicToRoutingKey } from "./topics.js";
+
+/** The queue a subscription's messages wait in. */
+export function queueNameFor(session: MqttSession, subscription: Pick<Subscription, "group" | "qos">): string {
+  return subscription.group === null
+    ? subscriptionQueueName(session.clientId, subscription.qos)
+    : sharedQueueName(subscription.group, subscription.qos);
+}
+
+/**
+ * Declares the subscription's queue and binds it to amq.topic, checking
+ * the permissions RabbitMQ checks for queue.declare + queue.bind
+ * (configure and write on the queue, read on the exchange).
+ */
+export function bindSubscription(
+  registry: SessionRegistry,
+  session: MqttSession,
+  access: Access,
+  connectionId: number,
+  subscription: Subscription,
+): Queue {
+  const vhost = session.vhost;
+  const name = queueNameFor(session, subscription);
+  const routingKey = topicToRoutingKey(subscription.filter);
+  access.configure("queue", name);
+  access.write("queue", name);
+  access.read("exchange", MQTT_EXCHANGE);
+  const persistent = session.expirySeconds > 0;
+  const { queue } = vhost.declareQueue(
+    name,
+    { durable: persistent || subscription.group !== null, exclusive: false, autoDelete: false, arguments: {} },
+    false,
+    connectionId,
+  );
+  vhost.bind(vhost.getExchange(MQTT_EXCHANGE), queue, routingKey, {});
+  session.queues.set(name, queue);
+  if (subscription.group !== null) {
+    const key = sharedKey(`${vhost.name}\u0000${name}`, routingKey);
+    registry.sharedBindingUsers.set(key, (registry.sharedBindingUsers.get(key) ?? 0) + 1);
+  }
+  session.subscriptions.set(subscription.key, subscription);
+  return queue;
+}
+
+/** Removes a subscription; its queue goes when no subscription of the session (or group) uses it. */
+export function releaseSubscription(registry: SessionRegistry, session: MqttSession, key: string): boolean {
+  const subscription = session.subscriptions.get(key);
+  if (!subscription) return false;
+  session.subscriptions.delete(key);
+  const vhost = session.vhost;
+  const name = queueNameFor(session, subscription);
+  const queue = session.queues.get(name);
+  if (!queue) return true;
+  const routingKey = topicToRoutingKey(subscription.filter);
+  if (subscription.group !== null) {
+    const shared = sharedKey(`${vhost.name}\u0000${name}`, routingKey);
+    const users = (registry.sharedBindingUsers.get(shared) ?? 1) - 1;
+    if (users > 0) registry.sharedBindingUsers.set(shared, users);
+    else {
+      registry.sharedBindingUsers.delete(shared);
+      if (!queue.deleted) vhost.unbind(vhost.getExchange(MQTT_EXCHANGE), queue, routingKey, {});
+    }
+  } else if (!queue.deleted && !usesBinding(session, name, routingKey)) {
+    vhost.unbind(vhost.getExchange(MQTT_EXCHANGE), queue, routingKey, {});
+  }
+  if (!usesQueue(session, name)) {
+    session.connection?.detachQueue(queue);
+    session.queues.delete(name);
+    const sharedInUse = subscription.group !== null && queue.consumerCount > 0;
+    if (!sharedInUse && !hasBindings(registry, `${vhost.name}\u0000${name}`)) vhost.removeQueue(queue);
+  }
+  return true;
+}
+
+function usesQueue(session: MqttSession, name: string): boolean {
+  for (const s of session.subscriptions.values()) if (queueNameFor(session, s) === name) return true;
+  return false;
+}
+
+function usesBinding(session: MqttSession, name: string, routingKey: string): boolean {
+  for (const s of session.subscriptions.values()) {
+    if (queueNameFor(session, s) === name && topicToRoutingKey(s.filter) === routingKey) return true;
+  }
+  return false;
+}
+
+function hasBindings(registry: SessionRegistry, name: string): boolean {
+  const prefix = `${name}\u0000`;
+  for (const key of registry.sharedBindingUsers.keys()) if (key.startsWith(prefix)) return true;
+  return false;
+}
+
+const sharedKey = (queueName: string, routingKey: string): string => `${queueName}\u0000${routingKey}`;

@@ -1,0 +1,36 @@
+import type { IConnectPacket } from "mqtt-packet";
+import type { Access } from "../core/access.js";
+import type { VHost } from "../core/vhost.js";
+import type { MqttContext } from "./context.js";
+import { publishFromMqtt } from "./publisher.js";
+import type { MqttSession } from "./session.js";
+
+export type Will = NonNullable<IConnectPacket["will"]>;
+
+/**
+ * Publishes the will of a connection that ended without DISCONNECT
+ * [MQTT-3.1.2-8], after the MQTT 5 Will Delay Interval if any; a session
+ * resumed before then cancels it [MQTT-3.1.3-9].
+ */
+export function scheduleWill(ctx: MqttContext, session: MqttSession, vhost: VHost, access: Access, will: Will): void {
+  const delay = Math.min(will.properties?.willDelayInterval ?? 0, session.expirySeconds);
+  const publish = (): void => {
+    session.willTimer = null;
+    try {
+      publishFromMqtt(ctx, vhost, access, {
+        topic: will.topic,
+        payload: Buffer.isBuffer(will.payload) ? will.payload : Buffer.from(will.payload),
+        qos: will.qos ?? 0,
+        retain: will.retain ?? false,
+        dup: false,
+        properties: will.properties,
+        origin: { sessionKey: session.key, retain: will.retain ?? false },
+      });
+    } catch (error) {
+      ctx.logger.info({ err: error, clientId: session.clientId }, "MQTT will not published");
+    }
+  };
+  if (delay <= 0) return publish();
+  session.willTimer = setTimeout(publish, delay * 1000);
+  session.willTimer.unref();
+}
