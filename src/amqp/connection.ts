@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import type { Access } from "../core/access.js";
 import type { Broker } from "../core/broker.js";
-import type { ClientConnection } from "../core/connections.js";
+import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
 import { CoreError } from "../core/errors.js";
 import type { Message } from "../core/message.js";
 import type { VHost } from "../core/vhost.js";
@@ -14,6 +14,7 @@ import { FrameReader, type FrameSink } from "./codec/frame-reader.js";
 import * as M from "./codec/generated.js";
 import { encodeProperties, writeBodyFrames, writeContentHeaderFrame, writeHeartbeatFrame } from "./codec/properties.js";
 import { handleConnectionMethod, sendConnectionStart } from "./handlers/connection.js";
+import { describeAmqpConnection, listAmqpChannels } from "./introspection.js";
 import { AmqpError, REPLY, isConnectionError, replyText } from "./reply-codes.js";
 
 export interface AmqpLimits {
@@ -53,6 +54,8 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   vhostRef: VHost | null = null;
   access: Access | null = null;
   clientProperties: Record<string, unknown> = {};
+  /** The SASL mechanism the client logged in with (management API). */
+  authMechanism = "PLAIN";
   /** Client capabilities from client-properties that change what we send. */
   consumerCancelNotify = false;
   blockedNotify = false;
@@ -227,6 +230,14 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   /** Server-initiated close: management or shutdown. */
   close(reason: string): void {
     this.connectionError(REPLY.CONNECTION_FORCED, reason, 0, 0);
+  }
+
+  describe(): ConnectionDetails {
+    return describeAmqpConnection(this);
+  }
+
+  listChannels(): ChannelInfo[] {
+    return listAmqpChannels(this);
   }
 
   // ---- lifecycle -------------------------------------------------------

@@ -2,6 +2,7 @@ import { UserRegistry } from "../auth/users.js";
 import { Access } from "./access.js";
 import { ConnectionRegistry } from "./connections.js";
 import { CoreError } from "./errors.js";
+import { PolicyRegistry } from "./policies.js";
 import { VHost } from "./vhost.js";
 
 /**
@@ -12,6 +13,8 @@ export class Broker {
   readonly vhosts = new Map<string, VHost>();
   readonly users: UserRegistry;
   readonly connections = new ConnectionRegistry();
+  /** Stored policies (RabbitMQ's rabbit_policy); applied to queues by the queue features. */
+  readonly policies = new PolicyRegistry();
   /** Why publishers are blocked (memory or disk alarm), or null. */
   private blockedReason: string | null = null;
 
@@ -37,6 +40,7 @@ export class Broker {
     for (const queue of [...vhost.queues.values()]) vhost.removeQueue(queue);
     this.vhosts.delete(name);
     this.users.deleteVhostPermissions(name);
+    this.policies.deleteVhost(name);
     return true;
   }
 

@@ -1,3 +1,41 @@
+/** A subscription as the management API lists it (/api/consumers). */
+export interface ConsumerInfo {
+  tag: string;
+  queue: string;
+  ackRequired: boolean;
+  exclusive: boolean;
+  /** Per-consumer prefetch (basic.qos global=false); 0 = unlimited. */
+  prefetchCount: number;
+  arguments: Record<string, unknown>;
+}
+
+/** A channel (AMQP) or session as the management API lists it (/api/channels). */
+export interface ChannelInfo {
+  number: number;
+  prefetchCount: number;
+  globalPrefetchCount: number;
+  confirm: boolean;
+  transactional: boolean;
+  messagesUnacknowledged: number;
+  consumers: ConsumerInfo[];
+}
+
+/** Protocol-level facts about a connection that the management API shows. */
+export interface ConnectionDetails {
+  /** As RabbitMQ names it: "AMQP 0-9-1", "MQTT 3.1.1", "STOMP 1.2". */
+  protocolVersion: string;
+  localAddress: string;
+  localPort: number;
+  clientProperties: Record<string, unknown>;
+  authMechanism: string;
+  channelMax: number;
+  frameMax: number;
+  /** Negotiated heartbeat, seconds. */
+  heartbeat: number;
+  bytesReceived: number;
+  bytesSent: number;
+}
+
 /** What the broker knows of every client connection, whatever its protocol. */
 export interface ClientConnection {
   readonly id: number;
@@ -11,6 +49,10 @@ export interface ClientConnection {
   close(reason: string): void;
   /** Publishing is paused while a resource alarm is set (connection.blocked in AMQP). */
   setBlocked(reason: string | null): void;
+  /** For the management API; optional so that an adapter can start without it. */
+  describe?(): ConnectionDetails;
+  /** Open channels (AMQP) or the session's single channel (MQTT/STOMP), for the management API. */
+  listChannels?(): ChannelInfo[];
 }
 
 export class ConnectionRegistry {

@@ -69,6 +69,7 @@ function startOk(connection: AmqpConnection, method: M.ConnectionStartOk): void 
     connection.blockedNotify = caps["connection.blocked"] === true;
     connection.authFailureClose = caps["authentication_failure_close"] === true;
   }
+  connection.authMechanism = method.mechanism;
   const credentials = parseCredentials(method.mechanism, method.response);
   const result = credentials
     ? connection.broker.users.authenticate(credentials.username, credentials.password, {

@@ -1,0 +1,61 @@
+import type { IncomingMessage } from "node:http";
+import type { Broker } from "../core/broker.js";
+import type { VHost } from "../core/vhost.js";
+import type { ApiUser } from "./auth.js";
+import { notAuthorised, objectNotFound } from "./errors.js";
+import type { JsonObject } from "./http-util.js";
+import type { StatsSampler } from "./stats.js";
+
+/** A listener as /api/overview lists it. */
+export interface ListenerInfo {
+  protocol: string;
+  port: number;
+  ipAddress: string;
+}
+
+/** What every route handler may use: the broker and the management module's own state. */
+export interface Management {
+  readonly broker: Broker;
+  readonly stats: StatsSampler;
+  /** RabbitMQ-style node name, e.g. warren@host. */
+  readonly node: string;
+  readonly startedAt: number;
+  readonly version: string;
+  listeners(): ListenerInfo[];
+}
+
+/** One request, after authentication. */
+export interface RequestContext {
+  readonly mgmt: Management;
+  readonly user: ApiUser;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  readonly request: IncomingMessage;
+  body(): Promise<JsonObject>;
+}
+
+export function param(ctx: RequestContext, name: string): string {
+  const value = ctx.params[name];
+  if (value === undefined) throw new Error(`route has no :${name} parameter`);
+  return value;
+}
+
+/** Vhosts the user has a permission entry in: what RabbitMQ's lists are filtered to (list_login_vhosts). */
+export function loginVhosts(ctx: RequestContext): VHost[] {
+  const users = ctx.mgmt.broker.users;
+  return [...ctx.mgmt.broker.vhosts.values()].filter((vhost) => users.canAccessVhost(ctx.user.name, vhost.name));
+}
+
+/**
+ * The vhost named in the path, if the user may see it. As RabbitMQ
+ * (is_authorized_vhost runs before resource_exists): a vhost the user has no
+ * permissions in is 401 even for administrators, a missing one is 404.
+ */
+export function visibleVhost(ctx: RequestContext, name: string): VHost {
+  const vhost = ctx.mgmt.broker.vhosts.get(name);
+  if (!vhost) throw objectNotFound();
+  if (!ctx.mgmt.broker.users.canAccessVhost(ctx.user.name, name)) {
+    throw notAuthorised("User not authorised to access virtual host");
+  }
+  return vhost;
+}

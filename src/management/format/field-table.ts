@@ -1,0 +1,44 @@
+/**
+ * AMQP field tables ↔ JSON, as the management API shows arguments, headers
+ * and client properties: typed values (timestamps, decimals, explicit int
+ * widths) become their plain numbers, byte arrays their text.
+ */
+import { TypedField, type FieldTable, type FieldValue } from "../../core/message.js";
+import { badRequest } from "../errors.js";
+import type { Json, JsonObject } from "../http-util.js";
+
+export function fieldValueToJson(value: FieldValue | unknown): Json {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "bigint") return Number(value);
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
+  if (Buffer.isBuffer(value)) return value.toString("utf8");
+  if (value instanceof TypedField) {
+    const inner = value.value;
+    if (typeof inner === "object") return inner.value / 10 ** inner.scale;
+    return Number(inner);
+  }
+  if (Array.isArray(value)) return value.map(fieldValueToJson);
+  if (typeof value === "object") return fieldTableToJson(value as Record<string, unknown>);
+  return null;
+}
+
+export function fieldTableToJson(table: Record<string, unknown>): JsonObject {
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(table)) out[key] = fieldValueToJson(value);
+  return out;
+}
+
+/** JSON from a request body into a field table (queue arguments, message headers). */
+export function jsonToFieldTable(json: Json | undefined, what: string): FieldTable {
+  if (json === undefined || json === null) return {};
+  if (typeof json !== "object" || Array.isArray(json)) throw badRequest(`${what} must be an object`);
+  const table: FieldTable = {};
+  for (const [key, value] of Object.entries(json)) table[key] = jsonToFieldValue(value);
+  return table;
+}
+
+function jsonToFieldValue(value: Json): FieldValue {
+  if (Array.isArray(value)) return value.map(jsonToFieldValue);
+  if (value !== null && typeof value === "object") return jsonToFieldTable(value, "a table");
+  return value;
+}

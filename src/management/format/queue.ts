@@ -1,0 +1,64 @@
+import type { Queue } from "../../core/queue.js";
+import type { Management } from "../context.js";
+import type { JsonObject } from "../http-util.js";
+import { queueCounts, type QueueCounter } from "../stats.js";
+import { consumerJson, listConsumers } from "./connection.js";
+import { fieldTableToJson } from "./field-table.js";
+import { effectivePolicy } from "./policy.js";
+import { withDetails } from "./rates.js";
+
+/**
+ * A queue as /api/queues shows it (rabbit_mgmt_format + queue stats).
+ * Erlang-process internals (memory, reductions, garbage_collection) are
+ * left out; unacked message bytes are not tracked by the core, so
+ * message_bytes counts the ready messages.
+ */
+export function queueJson(mgmt: Management, queue: Queue, detail: boolean): JsonObject {
+  const stats = mgmt.stats;
+  const counts = queueCounts(queue);
+  const rate = (counter: QueueCounter): number => stats.queueRate(queue, counter);
+  const policy = effectivePolicy(mgmt.broker.policies, queue.vhost, queue.name, "queue");
+  const messageStats: JsonObject = {};
+  withDetails(messageStats, "ack", counts.ack, rate("ack"));
+  withDetails(messageStats, "deliver", counts.deliver, rate("deliver"));
+  withDetails(messageStats, "deliver_get", counts.deliver + counts.get, rate("deliver") + rate("get"));
+  withDetails(messageStats, "get", counts.get, rate("get"));
+  withDetails(messageStats, "publish", counts.publish, rate("publish"));
+  withDetails(messageStats, "redeliver", counts.redeliver, rate("redeliver"));
+  const consumers = queue.consumerCount;
+  const out: JsonObject = {
+    arguments: fieldTableToJson(queue.arguments),
+    auto_delete: queue.autoDelete,
+    consumer_capacity: consumers > 0 ? 1 : 0,
+    consumer_utilisation: consumers > 0 ? 1 : null,
+    consumers,
+    durable: queue.durable,
+    effective_policy_definition: policy ? policy.definition : {},
+    exclusive: queue.exclusiveOwner !== null,
+    exclusive_consumer_tag: queue.listConsumers().find((c) => c.exclusive)?.tag ?? null,
+    head_message_timestamp: null,
+    message_bytes: queue.messageBytes,
+    message_bytes_ready: queue.messageBytes,
+    message_stats: messageStats,
+  };
+  withDetails(out, "messages", counts.messages, rate("messages"));
+  withDetails(out, "messages_ready", counts.messages_ready, rate("messages_ready"));
+  withDetails(out, "messages_unacknowledged", counts.messages_unacknowledged, rate("messages_unacknowledged"));
+  Object.assign(out, {
+    name: queue.name,
+    node: mgmt.node,
+    operator_policy: null,
+    policy: policy ? policy.name : null,
+    state: "running",
+    type: "classic",
+    vhost: queue.vhost,
+  });
+  if (detail) {
+    out["consumer_details"] = listConsumers(mgmt)
+      .filter((c) => c.vhost === queue.vhost && c.info.queue === queue.name)
+      .map((c) => consumerJson(mgmt, c));
+    out["deliveries"] = [];
+    out["incoming"] = [];
+  }
+  return out;
+}

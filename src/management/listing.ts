@@ -1,0 +1,114 @@
+/**
+ * RabbitMQ's list query parameters (rabbit_mgmt_util:reply_list_or_paginate):
+ * `sort`/`sort_reverse` on a dotted field path, `columns` to trim items,
+ * and with `page`: `page_size` (1..500, default 100), `name` filter
+ * (substring, or a regex with `use_regex=true`, both case-insensitive) and
+ * the paged envelope {filtered_count,item_count,items,page,page_count,page_size,total_count}.
+ */
+import { ApiError, badRequest } from "./errors.js";
+import type { JsonObject } from "./http-util.js";
+
+const MAX_PAGE_SIZE = 500;
+const DEFAULT_PAGE_SIZE = 100;
+
+function fieldAt(item: JsonObject, path: string): unknown {
+  let value: unknown = item;
+  for (const part of path.split(".")) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+function compare(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === undefined || a === null) return -1;
+  if (b === undefined || b === null) return 1;
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  const left = typeof a === "string" ? a : JSON.stringify(a);
+  const right = typeof b === "string" ? b : JSON.stringify(b);
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+function sortItems(items: JsonObject[], keys: readonly string[], reverse: boolean): JsonObject[] {
+  if (keys.length === 0) return reverse ? [...items].reverse() : items;
+  const sorted = [...items].sort((x, y) => {
+    for (const key of keys) {
+      const order = compare(fieldAt(x, key), fieldAt(y, key));
+      if (order !== 0) return order;
+    }
+    return 0;
+  });
+  return reverse ? sorted.reverse() : sorted;
+}
+
+function pickColumns(item: JsonObject, columns: readonly string[]): JsonObject {
+  const out: JsonObject = {};
+  for (const column of columns) {
+    const parts = column.split(".");
+    const value = fieldAt(item, column);
+    if (value === undefined) continue;
+    let target = out;
+    for (const part of parts.slice(0, -1)) {
+      const next = target[part];
+      target = (target[part] = next !== null && typeof next === "object" && !Array.isArray(next) ? next : {}) as JsonObject;
+    }
+    target[parts[parts.length - 1] as string] = value as JsonObject;
+  }
+  return out;
+}
+
+function positiveInt(query: URLSearchParams, key: string, fallback: number): number {
+  const raw = query.get(key);
+  if (raw === null || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw badRequest(`${key} must be a positive integer`);
+  return value;
+}
+
+function nameMatcher(query: URLSearchParams): ((name: string) => boolean) | null {
+  const filter = query.get("name");
+  if (filter === null || filter === "") return null;
+  if (query.get("use_regex") === "true") {
+    let re: RegExp;
+    try {
+      re = new RegExp(filter, "i");
+    } catch {
+      throw badRequest(`invalid regular expression '${filter}'`);
+    }
+    return (name) => re.test(name);
+  }
+  const needle = filter.toLowerCase();
+  return (name) => name.toLowerCase().includes(needle);
+}
+
+/** Applies the query to a full list; returns the array or, when `page` is given, the paged envelope. */
+export function listReply(items: JsonObject[], query: URLSearchParams, defaultSort: readonly string[]): unknown {
+  const sortParam = query.get("sort");
+  const keys = sortParam ? [sortParam] : defaultSort;
+  const sorted = sortItems(items, keys, query.get("sort_reverse") === "true");
+  const columnsParam = query.get("columns");
+  const columns = columnsParam ? columnsParam.split(",").filter((c) => c !== "") : null;
+  const shape = (list: JsonObject[]): JsonObject[] => (columns ? list.map((item) => pickColumns(item, columns)) : list);
+  if (!query.has("page")) return shape(sorted);
+
+  const page = positiveInt(query, "page", 1);
+  const pageSize = positiveInt(query, "page_size", DEFAULT_PAGE_SIZE);
+  if (pageSize > MAX_PAGE_SIZE) throw badRequest(`page_size must be at most ${MAX_PAGE_SIZE}`);
+  const matches = nameMatcher(query);
+  const filtered = matches ? sorted.filter((item) => matches(String(item["name"] ?? ""))) : sorted;
+  const pageCount = Math.ceil(filtered.length / pageSize);
+  if (page > Math.max(pageCount, 1)) {
+    throw new ApiError(400, "page_out_of_range", `Page out of range, page: ${page} page size: ${pageSize}, len: ${filtered.length}`);
+  }
+  const slice = filtered.slice((page - 1) * pageSize, page * pageSize);
+  return {
+    filtered_count: filtered.length,
+    item_count: slice.length,
+    items: shape(slice),
+    page,
+    page_count: pageCount,
+    page_size: pageSize,
+    total_count: items.length,
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Prometheus text exposition (format 0.0.4) with rabbitmq_prometheus's
+ * metric names, so RabbitMQ's Grafana dashboards work: aggregated by
+ * default (no per-object labels, as RabbitMQ's /metrics), per queue with
+ * vhost/queue labels on /metrics/per-object (or always, when configured).
+ */
+import type { Management } from "./context.js";
+import { listChannels, listConsumers } from "./format/connection.js";
+
+type Labels = Record<string, string>;
+
+class Exposition {
+  private readonly lines: string[] = [];
+
+  metric(name: string, type: "gauge" | "counter", help: string, samples: ReadonlyArray<readonly [Labels, number]>): void {
+    this.lines.push(`# TYPE ${name} ${type}`, `# HELP ${name} ${help}`);
+    for (const [labels, value] of samples) this.lines.push(`${name}${formatLabels(labels)} ${formatValue(value)}`);
+  }
+
+  text(): string {
+    return `${this.lines.join("\n")}\n`;
+  }
+}
+
+const escapeLabel = (value: string): string => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+
+function formatLabels(labels: Labels): string {
+  const entries = Object.entries(labels);
+  return entries.length === 0 ? "" : `{${entries.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}`;
+}
+
+const formatValue = (value: number): string => (Number.isFinite(value) ? String(value) : value > 0 ? "+Inf" : "-Inf");
+
+export function metricsText(mgmt: Management, perObject: boolean): string {
+  const out = new Exposition();
+  const broker = mgmt.broker;
+  const queues = [...broker.vhosts.values()].flatMap((v) => [...v.queues.values()]);
+  const channels = listChannels(mgmt);
+  const consumers = listConsumers(mgmt);
+  const totals = mgmt.stats.globalCounts();
+  const one = (value: number): Array<readonly [Labels, number]> => [[{}, value]];
+
+  out.metric("rabbitmq_identity_info", "gauge", "RabbitMQ node & cluster identity info", [
+    [{ rabbitmq_node: mgmt.node, rabbitmq_cluster: mgmt.node, rabbitmq_cluster_permanent_id: mgmt.node }, 1],
+  ]);
+  out.metric("rabbitmq_build_info", "gauge", "RabbitMQ & Erlang/OTP version info", [
+    [{ rabbitmq_version: "3.10.8", prometheus_plugin_version: "3.10.8", erlang_version: process.version }, 1],
+  ]);
+  out.metric("rabbitmq_connections", "gauge", "Connections currently open", one(broker.connections.size));
+  out.metric("rabbitmq_channels", "gauge", "Channels currently open", one(channels.length));
+  out.metric("rabbitmq_consumers", "gauge", "Consumers currently connected", one(consumers.length));
+  out.metric("rabbitmq_queues", "gauge", "Queues available", one(queues.length));
+  out.metric("rabbitmq_process_resident_memory_bytes", "gauge", "Memory used in bytes", one(process.memoryUsage().rss));
+  out.metric("rabbitmq_resident_memory_limit_bytes", "gauge", "Memory high watermark in bytes", one(0));
+  out.metric("rabbitmq_alarms_memory_used_watermark", "gauge", "is 1 if VM memory watermark alarm is in effect", one(broker.blocked?.includes("memory") ? 1 : 0));
+  out.metric("rabbitmq_alarms_free_disk_space_watermark", "gauge", "is 1 if free disk space watermark alarm is in effect", one(broker.blocked?.includes("disk") ? 1 : 0));
+
+  const queueSamples = (value: (q: (typeof queues)[number]) => number): Array<readonly [Labels, number]> =>
+    perObject ? queues.map((q) => [{ vhost: q.vhost, queue: q.name }, value(q)] as const) : one(queues.reduce((sum, q) => sum + value(q), 0));
+  out.metric("rabbitmq_queue_messages_ready", "gauge", "Messages ready to be delivered to consumers", queueSamples((q) => q.messageCount));
+  out.metric("rabbitmq_queue_messages_unacked", "gauge", "Messages delivered to consumers but not yet acknowledged", queueSamples((q) => q.unackedCount));
+  out.metric("rabbitmq_queue_messages", "gauge", "Sum of ready and unacknowledged messages - total queue depth", queueSamples((q) => q.messageCount + q.unackedCount));
+  out.metric("rabbitmq_queue_messages_ready_bytes", "gauge", "Size in bytes of ready messages", queueSamples((q) => q.messageBytes));
+  out.metric("rabbitmq_queue_consumers", "gauge", "Consumers on a queue", queueSamples((q) => q.consumerCount));
+  out.metric("rabbitmq_queue_messages_published_total", "counter", "Total number of messages published to queues", queueSamples((q) => q.stats.published));
+
+  // Channel counters: the core counts per exchange and queue, not per channel, so the aggregated
+  // channel metrics are the broker-wide totals (what RabbitMQ's aggregation sums to).
+  out.metric("rabbitmq_channel_messages_published_total", "counter", "Total number of messages published into an exchange on a channel", one(totals.publish));
+  out.metric("rabbitmq_channel_messages_delivered_total", "counter", "Total number of messages delivered to consumers in automatic acknowledgement mode", one(totals.deliver));
+  out.metric("rabbitmq_channel_messages_redelivered_total", "counter", "Total number of messages redelivered to consumers", one(totals.redeliver));
+  out.metric("rabbitmq_channel_messages_acked_total", "counter", "Total number of messages acknowledged by consumers", one(totals.ack));
+  out.metric("rabbitmq_channel_get_total", "counter", "Total number of messages fetched with basic.get", one(totals.get));
+  out.metric("rabbitmq_channel_messages_unacked", "gauge", "Delivered but not yet acknowledged messages", one(channels.reduce((sum, c) => sum + c.info.messagesUnacknowledged, 0)));
+  out.metric("rabbitmq_channel_prefetch", "gauge", "Total limit of unacknowledged messages for all consumers on a channel", one(channels.reduce((sum, c) => sum + c.info.globalPrefetchCount, 0)));
+
+  out.metric("rabbitmq_global_messages_received_total", "counter", "Total number of messages received from publishers", one(totals.publish));
+  out.metric("rabbitmq_global_messages_delivered_total", "counter", "Total number of messages delivered to consumers", one(totals.deliver_get));
+  out.metric("rabbitmq_global_messages_acknowledged_total", "counter", "Total number of messages acknowledged by consumers", one(totals.ack));
+  out.metric("rabbitmq_global_messages_redelivered_total", "counter", "Total number of messages redelivered to consumers", one(totals.redeliver));
+  out.metric("rabbitmq_global_consumers", "gauge", "Current number of consumers", one(consumers.length));
+  return out.text();
+}

@@ -1,0 +1,53 @@
+/** /api/definitions[/{vhost}]: export (GET) and import (POST), administrators only. */
+import { param, type RequestContext } from "../context.js";
+import { objectNotFound } from "../errors.js";
+import { noContent, ok, type Reply } from "../http-util.js";
+import type { Route } from "../router.js";
+import { exportDefinitions, exportVhostDefinitions, importDefinitions } from "../definitions.js";
+
+/** ?download=name makes the browser save the export, as RabbitMQ's UI link does. */
+function withDownload(ctx: RequestContext, reply: Reply): Reply {
+  const download = ctx.query.get("download");
+  if (!download) return reply;
+  return { ...reply, headers: { "content-disposition": `attachment; filename="${download.replace(/["\r\n]/g, "")}"` } };
+}
+
+function vhostOf(ctx: RequestContext) {
+  const vhost = ctx.mgmt.broker.vhosts.get(param(ctx, "vhost"));
+  if (!vhost) throw objectNotFound();
+  return vhost;
+}
+
+export const definitionRoutes: Route[] = [
+  {
+    method: "GET",
+    path: "/api/definitions",
+    level: "administrator",
+    handle: (ctx) => withDownload(ctx, ok(exportDefinitions(ctx.mgmt.broker, ctx.mgmt.version))),
+  },
+  {
+    method: "POST",
+    path: "/api/definitions",
+    level: "administrator",
+    handle: async (ctx) => {
+      importDefinitions(ctx.mgmt.broker, await ctx.body());
+      return noContent();
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/definitions/:vhost",
+    level: "administrator",
+    handle: (ctx) => withDownload(ctx, ok(exportVhostDefinitions(ctx.mgmt.broker, vhostOf(ctx)))),
+  },
+  {
+    method: "POST",
+    path: "/api/definitions/:vhost",
+    level: "administrator",
+    handle: async (ctx) => {
+      const vhost = vhostOf(ctx);
+      importDefinitions(ctx.mgmt.broker, await ctx.body(), vhost.name);
+      return noContent();
+    },
+  },
+];

@@ -1,0 +1,121 @@
+/** /api/overview, /api/whoami, /api/nodes, /api/cluster-name: the broker as a whole. */
+import { availableParallelism, hostname } from "node:os";
+import { hasLevel } from "../auth.js";
+import { loginVhosts, param, type Management, type RequestContext } from "../context.js";
+import { objectNotFound } from "../errors.js";
+import { ok, type JsonObject } from "../http-util.js";
+import type { Route } from "../router.js";
+import { listChannels, listConsumers } from "../format/connection.js";
+import { withDetails } from "../format/rates.js";
+
+/** The RabbitMQ release whose API Warren reproduces; tools check it before using newer endpoints. */
+export const RABBITMQ_COMPAT_VERSION = "3.10.8";
+
+export const EXCHANGE_TYPES = [
+  { name: "direct", description: "AMQP direct exchange, as per the AMQP specification", enabled: true },
+  { name: "fanout", description: "AMQP fanout exchange, as per the AMQP specification", enabled: true },
+  { name: "headers", description: "AMQP headers exchange, as per the AMQP specification", enabled: true },
+  { name: "topic", description: "AMQP topic exchange, as per the AMQP specification", enabled: true },
+];
+
+function overview(ctx: RequestContext): JsonObject {
+  const mgmt = ctx.mgmt;
+  const stats = mgmt.stats;
+  const counts = stats.globalCounts();
+  const messageStats: JsonObject = {};
+  withDetails(messageStats, "ack", counts.ack, stats.globalRate("ack"));
+  withDetails(messageStats, "deliver", counts.deliver, stats.globalRate("deliver"));
+  withDetails(messageStats, "deliver_get", counts.deliver_get, stats.globalRate("deliver_get"));
+  withDetails(messageStats, "get", counts.get, stats.globalRate("get"));
+  withDetails(messageStats, "publish", counts.publish, stats.globalRate("publish"));
+  withDetails(messageStats, "redeliver", counts.redeliver, stats.globalRate("redeliver"));
+  const queueTotals: JsonObject = {};
+  withDetails(queueTotals, "messages", counts.messages, stats.globalRate("messages"));
+  withDetails(queueTotals, "messages_ready", counts.messages_ready, stats.globalRate("messages_ready"));
+  withDetails(queueTotals, "messages_unacknowledged", counts.messages_unacknowledged, stats.globalRate("messages_unacknowledged"));
+  // Object totals cover what the user may see, as RabbitMQ's do.
+  const vhosts = hasLevel(ctx.user, "monitoring") ? [...mgmt.broker.vhosts.values()] : loginVhosts(ctx);
+  const names = new Set(vhosts.map((v) => v.name));
+  const connections = [...mgmt.broker.connections].filter((c) => hasLevel(ctx.user, "monitoring") || c.user === ctx.user.name);
+  return {
+    management_version: RABBITMQ_COMPAT_VERSION,
+    rates_mode: "basic",
+    exchange_types: EXCHANGE_TYPES,
+    product_version: mgmt.version,
+    product_name: "Warren",
+    rabbitmq_version: RABBITMQ_COMPAT_VERSION,
+    cluster_name: mgmt.node,
+    erlang_version: process.version,
+    erlang_full_version: `Node.js ${process.version}`,
+    disable_stats: false,
+    enable_queue_totals: false,
+    message_stats: messageStats,
+    queue_totals: queueTotals,
+    object_totals: {
+      channels: listChannels(mgmt).filter((c) => connections.includes(c.connection)).length,
+      connections: connections.length,
+      consumers: listConsumers(mgmt).filter((c) => names.has(c.vhost)).length,
+      exchanges: vhosts.reduce((sum, v) => sum + v.exchanges.size, 0),
+      queues: vhosts.reduce((sum, v) => sum + v.queues.size, 0),
+    },
+    statistics_db_event_queue: 0,
+    node: mgmt.node,
+    listeners: listenersJson(mgmt),
+    contexts: mgmt.listeners().filter((l) => l.protocol === "http").map((l) => ({ node: mgmt.node, description: "RabbitMQ Management", path: "/", port: String(l.port) })),
+  };
+}
+
+function listenersJson(mgmt: Management): JsonObject[] {
+  return mgmt.listeners().map((l) => ({ node: mgmt.node, protocol: l.protocol, ip_address: l.ipAddress, port: l.port, socket_opts: {} }));
+}
+
+function node(mgmt: Management): JsonObject {
+  const memory = process.memoryUsage();
+  return {
+    name: mgmt.node,
+    type: "disc",
+    running: true,
+    being_drained: false,
+    partitions: [],
+    os_pid: String(process.pid),
+    mem_used: memory.rss,
+    mem_limit: 0,
+    mem_alarm: mgmt.broker.blocked?.includes("memory") ?? false,
+    disk_free_alarm: mgmt.broker.blocked?.includes("disk") ?? false,
+    fd_used: 0,
+    sockets_used: mgmt.broker.connections.size,
+    proc_used: 0,
+    uptime: Date.now() - mgmt.startedAt,
+    run_queue: 0,
+    processors: availableParallelism(),
+    rates_mode: "basic",
+    exchange_types: EXCHANGE_TYPES,
+    auth_mechanisms: [
+      { name: "PLAIN", description: "SASL PLAIN authentication mechanism", enabled: true },
+      { name: "AMQPLAIN", description: "QPid AMQPLAIN mechanism", enabled: true },
+    ],
+    applications: [{ name: "warren", description: "Warren message broker", version: mgmt.version }],
+    contexts: [],
+    log_files: [],
+    enabled_plugins: ["rabbitmq_management"],
+  };
+}
+
+export const nodeName = (): string => `warren@${hostname()}`;
+
+export const overviewRoutes: Route[] = [
+  { method: "GET", path: "/api/overview", level: "management", handle: (ctx) => ok(overview(ctx)) },
+  { method: "GET", path: "/api/whoami", level: "management", handle: (ctx) => ok({ name: ctx.user.name, tags: ctx.user.tags }) },
+  { method: "GET", path: "/api/cluster-name", level: "management", handle: (ctx) => ok({ name: ctx.mgmt.node }) },
+  { method: "GET", path: "/api/extensions", level: "management", handle: () => ok([]) },
+  { method: "GET", path: "/api/nodes", level: "monitoring", handle: (ctx) => ok([node(ctx.mgmt)]) },
+  {
+    method: "GET",
+    path: "/api/nodes/:node",
+    level: "monitoring",
+    handle: (ctx) => {
+      if (param(ctx, "node") !== ctx.mgmt.node) throw objectNotFound();
+      return ok(node(ctx.mgmt));
+    },
+  },
+];

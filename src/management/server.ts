@@ -1,0 +1,135 @@
+/**
+ * The management HTTP API on the shared HTTP listener: RabbitMQ's /api tree
+ * (routes/), Prometheus /metrics, and the web UI's files. Each request is
+ * authenticated (basic auth + management tags), routed, and answered with
+ * RabbitMQ's JSON shapes and error bodies.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { hostname } from "node:os";
+import type { Broker } from "../core/broker.js";
+import type { Logger } from "../log.js";
+import type { HttpListener } from "../transport/http.js";
+import { authenticate, requireLevel } from "./auth.js";
+import type { ListenerInfo, Management, RequestContext } from "./context.js";
+import { ApiError } from "./errors.js";
+import { parseJsonObject, readBody, sendError, sendReply, type JsonObject } from "./http-util.js";
+import { metricsText } from "./metrics.js";
+import { pathSegments, Router } from "./router.js";
+import { bindingRoutes } from "./routes/bindings.js";
+import { connectionRoutes } from "./routes/connections.js";
+import { definitionRoutes } from "./routes/definitions.js";
+import { exchangeRoutes } from "./routes/exchanges.js";
+import { healthRoutes } from "./routes/health.js";
+import { overviewRoutes } from "./routes/overview.js";
+import { permissionRoutes } from "./routes/permissions.js";
+import { policyRoutes } from "./routes/policies.js";
+import { queueRoutes } from "./routes/queues.js";
+import { userRoutes } from "./routes/users.js";
+import { vhostRoutes } from "./routes/vhosts.js";
+import { StatsSampler } from "./stats.js";
+
+export interface ManagementOptions {
+  broker: Broker;
+  logger: Logger;
+  version: string;
+  /** The broker's listeners, for /api/overview and the port-listener health check. */
+  listeners(): ListenerInfo[];
+  /** How often rates are sampled; RabbitMQ's collect_statistics_interval is 5000 ms. */
+  statsIntervalMs?: number;
+  /** Serve per-object metrics on /metrics too (RabbitMQ's prometheus.return_per_object_metrics). */
+  perObjectMetrics?: boolean;
+}
+
+export const DEFAULT_STATS_INTERVAL_MS = 5000;
+
+export class ManagementApi implements Management {
+  readonly broker: Broker;
+  readonly stats: StatsSampler;
+  readonly node = `warren@${hostname()}`;
+  readonly startedAt = Date.now();
+  readonly version: string;
+  private readonly router = new Router();
+  private readonly logger: Logger;
+
+  private constructor(private readonly options: ManagementOptions) {
+    this.broker = options.broker;
+    this.version = options.version;
+    this.logger = options.logger;
+    this.stats = new StatsSampler(options.broker, options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS);
+    this.router.add([
+      ...overviewRoutes,
+      ...vhostRoutes,
+      ...userRoutes,
+      ...permissionRoutes,
+      ...exchangeRoutes,
+      ...queueRoutes,
+      ...bindingRoutes,
+      ...connectionRoutes,
+      ...policyRoutes,
+      ...definitionRoutes,
+      ...healthRoutes,
+    ]);
+  }
+
+  /** Registers the API on `http` and starts the rate sampler. */
+  static attach(http: HttpListener, options: ManagementOptions): ManagementApi {
+    const api = new ManagementApi(options);
+    http.addRequestHandler((request, response) => api.handle(request, response));
+    api.stats.start();
+    return api;
+  }
+
+  listeners(): ListenerInfo[] {
+    return this.options.listeners();
+  }
+
+  stop(): void {
+    this.stats.stop();
+  }
+
+  private handle(request: IncomingMessage, response: ServerResponse): boolean {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const segments = pathSegments(url.pathname);
+    if (segments === null) return false;
+    if (segments[0] === "metrics" && request.method === "GET") {
+      const perObject = segments[1] === "per-object" || this.options.perObjectMetrics === true;
+      if (segments.length > 2 || (segments.length === 2 && segments[1] !== "per-object")) return false;
+      const text = metricsText(this, perObject);
+      response.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "content-length": String(Buffer.byteLength(text)) });
+      response.end(text);
+      return true;
+    }
+    if (segments[0] !== "api") return false;
+    this.handleApi(request, response, segments, url.searchParams).catch((error: unknown) => {
+      if (error instanceof ApiError) {
+        sendError(response, error);
+        return;
+      }
+      this.logger.error({ err: error, method: request.method, url: request.url }, "management API request failed");
+      if (!response.headersSent) sendError(response, new ApiError(500, "internal_server_error", "internal error"));
+    });
+    return true;
+  }
+
+  private async handleApi(request: IncomingMessage, response: ServerResponse, segments: string[], query: URLSearchParams): Promise<void> {
+    const user = authenticate(request, this.broker.users);
+    const match = this.router.match(request.method ?? "GET", segments);
+    if (match === null) throw new ApiError(404, "Object Not Found", "Not Found");
+    if ("methodNotAllowed" in match) {
+      sendReply(response, { status: 405 });
+      return;
+    }
+    requireLevel(user, match.route.level);
+    let body: JsonObject | null = null;
+    const ctx: RequestContext = {
+      mgmt: this,
+      user,
+      params: match.params,
+      query,
+      request,
+      body: async () => (body ??= parseJsonObject(await readBody(request))),
+    };
+    const reply = await match.route.handle(ctx);
+    sendReply(response, request.method === "HEAD" ? { status: reply.status, ...(reply.headers ? { headers: reply.headers } : {}) } : reply);
+  }
+}

@@ -1,0 +1,338 @@
+import { randomBytes } from "node:crypto";
+import type { Access } from "../core/access.js";
+import type { Broker } from "../core/broker.js";
+import type { ClientConnection } from "../core/connections.js";
+import { scheduleDispatch } from "../core/dispatch-scheduler.js";
+import type { Queue, QueuedMessage } from "../core/queue.js";
+import type { VHost } from "../core/vhost.js";
+import type { Logger } from "../log.js";
+import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
+import { formatDestination } from "./destinations.js";
+import { StompError, toStompError, writeError } from "./errors.js";
+import type { StompFrame, StompVersion } from "./frame.js";
+import { StompFrameReader, type StompFrameSink, type StompReaderLimits } from "./frame-reader.js";
+import { StompFrameWriter } from "./frame-writer.js";
+import { handlerFor } from "./handlers/index.js";
+import { headersFromProperties } from "./properties.js";
+import type { StompSubscription } from "./subscription.js";
+import type { StompTransport } from "./transport.js";
+
+export interface StompLimits extends StompReaderLimits {
+  /** ms from accept to CONNECTED before the connection is dropped */
+  handshakeTimeout: number;
+}
+
+export interface StompContext {
+  broker: Broker;
+  limits: StompLimits;
+  logger: Logger;
+  /** "Warren/<version>", the CONNECTED frame's server header. */
+  serverName: string;
+}
+
+/** A delivery awaiting ACK or NACK. */
+export interface PendingAck {
+  readonly tag: number;
+  readonly subscription: StompSubscription;
+  readonly queued: QueuedMessage;
+  readonly queue: Queue;
+}
+
+type State = "awaiting-connect" | "open" | "closing" | "closed";
+
+/** Bytes of unflushed output past which deliveries to this connection wait for the transport to drain. */
+const OUTPUT_HIGH_WATER = 512 * 1024;
+
+/**
+ * One STOMP session over any byte stream (TCP socket or WebSocket). It
+ * reads frames, dispatches each command to its handler in handlers/, keeps
+ * session state (subscriptions, pending acks, transactions, temp queues)
+ * and writes output once per tick.
+ */
+export class StompConnection implements StompFrameSink, Flushable, ClientConnection {
+  readonly id: number;
+  readonly protocol = "stomp" as const;
+  readonly connectedAt = Date.now();
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** RabbitMQ's form, "session-<22 base64url chars>"; part of every message-id. */
+  readonly sessionId = `session-${randomBytes(16).toString("base64url")}`;
+  user = "";
+  vhost = "";
+  vhostRef: VHost | null = null;
+  access: Access | null = null;
+  version: StompVersion = "1.0";
+  state: State = "awaiting-connect";
+
+  readonly writer = new StompFrameWriter();
+  readonly subscriptions = new Map<string, StompSubscription>();
+  /** Insertion order is delivery-tag order, which cumulative (client mode) acks rely on. */
+  readonly unacked = new Map<number, PendingAck>();
+  /** Open transactions: their frames wait here until COMMIT. */
+  readonly transactions = new Map<string, StompFrame[]>();
+  /** /temp-queue/<name> → the exclusive queue created for it. */
+  readonly tempQueues = new Map<string, Queue>();
+  private nextDeliveryTag = 1;
+
+  private readonly reader: StompFrameReader;
+  private congested = false;
+  private starved = false;
+  private blockedReason: string | null = null;
+  private paused = false;
+  hasPublished = false;
+  private lastReceived = Date.now();
+  private lastSent = Date.now();
+  private heartbeatTimers: NodeJS.Timeout[] = [];
+  private handshakeTimer: NodeJS.Timeout | null;
+
+  constructor(
+    readonly transport: StompTransport,
+    readonly ctx: StompContext,
+  ) {
+    this.id = ctx.broker.connections.allocateId();
+    this.remoteAddress = transport.remoteAddress;
+    this.remotePort = transport.remotePort;
+    this.reader = new StompFrameReader(this, ctx.limits);
+    transport.attach({
+      data: (chunk) => this.onData(chunk),
+      drain: () => this.onDrain(),
+      close: () => this.cleanup(),
+      error: (error) => {
+        if (error.code !== "ECONNRESET" && error.code !== "EPIPE") {
+          ctx.logger.warn({ err: error, connection: this.id }, "STOMP transport error");
+        }
+      },
+    });
+    this.handshakeTimer = setTimeout(() => {
+      ctx.logger.info({ connection: this.id, remote: this.remoteAddress }, "closing STOMP connection: no CONNECT in time");
+      this.transport.destroy();
+    }, ctx.limits.handshakeTimeout);
+  }
+
+  get broker(): Broker {
+    return this.ctx.broker;
+  }
+
+  // ---- input -----------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    this.lastReceived = Date.now();
+    this.reader.push(chunk);
+    if (this.blockedReason !== null && this.hasPublished && !this.paused && this.state === "open") {
+      // A resource alarm stops reading from publishers, as RabbitMQ blocks their connections.
+      this.paused = true;
+      this.transport.pause();
+    }
+  }
+
+  onFrame(frame: StompFrame): void {
+    if (this.state === "closing" || this.state === "closed") return;
+    try {
+      const handler = handlerFor(frame.command);
+      if (this.state === "awaiting-connect" && frame.command !== "CONNECT" && frame.command !== "STOMP") {
+        throw new StompError("Illegal command", "You must log in using CONNECT first");
+      }
+      if (!handler) throw new StompError("Bad command", `Could not interpret command "${frame.command}"\n`);
+      handler(this, frame);
+      const receipt = frame.headers.get("receipt");
+      if (receipt !== undefined && frame.command !== "CONNECT" && frame.command !== "STOMP") {
+        this.writer.frame("RECEIPT", [["receipt-id", receipt]], null);
+        this.markDirty();
+      }
+      if (frame.command === "DISCONNECT") this.closeGracefully();
+    } catch (error) {
+      this.onError(error);
+    }
+  }
+
+  onFrameError(message: string, detail: string): void {
+    this.ctx.logger.info({ connection: this.id, detail }, "closing STOMP connection: malformed frame");
+    this.fail(new StompError(message, `${detail}\n`, true));
+  }
+
+  /** Translates whatever a handler threw into an ERROR frame (and a close when fatal). */
+  onError(error: unknown): void {
+    let stompError = toStompError(error);
+    if (!stompError) {
+      this.ctx.logger.error({ err: error, connection: this.id }, "internal error handling a STOMP frame");
+      stompError = new StompError("Processing error", "Processing error", true);
+    }
+    this.fail(stompError);
+  }
+
+  private fail(error: StompError): void {
+    if (this.state === "closing" || this.state === "closed") return;
+    writeError(this.writer, error);
+    this.markDirty();
+    if (error.fatal) this.closeGracefully();
+  }
+
+  /** Flushes what is pending, then ends the transport. */
+  private closeGracefully(): void {
+    if (this.state === "closed") return;
+    this.state = "closing";
+    this.reader.stop();
+    this.flush();
+    this.transport.end();
+    // A peer that never reads must not keep the socket open.
+    setTimeout(() => this.transport.destroy(), 1000).unref();
+  }
+
+  /** Server-initiated close (management, shutdown): an ERROR frame saying why, then close. */
+  close(reason: string): void {
+    this.fail(new StompError("Connection closed", `${reason}\n`, true));
+  }
+
+  // ---- session ---------------------------------------------------------
+
+  /** The CONNECT handler accepted the login. */
+  opened(vhost: VHost, access: Access, user: string, version: StompVersion): void {
+    this.vhostRef = vhost;
+    this.vhost = vhost.name;
+    this.access = access;
+    this.user = user;
+    this.version = version;
+    this.reader.version = version;
+    this.writer.version = version;
+    this.state = "open";
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
+    this.ctx.broker.connections.add(this);
+    const blocked = this.ctx.broker.blocked;
+    if (blocked !== null) this.setBlocked(blocked);
+  }
+
+  /**
+   * STOMP heart-beating: send an EOL every `sendMs` when idle; give up on a
+   * peer silent for twice `receiveMs` (the spec leaves the tolerance to the
+   * server; RabbitMQ, like AMQP's rule, allows about two intervals).
+   */
+  startHeartbeats(sendMs: number, receiveMs: number): void {
+    if (sendMs > 0) {
+      const timer = setInterval(() => {
+        if (Date.now() - this.lastSent >= sendMs / 2) {
+          this.writer.heartbeat();
+          this.markDirty();
+        }
+      }, sendMs / 2);
+      timer.unref();
+      this.heartbeatTimers.push(timer);
+    }
+    if (receiveMs > 0) {
+      const timer = setInterval(() => {
+        if (Date.now() - this.lastReceived > receiveMs * 2) {
+          this.ctx.logger.warn({ connection: this.id, timeout: receiveMs }, "STOMP heart-beats missed, closing connection");
+          this.transport.destroy();
+        }
+      }, receiveMs);
+      timer.unref();
+      this.heartbeatTimers.push(timer);
+    }
+  }
+
+  deliver(subscription: StompSubscription, queued: QueuedMessage, queue: Queue): void {
+    const tag = this.nextDeliveryTag++;
+    const message = queued.message;
+    const messageId = `${subscription.tag}@@${this.sessionId}@@${tag}`;
+    const headers: Array<readonly [string, string]> = [];
+    if (subscription.id !== null) headers.push(["subscription", subscription.id]);
+    headers.push(["destination", formatDestination(message.exchange, message.routingKey)]);
+    headers.push(["message-id", messageId]);
+    headers.push(["redelivered", queued.redelivered ? "true" : "false"]);
+    // Only 1.2 has the ack header; RabbitMQ sends it for both client ack modes.
+    if (this.version === "1.2" && !subscription.noAck) headers.push(["ack", messageId]);
+    headersFromProperties(message.properties, headers, SERVER_HEADERS);
+    this.writer.frame("MESSAGE", headers, message.body);
+    this.markDirty();
+    if (!subscription.noAck) {
+      this.unacked.set(tag, { tag, subscription, queued, queue });
+      subscription.unacked++;
+    }
+  }
+
+  /** Settles pending acks: ack, requeue (NACK requeue=true) or discard. */
+  settle(entries: PendingAck[], outcome: "ack" | "requeue" | "discard"): void {
+    for (const entry of entries) {
+      this.unacked.delete(entry.tag);
+      if (outcome === "ack") entry.queue.ack(entry.queued);
+      else if (outcome === "requeue") entry.queue.requeue(entry.queued);
+      else entry.queue.discard(entry.queued);
+      entry.subscription.unacked--;
+      if (!entry.queue.deleted) scheduleDispatch(entry.queue);
+    }
+  }
+
+  /** Stops a subscription and gives back what it had not acked. */
+  removeSubscription(subscription: StompSubscription): void {
+    this.subscriptions.delete(subscription.tag);
+    subscription.queue.removeConsumer(subscription);
+    const pending = [...this.unacked.values()].filter((entry) => entry.subscription === subscription);
+    this.settle(pending.reverse(), "requeue");
+  }
+
+  subscriptionCancelledByServer(subscription: StompSubscription): void {
+    this.subscriptions.delete(subscription.tag);
+    for (const entry of [...this.unacked.values()]) if (entry.subscription === subscription) this.unacked.delete(entry.tag);
+  }
+
+  // ---- lifecycle -------------------------------------------------------
+
+  private cleanup(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.reader.stop();
+    for (const timer of this.heartbeatTimers) clearInterval(timer);
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    for (const subscription of this.subscriptions.values()) subscription.queue.removeConsumer(subscription);
+    this.subscriptions.clear();
+    // Newest first, so that each message lands back before the ones after it.
+    this.settle([...this.unacked.values()].reverse(), "requeue");
+    this.transactions.clear();
+    this.vhostRef?.connectionClosed(this.id);
+    this.ctx.broker.connections.remove(this);
+  }
+
+  setBlocked(reason: string | null): void {
+    this.blockedReason = reason;
+    if (reason === null && this.paused) {
+      this.paused = false;
+      this.transport.resume();
+    }
+  }
+
+  // ---- output ----------------------------------------------------------
+
+  markDirty(): void {
+    markDirty(this);
+  }
+
+  canWrite(): boolean {
+    if (this.congested || this.writer.length > OUTPUT_HIGH_WATER || this.state !== "open") {
+      this.starved = true;
+      return false;
+    }
+    return true;
+  }
+
+  flush(): void {
+    if (this.writer.length === 0 || this.transport.closed) return;
+    this.lastSent = Date.now();
+    if (!this.transport.write(this.writer.take())) this.congested = true;
+    else if (this.starved) this.kickSubscriptions();
+  }
+
+  private onDrain(): void {
+    this.congested = false;
+    if (this.starved) this.kickSubscriptions();
+  }
+
+  private kickSubscriptions(): void {
+    this.starved = false;
+    for (const subscription of this.subscriptions.values()) {
+      if (subscription.queue.messageCount > 0) scheduleDispatch(subscription.queue);
+    }
+  }
+}
+
+/** Headers the server sets on MESSAGE frames; a publisher's header of the same name loses (RabbitMQ does the same). */
+const SERVER_HEADERS: ReadonlySet<string> = new Set(["subscription", "destination", "message-id", "redelivered", "ack", "content-length"]);

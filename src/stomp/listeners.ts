@@ -1,0 +1,90 @@
+import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
+import type { WebSocket } from "ws";
+import { packageVersion } from "../cli/version.js";
+import type { PortSetting } from "../config/defaults.js";
+import type { Broker } from "../core/broker.js";
+import type { Logger } from "../log.js";
+import { HttpListener, type WebSocketRoute } from "../transport/http.js";
+import { TcpListener } from "../transport/tcp.js";
+import { StompConnection, type StompContext, type StompLimits } from "./connection.js";
+import { SocketTransport, WebSocketTransport } from "./transport.js";
+
+export const STOMP_DEFAULT_LIMITS: StompLimits = {
+  // Generous for headers (Spring sends a handful), bounded so a peer cannot grow the buffer forever.
+  maxHeaderBytes: 64 * 1024,
+  maxHeaders: 1000,
+  // RabbitMQ 3.10's max_message_size default.
+  maxBodyBytes: 134_217_728,
+  handshakeTimeout: 10_000,
+};
+
+export function createStompContext(broker: Broker, logger: Logger, limits: Partial<StompLimits> = {}): StompContext {
+  return { broker, logger, limits: { ...STOMP_DEFAULT_LIMITS, ...limits }, serverName: `Warren/${packageVersion()}` };
+}
+
+/** STOMP over WebSocket with RabbitMQ's Web-STOMP subprotocols, newest first. */
+export function stompWebSocketRoute(ctx: StompContext, path: string): WebSocketRoute {
+  return {
+    path,
+    protocols: ["v12.stomp", "v11.stomp", "v10.stomp"],
+    onConnection(ws: WebSocket, request: IncomingMessage) {
+      const socket = request.socket;
+      new StompConnection(new WebSocketTransport(ws, { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 }), ctx);
+    },
+  };
+}
+
+export interface StompListeners {
+  context: StompContext;
+  ports: { stomp?: number; webStomp?: number };
+  /** Stops accepting and ends what is still connected (bounded wait). */
+  close(): Promise<void>;
+}
+
+/** Opens the STOMP TCP port and the Web-STOMP port (`/ws`), each unless "off". */
+export async function openStompListeners(
+  ctx: StompContext,
+  host: string,
+  ports: { stomp: PortSetting; webStomp: PortSetting },
+): Promise<StompListeners> {
+  let tcp: TcpListener | null = null;
+  let web: HttpListener | null = null;
+  const result: StompListeners["ports"] = {};
+  try {
+    if (ports.stomp !== "off") {
+      tcp = await TcpListener.open(
+        { protocol: "STOMP", host, port: ports.stomp, flag: "--stomp-port", envVar: "WARREN_STOMP_PORT" },
+        (socket: Socket) => new StompConnection(new SocketTransport(socket), ctx),
+      );
+      result.stomp = tcp.port;
+      ctx.logger.info({ protocol: "stomp", host, port: tcp.port }, "STOMP listener started");
+    }
+    if (ports.webStomp !== "off") {
+      web = await HttpListener.open({
+        protocol: "Web-STOMP",
+        host,
+        port: ports.webStomp,
+        flag: "--web-stomp-port",
+        envVar: "WARREN_WEB_STOMP_PORT",
+      });
+      web.addWebSocketRoute(stompWebSocketRoute(ctx, "/ws"));
+      result.webStomp = web.port;
+      ctx.logger.info({ protocol: "web-stomp", host, port: web.port }, "Web-STOMP listener started");
+    }
+  } catch (error) {
+    await tcp?.close();
+    await web?.close();
+    throw error;
+  }
+  return {
+    context: ctx,
+    ports: result,
+    async close() {
+      const closed = tcp?.close();
+      await tcp?.drain(1000);
+      await closed;
+      await web?.close();
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import type { Socket } from "node:net";
+import { isUtf8 } from "node:buffer";
+import type { WebSocket } from "ws";
+
+/** What a STOMP connection needs from its byte stream: TCP and WebSocket share all STOMP code through it. */
+export interface StompTransport {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly closed: boolean;
+  /** Queues the chunks; false when the peer is slow and output should stop until `drain`. */
+  write(chunks: Buffer[]): boolean;
+  pause(): void;
+  resume(): void;
+  /** Closes after what was written is sent. */
+  end(): void;
+  destroy(): void;
+  /** Registers the connection's callbacks; called once. */
+  attach(events: TransportEvents): void;
+}
+
+export interface TransportEvents {
+  data(chunk: Buffer): void;
+  drain(): void;
+  close(): void;
+  error(error: Error & { code?: string }): void;
+}
+
+export class SocketTransport implements StompTransport {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+
+  constructor(private readonly socket: Socket) {
+    this.remoteAddress = socket.remoteAddress ?? "";
+    this.remotePort = socket.remotePort ?? 0;
+    socket.setNoDelay(true);
+  }
+
+  get closed(): boolean {
+    return this.socket.destroyed;
+  }
+
+  attach(events: TransportEvents): void {
+    this.socket.on("data", events.data);
+    this.socket.on("drain", events.drain);
+    this.socket.on("close", events.close);
+    this.socket.on("error", events.error);
+  }
+
+  write(chunks: Buffer[]): boolean {
+    if (chunks.length === 1) return this.socket.write(chunks[0] as Buffer);
+    // One writev for a frame head and its shared body.
+    this.socket.cork();
+    let ok = true;
+    for (const chunk of chunks) ok = this.socket.write(chunk);
+    this.socket.uncork();
+    return ok;
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Bytes buffered in a WebSocket past which deliveries pause. */
+const WS_HIGH_WATER = 256 * 1024;
+
+/**
+ * STOMP over WebSocket. Each flush is one WebSocket message; it is a text
+ * message when it is valid UTF-8 (what browsers' STOMP clients expect, and
+ * RabbitMQ's default ws_frame = text) and a binary one otherwise, so binary
+ * bodies survive. Incoming text and binary messages are both STOMP bytes.
+ */
+export class WebSocketTransport implements StompTransport {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  private events: TransportEvents | null = null;
+  private congested = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    remote: { address: string; port: number },
+  ) {
+    this.remoteAddress = remote.address;
+    this.remotePort = remote.port;
+  }
+
+  get closed(): boolean {
+    return this.ws.readyState !== this.ws.OPEN;
+  }
+
+  attach(events: TransportEvents): void {
+    this.events = events;
+    this.ws.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {
+      events.data(Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
+    });
+    this.ws.on("close", events.close);
+    this.ws.on("error", events.error);
+  }
+
+  write(chunks: Buffer[]): boolean {
+    if (this.ws.readyState !== this.ws.OPEN) return true;
+    const data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    this.ws.send(data, { binary: !isUtf8(data) }, () => this.afterSend());
+    if (this.ws.bufferedAmount > WS_HIGH_WATER) this.congested = true;
+    return !this.congested;
+  }
+
+  private afterSend(): void {
+    if (this.congested && this.ws.bufferedAmount <= WS_HIGH_WATER / 2) {
+      this.congested = false;
+      this.events?.drain();
+    }
+  }
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
+  }
+
+  end(): void {
+    this.ws.close(1000);
+  }
+
+  destroy(): void {
+    this.ws.terminate();
+  }
+}
