@@ -8,7 +8,10 @@ import { silentLogger, type Logger } from "./log.js";
 import type { MqttSettings } from "./mqtt/context.js";
 import { createMqttContext, openMqttListeners, type MqttListeners } from "./mqtt/listeners.js";
 import { TcpListener } from "./transport/tcp.js";
-import { createStompContext, openStompListeners, type StompListeners } from "./stomp/listeners.js";
+import { HttpListener } from "./transport/http.js";
+import { ManagementApi } from "./management/server.js";
+import type { ListenerInfo } from "./management/context.js";
+import { packageVersion } from "./cli/version.js";
 
 export interface BrokerUser {
   name: string;
@@ -20,11 +23,7 @@ export interface BrokerUser {
 export interface BrokerOptions {
   /** Interface to listen on; default "127.0.0.1" (the `warren` command defaults to every interface). */
   host?: string;
-  /**
-   * 0 = an ephemeral port, "off" = no listener. Protocols not built yet are ignored.
-   * Embedded, every port defaults to 0. `stomp`: STOMP 1.0-1.2 over TCP (server default 61613);
-   * `webStomp`: STOMP over WebSocket at /ws (server default 15674, as RabbitMQ's Web-STOMP).
-   */
+  /** 0 = an ephemeral port, "off" = no listener. Protocols not built yet are ignored. */
   ports?: Partial<Record<"amqp" | "mqtt" | "stomp" | "http" | "webStomp" | "webMqtt", PortSetting>>;
   /** "memory" (default) keeps nothing on disk. */
   storage?: "memory" | { dir: string };
@@ -34,13 +33,15 @@ export interface BrokerOptions {
   limits?: Partial<AmqpLimits>;
   /** MQTT session expiry default, prefetch, packet and alias limits. */
   mqtt?: Partial<MqttSettings>;
+  /** Management API: rate sampling interval (default 5000 ms, as RabbitMQ) and per-object /metrics. */
+  management?: { statsIntervalMs?: number; perObjectMetrics?: boolean };
 }
 
 export interface RunningBroker {
   /** Connection URLs with guest credentials, e.g. amqp://guest:guest@127.0.0.1:40123 */
-  urls: { amqp?: string; mqtt?: string; webMqtt?: string; stomp?: string; webStomp?: string };
+  urls: { amqp?: string; http?: string; mqtt?: string; webMqtt?: string };
   /** The ports actually bound (after 0 was resolved). */
-  ports: { amqp?: number; mqtt?: number; webMqtt?: number; stomp?: number; webStomp?: number };
+  ports: { amqp?: number; http?: number; mqtt?: number; webMqtt?: number };
   /** The core, for in-process inspection (queues, connections). */
   core: Broker;
   /** Closes client connections with 320 CONNECTION_FORCED and the listeners. */
@@ -72,9 +73,25 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const urls: RunningBroker["urls"] = {};
   const ports: RunningBroker["ports"] = {};
   let mqtt: MqttListeners | null = null;
-  let stomp: StompListeners | null = null;
+  /** Shared by the management API, /metrics and the WebSocket endpoints (/ws/stomp, /ws/mqtt): register routes on it. */
+  let http: HttpListener | null = null;
+  let management: ManagementApi | null = null;
   const urlHost = host === "::" || host === "0.0.0.0" ? "localhost" : host.includes(":") ? `[${host}]` : host;
   try {
+    const httpPort = options.ports?.http ?? 0;
+    if (httpPort !== "off") {
+      http = await HttpListener.open({ protocol: "HTTP", host, port: httpPort, flag: "--http-port", envVar: "WARREN_HTTP_PORT" });
+      management = ManagementApi.attach(http, {
+        broker: core,
+        logger,
+        version: packageVersion(),
+        listeners: () => listenerInfo(ports, host),
+        ...options.management,
+      });
+      ports.http = http.port;
+      urls.http = `http://${urlHost}:${http.port}`;
+      logger.info({ protocol: "http", host, port: http.port }, "HTTP listener started (management API, /metrics)");
+    }
     const amqpPort = options.ports?.amqp ?? DEFAULTS.embeddedAmqpPort;
     if (amqpPort !== "off") {
       const context = { broker: core, limits, logger };
@@ -99,22 +116,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         urls.webMqtt = `ws://${urlHost}:${mqtt.ports.webMqtt}/ws`;
       }
     }
-    // STOMP on its TCP port and STOMP over WebSocket at /ws on the Web-STOMP port; embedded default: ephemeral.
-    const stompPorts = { stomp: options.ports?.stomp ?? 0, webStomp: options.ports?.webStomp ?? 0 };
-    if (stompPorts.stomp !== "off" || stompPorts.webStomp !== "off") {
-      stomp = await openStompListeners(createStompContext(core, logger), host, stompPorts);
-      if (stomp.ports.stomp !== undefined) {
-        ports.stomp = stomp.ports.stomp;
-        urls.stomp = `stomp://${urlHost}:${stomp.ports.stomp}`;
-      }
-      if (stomp.ports.webStomp !== undefined) {
-        ports.webStomp = stomp.ports.webStomp;
-        urls.webStomp = `ws://${urlHost}:${stomp.ports.webStomp}/ws`;
-      }
-    }
   } catch (error) {
     await Promise.all(listeners.map((l) => l.close()));
-    await stomp?.close();
+    management?.stop();
+    await http?.close();
     throw error;
   }
 
@@ -129,7 +134,25 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       await Promise.all(listeners.map((l) => l.drain(1000)));
       await closed;
       await mqtt?.close();
-      await stomp?.close();
+      management?.stop();
+      await http?.close();
     })());
   return { urls, ports, core, stop };
+}
+
+/** The listeners as /api/overview shows them (RabbitMQ's protocol names). */
+function listenerInfo(ports: RunningBroker["ports"], host: string): ListenerInfo[] {
+  const bound: Partial<Record<string, number>> = ports;
+  const names: Array<[string, string]> = [
+    ["amqp", "amqp"],
+    ["mqtt", "mqtt"],
+    ["stomp", "stomp"],
+    ["http", "http"],
+    ["webMqtt", "http/web-mqtt"],
+    ["webStomp", "http/web-stomp"],
+  ];
+  return names.flatMap(([key, protocol]) => {
+    const port = bound[key];
+    return port === undefined ? [] : [{ protocol, port, ipAddress: host }];
+  });
 }
