@@ -12,6 +12,7 @@ import { HttpListener } from "./transport/http.js";
 import { ManagementApi } from "./management/server.js";
 import type { ListenerInfo } from "./management/context.js";
 import { packageVersion } from "./cli/version.js";
+import { createStompContext, openStompListeners, type StompListeners } from "./stomp/listeners.js";
 
 export interface BrokerUser {
   name: string;
@@ -23,7 +24,11 @@ export interface BrokerUser {
 export interface BrokerOptions {
   /** Interface to listen on; default "127.0.0.1" (the `warren` command defaults to every interface). */
   host?: string;
-  /** 0 = an ephemeral port, "off" = no listener. Protocols not built yet are ignored. */
+  /**
+   * 0 = an ephemeral port, "off" = no listener. Protocols not built yet are ignored.
+   * Embedded, every port defaults to 0. `stomp`: STOMP 1.0-1.2 over TCP (server default 61613);
+   * `webStomp`: STOMP over WebSocket at /ws (server default 15674, as RabbitMQ's Web-STOMP).
+   */
   ports?: Partial<Record<"amqp" | "mqtt" | "stomp" | "http" | "webStomp" | "webMqtt", PortSetting>>;
   /** "memory" (default) keeps nothing on disk. */
   storage?: "memory" | { dir: string };
@@ -39,9 +44,9 @@ export interface BrokerOptions {
 
 export interface RunningBroker {
   /** Connection URLs with guest credentials, e.g. amqp://guest:guest@127.0.0.1:40123 */
-  urls: { amqp?: string; http?: string; mqtt?: string; webMqtt?: string };
+  urls: { amqp?: string; http?: string; mqtt?: string; webMqtt?: string; stomp?: string; webStomp?: string };
   /** The ports actually bound (after 0 was resolved). */
-  ports: { amqp?: number; http?: number; mqtt?: number; webMqtt?: number };
+  ports: { amqp?: number; http?: number; mqtt?: number; webMqtt?: number; stomp?: number; webStomp?: number };
   /** The core, for in-process inspection (queues, connections). */
   core: Broker;
   /** Closes client connections with 320 CONNECTION_FORCED and the listeners. */
@@ -73,6 +78,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const urls: RunningBroker["urls"] = {};
   const ports: RunningBroker["ports"] = {};
   let mqtt: MqttListeners | null = null;
+  let stomp: StompListeners | null = null;
   /** Shared by the management API, /metrics and the WebSocket endpoints (/ws/stomp, /ws/mqtt): register routes on it. */
   let http: HttpListener | null = null;
   let management: ManagementApi | null = null;
@@ -116,8 +122,22 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         urls.webMqtt = `ws://${urlHost}:${mqtt.ports.webMqtt}/ws`;
       }
     }
+    // STOMP on its TCP port and STOMP over WebSocket at /ws on the Web-STOMP port; embedded default: ephemeral.
+    const stompPorts = { stomp: options.ports?.stomp ?? 0, webStomp: options.ports?.webStomp ?? 0 };
+    if (stompPorts.stomp !== "off" || stompPorts.webStomp !== "off") {
+      stomp = await openStompListeners(createStompContext(core, logger), host, stompPorts);
+      if (stomp.ports.stomp !== undefined) {
+        ports.stomp = stomp.ports.stomp;
+        urls.stomp = `stomp://${urlHost}:${stomp.ports.stomp}`;
+      }
+      if (stomp.ports.webStomp !== undefined) {
+        ports.webStomp = stomp.ports.webStomp;
+        urls.webStomp = `ws://${urlHost}:${stomp.ports.webStomp}/ws`;
+      }
+    }
   } catch (error) {
     await Promise.all(listeners.map((l) => l.close()));
+    await stomp?.close();
     management?.stop();
     await http?.close();
     throw error;
@@ -134,6 +154,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       await Promise.all(listeners.map((l) => l.drain(1000)));
       await closed;
       await mqtt?.close();
+      await stomp?.close();
       management?.stop();
       await http?.close();
     })());
