@@ -275,8 +275,7 @@ function isVariable(f: Field): boolean {
 function genDecoder(m: MethodModel): string[] {
   const fields = fieldsOf(m);
   const L: string[] = [];
-  const bParam = fields.length === 0 ? "_b" : "b";
-  L.push(`function decode${m.typeName}(${bParam}: Buffer, p: number, end: number): ${m.typeName} {`);
+  L.push(`function decode${m.typeName}(b: Buffer, p: number, end: number): ${m.typeName} {`);
   const props: string[] = [`method: ${m.constName}`];
   // bytes that must be present from p onwards before the next check: fixed
   // fields and length prefixes up to and including the next variable field's prefix
@@ -291,8 +290,10 @@ function genDecoder(m: MethodModel): string[] {
   };
   let local = 0;
   let bitsVar = 0;
+  const fail = `cannotDecode(${m.constName}, b, start, end)`;
+  L.push(`  const start = p;`);
   const first = checkAhead(0);
-  if (first > 0) L.push(`  if (p + ${first} > end) throw truncated(${m.constName});`);
+  if (first > 0) L.push(`  if (p + ${first} > end) throw ${fail};`);
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
     if (f.kind === "bits") {
@@ -330,7 +331,7 @@ function genDecoder(m: MethodModel): string[] {
         const ahead = checkAhead(i + 1);
         const n = `n${v.slice(1)}`;
         L.push(`  const ${n} = p + ${prefix} + ${a.type === "shortstr" ? "b[p]!" : "readU32(b, p)"};`);
-        L.push(`  if (${n}${ahead > 0 ? ` + ${ahead}` : ""} > end) throw truncated(${m.constName});`);
+        L.push(`  if (${n}${ahead > 0 ? ` + ${ahead}` : ""} > end) throw ${fail};`);
         const read = a.type === "table" ? "decodeTableBody" : a.binary ? "copyBytes" : "readUtf8";
         L.push(`  const ${v} = ${read}(b, p + ${prefix}, ${n});`);
         L.push(`  p = ${n};`);
@@ -340,7 +341,7 @@ function genDecoder(m: MethodModel): string[] {
         throw new Error("unreachable");
     }
   }
-  L.push(`  if (p !== end) throw trailing(${m.constName}, end - p);`);
+  L.push(`  if (p !== end) throw ${fail};`);
   const oneLine = `  return { ${props.join(", ")} };`;
   if (oneLine.length <= 110) L.push(oneLine);
   else L.push(`  return {`, ...props.map((x) => `    ${x},`), `  };`);
@@ -400,7 +401,7 @@ export function generateAmqpCode(specJson: unknown): string {
   emit("");
   emit(`import type { FieldTable } from "../../core/message.js";`);
   emit(`import type { BufferWriter } from "./buffer-writer.js";`);
-  emit(`import { AmqpCodecError } from "./errors.js";`);
+  emit(`import { AmqpCodecError, cannotDecode } from "./errors.js";`);
   emit(`import { decodeTableBody } from "./field-table.js";`);
   const usesBinary = spec.methods.some((m) => m.args.some((a) => a.binary));
   emit(`import { ${usesBinary ? "copyBytes, " : ""}readU16, readU32, readU64, readUtf8 } from "./read.js";`);
@@ -474,28 +475,32 @@ export function generateAmqpCode(specJson: unknown): string {
   emit("");
 
   emit("// ---- decoding ----", "");
-  emit("function truncated(id: number): AmqpCodecError {");
-  emit("  return new AmqpCodecError(`cannot decode ${methodName(id)}: truncated payload`, 501);");
-  emit("}");
-  emit("");
-  emit("function trailing(id: number, n: number): AmqpCodecError {");
-  emit("  return new AmqpCodecError(`cannot decode ${methodName(id)}: ${n} unexpected trailing bytes`, 501);");
-  emit("}");
+  emit("// Like RabbitMQ's decoders, these accept exactly the method's layout: a");
+  emit("// payload that is truncated or has trailing bytes is a 501 \"cannot decode\".");
   emit("");
   for (const m of spec.methods) emit(...genDecoder(m), "");
   emit("/**");
   emit(" * Decodes a method frame payload buf[offset, end) (starting at the class id).");
-  emit(" * Throws AmqpCodecError for unknown methods and truncated or over-long payloads.");
+  emit(" * Throws AmqpCodecError for unknown methods (540), payloads that do not match");
+  emit(" * the method's layout (501) and bad field tables (502), with `methodId` set.");
   emit(" * Decoded strings, tables and Buffers never alias `buf`.");
   emit(" */");
   emit("export function decodeMethod(buf: Buffer, offset: number, end: number): AmqpMethod {");
-  emit("  if (offset + 4 > end) throw new AmqpCodecError(\"cannot decode method frame: truncated payload\", 501);");
+  emit("  if (offset + 4 > end) throw cannotDecode(0, buf, offset, end);");
   emit("  const id = readU32(buf, offset);");
-  emit("  const p = offset + 4;");
+  emit("  try {");
+  emit("    return decodeArguments(id, buf, offset + 4, end);");
+  emit("  } catch (e) {");
+  emit("    if (e instanceof AmqpCodecError && e.methodId === 0) e.methodId = id;");
+  emit("    throw e;");
+  emit("  }");
+  emit("}");
+  emit("");
+  emit("function decodeArguments(id: number, b: Buffer, p: number, end: number): AmqpMethod {");
   emit("  switch (id) {");
-  for (const m of spec.methods) emit(`    case ${m.constName}:`, `      return decode${m.typeName}(buf, p, end);`);
+  for (const m of spec.methods) emit(`    case ${m.constName}:`, `      return decode${m.typeName}(b, p, end);`);
   emit("    default:");
-  emit("      throw new AmqpCodecError(`unknown method ${id >>> 16}/${id & 0xffff}`, 540);");
+  emit("      throw new AmqpCodecError(`unknown method ${id >>> 16}/${id & 0xffff}`, 540, id);");
   emit("  }");
   emit("}");
   emit("");

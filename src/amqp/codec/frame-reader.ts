@@ -4,7 +4,9 @@
  * An explicit state machine: no closures or promises per frame. A frame that
  * lies entirely within one pushed chunk is handed over as a subarray of that
  * chunk (no copy); only frames split across chunks are accumulated, into one
- * buffer reused for the life of the reader.
+ * buffer reused for the life of the reader — except body frames, which are
+ * accumulated into a buffer of their own so that their payloads can be kept
+ * (a body is assembled from several frames) without copying them again.
  */
 
 /** The protocol header a 0-9-1 client sends: "AMQP" 0 0 9 1. */
@@ -16,6 +18,8 @@ const FRAME_MIN_SIZE = 4096;
 export const DEFAULT_FRAME_MAX = 131072;
 
 const FRAME_END = 0xce;
+const FRAME_BODY = 3;
+const EMPTY = Buffer.alloc(0);
 const HEADER_SIZE = 7;
 const PROTOCOL_HEADER_SIZE = 8;
 const FRAME_ERROR = 501;
@@ -24,8 +28,9 @@ export interface FrameSink {
   /** The first 8 bytes of the stream; the sink checks them against AMQP_PROTOCOL_HEADER. */
   onProtocolHeader(header: Buffer): void;
   /**
-   * One frame. `payload` may be a view into the reader's reusable buffer: it
-   * is only valid until onFrame returns — copy whatever must outlive the call.
+   * One frame. For body frames (type 3) `payload` may be kept as is. Other
+   * payloads may be views into the reader's reusable buffer: they are only
+   * valid until onFrame returns — copy whatever must outlive the call.
    */
   onFrame(type: number, channel: number, payload: Buffer): void;
   /**
@@ -89,10 +94,15 @@ function erlangBinary(b: Buffer): string {
   return `<<"${s}">>`;
 }
 
-/** RabbitMQ's frame_error text: "type T, all octets = <<...>>: Error" (first 16 octets when longer). */
-function frameErrorText(type: number, payload: Buffer, error: string): string {
+/** RabbitMQ's description of a frame: "type T, all octets = <<...>>" (first 16 octets when longer). */
+export function describeFrame(type: number, payload: Buffer): string {
   const snippet = payload.length <= 16 ? "all" : "first 16";
-  return `type ${type}, ${snippet} octets = ${erlangBinary(payload.subarray(0, 16))}: ${error}`;
+  return `type ${type}, ${snippet} octets = ${erlangBinary(payload.subarray(0, 16))}`;
+}
+
+/** RabbitMQ's frame_error text: "type T, all octets = <<...>>: Error". */
+export function frameErrorText(type: number, payload: Buffer, error: string): string {
+  return `${describeFrame(type, payload)}: ${error}`;
 }
 
 export class FrameReader {
@@ -102,8 +112,10 @@ export class FrameReader {
   /** Largest accepted payload size. */
   private payloadLimit = DEFAULT_FRAME_MAX - 8;
 
-  // accumulation of a unit (protocol header or frame) split across chunks
-  private acc: Buffer = Buffer.allocUnsafe(0);
+  // accumulation of a unit (protocol header or frame) split across chunks:
+  // into `shared` (reused), or for a body frame into a buffer of its own
+  private shared: Buffer = EMPTY;
+  private acc: Buffer = EMPTY;
   private accLen = 0;
   /** Total size of the unit being accumulated; 0 while its frame header is incomplete. */
   private accNeed = 0;
@@ -139,7 +151,8 @@ export class FrameReader {
   /** Ignore all further input (e.g. after a connection error). Safe to call from within a sink callback. */
   stop(): void {
     this.stage = STAGE_STOPPED;
-    this.acc = Buffer.allocUnsafe(0);
+    this.shared = EMPTY;
+    this.acc = EMPTY;
     this.accLen = 0;
     this.accNeed = 0;
   }
@@ -194,20 +207,28 @@ export class FrameReader {
 
   /** Starts accumulating chunk[pos..] as a unit of `need` bytes (0: size not yet known). */
   private startPartial(chunk: Buffer, pos: number, need: number): void {
-    const n = chunk.length - pos;
-    this.ensureAcc(need > 0 ? need : HEADER_SIZE);
+    this.accLen = 0;
+    if (need === 0) this.prepareAcc(HEADER_SIZE, false);
+    else this.prepareAcc(need, this.stage === STAGE_FRAMES && chunk[pos] === FRAME_BODY);
     chunk.copy(this.acc, 0, pos);
-    this.accLen = n;
+    this.accLen = chunk.length - pos;
     this.accNeed = need;
   }
 
-  private ensureAcc(n: number): void {
-    if (this.acc.length >= n) return;
-    let cap = Math.max(this.acc.length * 2, 256);
-    while (cap < n) cap *= 2;
-    const next = Buffer.allocUnsafe(cap);
-    if (this.accLen > 0) this.acc.copy(next, 0, 0, this.accLen);
-    this.acc = next;
+  /** Points acc at a buffer of at least n bytes, keeping the accLen bytes accumulated so far. */
+  private prepareAcc(n: number, own: boolean): void {
+    const from = this.acc;
+    if (own) {
+      this.acc = Buffer.allocUnsafe(n);
+    } else {
+      if (this.shared.length < n) {
+        let cap = Math.max(this.shared.length * 2, 256);
+        while (cap < n) cap *= 2;
+        this.shared = Buffer.allocUnsafe(cap);
+      }
+      this.acc = this.shared;
+    }
+    if (this.accLen > 0 && from !== this.acc) from.copy(this.acc, 0, 0, this.accLen);
   }
 
   /**
@@ -236,7 +257,7 @@ export class FrameReader {
           return -1;
         }
         this.accNeed = size + 8;
-        this.ensureAcc(this.accNeed);
+        this.prepareAcc(this.accNeed, a[0] === FRAME_BODY);
       }
     }
     const need = this.accNeed;
@@ -248,6 +269,7 @@ export class FrameReader {
     this.accLen = 0;
     this.accNeed = 0;
     const a = this.acc;
+    this.acc = this.shared;
     if (this.stage === STAGE_PROTOCOL_HEADER) {
       this.stage = STAGE_FRAMES;
       // a copy: the sink may keep the header, and acc is reused

@@ -34,7 +34,7 @@
 
 import type { FieldTable } from "../../core/message.js";
 import type { BufferWriter } from "./buffer-writer.js";
-import { AmqpCodecError } from "./errors.js";
+import { AmqpCodecError, cannotDecode } from "./errors.js";
 import { decodeTableBody } from "./field-table.js";
 import { copyBytes, readU16, readU32, readU64, readUtf8 } from "./read.js";
 
@@ -921,33 +921,29 @@ export const METHOD_IS_SYNCHRONOUS: ReadonlySet<number> = new Set([
 
 // ---- decoding ----
 
-function truncated(id: number): AmqpCodecError {
-  return new AmqpCodecError(`cannot decode ${methodName(id)}: truncated payload`, 501);
-}
-
-function trailing(id: number, n: number): AmqpCodecError {
-  return new AmqpCodecError(`cannot decode ${methodName(id)}: ${n} unexpected trailing bytes`, 501);
-}
+// Like RabbitMQ's decoders, these accept exactly the method's layout: a
+// payload that is truncated or has trailing bytes is a 501 "cannot decode".
 
 function decodeConnectionStart(b: Buffer, p: number, end: number): ConnectionStart {
-  if (p + 6 > end) throw truncated(CONNECTION_START);
+  const start = p;
+  if (p + 6 > end) throw cannotDecode(CONNECTION_START, b, start, end);
   const f0 = b[p]!;
   p += 1;
   const f1 = b[p]!;
   p += 1;
   const n2 = p + 4 + readU32(b, p);
-  if (n2 + 4 > end) throw truncated(CONNECTION_START);
+  if (n2 + 4 > end) throw cannotDecode(CONNECTION_START, b, start, end);
   const f2 = decodeTableBody(b, p + 4, n2);
   p = n2;
   const n3 = p + 4 + readU32(b, p);
-  if (n3 + 4 > end) throw truncated(CONNECTION_START);
+  if (n3 + 4 > end) throw cannotDecode(CONNECTION_START, b, start, end);
   const f3 = readUtf8(b, p + 4, n3);
   p = n3;
   const n4 = p + 4 + readU32(b, p);
-  if (n4 > end) throw truncated(CONNECTION_START);
+  if (n4 > end) throw cannotDecode(CONNECTION_START, b, start, end);
   const f4 = readUtf8(b, p + 4, n4);
   p = n4;
-  if (p !== end) throw trailing(CONNECTION_START, end - p);
+  if (p !== end) throw cannotDecode(CONNECTION_START, b, start, end);
   return {
     method: CONNECTION_START,
     versionMajor: f0,
@@ -959,218 +955,238 @@ function decodeConnectionStart(b: Buffer, p: number, end: number): ConnectionSta
 }
 
 function decodeConnectionStartOk(b: Buffer, p: number, end: number): ConnectionStartOk {
-  if (p + 4 > end) throw truncated(CONNECTION_START_OK);
+  const start = p;
+  if (p + 4 > end) throw cannotDecode(CONNECTION_START_OK, b, start, end);
   const n0 = p + 4 + readU32(b, p);
-  if (n0 + 1 > end) throw truncated(CONNECTION_START_OK);
+  if (n0 + 1 > end) throw cannotDecode(CONNECTION_START_OK, b, start, end);
   const f0 = decodeTableBody(b, p + 4, n0);
   p = n0;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 4 > end) throw truncated(CONNECTION_START_OK);
+  if (n1 + 4 > end) throw cannotDecode(CONNECTION_START_OK, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const n2 = p + 4 + readU32(b, p);
-  if (n2 + 1 > end) throw truncated(CONNECTION_START_OK);
+  if (n2 + 1 > end) throw cannotDecode(CONNECTION_START_OK, b, start, end);
   const f2 = copyBytes(b, p + 4, n2);
   p = n2;
   const n3 = p + 1 + b[p]!;
-  if (n3 > end) throw truncated(CONNECTION_START_OK);
+  if (n3 > end) throw cannotDecode(CONNECTION_START_OK, b, start, end);
   const f3 = readUtf8(b, p + 1, n3);
   p = n3;
-  if (p !== end) throw trailing(CONNECTION_START_OK, end - p);
+  if (p !== end) throw cannotDecode(CONNECTION_START_OK, b, start, end);
   return { method: CONNECTION_START_OK, clientProperties: f0, mechanism: f1, response: f2, locale: f3 };
 }
 
 function decodeConnectionSecure(b: Buffer, p: number, end: number): ConnectionSecure {
-  if (p + 4 > end) throw truncated(CONNECTION_SECURE);
+  const start = p;
+  if (p + 4 > end) throw cannotDecode(CONNECTION_SECURE, b, start, end);
   const n0 = p + 4 + readU32(b, p);
-  if (n0 > end) throw truncated(CONNECTION_SECURE);
+  if (n0 > end) throw cannotDecode(CONNECTION_SECURE, b, start, end);
   const f0 = readUtf8(b, p + 4, n0);
   p = n0;
-  if (p !== end) throw trailing(CONNECTION_SECURE, end - p);
+  if (p !== end) throw cannotDecode(CONNECTION_SECURE, b, start, end);
   return { method: CONNECTION_SECURE, challenge: f0 };
 }
 
 function decodeConnectionSecureOk(b: Buffer, p: number, end: number): ConnectionSecureOk {
-  if (p + 4 > end) throw truncated(CONNECTION_SECURE_OK);
+  const start = p;
+  if (p + 4 > end) throw cannotDecode(CONNECTION_SECURE_OK, b, start, end);
   const n0 = p + 4 + readU32(b, p);
-  if (n0 > end) throw truncated(CONNECTION_SECURE_OK);
+  if (n0 > end) throw cannotDecode(CONNECTION_SECURE_OK, b, start, end);
   const f0 = readUtf8(b, p + 4, n0);
   p = n0;
-  if (p !== end) throw trailing(CONNECTION_SECURE_OK, end - p);
+  if (p !== end) throw cannotDecode(CONNECTION_SECURE_OK, b, start, end);
   return { method: CONNECTION_SECURE_OK, response: f0 };
 }
 
 function decodeConnectionTune(b: Buffer, p: number, end: number): ConnectionTune {
-  if (p + 8 > end) throw truncated(CONNECTION_TUNE);
+  const start = p;
+  if (p + 8 > end) throw cannotDecode(CONNECTION_TUNE, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const f1 = readU32(b, p);
   p += 4;
   const f2 = readU16(b, p);
   p += 2;
-  if (p !== end) throw trailing(CONNECTION_TUNE, end - p);
+  if (p !== end) throw cannotDecode(CONNECTION_TUNE, b, start, end);
   return { method: CONNECTION_TUNE, channelMax: f0, frameMax: f1, heartbeat: f2 };
 }
 
 function decodeConnectionTuneOk(b: Buffer, p: number, end: number): ConnectionTuneOk {
-  if (p + 8 > end) throw truncated(CONNECTION_TUNE_OK);
+  const start = p;
+  if (p + 8 > end) throw cannotDecode(CONNECTION_TUNE_OK, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const f1 = readU32(b, p);
   p += 4;
   const f2 = readU16(b, p);
   p += 2;
-  if (p !== end) throw trailing(CONNECTION_TUNE_OK, end - p);
+  if (p !== end) throw cannotDecode(CONNECTION_TUNE_OK, b, start, end);
   return { method: CONNECTION_TUNE_OK, channelMax: f0, frameMax: f1, heartbeat: f2 };
 }
 
 function decodeConnectionOpen(b: Buffer, p: number, end: number): ConnectionOpen {
-  if (p + 1 > end) throw truncated(CONNECTION_OPEN);
+  const start = p;
+  if (p + 1 > end) throw cannotDecode(CONNECTION_OPEN, b, start, end);
   const n0 = p + 1 + b[p]!;
-  if (n0 + 1 > end) throw truncated(CONNECTION_OPEN);
+  if (n0 + 1 > end) throw cannotDecode(CONNECTION_OPEN, b, start, end);
   const f0 = readUtf8(b, p + 1, n0);
   p = n0;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 1 > end) throw truncated(CONNECTION_OPEN);
+  if (n1 + 1 > end) throw cannotDecode(CONNECTION_OPEN, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(CONNECTION_OPEN, end - p);
+  if (p !== end) throw cannotDecode(CONNECTION_OPEN, b, start, end);
   return { method: CONNECTION_OPEN, virtualHost: f0, reserved1: f1, reserved2: (bits0 & 1) !== 0 };
 }
 
 function decodeConnectionOpenOk(b: Buffer, p: number, end: number): ConnectionOpenOk {
-  if (p + 1 > end) throw truncated(CONNECTION_OPEN_OK);
+  const start = p;
+  if (p + 1 > end) throw cannotDecode(CONNECTION_OPEN_OK, b, start, end);
   const n0 = p + 1 + b[p]!;
-  if (n0 > end) throw truncated(CONNECTION_OPEN_OK);
+  if (n0 > end) throw cannotDecode(CONNECTION_OPEN_OK, b, start, end);
   const f0 = readUtf8(b, p + 1, n0);
   p = n0;
-  if (p !== end) throw trailing(CONNECTION_OPEN_OK, end - p);
+  if (p !== end) throw cannotDecode(CONNECTION_OPEN_OK, b, start, end);
   return { method: CONNECTION_OPEN_OK, reserved1: f0 };
 }
 
 function decodeConnectionClose(b: Buffer, p: number, end: number): ConnectionClose {
-  if (p + 3 > end) throw truncated(CONNECTION_CLOSE);
+  const start = p;
+  if (p + 3 > end) throw cannotDecode(CONNECTION_CLOSE, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 4 > end) throw truncated(CONNECTION_CLOSE);
+  if (n1 + 4 > end) throw cannotDecode(CONNECTION_CLOSE, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const f2 = readU16(b, p);
   p += 2;
   const f3 = readU16(b, p);
   p += 2;
-  if (p !== end) throw trailing(CONNECTION_CLOSE, end - p);
+  if (p !== end) throw cannotDecode(CONNECTION_CLOSE, b, start, end);
   return { method: CONNECTION_CLOSE, replyCode: f0, replyText: f1, classId: f2, methodId: f3 };
 }
 
-function decodeConnectionCloseOk(_b: Buffer, p: number, end: number): ConnectionCloseOk {
-  if (p !== end) throw trailing(CONNECTION_CLOSE_OK, end - p);
+function decodeConnectionCloseOk(b: Buffer, p: number, end: number): ConnectionCloseOk {
+  const start = p;
+  if (p !== end) throw cannotDecode(CONNECTION_CLOSE_OK, b, start, end);
   return { method: CONNECTION_CLOSE_OK };
 }
 
 function decodeConnectionBlocked(b: Buffer, p: number, end: number): ConnectionBlocked {
-  if (p + 1 > end) throw truncated(CONNECTION_BLOCKED);
+  const start = p;
+  if (p + 1 > end) throw cannotDecode(CONNECTION_BLOCKED, b, start, end);
   const n0 = p + 1 + b[p]!;
-  if (n0 > end) throw truncated(CONNECTION_BLOCKED);
+  if (n0 > end) throw cannotDecode(CONNECTION_BLOCKED, b, start, end);
   const f0 = readUtf8(b, p + 1, n0);
   p = n0;
-  if (p !== end) throw trailing(CONNECTION_BLOCKED, end - p);
+  if (p !== end) throw cannotDecode(CONNECTION_BLOCKED, b, start, end);
   return { method: CONNECTION_BLOCKED, reason: f0 };
 }
 
-function decodeConnectionUnblocked(_b: Buffer, p: number, end: number): ConnectionUnblocked {
-  if (p !== end) throw trailing(CONNECTION_UNBLOCKED, end - p);
+function decodeConnectionUnblocked(b: Buffer, p: number, end: number): ConnectionUnblocked {
+  const start = p;
+  if (p !== end) throw cannotDecode(CONNECTION_UNBLOCKED, b, start, end);
   return { method: CONNECTION_UNBLOCKED };
 }
 
 function decodeConnectionUpdateSecret(b: Buffer, p: number, end: number): ConnectionUpdateSecret {
-  if (p + 4 > end) throw truncated(CONNECTION_UPDATE_SECRET);
+  const start = p;
+  if (p + 4 > end) throw cannotDecode(CONNECTION_UPDATE_SECRET, b, start, end);
   const n0 = p + 4 + readU32(b, p);
-  if (n0 + 1 > end) throw truncated(CONNECTION_UPDATE_SECRET);
+  if (n0 + 1 > end) throw cannotDecode(CONNECTION_UPDATE_SECRET, b, start, end);
   const f0 = readUtf8(b, p + 4, n0);
   p = n0;
   const n1 = p + 1 + b[p]!;
-  if (n1 > end) throw truncated(CONNECTION_UPDATE_SECRET);
+  if (n1 > end) throw cannotDecode(CONNECTION_UPDATE_SECRET, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
-  if (p !== end) throw trailing(CONNECTION_UPDATE_SECRET, end - p);
+  if (p !== end) throw cannotDecode(CONNECTION_UPDATE_SECRET, b, start, end);
   return { method: CONNECTION_UPDATE_SECRET, newSecret: f0, reason: f1 };
 }
 
-function decodeConnectionUpdateSecretOk(_b: Buffer, p: number, end: number): ConnectionUpdateSecretOk {
-  if (p !== end) throw trailing(CONNECTION_UPDATE_SECRET_OK, end - p);
+function decodeConnectionUpdateSecretOk(b: Buffer, p: number, end: number): ConnectionUpdateSecretOk {
+  const start = p;
+  if (p !== end) throw cannotDecode(CONNECTION_UPDATE_SECRET_OK, b, start, end);
   return { method: CONNECTION_UPDATE_SECRET_OK };
 }
 
 function decodeChannelOpen(b: Buffer, p: number, end: number): ChannelOpen {
-  if (p + 1 > end) throw truncated(CHANNEL_OPEN);
+  const start = p;
+  if (p + 1 > end) throw cannotDecode(CHANNEL_OPEN, b, start, end);
   const n0 = p + 1 + b[p]!;
-  if (n0 > end) throw truncated(CHANNEL_OPEN);
+  if (n0 > end) throw cannotDecode(CHANNEL_OPEN, b, start, end);
   const f0 = readUtf8(b, p + 1, n0);
   p = n0;
-  if (p !== end) throw trailing(CHANNEL_OPEN, end - p);
+  if (p !== end) throw cannotDecode(CHANNEL_OPEN, b, start, end);
   return { method: CHANNEL_OPEN, reserved1: f0 };
 }
 
 function decodeChannelOpenOk(b: Buffer, p: number, end: number): ChannelOpenOk {
-  if (p + 4 > end) throw truncated(CHANNEL_OPEN_OK);
+  const start = p;
+  if (p + 4 > end) throw cannotDecode(CHANNEL_OPEN_OK, b, start, end);
   const n0 = p + 4 + readU32(b, p);
-  if (n0 > end) throw truncated(CHANNEL_OPEN_OK);
+  if (n0 > end) throw cannotDecode(CHANNEL_OPEN_OK, b, start, end);
   const f0 = readUtf8(b, p + 4, n0);
   p = n0;
-  if (p !== end) throw trailing(CHANNEL_OPEN_OK, end - p);
+  if (p !== end) throw cannotDecode(CHANNEL_OPEN_OK, b, start, end);
   return { method: CHANNEL_OPEN_OK, reserved1: f0 };
 }
 
 function decodeChannelFlow(b: Buffer, p: number, end: number): ChannelFlow {
-  if (p + 1 > end) throw truncated(CHANNEL_FLOW);
+  const start = p;
+  if (p + 1 > end) throw cannotDecode(CHANNEL_FLOW, b, start, end);
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(CHANNEL_FLOW, end - p);
+  if (p !== end) throw cannotDecode(CHANNEL_FLOW, b, start, end);
   return { method: CHANNEL_FLOW, active: (bits0 & 1) !== 0 };
 }
 
 function decodeChannelFlowOk(b: Buffer, p: number, end: number): ChannelFlowOk {
-  if (p + 1 > end) throw truncated(CHANNEL_FLOW_OK);
+  const start = p;
+  if (p + 1 > end) throw cannotDecode(CHANNEL_FLOW_OK, b, start, end);
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(CHANNEL_FLOW_OK, end - p);
+  if (p !== end) throw cannotDecode(CHANNEL_FLOW_OK, b, start, end);
   return { method: CHANNEL_FLOW_OK, active: (bits0 & 1) !== 0 };
 }
 
 function decodeChannelClose(b: Buffer, p: number, end: number): ChannelClose {
-  if (p + 3 > end) throw truncated(CHANNEL_CLOSE);
+  const start = p;
+  if (p + 3 > end) throw cannotDecode(CHANNEL_CLOSE, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 4 > end) throw truncated(CHANNEL_CLOSE);
+  if (n1 + 4 > end) throw cannotDecode(CHANNEL_CLOSE, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const f2 = readU16(b, p);
   p += 2;
   const f3 = readU16(b, p);
   p += 2;
-  if (p !== end) throw trailing(CHANNEL_CLOSE, end - p);
+  if (p !== end) throw cannotDecode(CHANNEL_CLOSE, b, start, end);
   return { method: CHANNEL_CLOSE, replyCode: f0, replyText: f1, classId: f2, methodId: f3 };
 }
 
-function decodeChannelCloseOk(_b: Buffer, p: number, end: number): ChannelCloseOk {
-  if (p !== end) throw trailing(CHANNEL_CLOSE_OK, end - p);
+function decodeChannelCloseOk(b: Buffer, p: number, end: number): ChannelCloseOk {
+  const start = p;
+  if (p !== end) throw cannotDecode(CHANNEL_CLOSE_OK, b, start, end);
   return { method: CHANNEL_CLOSE_OK };
 }
 
 function decodeAccessRequest(b: Buffer, p: number, end: number): AccessRequest {
-  if (p + 1 > end) throw truncated(ACCESS_REQUEST);
+  const start = p;
+  if (p + 1 > end) throw cannotDecode(ACCESS_REQUEST, b, start, end);
   const n0 = p + 1 + b[p]!;
-  if (n0 + 1 > end) throw truncated(ACCESS_REQUEST);
+  if (n0 + 1 > end) throw cannotDecode(ACCESS_REQUEST, b, start, end);
   const f0 = readUtf8(b, p + 1, n0);
   p = n0;
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(ACCESS_REQUEST, end - p);
+  if (p !== end) throw cannotDecode(ACCESS_REQUEST, b, start, end);
   return {
     method: ACCESS_REQUEST,
     realm: f0,
@@ -1183,32 +1199,34 @@ function decodeAccessRequest(b: Buffer, p: number, end: number): AccessRequest {
 }
 
 function decodeAccessRequestOk(b: Buffer, p: number, end: number): AccessRequestOk {
-  if (p + 2 > end) throw truncated(ACCESS_REQUEST_OK);
+  const start = p;
+  if (p + 2 > end) throw cannotDecode(ACCESS_REQUEST_OK, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
-  if (p !== end) throw trailing(ACCESS_REQUEST_OK, end - p);
+  if (p !== end) throw cannotDecode(ACCESS_REQUEST_OK, b, start, end);
   return { method: ACCESS_REQUEST_OK, reserved1: f0 };
 }
 
 function decodeExchangeDeclare(b: Buffer, p: number, end: number): ExchangeDeclare {
-  if (p + 3 > end) throw truncated(EXCHANGE_DECLARE);
+  const start = p;
+  if (p + 3 > end) throw cannotDecode(EXCHANGE_DECLARE, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 1 > end) throw truncated(EXCHANGE_DECLARE);
+  if (n1 + 1 > end) throw cannotDecode(EXCHANGE_DECLARE, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const n2 = p + 1 + b[p]!;
-  if (n2 + 5 > end) throw truncated(EXCHANGE_DECLARE);
+  if (n2 + 5 > end) throw cannotDecode(EXCHANGE_DECLARE, b, start, end);
   const f2 = readUtf8(b, p + 1, n2);
   p = n2;
   const bits0 = b[p]!;
   p += 1;
   const n3 = p + 4 + readU32(b, p);
-  if (n3 > end) throw truncated(EXCHANGE_DECLARE);
+  if (n3 > end) throw cannotDecode(EXCHANGE_DECLARE, b, start, end);
   const f3 = decodeTableBody(b, p + 4, n3);
   p = n3;
-  if (p !== end) throw trailing(EXCHANGE_DECLARE, end - p);
+  if (p !== end) throw cannotDecode(EXCHANGE_DECLARE, b, start, end);
   return {
     method: EXCHANGE_DECLARE,
     reserved1: f0,
@@ -1223,22 +1241,24 @@ function decodeExchangeDeclare(b: Buffer, p: number, end: number): ExchangeDecla
   };
 }
 
-function decodeExchangeDeclareOk(_b: Buffer, p: number, end: number): ExchangeDeclareOk {
-  if (p !== end) throw trailing(EXCHANGE_DECLARE_OK, end - p);
+function decodeExchangeDeclareOk(b: Buffer, p: number, end: number): ExchangeDeclareOk {
+  const start = p;
+  if (p !== end) throw cannotDecode(EXCHANGE_DECLARE_OK, b, start, end);
   return { method: EXCHANGE_DECLARE_OK };
 }
 
 function decodeExchangeDelete(b: Buffer, p: number, end: number): ExchangeDelete {
-  if (p + 3 > end) throw truncated(EXCHANGE_DELETE);
+  const start = p;
+  if (p + 3 > end) throw cannotDecode(EXCHANGE_DELETE, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 1 > end) throw truncated(EXCHANGE_DELETE);
+  if (n1 + 1 > end) throw cannotDecode(EXCHANGE_DELETE, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(EXCHANGE_DELETE, end - p);
+  if (p !== end) throw cannotDecode(EXCHANGE_DELETE, b, start, end);
   return {
     method: EXCHANGE_DELETE,
     reserved1: f0,
@@ -1248,34 +1268,36 @@ function decodeExchangeDelete(b: Buffer, p: number, end: number): ExchangeDelete
   };
 }
 
-function decodeExchangeDeleteOk(_b: Buffer, p: number, end: number): ExchangeDeleteOk {
-  if (p !== end) throw trailing(EXCHANGE_DELETE_OK, end - p);
+function decodeExchangeDeleteOk(b: Buffer, p: number, end: number): ExchangeDeleteOk {
+  const start = p;
+  if (p !== end) throw cannotDecode(EXCHANGE_DELETE_OK, b, start, end);
   return { method: EXCHANGE_DELETE_OK };
 }
 
 function decodeExchangeBind(b: Buffer, p: number, end: number): ExchangeBind {
-  if (p + 3 > end) throw truncated(EXCHANGE_BIND);
+  const start = p;
+  if (p + 3 > end) throw cannotDecode(EXCHANGE_BIND, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 1 > end) throw truncated(EXCHANGE_BIND);
+  if (n1 + 1 > end) throw cannotDecode(EXCHANGE_BIND, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const n2 = p + 1 + b[p]!;
-  if (n2 + 1 > end) throw truncated(EXCHANGE_BIND);
+  if (n2 + 1 > end) throw cannotDecode(EXCHANGE_BIND, b, start, end);
   const f2 = readUtf8(b, p + 1, n2);
   p = n2;
   const n3 = p + 1 + b[p]!;
-  if (n3 + 5 > end) throw truncated(EXCHANGE_BIND);
+  if (n3 + 5 > end) throw cannotDecode(EXCHANGE_BIND, b, start, end);
   const f3 = readUtf8(b, p + 1, n3);
   p = n3;
   const bits0 = b[p]!;
   p += 1;
   const n4 = p + 4 + readU32(b, p);
-  if (n4 > end) throw truncated(EXCHANGE_BIND);
+  if (n4 > end) throw cannotDecode(EXCHANGE_BIND, b, start, end);
   const f4 = decodeTableBody(b, p + 4, n4);
   p = n4;
-  if (p !== end) throw trailing(EXCHANGE_BIND, end - p);
+  if (p !== end) throw cannotDecode(EXCHANGE_BIND, b, start, end);
   return {
     method: EXCHANGE_BIND,
     reserved1: f0,
@@ -1287,34 +1309,36 @@ function decodeExchangeBind(b: Buffer, p: number, end: number): ExchangeBind {
   };
 }
 
-function decodeExchangeBindOk(_b: Buffer, p: number, end: number): ExchangeBindOk {
-  if (p !== end) throw trailing(EXCHANGE_BIND_OK, end - p);
+function decodeExchangeBindOk(b: Buffer, p: number, end: number): ExchangeBindOk {
+  const start = p;
+  if (p !== end) throw cannotDecode(EXCHANGE_BIND_OK, b, start, end);
   return { method: EXCHANGE_BIND_OK };
 }
 
 function decodeExchangeUnbind(b: Buffer, p: number, end: number): ExchangeUnbind {
-  if (p + 3 > end) throw truncated(EXCHANGE_UNBIND);
+  const start = p;
+  if (p + 3 > end) throw cannotDecode(EXCHANGE_UNBIND, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 1 > end) throw truncated(EXCHANGE_UNBIND);
+  if (n1 + 1 > end) throw cannotDecode(EXCHANGE_UNBIND, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const n2 = p + 1 + b[p]!;
-  if (n2 + 1 > end) throw truncated(EXCHANGE_UNBIND);
+  if (n2 + 1 > end) throw cannotDecode(EXCHANGE_UNBIND, b, start, end);
   const f2 = readUtf8(b, p + 1, n2);
   p = n2;
   const n3 = p + 1 + b[p]!;
-  if (n3 + 5 > end) throw truncated(EXCHANGE_UNBIND);
+  if (n3 + 5 > end) throw cannotDecode(EXCHANGE_UNBIND, b, start, end);
   const f3 = readUtf8(b, p + 1, n3);
   p = n3;
   const bits0 = b[p]!;
   p += 1;
   const n4 = p + 4 + readU32(b, p);
-  if (n4 > end) throw truncated(EXCHANGE_UNBIND);
+  if (n4 > end) throw cannotDecode(EXCHANGE_UNBIND, b, start, end);
   const f4 = decodeTableBody(b, p + 4, n4);
   p = n4;
-  if (p !== end) throw trailing(EXCHANGE_UNBIND, end - p);
+  if (p !== end) throw cannotDecode(EXCHANGE_UNBIND, b, start, end);
   return {
     method: EXCHANGE_UNBIND,
     reserved1: f0,
@@ -1326,26 +1350,28 @@ function decodeExchangeUnbind(b: Buffer, p: number, end: number): ExchangeUnbind
   };
 }
 
-function decodeExchangeUnbindOk(_b: Buffer, p: number, end: number): ExchangeUnbindOk {
-  if (p !== end) throw trailing(EXCHANGE_UNBIND_OK, end - p);
+function decodeExchangeUnbindOk(b: Buffer, p: number, end: number): ExchangeUnbindOk {
+  const start = p;
+  if (p !== end) throw cannotDecode(EXCHANGE_UNBIND_OK, b, start, end);
   return { method: EXCHANGE_UNBIND_OK };
 }
 
 function decodeQueueDeclare(b: Buffer, p: number, end: number): QueueDeclare {
-  if (p + 3 > end) throw truncated(QUEUE_DECLARE);
+  const start = p;
+  if (p + 3 > end) throw cannotDecode(QUEUE_DECLARE, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 5 > end) throw truncated(QUEUE_DECLARE);
+  if (n1 + 5 > end) throw cannotDecode(QUEUE_DECLARE, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const bits0 = b[p]!;
   p += 1;
   const n2 = p + 4 + readU32(b, p);
-  if (n2 > end) throw truncated(QUEUE_DECLARE);
+  if (n2 > end) throw cannotDecode(QUEUE_DECLARE, b, start, end);
   const f2 = decodeTableBody(b, p + 4, n2);
   p = n2;
-  if (p !== end) throw trailing(QUEUE_DECLARE, end - p);
+  if (p !== end) throw cannotDecode(QUEUE_DECLARE, b, start, end);
   return {
     method: QUEUE_DECLARE,
     reserved1: f0,
@@ -1360,42 +1386,44 @@ function decodeQueueDeclare(b: Buffer, p: number, end: number): QueueDeclare {
 }
 
 function decodeQueueDeclareOk(b: Buffer, p: number, end: number): QueueDeclareOk {
-  if (p + 1 > end) throw truncated(QUEUE_DECLARE_OK);
+  const start = p;
+  if (p + 1 > end) throw cannotDecode(QUEUE_DECLARE_OK, b, start, end);
   const n0 = p + 1 + b[p]!;
-  if (n0 + 8 > end) throw truncated(QUEUE_DECLARE_OK);
+  if (n0 + 8 > end) throw cannotDecode(QUEUE_DECLARE_OK, b, start, end);
   const f0 = readUtf8(b, p + 1, n0);
   p = n0;
   const f1 = readU32(b, p);
   p += 4;
   const f2 = readU32(b, p);
   p += 4;
-  if (p !== end) throw trailing(QUEUE_DECLARE_OK, end - p);
+  if (p !== end) throw cannotDecode(QUEUE_DECLARE_OK, b, start, end);
   return { method: QUEUE_DECLARE_OK, queue: f0, messageCount: f1, consumerCount: f2 };
 }
 
 function decodeQueueBind(b: Buffer, p: number, end: number): QueueBind {
-  if (p + 3 > end) throw truncated(QUEUE_BIND);
+  const start = p;
+  if (p + 3 > end) throw cannotDecode(QUEUE_BIND, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 1 > end) throw truncated(QUEUE_BIND);
+  if (n1 + 1 > end) throw cannotDecode(QUEUE_BIND, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const n2 = p + 1 + b[p]!;
-  if (n2 + 1 > end) throw truncated(QUEUE_BIND);
+  if (n2 + 1 > end) throw cannotDecode(QUEUE_BIND, b, start, end);
   const f2 = readUtf8(b, p + 1, n2);
   p = n2;
   const n3 = p + 1 + b[p]!;
-  if (n3 + 5 > end) throw truncated(QUEUE_BIND);
+  if (n3 + 5 > end) throw cannotDecode(QUEUE_BIND, b, start, end);
   const f3 = readUtf8(b, p + 1, n3);
   p = n3;
   const bits0 = b[p]!;
   p += 1;
   const n4 = p + 4 + readU32(b, p);
-  if (n4 > end) throw truncated(QUEUE_BIND);
+  if (n4 > end) throw cannotDecode(QUEUE_BIND, b, start, end);
   const f4 = decodeTableBody(b, p + 4, n4);
   p = n4;
-  if (p !== end) throw trailing(QUEUE_BIND, end - p);
+  if (p !== end) throw cannotDecode(QUEUE_BIND, b, start, end);
   return {
     method: QUEUE_BIND,
     reserved1: f0,
@@ -1407,44 +1435,48 @@ function decodeQueueBind(b: Buffer, p: number, end: number): QueueBind {
   };
 }
 
-function decodeQueueBindOk(_b: Buffer, p: number, end: number): QueueBindOk {
-  if (p !== end) throw trailing(QUEUE_BIND_OK, end - p);
+function decodeQueueBindOk(b: Buffer, p: number, end: number): QueueBindOk {
+  const start = p;
+  if (p !== end) throw cannotDecode(QUEUE_BIND_OK, b, start, end);
   return { method: QUEUE_BIND_OK };
 }
 
 function decodeQueuePurge(b: Buffer, p: number, end: number): QueuePurge {
-  if (p + 3 > end) throw truncated(QUEUE_PURGE);
+  const start = p;
+  if (p + 3 > end) throw cannotDecode(QUEUE_PURGE, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 1 > end) throw truncated(QUEUE_PURGE);
+  if (n1 + 1 > end) throw cannotDecode(QUEUE_PURGE, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(QUEUE_PURGE, end - p);
+  if (p !== end) throw cannotDecode(QUEUE_PURGE, b, start, end);
   return { method: QUEUE_PURGE, reserved1: f0, queue: f1, noWait: (bits0 & 1) !== 0 };
 }
 
 function decodeQueuePurgeOk(b: Buffer, p: number, end: number): QueuePurgeOk {
-  if (p + 4 > end) throw truncated(QUEUE_PURGE_OK);
+  const start = p;
+  if (p + 4 > end) throw cannotDecode(QUEUE_PURGE_OK, b, start, end);
   const f0 = readU32(b, p);
   p += 4;
-  if (p !== end) throw trailing(QUEUE_PURGE_OK, end - p);
+  if (p !== end) throw cannotDecode(QUEUE_PURGE_OK, b, start, end);
   return { method: QUEUE_PURGE_OK, messageCount: f0 };
 }
 
 function decodeQueueDelete(b: Buffer, p: number, end: number): QueueDelete {
-  if (p + 3 > end) throw truncated(QUEUE_DELETE);
+  const start = p;
+  if (p + 3 > end) throw cannotDecode(QUEUE_DELETE, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 1 > end) throw truncated(QUEUE_DELETE);
+  if (n1 + 1 > end) throw cannotDecode(QUEUE_DELETE, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(QUEUE_DELETE, end - p);
+  if (p !== end) throw cannotDecode(QUEUE_DELETE, b, start, end);
   return {
     method: QUEUE_DELETE,
     reserved1: f0,
@@ -1456,78 +1488,84 @@ function decodeQueueDelete(b: Buffer, p: number, end: number): QueueDelete {
 }
 
 function decodeQueueDeleteOk(b: Buffer, p: number, end: number): QueueDeleteOk {
-  if (p + 4 > end) throw truncated(QUEUE_DELETE_OK);
+  const start = p;
+  if (p + 4 > end) throw cannotDecode(QUEUE_DELETE_OK, b, start, end);
   const f0 = readU32(b, p);
   p += 4;
-  if (p !== end) throw trailing(QUEUE_DELETE_OK, end - p);
+  if (p !== end) throw cannotDecode(QUEUE_DELETE_OK, b, start, end);
   return { method: QUEUE_DELETE_OK, messageCount: f0 };
 }
 
 function decodeQueueUnbind(b: Buffer, p: number, end: number): QueueUnbind {
-  if (p + 3 > end) throw truncated(QUEUE_UNBIND);
+  const start = p;
+  if (p + 3 > end) throw cannotDecode(QUEUE_UNBIND, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 1 > end) throw truncated(QUEUE_UNBIND);
+  if (n1 + 1 > end) throw cannotDecode(QUEUE_UNBIND, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const n2 = p + 1 + b[p]!;
-  if (n2 + 1 > end) throw truncated(QUEUE_UNBIND);
+  if (n2 + 1 > end) throw cannotDecode(QUEUE_UNBIND, b, start, end);
   const f2 = readUtf8(b, p + 1, n2);
   p = n2;
   const n3 = p + 1 + b[p]!;
-  if (n3 + 4 > end) throw truncated(QUEUE_UNBIND);
+  if (n3 + 4 > end) throw cannotDecode(QUEUE_UNBIND, b, start, end);
   const f3 = readUtf8(b, p + 1, n3);
   p = n3;
   const n4 = p + 4 + readU32(b, p);
-  if (n4 > end) throw truncated(QUEUE_UNBIND);
+  if (n4 > end) throw cannotDecode(QUEUE_UNBIND, b, start, end);
   const f4 = decodeTableBody(b, p + 4, n4);
   p = n4;
-  if (p !== end) throw trailing(QUEUE_UNBIND, end - p);
+  if (p !== end) throw cannotDecode(QUEUE_UNBIND, b, start, end);
   return { method: QUEUE_UNBIND, reserved1: f0, queue: f1, exchange: f2, routingKey: f3, arguments: f4 };
 }
 
-function decodeQueueUnbindOk(_b: Buffer, p: number, end: number): QueueUnbindOk {
-  if (p !== end) throw trailing(QUEUE_UNBIND_OK, end - p);
+function decodeQueueUnbindOk(b: Buffer, p: number, end: number): QueueUnbindOk {
+  const start = p;
+  if (p !== end) throw cannotDecode(QUEUE_UNBIND_OK, b, start, end);
   return { method: QUEUE_UNBIND_OK };
 }
 
 function decodeBasicQos(b: Buffer, p: number, end: number): BasicQos {
-  if (p + 7 > end) throw truncated(BASIC_QOS);
+  const start = p;
+  if (p + 7 > end) throw cannotDecode(BASIC_QOS, b, start, end);
   const f0 = readU32(b, p);
   p += 4;
   const f1 = readU16(b, p);
   p += 2;
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(BASIC_QOS, end - p);
+  if (p !== end) throw cannotDecode(BASIC_QOS, b, start, end);
   return { method: BASIC_QOS, prefetchSize: f0, prefetchCount: f1, global: (bits0 & 1) !== 0 };
 }
 
-function decodeBasicQosOk(_b: Buffer, p: number, end: number): BasicQosOk {
-  if (p !== end) throw trailing(BASIC_QOS_OK, end - p);
+function decodeBasicQosOk(b: Buffer, p: number, end: number): BasicQosOk {
+  const start = p;
+  if (p !== end) throw cannotDecode(BASIC_QOS_OK, b, start, end);
   return { method: BASIC_QOS_OK };
 }
 
 function decodeBasicConsume(b: Buffer, p: number, end: number): BasicConsume {
-  if (p + 3 > end) throw truncated(BASIC_CONSUME);
+  const start = p;
+  if (p + 3 > end) throw cannotDecode(BASIC_CONSUME, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 1 > end) throw truncated(BASIC_CONSUME);
+  if (n1 + 1 > end) throw cannotDecode(BASIC_CONSUME, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const n2 = p + 1 + b[p]!;
-  if (n2 + 5 > end) throw truncated(BASIC_CONSUME);
+  if (n2 + 5 > end) throw cannotDecode(BASIC_CONSUME, b, start, end);
   const f2 = readUtf8(b, p + 1, n2);
   p = n2;
   const bits0 = b[p]!;
   p += 1;
   const n3 = p + 4 + readU32(b, p);
-  if (n3 > end) throw truncated(BASIC_CONSUME);
+  if (n3 > end) throw cannotDecode(BASIC_CONSUME, b, start, end);
   const f3 = decodeTableBody(b, p + 4, n3);
   p = n3;
-  if (p !== end) throw trailing(BASIC_CONSUME, end - p);
+  if (p !== end) throw cannotDecode(BASIC_CONSUME, b, start, end);
   return {
     method: BASIC_CONSUME,
     reserved1: f0,
@@ -1542,52 +1580,56 @@ function decodeBasicConsume(b: Buffer, p: number, end: number): BasicConsume {
 }
 
 function decodeBasicConsumeOk(b: Buffer, p: number, end: number): BasicConsumeOk {
-  if (p + 1 > end) throw truncated(BASIC_CONSUME_OK);
+  const start = p;
+  if (p + 1 > end) throw cannotDecode(BASIC_CONSUME_OK, b, start, end);
   const n0 = p + 1 + b[p]!;
-  if (n0 > end) throw truncated(BASIC_CONSUME_OK);
+  if (n0 > end) throw cannotDecode(BASIC_CONSUME_OK, b, start, end);
   const f0 = readUtf8(b, p + 1, n0);
   p = n0;
-  if (p !== end) throw trailing(BASIC_CONSUME_OK, end - p);
+  if (p !== end) throw cannotDecode(BASIC_CONSUME_OK, b, start, end);
   return { method: BASIC_CONSUME_OK, consumerTag: f0 };
 }
 
 function decodeBasicCancel(b: Buffer, p: number, end: number): BasicCancel {
-  if (p + 1 > end) throw truncated(BASIC_CANCEL);
+  const start = p;
+  if (p + 1 > end) throw cannotDecode(BASIC_CANCEL, b, start, end);
   const n0 = p + 1 + b[p]!;
-  if (n0 + 1 > end) throw truncated(BASIC_CANCEL);
+  if (n0 + 1 > end) throw cannotDecode(BASIC_CANCEL, b, start, end);
   const f0 = readUtf8(b, p + 1, n0);
   p = n0;
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(BASIC_CANCEL, end - p);
+  if (p !== end) throw cannotDecode(BASIC_CANCEL, b, start, end);
   return { method: BASIC_CANCEL, consumerTag: f0, noWait: (bits0 & 1) !== 0 };
 }
 
 function decodeBasicCancelOk(b: Buffer, p: number, end: number): BasicCancelOk {
-  if (p + 1 > end) throw truncated(BASIC_CANCEL_OK);
+  const start = p;
+  if (p + 1 > end) throw cannotDecode(BASIC_CANCEL_OK, b, start, end);
   const n0 = p + 1 + b[p]!;
-  if (n0 > end) throw truncated(BASIC_CANCEL_OK);
+  if (n0 > end) throw cannotDecode(BASIC_CANCEL_OK, b, start, end);
   const f0 = readUtf8(b, p + 1, n0);
   p = n0;
-  if (p !== end) throw trailing(BASIC_CANCEL_OK, end - p);
+  if (p !== end) throw cannotDecode(BASIC_CANCEL_OK, b, start, end);
   return { method: BASIC_CANCEL_OK, consumerTag: f0 };
 }
 
 function decodeBasicPublish(b: Buffer, p: number, end: number): BasicPublish {
-  if (p + 3 > end) throw truncated(BASIC_PUBLISH);
+  const start = p;
+  if (p + 3 > end) throw cannotDecode(BASIC_PUBLISH, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 1 > end) throw truncated(BASIC_PUBLISH);
+  if (n1 + 1 > end) throw cannotDecode(BASIC_PUBLISH, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const n2 = p + 1 + b[p]!;
-  if (n2 + 1 > end) throw truncated(BASIC_PUBLISH);
+  if (n2 + 1 > end) throw cannotDecode(BASIC_PUBLISH, b, start, end);
   const f2 = readUtf8(b, p + 1, n2);
   p = n2;
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(BASIC_PUBLISH, end - p);
+  if (p !== end) throw cannotDecode(BASIC_PUBLISH, b, start, end);
   return {
     method: BASIC_PUBLISH,
     reserved1: f0,
@@ -1599,29 +1641,31 @@ function decodeBasicPublish(b: Buffer, p: number, end: number): BasicPublish {
 }
 
 function decodeBasicReturn(b: Buffer, p: number, end: number): BasicReturn {
-  if (p + 3 > end) throw truncated(BASIC_RETURN);
+  const start = p;
+  if (p + 3 > end) throw cannotDecode(BASIC_RETURN, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 1 > end) throw truncated(BASIC_RETURN);
+  if (n1 + 1 > end) throw cannotDecode(BASIC_RETURN, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const n2 = p + 1 + b[p]!;
-  if (n2 + 1 > end) throw truncated(BASIC_RETURN);
+  if (n2 + 1 > end) throw cannotDecode(BASIC_RETURN, b, start, end);
   const f2 = readUtf8(b, p + 1, n2);
   p = n2;
   const n3 = p + 1 + b[p]!;
-  if (n3 > end) throw truncated(BASIC_RETURN);
+  if (n3 > end) throw cannotDecode(BASIC_RETURN, b, start, end);
   const f3 = readUtf8(b, p + 1, n3);
   p = n3;
-  if (p !== end) throw trailing(BASIC_RETURN, end - p);
+  if (p !== end) throw cannotDecode(BASIC_RETURN, b, start, end);
   return { method: BASIC_RETURN, replyCode: f0, replyText: f1, exchange: f2, routingKey: f3 };
 }
 
 function decodeBasicDeliver(b: Buffer, p: number, end: number): BasicDeliver {
-  if (p + 1 > end) throw truncated(BASIC_DELIVER);
+  const start = p;
+  if (p + 1 > end) throw cannotDecode(BASIC_DELIVER, b, start, end);
   const n0 = p + 1 + b[p]!;
-  if (n0 + 10 > end) throw truncated(BASIC_DELIVER);
+  if (n0 + 10 > end) throw cannotDecode(BASIC_DELIVER, b, start, end);
   const f0 = readUtf8(b, p + 1, n0);
   p = n0;
   const f1 = readU64(b, p);
@@ -1629,14 +1673,14 @@ function decodeBasicDeliver(b: Buffer, p: number, end: number): BasicDeliver {
   const bits0 = b[p]!;
   p += 1;
   const n2 = p + 1 + b[p]!;
-  if (n2 + 1 > end) throw truncated(BASIC_DELIVER);
+  if (n2 + 1 > end) throw cannotDecode(BASIC_DELIVER, b, start, end);
   const f2 = readUtf8(b, p + 1, n2);
   p = n2;
   const n3 = p + 1 + b[p]!;
-  if (n3 > end) throw truncated(BASIC_DELIVER);
+  if (n3 > end) throw cannotDecode(BASIC_DELIVER, b, start, end);
   const f3 = readUtf8(b, p + 1, n3);
   p = n3;
-  if (p !== end) throw trailing(BASIC_DELIVER, end - p);
+  if (p !== end) throw cannotDecode(BASIC_DELIVER, b, start, end);
   return {
     method: BASIC_DELIVER,
     consumerTag: f0,
@@ -1648,36 +1692,38 @@ function decodeBasicDeliver(b: Buffer, p: number, end: number): BasicDeliver {
 }
 
 function decodeBasicGet(b: Buffer, p: number, end: number): BasicGet {
-  if (p + 3 > end) throw truncated(BASIC_GET);
+  const start = p;
+  if (p + 3 > end) throw cannotDecode(BASIC_GET, b, start, end);
   const f0 = readU16(b, p);
   p += 2;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 1 > end) throw truncated(BASIC_GET);
+  if (n1 + 1 > end) throw cannotDecode(BASIC_GET, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(BASIC_GET, end - p);
+  if (p !== end) throw cannotDecode(BASIC_GET, b, start, end);
   return { method: BASIC_GET, reserved1: f0, queue: f1, noAck: (bits0 & 1) !== 0 };
 }
 
 function decodeBasicGetOk(b: Buffer, p: number, end: number): BasicGetOk {
-  if (p + 10 > end) throw truncated(BASIC_GET_OK);
+  const start = p;
+  if (p + 10 > end) throw cannotDecode(BASIC_GET_OK, b, start, end);
   const f0 = readU64(b, p);
   p += 8;
   const bits0 = b[p]!;
   p += 1;
   const n1 = p + 1 + b[p]!;
-  if (n1 + 1 > end) throw truncated(BASIC_GET_OK);
+  if (n1 + 1 > end) throw cannotDecode(BASIC_GET_OK, b, start, end);
   const f1 = readUtf8(b, p + 1, n1);
   p = n1;
   const n2 = p + 1 + b[p]!;
-  if (n2 + 4 > end) throw truncated(BASIC_GET_OK);
+  if (n2 + 4 > end) throw cannotDecode(BASIC_GET_OK, b, start, end);
   const f2 = readUtf8(b, p + 1, n2);
   p = n2;
   const f3 = readU32(b, p);
   p += 4;
-  if (p !== end) throw trailing(BASIC_GET_OK, end - p);
+  if (p !== end) throw cannotDecode(BASIC_GET_OK, b, start, end);
   return {
     method: BASIC_GET_OK,
     deliveryTag: f0,
@@ -1689,253 +1735,277 @@ function decodeBasicGetOk(b: Buffer, p: number, end: number): BasicGetOk {
 }
 
 function decodeBasicGetEmpty(b: Buffer, p: number, end: number): BasicGetEmpty {
-  if (p + 1 > end) throw truncated(BASIC_GET_EMPTY);
+  const start = p;
+  if (p + 1 > end) throw cannotDecode(BASIC_GET_EMPTY, b, start, end);
   const n0 = p + 1 + b[p]!;
-  if (n0 > end) throw truncated(BASIC_GET_EMPTY);
+  if (n0 > end) throw cannotDecode(BASIC_GET_EMPTY, b, start, end);
   const f0 = readUtf8(b, p + 1, n0);
   p = n0;
-  if (p !== end) throw trailing(BASIC_GET_EMPTY, end - p);
+  if (p !== end) throw cannotDecode(BASIC_GET_EMPTY, b, start, end);
   return { method: BASIC_GET_EMPTY, reserved1: f0 };
 }
 
 function decodeBasicAck(b: Buffer, p: number, end: number): BasicAck {
-  if (p + 9 > end) throw truncated(BASIC_ACK);
+  const start = p;
+  if (p + 9 > end) throw cannotDecode(BASIC_ACK, b, start, end);
   const f0 = readU64(b, p);
   p += 8;
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(BASIC_ACK, end - p);
+  if (p !== end) throw cannotDecode(BASIC_ACK, b, start, end);
   return { method: BASIC_ACK, deliveryTag: f0, multiple: (bits0 & 1) !== 0 };
 }
 
 function decodeBasicReject(b: Buffer, p: number, end: number): BasicReject {
-  if (p + 9 > end) throw truncated(BASIC_REJECT);
+  const start = p;
+  if (p + 9 > end) throw cannotDecode(BASIC_REJECT, b, start, end);
   const f0 = readU64(b, p);
   p += 8;
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(BASIC_REJECT, end - p);
+  if (p !== end) throw cannotDecode(BASIC_REJECT, b, start, end);
   return { method: BASIC_REJECT, deliveryTag: f0, requeue: (bits0 & 1) !== 0 };
 }
 
 function decodeBasicRecoverAsync(b: Buffer, p: number, end: number): BasicRecoverAsync {
-  if (p + 1 > end) throw truncated(BASIC_RECOVER_ASYNC);
+  const start = p;
+  if (p + 1 > end) throw cannotDecode(BASIC_RECOVER_ASYNC, b, start, end);
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(BASIC_RECOVER_ASYNC, end - p);
+  if (p !== end) throw cannotDecode(BASIC_RECOVER_ASYNC, b, start, end);
   return { method: BASIC_RECOVER_ASYNC, requeue: (bits0 & 1) !== 0 };
 }
 
 function decodeBasicRecover(b: Buffer, p: number, end: number): BasicRecover {
-  if (p + 1 > end) throw truncated(BASIC_RECOVER);
+  const start = p;
+  if (p + 1 > end) throw cannotDecode(BASIC_RECOVER, b, start, end);
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(BASIC_RECOVER, end - p);
+  if (p !== end) throw cannotDecode(BASIC_RECOVER, b, start, end);
   return { method: BASIC_RECOVER, requeue: (bits0 & 1) !== 0 };
 }
 
-function decodeBasicRecoverOk(_b: Buffer, p: number, end: number): BasicRecoverOk {
-  if (p !== end) throw trailing(BASIC_RECOVER_OK, end - p);
+function decodeBasicRecoverOk(b: Buffer, p: number, end: number): BasicRecoverOk {
+  const start = p;
+  if (p !== end) throw cannotDecode(BASIC_RECOVER_OK, b, start, end);
   return { method: BASIC_RECOVER_OK };
 }
 
 function decodeBasicNack(b: Buffer, p: number, end: number): BasicNack {
-  if (p + 9 > end) throw truncated(BASIC_NACK);
+  const start = p;
+  if (p + 9 > end) throw cannotDecode(BASIC_NACK, b, start, end);
   const f0 = readU64(b, p);
   p += 8;
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(BASIC_NACK, end - p);
+  if (p !== end) throw cannotDecode(BASIC_NACK, b, start, end);
   return { method: BASIC_NACK, deliveryTag: f0, multiple: (bits0 & 1) !== 0, requeue: (bits0 & 2) !== 0 };
 }
 
-function decodeTxSelect(_b: Buffer, p: number, end: number): TxSelect {
-  if (p !== end) throw trailing(TX_SELECT, end - p);
+function decodeTxSelect(b: Buffer, p: number, end: number): TxSelect {
+  const start = p;
+  if (p !== end) throw cannotDecode(TX_SELECT, b, start, end);
   return { method: TX_SELECT };
 }
 
-function decodeTxSelectOk(_b: Buffer, p: number, end: number): TxSelectOk {
-  if (p !== end) throw trailing(TX_SELECT_OK, end - p);
+function decodeTxSelectOk(b: Buffer, p: number, end: number): TxSelectOk {
+  const start = p;
+  if (p !== end) throw cannotDecode(TX_SELECT_OK, b, start, end);
   return { method: TX_SELECT_OK };
 }
 
-function decodeTxCommit(_b: Buffer, p: number, end: number): TxCommit {
-  if (p !== end) throw trailing(TX_COMMIT, end - p);
+function decodeTxCommit(b: Buffer, p: number, end: number): TxCommit {
+  const start = p;
+  if (p !== end) throw cannotDecode(TX_COMMIT, b, start, end);
   return { method: TX_COMMIT };
 }
 
-function decodeTxCommitOk(_b: Buffer, p: number, end: number): TxCommitOk {
-  if (p !== end) throw trailing(TX_COMMIT_OK, end - p);
+function decodeTxCommitOk(b: Buffer, p: number, end: number): TxCommitOk {
+  const start = p;
+  if (p !== end) throw cannotDecode(TX_COMMIT_OK, b, start, end);
   return { method: TX_COMMIT_OK };
 }
 
-function decodeTxRollback(_b: Buffer, p: number, end: number): TxRollback {
-  if (p !== end) throw trailing(TX_ROLLBACK, end - p);
+function decodeTxRollback(b: Buffer, p: number, end: number): TxRollback {
+  const start = p;
+  if (p !== end) throw cannotDecode(TX_ROLLBACK, b, start, end);
   return { method: TX_ROLLBACK };
 }
 
-function decodeTxRollbackOk(_b: Buffer, p: number, end: number): TxRollbackOk {
-  if (p !== end) throw trailing(TX_ROLLBACK_OK, end - p);
+function decodeTxRollbackOk(b: Buffer, p: number, end: number): TxRollbackOk {
+  const start = p;
+  if (p !== end) throw cannotDecode(TX_ROLLBACK_OK, b, start, end);
   return { method: TX_ROLLBACK_OK };
 }
 
 function decodeConfirmSelect(b: Buffer, p: number, end: number): ConfirmSelect {
-  if (p + 1 > end) throw truncated(CONFIRM_SELECT);
+  const start = p;
+  if (p + 1 > end) throw cannotDecode(CONFIRM_SELECT, b, start, end);
   const bits0 = b[p]!;
   p += 1;
-  if (p !== end) throw trailing(CONFIRM_SELECT, end - p);
+  if (p !== end) throw cannotDecode(CONFIRM_SELECT, b, start, end);
   return { method: CONFIRM_SELECT, noWait: (bits0 & 1) !== 0 };
 }
 
-function decodeConfirmSelectOk(_b: Buffer, p: number, end: number): ConfirmSelectOk {
-  if (p !== end) throw trailing(CONFIRM_SELECT_OK, end - p);
+function decodeConfirmSelectOk(b: Buffer, p: number, end: number): ConfirmSelectOk {
+  const start = p;
+  if (p !== end) throw cannotDecode(CONFIRM_SELECT_OK, b, start, end);
   return { method: CONFIRM_SELECT_OK };
 }
 
 /**
  * Decodes a method frame payload buf[offset, end) (starting at the class id).
- * Throws AmqpCodecError for unknown methods and truncated or over-long payloads.
+ * Throws AmqpCodecError for unknown methods (540), payloads that do not match
+ * the method's layout (501) and bad field tables (502), with `methodId` set.
  * Decoded strings, tables and Buffers never alias `buf`.
  */
 export function decodeMethod(buf: Buffer, offset: number, end: number): AmqpMethod {
-  if (offset + 4 > end) throw new AmqpCodecError("cannot decode method frame: truncated payload", 501);
+  if (offset + 4 > end) throw cannotDecode(0, buf, offset, end);
   const id = readU32(buf, offset);
-  const p = offset + 4;
+  try {
+    return decodeArguments(id, buf, offset + 4, end);
+  } catch (e) {
+    if (e instanceof AmqpCodecError && e.methodId === 0) e.methodId = id;
+    throw e;
+  }
+}
+
+function decodeArguments(id: number, b: Buffer, p: number, end: number): AmqpMethod {
   switch (id) {
     case CONNECTION_START:
-      return decodeConnectionStart(buf, p, end);
+      return decodeConnectionStart(b, p, end);
     case CONNECTION_START_OK:
-      return decodeConnectionStartOk(buf, p, end);
+      return decodeConnectionStartOk(b, p, end);
     case CONNECTION_SECURE:
-      return decodeConnectionSecure(buf, p, end);
+      return decodeConnectionSecure(b, p, end);
     case CONNECTION_SECURE_OK:
-      return decodeConnectionSecureOk(buf, p, end);
+      return decodeConnectionSecureOk(b, p, end);
     case CONNECTION_TUNE:
-      return decodeConnectionTune(buf, p, end);
+      return decodeConnectionTune(b, p, end);
     case CONNECTION_TUNE_OK:
-      return decodeConnectionTuneOk(buf, p, end);
+      return decodeConnectionTuneOk(b, p, end);
     case CONNECTION_OPEN:
-      return decodeConnectionOpen(buf, p, end);
+      return decodeConnectionOpen(b, p, end);
     case CONNECTION_OPEN_OK:
-      return decodeConnectionOpenOk(buf, p, end);
+      return decodeConnectionOpenOk(b, p, end);
     case CONNECTION_CLOSE:
-      return decodeConnectionClose(buf, p, end);
+      return decodeConnectionClose(b, p, end);
     case CONNECTION_CLOSE_OK:
-      return decodeConnectionCloseOk(buf, p, end);
+      return decodeConnectionCloseOk(b, p, end);
     case CONNECTION_BLOCKED:
-      return decodeConnectionBlocked(buf, p, end);
+      return decodeConnectionBlocked(b, p, end);
     case CONNECTION_UNBLOCKED:
-      return decodeConnectionUnblocked(buf, p, end);
+      return decodeConnectionUnblocked(b, p, end);
     case CONNECTION_UPDATE_SECRET:
-      return decodeConnectionUpdateSecret(buf, p, end);
+      return decodeConnectionUpdateSecret(b, p, end);
     case CONNECTION_UPDATE_SECRET_OK:
-      return decodeConnectionUpdateSecretOk(buf, p, end);
+      return decodeConnectionUpdateSecretOk(b, p, end);
     case CHANNEL_OPEN:
-      return decodeChannelOpen(buf, p, end);
+      return decodeChannelOpen(b, p, end);
     case CHANNEL_OPEN_OK:
-      return decodeChannelOpenOk(buf, p, end);
+      return decodeChannelOpenOk(b, p, end);
     case CHANNEL_FLOW:
-      return decodeChannelFlow(buf, p, end);
+      return decodeChannelFlow(b, p, end);
     case CHANNEL_FLOW_OK:
-      return decodeChannelFlowOk(buf, p, end);
+      return decodeChannelFlowOk(b, p, end);
     case CHANNEL_CLOSE:
-      return decodeChannelClose(buf, p, end);
+      return decodeChannelClose(b, p, end);
     case CHANNEL_CLOSE_OK:
-      return decodeChannelCloseOk(buf, p, end);
+      return decodeChannelCloseOk(b, p, end);
     case ACCESS_REQUEST:
-      return decodeAccessRequest(buf, p, end);
+      return decodeAccessRequest(b, p, end);
     case ACCESS_REQUEST_OK:
-      return decodeAccessRequestOk(buf, p, end);
+      return decodeAccessRequestOk(b, p, end);
     case EXCHANGE_DECLARE:
-      return decodeExchangeDeclare(buf, p, end);
+      return decodeExchangeDeclare(b, p, end);
     case EXCHANGE_DECLARE_OK:
-      return decodeExchangeDeclareOk(buf, p, end);
+      return decodeExchangeDeclareOk(b, p, end);
     case EXCHANGE_DELETE:
-      return decodeExchangeDelete(buf, p, end);
+      return decodeExchangeDelete(b, p, end);
     case EXCHANGE_DELETE_OK:
-      return decodeExchangeDeleteOk(buf, p, end);
+      return decodeExchangeDeleteOk(b, p, end);
     case EXCHANGE_BIND:
-      return decodeExchangeBind(buf, p, end);
+      return decodeExchangeBind(b, p, end);
     case EXCHANGE_BIND_OK:
-      return decodeExchangeBindOk(buf, p, end);
+      return decodeExchangeBindOk(b, p, end);
     case EXCHANGE_UNBIND:
-      return decodeExchangeUnbind(buf, p, end);
+      return decodeExchangeUnbind(b, p, end);
     case EXCHANGE_UNBIND_OK:
-      return decodeExchangeUnbindOk(buf, p, end);
+      return decodeExchangeUnbindOk(b, p, end);
     case QUEUE_DECLARE:
-      return decodeQueueDeclare(buf, p, end);
+      return decodeQueueDeclare(b, p, end);
     case QUEUE_DECLARE_OK:
-      return decodeQueueDeclareOk(buf, p, end);
+      return decodeQueueDeclareOk(b, p, end);
     case QUEUE_BIND:
-      return decodeQueueBind(buf, p, end);
+      return decodeQueueBind(b, p, end);
     case QUEUE_BIND_OK:
-      return decodeQueueBindOk(buf, p, end);
+      return decodeQueueBindOk(b, p, end);
     case QUEUE_PURGE:
-      return decodeQueuePurge(buf, p, end);
+      return decodeQueuePurge(b, p, end);
     case QUEUE_PURGE_OK:
-      return decodeQueuePurgeOk(buf, p, end);
+      return decodeQueuePurgeOk(b, p, end);
     case QUEUE_DELETE:
-      return decodeQueueDelete(buf, p, end);
+      return decodeQueueDelete(b, p, end);
     case QUEUE_DELETE_OK:
-      return decodeQueueDeleteOk(buf, p, end);
+      return decodeQueueDeleteOk(b, p, end);
     case QUEUE_UNBIND:
-      return decodeQueueUnbind(buf, p, end);
+      return decodeQueueUnbind(b, p, end);
     case QUEUE_UNBIND_OK:
-      return decodeQueueUnbindOk(buf, p, end);
+      return decodeQueueUnbindOk(b, p, end);
     case BASIC_QOS:
-      return decodeBasicQos(buf, p, end);
+      return decodeBasicQos(b, p, end);
     case BASIC_QOS_OK:
-      return decodeBasicQosOk(buf, p, end);
+      return decodeBasicQosOk(b, p, end);
     case BASIC_CONSUME:
-      return decodeBasicConsume(buf, p, end);
+      return decodeBasicConsume(b, p, end);
     case BASIC_CONSUME_OK:
-      return decodeBasicConsumeOk(buf, p, end);
+      return decodeBasicConsumeOk(b, p, end);
     case BASIC_CANCEL:
-      return decodeBasicCancel(buf, p, end);
+      return decodeBasicCancel(b, p, end);
     case BASIC_CANCEL_OK:
-      return decodeBasicCancelOk(buf, p, end);
+      return decodeBasicCancelOk(b, p, end);
     case BASIC_PUBLISH:
-      return decodeBasicPublish(buf, p, end);
+      return decodeBasicPublish(b, p, end);
     case BASIC_RETURN:
-      return decodeBasicReturn(buf, p, end);
+      return decodeBasicReturn(b, p, end);
     case BASIC_DELIVER:
-      return decodeBasicDeliver(buf, p, end);
+      return decodeBasicDeliver(b, p, end);
     case BASIC_GET:
-      return decodeBasicGet(buf, p, end);
+      return decodeBasicGet(b, p, end);
     case BASIC_GET_OK:
-      return decodeBasicGetOk(buf, p, end);
+      return decodeBasicGetOk(b, p, end);
     case BASIC_GET_EMPTY:
-      return decodeBasicGetEmpty(buf, p, end);
+      return decodeBasicGetEmpty(b, p, end);
     case BASIC_ACK:
-      return decodeBasicAck(buf, p, end);
+      return decodeBasicAck(b, p, end);
     case BASIC_REJECT:
-      return decodeBasicReject(buf, p, end);
+      return decodeBasicReject(b, p, end);
     case BASIC_RECOVER_ASYNC:
-      return decodeBasicRecoverAsync(buf, p, end);
+      return decodeBasicRecoverAsync(b, p, end);
     case BASIC_RECOVER:
-      return decodeBasicRecover(buf, p, end);
+      return decodeBasicRecover(b, p, end);
     case BASIC_RECOVER_OK:
-      return decodeBasicRecoverOk(buf, p, end);
+      return decodeBasicRecoverOk(b, p, end);
     case BASIC_NACK:
-      return decodeBasicNack(buf, p, end);
+      return decodeBasicNack(b, p, end);
     case TX_SELECT:
-      return decodeTxSelect(buf, p, end);
+      return decodeTxSelect(b, p, end);
     case TX_SELECT_OK:
-      return decodeTxSelectOk(buf, p, end);
+      return decodeTxSelectOk(b, p, end);
     case TX_COMMIT:
-      return decodeTxCommit(buf, p, end);
+      return decodeTxCommit(b, p, end);
     case TX_COMMIT_OK:
-      return decodeTxCommitOk(buf, p, end);
+      return decodeTxCommitOk(b, p, end);
     case TX_ROLLBACK:
-      return decodeTxRollback(buf, p, end);
+      return decodeTxRollback(b, p, end);
     case TX_ROLLBACK_OK:
-      return decodeTxRollbackOk(buf, p, end);
+      return decodeTxRollbackOk(b, p, end);
     case CONFIRM_SELECT:
-      return decodeConfirmSelect(buf, p, end);
+      return decodeConfirmSelect(b, p, end);
     case CONFIRM_SELECT_OK:
-      return decodeConfirmSelectOk(buf, p, end);
+      return decodeConfirmSelectOk(b, p, end);
     default:
-      throw new AmqpCodecError(`unknown method ${id >>> 16}/${id & 0xffff}`, 540);
+      throw new AmqpCodecError(`unknown method ${id >>> 16}/${id & 0xffff}`, 540, id);
   }
 }
 
