@@ -4,8 +4,9 @@ import { DefaultExchange } from "./exchanges/default.js";
 import { Binding, Exchange, bindingId, isQueue, type Destination, type ExchangeOptions } from "./exchanges/exchange.js";
 import { createExchange, isKnownExchangeType } from "./exchanges/registry.js";
 import type { FieldTable, Message } from "./message.js";
-import { argumentDifference, EQUIVALENCE_CHECKED_QUEUE_ARGS, validateQueueArguments } from "./queue-arguments.js";
+import { argumentDifference, EQUIVALENCE_CHECKED_QUEUE_ARGS, validateQueueArguments, wireTypeName } from "./queue-arguments.js";
 import { Queue } from "./queue.js";
+import type { DefinitionsObserver } from "../store/types.js";
 
 export interface ExchangeDeclaration extends ExchangeOptions {
   type: string;
@@ -51,6 +52,8 @@ export class VHost {
   readonly defaultExchange: DefaultExchange;
   /** Direct reply-to consumers by token (RabbitMQ's pseudo-queue for RPC). */
   readonly directReply = new Map<string, DirectReplySink>();
+  /** Set when a store is attached: told about durable definition changes, gives durable queues their journal. */
+  persistence: DefinitionsObserver | null = null;
 
   // Routing scratch state, reused so that a publish allocates only its result.
   private routeMark = 0;
@@ -98,8 +101,16 @@ export class VHost {
       return existing;
     }
     if (name.startsWith("amq.")) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
+    const ae = declaration.arguments["alternate-exchange"];
+    if (ae !== undefined && typeof ae !== "string") {
+      // RabbitMQ 3.10 (rabbit_exchange:check_args): the alternate exchange must be a longstr.
+      throw preconditionFailed(
+        `invalid type '${wireTypeName(ae)}' for arg 'alternate-exchange' in exchange '${name}' in vhost '${this.name}'`,
+      );
+    }
     const exchange = createExchange(name, this.name, declaration.type, declaration);
     this.exchanges.set(name, exchange);
+    if (exchange.durable) this.persistence?.definitionsChanged();
     return exchange;
   }
 
@@ -121,6 +132,7 @@ export class VHost {
     this.exchanges.delete(exchange.name);
     for (const binding of [...exchange.bindings.values()]) this.dropBinding(binding);
     this.dropBindingsTo(exchange);
+    if (exchange.durable) this.persistence?.definitionsChanged();
   }
 
   private assertExchangeEquivalent(existing: Exchange, wanted: ExchangeDeclaration): void {
@@ -158,12 +170,14 @@ export class VHost {
   }
 
   assertNotLocked(queue: Queue, connectionId: number): void {
-    if (queue.exclusiveOwner !== null && queue.exclusiveOwner !== connectionId) {
-      throw resourceLocked(
-        `cannot obtain exclusive access to locked queue '${queue.name}' in vhost '${this.name}'. ` +
-          "It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.",
-      );
-    }
+    if (queue.exclusiveOwner !== null && queue.exclusiveOwner !== connectionId) this.throwLocked(queue);
+  }
+
+  private throwLocked(queue: Queue): never {
+    throw resourceLocked(
+      `cannot obtain exclusive access to locked queue '${queue.name}' in vhost '${this.name}'. ` +
+        "It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.",
+    );
   }
 
   static generateQueueName(): string {
@@ -178,8 +192,9 @@ export class VHost {
       return { queue: existing, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
     if (existing) {
-      this.assertNotLocked(existing, connectionId);
-      if (declaration.exclusive && existing.exclusiveOwner === null) this.assertNotLocked(existing, -1);
+      // RabbitMQ checks exclusivity strictly on redeclare (rabbit_amqqueue:check_exclusive_access/3,
+      // strict): the declared owner (this connection, or none) must be the queue's owner exactly.
+      if (existing.exclusiveOwner !== (declaration.exclusive ? connectionId : null)) this.throwLocked(existing);
       this.assertQueueEquivalent(existing, declaration);
       return { queue: existing, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
@@ -195,6 +210,11 @@ export class VHost {
     });
     queue.onUnused = (unused) => this.removeQueue(unused);
     this.queues.set(name, queue);
+    // Exclusive queues die with their connection, so RabbitMQ never recovers them.
+    if (this.persistence !== null && queue.durable && queue.exclusiveOwner === null) {
+      queue.journal = this.persistence.journalFor(this.name, name);
+      this.persistence.definitionsChanged();
+    }
     return { queue, messageCount: 0, consumerCount: 0 };
   }
 
@@ -229,6 +249,7 @@ export class VHost {
     if (queue.deleted || this.queues.get(queue.name) !== queue) return 0;
     this.queues.delete(queue.name);
     this.dropBindingsTo(queue);
+    if (queue.journal !== null) this.persistence?.definitionsChanged();
     return queue.markDeleted();
   }
 
@@ -243,7 +264,8 @@ export class VHost {
 
   bind(source: Exchange, destination: Destination, routingKey: string, args: FieldTable): void {
     if (source.name === "") throw accessRefused("operation not permitted on the default exchange");
-    source.addBinding(new Binding(source, destination, routingKey, args));
+    const added = source.addBinding(new Binding(source, destination, routingKey, args));
+    if (added && source.durable && destination.durable) this.persistence?.definitionsChanged();
   }
 
   unbind(source: Exchange, destination: Destination, routingKey: string, args: FieldTable): void {
@@ -261,6 +283,7 @@ export class VHost {
   private dropBinding(binding: Binding): void {
     const source = binding.source;
     source.removeBinding(binding.id);
+    if (source.durable && binding.destination.durable) this.persistence?.definitionsChanged();
     if (source.autoDelete && source.bindings.size === 0 && !source.deleted) this.removeExchange(source);
   }
 

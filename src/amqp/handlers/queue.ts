@@ -11,7 +11,8 @@ export function handleQueueMethod(channel: Channel, method: M.AmqpMethod): void 
     case M.QUEUE_DECLARE: {
       if (method.queue === DIRECT_REPLY_TO && method.passive) {
         // RPC clients check the pseudo-queue exists before consuming from it.
-        M.writeQueueDeclareOk(writer, channel.id, { queue: DIRECT_REPLY_TO, messageCount: 0, consumerCount: 0 });
+        // RabbitMQ answers with a fixed consumer count of 1 (rabbit_channel, declare_fast_reply_to).
+        M.writeQueueDeclareOk(writer, channel.id, { queue: DIRECT_REPLY_TO, messageCount: 0, consumerCount: 1 });
         break;
       }
       const serverNamed = method.queue === "";
