@@ -12,7 +12,7 @@ import { HttpListener } from "./transport/http.js";
 import { ManagementApi } from "./management/server.js";
 import type { ListenerInfo } from "./management/context.js";
 import { packageVersion } from "./cli/version.js";
-import { createStompContext, openStompListeners, type StompListeners } from "./stomp/listeners.js";
+import { createStompContext, openStompListeners, stompWebSocketRoute, type StompListeners } from "./stomp/listeners.js";
 
 export interface BrokerUser {
   name: string;
@@ -124,8 +124,11 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     }
     // STOMP on its TCP port and STOMP over WebSocket at /ws on the Web-STOMP port; embedded default: ephemeral.
     const stompPorts = { stomp: options.ports?.stomp ?? 0, webStomp: options.ports?.webStomp ?? 0 };
+    const stompContext = createStompContext(core, logger);
+    // STOMP over WebSocket is also served at /ws/stomp on the HTTP port (DESIGN §1).
+    http?.addWebSocketRoute(stompWebSocketRoute(stompContext, "/ws/stomp"));
     if (stompPorts.stomp !== "off" || stompPorts.webStomp !== "off") {
-      stomp = await openStompListeners(createStompContext(core, logger), host, stompPorts);
+      stomp = await openStompListeners(stompContext, host, stompPorts);
       if (stomp.ports.stomp !== undefined) {
         ports.stomp = stomp.ports.stomp;
         urls.stomp = `stomp://${urlHost}:${stomp.ports.stomp}`;
