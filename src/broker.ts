@@ -8,6 +8,8 @@ import { silentLogger, type Logger } from "./log.js";
 import type { MqttSettings } from "./mqtt/context.js";
 import { createMqttContext, openMqttListeners, type MqttListeners } from "./mqtt/listeners.js";
 import { TcpListener } from "./transport/tcp.js";
+import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
+import { openStore, type StorageOption } from "./store/open.js";
 import { HttpListener } from "./transport/http.js";
 import { ManagementApi } from "./management/server.js";
 import type { ListenerInfo } from "./management/context.js";
@@ -31,7 +33,7 @@ export interface BrokerOptions {
    */
   ports?: Partial<Record<"amqp" | "mqtt" | "stomp" | "http" | "webStomp" | "webMqtt", PortSetting>>;
   /** "memory" (default) keeps nothing on disk. */
-  storage?: "memory" | { dir: string };
+  storage?: StorageOption;
   /** Users created in addition to guest, with full permissions on the default vhost "/". */
   users?: BrokerUser[];
   logger?: Logger;
@@ -60,11 +62,15 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const users = new UserRegistry();
   const core = new Broker(users);
   core.addVhost(DEFAULTS.defaultVhost);
-  seedDefaultUser(users);
+  const storage = openStore(core, options.storage, PROPERTIES_CODEC, logger);
+  // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
+  if (storage.fresh) seedDefaultUser(users);
   for (const user of options.users ?? []) {
-    users.addUser(user.name, user.password, user.tags ?? []);
+    if (users.hasUser(user.name)) users.changePassword(user.name, user.password);
+    else users.addUser(user.name, user.password, user.tags ?? []);
     users.setPermissions(user.name, DEFAULTS.defaultVhost, { ...DEFAULTS.defaultPermissions });
   }
+  storage.commitStartup();
   const limits: AmqpLimits = {
     frameMax: DEFAULTS.frameMax,
     channelMax: DEFAULTS.channelMax,
@@ -143,6 +149,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     await stomp?.close();
     management?.stop();
     await http?.close();
+    await storage.store?.close();
     throw error;
   }
 
@@ -160,6 +167,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       await stomp?.close();
       management?.stop();
       await http?.close();
+      await storage.store?.close();
     })());
   return { urls, ports, core, stop };
 }
@@ -180,3 +188,9 @@ function listenerInfo(ports: RunningBroker["ports"], host: string): ListenerInfo
     return port === undefined ? [] : [{ protocol, port, ipAddress: host }];
   });
 }
+
+/** The store keeps properties in AMQP's content-header encoding, so recovered messages are delivered without re-encoding. */
+const PROPERTIES_CODEC = {
+  encode: encodeProperties,
+  decode: (bytes: Buffer) => decodeProperties(bytes, 0, bytes.length),
+};

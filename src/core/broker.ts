@@ -4,6 +4,7 @@ import { ConnectionRegistry } from "./connections.js";
 import { CoreError } from "./errors.js";
 import { PolicyRegistry } from "./policies.js";
 import { VHost } from "./vhost.js";
+import type { DefinitionsObserver, Durability } from "../store/types.js";
 
 /**
  * The protocol-agnostic heart: vhosts, users and the connections that use
@@ -17,6 +18,10 @@ export class Broker {
   readonly policies = new PolicyRegistry();
   /** Why publishers are blocked (memory or disk alarm), or null. */
   private blockedReason: string | null = null;
+  /** The attached store's hooks, or null when nothing is persisted (storage "memory"). */
+  private persistence: DefinitionsObserver | null = null;
+  /** When set, publisher confirms and tx.commit-ok wait for it (persistent messages on disk). */
+  durability: Durability | null = null;
 
   constructor(users: UserRegistry) {
     this.users = users;
@@ -26,7 +31,9 @@ export class Broker {
     let vhost = this.vhosts.get(name);
     if (!vhost) {
       vhost = new VHost(name);
+      vhost.persistence = this.persistence;
       this.vhosts.set(name, vhost);
+      this.persistence?.definitionsChanged();
     }
     return vhost;
   }
@@ -39,9 +46,17 @@ export class Broker {
     }
     for (const queue of [...vhost.queues.values()]) vhost.removeQueue(queue);
     this.vhosts.delete(name);
+    this.persistence?.definitionsChanged();
     this.users.deleteVhostPermissions(name);
     this.policies.deleteVhost(name);
     return true;
+  }
+
+  /** Attaches a store's hooks to this broker and every vhost, present and future. */
+  attachPersistence(persistence: DefinitionsObserver | null, durability: Durability | null): void {
+    this.persistence = persistence;
+    this.durability = durability;
+    for (const vhost of this.vhosts.values()) vhost.persistence = persistence;
   }
 
   /** The vhost a user may open, or an access-refused error with RabbitMQ's text. */

@@ -4,6 +4,7 @@ import { accessRefused, preconditionFailed } from "./errors.js";
 import type { FieldTable, Message } from "./message.js";
 import { QueuedMessage } from "./queued-message.js";
 import { scheduleDispatch } from "./dispatch-scheduler.js";
+import type { QueueJournal } from "../store/types.js";
 
 export { QueuedMessage };
 
@@ -41,6 +42,8 @@ export class Queue {
   onUnused: ((queue: Queue) => void) | null = null;
   /** Dedupes a queue reached by several bindings of one publish (see VHost.route). */
   routeMark = 0;
+  /** Set for durable queues when a store is attached: persistent messages are logged through it. */
+  journal: QueueJournal | null = null;
 
   private readonly ready = new Deque<QueuedMessage>();
   private readyBytes = 0;
@@ -79,6 +82,7 @@ export class Queue {
 
   enqueue(message: Message): void {
     const queued = new QueuedMessage(message, this.nextSeq++);
+    if (this.journal !== null && message.persistent) this.journal.enqueued(queued, message);
     this.ready.push(queued);
     this.readyBytes += message.body.length;
     this.stats.published++;
@@ -91,13 +95,15 @@ export class Queue {
     if (!queued) return null;
     this.readyBytes -= queued.message.body.length;
     queued.deliveryCount++;
+    if (this.journal !== null && !queued.redelivered) this.journal.delivered(queued);
     this.stats.got++;
     if (!noAck) this.unackedCount++;
     return queued;
   }
 
-  ack(_queued: QueuedMessage): void {
+  ack(queued: QueuedMessage): void {
     if (this.deleted) return;
+    if (this.journal !== null) this.journal.removed(queued);
     this.unackedCount--;
     this.stats.acked++;
   }
@@ -117,9 +123,19 @@ export class Queue {
     this.ack(queued);
   }
 
+  /** A message recovered from the store after a restart: already logged, so not journaled again. */
+  recover(message: Message, redelivered: boolean): QueuedMessage {
+    const queued = new QueuedMessage(message, this.nextSeq++);
+    queued.redelivered = redelivered;
+    this.ready.push(queued);
+    this.readyBytes += message.body.length;
+    return queued;
+  }
+
   purge(): number {
     const count = this.ready.length;
-    this.ready.clear();
+    const purged = this.ready.clear();
+    if (this.journal !== null) for (const queued of purged) this.journal.removed(queued);
     this.readyBytes = 0;
     return count;
   }
@@ -156,6 +172,7 @@ export class Queue {
   markDeleted(): number {
     const count = this.ready.length;
     this.deleted = true;
+    this.journal?.deleted();
     this.ready.clear();
     this.readyBytes = 0;
     const consumers = this.consumers;
@@ -180,6 +197,7 @@ export class Queue {
         const queued = this.ready.shift() as QueuedMessage;
         this.readyBytes -= queued.message.body.length;
         queued.deliveryCount++;
+        if (this.journal !== null && !queued.redelivered) this.journal.delivered(queued);
         this.stats.delivered++;
         if (queued.redelivered) this.stats.redelivered++;
         if (!consumer.noAck) this.unackedCount++;

@@ -6,6 +6,7 @@ import { createExchange, isKnownExchangeType } from "./exchanges/registry.js";
 import type { FieldTable, Message } from "./message.js";
 import { argumentDifference, EQUIVALENCE_CHECKED_QUEUE_ARGS, validateQueueArguments } from "./queue-arguments.js";
 import { Queue } from "./queue.js";
+import type { DefinitionsObserver } from "../store/types.js";
 
 export interface ExchangeDeclaration extends ExchangeOptions {
   type: string;
@@ -51,6 +52,8 @@ export class VHost {
   readonly defaultExchange: DefaultExchange;
   /** Direct reply-to consumers by token (RabbitMQ's pseudo-queue for RPC). */
   readonly directReply = new Map<string, DirectReplySink>();
+  /** Set when a store is attached: told about durable definition changes, gives durable queues their journal. */
+  persistence: DefinitionsObserver | null = null;
 
   // Routing scratch state, reused so that a publish allocates only its result.
   private routeMark = 0;
@@ -100,6 +103,7 @@ export class VHost {
     if (name.startsWith("amq.")) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
     const exchange = createExchange(name, this.name, declaration.type, declaration);
     this.exchanges.set(name, exchange);
+    if (exchange.durable) this.persistence?.definitionsChanged();
     return exchange;
   }
 
@@ -121,6 +125,7 @@ export class VHost {
     this.exchanges.delete(exchange.name);
     for (const binding of [...exchange.bindings.values()]) this.dropBinding(binding);
     this.dropBindingsTo(exchange);
+    if (exchange.durable) this.persistence?.definitionsChanged();
   }
 
   private assertExchangeEquivalent(existing: Exchange, wanted: ExchangeDeclaration): void {
@@ -198,6 +203,11 @@ export class VHost {
     });
     queue.onUnused = (unused) => this.removeQueue(unused);
     this.queues.set(name, queue);
+    // Exclusive queues die with their connection, so RabbitMQ never recovers them.
+    if (this.persistence !== null && queue.durable && queue.exclusiveOwner === null) {
+      queue.journal = this.persistence.journalFor(this.name, name);
+      this.persistence.definitionsChanged();
+    }
     return { queue, messageCount: 0, consumerCount: 0 };
   }
 
@@ -232,6 +242,7 @@ export class VHost {
     if (queue.deleted || this.queues.get(queue.name) !== queue) return 0;
     this.queues.delete(queue.name);
     this.dropBindingsTo(queue);
+    if (queue.journal !== null) this.persistence?.definitionsChanged();
     return queue.markDeleted();
   }
 
@@ -246,7 +257,8 @@ export class VHost {
 
   bind(source: Exchange, destination: Destination, routingKey: string, args: FieldTable): void {
     if (source.name === "") throw accessRefused("operation not permitted on the default exchange");
-    source.addBinding(new Binding(source, destination, routingKey, args));
+    const added = source.addBinding(new Binding(source, destination, routingKey, args));
+    if (added && source.durable && destination.durable) this.persistence?.definitionsChanged();
   }
 
   unbind(source: Exchange, destination: Destination, routingKey: string, args: FieldTable): void {
@@ -264,6 +276,7 @@ export class VHost {
   private dropBinding(binding: Binding): void {
     const source = binding.source;
     source.removeBinding(binding.id);
+    if (source.durable && binding.destination.durable) this.persistence?.definitionsChanged();
     if (source.autoDelete && source.bindings.size === 0 && !source.deleted) this.removeExchange(source);
   }
 

@@ -31,6 +31,16 @@ export function handleTxMethod(channel: Channel, method: M.AmqpMethod): void {
       channel.transaction = new Transaction();
       for (const publish of tx.publishes) routePublish(channel, publish);
       for (const { entry, outcome } of tx.settlements) channel.settleEntry(entry, outcome);
+      // tx.commit-ok promises the publishes are durable: wait for the store's fsync (DESIGN §4).
+      const durability = channel.connection.broker.durability;
+      if (durability !== null && durability.syncPending) {
+        durability.afterSync(() => {
+          if (channel.state !== "open") return;
+          M.writeTxCommitOk(channel.connection.writer, channel.id, {});
+          channel.connection.markDirty();
+        });
+        return;
+      }
       M.writeTxCommitOk(writer, channel.id, {});
       break;
     }

@@ -27,7 +27,34 @@ export function finishPublish(channel: Channel, publish: CompletePublish): void 
   }
   const seq = channel.confirmMode ? ++channel.publishSeq : 0;
   routePublish(channel, publish);
-  if (seq !== 0) channel.confirm(seq);
+  if (seq !== 0) confirmWhenDurable(channel, seq);
+}
+
+/** Channels whose confirms became due after an fsync; flushed together so a batch becomes one multiple-ack. */
+const durableConfirms = new Set<Channel>();
+
+/**
+ * DESIGN §4: a confirm for a persistent message goes out only once it is on
+ * disk. While the store has writes in flight every confirm waits its turn
+ * (FIFO), which also keeps a channel's confirms in sequence order.
+ */
+function confirmWhenDurable(channel: Channel, seq: number): void {
+  const durability = channel.connection.broker.durability;
+  if (durability === null || !durability.syncPending) {
+    channel.confirm(seq);
+    return;
+  }
+  durability.afterSync((error) => {
+    if (error) channel.confirmNack(seq);
+    else channel.confirm(seq);
+    if (durableConfirms.size === 0) queueMicrotask(flushDurableConfirms);
+    durableConfirms.add(channel);
+  });
+}
+
+function flushDurableConfirms(): void {
+  for (const channel of durableConfirms) channel.flushConfirms();
+  durableConfirms.clear();
 }
 
 export function routePublish(channel: Channel, publish: CompletePublish): void {

@@ -1,0 +1,95 @@
+/**
+ * Where the store meets the core: restores definitions and messages on
+ * start, then keeps the store told about changes.
+ *
+ * Definitions are written synchronously in a microtask after the change,
+ * i.e. after the input chunk that caused it is handled but before any reply
+ * is flushed to a socket (replies go out in setImmediate, see
+ * transport/flush-scheduler.ts). So, as in RabbitMQ, a client that has seen
+ * declare-ok knows the declaration is on disk, and a burst of declares in
+ * one chunk costs one write.
+ */
+import type { Broker } from "../core/broker.js";
+import { Message } from "../core/message.js";
+import type { Queue } from "../core/queue.js";
+import type { Logger } from "../log.js";
+import { restoreDefinitions, snapshotDefinitions } from "./definitions-snapshot.js";
+import { LoggedQueueJournal } from "./queue-journal.js";
+import { queueKey, type DefinitionsObserver, type QueueJournal, type Store } from "./types.js";
+
+export interface AttachResult {
+  /** No definitions were found: a fresh data dir (seed the default user). */
+  fresh: boolean;
+  recoveredMessages: number;
+}
+
+class BrokerPersistence implements DefinitionsObserver {
+  restoring = true;
+  private writeScheduled = false;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {}
+
+  definitionsChanged(): void {
+    if (this.restoring || this.writeScheduled) return;
+    this.writeScheduled = true;
+    queueMicrotask(() => this.writeNow());
+  }
+
+  writeNow(): void {
+    this.writeScheduled = false;
+    try {
+      this.store.saveDefinitions(snapshotDefinitions(this.broker));
+    } catch (error) {
+      this.logger.error({ err: error }, "definitions could not be written");
+    }
+  }
+
+  journalFor(vhost: string, queue: string): QueueJournal {
+    return new LoggedQueueJournal(this.store.messages, queueKey(vhost, queue));
+  }
+}
+
+export function attachStore(broker: Broker, store: Store, logger: Logger): AttachResult {
+  const persistence = new BrokerPersistence(broker, store, logger);
+  broker.attachPersistence(persistence, store.messages);
+  const snapshot = store.loadDefinitions();
+  if (snapshot) restoreDefinitions(broker, snapshot, logger);
+  const recoveredMessages = recoverMessages(broker, store, logger);
+  persistence.restoring = false;
+  broker.users.onChange(() => persistence.definitionsChanged());
+  broker.policies.onChange(() => persistence.definitionsChanged());
+  return { fresh: snapshot === null, recoveredMessages };
+}
+
+/** Call after the caller's own changes on start (default user, configured users) to write them once. */
+export function saveDefinitionsNow(broker: Broker, store: Store): void {
+  store.saveDefinitions(snapshotDefinitions(broker));
+}
+
+function recoverMessages(broker: Broker, store: Store, logger: Logger): number {
+  const journals = new Map<string, { journal: LoggedQueueJournal; queue: Queue }>();
+  for (const vhost of broker.vhosts.values()) {
+    for (const queue of vhost.queues.values()) {
+      if (queue.journal instanceof LoggedQueueJournal) journals.set(queue.journal.key, { journal: queue.journal, queue });
+    }
+  }
+  let count = 0;
+  for (const [key, messages] of store.messages.recover()) {
+    const target = journals.get(key);
+    if (!target) {
+      logger.warn({ queue: key.replace("\u0000", " "), messages: messages.length }, "messages for a queue that no longer exists dropped");
+      store.messages.deleteQueue(key, messages.map((m) => m.id));
+      continue;
+    }
+    for (const m of messages) {
+      const message = new Message(m.exchange, m.routingKey, m.properties, m.body, m.encodedProperties);
+      target.journal.adopt(target.queue.recover(message, m.redelivered), m.id);
+    }
+    count += messages.length;
+  }
+  return count;
+}

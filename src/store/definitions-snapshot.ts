@@ -1,0 +1,126 @@
+/**
+ * The broker's durable definitions as one document, and back. Only what
+ * RabbitMQ recovers is kept: durable exchanges and queues (not exclusive
+ * ones), bindings between durable ends, users, vhosts, permissions, policies.
+ */
+import type { Broker } from "../core/broker.js";
+import type { Logger } from "../log.js";
+import { argumentsFromJson, argumentsToJson } from "./field-table-json.js";
+import type { DefinitionsSnapshot } from "./types.js";
+
+const isSystemExchange = (name: string): boolean => name === "" || name.startsWith("amq.");
+
+export function snapshotDefinitions(broker: Broker): DefinitionsSnapshot {
+  const snapshot: DefinitionsSnapshot = {
+    warren_version: 1,
+    users: broker.users.listUsers().map((u) => ({
+      name: u.name,
+      password_hash: u.passwordHash,
+      hashing_algorithm: u.hashingAlgorithm,
+      tags: u.tags,
+    })),
+    vhosts: [...broker.vhosts.keys()].map((name) => ({ name })),
+    permissions: broker.users.listPermissions(),
+    exchanges: [],
+    queues: [],
+    bindings: [],
+    policies: broker.policies.list(),
+  };
+  for (const vhost of broker.vhosts.values()) {
+    for (const exchange of vhost.exchanges.values()) {
+      if (exchange.durable && !isSystemExchange(exchange.name)) {
+        snapshot.exchanges.push({
+          name: exchange.name,
+          vhost: vhost.name,
+          type: exchange.type,
+          durable: true,
+          auto_delete: exchange.autoDelete,
+          internal: exchange.internal,
+          arguments: argumentsToJson(exchange.arguments),
+        });
+      }
+      if (!exchange.durable || exchange.name === "") continue;
+      for (const binding of exchange.bindings.values()) {
+        const destination = binding.destination;
+        if (!destination.durable) continue;
+        const isQueue = "exclusiveOwner" in destination;
+        if (isQueue && destination.exclusiveOwner !== null) continue;
+        snapshot.bindings.push({
+          source: exchange.name,
+          vhost: vhost.name,
+          destination: destination.name,
+          destination_type: isQueue ? "queue" : "exchange",
+          routing_key: binding.routingKey,
+          arguments: argumentsToJson(binding.args),
+        });
+      }
+    }
+    for (const queue of vhost.queues.values()) {
+      if (!queue.durable || queue.exclusiveOwner !== null) continue;
+      snapshot.queues.push({
+        name: queue.name,
+        vhost: vhost.name,
+        durable: true,
+        auto_delete: queue.autoDelete,
+        arguments: argumentsToJson(queue.arguments),
+      });
+    }
+  }
+  return snapshot;
+}
+
+/** Recreates definitions; an entry that no longer applies is logged and skipped, never fatal. */
+export function restoreDefinitions(broker: Broker, snapshot: DefinitionsSnapshot, logger: Logger): void {
+  const attempt = (what: string, action: () => void): void => {
+    try {
+      action();
+    } catch (error) {
+      logger.warn({ err: error, definition: what }, "definition not restored");
+    }
+  };
+  for (const { name } of snapshot.vhosts ?? []) broker.addVhost(name);
+  for (const u of snapshot.users ?? []) {
+    attempt(`user ${u.name}`, () =>
+      broker.users.putUser({ name: u.name, passwordHash: u.password_hash, hashingAlgorithm: u.hashing_algorithm, tags: u.tags }),
+    );
+  }
+  for (const p of snapshot.permissions ?? []) {
+    if (!broker.vhosts.has(p.vhost)) continue;
+    attempt(`permissions ${p.user}@${p.vhost}`, () =>
+      broker.users.setPermissions(p.user, p.vhost, { configure: p.configure, write: p.write, read: p.read }),
+    );
+  }
+  for (const policy of snapshot.policies ?? []) attempt(`policy ${policy.name}`, () => broker.policies.put(policy));
+  for (const e of snapshot.exchanges ?? []) {
+    const vhost = broker.vhosts.get(e.vhost);
+    if (!vhost || isSystemExchange(e.name)) continue;
+    attempt(`exchange ${e.name}`, () =>
+      vhost.declareExchange(
+        e.name,
+        { type: e.type, durable: true, autoDelete: e.auto_delete, internal: e.internal, arguments: argumentsFromJson(e.arguments) },
+        false,
+      ),
+    );
+  }
+  for (const q of snapshot.queues ?? []) {
+    const vhost = broker.vhosts.get(q.vhost);
+    if (!vhost) continue;
+    attempt(`queue ${q.name}`, () =>
+      vhost.declareQueue(
+        q.name,
+        { durable: true, exclusive: false, autoDelete: q.auto_delete, arguments: argumentsFromJson(q.arguments) },
+        false,
+        0,
+      ),
+    );
+  }
+  for (const b of snapshot.bindings ?? []) {
+    const vhost = broker.vhosts.get(b.vhost);
+    if (!vhost) continue;
+    attempt(`binding ${b.source} -> ${b.destination}`, () => {
+      const source = vhost.getExchange(b.source);
+      const destination = b.destination_type === "queue" ? vhost.getQueue(b.destination) : vhost.getExchange(b.destination);
+      vhost.bind(source, destination, b.routing_key, argumentsFromJson(b.arguments));
+    });
+  }
+}

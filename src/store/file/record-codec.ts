@@ -1,0 +1,151 @@
+/**
+ * Records of the message log. Each record is framed as
+ *   u32 payload length | u32 CRC-32 of the payload | payload
+ * so that recovery can tell a torn or corrupt record from a good one.
+ * The payload starts with its type byte.
+ */
+import { crc32 } from "node:zlib";
+
+export const RECORD_HEADER = 8;
+
+export const RecordType = {
+  /** id f64 | flags u8 | queue key u16+utf8 | exchange u16+utf8 | routing key u16+utf8 | properties u32+bytes | body */
+  Enqueue: 1,
+  /** id f64: acked or dropped */
+  Remove: 2,
+  /** id f64: delivered at least once (comes back redelivered) */
+  Delivered: 3,
+  /** queue key u16+utf8: every earlier message of that queue is gone */
+  DeleteQueue: 4,
+} as const;
+
+const FLAG_DELIVERED = 1;
+
+export interface EnqueueFields {
+  id: number;
+  delivered: boolean;
+  queueKey: string;
+  exchange: string;
+  routingKey: string;
+  properties: Buffer;
+  body: Buffer;
+}
+
+function frame(payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(RECORD_HEADER + payload.length);
+  out.writeUInt32LE(payload.length, 0);
+  out.writeUInt32LE(crc32(payload), 4);
+  payload.copy(out, RECORD_HEADER);
+  return out;
+}
+
+export function encodeEnqueue(fields: EnqueueFields): Buffer {
+  const key = Buffer.from(fields.queueKey, "utf8");
+  const exchange = Buffer.from(fields.exchange, "utf8");
+  const routingKey = Buffer.from(fields.routingKey, "utf8");
+  const length = 1 + 8 + 1 + 2 + key.length + 2 + exchange.length + 2 + routingKey.length + 4 + fields.properties.length + fields.body.length;
+  const out = Buffer.allocUnsafe(RECORD_HEADER + length);
+  let at = RECORD_HEADER;
+  out[at++] = RecordType.Enqueue;
+  out.writeDoubleLE(fields.id, at);
+  at += 8;
+  out[at++] = fields.delivered ? FLAG_DELIVERED : 0;
+  for (const part of [key, exchange, routingKey]) {
+    out.writeUInt16LE(part.length, at);
+    at += 2;
+    at += part.copy(out, at);
+  }
+  out.writeUInt32LE(fields.properties.length, at);
+  at += 4;
+  at += fields.properties.copy(out, at);
+  fields.body.copy(out, at);
+  out.writeUInt32LE(length, 0);
+  out.writeUInt32LE(crc32(out.subarray(RECORD_HEADER)), 4);
+  return out;
+}
+
+export function encodeIdRecord(type: typeof RecordType.Remove | typeof RecordType.Delivered, id: number): Buffer {
+  const payload = Buffer.allocUnsafe(9);
+  payload[0] = type;
+  payload.writeDoubleLE(id, 1);
+  return frame(payload);
+}
+
+export function encodeDeleteQueue(queueKey: string): Buffer {
+  const key = Buffer.from(queueKey, "utf8");
+  const payload = Buffer.allocUnsafe(3 + key.length);
+  payload[0] = RecordType.DeleteQueue;
+  payload.writeUInt16LE(key.length, 1);
+  key.copy(payload, 3);
+  return frame(payload);
+}
+
+/** An enqueue record copied forward by compaction keeps its id; only the delivered flag may change. */
+export function withDeliveredFlag(record: Buffer, delivered: boolean): Buffer {
+  const copy = Buffer.from(record);
+  copy[RECORD_HEADER + 9] = delivered ? FLAG_DELIVERED : 0;
+  copy.writeUInt32LE(crc32(copy.subarray(RECORD_HEADER)), 4);
+  return copy;
+}
+
+export type DecodedRecord =
+  | ({ type: typeof RecordType.Enqueue } & EnqueueFields)
+  | { type: typeof RecordType.Remove | typeof RecordType.Delivered; id: number }
+  | { type: typeof RecordType.DeleteQueue; queueKey: string };
+
+export type ReadResult = { ok: true; record: DecodedRecord; next: number } | { ok: false; reason: string };
+
+/**
+ * Decodes the record at `offset`. Bodies and properties are views into
+ * `buf` (no copy), so recovery of a large log does not double its memory.
+ */
+export function readRecord(buf: Buffer, offset: number): ReadResult {
+  if (offset + RECORD_HEADER > buf.length) return { ok: false, reason: "torn record header" };
+  const length = buf.readUInt32LE(offset);
+  const start = offset + RECORD_HEADER;
+  const end = start + length;
+  if (length === 0 || end > buf.length) return { ok: false, reason: "torn record" };
+  if (crc32(buf.subarray(start, end)) !== buf.readUInt32LE(offset + 4)) return { ok: false, reason: "checksum mismatch" };
+  try {
+    return { ok: true, record: decodePayload(buf, start, end), next: end };
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
+  }
+}
+
+function decodePayload(buf: Buffer, start: number, end: number): DecodedRecord {
+  let at = start;
+  const type = buf[at++];
+  const str = (): string => {
+    const n = buf.readUInt16LE(at);
+    at += 2;
+    if (at + n > end) throw new Error("string past record end");
+    const s = buf.toString("utf8", at, at + n);
+    at += n;
+    return s;
+  };
+  switch (type) {
+    case RecordType.Enqueue: {
+      const id = buf.readDoubleLE(at);
+      at += 8;
+      const delivered = ((buf[at++] as number) & FLAG_DELIVERED) !== 0;
+      const queueKey = str();
+      const exchange = str();
+      const routingKey = str();
+      const propertiesLength = buf.readUInt32LE(at);
+      at += 4;
+      if (at + propertiesLength > end) throw new Error("properties past record end");
+      const properties = buf.subarray(at, at + propertiesLength);
+      at += propertiesLength;
+      return { type, id, delivered, queueKey, exchange, routingKey, properties, body: buf.subarray(at, end) };
+    }
+    case RecordType.Remove:
+    case RecordType.Delivered:
+      if (end - at !== 8) throw new Error("bad id record length");
+      return { type, id: buf.readDoubleLE(at) };
+    case RecordType.DeleteQueue:
+      return { type, queueKey: str() };
+    default:
+      throw new Error(`unknown record type ${String(type)}`);
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The store contract held in process memory: what "durable" means for an
+ * embedded broker that was asked to keep nothing on disk. Re-opening a
+ * MemoryStore over the same MemoryBacking sees what the previous one kept,
+ * which is how the contract suite simulates a restart.
+ */
+import type {
+  DefinitionsSnapshot,
+  MessageLog,
+  MessageLogStats,
+  PropertiesCodec,
+  RecoveredMessage,
+  Store,
+  StoredMessage,
+} from "../types.js";
+
+interface MemoryRecord {
+  queueKey: string;
+  exchange: string;
+  routingKey: string;
+  properties: RecoveredMessage["properties"];
+  encodedProperties: Buffer;
+  body: Buffer;
+  delivered: boolean;
+}
+
+/** What survives a MemoryStore "restart". */
+export class MemoryBacking {
+  definitions: string | null = null;
+  readonly messages = new Map<number, MemoryRecord>();
+  nextId = 1;
+}
+
+class MemoryMessageLog implements MessageLog {
+  readonly syncPending = false;
+
+  constructor(
+    private readonly backing: MemoryBacking,
+    private readonly codec: PropertiesCodec,
+  ) {}
+
+  /** Nothing to wait for; still asynchronous so callers see the same shape as the file log. */
+  afterSync(callback: (error: Error | null) => void): void {
+    queueMicrotask(() => callback(null));
+  }
+
+  recover(): Map<string, RecoveredMessage[]> {
+    const out = new Map<string, RecoveredMessage[]>();
+    for (const [id, record] of this.backing.messages) {
+      let list = out.get(record.queueKey);
+      if (!list) out.set(record.queueKey, (list = []));
+      list.push({
+        id,
+        exchange: record.exchange,
+        routingKey: record.routingKey,
+        properties: record.properties,
+        encodedProperties: record.encodedProperties,
+        body: record.body,
+        redelivered: record.delivered,
+      });
+    }
+    return out;
+  }
+
+  enqueue(queueKey: string, message: StoredMessage): number {
+    const id = this.backing.nextId++;
+    this.backing.messages.set(id, {
+      queueKey,
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+      properties: message.properties,
+      encodedProperties: message.encodedProperties ?? this.codec.encode(message.properties),
+      body: message.body,
+      delivered: false,
+    });
+    return id;
+  }
+
+  delivered(id: number): void {
+    const record = this.backing.messages.get(id);
+    if (record) record.delivered = true;
+  }
+
+  remove(id: number): void {
+    this.backing.messages.delete(id);
+  }
+
+  deleteQueue(_queueKey: string, ids: Iterable<number>): void {
+    for (const id of ids) this.backing.messages.delete(id);
+  }
+
+  stats(): MessageLogStats {
+    return { segments: 0, bytesOnDisk: 0, liveMessages: this.backing.messages.size };
+  }
+}
+
+export class MemoryStore implements Store {
+  readonly kind = "memory" as const;
+  readonly messages: MessageLog;
+
+  constructor(
+    private readonly backing: MemoryBacking,
+    codec: PropertiesCodec,
+  ) {
+    this.messages = new MemoryMessageLog(backing, codec);
+  }
+
+  loadDefinitions(): DefinitionsSnapshot | null {
+    return this.backing.definitions === null ? null : (JSON.parse(this.backing.definitions) as DefinitionsSnapshot);
+  }
+
+  saveDefinitions(snapshot: DefinitionsSnapshot): void {
+    this.backing.definitions = JSON.stringify(snapshot);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,34 @@
+/** Opens the store a broker was configured with and brings the core up to date from it. */
+import type { Broker } from "../core/broker.js";
+import type { Logger } from "../log.js";
+import { attachStore, saveDefinitionsNow } from "./attach.js";
+import { FileStore } from "./file/file-store.js";
+import type { SegmentLogOptions } from "./file/segment-log.js";
+import type { PropertiesCodec, Store } from "./types.js";
+
+export type StorageOption = "memory" | { dir: string; segmentLog?: Partial<SegmentLogOptions> };
+
+export interface OpenedStore {
+  store: Store | null;
+  /** True when there was nothing to recover (memory storage or a fresh data dir): seed the default user. */
+  fresh: boolean;
+  /** Writes the definitions once the caller has applied its start-up changes (default user, configured users). */
+  commitStartup(): void;
+}
+
+/**
+ * "memory" attaches nothing: an embedded broker then keeps no second copy
+ * of persistent messages, because there is no restart for it to serve.
+ */
+export function openStore(broker: Broker, storage: StorageOption | undefined, codec: PropertiesCodec, logger: Logger): OpenedStore {
+  if (storage === undefined || storage === "memory") return { store: null, fresh: true, commitStartup: () => {} };
+  const log = logger.child({ module: "store" });
+  const started = performance.now();
+  const store = new FileStore({ dir: storage.dir, codec, logger: log, ...(storage.segmentLog ? { segmentLog: storage.segmentLog } : {}) });
+  const { fresh, recoveredMessages } = attachStore(broker, store, log);
+  log.info(
+    { dir: storage.dir, fresh, recoveredMessages, ms: Math.round(performance.now() - started) },
+    fresh ? "data directory initialised" : "definitions and messages recovered",
+  );
+  return { store, fresh, commitStartup: () => saveDefinitionsNow(broker, store) };
+}

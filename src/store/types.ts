@@ -1,0 +1,158 @@
+/**
+ * The store's narrow interface: a definitions document and a message log.
+ * Two implementations (memory/, file/) pass one contract suite
+ * (test/unit/store-contract.test.ts). The core sees only the hook
+ * interfaces at the bottom of this file; it never touches a file.
+ */
+import type { MessageProperties } from "../core/message.js";
+import type { Policy } from "../core/policies.js";
+
+// ---- definitions ---------------------------------------------------------
+
+/** JSON-safe field table: see field-table-json.ts for the tagged encoding of bigint, Buffer and typed values. */
+export type JsonArguments = Record<string, unknown>;
+
+/** Shapes follow RabbitMQ's definitions.json export so the file reads familiar. */
+export interface UserDefinition {
+  name: string;
+  password_hash: string;
+  hashing_algorithm: string;
+  tags: string[];
+}
+
+export interface PermissionDefinition {
+  user: string;
+  vhost: string;
+  configure: string;
+  write: string;
+  read: string;
+}
+
+export interface ExchangeDefinition {
+  name: string;
+  vhost: string;
+  type: string;
+  durable: boolean;
+  auto_delete: boolean;
+  internal: boolean;
+  arguments: JsonArguments;
+}
+
+export interface QueueDefinition {
+  name: string;
+  vhost: string;
+  durable: boolean;
+  auto_delete: boolean;
+  arguments: JsonArguments;
+}
+
+export interface BindingDefinition {
+  source: string;
+  vhost: string;
+  destination: string;
+  destination_type: "queue" | "exchange";
+  routing_key: string;
+  arguments: JsonArguments;
+}
+
+export interface DefinitionsSnapshot {
+  warren_version: 1;
+  users: UserDefinition[];
+  vhosts: Array<{ name: string }>;
+  permissions: PermissionDefinition[];
+  exchanges: ExchangeDefinition[];
+  queues: QueueDefinition[];
+  bindings: BindingDefinition[];
+  policies: Policy[];
+}
+
+// ---- messages ------------------------------------------------------------
+
+/** What the log keeps of a message; the core's Message satisfies it structurally. */
+export interface StoredMessage {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly properties: MessageProperties;
+  /** AMQP content-header property bytes (flags + list); null when not encoded yet. */
+  readonly encodedProperties: Buffer | null;
+  readonly body: Buffer;
+}
+
+export interface RecoveredMessage {
+  id: number;
+  exchange: string;
+  routingKey: string;
+  properties: MessageProperties;
+  encodedProperties: Buffer;
+  body: Buffer;
+  /** It had been delivered before the restart (AMQP redelivered flag). */
+  redelivered: boolean;
+}
+
+/** Encodes properties to/from AMQP content-header bytes; injected so the store does not import an adapter. */
+export interface PropertiesCodec {
+  encode(properties: MessageProperties): Buffer;
+  decode(bytes: Buffer): MessageProperties;
+}
+
+/** Signals durability of everything appended so far. */
+export interface Durability {
+  /** True while appended records are not yet on disk (or their callbacks not yet run). */
+  readonly syncPending: boolean;
+  /** Runs `callback` once everything appended before this call is on disk; FIFO across calls. */
+  afterSync(callback: (error: Error | null) => void): void;
+}
+
+export interface MessageLogStats {
+  segments: number;
+  bytesOnDisk: number;
+  liveMessages: number;
+}
+
+/**
+ * Append-only record of persistent messages per durable queue. Records are
+ * durable once afterSync's callback runs; acks and delivery marks ride
+ * along with the next sync and never delay anything.
+ */
+export interface MessageLog extends Durability {
+  /** Everything that survived, per queue key, oldest first. Call once, before any append. */
+  recover(): Map<string, RecoveredMessage[]>;
+  /** Appends a message to a queue; returns its id. */
+  enqueue(queueKey: string, message: StoredMessage): number;
+  /** First delivery of a message: after a crash it comes back redelivered. */
+  delivered(id: number): void;
+  /** Acked or otherwise gone from the queue. */
+  remove(id: number): void;
+  /** The queue is gone; `ids` are its live messages. */
+  deleteQueue(queueKey: string, ids: Iterable<number>): void;
+  stats(): MessageLogStats;
+}
+
+export interface Store {
+  readonly kind: "memory" | "file";
+  /** The last saved definitions, or null on a fresh store. */
+  loadDefinitions(): DefinitionsSnapshot | null;
+  /** Durable when it returns (RabbitMQ commits definitions before replying). */
+  saveDefinitions(snapshot: DefinitionsSnapshot): void;
+  readonly messages: MessageLog;
+  /** Waits for pending writes, then releases files. */
+  close(): Promise<void>;
+}
+
+// ---- hooks the core calls --------------------------------------------------
+
+/** Per durable queue: the core reports what happens to its messages. */
+export interface QueueJournal {
+  enqueued(entry: object, message: StoredMessage): void;
+  delivered(entry: object): void;
+  removed(entry: object): void;
+  deleted(): void;
+}
+
+/** Given to each vhost: durable definition changes and journals for durable queues. */
+export interface DefinitionsObserver {
+  definitionsChanged(): void;
+  journalFor(vhost: string, queue: string): QueueJournal;
+}
+
+export const queueKey = (vhost: string, queue: string): string => `${vhost}\u0000${queue}`;
