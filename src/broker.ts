@@ -14,7 +14,7 @@ import { HttpListener } from "./transport/http.js";
 import { ManagementApi } from "./management/server.js";
 import type { ListenerInfo } from "./management/context.js";
 import { packageVersion } from "./cli/version.js";
-import { createStompContext, openStompListeners, stompWebSocketRoute, type StompListeners } from "./stomp/listeners.js";
+import { createStompContext, openStompListeners, stompWebSocketRoute, type StompListeners, type StompOptions } from "./stomp/listeners.js";
 
 export interface BrokerUser {
   name: string;
@@ -40,6 +40,8 @@ export interface BrokerOptions {
   limits?: Partial<AmqpLimits>;
   /** MQTT session expiry default, prefetch, packet and alias limits. */
   mqtt?: Partial<MqttSettings>;
+  /** STOMP handshake timeout and Web-STOMP hygiene: allowed browser origins, largest WebSocket message. */
+  stomp?: StompOptions;
   /** Management API: rate sampling interval (default 5000 ms, as RabbitMQ) and per-object /metrics. */
   management?: { statsIntervalMs?: number; perObjectMetrics?: boolean };
 }
@@ -130,7 +132,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     }
     // STOMP on its TCP port and STOMP over WebSocket at /ws on the Web-STOMP port; embedded default: ephemeral.
     const stompPorts = { stomp: options.ports?.stomp ?? 0, webStomp: options.ports?.webStomp ?? 0 };
-    const stompContext = createStompContext(core, logger);
+    const stompContext = createStompContext(core, logger, options.stomp);
     // STOMP over WebSocket is also served at /ws/stomp on the HTTP port (DESIGN §1).
     http?.addWebSocketRoute(stompWebSocketRoute(stompContext, "/ws/stomp"));
     if (stompPorts.stomp !== "off" || stompPorts.webStomp !== "off") {

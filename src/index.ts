@@ -5,3 +5,4 @@
 export { startBroker, type BrokerOptions, type BrokerUser, type RunningBroker } from "./broker.js";
 export { WarrenError, ErrorCodes } from "./errors.js";
 export type { Logger } from "./log.js";
+export type { StompOptions } from "./stomp/listeners.js";

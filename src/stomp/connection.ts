@@ -6,6 +6,7 @@ import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { Logger } from "../log.js";
+import type { AllowedOrigins } from "../transport/origins.js";
 import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
 import { formatDestination } from "./destinations.js";
 import { StompError, toStompError, writeError } from "./errors.js";
@@ -28,6 +29,15 @@ export interface StompContext {
   logger: Logger;
   /** "Warren/<version>", the CONNECTED frame's server header. */
   serverName: string;
+  /** Web-STOMP and SockJS endpoint hygiene. */
+  web: WebStompSettings;
+}
+
+export interface WebStompSettings {
+  /** Browser origins allowed to connect; undefined = any. */
+  allowedOrigins: AllowedOrigins;
+  /** Largest incoming WebSocket message, bytes (ws maxPayload). */
+  maxMessageBytes: number;
 }
 
 /** A delivery awaiting ACK or NACK. */

@@ -19,8 +19,33 @@ export const STOMP_DEFAULT_LIMITS: StompLimits = {
   handshakeTimeout: 10_000,
 };
 
-export function createStompContext(broker: Broker, logger: Logger, limits: Partial<StompLimits> = {}): StompContext {
-  return { broker, logger, limits: { ...STOMP_DEFAULT_LIMITS, ...limits }, serverName: `Warren/${packageVersion()}` };
+/** startBroker's `stomp` option. */
+export interface StompOptions {
+  /** ms a client has from connecting (TCP or WebSocket) to sending CONNECT; default 10000. */
+  handshakeTimeoutMs?: number;
+  /**
+   * Browser origins allowed on the Web-STOMP endpoints (/ws, /ws/stomp and SockJS /stomp),
+   * e.g. ["https://chat.example.com"]; others get 403. Default: any origin.
+   */
+  allowedOrigins?: string[];
+  /** Largest WebSocket message accepted; a bigger one closes the connection (1009). Default: one maximal STOMP frame. */
+  maxWebSocketMessageBytes?: number;
+}
+
+export function createStompContext(broker: Broker, logger: Logger, options: StompOptions = {}): StompContext {
+  const limits: StompLimits = { ...STOMP_DEFAULT_LIMITS };
+  if (options.handshakeTimeoutMs !== undefined) limits.handshakeTimeout = options.handshakeTimeoutMs;
+  return {
+    broker,
+    logger,
+    limits,
+    serverName: `Warren/${packageVersion()}`,
+    web: {
+      allowedOrigins: options.allowedOrigins ? [...options.allowedOrigins] : undefined,
+      // A whole frame fits: the body limit, the header limit and its command line.
+      maxMessageBytes: options.maxWebSocketMessageBytes ?? limits.maxBodyBytes + limits.maxHeaderBytes + 1024,
+    },
+  };
 }
 
 /** STOMP over WebSocket with RabbitMQ's Web-STOMP subprotocols, newest first. */
@@ -28,6 +53,8 @@ export function stompWebSocketRoute(ctx: StompContext, path: string): WebSocketR
   return {
     path,
     protocols: ["v12.stomp", "v11.stomp", "v10.stomp"],
+    allowedOrigins: ctx.web.allowedOrigins,
+    maxPayload: ctx.web.maxMessageBytes,
     onConnection(ws: WebSocket, request: IncomingMessage) {
       const socket = request.socket;
       new StompConnection(new WebSocketTransport(ws, { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 }), ctx);

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { ErrorCodes, portInUseError, WarrenError } from "../errors.js";
+import { originAllowed, type AllowedOrigins } from "./origins.js";
 import type { ListenerSpec } from "./tcp.js";
 
 /** A WebSocket endpoint on an HTTP listener, e.g. STOMP at /ws. */
@@ -9,6 +10,10 @@ export interface WebSocketRoute {
   path: string;
   /** Subprotocols offered, in preference order (e.g. v12.stomp, mqtt); the first the client also offers is chosen. */
   protocols: readonly string[];
+  /** Browser origins allowed to connect (undefined = any); others get 403 at the upgrade. */
+  allowedOrigins?: AllowedOrigins;
+  /** Largest incoming WebSocket message in bytes; a bigger one closes the connection with 1009. */
+  maxPayload?: number;
   onConnection(socket: WebSocket, request: IncomingMessage): void;
 }
 
@@ -55,6 +60,7 @@ export class HttpListener {
   addWebSocketRoute(route: WebSocketRoute): void {
     const server = new WebSocketServer({
       noServer: true,
+      ...(route.maxPayload !== undefined ? { maxPayload: route.maxPayload } : {}),
       handleProtocols: (offered) => route.protocols.find((p) => offered.has(p)) ?? false,
     });
     server.on("connection", (socket, request) => route.onConnection(socket, request));
@@ -76,6 +82,10 @@ export class HttpListener {
     const entry = this.routes.get(path);
     if (!entry) {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    if (!originAllowed(request, entry.route.allowedOrigins)) {
+      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
     entry.server.handleUpgrade(request, socket, head, (ws) => entry.server.emit("connection", ws, request));
