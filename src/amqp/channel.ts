@@ -90,7 +90,8 @@ export class Channel {
         classMethod = method.method;
         this.onMethod(method);
       } else if (type === FRAME_HEADER || type === FRAME_BODY) {
-        classMethod = M.BASIC_PUBLISH;
+        // RabbitMQ reports a stray content frame (no publish pending) with 0/0.
+        if (this.content.pending) classMethod = M.BASIC_PUBLISH;
         const complete = type === FRAME_HEADER ? this.content.onHeader(payload, this) : this.content.onBody(payload);
         if (complete) finishPublish(this, complete);
       } else {

@@ -10,7 +10,7 @@ import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
 import { Channel } from "./channel.js";
 import { BufferWriter } from "./codec/buffer-writer.js";
 import { AmqpCodecError } from "./codec/errors.js";
-import { FrameReader, type FrameSink } from "./codec/frame-reader.js";
+import { FrameReader, describeFrame, frameErrorText, type FrameSink } from "./codec/frame-reader.js";
 import * as M from "./codec/generated.js";
 import { encodeProperties, writeBodyFrames, writeContentHeaderFrame, writeHeartbeatFrame } from "./codec/properties.js";
 import { handleConnectionMethod, sendConnectionStart } from "./handlers/connection.js";
@@ -142,30 +142,43 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
 
   onFrame(type: number, channelId: number, payload: Buffer): void {
     if (this.state === "closed") return;
+    let classMethod = 0;
     try {
+      if (type !== FRAME_METHOD && type !== FRAME_HEADER && type !== FRAME_BODY && type !== FRAME_HEARTBEAT) {
+        // RabbitMQ (rabbit_reader): "type 9, all octets = <<...>>: unknown_frame", on any channel.
+        throw new AmqpError(REPLY.FRAME_ERROR, frameErrorText(type, payload, "unknown_frame"));
+      }
       if (type === FRAME_HEARTBEAT) {
-        if (channelId !== 0) throw new AmqpError(REPLY.FRAME_ERROR, `heartbeat frame on channel ${channelId}`);
+        // RabbitMQ 3.10 answers a heartbeat on a non-zero channel with 505 and the frame's description.
+        if (channelId !== 0) throw new AmqpError(REPLY.UNEXPECTED_FRAME, describeFrame(type, payload));
         return;
       }
       if (channelId === 0) {
         if (type !== FRAME_METHOD) {
           throw new AmqpError(REPLY.UNEXPECTED_FRAME, `expected method frame, got non method frame instead`);
         }
-        handleConnectionMethod(this, M.decodeMethod(payload, 0, payload.length));
+        const method = M.decodeMethod(payload, 0, payload.length);
+        // RabbitMQ names the failing method from connection.open on (e.g. 530 "vhost x not found"
+        // carries 10/40); handshake failures before it (a refused login) carry 0/0.
+        if (this.state === "awaiting-open" || this.state === "open") classMethod = method.method;
+        handleConnectionMethod(this, method);
         return;
       }
       if (this.state !== "open") {
         if (this.state === "closing") return;
         throw new AmqpError(REPLY.CHANNEL_ERROR, `unexpected frame on channel ${channelId} before connection.open`);
       }
-      let channel = this.channels.get(channelId);
+      const channel = this.channels.get(channelId);
       if (!channel) {
-        channel = this.openChannel(channelId, type, payload);
-        if (!channel) return;
+        const method = type === FRAME_METHOD ? M.decodeMethod(payload, 0, payload.length) : null;
+        // RabbitMQ's 504 names the method that arrived on the unopened channel.
+        if (method) classMethod = method.method;
+        this.openChannel(channelId, method);
+        return;
       }
       channel.onFrame(type, payload);
     } catch (error) {
-      this.onError(error, channelId);
+      this.onError(error, channelId, classMethod);
     }
   }
 
@@ -173,12 +186,13 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
     this.connectionError(code, text, 0, 0);
   }
 
-  private openChannel(channelId: number, type: number, payload: Buffer): undefined {
-    const method = type === FRAME_METHOD ? M.decodeMethod(payload, 0, payload.length) : null;
+  private openChannel(channelId: number, method: M.AmqpMethod | null): void {
     if (!method || method.method !== M.CHANNEL_OPEN) {
       throw new AmqpError(REPLY.CHANNEL_ERROR, "expected 'channel.open'");
     }
-    if (channelId > this.channelMax) {
+    // RabbitMQ limits how many channels are open, not their numbers: with
+    // channel_max 2, channel 5 may be opened while fewer than 2 are open.
+    if (this.channels.size >= this.channelMax) {
       throw new AmqpError(
         REPLY.NOT_ALLOWED,
         `number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`,
@@ -188,7 +202,6 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
     this.channels.set(channelId, channel);
     M.writeChannelOpenOk(this.writer, channelId, { reserved1: "" });
     this.markDirty();
-    return undefined;
   }
 
   /** Translates whatever a handler threw into a channel or connection close. */
@@ -379,5 +392,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
 }
 
 const FRAME_METHOD = 1;
+const FRAME_HEADER = 2;
+const FRAME_BODY = 3;
 const FRAME_HEARTBEAT = 8;
 const AMQP_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
