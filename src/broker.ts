@@ -6,7 +6,7 @@ import { DEFAULTS, type PortSetting } from "./config/defaults.js";
 import { Broker } from "./core/broker.js";
 import { silentLogger, type Logger } from "./log.js";
 import type { MqttSettings } from "./mqtt/context.js";
-import { createMqttContext, openMqttListeners, type MqttListeners } from "./mqtt/listeners.js";
+import { createMqttContext, mqttWebSocketRoute, openMqttListeners, type MqttListeners } from "./mqtt/listeners.js";
 import { TcpListener } from "./transport/tcp.js";
 import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
 import { openStore, type StorageOption } from "./store/open.js";
@@ -119,8 +119,11 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       logger.info({ protocol: "amqp", host, port: listener.port }, "AMQP listener started");
     }
     const mqttPorts = { mqtt: options.ports?.mqtt ?? 0, webMqtt: options.ports?.webMqtt ?? 0 };
+    const mqttContext = createMqttContext(core, logger, options.mqtt);
+    // MQTT over WebSocket is also served at /ws/mqtt on the HTTP port (DESIGN §1).
+    http?.addWebSocketRoute(mqttWebSocketRoute(mqttContext, "/ws/mqtt"));
     if (mqttPorts.mqtt !== "off" || mqttPorts.webMqtt !== "off") {
-      mqtt = await openMqttListeners(createMqttContext(core, logger, options.mqtt), host, mqttPorts);
+      mqtt = await openMqttListeners(mqttContext, host, mqttPorts);
       if (mqtt.ports.mqtt !== undefined) {
         ports.mqtt = mqtt.ports.mqtt;
         urls.mqtt = `mqtt://${urlHost}:${mqtt.ports.mqtt}`;

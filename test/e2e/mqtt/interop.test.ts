@@ -113,3 +113,15 @@ for (const protocolVersion of [4, 5] as const) {
     await tcp.endAsync();
   });
 }
+
+test("MQTT over WebSocket is also served at /ws/mqtt on the HTTP port", async () => {
+  const httpPort = broker.broker.ports.http as number;
+  const ws = await mqtt.connectAsync(`ws://127.0.0.1:${httpPort}/ws/mqtt`, { protocolVersion: 5 });
+  const got: string[] = [];
+  ws.on("message", (_t, payload) => got.push(payload.toString()));
+  await ws.subscribeAsync("http/ws", { qos: 1 });
+  await ws.publishAsync("http/ws", "via-http-port", { qos: 1 });
+  await waitFor(() => got.length === 1);
+  assert.deepEqual(got, ["via-http-port"]);
+  await ws.endAsync();
+});
