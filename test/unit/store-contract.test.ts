@@ -1,0 +1,155 @@
+/**
+ * One contract, every store implementation (CONVENTIONS #7): what a store
+ * keeps across a "restart" (a new store object over the same backing).
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { decodeProperties, encodeProperties } from "../../src/amqp/codec/properties.js";
+import { silentLogger } from "../../src/log.js";
+import { FileStore } from "../../src/store/file/file-store.js";
+import { MemoryBacking, MemoryStore } from "../../src/store/memory/memory-store.js";
+import type { DefinitionsSnapshot, PropertiesCodec, Store, StoredMessage } from "../../src/store/types.js";
+
+const codec: PropertiesCodec = { encode: encodeProperties, decode: (b) => decodeProperties(b, 0, b.length) };
+
+interface Implementation {
+  name: string;
+  /** A fresh backing; open() then returns stores that share it, as a restarted broker shares its data dir. */
+  create(): Promise<() => Store>;
+}
+
+const tempDirs: string[] = [];
+after(async () => {
+  for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
+});
+
+const implementations: Implementation[] = [
+  {
+    name: "memory",
+    async create() {
+      const backing = new MemoryBacking();
+      return () => new MemoryStore(backing, codec);
+    },
+  },
+  {
+    name: "file",
+    async create() {
+      const dir = await mkdtemp(join(tmpdir(), "warren-contract-"));
+      tempDirs.push(dir);
+      return () => new FileStore({ dir, codec, logger: silentLogger() });
+    },
+  },
+];
+
+const message = (body: string, headers: Record<string, number | string> = {}): StoredMessage => ({
+  exchange: "ex",
+  routingKey: "rk",
+  properties: { deliveryMode: 2, contentType: "text/plain", headers },
+  encodedProperties: null,
+  body: Buffer.from(body),
+});
+
+const synced = (store: Store): Promise<void> =>
+  new Promise((resolve, reject) => store.messages.afterSync((error) => (error ? reject(error) : resolve())));
+
+const definitions: DefinitionsSnapshot = {
+  warren_version: 1,
+  users: [{ name: "u", password_hash: "h", hashing_algorithm: "rabbit_password_hashing_sha256", tags: [] }],
+  vhosts: [{ name: "/" }],
+  permissions: [{ user: "u", vhost: "/", configure: ".*", write: ".*", read: ".*" }],
+  exchanges: [],
+  queues: [{ name: "q", vhost: "/", durable: true, auto_delete: false, arguments: { "x-max-length": 5 } }],
+  bindings: [],
+  policies: [],
+};
+
+for (const impl of implementations) {
+  describe(`store contract: ${impl.name}`, () => {
+    test("a fresh store has no definitions; saved ones are loaded after a restart", async () => {
+      const open = await impl.create();
+      const first = open();
+      assert.equal(first.loadDefinitions(), null);
+      first.messages.recover();
+      first.saveDefinitions(definitions);
+      await first.close();
+      const second = open();
+      assert.deepEqual(second.loadDefinitions(), definitions);
+      second.messages.recover();
+      await second.close();
+    });
+
+    test("messages come back per queue in order with properties and body; removed ones do not", async () => {
+      const open = await impl.create();
+      const store = open();
+      assert.equal(store.messages.recover().size, 0);
+      const a1 = store.messages.enqueue("/\u0000a", message("a1", { n: 1 }));
+      const b1 = store.messages.enqueue("/\u0000b", message("b1"));
+      const a2 = store.messages.enqueue("/\u0000a", message("a2"));
+      store.messages.enqueue("/\u0000a", message("a3"));
+      store.messages.remove(a2);
+      store.messages.delivered(a1);
+      await synced(store);
+      await store.close();
+
+      const again = open();
+      const recovered = again.messages.recover();
+      const a = recovered.get("/\u0000a") ?? [];
+      assert.deepEqual(
+        a.map((m) => [m.body.toString(), m.redelivered]),
+        [
+          ["a1", true],
+          ["a3", false],
+        ],
+      );
+      assert.equal(a[0]?.id, a1);
+      assert.deepEqual(a[0]?.properties, { deliveryMode: 2, contentType: "text/plain", headers: { n: 1 } });
+      assert.deepEqual(codec.decode(a[0]?.encodedProperties as Buffer), a[0]?.properties);
+      assert.equal(a[0]?.exchange, "ex");
+      assert.equal(a[0]?.routingKey, "rk");
+      assert.deepEqual(
+        (recovered.get("/\u0000b") ?? []).map((m) => [m.id, m.body.toString()]),
+        [[b1, "b1"]],
+      );
+      // Ids keep growing across restarts, so an old remove record can never match a new message.
+      assert.ok(again.messages.enqueue("/\u0000a", message("a4")) > a2);
+      await again.close();
+    });
+
+    test("a deleted queue's messages do not come back, and a new queue of that name starts empty", async () => {
+      const open = await impl.create();
+      const store = open();
+      store.messages.recover();
+      const ids = [store.messages.enqueue("/\u0000q", message("old1")), store.messages.enqueue("/\u0000q", message("old2"))];
+      store.messages.deleteQueue("/\u0000q", ids);
+      store.messages.enqueue("/\u0000q", message("new"));
+      await synced(store);
+      await store.close();
+      const again = open();
+      assert.deepEqual(
+        (again.messages.recover().get("/\u0000q") ?? []).map((m) => m.body.toString()),
+        ["new"],
+      );
+      assert.equal(again.messages.stats().liveMessages, 1);
+      await again.close();
+    });
+
+    test("afterSync callbacks run in registration order, each after what was appended before it", async () => {
+      const open = await impl.create();
+      const store = open();
+      store.messages.recover();
+      const order: number[] = [];
+      store.messages.enqueue("/\u0000q", message("1"));
+      store.messages.afterSync(() => order.push(1));
+      store.messages.afterSync(() => order.push(2));
+      store.messages.enqueue("/\u0000q", message("2"));
+      store.messages.afterSync(() => order.push(3));
+      await synced(store);
+      assert.deepEqual(order, [1, 2, 3]);
+      assert.equal(store.messages.syncPending, false);
+      await store.close();
+    });
+  });
+}
