@@ -10,6 +10,7 @@ import { createMqttContext, mqttWebSocketRoute, openMqttListeners, type MqttList
 import { TcpListener } from "./transport/tcp.js";
 import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
 import { openStore, type StorageOption } from "./store/open.js";
+import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import { HttpListener } from "./transport/http.js";
 import { ManagementApi } from "./management/server.js";
 import type { ListenerInfo } from "./management/context.js";
@@ -34,6 +35,8 @@ export interface BrokerOptions {
   ports?: Partial<Record<"amqp" | "mqtt" | "stomp" | "http" | "webStomp" | "webMqtt", PortSetting>>;
   /** "memory" (default) keeps nothing on disk. */
   storage?: StorageOption;
+  /** Memory watermark (fraction of RAM, or bytes when > 1; default 0.4) and free-disk limit (bytes; default 50 MB). */
+  alarms?: Partial<Pick<AlarmOptions, "memoryHighWatermark" | "diskFreeLimit" | "intervalMs">>;
   /** Users created in addition to guest, with full permissions on the default vhost "/". */
   users?: BrokerUser[];
   logger?: Logger;
@@ -53,6 +56,8 @@ export interface RunningBroker {
   ports: { amqp?: number; http?: number; mqtt?: number; webMqtt?: number; stomp?: number; webStomp?: number };
   /** The core, for in-process inspection (queues, connections). */
   core: Broker;
+  /** Memory and disk alarms; their limits can be changed while running. */
+  alarms: ResourceAlarms;
   /** Closes client connections with 320 CONNECTION_FORCED and the listeners. */
   stop(): Promise<void>;
 }
@@ -73,6 +78,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     users.setPermissions(user.name, DEFAULTS.defaultVhost, { ...DEFAULTS.defaultPermissions });
   }
   storage.commitStartup();
+  const alarms = new ResourceAlarms(core, logger, {
+    memoryHighWatermark: options.alarms?.memoryHighWatermark ?? DEFAULTS.vmMemoryHighWatermark,
+    diskFreeLimit: options.alarms?.diskFreeLimit ?? DEFAULTS.diskFreeLimit,
+    intervalMs: options.alarms?.intervalMs ?? 1000,
+    dataDir: typeof options.storage === "object" ? options.storage.dir : null,
+  });
   const limits: AmqpLimits = {
     frameMax: DEFAULTS.frameMax,
     channelMax: DEFAULTS.channelMax,
@@ -154,6 +165,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     await stomp?.close();
     management?.stop();
     await http?.close();
+    alarms.stop();
     await storage.store?.close();
     throw error;
   }
@@ -172,9 +184,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       await stomp?.close();
       management?.stop();
       await http?.close();
+      alarms.stop();
       await storage.store?.close();
     })());
-  return { urls, ports, core, stop };
+  return { urls, ports, core, alarms, stop };
 }
 
 /** The listeners as /api/overview shows them (RabbitMQ's protocol names). */

@@ -29,6 +29,7 @@ function start(config: WarrenConfig, logger: Logger): Promise<RunningBroker> {
     host: config.host,
     ports: { ...config.ports },
     storage: { dir: config.dataDir },
+    alarms: { memoryHighWatermark: config.vmMemoryHighWatermark, diskFreeLimit: config.diskFreeLimit },
     logger,
     limits: { ...config.limits },
   });

@@ -29,6 +29,11 @@ const parsePort: Parser<number | "off"> = (raw) => {
   return n <= 65535 ? n : undefined;
 };
 
+const positiveNumber: Parser<number> = (raw) => {
+  const n = Number(raw);
+  return raw.trim() !== "" && Number.isFinite(n) && n > 0 ? n : undefined;
+};
+
 const nonEmpty: Parser<string> = (raw) => (raw.trim() === "" ? undefined : raw);
 
 function option<T>(
@@ -98,6 +103,34 @@ export const OPTIONS: readonly OptionSpec[] = [
     nonEmpty,
     (config, value) => {
       config.dataDir = value;
+    },
+  ),
+  option(
+    {
+      flag: "--vm-memory-high-watermark",
+      env: "WARREN_VM_MEMORY_HIGH_WATERMARK",
+      arg: "<fraction|bytes>",
+      help: "block publishers past this memory use: a fraction of RAM (<= 1) or bytes",
+      defaultText: String(DEFAULTS.vmMemoryHighWatermark),
+      expected: "a fraction in (0, 1] or a byte count",
+    },
+    positiveNumber,
+    (config, value) => {
+      config.vmMemoryHighWatermark = value;
+    },
+  ),
+  option(
+    {
+      flag: "--disk-free-limit",
+      env: "WARREN_DISK_FREE_LIMIT",
+      arg: "<bytes>",
+      help: "block publishers when the data dir's disk has less free space",
+      defaultText: String(DEFAULTS.diskFreeLimit),
+      expected: "a byte count",
+    },
+    (raw) => (/^[0-9]+$/.test(raw) ? Number(raw) : undefined),
+    (config, value) => {
+      config.diskFreeLimit = value;
     },
   ),
   option(

@@ -132,13 +132,15 @@ function tuneOk(connection: AmqpConnection, method: M.ConnectionTuneOk): void {
 }
 
 function open(connection: AmqpConnection, method: M.ConnectionOpen): void {
+  let opened: ReturnType<typeof connection.broker.openVhost>;
   try {
-    const { vhost, access } = connection.broker.openVhost(connection.user, method.virtualHost);
-    connection.opened(vhost, access);
+    opened = connection.broker.openVhost(connection.user, method.virtualHost);
   } catch (error) {
     if (error instanceof CoreError) throw new AmqpError(REPLY.NOT_ALLOWED, error.message);
     throw error;
   }
+  // open-ok first: opened() may send connection.blocked (an alarm is on), which clients expect only after open-ok.
   M.writeConnectionOpenOk(connection.writer, 0, { reserved1: "" });
+  connection.opened(opened.vhost, opened.access);
   connection.markDirty();
 }
