@@ -44,7 +44,8 @@ async function putExchange(ctx: RequestContext): Promise<Reply> {
       name,
       {
         type: stringField(body, "type", "direct"),
-        durable: boolField(body, "durable", true),
+        // RabbitMQ 3.10's API declares non-durable unless told otherwise.
+        durable: boolField(body, "durable", false),
         autoDelete: boolField(body, "auto_delete", false),
         internal: boolField(body, "internal", false),
         arguments: jsonToFieldTable(body["arguments"], "arguments"),
@@ -72,7 +73,7 @@ async function publish(ctx: RequestContext): Promise<Reply> {
   const routingKey = stringField(body, "routing_key", "");
   const encoding = stringField(body, "payload_encoding", "string");
   const payload = stringField(body, "payload", "");
-  if (encoding !== "string" && encoding !== "base64") throw badRequest(`unsupported payload_encoding '${encoding}'`);
+  if (encoding !== "string" && encoding !== "base64") throw badRequest(["unsupported_encoding", encoding]);
   const properties = jsonToProperties(body["properties"]);
   const bytes = Buffer.from(payload, encoding === "base64" ? "base64" : "utf8");
   const queues = translateCoreErrors(() => {
