@@ -99,7 +99,7 @@ const printable = (value: FieldValue): string => {
 };
 
 /** RabbitMQ's wire type names, as they appear in its equivalence errors. */
-const wireTypeName = (value: FieldValue): string => {
+export const wireTypeName = (value: FieldValue): string => {
   if (typeof value === "number" && Number.isInteger(value)) {
     // amqplib (like most clients) picks the smallest integer type that fits
     if (value >= -128 && value <= 127) return "byte";

@@ -4,7 +4,7 @@ import { DefaultExchange } from "./exchanges/default.js";
 import { Binding, Exchange, bindingId, isQueue, type Destination, type ExchangeOptions } from "./exchanges/exchange.js";
 import { createExchange, isKnownExchangeType } from "./exchanges/registry.js";
 import type { FieldTable, Message } from "./message.js";
-import { argumentDifference, EQUIVALENCE_CHECKED_QUEUE_ARGS, validateQueueArguments } from "./queue-arguments.js";
+import { argumentDifference, EQUIVALENCE_CHECKED_QUEUE_ARGS, validateQueueArguments, wireTypeName } from "./queue-arguments.js";
 import { Queue } from "./queue.js";
 import type { DefinitionsObserver } from "../store/types.js";
 
@@ -101,6 +101,13 @@ export class VHost {
       return existing;
     }
     if (name.startsWith("amq.")) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
+    const ae = declaration.arguments["alternate-exchange"];
+    if (ae !== undefined && typeof ae !== "string") {
+      // RabbitMQ 3.10 (rabbit_exchange:check_args): the alternate exchange must be a longstr.
+      throw preconditionFailed(
+        `invalid type '${wireTypeName(ae)}' for arg 'alternate-exchange' in exchange '${name}' in vhost '${this.name}'`,
+      );
+    }
     const exchange = createExchange(name, this.name, declaration.type, declaration);
     this.exchanges.set(name, exchange);
     if (exchange.durable) this.persistence?.definitionsChanged();
