@@ -6,8 +6,10 @@ import type { PortSetting } from "../config/defaults.js";
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
 import { HttpListener, type WebSocketRoute } from "../transport/http.js";
+import { SockJsServer } from "../transport/sockjs/server.js";
 import { TcpListener } from "../transport/tcp.js";
 import { StompConnection, type StompContext, type StompLimits } from "./connection.js";
+import { SockJsTransport } from "./sockjs-transport.js";
 import { SocketTransport, WebSocketTransport } from "./transport.js";
 
 export const STOMP_DEFAULT_LIMITS: StompLimits = {
@@ -62,6 +64,23 @@ export function stompWebSocketRoute(ctx: StompContext, path: string): WebSocketR
   };
 }
 
+/**
+ * SockJS at `prefix` (RabbitMQ's Web-STOMP serves it at /stomp) for
+ * sockjs-client and Spring's .withSockJS(); its raw WebSocket
+ * (<prefix>/websocket) is plain STOMP over WebSocket.
+ */
+export function attachStompSockJs(ctx: StompContext, listener: HttpListener, prefix: string): SockJsServer {
+  const sockjs = new SockJsServer({
+    prefix,
+    allowedOrigins: ctx.web.allowedOrigins,
+    maxMessageBytes: ctx.web.maxMessageBytes,
+    onSession: (session) => new StompConnection(new SockJsTransport(session), ctx),
+  });
+  sockjs.attach(listener);
+  listener.addWebSocketRoute(stompWebSocketRoute(ctx, `${prefix}/websocket`));
+  return sockjs;
+}
+
 export interface StompListeners {
   context: StompContext;
   ports: { stomp?: number; webStomp?: number };
@@ -77,6 +96,7 @@ export async function openStompListeners(
 ): Promise<StompListeners> {
   let tcp: TcpListener | null = null;
   let web: HttpListener | null = null;
+  let sockjs: SockJsServer | null = null;
   const result: StompListeners["ports"] = {};
   try {
     if (ports.stomp !== "off") {
@@ -96,6 +116,7 @@ export async function openStompListeners(
         envVar: "WARREN_WEB_STOMP_PORT",
       });
       web.addWebSocketRoute(stompWebSocketRoute(ctx, "/ws"));
+      sockjs = attachStompSockJs(ctx, web, "/stomp");
       result.webStomp = web.port;
       ctx.logger.info({ protocol: "web-stomp", host, port: web.port }, "Web-STOMP listener started");
     }
@@ -111,6 +132,7 @@ export async function openStompListeners(
       const closed = tcp?.close();
       await tcp?.drain(1000);
       await closed;
+      sockjs?.close();
       await web?.close();
     },
   };

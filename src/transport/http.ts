@@ -20,6 +20,9 @@ export interface WebSocketRoute {
 /** Answers a plain HTTP request; returns false when the path is not its own. */
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
 
+/** Takes an upgrade request no exact WebSocket route matched (e.g. SockJS's /stomp/<server>/<session>/websocket); false when not its own. */
+export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+
 /**
  * An HTTP listener shared by the management API and the WebSocket
  * endpoints: each protocol adapter adds its routes; unknown paths get 404.
@@ -27,6 +30,7 @@ export type RequestHandler = (request: IncomingMessage, response: ServerResponse
 export class HttpListener {
   private readonly routes = new Map<string, { route: WebSocketRoute; server: WebSocketServer }>();
   private readonly handlers: RequestHandler[] = [];
+  private readonly upgradeHandlers: UpgradeHandler[] = [];
   private readonly sockets = new Set<Duplex>();
 
   private constructor(
@@ -71,6 +75,10 @@ export class HttpListener {
     this.handlers.push(handler);
   }
 
+  addUpgradeHandler(handler: UpgradeHandler): void {
+    this.upgradeHandlers.push(handler);
+  }
+
   private onRequest(request: IncomingMessage, response: ServerResponse): void {
     for (const handler of this.handlers) if (handler(request, response)) return;
     response.writeHead(404, { "content-type": "application/json" });
@@ -81,6 +89,7 @@ export class HttpListener {
     const path = (request.url ?? "/").split("?")[0] ?? "/";
     const entry = this.routes.get(path);
     if (!entry) {
+      for (const handler of this.upgradeHandlers) if (handler(request, socket, head)) return;
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
       return;
     }

@@ -1,0 +1,66 @@
+import type { SockJsSession } from "../transport/sockjs/session.js";
+import type { StompTransport, TransportEvents } from "./transport.js";
+
+/**
+ * STOMP over a SockJS session. SockJS carries text only, so each flush is
+ * one UTF-8 string message (binary bodies that are not UTF-8 do not survive,
+ * as with RabbitMQ's SockJS endpoint); each client message is STOMP bytes.
+ */
+export class SockJsTransport implements StompTransport {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+
+  private paused: Buffer[] | null = null;
+  private events: TransportEvents | null = null;
+
+  constructor(private readonly session: SockJsSession) {
+    this.remoteAddress = session.remoteAddress;
+    this.remotePort = session.remotePort;
+  }
+
+  get closed(): boolean {
+    return this.session.readyState !== "open";
+  }
+
+  attach(events: TransportEvents): void {
+    this.events = events;
+    this.session.onmessage = (message) => {
+      const data = Buffer.from(message, "utf8");
+      if (this.paused) this.paused.push(data);
+      else events.data(data);
+    };
+    this.session.ondrain = () => events.drain();
+    this.session.onclose = () => events.close();
+  }
+
+  write(chunks: Buffer[]): boolean {
+    const data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    return this.session.send(data.toString("utf8"));
+  }
+
+  // xhr_send requests cannot be left unread, so a paused session holds its input until resumed (resource alarms).
+  pause(): void {
+    this.paused ??= [];
+  }
+
+  resume(): void {
+    const held = this.paused;
+    this.paused = null;
+    for (const [index, data] of (held ?? []).entries()) {
+      // A frame handled here may pause the session again (an alarm): keep the rest for the next resume.
+      if (this.paused !== null) {
+        (this.paused as Buffer[]).push(...(held ?? []).slice(index));
+        return;
+      }
+      this.events?.data(data);
+    }
+  }
+
+  end(): void {
+    this.session.close();
+  }
+
+  destroy(): void {
+    this.session.close();
+  }
+}
