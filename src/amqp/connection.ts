@@ -4,6 +4,7 @@ import type { Broker } from "../core/broker.js";
 import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
 import { CoreError } from "../core/errors.js";
 import type { Message } from "../core/message.js";
+import type { Queue } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { Logger } from "../log.js";
 import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
@@ -73,7 +74,12 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   /** A consumer was refused for output reasons and must be kicked once output moves. */
   private starved = false;
   private blockedReason: string | null = null;
-  private paused = false;
+  /** Queues whose consumers fell behind this connection's publishes (credit flow). */
+  private readonly throttles = new Set<Queue>();
+  /** A publishing connection reads one chunk per event-loop turn, so others and deliveries get their turn. */
+  private yielding = false;
+  private publishedInChunk = false;
+  private readingPaused = false;
   private lastReceived = Date.now();
   private lastSent = Date.now();
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -119,14 +125,42 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
       for (const channel of this.confirmChannels) channel.flushConfirms();
       this.confirmChannels.clear();
     }
-    if (this.blockedReason !== null && !this.paused && this.state === "open" && this.hasPublished) {
-      this.paused = true;
-      this.socket.pause();
+    if (this.publishedInChunk) {
+      this.publishedInChunk = false;
+      this.yielding = true;
+      this.markDirty(); // the flush ends the yield
     }
+    this.updateReading();
   }
 
   /** Set once any channel publishes: RabbitMQ blocks only connections that publish. */
-  hasPublished = false;
+  private hasPublished = false;
+
+  notePublish(): void {
+    this.hasPublished = true;
+    this.publishedInChunk = true;
+  }
+
+  /** Stops reading until `queue`'s consumers catch up. */
+  throttleBy(queue: Queue): void {
+    if (this.throttles.has(queue)) return;
+    this.throttles.add(queue);
+    queue.waitForRoom(() => {
+      this.throttles.delete(queue);
+      this.updateReading();
+    });
+    this.updateReading();
+  }
+
+  private updateReading(): void {
+    const pause =
+      this.state === "open" &&
+      (this.yielding || this.throttles.size > 0 || (this.blockedReason !== null && this.hasPublished));
+    if (pause === this.readingPaused) return;
+    this.readingPaused = pause;
+    if (pause) this.socket.pause();
+    else this.socket.resume();
+  }
 
   onProtocolHeader(header: Buffer): void {
     if (!header.equals(AMQP_HEADER)) {
@@ -340,10 +374,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
       if (reason === null) M.writeConnectionUnblocked(this.writer, 0, {});
       this.markDirty();
     }
-    if (reason === null && this.paused) {
-      this.paused = false;
-      this.socket.resume();
-    }
+    this.updateReading();
   }
 
   // ---- output ----------------------------------------------------------
@@ -369,6 +400,10 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   }
 
   flush(): void {
+    if (this.yielding) {
+      this.yielding = false;
+      this.updateReading();
+    }
     if (this.writer.length === 0 || this.socket.destroyed) return;
     this.lastSent = Date.now();
     const ok = this.socket.write(this.writer.take());

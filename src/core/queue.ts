@@ -45,6 +45,9 @@ export class Queue {
   /** Set for durable queues when a store is attached: persistent messages are logged through it. */
   journal: QueueJournal | null = null;
 
+  /** Publishers paused until this queue's consumers catch up (see `overloaded`). */
+  private flowWaiters: Array<() => void> | null = null;
+
   private readonly ready = new Deque<QueuedMessage>();
   private readyBytes = 0;
   private consumers: Consumer[] = [];
@@ -87,6 +90,28 @@ export class Queue {
     this.readyBytes += message.body.length;
     this.stats.published++;
     if (this.consumers.length > 0) this.dispatch();
+  }
+
+  /**
+   * True when consumers are falling behind publishers: the publishing
+   * connections should stop reading until the backlog halves (a simple form
+   * of RabbitMQ's credit flow). A queue nobody consumes from never pushes
+   * back here: it grows until the memory alarm blocks publishers.
+   */
+  get overloaded(): boolean {
+    return this.consumers.length > 0 && this.ready.length >= FLOW_HIGH_WATER;
+  }
+
+  /** Calls `resume` once the backlog is down to the low-water mark, consumers leave, or the queue goes. */
+  waitForRoom(resume: () => void): void {
+    (this.flowWaiters ??= []).push(resume);
+  }
+
+  private releaseFlowWaiters(): void {
+    const waiters = this.flowWaiters;
+    if (waiters === null) return;
+    this.flowWaiters = null;
+    for (const resume of waiters) resume();
   }
 
   /** basic.get: the head message, or null when empty. */
@@ -137,6 +162,7 @@ export class Queue {
     const purged = this.ready.clear();
     if (this.journal !== null) for (const queued of purged) this.journal.removed(queued);
     this.readyBytes = 0;
+    this.releaseFlowWaiters();
     return count;
   }
 
@@ -156,6 +182,7 @@ export class Queue {
     if (index < 0) return;
     this.consumers.splice(index, 1);
     if (this.nextConsumer > index) this.nextConsumer--;
+    if (this.consumers.length === 0) this.releaseFlowWaiters();
     if (this.consumers.length === 0 && this.autoDelete && this.hadConsumer && !this.deleted) {
       this.onUnused?.(this);
     }
@@ -175,6 +202,7 @@ export class Queue {
     this.journal?.deleted();
     this.ready.clear();
     this.readyBytes = 0;
+    this.releaseFlowWaiters();
     const consumers = this.consumers;
     this.consumers = [];
     for (const consumer of consumers) consumer.cancelledByServer(this);
@@ -206,6 +234,9 @@ export class Queue {
     } finally {
       this.dispatching = false;
     }
+    if (this.flowWaiters !== null && (this.ready.length <= FLOW_LOW_WATER || this.consumers.length === 0)) {
+      this.releaseFlowWaiters();
+    }
   }
 
   private pickConsumer(): Consumer | null {
@@ -234,3 +265,7 @@ export class Queue {
 }
 
 const seqOf = (queued: QueuedMessage): number => queued.seq;
+
+/** Backlog (ready messages, with consumers attached) at which publishers are paused, and resumed. */
+const FLOW_HIGH_WATER = 4000;
+const FLOW_LOW_WATER = FLOW_HIGH_WATER / 2;

@@ -51,7 +51,7 @@ function publish(channel: Channel, method: M.BasicPublish): void {
   if (exchange.internal) {
     throw new AmqpError(REPLY.ACCESS_REFUSED, `cannot publish to internal exchange '${exchange.name}' in vhost '${vhost.name}'`);
   }
-  channel.connection.hasPublished = true;
+  channel.connection.notePublish();
   channel.content.begin({ exchange, routingKey: method.routingKey, mandatory: method.mandatory });
 }
 

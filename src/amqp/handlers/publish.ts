@@ -1,4 +1,5 @@
 import { DIRECT_REPLY_TO } from "../../core/vhost.js";
+import type { Queue } from "../../core/queue.js";
 import type { VHost } from "../../core/vhost.js";
 import type { Channel } from "../channel.js";
 import * as M from "../codec/generated.js";
@@ -62,7 +63,14 @@ export function routePublish(channel: Channel, publish: CompletePublish): void {
   const { message } = publish;
   let routed: boolean | null = null;
   if (publish.exchange === vhost.defaultExchange) routed = vhost.routeDirectReply(publish.routingKey, message);
-  if (routed === null) routed = vhost.publish(publish.exchange, message).length > 0;
+  if (routed === null) {
+    const queues = vhost.publish(publish.exchange, message);
+    routed = queues.length > 0;
+    for (let i = 0; i < queues.length; i++) {
+      const queue = queues[i] as Queue;
+      if (queue.overloaded) channel.connection.throttleBy(queue);
+    }
+  }
   if (!routed && publish.mandatory) {
     M.writeBasicReturn(channel.connection.writer, channel.id, {
       replyCode: REPLY.NO_ROUTE,
