@@ -5,6 +5,9 @@
  * queue and exchange; between samples the last computed rates are served.
  * Counters of deleted queues/exchanges are kept in `retired` so that the
  * broker-wide totals (and Prometheus `_total` metrics) never go backwards.
+ * Known gap: a queue created and deleted between two samples (or reads of
+ * the totals) takes its counters with it; an exact count needs a deletion
+ * hook in the core.
  */
 import type { Broker } from "../core/broker.js";
 import type { Exchange } from "../core/exchanges/exchange.js";

@@ -62,10 +62,20 @@ async function createBinding(ctx: RequestContext, kind: DestinationKind): Promis
 
 function findBinding(ctx: RequestContext, kind: DestinationKind): { vhost: VHost; binding: Binding } {
   const { vhost, bindings } = between(ctx, kind);
-  const props = param(ctx, "props");
-  const binding = bindings.find((b) => propertiesKey(b.routingKey, b.args) === props);
+  // The path segment arrives decoded once; clients send the properties_key either as is or
+  // percent-encoded again (RabbitMQ's UI does), so both are compared unquoted, as RabbitMQ does.
+  const props = unquote(param(ctx, "props"));
+  const binding = bindings.find((b) => unquote(propertiesKey(b.routingKey, b.args)) === props);
   if (!binding) throw objectNotFound();
   return { vhost, binding };
+}
+
+function unquote(key: string): string {
+  try {
+    return decodeURIComponent(key);
+  } catch {
+    return key;
+  }
 }
 
 function deleteBinding(ctx: RequestContext, kind: DestinationKind): Reply {
