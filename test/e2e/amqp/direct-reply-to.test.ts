@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { AMQPClient, AMQPSession } from "@cloudamqp/amqp-client";
+import amqplib from "amqplib";
+import { nextError, openChannel, rejectsWithClose } from "../../helpers/amqp-errors.js";
+import { TestBroker, waitFor } from "../../helpers/broker.js";
+
+let broker: TestBroker;
+before(async () => {
+  broker = await TestBroker.start();
+});
+after(async () => {
+  await broker.stop();
+});
+
+const REPLY_TO = "amq.rabbitmq.reply-to";
+
+test("an RPC over amq.rabbitmq.reply-to gets its reply with the correlation id (amqplib)", async () => {
+  const serverConnection = await amqplib.connect(broker.url);
+  const server = await serverConnection.createChannel();
+  await server.assertQueue("rpc-requests", { exclusive: true });
+  const seenReplyTo: string[] = [];
+  await server.consume("rpc-requests", (request) => {
+    if (!request) return;
+    seenReplyTo.push(request.properties.replyTo as string);
+    const n = Number(request.content.toString());
+    server.sendToQueue(request.properties.replyTo as string, Buffer.from(String(n * n)), {
+      correlationId: request.properties.correlationId as string,
+    });
+    server.ack(request);
+  });
+
+  const clientConnection = await amqplib.connect(broker.url);
+  const client = await clientConnection.createChannel();
+  const replies: Array<[string, string]> = [];
+  await client.consume(REPLY_TO, (reply) => reply && replies.push([reply.properties.correlationId as string, reply.content.toString()]), {
+    noAck: true,
+  });
+  client.sendToQueue("rpc-requests", Buffer.from("7"), { replyTo: REPLY_TO, correlationId: "call-1" });
+  client.sendToQueue("rpc-requests", Buffer.from("9"), { replyTo: REPLY_TO, correlationId: "call-2" });
+  await waitFor(() => replies.length === 2);
+  assert.deepEqual(replies, [
+    ["call-1", "49"],
+    ["call-2", "81"],
+  ]);
+  // The server saw the rewritten address, not the pseudo-queue's name.
+  assert.equal(seenReplyTo.length, 2);
+  for (const replyTo of seenReplyTo) assert.match(replyTo, /^amq\.rabbitmq\.reply-to\.[A-Za-z0-9_-]+$/);
+  await clientConnection.close();
+  await serverConnection.close();
+});
+
+test("amqp-client's RPC client and server work through direct reply-to", async () => {
+  // Sessions reconnect by themselves, so they are stopped whatever happens (or the test process would hang).
+  const serverSession = await AMQPSession.connect(broker.url);
+  const clientSession = await AMQPSession.connect(broker.url);
+  try {
+    const requests = await serverSession.queue("rpc-upper", { durable: false, autoDelete: false });
+    await serverSession.rpcServer("rpc-upper", (message) => (message.bodyToString() ?? "").toUpperCase());
+    const rpcClient = await clientSession.rpcClient();
+    const replies = await Promise.all(["a", "bc", "def"].map((body) => rpcClient.call("rpc-upper", body, { timeout: 5000 })));
+    assert.deepEqual(replies.map((reply) => reply.bodyToString()), ["A", "BC", "DEF"]);
+    await rpcClient.close();
+    await requests.delete();
+  } finally {
+    await clientSession.stop();
+    await serverSession.stop();
+  }
+});
+
+test("consuming amq.rabbitmq.reply-to with acks is 406", async () => {
+  const connection = await amqplib.connect(broker.url);
+  const channel = await openChannel(connection);
+  await rejectsWithClose(
+    channel.consume(REPLY_TO, () => {}, { noAck: false }),
+    406,
+    "PRECONDITION_FAILED - reply consumer cannot acknowledge",
+  );
+  await connection.close();
+  await broker.assertHealthy();
+});
+
+test("publishing with reply-to amq.rabbitmq.reply-to without consuming it is 406", async () => {
+  const connection = await amqplib.connect(broker.url);
+  const channel = await openChannel(connection);
+  const closed = nextError(channel);
+  channel.sendToQueue("anywhere", Buffer.from("x"), { replyTo: REPLY_TO });
+  assert.deepEqual(await closed, { code: 406, text: "PRECONDITION_FAILED - fast reply consumer does not exist" });
+
+  const client = new AMQPClient(broker.url);
+  await client.connect();
+  const ch = await client.channel();
+  await ch.basicPublish("", "anywhere", "x", { replyTo: REPLY_TO });
+  await rejectsWithClose(ch.queueDeclare("", { exclusive: true }), 406, "PRECONDITION_FAILED - fast reply consumer does not exist");
+  await client.close();
+  await connection.close();
+  await broker.assertHealthy();
+});
+
+test("a passive declare of amq.rabbitmq.reply-to succeeds as in RabbitMQ", async () => {
+  const connection = await amqplib.connect(broker.url);
+  const channel = await connection.createChannel();
+  assert.deepEqual(await channel.checkQueue(REPLY_TO), { queue: REPLY_TO, messageCount: 0, consumerCount: 1 });
+  await connection.close();
+});
