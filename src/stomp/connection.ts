@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Access } from "../core/access.js";
 import type { Broker } from "../core/broker.js";
-import type { ClientConnection } from "../core/connections.js";
+import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
@@ -14,6 +14,7 @@ import type { StompFrame, StompVersion } from "./frame.js";
 import { StompFrameReader, type StompFrameSink, type StompReaderLimits } from "./frame-reader.js";
 import { StompFrameWriter } from "./frame-writer.js";
 import { handlerFor } from "./handlers/index.js";
+import { describeStompConnection, listStompChannels } from "./introspection.js";
 import { headersFromProperties } from "./properties.js";
 import type { StompSubscription } from "./subscription.js";
 import type { StompTransport } from "./transport.js";
@@ -90,6 +91,11 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   private blockedReason: string | null = null;
   private paused = false;
   hasPublished = false;
+  /** For the management API. */
+  bytesReceived = 0;
+  bytesSent = 0;
+  /** The client's heart-beat interval the server checks, ms (0 = none). */
+  heartbeatReceiveMs = 0;
   private lastReceived = Date.now();
   private lastSent = Date.now();
   private heartbeatTimers: NodeJS.Timeout[] = [];
@@ -127,6 +133,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
 
   private onData(chunk: Buffer): void {
     this.lastReceived = Date.now();
+    this.bytesReceived += chunk.length;
     this.reader.push(chunk);
     if (this.blockedReason !== null && this.hasPublished && !this.paused && this.state === "open") {
       // A resource alarm stops reading from publishers, as RabbitMQ blocks their connections.
@@ -218,6 +225,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
    * server; RabbitMQ, like AMQP's rule, allows about two intervals).
    */
   startHeartbeats(sendMs: number, receiveMs: number): void {
+    this.heartbeatReceiveMs = receiveMs;
     if (sendMs > 0) {
       const timer = setInterval(() => {
         if (Date.now() - this.lastSent >= sendMs / 2) {
@@ -285,6 +293,16 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     for (const entry of [...this.unacked.values()]) if (entry.subscription === subscription) this.unacked.delete(entry.tag);
   }
 
+  // ---- management --------------------------------------------------------
+
+  describe(): ConnectionDetails {
+    return describeStompConnection(this);
+  }
+
+  listChannels(): ChannelInfo[] {
+    return listStompChannels(this);
+  }
+
   // ---- lifecycle -------------------------------------------------------
 
   private cleanup(): void {
@@ -327,6 +345,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   flush(): void {
     if (this.writer.length === 0 || this.transport.closed) return;
     this.lastSent = Date.now();
+    this.bytesSent += this.writer.length;
     if (!this.transport.write(this.writer.take())) this.congested = true;
     else if (this.starved) this.kickSubscriptions();
   }

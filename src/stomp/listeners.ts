@@ -58,8 +58,7 @@ export function stompWebSocketRoute(ctx: StompContext, path: string): WebSocketR
     allowedOrigins: ctx.web.allowedOrigins,
     maxPayload: ctx.web.maxMessageBytes,
     onConnection(ws: WebSocket, request: IncomingMessage) {
-      const socket = request.socket;
-      new StompConnection(new WebSocketTransport(ws, { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 }), ctx);
+      new StompConnection(new WebSocketTransport(ws, request.socket), ctx);
     },
   };
 }

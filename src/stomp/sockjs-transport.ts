@@ -9,6 +9,9 @@ import type { StompTransport, TransportEvents } from "./transport.js";
 export class SockJsTransport implements StompTransport {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly protocolName = "Web STOMP";
 
   private paused: Buffer[] | null = null;
   private events: TransportEvents | null = null;
@@ -16,6 +19,8 @@ export class SockJsTransport implements StompTransport {
   constructor(private readonly session: SockJsSession) {
     this.remoteAddress = session.remoteAddress;
     this.remotePort = session.remotePort;
+    this.localAddress = session.localAddress;
+    this.localPort = session.localPort;
   }
 
   get closed(): boolean {

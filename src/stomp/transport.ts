@@ -6,6 +6,10 @@ import type { WebSocket } from "ws";
 export interface StompTransport {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** As RabbitMQ's management shows the protocol: "STOMP" over TCP, "Web STOMP" over WebSocket and SockJS. */
+  readonly protocolName: "STOMP" | "Web STOMP";
   readonly closed: boolean;
   /** Queues the chunks; false when the peer is slow and output should stop until `drain`. */
   write(chunks: Buffer[]): boolean;
@@ -28,10 +32,15 @@ export interface TransportEvents {
 export class SocketTransport implements StompTransport {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly protocolName = "STOMP";
 
   constructor(private readonly socket: Socket) {
     this.remoteAddress = socket.remoteAddress ?? "";
     this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = socket.localAddress ?? "";
+    this.localPort = socket.localPort ?? 0;
     socket.setNoDelay(true);
   }
 
@@ -85,15 +94,21 @@ const WS_HIGH_WATER = 256 * 1024;
 export class WebSocketTransport implements StompTransport {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly protocolName = "Web STOMP";
   private events: TransportEvents | null = null;
   private congested = false;
 
   constructor(
     private readonly ws: WebSocket,
-    remote: { address: string; port: number },
+    /** The HTTP request's socket, for the addresses (the WebSocket hides them). */
+    socket: Socket,
   ) {
-    this.remoteAddress = remote.address;
-    this.remotePort = remote.port;
+    this.remoteAddress = socket.remoteAddress ?? "";
+    this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = socket.localAddress ?? "";
+    this.localPort = socket.localPort ?? 0;
   }
 
   get closed(): boolean {

@@ -194,6 +194,8 @@ export class SockJsServer {
       id,
       request.socket.remoteAddress ?? "",
       request.socket.remotePort ?? 0,
+      request.socket.localAddress ?? "",
+      request.socket.localPort ?? 0,
       this.timings,
       (session) => {
         if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);

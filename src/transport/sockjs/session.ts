@@ -44,6 +44,8 @@ export class SockJsSession {
     readonly id: string,
     readonly remoteAddress: string,
     readonly remotePort: number,
+    readonly localAddress: string,
+    readonly localPort: number,
     private readonly timings: SessionTimings,
     /** Called once the session is gone for good (closed and its grace period over). */
     private readonly onForget: (session: SockJsSession) => void,
