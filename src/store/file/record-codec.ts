@@ -88,18 +88,30 @@ export function withDeliveredFlag(record: Buffer, delivered: boolean): Buffer {
   return copy;
 }
 
+/** An enqueue record located in its buffer: properties are [propertiesStart, bodyStart), the body runs to the record's end. */
+export interface ScannedEnqueue {
+  type: typeof RecordType.Enqueue;
+  id: number;
+  delivered: boolean;
+  queueKey: string;
+  exchange: string;
+  routingKey: string;
+  propertiesStart: number;
+  bodyStart: number;
+}
+
 export type DecodedRecord =
-  | ({ type: typeof RecordType.Enqueue } & EnqueueFields)
+  | ScannedEnqueue
   | { type: typeof RecordType.Remove | typeof RecordType.Delivered; id: number }
   | { type: typeof RecordType.DeleteQueue; queueKey: string };
 
 export type ReadResult = { ok: true; record: DecodedRecord; next: number } | { ok: false; reason: string };
 
 /**
- * Decodes the record at `offset`. Bodies and properties are views into
- * `buf` (no copy), so recovery of a large log does not double its memory.
+ * Decodes the record at `offset`. Properties and body are left in `buf` as
+ * offsets: recovery creates views only for messages that survive.
  */
-export function readRecord(buf: Buffer, offset: number): ReadResult {
+export function scanRecord(buf: Buffer, offset: number): ReadResult {
   if (offset + RECORD_HEADER > buf.length) return { ok: false, reason: "torn record header" };
   const length = buf.readUInt32LE(offset);
   const start = offset + RECORD_HEADER;
@@ -135,9 +147,7 @@ function decodePayload(buf: Buffer, start: number, end: number): DecodedRecord {
       const propertiesLength = buf.readUInt32LE(at);
       at += 4;
       if (at + propertiesLength > end) throw new Error("properties past record end");
-      const properties = buf.subarray(at, at + propertiesLength);
-      at += propertiesLength;
-      return { type, id, delivered, queueKey, exchange, routingKey, properties, body: buf.subarray(at, end) };
+      return { type, id, delivered, queueKey, exchange, routingKey, propertiesStart: at, bodyStart: at + propertiesLength };
     }
     case RecordType.Remove:
     case RecordType.Delivered:
