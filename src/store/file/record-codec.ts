@@ -44,7 +44,9 @@ export function encodeEnqueue(fields: EnqueueFields): Buffer {
   const exchange = Buffer.from(fields.exchange, "utf8");
   const routingKey = Buffer.from(fields.routingKey, "utf8");
   const length = 1 + 8 + 1 + 2 + key.length + 2 + exchange.length + 2 + routingKey.length + 4 + fields.properties.length + fields.body.length;
-  const out = Buffer.allocUnsafe(RECORD_HEADER + length);
+  // Not from Buffer's shared 8 KiB pool: a pooled record would share a slab with message bodies
+  // that stay in memory, pinning the record's bytes long after it was written.
+  const out = Buffer.allocUnsafeSlow(RECORD_HEADER + length);
   let at = RECORD_HEADER;
   out[at++] = RecordType.Enqueue;
   out.writeDoubleLE(fields.id, at);
@@ -82,7 +84,8 @@ export function encodeDeleteQueue(queueKey: string): Buffer {
 
 /** An enqueue record copied forward by compaction keeps its id; only the delivered flag may change. */
 export function withDeliveredFlag(record: Buffer, delivered: boolean): Buffer {
-  const copy = Buffer.from(record);
+  const copy = Buffer.allocUnsafeSlow(record.length);
+  record.copy(copy);
   copy[RECORD_HEADER + 9] = delivered ? FLAG_DELIVERED : 0;
   copy.writeUInt32LE(crc32(copy.subarray(RECORD_HEADER)), 4);
   return copy;
