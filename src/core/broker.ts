@@ -2,7 +2,8 @@ import { UserRegistry } from "../auth/users.js";
 import { Access } from "./access.js";
 import { ConnectionRegistry } from "./connections.js";
 import { CoreError } from "./errors.js";
-import { PolicyRegistry } from "./policies.js";
+import { PolicyRegistry, type PolicyChange } from "./policies.js";
+import { reapplyPolicies } from "./queue-features/attach.js";
 import { VHost } from "./vhost.js";
 import type { DefinitionsObserver, Durability } from "../store/types.js";
 
@@ -16,6 +17,8 @@ export class Broker {
   readonly connections = new ConnectionRegistry();
   /** Stored policies (RabbitMQ's rabbit_policy); applied to queues by the queue features. */
   readonly policies = new PolicyRegistry();
+  /** Operator policies: their numeric limits cap what user policies and arguments ask for. */
+  readonly operatorPolicies = new PolicyRegistry();
   /** Why publishers are blocked (memory or disk alarm), or null. */
   private blockedReason: string | null = null;
   /** The attached store's hooks, or null when nothing is persisted (storage "memory"). */
@@ -25,6 +28,12 @@ export class Broker {
 
   constructor(users: UserRegistry) {
     this.users = users;
+    const reapply = (change: PolicyChange): void => {
+      const vhost = this.vhosts.get(change.type === "policy-put" ? change.policy.vhost : change.vhost);
+      if (vhost) reapplyPolicies(vhost);
+    };
+    this.policies.onChange(reapply);
+    this.operatorPolicies.onChange(reapply);
   }
 
   addVhost(name: string): VHost {
@@ -32,6 +41,7 @@ export class Broker {
     if (!vhost) {
       vhost = new VHost(name);
       vhost.persistence = this.persistence;
+      vhost.policySources = { user: this.policies, operator: this.operatorPolicies };
       this.vhosts.set(name, vhost);
       this.persistence?.definitionsChanged();
     }

@@ -1,10 +1,11 @@
 import type { Consumer } from "./consumer.js";
-import { Deque } from "./deque.js";
 import { accessRefused, preconditionFailed } from "./errors.js";
 import type { FieldTable, Message } from "./message.js";
 import { QueuedMessage } from "./queued-message.js";
 import { scheduleDispatch } from "./dispatch-scheduler.js";
 import type { QueueJournal } from "../store/types.js";
+import type { QueueFeatures } from "./queue-features/features.js";
+import { createReadyList, type ReadyList } from "./queue-features/ready-list.js";
 
 export { QueuedMessage };
 
@@ -44,11 +45,13 @@ export class Queue {
   routeMark = 0;
   /** Set for durable queues when a store is attached: persistent messages are logged through it. */
   journal: QueueJournal | null = null;
+  /** TTLs, limits, dead-lettering, expiry, single active consumer (queue-features/); set by the vhost. */
+  features: QueueFeatures | null = null;
 
   /** Publishers paused until this queue's consumers catch up (see `overloaded`). */
   private flowWaiters: Array<() => void> | null = null;
 
-  private readonly ready = new Deque<QueuedMessage>();
+  private readonly ready: ReadyList;
   private readyBytes = 0;
   private consumers: Consumer[] = [];
   private nextConsumer = 0;
@@ -65,6 +68,7 @@ export class Queue {
     this.autoDelete = options.autoDelete;
     this.exclusiveOwner = options.exclusiveOwner;
     this.arguments = options.arguments;
+    this.ready = createReadyList(options.arguments);
   }
 
   get messageCount(): number {
@@ -83,13 +87,42 @@ export class Queue {
     return this.consumers;
   }
 
-  enqueue(message: Message): void {
+  /** False when the queue refused the message (x-overflow reject-publish): the publisher is nacked. */
+  enqueue(message: Message): boolean {
+    const features = this.features;
+    let now = 0;
+    if (features !== null) {
+      now = Date.now();
+      const admission = features.admit(message, now);
+      if (admission !== "accept") return admission === "drop";
+    }
     const queued = new QueuedMessage(message, this.nextSeq++);
+    if (features !== null) features.stamp(queued, now);
     if (this.journal !== null && message.persistent) this.journal.enqueued(queued, message);
     this.ready.push(queued);
     this.readyBytes += message.body.length;
     this.stats.published++;
+    if (features !== null) features.afterEnqueue();
     if (this.consumers.length > 0) this.dispatch();
+    return true;
+  }
+
+  /** The message next in line, or undefined. */
+  peekHead(): QueuedMessage | undefined {
+    return this.ready.peek();
+  }
+
+  /** Removes the head for good (expired, or dropped by a length limit). */
+  takeHead(): QueuedMessage | undefined {
+    const queued = this.ready.shift();
+    if (queued === undefined) return undefined;
+    this.readyBytes -= queued.message.body.length;
+    if (this.journal !== null) this.journal.removed(queued);
+    return queued;
+  }
+
+  readyMessages(): Iterable<QueuedMessage> {
+    return this.ready;
   }
 
   /**
@@ -116,6 +149,10 @@ export class Queue {
 
   /** basic.get: the head message, or null when empty. */
   get(noAck: boolean): QueuedMessage | null {
+    if (this.features !== null) {
+      this.features.touch();
+      this.features.dropExpired(Date.now());
+    }
     const queued = this.ready.shift();
     if (!queued) return null;
     this.readyBytes -= queued.message.body.length;
@@ -136,6 +173,10 @@ export class Queue {
   /** A consumer gave a message back: it returns to its original position, marked redelivered. */
   requeue(queued: QueuedMessage): void {
     if (this.deleted) return;
+    if (this.features !== null && this.features.returned(queued)) {
+      this.ack(queued);
+      return;
+    }
     this.unackedCount--;
     queued.redelivered = true;
     this.ready.insertOrdered(queued, seqOf);
@@ -146,6 +187,7 @@ export class Queue {
   /** Dropped without requeue (reject/nack requeue=false); dead-lettering hooks in here. */
   discard(queued: QueuedMessage): void {
     this.ack(queued);
+    if (this.features !== null && !this.deleted) this.features.deadLetterQueued(queued, "rejected");
   }
 
   /** A message recovered from the store after a restart: already logged, so not journaled again. */
@@ -174,6 +216,7 @@ export class Queue {
     // Higher x-priority consumers first; stable for equal priorities.
     if (consumer.priority !== 0) this.consumers.sort((a, b) => b.priority - a.priority);
     this.hadConsumer = true;
+    this.features?.touch();
     scheduleDispatch(this);
   }
 
@@ -183,6 +226,9 @@ export class Queue {
     this.consumers.splice(index, 1);
     if (this.nextConsumer > index) this.nextConsumer--;
     if (this.consumers.length === 0) this.releaseFlowWaiters();
+    if (this.consumers.length === 0) this.features?.touch();
+    // Single active consumer: the next in line takes over what the old one left.
+    else if (index === 0 && this.features?.singleActiveConsumer === true) scheduleDispatch(this);
     if (this.consumers.length === 0 && this.autoDelete && this.hadConsumer && !this.deleted) {
       this.onUnused?.(this);
     }
@@ -200,6 +246,7 @@ export class Queue {
     const count = this.ready.length;
     this.deleted = true;
     this.journal?.deleted();
+    this.features?.dispose();
     this.ready.clear();
     this.readyBytes = 0;
     this.releaseFlowWaiters();
@@ -219,7 +266,11 @@ export class Queue {
     this.dispatching = true;
     try {
       const consumers = this.consumers;
+      // Expired messages are never delivered: drop them from the head first (RabbitMQ does the same).
+      const features = this.features;
+      const now = features !== null && consumers.length > 0 ? Date.now() : 0;
       while (this.ready.length > 0 && consumers.length > 0) {
+        if (features !== null && features.dropExpired(now)) continue;
         const consumer = this.pickConsumer();
         if (!consumer) break;
         const queued = this.ready.shift() as QueuedMessage;
@@ -242,7 +293,7 @@ export class Queue {
   private pickConsumer(): Consumer | null {
     const consumers = this.consumers;
     const count = consumers.length;
-    if (count === 1) {
+    if (count === 1 || this.features?.singleActiveConsumer === true) {
       const only = consumers[0] as Consumer;
       return only.canDeliver() ? only : null;
     }

@@ -5,9 +5,14 @@ export class QueuedMessage {
   redelivered = false;
   /** Times delivered to a consumer (quorum queues expose it as x-delivery-count). */
   deliveryCount = 0;
+  /** When it entered the queue (ms), for TTLs; 0 when the queue has no TTL features. */
+  enqueuedAt = 0;
+  /** When it expires (ms since the epoch); 0 = never. */
+  expiresAt = 0;
 
   constructor(
-    readonly message: Message,
+    /** Replaced only by a quorum queue's redelivery (x-delivery-count header). */
+    public message: Message,
     /** Position in the queue: requeued messages go back to where they were. */
     readonly seq: number,
   ) {}

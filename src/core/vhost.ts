@@ -7,6 +7,8 @@ import type { FieldTable, Message } from "./message.js";
 import { argumentDifference, EQUIVALENCE_CHECKED_QUEUE_ARGS, validateQueueArguments, wireTypeName } from "./queue-arguments.js";
 import { Queue } from "./queue.js";
 import type { DefinitionsObserver } from "../store/types.js";
+import { routeWithKeys, senderSelectedKeys } from "./sender-selected.js";
+import { attachQueueFeatures, checkQueueType, type PolicySources } from "./queue-features/attach.js";
 
 export interface ExchangeDeclaration extends ExchangeOptions {
   type: string;
@@ -54,6 +56,10 @@ export class VHost {
   readonly directReply = new Map<string, DirectReplySink>();
   /** Set when a store is attached: told about durable definition changes, gives durable queues their journal. */
   persistence: DefinitionsObserver | null = null;
+  /** The broker's policies, which queue features consult (set by Broker.addVhost). */
+  policySources: PolicySources | null = null;
+  /** Set by publish(): some queue refused the last message (x-overflow reject-publish), so its publisher is nacked. */
+  lastPublishRejected = false;
 
   // Routing scratch state, reused so that a publish allocates only its result.
   private routeMark = 0;
@@ -196,8 +202,10 @@ export class VHost {
       // strict): the declared owner (this connection, or none) must be the queue's owner exactly.
       if (existing.exclusiveOwner !== (declaration.exclusive ? connectionId : null)) this.throwLocked(existing);
       this.assertQueueEquivalent(existing, declaration);
+      existing.features?.touch(); // a redeclare counts as use for x-expires
       return { queue: existing, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
+    checkQueueType(name, this.name, declaration);
     validateQueueArguments(name, this.name, declaration.arguments);
     if (declaration.arguments["x-queue-type"] === "stream") {
       throw preconditionFailed(`invalid arg 'x-queue-type' for queue '${name}' in vhost '${this.name}': "streams are not supported by Warren yet"`);
@@ -209,6 +217,7 @@ export class VHost {
       arguments: declaration.arguments,
     });
     queue.onUnused = (unused) => this.removeQueue(unused);
+    attachQueueFeatures(this, queue);
     this.queues.set(name, queue);
     // Exclusive queues die with their connection, so RabbitMQ never recovers them.
     if (this.persistence !== null && queue.durable && queue.exclusiveOwner === null) {
@@ -340,8 +349,16 @@ export class VHost {
   }
 
   publish(exchange: Exchange, message: Message): Queue[] {
-    const queues = this.route(exchange, message.routingKey, message.properties.headers);
-    for (let i = 0; i < queues.length; i++) (queues[i] as Queue).enqueue(message);
+    this.lastPublishRejected = false;
+    if (exchange.publishHook !== null && exchange.publishHook(this, message)) return [];
+    const extraKeys = senderSelectedKeys(message);
+    const queues =
+      extraKeys === null
+        ? this.route(exchange, message.routingKey, message.properties.headers)
+        : routeWithKeys((e, k, h) => this.route(e, k, h), exchange, message, extraKeys);
+    for (let i = 0; i < queues.length; i++) {
+      if (!(queues[i] as Queue).enqueue(message)) this.lastPublishRejected = true;
+    }
     if (queues.length > 0) exchange.publishedOut++;
     return queues;
   }

@@ -1,3 +1,4 @@
+import { parseExpiration } from "../../core/queue-features/expiration.js";
 import { DIRECT_REPLY_TO } from "../../core/vhost.js";
 import type { Queue } from "../../core/queue.js";
 import type { VHost } from "../../core/vhost.js";
@@ -16,6 +17,7 @@ export function finishPublish(channel: Channel, publish: CompletePublish): void 
       `user_id property set to '${properties.userId}' but authenticated user was '${connection.user}'`,
     );
   }
+  parseExpiration(properties.expiration); // RabbitMQ refuses a malformed expiration with 406 on publish
   if (properties.replyTo === DIRECT_REPLY_TO) {
     if (channel.directReplyToken === null) {
       throw new AmqpError(REPLY.PRECONDITION_FAILED, "fast reply consumer does not exist");
@@ -27,8 +29,9 @@ export function finishPublish(channel: Channel, publish: CompletePublish): void 
     return;
   }
   const seq = channel.confirmMode ? ++channel.publishSeq : 0;
-  routePublish(channel, publish);
-  if (seq !== 0) confirmWhenDurable(channel, seq);
+  const rejected = routePublish(channel, publish);
+  // x-overflow reject-publish: the publisher learns of the refusal through a nack (RabbitMQ).
+  if (seq !== 0) rejected ? channel.confirmNack(seq) : confirmWhenDurable(channel, seq);
 }
 
 /** Channels whose confirms became due after an fsync; flushed together so a batch becomes one multiple-ack. */
@@ -58,14 +61,17 @@ function flushDurableConfirms(): void {
   durableConfirms.clear();
 }
 
-export function routePublish(channel: Channel, publish: CompletePublish): void {
+/** Routes a publish; true when a queue refused it (x-overflow reject-publish). */
+export function routePublish(channel: Channel, publish: CompletePublish): boolean {
   const vhost = channel.connection.vhostRef as VHost;
   const { message } = publish;
   let routed: boolean | null = null;
   if (publish.exchange === vhost.defaultExchange) routed = vhost.routeDirectReply(publish.routingKey, message);
+  let rejected = false;
   if (routed === null) {
     const queues = vhost.publish(publish.exchange, message);
     routed = queues.length > 0;
+    rejected = vhost.lastPublishRejected;
     for (let i = 0; i < queues.length; i++) {
       const queue = queues[i] as Queue;
       if (queue.overloaded) channel.connection.throttleBy(queue);
@@ -81,4 +87,5 @@ export function routePublish(channel: Channel, publish: CompletePublish): void {
     channel.connection.writeContent(channel.id, message);
     channel.connection.markDirty();
   }
+  return rejected;
 }

@@ -1,5 +1,12 @@
-import type { FieldTable } from "../message.js";
+import type { FieldTable, Message } from "../message.js";
 import type { Queue } from "../queue.js";
+import type { VHost } from "../vhost.js";
+
+/**
+ * Runs before routing; true when it took the message (held by the delayed
+ * exchange, or dropped as a duplicate), so the vhost routes nothing now.
+ */
+export type PublishHook = (vhost: VHost, message: Message) => boolean;
 
 export type Destination = Queue | Exchange;
 
@@ -55,6 +62,10 @@ export abstract class Exchange {
   readonly arguments: FieldTable;
   readonly bindings = new Map<string, Binding>();
   deleted = false;
+  /** Set by exchange features (delayed messages, deduplication); see PublishHook. */
+  publishHook: PublishHook | null = null;
+  /** alternate-exchange from a policy; the exchange's own argument wins (RabbitMQ). */
+  policyAlternateExchange: string | undefined = undefined;
   /** Counters for the management API. */
   publishedIn = 0;
   publishedOut = 0;
@@ -73,7 +84,7 @@ export abstract class Exchange {
 
   get alternateExchange(): string | undefined {
     const ae = this.arguments["alternate-exchange"];
-    return typeof ae === "string" ? ae : undefined;
+    return typeof ae === "string" ? ae : this.policyAlternateExchange;
   }
 
   /** Returns false when an identical binding already exists. */
