@@ -76,6 +76,20 @@ export function validateQueueArguments(queue: string, vhost: string, args: Field
   }
 }
 
+/**
+ * basic.consume arguments: x-priority must be an integer of any width,
+ * negative allowed (rabbit_amqqueue:check_consumer_args); RabbitMQ names
+ * the queue in the error as for queue arguments.
+ */
+export function validateConsumerArguments(queue: string, vhost: string, args: FieldTable): void {
+  const priority = args["x-priority"];
+  if (priority !== undefined && integerValue(priority) === null) {
+    throw preconditionFailed(
+      `invalid arg 'x-priority' for queue '${queue}' in vhost '${vhost}': "expected integer, got ${typeName(priority)}"`,
+    );
+  }
+}
+
 /** Arguments RabbitMQ compares when a queue or exchange is declared again. */
 export const EQUIVALENCE_CHECKED_QUEUE_ARGS = [
   "x-dead-letter-exchange",

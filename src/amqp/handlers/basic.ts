@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { integerValue } from "../../core/queue-arguments.js";
+import { integerValue, validateConsumerArguments } from "../../core/queue-arguments.js";
 import { DIRECT_REPLY_TO } from "../../core/vhost.js";
 import type { Channel } from "../channel.js";
 import * as M from "../codec/generated.js";
@@ -73,6 +73,7 @@ function consume(channel: Channel, method: M.BasicConsume): void {
   if (channel.consumers.has(tag) || tag === channel.directReplyTag) {
     throw new AmqpError(REPLY.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`);
   }
+  validateConsumerArguments(queueName, vhost.name, method.arguments);
   const priorityArg = method.arguments["x-priority"];
   const priority = priorityArg === undefined ? 0 : (integerValue(priorityArg) ?? 0);
   const consumer = new AmqpConsumer(
@@ -131,8 +132,14 @@ function qos(channel: Channel, method: M.BasicQos): void {
   if (method.prefetchSize !== 0) {
     throw new AmqpError(REPLY.NOT_IMPLEMENTED, `prefetch_size!=0 (${method.prefetchSize})`);
   }
-  if (method.global) channel.channelPrefetch = method.prefetchCount;
-  else channel.consumerPrefetch = method.prefetchCount;
+  if (method.global) {
+    channel.channelPrefetch = method.prefetchCount;
+  } else {
+    channel.consumerPrefetch = method.prefetchCount;
+    // RabbitMQ 3.10 (rabbit_channel, basic.qos global=false) also lifts any channel-wide
+    // limit: observed, global=true 3 then global=false 2 lets three consumers hold 2 each.
+    channel.channelPrefetch = 0;
+  }
   channel.kickConsumers();
   M.writeBasicQosOk(channel.connection.writer, channel.id, {});
 }

@@ -49,13 +49,13 @@ export function handleQueueMethod(channel: Channel, method: M.AmqpMethod): void 
       const queueName = queueNameOrLast(channel, method.queue);
       access.write("queue", queueName);
       access.read("exchange", method.exchange);
-      const queue = vhost.useQueue(queueName, connectionId);
-      const exchange = vhost.getExchange(method.exchange);
       if (method.method === M.QUEUE_BIND) {
+        const queue = vhost.useQueue(queueName, connectionId);
+        const exchange = vhost.getExchange(method.exchange);
         vhost.bind(exchange, queue, method.routingKey, method.arguments);
         if (!method.noWait) M.writeQueueBindOk(writer, channel.id, {});
       } else {
-        vhost.unbind(exchange, queue, method.routingKey, method.arguments);
+        unbindQueue(vhost, queueName, method, connectionId);
         M.writeQueueUnbindOk(writer, channel.id, {});
       }
       break;
@@ -78,6 +78,19 @@ export function handleQueueMethod(channel: Channel, method: M.AmqpMethod): void 
       throw new AmqpError(REPLY.COMMAND_INVALID, `unexpected method '${M.methodName(method.method)}'`);
   }
   channel.connection.markDirty();
+}
+
+/**
+ * queue.unbind as RabbitMQ 3.10 answers it: the default exchange is refused
+ * (403) and an exclusive queue of another connection is locked (405), but a
+ * missing queue or exchange is not an error: there is nothing left to unbind.
+ */
+function unbindQueue(vhost: VHost, queueName: string, method: M.QueueUnbind, connectionId: number): void {
+  if (method.exchange === "") throw new AmqpError(REPLY.ACCESS_REFUSED, "operation not permitted on the default exchange");
+  const queue = vhost.queues.get(queueName);
+  if (queue) vhost.assertNotLocked(queue, connectionId);
+  const exchange = vhost.exchanges.get(method.exchange);
+  if (queue && exchange) vhost.unbind(exchange, queue, method.routingKey, method.arguments);
 }
 
 /** AMQP's shortcut: an empty queue name means the last queue declared on this channel. */

@@ -157,6 +157,24 @@ test("a higher x-priority consumer is served first, lower ones when it is full",
   await connection.close();
 });
 
+for (const [value, type] of [["high", "longstr"], [true, "bool"], [1.5, "double"]] as const) {
+  test(`an x-priority that is not an integer (${type}) is 406`, async () => {
+    const connection = await amqplib.connect(broker.url);
+    const channel = await openChannel(connection);
+    await channel.assertQueue("prio-q", { exclusive: true });
+    await rejectsWithClose(
+      channel.consume("prio-q", () => {}, { arguments: { "x-priority": value } }),
+      406,
+      `PRECONDITION_FAILED - invalid arg 'x-priority' for queue 'prio-q' in vhost '/': "expected integer, got ${type}"`,
+    );
+    // A negative priority is fine.
+    const other = await connection.createChannel();
+    assert.match((await other.consume("prio-q", () => {}, { arguments: { "x-priority": -5 } })).consumerTag, /^amq\.ctag-/);
+    await connection.close();
+    await broker.assertHealthy();
+  });
+}
+
 test("without a prefetch limit the highest-priority consumer gets everything", async () => {
   const client = new AMQPClient(broker.url);
   await client.connect();

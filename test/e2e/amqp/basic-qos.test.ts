@@ -84,6 +84,34 @@ test("channel prefetch (global=true) is shared by all the channel's consumers", 
   await client.close();
 });
 
+test("a later per-consumer qos lifts the channel-wide limit, as RabbitMQ 3.10 does", async () => {
+  const connection = await amqplib.connect(broker.url);
+  const channel = await connection.createChannel();
+  const { queue } = await channel.assertQueue("", { exclusive: true });
+  for (let i = 0; i < 10; i++) channel.sendToQueue(queue, Buffer.from(String(i)));
+  await channel.prefetch(3, true);
+  await channel.prefetch(2, false);
+  const held: Record<string, number> = { a: 0, b: 0, c: 0 };
+  for (const tag of ["a", "b", "c"]) await channel.consume(queue, () => void held[tag]!++, { consumerTag: tag });
+  await waitFor(() => queueIn(queue)?.unackedCount === 6);
+  assert.deepEqual(held, { a: 2, b: 2, c: 2 });
+  await connection.close();
+});
+
+test("per-consumer and then channel prefetch both apply", async () => {
+  const connection = await amqplib.connect(broker.url);
+  const channel = await connection.createChannel();
+  const { queue } = await channel.assertQueue("", { exclusive: true });
+  for (let i = 0; i < 10; i++) channel.sendToQueue(queue, Buffer.from(String(i)));
+  await channel.prefetch(2, false);
+  await channel.prefetch(5, true);
+  const held: Record<string, number> = { a: 0, b: 0, c: 0 };
+  for (const tag of ["a", "b", "c"]) await channel.consume(queue, () => void held[tag]!++, { consumerTag: tag });
+  await waitFor(() => queueIn(queue)?.unackedCount === 5 && queueIn(queue)?.messageCount === 5);
+  assert.deepEqual(held, { a: 2, b: 2, c: 1 });
+  await connection.close();
+});
+
 test("raising the prefetch lets waiting messages through", async () => {
   const connection = await amqplib.connect(broker.url);
   const channel = await connection.createChannel();

@@ -96,3 +96,15 @@ test("delete if-empty of a queue with messages is 406 not empty", async () => {
   await client.close();
   await broker.assertHealthy();
 });
+
+test("unbinding a missing queue or exchange is ok; unbinding from the default exchange is 403", async () => {
+  const connection = await amqplib.connect(broker.url);
+  const channel = await openChannel(connection);
+  const { queue } = await channel.assertQueue("", { exclusive: true });
+  // RabbitMQ 3.10 answers unbind-ok: there is nothing left to unbind.
+  assert.deepEqual(await channel.unbindQueue("no-such-queue", "amq.direct", "k"), {});
+  assert.deepEqual(await channel.unbindQueue(queue, "no-such-exchange", "k"), {});
+  await rejectsWithClose(channel.unbindQueue(queue, "", queue), 403, "ACCESS_REFUSED - operation not permitted on the default exchange");
+  await connection.close();
+  await broker.assertHealthy();
+});
