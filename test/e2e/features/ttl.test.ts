@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import amqplib, { type Channel, type ChannelModel } from "amqplib";
+import { TestBroker, sleep, waitFor } from "../../helpers/broker.js";
+
+let broker: TestBroker;
+let connection: ChannelModel;
+let channel: Channel;
+before(async () => {
+  broker = await TestBroker.start();
+  connection = await amqplib.connect(broker.url);
+  channel = await connection.createChannel();
+});
+after(async () => {
+  await connection.close();
+  await broker.stop();
+});
+
+async function expectChannelError(action: (ch: Channel) => Promise<unknown>, pattern: RegExp): Promise<void> {
+  const ch = await connection.createChannel();
+  ch.on("error", () => {});
+  const closed = new Promise<Error>((resolve) => ch.once("close", () => resolve(new Error("closed"))));
+  await assert.rejects(async () => {
+    await action(ch);
+    // a publish has no reply: a round trip afterwards surfaces the channel error
+    await ch.checkQueue("amq.rabbitmq.reply-to").catch((error: unknown) => {
+      throw error;
+    });
+  }, pattern);
+  await closed;
+  await broker.assertHealthy();
+}
+
+test("x-message-ttl: messages expire without any consumer and are dead-lettered as expired", async () => {
+  const { queue: dlq } = await channel.assertQueue("ttl.q.dlq", { exclusive: true });
+  const { queue } = await channel.assertQueue("ttl.q", {
+    exclusive: true,
+    arguments: { "x-message-ttl": 50, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dlq },
+  });
+  for (let i = 0; i < 3; i++) channel.sendToQueue(queue, Buffer.from(`m${i}`));
+  // Nobody consumes: the queue's own timer expires them.
+  await waitFor(async () => (await channel.checkQueue(dlq)).messageCount === 3);
+  assert.equal((await channel.checkQueue(queue)).messageCount, 0);
+  const dead = await channel.get(dlq, { noAck: true });
+  assert.ok(dead);
+  assert.equal(dead.content.toString(), "m0");
+  const deaths = dead.properties.headers?.["x-death"] as unknown as Array<Record<string, unknown>>;
+  assert.equal(deaths[0]?.["reason"], "expired");
+  assert.equal(deaths[0]?.["original-expiration"], undefined, "no per-message TTL was set");
+});
+
+test("per-message expiration: expired messages are never delivered, later ones are", async () => {
+  const { queue } = await channel.assertQueue("ttl.msg", { exclusive: true });
+  channel.sendToQueue(queue, Buffer.from("short"), { expiration: "30" });
+  channel.sendToQueue(queue, Buffer.from("long"), { expiration: "60000" });
+  await waitFor(async () => (await channel.checkQueue(queue)).messageCount === 1);
+  const got = await channel.get(queue, { noAck: true });
+  assert.ok(got);
+  assert.equal(got.content.toString(), "long");
+  assert.equal(got.properties.expiration, "60000");
+});
+
+test("expiration 0 means deliver now or never: nobody is consuming, so it is dropped", async () => {
+  const { queue } = await channel.assertQueue("ttl.zero", { exclusive: true });
+  channel.sendToQueue(queue, Buffer.from("now"), { expiration: "0" });
+  await sleep(30);
+  assert.equal(await channel.get(queue, { noAck: true }), false);
+});
+
+test("a consumer never receives an expired message that waited behind its prefetch", async () => {
+  const { queue } = await channel.assertQueue("ttl.consumer", { exclusive: true, arguments: { "x-message-ttl": 40 } });
+  const ch = await connection.createChannel();
+  await ch.prefetch(1);
+  const seen: string[] = [];
+  let first: amqplib.ConsumeMessage | null = null;
+  await ch.consume(queue, (message) => {
+    if (!message) return;
+    seen.push(message.content.toString());
+    first ??= message;
+  });
+  ch.sendToQueue(queue, Buffer.from("a"));
+  ch.sendToQueue(queue, Buffer.from("b"));
+  await waitFor(() => seen.length === 1);
+  await waitFor(async () => (await channel.checkQueue(queue)).messageCount === 0);
+  ch.ack(first as unknown as amqplib.ConsumeMessage);
+  await sleep(50);
+  assert.deepEqual(seen, ["a"]);
+  await ch.close();
+});
+
+test("x-expires: an unused queue is deleted; a consumer keeps it alive", async () => {
+  await channel.assertQueue("ttl.expires", { arguments: { "x-expires": 60 } });
+  await waitFor(async () => {
+    const probe = await connection.createChannel();
+    probe.on("error", () => {});
+    try {
+      await probe.checkQueue("ttl.expires");
+      await probe.close();
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  const { queue } = await channel.assertQueue("ttl.kept", { arguments: { "x-expires": 40 } });
+  const { consumerTag } = await channel.consume(queue, () => {}, { noAck: true });
+  await sleep(120);
+  assert.equal((await channel.checkQueue(queue)).consumerCount, 1);
+  await channel.cancel(consumerTag);
+  await channel.deleteQueue(queue);
+});
+
+test("invalid expiration values close the channel with RabbitMQ's 406 texts", async () => {
+  await expectChannelError(
+    async (ch) => ch.sendToQueue("x", Buffer.from(""), { expiration: "abc" }),
+    /PRECONDITION_FAILED - invalid expiration 'abc': no_integer/,
+  );
+  await expectChannelError(
+    async (ch) => ch.sendToQueue("x", Buffer.from(""), { expiration: "-1" }),
+    /PRECONDITION_FAILED - invalid expiration '-1': \{value_negative,-1\}/,
+  );
+});
+
+test("invalid x-message-ttl and x-expires are refused with RabbitMQ's 406 texts", async () => {
+  await expectChannelError(
+    (ch) => ch.assertQueue("ttl.bad", { arguments: { "x-message-ttl": -1 } }),
+    /PRECONDITION_FAILED - invalid arg 'x-message-ttl' for queue 'ttl.bad' in vhost '\/': \{value_negative,-1\}/,
+  );
+  await expectChannelError(
+    (ch) => ch.assertQueue("ttl.bad", { arguments: { "x-expires": 0 } }),
+    /PRECONDITION_FAILED - invalid arg 'x-expires' for queue 'ttl.bad' in vhost '\/': \{value_zero,0\}/,
+  );
+});
