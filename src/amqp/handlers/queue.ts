@@ -9,10 +9,15 @@ export function handleQueueMethod(channel: Channel, method: M.AmqpMethod): void 
   const writer = channel.connection.writer;
   switch (method.method) {
     case M.QUEUE_DECLARE: {
-      if (method.queue === DIRECT_REPLY_TO && method.passive) {
-        // RPC clients check the pseudo-queue exists before consuming from it.
-        // RabbitMQ answers with a fixed consumer count of 1 (rabbit_channel, declare_fast_reply_to).
-        M.writeQueueDeclareOk(writer, channel.id, { queue: DIRECT_REPLY_TO, messageCount: 0, consumerCount: 1 });
+      if (method.queue === DIRECT_REPLY_TO || method.queue.startsWith(`${DIRECT_REPLY_TO}.`)) {
+        // RPC clients check the pseudo-queue exists before consuming from it. RabbitMQ
+        // (rabbit_channel, declare_fast_reply_to) answers any declare of it, passive or not,
+        // with 0 messages and 1 consumer; a rewritten address exists while its consumer does.
+        const token = method.queue.slice(DIRECT_REPLY_TO.length + 1);
+        if (method.queue !== DIRECT_REPLY_TO && !vhost.directReply.has(token)) {
+          throw new AmqpError(REPLY.NOT_FOUND, `no queue '${method.queue}' in vhost '${vhost.name}'`);
+        }
+        if (!method.noWait) M.writeQueueDeclareOk(writer, channel.id, { queue: method.queue, messageCount: 0, consumerCount: 1 });
         break;
       }
       const serverNamed = method.queue === "";

@@ -97,9 +97,34 @@ test("publishing with reply-to amq.rabbitmq.reply-to without consuming it is 406
   await broker.assertHealthy();
 });
 
-test("a passive declare of amq.rabbitmq.reply-to succeeds as in RabbitMQ", async () => {
+test("declaring amq.rabbitmq.reply-to, passively or not, answers 0 messages and 1 consumer as RabbitMQ", async () => {
   const connection = await amqplib.connect(broker.url);
-  const channel = await connection.createChannel();
+  const channel = await openChannel(connection);
   assert.deepEqual(await channel.checkQueue(REPLY_TO), { queue: REPLY_TO, messageCount: 0, consumerCount: 1 });
+  assert.deepEqual(await channel.assertQueue(REPLY_TO), { queue: REPLY_TO, messageCount: 0, consumerCount: 1 });
+  // A rewritten address exists while its reply consumer does.
+  await channel.consume(REPLY_TO, () => {}, { noAck: true });
+  const { queue } = await channel.assertQueue("", { exclusive: true });
+  channel.sendToQueue(queue, Buffer.from("request"), { replyTo: REPLY_TO });
+  const request = await waitFor(async () => (await channel.get(queue, { noAck: true })) || null);
+  const address = request.properties.replyTo as string;
+  assert.deepEqual(await channel.checkQueue(address), { queue: address, messageCount: 0, consumerCount: 1 });
+  await rejectsWithClose(
+    channel.checkQueue(`${REPLY_TO}.bogus`),
+    404,
+    "NOT_FOUND - no queue 'amq.rabbitmq.reply-to.bogus' in vhost '/'",
+  );
   await connection.close();
+});
+
+test("a reply to an address with no consumer is unroutable: mandatory returns it 312 NO_ROUTE", async () => {
+  const client = new AMQPClient(broker.url);
+  await client.connect();
+  const channel = await client.channel();
+  const returned: Array<[number, string]> = [];
+  channel.onReturn = (message) => void returned.push([message.replyCode ?? 0, message.replyText ?? ""]);
+  await channel.basicPublish("", `${REPLY_TO}.bogus`, "late reply", {}, true);
+  await waitFor(() => returned.length === 1);
+  assert.deepEqual(returned, [[312, "NO_ROUTE"]]);
+  await client.close();
 });
