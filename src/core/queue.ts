@@ -194,6 +194,8 @@ export class Queue {
   recover(message: Message, redelivered: boolean): QueuedMessage {
     const queued = new QueuedMessage(message, this.nextSeq++);
     queued.redelivered = redelivered;
+    // TTLs count from recovery: the log does not keep enqueue times (RabbitMQ does; a known difference).
+    if (this.features !== null) this.features.stamp(queued, Date.now());
     this.ready.push(queued);
     this.readyBytes += message.body.length;
     return queued;

@@ -89,6 +89,8 @@ function recoverMessages(broker: Broker, store: Store, logger: Logger): number {
       const message = new Message(m.exchange, m.routingKey, m.properties, m.body, m.encodedProperties);
       target.journal.adopt(target.queue.recover(message, m.redelivered), m.id);
     }
+    // Length limits and TTL timers apply once every recovered message is journaled, so drops are recorded.
+    target.queue.features?.afterEnqueue();
     count += messages.length;
   }
   return count;

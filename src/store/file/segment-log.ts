@@ -188,6 +188,8 @@ export class SegmentLog implements MessageLog {
   /** Adds a record to the current batch; returns its offset in the current segment. */
   private append(record: Buffer): number {
     if (!this.recovered) throw new Error("message log used before recover()");
+    // After close (broker stopped) late events, e.g. a TTL timer, are not recorded: at worst a message comes back.
+    if (this.closed) return 0;
     if (this.current.size >= this.options.segmentSize) this.openSegment(this.current.no + 1);
     const segment = this.current;
     const offset = segment.size;
@@ -333,7 +335,7 @@ export class SegmentLog implements MessageLog {
   }
 
   async close(): Promise<void> {
-    if (this.recovered && this.syncPending) await new Promise<void>((resolve) => this.afterSync(() => resolve()));
+    while (this.recovered && this.syncPending) await new Promise<void>((resolve) => this.afterSync(() => resolve()));
     this.closed = true;
     for (const segment of this.segments.values()) {
       if (segment.fd !== null) closeSync(segment.fd);

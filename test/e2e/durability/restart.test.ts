@@ -243,3 +243,30 @@ test("tx.commit of persistent messages is durable once commit-ok arrives", async
     assert.equal(broker.broker.core.vhosts.get("/")?.queues.get("txq")?.messageCount, 2);
   });
 });
+
+test("recovered messages still expire (per-message TTL), and an expired one stays gone after another restart", async () => {
+  const data = await freshDir("ttl");
+  await withBroker(data, async (broker) => {
+    const connection = await amqplib.connect(broker.url);
+    const channel = await connection.createConfirmChannel();
+    await channel.assertQueue("ttl", { durable: true });
+    channel.sendToQueue("ttl", Buffer.from("short"), { persistent: true, expiration: "300" });
+    channel.sendToQueue("ttl", Buffer.from("long"), { persistent: true });
+    await channel.waitForConfirms();
+    await connection.close();
+  });
+  await withBroker(data, async (broker) => {
+    const queue = broker.broker.core.vhosts.get("/")?.queues.get("ttl");
+    assert.equal(queue?.messageCount, 2);
+    await waitFor(() => queue?.messageCount === 1);
+  });
+  await withBroker(data, async (broker) => {
+    const connection = await amqplib.connect(broker.url);
+    const channel = await connection.createChannel();
+    const m = await channel.get("ttl", { noAck: true });
+    assert.ok(m);
+    assert.equal(m.content.toString(), "long");
+    assert.equal(await channel.get("ttl", { noAck: true }), false);
+    await connection.close();
+  });
+});
