@@ -11,11 +11,15 @@ import { handleExchangeMethod } from "./handlers/exchange.js";
 import { handleQueueMethod } from "./handlers/queue.js";
 import { handleConfirmMethod, handleTxMethod } from "./handlers/modes.js";
 import { finishPublish } from "./handlers/publish.js";
+import { AckTimeout } from "./ack-timeout.js";
 import { AmqpError, REPLY, replyText } from "./reply-codes.js";
 import { Transaction } from "./transaction.js";
 
 /** A delivery awaiting ack. */
 export class Unacked {
+  /** For the consumer timeout (ack-timeout.ts). */
+  readonly deliveredAt = Date.now();
+
   constructor(
     readonly tag: number,
     readonly queue: Queue,
@@ -60,6 +64,7 @@ export class Channel {
   lastQueueName: string | null = null;
 
   readonly content = new ContentAssembler();
+  private readonly ackTimeout = new AckTimeout(this);
 
   constructor(
     readonly connection: AmqpConnection,
@@ -145,7 +150,9 @@ export class Channel {
     this.connection.writeContent(this.id, message);
     this.connection.markDirty();
     if (!consumer.noAck) {
-      this.unacked.set(tag, new Unacked(tag, queue, queued, consumer));
+      const entry = new Unacked(tag, queue, queued, consumer);
+      this.unacked.set(tag, entry);
+      this.ackTimeout.tracked(entry);
       consumer.unacked++;
       this.unackedByConsumers++;
     }
@@ -164,7 +171,11 @@ export class Channel {
     });
     this.connection.writeContent(this.id, message);
     this.connection.markDirty();
-    if (!noAck) this.unacked.set(tag, new Unacked(tag, queue, queued, null));
+    if (!noAck) {
+      const entry = new Unacked(tag, queue, queued, null);
+      this.unacked.set(tag, entry);
+      this.ackTimeout.tracked(entry);
+    }
   }
 
   /** A message for this channel's direct reply-to consumer: no queue, no ack. */
@@ -286,6 +297,7 @@ export class Channel {
 
   /** Gives back everything the channel holds: consumers go, unacked messages are requeued. */
   release(): void {
+    this.ackTimeout.stop();
     for (const consumer of this.consumers.values()) consumer.queue.removeConsumer(consumer);
     this.consumers.clear();
     if (this.transaction) this.restoreUnacked(this.transaction.settlements.map((s) => s.entry));

@@ -19,6 +19,11 @@ export class Broker {
   readonly policies = new PolicyRegistry();
   /** Operator policies: their numeric limits cap what user policies and arguments ask for. */
   readonly operatorPolicies = new PolicyRegistry();
+  /**
+   * RabbitMQ's consumer_timeout, ms: a delivery unacked for longer closes its
+   * channel (x-consumer-timeout overrides it per queue). Default 30 minutes.
+   */
+  consumerTimeout = 1_800_000;
   /** Why publishers are blocked (memory or disk alarm), or null. */
   private blockedReason: string | null = null;
   /** The attached store's hooks, or null when nothing is persisted (storage "memory"). */
