@@ -89,7 +89,12 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   private congested = false;
   private starved = false;
   private blockedReason: string | null = null;
-  private paused = false;
+  private readingPaused = false;
+  /** A publishing connection reads one chunk per event-loop turn, so deliveries and other connections get their turn. */
+  private yielding = false;
+  private publishedInChunk = false;
+  /** Queues whose consumers fell behind (Queue.overloaded): reading stops until they catch up, a simple form of RabbitMQ's credit flow. */
+  private readonly throttles = new Set<Queue>();
   hasPublished = false;
   /** For the management API. */
   bytesReceived = 0;
@@ -135,11 +140,42 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     this.lastReceived = Date.now();
     this.bytesReceived += chunk.length;
     this.reader.push(chunk);
-    if (this.blockedReason !== null && this.hasPublished && !this.paused && this.state === "open") {
-      // A resource alarm stops reading from publishers, as RabbitMQ blocks their connections.
-      this.paused = true;
-      this.transport.pause();
+    if (this.publishedInChunk) {
+      this.publishedInChunk = false;
+      this.yielding = true;
+      this.markDirty(); // the flush ends the yield
     }
+    this.updateReading();
+  }
+
+  /** The SEND handler routed a message to `queues`. */
+  notePublished(queues: readonly Queue[]): void {
+    this.hasPublished = true;
+    this.publishedInChunk = true;
+    for (let i = 0; i < queues.length; i++) {
+      const queue = queues[i] as Queue;
+      if (queue.overloaded) this.throttleBy(queue);
+    }
+  }
+
+  private throttleBy(queue: Queue): void {
+    if (this.throttles.has(queue)) return;
+    this.throttles.add(queue);
+    queue.waitForRoom(() => {
+      this.throttles.delete(queue);
+      this.updateReading();
+    });
+    this.updateReading();
+  }
+
+  /** Reading pauses while yielding, throttled, or (for publishers) while a resource alarm is set, as RabbitMQ blocks publishing connections. */
+  private updateReading(): void {
+    const pause =
+      this.state === "open" && (this.yielding || this.throttles.size > 0 || (this.blockedReason !== null && this.hasPublished));
+    if (pause === this.readingPaused) return;
+    this.readingPaused = pause;
+    if (pause) this.transport.pause();
+    else this.transport.resume();
   }
 
   onFrame(frame: StompFrame): void {
@@ -322,10 +358,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
 
   setBlocked(reason: string | null): void {
     this.blockedReason = reason;
-    if (reason === null && this.paused) {
-      this.paused = false;
-      this.transport.resume();
-    }
+    this.updateReading();
   }
 
   // ---- output ----------------------------------------------------------
@@ -343,6 +376,10 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   }
 
   flush(): void {
+    if (this.yielding) {
+      this.yielding = false;
+      this.updateReading();
+    }
     if (this.writer.length === 0 || this.transport.closed) return;
     this.lastSent = Date.now();
     this.bytesSent += this.writer.length;

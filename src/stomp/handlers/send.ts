@@ -59,8 +59,7 @@ export function handleSend(connection: StompConnection, frame: StompFrame): void
   if (properties.replyTo !== undefined && properties.replyTo.startsWith("/temp-queue/")) {
     properties.replyTo = `/reply-queue/${tempQueue(connection, properties.replyTo).name}`;
   }
-  connection.hasPublished = true;
-  vhost.publish(exchange, new Message(exchangeName, routingKey, properties, frame.body));
+  connection.notePublished(vhost.publish(exchange, new Message(exchangeName, routingKey, properties, frame.body)));
 }
 
 /**
