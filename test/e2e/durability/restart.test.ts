@@ -270,3 +270,21 @@ test("recovered messages still expire (per-message TTL), and an expired one stay
     await connection.close();
   });
 });
+
+test("a data dir whose definitions file and previous copy are both damaged still starts, with a warning", async () => {
+  const data = await freshDir("corrupt-defs");
+  await withBroker(data, async () => {});
+  const { writeFileSync } = await import("node:fs");
+  writeFileSync(join(data, "definitions.json"), '{"warren_version":1,"users":[');
+  writeFileSync(join(data, "definitions.json.prev"), "");
+  await withBroker(data, async (broker) => {
+    const warnings = broker.logs.filter((l) => l.level === 40).map((l) => l.msg);
+    assert.deepEqual(warnings, [
+      "definitions file unreadable; trying the previous good copy",
+      "definitions file unreadable; trying the previous good copy",
+    ]);
+    // Nothing usable was recovered, so the broker starts as on a fresh dir (guest can log in).
+    const connection = await amqplib.connect(broker.url);
+    await connection.close();
+  });
+});
