@@ -103,14 +103,17 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.parser.parse(chunk);
     // The parser buffers a packet until it is whole: refuse oversized ones as soon as their length is known.
     const pending = (this.parser as unknown as { packet?: { length?: number } }).packet?.length ?? -1;
-    if (pending > this.ctx.settings.maxPacketSize && (this.state as State) !== "closed") {
-      this.protocolError(new MqttProtocolError(RC.PACKET_TOO_LARGE, `packet of ${pending} bytes exceeds the maximum of ${this.ctx.settings.maxPacketSize}`));
+    if (pending >= 0 && packetSize(pending) > this.ctx.settings.maxPacketSize && (this.state as State) !== "closed") {
+      this.refuseOversized(packetSize(pending));
     }
     if (this.blockedReason !== null && this.state === "connected") this.pauseReading();
   }
 
   private onPacket(packet: Packet): void {
     if (this.state === "closed") return;
+    // A packet that arrived whole in one chunk is checked here; [MQTT-3.2.2-15]: 0x95 and close.
+    const size = packetSize(packet.length ?? 0);
+    if (size > this.ctx.settings.maxPacketSize) return this.refuseOversized(size);
     try {
       if (this.state === "awaiting-connect") {
         // [MQTT-3.1.0-1] the first packet must be CONNECT.
@@ -151,6 +154,10 @@ export class MqttConnection implements ClientConnection, Flushable {
         this.protocolError(new MqttProtocolError(RC.IMPLEMENTATION_SPECIFIC_ERROR, "internal error"));
       }
     }
+  }
+
+  private refuseOversized(size: number): void {
+    this.protocolError(new MqttProtocolError(RC.PACKET_TOO_LARGE, `packet of ${size} bytes exceeds the maximum of ${this.ctx.settings.maxPacketSize}`));
   }
 
   private onParseError(error: Error): void {
@@ -333,7 +340,7 @@ export class MqttConnection implements ClientConnection, Flushable {
       retain: isRetainedDelivery(message) || (retainAsPublished && origin?.retain === true),
     };
     if (this.protocolVersion === 5) {
-      const properties = messageToProperties(message);
+      const properties = messageToProperties(message, queued.expiresAt);
       if (ids) properties.subscriptionIdentifier = ids.length === 1 ? (ids[0] as number) : ids;
       packet.properties = properties;
     }
@@ -408,4 +415,10 @@ export class MqttConnection implements ClientConnection, Flushable {
       this.kickQueues();
     }
   }
+}
+
+/** Whole packet size (MQTT 5 §3.1.2.11.4 counts the fixed header): type byte + Remaining Length varint + the rest. */
+function packetSize(remainingLength: number): number {
+  const varint = remainingLength < 128 ? 1 : remainingLength < 16_384 ? 2 : remainingLength < 2_097_152 ? 3 : 4;
+  return 1 + varint + remainingLength;
 }

@@ -79,15 +79,22 @@ export function messageTopic(message: Message): string {
   return routingKeyToTopic(message.routingKey);
 }
 
-/** Core message → the MQTT 5 PUBLISH properties (3.1.1 clients get none). */
-export function messageToProperties(message: Message): NonNullable<IPublishPacket["properties"]> {
+/**
+ * Core message → the MQTT 5 PUBLISH properties (3.1.1 clients get none).
+ * `expiresAt` is when the queue drops the message (ms since the epoch, 0 =
+ * unknown): [MQTT-3.3.2-6] the expiry sent on is what is left of it, not the
+ * interval the publisher gave.
+ */
+export function messageToProperties(message: Message, expiresAt = 0, now = Date.now()): NonNullable<IPublishPacket["properties"]> {
   const out: NonNullable<IPublishPacket["properties"]> = {};
   const p = message.properties;
   if (p.contentType !== undefined) out.contentType = p.contentType;
   if (p.replyTo !== undefined) out.responseTopic = routingKeyToTopic(p.replyTo);
   if (p.correlationId !== undefined) out.correlationData = Buffer.from(p.correlationId, "utf8");
   if (p.expiration !== undefined && /^[0-9]+$/.test(p.expiration)) {
-    out.messageExpiryInterval = Math.ceil(Number(p.expiration) / 1000);
+    const remainingMs = expiresAt > 0 ? Math.max(0, expiresAt - now) : Number(p.expiration);
+    // Rounded up, and at least 1: 0 would not mean "expires now" to the client but is not a valid remaining life either.
+    out.messageExpiryInterval = Math.max(1, Math.ceil(remainingMs / 1000));
   }
   const headers = p.headers;
   if (headers) {

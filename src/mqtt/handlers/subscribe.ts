@@ -4,7 +4,7 @@ import { Message, TypedField } from "../../core/message.js";
 import type { Queue } from "../../core/queue.js";
 import type { MqttConnection } from "../connection.js";
 import { markRetainedDelivery, MQTT_EXCHANGE, QOS_HEADER } from "../message-mapping.js";
-import { RC } from "../reason-codes.js";
+import { MqttProtocolError, RC } from "../reason-codes.js";
 import type { RetainedMessage } from "../retained.js";
 import type { MqttSession } from "../session.js";
 import { bindSubscription, releaseSubscription } from "../subscription-queues.js";
@@ -52,8 +52,11 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
       queue = bindSubscription(ctx.sessions, session, connection.access!, connection.id, subscription);
     } catch (error) {
       if (!(error instanceof CoreError)) throw error;
+      // RabbitMQ 3.10 (observed on a real node) closes an MQTT 3.1.1 connection that subscribes
+      // without the permissions, sending no SUBACK; MQTT 5 has a per-filter reason code for it.
+      if (!v5) throw new MqttProtocolError(RC.NOT_AUTHORIZED, `subscription to '${request.topic}' refused: ${error.message}`);
       ctx.logger.info({ connection: connection.id, filter: request.topic, reason: error.message }, "MQTT subscription refused");
-      granted.push(v5 ? RC.NOT_AUTHORIZED : FAILURE_V3);
+      granted.push(RC.NOT_AUTHORIZED);
       continue;
     }
     connection.attachQueue(queue, qos);
