@@ -29,6 +29,8 @@ const DISK_REASON = "low on disk";
 export class ResourceAlarms {
   private memoryAlarm = false;
   private diskAlarm = false;
+  /** What this monitor last told the broker, so a reason set by someone else is left alone until the verdict changes. */
+  private verdict: string | null = null;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -79,7 +81,11 @@ export class ResourceAlarms {
         );
       }
     }
-    this.broker.setBlocked(this.memoryAlarm ? MEMORY_REASON : this.diskAlarm ? DISK_REASON : null);
+    const verdict = this.memoryAlarm ? MEMORY_REASON : this.diskAlarm ? DISK_REASON : null;
+    if (verdict !== this.verdict) {
+      this.verdict = verdict;
+      this.broker.setBlocked(verdict);
+    }
   }
 
   stop(): void {
