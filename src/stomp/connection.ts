@@ -119,9 +119,13 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
       drain: () => this.onDrain(),
       close: () => this.cleanup(),
       error: (error) => {
-        if (error.code !== "ECONNRESET" && error.code !== "EPIPE") {
-          ctx.logger.warn({ err: error, connection: this.id }, "STOMP transport error");
+        if (error.code === "ECONNRESET" || error.code === "EPIPE") return;
+        // ws reports a peer's protocol breach (e.g. a message over maxPayload, closed with 1009) as WS_ERR_*: the peer's fault, not the broker's.
+        if (error.code?.startsWith("WS_ERR_")) {
+          ctx.logger.info({ connection: this.id, code: error.code, reason: error.message }, "closing STOMP connection: WebSocket protocol error");
+          return;
         }
+        ctx.logger.warn({ err: error, connection: this.id }, "STOMP transport error");
       },
     });
     this.handshakeTimer = setTimeout(() => {

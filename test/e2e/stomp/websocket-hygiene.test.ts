@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { WebSocket } from "ws";
-import { TestBroker } from "../../helpers/broker.js";
+import { TestBroker, waitFor } from "../../helpers/broker.js";
 
 const PROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"];
 const MAX_MESSAGE = 4096;
@@ -80,6 +80,7 @@ test("a WebSocket message larger than maxWebSocketMessageBytes closes that conne
   const body = "x".repeat(MAX_MESSAGE);
   ws.send(`SEND\ndestination:/queue/hygiene\n\n${body}\0`);
   assert.equal(await closed(ws), 1009);
+  await waitFor(() => broker.logs.find((entry) => entry.msg === "closing STOMP connection: WebSocket protocol error"));
 
   // A message under the limit still goes through on the other connection.
   const received = new Promise<string>((resolve) => bystander.ws.on("message", (data: Buffer) => resolve(data.toString())));
