@@ -8,6 +8,7 @@ import { argumentDifference, EQUIVALENCE_CHECKED_QUEUE_ARGS, validateQueueArgume
 import { Queue } from "./queue.js";
 import type { DefinitionsObserver } from "../store/types.js";
 import { routeWithKeys, senderSelectedKeys } from "./sender-selected.js";
+import { attachExchangeFeatures } from "./exchanges/features.js";
 import { attachQueueFeatures, checkQueueType, type PolicySources } from "./queue-features/attach.js";
 
 export interface ExchangeDeclaration extends ExchangeOptions {
@@ -115,6 +116,7 @@ export class VHost {
       );
     }
     const exchange = createExchange(name, this.name, declaration.type, declaration);
+    attachExchangeFeatures(this, exchange);
     this.exchanges.set(name, exchange);
     if (exchange.durable) this.persistence?.definitionsChanged();
     return exchange;

@@ -3,6 +3,7 @@ import { wireTypeName } from "../queue-arguments.js";
 import type { PolicyRegistry } from "../policies.js";
 import type { Queue } from "../queue.js";
 import type { QueueDeclaration, VHost } from "../vhost.js";
+import { applyExchangePolicy } from "../exchanges/features.js";
 import { QueueFeatures } from "./features.js";
 import { effectiveSettings, matchPolicy, mergedDefinition, type QueueSettings } from "./settings.js";
 
@@ -29,8 +30,9 @@ export function attachQueueFeatures(vhost: VHost, queue: Queue): void {
   queue.features = new QueueFeatures(vhost, queue, queueSettingsFor(vhost, queue));
 }
 
-/** Policies changed in a vhost: every queue recomputes what applies to it. */
+/** Policies changed in a vhost: every queue and exchange recomputes what applies to it. */
 export function reapplyPolicies(vhost: VHost): void {
+  for (const exchange of vhost.exchanges.values()) applyExchangePolicy(vhost, exchange);
   for (const queue of vhost.queues.values()) {
     if (queue.features === null) attachQueueFeatures(vhost, queue);
     else queue.features.update(queueSettingsFor(vhost, queue));
