@@ -64,6 +64,13 @@ function handleSignals(broker: RunningBroker, logger: Logger): void {
 }
 
 async function main(): Promise<void> {
+  // `warren ctl <verb>`: rabbitmqctl's verbs over the management API (src/cli/ctl/).
+  if (process.argv[2] === "ctl") {
+    const { runCtl } = await import("./ctl/main.js");
+    const io = { out: (text: string) => process.stdout.write(text), err: (text: string) => process.stderr.write(text) };
+    process.exitCode = await runCtl(process.argv.slice(3), process.env, io);
+    return;
+  }
   const config = loadConfig(process.argv.slice(2), process.env);
   if (config.help) {
     process.stdout.write(usage());
