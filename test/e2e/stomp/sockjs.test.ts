@@ -4,6 +4,8 @@ import { Client } from "@stomp/stompjs";
 import amqplib from "amqplib";
 import SockJS from "sockjs-client";
 import { WebSocket } from "ws";
+import { StompConnection } from "../../../src/stomp/connection.js";
+import { SockJsTransport } from "../../../src/stomp/sockjs-transport.js";
 import { TestBroker, waitFor } from "../../helpers/broker.js";
 
 const MAX_MESSAGE = 64 * 1024;
@@ -196,4 +198,18 @@ test("allowedOrigins applies to SockJS: info, HTTP transports and the websocket 
   } finally {
     await guarded.stop();
   }
+});
+
+test("a session whose client stops polling is closed after the disconnect delay (5 s), and its STOMP connection is gone", async () => {
+  const session = `${base}/123/abandoned-${Date.now()}`;
+  await (await fetch(`${session}/xhr`, { method: "POST" })).text();
+  await fetch(`${session}/xhr_send`, { method: "POST", body: JSON.stringify(["CONNECT\naccept-version:1.2\nlogin:guest\npasscode:guest\n\n\0"]) });
+  assert.match(await (await fetch(`${session}/xhr`, { method: "POST" })).text(), /^a\["CONNECTED/);
+  // STOMP sessions carried by SockJS's HTTP transports: only this test's remains open by now.
+  const stompConnections = (): number =>
+    [...broker.broker.core.connections].filter((c) => c instanceof StompConnection && c.transport instanceof SockJsTransport).length;
+  assert.equal(stompConnections(), 1);
+  // No more polls: sockjs-protocol's disconnect_delay ends the session.
+  await waitFor(() => stompConnections() === 0, 15_000);
+  assert.equal(await (await fetch(`${session}/xhr_send`, { method: "POST", body: '["x"]' })).status, 404);
 });
