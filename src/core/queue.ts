@@ -198,6 +198,7 @@ export class Queue {
     if (this.features !== null) this.features.stamp(queued, Date.now());
     this.ready.push(queued);
     this.readyBytes += message.body.length;
+    this.features?.armExpiry(); // so that recovered messages expire even if nobody publishes or consumes
     return queued;
   }
 
