@@ -29,6 +29,8 @@ export class QueueFeatures {
   private expiryTimer: NodeJS.Timeout | null = null;
   private expiryAt = 0;
   private idleTimer: NodeJS.Timeout | null = null;
+  /** Whether the message just stamped can expire: only then may the expiry timer be needed. */
+  private lastCanExpire = false;
 
   constructor(
     readonly vhost: VHost,
@@ -75,17 +77,23 @@ export class QueueFeatures {
   /** Sets when the message expires: the sooner of the queue's TTL and its own expiration. */
   stamp(queued: QueuedMessage, enqueuedAt: number): void {
     const queueTtl = this.settings.messageTtl;
-    const ownTtl = expirationOrNull(queued.message.properties.expiration);
-    const ttl = queueTtl === null ? ownTtl : ownTtl === null ? queueTtl : Math.min(queueTtl, ownTtl);
+    const expiration = queued.message.properties.expiration;
     queued.enqueuedAt = enqueuedAt;
+    if (queueTtl === null && expiration === undefined && !this.settings.quorum) {
+      this.lastCanExpire = false; // the common case: nothing to compute
+      return;
+    }
+    const ownTtl = expirationOrNull(expiration);
+    const ttl = queueTtl === null ? ownTtl : ownTtl === null ? queueTtl : Math.min(queueTtl, ownTtl);
     queued.expiresAt = ttl === null ? 0 : enqueuedAt + ttl;
+    this.lastCanExpire = ttl !== null;
     // Quorum queues (3.10) show x-delivery-count on every delivery, 0 on the first.
     if (this.settings.quorum) withDeliveryCount(queued, 0);
   }
 
   afterEnqueue(): void {
     this.enforceLengthLimit();
-    if (this.expiryTimer === null) this.armExpiry();
+    if (this.expiryTimer === null && this.lastCanExpire) this.armExpiry();
   }
 
   /** drop-head: the oldest messages leave (dead-lettered as maxlen) until the queue fits. */
