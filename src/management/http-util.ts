@@ -34,9 +34,14 @@ export function sendReply(response: ServerResponse, reply: Reply): void {
   response.end(text);
 }
 
-export function sendError(response: ServerResponse, error: ApiError): void {
+/**
+ * `challenge` = false leaves out WWW-Authenticate, for the web UI's own
+ * requests (X-Requested-With: XMLHttpRequest): a browser answers a Basic
+ * challenge with its login dialog, which would hide the UI's own form.
+ */
+export function sendError(response: ServerResponse, error: ApiError, challenge = true): void {
   const headers: Record<string, string> = {};
-  if (error.status === 401) headers["www-authenticate"] = 'Basic realm="RabbitMQ Management"';
+  if (error.status === 401 && challenge) headers["www-authenticate"] = 'Basic realm="RabbitMQ Management"';
   // A request without credentials gets a bare 401, as RabbitMQ's.
   if (error.error === "") return sendReply(response, { status: error.status, headers });
   sendReply(response, { status: error.status, body: { error: error.error, reason: error.reason }, headers });

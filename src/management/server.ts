@@ -26,6 +26,7 @@ import { policyRoutes } from "./routes/policies.js";
 import { queueRoutes } from "./routes/queues.js";
 import { userRoutes } from "./routes/users.js";
 import { vhostRoutes } from "./routes/vhosts.js";
+import { serveUi } from "./static.js";
 import { StatsSampler } from "./stats.js";
 
 export interface ManagementOptions {
@@ -99,10 +100,10 @@ export class ManagementApi implements Management {
       response.end(text);
       return true;
     }
-    if (segments[0] !== "api") return false;
+    if (segments[0] !== "api") return serveUi(request, response, url.pathname);
     this.handleApi(request, response, segments, url.searchParams).catch((error: unknown) => {
       if (error instanceof ApiError) {
-        sendError(response, error);
+        sendError(response, error, request.headers["x-requested-with"] !== "XMLHttpRequest");
         return;
       }
       this.logger.error({ err: error, method: request.method, url: request.url }, "management API request failed");

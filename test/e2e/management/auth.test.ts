@@ -35,6 +35,12 @@ test("a wrong password is 401 not_authorized / Login failed", async () => {
   assert.deepEqual(response.json, { error: "not_authorized", reason: "Login failed" });
 });
 
+test("the web UI's requests (X-Requested-With) get no Basic challenge, so browsers show no dialog", async () => {
+  const response = await api.as("guest", "wrong").request("GET", "/api/whoami", undefined, { "x-requested-with": "XMLHttpRequest" });
+  assert.deepEqual([response.status, response.json], [401, { error: "not_authorized", reason: "Login failed" }]);
+  assert.equal(response.headers.get("www-authenticate"), null);
+});
+
 test("an unknown user is refused like a wrong password", async () => {
   const response = await api.as("nobody", "pw").get("/api/whoami");
   assert.deepEqual([response.status, response.json], [401, { error: "not_authorized", reason: "Login failed" }]);

@@ -1,0 +1,32 @@
+/**
+ * Serves the web UI's files from the package's ui/ folder. Only the listed
+ * files are served (no path from the request reaches the file system).
+ */
+import { readFile } from "node:fs/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+const UI_DIR = new URL("../../../ui/", import.meta.url);
+
+const FILES: Record<string, { file: string; type: string }> = {
+  "/": { file: "index.html", type: "text/html; charset=utf-8" },
+  "/index.html": { file: "index.html", type: "text/html; charset=utf-8" },
+  "/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
+  "/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
+};
+
+/** Returns false when the path is not a UI file. */
+export function serveUi(request: IncomingMessage, response: ServerResponse, pathname: string): boolean {
+  const entry = FILES[pathname];
+  if (!entry || (request.method !== "GET" && request.method !== "HEAD")) return false;
+  readFile(new URL(entry.file, UI_DIR)).then(
+    (body) => {
+      response.writeHead(200, { "content-type": entry.type, "content-length": String(body.length), "cache-control": "no-cache" });
+      response.end(request.method === "HEAD" ? undefined : body);
+    },
+    () => {
+      response.writeHead(404, { "content-type": "application/json" });
+      response.end(JSON.stringify({ error: "Object Not Found", reason: "Not Found" }));
+    },
+  );
+  return true;
+}
