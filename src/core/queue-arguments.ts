@@ -64,8 +64,8 @@ const CHECKS: Record<string, Check> = {
   "x-queue-mode": oneOf(["default", "lazy"], (v) => `"unsupported queue mode '${v}'"`),
   "x-queue-type": oneOf(["classic", "quorum", "stream"], (v) => `"unsupported queue type '${v}'"`),
   "x-single-active-consumer": bool,
-  "x-delivery-limit": integer("non-negative"),
-  "x-consumer-timeout": integer("non-negative"),
+  // x-delivery-limit and x-consumer-timeout are not validated: RabbitMQ 3.10
+  // accepts any value for them (observed: "x", -5) and ignores what it cannot use.
 };
 
 export function validateQueueArguments(queue: string, vhost: string, args: FieldTable): void {
