@@ -6,8 +6,8 @@ import { TestBroker, sleep, waitFor } from "../../helpers/broker.js";
 
 let broker: TestBroker;
 before(async () => {
-  // The resource alarms re-assert their own verdict on every poll, which would lift the
-  // block this test sets by hand; poll (practically) never.
+  // This test drives the blocked state by hand; a real memory alarm firing on a busy
+  // machine would interfere, so the alarms poll (practically) never.
   broker = await TestBroker.start({ alarms: { intervalMs: 2 ** 31 - 1 } });
 });
 after(async () => {
