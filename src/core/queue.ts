@@ -1,11 +1,13 @@
 import type { Consumer } from "./consumer.js";
 import { accessRefused, preconditionFailed } from "./errors.js";
-import type { FieldTable, Message } from "./message.js";
+import { Message, type FieldTable } from "./message.js";
 import { QueuedMessage } from "./queued-message.js";
 import { scheduleDispatch } from "./dispatch-scheduler.js";
-import type { QueueJournal } from "../store/types.js";
+import type { QueueJournal, RecoveredMessage } from "../store/types.js";
 import type { QueueFeatures } from "./queue-features/features.js";
 import { createReadyList, type ReadyList } from "./queue-features/ready-list.js";
+import { PagedReadyList } from "./queue-features/paged-ready-list.js";
+import { Deque } from "./deque.js";
 
 export { QueuedMessage };
 
@@ -43,20 +45,21 @@ export class Queue {
   onUnused: ((queue: Queue) => void) | null = null;
   /** Dedupes a queue reached by several bindings of one publish (see VHost.route). */
   routeMark = 0;
-  /** Set for durable queues when a store is attached: persistent messages are logged through it. */
-  journal: QueueJournal | null = null;
+  private queueJournal: QueueJournal | null = null;
   /** TTLs, limits, dead-lettering, expiry, single active consumer (queue-features/); set by the vhost. */
   features: QueueFeatures | null = null;
 
   /** Publishers paused until this queue's consumers catch up (see `overloaded`). */
   private flowWaiters: Array<() => void> | null = null;
 
-  private readonly ready: ReadyList;
+  private ready: ReadyList;
   private readyBytes = 0;
   private consumers: Consumer[] = [];
   private nextConsumer = 0;
   private nextSeq = 0;
   private hadConsumer = false;
+  /** TTLs of recovered messages whose log record has no enqueue time count from here. */
+  private readonly startedAt = Date.now();
   private dispatching = false;
 
   constructor(
@@ -71,8 +74,56 @@ export class Queue {
     this.ready = createReadyList(options.arguments);
   }
 
+  /** Set for durable queues when a store is attached: persistent messages are logged through it. */
+  get journal(): QueueJournal | null {
+    return this.queueJournal;
+  }
+
+  set journal(journal: QueueJournal | null) {
+    this.queueJournal = journal;
+    // A FIFO with a journal can keep its logged tail on disk (priority queues stay in memory).
+    if (journal !== null && Number.isFinite(journal.pageAfter) && this.ready instanceof Deque && this.ready.length === 0) {
+      this.ready = new PagedReadyList(journal, journal.pageAfter, (logged, seq) => this.revive(logged, seq));
+    }
+  }
+
+  /** The queue's entry for a message read back from the log: TTLs count from its original enqueue time. */
+  private revive(logged: RecoveredMessage, seq: number): QueuedMessage {
+    const message = new Message(logged.exchange, logged.routingKey, logged.properties, logged.body, logged.encodedProperties);
+    const queued = new QueuedMessage(message, seq);
+    queued.logId = logged.id;
+    queued.redelivered = logged.redelivered;
+    if (this.features !== null) this.features.stamp(queued, logged.enqueuedAt !== 0 ? logged.enqueuedAt : this.startedAt);
+    return queued;
+  }
+
+  /**
+   * Messages recovered from the log after a restart, oldest first: only
+   * their ids are held; a paged list reads them in as they near the head.
+   */
+  recoverLogged(ids: readonly number[], bodyBytes: number): void {
+    const journal = this.queueJournal;
+    if (journal === null) return;
+    const ready = this.ready;
+    if (ready instanceof PagedReadyList) {
+      for (const id of ids) ready.pushPaged(id, this.nextSeq++);
+    } else {
+      for (let i = 0; i < ids.length; i += 1024) {
+        for (const logged of journal.read(ids.slice(i, i + 1024))) ready.push(this.revive(logged, this.nextSeq++));
+      }
+    }
+    this.readyBytes += bodyBytes;
+    // The head's expiry (read in and stamped with its original enqueue time) is timed even if nobody publishes or consumes.
+    this.features?.armExpiry();
+  }
+
   get messageCount(): number {
     return this.ready.length;
+  }
+
+  /** Ready messages held as objects; the rest of a paged queue is on disk with only an index entry here. */
+  get messagesInMemory(): number {
+    return this.ready instanceof PagedReadyList ? this.ready.inMemory : this.ready.length;
   }
 
   get messageBytes(): number {

@@ -9,6 +9,8 @@ export class QueuedMessage {
   enqueuedAt = 0;
   /** When it expires (ms since the epoch); 0 = never. */
   expiresAt = 0;
+  /** Its id in the message log when the queue's journal logged it (persistent, durable queue); 0 otherwise. */
+  logId = 0;
 
   constructor(
     /** Replaced only by a quorum queue's redelivery (x-delivery-count header). */

@@ -10,11 +10,11 @@
  * one chunk costs one write.
  */
 import type { Broker } from "../core/broker.js";
-import { Message } from "../core/message.js";
 import type { Queue } from "../core/queue.js";
 import type { Logger } from "../log.js";
 import { restoreDefinitions, snapshotDefinitions } from "./definitions-snapshot.js";
 import { LoggedQueueJournal } from "./queue-journal.js";
+import { DEFAULT_PAGE_AFTER } from "./paging.js";
 import { queueKey, type DefinitionsObserver, type QueueJournal, type Store } from "./types.js";
 
 export interface AttachResult {
@@ -31,6 +31,7 @@ class BrokerPersistence implements DefinitionsObserver {
     private readonly broker: Broker,
     private readonly store: Store,
     private readonly logger: Logger,
+    private readonly pageAfter: number,
   ) {}
 
   definitionsChanged(): void {
@@ -49,12 +50,13 @@ class BrokerPersistence implements DefinitionsObserver {
   }
 
   journalFor(vhost: string, queue: string): QueueJournal {
-    return new LoggedQueueJournal(this.store.messages, queueKey(vhost, queue));
+    return new LoggedQueueJournal(this.store.messages, queueKey(vhost, queue), this.pageAfter);
   }
 }
 
-export function attachStore(broker: Broker, store: Store, logger: Logger): AttachResult {
-  const persistence = new BrokerPersistence(broker, store, logger);
+/** `pageAfter`: ready messages per durable queue kept in memory before logged ones stay on disk (Infinity: never). */
+export function attachStore(broker: Broker, store: Store, logger: Logger, pageAfter = DEFAULT_PAGE_AFTER): AttachResult {
+  const persistence = new BrokerPersistence(broker, store, logger, pageAfter);
   broker.attachPersistence(persistence, store.messages);
   const snapshot = store.loadDefinitions();
   if (snapshot) restoreDefinitions(broker, snapshot, logger);
@@ -78,20 +80,17 @@ function recoverMessages(broker: Broker, store: Store, logger: Logger): number {
     }
   }
   let count = 0;
-  for (const [key, messages] of store.messages.recover()) {
+  for (const [key, recovered] of store.messages.recover()) {
     const target = journals.get(key);
     if (!target) {
-      logger.warn({ queue: key.replace("\u0000", " "), messages: messages.length }, "messages for a queue that no longer exists dropped");
-      store.messages.deleteQueue(key, messages.map((m) => m.id));
+      logger.warn({ queue: key.replace("\u0000", " "), messages: recovered.ids.length }, "messages for a queue that no longer exists dropped");
+      store.messages.deleteQueue(key);
       continue;
     }
-    for (const m of messages) {
-      const message = new Message(m.exchange, m.routingKey, m.properties, m.body, m.encodedProperties);
-      target.journal.adopt(target.queue.recover(message, m.redelivered), m.id);
-    }
+    target.queue.recoverLogged(recovered.ids, recovered.bodyBytes);
     // Length limits and TTL timers apply once every recovered message is journaled, so drops are recorded.
     target.queue.features?.afterEnqueue();
-    count += messages.length;
+    count += recovered.ids.length;
   }
   return count;
 }

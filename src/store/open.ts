@@ -2,11 +2,22 @@
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
 import { attachStore, saveDefinitionsNow } from "./attach.js";
+import { DEFAULT_PAGE_AFTER } from "./paging.js";
 import { FileStore } from "./file/file-store.js";
 import type { SegmentLogOptions } from "./file/segment-log.js";
 import type { PropertiesCodec, Store } from "./types.js";
 
-export type StorageOption = "memory" | { dir: string; segmentLog?: Partial<SegmentLogOptions> };
+export type StorageOption =
+  | "memory"
+  | {
+      dir: string;
+      segmentLog?: Partial<SegmentLogOptions>;
+      /**
+       * Ready messages a durable queue keeps in memory; persistent messages
+       * past it stay on disk with only an index in memory (default 10,000).
+       */
+      queueMemoryMessages?: number;
+    };
 
 export interface OpenedStore {
   store: Store | null;
@@ -25,9 +36,9 @@ export function openStore(broker: Broker, storage: StorageOption | undefined, co
   const log = logger.child({ module: "store" });
   const started = performance.now();
   const store = new FileStore({ dir: storage.dir, codec, logger: log, ...(storage.segmentLog ? { segmentLog: storage.segmentLog } : {}) });
-  const { fresh, recoveredMessages } = attachStore(broker, store, log);
+  const { fresh, recoveredMessages } = attachStore(broker, store, log, storage.queueMemoryMessages ?? DEFAULT_PAGE_AFTER);
   log.info(
-    { dir: storage.dir, fresh, recoveredMessages, ms: Math.round(performance.now() - started) },
+    { dir: storage.dir, fresh, recoveredMessages, ms: Math.round(performance.now() - started), rssMiB: Math.round(process.memoryUsage.rss() / 1048576) },
     fresh ? "data directory initialised" : "definitions and messages recovered",
   );
   return { store, fresh, commitStartup: () => saveDefinitionsNow(broker, store) };

@@ -1,38 +1,44 @@
-/** A durable queue's journal: maps the core's queue entries to message-log ids. */
-import type { MessageLog, QueueJournal, StoredMessage } from "./types.js";
+/**
+ * A durable queue's journal: logs its persistent messages and lets the
+ * queue page them out of memory and back. The log id lives on the queue's
+ * own entry (QueuedMessage.logId), so the journal keeps no per-message map.
+ */
+import type { JournalEntry, MessageLog, QueueJournal, RecoveredMessage, StoredMessage } from "./types.js";
 
 export class LoggedQueueJournal implements QueueJournal {
-  /** Live persistent entries of this queue → their log ids. */
-  private readonly ids = new Map<object, number>();
-
   constructor(
     private readonly log: MessageLog,
     readonly key: string,
+    readonly pageAfter: number,
   ) {}
 
-  enqueued(entry: object, message: StoredMessage): void {
-    this.ids.set(entry, this.log.enqueue(this.key, message));
+  enqueued(entry: JournalEntry, message: StoredMessage): void {
+    entry.logId = this.log.enqueue(this.key, message, entry.enqueuedAt !== 0 ? entry.enqueuedAt : Date.now());
   }
 
-  /** A message recovered after a restart keeps its log id. */
-  adopt(entry: object, id: number): void {
-    this.ids.set(entry, id);
+  delivered(entry: JournalEntry): void {
+    if (entry.logId !== 0) this.log.delivered(entry.logId);
   }
 
-  delivered(entry: object): void {
-    const id = this.ids.get(entry);
-    if (id !== undefined) this.log.delivered(id);
-  }
-
-  removed(entry: object): void {
-    const id = this.ids.get(entry);
-    if (id === undefined) return;
-    this.ids.delete(entry);
-    this.log.remove(id);
+  removed(entry: JournalEntry): void {
+    if (entry.logId === 0) return;
+    this.log.remove(entry.logId);
+    entry.logId = 0;
   }
 
   deleted(): void {
-    this.log.deleteQueue(this.key, this.ids.values());
-    this.ids.clear();
+    this.log.deleteQueue(this.key);
+  }
+
+  afterSync(callback: (error: Error | null) => void): void {
+    this.log.afterSync(callback);
+  }
+
+  read(ids: readonly number[]): RecoveredMessage[] {
+    return this.log.read(ids);
+  }
+
+  removeId(id: number): void {
+    this.log.remove(id);
   }
 }

@@ -78,6 +78,7 @@ export interface StoredMessage {
   readonly body: Buffer;
 }
 
+/** A logged message read back (after a restart, or paged in from disk). */
 export interface RecoveredMessage {
   id: number;
   exchange: string;
@@ -85,8 +86,18 @@ export interface RecoveredMessage {
   properties: MessageProperties;
   encodedProperties: Buffer;
   body: Buffer;
-  /** It had been delivered before the restart (AMQP redelivered flag). */
+  /** It had been delivered before (AMQP redelivered flag after a restart). */
   redelivered: boolean;
+  /** When it entered its queue (ms since the epoch), for TTLs; 0 if the log did not record it. */
+  enqueuedAt: number;
+}
+
+/** A queue's live messages after a restart: ids only, bodies stay on disk until read. */
+export interface RecoveredQueue {
+  /** Oldest first. */
+  ids: number[];
+  /** Sum of their body sizes (the queue's message_bytes). */
+  bodyBytes: number;
 }
 
 /** Encodes properties to/from AMQP content-header bytes; injected so the store does not import an adapter. */
@@ -116,15 +127,21 @@ export interface MessageLogStats {
  */
 export interface MessageLog extends Durability {
   /** Everything that survived, per queue key, oldest first. Call once, before any append. */
-  recover(): Map<string, RecoveredMessage[]>;
-  /** Appends a message to a queue; returns its id. */
-  enqueue(queueKey: string, message: StoredMessage): number;
+  recover(): Map<string, RecoveredQueue>;
+  /**
+   * Reads live messages back, in the order given; ids no longer live or
+   * unreadable (damaged file, logged) are left out. Only for messages whose
+   * append is on disk (afterSync has run), or recovered ones.
+   */
+  read(ids: readonly number[]): RecoveredMessage[];
+  /** Appends a message to a queue; returns its id. `enqueuedAt` is ms since the epoch. */
+  enqueue(queueKey: string, message: StoredMessage, enqueuedAt: number): number;
   /** First delivery of a message: after a crash it comes back redelivered. */
   delivered(id: number): void;
   /** Acked or otherwise gone from the queue. */
   remove(id: number): void;
-  /** The queue is gone; `ids` are its live messages. */
-  deleteQueue(queueKey: string, ids: Iterable<number>): void;
+  /** The queue is gone with all its live messages. */
+  deleteQueue(queueKey: string): void;
   stats(): MessageLogStats;
 }
 
@@ -141,12 +158,32 @@ export interface Store {
 
 // ---- hooks the core calls --------------------------------------------------
 
-/** Per durable queue: the core reports what happens to its messages. */
+/** The core's record of a message in a queue (QueuedMessage), as the journal sees it. */
+export interface JournalEntry {
+  /** The message-log id; 0 while not logged (transient message, non-durable queue). */
+  logId: number;
+  /** ms since the epoch; 0 when the queue does not track it (no TTL features). */
+  enqueuedAt: number;
+}
+
+/**
+ * Per durable queue: the core reports what happens to its messages, and
+ * pages logged messages out of memory and back (queues larger than memory).
+ */
 export interface QueueJournal {
-  enqueued(entry: object, message: StoredMessage): void;
-  delivered(entry: object): void;
-  removed(entry: object): void;
+  /** Logs a persistent message and sets `entry.logId`. */
+  enqueued(entry: JournalEntry, message: StoredMessage): void;
+  delivered(entry: JournalEntry): void;
+  removed(entry: JournalEntry): void;
   deleted(): void;
+  /** Ready messages the queue keeps in memory; logged ones past this wait on disk, only their id in memory. */
+  readonly pageAfter: number;
+  /** As Durability.afterSync: once logged records so far are on disk, they may be paged out. */
+  afterSync(callback: (error: Error | null) => void): void;
+  /** Reads paged-out messages back (see MessageLog.read). */
+  read(ids: readonly number[]): RecoveredMessage[];
+  /** Removes a paged-out message by id (purge). */
+  removeId(id: number): void;
 }
 
 /** Given to each vhost: durable definition changes and journals for durable queues. */

@@ -85,10 +85,10 @@ for (const impl of implementations) {
       const open = await impl.create();
       const store = open();
       assert.equal(store.messages.recover().size, 0);
-      const a1 = store.messages.enqueue("/\u0000a", message("a1", { n: 1 }));
-      const b1 = store.messages.enqueue("/\u0000b", message("b1"));
-      const a2 = store.messages.enqueue("/\u0000a", message("a2"));
-      store.messages.enqueue("/\u0000a", message("a3"));
+      const a1 = store.messages.enqueue("/\u0000a", message("a1", { n: 1 }), Date.now());
+      const b1 = store.messages.enqueue("/\u0000b", message("b1"), Date.now());
+      const a2 = store.messages.enqueue("/\u0000a", message("a2"), Date.now());
+      store.messages.enqueue("/\u0000a", message("a3"), Date.now());
       store.messages.remove(a2);
       store.messages.delivered(a1);
       await synced(store);
@@ -96,7 +96,7 @@ for (const impl of implementations) {
 
       const again = open();
       const recovered = again.messages.recover();
-      const a = recovered.get("/\u0000a") ?? [];
+      const a = again.messages.read(recovered.get("/\u0000a")?.ids ?? []);
       assert.deepEqual(
         a.map((m) => [m.body.toString(), m.redelivered]),
         [
@@ -110,11 +110,11 @@ for (const impl of implementations) {
       assert.equal(a[0]?.exchange, "ex");
       assert.equal(a[0]?.routingKey, "rk");
       assert.deepEqual(
-        (recovered.get("/\u0000b") ?? []).map((m) => [m.id, m.body.toString()]),
+        again.messages.read(recovered.get("/\u0000b")?.ids ?? []).map((m) => [m.id, m.body.toString()]),
         [[b1, "b1"]],
       );
       // Ids keep growing across restarts, so an old remove record can never match a new message.
-      assert.ok(again.messages.enqueue("/\u0000a", message("a4")) > a2);
+      assert.ok(again.messages.enqueue("/\u0000a", message("a4"), Date.now()) > a2);
       await again.close();
     });
 
@@ -122,14 +122,14 @@ for (const impl of implementations) {
       const open = await impl.create();
       const store = open();
       store.messages.recover();
-      const ids = [store.messages.enqueue("/\u0000q", message("old1")), store.messages.enqueue("/\u0000q", message("old2"))];
-      store.messages.deleteQueue("/\u0000q", ids);
-      store.messages.enqueue("/\u0000q", message("new"));
+      const ids = [store.messages.enqueue("/\u0000q", message("old1"), Date.now()), store.messages.enqueue("/\u0000q", message("old2"), Date.now())];
+      store.messages.deleteQueue("/\u0000q");
+      store.messages.enqueue("/\u0000q", message("new"), Date.now());
       await synced(store);
       await store.close();
       const again = open();
       assert.deepEqual(
-        (again.messages.recover().get("/\u0000q") ?? []).map((m) => m.body.toString()),
+        again.messages.read(again.messages.recover().get("/\u0000q")?.ids ?? []).map((m) => m.body.toString()),
         ["new"],
       );
       assert.equal(again.messages.stats().liveMessages, 1);
@@ -141,10 +141,10 @@ for (const impl of implementations) {
       const store = open();
       store.messages.recover();
       const order: number[] = [];
-      store.messages.enqueue("/\u0000q", message("1"));
+      store.messages.enqueue("/\u0000q", message("1"), Date.now());
       store.messages.afterSync(() => order.push(1));
       store.messages.afterSync(() => order.push(2));
-      store.messages.enqueue("/\u0000q", message("2"));
+      store.messages.enqueue("/\u0000q", message("2"), Date.now());
       store.messages.afterSync(() => order.push(3));
       await synced(store);
       assert.deepEqual(order, [1, 2, 3]);

@@ -48,7 +48,7 @@ const msg = (body: string): StoredMessage => ({
 });
 const synced = (store: Store): Promise<void> => new Promise((resolve) => store.messages.afterSync(() => resolve()));
 const segmentsOf = (dir: string): string[] => readdirSync(join(dir, "messages")).filter((n) => n.endsWith(".seg")).sort();
-const bodies = (store: Store, key = "/\u0000q"): string[] => (store.messages.recover().get(key) ?? []).map((m) => m.body.toString());
+const bodies = (store: Store, key = "/\u0000q"): string[] => store.messages.read(store.messages.recover().get(key)?.ids ?? []).map((m) => m.body.toString());
 // Pino writes asynchronously to the destination stream.
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -56,7 +56,7 @@ test("a torn tail (half a record after a crash) is cut with a warning, and every
   const dir = await tempDir();
   const { store } = open(dir);
   store.messages.recover();
-  for (let i = 0; i < 5; i++) store.messages.enqueue("/\u0000q", msg(`m${i}`));
+  for (let i = 0; i < 5; i++) store.messages.enqueue("/\u0000q", msg(`m${i}`), Date.now());
   await synced(store);
   await store.close();
   const [segment] = segmentsOf(dir);
@@ -81,7 +81,7 @@ test("garbage appended to the newest segment is cut; a corrupt older segment los
   const dir = await tempDir();
   const { store } = open(dir, 200);
   store.messages.recover();
-  for (let i = 0; i < 12; i++) store.messages.enqueue("/\u0000q", msg(`message-${String(i).padStart(2, "0")}-${"x".repeat(40)}`));
+  for (let i = 0; i < 12; i++) store.messages.enqueue("/\u0000q", msg(`message-${String(i).padStart(2, "0")}-${"x".repeat(40)}`), Date.now());
   await synced(store);
   await store.close();
   const segments = segmentsOf(dir);
@@ -139,14 +139,14 @@ test("fully consumed segments are deleted and sparse ones compacted while runnin
   const keep: number[] = [];
   const drop: number[] = [];
   // One long-lived message per segment among many consumed ones: the worst case for deletion alone.
-  for (let i = 0; i < 200; i++) (i % 8 === 0 ? keep : drop).push(store.messages.enqueue("/\u0000q", msg(`${i}:${body}`)));
+  for (let i = 0; i < 200; i++) (i % 8 === 0 ? keep : drop).push(store.messages.enqueue("/\u0000q", msg(`${i}:${body}`), Date.now()));
   await synced(store);
   const before = store.messages.stats();
   assert.ok(before.segments > 20);
   for (const id of drop) store.messages.remove(id);
   // Reclaiming runs after each sync; a few rounds let compaction copies land and old files go.
   for (let round = 0; round < 40; round++) {
-    store.messages.enqueue("/\u0000other", msg("tick"));
+    store.messages.enqueue("/\u0000other", msg("tick"), Date.now());
     await synced(store);
   }
   const afterStats = store.messages.stats();
@@ -154,9 +154,9 @@ test("fully consumed segments are deleted and sparse ones compacted while runnin
   assert.equal(afterStats.liveMessages, keep.length + 40);
   await store.close();
   const reopened = open(dir, 4096);
-  const recovered = reopened.store.messages.recover().get("/\u0000q") ?? [];
+  const recovered = reopened.store.messages.recover().get("/\u0000q")?.ids ?? [];
   assert.deepEqual(
-    recovered.map((m) => m.id),
+    recovered,
     keep,
     "compacted messages keep their ids and order; consumed ones stay gone",
   );

@@ -17,6 +17,13 @@ export const RecordType = {
   Delivered: 3,
   /** queue key u16+utf8: every earlier message of that queue is gone */
   DeleteQueue: 4,
+  /**
+   * Enqueue with the time it entered the queue, so TTLs keep counting from
+   * the original publish after a restart (RabbitMQ keeps it too):
+   * id f64 | flags u8 | enqueued-at f64 (ms) | then as Enqueue. Written by
+   * this version; type 1 records from older logs are still read.
+   */
+  EnqueueTimed: 5,
 } as const;
 
 const FLAG_DELIVERED = 1;
@@ -24,6 +31,8 @@ const FLAG_DELIVERED = 1;
 export interface EnqueueFields {
   id: number;
   delivered: boolean;
+  /** ms since the epoch */
+  enqueuedAt: number;
   queueKey: string;
   exchange: string;
   routingKey: string;
@@ -43,15 +52,17 @@ export function encodeEnqueue(fields: EnqueueFields): Buffer {
   const key = Buffer.from(fields.queueKey, "utf8");
   const exchange = Buffer.from(fields.exchange, "utf8");
   const routingKey = Buffer.from(fields.routingKey, "utf8");
-  const length = 1 + 8 + 1 + 2 + key.length + 2 + exchange.length + 2 + routingKey.length + 4 + fields.properties.length + fields.body.length;
+  const length = 1 + 8 + 1 + 8 + 2 + key.length + 2 + exchange.length + 2 + routingKey.length + 4 + fields.properties.length + fields.body.length;
   // Not from Buffer's shared 8 KiB pool: a pooled record would share a slab with message bodies
   // that stay in memory, pinning the record's bytes long after it was written.
   const out = Buffer.allocUnsafeSlow(RECORD_HEADER + length);
   let at = RECORD_HEADER;
-  out[at++] = RecordType.Enqueue;
+  out[at++] = RecordType.EnqueueTimed;
   out.writeDoubleLE(fields.id, at);
   at += 8;
   out[at++] = fields.delivered ? FLAG_DELIVERED : 0;
+  out.writeDoubleLE(fields.enqueuedAt, at);
+  at += 8;
   for (const part of [key, exchange, routingKey]) {
     out.writeUInt16LE(part.length, at);
     at += 2;
@@ -82,7 +93,7 @@ export function encodeDeleteQueue(queueKey: string): Buffer {
   return frame(payload);
 }
 
-/** An enqueue record copied forward by compaction keeps its id; only the delivered flag may change. */
+/** An enqueue record copied forward by compaction keeps its id and time; only the delivered flag may change (same offset in both enqueue types). */
 export function withDeliveredFlag(record: Buffer, delivered: boolean): Buffer {
   const copy = Buffer.allocUnsafeSlow(record.length);
   record.copy(copy);
@@ -96,6 +107,8 @@ export interface ScannedEnqueue {
   type: typeof RecordType.Enqueue;
   id: number;
   delivered: boolean;
+  /** ms since the epoch; 0 when the record predates timed records */
+  enqueuedAt: number;
   queueKey: string;
   exchange: string;
   routingKey: string;
@@ -140,17 +153,24 @@ function decodePayload(buf: Buffer, start: number, end: number): DecodedRecord {
     return s;
   };
   switch (type) {
-    case RecordType.Enqueue: {
+    case RecordType.Enqueue:
+    case RecordType.EnqueueTimed: {
       const id = buf.readDoubleLE(at);
       at += 8;
       const delivered = ((buf[at++] as number) & FLAG_DELIVERED) !== 0;
+      let enqueuedAt = 0;
+      if (type === RecordType.EnqueueTimed) {
+        if (at + 8 > end) throw new Error("timestamp past record end");
+        enqueuedAt = buf.readDoubleLE(at);
+        at += 8;
+      }
       const queueKey = str();
       const exchange = str();
       const routingKey = str();
       const propertiesLength = buf.readUInt32LE(at);
       at += 4;
       if (at + propertiesLength > end) throw new Error("properties past record end");
-      return { type, id, delivered, queueKey, exchange, routingKey, propertiesStart: at, bodyStart: at + propertiesLength };
+      return { type: RecordType.Enqueue, id, delivered, enqueuedAt, queueKey, exchange, routingKey, propertiesStart: at, bodyStart: at + propertiesLength };
     }
     case RecordType.Remove:
     case RecordType.Delivered:

@@ -12,14 +12,16 @@
  * message back. Sparse old segments are compacted by copying their live
  * records to the current segment, which then lets them be deleted.
  */
-import { closeSync, fdatasync, mkdirSync, openSync, readFileSync, unlinkSync, write } from "node:fs";
+import { closeSync, fdatasync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, write } from "node:fs";
 import type { Logger } from "../../log.js";
-import type { MessageLog, MessageLogStats, PropertiesCodec, RecoveredMessage, StoredMessage } from "../types.js";
+import type { MessageLog, MessageLogStats, PropertiesCodec, RecoveredMessage, RecoveredQueue, StoredMessage } from "../types.js";
+import { IdTable, QueueNames } from "./id-table.js";
 import {
   RecordType,
   encodeDeleteQueue,
   encodeEnqueue,
   encodeIdRecord,
+  scanRecord,
   withDeliveredFlag,
 } from "./record-codec.js";
 import { fsyncDirectory, listSegments, segmentPath } from "./segment-files.js";
@@ -48,14 +50,16 @@ class Segment {
   ) {}
 }
 
-class Entry {
-  constructor(
-    public segment: Segment,
-    public offset: number,
-    readonly length: number,
-    public delivered: boolean,
-  ) {}
+/** A compaction copy: the table points at it once it is on disk (until then reads use the original). */
+interface PendingMove {
+  id: number;
+  from: Segment;
+  to: Segment;
+  offset: number;
 }
+
+/** Reads of one contiguous run are at most this large (a paged-in batch is usually one run). */
+const MAX_READ = 4 * 1024 * 1024;
 
 interface Batch {
   segment: Segment;
@@ -69,7 +73,12 @@ type SyncCallback = (error: Error | null) => void;
 export class SegmentLog implements MessageLog {
   private readonly segments = new Map<number, Segment>();
   private current!: Segment;
-  private readonly entries = new Map<number, Entry>();
+  private table = new IdTable();
+  private queues = new QueueNames();
+  private pendingMoves: PendingMove[] = [];
+  private movesInFlight: PendingMove[] = [];
+  /** One read-only descriptor, for the segment pages are being read from (consumers read in log order). */
+  private reader: { no: number; fd: number } | null = null;
   private nextId = 1;
   private batches: Batch[] = [];
   private waiting: SyncCallback[] = [];
@@ -89,39 +98,30 @@ export class SegmentLog implements MessageLog {
 
   // ---- recovery ----------------------------------------------------------
 
-  recover(): Map<string, RecoveredMessage[]> {
+  recover(): Map<string, RecoveredQueue> {
     if (this.recovered) throw new Error("message log already recovered");
     this.recovered = true;
     const numbers = listSegments(this.dir);
     const replay = replaySegments(this.dir, numbers, this.logger);
     for (const s of replay.segments) this.segments.set(s.no, new Segment(s.no, segmentPath(this.dir, s.no), s.size, s.refs));
     this.nextId = replay.maxId + 1;
-    const out = new Map<string, RecoveredMessage[]>();
-    for (const [id, e] of replay.entries) {
-      const segment = this.segments.get(e.segment.no) as Segment;
+    this.table = replay.table;
+    this.queues = replay.queues;
+    const out = new Map<string, RecoveredQueue>();
+    const byNumber: RecoveredQueue[] = [];
+    // The table iterates in id order, which is publish order (compaction copies keep their id).
+    for (const id of this.table.ids()) {
+      const segment = this.segments.get(this.table.segmentOf(id)) as Segment;
       segment.live++;
-      segment.liveBytes += e.length;
-      this.entries.set(id, new Entry(segment, e.offset, e.length, e.delivered));
-      let list = out.get(e.queueKey);
-      if (!list) out.set(e.queueKey, (list = []));
-      list.push({
-        id,
-        exchange: e.exchange,
-        routingKey: e.routingKey,
-        properties: this.codec.decode(e.properties),
-        encodedProperties: e.properties,
-        body: e.body,
-        redelivered: e.delivered,
-      });
-    }
-    // Compaction copies make file order differ from publish order; ids are publish order.
-    for (const list of out.values()) {
-      for (let i = 1; i < list.length; i++) {
-        if ((list[i - 1] as RecoveredMessage).id > (list[i] as RecoveredMessage).id) {
-          list.sort((a, b) => a.id - b.id);
-          break;
-        }
+      segment.liveBytes += this.table.lengthOf(id);
+      const queue = this.table.queueOf(id);
+      let recovered = byNumber[queue];
+      if (recovered === undefined) {
+        recovered = byNumber[queue] = { ids: [], bodyBytes: 0 };
+        out.set(this.queues.keys[queue] as string, recovered);
       }
+      recovered.ids.push(id);
+      recovered.bodyBytes += this.table.bodyLengthOf(id);
     }
     // Appends always start a fresh segment: an old tail is never written again.
     this.openSegment((numbers[numbers.length - 1] ?? 0) + 1);
@@ -129,13 +129,93 @@ export class SegmentLog implements MessageLog {
     return out;
   }
 
+  // ---- reads ---------------------------------------------------------------
+
+  read(ids: readonly number[]): RecoveredMessage[] {
+    const out: RecoveredMessage[] = [];
+    let i = 0;
+    while (i < ids.length) {
+      const first = this.table.location(ids[i] as number);
+      if (first === undefined) {
+        i++;
+        continue;
+      }
+      // Extend the run while the next record follows this one in the same file.
+      let j = i + 1;
+      let end = first.offset + first.length;
+      while (j < ids.length && end - first.offset < MAX_READ) {
+        const next = this.table.location(ids[j] as number);
+        if (next === undefined || next.segment !== first.segment || next.offset !== end) break;
+        end += next.length;
+        j++;
+      }
+      const buf = this.readRange(first.segment, first.offset, end - first.offset);
+      for (let k = i; k < j; k++) {
+        const id = ids[k] as number;
+        const at = (this.table.location(id) as { offset: number }).offset - first.offset;
+        const message = buf === null ? null : this.decode(buf, at, id);
+        if (message === null) {
+          this.logger.warn({ id, segment: first.segment }, "message log: a paged-out message could not be read back and is lost");
+          continue;
+        }
+        out.push(message);
+      }
+      i = j;
+    }
+    return out;
+  }
+
+  private decode(buf: Buffer, at: number, id: number): RecoveredMessage | null {
+    const result = scanRecord(buf, at);
+    if (!result.ok || result.record.type !== RecordType.Enqueue || result.record.id !== id) return null;
+    const record = result.record;
+    const properties = buf.subarray(record.propertiesStart, record.bodyStart);
+    return {
+      id,
+      exchange: record.exchange,
+      routingKey: record.routingKey,
+      properties: this.codec.decode(properties),
+      encodedProperties: properties,
+      body: buf.subarray(record.bodyStart, result.next),
+      redelivered: this.table.isDelivered(id),
+      enqueuedAt: record.enqueuedAt,
+    };
+  }
+
+  private readRange(segmentNo: number, position: number, length: number): Buffer | null {
+    try {
+      if (this.reader === null || this.reader.no !== segmentNo) {
+        this.closeReader();
+        this.reader = { no: segmentNo, fd: openSync(segmentPath(this.dir, segmentNo), "r") };
+      }
+      // Not from the shared pool: bodies are views into it and may be held a while by consumers.
+      const buf = Buffer.allocUnsafeSlow(length);
+      let done = 0;
+      while (done < length) {
+        const n = readSync(this.reader.fd, buf, done, length - done, position + done);
+        if (n === 0) break;
+        done += n;
+      }
+      return done === length ? buf : buf.subarray(0, done);
+    } catch (error) {
+      this.logger.warn({ err: error, segment: segmentNo }, "message log: segment read failed");
+      return null;
+    }
+  }
+
+  private closeReader(): void {
+    if (this.reader !== null) closeSync(this.reader.fd);
+    this.reader = null;
+  }
+
   // ---- appends -----------------------------------------------------------
 
-  enqueue(queueKey: string, message: StoredMessage): number {
+  enqueue(queueKey: string, message: StoredMessage, enqueuedAt: number): number {
     const id = this.nextId++;
     const record = encodeEnqueue({
       id,
       delivered: false,
+      enqueuedAt,
       queueKey,
       exchange: message.exchange,
       routingKey: message.routingKey,
@@ -144,7 +224,8 @@ export class SegmentLog implements MessageLog {
     });
     const segment = this.current;
     const offset = this.append(record);
-    this.entries.set(id, new Entry(this.current, offset, record.length, false));
+    if (this.closed) return id;
+    this.table.set(id, this.queues.numberOf(queueKey), this.current.no, offset, record.length, message.body.length, false);
     this.current.live++;
     this.current.liveBytes += record.length;
     if (segment !== this.current) this.logger.debug({ segment: this.current.no }, "message log: new segment");
@@ -152,37 +233,39 @@ export class SegmentLog implements MessageLog {
   }
 
   delivered(id: number): void {
-    const entry = this.entries.get(id);
-    if (!entry || entry.delivered) return;
-    entry.delivered = true;
+    if (!this.table.has(id) || this.table.isDelivered(id)) return;
+    this.table.setDelivered(id);
     this.append(encodeIdRecord(RecordType.Delivered, id));
-    this.refer(entry);
+    this.refer(id);
   }
 
   remove(id: number): void {
-    const entry = this.entries.get(id);
-    if (!entry) return;
-    this.entries.delete(id);
-    entry.segment.live--;
-    entry.segment.liveBytes -= entry.length;
+    if (!this.table.has(id)) return;
+    this.forget(id);
     this.append(encodeIdRecord(RecordType.Remove, id));
-    this.refer(entry);
   }
 
-  deleteQueue(queueKey: string, ids: Iterable<number>): void {
+  deleteQueue(queueKey: string): void {
     this.append(encodeDeleteQueue(queueKey));
-    for (const id of ids) {
-      const entry = this.entries.get(id);
-      if (!entry) continue;
-      this.entries.delete(id);
-      entry.segment.live--;
-      entry.segment.liveBytes -= entry.length;
-      this.refer(entry);
-    }
+    const queue = this.queues.find(queueKey);
+    if (queue === undefined) return;
+    for (const id of this.table.idsWhere("queue", queue)) this.forget(id);
   }
 
-  private refer(entry: Entry): void {
-    if (entry.segment !== this.current) this.current.refs.add(entry.segment.no);
+  /** Drops a live id; the record that says so goes in the current segment, which must outlive the message's. */
+  private forget(id: number): void {
+    this.refer(id);
+    const segment = this.segments.get(this.table.segmentOf(id));
+    if (segment !== undefined) {
+      segment.live--;
+      segment.liveBytes -= this.table.lengthOf(id);
+    }
+    this.table.delete(id);
+  }
+
+  private refer(id: number): void {
+    const no = this.table.segmentOf(id);
+    if (no !== this.current.no) this.current.refs.add(no);
   }
 
   /** Adds a record to the current batch; returns its offset in the current segment. */
@@ -242,10 +325,15 @@ export class SegmentLog implements MessageLog {
     const callbacks = this.waiting;
     this.batches = [];
     this.waiting = [];
+    const moves = this.pendingMoves;
+    this.pendingMoves = [];
+    this.movesInFlight = moves;
     this.flushing = true;
     this.writeBatches(batches, 0, (error) => {
       this.flushing = false;
+      this.movesInFlight = [];
       if (error) this.logger.error({ err: error }, "message log: write failed; confirms for this batch are nacked");
+      else this.applyMoves(moves);
       for (const batch of batches) {
         batch.segment.unwritten--;
         this.closeIfSealed(batch.segment);
@@ -288,6 +376,7 @@ export class SegmentLog implements MessageLog {
       for (const segment of this.segments.values()) {
         if (this.deletable(segment)) {
           this.segments.delete(segment.no);
+          if (this.reader?.no === segment.no) this.closeReader();
           unlinkSync(segment.path);
           deleted = true;
         }
@@ -305,38 +394,55 @@ export class SegmentLog implements MessageLog {
   private deletable(segment: Segment): boolean {
     if (segment === this.current || segment.live > 0 || segment.unwritten > 0) return false;
     for (const no of segment.refs) if (no !== segment.no && this.segments.has(no)) return false;
+    // A compaction copy not yet on disk: the original is the only readable one.
+    for (const move of this.pendingMoves) if (move.from === segment) return false;
+    for (const move of this.movesInFlight) if (move.from === segment) return false;
     return true;
   }
 
-  /** Copies a sparse segment's live records forward; it is deleted once the copies are on disk (next reclaim). */
+  /**
+   * Copies a sparse segment's live records forward. The table and the live
+   * counts move to the copies once they are on disk (applyMoves); the old
+   * segment is then deleted by the next reclaim.
+   */
   private compact(segment: Segment): void {
+    if (this.pendingMoves.some((m) => m.from === segment) || this.movesInFlight.some((m) => m.from === segment)) return;
     const bytes = readFileSync(segment.path);
-    const before = segment.live;
-    for (const entry of this.entries.values()) {
-      if (entry.segment !== segment) continue;
-      const copy = withDeliveredFlag(bytes.subarray(entry.offset, entry.offset + entry.length), entry.delivered);
+    const ids = this.table.idsWhere("segment", segment.no);
+    for (const id of ids) {
+      const at = this.table.location(id) as { offset: number; length: number };
+      const copy = withDeliveredFlag(bytes.subarray(at.offset, at.offset + at.length), this.table.isDelivered(id));
       const offset = this.append(copy);
-      segment.live--;
-      segment.liveBytes -= entry.length;
-      entry.segment = this.current;
-      entry.offset = offset;
-      this.current.live++;
-      this.current.liveBytes += entry.length;
+      this.pendingMoves.push({ id, from: segment, to: this.current, offset });
       // The old copy still exists until `segment` is deleted: the new one must outlive it.
       this.current.refs.add(segment.no);
     }
-    this.logger.debug({ segment: segment.no, moved: before }, "message log: segment compacted");
+    this.logger.debug({ segment: segment.no, moved: ids.length }, "message log: segment compacted");
+  }
+
+  private applyMoves(moves: PendingMove[]): void {
+    for (const move of moves) {
+      // Removed meanwhile: the copy is dead weight in its segment, as any removed record.
+      if (this.table.segmentOf(move.id) !== move.from.no) continue;
+      const length = this.table.lengthOf(move.id);
+      move.from.live--;
+      move.from.liveBytes -= length;
+      move.to.live++;
+      move.to.liveBytes += length;
+      this.table.moveTo(move.id, move.to.no, move.offset);
+    }
   }
 
   stats(): MessageLogStats {
     let bytes = 0;
     for (const segment of this.segments.values()) bytes += segment.size;
-    return { segments: this.segments.size, bytesOnDisk: bytes, liveMessages: this.entries.size };
+    return { segments: this.segments.size, bytesOnDisk: bytes, liveMessages: this.table.size };
   }
 
   async close(): Promise<void> {
     while (this.recovered && this.syncPending) await new Promise<void>((resolve) => this.afterSync(() => resolve()));
     this.closed = true;
+    this.closeReader();
     for (const segment of this.segments.values()) {
       if (segment.fd !== null) closeSync(segment.fd);
       segment.fd = null;

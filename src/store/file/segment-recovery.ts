@@ -7,6 +7,7 @@
  */
 import { readFileSync, truncateSync } from "node:fs";
 import type { Logger } from "../../log.js";
+import { IdTable, QueueNames } from "./id-table.js";
 import { RecordType, scanRecord } from "./record-codec.js";
 import { segmentPath } from "./segment-files.js";
 
@@ -17,70 +18,34 @@ export interface RecoveredSegment {
   refs: Set<number>;
 }
 
-/**
- * One live message found by replay. A class with a fixed shape, holding
- * offsets into the segment's buffer rather than views, because recovery of
- * a million messages is dominated by allocation and GC.
- */
-export class RecoveredEntry {
-  constructor(
-    readonly id: number,
-    readonly segment: RecoveredSegment,
-    readonly buffer: Buffer,
-    readonly offset: number,
-    readonly length: number,
-    public delivered: boolean,
-    readonly queueKey: string,
-    readonly exchange: string,
-    readonly routingKey: string,
-    readonly propertiesStart: number,
-    readonly bodyStart: number,
-    /** Position of the record in the whole log, to apply queue deletions that came after it. */
-    readonly position: number,
-  ) {}
-
-  get properties(): Buffer {
-    return this.buffer.subarray(this.propertiesStart, this.bodyStart);
-  }
-
-  get body(): Buffer {
-    return this.buffer.subarray(this.bodyStart, this.offset + this.length);
-  }
-}
-
 export interface ReplayResult {
   segments: RecoveredSegment[];
-  entries: Map<number, RecoveredEntry>;
+  /** The live messages: where each record is, its queue, its delivered mark. */
+  table: IdTable;
+  queues: QueueNames;
   maxId: number;
 }
 
-/** The same few queue names, exchanges and routing keys recur: keep one string each. */
-class Interner {
-  private readonly strings = new Map<string, string>();
-  intern(s: string): string {
-    const known = this.strings.get(s);
-    if (known !== undefined) return known;
-    if (this.strings.size < 100_000) this.strings.set(s, s);
-    return s;
-  }
-}
-
+/**
+ * Only offsets are kept (in an IdTable), never the records: each segment's
+ * buffer is dropped once scanned, so recovery needs memory for the index,
+ * not for the messages (bodies are read back when a queue pages them in).
+ */
 export function replaySegments(dir: string, numbers: readonly number[], logger: Logger): ReplayResult {
-  const entries = new Map<number, RecoveredEntry>();
-  /** Queue key → log position of its latest delete record. */
-  const deletedAt = new Map<string, number>();
+  const table = new IdTable();
+  const queues = new QueueNames();
   const segments: RecoveredSegment[] = [];
-  const interner = new Interner();
   let maxId = 0;
-  let position = 0;
-  const refer = (from: RecoveredSegment, target: RecoveredEntry): void => {
-    if (target.segment !== from) from.refs.add(target.segment.no);
-  };
   numbers.forEach((no, index) => {
     const path = segmentPath(dir, no);
     const buf = readFileSync(path);
     const segment: RecoveredSegment = { no, size: buf.length, refs: new Set() };
     segments.push(segment);
+    // A remove/delivered/copy record here must not outlive the record it refers to.
+    const refer = (id: number): void => {
+      const held = table.segmentOf(id);
+      if (held !== no) segment.refs.add(held);
+    };
     let offset = 0;
     while (offset < buf.length) {
       const result = scanRecord(buf, offset);
@@ -97,72 +62,42 @@ export function replaySegments(dir: string, numbers: readonly number[], logger: 
         segment.size = offset;
         break;
       }
-      position++;
       const record = result.record;
       switch (record.type) {
         case RecordType.Enqueue: {
           const id = record.id;
           if (id > maxId) maxId = id;
-          const previous = entries.get(id);
           // A later copy (compaction) supersedes the earlier one.
-          if (previous) refer(segment, previous);
-          entries.set(
-            id,
-            new RecoveredEntry(
-              id,
-              segment,
-              buf,
-              offset,
-              result.next - offset,
-              record.delivered,
-              interner.intern(record.queueKey),
-              interner.intern(record.exchange),
-              interner.intern(record.routingKey),
-              record.propertiesStart,
-              record.bodyStart,
-              position,
-            ),
-          );
+          if (table.has(id)) refer(id);
+          table.set(id, queues.numberOf(record.queueKey), no, offset, result.next - offset, result.next - record.bodyStart, record.delivered);
           break;
         }
-        case RecordType.Remove: {
+        case RecordType.Remove:
           if (record.id > maxId) maxId = record.id;
-          const target = entries.get(record.id);
-          if (target) {
-            refer(segment, target);
-            entries.delete(record.id);
+          if (table.has(record.id)) {
+            refer(record.id);
+            table.delete(record.id);
+          }
+          break;
+        case RecordType.Delivered:
+          if (table.has(record.id)) {
+            refer(record.id);
+            table.setDelivered(record.id);
+          }
+          break;
+        case RecordType.DeleteQueue: {
+          // Every message of that queue so far is gone; later enqueues (a new queue of that name) are not.
+          const queue = queues.find(record.queueKey);
+          if (queue === undefined) break;
+          for (const id of table.idsWhere("queue", queue)) {
+            refer(id);
+            table.delete(id);
           }
           break;
         }
-        case RecordType.Delivered: {
-          const target = entries.get(record.id);
-          if (target) {
-            refer(segment, target);
-            target.delivered = true;
-          }
-          break;
-        }
-        case RecordType.DeleteQueue:
-          deletedAt.set(record.queueKey, position);
-          // Which segments the deleted messages lived in is worked out below.
-          segment.refs.add(-position);
-          break;
       }
       offset = result.next;
     }
   });
-  if (deletedAt.size > 0) {
-    const deleteSegment = new Map<number, RecoveredSegment>();
-    for (const s of segments) for (const ref of s.refs) if (ref < 0) deleteSegment.set(-ref, s);
-    for (const [id, entry] of entries) {
-      const at = deletedAt.get(entry.queueKey);
-      if (at === undefined || entry.position > at) continue;
-      entries.delete(id);
-      // The delete record's segment must outlive the one holding this message.
-      const holder = deleteSegment.get(at);
-      if (holder && holder !== entry.segment) holder.refs.add(entry.segment.no);
-    }
-    for (const s of segments) for (const ref of [...s.refs]) if (ref < 0) s.refs.delete(ref);
-  }
-  return { segments, entries, maxId };
+  return { segments, table, queues, maxId };
 }

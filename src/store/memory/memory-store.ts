@@ -10,6 +10,7 @@ import type {
   MessageLogStats,
   PropertiesCodec,
   RecoveredMessage,
+  RecoveredQueue,
   Store,
   StoredMessage,
 } from "../types.js";
@@ -22,6 +23,7 @@ interface MemoryRecord {
   encodedProperties: Buffer;
   body: Buffer;
   delivered: boolean;
+  enqueuedAt: number;
 }
 
 /** What survives a MemoryStore "restart". */
@@ -44,12 +46,23 @@ class MemoryMessageLog implements MessageLog {
     queueMicrotask(() => callback(null));
   }
 
-  recover(): Map<string, RecoveredMessage[]> {
-    const out = new Map<string, RecoveredMessage[]>();
+  recover(): Map<string, RecoveredQueue> {
+    const out = new Map<string, RecoveredQueue>();
     for (const [id, record] of this.backing.messages) {
-      let list = out.get(record.queueKey);
-      if (!list) out.set(record.queueKey, (list = []));
-      list.push({
+      let recovered = out.get(record.queueKey);
+      if (!recovered) out.set(record.queueKey, (recovered = { ids: [], bodyBytes: 0 }));
+      recovered.ids.push(id);
+      recovered.bodyBytes += record.body.length;
+    }
+    return out;
+  }
+
+  read(ids: readonly number[]): RecoveredMessage[] {
+    const out: RecoveredMessage[] = [];
+    for (const id of ids) {
+      const record = this.backing.messages.get(id);
+      if (!record) continue;
+      out.push({
         id,
         exchange: record.exchange,
         routingKey: record.routingKey,
@@ -57,12 +70,13 @@ class MemoryMessageLog implements MessageLog {
         encodedProperties: record.encodedProperties,
         body: record.body,
         redelivered: record.delivered,
+        enqueuedAt: record.enqueuedAt,
       });
     }
     return out;
   }
 
-  enqueue(queueKey: string, message: StoredMessage): number {
+  enqueue(queueKey: string, message: StoredMessage, enqueuedAt: number): number {
     const id = this.backing.nextId++;
     this.backing.messages.set(id, {
       queueKey,
@@ -72,6 +86,7 @@ class MemoryMessageLog implements MessageLog {
       encodedProperties: message.encodedProperties ?? this.codec.encode(message.properties),
       body: message.body,
       delivered: false,
+      enqueuedAt,
     });
     return id;
   }
@@ -85,8 +100,8 @@ class MemoryMessageLog implements MessageLog {
     this.backing.messages.delete(id);
   }
 
-  deleteQueue(_queueKey: string, ids: Iterable<number>): void {
-    for (const id of ids) this.backing.messages.delete(id);
+  deleteQueue(queueKey: string): void {
+    for (const [id, record] of this.backing.messages) if (record.queueKey === queueKey) this.backing.messages.delete(id);
   }
 
   stats(): MessageLogStats {
