@@ -1,5 +1,5 @@
 import type { Exchange } from "../core/exchanges/exchange.js";
-import { Message } from "../core/message.js";
+import { Message, type MessageProperties } from "../core/message.js";
 import { decodeProperties, readContentHeader } from "./codec/properties.js";
 import type { Channel } from "./channel.js";
 import { AmqpError, REPLY } from "./reply-codes.js";
@@ -22,6 +22,13 @@ export class ContentAssembler {
   private intent: PublishIntent | null = null;
   private expectingHeader = false;
   private properties: Buffer | null = null;
+  /**
+   * Publishers mostly repeat the same properties: when the bytes match the
+   * previous message's, its decoded object is shared (the core copies
+   * properties before changing them, never mutating in place).
+   */
+  private lastProperties: Buffer | null = null;
+  private lastDecoded: MessageProperties | null = null;
   private bodySize = 0;
   private received = 0;
   private parts: Buffer[] = [];
@@ -48,8 +55,13 @@ export class ContentAssembler {
       this.reset();
       throw new AmqpError(REPLY.PRECONDITION_FAILED, `message size ${header.bodySize} is larger than configured max size ${max}`);
     }
-    // Copied: the socket chunk it points into must not be kept alive by a queued message.
-    this.properties = Buffer.from(payload.subarray(header.propertiesStart));
+    const raw = payload.subarray(header.propertiesStart);
+    if (this.lastProperties === null || !raw.equals(this.lastProperties)) {
+      // Copied: the socket chunk it points into must not be kept alive by a queued message.
+      this.lastProperties = Buffer.from(raw);
+      this.lastDecoded = null;
+    }
+    this.properties = this.lastProperties;
     this.bodySize = header.bodySize;
     this.expectingHeader = false;
     return this.bodySize === 0 ? this.complete() : null;
@@ -75,15 +87,10 @@ export class ContentAssembler {
     const properties = this.properties as Buffer;
     const body =
       this.parts.length === 1 ? Buffer.from(this.parts[0] as Buffer) : Buffer.concat(this.parts, this.bodySize);
-    const message = new Message(
-      intent.exchange.name,
-      intent.routingKey,
-      decodeProperties(properties, 0, properties.length),
-      body,
-      properties,
-    );
+    const decoded = (this.lastDecoded ??= decodeProperties(properties, 0, properties.length));
+    const message = new Message(intent.exchange.name, intent.routingKey, decoded, body, properties);
     this.reset();
-    return { ...intent, message };
+    return { exchange: intent.exchange, routingKey: intent.routingKey, mandatory: intent.mandatory, message };
   }
 
   private reset(): void {
