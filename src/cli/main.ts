@@ -28,7 +28,7 @@ function start(config: WarrenConfig, logger: Logger): Promise<RunningBroker> {
   return startBroker({
     host: config.host,
     ports: { ...config.ports },
-    storage: { dir: config.dataDir },
+    storage: { dir: config.dataDir, queueMemoryMessages: config.queueMemoryMessages },
     alarms: { memoryHighWatermark: config.vmMemoryHighWatermark, diskFreeLimit: config.diskFreeLimit },
     logger,
     limits: { ...config.limits },

@@ -46,6 +46,8 @@ export interface WarrenConfig {
   vmMemoryHighWatermark: number;
   /** Free bytes on the data dir's disk below which publishers are blocked. */
   diskFreeLimit: number;
+  /** Ready messages a durable queue keeps in memory; persistent ones past it stay on disk, indexed. */
+  queueMemoryMessages: number;
 }
 
 export const DEFAULTS = {
@@ -77,6 +79,8 @@ export const DEFAULTS = {
   defaultPermissions: { configure: ".*", write: ".*", read: ".*" },
   vmMemoryHighWatermark: 0.4,
   diskFreeLimit: 50_000_000,
+  /** 10,000 × 1 KiB ≈ 20 MB per queue in memory; the rest costs ~29 bytes per message (store/paging.ts). */
+  queueMemoryMessages: 10_000,
 } as const;
 
 /** A fresh, mutable config holding the server defaults. */
@@ -98,6 +102,7 @@ export function defaultConfig(): WarrenConfig {
     defaultPass: DEFAULTS.defaultPass,
     defaultVhost: DEFAULTS.defaultVhost,
     vmMemoryHighWatermark: DEFAULTS.vmMemoryHighWatermark,
+    queueMemoryMessages: DEFAULTS.queueMemoryMessages,
     diskFreeLimit: DEFAULTS.diskFreeLimit,
   };
 }

@@ -135,6 +135,20 @@ export const OPTIONS: readonly OptionSpec[] = [
   ),
   option(
     {
+      flag: "--queue-memory-messages",
+      env: "WARREN_QUEUE_MEMORY_MESSAGES",
+      arg: "<count>",
+      help: "ready messages a durable queue keeps in memory; persistent ones past it stay on disk (only an index in memory)",
+      defaultText: String(DEFAULTS.queueMemoryMessages),
+      expected: "a message count",
+    },
+    (raw) => (/^[0-9]+$/.test(raw) ? Number(raw) : undefined),
+    (config, value) => {
+      config.queueMemoryMessages = value;
+    },
+  ),
+  option(
+    {
       flag: "--log-level",
       env: "WARREN_LOG_LEVEL",
       arg: "<level>",

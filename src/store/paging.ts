@@ -6,4 +6,6 @@
  * classic queues similarly keep a bounded number in memory (lazy mode: none).
  * 10,000 × 1 KiB ≈ 20 MB per queue with the per-message objects.
  */
-export const DEFAULT_PAGE_AFTER = 10_000;
+import { DEFAULTS } from "../config/defaults.js";
+
+export const DEFAULT_PAGE_AFTER: number = DEFAULTS.queueMemoryMessages;

@@ -32,6 +32,7 @@ test("no flags, no env: RabbitMQ's defaults", () => {
   assert.equal(c.defaultVhost, "/");
   assert.equal(c.vmMemoryHighWatermark, 0.4);
   assert.equal(c.diskFreeLimit, 50_000_000);
+  assert.equal(c.queueMemoryMessages, 10_000);
   assert.equal(c.help, false);
   assert.equal(c.version, false);
 });
@@ -177,4 +178,10 @@ test("usage() lists every flag, its env var and its default", () => {
   }
   assert.match(text, /-h, --help/);
   assert.match(text, /--version/);
+});
+
+test("--queue-memory-messages / WARREN_QUEUE_MEMORY_MESSAGES set how many ready messages a durable queue keeps in memory", () => {
+  assert.equal(loadConfig(["--queue-memory-messages", "500"], {}).queueMemoryMessages, 500);
+  assert.equal(loadConfig([], { WARREN_QUEUE_MEMORY_MESSAGES: "0" }).queueMemoryMessages, 0);
+  assert.throws(() => loadConfig(["--queue-memory-messages=lots"], {}), { code: "WARREN_ERR_INVALID_CONFIG" });
 });
