@@ -1,7 +1,7 @@
 import type { Duplex } from "node:stream";
 import mqttPacket, { type IPublishPacket, type Packet, type Parser, type QoS } from "mqtt-packet";
 import type { Access } from "../core/access.js";
-import type { ClientConnection } from "../core/connections.js";
+import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
@@ -15,6 +15,7 @@ import { handlePingreq } from "./handlers/ping.js";
 import { handlePublish } from "./handlers/publish.js";
 import { handleSubscribe } from "./handlers/subscribe.js";
 import { handleUnsubscribe } from "./handlers/unsubscribe.js";
+import { describeMqttConnection, listMqttChannels, tcpTransportInfo, type MqttTransportInfo } from "./introspection.js";
 import { isRetainedDelivery, messageToProperties, messageTopic, originOf, publishedQos } from "./message-mapping.js";
 import { MqttProtocolError, RC } from "./reason-codes.js";
 import type { MqttSession } from "./session.js";
@@ -27,6 +28,8 @@ const OUTPUT_HIGH_WATER = 512 * 1024;
 export interface RemoteEndpoint {
   address: string;
   port: number;
+  /** For the management API; a WebSocket listener passes it, a TCP socket is asked directly. */
+  transport?: MqttTransportInfo;
 }
 
 type State = "awaiting-connect" | "connected" | "closed";
@@ -57,6 +60,11 @@ export class MqttConnection implements ClientConnection, Flushable {
   /** Inbound topic aliases [MQTT-3.3.2-12]. */
   readonly topicAliases = new Map<number, string>();
   readonly consumers = new Map<Queue, MqttConsumer>();
+  readonly transport: MqttTransportInfo;
+  /** Negotiated keep-alive (seconds), shown as the connection's timeout. */
+  keepAliveSeconds = 0;
+  bytesReceived = 0;
+  bytesSent = 0;
 
   private readonly parser: Parser;
   private out: Buffer[] = [];
@@ -79,6 +87,7 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.id = ctx.broker.connections.allocateId();
     this.remoteAddress = remote.address;
     this.remotePort = remote.port;
+    this.transport = remote.transport ?? tcpTransportInfo(stream);
     this.outboundLimit = ctx.settings.prefetch;
     this.parser = mqttPacket.parser();
     this.parser.on("packet", (packet: Packet) => this.onPacket(packet));
@@ -100,6 +109,7 @@ export class MqttConnection implements ClientConnection, Flushable {
   private onData(chunk: Buffer): void {
     if (this.state === "closed") return;
     this.lastReceived = Date.now();
+    this.bytesReceived += chunk.length;
     this.parser.parse(chunk);
     // The parser buffers a packet until it is whole: refuse oversized ones as soon as their length is known.
     const pending = (this.parser as unknown as { packet?: { length?: number } }).packet?.length ?? -1;
@@ -175,6 +185,7 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.vhost = vhost.name;
     this.access = access;
     session.connection = this;
+    this.keepAliveSeconds = keepAliveSeconds;
     this.ctx.broker.connections.add(this);
     if (keepAliveSeconds > 0) {
       // [MQTT-3.1.2-24] one and a half keep-alive periods without a packet end the connection.
@@ -275,6 +286,14 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.will = null;
     this.ctx.sessions.detached(session);
     this.ctx.broker.connections.remove(this);
+  }
+
+  describe(): ConnectionDetails {
+    return describeMqttConnection(this);
+  }
+
+  listChannels(): ChannelInfo[] {
+    return listMqttChannels(this);
   }
 
   // ---- alarms ----------------------------------------------------------
@@ -400,6 +419,7 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.out = [];
     this.outBytes = 0;
     if (this.stream.destroyed || this.stream.writableEnded) return;
+    this.bytesSent += data.length;
     if (!this.stream.write(data)) {
       // A slow reader: stop deliveries and stop reading its publishes until it drains.
       this.congested = true;

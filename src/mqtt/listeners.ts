@@ -29,7 +29,8 @@ export function mqttWebSocketRoute(ctx: MqttContext, path: string): WebSocketRou
     onConnection(ws: WebSocket, request: IncomingMessage) {
       const stream = createWebSocketStream(ws);
       const socket = request.socket;
-      new MqttConnection(stream, ctx, { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 });
+      const transport = { name: "Web MQTT", localAddress: socket.localAddress ?? "", localPort: socket.localPort ?? 0 } as const;
+      new MqttConnection(stream, ctx, { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0, transport });
     },
   };
 }
