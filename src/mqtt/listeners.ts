@@ -10,15 +10,24 @@ import { MqttConnection } from "./connection.js";
 import { MQTT_DEFAULTS, type MqttContext, type MqttSettings } from "./context.js";
 import { MemoryRetainedStore, type RetainedStore } from "./retained.js";
 import { SessionRegistry } from "./session-registry.js";
+import { FileRetainedStore } from "./durable/retained-file.js";
+import { SessionFile } from "./durable/session-file.js";
 
-export function createMqttContext(broker: Broker, logger: Logger, settings: Partial<MqttSettings> = {}, retained?: RetainedStore): MqttContext {
-  return {
-    broker,
-    logger,
-    sessions: new SessionRegistry(logger),
-    retained: retained ?? new MemoryRetainedStore(),
-    settings: { ...MQTT_DEFAULTS, ...settings },
-  };
+/**
+ * `dataDir` (the broker's storage dir, or null for memory storage): retained
+ * messages and persistent sessions are kept there and recovered now, so call
+ * this after the store has recovered the queues.
+ */
+export function createMqttContext(broker: Broker, logger: Logger, settings: Partial<MqttSettings> = {}, dataDir: string | null = null): MqttContext {
+  const sessions = new SessionRegistry(logger);
+  let retained: RetainedStore = new MemoryRetainedStore();
+  if (dataDir !== null) {
+    retained = new FileRetainedStore(dataDir, logger);
+    const sessionFile = new SessionFile(dataDir, sessions, logger);
+    sessionFile.restore(broker);
+    sessions.persistence = sessionFile;
+  }
+  return { broker, logger, sessions, retained, settings: { ...MQTT_DEFAULTS, ...settings } };
 }
 
 /** MQTT over WebSocket: subprotocol "mqtt" (RabbitMQ's web-mqtt also accepts the 3.1 name "mqttv3.1"). */
@@ -79,6 +88,7 @@ export async function openMqttListeners(
     ports: result,
     async close() {
       ctx.sessions.close();
+      ctx.retained.flush();
       const closed = tcp?.close();
       if (tcp) await tcp.drain(1000);
       await closed;

@@ -21,6 +21,8 @@ export interface RetainedStore {
   delete(vhost: string, topic: string): void;
   /** Retained messages whose topic matches `filter`. */
   match(vhost: string, filter: string): RetainedMessage[];
+  /** Writes out pending changes now (shutdown); nothing to do for memory. */
+  flush(): void;
 }
 
 export class MemoryRetainedStore implements RetainedStore {
@@ -34,6 +36,13 @@ export class MemoryRetainedStore implements RetainedStore {
 
   delete(vhost: string, topic: string): void {
     this.byVhost.get(vhost)?.delete(topic);
+  }
+
+  flush(): void {}
+
+  /** Every retained message with its vhost (for the durable store's snapshot). */
+  *all(): IterableIterator<[string, RetainedMessage]> {
+    for (const [vhost, topics] of this.byVhost) for (const message of topics.values()) yield [vhost, message];
   }
 
   match(vhost: string, filter: string): RetainedMessage[] {

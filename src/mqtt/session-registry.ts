@@ -10,8 +10,19 @@ export class SessionRegistry {
   private readonly sessions = new Map<string, MqttSession>();
   /** Shared-subscription bindings by queue and routing key: members using each. */
   readonly sharedBindingUsers = new Map<string, number>();
+  /** Told when a session's durable state changes (durable/session-file.ts); null = nothing kept. */
+  persistence: SessionPersistence | null = null;
 
   constructor(private readonly logger: Logger) {}
+
+  values(): IterableIterator<MqttSession> {
+    return this.sessions.values();
+  }
+
+  /** A session was created, resumed, (un)subscribed or ended: persistent ones are written out. */
+  changed(session: MqttSession): void {
+    this.persistence?.changed(session);
+  }
 
   get(key: string): MqttSession | undefined {
     return this.sessions.get(key);
@@ -19,6 +30,7 @@ export class SessionRegistry {
 
   add(session: MqttSession): void {
     this.sessions.set(session.key, session);
+    this.changed(session);
   }
 
   get size(): number {
@@ -34,6 +46,7 @@ export class SessionRegistry {
     session.queues.clear();
     session.inflight.clear();
     session.inboundQos2.clear();
+    this.changed(session);
   }
 
   /** The client went away: a persistent session waits `expirySeconds` for it, others end now. */
@@ -42,8 +55,14 @@ export class SessionRegistry {
       this.discard(session);
       return;
     }
+    session.detachedAt = Date.now();
+    this.changed(session);
+    this.expireIn(session, session.expirySeconds * 1000);
+  }
+
+  /** Arms the session's expiry (also for sessions recovered after a restart, with what was left of it). */
+  expireIn(session: MqttSession, ms: number): void {
     // 0xFFFFFFFF means "never expires" in MQTT 5; setTimeout caps at ~24.8 days, so such sessions get no timer.
-    const ms = session.expirySeconds * 1000;
     if (session.expirySeconds >= 0xffffffff || ms > 2_147_483_647) return;
     session.expiryTimer = setTimeout(() => {
       this.logger.info({ clientId: session.clientId, vhost: session.vhost.name }, "MQTT session expired");
@@ -55,5 +74,13 @@ export class SessionRegistry {
   /** Broker shutdown: timers must not keep the process alive or fire later. */
   close(): void {
     for (const session of this.sessions.values()) session.clearTimers();
+    this.persistence?.flush();
   }
+}
+
+/** Where persistent sessions are written (a file under the data dir, or nothing). */
+export interface SessionPersistence {
+  changed(session: MqttSession): void;
+  /** Writes now what is pending (shutdown). */
+  flush(): void;
 }

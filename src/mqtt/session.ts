@@ -32,6 +32,8 @@ export class MqttSession {
   expirySeconds: number;
   expiryTimer: NodeJS.Timeout | null = null;
   willTimer: NodeJS.Timeout | null = null;
+  /** When its last connection went (ms since the epoch); 0 while connected. Expiry counts from here. */
+  detachedAt = 0;
   private nextPacketId = 1;
 
   constructor(

@@ -45,7 +45,18 @@ export function bindSubscription(
     registry.sharedBindingUsers.set(key, (registry.sharedBindingUsers.get(key) ?? 0) + 1);
   }
   session.subscriptions.set(subscription.key, subscription);
+  registry.changed(session);
   return queue;
+}
+
+/** A subscription recovered after a restart, whose queue and binding the store already restored. */
+export function adoptSubscription(registry: SessionRegistry, session: MqttSession, subscription: Subscription, queue: Queue): void {
+  session.queues.set(queue.name, queue);
+  session.subscriptions.set(subscription.key, subscription);
+  if (subscription.group !== null) {
+    const key = sharedKey(`${session.vhost.name}\u0000${queue.name}`, topicToRoutingKey(subscription.filter));
+    registry.sharedBindingUsers.set(key, (registry.sharedBindingUsers.get(key) ?? 0) + 1);
+  }
 }
 
 /** Removes a subscription; its queue goes when no subscription of the session (or group) uses it. */
@@ -53,6 +64,7 @@ export function releaseSubscription(registry: SessionRegistry, session: MqttSess
   const subscription = session.subscriptions.get(key);
   if (!subscription) return false;
   session.subscriptions.delete(key);
+  registry.changed(session);
   const vhost = session.vhost;
   const name = queueNameFor(session, subscription);
   const queue = session.queues.get(name);

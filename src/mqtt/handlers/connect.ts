@@ -84,6 +84,8 @@ export function handleConnect(connection: MqttConnection, packet: IConnectPacket
     // Resumed before its will was due: the will is cancelled [MQTT-3.1.3-9].
     session.clearTimers();
     session.expirySeconds = expirySeconds;
+    session.detachedAt = 0;
+    ctx.sessions.changed(session);
   } else {
     session = new MqttSession(key, clientId, opened.vhost, expirySeconds);
     ctx.sessions.add(session);
