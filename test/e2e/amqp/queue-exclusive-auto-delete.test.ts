@@ -65,7 +65,8 @@ test("an exclusive queue is deleted when its connection closes", async () => {
 });
 
 test("an exclusive queue is deleted when its connection drops without closing", async () => {
-  const connection = await amqplib.connect(broker.url);
+  // heartbeat=0: amqplib does not stop its heartbeat timers for a socket cut under it.
+  const connection = await amqplib.connect(`${broker.url}?heartbeat=0`);
   const channel = await openChannel(connection);
   const { queue } = await channel.assertQueue("", { exclusive: true });
   connection.on("error", () => {});
