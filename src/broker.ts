@@ -186,6 +186,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       management?.stop();
       await http?.close();
       alarms.stop();
+      core.stop();
       await storage.store?.close();
     })());
   return { urls, ports, core, alarms, stop };

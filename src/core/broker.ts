@@ -67,6 +67,11 @@ export class Broker {
     return true;
   }
 
+  /** The server is stopping: exchanges end their timers (delayed messages stay in the store). */
+  stop(): void {
+    for (const vhost of this.vhosts.values()) for (const exchange of vhost.exchanges.values()) exchange.stop();
+  }
+
   /** Attaches a store's hooks to this broker and every vhost, present and future. */
   attachPersistence(persistence: DefinitionsObserver | null, durability: Durability | null): void {
     this.persistence = persistence;

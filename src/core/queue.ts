@@ -208,7 +208,11 @@ export class Queue {
     if (!queued) return null;
     this.readyBytes -= queued.message.body.length;
     queued.deliveryCount++;
-    if (this.journal !== null && !queued.redelivered) this.journal.delivered(queued);
+    // no-ack: the message is gone from the queue now, so from the log too (else it returns after a restart)
+    if (this.journal !== null) {
+      if (noAck) this.journal.removed(queued);
+      else if (!queued.redelivered) this.journal.delivered(queued);
+    }
     this.stats.got++;
     if (!noAck) this.unackedCount++;
     return queued;
@@ -330,7 +334,10 @@ export class Queue {
         const queued = this.ready.shift() as QueuedMessage;
         this.readyBytes -= queued.message.body.length;
         queued.deliveryCount++;
-        if (this.journal !== null && !queued.redelivered) this.journal.delivered(queued);
+        if (this.journal !== null) {
+          if (consumer.noAck) this.journal.removed(queued);
+          else if (!queued.redelivered) this.journal.delivered(queued);
+        }
         this.stats.delivered++;
         if (queued.redelivered) this.stats.redelivered++;
         if (!consumer.noAck) this.unackedCount++;

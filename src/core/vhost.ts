@@ -138,6 +138,7 @@ export class VHost {
   private removeExchange(exchange: Exchange): void {
     exchange.deleted = true;
     this.exchanges.delete(exchange.name);
+    exchange.dispose();
     for (const binding of [...exchange.bindings.values()]) this.dropBinding(binding);
     this.dropBindingsTo(exchange);
     if (exchange.durable) this.persistence?.definitionsChanged();

@@ -14,8 +14,9 @@ import type { Queue } from "../core/queue.js";
 import type { Logger } from "../log.js";
 import { restoreDefinitions, snapshotDefinitions } from "./definitions-snapshot.js";
 import { LoggedQueueJournal } from "./queue-journal.js";
+import { LoggedDelayedJournal, delayedKey, describeDelayedKey, isDelayedKey } from "./delayed-journal.js";
 import { DEFAULT_PAGE_AFTER } from "./paging.js";
-import { queueKey, type DefinitionsObserver, type QueueJournal, type Store } from "./types.js";
+import { queueKey, type DefinitionsObserver, type DelayedJournal, type QueueJournal, type Store } from "./types.js";
 
 export interface AttachResult {
   /** No definitions were found: a fresh data dir (seed the default user). */
@@ -26,6 +27,8 @@ export interface AttachResult {
 class BrokerPersistence implements DefinitionsObserver {
   restoring = true;
   private writeScheduled = false;
+  /** Durable delayed exchanges' journals by log key, for recovery. */
+  readonly delayedJournals = new Map<string, LoggedDelayedJournal>();
 
   constructor(
     private readonly broker: Broker,
@@ -52,6 +55,14 @@ class BrokerPersistence implements DefinitionsObserver {
   journalFor(vhost: string, queue: string): QueueJournal {
     return new LoggedQueueJournal(this.store.messages, queueKey(vhost, queue), this.pageAfter);
   }
+
+  delayedJournalFor(vhost: string, exchange: string, recover: (ids: number[]) => void): DelayedJournal {
+    const journal = new LoggedDelayedJournal(this.store.messages, delayedKey(vhost, exchange), recover, (gone) => {
+      if (this.delayedJournals.get(gone.key) === gone) this.delayedJournals.delete(gone.key);
+    });
+    this.delayedJournals.set(journal.key, journal);
+    return journal;
+  }
 }
 
 /** `pageAfter`: ready messages per durable queue kept in memory before logged ones stay on disk (Infinity: never). */
@@ -60,7 +71,7 @@ export function attachStore(broker: Broker, store: Store, logger: Logger, pageAf
   broker.attachPersistence(persistence, store.messages);
   const snapshot = store.loadDefinitions();
   if (snapshot) restoreDefinitions(broker, snapshot, logger);
-  const recoveredMessages = recoverMessages(broker, store, logger);
+  const recoveredMessages = recoverMessages(broker, store, logger, persistence.delayedJournals);
   persistence.restoring = false;
   broker.users.onChange(() => persistence.definitionsChanged());
   broker.policies.onChange(() => persistence.definitionsChanged());
@@ -72,7 +83,7 @@ export function saveDefinitionsNow(broker: Broker, store: Store): void {
   store.saveDefinitions(snapshotDefinitions(broker));
 }
 
-function recoverMessages(broker: Broker, store: Store, logger: Logger): number {
+function recoverMessages(broker: Broker, store: Store, logger: Logger, delayed: ReadonlyMap<string, LoggedDelayedJournal>): number {
   const journals = new Map<string, { journal: LoggedQueueJournal; queue: Queue }>();
   for (const vhost of broker.vhosts.values()) {
     for (const queue of vhost.queues.values()) {
@@ -81,6 +92,17 @@ function recoverMessages(broker: Broker, store: Store, logger: Logger): number {
   }
   let count = 0;
   for (const [key, recovered] of store.messages.recover()) {
+    if (isDelayedKey(key)) {
+      const journal = delayed.get(key);
+      if (journal) {
+        journal.recover(recovered.ids);
+        count += recovered.ids.length;
+      } else {
+        logger.warn({ exchange: describeDelayedKey(key), messages: recovered.ids.length }, "delayed messages for an exchange that no longer exists dropped");
+        store.messages.deleteQueue(key);
+      }
+      continue;
+    }
     const target = journals.get(key);
     if (!target) {
       logger.warn({ queue: key.replace("\u0000", " "), messages: recovered.ids.length }, "messages for a queue that no longer exists dropped");

@@ -186,10 +186,30 @@ export interface QueueJournal {
   removeId(id: number): void;
 }
 
+/**
+ * Per durable `x-delayed-message` exchange: its persistent pending messages
+ * live in the message log as one pseudo-queue, so a million pending cost a
+ * log record each and no file of their own (the plugin's Mnesia table is its
+ * known failure at that scale).
+ */
+export interface DelayedJournal {
+  /** Logs a held message; returns its log id. `heldAt` (ms since the epoch) plus its x-delay is when it is due. */
+  held(message: StoredMessage, heldAt: number): number;
+  /** Routed when due (or dropped): no longer pending. */
+  released(id: number): void;
+  /** The exchange is gone with its pending messages. */
+  deleted(): void;
+  /** As Durability.afterSync: held messages appended so far may be dropped from memory and read back later. */
+  afterSync(callback: (error: Error | null) => void): void;
+  read(ids: readonly number[]): RecoveredMessage[];
+}
+
 /** Given to each vhost: durable definition changes and journals for durable queues. */
 export interface DefinitionsObserver {
   definitionsChanged(): void;
   journalFor(vhost: string, queue: string): QueueJournal;
+  /** `recover` receives the exchange's pending message ids found in the log on start (oldest first). */
+  delayedJournalFor(vhost: string, exchange: string, recover: (ids: number[]) => void): DelayedJournal;
 }
 
 export const queueKey = (vhost: string, queue: string): string => `${vhost}\u0000${queue}`;

@@ -103,6 +103,12 @@ export abstract class Exchange {
     return binding;
   }
 
+  /** The exchange was deleted (vhost.removeExchange): release what it holds. */
+  dispose(): void {}
+
+  /** The broker is stopping: end timers; what is durable stays in the store. */
+  stop(): void {}
+
   abstract route(routingKey: string, headers: FieldTable | undefined, sink: RouteSink): void;
   protected abstract index(binding: Binding): void;
   protected abstract unindex(binding: Binding): void;

@@ -2,6 +2,7 @@ import { integerValue } from "../queue-arguments.js";
 import { DeduplicationCache } from "../queue-features/deduplication.js";
 import { matchPolicy, mergedDefinition } from "../queue-features/settings.js";
 import type { VHost } from "../vhost.js";
+import { DelayedExchange } from "./delayed.js";
 import type { Exchange } from "./exchange.js";
 
 /** The alternate-exchange a policy gives the exchange (its own argument still wins, see Exchange.alternateExchange). */
@@ -24,6 +25,10 @@ export function applyExchangePolicy(vhost: VHost, exchange: Exchange): void {
  */
 export function attachExchangeFeatures(vhost: VHost, exchange: Exchange): void {
   applyExchangePolicy(vhost, exchange);
+  // A durable delayed exchange keeps its persistent messages in the store (issue 7: they survive a restart).
+  if (exchange instanceof DelayedExchange && exchange.durable && vhost.persistence !== null) {
+    exchange.attachJournal(vhost, vhost.persistence.delayedJournalFor(vhost.name, exchange.name, (ids) => exchange.recoverLogged(ids)));
+  }
   const args = exchange.arguments;
   if (args["x-message-deduplication"] !== true) return;
   const size = args["x-cache-size"];
