@@ -1,3 +1,4 @@
+import { ChannelStats } from "../core/channel-stats.js";
 import type { Message } from "../core/message.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
@@ -64,6 +65,9 @@ export class Channel {
   lastQueueName: string | null = null;
 
   readonly content = new ContentAssembler();
+  /** Message counters for /api/channels and the rabbitmq_channel_* metrics. */
+  readonly stats = new ChannelStats();
+  private statsRetired = false;
   private readonly ackTimeout = new AckTimeout(this);
 
   constructor(
@@ -149,6 +153,7 @@ export class Channel {
     });
     this.connection.writeContent(this.id, message);
     this.connection.markDirty();
+    this.stats.delivered(false, consumer.noAck, queued.redelivered);
     if (!consumer.noAck) {
       const entry = new Unacked(tag, queue, queued, consumer);
       this.unacked.set(tag, entry);
@@ -171,6 +176,7 @@ export class Channel {
     });
     this.connection.writeContent(this.id, message);
     this.connection.markDirty();
+    this.stats.delivered(true, noAck, queued.redelivered);
     if (!noAck) {
       const entry = new Unacked(tag, queue, queued, null);
       this.unacked.set(tag, entry);
@@ -190,6 +196,7 @@ export class Channel {
     });
     this.connection.writeContent(this.id, message);
     this.connection.markDirty();
+    this.stats.deliverNoAck++;
     return true;
   }
 
@@ -217,7 +224,10 @@ export class Channel {
   }
 
   settleEntry(entry: Unacked, outcome: "ack" | "requeue" | "discard"): void {
-    if (outcome === "ack") entry.queue.ack(entry.message);
+    if (outcome === "ack") {
+      entry.queue.ack(entry.message);
+      this.stats.ack++;
+    }
     else if (outcome === "requeue") entry.queue.requeue(entry.message);
     else entry.queue.discard(entry.message);
     const consumer = entry.consumer;
@@ -263,6 +273,7 @@ export class Channel {
   /** A publish in confirm mode is safe; the ack goes out after this chunk of frames. */
   confirm(seq: number): void {
     if (seq === this.confirmedUpTo + 1) this.confirmedUpTo = seq;
+    this.stats.confirm++;
     this.connection.confirmPending(this);
   }
 
@@ -308,6 +319,10 @@ export class Channel {
       this.directReplyTag = null;
     }
     this.transaction = null;
+    if (!this.statsRetired) {
+      this.statsRetired = true;
+      this.stats.addTo(this.connection.broker.closedChannelStats);
+    }
   }
 }
 

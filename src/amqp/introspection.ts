@@ -42,6 +42,7 @@ export function listAmqpChannels(connection: AmqpConnection): ChannelInfo[] {
       transactional: channel.transaction !== null,
       messagesUnacknowledged: channel.unacked.size,
       consumers,
+      stats: channel.stats,
     });
   }
   return channels;

@@ -1,10 +1,11 @@
 import { UserRegistry } from "../auth/users.js";
 import { Access } from "./access.js";
+import { ChannelStats } from "./channel-stats.js";
 import { ConnectionRegistry } from "./connections.js";
 import { CoreError } from "./errors.js";
 import { PolicyRegistry, type PolicyChange } from "./policies.js";
 import { reapplyPolicies } from "./queue-features/attach.js";
-import { VHost } from "./vhost.js";
+import { VHost, type RemovalListener } from "./vhost.js";
 import type { DefinitionsObserver, Durability } from "../store/types.js";
 
 /**
@@ -15,6 +16,8 @@ export class Broker {
   readonly vhosts = new Map<string, VHost>();
   readonly users: UserRegistry;
   readonly connections = new ConnectionRegistry();
+  /** Counters of every channel/session that has closed: with the open ones, the broker-wide channel totals. */
+  readonly closedChannelStats = new ChannelStats();
   /** Stored policies (RabbitMQ's rabbit_policy); applied to queues by the queue features. */
   readonly policies = new PolicyRegistry();
   /** Operator policies: their numeric limits cap what user policies and arguments ask for. */
@@ -30,6 +33,7 @@ export class Broker {
   private persistence: DefinitionsObserver | null = null;
   /** When set, publisher confirms and tx.commit-ok wait for it (persistent messages on disk). */
   durability: Durability | null = null;
+  private removalListener: RemovalListener | null = null;
 
   constructor(users: UserRegistry) {
     this.users = users;
@@ -47,6 +51,7 @@ export class Broker {
       vhost = new VHost(name);
       vhost.persistence = this.persistence;
       vhost.policySources = { user: this.policies, operator: this.operatorPolicies };
+      vhost.removalListener = this.removalListener;
       this.vhosts.set(name, vhost);
       this.persistence?.definitionsChanged();
     }
@@ -60,6 +65,8 @@ export class Broker {
       if (connection.vhost === name) connection.close(`vhost '${name}' is deleted`);
     }
     for (const queue of [...vhost.queues.values()]) vhost.removeQueue(queue);
+    // The vhost's exchanges go with it without removeExchange: their counters still count in the totals.
+    for (const exchange of vhost.exchanges.values()) this.removalListener?.exchangeRemoved(exchange);
     this.vhosts.delete(name);
     this.persistence?.definitionsChanged();
     this.users.deleteVhostPermissions(name);
@@ -70,6 +77,12 @@ export class Broker {
   /** The server is stopping: exchanges end their timers (delayed messages stay in the store). */
   stop(): void {
     for (const vhost of this.vhosts.values()) for (const exchange of vhost.exchanges.values()) exchange.stop();
+  }
+
+  /** One listener (the management stats) told of every queue and exchange removed, in every vhost. */
+  setRemovalListener(listener: RemovalListener | null): void {
+    this.removalListener = listener;
+    for (const vhost of this.vhosts.values()) vhost.removalListener = listener;
   }
 
   /** Attaches a store's hooks to this broker and every vhost, present and future. */

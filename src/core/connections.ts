@@ -1,3 +1,5 @@
+import type { ChannelStats } from "./channel-stats.js";
+
 /** A subscription as the management API lists it (/api/consumers). */
 export interface ConsumerInfo {
   tag: string;
@@ -18,6 +20,8 @@ export interface ChannelInfo {
   transactional: boolean;
   messagesUnacknowledged: number;
   consumers: ConsumerInfo[];
+  /** The channel's live message counters (the adapter's own object, not a copy). */
+  stats?: ChannelStats;
 }
 
 /** Protocol-level facts about a connection that the management API shows. */

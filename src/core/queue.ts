@@ -40,6 +40,8 @@ export class Queue {
   readonly arguments: FieldTable;
   readonly stats = new QueueStats();
   unackedCount = 0;
+  /** Body bytes of the unacked messages (management's message_bytes_unacknowledged). */
+  unackedBytes = 0;
   deleted = false;
   /** Set when the last consumer leaves an auto-delete queue; the vhost removes it. */
   onUnused: ((queue: Queue) => void) | null = null;
@@ -214,7 +216,10 @@ export class Queue {
       else if (!queued.redelivered) this.journal.delivered(queued);
     }
     this.stats.got++;
-    if (!noAck) this.unackedCount++;
+    if (!noAck) {
+      this.unackedCount++;
+      this.unackedBytes += queued.message.body.length;
+    }
     return queued;
   }
 
@@ -222,6 +227,7 @@ export class Queue {
     if (this.deleted) return;
     if (this.journal !== null) this.journal.removed(queued);
     this.unackedCount--;
+    this.unackedBytes -= queued.message.body.length;
     this.stats.acked++;
   }
 
@@ -233,6 +239,7 @@ export class Queue {
       return;
     }
     this.unackedCount--;
+    this.unackedBytes -= queued.message.body.length;
     queued.redelivered = true;
     this.ready.insertOrdered(queued, seqOf);
     this.readyBytes += queued.message.body.length;
@@ -340,7 +347,10 @@ export class Queue {
         }
         this.stats.delivered++;
         if (queued.redelivered) this.stats.redelivered++;
-        if (!consumer.noAck) this.unackedCount++;
+        if (!consumer.noAck) {
+          this.unackedCount++;
+          this.unackedBytes += queued.message.body.length;
+        }
         consumer.deliver(queued, this);
       }
     } finally {

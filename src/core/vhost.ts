@@ -41,6 +41,12 @@ const SYSTEM_EXCHANGES: ReadonlyArray<readonly [string, string, boolean]> = [
 ];
 
 export const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
+
+/** Told of every queue and exchange removed, before it is gone (the management stats keep their final counters). */
+export interface RemovalListener {
+  queueRemoved(queue: Queue): void;
+  exchangeRemoved(exchange: Exchange): void;
+}
 const DIRECT_REPLY_PREFIX = `${DIRECT_REPLY_TO}.`;
 
 let routeGeneration = 0;
@@ -59,6 +65,8 @@ export class VHost {
   persistence: DefinitionsObserver | null = null;
   /** The broker's policies, which queue features consult (set by Broker.addVhost). */
   policySources: PolicySources | null = null;
+  /** Set by the broker (Broker.setRemovalListener). */
+  removalListener: RemovalListener | null = null;
   /** Set by publish(): some queue refused the last message (x-overflow reject-publish), so its publisher is nacked. */
   lastPublishRejected = false;
 
@@ -138,6 +146,7 @@ export class VHost {
   private removeExchange(exchange: Exchange): void {
     exchange.deleted = true;
     this.exchanges.delete(exchange.name);
+    this.removalListener?.exchangeRemoved(exchange);
     exchange.dispose();
     for (const binding of [...exchange.bindings.values()]) this.dropBinding(binding);
     this.dropBindingsTo(exchange);
@@ -260,6 +269,7 @@ export class VHost {
   removeQueue(queue: Queue): number {
     if (queue.deleted || this.queues.get(queue.name) !== queue) return 0;
     this.queues.delete(queue.name);
+    this.removalListener?.queueRemoved(queue);
     this.dropBindingsTo(queue);
     if (queue.journal !== null) this.persistence?.definitionsChanged();
     return queue.markDeleted();

@@ -38,6 +38,7 @@ export function metricsText(mgmt: Management, perObject: boolean): string {
   const channels = listChannels(mgmt);
   const consumers = listConsumers(mgmt);
   const totals = mgmt.stats.globalCounts();
+  const channelTotals = mgmt.stats.channelTotals();
   const one = (value: number): Array<readonly [Labels, number]> => [[{}, value]];
 
   out.metric("rabbitmq_identity_info", "gauge", "RabbitMQ node & cluster identity info", [
@@ -64,20 +65,36 @@ export function metricsText(mgmt: Management, perObject: boolean): string {
   out.metric("rabbitmq_queue_consumers", "gauge", "Consumers on a queue", queueSamples((q) => q.consumerCount));
   out.metric("rabbitmq_queue_messages_published_total", "counter", "Total number of messages published to queues", queueSamples((q) => q.stats.published));
 
-  // Channel counters: the core counts per exchange and queue, not per channel, so the aggregated
-  // channel metrics are the broker-wide totals (what RabbitMQ's aggregation sums to).
-  out.metric("rabbitmq_channel_messages_published_total", "counter", "Total number of messages published into an exchange on a channel", one(totals.publish));
-  out.metric("rabbitmq_channel_messages_delivered_total", "counter", "Total number of messages delivered to consumers in automatic acknowledgement mode", one(totals.deliver));
-  out.metric("rabbitmq_channel_messages_redelivered_total", "counter", "Total number of messages redelivered to consumers", one(totals.redeliver));
-  out.metric("rabbitmq_channel_messages_acked_total", "counter", "Total number of messages acknowledged by consumers", one(totals.ack));
-  out.metric("rabbitmq_channel_get_total", "counter", "Total number of messages fetched with basic.get", one(totals.get));
+  // Channel counters, summed over every channel/session (AMQP, MQTT, STOMP), closed ones included so
+  // that the `_total` counters never go backwards (rabbitmq_prometheus drops a closed channel's share).
+  const ch = channelTotals;
+  out.metric("rabbitmq_channel_messages_published_total", "counter", "Total number of messages published into an exchange on a channel", one(ch.publish));
+  out.metric("rabbitmq_channel_messages_confirmed_total", "counter", "Total number of messages published into an exchange and confirmed on the channel", one(ch.confirm));
+  out.metric("rabbitmq_channel_messages_unroutable_returned_total", "counter", "Total number of messages published as mandatory into an exchange and returned to the publisher as unroutable", one(ch.return_unroutable));
+  out.metric("rabbitmq_channel_messages_unroutable_dropped_total", "counter", "Total number of messages published as non-mandatory into an exchange and dropped as unroutable", one(ch.drop_unroutable));
+  out.metric("rabbitmq_channel_messages_delivered_total", "counter", "Total number of messages delivered to consumers in manual acknowledgement mode", one(ch.deliver));
+  out.metric("rabbitmq_channel_messages_delivered_ack_total", "counter", "Total number of messages delivered to consumers in automatic acknowledgement mode", one(ch.deliver_no_ack));
+  out.metric("rabbitmq_channel_messages_redelivered_total", "counter", "Total number of messages redelivered to consumers", one(ch.redeliver));
+  out.metric("rabbitmq_channel_messages_acked_total", "counter", "Total number of messages acknowledged by consumers", one(ch.ack));
+  out.metric("rabbitmq_channel_get_total", "counter", "Total number of messages fetched with basic.get in manual acknowledgement mode", one(ch.get));
+  out.metric("rabbitmq_channel_get_ack_total", "counter", "Total number of messages fetched with basic.get in automatic acknowledgement mode", one(ch.get_no_ack));
+  out.metric("rabbitmq_channel_get_empty_total", "counter", "Total number of times basic.get operations fetched no message", one(ch.get_empty));
   out.metric("rabbitmq_channel_messages_unacked", "gauge", "Delivered but not yet acknowledged messages", one(channels.reduce((sum, c) => sum + c.info.messagesUnacknowledged, 0)));
   out.metric("rabbitmq_channel_prefetch", "gauge", "Total limit of unacknowledged messages for all consumers on a channel", one(channels.reduce((sum, c) => sum + c.info.globalPrefetchCount, 0)));
 
-  out.metric("rabbitmq_global_messages_received_total", "counter", "Total number of messages received from publishers", one(totals.publish));
-  out.metric("rabbitmq_global_messages_delivered_total", "counter", "Total number of messages delivered to consumers", one(totals.deliver_get));
-  out.metric("rabbitmq_global_messages_acknowledged_total", "counter", "Total number of messages acknowledged by consumers", one(totals.ack));
-  out.metric("rabbitmq_global_messages_redelivered_total", "counter", "Total number of messages redelivered to consumers", one(totals.redeliver));
+  // rabbit_global_counters count at the channel too: the same per-channel figures, over every protocol.
+  out.metric("rabbitmq_global_messages_received_total", "counter", "Total number of messages received from publishers", one(ch.publish));
+  out.metric("rabbitmq_global_messages_received_confirm_total", "counter", "Total number of messages received from publishers expecting confirmations", one(ch.confirm));
+  out.metric("rabbitmq_global_messages_confirmed_total", "counter", "Total number of messages confirmed to publishers", one(ch.confirm));
+  out.metric("rabbitmq_global_messages_unroutable_returned_total", "counter", "Total number of messages published as mandatory into an exchange and returned to the publisher as unroutable", one(ch.return_unroutable));
+  out.metric("rabbitmq_global_messages_unroutable_dropped_total", "counter", "Total number of messages published as non-mandatory into an exchange and dropped as unroutable", one(ch.drop_unroutable));
+  out.metric("rabbitmq_global_messages_delivered_total", "counter", "Total number of messages delivered to consumers", one(ch.deliver_get));
+  out.metric("rabbitmq_global_messages_delivered_consume_manual_ack_total", "counter", "Total number of messages delivered to consumers using basic.consume with manual acknowledgment", one(ch.deliver));
+  out.metric("rabbitmq_global_messages_delivered_consume_auto_ack_total", "counter", "Total number of messages delivered to consumers using basic.consume with automatic acknowledgment", one(ch.deliver_no_ack));
+  out.metric("rabbitmq_global_messages_delivered_get_manual_ack_total", "counter", "Total number of messages delivered to consumers using basic.get with manual acknowledgment", one(ch.get));
+  out.metric("rabbitmq_global_messages_delivered_get_auto_ack_total", "counter", "Total number of messages delivered to consumers using basic.get with automatic acknowledgment", one(ch.get_no_ack));
+  out.metric("rabbitmq_global_messages_acknowledged_total", "counter", "Total number of messages acknowledged by consumers", one(ch.ack));
+  out.metric("rabbitmq_global_messages_redelivered_total", "counter", "Total number of messages redelivered to consumers", one(ch.redeliver));
   out.metric("rabbitmq_global_consumers", "gauge", "Current number of consumers", one(consumers.length));
   return out.text();
 }

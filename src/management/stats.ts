@@ -3,18 +3,34 @@
  * (per second over the last sampling interval; RabbitMQ samples every
  * collect_statistics_interval = 5 s). A periodic, unref'd timer reads every
  * queue and exchange; between samples the last computed rates are served.
- * Counters of deleted queues/exchanges are kept in `retired` so that the
+ * Counters of deleted queues/exchanges are folded into `retired` by the
+ * core's removal hook (Broker.setRemovalListener) the moment they go, and a
+ * closed channel's counters into Broker.closedChannelStats, so that the
  * broker-wide totals (and Prometheus `_total` metrics) never go backwards.
- * Known gap: a queue created and deleted between two samples (or reads of
- * the totals) takes its counters with it; an exact count needs a deletion
- * hook in the core.
  */
 import type { Broker } from "../core/broker.js";
+import { ChannelStats } from "../core/channel-stats.js";
 import type { Exchange } from "../core/exchanges/exchange.js";
 import type { Queue } from "../core/queue.js";
+import type { RemovalListener } from "../core/vhost.js";
 
 export const QUEUE_COUNTERS = ["publish", "deliver", "redeliver", "ack", "get", "messages", "messages_ready", "messages_unacknowledged"] as const;
 export const EXCHANGE_COUNTERS = ["publish_in", "publish_out"] as const;
+/** RabbitMQ's channel message_stats keys. */
+export const CHANNEL_COUNTERS = [
+  "publish",
+  "confirm",
+  "return_unroutable",
+  "drop_unroutable",
+  "deliver",
+  "deliver_no_ack",
+  "get",
+  "get_no_ack",
+  "get_empty",
+  "deliver_get",
+  "redeliver",
+  "ack",
+] as const;
 export const GLOBAL_COUNTERS = [
   "publish",
   "deliver",
@@ -29,6 +45,7 @@ export const GLOBAL_COUNTERS = [
 
 export type QueueCounter = (typeof QUEUE_COUNTERS)[number];
 export type ExchangeCounter = (typeof EXCHANGE_COUNTERS)[number];
+export type ChannelCounter = (typeof CHANNEL_COUNTERS)[number];
 export type GlobalCounter = (typeof GLOBAL_COUNTERS)[number];
 
 type Counts<K extends string> = Record<K, number>;
@@ -57,12 +74,30 @@ export function exchangeCounts(exchange: Exchange): Counts<ExchangeCounter> {
   return { publish_in: exchange.publishedIn, publish_out: exchange.publishedOut };
 }
 
+export function channelCounts(stats: ChannelStats): Counts<ChannelCounter> {
+  return {
+    publish: stats.publish,
+    confirm: stats.confirm,
+    return_unroutable: stats.returnUnroutable,
+    drop_unroutable: stats.dropUnroutable,
+    deliver: stats.deliver,
+    deliver_no_ack: stats.deliverNoAck,
+    get: stats.get,
+    get_no_ack: stats.getNoAck,
+    get_empty: stats.getEmpty,
+    deliver_get: stats.deliverGet,
+    redeliver: stats.redeliver,
+    ack: stats.ack,
+  };
+}
+
 const zero = <K extends string>(keys: readonly K[]): Counts<K> =>
   Object.fromEntries(keys.map((k) => [k, 0])) as Counts<K>;
 
-export class StatsSampler {
+export class StatsSampler implements RemovalListener {
   private readonly queues = new WeakMap<Queue, Sample<QueueCounter>>();
   private readonly exchanges = new WeakMap<Exchange, Sample<ExchangeCounter>>();
+  private readonly channels = new WeakMap<ChannelStats, Sample<ChannelCounter>>();
   private global: Sample<GlobalCounter> | null = null;
   /** Live objects seen at the last sample, to notice deletions. */
   private liveQueues = new Set<Queue>();
@@ -76,6 +111,7 @@ export class StatsSampler {
   ) {}
 
   start(): void {
+    this.broker.setRemovalListener(this);
     this.sample();
     this.timer = setInterval(() => this.sample(), this.intervalMs);
     this.timer.unref();
@@ -84,6 +120,22 @@ export class StatsSampler {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.broker.setRemovalListener(null);
+  }
+
+  /** Core hook: a queue's counters stay in the totals after it is gone, however short its life. */
+  queueRemoved(queue: Queue): void {
+    const s = queue.stats;
+    this.retired.deliver += s.delivered;
+    this.retired.get += s.got;
+    this.retired.redeliver += s.redelivered;
+    this.retired.ack += s.acked;
+    this.liveQueues.delete(queue);
+  }
+
+  exchangeRemoved(exchange: Exchange): void {
+    this.retired.publish += exchange.publishedIn;
+    this.liveExchanges.delete(exchange);
   }
 
   sample(now = Date.now()): void {
@@ -93,6 +145,21 @@ export class StatsSampler {
       this.exchanges.set(exchange, advance(this.exchanges.get(exchange), exchangeCounts(exchange), now));
     }
     this.global = advance(this.global ?? undefined, counts, now);
+    for (const connection of this.broker.connections) {
+      for (const channel of connection.listChannels?.() ?? []) {
+        if (channel.stats) this.channels.set(channel.stats, advance(this.channels.get(channel.stats), channelCounts(channel.stats), now));
+      }
+    }
+  }
+
+  /** Every channel's counters summed: the open ones plus all that have closed (monotonic). */
+  channelTotals(): Counts<ChannelCounter> {
+    const total = new ChannelStats();
+    this.broker.closedChannelStats.addTo(total);
+    for (const connection of this.broker.connections) {
+      for (const channel of connection.listChannels?.() ?? []) channel.stats?.addTo(total);
+    }
+    return channelCounts(total);
   }
 
   /** Broker-wide counters, read now; deleted objects' counters move to `retired`. */
@@ -115,24 +182,13 @@ export class StatsSampler {
     return counts;
   }
 
-  /** Syncs the live sets with the broker, retiring what was deleted (deleted vhosts included). */
+  /** Syncs the live sets with the broker (deletions were retired by the removal hook). */
   private track(): void {
     const queues = new Set<Queue>();
     const exchanges = new Set<Exchange>();
     for (const vhost of this.broker.vhosts.values()) {
       for (const queue of vhost.queues.values()) queues.add(queue);
       for (const exchange of vhost.exchanges.values()) exchanges.add(exchange);
-    }
-    for (const queue of this.liveQueues) {
-      if (queues.has(queue)) continue;
-      const s = queue.stats;
-      this.retired.deliver += s.delivered;
-      this.retired.get += s.got;
-      this.retired.redeliver += s.redelivered;
-      this.retired.ack += s.acked;
-    }
-    for (const exchange of this.liveExchanges) {
-      if (!exchanges.has(exchange)) this.retired.publish += exchange.publishedIn;
     }
     this.liveQueues = queues;
     this.liveExchanges = exchanges;
@@ -144,6 +200,10 @@ export class StatsSampler {
 
   exchangeRate(exchange: Exchange, counter: ExchangeCounter): number {
     return this.exchanges.get(exchange)?.rates[counter] ?? 0;
+  }
+
+  channelRate(stats: ChannelStats, counter: ChannelCounter): number {
+    return this.channels.get(stats)?.rates[counter] ?? 0;
   }
 
   globalRate(counter: GlobalCounter): number {

@@ -1,6 +1,7 @@
 import type { Duplex } from "node:stream";
 import mqttPacket, { type IPublishPacket, type Packet, type Parser, type QoS } from "mqtt-packet";
 import type { Access } from "../core/access.js";
+import { ChannelStats } from "../core/channel-stats.js";
 import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
@@ -65,6 +66,8 @@ export class MqttConnection implements ClientConnection, Flushable {
   keepAliveSeconds = 0;
   bytesReceived = 0;
   bytesSent = 0;
+  /** The session channel's counters (publish, confirm, deliver, ack) for /api/channels and the metrics. */
+  readonly stats = new ChannelStats();
 
   private readonly parser: Parser;
   private out: Buffer[] = [];
@@ -266,6 +269,7 @@ export class MqttConnection implements ClientConnection, Flushable {
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.keepAliveTimer = null;
     this.connectTimer = null;
+    this.stats.addTo(this.ctx.broker.closedChannelStats);
     for (const [queue, consumer] of this.consumers) queue.removeConsumer(consumer);
     this.consumers.clear();
     const session = this.session;
@@ -382,6 +386,7 @@ export class MqttConnection implements ClientConnection, Flushable {
       return;
     }
     this.write(bytes);
+    this.stats.delivered(false, consumer.noAck, queued.redelivered);
   }
 
   /** Resends what the session had in flight when it was resumed (PUBREL for QoS 2 past PUBREC). */

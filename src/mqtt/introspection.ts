@@ -75,6 +75,7 @@ export function listMqttChannels(connection: MqttConnection): ChannelInfo[] {
       transactional: false,
       messagesUnacknowledged: unacked,
       consumers,
+      stats: connection.stats,
     },
   ];
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Access } from "../core/access.js";
 import type { Broker } from "../core/broker.js";
+import { ChannelStats } from "../core/channel-stats.js";
 import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
@@ -99,6 +100,8 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   /** For the management API. */
   bytesReceived = 0;
   bytesSent = 0;
+  /** The session's channel counters (publish, deliver, ack) for /api/channels and the metrics. */
+  readonly stats = new ChannelStats();
   /** The client's heart-beat interval the server checks, ms (0 = none). */
   heartbeatReceiveMs = 0;
   private lastReceived = Date.now();
@@ -156,6 +159,8 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   notePublished(queues: readonly Queue[]): void {
     this.hasPublished = true;
     this.publishedInChunk = true;
+    this.stats.publish++;
+    if (queues.length === 0) this.stats.dropUnroutable++;
     for (let i = 0; i < queues.length; i++) {
       const queue = queues[i] as Queue;
       if (queue.overloaded) this.throttleBy(queue);
@@ -302,6 +307,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     headersFromProperties(message.properties, headers, SERVER_HEADERS);
     this.writer.frame("MESSAGE", headers, message.body);
     this.markDirty();
+    this.stats.delivered(false, subscription.noAck, queued.redelivered);
     if (!subscription.noAck) {
       this.unacked.set(tag, { tag, subscription, queued, queue });
       subscription.unacked++;
@@ -312,8 +318,10 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   settle(entries: PendingAck[], outcome: "ack" | "requeue" | "discard"): void {
     for (const entry of entries) {
       this.unacked.delete(entry.tag);
-      if (outcome === "ack") entry.queue.ack(entry.queued);
-      else if (outcome === "requeue") entry.queue.requeue(entry.queued);
+      if (outcome === "ack") {
+        entry.queue.ack(entry.queued);
+        this.stats.ack++;
+      } else if (outcome === "requeue") entry.queue.requeue(entry.queued);
       else entry.queue.discard(entry.queued);
       entry.subscription.unacked--;
       if (!entry.queue.deleted) scheduleDispatch(entry.queue);
@@ -357,6 +365,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     this.settle([...this.unacked.values()].reverse(), "requeue");
     this.transactions.clear();
     this.vhostRef?.connectionClosed(this.id);
+    this.stats.addTo(this.ctx.broker.closedChannelStats);
     this.ctx.broker.connections.remove(this);
   }
 

@@ -52,6 +52,7 @@ export function listStompChannels(connection: StompConnection): ChannelInfo[] {
       transactional: connection.transactions.size > 0,
       messagesUnacknowledged: connection.unacked.size,
       consumers,
+      stats: connection.stats,
     },
   ];
 }

@@ -125,7 +125,10 @@ function get(channel: Channel, method: M.BasicGet): void {
   const queue = vhost.useQueue(queueName, connectionId);
   const queued = queue.get(method.noAck);
   if (queued) channel.deliverGet(queued, queue, method.noAck);
-  else M.writeBasicGetEmpty(channel.connection.writer, channel.id, { reserved1: "" });
+  else {
+    channel.stats.getEmpty++;
+    M.writeBasicGetEmpty(channel.connection.writer, channel.id, { reserved1: "" });
+  }
 }
 
 function qos(channel: Channel, method: M.BasicQos): void {

@@ -68,6 +68,7 @@ export function routePublish(channel: Channel, publish: CompletePublish): boolea
   let routed: boolean | null = null;
   if (publish.exchange === vhost.defaultExchange) routed = vhost.routeDirectReply(publish.routingKey, message);
   let rejected = false;
+  channel.stats.publish++;
   if (routed === null) {
     const queues = vhost.publish(publish.exchange, message);
     routed = queues.length > 0;
@@ -77,6 +78,7 @@ export function routePublish(channel: Channel, publish: CompletePublish): boolea
       if (queue.overloaded) channel.connection.throttleBy(queue);
     }
   }
+  if (!routed) publish.mandatory ? channel.stats.returnUnroutable++ : channel.stats.dropUnroutable++;
   if (!routed && publish.mandatory) {
     M.writeBasicReturn(channel.connection.writer, channel.id, {
       replyCode: REPLY.NO_ROUTE,

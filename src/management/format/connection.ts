@@ -6,7 +6,9 @@
 import type { ChannelInfo, ClientConnection, ConsumerInfo } from "../../core/connections.js";
 import type { Management } from "../context.js";
 import type { JsonObject } from "../http-util.js";
+import { CHANNEL_COUNTERS, channelCounts } from "../stats.js";
 import { fieldTableToJson } from "./field-table.js";
+import { withDetails } from "./rates.js";
 
 const PROTOCOL_NAMES = { amqp: "AMQP 0-9-1", mqtt: "MQTT", stomp: "STOMP" } as const;
 
@@ -76,6 +78,21 @@ export function listConsumers(mgmt: Management): ConsumerEntry[] {
 export const channelName = (connection: ClientConnection, number: number): string =>
   `${connectionName(connection)} (${number})`;
 
+/**
+ * The channel's own counters with rates, as rabbit_channel reports them:
+ * RabbitMQ 3.10 shows every key once the channel has done anything, and
+ * an empty object before.
+ */
+function channelMessageStats(mgmt: Management, info: ChannelInfo): JsonObject {
+  const out: JsonObject = {};
+  const stats = info.stats;
+  if (!stats) return out;
+  const counts = channelCounts(stats);
+  if (CHANNEL_COUNTERS.every((key) => counts[key] === 0)) return out;
+  for (const key of CHANNEL_COUNTERS) withDetails(out, key, counts[key], mgmt.stats.channelRate(stats, key));
+  return out;
+}
+
 export function channelJson(mgmt: Management, { connection, info }: ChannelEntry): JsonObject {
   return {
     acks_uncommitted: 0,
@@ -87,6 +104,7 @@ export function channelJson(mgmt: Management, { connection, info }: ChannelEntry
     },
     consumer_count: info.consumers.length,
     global_prefetch_count: info.globalPrefetchCount,
+    message_stats: channelMessageStats(mgmt, info),
     messages_unacknowledged: info.messagesUnacknowledged,
     messages_uncommitted: 0,
     messages_unconfirmed: 0,

@@ -10,8 +10,7 @@ import { withDetails } from "./rates.js";
 /**
  * A queue as /api/queues shows it (rabbit_mgmt_format + queue stats).
  * Erlang-process internals (memory, reductions, garbage_collection) are
- * left out; unacked message bytes are not tracked by the core, so
- * message_bytes counts the ready messages.
+ * left out.
  */
 export function queueJson(mgmt: Management, queue: Queue, detail: boolean): JsonObject {
   const stats = mgmt.stats;
@@ -37,8 +36,9 @@ export function queueJson(mgmt: Management, queue: Queue, detail: boolean): Json
     exclusive: queue.exclusiveOwner !== null,
     exclusive_consumer_tag: queue.listConsumers().find((c) => c.exclusive)?.tag ?? null,
     head_message_timestamp: null,
-    message_bytes: queue.messageBytes,
+    message_bytes: queue.messageBytes + queue.unackedBytes,
     message_bytes_ready: queue.messageBytes,
+    message_bytes_unacknowledged: queue.unackedBytes,
     message_stats: messageStats,
   };
   withDetails(out, "messages", counts.messages, rate("messages"));

@@ -10,6 +10,7 @@ export function handlePuback(connection: MqttConnection, packet: IPubackPacket):
   if (!inflight || inflight.qos !== 1) return; // unknown ids are ignored, as RabbitMQ does
   session.inflight.delete(inflight.packetId);
   inflight.queue.ack(inflight.queued);
+  connection.stats.ack++;
   connection.kickQueues();
 }
 
@@ -29,6 +30,7 @@ export function handlePubrec(connection: MqttConnection, packet: IPubrecPacket):
   if (inflight.stage === "publish") {
     inflight.stage = "pubrel";
     inflight.queue.ack(inflight.queued);
+    connection.stats.ack++;
   }
   // An MQTT 5 PUBREC with an error reason ends the exchange [MQTT-4.3.3-4].
   if (v5 && (packet.reasonCode ?? 0) >= 0x80) {

@@ -36,13 +36,19 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
       properties: packet.properties,
       origin: { sessionKey: session.key, retain: packet.retain },
     });
-    if (routed === 0) reason = RC.NO_MATCHING_SUBSCRIBERS;
+    connection.stats.publish++;
+    if (routed === 0) {
+      reason = RC.NO_MATCHING_SUBSCRIBERS;
+      connection.stats.dropUnroutable++;
+    }
   } catch (error) {
     if (!(error instanceof CoreError)) throw error;
     // RabbitMQ closes an MQTT 3.1.1 connection that publishes where it may not; MQTT 5 has a reason code for it.
     if (!v5 || packet.qos === 0) throw new MqttProtocolError(RC.NOT_AUTHORIZED, error.message);
     reason = RC.NOT_AUTHORIZED;
   }
+  // RabbitMQ's plugin publishes QoS 1/2 with publisher confirms; the PUBACK/PUBREC is the confirm.
+  if (packet.qos > 0 && reason < 0x80) connection.stats.confirm++;
   if (packet.qos === 1) connection.send(ack("puback", packetId, v5 ? reason : undefined));
   else if (packet.qos === 2) {
     if (reason < 0x80) session.inboundQos2.add(packetId);

@@ -79,6 +79,12 @@ test("each MQTT subscription queue is a consumer on the session's channel 1; QoS
     const channel = await waitFor(async () => (await list("/api/channels")).find((c) => c.name === channelName && c.messages_unacknowledged === 1));
     assert.equal(channel.number, 1);
     assert.equal(channel.consumer_count, 2);
+    assert.equal((channel.message_stats as Json).deliver, 1, "the QoS 1 delivery counts on the subscriber's channel");
+    assert.equal((channel.message_stats as Json).ack, 0);
+    const publisherConnection = await connectionOf(localPortOf(publisher));
+    const publisherChannel = (await list("/api/channels")).find((c) => c.name === `${publisherConnection.name as string} (1)`);
+    assert.equal((publisherChannel?.message_stats as Json).publish, 1, "the PUBLISH counts on the publisher's channel");
+    assert.equal((publisherChannel?.message_stats as Json).confirm, 1, "its PUBACK is the confirm");
 
     const consumers = (await list("/api/consumers")).filter((c) => (c.channel_details as Json).name === channelName);
     const byQueue = new Map(consumers.map((c) => [(c.queue as Json).name as string, c]));
