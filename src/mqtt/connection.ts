@@ -25,6 +25,16 @@ import { scheduleWill, type Will } from "./will.js";
 
 /** Unflushed output past which deliveries stop and reading pauses until the peer drains. */
 const OUTPUT_HIGH_WATER = 512 * 1024;
+/**
+ * Publisher flow control: a publish that lands in a consumed queue holding
+ * more than QUEUE_BACKLOG_HIGH ready messages pauses the publisher's socket
+ * until the queue is down to QUEUE_BACKLOG_LOW (or loses its consumers).
+ * Like RabbitMQ's credit flow, a fast publisher is held to the pace of its
+ * consumers instead of growing the queue without bound.
+ */
+const QUEUE_BACKLOG_HIGH = 20_000;
+const QUEUE_BACKLOG_LOW = 10_000;
+const THROTTLE_POLL_MS = 5;
 
 export interface RemoteEndpoint {
   address: string;
@@ -76,6 +86,9 @@ export class MqttConnection implements ClientConnection, Flushable {
   private starved = false;
   private readPaused = false;
   private blockedReason: string | null = null;
+  /** The backlogged queues this publisher waits for, and the timer that watches them. */
+  private throttledBy: Queue[] | null = null;
+  private throttleTimer: NodeJS.Timeout | null = null;
   private lastReceived = Date.now();
   private keepAliveTimer: NodeJS.Timeout | null = null;
   private connectTimer: NodeJS.Timeout | null;
@@ -267,6 +280,7 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.state = "closed";
     if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
     if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.clearThrottle();
     this.keepAliveTimer = null;
     this.connectTimer = null;
     this.stats.addTo(this.ctx.broker.closedChannelStats);
@@ -304,7 +318,34 @@ export class MqttConnection implements ClientConnection, Flushable {
 
   setBlocked(reason: string | null): void {
     this.blockedReason = reason;
-    if (reason === null && this.readPaused && !this.congested) this.resumeReading();
+    if (reason === null && this.readPaused && !this.congested && this.throttledBy === null) this.resumeReading();
+  }
+
+  /** After a publish: pause reading while one of the queues it reached is backlogged (see QUEUE_BACKLOG_HIGH). */
+  throttleIfBacklogged(queues: readonly Queue[]): void {
+    if (this.throttledBy !== null) return;
+    let backlogged: Queue[] | null = null;
+    for (const queue of queues) {
+      if (queue.messageCount > QUEUE_BACKLOG_HIGH && queue.consumerCount > 0) (backlogged ??= []).push(queue);
+    }
+    if (backlogged === null) return;
+    this.throttledBy = backlogged;
+    this.pauseReading();
+    this.throttleTimer = setInterval(() => {
+      const waiting = this.throttledBy?.filter((q) => !q.deleted && q.consumerCount > 0 && q.messageCount > QUEUE_BACKLOG_LOW) ?? [];
+      if (waiting.length > 0 && this.state !== "closed") {
+        this.throttledBy = waiting;
+        return;
+      }
+      this.clearThrottle();
+      if (this.blockedReason === null && !this.congested) this.resumeReading();
+    }, THROTTLE_POLL_MS);
+  }
+
+  private clearThrottle(): void {
+    if (this.throttleTimer) clearInterval(this.throttleTimer);
+    this.throttleTimer = null;
+    this.throttledBy = null;
   }
 
   private pauseReading(): void {
@@ -434,7 +475,7 @@ export class MqttConnection implements ClientConnection, Flushable {
 
   private onDrain(): void {
     this.congested = false;
-    if (this.blockedReason === null) this.resumeReading();
+    if (this.blockedReason === null && this.throttledBy === null) this.resumeReading();
     if (this.starved) {
       this.starved = false;
       this.kickQueues();

@@ -1,5 +1,6 @@
 import type { IPublishPacket, QoS } from "mqtt-packet";
 import type { Access } from "../core/access.js";
+import type { Queue } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { MqttContext } from "./context.js";
 import { MQTT_EXCHANGE, publishToMessage, type MqttOrigin } from "./message-mapping.js";
@@ -16,10 +17,10 @@ export interface MqttPublish {
 
 /**
  * Routes an MQTT publish (a PUBLISH packet or a will) through amq.topic and
- * updates the retained store; returns how many queues it reached. Checks
+ * updates the retained store; returns the queues it reached. Checks
  * write permission on amq.topic as RabbitMQ does.
  */
-export function publishFromMqtt(ctx: MqttContext, vhost: VHost, access: Access, publish: MqttPublish): number {
+export function publishFromMqtt(ctx: MqttContext, vhost: VHost, access: Access, publish: MqttPublish): Queue[] {
   access.write("exchange", MQTT_EXCHANGE);
   const packet: IPublishPacket = {
     cmd: "publish",
@@ -40,5 +41,5 @@ export function publishFromMqtt(ctx: MqttContext, vhost: VHost, access: Access, 
     }
   }
   const message = publishToMessage(packet, publish.topic, publish.payload, publish.origin);
-  return vhost.publish(vhost.getExchange(MQTT_EXCHANGE), message).length;
+  return vhost.publish(vhost.getExchange(MQTT_EXCHANGE), message);
 }

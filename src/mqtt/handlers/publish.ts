@@ -27,7 +27,7 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
   const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
   let reason: number = RC.SUCCESS;
   try {
-    const routed = publishFromMqtt(connection.ctx, session.vhost, connection.access!, {
+    const queues = publishFromMqtt(connection.ctx, session.vhost, connection.access!, {
       topic,
       payload,
       qos: packet.qos,
@@ -37,10 +37,10 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
       origin: { sessionKey: session.key, retain: packet.retain },
     });
     connection.stats.publish++;
-    if (routed === 0) {
+    if (queues.length === 0) {
       reason = RC.NO_MATCHING_SUBSCRIBERS;
       connection.stats.dropUnroutable++;
-    }
+    } else connection.throttleIfBacklogged(queues);
   } catch (error) {
     if (!(error instanceof CoreError)) throw error;
     // RabbitMQ closes an MQTT 3.1.1 connection that publishes where it may not; MQTT 5 has a reason code for it.
