@@ -32,6 +32,7 @@ function start(config: WarrenConfig, logger: Logger): Promise<RunningBroker> {
     alarms: { memoryHighWatermark: config.vmMemoryHighWatermark, diskFreeLimit: config.diskFreeLimit },
     logger,
     limits: { ...config.limits },
+    mqtt: { ...config.mqtt },
   });
 }
 

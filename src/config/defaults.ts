@@ -48,6 +48,19 @@ export interface WarrenConfig {
   diskFreeLimit: number;
   /** Ready messages a durable queue keeps in memory; persistent ones past it stay on disk, indexed. */
   queueMemoryMessages: number;
+  /** MQTT settings given by flag or env; the rest keep the MQTT adapter's defaults (src/mqtt/context.ts). */
+  mqtt: MqttConfig;
+}
+
+/** Numeric MQTT settings (seconds, counts, bytes, ms), as startBroker({ mqtt }) takes them. */
+export interface MqttConfig {
+  sessionExpirySeconds?: number;
+  prefetch?: number;
+  maxPacketSize?: number;
+  topicAliasMaximum?: number;
+  receiveMaximum?: number;
+  maxKeepAlive?: number;
+  connectTimeout?: number;
 }
 
 export const DEFAULTS = {
@@ -102,6 +115,7 @@ export function defaultConfig(): WarrenConfig {
     defaultPass: DEFAULTS.defaultPass,
     defaultVhost: DEFAULTS.defaultVhost,
     vmMemoryHighWatermark: DEFAULTS.vmMemoryHighWatermark,
+    mqtt: {},
     queueMemoryMessages: DEFAULTS.queueMemoryMessages,
     diskFreeLimit: DEFAULTS.diskFreeLimit,
   };

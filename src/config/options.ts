@@ -3,7 +3,8 @@
  * variable, value parser and help text. Flags and env vars are derived from
  * the same row so their names can never drift apart.
  */
-import { DEFAULTS, type PortsConfig, type WarrenConfig } from "./defaults.js";
+import { DEFAULTS, type MqttConfig, type PortsConfig, type WarrenConfig } from "./defaults.js";
+import { MQTT_DEFAULTS } from "../mqtt/context.js";
 import { isLogLevel, LOG_LEVELS } from "../log.js";
 
 /** Parses a raw string; returns undefined when invalid. */
@@ -70,6 +71,24 @@ function portOption(key: keyof PortsConfig, flagName: string, protocol: string):
   );
 }
 
+/** An MQTT setting: an integer in [min, max], stored under config.mqtt. */
+function mqttOption(key: keyof MqttConfig, flagName: string, arg: string, help: string, min: number, max: number): OptionSpec {
+  return option(
+    {
+      flag: `--mqtt-${flagName}`,
+      env: `WARREN_MQTT_${flagName.toUpperCase().replaceAll("-", "_")}`,
+      arg,
+      help,
+      defaultText: String(MQTT_DEFAULTS[key]),
+      expected: `an integer from ${min} to ${max}`,
+    },
+    (raw) => (/^[0-9]+$/.test(raw) && Number(raw) >= min && Number(raw) <= max ? Number(raw) : undefined),
+    (config, value) => {
+      config.mqtt[key] = value;
+    },
+  );
+}
+
 export const OPTIONS: readonly OptionSpec[] = [
   option(
     {
@@ -91,6 +110,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   portOption("http", "http", "HTTP management API, UI, /metrics, /ws/*"),
   portOption("webStomp", "web-stomp", "STOMP over WebSocket (/ws)"),
   portOption("webMqtt", "web-mqtt", "MQTT over WebSocket (/ws)"),
+  mqttOption("sessionExpirySeconds", "session-expiry", "<seconds>", "how long an MQTT 3.1/3.1.1 clean-session=0 session outlives its connection (RabbitMQ's subscription_ttl)", 0, 0xffffffff),
+  mqttOption("prefetch", "prefetch", "<count>", "QoS 1/2 deliveries in flight per MQTT connection (MQTT 5 clients may ask for fewer)", 1, 65535),
+  mqttOption("maxPacketSize", "max-packet-size", "<bytes>", "largest MQTT packet accepted (larger: DISCONNECT 0x95)", 64, 268_435_455),
+  mqttOption("topicAliasMaximum", "topic-alias-maximum", "<count>", "topic aliases an MQTT 5 client may use", 0, 65535),
+  mqttOption("receiveMaximum", "receive-maximum", "<count>", "unreleased QoS 2 publishes an MQTT 5 client may have (more: DISCONNECT 0x93)", 1, 65535),
+  mqttOption("maxKeepAlive", "max-keep-alive", "<seconds>", "keep-alive ceiling given to MQTT 5 clients as Server Keep Alive (0 = none)", 0, 65535),
+  mqttOption("connectTimeout", "connect-timeout", "<ms>", "time from TCP accept to MQTT CONNECT", 1, 3_600_000),
   option(
     {
       flag: "--data-dir",
