@@ -32,8 +32,8 @@ const OUTPUT_HIGH_WATER = 512 * 1024;
  * Like RabbitMQ's credit flow, a fast publisher is held to the pace of its
  * consumers instead of growing the queue without bound.
  */
-const QUEUE_BACKLOG_HIGH = 20_000;
-const QUEUE_BACKLOG_LOW = 10_000;
+const QUEUE_BACKLOG_HIGH = 2_000;
+const QUEUE_BACKLOG_LOW = 1_000;
 const THROTTLE_POLL_MS = 5;
 
 export interface RemoteEndpoint {
