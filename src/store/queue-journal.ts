@@ -16,6 +16,10 @@ export class LoggedQueueJournal implements QueueJournal {
     entry.logId = this.log.enqueue(this.key, message, entry.enqueuedAt !== 0 ? entry.enqueuedAt : Date.now());
   }
 
+  pageOut(entry: JournalEntry, message: StoredMessage): void {
+    entry.logId = this.log.pageOut(this.key, message, entry.enqueuedAt !== 0 ? entry.enqueuedAt : Date.now());
+  }
+
   delivered(entry: JournalEntry): void {
     if (entry.logId !== 0) this.log.delivered(entry.logId);
   }

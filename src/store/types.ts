@@ -136,6 +136,13 @@ export interface MessageLog extends Durability {
   read(ids: readonly number[]): RecoveredMessage[];
   /** Appends a message to a queue; returns its id. `enqueuedAt` is ms since the epoch. */
   enqueue(queueKey: string, message: StoredMessage, enqueuedAt: number): number;
+  /**
+   * Writes a transient message out so that its queue can drop it from
+   * memory (RabbitMQ's lazy queues page transient messages too). It is
+   * read back like any other, but never recovered after a restart, and its
+   * delivery and removal write nothing.
+   */
+  pageOut(queueKey: string, message: StoredMessage, enqueuedAt: number): number;
   /** First delivery of a message: after a crash it comes back redelivered. */
   delivered(id: number): void;
   /** Acked or otherwise gone from the queue. */
@@ -173,6 +180,8 @@ export interface JournalEntry {
 export interface QueueJournal {
   /** Logs a persistent message and sets `entry.logId`. */
   enqueued(entry: JournalEntry, message: StoredMessage): void;
+  /** Writes a transient message out of memory (MessageLog.pageOut) and sets `entry.logId`. */
+  pageOut(entry: JournalEntry, message: StoredMessage): void;
   delivered(entry: JournalEntry): void;
   removed(entry: JournalEntry): void;
   deleted(): void;

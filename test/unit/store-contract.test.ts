@@ -136,6 +136,26 @@ for (const impl of implementations) {
       await again.close();
     });
 
+    test("a transient message paged out reads back while running but never survives a restart", async () => {
+      const open = await impl.create();
+      const store = open();
+      store.messages.recover();
+      const kept = store.messages.enqueue("/\u0000q", message("kept"), Date.now());
+      const paged = store.messages.pageOut("/\u0000q", message("paged"), Date.now());
+      await synced(store);
+      assert.deepEqual(
+        store.messages.read([kept, paged]).map((m) => m.body.toString()),
+        ["kept", "paged"],
+      );
+      store.messages.delivered(paged);
+      assert.equal(store.messages.read([paged])[0]?.redelivered, true);
+      await store.close();
+      const again = open();
+      assert.deepEqual(again.messages.recover().get("/\u0000q")?.ids, [kept]);
+      assert.equal(again.messages.stats().liveMessages, 1);
+      await again.close();
+    });
+
     test("afterSync callbacks run in registration order, each after what was appended before it", async () => {
       const open = await impl.create();
       const store = open();

@@ -6,8 +6,9 @@
  * from the log in batches when they reach the head.
  *
  * A message enters the tail as an object and is dropped to its id once the
- * log has it on disk (afterSync); transient messages (no log id) stay
- * objects in the tail, in order. Every publish goes to the tail while it is
+ * log has it on disk (afterSync). A transient message is written to the log
+ * as it enters the tail (MessageLog.pageOut: never recovered, as RabbitMQ's
+ * lazy queues page transient messages too). Every publish goes to the tail while it is
  * not empty, so the tail's sequence numbers are consecutive and need not be
  * stored. Requeued messages are older than anything in the tail and go
  * back into the head.
@@ -29,7 +30,7 @@ class TailChunk {
   constructor(readonly no: number) {}
 }
 
-export type PagedSource = Pick<QueueJournal, "afterSync" | "read" | "removeId">;
+export type PagedSource = Pick<QueueJournal, "afterSync" | "read" | "removeId" | "pageOut">;
 /** Builds the queue's entry for a message read back from the log, with sequence number `seq`. */
 export type Revive = (logged: RecoveredMessage, seq: number) => QueuedMessage;
 
@@ -71,8 +72,10 @@ export class PagedReadyList implements ReadyList {
       this.head.push(item);
       return;
     }
+    // A transient message is written out too, so that it can leave memory like a persistent one.
+    if (item.logId === 0) this.source.pageOut(item, item.message);
     this.pushSlot(item.logId, item, item.seq);
-    if (item.logId !== 0) this.schedulePageOut();
+    this.schedulePageOut();
   }
 
   /** A message recovered after a restart: only its id, read in when it nears the head. */

@@ -18,7 +18,8 @@ class Chunk {
   readonly bodyLength = new Uint32Array(CHUNK);
   /** Queue number + 1; 0 = not live. */
   readonly queue = new Uint32Array(CHUNK);
-  readonly delivered = new Uint8Array(CHUNK);
+  /** 1 = delivered, 2 = transient (paged out only; no records for its delivery or removal). */
+  readonly flags = new Uint8Array(CHUNK);
   live = 0;
   constructor(readonly no: number) {}
 }
@@ -53,7 +54,7 @@ export class IdTable {
   }
 
   /** Adds a live id, or moves it when it is live already (a compaction copy found by recovery). */
-  set(id: number, queue: number, segment: number, offset: number, length: number, bodyLength: number, delivered: boolean): void {
+  set(id: number, queue: number, segment: number, offset: number, length: number, bodyLength: number, delivered: boolean, transient = false): void {
     let chunk = this.chunkOf(id);
     if (chunk === undefined) {
       const no = Math.floor(id / CHUNK);
@@ -71,7 +72,7 @@ export class IdTable {
     chunk.offset[i] = offset;
     chunk.length[i] = length;
     chunk.bodyLength[i] = bodyLength;
-    chunk.delivered[i] = delivered ? 1 : 0;
+    chunk.flags[i] = (delivered ? 1 : 0) | (transient ? 2 : 0);
   }
 
   delete(id: number): void {
@@ -110,12 +111,16 @@ export class IdTable {
   }
 
   isDelivered(id: number): boolean {
-    return this.liveChunk(id)?.delivered[id % CHUNK] === 1;
+    return ((this.liveChunk(id)?.flags[id % CHUNK] ?? 0) & 1) !== 0;
+  }
+
+  isTransient(id: number): boolean {
+    return ((this.liveChunk(id)?.flags[id % CHUNK] ?? 0) & 2) !== 0;
   }
 
   setDelivered(id: number): void {
     const chunk = this.liveChunk(id);
-    if (chunk !== undefined) chunk.delivered[id % CHUNK] = 1;
+    if (chunk !== undefined) chunk.flags[id % CHUNK] = (chunk.flags[id % CHUNK] as number) | 1;
   }
 
   moveTo(id: number, segment: number, offset: number): void {

@@ -27,10 +27,13 @@ export const RecordType = {
 } as const;
 
 const FLAG_DELIVERED = 1;
+/** A transient message paged out of memory: never recovered, and its acks need no record. */
+const FLAG_TRANSIENT = 2;
 
 export interface EnqueueFields {
   id: number;
   delivered: boolean;
+  transient: boolean;
   /** ms since the epoch */
   enqueuedAt: number;
   queueKey: string;
@@ -60,7 +63,7 @@ export function encodeEnqueue(fields: EnqueueFields): Buffer {
   out[at++] = RecordType.EnqueueTimed;
   out.writeDoubleLE(fields.id, at);
   at += 8;
-  out[at++] = fields.delivered ? FLAG_DELIVERED : 0;
+  out[at++] = (fields.delivered ? FLAG_DELIVERED : 0) | (fields.transient ? FLAG_TRANSIENT : 0);
   out.writeDoubleLE(fields.enqueuedAt, at);
   at += 8;
   for (const part of [key, exchange, routingKey]) {
@@ -97,7 +100,7 @@ export function encodeDeleteQueue(queueKey: string): Buffer {
 export function withDeliveredFlag(record: Buffer, delivered: boolean): Buffer {
   const copy = Buffer.allocUnsafeSlow(record.length);
   record.copy(copy);
-  copy[RECORD_HEADER + 9] = delivered ? FLAG_DELIVERED : 0;
+  copy[RECORD_HEADER + 9] = ((copy[RECORD_HEADER + 9] as number) & ~FLAG_DELIVERED) | (delivered ? FLAG_DELIVERED : 0);
   copy.writeUInt32LE(crc32(copy.subarray(RECORD_HEADER)), 4);
   return copy;
 }
@@ -107,6 +110,7 @@ export interface ScannedEnqueue {
   type: typeof RecordType.Enqueue;
   id: number;
   delivered: boolean;
+  transient: boolean;
   /** ms since the epoch; 0 when the record predates timed records */
   enqueuedAt: number;
   queueKey: string;
@@ -157,7 +161,9 @@ function decodePayload(buf: Buffer, start: number, end: number): DecodedRecord {
     case RecordType.EnqueueTimed: {
       const id = buf.readDoubleLE(at);
       at += 8;
-      const delivered = ((buf[at++] as number) & FLAG_DELIVERED) !== 0;
+      const flags = buf[at++] as number;
+      const delivered = (flags & FLAG_DELIVERED) !== 0;
+      const transient = (flags & FLAG_TRANSIENT) !== 0;
       let enqueuedAt = 0;
       if (type === RecordType.EnqueueTimed) {
         if (at + 8 > end) throw new Error("timestamp past record end");
@@ -170,7 +176,7 @@ function decodePayload(buf: Buffer, start: number, end: number): DecodedRecord {
       const propertiesLength = buf.readUInt32LE(at);
       at += 4;
       if (at + propertiesLength > end) throw new Error("properties past record end");
-      return { type: RecordType.Enqueue, id, delivered, enqueuedAt, queueKey, exchange, routingKey, propertiesStart: at, bodyStart: at + propertiesLength };
+      return { type: RecordType.Enqueue, id, delivered, transient, enqueuedAt, queueKey, exchange, routingKey, propertiesStart: at, bodyStart: at + propertiesLength };
     }
     case RecordType.Remove:
     case RecordType.Delivered:

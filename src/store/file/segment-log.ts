@@ -211,10 +211,19 @@ export class SegmentLog implements MessageLog {
   // ---- appends -----------------------------------------------------------
 
   enqueue(queueKey: string, message: StoredMessage, enqueuedAt: number): number {
+    return this.appendEnqueue(queueKey, message, enqueuedAt, false);
+  }
+
+  pageOut(queueKey: string, message: StoredMessage, enqueuedAt: number): number {
+    return this.appendEnqueue(queueKey, message, enqueuedAt, true);
+  }
+
+  private appendEnqueue(queueKey: string, message: StoredMessage, enqueuedAt: number, transient: boolean): number {
     const id = this.nextId++;
     const record = encodeEnqueue({
       id,
       delivered: false,
+      transient,
       enqueuedAt,
       queueKey,
       exchange: message.exchange,
@@ -225,7 +234,7 @@ export class SegmentLog implements MessageLog {
     const segment = this.current;
     const offset = this.append(record);
     if (this.closed) return id;
-    this.table.set(id, this.queues.numberOf(queueKey), this.current.no, offset, record.length, message.body.length, false);
+    this.table.set(id, this.queues.numberOf(queueKey), this.current.no, offset, record.length, message.body.length, false, transient);
     this.current.live++;
     this.current.liveBytes += record.length;
     if (segment !== this.current) this.logger.debug({ segment: this.current.no }, "message log: new segment");
@@ -235,14 +244,17 @@ export class SegmentLog implements MessageLog {
   delivered(id: number): void {
     if (!this.table.has(id) || this.table.isDelivered(id)) return;
     this.table.setDelivered(id);
+    if (this.table.isTransient(id)) return;
     this.append(encodeIdRecord(RecordType.Delivered, id));
     this.refer(id);
   }
 
   remove(id: number): void {
     if (!this.table.has(id)) return;
+    // Recovery never brings a transient record back: its removal needs no record.
+    const transient = this.table.isTransient(id);
     this.forget(id);
-    this.append(encodeIdRecord(RecordType.Remove, id));
+    if (!transient) this.append(encodeIdRecord(RecordType.Remove, id));
   }
 
   deleteQueue(queueKey: string): void {
@@ -254,7 +266,7 @@ export class SegmentLog implements MessageLog {
 
   /** Drops a live id; the record that says so goes in the current segment, which must outlive the message's. */
   private forget(id: number): void {
-    this.refer(id);
+    if (!this.table.isTransient(id)) this.refer(id);
     const segment = this.segments.get(this.table.segmentOf(id));
     if (segment !== undefined) {
       segment.live--;

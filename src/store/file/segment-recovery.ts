@@ -67,6 +67,8 @@ export function replaySegments(dir: string, numbers: readonly number[], logger: 
         case RecordType.Enqueue: {
           const id = record.id;
           if (id > maxId) maxId = id;
+          // A transient message paged out of memory does not survive a restart.
+          if (record.transient) break;
           // A later copy (compaction) supersedes the earlier one.
           if (table.has(id)) refer(id);
           table.set(id, queues.numberOf(record.queueKey), no, offset, result.next - offset, result.next - record.bodyStart, record.delivered);

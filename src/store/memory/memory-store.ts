@@ -24,6 +24,7 @@ interface MemoryRecord {
   body: Buffer;
   delivered: boolean;
   enqueuedAt: number;
+  transient: boolean;
 }
 
 /** What survives a MemoryStore "restart". */
@@ -49,6 +50,10 @@ class MemoryMessageLog implements MessageLog {
   recover(): Map<string, RecoveredQueue> {
     const out = new Map<string, RecoveredQueue>();
     for (const [id, record] of this.backing.messages) {
+      if (record.transient) {
+        this.backing.messages.delete(id);
+        continue;
+      }
       let recovered = out.get(record.queueKey);
       if (!recovered) out.set(record.queueKey, (recovered = { ids: [], bodyBytes: 0 }));
       recovered.ids.push(id);
@@ -76,7 +81,7 @@ class MemoryMessageLog implements MessageLog {
     return out;
   }
 
-  enqueue(queueKey: string, message: StoredMessage, enqueuedAt: number): number {
+  enqueue(queueKey: string, message: StoredMessage, enqueuedAt: number, transient = false): number {
     const id = this.backing.nextId++;
     this.backing.messages.set(id, {
       queueKey,
@@ -87,8 +92,13 @@ class MemoryMessageLog implements MessageLog {
       body: message.body,
       delivered: false,
       enqueuedAt,
+      transient,
     });
     return id;
+  }
+
+  pageOut(queueKey: string, message: StoredMessage, enqueuedAt: number): number {
+    return this.enqueue(queueKey, message, enqueuedAt, true);
   }
 
   delivered(id: number): void {
