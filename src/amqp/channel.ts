@@ -2,6 +2,7 @@ import { ChannelStats } from "../core/channel-stats.js";
 import type { Message } from "../core/message.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
+import { DeliverEncoder, encodeShortstr } from "./codec/deliver.js";
 import * as M from "./codec/generated.js";
 import type { AmqpConnection } from "./connection.js";
 import type { AmqpConsumer } from "./consumer.js";
@@ -12,6 +13,7 @@ import { handleExchangeMethod } from "./handlers/exchange.js";
 import { handleQueueMethod } from "./handlers/queue.js";
 import { handleConfirmMethod, handleTxMethod } from "./handlers/modes.js";
 import { finishPublish } from "./handlers/publish.js";
+import { PublishDecoder, isBasicPublish } from "./publish-decoder.js";
 import { AckTimeout } from "./ack-timeout.js";
 import { AmqpError, REPLY, replyText } from "./reply-codes.js";
 import { Transaction } from "./transaction.js";
@@ -65,6 +67,8 @@ export class Channel {
   lastQueueName: string | null = null;
 
   readonly content = new ContentAssembler();
+  private readonly publishDecoder = new PublishDecoder();
+  private readonly deliverEncoder = new DeliverEncoder();
   /** Message counters for /api/channels and the rabbitmq_channel_* metrics. */
   readonly stats = new ChannelStats();
   private statsRetired = false;
@@ -77,10 +81,11 @@ export class Channel {
 
   // ---- input -----------------------------------------------------------
 
-  onFrame(type: number, payload: Buffer): void {
+  /** One frame for this channel; its payload is buf[start, end). */
+  onFrame(type: number, buf: Buffer, start: number, end: number): void {
     if (this.state === "closing") {
       if (type !== FRAME_METHOD) return;
-      const method = M.decodeMethod(payload, 0, payload.length);
+      const method = M.decodeMethod(buf, start, end);
       if (method.method === M.CHANNEL_CLOSE_OK) this.connection.closeChannelSlot(this.id);
       else if (method.method === M.CHANNEL_CLOSE) {
         M.writeChannelCloseOk(this.connection.writer, this.id, {});
@@ -95,13 +100,24 @@ export class Channel {
         if (this.content.pending) {
           throw new AmqpError(REPLY.UNEXPECTED_FRAME, `expected content header for class 60, got non content header frame instead`);
         }
-        const method = M.decodeMethod(payload, 0, payload.length);
+        if (isBasicPublish(buf, start, end)) {
+          classMethod = M.BASIC_PUBLISH;
+          // the hot path: no method object, cached names and checks (publish-decoder.ts)
+          if (this.publishDecoder.decode(buf, start, end)) {
+            const exchange = this.publishDecoder.resolve(this);
+            this.connection.notePublish();
+            this.content.begin(exchange, this.publishDecoder.routingKey, this.publishDecoder.mandatory);
+            return;
+          }
+        }
+        const method = M.decodeMethod(buf, start, end);
         classMethod = method.method;
         this.onMethod(method);
       } else if (type === FRAME_HEADER || type === FRAME_BODY) {
         // RabbitMQ reports a stray content frame (no publish pending) with 0/0.
         if (this.content.pending) classMethod = M.BASIC_PUBLISH;
-        const complete = type === FRAME_HEADER ? this.content.onHeader(payload, this) : this.content.onBody(payload);
+        const complete =
+          type === FRAME_HEADER ? this.content.onHeader(buf, start, end, this) : this.content.onBody(buf, start, end);
         if (complete) finishPublish(this, complete);
       } else {
         throw new AmqpError(REPLY.FRAME_ERROR, `unknown frame type ${type}`);
@@ -144,13 +160,15 @@ export class Channel {
     const tag = this.nextDeliveryTag++;
     const message = queued.message;
     const writer = this.connection.writer;
-    M.writeBasicDeliver(writer, this.id, {
-      consumerTag: consumer.tag,
-      deliveryTag: tag,
-      redelivered: queued.redelivered,
-      exchange: message.exchange,
-      routingKey: message.routingKey,
-    });
+    this.deliverEncoder.write(
+      writer,
+      this.id,
+      (consumer.encodedTag ??= encodeShortstr(consumer.tag)),
+      tag,
+      queued.redelivered,
+      message.exchange,
+      message.routingKey,
+    );
     this.connection.writeContent(this.id, message);
     this.connection.markDirty();
     this.stats.delivered(false, consumer.noAck, queued.redelivered);

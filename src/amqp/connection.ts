@@ -174,24 +174,24 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
     sendConnectionStart(this);
   }
 
-  onFrame(type: number, channelId: number, payload: Buffer): void {
+  onFrame(type: number, channelId: number, buf: Buffer, start: number, end: number): void {
     if (this.state === "closed") return;
     let classMethod = 0;
     try {
       if (type !== FRAME_METHOD && type !== FRAME_HEADER && type !== FRAME_BODY && type !== FRAME_HEARTBEAT) {
         // RabbitMQ (rabbit_reader): "type 9, all octets = <<...>>: unknown_frame", on any channel.
-        throw new AmqpError(REPLY.FRAME_ERROR, frameErrorText(type, payload, "unknown_frame"));
+        throw new AmqpError(REPLY.FRAME_ERROR, frameErrorText(type, buf.subarray(start, end), "unknown_frame"));
       }
       if (type === FRAME_HEARTBEAT) {
         // RabbitMQ 3.10 answers a heartbeat on a non-zero channel with 505 and the frame's description.
-        if (channelId !== 0) throw new AmqpError(REPLY.UNEXPECTED_FRAME, describeFrame(type, payload));
+        if (channelId !== 0) throw new AmqpError(REPLY.UNEXPECTED_FRAME, describeFrame(type, buf.subarray(start, end)));
         return;
       }
       if (channelId === 0) {
         if (type !== FRAME_METHOD) {
           throw new AmqpError(REPLY.UNEXPECTED_FRAME, `expected method frame, got non method frame instead`);
         }
-        const method = M.decodeMethod(payload, 0, payload.length);
+        const method = M.decodeMethod(buf, start, end);
         // RabbitMQ names the failing method from connection.open on (e.g. 530 "vhost x not found"
         // carries 10/40); handshake failures before it (a refused login) carry 0/0.
         if (this.state === "awaiting-open" || this.state === "open") classMethod = method.method;
@@ -204,13 +204,13 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
       }
       const channel = this.channels.get(channelId);
       if (!channel) {
-        const method = type === FRAME_METHOD ? M.decodeMethod(payload, 0, payload.length) : null;
+        const method = type === FRAME_METHOD ? M.decodeMethod(buf, start, end) : null;
         // RabbitMQ's 504 names the method that arrived on the unopened channel.
         if (method) classMethod = method.method;
         this.openChannel(channelId, method);
         return;
       }
-      channel.onFrame(type, payload);
+      channel.onFrame(type, buf, start, end);
     } catch (error) {
       this.onError(error, channelId, classMethod);
     }

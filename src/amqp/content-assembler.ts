@@ -19,7 +19,9 @@ export interface CompletePublish extends PublishIntent {
  * Any other frame in between is RabbitMQ's 505 UNEXPECTED_FRAME.
  */
 export class ContentAssembler {
-  private intent: PublishIntent | null = null;
+  private exchange: Exchange | null = null;
+  private routingKey = "";
+  private mandatory = false;
   private expectingHeader = false;
   private properties: Buffer | null = null;
   /**
@@ -34,19 +36,23 @@ export class ContentAssembler {
   private parts: Buffer[] = [];
 
   get pending(): boolean {
-    return this.intent !== null;
+    return this.exchange !== null;
   }
 
-  begin(intent: PublishIntent): void {
-    this.intent = intent;
+  /** basic.publish arrived (its checks passed): its content header and body come next. */
+  begin(exchange: Exchange, routingKey: string, mandatory: boolean): void {
+    this.exchange = exchange;
+    this.routingKey = routingKey;
+    this.mandatory = mandatory;
     this.expectingHeader = true;
   }
 
-  onHeader(payload: Buffer, channel: Channel): CompletePublish | null {
-    if (!this.intent || !this.expectingHeader) {
+  /** A content header frame, buf[start, end). */
+  onHeader(buf: Buffer, start: number, end: number, channel: Channel): CompletePublish | null {
+    if (!this.exchange || !this.expectingHeader) {
       throw new AmqpError(REPLY.UNEXPECTED_FRAME, "expected method frame, got non method frame instead");
     }
-    const header = readContentHeader(payload, 0, payload.length);
+    const header = readContentHeader(buf, start, end);
     if (header.classId !== 60) {
       throw new AmqpError(REPLY.UNEXPECTED_FRAME, `expected content header for class 60, got one for class ${header.classId} instead`);
     }
@@ -55,50 +61,69 @@ export class ContentAssembler {
       this.reset();
       throw new AmqpError(REPLY.PRECONDITION_FAILED, `message size ${header.bodySize} is larger than configured max size ${max}`);
     }
-    const raw = payload.subarray(header.propertiesStart);
-    if (this.lastProperties === null || !raw.equals(this.lastProperties)) {
+    if (!sameBytes(this.lastProperties, buf, header.propertiesStart, end)) {
       // Copied: the socket chunk it points into must not be kept alive by a queued message.
-      this.lastProperties = Buffer.from(raw);
+      this.lastProperties = Buffer.from(buf.subarray(header.propertiesStart, end));
       this.lastDecoded = null;
     }
     this.properties = this.lastProperties;
     this.bodySize = header.bodySize;
     this.expectingHeader = false;
-    return this.bodySize === 0 ? this.complete() : null;
+    return this.bodySize === 0 ? this.complete(EMPTY_BODY) : null;
   }
 
-  onBody(payload: Buffer): CompletePublish | null {
-    if (!this.intent || this.expectingHeader) {
+  /** A content body frame, buf[start, end) (the reader lets body bytes be kept). */
+  onBody(buf: Buffer, start: number, end: number): CompletePublish | null {
+    if (!this.exchange || this.expectingHeader) {
       throw new AmqpError(
         REPLY.UNEXPECTED_FRAME,
-        this.intent ? "expected content header for class 60, got non content header frame instead" : "expected method frame, got non method frame instead",
+        this.exchange ? "expected content header for class 60, got non content header frame instead" : "expected method frame, got non method frame instead",
       );
     }
-    this.received += payload.length;
+    const n = end - start;
+    this.received += n;
     if (this.received > this.bodySize) {
       throw new AmqpError(REPLY.FRAME_ERROR, `content body exceeds the declared size ${this.bodySize}`);
     }
-    this.parts.push(payload);
-    return this.received === this.bodySize ? this.complete() : null;
+    if (this.received === n && n === this.bodySize) {
+      // The whole body in one frame (the common case): one copy, no view.
+      // Copied so that a queued message does not pin the socket chunk.
+      const body = Buffer.allocUnsafe(n);
+      buf.copy(body, 0, start, end);
+      return this.complete(body);
+    }
+    this.parts.push(buf.subarray(start, end));
+    return this.received === this.bodySize ? this.complete(Buffer.concat(this.parts, this.bodySize)) : null;
   }
 
-  private complete(): CompletePublish {
-    const intent = this.intent as PublishIntent;
+  private complete(body: Buffer): CompletePublish {
+    const exchange = this.exchange as Exchange;
+    const { routingKey, mandatory } = this;
     const properties = this.properties as Buffer;
-    const body =
-      this.parts.length === 1 ? Buffer.from(this.parts[0] as Buffer) : Buffer.concat(this.parts, this.bodySize);
     const decoded = (this.lastDecoded ??= decodeProperties(properties, 0, properties.length));
-    const message = new Message(intent.exchange.name, intent.routingKey, decoded, body, properties);
+    const message = new Message(exchange.name, routingKey, decoded, body, properties);
     this.reset();
-    return { exchange: intent.exchange, routingKey: intent.routingKey, mandatory: intent.mandatory, message };
+    return { exchange, routingKey, mandatory, message };
   }
 
   private reset(): void {
-    this.intent = null;
+    this.exchange = null;
     this.expectingHeader = false;
     this.properties = null;
     this.bodySize = 0;
     this.received = 0;
-    this.parts = [];
+    if (this.parts.length > 0) this.parts = [];
   }
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+/**
+ * a equals b[start, end). A plain loop: properties are short, and the native
+ * Buffer#equals call (with the subarray it needs) cost more than comparing.
+ */
+function sameBytes(a: Buffer | null, b: Buffer, start: number, end: number): boolean {
+  if (a === null || a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[start + i]) return false;
+  return true;
 }

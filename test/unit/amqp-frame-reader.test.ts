@@ -22,8 +22,8 @@ class Recorder implements FrameSink {
   onProtocolHeader(header: Buffer): void {
     this.push({ kind: "header", bytes: Buffer.from(header) });
   }
-  onFrame(type: number, channel: number, payload: Buffer): void {
-    this.push({ kind: "frame", type, channel, payload: Buffer.from(payload) });
+  onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void {
+    this.push({ kind: "frame", type, channel, payload: Buffer.from(buf.subarray(start, end)) });
   }
   onFrameError(code: number, text: string): void {
     this.push({ kind: "error", code, text });
@@ -108,7 +108,7 @@ test("frame reader: frames within a chunk are handed over without copying", () =
   const seen: Buffer[] = [];
   const reader = new FrameReader({
     onProtocolHeader: () => {},
-    onFrame: (_t, _c, payload) => void seen.push(payload),
+    onFrame: (_t, _c, buf, start, end) => void seen.push(buf.subarray(start, end)),
     onFrameError: () => assert.fail("no error expected"),
   });
   reader.push(stream);
@@ -234,8 +234,8 @@ test("frame reader: body frame payloads may be kept without copying, however the
     const kept: Buffer[] = [];
     const reader = new FrameReader({
       onProtocolHeader: () => {},
-      onFrame: (type, _c, payload) => {
-        if (type === 3) kept.push(payload);
+      onFrame: (type, _c, buf, start, end) => {
+        if (type === 3) kept.push(buf.subarray(start, end));
       },
       onFrameError: () => assert.fail("no error expected"),
     });

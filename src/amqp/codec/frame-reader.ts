@@ -2,8 +2,9 @@
  * Splits an AMQP 0-9-1 byte stream into the protocol header and frames.
  *
  * An explicit state machine: no closures or promises per frame. A frame that
- * lies entirely within one pushed chunk is handed over as a subarray of that
- * chunk (no copy); only frames split across chunks are accumulated, into one
+ * lies entirely within one pushed chunk is handed over as (chunk, start, end)
+ * — not even a subarray: a Buffer view per frame (three per publish) was 4-7 %
+ * of the publish path's CPU in profiles. Only frames split across chunks are accumulated, into one
  * buffer reused for the life of the reader — except body frames, which are
  * accumulated into a buffer of their own so that their payloads can be kept
  * (a body is assembled from several frames) without copying them again.
@@ -28,11 +29,12 @@ export interface FrameSink {
   /** The first 8 bytes of the stream; the sink checks them against AMQP_PROTOCOL_HEADER. */
   onProtocolHeader(header: Buffer): void;
   /**
-   * One frame. For body frames (type 3) `payload` may be kept as is. Other
-   * payloads may be views into the reader's reusable buffer: they are only
-   * valid until onFrame returns — copy whatever must outlive the call.
+   * One frame whose payload is buf[start, end). For body frames (type 3)
+   * those bytes may be kept (as a subarray) as they are. Other payloads may
+   * lie in the reader's reusable buffer: they are only valid until onFrame
+   * returns — copy whatever must outlive the call.
    */
-  onFrame(type: number, channel: number, payload: Buffer): void;
+  onFrame(type: number, channel: number, buf: Buffer, start: number, end: number): void;
   /**
    * The stream is unusable (reply code 501 FRAME_ERROR); the reader has
    * stopped. `text` is RabbitMQ's explanation, without the "FRAME_ERROR - " prefix.
@@ -199,9 +201,9 @@ export class FrameReader {
         return;
       }
       const channel = (chunk[pos + 1]! << 8) | chunk[pos + 2]!;
-      const payload = chunk.subarray(pos + HEADER_SIZE, endAt);
+      const start = pos + HEADER_SIZE;
       pos += total;
-      sink.onFrame(type, channel, payload);
+      sink.onFrame(type, channel, chunk, start, endAt);
     }
   }
 
@@ -280,7 +282,7 @@ export class FrameReader {
         this.badFrameEnd(type, a.subarray(HEADER_SIZE, need - 1), a[need - 1]!);
         return -1;
       }
-      this.sink.onFrame(type, (a[1]! << 8) | a[2]!, a.subarray(HEADER_SIZE, need - 1));
+      this.sink.onFrame(type, (a[1]! << 8) | a[2]!, a, HEADER_SIZE, need - 1);
     }
     return this.stage === STAGE_STOPPED ? -1 : pos;
   }

@@ -52,7 +52,7 @@ function publish(channel: Channel, method: M.BasicPublish): void {
     throw new AmqpError(REPLY.ACCESS_REFUSED, `cannot publish to internal exchange '${exchange.name}' in vhost '${vhost.name}'`);
   }
   channel.connection.notePublish();
-  channel.content.begin({ exchange, routingKey: method.routingKey, mandatory: method.mandatory });
+  channel.content.begin(exchange, method.routingKey, method.mandatory);
 }
 
 function settle(channel: Channel, tag: number, multiple: boolean, outcome: "ack" | "requeue" | "discard"): void {
