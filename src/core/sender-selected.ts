@@ -24,13 +24,13 @@ export function senderSelectedKeys(message: Message): string[] | null {
 
 /** Routes with the message's own key and every extra key; each queue once. */
 export function routeWithKeys(
-  route: (exchange: Exchange, routingKey: string, headers: Message["properties"]["headers"]) => Queue[],
+  route: (exchange: Exchange, routingKey: string, properties: Message["properties"]) => Queue[],
   exchange: Exchange,
   message: Message,
   extra: string[],
 ): Queue[] {
-  const headers = message.properties.headers;
-  const found = new Set<Queue>(route(exchange, message.routingKey, headers));
-  for (const key of extra) for (const queue of route(exchange, key, headers)) found.add(queue);
+  const properties = message.properties;
+  const found = new Set<Queue>(route(exchange, message.routingKey, properties));
+  for (const key of extra) for (const queue of route(exchange, key, properties)) found.add(queue);
   return [...found];
 }

@@ -3,7 +3,7 @@ import { CoreError, accessRefused, notFound, preconditionFailed, resourceLocked 
 import { DefaultExchange } from "./exchanges/default.js";
 import { Binding, Exchange, bindingId, isQueue, type Destination, type ExchangeOptions } from "./exchanges/exchange.js";
 import { createExchange, isKnownExchangeType } from "./exchanges/registry.js";
-import type { FieldTable, Message } from "./message.js";
+import type { FieldTable, Message, MessageProperties } from "./message.js";
 import { argumentDifference, EQUIVALENCE_CHECKED_QUEUE_ARGS, validateQueueArguments, wireTypeName } from "./queue-arguments.js";
 import { Queue } from "./queue.js";
 import type { DefinitionsObserver } from "../store/types.js";
@@ -324,12 +324,12 @@ export class VHost {
    * exchange-to-exchange bindings and, for an exchange that routes nowhere,
    * its alternate exchange (RabbitMQ's rabbit_exchange:route/2).
    */
-  route(exchange: Exchange, routingKey: string, headers: FieldTable | undefined): Queue[] {
+  route(exchange: Exchange, routingKey: string, properties: MessageProperties): Queue[] {
     this.routeMark = ++routeGeneration;
     const out: Queue[] = [];
     this.routeOut = out;
     exchange.publishedIn++;
-    exchange.route(routingKey, headers, this.routeSink);
+    exchange.route(routingKey, properties, this.routeSink);
     if (out.length === 0 && this.routeWork.length === 0 && exchange.alternateExchange === undefined) return out;
     const work = this.routeWork;
     const seen: Exchange[] = [exchange];
@@ -347,7 +347,7 @@ export class VHost {
       seen.push(next);
       before = out.length;
       const workBefore = work.length;
-      next.route(routingKey, headers, this.routeSink);
+      next.route(routingKey, properties, this.routeSink);
       alternate(next, before, workBefore);
     }
     this.routeWork = [];
@@ -367,7 +367,7 @@ export class VHost {
     const extraKeys = senderSelectedKeys(message);
     const queues =
       extraKeys === null
-        ? this.route(exchange, message.routingKey, message.properties.headers)
+        ? this.route(exchange, message.routingKey, message.properties)
         : routeWithKeys((e, k, h) => this.route(e, k, h), exchange, message, extraKeys);
     for (let i = 0; i < queues.length; i++) {
       if (!(queues[i] as Queue).enqueue(message)) this.lastPublishRejected = true;

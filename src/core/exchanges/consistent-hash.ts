@@ -1,4 +1,4 @@
-import type { FieldTable, FieldValue } from "../message.js";
+import type { FieldValue, MessageProperties } from "../message.js";
 import { Exchange, type Binding, type Destination, type RouteSink } from "./exchange.js";
 
 /** 32-bit FNV-1a: cheap and well spread for ring points and keys. */
@@ -17,21 +17,36 @@ function hash32(text: string): number {
   return h >>> 0;
 }
 
+/** The plugin hashes a timestamp as its decimal text (integer_to_binary); an unknown property name routes nowhere. */
+function propertyKey(property: string, properties: MessageProperties): string | null {
+  switch (property) {
+    case "message_id":
+      return properties.messageId ?? null;
+    case "correlation_id":
+      return properties.correlationId ?? null;
+    case "timestamp":
+      return properties.timestamp === undefined ? null : String(properties.timestamp);
+    default:
+      return null;
+  }
+}
+
 /**
  * The rabbitmq-consistent-hash-exchange plugin's `x-consistent-hash` type:
  * each binding's routing key is its weight (points on a hash ring); a
  * message goes to the destination owning the first point at or after the
  * hash of its routing key, or of the header named by the `hash-header`
- * argument (a message without that header goes nowhere, as the plugin).
- * The plugin's `hash-property` is not supported: routing sees no properties.
+ * argument, or of the property named by `hash-property` (the plugin's
+ * three: `message_id`, `correlation_id`, `timestamp`). A message without
+ * that header or property goes nowhere, as the plugin.
  */
 export class ConsistentHashExchange extends Exchange {
   private ring: Array<{ point: number; destination: Destination; id: string }> = [];
 
-  route(routingKey: string, headers: FieldTable | undefined, sink: RouteSink): void {
+  route(routingKey: string, properties: MessageProperties, sink: RouteSink): void {
     const ring = this.ring;
     if (ring.length === 0) return;
-    const key = this.keyOf(routingKey, headers);
+    const key = this.keyOf(routingKey, properties);
     if (key === null) return;
     const h = hash32(key);
     let lo = 0;
@@ -44,12 +59,14 @@ export class ConsistentHashExchange extends Exchange {
     sink((ring[lo === ring.length ? 0 : lo] as { destination: Destination }).destination);
   }
 
-  private keyOf(routingKey: string, headers: FieldTable | undefined): string | null {
+  private keyOf(routingKey: string, properties: MessageProperties): string | null {
     const header = this.arguments["hash-header"];
     if (typeof header === "string") {
-      const value: FieldValue | undefined = headers?.[header];
+      const value: FieldValue | undefined = properties.headers?.[header];
       return value === undefined || value === null ? null : typeof value === "string" ? value : String(value);
     }
+    const property = this.arguments["hash-property"];
+    if (typeof property === "string") return propertyKey(property, properties);
     return routingKey;
   }
 

@@ -10,7 +10,7 @@ export class DefaultExchange extends Exchange {
     super("", vhost, "direct", { durable: true, autoDelete: false, internal: false, arguments: {} });
   }
 
-  route(routingKey: string, _headers: unknown, sink: RouteSink): void {
+  route(routingKey: string, _properties: unknown, sink: RouteSink): void {
     const queue = this.queues.get(routingKey);
     if (queue) sink(queue);
   }

@@ -1,5 +1,5 @@
 import { preconditionFailed } from "../errors.js";
-import { Message, type FieldTable } from "../message.js";
+import { Message, type FieldTable, type MessageProperties } from "../message.js";
 import { integerValue } from "../queue-arguments.js";
 import type { VHost } from "../vhost.js";
 import type { DelayedJournal, RecoveredMessage } from "../../store/types.js";
@@ -84,8 +84,8 @@ export class DelayedExchange extends Exchange {
     return this.pending.size - this.loggedPending + this.inMemory.size;
   }
 
-  route(routingKey: string, headers: FieldTable | undefined, sink: RouteSink): void {
-    this.inner.route(routingKey, headers, sink);
+  route(routingKey: string, properties: MessageProperties, sink: RouteSink): void {
+    this.inner.route(routingKey, properties, sink);
   }
 
   protected index(binding: Binding): void {
@@ -200,7 +200,7 @@ export class DelayedExchange extends Exchange {
       }
       // An unreadable logged message was reported by the log; nothing left to route.
       if (message !== undefined) {
-        for (const queue of vhost.route(this, message.routingKey, message.properties.headers)) queue.enqueue(message);
+        for (const queue of vhost.route(this, message.routingKey, message.properties)) queue.enqueue(message);
       }
       // After the queues have logged their copies: a crash in between repeats the message, never loses it.
       if (typeof item === "number") this.journal?.released(item);

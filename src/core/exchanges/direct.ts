@@ -4,7 +4,7 @@ import { Exchange, type Binding, type Destination, type RouteSink } from "./exch
 export class DirectExchange extends Exchange {
   private readonly byKey = new Map<string, Destination[]>();
 
-  route(routingKey: string, _headers: unknown, sink: RouteSink): void {
+  route(routingKey: string, _properties: unknown, sink: RouteSink): void {
     const destinations = this.byKey.get(routingKey);
     if (!destinations) return;
     for (let i = 0; i < destinations.length; i++) sink(destinations[i] as Destination);

@@ -1,4 +1,4 @@
-import type { FieldTable, Message } from "../message.js";
+import type { FieldTable, Message, MessageProperties } from "../message.js";
 import type { Queue } from "../queue.js";
 import type { VHost } from "../vhost.js";
 
@@ -109,7 +109,8 @@ export abstract class Exchange {
   /** The broker is stopping: end timers; what is durable stays in the store. */
   stop(): void {}
 
-  abstract route(routingKey: string, headers: FieldTable | undefined, sink: RouteSink): void;
+  /** `properties`: most types look only at the key; headers and x-consistent-hash read properties too. */
+  abstract route(routingKey: string, properties: MessageProperties, sink: RouteSink): void;
   protected abstract index(binding: Binding): void;
   protected abstract unindex(binding: Binding): void;
 }

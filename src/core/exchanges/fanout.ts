@@ -4,7 +4,7 @@ import { Exchange, type Binding, type Destination, type RouteSink } from "./exch
 export class FanoutExchange extends Exchange {
   private destinations: Destination[] = [];
 
-  route(_routingKey: string, _headers: unknown, sink: RouteSink): void {
+  route(_routingKey: string, _properties: unknown, sink: RouteSink): void {
     const destinations = this.destinations;
     for (let i = 0; i < destinations.length; i++) sink(destinations[i] as Destination);
   }

@@ -1,4 +1,4 @@
-import { TypedField, type FieldTable, type FieldValue } from "../message.js";
+import { TypedField, type FieldTable, type FieldValue, type MessageProperties } from "../message.js";
 import { Exchange, type Binding, type Destination, type RouteSink } from "./exchange.js";
 
 type MatchMode = "all" | "any";
@@ -19,7 +19,8 @@ interface HeadersBinding {
 export class HeadersExchange extends Exchange {
   private entries: HeadersBinding[] = [];
 
-  route(_routingKey: string, headers: FieldTable | undefined, sink: RouteSink): void {
+  route(_routingKey: string, properties: MessageProperties, sink: RouteSink): void {
+    const headers = properties.headers;
     for (const entry of this.entries) {
       if (matches(entry, headers)) sink(entry.destination);
     }

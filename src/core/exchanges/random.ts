@@ -4,7 +4,7 @@ import { Exchange, type Binding, type Destination, type RouteSink } from "./exch
 export class RandomExchange extends Exchange {
   private destinations: Destination[] = [];
 
-  route(_routingKey: string, _headers: unknown, sink: RouteSink): void {
+  route(_routingKey: string, _properties: unknown, sink: RouteSink): void {
     const count = this.destinations.length;
     if (count > 0) sink(this.destinations[Math.floor(Math.random() * count)] as Destination);
   }

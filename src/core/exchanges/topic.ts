@@ -4,7 +4,7 @@ import { TopicTrie } from "./topic-trie.js";
 export class TopicExchange extends Exchange {
   private readonly trie = new TopicTrie<Destination>();
 
-  route(routingKey: string, _headers: unknown, sink: RouteSink): void {
+  route(routingKey: string, _properties: unknown, sink: RouteSink): void {
     const destinations = this.trie.match(routingKey);
     for (let i = 0; i < destinations.length; i++) sink(destinations[i] as Destination);
   }

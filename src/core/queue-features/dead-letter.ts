@@ -82,7 +82,7 @@ export function deadLetter(
   const routingKeys = routingKey !== null ? [routingKey] : stringList((deaths[0] as FieldTable)["routing-keys"]);
   const targets = new Set<Queue>();
   for (const key of routingKeys) {
-    for (const target of vhost.route(exchange, key, copy.properties.headers)) targets.add(target);
+    for (const target of vhost.route(exchange, key, copy.properties)) targets.add(target);
   }
   let taken = 0;
   for (const target of targets) {
