@@ -29,14 +29,28 @@ interface Run {
   stderr: string;
 }
 
-/** `warren ctl ...` as a child process against this broker's management API. */
-function ctl(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, "ctl", "--url", String(broker.broker.urls.http), ...args], { encoding: "utf8" }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
+/**
+ * `warren ctl --url <url> ...` as a child process. A child that starts slowly
+ * on a loaded machine is waited for (generous timeout, far above a normal
+ * run); one killed by a signal or that could not be spawned is reported as
+ * such, with its stderr, instead of passing for an exit code.
+ */
+function runCtl(url: string, args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [MAIN, "ctl", "--url", url, ...args], { encoding: "utf8", timeout: 60_000 }, (error, stdout, stderr) => {
+      if (!error) return resolve({ code: 0, stdout, stderr });
+      if (typeof error.code === "number") return resolve({ code: error.code, stdout, stderr });
+      reject(new Error(`warren ctl ${args.join(" ")} did not exit normally (${error.signal ?? error.code ?? error.message}); stderr: ${stderr}`));
     });
   });
+}
+
+/** `warren ctl ...` against this file's broker. */
+const ctl = (...args: string[]): Promise<Run> => runCtl(String(broker.broker.urls.http), args);
+
+/** Asserts the exit code, showing the child's stderr when it differs (a crash prints its stack there). */
+function assertExit(run: Run, code: number): void {
+  assert.equal(run.code, code, `exit ${run.code}, expected ${code}; stderr: ${run.stderr}`);
 }
 
 /** The tab-separated rows after the header line. */
@@ -139,12 +153,8 @@ test("export_definitions to a file and import_definitions into another broker", 
 
   const target = await TestBroker.start();
   try {
-    const imported = await new Promise<Run>((resolve) => {
-      execFile(process.execPath, [MAIN, "ctl", "--url", String(target.broker.urls.http), "import_definitions", file], { encoding: "utf8" }, (error, out, err) =>
-        resolve({ code: error ? Number(error.code) : 0, stdout: out, stderr: err }),
-      );
-    });
-    assert.equal(imported.code, 0, imported.stderr);
+    const imported = await runCtl(String(target.broker.urls.http), ["import_definitions", file]);
+    assertExit(imported, 0);
     assert.equal((await Api.of(target).get("/api/queues/%2F/ctl-exported")).status, 200);
   } finally {
     await target.stop();
@@ -164,20 +174,18 @@ test("status prints the node, versions, totals and listeners", async () => {
 
 test("usage errors exit 64, refused operations 70, an unreachable broker 69", async () => {
   const unknown = await ctl("no_such_verb");
-  assert.equal(unknown.code, 64);
+  assertExit(unknown, 64);
   assert.match(unknown.stderr, /unknown verb 'no_such_verb'/);
-  assert.equal((await ctl("add_user", "only-name")).code, 64);
-  assert.equal((await ctl("list_queues", "no_such_column")).code, 64);
+  assertExit(await ctl("add_user", "only-name"), 64);
+  assertExit(await ctl("list_queues", "no_such_column"), 64);
   const wrongPassword = await ctl("--password", "wrong", "list_users");
-  assert.deepEqual([wrongPassword.code, wrongPassword.stderr], [70, "Error:\nLogin failed\n"]);
+  assertExit(wrongPassword, 70);
+  assert.equal(wrongPassword.stderr, "Error:\nLogin failed\n");
   const missingUser = await ctl("delete_user", "nobody");
-  assert.deepEqual([missingUser.code, missingUser.stderr], [70, 'Error:\nUser "nobody" does not exist\n']);
-  const unreachable = await new Promise<Run>((resolve) => {
-    // Port 1 on loopback: nothing listens there.
-    execFile(process.execPath, [MAIN, "ctl", "--url", "http://127.0.0.1:1", "list_queues"], { encoding: "utf8" }, (error, out, err) =>
-      resolve({ code: error ? Number(error.code) : 0, stdout: out, stderr: err }),
-    );
-  });
-  assert.equal(unreachable.code, 69);
+  assertExit(missingUser, 70);
+  assert.equal(missingUser.stderr, 'Error:\nUser "nobody" does not exist\n');
+  // Port 1 on loopback: privileged and outside the ephemeral range, so no other test's listener can take it.
+  const unreachable = await runCtl("http://127.0.0.1:1", ["list_queues"]);
+  assertExit(unreachable, 69);
   assert.match(unreachable.stderr, /cannot reach the management API at http:\/\/127\.0\.0\.1:1/);
 });
