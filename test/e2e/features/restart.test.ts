@@ -283,6 +283,8 @@ test("policies survive the restart, still apply to matching durable queues, and 
     await channel.assertQueue("r.pol.a", { durable: true });
     // Its own dead-letter exchange argument beats the policy's.
     await channel.assertQueue("r.pol.b", { durable: true, arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "r.pol.dlq" } });
+    // A stricter x-max-length argument beats the policy's limit (RabbitMQ takes the smaller of the two).
+    await channel.assertQueue("r.pol.d", { durable: true, arguments: { "x-max-length": 1 } });
     assert.deepEqual(await publish(channel, "r.pol.a", ["1", "2", "3"]), ["ack", "ack", "ack"]);
     assert.equal((await channel.checkQueue("r.pol.a")).messageCount, 2);
     assert.deepEqual(await drain(channel, "r.pol.dlq"), []);
@@ -298,6 +300,8 @@ test("policies survive the restart, still apply to matching durable queues, and 
     const dead = await waitFor(async () => (await channel.get("r.pol.dlq", { noAck: true })) || null);
     assert.equal(dead.content.toString(), "x");
     assert.equal(deathsOf(dead)[0]?.["reason"], "maxlen");
+    assert.deepEqual(await publish(channel, "r.pol.d", ["d1", "d2"]), ["ack", "ack"]);
+    assert.deepEqual(await drain(channel, "r.pol.d"), ["d2"]);
     // A queue declared after the restart is covered too.
     await channel.assertQueue("r.pol.c", { durable: true });
     assert.deepEqual(await publish(channel, "r.pol.c", ["p", "q", "r"]), ["ack", "ack", "ack"]);
