@@ -42,6 +42,17 @@ const SYSTEM_EXCHANGES: ReadonlyArray<readonly [string, string, boolean]> = [
 
 export const DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
 
+/**
+ * RabbitMQ's vhost metadata (rabbit_vhost, 3.10): description and tags are
+ * replaced on every update; the default queue type is fixed at creation.
+ */
+export interface VhostMetadata {
+  description: string;
+  tags: string[];
+  /** "classic" | "quorum" | "stream", or null: RabbitMQ shows "undefined". */
+  defaultQueueType: string | null;
+}
+
 /** Told of every queue and exchange removed, before it is gone (the management stats keep their final counters). */
 export interface RemovalListener {
   queueRemoved(queue: Queue): void;
@@ -69,6 +80,13 @@ export class VHost {
   removalListener: RemovalListener | null = null;
   /** Set by publish(): some queue refused the last message (x-overflow reject-publish), so its publisher is nacked. */
   lastPublishRejected = false;
+  /** Description, tags, default queue type: durable with the definitions (set through setMetadata). */
+  metadata: VhostMetadata = { description: "", tags: [], defaultQueueType: null };
+  /**
+   * The management API's tracing flag. RabbitMQ keeps it in the node's
+   * runtime state (rabbit_trace), not with the vhost record, so it is not persisted.
+   */
+  tracing = false;
 
   // Routing scratch state, reused so that a publish allocates only its result.
   private routeMark = 0;
@@ -94,6 +112,12 @@ export class VHost {
         createExchange(exchangeName, name, type, { durable: true, autoDelete: false, internal, arguments: {} }),
       );
     }
+  }
+
+  /** Replaces the metadata and has the store write the definitions again. */
+  setMetadata(metadata: VhostMetadata): void {
+    this.metadata = metadata;
+    this.persistence?.definitionsChanged();
   }
 
   // ---- exchanges -------------------------------------------------------

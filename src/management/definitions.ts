@@ -16,6 +16,7 @@ import { fieldTableToJson, jsonToFieldTable } from "./format/field-table.js";
 import { RABBITMQ_COMPAT_VERSION } from "./routes/overview.js";
 import { policyFromJson, policyJson } from "./routes/policies.js";
 import { checkPasswordHash, parseTags, userJson } from "./routes/users.js";
+import { metadataFromDefinition, metadataJson, tracingField } from "./vhost-metadata.js";
 
 const isSystemExchange = (name: string): boolean => name === "" || name.startsWith("amq.");
 
@@ -57,7 +58,8 @@ export function exportDefinitions(broker: Broker, productVersion: string): JsonO
     product_name: "Warren",
     product_version: productVersion,
     users: broker.users.listUsers().map(userJson),
-    vhosts: vhosts.map((v) => ({ name: v.name })),
+    // RabbitMQ 3.10.8 exports only the name; the metadata (as 3.11+ export it) makes the file round-trip, and 3.10 imports it.
+    vhosts: vhosts.map((v) => ({ name: v.name, metadata: metadataJson(v.metadata) })),
     permissions: broker.users.listPermissions().map((p) => ({ user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read })),
     topic_permissions: [],
     parameters: [],
@@ -118,7 +120,7 @@ export function importDefinitions(broker: Broker, body: JsonObject, onlyVhost: s
   translateCoreErrors(() => {
     if (onlyVhost === null) {
       for (const user of list(body, "users")) importUser(broker, user);
-      for (const vhost of list(body, "vhosts")) broker.addVhost(str(vhost, "name", "vhost"));
+      for (const entry of list(body, "vhosts")) importVhost(broker, entry);
       for (const p of list(body, "permissions")) {
         const user = str(p, "user", "permission");
         const vhost = vhostFor(broker, p, null, "permission").name;
@@ -167,6 +169,16 @@ export function importDefinitions(broker: Broker, body: JsonObject, onlyVhost: s
       vhost.bind(source, destination, typeof b["routing_key"] === "string" ? b["routing_key"] : "", jsonToFieldTable(b["arguments"], "arguments"));
     }
   });
+}
+
+/** As a PUT: description and tags replaced, the default queue type only given to a new vhost, tracing when present. */
+function importVhost(broker: Broker, entry: JsonObject): void {
+  const name = str(entry, "name", "vhost");
+  const metadata = metadataFromDefinition(entry, broker.vhosts.get(name) ?? null);
+  const tracing = tracingField(entry);
+  const vhost = broker.addVhost(name);
+  vhost.setMetadata(metadata);
+  if (tracing !== null) vhost.tracing = tracing;
 }
 
 /** Users from files older than RabbitMQ 3.6 have no hashing_algorithm: their hashes are MD5. */

@@ -19,7 +19,12 @@ export function snapshotDefinitions(broker: Broker): DefinitionsSnapshot {
       hashing_algorithm: u.hashingAlgorithm,
       tags: u.tags,
     })),
-    vhosts: [...broker.vhosts.keys()].map((name) => ({ name })),
+    vhosts: [...broker.vhosts.values()].map(({ name, metadata }) => ({
+      name,
+      description: metadata.description,
+      tags: metadata.tags,
+      ...(metadata.defaultQueueType === null ? {} : { default_queue_type: metadata.defaultQueueType }),
+    })),
     permissions: broker.users.listPermissions(),
     exchanges: [],
     queues: [],
@@ -78,7 +83,9 @@ export function restoreDefinitions(broker: Broker, snapshot: DefinitionsSnapshot
       logger.warn({ err: error, definition: what }, "definition not restored");
     }
   };
-  for (const { name } of snapshot.vhosts ?? []) broker.addVhost(name);
+  for (const v of snapshot.vhosts ?? []) {
+    broker.addVhost(v.name).metadata = { description: v.description ?? "", tags: v.tags ?? [], defaultQueueType: v.default_queue_type ?? null };
+  }
   for (const u of snapshot.users ?? []) {
     attempt(`user ${u.name}`, () =>
       broker.users.putUser({ name: u.name, passwordHash: u.password_hash, hashingAlgorithm: u.hashing_algorithm, tags: u.tags }),

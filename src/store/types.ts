@@ -55,10 +55,18 @@ export interface BindingDefinition {
   arguments: JsonArguments;
 }
 
+/** Metadata fields are absent in snapshots written before they were kept. */
+export interface VhostDefinition {
+  name: string;
+  description?: string;
+  tags?: string[];
+  default_queue_type?: string;
+}
+
 export interface DefinitionsSnapshot {
   warren_version: 1;
   users: UserDefinition[];
-  vhosts: Array<{ name: string }>;
+  vhosts: VhostDefinition[];
   permissions: PermissionDefinition[];
   exchanges: ExchangeDefinition[];
   queues: QueueDefinition[];

@@ -3,27 +3,14 @@ import { FULL_PERMISSIONS } from "../../auth/permissions.js";
 import type { VHost } from "../../core/vhost.js";
 import { hasLevel } from "../auth.js";
 import { loginVhosts, param, visibleVhost, type Management, type RequestContext } from "../context.js";
-import { badRequest, objectNotFound } from "../errors.js";
-import { created, noContent, ok, stringField, type JsonObject } from "../http-util.js";
+import { objectNotFound } from "../errors.js";
+import { created, noContent, ok, type JsonObject } from "../http-util.js";
 import { listReply } from "../listing.js";
 import type { Route } from "../router.js";
 import { queueCounts } from "../stats.js";
 import { withDetails } from "../format/rates.js";
 import { permissionJson } from "./permissions.js";
-
-/** Description and tags given on PUT; the core's vhost has no place for them. */
-export interface VhostMetadata {
-  description: string;
-  tags: string[];
-}
-
-const metadataByBroker = new WeakMap<Management, Map<string, VhostMetadata>>();
-
-export function vhostMetadata(mgmt: Management): Map<string, VhostMetadata> {
-  let map = metadataByBroker.get(mgmt);
-  if (!map) metadataByBroker.set(mgmt, (map = new Map()));
-  return map;
-}
+import { metadataFromPut, metadataJson, tracingField } from "../vhost-metadata.js";
 
 function vhostJson(mgmt: Management, vhost: VHost): JsonObject {
   let ready = 0;
@@ -33,16 +20,16 @@ function vhostJson(mgmt: Management, vhost: VHost): JsonObject {
     ready += counts.messages_ready;
     unacked += counts.messages_unacknowledged;
   }
-  const metadata = vhostMetadata(mgmt).get(vhost.name) ?? { description: "", tags: [] };
+  const metadata = vhost.metadata;
   const out: JsonObject = {
     cluster_state: { [mgmt.node]: "running" },
-    default_queue_type: "undefined",
+    default_queue_type: metadata.defaultQueueType ?? "undefined",
     description: metadata.description,
   };
   withDetails(out, "messages", ready + unacked, 0);
   withDetails(out, "messages_ready", ready, 0);
   withDetails(out, "messages_unacknowledged", unacked, 0);
-  Object.assign(out, { metadata: { description: metadata.description, tags: metadata.tags }, name: vhost.name, tags: metadata.tags, tracing: false });
+  Object.assign(out, { metadata: metadataJson(metadata), name: vhost.name, tags: metadata.tags, tracing: vhost.tracing });
   return out;
 }
 
@@ -51,22 +38,30 @@ function visibleVhosts(ctx: RequestContext): VHost[] {
   return hasLevel(ctx.user, "monitoring") ? [...ctx.mgmt.broker.vhosts.values()] : loginVhosts(ctx);
 }
 
-function tagsOf(body: JsonObject): string[] {
-  const tags = body["tags"];
-  if (tags === undefined || tags === null) return [];
-  if (Array.isArray(tags)) return tags.map(String);
-  if (typeof tags === "string") return tags.split(",").map((t) => t.trim()).filter((t) => t !== "");
-  throw badRequest("tags must be a string or a list");
+/**
+ * RabbitMQ (is_authorized_vhost_visible_for_monitoring) shows any vhost to a
+ * monitoring or administrator user, even one without permissions in it
+ * (observed: a vhost imported from definitions is 200 for guest).
+ */
+function shownVhost(ctx: RequestContext, name: string): VHost {
+  if (!hasLevel(ctx.user, "monitoring")) return visibleVhost(ctx, name);
+  const vhost = ctx.mgmt.broker.vhosts.get(name);
+  if (!vhost) throw objectNotFound();
+  return vhost;
 }
 
 async function putVhost(ctx: RequestContext): Promise<ReturnType<typeof created>> {
   const name = param(ctx, "vhost");
   const body = await ctx.body();
   const broker = ctx.mgmt.broker;
-  const existed = broker.vhosts.has(name);
-  broker.addVhost(name);
-  vhostMetadata(ctx.mgmt).set(name, { description: stringField(body, "description", ""), tags: tagsOf(body) });
-  if (existed) return noContent();
+  const existing = broker.vhosts.get(name) ?? null;
+  // Validate the whole body before creating anything, so a bad field leaves no vhost behind.
+  const metadata = metadataFromPut(body, existing);
+  const tracing = tracingField(body);
+  const vhost = broker.addVhost(name);
+  vhost.setMetadata(metadata);
+  if (tracing !== null) vhost.tracing = tracing;
+  if (existing) return noContent();
   // RabbitMQ 3.10 grants the user who created a vhost full permissions in it.
   broker.users.setPermissions(ctx.user.name, name, { ...FULL_PERMISSIONS });
   return created();
@@ -78,7 +73,7 @@ export const vhostRoutes: Route[] = [
     method: "GET",
     path: "/api/vhosts/:vhost",
     level: "management",
-    handle: (ctx) => ok(vhostJson(ctx.mgmt, visibleVhost(ctx, param(ctx, "vhost")))),
+    handle: (ctx) => ok(vhostJson(ctx.mgmt, shownVhost(ctx, param(ctx, "vhost")))),
   },
   { method: "PUT", path: "/api/vhosts/:vhost", level: "administrator", handle: putVhost },
   {
@@ -88,7 +83,6 @@ export const vhostRoutes: Route[] = [
     handle: (ctx) => {
       const name = param(ctx, "vhost");
       if (!ctx.mgmt.broker.deleteVhost(name)) throw objectNotFound();
-      vhostMetadata(ctx.mgmt).delete(name);
       return noContent();
     },
   },
