@@ -214,7 +214,8 @@ test("x-single-active-consumer: after the restart only the first consumer receiv
 test("x-expires: an unused durable queue still expires after the restart", async () => {
   const data = await freshDir("expires");
   await withBroker(data, async (channel) => {
-    await channel.assertQueue("r.exp.q", { durable: true, arguments: { "x-expires": 2000 } });
+    // Long enough that a loaded CI machine does not see it expire before the restart.
+    await channel.assertQueue("r.exp.q", { durable: true, arguments: { "x-expires": 4000 } });
     await channel.assertQueue("r.exp.keep", { durable: true });
     assert.deepEqual(await publish(channel, "r.exp.q", ["m"]), ["ack"]);
   });
@@ -222,9 +223,9 @@ test("x-expires: an unused durable queue still expires after the restart", async
     const vhost = broker.broker.core.vhosts.get("/");
     assert.ok(vhost);
     // Recovered with its argument (RabbitMQ restarts the expiry clock on recovery) …
-    assert.equal(vhost.queues.get("r.exp.q")?.arguments["x-expires"], 2000);
+    assert.equal(vhost.queues.get("r.exp.q")?.arguments["x-expires"], 4000);
     // … and deleted once unused for that long, messages and all.
-    await waitFor(() => !vhost.queues.has("r.exp.q"));
+    await waitFor(() => !vhost.queues.has("r.exp.q"), 20_000);
     // A passive declare is refused with 404, which closes that channel (amqplib also emits it as an error).
     const connection = await amqplib.connect(broker.url);
     const probe = await connection.createChannel();
