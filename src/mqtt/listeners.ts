@@ -4,8 +4,8 @@ import { createWebSocketStream, type WebSocket } from "ws";
 import type { PortSetting } from "../config/defaults.js";
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
-import { HttpListener, type WebSocketRoute } from "../transport/http.js";
-import { TcpListener } from "../transport/tcp.js";
+import type { WebSocketRoute } from "../transport/http.js";
+import { closeTcpDraining, openTcpAndWebListeners } from "../transport/protocol-listeners.js";
 import { MqttConnection } from "./connection.js";
 import { MQTT_DEFAULTS, type MqttContext, type MqttSettings } from "./context.js";
 import { MemoryRetainedStore, type RetainedStore } from "./retained.js";
@@ -57,41 +57,37 @@ export async function openMqttListeners(
   host: string,
   ports: { mqtt: PortSetting; webMqtt: PortSetting },
 ): Promise<MqttListeners> {
-  let tcp: TcpListener | null = null;
-  let web: HttpListener | null = null;
+  const { tcp, web } = await openTcpAndWebListeners(
+    host,
+    ctx.logger,
+    {
+      name: "MQTT",
+      port: ports.mqtt,
+      flag: "--mqtt-port",
+      envVar: "WARREN_MQTT_PORT",
+      onSocket(socket: Socket) {
+        socket.setNoDelay(true);
+        new MqttConnection(socket, ctx, { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 });
+      },
+    },
+    {
+      name: "Web-MQTT",
+      port: ports.webMqtt,
+      flag: "--web-mqtt-port",
+      envVar: "WARREN_WEB_MQTT_PORT",
+      setup: (listener) => listener.addWebSocketRoute(mqttWebSocketRoute(ctx, "/ws")),
+    },
+  );
   const result: MqttListeners["ports"] = {};
-  try {
-    if (ports.mqtt !== "off") {
-      tcp = await TcpListener.open(
-        { protocol: "MQTT", host, port: ports.mqtt, flag: "--mqtt-port", envVar: "WARREN_MQTT_PORT" },
-        (socket: Socket) => {
-          socket.setNoDelay(true);
-          new MqttConnection(socket, ctx, { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 });
-        },
-      );
-      result.mqtt = tcp.port;
-      ctx.logger.info({ protocol: "mqtt", host, port: tcp.port }, "MQTT listener started");
-    }
-    if (ports.webMqtt !== "off") {
-      web = await HttpListener.open({ protocol: "Web-MQTT", host, port: ports.webMqtt, flag: "--web-mqtt-port", envVar: "WARREN_WEB_MQTT_PORT" });
-      web.addWebSocketRoute(mqttWebSocketRoute(ctx, "/ws"));
-      result.webMqtt = web.port;
-      ctx.logger.info({ protocol: "web-mqtt", host, port: web.port }, "Web-MQTT listener started");
-    }
-  } catch (error) {
-    await tcp?.close();
-    await web?.close();
-    throw error;
-  }
+  if (tcp) result.mqtt = tcp.port;
+  if (web) result.webMqtt = web.port;
   return {
     context: ctx,
     ports: result,
     async close() {
       ctx.sessions.close();
       ctx.retained.flush();
-      const closed = tcp?.close();
-      if (tcp) await tcp.drain(1000);
-      await closed;
+      await closeTcpDraining(tcp);
       await web?.close();
     },
   };

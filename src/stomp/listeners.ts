@@ -7,7 +7,7 @@ import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
 import { HttpListener, type WebSocketRoute } from "../transport/http.js";
 import { SockJsServer } from "../transport/sockjs/server.js";
-import { TcpListener } from "../transport/tcp.js";
+import { closeTcpDraining, openTcpAndWebListeners } from "../transport/protocol-listeners.js";
 import { StompConnection, type StompContext, type StompLimits } from "./connection.js";
 import { SockJsTransport } from "./sockjs-transport.js";
 import { SocketTransport, WebSocketTransport } from "./transport.js";
@@ -93,44 +93,36 @@ export async function openStompListeners(
   host: string,
   ports: { stomp: PortSetting; webStomp: PortSetting },
 ): Promise<StompListeners> {
-  let tcp: TcpListener | null = null;
-  let web: HttpListener | null = null;
   let sockjs: SockJsServer | null = null;
+  const { tcp, web } = await openTcpAndWebListeners(
+    host,
+    ctx.logger,
+    {
+      name: "STOMP",
+      port: ports.stomp,
+      flag: "--stomp-port",
+      envVar: "WARREN_STOMP_PORT",
+      onSocket: (socket: Socket) => new StompConnection(new SocketTransport(socket), ctx),
+    },
+    {
+      name: "Web-STOMP",
+      port: ports.webStomp,
+      flag: "--web-stomp-port",
+      envVar: "WARREN_WEB_STOMP_PORT",
+      setup(listener) {
+        listener.addWebSocketRoute(stompWebSocketRoute(ctx, "/ws"));
+        sockjs = attachStompSockJs(ctx, listener, "/stomp");
+      },
+    },
+  );
   const result: StompListeners["ports"] = {};
-  try {
-    if (ports.stomp !== "off") {
-      tcp = await TcpListener.open(
-        { protocol: "STOMP", host, port: ports.stomp, flag: "--stomp-port", envVar: "WARREN_STOMP_PORT" },
-        (socket: Socket) => new StompConnection(new SocketTransport(socket), ctx),
-      );
-      result.stomp = tcp.port;
-      ctx.logger.info({ protocol: "stomp", host, port: tcp.port }, "STOMP listener started");
-    }
-    if (ports.webStomp !== "off") {
-      web = await HttpListener.open({
-        protocol: "Web-STOMP",
-        host,
-        port: ports.webStomp,
-        flag: "--web-stomp-port",
-        envVar: "WARREN_WEB_STOMP_PORT",
-      });
-      web.addWebSocketRoute(stompWebSocketRoute(ctx, "/ws"));
-      sockjs = attachStompSockJs(ctx, web, "/stomp");
-      result.webStomp = web.port;
-      ctx.logger.info({ protocol: "web-stomp", host, port: web.port }, "Web-STOMP listener started");
-    }
-  } catch (error) {
-    await tcp?.close();
-    await web?.close();
-    throw error;
-  }
+  if (tcp) result.stomp = tcp.port;
+  if (web) result.webStomp = web.port;
   return {
     context: ctx,
     ports: result,
     async close() {
-      const closed = tcp?.close();
-      await tcp?.drain(1000);
-      await closed;
+      await closeTcpDraining(tcp);
       sockjs?.close();
       await web?.close();
     },
