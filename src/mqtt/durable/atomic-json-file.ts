@@ -1,6 +1,7 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../../log.js";
+import { replaceFileAtomically } from "../../store/file/atomic-write.js";
 
 /**
  * One JSON document under the data dir, replaced atomically (temp file,
@@ -10,16 +11,14 @@ import type { Logger } from "../../log.js";
  */
 export class AtomicJsonFile {
   readonly path: string;
-  private readonly tempPath: string;
   private lastWritten: string | null = null;
 
   constructor(
-    private readonly dir: string,
+    dir: string,
     name: string,
     private readonly logger: Logger,
   ) {
     this.path = join(dir, name);
-    this.tempPath = join(dir, `${name}.tmp`);
   }
 
   load(): unknown {
@@ -38,20 +37,7 @@ export class AtomicJsonFile {
   save(value: unknown): void {
     const text = JSON.stringify(value);
     if (text === this.lastWritten) return;
-    const fd = openSync(this.tempPath, "w");
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(this.tempPath, this.path);
-    const dirFd = openSync(this.dir, "r");
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+    replaceFileAtomically(this.path, text);
     this.lastWritten = text;
   }
 }

@@ -4,26 +4,24 @@
  * over it, fsync the directory. Loading falls back to the previous copy when
  * the current one does not parse, so a damaged file never stops the broker.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../../log.js";
 import type { DefinitionsSnapshot } from "../types.js";
-import { fsyncDirectory } from "./segment-files.js";
+import { replaceFileAtomically } from "./atomic-write.js";
 
 export class DefinitionsFile {
   readonly path: string;
   private readonly previousPath: string;
-  private readonly tempPath: string;
   /** The text last written, to skip rewriting an unchanged document. */
   private lastWritten: string | null = null;
 
   constructor(
-    private readonly dir: string,
+    dir: string,
     private readonly logger: Logger,
   ) {
     this.path = join(dir, "definitions.json");
     this.previousPath = join(dir, "definitions.json.prev");
-    this.tempPath = join(dir, "definitions.json.tmp");
   }
 
   /** True when neither the file nor its previous copy exists: a fresh data dir. */
@@ -50,16 +48,7 @@ export class DefinitionsFile {
   save(snapshot: DefinitionsSnapshot): void {
     const text = JSON.stringify(snapshot);
     if (text === this.lastWritten) return;
-    const fd = openSync(this.tempPath, "w");
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    if (existsSync(this.path)) renameSync(this.path, this.previousPath);
-    renameSync(this.tempPath, this.path);
-    fsyncDirectory(this.dir);
+    replaceFileAtomically(this.path, text, this.previousPath);
     this.lastWritten = text;
   }
 }
