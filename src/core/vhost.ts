@@ -10,6 +10,7 @@ import type { DefinitionsObserver } from "../store/types.js";
 import { routeWithKeys, senderSelectedKeys } from "./sender-selected.js";
 import { attachExchangeFeatures } from "./exchanges/features.js";
 import { attachQueueFeatures, checkQueueType, type PolicySources } from "./queue-features/attach.js";
+import { withDefaultQueueType } from "./default-queue-type.js";
 
 export interface ExchangeDeclaration extends ExchangeOptions {
   type: string;
@@ -21,6 +22,9 @@ export interface QueueDeclaration {
   autoDelete: boolean;
   arguments: FieldTable;
 }
+
+/** Who declares a queue: a client (vhost defaults apply) or a definitions import/recovery (taken as given). */
+export type QueueDeclarationOrigin = "client" | "definitions";
 
 export interface DeclaredQueue {
   queue: Queue;
@@ -226,13 +230,25 @@ export class VHost {
     return `amq.gen-${randomBytes(16).toString("base64url").slice(0, 22)}`;
   }
 
-  declareQueue(name: string, declaration: QueueDeclaration, passive: boolean, connectionId: number): DeclaredQueue {
+  /**
+   * `origin` "client" (a protocol adapter or the HTTP API) applies the vhost's
+   * default queue type before any check, as RabbitMQ's channel does;
+   * "definitions" (an import or a recovery) creates the queue exactly as given.
+   */
+  declareQueue(
+    name: string,
+    requested: QueueDeclaration,
+    passive: boolean,
+    connectionId: number,
+    origin: QueueDeclarationOrigin = "client",
+  ): DeclaredQueue {
     const existing = this.queues.get(name);
     if (passive) {
       if (!existing) throw notFound("queue", name, this.name);
       this.assertNotLocked(existing, connectionId);
       return { queue: existing, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
+    const declaration = origin === "client" ? withDefaultQueueType(requested, this.metadata.defaultQueueType) : requested;
     if (existing) {
       // RabbitMQ checks exclusivity strictly on redeclare (rabbit_amqqueue:check_exclusive_access/3,
       // strict): the declared owner (this connection, or none) must be the queue's owner exactly.

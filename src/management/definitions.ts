@@ -143,6 +143,7 @@ export function importDefinitions(broker: Broker, body: JsonObject, onlyVhost: s
         { durable: bool(q, "durable", true), exclusive: false, autoDelete: bool(q, "auto_delete", false), arguments: jsonToFieldTable(q["arguments"], "arguments") },
         false,
         -1,
+        "definitions", // RabbitMQ imports without the vhost's default queue type (rabbit_amqqueue:declare)
       );
     }
     for (const e of list(body, "exchanges")) {

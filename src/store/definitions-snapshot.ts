@@ -118,6 +118,7 @@ export function restoreDefinitions(broker: Broker, snapshot: DefinitionsSnapshot
         { durable: true, exclusive: false, autoDelete: q.auto_delete, arguments: argumentsFromJson(q.arguments) },
         false,
         0,
+        "definitions",
       ),
     );
   }

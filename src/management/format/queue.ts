@@ -50,7 +50,8 @@ export function queueJson(mgmt: Management, queue: Queue, detail: boolean): Json
     operator_policy: null,
     policy: policy ? policy.name : null,
     state: "running",
-    type: "classic",
+    // RabbitMQ shows the queue type ("quorum" for x-queue-type quorum, also when a vhost default set it).
+    type: queue.arguments["x-queue-type"] === "quorum" ? "quorum" : "classic",
     vhost: queue.vhost,
   });
   if (detail) {
