@@ -48,7 +48,7 @@ export interface WarrenConfig {
   diskFreeLimit: number;
   /** Ready messages a durable queue keeps in memory; persistent ones past it stay on disk, indexed. */
   queueMemoryMessages: number;
-  /** MQTT settings given by flag or env; the rest keep the MQTT adapter's defaults (src/mqtt/context.ts). */
+  /** MQTT settings given by flag or env; the rest keep MQTT_DEFAULTS (mqtt-defaults.ts). */
   mqtt: MqttConfig;
 }
 

@@ -4,7 +4,7 @@
  * the same row so their names can never drift apart.
  */
 import { DEFAULTS, type MqttConfig, type PortsConfig, type WarrenConfig } from "./defaults.js";
-import { MQTT_DEFAULTS } from "../mqtt/context.js";
+import { MQTT_DEFAULTS } from "./mqtt-defaults.js";
 import { isLogLevel, LOG_LEVELS } from "../log.js";
 
 /** Parses a raw string; returns undefined when invalid. */
