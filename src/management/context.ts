@@ -1,8 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import type { Broker } from "../core/broker.js";
+import { Access } from "../core/access.js";
 import type { VHost } from "../core/vhost.js";
 import type { ApiUser } from "./auth.js";
-import { notAuthorised, objectNotFound } from "./errors.js";
+import { ApiError, notAuthorised, objectNotFound } from "./errors.js";
 import type { JsonObject } from "./http-util.js";
 import type { StatsSampler } from "./stats.js";
 
@@ -59,3 +60,18 @@ export function visibleVhost(ctx: RequestContext, name: string): VHost {
   }
   return vhost;
 }
+
+/**
+ * The vhost named in the path of a PUT that declares something in it. As
+ * RabbitMQ 3.10 answers such a PUT: a missing vhost is 404 with reason
+ * "vhost_not_found" (not the generic "Object Not Found"), then the same
+ * visibility check as visibleVhost.
+ */
+export function vhostForDeclare(ctx: RequestContext): VHost {
+  const name = param(ctx, "vhost");
+  if (!ctx.mgmt.broker.vhosts.has(name)) throw new ApiError(404, "not_found", "vhost_not_found");
+  return visibleVhost(ctx, name);
+}
+
+/** The API user's permissions in `vhost`, checked per resource as AMQP clients' are. */
+export const accessFor = (ctx: RequestContext, vhost: string): Access => new Access(ctx.mgmt.broker.users, ctx.user.name, vhost);

@@ -4,14 +4,14 @@
  */
 import type { Binding, Destination, Exchange } from "../../core/exchanges/exchange.js";
 import type { VHost } from "../../core/vhost.js";
-import { loginVhosts, param, visibleVhost, type RequestContext } from "../context.js";
+import { accessFor, loginVhosts, param, visibleVhost, type RequestContext } from "../context.js";
 import { objectNotFound, translateCoreErrors } from "../errors.js";
 import { created, noContent, ok, stringField, type Reply } from "../http-util.js";
 import { listReply } from "../listing.js";
 import type { Route } from "../router.js";
 import { bindingJson, propertiesKey } from "../format/binding.js";
 import { jsonToFieldTable } from "../format/field-table.js";
-import { accessFor, exchangeNameFromUrl } from "./exchanges.js";
+import { exchangeNameFromUrl } from "./exchanges.js";
 
 type DestinationKind = "q" | "e";
 

@@ -1,10 +1,9 @@
 /** /api/exchanges: list, declare (PUT), delete, publish, and an exchange's bindings. */
-import { Access } from "../../core/access.js";
 import type { Exchange } from "../../core/exchanges/exchange.js";
 import { Message } from "../../core/message.js";
 import type { VHost } from "../../core/vhost.js";
-import { loginVhosts, param, visibleVhost, type RequestContext } from "../context.js";
-import { ApiError, badRequest, objectNotFound, translateCoreErrors } from "../errors.js";
+import { accessFor, loginVhosts, param, vhostForDeclare, visibleVhost, type RequestContext } from "../context.js";
+import { badRequest, objectNotFound, translateCoreErrors } from "../errors.js";
 import { boolField, created, noContent, ok, requireKeys, stringField, type Reply } from "../http-util.js";
 import { listReply } from "../listing.js";
 import type { Route } from "../router.js";
@@ -15,8 +14,6 @@ import { jsonToProperties } from "../format/properties.js";
 
 /** The default exchange is "amq.default" in URLs (RabbitMQ's rabbit_mgmt_util:id/2). */
 export const exchangeNameFromUrl = (name: string): string => (name === "amq.default" ? "" : name);
-
-export const accessFor = (ctx: RequestContext, vhost: string): Access => new Access(ctx.mgmt.broker.users, ctx.user.name, vhost);
 
 function findExchange(ctx: RequestContext): { vhost: VHost; exchange: Exchange } {
   const vhost = visibleVhost(ctx, param(ctx, "vhost"));
@@ -31,15 +28,12 @@ function listExchanges(ctx: RequestContext, vhosts: VHost[]): Reply {
 }
 
 async function putExchange(ctx: RequestContext): Promise<Reply> {
-  const vhostName = param(ctx, "vhost");
-  const vhost = ctx.mgmt.broker.vhosts.get(vhostName);
-  if (!vhost) throw new ApiError(404, "not_found", "vhost_not_found");
-  visibleVhost(ctx, vhostName);
+  const vhost = vhostForDeclare(ctx);
   const name = exchangeNameFromUrl(param(ctx, "exchange"));
   const body = await ctx.body();
   const existed = vhost.exchanges.has(name);
   translateCoreErrors(() => {
-    accessFor(ctx, vhostName).configure("exchange", name);
+    accessFor(ctx, vhost.name).configure("exchange", name);
     vhost.declareExchange(
       name,
       {

@@ -1,8 +1,8 @@
 /** /api/policies: stored as RabbitMQ does; listing needs management, changing needs policymaker. */
 import type { Policy, PolicyApplyTo, PolicyValue } from "../../core/policies.js";
 import type { PolicyRegistry } from "../../core/policies.js";
-import { loginVhosts, param, visibleVhost, type RequestContext } from "../context.js";
-import { ApiError, badRequest, objectNotFound } from "../errors.js";
+import { loginVhosts, param, vhostForDeclare, visibleVhost, type RequestContext } from "../context.js";
+import { badRequest, objectNotFound } from "../errors.js";
 import { created, noContent, numberField, ok, requireKeys, type JsonObject, type Reply } from "../http-util.js";
 import { listReply } from "../listing.js";
 import type { Route } from "../router.js";
@@ -54,9 +54,7 @@ function find(policies: PolicyRegistry, ctx: RequestContext): Policy {
 }
 
 async function putPolicy(ctx: RequestContext): Promise<Reply> {
-  const vhostName = param(ctx, "vhost");
-  if (!ctx.mgmt.broker.vhosts.has(vhostName)) throw new ApiError(404, "not_found", "vhost_not_found");
-  const vhost = visibleVhost(ctx, vhostName);
+  const vhost = vhostForDeclare(ctx);
   const name = param(ctx, "name");
   const policy = policyFromJson(vhost.name, name, await ctx.body());
   const policies = ctx.mgmt.broker.policies;

@@ -1,8 +1,8 @@
 /** /api/queues: list, declare (PUT), delete, purge, get messages, and a queue's bindings. */
 import type { Queue, QueuedMessage } from "../../core/queue.js";
 import type { VHost } from "../../core/vhost.js";
-import { loginVhosts, param, visibleVhost, type RequestContext } from "../context.js";
-import { ApiError, badRequest, objectNotFound, translateCoreErrors } from "../errors.js";
+import { accessFor, loginVhosts, param, vhostForDeclare, visibleVhost, type RequestContext } from "../context.js";
+import { badRequest, objectNotFound, translateCoreErrors } from "../errors.js";
 import { boolField, created, noContent, numberField, ok, requireKeys, stringField, type JsonObject, type Reply } from "../http-util.js";
 import { listReply } from "../listing.js";
 import type { Route } from "../router.js";
@@ -10,7 +10,6 @@ import { bindingJson } from "../format/binding.js";
 import { jsonToFieldTable } from "../format/field-table.js";
 import { propertiesToJson } from "../format/properties.js";
 import { queueJson } from "../format/queue.js";
-import { accessFor } from "./exchanges.js";
 
 function findQueue(ctx: RequestContext): { vhost: VHost; queue: Queue } {
   const vhost = visibleVhost(ctx, param(ctx, "vhost"));
@@ -28,15 +27,12 @@ function listQueues(ctx: RequestContext, vhosts: VHost[]): Reply {
 const NO_CONNECTION = -1;
 
 async function putQueue(ctx: RequestContext): Promise<Reply> {
-  const vhostName = param(ctx, "vhost");
-  const vhost = ctx.mgmt.broker.vhosts.get(vhostName);
-  if (!vhost) throw new ApiError(404, "not_found", "vhost_not_found");
-  visibleVhost(ctx, vhostName);
+  const vhost = vhostForDeclare(ctx);
   const name = param(ctx, "queue");
   const body = await ctx.body();
   const existed = vhost.queues.has(name);
   translateCoreErrors(() => {
-    accessFor(ctx, vhostName).configure("queue", name);
+    accessFor(ctx, vhost.name).configure("queue", name);
     vhost.declareQueue(
       name,
       {

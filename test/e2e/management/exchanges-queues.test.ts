@@ -48,6 +48,16 @@ test("exchange declaration errors carry RabbitMQ's texts", async () => {
   assert.equal((system.json as Item)["error"], "not_authorised");
 });
 
+test("a PUT declaring an exchange, queue or policy in a missing vhost is 404 vhost_not_found, as RabbitMQ 3.10", async () => {
+  const answers = await Promise.all([
+    api.put("/api/exchanges/nowhere/ex", { type: "direct" }),
+    api.put("/api/queues/nowhere/q", {}),
+    api.put("/api/policies/nowhere/p", { pattern: ".*", definition: { "max-length": 1 } }),
+  ]);
+  for (const answer of answers) assert.deepEqual([answer.status, answer.json], [404, { error: "not_found", reason: "vhost_not_found" }]);
+  assert.equal((await api.put("/api/queues/%2F/after-missing-vhost", {})).status, 201);
+});
+
 test("queues: declare, show with depth fields, list, inequivalent redeclare, delete", async () => {
   assert.equal((await api.put("/api/queues/%2F/q1", { durable: true, arguments: { "x-max-length": 10 } })).status, 201);
   assert.equal((await api.put("/api/queues/%2F/q1", { durable: true, arguments: { "x-max-length": 10 } })).status, 204);
