@@ -50,6 +50,8 @@ export interface WarrenConfig {
   queueMemoryMessages: number;
   /** MQTT settings given by flag or env; the rest keep MQTT_DEFAULTS (mqtt-defaults.ts). */
   mqtt: MqttConfig;
+  /** Browser origins allowed on the Web-STOMP endpoints; null = any origin (RabbitMQ's web_stomp default). */
+  webStompAllowedOrigins: string[] | null;
 }
 
 /** Numeric MQTT settings (seconds, counts, bytes, ms), as startBroker({ mqtt }) takes them. */
@@ -94,6 +96,8 @@ export const DEFAULTS = {
   diskFreeLimit: 50_000_000,
   /** 10,000 × 1 KiB ≈ 20 MB per queue in memory; the rest costs ~29 bytes per message (store/paging.ts). */
   queueMemoryMessages: 10_000,
+  /** Web-STOMP accepts any Origin unless origins are listed, as RabbitMQ's rabbitmq_web_stomp (no CORS check by default). */
+  webStompAllowedOrigins: null,
 } as const;
 
 /** A fresh, mutable config holding the server defaults. */
@@ -118,5 +122,6 @@ export function defaultConfig(): WarrenConfig {
     mqtt: {},
     queueMemoryMessages: DEFAULTS.queueMemoryMessages,
     diskFreeLimit: DEFAULTS.diskFreeLimit,
+    webStompAllowedOrigins: DEFAULTS.webStompAllowedOrigins,
   };
 }

@@ -37,6 +37,13 @@ const positiveNumber: Parser<number> = (raw) => {
 
 const nonEmpty: Parser<string> = (raw) => (raw.trim() === "" ? undefined : raw);
 
+/** "a, b" → ["a", "b"]; "*" anywhere → null (any origin); an empty list is invalid. */
+const parseOrigins: Parser<string[] | null> = (raw) => {
+  const origins = raw.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  if (origins.length === 0) return undefined;
+  return origins.includes("*") ? null : origins;
+};
+
 function option<T>(
   row: Omit<OptionSpec, "apply">,
   parse: Parser<T>,
@@ -117,6 +124,20 @@ export const OPTIONS: readonly OptionSpec[] = [
   mqttOption("receiveMaximum", "receive-maximum", "<count>", "unreleased QoS 2 publishes an MQTT 5 client may have (more: DISCONNECT 0x93)", 1, 65535),
   mqttOption("maxKeepAlive", "max-keep-alive", "<seconds>", "keep-alive ceiling given to MQTT 5 clients as Server Keep Alive (0 = none)", 0, 65535),
   mqttOption("connectTimeout", "connect-timeout", "<ms>", "time from TCP accept to MQTT CONNECT", 1, 3_600_000),
+  option(
+    {
+      flag: "--web-stomp-allowed-origins",
+      env: "WARREN_WEB_STOMP_ALLOWED_ORIGINS",
+      arg: "<origins>",
+      help: "comma-separated browser origins allowed on Web-STOMP (/ws, /ws/stomp, SockJS /stomp); others get 403; * = any",
+      defaultText: "* (any origin)",
+      expected: "a comma-separated list of origins such as https://app.example.com, or *",
+    },
+    parseOrigins,
+    (config, value) => {
+      config.webStompAllowedOrigins = value;
+    },
+  ),
   option(
     {
       flag: "--data-dir",
