@@ -30,15 +30,19 @@ const FLAG_DELIVERED = 1;
 /** A transient message paged out of memory: never recovered, and its acks need no record. */
 const FLAG_TRANSIENT = 2;
 
-export interface EnqueueFields {
+/** What an enqueue record says about its message, apart from properties and body. */
+export interface EnqueueHeader {
   id: number;
   delivered: boolean;
   transient: boolean;
-  /** ms since the epoch */
+  /** ms since the epoch; 0 when read from a record that predates timed records */
   enqueuedAt: number;
   queueKey: string;
   exchange: string;
   routingKey: string;
+}
+
+export interface EnqueueFields extends EnqueueHeader {
   properties: Buffer;
   body: Buffer;
 }
@@ -106,16 +110,8 @@ export function withDeliveredFlag(record: Buffer, delivered: boolean): Buffer {
 }
 
 /** An enqueue record located in its buffer: properties are [propertiesStart, bodyStart), the body runs to the record's end. */
-export interface ScannedEnqueue {
+export interface ScannedEnqueue extends EnqueueHeader {
   type: typeof RecordType.Enqueue;
-  id: number;
-  delivered: boolean;
-  transient: boolean;
-  /** ms since the epoch; 0 when the record predates timed records */
-  enqueuedAt: number;
-  queueKey: string;
-  exchange: string;
-  routingKey: string;
   propertiesStart: number;
   bodyStart: number;
 }
