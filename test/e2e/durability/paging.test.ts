@@ -5,32 +5,17 @@
  * of recovered messages count from their original enqueue time.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import amqplib, { type Channel, type ConfirmChannel } from "amqplib";
 import type { Queue } from "../../../src/core/queue.js";
 import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { useDataDirs, withBrokerOn } from "../../helpers/data-dirs.js";
 
-let root: string;
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), "warren-paging-"));
-});
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const dataDirs = useDataDirs("warren-paging");
 
 const KEEP = 100;
 
-async function withBroker<T>(data: string, body: (broker: TestBroker) => Promise<T>): Promise<T> {
-  const broker = await TestBroker.start({ storage: { dir: data, queueMemoryMessages: KEEP } });
-  try {
-    return await body(broker);
-  } finally {
-    await broker.stop();
-  }
-}
+const withBroker = <T>(data: string, body: (broker: TestBroker) => Promise<T>): Promise<T> => withBrokerOn(data, body, { queueMemoryMessages: KEEP });
 
 const queueOf = (broker: TestBroker, name: string): Queue => {
   const queue = broker.broker.core.vhosts.get("/")?.queues.get(name);
@@ -69,7 +54,7 @@ async function drain(channel: Channel, queue: string, count: number): Promise<Ar
 const expected = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, k) => bodyOf(from + k).toString());
 
 test("past the in-memory limit persistent messages wait on disk with only an index in memory, and come back in order with their properties", async () => {
-  const data = await mkdtemp(join(root, "order-"));
+  const data = await dataDirs.fresh("order");
   await withBroker(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
@@ -94,7 +79,7 @@ test("past the in-memory limit persistent messages wait on disk with only an ind
 });
 
 test("deliveries from the paged part that come back (channel closed) return to the head in order, redelivered", async () => {
-  const data = await mkdtemp(join(root, "requeue-"));
+  const data = await dataDirs.fresh("requeue");
   await withBroker(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const confirm = await connection.createConfirmChannel();
@@ -124,7 +109,7 @@ test("deliveries from the paged part that come back (channel closed) return to t
 });
 
 test("a paged queue survives a restart: index only after recovery, delivered-but-unacked ones redelivered, all in order", async () => {
-  const data = await mkdtemp(join(root, "restart-"));
+  const data = await dataDirs.fresh("restart");
   await withBroker(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
@@ -162,7 +147,7 @@ test("a paged queue survives a restart: index only after recovery, delivered-but
 });
 
 test("purge and delete of a paged queue are durable; a priority queue (kept in memory) recovers in priority order", async () => {
-  const data = await mkdtemp(join(root, "purge-"));
+  const data = await dataDirs.fresh("purge");
   await withBroker(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
@@ -199,7 +184,7 @@ test("purge and delete of a paged queue are durable; a priority queue (kept in m
 });
 
 test("TTLs of recovered messages count from their original enqueue, not from the restart", async () => {
-  const data = await mkdtemp(join(root, "ttl-"));
+  const data = await dataDirs.fresh("ttl");
   const ttl = 1500;
   let publishedFrom = 0;
   let publishedTo = 0;
@@ -235,7 +220,7 @@ test("TTLs of recovered messages count from their original enqueue, not from the
 });
 
 test("transient messages paged out of a durable queue do not survive a restart; persistent ones around them do, in order", async () => {
-  const data = await mkdtemp(join(root, "transient-"));
+  const data = await dataDirs.fresh("transient");
   await withBroker(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();

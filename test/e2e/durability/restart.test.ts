@@ -1,37 +1,16 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import amqplib from "amqplib";
 import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { useDataDirs, withBrokerOn } from "../../helpers/data-dirs.js";
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "warren-restart-"));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-/** Runs `body` against a broker on `data`, then stops it cleanly (the harness checks no error was logged). */
-async function withBroker<T>(data: string, body: (broker: TestBroker) => Promise<T>): Promise<T> {
-  const broker = await TestBroker.start({ storage: { dir: data } });
-  try {
-    return await body(broker);
-  } finally {
-    await broker.stop();
-  }
-}
-
-async function freshDir(name: string): Promise<string> {
-  return mkdtemp(join(dir, `${name}-`));
-}
+const dataDirs = useDataDirs("warren-restart");
 
 test("durable exchanges, queues, bindings (incl. exchange-to-exchange), users, vhosts and permissions survive a restart", async () => {
-  const data = await freshDir("defs");
-  await withBroker(data, async (broker) => {
+  const data = await dataDirs.fresh("defs");
+  await withBrokerOn(data, async (broker) => {
     broker.broker.core.addVhost("tenant");
     broker.broker.core.users.addUser("alice", "secret", ["monitoring"]);
     broker.broker.core.users.setPermissions("alice", "tenant", { configure: "^a", write: ".*", read: "" });
@@ -49,7 +28,7 @@ test("durable exchanges, queues, bindings (incl. exchange-to-exchange), users, v
     await channel.bindQueue("x.q", "d.topic", "x");
     await connection.close();
   });
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     const core = broker.broker.core;
     const vhost = core.vhosts.get("/");
     assert.ok(vhost);
@@ -83,8 +62,8 @@ test("durable exchanges, queues, bindings (incl. exchange-to-exchange), users, v
 });
 
 test("guest is seeded only on a fresh data dir: a deleted guest stays deleted", async () => {
-  const data = await freshDir("guest");
-  await withBroker(data, async (broker) => {
+  const data = await dataDirs.fresh("guest");
+  await withBrokerOn(data, async (broker) => {
     broker.broker.core.users.addUser("admin", "pw", ["administrator"]);
     broker.broker.core.users.setPermissions("admin", "/", { configure: ".*", write: ".*", read: ".*" });
   });
@@ -106,9 +85,9 @@ test("guest is seeded only on a fresh data dir: a deleted guest stays deleted", 
 });
 
 test("persistent messages in a durable queue survive a restart with properties, headers and body; transient ones do not", async () => {
-  const data = await freshDir("msgs");
+  const data = await dataDirs.fresh("msgs");
   const timestamp = Math.floor(Date.now() / 1000);
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
     await channel.assertQueue("jobs", { durable: true });
@@ -134,7 +113,7 @@ test("persistent messages in a durable queue survive a restart with properties, 
     await channel.waitForConfirms();
     await connection.close();
   });
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createChannel();
     const first = await channel.get("jobs", { noAck: true });
@@ -163,8 +142,8 @@ test("persistent messages in a durable queue survive a restart with properties, 
 });
 
 test("acked messages never come back; delivered-but-unacked ones come back redelivered", async () => {
-  const data = await freshDir("acks");
-  await withBroker(data, async (broker) => {
+  const data = await dataDirs.fresh("acks");
+  await withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
     await channel.assertQueue("work", { durable: true });
@@ -183,7 +162,7 @@ test("acked messages never come back; delivered-but-unacked ones come back redel
     await consumer.checkQueue("work");
     await connection.close();
   });
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createChannel();
     const got: Array<[string, boolean]> = [];
@@ -204,8 +183,8 @@ test("acked messages never come back; delivered-but-unacked ones come back redel
 });
 
 test("a deleted durable queue and its messages do not come back; a purge is durable", async () => {
-  const data = await freshDir("delete");
-  await withBroker(data, async (broker) => {
+  const data = await dataDirs.fresh("delete");
+  await withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
     await channel.assertQueue("gone", { durable: true });
@@ -218,7 +197,7 @@ test("a deleted durable queue and its messages do not come back; a purge is dura
     await channel.assertQueue("gone", { durable: true });
     await connection.close();
   });
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     const vhost = broker.broker.core.vhosts.get("/");
     assert.equal(vhost?.queues.get("gone")?.messageCount, 0, "the redeclared queue does not inherit the old messages");
     assert.equal(vhost?.queues.get("purged")?.messageCount, 0);
@@ -226,8 +205,8 @@ test("a deleted durable queue and its messages do not come back; a purge is dura
 });
 
 test("tx.commit of persistent messages is durable once commit-ok arrives", async () => {
-  const data = await freshDir("tx");
-  await withBroker(data, async (broker) => {
+  const data = await dataDirs.fresh("tx");
+  await withBrokerOn(data, async (broker) => {
     // amqplib has no tx API; @cloudamqp/amqp-client does.
     const client = new AMQPClient(broker.url);
     const connection = await client.connect();
@@ -239,14 +218,14 @@ test("tx.commit of persistent messages is durable once commit-ok arrives", async
     await channel.txCommit();
     await connection.close();
   });
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     assert.equal(broker.broker.core.vhosts.get("/")?.queues.get("txq")?.messageCount, 2);
   });
 });
 
 test("recovered messages still expire (per-message TTL), and an expired one stays gone after another restart", async () => {
-  const data = await freshDir("ttl");
-  await withBroker(data, async (broker) => {
+  const data = await dataDirs.fresh("ttl");
+  await withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
     await channel.assertQueue("ttl", { durable: true });
@@ -255,12 +234,12 @@ test("recovered messages still expire (per-message TTL), and an expired one stay
     await channel.waitForConfirms();
     await connection.close();
   });
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     const queue = broker.broker.core.vhosts.get("/")?.queues.get("ttl");
     assert.equal(queue?.messageCount, 2);
     await waitFor(() => queue?.messageCount === 1);
   });
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createChannel();
     const m = await channel.get("ttl", { noAck: true });
@@ -272,12 +251,12 @@ test("recovered messages still expire (per-message TTL), and an expired one stay
 });
 
 test("a data dir whose definitions file and previous copy are both damaged still starts, with a warning", async () => {
-  const data = await freshDir("corrupt-defs");
-  await withBroker(data, async () => {});
+  const data = await dataDirs.fresh("corrupt-defs");
+  await withBrokerOn(data, async () => {});
   const { writeFileSync } = await import("node:fs");
   writeFileSync(join(data, "definitions.json"), '{"warren_version":1,"users":[');
   writeFileSync(join(data, "definitions.json.prev"), "");
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     const warnings = broker.logs.filter((l) => l.level === 40).map((l) => l.msg);
     assert.deepEqual(warnings, [
       "definitions file unreadable; trying the previous good copy",

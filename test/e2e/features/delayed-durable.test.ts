@@ -1,28 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import amqplib from "amqplib";
 import { DelayedExchange } from "../../../src/core/exchanges/delayed.js";
 import { TestBroker, sleep, waitFor } from "../../helpers/broker.js";
+import { useDataDirs, withBrokerOn } from "../../helpers/data-dirs.js";
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "warren-delayed-"));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function withBroker<T>(data: string, body: (broker: TestBroker) => Promise<T>): Promise<T> {
-  const broker = await TestBroker.start({ storage: { dir: data } });
-  try {
-    return await body(broker);
-  } finally {
-    await broker.stop();
-  }
-}
+const dataDirs = useDataDirs("warren-delayed");
 
 function delayedExchange(broker: TestBroker, name: string): DelayedExchange | undefined {
   const exchange = broker.broker.core.vhosts.get("/")?.exchanges.get(name);
@@ -32,10 +15,10 @@ function delayedExchange(broker: TestBroker, name: string): DelayedExchange | un
 const HOUR = 3_600_000;
 
 test("durable x-delayed-message: persistent pending messages survive a restart with their remaining delay; overdue ones come at once", async () => {
-  const data = await mkdtemp(join(dir, "restart-"));
+  const data = await dataDirs.fresh("restart");
   let before = 0;
   let afterPublish = 0;
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
     await channel.assertExchange("dd.x", "x-delayed-message", { durable: true, arguments: { "x-delayed-type": "direct" } });
@@ -51,7 +34,7 @@ test("durable x-delayed-message: persistent pending messages survive a restart w
     await connection.close();
   });
   await sleep(300); // the first message falls due while the broker is down
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     const exchange = delayedExchange(broker, "dd.x");
     assert.ok(exchange, "the durable delayed exchange is recovered");
     const connection = await amqplib.connect(broker.url);
@@ -67,7 +50,7 @@ test("durable x-delayed-message: persistent pending messages survive a restart w
     await connection.close();
   });
   // A message routed after recovery left the log: a further restart brings back only the pending one.
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     assert.equal(delayedExchange(broker, "dd.x")?.pendingCount, 1);
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createChannel();
@@ -77,15 +60,15 @@ test("durable x-delayed-message: persistent pending messages survive a restart w
     await channel.assertExchange("dd.x", "x-delayed-message", { durable: true, arguments: { "x-delayed-type": "direct" } });
     await connection.close();
   });
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     assert.equal(delayedExchange(broker, "dd.x")?.pendingCount, 0);
     assert.equal(broker.logs.filter((l) => /no longer exists/.test(String(l["msg"]))).length, 0);
   });
 });
 
 test("a non-durable delayed exchange keeps nothing across a restart", async () => {
-  const data = await mkdtemp(join(dir, "transient-"));
-  await withBroker(data, async (broker) => {
+  const data = await dataDirs.fresh("transient");
+  await withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
     await channel.assertExchange("dt.x", "x-delayed-message", { durable: false, arguments: { "x-delayed-type": "fanout" } });
@@ -95,7 +78,7 @@ test("a non-durable delayed exchange keeps nothing across a restart", async () =
     await channel.waitForConfirms();
     await connection.close();
   });
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     assert.equal(broker.broker.core.vhosts.get("/")?.exchanges.has("dt.x"), false);
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createChannel();
@@ -105,9 +88,9 @@ test("a non-durable delayed exchange keeps nothing across a restart", async () =
 });
 
 test("past 10,000 pending a durable delayed exchange keeps only ids in memory and reads messages back when due, in due order", async () => {
-  const data = await mkdtemp(join(dir, "paged-"));
+  const data = await dataDirs.fresh("paged");
   const count = 10_500;
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
     await channel.assertExchange("dp.x", "x-delayed-message", { durable: true, arguments: { "x-delayed-type": "direct" } });
@@ -123,7 +106,7 @@ test("past 10,000 pending a durable delayed exchange keeps only ids in memory an
     await waitFor(() => exchange.pendingInMemory <= 10_000);
     await connection.close();
   });
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     const exchange = delayedExchange(broker, "dp.x") as DelayedExchange;
     assert.equal(exchange.pendingCount, count);
     assert.ok(exchange.pendingInMemory <= 10_000, "recovery keeps the excess as ids only");
@@ -147,8 +130,8 @@ test("past 10,000 pending a durable delayed exchange keeps only ids in memory an
 });
 
 test("a persistent message taken with no-ack (basic.get or an auto-ack consumer) does not come back after a restart", async () => {
-  const data = await mkdtemp(join(dir, "noack-"));
-  await withBroker(data, async (broker) => {
+  const data = await dataDirs.fresh("noack");
+  await withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
     await channel.assertQueue("na.get", { durable: true });
@@ -162,7 +145,7 @@ test("a persistent message taken with no-ack (basic.get or an auto-ack consumer)
     await waitFor(() => got.length === 1);
     await connection.close();
   });
-  await withBroker(data, async (broker) => {
+  await withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createChannel();
     assert.equal((await channel.checkQueue("na.get")).messageCount, 0);

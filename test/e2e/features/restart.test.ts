@@ -5,39 +5,24 @@
  * persistent messages published under confirms (so they are on disk).
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import amqplib, { type Channel, type ConfirmChannel, type GetMessage } from "amqplib";
 import type { Policy } from "../../../src/core/policies.js";
 import { TestBroker, sleep, waitFor } from "../../helpers/broker.js";
+import { useDataDirs, withBrokerOn } from "../../helpers/data-dirs.js";
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "warren-features-restart-"));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dataDirs = useDataDirs("warren-features-restart");
 
 /** Runs `body` with a confirm channel against a broker on `data`, then stops it cleanly (the harness checks no error was logged). */
-async function withBroker<T>(data: string, body: (channel: ConfirmChannel, broker: TestBroker) => Promise<T>): Promise<T> {
-  const broker = await TestBroker.start({ storage: { dir: data } });
-  try {
+function withBroker<T>(data: string, body: (channel: ConfirmChannel, broker: TestBroker) => Promise<T>): Promise<T> {
+  return withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     try {
       return await body(await connection.createConfirmChannel(), broker);
     } finally {
       await connection.close();
     }
-  } finally {
-    await broker.stop();
-  }
-}
-
-async function freshDir(name: string): Promise<string> {
-  return mkdtemp(join(dir, `${name}-`));
+  });
 }
 
 /** Publishes persistent messages to a queue under confirms; resolves to "ack"/"nack" per message. */
@@ -74,7 +59,7 @@ const policy = (name: string, pattern: string, definition: Policy["definition"])
 });
 
 test("x-message-ttl: a message published before the restart expires counted from its original publish, dead-lettered as expired", async () => {
-  const data = await freshDir("ttl");
+  const data = await dataDirs.fresh("ttl");
   const ttl = 1500;
   let publishedAt = 0;
   await withBroker(data, async (channel) => {
@@ -106,7 +91,7 @@ test("x-message-ttl: a message published before the restart expires counted from
 });
 
 test("x-dead-letter-exchange/routing-key: a message rejected after the restart is dead-lettered with x-death", async () => {
-  const data = await freshDir("dlx");
+  const data = await dataDirs.fresh("dlx");
   await withBroker(data, async (channel) => {
     await channel.assertExchange("r.dlx", "direct", { durable: true });
     await channel.assertQueue("r.dlx.dlq", { durable: true });
@@ -137,7 +122,7 @@ test("x-dead-letter-exchange/routing-key: a message rejected after the restart i
 });
 
 test("x-max-length drop-head: the limit is still enforced after the restart and the dropped head is dead-lettered as maxlen", async () => {
-  const data = await freshDir("drop-head");
+  const data = await dataDirs.fresh("drop-head");
   await withBroker(data, async (channel) => {
     await channel.assertQueue("r.head.dlq", { durable: true });
     await channel.assertQueue("r.head.q", {
@@ -156,7 +141,7 @@ test("x-max-length drop-head: the limit is still enforced after the restart and 
 });
 
 test("x-max-length reject-publish: a full queue still nacks publishes after the restart", async () => {
-  const data = await freshDir("reject-publish");
+  const data = await dataDirs.fresh("reject-publish");
   await withBroker(data, async (channel) => {
     await channel.assertQueue("r.rej.q", { durable: true, arguments: { "x-max-length": 2, "x-overflow": "reject-publish" } });
     assert.deepEqual(await publish(channel, "r.rej.q", ["a", "b"]), ["ack", "ack"]);
@@ -172,7 +157,7 @@ test("x-max-length reject-publish: a full queue still nacks publishes after the 
 });
 
 test("x-max-priority: messages published before the restart come out in priority order, FIFO within a priority", async () => {
-  const data = await freshDir("priority");
+  const data = await dataDirs.fresh("priority");
   await withBroker(data, async (channel) => {
     await channel.assertQueue("r.prio.q", { durable: true, arguments: { "x-max-priority": 10 } });
     const sends: Array<[string, number]> = [["low", 1], ["mid-1", 5], ["high", 9], ["mid-2", 5], ["none", 0]];
@@ -186,7 +171,7 @@ test("x-max-priority: messages published before the restart come out in priority
 });
 
 test("x-single-active-consumer: after the restart only the first consumer receives, the next takes over when it leaves", async () => {
-  const data = await freshDir("sac");
+  const data = await dataDirs.fresh("sac");
   await withBroker(data, async (channel) => {
     await channel.assertQueue("r.sac.q", { durable: true, arguments: { "x-single-active-consumer": true } });
     assert.deepEqual(await publish(channel, "r.sac.q", ["1", "2"]), ["ack", "ack"]);
@@ -212,7 +197,7 @@ test("x-single-active-consumer: after the restart only the first consumer receiv
 });
 
 test("x-expires: an unused durable queue still expires after the restart", async () => {
-  const data = await freshDir("expires");
+  const data = await dataDirs.fresh("expires");
   await withBroker(data, async (channel) => {
     // Long enough that a loaded CI machine does not see it expire before the restart.
     await channel.assertQueue("r.exp.q", { durable: true, arguments: { "x-expires": 4000 } });
@@ -242,7 +227,7 @@ test("x-expires: an unused durable queue still expires after the restart", async
 });
 
 test("x-death headers of a dead-lettered persistent message in a durable DLQ survive the restart unchanged", async () => {
-  const data = await freshDir("x-death");
+  const data = await dataDirs.fresh("x-death");
   let before: GetMessage | undefined;
   await withBroker(data, async (channel) => {
     await channel.assertQueue("r.xd.dlq", { durable: true });
@@ -276,7 +261,7 @@ test("x-death headers of a dead-lettered persistent message in a durable DLQ sur
 });
 
 test("policies survive the restart, still apply to matching durable queues, and queue arguments still win over them", async () => {
-  const data = await freshDir("policies");
+  const data = await dataDirs.fresh("policies");
   const lengthPolicy = policy("r-len", "^r\\.pol\\.", { "max-length": 2, "dead-letter-exchange": "r.pol.nowhere" });
   await withBroker(data, async (channel, broker) => {
     broker.broker.core.policies.put(lengthPolicy);
