@@ -1,46 +1,35 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import amqplib, { type Channel, type ChannelModel } from "amqplib";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { test } from "node:test";
+import { waitFor } from "../../helpers/broker.js";
+import { useAmqpChannel } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-let connection: ChannelModel;
-let channel: Channel;
-before(async () => {
-  broker = await TestBroker.start();
-  connection = await amqplib.connect(broker.url);
-  channel = await connection.createChannel();
-});
-after(async () => {
-  await connection.close();
-  await broker.stop();
-});
+const amqp = useAmqpChannel();
 
 const TIMEOUT_TEXT = (channelId: number, ms: number): string =>
   `PRECONDITION_FAILED - delivery acknowledgement on channel ${channelId} timed out. Timeout value used: ${ms} ms. ` +
   "This timeout value can be configured, see consumers doc guide to learn more";
 
 test("x-consumer-timeout: an unacked delivery closes the channel with RabbitMQ's 406 and is requeued", async () => {
-  const { queue } = await channel.assertQueue("ct.q", { exclusive: true, arguments: { "x-consumer-timeout": 100 } });
-  const slow = await connection.createChannel();
+  const { queue } = await amqp.channel.assertQueue("ct.q", { exclusive: true, arguments: { "x-consumer-timeout": 100 } });
+  const slow = await amqp.connection.createChannel();
   const closed = new Promise<Error>((resolve) => slow.once("error", resolve));
   let received = 0;
   await slow.consume(queue, () => received++);
-  channel.sendToQueue(queue, Buffer.from("late"));
+  amqp.channel.sendToQueue(queue, Buffer.from("late"));
   const error = await closed;
   assert.equal(received, 1);
   assert.match(error.message, /406 \(PRECONDITION-FAILED\)/);
   const slowId = (slow as unknown as { ch: number }).ch;
   assert.ok(error.message.includes(TIMEOUT_TEXT(slowId, 100)), error.message);
   // requeued, marked redelivered, and the rest of the connection still works
-  const again = await waitFor(async () => (await channel.get(queue, { noAck: true })) || null);
+  const again = await waitFor(async () => (await amqp.channel.get(queue, { noAck: true })) || null);
   assert.equal(again.content.toString(), "late");
   assert.equal(again.fields.redelivered, true);
 });
 
 test("acked deliveries and no-ack consumers are never timed out", async () => {
-  const { queue } = await channel.assertQueue("ct.ok", { exclusive: true, arguments: { "x-consumer-timeout": 50 } });
-  const ch = await connection.createChannel();
+  const { queue } = await amqp.channel.assertQueue("ct.ok", { exclusive: true, arguments: { "x-consumer-timeout": 50 } });
+  const ch = await amqp.connection.createChannel();
   let errored = false;
   ch.on("error", () => (errored = true));
   const got: string[] = [];
@@ -49,7 +38,7 @@ test("acked deliveries and no-ack consumers are never timed out", async () => {
     got.push(m.content.toString());
     ch.ack(m);
   });
-  for (const body of ["a", "b"]) channel.sendToQueue(queue, Buffer.from(body));
+  for (const body of ["a", "b"]) amqp.channel.sendToQueue(queue, Buffer.from(body));
   await waitFor(() => got.length === 2);
   await new Promise((resolve) => setTimeout(resolve, 150));
   await ch.checkQueue(queue); // a round trip on the same channel: still open
@@ -58,17 +47,17 @@ test("acked deliveries and no-ack consumers are never timed out", async () => {
 });
 
 test("the broker-wide consumer timeout applies to basic.get deliveries too", async () => {
-  broker.broker.core.consumerTimeout = 80;
+  amqp.broker.broker.core.consumerTimeout = 80;
   try {
-    const { queue } = await channel.assertQueue("ct.get", { exclusive: true });
-    channel.sendToQueue(queue, Buffer.from("got"));
-    const ch = await connection.createChannel();
+    const { queue } = await amqp.channel.assertQueue("ct.get", { exclusive: true });
+    amqp.channel.sendToQueue(queue, Buffer.from("got"));
+    const ch = await amqp.connection.createChannel();
     const closed = new Promise<Error>((resolve) => ch.once("error", resolve));
     await waitFor(async () => (await ch.get(queue)) || null);
     assert.match((await closed).message, /Timeout value used: 80 ms/);
-    await waitFor(async () => (await channel.checkQueue(queue)).messageCount === 1);
+    await waitFor(async () => (await amqp.channel.checkQueue(queue)).messageCount === 1);
   } finally {
-    broker.broker.core.consumerTimeout = 1_800_000;
+    amqp.broker.broker.core.consumerTimeout = 1_800_000;
   }
-  await broker.assertHealthy();
+  await amqp.broker.assertHealthy();
 });

@@ -1,28 +1,18 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import amqplib, { type Channel, type ChannelModel, type GetMessage } from "amqplib";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { test } from "node:test";
+import type { GetMessage } from "amqplib";
+import { waitFor } from "../../helpers/broker.js";
+import { useAmqpChannel } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-let connection: ChannelModel;
-let channel: Channel;
-before(async () => {
-  broker = await TestBroker.start();
-  connection = await amqplib.connect(broker.url);
-  channel = await connection.createChannel();
-});
-after(async () => {
-  await connection.close();
-  await broker.stop();
-});
+const amqp = useAmqpChannel();
 
 /** A fanout DLX with one queue bound, and a source queue dead-lettering into it. */
 async function deadLetterPair(name: string, sourceArgs: Record<string, unknown> = {}): Promise<{ source: string; dlq: string }> {
   const dlx = `${name}.dlx`;
-  await channel.assertExchange(dlx, "fanout", { autoDelete: true });
-  const { queue: dlq } = await channel.assertQueue(`${name}.dlq`, { exclusive: true });
-  await channel.bindQueue(dlq, dlx, "");
-  const { queue: source } = await channel.assertQueue(name, {
+  await amqp.channel.assertExchange(dlx, "fanout", { autoDelete: true });
+  const { queue: dlq } = await amqp.channel.assertQueue(`${name}.dlq`, { exclusive: true });
+  await amqp.channel.bindQueue(dlq, dlx, "");
+  const { queue: source } = await amqp.channel.assertQueue(name, {
     exclusive: true,
     arguments: { "x-dead-letter-exchange": dlx, ...sourceArgs },
   });
@@ -30,14 +20,14 @@ async function deadLetterPair(name: string, sourceArgs: Record<string, unknown> 
 }
 
 const getOne = (queue: string): Promise<GetMessage> =>
-  waitFor(async () => (await channel.get(queue, { noAck: true })) || null);
+  waitFor(async () => (await amqp.channel.get(queue, { noAck: true })) || null);
 /** basic.get that leaves the message to be acked or rejected. */
-const take = (queue: string): Promise<GetMessage> => waitFor(async () => (await channel.get(queue)) || null);
+const take = (queue: string): Promise<GetMessage> => waitFor(async () => (await amqp.channel.get(queue)) || null);
 
 test("a message rejected without requeue is dead-lettered with RabbitMQ's x-death header", async () => {
   const { source, dlq } = await deadLetterPair("dl.reject");
-  channel.sendToQueue(source, Buffer.from("bye"), { headers: { keep: "me", CC: ["dl.reject.cc"] }, expiration: "60000" });
-  channel.reject(await take(source), false);
+  amqp.channel.sendToQueue(source, Buffer.from("bye"), { headers: { keep: "me", CC: ["dl.reject.cc"] }, expiration: "60000" });
+  amqp.channel.reject(await take(source), false);
   const dead = await getOne(dlq);
   assert.equal(dead.content.toString(), "bye");
   assert.equal(dead.fields.exchange, "dl.reject.dlx");
@@ -65,15 +55,15 @@ test("a message rejected without requeue is dead-lettered with RabbitMQ's x-deat
 });
 
 test("nack without requeue dead-letters with x-dead-letter-routing-key", async () => {
-  await channel.assertExchange("dl.rk.dlx", "direct", { autoDelete: true });
-  const { queue: dlq } = await channel.assertQueue("dl.rk.dlq", { exclusive: true });
-  await channel.bindQueue(dlq, "dl.rk.dlx", "dead");
-  const { queue } = await channel.assertQueue("dl.rk", {
+  await amqp.channel.assertExchange("dl.rk.dlx", "direct", { autoDelete: true });
+  const { queue: dlq } = await amqp.channel.assertQueue("dl.rk.dlq", { exclusive: true });
+  await amqp.channel.bindQueue(dlq, "dl.rk.dlx", "dead");
+  const { queue } = await amqp.channel.assertQueue("dl.rk", {
     exclusive: true,
     arguments: { "x-dead-letter-exchange": "dl.rk.dlx", "x-dead-letter-routing-key": "dead" },
   });
-  channel.sendToQueue(queue, Buffer.from("m2"));
-  channel.nack(await take(queue), false, false);
+  amqp.channel.sendToQueue(queue, Buffer.from("m2"));
+  amqp.channel.nack(await take(queue), false, false);
   const dead = await getOne(dlq);
   assert.equal(dead.content.toString(), "m2");
   assert.equal(dead.fields.routingKey, "dead");
@@ -83,20 +73,20 @@ test("nack without requeue dead-letters with x-dead-letter-routing-key", async (
 
 test("a message dead-lettered twice by the same queue and reason bumps the count", async () => {
   // source → dlx → dlq; dlq dead-letters back to the source through the default exchange.
-  await channel.assertExchange("dl.count.dlx", "fanout", { autoDelete: true });
-  const { queue: dlq } = await channel.assertQueue("dl.count.dlq", {
+  await amqp.channel.assertExchange("dl.count.dlx", "fanout", { autoDelete: true });
+  const { queue: dlq } = await amqp.channel.assertQueue("dl.count.dlq", {
     exclusive: true,
     arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "dl.count" },
   });
-  await channel.bindQueue(dlq, "dl.count.dlx", "");
-  const { queue: source } = await channel.assertQueue("dl.count", {
+  await amqp.channel.bindQueue(dlq, "dl.count.dlx", "");
+  const { queue: source } = await amqp.channel.assertQueue("dl.count", {
     exclusive: true,
     arguments: { "x-dead-letter-exchange": "dl.count.dlx" },
   });
-  channel.sendToQueue(source, Buffer.from("loop"));
+  amqp.channel.sendToQueue(source, Buffer.from("loop"));
   for (let i = 0; i < 2; i++) {
-    channel.reject(await take(source), false);
-    channel.reject(await take(dlq), false);
+    amqp.channel.reject(await take(source), false);
+    amqp.channel.reject(await take(dlq), false);
   }
   const back = await getOne(source);
   const deaths = back.properties.headers?.["x-death"] as unknown as Array<Record<string, unknown>>;
@@ -111,50 +101,50 @@ test("a message dead-lettered twice by the same queue and reason bumps the count
 });
 
 test("an expiry cycle (queue dead-letters to itself) is detected and the message dropped", async () => {
-  const { queue } = await channel.assertQueue("dl.cycle", {
+  const { queue } = await amqp.channel.assertQueue("dl.cycle", {
     exclusive: true,
     arguments: { "x-dead-letter-exchange": "", "x-message-ttl": 20 },
   });
-  channel.sendToQueue(queue, Buffer.from("once"));
-  await waitFor(async () => (await channel.checkQueue(queue)).messageCount === 0);
+  amqp.channel.sendToQueue(queue, Buffer.from("once"));
+  await waitFor(async () => (await amqp.channel.checkQueue(queue)).messageCount === 0);
   // RabbitMQ drops a message that would expire into a queue it already expired from.
   await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.equal((await channel.checkQueue(queue)).messageCount, 0);
+  assert.equal((await amqp.channel.checkQueue(queue)).messageCount, 0);
 });
 
 test("a rejection cycle is not a cycle: RabbitMQ lets consumers reject a message round and round", async () => {
-  const { queue } = await channel.assertQueue("dl.rejectloop", {
+  const { queue } = await amqp.channel.assertQueue("dl.rejectloop", {
     exclusive: true,
     arguments: { "x-dead-letter-exchange": "" },
   });
-  channel.sendToQueue(queue, Buffer.from("again"));
-  channel.reject(await take(queue), false);
+  amqp.channel.sendToQueue(queue, Buffer.from("again"));
+  amqp.channel.reject(await take(queue), false);
   const back = await getOne(queue);
   assert.equal((back.properties.headers?.["x-death"] as unknown as Array<Record<string, unknown>>)[0]?.["count"], 1);
 });
 
 test("a dead-letter exchange that does not exist drops the message", async () => {
-  const { queue } = await channel.assertQueue("dl.missing", {
+  const { queue } = await amqp.channel.assertQueue("dl.missing", {
     exclusive: true,
     arguments: { "x-dead-letter-exchange": "dl.no-such-exchange" },
   });
-  channel.sendToQueue(queue, Buffer.from("gone"));
-  channel.reject(await take(queue), false);
-  assert.equal((await channel.checkQueue(queue)).messageCount, 0);
+  amqp.channel.sendToQueue(queue, Buffer.from("gone"));
+  amqp.channel.reject(await take(queue), false);
+  assert.equal((await amqp.channel.checkQueue(queue)).messageCount, 0);
 });
 
 test("x-dead-letter-routing-key without x-dead-letter-exchange is refused with RabbitMQ's 406", async () => {
-  const other = await connection.createChannel();
+  const other = await amqp.connection.createChannel();
   other.on("error", () => {});
   await assert.rejects(
     other.assertQueue("dl.bad", { arguments: { "x-dead-letter-routing-key": "k" } }),
     /406 \(PRECONDITION-FAILED\) with message "PRECONDITION_FAILED - invalid arg 'x-dead-letter-routing-key' for queue 'dl.bad' in vhost '\/': routing_key_but_no_dlx_defined"/,
   );
-  const bad = await connection.createChannel();
+  const bad = await amqp.connection.createChannel();
   bad.on("error", () => {});
   await assert.rejects(
     bad.assertQueue("dl.bad", { arguments: { "x-dead-letter-exchange": 5 } }),
     /PRECONDITION_FAILED - invalid type 'byte' for arg 'x-dead-letter-exchange' in queue 'dl.bad' in vhost '\/'/,
   );
-  await broker.assertHealthy();
+  await amqp.broker.assertHealthy();
 });

@@ -1,34 +1,17 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import amqplib, { type Channel, type ChannelModel, type Options } from "amqplib";
+import { test } from "node:test";
+import amqplib, { type Options } from "amqplib";
 import { DelayedExchange } from "../../../src/core/exchanges/delayed.js";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { drainQueue, useAmqpChannel } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-let connection: ChannelModel;
-let channel: Channel;
-before(async () => {
-  broker = await TestBroker.start();
-  connection = await amqplib.connect(broker.url);
-  channel = await connection.createChannel();
-});
-after(async () => {
-  await connection.close();
-  await broker.stop();
-});
+const amqp = useAmqpChannel();
 
-async function drain(queue: string): Promise<string[]> {
-  const out: string[] = [];
-  for (;;) {
-    const message = await channel.get(queue, { noAck: true });
-    if (!message) return out;
-    out.push(message.content.toString());
-  }
-}
+const drain = (queue: string): Promise<string[]> => drainQueue(amqp.channel, queue);
 
 /** Publishes through a confirm channel so every message has been routed when this returns. */
 async function publishAll(exchange: string, messages: Array<[string, Options.Publish]>): Promise<void> {
-  const confirm = await connection.createConfirmChannel();
+  const confirm = await amqp.connection.createConfirmChannel();
   for (const [body, options] of messages) confirm.publish(exchange, "ignored", Buffer.from(body), options);
   await confirm.waitForConfirms();
   await confirm.close();
@@ -41,11 +24,11 @@ for (const [property, optionsFor] of [
 ] as const) {
   test(`x-consistent-hash with hash-property ${property}: the same value always reaches the same queue, values spread, a message without it goes nowhere`, async () => {
     const exchange = `ch.prop.${property}`;
-    await channel.assertExchange(exchange, "x-consistent-hash", { autoDelete: true, arguments: { "hash-property": property } });
-    const a = (await channel.assertQueue(`${exchange}.a`, { exclusive: true })).queue;
-    const b = (await channel.assertQueue(`${exchange}.b`, { exclusive: true })).queue;
-    await channel.bindQueue(a, exchange, "10");
-    await channel.bindQueue(b, exchange, "10");
+    await amqp.channel.assertExchange(exchange, "x-consistent-hash", { autoDelete: true, arguments: { "hash-property": property } });
+    const a = (await amqp.channel.assertQueue(`${exchange}.a`, { exclusive: true })).queue;
+    const b = (await amqp.channel.assertQueue(`${exchange}.b`, { exclusive: true })).queue;
+    await amqp.channel.bindQueue(a, exchange, "10");
+    await amqp.channel.bindQueue(b, exchange, "10");
     // Every message of a round carries the same property value but its own body; the routing key differs each time.
     const rounds = 40;
     await publishAll(
@@ -63,7 +46,7 @@ for (const [property, optionsFor] of [
 }
 
 test("x-delayed-message and mandatory: a delayed publish is returned at once (312 NO_ROUTE) yet delivered when due, as the plugin does", async () => {
-  const ch = await connection.createConfirmChannel();
+  const ch = await amqp.connection.createConfirmChannel();
   const returned: Array<{ code: number; text: string; body: string }> = [];
   ch.on("return", (m: amqplib.Message) => {
     const fields = m.fields as unknown as { replyCode: number; replyText: string };
@@ -83,7 +66,7 @@ test("x-delayed-message and mandatory: a delayed publish is returned at once (31
     "both delayed publishes come back as unroutable at publish time; the routed immediate one does not",
   );
   for (const r of returned) assert.deepEqual([r.code, r.text], [312, "NO_ROUTE"]);
-  const exchange = broker.broker.core.vhosts.get("/")?.exchanges.get("mand.delayed");
+  const exchange = amqp.broker.broker.core.vhosts.get("/")?.exchanges.get("mand.delayed");
   assert.ok(exchange instanceof DelayedExchange);
   await waitFor(() => exchange.pendingCount === 0);
   // When due, the routable one is delivered; the unroutable one is dropped without a second return.
@@ -91,5 +74,5 @@ test("x-delayed-message and mandatory: a delayed publish is returned at once (31
   assert.deepEqual(await drain(queue), ["at once", "delayed"]);
   assert.equal(returned.length, 2);
   await ch.close();
-  await broker.assertHealthy();
+  await amqp.broker.assertHealthy();
 });

@@ -1,40 +1,23 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import amqplib, { type Channel, type ChannelModel, type ConfirmChannel } from "amqplib";
-import { TestBroker, sleep, waitFor } from "../../helpers/broker.js";
+import { test } from "node:test";
+import type { ConfirmChannel } from "amqplib";
+import { sleep, waitFor } from "../../helpers/broker.js";
+import { drainQueue, useAmqpChannel } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-let connection: ChannelModel;
-let channel: Channel;
-before(async () => {
-  broker = await TestBroker.start();
-  connection = await amqplib.connect(broker.url);
-  channel = await connection.createChannel();
-});
-after(async () => {
-  await connection.close();
-  await broker.stop();
-});
+const amqp = useAmqpChannel();
 
-async function drain(queue: string): Promise<string[]> {
-  const out: string[] = [];
-  for (;;) {
-    const message = await channel.get(queue, { noAck: true });
-    if (!message) return out;
-    out.push(message.content.toString());
-  }
-}
+const drain = (queue: string): Promise<string[]> => drainQueue(amqp.channel, queue);
 
 test("x-delayed-message: messages with x-delay are routed when due, in due order; without it at once", async () => {
-  await channel.assertExchange("ex.delayed", "x-delayed-message", { autoDelete: true, arguments: { "x-delayed-type": "direct" } });
-  const { queue } = await channel.assertQueue("ex.delayed.q", { exclusive: true });
-  await channel.bindQueue(queue, "ex.delayed", "k");
+  await amqp.channel.assertExchange("ex.delayed", "x-delayed-message", { autoDelete: true, arguments: { "x-delayed-type": "direct" } });
+  const { queue } = await amqp.channel.assertQueue("ex.delayed.q", { exclusive: true });
+  await amqp.channel.bindQueue(queue, "ex.delayed", "k");
   const got: string[] = [];
-  await channel.consume(queue, (m) => m && got.push(m.content.toString()), { noAck: true });
-  channel.publish("ex.delayed", "k", Buffer.from("late"), { headers: { "x-delay": 150 } });
-  channel.publish("ex.delayed", "k", Buffer.from("sooner"), { headers: { "x-delay": 60 } });
-  channel.publish("ex.delayed", "k", Buffer.from("now"));
-  channel.publish("ex.delayed", "other", Buffer.from("unbound"), { headers: { "x-delay": 10 } });
+  await amqp.channel.consume(queue, (m) => m && got.push(m.content.toString()), { noAck: true });
+  amqp.channel.publish("ex.delayed", "k", Buffer.from("late"), { headers: { "x-delay": 150 } });
+  amqp.channel.publish("ex.delayed", "k", Buffer.from("sooner"), { headers: { "x-delay": 60 } });
+  amqp.channel.publish("ex.delayed", "k", Buffer.from("now"));
+  amqp.channel.publish("ex.delayed", "other", Buffer.from("unbound"), { headers: { "x-delay": 10 } });
   await waitFor(() => got.length === 3);
   // "late" was published first: only its delay can put it last
   assert.deepEqual(got, ["now", "sooner", "late"]);
@@ -46,57 +29,57 @@ test("x-delayed-message needs a valid x-delayed-type (the plugin's 406 texts)", 
     [{ "x-delayed-type": "x-delayed-message" }, /PRECONDITION_FAILED - Invalid argument, 'x-delayed-type' can't be of type x-delayed-message/],
   ];
   for (const [args, pattern] of cases) {
-    const ch = await connection.createChannel();
+    const ch = await amqp.connection.createChannel();
     ch.on("error", () => {});
     await assert.rejects(ch.assertExchange("ex.bad", "x-delayed-message", { arguments: args }), pattern);
   }
-  await broker.assertHealthy();
+  await amqp.broker.assertHealthy();
 });
 
 test("x-consistent-hash: a routing key always goes to the same queue, spread by binding weight", async () => {
-  await channel.assertExchange("ex.hash", "x-consistent-hash", { autoDelete: true });
-  const { queue: a } = await channel.assertQueue("ex.hash.a", { exclusive: true });
-  const { queue: b } = await channel.assertQueue("ex.hash.b", { exclusive: true });
-  await channel.bindQueue(a, "ex.hash", "1");
-  await channel.bindQueue(b, "ex.hash", "3");
-  for (let i = 0; i < 400; i++) channel.publish("ex.hash", `key-${i}`, Buffer.from(`key-${i}`));
-  await waitFor(async () => (await channel.checkQueue(a)).messageCount + (await channel.checkQueue(b)).messageCount === 400);
+  await amqp.channel.assertExchange("ex.hash", "x-consistent-hash", { autoDelete: true });
+  const { queue: a } = await amqp.channel.assertQueue("ex.hash.a", { exclusive: true });
+  const { queue: b } = await amqp.channel.assertQueue("ex.hash.b", { exclusive: true });
+  await amqp.channel.bindQueue(a, "ex.hash", "1");
+  await amqp.channel.bindQueue(b, "ex.hash", "3");
+  for (let i = 0; i < 400; i++) amqp.channel.publish("ex.hash", `key-${i}`, Buffer.from(`key-${i}`));
+  await waitFor(async () => (await amqp.channel.checkQueue(a)).messageCount + (await amqp.channel.checkQueue(b)).messageCount === 400);
   const inA = await drain(a);
   const inB = await drain(b);
   assert.ok(inA.length > 20 && inB.length > inA.length, `a=${inA.length} b=${inB.length}`);
   // the same keys again land where they did before
-  for (const key of inA.slice(0, 20)) channel.publish("ex.hash", key, Buffer.from(key));
-  await waitFor(async () => (await channel.checkQueue(a)).messageCount === 20);
-  assert.equal((await channel.checkQueue(b)).messageCount, 0);
+  for (const key of inA.slice(0, 20)) amqp.channel.publish("ex.hash", key, Buffer.from(key));
+  await waitFor(async () => (await amqp.channel.checkQueue(a)).messageCount === 20);
+  assert.equal((await amqp.channel.checkQueue(b)).messageCount, 0);
   await drain(a);
 });
 
 test("x-consistent-hash with hash-header hashes that header instead of the routing key", async () => {
-  await channel.assertExchange("ex.hashh", "x-consistent-hash", { autoDelete: true, arguments: { "hash-header": "user" } });
-  const { queue: a } = await channel.assertQueue("ex.hashh.a", { exclusive: true });
-  const { queue: b } = await channel.assertQueue("ex.hashh.b", { exclusive: true });
-  await channel.bindQueue(a, "ex.hashh", "10");
-  await channel.bindQueue(b, "ex.hashh", "10");
-  for (let i = 0; i < 30; i++) channel.publish("ex.hashh", `rk-${i}`, Buffer.from(String(i)), { headers: { user: "alice" } });
-  await waitFor(async () => (await channel.checkQueue(a)).messageCount + (await channel.checkQueue(b)).messageCount === 30);
-  const counts = [(await channel.checkQueue(a)).messageCount, (await channel.checkQueue(b)).messageCount].sort();
+  await amqp.channel.assertExchange("ex.hashh", "x-consistent-hash", { autoDelete: true, arguments: { "hash-header": "user" } });
+  const { queue: a } = await amqp.channel.assertQueue("ex.hashh.a", { exclusive: true });
+  const { queue: b } = await amqp.channel.assertQueue("ex.hashh.b", { exclusive: true });
+  await amqp.channel.bindQueue(a, "ex.hashh", "10");
+  await amqp.channel.bindQueue(b, "ex.hashh", "10");
+  for (let i = 0; i < 30; i++) amqp.channel.publish("ex.hashh", `rk-${i}`, Buffer.from(String(i)), { headers: { user: "alice" } });
+  await waitFor(async () => (await amqp.channel.checkQueue(a)).messageCount + (await amqp.channel.checkQueue(b)).messageCount === 30);
+  const counts = [(await amqp.channel.checkQueue(a)).messageCount, (await amqp.channel.checkQueue(b)).messageCount].sort();
   assert.deepEqual(counts, [0, 30]);
   await drain(a);
   await drain(b);
 });
 
 test("x-random: each message goes to exactly one bound queue", async () => {
-  await channel.assertExchange("ex.random", "x-random", { autoDelete: true });
+  await amqp.channel.assertExchange("ex.random", "x-random", { autoDelete: true });
   const queues: string[] = [];
   for (const name of ["ex.random.a", "ex.random.b", "ex.random.c"]) {
-    const { queue } = await channel.assertQueue(name, { exclusive: true });
-    await channel.bindQueue(queue, "ex.random", "ignored");
+    const { queue } = await amqp.channel.assertQueue(name, { exclusive: true });
+    await amqp.channel.bindQueue(queue, "ex.random", "ignored");
     queues.push(queue);
   }
-  for (let i = 0; i < 90; i++) channel.publish("ex.random", "anything", Buffer.from(String(i)));
+  for (let i = 0; i < 90; i++) amqp.channel.publish("ex.random", "anything", Buffer.from(String(i)));
   let counts: number[] = [];
   await waitFor(async () => {
-    counts = await Promise.all(queues.map(async (q) => (await channel.checkQueue(q)).messageCount));
+    counts = await Promise.all(queues.map(async (q) => (await amqp.channel.checkQueue(q)).messageCount));
     return counts.reduce((x, y) => x + y, 0) === 90;
   });
   assert.ok(counts.every((c) => c > 0), `every queue gets some: ${counts.join(",")}`);
@@ -104,11 +87,11 @@ test("x-random: each message goes to exactly one bound queue", async () => {
 });
 
 test("x-message-deduplication on a queue: a repeated id is dropped but still confirmed", async () => {
-  const { queue } = await channel.assertQueue("ex.dedup.q", {
+  const { queue } = await amqp.channel.assertQueue("ex.dedup.q", {
     exclusive: true,
     arguments: { "x-message-deduplication": true, "x-cache-size": 10 },
   });
-  const ch: ConfirmChannel = await connection.createConfirmChannel();
+  const ch: ConfirmChannel = await amqp.connection.createConfirmChannel();
   const send = (body: string, id?: string): Promise<string> =>
     new Promise((resolve) =>
       ch.sendToQueue(queue, Buffer.from(body), id === undefined ? {} : { headers: { "x-deduplication-header": id } }, (e) =>
@@ -127,28 +110,28 @@ test("x-message-deduplication on a queue: a repeated id is dropped but still con
 });
 
 test("x-message-deduplication on an exchange with x-cache-ttl and a custom header", async () => {
-  await channel.assertExchange("ex.dedup", "fanout", {
+  await amqp.channel.assertExchange("ex.dedup", "fanout", {
     autoDelete: true,
     arguments: { "x-message-deduplication": true, "x-cache-ttl": 80, "x-deduplication-header": "msg-id" },
   });
-  const { queue } = await channel.assertQueue("ex.dedup.x", { exclusive: true });
-  await channel.bindQueue(queue, "ex.dedup", "");
-  channel.publish("ex.dedup", "", Buffer.from("first"), { headers: { "msg-id": "same" } });
-  channel.publish("ex.dedup", "", Buffer.from("dup"), { headers: { "msg-id": "same" } });
-  await channel.checkQueue(queue);
+  const { queue } = await amqp.channel.assertQueue("ex.dedup.x", { exclusive: true });
+  await amqp.channel.bindQueue(queue, "ex.dedup", "");
+  amqp.channel.publish("ex.dedup", "", Buffer.from("first"), { headers: { "msg-id": "same" } });
+  amqp.channel.publish("ex.dedup", "", Buffer.from("dup"), { headers: { "msg-id": "same" } });
+  await amqp.channel.checkQueue(queue);
   await sleep(120);
-  channel.publish("ex.dedup", "", Buffer.from("after ttl"), { headers: { "msg-id": "same" } });
-  await waitFor(async () => (await channel.checkQueue(queue)).messageCount === 2);
+  amqp.channel.publish("ex.dedup", "", Buffer.from("after ttl"), { headers: { "msg-id": "same" } });
+  await waitFor(async () => (await amqp.channel.checkQueue(queue)).messageCount === 2);
   assert.deepEqual(await drain(queue), ["first", "after ttl"]);
 });
 
 test("CC and BCC add routing keys; BCC is removed before delivery, CC is kept", async () => {
-  const { queue: main } = await channel.assertQueue("ex.cc.main", { exclusive: true });
-  const { queue: cc } = await channel.assertQueue("ex.cc.cc", { exclusive: true });
-  const { queue: bcc } = await channel.assertQueue("ex.cc.bcc", { exclusive: true });
-  channel.sendToQueue(main, Buffer.from("memo"), { headers: { CC: [cc], BCC: [bcc] } });
+  const { queue: main } = await amqp.channel.assertQueue("ex.cc.main", { exclusive: true });
+  const { queue: cc } = await amqp.channel.assertQueue("ex.cc.cc", { exclusive: true });
+  const { queue: bcc } = await amqp.channel.assertQueue("ex.cc.bcc", { exclusive: true });
+  amqp.channel.sendToQueue(main, Buffer.from("memo"), { headers: { CC: [cc], BCC: [bcc] } });
   const got = await Promise.all(
-    [main, cc, bcc].map((q) => waitFor(async () => (await channel.get(q, { noAck: true })) || null)),
+    [main, cc, bcc].map((q) => waitFor(async () => (await amqp.channel.get(q, { noAck: true })) || null)),
   );
   for (const message of got) {
     assert.equal(message.content.toString(), "memo");

@@ -1,29 +1,12 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import amqplib, { type Channel, type ChannelModel, type ConfirmChannel } from "amqplib";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { test } from "node:test";
+import type { ConfirmChannel } from "amqplib";
+import { waitFor } from "../../helpers/broker.js";
+import { drainQueue, useAmqpChannel } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-let connection: ChannelModel;
-let channel: Channel;
-before(async () => {
-  broker = await TestBroker.start();
-  connection = await amqplib.connect(broker.url);
-  channel = await connection.createChannel();
-});
-after(async () => {
-  await connection.close();
-  await broker.stop();
-});
+const amqp = useAmqpChannel();
 
-async function drain(queue: string): Promise<string[]> {
-  const out: string[] = [];
-  for (;;) {
-    const message = await channel.get(queue, { noAck: true });
-    if (!message) return out;
-    out.push(message.content.toString());
-  }
-}
+const drain = (queue: string): Promise<string[]> => drainQueue(amqp.channel, queue);
 
 /** Publishes under confirms; resolves to "ack" or "nack" per message. */
 async function publishConfirmed(ch: ConfirmChannel, queue: string, bodies: string[]): Promise<string[]> {
@@ -38,15 +21,15 @@ async function publishConfirmed(ch: ConfirmChannel, queue: string, bodies: strin
 }
 
 test("x-max-length drop-head: the oldest messages are dropped and dead-lettered as maxlen", async () => {
-  const { queue: dlq } = await channel.assertQueue("len.head.dlq", { exclusive: true });
-  const { queue } = await channel.assertQueue("len.head", {
+  const { queue: dlq } = await amqp.channel.assertQueue("len.head.dlq", { exclusive: true });
+  const { queue } = await amqp.channel.assertQueue("len.head", {
     exclusive: true,
     arguments: { "x-max-length": 2, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dlq },
   });
-  for (const body of ["1", "2", "3", "4"]) channel.sendToQueue(queue, Buffer.from(body));
-  await waitFor(async () => (await channel.checkQueue(dlq)).messageCount === 2);
+  for (const body of ["1", "2", "3", "4"]) amqp.channel.sendToQueue(queue, Buffer.from(body));
+  await waitFor(async () => (await amqp.channel.checkQueue(dlq)).messageCount === 2);
   assert.deepEqual(await drain(queue), ["3", "4"]);
-  const dead = await channel.get(dlq, { noAck: true });
+  const dead = await amqp.channel.get(dlq, { noAck: true });
   assert.ok(dead);
   assert.equal(dead.content.toString(), "1");
   assert.equal((dead.properties.headers?.["x-death"] as unknown as Array<Record<string, unknown>>)[0]?.["reason"], "maxlen");
@@ -54,18 +37,18 @@ test("x-max-length drop-head: the oldest messages are dropped and dead-lettered 
 });
 
 test("x-max-length-bytes counts message bodies only", async () => {
-  const { queue } = await channel.assertQueue("len.bytes", { exclusive: true, arguments: { "x-max-length-bytes": 10 } });
-  for (const body of ["aaaa", "bbbb", "cccc"]) channel.sendToQueue(queue, Buffer.from(body));
-  await waitFor(async () => (await channel.checkQueue(queue)).messageCount === 2);
+  const { queue } = await amqp.channel.assertQueue("len.bytes", { exclusive: true, arguments: { "x-max-length-bytes": 10 } });
+  for (const body of ["aaaa", "bbbb", "cccc"]) amqp.channel.sendToQueue(queue, Buffer.from(body));
+  await waitFor(async () => (await amqp.channel.checkQueue(queue)).messageCount === 2);
   assert.deepEqual(await drain(queue), ["bbbb", "cccc"]);
 });
 
 test("x-overflow reject-publish: publishes beyond the limit are nacked and not enqueued", async () => {
-  const { queue } = await channel.assertQueue("len.reject", {
+  const { queue } = await amqp.channel.assertQueue("len.reject", {
     exclusive: true,
     arguments: { "x-max-length": 2, "x-overflow": "reject-publish" },
   });
-  const ch = await connection.createConfirmChannel();
+  const ch = await amqp.connection.createConfirmChannel();
   assert.deepEqual(await publishConfirmed(ch, queue, ["1", "2", "3"]), ["ack", "ack", "nack"]);
   assert.deepEqual(await drain(queue), ["1", "2"]);
   // room again: accepted
@@ -74,8 +57,8 @@ test("x-overflow reject-publish: publishes beyond the limit are nacked and not e
 });
 
 test("x-overflow reject-publish-dlx: the refused message is also dead-lettered", async () => {
-  const { queue: dlq } = await channel.assertQueue("len.rdlx.dlq", { exclusive: true });
-  const { queue } = await channel.assertQueue("len.rdlx", {
+  const { queue: dlq } = await amqp.channel.assertQueue("len.rdlx.dlq", { exclusive: true });
+  const { queue } = await amqp.channel.assertQueue("len.rdlx", {
     exclusive: true,
     arguments: {
       "x-max-length": 1,
@@ -84,11 +67,11 @@ test("x-overflow reject-publish-dlx: the refused message is also dead-lettered",
       "x-dead-letter-routing-key": dlq,
     },
   });
-  const ch = await connection.createConfirmChannel();
+  const ch = await amqp.connection.createConfirmChannel();
   assert.deepEqual(await publishConfirmed(ch, queue, ["kept", "refused"]), ["ack", "nack"]);
   assert.deepEqual(await drain(queue), ["kept"]);
-  await waitFor(async () => (await channel.checkQueue(dlq)).messageCount === 1);
-  const dead = await channel.get(dlq, { noAck: true });
+  await waitFor(async () => (await amqp.channel.checkQueue(dlq)).messageCount === 1);
+  const dead = await amqp.channel.get(dlq, { noAck: true });
   assert.ok(dead);
   assert.equal(dead.content.toString(), "refused");
   assert.equal((dead.properties.headers?.["x-death"] as unknown as Array<Record<string, unknown>>)[0]?.["reason"], "maxlen");
@@ -102,9 +85,9 @@ test("invalid length arguments are refused with RabbitMQ's 406 texts", async () 
     [{ "x-overflow": "foo" }, /invalid arg 'x-overflow' for queue 'len.bad' in vhost '\/': invalid_overflow/],
   ];
   for (const [args, pattern] of cases) {
-    const ch = await connection.createChannel();
+    const ch = await amqp.connection.createChannel();
     ch.on("error", () => {});
     await assert.rejects(ch.assertQueue("len.bad", { arguments: args }), pattern);
   }
-  await broker.assertHealthy();
+  await amqp.broker.assertHealthy();
 });

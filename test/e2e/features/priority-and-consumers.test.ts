@@ -1,32 +1,14 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import amqplib, { type Channel, type ChannelModel } from "amqplib";
-import { TestBroker, sleep, waitFor } from "../../helpers/broker.js";
+import { test } from "node:test";
+import { sleep, waitFor } from "../../helpers/broker.js";
+import { drainQueue, useAmqpChannel } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-let connection: ChannelModel;
-let channel: Channel;
-before(async () => {
-  broker = await TestBroker.start();
-  connection = await amqplib.connect(broker.url);
-  channel = await connection.createChannel();
-});
-after(async () => {
-  await connection.close();
-  await broker.stop();
-});
+const amqp = useAmqpChannel();
 
-async function drain(queue: string): Promise<string[]> {
-  const out: string[] = [];
-  for (;;) {
-    const message = await channel.get(queue, { noAck: true });
-    if (!message) return out;
-    out.push(message.content.toString());
-  }
-}
+const drain = (queue: string): Promise<string[]> => drainQueue(amqp.channel, queue);
 
 test("x-max-priority: higher priority first, FIFO within a priority, above max counts as max", async () => {
-  const { queue } = await channel.assertQueue("prio.q", { exclusive: true, arguments: { "x-max-priority": 5 } });
+  const { queue } = await amqp.channel.assertQueue("prio.q", { exclusive: true, arguments: { "x-max-priority": 5 } });
   const sends: Array<[string, number | undefined]> = [
     ["low-1", 1],
     ["none-1", undefined],
@@ -37,47 +19,47 @@ test("x-max-priority: higher priority first, FIFO within a priority, above max c
     ["none-2", undefined],
   ];
   for (const [body, priority] of sends) {
-    channel.sendToQueue(queue, Buffer.from(body), priority === undefined ? {} : { priority });
+    amqp.channel.sendToQueue(queue, Buffer.from(body), priority === undefined ? {} : { priority });
   }
-  await waitFor(async () => (await channel.checkQueue(queue)).messageCount === sends.length);
+  await waitFor(async () => (await amqp.channel.checkQueue(queue)).messageCount === sends.length);
   assert.deepEqual(await drain(queue), ["high-1", "huge", "high-2", "low-1", "low-2", "none-1", "none-2"]);
 });
 
 test("a requeued message goes back to its place within its priority", async () => {
-  const { queue } = await channel.assertQueue("prio.requeue", { exclusive: true, arguments: { "x-max-priority": 2 } });
-  for (const [body, priority] of [["a", 2], ["b", 2], ["c", 0]] as const) channel.sendToQueue(queue, Buffer.from(body), { priority });
-  await waitFor(async () => (await channel.checkQueue(queue)).messageCount === 3);
-  const first = await channel.get(queue);
+  const { queue } = await amqp.channel.assertQueue("prio.requeue", { exclusive: true, arguments: { "x-max-priority": 2 } });
+  for (const [body, priority] of [["a", 2], ["b", 2], ["c", 0]] as const) amqp.channel.sendToQueue(queue, Buffer.from(body), { priority });
+  await waitFor(async () => (await amqp.channel.checkQueue(queue)).messageCount === 3);
+  const first = await amqp.channel.get(queue);
   assert.ok(first);
   assert.equal(first.content.toString(), "a");
-  channel.nack(first, false, true);
-  await waitFor(async () => (await channel.checkQueue(queue)).messageCount === 3);
+  amqp.channel.nack(first, false, true);
+  await waitFor(async () => (await amqp.channel.checkQueue(queue)).messageCount === 3);
   assert.deepEqual(await drain(queue), ["a", "b", "c"]);
 });
 
 test("x-max-priority above 255 is refused with RabbitMQ's 406", async () => {
-  const ch = await connection.createChannel();
+  const ch = await amqp.connection.createChannel();
   ch.on("error", () => {});
   await assert.rejects(
     ch.assertQueue("prio.bad", { arguments: { "x-max-priority": 256 } }),
     /PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue 'prio.bad' in vhost '\/': \{max_value_exceeded,256\}/,
   );
-  await broker.assertHealthy();
+  await amqp.broker.assertHealthy();
 });
 
 test("single active consumer: only the first consumer receives; the next takes over when it leaves", async () => {
-  const { queue } = await channel.assertQueue("sac.q", { exclusive: true, arguments: { "x-single-active-consumer": true } });
-  const chA = await connection.createChannel();
-  const chB = await connection.createChannel();
+  const { queue } = await amqp.channel.assertQueue("sac.q", { exclusive: true, arguments: { "x-single-active-consumer": true } });
+  const chA = await amqp.connection.createChannel();
+  const chB = await amqp.connection.createChannel();
   const a: string[] = [];
   const b: string[] = [];
   const { consumerTag } = await chA.consume(queue, (m) => m && a.push(m.content.toString()), { noAck: true });
   await chB.consume(queue, (m) => m && b.push(m.content.toString()), { noAck: true });
-  for (const body of ["1", "2", "3"]) channel.sendToQueue(queue, Buffer.from(body));
+  for (const body of ["1", "2", "3"]) amqp.channel.sendToQueue(queue, Buffer.from(body));
   await waitFor(() => a.length === 3);
   assert.deepEqual(b, []);
   await chA.cancel(consumerTag);
-  for (const body of ["4", "5"]) channel.sendToQueue(queue, Buffer.from(body));
+  for (const body of ["4", "5"]) amqp.channel.sendToQueue(queue, Buffer.from(body));
   await waitFor(() => b.length === 2);
   assert.deepEqual(a, ["1", "2", "3"]);
   assert.deepEqual(b, ["4", "5"]);
@@ -86,15 +68,15 @@ test("single active consumer: only the first consumer receives; the next takes o
 });
 
 test("single active consumer: unacked messages of a consumer that goes away are redelivered to the next", async () => {
-  const { queue } = await channel.assertQueue("sac.failover", { exclusive: true, arguments: { "x-single-active-consumer": true } });
-  const chA = await connection.createChannel();
+  const { queue } = await amqp.channel.assertQueue("sac.failover", { exclusive: true, arguments: { "x-single-active-consumer": true } });
+  const chA = await amqp.connection.createChannel();
   await chA.prefetch(10);
-  const chB = await connection.createChannel();
+  const chB = await amqp.connection.createChannel();
   const a: string[] = [];
   const b: Array<[string, boolean]> = [];
   await chA.consume(queue, (m) => m && a.push(m.content.toString()));
   await chB.consume(queue, (m) => m && b.push([m.content.toString(), m.fields.redelivered]), { noAck: true });
-  channel.sendToQueue(queue, Buffer.from("x"));
+  amqp.channel.sendToQueue(queue, Buffer.from("x"));
   await waitFor(() => a.length === 1);
   await chA.close();
   await waitFor(() => b.length === 1);
@@ -103,14 +85,14 @@ test("single active consumer: unacked messages of a consumer that goes away are 
 });
 
 test("consumer priorities: the higher x-priority consumer gets messages while it has capacity", async () => {
-  const { queue } = await channel.assertQueue("cprio.q", { exclusive: true });
-  const low = await connection.createChannel();
-  const high = await connection.createChannel();
+  const { queue } = await amqp.channel.assertQueue("cprio.q", { exclusive: true });
+  const low = await amqp.connection.createChannel();
+  const high = await amqp.connection.createChannel();
   await high.prefetch(2);
   const got: string[] = [];
   await low.consume(queue, (m) => m && got.push(`low:${m.content.toString()}`), { noAck: true, priority: 1 });
   await high.consume(queue, (m) => m && got.push(`high:${m.content.toString()}`), { priority: 10 });
-  for (const body of ["1", "2", "3"]) channel.sendToQueue(queue, Buffer.from(body));
+  for (const body of ["1", "2", "3"]) amqp.channel.sendToQueue(queue, Buffer.from(body));
   await waitFor(() => got.length === 3);
   await sleep(20);
   assert.deepEqual(got, ["high:1", "high:2", "low:3"]);

@@ -1,23 +1,13 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import amqplib, { type Channel, type ChannelModel, type ConsumeMessage } from "amqplib";
-import { TestBroker, sleep, waitFor } from "../../helpers/broker.js";
+import { test } from "node:test";
+import type { Channel, ConsumeMessage } from "amqplib";
+import { sleep, waitFor } from "../../helpers/broker.js";
+import { useAmqpChannel } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-let connection: ChannelModel;
-let channel: Channel;
-before(async () => {
-  broker = await TestBroker.start();
-  connection = await amqplib.connect(broker.url);
-  channel = await connection.createChannel();
-});
-after(async () => {
-  await connection.close();
-  await broker.stop();
-});
+const amqp = useAmqpChannel();
 
 async function refused(declare: (ch: Channel) => Promise<unknown>, pattern: RegExp): Promise<void> {
-  const ch = await connection.createChannel();
+  const ch = await amqp.connection.createChannel();
   ch.on("error", () => {});
   await assert.rejects(declare(ch), pattern);
 }
@@ -48,12 +38,12 @@ test("quorum queues must be durable, not exclusive, not auto-delete, without pri
     (ch) => ch.assertQueue("qq.f", { arguments: { "x-queue-type": "fifo" } }),
     /PRECONDITION_FAILED - invalid arg 'x-queue-type' for queue 'qq.f' in vhost '\/': "unsupported queue type 'fifo'"/,
   );
-  await broker.assertHealthy();
+  await amqp.broker.assertHealthy();
 });
 
 test("quorum: x-delivery-count on every delivery, and past x-delivery-limit the message is dead-lettered", async () => {
-  const { queue: dlq } = await channel.assertQueue("qq.limit.dlq", { exclusive: true });
-  const { queue } = await channel.assertQueue("qq.limit", {
+  const { queue: dlq } = await amqp.channel.assertQueue("qq.limit.dlq", { exclusive: true });
+  const { queue } = await amqp.channel.assertQueue("qq.limit", {
     durable: true,
     arguments: {
       "x-queue-type": "quorum",
@@ -62,24 +52,24 @@ test("quorum: x-delivery-count on every delivery, and past x-delivery-limit the 
       "x-dead-letter-routing-key": dlq,
     },
   });
-  const ch = await connection.createChannel();
+  const ch = await amqp.connection.createChannel();
   const seen: Array<[unknown, boolean]> = [];
   await ch.consume(queue, (m: ConsumeMessage | null) => {
     if (!m) return;
     seen.push([m.properties.headers?.["x-delivery-count"], m.fields.redelivered]);
     ch.nack(m, false, true);
   });
-  channel.sendToQueue(queue, Buffer.from("poison"));
-  await waitFor(async () => (await channel.checkQueue(dlq)).messageCount === 1);
+  amqp.channel.sendToQueue(queue, Buffer.from("poison"));
+  await waitFor(async () => (await amqp.channel.checkQueue(dlq)).messageCount === 1);
   await sleep(20);
   assert.deepEqual(seen, [
     [0, false],
     [1, true],
   ]);
-  const dead = await channel.get(dlq, { noAck: true });
+  const dead = await amqp.channel.get(dlq, { noAck: true });
   assert.ok(dead);
   const death = (dead.properties.headers?.["x-death"] as unknown as Array<Record<string, unknown>>)[0];
   assert.equal(death?.["reason"], "delivery_limit");
   await ch.close();
-  await channel.deleteQueue(queue);
+  await amqp.channel.deleteQueue(queue);
 });

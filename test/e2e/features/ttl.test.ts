@@ -1,23 +1,13 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import amqplib, { type Channel, type ChannelModel } from "amqplib";
-import { TestBroker, sleep, waitFor } from "../../helpers/broker.js";
+import { test } from "node:test";
+import amqplib, { type Channel } from "amqplib";
+import { sleep, waitFor } from "../../helpers/broker.js";
+import { useAmqpChannel } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-let connection: ChannelModel;
-let channel: Channel;
-before(async () => {
-  broker = await TestBroker.start();
-  connection = await amqplib.connect(broker.url);
-  channel = await connection.createChannel();
-});
-after(async () => {
-  await connection.close();
-  await broker.stop();
-});
+const amqp = useAmqpChannel();
 
 async function expectChannelError(action: (ch: Channel) => Promise<unknown>, pattern: RegExp): Promise<void> {
-  const ch = await connection.createChannel();
+  const ch = await amqp.connection.createChannel();
   ch.on("error", () => {});
   const closed = new Promise<Error>((resolve) => ch.once("close", () => resolve(new Error("closed"))));
   await assert.rejects(async () => {
@@ -28,20 +18,20 @@ async function expectChannelError(action: (ch: Channel) => Promise<unknown>, pat
     });
   }, pattern);
   await closed;
-  await broker.assertHealthy();
+  await amqp.broker.assertHealthy();
 }
 
 test("x-message-ttl: messages expire without any consumer and are dead-lettered as expired", async () => {
-  const { queue: dlq } = await channel.assertQueue("ttl.q.dlq", { exclusive: true });
-  const { queue } = await channel.assertQueue("ttl.q", {
+  const { queue: dlq } = await amqp.channel.assertQueue("ttl.q.dlq", { exclusive: true });
+  const { queue } = await amqp.channel.assertQueue("ttl.q", {
     exclusive: true,
     arguments: { "x-message-ttl": 50, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dlq },
   });
-  for (let i = 0; i < 3; i++) channel.sendToQueue(queue, Buffer.from(`m${i}`));
+  for (let i = 0; i < 3; i++) amqp.channel.sendToQueue(queue, Buffer.from(`m${i}`));
   // Nobody consumes: the queue's own timer expires them.
-  await waitFor(async () => (await channel.checkQueue(dlq)).messageCount === 3);
-  assert.equal((await channel.checkQueue(queue)).messageCount, 0);
-  const dead = await channel.get(dlq, { noAck: true });
+  await waitFor(async () => (await amqp.channel.checkQueue(dlq)).messageCount === 3);
+  assert.equal((await amqp.channel.checkQueue(queue)).messageCount, 0);
+  const dead = await amqp.channel.get(dlq, { noAck: true });
   assert.ok(dead);
   assert.equal(dead.content.toString(), "m0");
   const deaths = dead.properties.headers?.["x-death"] as unknown as Array<Record<string, unknown>>;
@@ -50,26 +40,26 @@ test("x-message-ttl: messages expire without any consumer and are dead-lettered 
 });
 
 test("per-message expiration: expired messages are never delivered, later ones are", async () => {
-  const { queue } = await channel.assertQueue("ttl.msg", { exclusive: true });
-  channel.sendToQueue(queue, Buffer.from("short"), { expiration: "30" });
-  channel.sendToQueue(queue, Buffer.from("long"), { expiration: "60000" });
-  await waitFor(async () => (await channel.checkQueue(queue)).messageCount === 1);
-  const got = await channel.get(queue, { noAck: true });
+  const { queue } = await amqp.channel.assertQueue("ttl.msg", { exclusive: true });
+  amqp.channel.sendToQueue(queue, Buffer.from("short"), { expiration: "30" });
+  amqp.channel.sendToQueue(queue, Buffer.from("long"), { expiration: "60000" });
+  await waitFor(async () => (await amqp.channel.checkQueue(queue)).messageCount === 1);
+  const got = await amqp.channel.get(queue, { noAck: true });
   assert.ok(got);
   assert.equal(got.content.toString(), "long");
   assert.equal(got.properties.expiration, "60000");
 });
 
 test("expiration 0 means deliver now or never: nobody is consuming, so it is dropped", async () => {
-  const { queue } = await channel.assertQueue("ttl.zero", { exclusive: true });
-  channel.sendToQueue(queue, Buffer.from("now"), { expiration: "0" });
+  const { queue } = await amqp.channel.assertQueue("ttl.zero", { exclusive: true });
+  amqp.channel.sendToQueue(queue, Buffer.from("now"), { expiration: "0" });
   await sleep(30);
-  assert.equal(await channel.get(queue, { noAck: true }), false);
+  assert.equal(await amqp.channel.get(queue, { noAck: true }), false);
 });
 
 test("a consumer never receives an expired message that waited behind its prefetch", async () => {
-  const { queue } = await channel.assertQueue("ttl.consumer", { exclusive: true, arguments: { "x-message-ttl": 40 } });
-  const ch = await connection.createChannel();
+  const { queue } = await amqp.channel.assertQueue("ttl.consumer", { exclusive: true, arguments: { "x-message-ttl": 40 } });
+  const ch = await amqp.connection.createChannel();
   await ch.prefetch(1);
   const seen: string[] = [];
   let first: amqplib.ConsumeMessage | null = null;
@@ -81,7 +71,7 @@ test("a consumer never receives an expired message that waited behind its prefet
   ch.sendToQueue(queue, Buffer.from("a"));
   ch.sendToQueue(queue, Buffer.from("b"));
   await waitFor(() => seen.length === 1);
-  await waitFor(async () => (await channel.checkQueue(queue)).messageCount === 0);
+  await waitFor(async () => (await amqp.channel.checkQueue(queue)).messageCount === 0);
   ch.ack(first as unknown as amqplib.ConsumeMessage);
   await sleep(50);
   assert.deepEqual(seen, ["a"]);
@@ -89,9 +79,9 @@ test("a consumer never receives an expired message that waited behind its prefet
 });
 
 test("x-expires: an unused queue is deleted; a consumer keeps it alive", async () => {
-  await channel.assertQueue("ttl.expires", { arguments: { "x-expires": 60 } });
+  await amqp.channel.assertQueue("ttl.expires", { arguments: { "x-expires": 60 } });
   await waitFor(async () => {
-    const probe = await connection.createChannel();
+    const probe = await amqp.connection.createChannel();
     probe.on("error", () => {});
     try {
       await probe.checkQueue("ttl.expires");
@@ -101,12 +91,12 @@ test("x-expires: an unused queue is deleted; a consumer keeps it alive", async (
       return true;
     }
   });
-  const { queue } = await channel.assertQueue("ttl.kept", { arguments: { "x-expires": 40 } });
-  const { consumerTag } = await channel.consume(queue, () => {}, { noAck: true });
+  const { queue } = await amqp.channel.assertQueue("ttl.kept", { arguments: { "x-expires": 40 } });
+  const { consumerTag } = await amqp.channel.consume(queue, () => {}, { noAck: true });
   await sleep(120);
-  assert.equal((await channel.checkQueue(queue)).consumerCount, 1);
-  await channel.cancel(consumerTag);
-  await channel.deleteQueue(queue);
+  assert.equal((await amqp.channel.checkQueue(queue)).consumerCount, 1);
+  await amqp.channel.cancel(consumerTag);
+  await amqp.channel.deleteQueue(queue);
 });
 
 test("invalid expiration values close the channel with RabbitMQ's 406 texts", async () => {

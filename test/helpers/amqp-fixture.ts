@@ -1,0 +1,76 @@
+import { after, before } from "node:test";
+import amqplib, { type Channel, type ChannelModel } from "amqplib";
+import type { BrokerOptions } from "../../src/index.js";
+import { TestBroker } from "./broker.js";
+
+/** What a fixture opened, readable once its before() hook has run. */
+export interface BrokerFixture {
+  readonly broker: TestBroker;
+}
+
+export interface AmqpFixture extends BrokerFixture {
+  readonly connection: ChannelModel;
+  readonly channel: Channel;
+}
+
+function opened<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what} is only open while the file's tests run`);
+  return value;
+}
+
+/**
+ * One broker for the whole test file: started before its tests, stopped
+ * after them by TestBroker.stop(), which also fails the file if an error was
+ * logged or a fresh client is no longer served. Call at module top level.
+ */
+export function useBroker(options: BrokerOptions = {}): BrokerFixture {
+  let broker: TestBroker | undefined;
+  before(async () => {
+    broker = await TestBroker.start(options);
+  });
+  after(async () => {
+    await broker?.stop();
+  });
+  return {
+    get broker() {
+      return opened(broker, "the broker");
+    },
+  };
+}
+
+/** useBroker plus one amqplib connection and channel, closed before the broker stops. */
+export function useAmqpChannel(options: BrokerOptions = {}): AmqpFixture {
+  let broker: TestBroker | undefined;
+  let connection: ChannelModel | undefined;
+  let channel: Channel | undefined;
+  before(async () => {
+    broker = await TestBroker.start(options);
+    connection = await amqplib.connect(broker.url);
+    channel = await connection.createChannel();
+  });
+  after(async () => {
+    await connection?.close();
+    await broker?.stop();
+  });
+  return {
+    get broker() {
+      return opened(broker, "the broker");
+    },
+    get connection() {
+      return opened(connection, "the connection");
+    },
+    get channel() {
+      return opened(channel, "the channel");
+    },
+  };
+}
+
+/** Empties `queue` with no-ack basic.get; the bodies as text, in queue order. */
+export async function drainQueue(channel: Channel, queue: string): Promise<string[]> {
+  const out: string[] = [];
+  for (;;) {
+    const message = await channel.get(queue, { noAck: true });
+    if (!message) return out;
+    out.push(message.content.toString());
+  }
+}
