@@ -22,11 +22,16 @@ function opened<T>(value: T | undefined, what: string): T {
  * One broker for the whole test file: started before its tests, stopped
  * after them by TestBroker.stop(), which also fails the file if an error was
  * logged or a fresh client is no longer served. Call at module top level.
+ *
+ * `afterStart`: the file's own setup (users, queues) once the broker is up.
+ * It runs inside this fixture's hook because Node 20 starts a file's
+ * top-level before() hooks together, without waiting for the previous one.
  */
-export function useBroker(options: BrokerOptions = {}): BrokerFixture {
+export function useBroker(options: BrokerOptions = {}, afterStart?: (broker: TestBroker) => Promise<void>): BrokerFixture {
   let broker: TestBroker | undefined;
   before(async () => {
     broker = await TestBroker.start(options);
+    await afterStart?.(broker);
   });
   after(async () => {
     await broker?.stop();

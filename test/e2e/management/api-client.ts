@@ -1,3 +1,4 @@
+import type { BrokerFixture } from "../../helpers/amqp-fixture.js";
 import type { TestBroker } from "../../helpers/broker.js";
 
 export interface ApiResponse {
@@ -17,23 +18,38 @@ export const GUEST: Credentials = { user: "guest", password: "guest" };
 
 /** A plain HTTP client for the management API over a real socket (fetch). */
 export class Api {
+  private readonly baseOf: () => string;
+
+  /** `base`: the API's URL, or a function giving it when a request is made (see `lazy`). */
   constructor(
-    readonly base: string,
+    base: string | (() => string),
     private readonly credentials: Credentials | null = GUEST,
-  ) {}
+  ) {
+    this.baseOf = typeof base === "string" ? () => base : base;
+  }
+
+  get base(): string {
+    return this.baseOf();
+  }
 
   static of(broker: TestBroker, credentials: Credentials | null = GUEST): Api {
-    const base = broker.broker.urls.http;
-    if (!base) throw new Error("the broker has no HTTP listener");
-    return new Api(base, credentials);
+    return new Api(httpBase(broker), credentials);
+  }
+
+  /**
+   * A client for a file's broker fixture (useBroker), made at module top
+   * level: the URL is read at each request, once before() has started the broker.
+   */
+  static lazy(fixture: BrokerFixture, credentials: Credentials | null = GUEST): Api {
+    return new Api(() => httpBase(fixture.broker), credentials);
   }
 
   as(user: string, password: string): Api {
-    return new Api(this.base, { user, password });
+    return new Api(this.baseOf, { user, password });
   }
 
   anonymous(): Api {
-    return new Api(this.base, null);
+    return new Api(this.baseOf, null);
   }
 
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
@@ -79,6 +95,12 @@ export class Api {
     if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}: ${response.text}`);
     return response.json as T;
   }
+}
+
+function httpBase(broker: TestBroker): string {
+  const base = broker.broker.urls.http;
+  if (!base) throw new Error("the broker has no HTTP listener");
+  return base;
 }
 
 export type Item = Record<string, unknown>;

@@ -1,13 +1,9 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { TestBroker } from "../../helpers/broker.js";
+import { test } from "node:test";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api } from "./api-client.js";
 
-let broker: TestBroker;
-let api: Api;
-before(async () => {
-  broker = await TestBroker.start();
-  api = Api.of(broker);
+const server = useBroker({}, async () => {
   // Users with each management tag, and one with none.
   for (const [name, tags] of [
     ["no-tags", ""],
@@ -18,9 +14,7 @@ before(async () => {
     assert.equal((await api.put(`/api/users/${name}`, { password: "pw", tags })).status, 201);
   }
 });
-after(async () => {
-  await broker.stop();
-});
+const api = Api.lazy(server);
 
 test("a request without credentials is a bare 401 with a Basic challenge", async () => {
   const response = await api.anonymous().get("/api/overview");
@@ -71,7 +65,7 @@ test("monitoring users read node-wide data but cannot administer or write", asyn
   // No permissions in "/": declaring there is refused as RabbitMQ refuses it.
   const queue = await monitor.put("/api/queues/%2F/monitor-q", {});
   assert.deepEqual([queue.status, queue.json], [401, { error: "not_authorised", reason: "User not authorised to access virtual host" }]);
-  assert.equal(broker.broker.core.vhosts.get("/")?.queues.has("monitor-q"), false);
+  assert.equal(server.broker.broker.core.vhosts.get("/")?.queues.has("monitor-q"), false);
   // Monitoring users see every vhost in /api/vhosts (RabbitMQ's list_visible_vhosts).
   const vhosts = await monitor.json<Array<{ name: string }>>("/api/vhosts");
   assert.deepEqual(vhosts.map((v) => v.name), ["/"]);
@@ -112,5 +106,5 @@ test("lists are scoped to the vhosts the user has permissions in", async () => {
 test("guest may use the API only from loopback, as over AMQP", async () => {
   // The test client connects from 127.0.0.1, so guest is accepted; the loopback rule itself is the user registry's.
   assert.equal((await api.get("/api/overview")).status, 200);
-  assert.equal(broker.broker.core.users.authenticate("guest", "guest", { address: "10.1.2.3" }).ok, false);
+  assert.equal(server.broker.broker.core.users.authenticate("guest", "guest", { address: "10.1.2.3" }).ok, false);
 });

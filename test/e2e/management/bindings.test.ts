@@ -1,20 +1,14 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { TestBroker } from "../../helpers/broker.js";
+import { test } from "node:test";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api, type Item } from "./api-client.js";
 
-let broker: TestBroker;
-let api: Api;
-before(async () => {
-  broker = await TestBroker.start();
-  api = Api.of(broker);
+const server = useBroker({}, async () => {
   await api.put("/api/queues/%2F/bq", {});
   await api.put("/api/exchanges/%2F/bx", { type: "topic" });
   await api.put("/api/exchanges/%2F/bx2", { type: "fanout" });
 });
-after(async () => {
-  await broker.stop();
-});
+const api = Api.lazy(server);
 
 test("POST creates a queue binding with a Location; the binding lists and routes", async () => {
   const response = await api.post("/api/bindings/%2F/e/bx/q/bq", { routing_key: "a.#", arguments: {} });

@@ -1,21 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import amqplib from "amqplib";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api, type Item } from "./api-client.js";
 
-let broker: TestBroker;
-let api: Api;
-before(async () => {
-  broker = await TestBroker.start({ users: [{ name: "other", password: "pw", tags: ["management"] }] });
-  api = Api.of(broker);
-});
-after(async () => {
-  await broker.stop();
-});
+const server = useBroker({ users: [{ name: "other", password: "pw", tags: ["management"] }] });
+const api = Api.lazy(server);
 
 test("connections, channels and consumers are listed with RabbitMQ's fields", async () => {
-  const connection = await amqplib.connect(broker.url, { clientProperties: { connection_name: "lister" } });
+  const connection = await amqplib.connect(server.broker.url, { clientProperties: { connection_name: "lister" } });
   const channel = await connection.createChannel();
   await channel.prefetch(4);
   const { queue } = await channel.assertQueue("", { exclusive: true });
@@ -32,11 +26,11 @@ test("connections, channels and consumers are listed with RabbitMQ's fields", as
   assert.equal(item["vhost"], "/");
   assert.equal(item["channels"], 2);
   assert.equal(item["peer_host"], "127.0.0.1");
-  assert.equal(item["port"], broker.port);
+  assert.equal(item["port"], server.broker.port);
   assert.equal(item["auth_mechanism"], "PLAIN");
   assert.equal(item["frame_max"], 131072);
   assert.equal((item["client_properties"] as Item)["connection_name"], "lister");
-  assert.equal(item["name"], `127.0.0.1:${item["peer_port"]} -> 127.0.0.1:${broker.port}`);
+  assert.equal(item["name"], `127.0.0.1:${item["peer_port"]} -> 127.0.0.1:${server.broker.port}`);
   assert.equal((await api.json<Item>(`/api/connections/${encodeURIComponent(String(item["name"]))}`))["name"], item["name"]);
 
   const channels = await api.json<Item[]>("/api/channels");
@@ -61,7 +55,7 @@ test("connections, channels and consumers are listed with RabbitMQ's fields", as
 });
 
 test("DELETE /api/connections/{name} closes the connection with 320 and the X-Reason text", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(server.broker.url);
   const closed = new Promise<Error>((resolve) => connection.on("close", resolve));
   const [item] = await waitFor(async () => {
     const list = await api.json<Item[]>("/api/connections");
@@ -74,7 +68,7 @@ test("DELETE /api/connections/{name} closes the connection with 320 and the X-Re
 });
 
 test("without X-Reason the close says 'Closed via management plugin'", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(server.broker.url);
   const closed = new Promise<Error>((resolve) => connection.on("close", resolve));
   const [item] = await waitFor(async () => {
     const list = await api.json<Item[]>("/api/connections");
@@ -85,8 +79,8 @@ test("without X-Reason the close says 'Closed via management plugin'", async () 
 });
 
 test("a management user sees only its own connections and may not close others'", async () => {
-  const guestConnection = await amqplib.connect(broker.url);
-  const otherConnection = await amqplib.connect(broker.urlFor("other", "pw"));
+  const guestConnection = await amqplib.connect(server.broker.url);
+  const otherConnection = await amqplib.connect(server.broker.urlFor("other", "pw"));
   const other = api.as("other", "pw");
   const seen = await waitFor(async () => {
     const list = await other.json<Item[]>("/api/connections");

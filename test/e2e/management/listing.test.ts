@@ -1,19 +1,13 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { TestBroker } from "../../helpers/broker.js";
+import { test } from "node:test";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api, type Item } from "./api-client.js";
 
-let broker: TestBroker;
-let api: Api;
-before(async () => {
-  broker = await TestBroker.start();
-  api = Api.of(broker);
+const server = useBroker({}, async () => {
   for (const name of ["beta", "alpha", "gamma-1", "gamma-2", "Delta"]) await api.put(`/api/queues/%2F/${name}`, {});
   await api.post("/api/exchanges/%2F/amq.default/publish", { properties: {}, routing_key: "gamma-1", payload: "x", payload_encoding: "string" });
 });
-after(async () => {
-  await broker.stop();
-});
+const api = Api.lazy(server);
 
 const names = (items: Item[]): unknown[] => items.map((i) => i["name"]);
 

@@ -5,27 +5,21 @@
  * queues read back with GET /api/queues/qq/<name>).
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import amqplib from "amqplib";
-import { TestBroker } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api, type Item } from "./api-client.js";
 
 const VHOST = "dqt-quorum";
-let broker: TestBroker;
-let api: Api;
-before(async () => {
-  broker = await TestBroker.start();
-  api = Api.of(broker);
+const server = useBroker({}, async () => {
   assert.equal((await api.put(`/api/vhosts/${VHOST}`, { defaultqueuetype: "quorum" })).status, 201);
   const grant = await api.put(`/api/permissions/${VHOST}/guest`, { configure: ".*", write: ".*", read: ".*" });
   assert.ok(grant.status === 201 || grant.status === 204, `permissions answered ${grant.status}`);
 });
-after(async () => {
-  await broker.stop();
-});
+const api = Api.lazy(server);
 
 async function connect(): Promise<amqplib.ChannelModel> {
-  const connection = await amqplib.connect(broker.urlFor("guest", "guest", VHOST));
+  const connection = await amqplib.connect(server.broker.urlFor("guest", "guest", VHOST));
   connection.on("error", () => {}); // channel-level failures are asserted on the promises
   return connection;
 }
@@ -122,7 +116,7 @@ test("PUT /api/queues applies the default too; a definitions import does not", a
 });
 
 test("a vhost without a default queue type leaves a durable queue classic", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(server.broker.url);
   const channel = await connection.createChannel();
   await channel.assertQueue("dqt-default-vhost", { durable: true });
   const q = await api.json<Item>("/api/queues/%2F/dqt-default-vhost");
