@@ -1,18 +1,13 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import amqplib from "amqplib";
-import { TestBroker, waitFor } from "../helpers/broker.js";
+import { waitFor } from "../helpers/broker.js";
+import { useBroker } from "../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
 test("a message published to a queue is consumed and acked over amqplib", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true });
   const received: string[] = [];

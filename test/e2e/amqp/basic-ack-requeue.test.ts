@@ -1,19 +1,14 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import amqplib, { type GetMessage } from "amqplib";
 import { nextError, openChannel, rejectsWithClose } from "../../helpers/amqp-errors.js";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
-const queueIn = (name: string) => broker.broker.core.vhosts.get("/")?.queues.get(name);
+const queueIn = (name: string) => warren.broker.broker.core.vhosts.get("/")?.queues.get(name);
 
 /** Publishes `bodies` and gets them all unacked, in order. */
 async function getAll(channel: amqplib.Channel, queue: string, bodies: string[]): Promise<GetMessage[]> {
@@ -42,7 +37,7 @@ async function consumeAll(channel: amqplib.Channel, queue: string, count: number
 }
 
 test("ack with multiple settles every delivery up to the tag", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true });
   const messages = await getAll(channel, queue, ["1", "2", "3", "4"]);
@@ -57,7 +52,7 @@ test("ack with multiple settles every delivery up to the tag", async () => {
 });
 
 test("requeued messages return to their original position, marked redelivered", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true });
   const messages = await getAll(channel, queue, ["1", "2", "3", "4", "5"]);
@@ -74,7 +69,7 @@ test("requeued messages return to their original position, marked redelivered", 
 });
 
 test("nack with multiple and requeue puts all back; reject without requeue drops", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   const { name } = await channel.queueDeclare("", { exclusive: true });
@@ -99,7 +94,7 @@ for (const [how, settle] of [
   ["reject", (c: amqplib.Channel) => c.reject(fakeMessage(42))],
 ] as const) {
   test(`${how} of an unknown delivery tag is 406 and closes the channel`, async () => {
-    const connection = await amqplib.connect(broker.url);
+    const connection = await amqplib.connect(warren.broker.url);
     const channel = await openChannel(connection);
     const closed = nextError(channel);
     settle(channel);
@@ -107,12 +102,12 @@ for (const [how, settle] of [
     const other = await connection.createChannel();
     assert.equal((await other.assertQueue("", { exclusive: true })).messageCount, 0);
     await connection.close();
-    await broker.assertHealthy();
+    await warren.broker.assertHealthy();
   });
 }
 
 test("acking the same delivery twice is 406 unknown delivery tag", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   const { name } = await channel.queueDeclare("", { exclusive: true });
@@ -122,11 +117,11 @@ test("acking the same delivery twice is 406 unknown delivery tag", async () => {
   await channel.basicAck(message.deliveryTag);
   await rejectsWithClose(channel.queueDeclare("", { exclusive: true }), 406, "PRECONDITION_FAILED - unknown delivery tag 1");
   await client.close();
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });
 
 test("basic.recover requeues unacked deliveries as redelivered", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true });
   await getAll(channel, queue, ["x", "y"]);
@@ -138,15 +133,15 @@ test("basic.recover requeues unacked deliveries as redelivered", async () => {
 });
 
 test("basic.recover with requeue=false is 540 NOT_IMPLEMENTED", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   await rejectsWithClose(channel.basicRecover(false), 540, "NOT_IMPLEMENTED - requeue=false");
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });
 
 test("unacked messages are requeued, redelivered and in order, when their channel closes", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const first = await connection.createChannel();
   const { queue } = await first.assertQueue("", { exclusive: true });
   const delivered: string[] = [];
@@ -164,7 +159,7 @@ test("unacked messages are requeued, redelivered and in order, when their channe
 });
 
 test("unacked messages are requeued when their connection closes", async () => {
-  const consumerClient = new AMQPClient(broker.url);
+  const consumerClient = new AMQPClient(warren.broker.url);
   await consumerClient.connect();
   const channel = await consumerClient.channel();
   await channel.queueDeclare("conn-requeue", { autoDelete: false, durable: false });
@@ -174,7 +169,7 @@ test("unacked messages are requeued when their connection closes", async () => {
   void consumer;
   await consumerClient.close();
   await waitFor(() => queueIn("conn-requeue")?.messageCount === 1);
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const other = await connection.createChannel();
   const message = await other.get("conn-requeue", { noAck: true });
   assert.ok(message);

@@ -1,22 +1,17 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import amqplib from "amqplib";
 import { nextError, openChannel, rejectsWithClose } from "../../helpers/amqp-errors.js";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
-const queueIn = (name: string) => broker.broker.core.vhosts.get("/")?.queues.get(name);
+const queueIn = (name: string) => warren.broker.broker.core.vhosts.get("/")?.queues.get(name);
 
 test("consume without a tag gets a server-generated amq.ctag- tag", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true });
   const first = await channel.consume(queue, () => {});
@@ -27,14 +22,14 @@ test("consume without a tag gets a server-generated amq.ctag- tag", async () => 
 });
 
 test("an exclusive consumer keeps others out with 403; and none can be exclusive beside another", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await openChannel(connection);
   await channel.assertQueue("q", { exclusive: true });
   await channel.consume("q", () => {}, { exclusive: true });
   const second = await openChannel(connection);
   await rejectsWithClose(second.consume("q", () => {}), 403, "ACCESS_REFUSED - queue 'q' in vhost '/' in exclusive use");
 
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const other = await client.channel();
   await other.queueDeclare("shared-q", { autoDelete: true });
@@ -47,11 +42,11 @@ test("an exclusive consumer keeps others out with 403; and none can be exclusive
   );
   await client.close();
   await connection.close();
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });
 
 test("a reused consumer tag on a channel is a 530 NOT_ALLOWED connection error", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const closed = nextError(connection);
   const channel = await openChannel(connection);
   const { queue } = await channel.assertQueue("", { exclusive: true });
@@ -59,17 +54,17 @@ test("a reused consumer tag on a channel is a 530 NOT_ALLOWED connection error",
   channel.consume(queue, () => {}, { consumerTag: "x" }).catch(() => {});
   assert.deepEqual(await closed, { code: 530, text: "NOT_ALLOWED - attempt to reuse consumer tag 'x'" });
 
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const ch = await client.channel();
   const declared = await ch.queueDeclare("", { exclusive: true });
   await ch.basicConsume(declared.name, { tag: "x" }, () => {});
   await rejectsWithClose(ch.basicConsume(declared.name, { tag: "x" }, () => {}), 530, "NOT_ALLOWED - attempt to reuse consumer tag 'x'");
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });
 
 test("no-ack deliveries leave nothing unacked", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   const { name } = await channel.queueDeclare("", { exclusive: true });
@@ -85,7 +80,7 @@ test("no-ack deliveries leave nothing unacked", async () => {
 });
 
 test("basic.cancel stops deliveries; the queue keeps later messages", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true });
   const received: string[] = [];
@@ -101,7 +96,7 @@ test("basic.cancel stops deliveries; the queue keeps later messages", async () =
 });
 
 test("deleting a queue sends basic.cancel to its consumers (amqplib gets null)", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   await channel.assertQueue("doomed", { autoDelete: false });
   const deliveries: Array<string | null> = [];
@@ -116,7 +111,7 @@ test("deleting a queue sends basic.cancel to its consumers (amqplib gets null)",
 });
 
 test("deleting a queue cancels an amqp-client consumer", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   await channel.queueDeclare("doomed-2", { autoDelete: false, durable: false });
@@ -129,7 +124,7 @@ test("deleting a queue cancels an amqp-client consumer", async () => {
 });
 
 test("messages are dispatched round-robin among a queue's consumers", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true });
   const byConsumer: Record<string, string[]> = { a: [], b: [], c: [] };
@@ -143,7 +138,7 @@ test("messages are dispatched round-robin among a queue's consumers", async () =
 });
 
 test("a higher x-priority consumer is served first, lower ones when it is full", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const high = await connection.createChannel();
   const low = await connection.createChannel();
   const { queue } = await high.assertQueue("", { exclusive: true });
@@ -159,7 +154,7 @@ test("a higher x-priority consumer is served first, lower ones when it is full",
 
 for (const [value, type] of [["high", "longstr"], [true, "bool"], [1.5, "double"]] as const) {
   test(`an x-priority that is not an integer (${type}) is 406`, async () => {
-    const connection = await amqplib.connect(broker.url);
+    const connection = await amqplib.connect(warren.broker.url);
     const channel = await openChannel(connection);
     await channel.assertQueue("prio-q", { exclusive: true });
     await rejectsWithClose(
@@ -171,12 +166,12 @@ for (const [value, type] of [["high", "longstr"], [true, "bool"], [1.5, "double"
     const other = await connection.createChannel();
     assert.match((await other.consume("prio-q", () => {}, { arguments: { "x-priority": -5 } })).consumerTag, /^amq\.ctag-/);
     await connection.close();
-    await broker.assertHealthy();
+    await warren.broker.assertHealthy();
   });
 }
 
 test("without a prefetch limit the highest-priority consumer gets everything", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   const { name } = await channel.queueDeclare("", { exclusive: true });

@@ -1,20 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import amqplib from "amqplib";
 import { openChannel, rejectsWithClose } from "../../helpers/amqp-errors.js";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
 test("basic.get-ok carries the count of messages left; get-empty when none", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true });
   assert.equal(await channel.get(queue), false);
@@ -37,13 +32,13 @@ test("basic.get-ok carries the count of messages left; get-empty when none", asy
 });
 
 test("a message got with ack stays unacked until acked; without ack it is gone", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   const { name } = await channel.queueDeclare("", { exclusive: true });
   await channel.basicPublish("", name, "first");
   await channel.basicPublish("", name, "second");
-  const queue = broker.broker.core.vhosts.get("/")?.queues.get(name);
+  const queue = warren.broker.broker.core.vhosts.get("/")?.queues.get(name);
   const first = await waitFor(() => channel.basicGet(name, { noAck: false }));
   assert.equal(first.bodyToString(), "first");
   assert.equal(first.messageCount, 1);
@@ -57,9 +52,9 @@ test("a message got with ack stays unacked until acked; without ack it is gone",
 });
 
 test("basic.get from a missing queue is 404", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await openChannel(connection);
   await rejectsWithClose(channel.get("no-such-queue"), 404, "NOT_FOUND - no queue 'no-such-queue' in vhost '/'");
   await connection.close();
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });

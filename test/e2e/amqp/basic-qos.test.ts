@@ -1,22 +1,17 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import amqplib, { type ConsumeMessage } from "amqplib";
 import { rejectsWithClose } from "../../helpers/amqp-errors.js";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
-const queueIn = (name: string) => broker.broker.core.vhosts.get("/")?.queues.get(name);
+const queueIn = (name: string) => warren.broker.broker.core.vhosts.get("/")?.queues.get(name);
 
 test("prefetch 1 gives fair dispatch: a slow consumer holds one message, a fast one takes the rest", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const slow = await connection.createChannel();
   const fast = await connection.createChannel();
   const { queue } = await slow.assertQueue("", { exclusive: true });
@@ -40,7 +35,7 @@ test("prefetch 1 gives fair dispatch: a slow consumer holds one message, a fast 
 });
 
 test("per-consumer prefetch (global=false) limits each consumer on the channel separately", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   await channel.prefetch(2, false);
   const a = (await channel.assertQueue("", { exclusive: true })).queue;
@@ -63,7 +58,7 @@ test("per-consumer prefetch (global=false) limits each consumer on the channel s
 });
 
 test("channel prefetch (global=true) is shared by all the channel's consumers", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   await channel.basicQos(3, 0, true);
@@ -86,7 +81,7 @@ test("channel prefetch (global=true) is shared by all the channel's consumers", 
 });
 
 test("a later per-consumer qos lifts the channel-wide limit, as RabbitMQ 3.10 does", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true });
   for (let i = 0; i < 10; i++) channel.sendToQueue(queue, Buffer.from(String(i)));
@@ -100,7 +95,7 @@ test("a later per-consumer qos lifts the channel-wide limit, as RabbitMQ 3.10 do
 });
 
 test("per-consumer and then channel prefetch both apply", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true });
   for (let i = 0; i < 10; i++) channel.sendToQueue(queue, Buffer.from(String(i)));
@@ -115,7 +110,7 @@ test("per-consumer and then channel prefetch both apply", async () => {
 });
 
 test("raising the prefetch lets waiting messages through", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true });
   await channel.prefetch(1, true);
@@ -130,10 +125,10 @@ test("raising the prefetch lets waiting messages through", async () => {
 });
 
 test("prefetch_size other than 0 is a 540 NOT_IMPLEMENTED connection error", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   await rejectsWithClose(channel.basicQos(0, 1024, false), 540, "NOT_IMPLEMENTED - prefetch_size!=0 (1024)");
   assert.equal(client.closed, true);
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });

@@ -1,24 +1,19 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import amqplib from "amqplib";
 import * as M from "../../../src/amqp/codec/index.js";
 import type { ChannelClose, ConnectionClose } from "../../../src/amqp/codec/index.js";
 import { nextError, rejectsWithClose } from "../../helpers/amqp-errors.js";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawAmqp } from "../../helpers/raw-amqp.js";
 
 // Expected texts and behaviour were observed on RabbitMQ 3.10 (127.0.0.1:5673) with the same frames.
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
 test("200 channels on one amqplib connection each publish and get their own message", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channels = await Promise.all(Array.from({ length: 200 }, () => connection.createChannel()));
   const { queue } = await (channels[0] as amqplib.Channel).assertQueue("", { exclusive: true });
   for (const [i, channel] of channels.entries()) channel.sendToQueue(queue, Buffer.from(String(i)));
@@ -32,7 +27,7 @@ test("200 channels on one amqplib connection each publish and get their own mess
 });
 
 test("channels on one amqp-client connection are independent: closing one leaves the others", async () => {
-  const connection = await new AMQPClient(broker.url).connect();
+  const connection = await new AMQPClient(warren.broker.url).connect();
   const a = await connection.channel();
   const b = await connection.channel();
   const c = await connection.channel();
@@ -46,7 +41,7 @@ test("channels on one amqp-client connection are independent: closing one leaves
 });
 
 test("channel.flow active=true is answered with flow-ok active=true (amqp-client)", async () => {
-  const connection = await new AMQPClient(broker.url).connect();
+  const connection = await new AMQPClient(warren.broker.url).connect();
   const channel = await connection.channel();
   assert.equal(await channel.basicFlow(true), true);
   await channel.queueDeclare("", { exclusive: true });
@@ -54,7 +49,7 @@ test("channel.flow active=true is answered with flow-ok active=true (amqp-client
 });
 
 test("channel.flow active=false is 540 NOT_IMPLEMENTED, a connection error as in RabbitMQ 3.10", async () => {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   await raw.handshake();
   await raw.openChannel(1);
   raw.send((w) => M.writeChannelFlow(w, 1, { active: false }));
@@ -68,12 +63,12 @@ test("channel.flow active=false is 540 NOT_IMPLEMENTED, a connection error as in
 });
 
 test("channel errors 404, 405, 406, 403 close only that channel; the connection and its other channel go on (amqplib)", async () => {
-  const owner = await amqplib.connect(broker.url);
+  const owner = await amqplib.connect(warren.broker.url);
   const ownerChannel = await owner.createChannel();
   await ownerChannel.assertQueue("channels-locked", { exclusive: true });
   await ownerChannel.assertQueue("channels-durable", { durable: true });
 
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const survivor = await connection.createChannel();
   const { queue } = await survivor.assertQueue("", { exclusive: true });
   const cases: Array<[(channel: amqplib.Channel) => Promise<unknown>, number, string]> = [
@@ -105,7 +100,7 @@ test("channel errors 404, 405, 406, 403 close only that channel; the connection 
 });
 
 test("a channel error closes only that channel with amqp-client too", async () => {
-  const connection = await new AMQPClient(broker.url).connect();
+  const connection = await new AMQPClient(warren.broker.url).connect();
   const doomed = await connection.channel();
   const survivor = await connection.channel();
   await rejectsWithClose(doomed.exchangeDeclare("no-such", "direct", { passive: true }), 404, "NOT_FOUND - no exchange 'no-such' in vhost '/'");
@@ -116,7 +111,7 @@ test("a channel error closes only that channel with amqp-client too", async () =
 });
 
 test("after a channel error the server ignores the channel's frames until close-ok, then the number is reusable", async () => {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   await raw.handshake();
   await raw.openChannel(1);
   const passiveDeclare = (): void =>
@@ -149,7 +144,7 @@ test("after a channel error the server ignores the channel's frames until close-
 });
 
 test("reusing a consumer tag on a channel is 530 NOT_ALLOWED, which closes the connection (amqplib)", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const closed = nextError(connection);
   const channel = await connection.createChannel();
   channel.on("error", () => undefined);
@@ -187,7 +182,7 @@ test("connection errors 503, 504, 505 close every channel of the connection", as
     ],
   ];
   for (const [send, code, text] of sends) {
-    const raw = await RawAmqp.connect(broker.port);
+    const raw = await RawAmqp.connect(warren.broker.port);
     await raw.handshake();
     await raw.openChannel(1);
     await raw.openChannel(2);
@@ -196,6 +191,6 @@ test("connection errors 503, 504, 505 close every channel of the connection", as
     assert.deepEqual({ code: close.replyCode, text: close.replyText }, { code, text });
     raw.closeOk();
     await raw.waitClosed();
-    await waitFor(() => broker.broker.core.connections.size === 0);
+    await waitFor(() => warren.broker.broker.core.connections.size === 0);
   }
 });

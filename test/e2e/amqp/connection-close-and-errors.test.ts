@@ -1,22 +1,17 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import amqplib from "amqplib";
 import * as M from "../../../src/amqp/codec/index.js";
 import type { ConnectionClose } from "../../../src/amqp/codec/index.js";
 import { startBroker } from "../../../src/index.js";
 import { amqpCloseOf, nextError, type AmqpClose } from "../../helpers/amqp-errors.js";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawAmqp } from "../../helpers/raw-amqp.js";
 
 // Expected texts were observed on RabbitMQ 3.10 (127.0.0.1:5673) with the same frames.
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
 interface Closed {
   code: number;
@@ -33,7 +28,7 @@ const closeOf = (close: ConnectionClose): Closed => ({
 
 /** Sends `frames` on an open connection and returns the connection.close the server answers with. */
 async function connectionErrorFor(send: (raw: RawAmqp) => void, openChannel = true): Promise<Closed> {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   await raw.handshake();
   if (openChannel) await raw.openChannel(1);
   send(raw);
@@ -51,25 +46,25 @@ const methodPayload = (classId: number, methodId: number): Buffer => {
 };
 
 test("client connection.close is answered with close-ok and the server closes the socket", async () => {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   await raw.handshake();
   await raw.openChannel(1);
   raw.close();
   await raw.expectMethod(M.CONNECTION_CLOSE_OK);
   await raw.waitClosed();
-  await waitFor(() => broker.broker.core.connections.size === 0);
+  await waitFor(() => warren.broker.broker.core.connections.size === 0);
 });
 
 test("amqplib and amqp-client close cleanly and their exclusive queues go", async () => {
-  const a = await amqplib.connect(broker.url);
+  const a = await amqplib.connect(warren.broker.url);
   const channel = await a.createChannel();
   await channel.assertQueue("close-amqplib", { exclusive: true });
-  const b = await new AMQPClient(broker.url).connect();
+  const b = await new AMQPClient(warren.broker.url).connect();
   const bChannel = await b.channel();
   await bChannel.queueDeclare("close-amqp-client", { exclusive: true });
   await a.close();
   await b.close();
-  const vhost = broker.broker.core.vhosts.get("/");
+  const vhost = warren.broker.broker.core.vhosts.get("/");
   await waitFor(() => !vhost?.queues.has("close-amqplib") && !vhost?.queues.has("close-amqp-client"));
 });
 
@@ -131,9 +126,9 @@ test("a content header with no publish pending is 505 UNEXPECTED_FRAME", async (
 });
 
 test("a connection error on one connection leaves the others working (amqplib sees the close)", async () => {
-  const bystander = await amqplib.connect(broker.url);
+  const bystander = await amqplib.connect(warren.broker.url);
   const bystanderChannel = await bystander.createChannel();
-  const victim = await amqplib.connect(broker.url);
+  const victim = await amqplib.connect(warren.broker.url);
   const victimChannel = await victim.createChannel();
   const connectionError = nextError(victim);
   // An unknown exchange type is a connection-level 503 in RabbitMQ.

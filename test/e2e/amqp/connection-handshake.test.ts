@@ -1,28 +1,23 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import amqplib from "amqplib";
 import * as M from "../../../src/amqp/codec/index.js";
 import type { ConnectionClose, ConnectionStart } from "../../../src/amqp/codec/index.js";
-import { TestBroker } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawAmqp } from "../../helpers/raw-amqp.js";
 
 // Expected texts were observed on RabbitMQ 3.10 (127.0.0.1:5673) with the same frames.
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start({ users: [{ name: "alice", password: "s3cret" }, { name: "nobody", password: "pw" }] });
+const warren = useBroker({ users: [{ name: "alice", password: "s3cret" }, { name: "nobody", password: "pw" }] }, async (broker) => {
   broker.broker.core.addVhost("other");
   broker.broker.core.users.clearPermissions("nobody", "/");
-});
-after(async () => {
-  await broker.stop();
 });
 
 const SERVER_HEADER = Buffer.from("AMQP\x00\x00\x09\x01", "latin1");
 
 test("a wrong protocol header gets the server's own header back, then the socket closes", async () => {
   for (const header of [Buffer.from("AMQP\x00\x00\x09\x00", "latin1"), Buffer.from("GET / HTTP/1.1\r\n\r\n")]) {
-    const raw = await RawAmqp.connect(broker.port);
+    const raw = await RawAmqp.connect(warren.broker.port);
     raw.write(header);
     await raw.waitClosed();
     assert.deepEqual(raw.received, SERVER_HEADER);
@@ -30,7 +25,7 @@ test("a wrong protocol header gets the server's own header back, then the socket
 });
 
 test("connection.start advertises 0-9, PLAIN and AMQPLAIN, en_US and RabbitMQ's capabilities", async () => {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   raw.sendHeader();
   const start = await raw.expectMethod<ConnectionStart>(M.CONNECTION_START);
   raw.destroy();
@@ -55,14 +50,14 @@ test("connection.start advertises 0-9, PLAIN and AMQPLAIN, en_US and RabbitMQ's 
 });
 
 test("amqplib sees the server properties after connecting", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const properties = connection.connection.serverProperties as unknown as Record<string, unknown>;
   assert.equal(properties["product"], "Warren");
   await connection.close();
 });
 
 test("PLAIN login with a user created by startBroker({ users }) works with amqp-client", async () => {
-  const client = new AMQPClient(broker.urlFor("alice", "s3cret"));
+  const client = new AMQPClient(warren.broker.urlFor("alice", "s3cret"));
   const connection = await client.connect();
   const channel = await connection.channel();
   const { name } = await channel.queueDeclare("", { exclusive: true });
@@ -73,7 +68,7 @@ test("PLAIN login with a user created by startBroker({ users }) works with amqp-
 });
 
 test("AMQPLAIN login over a raw socket reaches connection.open-ok", async () => {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   const { tune } = await raw.handshake({ mechanism: "AMQPLAIN", user: "alice", password: "s3cret" });
   assert.equal(tune.frameMax, 131072);
   await raw.openChannel(1);
@@ -83,7 +78,7 @@ test("AMQPLAIN login over a raw socket reaches connection.open-ok", async () => 
 });
 
 test("a wrong password is refused with 403 ACCESS_REFUSED (PLAIN, amqplib)", async () => {
-  await assert.rejects(amqplib.connect(broker.urlFor("alice", "wrong")), (error: Error) => {
+  await assert.rejects(amqplib.connect(warren.broker.urlFor("alice", "wrong")), (error: Error) => {
     assert.match(
       error.message,
       /403 \(ACCESS-REFUSED\) with message "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN\. For details see the broker logfile\."/,
@@ -93,7 +88,7 @@ test("a wrong password is refused with 403 ACCESS_REFUSED (PLAIN, amqplib)", asy
 });
 
 test("a wrong password over AMQPLAIN is refused with 403 naming AMQPLAIN, and classId/methodId 0", async () => {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   await raw.startHandshake({ mechanism: "AMQPLAIN", user: "alice", password: "nope" });
   const close = await raw.expectMethod<ConnectionClose>(M.CONNECTION_CLOSE);
   assert.deepEqual(
@@ -109,18 +104,18 @@ test("a wrong password over AMQPLAIN is refused with 403 naming AMQPLAIN, and cl
 });
 
 test("an unknown user is refused like a wrong password (amqp-client)", async () => {
-  const client = new AMQPClient(broker.urlFor("mallory", "x"));
+  const client = new AMQPClient(warren.broker.urlFor("mallory", "x"));
   await assert.rejects(client.connect(), /ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN/);
 });
 
 test("a client without authentication_failure_close is just disconnected on bad credentials", async () => {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   await raw.startHandshake({ user: "alice", password: "nope", clientProperties: {} });
   assert.equal(await raw.nextFrame(), null);
 });
 
 test("opening a vhost that does not exist is 530 NOT_ALLOWED 'vhost x not found' naming connection.open", async () => {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   await raw.startHandshake();
   raw.tuneOk(await raw.expectMethod(M.CONNECTION_TUNE));
   raw.open("x");
@@ -134,8 +129,8 @@ test("opening a vhost that does not exist is 530 NOT_ALLOWED 'vhost x not found'
 });
 
 test("amqplib opening a missing vhost fails and the broker still serves others", async () => {
-  await assert.rejects(amqplib.connect(`${broker.url}/missing`), /ConnectionClose|530|vhost/);
-  const connection = await amqplib.connect(broker.url);
+  await assert.rejects(amqplib.connect(`${warren.broker.url}/missing`), /ConnectionClose|530|vhost/);
+  const connection = await amqplib.connect(warren.broker.url);
   await connection.close();
 });
 
@@ -144,7 +139,7 @@ test("a vhost the user has no permissions on is 530 'access to vhost refused'", 
     ["nobody", "pw", "/"],
     ["alice", "s3cret", "other"],
   ] as const) {
-    const raw = await RawAmqp.connect(broker.port);
+    const raw = await RawAmqp.connect(warren.broker.port);
     await raw.startHandshake({ user, password });
     raw.tuneOk(await raw.expectMethod(M.CONNECTION_TUNE));
     raw.open(vhost);
@@ -156,11 +151,11 @@ test("a vhost the user has no permissions on is 530 'access to vhost refused'", 
 });
 
 test("granting permissions on another vhost lets the user in there", async () => {
-  broker.broker.core.users.setPermissions("alice", "other", { configure: ".*", write: ".*", read: ".*" });
-  const connection = await amqplib.connect(broker.urlFor("alice", "s3cret", "other"));
+  warren.broker.broker.core.users.setPermissions("alice", "other", { configure: ".*", write: ".*", read: ".*" });
+  const connection = await amqplib.connect(warren.broker.urlFor("alice", "s3cret", "other"));
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true });
-  assert.ok(broker.broker.core.vhosts.get("other")?.queues.has(queue));
-  assert.ok(!broker.broker.core.vhosts.get("/")?.queues.has(queue));
+  assert.ok(warren.broker.broker.core.vhosts.get("other")?.queues.has(queue));
+  assert.ok(!warren.broker.broker.core.vhosts.get("/")?.queues.has(queue));
   await connection.close();
 });

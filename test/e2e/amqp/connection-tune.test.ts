@@ -1,26 +1,21 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import amqplib from "amqplib";
 import * as M from "../../../src/amqp/codec/index.js";
 import type { BasicGetOk, ConnectionClose, ConnectionTune } from "../../../src/amqp/codec/index.js";
-import { TestBroker, sleep, waitFor } from "../../helpers/broker.js";
+import { sleep, waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawAmqp } from "../../helpers/raw-amqp.js";
 
 // Expected texts were observed on RabbitMQ 3.10 (127.0.0.1:5673) with the same frames.
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
 const closeOf = (close: ConnectionClose): { code: number; text: string } => ({ code: close.replyCode, text: close.replyText });
 
 test("connection.tune proposes RabbitMQ's defaults: channel-max 2047, frame-max 131072, heartbeat 60", async () => {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   await raw.startHandshake();
   const tune = await raw.expectMethod<ConnectionTune>(M.CONNECTION_TUNE);
   raw.destroy();
@@ -29,11 +24,11 @@ test("connection.tune proposes RabbitMQ's defaults: channel-max 2047, frame-max 
 
 test("with frame-max 8192 a 200 kB message crosses amqplib → amqp-client in many body frames, intact", async () => {
   const body = randomBytes(200 * 1024);
-  const consumer = await new AMQPClient(`${broker.url}?frameMax=8192`).connect();
+  const consumer = await new AMQPClient(`${warren.broker.url}?frameMax=8192`).connect();
   assert.equal(consumer.frameMax, 8192);
   const channel = await consumer.channel();
   const { name } = await channel.queueDeclare("", { exclusive: true });
-  const publisher = await amqplib.connect(`${broker.url}?frameMax=8192`);
+  const publisher = await amqplib.connect(`${warren.broker.url}?frameMax=8192`);
   const publishChannel = await publisher.createConfirmChannel();
   publishChannel.sendToQueue(name, body);
   await publishChannel.waitForConfirms();
@@ -45,7 +40,7 @@ test("with frame-max 8192 a 200 kB message crosses amqplib → amqp-client in ma
 });
 
 test("the server never sends a frame larger than the negotiated frame-max", async () => {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   await raw.handshake({ frameMax: 4096 });
   await raw.openChannel(1);
   const size = 20_000;
@@ -86,7 +81,7 @@ test("the server never sends a frame larger than the negotiated frame-max", asyn
 });
 
 test("a frame larger than the negotiated frame-max is 501 FRAME_ERROR and closes the connection", async () => {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   await raw.handshake({ frameMax: 4096 });
   await raw.openChannel(1);
   raw.sendRawFrame(1, 1, Buffer.alloc(5000));
@@ -98,7 +93,7 @@ test("a frame larger than the negotiated frame-max is 501 FRAME_ERROR and closes
 
 test("tune-ok asking for a frame-max above the server's is 530 NOT_ALLOWED", async () => {
   // RabbitMQ 3.10 drops such a connection silently (after a delay); Warren says why before closing.
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   await raw.startHandshake();
   raw.tuneOk(await raw.expectMethod(M.CONNECTION_TUNE), { frameMax: 131073 });
   const close = await raw.expectMethod<ConnectionClose>(M.CONNECTION_CLOSE);
@@ -107,7 +102,7 @@ test("tune-ok asking for a frame-max above the server's is 530 NOT_ALLOWED", asy
 });
 
 test("channel-max counts open channels: the one past the limit is 530, any channel number below it is fine", async () => {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   await raw.handshake({ channelMax: 2 });
   // RabbitMQ accepts channel 5 with channel_max 2 while fewer than 2 channels are open.
   await raw.openChannel(5);
@@ -123,7 +118,7 @@ test("channel-max counts open channels: the one past the limit is 530, any chann
 });
 
 test("a closed channel frees its slot under channel-max (amqplib, channelMax=2)", async () => {
-  const connection = await amqplib.connect(`${broker.url}?channelMax=2`);
+  const connection = await amqplib.connect(`${warren.broker.url}?channelMax=2`);
   for (let i = 0; i < 5; i++) {
     const a = await connection.createChannel();
     const b = await connection.createChannel();
@@ -134,15 +129,15 @@ test("a closed channel frees its slot under channel-max (amqplib, channelMax=2)"
 });
 
 test("a client that negotiates heartbeat=1 and then stays silent is disconnected", async () => {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   await raw.handshake({ heartbeat: 1 });
   await raw.waitClosed();
   assert.ok(raw.heartbeatsReceived > 0, "the server sent heartbeats before giving up");
-  assert.ok(broker.logs.some((entry) => entry.msg === "missed heartbeats from client, closing connection"));
+  assert.ok(warren.broker.logs.some((entry) => entry.msg === "missed heartbeats from client, closing connection"));
 });
 
 test("a client that sends heartbeats stays connected and receives the server's heartbeats", async () => {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   await raw.handshake({ heartbeat: 1 });
   const timer = setInterval(() => raw.sendHeartbeat(), 300);
   try {
@@ -158,7 +153,7 @@ test("a client that sends heartbeats stays connected and receives the server's h
 });
 
 test("amqplib with heartbeat=1 keeps its connection through a quiet period", async () => {
-  const connection = await amqplib.connect(`${broker.url}?heartbeat=1`);
+  const connection = await amqplib.connect(`${warren.broker.url}?heartbeat=1`);
   let closed = false;
   connection.on("close", () => (closed = true));
   await sleep(2500);
@@ -169,7 +164,7 @@ test("amqplib with heartbeat=1 keeps its connection through a quiet period", asy
 });
 
 test("tune-ok with heartbeat=0 disables heartbeats: no heartbeat frames arrive", async () => {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   await raw.handshake({ heartbeat: 0 });
   await sleep(1200);
   assert.equal(raw.heartbeatsReceived, 0);
@@ -180,7 +175,7 @@ test("tune-ok with heartbeat=0 disables heartbeats: no heartbeat frames arrive",
 });
 
 test("connections and their queues are gone from the broker after a heartbeat timeout", async () => {
-  const raw = await RawAmqp.connect(broker.port);
+  const raw = await RawAmqp.connect(warren.broker.port);
   await raw.handshake({ heartbeat: 1 });
   await raw.openChannel(1);
   raw.send((w) =>
@@ -197,6 +192,6 @@ test("connections and their queues are gone from the broker after a heartbeat ti
   );
   await raw.expectMethod(M.QUEUE_DECLARE_OK);
   await raw.waitClosed();
-  const vhost = broker.broker.core.vhosts.get("/");
+  const vhost = warren.broker.broker.core.vhosts.get("/");
   await waitFor(() => !vhost?.queues.has("heartbeat-exclusive"));
 });

@@ -1,22 +1,17 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AMQPClient, AMQPSession } from "@cloudamqp/amqp-client";
 import amqplib from "amqplib";
 import { nextError, openChannel, rejectsWithClose } from "../../helpers/amqp-errors.js";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
 const REPLY_TO = "amq.rabbitmq.reply-to";
 
 test("an RPC over amq.rabbitmq.reply-to gets its reply with the correlation id (amqplib)", async () => {
-  const serverConnection = await amqplib.connect(broker.url);
+  const serverConnection = await amqplib.connect(warren.broker.url);
   const server = await serverConnection.createChannel();
   await server.assertQueue("rpc-requests", { exclusive: true });
   const seenReplyTo: string[] = [];
@@ -30,7 +25,7 @@ test("an RPC over amq.rabbitmq.reply-to gets its reply with the correlation id (
     server.ack(request);
   });
 
-  const clientConnection = await amqplib.connect(broker.url);
+  const clientConnection = await amqplib.connect(warren.broker.url);
   const client = await clientConnection.createChannel();
   const replies: Array<[string, string]> = [];
   await client.consume(REPLY_TO, (reply) => reply && replies.push([reply.properties.correlationId as string, reply.content.toString()]), {
@@ -52,8 +47,8 @@ test("an RPC over amq.rabbitmq.reply-to gets its reply with the correlation id (
 
 test("amqp-client's RPC client and server work through direct reply-to", async () => {
   // Sessions reconnect by themselves, so they are stopped whatever happens (or the test process would hang).
-  const serverSession = await AMQPSession.connect(broker.url);
-  const clientSession = await AMQPSession.connect(broker.url);
+  const serverSession = await AMQPSession.connect(warren.broker.url);
+  const clientSession = await AMQPSession.connect(warren.broker.url);
   try {
     const requests = await serverSession.queue("rpc-upper", { durable: false, autoDelete: false });
     await serverSession.rpcServer("rpc-upper", (message) => (message.bodyToString() ?? "").toUpperCase());
@@ -69,7 +64,7 @@ test("amqp-client's RPC client and server work through direct reply-to", async (
 });
 
 test("consuming amq.rabbitmq.reply-to with acks is 406", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await openChannel(connection);
   await rejectsWithClose(
     channel.consume(REPLY_TO, () => {}, { noAck: false }),
@@ -77,28 +72,28 @@ test("consuming amq.rabbitmq.reply-to with acks is 406", async () => {
     "PRECONDITION_FAILED - reply consumer cannot acknowledge",
   );
   await connection.close();
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });
 
 test("publishing with reply-to amq.rabbitmq.reply-to without consuming it is 406", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await openChannel(connection);
   const closed = nextError(channel);
   channel.sendToQueue("anywhere", Buffer.from("x"), { replyTo: REPLY_TO });
   assert.deepEqual(await closed, { code: 406, text: "PRECONDITION_FAILED - fast reply consumer does not exist" });
 
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const ch = await client.channel();
   await ch.basicPublish("", "anywhere", "x", { replyTo: REPLY_TO });
   await rejectsWithClose(ch.queueDeclare("", { exclusive: true }), 406, "PRECONDITION_FAILED - fast reply consumer does not exist");
   await client.close();
   await connection.close();
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });
 
 test("declaring amq.rabbitmq.reply-to, passively or not, answers 0 messages and 1 consumer as RabbitMQ", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await openChannel(connection);
   assert.deepEqual(await channel.checkQueue(REPLY_TO), { queue: REPLY_TO, messageCount: 0, consumerCount: 1 });
   assert.deepEqual(await channel.assertQueue(REPLY_TO), { queue: REPLY_TO, messageCount: 0, consumerCount: 1 });
@@ -118,7 +113,7 @@ test("declaring amq.rabbitmq.reply-to, passively or not, answers 0 messages and 
 });
 
 test("a reply to an address with no consumer is unroutable: mandatory returns it 312 NO_ROUTE", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   const returned: Array<[number, string]> = [];

@@ -1,27 +1,22 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AMQPClient, type AMQPChannel } from "@cloudamqp/amqp-client";
 import amqplib from "amqplib";
 import { nextError, rejectsWithClose } from "../../helpers/amqp-errors.js";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 
 // Expected texts were observed on RabbitMQ 3.10 (127.0.0.1:5673) with the same client calls.
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
 const vhost = () => {
-  const found = broker.broker.core.vhosts.get("/");
+  const found = warren.broker.broker.core.vhosts.get("/");
   assert.ok(found);
   return found;
 };
 
 async function withAmqplib<T>(body: (channel: amqplib.Channel, connection: amqplib.ChannelModel) => Promise<T>): Promise<T> {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   // Closes are asserted through the rejected operations; the 'error' events that follow are expected.
   channel.on("error", () => undefined);
@@ -33,7 +28,7 @@ async function withAmqplib<T>(body: (channel: amqplib.Channel, connection: amqpl
 }
 
 async function withAmqpClient<T>(body: (channel: AMQPChannel) => Promise<T>): Promise<T> {
-  const connection = await new AMQPClient(broker.url).connect();
+  const connection = await new AMQPClient(warren.broker.url).connect();
   try {
     return await body(await connection.channel());
   } finally {
@@ -111,7 +106,7 @@ test("redeclaring with a different type, durable, auto_delete or internal is 406
 });
 
 test("an unknown exchange type is 503 COMMAND_INVALID and closes the connection (amqp-client)", async () => {
-  const connection = await new AMQPClient(broker.url).connect();
+  const connection = await new AMQPClient(warren.broker.url).connect();
   const channel = await connection.channel();
   await assert.rejects(channel.exchangeDeclare("ex-bad-type", "x-no-such" as "direct"), /COMMAND_INVALID - unknown exchange type 'x-no-such' \(503\)/);
   await waitFor(() => connection.closed);

@@ -1,16 +1,11 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import amqplib from "amqplib";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
 interface AckFields {
   deliveryTag: number;
@@ -18,7 +13,7 @@ interface AckFields {
 }
 
 test("every publish on a confirm channel is acked, acks covering several with multiple", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createConfirmChannel();
   const acks: AckFields[] = [];
   channel.on("ack", (fields: AckFields) => acks.push(fields));
@@ -47,7 +42,7 @@ test("every publish on a confirm channel is acked, acks covering several with mu
 });
 
 test("a mandatory unroutable publish is returned 312 NO_ROUTE before its ack", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createConfirmChannel();
   const events: string[] = [];
   channel.on("return", (message: amqplib.Message) => {
@@ -62,7 +57,7 @@ test("a mandatory unroutable publish is returned 312 NO_ROUTE before its ack", a
 });
 
 test("amqp-client's confirmed publishes resolve with their sequence numbers", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   await channel.confirmSelect();

@@ -1,20 +1,15 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import amqplib from "amqplib";
 import { openChannel, rejectsWithClose } from "../../helpers/amqp-errors.js";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
 test("bind routes matching messages to the queue; unbind stops them", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await openChannel(connection);
   const { queue } = await channel.assertQueue("", { exclusive: true });
   await channel.bindQueue(queue, "amq.direct", "red");
@@ -33,7 +28,7 @@ test("bind routes matching messages to the queue; unbind stops them", async () =
 });
 
 test("binding to a missing exchange or a missing queue is 404", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   const { name } = await channel.queueDeclare("", { exclusive: true });
@@ -41,11 +36,11 @@ test("binding to a missing exchange or a missing queue is 404", async () => {
   const second = await client.channel();
   await rejectsWithClose(second.queueBind("no-such-queue", "amq.direct", "k"), 404, "NOT_FOUND - no queue 'no-such-queue' in vhost '/'");
   await client.close();
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });
 
 test("purge removes ready messages and returns their count", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   const { name } = await channel.queueDeclare("", { exclusive: true });
@@ -58,7 +53,7 @@ test("purge removes ready messages and returns their count", async () => {
 });
 
 test("delete returns the message count; deleting a missing queue is ok with 0", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await openChannel(connection);
   await channel.assertQueue("delete-count");
   channel.sendToQueue("delete-count", Buffer.from("a"));
@@ -71,7 +66,7 @@ test("delete returns the message count; deleting a missing queue is ok with 0", 
 });
 
 test("delete if-unused of a queue with a consumer is 406 in use", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await openChannel(connection);
   await channel.assertQueue("q", { exclusive: true });
   await channel.consume("q", () => {});
@@ -80,11 +75,11 @@ test("delete if-unused of a queue with a consumer is 406 in use", async () => {
   assert.equal((await other.checkQueue("q")).consumerCount, 0, "the consumer went with its channel");
   assert.deepEqual(await other.deleteQueue("q", { ifUnused: true }), { messageCount: 0 });
   await connection.close();
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });
 
 test("delete if-empty of a queue with messages is 406 not empty", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   await channel.queueDeclare("q", { exclusive: true });
@@ -94,11 +89,11 @@ test("delete if-empty of a queue with messages is 406 not empty", async () => {
   const other = await client.channel();
   assert.deepEqual(await other.queueDelete("q"), { messageCount: 1 });
   await client.close();
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });
 
 test("unbinding a missing queue or exchange is ok; unbinding from the default exchange is 403", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await openChannel(connection);
   const { queue } = await channel.assertQueue("", { exclusive: true });
   // RabbitMQ 3.10 answers unbind-ok: there is nothing left to unbind.
@@ -106,5 +101,5 @@ test("unbinding a missing queue or exchange is ok; unbinding from the default ex
   assert.deepEqual(await channel.unbindQueue(queue, "no-such-exchange", "k"), {});
   await rejectsWithClose(channel.unbindQueue(queue, "", queue), 403, "ACCESS_REFUSED - operation not permitted on the default exchange");
   await connection.close();
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });

@@ -1,22 +1,16 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import amqplib from "amqplib";
 import { openChannel, rejectsWithClose } from "../../helpers/amqp-errors.js";
-import { TestBroker } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 
 // Expected texts were observed on RabbitMQ 3.10 with the same client calls.
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
 test("a server-named queue gets an amq.gen- name and is reported with its counts", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await openChannel(connection);
   const ok = await channel.assertQueue("", { exclusive: true });
   assert.match(ok.queue, /^amq\.gen-[A-Za-z0-9_-]{22}$/);
@@ -28,11 +22,11 @@ test("a server-named queue gets an amq.gen- name and is reported with its counts
 });
 
 test("declare creates a queue with its flags; passive declare reports messages and consumers", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   await channel.queueDeclare("declare-flags", { durable: true, autoDelete: false, exclusive: false });
-  const queue = broker.broker.core.vhosts.get("/")?.queues.get("declare-flags");
+  const queue = warren.broker.broker.core.vhosts.get("/")?.queues.get("declare-flags");
   assert.ok(queue);
   assert.equal(queue.durable, true);
   assert.equal(queue.autoDelete, false);
@@ -47,17 +41,17 @@ test("declare creates a queue with its flags; passive declare reports messages a
 });
 
 test("passive declare of a missing queue is 404 and closes only the channel", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await openChannel(connection);
   await rejectsWithClose(channel.checkQueue("no-such-queue"), 404, "NOT_FOUND - no queue 'no-such-queue' in vhost '/'");
   const again = await openChannel(connection);
   assert.equal((await again.assertQueue("", { exclusive: true })).messageCount, 0);
   await connection.close();
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });
 
 test("a queue name with the amq. prefix is refused with 403", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   await rejectsWithClose(channel.queueDeclare("amq.mine"), 403, "ACCESS_REFUSED - queue name 'amq.mine' contains reserved prefix 'amq.*'");
@@ -65,7 +59,7 @@ test("a queue name with the amq. prefix is refused with 403", async () => {
   const second = await client.channel();
   await rejectsWithClose(second.queueDeclare("amq.mine", { passive: true }), 404, "NOT_FOUND - no queue 'amq.mine' in vhost '/'");
   await client.close();
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });
 
 const invalidArguments: Array<[string, Record<string, unknown>, string]> = [
@@ -81,20 +75,20 @@ const invalidArguments: Array<[string, Record<string, unknown>, string]> = [
 
 for (const [name, args, reason] of invalidArguments) {
   test(`an invalid ${name} (${JSON.stringify(args[name])}) is 406 with RabbitMQ's text`, async () => {
-    const connection = await amqplib.connect(broker.url);
+    const connection = await amqplib.connect(warren.broker.url);
     const channel = await openChannel(connection);
     await rejectsWithClose(
       channel.assertQueue("q", { arguments: args }),
       406,
       `PRECONDITION_FAILED - invalid arg '${name}' for queue 'q' in vhost '/': ${reason}`,
     );
-    assert.equal(broker.broker.core.vhosts.get("/")?.queues.has("q"), false);
+    assert.equal(warren.broker.broker.core.vhosts.get("/")?.queues.has("q"), false);
     await connection.close();
   });
 }
 
 test("redeclaring with different durable, arguments or exclusivity is refused", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const declare = async (options: amqplib.Options.AssertQueue): Promise<unknown> => {
     const channel = await openChannel(connection);
     return channel.assertQueue("ineq", options);
@@ -126,11 +120,11 @@ test("redeclaring with different durable, arguments or exclusivity is refused", 
   assert.deepEqual(same, { queue: "ineq", messageCount: 0, consumerCount: 0 });
   await (await openChannel(connection)).deleteQueue("ineq");
   await connection.close();
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });
 
 test("an exclusive queue redeclared non-exclusively on its own connection is 405", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   await channel.queueDeclare("excl-redeclare", { exclusive: true, durable: false, autoDelete: false });

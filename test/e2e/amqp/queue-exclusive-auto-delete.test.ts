@@ -1,30 +1,25 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import amqplib from "amqplib";
 import { openChannel, rejectsWithClose } from "../../helpers/amqp-errors.js";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
-const queues = () => broker.broker.core.vhosts.get("/")?.queues as Map<string, unknown>;
+const queues = () => warren.broker.broker.core.vhosts.get("/")?.queues as Map<string, unknown>;
 
 const locked = (queue: string): string =>
   `RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '${queue}' in vhost '/'. ` +
   "It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.";
 
 test("another connection gets 405 RESOURCE_LOCKED for every use of an exclusive queue", async () => {
-  const owner = await amqplib.connect(broker.url);
+  const owner = await amqplib.connect(warren.broker.url);
   const ownerChannel = await openChannel(owner);
   await ownerChannel.assertQueue("owned", { exclusive: true });
 
-  const intruder = await amqplib.connect(broker.url);
+  const intruder = await amqplib.connect(warren.broker.url);
   const attempts: Array<[string, (channel: amqplib.Channel) => Promise<unknown>]> = [
     ["declare", (c) => c.assertQueue("owned", { exclusive: true })],
     ["declare non-exclusive", (c) => c.assertQueue("owned")],
@@ -47,18 +42,18 @@ test("another connection gets 405 RESOURCE_LOCKED for every use of an exclusive 
   assert.equal(message.content.toString(), "mine");
   await intruder.close();
   await owner.close();
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });
 
 test("an exclusive queue is deleted when its connection closes", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   const { name } = await channel.queueDeclare("", { exclusive: true });
   assert.ok(queues().has(name));
   await client.close();
   await waitFor(() => !queues().has(name));
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const check = await openChannel(connection);
   await rejectsWithClose(check.checkQueue(name), 404, `NOT_FOUND - no queue '${name}' in vhost '/'`);
   await connection.close();
@@ -66,7 +61,7 @@ test("an exclusive queue is deleted when its connection closes", async () => {
 
 test("an exclusive queue is deleted when its connection drops without closing", async () => {
   // heartbeat=0: amqplib does not stop its heartbeat timers for a socket cut under it.
-  const connection = await amqplib.connect(`${broker.url}?heartbeat=0`);
+  const connection = await amqplib.connect(`${warren.broker.url}?heartbeat=0`);
   const channel = await openChannel(connection);
   const { queue } = await channel.assertQueue("", { exclusive: true });
   connection.on("error", () => {});
@@ -76,7 +71,7 @@ test("an exclusive queue is deleted when its connection drops without closing", 
 });
 
 test("an auto-delete queue goes when its last consumer is cancelled, not before", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await openChannel(connection);
   await channel.assertQueue("auto-del", { autoDelete: true });
   const first = await channel.consume("auto-del", () => {});
@@ -90,7 +85,7 @@ test("an auto-delete queue goes when its last consumer is cancelled, not before"
 });
 
 test("an auto-delete queue that never had a consumer stays", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   await channel.queueDeclare("auto-del-unused", { autoDelete: true, durable: false });
@@ -101,7 +96,7 @@ test("an auto-delete queue that never had a consumer stays", async () => {
 });
 
 test("an auto-delete queue goes when its consumer's connection closes", async () => {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   await channel.queueDeclare("auto-del-conn", { autoDelete: true, durable: false });

@@ -1,23 +1,18 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AMQPClient, type AMQPChannel } from "@cloudamqp/amqp-client";
 import { rejectsWithClose } from "../../helpers/amqp-errors.js";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 
 // amqplib has no tx.* API, so transactions are driven with @cloudamqp/amqp-client.
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
-const queueIn = (name: string) => broker.broker.core.vhosts.get("/")?.queues.get(name);
+const queueIn = (name: string) => warren.broker.broker.core.vhosts.get("/")?.queues.get(name);
 
 async function open(): Promise<{ client: AMQPClient; channel: AMQPChannel; queue: string }> {
-  const client = new AMQPClient(broker.url);
+  const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
   const { name } = await channel.queueDeclare("", { exclusive: true });
@@ -79,7 +74,7 @@ test("tx.commit and tx.rollback on a non-transactional channel are 406", async (
   const second = await client.channel();
   await rejectsWithClose(second.txRollback(), 406, "PRECONDITION_FAILED - channel is not transactional");
   await client.close();
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });
 
 test("confirm.select on a tx channel, and tx.select on a confirm channel, are 406", async () => {
@@ -90,7 +85,7 @@ test("confirm.select on a tx channel, and tx.select on a confirm channel, are 40
   await second.confirmSelect();
   await rejectsWithClose(second.txSelect(), 406, "PRECONDITION_FAILED - cannot switch from confirm to tx mode");
   await client.close();
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });
 
 test("uncommitted acks are undone when the channel closes: the messages are requeued", async () => {

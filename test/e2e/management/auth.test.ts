@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api } from "./api-client.js";
 
-const server = useBroker({}, async () => {
+const warren = useBroker({}, async () => {
   // Users with each management tag, and one with none.
   for (const [name, tags] of [
     ["no-tags", ""],
@@ -14,7 +14,7 @@ const server = useBroker({}, async () => {
     assert.equal((await api.put(`/api/users/${name}`, { password: "pw", tags })).status, 201);
   }
 });
-const api = Api.lazy(server);
+const api = Api.lazy(warren);
 
 test("a request without credentials is a bare 401 with a Basic challenge", async () => {
   const response = await api.anonymous().get("/api/overview");
@@ -65,7 +65,7 @@ test("monitoring users read node-wide data but cannot administer or write", asyn
   // No permissions in "/": declaring there is refused as RabbitMQ refuses it.
   const queue = await monitor.put("/api/queues/%2F/monitor-q", {});
   assert.deepEqual([queue.status, queue.json], [401, { error: "not_authorised", reason: "User not authorised to access virtual host" }]);
-  assert.equal(server.broker.broker.core.vhosts.get("/")?.queues.has("monitor-q"), false);
+  assert.equal(warren.broker.broker.core.vhosts.get("/")?.queues.has("monitor-q"), false);
   // Monitoring users see every vhost in /api/vhosts (RabbitMQ's list_visible_vhosts).
   const vhosts = await monitor.json<Array<{ name: string }>>("/api/vhosts");
   assert.deepEqual(vhosts.map((v) => v.name), ["/"]);
@@ -106,5 +106,5 @@ test("lists are scoped to the vhosts the user has permissions in", async () => {
 test("guest may use the API only from loopback, as over AMQP", async () => {
   // The test client connects from 127.0.0.1, so guest is accepted; the loopback rule itself is the user registry's.
   assert.equal((await api.get("/api/overview")).status, 200);
-  assert.equal(server.broker.broker.core.users.authenticate("guest", "guest", { address: "10.1.2.3" }).ok, false);
+  assert.equal(warren.broker.broker.core.users.authenticate("guest", "guest", { address: "10.1.2.3" }).ok, false);
 });

@@ -3,12 +3,12 @@ import { test } from "node:test";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api, type Item } from "./api-client.js";
 
-const server = useBroker({}, async () => {
+const warren = useBroker({}, async () => {
   await api.put("/api/queues/%2F/bq", {});
   await api.put("/api/exchanges/%2F/bx", { type: "topic" });
   await api.put("/api/exchanges/%2F/bx2", { type: "fanout" });
 });
-const api = Api.lazy(server);
+const api = Api.lazy(warren);
 
 test("POST creates a queue binding with a Location; the binding lists and routes", async () => {
   const response = await api.post("/api/bindings/%2F/e/bx/q/bq", { routing_key: "a.#", arguments: {} });

@@ -6,11 +6,11 @@ import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api, type Item } from "./api-client.js";
 
 // No sample runs during a test (1 h interval): totals must be exact without the sampler's help.
-const server = useBroker({ management: { statsIntervalMs: 3_600_000 } });
-const api = Api.lazy(server);
+const warren = useBroker({ management: { statsIntervalMs: 3_600_000 } });
+const api = Api.lazy(warren);
 
 async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${server.broker.broker.urls.http}/metrics`)).text();
+  const text = await (await fetch(`${warren.broker.broker.urls.http}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith(`${name} `));
   assert.ok(line, `${name} is exposed`);
   return Number(line.split(" ")[1]);
@@ -19,7 +19,7 @@ async function metric(name: string): Promise<number> {
 const statsOf = (channel: Item): Item => channel["message_stats"] as Item;
 
 test("/api/channels message_stats are each channel's own counters, as RabbitMQ's rabbit_channel counts them", async () => {
-  const connection = await amqplib.connect(server.broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const publisher = await connection.createConfirmChannel();
   const consumer = await connection.createChannel();
   const idle = await connection.createChannel();
@@ -72,7 +72,7 @@ test("/api/channels message_stats are each channel's own counters, as RabbitMQ's
 test("channel and global _total metrics never go backwards when channels close", async () => {
   const publishedBefore = await metric("rabbitmq_channel_messages_published_total");
   const ackedBefore = await metric("rabbitmq_global_messages_acknowledged_total");
-  const connection = await amqplib.connect(server.broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   await channel.assertQueue("", { exclusive: true }).then(async ({ queue }) => {
     channel.sendToQueue(queue, Buffer.from("a"));
@@ -93,7 +93,7 @@ test("channel and global _total metrics never go backwards when channels close",
 test("a queue deleted before any stats sample still counts in /api/overview and the metrics totals", async () => {
   const totals = async (): Promise<Item> => (await api.json<Item>("/api/overview"))["message_stats"] as Item;
   const before = await totals();
-  const connection = await amqplib.connect(server.broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   await channel.assertQueue("short-lived");
   channel.sendToQueue("short-lived", Buffer.from("x"));
@@ -113,7 +113,7 @@ test("a queue deleted before any stats sample still counts in /api/overview and 
 });
 
 test("message_bytes_unacknowledged counts the body bytes of a queue's unacked deliveries", async () => {
-  const connection = await amqplib.connect(server.broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   await channel.assertQueue("unacked-bytes");
   channel.sendToQueue("unacked-bytes", Buffer.from("12345"));

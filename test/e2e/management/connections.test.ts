@@ -5,11 +5,11 @@ import { waitFor } from "../../helpers/broker.js";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api, type Item } from "./api-client.js";
 
-const server = useBroker({ users: [{ name: "other", password: "pw", tags: ["management"] }] });
-const api = Api.lazy(server);
+const warren = useBroker({ users: [{ name: "other", password: "pw", tags: ["management"] }] });
+const api = Api.lazy(warren);
 
 test("connections, channels and consumers are listed with RabbitMQ's fields", async () => {
-  const connection = await amqplib.connect(server.broker.url, { clientProperties: { connection_name: "lister" } });
+  const connection = await amqplib.connect(warren.broker.url, { clientProperties: { connection_name: "lister" } });
   const channel = await connection.createChannel();
   await channel.prefetch(4);
   const { queue } = await channel.assertQueue("", { exclusive: true });
@@ -26,11 +26,11 @@ test("connections, channels and consumers are listed with RabbitMQ's fields", as
   assert.equal(item["vhost"], "/");
   assert.equal(item["channels"], 2);
   assert.equal(item["peer_host"], "127.0.0.1");
-  assert.equal(item["port"], server.broker.port);
+  assert.equal(item["port"], warren.broker.port);
   assert.equal(item["auth_mechanism"], "PLAIN");
   assert.equal(item["frame_max"], 131072);
   assert.equal((item["client_properties"] as Item)["connection_name"], "lister");
-  assert.equal(item["name"], `127.0.0.1:${item["peer_port"]} -> 127.0.0.1:${server.broker.port}`);
+  assert.equal(item["name"], `127.0.0.1:${item["peer_port"]} -> 127.0.0.1:${warren.broker.port}`);
   assert.equal((await api.json<Item>(`/api/connections/${encodeURIComponent(String(item["name"]))}`))["name"], item["name"]);
 
   const channels = await api.json<Item[]>("/api/channels");
@@ -55,7 +55,7 @@ test("connections, channels and consumers are listed with RabbitMQ's fields", as
 });
 
 test("DELETE /api/connections/{name} closes the connection with 320 and the X-Reason text", async () => {
-  const connection = await amqplib.connect(server.broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const closed = new Promise<Error>((resolve) => connection.on("close", resolve));
   const [item] = await waitFor(async () => {
     const list = await api.json<Item[]>("/api/connections");
@@ -68,7 +68,7 @@ test("DELETE /api/connections/{name} closes the connection with 320 and the X-Re
 });
 
 test("without X-Reason the close says 'Closed via management plugin'", async () => {
-  const connection = await amqplib.connect(server.broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const closed = new Promise<Error>((resolve) => connection.on("close", resolve));
   const [item] = await waitFor(async () => {
     const list = await api.json<Item[]>("/api/connections");
@@ -79,8 +79,8 @@ test("without X-Reason the close says 'Closed via management plugin'", async () 
 });
 
 test("a management user sees only its own connections and may not close others'", async () => {
-  const guestConnection = await amqplib.connect(server.broker.url);
-  const otherConnection = await amqplib.connect(server.broker.urlFor("other", "pw"));
+  const guestConnection = await amqplib.connect(warren.broker.url);
+  const otherConnection = await amqplib.connect(warren.broker.urlFor("other", "pw"));
   const other = api.as("other", "pw");
   const seen = await waitFor(async () => {
     const list = await other.json<Item[]>("/api/connections");

@@ -5,8 +5,8 @@ import { waitFor } from "../../helpers/broker.js";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api, type Item } from "./api-client.js";
 
-const server = useBroker();
-const api = Api.lazy(server);
+const warren = useBroker();
+const api = Api.lazy(warren);
 
 const publish = (exchange: string, routingKey: string, payload: string, extra: Item = {}) =>
   api.post(`/api/exchanges/%2F/${exchange}/publish`, { properties: {}, routing_key: routingKey, payload, payload_encoding: "string", ...extra });
@@ -98,7 +98,7 @@ test("publish answers routed true/false and the message reaches AMQP consumers w
   assert.deepEqual((await publish("amq.default", "no-such-queue", "lost")).json, { routed: false });
   const binary = await api.post("/api/exchanges/%2F/amq.default/publish", { properties: {}, routing_key: "pub-q", payload: "AAEC/w==", payload_encoding: "base64" });
   assert.deepEqual(binary.json, { routed: true });
-  const connection = await amqplib.connect(server.broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   const first = await waitFor(async () => (await channel.get("pub-q", { noAck: true })) || null);
   assert.equal(first.content.toString(), "hello");
@@ -174,7 +174,7 @@ test("DELETE .../contents purges; if-empty and if-unused guard deletion", async 
   assert.deepEqual([notEmpty.status, notEmpty.json], [400, { error: "bad_request", reason: "queue 'purge-q' in vhost '/' not empty" }]);
   assert.equal((await api.delete("/api/queues/%2F/purge-q/contents")).status, 204);
   assert.equal((await api.json<Item>("/api/queues/%2F/purge-q"))["messages"], 0);
-  const connection = await amqplib.connect(server.broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   await channel.consume("purge-q", () => {});
   const inUse = await api.delete("/api/queues/%2F/purge-q?if-unused=true");
@@ -185,7 +185,7 @@ test("DELETE .../contents purges; if-empty and if-unused guard deletion", async 
 
 test("queue detail lists consumers and message stats follow AMQP traffic", async () => {
   await api.put("/api/queues/%2F/stats-q", {});
-  const connection = await amqplib.connect(server.broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   await channel.prefetch(7);
   await channel.consume("stats-q", (m) => m && channel.ack(m), { consumerTag: "stats-consumer" });
@@ -208,7 +208,7 @@ test("queue detail lists consumers and message stats follow AMQP traffic", async
 });
 
 test("an exclusive queue can be deleted from the API but not purged or read", async () => {
-  const connection = await amqplib.connect(server.broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   await channel.assertQueue("excl-q", { exclusive: true });
   assert.equal((await api.json<Item>("/api/queues/%2F/excl-q"))["exclusive"], true);

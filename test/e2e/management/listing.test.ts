@@ -3,11 +3,11 @@ import { test } from "node:test";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api, type Item } from "./api-client.js";
 
-const server = useBroker({}, async () => {
+const warren = useBroker({}, async () => {
   for (const name of ["beta", "alpha", "gamma-1", "gamma-2", "Delta"]) await api.put(`/api/queues/%2F/${name}`, {});
   await api.post("/api/exchanges/%2F/amq.default/publish", { properties: {}, routing_key: "gamma-1", payload: "x", payload_encoding: "string" });
 });
-const api = Api.lazy(server);
+const api = Api.lazy(warren);
 
 const names = (items: Item[]): unknown[] => items.map((i) => i["name"]);
 

@@ -6,8 +6,8 @@ import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api, type Item } from "./api-client.js";
 
 // A short sampling interval so that a rate shows up without waiting RabbitMQ's 5 s.
-const server = useBroker({ management: { statsIntervalMs: 100 } });
-const api = Api.lazy(server);
+const warren = useBroker({ management: { statsIntervalMs: 100 } });
+const api = Api.lazy(warren);
 
 /** Parses Prometheus text exposition into {name{labels}: value}, checking every line's shape. */
 function parseExposition(text: string): Map<string, number> {
@@ -27,14 +27,14 @@ function parseExposition(text: string): Map<string, number> {
 }
 
 async function scrape(path: string): Promise<Map<string, number>> {
-  const response = await fetch(`${server.broker.broker.urls.http}${path}`);
+  const response = await fetch(`${warren.broker.broker.urls.http}${path}`);
   assert.equal(response.status, 200);
   assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
   return parseExposition(await response.text());
 }
 
 test("/metrics exposes RabbitMQ's aggregated metric names that follow traffic", async () => {
-  const connection = await amqplib.connect(server.broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   await channel.assertQueue("metrics-q");
   for (let i = 0; i < 4; i++) channel.sendToQueue("metrics-q", Buffer.from(`m${i}`));
@@ -65,7 +65,7 @@ test("/metrics/per-object labels queue metrics with vhost and queue", async () =
 
 test("publish rates appear in message_stats *_details.rate", async () => {
   await api.put("/api/queues/%2F/rate-q", {});
-  const connection = await amqplib.connect(server.broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   // Keep publishing until a sample sees the counter move.
   const rate = await waitFor(async () => {

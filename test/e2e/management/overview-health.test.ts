@@ -3,8 +3,8 @@ import { test } from "node:test";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api, type Item } from "./api-client.js";
 
-const server = useBroker();
-const api = Api.lazy(server);
+const warren = useBroker();
+const api = Api.lazy(warren);
 
 test("overview carries RabbitMQ's top-level fields and the listeners", async () => {
   const overview = await api.json<Item>("/api/overview");
@@ -13,8 +13,8 @@ test("overview carries RabbitMQ's top-level fields and the listeners", async () 
   }
   assert.equal(overview["rabbitmq_version"], "3.10.8");
   const listeners = overview["listeners"] as Item[];
-  assert.ok(listeners.some((l) => l["protocol"] === "amqp" && l["port"] === server.broker.port));
-  assert.ok(listeners.some((l) => l["protocol"] === "http" && l["port"] === server.broker.broker.ports.http));
+  assert.ok(listeners.some((l) => l["protocol"] === "amqp" && l["port"] === warren.broker.port));
+  assert.ok(listeners.some((l) => l["protocol"] === "http" && l["port"] === warren.broker.broker.ports.http));
   assert.deepEqual((overview["queue_totals"] as Item)["messages_details"], { rate: 0 });
 });
 
@@ -35,17 +35,17 @@ test("aliveness-test publishes and consumes in the vhost", async () => {
 test("health checks answer ok, and 503 with status failed while an alarm is set", async () => {
   assert.deepEqual(await api.json("/api/health/checks/alarms"), { status: "ok" });
   assert.deepEqual(await api.json("/api/health/checks/virtual-hosts"), { status: "ok" });
-  assert.deepEqual(await api.json(`/api/health/checks/port-listener/${server.broker.port}`), { status: "ok", port: server.broker.port });
+  assert.deepEqual(await api.json(`/api/health/checks/port-listener/${warren.broker.port}`), { status: "ok", port: warren.broker.port });
   assert.deepEqual(await api.json("/api/health/checks/protocol-listener/amqp"), { status: "ok", protocol: "amqp" });
   const noPort = await api.get("/api/health/checks/port-listener/1");
   assert.equal(noPort.status, 503);
   assert.equal((noPort.json as Item)["status"], "failed");
-  server.broker.broker.core.setBlocked("memory");
+  warren.broker.broker.core.setBlocked("memory");
   try {
     const alarm = await api.get("/api/health/checks/alarms");
     assert.equal(alarm.status, 503);
     assert.deepEqual([(alarm.json as Item)["status"], (alarm.json as Item)["reason"]], ["failed", "resource alarm(s) in effect in the cluster"]);
   } finally {
-    server.broker.broker.core.setBlocked(null);
+    warren.broker.broker.core.setBlocked(null);
   }
 });

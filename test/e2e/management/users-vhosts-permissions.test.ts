@@ -5,8 +5,8 @@ import { hashPasswordWithSalt } from "../../../src/auth/password.js";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api, type Item } from "./api-client.js";
 
-const server = useBroker();
-const api = Api.lazy(server);
+const warren = useBroker();
+const api = Api.lazy(warren);
 
 test("PUT /api/users creates (201) then updates (204) a user who can then log in over AMQP", async () => {
   assert.equal((await api.put("/api/users/alice", { password: "secret", tags: "management,policymaker" })).status, 201);
@@ -19,7 +19,7 @@ test("PUT /api/users creates (201) then updates (204) a user who can then log in
   assert.equal((await api.put("/api/users/alice", { password: "secret2", tags: ["management"] })).status, 204);
   assert.deepEqual((await api.json<Item>("/api/users/alice"))["tags"], ["management"]);
   assert.equal((await api.put("/api/permissions/%2F/alice", { configure: ".*", write: ".*", read: ".*" })).status, 201);
-  const connection = await amqplib.connect(server.broker.urlFor("alice", "secret2"));
+  const connection = await amqplib.connect(warren.broker.urlFor("alice", "secret2"));
   await connection.close();
 });
 
@@ -29,7 +29,7 @@ test("a user created with password_hash logs in with the password that produced 
   assert.equal(put.status, 201);
   assert.equal((await api.json<Item>("/api/users/bob"))["password_hash"], hash);
   await api.put("/api/permissions/%2F/bob", { configure: ".*", write: ".*", read: ".*" });
-  const connection = await amqplib.connect(server.broker.urlFor("bob", "hashed-pw"));
+  const connection = await amqplib.connect(warren.broker.urlFor("bob", "hashed-pw"));
   await connection.close();
 });
 
@@ -68,13 +68,13 @@ test("PUT /api/vhosts creates a vhost, grants its creator full permissions, and 
   assert.deepEqual(await api.json("/api/permissions/vh1/guest"), { user: "guest", vhost: "vh1", configure: ".*", write: ".*", read: ".*" });
   const names = (await api.json<Item[]>("/api/vhosts")).map((v) => v["name"]);
   assert.deepEqual(names, ["/", "vh1"]);
-  const connection = await amqplib.connect(`${server.broker.url}/vh1`);
+  const connection = await amqplib.connect(`${warren.broker.url}/vh1`);
   await connection.close();
 });
 
 test("DELETE /api/vhosts closes its connections and removes it; a missing one is 404", async () => {
   await api.put("/api/vhosts/doomed");
-  const connection = await amqplib.connect(`${server.broker.url}/doomed`);
+  const connection = await amqplib.connect(`${warren.broker.url}/doomed`);
   // amqplib reports a server-initiated 320 as the 'close' event's error.
   const closed = new Promise<Error>((resolve) => connection.on("close", resolve));
   assert.equal((await api.delete("/api/vhosts/doomed")).status, 204);

@@ -11,15 +11,15 @@ import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api, type Item } from "./api-client.js";
 
 const VHOST = "dqt-quorum";
-const server = useBroker({}, async () => {
+const warren = useBroker({}, async () => {
   assert.equal((await api.put(`/api/vhosts/${VHOST}`, { defaultqueuetype: "quorum" })).status, 201);
   const grant = await api.put(`/api/permissions/${VHOST}/guest`, { configure: ".*", write: ".*", read: ".*" });
   assert.ok(grant.status === 201 || grant.status === 204, `permissions answered ${grant.status}`);
 });
-const api = Api.lazy(server);
+const api = Api.lazy(warren);
 
 async function connect(): Promise<amqplib.ChannelModel> {
-  const connection = await amqplib.connect(server.broker.urlFor("guest", "guest", VHOST));
+  const connection = await amqplib.connect(warren.broker.urlFor("guest", "guest", VHOST));
   connection.on("error", () => {}); // channel-level failures are asserted on the promises
   return connection;
 }
@@ -116,7 +116,7 @@ test("PUT /api/queues applies the default too; a definitions import does not", a
 });
 
 test("a vhost without a default queue type leaves a durable queue classic", async () => {
-  const connection = await amqplib.connect(server.broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   await channel.assertQueue("dqt-default-vhost", { durable: true });
   const q = await api.json<Item>("/api/queues/%2F/dqt-default-vhost");

@@ -5,8 +5,8 @@ import { waitFor } from "../../helpers/broker.js";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api } from "../management/api-client.js";
 
-const server = useBroker({ ports: { mqtt: 0, webMqtt: 0, http: 0, stomp: "off", webStomp: "off" } });
-const api = Api.lazy(server);
+const warren = useBroker({ ports: { mqtt: 0, webMqtt: 0, http: 0, stomp: "off", webStomp: "off" } });
+const api = Api.lazy(warren);
 
 type Json = Record<string, unknown>;
 
@@ -31,14 +31,14 @@ for (const [protocolVersion, name] of [
 ] as const) {
   test(`an MQTT v${protocolVersion} connection shows in /api/connections as '${name}' with RabbitMQ's MQTT fields`, async () => {
     const clientId = `mgmt-v${protocolVersion}`;
-    const client = await mqtt.connectAsync(server.broker.broker.urls.mqtt as string, { protocolVersion, clientId, keepalive: 30, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string, { protocolVersion, clientId, keepalive: 30, reconnectPeriod: 0 });
     try {
       const localPort = localPortOf(client);
       const connection = await connectionOf(localPort);
       assert.equal(connection.protocol, name);
-      assert.equal(connection.name, `127.0.0.1:${localPort} -> 127.0.0.1:${server.broker.broker.ports.mqtt}`);
+      assert.equal(connection.name, `127.0.0.1:${localPort} -> 127.0.0.1:${warren.broker.broker.ports.mqtt}`);
       assert.equal(connection.host, "127.0.0.1");
-      assert.equal(connection.port, server.broker.broker.ports.mqtt);
+      assert.equal(connection.port, warren.broker.broker.ports.mqtt);
       assert.deepEqual(connection.client_properties, { client_id: clientId, product: "MQTT client" });
       assert.equal(connection.channels, 1);
       assert.equal(connection.channel_max, 1);
@@ -56,13 +56,13 @@ for (const [protocolVersion, name] of [
 test("each MQTT subscription queue is a consumer on the session's channel 1; QoS 1 deliveries awaiting PUBACK are unacknowledged", async () => {
   let received = 0;
   // An MQTT 5 client that never answers a QoS 1 PUBLISH: its delivery stays in flight (mqtt.js sends PUBACK only when told).
-  const client = await mqtt.connectAsync(server.broker.broker.urls.mqtt as string, {
+  const client = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string, {
     clientId: "mgmt-subs",
     protocolVersion: 5,
     reconnectPeriod: 0,
     customHandleAcks: () => void received++,
   });
-  const publisher = await mqtt.connectAsync(server.broker.broker.urls.mqtt as string, { reconnectPeriod: 0 });
+  const publisher = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string, { reconnectPeriod: 0 });
   try {
     await client.subscribeAsync({ "mgmt/one": { qos: 1 }, "mgmt/zero/+": { qos: 0 } });
     await publisher.publishAsync("mgmt/one", "held", { qos: 1 });
@@ -93,21 +93,21 @@ test("each MQTT subscription queue is a consumer on the session's channel 1; QoS
 });
 
 test("a Web-MQTT connection is listed as 'Web MQTT 3.1.1' on the Web-MQTT port", async () => {
-  const client = await mqtt.connectAsync(server.broker.broker.urls.webMqtt as string, { clientId: "mgmt-ws", reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(warren.broker.broker.urls.webMqtt as string, { clientId: "mgmt-ws", reconnectPeriod: 0 });
   try {
     const connection = await waitFor(async () =>
       (await list("/api/connections")).find((c) => (c.client_properties as Json).client_id === "mgmt-ws"),
     );
     assert.equal(connection.protocol, "Web MQTT 3.1.1");
-    assert.equal(connection.port, server.broker.broker.ports.webMqtt);
-    assert.match(connection.name as string, new RegExp(` -> 127\\.0\\.0\\.1:${server.broker.broker.ports.webMqtt}$`));
+    assert.equal(connection.port, warren.broker.broker.ports.webMqtt);
+    assert.match(connection.name as string, new RegExp(` -> 127\\.0\\.0\\.1:${warren.broker.broker.ports.webMqtt}$`));
   } finally {
     await client.endAsync();
   }
 });
 
 test("DELETE /api/connections/<name> closes an MQTT connection; other clients carry on", async () => {
-  const client = await mqtt.connectAsync(server.broker.broker.urls.mqtt as string, { clientId: "mgmt-close", protocolVersion: 5, reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string, { clientId: "mgmt-close", protocolVersion: 5, reconnectPeriod: 0 });
   const disconnect = new Promise<number | undefined>((resolve) => client.once("disconnect", (packet) => resolve(packet.reasonCode)));
   const connection = await connectionOf(localPortOf(client));
   const response = await api.delete(`/api/connections/${encodeURIComponent(connection.name as string)}`);

@@ -6,8 +6,8 @@ import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api } from "../management/api-client.js";
 import { RawStompClient } from "./raw-client.js";
 
-const server = useBroker({ ports: { stomp: 0, webStomp: 0, http: 0, mqtt: "off", webMqtt: "off" } });
-const api = Api.lazy(server);
+const warren = useBroker({ ports: { stomp: 0, webStomp: 0, http: 0, mqtt: "off", webMqtt: "off" } });
+const api = Api.lazy(warren);
 
 type Json = Record<string, unknown>;
 
@@ -23,15 +23,15 @@ async function connectionOf(localPort: number): Promise<Json> {
 }
 
 test("a STOMP connection shows in /api/connections, /api/channels and /api/consumers as RabbitMQ's STOMP plugin shows it", async () => {
-  const { client } = await RawStompClient.login(server.broker.broker.ports.stomp as number, { "heart-beat": "10000,0" });
+  const { client } = await RawStompClient.login(warren.broker.broker.ports.stomp as number, { "heart-beat": "10000,0" });
   client.send("SUBSCRIBE", { id: "sub-1", destination: "/queue/mgmt-stomp", ack: "client", "prefetch-count": "5", receipt: "r1" });
   assert.equal((await client.frame()).command, "RECEIPT");
   const localPort = client.socket.localPort as number;
 
   const connection = await connectionOf(localPort);
   assert.equal(connection.protocol, "STOMP 1.2");
-  assert.equal(connection.name, `127.0.0.1:${localPort} -> 127.0.0.1:${server.broker.broker.ports.stomp}`);
-  assert.equal(connection.port, server.broker.broker.ports.stomp);
+  assert.equal(connection.name, `127.0.0.1:${localPort} -> 127.0.0.1:${warren.broker.broker.ports.stomp}`);
+  assert.equal(connection.port, warren.broker.broker.ports.stomp);
   assert.equal(connection.channels, 1);
   assert.equal(connection.channel_max, 1);
   assert.equal(connection.frame_max, 0);
@@ -56,7 +56,7 @@ test("a STOMP connection shows in /api/connections, /api/channels and /api/consu
 });
 
 test("a Web-STOMP connection is listed as 'Web STOMP 1.2' and unacked deliveries count on its channel", async () => {
-  const ws = new WebSocket(server.broker.broker.urls.webStomp as string, ["v12.stomp"]);
+  const ws = new WebSocket(warren.broker.broker.urls.webStomp as string, ["v12.stomp"]);
   const messages: string[] = [];
   ws.on("message", (data: Buffer) => messages.push(data.toString()));
   await new Promise((resolve) => ws.once("open", resolve));
@@ -67,14 +67,14 @@ test("a Web-STOMP connection is listed as 'Web STOMP 1.2' and unacked deliveries
   const localPort = (ws as unknown as { _socket: { localPort: number } })._socket.localPort;
   const connection = await connectionOf(localPort);
   assert.equal(connection.protocol, "Web STOMP 1.2");
-  assert.equal(connection.port, server.broker.broker.ports.webStomp);
+  assert.equal(connection.port, warren.broker.broker.ports.webStomp);
   const channel = (await list("/api/channels")).find((c) => c.name === `${connection.name} (1)`);
   assert.equal(channel?.messages_unacknowledged, 1);
   ws.close();
 });
 
 test("DELETE /api/connections/<name> closes a STOMP connection with an ERROR frame giving the reason", async () => {
-  const { client } = await RawStompClient.login(server.broker.broker.ports.stomp as number);
+  const { client } = await RawStompClient.login(warren.broker.broker.ports.stomp as number);
   const connection = await connectionOf(client.socket.localPort as number);
   const response = await api.request("DELETE", `/api/connections/${encodeURIComponent(connection.name as string)}`, undefined, {
     "x-reason": "maintenance",

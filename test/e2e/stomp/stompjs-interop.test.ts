@@ -1,18 +1,13 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { Client, type IMessage, type StompConfig } from "@stomp/stompjs";
 import { TCPWrapper } from "@stomp/tcp-wrapper";
 import amqplib from "amqplib";
 import { WebSocket } from "ws";
-import { waitFor, TestBroker } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start({ ports: { stomp: 0, webStomp: 0, http: 0, mqtt: "off", webMqtt: "off" } });
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker({ ports: { stomp: 0, webStomp: 0, http: 0, mqtt: "off", webMqtt: "off" } });
 
 /** Activates a stompjs client and resolves once it is connected. */
 async function connected(config: StompConfig): Promise<Client> {
@@ -27,7 +22,7 @@ async function connected(config: StompConfig): Promise<Client> {
 }
 
 const overTcp = (): Promise<Client> =>
-  connected({ webSocketFactory: () => new TCPWrapper("127.0.0.1", broker.broker.ports.stomp as number) });
+  connected({ webSocketFactory: () => new TCPWrapper("127.0.0.1", warren.broker.broker.ports.stomp as number) });
 const overWebSocket = (url: string): Promise<Client> =>
   connected({ webSocketFactory: () => new WebSocket(url, ["v12.stomp", "v11.stomp", "v10.stomp"]) });
 
@@ -51,7 +46,7 @@ test("@stomp/stompjs over TCP publishes and subscribes", async () => {
 });
 
 test("@stomp/stompjs over WebSocket on the Web-STOMP port (/ws) and on the HTTP port (/ws/stomp)", async () => {
-  for (const url of [broker.broker.urls.webStomp as string, `ws://127.0.0.1:${broker.broker.ports.http}/ws/stomp`]) {
+  for (const url of [warren.broker.broker.urls.webStomp as string, `ws://127.0.0.1:${warren.broker.broker.ports.http}/ws/stomp`]) {
     const client = await overWebSocket(url);
     await roundTrip(client, "/topic/stompjs-ws");
     await client.deactivate();
@@ -59,7 +54,7 @@ test("@stomp/stompjs over WebSocket on the Web-STOMP port (/ws) and on the HTTP 
 });
 
 test("binary bodies survive WebSocket transport", async () => {
-  const client = await overWebSocket(broker.broker.urls.webStomp as string);
+  const client = await overWebSocket(warren.broker.broker.urls.webStomp as string);
   const received: IMessage[] = [];
   client.subscribe("/queue/ws-binary", (message) => received.push(message));
   const body = new Uint8Array([0, 1, 2, 255, 0, 128]);
@@ -70,7 +65,7 @@ test("binary bodies survive WebSocket transport", async () => {
 });
 
 test("STOMP → AMQP: headers arrive as the matching AMQP properties", async () => {
-  const amqp = await amqplib.connect(broker.url);
+  const amqp = await amqplib.connect(warren.broker.url);
   const channel = await amqp.createChannel();
   await channel.assertQueue("to-amqp", { durable: true });
   const client = await overTcp();
@@ -123,7 +118,7 @@ test("AMQP → STOMP: properties and string/integer headers arrive as STOMP head
     client.watchForReceipt("ready", () => resolve());
     client.publish({ destination: "/queue/sync-interop", headers: { receipt: "ready" } });
   });
-  const amqp = await amqplib.connect(broker.url);
+  const amqp = await amqplib.connect(warren.broker.url);
   const channel = await amqp.createChannel();
   channel.publish("amq.topic", "from-amqp.one", Buffer.from("from amqp"), {
     contentType: "application/json",

@@ -1,23 +1,18 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { WebSocket } from "ws";
 import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 
 const PROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"];
 const MAX_MESSAGE = 4096;
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start({
+const warren = useBroker({
     ports: { stomp: "off", webStomp: 0, http: 0, mqtt: "off", webMqtt: "off" },
     stomp: { allowedOrigins: ["http://chat.example:8080", "null"], maxWebSocketMessageBytes: MAX_MESSAGE },
   });
-});
-after(async () => {
-  await broker.stop();
-});
 
-const endpoints = (): string[] => [broker.broker.urls.webStomp as string, `ws://127.0.0.1:${broker.broker.ports.http}/ws/stomp`];
+const endpoints = (): string[] => [warren.broker.broker.urls.webStomp as string, `ws://127.0.0.1:${warren.broker.broker.ports.http}/ws/stomp`];
 
 /** Resolves with the HTTP status of a refused upgrade, or "open". */
 function upgrade(url: string, origin: string | undefined): Promise<number | "open"> {
@@ -74,13 +69,13 @@ test("an allowed origin, the 'null' origin when listed, and a client without Ori
 });
 
 test("a WebSocket message larger than maxWebSocketMessageBytes closes that connection with 1009; others carry on", async () => {
-  const url = broker.broker.urls.webStomp as string;
+  const url = warren.broker.broker.urls.webStomp as string;
   const bystander = await stompSession(url);
   const { ws } = await stompSession(url);
   const body = "x".repeat(MAX_MESSAGE);
   ws.send(`SEND\ndestination:/queue/hygiene\n\n${body}\0`);
   assert.equal(await closed(ws), 1009);
-  await waitFor(() => broker.logs.find((entry) => entry.msg === "closing STOMP connection: WebSocket protocol error"));
+  await waitFor(() => warren.broker.logs.find((entry) => entry.msg === "closing STOMP connection: WebSocket protocol error"));
 
   // A message under the limit still goes through on the other connection.
   const received = new Promise<string>((resolve) => bystander.ws.on("message", (data: Buffer) => resolve(data.toString())));
