@@ -1,21 +1,16 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import mqtt from "mqtt";
-import { sleep, TestBroker, waitFor } from "../../helpers/broker.js";
+import { sleep, waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawMqttClient } from "./raw-client.js";
 
 /** MQTT 5 lifetimes: will delay, session expiry set at DISCONNECT, message expiry passed on as what is left. */
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
-const url = (): string => broker.broker.urls.mqtt as string;
-const port = (): number => broker.broker.ports.mqtt as number;
-const hasQueue = (name: string): boolean => broker.broker.core.vhosts.get("/")?.queues.has(name) ?? false;
+const url = (): string => warren.broker.broker.urls.mqtt as string;
+const port = (): number => warren.broker.broker.ports.mqtt as number;
+const hasQueue = (name: string): boolean => warren.broker.broker.core.vhosts.get("/")?.queues.has(name) ?? false;
 
 async function watch(filter: string): Promise<{ client: mqtt.MqttClient; got: string[] }> {
   const client = await mqtt.connectAsync(url(), { protocolVersion: 5 });
@@ -35,7 +30,7 @@ test("[MQTT-3.1.3-9] will delay: a session resumed within the delay cancels the 
   });
   raw.destroy();
   // The broker has seen the socket go (the will is now pending) before the client comes back.
-  await waitFor(() => ![...broker.broker.core.connections].some((c) => (c as { clientId?: string }).clientId === "will-resume"));
+  await waitFor(() => ![...warren.broker.broker.core.connections].some((c) => (c as { clientId?: string }).clientId === "will-resume"));
   const again = await RawMqttClient.open(port(), 5);
   assert.equal((await again.connect("will-resume", { clean: false, properties: { sessionExpiryInterval: 60 } })).sessionPresent, true);
   // A marker published after the resumption arrives; the will never does.

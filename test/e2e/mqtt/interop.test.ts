@@ -1,25 +1,20 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import amqplib from "amqplib";
 import mqtt from "mqtt";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
 test("an AMQP consumer bound to amq.topic sees MQTT publishes as RabbitMQ maps them", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true });
   await channel.bindQueue(queue, "amq.topic", "sensors.*.temp");
   const got: amqplib.ConsumeMessage[] = [];
   await channel.consume(queue, (m) => m && got.push(m), { noAck: true });
-  const client = await mqtt.connectAsync(broker.broker.urls.mqtt as string);
+  const client = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string);
   await client.publishAsync("sensors/kitchen/temp", "21.5", { qos: 1 });
   await client.publishAsync("sensors/hall/temp", "19", { qos: 0 });
   await waitFor(() => got.length === 2);
@@ -36,11 +31,11 @@ test("an AMQP consumer bound to amq.topic sees MQTT publishes as RabbitMQ maps t
 });
 
 test("MQTT subscribers receive AMQP publishes to amq.topic at their subscription's QoS, `.` shown as `/`", async () => {
-  const client = await mqtt.connectAsync(broker.broker.urls.mqtt as string);
+  const client = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string);
   const got: Array<[string, string, number]> = [];
   client.on("message", (topic, payload, packet) => got.push([topic, payload.toString(), packet.qos]));
   await client.subscribeAsync("cmd/+/go", { qos: 1 });
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   channel.publish("amq.topic", "cmd.robot.go", Buffer.from("now"));
   await waitFor(() => got.length === 1);
@@ -50,14 +45,14 @@ test("MQTT subscribers receive AMQP publishes to amq.topic at their subscription
 });
 
 test("MQTT 5 properties map onto AMQP properties and back (content type, correlation, response topic, user properties, expiry)", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true });
   await channel.bindQueue(queue, "amq.topic", "rpc.request");
   const requests: amqplib.ConsumeMessage[] = [];
   await channel.consume(queue, (m) => m && requests.push(m), { noAck: true });
 
-  const client = await mqtt.connectAsync(broker.broker.urls.mqtt as string, { protocolVersion: 5 });
+  const client = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string, { protocolVersion: 5 });
   const replies: Array<{ payload: string; properties: Record<string, unknown> | undefined }> = [];
   client.on("message", (_t, payload, packet) => replies.push({ payload: payload.toString(), properties: packet.properties as Record<string, unknown> | undefined }));
   await client.subscribeAsync("rpc/reply/me", { qos: 1 });
@@ -97,8 +92,8 @@ test("MQTT 5 properties map onto AMQP properties and back (content type, correla
 
 for (const protocolVersion of [4, 5] as const) {
   test(`MQTT v${protocolVersion} over WebSocket (/ws, subprotocol mqtt) talks to MQTT over TCP`, async () => {
-    const ws = await mqtt.connectAsync(broker.broker.urls.webMqtt as string, { protocolVersion });
-    const tcp = await mqtt.connectAsync(broker.broker.urls.mqtt as string, { protocolVersion });
+    const ws = await mqtt.connectAsync(warren.broker.broker.urls.webMqtt as string, { protocolVersion });
+    const tcp = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string, { protocolVersion });
     const got: string[] = [];
     ws.on("message", (topic, payload) => got.push(`${topic}=${payload.toString()}`));
     await ws.subscribeAsync("ws/in", { qos: 2 });
@@ -115,7 +110,7 @@ for (const protocolVersion of [4, 5] as const) {
 }
 
 test("MQTT over WebSocket is also served at /ws/mqtt on the HTTP port", async () => {
-  const httpPort = broker.broker.ports.http as number;
+  const httpPort = warren.broker.broker.ports.http as number;
   const ws = await mqtt.connectAsync(`ws://127.0.0.1:${httpPort}/ws/mqtt`, { protocolVersion: 5 });
   const got: string[] = [];
   ws.on("message", (_t, payload) => got.push(payload.toString()));

@@ -1,24 +1,19 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import mqtt from "mqtt";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawMqttClient } from "./raw-client.js";
 
 /** Small limits so that tests can cross them: our Receive Maximum 2, Maximum Packet Size 4 KiB. */
 const RECEIVE_MAXIMUM = 2;
 const MAX_PACKET_SIZE = 4096;
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start({ mqtt: { receiveMaximum: RECEIVE_MAXIMUM, maxPacketSize: MAX_PACKET_SIZE } });
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker({ mqtt: { receiveMaximum: RECEIVE_MAXIMUM, maxPacketSize: MAX_PACKET_SIZE } });
 
-const url = (): string => broker.broker.urls.mqtt as string;
-const port = (): number => broker.broker.ports.mqtt as number;
-const queue = (name: string) => broker.broker.core.vhosts.get("/")?.queues.get(name);
+const url = (): string => warren.broker.broker.urls.mqtt as string;
+const port = (): number => warren.broker.broker.ports.mqtt as number;
+const queue = (name: string) => warren.broker.broker.core.vhosts.get("/")?.queues.get(name);
 
 /** The broker still serves a fresh MQTT client after a test broke a connection on purpose. */
 async function assertMqttServes(): Promise<void> {

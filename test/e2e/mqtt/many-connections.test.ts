@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import mqttPacket, { type Packet } from "mqtt-packet";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 
 /**
  * Many simultaneous connections (bench/mqtt-fan-in.mjs measures 10,000 and
@@ -11,13 +12,7 @@ import { TestBroker, waitFor } from "../../helpers/broker.js";
  */
 const COUNT = 1000;
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
 interface Client {
   socket: Socket;
@@ -40,7 +35,7 @@ function open(port: number, clientId: string): Promise<Client> {
 }
 
 test(`${COUNT} simultaneous connections: a fan-out message reaches every one, and all their publishes fan in`, async () => {
-  const port = broker.broker.ports.mqtt as number;
+  const port = warren.broker.broker.ports.mqtt as number;
   const clients: Client[] = [];
   for (let i = 0; i < COUNT; i += 250) {
     clients.push(...(await Promise.all(Array.from({ length: 250 }, (_, j) => open(port, `many-${i + j}`)))));
@@ -51,9 +46,9 @@ test(`${COUNT} simultaneous connections: a fan-out message reaches every one, an
   };
   for (const c of clients) subscribe(c, "broadcast/all");
   subscribe(sink, "fanin/+");
-  const queues = (): number => [...(broker.broker.core.vhosts.get("/")?.queues.keys() ?? [])].filter((n) => n.startsWith("mqtt-subscription-many-")).length;
+  const queues = (): number => [...(warren.broker.broker.core.vhosts.get("/")?.queues.keys() ?? [])].filter((n) => n.startsWith("mqtt-subscription-many-")).length;
   await waitFor(() => queues() === COUNT + 1, 20_000);
-  assert.equal(broker.broker.core.connections.size, COUNT + 1);
+  assert.equal(warren.broker.broker.core.connections.size, COUNT + 1);
 
   sink.socket.write(mqttPacket.generate({ cmd: "publish", topic: "broadcast/all", payload: Buffer.from("hello all"), qos: 0, retain: false, dup: false }));
   await waitFor(() => clients.every((c) => c.publishes.length === 1), 20_000);
@@ -64,5 +59,5 @@ test(`${COUNT} simultaneous connections: a fan-out message reaches every one, an
   assert.equal(new Set(sink.publishes.map((p) => p.payload)).size, COUNT, "each publisher's message arrived once");
 
   for (const c of [...clients, sink]) c.socket.destroy();
-  await waitFor(() => broker.broker.core.connections.size === 0 && queues() === 0, 20_000);
+  await waitFor(() => warren.broker.broker.core.connections.size === 0 && queues() === 0, 20_000);
 });

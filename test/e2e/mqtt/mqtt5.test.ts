@@ -1,19 +1,14 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import mqtt from "mqtt";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawMqttClient } from "./raw-client.js";
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start({ mqtt: { maxKeepAlive: 30 } });
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker({ mqtt: { maxKeepAlive: 30 } });
 
-const url = (): string => broker.broker.urls.mqtt as string;
-const port = (): number => broker.broker.ports.mqtt as number;
+const url = (): string => warren.broker.broker.urls.mqtt as string;
+const port = (): number => warren.broker.broker.ports.mqtt as number;
 
 test("topic aliases: a PUBLISH with an empty topic and a known alias goes to the aliased topic", async () => {
   const sub = await mqtt.connectAsync(url(), { protocolVersion: 5 });
@@ -62,7 +57,7 @@ test("shared subscriptions $share/<group>/<filter> deliver each message to one m
   await waitFor(() => counts[0]! + counts[1]! === 10);
   assert.deepEqual(counts, [5, 5]);
   await Promise.all([...members, pub].map((c) => c.endAsync()));
-  assert.equal(broker.broker.core.vhosts.get("/")?.queues.has("mqtt-shared-workersqos1"), false);
+  assert.equal(warren.broker.broker.core.vhosts.get("/")?.queues.has("mqtt-shared-workersqos1"), false);
 });
 
 test("server keep-alive: a keep-alive above the configured maximum is replaced in CONNACK", async () => {
@@ -88,7 +83,7 @@ test("session expiry interval: a v5 session with expiry > 0 keeps QoS 1 messages
   assert.deepEqual(got, ["kept"]);
   await again.endAsync();
   // expiry 0 on the last connection: the session (and its queue) ended with it
-  await waitFor(() => !broker.broker.core.vhosts.get("/")?.queues.has("mqtt-subscription-v5-persistqos1"));
+  await waitFor(() => !warren.broker.broker.core.vhosts.get("/")?.queues.has("mqtt-subscription-v5-persistqos1"));
 });
 
 test("MQTT 5 PUBACK says 0x10 when a QoS 1 publish matched no subscriber", async () => {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import mqtt from "mqtt";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawMqttClient } from "./raw-client.js";
 
 /**
@@ -11,21 +12,16 @@ import { RawMqttClient } from "./raw-client.js";
  * subscribe closes the connection (no PUBACK, no SUBACK). MQTT 5 has reason
  * codes for both: PUBACK/PUBREC 0x87 and SUBACK 0x87 per filter.
  */
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
+const warren = useBroker({}, async (broker) => {
   const users = broker.broker.core.users;
   users.addUser("no-write", "pw");
   users.setPermissions("no-write", "/", { configure: ".*", write: "^mqtt-subscription-.*", read: ".*" });
   users.addUser("no-read", "pw");
   users.setPermissions("no-read", "/", { configure: ".*", write: ".*", read: "^nothing$" });
 });
-after(async () => {
-  await broker.stop();
-});
 
-const url = (): string => broker.broker.urls.mqtt as string;
-const port = (): number => broker.broker.ports.mqtt as number;
+const url = (): string => warren.broker.broker.urls.mqtt as string;
+const port = (): number => warren.broker.broker.ports.mqtt as number;
 const login = (user: string) => ({ username: user, password: Buffer.from("pw") });
 
 /** Someone allowed everything still gets messages through: the refusal hurt nobody else. */
@@ -53,7 +49,7 @@ test("MQTT 3.1.1 publish without write permission on amq.topic closes the connec
   await waitFor(() => got.length === 1);
   assert.deepEqual(got, ["allowed"]);
   await watcher.endAsync();
-  assert.ok(broker.logs.some((l) => l.msg === "closing MQTT connection on error" && l.reason === 0x87));
+  assert.ok(warren.broker.logs.some((l) => l.msg === "closing MQTT connection on error" && l.reason === 0x87));
 });
 
 test("MQTT 5 publish without write permission: PUBACK 0x87 and PUBREC 0x87, the connection stays open", async () => {
@@ -82,7 +78,7 @@ test("MQTT 3.1.1 subscribe without read permission on amq.topic closes the conne
   await raw.waitClosed();
   assert.equal(raw.count("suback"), 0);
   // The refused subscription left no queue behind once the clean session ended.
-  assert.equal(broker.broker.core.vhosts.get("/")?.queues.has("mqtt-subscription-reader-4qos1"), false);
+  assert.equal(warren.broker.broker.core.vhosts.get("/")?.queues.has("mqtt-subscription-reader-4qos1"), false);
   await assertOthersServed();
 });
 

@@ -1,19 +1,14 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import mqtt, { type MqttClient } from "mqtt";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawMqttClient } from "./raw-client.js";
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start({ users: [{ name: "alice", password: "secret" }] });
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker({ users: [{ name: "alice", password: "secret" }] });
 
-const url = (): string => broker.broker.urls.mqtt as string;
-const port = (): number => broker.broker.ports.mqtt as number;
+const url = (): string => warren.broker.broker.urls.mqtt as string;
+const port = (): number => warren.broker.broker.ports.mqtt as number;
 
 interface Received {
   topic: string;
@@ -91,11 +86,11 @@ test("credentials: a wrong password is refused with code 4; vhost:user selects t
   await noVhost.waitClosed();
 
   const good = await mqtt.connectAsync(url(), { username: "/:alice", password: "secret", clientId: "alice-1" });
-  await waitFor(() => [...broker.broker.core.connections].some((c) => c.protocol === "mqtt" && c.user === "alice"));
+  await waitFor(() => [...warren.broker.broker.core.connections].some((c) => c.protocol === "mqtt" && c.user === "alice"));
   await good.endAsync();
 
   const anonymous = await mqtt.connectAsync(url(), { clientId: "anon-1" });
-  await waitFor(() => [...broker.broker.core.connections].some((c) => c.protocol === "mqtt" && c.user === "guest"));
+  await waitFor(() => [...warren.broker.broker.core.connections].some((c) => c.protocol === "mqtt" && c.user === "guest"));
   await anonymous.endAsync();
 });
 
@@ -133,7 +128,7 @@ test("keep-alive: a client silent for 1.5 × its keep-alive is disconnected", as
   const raw = await RawMqttClient.open(port());
   await raw.connect("sleepy", { keepalive: 1 });
   await raw.waitClosed();
-  const entry = await waitFor(() => broker.logs.find((l) => l.msg === "MQTT keep-alive timeout"));
+  const entry = await waitFor(() => warren.broker.logs.find((l) => l.msg === "MQTT keep-alive timeout"));
   assert.equal(entry.clientId, "sleepy");
 });
 

@@ -1,25 +1,20 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import mqtt from "mqtt";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawMqttClient } from "./raw-client.js";
 
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start();
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker();
 
-const url = (): string => broker.broker.urls.mqtt as string;
-const port = (): number => broker.broker.ports.mqtt as number;
+const url = (): string => warren.broker.broker.urls.mqtt as string;
+const port = (): number => warren.broker.broker.ports.mqtt as number;
 
 test("a persistent session keeps its subscription and queues QoS 1 messages while away; delivered on reconnect", async () => {
   const first = await mqtt.connectAsync(url(), { clientId: "persist-1", clean: false });
   await first.subscribeAsync("away/+", { qos: 1 });
   await first.endAsync();
-  assert.ok(broker.broker.core.vhosts.get("/")?.queues.has("mqtt-subscription-persist-1qos1"), "queue named as RabbitMQ names it");
+  assert.ok(warren.broker.broker.core.vhosts.get("/")?.queues.has("mqtt-subscription-persist-1qos1"), "queue named as RabbitMQ names it");
 
   const pub = await mqtt.connectAsync(url());
   await pub.publishAsync("away/a", "m1", { qos: 1 });
@@ -37,7 +32,7 @@ test("a persistent session keeps its subscription and queues QoS 1 messages whil
 
   // clean session ends it: the queue goes
   const clean = await mqtt.connectAsync(url(), { clientId: "persist-1", clean: true });
-  assert.equal(broker.broker.core.vhosts.get("/")?.queues.has("mqtt-subscription-persist-1qos1"), false);
+  assert.equal(warren.broker.broker.core.vhosts.get("/")?.queues.has("mqtt-subscription-persist-1qos1"), false);
   await clean.endAsync();
 });
 
@@ -114,7 +109,7 @@ test("QoS 2 delivery: PUBREC acks the message, PUBREL/PUBCOMP complete it", asyn
   raw.send({ cmd: "pubrec", messageId: publish.messageId as number });
   assert.equal((await raw.next("pubrel")).messageId, publish.messageId);
   raw.send({ cmd: "pubcomp", messageId: publish.messageId as number });
-  const queue = broker.broker.core.vhosts.get("/")?.queues.get("mqtt-subscription-qos2-subqos2");
+  const queue = warren.broker.broker.core.vhosts.get("/")?.queues.get("mqtt-subscription-qos2-subqos2");
   assert.equal(queue?.unackedCount, 0);
   assert.equal(queue?.messageCount, 0);
   raw.destroy();

@@ -1,23 +1,18 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import mqtt from "mqtt";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawStompClient, type ReceivedFrame } from "../stomp/raw-client.js";
 
 /**
  * MQTT ↔ STOMP through amq.topic, as RabbitMQ's plugins map them: MQTT topic
  * `a/b` is routing key `a.b`, which STOMP addresses as `/topic/a.b`.
  */
-let broker: TestBroker;
-before(async () => {
-  broker = await TestBroker.start({ ports: { stomp: 0 } });
-});
-after(async () => {
-  await broker.stop();
-});
+const warren = useBroker({ ports: { stomp: 0 } });
 
-const mqttUrl = (): string => broker.broker.urls.mqtt as string;
-const stompPort = (): number => broker.broker.ports.stomp as number;
+const mqttUrl = (): string => warren.broker.broker.urls.mqtt as string;
+const stompPort = (): number => warren.broker.broker.ports.stomp as number;
 
 async function stompSubscribe(destination: string): Promise<RawStompClient> {
   const { client } = await RawStompClient.login(stompPort());
