@@ -1,19 +1,12 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { waitFor, type TestBroker } from "../../helpers/broker.js";
+import { test } from "node:test";
+import { waitFor } from "../../helpers/broker.js";
 import { RawStompClient, type ReceivedFrame } from "./raw-client.js";
-import { startStompBroker } from "./stomp-broker.js";
+import { useStompBroker } from "./stomp-broker.js";
 
-let broker: TestBroker;
-let port: number;
-before(async () => {
-  ({ broker, port } = await startStompBroker());
-});
-after(async () => {
-  await broker.stop();
-});
+const stomp = useStompBroker();
 
-const queue = (name: string) => broker.broker.core.vhosts.get("/")!.queues.get(name)!;
+const queue = (name: string) => stomp.broker.broker.core.vhosts.get("/")!.queues.get(name)!;
 
 async function fill(client: RawStompClient, destination: string, bodies: string[]): Promise<void> {
   for (const body of bodies) client.send("SEND", { destination }, body);
@@ -22,7 +15,7 @@ async function fill(client: RawStompClient, destination: string, bodies: string[
 }
 
 test("client ack mode: an ACK settles that message and every earlier one of the subscription", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   await fill(client, "/queue/ack-client", ["1", "2", "3"]);
   client.send("SUBSCRIBE", { destination: "/queue/ack-client", id: "c", ack: "client" });
   const frames: ReceivedFrame[] = [await client.frame(), await client.frame(), await client.frame()];
@@ -35,7 +28,7 @@ test("client ack mode: an ACK settles that message and every earlier one of the 
 });
 
 test("client-individual: only the named message is settled; NACK requeues it as redelivered", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   await fill(client, "/queue/ack-individual", ["a", "b"]);
   client.send("SUBSCRIBE", { destination: "/queue/ack-individual", id: "i", ack: "client-individual" });
   const [first, second] = [await client.frame(), await client.frame()];
@@ -53,7 +46,7 @@ test("client-individual: only the named message is settled; NACK requeues it as 
 });
 
 test("prefetch-count bounds unacknowledged deliveries per subscription", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   await fill(client, "/queue/prefetch", ["1", "2", "3", "4"]);
   client.send("SUBSCRIBE", { destination: "/queue/prefetch", id: "p", ack: "client-individual", "prefetch-count": "2" });
   const [one, two] = [await client.frame(), await client.frame()];
@@ -66,7 +59,7 @@ test("prefetch-count bounds unacknowledged deliveries per subscription", async (
 });
 
 test("unacked messages return to the queue when the session ends", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   await fill(client, "/queue/requeue-on-close", ["x"]);
   client.send("SUBSCRIBE", { destination: "/queue/requeue-on-close", id: "r", ack: "client" });
   await client.frame();
@@ -75,7 +68,7 @@ test("unacked messages return to the queue when the session ends", async () => {
 });
 
 test("ACK errors: missing id, malformed id, unknown subscription, unknown delivery", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   client.send("ACK", {});
   const missing = await client.frame();
   assert.equal(missing.headers.message, "Missing header");
@@ -95,7 +88,7 @@ test("ACK errors: missing id, malformed id, unknown subscription, unknown delive
 });
 
 test("SUBSCRIBE/UNSUBSCRIBE errors: duplicate id closes, unknown id does not", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   client.send("UNSUBSCRIBE", { id: "nope" });
   const none = await client.frame();
   assert.equal(none.headers.message, "No subscription found");
@@ -109,7 +102,7 @@ test("SUBSCRIBE/UNSUBSCRIBE errors: duplicate id closes, unknown id does not", a
 });
 
 test("a transaction holds SENDs until COMMIT; ABORT drops them", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   client.send("SUBSCRIBE", { destination: "/queue/tx", id: "t", receipt: "sub" });
   await client.frame();
   client.send("BEGIN", { transaction: "t1" });
@@ -133,7 +126,7 @@ test("a transaction holds SENDs until COMMIT; ABORT drops them", async () => {
 });
 
 test("ACKs inside a transaction take effect on COMMIT", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   await fill(client, "/queue/tx-ack", ["m"]);
   client.send("SUBSCRIBE", { destination: "/queue/tx-ack", id: "a", ack: "client" });
   const message = await client.frame();

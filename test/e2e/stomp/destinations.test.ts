@@ -1,23 +1,16 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import amqplib from "amqplib";
-import { waitFor, type TestBroker } from "../../helpers/broker.js";
+import { waitFor } from "../../helpers/broker.js";
 import { RawStompClient } from "./raw-client.js";
-import { startStompBroker } from "./stomp-broker.js";
+import { useStompBroker } from "./stomp-broker.js";
 
-let broker: TestBroker;
-let port: number;
-before(async () => {
-  ({ broker, port } = await startStompBroker());
-});
-after(async () => {
-  await broker.stop();
-});
+const stomp = useStompBroker();
 
-const vhost = () => broker.broker.core.vhosts.get("/")!;
+const vhost = () => stomp.broker.broker.core.vhosts.get("/")!;
 
 test("/queue/<name> is declared on demand, durable and shared, as RabbitMQ does", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   client.send("SEND", { destination: "/queue/on-demand", receipt: "r" }, "one");
   await client.frame();
   const queue = vhost().queues.get("on-demand")!;
@@ -32,7 +25,7 @@ test("/queue/<name> is declared on demand, durable and shared, as RabbitMQ does"
 });
 
 test("/queue/<name> takes queue arguments and flags from headers", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   client.send("SUBSCRIBE", { destination: "/queue/with-args", id: "a", durable: "false", "auto-delete": "true", "x-max-length": "5", receipt: "r" });
   await client.frame();
   const queue = vhost().queues.get("with-args")!;
@@ -43,16 +36,16 @@ test("/queue/<name> takes queue arguments and flags from headers", async () => {
 });
 
 test("/amq/queue/<name> uses an existing queue only, and a missing one is a fatal not_found", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   client.send("SUBSCRIBE", { destination: "/amq/queue/missing", id: "m" });
   const error = await client.frame();
   assert.equal(error.headers.message, "not_found");
   assert.equal(error.body.toString(), "NOT_FOUND - no queue 'missing' in vhost '/'");
   await client.closedByServer();
-  const amqp = await amqplib.connect(broker.url);
+  const amqp = await amqplib.connect(stomp.broker.url);
   const channel = await amqp.createChannel();
   await channel.assertQueue("made-by-amqp", { durable: false });
-  const { client: second } = await RawStompClient.login(port);
+  const { client: second } = await RawStompClient.login(stomp.port);
   second.send("SUBSCRIBE", { destination: "/amq/queue/made-by-amqp", id: "x" });
   second.send("SEND", { destination: "/amq/queue/made-by-amqp" }, "via amq/queue");
   assert.equal((await second.frame()).body.toString(), "via amq/queue");
@@ -61,8 +54,8 @@ test("/amq/queue/<name> uses an existing queue only, and a missing one is a fata
 });
 
 test("/topic/<key> routes through amq.topic; each subscription gets its own exclusive auto-delete queue", async () => {
-  const { client: a } = await RawStompClient.login(port);
-  const { client: b } = await RawStompClient.login(port);
+  const { client: a } = await RawStompClient.login(stomp.port);
+  const { client: b } = await RawStompClient.login(stomp.port);
   a.send("SUBSCRIBE", { destination: "/topic/news.*", id: "a", receipt: "ra" });
   b.send("SUBSCRIBE", { destination: "/topic/news.sport", id: "b", receipt: "rb" });
   await a.frame();
@@ -84,7 +77,7 @@ test("/topic/<key> routes through amq.topic; each subscription gets its own excl
 });
 
 test("a durable topic subscription keeps its queue across sessions and needs an id", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   client.send("SUBSCRIBE", { destination: "/topic/durable.key", durable: "true" });
   const error = await client.frame();
   assert.equal(error.headers.message, "Missing Header");
@@ -92,12 +85,12 @@ test("a durable topic subscription keeps its queue across sessions and needs an 
   client.send("SUBSCRIBE", { destination: "/topic/durable.key", id: "keep", durable: "true", "auto-delete": "false", receipt: "r" });
   await client.frame();
   client.close();
-  await waitFor(() => broker.broker.core.connections.size === 0);
-  const { client: publisher } = await RawStompClient.login(port);
+  await waitFor(() => stomp.broker.broker.core.connections.size === 0);
+  const { client: publisher } = await RawStompClient.login(stomp.port);
   publisher.send("SEND", { destination: "/topic/durable.key", receipt: "p" }, "kept while away");
   await publisher.frame();
   publisher.close();
-  const { client: back } = await RawStompClient.login(port);
+  const { client: back } = await RawStompClient.login(stomp.port);
   back.send("SUBSCRIBE", { destination: "/topic/durable.key", id: "keep", durable: "true", "auto-delete": "false" });
   assert.equal((await back.frame()).body.toString(), "kept while away");
   back.send("UNSUBSCRIBE", { id: "keep", durable: "true", receipt: "gone" });
@@ -107,7 +100,7 @@ test("a durable topic subscription keeps its queue across sessions and needs an 
 });
 
 test("/exchange/<name>/<pattern> binds to that exchange; x-queue-name names the queue; a missing exchange is not_found", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   client.send("SUBSCRIBE", { destination: "/exchange/amq.direct/blue", id: "d", "x-queue-name": "my-named-queue", receipt: "r" });
   await client.frame();
   assert.ok(vhost().queues.has("my-named-queue"));
@@ -124,7 +117,7 @@ test("/exchange/<name>/<pattern> binds to that exchange; x-queue-name names the 
 });
 
 test("invalid and unknown destinations get RabbitMQ's ERROR texts and the session continues", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   client.send("SEND", { destination: "/bogus/x" }, "x");
   const unknown = await client.frame();
   assert.equal(unknown.headers.message, "Unknown destination");
@@ -146,8 +139,8 @@ test("invalid and unknown destinations get RabbitMQ's ERROR texts and the sessio
 });
 
 test("reply-to /temp-queue/<name> creates a private reply queue; replies come back on that subscription", async () => {
-  const { client: requester } = await RawStompClient.login(port);
-  const { client: responder } = await RawStompClient.login(port);
+  const { client: requester } = await RawStompClient.login(stomp.port);
+  const { client: responder } = await RawStompClient.login(stomp.port);
   responder.send("SUBSCRIBE", { destination: "/queue/rpc", id: "server", receipt: "r" });
   await responder.frame();
   requester.send("SEND", { destination: "/queue/rpc", "reply-to": "/temp-queue/answers" }, "question");
@@ -163,9 +156,9 @@ test("reply-to /temp-queue/<name> creates a private reply queue; replies come ba
 });
 
 test("a user without permission gets access_refused", async () => {
-  broker.broker.core.users.addUser("limited", "pw", []);
-  broker.broker.core.users.setPermissions("limited", "/", { configure: "^$", write: "^$", read: "^$" });
-  const { client } = await RawStompClient.login(port, { login: "limited", passcode: "pw" });
+  stomp.broker.broker.core.users.addUser("limited", "pw", []);
+  stomp.broker.broker.core.users.setPermissions("limited", "/", { configure: "^$", write: "^$", read: "^$" });
+  const { client } = await RawStompClient.login(stomp.port, { login: "limited", passcode: "pw" });
   client.send("SEND", { destination: "/topic/x" }, "x");
   const error = await client.frame();
   assert.equal(error.headers.message, "access_refused");

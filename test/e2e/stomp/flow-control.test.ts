@@ -1,28 +1,20 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { waitFor } from "../../helpers/broker.js";
 import { RawStompClient } from "./raw-client.js";
-import { startStompBroker } from "./stomp-broker.js";
-import type { TestBroker } from "../../helpers/broker.js";
+import { useStompBroker } from "./stomp-broker.js";
 
-let broker: TestBroker;
-let port: number;
-before(async () => {
-  ({ broker, port } = await startStompBroker());
-});
-after(async () => {
-  await broker.stop();
-});
+const stomp = useStompBroker();
 
 const TOTAL = 20_000;
 
 test("a publisher flooding a queue whose consumer is behind stops being read, then resumes and loses nothing", async () => {
-  const { client: consumer } = await RawStompClient.login(port);
+  const { client: consumer } = await RawStompClient.login(stomp.port);
   // One unacked message at a time: the consumer is as slow as it gets until it acks.
   consumer.send("SUBSCRIBE", { id: "slow", destination: "/queue/flood", ack: "client-individual", "prefetch-count": "1", receipt: "s" });
   assert.equal((await consumer.frame()).command, "RECEIPT");
 
-  const { client: publisher } = await RawStompClient.login(port);
+  const { client: publisher } = await RawStompClient.login(stomp.port);
   const frames: Buffer[] = [];
   for (let i = 0; i < TOTAL; i++) {
     const headers = i === TOTAL - 1 ? "destination:/queue/flood\nreceipt:last\n" : "destination:/queue/flood\n";
@@ -30,7 +22,7 @@ test("a publisher flooding a queue whose consumer is behind stops being read, th
   }
   publisher.write(Buffer.concat(frames));
 
-  const queue = broker.broker.core.vhosts.get("/")?.queues.get("flood");
+  const queue = stomp.broker.broker.core.vhosts.get("/")?.queues.get("flood");
   assert.ok(queue);
   // The queue fills up to the core's flow threshold (Queue.overloaded) and the publisher's socket is no longer read.
   await waitFor(() => queue.overloaded);

@@ -1,28 +1,20 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { TestBroker } from "../../helpers/broker.js";
+import { test } from "node:test";
 import { RawStompClient } from "./raw-client.js";
-import { startStompBroker } from "./stomp-broker.js";
+import { useStompBroker } from "./stomp-broker.js";
 
-let broker: TestBroker;
-let port: number;
-before(async () => {
-  ({ broker, port } = await startStompBroker());
-});
-after(async () => {
-  await broker.stop();
-});
+const stomp = useStompBroker();
 
 /** A second session still works: one client's error closed only its own connection. */
 async function assertOthersServed(): Promise<void> {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   client.send("SEND", { destination: "/queue/health", receipt: "ok" }, "x");
   assert.equal((await client.frame()).headers["receipt-id"], "ok");
   client.close();
 }
 
 test("CONNECT negotiates the highest common version and answers RabbitMQ's CONNECTED headers", async () => {
-  const { client, connected } = await RawStompClient.login(port, { "accept-version": "1.0,1.1,1.2", host: "/" });
+  const { client, connected } = await RawStompClient.login(stomp.port, { "accept-version": "1.0,1.1,1.2", host: "/" });
   assert.equal(connected.headers.version, "1.2");
   assert.equal(connected.headers["heart-beat"], "0,0");
   assert.match(connected.headers.session ?? "", /^session-[A-Za-z0-9_-]{22}$/);
@@ -31,20 +23,20 @@ test("CONNECT negotiates the highest common version and answers RabbitMQ's CONNE
 });
 
 test("STOMP frame and a CONNECT without accept-version (1.0) both log in; no login means guest", async () => {
-  const one = await RawStompClient.connect(port);
+  const one = await RawStompClient.connect(stomp.port);
   one.write("CONNECT\n\n\0");
   const connected = await one.frame();
   assert.equal(connected.command, "CONNECTED");
   assert.equal(connected.headers.version, "1.0");
   one.close();
-  const two = await RawStompClient.connect(port);
+  const two = await RawStompClient.connect(stomp.port);
   two.send("STOMP", { "accept-version": "1.1", login: "guest", passcode: "guest" });
   assert.equal((await two.frame()).headers.version, "1.1");
   two.close();
 });
 
 test("an unsupported version gets RabbitMQ's 'Version mismatch' ERROR", async () => {
-  const client = await RawStompClient.connect(port);
+  const client = await RawStompClient.connect(stomp.port);
   client.send("CONNECT", { "accept-version": "2.0", login: "guest", passcode: "guest" });
   const error = await client.frame();
   assert.equal(error.command, "ERROR");
@@ -55,7 +47,7 @@ test("an unsupported version gets RabbitMQ's 'Version mismatch' ERROR", async ()
 });
 
 test("a wrong passcode is refused with RabbitMQ's text and the session stays logged out", async () => {
-  const client = await RawStompClient.connect(port);
+  const client = await RawStompClient.connect(stomp.port);
   client.send("CONNECT", { "accept-version": "1.2", login: "guest", passcode: "wrong" });
   const error = await client.frame();
   assert.equal(error.headers.message, "Bad CONNECT");
@@ -69,24 +61,24 @@ test("a wrong passcode is refused with RabbitMQ's text and the session stays log
 });
 
 test("the host header selects the vhost; an unknown vhost is refused as RabbitMQ does", async () => {
-  const client = await RawStompClient.connect(port);
+  const client = await RawStompClient.connect(stomp.port);
   client.send("CONNECT", { "accept-version": "1.2", login: "guest", passcode: "guest", host: "localhost" });
   const error = await client.frame();
   assert.equal(error.headers.message, "Bad CONNECT");
   assert.equal(error.body.toString(), "Virtual host 'localhost' access denied");
   client.close();
-  broker.broker.core.addVhost("other");
-  broker.broker.core.users.setPermissions("guest", "other", { configure: ".*", write: ".*", read: ".*" });
-  const { client: inOther } = await RawStompClient.login(port, { host: "other" });
+  stomp.broker.broker.core.addVhost("other");
+  stomp.broker.broker.core.users.setPermissions("guest", "other", { configure: ".*", write: ".*", read: ".*" });
+  const { client: inOther } = await RawStompClient.login(stomp.port, { host: "other" });
   inOther.send("SEND", { destination: "/queue/in-other", receipt: "r" }, "x");
   await inOther.frame();
-  assert.equal(broker.broker.core.vhosts.get("other")?.queues.get("in-other")?.messageCount, 1);
-  assert.equal(broker.broker.core.vhosts.get("/")?.queues.has("in-other"), false);
+  assert.equal(stomp.broker.broker.core.vhosts.get("other")?.queues.get("in-other")?.messageCount, 1);
+  assert.equal(stomp.broker.broker.core.vhosts.get("/")?.queues.has("in-other"), false);
   inOther.close();
 });
 
 test("an unknown command after login gets 'Bad command' and the session goes on", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   client.send("FOO");
   const error = await client.frame();
   assert.equal(error.headers.message, "Bad command");
@@ -103,7 +95,7 @@ test("a malformed frame gets an ERROR and closes that connection only", async ()
     "SEND\ndestination:/queue/x\ncontent-length:abc\n\nbody\0",
     "SEND\ndestination:/queue/x\ncontent-length:1\n\nbody\0",
   ]) {
-    const { client } = await RawStompClient.login(port);
+    const { client } = await RawStompClient.login(stomp.port);
     client.write(bad);
     const error = await client.frame();
     assert.equal(error.command, "ERROR");
@@ -114,7 +106,7 @@ test("a malformed frame gets an ERROR and closes that connection only", async ()
 });
 
 test("headers larger than the limit are refused before they are buffered", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   client.write(`SEND\ndestination:/queue/x\nbig:${"a".repeat(70 * 1024)}`);
   const error = await client.frame();
   assert.equal(error.headers.message, "Invalid frame");
@@ -124,7 +116,7 @@ test("headers larger than the limit are refused before they are buffered", async
 });
 
 test("content-length bodies may hold NUL bytes; CRLF line endings are accepted", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   client.send("SUBSCRIBE", { destination: "/queue/binary", id: "b" });
   const body = Buffer.from([1, 0, 2, 0, 255]);
   client.write(Buffer.concat([Buffer.from(`SEND\r\ndestination:/queue/binary\r\ncontent-length:${body.length}\r\n\r\n`), body, Buffer.from([0])]));
@@ -135,7 +127,7 @@ test("content-length bodies may hold NUL bytes; CRLF line endings are accepted",
 });
 
 test("STOMP 1.2 header escaping round-trips names and values with ':', LF, CR and '\\'", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   client.send("SUBSCRIBE", { destination: "/queue/escaping", id: "e" });
   client.write("SEND\ndestination:/queue/escaping\nkey\\cname:line1\\nline2\\r\\\\end\n\nx\0");
   const message = await client.frame();
@@ -144,7 +136,7 @@ test("STOMP 1.2 header escaping round-trips names and values with ':', LF, CR an
 });
 
 test("a frame split into single bytes is parsed like a whole one", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   client.send("SUBSCRIBE", { destination: "/queue/split", id: "s" });
   const bytes = Buffer.from("SEND\ndestination:/queue/split\ncontent-length:5\n\nhello\0SEND\ndestination:/queue/split\n\nworld\0");
   for (const byte of bytes) client.write(Buffer.from([byte]));
@@ -154,7 +146,7 @@ test("a frame split into single bytes is parsed like a whole one", async () => {
 });
 
 test("RECEIPT answers any frame carrying a receipt header, and DISCONNECT's receipt comes before the close", async () => {
-  const { client } = await RawStompClient.login(port);
+  const { client } = await RawStompClient.login(stomp.port);
   client.send("SUBSCRIBE", { destination: "/queue/receipts", id: "r", receipt: "sub-1" });
   assert.deepEqual((await client.frame()).headers, { "receipt-id": "sub-1" });
   client.send("UNSUBSCRIBE", { id: "r", receipt: "unsub-1" });
@@ -167,7 +159,7 @@ test("RECEIPT answers any frame carrying a receipt header, and DISCONNECT's rece
 });
 
 test("the server sends heart-beats at the interval the client asks for", async () => {
-  const { client, connected } = await RawStompClient.login(port, { "heart-beat": "0,50" });
+  const { client, connected } = await RawStompClient.login(stomp.port, { "heart-beat": "0,50" });
   assert.equal(connected.headers["heart-beat"], "50,0");
   const deadline = Date.now() + 5000;
   while (client.heartbeats < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -176,10 +168,10 @@ test("the server sends heart-beats at the interval the client asks for", async (
 });
 
 test("a client that promised heart-beats and went silent is disconnected (dead-peer detection)", async () => {
-  const { client, connected } = await RawStompClient.login(port, { "heart-beat": "50,0" });
+  const { client, connected } = await RawStompClient.login(stomp.port, { "heart-beat": "50,0" });
   assert.equal(connected.headers["heart-beat"], "0,50");
   await client.closedByServer();
   await assertOthersServed();
   // Logged as a warning (not an error), as RabbitMQ does.
-  assert.ok(broker.logs.some((entry) => entry.msg === "STOMP heart-beats missed, closing connection"));
+  assert.ok(stomp.broker.logs.some((entry) => entry.msg === "STOMP heart-beats missed, closing connection"));
 });
