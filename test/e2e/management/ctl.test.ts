@@ -1,27 +1,19 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import amqplib from "amqplib";
 import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
+import { useDataDirs } from "../../helpers/data-dirs.js";
 import { Api, type Item } from "./api-client.js";
 
 const MAIN = new URL("../../../src/cli/main.js", import.meta.url).pathname;
 
-let broker: TestBroker;
-let api: Api;
-let dir: string;
-before(async () => {
-  broker = await TestBroker.start();
-  api = Api.of(broker);
-  dir = await mkdtemp(join(tmpdir(), "warren-ctl-"));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-  await broker.stop();
-});
+const warren = useBroker();
+const api = Api.lazy(warren);
+const tempDirs = useDataDirs("warren-ctl");
 
 interface Run {
   code: number;
@@ -45,8 +37,8 @@ function runCtl(url: string, args: string[]): Promise<Run> {
   });
 }
 
-/** `warren ctl ...` against this file's broker. */
-const ctl = (...args: string[]): Promise<Run> => runCtl(String(broker.broker.urls.http), args);
+/** `warren ctl ...` against this file's warren.broker. */
+const ctl = (...args: string[]): Promise<Run> => runCtl(String(warren.broker.broker.urls.http), args);
 
 /** Asserts the exit code, showing the child's stderr when it differs (a crash prints its stack there). */
 function assertExit(run: Run, code: number): void {
@@ -125,7 +117,7 @@ test("set_policy, list_policies and clear_policy", async () => {
 });
 
 test("list_connections, list_channels, list_consumers, close_connection", async () => {
-  const connection = await amqplib.connect(broker.url);
+  const connection = await amqplib.connect(warren.broker.url);
   const closed = new Promise<Error>((resolve) => connection.on("close", resolve));
   const channel = await connection.createChannel();
   await channel.assertQueue("ctl-cq");
@@ -144,6 +136,7 @@ test("list_connections, list_channels, list_consumers, close_connection", async 
 
 test("export_definitions to a file and import_definitions into another broker", async () => {
   await api.put("/api/queues/%2F/ctl-exported", { durable: true });
+  const dir = await tempDirs.fresh("export");
   const file = join(dir, "defs.json");
   assert.equal((await ctl("export_definitions", file)).code, 0);
   const exported = JSON.parse(await readFile(file, "utf8")) as Item;
@@ -167,7 +160,7 @@ test("status prints the node, versions, totals and listeners", async () => {
   const status = await ctl("status");
   assert.equal(status.code, 0);
   assert.match(status.stdout, /^Status of node warren@/);
-  assert.match(status.stdout, new RegExp(`Interface: 127\\.0\\.0\\.1, port: ${broker.port}, protocol: amqp`));
+  assert.match(status.stdout, new RegExp(`Interface: 127\\.0\\.0\\.1, port: ${warren.broker.port}, protocol: amqp`));
   const json = JSON.parse((await ctl("status", "--format", "json")).stdout) as Item;
   assert.equal(json["rabbitmq_version"], "3.10.8");
 });

@@ -4,25 +4,15 @@
  * what RabbitMQ 3.10.8 gave for the same requests.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { TestBroker } from "../../helpers/broker.js";
+import { useBroker } from "../../helpers/amqp-fixture.js";
+import { useDataDirs, withBrokerOn } from "../../helpers/data-dirs.js";
 import { Api, type Item } from "./api-client.js";
 
-let broker: TestBroker;
-let api: Api;
-let dir: string;
-before(async () => {
-  broker = await TestBroker.start();
-  api = Api.of(broker);
-  dir = await mkdtemp(join(tmpdir(), "warren-vhost-metadata-"));
-});
-after(async () => {
-  await broker.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const warren = useBroker();
+const api = Api.lazy(warren);
+const dataDirs = useDataDirs("warren-vhost-metadata");
 
 /** The metadata fields of GET /api/vhosts/{name} (the rest are stats). */
 async function metadataOf(client: Api, name: string): Promise<Item> {
@@ -140,21 +130,17 @@ test("an import with a bad vhost queue type is 400 and the broker still serves",
   const response = await api.post("/api/definitions", { vhosts: [{ name: "md-badimport", default_queue_type: "bogus" }] });
   assert.deepEqual([response.status, response.json], [400, { error: "bad_request", reason: "invalid_queue_type" }]);
   assert.equal((await api.get("/api/vhosts/md-badimport")).status, 404);
-  await broker.assertHealthy();
+  await warren.broker.assertHealthy();
 });
 
 test("vhost metadata survives a restart with a data dir; tracing (runtime state in RabbitMQ) does not", async () => {
-  const data = await mkdtemp(join(dir, "restart-"));
-  const first = await TestBroker.start({ storage: { dir: data } });
-  try {
+  const data = await dataDirs.fresh("restart");
+  await withBrokerOn(data, async (first) => {
     const firstApi = Api.of(first);
     await firstApi.put("/api/vhosts/kept", { description: "durable", tags: ["p", "q"], defaultqueuetype: "quorum", tracing: true });
     await firstApi.put("/api/vhosts/%2F", { description: "default vhost", tags: "root" });
-  } finally {
-    await first.stop();
-  }
-  const second = await TestBroker.start({ storage: { dir: data } });
-  try {
+  });
+  await withBrokerOn(data, async (second) => {
     const secondApi = Api.of(second);
     assert.deepEqual(await metadataOf(secondApi, "kept"), {
       name: "kept",
@@ -165,7 +151,5 @@ test("vhost metadata survives a restart with a data dir; tracing (runtime state 
       tracing: false,
     });
     assert.deepEqual((await metadataOf(secondApi, "/"))["metadata"], { description: "default vhost", tags: ["root"] });
-  } finally {
-    await second.stop();
-  }
+  });
 });
