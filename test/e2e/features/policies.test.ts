@@ -1,20 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Policy } from "../../../src/core/policies.js";
 import { waitFor } from "../../helpers/broker.js";
 import { drainQueue, useAmqpChannel } from "../../helpers/amqp-fixture.js";
+import { queuePolicy } from "../../helpers/policy.js";
 
 const amqp = useAmqpChannel();
-
-const policy = (name: string, pattern: string, definition: Policy["definition"], extra: Partial<Policy> = {}): Policy => ({
-  vhost: "/",
-  name,
-  pattern,
-  applyTo: "queues",
-  definition,
-  priority: 0,
-  ...extra,
-});
 
 const drain = (queue: string): Promise<string[]> => drainQueue(amqp.channel, queue);
 
@@ -23,7 +13,7 @@ test("a max-length policy trims existing queues when set and stops applying when
   for (const body of ["1", "2", "3", "4"]) amqp.channel.sendToQueue(queue, Buffer.from(body));
   await waitFor(async () => (await amqp.channel.checkQueue(queue)).messageCount === 4);
   const policies = amqp.broker.broker.core.policies;
-  policies.put(policy("len", "^pol\\.len\\.", { "max-length": 2 }));
+  policies.put(queuePolicy("len", "^pol\\.len\\.", { "max-length": 2 }));
   assert.equal((await amqp.channel.checkQueue(queue)).messageCount, 2);
   // a queue declared later is covered too
   const { queue: later } = await amqp.channel.assertQueue("pol.len.b", { exclusive: true });
@@ -40,7 +30,7 @@ test("message-ttl and dead-letter-exchange from a policy expire and dead-letter 
   const { queue: dlq } = await amqp.channel.assertQueue("pol.ttl.dlq", { exclusive: true });
   const { queue } = await amqp.channel.assertQueue("pol.ttl.q", { exclusive: true });
   amqp.broker.broker.core.policies.put(
-    policy("ttl", "^pol\\.ttl\\.q$", { "message-ttl": 30, "dead-letter-exchange": "", "dead-letter-routing-key": dlq }),
+    queuePolicy("ttl", "^pol\\.ttl\\.q$", { "message-ttl": 30, "dead-letter-exchange": "", "dead-letter-routing-key": dlq }),
   );
   amqp.channel.sendToQueue(queue, Buffer.from("soon dead"));
   await waitFor(async () => (await amqp.channel.checkQueue(dlq)).messageCount === 1);
@@ -59,7 +49,7 @@ test("queue arguments and policies: the smaller limit wins, the argument's dead-
     arguments: { "x-max-length": 3, "x-dead-letter-exchange": "pol.arg.dlx" },
   });
   amqp.broker.broker.core.policies.put(
-    policy("arg", "^pol\\.arg\\.q$", { "max-length": 1, "dead-letter-exchange": "pol.nowhere" }),
+    queuePolicy("arg", "^pol\\.arg\\.q$", { "max-length": 1, "dead-letter-exchange": "pol.nowhere" }),
   );
   for (const body of ["1", "2"]) amqp.channel.sendToQueue(queue, Buffer.from(body));
   await waitFor(async () => (await amqp.channel.checkQueue(argDlq)).messageCount === 1);
@@ -70,11 +60,11 @@ test("queue arguments and policies: the smaller limit wins, the argument's dead-
 test("the policy with the highest priority applies; operator policies cap numeric limits", async () => {
   const { queue } = await amqp.channel.assertQueue("pol.prio.q", { exclusive: true });
   const core = amqp.broker.broker.core;
-  core.policies.put(policy("wide", "^pol\\.", { "max-length": 1 }, { priority: 0 }));
-  core.policies.put(policy("narrow", "^pol\\.prio\\.", { "max-length": 5 }, { priority: 10 }));
+  core.policies.put(queuePolicy("wide", "^pol\\.", { "max-length": 1 }, { priority: 0 }));
+  core.policies.put(queuePolicy("narrow", "^pol\\.prio\\.", { "max-length": 5 }, { priority: 10 }));
   for (const body of ["1", "2", "3", "4", "5", "6", "7"]) amqp.channel.sendToQueue(queue, Buffer.from(body));
   await waitFor(async () => (await amqp.channel.checkQueue(queue)).messageCount === 5);
-  core.operatorPolicies.put(policy("cap", ".*", { "max-length": 2 }));
+  core.operatorPolicies.put(queuePolicy("cap", ".*", { "max-length": 2 }));
   assert.equal((await amqp.channel.checkQueue(queue)).messageCount, 2);
   assert.deepEqual(await drain(queue), ["6", "7"]);
   core.operatorPolicies.delete("/", "cap");
@@ -87,7 +77,7 @@ test("an alternate-exchange policy catches unroutable messages until it is clear
   const { queue: caught } = await amqp.channel.assertQueue("pol.ae.caught", { exclusive: true });
   await amqp.channel.bindQueue(caught, "pol.ae", "");
   await amqp.channel.assertExchange("pol.src", "direct", { autoDelete: false });
-  amqp.broker.broker.core.policies.put(policy("ae", "^pol\\.src$", { "alternate-exchange": "pol.ae" }, { applyTo: "exchanges" }));
+  amqp.broker.broker.core.policies.put(queuePolicy("ae", "^pol\\.src$", { "alternate-exchange": "pol.ae" }, { applyTo: "exchanges" }));
   amqp.channel.publish("pol.src", "nowhere", Buffer.from("unroutable"));
   await waitFor(async () => (await amqp.channel.checkQueue(caught)).messageCount === 1);
   amqp.broker.broker.core.policies.delete("/", "ae");

@@ -6,10 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import amqplib, { type Channel, type ConfirmChannel, type GetMessage } from "amqplib";
-import type { Policy } from "../../../src/core/policies.js";
+import amqplib, { type ConfirmChannel, type GetMessage } from "amqplib";
 import { TestBroker, sleep, waitFor } from "../../helpers/broker.js";
+import { drainQueue } from "../../helpers/amqp-fixture.js";
 import { useDataDirs, withBrokerOn } from "../../helpers/data-dirs.js";
+import { queuePolicy } from "../../helpers/policy.js";
 
 const dataDirs = useDataDirs("warren-features-restart");
 
@@ -37,26 +38,8 @@ function publish(channel: ConfirmChannel, queue: string, bodies: string[], optio
   );
 }
 
-async function drain(channel: Channel, queue: string): Promise<string[]> {
-  const out: string[] = [];
-  for (;;) {
-    const message = await channel.get(queue, { noAck: true });
-    if (!message) return out;
-    out.push(message.content.toString());
-  }
-}
-
 type Death = Record<string, unknown>;
 const deathsOf = (message: GetMessage): Death[] => (message.properties.headers?.["x-death"] as Death[] | undefined) ?? [];
-
-const policy = (name: string, pattern: string, definition: Policy["definition"]): Policy => ({
-  vhost: "/",
-  name,
-  pattern,
-  applyTo: "queues",
-  definition,
-  priority: 0,
-});
 
 test("x-message-ttl: a message published before the restart expires counted from its original publish, dead-lettered as expired", async () => {
   const data = await dataDirs.fresh("ttl");
@@ -133,7 +116,7 @@ test("x-max-length drop-head: the limit is still enforced after the restart and 
   });
   await withBroker(data, async (channel) => {
     assert.deepEqual(await publish(channel, "r.head.q", ["3"]), ["ack"]);
-    assert.deepEqual(await drain(channel, "r.head.q"), ["2", "3"]);
+    assert.deepEqual(await drainQueue(channel, "r.head.q"), ["2", "3"]);
     const dead = await waitFor(async () => (await channel.get("r.head.dlq", { noAck: true })) || null);
     assert.equal(dead.content.toString(), "1");
     assert.equal(deathsOf(dead)[0]?.["reason"], "maxlen");
@@ -149,10 +132,10 @@ test("x-max-length reject-publish: a full queue still nacks publishes after the 
   await withBroker(data, async (channel) => {
     assert.deepEqual(await publish(channel, "r.rej.q", ["c"]), ["nack"]);
     assert.equal((await channel.checkQueue("r.rej.q")).messageCount, 2);
-    assert.deepEqual(await drain(channel, "r.rej.q"), ["a", "b"]);
+    assert.deepEqual(await drainQueue(channel, "r.rej.q"), ["a", "b"]);
     // Room again: the next publish is accepted.
     assert.deepEqual(await publish(channel, "r.rej.q", ["d"]), ["ack"]);
-    assert.deepEqual(await drain(channel, "r.rej.q"), ["d"]);
+    assert.deepEqual(await drainQueue(channel, "r.rej.q"), ["d"]);
   });
 });
 
@@ -166,7 +149,7 @@ test("x-max-priority: messages published before the restart come out in priority
   await withBroker(data, async (channel) => {
     // A message published after the restart takes its place among the recovered ones.
     assert.deepEqual(await publish(channel, "r.prio.q", ["top"], { priority: 10 }), ["ack"]);
-    assert.deepEqual(await drain(channel, "r.prio.q"), ["top", "high", "mid-1", "mid-2", "low", "none"]);
+    assert.deepEqual(await drainQueue(channel, "r.prio.q"), ["top", "high", "mid-1", "mid-2", "low", "none"]);
   });
 });
 
@@ -262,7 +245,7 @@ test("x-death headers of a dead-lettered persistent message in a durable DLQ sur
 
 test("policies survive the restart, still apply to matching durable queues, and queue arguments still win over them", async () => {
   const data = await dataDirs.fresh("policies");
-  const lengthPolicy = policy("r-len", "^r\\.pol\\.", { "max-length": 2, "dead-letter-exchange": "r.pol.nowhere" });
+  const lengthPolicy = queuePolicy("r-len", "^r\\.pol\\.", { "max-length": 2, "dead-letter-exchange": "r.pol.nowhere" });
   await withBroker(data, async (channel, broker) => {
     broker.broker.core.policies.put(lengthPolicy);
     await channel.assertQueue("r.pol.dlq", { durable: true });
@@ -273,24 +256,24 @@ test("policies survive the restart, still apply to matching durable queues, and 
     await channel.assertQueue("r.pol.d", { durable: true, arguments: { "x-max-length": 1 } });
     assert.deepEqual(await publish(channel, "r.pol.a", ["1", "2", "3"]), ["ack", "ack", "ack"]);
     assert.equal((await channel.checkQueue("r.pol.a")).messageCount, 2);
-    assert.deepEqual(await drain(channel, "r.pol.dlq"), []);
+    assert.deepEqual(await drainQueue(channel, "r.pol.dlq"), []);
   });
   await withBroker(data, async (channel, broker) => {
     assert.deepEqual(broker.broker.core.policies.get("/", "r-len"), lengthPolicy);
     // The recovered queue is still held to the policy's max-length.
     assert.deepEqual(await publish(channel, "r.pol.a", ["4"]), ["ack"]);
-    assert.deepEqual(await drain(channel, "r.pol.a"), ["3", "4"]);
+    assert.deepEqual(await drainQueue(channel, "r.pol.a"), ["3", "4"]);
     // The argument's dead-letter target is used for what the policy's limit drops.
     assert.deepEqual(await publish(channel, "r.pol.b", ["x", "y", "z"]), ["ack", "ack", "ack"]);
-    assert.deepEqual(await drain(channel, "r.pol.b"), ["y", "z"]);
+    assert.deepEqual(await drainQueue(channel, "r.pol.b"), ["y", "z"]);
     const dead = await waitFor(async () => (await channel.get("r.pol.dlq", { noAck: true })) || null);
     assert.equal(dead.content.toString(), "x");
     assert.equal(deathsOf(dead)[0]?.["reason"], "maxlen");
     assert.deepEqual(await publish(channel, "r.pol.d", ["d1", "d2"]), ["ack", "ack"]);
-    assert.deepEqual(await drain(channel, "r.pol.d"), ["d2"]);
+    assert.deepEqual(await drainQueue(channel, "r.pol.d"), ["d2"]);
     // A queue declared after the restart is covered too.
     await channel.assertQueue("r.pol.c", { durable: true });
     assert.deepEqual(await publish(channel, "r.pol.c", ["p", "q", "r"]), ["ack", "ack", "ack"]);
-    assert.deepEqual(await drain(channel, "r.pol.c"), ["q", "r"]);
+    assert.deepEqual(await drainQueue(channel, "r.pol.c"), ["q", "r"]);
   });
 });
