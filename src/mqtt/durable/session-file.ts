@@ -13,6 +13,8 @@ interface SessionJson {
   /** 0 when it was connected at the last write (a crash then counts as its disconnect). */
   detachedAt: number;
   subscriptions: Subscription[];
+  /** [MQTT-4.3.3] QoS 2 packet ids received (PUBREC sent) and not yet released; absent in files of older versions. */
+  inboundQos2?: number[];
 }
 
 interface SessionsDocument {
@@ -26,7 +28,9 @@ interface SessionsDocument {
  * message store; this file keeps what the queues cannot say — which client
  * owns them, its subscriptions with their options, and when it expires.
  * In-flight QoS 1/2 deliveries come back from the store as redelivered
- * (sent with DUP=1). Not kept: inbound QoS 2 packet ids awaiting PUBREL.
+ * (sent with DUP=1). Inbound QoS 2 packet ids awaiting PUBREL are kept too,
+ * so a PUBLISH resent with DUP after a restart gets PUBREC without being
+ * routed a second time [MQTT-4.3.3-9].
  */
 export class SessionFile implements SessionPersistence {
   private readonly file: AtomicJsonFile;
@@ -67,6 +71,7 @@ export class SessionFile implements SessionPersistence {
         if (!queue) continue; // its queue was deleted (e.g. by an operator): the subscription went with it
         adoptSubscription(this.registry, session, subscription, queue);
       }
+      for (const packetId of saved.inboundQos2 ?? []) session.inboundQos2.add(packetId);
       session.detachedAt = saved.detachedAt === 0 ? now : saved.detachedAt;
       this.registry.add(session);
       const left = saved.expirySeconds * 1000 - (now - session.detachedAt);
@@ -92,6 +97,7 @@ export class SessionFile implements SessionPersistence {
         expirySeconds: session.expirySeconds,
         detachedAt: session.connection ? 0 : session.detachedAt,
         subscriptions: [...session.subscriptions.values()],
+        ...(session.inboundQos2.size > 0 ? { inboundQos2: [...session.inboundQos2] } : {}),
       });
     }
     this.file.save({ warren_mqtt_sessions: 1, sessions } satisfies SessionsDocument);

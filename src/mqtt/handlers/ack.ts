@@ -55,6 +55,7 @@ export function handlePubrel(connection: MqttConnection, packet: IPubrelPacket):
   const session = connection.session as MqttSession;
   const packetId = packet.messageId ?? 0;
   const known = session.inboundQos2.delete(packetId);
+  if (known) connection.ctx.sessions.changed(session); // the persisted ids must not outlive the release
   const v5 = connection.protocolVersion === 5;
   connection.send(
     v5 && !known ? { cmd: "pubcomp", messageId: packetId, reasonCode: RC.PACKET_IDENTIFIER_NOT_FOUND } : { cmd: "pubcomp", messageId: packetId },

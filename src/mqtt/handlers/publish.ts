@@ -51,7 +51,12 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
   if (packet.qos > 0 && reason < 0x80) connection.stats.confirm++;
   if (packet.qos === 1) connection.send(ack("puback", packetId, v5 ? reason : undefined));
   else if (packet.qos === 2) {
-    if (reason < 0x80) session.inboundQos2.add(packetId);
+    if (reason < 0x80) {
+      session.inboundQos2.add(packetId);
+      // A persistent session writes the id before the PUBREC leaves (the write runs in a microtask,
+      // replies in setImmediate), so a resend after a restart or crash is still recognised [MQTT-4.3.3-9].
+      connection.ctx.sessions.changed(session);
+    }
     connection.send(ack("pubrec", packetId, v5 ? reason : undefined));
   }
 }
