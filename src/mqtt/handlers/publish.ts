@@ -49,7 +49,7 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
   }
   // RabbitMQ's plugin publishes QoS 1/2 with publisher confirms; the PUBACK/PUBREC is the confirm.
   if (packet.qos > 0 && reason < 0x80) connection.stats.confirm++;
-  if (packet.qos === 1) connection.send(ack("puback", packetId, v5 ? reason : undefined));
+  if (packet.qos === 1) ackWhenDurable(connection, ack("puback", packetId, v5 ? reason : undefined));
   else if (packet.qos === 2) {
     if (reason < 0x80) {
       session.inboundQos2.add(packetId);
@@ -57,8 +57,26 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
       // replies in setImmediate), so a resend after a restart or crash is still recognised [MQTT-4.3.3-9].
       connection.ctx.sessions.changed(session);
     }
-    connection.send(ack("pubrec", packetId, v5 ? reason : undefined));
+    ackWhenDurable(connection, ack("pubrec", packetId, v5 ? reason : undefined));
   }
+}
+
+/**
+ * DESIGN §4, as the AMQP confirms: PUBACK/PUBREC is the publisher confirm, so
+ * it leaves only once the message store has the publish on disk (a kill -9
+ * right after it must not lose the message). Waiting callbacks run in FIFO
+ * order, which keeps acks in PUBLISH order [MQTT-4.6.0-2]. A failed write gets
+ * no ack: the client resends after it reconnects.
+ */
+function ackWhenDurable(connection: MqttConnection, packet: ReturnType<typeof ack>): void {
+  const durability = connection.ctx.broker.durability;
+  if (durability === null || !durability.syncPending) {
+    connection.send(packet);
+    return;
+  }
+  durability.afterSync((error) => {
+    if (error === null) connection.send(packet);
+  });
 }
 
 function resolveTopic(connection: MqttConnection, packet: IPublishPacket): string {
