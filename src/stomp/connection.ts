@@ -197,15 +197,41 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
       if (!handler) throw new StompError("Bad command", `Could not interpret command "${frame.command}"\n`);
       handler(this, frame);
       const receipt = frame.headers.get("receipt");
+      const disconnect = frame.command === "DISCONNECT";
       if (receipt !== undefined && frame.command !== "CONNECT" && frame.command !== "STOMP") {
-        this.writer.frame("RECEIPT", [["receipt-id", receipt]], null);
-        this.markDirty();
-      }
-      if (frame.command === "DISCONNECT") this.closeGracefully();
+        this.sendReceipt(receipt, disconnect ? () => this.closeGracefully() : null);
+      } else if (disconnect) this.closeGracefully();
     } catch (error) {
       this.onError(error);
     }
   }
+
+  /**
+   * DESIGN §4, as for AMQP confirms: a receipt is the client's proof that what
+   * it sent is safe, so while the message store has writes not yet on disk
+   * (a persistent SEND to a durable queue, a COMMIT) the receipt waits for the
+   * fsync. Receipts stay in order: once one waits, the later ones queue behind it.
+   */
+  private sendReceipt(receiptId: string, then: (() => void) | null): void {
+    const durability = this.ctx.broker.durability;
+    const write = (): void => {
+      if (this.state !== "closed") {
+        this.writer.frame("RECEIPT", [["receipt-id", receiptId]], null);
+        this.markDirty();
+      }
+      then?.();
+    };
+    if (durability === null || (this.receiptsWaiting === 0 && !durability.syncPending)) return write();
+    this.receiptsWaiting++;
+    durability.afterSync((error) => {
+      this.receiptsWaiting--;
+      // A failed write gets no receipt: the client must not believe the message is safe.
+      if (error === null) write();
+      else this.fail(new StompError("Internal error", "the message store could not write to disk\n", true));
+    });
+  }
+
+  private receiptsWaiting = 0;
 
   onFrameError(message: string, detail: string): void {
     this.ctx.logger.info({ connection: this.id, detail }, "closing STOMP connection: malformed frame");
