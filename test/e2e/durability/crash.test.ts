@@ -5,62 +5,31 @@
  * back twice.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
 import amqplib from "amqplib";
+import { killAllChildren, killed, startChildBroker } from "../../helpers/child-broker.js";
 
-const MAIN = join(import.meta.dirname, "../../../src/cli/main.js");
 let dir: string;
-const children = new Set<ChildProcess>();
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "warren-crash-"));
 });
 after(async () => {
-  for (const child of children) child.kill("SIGKILL");
+  killAllChildren();
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Starts `warren` on the data dir and resolves with its AMQP port from the "listening" log line. */
-function startChild(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(
-    process.execPath,
-    [MAIN, "--data-dir", dir, "--amqp-port", "0", "--host", "127.0.0.1", "--mqtt-port", "off", "--stomp-port", "off",
-      "--http-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  children.add(child);
-  child.on("exit", () => children.delete(child));
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.on("line", (line) => {
-      const entry = JSON.parse(line) as { msg: string; level: number; ports?: { amqp?: number } };
-      if (entry.level >= 50) reject(new Error(`broker logged an error: ${line}`));
-      if (entry.msg === "listening" && entry.ports?.amqp) resolve({ child, port: entry.ports.amqp });
-    });
-    child.on("exit", (code) => reject(new Error(`broker exited with ${code}: ${stderr}`)));
-  });
-}
-
-const killed = (child: ChildProcess): Promise<void> =>
-  new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    child.kill("SIGKILL");
-  });
 
 test("SIGKILL at random moments: every confirmed persistent message survives, none comes back twice", async (t) => {
   const confirmed = new Set<string>();
   const published = new Set<string>();
   const rounds = 4;
   for (let round = 0; round < rounds; round++) {
-    const { child, port } = await startChild();
+    const { child, ports } = await startChildBroker(dir, ["amqp"]);
+    const port = ports.amqp as number;
     const connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${port}`);
     connection.on("error", () => {});
     const channel = await connection.createConfirmChannel();
@@ -100,8 +69,8 @@ test("SIGKILL at random moments: every confirmed persistent message survives, no
   }
   assert.ok(confirmed.size > 0, "the publisher got confirms before the kills");
 
-  const { child } = await startChild().then(async (started) => {
-    const connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${started.port}`);
+  const { child } = await startChildBroker(dir, ["amqp"]).then(async (started) => {
+    const connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${started.ports.amqp}`);
     const channel = await connection.createChannel();
     const counts = new Map<string, number>();
     const { messageCount } = await channel.checkQueue("crash");

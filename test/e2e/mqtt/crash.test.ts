@@ -6,20 +6,17 @@
  * the client resends it.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { after, before, test } from "node:test";
 import mqtt from "mqtt";
 import type { IPubackPacket } from "mqtt-packet";
 import { waitFor } from "../../helpers/broker.js";
+import { killAllChildren, killed, startChildBroker, type ChildBroker } from "../../helpers/child-broker.js";
 import { RawMqttClient } from "./raw-client.js";
 
-const MAIN = join(import.meta.dirname, "../../../src/cli/main.js");
 let dir: string;
-const children = new Set<ChildProcess>();
 const clients: Array<{ destroy(): void }> = [];
 
 before(async () => {
@@ -27,39 +24,10 @@ before(async () => {
 });
 after(async () => {
   for (const client of clients) client.destroy();
-  for (const child of children) child.kill("SIGKILL");
+  killAllChildren();
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Starts `warren` on the data dir and resolves with its MQTT port from the "listening" log line. */
-function startChild(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(
-    process.execPath,
-    [MAIN, "--data-dir", dir, "--host", "127.0.0.1", "--mqtt-port", "0", "--amqp-port", "off", "--stomp-port", "off",
-      "--http-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  children.add(child);
-  child.on("exit", () => children.delete(child));
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.on("line", (line) => {
-      const entry = JSON.parse(line) as { msg: string; level: number; ports?: { mqtt?: number } };
-      if (entry.level >= 50) reject(new Error(`broker logged an error: ${line}`));
-      if (entry.msg === "listening" && entry.ports?.mqtt) resolve({ child, port: entry.ports.mqtt });
-    });
-    child.on("exit", (code) => reject(new Error(`broker exited with ${code}: ${stderr}`)));
-  });
-}
-
-const killed = (child: ChildProcess): Promise<void> =>
-  new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    child.kill("SIGKILL");
-  });
 
 async function openRaw(port: number): Promise<RawMqttClient> {
   const raw = await RawMqttClient.open(port);
@@ -77,8 +45,14 @@ async function subscriber(port: number): Promise<{ client: mqtt.MqttClient; got:
   return { client, got, sessionPresent: connack.sessionPresent };
 }
 
+/** A child broker with MQTT only, as `{ child, port }`. */
+const mqttChild = async (): Promise<{ child: ChildBroker["child"]; port: number }> => {
+  const { child, ports } = await startChildBroker(dir, ["mqtt"]);
+  return { child, port: ports.mqtt as number };
+};
+
 test("SIGKILL during QoS 1 publishing: every PUBACKed message reaches the persistent subscriber after the restart, once", async () => {
-  const first = await startChild();
+  const first = await mqttChild();
   const sub = await subscriber(first.port);
   await sub.client.subscribeAsync("crash/#", { qos: 1 });
   await sub.client.endAsync();
@@ -101,7 +75,7 @@ test("SIGKILL during QoS 1 publishing: every PUBACKed message reaches the persis
   pub.destroy();
   assert.ok(acked.length >= 200, `acked ${acked.length}`);
 
-  const second = await startChild();
+  const second = await mqttChild();
   const pub2 = await openRaw(second.port);
   assert.equal((await pub2.connect("crash-pub", { clean: false })).sessionPresent, true);
   pub2.send({ ...qos2, dup: true });

@@ -1,0 +1,56 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+const MAIN = join(import.meta.dirname, "../../src/cli/main.js");
+
+export type Protocol = "amqp" | "mqtt" | "stomp";
+
+export interface ChildBroker {
+  child: ChildProcess;
+  /** The ports the child logged as listening, for the protocols asked for. */
+  ports: Partial<Record<Protocol, number>>;
+}
+
+/**
+ * Real processes for crash tests: `warren` on a data dir with only the given
+ * protocols on ephemeral ports (everything else off), resolved once its
+ * "listening" log line names their ports. Every child is tracked so that
+ * `killAllChildren()` in an after() hook leaves nothing running.
+ */
+const children = new Set<ChildProcess>();
+
+export function startChildBroker(dataDir: string, protocols: readonly Protocol[]): Promise<ChildBroker> {
+  const port = (protocol: string): string => (protocols.includes(protocol as Protocol) ? "0" : "off");
+  const child = spawn(
+    process.execPath,
+    [MAIN, "--data-dir", dataDir, "--host", "127.0.0.1", "--amqp-port", port("amqp"), "--mqtt-port", port("mqtt"),
+      "--stomp-port", port("stomp"), "--http-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  children.add(child);
+  child.on("exit", () => children.delete(child));
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.on("line", (line) => {
+      const entry = JSON.parse(line) as { msg: string; level: number; ports?: Partial<Record<Protocol, number>> };
+      if (entry.level >= 50) reject(new Error(`broker logged an error: ${line}`));
+      if (entry.msg === "listening" && protocols.every((p) => entry.ports?.[p])) resolve({ child, ports: entry.ports ?? {} });
+    });
+    child.on("exit", (code) => reject(new Error(`broker exited with ${code}: ${stderr}`)));
+  });
+}
+
+/** SIGKILL, resolved once the process is gone. */
+export const killed = (child: ChildProcess): Promise<void> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
+
+export function killAllChildren(): void {
+  for (const child of children) child.kill("SIGKILL");
+}
