@@ -5,6 +5,7 @@ import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/c
 import { CoreError } from "../core/errors.js";
 import type { Message } from "../core/message.js";
 import type { Queue } from "../core/queue.js";
+import { PublisherFlow } from "../core/publisher-flow.js";
 import type { VHost } from "../core/vhost.js";
 import type { Logger } from "../log.js";
 import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
@@ -74,12 +75,8 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   /** A consumer was refused for output reasons and must be kicked once output moves. */
   private starved = false;
   private blockedReason: string | null = null;
-  /** Queues whose consumers fell behind this connection's publishes (credit flow). */
-  private readonly throttles = new Set<Queue>();
-  /** A publishing connection reads one chunk per event-loop turn, so others and deliveries get their turn. */
-  private yielding = false;
-  private publishedInChunk = false;
-  private readingPaused = false;
+  /** When the socket may be read: yields, queue backlogs and alarms pause publishers. */
+  private readonly flow: PublisherFlow;
   private lastReceived = Date.now();
   private lastSent = Date.now();
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -98,6 +95,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
     this.frameMax = ctx.limits.frameMax;
     this.channelMax = ctx.limits.channelMax;
     this.reader = new FrameReader(this);
+    this.flow = new PublisherFlow(socket, () => this.state === "open");
     this.reader.maxFrameSize = ctx.limits.frameMax;
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -125,41 +123,16 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
       for (const channel of this.confirmChannels) channel.flushConfirms();
       this.confirmChannels.clear();
     }
-    if (this.publishedInChunk) {
-      this.publishedInChunk = false;
-      this.yielding = true;
-      this.markDirty(); // the flush ends the yield
-    }
-    this.updateReading();
+    if (this.flow.chunkDone()) this.markDirty(); // the flush ends the yield
   }
 
-  /** Set once any channel publishes: RabbitMQ blocks only connections that publish. */
-  private hasPublished = false;
-
   notePublish(): void {
-    this.hasPublished = true;
-    this.publishedInChunk = true;
+    this.flow.published();
   }
 
   /** Stops reading until `queue`'s consumers catch up. */
   throttleBy(queue: Queue): void {
-    if (this.throttles.has(queue)) return;
-    this.throttles.add(queue);
-    queue.waitForRoom(() => {
-      this.throttles.delete(queue);
-      this.updateReading();
-    });
-    this.updateReading();
-  }
-
-  private updateReading(): void {
-    const pause =
-      this.state === "open" &&
-      (this.yielding || this.throttles.size > 0 || (this.blockedReason !== null && this.hasPublished));
-    if (pause === this.readingPaused) return;
-    this.readingPaused = pause;
-    if (pause) this.socket.pause();
-    else this.socket.resume();
+    this.flow.throttleBy(queue);
   }
 
   onProtocolHeader(header: Buffer): void {
@@ -374,7 +347,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
       if (reason === null) M.writeConnectionUnblocked(this.writer, 0, {});
       this.markDirty();
     }
-    this.updateReading();
+    this.flow.setBlocked(reason);
   }
 
   // ---- output ----------------------------------------------------------
@@ -400,10 +373,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   }
 
   flush(): void {
-    if (this.yielding) {
-      this.yielding = false;
-      this.updateReading();
-    }
+    this.flow.endYield();
     if (this.writer.length === 0 || this.socket.destroyed) return;
     this.lastSent = Date.now();
     const ok = this.socket.write(this.writer.take());

@@ -4,6 +4,7 @@ import type { Broker } from "../core/broker.js";
 import { ChannelStats } from "../core/channel-stats.js";
 import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
+import { PublisherFlow } from "../core/publisher-flow.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { Logger } from "../log.js";
@@ -89,14 +90,8 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   private readonly reader: StompFrameReader;
   private congested = false;
   private starved = false;
-  private blockedReason: string | null = null;
-  private readingPaused = false;
-  /** A publishing connection reads one chunk per event-loop turn, so deliveries and other connections get their turn. */
-  private yielding = false;
-  private publishedInChunk = false;
-  /** Queues whose consumers fell behind (Queue.overloaded): reading stops until they catch up, a simple form of RabbitMQ's credit flow. */
-  private readonly throttles = new Set<Queue>();
-  hasPublished = false;
+  /** When the transport may be read: yields, queue backlogs and alarms pause publishers. */
+  private readonly flow: PublisherFlow;
   /** For the management API. */
   bytesReceived = 0;
   bytesSent = 0;
@@ -117,6 +112,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     this.remoteAddress = transport.remoteAddress;
     this.remotePort = transport.remotePort;
     this.reader = new StompFrameReader(this, ctx.limits);
+    this.flow = new PublisherFlow(this.transport, () => this.state === "open");
     transport.attach({
       data: (chunk) => this.onData(chunk),
       drain: () => this.onDrain(),
@@ -147,44 +143,18 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     this.lastReceived = Date.now();
     this.bytesReceived += chunk.length;
     this.reader.push(chunk);
-    if (this.publishedInChunk) {
-      this.publishedInChunk = false;
-      this.yielding = true;
-      this.markDirty(); // the flush ends the yield
-    }
-    this.updateReading();
+    if (this.flow.chunkDone()) this.markDirty(); // the flush ends the yield
   }
 
   /** The SEND handler routed a message to `queues`. */
   notePublished(queues: readonly Queue[]): void {
-    this.hasPublished = true;
-    this.publishedInChunk = true;
+    this.flow.published();
     this.stats.publish++;
     if (queues.length === 0) this.stats.dropUnroutable++;
     for (let i = 0; i < queues.length; i++) {
       const queue = queues[i] as Queue;
-      if (queue.overloaded) this.throttleBy(queue);
+      if (queue.overloaded) this.flow.throttleBy(queue);
     }
-  }
-
-  private throttleBy(queue: Queue): void {
-    if (this.throttles.has(queue)) return;
-    this.throttles.add(queue);
-    queue.waitForRoom(() => {
-      this.throttles.delete(queue);
-      this.updateReading();
-    });
-    this.updateReading();
-  }
-
-  /** Reading pauses while yielding, throttled, or (for publishers) while a resource alarm is set, as RabbitMQ blocks publishing connections. */
-  private updateReading(): void {
-    const pause =
-      this.state === "open" && (this.yielding || this.throttles.size > 0 || (this.blockedReason !== null && this.hasPublished));
-    if (pause === this.readingPaused) return;
-    this.readingPaused = pause;
-    if (pause) this.transport.pause();
-    else this.transport.resume();
   }
 
   onFrame(frame: StompFrame): void {
@@ -396,8 +366,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   }
 
   setBlocked(reason: string | null): void {
-    this.blockedReason = reason;
-    this.updateReading();
+    this.flow.setBlocked(reason);
   }
 
   // ---- output ----------------------------------------------------------
@@ -415,10 +384,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   }
 
   flush(): void {
-    if (this.yielding) {
-      this.yielding = false;
-      this.updateReading();
-    }
+    this.flow.endYield();
     if (this.writer.length === 0 || this.transport.closed) return;
     this.lastSent = Date.now();
     this.bytesSent += this.writer.length;
