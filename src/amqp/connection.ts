@@ -8,6 +8,7 @@ import type { Queue } from "../core/queue.js";
 import { PublisherFlow } from "../core/publisher-flow.js";
 import type { VHost } from "../core/vhost.js";
 import type { Logger } from "../log.js";
+import { DeliveryGate } from "../transport/delivery-gate.js";
 import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
 import { Channel } from "./channel.js";
 import { BufferWriter } from "./codec/buffer-writer.js";
@@ -36,9 +37,6 @@ export interface AmqpContext {
 }
 
 type State = "awaiting-header" | "awaiting-start-ok" | "awaiting-tune-ok" | "awaiting-open" | "open" | "closing" | "closed";
-
-/** Bytes of unflushed output past which consumers on this connection stop receiving until the socket drains. */
-const OUTPUT_HIGH_WATER = 512 * 1024;
 
 /**
  * One AMQP 0-9-1 client connection: the handshake, frame dispatch to
@@ -70,10 +68,9 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   readonly channels = new Map<number, Channel>();
   readonly writer = new BufferWriter(64 * 1024);
 
-  /** The socket refused more data; deliveries wait for 'drain'. */
-  private congested = false;
-  /** A consumer was refused for output reasons and must be kicked once output moves. */
-  private starved = false;
+  private readonly output = new DeliveryGate(() => {
+    for (const channel of this.channels.values()) channel.kickConsumers();
+  });
   private blockedReason: string | null = null;
   /** When the socket may be read: yields, queue backlogs and alarms pause publishers. */
   private readonly flow: PublisherFlow;
@@ -365,11 +362,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
 
   /** Whether consumers on this connection may take another delivery now. */
   canWrite(): boolean {
-    if (this.congested || this.writer.length > OUTPUT_HIGH_WATER || this.state !== "open") {
-      this.starved = true;
-      return false;
-    }
-    return true;
+    return this.output.canWrite(this.writer.length, this.state === "open");
   }
 
   flush(): void {
@@ -377,8 +370,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
     if (this.writer.length === 0 || this.socket.destroyed) return;
     this.lastSent = Date.now();
     const ok = this.socket.write(this.writer.take());
-    if (!ok) this.congested = true;
-    else if (this.starved) this.kickConsumers();
+    this.output.written(ok);
   }
 
   confirmPending(channel: Channel): void {
@@ -386,13 +378,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   }
 
   private onDrain(): void {
-    this.congested = false;
-    if (this.starved) this.kickConsumers();
-  }
-
-  private kickConsumers(): void {
-    this.starved = false;
-    for (const channel of this.channels.values()) channel.kickConsumers();
+    this.output.drained();
   }
 }
 

@@ -9,6 +9,7 @@ import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { Logger } from "../log.js";
 import type { AllowedOrigins } from "../transport/origins.js";
+import { DeliveryGate } from "../transport/delivery-gate.js";
 import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
 import { formatDestination } from "./destinations.js";
 import { StompError, toStompError, writeError } from "./errors.js";
@@ -53,9 +54,6 @@ export interface PendingAck {
 
 type State = "awaiting-connect" | "open" | "closing" | "closed";
 
-/** Bytes of unflushed output past which deliveries to this connection wait for the transport to drain. */
-const OUTPUT_HIGH_WATER = 512 * 1024;
-
 /**
  * One STOMP session over any byte stream (TCP socket or WebSocket). It
  * reads frames, dispatches each command to its handler in handlers/, keeps
@@ -88,8 +86,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   private nextDeliveryTag = 1;
 
   private readonly reader: StompFrameReader;
-  private congested = false;
-  private starved = false;
+  private readonly output = new DeliveryGate(() => this.kickSubscriptions());
   /** When the transport may be read: yields, queue backlogs and alarms pause publishers. */
   private readonly flow: PublisherFlow;
   /** For the management API. */
@@ -376,11 +373,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   }
 
   canWrite(): boolean {
-    if (this.congested || this.writer.length > OUTPUT_HIGH_WATER || this.state !== "open") {
-      this.starved = true;
-      return false;
-    }
-    return true;
+    return this.output.canWrite(this.writer.length, this.state === "open");
   }
 
   flush(): void {
@@ -388,17 +381,14 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     if (this.writer.length === 0 || this.transport.closed) return;
     this.lastSent = Date.now();
     this.bytesSent += this.writer.length;
-    if (!this.transport.write(this.writer.take())) this.congested = true;
-    else if (this.starved) this.kickSubscriptions();
+    this.output.written(this.transport.write(this.writer.take()));
   }
 
   private onDrain(): void {
-    this.congested = false;
-    if (this.starved) this.kickSubscriptions();
+    this.output.drained();
   }
 
   private kickSubscriptions(): void {
-    this.starved = false;
     for (const subscription of this.subscriptions.values()) {
       if (subscription.queue.messageCount > 0) scheduleDispatch(subscription.queue);
     }
