@@ -96,6 +96,12 @@ export const DEFAULTS = {
   diskFreeLimit: 50_000_000,
   /** 10,000 × 1 KiB ≈ 20 MB per queue in memory; the rest costs ~29 bytes per message (store/paging.ts). */
   queueMemoryMessages: 10_000,
+  /**
+   * How deeply AMQP field tables and arrays may nest (headers, arguments).
+   * One limit at every entrance (AMQP codec, HTTP API, definitions import)
+   * and in the store's decoder, so nothing accepted can fail to recover.
+   */
+  maxFieldTableDepth: 1000,
   /** Web-STOMP accepts any Origin unless origins are listed, as RabbitMQ's rabbitmq_web_stomp (no CORS check by default). */
   webStompAllowedOrigins: null,
 } as const;
