@@ -45,6 +45,8 @@ export interface BrokerOptions {
   mqtt?: Partial<MqttSettings>;
   /** STOMP handshake timeout and Web-STOMP hygiene: allowed browser origins, largest WebSocket message. */
   stomp?: StompOptions;
+  /** Logged-in connections the node accepts over all protocols (RabbitMQ's connection_max); default: no limit. */
+  maxConnections?: number;
   /** Management API: rate sampling interval (default 5000 ms, as RabbitMQ) and per-object /metrics. */
   management?: { statsIntervalMs?: number; perObjectMetrics?: boolean };
 }
@@ -69,6 +71,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const users = new UserRegistry();
   const core = new Broker(users);
   core.addVhost(DEFAULTS.defaultVhost);
+  core.maxConnections = options.maxConnections ?? null;
   const storage = openStore(core, options.storage, PROPERTIES_CODEC, logger);
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
   if (storage.fresh) seedDefaultUser(users);
@@ -113,6 +116,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         listeners: () => listenerInfo(ports, host),
         ...options.management,
       });
+      http.onPreLoginLimit = (path, bytes, request) =>
+        logger.warn({ remote: request.socket.remoteAddress, path, bytes }, "closing WebSocket connection: too much data before login");
       ports.http = http.port;
       urls.http = `http://${urlHost}:${http.port}`;
       logger.info({ protocol: "http", host, port: http.port }, "HTTP listener started (management API, /metrics)");

@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import { DEFAULTS } from "../config/defaults.js";
 import type { Access } from "../core/access.js";
 import type { Broker } from "../core/broker.js";
 import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
@@ -93,7 +94,9 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
     this.channelMax = ctx.limits.channelMax;
     this.reader = new FrameReader(this);
     this.flow = new PublisherFlow(socket, () => this.state === "open");
-    this.reader.maxFrameSize = ctx.limits.frameMax;
+    // RabbitMQ's initial_frame_max: until tune-ok negotiates frame_max, frames
+    // are held to the spec's FRAME-MIN-SIZE, so nothing large is buffered before login.
+    this.reader.maxFrameSize = DEFAULTS.frameMin;
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("drain", () => this.onDrain());
@@ -109,6 +112,10 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
 
   get broker(): Broker {
     return this.ctx.broker;
+  }
+
+  get channelCount(): number {
+    return this.channels.size;
   }
 
   // ---- input -----------------------------------------------------------
@@ -202,6 +209,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
         `number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`,
       );
     }
+    this.broker.checkChannelLimit(this.user);
     const channel = new Channel(this, channelId);
     this.channels.set(channelId, channel);
     M.writeChannelOpenOk(this.writer, channelId, { reserved1: "" });

@@ -102,6 +102,12 @@ export const DEFAULTS = {
    * and in the store's decoder, so nothing accepted can fail to recover.
    */
   maxFieldTableDepth: 1000,
+  /**
+   * Bytes a client may send before it has logged in (RabbitMQ's pre-auth
+   * limit is 64 KiB): a STOMP CONNECT, the first WebSocket message. AMQP's
+   * bound before connection.tune-ok is the spec's frame-min (frameMin).
+   */
+  preLoginMaxBytes: 65_536,
   /** Web-STOMP accepts any Origin unless origins are listed, as RabbitMQ's rabbitmq_web_stomp (no CORS check by default). */
   webStompAllowedOrigins: null,
 } as const;

@@ -11,6 +11,7 @@ import { routeWithKeys, senderSelectedKeys } from "./sender-selected.js";
 import { attachExchangeFeatures } from "./exchanges/features.js";
 import { attachQueueFeatures, checkQueueType, type PolicySources } from "./queue-features/attach.js";
 import { withDefaultQueueType } from "./default-queue-type.js";
+import { reachedLimit, type VhostLimits } from "./limits.js";
 
 export interface ExchangeDeclaration extends ExchangeOptions {
   type: string;
@@ -86,6 +87,8 @@ export class VHost {
   lastPublishRejected = false;
   /** Description, tags, default queue type: durable with the definitions (set through setMetadata). */
   metadata: VhostMetadata = { description: "", tags: [], defaultQueueType: null };
+  /** max-connections and max-queues (RabbitMQ's vhost-limits parameter): durable with the definitions. */
+  limits: VhostLimits = {};
   /**
    * The management API's tracing flag. RabbitMQ keeps it in the node's
    * runtime state (rabbit_trace), not with the vhost record, so it is not persisted.
@@ -121,6 +124,12 @@ export class VHost {
   /** Replaces the metadata and has the store write the definitions again. */
   setMetadata(metadata: VhostMetadata): void {
     this.metadata = metadata;
+    this.persistence?.definitionsChanged();
+  }
+
+  /** Replaces the limits and has the store write the definitions again. */
+  setLimits(limits: VhostLimits): void {
+    this.limits = limits;
     this.persistence?.definitionsChanged();
   }
 
@@ -256,6 +265,11 @@ export class VHost {
       this.assertQueueEquivalent(existing, declaration);
       existing.features?.touch(); // a redeclare counts as use for x-expires
       return { queue: existing, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
+    }
+    const queueLimit = origin === "client" ? reachedLimit(this.limits["max-queues"], this.queues.size) : null;
+    if (queueLimit !== null) {
+      // RabbitMQ 3.10's text (rabbit_amqqueue, observed on the reference broker).
+      throw preconditionFailed(`cannot declare queue '${name}': queue limit in vhost '${this.name}' (${queueLimit}) is reached`);
     }
     checkQueueType(name, this.name, declaration);
     validateQueueArguments(name, this.name, declaration.arguments);

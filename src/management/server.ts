@@ -20,6 +20,7 @@ import { connectionRoutes } from "./routes/connections.js";
 import { definitionRoutes } from "./routes/definitions.js";
 import { exchangeRoutes } from "./routes/exchanges.js";
 import { healthRoutes } from "./routes/health.js";
+import { limitRoutes } from "./routes/limits.js";
 import { overviewRoutes } from "./routes/overview.js";
 import { permissionRoutes } from "./routes/permissions.js";
 import { policyRoutes } from "./routes/policies.js";
@@ -69,6 +70,7 @@ export class ManagementApi implements Management {
       ...policyRoutes,
       ...definitionRoutes,
       ...healthRoutes,
+      ...limitRoutes,
     ]);
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { DEFAULTS } from "../config/defaults.js";
 import type { Access } from "../core/access.js";
 import type { Broker } from "../core/broker.js";
 import { ChannelStats } from "../core/channel-stats.js";
@@ -140,7 +141,14 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     this.lastReceived = Date.now();
     this.bytesReceived += chunk.length;
     this.reader.push(chunk);
+    if (this.state === "awaiting-connect" && this.bytesReceived > DEFAULTS.preLoginMaxBytes) this.preLoginTooLarge();
     if (this.flow.chunkDone()) this.markDirty(); // the flush ends the yield
+  }
+
+  /** Issue 11: a peer must not make the broker buffer a huge CONNECT before it has logged in. */
+  private preLoginTooLarge(): void {
+    this.ctx.logger.warn({ connection: this.id, remote: this.remoteAddress, bytes: this.bytesReceived }, "closing STOMP connection: too much data before CONNECT");
+    this.fail(new StompError("Frame too large", `at most ${DEFAULTS.preLoginMaxBytes} bytes may be sent before CONNECTED\n`, true));
   }
 
   /** The SEND handler routed a message to `queues`. */

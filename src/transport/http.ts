@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { ErrorCodes, portInUseError, WarrenError } from "../errors.js";
+import { DEFAULTS } from "../config/defaults.js";
+import { limitFirstMessage } from "./pre-login-limit.js";
 import { originAllowed, type AllowedOrigins } from "./origins.js";
 import type { ListenerSpec } from "./tcp.js";
 
@@ -32,6 +34,10 @@ export class HttpListener {
   private readonly handlers: RequestHandler[] = [];
   private readonly upgradeHandlers: UpgradeHandler[] = [];
   private readonly sockets = new Set<Duplex>();
+  /** Bytes a WebSocket client may send before its first message (its CONNECT) is whole. */
+  preLoginMaxBytes: number = DEFAULTS.preLoginMaxBytes;
+  /** Told when a WebSocket client went past preLoginMaxBytes (for the log). */
+  onPreLoginLimit: ((path: string, bytes: number, request: IncomingMessage) => void) | null = null;
 
   private constructor(
     readonly server: Server,
@@ -67,7 +73,10 @@ export class HttpListener {
       ...(route.maxPayload !== undefined ? { maxPayload: route.maxPayload } : {}),
       handleProtocols: (offered) => route.protocols.find((p) => offered.has(p)) ?? false,
     });
-    server.on("connection", (socket, request) => route.onConnection(socket, request));
+    server.on("connection", (socket, request) => {
+      limitFirstMessage(socket, request.socket, this.preLoginMaxBytes, (bytes) => this.onPreLoginLimit?.(route.path, bytes, request));
+      route.onConnection(socket, request);
+    });
     this.routes.set(route.path, { route, server });
   }
 
