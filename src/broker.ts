@@ -72,6 +72,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const core = new Broker(users);
   core.addVhost(DEFAULTS.defaultVhost);
   core.maxConnections = options.maxConnections ?? null;
+  core.failedLogins.logger = logger;
   const storage = openStore(core, options.storage, PROPERTIES_CODEC, logger);
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
   if (storage.fresh) seedDefaultUser(users);

@@ -252,6 +252,26 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
     this.closeTimer = setTimeout(() => this.socket.destroy(), 1000);
   }
 
+  /**
+   * A refused login (RabbitMQ: 403 when the client announced
+   * authentication_failure_close, else the socket is dropped), answered
+   * after `delayMs` so that guessing passwords is slow; nothing more is read.
+   */
+  refuseLogin(text: string, delayMs: number): void {
+    this.state = "closing";
+    this.reader.stop();
+    this.closeTimer = setTimeout(() => {
+      if (!this.authFailureClose) {
+        this.socket.destroy();
+        return;
+      }
+      M.writeConnectionClose(this.writer, 0, { replyCode: REPLY.ACCESS_REFUSED, replyText: replyText(REPLY.ACCESS_REFUSED, text), classId: 0, methodId: 0 });
+      this.flush();
+      this.socket.end();
+      this.closeTimer = setTimeout(() => this.socket.destroy(), 1000);
+    }, delayMs);
+  }
+
   /** Server-initiated close: management or shutdown. */
   close(reason: string): void {
     this.connectionError(REPLY.CONNECTION_FORCED, reason, 0, 0);

@@ -1,3 +1,4 @@
+import { FailedLogins } from "../auth/failed-logins.js";
 import { UserRegistry } from "../auth/users.js";
 import { Access } from "./access.js";
 import { ChannelStats } from "./channel-stats.js";
@@ -17,6 +18,8 @@ export class Broker {
   readonly vhosts = new Map<string, VHost>();
   readonly users: UserRegistry;
   readonly connections = new ConnectionRegistry();
+  /** Failed logins per source address: every protocol delays its refusal by what this says. */
+  readonly failedLogins = new FailedLogins();
   /** Counters of every channel/session that has closed: with the open ones, the broker-wide channel totals. */
   readonly closedChannelStats = new ChannelStats();
   /** Stored policies (RabbitMQ's rabbit_policy); applied to queues by the queue features. */

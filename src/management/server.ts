@@ -9,7 +9,7 @@ import { hostname } from "node:os";
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
 import type { HttpListener } from "../transport/http.js";
-import { authenticate, requireLevel } from "./auth.js";
+import { authenticate, LoginFailed, requireLevel, type ApiUser } from "./auth.js";
 import type { ListenerInfo, Management, RequestContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import { parseJsonObject, readBody, sendError, sendReply, type JsonObject } from "./http-util.js";
@@ -114,8 +114,24 @@ export class ManagementApi implements Management {
     return true;
   }
 
+  /** Basic auth; a failed login is recorded and its 401 waits for the address's delay (issue 11, brute force). */
+  private async login(request: IncomingMessage): Promise<ApiUser> {
+    const address = request.socket.remoteAddress ?? "";
+    try {
+      const user = authenticate(request, this.broker.users);
+      this.broker.failedLogins.succeeded(address);
+      return user;
+    } catch (error) {
+      if (error instanceof LoginFailed) {
+        const delayMs = this.broker.failedLogins.failed(address, { protocol: "http", user: error.user, reason: error.why });
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+      throw error;
+    }
+  }
+
   private async handleApi(request: IncomingMessage, response: ServerResponse, segments: string[], query: URLSearchParams): Promise<void> {
-    const user = authenticate(request, this.broker.users);
+    const user = await this.login(request);
     const match = this.router.match(request.method ?? "GET", segments);
     if (match === null) throw new ApiError(404, "Object Not Found", "Not Found");
     if ("methodNotAllowed" in match) {

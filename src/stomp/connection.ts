@@ -213,6 +213,18 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     this.fail(new StompError(message, `${detail}\n`, true));
   }
 
+  /** A refused login: nothing more is read, and the ERROR (fatal) goes out after `delayMs`. */
+  refuseLogin(error: StompError, delayMs: number): void {
+    this.reader.stop();
+    this.state = "closing";
+    setTimeout(() => {
+      if (this.state === "closed") return;
+      writeError(this.writer, error);
+      this.markDirty();
+      this.closeGracefully();
+    }, delayMs).unref();
+  }
+
   /** Translates whatever a handler threw into an ERROR frame (and a close when fatal). */
   onError(error: unknown): void {
     let stompError = toStompError(error);

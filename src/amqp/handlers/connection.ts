@@ -76,18 +76,17 @@ function startOk(connection: AmqpConnection, method: M.ConnectionStartOk): void 
         address: connection.remoteAddress,
       })
     : ({ ok: false, reason: "malformed credentials" } as const);
+  const failedLogins = connection.broker.failedLogins;
   if (!result.ok) {
-    connection.ctx.logger.warn(
-      { connection: connection.id, remote: connection.remoteAddress, reason: result.reason },
-      "AMQP login refused",
-    );
-    const text = `Login was refused using authentication mechanism ${method.mechanism}. For details see the broker logfile.`;
-    if (connection.authFailureClose) {
-      throw new AmqpError(REPLY.ACCESS_REFUSED, text);
-    }
-    connection.socket.destroy();
+    const delayMs = failedLogins.failed(connection.remoteAddress, {
+      protocol: "amqp",
+      user: credentials?.username ?? "",
+      reason: result.reason,
+    });
+    connection.refuseLogin(`Login was refused using authentication mechanism ${method.mechanism}. For details see the broker logfile.`, delayMs);
     return;
   }
+  failedLogins.succeeded(connection.remoteAddress);
   connection.user = result.user.name;
   connection.state = "awaiting-tune-ok";
   M.writeConnectionTune(connection.writer, 0, {

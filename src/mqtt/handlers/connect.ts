@@ -55,7 +55,17 @@ export function handleConnect(connection: MqttConnection, packet: IConnectPacket
     username = username.slice(colon + 1);
   }
   const auth = ctx.broker.users.authenticate(username, password ?? ANONYMOUS_PASSWORD, { address: connection.remoteAddress });
-  if (!auth.ok) return refuse(RC.BAD_USER_NAME_OR_PASSWORD, auth.reason);
+  const failedLogins = ctx.broker.failedLogins;
+  if (!auth.ok) {
+    // Issue 11 (brute force): the refusal and close wait for the address's failed-login delay; nothing more is read.
+    const delayMs = failedLogins.failed(connection.remoteAddress, { protocol: "mqtt", user: username, reason: auth.reason });
+    connection.stream.pause();
+    setTimeout(() => {
+      if (connection.state !== "closed") refuse(RC.BAD_USER_NAME_OR_PASSWORD, auth.reason);
+    }, delayMs).unref();
+    return;
+  }
+  failedLogins.succeeded(connection.remoteAddress);
   // RabbitMQ 3.10 answers a vhost that does not exist with "bad username or password", no access with "not authorized".
   if (!ctx.broker.vhosts.has(vhostName)) return refuse(RC.BAD_USER_NAME_OR_PASSWORD, `vhost ${vhostName} not found`);
   let opened;

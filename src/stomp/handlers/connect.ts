@@ -28,9 +28,14 @@ export function handleConnect(connection: StompConnection, frame: StompFrame): v
   const { broker, logger } = connection.ctx;
   const auth = broker.users.authenticate(login, passcode, { address: connection.remoteAddress });
   if (!auth.ok) {
-    logger.warn({ connection: connection.id, user: login, reason: auth.reason }, "STOMP login failed");
-    throw new StompError("Bad CONNECT", `Access refused for user '${login}'\n`);
+    const delayMs = broker.failedLogins.failed(connection.remoteAddress, { protocol: "stomp", user: login, reason: auth.reason });
+    // RabbitMQ 3.10 keeps the session open for another CONNECT (observed), which let one
+    // connection try 1,000 passwords (issue 11); STOMP 1.2 (CONNECT) says the server
+    // SHOULD send ERROR "and then close the connection", which Warren does, after the delay.
+    connection.refuseLogin(new StompError("Bad CONNECT", `Access refused for user '${login}'\n`, true), delayMs);
+    return;
   }
+  broker.failedLogins.succeeded(connection.remoteAddress);
   let opened;
   try {
     opened = broker.openVhost(login, vhostName);
