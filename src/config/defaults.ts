@@ -52,6 +52,8 @@ export interface WarrenConfig {
   mqtt: MqttConfig;
   /** Browser origins allowed on the Web-STOMP endpoints; null = any origin (RabbitMQ's web_stomp default). */
   webStompAllowedOrigins: string[] | null;
+  /** Logged-in connections the node accepts over all protocols (RabbitMQ's connection_max); null = no limit. */
+  maxConnections: number | null;
 }
 
 /** Numeric MQTT settings (seconds, counts, bytes, ms), as startBroker({ mqtt }) takes them. */
@@ -135,5 +137,6 @@ export function defaultConfig(): WarrenConfig {
     queueMemoryMessages: DEFAULTS.queueMemoryMessages,
     diskFreeLimit: DEFAULTS.diskFreeLimit,
     webStompAllowedOrigins: DEFAULTS.webStompAllowedOrigins,
+    maxConnections: null,
   };
 }

@@ -196,6 +196,20 @@ export const OPTIONS: readonly OptionSpec[] = [
   ),
   option(
     {
+      flag: "--max-connections",
+      env: "WARREN_MAX_CONNECTIONS",
+      arg: "<count>",
+      help: "logged-in connections the node accepts over all protocols (RabbitMQ's connection_max)",
+      defaultText: "no limit",
+      expected: "a connection count",
+    },
+    (raw) => (/^[0-9]+$/.test(raw) ? Number(raw) : undefined),
+    (config, value) => {
+      config.maxConnections = value;
+    },
+  ),
+  option(
+    {
       flag: "--log-level",
       env: "WARREN_LOG_LEVEL",
       arg: "<level>",

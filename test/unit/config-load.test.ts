@@ -185,3 +185,10 @@ test("--queue-memory-messages / WARREN_QUEUE_MEMORY_MESSAGES set how many ready 
   assert.equal(loadConfig([], { WARREN_QUEUE_MEMORY_MESSAGES: "0" }).queueMemoryMessages, 0);
   assert.throws(() => loadConfig(["--queue-memory-messages=lots"], {}), { code: "WARREN_ERR_INVALID_CONFIG" });
 });
+
+test("--max-connections / WARREN_MAX_CONNECTIONS: a node-wide connection count, no limit by default", () => {
+  assert.equal(loadConfig([], {}).maxConnections, null);
+  assert.equal(loadConfig(["--max-connections", "500"], {}).maxConnections, 500);
+  assert.equal(loadConfig([], { WARREN_MAX_CONNECTIONS: "7" }).maxConnections, 7);
+  assert.throws(() => loadConfig(["--max-connections", "lots"], {}), (err: unknown) => err instanceof WarrenError && err.code === "WARREN_ERR_INVALID_CONFIG");
+});

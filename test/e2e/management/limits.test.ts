@@ -14,6 +14,7 @@ import { CONNECTION_CLOSE, CONNECTION_TUNE, type ConnectionClose, type Connectio
 import { nextError, rejectsWithClose } from "../../helpers/amqp-errors.js";
 import { RawAmqp } from "../../helpers/raw-amqp.js";
 import { useDataDirs, withBrokerOn } from "../../helpers/data-dirs.js";
+import { runCtl } from "../../../src/cli/ctl/main.js";
 import { RawStompClient } from "../stomp/raw-client.js";
 import { Api } from "./api-client.js";
 
@@ -80,6 +81,38 @@ describe("vhost and user limits", () => {
       assert.equal((await api.delete("/api/user-limits/guest/max-connections")).status, 204);
       assert.deepEqual(await api.json("/api/vhost-limits/lim"), [{ vhost: "lim", value: { "max-connections": 1 } }]);
       assert.deepEqual(await api.json("/api/user-limits/guest"), [{ user: "guest", value: { "max-channels": 3 } }]);
+    });
+  });
+
+  it("warren ctl set_vhost_limits / clear_vhost_limits / set_user_limits / clear_user_limits", async () => {
+    await withBrokerOn(await dirs.fresh("ctl"), async (broker) => {
+      const api = Api.of(broker);
+      await withVhost(api, "ctl");
+      const ctl = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+        let out = "";
+        let err = "";
+        const code = await runCtl(["--url", broker.broker.urls.http as string, ...args], {}, { out: (t) => (out += t), err: (t) => (err += t) });
+        return { code, out, err };
+      };
+      assert.deepEqual(await ctl("-p", "ctl", "set_vhost_limits", '{"max-connections": 3, "max-queues": 10}'), {
+        code: 0,
+        out: 'Applying limits "{"max-connections": 3, "max-queues": 10}" to vhost "ctl" ...\n',
+        err: "",
+      });
+      assert.deepEqual(await api.json("/api/vhost-limits/ctl"), [{ vhost: "ctl", value: { "max-connections": 3, "max-queues": 10 } }]);
+      const bad = await ctl("-p", "ctl", "set_vhost_limits", '{"max-foo": 1}');
+      assert.equal(bad.code, 70);
+      assert.match(bad.err, /Unrecognised terms/);
+      assert.equal((await ctl("-p", "ctl", "clear_vhost_limits")).code, 0);
+      assert.deepEqual(await api.json("/api/vhost-limits/ctl"), []);
+
+      assert.equal((await ctl("set_user_limits", "guest", '{"max-channels": 4, "max-connections": 2}')).code, 0);
+      assert.deepEqual(await api.json("/api/user-limits/guest"), [{ user: "guest", value: { "max-channels": 4, "max-connections": 2 } }]);
+      assert.equal((await ctl("clear_user_limits", "guest", "max-channels")).code, 0);
+      assert.deepEqual(await api.json("/api/user-limits/guest"), [{ user: "guest", value: { "max-connections": 2 } }]);
+      assert.equal((await ctl("clear_user_limits", "guest", "all")).code, 0);
+      assert.deepEqual(await api.json("/api/user-limits/guest"), []);
+      assert.equal((await ctl("set_user_limits", "guest", "not json")).code, 64);
     });
   });
 
