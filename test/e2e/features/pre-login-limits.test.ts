@@ -16,7 +16,7 @@ import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawAmqp } from "../../helpers/raw-amqp.js";
 import { RawStompClient } from "../stomp/raw-client.js";
 
-const fixture = useBroker({ ports: { amqp: 0, stomp: 0, http: 0, mqtt: 0, webStomp: "off", webMqtt: "off" } });
+const fixture = useBroker({ ports: { amqp: 0, stomp: 0, http: 0, mqtt: 0, webStomp: 0, webMqtt: "off" } });
 
 /** A frame header (type, channel, size) whose payload is never sent. */
 function frameHeader(type: number, channel: number, size: number): Buffer {
@@ -112,6 +112,9 @@ describe("limits before login", () => {
       warned.map((entry) => entry["path"]),
       ["/ws/stomp", "/ws/mqtt"],
     );
+    // SockJS's websocket transport (Web-STOMP port, /stomp/<server>/<session>/websocket) likewise.
+    const sockjs = `ws://127.0.0.1:${fixture.broker.broker.ports.webStomp as number}/stomp/000/prelogin/websocket`;
+    assert.equal(await sendFirstMessage(sockjs, "v12.stomp", Buffer.from(JSON.stringify([connect.toString("latin1")]))), 1009);
     const client = await mqtt.connectAsync(`${ws}/ws/mqtt`, { username: "guest", password: "guest", reconnectPeriod: 0 });
     await client.endAsync();
   });
