@@ -270,6 +270,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     this.reader.version = version;
     this.writer.version = version;
     this.state = "open";
+    this.transport.loggedIn?.();
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
     this.ctx.broker.connections.add(this);

@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import { isUtf8 } from "node:buffer";
 import type { WebSocket } from "ws";
+import { webSocketLoggedIn } from "../transport/pre-login-limit.js";
 
 /** What a STOMP connection needs from its byte stream: TCP and WebSocket share all STOMP code through it. */
 export interface StompTransport {
@@ -20,6 +21,8 @@ export interface StompTransport {
   destroy(): void;
   /** Registers the connection's callbacks; called once. */
   attach(events: TransportEvents): void;
+  /** The session logged in: a transport's pre-login bound (WebSocket) is lifted. */
+  loggedIn?(): void;
 }
 
 export interface TransportEvents {
@@ -137,6 +140,10 @@ export class WebSocketTransport implements StompTransport {
       this.congested = false;
       this.events?.drain();
     }
+  }
+
+  loggedIn(): void {
+    webSocketLoggedIn(this.ws);
   }
 
   pause(): void {

@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { ErrorCodes, portInUseError, WarrenError } from "../errors.js";
 import { DEFAULTS } from "../config/defaults.js";
-import { limitFirstMessage } from "./pre-login-limit.js";
+import { limitBeforeLogin, type PreLoginRelease } from "./pre-login-limit.js";
 import { originAllowed, type AllowedOrigins } from "./origins.js";
 import type { ListenerSpec } from "./tcp.js";
 
@@ -16,6 +16,11 @@ export interface WebSocketRoute {
   allowedOrigins?: AllowedOrigins;
   /** Largest incoming WebSocket message in bytes; a bigger one closes the connection with 1009. */
   maxPayload?: number;
+  /**
+   * How long the pre-login byte bound (preLoginMaxBytes) holds: until the
+   * adapter calls webSocketLoggedIn(ws), or (default) until the first message.
+   */
+  preLoginUntil?: PreLoginRelease;
   onConnection(socket: WebSocket, request: IncomingMessage): void;
 }
 
@@ -74,7 +79,9 @@ export class HttpListener {
       handleProtocols: (offered) => route.protocols.find((p) => offered.has(p)) ?? false,
     });
     server.on("connection", (socket, request) => {
-      limitFirstMessage(socket, request.socket, this.preLoginMaxBytes, (bytes) => this.onPreLoginLimit?.(route.path, bytes, request));
+      limitBeforeLogin(socket, request.socket, this.preLoginMaxBytes, route.preLoginUntil ?? "first-message", (bytes) =>
+        this.onPreLoginLimit?.(route.path, bytes, request),
+      );
       route.onConnection(socket, request);
     });
     this.routes.set(route.path, { route, server });

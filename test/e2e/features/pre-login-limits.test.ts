@@ -13,6 +13,7 @@ import { WebSocket } from "ws";
 import { DEFAULTS } from "../../../src/config/defaults.js";
 import { CONNECTION_CLOSE, CONNECTION_START, type ConnectionClose } from "../../../src/amqp/codec/generated.js";
 import { useBroker } from "../../helpers/amqp-fixture.js";
+import { waitFor } from "../../helpers/broker.js";
 import { RawAmqp } from "../../helpers/raw-amqp.js";
 import { RawStompClient } from "../stomp/raw-client.js";
 
@@ -27,11 +28,13 @@ function frameHeader(type: number, channel: number, size: number): Buffer {
   return header;
 }
 
-/** Opens a WebSocket, sends one message of `bytes`, and resolves with the close code the server gave. */
-function sendFirstMessage(url: string, protocol: string, message: Buffer): Promise<number> {
+/** Opens a WebSocket, sends `messages` in order, and resolves with the close code the server gave. */
+function sendFirstMessage(url: string, protocol: string, ...messages: Buffer[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, protocol);
-    ws.on("open", () => ws.send(message));
+    ws.on("open", () => {
+      for (const message of messages) ws.send(message);
+    });
     ws.on("error", () => {});
     ws.on("close", (code) => resolve(code));
     ws.on("unexpected-response", () => reject(new Error("upgrade refused")));
@@ -40,6 +43,26 @@ function sendFirstMessage(url: string, protocol: string, message: Buffer): Promi
 
 async function amqpStillServes(): Promise<void> {
   const connection = await amqplib.connect(fixture.broker.url);
+  await connection.close();
+}
+
+/** Logs in over STOMP-over-WebSocket, then sends a 200 KB message to a queue and reads it back over AMQP. */
+async function largeMessageAfterLogin(url: string): Promise<void> {
+  const ws = new WebSocket(url, "v12.stomp");
+  const frames: string[] = [];
+  ws.on("message", (data: Buffer) => frames.push(data.toString("latin1")));
+  await new Promise((resolve) => ws.on("open", resolve));
+  ws.send("CONNECT\naccept-version:1.2\nlogin:guest\npasscode:guest\n\n\0");
+  const body = "b".repeat(200_000);
+  await waitFor(() => frames.some((f) => f.startsWith("CONNECTED")));
+  ws.send(`SEND\ndestination:/queue/after-login\nreceipt:r1\ncontent-length:${body.length}\n\n${body}\0`);
+  await waitFor(() => frames.some((f) => f.startsWith("RECEIPT")));
+  ws.close();
+  const connection = await amqplib.connect(fixture.broker.url);
+  const channel = await connection.createChannel();
+  const message = await channel.get("after-login", { noAck: true });
+  assert.ok(message);
+  assert.equal(message.content.length, body.length);
   await connection.close();
 }
 
@@ -106,15 +129,18 @@ describe("limits before login", () => {
       Buffer.from([0]),
     ]);
     assert.equal(await sendFirstMessage(`${ws}/ws/stomp`, "v12.stomp", connect), 1009);
+    // STOMP lifts the bound only at CONNECTED: a heart-beat EOL first does not open the door to a large message.
+    assert.equal(await sendFirstMessage(`${ws}/ws/stomp`, "v12.stomp", Buffer.from("\n"), connect), 1009);
     assert.equal(await sendFirstMessage(`${ws}/ws/mqtt`, "mqtt", Buffer.alloc(200_000, 0x10)), 1009);
     const warned = fixture.broker.logs.filter((entry) => entry.msg === "closing WebSocket connection: too much data before login");
     assert.deepEqual(
       warned.map((entry) => entry["path"]),
-      ["/ws/stomp", "/ws/mqtt"],
+      ["/ws/stomp", "/ws/stomp", "/ws/mqtt"],
     );
     // SockJS's websocket transport (Web-STOMP port, /stomp/<server>/<session>/websocket) likewise.
     const sockjs = `ws://127.0.0.1:${fixture.broker.broker.ports.webStomp as number}/stomp/000/prelogin/websocket`;
     assert.equal(await sendFirstMessage(sockjs, "v12.stomp", Buffer.from(JSON.stringify([connect.toString("latin1")]))), 1009);
+    await largeMessageAfterLogin(`${ws}/ws/stomp`);
     const client = await mqtt.connectAsync(`${ws}/ws/mqtt`, { username: "guest", password: "guest", reconnectPeriod: 0 });
     await client.endAsync();
   });
