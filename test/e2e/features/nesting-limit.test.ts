@@ -13,6 +13,7 @@ import type { FieldTable } from "../../../src/core/message.js";
 import { nextError } from "../../helpers/amqp-errors.js";
 import { useDataDirs, withBrokerOn } from "../../helpers/data-dirs.js";
 import { Api } from "../management/api-client.js";
+import { RawStompClient } from "../stomp/raw-client.js";
 
 const LIMIT = DEFAULTS.maxFieldTableDepth;
 
@@ -121,6 +122,37 @@ describe("field table nesting limit", () => {
         assert.equal(got.content.toString(), "fine");
       } finally {
         await ok.close();
+      }
+    });
+  });
+});
+
+describe("STOMP headers: count and size", () => {
+  it("a SEND with more than 1000 headers gets ERROR 'Invalid frame' and a close; 1000 headers are delivered as AMQP headers", async () => {
+    const dir = await dirs.fresh("stomp");
+    await withBrokerOn(dir, async (broker) => {
+      const port = broker.broker.ports.stomp as number;
+      const headers = (n: number): Record<string, string> => Object.fromEntries(Array.from({ length: n }, (_, i) => [`h${i}`, "v"]));
+      const { client } = await RawStompClient.login(port);
+      // destination + 1000 more: one over the reader's limit.
+      client.send("SEND", { destination: "/queue/many-headers", ...headers(1000) }, "x");
+      const error = await client.frame();
+      assert.deepEqual([error.command, error.headers["message"], error.body.toString()], ["ERROR", "Invalid frame", "frame has more than 1000 headers\n"]);
+      await client.closedByServer();
+
+      const { client: ok } = await RawStompClient.login(port);
+      ok.send("SEND", { destination: "/queue/many-headers", receipt: "r", ...headers(997) }, "y");
+      assert.equal((await ok.frame()).command, "RECEIPT");
+      ok.socket.destroy();
+      const connection = await amqplib.connect(broker.url);
+      try {
+        const channel = await connection.createChannel();
+        const got = await channel.get("many-headers", { noAck: true });
+        assert.ok(got);
+        assert.equal(got.content.toString(), "y");
+        assert.equal(got.properties.headers?.["h996"], "v");
+      } finally {
+        await connection.close();
       }
     });
   });
