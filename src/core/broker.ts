@@ -107,16 +107,17 @@ export class Broker {
   openVhost(user: string, name: string): { vhost: VHost; access: Access } {
     const vhost = this.vhosts.get(name);
     if (!vhost) throw new CoreError("not-allowed", `vhost ${name} not found`);
-    const nodeLimit = this.maxConnections === null ? null : reachedLimit(this.maxConnections, this.connections.size);
+    const nodeLimit = reachedLimit(this.maxConnections, () => this.connections.size);
     if (nodeLimit !== null) {
-      // RabbitMQ 3.10 enforces connection_max by not accepting (ranch); a refusal with a reason is kinder to clients.
+      // RabbitMQ 3.10 enforces connection_max by no longer accepting sockets (ranch), with no text to copy;
+      // a refusal with a reason in its style is kinder to clients than a hang.
       throw new CoreError("not-allowed", `connection refused: node connection limit (${nodeLimit}) is reached`);
     }
-    const vhostLimit = reachedLimit(vhost.limits["max-connections"], this.connections.countWhere((c) => c.vhost === name));
+    const vhostLimit = reachedLimit(vhost.limits["max-connections"], () => this.connections.countWhere((c) => c.vhost === name));
     if (vhostLimit !== null) {
       throw new CoreError("not-allowed", `access to vhost '${name}' refused for user '${user}': connection limit (${vhostLimit}) is reached`);
     }
-    const userLimit = reachedLimit(this.users.getLimits(user)["max-connections"], this.connections.countWhere((c) => c.user === user));
+    const userLimit = reachedLimit(this.users.getLimits(user)["max-connections"], () => this.connections.countWhere((c) => c.user === user));
     if (userLimit !== null) {
       throw new CoreError("not-allowed", `connection refused for user '${user}': user connection limit (${userLimit}) is reached`);
     }
@@ -131,9 +132,11 @@ export class Broker {
    * create_channel): the channels the user has open on all its connections.
    */
   checkChannelLimit(user: string): void {
-    let open = 0;
-    for (const connection of this.connections) if (connection.user === user) open += connection.channelCount ?? 1;
-    const limit = reachedLimit(this.users.getLimits(user)["max-channels"], open);
+    const limit = reachedLimit(this.users.getLimits(user)["max-channels"], () => {
+      let open = 0;
+      for (const connection of this.connections) if (connection.user === user) open += connection.channelCount ?? 1;
+      return open;
+    });
     if (limit !== null) {
       throw new CoreError("not-allowed", `number of channels opened for user '${user}' has reached the maximum allowed user limit of (${limit})`);
     }

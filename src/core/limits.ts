@@ -9,9 +9,9 @@ export const VHOST_LIMIT_NAMES = ["max-connections", "max-queues"] as const;
 export type VhostLimitName = (typeof VHOST_LIMIT_NAMES)[number];
 export type VhostLimits = Partial<Record<VhostLimitName, number>>;
 
-/** The limit when `count` more would exceed it, else null. */
-export function reachedLimit(limit: number | undefined, count: number): number | null {
-  return limit !== undefined && limit >= 0 && count >= limit ? limit : null;
+/** The limit when one more would exceed it, else null. `count` runs only when a limit is set. */
+export function reachedLimit(limit: number | null | undefined, count: () => number): number | null {
+  return limit !== undefined && limit !== null && limit >= 0 && count() >= limit ? limit : null;
 }
 
 /** Copies the known limits out of a loosely typed record (a definitions file, the store). */

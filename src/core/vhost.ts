@@ -266,7 +266,7 @@ export class VHost {
       existing.features?.touch(); // a redeclare counts as use for x-expires
       return { queue: existing, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
-    const queueLimit = origin === "client" ? reachedLimit(this.limits["max-queues"], this.queues.size) : null;
+    const queueLimit = origin === "client" ? reachedLimit(this.limits["max-queues"], () => this.queues.size) : null;
     if (queueLimit !== null) {
       // RabbitMQ 3.10's text (rabbit_amqqueue, observed on the reference broker).
       throw preconditionFailed(`cannot declare queue '${name}': queue limit in vhost '${this.name}' (${queueLimit}) is reached`);
