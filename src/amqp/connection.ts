@@ -80,6 +80,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private handshakeTimer: NodeJS.Timeout | null;
   private closeTimer: NodeJS.Timeout | null = null;
+  private loginTimer: NodeJS.Timeout | null = null;
   private readonly reader: FrameReader;
   private readonly confirmChannels = new Set<Channel>();
 
@@ -253,23 +254,32 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   }
 
   /**
-   * A refused login (RabbitMQ: 403 when the client announced
-   * authentication_failure_close, else the socket is dropped), answered
-   * after `delayMs` so that guessing passwords is slow; nothing more is read.
+   * A refused login, as RabbitMQ answers it: 403 when the client announced
+   * authentication_failure_close, else the socket is dropped; nothing more is read.
    */
-  refuseLogin(text: string, delayMs: number): void {
-    this.state = "closing";
-    this.reader.stop();
-    this.closeTimer = setTimeout(() => {
-      if (!this.authFailureClose) {
-        this.socket.destroy();
-        return;
+  refuseLogin(text: string): void {
+    if (!this.authFailureClose) {
+      this.state = "closed";
+      this.reader.stop();
+      this.socket.destroy();
+      return;
+    }
+    this.connectionError(REPLY.ACCESS_REFUSED, text, 0, 0);
+  }
+
+  /** Runs `check` (the credentials) after `waitMs`, reading nothing meanwhile (failed-login throttling). */
+  deferLogin(waitMs: number, check: () => void): void {
+    this.socket.pause();
+    this.loginTimer = setTimeout(() => {
+      this.loginTimer = null;
+      if (this.state === "closed") return;
+      this.socket.resume();
+      try {
+        check();
+      } catch (error) {
+        this.onError(error, 0);
       }
-      M.writeConnectionClose(this.writer, 0, { replyCode: REPLY.ACCESS_REFUSED, replyText: replyText(REPLY.ACCESS_REFUSED, text), classId: 0, methodId: 0 });
-      this.flush();
-      this.socket.end();
-      this.closeTimer = setTimeout(() => this.socket.destroy(), 1000);
-    }, delayMs);
+    }, waitMs);
   }
 
   /** Server-initiated close: management or shutdown. */
@@ -356,6 +366,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     if (this.closeTimer) clearTimeout(this.closeTimer);
+    if (this.loginTimer) clearTimeout(this.loginTimer);
     this.vhostRef?.connectionClosed(this.id);
     this.ctx.broker.connections.remove(this);
   }

@@ -114,18 +114,18 @@ export class ManagementApi implements Management {
     return true;
   }
 
-  /** Basic auth; a failed login is recorded and its 401 waits for the address's delay (issue 11, brute force). */
+  /** Basic auth; after failed logins from the address, credentials are checked only after its delay (issue 11, brute force). */
   private async login(request: IncomingMessage): Promise<ApiUser> {
     const address = request.socket.remoteAddress ?? "";
+    const failedLogins = this.broker.failedLogins;
+    const waitMs = request.headers.authorization === undefined ? 0 : failedLogins.admit(address);
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
     try {
       const user = authenticate(request, this.broker.users);
-      this.broker.failedLogins.succeeded(address);
+      failedLogins.succeeded(address);
       return user;
     } catch (error) {
-      if (error instanceof LoginFailed) {
-        const delayMs = this.broker.failedLogins.failed(address, { protocol: "http", user: error.user, reason: error.why });
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-      }
+      if (error instanceof LoginFailed) failedLogins.failed(address, { protocol: "http", user: error.user, reason: error.why });
       throw error;
     }
   }

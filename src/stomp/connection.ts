@@ -164,6 +164,10 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
 
   onFrame(frame: StompFrame): void {
     if (this.state === "closing" || this.state === "closed") return;
+    if (this.heldFrames !== null) {
+      this.heldFrames.push(frame);
+      return;
+    }
     try {
       const handler = handlerFor(frame.command);
       if (this.state === "awaiting-connect" && frame.command !== "CONNECT" && frame.command !== "STOMP") {
@@ -207,22 +211,35 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   }
 
   private receiptsWaiting = 0;
+  /** Frames that arrived while a throttled login waits (deferLogin); null when none does. */
+  private heldFrames: StompFrame[] | null = null;
 
   onFrameError(message: string, detail: string): void {
     this.ctx.logger.info({ connection: this.id, detail }, "closing STOMP connection: malformed frame");
     this.fail(new StompError(message, `${detail}\n`, true));
   }
 
-  /** A refused login: nothing more is read, and the ERROR (fatal) goes out after `delayMs`. */
-  refuseLogin(error: StompError, delayMs: number): void {
-    this.reader.stop();
-    this.state = "closing";
+  /**
+   * Runs `check` (the credentials) after `waitMs` (failed-login throttling):
+   * nothing more is read meanwhile, and frames already parsed behind the
+   * CONNECT are held and handled after it, in order.
+   */
+  deferLogin(waitMs: number, check: () => void): void {
+    this.transport.pause();
+    this.heldFrames = [];
     setTimeout(() => {
+      const held = this.heldFrames ?? [];
+      this.heldFrames = null;
       if (this.state === "closed") return;
-      writeError(this.writer, error);
+      this.transport.resume();
+      try {
+        check();
+      } catch (error) {
+        this.onError(error);
+      }
+      for (const frame of held) this.onFrame(frame);
       this.markDirty();
-      this.closeGracefully();
-    }, delayMs).unref();
+    }, waitMs).unref();
   }
 
   /** Translates whatever a handler threw into an ERROR frame (and a close when fatal). */

@@ -62,3 +62,13 @@ test("at most maxAddresses are tracked: the least recently failed is forgotten",
   assert.equal(logins.failed("a", LOGIN, 5), 10);
   assert.equal(logins.failed("c", LOGIN, 6), 20);
 });
+
+test("admit: no wait without failures; after them, attempts are spaced one delay apart, parallel ones queued", () => {
+  const logins = new FailedLogins({ baseDelayMs: 50, maxDelayMs: 3200 });
+  assert.equal(logins.admit("x", 1000), 0);
+  logins.failed("x", LOGIN, 1000);
+  // Three attempts at once: their turns come 50 ms apart.
+  assert.deepEqual([logins.admit("x", 1010), logins.admit("x", 1010), logins.admit("x", 1010)], [40, 90, 140]);
+  logins.succeeded("x");
+  assert.equal(logins.admit("x", 1020), 0);
+});

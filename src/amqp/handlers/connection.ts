@@ -60,7 +60,19 @@ const EXPECTED: Partial<Record<AmqpConnection["state"], number>> = {
   "awaiting-open": M.CONNECTION_OPEN,
 };
 
+/**
+ * After failed logins from the client's address its credentials are checked
+ * only after the address's delay (FailedLogins.admit); the response is copied,
+ * since it may lie in the frame reader's reusable buffer.
+ */
 function startOk(connection: AmqpConnection, method: M.ConnectionStartOk): void {
+  const waitMs = connection.broker.failedLogins.admit(connection.remoteAddress);
+  if (waitMs === 0) return checkStartOk(connection, method);
+  const held: M.ConnectionStartOk = { ...method, response: Buffer.from(method.response) };
+  connection.deferLogin(waitMs, () => checkStartOk(connection, held));
+}
+
+function checkStartOk(connection: AmqpConnection, method: M.ConnectionStartOk): void {
   connection.clientProperties = method.clientProperties;
   const capabilities = method.clientProperties["capabilities"];
   if (capabilities && typeof capabilities === "object" && !Array.isArray(capabilities) && !Buffer.isBuffer(capabilities)) {
@@ -78,12 +90,8 @@ function startOk(connection: AmqpConnection, method: M.ConnectionStartOk): void 
     : ({ ok: false, reason: "malformed credentials" } as const);
   const failedLogins = connection.broker.failedLogins;
   if (!result.ok) {
-    const delayMs = failedLogins.failed(connection.remoteAddress, {
-      protocol: "amqp",
-      user: credentials?.username ?? "",
-      reason: result.reason,
-    });
-    connection.refuseLogin(`Login was refused using authentication mechanism ${method.mechanism}. For details see the broker logfile.`, delayMs);
+    failedLogins.failed(connection.remoteAddress, { protocol: "amqp", user: credentials?.username ?? "", reason: result.reason });
+    connection.refuseLogin(`Login was refused using authentication mechanism ${method.mechanism}. For details see the broker logfile.`);
     return;
   }
   failedLogins.succeeded(connection.remoteAddress);

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { IConnackPacket, IConnectPacket } from "mqtt-packet";
 import { CoreError } from "../../core/errors.js";
 import type { MqttConnection } from "../connection.js";
-import { connackV3, RC } from "../reason-codes.js";
+import { connackV3, MqttProtocolError, RC } from "../reason-codes.js";
 import { MqttSession, sessionKey } from "../session.js";
 import { queueNameFor } from "../subscription-queues.js";
 import { isValidTopicName } from "../topics.js";
@@ -17,6 +17,32 @@ const ANONYMOUS_PASSWORD = "guest";
  * RabbitMQ), session takeover and resumption, then CONNACK.
  */
 export function handleConnect(connection: MqttConnection, packet: IConnectPacket): void {
+  // Issue 11 (brute force): after failed logins from the address, this CONNECT is handled only after its delay.
+  // A second CONNECT is a protocol error [MQTT-3.1.0-2], also while the first one waits.
+  if (deferred.has(connection)) throw new MqttProtocolError(RC.PROTOCOL_ERROR, "second CONNECT");
+  const waitMs = connection.ctx.broker.failedLogins.admit(connection.remoteAddress);
+  if (waitMs === 0) return connect(connection, packet);
+  const ctx = connection.ctx;
+  deferred.add(connection);
+  connection.stream.pause();
+  setTimeout(() => {
+    deferred.delete(connection);
+    if (connection.state === "closed") return;
+    connection.stream.resume();
+    try {
+      connect(connection, packet);
+    } catch (error) {
+      // As MqttConnection.onPacket answers what a handler throws.
+      if (!(error instanceof MqttProtocolError)) ctx.logger.error({ err: error, connection: connection.id }, "internal error handling an MQTT packet");
+      connection.protocolError(error instanceof MqttProtocolError ? error : new MqttProtocolError(RC.IMPLEMENTATION_SPECIFIC_ERROR, "internal error"));
+    }
+  }, waitMs).unref();
+}
+
+/** Connections whose CONNECT waits for the failed-login delay. */
+const deferred = new WeakSet<MqttConnection>();
+
+function connect(connection: MqttConnection, packet: IConnectPacket): void {
   const ctx = connection.ctx;
   const version = packet.protocolVersion ?? 4;
   connection.protocolVersion = version;
@@ -55,17 +81,11 @@ export function handleConnect(connection: MqttConnection, packet: IConnectPacket
     username = username.slice(colon + 1);
   }
   const auth = ctx.broker.users.authenticate(username, password ?? ANONYMOUS_PASSWORD, { address: connection.remoteAddress });
-  const failedLogins = ctx.broker.failedLogins;
   if (!auth.ok) {
-    // Issue 11 (brute force): the refusal and close wait for the address's failed-login delay; nothing more is read.
-    const delayMs = failedLogins.failed(connection.remoteAddress, { protocol: "mqtt", user: username, reason: auth.reason });
-    connection.stream.pause();
-    setTimeout(() => {
-      if (connection.state !== "closed") refuse(RC.BAD_USER_NAME_OR_PASSWORD, auth.reason);
-    }, delayMs).unref();
-    return;
+    ctx.broker.failedLogins.failed(connection.remoteAddress, { protocol: "mqtt", user: username, reason: auth.reason });
+    return refuse(RC.BAD_USER_NAME_OR_PASSWORD, auth.reason);
   }
-  failedLogins.succeeded(connection.remoteAddress);
+  ctx.broker.failedLogins.succeeded(connection.remoteAddress);
   // RabbitMQ 3.10 answers a vhost that does not exist with "bad username or password", no access with "not authorized".
   if (!ctx.broker.vhosts.has(vhostName)) return refuse(RC.BAD_USER_NAME_OR_PASSWORD, `vhost ${vhostName} not found`);
   let opened;

@@ -25,15 +25,30 @@ export function handleConnect(connection: StompConnection, frame: StompFrame): v
   const passcode = frame.headers.get("passcode") ?? DEFAULT_PASSCODE;
   // RabbitMQ takes the host header as the vhost name as it is (Spring's relay sends the virtual host there).
   const vhostName = frame.headers.get("host") ?? DEFAULT_VHOST;
+  const waitMs = connection.ctx.broker.failedLogins.admit(connection.remoteAddress);
+  const finish = (): void => login_(connection, { version, heartbeat, login, passcode, vhostName });
+  // After failed logins from the address, the credentials are checked only after its delay (issue 11).
+  if (waitMs === 0) finish();
+  else connection.deferLogin(waitMs, finish);
+}
+
+interface ConnectRequest {
+  version: StompVersion;
+  heartbeat: [number, number];
+  login: string;
+  passcode: string;
+  vhostName: string;
+}
+
+function login_(connection: StompConnection, { version, heartbeat, login, passcode, vhostName }: ConnectRequest): void {
   const { broker, logger } = connection.ctx;
   const auth = broker.users.authenticate(login, passcode, { address: connection.remoteAddress });
   if (!auth.ok) {
-    const delayMs = broker.failedLogins.failed(connection.remoteAddress, { protocol: "stomp", user: login, reason: auth.reason });
+    broker.failedLogins.failed(connection.remoteAddress, { protocol: "stomp", user: login, reason: auth.reason });
     // RabbitMQ 3.10 keeps the session open for another CONNECT (observed), which let one
     // connection try 1,000 passwords (issue 11); STOMP 1.2 (CONNECT) says the server
-    // SHOULD send ERROR "and then close the connection", which Warren does, after the delay.
-    connection.refuseLogin(new StompError("Bad CONNECT", `Access refused for user '${login}'\n`, true), delayMs);
-    return;
+    // SHOULD send ERROR "and then close the connection", which Warren does.
+    throw new StompError("Bad CONNECT", `Access refused for user '${login}'\n`, true);
   }
   broker.failedLogins.succeeded(connection.remoteAddress);
   let opened;

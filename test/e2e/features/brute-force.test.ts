@@ -1,9 +1,10 @@
 /**
  * Brute force (issue 11): one connection could try 800-1,300 passwords a
  * second (STOMP took 1,000 CONNECTs on one connection). Now a failed login
- * closes the connection on every protocol, the refusal waits for a delay
- * that doubles with each consecutive failure from the address (50 ms, 100,
- * 200 … capped at 3.2 s), a success resets it, and failures are logged at
+ * closes the connection on every protocol; after failures from an address
+ * its next attempts are checked only after a delay that doubles with each
+ * consecutive failure (50 ms, 100, 200 … capped at 3.2 s), parallel
+ * attempts one delay apart; a success resets it, and failures are logged at
  * warn with the client address, rate-limited. The elapsed-time checks are
  * lower bounds only: the server cannot answer before its timer fires.
  */
@@ -43,29 +44,54 @@ async function amqpWrongPassword(): Promise<ConnectionClose> {
 }
 
 describe("failed logins", () => {
-  it("HTTP: each 401 'Login failed' waits twice as long as the one before; a good login resets it", async () => {
+  it("HTTP: each attempt after a 401 'Login failed' waits twice as long as the one before; a good login resets it", async () => {
     await succeed();
     const wrong = api.as("guest", "wrong");
-    const times: number[] = [];
+    // Bounds are measured from before an attempt, which is before its failure is recorded.
+    const started: number[] = [];
     for (let i = 0; i < 4; i++) {
-      const { value, ms } = await timed(() => wrong.get("/api/overview"));
-      assert.equal(value.status, 401);
-      assert.deepEqual(value.json, { error: "not_authorized", reason: "Login failed" });
-      times.push(ms);
+      started.push(performance.now());
+      const refused = await wrong.get("/api/overview");
+      assert.equal(refused.status, 401);
+      assert.deepEqual(refused.json, { error: "not_authorized", reason: "Login failed" });
     }
-    times.forEach((ms, i) => assert.ok(ms >= BASE_DELAY_MS * 2 ** i - SLACK_MS, `failure ${i + 1} answered after ${ms} ms`));
-    await succeed();
+    const fourFailures = performance.now() - (started[0] as number);
+    assert.ok(fourFailures >= (1 + 2 + 4) * BASE_DELAY_MS - SLACK_MS, `four failures took ${fourFailures} ms`);
+    // The right password, tried now, also waits its turn: a lucky guess is not answered sooner than a wrong one.
+    const right = await api.get("/api/whoami");
+    assert.equal(right.status, 200);
+    const sinceFourth = performance.now() - (started[3] as number);
+    assert.ok(sinceFourth >= 8 * BASE_DELAY_MS - SLACK_MS, `the good login after 4 failures came ${sinceFourth} ms after the fourth`);
     const after = await timed(() => wrong.get("/api/overview"));
     assert.equal(after.value.status, 401);
     await succeed();
   });
 
-  it("AMQP: a wrong password gets 403 after the delay and the connection is closed; nothing sent meanwhile is read", async () => {
-    const first = await timed(amqpWrongPassword);
-    assert.equal(first.value.replyCode, 403);
-    assert.equal(first.value.replyText, "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. For details see the broker logfile.");
-    const second = await timed(amqpWrongPassword);
-    assert.ok(second.ms >= 2 * BASE_DELAY_MS - SLACK_MS, `second failure answered after ${second.ms} ms`);
+  it("HTTP: parallel attempts from one address are checked one delay apart, so more connections do not mean more tries", async () => {
+    await succeed();
+    const wrong = api.as("guest", "wrong");
+    const { value, ms } = await timed(async () => {
+      assert.equal((await wrong.get("/api/overview")).status, 401);
+      return Promise.all(Array.from({ length: 6 }, () => wrong.get("/api/overview")));
+    });
+    assert.deepEqual(
+      value.map((r) => r.status),
+      [401, 401, 401, 401, 401, 401],
+    );
+    // After one failure the delay is 50 ms: six attempts take their turns at least 50 ms apart.
+    assert.ok(ms >= 6 * BASE_DELAY_MS - SLACK_MS, `six parallel attempts answered within ${ms} ms`);
+    await succeed();
+  });
+
+  it("AMQP: a wrong password gets 403 and the connection is closed; the next attempt waits the delay", async () => {
+    const both = await timed(async () => {
+      const first = await amqpWrongPassword();
+      assert.equal(first.replyCode, 403);
+      assert.equal(first.replyText, "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. For details see the broker logfile.");
+      return amqpWrongPassword();
+    });
+    assert.equal(both.value.replyCode, 403);
+    assert.ok(both.ms >= BASE_DELAY_MS - SLACK_MS, `two failures took ${both.ms} ms`);
     // amqplib (no authentication_failure_close capability announced as true) sees the socket dropped.
     await assert.rejects(amqplib.connect(fixture.broker.urlFor("guest", "wrong")));
     const good = await amqplib.connect(fixture.broker.url);
@@ -86,19 +112,20 @@ describe("failed logins", () => {
     other.socket.destroy();
   });
 
-  it("MQTT: a wrong password gets CONNACK 'bad user name or password' after the delay, then a close", async () => {
+  it("MQTT: a wrong password gets CONNACK 'bad user name or password', then a close; the next attempt waits the delay", async () => {
     await succeed();
     const url = fixture.broker.broker.urls.mqtt as string;
-    const refused = await timed(() =>
-      mqtt.connectAsync(url, { username: "guest", password: "wrong", reconnectPeriod: 0, protocolVersion: 5 }).then(
+    const refusal = (protocolVersion: 4 | 5) =>
+      mqtt.connectAsync(url, { username: "guest", password: "wrong", reconnectPeriod: 0, protocolVersion }).then(
         () => null,
         (error: unknown) => error,
-      ),
-    );
-    assert.match(String(refused.value), /Bad User Name or Password/i);
-    const second = await timed(() => mqtt.connectAsync(url, { username: "guest", password: "wrong", reconnectPeriod: 0 }).catch((error: unknown) => error));
-    assert.match(String(second.value), /Bad username or password/i);
-    assert.ok(second.ms >= 2 * BASE_DELAY_MS - SLACK_MS, `second failure answered after ${second.ms} ms`);
+      );
+    const both = await timed(async () => {
+      assert.match(String(await refusal(5)), /Bad User Name or Password/i);
+      return refusal(4);
+    });
+    assert.match(String(both.value), /Bad username or password/i);
+    assert.ok(both.ms >= BASE_DELAY_MS - SLACK_MS, `two failures took ${both.ms} ms`);
     const good = await mqtt.connectAsync(url, { username: "guest", password: "guest", reconnectPeriod: 0 });
     await good.endAsync();
   });
