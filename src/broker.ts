@@ -9,12 +9,12 @@ import type { MqttSettings } from "./mqtt/context.js";
 import { createMqttContext, mqttWebSocketRoute, openMqttListeners, type MqttListeners } from "./mqtt/listeners.js";
 import { TcpListener } from "./transport/tcp.js";
 import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
-import { openStore, type StorageOption } from "./store/open.js";
+import { openStore, type StorageOption } from "./persistence/open-store.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import { HttpListener } from "./transport/http.js";
 import { ManagementApi } from "./management/server.js";
 import type { ListenerInfo } from "./management/context.js";
-import { packageVersion } from "./cli/version.js";
+import { packageVersion } from "./version.js";
 import { createStompContext, openStompListeners, stompWebSocketRoute, type StompListeners, type StompOptions } from "./stomp/listeners.js";
 
 export interface BrokerUser {

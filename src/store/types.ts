@@ -9,7 +9,7 @@ import type { Policy } from "../core/policies.js";
 
 // ---- definitions ---------------------------------------------------------
 
-/** JSON-safe field table: see field-table-json.ts for the tagged encoding of bigint, Buffer and typed values. */
+/** JSON-safe field table: see persistence/field-table-json.ts for the tagged encoding of bigint, Buffer and typed values. */
 export type JsonArguments = Record<string, unknown>;
 
 /** Shapes follow RabbitMQ's definitions.json export so the file reads familiar. */

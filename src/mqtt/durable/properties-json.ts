@@ -1,5 +1,5 @@
 import type { MessageProperties } from "../../core/message.js";
-import { argumentsFromJson, argumentsToJson } from "../../store/field-table-json.js";
+import { argumentsFromJson, argumentsToJson } from "../../persistence/field-table-json.js";
 import type { JsonArguments } from "../../store/types.js";
 
 /** Message properties as JSON: scalar fields as they are, headers with the store's tagged field-table encoding. */

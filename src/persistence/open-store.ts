@@ -1,11 +1,11 @@
 /** Opens the store a broker was configured with and brings the core up to date from it. */
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
-import { attachStore, saveDefinitionsNow } from "./attach.js";
+import { attachStore, saveDefinitionsNow } from "./attach-store.js";
 import { DEFAULT_PAGE_AFTER } from "./paging.js";
-import { FileStore } from "./file/file-store.js";
-import type { SegmentLogOptions } from "./file/segment-log.js";
-import type { PropertiesCodec, Store } from "./types.js";
+import { FileStore } from "../store/file/file-store.js";
+import type { SegmentLogOptions } from "../store/file/segment-log.js";
+import type { PropertiesCodec, Store } from "../store/types.js";
 
 export type StorageOption =
   | "memory"
