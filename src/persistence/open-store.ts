@@ -36,7 +36,15 @@ export function openStore(broker: Broker, storage: StorageOption | undefined, co
   const log = logger.child({ module: "store" });
   const started = performance.now();
   const store = new FileStore({ dir: storage.dir, codec, logger: log, ...(storage.segmentLog ? { segmentLog: storage.segmentLog } : {}) });
-  const { fresh, recoveredMessages } = attachStore(broker, store, log, storage.queueMemoryMessages ?? DEFAULT_PAGE_AFTER);
+  let attached: ReturnType<typeof attachStore>;
+  try {
+    attached = attachStore(broker, store, log, storage.queueMemoryMessages ?? DEFAULT_PAGE_AFTER);
+  } catch (error) {
+    // Gives the data dir's lock back, so that an embedding process may try again.
+    void store.close();
+    throw error;
+  }
+  const { fresh, recoveredMessages } = attached;
   log.info(
     { dir: storage.dir, fresh, recoveredMessages, ms: Math.round(performance.now() - started), rssMiB: Math.round(process.memoryUsage.rss() / 1048576) },
     fresh ? "data directory initialised" : "definitions and messages recovered",

@@ -24,6 +24,7 @@ import {
   scanRecord,
   withDeliveredFlag,
 } from "./record-codec.js";
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./file-modes.js";
 import { fsyncDirectory, listSegments, segmentPath } from "./segment-files.js";
 import { replaySegments } from "./segment-recovery.js";
 
@@ -93,7 +94,7 @@ export class SegmentLog implements MessageLog {
     private readonly logger: Logger,
     private readonly options: SegmentLogOptions = DEFAULT_SEGMENT_LOG_OPTIONS,
   ) {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   }
 
   // ---- recovery ----------------------------------------------------------
@@ -303,7 +304,7 @@ export class SegmentLog implements MessageLog {
 
   private openSegment(no: number): void {
     const segment = new Segment(no, segmentPath(this.dir, no), 0, new Set());
-    segment.fd = openSync(segment.path, "w");
+    segment.fd = openSync(segment.path, "w", PRIVATE_FILE_MODE);
     fsyncDirectory(this.dir);
     this.segments.set(no, segment);
     this.current = segment;
