@@ -130,8 +130,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       logger.info({ protocol: "amqp", host, port: listener.port }, "AMQP listener started");
     }
     const mqttPorts = { mqtt: options.ports?.mqtt ?? 0, webMqtt: options.ports?.webMqtt ?? 0 };
-    // With a data dir, MQTT retained messages and persistent sessions are kept beside the store's files.
-    const mqttContext = createMqttContext(core, logger, options.mqtt, typeof options.storage === "object" ? options.storage.dir : null);
+    // With a data dir, MQTT retained messages and persistent sessions are kept in the store.
+    const mqttContext = createMqttContext(core, logger, options.mqtt, storage.mqtt);
     // MQTT over WebSocket is also served at /ws/mqtt on the HTTP port (DESIGN §1).
     http?.addWebSocketRoute(mqttWebSocketRoute(mqttContext, "/ws/mqtt"));
     if (mqttPorts.mqtt !== "off" || mqttPorts.webMqtt !== "off") {

@@ -26,7 +26,8 @@ import {
 } from "./record-codec.js";
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./file-modes.js";
 import { fsyncDirectory, listSegments, segmentPath } from "./segment-files.js";
-import { replaySegments } from "./segment-recovery.js";
+import type { Quarantine } from "./quarantine.js";
+import { replaySegments, type RejectedRecord } from "./segment-recovery.js";
 
 export interface SegmentLogOptions {
   /** A segment is closed and a new one started past this size. */
@@ -93,6 +94,8 @@ export class SegmentLog implements MessageLog {
     private readonly codec: PropertiesCodec,
     private readonly logger: Logger,
     private readonly options: SegmentLogOptions = DEFAULT_SEGMENT_LOG_OPTIONS,
+    /** Where records that cannot be used go; null: they are only logged and dropped. */
+    private readonly quarantine: Quarantine | null = null,
   ) {
     mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   }
@@ -103,7 +106,7 @@ export class SegmentLog implements MessageLog {
     if (this.recovered) throw new Error("message log already recovered");
     this.recovered = true;
     const numbers = listSegments(this.dir);
-    const replay = replaySegments(this.dir, numbers, this.logger);
+    const replay = replaySegments(this.dir, numbers, this.logger, (bytes) => this.codec.decode(bytes));
     for (const s of replay.segments) this.segments.set(s.no, new Segment(s.no, segmentPath(this.dir, s.no), s.size, s.refs));
     this.nextId = replay.maxId + 1;
     this.table = replay.table;
@@ -126,6 +129,11 @@ export class SegmentLog implements MessageLog {
     }
     // Appends always start a fresh segment: an old tail is never written again.
     this.openSegment((numbers[numbers.length - 1] ?? 0) + 1);
+    for (const rejected of replay.rejected) this.setAside(rejected);
+    for (const bad of replay.undecodable) {
+      const file = this.quarantine?.setAside("messages", bad.record) ?? null;
+      this.logger.warn({ segment: bad.segment, offset: bad.offset, reason: bad.reason, quarantine: file }, "message log: a record that does not decode was set aside");
+    }
     this.reclaim();
     return out;
   }
@@ -156,6 +164,7 @@ export class SegmentLog implements MessageLog {
         const at = (this.table.location(id) as { offset: number }).offset - first.offset;
         const message = buf === null ? null : this.decode(buf, at, id);
         if (message === null) {
+          if (!this.table.has(id)) continue; // set aside by decode(), which said so
           this.logger.warn({ id, segment: first.segment }, "message log: a paged-out message could not be read back and is lost");
           continue;
         }
@@ -171,11 +180,21 @@ export class SegmentLog implements MessageLog {
     if (!result.ok || result.record.type !== RecordType.Enqueue || result.record.id !== id) return null;
     const record = result.record;
     const properties = buf.subarray(record.propertiesStart, record.bodyStart);
+    let decoded;
+    try {
+      decoded = this.codec.decode(properties);
+    } catch (error) {
+      // Recovery validated recovered records; this is one written in this run that the codec cannot read back.
+      const segment = this.table.segmentOf(id);
+      this.quarantineRecord({ id, queueKey: record.queueKey, segment, record: Buffer.from(buf.subarray(at, result.next)), reason: (error as Error).message });
+      this.remove(id);
+      return null;
+    }
     return {
       id,
       exchange: record.exchange,
       routingKey: record.routingKey,
-      properties: this.codec.decode(properties),
+      properties: decoded,
       encodedProperties: properties,
       body: buf.subarray(record.bodyStart, result.next),
       redelivered: this.table.isDelivered(id),
@@ -207,6 +226,25 @@ export class SegmentLog implements MessageLog {
   private closeReader(): void {
     if (this.reader !== null) closeSync(this.reader.fd);
     this.reader = null;
+  }
+
+  /**
+   * Copies a message's record to the quarantine and records its removal, so
+   * that the next start neither refuses nor sets it aside again (issue 11).
+   * The remove record refers to the original's segment, which must outlive it.
+   */
+  private setAside(rejected: RejectedRecord): void {
+    this.quarantineRecord(rejected);
+    this.append(encodeIdRecord(RecordType.Remove, rejected.id));
+    if (rejected.segment !== this.current.no) this.current.refs.add(rejected.segment);
+  }
+
+  private quarantineRecord(rejected: RejectedRecord): void {
+    const file = this.quarantine?.setAside("messages", rejected.record) ?? null;
+    this.logger.warn(
+      { queue: rejected.queueKey.replace("\u0000", " "), id: rejected.id, reason: rejected.reason, quarantine: file },
+      "message log: a message that cannot be read was set aside",
+    );
   }
 
   // ---- appends -----------------------------------------------------------

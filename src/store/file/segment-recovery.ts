@@ -4,6 +4,11 @@
  * write from a crash: cut it off. A bad record in an older segment means
  * that file is damaged: what follows it in that file is lost, the rest of
  * the log is still used. Both are logged; neither stops the broker.
+ *
+ * A record whose frame is intact but whose content does not decode (e.g.
+ * properties an older version wrote that this codec refuses, issue 11:
+ * headers nested past the decoder's depth limit) is returned as rejected,
+ * for the log to set aside; recovery goes on with the next record.
  */
 import { readFileSync, truncateSync } from "node:fs";
 import type { Logger } from "../../log.js";
@@ -18,12 +23,33 @@ export interface RecoveredSegment {
   refs: Set<number>;
 }
 
+/** A live message whose record recovery could not use. */
+export interface RejectedRecord {
+  id: number;
+  queueKey: string;
+  segment: number;
+  /** The framed record, copied out of the segment's buffer. */
+  record: Buffer;
+  reason: string;
+}
+
+/** A record whose frame is intact but whose payload does not decode at all (no id or queue to name). */
+export interface UndecodableRecord {
+  segment: number;
+  offset: number;
+  record: Buffer;
+  reason: string;
+}
+
 export interface ReplayResult {
   segments: RecoveredSegment[];
   /** The live messages: where each record is, its queue, its delivered mark. */
   table: IdTable;
   queues: QueueNames;
   maxId: number;
+  /** Live (never removed) messages whose properties do not decode. */
+  rejected: RejectedRecord[];
+  undecodable: UndecodableRecord[];
 }
 
 /**
@@ -31,11 +57,18 @@ export interface ReplayResult {
  * buffer is dropped once scanned, so recovery needs memory for the index,
  * not for the messages (bodies are read back when a queue pages them in).
  */
-export function replaySegments(dir: string, numbers: readonly number[], logger: Logger): ReplayResult {
+export function replaySegments(
+  dir: string,
+  numbers: readonly number[],
+  logger: Logger,
+  validateProperties: (bytes: Buffer) => void,
+): ReplayResult {
   const table = new IdTable();
   const queues = new QueueNames();
   const segments: RecoveredSegment[] = [];
   let maxId = 0;
+  const rejected = new Map<number, RejectedRecord>();
+  const undecodable: UndecodableRecord[] = [];
   numbers.forEach((no, index) => {
     const path = segmentPath(dir, no);
     const buf = readFileSync(path);
@@ -49,6 +82,11 @@ export function replaySegments(dir: string, numbers: readonly number[], logger: 
     let offset = 0;
     while (offset < buf.length) {
       const result = scanRecord(buf, offset);
+      if (!result.ok && result.skipTo !== undefined) {
+        undecodable.push({ segment: no, offset, record: Buffer.from(buf.subarray(offset, result.skipTo)), reason: result.reason });
+        offset = result.skipTo;
+        continue;
+      }
       if (!result.ok) {
         if (index === numbers.length - 1) {
           logger.warn({ segment: path, offset, reason: result.reason, bytesCut: buf.length - offset }, "message log: torn tail cut");
@@ -69,6 +107,13 @@ export function replaySegments(dir: string, numbers: readonly number[], logger: 
           if (id > maxId) maxId = id;
           // A transient message paged out of memory does not survive a restart.
           if (record.transient) break;
+          try {
+            validateProperties(buf.subarray(record.propertiesStart, record.bodyStart));
+          } catch (error) {
+            const copy = Buffer.from(buf.subarray(offset, result.next));
+            rejected.set(id, { id, queueKey: record.queueKey, segment: no, record: copy, reason: (error as Error).message });
+            break;
+          }
           // A later copy (compaction) supersedes the earlier one.
           if (table.has(id)) refer(id);
           table.set(id, queues.numberOf(record.queueKey), no, offset, result.next - offset, result.next - record.bodyStart, record.delivered);
@@ -76,6 +121,7 @@ export function replaySegments(dir: string, numbers: readonly number[], logger: 
         }
         case RecordType.Remove:
           if (record.id > maxId) maxId = record.id;
+          rejected.delete(record.id);
           if (table.has(record.id)) {
             refer(record.id);
             table.delete(record.id);
@@ -89,6 +135,7 @@ export function replaySegments(dir: string, numbers: readonly number[], logger: 
           break;
         case RecordType.DeleteQueue: {
           // Every message of that queue so far is gone; later enqueues (a new queue of that name) are not.
+          for (const [id, r] of rejected) if (r.queueKey === record.queueKey) rejected.delete(id);
           const queue = queues.find(record.queueKey);
           if (queue === undefined) break;
           for (const id of table.idsWhere("queue", queue)) {
@@ -101,5 +148,5 @@ export function replaySegments(dir: string, numbers: readonly number[], logger: 
       offset = result.next;
     }
   });
-  return { segments, table, queues, maxId };
+  return { segments, table, queues, maxId, rejected: [...rejected.values()], undecodable };
 }
