@@ -27,7 +27,7 @@ import {
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./file-modes.js";
 import { fsyncDirectory, listSegments, segmentPath } from "./segment-files.js";
 import type { Quarantine } from "./quarantine.js";
-import { replaySegments, type RejectedRecord } from "./segment-recovery.js";
+import { replaySegments } from "./segment-recovery.js";
 
 export interface SegmentLogOptions {
   /** A segment is closed and a new one started past this size. */
@@ -106,7 +106,7 @@ export class SegmentLog implements MessageLog {
     if (this.recovered) throw new Error("message log already recovered");
     this.recovered = true;
     const numbers = listSegments(this.dir);
-    const replay = replaySegments(this.dir, numbers, this.logger, (bytes) => this.codec.decode(bytes));
+    const replay = replaySegments(this.dir, numbers, this.logger);
     for (const s of replay.segments) this.segments.set(s.no, new Segment(s.no, segmentPath(this.dir, s.no), s.size, s.refs));
     this.nextId = replay.maxId + 1;
     this.table = replay.table;
@@ -129,7 +129,6 @@ export class SegmentLog implements MessageLog {
     }
     // Appends always start a fresh segment: an old tail is never written again.
     this.openSegment((numbers[numbers.length - 1] ?? 0) + 1);
-    for (const rejected of replay.rejected) this.setAside(rejected);
     for (const bad of replay.undecodable) {
       const file = this.quarantine?.setAside("messages", bad.record) ?? null;
       this.logger.warn({ segment: bad.segment, offset: bad.offset, reason: bad.reason, quarantine: file }, "message log: a record that does not decode was set aside");
@@ -184,10 +183,7 @@ export class SegmentLog implements MessageLog {
     try {
       decoded = this.codec.decode(properties);
     } catch (error) {
-      // Recovery validated recovered records; this is one written in this run that the codec cannot read back.
-      const segment = this.table.segmentOf(id);
-      this.quarantineRecord({ id, queueKey: record.queueKey, segment, record: Buffer.from(buf.subarray(at, result.next)), reason: (error as Error).message });
-      this.remove(id);
+      this.setAside(id, record.queueKey, Buffer.from(buf.subarray(at, result.next)), (error as Error).message);
       return null;
     }
     return {
@@ -229,22 +225,15 @@ export class SegmentLog implements MessageLog {
   }
 
   /**
-   * Copies a message's record to the quarantine and records its removal, so
-   * that the next start neither refuses nor sets it aside again (issue 11).
-   * The remove record refers to the original's segment, which must outlive it.
+   * A message whose properties do not decode (issue 11: headers nested past
+   * the decoder's limit, written by a version without that limit) is copied
+   * to the quarantine and removed, so that neither this start nor the next
+   * refuses or stops on it; its queue goes on with the next message.
    */
-  private setAside(rejected: RejectedRecord): void {
-    this.quarantineRecord(rejected);
-    this.append(encodeIdRecord(RecordType.Remove, rejected.id));
-    if (rejected.segment !== this.current.no) this.current.refs.add(rejected.segment);
-  }
-
-  private quarantineRecord(rejected: RejectedRecord): void {
-    const file = this.quarantine?.setAside("messages", rejected.record) ?? null;
-    this.logger.warn(
-      { queue: rejected.queueKey.replace("\u0000", " "), id: rejected.id, reason: rejected.reason, quarantine: file },
-      "message log: a message that cannot be read was set aside",
-    );
+  private setAside(id: number, queueKey: string, record: Buffer, reason: string): void {
+    const file = this.quarantine?.setAside("messages", record) ?? null;
+    this.logger.warn({ queue: queueKey.replace("\u0000", " "), id, reason, quarantine: file }, "message log: a message that cannot be read was set aside");
+    this.remove(id);
   }
 
   // ---- appends -----------------------------------------------------------
