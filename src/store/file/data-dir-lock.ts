@@ -7,6 +7,9 @@
  * The lock is a file holding the owner's pid, created with O_EXCL (`wx`), so
  * two starts cannot both create it. A lock whose pid is no longer alive was
  * left by a crash (kill -9, power loss) and is taken over with a warning.
+ * After a reboot the pid may belong to another process by then: on Linux
+ * the owner's start time (/proc/<pid>/stat) is kept beside the pid, and a
+ * live pid with another start time is a stale lock too.
  * Within one process (embedded brokers) the pid says nothing, so held
  * directories are also tracked here; a lock file naming our own pid that we
  * do not hold is stale (a container restarted with the same pid).
@@ -42,13 +45,13 @@ export class DataDirLock {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
         const owner = readOwner(path);
-        if (owner !== null && owner !== process.pid && isAlive(owner)) throw lockedError(dir, owner);
-        logger.warn({ dir, stalePid: owner }, "data directory lock left by a process that is gone; taking it over");
+        if (owner !== null && owner.pid !== process.pid && isAlive(owner.pid) && !reused(owner)) throw lockedError(dir, owner.pid);
+        logger.warn({ dir, stalePid: owner?.pid ?? null }, "data directory lock left by a process that is gone; taking it over");
         unlinkIfPresent(path);
         continue;
       }
       try {
-        writeSync(fd, `${process.pid}\n`);
+        writeSync(fd, `${process.pid}\n${startTimeOf(process.pid) ?? ""}\n`);
       } finally {
         closeSync(fd);
       }
@@ -73,11 +76,33 @@ function lockedError(dir: string, pid: number): WarrenError {
   );
 }
 
-/** The pid in a lock file; null when it is empty or garbage (a crash between create and write). */
-function readOwner(path: string): number | null {
+/** The owner in a lock file; null when it is empty or garbage (a crash between create and write). */
+function readOwner(path: string): { pid: number; started: string | null } | null {
   try {
-    const pid = Number.parseInt(readFileSync(path, "utf8").trim(), 10);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+    const [pidLine, startedLine] = readFileSync(path, "utf8").split("\n");
+    const pid = Number.parseInt(pidLine ?? "", 10);
+    if (!Number.isSafeInteger(pid) || pid <= 0) return null;
+    return { pid, started: startedLine === undefined || startedLine === "" ? null : startedLine };
+  } catch {
+    return null;
+  }
+}
+
+/** The pid now belongs to another process: both start times are known and differ (unknown: assume the owner). */
+function reused(owner: { pid: number; started: string | null }): boolean {
+  const now = startTimeOf(owner.pid);
+  return owner.started !== null && now !== null && owner.started !== now;
+}
+
+/**
+ * A process's start time in clock ticks since boot (proc(5), field 22 of
+ * /proc/<pid>/stat, counted after the parenthesised command name, which may
+ * hold spaces); null where there is no /proc.
+ */
+function startTimeOf(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
   } catch {
     return null;
   }

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import amqplib from "amqplib";
@@ -50,6 +50,9 @@ function runSecond(dir: string): Promise<{ code: number | null; stdout: string; 
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
 }
+
+/** The pid on the lock file's first line. */
+const lockOwner = (dir: string): string | undefined => readFileSync(join(dir, "warren.lock"), "utf8").split("\n")[0];
 
 async function publishConfirmed(port: number, queue: string, count: number): Promise<void> {
   const connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${port}`);
@@ -103,11 +106,11 @@ test("a lock left by kill -9 is taken over: the broker starts and recovers", asy
   const a = await startChildBroker(dir, ["amqp"]);
   await publishConfirmed(a.ports.amqp as number, "after-crash", 10);
   await killed(a.child);
-  assert.equal(readFileSync(join(dir, "warren.lock"), "utf8").trim(), String(a.child.pid), "the crash left its lock behind");
+  assert.equal(lockOwner(dir), String(a.child.pid), "the crash left its lock behind");
 
   const b = await startChildBroker(dir, ["amqp"]);
   assert.equal((await queueBodies(b.ports.amqp as number, "after-crash")).length, 10);
-  assert.equal(readFileSync(join(dir, "warren.lock"), "utf8").trim(), String(b.child.pid));
+  assert.equal(lockOwner(dir), String(b.child.pid));
   assert.equal(await stoppedCleanly(b.child), 0);
 });
 
@@ -132,5 +135,23 @@ test("embedded: startBroker on a held dir throws WARREN_ERR_DATA_DIR_LOCKED; the
     assert.equal((await queueBodies(again.ports.amqp as number, "embedded")).length, 3);
   } finally {
     await again.stop();
+  }
+});
+
+test("a lock naming a live pid that another process now has (pid reused after a reboot) is taken over", async () => {
+  const dir = await dirs.fresh("reused");
+  // A live process that is not a broker, and a start time that is not its own.
+  const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30_000)"], { stdio: "ignore" });
+  try {
+    writeFileSync(join(dir, "warren.lock"), `${other.pid}\n1\n`);
+    const broker = await startBroker({ host: "127.0.0.1", ports: { amqp: 0, mqtt: "off", stomp: "off", http: "off", webStomp: "off", webMqtt: "off" }, storage: { dir } });
+    try {
+      assert.equal(lockOwner(dir), String(process.pid));
+      await publishConfirmed(broker.ports.amqp as number, "reused", 1);
+    } finally {
+      await broker.stop();
+    }
+  } finally {
+    other.kill("SIGKILL");
   }
 });
