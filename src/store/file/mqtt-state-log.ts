@@ -109,31 +109,24 @@ export class MqttStateLog implements MqttStateStore {
       const length = frame.next - offset;
       try {
         const record = decodeMqttRecord(buf, frame.start, frame.next, this.codec);
+        const apply = <T>(state: Map<string, T>, kind: string, key: string, value: T | null): void => {
+          if (value === null) state.delete(key);
+          else state.set(key, value);
+          this.locate(kind + key, value === null ? null : { offset, length });
+        };
         switch (record.type) {
-          case MqttRecordType.SessionPut: {
-            const key = mqttStateKey(record.session.vhost, record.session.clientId);
-            sessions.set(key, record.session);
-            this.locate(SESSION + key, { offset, length });
+          case MqttRecordType.SessionPut:
+            apply(sessions, SESSION, mqttStateKey(record.session.vhost, record.session.clientId), record.session);
             break;
-          }
-          case MqttRecordType.SessionDelete: {
-            const key = mqttStateKey(record.vhost, record.clientId);
-            sessions.delete(key);
-            this.locate(SESSION + key, null);
+          case MqttRecordType.SessionDelete:
+            apply(sessions, SESSION, mqttStateKey(record.vhost, record.clientId), null);
             break;
-          }
-          case MqttRecordType.RetainedPut: {
-            const key = mqttStateKey(record.retained.vhost, record.retained.topic);
-            retained.set(key, record.retained);
-            this.locate(RETAINED + key, { offset, length });
+          case MqttRecordType.RetainedPut:
+            apply(retained, RETAINED, mqttStateKey(record.retained.vhost, record.retained.topic), record.retained);
             break;
-          }
-          case MqttRecordType.RetainedDelete: {
-            const key = mqttStateKey(record.vhost, record.topic);
-            retained.delete(key);
-            this.locate(RETAINED + key, null);
+          case MqttRecordType.RetainedDelete:
+            apply(retained, RETAINED, mqttStateKey(record.vhost, record.topic), null);
             break;
-          }
         }
       } catch (error) {
         const file = this.quarantine.setAside("mqtt-state", buf.subarray(offset, frame.next));

@@ -14,6 +14,7 @@ import amqplib from "amqplib";
 import { isWarrenError } from "../../../src/errors.js";
 import { startBroker } from "../../../src/index.js";
 import { killAllChildren, killed, startChildBroker, stoppedCleanly } from "../../helpers/child-broker.js";
+import { drainQueueAt } from "../../helpers/amqp-fixture.js";
 import { useDataDirs } from "../../helpers/data-dirs.js";
 
 const dirs = useDataDirs("warren-lock");
@@ -63,19 +64,6 @@ async function publishConfirmed(port: number, queue: string, count: number): Pro
   await connection.close();
 }
 
-async function queueBodies(port: number, queue: string): Promise<string[]> {
-  const connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${port}`);
-  const channel = await connection.createChannel();
-  const bodies: string[] = [];
-  for (;;) {
-    const message = await channel.get(queue, { noAck: true });
-    if (message === false) break;
-    bodies.push(message.content.toString());
-  }
-  await connection.close();
-  return bodies;
-}
-
 test("a second warren on a held data dir exits 1 with one line naming the dir and the owner's pid, and changes nothing", async () => {
   const dir = await dirs.fresh("held");
   const a = await startChildBroker(dir, ["amqp"]);
@@ -95,7 +83,7 @@ test("a second warren on a held data dir exits 1 with one line naming the dir an
   await publishConfirmed(port, "kept", 1);
   assert.equal(await stoppedCleanly(a.child), 0);
   const restarted = await startChildBroker(dir, ["amqp"]);
-  const bodies = await queueBodies(restarted.ports.amqp as number, "kept");
+  const bodies = await drainQueueAt(`amqp://guest:guest@127.0.0.1:${restarted.ports.amqp as number}`, "kept");
   assert.equal(bodies.length, 1001);
   assert.deepEqual(bodies.slice(0, 3), ["m0", "m1", "m2"]);
   assert.equal(await stoppedCleanly(restarted.child), 0);
@@ -109,7 +97,7 @@ test("a lock left by kill -9 is taken over: the broker starts and recovers", asy
   assert.equal(lockOwner(dir), String(a.child.pid), "the crash left its lock behind");
 
   const b = await startChildBroker(dir, ["amqp"]);
-  assert.equal((await queueBodies(b.ports.amqp as number, "after-crash")).length, 10);
+  assert.equal((await drainQueueAt(`amqp://guest:guest@127.0.0.1:${b.ports.amqp as number}`, "after-crash")).length, 10);
   assert.equal(lockOwner(dir), String(b.child.pid));
   assert.equal(await stoppedCleanly(b.child), 0);
 });
@@ -132,7 +120,7 @@ test("embedded: startBroker on a held dir throws WARREN_ERR_DATA_DIR_LOCKED; the
   }
   const again = await startBroker({ host: "127.0.0.1", ports: { amqp: 0, mqtt: "off", stomp: "off", http: "off", webStomp: "off", webMqtt: "off" }, storage: { dir } });
   try {
-    assert.equal((await queueBodies(again.ports.amqp as number, "embedded")).length, 3);
+    assert.equal((await drainQueueAt(`amqp://guest:guest@127.0.0.1:${again.ports.amqp as number}`, "embedded")).length, 3);
   } finally {
     await again.stop();
   }

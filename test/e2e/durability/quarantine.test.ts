@@ -16,6 +16,7 @@ import { silentLogger } from "../../../src/log.js";
 import { FileStore } from "../../../src/store/file/file-store.js";
 import { encodeRetainedPut } from "../../../src/store/file/mqtt-state-codec.js";
 import { RecordType, scanRecord } from "../../../src/store/file/record-codec.js";
+import { drainQueueAt } from "../../helpers/amqp-fixture.js";
 import { TestBroker, waitFor } from "../../helpers/broker.js";
 import { useDataDirs, withBrokerOn } from "../../helpers/data-dirs.js";
 import { codec } from "../../helpers/store-implementations.js";
@@ -27,19 +28,6 @@ function deepHeaders(depth: number): FieldTable {
   let table: FieldTable = { leaf: "bottom" };
   for (let i = 0; i < depth; i++) table = { n: table };
   return table;
-}
-
-async function bodiesOf(url: string, queue: string): Promise<string[]> {
-  const connection = await amqplib.connect(url);
-  const channel = await connection.createChannel();
-  const bodies: string[] = [];
-  for (;;) {
-    const message = await channel.get(queue, { noAck: true });
-    if (message === false) break;
-    bodies.push(message.content.toString());
-  }
-  await connection.close();
-  return bodies;
 }
 
 test("a logged message whose properties do not decode is set aside; the broker starts with the others", async () => {
@@ -74,7 +62,7 @@ test("a logged message whose properties do not decode is set aside; the broker s
   assert.equal(warning.id, badId);
   assert.match(String(warning.reason), /nested too deeply/);
   assert.equal(warning.quarantine, join(dir, "quarantine", "messages.records"));
-  assert.deepEqual(await bodiesOf(broker.url, "q"), ["good 1", "good 2"]);
+  assert.deepEqual(await drainQueueAt(broker.url, "q"), ["good 1", "good 2"]);
   await broker.stop();
 
   const quarantined = readFileSync(join(dir, "quarantine", "messages.records"));
