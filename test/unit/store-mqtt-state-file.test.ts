@@ -5,7 +5,7 @@
  * decode is set aside, never a reason to refuse to start (issue 11).
  */
 import assert from "node:assert/strict";
-import { appendFileSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, closeSync, openSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -176,4 +176,34 @@ test("a record with a good checksum that does not decode is set aside in quarant
   assert.equal(later.filter((l) => (l.level as number) >= 40).length, 0);
   assert.equal(statSync(join(dir, "quarantine", "mqtt-state.records")).size, quarantined.length);
   await third.close();
+});
+
+test("a failed write is logged, cut back, and retried with the next change: nothing is lost or doubled", async () => {
+  const dir = await freshDir();
+  const { logger, lines } = capturingLogger();
+  const store = open(dir, logger);
+  store.mqtt.recover();
+  store.mqtt.putRetained(retained("first", "1"));
+  await nextTurn();
+  // A full disk for the next write: /dev/full fails every write with ENOSPC.
+  const internals = store.mqtt as unknown as { fd: number };
+  const realFd = internals.fd;
+  internals.fd = openSync("/dev/full", "a");
+  store.mqtt.putRetained(retained("second", "2"));
+  await nextTurn();
+  const failure = lines.find((l) => l.msg === "MQTT state could not be written; retried with the next change");
+  assert.ok(failure, "the failure is logged");
+  assert.equal(failure.level, 50);
+  assert.match(JSON.stringify(failure.err), /ENOSPC/);
+  closeSync(internals.fd);
+  internals.fd = realFd;
+  store.mqtt.putSession(session("third"));
+  await nextTurn();
+  await store.close();
+  const again = open(dir);
+  const state = again.mqtt.recover();
+  assert.deepEqual(state.retained.map((m) => m.topic).sort(), ["first", "second"]);
+  assert.deepEqual(state.sessions.map((s) => s.clientId), ["third"]);
+  assert.equal(again.mqtt.stats().bytesOnDisk, statSync(join(dir, "mqtt", "state.log")).size);
+  await again.close();
 });

@@ -12,7 +12,7 @@
  * that replaces the old one atomically, so each write pays for at most one
  * record of compaction on average.
  */
-import { closeSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, truncateSync, writeSync } from "node:fs";
+import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, truncateSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../../log.js";
 import { mqttStateKey } from "../mqtt-state-key.js";
@@ -194,12 +194,19 @@ export class MqttStateLog implements MqttStateStore {
       writeFully(this.fd, data, this.size);
       fdatasyncSync(this.fd);
     } catch (error) {
-      this.logger.error({ err: error }, "MQTT state could not be written");
+      // Cut what part of it landed, so the records keep the offsets the index gave them, and retry with the next change.
+      this.logger.error({ err: error }, "MQTT state could not be written; retried with the next change");
+      try {
+        ftruncateSync(this.fd, this.size);
+      } catch {
+        // The next write fails the same way and says so.
+      }
+      this.pending.unshift(data);
+      this.pendingBytes += data.length;
       return;
-    } finally {
-      this.size += data.length;
-      this.bytesWritten += data.length;
     }
+    this.size += data.length;
+    this.bytesWritten += data.length;
     if (this.mostlyGarbage()) this.compact(readFileSync(this.path));
   }
 
