@@ -207,3 +207,24 @@ test("a failed write is logged, cut back, and retried with the next change: noth
   assert.equal(again.mqtt.stats().bytesOnDisk, statSync(join(dir, "mqtt", "state.log")).size);
   await again.close();
 });
+
+test("a damaged record (whole, checksum wrong) is cut with what follows it, which is kept in the quarantine", async () => {
+  const dir = await freshDir();
+  const store = open(dir);
+  store.mqtt.recover();
+  store.mqtt.putRetained(retained("a", "1"));
+  await store.close();
+  const path = join(dir, "mqtt", "state.log");
+  const good = readFileSync(path);
+  const damaged = Buffer.from(encodeRetainedPut(retained("b", "2"), codec));
+  damaged.writeUInt8(damaged.readUInt8(damaged.length - 1) ^ 0xff, damaged.length - 1);
+  const after = encodeRetainedPut(retained("c", "3"), codec);
+  appendFileSync(path, Buffer.concat([damaged, after]));
+  const { logger, lines } = capturingLogger();
+  const again = open(dir, logger);
+  assert.deepEqual(again.mqtt.recover().retained.map((m) => m.topic), ["a"]);
+  assert.ok(lines.some((l) => l.msg === "MQTT state: torn or damaged tail cut" && l.reason === "checksum mismatch"));
+  assert.deepEqual(readFileSync(path), good);
+  assert.deepEqual(readFileSync(join(dir, "quarantine", "mqtt-state-damaged.records")), Buffer.concat([damaged, after]));
+  await again.close();
+});

@@ -101,8 +101,10 @@ export class MqttStateLog implements MqttStateStore {
     while (offset < buf.length) {
       const frame = readFrame(buf, offset);
       if (!frame.ok) {
-        // Only the tail can be torn (appends only); a bad frame elsewhere loses what follows it, logged.
-        this.logger.warn({ file: this.path, offset, reason: frame.reason, bytesCut: buf.length - offset }, "MQTT state: torn or damaged tail cut");
+        // A crash tears only the tail (appends only). A whole frame with a bad checksum is damage instead:
+        // what follows it cannot be framed again, so it is kept in the quarantine before the cut.
+        const kept = frame.reason === "checksum mismatch" ? this.quarantine.setAside("mqtt-state-damaged", buf.subarray(offset)) : null;
+        this.logger.warn({ file: this.path, offset, reason: frame.reason, bytesCut: buf.length - offset, quarantine: kept }, "MQTT state: torn or damaged tail cut");
         truncateSync(this.path, offset);
         break;
       }
