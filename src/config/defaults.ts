@@ -96,7 +96,7 @@ export const DEFAULTS = {
   defaultPermissions: { configure: ".*", write: ".*", read: ".*" },
   vmMemoryHighWatermark: 0.4,
   diskFreeLimit: 50_000_000,
-  /** 10,000 × 1 KiB ≈ 20 MB per queue in memory; the rest costs ~29 bytes per message (store/paging.ts). */
+  /** 10,000 × 1 KiB ≈ 20 MB per queue in memory; the rest costs ~29 bytes per message (persistence/paging.ts). */
   queueMemoryMessages: 10_000,
   /**
    * How deeply AMQP field tables and arrays may nest (headers, arguments).

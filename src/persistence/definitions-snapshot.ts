@@ -7,7 +7,7 @@ import type { Broker } from "../core/broker.js";
 import { pickLimits, USER_LIMIT_NAMES, VHOST_LIMIT_NAMES } from "../core/limits.js";
 import type { Logger } from "../log.js";
 import { argumentsFromJson, argumentsToJson } from "./field-table-json.js";
-import type { DefinitionsSnapshot } from "./types.js";
+import type { DefinitionsSnapshot } from "../store/types.js";
 
 /** Limits are written only when set, so older files and limit-free brokers look the same. */
 const nonEmpty = (limits: Readonly<Record<string, number>>): { limits?: Record<string, number> } =>
