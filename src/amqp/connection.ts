@@ -9,6 +9,7 @@ import type { Queue } from "../core/queue.js";
 import { PublisherFlow } from "../core/publisher-flow.js";
 import type { VHost } from "../core/vhost.js";
 import type { Logger } from "../log.js";
+import { runAfterPause } from "../transport/deferred-login.js";
 import { DeliveryGate } from "../transport/delivery-gate.js";
 import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
 import { Channel } from "./channel.js";
@@ -269,17 +270,14 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
 
   /** Runs `check` (the credentials) after `waitMs`, reading nothing meanwhile (failed-login throttling). */
   deferLogin(waitMs: number, check: () => void): void {
-    this.socket.pause();
-    this.loginTimer = setTimeout(() => {
+    this.loginTimer = runAfterPause(this.socket, waitMs, () => this.state === "closed", () => {
       this.loginTimer = null;
-      if (this.state === "closed") return;
-      this.socket.resume();
       try {
         check();
       } catch (error) {
         this.onError(error, 0);
       }
-    }, waitMs);
+    });
   }
 
   /** Server-initiated close: management or shutdown. */

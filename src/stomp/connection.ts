@@ -10,6 +10,7 @@ import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { Logger } from "../log.js";
 import type { AllowedOrigins } from "../transport/origins.js";
+import { runAfterPause } from "../transport/deferred-login.js";
 import { DeliveryGate } from "../transport/delivery-gate.js";
 import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
 import { formatDestination } from "./destinations.js";
@@ -225,13 +226,10 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
    * CONNECT are held and handled after it, in order.
    */
   deferLogin(waitMs: number, check: () => void): void {
-    this.transport.pause();
     this.heldFrames = [];
-    setTimeout(() => {
+    runAfterPause(this.transport, waitMs, () => this.state === "closed", () => {
       const held = this.heldFrames ?? [];
       this.heldFrames = null;
-      if (this.state === "closed") return;
-      this.transport.resume();
       try {
         check();
       } catch (error) {
@@ -239,7 +237,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
       }
       for (const frame of held) this.onFrame(frame);
       this.markDirty();
-    }, waitMs).unref();
+    });
   }
 
   /** Translates whatever a handler threw into an ERROR frame (and a close when fatal). */

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { IConnackPacket, IConnectPacket } from "mqtt-packet";
 import { CoreError } from "../../core/errors.js";
 import type { MqttConnection } from "../connection.js";
+import { runAfterPause } from "../../transport/deferred-login.js";
 import { connackV3, MqttProtocolError, RC } from "../reason-codes.js";
 import { MqttSession, sessionKey } from "../session.js";
 import { queueNameFor } from "../subscription-queues.js";
@@ -24,11 +25,8 @@ export function handleConnect(connection: MqttConnection, packet: IConnectPacket
   if (waitMs === 0) return connect(connection, packet);
   const ctx = connection.ctx;
   deferred.add(connection);
-  connection.stream.pause();
-  setTimeout(() => {
+  runAfterPause(connection.stream, waitMs, () => connection.state === "closed", () => {
     deferred.delete(connection);
-    if (connection.state === "closed") return;
-    connection.stream.resume();
     try {
       connect(connection, packet);
     } catch (error) {
@@ -36,7 +34,7 @@ export function handleConnect(connection: MqttConnection, packet: IConnectPacket
       if (!(error instanceof MqttProtocolError)) ctx.logger.error({ err: error, connection: connection.id }, "internal error handling an MQTT packet");
       connection.protocolError(error instanceof MqttProtocolError ? error : new MqttProtocolError(RC.IMPLEMENTATION_SPECIFIC_ERROR, "internal error"));
     }
-  }, waitMs).unref();
+  });
 }
 
 /** Connections whose CONNECT waits for the failed-login delay. */
