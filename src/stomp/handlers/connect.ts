@@ -26,7 +26,7 @@ export function handleConnect(connection: StompConnection, frame: StompFrame): v
   // RabbitMQ takes the host header as the vhost name as it is (Spring's relay sends the virtual host there).
   const vhostName = frame.headers.get("host") ?? DEFAULT_VHOST;
   const waitMs = connection.ctx.broker.failedLogins.admit(connection.remoteAddress);
-  const finish = (): void => login_(connection, { version, heartbeat, login, passcode, vhostName });
+  const finish = (): void => checkLogin(connection, { version, heartbeat, login, passcode, vhostName });
   // After failed logins from the address, the credentials are checked only after its delay (issue 11).
   if (waitMs === 0) finish();
   else connection.deferLogin(waitMs, finish);
@@ -40,7 +40,7 @@ interface ConnectRequest {
   vhostName: string;
 }
 
-function login_(connection: StompConnection, { version, heartbeat, login, passcode, vhostName }: ConnectRequest): void {
+function checkLogin(connection: StompConnection, { version, heartbeat, login, passcode, vhostName }: ConnectRequest): void {
   const { broker, logger } = connection.ctx;
   const auth = broker.users.authenticate(login, passcode, { address: connection.remoteAddress });
   if (!auth.ok) {
