@@ -2,9 +2,11 @@
  * RabbitMQ's list query parameters (rabbit_mgmt_util:reply_list_or_paginate):
  * `sort`/`sort_reverse` on a dotted field path, `columns` to trim items,
  * and with `page`: `page_size` (1..500, default 100), `name` filter
- * (substring, or a regex with `use_regex=true`, both case-insensitive) and
+ * (substring, or a regex with `use_regex=true`, both case-insensitive; the
+ * regex runs on RE2, see auth/user-regex.ts) and
  * the paged envelope {filtered_count,item_count,items,page,page_count,page_size,total_count}.
  */
+import { UserRegex } from "../auth/user-regex.js";
 import { ApiError, badRequest } from "./errors.js";
 import type { JsonObject } from "./http-util.js";
 
@@ -70,12 +72,8 @@ function nameMatcher(query: URLSearchParams): ((name: string) => boolean) | null
   const filter = query.get("name");
   if (filter === null || filter === "") return null;
   if (query.get("use_regex") === "true") {
-    let re: RegExp;
-    try {
-      re = new RegExp(filter, "i");
-    } catch {
-      throw badRequest(`invalid regular expression '${filter}'`);
-    }
+    const re = UserRegex.tryCompile(filter, { caseInsensitive: true });
+    if (re === null) throw badRequest(`invalid regular expression '${filter}'`);
     return (name) => re.test(name);
   }
   const needle = filter.toLowerCase();
