@@ -9,6 +9,7 @@
 import { UserRegex } from "../auth/user-regex.js";
 import { ApiError, badRequest } from "./errors.js";
 import type { JsonObject } from "./http-util.js";
+import { JsonArrayBody } from "./streaming.js";
 
 const MAX_PAGE_SIZE = 500;
 const DEFAULT_PAGE_SIZE = 100;
@@ -32,15 +33,18 @@ function compare(a: unknown, b: unknown): number {
   return left < right ? -1 : left > right ? 1 : 0;
 }
 
+/** Each item's sort values are read once, not at every comparison (50,000 queues: ~800,000 comparisons). */
 function sortItems(items: JsonObject[], keys: readonly string[], reverse: boolean): JsonObject[] {
   if (keys.length === 0) return reverse ? [...items].reverse() : items;
-  const sorted = [...items].sort((x, y) => {
-    for (const key of keys) {
-      const order = compare(fieldAt(x, key), fieldAt(y, key));
+  const decorated = items.map((item) => ({ item, values: keys.map((key) => fieldAt(item, key)) }));
+  decorated.sort((x, y) => {
+    for (let i = 0; i < keys.length; i++) {
+      const order = compare(x.values[i], y.values[i]);
       if (order !== 0) return order;
     }
     return 0;
   });
+  const sorted = decorated.map((entry) => entry.item);
   return reverse ? sorted.reverse() : sorted;
 }
 
@@ -80,7 +84,10 @@ function nameMatcher(query: URLSearchParams): ((name: string) => boolean) | null
   return (name) => name.toLowerCase().includes(needle);
 }
 
-/** Applies the query to a full list; returns the array or, when `page` is given, the paged envelope. */
+/**
+ * Applies the query to a full list; returns the array (streamed: lists of
+ * 50,000 queues are tens of MB) or, when `page` is given, the paged envelope.
+ */
 export function listReply(items: JsonObject[], query: URLSearchParams, defaultSort: readonly string[]): unknown {
   const sortParam = query.get("sort");
   const keys = sortParam ? [sortParam] : defaultSort;
@@ -88,7 +95,7 @@ export function listReply(items: JsonObject[], query: URLSearchParams, defaultSo
   const columnsParam = query.get("columns");
   const columns = columnsParam ? columnsParam.split(",").filter((c) => c !== "") : null;
   const shape = (list: JsonObject[]): JsonObject[] => (columns ? list.map((item) => pickColumns(item, columns)) : list);
-  if (!query.has("page")) return shape(sorted);
+  if (!query.has("page")) return new JsonArrayBody(shape(sorted));
 
   const page = positiveInt(query, "page", 1);
   const pageSize = positiveInt(query, "page_size", DEFAULT_PAGE_SIZE);
