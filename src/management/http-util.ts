@@ -68,10 +68,11 @@ export function readBody(request: IncomingMessage, limit = MAX_BODY_BYTES): Prom
       if (size > limit) reject(new ApiError(413, "bad_request", "Exceeded HTTP request body size limit"));
       else resolve(Buffer.concat(chunks));
     });
+    // An incoming request only errs when its connection went ("aborted"), e.g. cut by the request timeout.
+    request.on("error", () => reject(new RequestAborted()));
     request.on("close", () => {
       if (!request.complete) reject(new RequestAborted());
     });
-    request.on("error", reject);
   });
 }
 
