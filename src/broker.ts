@@ -13,6 +13,7 @@ import { openStore, type StorageOption } from "./store/open.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import { HttpListener } from "./transport/http.js";
 import { ManagementApi } from "./management/server.js";
+import { warnIfGuestOnlyAdministrator } from "./management/exposure-warning.js";
 import type { ListenerInfo } from "./management/context.js";
 import { packageVersion } from "./cli/version.js";
 import { createStompContext, openStompListeners, stompWebSocketRoute, type StompListeners, type StompOptions } from "./stomp/listeners.js";
@@ -123,6 +124,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       ports.http = http.port;
       urls.http = `http://${urlHost}:${http.port}`;
       logger.info({ protocol: "http", host, port: http.port }, "HTTP listener started (management API, /metrics)");
+      warnIfGuestOnlyAdministrator(users, host, http.port, logger);
     }
     const amqpPort = options.ports?.amqp ?? DEFAULTS.embeddedAmqpPort;
     if (amqpPort !== "off") {
