@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { skipWithout } from "../../helpers/binaries.js";
 import { after, before, test } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { TestBroker } from "../../helpers/broker.js";
 import { Api, type Item } from "./api-client.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-// In CI a missing browser is a failure (the tests run and cannot launch it), elsewhere a skip.
-const skip = existsSync(CHROMIUM) || process.env["CI"] === "true" ? false : `${CHROMIUM} is not installed (apt-get install -y chromium); the UI test needs it`;
+const skip = skipWithout(CHROMIUM, "chromium", "the UI test needs it");
 /** What the page's Content-Security-Policy blocked (the UI must need no inline script, style or eval). */
 const cspViolations: string[] = [];
 
