@@ -52,6 +52,8 @@ export interface WarrenConfig {
   mqtt: MqttConfig;
   /** Browser origins allowed on the Web-STOMP endpoints; null = any origin (RabbitMQ's web_stomp default). */
   webStompAllowedOrigins: string[] | null;
+  /** /metrics needs a monitoring or administrator login. */
+  metricsAuth: boolean;
 }
 
 /** Numeric MQTT settings (seconds, counts, bytes, ms), as startBroker({ mqtt }) takes them. */
@@ -98,6 +100,10 @@ export const DEFAULTS = {
   queueMemoryMessages: 10_000,
   /** Web-STOMP accepts any Origin unless origins are listed, as RabbitMQ's rabbitmq_web_stomp (no CORS check by default). */
   webStompAllowedOrigins: null,
+  /** RabbitMQ's Prometheus endpoint needs no login. */
+  metricsAuth: false,
+  /** Time for an HTTP request's headers and body (Node's defaults, 60 s and 300 s, let a trickle hold a socket 300 s). */
+  httpRequestTimeout: 30_000,
 } as const;
 
 /** A fresh, mutable config holding the server defaults. */
@@ -123,5 +129,6 @@ export function defaultConfig(): WarrenConfig {
     queueMemoryMessages: DEFAULTS.queueMemoryMessages,
     diskFreeLimit: DEFAULTS.diskFreeLimit,
     webStompAllowedOrigins: DEFAULTS.webStompAllowedOrigins,
+    metricsAuth: DEFAULTS.metricsAuth,
   };
 }
