@@ -20,8 +20,9 @@ export interface ChildBroker {
  */
 const children = new Set<ChildProcess>();
 
-export function startChildBroker(dataDir: string, protocols: readonly Protocol[]): Promise<ChildBroker> {
-  const port = (protocol: string): string => (protocols.includes(protocol as Protocol) ? "0" : "off");
+/** `fixedPorts`: listen there instead of an ephemeral port (a restart that clients must find again). */
+export function startChildBroker(dataDir: string, protocols: readonly Protocol[], fixedPorts: Partial<Record<Protocol, number>> = {}): Promise<ChildBroker> {
+  const port = (protocol: string): string => (protocols.includes(protocol as Protocol) ? String(fixedPorts[protocol as Protocol] ?? 0) : "off");
   const child = spawn(
     process.execPath,
     [MAIN, "--data-dir", dataDir, "--host", "127.0.0.1", "--amqp-port", port("amqp"), "--mqtt-port", port("mqtt"),
