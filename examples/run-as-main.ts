@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 /** True when the module at `moduleUrl` is the script node was started with (`node dist/examples/x.js`), not an import. */
@@ -19,4 +20,18 @@ export function stopOnSignals(stop: () => Promise<void>): void {
   };
   process.once("SIGINT", shutdown);
   process.once("SIGTERM", shutdown);
+}
+
+/** SIGTERM to each child process, resolved once all have exited. */
+export function terminateAll(children: readonly ChildProcess[]): Promise<void> {
+  return Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once("exit", () => resolve());
+          child.kill("SIGTERM");
+        }),
+    ),
+  ).then(() => {});
 }

@@ -10,7 +10,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { startBroker } from "../../src/index.js";
-import { stopOnSignals } from "../run-as-main.js";
+import { stopOnSignals, terminateAll } from "../run-as-main.js";
 import { configFromEnv, configToEnv } from "./config.js";
 import { startRedisServer, type PrivateRedis } from "./redis-server.js";
 import { startJobServer } from "./server.js";
@@ -33,8 +33,7 @@ console.log(`Warren on ${config.amqpUrl}, Redis on ${config.redisUrl}`);
 console.log(`job-status server on ${server.url}: curl -XPOST ${server.url}/jobs -d '{"n": 7}'`);
 
 stopOnSignals(async () => {
-  for (const worker of workers) worker.kill("SIGTERM");
-  await Promise.all(workers.map((worker) => new Promise((resolve) => (worker.exitCode !== null ? resolve(null) : worker.once("exit", resolve)))));
+  await terminateAll(workers);
   await server.stop();
   await broker.stop();
   await redis?.stop();

@@ -11,7 +11,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import { startBroker } from "../../src/index.js";
-import { stopOnSignals } from "../run-as-main.js";
+import { stopOnSignals, terminateAll } from "../run-as-main.js";
 import { startDashboard } from "./dashboard.js";
 import { startReadingStore } from "./reading-store.js";
 
@@ -37,8 +37,7 @@ for (const [device, url] of [["dev1", urls.mqtt], ["dev2", urls.mqtt], ["dev3", 
 }
 
 stopOnSignals(async () => {
-  for (const device of devices) device.kill("SIGTERM");
-  await Promise.all(devices.map((device) => new Promise((resolve) => (device.exitCode !== null || device.signalCode !== null ? resolve(null) : device.once("exit", resolve)))));
+  await terminateAll(devices);
   await dashboard.stop();
   await store.stop();
   await broker.stop();

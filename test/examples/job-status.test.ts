@@ -1,7 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
 import amqplib from "amqplib";
 import { createClient } from "redis";
@@ -11,38 +8,22 @@ import { startJobServer, type JobServer } from "../../examples/job-status/server
 import { EVENTS_STREAM, type JobStatus, type Redis } from "../../examples/job-status/status-store.js";
 import { DEAD_QUEUE, JOBS_QUEUE, RETRY_QUEUE } from "../../examples/job-status/topology.js";
 import { skipWithout } from "../helpers/binaries.js";
+import { signalled } from "../helpers/child-broker.js";
+import { runExample, terminated, type ExampleProcess } from "./example-process.js";
 import { TestBroker, waitFor } from "../helpers/broker.js";
 
 const skip = skipWithout(REDIS_SERVER, "redis-server", "the job-status example keeps job status in a real Redis");
-const WORKER = join(import.meta.dirname, "../../examples/job-status/worker.js");
-const START = join(import.meta.dirname, "../../examples/job-status/start.js");
 const MAX_RETRIES = 2;
 
-interface WorkerProcess {
+interface WorkerProcess extends ExampleProcess {
   id: string;
-  child: ChildProcess;
-  lines: string[];
 }
 
 /** A worker as its own process, resolved once it consumes from `jobs`. */
-function startWorkerProcess(config: JobServiceConfig, id: string): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [WORKER], { env: { ...process.env, ...configToEnv(config), WORKER_ID: id }, stdio: ["ignore", "pipe", "inherit"] });
-  const worker = { id, child, lines: [] as string[] };
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      worker.lines.push(line);
-      if (line === `[${id}] waiting for jobs on ${JOBS_QUEUE}`) resolve(worker);
-    });
-    child.once("exit", (code, signal) => reject(new Error(`worker ${id} exited (${code ?? signal}) before consuming`)));
-  });
+async function startWorkerProcess(config: JobServiceConfig, id: string): Promise<WorkerProcess> {
+  const env = { ...process.env, ...configToEnv(config), WORKER_ID: id };
+  return { id, ...(await runExample("job-status/worker.js", [], env, (line) => line === `[${id}] waiting for jobs on ${JOBS_QUEUE}`)) };
 }
-
-const exited = (child: ChildProcess, signal: NodeJS.Signals): Promise<void> =>
-  new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    child.kill(signal);
-  });
 
 async function post(server: JobServer, body: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${server.url}/jobs`, { method: "POST", body, headers: { "content-type": "application/json" } });
@@ -124,7 +105,7 @@ describe("examples/job-status with real Redis", { skip }, () => {
           const { body } = await statusOf(server, slow);
           return body.status === "processing" ? workers.find((w) => w.id === body.worker) : undefined;
         }, 30_000);
-        await exited(holder.child, "SIGKILL");
+        await signalled(holder.child, "SIGKILL");
         const survivor = workers.find((w) => w !== holder) as WorkerProcess;
         await submitBatch(100, 199);
         assert.equal(squares.size, 200);
@@ -174,7 +155,7 @@ describe("examples/job-status with real Redis", { skip }, () => {
           await connection.close();
         }
       } finally {
-        await Promise.all(workers.map((worker) => exited(worker.child, "SIGTERM")));
+        await Promise.all(workers.map((worker) => signalled(worker.child, "SIGTERM")));
       }
     });
   });
@@ -203,17 +184,9 @@ describe("examples/job-status with real Redis", { skip }, () => {
   test("start.js, the one command: embedded Warren, its own redis-server, server and two workers do a job and stop on SIGTERM", async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: "0", WORK_DELAY_MS: "10" };
     delete env.REDIS_URL;
-    const child = spawn(process.execPath, [START], { env, stdio: ["ignore", "pipe", "inherit"] });
-    const lines: string[] = [];
+    const start = await runExample("job-status/start.js", [], env, (line) => line.startsWith("job-status server on "));
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-          lines.push(line);
-          const match = /^job-status server on (http:\/\/\S+):/.exec(line);
-          if (match) resolve(match[1] as string);
-        });
-        child.once("exit", (code) => reject(new Error(`start.js exited with ${code}: ${lines.join("\n")}`)));
-      });
+      const url = /^job-status server on (http:\/\/\S+):/.exec(start.lines.at(-1) ?? "")?.[1] ?? "";
       const server = { url } as JobServer;
       const jobId = await submit(server, { n: 12 });
       const done = await waitFor(async () => {
@@ -223,9 +196,7 @@ describe("examples/job-status with real Redis", { skip }, () => {
       assert.deepEqual(done.result, { square: 144 });
       assert.match(done.worker ?? "", /^worker-[12]$/);
     } finally {
-      const code = new Promise((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
-      child.kill("SIGTERM");
-      assert.equal(await code, 0, lines.join("\n"));
+      assert.equal(await terminated(start.child), 0, start.lines.join("\n"));
     }
   });
 });

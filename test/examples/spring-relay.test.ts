@@ -3,8 +3,7 @@ import { after, test } from "node:test";
 import { freePort } from "../../examples/free-port.js";
 import { STOMP_BROKER_OPTIONS, stompPortOf } from "../e2e/stomp/stomp-broker.js";
 import { useBroker } from "../helpers/amqp-fixture.js";
-import type { ChildProcess } from "node:child_process";
-import { killAllChildren, killed, startChildBroker } from "../helpers/child-broker.js";
+import { killAllChildren, killed, signalled, startChildBroker } from "../helpers/child-broker.js";
 import { useDataDirs } from "../helpers/data-dirs.js";
 import { waitFor } from "../helpers/broker.js";
 import { RelaySession, type Headers } from "./stomp-relay-session.js";
@@ -55,14 +54,6 @@ async function subscribed(session: RelaySession, id: string, destination: string
   session.send("SUBSCRIBE", [["id", id], ["destination", destination], ["receipt", `subscribed-${id}`]]);
   assert.deepEqual(await session.frame(), { command: "RECEIPT", headers: { "receipt-id": `subscribed-${id}` }, body: Buffer.alloc(0) });
 }
-
-/** SIGTERM: Warren closes its connections and exits. */
-const stopped = (child: ChildProcess): Promise<void> =>
-  new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-  });
 
 test("the relay's system session and two user sessions: a chat room on /topic/room.1, /queue, /exchange and /amq/queue, a private reply via /temp-queue", async () => {
   const system = new RelaySession(stomp.port, systemConnect());
@@ -205,7 +196,8 @@ test("a broker that hangs (missing heart-beats) and then restarts on the same po
       assert.equal((await back.frame()).body.toString(), "we are back");
 
       // A broker that goes away (stopped, sockets closed) is noticed at once, and found again once it is back.
-      await stopped(second.child);
+      // SIGTERM: Warren closes its connections and exits.
+      await signalled(second.child, "SIGTERM");
       await waitFor(() => system.failures.length === 2 && !back.isConnected, 15_000);
       assert.equal(system.failures[1], "Connection to broker closed.");
       assert.deepEqual(back.failures, ["Connection to broker closed."]);
@@ -213,7 +205,7 @@ test("a broker that hangs (missing heart-beats) and then restarts on the same po
       await waitFor(() => system.connected.length === 3, 20_000);
       system.send("SEND", [["destination", "/queue/inbox"], ["receipt", "posted"]], "after the second restart");
       assert.deepEqual((await system.frame()).headers, { "receipt-id": "posted" });
-      await stopped(third.child);
+      await signalled(third.child, "SIGTERM");
     } finally {
       back.close();
       await killed(second.child);

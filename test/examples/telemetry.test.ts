@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
+import type { ChildProcess } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import mqtt from "mqtt";
 import { startDashboard, type Dashboard } from "../../examples/telemetry/dashboard.js";
@@ -9,37 +7,15 @@ import { startReadingStore, type ReadingStore, type StoredRow } from "../../exam
 import { openCommandLink, type CommandLink } from "../../examples/telemetry/send-command.js";
 import type { Reading } from "../../examples/telemetry/topics.js";
 import { TestBroker, waitFor } from "../helpers/broker.js";
+import { signalled } from "../helpers/child-broker.js";
+import { runExample, terminated, type ExampleProcess } from "./example-process.js";
 
-const DEVICE = join(import.meta.dirname, "../../examples/telemetry/device.js");
-const START = join(import.meta.dirname, "../../examples/telemetry/start.js");
-
-interface DeviceProcess {
-  child: ChildProcess;
-  lines: string[];
-}
 
 /** A device as its own process (so that it can be killed), resolved once it is online. */
-function startDeviceProcess(url: string, site: string, device: string): Promise<DeviceProcess> {
-  const child = spawn(process.execPath, [DEVICE, site, device], {
-    env: { ...process.env, MQTT_URL: url, READING_INTERVAL_MS: "100", ALERT_ABOVE: "28" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const running = { child, lines: [] as string[] };
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      running.lines.push(line);
-      if (line === `[${site}/${device}] online`) resolve(running);
-    });
-    child.once("exit", (code, signal) => reject(new Error(`device ${site}/${device} exited (${code ?? signal}) before it was online`)));
-  });
+function startDeviceProcess(url: string, site: string, device: string): Promise<ExampleProcess> {
+  const env = { ...process.env, MQTT_URL: url, READING_INTERVAL_MS: "100", ALERT_ABOVE: "28" };
+  return runExample("telemetry/device.js", [site, device], env, (line) => line === `[${site}/${device}] online`);
 }
-
-const stopped = (child: ChildProcess, signal: NodeJS.Signals): Promise<void> =>
-  new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    child.kill(signal);
-  });
 
 const reading = (payload: string): Reading => JSON.parse(payload) as Reading;
 
@@ -57,13 +33,13 @@ describe("examples/telemetry: devices over MQTT, a dashboard, an AMQP store, com
     link = await openCommandLink(broker.url);
   });
   after(async () => {
-    await Promise.all(devices.map((child) => stopped(child, "SIGKILL")));
+    await Promise.all(devices.map((child) => signalled(child, "SIGKILL")));
     await link?.close();
     await dashboard?.stop();
     await store?.stop();
     await broker?.stop();
   });
-  const device = async (site: string, name: string, over: "tcp" | "ws" = "tcp"): Promise<DeviceProcess> => {
+  const device = async (site: string, name: string, over: "tcp" | "ws" = "tcp"): Promise<ExampleProcess> => {
     const running = await startDeviceProcess(broker.broker.urls[over === "ws" ? "webMqtt" : "mqtt"] as string, site, name);
     devices.push(running.child);
     return running;
@@ -98,19 +74,19 @@ describe("examples/telemetry: devices over MQTT, a dashboard, an AMQP store, com
       [],
       "only temperatures match sensors/+/+/temp",
     );
-    await Promise.all([stopped(tcp.child, "SIGTERM"), stopped(ws.child, "SIGTERM")]);
+    await Promise.all([signalled(tcp.child, "SIGTERM"), signalled(ws.child, "SIGTERM")]);
   });
 
   test("a device killed with SIGKILL has its will published; a late subscriber gets the retained last values", async () => {
     const killed = await device("site2", "dev1");
     const leaving = await device("site2", "dev2", "ws");
     await waitFor(() => dashboard.latest("sensors/site2/dev1/temp") && dashboard.latest("sensors/site2/dev2/temp"), 20_000);
-    await stopped(killed.child, "SIGKILL");
+    await signalled(killed.child, "SIGKILL");
     // The process is gone, so this "offline" is the will, published by the broker when the socket closed.
     await waitFor(() => dashboard.latest("sensors/site2/dev1/status")?.payload === "offline", 20_000);
     await waitFor(() => stored("sensors.site2.dev1.status").at(-1)?.body === "offline");
     // SIGTERM: the device says "offline" itself and disconnects cleanly.
-    await stopped(leaving.child, "SIGTERM");
+    await signalled(leaving.child, "SIGTERM");
     await waitFor(() => dashboard.latest("sensors/site2/dev2/status")?.payload === "offline");
 
     const late = await mqtt.connectAsync(broker.broker.urls.mqtt as string, { protocolVersion: 4, clean: true });
@@ -139,7 +115,7 @@ describe("examples/telemetry: devices over MQTT, a dashboard, an AMQP store, com
     },
     async () => {
       const killed = await device("site4", "dev1", "ws");
-      await stopped(killed.child, "SIGKILL");
+      await signalled(killed.child, "SIGKILL");
       await waitFor(() => dashboard.latest("sensors/site4/dev1/status")?.payload === "offline", 10_000);
     },
   );
@@ -150,7 +126,7 @@ describe("examples/telemetry: devices over MQTT, a dashboard, an AMQP store, com
     await link.ackOf(before);
     assert.deepEqual(first.lines.filter((line) => line.includes(" command ")), [`[site3/dev1] command ${before} reboot`]);
 
-    await stopped(first.child, "SIGKILL");
+    await signalled(first.child, "SIGKILL");
     await waitFor(() => dashboard.latest("sensors/site3/dev1/status")?.payload === "offline", 20_000);
     const whileAway = await link.send("site3", "dev1", "calibrate");
     // Same client id, clean session off: the broker kept the subscription and queued the command.
@@ -166,23 +142,18 @@ describe("examples/telemetry: devices over MQTT, a dashboard, an AMQP store, com
     for (const commandId of [before, whileAway, after]) {
       assert.equal(link.acks.filter((ack) => ack.commandId === commandId).length, 1, `one ack for ${commandId}`);
     }
-    await stopped(second.child, "SIGTERM");
+    await signalled(second.child, "SIGTERM");
   });
 });
 
 test("examples/telemetry start.js, the one command: devices online, readings on the dashboard, stops on SIGTERM", async () => {
-  const child = spawn(process.execPath, [START], {
-    env: { ...process.env, AMQP_PORT: "0", MQTT_PORT: "0", WEB_MQTT_PORT: "0", READING_INTERVAL_MS: "100", STORE_FILE: "/dev/null" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const lines: string[] = [];
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => lines.push(line));
-  const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const env = { ...process.env, AMQP_PORT: "0", MQTT_PORT: "0", WEB_MQTT_PORT: "0", READING_INTERVAL_MS: "100", STORE_FILE: "/dev/null" };
+  const start = await runExample("telemetry/start.js", [], env, (line) => line.startsWith("Warren: "));
+  const lines = start.lines;
   try {
     await waitFor(() => ["dev1", "dev2", "dev3"].every((name) => lines.some((line) => line.startsWith(`dashboard: sensors/site1/${name}/temp {`))), 30_000);
     assert.ok(lines.some((line) => /^device site1\/dev3 \(pid \d+\) over WebSocket$/.test(line)), lines.join("\n"));
   } finally {
-    child.kill("SIGTERM");
-    assert.equal(await exit, 0, lines.join("\n"));
+    assert.equal(await terminated(start.child), 0, lines.join("\n"));
   }
 });

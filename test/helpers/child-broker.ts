@@ -44,13 +44,16 @@ export function startChildBroker(dataDir: string, protocols: readonly Protocol[]
   });
 }
 
-/** SIGKILL, resolved once the process is gone. */
-export const killed = (child: ChildProcess): Promise<void> =>
+/** Sends `signal` to any child process, resolved once it is gone. */
+export const signalled = (child: ChildProcess, signal: NodeJS.Signals): Promise<void> =>
   new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once("exit", () => resolve());
-    child.kill("SIGKILL");
+    child.kill(signal);
   });
+
+/** SIGKILL, resolved once the process is gone. */
+export const killed = (child: ChildProcess): Promise<void> => signalled(child, "SIGKILL");
 
 export function killAllChildren(): void {
   for (const child of children) child.kill("SIGKILL");
