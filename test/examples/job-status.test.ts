@@ -11,6 +11,7 @@ import { skipWithout } from "../helpers/binaries.js";
 import { signalled } from "../helpers/child-broker.js";
 import { runExample, terminated, type ExampleProcess } from "./example-process.js";
 import { TestBroker, waitFor } from "../helpers/broker.js";
+import { queuePolicy } from "../helpers/policy.js";
 
 const skip = skipWithout(REDIS_SERVER, "redis-server", "the job-status example keeps job status in a real Redis");
 const MAX_RETRIES = 2;
@@ -71,7 +72,11 @@ describe("examples/job-status with real Redis", { skip }, () => {
   });
 
   /** A fresh broker and an empty Redis for each test; the broker checks at stop that it logged no error and still serves. */
-  async function withService(settings: Partial<JobServiceConfig>, body: (config: JobServiceConfig, server: JobServer, broker: TestBroker) => Promise<void>): Promise<void> {
+  async function withService(
+    settings: Partial<JobServiceConfig>,
+    body: (config: JobServiceConfig, server: JobServer, broker: TestBroker) => Promise<void>,
+    { brokerStopped = false } = {},
+  ): Promise<void> {
     await redis.flushAll();
     const broker = await TestBroker.start();
     const config: JobServiceConfig = { ...DEFAULT_CONFIG, amqpUrl: broker.url, redisUrl: redisServer.url, port: 0, ...settings };
@@ -80,7 +85,8 @@ describe("examples/job-status with real Redis", { skip }, () => {
       await body(config, server, broker);
     } finally {
       await server.stop();
-      await broker.stop();
+      // A test that stopped the broker itself has nothing left to check there.
+      if (!brokerStopped) await broker.stop();
     }
   }
 
@@ -179,6 +185,30 @@ describe("examples/job-status with real Redis", { skip }, () => {
       assert.equal(queued.body.attempts, 0);
       await waitFor(async () => (await statusOf(server, jobId)).status === 404, 10_000);
     });
+  });
+
+  test("a job the broker refuses (jobs full, overflow reject-publish) or cannot take (broker gone) gets 503 and no status; GET still answers from Redis", async () => {
+    await withService({}, async (_config, server, broker) => {
+      const taken = await submit(server, { n: 1 });
+      broker.broker.core.policies.put(queuePolicy("full", "^jobs$", { "max-length": 1, overflow: "reject-publish" }));
+      try {
+        assert.deepEqual(await post(server, '{"n": 2}'), { status: 503, body: { error: "the broker did not take the job" } });
+        // Only the job taken before has a status: the refused one was forgotten.
+        assert.deepEqual(await redis.keys("job:*"), [`job:${taken}`]);
+      } finally {
+        broker.broker.core.policies.delete("/", "full");
+      }
+      assert.equal((await statusOf(server, await submit(server, { n: 3 }))).body.status, "queued", "taken again once there is room");
+
+      await broker.broker.stop();
+      // Until the server has seen its connection close, a publish fails on the closed channel (503 too).
+      const gone = await waitFor(async () => {
+        const answer = await post(server, '{"n": 4}');
+        return answer.body.error === "the message broker is not reachable" ? answer : null;
+      });
+      assert.equal(gone.status, 503);
+      assert.equal((await statusOf(server, taken)).body.status, "queued");
+    }, { brokerStopped: true });
   });
 
   test("start.js, the one command: embedded Warren, its own redis-server, server and two workers do a job and stop on SIGTERM", async () => {
