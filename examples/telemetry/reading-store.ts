@@ -7,7 +7,7 @@
  *   node dist/examples/telemetry/reading-store.js   # AMQP_URL=amqp://guest:guest@127.0.0.1:5672 STORE_FILE=readings.jsonl
  */
 import { appendFile } from "node:fs/promises";
-import amqplib, { type ChannelModel } from "amqplib";
+import amqplib, { type ChannelModel, type ConsumeMessage } from "amqplib";
 import { isMain, stopOnSignals } from "../run-as-main.js";
 
 export const STORE_QUEUE = "telemetry.store";
@@ -31,10 +31,7 @@ export async function startReadingStore(amqpUrl: string, store: (row: StoredRow)
   await channel.assertQueue(STORE_QUEUE, { durable: true });
   await channel.bindQueue(STORE_QUEUE, "amq.topic", STORE_BINDING);
   await channel.prefetch(100);
-  // Rows are stored in arrival order; one chain of promises keeps it so while store() is async.
-  let chain = Promise.resolve();
-  await channel.consume(STORE_QUEUE, (message) => {
-    if (!message) return;
+  const storeThenAck = async (message: ConsumeMessage): Promise<void> => {
     const text = message.content.toString("utf8");
     let body: unknown = text;
     try {
@@ -42,17 +39,29 @@ export async function startReadingStore(amqpUrl: string, store: (row: StoredRow)
     } catch {
       // A status is plain text ("online" / "offline").
     }
-    chain = chain
-      .then(() => store({ routingKey: message.fields.routingKey, body }))
-      .then(
-        () => channel.ack(message),
-        (error: unknown) => {
-          console.error("store failed, the message goes back to the queue:", error);
-          channel.nack(message, false, true);
-        },
-      );
+    try {
+      await store({ routingKey: message.fields.routingKey, body });
+    } catch (error) {
+      console.error("store failed, the message goes back to the queue:", error);
+      channel.nack(message, false, true);
+      return;
+    }
+    channel.ack(message);
+  };
+  // Rows are stored in arrival order: one chain of promises keeps it so while store() is async. An ack on a
+  // channel that is closing throws; the broker requeues what was not acked, so the chain just carries on.
+  let chain = Promise.resolve();
+  const { consumerTag } = await channel.consume(STORE_QUEUE, (message) => {
+    if (message) chain = chain.then(() => storeThenAck(message)).catch(() => {});
   });
-  return { connection, stop: () => connection.close() };
+  return {
+    connection,
+    async stop() {
+      await channel.cancel(consumerTag);
+      await chain;
+      await connection.close();
+    },
+  };
 }
 
 if (isMain(import.meta.url)) {
