@@ -23,11 +23,3 @@ export function runExample(script: string, args: readonly string[], env: NodeJS.
     child.once("exit", (code, signal) => reject(new Error(`${script} exited (${code ?? signal}) before it was ready:\n${running.lines.join("\n")}`)));
   });
 }
-
-/** SIGTERM, then the exit code (the examples stop cleanly and exit 0). */
-export function terminated(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  const code = new Promise<number | null>((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
-  child.kill("SIGTERM");
-  return code;
-}

@@ -8,8 +8,8 @@ import { startJobServer, type JobServer } from "../../examples/job-status/server
 import { EVENTS_STREAM, type JobStatus, type Redis } from "../../examples/job-status/status-store.js";
 import { DEAD_QUEUE, JOBS_QUEUE, RETRY_QUEUE } from "../../examples/job-status/topology.js";
 import { skipWithout } from "../helpers/binaries.js";
-import { signalled } from "../helpers/child-broker.js";
-import { runExample, terminated, type ExampleProcess } from "./example-process.js";
+import { signalled, stoppedCleanly } from "../helpers/child-broker.js";
+import { runExample, type ExampleProcess } from "./example-process.js";
 import { TestBroker, waitFor } from "../helpers/broker.js";
 import { queuePolicy } from "../helpers/policy.js";
 
@@ -226,7 +226,7 @@ describe("examples/job-status with real Redis", { skip }, () => {
       assert.deepEqual(done.result, { square: 144 });
       assert.match(done.worker ?? "", /^worker-[12]$/);
     } finally {
-      assert.equal(await terminated(start.child), 0, start.lines.join("\n"));
+      assert.equal(await stoppedCleanly(start.child), 0, start.lines.join("\n"));
     }
   });
 });

@@ -3,7 +3,7 @@ import { after, test } from "node:test";
 import { freePort } from "../../examples/free-port.js";
 import { STOMP_BROKER_OPTIONS, stompPortOf } from "../e2e/stomp/stomp-broker.js";
 import { useBroker } from "../helpers/amqp-fixture.js";
-import { killAllChildren, killed, signalled, startChildBroker } from "../helpers/child-broker.js";
+import { killAllChildren, killed, startChildBroker, stoppedCleanly } from "../helpers/child-broker.js";
 import { useDataDirs } from "../helpers/data-dirs.js";
 import { waitFor } from "../helpers/broker.js";
 import { RelaySession, type Headers } from "./stomp-relay-session.js";
@@ -197,7 +197,7 @@ test("a broker that hangs (missing heart-beats) and then restarts on the same po
 
       // A broker that goes away (stopped, sockets closed) is noticed at once, and found again once it is back.
       // SIGTERM: Warren closes its connections and exits.
-      await signalled(second.child, "SIGTERM");
+      assert.equal(await stoppedCleanly(second.child), 0);
       await waitFor(() => system.failures.length === 2 && !back.isConnected, 15_000);
       assert.equal(system.failures[1], "Connection to broker closed.");
       assert.deepEqual(back.failures, ["Connection to broker closed."]);
@@ -205,7 +205,7 @@ test("a broker that hangs (missing heart-beats) and then restarts on the same po
       await waitFor(() => system.connected.length === 3, 20_000);
       system.send("SEND", [["destination", "/queue/inbox"], ["receipt", "posted"]], "after the second restart");
       assert.deepEqual((await system.frame()).headers, { "receipt-id": "posted" });
-      await signalled(third.child, "SIGTERM");
+      assert.equal(await stoppedCleanly(third.child), 0);
     } finally {
       back.close();
       await killed(second.child);

@@ -7,8 +7,8 @@ import { startReadingStore, type ReadingStore, type StoredRow } from "../../exam
 import { openCommandLink, type CommandLink } from "../../examples/telemetry/send-command.js";
 import type { Reading } from "../../examples/telemetry/topics.js";
 import { TestBroker, waitFor } from "../helpers/broker.js";
-import { signalled } from "../helpers/child-broker.js";
-import { runExample, terminated, type ExampleProcess } from "./example-process.js";
+import { signalled, stoppedCleanly } from "../helpers/child-broker.js";
+import { runExample, type ExampleProcess } from "./example-process.js";
 
 
 /** A device as its own process (so that it can be killed), resolved once it is online. */
@@ -154,6 +154,6 @@ test("examples/telemetry start.js, the one command: devices online, readings on 
     await waitFor(() => ["dev1", "dev2", "dev3"].every((name) => lines.some((line) => line.startsWith(`dashboard: sensors/site1/${name}/temp {`))), 30_000);
     assert.ok(lines.some((line) => /^device site1\/dev3 \(pid \d+\) over WebSocket$/.test(line)), lines.join("\n"));
   } finally {
-    assert.equal(await terminated(start.child), 0, lines.join("\n"));
+    assert.equal(await stoppedCleanly(start.child), 0, lines.join("\n"));
   }
 });
