@@ -13,6 +13,7 @@ import { openStore, type StorageOption } from "./persistence/open-store.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import { HttpListener } from "./transport/http.js";
 import { ManagementApi } from "./management/server.js";
+import { warnIfGuestOnlyAdministrator } from "./management/exposure-warning.js";
 import type { ListenerInfo } from "./management/context.js";
 import { packageVersion } from "./version.js";
 import { createStompContext, openStompListeners, stompWebSocketRoute, type StompListeners, type StompOptions } from "./stomp/listeners.js";
@@ -47,8 +48,11 @@ export interface BrokerOptions {
   stomp?: StompOptions;
   /** Logged-in connections the node accepts over all protocols (RabbitMQ's connection_max); default: no limit. */
   maxConnections?: number;
-  /** Management API: rate sampling interval (default 5000 ms, as RabbitMQ) and per-object /metrics. */
-  management?: { statsIntervalMs?: number; perObjectMetrics?: boolean };
+  /**
+   * Management API: rate sampling interval (default 5000 ms, as RabbitMQ), per-object /metrics,
+   * a login for /metrics, and the time an HTTP request may take to arrive (default 30 s).
+   */
+  management?: { statsIntervalMs?: number; perObjectMetrics?: boolean; metricsAuth?: boolean; requestTimeoutMs?: number };
 }
 
 export interface RunningBroker {
@@ -109,19 +113,24 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   try {
     const httpPort = options.ports?.http ?? 0;
     if (httpPort !== "off") {
-      http = await HttpListener.open({ protocol: "HTTP", host, port: httpPort, flag: "--http-port", envVar: "WARREN_HTTP_PORT" });
+      const { requestTimeoutMs, ...managementOptions } = options.management ?? {};
+      http = await HttpListener.open(
+        { protocol: "HTTP", host, port: httpPort, flag: "--http-port", envVar: "WARREN_HTTP_PORT" },
+        requestTimeoutMs === undefined ? {} : { requestTimeoutMs },
+      );
       management = ManagementApi.attach(http, {
         broker: core,
         logger,
         version: packageVersion(),
         listeners: () => listenerInfo(ports, host),
-        ...options.management,
+        ...managementOptions,
       });
       http.onPreLoginLimit = (path, bytes, request) =>
         logger.warn({ remote: request.socket.remoteAddress, path, bytes }, "closing WebSocket connection: too much data before login");
       ports.http = http.port;
       urls.http = `http://${urlHost}:${http.port}`;
       logger.info({ protocol: "http", host, port: http.port }, "HTTP listener started (management API, /metrics)");
+      warnIfGuestOnlyAdministrator(users, host, http.port, logger);
     }
     const amqpPort = options.ports?.amqp ?? DEFAULTS.embeddedAmqpPort;
     if (amqpPort !== "off") {

@@ -34,6 +34,7 @@ function start(config: WarrenConfig, logger: Logger): Promise<RunningBroker> {
     limits: { ...config.limits },
     mqtt: { ...config.mqtt },
     ...(config.maxConnections === null ? {} : { maxConnections: config.maxConnections }),
+    management: { metricsAuth: config.metricsAuth },
     ...(config.webStompAllowedOrigins === null ? {} : { stomp: { allowedOrigins: [...config.webStompAllowedOrigins] } }),
   });
 }

@@ -54,6 +54,8 @@ export interface WarrenConfig {
   webStompAllowedOrigins: string[] | null;
   /** Logged-in connections the node accepts over all protocols (RabbitMQ's connection_max); null = no limit. */
   maxConnections: number | null;
+  /** /metrics needs a monitoring or administrator login. */
+  metricsAuth: boolean;
 }
 
 /** Numeric MQTT settings (seconds, counts, bytes, ms), as startBroker({ mqtt }) takes them. */
@@ -112,6 +114,10 @@ export const DEFAULTS = {
   preLoginMaxBytes: 65_536,
   /** Web-STOMP accepts any Origin unless origins are listed, as RabbitMQ's rabbitmq_web_stomp (no CORS check by default). */
   webStompAllowedOrigins: null,
+  /** RabbitMQ's Prometheus endpoint needs no login. */
+  metricsAuth: false,
+  /** Time for an HTTP request's headers and body (Node's defaults, 60 s and 300 s, let a trickle hold a socket 300 s). */
+  httpRequestTimeout: 30_000,
 } as const;
 
 /** A fresh, mutable config holding the server defaults. */
@@ -138,5 +144,6 @@ export function defaultConfig(): WarrenConfig {
     diskFreeLimit: DEFAULTS.diskFreeLimit,
     webStompAllowedOrigins: DEFAULTS.webStompAllowedOrigins,
     maxConnections: null,
+    metricsAuth: DEFAULTS.metricsAuth,
   };
 }

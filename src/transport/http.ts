@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { ErrorCodes, portInUseError, WarrenError } from "../errors.js";
 import { DEFAULTS } from "../config/defaults.js";
+import { ErrorCodes, portInUseError, WarrenError } from "../errors.js";
 import { limitBeforeLogin, type PreLoginRelease } from "./pre-login-limit.js";
 import { originAllowed, type AllowedOrigins } from "./origins.js";
 import type { ListenerSpec } from "./tcp.js";
@@ -22,6 +22,15 @@ export interface WebSocketRoute {
    */
   preLoginUntil?: PreLoginRelease;
   onConnection(socket: WebSocket, request: IncomingMessage): void;
+}
+
+export interface HttpListenerOptions {
+  /**
+   * Time a client has to send a request's headers and its whole body
+   * (Node's headersTimeout and requestTimeout; 408 after it). Node's own
+   * defaults (60 s and 300 s) kept a body trickling at 1 byte/s open 300 s.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** Answers a plain HTTP request; returns false when the path is not its own. */
@@ -49,8 +58,14 @@ export class HttpListener {
     readonly port: number,
   ) {}
 
-  static async open(spec: ListenerSpec): Promise<HttpListener> {
-    const server = createServer();
+  static async open(spec: ListenerSpec, options: HttpListenerOptions = {}): Promise<HttpListener> {
+    const timeout = options.requestTimeoutMs ?? DEFAULTS.httpRequestTimeout;
+    const server = createServer({
+      requestTimeout: timeout,
+      headersTimeout: timeout,
+      // Node checks the two timeouts on this interval (default 30 s, which would double the wait).
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(timeout / 4))),
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error: NodeJS.ErrnoException) => {
         reject(
@@ -102,6 +117,11 @@ export class HttpListener {
   }
 
   private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // RFC 6455 §4.4: a version the server does not speak is refused with 426 and the versions it does (ws answered 400).
+    if (request.headers["sec-websocket-version"] !== "13") {
+      socket.end("HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
     const path = (request.url ?? "/").split("?")[0] ?? "/";
     const entry = this.routes.get(path);
     if (!entry) {

@@ -20,8 +20,9 @@ export interface ChildBroker {
  */
 const children = new Set<ChildProcess>();
 
-export function startChildBroker(dataDir: string, protocols: readonly Protocol[]): Promise<ChildBroker> {
-  const port = (protocol: string): string => (protocols.includes(protocol as Protocol) ? "0" : "off");
+/** `fixedPorts`: listen there instead of an ephemeral port (a restart that clients must find again). */
+export function startChildBroker(dataDir: string, protocols: readonly Protocol[], fixedPorts: Partial<Record<Protocol, number>> = {}): Promise<ChildBroker> {
+  const port = (protocol: string): string => (protocols.includes(protocol as Protocol) ? String(fixedPorts[protocol as Protocol] ?? 0) : "off");
   const child = spawn(
     process.execPath,
     [MAIN, "--data-dir", dataDir, "--host", "127.0.0.1", "--amqp-port", port("amqp"), "--mqtt-port", port("mqtt"),
@@ -43,13 +44,16 @@ export function startChildBroker(dataDir: string, protocols: readonly Protocol[]
   });
 }
 
-/** SIGKILL, resolved once the process is gone. */
-export const killed = (child: ChildProcess): Promise<void> =>
+/** Sends `signal` to any child process, resolved once it is gone. */
+export const signalled = (child: ChildProcess, signal: NodeJS.Signals): Promise<void> =>
   new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once("exit", () => resolve());
-    child.kill("SIGKILL");
+    child.kill(signal);
   });
+
+/** SIGKILL, resolved once the process is gone. */
+export const killed = (child: ChildProcess): Promise<void> => signalled(child, "SIGKILL");
 
 /** SIGTERM (a clean stop), resolved with the exit code once the process is gone. */
 export const stoppedCleanly = (child: ChildProcess): Promise<number | null> =>
