@@ -5,7 +5,7 @@ import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/c
 import { CoreError } from "../core/errors.js";
 import type { Message } from "../core/message.js";
 import type { Queue } from "../core/queue.js";
-import { PublisherFlow } from "../core/publisher-flow.js";
+import { PublisherFlow } from "../transport/publisher-flow.js";
 import type { VHost } from "../core/vhost.js";
 import type { Logger } from "../log.js";
 import { DeliveryGate } from "../transport/delivery-gate.js";

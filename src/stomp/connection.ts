@@ -4,7 +4,7 @@ import type { Broker } from "../core/broker.js";
 import { ChannelStats } from "../core/channel-stats.js";
 import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
-import { PublisherFlow } from "../core/publisher-flow.js";
+import { PublisherFlow } from "../transport/publisher-flow.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { Logger } from "../log.js";
