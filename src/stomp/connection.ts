@@ -3,6 +3,7 @@ import type { Access } from "../core/access.js";
 import type { Broker } from "../core/broker.js";
 import { ChannelStats } from "../core/channel-stats.js";
 import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
+import { DeliveryLedger, type Delivery, type Outcome } from "../core/delivery-ledger.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import { PublisherFlow } from "../transport/publisher-flow.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
@@ -45,11 +46,8 @@ export interface WebStompSettings {
 }
 
 /** A delivery awaiting ACK or NACK. */
-export interface PendingAck {
-  readonly tag: number;
-  readonly subscription: StompSubscription;
-  readonly queued: QueuedMessage;
-  readonly queue: Queue;
+export interface PendingAck extends Delivery {
+  readonly consumer: StompSubscription;
 }
 
 type State = "awaiting-connect" | "open" | "closing" | "closed";
@@ -77,8 +75,8 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
 
   readonly writer = new StompFrameWriter();
   readonly subscriptions = new Map<string, StompSubscription>();
-  /** Insertion order is delivery-tag order, which cumulative (client mode) acks rely on. */
-  readonly unacked = new Map<number, PendingAck>();
+  /** Deliveries awaiting ACK/NACK, by the delivery tag in their ack id. */
+  readonly unacked = new DeliveryLedger<PendingAck>();
   /** Open transactions: their frames wait here until COMMIT. */
   readonly transactions = new Map<string, StompFrame[]>();
   /** /temp-queue/<name> → the exclusive queue created for it. */
@@ -302,36 +300,28 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     this.markDirty();
     this.stats.delivered(false, subscription.noAck, queued.redelivered);
     if (!subscription.noAck) {
-      this.unacked.set(tag, { tag, subscription, queued, queue });
-      subscription.unacked++;
+      const pending: PendingAck = { tag, queue, queued, consumer: subscription };
+      this.unacked.track(pending);
     }
   }
 
-  /** Settles pending acks: ack, requeue (NACK requeue=true) or discard. */
-  settle(entries: PendingAck[], outcome: "ack" | "requeue" | "discard"): void {
-    for (const entry of entries) {
-      this.unacked.delete(entry.tag);
-      if (outcome === "ack") {
-        entry.queue.ack(entry.queued);
-        this.stats.ack++;
-      } else if (outcome === "requeue") entry.queue.requeue(entry.queued);
-      else entry.queue.discard(entry.queued);
-      entry.subscription.unacked--;
-      if (!entry.queue.deleted) scheduleDispatch(entry.queue);
-    }
+  /** Settles pending acks taken from `unacked`: ack, requeue (NACK requeue=true) or discard. */
+  settle(entries: readonly PendingAck[], outcome: Outcome): void {
+    this.unacked.settleAll(entries, outcome);
+    if (outcome === "ack") this.stats.ack += entries.length;
   }
 
   /** Stops a subscription and gives back what it had not acked. */
   removeSubscription(subscription: StompSubscription): void {
     this.subscriptions.delete(subscription.tag);
     subscription.queue.removeConsumer(subscription);
-    const pending = [...this.unacked.values()].filter((entry) => entry.subscription === subscription);
-    this.settle(pending.reverse(), "requeue");
+    this.unacked.requeueAll((entry) => entry.consumer === subscription);
   }
 
+  /** Its queue was deleted, and the messages with it. */
   subscriptionCancelledByServer(subscription: StompSubscription): void {
     this.subscriptions.delete(subscription.tag);
-    for (const entry of [...this.unacked.values()]) if (entry.subscription === subscription) this.unacked.delete(entry.tag);
+    this.unacked.forget((entry) => entry.consumer === subscription);
   }
 
   // ---- management --------------------------------------------------------
@@ -354,8 +344,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     for (const subscription of this.subscriptions.values()) subscription.queue.removeConsumer(subscription);
     this.subscriptions.clear();
-    // Newest first, so that each message lands back before the ones after it.
-    this.settle([...this.unacked.values()].reverse(), "requeue");
+    this.unacked.requeueAll();
     this.transactions.clear();
     this.vhostRef?.connectionClosed(this.id);
     this.stats.addTo(this.ctx.broker.closedChannelStats);

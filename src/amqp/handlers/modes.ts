@@ -30,7 +30,7 @@ export function handleTxMethod(channel: Channel, method: M.AmqpMethod): void {
       const tx = requireTransaction(channel);
       channel.transaction = new Transaction();
       for (const publish of tx.publishes) routePublish(channel, publish);
-      for (const { entry, outcome } of tx.settlements) channel.settleEntry(entry, outcome);
+      for (const { entry, outcome } of tx.settlements) channel.settleTaken([entry], outcome);
       // tx.commit-ok promises the publishes are durable: wait for the store's fsync (DESIGN §4).
       const durability = channel.connection.broker.durability;
       if (durability !== null && durability.syncPending) {
