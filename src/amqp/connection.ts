@@ -81,6 +81,8 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   private closeTimer: NodeJS.Timeout | null = null;
   private readonly reader: FrameReader;
   private readonly confirmChannels = new Set<Channel>();
+  /** True while a socket chunk is being parsed (confirms then wait for its end). */
+  private reading = false;
 
   constructor(
     readonly socket: Socket,
@@ -115,13 +117,21 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
 
   private onData(chunk: Buffer): void {
     this.lastReceived = Date.now();
-    this.reader.push(chunk);
-    if (this.confirmChannels.size > 0) {
-      for (const channel of this.confirmChannels) channel.flushConfirms();
-      this.confirmChannels.clear();
+    this.reading = true;
+    try {
+      this.reader.push(chunk);
+    } finally {
+      this.reading = false;
     }
+    this.flushConfirms();
     if (this.flow.chunkDone()) this.markDirty(); // the flush ends the yield
   }
+
+  private readonly flushConfirms = (): void => {
+    if (this.confirmChannels.size === 0) return;
+    for (const channel of this.confirmChannels) channel.flushConfirms();
+    this.confirmChannels.clear();
+  };
 
   notePublish(): void {
     this.flow.published();
@@ -373,7 +383,13 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
     this.output.written(ok);
   }
 
+  /**
+   * Confirms are coalesced into one (multiple) basic.ack per channel: those
+   * due while a chunk is read go after the chunk; those due after an fsync
+   * (outside any read) go after the batch of sync callbacks, in a microtask.
+   */
   confirmPending(channel: Channel): void {
+    if (!this.reading && this.confirmChannels.size === 0) queueMicrotask(this.flushConfirms);
     this.confirmChannels.add(channel);
   }
 

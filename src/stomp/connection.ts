@@ -3,6 +3,7 @@ import type { Access } from "../core/access.js";
 import type { Broker } from "../core/broker.js";
 import { ChannelStats } from "../core/channel-stats.js";
 import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
+import { replyWhenDurable } from "../core/durable-reply.js";
 import { DeliveryLedger, type Delivery, type Outcome } from "../core/delivery-ledger.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import { PublisherFlow } from "../transport/publisher-flow.js";
@@ -163,40 +164,40 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
       handler(this, frame);
       const receipt = frame.headers.get("receipt");
       const disconnect = frame.command === "DISCONNECT";
-      if (receipt !== undefined && frame.command !== "CONNECT" && frame.command !== "STOMP") {
-        this.sendReceipt(receipt, disconnect ? () => this.closeGracefully() : null);
+      if (receipt !== undefined && frame.command !== "CONNECT" && frame.command !== "STOMP" && !isHeldSend(frame)) {
+        this.sendReceipt(receipt, disconnect);
       } else if (disconnect) this.closeGracefully();
+      // After the COMMIT's own receipt, as RabbitMQ orders them.
+      for (const owed of this.owedReceipts) this.sendReceipt(owed, false);
     } catch (error) {
       this.onError(error);
     }
+    this.owedReceipts.length = 0;
   }
 
   /**
    * DESIGN §4, as for AMQP confirms: a receipt is the client's proof that what
    * it sent is safe, so while the message store has writes not yet on disk
    * (a persistent SEND to a durable queue, a COMMIT) the receipt waits for the
-   * fsync. Receipts stay in order: once one waits, the later ones queue behind it.
+   * fsync, in order; a failed write gets an ERROR instead (replyWhenDurable).
    */
-  private sendReceipt(receiptId: string, then: (() => void) | null): void {
-    const durability = this.ctx.broker.durability;
-    const write = (): void => {
-      if (this.state !== "closed") {
-        this.writer.frame("RECEIPT", [["receipt-id", receiptId]], null);
-        this.markDirty();
-      }
-      then?.();
-    };
-    if (durability === null || (this.receiptsWaiting === 0 && !durability.syncPending)) return write();
-    this.receiptsWaiting++;
-    durability.afterSync((error) => {
-      this.receiptsWaiting--;
-      // A failed write gets no receipt: the client must not believe the message is safe.
-      if (error === null) write();
-      else this.fail(new StompError("Internal error", "the message store could not write to disk\n", true));
-    });
+  private sendReceipt(receiptId: string, disconnect: boolean): void {
+    replyWhenDurable(this.ctx.broker.durability, this, disconnect ? { receiptId, disconnect } : receiptId, writeReceipt, refuseReceipt);
   }
 
-  private receiptsWaiting = 0;
+  /** A SEND held by a transaction: its receipt goes when COMMIT has routed it (RabbitMQ), none on ABORT. */
+  owedReceipt(receiptId: string): void {
+    this.owedReceipts.push(receiptId);
+  }
+
+  private readonly owedReceipts: string[] = [];
+
+  /** The receipt itself, once what it covers is safe. */
+  writeReceipt(receiptId: string): void {
+    if (this.state === "closed") return;
+    this.writer.frame("RECEIPT", [["receipt-id", receiptId]], null);
+    this.markDirty();
+  }
 
   onFrameError(message: string, detail: string): void {
     this.ctx.logger.info({ connection: this.id, detail }, "closing STOMP connection: malformed frame");
@@ -213,7 +214,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     this.fail(stompError);
   }
 
-  private fail(error: StompError): void {
+  fail(error: StompError): void {
     if (this.state === "closing" || this.state === "closed") return;
     writeError(this.writer, error);
     this.markDirty();
@@ -221,7 +222,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   }
 
   /** Flushes what is pending, then ends the transport. */
-  private closeGracefully(): void {
+  closeGracefully(): void {
     if (this.state === "closed") return;
     this.state = "closing";
     this.reader.stop();
@@ -382,6 +383,20 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
       if (subscription.queue.messageCount > 0) scheduleDispatch(subscription.queue);
     }
   }
+}
+
+/** A SEND inside a transaction is only held: its receipt waits for the COMMIT that routes it. */
+const isHeldSend = (frame: StompFrame): boolean => frame.command === "SEND" && frame.headers.has("transaction");
+
+function writeReceipt(connection: StompConnection, receipt: string | { receiptId: string; disconnect: boolean }): void {
+  if (typeof receipt === "string") return connection.writeReceipt(receipt);
+  connection.writeReceipt(receipt.receiptId);
+  connection.closeGracefully();
+}
+
+/** A failed write gets no receipt: the client must not believe what it sent is safe. */
+function refuseReceipt(connection: StompConnection): void {
+  connection.fail(new StompError("Internal error", "the message store could not write to disk\n", true));
 }
 
 /** Headers the server sets on MESSAGE frames; a publisher's header of the same name loses (RabbitMQ does the same). */
