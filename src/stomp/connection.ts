@@ -11,6 +11,7 @@ import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { Logger } from "../log.js";
 import type { AllowedOrigins } from "../transport/origins.js";
+import { ConnectionSkeleton } from "../transport/connection-skeleton.js";
 import { DeliveryGate } from "../transport/delivery-gate.js";
 import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
 import { formatDestination } from "./destinations.js";
@@ -60,11 +61,9 @@ type State = "awaiting-connect" | "open" | "closing" | "closed";
  * and writes output once per tick.
  */
 export class StompConnection implements StompFrameSink, Flushable, ClientConnection {
-  readonly id: number;
   readonly protocol = "stomp" as const;
-  readonly connectedAt = Date.now();
-  readonly remoteAddress: string;
-  readonly remotePort: number;
+  /** Identity, byte counts, handshake timer, heart-beats, input-error filter. */
+  private readonly skeleton: ConnectionSkeleton;
   /** RabbitMQ's form, "session-<22 base64url chars>"; part of every message-id. */
   readonly sessionId = `session-${randomBytes(16).toString("base64url")}`;
   user = "";
@@ -88,45 +87,59 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   private readonly output = new DeliveryGate(() => this.kickSubscriptions());
   /** When the transport may be read: yields, queue backlogs and alarms pause publishers. */
   private readonly flow: PublisherFlow;
-  /** For the management API. */
-  bytesReceived = 0;
-  bytesSent = 0;
   /** The session's channel counters (publish, deliver, ack) for /api/channels and the metrics. */
   readonly stats = new ChannelStats();
   /** The client's heart-beat interval the server checks, ms (0 = none). */
   heartbeatReceiveMs = 0;
-  private lastReceived = Date.now();
-  private lastSent = Date.now();
-  private heartbeatTimers: NodeJS.Timeout[] = [];
-  private handshakeTimer: NodeJS.Timeout | null;
 
   constructor(
     readonly transport: StompTransport,
     readonly ctx: StompContext,
   ) {
-    this.id = ctx.broker.connections.allocateId();
-    this.remoteAddress = transport.remoteAddress;
-    this.remotePort = transport.remotePort;
+    this.skeleton = new ConnectionSkeleton({
+      id: ctx.broker.connections.allocateId(),
+      protocol: "STOMP",
+      remoteAddress: transport.remoteAddress,
+      remotePort: transport.remotePort,
+      logger: ctx.logger,
+      handshakeTimeout: ctx.limits.handshakeTimeout,
+      handshakeTimeoutMessage: "closing STOMP connection: no CONNECT in time",
+      inputErrorMessage: "STOMP transport error",
+      drop: () => transport.destroy(),
+    });
     this.reader = new StompFrameReader(this, ctx.limits);
     this.flow = new PublisherFlow(this.transport, () => this.state === "open");
     transport.attach({
       data: (chunk) => this.onData(chunk),
-      drain: () => this.onDrain(),
+      drain: () => this.output.drained(),
       close: () => this.cleanup(),
-      error: (error) => {
-        if (error.code === "ECONNRESET" || error.code === "EPIPE") return;
-        // ws reports a peer's protocol breach (e.g. a message over maxPayload, closed with 1009) as WS_ERR_*: the peer's fault, not the broker's.
-        if (error.code?.startsWith("WS_ERR_")) {
-          ctx.logger.info({ connection: this.id, code: error.code, reason: error.message }, "closing STOMP connection: WebSocket protocol error");
-          return;
-        }
-        ctx.logger.warn({ err: error, connection: this.id }, "STOMP transport error");
-      },
+      error: (error) => this.skeleton.inputError(error),
     });
-    this.handshakeTimer = setTimeout(() => {
-      ctx.logger.info({ connection: this.id, remote: this.remoteAddress }, "closing STOMP connection: no CONNECT in time");
-      this.transport.destroy();
-    }, ctx.limits.handshakeTimeout);
+  }
+
+  get id(): number {
+    return this.skeleton.id;
+  }
+
+  get connectedAt(): number {
+    return this.skeleton.connectedAt;
+  }
+
+  get remoteAddress(): string {
+    return this.skeleton.remoteAddress;
+  }
+
+  get remotePort(): number {
+    return this.skeleton.remotePort;
+  }
+
+  /** For the management API. */
+  get bytesReceived(): number {
+    return this.skeleton.bytesReceived;
+  }
+
+  get bytesSent(): number {
+    return this.skeleton.bytesSent;
   }
 
   get broker(): Broker {
@@ -136,8 +149,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   // ---- input -----------------------------------------------------------
 
   private onData(chunk: Buffer): void {
-    this.lastReceived = Date.now();
-    this.bytesReceived += chunk.length;
+    this.skeleton.received(chunk.length);
     this.reader.push(chunk);
     if (this.flow.chunkDone()) this.markDirty(); // the flush ends the yield
   }
@@ -249,8 +261,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     this.reader.version = version;
     this.writer.version = version;
     this.state = "open";
-    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
-    this.handshakeTimer = null;
+    this.skeleton.opened();
     this.ctx.broker.connections.add(this);
     const blocked = this.ctx.broker.blocked;
     if (blocked !== null) this.setBlocked(blocked);
@@ -264,24 +275,16 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   startHeartbeats(sendMs: number, receiveMs: number): void {
     this.heartbeatReceiveMs = receiveMs;
     if (sendMs > 0) {
-      const timer = setInterval(() => {
-        if (Date.now() - this.lastSent >= sendMs / 2) {
-          this.writer.heartbeat();
-          this.markDirty();
-        }
-      }, sendMs / 2);
-      timer.unref();
-      this.heartbeatTimers.push(timer);
+      this.skeleton.sendHeartbeats(sendMs / 2, () => {
+        this.writer.heartbeat();
+        this.markDirty();
+      });
     }
     if (receiveMs > 0) {
-      const timer = setInterval(() => {
-        if (Date.now() - this.lastReceived > receiveMs * 2) {
-          this.ctx.logger.warn({ connection: this.id, timeout: receiveMs }, "STOMP heart-beats missed, closing connection");
-          this.transport.destroy();
-        }
-      }, receiveMs);
-      timer.unref();
-      this.heartbeatTimers.push(timer);
+      this.skeleton.expectTraffic(receiveMs * 2, receiveMs, () => {
+        this.ctx.logger.warn({ connection: this.id, timeout: receiveMs }, "STOMP heart-beats missed, closing connection");
+        this.transport.destroy();
+      });
     }
   }
 
@@ -338,11 +341,9 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   // ---- lifecycle -------------------------------------------------------
 
   private cleanup(): void {
-    if (this.state === "closed") return;
+    if (!this.skeleton.end()) return;
     this.state = "closed";
     this.reader.stop();
-    for (const timer of this.heartbeatTimers) clearInterval(timer);
-    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     for (const subscription of this.subscriptions.values()) subscription.queue.removeConsumer(subscription);
     this.subscriptions.clear();
     this.unacked.requeueAll();
@@ -369,13 +370,8 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   flush(): void {
     this.flow.endYield();
     if (this.writer.length === 0 || this.transport.closed) return;
-    this.lastSent = Date.now();
-    this.bytesSent += this.writer.length;
+    this.skeleton.sent(this.writer.length);
     this.output.written(this.transport.write(this.writer.take()));
-  }
-
-  private onDrain(): void {
-    this.output.drained();
   }
 
   private kickSubscriptions(): void {
