@@ -173,7 +173,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     } catch (error) {
       this.onError(error);
     }
-    this.owedReceipts.length = 0;
+    if (this.owedReceipts.length > 0) this.owedReceipts.length = 0;
   }
 
   /**
