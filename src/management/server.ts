@@ -16,6 +16,7 @@ import { parseJsonObject, readBody, sendError, sendReply, type JsonObject } from
 import { metricsText } from "./metrics.js";
 import { pathSegments, Router } from "./router.js";
 import { bindingRoutes } from "./routes/bindings.js";
+import { certificateRoutes, type CertificateReloader } from "./routes/certificates.js";
 import { connectionRoutes } from "./routes/connections.js";
 import { definitionRoutes } from "./routes/definitions.js";
 import { exchangeRoutes } from "./routes/exchanges.js";
@@ -39,6 +40,8 @@ export interface ManagementOptions {
   statsIntervalMs?: number;
   /** Serve per-object metrics on /metrics too (RabbitMQ's prometheus.return_per_object_metrics). */
   perObjectMetrics?: boolean;
+  /** The TLS certificate, for POST /api/certificates/reload; null without TLS. */
+  certificates?: CertificateReloader | null;
 }
 
 export const DEFAULT_STATS_INTERVAL_MS = 5000;
@@ -49,6 +52,7 @@ export class ManagementApi implements Management {
   readonly node = `warren@${hostname()}`;
   readonly startedAt = Date.now();
   readonly version: string;
+  readonly certificates: CertificateReloader | null;
   private readonly router = new Router();
   private readonly logger: Logger;
 
@@ -56,6 +60,7 @@ export class ManagementApi implements Management {
     this.broker = options.broker;
     this.version = options.version;
     this.logger = options.logger;
+    this.certificates = options.certificates ?? null;
     this.stats = new StatsSampler(options.broker, options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS);
     this.router.add([
       ...overviewRoutes,
@@ -69,6 +74,7 @@ export class ManagementApi implements Management {
       ...policyRoutes,
       ...definitionRoutes,
       ...healthRoutes,
+      ...certificateRoutes,
     ]);
   }
 

@@ -1,0 +1,81 @@
+import { TLSSocket } from "node:tls";
+import type { X509Certificate } from "node:crypto";
+import type { TlsContext } from "./tls-context.js";
+
+/** Verified TLS sockets of listeners with certificate login on, and the user each certificate names. */
+const certificateUsers = new WeakMap<TLSSocket, string>();
+
+/**
+ * Called once a TLS handshake is done. With verify_peer a certificate the
+ * client does send must chain to the CA (RabbitMQ fails the handshake; Node
+ * only marks the socket unauthorized when a certificate is optional, so it
+ * is closed here). Returns false when the socket was refused.
+ */
+export function acceptSecureSocket(socket: TLSSocket, tls: TlsContext): boolean {
+  if (!tls.verifyPeer) return true;
+  const cert = socket.getPeerX509Certificate();
+  if (cert !== undefined && !socket.authorized) {
+    socket.destroy();
+    return false;
+  }
+  if (cert !== undefined && tls.certLogin) {
+    const cn = commonName(cert);
+    if (cn !== null) certificateUsers.set(socket, cn);
+  }
+  return true;
+}
+
+/**
+ * The user a connection may log in as without a password: the CN of a
+ * client certificate verified against the CA, on a listener with
+ * certificate login on (rabbitmq_auth_mechanism_ssl with
+ * ssl_cert_login_from = common_name); null otherwise.
+ */
+export function certificateLoginUser(socket: unknown): string | null {
+  return socket instanceof TLSSocket ? (certificateUsers.get(socket) ?? null) : null;
+}
+
+/**
+ * RabbitMQ's ssl_* connection info items for the management API, or null
+ * for a plain TCP connection. Protocol as Erlang names it ("tlsv1.3");
+ * key exchange, cipher and hash split from the IANA suite name.
+ */
+export function tlsConnectionInfo(socket: unknown): Record<string, string | null> | null {
+  if (!(socket instanceof TLSSocket)) return null;
+  const cipher = socket.getCipher();
+  const suite = splitSuite(cipher.standardName ?? cipher.name);
+  const peer = socket.getPeerX509Certificate();
+  return {
+    ssl_protocol: (socket.getProtocol() ?? "").toLowerCase(),
+    ssl_key_exchange: suite.keyExchange,
+    ssl_cipher: suite.cipher,
+    ssl_hash: suite.hash,
+    peer_cert_subject: peer ? distinguishedName(peer.subject) : null,
+    peer_cert_issuer: peer ? distinguishedName(peer.issuer) : null,
+    peer_cert_validity: peer ? `${isoSeconds(peer.validFrom)} - ${isoSeconds(peer.validTo)}` : null,
+  };
+}
+
+function commonName(cert: X509Certificate): string | null {
+  for (const line of cert.subject.split("\n")) if (line.startsWith("CN=")) return line.slice(3);
+  return null;
+}
+
+/** Node lists RDNs one per line, most significant first; RFC 4514 (as RabbitMQ shows them) writes them in reverse, comma-separated. */
+function distinguishedName(subject: string): string {
+  return subject.split("\n").filter((line) => line !== "").reverse().join(",");
+}
+
+function isoSeconds(date: string): string {
+  return new Date(date).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" → ecdhe_rsa / aes_256_gcm / sha384; TLS 1.3 suites name no key exchange ("any", as Erlang). */
+function splitSuite(name: string): { keyExchange: string; cipher: string; hash: string } {
+  const lower = name.toLowerCase().replace(/^tls_/, "");
+  const withAt = lower.indexOf("_with_");
+  const keyExchange = withAt === -1 ? "any" : lower.slice(0, withAt);
+  const rest = withAt === -1 ? lower : lower.slice(withAt + "_with_".length);
+  const lastUnderscore = rest.lastIndexOf("_");
+  return { keyExchange, cipher: rest.slice(0, lastUnderscore), hash: rest.slice(lastUnderscore + 1) };
+}
