@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { X509Certificate, createHash } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import { createSecureContext, type SecureContextOptions, type TlsOptions } from "node:tls";
 import { ErrorCodes, WarrenError } from "../errors.js";
 
@@ -94,11 +94,6 @@ export class TlsContext {
     return cert.fingerprint256;
   }
 
-  /** base64(SHA-256(SubjectPublicKeyInfo)) of the served certificate: what HPKP pins and Chromium's SPKI allow-list take. */
-  spkiHash(): string {
-    const der = new X509Certificate(this.material.cert as Buffer).publicKey.export({ type: "spki", format: "der" });
-    return createHash("sha256").update(der).digest("base64");
-  }
 
   private load(): SecureContextOptions {
     const { settings } = this;
