@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { connect as connectTls, type ConnectionOptions } from "node:tls";
 import amqplib from "amqplib";
 import { CONNECTION_CLOSE, CONNECTION_TUNE, type ConnectionClose } from "../../../src/amqp/codec/index.js";
+import { pythonModuleSkip, requireBinary, runProgram } from "../../helpers/external-binary.js";
 import { RawAmqp } from "../../helpers/raw-amqp.js";
 import { waitFor } from "../../helpers/broker.js";
 import { httpsRequest, useTlsBroker } from "./tls-fixture.js";
@@ -158,4 +159,29 @@ test("TLS 1.2 and 1.3 are accepted; TLS 1.1 is refused by the broker with a prot
   });
   assert.equal(error.code, "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION");
   await warren.broker.assertHealthy();
+});
+
+const PIKA = `
+import ssl, sys, pika
+port, ca, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+context = ssl.create_default_context(cafile=ca)
+context.load_cert_chain(cert, key)
+params = pika.ConnectionParameters(host="127.0.0.1", port=port, ssl_options=pika.SSLOptions(context, "127.0.0.1"),
+                                   credentials=pika.credentials.ExternalCredentials())
+connection = pika.BlockingConnection(params)
+channel = connection.channel()
+queue = channel.queue_declare("", exclusive=True).method.queue
+channel.basic_publish("", queue, b"hello from pika")
+for method, properties, body in channel.consume(queue, auto_ack=True, inactivity_timeout=10):
+    print("received:" + (body.decode() if body else "nothing"))
+    break
+connection.close()
+`;
+
+test("pika over AMQPS with EXTERNAL credentials and alice's certificate", { skip: pythonModuleSkip("pika", "apt-get install -y python3-pika") }, async () => {
+  requireBinary("/usr/bin/python3", "apt-get install -y python3-pika");
+  const alice = warren.pki.client("alice");
+  const result = await runProgram("/usr/bin/python3", ["-c", PIKA, String(warren.broker.broker.ports.amqps), warren.pki.caFile, alice.certFile, alice.keyFile]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout.trim(), "received:hello from pika");
 });
