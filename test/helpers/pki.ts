@@ -3,7 +3,7 @@ import { X509Certificate, createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { requireBinary } from "./external-binary.js";
+import { requireBinary } from "./binaries.js";
 
 const OPENSSL = "/usr/bin/openssl";
 
@@ -34,7 +34,7 @@ export class TestPki {
   }
 
   static create(): TestPki {
-    requireBinary(OPENSSL, "apt-get install -y openssl");
+    requireBinary(OPENSSL, "openssl");
     return new TestPki(mkdtempSync(join(tmpdir(), "warren-pki-")));
   }
 

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { connect as connectTls, type ConnectionOptions } from "node:tls";
 import amqplib from "amqplib";
 import { CONNECTION_CLOSE, CONNECTION_TUNE, type ConnectionClose } from "../../../src/amqp/codec/index.js";
-import { pythonModuleSkip, requireBinary, runProgram } from "../../helpers/external-binary.js";
+import { requireBinary, runProgram, skipWithoutPythonModule } from "../../helpers/binaries.js";
 import { RawAmqp } from "../../helpers/raw-amqp.js";
 import { waitFor } from "../../helpers/broker.js";
 import { httpsRequest, useTlsBroker } from "./tls-fixture.js";
@@ -178,8 +178,8 @@ for method, properties, body in channel.consume(queue, auto_ack=True, inactivity
 connection.close()
 `;
 
-test("pika over AMQPS with EXTERNAL credentials and alice's certificate", { skip: pythonModuleSkip("pika", "apt-get install -y python3-pika") }, async () => {
-  requireBinary("/usr/bin/python3", "apt-get install -y python3-pika");
+test("pika over AMQPS with EXTERNAL credentials and alice's certificate", { skip: skipWithoutPythonModule("pika", "python3-pika", "the pika test needs it") }, async () => {
+  requireBinary("/usr/bin/python3", "python3-pika");
   const alice = warren.pki.client("alice");
   const result = await runProgram("/usr/bin/python3", ["-c", PIKA, String(warren.broker.broker.ports.amqps), warren.pki.caFile, alice.certFile, alice.keyFile]);
   assert.equal(result.code, 0, result.stderr);

@@ -4,14 +4,14 @@ import mqtt from "mqtt";
 import { chromium, type Browser } from "playwright-core";
 import { WebSocket } from "ws";
 import { startBroker } from "../../../src/index.js";
-import { requireBinary, skipWithout } from "../../helpers/external-binary.js";
+import { requireBinary, skipWithout } from "../../helpers/binaries.js";
 import { spkiHashOf } from "../../helpers/pki.js";
 import { httpsRequest, useTlsBroker } from "./tls-fixture.js";
 
 const warren = useTlsBroker({ certLogin: true });
 const CHROMIUM = "/usr/bin/chromium";
-const INSTALL_CHROMIUM = "apt-get install -y chromium";
-const skipBrowser = skipWithout(CHROMIUM, INSTALL_CHROMIUM);
+const INSTALL_CHROMIUM = "chromium";
+const skipBrowser = skipWithout(CHROMIUM, INSTALL_CHROMIUM, "the browser-over-WSS tests need it");
 
 const https = (): string => String(warren.broker.broker.urls.https);
 

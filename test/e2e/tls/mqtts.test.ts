@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import mqtt from "mqtt";
 import { waitFor } from "../../helpers/broker.js";
-import { requireBinary, runProgram, skipWithout } from "../../helpers/external-binary.js";
+import { requireBinary, runProgram, skipWithout } from "../../helpers/binaries.js";
 import { httpsRequest, useTlsBroker } from "./tls-fixture.js";
 
 const warren = useTlsBroker({ certLogin: true });
 const MOSQUITTO_PUB = "/usr/bin/mosquitto_pub";
 const MOSQUITTO_SUB = "/usr/bin/mosquitto_sub";
-const INSTALL = "apt-get install -y mosquitto-clients";
-const skipMosquitto = skipWithout(MOSQUITTO_PUB, INSTALL);
+const INSTALL = "mosquitto-clients";
+const skipMosquitto = skipWithout(MOSQUITTO_PUB, INSTALL, "the mosquitto_pub/sub tests need it");
 
 const mqttsUrl = (): string => String(warren.broker.broker.urls.mqtts);
 

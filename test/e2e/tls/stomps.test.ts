@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { connect as connectTls, type ConnectionOptions, type TLSSocket } from "node:tls";
 import { waitFor } from "../../helpers/broker.js";
-import { pythonModuleSkip, requireBinary, runProgram } from "../../helpers/external-binary.js";
+import { requireBinary, runProgram, skipWithoutPythonModule } from "../../helpers/binaries.js";
 import type { CertPair } from "../../helpers/pki.js";
 import { useTlsBroker } from "./tls-fixture.js";
 
 const warren = useTlsBroker({ certLogin: true });
 const PYTHON = "/usr/bin/python3";
-const INSTALL = "apt-get install -y python3-stomp";
-const skipStompPy = pythonModuleSkip("stomp", INSTALL);
+const INSTALL = "python3-stomp";
+const skipStompPy = skipWithoutPythonModule("stomp", INSTALL, "the stomp.py test needs it");
 
 /** A STOMP client over TLS that reads whole frames (up to their NUL). */
 class TlsStomp {
