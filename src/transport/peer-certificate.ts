@@ -70,12 +70,18 @@ function isoSeconds(date: string): string {
   return new Date(date).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" → ecdhe_rsa / aes_256_gcm / sha384; TLS 1.3 suites name no key exchange ("any", as Erlang). */
+/**
+ * "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384" → ecdhe_rsa / aes_256_cbc / sha384, as Erlang's ssl names
+ * a suite's parts: TLS 1.3 suites name no key exchange ("any"), and AEAD ciphers (GCM, CCM,
+ * ChaCha20-Poly1305) have no separate MAC ("aead").
+ */
 function splitSuite(name: string): { keyExchange: string; cipher: string; hash: string } {
   const lower = name.toLowerCase().replace(/^tls_/, "");
   const withAt = lower.indexOf("_with_");
   const keyExchange = withAt === -1 ? "any" : lower.slice(0, withAt);
   const rest = withAt === -1 ? lower : lower.slice(withAt + "_with_".length);
   const lastUnderscore = rest.lastIndexOf("_");
-  return { keyExchange, cipher: rest.slice(0, lastUnderscore), hash: rest.slice(lastUnderscore + 1) };
+  const cipher = rest.slice(0, lastUnderscore);
+  const aead = /_(gcm|ccm|ccm_8)$|poly1305$/.test(cipher);
+  return { keyExchange, cipher, hash: aead ? "aead" : rest.slice(lastUnderscore + 1) };
 }

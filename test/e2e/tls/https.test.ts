@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { Writable } from "node:stream";
 import { after, before, test } from "node:test";
 import mqtt from "mqtt";
 import { chromium, type Browser } from "playwright-core";
 import { WebSocket } from "ws";
 import { startBroker } from "../../../src/index.js";
+import { createLogger } from "../../../src/log.js";
 import { requireBinary, skipWithout } from "../../helpers/binaries.js";
 import { spkiHashOf } from "../../helpers/pki.js";
 import { httpsRequest, useTlsBroker } from "./tls-fixture.js";
@@ -168,4 +171,34 @@ test("an encrypted key opens with --tls-key-passphrase, and a wrong passphrase i
     await broker.stop();
   }
   await assert.rejects(startBroker({ tls: { cert: warren.serverCert.cert, key: encrypted, keyPassphrase: "wrong" } }), { code: "WARREN_ERR_TLS" });
+});
+
+test("a taken AMQPS port stops the start naming --amqps-port, and the listeners opened before it are closed again", async () => {
+  const taken = warren.broker.broker.ports.amqps as number;
+  const logs: string[] = [];
+  await assert.rejects(
+    startBroker({
+      ports: { amqp: "off", mqtt: "off", stomp: "off", webStomp: "off", webMqtt: "off", amqps: taken },
+      tls: { cert: warren.serverCert.cert, key: warren.serverCert.key },
+      logger: createLogger({
+        level: "info",
+        destination: new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            logs.push(...chunk.toString().split("\n").filter((line) => line !== ""));
+            done();
+          },
+        }),
+      }),
+    }),
+    { code: "WARREN_ERR_PORT_IN_USE", message: `AMQPS port ${taken} is already in use on 127.0.0.1; change it with --amqps-port or WARREN_AMQPS_PORT` },
+  );
+  // The HTTP and HTTPS listeners had opened: their ports are free again.
+  for (const protocol of ["http", "https"]) {
+    const started = logs.map((line) => JSON.parse(line) as { protocol?: string; port?: number }).find((entry) => entry.protocol === protocol);
+    assert.ok(started?.port, `${protocol} had started`);
+    await new Promise<void>((resolve, reject) => {
+      const server = createServer().once("error", reject);
+      server.listen(started.port, "127.0.0.1", () => server.close(() => resolve()));
+    });
+  }
 });
