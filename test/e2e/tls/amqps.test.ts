@@ -6,7 +6,7 @@ import { CONNECTION_CLOSE, CONNECTION_TUNE, type ConnectionClose } from "../../.
 import { requireBinary, runProgram, skipWithoutPythonModule } from "../../helpers/binaries.js";
 import { RawAmqp } from "../../helpers/raw-amqp.js";
 import { waitFor } from "../../helpers/broker.js";
-import { httpsRequest, useTlsBroker } from "./tls-fixture.js";
+import { httpsRequest, roundTrip, useTlsBroker } from "./tls-fixture.js";
 
 const warren = useTlsBroker({ certLogin: true });
 
@@ -36,11 +36,7 @@ test("amqplib publishes and consumes over AMQPS trusting the test CA; the broker
   assert.match(String(warren.broker.broker.urls.amqps), /^amqps:\/\/guest:guest@127\.0\.0\.1:\d+$/);
   const connection = await amqplib.connect(amqpsUrl(), { ca: [warren.pki.ca] });
   try {
-    const channel = await connection.createChannel();
-    const { queue } = await channel.assertQueue("", { exclusive: true });
-    channel.sendToQueue(queue, Buffer.from("over tls"));
-    const message = await waitFor(async () => (await channel.get(queue, { noAck: true })) || null);
-    assert.equal(message.content.toString(), "over tls");
+    assert.equal(await roundTrip(connection, "over tls"), "over tls");
   } finally {
     await connection.close();
   }

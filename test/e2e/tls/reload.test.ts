@@ -4,13 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { connect as connectTls } from "node:tls";
-import amqplib, { type ChannelModel } from "amqplib";
+import amqplib from "amqplib";
 import { runCtl } from "../../../src/cli/ctl/main.js";
 import { startBroker } from "../../../src/index.js";
 import { waitFor } from "../../helpers/broker.js";
 import { killAllChildren, killed, startChildBroker } from "../../helpers/child-broker.js";
 import { fingerprintOf, type CertPair } from "../../helpers/pki.js";
-import { httpsRequest, useTlsBroker } from "./tls-fixture.js";
+import { httpsRequest, roundTrip, useTlsBroker } from "./tls-fixture.js";
 
 const warren = useTlsBroker();
 after(() => killAllChildren());
@@ -30,15 +30,6 @@ function servedFingerprint(port: number): Promise<string> {
 function installCertificate(target: CertPair, next: CertPair): void {
   copyFileSync(next.certFile, target.certFile);
   copyFileSync(next.keyFile, target.keyFile);
-}
-
-async function roundTrip(connection: ChannelModel, text: string): Promise<string> {
-  const channel = await connection.createChannel();
-  const { queue } = await channel.assertQueue("", { exclusive: true });
-  channel.sendToQueue(queue, Buffer.from(text));
-  const message = await waitFor(async () => (await channel.get(queue, { noAck: true })) || null);
-  await channel.close();
-  return message.content.toString();
 }
 
 const reloadUrl = (): string => `${warren.broker.broker.urls.https}/api/certificates/reload`;

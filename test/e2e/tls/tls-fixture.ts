@@ -1,8 +1,10 @@
 import { after } from "node:test";
 import { request } from "node:https";
+import type { ChannelModel } from "amqplib";
 import type { BrokerOptions } from "../../../src/index.js";
 import type { TlsSettings } from "../../../src/transport/tls-context.js";
 import { useBroker, type BrokerFixture } from "../../helpers/amqp-fixture.js";
+import { waitFor } from "../../helpers/broker.js";
 import { TestPki, type CertPair } from "../../helpers/pki.js";
 
 export interface TlsBrokerFixture extends BrokerFixture {
@@ -32,6 +34,16 @@ export function useTlsBroker(tls: Partial<TlsSettings> = {}, options: BrokerOpti
       return fixture.broker;
     },
   };
+}
+
+/** Sends `text` to a fresh exclusive queue over `connection` and gets it back: the connection works. */
+export async function roundTrip(connection: ChannelModel, text: string): Promise<string> {
+  const channel = await connection.createChannel();
+  const { queue } = await channel.assertQueue("", { exclusive: true });
+  channel.sendToQueue(queue, Buffer.from(text));
+  const message = await waitFor(async () => (await channel.get(queue, { noAck: true })) || null);
+  await channel.close();
+  return message.content.toString();
 }
 
 export interface HttpsReply {
