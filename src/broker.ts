@@ -87,7 +87,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const logger = options.logger ?? silentLogger();
   const host = options.host ?? DEFAULTS.embeddedHost;
   // Read before anything opens, so a bad certificate fails the start with nothing to undo.
-  const tls = options.tls ? new TlsContext(options.tls) : null;
+  const tls = options.tls ? new TlsContext(options.tls, logger) : null;
   const users = new UserRegistry();
   const core = new Broker(users);
   core.addVhost(DEFAULTS.defaultVhost);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -80,7 +81,7 @@ export class HttpListener {
     if (secure && tls) {
       tls.track(secure);
       secure.on("secureConnection", (socket: TLSSocket) => acceptSecureSocket(socket, tls));
-      secure.on("tlsClientError", (_error: Error, socket: Duplex) => socket.destroy());
+      secure.on("tlsClientError", (error: Error, socket: Socket) => tls.refused(socket, error.message));
     }
     server.on("request", (request, response) => listener.onRequest(request, response));
     server.on("upgrade", (request, socket, head) => listener.onUpgrade(request, socket, head));

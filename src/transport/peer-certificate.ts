@@ -15,7 +15,7 @@ export function acceptSecureSocket(socket: TLSSocket, tls: TlsContext): boolean 
   if (!tls.verifyPeer) return true;
   const cert = socket.getPeerX509Certificate();
   if (cert !== undefined && !socket.authorized) {
-    socket.destroy();
+    tls.refused(socket, `client certificate not trusted: ${String(socket.authorizationError)}`);
     return false;
   }
   if (cert !== undefined && tls.certLogin) {

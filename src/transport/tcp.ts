@@ -64,7 +64,7 @@ export class TcpListener {
         if (acceptSecureSocket(socket, tls)) onSocket(socket);
       });
       // A client that fails the handshake (no certificate, an untrusted one, TLS 1.1) only loses its own socket.
-      secure.on("tlsClientError", (_error: Error, socket: Socket) => socket.destroy());
+      secure.on("tlsClientError", (error: Error, socket: Socket) => tls.refused(socket, error.message));
     }
     return listener;
   }

@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
 import { createSecureContext, type SecureContextOptions, type TlsOptions } from "node:tls";
+import type { Socket } from "node:net";
 import { ErrorCodes, WarrenError } from "../errors.js";
+import type { Logger } from "../log.js";
 
 /**
  * PEM text, or the path of a PEM file. A path is read again on every
@@ -44,8 +46,21 @@ export class TlsContext {
   private readonly servers = new Set<ReloadableServer>();
   private material: SecureContextOptions;
 
-  constructor(readonly settings: TlsSettings) {
+  constructor(
+    readonly settings: TlsSettings,
+    private readonly logger: Logger | null = null,
+  ) {
     this.material = this.load();
+  }
+
+  /**
+   * A client failed the handshake or was refused right after it (no
+   * certificate, an untrusted one, an old TLS version): logged with its
+   * address, as RabbitMQ logs TLS handshake failures; only that socket goes.
+   */
+  refused(socket: Socket, reason: string): void {
+    this.logger?.warn({ remote: socket.remoteAddress, port: socket.remotePort, reason }, "TLS client refused");
+    socket.destroy();
   }
 
   /** Whether listeners ask for a client certificate: certificate login needs one too. */

@@ -29,6 +29,10 @@ test("--tls-fail-if-no-peer-cert: a client without a certificate is refused in t
   assert.equal(await served(port, { ca: required.pki.ca, cert: alice.cert, key: alice.key }), true);
   const rogue = required.pki.client("alice", "rogue-ca");
   assert.equal(await served(port, { ca: required.pki.ca, cert: rogue.cert, key: rogue.key }), false);
+  // Each refusal is logged (with the client's address while the socket still has it), as RabbitMQ logs failed TLS handshakes.
+  const refusals = required.broker.logs.filter((entry) => entry.msg === "TLS client refused");
+  assert.equal(refusals.length, 2, JSON.stringify(refusals));
+  assert.match(String(refusals[0]?.["reason"]), /peer did not return a certificate/);
   // With a certificate, password login works as usual on every TLS protocol.
   const connection = await amqplib.connect(`amqps://alice:alice-pw@127.0.0.1:${port}`, { ca: [required.pki.ca], cert: alice.cert, key: alice.key });
   await connection.close();
@@ -40,6 +44,10 @@ test("--tls-verify-peer alone: no certificate is fine, an untrusted one is refus
   assert.equal(await served(port, { ca: optional.pki.ca }), true);
   const rogue = optional.pki.client("alice", "rogue-ca");
   assert.equal(await served(port, { ca: optional.pki.ca, cert: rogue.cert, key: rogue.key }), false);
+  const refusal = optional.broker.logs.find((entry) => entry.msg === "TLS client refused");
+  // Refused after the handshake (a certificate is optional here), so the socket still knows its peer.
+  assert.equal(refusal?.["reason"], "client certificate not trusted: UNABLE_TO_VERIFY_LEAF_SIGNATURE");
+  assert.equal(refusal?.["remote"], "127.0.0.1");
 });
 
 test("without --tls-cert-login a verified certificate logs nobody in: EXTERNAL is not offered", async () => {
