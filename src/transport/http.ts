@@ -1,12 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import type { TLSSocket } from "node:tls";
 import { WebSocketServer, type WebSocket } from "ws";
 import { ErrorCodes, portInUseError, WarrenError } from "../errors.js";
 import { originAllowed, type AllowedOrigins } from "./origins.js";
-import { acceptSecureSocket } from "./peer-certificate.js";
 import type { ListenerSpec } from "./tcp.js";
 import type { TlsContext } from "./tls-context.js";
 
@@ -73,16 +70,11 @@ export class HttpListener {
     const address = server.address();
     const table: RouteTable = options.sameRoutesAs?.table ?? { routes: new Map(), handlers: [], upgradeHandlers: [] };
     const port = typeof address === "object" && address ? address.port : spec.port;
-    const listener = new HttpListener(server, port, table, () => (secure ? tls?.untrack(secure) : undefined));
+    const listener = new HttpListener(server, port, table, secure && tls ? tls.attach(secure) : () => undefined);
     server.on("connection", (socket: Duplex) => {
       listener.sockets.add(socket);
       socket.once("close", () => listener.sockets.delete(socket));
     });
-    if (secure && tls) {
-      tls.track(secure);
-      secure.on("secureConnection", (socket: TLSSocket) => acceptSecureSocket(socket, tls));
-      secure.on("tlsClientError", (error: Error, socket: Socket) => tls.refused(socket, error.message));
-    }
     server.on("request", (request, response) => listener.onRequest(request, response));
     server.on("upgrade", (request, socket, head) => listener.onUpgrade(request, socket, head));
     return listener;

@@ -1,28 +1,12 @@
 import { TLSSocket } from "node:tls";
 import type { X509Certificate } from "node:crypto";
-import type { TlsContext } from "./tls-context.js";
 
 /** Verified TLS sockets of listeners with certificate login on, and the user each certificate names. */
 const certificateUsers = new WeakMap<TLSSocket, string>();
 
-/**
- * Called once a TLS handshake is done. With verify_peer a certificate the
- * client does send must chain to the CA (RabbitMQ fails the handshake; Node
- * only marks the socket unauthorized when a certificate is optional, so it
- * is closed here). Returns false when the socket was refused.
- */
-export function acceptSecureSocket(socket: TLSSocket, tls: TlsContext): boolean {
-  if (!tls.verifyPeer) return true;
-  const cert = socket.getPeerX509Certificate();
-  if (cert !== undefined && !socket.authorized) {
-    tls.refused(socket, `client certificate not trusted: ${String(socket.authorizationError)}`);
-    return false;
-  }
-  if (cert !== undefined && tls.certLogin) {
-    const cn = commonName(cert);
-    if (cn !== null) certificateUsers.set(socket, cn);
-  }
-  return true;
+/** The handshake verified the certificate and the listener has certificate login on (TlsContext). */
+export function rememberCertificateUser(socket: TLSSocket, user: string): void {
+  certificateUsers.set(socket, user);
 }
 
 /**
@@ -56,7 +40,7 @@ export function tlsConnectionInfo(socket: unknown): Record<string, string | null
   };
 }
 
-function commonName(cert: X509Certificate): string | null {
+export function commonName(cert: X509Certificate): string | null {
   for (const line of cert.subject.split("\n")) if (line.startsWith("CN=")) return line.slice(3);
   return null;
 }

@@ -1,7 +1,6 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer, type TLSSocket } from "node:tls";
+import { createServer as createTlsServer } from "node:tls";
 import { portInUseError, WarrenError, ErrorCodes } from "../errors.js";
-import { acceptSecureSocket } from "./peer-certificate.js";
 import type { TlsContext } from "./tls-context.js";
 
 export interface ListenerSpec {
@@ -51,21 +50,14 @@ export class TcpListener {
     });
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : spec.port;
-    const listener = new TcpListener(server, port, () => (secure ? tls?.untrack(secure) : undefined));
+    const untrack = secure && tls ? tls.attach(secure, onSocket) : () => undefined;
+    const listener = new TcpListener(server, port, untrack);
     // The raw sockets are tracked, so that drain() also ends handshakes still under way.
     server.on("connection", (socket: Socket) => {
       listener.sockets.add(socket);
       socket.once("close", () => listener.sockets.delete(socket));
       if (!tls) onSocket(socket);
     });
-    if (secure && tls) {
-      tls.track(secure);
-      secure.on("secureConnection", (socket: TLSSocket) => {
-        if (acceptSecureSocket(socket, tls)) onSocket(socket);
-      });
-      // A client that fails the handshake (no certificate, an untrusted one, TLS 1.1) only loses its own socket.
-      secure.on("tlsClientError", (error: Error, socket: Socket) => tls.refused(socket, error.message));
-    }
     return listener;
   }
 

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
-import { createSecureContext, type SecureContextOptions, type TlsOptions } from "node:tls";
+import { createSecureContext, type SecureContextOptions, type Server as TlsServer, type TLSSocket, type TlsOptions } from "node:tls";
 import type { Socket } from "node:net";
 import { ErrorCodes, WarrenError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { commonName, rememberCertificateUser } from "./peer-certificate.js";
 
 /**
  * PEM text, or the path of a PEM file. A path is read again on every
@@ -29,11 +30,6 @@ export interface TlsSettings {
   certLogin?: boolean;
 }
 
-/** A server that can swap its certificate while its connections stay open (tls.Server, https.Server). */
-interface ReloadableServer {
-  setSecureContext(options: SecureContextOptions): void;
-}
-
 const isPem = (source: PemSource): boolean => Buffer.isBuffer(source) || source.includes("-----BEGIN");
 
 /**
@@ -43,7 +39,7 @@ const isPem = (source: PemSource): boolean => Buffer.isBuffer(source) || source.
  * certificate and open connections keep theirs.
  */
 export class TlsContext {
-  private readonly servers = new Set<ReloadableServer>();
+  private readonly servers = new Set<TlsServer>();
   private material: SecureContextOptions;
 
   constructor(
@@ -51,16 +47,6 @@ export class TlsContext {
     private readonly logger: Logger | null = null,
   ) {
     this.material = this.load();
-  }
-
-  /**
-   * A client failed the handshake or was refused right after it (no
-   * certificate, an untrusted one, an old TLS version): logged with its
-   * address, as RabbitMQ logs TLS handshake failures; only that socket goes.
-   */
-  refused(socket: Socket, reason: string): void {
-    this.logger?.warn({ remote: socket.remoteAddress, port: socket.remotePort, reason }, "TLS client refused");
-    socket.destroy();
   }
 
   /** Whether listeners ask for a client certificate: certificate login needs one too. */
@@ -81,19 +67,52 @@ export class TlsContext {
       maxVersion: "TLSv1.3",
       requestCert: this.verifyPeer,
       // Without fail_if_no_peer_cert a client may come without a certificate; one it does send must
-      // still verify, which the listener checks after the handshake (see rejectsPeer).
+      // still verify, which accept() checks after the handshake.
       rejectUnauthorized: this.settings.failIfNoPeerCert === true,
       handshakeTimeout: 10_000,
     };
   }
 
-  /** The listener's server gets the new certificate on every reload from now on. */
-  track(server: ReloadableServer): void {
+  /**
+   * A listener's server (tls or https): it gets the new certificate on every
+   * reload, each socket that passes the checks goes to `onSocket`, refused
+   * clients are logged. Returns what stops the reloads (at close).
+   */
+  attach(server: TlsServer, onSocket: (socket: TLSSocket) => void = () => undefined): () => void {
     this.servers.add(server);
+    server.on("secureConnection", (socket: TLSSocket) => {
+      if (this.accept(socket)) onSocket(socket);
+    });
+    server.on("tlsClientError", (error: Error, socket: TLSSocket) => this.refused(socket, error.message));
+    return () => this.servers.delete(server);
   }
 
-  untrack(server: ReloadableServer): void {
-    this.servers.delete(server);
+  /**
+   * With verify_peer a certificate the client does send must chain to the
+   * CA (RabbitMQ fails the handshake; Node only marks the socket
+   * unauthorized when a certificate is optional, so it is refused here).
+   */
+  private accept(socket: TLSSocket): boolean {
+    if (!this.verifyPeer) return true;
+    const cert = socket.getPeerX509Certificate();
+    if (cert === undefined) return true;
+    if (!socket.authorized) {
+      this.refused(socket, `client certificate not trusted: ${String(socket.authorizationError)}`);
+      return false;
+    }
+    const cn = this.certLogin ? commonName(cert) : null;
+    if (cn !== null) rememberCertificateUser(socket, cn);
+    return true;
+  }
+
+  /**
+   * A client failed the handshake or was refused right after it (no
+   * certificate, an untrusted one, an old TLS version): logged with its
+   * address, as RabbitMQ logs TLS handshake failures; only that socket goes.
+   */
+  private refused(socket: Socket, reason: string): void {
+    this.logger?.warn({ remote: socket.remoteAddress, port: socket.remotePort, reason }, "TLS client refused");
+    socket.destroy();
   }
 
   /** Reads the certificate files again; on any error the listeners keep the old certificate. */
