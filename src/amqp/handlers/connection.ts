@@ -101,7 +101,9 @@ function login(connection: AmqpConnection, mechanism: string, response: Buffer):
   if (mechanism === "EXTERNAL") {
     // The certificate is the credential; the response (an authzid) is ignored, as rabbit_auth_mechanism_ssl does.
     const user = certificateLoginUser(connection.socket);
-    // rabbit_reader refuses a mechanism it did not offer on this connection with 503, not a login failure.
+    // rabbit_reader refuses a mechanism it did not offer with command_invalid "invalid authentication
+    // mechanism", not as a failed login. (RabbitMQ 3.10 closes silently, after 3 s, on any error before
+    // connection.tune — observed on the reference broker; Warren answers as for an unknown mechanism.)
     if (user === null) throw new AmqpError(REPLY.COMMAND_INVALID, `invalid authentication mechanism '${mechanism}'`);
     return connection.broker.users.authenticateWithoutPassword(user, remote);
   }
