@@ -14,6 +14,7 @@ import { openStore, type StorageOption } from "./persistence/open-store.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import { HttpListener } from "./transport/http.js";
 import { ManagementApi } from "./management/server.js";
+import { warnIfGuestOnlyAdministrator } from "./management/exposure-warning.js";
 import type { ListenerInfo } from "./management/context.js";
 import { packageVersion } from "./version.js";
 import { createStompContext, openStompListeners, stompWebSocketRoute, type StompListeners, type StompOptions } from "./stomp/listeners.js";
@@ -58,8 +59,11 @@ export interface BrokerOptions {
   mqtt?: Partial<MqttSettings>;
   /** STOMP handshake timeout and Web-STOMP hygiene: allowed browser origins, largest WebSocket message. */
   stomp?: StompOptions;
-  /** Management API: rate sampling interval (default 5000 ms, as RabbitMQ) and per-object /metrics. */
-  management?: { statsIntervalMs?: number; perObjectMetrics?: boolean };
+  /**
+   * Management API: rate sampling interval (default 5000 ms, as RabbitMQ), per-object /metrics,
+   * a login for /metrics, and the time an HTTP request may take to arrive (default 30 s).
+   */
+  management?: { statsIntervalMs?: number; perObjectMetrics?: boolean; metricsAuth?: boolean; requestTimeoutMs?: number };
 }
 
 export interface RunningBroker {
@@ -127,8 +131,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const urlHost = host === "::" || host === "0.0.0.0" ? "localhost" : host.includes(":") ? `[${host}]` : host;
   try {
     const httpPort = options.ports?.http ?? 0;
+    const { requestTimeoutMs, ...managementOptions } = options.management ?? {};
     if (httpPort !== "off") {
-      http = await HttpListener.open({ protocol: "HTTP", host, port: httpPort, flag: "--http-port", envVar: "WARREN_HTTP_PORT" });
+      http = await HttpListener.open(
+        { protocol: "HTTP", host, port: httpPort, flag: "--http-port", envVar: "WARREN_HTTP_PORT" },
+        requestTimeoutMs === undefined ? {} : { requestTimeoutMs },
+      );
       ports.http = http.port;
       urls.http = `http://${urlHost}:${http.port}`;
       logger.info({ protocol: "http", host, port: http.port }, "HTTP listener started (management API, /metrics)");
@@ -136,7 +144,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     const httpsPort = options.ports?.https ?? 0;
     if (tls && httpsPort !== "off") {
       // HTTPS serves what HTTP serves: the API, UI, /metrics and the WebSocket routes added below.
-      https = await HttpListener.open({ protocol: "HTTPS", host, port: httpsPort, flag: "--https-port", envVar: "WARREN_HTTPS_PORT" }, { tls, sameRoutesAs: http });
+      https = await HttpListener.open(
+        { protocol: "HTTPS", host, port: httpsPort, flag: "--https-port", envVar: "WARREN_HTTPS_PORT" },
+        { tls, sameRoutesAs: http, ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }) },
+      );
       ports.https = https.port;
       urls.https = `https://${urlHost}:${https.port}`;
       logger.info({ protocol: "https", host, port: https.port }, "HTTPS listener started (management API, /metrics, WSS)");
@@ -149,8 +160,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         version: packageVersion(),
         listeners: () => listenerInfo(ports, host),
         certificates: tls ? () => reloadCertificates() : null,
-        ...options.management,
+        ...managementOptions,
       });
+      warnIfGuestOnlyAdministrator(users, host, web.port, logger);
     }
     const amqpPort = options.ports?.amqp ?? DEFAULTS.embeddedAmqpPort;
     if (amqpPort !== "off") {

@@ -33,6 +33,7 @@ function start(config: WarrenConfig, logger: Logger): Promise<RunningBroker> {
     logger,
     limits: { ...config.limits },
     mqtt: { ...config.mqtt },
+    management: { metricsAuth: config.metricsAuth },
     ...(config.webStompAllowedOrigins === null ? {} : { stomp: { allowedOrigins: [...config.webStompAllowedOrigins] } }),
     ...tlsOption(config.tls),
   });

@@ -72,6 +72,8 @@ export interface WarrenConfig {
   /** Browser origins allowed on the Web-STOMP endpoints; null = any origin (RabbitMQ's web_stomp default). */
   webStompAllowedOrigins: string[] | null;
   tls: TlsConfig;
+  /** /metrics needs a monitoring or administrator login. */
+  metricsAuth: boolean;
 }
 
 /** Numeric MQTT settings (seconds, counts, bytes, ms), as startBroker({ mqtt }) takes them. */
@@ -119,6 +121,10 @@ export const DEFAULTS = {
   queueMemoryMessages: 10_000,
   /** Web-STOMP accepts any Origin unless origins are listed, as RabbitMQ's rabbitmq_web_stomp (no CORS check by default). */
   webStompAllowedOrigins: null,
+  /** RabbitMQ's Prometheus endpoint needs no login. */
+  metricsAuth: false,
+  /** Time for an HTTP request's headers and body (Node's defaults, 60 s and 300 s, let a trickle hold a socket 300 s). */
+  httpRequestTimeout: 30_000,
 } as const;
 
 /** A fresh, mutable config holding the server defaults. */
@@ -145,5 +151,6 @@ export function defaultConfig(): WarrenConfig {
     diskFreeLimit: DEFAULTS.diskFreeLimit,
     webStompAllowedOrigins: DEFAULTS.webStompAllowedOrigins,
     tls: { certFile: null, keyFile: null, caFile: null, keyPassphrase: null, ciphers: null, verifyPeer: false, failIfNoPeerCert: false, certLogin: false },
+    metricsAuth: DEFAULTS.metricsAuth,
   };
 }

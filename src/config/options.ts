@@ -184,6 +184,20 @@ export const OPTIONS: readonly OptionSpec[] = [
   ),
   option(
     {
+      flag: "--metrics-auth",
+      env: "WARREN_METRICS_AUTH",
+      arg: "<true|false>",
+      help: "require a login tagged monitoring or administrator on /metrics (default open, as RabbitMQ)",
+      defaultText: String(DEFAULTS.metricsAuth),
+      expected: "true or false",
+    },
+    (raw) => (raw === "true" ? true : raw === "false" ? false : undefined),
+    (config, value) => {
+      config.metricsAuth = value;
+    },
+  ),
+  option(
+    {
       flag: "--data-dir",
       env: "WARREN_DATA_DIR",
       arg: "<path>",

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
+import { DEFAULTS } from "../config/defaults.js";
 import { ErrorCodes, portInUseError, WarrenError } from "../errors.js";
 import { originAllowed, type AllowedOrigins } from "./origins.js";
 import type { ListenerSpec } from "./tcp.js";
@@ -19,6 +20,19 @@ export interface WebSocketRoute {
   onConnection(socket: WebSocket, request: IncomingMessage): void;
 }
 
+export interface HttpListenerOptions {
+  /**
+   * Time a client has to send a request's headers and its whole body
+   * (Node's headersTimeout and requestTimeout; 408 after it). Node's own
+   * defaults (60 s and 300 s) kept a body trickling at 1 byte/s open 300 s.
+   */
+  requestTimeoutMs?: number;
+  /** Serve HTTPS (and WSS) with this certificate. */
+  tls?: TlsContext | null;
+  /** Serve the same routes as this listener, including those added to it later (HTTPS beside HTTP). */
+  sameRoutesAs?: HttpListener | null;
+}
+
 /** Answers a plain HTTP request; returns false when the path is not its own. */
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
 
@@ -30,13 +44,6 @@ interface RouteTable {
   readonly routes: Map<string, { route: WebSocketRoute; server: WebSocketServer }>;
   readonly handlers: RequestHandler[];
   readonly upgradeHandlers: UpgradeHandler[];
-}
-
-export interface HttpListenerOptions {
-  /** Serve HTTPS (and WSS) with this certificate. */
-  tls?: TlsContext | null;
-  /** Serve the same routes as this listener, including those added to it later (HTTPS beside HTTP). */
-  sameRoutesAs?: HttpListener | null;
 }
 
 /**
@@ -54,9 +61,16 @@ export class HttpListener {
   ) {}
 
   static async open(spec: ListenerSpec, options: HttpListenerOptions = {}): Promise<HttpListener> {
+    const timeout = options.requestTimeoutMs ?? DEFAULTS.httpRequestTimeout;
+    const serverOptions = {
+      requestTimeout: timeout,
+      headersTimeout: timeout,
+      // Node checks the two timeouts on this interval (default 30 s, which would double the wait).
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(timeout / 4))),
+    };
     const tls = options.tls ?? null;
-    const secure = tls ? createHttpsServer(tls.serverOptions()) : null;
-    const server: Server = secure ?? createServer();
+    const secure = tls ? createHttpsServer({ ...tls.serverOptions(), ...serverOptions }) : null;
+    const server: Server = secure ?? createServer(serverOptions);
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error: NodeJS.ErrnoException) => {
         reject(
@@ -105,6 +119,11 @@ export class HttpListener {
   }
 
   private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // RFC 6455 §4.4: a version the server does not speak is refused with 426 and the versions it does (ws answered 400).
+    if (request.headers["sec-websocket-version"] !== "13") {
+      socket.end("HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
     const path = (request.url ?? "/").split("?")[0] ?? "/";
     const entry = this.table.routes.get(path);
     if (!entry) {
