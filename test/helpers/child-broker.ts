@@ -20,9 +20,17 @@ export interface ChildBroker {
  */
 const children = new Set<ChildProcess>();
 
-/** `extraArgs` go after the defaults, so they may override them (e.g. TLS flags and ports). */
-export function startChildBroker(dataDir: string, protocols: readonly Protocol[], extraArgs: readonly string[] = []): Promise<ChildBroker> {
-  const port = (protocol: string): string => (protocols.includes(protocol as Protocol) ? "0" : "off");
+/**
+ * `fixedPorts`: listen there instead of an ephemeral port (a restart that clients must find again).
+ * `extraArgs` go after the defaults, so they may override them (e.g. TLS flags and ports).
+ */
+export function startChildBroker(
+  dataDir: string,
+  protocols: readonly Protocol[],
+  fixedPorts: Partial<Record<Protocol, number>> = {},
+  extraArgs: readonly string[] = [],
+): Promise<ChildBroker> {
+  const port = (protocol: string): string => (protocols.includes(protocol as Protocol) ? String(fixedPorts[protocol as Protocol] ?? 0) : "off");
   const child = spawn(
     process.execPath,
     [MAIN, "--data-dir", dataDir, "--host", "127.0.0.1", "--amqp-port", port("amqp"), "--mqtt-port", port("mqtt"),
@@ -44,13 +52,16 @@ export function startChildBroker(dataDir: string, protocols: readonly Protocol[]
   });
 }
 
-/** SIGKILL, resolved once the process is gone. */
-export const killed = (child: ChildProcess): Promise<void> =>
+/** Sends `signal` to any child process, resolved once it is gone. */
+export const signalled = (child: ChildProcess, signal: NodeJS.Signals): Promise<void> =>
   new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once("exit", () => resolve());
-    child.kill("SIGKILL");
+    child.kill(signal);
   });
+
+/** SIGKILL, resolved once the process is gone. */
+export const killed = (child: ChildProcess): Promise<void> => signalled(child, "SIGKILL");
 
 /** SIGTERM (a clean stop), resolved with the exit code once the process is gone. */
 export const stoppedCleanly = (child: ChildProcess): Promise<number | null> =>

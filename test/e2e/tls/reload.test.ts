@@ -107,7 +107,7 @@ test("SIGHUP makes a running warren reload its certificate files; its open conne
   const files = { certFile: join(dataDir, "server.pem"), keyFile: join(dataDir, "server.key") };
   copyFileSync(cert.certFile, files.certFile);
   copyFileSync(cert.keyFile, files.keyFile);
-  const { child, ports } = await startChildBroker(dataDir, ["amqp"], ["--tls-cert", files.certFile, "--tls-key", files.keyFile, "--amqps-port", "0", "--mqtts-port", "off", "--stomps-port", "off", "--https-port", "off"]);
+  const { child, ports } = await startChildBroker(dataDir, ["amqp"], {}, ["--tls-cert", files.certFile, "--tls-key", files.keyFile, "--amqps-port", "0", "--mqtts-port", "off", "--stomps-port", "off", "--https-port", "off"]);
   try {
     const amqps = ports["amqps"] as number;
     const old = await amqplib.connect(`amqps://guest:guest@127.0.0.1:${amqps}`, { ca: [warren.pki.ca] });
