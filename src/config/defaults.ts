@@ -14,6 +14,25 @@ export interface PortsConfig {
   http: PortSetting;
   webStomp: PortSetting;
   webMqtt: PortSetting;
+  /** TLS listeners: opened only when a certificate is configured. */
+  amqps: PortSetting;
+  mqtts: PortSetting;
+  stomps: PortSetting;
+  https: PortSetting;
+}
+
+/** One certificate for every TLS listener (RabbitMQ's ssl_options); files are read again on reload. */
+export interface TlsConfig {
+  certFile: string | null;
+  keyFile: string | null;
+  caFile: string | null;
+  keyPassphrase: string | null;
+  /** OpenSSL cipher list; null = Node's default. */
+  ciphers: string | null;
+  verifyPeer: boolean;
+  failIfNoPeerCert: boolean;
+  /** Certificate login: AMQP EXTERNAL, MQTT and STOMP without a password (user = the certificate's CN). */
+  certLogin: boolean;
 }
 
 export interface LimitsConfig {
@@ -54,6 +73,7 @@ export interface WarrenConfig {
   webStompAllowedOrigins: string[] | null;
   /** Logged-in connections the node accepts over all protocols (RabbitMQ's connection_max); null = no limit. */
   maxConnections: number | null;
+  tls: TlsConfig;
   /** /metrics needs a monitoring or administrator login. */
   metricsAuth: boolean;
 }
@@ -74,7 +94,8 @@ export const DEFAULTS = {
   host: "::",
   /** Embedded default: nothing reachable from outside a test machine. */
   embeddedHost: "127.0.0.1",
-  ports: { amqp: 5672, mqtt: 1883, stomp: 61613, http: 15672, webStomp: 15674, webMqtt: 15675 },
+  /** The TLS ports are RabbitMQ's: AMQPS 5671, MQTTS 8883, STOMP over TLS 61614, management over HTTPS 15671. */
+  ports: { amqp: 5672, mqtt: 1883, stomp: 61613, http: 15672, webStomp: 15674, webMqtt: 15675, amqps: 5671, mqtts: 8883, stomps: 61614, https: 15671 },
   /** Embedded brokers take an ephemeral AMQP port so test suites run in parallel. */
   embeddedAmqpPort: 0,
   dataDir: "./data",
@@ -144,6 +165,7 @@ export function defaultConfig(): WarrenConfig {
     diskFreeLimit: DEFAULTS.diskFreeLimit,
     webStompAllowedOrigins: DEFAULTS.webStompAllowedOrigins,
     maxConnections: null,
+    tls: { certFile: null, keyFile: null, caFile: null, keyPassphrase: null, ciphers: null, verifyPeer: false, failIfNoPeerCert: false, certLogin: false },
     metricsAuth: DEFAULTS.metricsAuth,
   };
 }

@@ -38,6 +38,8 @@ export interface ConnectionDetails {
   heartbeat: number;
   bytesReceived: number;
   bytesSent: number;
+  /** A TLS connection's ssl_* info items as RabbitMQ names them (ssl_protocol, peer_cert_subject, ...); absent over plain TCP. */
+  tls?: Readonly<Record<string, string | null>> | null;
 }
 
 /** What the broker knows of every client connection, whatever its protocol. */

@@ -17,6 +17,7 @@ import { writeMetrics } from "./metrics.js";
 import { fromBrowser, refuseCrossOrigin, requireJsonBody, setSecurityHeaders } from "./request-guard.js";
 import { pathSegments, Router } from "./router.js";
 import { bindingRoutes } from "./routes/bindings.js";
+import { certificateRoutes, type CertificateReloader } from "./routes/certificates.js";
 import { connectionRoutes } from "./routes/connections.js";
 import { definitionRoutes } from "./routes/definitions.js";
 import { exchangeRoutes } from "./routes/exchanges.js";
@@ -42,6 +43,8 @@ export interface ManagementOptions {
   statsIntervalMs?: number;
   /** Serve per-object metrics on /metrics too (RabbitMQ's prometheus.return_per_object_metrics). */
   perObjectMetrics?: boolean;
+  /** The TLS certificate, for POST /api/certificates/reload; null without TLS. */
+  certificates?: CertificateReloader | null;
   /**
    * /metrics and /metrics/per-object need basic auth by a user tagged
    * monitoring or administrator. Default off: RabbitMQ's Prometheus
@@ -58,6 +61,7 @@ export class ManagementApi implements Management {
   readonly node = `warren@${hostname()}`;
   readonly startedAt = Date.now();
   readonly version: string;
+  readonly certificates: CertificateReloader | null;
   private readonly router = new Router();
   private readonly logger: Logger;
 
@@ -65,6 +69,7 @@ export class ManagementApi implements Management {
     this.broker = options.broker;
     this.version = options.version;
     this.logger = options.logger;
+    this.certificates = options.certificates ?? null;
     this.stats = new StatsSampler(options.broker, options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS);
     this.router.add([
       ...overviewRoutes,
@@ -79,6 +84,7 @@ export class ManagementApi implements Management {
       ...definitionRoutes,
       ...healthRoutes,
       ...limitRoutes,
+      ...certificateRoutes,
     ]);
   }
 

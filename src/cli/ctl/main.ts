@@ -9,6 +9,7 @@ import { ApiCallError, CtlClient, UnreachableError } from "./client.js";
 import type { Output } from "./output.js";
 import { ADMIN_VERBS } from "./verbs/admin.js";
 import { exportDefinitions, importDefinitions, status } from "./verbs/definitions.js";
+import { reloadCertificates } from "./verbs/certificates.js";
 import { LIMIT_VERBS } from "./verbs/limits.js";
 import { LIST_VERBS, runList } from "./verbs/list.js";
 
@@ -19,6 +20,7 @@ const OTHER_VERBS = {
   export_definitions: exportDefinitions,
   import_definitions: importDefinitions,
   status,
+  reload_certificates: reloadCertificates,
 } as const;
 
 export function ctlUsage(): string {
