@@ -1,4 +1,4 @@
-import { UserRegistry } from "../auth/users.js";
+import type { UserRegistry } from "../auth/users.js";
 import { Access } from "./access.js";
 import { ChannelStats } from "./channel-stats.js";
 import { ConnectionRegistry } from "./connections.js";

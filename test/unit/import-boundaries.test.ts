@@ -95,7 +95,7 @@ test("the allow-list has no upward arrow: every area it lets one import sits low
     for (const target of [area, ...targets]) if (RANK[target] === undefined) unranked.push(target);
     for (const target of targets) {
       if (target === area || RANK[target] === undefined || RANK[area] === undefined) continue;
-      if ((RANK[target] as number) >= (RANK[area] as number)) upward.push(`${area} -> ${target}`);
+      if (RANK[target] >= RANK[area]) upward.push(`${area} -> ${target}`);
     }
   }
   assert.deepEqual([...new Set(unranked)], [], "give these areas a RANK");
@@ -123,7 +123,7 @@ function runtimeAreaGraph(): Map<string, Map<string, string[]>> {
       const target = areaOf(resolve(dirname(file), match[4] as string).replace(/\.js$/, ".ts"));
       if (target === area) continue;
       let edges = graph.get(area);
-      if (!edges) graph.set(area, (edges = new Map()));
+      if (!edges) graph.set(area, (edges = new Map<string, string[]>()));
       const files = edges.get(target) ?? [];
       files.push(relative(root, file));
       edges.set(target, files);

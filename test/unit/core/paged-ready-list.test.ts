@@ -101,7 +101,7 @@ test("purge returns what is in memory and removes the paged-out rest from the lo
 });
 
 test("a message removed from the log while paged out is skipped, not returned empty", async () => {
-  const { list, push, synced, drain, backing } = setup(1);
+  const { push, synced, drain, backing } = setup(1);
   const entries = names("r", 5).map((body) => push(body));
   await synced();
   backing.messages.delete(entries[2]!.logId);
