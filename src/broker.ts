@@ -9,12 +9,12 @@ import type { MqttSettings } from "./mqtt/context.js";
 import { createMqttContext, mqttWebSocketRoute, openMqttListeners, type MqttListeners } from "./mqtt/listeners.js";
 import { TcpListener } from "./transport/tcp.js";
 import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
-import { openStore, type StorageOption } from "./store/open.js";
+import { openStore, type StorageOption } from "./persistence/open-store.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import { HttpListener } from "./transport/http.js";
 import { ManagementApi } from "./management/server.js";
 import type { ListenerInfo } from "./management/context.js";
-import { packageVersion } from "./cli/version.js";
+import { packageVersion } from "./version.js";
 import { createStompContext, openStompListeners, stompWebSocketRoute, type StompListeners, type StompOptions } from "./stomp/listeners.js";
 
 export interface BrokerUser {
@@ -130,8 +130,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       logger.info({ protocol: "amqp", host, port: listener.port }, "AMQP listener started");
     }
     const mqttPorts = { mqtt: options.ports?.mqtt ?? 0, webMqtt: options.ports?.webMqtt ?? 0 };
-    // With a data dir, MQTT retained messages and persistent sessions are kept beside the store's files.
-    const mqttContext = createMqttContext(core, logger, options.mqtt, typeof options.storage === "object" ? options.storage.dir : null);
+    // With a data dir, MQTT retained messages and persistent sessions are kept in the store.
+    const mqttContext = createMqttContext(core, logger, options.mqtt, storage.mqtt);
     // MQTT over WebSocket is also served at /ws/mqtt on the HTTP port (DESIGN §1).
     http?.addWebSocketRoute(mqttWebSocketRoute(mqttContext, "/ws/mqtt"));
     if (mqttPorts.mqtt !== "off" || mqttPorts.webMqtt !== "off") {

@@ -13,7 +13,7 @@ import { WarrenError } from "../errors.js";
 import { loadConfig, usage } from "../config/load.js";
 import type { WarrenConfig } from "../config/defaults.js";
 import { createLogger, type Logger } from "../log.js";
-import { packageVersion } from "./version.js";
+import { packageVersion } from "../version.js";
 
 function fail(err: unknown): never {
   if (err instanceof WarrenError) {

@@ -94,7 +94,7 @@ export const DEFAULTS = {
   defaultPermissions: { configure: ".*", write: ".*", read: ".*" },
   vmMemoryHighWatermark: 0.4,
   diskFreeLimit: 50_000_000,
-  /** 10,000 × 1 KiB ≈ 20 MB per queue in memory; the rest costs ~29 bytes per message (store/paging.ts). */
+  /** 10,000 × 1 KiB ≈ 20 MB per queue in memory; the rest costs ~29 bytes per message (persistence/paging.ts). */
   queueMemoryMessages: 10_000,
   /** Web-STOMP accepts any Origin unless origins are listed, as RabbitMQ's rabbitmq_web_stomp (no CORS check by default). */
   webStompAllowedOrigins: null,

@@ -51,6 +51,14 @@ export const killed = (child: ChildProcess): Promise<void> =>
     child.kill("SIGKILL");
   });
 
+/** SIGTERM (a clean stop), resolved with the exit code once the process is gone. */
+export const stoppedCleanly = (child: ChildProcess): Promise<number | null> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+    child.once("exit", (code) => resolve(code));
+    child.kill("SIGTERM");
+  });
+
 export function killAllChildren(): void {
   for (const child of children) child.kill("SIGKILL");
 }

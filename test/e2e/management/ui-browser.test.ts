@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { skipWithout } from "../../helpers/binaries.js";
 import { after, before, test } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { TestBroker } from "../../helpers/broker.js";
 import { Api, type Item } from "./api-client.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium); the UI test needs it`;
+const skip = skipWithout(CHROMIUM, "chromium", "the UI test needs it");
 
 let broker: TestBroker;
 let browser: Browser | null = null;
