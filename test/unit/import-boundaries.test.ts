@@ -84,18 +84,6 @@ const RANK: Record<string, number> = {
   cli: 9,
 };
 
-/**
- * Upward arrows in ALLOWED today: the store glue that knows the whole
- * broker (store/attach.ts, open.ts, definitions-snapshot.ts) and
- * packageVersion in cli/ are being moved by the store-state branch. Remove
- * this list once it is merged; the checks below fail on an entry that no
- * longer exists, so it cannot outlive its reason.
- */
-const KNOWN_UPWARD_UNTIL_STORE_STATE_MERGES: readonly string[] = ["store -> core", "stomp -> cli", "management -> cli"];
-
-/** Edges of the run-time import graph that close a cycle today, for the same reason as above. */
-const KNOWN_CYCLE_EDGES_UNTIL_STORE_STATE_MERGES: readonly string[] = ["broker.ts -> cli", "stomp -> cli"];
-
 test("the allow-list has no upward arrow: every area it lets one import sits lower in the diagram", () => {
   const upward: string[] = [];
   const unranked: string[] = [];
@@ -107,13 +95,7 @@ test("the allow-list has no upward arrow: every area it lets one import sits low
     }
   }
   assert.deepEqual([...new Set(unranked)], [], "give these areas a RANK");
-  assert.deepEqual(
-    upward.filter((edge) => !KNOWN_UPWARD_UNTIL_STORE_STATE_MERGES.includes(edge)),
-    [],
-    "upward arrows in ALLOWED",
-  );
-  const stale = KNOWN_UPWARD_UNTIL_STORE_STATE_MERGES.filter((edge) => !upward.includes(edge));
-  assert.deepEqual(stale, [], "KNOWN_UPWARD_UNTIL_STORE_STATE_MERGES lists arrows that are gone: delete them from it");
+  assert.deepEqual(upward, [], "upward arrows in ALLOWED");
 });
 
 /** Run-time imports between areas (import type is erased, so it cannot make a load cycle), with the files that make each edge. */
@@ -174,11 +156,6 @@ function cyclicComponents(graph: Map<string, Map<string, string[]>>): string[][]
 
 test("the areas of src/ import each other without a cycle (run-time imports)", () => {
   const graph = runtimeAreaGraph();
-  const known: string[] = [];
-  for (const edge of KNOWN_CYCLE_EDGES_UNTIL_STORE_STATE_MERGES) {
-    const [from, to] = edge.split(" -> ") as [string, string];
-    if (graph.get(from)?.delete(to) === true) known.push(edge);
-  }
   const cycles = cyclicComponents(graph).map((component) => {
     const edges: string[] = [];
     for (const from of component) {
@@ -189,6 +166,4 @@ test("the areas of src/ import each other without a cycle (run-time imports)", (
     return edges;
   });
   assert.deepEqual(cycles, [], "cycles between areas of src/; each line is an edge inside one cycle");
-  const stale = KNOWN_CYCLE_EDGES_UNTIL_STORE_STATE_MERGES.filter((edge) => !known.includes(edge));
-  assert.deepEqual(stale, [], "KNOWN_CYCLE_EDGES_UNTIL_STORE_STATE_MERGES lists edges that are gone: delete them from it");
 });

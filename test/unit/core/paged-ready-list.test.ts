@@ -11,7 +11,7 @@ import { PagedReadyList } from "../../../src/core/queue-features/paged-ready-lis
 import { Message } from "../../../src/core/message.js";
 import { QueuedMessage } from "../../../src/core/queued-message.js";
 import { MemoryBacking, MemoryStore } from "../../../src/store/memory/memory-store.js";
-import { LoggedQueueJournal } from "../../../src/store/queue-journal.js";
+import { LoggedQueueJournal } from "../../../src/persistence/queue-journal.js";
 
 const codec = { encode: encodeProperties, decode: (b: Buffer) => decodeProperties(b, 0, b.length) };
 
