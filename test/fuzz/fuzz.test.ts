@@ -1,7 +1,7 @@
 /**
  * The short fuzz run of `npm test` (issue 11): per protocol, 10,000 cases
  * to the in-process reader, a share of them over real sockets to this
- * file's broker. The long run is `node dist/test/fuzz/run.js`.
+ * file's broker. The long run is `node dist/bench/fuzz.js` (outside dist/test/, which npm test runs whole).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";

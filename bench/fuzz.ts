@@ -1,6 +1,6 @@
 /**
  * The long fuzz run (not part of npm test):
- *   node dist/test/fuzz/run.js --protocol amqp --cases 1000000 [--socket-share 0.01] [--seed 1]
+ *   node dist/bench/fuzz.js --protocol amqp --cases 1000000 [--socket-share 0.01] [--seed 1]
  * Starts a broker in this process (every port ephemeral, in memory), runs
  * the cases and prints one JSON line per protocol: cases, crashes, stuck
  * sockets, peak RSS, errors the broker logged. Inputs that crashed or stuck
@@ -8,10 +8,10 @@
  */
 import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
-import { startBroker } from "../../src/index.js";
-import { createLogger } from "../../src/log.js";
-import { fuzz } from "./engine.js";
-import { buildTargets, FUZZ_USER, PROTOCOLS, type Protocol } from "./targets.js";
+import { startBroker } from "../src/index.js";
+import { createLogger } from "../src/log.js";
+import { fuzz } from "../test/fuzz/engine.js";
+import { buildTargets, FUZZ_USER, PROTOCOLS, type Protocol } from "../test/fuzz/targets.js";
 
 const { values } = parseArgs({
   options: {
