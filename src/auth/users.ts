@@ -172,7 +172,7 @@ export class UserRegistry {
     this.mustGet(user);
     validatePermissions(perms);
     let byVhost = this.permissions.get(user);
-    if (byVhost === undefined) this.permissions.set(user, (byVhost = new Map()));
+    if (byVhost === undefined) this.permissions.set(user, (byVhost = new Map<string, Permissions>()));
     byVhost.set(vhost, copyPerms(perms));
     this.emit({ type: "permissions-set", user, vhost, permissions: copyPerms(perms) });
   }

@@ -1,5 +1,5 @@
 import { FailedLogins } from "../auth/failed-logins.js";
-import { UserRegistry } from "../auth/users.js";
+import type { UserRegistry } from "../auth/users.js";
 import { Access } from "./access.js";
 import { ChannelStats } from "./channel-stats.js";
 import { ConnectionRegistry } from "./connections.js";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { CoreError, accessRefused, notFound, preconditionFailed, resourceLocked } from "./errors.js";
 import { DefaultExchange } from "./exchanges/default.js";
-import { Binding, Exchange, bindingId, isQueue, type Destination, type ExchangeOptions } from "./exchanges/exchange.js";
+import { Binding, type Exchange, bindingId, isQueue, type Destination, type ExchangeOptions } from "./exchanges/exchange.js";
 import { createExchange, isKnownExchangeType } from "./exchanges/registry.js";
 import type { FieldTable, Message, MessageProperties } from "./message.js";
 import { argumentDifference, EQUIVALENCE_CHECKED_QUEUE_ARGS, validateQueueArguments, wireTypeName } from "./queue-arguments.js";
