@@ -99,7 +99,10 @@ export class VHost {
   private routeMark = 0;
   private routeOut: Queue[] = [];
   private routeWork: Exchange[] = [];
+  /** Destinations the exchange being routed matched, counted before deduplication. */
+  private routeHits = 0;
   private readonly routeSink = (destination: Destination): void => {
+    this.routeHits++;
     if (isQueue(destination)) {
       if (destination.routeMark !== this.routeMark) {
         destination.routeMark = this.routeMark;
@@ -383,26 +386,27 @@ export class VHost {
     const out: Queue[] = [];
     this.routeOut = out;
     exchange.publishedIn++;
+    this.routeHits = 0;
     exchange.route(routingKey, properties, this.routeSink);
     if (out.length === 0 && this.routeWork.length === 0 && exchange.alternateExchange === undefined) return out;
     const work = this.routeWork;
     const seen: Exchange[] = [exchange];
-    let before = 0;
-    const alternate = (from: Exchange, routedBefore: number, workBefore: number): void => {
+    // RabbitMQ (rabbit_exchange:route1) uses an exchange's AE when that exchange's
+    // own route matched nothing, even if what it matched was already reached.
+    const alternate = (from: Exchange): void => {
       const ae = from.alternateExchange;
-      if (ae === undefined || out.length !== routedBefore || work.length !== workBefore) return;
+      if (ae === undefined || this.routeHits !== 0) return;
       const next = this.exchanges.get(ae);
       if (next && !seen.includes(next) && !work.includes(next)) work.push(next);
     };
-    alternate(exchange, before, 0);
+    alternate(exchange);
     for (let i = 0; i < work.length; i++) {
       const next = work[i] as Exchange;
       if (seen.includes(next)) continue;
       seen.push(next);
-      before = out.length;
-      const workBefore = work.length;
+      this.routeHits = 0;
       next.route(routingKey, properties, this.routeSink);
-      alternate(next, before, workBefore);
+      alternate(next);
     }
     this.routeWork = [];
     return out;
