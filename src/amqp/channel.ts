@@ -33,9 +33,7 @@ export class Unacked implements Delivery {
   ) {}
 }
 
-const FRAME_METHOD = 1;
-const FRAME_HEADER = 2;
-const FRAME_BODY = 3;
+const { FRAME_METHOD, FRAME_HEADER, FRAME_BODY } = M;
 
 /**
  * Channel state: consumers, unacked deliveries, prefetch, confirm and tx

@@ -16,7 +16,7 @@ import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
 import { Channel } from "./channel.js";
 import { BufferWriter } from "./codec/buffer-writer.js";
 import { AmqpCodecError } from "./codec/errors.js";
-import { FrameReader, describeFrame, frameErrorText, type FrameSink } from "./codec/frame-reader.js";
+import { AMQP_PROTOCOL_HEADER, FrameReader, describeFrame, frameErrorText, type FrameSink } from "./codec/frame-reader.js";
 import * as M from "./codec/generated.js";
 import { encodeProperties, writeBodyFrames, writeContentHeaderFrame, writeHeartbeatFrame } from "./codec/properties.js";
 import { handleConnectionMethod, sendConnectionStart } from "./handlers/connection.js";
@@ -156,9 +156,9 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   }
 
   onProtocolHeader(header: Buffer): void {
-    if (!header.equals(AMQP_HEADER)) {
+    if (!header.equals(AMQP_PROTOCOL_HEADER)) {
       // The spec: answer with the protocol version we speak, then close.
-      this.socket.end(AMQP_HEADER);
+      this.socket.end(AMQP_PROTOCOL_HEADER);
       this.reader.stop();
       this.state = "closed";
       return;
@@ -428,8 +428,4 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   }
 }
 
-const FRAME_METHOD = 1;
-const FRAME_HEADER = 2;
-const FRAME_BODY = 3;
-const FRAME_HEARTBEAT = 8;
-const AMQP_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
+const { FRAME_METHOD, FRAME_HEADER, FRAME_BODY, FRAME_HEARTBEAT } = M;

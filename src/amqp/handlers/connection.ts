@@ -9,7 +9,7 @@ import type { AmqpConnection } from "../connection.js";
 import { AmqpError, REPLY } from "../reply-codes.js";
 import { serverProperties } from "../server-properties.js";
 
-const FRAME_MIN_SIZE = 4096;
+const { FRAME_MIN_SIZE } = M;
 
 export function sendConnectionStart(connection: AmqpConnection): void {
   M.writeConnectionStart(connection.writer, 0, {
