@@ -4,8 +4,10 @@ import type { Access } from "../core/access.js";
 import { ChannelStats } from "../core/channel-stats.js";
 import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
+import { PublisherFlow } from "../core/publisher-flow.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
+import { DeliveryGate } from "../transport/delivery-gate.js";
 import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
 import type { MqttContext } from "./context.js";
 import { MqttConsumer } from "./consumer.js";
@@ -22,19 +24,6 @@ import { MqttProtocolError, RC } from "./reason-codes.js";
 import type { MqttSession } from "./session.js";
 import { topicMatches } from "./topics.js";
 import { scheduleWill, type Will } from "./will.js";
-
-/** Unflushed output past which deliveries stop and reading pauses until the peer drains. */
-const OUTPUT_HIGH_WATER = 512 * 1024;
-/**
- * Publisher flow control: a publish that lands in a consumed queue holding
- * more than QUEUE_BACKLOG_HIGH ready messages pauses the publisher's socket
- * until the queue is down to QUEUE_BACKLOG_LOW (or loses its consumers).
- * Like RabbitMQ's credit flow, a fast publisher is held to the pace of its
- * consumers instead of growing the queue without bound.
- */
-const QUEUE_BACKLOG_HIGH = 2_000;
-const QUEUE_BACKLOG_LOW = 1_000;
-const THROTTLE_POLL_MS = 5;
 
 export interface RemoteEndpoint {
   address: string;
@@ -82,13 +71,10 @@ export class MqttConnection implements ClientConnection, Flushable {
   private readonly parser: Parser;
   private out: Buffer[] = [];
   private outBytes = 0;
-  private congested = false;
-  private starved = false;
-  private readPaused = false;
-  private blockedReason: string | null = null;
-  /** The backlogged queues this publisher waits for, and the timer that watches them. */
-  private throttledBy: Queue[] | null = null;
-  private throttleTimer: NodeJS.Timeout | null = null;
+  /** Deliveries wait while the peer is not reading (write-side backpressure, shared with AMQP and STOMP). */
+  private readonly output = new DeliveryGate(() => this.kickQueues());
+  /** When the stream may be read: yields, queue backlogs and alarms pause publishers (shared with AMQP and STOMP). */
+  private readonly flow: PublisherFlow;
   private lastReceived = Date.now();
   private keepAliveTimer: NodeJS.Timeout | null = null;
   private connectTimer: NodeJS.Timeout | null;
@@ -105,11 +91,12 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.remotePort = remote.port;
     this.transport = remote.transport ?? tcpTransportInfo(stream);
     this.outboundLimit = ctx.settings.prefetch;
+    this.flow = new PublisherFlow(stream, () => this.state === "connected");
     this.parser = mqttPacket.parser();
     this.parser.on("packet", (packet: Packet) => this.onPacket(packet));
     this.parser.on("error", (error: Error) => this.onParseError(error));
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
-    stream.on("drain", () => this.onDrain());
+    stream.on("drain", () => this.output.drained());
     stream.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code !== "ECONNRESET" && error.code !== "EPIPE") ctx.logger.warn({ err: error, connection: this.id }, "MQTT socket error");
     });
@@ -132,7 +119,7 @@ export class MqttConnection implements ClientConnection, Flushable {
     if (pending >= 0 && packetSize(pending) > this.ctx.settings.maxPacketSize && (this.state as State) !== "closed") {
       this.refuseOversized(packetSize(pending));
     }
-    if (this.blockedReason !== null && this.state === "connected") this.pauseReading();
+    if (this.flow.chunkDone()) markDirty(this); // the flush ends the yield
   }
 
   private onPacket(packet: Packet): void {
@@ -214,7 +201,7 @@ export class MqttConnection implements ClientConnection, Flushable {
       this.keepAliveTimer.unref();
     }
     const blocked = this.ctx.broker.blocked;
-    if (blocked !== null) this.setBlocked(blocked);
+    if (blocked !== null) this.flow.setBlocked(blocked);
   }
 
   /** Consumes the session's queues (on connect, and on subscribe to a new queue). */
@@ -280,7 +267,6 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.state = "closed";
     if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
     if (this.connectTimer) clearTimeout(this.connectTimer);
-    this.clearThrottle();
     this.keepAliveTimer = null;
     this.connectTimer = null;
     this.stats.addTo(this.ctx.broker.closedChannelStats);
@@ -314,59 +300,26 @@ export class MqttConnection implements ClientConnection, Flushable {
     return listMqttChannels(this);
   }
 
-  // ---- alarms ----------------------------------------------------------
+  // ---- flow control --------------------------------------------------
 
+  /** A resource alarm: RabbitMQ stops reading from publishing connections only. */
   setBlocked(reason: string | null): void {
-    this.blockedReason = reason;
-    if (reason === null && this.readPaused && !this.congested && this.throttledBy === null) this.resumeReading();
+    this.flow.setBlocked(reason);
   }
 
-  /** After a publish: pause reading while one of the queues it reached is backlogged (see QUEUE_BACKLOG_HIGH). */
-  throttleIfBacklogged(queues: readonly Queue[]): void {
-    if (this.throttledBy !== null) return;
-    let backlogged: Queue[] | null = null;
-    for (const queue of queues) {
-      if (queue.messageCount > QUEUE_BACKLOG_HIGH && queue.consumerCount > 0) (backlogged ??= []).push(queue);
+  /** A PUBLISH was routed to `queues`: the connection yields, and waits for any overloaded queue. */
+  notePublished(queues: readonly Queue[]): void {
+    this.flow.published();
+    for (let i = 0; i < queues.length; i++) {
+      const queue = queues[i] as Queue;
+      if (queue.overloaded) this.flow.throttleBy(queue);
     }
-    if (backlogged === null) return;
-    this.throttledBy = backlogged;
-    this.pauseReading();
-    this.throttleTimer = setInterval(() => {
-      const waiting = this.throttledBy?.filter((q) => !q.deleted && q.consumerCount > 0 && q.messageCount > QUEUE_BACKLOG_LOW) ?? [];
-      if (waiting.length > 0 && this.state !== "closed") {
-        this.throttledBy = waiting;
-        return;
-      }
-      this.clearThrottle();
-      if (this.blockedReason === null && !this.congested) this.resumeReading();
-    }, THROTTLE_POLL_MS);
-  }
-
-  private clearThrottle(): void {
-    if (this.throttleTimer) clearInterval(this.throttleTimer);
-    this.throttleTimer = null;
-    this.throttledBy = null;
-  }
-
-  private pauseReading(): void {
-    if (this.readPaused) return;
-    this.readPaused = true;
-    this.stream.pause();
-  }
-
-  private resumeReading(): void {
-    if (!this.readPaused) return;
-    this.readPaused = false;
-    this.stream.resume();
   }
 
   // ---- deliveries ------------------------------------------------------
 
   canDeliver(noAck: boolean): boolean {
-    if (this.state !== "connected" || this.congested || this.outBytes > OUTPUT_HIGH_WATER) {
-      this.starved = true;
-      return false;
-    }
+    if (!this.output.canWrite(this.outBytes, this.state === "connected")) return false;
     if (!noAck && this.session && this.session.inflight.size >= this.outboundLimit) return false;
     return true;
   }
@@ -460,26 +413,14 @@ export class MqttConnection implements ClientConnection, Flushable {
   }
 
   flush(): void {
+    this.flow.endYield();
     if (this.outBytes === 0) return;
     const data = this.out.length === 1 ? (this.out[0] as Buffer) : Buffer.concat(this.out, this.outBytes);
     this.out = [];
     this.outBytes = 0;
     if (this.stream.destroyed || this.stream.writableEnded) return;
     this.bytesSent += data.length;
-    if (!this.stream.write(data)) {
-      // A slow reader: stop deliveries and stop reading its publishes until it drains.
-      this.congested = true;
-      this.pauseReading();
-    } else if (this.starved) this.onDrain();
-  }
-
-  private onDrain(): void {
-    this.congested = false;
-    if (this.blockedReason === null && this.throttledBy === null) this.resumeReading();
-    if (this.starved) {
-      this.starved = false;
-      this.kickQueues();
-    }
+    this.output.written(this.stream.write(data));
   }
 }
 

@@ -37,10 +37,11 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
       origin: { sessionKey: session.key, retain: packet.retain },
     });
     connection.stats.publish++;
+    connection.notePublished(queues);
     if (queues.length === 0) {
       reason = RC.NO_MATCHING_SUBSCRIBERS;
       connection.stats.dropUnroutable++;
-    } else connection.throttleIfBacklogged(queues);
+    }
   } catch (error) {
     if (!(error instanceof CoreError)) throw error;
     // RabbitMQ closes an MQTT 3.1.1 connection that publishes where it may not; MQTT 5 has a reason code for it.
