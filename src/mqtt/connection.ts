@@ -6,6 +6,7 @@ import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/c
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import { PublisherFlow } from "../core/publisher-flow.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
+import { CoreError } from "../core/errors.js";
 import type { VHost } from "../core/vhost.js";
 import { DeliveryGate } from "../transport/delivery-gate.js";
 import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
@@ -162,9 +163,11 @@ export class MqttConnection implements ClientConnection, Flushable {
       }
     } catch (error) {
       if (error instanceof MqttProtocolError) this.protocolError(error);
+      else if (error instanceof CoreError) this.protocolError(MqttProtocolError.fromCore(error));
       else {
         this.ctx.logger.error({ err: error, connection: this.id }, "internal error handling an MQTT packet");
-        this.protocolError(new MqttProtocolError(RC.IMPLEMENTATION_SPECIFIC_ERROR, "internal error"));
+        // A broken invariant of ours is not the client's fault and reveals nothing (MQTT 5 §2.4: 0x80).
+        this.protocolError(new MqttProtocolError(RC.UNSPECIFIED_ERROR, "internal error"));
       }
     }
   }

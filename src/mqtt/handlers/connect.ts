@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { IConnackPacket, IConnectPacket } from "mqtt-packet";
 import { CoreError } from "../../core/errors.js";
 import type { MqttConnection } from "../connection.js";
-import { connackV3, RC } from "../reason-codes.js";
+import { connackV3, RC, reasonForCoreError } from "../reason-codes.js";
 import { MqttSession, sessionKey } from "../session.js";
 import { queueNameFor } from "../subscription-queues.js";
 import { isValidTopicName } from "../topics.js";
@@ -62,7 +62,7 @@ export function handleConnect(connection: MqttConnection, packet: IConnectPacket
   try {
     opened = ctx.broker.openVhost(username, vhostName);
   } catch (error) {
-    if (error instanceof CoreError) return refuse(RC.NOT_AUTHORIZED, error.message);
+    if (error instanceof CoreError) return refuse(reasonForCoreError(error), error.message);
     throw error;
   }
   connection.user = username;

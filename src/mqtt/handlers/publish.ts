@@ -2,7 +2,7 @@ import type { IPublishPacket } from "mqtt-packet";
 import { CoreError } from "../../core/errors.js";
 import type { MqttConnection } from "../connection.js";
 import { publishFromMqtt } from "../publisher.js";
-import { MqttProtocolError, RC } from "../reason-codes.js";
+import { MqttProtocolError, RC, reasonForCoreError } from "../reason-codes.js";
 import type { MqttSession } from "../session.js";
 import { isValidTopicName } from "../topics.js";
 
@@ -41,12 +41,17 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
     if (queues.length === 0) {
       reason = RC.NO_MATCHING_SUBSCRIBERS;
       connection.stats.dropUnroutable++;
+    } else if (packet.qos > 0 && session.vhost.lastPublishRejected) {
+      // A queue past its max-length with overflow reject-publish refused it: the AMQP confirm would be a nack.
+      // RabbitMQ 3.10 (observed) closes an MQTT 3.1.1 connection then; MQTT 5 says it in the PUBACK/PUBREC.
+      if (!v5) throw new MqttProtocolError(RC.QUOTA_EXCEEDED, `publish to '${topic}' rejected: a queue is full (overflow reject-publish)`);
+      reason = RC.QUOTA_EXCEEDED;
     }
   } catch (error) {
     if (!(error instanceof CoreError)) throw error;
     // RabbitMQ closes an MQTT 3.1.1 connection that publishes where it may not; MQTT 5 has a reason code for it.
-    if (!v5 || packet.qos === 0) throw new MqttProtocolError(RC.NOT_AUTHORIZED, error.message);
-    reason = RC.NOT_AUTHORIZED;
+    if (!v5 || packet.qos === 0) throw MqttProtocolError.fromCore(error);
+    reason = reasonForCoreError(error);
   }
   // RabbitMQ's plugin publishes QoS 1/2 with publisher confirms; the PUBACK/PUBREC is the confirm.
   if (packet.qos > 0 && reason < 0x80) connection.stats.confirm++;
