@@ -37,7 +37,7 @@ export function listAmqpChannels(connection: AmqpConnection): ChannelInfo[] {
     channels.push({
       number: channel.id,
       prefetchCount: channel.consumerPrefetch,
-      globalPrefetchCount: channel.channelPrefetch,
+      globalPrefetchCount: channel.unacked.sharedPrefetch,
       confirm: channel.confirmMode,
       transactional: channel.transaction !== null,
       messagesUnacknowledged: channel.unacked.size,

@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import { isUtf8 } from "node:buffer";
 import type { WebSocket } from "ws";
+import { attachStream, type InputEvents } from "../transport/connection-skeleton.js";
 
 /** What a STOMP connection needs from its byte stream: TCP and WebSocket share all STOMP code through it. */
 export interface StompTransport {
@@ -19,14 +20,7 @@ export interface StompTransport {
   end(): void;
   destroy(): void;
   /** Registers the connection's callbacks; called once. */
-  attach(events: TransportEvents): void;
-}
-
-export interface TransportEvents {
-  data(chunk: Buffer): void;
-  drain(): void;
-  close(): void;
-  error(error: Error & { code?: string }): void;
+  attach(events: InputEvents): void;
 }
 
 export class SocketTransport implements StompTransport {
@@ -48,11 +42,8 @@ export class SocketTransport implements StompTransport {
     return this.socket.destroyed;
   }
 
-  attach(events: TransportEvents): void {
-    this.socket.on("data", events.data);
-    this.socket.on("drain", events.drain);
-    this.socket.on("close", events.close);
-    this.socket.on("error", events.error);
+  attach(events: InputEvents): void {
+    attachStream(this.socket, events);
   }
 
   write(chunks: Buffer[]): boolean {
@@ -97,7 +88,7 @@ export class WebSocketTransport implements StompTransport {
   readonly localAddress: string;
   readonly localPort: number;
   readonly protocolName = "Web STOMP";
-  private events: TransportEvents | null = null;
+  private events: InputEvents | null = null;
   private congested = false;
 
   constructor(
@@ -115,7 +106,7 @@ export class WebSocketTransport implements StompTransport {
     return this.ws.readyState !== this.ws.OPEN;
   }
 
-  attach(events: TransportEvents): void {
+  attach(events: InputEvents): void {
     this.events = events;
     this.ws.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {
       events.data(Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
