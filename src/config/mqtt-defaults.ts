@@ -6,6 +6,8 @@ export interface MqttSettings {
   prefetch: number;
   /** Largest packet accepted, bytes. */
   maxPacketSize: number;
+  /** Largest packet accepted before a CONNECT is (RabbitMQ's mqtt.max_packet_size_unauthenticated), bytes. */
+  maxPacketSizeBeforeConnect: number;
   /** Inbound topic aliases an MQTT 5 client may use. */
   topicAliasMaximum: number;
   /** QoS 2 publishes an MQTT 5 client may have unreleased at once (our Receive Maximum). */
@@ -20,6 +22,7 @@ export const MQTT_DEFAULTS: MqttSettings = {
   sessionExpirySeconds: 86_400,
   prefetch: 10,
   maxPacketSize: 134_217_728,
+  maxPacketSizeBeforeConnect: 65_536,
   topicAliasMaximum: 16,
   receiveMaximum: 65_535,
   maxKeepAlive: 0,

@@ -2,7 +2,7 @@ import type { Duplex } from "node:stream";
 import mqttPacket, { type IPublishPacket, type Packet, type Parser, type QoS } from "mqtt-packet";
 import type { Access } from "../core/access.js";
 import { ChannelStats } from "../core/channel-stats.js";
-import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
+import type { ChannelInfo, ClientConnection, ConnectionDetails, ServerCloseCause } from "../core/connections.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import { CoreError } from "../core/errors.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
@@ -21,9 +21,10 @@ import { handleSubscribe } from "./handlers/subscribe.js";
 import { handleUnsubscribe } from "./handlers/unsubscribe.js";
 import { describeMqttConnection, listMqttChannels, tcpTransportInfo, type MqttTransportInfo } from "./introspection.js";
 import { isRetainedDelivery, messageToProperties, messageTopic, originOf, publishedQos } from "./message-mapping.js";
+import { PacketSizeGuard } from "./packet-size-guard.js";
 import { MqttProtocolError, RC } from "./reason-codes.js";
 import type { MqttSession } from "./session.js";
-import { topicMatches } from "./topics.js";
+import type { Subscription } from "./subscription.js";
 import { scheduleWill, type Will } from "./will.js";
 
 export interface RemoteEndpoint {
@@ -70,6 +71,7 @@ export class MqttConnection implements ClientConnection, Flushable {
   readonly stats = new ChannelStats();
 
   private readonly parser: Parser;
+  private readonly sizeGuard = new PacketSizeGuard();
   private out: Buffer[] = [];
   private outBytes = 0;
   /** Deliveries wait while the peer is not reading (write-side backpressure, shared with AMQP and STOMP). */
@@ -114,20 +116,23 @@ export class MqttConnection implements ClientConnection, Flushable {
     if (this.state === "closed") return;
     this.lastReceived = Date.now();
     this.bytesReceived += chunk.length;
-    this.parser.parse(chunk);
-    // The parser buffers a packet until it is whole: refuse oversized ones as soon as their length is known.
-    const pending = (this.parser as unknown as { packet?: { length?: number } }).packet?.length ?? -1;
-    if (pending >= 0 && packetSize(pending) > this.ctx.settings.maxPacketSize && (this.state as State) !== "closed") {
-      this.refuseOversized(packetSize(pending));
+    const settings = this.ctx.settings;
+    let start = 0;
+    while (start < chunk.length) {
+      // Until a CONNECT is accepted only RabbitMQ's unauthenticated limit applies; the packet after it may be larger.
+      const beforeConnect = this.state === "awaiting-connect";
+      const limit = beforeConnect ? settings.maxPacketSizeBeforeConnect : settings.maxPacketSize;
+      const end = this.sizeGuard.advance(chunk, start, limit, beforeConnect);
+      if (end > start) this.parser.parse(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
+      if ((this.state as State) === "closed") return;
+      if (this.sizeGuard.oversized > 0) return this.refuseOversized(this.sizeGuard.oversized, limit);
+      start = end;
     }
     if (this.flow.chunkDone()) markDirty(this); // the flush ends the yield
   }
 
   private onPacket(packet: Packet): void {
     if (this.state === "closed") return;
-    // A packet that arrived whole in one chunk is checked here; [MQTT-3.2.2-15]: 0x95 and close.
-    const size = packetSize(packet.length ?? 0);
-    if (size > this.ctx.settings.maxPacketSize) return this.refuseOversized(size);
     try {
       if (this.state === "awaiting-connect") {
         // [MQTT-3.1.0-1] the first packet must be CONNECT.
@@ -172,8 +177,17 @@ export class MqttConnection implements ClientConnection, Flushable {
     }
   }
 
-  private refuseOversized(size: number): void {
-    this.protocolError(new MqttProtocolError(RC.PACKET_TOO_LARGE, `packet of ${size} bytes exceeds the maximum of ${this.ctx.settings.maxPacketSize}`));
+  /**
+   * [MQTT-3.2.2-15] 0x95 and close. Before a CONNECT is accepted there is no
+   * one to answer and nothing worth reading: the socket goes at once, so that
+   * the rest of the stream is not even received.
+   */
+  private refuseOversized(size: number, limit: number): void {
+    const error = new MqttProtocolError(RC.PACKET_TOO_LARGE, `packet of ${size} bytes exceeds the maximum of ${limit}`);
+    if (this.state !== "awaiting-connect") return this.protocolError(error);
+    this.ctx.logger.info({ connection: this.id, remote: this.remoteAddress, text: error.message }, "closing MQTT connection: packet too large before CONNECT");
+    this.cleanup();
+    this.stream.destroy();
   }
 
   private onParseError(error: Error): void {
@@ -207,10 +221,13 @@ export class MqttConnection implements ClientConnection, Flushable {
     if (blocked !== null) this.flow.setBlocked(blocked);
   }
 
-  /** Consumes the session's queues (on connect, and on subscribe to a new queue). */
-  attachQueue(queue: Queue, qos: QoS): void {
+  /** Consumes a subscription's queue (on connect, and on subscribe to a new queue). */
+  attachQueue(queue: Queue, subscription: Subscription): void {
     if (this.consumers.has(queue)) return;
-    const consumer = new MqttConsumer(this, `mqtt-${this.id}-${this.nextConsumerTag++}`, queue, qos);
+    const session = this.session as MqttSession;
+    const subscriptions = session.queueSubscriptions.get(queue.name) ?? new Map([[subscription.key, subscription]]);
+    const tag = `mqtt-${this.id}-${this.nextConsumerTag++}`;
+    const consumer = new MqttConsumer(this, tag, queue, subscription.qos, subscriptions, subscription.group !== null);
     this.consumers.set(queue, consumer);
     queue.addConsumer(consumer);
   }
@@ -252,10 +269,10 @@ export class MqttConnection implements ClientConnection, Flushable {
     setTimeout(() => stream.destroy(), 1000).unref();
   }
 
-  /** Server-initiated close (management, shutdown). */
-  close(reason: string): void {
+  /** Server-initiated close: MQTT 5 clients learn whether the server is going away (0x8B) or an operator acted (0x98). */
+  close(reason: string, cause: ServerCloseCause = "administrative"): void {
     this.ctx.logger.info({ connection: this.id, clientId: this.clientId, reason }, "closing MQTT connection");
-    this.closeWithReason(reason.includes("shutdown") ? RC.SERVER_SHUTTING_DOWN : RC.ADMINISTRATIVE_ACTION);
+    this.closeWithReason(cause === "shutdown" ? RC.SERVER_SHUTTING_DOWN : RC.ADMINISTRATIVE_ACTION);
   }
 
   /** Another connection took this client id [MQTT-3.1.4-3]. */
@@ -333,20 +350,8 @@ export class MqttConnection implements ClientConnection, Flushable {
     const message = queued.message;
     const topic = messageTopic(message);
     const origin = originOf(message);
-    // Which of the session's subscriptions on this queue match: needed for the
-    // `$` rule [MQTT-4.7.2-1], no-local [MQTT-3.8.3-3] and subscription identifiers.
-    let matched = false;
-    let retainAsPublished = false;
-    let ids: number[] | null = null;
-    for (const subscription of session.subscriptions.values()) {
-      if (subscription.qos !== consumer.qos) continue;
-      if (!topicMatches(subscription.filter, topic)) continue;
-      if (subscription.noLocal && origin?.sessionKey === session.key) continue;
-      matched = true;
-      if (subscription.retainAsPublished) retainAsPublished = true;
-      if (subscription.identifier !== undefined) (ids ??= []).push(subscription.identifier);
-    }
-    if (!matched && !queue.name.startsWith("mqtt-shared-")) {
+    const options = consumer.optionsFor(topic, origin, session.key);
+    if (options === null) {
       if (!consumer.noAck) queue.ack(queued);
       return;
     }
@@ -357,11 +362,12 @@ export class MqttConnection implements ClientConnection, Flushable {
       payload: message.body,
       qos,
       dup: queued.redelivered && qos > 0,
-      retain: isRetainedDelivery(message) || (retainAsPublished && origin?.retain === true),
+      retain: isRetainedDelivery(message) || (options.retainAsPublished && origin?.retain === true),
     };
     if (this.protocolVersion === 5) {
       const properties = messageToProperties(message, queued.expiresAt);
-      if (ids) properties.subscriptionIdentifier = ids.length === 1 ? (ids[0] as number) : ids;
+      const ids = options.identifiers;
+      if (ids !== null) properties.subscriptionIdentifier = ids.length === 1 ? (ids[0] as number) : [...ids];
       packet.properties = properties;
     }
     if (qos > 0) {
@@ -425,10 +431,4 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.bytesSent += data.length;
     this.output.written(this.stream.write(data));
   }
-}
-
-/** Whole packet size (MQTT 5 §3.1.2.11.4 counts the fixed header): type byte + Remaining Length varint + the rest. */
-function packetSize(remainingLength: number): number {
-  const varint = remainingLength < 128 ? 1 : remainingLength < 16_384 ? 2 : remainingLength < 2_097_152 ? 3 : 4;
-  return 1 + varint + remainingLength;
 }

@@ -24,6 +24,8 @@ export class MqttSession {
   readonly subscriptions = new Map<string, Subscription>();
   /** Subscription queues by name, whatever their QoS or group. */
   readonly queues = new Map<string, Queue>();
+  /** The subscriptions whose messages wait in each queue (by queue name, then key); kept by subscription-queues.ts. */
+  readonly queueSubscriptions = new Map<string, Map<string, Subscription>>();
   readonly inflight = new Map<number, Inflight>();
   /** [MQTT-4.3.3] QoS 2 packet ids received (PUBREC sent) and not yet released by PUBREL. */
   readonly inboundQos2 = new Set<number>();

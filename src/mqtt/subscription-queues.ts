@@ -39,20 +39,18 @@ export function bindSubscription(
     connectionId,
   );
   vhost.bind(vhost.getExchange(MQTT_EXCHANGE), queue, routingKey, {});
-  session.queues.set(name, queue);
   if (subscription.group !== null) {
     const key = sharedKey(`${vhost.name}\u0000${name}`, routingKey);
     registry.sharedBindingUsers.set(key, (registry.sharedBindingUsers.get(key) ?? 0) + 1);
   }
-  session.subscriptions.set(subscription.key, subscription);
+  addToSession(session, subscription, queue);
   registry.changed(session);
   return queue;
 }
 
 /** A subscription recovered after a restart, whose queue and binding the store already restored. */
 export function adoptSubscription(registry: SessionRegistry, session: MqttSession, subscription: Subscription, queue: Queue): void {
-  session.queues.set(queue.name, queue);
-  session.subscriptions.set(subscription.key, subscription);
+  addToSession(session, subscription, queue);
   if (subscription.group !== null) {
     const key = sharedKey(`${session.vhost.name}\u0000${queue.name}`, topicToRoutingKey(subscription.filter));
     registry.sharedBindingUsers.set(key, (registry.sharedBindingUsers.get(key) ?? 0) + 1);
@@ -63,10 +61,13 @@ export function adoptSubscription(registry: SessionRegistry, session: MqttSessio
 export function releaseSubscription(registry: SessionRegistry, session: MqttSession, key: string): boolean {
   const subscription = session.subscriptions.get(key);
   if (!subscription) return false;
-  session.subscriptions.delete(key);
-  registry.changed(session);
   const vhost = session.vhost;
   const name = queueNameFor(session, subscription);
+  session.subscriptions.delete(key);
+  const ofQueue = session.queueSubscriptions.get(name);
+  ofQueue?.delete(key);
+  if (ofQueue?.size === 0) session.queueSubscriptions.delete(name);
+  registry.changed(session);
   const queue = session.queues.get(name);
   if (!queue) return true;
   const routingKey = topicToRoutingKey(subscription.filter);
@@ -90,15 +91,20 @@ export function releaseSubscription(registry: SessionRegistry, session: MqttSess
   return true;
 }
 
+function addToSession(session: MqttSession, subscription: Subscription, queue: Queue): void {
+  session.queues.set(queue.name, queue);
+  session.subscriptions.set(subscription.key, subscription);
+  let ofQueue = session.queueSubscriptions.get(queue.name);
+  if (ofQueue === undefined) session.queueSubscriptions.set(queue.name, (ofQueue = new Map()));
+  ofQueue.set(subscription.key, subscription);
+}
+
 function usesQueue(session: MqttSession, name: string): boolean {
-  for (const s of session.subscriptions.values()) if (queueNameFor(session, s) === name) return true;
-  return false;
+  return session.queueSubscriptions.has(name);
 }
 
 function usesBinding(session: MqttSession, name: string, routingKey: string): boolean {
-  for (const s of session.subscriptions.values()) {
-    if (queueNameFor(session, s) === name && topicToRoutingKey(s.filter) === routingKey) return true;
-  }
+  for (const s of session.queueSubscriptions.get(name)?.values() ?? []) if (topicToRoutingKey(s.filter) === routingKey) return true;
   return false;
 }
 

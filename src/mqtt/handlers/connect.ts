@@ -125,6 +125,6 @@ export function handleConnect(connection: MqttConnection, packet: IConnectPacket
   connection.resendInflight();
   for (const subscription of session.subscriptions.values()) {
     const queue = session.queues.get(queueNameFor(session, subscription));
-    if (queue && !queue.deleted) connection.attachQueue(queue, subscription.qos);
+    if (queue && !queue.deleted) connection.attachQueue(queue, subscription);
   }
 }

@@ -57,7 +57,7 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
       granted.push(v5 ? reason : SUBACK_FAILURE_V3);
       continue;
     }
-    connection.attachQueue(queue, qos);
+    connection.attachQueue(queue, subscription);
     granted.push(qos);
     // Retain handling 0: always send, 1: only for a new subscription, 2: never; shared subscriptions get none [MQTT-3.8.4-?].
     const wantsRetained = subscription.group === null && (subscription.retainHandling === 0 || (subscription.retainHandling === 1 && !existing));
