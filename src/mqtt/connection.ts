@@ -21,6 +21,7 @@ import { handleSubscribe } from "./handlers/subscribe.js";
 import { handleUnsubscribe } from "./handlers/unsubscribe.js";
 import { describeMqttConnection, listMqttChannels, tcpTransportInfo, type MqttTransportInfo } from "./introspection.js";
 import { isRetainedDelivery, messageToProperties, messageTopic, originOf, publishedQos } from "./message-mapping.js";
+import { BacklogThrottle } from "./backlog-throttle.js";
 import { PacketSizeGuard } from "./packet-size-guard.js";
 import { MqttProtocolError, RC } from "./reason-codes.js";
 import type { MqttSession } from "./session.js";
@@ -78,6 +79,8 @@ export class MqttConnection implements ClientConnection, Flushable {
   private readonly output = new DeliveryGate(() => this.kickQueues());
   /** When the stream may be read: yields, queue backlogs and alarms pause publishers (shared with AMQP and STOMP). */
   private readonly flow: PublisherFlow;
+  /** One throttle per queue, so that PublisherFlow waits for each queue once. */
+  private readonly backlogThrottles = new WeakMap<Queue, BacklogThrottle>();
   private lastReceived = Date.now();
   private keepAliveTimer: NodeJS.Timeout | null = null;
   private connectTimer: NodeJS.Timeout | null;
@@ -327,12 +330,19 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.flow.setBlocked(reason);
   }
 
-  /** A PUBLISH was routed to `queues`: the connection yields, and waits for any overloaded queue. */
+  /** A PUBLISH was routed to `queues`: the connection yields, and waits for any consumed queue with a backlog. */
   notePublished(queues: readonly Queue[]): void {
     this.flow.published();
+    const high = this.ctx.settings.publisherBacklogHigh;
     for (let i = 0; i < queues.length; i++) {
       const queue = queues[i] as Queue;
-      if (queue.overloaded) this.flow.throttleBy(queue);
+      if (queue.messageCount <= high || queue.consumerCount === 0) continue;
+      let throttle = this.backlogThrottles.get(queue);
+      if (throttle === undefined) {
+        throttle = new BacklogThrottle(queue, this.ctx.settings.publisherBacklogLow);
+        this.backlogThrottles.set(queue, throttle);
+      }
+      this.flow.throttleBy(throttle);
     }
   }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import mqttPacket from "mqtt-packet";
+import { MQTT_DEFAULTS } from "../../../src/config/mqtt-defaults.js";
 import { waitFor } from "../../helpers/broker.js";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawMqttClient } from "./raw-client.js";
@@ -30,8 +31,8 @@ test("a QoS 1 publisher flooding a subscriber that is behind stops being read, t
 
   const q = queue("mqtt-subscription-flow-subqos1");
   assert.ok(q);
-  // The queue fills to the core's flow threshold (Queue.overloaded) and the publisher's socket is no longer read.
-  await waitFor(() => q.overloaded);
+  // The queue fills past MQTT's publisher backlog mark (MqttSettings.publisherBacklogHigh) and the publisher's socket is no longer read.
+  await waitFor(() => q.messageCount > MQTT_DEFAULTS.publisherBacklogHigh);
   let deepest = 0;
   const sample = setInterval(() => (deepest = Math.max(deepest, q.messageCount)), 1);
   try {
