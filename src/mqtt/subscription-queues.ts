@@ -31,13 +31,7 @@ export function bindSubscription(
   access.configure("queue", name);
   access.write("queue", name);
   access.read("exchange", MQTT_EXCHANGE);
-  const persistent = session.expirySeconds > 0;
-  const { queue } = vhost.declareQueue(
-    name,
-    { durable: persistent || subscription.group !== null, exclusive: false, autoDelete: false, arguments: {} },
-    false,
-    connectionId,
-  );
+  const queue = sessionQueue(session, name) ?? declare(session, name, subscription, connectionId);
   vhost.bind(vhost.getExchange(MQTT_EXCHANGE), queue, routingKey, {});
   if (subscription.group !== null) {
     const key = sharedKey(`${vhost.name}\u0000${name}`, routingKey);
@@ -46,6 +40,25 @@ export function bindSubscription(
   addToSession(session, subscription, queue);
   registry.changed(session);
   return queue;
+}
+
+/**
+ * The session's own queue of that name, when it has one: it serves every
+ * later subscription at that QoS as it is. A session's expiry may change on
+ * every CONNECT and DISCONNECT (MQTT 5 3.1.2.11.2, 3.14.2.2.2), so declaring
+ * it again with the durability of the current expiry would be refused as
+ * inequivalent ('durable'), and the session's timer, not the queue, decides
+ * when it goes (SessionRegistry.detached/expireIn).
+ */
+function sessionQueue(session: MqttSession, name: string): Queue | null {
+  const queue = session.queues.get(name);
+  return queue !== undefined && !queue.deleted ? queue : null;
+}
+
+/** A new queue is durable when the session outlives its connection (or for a shared group, which outlives any member). */
+function declare(session: MqttSession, name: string, subscription: Subscription, connectionId: number): Queue {
+  const durable = session.expirySeconds > 0 || subscription.group !== null;
+  return session.vhost.declareQueue(name, { durable, exclusive: false, autoDelete: false, arguments: {} }, false, connectionId).queue;
 }
 
 /** A subscription recovered after a restart, whose queue and binding the store already restored. */
