@@ -60,6 +60,8 @@ export class MqttConnection implements ClientConnection, Flushable {
   /** Client's limits (MQTT 5 CONNECT properties). */
   outboundLimit: number;
   maxOutboundPacketSize = Infinity;
+  /** QoS 1 PUBLISHes whose PUBACK waits for the disk: part of what our Receive Maximum counts. */
+  inboundQos1Unacked = 0;
   /** Inbound topic aliases [MQTT-3.3.2-12]. */
   readonly topicAliases = new Map<number, string>();
   readonly consumers = new Map<Queue, MqttConsumer>();

@@ -22,8 +22,11 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
     connection.send(ack("pubrec", packetId, v5 ? RC.SUCCESS : undefined));
     return;
   }
-  if (packet.qos === 2 && session.inboundQos2.size >= connection.ctx.settings.receiveMaximum) {
-    throw new MqttProtocolError(RC.RECEIVE_MAXIMUM_EXCEEDED, "too many QoS 2 publishes awaiting PUBREL");
+  // [MQTT-3.3.4-9] our Receive Maximum counts QoS 1 publishes not yet PUBACKed (waiting for the disk)
+  // and QoS 2 ones not yet PUBCOMPed; one more is DISCONNECT 0x93, never a silent stall.
+  const receiveMaximum = connection.ctx.settings.receiveMaximum;
+  if (packet.qos > 0 && connection.inboundQos1Unacked + session.inboundQos2.size >= receiveMaximum) {
+    throw new MqttProtocolError(RC.RECEIVE_MAXIMUM_EXCEEDED, `more than Receive Maximum (${receiveMaximum}) QoS 1/2 publishes unacknowledged`);
   }
   const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
   let reason: number = RC.SUCCESS;
@@ -68,19 +71,38 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
   }
 }
 
+type Ack = ReturnType<typeof ack>;
+
 /**
  * DESIGN §4, as the AMQP confirms: PUBACK/PUBREC is the publisher confirm, so
  * it leaves only once the message store has the publish on disk (a kill -9
  * right after it must not lose the message). Waiting callbacks run in FIFO
- * order, which keeps acks in PUBLISH order [MQTT-4.6.0-2]. A failed write gets
- * no ack: the client resends after it reconnects.
+ * order, which keeps acks in PUBLISH order [MQTT-4.6.0-2].
  */
-function ackWhenDurable(connection: MqttConnection, packet: ReturnType<typeof ack>): void {
-  replyWhenDurable(connection.ctx.broker.durability, connection, packet, sendAck, withholdAck);
+function ackWhenDurable(connection: MqttConnection, packet: Ack): void {
+  if (packet.cmd === "puback") connection.inboundQos1Unacked++;
+  replyWhenDurable(connection.ctx.broker.durability, connection, packet, sendAck, refuseAck);
 }
 
-const sendAck = (connection: MqttConnection, packet: ReturnType<typeof ack>): void => connection.send(packet);
-const withholdAck = (): void => {};
+function sendAck(connection: MqttConnection, packet: Ack): void {
+  if (packet.cmd === "puback") connection.inboundQos1Unacked--;
+  connection.send(packet);
+}
+
+/**
+ * The write failed: MQTT 5 refuses in the PUBACK/PUBREC (0x80, so the client
+ * knows and stops waiting); 3.1.1 has no refusal, so no ack goes and the
+ * client resends after it reconnects. A refused QoS 2 packet id is released:
+ * its resend is a new message, not a duplicate of a stored one.
+ */
+function refuseAck(connection: MqttConnection, packet: Ack): void {
+  if (packet.cmd === "puback") connection.inboundQos1Unacked--;
+  else {
+    const session = connection.session;
+    if (session?.inboundQos2.delete(packet.messageId)) connection.ctx.sessions.changed(session);
+  }
+  if (connection.protocolVersion === 5) connection.send(ack(packet.cmd, packet.messageId, RC.UNSPECIFIED_ERROR));
+}
 
 function resolveTopic(connection: MqttConnection, packet: IPublishPacket): string {
   const alias = packet.properties?.topicAlias;
