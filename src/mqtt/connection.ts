@@ -22,6 +22,7 @@ import { handleUnsubscribe } from "./handlers/unsubscribe.js";
 import { describeMqttConnection, listMqttChannels, tcpTransportInfo, type MqttTransportInfo } from "./introspection.js";
 import { isRetainedDelivery, messageToProperties, messageTopic, originOf, publishedQos } from "./message-mapping.js";
 import { BacklogThrottle } from "./backlog-throttle.js";
+import { checkPacket } from "./packet-rules.js";
 import { PacketSizeGuard } from "./packet-size-guard.js";
 import { MqttProtocolError, RC } from "./reason-codes.js";
 import type { MqttSession } from "./session.js";
@@ -139,6 +140,7 @@ export class MqttConnection implements ClientConnection, Flushable {
   private onPacket(packet: Packet): void {
     if (this.state === "closed") return;
     try {
+      checkPacket(packet);
       if (this.state === "awaiting-connect") {
         // [MQTT-3.1.0-1] the first packet must be CONNECT.
         if (packet.cmd !== "connect") throw new MqttProtocolError(RC.PROTOCOL_ERROR, `expected CONNECT, got ${packet.cmd.toUpperCase()}`);
