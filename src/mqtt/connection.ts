@@ -305,12 +305,9 @@ export class MqttConnection implements ClientConnection, Flushable {
       return;
     }
     session.connection = null;
-    // Unacknowledged QoS 1/2 deliveries go back to their queue and are resent with DUP=1 on reconnect [MQTT-4.4.0-1].
-    for (const [packetId, inflight] of session.inflight) {
-      if (inflight.stage !== "publish") continue;
-      session.inflight.delete(packetId);
-      inflight.queue.requeue(inflight.queued);
-    }
+    // [MQTT-4.4.0-1] a session that outlives its connection keeps its unacknowledged deliveries, to resend
+    // them with their original packet ids (a client awaiting PUBREL for an id must not see it reused for
+    // another message); one that ends now gives them back to their queues (SessionRegistry.discard).
     if (!this.gracefulDisconnect && this.will && this.vhostRef && this.access) {
       scheduleWill(this.ctx, session, this.vhostRef, this.access, this.will);
     }
@@ -391,7 +388,7 @@ export class MqttConnection implements ClientConnection, Flushable {
         return;
       }
       packet.messageId = packetId;
-      session.inflight.set(packetId, { packetId, qos, queue, queued, stage: "publish" });
+      session.inflight.set(packetId, { packetId, qos, queue, queued, packet, stage: "publish" });
     } else if (!consumer.noAck) {
       queue.ack(queued);
     }
@@ -406,11 +403,22 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.stats.delivered(false, consumer.noAck, queued.redelivered);
   }
 
-  /** Resends what the session had in flight when it was resumed (PUBREL for QoS 2 past PUBREC). */
+  /**
+   * [MQTT-4.4.0-1] A resumed session resends, in their original order and
+   * with their original packet ids, the PUBLISHes not yet acknowledged (DUP=1)
+   * and the PUBRELs of QoS 2 deliveries past PUBREC.
+   */
   resendInflight(): void {
     const session = this.session as MqttSession;
-    for (const inflight of session.inflight.values()) {
-      if (inflight.stage === "pubrel") this.send({ cmd: "pubrel", messageId: inflight.packetId });
+    for (const inflight of [...session.inflight.values()]) {
+      if (inflight.stage === "pubrel") {
+        this.send({ cmd: "pubrel", messageId: inflight.packetId });
+      } else if (inflight.queue.deleted) {
+        session.inflight.delete(inflight.packetId); // its queue was deleted while the client was away
+      } else {
+        this.send({ ...inflight.packet, dup: true });
+        this.stats.delivered(false, false, true);
+      }
     }
   }
 

@@ -1,4 +1,4 @@
-import type { QoS } from "mqtt-packet";
+import type { IPublishPacket, QoS } from "mqtt-packet";
 import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { MqttConnection } from "./connection.js";
@@ -10,6 +10,8 @@ export interface Inflight {
   readonly qos: QoS;
   readonly queue: Queue;
   readonly queued: QueuedMessage;
+  /** The PUBLISH as sent, resent with DUP=1 and this packet id when the session resumes [MQTT-4.4.0-1]. */
+  readonly packet: IPublishPacket;
   /** "publish": waiting for PUBACK/PUBREC; "pubrel": PUBREC received (queue acked), waiting for PUBCOMP. */
   stage: "publish" | "pubrel";
 }
@@ -55,6 +57,20 @@ export class MqttSession {
       if (!this.inflight.has(id)) return id;
     }
     return null;
+  }
+
+  /**
+   * The session ends: deliveries not yet PUBACKed/PUBRECed go back to their
+   * queues, newest first so that each lands before the ones after it (for a
+   * shared group's queue, another member gets them).
+   */
+  requeueInflight(): void {
+    const unacked = [...this.inflight.values()].filter((entry) => entry.stage === "publish");
+    this.inflight.clear();
+    for (let i = unacked.length - 1; i >= 0; i--) {
+      const entry = unacked[i] as Inflight;
+      if (!entry.queue.deleted) entry.queue.requeue(entry.queued);
+    }
   }
 
   clearTimers(): void {
