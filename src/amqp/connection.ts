@@ -46,6 +46,10 @@ type State = "awaiting-header" | "awaiting-start-ok" | "awaiting-tune-ok" | "awa
  */
 export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   readonly protocol = "amqp" as const;
+  readonly id: number;
+  readonly connectedAt: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
   /** Identity, handshake timer, heartbeats, input-error filter. */
   private readonly skeleton: ConnectionSkeleton;
   user = "";
@@ -94,6 +98,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
       inputErrorMessage: "socket error",
       drop: () => socket.destroy(),
     });
+    ({ id: this.id, connectedAt: this.connectedAt, remoteAddress: this.remoteAddress, remotePort: this.remotePort } = this.skeleton);
     this.frameMax = ctx.limits.frameMax;
     this.channelMax = ctx.limits.channelMax;
     this.reader = new FrameReader(this);
@@ -106,22 +111,6 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
       close: () => this.cleanup(),
       error: (error) => this.skeleton.inputError(error),
     });
-  }
-
-  get id(): number {
-    return this.skeleton.id;
-  }
-
-  get connectedAt(): number {
-    return this.skeleton.connectedAt;
-  }
-
-  get remoteAddress(): string {
-    return this.skeleton.remoteAddress;
-  }
-
-  get remotePort(): number {
-    return this.skeleton.remotePort;
   }
 
   get broker(): Broker {

@@ -9,8 +9,10 @@
  *   empty by the time it is checked, "" grants nothing;
  * - the default exchange (name "") is checked as "amq.default";
  * - no permission entry for (user, vhost) means no access at all.
+ * Patterns run on RE2 (user-regex.ts), so a hostile pattern cannot stall the broker.
  */
 import { ErrorCodes, WarrenError } from "../errors.js";
+import { UserRegex } from "./user-regex.js";
 
 export interface Permissions {
   configure: string;
@@ -27,28 +29,8 @@ export const FULL_PERMISSIONS: Readonly<Permissions> = Object.freeze({
   read: ".*",
 });
 
-/**
- * Compiled patterns, shared by every user: there are few distinct patterns
- * and they are checked on every declare/publish/consume. Invalid patterns are
- * cached as null (never match). The bound only guards against a pathological
- * stream of distinct patterns.
- */
-const cache = new Map<string, RegExp | null>();
-const CACHE_LIMIT = 1024;
-
-function compile(pattern: string): RegExp | null {
-  let re = cache.get(pattern);
-  if (re !== undefined) return re;
-  try {
-    // No flags: a "g" or "y" flag would make test() stateful (lastIndex).
-    re = new RegExp(pattern === "" ? "^$" : pattern);
-  } catch {
-    re = null;
-  }
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(pattern, re);
-  return re;
-}
+/** RabbitMQ treats the empty pattern as "^$" (rabbit_auth_backend_internal). */
+const compile = (pattern: string): UserRegex | null => UserRegex.tryCompile(pattern === "" ? "^$" : pattern);
 
 export function checkPermission(
   perms: Permissions | undefined,

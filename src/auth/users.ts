@@ -207,8 +207,24 @@ export class UserRegistry {
     if (user === undefined || !checkPassword(password, user.passwordHash, user.hashingAlgorithm)) {
       return { ok: false, reason: `user '${username}' - invalid credentials` };
     }
-    if (this.loopbackUsers.has(username) && !isLoopbackAddress(remote.address)) {
-      return { ok: false, reason: `user '${username}' can only connect via localhost` };
+    return this.checkLoopback(user, remote);
+  }
+
+  /**
+   * Login vouched for elsewhere (a verified client certificate's CN): the
+   * user must exist, and the loopback rule still holds, as the internal
+   * backend's check_user_login with no password under
+   * rabbit_auth_mechanism_ssl.
+   */
+  authenticateWithoutPassword(username: string, remote: { address: string }): AuthResult {
+    const user = this.users.get(username);
+    if (user === undefined) return { ok: false, reason: `user '${username}' - invalid credentials` };
+    return this.checkLoopback(user, remote);
+  }
+
+  private checkLoopback(user: User, remote: { address: string }): AuthResult {
+    if (this.loopbackUsers.has(user.name) && !isLoopbackAddress(remote.address)) {
+      return { ok: false, reason: `user '${user.name}' can only connect via localhost` };
     }
     return { ok: true, user: copyUser(user) };
   }

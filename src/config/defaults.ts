@@ -14,6 +14,25 @@ export interface PortsConfig {
   http: PortSetting;
   webStomp: PortSetting;
   webMqtt: PortSetting;
+  /** TLS listeners: opened only when a certificate is configured. */
+  amqps: PortSetting;
+  mqtts: PortSetting;
+  stomps: PortSetting;
+  https: PortSetting;
+}
+
+/** One certificate for every TLS listener (RabbitMQ's ssl_options); files are read again on reload. */
+export interface TlsConfig {
+  certFile: string | null;
+  keyFile: string | null;
+  caFile: string | null;
+  keyPassphrase: string | null;
+  /** OpenSSL cipher list; null = Node's default. */
+  ciphers: string | null;
+  verifyPeer: boolean;
+  failIfNoPeerCert: boolean;
+  /** Certificate login: AMQP EXTERNAL, MQTT and STOMP without a password (user = the certificate's CN). */
+  certLogin: boolean;
 }
 
 export interface LimitsConfig {
@@ -52,6 +71,9 @@ export interface WarrenConfig {
   mqtt: MqttConfig;
   /** Browser origins allowed on the Web-STOMP endpoints; null = any origin (RabbitMQ's web_stomp default). */
   webStompAllowedOrigins: string[] | null;
+  tls: TlsConfig;
+  /** /metrics needs a monitoring or administrator login. */
+  metricsAuth: boolean;
 }
 
 /** Numeric MQTT settings (seconds, counts, bytes, ms), as startBroker({ mqtt }) takes them. */
@@ -70,7 +92,8 @@ export const DEFAULTS = {
   host: "::",
   /** Embedded default: nothing reachable from outside a test machine. */
   embeddedHost: "127.0.0.1",
-  ports: { amqp: 5672, mqtt: 1883, stomp: 61613, http: 15672, webStomp: 15674, webMqtt: 15675 },
+  /** The TLS ports are RabbitMQ's: AMQPS 5671, MQTTS 8883, STOMP over TLS 61614, management over HTTPS 15671. */
+  ports: { amqp: 5672, mqtt: 1883, stomp: 61613, http: 15672, webStomp: 15674, webMqtt: 15675, amqps: 5671, mqtts: 8883, stomps: 61614, https: 15671 },
   /** Embedded brokers take an ephemeral AMQP port so test suites run in parallel. */
   embeddedAmqpPort: 0,
   dataDir: "./data",
@@ -94,10 +117,14 @@ export const DEFAULTS = {
   defaultPermissions: { configure: ".*", write: ".*", read: ".*" },
   vmMemoryHighWatermark: 0.4,
   diskFreeLimit: 50_000_000,
-  /** 10,000 × 1 KiB ≈ 20 MB per queue in memory; the rest costs ~29 bytes per message (store/paging.ts). */
+  /** 10,000 × 1 KiB ≈ 20 MB per queue in memory; the rest costs ~29 bytes per message (persistence/paging.ts). */
   queueMemoryMessages: 10_000,
   /** Web-STOMP accepts any Origin unless origins are listed, as RabbitMQ's rabbitmq_web_stomp (no CORS check by default). */
   webStompAllowedOrigins: null,
+  /** RabbitMQ's Prometheus endpoint needs no login. */
+  metricsAuth: false,
+  /** Time for an HTTP request's headers and body (Node's defaults, 60 s and 300 s, let a trickle hold a socket 300 s). */
+  httpRequestTimeout: 30_000,
 } as const;
 
 /** A fresh, mutable config holding the server defaults. */
@@ -123,5 +150,7 @@ export function defaultConfig(): WarrenConfig {
     queueMemoryMessages: DEFAULTS.queueMemoryMessages,
     diskFreeLimit: DEFAULTS.diskFreeLimit,
     webStompAllowedOrigins: DEFAULTS.webStompAllowedOrigins,
+    tls: { certFile: null, keyFile: null, caFile: null, keyPassphrase: null, ciphers: null, verifyPeer: false, failIfNoPeerCert: false, certLogin: false },
+    metricsAuth: DEFAULTS.metricsAuth,
   };
 }

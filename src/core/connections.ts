@@ -38,6 +38,8 @@ export interface ConnectionDetails {
   heartbeat: number;
   bytesReceived: number;
   bytesSent: number;
+  /** A TLS connection's ssl_* info items as RabbitMQ names them (ssl_protocol, peer_cert_subject, ...); absent over plain TCP. */
+  tls?: Readonly<Record<string, string | null>> | null;
 }
 
 /** Why the server closes a connection, for protocols that say so in a code (MQTT 5: 0x8B or 0x98). */

@@ -5,6 +5,8 @@
  * and a `priority`. This registry only stores and lists them; applying the
  * definition to matching queues is the queue-features code's job.
  */
+import { UserRegex } from "../auth/user-regex.js";
+
 export type PolicyApplyTo = "queues" | "exchanges" | "all" | "classic_queues" | "quorum_queues" | "streams";
 
 export type PolicyValue = string | number | boolean | null | PolicyValue[] | { [key: string]: PolicyValue };
@@ -16,6 +18,16 @@ export interface Policy {
   applyTo: PolicyApplyTo;
   definition: Record<string, PolicyValue>;
   priority: number;
+}
+
+/**
+ * Whether a policy's pattern matches a queue or exchange name: unanchored,
+ * in RE2's linear time (a policy is matched at every declare, and its
+ * pattern comes from a user). A pattern RE2 refuses (e.g. a lookahead
+ * stored by an older version) matches nothing.
+ */
+export function policyPatternMatches(policy: Policy, name: string): boolean {
+  return UserRegex.tryCompile(policy.pattern)?.test(name) ?? false;
 }
 
 export type PolicyChange = { type: "policy-put"; policy: Policy } | { type: "policy-deleted"; vhost: string; name: string };

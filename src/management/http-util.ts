@@ -35,9 +35,10 @@ export function sendReply(response: ServerResponse, reply: Reply): void {
 }
 
 /**
- * `challenge` = false leaves out WWW-Authenticate, for the web UI's own
- * requests (X-Requested-With: XMLHttpRequest): a browser answers a Basic
- * challenge with its login dialog, which would hide the UI's own form.
+ * `challenge` = false leaves out WWW-Authenticate, for requests from a
+ * browser (request-guard.ts): a browser answers a Basic challenge with its
+ * login dialog, which would hide the UI's own form and cache credentials
+ * that any page could then use.
  */
 export function sendError(response: ServerResponse, error: ApiError, challenge = true): void {
   const headers: Record<string, string> = {};
@@ -47,30 +48,75 @@ export function sendError(response: ServerResponse, error: ApiError, challenge =
   sendReply(response, { status: error.status, body: { error: error.error, reason: error.reason }, headers });
 }
 
-export function readBody(request: IncomingMessage): Promise<Buffer> {
+/**
+ * The body, up to `limit` bytes. Past the limit the rest is read and
+ * dropped, then 413 answers: destroying the request instead (as before)
+ * reset the socket, and the client never saw why. The server's request
+ * timeout bounds how long an endless body is read.
+ */
+export function readBody(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new ApiError(413, "bad_request", "request body too large"));
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
+      else chunks.length = 0;
     });
-    request.on("end", () => resolve(Buffer.concat(chunks)));
-    request.on("error", reject);
+    request.on("end", () => {
+      // RabbitMQ's reason text (it answers 400; 413 says what happened).
+      if (size > limit) reject(new ApiError(413, "bad_request", "Exceeded HTTP request body size limit"));
+      else resolve(Buffer.concat(chunks));
+    });
+    // An incoming request only errs when its connection went ("aborted"), e.g. cut by the request timeout.
+    request.on("error", () => reject(new RequestAborted()));
+    request.on("close", () => {
+      if (!request.complete) reject(new RequestAborted());
+    });
   });
+}
+
+/** The client went away (or the request timed out) before its body was read: nothing to answer. */
+export class RequestAborted extends Error {
+  constructor() {
+    super("request aborted before its body was read");
+    this.name = "RequestAborted";
+  }
+}
+
+/**
+ * Deeper bodies are refused before they are parsed: JSON.parse copes, but
+ * the recursive code after it (field tables, definitions) overflowed the
+ * stack at 5,000 levels and answered 500. Generous, so that the field-table
+ * depth limit (checked where tables enter) speaks first.
+ */
+export const MAX_JSON_DEPTH = 2000;
+
+/** Whether `text` nests arrays/objects deeper than `max`; one pass, strings skipped. */
+export function jsonDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
 }
 
 /** An empty body is an empty object (RabbitMQ accepts PUT without a body); anything else must be a JSON object. */
 export function parseJsonObject(body: Buffer): JsonObject {
   if (body.length === 0) return {};
+  const text = body.toString("utf8");
+  if (jsonDeeperThan(text, MAX_JSON_DEPTH)) throw badRequest(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
-    value = JSON.parse(body.toString("utf8"));
+    value = JSON.parse(text);
   } catch {
     throw badRequest("not_json");
   }

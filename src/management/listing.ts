@@ -2,11 +2,14 @@
  * RabbitMQ's list query parameters (rabbit_mgmt_util:reply_list_or_paginate):
  * `sort`/`sort_reverse` on a dotted field path, `columns` to trim items,
  * and with `page`: `page_size` (1..500, default 100), `name` filter
- * (substring, or a regex with `use_regex=true`, both case-insensitive) and
+ * (substring, or a regex with `use_regex=true`, both case-insensitive; the
+ * regex runs on RE2, see auth/user-regex.ts) and
  * the paged envelope {filtered_count,item_count,items,page,page_count,page_size,total_count}.
  */
+import { UserRegex } from "../auth/user-regex.js";
 import { ApiError, badRequest } from "./errors.js";
 import type { JsonObject } from "./http-util.js";
+import { JsonArrayBody } from "./streaming.js";
 
 const MAX_PAGE_SIZE = 500;
 const DEFAULT_PAGE_SIZE = 100;
@@ -30,15 +33,18 @@ function compare(a: unknown, b: unknown): number {
   return left < right ? -1 : left > right ? 1 : 0;
 }
 
+/** Each item's sort values are read once, not at every comparison (50,000 queues: ~800,000 comparisons). */
 function sortItems(items: JsonObject[], keys: readonly string[], reverse: boolean): JsonObject[] {
   if (keys.length === 0) return reverse ? [...items].reverse() : items;
-  const sorted = [...items].sort((x, y) => {
-    for (const key of keys) {
-      const order = compare(fieldAt(x, key), fieldAt(y, key));
+  const decorated = items.map((item) => ({ item, values: keys.map((key) => fieldAt(item, key)) }));
+  decorated.sort((x, y) => {
+    for (let i = 0; i < keys.length; i++) {
+      const order = compare(x.values[i], y.values[i]);
       if (order !== 0) return order;
     }
     return 0;
   });
+  const sorted = decorated.map((entry) => entry.item);
   return reverse ? sorted.reverse() : sorted;
 }
 
@@ -70,19 +76,18 @@ function nameMatcher(query: URLSearchParams): ((name: string) => boolean) | null
   const filter = query.get("name");
   if (filter === null || filter === "") return null;
   if (query.get("use_regex") === "true") {
-    let re: RegExp;
-    try {
-      re = new RegExp(filter, "i");
-    } catch {
-      throw badRequest(`invalid regular expression '${filter}'`);
-    }
+    const re = UserRegex.tryCompile(filter, { caseInsensitive: true });
+    if (re === null) throw badRequest(`invalid regular expression '${filter}'`);
     return (name) => re.test(name);
   }
   const needle = filter.toLowerCase();
   return (name) => name.toLowerCase().includes(needle);
 }
 
-/** Applies the query to a full list; returns the array or, when `page` is given, the paged envelope. */
+/**
+ * Applies the query to a full list; returns the array (streamed: lists of
+ * 50,000 queues are tens of MB) or, when `page` is given, the paged envelope.
+ */
 export function listReply(items: JsonObject[], query: URLSearchParams, defaultSort: readonly string[]): unknown {
   const sortParam = query.get("sort");
   const keys = sortParam ? [sortParam] : defaultSort;
@@ -90,7 +95,7 @@ export function listReply(items: JsonObject[], query: URLSearchParams, defaultSo
   const columnsParam = query.get("columns");
   const columns = columnsParam ? columnsParam.split(",").filter((c) => c !== "") : null;
   const shape = (list: JsonObject[]): JsonObject[] => (columns ? list.map((item) => pickColumns(item, columns)) : list);
-  if (!query.has("page")) return shape(sorted);
+  if (!query.has("page")) return new JsonArrayBody(shape(sorted));
 
   const page = positiveInt(query, "page", 1);
   const pageSize = positiveInt(query, "page_size", DEFAULT_PAGE_SIZE);

@@ -3,22 +3,32 @@
  * metric names, so RabbitMQ's Grafana dashboards work: aggregated by
  * default (no per-object labels, as RabbitMQ's /metrics), per queue with
  * vhost/queue labels on /metrics/per-object (or always, when configured).
+ * Written in chunks (streaming.ts): per object, 50,000 queues are 18 MB.
  */
+import type { ServerResponse } from "node:http";
 import type { Management } from "./context.js";
 import { listChannels, listConsumers } from "./format/connection.js";
+import { ChunkedWriter } from "./streaming.js";
 
 type Labels = Record<string, string>;
+type Sample = readonly [Labels, number];
 
 class Exposition {
-  private readonly lines: string[] = [];
+  private readonly pending: Array<() => Promise<void>> = [];
 
-  metric(name: string, type: "gauge" | "counter", help: string, samples: ReadonlyArray<readonly [Labels, number]>): void {
-    this.lines.push(`# TYPE ${name} ${type}`, `# HELP ${name} ${help}`);
-    for (const [labels, value] of samples) this.lines.push(`${name}${formatLabels(labels)} ${formatValue(value)}`);
+  constructor(private readonly writer: ChunkedWriter) {}
+
+  /** Queues the metric; `write()` formats them in order. */
+  metric(name: string, type: "gauge" | "counter", help: string, samples: Iterable<Sample>): void {
+    this.pending.push(async () => {
+      await this.writer.push(`# TYPE ${name} ${type}\n# HELP ${name} ${help}\n`);
+      for (const [labels, value] of samples) await this.writer.push(`${name}${formatLabels(labels)} ${formatValue(value)}\n`);
+    });
   }
 
-  text(): string {
-    return `${this.lines.join("\n")}\n`;
+  async write(): Promise<void> {
+    for (const next of this.pending) await next();
+    this.writer.end();
   }
 }
 
@@ -31,15 +41,16 @@ function formatLabels(labels: Labels): string {
 
 const formatValue = (value: number): string => (Number.isFinite(value) ? String(value) : value > 0 ? "+Inf" : "-Inf");
 
-export function metricsText(mgmt: Management, perObject: boolean): string {
-  const out = new Exposition();
+export async function writeMetrics(mgmt: Management, perObject: boolean, response: ServerResponse): Promise<void> {
+  response.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+  const out = new Exposition(new ChunkedWriter(response));
   const broker = mgmt.broker;
   const queues = [...broker.vhosts.values()].flatMap((v) => [...v.queues.values()]);
   const channels = listChannels(mgmt);
   const consumers = listConsumers(mgmt);
   const totals = mgmt.stats.globalCounts();
   const channelTotals = mgmt.stats.channelTotals();
-  const one = (value: number): Array<readonly [Labels, number]> => [[{}, value]];
+  const one = (value: number): Sample[] => [[{}, value]];
 
   out.metric("rabbitmq_identity_info", "gauge", "RabbitMQ node & cluster identity info", [
     [{ rabbitmq_node: mgmt.node, rabbitmq_cluster: mgmt.node, rabbitmq_cluster_permanent_id: mgmt.node }, 1],
@@ -56,8 +67,11 @@ export function metricsText(mgmt: Management, perObject: boolean): string {
   out.metric("rabbitmq_alarms_memory_used_watermark", "gauge", "is 1 if VM memory watermark alarm is in effect", one(broker.blocked?.includes("memory") ? 1 : 0));
   out.metric("rabbitmq_alarms_free_disk_space_watermark", "gauge", "is 1 if free disk space watermark alarm is in effect", one(broker.blocked?.includes("disk") ? 1 : 0));
 
-  const queueSamples = (value: (q: (typeof queues)[number]) => number): Array<readonly [Labels, number]> =>
-    perObject ? queues.map((q) => [{ vhost: q.vhost, queue: q.name }, value(q)] as const) : one(queues.reduce((sum, q) => sum + value(q), 0));
+  function* eachQueue(value: (q: (typeof queues)[number]) => number): Generator<Sample> {
+    for (const q of queues) yield [{ vhost: q.vhost, queue: q.name }, value(q)];
+  }
+  const queueSamples = (value: (q: (typeof queues)[number]) => number): Iterable<Sample> =>
+    perObject ? eachQueue(value) : one(queues.reduce((sum, q) => sum + value(q), 0));
   out.metric("rabbitmq_queue_messages_ready", "gauge", "Messages ready to be delivered to consumers", queueSamples((q) => q.messageCount));
   out.metric("rabbitmq_queue_messages_unacked", "gauge", "Messages delivered to consumers but not yet acknowledged", queueSamples((q) => q.unackedCount));
   out.metric("rabbitmq_queue_messages", "gauge", "Sum of ready and unacknowledged messages - total queue depth", queueSamples((q) => q.messageCount + q.unackedCount));
@@ -96,5 +110,5 @@ export function metricsText(mgmt: Management, perObject: boolean): string {
   out.metric("rabbitmq_global_messages_acknowledged_total", "counter", "Total number of messages acknowledged by consumers", one(ch.ack));
   out.metric("rabbitmq_global_messages_redelivered_total", "counter", "Total number of messages redelivered to consumers", one(ch.redeliver));
   out.metric("rabbitmq_global_consumers", "gauge", "Current number of consumers", one(consumers.length));
-  return out.text();
+  await out.write();
 }

@@ -12,10 +12,12 @@ import type { HttpListener } from "../transport/http.js";
 import { authenticate, requireLevel } from "./auth.js";
 import type { ListenerInfo, Management, RequestContext } from "./context.js";
 import { ApiError } from "./errors.js";
-import { parseJsonObject, readBody, sendError, sendReply, type JsonObject } from "./http-util.js";
-import { metricsText } from "./metrics.js";
+import { parseJsonObject, readBody, RequestAborted, sendError, sendReply, type JsonObject } from "./http-util.js";
+import { writeMetrics } from "./metrics.js";
+import { fromBrowser, refuseCrossOrigin, requireJsonBody, setSecurityHeaders } from "./request-guard.js";
 import { pathSegments, Router } from "./router.js";
 import { bindingRoutes } from "./routes/bindings.js";
+import { certificateRoutes, type CertificateReloader } from "./routes/certificates.js";
 import { connectionRoutes } from "./routes/connections.js";
 import { definitionRoutes } from "./routes/definitions.js";
 import { exchangeRoutes } from "./routes/exchanges.js";
@@ -27,6 +29,7 @@ import { queueRoutes } from "./routes/queues.js";
 import { userRoutes } from "./routes/users.js";
 import { vhostRoutes } from "./routes/vhosts.js";
 import { serveUi } from "./static.js";
+import { JsonArrayBody } from "./streaming.js";
 import { StatsSampler } from "./stats.js";
 
 export interface ManagementOptions {
@@ -39,6 +42,14 @@ export interface ManagementOptions {
   statsIntervalMs?: number;
   /** Serve per-object metrics on /metrics too (RabbitMQ's prometheus.return_per_object_metrics). */
   perObjectMetrics?: boolean;
+  /** The TLS certificate, for POST /api/certificates/reload; null without TLS. */
+  certificates?: CertificateReloader | null;
+  /**
+   * /metrics and /metrics/per-object need basic auth by a user tagged
+   * monitoring or administrator. Default off: RabbitMQ's Prometheus
+   * endpoint needs no login (scrapers are configured without one).
+   */
+  metricsAuth?: boolean;
 }
 
 export const DEFAULT_STATS_INTERVAL_MS = 5000;
@@ -49,6 +60,7 @@ export class ManagementApi implements Management {
   readonly node = `warren@${hostname()}`;
   readonly startedAt = Date.now();
   readonly version: string;
+  readonly certificates: CertificateReloader | null;
   private readonly router = new Router();
   private readonly logger: Logger;
 
@@ -56,6 +68,7 @@ export class ManagementApi implements Management {
     this.broker = options.broker;
     this.version = options.version;
     this.logger = options.logger;
+    this.certificates = options.certificates ?? null;
     this.stats = new StatsSampler(options.broker, options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS);
     this.router.add([
       ...overviewRoutes,
@@ -69,6 +82,7 @@ export class ManagementApi implements Management {
       ...policyRoutes,
       ...definitionRoutes,
       ...healthRoutes,
+      ...certificateRoutes,
     ]);
   }
 
@@ -92,27 +106,37 @@ export class ManagementApi implements Management {
     const url = new URL(request.url ?? "/", "http://localhost");
     const segments = pathSegments(url.pathname);
     if (segments === null) return false;
+    setSecurityHeaders(response);
     if (segments[0] === "metrics" && request.method === "GET") {
       const perObject = segments[1] === "per-object" || this.options.perObjectMetrics === true;
       if (segments.length > 2 || (segments.length === 2 && segments[1] !== "per-object")) return false;
-      const text = metricsText(this, perObject);
-      response.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "content-length": String(Buffer.byteLength(text)) });
-      response.end(text);
+      this.answer(request, response, async () => {
+        if (this.options.metricsAuth === true) requireLevel(authenticate(request, this.broker.users), "monitoring");
+        await writeMetrics(this, perObject, response);
+      });
       return true;
     }
     if (segments[0] !== "api") return serveUi(request, response, url.pathname);
-    this.handleApi(request, response, segments, url.searchParams).catch((error: unknown) => {
-      if (error instanceof ApiError) {
-        sendError(response, error, request.headers["x-requested-with"] !== "XMLHttpRequest");
+    this.answer(request, response, () => this.handleApi(request, response, segments, url.searchParams));
+    return true;
+  }
+
+  /** Runs a request's handler and answers its errors: ApiErrors with their JSON body, anything else 500 and a log line. */
+  private answer(request: IncomingMessage, response: ServerResponse, handler: () => Promise<void>): void {
+    handler().catch((error: unknown) => {
+      if (error instanceof RequestAborted) return;
+      if (error instanceof ApiError && !response.headersSent) {
+        sendError(response, error, !fromBrowser(request));
         return;
       }
       this.logger.error({ err: error, method: request.method, url: request.url }, "management API request failed");
       if (!response.headersSent) sendError(response, new ApiError(500, "internal_server_error", "internal error"));
+      else response.destroy();
     });
-    return true;
   }
 
   private async handleApi(request: IncomingMessage, response: ServerResponse, segments: string[], query: URLSearchParams): Promise<void> {
+    refuseCrossOrigin(request);
     const user = authenticate(request, this.broker.users);
     const match = this.router.match(request.method ?? "GET", segments);
     if (match === null) throw new ApiError(404, "Object Not Found", "Not Found");
@@ -121,6 +145,7 @@ export class ManagementApi implements Management {
       return;
     }
     requireLevel(user, match.route.level);
+    requireJsonBody(request);
     let body: JsonObject | null = null;
     const ctx: RequestContext = {
       mgmt: this,
@@ -131,6 +156,8 @@ export class ManagementApi implements Management {
       body: async () => (body ??= parseJsonObject(await readBody(request))),
     };
     const reply = await match.route.handle(ctx);
-    sendReply(response, request.method === "HEAD" ? { status: reply.status, ...(reply.headers ? { headers: reply.headers } : {}) } : reply);
+    if (request.method === "HEAD") sendReply(response, { status: reply.status, ...(reply.headers ? { headers: reply.headers } : {}) });
+    else if (reply.body instanceof JsonArrayBody) await reply.body.write(response, reply.status, { vary: "origin", ...reply.headers });
+    else sendReply(response, reply);
   }
 }

@@ -10,22 +10,35 @@ import { MqttConnection } from "./connection.js";
 import { MQTT_DEFAULTS, type MqttContext, type MqttSettings } from "./context.js";
 import { MemoryRetainedStore, type RetainedStore } from "./retained.js";
 import { SessionRegistry } from "./session-registry.js";
-import { FileRetainedStore } from "./durable/retained-file.js";
-import { SessionFile } from "./durable/session-file.js";
+import { StoredRetainedStore } from "./durable/stored-retained.js";
+import { StoredSessions } from "./durable/stored-sessions.js";
+import type { MqttStateStore, RecoveredMqttState } from "../store/types.js";
+
+/** The store's MQTT state and what it recovered; null with memory storage (nothing kept). */
+export interface MqttPersistence {
+  state: MqttStateStore;
+  recovered: RecoveredMqttState;
+}
 
 /**
- * `dataDir` (the broker's storage dir, or null for memory storage): retained
- * messages and persistent sessions are kept there and recovered now, so call
- * this after the store has recovered the queues.
+ * With `persisted`, retained messages and persistent sessions are kept in
+ * the store and the recovered ones restored now, so call this after the
+ * store has recovered the queues.
  */
-export function createMqttContext(broker: Broker, logger: Logger, settings: Partial<MqttSettings> = {}, dataDir: string | null = null): MqttContext {
+export function createMqttContext(
+  broker: Broker,
+  logger: Logger,
+  settings: Partial<MqttSettings> = {},
+  persisted: MqttPersistence | null = null,
+): MqttContext {
   const sessions = new SessionRegistry(logger);
   let retained: RetainedStore = new MemoryRetainedStore();
-  if (dataDir !== null) {
-    retained = new FileRetainedStore(dataDir, logger);
-    const sessionFile = new SessionFile(dataDir, sessions, logger);
-    sessionFile.restore(broker);
-    sessions.persistence = sessionFile;
+  if (persisted !== null) {
+    retained = new StoredRetainedStore(persisted.state, persisted.recovered.retained);
+    if (persisted.recovered.retained.length > 0) logger.info({ retained: persisted.recovered.retained.length }, "MQTT retained messages recovered");
+    const stored = new StoredSessions(persisted.state, sessions, logger);
+    stored.restore(broker, persisted.recovered.sessions);
+    sessions.persistence = stored;
   }
   return { broker, logger, sessions, retained, settings: { ...MQTT_DEFAULTS, ...settings } };
 }

@@ -40,11 +40,6 @@ export class MemoryRetainedStore implements RetainedStore {
 
   flush(): void {}
 
-  /** Every retained message with its vhost (for the durable store's snapshot). */
-  *all(): IterableIterator<[string, RetainedMessage]> {
-    for (const [vhost, topics] of this.byVhost) for (const message of topics.values()) yield [vhost, message];
-  }
-
   match(vhost: string, filter: string): RetainedMessage[] {
     const topics = this.byVhost.get(vhost);
     if (!topics) return [];

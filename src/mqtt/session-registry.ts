@@ -10,7 +10,7 @@ export class SessionRegistry {
   private readonly sessions = new Map<string, MqttSession>();
   /** Shared-subscription bindings by queue and routing key: members using each. */
   readonly sharedBindingUsers = new Map<string, number>();
-  /** Told when a session's durable state changes (durable/session-file.ts); null = nothing kept. */
+  /** Told when a session's durable state changes (durable/stored-sessions.ts); null = nothing kept. */
   persistence: SessionPersistence | null = null;
 
   constructor(private readonly logger: Logger) {}
@@ -78,7 +78,7 @@ export class SessionRegistry {
   }
 }
 
-/** Where persistent sessions are written (a file under the data dir, or nothing). */
+/** Where persistent sessions are written (the store's MQTT state, or nothing). */
 export interface SessionPersistence {
   changed(session: MqttSession): void;
   /** Writes now what is pending (shutdown). */

@@ -62,6 +62,10 @@ type State = "awaiting-connect" | "open" | "closing" | "closed";
  */
 export class StompConnection implements StompFrameSink, Flushable, ClientConnection {
   readonly protocol = "stomp" as const;
+  readonly id: number;
+  readonly connectedAt: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
   /** Identity, byte counts, handshake timer, heart-beats, input-error filter. */
   private readonly skeleton: ConnectionSkeleton;
   /** RabbitMQ's form, "session-<22 base64url chars>"; part of every message-id. */
@@ -107,6 +111,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
       inputErrorMessage: "STOMP transport error",
       drop: () => transport.destroy(),
     });
+    ({ id: this.id, connectedAt: this.connectedAt, remoteAddress: this.remoteAddress, remotePort: this.remotePort } = this.skeleton);
     this.reader = new StompFrameReader(this, ctx.limits);
     this.flow = new PublisherFlow(this.transport, () => this.state === "open");
     transport.attach({
@@ -115,22 +120,6 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
       close: () => this.cleanup(),
       error: (error) => this.skeleton.inputError(error),
     });
-  }
-
-  get id(): number {
-    return this.skeleton.id;
-  }
-
-  get connectedAt(): number {
-    return this.skeleton.connectedAt;
-  }
-
-  get remoteAddress(): string {
-    return this.skeleton.remoteAddress;
-  }
-
-  get remotePort(): number {
-    return this.skeleton.remotePort;
   }
 
   /** For the management API. */
@@ -184,7 +173,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     } catch (error) {
       this.onError(error);
     }
-    this.owedReceipts.length = 0;
+    if (this.owedReceipts.length > 0) this.owedReceipts.length = 0;
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
-import { packageVersion } from "../cli/version.js";
+import { packageVersion } from "../version.js";
 import type { PortSetting } from "../config/defaults.js";
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";

@@ -9,6 +9,8 @@ export interface StompTransport {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  /** The TCP or TLS socket underneath (for the client certificate); none under SockJS. */
+  readonly socket?: Socket;
   /** As RabbitMQ's management shows the protocol: "STOMP" over TCP, "Web STOMP" over WebSocket and SockJS. */
   readonly protocolName: "STOMP" | "Web STOMP";
   readonly closed: boolean;
@@ -30,7 +32,7 @@ export class SocketTransport implements StompTransport {
   readonly localPort: number;
   readonly protocolName = "STOMP";
 
-  constructor(private readonly socket: Socket) {
+  constructor(readonly socket: Socket) {
     this.remoteAddress = socket.remoteAddress ?? "";
     this.remotePort = socket.remotePort ?? 0;
     this.localAddress = socket.localAddress ?? "";
@@ -93,8 +95,8 @@ export class WebSocketTransport implements StompTransport {
 
   constructor(
     private readonly ws: WebSocket,
-    /** The HTTP request's socket, for the addresses (the WebSocket hides them). */
-    socket: Socket,
+    /** The HTTP request's socket, for the addresses and the client certificate (the WebSocket hides them). */
+    readonly socket: Socket,
   ) {
     this.remoteAddress = socket.remoteAddress ?? "";
     this.remotePort = socket.remotePort ?? 0;

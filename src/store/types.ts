@@ -1,5 +1,6 @@
 /**
- * The store's narrow interface: a definitions document and a message log.
+ * The store's narrow interface: a definitions document, a message log and
+ * the MQTT state (sessions, retained messages).
  * Two implementations (memory/, file/) pass one contract suite
  * (test/unit/store-contract.test.ts). The core sees only the hook
  * interfaces at the bottom of this file; it never touches a file.
@@ -9,7 +10,7 @@ import type { Policy } from "../core/policies.js";
 
 // ---- definitions ---------------------------------------------------------
 
-/** JSON-safe field table: see field-table-json.ts for the tagged encoding of bigint, Buffer and typed values. */
+/** JSON-safe field table: see persistence/field-table-json.ts for the tagged encoding of bigint, Buffer and typed values. */
 export type JsonArguments = Record<string, unknown>;
 
 /** Shapes follow RabbitMQ's definitions.json export so the file reads familiar. */
@@ -167,6 +168,7 @@ export interface Store {
   /** Durable when it returns (RabbitMQ commits definitions before replying). */
   saveDefinitions(snapshot: DefinitionsSnapshot): void;
   readonly messages: MessageLog;
+  readonly mqtt: MqttStateStore;
   /** Waits for pending writes, then releases files. */
   close(): Promise<void>;
 }
@@ -230,3 +232,78 @@ export interface DefinitionsObserver {
 }
 
 export const queueKey = (vhost: string, queue: string): string => `${vhost}\u0000${queue}`;
+
+// ---- MQTT state ------------------------------------------------------------
+
+/** One subscription of a persistent MQTT session, with its MQTT 5 options. */
+export interface StoredMqttSubscription {
+  /** As the client sent it, including any `$share/<group>/` prefix. */
+  readonly key: string;
+  readonly filter: string;
+  readonly qos: 0 | 1 | 2;
+  readonly group: string | null;
+  readonly noLocal: boolean;
+  readonly retainAsPublished: boolean;
+  readonly retainHandling: number;
+  readonly identifier: number | undefined;
+}
+
+/**
+ * What a persistent MQTT session's queues cannot say: who owns them, the
+ * subscriptions with their options, when it expires. Its queued messages are
+ * in the message log with its queues.
+ */
+export interface StoredMqttSession {
+  readonly vhost: string;
+  readonly clientId: string;
+  readonly expirySeconds: number;
+  /** ms since the epoch; 0 while connected (after a crash the restart counts as its disconnect). */
+  readonly detachedAt: number;
+  readonly subscriptions: readonly StoredMqttSubscription[];
+  /** [MQTT-4.3.3] QoS 2 packet ids received (PUBREC sent) and not yet released. */
+  readonly inboundQos2: readonly number[];
+}
+
+/** The last retained publish of a topic. */
+export interface StoredRetained {
+  readonly vhost: string;
+  readonly topic: string;
+  readonly qos: 0 | 1 | 2;
+  readonly properties: MessageProperties;
+  readonly payload: Buffer;
+}
+
+export interface RecoveredMqttState {
+  sessions: StoredMqttSession[];
+  retained: StoredRetained[];
+}
+
+export interface MqttStateStats {
+  /** Live sessions plus retained messages. */
+  records: number;
+  bytesOnDisk: number;
+  /** Bytes written since open, compactions included: what shows a write costs O(change), not O(state). */
+  bytesWritten: number;
+}
+
+/**
+ * MQTT sessions and retained messages, one record per session or topic: a
+ * change writes that record only, never the whole set. A put or delete is
+ * durable by the end of the current microtask queue (the file store writes
+ * and fsyncs then), i.e. before any reply to the input that caused it is
+ * flushed to a socket (replies go out in setImmediate) — so SUBACK, PUBACK
+ * and PUBREC follow the state they report.
+ */
+export interface MqttStateStore {
+  /** What the last run left. Call once, before any put or delete. */
+  recover(): RecoveredMqttState;
+  /** Replaces the session of that vhost and client id. */
+  putSession(session: StoredMqttSession): void;
+  deleteSession(vhost: string, clientId: string): void;
+  /** Replaces the retained message of that vhost and topic. */
+  putRetained(message: StoredRetained): void;
+  deleteRetained(vhost: string, topic: string): void;
+  /** Writes pending changes now (shutdown; the file store does it by itself in a microtask). */
+  flush(): void;
+  stats(): MqttStateStats;
+}

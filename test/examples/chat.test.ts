@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { skipWithout } from "../helpers/binaries.js";
 import { test } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startChatServer } from "../../examples/chat/server.js";
 import { postToRoom } from "../../examples/chat/post.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium); the browser chat test needs it`;
+const skip = skipWithout(CHROMIUM, "chromium", "the browser chat test needs it");
 
 async function joinRoom(browser: Browser, url: string, nick: string, room: string): Promise<Page> {
   const page = await browser.newPage();

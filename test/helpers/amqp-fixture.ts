@@ -79,3 +79,13 @@ export async function drainQueue(channel: Channel, queue: string): Promise<strin
     out.push(message.content.toString());
   }
 }
+
+/** drainQueue over a connection of its own, closed after: for tests that restart brokers between checks. */
+export async function drainQueueAt(url: string, queue: string): Promise<string[]> {
+  const connection = await amqplib.connect(url);
+  try {
+    return await drainQueue(await connection.createChannel(), queue);
+  } finally {
+    await connection.close();
+  }
+}

@@ -8,8 +8,8 @@ export type Protocol = "amqp" | "mqtt" | "stomp";
 
 export interface ChildBroker {
   child: ChildProcess;
-  /** The ports the child logged as listening, for the protocols asked for. */
-  ports: Partial<Record<Protocol, number>>;
+  /** The ports the child logged as listening, for the protocols asked for (and any other listener, e.g. amqps). */
+  ports: Partial<Record<Protocol, number>> & Record<string, number | undefined>;
 }
 
 /**
@@ -20,12 +20,21 @@ export interface ChildBroker {
  */
 const children = new Set<ChildProcess>();
 
-export function startChildBroker(dataDir: string, protocols: readonly Protocol[]): Promise<ChildBroker> {
-  const port = (protocol: string): string => (protocols.includes(protocol as Protocol) ? "0" : "off");
+/**
+ * `fixedPorts`: listen there instead of an ephemeral port (a restart that clients must find again).
+ * `extraArgs` go after the defaults, so they may override them (e.g. TLS flags and ports).
+ */
+export function startChildBroker(
+  dataDir: string,
+  protocols: readonly Protocol[],
+  fixedPorts: Partial<Record<Protocol, number>> = {},
+  extraArgs: readonly string[] = [],
+): Promise<ChildBroker> {
+  const port = (protocol: string): string => (protocols.includes(protocol as Protocol) ? String(fixedPorts[protocol as Protocol] ?? 0) : "off");
   const child = spawn(
     process.execPath,
     [MAIN, "--data-dir", dataDir, "--host", "127.0.0.1", "--amqp-port", port("amqp"), "--mqtt-port", port("mqtt"),
-      "--stomp-port", port("stomp"), "--http-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off"],
+      "--stomp-port", port("stomp"), "--http-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off", ...extraArgs],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   children.add(child);
@@ -35,7 +44,7 @@ export function startChildBroker(dataDir: string, protocols: readonly Protocol[]
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.on("line", (line) => {
-      const entry = JSON.parse(line) as { msg: string; level: number; ports?: Partial<Record<Protocol, number>> };
+      const entry = JSON.parse(line) as { msg: string; level: number; ports?: ChildBroker["ports"] };
       if (entry.level >= 50) reject(new Error(`broker logged an error: ${line}`));
       if (entry.msg === "listening" && protocols.every((p) => entry.ports?.[p])) resolve({ child, ports: entry.ports ?? {} });
     });
@@ -43,12 +52,23 @@ export function startChildBroker(dataDir: string, protocols: readonly Protocol[]
   });
 }
 
-/** SIGKILL, resolved once the process is gone. */
-export const killed = (child: ChildProcess): Promise<void> =>
+/** Sends `signal` to any child process, resolved once it is gone. */
+export const signalled = (child: ChildProcess, signal: NodeJS.Signals): Promise<void> =>
   new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.once("exit", () => resolve());
-    child.kill("SIGKILL");
+    child.kill(signal);
+  });
+
+/** SIGKILL, resolved once the process is gone. */
+export const killed = (child: ChildProcess): Promise<void> => signalled(child, "SIGKILL");
+
+/** SIGTERM (a clean stop), resolved with the exit code once the process is gone. */
+export const stoppedCleanly = (child: ChildProcess): Promise<number | null> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+    child.once("exit", (code) => resolve(code));
+    child.kill("SIGTERM");
   });
 
 export function killAllChildren(): void {

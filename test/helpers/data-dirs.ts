@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before } from "node:test";
-import type { StorageOption } from "../../src/store/open.js";
+import type { StorageOption } from "../../src/persistence/open-store.js";
 import { TestBroker } from "./broker.js";
 
 /** Storage settings besides the directory (segment sizes, queueMemoryMessages). */

@@ -3,46 +3,11 @@
  * keeps across a "restart" (a new store object over the same backing).
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, describe, test } from "node:test";
-import { decodeProperties, encodeProperties } from "../../src/amqp/codec/properties.js";
-import { silentLogger } from "../../src/log.js";
-import { FileStore } from "../../src/store/file/file-store.js";
-import { MemoryBacking, MemoryStore } from "../../src/store/memory/memory-store.js";
-import type { DefinitionsSnapshot, PropertiesCodec, Store, StoredMessage } from "../../src/store/types.js";
+import { describe, test } from "node:test";
+import type { DefinitionsSnapshot, Store, StoredMessage } from "../../src/store/types.js";
+import { codec, storeImplementations } from "../helpers/store-implementations.js";
 
-const codec: PropertiesCodec = { encode: encodeProperties, decode: (b) => decodeProperties(b, 0, b.length) };
-
-interface Implementation {
-  name: string;
-  /** A fresh backing; open() then returns stores that share it, as a restarted broker shares its data dir. */
-  create(): Promise<() => Store>;
-}
-
-const tempDirs: string[] = [];
-after(async () => {
-  for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
-});
-
-const implementations: Implementation[] = [
-  {
-    name: "memory",
-    async create() {
-      const backing = new MemoryBacking();
-      return () => new MemoryStore(backing, codec);
-    },
-  },
-  {
-    name: "file",
-    async create() {
-      const dir = await mkdtemp(join(tmpdir(), "warren-contract-"));
-      tempDirs.push(dir);
-      return () => new FileStore({ dir, codec, logger: silentLogger() });
-    },
-  },
-];
+const implementations = storeImplementations();
 
 const message = (body: string, headers: Record<string, number | string> = {}): StoredMessage => ({
   exchange: "ex",

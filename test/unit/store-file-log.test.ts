@@ -9,6 +9,7 @@ import { after, test } from "node:test";
 import { decodeProperties, encodeProperties } from "../../src/amqp/codec/properties.js";
 import { createLogger } from "../../src/log.js";
 import { FileStore } from "../../src/store/file/file-store.js";
+import { frameRecord } from "../../src/store/file/record-codec.js";
 import type { DefinitionsSnapshot, Store, StoredMessage } from "../../src/store/types.js";
 
 const codec = { encode: encodeProperties, decode: (b: Buffer) => decodeProperties(b, 0, b.length) };
@@ -161,4 +162,31 @@ test("fully consumed segments are deleted and sparse ones compacted while runnin
     "compacted messages keep their ids and order; consumed ones stay gone",
   );
   await reopened.store.close();
+});
+
+test("a record with a good checksum but an unknown payload is set aside; the records after it in its segment still count", async () => {
+  const dir = await tempDir();
+  const { store } = open(dir);
+  store.messages.recover();
+  store.messages.enqueue("/\u0000q", msg("before"), Date.now());
+  await synced(store);
+  await store.close();
+  const segment = join(dir, "messages", segmentsOf(dir)[0] as string);
+  // A record type no version writes, framed with a valid CRC: written wrong, not torn.
+  const alien = frameRecord(Buffer.from([99, 1, 2, 3]));
+  appendFileSync(segment, alien);
+  const { store: writer } = open(dir);
+  writer.messages.recover();
+  writer.messages.enqueue("/\u0000q", msg("after"), Date.now());
+  await synced(writer);
+  await writer.close();
+  // Put the alien record in the middle of the older segment, followed by a good one.
+  appendFileSync(segment, readFileSync(join(dir, "messages", segmentsOf(dir)[1] as string)));
+
+  const { store: again, warnings } = open(dir);
+  const ids = again.messages.recover().get("/\u0000q")?.ids ?? [];
+  assert.deepEqual(again.messages.read(ids).map((m) => m.body.toString()), ["before", "after"]);
+  assert.deepEqual(warnings, ["message log: a record that does not decode was set aside"]);
+  assert.deepEqual(readFileSync(join(dir, "quarantine", "messages.records")), alien);
+  await again.close();
 });

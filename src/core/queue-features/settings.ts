@@ -1,4 +1,4 @@
-import type { Policy, PolicyValue } from "../policies.js";
+import { policyPatternMatches, type Policy, type PolicyValue } from "../policies.js";
 import { TypedField, type FieldTable, type FieldValue } from "../message.js";
 import { integerValue } from "../queue-arguments.js";
 
@@ -82,13 +82,7 @@ export function matchPolicy(policies: Iterable<Policy>, name: string, quorum: bo
   let best: Policy | null = null;
   for (const policy of policies) {
     if (forQueue ? !appliesToQueue(policy, quorum) : policy.applyTo !== "exchanges" && policy.applyTo !== "all") continue;
-    let matches: boolean;
-    try {
-      matches = new RegExp(policy.pattern).test(name);
-    } catch {
-      continue;
-    }
-    if (matches && (best === null || policy.priority > best.priority)) best = policy;
+    if (policyPatternMatches(policy, name) && (best === null || policy.priority > best.priority)) best = policy;
   }
   return best;
 }

@@ -1,4 +1,4 @@
-import type { Policy, PolicyRegistry } from "../../core/policies.js";
+import { policyPatternMatches, type Policy, type PolicyRegistry } from "../../core/policies.js";
 
 /**
  * The policy RabbitMQ would apply to a queue or exchange: among the vhost's
@@ -12,13 +12,7 @@ export function effectivePolicy(policies: PolicyRegistry, vhost: string, name: s
       policy.applyTo === "all" ||
       (kind === "exchange" ? policy.applyTo === "exchanges" : policy.applyTo === "queues" || policy.applyTo === "classic_queues");
     if (!applies) continue;
-    let re: RegExp;
-    try {
-      re = new RegExp(policy.pattern);
-    } catch {
-      continue;
-    }
-    if (re.test(name) && (best === null || policy.priority > best.priority)) best = policy;
+    if (policyPatternMatches(policy, name) && (best === null || policy.priority > best.priority)) best = policy;
   }
   return best;
 }

@@ -8,6 +8,7 @@ import { accessFor, loginVhosts, param, visibleVhost, type RequestContext } from
 import { objectNotFound, translateCoreErrors } from "../errors.js";
 import { created, noContent, ok, stringField, type Reply } from "../http-util.js";
 import { listReply } from "../listing.js";
+import { mapInTurns } from "../streaming.js";
 import type { Route } from "../router.js";
 import { bindingJson, propertiesKey } from "../format/binding.js";
 import { jsonToFieldTable } from "../format/field-table.js";
@@ -15,8 +16,9 @@ import { exchangeNameFromUrl } from "./exchanges.js";
 
 type DestinationKind = "q" | "e";
 
-function listBindings(ctx: RequestContext, vhosts: VHost[]): Reply {
-  const items = vhosts.flatMap((vhost) => [...vhost.listBindings()].map((b) => bindingJson(b, vhost.name)));
+async function listBindings(ctx: RequestContext, vhosts: VHost[]): Promise<Reply> {
+  const bindings = vhosts.flatMap((vhost) => [...vhost.listBindings()].map((binding) => ({ binding, vhost: vhost.name })));
+  const items = await mapInTurns(bindings, ({ binding, vhost }) => bindingJson(binding, vhost));
   return ok(listReply(items, ctx.query, []));
 }
 

@@ -1,4 +1,5 @@
 /** /api/policies: stored as RabbitMQ does; listing needs management, changing needs policymaker. */
+import { UserRegex } from "../../auth/user-regex.js";
 import type { Policy, PolicyApplyTo, PolicyValue } from "../../core/policies.js";
 import type { PolicyRegistry } from "../../core/policies.js";
 import { loginVhosts, param, vhostForDeclare, visibleVhost, type RequestContext } from "../context.js";
@@ -23,9 +24,7 @@ export function policyFromJson(vhost: string, name: string, body: JsonObject): P
   requireKeys(body, ["pattern", "definition"]);
   const pattern = body["pattern"];
   if (typeof pattern !== "string") throw badRequest("pattern must be a string");
-  try {
-    new RegExp(pattern);
-  } catch {
+  if (UserRegex.tryCompile(pattern) === null) {
     throw badRequest(`Validation failed\n\n${pattern} is not a valid regular expression`);
   }
   const definition = body["definition"];

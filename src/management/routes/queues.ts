@@ -5,6 +5,7 @@ import { accessFor, loginVhosts, param, vhostForDeclare, visibleVhost, type Requ
 import { badRequest, objectNotFound, translateCoreErrors } from "../errors.js";
 import { boolField, created, noContent, numberField, ok, requireKeys, stringField, type JsonObject, type Reply } from "../http-util.js";
 import { listReply } from "../listing.js";
+import { mapInTurns } from "../streaming.js";
 import type { Route } from "../router.js";
 import { bindingJson } from "../format/binding.js";
 import { jsonToFieldTable } from "../format/field-table.js";
@@ -18,8 +19,11 @@ function findQueue(ctx: RequestContext): { vhost: VHost; queue: Queue } {
   return { vhost, queue };
 }
 
-function listQueues(ctx: RequestContext, vhosts: VHost[]): Reply {
-  const items = vhosts.flatMap((vhost) => [...vhost.queues.values()].map((q) => queueJson(ctx.mgmt, q, false)));
+async function listQueues(ctx: RequestContext, vhosts: VHost[]): Promise<Reply> {
+  const items = await mapInTurns(
+    vhosts.flatMap((vhost) => [...vhost.queues.values()]),
+    (q) => queueJson(ctx.mgmt, q, false),
+  );
   return ok(listReply(items, ctx.query, ["vhost", "name"]));
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { IConnackPacket, IConnectPacket } from "mqtt-packet";
 import { CoreError } from "../../core/errors.js";
+import { certificateLoginUser } from "../../transport/peer-certificate.js";
 import type { MqttConnection } from "../connection.js";
 import { connackV3, RC, reasonForCoreError } from "../reason-codes.js";
 import { MqttSession, sessionKey } from "../session.js";
@@ -44,7 +45,11 @@ export function handleConnect(connection: MqttConnection, packet: IConnectPacket
   let username = packet.username;
   const password = packet.password?.toString("utf8");
   let vhostName = DEFAULT_VHOST;
-  if (username === undefined && password === undefined) {
+  // mqtt.ssl_cert_login: no password and a verified client certificate → the certificate's CN is the user.
+  const certUser = password === undefined ? certificateLoginUser(connection.stream) : null;
+  if (certUser !== null) {
+    username = certUser;
+  } else if (username === undefined && password === undefined) {
     username = ANONYMOUS_USER;
   } else if (username === undefined || password === undefined) {
     return refuse(RC.BAD_USER_NAME_OR_PASSWORD, "username or password missing");
@@ -54,7 +59,9 @@ export function handleConnect(connection: MqttConnection, packet: IConnectPacket
     vhostName = username.slice(0, colon);
     username = username.slice(colon + 1);
   }
-  const auth = ctx.broker.users.authenticate(username, password ?? ANONYMOUS_PASSWORD, { address: connection.remoteAddress });
+  const remote = { address: connection.remoteAddress };
+  const auth =
+    certUser !== null ? ctx.broker.users.authenticateWithoutPassword(username, remote) : ctx.broker.users.authenticate(username, password ?? ANONYMOUS_PASSWORD, remote);
   if (!auth.ok) return refuse(RC.BAD_USER_NAME_OR_PASSWORD, auth.reason);
   // RabbitMQ 3.10 answers a vhost that does not exist with "bad username or password", no access with "not authorized".
   if (!ctx.broker.vhosts.has(vhostName)) return refuse(RC.BAD_USER_NAME_OR_PASSWORD, `vhost ${vhostName} not found`);

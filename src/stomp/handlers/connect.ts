@@ -1,4 +1,5 @@
 import { CoreError } from "../../core/errors.js";
+import { certificateLoginUser } from "../../transport/peer-certificate.js";
 import type { StompConnection } from "../connection.js";
 import { StompError } from "../errors.js";
 import { SUPPORTED_VERSIONS, type StompFrame, type StompVersion } from "../frame.js";
@@ -21,12 +22,15 @@ export function handleConnect(connection: StompConnection, frame: StompFrame): v
     throw new StompError("Version mismatch", `Supported versions are ${SUPPORTED_VERSIONS.join(",")}\n`);
   }
   const heartbeat = parseHeartbeat(frame.headers.get("heart-beat"));
-  const login = frame.headers.get("login") ?? DEFAULT_LOGIN;
+  // stomp.ssl_cert_login: no passcode and a verified client certificate → the certificate's CN is the user.
+  const certUser = frame.headers.get("passcode") === undefined ? certificateLoginUser(connection.transport.socket) : null;
+  const login = certUser ?? frame.headers.get("login") ?? DEFAULT_LOGIN;
   const passcode = frame.headers.get("passcode") ?? DEFAULT_PASSCODE;
   // RabbitMQ takes the host header as the vhost name as it is (Spring's relay sends the virtual host there).
   const vhostName = frame.headers.get("host") ?? DEFAULT_VHOST;
   const { broker, logger } = connection.ctx;
-  const auth = broker.users.authenticate(login, passcode, { address: connection.remoteAddress });
+  const remote = { address: connection.remoteAddress };
+  const auth = certUser !== null ? broker.users.authenticateWithoutPassword(login, remote) : broker.users.authenticate(login, passcode, remote);
   if (!auth.ok) {
     logger.warn({ connection: connection.id, user: login, reason: auth.reason }, "STOMP login failed");
     throw new StompError("Bad CONNECT", `Access refused for user '${login}'\n`);

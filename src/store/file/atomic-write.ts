@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { PRIVATE_FILE_MODE } from "./file-modes.js";
 import { fsyncDirectory } from "./segment-files.js";
 
 /**
@@ -13,7 +14,7 @@ import { fsyncDirectory } from "./segment-files.js";
  */
 export function replaceFileAtomically(path: string, text: string, keepPreviousAt?: string): void {
   const tempPath = `${path}.tmp`;
-  const fd = openSync(tempPath, "w");
+  const fd = openSync(tempPath, "w", PRIVATE_FILE_MODE);
   try {
     writeSync(fd, text);
     fsyncSync(fd);

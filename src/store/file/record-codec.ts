@@ -47,7 +47,8 @@ export interface EnqueueFields extends EnqueueHeader {
   body: Buffer;
 }
 
-function frame(payload: Buffer): Buffer {
+/** Frames a payload (length, CRC-32): every log in the store (messages, MQTT state, quarantine) uses this framing. */
+export function frameRecord(payload: Buffer): Buffer {
   const out = Buffer.allocUnsafe(RECORD_HEADER + payload.length);
   out.writeUInt32LE(payload.length, 0);
   out.writeUInt32LE(crc32(payload), 4);
@@ -88,7 +89,7 @@ export function encodeIdRecord(type: typeof RecordType.Remove | typeof RecordTyp
   const payload = Buffer.allocUnsafe(9);
   payload[0] = type;
   payload.writeDoubleLE(id, 1);
-  return frame(payload);
+  return frameRecord(payload);
 }
 
 export function encodeDeleteQueue(queueKey: string): Buffer {
@@ -97,7 +98,7 @@ export function encodeDeleteQueue(queueKey: string): Buffer {
   payload[0] = RecordType.DeleteQueue;
   payload.writeUInt16LE(key.length, 1);
   key.copy(payload, 3);
-  return frame(payload);
+  return frameRecord(payload);
 }
 
 /** An enqueue record copied forward by compaction keeps its id and time; only the delivered flag may change (same offset in both enqueue types). */
@@ -121,24 +122,38 @@ export type DecodedRecord =
   | { type: typeof RecordType.Remove | typeof RecordType.Delivered; id: number }
   | { type: typeof RecordType.DeleteQueue; queueKey: string };
 
-export type ReadResult = { ok: true; record: DecodedRecord; next: number } | { ok: false; reason: string };
+/**
+ * `skipTo` is set when the frame is intact (length and checksum hold) but
+ * its payload does not decode: a record written wrong, not a torn write, so
+ * the records after it are still good.
+ */
+export type ReadResult = { ok: true; record: DecodedRecord; next: number } | { ok: false; reason: string; skipTo?: number };
 
 /**
  * Decodes the record at `offset`. Properties and body are left in `buf` as
  * offsets: recovery creates views only for messages that survive.
  */
 export function scanRecord(buf: Buffer, offset: number): ReadResult {
+  const frame = readFrame(buf, offset);
+  if (!frame.ok) return frame;
+  try {
+    return { ok: true, record: decodePayload(buf, frame.start, frame.next), next: frame.next };
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message, skipTo: frame.next };
+  }
+}
+
+/** A framed record whose length and checksum hold: its payload is [start, next). */
+export type FrameResult = { ok: true; start: number; next: number } | { ok: false; reason: string };
+
+export function readFrame(buf: Buffer, offset: number): FrameResult {
   if (offset + RECORD_HEADER > buf.length) return { ok: false, reason: "torn record header" };
   const length = buf.readUInt32LE(offset);
   const start = offset + RECORD_HEADER;
   const end = start + length;
   if (length === 0 || end > buf.length) return { ok: false, reason: "torn record" };
   if (crc32(buf.subarray(start, end)) !== buf.readUInt32LE(offset + 4)) return { ok: false, reason: "checksum mismatch" };
-  try {
-    return { ok: true, record: decodePayload(buf, start, end), next: end };
-  } catch (error) {
-    return { ok: false, reason: (error as Error).message };
-  }
+  return { ok: true, start, next: end };
 }
 
 function decodePayload(buf: Buffer, start: number, end: number): DecodedRecord {

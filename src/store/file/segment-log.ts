@@ -24,7 +24,9 @@ import {
   scanRecord,
   withDeliveredFlag,
 } from "./record-codec.js";
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./file-modes.js";
 import { fsyncDirectory, listSegments, segmentPath } from "./segment-files.js";
+import type { Quarantine } from "./quarantine.js";
 import { replaySegments } from "./segment-recovery.js";
 
 export interface SegmentLogOptions {
@@ -99,8 +101,10 @@ export class SegmentLog implements MessageLog {
     private readonly codec: PropertiesCodec,
     private readonly logger: Logger,
     private readonly options: SegmentLogOptions = DEFAULT_SEGMENT_LOG_OPTIONS,
+    /** Where records that cannot be used go; null: they are only logged and dropped. */
+    private readonly quarantine: Quarantine | null = null,
   ) {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   }
 
   // ---- recovery ----------------------------------------------------------
@@ -132,6 +136,10 @@ export class SegmentLog implements MessageLog {
     }
     // Appends always start a fresh segment: an old tail is never written again.
     this.openSegment((numbers[numbers.length - 1] ?? 0) + 1);
+    for (const bad of replay.undecodable) {
+      const file = this.quarantine?.setAside("messages", bad.record) ?? null;
+      this.logger.warn({ segment: bad.segment, offset: bad.offset, reason: bad.reason, quarantine: file }, "message log: a record that does not decode was set aside");
+    }
     this.reclaim();
     return out;
   }
@@ -162,6 +170,7 @@ export class SegmentLog implements MessageLog {
         const at = (this.table.location(id) as { offset: number }).offset - first.offset;
         const message = buf === null ? null : this.decode(buf, at, id);
         if (message === null) {
+          if (!this.table.has(id)) continue; // set aside by decode(), which said so
           this.logger.warn({ id, segment: first.segment }, "message log: a paged-out message could not be read back and is lost");
           continue;
         }
@@ -177,11 +186,18 @@ export class SegmentLog implements MessageLog {
     if (!result.ok || result.record.type !== RecordType.Enqueue || result.record.id !== id) return null;
     const record = result.record;
     const properties = buf.subarray(record.propertiesStart, record.bodyStart);
+    let decoded;
+    try {
+      decoded = this.codec.decode(properties);
+    } catch (error) {
+      this.setAside(id, record.queueKey, Buffer.from(buf.subarray(at, result.next)), (error as Error).message);
+      return null;
+    }
     return {
       id,
       exchange: record.exchange,
       routingKey: record.routingKey,
-      properties: this.codec.decode(properties),
+      properties: decoded,
       encodedProperties: properties,
       body: buf.subarray(record.bodyStart, result.next),
       redelivered: this.table.isDelivered(id),
@@ -213,6 +229,18 @@ export class SegmentLog implements MessageLog {
   private closeReader(): void {
     if (this.reader !== null) closeSync(this.reader.fd);
     this.reader = null;
+  }
+
+  /**
+   * A message whose properties do not decode (issue 11: headers nested past
+   * the decoder's limit, written by a version without that limit) is copied
+   * to the quarantine and removed, so that neither this start nor the next
+   * refuses or stops on it; its queue goes on with the next message.
+   */
+  private setAside(id: number, queueKey: string, record: Buffer, reason: string): void {
+    const file = this.quarantine?.setAside("messages", record) ?? null;
+    this.logger.warn({ queue: queueKey.replace("\u0000", " "), id, reason, quarantine: file }, "message log: a message that cannot be read was set aside");
+    this.remove(id);
   }
 
   // ---- appends -----------------------------------------------------------
@@ -310,7 +338,7 @@ export class SegmentLog implements MessageLog {
 
   private openSegment(no: number): void {
     const segment = new Segment(no, segmentPath(this.dir, no), 0, new Set());
-    segment.fd = openSync(segment.path, "w");
+    segment.fd = openSync(segment.path, "w", PRIVATE_FILE_MODE);
     fsyncDirectory(this.dir);
     this.segments.set(no, segment);
     this.current = segment;

@@ -4,6 +4,14 @@
  * write from a crash: cut it off. A bad record in an older segment means
  * that file is damaged: what follows it in that file is lost, the rest of
  * the log is still used. Both are logged; neither stops the broker.
+ *
+ * A record whose frame is intact (length and checksum hold) but whose
+ * payload does not decode is returned as undecodable, for the log to set
+ * aside; replay goes on with the next record. Properties are not decoded
+ * here (that doubled replay time: 0.9 → 1.8 s for 200k messages with
+ * headers): a message whose properties do not decode (issue 11: headers
+ * nested past the decoder's depth limit) is set aside when first read,
+ * which for a recovered queue's head is during start.
  */
 import { readFileSync, truncateSync } from "node:fs";
 import type { Logger } from "../../log.js";
@@ -18,12 +26,21 @@ export interface RecoveredSegment {
   refs: Set<number>;
 }
 
+/** A record whose frame is intact but whose payload does not decode at all (no id or queue to name). */
+export interface UndecodableRecord {
+  segment: number;
+  offset: number;
+  record: Buffer;
+  reason: string;
+}
+
 export interface ReplayResult {
   segments: RecoveredSegment[];
   /** The live messages: where each record is, its queue, its delivered mark. */
   table: IdTable;
   queues: QueueNames;
   maxId: number;
+  undecodable: UndecodableRecord[];
 }
 
 /**
@@ -36,6 +53,7 @@ export function replaySegments(dir: string, numbers: readonly number[], logger: 
   const queues = new QueueNames();
   const segments: RecoveredSegment[] = [];
   let maxId = 0;
+  const undecodable: UndecodableRecord[] = [];
   numbers.forEach((no, index) => {
     const path = segmentPath(dir, no);
     const buf = readFileSync(path);
@@ -49,6 +67,11 @@ export function replaySegments(dir: string, numbers: readonly number[], logger: 
     let offset = 0;
     while (offset < buf.length) {
       const result = scanRecord(buf, offset);
+      if (!result.ok && result.skipTo !== undefined) {
+        undecodable.push({ segment: no, offset, record: Buffer.from(buf.subarray(offset, result.skipTo)), reason: result.reason });
+        offset = result.skipTo;
+        continue;
+      }
       if (!result.ok) {
         if (index === numbers.length - 1) {
           logger.warn({ segment: path, offset, reason: result.reason, bytesCut: buf.length - offset }, "message log: torn tail cut");
@@ -101,5 +124,5 @@ export function replaySegments(dir: string, numbers: readonly number[], logger: 
       offset = result.next;
     }
   });
-  return { segments, table, queues, maxId };
+  return { segments, table, queues, maxId, undecodable };
 }

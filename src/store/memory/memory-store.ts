@@ -8,12 +8,14 @@ import type {
   DefinitionsSnapshot,
   MessageLog,
   MessageLogStats,
+  MqttStateStore,
   PropertiesCodec,
   RecoveredMessage,
   RecoveredQueue,
   Store,
   StoredMessage,
 } from "../types.js";
+import { MemoryMqttBacking, MemoryMqttState } from "./memory-mqtt-state.js";
 
 interface MemoryRecord {
   queueKey: string;
@@ -30,6 +32,7 @@ interface MemoryRecord {
 /** What survives a MemoryStore "restart". */
 export class MemoryBacking {
   definitions: string | null = null;
+  readonly mqtt = new MemoryMqttBacking();
   readonly messages = new Map<number, MemoryRecord>();
   nextId = 1;
 }
@@ -122,12 +125,14 @@ class MemoryMessageLog implements MessageLog {
 export class MemoryStore implements Store {
   readonly kind = "memory" as const;
   readonly messages: MessageLog;
+  readonly mqtt: MqttStateStore;
 
   constructor(
     private readonly backing: MemoryBacking,
     codec: PropertiesCodec,
   ) {
     this.messages = new MemoryMessageLog(backing, codec);
+    this.mqtt = new MemoryMqttState(backing.mqtt);
   }
 
   loadDefinitions(): DefinitionsSnapshot | null {

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import amqplib from "amqplib";
 import * as C from "../../../src/amqp/codec/index.js";
 import { REPLY } from "../../../src/amqp/reply-codes.js";
-import { drainQueue } from "../../helpers/amqp-fixture.js";
+import { drainQueueAt } from "../../helpers/amqp-fixture.js";
 import type { TestBroker } from "../../helpers/broker.js";
 import { waitFor } from "../../helpers/broker.js";
 import { useDataDirs, withBrokerOn } from "../../helpers/data-dirs.js";
@@ -36,14 +36,7 @@ async function runWithFailingSync(dir: string, sync: SyncSwitch, body: (broker: 
 
 /** The bodies a restarted broker on `dir` holds in `queue`. */
 async function recovered(dir: string, queue: string): Promise<string[]> {
-  return withBrokerOn(dir, async (broker) => {
-    const connection = await amqplib.connect(broker.url);
-    try {
-      return await drainQueue(await connection.createChannel(), queue);
-    } finally {
-      await connection.close();
-    }
-  });
+  return withBrokerOn(dir, (broker) => drainQueueAt(broker.url, queue));
 }
 
 function assertIncludes(actual: string[], expected: string[]): void {

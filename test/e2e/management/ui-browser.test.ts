@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { skipWithout } from "../../helpers/binaries.js";
 import { after, before, test } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { TestBroker } from "../../helpers/broker.js";
 import { Api, type Item } from "./api-client.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium); the UI test needs it`;
+const skip = skipWithout(CHROMIUM, "chromium", "the UI test needs it");
+/** What the page's Content-Security-Policy blocked (the UI must need no inline script, style or eval). */
+const cspViolations: string[] = [];
 
 let broker: TestBroker;
 let browser: Browser | null = null;
@@ -19,6 +21,9 @@ before(async () => {
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
   page = await browser.newPage();
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
 });
 after(async () => {
   await browser?.close();
@@ -72,4 +77,11 @@ test("the UI's pages render the overview, connections, exchanges, users, vhosts 
     await page.click(`nav a[href='#${hash}']`);
     await page.waitForSelector(`main:has-text('${text}')`);
   }
+});
+
+test("the UI works under its Content-Security-Policy: nothing was blocked", { skip }, async () => {
+  const response = await page.goto(String(broker.broker.urls.http));
+  assert.match(response?.headers()["content-security-policy"] ?? "", /script-src 'self'/);
+  await page.waitForSelector("#whoami:has-text('guest (administrator)')");
+  assert.deepEqual(cspViolations, []);
 });

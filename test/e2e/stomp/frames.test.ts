@@ -175,3 +175,27 @@ test("a client that promised heart-beats and went silent is disconnected (dead-p
   // Logged as a warning (not an error), as RabbitMQ does.
   assert.ok(stomp.broker.logs.some((entry) => entry.msg === "STOMP heart-beats missed, closing connection"));
 });
+
+test("NUL bytes between frames are skipped like EOLs, as RabbitMQ does (whole and split into single bytes)", async () => {
+  const head = (command: string, headers: Record<string, string>): string =>
+    `${command}\n${Object.entries(headers).map(([k, v]) => `${k}:${v}\n`).join("")}\n`;
+  const bytes = Buffer.from(
+    `${head("CONNECT", { "accept-version": "1.2", login: "guest", passcode: "guest" })}\0\0\n\0` +
+      `${head("SUBSCRIBE", { destination: "/queue/nul-between", id: "s", receipt: "sub" })}\0\0\r\n\0` +
+      `${head("SEND", { destination: "/queue/nul-between", receipt: "sent" })}x\0`,
+  );
+  for (const split of [false, true]) {
+    const client = await RawStompClient.connect(stomp.port);
+    if (split) for (const byte of bytes) client.write(Buffer.from([byte]));
+    else client.write(bytes);
+    assert.equal((await client.frame()).command, "CONNECTED");
+    const frames = [await client.frame(), await client.frame(), await client.frame()];
+    assert.deepEqual(
+      frames.filter((f) => f.command === "RECEIPT").map((f) => f.headers["receipt-id"]),
+      ["sub", "sent"],
+    );
+    assert.equal(frames.find((f) => f.command === "MESSAGE")?.body.toString(), "x");
+    client.close();
+  }
+  await assertOthersServed();
+});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { skipWithout } from "../../helpers/binaries.js";
 import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -8,7 +9,7 @@ import { chromium, type Browser } from "playwright-core";
 import { TestBroker } from "../../helpers/broker.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium); the browser SockJS test needs it`;
+const skip = skipWithout(CHROMIUM, "chromium", "the browser SockJS test needs it");
 
 const require = createRequire(import.meta.url);
 const SCRIPTS = {

@@ -1,6 +1,6 @@
-import type { MessageProperties } from "../../core/message.js";
-import { argumentsFromJson, argumentsToJson } from "../../store/field-table-json.js";
-import type { JsonArguments } from "../../store/types.js";
+import type { MessageProperties } from "../core/message.js";
+import { argumentsFromJson, argumentsToJson } from "./field-table-json.js";
+import type { JsonArguments } from "../store/types.js";
 
 /** Message properties as JSON: scalar fields as they are, headers with the store's tagged field-table encoding. */
 export type PropertiesJson = Omit<MessageProperties, "headers"> & { headers?: JsonArguments };

@@ -1,11 +1,12 @@
 /** Opens the store a broker was configured with and brings the core up to date from it. */
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
-import { attachStore, saveDefinitionsNow } from "./attach.js";
+import { attachStore, saveDefinitionsNow } from "./attach-store.js";
 import { DEFAULT_PAGE_AFTER } from "./paging.js";
-import { FileStore } from "./file/file-store.js";
-import type { SegmentLogOptions } from "./file/segment-log.js";
-import type { PropertiesCodec, Store } from "./types.js";
+import { FileStore } from "../store/file/file-store.js";
+import type { SegmentLogOptions } from "../store/file/segment-log.js";
+import type { MqttStateStore, PropertiesCodec, RecoveredMqttState, Store } from "../store/types.js";
+import { migrateLegacyMqttFiles } from "./legacy-mqtt-files.js";
 
 export type StorageOption =
   | "memory"
@@ -25,6 +26,8 @@ export interface OpenedStore {
   fresh: boolean;
   /** Writes the definitions once the caller has applied its start-up changes (default user, configured users). */
   commitStartup(): void;
+  /** MQTT sessions and retained messages kept by the store, for the MQTT adapter to restore; null with memory storage. */
+  mqtt: { state: MqttStateStore; recovered: RecoveredMqttState } | null;
 }
 
 /**
@@ -32,14 +35,25 @@ export interface OpenedStore {
  * of persistent messages, because there is no restart for it to serve.
  */
 export function openStore(broker: Broker, storage: StorageOption | undefined, codec: PropertiesCodec, logger: Logger): OpenedStore {
-  if (storage === undefined || storage === "memory") return { store: null, fresh: true, commitStartup: () => {} };
+  if (storage === undefined || storage === "memory") return { store: null, fresh: true, commitStartup: () => {}, mqtt: null };
   const log = logger.child({ module: "store" });
   const started = performance.now();
   const store = new FileStore({ dir: storage.dir, codec, logger: log, ...(storage.segmentLog ? { segmentLog: storage.segmentLog } : {}) });
-  const { fresh, recoveredMessages } = attachStore(broker, store, log, storage.queueMemoryMessages ?? DEFAULT_PAGE_AFTER);
+  let attached: ReturnType<typeof attachStore>;
+  let mqtt: RecoveredMqttState;
+  try {
+    attached = attachStore(broker, store, log, storage.queueMemoryMessages ?? DEFAULT_PAGE_AFTER);
+    mqtt = store.mqtt.recover();
+    migrateLegacyMqttFiles(storage.dir, store.mqtt, mqtt, log);
+  } catch (error) {
+    // Gives the data dir's lock back, so that an embedding process may try again.
+    void store.close();
+    throw error;
+  }
+  const { fresh, recoveredMessages } = attached;
   log.info(
     { dir: storage.dir, fresh, recoveredMessages, ms: Math.round(performance.now() - started), rssMiB: Math.round(process.memoryUsage.rss() / 1048576) },
     fresh ? "data directory initialised" : "definitions and messages recovered",
   );
-  return { store, fresh, commitStartup: () => saveDefinitionsNow(broker, store) };
+  return { store, fresh, commitStartup: () => saveDefinitionsNow(broker, store), mqtt: { state: store.mqtt, recovered: mqtt } };
 }

@@ -3,7 +3,7 @@
  * queue page them out of memory and back. The log id lives on the queue's
  * own entry (QueuedMessage.logId), so the journal keeps no per-message map.
  */
-import type { JournalEntry, MessageLog, QueueJournal, RecoveredMessage, StoredMessage } from "./types.js";
+import type { JournalEntry, MessageLog, QueueJournal, RecoveredMessage, StoredMessage } from "../store/types.js";
 
 export class LoggedQueueJournal implements QueueJournal {
   constructor(

@@ -4,7 +4,7 @@
  * hold are tagged so they come back with the same wire type.
  */
 import { TypedField, type FieldTable, type FieldValue } from "../core/message.js";
-import type { JsonArguments } from "./types.js";
+import type { JsonArguments } from "../store/types.js";
 
 type Tagged = { $bigint: string } | { $bytes: string } | { $typed: string; value: unknown };
 

@@ -3,7 +3,7 @@
  * message log under a pseudo-queue key. The key starts with NUL, which no
  * queue key does (those start with the vhost name), so the two never meet.
  */
-import type { DelayedJournal, MessageLog, RecoveredMessage, StoredMessage } from "./types.js";
+import type { DelayedJournal, MessageLog, RecoveredMessage, StoredMessage } from "../store/types.js";
 
 const DELAYED_KEY_PREFIX = "\u0000x-delayed-message\u0000";
 

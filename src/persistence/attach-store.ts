@@ -16,7 +16,7 @@ import { restoreDefinitions, snapshotDefinitions } from "./definitions-snapshot.
 import { LoggedQueueJournal } from "./queue-journal.js";
 import { LoggedDelayedJournal, delayedKey, describeDelayedKey, isDelayedKey } from "./delayed-journal.js";
 import { DEFAULT_PAGE_AFTER } from "./paging.js";
-import { queueKey, type DefinitionsObserver, type DelayedJournal, type QueueJournal, type Store } from "./types.js";
+import { queueKey, type DefinitionsObserver, type DelayedJournal, type QueueJournal, type Store } from "../store/types.js";
 
 export interface AttachResult {
   /** No definitions were found: a fresh data dir (seed the default user). */

@@ -6,7 +6,7 @@
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
 import { argumentsFromJson, argumentsToJson } from "./field-table-json.js";
-import type { DefinitionsSnapshot } from "./types.js";
+import type { DefinitionsSnapshot } from "../store/types.js";
 
 const isSystemExchange = (name: string): boolean => name === "" || name.startsWith("amq.");
 
