@@ -4,6 +4,7 @@ import mqtt from "mqtt";
 import { waitFor } from "../../helpers/broker.js";
 import { useAmqpChannel } from "../../helpers/amqp-fixture.js";
 import { RawMqttClient } from "./raw-client.js";
+import { assertMqttServes } from "./serves.js";
 
 /**
  * Core errors reach MQTT clients through one translation (reason-codes.ts):
@@ -15,16 +16,6 @@ const warren = useAmqpChannel();
 
 const url = (): string => warren.broker.broker.urls.mqtt as string;
 const port = (): number => warren.broker.broker.ports.mqtt as number;
-
-async function assertMqttServes(): Promise<void> {
-  const client = await mqtt.connectAsync(url(), { protocolVersion: 5 });
-  const got: string[] = [];
-  client.on("message", (_t, payload) => got.push(payload.toString()));
-  await client.subscribeAsync("errors/health", { qos: 1 });
-  await client.publishAsync("errors/health", "ok", { qos: 1 });
-  await waitFor(() => got.length === 1);
-  await client.endAsync();
-}
 
 for (const version of [5, 4] as const) {
   const failure = version === 5 ? 0x83 : 0x80;
@@ -43,7 +34,7 @@ for (const version of [5, 4] as const) {
     assert.equal(raw.closed, false);
     raw.destroy();
     await warren.channel.deleteQueue(`mqtt-subscription-${client}qos1`);
-    await assertMqttServes();
+    await assertMqttServes(url(), "errors/health");
   });
 }
 
@@ -57,7 +48,7 @@ test("MQTT 5: a subscription queue held exclusively by an AMQP connection is SUB
   await raw.next("pingresp");
   raw.destroy();
   await warren.channel.deleteQueue("mqtt-subscription-locked-5qos1");
-  await assertMqttServes();
+  await assertMqttServes(url(), "errors/health");
 });
 
 /** A queue that takes one message and refuses the next (max-length 1, overflow reject-publish), bound to `topic`. */
@@ -89,7 +80,7 @@ test("MQTT 5: a publish a full reject-publish queue refuses gets PUBACK / PUBREC
   assert.equal((await raw.next("puback")).reasonCode, 0);
   raw.destroy();
   await warren.channel.deleteQueue("errors-full-5");
-  await assertMqttServes();
+  await assertMqttServes(url(), "errors/health");
 });
 
 test("MQTT 3.1.1: a QoS 1 publish a full reject-publish queue refuses closes the connection without PUBACK, as RabbitMQ 3.10", async () => {
@@ -103,5 +94,5 @@ test("MQTT 3.1.1: a QoS 1 publish a full reject-publish queue refuses closes the
   assert.equal(raw.count("puback"), 0);
   assert.ok(warren.broker.logs.some((l) => l.msg === "closing MQTT connection on error" && l.clientId === "quota-4" && l.reason === 0x97));
   await warren.channel.deleteQueue("errors-full-4");
-  await assertMqttServes();
+  await assertMqttServes(url(), "errors/health");
 });

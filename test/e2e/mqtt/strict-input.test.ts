@@ -4,6 +4,7 @@ import mqtt from "mqtt";
 import { waitFor } from "../../helpers/broker.js";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawMqttClient } from "./raw-client.js";
+import { assertMqttServes } from "./serves.js";
 
 /**
  * Issue 11 "Lenient MQTT": input mqtt-packet parses without complaint but
@@ -41,16 +42,6 @@ const cases: Array<{ name: string; bytes: (v: 4 | 5) => Buffer; reason: number; 
   },
 ];
 
-async function assertMqttServes(): Promise<void> {
-  const client = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string, { protocolVersion: 5 });
-  const got: string[] = [];
-  client.on("message", (_t, payload) => got.push(payload.toString()));
-  await client.subscribeAsync("strict/health", { qos: 1 });
-  await client.publishAsync("strict/health", "ok", { qos: 1 });
-  await waitFor(() => got.length === 1);
-  await client.endAsync();
-}
-
 for (const c of cases) {
   test(`MQTT 5: ${c.name} is DISCONNECT 0x${c.reason.toString(16)}`, async () => {
     const raw = await RawMqttClient.open(port(), 5);
@@ -59,7 +50,7 @@ for (const c of cases) {
     assert.equal((await raw.next("disconnect")).reasonCode, c.reason);
     await raw.waitClosed();
     assert.equal(raw.count("suback") + raw.count("unsuback") + raw.count("pingresp") + raw.count("puback") + raw.count("pubrec"), 0);
-    await assertMqttServes();
+    await assertMqttServes(warren.broker.broker.urls.mqtt as string, "strict/health");
   });
   if (c.v5only) continue;
   test(`MQTT 3.1.1: ${c.name} closes the connection`, async () => {
@@ -69,7 +60,7 @@ for (const c of cases) {
     await raw.waitClosed();
     assert.equal(raw.received.length, 0);
     assert.ok(warren.broker.logs.some((l) => l.msg === "closing MQTT connection on error" && l.clientId === `strict-4-${cases.indexOf(c)}` && l.reason === c.reason));
-    await assertMqttServes();
+    await assertMqttServes(warren.broker.broker.urls.mqtt as string, "strict/health");
   });
 }
 
