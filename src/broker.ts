@@ -256,7 +256,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       // server.close() resolves only once every socket is gone, so it is awaited after the drain.
       const closed = Promise.all(listeners.map((l) => l.close()));
       for (const connection of [...core.connections]) {
-        connection.close("broker forced connection closure with reason 'shutdown'");
+        connection.close("broker forced connection closure with reason 'shutdown'", "shutdown");
       }
       await Promise.all(listeners.map((l) => l.drain(1000)));
       await closed;

@@ -3,7 +3,7 @@ import type { UserRegistry } from "../auth/users.js";
 import { Access } from "./access.js";
 import { ChannelStats } from "./channel-stats.js";
 import { ConnectionRegistry } from "./connections.js";
-import { CoreError } from "./errors.js";
+import { CoreError, limitReached } from "./errors.js";
 import { reachedLimit } from "./limits.js";
 import { PolicyRegistry, type PolicyChange } from "./policies.js";
 import { reapplyPolicies } from "./queue-features/attach.js";
@@ -111,15 +111,15 @@ export class Broker {
     if (nodeLimit !== null) {
       // RabbitMQ 3.10 enforces connection_max by no longer accepting sockets (ranch), with no text to copy;
       // a refusal with a reason in its style is kinder to clients than a hang.
-      throw new CoreError("not-allowed", `connection refused: node connection limit (${nodeLimit}) is reached`);
+      throw limitReached("not-allowed", "max-connections", `connection refused: node connection limit (${nodeLimit}) is reached`);
     }
     const vhostLimit = reachedLimit(vhost.limits["max-connections"], () => this.connections.countWhere((c) => c.vhost === name));
     if (vhostLimit !== null) {
-      throw new CoreError("not-allowed", `access to vhost '${name}' refused for user '${user}': connection limit (${vhostLimit}) is reached`);
+      throw limitReached("not-allowed", "max-connections", `access to vhost '${name}' refused for user '${user}': connection limit (${vhostLimit}) is reached`);
     }
     const userLimit = reachedLimit(this.users.getLimits(user)["max-connections"], () => this.connections.countWhere((c) => c.user === user));
     if (userLimit !== null) {
-      throw new CoreError("not-allowed", `connection refused for user '${user}': user connection limit (${userLimit}) is reached`);
+      throw limitReached("not-allowed", "max-connections", `connection refused for user '${user}': user connection limit (${userLimit}) is reached`);
     }
     if (!this.users.canAccessVhost(user, name)) {
       throw new CoreError("not-allowed", `access to vhost '${name}' refused for user '${user}'`);
@@ -138,7 +138,7 @@ export class Broker {
       return open;
     });
     if (limit !== null) {
-      throw new CoreError("not-allowed", `number of channels opened for user '${user}' has reached the maximum allowed user limit of (${limit})`);
+      throw limitReached("not-allowed", "max-channels", `number of channels opened for user '${user}' has reached the maximum allowed user limit of (${limit})`);
     }
   }
 

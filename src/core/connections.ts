@@ -42,6 +42,9 @@ export interface ConnectionDetails {
   tls?: Readonly<Record<string, string | null>> | null;
 }
 
+/** Why the server closes a connection, for protocols that say so in a code (MQTT 5: 0x8B or 0x98). */
+export type ServerCloseCause = "shutdown" | "administrative";
+
 /** What the broker knows of every client connection, whatever its protocol. */
 export interface ClientConnection {
   readonly id: number;
@@ -51,8 +54,8 @@ export interface ClientConnection {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly connectedAt: number;
-  /** Server-initiated close (management, shutdown): AMQP answers 320 CONNECTION_FORCED. */
-  close(reason: string): void;
+  /** Server-initiated close (management, shutdown): AMQP answers 320 CONNECTION_FORCED with `reason` as text. */
+  close(reason: string, cause?: ServerCloseCause): void;
   /** Publishing is paused while a resource alarm is set (connection.blocked in AMQP). */
   setBlocked(reason: string | null): void;
   /** For the management API; optional so that an adapter can start without it. */

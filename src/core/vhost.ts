@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { CoreError, accessRefused, notFound, preconditionFailed, resourceLocked } from "./errors.js";
+import { CoreError, accessRefused, limitReached, notFound, preconditionFailed, resourceLocked } from "./errors.js";
 import { DefaultExchange } from "./exchanges/default.js";
 import { Binding, type Exchange, bindingId, isQueue, type Destination, type ExchangeOptions } from "./exchanges/exchange.js";
 import { createExchange, isKnownExchangeType } from "./exchanges/registry.js";
@@ -272,7 +272,7 @@ export class VHost {
     const queueLimit = origin === "client" ? reachedLimit(this.limits["max-queues"], () => this.queues.size) : null;
     if (queueLimit !== null) {
       // RabbitMQ 3.10's text (rabbit_amqqueue, observed on the reference broker).
-      throw preconditionFailed(`cannot declare queue '${name}': queue limit in vhost '${this.name}' (${queueLimit}) is reached`);
+      throw limitReached("precondition-failed", "max-queues", `cannot declare queue '${name}': queue limit in vhost '${this.name}' (${queueLimit}) is reached`);
     }
     checkQueueType(name, this.name, declaration);
     validateQueueArguments(name, this.name, declaration.arguments);

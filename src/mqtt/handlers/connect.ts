@@ -4,7 +4,7 @@ import { CoreError } from "../../core/errors.js";
 import { certificateLoginUser } from "../../transport/peer-certificate.js";
 import type { MqttConnection } from "../connection.js";
 import { runAfterPause } from "../../transport/deferred-login.js";
-import { connackV3, MqttProtocolError, RC } from "../reason-codes.js";
+import { connackV3, MqttProtocolError, RC, reasonForCoreError } from "../reason-codes.js";
 import { MqttSession, sessionKey } from "../session.js";
 import { queueNameFor } from "../subscription-queues.js";
 import { isValidTopicName } from "../topics.js";
@@ -97,7 +97,7 @@ function connect(connection: MqttConnection, packet: IConnectPacket): void {
   try {
     opened = ctx.broker.openVhost(username, vhostName);
   } catch (error) {
-    if (error instanceof CoreError) return refuse(RC.NOT_AUTHORIZED, error.message);
+    if (error instanceof CoreError) return refuse(reasonForCoreError(error), error.message);
     throw error;
   }
   connection.user = username;
@@ -160,6 +160,6 @@ function connect(connection: MqttConnection, packet: IConnectPacket): void {
   connection.resendInflight();
   for (const subscription of session.subscriptions.values()) {
     const queue = session.queues.get(queueNameFor(session, subscription));
-    if (queue && !queue.deleted) connection.attachQueue(queue, subscription.qos);
+    if (queue && !queue.deleted) connection.attachQueue(queue, subscription);
   }
 }
