@@ -97,8 +97,10 @@ function connect(connection: MqttConnection, packet: IConnectPacket): void {
   try {
     opened = ctx.broker.openVhost(username, vhostName);
   } catch (error) {
-    if (error instanceof CoreError) return refuse(reasonForCoreError(error), error.message);
-    throw error;
+    if (!(error instanceof CoreError)) throw error;
+    // RabbitMQ 3.10 answers a 3.1.1 client over a connection limit with CONNACK 5 (checked on the reference node).
+    const reason = !v5 && error.limit !== null ? RC.NOT_AUTHORIZED : reasonForCoreError(error);
+    return refuse(reason, error.message);
   }
   connection.user = username;
 
