@@ -119,6 +119,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         logger,
         version: packageVersion(),
         listeners: () => listenerInfo(ports, host),
+        resourceLimits: alarms,
         ...managementOptions,
       });
       ports.http = http.port;

@@ -19,6 +19,8 @@ export interface ChannelInfo {
   confirm: boolean;
   transactional: boolean;
   messagesUnacknowledged: number;
+  /** Publishes awaiting their confirm (AMQP confirm mode); absent where the protocol has none. */
+  messagesUnconfirmed?: number;
   consumers: ConsumerInfo[];
   /** The channel's live message counters (the adapter's own object, not a copy). */
   stats?: ChannelStats;
@@ -62,6 +64,8 @@ export interface ClientConnection {
 export class ConnectionRegistry {
   private readonly byId = new Map<number, ClientConnection>();
   private nextId = 1;
+  /** Connections that have gone (rabbitmq_connections_closed_total; opened = closed + open). */
+  closedCount = 0;
 
   allocateId(): number {
     return this.nextId++;
@@ -72,7 +76,7 @@ export class ConnectionRegistry {
   }
 
   remove(connection: ClientConnection): void {
-    this.byId.delete(connection.id);
+    if (this.byId.delete(connection.id)) this.closedCount++;
   }
 
   get(id: number): ClientConnection | undefined {

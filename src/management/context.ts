@@ -5,6 +5,7 @@ import type { VHost } from "../core/vhost.js";
 import type { ApiUser } from "./auth.js";
 import { ApiError, notAuthorised, objectNotFound } from "./errors.js";
 import type { JsonObject } from "./http-util.js";
+import type { NodeResources } from "./node-resources.js";
 import type { StatsSampler } from "./stats.js";
 
 /** A listener as /api/overview lists it. */
@@ -23,6 +24,8 @@ export interface Management {
   readonly startedAt: number;
   readonly version: string;
   listeners(): ListenerInfo[];
+  /** Memory, disk and file descriptors against the alarm limits, read now. */
+  resources(): NodeResources;
 }
 
 /** One request, after authentication. */

@@ -13,7 +13,9 @@ import { authenticate, requireLevel } from "./auth.js";
 import type { ListenerInfo, Management, RequestContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import { parseJsonObject, readBody, RequestAborted, sendError, sendReply, type JsonObject } from "./http-util.js";
-import { writeMetrics } from "./metrics.js";
+import { writeMetrics } from "./metrics/aggregated.js";
+import { writeDetailedMetrics } from "./metrics/detailed.js";
+import { readNodeResources, type NodeResources, type ResourceLimits } from "./node-resources.js";
 import { fromBrowser, refuseCrossOrigin, requireJsonBody, setSecurityHeaders } from "./request-guard.js";
 import { pathSegments, Router } from "./router.js";
 import { bindingRoutes } from "./routes/bindings.js";
@@ -47,6 +49,8 @@ export interface ManagementOptions {
    * endpoint needs no login (scrapers are configured without one).
    */
   metricsAuth?: boolean;
+  /** The resource alarms' limits, for /api/nodes and /metrics (RabbitMQ's defaults when absent). */
+  resourceLimits?: ResourceLimits;
 }
 
 export const DEFAULT_STATS_INTERVAL_MS = 5000;
@@ -92,6 +96,10 @@ export class ManagementApi implements Management {
     return this.options.listeners();
   }
 
+  resources(): NodeResources {
+    return readNodeResources(this.options.resourceLimits ?? null);
+  }
+
   stop(): void {
     this.stats.stop();
   }
@@ -102,11 +110,13 @@ export class ManagementApi implements Management {
     if (segments === null) return false;
     setSecurityHeaders(response);
     if (segments[0] === "metrics" && request.method === "GET") {
+      const detailed = segments[1] === "detailed";
       const perObject = segments[1] === "per-object" || this.options.perObjectMetrics === true;
-      if (segments.length > 2 || (segments.length === 2 && segments[1] !== "per-object")) return false;
+      if (segments.length > 2 || (segments.length === 2 && segments[1] !== "per-object" && !detailed)) return false;
       this.answer(request, response, async () => {
         if (this.options.metricsAuth === true) requireLevel(authenticate(request, this.broker.users), "monitoring");
-        await writeMetrics(this, perObject, response);
+        if (detailed) await writeDetailedMetrics(this, url.searchParams, response);
+        else await writeMetrics(this, perObject, response);
       });
       return true;
     }

@@ -70,7 +70,7 @@ function listenersJson(mgmt: Management): JsonObject[] {
 }
 
 function node(mgmt: Management): JsonObject {
-  const memory = process.memoryUsage();
+  const resources = mgmt.resources();
   return {
     name: mgmt.node,
     type: "disc",
@@ -78,12 +78,16 @@ function node(mgmt: Management): JsonObject {
     being_drained: false,
     partitions: [],
     os_pid: String(process.pid),
-    mem_used: memory.rss,
-    mem_limit: 0,
+    mem_used: resources.memoryUsed,
+    mem_limit: resources.memoryLimit,
     mem_alarm: mgmt.broker.blocked?.includes("memory") ?? false,
     disk_free_alarm: mgmt.broker.blocked?.includes("disk") ?? false,
-    fd_used: 0,
+    disk_free: resources.diskFree,
+    disk_free_limit: resources.diskFreeLimit,
+    fd_used: resources.fdUsed,
+    fd_total: resources.fdTotal,
     sockets_used: mgmt.broker.connections.size,
+    sockets_total: resources.socketsTotal,
     proc_used: 0,
     uptime: Date.now() - mgmt.startedAt,
     run_queue: 0,
