@@ -10,6 +10,7 @@ import { createMqttContext, mqttWebSocketRoute, openMqttListeners, type MqttList
 import { TcpListener } from "./transport/tcp.js";
 import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
 import { openStore, type StorageOption } from "./persistence/open-store.js";
+import { connectionLog } from "./core/connection-log.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import { HttpListener } from "./transport/http.js";
 import { ManagementApi } from "./management/server.js";
@@ -72,6 +73,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const host = options.host ?? DEFAULTS.embeddedHost;
   const users = new UserRegistry();
   const core = new Broker(users);
+  core.connections.observer = connectionLog(logger);
   core.addVhost(DEFAULTS.defaultVhost);
   const storage = openStore(core, options.storage, PROPERTIES_CODEC, logger);
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.

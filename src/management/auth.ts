@@ -47,7 +47,10 @@ export function requireLevel(user: ApiUser, level: AccessLevel): void {
  * {"error":"not_authorized","reason":"Login failed"}; a valid login without
  * a management tag is refused with "Not management user".
  */
-export function authenticate(request: IncomingMessage, users: UserRegistry): ApiUser {
+/** Told of a refused login (bad credentials), for the log: RabbitMQ logs every failed HTTP API login. */
+export type LoginFailureListener = (user: string, address: string, reason: string) => void;
+
+export function authenticate(request: IncomingMessage, users: UserRegistry, onFailure?: LoginFailureListener): ApiUser {
   const header = request.headers.authorization;
   const match = header ? /^Basic\s+(\S+)$/i.exec(header) : null;
   if (!match?.[1]) throw new ApiError(401, "", null);
@@ -57,7 +60,10 @@ export function authenticate(request: IncomingMessage, users: UserRegistry): Api
   const result = users.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1), {
     address: request.socket.remoteAddress ?? "",
   });
-  if (!result.ok) throw new ApiError(401, "not_authorized", "Login failed");
+  if (!result.ok) {
+    onFailure?.(decoded.slice(0, colon), request.socket.remoteAddress ?? "", result.reason);
+    throw new ApiError(401, "not_authorized", "Login failed");
+  }
   const user: User = result.user;
   const apiUser = { name: user.name, tags: user.tags };
   requireLevel(apiUser, "management");

@@ -5,6 +5,7 @@ import type { VHost } from "../core/vhost.js";
 import type { ApiUser } from "./auth.js";
 import { ApiError, notAuthorised, objectNotFound } from "./errors.js";
 import type { JsonObject } from "./http-util.js";
+import type { Logger } from "../log.js";
 import type { NodeResources } from "./node-resources.js";
 import type { StatsSampler } from "./stats.js";
 
@@ -23,6 +24,8 @@ export interface Management {
   readonly node: string;
   readonly startedAt: number;
   readonly version: string;
+  /** For the events an operator wants in the log (definitions imported, failed logins). */
+  readonly logger: Logger;
   listeners(): ListenerInfo[];
   /** Memory, disk and file descriptors against the alarm limits, read now. */
   resources(): NodeResources;

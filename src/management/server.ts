@@ -9,7 +9,7 @@ import { hostname } from "node:os";
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
 import type { HttpListener } from "../transport/http.js";
-import { authenticate, requireLevel } from "./auth.js";
+import { authenticate, requireLevel, type LoginFailureListener } from "./auth.js";
 import type { ListenerInfo, Management, RequestContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import { parseJsonObject, readBody, RequestAborted, sendError, sendReply, type JsonObject } from "./http-util.js";
@@ -62,7 +62,9 @@ export class ManagementApi implements Management {
   readonly startedAt = Date.now();
   readonly version: string;
   private readonly router = new Router();
-  private readonly logger: Logger;
+  readonly logger: Logger;
+  private readonly loginFailed: LoginFailureListener = (user, address, reason) =>
+    this.logger.warn({ module: "management", user, client: address, reason }, "HTTP API login failed");
 
   private constructor(private readonly options: ManagementOptions) {
     this.broker = options.broker;
@@ -114,7 +116,7 @@ export class ManagementApi implements Management {
       const perObject = segments[1] === "per-object" || this.options.perObjectMetrics === true;
       if (segments.length > 2 || (segments.length === 2 && segments[1] !== "per-object" && !detailed)) return false;
       this.answer(request, response, async () => {
-        if (this.options.metricsAuth === true) requireLevel(authenticate(request, this.broker.users), "monitoring");
+        if (this.options.metricsAuth === true) requireLevel(authenticate(request, this.broker.users, this.loginFailed), "monitoring");
         if (detailed) await writeDetailedMetrics(this, url.searchParams, response);
         else await writeMetrics(this, perObject, response);
       });
@@ -141,7 +143,7 @@ export class ManagementApi implements Management {
 
   private async handleApi(request: IncomingMessage, response: ServerResponse, segments: string[], query: URLSearchParams): Promise<void> {
     refuseCrossOrigin(request);
-    const user = authenticate(request, this.broker.users);
+    const user = authenticate(request, this.broker.users, this.loginFailed);
     const match = this.router.match(request.method ?? "GET", segments);
     if (match === null) throw new ApiError(404, "Object Not Found", "Not Found");
     if ("methodNotAllowed" in match) {
