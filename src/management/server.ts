@@ -26,6 +26,8 @@ import { healthRoutes } from "./routes/health.js";
 import { overviewRoutes } from "./routes/overview.js";
 import { permissionRoutes } from "./routes/permissions.js";
 import { policyRoutes } from "./routes/policies.js";
+import { parameterRoutes } from "./routes/parameters.js";
+import { runtimeInfoRoutes } from "./routes/runtime-info.js";
 import { queueRoutes } from "./routes/queues.js";
 import { userRoutes } from "./routes/users.js";
 import { vhostRoutes } from "./routes/vhosts.js";
@@ -81,6 +83,8 @@ export class ManagementApi implements Management {
       ...bindingRoutes,
       ...connectionRoutes,
       ...policyRoutes,
+      ...parameterRoutes,
+      ...runtimeInfoRoutes,
       ...definitionRoutes,
       ...healthRoutes,
     ]);
@@ -143,14 +147,15 @@ export class ManagementApi implements Management {
 
   private async handleApi(request: IncomingMessage, response: ServerResponse, segments: string[], query: URLSearchParams): Promise<void> {
     refuseCrossOrigin(request);
-    const user = authenticate(request, this.broker.users, this.loginFailed);
     const match = this.router.match(request.method ?? "GET", segments);
+    const open = match !== null && !("methodNotAllowed" in match) && match.route.public === true;
+    const user = open ? { name: "", tags: [] } : authenticate(request, this.broker.users, this.loginFailed);
     if (match === null) throw new ApiError(404, "Object Not Found", "Not Found");
     if ("methodNotAllowed" in match) {
       sendReply(response, { status: 405 });
       return;
     }
-    requireLevel(user, match.route.level);
+    if (!open) requireLevel(user, match.route.level);
     requireJsonBody(request);
     let body: JsonObject | null = null;
     const ctx: RequestContext = {

@@ -16,6 +16,10 @@ export const EXCHANGE_TYPES = [
   { name: "fanout", description: "AMQP fanout exchange, as per the AMQP specification", enabled: true },
   { name: "headers", description: "AMQP headers exchange, as per the AMQP specification", enabled: true },
   { name: "topic", description: "AMQP topic exchange, as per the AMQP specification", enabled: true },
+  // The plugin types Warren implements, listed as RabbitMQ lists them once their plugins are enabled.
+  { name: "x-consistent-hash", description: "Consistent Hashing Exchange", enabled: true },
+  { name: "x-delayed-message", description: "Delayed Message Exchange.", enabled: true },
+  { name: "x-random", description: "Picks one random destination", enabled: true },
 ];
 
 function overview(ctx: RequestContext): JsonObject {
