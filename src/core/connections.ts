@@ -40,6 +40,8 @@ export interface ConnectionDetails {
   heartbeat: number;
   bytesReceived: number;
   bytesSent: number;
+  /** A TLS connection's ssl_* info items as RabbitMQ names them (ssl_protocol, peer_cert_subject, ...); absent over plain TCP. */
+  tls?: Readonly<Record<string, string | null>> | null;
 }
 
 /** What the broker knows of every client connection, whatever its protocol. */
@@ -57,6 +59,8 @@ export interface ClientConnection {
   setBlocked(reason: string | null): void;
   /** For the management API; optional so that an adapter can start without it. */
   describe?(): ConnectionDetails;
+  /** Channels open now, for the max-channels user limit; absent = one (an MQTT or STOMP session). */
+  readonly channelCount?: number;
   /** Open channels (AMQP) or the session's single channel (MQTT/STOMP), for the management API. */
   listChannels?(): ChannelInfo[];
 }
@@ -92,6 +96,12 @@ export class ConnectionRegistry {
 
   get(id: number): ClientConnection | undefined {
     return this.byId.get(id);
+  }
+
+  countWhere(predicate: (connection: ClientConnection) => boolean): number {
+    let n = 0;
+    for (const connection of this.byId.values()) if (predicate(connection)) n++;
+    return n;
   }
 
   get size(): number {

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { CoreError, accessRefused, notFound, preconditionFailed, resourceLocked } from "./errors.js";
 import { DefaultExchange } from "./exchanges/default.js";
-import { Binding, Exchange, bindingId, isQueue, type Destination, type ExchangeOptions } from "./exchanges/exchange.js";
+import { Binding, type Exchange, bindingId, isQueue, type Destination, type ExchangeOptions } from "./exchanges/exchange.js";
 import { createExchange, isKnownExchangeType } from "./exchanges/registry.js";
 import type { FieldTable, Message, MessageProperties } from "./message.js";
 import { argumentDifference, EQUIVALENCE_CHECKED_QUEUE_ARGS, validateQueueArguments, wireTypeName } from "./queue-arguments.js";
@@ -12,6 +12,7 @@ import { attachExchangeFeatures } from "./exchanges/features.js";
 import { attachQueueFeatures, checkQueueType, type PolicySources } from "./queue-features/attach.js";
 import { withDefaultQueueType } from "./default-queue-type.js";
 import { CoreCounters } from "./counters.js";
+import { reachedLimit, type VhostLimits } from "./limits.js";
 
 export interface ExchangeDeclaration extends ExchangeOptions {
   type: string;
@@ -89,6 +90,8 @@ export class VHost {
   lastPublishRejected = false;
   /** Description, tags, default queue type: durable with the definitions (set through setMetadata). */
   metadata: VhostMetadata = { description: "", tags: [], defaultQueueType: null };
+  /** max-connections and max-queues (RabbitMQ's vhost-limits parameter): durable with the definitions. */
+  limits: VhostLimits = {};
   /**
    * The management API's tracing flag. RabbitMQ keeps it in the node's
    * runtime state (rabbit_trace), not with the vhost record, so it is not persisted.
@@ -124,6 +127,12 @@ export class VHost {
   /** Replaces the metadata and has the store write the definitions again. */
   setMetadata(metadata: VhostMetadata): void {
     this.metadata = metadata;
+    this.persistence?.definitionsChanged();
+  }
+
+  /** Replaces the limits and has the store write the definitions again. */
+  setLimits(limits: VhostLimits): void {
+    this.limits = limits;
     this.persistence?.definitionsChanged();
   }
 
@@ -260,6 +269,11 @@ export class VHost {
       this.assertQueueEquivalent(existing, declaration);
       existing.features?.touch(); // a redeclare counts as use for x-expires
       return { queue: existing, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
+    }
+    const queueLimit = origin === "client" ? reachedLimit(this.limits["max-queues"], () => this.queues.size) : null;
+    if (queueLimit !== null) {
+      // RabbitMQ 3.10's text (rabbit_amqqueue, observed on the reference broker).
+      throw preconditionFailed(`cannot declare queue '${name}': queue limit in vhost '${this.name}' (${queueLimit}) is reached`);
     }
     checkQueueType(name, this.name, declaration);
     validateQueueArguments(name, this.name, declaration.arguments);

@@ -41,16 +41,23 @@ export function requireLevel(user: ApiUser, level: AccessLevel): void {
   if (!hasLevel(user, level)) throw notAuthorised(REFUSAL[level]);
 }
 
+/** A wrong user name or password: 401 "Login failed", which the server answers after the failed-login delay. */
+export class LoginFailed extends ApiError {
+  constructor(
+    readonly user: string,
+    readonly why: string,
+  ) {
+    super(401, "not_authorized", "Login failed");
+  }
+}
+
 /**
  * The user behind an `Authorization: Basic` header. RabbitMQ answers a
  * request without credentials with a bare 401 and a failed login with
  * {"error":"not_authorized","reason":"Login failed"}; a valid login without
  * a management tag is refused with "Not management user".
  */
-/** Told of a refused login (bad credentials), for the log: RabbitMQ logs every failed HTTP API login. */
-export type LoginFailureListener = (user: string, address: string, reason: string) => void;
-
-export function authenticate(request: IncomingMessage, users: UserRegistry, onFailure?: LoginFailureListener): ApiUser {
+export function authenticate(request: IncomingMessage, users: UserRegistry): ApiUser {
   const header = request.headers.authorization;
   const match = header ? /^Basic\s+(\S+)$/i.exec(header) : null;
   if (!match?.[1]) throw new ApiError(401, "", null);
@@ -60,10 +67,7 @@ export function authenticate(request: IncomingMessage, users: UserRegistry, onFa
   const result = users.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1), {
     address: request.socket.remoteAddress ?? "",
   });
-  if (!result.ok) {
-    onFailure?.(decoded.slice(0, colon), request.socket.remoteAddress ?? "", result.reason);
-    throw new ApiError(401, "not_authorized", "Login failed");
-  }
+  if (!result.ok) throw new LoginFailed(decoded.slice(0, colon), result.reason);
   const user: User = result.user;
   const apiUser = { name: user.name, tags: user.tags };
   requireLevel(apiUser, "management");

@@ -3,6 +3,7 @@ import type { Broker } from "../core/broker.js";
 import { Access } from "../core/access.js";
 import type { VHost } from "../core/vhost.js";
 import type { ApiUser } from "./auth.js";
+import type { CertificateReloader } from "./routes/certificates.js";
 import { ApiError, notAuthorised, objectNotFound } from "./errors.js";
 import type { JsonObject } from "./http-util.js";
 import type { Logger } from "../log.js";
@@ -26,6 +27,8 @@ export interface Management {
   readonly version: string;
   /** For the events an operator wants in the log (definitions imported, failed logins). */
   readonly logger: Logger;
+  /** The TLS certificate of the TLS listeners, null without TLS. */
+  readonly certificates: CertificateReloader | null;
   listeners(): ListenerInfo[];
   /** Memory, disk and file descriptors against the alarm limits, read now. */
   resources(): NodeResources;

@@ -9,7 +9,7 @@ import { hostname } from "node:os";
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
 import type { HttpListener } from "../transport/http.js";
-import { authenticate, requireLevel, type LoginFailureListener } from "./auth.js";
+import { authenticate, LoginFailed, requireLevel, type ApiUser } from "./auth.js";
 import type { ListenerInfo, Management, RequestContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import { parseJsonObject, readBody, RequestAborted, sendError, sendReply, type JsonObject } from "./http-util.js";
@@ -19,10 +19,12 @@ import { readNodeResources, type NodeResources, type ResourceLimits } from "./no
 import { fromBrowser, refuseCrossOrigin, requireJsonBody, setSecurityHeaders } from "./request-guard.js";
 import { pathSegments, Router } from "./router.js";
 import { bindingRoutes } from "./routes/bindings.js";
+import { certificateRoutes, type CertificateReloader } from "./routes/certificates.js";
 import { connectionRoutes } from "./routes/connections.js";
 import { definitionRoutes } from "./routes/definitions.js";
 import { exchangeRoutes } from "./routes/exchanges.js";
 import { healthRoutes } from "./routes/health.js";
+import { limitRoutes } from "./routes/limits.js";
 import { overviewRoutes } from "./routes/overview.js";
 import { permissionRoutes } from "./routes/permissions.js";
 import { policyRoutes } from "./routes/policies.js";
@@ -45,6 +47,8 @@ export interface ManagementOptions {
   statsIntervalMs?: number;
   /** Serve per-object metrics on /metrics too (RabbitMQ's prometheus.return_per_object_metrics). */
   perObjectMetrics?: boolean;
+  /** The TLS certificate, for POST /api/certificates/reload; null without TLS. */
+  certificates?: CertificateReloader | null;
   /**
    * /metrics and /metrics/per-object need basic auth by a user tagged
    * monitoring or administrator. Default off: RabbitMQ's Prometheus
@@ -63,15 +67,15 @@ export class ManagementApi implements Management {
   readonly node = `warren@${hostname()}`;
   readonly startedAt = Date.now();
   readonly version: string;
+  readonly certificates: CertificateReloader | null;
   private readonly router = new Router();
   readonly logger: Logger;
-  private readonly loginFailed: LoginFailureListener = (user, address, reason) =>
-    this.logger.warn({ module: "management", user, client: address, reason }, "HTTP API login failed");
 
   private constructor(private readonly options: ManagementOptions) {
     this.broker = options.broker;
     this.version = options.version;
     this.logger = options.logger;
+    this.certificates = options.certificates ?? null;
     this.stats = new StatsSampler(options.broker, options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS);
     this.router.add([
       ...overviewRoutes,
@@ -87,6 +91,8 @@ export class ManagementApi implements Management {
       ...runtimeInfoRoutes,
       ...definitionRoutes,
       ...healthRoutes,
+      ...limitRoutes,
+      ...certificateRoutes,
     ]);
   }
 
@@ -120,7 +126,7 @@ export class ManagementApi implements Management {
       const perObject = segments[1] === "per-object" || this.options.perObjectMetrics === true;
       if (segments.length > 2 || (segments.length === 2 && segments[1] !== "per-object" && !detailed)) return false;
       this.answer(request, response, async () => {
-        if (this.options.metricsAuth === true) requireLevel(authenticate(request, this.broker.users, this.loginFailed), "monitoring");
+        if (this.options.metricsAuth === true) requireLevel(await this.login(request), "monitoring");
         if (detailed) await writeDetailedMetrics(this, url.searchParams, response);
         else await writeMetrics(this, perObject, response);
       });
@@ -145,11 +151,27 @@ export class ManagementApi implements Management {
     });
   }
 
+  /** Basic auth; after failed logins from the address, credentials are checked only after its delay (issue 11, brute force). */
+  private async login(request: IncomingMessage): Promise<ApiUser> {
+    const address = request.socket.remoteAddress ?? "";
+    const failedLogins = this.broker.failedLogins;
+    const waitMs = request.headers.authorization === undefined ? 0 : failedLogins.admit(address);
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    try {
+      const user = authenticate(request, this.broker.users);
+      failedLogins.succeeded(address);
+      return user;
+    } catch (error) {
+      if (error instanceof LoginFailed) failedLogins.failed(address, { protocol: "http", user: error.user, reason: error.why });
+      throw error;
+    }
+  }
+
   private async handleApi(request: IncomingMessage, response: ServerResponse, segments: string[], query: URLSearchParams): Promise<void> {
     refuseCrossOrigin(request);
     const match = this.router.match(request.method ?? "GET", segments);
     const open = match !== null && !("methodNotAllowed" in match) && match.route.public === true;
-    const user = open ? { name: "", tags: [] } : authenticate(request, this.broker.users, this.loginFailed);
+    const user = open ? { name: "", tags: [] } : await this.login(request);
     if (match === null) throw new ApiError(404, "Object Not Found", "Not Found");
     if ("methodNotAllowed" in match) {
       sendReply(response, { status: 405 });

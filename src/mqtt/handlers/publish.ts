@@ -1,3 +1,4 @@
+import { replyWhenDurable } from "../../core/durable-reply.js";
 import type { IPublishPacket } from "mqtt-packet";
 import { CoreError } from "../../core/errors.js";
 import type { MqttConnection } from "../connection.js";
@@ -69,15 +70,11 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
  * no ack: the client resends after it reconnects.
  */
 function ackWhenDurable(connection: MqttConnection, packet: ReturnType<typeof ack>): void {
-  const durability = connection.ctx.broker.durability;
-  if (durability === null || !durability.syncPending) {
-    connection.send(packet);
-    return;
-  }
-  durability.afterSync((error) => {
-    if (error === null) connection.send(packet);
-  });
+  replyWhenDurable(connection.ctx.broker.durability, connection, packet, sendAck, withholdAck);
 }
+
+const sendAck = (connection: MqttConnection, packet: ReturnType<typeof ack>): void => connection.send(packet);
+const withholdAck = (): void => {};
 
 function resolveTopic(connection: MqttConnection, packet: IPublishPacket): string {
   const alias = packet.properties?.topicAlias;
