@@ -1,11 +1,11 @@
 /**
- * When a publishing connection is read from (PublisherFlow, public API only:
- * it is moving from core/ to transport/). The input is a recording stand-in
- * for a socket; the queue is a real one with a real backlog.
+ * When a publishing connection is read from (PublisherFlow, public API only).
+ * The input is a recording stand-in for a socket; the queue is a real one
+ * with a real backlog.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { PublisherFlow, type PausableInput } from "../../../src/core/publisher-flow.js";
+import { PublisherFlow, type PausableInput } from "../../../src/transport/publisher-flow.js";
 import { RecordingConsumer, dispatched, message, vhostWithQueue } from "./recording-consumer.js";
 
 class RecordingInput implements PausableInput {
