@@ -14,8 +14,7 @@ function clientName(connection: ClientConnection): string | undefined {
   return typeof name === "string" ? name : undefined;
 }
 
-function fields(connection: ClientConnection): Record<string, unknown> {
-  const name = clientName(connection);
+function fields(connection: ClientConnection, name: string | undefined): Record<string, unknown> {
   return {
     connection: connection.id,
     protocol: connection.protocol,
@@ -28,8 +27,14 @@ function fields(connection: ClientConnection): Record<string, unknown> {
 
 export function connectionLog(logger: Logger): ConnectionObserver {
   const log = logger.child({ module: "connection" });
+  // The name is read at open: describe() reads the socket (TLS details), which is gone by the close.
+  const names = new WeakMap<ClientConnection, string | undefined>();
   return {
-    opened: (connection) => log.info(fields(connection), "connection accepted"),
-    closed: (connection) => log.info({ ...fields(connection), durationMs: Date.now() - connection.connectedAt }, "connection closed"),
+    opened: (connection) => {
+      const name = clientName(connection);
+      names.set(connection, name);
+      log.info(fields(connection, name), "connection accepted");
+    },
+    closed: (connection) => log.info({ ...fields(connection, names.get(connection)), durationMs: Date.now() - connection.connectedAt }, "connection closed"),
   };
 }
