@@ -11,6 +11,7 @@ import { createMqttContext, mqttWebSocketRoute, openMqttListeners, type MqttList
 import { TcpListener } from "./transport/tcp.js";
 import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
 import { openStore, type StorageOption } from "./persistence/open-store.js";
+import { connectionLog } from "./core/connection-log.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import { HttpListener } from "./transport/http.js";
 import { ManagementApi } from "./management/server.js";
@@ -96,6 +97,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const tls = options.tls ? new TlsContext(options.tls, logger) : null;
   const users = new UserRegistry();
   const core = new Broker(users);
+  core.connections.observer = connectionLog(logger);
   core.addVhost(DEFAULTS.defaultVhost);
   core.maxConnections = options.maxConnections ?? null;
   core.failedLogins.logger = logger;
@@ -163,6 +165,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         logger,
         version: packageVersion(),
         listeners: () => listenerInfo(ports, host),
+        resourceLimits: alarms,
         certificates: tls ? () => reloadCertificates() : null,
         ...managementOptions,
       });

@@ -63,6 +63,15 @@ export class ResourceAlarms {
     return w <= 1 ? Math.floor(totalmem() * w) : w;
   }
 
+  get diskFreeLimit(): number {
+    return this.options.diskFreeLimit;
+  }
+
+  /** Free bytes on the data directory's file system (the working directory's when storage is "memory"). */
+  diskFree(): number | null {
+    return freeBytes(this.options.dataDir ?? process.cwd());
+  }
+
   /** As `rabbitmqctl set_vm_memory_high_watermark`: takes effect at once. */
   setMemoryHighWatermark(watermark: number): void {
     this.options = { ...this.options, memoryHighWatermark: watermark };

@@ -43,6 +43,8 @@ export function listAmqpChannels(connection: AmqpConnection): ChannelInfo[] {
       confirm: channel.confirmMode,
       transactional: channel.transaction !== null,
       messagesUnacknowledged: channel.unacked.size,
+      // Publishes in confirm mode not yet confirmed (a rare nack after a failed write stays counted).
+      messagesUnconfirmed: channel.confirmMode ? channel.publishSeq - channel.stats.confirm : 0,
       consumers,
       stats: channel.stats,
     });

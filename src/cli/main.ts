@@ -113,7 +113,11 @@ async function main(): Promise<void> {
     process.stdout.write(`${packageVersion()}\n`);
     return;
   }
-  const logger = createLogger({ level: config.logLevel });
+  const logger = createLogger({
+    level: config.logLevel,
+    format: config.logFormat ?? (process.stdout.isTTY ? "text" : "json"),
+    ...(config.logFile === null ? {} : { file: { path: config.logFile } }),
+  });
   const broker = await start(config, logger);
   handleSignals(broker, logger);
   handleReload(broker, logger);

@@ -2,7 +2,7 @@
  * Every default and limit in one table. Values follow RabbitMQ's defaults
  * (rabbit.app / rabbitmq.conf reference) unless a comment says otherwise.
  */
-import type { LogLevel } from "../log.js";
+import type { LogFormat, LogLevel } from "../log.js";
 
 /** A listener's port: 0 = ephemeral, "off" = listener not opened. */
 export type PortSetting = number | "off";
@@ -54,6 +54,10 @@ export interface WarrenConfig {
   ports: PortsConfig;
   dataDir: string;
   logLevel: LogLevel;
+  /** "text" or "json"; null: text when stdout is a terminal, else JSON. */
+  logFormat: LogFormat | null;
+  /** Also append the log to this file, rotated by size; null: stdout only. */
+  logFile: string | null;
   limits: LimitsConfig;
   /** Users that may log in only from loopback addresses. */
   loopbackUsers: string[];
@@ -148,6 +152,8 @@ export function defaultConfig(): WarrenConfig {
     ports: { ...DEFAULTS.ports },
     dataDir: DEFAULTS.dataDir,
     logLevel: DEFAULTS.logLevel,
+    logFormat: null,
+    logFile: null,
     limits: {
       frameMax: DEFAULTS.frameMax,
       channelMax: DEFAULTS.channelMax,

@@ -5,7 +5,7 @@
  */
 import { DEFAULTS, type MqttConfig, type PortsConfig, type WarrenConfig } from "./defaults.js";
 import { MQTT_DEFAULTS } from "./mqtt-defaults.js";
-import { isLogLevel, LOG_LEVELS } from "../log.js";
+import { isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS } from "../log.js";
 
 /** Parses a raw string; returns undefined when invalid. */
 type Parser<T> = (raw: string) => T | undefined;
@@ -278,6 +278,34 @@ export const OPTIONS: readonly OptionSpec[] = [
     (raw) => (isLogLevel(raw) ? raw : undefined),
     (config, value) => {
       config.logLevel = value;
+    },
+  ),
+  option(
+    {
+      flag: "--log-format",
+      env: "WARREN_LOG_FORMAT",
+      arg: "<format>",
+      help: "log line format: text (readable) or json",
+      defaultText: "text on a terminal, else json",
+      expected: `one of ${LOG_FORMATS.join(", ")}`,
+    },
+    (raw) => (isLogFormat(raw) ? raw : undefined),
+    (config, value) => {
+      config.logFormat = value;
+    },
+  ),
+  option(
+    {
+      flag: "--log-file",
+      env: "WARREN_LOG_FILE",
+      arg: "<path>",
+      help: "also append the log to this file, rotated at 10 MB (5 kept)",
+      defaultText: "none",
+      expected: "a file path",
+    },
+    (raw) => (raw === "" ? undefined : raw),
+    (config, value) => {
+      config.logFile = value;
     },
   ),
 ];

@@ -3,6 +3,7 @@ import type { UserRegistry } from "../auth/users.js";
 import { Access } from "./access.js";
 import { ChannelStats } from "./channel-stats.js";
 import { ConnectionRegistry } from "./connections.js";
+import { CoreCounters } from "./counters.js";
 import { CoreError, limitReached } from "./errors.js";
 import { reachedLimit } from "./limits.js";
 import { PolicyRegistry, type PolicyChange } from "./policies.js";
@@ -22,6 +23,8 @@ export class Broker {
   readonly failedLogins = new FailedLogins();
   /** Counters of every channel/session that has closed: with the open ones, the broker-wide channel totals. */
   readonly closedChannelStats = new ChannelStats();
+  /** Churn and message counters for /metrics (connections, channels, queues, message sizes). */
+  readonly counters = new CoreCounters();
   /** Stored policies (RabbitMQ's rabbit_policy); applied to queues by the queue features. */
   readonly policies = new PolicyRegistry();
   /** Operator policies: their numeric limits cap what user policies and arguments ask for. */
@@ -58,6 +61,7 @@ export class Broker {
       vhost.persistence = this.persistence;
       vhost.policySources = { user: this.policies, operator: this.operatorPolicies };
       vhost.removalListener = this.removalListener;
+      vhost.counters = this.counters;
       this.vhosts.set(name, vhost);
       this.persistence?.definitionsChanged();
     }

@@ -19,6 +19,8 @@ export class ChannelStats {
   getEmpty = 0;
   redeliver = 0;
   ack = 0;
+  /** On a broker-wide total: how many channels were folded into it (rabbitmq_channels_closed_total). */
+  folded = 0;
 
   /** RabbitMQ's deliver_get: every message handed out, whatever the mode. */
   get deliverGet(): number {
@@ -45,5 +47,6 @@ export class ChannelStats {
     total.getEmpty += this.getEmpty;
     total.redeliver += this.redeliver;
     total.ack += this.ack;
+    total.folded += this.folded + 1;
   }
 }

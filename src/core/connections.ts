@@ -19,6 +19,8 @@ export interface ChannelInfo {
   confirm: boolean;
   transactional: boolean;
   messagesUnacknowledged: number;
+  /** Publishes awaiting their confirm (AMQP confirm mode); absent where the protocol has none. */
+  messagesUnconfirmed?: number;
   consumers: ConsumerInfo[];
   /** The channel's live message counters (the adapter's own object, not a copy). */
   stats?: ChannelStats;
@@ -66,20 +68,33 @@ export interface ClientConnection {
   listChannels?(): ChannelInfo[];
 }
 
+/** Told when a connection joins (authenticated, in its vhost) and leaves the registry: the connection log. */
+export interface ConnectionObserver {
+  opened(connection: ClientConnection): void;
+  closed(connection: ClientConnection): void;
+}
+
 export class ConnectionRegistry {
   private readonly byId = new Map<number, ClientConnection>();
   private nextId = 1;
+  /** Connections that have gone (rabbitmq_connections_closed_total; opened = closed + open). */
+  closedCount = 0;
+  observer: ConnectionObserver | null = null;
 
   allocateId(): number {
     return this.nextId++;
   }
 
   add(connection: ClientConnection): void {
+    if (this.byId.get(connection.id) === connection) return;
     this.byId.set(connection.id, connection);
+    this.observer?.opened(connection);
   }
 
   remove(connection: ClientConnection): void {
-    this.byId.delete(connection.id);
+    if (!this.byId.delete(connection.id)) return;
+    this.closedCount++;
+    this.observer?.closed(connection);
   }
 
   get(id: number): ClientConnection | undefined {

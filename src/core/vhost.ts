@@ -11,6 +11,7 @@ import { routeWithKeys, senderSelectedKeys } from "./sender-selected.js";
 import { attachExchangeFeatures } from "./exchanges/features.js";
 import { attachQueueFeatures, checkQueueType, type PolicySources } from "./queue-features/attach.js";
 import { withDefaultQueueType } from "./default-queue-type.js";
+import { CoreCounters } from "./counters.js";
 import { reachedLimit, type VhostLimits } from "./limits.js";
 
 export interface ExchangeDeclaration extends ExchangeOptions {
@@ -83,6 +84,8 @@ export class VHost {
   policySources: PolicySources | null = null;
   /** Set by the broker (Broker.setRemovalListener). */
   removalListener: RemovalListener | null = null;
+  /** The broker's counters (set by Broker.addVhost); a lone VHost counts into its own. */
+  counters = new CoreCounters();
   /** Set by publish(): some queue refused the last message (x-overflow reject-publish), so its publisher is nacked. */
   lastPublishRejected = false;
   /** Description, tags, default queue type: durable with the definitions (set through setMetadata). */
@@ -255,6 +258,7 @@ export class VHost {
     origin: QueueDeclarationOrigin = "client",
   ): DeclaredQueue {
     const existing = this.queues.get(name);
+    if (!passive) this.counters.queuesDeclared++;
     if (passive) {
       if (!existing) throw notFound("queue", name, this.name);
       this.assertNotLocked(existing, connectionId);
@@ -288,6 +292,7 @@ export class VHost {
     queue.onUnused = (unused) => this.removeQueue(unused);
     attachQueueFeatures(this, queue);
     this.queues.set(name, queue);
+    this.counters.queuesCreated++;
     // Exclusive queues die with their connection, so RabbitMQ never recovers them.
     if (this.persistence !== null && queue.durable && queue.exclusiveOwner === null) {
       queue.journal = this.persistence.journalFor(this.name, name);
@@ -326,6 +331,7 @@ export class VHost {
   removeQueue(queue: Queue): number {
     if (queue.deleted || this.queues.get(queue.name) !== queue) return 0;
     this.queues.delete(queue.name);
+    this.counters.queuesDeleted++;
     this.removalListener?.queueRemoved(queue);
     this.dropBindingsTo(queue);
     if (queue.journal !== null) this.persistence?.definitionsChanged();
@@ -431,6 +437,7 @@ export class VHost {
       if (!(queues[i] as Queue).enqueue(message)) this.lastPublishRejected = true;
     }
     if (queues.length > 0) exchange.publishedOut++;
+    this.counters.messagePublished(message.body.length, queues.length > 0);
     return queues;
   }
 }

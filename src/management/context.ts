@@ -6,6 +6,8 @@ import type { ApiUser } from "./auth.js";
 import type { CertificateReloader } from "./routes/certificates.js";
 import { ApiError, notAuthorised, objectNotFound } from "./errors.js";
 import type { JsonObject } from "./http-util.js";
+import type { Logger } from "../log.js";
+import type { NodeResources } from "./node-resources.js";
 import type { StatsSampler } from "./stats.js";
 
 /** A listener as /api/overview lists it. */
@@ -23,9 +25,13 @@ export interface Management {
   readonly node: string;
   readonly startedAt: number;
   readonly version: string;
+  /** For the events an operator wants in the log (definitions imported, failed logins). */
+  readonly logger: Logger;
   /** The TLS certificate of the TLS listeners, null without TLS. */
   readonly certificates: CertificateReloader | null;
   listeners(): ListenerInfo[];
+  /** Memory, disk and file descriptors against the alarm limits, read now. */
+  resources(): NodeResources;
 }
 
 /** One request, after authentication. */

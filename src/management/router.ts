@@ -14,6 +14,8 @@ export interface Route {
   path: string;
   /** The least tag the route needs; vhost checks are the handler's. */
   level: AccessLevel;
+  /** Answered without a login, as RabbitMQ's /api/auth (the UI asks it before logging in). */
+  public?: boolean;
   handle(ctx: RequestContext): Reply | Promise<Reply>;
 }
 

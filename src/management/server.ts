@@ -13,7 +13,9 @@ import { authenticate, LoginFailed, requireLevel, type ApiUser } from "./auth.js
 import type { ListenerInfo, Management, RequestContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import { parseJsonObject, readBody, RequestAborted, sendError, sendReply, type JsonObject } from "./http-util.js";
-import { writeMetrics } from "./metrics.js";
+import { writeMetrics } from "./metrics/aggregated.js";
+import { writeDetailedMetrics } from "./metrics/detailed.js";
+import { readNodeResources, type NodeResources, type ResourceLimits } from "./node-resources.js";
 import { fromBrowser, refuseCrossOrigin, requireJsonBody, setSecurityHeaders } from "./request-guard.js";
 import { pathSegments, Router } from "./router.js";
 import { bindingRoutes } from "./routes/bindings.js";
@@ -26,6 +28,8 @@ import { limitRoutes } from "./routes/limits.js";
 import { overviewRoutes } from "./routes/overview.js";
 import { permissionRoutes } from "./routes/permissions.js";
 import { policyRoutes } from "./routes/policies.js";
+import { parameterRoutes } from "./routes/parameters.js";
+import { runtimeInfoRoutes } from "./routes/runtime-info.js";
 import { queueRoutes } from "./routes/queues.js";
 import { userRoutes } from "./routes/users.js";
 import { vhostRoutes } from "./routes/vhosts.js";
@@ -51,6 +55,8 @@ export interface ManagementOptions {
    * endpoint needs no login (scrapers are configured without one).
    */
   metricsAuth?: boolean;
+  /** The resource alarms' limits, for /api/nodes and /metrics (RabbitMQ's defaults when absent). */
+  resourceLimits?: ResourceLimits;
 }
 
 export const DEFAULT_STATS_INTERVAL_MS = 5000;
@@ -63,7 +69,7 @@ export class ManagementApi implements Management {
   readonly version: string;
   readonly certificates: CertificateReloader | null;
   private readonly router = new Router();
-  private readonly logger: Logger;
+  readonly logger: Logger;
 
   private constructor(private readonly options: ManagementOptions) {
     this.broker = options.broker;
@@ -81,6 +87,8 @@ export class ManagementApi implements Management {
       ...bindingRoutes,
       ...connectionRoutes,
       ...policyRoutes,
+      ...parameterRoutes,
+      ...runtimeInfoRoutes,
       ...definitionRoutes,
       ...healthRoutes,
       ...limitRoutes,
@@ -100,6 +108,10 @@ export class ManagementApi implements Management {
     return this.options.listeners();
   }
 
+  resources(): NodeResources {
+    return readNodeResources(this.options.resourceLimits ?? null);
+  }
+
   stop(): void {
     this.stats.stop();
   }
@@ -110,11 +122,13 @@ export class ManagementApi implements Management {
     if (segments === null) return false;
     setSecurityHeaders(response);
     if (segments[0] === "metrics" && request.method === "GET") {
+      const detailed = segments[1] === "detailed";
       const perObject = segments[1] === "per-object" || this.options.perObjectMetrics === true;
-      if (segments.length > 2 || (segments.length === 2 && segments[1] !== "per-object")) return false;
+      if (segments.length > 2 || (segments.length === 2 && segments[1] !== "per-object" && !detailed)) return false;
       this.answer(request, response, async () => {
         if (this.options.metricsAuth === true) requireLevel(await this.login(request), "monitoring");
-        await writeMetrics(this, perObject, response);
+        if (detailed) await writeDetailedMetrics(this, url.searchParams, response);
+        else await writeMetrics(this, perObject, response);
       });
       return true;
     }
@@ -155,14 +169,15 @@ export class ManagementApi implements Management {
 
   private async handleApi(request: IncomingMessage, response: ServerResponse, segments: string[], query: URLSearchParams): Promise<void> {
     refuseCrossOrigin(request);
-    const user = await this.login(request);
     const match = this.router.match(request.method ?? "GET", segments);
+    const open = match !== null && !("methodNotAllowed" in match) && match.route.public === true;
+    const user = open ? { name: "", tags: [] } : await this.login(request);
     if (match === null) throw new ApiError(404, "Object Not Found", "Not Found");
     if ("methodNotAllowed" in match) {
       sendReply(response, { status: 405 });
       return;
     }
-    requireLevel(user, match.route.level);
+    if (!open) requireLevel(user, match.route.level);
     requireJsonBody(request);
     let body: JsonObject | null = null;
     const ctx: RequestContext = {

@@ -35,6 +35,11 @@ export function ctlUsage(): string {
 }
 
 export async function runCtl(argv: readonly string[], env: NodeJS.ProcessEnv, io: Output): Promise<number> {
+  // rabbitmqctl --help (and <verb> --help) prints the usage and exits 0.
+  if (argv.includes("--help") || argv.includes("-h")) {
+    io.out(ctlUsage());
+    return EXIT.ok;
+  }
   try {
     const { options, verb, args } = parseArgs(argv, env);
     if (verb === null || verb === "help") {

@@ -1,7 +1,7 @@
 /** /api/definitions[/{vhost}]: export (GET) and import (POST), administrators only. */
 import { param, type RequestContext } from "../context.js";
 import { objectNotFound } from "../errors.js";
-import { noContent, ok, type Reply } from "../http-util.js";
+import { noContent, ok, type JsonObject, type Reply } from "../http-util.js";
 import type { Route } from "../router.js";
 import { exportDefinitions, exportVhostDefinitions, importDefinitions } from "../definitions.js";
 
@@ -30,7 +30,9 @@ export const definitionRoutes: Route[] = [
     path: "/api/definitions",
     level: "administrator",
     handle: async (ctx) => {
-      importDefinitions(ctx.mgmt.broker, await ctx.body());
+      const body = await ctx.body();
+      importDefinitions(ctx.mgmt.broker, body);
+      logImport(ctx, body, null);
       return noContent();
     },
   },
@@ -46,8 +48,18 @@ export const definitionRoutes: Route[] = [
     level: "administrator",
     handle: async (ctx) => {
       const vhost = vhostOf(ctx);
-      importDefinitions(ctx.mgmt.broker, await ctx.body(), vhost.name);
+      const body = await ctx.body();
+      importDefinitions(ctx.mgmt.broker, body, vhost.name);
+      logImport(ctx, body, vhost.name);
       return noContent();
     },
   },
 ];
+
+/** As RabbitMQ logs an import ("Importing concurrently N exchanges..."): what arrived, and by whom. */
+function logImport(ctx: RequestContext, body: JsonObject, vhost: string | null): void {
+  const counts = Object.fromEntries(
+    ["users", "vhosts", "permissions", "policies", "queues", "exchanges", "bindings"].map((key) => [key, Array.isArray(body[key]) ? body[key].length : 0]),
+  );
+  ctx.mgmt.logger.info({ module: "definitions", user: ctx.user.name, ...(vhost === null ? {} : { vhost }), ...counts }, "definitions imported");
+}

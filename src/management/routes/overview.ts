@@ -16,6 +16,10 @@ export const EXCHANGE_TYPES = [
   { name: "fanout", description: "AMQP fanout exchange, as per the AMQP specification", enabled: true },
   { name: "headers", description: "AMQP headers exchange, as per the AMQP specification", enabled: true },
   { name: "topic", description: "AMQP topic exchange, as per the AMQP specification", enabled: true },
+  // The plugin types Warren implements, listed as RabbitMQ lists them once their plugins are enabled.
+  { name: "x-consistent-hash", description: "Consistent Hashing Exchange", enabled: true },
+  { name: "x-delayed-message", description: "Delayed Message Exchange.", enabled: true },
+  { name: "x-random", description: "Picks one random destination", enabled: true },
 ];
 
 function overview(ctx: RequestContext): JsonObject {
@@ -70,7 +74,7 @@ function listenersJson(mgmt: Management): JsonObject[] {
 }
 
 function node(mgmt: Management): JsonObject {
-  const memory = process.memoryUsage();
+  const resources = mgmt.resources();
   return {
     name: mgmt.node,
     type: "disc",
@@ -78,12 +82,16 @@ function node(mgmt: Management): JsonObject {
     being_drained: false,
     partitions: [],
     os_pid: String(process.pid),
-    mem_used: memory.rss,
-    mem_limit: 0,
+    mem_used: resources.memoryUsed,
+    mem_limit: resources.memoryLimit,
     mem_alarm: mgmt.broker.blocked?.includes("memory") ?? false,
     disk_free_alarm: mgmt.broker.blocked?.includes("disk") ?? false,
-    fd_used: 0,
+    disk_free: resources.diskFree,
+    disk_free_limit: resources.diskFreeLimit,
+    fd_used: resources.fdUsed,
+    fd_total: resources.fdTotal,
     sockets_used: mgmt.broker.connections.size,
+    sockets_total: resources.socketsTotal,
     proc_used: 0,
     uptime: Date.now() - mgmt.startedAt,
     run_queue: 0,

@@ -1,10 +1,13 @@
-/** /api/policies: stored as RabbitMQ does; listing needs management, changing needs policymaker. */
+/**
+ * /api/policies (listing needs management, changing needs policymaker) and
+ * /api/operator-policies (changed by administrators; limits only), stored as RabbitMQ does.
+ */
 import { UserRegex } from "../../auth/user-regex.js";
 import type { Policy, PolicyApplyTo, PolicyValue } from "../../core/policies.js";
 import type { PolicyRegistry } from "../../core/policies.js";
 import { loginVhosts, param, vhostForDeclare, visibleVhost, type RequestContext } from "../context.js";
 import { badRequest, objectNotFound } from "../errors.js";
-import { created, noContent, numberField, ok, requireKeys, type JsonObject, type Reply } from "../http-util.js";
+import { created, noContent, numberField, ok, requireKeys, type JsonObject } from "../http-util.js";
 import { listReply } from "../listing.js";
 import type { Route } from "../router.js";
 
@@ -45,46 +48,86 @@ export function policyFromJson(vhost: string, name: string, body: JsonObject): P
   };
 }
 
-function find(policies: PolicyRegistry, ctx: RequestContext): Policy {
+/** What an operator policy may set (rabbit_policies' operator_policy_validator in 3.10): limits only. */
+const OPERATOR_POLICY_KEYS = new Set(["expires", "message-ttl", "max-length", "max-length-bytes", "max-in-memory-length", "max-in-memory-bytes", "delivery-limit"]);
+
+/** An Erlang term as RabbitMQ prints it in validation errors: binaries as <<"x">>. */
+const erlangTerm = (value: unknown): string => (typeof value === "string" ? `<<"${value}">>` : typeof value === "object" ? JSON.stringify(value) : String(value));
+
+function checkOperatorPolicy(policy: Policy): void {
+  const unknown = Object.entries(policy.definition).filter(([key]) => !OPERATOR_POLICY_KEYS.has(key));
+  if (unknown.length === 0) return;
+  const terms = unknown.map(([key, value]) => `{<<"${key}">>,${erlangTerm(value)}}`).join(",");
+  throw badRequest(`Validation failed\n\n[${terms}] are not recognised policy settings\n`);
+}
+
+interface PolicyKind {
+  /** "/api/policies" or "/api/operator-policies". */
+  base: string;
+  registry(ctx: RequestContext): PolicyRegistry;
+  readLevel: Route["level"];
+  writeLevel: Route["level"];
+  validate(policy: Policy): void;
+}
+
+function find(kind: PolicyKind, ctx: RequestContext): Policy {
   const vhost = visibleVhost(ctx, param(ctx, "vhost"));
-  const policy = policies.get(vhost.name, param(ctx, "name"));
+  const policy = kind.registry(ctx).get(vhost.name, param(ctx, "name"));
   if (!policy) throw objectNotFound();
   return policy;
 }
 
-async function putPolicy(ctx: RequestContext): Promise<Reply> {
-  const vhost = vhostForDeclare(ctx);
-  const name = param(ctx, "name");
-  const policy = policyFromJson(vhost.name, name, await ctx.body());
-  const policies = ctx.mgmt.broker.policies;
-  const existed = policies.get(vhost.name, name) !== undefined;
-  policies.put(policy);
-  return existed ? noContent() : created();
+function routesFor(kind: PolicyKind): Route[] {
+  return [
+    {
+      method: "GET",
+      path: kind.base,
+      level: kind.readLevel,
+      handle: (ctx) => ok(listReply(loginVhosts(ctx).flatMap((v) => kind.registry(ctx).list(v.name).map(policyJson)), ctx.query, [])),
+    },
+    {
+      method: "GET",
+      path: `${kind.base}/:vhost`,
+      level: kind.readLevel,
+      handle: (ctx) => ok(listReply(kind.registry(ctx).list(visibleVhost(ctx, param(ctx, "vhost")).name).map(policyJson), ctx.query, [])),
+    },
+    { method: "GET", path: `${kind.base}/:vhost/:name`, level: kind.readLevel, handle: (ctx) => ok(policyJson(find(kind, ctx))) },
+    {
+      method: "PUT",
+      path: `${kind.base}/:vhost/:name`,
+      level: kind.writeLevel,
+      handle: async (ctx) => {
+        const vhost = vhostForDeclare(ctx);
+        const name = param(ctx, "name");
+        const policy = policyFromJson(vhost.name, name, await ctx.body());
+        kind.validate(policy);
+        const registry = kind.registry(ctx);
+        const existed = registry.get(vhost.name, name) !== undefined;
+        registry.put(policy);
+        return existed ? noContent() : created();
+      },
+    },
+    {
+      method: "DELETE",
+      path: `${kind.base}/:vhost/:name`,
+      level: kind.writeLevel,
+      handle: (ctx) => {
+        const policy = find(kind, ctx);
+        kind.registry(ctx).delete(policy.vhost, policy.name);
+        return noContent();
+      },
+    },
+  ];
 }
 
 export const policyRoutes: Route[] = [
-  {
-    method: "GET",
-    path: "/api/policies",
-    level: "management",
-    handle: (ctx) => ok(listReply(loginVhosts(ctx).flatMap((v) => ctx.mgmt.broker.policies.list(v.name).map(policyJson)), ctx.query, [])),
-  },
-  {
-    method: "GET",
-    path: "/api/policies/:vhost",
-    level: "management",
-    handle: (ctx) => ok(listReply(ctx.mgmt.broker.policies.list(visibleVhost(ctx, param(ctx, "vhost")).name).map(policyJson), ctx.query, [])),
-  },
-  { method: "GET", path: "/api/policies/:vhost/:name", level: "management", handle: (ctx) => ok(policyJson(find(ctx.mgmt.broker.policies, ctx))) },
-  { method: "PUT", path: "/api/policies/:vhost/:name", level: "policymaker", handle: putPolicy },
-  {
-    method: "DELETE",
-    path: "/api/policies/:vhost/:name",
-    level: "policymaker",
-    handle: (ctx) => {
-      const policy = find(ctx.mgmt.broker.policies, ctx);
-      ctx.mgmt.broker.policies.delete(policy.vhost, policy.name);
-      return noContent();
-    },
-  },
+  ...routesFor({ base: "/api/policies", registry: (ctx) => ctx.mgmt.broker.policies, readLevel: "management", writeLevel: "policymaker", validate: () => {} }),
+  // RabbitMQ 3.10 lets any management user list them; only administrators change them.
+  ...routesFor({
+    base: "/api/operator-policies",
+    registry: (ctx) => ctx.mgmt.broker.operatorPolicies,
+    readLevel: "management",
+    writeLevel: "administrator",
+    validate: checkOperatorPolicy,
+  }),
 ];

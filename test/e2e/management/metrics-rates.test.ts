@@ -4,34 +4,13 @@ import amqplib from "amqplib";
 import { waitFor } from "../../helpers/broker.js";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { Api, type Item } from "./api-client.js";
+import { scrape as scrapeAt } from "./exposition.js";
 
 // A short sampling interval so that a rate shows up without waiting RabbitMQ's 5 s.
 const warren = useBroker({ management: { statsIntervalMs: 100 } });
 const api = Api.lazy(warren);
 
-/** Parses Prometheus text exposition into {name{labels}: value}, checking every line's shape. */
-function parseExposition(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "") continue;
-    if (line.startsWith("# TYPE ")) {
-      assert.match(line, /^# TYPE [a-z_]+ (gauge|counter)$/);
-      continue;
-    }
-    if (line.startsWith("# HELP ")) continue;
-    const match = /^([a-z_]+)(\{[^}]*\})? (-?[0-9.e+]+|[+-]Inf)$/.exec(line);
-    assert.ok(match, `not an exposition line: ${line}`);
-    samples.set(`${match[1]}${match[2] ?? ""}`, Number(match[3]));
-  }
-  return samples;
-}
-
-async function scrape(path: string): Promise<Map<string, number>> {
-  const response = await fetch(`${warren.broker.broker.urls.http}${path}`);
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
-  return parseExposition(await response.text());
-}
+const scrape = (path: string): Promise<Map<string, number>> => scrapeAt(warren.broker.broker.urls.http ?? "", path);
 
 test("/metrics exposes RabbitMQ's aggregated metric names that follow traffic", async () => {
   const connection = await amqplib.connect(warren.broker.url);
@@ -50,7 +29,8 @@ test("/metrics exposes RabbitMQ's aggregated metric names that follow traffic", 
   assert.equal(metrics.get("rabbitmq_queue_messages"), 4);
   assert.equal(metrics.get("rabbitmq_channel_messages_published_total"), 4);
   assert.equal(metrics.get("rabbitmq_global_messages_received_total"), 4);
-  assert.equal(metrics.get("rabbitmq_channel_get_total"), 1);
+  assert.equal(metrics.get("rabbitmq_channel_get_ack_total"), 1);
+  assert.equal(metrics.get("rabbitmq_channel_get_total"), 0);
   assert.equal([...metrics.keys()].some((key) => key.startsWith("rabbitmq_queue_messages_ready{")), false);
   await connection.close();
 });
