@@ -26,10 +26,15 @@ export function certificateLoginUser(socket: unknown): string | null {
  */
 export function tlsConnectionInfo(socket: unknown): Record<string, string | null> | null {
   if (!(socket instanceof TLSSocket)) return null;
-  const cipher = socket.getCipher();
+  const known = tlsInfos.get(socket);
+  if (known) return known;
+  // Node types getCipher() as always present, but a socket that has closed answers null
+  // (and the management API may list a connection while it closes).
+  const cipher = socket.getCipher() as ReturnType<TLSSocket["getCipher"]> | null;
+  if (!cipher) return CLOSED_TLS_INFO;
   const suite = splitSuite(cipher.standardName ?? cipher.name);
   const peer = socket.getPeerX509Certificate();
-  return {
+  const info = {
     ssl_protocol: (socket.getProtocol() ?? "").toLowerCase(),
     ssl_key_exchange: suite.keyExchange,
     ssl_cipher: suite.cipher,
@@ -38,7 +43,22 @@ export function tlsConnectionInfo(socket: unknown): Record<string, string | null
     peer_cert_issuer: peer ? distinguishedName(peer.issuer) : null,
     peer_cert_validity: peer ? `${isoSeconds(peer.validFrom)} - ${isoSeconds(peer.validTo)}` : null,
   };
+  tlsInfos.set(socket, info);
+  return info;
 }
+
+/** A TLS session does not change once established, so its description is kept per socket. */
+const tlsInfos = new WeakMap<TLSSocket, Record<string, string | null>>();
+
+const CLOSED_TLS_INFO: Record<string, string | null> = {
+  ssl_protocol: null,
+  ssl_key_exchange: null,
+  ssl_cipher: null,
+  ssl_hash: null,
+  peer_cert_subject: null,
+  peer_cert_issuer: null,
+  peer_cert_validity: null,
+};
 
 export function commonName(cert: X509Certificate): string | null {
   for (const line of cert.subject.split("\n")) if (line.startsWith("CN=")) return line.slice(3);
