@@ -63,8 +63,12 @@ function schedule() {
   if (refreshMs > 0) refreshTimer = setTimeout(() => render(true), refreshMs);
 }
 
+let refreshes = 0;
+
 export async function render(fromTimer = false) {
   clearTimeout(refreshTimer);
+  // Counted so that a test can wait for a refresh instead of sleeping.
+  if (fromTimer) document.body.dataset.refreshes = String(++refreshes);
   const { name, args } = route();
   const current = PARENT[name] ?? name;
   nav.innerHTML = NAV.map((p) => `<a href="#${p}" ${p === current ? 'aria-current="page"' : ""}>${p.replace("-", " ")}</a>`).join("");

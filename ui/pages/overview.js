@@ -33,7 +33,7 @@ export const overview = {
       ${["connections", "channels", "exchanges", "queues", "consumers"].map((k) => `<div class="stat"><b id="total-${k}">${esc(t[k])}</b>${k}</div>`).join("")}
       <div class="stat"><b id="total-messages">${esc(o.queue_totals?.messages ?? 0)}</b>messages</div>
       <div class="stat"><b id="rate-publish">${rate(o.message_stats, "publish")}</b>publish</div></div>
-      <p><label>Chart window <select data-action="window" id="chart-window">${WINDOWS.map(([v, l]) => `<option value="${v}" ${Number(v) === windowMs ? "selected" : ""}>${l}</option>`).join("")}</select></label></p>
+      <p><label class="inline">Chart window <select data-action="window" id="chart-window">${WINDOWS.map(([v, l]) => `<option value="${v}" ${Number(v) === windowMs ? "selected" : ""}>${l}</option>`).join("")}</select></label></p>
       <div class="charts">${lineChart("chart-queued", "Queued messages", history, [["ready", "Ready"], ["unacked", "Unacked"], ["total", "Total"]], windowMs)}
       ${lineChart("chart-rates", "Message rates", history, RATES, windowMs, "/s")}</div>
       <h3>Nodes</h3>${nodes.map(nodePanel).join("")}

@@ -50,7 +50,7 @@ test("queue page: bind and unbind, publish with delivery mode, properties and he
   assert.equal(message?.["payload"], long);
 
   await page.click("button[data-action=unbind]:not([data-path$='/'])");
-  await page.waitForFunction("!document.querySelector(\"main a[href='#exchange/%2F/amq.direct']\")");
+  await page.waitForSelector("main a[href='#exchange/%2F/amq.direct']", { state: "detached" });
   assert.deepEqual(await api.json<Item[]>("/api/bindings/%2F/e/amq.direct/q/ui-detail"), []);
   await ui.screenshot("queue-detail");
   ui.assertClean();
