@@ -5,6 +5,7 @@ import { UserRegistry } from "./auth/users.js";
 import { DEFAULTS, type PortSetting } from "./config/defaults.js";
 import { Broker } from "./core/broker.js";
 import { silentLogger, type Logger } from "./log.js";
+import { ErrorCodes, WarrenError } from "./errors.js";
 import type { MqttSettings } from "./mqtt/context.js";
 import { createMqttContext, mqttWebSocketRoute, openMqttListeners, type MqttListeners } from "./mqtt/listeners.js";
 import { TcpListener } from "./transport/tcp.js";
@@ -17,6 +18,11 @@ import { warnIfGuestOnlyAdministrator } from "./management/exposure-warning.js";
 import type { ListenerInfo } from "./management/context.js";
 import { packageVersion } from "./version.js";
 import { createStompContext, openStompListeners, stompWebSocketRoute, type StompListeners, type StompOptions } from "./stomp/listeners.js";
+import { TlsContext, type TlsSettings } from "./transport/tls-context.js";
+import { openTlsListeners } from "./tls-listeners.js";
+import { MqttConnection } from "./mqtt/connection.js";
+import { StompConnection } from "./stomp/connection.js";
+import { SocketTransport } from "./stomp/transport.js";
 
 export interface BrokerUser {
   name: string;
@@ -33,7 +39,14 @@ export interface BrokerOptions {
    * Embedded, every port defaults to 0. `stomp`: STOMP 1.0-1.2 over TCP (server default 61613);
    * `webStomp`: STOMP over WebSocket at /ws (server default 15674, as RabbitMQ's Web-STOMP).
    */
-  ports?: Partial<Record<"amqp" | "mqtt" | "stomp" | "http" | "webStomp" | "webMqtt", PortSetting>>;
+  ports?: Partial<Record<"amqp" | "mqtt" | "stomp" | "http" | "webStomp" | "webMqtt" | "amqps" | "mqtts" | "stomps" | "https", PortSetting>>;
+  /**
+   * One certificate for every protocol: with it, AMQPS, MQTTS, STOMP over TLS
+   * and HTTPS (API, UI, /metrics, WSS /ws/stomp and /ws/mqtt) listen too, on
+   * ports.amqps / mqtts / stomps / https (embedded default: ephemeral).
+   * cert, key and ca are PEM text or file paths; files are read again by reloadCertificates().
+   */
+  tls?: TlsSettings;
   /** "memory" (default) keeps nothing on disk. */
   storage?: StorageOption;
   /** Memory watermark (fraction of RAM, or bytes when > 1; default 0.4) and free-disk limit (bytes; default 50 MB). */
@@ -46,6 +59,8 @@ export interface BrokerOptions {
   mqtt?: Partial<MqttSettings>;
   /** STOMP handshake timeout and Web-STOMP hygiene: allowed browser origins, largest WebSocket message. */
   stomp?: StompOptions;
+  /** Logged-in connections the node accepts over all protocols (RabbitMQ's connection_max); default: no limit. */
+  maxConnections?: number;
   /**
    * Management API: rate sampling interval (default 5000 ms, as RabbitMQ), per-object /metrics,
    * a login for /metrics, and the time an HTTP request may take to arrive (default 30 s).
@@ -55,13 +70,20 @@ export interface BrokerOptions {
 
 export interface RunningBroker {
   /** Connection URLs with guest credentials, e.g. amqp://guest:guest@127.0.0.1:40123 */
-  urls: { amqp?: string; http?: string; mqtt?: string; webMqtt?: string; stomp?: string; webStomp?: string };
+  urls: { amqp?: string; http?: string; mqtt?: string; webMqtt?: string; stomp?: string; webStomp?: string; amqps?: string; mqtts?: string; stomps?: string; https?: string };
   /** The ports actually bound (after 0 was resolved). */
-  ports: { amqp?: number; http?: number; mqtt?: number; webMqtt?: number; stomp?: number; webStomp?: number };
+  ports: { amqp?: number; http?: number; mqtt?: number; webMqtt?: number; stomp?: number; webStomp?: number; amqps?: number; mqtts?: number; stomps?: number; https?: number };
   /** The core, for in-process inspection (queues, connections). */
   core: Broker;
   /** Memory and disk alarms; their limits can be changed while running. */
   alarms: ResourceAlarms;
+  /**
+   * Reads the TLS certificate, key and CA files again: new connections get
+   * the new certificate, open ones keep theirs. Throws a WarrenError
+   * (WARREN_ERR_TLS) and keeps the old certificate when a file is bad, and
+   * when the broker has no TLS. Returns the SHA-256 fingerprint now served.
+   */
+  reloadCertificates(): string;
   /** Closes client connections with 320 CONNECTION_FORCED and the listeners. */
   stop(): Promise<void>;
 }
@@ -70,9 +92,13 @@ export interface RunningBroker {
 export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
   const logger = options.logger ?? silentLogger();
   const host = options.host ?? DEFAULTS.embeddedHost;
+  // Read before anything opens, so a bad certificate fails the start with nothing to undo.
+  const tls = options.tls ? new TlsContext(options.tls, logger) : null;
   const users = new UserRegistry();
   const core = new Broker(users);
   core.addVhost(DEFAULTS.defaultVhost);
+  core.maxConnections = options.maxConnections ?? null;
+  core.failedLogins.logger = logger;
   const storage = openStore(core, options.storage, PROPERTIES_CODEC, logger);
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
   if (storage.fresh) seedDefaultUser(users);
@@ -104,27 +130,49 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   let stomp: StompListeners | null = null;
   /** Shared by the management API, /metrics and the WebSocket endpoints (/ws/stomp, /ws/mqtt): register routes on it. */
   let http: HttpListener | null = null;
+  let https: HttpListener | null = null;
   let management: ManagementApi | null = null;
   const urlHost = host === "::" || host === "0.0.0.0" ? "localhost" : host.includes(":") ? `[${host}]` : host;
   try {
     const httpPort = options.ports?.http ?? 0;
+    const { requestTimeoutMs, ...managementOptions } = options.management ?? {};
     if (httpPort !== "off") {
-      const { requestTimeoutMs, ...managementOptions } = options.management ?? {};
       http = await HttpListener.open(
         { protocol: "HTTP", host, port: httpPort, flag: "--http-port", envVar: "WARREN_HTTP_PORT" },
         requestTimeoutMs === undefined ? {} : { requestTimeoutMs },
       );
-      management = ManagementApi.attach(http, {
+      ports.http = http.port;
+      urls.http = `http://${urlHost}:${http.port}`;
+      logger.info({ protocol: "http", host, port: http.port }, "HTTP listener started (management API, /metrics)");
+    }
+    const httpsPort = options.ports?.https ?? 0;
+    if (tls && httpsPort !== "off") {
+      // HTTPS serves what HTTP serves: the API, UI, /metrics and the WebSocket routes added below.
+      https = await HttpListener.open(
+        { protocol: "HTTPS", host, port: httpsPort, flag: "--https-port", envVar: "WARREN_HTTPS_PORT" },
+        { tls, sameRoutesAs: http, ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }) },
+      );
+      ports.https = https.port;
+      urls.https = `https://${urlHost}:${https.port}`;
+      logger.info({ protocol: "https", host, port: https.port }, "HTTPS listener started (management API, /metrics, WSS)");
+    }
+    const web = http ?? https;
+    if (web) {
+      management = ManagementApi.attach(web, {
         broker: core,
         logger,
         version: packageVersion(),
         listeners: () => listenerInfo(ports, host),
+        certificates: tls ? () => reloadCertificates() : null,
         ...managementOptions,
       });
-      ports.http = http.port;
-      urls.http = `http://${urlHost}:${http.port}`;
-      logger.info({ protocol: "http", host, port: http.port }, "HTTP listener started (management API, /metrics)");
-      warnIfGuestOnlyAdministrator(users, host, http.port, logger);
+      for (const listener of [http, https]) {
+        if (listener) {
+          listener.onPreLoginLimit = (path, bytes, request) =>
+            logger.warn({ remote: request.socket.remoteAddress, path, bytes }, "closing WebSocket connection: too much data before login");
+        }
+      }
+      warnIfGuestOnlyAdministrator(users, host, web.port, logger);
     }
     const amqpPort = options.ports?.amqp ?? DEFAULTS.embeddedAmqpPort;
     if (amqpPort !== "off") {
@@ -142,7 +190,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     // With a data dir, MQTT retained messages and persistent sessions are kept in the store.
     const mqttContext = createMqttContext(core, logger, options.mqtt, storage.mqtt);
     // MQTT over WebSocket is also served at /ws/mqtt on the HTTP port (DESIGN §1).
-    http?.addWebSocketRoute(mqttWebSocketRoute(mqttContext, "/ws/mqtt"));
+    web?.addWebSocketRoute(mqttWebSocketRoute(mqttContext, "/ws/mqtt"));
     if (mqttPorts.mqtt !== "off" || mqttPorts.webMqtt !== "off") {
       mqtt = await openMqttListeners(mqttContext, host, mqttPorts);
       if (mqtt.ports.mqtt !== undefined) {
@@ -158,7 +206,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     const stompPorts = { stomp: options.ports?.stomp ?? 0, webStomp: options.ports?.webStomp ?? 0 };
     const stompContext = createStompContext(core, logger, options.stomp);
     // STOMP over WebSocket is also served at /ws/stomp on the HTTP port (DESIGN §1).
-    http?.addWebSocketRoute(stompWebSocketRoute(stompContext, "/ws/stomp"));
+    web?.addWebSocketRoute(stompWebSocketRoute(stompContext, "/ws/stomp"));
     if (stompPorts.stomp !== "off" || stompPorts.webStomp !== "off") {
       stomp = await openStompListeners(stompContext, host, stompPorts);
       if (stomp.ports.stomp !== undefined) {
@@ -170,10 +218,32 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         urls.webStomp = `ws://${urlHost}:${stomp.ports.webStomp}/ws`;
       }
     }
+    if (tls) {
+      const amqpContext = { broker: core, limits, logger };
+      const secure = await openTlsListeners(
+        tls,
+        host,
+        logger,
+        {
+          amqps: { port: options.ports?.amqps ?? 0, onSocket: (socket) => new AmqpConnection(socket, amqpContext) },
+          mqtts: {
+            port: options.ports?.mqtts ?? 0,
+            onSocket: (socket) => new MqttConnection(socket, mqttContext, { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 }),
+          },
+          stomps: { port: options.ports?.stomps ?? 0, onSocket: (socket) => new StompConnection(new SocketTransport(socket), stompContext) },
+        },
+        listeners,
+      );
+      Object.assign(ports, secure);
+      if (secure.amqps !== undefined) urls.amqps = `amqps://guest:guest@${urlHost}:${secure.amqps}`;
+      if (secure.mqtts !== undefined) urls.mqtts = `mqtts://${urlHost}:${secure.mqtts}`;
+      if (secure.stomps !== undefined) urls.stomps = `stomps://${urlHost}:${secure.stomps}`;
+    }
   } catch (error) {
     await Promise.all(listeners.map((l) => l.close()));
     await stomp?.close();
     management?.stop();
+    await https?.close();
     await http?.close();
     alarms.stop();
     await storage.store?.close();
@@ -186,19 +256,26 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       // server.close() resolves only once every socket is gone, so it is awaited after the drain.
       const closed = Promise.all(listeners.map((l) => l.close()));
       for (const connection of [...core.connections]) {
-        connection.close("broker forced connection closure with reason 'shutdown'");
+        connection.close("broker forced connection closure with reason 'shutdown'", "shutdown");
       }
       await Promise.all(listeners.map((l) => l.drain(1000)));
       await closed;
       await mqtt?.close();
       await stomp?.close();
       management?.stop();
+      await https?.close();
       await http?.close();
       alarms.stop();
       core.stop();
       await storage.store?.close();
     })());
-  return { urls, ports, core, alarms, stop };
+  const reloadCertificates = (): string => {
+    if (!tls) throw new WarrenError(ErrorCodes.TLS_CONFIG, "TLS is not configured (no --tls-cert)");
+    tls.reload();
+    logger.info({ fingerprint: tls.fingerprint() }, "TLS certificates reloaded");
+    return tls.fingerprint();
+  };
+  return { urls, ports, core, alarms, reloadCertificates, stop };
 }
 
 /** The listeners as /api/overview shows them (RabbitMQ's protocol names). */
@@ -211,6 +288,10 @@ function listenerInfo(ports: RunningBroker["ports"], host: string): ListenerInfo
     ["http", "http"],
     ["webMqtt", "http/web-mqtt"],
     ["webStomp", "http/web-stomp"],
+    ["amqps", "amqp/ssl"],
+    ["mqtts", "mqtt/ssl"],
+    ["stomps", "stomp/ssl"],
+    ["https", "https"],
   ];
   return names.flatMap(([key, protocol]) => {
     const port = bound[key];

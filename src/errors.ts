@@ -22,6 +22,8 @@ export const ErrorCodes = {
   UNKNOWN_HASHING_ALGORITHM: "WARREN_ERR_UNKNOWN_HASHING_ALGORITHM",
   /** The data directory cannot be used (unreadable, corrupt beyond repair …). */
   STORAGE: "WARREN_ERR_STORAGE",
+  /** A TLS certificate, key or CA cannot be read or used (a wrong passphrase, a key that does not match). */
+  TLS_CONFIG: "WARREN_ERR_TLS",
   /** Another live process holds the data directory's lock file (DESIGN.md §4: one owner at a time). */
   DATA_DIR_LOCKED: "WARREN_ERR_DATA_DIR_LOCKED",
   /** startBroker/stop called in the wrong state. */

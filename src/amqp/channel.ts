@@ -1,4 +1,5 @@
 import { ChannelStats } from "../core/channel-stats.js";
+import { DeliveryLedger, type Delivery, type Outcome } from "../core/delivery-ledger.js";
 import type { Message } from "../core/message.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
@@ -19,21 +20,20 @@ import { AmqpError, REPLY, replyText } from "./reply-codes.js";
 import { Transaction } from "./transaction.js";
 
 /** A delivery awaiting ack. */
-export class Unacked {
+export class Unacked implements Delivery {
   /** For the consumer timeout (ack-timeout.ts). */
   readonly deliveredAt = Date.now();
 
   constructor(
     readonly tag: number,
     readonly queue: Queue,
-    readonly message: QueuedMessage,
+    readonly queued: QueuedMessage,
+    /** null for basic.get. */
     readonly consumer: AmqpConsumer | null,
   ) {}
 }
 
-const FRAME_METHOD = 1;
-const FRAME_HEADER = 2;
-const FRAME_BODY = 3;
+const { FRAME_METHOD, FRAME_HEADER, FRAME_BODY } = M;
 
 /**
  * Channel state: consumers, unacked deliveries, prefetch, confirm and tx
@@ -41,17 +41,18 @@ const FRAME_BODY = 3;
  * plain functions in handlers/.
  */
 export class Channel {
-  state: "open" | "closing" = "open";
+  /**
+   * "closing": we sent channel.close and wait for close-ok. "closed": the
+   * channel is gone (the client closed it, or the connection went); a late
+   * callback (a confirm after an fsync) must then send nothing on its number.
+   */
+  state: "open" | "closing" | "closed" = "open";
   readonly consumers = new Map<string, AmqpConsumer>();
-  /** Insertion order is tag order, which multiple-acks rely on. */
-  readonly unacked = new Map<number, Unacked>();
+  /** Deliveries awaiting ack; its shared prefetch is basic.qos global=true. */
+  readonly unacked = new DeliveryLedger<Unacked>();
   private nextDeliveryTag = 1;
   /** basic.qos global=false: applies to consumers created afterwards. */
   consumerPrefetch = 0;
-  /** basic.qos global=true: shared by all consumers of this channel. */
-  channelPrefetch = 0;
-  /** Deliveries by consumers that ack, counted against channelPrefetch. */
-  unackedByConsumers = 0;
 
   confirmMode = false;
   /** Sequence number of the last publish in confirm mode. */
@@ -84,13 +85,15 @@ export class Channel {
   /** One frame for this channel; its payload is buf[start, end). */
   onFrame(type: number, buf: Buffer, start: number, end: number): void {
     if (this.state === "closing") {
+      // AMQP 0-9-1 §4.2.3 / RabbitMQ (rabbit_reader, closing channel): after sending channel.close,
+      // ignore every frame but close and close-ok. A crossing close (the client closed before it saw
+      // ours) gets close-ok, and the number stays taken until our close-ok arrives.
       if (type !== FRAME_METHOD) return;
       const method = M.decodeMethod(buf, start, end);
       if (method.method === M.CHANNEL_CLOSE_OK) this.connection.closeChannelSlot(this.id);
       else if (method.method === M.CHANNEL_CLOSE) {
         M.writeChannelCloseOk(this.connection.writer, this.id, {});
         this.connection.markDirty();
-        this.connection.closeChannelSlot(this.id);
       }
       return;
     }
@@ -151,9 +154,7 @@ export class Channel {
 
   canDeliver(consumer: AmqpConsumer): boolean {
     if (!this.connection.canWrite() || this.state !== "open") return false;
-    if (consumer.noAck) return true;
-    if (consumer.prefetch !== 0 && consumer.unacked >= consumer.prefetch) return false;
-    return this.channelPrefetch === 0 || this.unackedByConsumers < this.channelPrefetch;
+    return consumer.noAck || this.unacked.hasRoomFor(consumer);
   }
 
   deliver(consumer: AmqpConsumer, queued: QueuedMessage, queue: Queue): void {
@@ -174,10 +175,8 @@ export class Channel {
     this.stats.delivered(false, consumer.noAck, queued.redelivered);
     if (!consumer.noAck) {
       const entry = new Unacked(tag, queue, queued, consumer);
-      this.unacked.set(tag, entry);
+      this.unacked.track(entry);
       this.ackTimeout.tracked(entry);
-      consumer.unacked++;
-      this.unackedByConsumers++;
     }
   }
 
@@ -197,7 +196,7 @@ export class Channel {
     this.stats.delivered(true, noAck, queued.redelivered);
     if (!noAck) {
       const entry = new Unacked(tag, queue, queued, null);
-      this.unacked.set(tag, entry);
+      this.unacked.track(entry);
       this.ackTimeout.tracked(entry);
     }
   }
@@ -219,42 +218,25 @@ export class Channel {
   }
 
   /** Acks, rejects or requeues the deliveries `tag` names (all up to it when `multiple`; 0 + multiple = all). */
-  settle(tag: number, multiple: boolean, outcome: "ack" | "requeue" | "discard"): void {
-    const entries = this.takeUnacked(tag, multiple);
-    for (const entry of entries) this.settleEntry(entry, outcome);
+  settle(tag: number, multiple: boolean, outcome: Outcome): void {
+    this.settleTaken(this.takeUnacked(tag, multiple), outcome);
   }
 
   takeUnacked(tag: number, multiple: boolean): Unacked[] {
     if (multiple) {
-      if (tag !== 0 && !this.unacked.has(tag)) throw unknownTag(tag);
-      const taken: Unacked[] = [];
-      for (const [t, entry] of this.unacked) {
-        if (tag !== 0 && t > tag) break;
-        taken.push(entry);
-        this.unacked.delete(t);
-      }
-      return taken;
+      if (tag !== 0 && this.unacked.get(tag) === undefined) throw unknownTag(tag);
+      return this.unacked.takeUpTo(tag);
     }
-    const entry = this.unacked.get(tag);
+    const entry = this.unacked.take(tag);
     if (!entry) throw unknownTag(tag);
-    this.unacked.delete(tag);
     return [entry];
   }
 
-  settleEntry(entry: Unacked, outcome: "ack" | "requeue" | "discard"): void {
-    if (outcome === "ack") {
-      entry.queue.ack(entry.message);
-      this.stats.ack++;
-    }
-    else if (outcome === "requeue") entry.queue.requeue(entry.message);
-    else entry.queue.discard(entry.message);
-    const consumer = entry.consumer;
-    if (consumer) {
-      consumer.unacked--;
-      this.unackedByConsumers--;
-      if (!consumer.queue.deleted) scheduleDispatch(consumer.queue);
-    }
-    if (this.channelPrefetch !== 0) this.kickConsumers();
+  settleTaken(entries: readonly Unacked[], outcome: Outcome): void {
+    this.unacked.settleAll(entries, outcome);
+    if (outcome === "ack") this.stats.ack += entries.length;
+    // Room under the channel-wide prefetch is room for any consumer of the channel.
+    if (this.unacked.sharedPrefetch !== 0) this.kickConsumers();
   }
 
   kickConsumers(): void {
@@ -264,18 +246,13 @@ export class Channel {
   }
 
   /** tx.rollback: acks inside the transaction are undone, so the deliveries are unacked again. */
-  restoreUnacked(entries: Unacked[]): void {
-    if (entries.length === 0) return;
-    const all = [...this.unacked.values(), ...entries].sort((a, b) => a.tag - b.tag);
-    this.unacked.clear();
-    for (const entry of all) this.unacked.set(entry.tag, entry);
+  restoreUnacked(entries: readonly Unacked[]): void {
+    this.unacked.restore(entries);
   }
 
   requeueAllUnacked(): void {
-    const entries = [...this.unacked.values()];
-    this.unacked.clear();
-    // Requeue newest first so that each lands before the ones after it (original order kept).
-    for (let i = entries.length - 1; i >= 0; i--) this.settleEntry(entries[i] as Unacked, "requeue");
+    this.unacked.requeueAll();
+    if (this.unacked.sharedPrefetch !== 0) this.kickConsumers();
   }
 
   consumerCancelledByServer(consumer: AmqpConsumer): void {
@@ -297,6 +274,7 @@ export class Channel {
 
   /** A publish in confirm mode failed: acks before it go first, then the nack. */
   confirmNack(seq: number): void {
+    if (this.state !== "open") return; // a closed channel's confirms are dropped
     this.flushConfirms();
     M.writeBasicNack(this.connection.writer, this.id, { deliveryTag: seq, multiple: false, requeue: false });
     this.connection.markDirty();
@@ -317,7 +295,7 @@ export class Channel {
 
   /** Channel exception: channel.close to the client, then wait for close-ok. */
   close(code: number, text: string, classId: number, methodId: number): void {
-    if (this.state === "closing") return;
+    if (this.state !== "open") return;
     this.release();
     this.state = "closing";
     M.writeChannelClose(this.connection.writer, this.id, { replyCode: code, replyText: replyText(code, text), classId, methodId });
@@ -326,6 +304,7 @@ export class Channel {
 
   /** Gives back everything the channel holds: consumers go, unacked messages are requeued. */
   release(): void {
+    if (this.state === "open") this.state = "closed";
     this.ackTimeout.stop();
     for (const consumer of this.consumers.values()) consumer.queue.removeConsumer(consumer);
     this.consumers.clear();

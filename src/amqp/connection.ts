@@ -1,19 +1,22 @@
 import type { Socket } from "node:net";
+import { DEFAULTS } from "../config/defaults.js";
 import type { Access } from "../core/access.js";
 import type { Broker } from "../core/broker.js";
 import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
 import { CoreError } from "../core/errors.js";
 import type { Message } from "../core/message.js";
 import type { Queue } from "../core/queue.js";
-import { PublisherFlow } from "../core/publisher-flow.js";
+import { PublisherFlow } from "../transport/publisher-flow.js";
 import type { VHost } from "../core/vhost.js";
 import type { Logger } from "../log.js";
+import { ConnectionSkeleton, attachStream } from "../transport/connection-skeleton.js";
+import { runAfterPause } from "../transport/deferred-login.js";
 import { DeliveryGate } from "../transport/delivery-gate.js";
 import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
 import { Channel } from "./channel.js";
 import { BufferWriter } from "./codec/buffer-writer.js";
 import { AmqpCodecError } from "./codec/errors.js";
-import { FrameReader, describeFrame, frameErrorText, type FrameSink } from "./codec/frame-reader.js";
+import { AMQP_PROTOCOL_HEADER, FrameReader, describeFrame, frameErrorText, type FrameSink } from "./codec/frame-reader.js";
 import * as M from "./codec/generated.js";
 import { encodeProperties, writeBodyFrames, writeContentHeaderFrame, writeHeartbeatFrame } from "./codec/properties.js";
 import { handleConnectionMethod, sendConnectionStart } from "./handlers/connection.js";
@@ -44,11 +47,13 @@ type State = "awaiting-header" | "awaiting-start-ok" | "awaiting-tune-ok" | "awa
  * handlers/; this class only routes and keeps connection state.
  */
 export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
-  readonly id: number;
   readonly protocol = "amqp" as const;
-  readonly connectedAt = Date.now();
+  readonly id: number;
+  readonly connectedAt: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** Identity, handshake timer, heartbeats, input-error filter. */
+  private readonly skeleton: ConnectionSkeleton;
   user = "";
   vhost = "";
   vhostRef: VHost | null = null;
@@ -74,54 +79,72 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   private blockedReason: string | null = null;
   /** When the socket may be read: yields, queue backlogs and alarms pause publishers. */
   private readonly flow: PublisherFlow;
-  private lastReceived = Date.now();
-  private lastSent = Date.now();
-  private heartbeatTimer: NodeJS.Timeout | null = null;
-  private handshakeTimer: NodeJS.Timeout | null;
   private closeTimer: NodeJS.Timeout | null = null;
+  private loginTimer: NodeJS.Timeout | null = null;
   private readonly reader: FrameReader;
   private readonly confirmChannels = new Set<Channel>();
+  /** True while a socket chunk is being parsed (confirms then wait for its end). */
+  private reading = false;
 
   constructor(
     readonly socket: Socket,
     readonly ctx: AmqpContext,
   ) {
-    this.id = ctx.broker.connections.allocateId();
-    this.remoteAddress = socket.remoteAddress ?? "";
-    this.remotePort = socket.remotePort ?? 0;
+    this.skeleton = new ConnectionSkeleton({
+      id: ctx.broker.connections.allocateId(),
+      protocol: "AMQP",
+      remoteAddress: socket.remoteAddress ?? "",
+      remotePort: socket.remotePort ?? 0,
+      logger: ctx.logger,
+      handshakeTimeout: ctx.limits.handshakeTimeout,
+      handshakeTimeoutMessage: "closing AMQP connection: handshake timeout",
+      inputErrorMessage: "socket error",
+      drop: () => socket.destroy(),
+    });
+    ({ id: this.id, connectedAt: this.connectedAt, remoteAddress: this.remoteAddress, remotePort: this.remotePort } = this.skeleton);
     this.frameMax = ctx.limits.frameMax;
     this.channelMax = ctx.limits.channelMax;
     this.reader = new FrameReader(this);
     this.flow = new PublisherFlow(socket, () => this.state === "open");
-    this.reader.maxFrameSize = ctx.limits.frameMax;
+    // RabbitMQ's initial_frame_max: until tune-ok negotiates frame_max, frames
+    // are held to the spec's FRAME-MIN-SIZE, so nothing large is buffered before login.
+    this.reader.maxFrameSize = DEFAULTS.frameMin;
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
-    socket.on("drain", () => this.onDrain());
-    socket.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code !== "ECONNRESET" && error.code !== "EPIPE") this.ctx.logger.warn({ err: error, connection: this.id }, "socket error");
+    attachStream(socket, {
+      data: (chunk) => this.onData(chunk),
+      drain: () => this.output.drained(),
+      close: () => this.cleanup(),
+      error: (error) => this.skeleton.inputError(error),
     });
-    socket.on("close", () => this.cleanup());
-    this.handshakeTimer = setTimeout(() => {
-      ctx.logger.info({ connection: this.id, remote: this.remoteAddress }, "closing AMQP connection: handshake timeout");
-      this.socket.destroy();
-    }, ctx.limits.handshakeTimeout);
   }
 
   get broker(): Broker {
     return this.ctx.broker;
   }
 
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
   // ---- input -----------------------------------------------------------
 
   private onData(chunk: Buffer): void {
-    this.lastReceived = Date.now();
-    this.reader.push(chunk);
-    if (this.confirmChannels.size > 0) {
-      for (const channel of this.confirmChannels) channel.flushConfirms();
-      this.confirmChannels.clear();
+    this.skeleton.received(chunk.length);
+    this.reading = true;
+    try {
+      this.reader.push(chunk);
+    } finally {
+      this.reading = false;
     }
+    this.flushConfirms();
     if (this.flow.chunkDone()) this.markDirty(); // the flush ends the yield
   }
+
+  private readonly flushConfirms = (): void => {
+    if (this.confirmChannels.size === 0) return;
+    for (const channel of this.confirmChannels) channel.flushConfirms();
+    this.confirmChannels.clear();
+  };
 
   notePublish(): void {
     this.flow.published();
@@ -133,9 +156,9 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   }
 
   onProtocolHeader(header: Buffer): void {
-    if (!header.equals(AMQP_HEADER)) {
+    if (!header.equals(AMQP_PROTOCOL_HEADER)) {
       // The spec: answer with the protocol version we speak, then close.
-      this.socket.end(AMQP_HEADER);
+      this.socket.end(AMQP_PROTOCOL_HEADER);
       this.reader.stop();
       this.state = "closed";
       return;
@@ -202,6 +225,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
         `number of channels opened (${this.channels.size}) has reached the negotiated channel_max (${this.channelMax})`,
       );
     }
+    this.broker.checkChannelLimit(this.user);
     const channel = new Channel(this, channelId);
     this.channels.set(channelId, channel);
     M.writeChannelOpenOk(this.writer, channelId, { reserved1: "" });
@@ -244,6 +268,32 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
     this.closeTimer = setTimeout(() => this.socket.destroy(), 1000);
   }
 
+  /**
+   * A refused login, as RabbitMQ answers it: 403 when the client announced
+   * authentication_failure_close, else the socket is dropped; nothing more is read.
+   */
+  refuseLogin(text: string): void {
+    if (!this.authFailureClose) {
+      this.state = "closed";
+      this.reader.stop();
+      this.socket.destroy();
+      return;
+    }
+    this.connectionError(REPLY.ACCESS_REFUSED, text, 0, 0);
+  }
+
+  /** Runs `check` (the credentials) after `waitMs`, reading nothing meanwhile (failed-login throttling). */
+  deferLogin(waitMs: number, check: () => void): void {
+    this.loginTimer = runAfterPause(this.socket, waitMs, () => this.state === "closed", () => {
+      this.loginTimer = null;
+      try {
+        check();
+      } catch (error) {
+        this.onError(error, 0);
+      }
+    });
+  }
+
   /** Server-initiated close: management or shutdown. */
   close(reason: string): void {
     this.connectionError(REPLY.CONNECTION_FORCED, reason, 0, 0);
@@ -265,8 +315,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
     this.vhost = vhost.name;
     this.access = access;
     this.state = "open";
-    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
-    this.handshakeTimer = null;
+    this.skeleton.opened();
     this.ctx.broker.connections.add(this);
     const blocked = this.ctx.broker.blocked;
     if (blocked !== null) this.setBlocked(blocked);
@@ -277,20 +326,15 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
     this.heartbeat = seconds;
     if (seconds <= 0) return;
     const intervalMs = (seconds * 1000) / 2;
-    this.heartbeatTimer = setInterval(() => {
-      const now = Date.now();
-      // RabbitMQ gives up after two missed heartbeat intervals.
-      if (now - this.lastReceived > seconds * 2000) {
-        this.ctx.logger.warn({ connection: this.id, timeout: seconds }, "missed heartbeats from client, closing connection");
-        this.socket.destroy();
-        return;
-      }
-      if (now - this.lastSent >= intervalMs) {
-        writeHeartbeatFrame(this.writer);
-        this.markDirty();
-      }
-    }, intervalMs);
-    this.heartbeatTimer.unref();
+    // RabbitMQ gives up after two missed heartbeat intervals.
+    this.skeleton.expectTraffic(seconds * 2000, intervalMs, () => {
+      this.ctx.logger.warn({ connection: this.id, timeout: seconds }, "missed heartbeats from client, closing connection");
+      this.socket.destroy();
+    });
+    this.skeleton.sendHeartbeats(intervalMs, () => {
+      writeHeartbeatFrame(this.writer);
+      this.markDirty();
+    });
   }
 
   setReaderFrameMax(frameMax: number): void {
@@ -323,11 +367,11 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
 
   private cleanup(): void {
     this.state = "closed";
+    this.skeleton.end();
     this.reader.stop();
     this.closeChannels();
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     if (this.closeTimer) clearTimeout(this.closeTimer);
+    if (this.loginTimer) clearTimeout(this.loginTimer);
     this.vhostRef?.connectionClosed(this.id);
     this.ctx.broker.connections.remove(this);
   }
@@ -368,22 +412,20 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   flush(): void {
     this.flow.endYield();
     if (this.writer.length === 0 || this.socket.destroyed) return;
-    this.lastSent = Date.now();
+    this.skeleton.sent(this.writer.length);
     const ok = this.socket.write(this.writer.take());
     this.output.written(ok);
   }
 
+  /**
+   * Confirms are coalesced into one (multiple) basic.ack per channel: those
+   * due while a chunk is read go after the chunk; those due after an fsync
+   * (outside any read) go after the batch of sync callbacks, in a microtask.
+   */
   confirmPending(channel: Channel): void {
+    if (!this.reading && this.confirmChannels.size === 0) queueMicrotask(this.flushConfirms);
     this.confirmChannels.add(channel);
-  }
-
-  private onDrain(): void {
-    this.output.drained();
   }
 }
 
-const FRAME_METHOD = 1;
-const FRAME_HEADER = 2;
-const FRAME_BODY = 3;
-const FRAME_HEARTBEAT = 8;
-const AMQP_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
+const { FRAME_METHOD, FRAME_HEADER, FRAME_BODY, FRAME_HEARTBEAT } = M;

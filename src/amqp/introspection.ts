@@ -1,4 +1,5 @@
 import type { ChannelInfo, ConnectionDetails, ConsumerInfo } from "../core/connections.js";
+import { tlsConnectionInfo } from "../transport/peer-certificate.js";
 import type { AmqpConnection } from "./connection.js";
 
 /** What /api/connections shows of an AMQP connection (rabbit_reader's info items). */
@@ -15,6 +16,7 @@ export function describeAmqpConnection(connection: AmqpConnection): ConnectionDe
     heartbeat: connection.heartbeat,
     bytesReceived: socket.bytesRead,
     bytesSent: socket.bytesWritten,
+    tls: tlsConnectionInfo(socket),
   };
 }
 
@@ -37,7 +39,7 @@ export function listAmqpChannels(connection: AmqpConnection): ChannelInfo[] {
     channels.push({
       number: channel.id,
       prefetchCount: channel.consumerPrefetch,
-      globalPrefetchCount: channel.channelPrefetch,
+      globalPrefetchCount: channel.unacked.sharedPrefetch,
       confirm: channel.confirmMode,
       transactional: channel.transaction !== null,
       messagesUnacknowledged: channel.unacked.size,

@@ -1,8 +1,9 @@
+import type { Outcome } from "../core/delivery-ledger.js";
 import type { Unacked } from "./channel.js";
 import type { CompletePublish } from "./content-assembler.js";
 
 /** What a tx-mode channel has done since its last commit or rollback. */
 export class Transaction {
   publishes: CompletePublish[] = [];
-  settlements: Array<{ entry: Unacked; outcome: "ack" | "requeue" | "discard" }> = [];
+  settlements: Array<{ entry: Unacked; outcome: Outcome }> = [];
 }

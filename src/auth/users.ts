@@ -29,6 +29,11 @@ export interface PermissionEntry extends Permissions {
   vhost: string;
 }
 
+/** RabbitMQ's user limits (rabbitmqctl set_user_limits); a negative value means no limit. */
+export const USER_LIMIT_NAMES = ["max-connections", "max-channels"] as const;
+export type UserLimitName = (typeof USER_LIMIT_NAMES)[number];
+export type UserLimits = Partial<Record<UserLimitName, number>>;
+
 export type AuthResult = { ok: true; user: User } | { ok: false; reason: string };
 
 /** Deleting a user or a vhost first reports each permission it clears. */
@@ -45,6 +50,8 @@ export interface UserRegistryOptions {
   hashingAlgorithm?: HashingAlgorithm;
 }
 
+const NO_LIMITS: Readonly<UserLimits> = Object.freeze({});
+
 function copyUser(u: User): User {
   return { name: u.name, passwordHash: u.passwordHash, hashingAlgorithm: u.hashingAlgorithm, tags: [...u.tags] };
 }
@@ -57,6 +64,8 @@ export class UserRegistry {
   private readonly users = new Map<string, User>();
   /** user → vhost → permissions */
   private readonly permissions = new Map<string, Map<string, Permissions>>();
+  /** user → its limits; absent = none */
+  private readonly limits = new Map<string, UserLimits>();
   private readonly listeners = new Set<(change: UserRegistryChange) => void>();
   private readonly loopbackUsers: Set<string>;
   private readonly hashingAlgorithm: HashingAlgorithm;
@@ -113,6 +122,7 @@ export class UserRegistry {
     if (!this.users.has(name)) return false;
     for (const vhost of [...(this.permissions.get(name)?.keys() ?? [])]) this.clearPermissions(name, vhost);
     this.permissions.delete(name);
+    this.limits.delete(name);
     this.users.delete(name);
     this.emit({ type: "user-deleted", name });
     return true;
@@ -140,12 +150,29 @@ export class UserRegistry {
     return [...this.users.values()].map(copyUser);
   }
 
+  /**
+   * Replaces the user's limits (an empty object clears them). The user must
+   * exist. Reported as a change of the user: limits belong to its record, as
+   * in RabbitMQ's definitions ("limits" inside each user).
+   */
+  setLimits(name: string, limits: UserLimits): void {
+    const user = this.mustGet(name);
+    if (Object.keys(limits).length === 0) this.limits.delete(name);
+    else this.limits.set(name, { ...limits });
+    this.emit({ type: "user-put", user: copyUser(user) });
+  }
+
+  /** Not copied: read on every login and channel.open. */
+  getLimits(user: string): Readonly<UserLimits> {
+    return this.limits.get(user) ?? NO_LIMITS;
+  }
+
   /** The user must exist; the caller checks that the vhost does. */
   setPermissions(user: string, vhost: string, perms: Permissions): void {
     this.mustGet(user);
     validatePermissions(perms);
     let byVhost = this.permissions.get(user);
-    if (byVhost === undefined) this.permissions.set(user, (byVhost = new Map()));
+    if (byVhost === undefined) this.permissions.set(user, (byVhost = new Map<string, Permissions>()));
     byVhost.set(vhost, copyPerms(perms));
     this.emit({ type: "permissions-set", user, vhost, permissions: copyPerms(perms) });
   }
@@ -207,8 +234,24 @@ export class UserRegistry {
     if (user === undefined || !checkPassword(password, user.passwordHash, user.hashingAlgorithm)) {
       return { ok: false, reason: `user '${username}' - invalid credentials` };
     }
-    if (this.loopbackUsers.has(username) && !isLoopbackAddress(remote.address)) {
-      return { ok: false, reason: `user '${username}' can only connect via localhost` };
+    return this.checkLoopback(user, remote);
+  }
+
+  /**
+   * Login vouched for elsewhere (a verified client certificate's CN): the
+   * user must exist, and the loopback rule still holds, as the internal
+   * backend's check_user_login with no password under
+   * rabbit_auth_mechanism_ssl.
+   */
+  authenticateWithoutPassword(username: string, remote: { address: string }): AuthResult {
+    const user = this.users.get(username);
+    if (user === undefined) return { ok: false, reason: `user '${username}' - invalid credentials` };
+    return this.checkLoopback(user, remote);
+  }
+
+  private checkLoopback(user: User, remote: { address: string }): AuthResult {
+    if (this.loopbackUsers.has(user.name) && !isLoopbackAddress(remote.address)) {
+      return { ok: false, reason: `user '${user.name}' can only connect via localhost` };
     }
     return { ok: true, user: copyUser(user) };
   }

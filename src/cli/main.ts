@@ -8,10 +8,10 @@
  * flag) print one line on stderr, no stack; anything else is a bug and
  * prints its stack.
  */
-import { startBroker, type RunningBroker } from "../index.js";
+import { startBroker, type BrokerOptions, type RunningBroker } from "../index.js";
 import { WarrenError } from "../errors.js";
 import { loadConfig, usage } from "../config/load.js";
-import type { WarrenConfig } from "../config/defaults.js";
+import type { TlsConfig, WarrenConfig } from "../config/defaults.js";
 import { createLogger, type Logger } from "../log.js";
 import { packageVersion } from "../version.js";
 
@@ -33,8 +33,38 @@ function start(config: WarrenConfig, logger: Logger): Promise<RunningBroker> {
     logger,
     limits: { ...config.limits },
     mqtt: { ...config.mqtt },
+    ...(config.maxConnections === null ? {} : { maxConnections: config.maxConnections }),
     management: { metricsAuth: config.metricsAuth },
     ...(config.webStompAllowedOrigins === null ? {} : { stomp: { allowedOrigins: [...config.webStompAllowedOrigins] } }),
+    ...tlsOption(config.tls),
+  });
+}
+
+/** The TLS files as startBroker takes them (paths, read again on reload); nothing without --tls-cert. */
+function tlsOption(tls: TlsConfig): Pick<BrokerOptions, "tls"> {
+  if (tls.certFile === null || tls.keyFile === null) return {};
+  return {
+    tls: {
+      cert: tls.certFile,
+      key: tls.keyFile,
+      ...(tls.caFile !== null ? { ca: tls.caFile } : {}),
+      ...(tls.keyPassphrase !== null ? { keyPassphrase: tls.keyPassphrase } : {}),
+      ...(tls.ciphers !== null ? { ciphers: tls.ciphers } : {}),
+      verifyPeer: tls.verifyPeer,
+      failIfNoPeerCert: tls.failIfNoPeerCert,
+      certLogin: tls.certLogin,
+    },
+  };
+}
+
+/** SIGHUP reloads the TLS certificate files (as `warren ctl reload_certificates`); open connections stay. */
+function handleReload(broker: RunningBroker, logger: Logger): void {
+  process.on("SIGHUP", () => {
+    try {
+      broker.reloadCertificates();
+    } catch (err) {
+      logger.error({ err }, "TLS certificates not reloaded; the old ones stay in use");
+    }
   });
 }
 
@@ -86,6 +116,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const broker = await start(config, logger);
   handleSignals(broker, logger);
+  handleReload(broker, logger);
   logger.info({ ports: broker.ports, urls: broker.urls, dataDir: config.dataDir }, "listening");
 }
 

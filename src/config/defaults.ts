@@ -14,6 +14,25 @@ export interface PortsConfig {
   http: PortSetting;
   webStomp: PortSetting;
   webMqtt: PortSetting;
+  /** TLS listeners: opened only when a certificate is configured. */
+  amqps: PortSetting;
+  mqtts: PortSetting;
+  stomps: PortSetting;
+  https: PortSetting;
+}
+
+/** One certificate for every TLS listener (RabbitMQ's ssl_options); files are read again on reload. */
+export interface TlsConfig {
+  certFile: string | null;
+  keyFile: string | null;
+  caFile: string | null;
+  keyPassphrase: string | null;
+  /** OpenSSL cipher list; null = Node's default. */
+  ciphers: string | null;
+  verifyPeer: boolean;
+  failIfNoPeerCert: boolean;
+  /** Certificate login: AMQP EXTERNAL, MQTT and STOMP without a password (user = the certificate's CN). */
+  certLogin: boolean;
 }
 
 export interface LimitsConfig {
@@ -52,6 +71,9 @@ export interface WarrenConfig {
   mqtt: MqttConfig;
   /** Browser origins allowed on the Web-STOMP endpoints; null = any origin (RabbitMQ's web_stomp default). */
   webStompAllowedOrigins: string[] | null;
+  /** Logged-in connections the node accepts over all protocols (RabbitMQ's connection_max); null = no limit. */
+  maxConnections: number | null;
+  tls: TlsConfig;
   /** /metrics needs a monitoring or administrator login. */
   metricsAuth: boolean;
 }
@@ -72,7 +94,8 @@ export const DEFAULTS = {
   host: "::",
   /** Embedded default: nothing reachable from outside a test machine. */
   embeddedHost: "127.0.0.1",
-  ports: { amqp: 5672, mqtt: 1883, stomp: 61613, http: 15672, webStomp: 15674, webMqtt: 15675 },
+  /** The TLS ports are RabbitMQ's: AMQPS 5671, MQTTS 8883, STOMP over TLS 61614, management over HTTPS 15671. */
+  ports: { amqp: 5672, mqtt: 1883, stomp: 61613, http: 15672, webStomp: 15674, webMqtt: 15675, amqps: 5671, mqtts: 8883, stomps: 61614, https: 15671 },
   /** Embedded brokers take an ephemeral AMQP port so test suites run in parallel. */
   embeddedAmqpPort: 0,
   dataDir: "./data",
@@ -98,6 +121,18 @@ export const DEFAULTS = {
   diskFreeLimit: 50_000_000,
   /** 10,000 × 1 KiB ≈ 20 MB per queue in memory; the rest costs ~29 bytes per message (persistence/paging.ts). */
   queueMemoryMessages: 10_000,
+  /**
+   * How deeply AMQP field tables and arrays may nest (headers, arguments).
+   * One limit at every entrance (AMQP codec, HTTP API, definitions import)
+   * and in the store's decoder, so nothing accepted can fail to recover.
+   */
+  maxFieldTableDepth: 1000,
+  /**
+   * Bytes a client may send before it has logged in (RabbitMQ's pre-auth
+   * limit is 64 KiB): a STOMP CONNECT, the first WebSocket message. AMQP's
+   * bound before connection.tune-ok is the spec's frame-min (frameMin).
+   */
+  preLoginMaxBytes: 65_536,
   /** Web-STOMP accepts any Origin unless origins are listed, as RabbitMQ's rabbitmq_web_stomp (no CORS check by default). */
   webStompAllowedOrigins: null,
   /** RabbitMQ's Prometheus endpoint needs no login. */
@@ -129,6 +164,8 @@ export function defaultConfig(): WarrenConfig {
     queueMemoryMessages: DEFAULTS.queueMemoryMessages,
     diskFreeLimit: DEFAULTS.diskFreeLimit,
     webStompAllowedOrigins: DEFAULTS.webStompAllowedOrigins,
+    maxConnections: null,
+    tls: { certFile: null, keyFile: null, caFile: null, keyPassphrase: null, ciphers: null, verifyPeer: false, failIfNoPeerCert: false, certLogin: false },
     metricsAuth: DEFAULTS.metricsAuth,
   };
 }

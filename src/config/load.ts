@@ -56,6 +56,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Loa
     let raw: string;
     if (eq !== -1) {
       raw = arg.slice(eq + 1);
+    } else if (spec.boolean) {
+      raw = "true";
     } else {
       const next = argv[i + 1];
       // A following flag is not a value: "--amqp-port --host x" is a mistake.
@@ -67,7 +69,20 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Loa
     }
     apply(config, spec, raw);
   }
+  checkTls(config);
   return { ...config, help: false, version: false };
+}
+
+/** A certificate needs its key and the other way round; client-certificate checks need the CA to check against. */
+function checkTls(config: WarrenConfig): void {
+  const tls = config.tls;
+  const missing = (flag: string, env: string, because: string): WarrenError =>
+    new WarrenError(ErrorCodes.INVALID_CONFIG, `${flag} (${env}) is required ${because}`);
+  if (tls.certFile !== null && tls.keyFile === null) throw missing("--tls-key", "WARREN_TLS_KEY", "with --tls-cert");
+  if (tls.keyFile !== null && tls.certFile === null) throw missing("--tls-cert", "WARREN_TLS_CERT", "with --tls-key");
+  if ((tls.verifyPeer || tls.failIfNoPeerCert || tls.certLogin) && tls.caFile === null) {
+    throw missing("--tls-ca", "WARREN_TLS_CA", "to verify client certificates (--tls-verify-peer, --tls-fail-if-no-peer-cert, --tls-cert-login)");
+  }
 }
 
 export function usage(): string {

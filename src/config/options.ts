@@ -21,6 +21,8 @@ export interface OptionSpec {
   expected: string;
   /** Parses and stores the value; false when the value is invalid. */
   apply(config: WarrenConfig, raw: string): boolean;
+  /** A switch: the bare flag means "true" (`--flag=false` turns it off). */
+  boolean?: true;
 }
 
 const parsePort: Parser<number | "off"> = (raw) => {
@@ -78,6 +80,36 @@ function portOption(key: keyof PortsConfig, flagName: string, protocol: string):
   );
 }
 
+const parseBoolean: Parser<boolean> = (raw) => (raw === "true" ? true : raw === "false" ? false : undefined);
+
+type TlsFileKey = "certFile" | "keyFile" | "caFile" | "keyPassphrase" | "ciphers";
+type TlsSwitchKey = "verifyPeer" | "failIfNoPeerCert" | "certLogin";
+
+/** A TLS setting holding text (a file path, the passphrase, the cipher list). */
+function tlsOption(key: TlsFileKey, flagName: string, arg: string, help: string, expected: string): OptionSpec {
+  return option(
+    { flag: `--tls-${flagName}`, env: `WARREN_TLS_${flagName.toUpperCase().replaceAll("-", "_")}`, arg, help, defaultText: "none", expected },
+    nonEmpty,
+    (config, value) => {
+      config.tls[key] = value;
+    },
+  );
+}
+
+/** A TLS switch: `--tls-verify-peer` alone turns it on. */
+function tlsSwitch(key: TlsSwitchKey, flagName: string, help: string): OptionSpec {
+  return {
+    ...option(
+      { flag: `--tls-${flagName}`, env: `WARREN_TLS_${flagName.toUpperCase().replaceAll("-", "_")}`, arg: "[true|false]", help, defaultText: "false", expected: "true or false" },
+      parseBoolean,
+      (config: WarrenConfig, value: boolean) => {
+        config.tls[key] = value;
+      },
+    ),
+    boolean: true,
+  };
+}
+
 /** An MQTT setting: an integer in [min, max], stored under config.mqtt. */
 function mqttOption(key: keyof MqttConfig, flagName: string, arg: string, help: string, min: number, max: number): OptionSpec {
   return option(
@@ -117,6 +149,18 @@ export const OPTIONS: readonly OptionSpec[] = [
   portOption("http", "http", "HTTP management API, UI, /metrics, /ws/*"),
   portOption("webStomp", "web-stomp", "STOMP over WebSocket (/ws)"),
   portOption("webMqtt", "web-mqtt", "MQTT over WebSocket (/ws)"),
+  portOption("amqps", "amqps", "AMQP 0-9-1 over TLS (with --tls-cert)"),
+  portOption("mqtts", "mqtts", "MQTT over TLS (with --tls-cert)"),
+  portOption("stomps", "stomps", "STOMP over TLS (with --tls-cert)"),
+  portOption("https", "https", "HTTPS: management API, UI, /metrics, WSS /ws/* (with --tls-cert)"),
+  tlsOption("certFile", "cert", "<file>", "PEM server certificate (chain) for every TLS listener; opens the TLS ports", "a file path"),
+  tlsOption("keyFile", "key", "<file>", "PEM private key of --tls-cert", "a file path"),
+  tlsOption("caFile", "ca", "<file>", "PEM CA certificates that client certificates must chain to", "a file path"),
+  tlsOption("keyPassphrase", "key-passphrase", "<text>", "passphrase of an encrypted --tls-key", "a passphrase"),
+  tlsOption("ciphers", "ciphers", "<list>", "OpenSSL cipher list (TLS 1.2 and 1.3 suites) instead of Node's default", "an OpenSSL cipher list"),
+  tlsSwitch("verifyPeer", "verify-peer", "ask TLS clients for a certificate; one that does not chain to --tls-ca is refused"),
+  tlsSwitch("failIfNoPeerCert", "fail-if-no-peer-cert", "refuse TLS clients without a certificate (implies --tls-verify-peer)"),
+  tlsSwitch("certLogin", "cert-login", "log in by the client certificate's CN: AMQP EXTERNAL, MQTT and STOMP without a password (implies --tls-verify-peer)"),
   mqttOption("sessionExpirySeconds", "session-expiry", "<seconds>", "how long an MQTT 3.1/3.1.1 clean-session=0 session outlives its connection (RabbitMQ's subscription_ttl)", 0, 0xffffffff),
   mqttOption("prefetch", "prefetch", "<count>", "QoS 1/2 deliveries in flight per MQTT connection (MQTT 5 clients may ask for fewer)", 1, 65535),
   mqttOption("maxPacketSize", "max-packet-size", "<bytes>", "largest MQTT packet accepted (larger: DISCONNECT 0x95)", 64, 268_435_455),
@@ -206,6 +250,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     (raw) => (/^[0-9]+$/.test(raw) ? Number(raw) : undefined),
     (config, value) => {
       config.queueMemoryMessages = value;
+    },
+  ),
+  option(
+    {
+      flag: "--max-connections",
+      env: "WARREN_MAX_CONNECTIONS",
+      arg: "<count>",
+      help: "logged-in connections the node accepts over all protocols (RabbitMQ's connection_max)",
+      defaultText: "no limit",
+      expected: "a connection count",
+    },
+    (raw) => (/^[0-9]+$/.test(raw) ? Number(raw) : undefined),
+    (config, value) => {
+      config.maxConnections = value;
     },
   ),
   option(

@@ -1,8 +1,10 @@
-import { UserRegistry } from "../auth/users.js";
+import { FailedLogins } from "../auth/failed-logins.js";
+import type { UserRegistry } from "../auth/users.js";
 import { Access } from "./access.js";
 import { ChannelStats } from "./channel-stats.js";
 import { ConnectionRegistry } from "./connections.js";
-import { CoreError } from "./errors.js";
+import { CoreError, limitReached } from "./errors.js";
+import { reachedLimit } from "./limits.js";
 import { PolicyRegistry, type PolicyChange } from "./policies.js";
 import { reapplyPolicies } from "./queue-features/attach.js";
 import { VHost, type RemovalListener } from "./vhost.js";
@@ -16,6 +18,8 @@ export class Broker {
   readonly vhosts = new Map<string, VHost>();
   readonly users: UserRegistry;
   readonly connections = new ConnectionRegistry();
+  /** Failed logins per source address: every protocol delays its refusal by what this says. */
+  readonly failedLogins = new FailedLogins();
   /** Counters of every channel/session that has closed: with the open ones, the broker-wide channel totals. */
   readonly closedChannelStats = new ChannelStats();
   /** Stored policies (RabbitMQ's rabbit_policy); applied to queues by the queue features. */
@@ -27,6 +31,8 @@ export class Broker {
    * channel (x-consumer-timeout overrides it per queue). Default 30 minutes.
    */
   consumerTimeout = 1_800_000;
+  /** Logged-in connections the node accepts, over every protocol; null = no limit (RabbitMQ's connection_max). */
+  maxConnections: number | null = null;
   /** Why publishers are blocked (memory or disk alarm), or null. */
   private blockedReason: string | null = null;
   /** The attached store's hooks, or null when nothing is persisted (storage "memory"). */
@@ -92,14 +98,48 @@ export class Broker {
     for (const vhost of this.vhosts.values()) vhost.persistence = persistence;
   }
 
-  /** The vhost a user may open, or an access-refused error with RabbitMQ's text. */
+  /**
+   * The vhost a user may open, or a not-allowed error with RabbitMQ's text.
+   * Limits come before the permission check, in rabbit_reader's order
+   * (node, vhost max-connections, user max-connections); the connection
+   * being opened is not registered yet, so the counts are of the others.
+   */
   openVhost(user: string, name: string): { vhost: VHost; access: Access } {
     const vhost = this.vhosts.get(name);
     if (!vhost) throw new CoreError("not-allowed", `vhost ${name} not found`);
+    const nodeLimit = reachedLimit(this.maxConnections, () => this.connections.size);
+    if (nodeLimit !== null) {
+      // RabbitMQ 3.10 enforces connection_max by no longer accepting sockets (ranch), with no text to copy;
+      // a refusal with a reason in its style is kinder to clients than a hang.
+      throw limitReached("not-allowed", "max-connections", `connection refused: node connection limit (${nodeLimit}) is reached`);
+    }
+    const vhostLimit = reachedLimit(vhost.limits["max-connections"], () => this.connections.countWhere((c) => c.vhost === name));
+    if (vhostLimit !== null) {
+      throw limitReached("not-allowed", "max-connections", `access to vhost '${name}' refused for user '${user}': connection limit (${vhostLimit}) is reached`);
+    }
+    const userLimit = reachedLimit(this.users.getLimits(user)["max-connections"], () => this.connections.countWhere((c) => c.user === user));
+    if (userLimit !== null) {
+      throw limitReached("not-allowed", "max-connections", `connection refused for user '${user}': user connection limit (${userLimit}) is reached`);
+    }
     if (!this.users.canAccessVhost(user, name)) {
       throw new CoreError("not-allowed", `access to vhost '${name}' refused for user '${user}'`);
     }
     return { vhost, access: new Access(this.users, user, name) };
+  }
+
+  /**
+   * RabbitMQ's max-channels user limit, at channel.open (rabbit_reader's
+   * create_channel): the channels the user has open on all its connections.
+   */
+  checkChannelLimit(user: string): void {
+    const limit = reachedLimit(this.users.getLimits(user)["max-channels"], () => {
+      let open = 0;
+      for (const connection of this.connections) if (connection.user === user) open += connection.channelCount ?? 1;
+      return open;
+    });
+    if (limit !== null) {
+      throw limitReached("not-allowed", "max-channels", `number of channels opened for user '${user}' has reached the maximum allowed user limit of (${limit})`);
+    }
   }
 
   get blocked(): string | null {

@@ -38,7 +38,12 @@ export interface ConnectionDetails {
   heartbeat: number;
   bytesReceived: number;
   bytesSent: number;
+  /** A TLS connection's ssl_* info items as RabbitMQ names them (ssl_protocol, peer_cert_subject, ...); absent over plain TCP. */
+  tls?: Readonly<Record<string, string | null>> | null;
 }
+
+/** Why the server closes a connection, for protocols that say so in a code (MQTT 5: 0x8B or 0x98). */
+export type ServerCloseCause = "shutdown" | "administrative";
 
 /** What the broker knows of every client connection, whatever its protocol. */
 export interface ClientConnection {
@@ -49,12 +54,14 @@ export interface ClientConnection {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly connectedAt: number;
-  /** Server-initiated close (management, shutdown): AMQP answers 320 CONNECTION_FORCED. */
-  close(reason: string): void;
+  /** Server-initiated close (management, shutdown): AMQP answers 320 CONNECTION_FORCED with `reason` as text. */
+  close(reason: string, cause?: ServerCloseCause): void;
   /** Publishing is paused while a resource alarm is set (connection.blocked in AMQP). */
   setBlocked(reason: string | null): void;
   /** For the management API; optional so that an adapter can start without it. */
   describe?(): ConnectionDetails;
+  /** Channels open now, for the max-channels user limit; absent = one (an MQTT or STOMP session). */
+  readonly channelCount?: number;
   /** Open channels (AMQP) or the session's single channel (MQTT/STOMP), for the management API. */
   listChannels?(): ChannelInfo[];
 }
@@ -77,6 +84,12 @@ export class ConnectionRegistry {
 
   get(id: number): ClientConnection | undefined {
     return this.byId.get(id);
+  }
+
+  countWhere(predicate: (connection: ClientConnection) => boolean): number {
+    let n = 0;
+    for (const connection of this.byId.values()) if (predicate(connection)) n++;
+    return n;
   }
 
   get size(): number {

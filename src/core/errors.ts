@@ -18,6 +18,12 @@ export class CoreError extends Error {
   constructor(
     readonly kind: CoreErrorKind,
     message: string,
+    /**
+     * The configured limit that refused the operation ("max-queues",
+     * "max-connections" ...), or null. AMQP answers by `kind` alone; MQTT 5
+     * has its own reason code for it (0x97 Quota exceeded).
+     */
+    readonly limit: string | null = null,
   ) {
     super(message);
     this.name = "CoreError";
@@ -31,5 +37,8 @@ export const preconditionFailed = (message: string): CoreError =>
   new CoreError("precondition-failed", message);
 
 export const accessRefused = (message: string): CoreError => new CoreError("access-refused", message);
+
+/** An operation a configured limit refuses (see CoreError.limit). */
+export const limitReached = (kind: CoreErrorKind, limit: string, message: string): CoreError => new CoreError(kind, message, limit);
 
 export const resourceLocked = (message: string): CoreError => new CoreError("resource-locked", message);

@@ -45,7 +45,7 @@ export class PolicyRegistry {
 
   put(policy: Policy): void {
     let policies = this.byVhost.get(policy.vhost);
-    if (!policies) this.byVhost.set(policy.vhost, (policies = new Map()));
+    if (!policies) this.byVhost.set(policy.vhost, (policies = new Map<string, Policy>()));
     policies.set(policy.name, policy);
     this.emit({ type: "policy-put", policy });
   }

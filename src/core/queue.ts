@@ -252,18 +252,6 @@ export class Queue {
     if (this.features !== null && !this.deleted) this.features.deadLetterQueued(queued, "rejected");
   }
 
-  /** A message recovered from the store after a restart: already logged, so not journaled again. */
-  recover(message: Message, redelivered: boolean): QueuedMessage {
-    const queued = new QueuedMessage(message, this.nextSeq++);
-    queued.redelivered = redelivered;
-    // TTLs count from recovery: the log does not keep enqueue times (RabbitMQ does; a known difference).
-    if (this.features !== null) this.features.stamp(queued, Date.now());
-    this.ready.push(queued);
-    this.readyBytes += message.body.length;
-    this.features?.armExpiry(); // so that recovered messages expire even if nobody publishes or consumes
-    return queued;
-  }
-
   purge(): number {
     const count = this.ready.length;
     const purged = this.ready.clear();

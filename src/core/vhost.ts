@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { CoreError, accessRefused, notFound, preconditionFailed, resourceLocked } from "./errors.js";
+import { CoreError, accessRefused, limitReached, notFound, preconditionFailed, resourceLocked } from "./errors.js";
 import { DefaultExchange } from "./exchanges/default.js";
-import { Binding, Exchange, bindingId, isQueue, type Destination, type ExchangeOptions } from "./exchanges/exchange.js";
+import { Binding, type Exchange, bindingId, isQueue, type Destination, type ExchangeOptions } from "./exchanges/exchange.js";
 import { createExchange, isKnownExchangeType } from "./exchanges/registry.js";
 import type { FieldTable, Message, MessageProperties } from "./message.js";
 import { argumentDifference, EQUIVALENCE_CHECKED_QUEUE_ARGS, validateQueueArguments, wireTypeName } from "./queue-arguments.js";
@@ -11,6 +11,7 @@ import { routeWithKeys, senderSelectedKeys } from "./sender-selected.js";
 import { attachExchangeFeatures } from "./exchanges/features.js";
 import { attachQueueFeatures, checkQueueType, type PolicySources } from "./queue-features/attach.js";
 import { withDefaultQueueType } from "./default-queue-type.js";
+import { reachedLimit, type VhostLimits } from "./limits.js";
 
 export interface ExchangeDeclaration extends ExchangeOptions {
   type: string;
@@ -86,6 +87,8 @@ export class VHost {
   lastPublishRejected = false;
   /** Description, tags, default queue type: durable with the definitions (set through setMetadata). */
   metadata: VhostMetadata = { description: "", tags: [], defaultQueueType: null };
+  /** max-connections and max-queues (RabbitMQ's vhost-limits parameter): durable with the definitions. */
+  limits: VhostLimits = {};
   /**
    * The management API's tracing flag. RabbitMQ keeps it in the node's
    * runtime state (rabbit_trace), not with the vhost record, so it is not persisted.
@@ -96,7 +99,10 @@ export class VHost {
   private routeMark = 0;
   private routeOut: Queue[] = [];
   private routeWork: Exchange[] = [];
+  /** Destinations the exchange being routed matched, counted before deduplication. */
+  private routeHits = 0;
   private readonly routeSink = (destination: Destination): void => {
+    this.routeHits++;
     if (isQueue(destination)) {
       if (destination.routeMark !== this.routeMark) {
         destination.routeMark = this.routeMark;
@@ -121,6 +127,12 @@ export class VHost {
   /** Replaces the metadata and has the store write the definitions again. */
   setMetadata(metadata: VhostMetadata): void {
     this.metadata = metadata;
+    this.persistence?.definitionsChanged();
+  }
+
+  /** Replaces the limits and has the store write the definitions again. */
+  setLimits(limits: VhostLimits): void {
+    this.limits = limits;
     this.persistence?.definitionsChanged();
   }
 
@@ -257,6 +269,11 @@ export class VHost {
       existing.features?.touch(); // a redeclare counts as use for x-expires
       return { queue: existing, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
+    const queueLimit = origin === "client" ? reachedLimit(this.limits["max-queues"], () => this.queues.size) : null;
+    if (queueLimit !== null) {
+      // RabbitMQ 3.10's text (rabbit_amqqueue, observed on the reference broker).
+      throw limitReached("precondition-failed", "max-queues", `cannot declare queue '${name}': queue limit in vhost '${this.name}' (${queueLimit}) is reached`);
+    }
     checkQueueType(name, this.name, declaration);
     validateQueueArguments(name, this.name, declaration.arguments);
     if (declaration.arguments["x-queue-type"] === "stream") {
@@ -369,26 +386,27 @@ export class VHost {
     const out: Queue[] = [];
     this.routeOut = out;
     exchange.publishedIn++;
+    this.routeHits = 0;
     exchange.route(routingKey, properties, this.routeSink);
     if (out.length === 0 && this.routeWork.length === 0 && exchange.alternateExchange === undefined) return out;
     const work = this.routeWork;
     const seen: Exchange[] = [exchange];
-    let before = 0;
-    const alternate = (from: Exchange, routedBefore: number, workBefore: number): void => {
+    // RabbitMQ (rabbit_exchange:route1) uses an exchange's AE when that exchange's
+    // own route matched nothing, even if what it matched was already reached.
+    const alternate = (from: Exchange): void => {
       const ae = from.alternateExchange;
-      if (ae === undefined || out.length !== routedBefore || work.length !== workBefore) return;
+      if (ae === undefined || this.routeHits !== 0) return;
       const next = this.exchanges.get(ae);
       if (next && !seen.includes(next) && !work.includes(next)) work.push(next);
     };
-    alternate(exchange, before, 0);
+    alternate(exchange);
     for (let i = 0; i < work.length; i++) {
       const next = work[i] as Exchange;
       if (seen.includes(next)) continue;
       seen.push(next);
-      before = out.length;
-      const workBefore = work.length;
+      this.routeHits = 0;
       next.route(routingKey, properties, this.routeSink);
-      alternate(next, before, workBefore);
+      alternate(next);
     }
     this.routeWork = [];
     return out;

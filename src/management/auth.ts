@@ -41,6 +41,16 @@ export function requireLevel(user: ApiUser, level: AccessLevel): void {
   if (!hasLevel(user, level)) throw notAuthorised(REFUSAL[level]);
 }
 
+/** A wrong user name or password: 401 "Login failed", which the server answers after the failed-login delay. */
+export class LoginFailed extends ApiError {
+  constructor(
+    readonly user: string,
+    readonly why: string,
+  ) {
+    super(401, "not_authorized", "Login failed");
+  }
+}
+
 /**
  * The user behind an `Authorization: Basic` header. RabbitMQ answers a
  * request without credentials with a bare 401 and a failed login with
@@ -57,7 +67,7 @@ export function authenticate(request: IncomingMessage, users: UserRegistry): Api
   const result = users.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1), {
     address: request.socket.remoteAddress ?? "",
   });
-  if (!result.ok) throw new ApiError(401, "not_authorized", "Login failed");
+  if (!result.ok) throw new LoginFailed(decoded.slice(0, colon), result.reason);
   const user: User = result.user;
   const apiUser = { name: user.name, tags: user.tags };
   requireLevel(apiUser, "management");

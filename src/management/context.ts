@@ -3,6 +3,7 @@ import type { Broker } from "../core/broker.js";
 import { Access } from "../core/access.js";
 import type { VHost } from "../core/vhost.js";
 import type { ApiUser } from "./auth.js";
+import type { CertificateReloader } from "./routes/certificates.js";
 import { ApiError, notAuthorised, objectNotFound } from "./errors.js";
 import type { JsonObject } from "./http-util.js";
 import type { StatsSampler } from "./stats.js";
@@ -22,6 +23,8 @@ export interface Management {
   readonly node: string;
   readonly startedAt: number;
   readonly version: string;
+  /** The TLS certificate of the TLS listeners, null without TLS. */
+  readonly certificates: CertificateReloader | null;
   listeners(): ListenerInfo[];
 }
 

@@ -15,7 +15,8 @@ import type { Json, JsonObject } from "./http-util.js";
 import { fieldTableToJson, jsonToFieldTable } from "./format/field-table.js";
 import { RABBITMQ_COMPAT_VERSION } from "./routes/overview.js";
 import { policyFromJson, policyJson } from "./routes/policies.js";
-import { checkPasswordHash, parseTags, userJson } from "./routes/users.js";
+import { checkPasswordHash, parseTags, usersJson } from "./routes/users.js";
+import { importUserLimits, importVhostLimits, vhostLimitParameters } from "./routes/limits.js";
 import { metadataFromDefinition, metadataJson, tracingField } from "./vhost-metadata.js";
 
 const isSystemExchange = (name: string): boolean => name === "" || name.startsWith("amq.");
@@ -57,12 +58,12 @@ export function exportDefinitions(broker: Broker, productVersion: string): JsonO
     rabbitmq_version: RABBITMQ_COMPAT_VERSION,
     product_name: "Warren",
     product_version: productVersion,
-    users: broker.users.listUsers().map(userJson),
+    users: usersJson(broker.users, broker.users.listUsers()),
     // RabbitMQ 3.10.8 exports only the name; the metadata (as 3.11+ export it) makes the file round-trip, and 3.10 imports it.
     vhosts: vhosts.map((v) => ({ name: v.name, metadata: metadataJson(v.metadata) })),
     permissions: broker.users.listPermissions().map((p) => ({ user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read })),
     topic_permissions: [],
-    parameters: [],
+    parameters: vhostLimitParameters(vhosts),
     global_parameters: [],
     policies: broker.policies.list().map(policyJson),
     queues: objects.flatMap((o) => o.queues),
@@ -121,6 +122,8 @@ export function importDefinitions(broker: Broker, body: JsonObject, onlyVhost: s
     if (onlyVhost === null) {
       for (const user of list(body, "users")) importUser(broker, user);
       for (const entry of list(body, "vhosts")) importVhost(broker, entry);
+      for (const user of list(body, "users")) importUserLimits(broker.users, str(user, "name", "user"), user["limits"]);
+      for (const p of list(body, "parameters")) if (p["component"] === "vhost-limits") importVhostLimits(vhostFor(broker, p, null, "parameter"), p["value"]);
       for (const p of list(body, "permissions")) {
         const user = str(p, "user", "permission");
         const vhost = vhostFor(broker, p, null, "permission").name;

@@ -9,7 +9,7 @@ import { hostname } from "node:os";
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
 import type { HttpListener } from "../transport/http.js";
-import { authenticate, requireLevel } from "./auth.js";
+import { authenticate, LoginFailed, requireLevel, type ApiUser } from "./auth.js";
 import type { ListenerInfo, Management, RequestContext } from "./context.js";
 import { ApiError } from "./errors.js";
 import { parseJsonObject, readBody, RequestAborted, sendError, sendReply, type JsonObject } from "./http-util.js";
@@ -17,10 +17,12 @@ import { writeMetrics } from "./metrics.js";
 import { fromBrowser, refuseCrossOrigin, requireJsonBody, setSecurityHeaders } from "./request-guard.js";
 import { pathSegments, Router } from "./router.js";
 import { bindingRoutes } from "./routes/bindings.js";
+import { certificateRoutes, type CertificateReloader } from "./routes/certificates.js";
 import { connectionRoutes } from "./routes/connections.js";
 import { definitionRoutes } from "./routes/definitions.js";
 import { exchangeRoutes } from "./routes/exchanges.js";
 import { healthRoutes } from "./routes/health.js";
+import { limitRoutes } from "./routes/limits.js";
 import { overviewRoutes } from "./routes/overview.js";
 import { permissionRoutes } from "./routes/permissions.js";
 import { policyRoutes } from "./routes/policies.js";
@@ -41,6 +43,8 @@ export interface ManagementOptions {
   statsIntervalMs?: number;
   /** Serve per-object metrics on /metrics too (RabbitMQ's prometheus.return_per_object_metrics). */
   perObjectMetrics?: boolean;
+  /** The TLS certificate, for POST /api/certificates/reload; null without TLS. */
+  certificates?: CertificateReloader | null;
   /**
    * /metrics and /metrics/per-object need basic auth by a user tagged
    * monitoring or administrator. Default off: RabbitMQ's Prometheus
@@ -57,6 +61,7 @@ export class ManagementApi implements Management {
   readonly node = `warren@${hostname()}`;
   readonly startedAt = Date.now();
   readonly version: string;
+  readonly certificates: CertificateReloader | null;
   private readonly router = new Router();
   private readonly logger: Logger;
 
@@ -64,6 +69,7 @@ export class ManagementApi implements Management {
     this.broker = options.broker;
     this.version = options.version;
     this.logger = options.logger;
+    this.certificates = options.certificates ?? null;
     this.stats = new StatsSampler(options.broker, options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS);
     this.router.add([
       ...overviewRoutes,
@@ -77,6 +83,8 @@ export class ManagementApi implements Management {
       ...policyRoutes,
       ...definitionRoutes,
       ...healthRoutes,
+      ...limitRoutes,
+      ...certificateRoutes,
     ]);
   }
 
@@ -105,7 +113,7 @@ export class ManagementApi implements Management {
       const perObject = segments[1] === "per-object" || this.options.perObjectMetrics === true;
       if (segments.length > 2 || (segments.length === 2 && segments[1] !== "per-object")) return false;
       this.answer(request, response, async () => {
-        if (this.options.metricsAuth === true) requireLevel(authenticate(request, this.broker.users), "monitoring");
+        if (this.options.metricsAuth === true) requireLevel(await this.login(request), "monitoring");
         await writeMetrics(this, perObject, response);
       });
       return true;
@@ -129,9 +137,25 @@ export class ManagementApi implements Management {
     });
   }
 
+  /** Basic auth; after failed logins from the address, credentials are checked only after its delay (issue 11, brute force). */
+  private async login(request: IncomingMessage): Promise<ApiUser> {
+    const address = request.socket.remoteAddress ?? "";
+    const failedLogins = this.broker.failedLogins;
+    const waitMs = request.headers.authorization === undefined ? 0 : failedLogins.admit(address);
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    try {
+      const user = authenticate(request, this.broker.users);
+      failedLogins.succeeded(address);
+      return user;
+    } catch (error) {
+      if (error instanceof LoginFailed) failedLogins.failed(address, { protocol: "http", user: error.user, reason: error.why });
+      throw error;
+    }
+  }
+
   private async handleApi(request: IncomingMessage, response: ServerResponse, segments: string[], query: URLSearchParams): Promise<void> {
     refuseCrossOrigin(request);
-    const user = authenticate(request, this.broker.users);
+    const user = await this.login(request);
     const match = this.router.match(request.method ?? "GET", segments);
     if (match === null) throw new ApiError(404, "Object Not Found", "Not Found");
     if ("methodNotAllowed" in match) {

@@ -2,11 +2,14 @@ import type { Duplex } from "node:stream";
 import mqttPacket, { type IPublishPacket, type Packet, type Parser, type QoS } from "mqtt-packet";
 import type { Access } from "../core/access.js";
 import { ChannelStats } from "../core/channel-stats.js";
-import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
+import type { ChannelInfo, ClientConnection, ConnectionDetails, ServerCloseCause } from "../core/connections.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
+import { CoreError } from "../core/errors.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
+import { DeliveryGate } from "../transport/delivery-gate.js";
 import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
+import { PublisherFlow } from "../transport/publisher-flow.js";
 import type { MqttContext } from "./context.js";
 import { MqttConsumer } from "./consumer.js";
 import { handlePuback, handlePubcomp, handlePubrec, handlePubrel } from "./handlers/ack.js";
@@ -18,23 +21,13 @@ import { handleSubscribe } from "./handlers/subscribe.js";
 import { handleUnsubscribe } from "./handlers/unsubscribe.js";
 import { describeMqttConnection, listMqttChannels, tcpTransportInfo, type MqttTransportInfo } from "./introspection.js";
 import { isRetainedDelivery, messageToProperties, messageTopic, originOf, publishedQos } from "./message-mapping.js";
+import { BacklogThrottle } from "./backlog-throttle.js";
+import { checkPacket } from "./packet-rules.js";
+import { PacketSizeGuard } from "./packet-size-guard.js";
 import { MqttProtocolError, RC } from "./reason-codes.js";
 import type { MqttSession } from "./session.js";
-import { topicMatches } from "./topics.js";
+import type { Subscription } from "./subscription.js";
 import { scheduleWill, type Will } from "./will.js";
-
-/** Unflushed output past which deliveries stop and reading pauses until the peer drains. */
-const OUTPUT_HIGH_WATER = 512 * 1024;
-/**
- * Publisher flow control: a publish that lands in a consumed queue holding
- * more than QUEUE_BACKLOG_HIGH ready messages pauses the publisher's socket
- * until the queue is down to QUEUE_BACKLOG_LOW (or loses its consumers).
- * Like RabbitMQ's credit flow, a fast publisher is held to the pace of its
- * consumers instead of growing the queue without bound.
- */
-const QUEUE_BACKLOG_HIGH = 2_000;
-const QUEUE_BACKLOG_LOW = 1_000;
-const THROTTLE_POLL_MS = 5;
 
 export interface RemoteEndpoint {
   address: string;
@@ -68,6 +61,8 @@ export class MqttConnection implements ClientConnection, Flushable {
   /** Client's limits (MQTT 5 CONNECT properties). */
   outboundLimit: number;
   maxOutboundPacketSize = Infinity;
+  /** QoS 1 PUBLISHes whose PUBACK waits for the disk: part of what our Receive Maximum counts. */
+  inboundQos1Unacked = 0;
   /** Inbound topic aliases [MQTT-3.3.2-12]. */
   readonly topicAliases = new Map<number, string>();
   readonly consumers = new Map<Queue, MqttConsumer>();
@@ -80,15 +75,15 @@ export class MqttConnection implements ClientConnection, Flushable {
   readonly stats = new ChannelStats();
 
   private readonly parser: Parser;
+  private readonly sizeGuard = new PacketSizeGuard();
   private out: Buffer[] = [];
   private outBytes = 0;
-  private congested = false;
-  private starved = false;
-  private readPaused = false;
-  private blockedReason: string | null = null;
-  /** The backlogged queues this publisher waits for, and the timer that watches them. */
-  private throttledBy: Queue[] | null = null;
-  private throttleTimer: NodeJS.Timeout | null = null;
+  /** Deliveries wait while the peer is not reading (write-side backpressure, shared with AMQP and STOMP). */
+  private readonly output = new DeliveryGate(() => this.kickQueues());
+  /** When the stream may be read: yields, queue backlogs and alarms pause publishers (shared with AMQP and STOMP). */
+  private readonly flow: PublisherFlow;
+  /** One throttle per queue, so that PublisherFlow waits for each queue once. */
+  private readonly backlogThrottles = new WeakMap<Queue, BacklogThrottle>();
   private lastReceived = Date.now();
   private keepAliveTimer: NodeJS.Timeout | null = null;
   private connectTimer: NodeJS.Timeout | null;
@@ -105,11 +100,12 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.remotePort = remote.port;
     this.transport = remote.transport ?? tcpTransportInfo(stream);
     this.outboundLimit = ctx.settings.prefetch;
+    this.flow = new PublisherFlow(stream, () => this.state === "connected");
     this.parser = mqttPacket.parser();
     this.parser.on("packet", (packet: Packet) => this.onPacket(packet));
     this.parser.on("error", (error: Error) => this.onParseError(error));
     stream.on("data", (chunk: Buffer) => this.onData(chunk));
-    stream.on("drain", () => this.onDrain());
+    stream.on("drain", () => this.output.drained());
     stream.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code !== "ECONNRESET" && error.code !== "EPIPE") ctx.logger.warn({ err: error, connection: this.id }, "MQTT socket error");
     });
@@ -126,21 +122,25 @@ export class MqttConnection implements ClientConnection, Flushable {
     if (this.state === "closed") return;
     this.lastReceived = Date.now();
     this.bytesReceived += chunk.length;
-    this.parser.parse(chunk);
-    // The parser buffers a packet until it is whole: refuse oversized ones as soon as their length is known.
-    const pending = (this.parser as unknown as { packet?: { length?: number } }).packet?.length ?? -1;
-    if (pending >= 0 && packetSize(pending) > this.ctx.settings.maxPacketSize && (this.state as State) !== "closed") {
-      this.refuseOversized(packetSize(pending));
+    const settings = this.ctx.settings;
+    let start = 0;
+    while (start < chunk.length) {
+      // Until a CONNECT is accepted only RabbitMQ's unauthenticated limit applies; the packet after it may be larger.
+      const beforeConnect = this.state === "awaiting-connect";
+      const limit = beforeConnect ? settings.maxPacketSizeBeforeConnect : settings.maxPacketSize;
+      const end = this.sizeGuard.advance(chunk, start, limit, beforeConnect);
+      if (end > start) this.parser.parse(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
+      if ((this.state as State) === "closed") return;
+      if (this.sizeGuard.oversized > 0) return this.refuseOversized(this.sizeGuard.oversized, limit);
+      start = end;
     }
-    if (this.blockedReason !== null && this.state === "connected") this.pauseReading();
+    if (this.flow.chunkDone()) markDirty(this); // the flush ends the yield
   }
 
   private onPacket(packet: Packet): void {
     if (this.state === "closed") return;
-    // A packet that arrived whole in one chunk is checked here; [MQTT-3.2.2-15]: 0x95 and close.
-    const size = packetSize(packet.length ?? 0);
-    if (size > this.ctx.settings.maxPacketSize) return this.refuseOversized(size);
     try {
+      checkPacket(packet);
       if (this.state === "awaiting-connect") {
         // [MQTT-3.1.0-1] the first packet must be CONNECT.
         if (packet.cmd !== "connect") throw new MqttProtocolError(RC.PROTOCOL_ERROR, `expected CONNECT, got ${packet.cmd.toUpperCase()}`);
@@ -175,15 +175,26 @@ export class MqttConnection implements ClientConnection, Flushable {
       }
     } catch (error) {
       if (error instanceof MqttProtocolError) this.protocolError(error);
+      else if (error instanceof CoreError) this.protocolError(MqttProtocolError.fromCore(error));
       else {
         this.ctx.logger.error({ err: error, connection: this.id }, "internal error handling an MQTT packet");
-        this.protocolError(new MqttProtocolError(RC.IMPLEMENTATION_SPECIFIC_ERROR, "internal error"));
+        // A broken invariant of ours is not the client's fault and reveals nothing (MQTT 5 §2.4: 0x80).
+        this.protocolError(new MqttProtocolError(RC.UNSPECIFIED_ERROR, "internal error"));
       }
     }
   }
 
-  private refuseOversized(size: number): void {
-    this.protocolError(new MqttProtocolError(RC.PACKET_TOO_LARGE, `packet of ${size} bytes exceeds the maximum of ${this.ctx.settings.maxPacketSize}`));
+  /**
+   * [MQTT-3.2.2-15] 0x95 and close. Before a CONNECT is accepted there is no
+   * one to answer and nothing worth reading: the socket goes at once, so that
+   * the rest of the stream is not even received.
+   */
+  private refuseOversized(size: number, limit: number): void {
+    const error = new MqttProtocolError(RC.PACKET_TOO_LARGE, `packet of ${size} bytes exceeds the maximum of ${limit}`);
+    if (this.state !== "awaiting-connect") return this.protocolError(error);
+    this.ctx.logger.info({ connection: this.id, remote: this.remoteAddress, text: error.message }, "closing MQTT connection: packet too large before CONNECT");
+    this.cleanup();
+    this.stream.destroy();
   }
 
   private onParseError(error: Error): void {
@@ -214,13 +225,16 @@ export class MqttConnection implements ClientConnection, Flushable {
       this.keepAliveTimer.unref();
     }
     const blocked = this.ctx.broker.blocked;
-    if (blocked !== null) this.setBlocked(blocked);
+    if (blocked !== null) this.flow.setBlocked(blocked);
   }
 
-  /** Consumes the session's queues (on connect, and on subscribe to a new queue). */
-  attachQueue(queue: Queue, qos: QoS): void {
+  /** Consumes a subscription's queue (on connect, and on subscribe to a new queue). */
+  attachQueue(queue: Queue, subscription: Subscription): void {
     if (this.consumers.has(queue)) return;
-    const consumer = new MqttConsumer(this, `mqtt-${this.id}-${this.nextConsumerTag++}`, queue, qos);
+    const session = this.session as MqttSession;
+    const subscriptions = session.queueSubscriptions.get(queue.name) ?? new Map([[subscription.key, subscription]]);
+    const tag = `mqtt-${this.id}-${this.nextConsumerTag++}`;
+    const consumer = new MqttConsumer(this, tag, queue, subscription.qos, subscriptions, subscription.group !== null);
     this.consumers.set(queue, consumer);
     queue.addConsumer(consumer);
   }
@@ -262,10 +276,10 @@ export class MqttConnection implements ClientConnection, Flushable {
     setTimeout(() => stream.destroy(), 1000).unref();
   }
 
-  /** Server-initiated close (management, shutdown). */
-  close(reason: string): void {
+  /** Server-initiated close: MQTT 5 clients learn whether the server is going away (0x8B) or an operator acted (0x98). */
+  close(reason: string, cause: ServerCloseCause = "administrative"): void {
     this.ctx.logger.info({ connection: this.id, clientId: this.clientId, reason }, "closing MQTT connection");
-    this.closeWithReason(reason.includes("shutdown") ? RC.SERVER_SHUTTING_DOWN : RC.ADMINISTRATIVE_ACTION);
+    this.closeWithReason(cause === "shutdown" ? RC.SERVER_SHUTTING_DOWN : RC.ADMINISTRATIVE_ACTION);
   }
 
   /** Another connection took this client id [MQTT-3.1.4-3]. */
@@ -280,7 +294,6 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.state = "closed";
     if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
     if (this.connectTimer) clearTimeout(this.connectTimer);
-    this.clearThrottle();
     this.keepAliveTimer = null;
     this.connectTimer = null;
     this.stats.addTo(this.ctx.broker.closedChannelStats);
@@ -292,12 +305,9 @@ export class MqttConnection implements ClientConnection, Flushable {
       return;
     }
     session.connection = null;
-    // Unacknowledged QoS 1/2 deliveries go back to their queue and are resent with DUP=1 on reconnect [MQTT-4.4.0-1].
-    for (const [packetId, inflight] of session.inflight) {
-      if (inflight.stage !== "publish") continue;
-      session.inflight.delete(packetId);
-      inflight.queue.requeue(inflight.queued);
-    }
+    // [MQTT-4.4.0-1] a session that outlives its connection keeps its unacknowledged deliveries, to resend
+    // them with their original packet ids (a client awaiting PUBREL for an id must not see it reused for
+    // another message); one that ends now gives them back to their queues (SessionRegistry.discard).
     if (!this.gracefulDisconnect && this.will && this.vhostRef && this.access) {
       scheduleWill(this.ctx, session, this.vhostRef, this.access, this.will);
     }
@@ -314,59 +324,33 @@ export class MqttConnection implements ClientConnection, Flushable {
     return listMqttChannels(this);
   }
 
-  // ---- alarms ----------------------------------------------------------
+  // ---- flow control --------------------------------------------------
 
+  /** A resource alarm: RabbitMQ stops reading from publishing connections only. */
   setBlocked(reason: string | null): void {
-    this.blockedReason = reason;
-    if (reason === null && this.readPaused && !this.congested && this.throttledBy === null) this.resumeReading();
+    this.flow.setBlocked(reason);
   }
 
-  /** After a publish: pause reading while one of the queues it reached is backlogged (see QUEUE_BACKLOG_HIGH). */
-  throttleIfBacklogged(queues: readonly Queue[]): void {
-    if (this.throttledBy !== null) return;
-    let backlogged: Queue[] | null = null;
-    for (const queue of queues) {
-      if (queue.messageCount > QUEUE_BACKLOG_HIGH && queue.consumerCount > 0) (backlogged ??= []).push(queue);
-    }
-    if (backlogged === null) return;
-    this.throttledBy = backlogged;
-    this.pauseReading();
-    this.throttleTimer = setInterval(() => {
-      const waiting = this.throttledBy?.filter((q) => !q.deleted && q.consumerCount > 0 && q.messageCount > QUEUE_BACKLOG_LOW) ?? [];
-      if (waiting.length > 0 && this.state !== "closed") {
-        this.throttledBy = waiting;
-        return;
+  /** A PUBLISH was routed to `queues`: the connection yields, and waits for any consumed queue with a backlog. */
+  notePublished(queues: readonly Queue[]): void {
+    this.flow.published();
+    const high = this.ctx.settings.publisherBacklogHigh;
+    for (let i = 0; i < queues.length; i++) {
+      const queue = queues[i] as Queue;
+      if (queue.messageCount <= high || queue.consumerCount === 0) continue;
+      let throttle = this.backlogThrottles.get(queue);
+      if (throttle === undefined) {
+        throttle = new BacklogThrottle(queue, this.ctx.settings.publisherBacklogLow);
+        this.backlogThrottles.set(queue, throttle);
       }
-      this.clearThrottle();
-      if (this.blockedReason === null && !this.congested) this.resumeReading();
-    }, THROTTLE_POLL_MS);
-  }
-
-  private clearThrottle(): void {
-    if (this.throttleTimer) clearInterval(this.throttleTimer);
-    this.throttleTimer = null;
-    this.throttledBy = null;
-  }
-
-  private pauseReading(): void {
-    if (this.readPaused) return;
-    this.readPaused = true;
-    this.stream.pause();
-  }
-
-  private resumeReading(): void {
-    if (!this.readPaused) return;
-    this.readPaused = false;
-    this.stream.resume();
+      this.flow.throttleBy(throttle);
+    }
   }
 
   // ---- deliveries ------------------------------------------------------
 
   canDeliver(noAck: boolean): boolean {
-    if (this.state !== "connected" || this.congested || this.outBytes > OUTPUT_HIGH_WATER) {
-      this.starved = true;
-      return false;
-    }
+    if (!this.output.canWrite(this.outBytes, this.state === "connected")) return false;
     if (!noAck && this.session && this.session.inflight.size >= this.outboundLimit) return false;
     return true;
   }
@@ -377,20 +361,8 @@ export class MqttConnection implements ClientConnection, Flushable {
     const message = queued.message;
     const topic = messageTopic(message);
     const origin = originOf(message);
-    // Which of the session's subscriptions on this queue match: needed for the
-    // `$` rule [MQTT-4.7.2-1], no-local [MQTT-3.8.3-3] and subscription identifiers.
-    let matched = false;
-    let retainAsPublished = false;
-    let ids: number[] | null = null;
-    for (const subscription of session.subscriptions.values()) {
-      if (subscription.qos !== consumer.qos) continue;
-      if (!topicMatches(subscription.filter, topic)) continue;
-      if (subscription.noLocal && origin?.sessionKey === session.key) continue;
-      matched = true;
-      if (subscription.retainAsPublished) retainAsPublished = true;
-      if (subscription.identifier !== undefined) (ids ??= []).push(subscription.identifier);
-    }
-    if (!matched && !queue.name.startsWith("mqtt-shared-")) {
+    const options = consumer.optionsFor(topic, origin, session.key);
+    if (options === null) {
       if (!consumer.noAck) queue.ack(queued);
       return;
     }
@@ -401,11 +373,12 @@ export class MqttConnection implements ClientConnection, Flushable {
       payload: message.body,
       qos,
       dup: queued.redelivered && qos > 0,
-      retain: isRetainedDelivery(message) || (retainAsPublished && origin?.retain === true),
+      retain: isRetainedDelivery(message) || (options.retainAsPublished && origin?.retain === true),
     };
     if (this.protocolVersion === 5) {
       const properties = messageToProperties(message, queued.expiresAt);
-      if (ids) properties.subscriptionIdentifier = ids.length === 1 ? (ids[0] as number) : ids;
+      const ids = options.identifiers;
+      if (ids !== null) properties.subscriptionIdentifier = ids.length === 1 ? (ids[0] as number) : [...ids];
       packet.properties = properties;
     }
     if (qos > 0) {
@@ -415,7 +388,7 @@ export class MqttConnection implements ClientConnection, Flushable {
         return;
       }
       packet.messageId = packetId;
-      session.inflight.set(packetId, { packetId, qos, queue, queued, stage: "publish" });
+      session.inflight.set(packetId, { packetId, qos, queue, queued, packet, stage: "publish" });
     } else if (!consumer.noAck) {
       queue.ack(queued);
     }
@@ -430,11 +403,22 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.stats.delivered(false, consumer.noAck, queued.redelivered);
   }
 
-  /** Resends what the session had in flight when it was resumed (PUBREL for QoS 2 past PUBREC). */
+  /**
+   * [MQTT-4.4.0-1] A resumed session resends, in their original order and
+   * with their original packet ids, the PUBLISHes not yet acknowledged (DUP=1)
+   * and the PUBRELs of QoS 2 deliveries past PUBREC.
+   */
   resendInflight(): void {
     const session = this.session as MqttSession;
-    for (const inflight of session.inflight.values()) {
-      if (inflight.stage === "pubrel") this.send({ cmd: "pubrel", messageId: inflight.packetId });
+    for (const inflight of [...session.inflight.values()]) {
+      if (inflight.stage === "pubrel") {
+        this.send({ cmd: "pubrel", messageId: inflight.packetId });
+      } else if (inflight.queue.deleted) {
+        session.inflight.delete(inflight.packetId); // its queue was deleted while the client was away
+      } else {
+        this.send({ ...inflight.packet, dup: true });
+        this.stats.delivered(false, false, true);
+      }
     }
   }
 
@@ -460,31 +444,13 @@ export class MqttConnection implements ClientConnection, Flushable {
   }
 
   flush(): void {
+    this.flow.endYield();
     if (this.outBytes === 0) return;
     const data = this.out.length === 1 ? (this.out[0] as Buffer) : Buffer.concat(this.out, this.outBytes);
     this.out = [];
     this.outBytes = 0;
     if (this.stream.destroyed || this.stream.writableEnded) return;
     this.bytesSent += data.length;
-    if (!this.stream.write(data)) {
-      // A slow reader: stop deliveries and stop reading its publishes until it drains.
-      this.congested = true;
-      this.pauseReading();
-    } else if (this.starved) this.onDrain();
+    this.output.written(this.stream.write(data));
   }
-
-  private onDrain(): void {
-    this.congested = false;
-    if (this.blockedReason === null && this.throttledBy === null) this.resumeReading();
-    if (this.starved) {
-      this.starved = false;
-      this.kickQueues();
-    }
-  }
-}
-
-/** Whole packet size (MQTT 5 §3.1.2.11.4 counts the fixed header): type byte + Remaining Length varint + the rest. */
-function packetSize(remainingLength: number): number {
-  const varint = remainingLength < 128 ? 1 : remainingLength < 16_384 ? 2 : remainingLength < 2_097_152 ? 3 : 4;
-  return 1 + varint + remainingLength;
 }

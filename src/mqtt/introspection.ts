@@ -1,5 +1,6 @@
 import { Socket } from "node:net";
 import type { ChannelInfo, ConnectionDetails, ConsumerInfo } from "../core/connections.js";
+import { tlsConnectionInfo } from "../transport/peer-certificate.js";
 import type { MqttConnection } from "./connection.js";
 
 /** RabbitMQ's names for the MQTT protocol levels (rabbit_mqtt_processor: 3 → "3.1.0", 4 → "3.1.1"; 3.13+ shows v5 as "5-0"). */
@@ -39,6 +40,7 @@ export function describeMqttConnection(connection: MqttConnection): ConnectionDe
     heartbeat: connection.keepAliveSeconds,
     bytesReceived: connection.bytesReceived,
     bytesSent: connection.bytesSent,
+    tls: tlsConnectionInfo(connection.stream),
   };
 }
 

@@ -50,6 +50,8 @@ export function mqttWebSocketRoute(ctx: MqttContext, path: string): WebSocketRou
     protocols: ["mqtt", "mqttv3.1"],
     onConnection(ws: WebSocket, request: IncomingMessage) {
       const stream = createWebSocketStream(ws);
+      // The duplex only ends when the peer goes away; the connection cleans up (and publishes the will) on 'close'.
+      ws.once("close", () => stream.destroy());
       const socket = request.socket;
       const transport = { name: "Web MQTT", localAddress: socket.localAddress ?? "", localPort: socket.localPort ?? 0 } as const;
       new MqttConnection(stream, ctx, { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0, transport });

@@ -1,3 +1,5 @@
+import type { CoreError, CoreErrorKind } from "../core/errors.js";
+
 /**
  * MQTT reason codes (MQTT 5 §2.4) and the 3.1.1 CONNACK return codes they
  * correspond to (§3.2.2.3), in one catalog.
@@ -27,6 +29,7 @@ export const RC = {
   RECEIVE_MAXIMUM_EXCEEDED: 0x93,
   TOPIC_ALIAS_INVALID: 0x94,
   PACKET_TOO_LARGE: 0x95,
+  QUOTA_EXCEEDED: 0x97,
   ADMINISTRATIVE_ACTION: 0x98,
   QOS_NOT_SUPPORTED: 0x9b,
   SHARED_SUBSCRIPTIONS_NOT_SUPPORTED: 0x9e,
@@ -62,6 +65,37 @@ export function connackV3(reason: number): number {
   }
 }
 
+/** MQTT 3.1.1's one SUBACK failure code [MQTT-3.9.3]. */
+export const SUBACK_FAILURE_V3 = 0x80;
+
+/**
+ * The one translation of the core's errors into MQTT 5 reason codes, used
+ * for CONNACK, SUBACK, PUBACK/PUBREC and DISCONNECT alike (as
+ * amqp/reply-codes.ts is for AMQP). Only a permission problem is "Not
+ * authorized"; a valid request the broker will not carry out (a subscription
+ * queue declared elsewhere with other arguments, or held exclusively by an
+ * AMQP connection) is "Implementation specific error" (MQTT 5 §3.9.3: "The
+ * SUBSCRIBE is valid but the Server does not accept it"); a broken invariant
+ * inside the broker reveals nothing: "Unspecified error".
+ */
+const REASON_OF_KIND: Record<CoreErrorKind, number> = {
+  "access-refused": RC.NOT_AUTHORIZED,
+  // RabbitMQ's not_allowed is a refused vhost; RabbitMQ 3.10 answers CONNECT with "not authorized".
+  "not-allowed": RC.NOT_AUTHORIZED,
+  "precondition-failed": RC.IMPLEMENTATION_SPECIFIC_ERROR,
+  "resource-locked": RC.IMPLEMENTATION_SPECIFIC_ERROR,
+  "not-found": RC.IMPLEMENTATION_SPECIFIC_ERROR,
+  "resource-error": RC.QUOTA_EXCEEDED,
+  "command-invalid": RC.UNSPECIFIED_ERROR,
+  "not-implemented": RC.UNSPECIFIED_ERROR,
+  "internal-error": RC.UNSPECIFIED_ERROR,
+};
+
+export function reasonForCoreError(error: CoreError): number {
+  // MQTT 5 §2.4 0x97: "An implementation or administrative imposed limit has been exceeded."
+  return error.limit !== null ? RC.QUOTA_EXCEEDED : REASON_OF_KIND[error.kind];
+}
+
 /** A protocol violation that ends the connection; MQTT 5 clients get a DISCONNECT with `reason` first. */
 export class MqttProtocolError extends Error {
   constructor(
@@ -70,5 +104,10 @@ export class MqttProtocolError extends Error {
   ) {
     super(message);
     this.name = "MqttProtocolError";
+  }
+
+  /** A core error that ends the connection (3.1.1 has no per-packet reason, or the packet has none). */
+  static fromCore(error: CoreError, context?: string): MqttProtocolError {
+    return new MqttProtocolError(reasonForCoreError(error), context === undefined ? error.message : `${context}: ${error.message}`);
   }
 }

@@ -1,4 +1,4 @@
-import type { QoS } from "mqtt-packet";
+import type { IPublishPacket, QoS } from "mqtt-packet";
 import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { MqttConnection } from "./connection.js";
@@ -10,6 +10,8 @@ export interface Inflight {
   readonly qos: QoS;
   readonly queue: Queue;
   readonly queued: QueuedMessage;
+  /** The PUBLISH as sent, resent with DUP=1 and this packet id when the session resumes [MQTT-4.4.0-1]. */
+  readonly packet: IPublishPacket;
   /** "publish": waiting for PUBACK/PUBREC; "pubrel": PUBREC received (queue acked), waiting for PUBCOMP. */
   stage: "publish" | "pubrel";
 }
@@ -24,6 +26,8 @@ export class MqttSession {
   readonly subscriptions = new Map<string, Subscription>();
   /** Subscription queues by name, whatever their QoS or group. */
   readonly queues = new Map<string, Queue>();
+  /** The subscriptions whose messages wait in each queue (by queue name, then key); kept by subscription-queues.ts. */
+  readonly queueSubscriptions = new Map<string, Map<string, Subscription>>();
   readonly inflight = new Map<number, Inflight>();
   /** [MQTT-4.3.3] QoS 2 packet ids received (PUBREC sent) and not yet released by PUBREL. */
   readonly inboundQos2 = new Set<number>();
@@ -53,6 +57,20 @@ export class MqttSession {
       if (!this.inflight.has(id)) return id;
     }
     return null;
+  }
+
+  /**
+   * The session ends: deliveries not yet PUBACKed/PUBRECed go back to their
+   * queues, newest first so that each lands before the ones after it (for a
+   * shared group's queue, another member gets them).
+   */
+  requeueInflight(): void {
+    const unacked = [...this.inflight.values()].filter((entry) => entry.stage === "publish");
+    this.inflight.clear();
+    for (let i = unacked.length - 1; i >= 0; i--) {
+      const entry = unacked[i] as Inflight;
+      if (!entry.queue.deleted) entry.queue.requeue(entry.queued);
+    }
   }
 
   clearTimers(): void {

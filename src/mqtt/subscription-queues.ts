@@ -31,28 +31,39 @@ export function bindSubscription(
   access.configure("queue", name);
   access.write("queue", name);
   access.read("exchange", MQTT_EXCHANGE);
-  const persistent = session.expirySeconds > 0;
-  const { queue } = vhost.declareQueue(
-    name,
-    { durable: persistent || subscription.group !== null, exclusive: false, autoDelete: false, arguments: {} },
-    false,
-    connectionId,
-  );
+  const queue = sessionQueue(session, name) ?? declare(session, name, subscription, connectionId);
   vhost.bind(vhost.getExchange(MQTT_EXCHANGE), queue, routingKey, {});
-  session.queues.set(name, queue);
   if (subscription.group !== null) {
     const key = sharedKey(`${vhost.name}\u0000${name}`, routingKey);
     registry.sharedBindingUsers.set(key, (registry.sharedBindingUsers.get(key) ?? 0) + 1);
   }
-  session.subscriptions.set(subscription.key, subscription);
+  addToSession(session, subscription, queue);
   registry.changed(session);
   return queue;
 }
 
+/**
+ * The session's own queue of that name, when it has one: it serves every
+ * later subscription at that QoS as it is. A session's expiry may change on
+ * every CONNECT and DISCONNECT (MQTT 5 3.1.2.11.2, 3.14.2.2.2), so declaring
+ * it again with the durability of the current expiry would be refused as
+ * inequivalent ('durable'), and the session's timer, not the queue, decides
+ * when it goes (SessionRegistry.detached/expireIn).
+ */
+function sessionQueue(session: MqttSession, name: string): Queue | null {
+  const queue = session.queues.get(name);
+  return queue !== undefined && !queue.deleted ? queue : null;
+}
+
+/** A new queue is durable when the session outlives its connection (or for a shared group, which outlives any member). */
+function declare(session: MqttSession, name: string, subscription: Subscription, connectionId: number): Queue {
+  const durable = session.expirySeconds > 0 || subscription.group !== null;
+  return session.vhost.declareQueue(name, { durable, exclusive: false, autoDelete: false, arguments: {} }, false, connectionId).queue;
+}
+
 /** A subscription recovered after a restart, whose queue and binding the store already restored. */
 export function adoptSubscription(registry: SessionRegistry, session: MqttSession, subscription: Subscription, queue: Queue): void {
-  session.queues.set(queue.name, queue);
-  session.subscriptions.set(subscription.key, subscription);
+  addToSession(session, subscription, queue);
   if (subscription.group !== null) {
     const key = sharedKey(`${session.vhost.name}\u0000${queue.name}`, topicToRoutingKey(subscription.filter));
     registry.sharedBindingUsers.set(key, (registry.sharedBindingUsers.get(key) ?? 0) + 1);
@@ -63,10 +74,13 @@ export function adoptSubscription(registry: SessionRegistry, session: MqttSessio
 export function releaseSubscription(registry: SessionRegistry, session: MqttSession, key: string): boolean {
   const subscription = session.subscriptions.get(key);
   if (!subscription) return false;
-  session.subscriptions.delete(key);
-  registry.changed(session);
   const vhost = session.vhost;
   const name = queueNameFor(session, subscription);
+  session.subscriptions.delete(key);
+  const ofQueue = session.queueSubscriptions.get(name);
+  ofQueue?.delete(key);
+  if (ofQueue?.size === 0) session.queueSubscriptions.delete(name);
+  registry.changed(session);
   const queue = session.queues.get(name);
   if (!queue) return true;
   const routingKey = topicToRoutingKey(subscription.filter);
@@ -90,15 +104,20 @@ export function releaseSubscription(registry: SessionRegistry, session: MqttSess
   return true;
 }
 
+function addToSession(session: MqttSession, subscription: Subscription, queue: Queue): void {
+  session.queues.set(queue.name, queue);
+  session.subscriptions.set(subscription.key, subscription);
+  let ofQueue = session.queueSubscriptions.get(queue.name);
+  if (ofQueue === undefined) session.queueSubscriptions.set(queue.name, (ofQueue = new Map()));
+  ofQueue.set(subscription.key, subscription);
+}
+
 function usesQueue(session: MqttSession, name: string): boolean {
-  for (const s of session.subscriptions.values()) if (queueNameFor(session, s) === name) return true;
-  return false;
+  return session.queueSubscriptions.has(name);
 }
 
 function usesBinding(session: MqttSession, name: string, routingKey: string): boolean {
-  for (const s of session.subscriptions.values()) {
-    if (queueNameFor(session, s) === name && topicToRoutingKey(s.filter) === routingKey) return true;
-  }
+  for (const s of session.queueSubscriptions.get(name)?.values() ?? []) if (topicToRoutingKey(s.filter) === routingKey) return true;
   return false;
 }
 

@@ -4,9 +4,14 @@
  * ones), bindings between durable ends, users, vhosts, permissions, policies.
  */
 import type { Broker } from "../core/broker.js";
+import { pickLimits, USER_LIMIT_NAMES, VHOST_LIMIT_NAMES } from "../core/limits.js";
 import type { Logger } from "../log.js";
 import { argumentsFromJson, argumentsToJson } from "./field-table-json.js";
 import type { DefinitionsSnapshot } from "../store/types.js";
+
+/** Limits are written only when set, so older files and limit-free brokers look the same. */
+const nonEmpty = (limits: Readonly<Record<string, number>>): { limits?: Record<string, number> } =>
+  Object.keys(limits).length === 0 ? {} : { limits: { ...limits } };
 
 const isSystemExchange = (name: string): boolean => name === "" || name.startsWith("amq.");
 
@@ -18,12 +23,14 @@ export function snapshotDefinitions(broker: Broker): DefinitionsSnapshot {
       password_hash: u.passwordHash,
       hashing_algorithm: u.hashingAlgorithm,
       tags: u.tags,
+      ...nonEmpty(broker.users.getLimits(u.name)),
     })),
-    vhosts: [...broker.vhosts.values()].map(({ name, metadata }) => ({
+    vhosts: [...broker.vhosts.values()].map(({ name, metadata, limits }) => ({
       name,
       description: metadata.description,
       tags: metadata.tags,
       ...(metadata.defaultQueueType === null ? {} : { default_queue_type: metadata.defaultQueueType }),
+      ...nonEmpty(limits),
     })),
     permissions: broker.users.listPermissions(),
     exchanges: [],
@@ -84,12 +91,15 @@ export function restoreDefinitions(broker: Broker, snapshot: DefinitionsSnapshot
     }
   };
   for (const v of snapshot.vhosts ?? []) {
-    broker.addVhost(v.name).metadata = { description: v.description ?? "", tags: v.tags ?? [], defaultQueueType: v.default_queue_type ?? null };
+    const vhost = broker.addVhost(v.name);
+    vhost.metadata = { description: v.description ?? "", tags: v.tags ?? [], defaultQueueType: v.default_queue_type ?? null };
+    vhost.limits = pickLimits(VHOST_LIMIT_NAMES, v.limits);
   }
   for (const u of snapshot.users ?? []) {
-    attempt(`user ${u.name}`, () =>
-      broker.users.putUser({ name: u.name, passwordHash: u.password_hash, hashingAlgorithm: u.hashing_algorithm, tags: u.tags }),
-    );
+    attempt(`user ${u.name}`, () => {
+      broker.users.putUser({ name: u.name, passwordHash: u.password_hash, hashingAlgorithm: u.hashing_algorithm, tags: u.tags });
+      if (u.limits) broker.users.setLimits(u.name, pickLimits(USER_LIMIT_NAMES, u.limits));
+    });
   }
   for (const p of snapshot.permissions ?? []) {
     if (!broker.vhosts.has(p.vhost)) continue;

@@ -1,14 +1,19 @@
 import { randomBytes } from "node:crypto";
+import { DEFAULTS } from "../config/defaults.js";
 import type { Access } from "../core/access.js";
 import type { Broker } from "../core/broker.js";
 import { ChannelStats } from "../core/channel-stats.js";
 import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
+import { replyWhenDurable } from "../core/durable-reply.js";
+import { DeliveryLedger, type Delivery, type Outcome } from "../core/delivery-ledger.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
-import { PublisherFlow } from "../core/publisher-flow.js";
+import { PublisherFlow } from "../transport/publisher-flow.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { Logger } from "../log.js";
 import type { AllowedOrigins } from "../transport/origins.js";
+import { ConnectionSkeleton } from "../transport/connection-skeleton.js";
+import { runAfterPause } from "../transport/deferred-login.js";
 import { DeliveryGate } from "../transport/delivery-gate.js";
 import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
 import { formatDestination } from "./destinations.js";
@@ -45,11 +50,8 @@ export interface WebStompSettings {
 }
 
 /** A delivery awaiting ACK or NACK. */
-export interface PendingAck {
-  readonly tag: number;
-  readonly subscription: StompSubscription;
-  readonly queued: QueuedMessage;
-  readonly queue: Queue;
+export interface PendingAck extends Delivery {
+  readonly consumer: StompSubscription;
 }
 
 type State = "awaiting-connect" | "open" | "closing" | "closed";
@@ -61,11 +63,13 @@ type State = "awaiting-connect" | "open" | "closing" | "closed";
  * and writes output once per tick.
  */
 export class StompConnection implements StompFrameSink, Flushable, ClientConnection {
-  readonly id: number;
   readonly protocol = "stomp" as const;
-  readonly connectedAt = Date.now();
+  readonly id: number;
+  readonly connectedAt: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** Identity, byte counts, handshake timer, heart-beats, input-error filter. */
+  private readonly skeleton: ConnectionSkeleton;
   /** RabbitMQ's form, "session-<22 base64url chars>"; part of every message-id. */
   readonly sessionId = `session-${randomBytes(16).toString("base64url")}`;
   user = "";
@@ -77,8 +81,8 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
 
   readonly writer = new StompFrameWriter();
   readonly subscriptions = new Map<string, StompSubscription>();
-  /** Insertion order is delivery-tag order, which cumulative (client mode) acks rely on. */
-  readonly unacked = new Map<number, PendingAck>();
+  /** Deliveries awaiting ACK/NACK, by the delivery tag in their ack id. */
+  readonly unacked = new DeliveryLedger<PendingAck>();
   /** Open transactions: their frames wait here until COMMIT. */
   readonly transactions = new Map<string, StompFrame[]>();
   /** /temp-queue/<name> → the exclusive queue created for it. */
@@ -89,45 +93,44 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   private readonly output = new DeliveryGate(() => this.kickSubscriptions());
   /** When the transport may be read: yields, queue backlogs and alarms pause publishers. */
   private readonly flow: PublisherFlow;
-  /** For the management API. */
-  bytesReceived = 0;
-  bytesSent = 0;
   /** The session's channel counters (publish, deliver, ack) for /api/channels and the metrics. */
   readonly stats = new ChannelStats();
   /** The client's heart-beat interval the server checks, ms (0 = none). */
   heartbeatReceiveMs = 0;
-  private lastReceived = Date.now();
-  private lastSent = Date.now();
-  private heartbeatTimers: NodeJS.Timeout[] = [];
-  private handshakeTimer: NodeJS.Timeout | null;
 
   constructor(
     readonly transport: StompTransport,
     readonly ctx: StompContext,
   ) {
-    this.id = ctx.broker.connections.allocateId();
-    this.remoteAddress = transport.remoteAddress;
-    this.remotePort = transport.remotePort;
+    this.skeleton = new ConnectionSkeleton({
+      id: ctx.broker.connections.allocateId(),
+      protocol: "STOMP",
+      remoteAddress: transport.remoteAddress,
+      remotePort: transport.remotePort,
+      logger: ctx.logger,
+      handshakeTimeout: ctx.limits.handshakeTimeout,
+      handshakeTimeoutMessage: "closing STOMP connection: no CONNECT in time",
+      inputErrorMessage: "STOMP transport error",
+      drop: () => transport.destroy(),
+    });
+    ({ id: this.id, connectedAt: this.connectedAt, remoteAddress: this.remoteAddress, remotePort: this.remotePort } = this.skeleton);
     this.reader = new StompFrameReader(this, ctx.limits);
     this.flow = new PublisherFlow(this.transport, () => this.state === "open");
     transport.attach({
       data: (chunk) => this.onData(chunk),
-      drain: () => this.onDrain(),
+      drain: () => this.output.drained(),
       close: () => this.cleanup(),
-      error: (error) => {
-        if (error.code === "ECONNRESET" || error.code === "EPIPE") return;
-        // ws reports a peer's protocol breach (e.g. a message over maxPayload, closed with 1009) as WS_ERR_*: the peer's fault, not the broker's.
-        if (error.code?.startsWith("WS_ERR_")) {
-          ctx.logger.info({ connection: this.id, code: error.code, reason: error.message }, "closing STOMP connection: WebSocket protocol error");
-          return;
-        }
-        ctx.logger.warn({ err: error, connection: this.id }, "STOMP transport error");
-      },
+      error: (error) => this.skeleton.inputError(error),
     });
-    this.handshakeTimer = setTimeout(() => {
-      ctx.logger.info({ connection: this.id, remote: this.remoteAddress }, "closing STOMP connection: no CONNECT in time");
-      this.transport.destroy();
-    }, ctx.limits.handshakeTimeout);
+  }
+
+  /** For the management API. */
+  get bytesReceived(): number {
+    return this.skeleton.bytesReceived;
+  }
+
+  get bytesSent(): number {
+    return this.skeleton.bytesSent;
   }
 
   get broker(): Broker {
@@ -137,10 +140,16 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   // ---- input -----------------------------------------------------------
 
   private onData(chunk: Buffer): void {
-    this.lastReceived = Date.now();
-    this.bytesReceived += chunk.length;
+    this.skeleton.received(chunk.length);
     this.reader.push(chunk);
+    if (this.state === "awaiting-connect" && this.bytesReceived > DEFAULTS.preLoginMaxBytes) this.preLoginTooLarge();
     if (this.flow.chunkDone()) this.markDirty(); // the flush ends the yield
+  }
+
+  /** Issue 11: a peer must not make the broker buffer a huge CONNECT before it has logged in. */
+  private preLoginTooLarge(): void {
+    this.ctx.logger.warn({ connection: this.id, remote: this.remoteAddress, bytes: this.bytesReceived }, "closing STOMP connection: too much data before CONNECT");
+    this.fail(new StompError("Frame too large", `at most ${DEFAULTS.preLoginMaxBytes} bytes may be sent before CONNECTED\n`, true));
   }
 
   /** The SEND handler routed a message to `queues`. */
@@ -156,6 +165,10 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
 
   onFrame(frame: StompFrame): void {
     if (this.state === "closing" || this.state === "closed") return;
+    if (this.heldFrames !== null) {
+      this.heldFrames.push(frame);
+      return;
+    }
     try {
       const handler = handlerFor(frame.command);
       if (this.state === "awaiting-connect" && frame.command !== "CONNECT" && frame.command !== "STOMP") {
@@ -165,44 +178,67 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
       handler(this, frame);
       const receipt = frame.headers.get("receipt");
       const disconnect = frame.command === "DISCONNECT";
-      if (receipt !== undefined && frame.command !== "CONNECT" && frame.command !== "STOMP") {
-        this.sendReceipt(receipt, disconnect ? () => this.closeGracefully() : null);
+      if (receipt !== undefined && frame.command !== "CONNECT" && frame.command !== "STOMP" && !isHeldSend(frame)) {
+        this.sendReceipt(receipt, disconnect);
       } else if (disconnect) this.closeGracefully();
+      // After the COMMIT's own receipt, as RabbitMQ orders them.
+      for (const owed of this.owedReceipts) this.sendReceipt(owed, false);
     } catch (error) {
       this.onError(error);
     }
+    if (this.owedReceipts.length > 0) this.owedReceipts.length = 0;
   }
 
   /**
    * DESIGN §4, as for AMQP confirms: a receipt is the client's proof that what
    * it sent is safe, so while the message store has writes not yet on disk
    * (a persistent SEND to a durable queue, a COMMIT) the receipt waits for the
-   * fsync. Receipts stay in order: once one waits, the later ones queue behind it.
+   * fsync, in order; a failed write gets an ERROR instead (replyWhenDurable).
    */
-  private sendReceipt(receiptId: string, then: (() => void) | null): void {
-    const durability = this.ctx.broker.durability;
-    const write = (): void => {
-      if (this.state !== "closed") {
-        this.writer.frame("RECEIPT", [["receipt-id", receiptId]], null);
-        this.markDirty();
-      }
-      then?.();
-    };
-    if (durability === null || (this.receiptsWaiting === 0 && !durability.syncPending)) return write();
-    this.receiptsWaiting++;
-    durability.afterSync((error) => {
-      this.receiptsWaiting--;
-      // A failed write gets no receipt: the client must not believe the message is safe.
-      if (error === null) write();
-      else this.fail(new StompError("Internal error", "the message store could not write to disk\n", true));
-    });
+  private sendReceipt(receiptId: string, disconnect: boolean): void {
+    replyWhenDurable(this.ctx.broker.durability, this, disconnect ? { receiptId, disconnect } : receiptId, writeReceipt, refuseReceipt);
   }
 
-  private receiptsWaiting = 0;
+  /** Frames that arrived while a throttled login waits (deferLogin); null when none does. */
+  private heldFrames: StompFrame[] | null = null;
+
+  /** A SEND held by a transaction: its receipt goes when COMMIT has routed it (RabbitMQ), none on ABORT. */
+  owedReceipt(receiptId: string): void {
+    this.owedReceipts.push(receiptId);
+  }
+
+  private readonly owedReceipts: string[] = [];
+
+  /** The receipt itself, once what it covers is safe. */
+  writeReceipt(receiptId: string): void {
+    if (this.state === "closed") return;
+    this.writer.frame("RECEIPT", [["receipt-id", receiptId]], null);
+    this.markDirty();
+  }
 
   onFrameError(message: string, detail: string): void {
     this.ctx.logger.info({ connection: this.id, detail }, "closing STOMP connection: malformed frame");
     this.fail(new StompError(message, `${detail}\n`, true));
+  }
+
+  /**
+   * Runs `check` (the credentials) after `waitMs` (failed-login throttling):
+   * nothing more is read meanwhile, and frames already parsed behind the
+   * CONNECT are held and handled after it, in order.
+   */
+  deferLogin(waitMs: number, check: () => void): void {
+    this.heldFrames = [];
+    runAfterPause(this.transport, waitMs, () => this.state === "closed", () => {
+      const held = this.heldFrames ?? [];
+      this.heldFrames = null;
+      try {
+        check();
+      } catch (error) {
+        this.onError(error);
+      }
+      for (const frame of held) this.onFrame(frame);
+      this.markDirty();
+    });
   }
 
   /** Translates whatever a handler threw into an ERROR frame (and a close when fatal). */
@@ -215,7 +251,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     this.fail(stompError);
   }
 
-  private fail(error: StompError): void {
+  fail(error: StompError): void {
     if (this.state === "closing" || this.state === "closed") return;
     writeError(this.writer, error);
     this.markDirty();
@@ -223,7 +259,7 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   }
 
   /** Flushes what is pending, then ends the transport. */
-  private closeGracefully(): void {
+  closeGracefully(): void {
     if (this.state === "closed") return;
     this.state = "closing";
     this.reader.stop();
@@ -250,8 +286,8 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     this.reader.version = version;
     this.writer.version = version;
     this.state = "open";
-    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
-    this.handshakeTimer = null;
+    this.transport.loggedIn?.();
+    this.skeleton.opened();
     this.ctx.broker.connections.add(this);
     const blocked = this.ctx.broker.blocked;
     if (blocked !== null) this.setBlocked(blocked);
@@ -265,24 +301,16 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   startHeartbeats(sendMs: number, receiveMs: number): void {
     this.heartbeatReceiveMs = receiveMs;
     if (sendMs > 0) {
-      const timer = setInterval(() => {
-        if (Date.now() - this.lastSent >= sendMs / 2) {
-          this.writer.heartbeat();
-          this.markDirty();
-        }
-      }, sendMs / 2);
-      timer.unref();
-      this.heartbeatTimers.push(timer);
+      this.skeleton.sendHeartbeats(sendMs / 2, () => {
+        this.writer.heartbeat();
+        this.markDirty();
+      });
     }
     if (receiveMs > 0) {
-      const timer = setInterval(() => {
-        if (Date.now() - this.lastReceived > receiveMs * 2) {
-          this.ctx.logger.warn({ connection: this.id, timeout: receiveMs }, "STOMP heart-beats missed, closing connection");
-          this.transport.destroy();
-        }
-      }, receiveMs);
-      timer.unref();
-      this.heartbeatTimers.push(timer);
+      this.skeleton.expectTraffic(receiveMs * 2, receiveMs, () => {
+        this.ctx.logger.warn({ connection: this.id, timeout: receiveMs }, "STOMP heart-beats missed, closing connection");
+        this.transport.destroy();
+      });
     }
   }
 
@@ -302,36 +330,28 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     this.markDirty();
     this.stats.delivered(false, subscription.noAck, queued.redelivered);
     if (!subscription.noAck) {
-      this.unacked.set(tag, { tag, subscription, queued, queue });
-      subscription.unacked++;
+      const pending: PendingAck = { tag, queue, queued, consumer: subscription };
+      this.unacked.track(pending);
     }
   }
 
-  /** Settles pending acks: ack, requeue (NACK requeue=true) or discard. */
-  settle(entries: PendingAck[], outcome: "ack" | "requeue" | "discard"): void {
-    for (const entry of entries) {
-      this.unacked.delete(entry.tag);
-      if (outcome === "ack") {
-        entry.queue.ack(entry.queued);
-        this.stats.ack++;
-      } else if (outcome === "requeue") entry.queue.requeue(entry.queued);
-      else entry.queue.discard(entry.queued);
-      entry.subscription.unacked--;
-      if (!entry.queue.deleted) scheduleDispatch(entry.queue);
-    }
+  /** Settles pending acks taken from `unacked`: ack, requeue (NACK requeue=true) or discard. */
+  settle(entries: readonly PendingAck[], outcome: Outcome): void {
+    this.unacked.settleAll(entries, outcome);
+    if (outcome === "ack") this.stats.ack += entries.length;
   }
 
   /** Stops a subscription and gives back what it had not acked. */
   removeSubscription(subscription: StompSubscription): void {
     this.subscriptions.delete(subscription.tag);
     subscription.queue.removeConsumer(subscription);
-    const pending = [...this.unacked.values()].filter((entry) => entry.subscription === subscription);
-    this.settle(pending.reverse(), "requeue");
+    this.unacked.requeueAll((entry) => entry.consumer === subscription);
   }
 
+  /** Its queue was deleted, and the messages with it. */
   subscriptionCancelledByServer(subscription: StompSubscription): void {
     this.subscriptions.delete(subscription.tag);
-    for (const entry of [...this.unacked.values()]) if (entry.subscription === subscription) this.unacked.delete(entry.tag);
+    this.unacked.forget((entry) => entry.consumer === subscription);
   }
 
   // ---- management --------------------------------------------------------
@@ -347,15 +367,12 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   // ---- lifecycle -------------------------------------------------------
 
   private cleanup(): void {
-    if (this.state === "closed") return;
+    if (!this.skeleton.end()) return;
     this.state = "closed";
     this.reader.stop();
-    for (const timer of this.heartbeatTimers) clearInterval(timer);
-    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     for (const subscription of this.subscriptions.values()) subscription.queue.removeConsumer(subscription);
     this.subscriptions.clear();
-    // Newest first, so that each message lands back before the ones after it.
-    this.settle([...this.unacked.values()].reverse(), "requeue");
+    this.unacked.requeueAll();
     this.transactions.clear();
     this.vhostRef?.connectionClosed(this.id);
     this.stats.addTo(this.ctx.broker.closedChannelStats);
@@ -379,13 +396,8 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   flush(): void {
     this.flow.endYield();
     if (this.writer.length === 0 || this.transport.closed) return;
-    this.lastSent = Date.now();
-    this.bytesSent += this.writer.length;
+    this.skeleton.sent(this.writer.length);
     this.output.written(this.transport.write(this.writer.take()));
-  }
-
-  private onDrain(): void {
-    this.output.drained();
   }
 
   private kickSubscriptions(): void {
@@ -393,6 +405,20 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
       if (subscription.queue.messageCount > 0) scheduleDispatch(subscription.queue);
     }
   }
+}
+
+/** A SEND inside a transaction is only held: its receipt waits for the COMMIT that routes it. */
+const isHeldSend = (frame: StompFrame): boolean => frame.command === "SEND" && frame.headers.has("transaction");
+
+function writeReceipt(connection: StompConnection, receipt: string | { receiptId: string; disconnect: boolean }): void {
+  if (typeof receipt === "string") return connection.writeReceipt(receipt);
+  connection.writeReceipt(receipt.receiptId);
+  connection.closeGracefully();
+}
+
+/** A failed write gets no receipt: the client must not believe what it sent is safe. */
+function refuseReceipt(connection: StompConnection): void {
+  connection.fail(new StompError("Internal error", "the message store could not write to disk\n", true));
 }
 
 /** Headers the server sets on MESSAGE frames; a publisher's header of the same name loses (RabbitMQ does the same). */

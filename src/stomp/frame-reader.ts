@@ -33,7 +33,7 @@ const enum State {
  * Incremental STOMP frame parser: an explicit state machine over socket
  * chunks. A frame that is whole inside one chunk is parsed in place (the
  * body is a view of the chunk); only split frames are copied. Heart-beat
- * EOLs between frames are skipped. Limits are enforced here so that a
+ * EOLs (and stray NULs) between frames are skipped. Limits are enforced here so that a
  * hostile peer cannot make the broker buffer without bound.
  */
 export class StompFrameReader {
@@ -107,9 +107,9 @@ export class StompFrameReader {
   /** Parses a frame head from `chunk` at `offset`; returns the offset after what was consumed. */
   private readHead(chunk: Buffer, offset: number): number {
     const carried = this.headCarry;
-    // Heart-beats are EOLs between frames.
+    // Heart-beats are EOLs between frames; RabbitMQ (rabbit_stomp_frame) also skips NULs there.
     if (carried === null) {
-      while (offset < chunk.length && (chunk[offset] === LF || chunk[offset] === CR)) offset++;
+      while (offset < chunk.length && (chunk[offset] === LF || chunk[offset] === CR || chunk[offset] === NUL)) offset++;
       if (offset === chunk.length) return offset;
     }
     const data = carried === null ? chunk.subarray(offset) : Buffer.concat([carried, chunk.subarray(offset)]);

@@ -1,4 +1,5 @@
 import type { ChannelInfo, ConnectionDetails, ConsumerInfo } from "../core/connections.js";
+import { tlsConnectionInfo } from "../transport/peer-certificate.js";
 import type { StompConnection } from "./connection.js";
 
 /**
@@ -19,6 +20,7 @@ export function describeStompConnection(connection: StompConnection): Connection
     heartbeat: Math.round(connection.heartbeatReceiveMs / 1000),
     bytesReceived: connection.bytesReceived,
     bytesSent: connection.bytesSent,
+    tls: tlsConnectionInfo(transport.socket),
   };
 }
 

@@ -57,6 +57,8 @@ export function stompWebSocketRoute(ctx: StompContext, path: string): WebSocketR
     protocols: ["v12.stomp", "v11.stomp", "v10.stomp"],
     allowedOrigins: ctx.web.allowedOrigins,
     maxPayload: ctx.web.maxMessageBytes,
+    // A STOMP client may send heart-beat EOLs or other frames before CONNECT: the bound holds until CONNECTED.
+    preLoginUntil: "login",
     onConnection(ws: WebSocket, request: IncomingMessage) {
       new StompConnection(new WebSocketTransport(ws, request.socket), ctx);
     },

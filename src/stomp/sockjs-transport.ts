@@ -1,5 +1,6 @@
 import type { SockJsSession } from "../transport/sockjs/session.js";
-import type { StompTransport, TransportEvents } from "./transport.js";
+import type { InputEvents } from "../transport/connection-skeleton.js";
+import type { StompTransport } from "./transport.js";
 
 /**
  * STOMP over a SockJS session. SockJS carries text only, so each flush is
@@ -14,7 +15,7 @@ export class SockJsTransport implements StompTransport {
   readonly protocolName = "Web STOMP";
 
   private paused: Buffer[] | null = null;
-  private events: TransportEvents | null = null;
+  private events: InputEvents | null = null;
 
   constructor(private readonly session: SockJsSession) {
     this.remoteAddress = session.remoteAddress;
@@ -27,7 +28,7 @@ export class SockJsTransport implements StompTransport {
     return this.session.readyState !== "open";
   }
 
-  attach(events: TransportEvents): void {
+  attach(events: InputEvents): void {
     this.events = events;
     this.session.onmessage = (message) => {
       const data = Buffer.from(message, "utf8");

@@ -1,6 +1,8 @@
 import type { Socket } from "node:net";
 import { isUtf8 } from "node:buffer";
 import type { WebSocket } from "ws";
+import { attachStream, type InputEvents } from "../transport/connection-skeleton.js";
+import { webSocketLoggedIn } from "../transport/pre-login-limit.js";
 
 /** What a STOMP connection needs from its byte stream: TCP and WebSocket share all STOMP code through it. */
 export interface StompTransport {
@@ -8,6 +10,8 @@ export interface StompTransport {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
+  /** The TCP or TLS socket underneath (for the client certificate); none under SockJS. */
+  readonly socket?: Socket;
   /** As RabbitMQ's management shows the protocol: "STOMP" over TCP, "Web STOMP" over WebSocket and SockJS. */
   readonly protocolName: "STOMP" | "Web STOMP";
   readonly closed: boolean;
@@ -19,14 +23,9 @@ export interface StompTransport {
   end(): void;
   destroy(): void;
   /** Registers the connection's callbacks; called once. */
-  attach(events: TransportEvents): void;
-}
-
-export interface TransportEvents {
-  data(chunk: Buffer): void;
-  drain(): void;
-  close(): void;
-  error(error: Error & { code?: string }): void;
+  attach(events: InputEvents): void;
+  /** The session logged in: a transport's pre-login bound (WebSocket) is lifted. */
+  loggedIn?(): void;
 }
 
 export class SocketTransport implements StompTransport {
@@ -36,7 +35,7 @@ export class SocketTransport implements StompTransport {
   readonly localPort: number;
   readonly protocolName = "STOMP";
 
-  constructor(private readonly socket: Socket) {
+  constructor(readonly socket: Socket) {
     this.remoteAddress = socket.remoteAddress ?? "";
     this.remotePort = socket.remotePort ?? 0;
     this.localAddress = socket.localAddress ?? "";
@@ -48,11 +47,8 @@ export class SocketTransport implements StompTransport {
     return this.socket.destroyed;
   }
 
-  attach(events: TransportEvents): void {
-    this.socket.on("data", events.data);
-    this.socket.on("drain", events.drain);
-    this.socket.on("close", events.close);
-    this.socket.on("error", events.error);
+  attach(events: InputEvents): void {
+    attachStream(this.socket, events);
   }
 
   write(chunks: Buffer[]): boolean {
@@ -97,13 +93,13 @@ export class WebSocketTransport implements StompTransport {
   readonly localAddress: string;
   readonly localPort: number;
   readonly protocolName = "Web STOMP";
-  private events: TransportEvents | null = null;
+  private events: InputEvents | null = null;
   private congested = false;
 
   constructor(
     private readonly ws: WebSocket,
-    /** The HTTP request's socket, for the addresses (the WebSocket hides them). */
-    socket: Socket,
+    /** The HTTP request's socket, for the addresses and the client certificate (the WebSocket hides them). */
+    readonly socket: Socket,
   ) {
     this.remoteAddress = socket.remoteAddress ?? "";
     this.remotePort = socket.remotePort ?? 0;
@@ -115,7 +111,7 @@ export class WebSocketTransport implements StompTransport {
     return this.ws.readyState !== this.ws.OPEN;
   }
 
-  attach(events: TransportEvents): void {
+  attach(events: InputEvents): void {
     this.events = events;
     this.ws.on("message", (data: Buffer | ArrayBuffer | Buffer[]) => {
       events.data(Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data));
@@ -137,6 +133,10 @@ export class WebSocketTransport implements StompTransport {
       this.congested = false;
       this.events?.drain();
     }
+  }
+
+  loggedIn(): void {
+    webSocketLoggedIn(this.ws);
   }
 
   pause(): void {

@@ -19,6 +19,8 @@ export interface UserDefinition {
   password_hash: string;
   hashing_algorithm: string;
   tags: string[];
+  /** max-connections / max-channels, as RabbitMQ's definitions keep them; absent = none. */
+  limits?: Record<string, number>;
 }
 
 export interface PermissionDefinition {
@@ -62,6 +64,8 @@ export interface VhostDefinition {
   description?: string;
   tags?: string[];
   default_queue_type?: string;
+  /** max-connections / max-queues (RabbitMQ keeps them as a vhost-limits parameter); absent = none. */
+  limits?: Record<string, number>;
 }
 
 export interface DefinitionsSnapshot {

@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { DEFAULTS } from "../config/defaults.js";
 import { ErrorCodes, portInUseError, WarrenError } from "../errors.js";
+import { limitBeforeLogin, type PreLoginRelease } from "./pre-login-limit.js";
 import { originAllowed, type AllowedOrigins } from "./origins.js";
 import type { ListenerSpec } from "./tcp.js";
+import type { TlsContext } from "./tls-context.js";
 
 /** A WebSocket endpoint on an HTTP listener, e.g. STOMP at /ws. */
 export interface WebSocketRoute {
@@ -15,6 +18,11 @@ export interface WebSocketRoute {
   allowedOrigins?: AllowedOrigins;
   /** Largest incoming WebSocket message in bytes; a bigger one closes the connection with 1009. */
   maxPayload?: number;
+  /**
+   * How long the pre-login byte bound (preLoginMaxBytes) holds: until the
+   * adapter calls webSocketLoggedIn(ws), or (default) until the first message.
+   */
+  preLoginUntil?: PreLoginRelease;
   onConnection(socket: WebSocket, request: IncomingMessage): void;
 }
 
@@ -25,6 +33,10 @@ export interface HttpListenerOptions {
    * defaults (60 s and 300 s) kept a body trickling at 1 byte/s open 300 s.
    */
   requestTimeoutMs?: number;
+  /** Serve HTTPS (and WSS) with this certificate. */
+  tls?: TlsContext | null;
+  /** Serve the same routes as this listener, including those added to it later (HTTPS beside HTTP). */
+  sameRoutesAs?: HttpListener | null;
 }
 
 /** Answers a plain HTTP request; returns false when the path is not its own. */
@@ -33,29 +45,42 @@ export type RequestHandler = (request: IncomingMessage, response: ServerResponse
 /** Takes an upgrade request no exact WebSocket route matched (e.g. SockJS's /stomp/<server>/<session>/websocket); false when not its own. */
 export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
+/** What an HTTP listener serves; HTTP and HTTPS listeners of one broker share one. */
+interface RouteTable {
+  readonly routes: Map<string, { route: WebSocketRoute; server: WebSocketServer }>;
+  readonly handlers: RequestHandler[];
+  readonly upgradeHandlers: UpgradeHandler[];
+}
+
 /**
  * An HTTP listener shared by the management API and the WebSocket
  * endpoints: each protocol adapter adds its routes; unknown paths get 404.
  */
 export class HttpListener {
-  private readonly routes = new Map<string, { route: WebSocketRoute; server: WebSocketServer }>();
-  private readonly handlers: RequestHandler[] = [];
-  private readonly upgradeHandlers: UpgradeHandler[] = [];
   private readonly sockets = new Set<Duplex>();
+  /** Bytes a WebSocket client may send before its first message (its CONNECT) is whole. */
+  preLoginMaxBytes: number = DEFAULTS.preLoginMaxBytes;
+  /** Told when a WebSocket client went past preLoginMaxBytes (for the log). */
+  onPreLoginLimit: ((path: string, bytes: number, request: IncomingMessage) => void) | null = null;
 
   private constructor(
     readonly server: Server,
     readonly port: number,
+    private readonly table: RouteTable,
+    private readonly untrack: () => void,
   ) {}
 
   static async open(spec: ListenerSpec, options: HttpListenerOptions = {}): Promise<HttpListener> {
     const timeout = options.requestTimeoutMs ?? DEFAULTS.httpRequestTimeout;
-    const server = createServer({
+    const serverOptions = {
       requestTimeout: timeout,
       headersTimeout: timeout,
       // Node checks the two timeouts on this interval (default 30 s, which would double the wait).
       connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(timeout / 4))),
-    });
+    };
+    const tls = options.tls ?? null;
+    const secure = tls ? createHttpsServer({ ...tls.serverOptions(), ...serverOptions }) : null;
+    const server: Server = secure ?? createServer(serverOptions);
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error: NodeJS.ErrnoException) => {
         reject(
@@ -67,8 +92,10 @@ export class HttpListener {
       server.listen({ host: spec.host, port: spec.port, ipv6Only: false }, resolve);
     });
     const address = server.address();
-    const listener = new HttpListener(server, typeof address === "object" && address ? address.port : spec.port);
-    server.on("connection", (socket) => {
+    const table: RouteTable = options.sameRoutesAs?.table ?? { routes: new Map(), handlers: [], upgradeHandlers: [] };
+    const port = typeof address === "object" && address ? address.port : spec.port;
+    const listener = new HttpListener(server, port, table, secure && tls ? tls.attach(secure) : () => undefined);
+    server.on("connection", (socket: Duplex) => {
       listener.sockets.add(socket);
       socket.once("close", () => listener.sockets.delete(socket));
     });
@@ -83,20 +110,25 @@ export class HttpListener {
       ...(route.maxPayload !== undefined ? { maxPayload: route.maxPayload } : {}),
       handleProtocols: (offered) => route.protocols.find((p) => offered.has(p)) ?? false,
     });
-    server.on("connection", (socket, request) => route.onConnection(socket, request));
-    this.routes.set(route.path, { route, server });
+    server.on("connection", (socket, request) => {
+      limitBeforeLogin(socket, request.socket, this.preLoginMaxBytes, route.preLoginUntil ?? "first-message", (bytes) =>
+        this.onPreLoginLimit?.(route.path, bytes, request),
+      );
+      route.onConnection(socket, request);
+    });
+    this.table.routes.set(route.path, { route, server });
   }
 
   addRequestHandler(handler: RequestHandler): void {
-    this.handlers.push(handler);
+    this.table.handlers.push(handler);
   }
 
   addUpgradeHandler(handler: UpgradeHandler): void {
-    this.upgradeHandlers.push(handler);
+    this.table.upgradeHandlers.push(handler);
   }
 
   private onRequest(request: IncomingMessage, response: ServerResponse): void {
-    for (const handler of this.handlers) if (handler(request, response)) return;
+    for (const handler of this.table.handlers) if (handler(request, response)) return;
     response.writeHead(404, { "content-type": "application/json" });
     response.end(JSON.stringify({ error: "Object Not Found", reason: "Not Found" }));
   }
@@ -108,9 +140,9 @@ export class HttpListener {
       return;
     }
     const path = (request.url ?? "/").split("?")[0] ?? "/";
-    const entry = this.routes.get(path);
+    const entry = this.table.routes.get(path);
     if (!entry) {
-      for (const handler of this.upgradeHandlers) if (handler(request, socket, head)) return;
+      for (const handler of this.table.upgradeHandlers) if (handler(request, socket, head)) return;
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
       return;
     }
@@ -122,7 +154,8 @@ export class HttpListener {
   }
 
   async close(): Promise<void> {
-    for (const { server } of this.routes.values()) {
+    this.untrack();
+    for (const { server } of this.table.routes.values()) {
       for (const client of server.clients) client.terminate();
       server.close();
     }

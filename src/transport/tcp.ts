@@ -1,5 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import { portInUseError, WarrenError, ErrorCodes } from "../errors.js";
+import type { TlsContext } from "./tls-context.js";
 
 export interface ListenerSpec {
   /** For messages: "AMQP", "MQTT", ... */
@@ -11,16 +13,24 @@ export interface ListenerSpec {
   envVar: string;
 }
 
-/** A TCP listener that remembers its sockets so that stop() can end them. */
+/**
+ * A TCP listener that remembers its sockets so that stop() can end them.
+ * With a TLS context it is a TLS listener: the protocol gets each socket
+ * once its handshake is done (a TLSSocket is a net.Socket, so the
+ * protocol's code is the same), and the certificate follows reloads.
+ */
 export class TcpListener {
   readonly sockets = new Set<Socket>();
   private constructor(
     readonly server: Server,
     readonly port: number,
+    /** Stops following certificate reloads (TLS only). */
+    private readonly untrack: () => void,
   ) {}
 
-  static async open(spec: ListenerSpec, onSocket: (socket: Socket) => void): Promise<TcpListener> {
-    const server = createServer({ noDelay: true });
+  static async open(spec: ListenerSpec, onSocket: (socket: Socket) => void, tls: TlsContext | null = null): Promise<TcpListener> {
+    const secure = tls ? createTlsServer({ ...tls.serverOptions(), noDelay: true }) : null;
+    const server = secure ?? createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error: NodeJS.ErrnoException) => {
         if (error.code === "EADDRINUSE") {
@@ -40,17 +50,20 @@ export class TcpListener {
     });
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : spec.port;
-    const listener = new TcpListener(server, port);
-    server.on("connection", (socket) => {
+    const untrack = secure && tls ? tls.attach(secure, onSocket) : () => undefined;
+    const listener = new TcpListener(server, port, untrack);
+    // The raw sockets are tracked, so that drain() also ends handshakes still under way.
+    server.on("connection", (socket: Socket) => {
       listener.sockets.add(socket);
       socket.once("close", () => listener.sockets.delete(socket));
-      onSocket(socket);
+      if (!tls) onSocket(socket);
     });
     return listener;
   }
 
   /** Stops accepting; existing sockets are the protocol's to close. */
   async close(): Promise<void> {
+    this.untrack();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 

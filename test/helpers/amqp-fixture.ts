@@ -1,4 +1,4 @@
-import { after, before } from "node:test";
+import { after, afterEach, before, beforeEach } from "node:test";
 import amqplib, { type Channel, type ChannelModel } from "amqplib";
 import type { BrokerOptions } from "../../src/index.js";
 import { TestBroker } from "./broker.js";
@@ -18,6 +18,14 @@ function opened<T>(value: T | undefined, what: string): T {
   return value;
 }
 
+/** After each test, not only each file: no error logged, no client connection left open, a fresh client served. */
+function checkEachTest(broker: () => TestBroker | undefined): void {
+  beforeEach(() => broker()?.beforeTest());
+  afterEach(async () => {
+    await broker()?.afterTest();
+  });
+}
+
 /**
  * One broker for the whole test file: started before its tests, stopped
  * after them by TestBroker.stop(), which also fails the file if an error was
@@ -33,6 +41,7 @@ export function useBroker(options: BrokerOptions = {}, afterStart?: (broker: Tes
     broker = await TestBroker.start(options);
     await afterStart?.(broker);
   });
+  checkEachTest(() => broker);
   after(async () => {
     await broker?.stop();
   });
@@ -53,6 +62,7 @@ export function useAmqpChannel(options: BrokerOptions = {}): AmqpFixture {
     connection = await amqplib.connect(broker.url);
     channel = await connection.createChannel();
   });
+  checkEachTest(() => broker);
   after(async () => {
     await connection?.close();
     await broker?.stop();

@@ -8,8 +8,8 @@ export type Protocol = "amqp" | "mqtt" | "stomp";
 
 export interface ChildBroker {
   child: ChildProcess;
-  /** The ports the child logged as listening, for the protocols asked for. */
-  ports: Partial<Record<Protocol, number>>;
+  /** The ports the child logged as listening, for the protocols asked for (and any other listener, e.g. amqps). */
+  ports: Partial<Record<Protocol, number>> & Record<string, number | undefined>;
 }
 
 /**
@@ -20,13 +20,21 @@ export interface ChildBroker {
  */
 const children = new Set<ChildProcess>();
 
-/** `fixedPorts`: listen there instead of an ephemeral port (a restart that clients must find again). */
-export function startChildBroker(dataDir: string, protocols: readonly Protocol[], fixedPorts: Partial<Record<Protocol, number>> = {}): Promise<ChildBroker> {
+/**
+ * `fixedPorts`: listen there instead of an ephemeral port (a restart that clients must find again).
+ * `extraArgs` go after the defaults, so they may override them (e.g. TLS flags and ports).
+ */
+export function startChildBroker(
+  dataDir: string,
+  protocols: readonly Protocol[],
+  fixedPorts: Partial<Record<Protocol, number>> = {},
+  extraArgs: readonly string[] = [],
+): Promise<ChildBroker> {
   const port = (protocol: string): string => (protocols.includes(protocol as Protocol) ? String(fixedPorts[protocol as Protocol] ?? 0) : "off");
   const child = spawn(
     process.execPath,
     [MAIN, "--data-dir", dataDir, "--host", "127.0.0.1", "--amqp-port", port("amqp"), "--mqtt-port", port("mqtt"),
-      "--stomp-port", port("stomp"), "--http-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off"],
+      "--stomp-port", port("stomp"), "--http-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off", ...extraArgs],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   children.add(child);
@@ -36,7 +44,7 @@ export function startChildBroker(dataDir: string, protocols: readonly Protocol[]
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.on("line", (line) => {
-      const entry = JSON.parse(line) as { msg: string; level: number; ports?: Partial<Record<Protocol, number>> };
+      const entry = JSON.parse(line) as { msg: string; level: number; ports?: ChildBroker["ports"] };
       if (entry.level >= 50) reject(new Error(`broker logged an error: ${line}`));
       if (entry.msg === "listening" && protocols.every((p) => entry.ports?.[p])) resolve({ child, ports: entry.ports ?? {} });
     });

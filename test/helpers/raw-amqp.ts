@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { connect as connectTls, type ConnectionOptions } from "node:tls";
 import {
   AMQP_PROTOCOL_HEADER,
   BufferWriter,
@@ -36,7 +37,8 @@ export interface RawFrame {
 export interface HandshakeOptions {
   user?: string;
   password?: string;
-  mechanism?: "PLAIN" | "AMQPLAIN";
+  /** EXTERNAL sends an empty response: the TLS client certificate is the credential. */
+  mechanism?: "PLAIN" | "AMQPLAIN" | "EXTERNAL";
   vhost?: string;
   /** What tune-ok asks for; by default whatever the server proposed. */
   channelMax?: number;
@@ -88,6 +90,17 @@ export class RawAmqp {
   static connect(port: number, host = "127.0.0.1"): Promise<RawAmqp> {
     return new Promise((resolve, reject) => {
       const socket = connect({ port, host }, () => {
+        socket.off("error", reject);
+        resolve(new RawAmqp(socket));
+      });
+      socket.once("error", reject);
+    });
+  }
+
+  /** Over TLS (AMQPS): resolves once the handshake is done. */
+  static connectTls(port: number, options: ConnectionOptions = {}): Promise<RawAmqp> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTls({ port, host: "127.0.0.1", ...options }, () => {
         socket.off("error", reject);
         resolve(new RawAmqp(socket));
       });
@@ -209,7 +222,8 @@ export class RawAmqp {
           capabilities: { authentication_failure_close: true },
         },
         mechanism,
-        response: mechanism === "PLAIN" ? Buffer.from(`\0${user}\0${password}`) : amqplainResponse(user, password),
+        response:
+          mechanism === "PLAIN" ? Buffer.from(`\0${user}\0${password}`) : mechanism === "EXTERNAL" ? Buffer.alloc(0) : amqplainResponse(user, password),
         locale: "en_US",
       }),
     );

@@ -16,7 +16,19 @@ function invalidConfig(message: string) {
 test("no flags, no env: RabbitMQ's defaults", () => {
   const c = loadConfig([], {});
   assert.equal(c.host, "::");
-  assert.deepEqual(c.ports, { amqp: 5672, mqtt: 1883, stomp: 61613, http: 15672, webStomp: 15674, webMqtt: 15675 });
+  assert.deepEqual(c.ports, {
+    amqp: 5672,
+    mqtt: 1883,
+    stomp: 61613,
+    http: 15672,
+    webStomp: 15674,
+    webMqtt: 15675,
+    amqps: 5671,
+    mqtts: 8883,
+    stomps: 61614,
+    https: 15671,
+  });
+  assert.deepEqual(c.tls, { certFile: null, keyFile: null, caFile: null, keyPassphrase: null, ciphers: null, verifyPeer: false, failIfNoPeerCert: false, certLogin: false });
   assert.equal(c.dataDir, "./data");
   assert.equal(c.logLevel, "info");
   assert.deepEqual(c.limits, {
@@ -70,12 +82,16 @@ test("every flag has its env var with the same name", () => {
     WARREN_HTTP_PORT: "4",
     WARREN_WEB_STOMP_PORT: "5",
     WARREN_WEB_MQTT_PORT: "6",
+    WARREN_AMQPS_PORT: "7",
+    WARREN_MQTTS_PORT: "8",
+    WARREN_STOMPS_PORT: "9",
+    WARREN_HTTPS_PORT: "off",
     WARREN_DATA_DIR: "d",
     WARREN_LOG_LEVEL: "debug",
   };
   const c = loadConfig([], env);
   assert.equal(c.host, "0.0.0.0");
-  assert.deepEqual(c.ports, { amqp: 1, mqtt: 2, stomp: 3, http: 4, webStomp: 5, webMqtt: 6 });
+  assert.deepEqual(c.ports, { amqp: 1, mqtt: 2, stomp: 3, http: 4, webStomp: 5, webMqtt: 6, amqps: 7, mqtts: 8, stomps: 9, https: "off" });
   assert.equal(c.dataDir, "d");
   assert.equal(c.logLevel, "debug");
 
@@ -88,13 +104,17 @@ test("every flag has its env var with the same name", () => {
       "--http-port", "off",
       "--web-stomp-port", "15",
       "--web-mqtt-port=0",
+      "--amqps-port", "17",
+      "--mqtts-port=18",
+      "--stomps-port", "off",
+      "--https-port", "20",
       "--data-dir", "e",
       "--log-level=warn",
     ],
     env,
   );
   assert.equal(f.host, "127.0.0.1");
-  assert.deepEqual(f.ports, { amqp: 11, mqtt: 12, stomp: 13, http: "off", webStomp: 15, webMqtt: 0 });
+  assert.deepEqual(f.ports, { amqp: 11, mqtt: 12, stomp: 13, http: "off", webStomp: 15, webMqtt: 0, amqps: 17, mqtts: 18, stomps: "off", https: 20 });
   assert.equal(f.dataDir, "e");
   assert.equal(f.logLevel, "warn");
 });
@@ -184,4 +204,11 @@ test("--queue-memory-messages / WARREN_QUEUE_MEMORY_MESSAGES set how many ready 
   assert.equal(loadConfig(["--queue-memory-messages", "500"], {}).queueMemoryMessages, 500);
   assert.equal(loadConfig([], { WARREN_QUEUE_MEMORY_MESSAGES: "0" }).queueMemoryMessages, 0);
   assert.throws(() => loadConfig(["--queue-memory-messages=lots"], {}), { code: "WARREN_ERR_INVALID_CONFIG" });
+});
+
+test("--max-connections / WARREN_MAX_CONNECTIONS: a node-wide connection count, no limit by default", () => {
+  assert.equal(loadConfig([], {}).maxConnections, null);
+  assert.equal(loadConfig(["--max-connections", "500"], {}).maxConnections, 500);
+  assert.equal(loadConfig([], { WARREN_MAX_CONNECTIONS: "7" }).maxConnections, 7);
+  assert.throws(() => loadConfig(["--max-connections", "lots"], {}), (err: unknown) => err instanceof WarrenError && err.code === "WARREN_ERR_INVALID_CONFIG");
 });

@@ -57,3 +57,113 @@ test("each area of src/ imports only the areas below it in DESIGN.md's diagram",
   }
   assert.deepEqual(violations, []);
 });
+
+/**
+ * How far down each area sits in DESIGN.md's diagram: an area may import
+ * only areas of a lower rank (or itself). Same rank means neither imports
+ * the other (one adapter never imports another).
+ */
+const RANK: Record<string, number> = {
+  "errors.ts": 0,
+  "log.ts": 0,
+  "version.ts": 0,
+  config: 1,
+  auth: 2,
+  store: 2,
+  core: 3,
+  // Where the broker meets its store (restore on start, journals, snapshots): above both.
+  persistence: 4,
+  alarms: 4,
+  transport: 4,
+  amqp: 5,
+  mqtt: 5,
+  stomp: 5,
+  management: 6,
+  "broker.ts": 7,
+  "index.ts": 8,
+  cli: 9,
+};
+
+test("the allow-list has no upward arrow: every area it lets one import sits lower in the diagram", () => {
+  const upward: string[] = [];
+  const unranked: string[] = [];
+  for (const [area, targets] of Object.entries(ALLOWED)) {
+    for (const target of [area, ...targets]) if (RANK[target] === undefined) unranked.push(target);
+    for (const target of targets) {
+      if (target === area || RANK[target] === undefined || RANK[area] === undefined) continue;
+      if (RANK[target] >= RANK[area]) upward.push(`${area} -> ${target}`);
+    }
+  }
+  assert.deepEqual([...new Set(unranked)], [], "give these areas a RANK");
+  assert.deepEqual(upward, [], "upward arrows in ALLOWED");
+});
+
+/** Run-time imports between areas (import type is erased, so it cannot make a load cycle), with the files that make each edge. */
+function runtimeAreaGraph(): Map<string, Map<string, string[]>> {
+  const graph = new Map<string, Map<string, string[]>>();
+  for (const file of sourceFiles(src)) {
+    const area = areaOf(file);
+    const text = readFileSync(file, "utf8");
+    for (const match of text.matchAll(/(?:^|\n)\s*(import|export)\s+(type\s+)?([^;]*?)\s*from\s+"(\.{1,2}\/[^"]+)"/g)) {
+      if (match[2] !== undefined) continue;
+      const names = match[3] as string;
+      // `import { type A, type B }` is erased too.
+      const braced = /^\{([^}]*)\}$/.exec(names.trim());
+      if (braced && (braced[1] as string).split(",").every((name) => name.trim() === "" || /^type\s/.test(name.trim()))) continue;
+      const target = areaOf(resolve(dirname(file), match[4] as string).replace(/\.js$/, ".ts"));
+      if (target === area) continue;
+      let edges = graph.get(area);
+      if (!edges) graph.set(area, (edges = new Map<string, string[]>()));
+      const files = edges.get(target) ?? [];
+      files.push(relative(root, file));
+      edges.set(target, files);
+    }
+  }
+  return graph;
+}
+
+/** Strongly connected components with more than one area (Tarjan): each is a cycle or several. */
+function cyclicComponents(graph: Map<string, Map<string, string[]>>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const out: string[][] = [];
+  const visit = (node: string): void => {
+    index.set(node, index.size);
+    low.set(node, index.get(node) as number);
+    stack.push(node);
+    for (const next of graph.get(node)?.keys() ?? []) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(node, Math.min(low.get(node) as number, low.get(next) as number));
+      } else if (stack.includes(next)) {
+        low.set(node, Math.min(low.get(node) as number, index.get(next) as number));
+      }
+    }
+    if (low.get(node) === index.get(node)) {
+      const component: string[] = [];
+      for (;;) {
+        const member = stack.pop() as string;
+        component.push(member);
+        if (member === node) break;
+      }
+      if (component.length > 1) out.push(component.sort());
+    }
+  };
+  for (const node of graph.keys()) if (!index.has(node)) visit(node);
+  return out;
+}
+
+test("the areas of src/ import each other without a cycle (run-time imports)", () => {
+  const graph = runtimeAreaGraph();
+  const cycles = cyclicComponents(graph).map((component) => {
+    const edges: string[] = [];
+    for (const from of component) {
+      for (const [to, files] of graph.get(from) ?? []) {
+        if (component.includes(to)) edges.push(`${from} -> ${to} (${[...new Set(files)].join(", ")})`);
+      }
+    }
+    return edges;
+  });
+  assert.deepEqual(cycles, [], "cycles between areas of src/; each line is an edge inside one cycle");
+});

@@ -8,13 +8,15 @@
  *   S longstr     x bytes    A array    T timestamp (uint64 seconds)
  *   F table       V void
  */
+import { DEFAULTS } from "../../config/defaults.js";
 import { TypedField, type FieldTable, type FieldValue, type Decimal } from "../../core/message.js";
 import type { BufferWriter } from "./buffer-writer.js";
 import { AmqpCodecError } from "./errors.js";
 import { copyBytes, readI32, readU16, readU32, readUtf8 } from "./read.js";
 
 const TWO_32 = 4294967296;
-const MAX_DEPTH = 1000;
+/** The one nesting limit (config/defaults.ts), shared with the HTTP API and definitions import. */
+const MAX_DEPTH = DEFAULTS.maxFieldTableDepth;
 
 // Decoding uses a module-level cursor so nested values need no result objects.
 let cur = 0;

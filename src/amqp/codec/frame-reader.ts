@@ -9,21 +9,19 @@
  * accumulated into a buffer of their own so that their payloads can be kept
  * (a body is assembled from several frames) without copying them again.
  */
+import { DEFAULTS } from "../../config/defaults.js";
+// FRAME-MIN-SIZE: frames up to this size are always accepted.
+import { FRAME_BODY, FRAME_END, FRAME_ERROR, FRAME_MIN_SIZE } from "./generated.js";
 
 /** The protocol header a 0-9-1 client sends: "AMQP" 0 0 9 1. */
 export const AMQP_PROTOCOL_HEADER: Buffer = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
 
-/** The spec's FRAME-MIN-SIZE: frames up to this size are always accepted. */
-const FRAME_MIN_SIZE = 4096;
 /** RabbitMQ's default frame_max. */
-export const DEFAULT_FRAME_MAX = 131072;
+export const DEFAULT_FRAME_MAX: number = DEFAULTS.frameMax;
 
-const FRAME_END = 0xce;
-const FRAME_BODY = 3;
 const EMPTY = Buffer.alloc(0);
 const HEADER_SIZE = 7;
 const PROTOCOL_HEADER_SIZE = 8;
-const FRAME_ERROR = 501;
 
 export interface FrameSink {
   /** The first 8 bytes of the stream; the sink checks them against AMQP_PROTOCOL_HEADER. */

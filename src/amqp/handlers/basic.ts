@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { Outcome } from "../../core/delivery-ledger.js";
 import { integerValue, validateConsumerArguments } from "../../core/queue-arguments.js";
 import { DIRECT_REPLY_TO } from "../../core/vhost.js";
 import type { Channel } from "../channel.js";
@@ -55,7 +56,7 @@ function publish(channel: Channel, method: M.BasicPublish): void {
   channel.content.begin(exchange, method.routingKey, method.mandatory);
 }
 
-function settle(channel: Channel, tag: number, multiple: boolean, outcome: "ack" | "requeue" | "discard"): void {
+function settle(channel: Channel, tag: number, multiple: boolean, outcome: Outcome): void {
   if (channel.transaction) {
     for (const entry of channel.takeUnacked(tag, multiple)) channel.transaction.settlements.push({ entry, outcome });
     return;
@@ -136,12 +137,12 @@ function qos(channel: Channel, method: M.BasicQos): void {
     throw new AmqpError(REPLY.NOT_IMPLEMENTED, `prefetch_size!=0 (${method.prefetchSize})`);
   }
   if (method.global) {
-    channel.channelPrefetch = method.prefetchCount;
+    channel.unacked.sharedPrefetch = method.prefetchCount;
   } else {
     channel.consumerPrefetch = method.prefetchCount;
     // RabbitMQ 3.10 (rabbit_channel, basic.qos global=false) also lifts any channel-wide
     // limit: observed, global=true 3 then global=false 2 lets three consumers hold 2 each.
-    channel.channelPrefetch = 0;
+    channel.unacked.sharedPrefetch = 0;
   }
   channel.kickConsumers();
   M.writeBasicQosOk(channel.connection.writer, channel.id, {});

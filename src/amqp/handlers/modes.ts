@@ -1,3 +1,4 @@
+import { replyWhenDurable } from "../../core/durable-reply.js";
 import type { Channel } from "../channel.js";
 import * as M from "../codec/generated.js";
 import { AmqpError, REPLY } from "../reply-codes.js";
@@ -30,19 +31,10 @@ export function handleTxMethod(channel: Channel, method: M.AmqpMethod): void {
       const tx = requireTransaction(channel);
       channel.transaction = new Transaction();
       for (const publish of tx.publishes) routePublish(channel, publish);
-      for (const { entry, outcome } of tx.settlements) channel.settleEntry(entry, outcome);
-      // tx.commit-ok promises the publishes are durable: wait for the store's fsync (DESIGN §4).
-      const durability = channel.connection.broker.durability;
-      if (durability !== null && durability.syncPending) {
-        durability.afterSync(() => {
-          if (channel.state !== "open") return;
-          M.writeTxCommitOk(channel.connection.writer, channel.id, {});
-          channel.connection.markDirty();
-        });
-        return;
-      }
-      M.writeTxCommitOk(writer, channel.id, {});
-      break;
+      for (const { entry, outcome } of tx.settlements) channel.settleTaken([entry], outcome);
+      // tx.commit-ok promises the publishes are durable: it waits for the store's fsync (DESIGN §4).
+      replyWhenDurable(channel.connection.broker.durability, channel, null, commitOk, commitFailed);
+      return;
     }
     case M.TX_ROLLBACK: {
       const tx = requireTransaction(channel);
@@ -60,4 +52,19 @@ export function handleTxMethod(channel: Channel, method: M.AmqpMethod): void {
 function requireTransaction(channel: Channel): Transaction {
   if (!channel.transaction) throw new AmqpError(REPLY.PRECONDITION_FAILED, "channel is not transactional");
   return channel.transaction;
+}
+
+function commitOk(channel: Channel): void {
+  if (channel.state !== "open") return;
+  M.writeTxCommitOk(channel.connection.writer, channel.id, {});
+  channel.connection.markDirty();
+}
+
+/**
+ * The store could not write what the commit published: never commit-ok.
+ * RabbitMQ (rabbit_channel, complete_tx with tx = failed, i.e. a publish of
+ * the transaction was rejected) closes the channel with this error.
+ */
+function commitFailed(channel: Channel): void {
+  channel.close(REPLY.PRECONDITION_FAILED, "partial tx completion", M.TX_COMMIT >>> 16, M.TX_COMMIT & 0xffff);
 }

@@ -1,3 +1,4 @@
+import { replyWhenDurable } from "../../core/durable-reply.js";
 import { parseExpiration } from "../../core/queue-features/expiration.js";
 import { DIRECT_REPLY_TO } from "../../core/vhost.js";
 import type { Queue } from "../../core/queue.js";
@@ -31,35 +32,14 @@ export function finishPublish(channel: Channel, publish: CompletePublish): void 
   const seq = channel.confirmMode ? ++channel.publishSeq : 0;
   const rejected = routePublish(channel, publish);
   // x-overflow reject-publish: the publisher learns of the refusal through a nack (RabbitMQ).
-  if (seq !== 0) rejected ? channel.confirmNack(seq) : confirmWhenDurable(channel, seq);
-}
-
-/** Channels whose confirms became due after an fsync; flushed together so a batch becomes one multiple-ack. */
-const durableConfirms = new Set<Channel>();
-
-/**
- * DESIGN §4: a confirm for a persistent message goes out only once it is on
- * disk. While the store has writes in flight every confirm waits its turn
- * (FIFO), which also keeps a channel's confirms in sequence order.
- */
-function confirmWhenDurable(channel: Channel, seq: number): void {
-  const durability = channel.connection.broker.durability;
-  if (durability === null || !durability.syncPending) {
-    channel.confirm(seq);
-    return;
+  if (seq !== 0) {
+    if (rejected) channel.confirmNack(seq);
+    else replyWhenDurable(connection.broker.durability, channel, seq, confirm, nack);
   }
-  durability.afterSync((error) => {
-    if (error) channel.confirmNack(seq);
-    else channel.confirm(seq);
-    if (durableConfirms.size === 0) queueMicrotask(flushDurableConfirms);
-    durableConfirms.add(channel);
-  });
 }
 
-function flushDurableConfirms(): void {
-  for (const channel of durableConfirms) channel.flushConfirms();
-  durableConfirms.clear();
-}
+const confirm = (channel: Channel, seq: number): void => channel.confirm(seq);
+const nack = (channel: Channel, seq: number): void => channel.confirmNack(seq);
 
 /** Routes a publish; true when a queue refused it (x-overflow reject-publish). */
 export function routePublish(channel: Channel, publish: CompletePublish): boolean {

@@ -55,7 +55,7 @@ function safeJson(text: string): unknown {
 
 function errorReason(status: number, json: unknown): string {
   if (json && typeof json === "object" && "reason" in json) {
-    const reason = (json as { reason: unknown }).reason;
+    const reason = json.reason;
     return typeof reason === "string" ? reason : JSON.stringify(reason);
   }
   if (status === 401) return "authentication failed";

@@ -9,14 +9,18 @@ import { ApiCallError, CtlClient, UnreachableError } from "./client.js";
 import type { Output } from "./output.js";
 import { ADMIN_VERBS } from "./verbs/admin.js";
 import { exportDefinitions, importDefinitions, status } from "./verbs/definitions.js";
+import { reloadCertificates } from "./verbs/certificates.js";
+import { LIMIT_VERBS } from "./verbs/limits.js";
 import { LIST_VERBS, runList } from "./verbs/list.js";
 
 export const EXIT = { ok: 0, usage: 64, unavailable: 69, software: 70 } as const;
 
 const OTHER_VERBS = {
+  ...LIMIT_VERBS,
   export_definitions: exportDefinitions,
   import_definitions: importDefinitions,
   status,
+  reload_certificates: reloadCertificates,
 } as const;
 
 export function ctlUsage(): string {

@@ -24,7 +24,7 @@ export function deadLetteredCopy(message: Message, queue: Queue, reason: DeathRe
   const headers: FieldTable = { ...(properties.headers ?? {}) };
   const routingKeys = [message.routingKey, ...stringList(headers["CC"])];
   delete headers["CC"];
-  const deaths = Array.isArray(headers["x-death"]) ? (headers["x-death"] as FieldValue[]).filter(isTable) : [];
+  const deaths = Array.isArray(headers["x-death"]) ? headers["x-death"].filter(isTable) : [];
   const at = deaths.findIndex((death) => death["queue"] === queue.name && death["reason"] === reason);
   const now = (): TypedField => new TypedField("T", Math.floor(Date.now() / 1000));
   let entry: FieldTable;

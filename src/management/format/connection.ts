@@ -12,6 +12,17 @@ import { withDetails } from "./rates.js";
 
 const PROTOCOL_NAMES = { amqp: "AMQP 0-9-1", mqtt: "MQTT", stomp: "STOMP" } as const;
 
+/** RabbitMQ 3.10 lists these as null on a plain TCP connection (observed on the reference broker). */
+const NO_TLS = {
+  peer_cert_issuer: null,
+  peer_cert_subject: null,
+  peer_cert_validity: null,
+  ssl_cipher: null,
+  ssl_hash: null,
+  ssl_key_exchange: null,
+  ssl_protocol: null,
+} as const;
+
 export function connectionName(connection: ClientConnection): string {
   const local = connection.describe?.();
   const peer = `${connection.remoteAddress}:${connection.remotePort}`;
@@ -39,7 +50,9 @@ export function connectionJson(mgmt: Management, connection: ClientConnection): 
     recv_oct_details: { rate: 0 },
     send_oct: details?.bytesSent ?? 0,
     send_oct_details: { rate: 0 },
-    ssl: false,
+    ssl: details?.tls != null,
+    ...NO_TLS,
+    ...details?.tls,
     state: mgmt.broker.blocked !== null ? "blocked" : "running",
     timeout: details?.heartbeat ?? 0,
     type: "network",

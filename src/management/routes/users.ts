@@ -1,6 +1,6 @@
 /** /api/users: RabbitMQ's internal users with salted hashes and tags (administrators only). */
 import { DEFAULT_HASHING_ALGORITHM, hashPassword } from "../../auth/password.js";
-import type { User } from "../../auth/users.js";
+import type { User, UserLimits, UserRegistry } from "../../auth/users.js";
 import { param, type RequestContext } from "../context.js";
 import { badRequest, objectNotFound, translateCoreErrors } from "../errors.js";
 import { created, noContent, ok, type Json, type JsonObject, type Reply } from "../http-util.js";
@@ -8,13 +8,16 @@ import { listReply } from "../listing.js";
 import type { Route } from "../router.js";
 import { permissionJson } from "./permissions.js";
 
-export const userJson = (user: User): JsonObject => ({
+export const userJson = (user: User, limits: Readonly<UserLimits>): JsonObject => ({
   name: user.name,
   password_hash: user.passwordHash,
   hashing_algorithm: user.hashingAlgorithm,
   tags: user.tags,
-  limits: {},
+  limits: { ...limits },
 });
+
+/** userJson with each user's limits from the registry (GET /api/users, definitions export). */
+export const usersJson = (users: UserRegistry, list: readonly User[]): JsonObject[] => list.map((u) => userJson(u, users.getLimits(u.name)));
 
 /** Tags come as "a,b" (the UI, rabbitmqctl-style) or as a list (definitions files). */
 export function parseTags(value: Json | undefined): string[] {
@@ -82,7 +85,7 @@ export const userRoutes: Route[] = [
     method: "GET",
     path: "/api/users",
     level: "administrator",
-    handle: (ctx) => ok(listReply(ctx.mgmt.broker.users.listUsers().map(userJson), ctx.query, ["name"])),
+    handle: (ctx) => ok(listReply(usersJson(ctx.mgmt.broker.users, ctx.mgmt.broker.users.listUsers()), ctx.query, ["name"])),
   },
   {
     method: "GET",
@@ -91,11 +94,11 @@ export const userRoutes: Route[] = [
     handle: (ctx) => {
       const users = ctx.mgmt.broker.users;
       const withPermissions = new Set(users.listPermissions().map((p) => p.user));
-      return ok(users.listUsers().filter((u) => !withPermissions.has(u.name)).map(userJson));
+      return ok(usersJson(users, users.listUsers().filter((u) => !withPermissions.has(u.name))));
     },
   },
   { method: "POST", path: "/api/users/bulk-delete", level: "administrator", handle: bulkDelete },
-  { method: "GET", path: "/api/users/:user", level: "administrator", handle: (ctx) => ok(userJson(getUser(ctx))) },
+  { method: "GET", path: "/api/users/:user", level: "administrator", handle: (ctx) => ok(usersJson(ctx.mgmt.broker.users, [getUser(ctx)])[0]) },
   { method: "PUT", path: "/api/users/:user", level: "administrator", handle: putUser },
   {
     method: "DELETE",

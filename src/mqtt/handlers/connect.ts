@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { IConnackPacket, IConnectPacket } from "mqtt-packet";
 import { CoreError } from "../../core/errors.js";
+import { certificateLoginUser } from "../../transport/peer-certificate.js";
 import type { MqttConnection } from "../connection.js";
-import { connackV3, RC } from "../reason-codes.js";
+import { runAfterPause } from "../../transport/deferred-login.js";
+import { connackV3, MqttProtocolError, RC, reasonForCoreError } from "../reason-codes.js";
 import { MqttSession, sessionKey } from "../session.js";
 import { queueNameFor } from "../subscription-queues.js";
 import { isValidTopicName } from "../topics.js";
@@ -17,6 +19,29 @@ const ANONYMOUS_PASSWORD = "guest";
  * RabbitMQ), session takeover and resumption, then CONNACK.
  */
 export function handleConnect(connection: MqttConnection, packet: IConnectPacket): void {
+  // Issue 11 (brute force): after failed logins from the address, this CONNECT is handled only after its delay.
+  // A second CONNECT is a protocol error [MQTT-3.1.0-2], also while the first one waits.
+  if (deferred.has(connection)) throw new MqttProtocolError(RC.PROTOCOL_ERROR, "second CONNECT");
+  const waitMs = connection.ctx.broker.failedLogins.admit(connection.remoteAddress);
+  if (waitMs === 0) return connect(connection, packet);
+  const ctx = connection.ctx;
+  deferred.add(connection);
+  runAfterPause(connection.stream, waitMs, () => connection.state === "closed", () => {
+    deferred.delete(connection);
+    try {
+      connect(connection, packet);
+    } catch (error) {
+      // As MqttConnection.onPacket answers what a handler throws.
+      if (!(error instanceof MqttProtocolError)) ctx.logger.error({ err: error, connection: connection.id }, "internal error handling an MQTT packet");
+      connection.protocolError(error instanceof MqttProtocolError ? error : new MqttProtocolError(RC.IMPLEMENTATION_SPECIFIC_ERROR, "internal error"));
+    }
+  });
+}
+
+/** Connections whose CONNECT waits for the failed-login delay. */
+const deferred = new WeakSet<MqttConnection>();
+
+function connect(connection: MqttConnection, packet: IConnectPacket): void {
   const ctx = connection.ctx;
   const version = packet.protocolVersion ?? 4;
   connection.protocolVersion = version;
@@ -44,7 +69,11 @@ export function handleConnect(connection: MqttConnection, packet: IConnectPacket
   let username = packet.username;
   const password = packet.password?.toString("utf8");
   let vhostName = DEFAULT_VHOST;
-  if (username === undefined && password === undefined) {
+  // mqtt.ssl_cert_login: no password and a verified client certificate → the certificate's CN is the user.
+  const certUser = password === undefined ? certificateLoginUser(connection.stream) : null;
+  if (certUser !== null) {
+    username = certUser;
+  } else if (username === undefined && password === undefined) {
     username = ANONYMOUS_USER;
   } else if (username === undefined || password === undefined) {
     return refuse(RC.BAD_USER_NAME_OR_PASSWORD, "username or password missing");
@@ -54,16 +83,24 @@ export function handleConnect(connection: MqttConnection, packet: IConnectPacket
     vhostName = username.slice(0, colon);
     username = username.slice(colon + 1);
   }
-  const auth = ctx.broker.users.authenticate(username, password ?? ANONYMOUS_PASSWORD, { address: connection.remoteAddress });
-  if (!auth.ok) return refuse(RC.BAD_USER_NAME_OR_PASSWORD, auth.reason);
+  const remote = { address: connection.remoteAddress };
+  const auth =
+    certUser !== null ? ctx.broker.users.authenticateWithoutPassword(username, remote) : ctx.broker.users.authenticate(username, password ?? ANONYMOUS_PASSWORD, remote);
+  if (!auth.ok) {
+    ctx.broker.failedLogins.failed(connection.remoteAddress, { protocol: "mqtt", user: username, reason: auth.reason });
+    return refuse(RC.BAD_USER_NAME_OR_PASSWORD, auth.reason);
+  }
+  ctx.broker.failedLogins.succeeded(connection.remoteAddress);
   // RabbitMQ 3.10 answers a vhost that does not exist with "bad username or password", no access with "not authorized".
   if (!ctx.broker.vhosts.has(vhostName)) return refuse(RC.BAD_USER_NAME_OR_PASSWORD, `vhost ${vhostName} not found`);
   let opened;
   try {
     opened = ctx.broker.openVhost(username, vhostName);
   } catch (error) {
-    if (error instanceof CoreError) return refuse(RC.NOT_AUTHORIZED, error.message);
-    throw error;
+    if (!(error instanceof CoreError)) throw error;
+    // RabbitMQ 3.10 answers a 3.1.1 client over a connection limit with CONNACK 5 (checked on the reference node).
+    const reason = !v5 && error.limit !== null ? RC.NOT_AUTHORIZED : reasonForCoreError(error);
+    return refuse(reason, error.message);
   }
   connection.user = username;
 
@@ -125,6 +162,6 @@ export function handleConnect(connection: MqttConnection, packet: IConnectPacket
   connection.resendInflight();
   for (const subscription of session.subscriptions.values()) {
     const queue = session.queues.get(queueNameFor(session, subscription));
-    if (queue && !queue.deleted) connection.attachQueue(queue, subscription.qos);
+    if (queue && !queue.deleted) connection.attachQueue(queue, subscription);
   }
 }

@@ -1,8 +1,9 @@
+import { replyWhenDurable } from "../../core/durable-reply.js";
 import type { IPublishPacket } from "mqtt-packet";
 import { CoreError } from "../../core/errors.js";
 import type { MqttConnection } from "../connection.js";
 import { publishFromMqtt } from "../publisher.js";
-import { MqttProtocolError, RC } from "../reason-codes.js";
+import { MqttProtocolError, RC, reasonForCoreError } from "../reason-codes.js";
 import type { MqttSession } from "../session.js";
 import { isValidTopicName } from "../topics.js";
 
@@ -21,8 +22,11 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
     connection.send(ack("pubrec", packetId, v5 ? RC.SUCCESS : undefined));
     return;
   }
-  if (packet.qos === 2 && session.inboundQos2.size >= connection.ctx.settings.receiveMaximum) {
-    throw new MqttProtocolError(RC.RECEIVE_MAXIMUM_EXCEEDED, "too many QoS 2 publishes awaiting PUBREL");
+  // [MQTT-3.3.4-9] our Receive Maximum counts QoS 1 publishes not yet PUBACKed (waiting for the disk)
+  // and QoS 2 ones not yet PUBCOMPed; one more is DISCONNECT 0x93, never a silent stall.
+  const receiveMaximum = connection.ctx.settings.receiveMaximum;
+  if (packet.qos > 0 && connection.inboundQos1Unacked + session.inboundQos2.size >= receiveMaximum) {
+    throw new MqttProtocolError(RC.RECEIVE_MAXIMUM_EXCEEDED, `more than Receive Maximum (${receiveMaximum}) QoS 1/2 publishes unacknowledged`);
   }
   const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
   let reason: number = RC.SUCCESS;
@@ -37,15 +41,21 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
       origin: { sessionKey: session.key, retain: packet.retain },
     });
     connection.stats.publish++;
+    connection.notePublished(queues);
     if (queues.length === 0) {
       reason = RC.NO_MATCHING_SUBSCRIBERS;
       connection.stats.dropUnroutable++;
-    } else connection.throttleIfBacklogged(queues);
+    } else if (packet.qos > 0 && session.vhost.lastPublishRejected) {
+      // A queue past its max-length with overflow reject-publish refused it: the AMQP confirm would be a nack.
+      // RabbitMQ 3.10 (observed) closes an MQTT 3.1.1 connection then; MQTT 5 says it in the PUBACK/PUBREC.
+      if (!v5) throw new MqttProtocolError(RC.QUOTA_EXCEEDED, `publish to '${topic}' rejected: a queue is full (overflow reject-publish)`);
+      reason = RC.QUOTA_EXCEEDED;
+    }
   } catch (error) {
     if (!(error instanceof CoreError)) throw error;
     // RabbitMQ closes an MQTT 3.1.1 connection that publishes where it may not; MQTT 5 has a reason code for it.
-    if (!v5 || packet.qos === 0) throw new MqttProtocolError(RC.NOT_AUTHORIZED, error.message);
-    reason = RC.NOT_AUTHORIZED;
+    if (!v5 || packet.qos === 0) throw MqttProtocolError.fromCore(error);
+    reason = reasonForCoreError(error);
   }
   // RabbitMQ's plugin publishes QoS 1/2 with publisher confirms; the PUBACK/PUBREC is the confirm.
   if (packet.qos > 0 && reason < 0x80) connection.stats.confirm++;
@@ -61,22 +71,37 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
   }
 }
 
+type Ack = ReturnType<typeof ack>;
+
 /**
  * DESIGN §4, as the AMQP confirms: PUBACK/PUBREC is the publisher confirm, so
  * it leaves only once the message store has the publish on disk (a kill -9
  * right after it must not lose the message). Waiting callbacks run in FIFO
- * order, which keeps acks in PUBLISH order [MQTT-4.6.0-2]. A failed write gets
- * no ack: the client resends after it reconnects.
+ * order, which keeps acks in PUBLISH order [MQTT-4.6.0-2].
  */
-function ackWhenDurable(connection: MqttConnection, packet: ReturnType<typeof ack>): void {
-  const durability = connection.ctx.broker.durability;
-  if (durability === null || !durability.syncPending) {
-    connection.send(packet);
-    return;
+function ackWhenDurable(connection: MqttConnection, packet: Ack): void {
+  if (packet.cmd === "puback") connection.inboundQos1Unacked++;
+  replyWhenDurable(connection.ctx.broker.durability, connection, packet, sendAck, refuseAck);
+}
+
+function sendAck(connection: MqttConnection, packet: Ack): void {
+  if (packet.cmd === "puback") connection.inboundQos1Unacked--;
+  connection.send(packet);
+}
+
+/**
+ * The write failed: MQTT 5 refuses in the PUBACK/PUBREC (0x80, so the client
+ * knows and stops waiting); 3.1.1 has no refusal, so no ack goes and the
+ * client resends after it reconnects. A refused QoS 2 packet id is released:
+ * its resend is a new message, not a duplicate of a stored one.
+ */
+function refuseAck(connection: MqttConnection, packet: Ack): void {
+  if (packet.cmd === "puback") connection.inboundQos1Unacked--;
+  else {
+    const session = connection.session;
+    if (session?.inboundQos2.delete(packet.messageId)) connection.ctx.sessions.changed(session);
   }
-  durability.afterSync((error) => {
-    if (error === null) connection.send(packet);
-  });
+  if (connection.protocolVersion === 5) connection.send(ack(packet.cmd, packet.messageId, RC.UNSPECIFIED_ERROR));
 }
 
 function resolveTopic(connection: MqttConnection, packet: IPublishPacket): string {

@@ -4,15 +4,12 @@ import { Message, TypedField } from "../../core/message.js";
 import type { Queue } from "../../core/queue.js";
 import type { MqttConnection } from "../connection.js";
 import { markRetainedDelivery, MQTT_EXCHANGE, QOS_HEADER } from "../message-mapping.js";
-import { MqttProtocolError, RC } from "../reason-codes.js";
+import { MqttProtocolError, RC, reasonForCoreError, SUBACK_FAILURE_V3 } from "../reason-codes.js";
 import type { RetainedMessage } from "../retained.js";
 import type { MqttSession } from "../session.js";
 import { bindSubscription, releaseSubscription } from "../subscription-queues.js";
 import type { Subscription } from "../subscription.js";
 import { isValidTopicFilter, parseSharedFilter, topicToRoutingKey } from "../topics.js";
-
-/** SUBACK failure code in MQTT 3.1.1 [MQTT-3.9.3]. */
-const FAILURE_V3 = 0x80;
 
 /**
  * SUBSCRIBE: each filter becomes a binding of the session's queue for its
@@ -31,7 +28,7 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
     const filter = shared === null ? request.topic : shared === "invalid" ? "" : shared.filter;
     if (!isValidTopicFilter(filter)) {
       ctx.logger.info({ connection: connection.id, filter: request.topic }, "MQTT subscription refused: invalid topic filter");
-      granted.push(v5 ? RC.TOPIC_FILTER_INVALID : FAILURE_V3);
+      granted.push(v5 ? RC.TOPIC_FILTER_INVALID : SUBACK_FAILURE_V3);
       continue;
     }
     const qos = Math.min(request.qos, 2) as QoS;
@@ -52,14 +49,15 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
       queue = bindSubscription(ctx.sessions, session, connection.access!, connection.id, subscription);
     } catch (error) {
       if (!(error instanceof CoreError)) throw error;
+      const reason = reasonForCoreError(error);
       // RabbitMQ 3.10 (observed on a real node) closes an MQTT 3.1.1 connection that subscribes
       // without the permissions, sending no SUBACK; MQTT 5 has a per-filter reason code for it.
-      if (!v5) throw new MqttProtocolError(RC.NOT_AUTHORIZED, `subscription to '${request.topic}' refused: ${error.message}`);
-      ctx.logger.info({ connection: connection.id, filter: request.topic, reason: error.message }, "MQTT subscription refused");
-      granted.push(RC.NOT_AUTHORIZED);
+      if (!v5 && reason === RC.NOT_AUTHORIZED) throw MqttProtocolError.fromCore(error, `subscription to '${request.topic}' refused`);
+      ctx.logger.info({ connection: connection.id, filter: request.topic, reason, text: error.message }, "MQTT subscription refused");
+      granted.push(v5 ? reason : SUBACK_FAILURE_V3);
       continue;
     }
-    connection.attachQueue(queue, qos);
+    connection.attachQueue(queue, subscription);
     granted.push(qos);
     // Retain handling 0: always send, 1: only for a new subscription, 2: never; shared subscriptions get none [MQTT-3.8.4-?].
     const wantsRetained = subscription.group === null && (subscription.retainHandling === 0 || (subscription.retainHandling === 1 && !existing));

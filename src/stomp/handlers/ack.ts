@@ -30,19 +30,15 @@ function settle(connection: StompConnection, frame: StompFrame, command: "ACK" |
   if (!subscription) throw new StompError("Subscription not found", `Message with id "${raw}" has no subscription`);
   const tag = Number(parts[2]);
   const named = connection.unacked.get(tag);
-  if (!named || named.subscription !== subscription) {
+  if (!named || named.consumer !== subscription) {
     // RabbitMQ acks on its AMQP channel, which fails with this channel error.
     throw new StompError("precondition_failed", `PRECONDITION_FAILED - unknown delivery tag ${tag}`, true);
   }
-  let entries: PendingAck[] = [named];
-  if (subscription.ackMode === "client") {
-    entries = [];
-    for (const entry of connection.unacked.values()) {
-      if (entry.tag > tag) break;
-      if (entry.subscription === subscription) entries.push(entry);
-    }
-  }
+  const entries =
+    subscription.ackMode === "client"
+      ? connection.unacked.takeUpTo(tag, (entry) => entry.consumer === subscription)
+      : [connection.unacked.take(tag) as PendingAck];
+  // RabbitMQ's NACK takes requeue:false (rabbit_stomp_processor): dropped, or dead-lettered when the queue says so.
   const outcome = command === "ACK" ? "ack" : frame.headers.get("requeue") === "false" ? "discard" : "requeue";
-  // Requeue newest first so that each lands back before the ones after it.
-  connection.settle(outcome === "requeue" ? entries.reverse() : entries, outcome);
+  connection.settle(entries, outcome);
 }

@@ -17,7 +17,11 @@ export function handleCommit(connection: StompConnection, frame: StompFrame): vo
     const headers = new Map(heldFrame.headers);
     headers.delete("transaction");
     const replay = { command: heldFrame.command, headers, body: heldFrame.body };
-    if (replay.command === "SEND") handleSend(connection, replay);
+    if (replay.command === "SEND") {
+      handleSend(connection, replay);
+      const receipt = headers.get("receipt");
+      if (receipt !== undefined) connection.owedReceipt(receipt);
+    }
     else if (replay.command === "ACK") handleAck(connection, replay);
     else handleNack(connection, replay);
   }

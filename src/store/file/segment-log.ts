@@ -34,9 +34,14 @@ export interface SegmentLogOptions {
   segmentSize: number;
   /** Compact a closed segment once less than this fraction of its bytes is live. */
   compactBelow: number;
+  /**
+   * Makes written data durable: fs.fdatasync. Replaceable only so that tests
+   * can run a real file store whose sync fails (a full or failing disk).
+   */
+  sync: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => void;
 }
 
-export const DEFAULT_SEGMENT_LOG_OPTIONS: SegmentLogOptions = { segmentSize: 32 * 1024 * 1024, compactBelow: 0.5 };
+export const DEFAULT_SEGMENT_LOG_OPTIONS: SegmentLogOptions = { segmentSize: 32 * 1024 * 1024, compactBelow: 0.5, sync: fdatasync };
 
 class Segment {
   fd: number | null = null;
@@ -44,6 +49,8 @@ class Segment {
   liveBytes = 0;
   /** Batches not yet written to this segment. */
   unwritten = 0;
+  /** A write or sync to it failed: what follows may sit behind a hole, so nothing more is written here. */
+  failed = false;
   constructor(
     readonly no: number,
     readonly path: string,
@@ -313,7 +320,7 @@ export class SegmentLog implements MessageLog {
     if (!this.recovered) throw new Error("message log used before recover()");
     // After close (broker stopped) late events, e.g. a TTL timer, are not recorded: at worst a message comes back.
     if (this.closed) return 0;
-    if (this.current.size >= this.options.segmentSize) this.openSegment(this.current.no + 1);
+    if (this.current.size >= this.options.segmentSize || this.current.failed) this.openSegment(this.current.no + 1);
     const segment = this.current;
     const offset = segment.size;
     segment.size += record.length;
@@ -384,16 +391,27 @@ export class SegmentLog implements MessageLog {
     });
   }
 
-  private writeBatches(batches: Batch[], index: number, done: (error: Error | null) => void): void {
+  /**
+   * Writes and syncs the batches in order. A failure fails the whole group
+   * (its callbacks get the error: nack, no PUBACK, ERROR) and retires the
+   * segment, so that later appends go to a fresh one instead of behind a
+   * possible hole, which recovery would read as the end of that file.
+   */
+  private writeBatches(batches: Batch[], index: number, done: (error: Error | null) => void, failure: Error | null = null): void {
     const batch = batches[index];
-    if (!batch) return done(null);
+    if (!batch) return done(failure);
+    const next = (error: Error | null): void => {
+      if (error) batch.segment.failed = true;
+      this.writeBatches(batches, index + 1, done, failure ?? error);
+    };
+    if (batch.segment.failed) return next(new Error(`message log: segment ${batch.segment.no} failed earlier`));
     const fd = batch.segment.fd as number;
     const data = batch.chunks.length === 1 ? (batch.chunks[0] as Buffer) : Buffer.concat(batch.chunks, batch.bytes);
     const writeFrom = (at: number): void => {
       write(fd, data, at, data.length - at, batch.position + at, (error, written) => {
-        if (error) return done(error);
+        if (error) return next(error);
         if (at + written < data.length) return writeFrom(at + written);
-        fdatasync(fd, (syncError) => (syncError ? done(syncError) : this.writeBatches(batches, index + 1, done)));
+        this.options.sync(fd, (syncError) => next(syncError));
       });
     };
     writeFrom(0);

@@ -10,7 +10,6 @@ export const HEARTBEAT_FRAME = "h";
  * Characters some browsers and proxies mangle inside a response body, sent
  * as \uXXXX escapes as sockjs-node does (its `escapable` set).
  */
-// eslint-disable-next-line no-control-regex
 const ESCAPABLE = /[\x00-\x1f\ud800-\udfff\u200c-\u200f\u2028-\u202f\u2060-\u206f\ufff0-\uffff]/g;
 
 function escapeJson(json: string): string {

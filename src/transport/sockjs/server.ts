@@ -7,6 +7,8 @@ import { originAllowed, type AllowedOrigins } from "../origins.js";
 import { parseClientMessages } from "./frames.js";
 import { EVENTSOURCE, HttpReceiver, WebSocketReceiver, XHR_POLLING, XHR_STREAMING, type HttpFraming } from "./receivers.js";
 import { SockJsSession, type SessionTimings } from "./session.js";
+import { DEFAULTS } from "../../config/defaults.js";
+import { limitBeforeLogin } from "../pre-login-limit.js";
 
 export interface SockJsOptions {
   /** The endpoint's path, e.g. "/stomp". */
@@ -173,6 +175,8 @@ export class SockJsServer {
 
   /** The websocket transport: SockJS frames over one WebSocket; client messages are JSON arrays of strings. */
   private onWebSocket(ws: WebSocket, request: IncomingMessage, sessionId: string): void {
+    // As on every WebSocket route (http.ts): the first message, the STOMP CONNECT, is bounded before ws buffers it.
+    limitBeforeLogin(ws, request.socket, DEFAULTS.preLoginMaxBytes, "first-message", () => {});
     // Not registered: no xhr_send can reach a WebSocket session.
     const session = this.newSession(sessionId, request);
     const receiver = new WebSocketReceiver(ws, session);

@@ -4,6 +4,7 @@ import mqtt from "mqtt";
 import { waitFor } from "../../helpers/broker.js";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawMqttClient } from "./raw-client.js";
+import { assertMqttServes } from "./serves.js";
 
 /** Small limits so that tests can cross them: our Receive Maximum 2, Maximum Packet Size 4 KiB. */
 const RECEIVE_MAXIMUM = 2;
@@ -14,17 +15,6 @@ const warren = useBroker({ mqtt: { receiveMaximum: RECEIVE_MAXIMUM, maxPacketSiz
 const url = (): string => warren.broker.broker.urls.mqtt as string;
 const port = (): number => warren.broker.broker.ports.mqtt as number;
 const queue = (name: string) => warren.broker.broker.core.vhosts.get("/")?.queues.get(name);
-
-/** The broker still serves a fresh MQTT client after a test broke a connection on purpose. */
-async function assertMqttServes(): Promise<void> {
-  const client = await mqtt.connectAsync(url(), { protocolVersion: 5 });
-  const got: string[] = [];
-  client.on("message", (_t, payload) => got.push(payload.toString()));
-  await client.subscribeAsync("limits/health", { qos: 1 });
-  await client.publishAsync("limits/health", "ok", { qos: 1 });
-  await waitFor(() => got.length === 1);
-  await client.endAsync();
-}
 
 test("receive maximum: no more QoS 1 deliveries in flight than the client allows; a PUBACK frees room", async () => {
   const raw = await RawMqttClient.open(port(), 5);
@@ -67,7 +57,7 @@ test("CONNACK announces our Receive Maximum; one more unreleased QoS 2 publish i
   assert.equal((await raw.next("disconnect")).reasonCode, 0x93);
   await raw.waitClosed();
   assert.equal(raw.count("pubrec"), 0);
-  await assertMqttServes();
+  await assertMqttServes(url(), "limits/health");
 });
 
 test("maximum packet size inbound: CONNACK announces it; a larger PUBLISH is DISCONNECT 0x95 (3.1.1: just closed)", async () => {
@@ -91,7 +81,7 @@ test("maximum packet size inbound: CONNACK announces it; a larger PUBLISH is DIS
   v4.sendRaw(packet.subarray(0, 100));
   await v4.waitClosed();
   assert.equal(v4.count("disconnect"), 0, "MQTT 3.1.1 has no server DISCONNECT");
-  await assertMqttServes();
+  await assertMqttServes(url(), "limits/health");
 });
 
 test("[MQTT-3.1.2-25] maximum packet size outbound: a delivery larger than the client allows is dropped, not sent", async () => {

@@ -139,3 +139,74 @@ test("ACKs inside a transaction take effect on COMMIT", async () => {
   assert.equal(queue("tx-ack").unackedCount, 0);
   client.close();
 });
+
+/** Frames up to and including the RECEIPT with this id. */
+async function framesUntilReceipt(client: RawStompClient, receiptId: string): Promise<ReceivedFrame[]> {
+  const frames: ReceivedFrame[] = [];
+  for (;;) {
+    const frame = await client.frame();
+    frames.push(frame);
+    if (frame.command === "RECEIPT" && frame.headers["receipt-id"] === receiptId) return frames;
+  }
+}
+
+const receiptIds = (frames: ReceivedFrame[]): string[] => frames.filter((f) => f.command === "RECEIPT").map((f) => f.headers["receipt-id"] as string);
+
+test("a SEND inside a transaction gets its RECEIPT when COMMIT routes it, after COMMIT's own; none after ABORT (RabbitMQ 3.10)", async () => {
+  const { client } = await RawStompClient.login(stomp.port);
+  client.send("SUBSCRIBE", { destination: "/queue/tx-receipts", id: "s", receipt: "sub" });
+  await framesUntilReceipt(client, "sub");
+  client.send("BEGIN", { transaction: "t1" });
+  client.send("SEND", { destination: "/queue/tx-receipts", transaction: "t1", receipt: "in-tx" }, "hello");
+  // Receipts keep frame order: the marker's receipt would come after the SEND's if that were sent now.
+  client.send("BEGIN", { transaction: "marker", receipt: "marker" });
+  assert.deepEqual(receiptIds(await framesUntilReceipt(client, "marker")), ["marker"]);
+  assert.equal(queue("tx-receipts").stats.published, 0);
+  client.send("COMMIT", { transaction: "t1", receipt: "commit" });
+  const afterCommit = await framesUntilReceipt(client, "in-tx");
+  assert.deepEqual(receiptIds(afterCommit), ["commit", "in-tx"]);
+  const message = afterCommit.find((f) => f.command === "MESSAGE") ?? (await client.frame());
+  assert.equal(message.command, "MESSAGE");
+  assert.equal(message.body.toString(), "hello");
+
+  client.send("BEGIN", { transaction: "t2" });
+  client.send("SEND", { destination: "/queue/tx-receipts", transaction: "t2", receipt: "dropped" }, "never");
+  client.send("ABORT", { transaction: "t2", receipt: "abort" });
+  client.send("BEGIN", { transaction: "after", receipt: "after-abort" });
+  assert.deepEqual(receiptIds(await framesUntilReceipt(client, "after-abort")), ["abort", "after-abort"]);
+  assert.equal(queue("tx-receipts").stats.published, 1);
+  client.close();
+});
+
+for (const version of ["1.0", "1.1", "1.2"] as const) {
+  test(`STOMP ${version}: NACK with requeue:false dead-letters (or drops) the message; without it, it is requeued`, async () => {
+    const vhost = stomp.broker.broker.core.vhosts.get("/")!;
+    const name = `nack-${version.replace(".", "")}`;
+    vhost.declareQueue(`${name}-dead`, { durable: false, autoDelete: false, exclusive: false, arguments: {} }, false, 0);
+    vhost.declareQueue(
+      name,
+      { durable: false, autoDelete: false, exclusive: false, arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": `${name}-dead` } },
+      false,
+      0,
+    );
+    const { client } = await RawStompClient.login(stomp.port, { "accept-version": version });
+    await fill(client, `/amq/queue/${name}`, ["requeued", "dead"]);
+    client.send("SUBSCRIBE", { destination: `/amq/queue/${name}`, id: "n", ack: "client-individual" });
+    const [first, second] = [await client.frame(), await client.frame()];
+    // 1.2 names a delivery by its ack header; 1.0 and 1.1 by message-id (and subscription).
+    const idOf = (frame: ReceivedFrame): Record<string, string> =>
+      version === "1.2" ? { id: frame.headers.ack! } : { "message-id": frame.headers["message-id"]!, subscription: "n" };
+    client.send("NACK", { ...idOf(second), requeue: "false", receipt: "dead" });
+    await framesUntilReceipt(client, "dead");
+    assert.deepEqual(
+      [...queue(`${name}-dead`).readyMessages()].map((q) => q.message.body.toString()),
+      ["dead"],
+    );
+    client.send("NACK", idOf(first));
+    const again = await client.frame();
+    assert.equal(again.body.toString(), "requeued");
+    assert.equal(again.headers.redelivered, "true");
+    client.close();
+    await waitFor(() => queue(name).messageCount === 1 && queue(name).unackedCount === 0);
+  });
+}

@@ -46,17 +46,15 @@ test("an unsupported version gets RabbitMQ's 'Version mismatch' ERROR", async ()
   await assertOthersServed();
 });
 
-test("a wrong passcode is refused with RabbitMQ's text and the session stays logged out", async () => {
+test("a wrong passcode is refused with RabbitMQ's text and the connection is closed (STOMP 1.2: ERROR, then close)", async () => {
   const client = await RawStompClient.connect(stomp.port);
   client.send("CONNECT", { "accept-version": "1.2", login: "guest", passcode: "wrong" });
+  // Sent before the refusal arrives: never read, no second try on this connection.
+  client.send("CONNECT", { "accept-version": "1.2", login: "guest", passcode: "guest" });
   const error = await client.frame();
   assert.equal(error.headers.message, "Bad CONNECT");
   assert.equal(error.body.toString(), "Access refused for user 'guest'\n");
-  client.send("SEND", { destination: "/queue/x" }, "hi");
-  const illegal = await client.frame();
-  assert.equal(illegal.headers.message, "Illegal command");
-  assert.equal(illegal.body.toString(), "You must log in using CONNECT first");
-  client.close();
+  await client.closedByServer();
   await assertOthersServed();
 });
 
@@ -174,4 +172,28 @@ test("a client that promised heart-beats and went silent is disconnected (dead-p
   await assertOthersServed();
   // Logged as a warning (not an error), as RabbitMQ does.
   assert.ok(stomp.broker.logs.some((entry) => entry.msg === "STOMP heart-beats missed, closing connection"));
+});
+
+test("NUL bytes between frames are skipped like EOLs, as RabbitMQ does (whole and split into single bytes)", async () => {
+  const head = (command: string, headers: Record<string, string>): string =>
+    `${command}\n${Object.entries(headers).map(([k, v]) => `${k}:${v}\n`).join("")}\n`;
+  const bytes = Buffer.from(
+    `${head("CONNECT", { "accept-version": "1.2", login: "guest", passcode: "guest" })}\0\0\n\0` +
+      `${head("SUBSCRIBE", { destination: "/queue/nul-between", id: "s", receipt: "sub" })}\0\0\r\n\0` +
+      `${head("SEND", { destination: "/queue/nul-between", receipt: "sent" })}x\0`,
+  );
+  for (const split of [false, true]) {
+    const client = await RawStompClient.connect(stomp.port);
+    if (split) for (const byte of bytes) client.write(Buffer.from([byte]));
+    else client.write(bytes);
+    assert.equal((await client.frame()).command, "CONNECTED");
+    const frames = [await client.frame(), await client.frame(), await client.frame()];
+    assert.deepEqual(
+      frames.filter((f) => f.command === "RECEIPT").map((f) => f.headers["receipt-id"]),
+      ["sub", "sent"],
+    );
+    assert.equal(frames.find((f) => f.command === "MESSAGE")?.body.toString(), "x");
+    client.close();
+  }
+  await assertOthersServed();
 });

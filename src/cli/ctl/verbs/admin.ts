@@ -11,7 +11,7 @@ type Handler = (args: readonly string[], options: CtlOptions, client: CtlClient,
 
 function need(args: readonly string[], count: number, usage: string): string[] {
   if (args.length < count) throw new UsageError(`usage: warren ctl ${usage}`);
-  return args.slice(0, count) as string[];
+  return args.slice(0, count);
 }
 
 /** The API's bare 404 becomes rabbitmqctl's message naming what is missing. */

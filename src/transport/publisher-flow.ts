@@ -1,9 +1,16 @@
-import type { Queue } from "./queue.js";
-
 /** The input side of a client connection: a socket, a WebSocket stream, a SockJS session. */
 export interface PausableInput {
   pause(): void;
   resume(): void;
+}
+
+/**
+ * What a publisher can be throttled by: a consumed queue past its high-water
+ * mark (core's Queue). Structural, so that transport/ stays below core/.
+ */
+export interface Throttle {
+  /** Calls `resume` once, when the backlog is down again. */
+  waitForRoom(resume: () => void): void;
 }
 
 /**
@@ -17,7 +24,7 @@ export interface PausableInput {
  *   (RabbitMQ blocks only publishing connections).
  */
 export class PublisherFlow {
-  private readonly throttles = new Set<Queue>();
+  private readonly throttles = new Set<Throttle>();
   private blockedReason: string | null = null;
   private hasPublished = false;
   private publishedInChunk = false;
@@ -57,7 +64,7 @@ export class PublisherFlow {
   }
 
   /** Stops reading until `queue`'s consumers catch up. */
-  throttleBy(queue: Queue): void {
+  throttleBy(queue: Throttle): void {
     if (this.throttles.has(queue)) return;
     this.throttles.add(queue);
     queue.waitForRoom(() => {

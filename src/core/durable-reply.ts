@@ -1,0 +1,33 @@
+import type { Durability } from "../store/types.js";
+
+/**
+ * DESIGN §4: an answer that tells a client "you have it" — an AMQP confirm
+ * or tx.commit-ok, an MQTT PUBACK/PUBREC, a STOMP receipt — leaves only once
+ * what it covers is on disk (group commit: many answers share one fsync).
+ * When that write failed, the protocol's refusal goes instead (a nack, a
+ * channel error, no ack, an ERROR frame), never the success.
+ *
+ * `reply(subject, arg)` runs at once when nothing waits for the disk (no
+ * store, or a transient message), else after the store's sync;
+ * `refuse(subject, arg, error)` runs when that sync failed. Subject and arg
+ * are passed through so that callers can hand in module-level functions and
+ * the common path allocates nothing. Answers keep the order they were asked
+ * for in: Durability.afterSync is FIFO and stays pending until its callbacks
+ * have run.
+ */
+export function replyWhenDurable<S, A>(
+  durability: Durability | null,
+  subject: S,
+  arg: A,
+  reply: (subject: S, arg: A) => void,
+  refuse: (subject: S, arg: A, error: Error) => void,
+): void {
+  if (durability === null || !durability.syncPending) {
+    reply(subject, arg);
+    return;
+  }
+  durability.afterSync((error) => {
+    if (error === null) reply(subject, arg);
+    else refuse(subject, arg, error);
+  });
+}
