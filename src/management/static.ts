@@ -12,7 +12,12 @@ const FILES: Record<string, { file: string; type: string }> = {
   "/index.html": { file: "index.html", type: "text/html; charset=utf-8" },
   "/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
   "/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
+  "/favicon.svg": { file: "favicon.svg", type: "image/svg+xml" },
+  "/favicon.ico": { file: "favicon.svg", type: "image/svg+xml" },
 };
+for (const module of ["lib", "pages/features", "pages/chart", "pages/overview", "pages/queues", "pages/exchanges", "pages/connections", "pages/admin"]) {
+  FILES[`/${module}.js`] = { file: `${module}.js`, type: "text/javascript; charset=utf-8" };
+}
 
 /** Returns false when the path is not a UI file. */
 export function serveUi(request: IncomingMessage, response: ServerResponse, pathname: string): boolean {
