@@ -1,4 +1,5 @@
 import type { FieldValue, MessageProperties } from "../message.js";
+import { fieldValueKey } from "../field-value-key.js";
 import { Exchange, type Binding, type Destination, type RouteSink } from "./exchange.js";
 
 /** 32-bit FNV-1a: cheap and well spread for ring points and keys. */
@@ -63,7 +64,7 @@ export class ConsistentHashExchange extends Exchange {
     const header = this.arguments["hash-header"];
     if (typeof header === "string") {
       const value: FieldValue | undefined = properties.headers?.[header];
-      return value === undefined || value === null ? null : typeof value === "string" ? value : String(value);
+      return value === undefined || value === null ? null : fieldValueKey(value);
     }
     const property = this.arguments["hash-property"];
     if (typeof property === "string") return propertyKey(property, properties);

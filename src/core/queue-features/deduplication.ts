@@ -1,3 +1,4 @@
+import { fieldValueKey } from "../field-value-key.js";
 import type { Message } from "../message.js";
 import type { DeduplicationSettings } from "./settings.js";
 
@@ -15,7 +16,7 @@ export class DeduplicationCache {
   isDuplicate(message: Message, now: number): boolean {
     const value = message.properties.headers?.[this.settings.header];
     if (value === undefined || value === null) return false;
-    const id = typeof value === "string" ? value : Buffer.isBuffer(value) ? value.toString("latin1") : String(value);
+    const id = fieldValueKey(value);
     const until = this.seen.get(id);
     if (until !== undefined && until > now) return true;
     if (until !== undefined) this.seen.delete(id);
