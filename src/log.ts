@@ -76,8 +76,11 @@ export function formatTextLine(record: Record<string, unknown>): string {
   const fields = Object.entries(record)
     .filter(([key]) => !HEAD_FIELDS.has(key))
     .map(([key, value]) => `${key}=${formatField(value)}`);
-  return `${stamp} [${level}]${module} ${String(record["msg"] ?? "")}${fields.length > 0 ? ` ${fields.join(" ")}` : ""}\n`;
+  return `${stamp} [${level}]${module} ${messageText(record["msg"])}${fields.length > 0 ? ` ${fields.join(" ")}` : ""}\n`;
 }
+
+/** pino's msg is a string; anything else is shown as JSON rather than "[object Object]". */
+const messageText = (msg: unknown): string => (typeof msg === "string" ? msg : msg === undefined || msg === null ? "" : JSON.stringify(msg));
 
 function formatField(value: unknown): string {
   if (value !== null && typeof value === "object") {

@@ -13,7 +13,8 @@ export type SecureProtocol = "amqps" | "mqtts" | "stomps";
 
 interface SecureListenerSpec {
   port: PortSetting;
-  onSocket(socket: Socket): void;
+  /** A function property: it is passed on detached (unbound) to the TCP listener. */
+  onSocket: (socket: Socket) => void;
 }
 
 const NAMES: Record<SecureProtocol, { name: string; flag: string; envVar: string }> = {

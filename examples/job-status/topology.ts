@@ -49,7 +49,7 @@ export function failuresSoFar(message: Message): number {
 export function sendConfirmed(channel: ConfirmChannel, queue: string, body: Buffer, options: Options.Publish): Promise<void> {
   return new Promise((resolve, reject) => {
     channel.sendToQueue(queue, body, { ...options, persistent: true }, (error: unknown) =>
-      error ? reject(new Error(`${queue} did not take the message: ${String(error)}`)) : resolve(),
+      error ? reject(new Error(`${queue} did not take the message: ${error instanceof Error ? error.message : JSON.stringify(error)}`)) : resolve(),
     );
   });
 }

@@ -56,7 +56,7 @@ export async function startDevice(options: DeviceOptions): Promise<Device> {
     await client.subscribeAsync(commandTopic(site, device), { qos: 2 });
   };
   const online = new Promise<void>((resolve, reject) => {
-    client.once("connect", () => announce().then(resolve, reject));
+    client.once("connect", () => void announce().then(resolve, reject));
     client.once("error", reject);
   });
   await online;

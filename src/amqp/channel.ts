@@ -17,7 +17,7 @@ import { finishPublish } from "./handlers/publish.js";
 import { PublishDecoder, isBasicPublish } from "./publish-decoder.js";
 import { AckTimeout } from "./ack-timeout.js";
 import { AmqpError, REPLY, replyText } from "./reply-codes.js";
-import { Transaction } from "./transaction.js";
+import type { Transaction } from "./transaction.js";
 
 /** A delivery awaiting ack. */
 export class Unacked implements Delivery {

@@ -106,7 +106,7 @@ export const EQUIVALENCE_CHECKED_QUEUE_ARGS = [
 ] as const;
 
 const printable = (value: FieldValue): string => {
-  if (value instanceof TypedField) return String(value.type === "D" ? (value.value as { value: number }).value : value.value);
+  if (value instanceof TypedField) return String(typeof value.value === "object" ? value.value.value : value.value);
   if (Buffer.isBuffer(value)) return value.toString("utf8");
   if (typeof value === "object" && value !== null) return JSON.stringify(value);
   return String(value);

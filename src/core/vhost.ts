@@ -200,7 +200,7 @@ export class VHost {
     const where = `for exchange '${existing.name}' in vhost '${this.name}'`;
     const differs = (arg: string, received: unknown, current: unknown): void => {
       if (received !== current) {
-        throw preconditionFailed(`inequivalent arg '${arg}' ${where}: received '${received}' but current is '${current}'`);
+        throw preconditionFailed(`inequivalent arg '${arg}' ${where}: received '${String(received)}' but current is '${String(current)}'`);
       }
     };
     differs("type", wanted.type, existing.type);

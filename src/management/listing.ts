@@ -14,6 +14,9 @@ import { JsonArrayBody } from "./streaming.js";
 const MAX_PAGE_SIZE = 500;
 const DEFAULT_PAGE_SIZE = 100;
 
+/** A name filter sees strings as they are and other JSON as JSON text, not "[object Object]". */
+const textOf = (value: unknown): string => (value === undefined || value === null ? "" : typeof value === "string" ? value : JSON.stringify(value));
+
 function fieldAt(item: JsonObject, path: string): unknown {
   let value: unknown = item;
   for (const part of path.split(".")) {
@@ -57,7 +60,7 @@ function pickColumns(item: JsonObject, columns: readonly string[]): JsonObject {
     let target = out;
     for (const part of parts.slice(0, -1)) {
       const next = target[part];
-      target = (target[part] = next !== null && typeof next === "object" && !Array.isArray(next) ? next : {}) as JsonObject;
+      target = (target[part] = next !== null && typeof next === "object" && !Array.isArray(next) ? next : {});
     }
     target[parts[parts.length - 1] as string] = value as JsonObject;
   }
@@ -101,7 +104,7 @@ export function listReply(items: JsonObject[], query: URLSearchParams, defaultSo
   const pageSize = positiveInt(query, "page_size", DEFAULT_PAGE_SIZE);
   if (pageSize > MAX_PAGE_SIZE) throw badRequest(`page_size must be at most ${MAX_PAGE_SIZE}`);
   const matches = nameMatcher(query);
-  const filtered = matches ? sorted.filter((item) => matches(String(item["name"] ?? ""))) : sorted;
+  const filtered = matches ? sorted.filter((item) => matches(textOf(item["name"]))) : sorted;
   const pageCount = Math.ceil(filtered.length / pageSize);
   if (page > Math.max(pageCount, 1)) {
     throw new ApiError(400, "page_out_of_range", `Page out of range, page: ${page} page size: ${pageSize}, len: ${filtered.length}`);

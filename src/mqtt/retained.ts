@@ -30,7 +30,7 @@ export class MemoryRetainedStore implements RetainedStore {
 
   put(vhost: string, message: RetainedMessage): void {
     let topics = this.byVhost.get(vhost);
-    if (!topics) this.byVhost.set(vhost, (topics = new Map()));
+    if (!topics) this.byVhost.set(vhost, (topics = new Map<string, RetainedMessage>()));
     topics.set(message.topic, message);
   }
 

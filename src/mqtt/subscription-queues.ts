@@ -108,7 +108,7 @@ function addToSession(session: MqttSession, subscription: Subscription, queue: Q
   session.queues.set(queue.name, queue);
   session.subscriptions.set(subscription.key, subscription);
   let ofQueue = session.queueSubscriptions.get(queue.name);
-  if (ofQueue === undefined) session.queueSubscriptions.set(queue.name, (ofQueue = new Map()));
+  if (ofQueue === undefined) session.queueSubscriptions.set(queue.name, (ofQueue = new Map<string, Subscription>()));
   ofQueue.set(subscription.key, subscription);
 }
 

@@ -5,7 +5,7 @@ import { packageVersion } from "../version.js";
 import type { PortSetting } from "../config/defaults.js";
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
-import { HttpListener, type WebSocketRoute } from "../transport/http.js";
+import type { HttpListener, WebSocketRoute } from "../transport/http.js";
 import { SockJsServer } from "../transport/sockjs/server.js";
 import { closeTcpDraining, openTcpAndWebListeners } from "../transport/protocol-listeners.js";
 import { StompConnection, type StompContext, type StompLimits } from "./connection.js";

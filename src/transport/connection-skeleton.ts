@@ -1,12 +1,15 @@
 import type { Duplex } from "node:stream";
 import type { Logger } from "../log.js";
 
-/** What a client connection hears from its input: a TCP socket, a WebSocket stream, a SockJS session. */
+/**
+ * What a client connection hears from its input: a TCP socket, a WebSocket stream, a SockJS session.
+ * Function properties, not methods: they are handed to `stream.on` detached, so they must not need `this`.
+ */
 export interface InputEvents {
-  data(chunk: Buffer): void;
-  drain(): void;
-  close(): void;
-  error(error: Error & { code?: string }): void;
+  data: (chunk: Buffer) => void;
+  drain: () => void;
+  close: () => void;
+  error: (error: Error & { code?: string }) => void;
 }
 
 /** Wires a Node stream (net.Socket, tls.TLSSocket, a WebSocket's Duplex) to a connection's events. */

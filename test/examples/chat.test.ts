@@ -27,7 +27,7 @@ async function say(page: Page, text: string): Promise<void> {
 /** Waits until the page shows at least `count` messages. */
 const showing = (page: Page, count: number): Promise<void> => page.locator("#messages li").nth(count - 1).waitFor();
 
-const lines = (page: Page): Promise<string[]> => page.$$eval("#messages li", (items) => items.map((item) => item.textContent ?? ""));
+const lines = (page: Page): Promise<string[]> => page.locator("#messages li").allTextContents();
 
 test("examples/chat in headless Chromium: a room's pages see each other and AMQP posts, other rooms do not", { skip }, async () => {
   const chat = await startChatServer({ port: 0, webStompPort: 0, amqpPort: 0 });

@@ -87,7 +87,8 @@ for (const impl of implementations) {
       const open = await impl.create();
       const store = open();
       store.messages.recover();
-      const ids = [store.messages.enqueue("/\u0000q", message("old1"), Date.now()), store.messages.enqueue("/\u0000q", message("old2"), Date.now())];
+      store.messages.enqueue("/\u0000q", message("old1"), Date.now());
+      store.messages.enqueue("/\u0000q", message("old2"), Date.now());
       store.messages.deleteQueue("/\u0000q");
       store.messages.enqueue("/\u0000q", message("new"), Date.now());
       await synced(store);

@@ -22,7 +22,7 @@ const quiet = createLogger({ level: "silent", destination: new Writable({ write:
 const open = (dir: string, sync?: SegmentLogOptions["sync"]): Store =>
   new FileStore({ dir, codec, logger: quiet, ...(sync ? { segmentLog: { sync } } : {}) });
 const msg = (body: string): StoredMessage => ({ exchange: "", routingKey: "q", properties: { deliveryMode: 2 }, encodedProperties: null, body: Buffer.from(body) });
-const synced = (store: Store): Promise<Error | null> => new Promise((resolve) => store.messages.afterSync(resolve));
+const synced = (store: Store): Promise<NodeJS.ErrnoException | null> => new Promise((resolve) => store.messages.afterSync(resolve));
 
 /**
  * A disk that loses a write: while `failing`, the sync fails and the file is
@@ -56,7 +56,7 @@ test("after a lost write the log goes on in a fresh segment: what was synced bef
   disk.failing = true;
   store.messages.enqueue("/\u0000q", msg("lost"), Date.now());
   const failure = await synced(store);
-  assert.equal((failure as NodeJS.ErrnoException | null)?.code, "EIO", "the waiting reply learns of the failure");
+  assert.equal(failure?.code, "EIO", "the waiting reply learns of the failure");
   disk.failing = false;
   for (const body of ["b1", "b2"]) store.messages.enqueue("/\u0000q", msg(body), Date.now());
   assert.equal(await synced(store), null);

@@ -119,7 +119,6 @@ export function decodeProperties(buf: Buffer, offset: number, end: number): Mess
   if (flags & F_CLUSTER_ID) {
     if (p >= end || (n = buf[p]!) + p + 1 > end) truncated();
     props.clusterId = readUtf8(buf, p + 1, p + 1 + n);
-    p += 1 + n;
   }
   return props;
 }

@@ -50,7 +50,7 @@ export function connectionJson(mgmt: Management, connection: ClientConnection): 
     recv_oct_details: { rate: 0 },
     send_oct: details?.bytesSent ?? 0,
     send_oct_details: { rate: 0 },
-    ssl: details?.tls != null,
+    ssl: details?.tls !== undefined && details.tls !== null,
     ...NO_TLS,
     ...details?.tls,
     state: mgmt.broker.blocked !== null ? "blocked" : "running",

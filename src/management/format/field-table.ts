@@ -8,7 +8,7 @@ import { TypedField, type FieldTable, type FieldValue } from "../../core/message
 import { badRequest, type ApiError } from "../errors.js";
 import type { Json, JsonObject } from "../http-util.js";
 
-export function fieldValueToJson(value: FieldValue | unknown): Json {
+export function fieldValueToJson(value: unknown): Json {
   if (value === null || value === undefined) return null;
   if (typeof value === "bigint") return Number(value);
   if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;

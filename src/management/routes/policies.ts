@@ -18,7 +18,7 @@ export const policyJson = (policy: Policy): JsonObject => ({
   name: policy.name,
   pattern: policy.pattern,
   "apply-to": policy.applyTo,
-  definition: policy.definition as JsonObject,
+  definition: policy.definition,
   priority: policy.priority,
 });
 
@@ -36,14 +36,14 @@ export function policyFromJson(vhost: string, name: string, body: JsonObject): P
   }
   const applyTo = body["apply-to"] ?? "all";
   if (typeof applyTo !== "string" || !APPLY_TO.includes(applyTo as PolicyApplyTo)) {
-    throw badRequest(`Validation failed\n\n'${String(applyTo)}' is not a valid apply-to value`);
+    throw badRequest(`Validation failed\n\n'${typeof applyTo === "string" ? applyTo : JSON.stringify(applyTo)}' is not a valid apply-to value`);
   }
   return {
     vhost,
     name,
     pattern,
     applyTo: applyTo as PolicyApplyTo,
-    definition: definition as Record<string, PolicyValue>,
+    definition,
     priority: numberField(body, "priority", 0),
   };
 }
@@ -52,7 +52,7 @@ export function policyFromJson(vhost: string, name: string, body: JsonObject): P
 const OPERATOR_POLICY_KEYS = new Set(["expires", "message-ttl", "max-length", "max-length-bytes", "max-in-memory-length", "max-in-memory-bytes", "delivery-limit"]);
 
 /** An Erlang term as RabbitMQ prints it in validation errors: binaries as <<"x">>. */
-const erlangTerm = (value: unknown): string => (typeof value === "string" ? `<<"${value}">>` : typeof value === "object" ? JSON.stringify(value) : String(value));
+const erlangTerm = (value: unknown): string => (typeof value === "string" ? `<<"${value}">>` : typeof value === "object" ? JSON.stringify(value) : String(value as number | boolean | bigint | undefined));
 
 function checkOperatorPolicy(policy: Policy): void {
   const unknown = Object.entries(policy.definition).filter(([key]) => !OPERATOR_POLICY_KEYS.has(key));

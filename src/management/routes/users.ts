@@ -76,7 +76,7 @@ function getUser(ctx: RequestContext): User {
 async function bulkDelete(ctx: RequestContext): Promise<Reply> {
   const names = (await ctx.body())["users"];
   if (!Array.isArray(names)) throw badRequest("[{key_missing,users}]");
-  for (const name of names) ctx.mgmt.broker.users.deleteUser(String(name));
+  for (const name of names) ctx.mgmt.broker.users.deleteUser(typeof name === "string" ? name : JSON.stringify(name));
   return noContent();
 }
 

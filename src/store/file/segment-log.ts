@@ -28,6 +28,7 @@ import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./file-modes.js";
 import { fsyncDirectory, listSegments, segmentPath } from "./segment-files.js";
 import type { Quarantine } from "./quarantine.js";
 import { replaySegments } from "./segment-recovery.js";
+import { type Batch, type PendingMove, Segment } from "./segment.js";
 
 export interface SegmentLogOptions {
   /** A segment is closed and a new one started past this size. */
@@ -43,39 +44,8 @@ export interface SegmentLogOptions {
 
 export const DEFAULT_SEGMENT_LOG_OPTIONS: SegmentLogOptions = { segmentSize: 32 * 1024 * 1024, compactBelow: 0.5, sync: fdatasync };
 
-class Segment {
-  fd: number | null = null;
-  live = 0;
-  liveBytes = 0;
-  /** Batches not yet written to this segment. */
-  unwritten = 0;
-  /** A write or sync to it failed: what follows may sit behind a hole, so nothing more is written here. */
-  failed = false;
-  constructor(
-    readonly no: number,
-    readonly path: string,
-    public size: number,
-    readonly refs: Set<number>,
-  ) {}
-}
-
-/** A compaction copy: the table points at it once it is on disk (until then reads use the original). */
-interface PendingMove {
-  id: number;
-  from: Segment;
-  to: Segment;
-  offset: number;
-}
-
 /** Reads of one contiguous run are at most this large (a paged-in batch is usually one run). */
 const MAX_READ = 4 * 1024 * 1024;
-
-interface Batch {
-  segment: Segment;
-  position: number;
-  chunks: Buffer[];
-  bytes: number;
-}
 
 type SyncCallback = (error: Error | null) => void;
 

@@ -19,7 +19,7 @@ test("basic.get-ok carries the count of messages left; get-empty when none", asy
   for (let i = 0; i < 3; i++) {
     const message = await channel.get(queue, { noAck: true });
     assert.ok(message);
-    seen.push([message.content.toString(), message.fields.messageCount as number, message.fields.redelivered]);
+    seen.push([message.content.toString(), message.fields.messageCount, message.fields.redelivered]);
     assert.equal(message.properties.messageId, message.content.toString());
   }
   assert.deepEqual(seen, [

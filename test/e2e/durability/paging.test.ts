@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import amqplib, { type Channel, type ConfirmChannel } from "amqplib";
 import type { Queue } from "../../../src/core/queue.js";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { type TestBroker, waitFor } from "../../helpers/broker.js";
 import { useDataDirs, withBrokerOn } from "../../helpers/data-dirs.js";
 
 const dataDirs = useDataDirs("warren-paging");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import amqplib from "amqplib";
 import { DelayedExchange } from "../../../src/core/exchanges/delayed.js";
-import { TestBroker, sleep, waitFor } from "../../helpers/broker.js";
+import { type TestBroker, sleep, waitFor } from "../../helpers/broker.js";
 import { useDataDirs, withBrokerOn } from "../../helpers/data-dirs.js";
 
 const dataDirs = useDataDirs("warren-delayed");

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import amqplib, { type Options } from "amqplib";
+import type amqplib from "amqplib";
+import type { Options } from "amqplib";
 import { DelayedExchange } from "../../../src/core/exchanges/delayed.js";
 import { waitFor } from "../../helpers/broker.js";
 import { drainQueue, useAmqpChannel } from "../../helpers/amqp-fixture.js";

@@ -63,7 +63,7 @@ describe("field table nesting limit", () => {
       const [message] = got.json as Array<{ payload: string; properties: { headers: Record<string, unknown> } }>;
       assert.equal(message?.payload, "p");
       let depth = 0;
-      for (let t: unknown = message?.properties.headers; t && typeof t === "object" && "n" in t; t = (t as { n: unknown }).n) depth++;
+      for (let t: unknown = message?.properties.headers; t && typeof t === "object" && "n" in t; t = (t).n) depth++;
       assert.equal(depth, LIMIT);
     });
   });

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import amqplib, { type ConfirmChannel, type GetMessage } from "amqplib";
-import { TestBroker, sleep, waitFor } from "../../helpers/broker.js";
+import { type TestBroker, sleep, waitFor } from "../../helpers/broker.js";
 import { drainQueue } from "../../helpers/amqp-fixture.js";
 import { useDataDirs, withBrokerOn } from "../../helpers/data-dirs.js";
 import { queuePolicy } from "../../helpers/policy.js";

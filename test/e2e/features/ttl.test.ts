@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import amqplib, { type Channel } from "amqplib";
+import type amqplib from "amqplib";
+import type { Channel } from "amqplib";
 import { sleep, waitFor } from "../../helpers/broker.js";
 import { useAmqpChannel } from "../../helpers/amqp-fixture.js";
 

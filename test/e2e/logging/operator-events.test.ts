@@ -7,7 +7,7 @@ import { Api } from "../management/api-client.js";
 
 const warren = useBroker();
 const api = Api.lazy(warren);
-const entries = (msg: string): Array<Record<string, unknown>> => warren.broker.logs.filter((e) => (e as { msg?: string }).msg === msg) as Array<Record<string, unknown>>;
+const entries = (msg: string): Array<Record<string, unknown>> => warren.broker.logs.filter((e) => (e as { msg?: string }).msg === msg);
 
 test("connections are logged at info when accepted and closed, with address, user, vhost, protocol and client name", async () => {
   const connection = await amqplib.connect(warren.broker.url, { clientProperties: { connection_name: "billing-worker" } });

@@ -30,7 +30,7 @@ test("connections, channels and consumers are listed with RabbitMQ's fields", as
   assert.equal(item["auth_mechanism"], "PLAIN");
   assert.equal(item["frame_max"], 131072);
   assert.equal((item["client_properties"] as Item)["connection_name"], "lister");
-  assert.equal(item["name"], `127.0.0.1:${item["peer_port"]} -> 127.0.0.1:${warren.broker.port}`);
+  assert.equal(item["name"], `127.0.0.1:${item["peer_port"] as number} -> 127.0.0.1:${warren.broker.port}`);
   assert.equal((await api.json<Item>(`/api/connections/${encodeURIComponent(String(item["name"]))}`))["name"], item["name"]);
 
   const channels = await api.json<Item[]>("/api/channels");

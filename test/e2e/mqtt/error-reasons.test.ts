@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import mqtt from "mqtt";
-import { waitFor } from "../../helpers/broker.js";
 import { useAmqpChannel } from "../../helpers/amqp-fixture.js";
 import { RawMqttClient } from "./raw-client.js";
 import { assertMqttServes } from "./serves.js";

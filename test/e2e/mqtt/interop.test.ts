@@ -54,7 +54,7 @@ test("MQTT 5 properties map onto AMQP properties and back (content type, correla
 
   const client = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string, { protocolVersion: 5 });
   const replies: Array<{ payload: string; properties: Record<string, unknown> | undefined }> = [];
-  client.on("message", (_t, payload, packet) => replies.push({ payload: payload.toString(), properties: packet.properties as Record<string, unknown> | undefined }));
+  client.on("message", (_t, payload, packet) => replies.push({ payload: payload.toString(), properties: packet.properties }));
   await client.subscribeAsync("rpc/reply/me", { qos: 1 });
   await client.publishAsync("rpc/request", "ask", {
     qos: 1,
@@ -75,8 +75,8 @@ test("MQTT 5 properties map onto AMQP properties and back (content type, correla
   assert.equal(request.properties.headers?.["tenant"], "t1");
 
   // an AMQP service answers to the reply-to routing key on amq.topic
-  channel.publish("amq.topic", request.properties.replyTo as string, Buffer.from("answer"), {
-    correlationId: request.properties.correlationId as string,
+  channel.publish("amq.topic", request.properties.replyTo, Buffer.from("answer"), {
+    correlationId: request.properties.correlationId,
     contentType: "text/plain",
     headers: { served: "yes" },
   });

@@ -41,7 +41,7 @@ test("a STOMP connection shows in /api/connections, /api/channels and /api/consu
   assert.equal(connection.timeout, 10);
   assert.ok((connection.recv_oct as number) > 0 && (connection.send_oct as number) > 0);
 
-  const channel = (await list("/api/channels")).find((c) => c.name === `${connection.name} (1)`);
+  const channel = (await list("/api/channels")).find((c) => c.name === `${connection.name as string} (1)`);
   assert.ok(channel, "the session's channel is listed");
   assert.equal(channel.number, 1);
   assert.equal(channel.prefetch_count, 5);
@@ -68,7 +68,7 @@ test("a Web-STOMP connection is listed as 'Web STOMP 1.2' and unacked deliveries
   const connection = await connectionOf(localPort);
   assert.equal(connection.protocol, "Web STOMP 1.2");
   assert.equal(connection.port, warren.broker.broker.ports.webStomp);
-  const channel = (await list("/api/channels")).find((c) => c.name === `${connection.name} (1)`);
+  const channel = (await list("/api/channels")).find((c) => c.name === `${connection.name as string} (1)`);
   assert.equal(channel?.messages_unacknowledged, 1);
   ws.close();
 });

@@ -7,6 +7,8 @@ import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 import { chromium, type Browser } from "playwright-core";
 import { TestBroker } from "../../helpers/broker.js";
+import type { Client as StompClient, IFrame, IMessage } from "@stomp/stompjs";
+import type SockJS from "sockjs-client";
 
 const CHROMIUM = "/usr/bin/chromium";
 const skip = skipWithout(CHROMIUM, "chromium", "the browser SockJS test needs it");
@@ -60,22 +62,23 @@ for (const transport of ["websocket", "xhr-streaming", "xhr-polling", "eventsour
       const result = await tab.evaluate(
         ({ endpoint, transport }) =>
           new Promise<{ body: string; used: string }>((resolve, reject) => {
-            const g = globalThis as unknown as Record<string, any>;
-            let socket: any = null;
+            // The page loaded the UMD bundles of @stomp/stompjs and sockjs-client onto globalThis.
+            const g = globalThis as unknown as { StompJs: { Client: typeof StompClient }; SockJS: typeof SockJS };
+            let socket: WebSocket | null = null;
             const client = new g.StompJs.Client({
               webSocketFactory: () => (socket = new g.SockJS(endpoint, null, { transports: [transport] })),
               connectHeaders: { login: "guest", passcode: "guest" },
               reconnectDelay: 0,
             });
             client.onConnect = () => {
-              client.subscribe(`/topic/browser.${transport}`, (message: any) => {
-                resolve({ body: message.body, used: socket.transport });
+              client.subscribe(`/topic/browser.${transport}`, (message: IMessage) => {
+                resolve({ body: message.body, used: (socket as unknown as { transport: string } | null)?.transport ?? "" });
                 client.deactivate();
               }, { receipt: "sub" });
               client.watchForReceipt("sub", () => client.publish({ destination: `/topic/browser.${transport}`, body: `hello über ${transport}` }));
             };
-            client.onStompError = (frame: any) => reject(new Error(frame.headers.message));
-            client.onWebSocketClose = (event: any) => reject(new Error(`closed: ${event.code} ${event.reason}`));
+            client.onStompError = (frame: IFrame) => reject(new Error(frame.headers["message"]));
+            client.onWebSocketClose = (event: { code: number; reason: string }) => reject(new Error(`closed: ${event.code} ${event.reason}`));
             client.activate();
           }),
         { endpoint, transport },

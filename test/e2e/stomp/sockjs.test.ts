@@ -124,7 +124,7 @@ test("a second receiving request on a session gets c[2010] while the first is op
   const first = await fetch(`${session}/xhr_streaming`, { method: "POST", signal: controller.signal });
   const reader = first.body!.getReader();
   let streamed = "";
-  while (!streamed.includes("o\n")) streamed += new TextDecoder().decode((await reader.read()).value);
+  while (!streamed.includes("o\n")) streamed += new TextDecoder().decode((await reader.read()).value as Uint8Array | undefined);
   assert.ok(streamed.startsWith("h".repeat(2048) + "\n"), "xhr_streaming starts with the 2 KiB prelude");
   const second = await fetch(`${session}/xhr`, { method: "POST" });
   assert.equal(await second.text(), 'c[2010,"Another connection still open"]\n');
@@ -211,5 +211,5 @@ test("a session whose client stops polling is closed after the disconnect delay 
   assert.equal(stompConnections(), 1);
   // No more polls: sockjs-protocol's disconnect_delay ends the session.
   await waitFor(() => stompConnections() === 0, 15_000);
-  assert.equal(await (await fetch(`${session}/xhr_send`, { method: "POST", body: '["x"]' })).status, 404);
+  assert.equal((await fetch(`${session}/xhr_send`, { method: "POST", body: '["x"]' })).status, 404);
 });

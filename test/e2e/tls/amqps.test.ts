@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { connect as connectTls, type ConnectionOptions } from "node:tls";
+import { connect as connectTls, type ConnectionOptions, type TLSSocket } from "node:tls";
 import amqplib from "amqplib";
 import { CONNECTION_CLOSE, CONNECTION_TUNE, type ConnectionClose } from "../../../src/amqp/codec/index.js";
 import { requireBinary, runProgram, skipWithoutPythonModule } from "../../helpers/binaries.js";
@@ -128,7 +128,7 @@ test("guest by certificate from 127.0.0.1 passes the loopback rule and goes on t
 
 test("a client certificate from a CA the broker does not trust is refused at once; the broker serves the next client", async () => {
   const rogue = warren.pki.client("alice", "rogue-ca");
-  const socket = connectTls({ port: warren.broker.broker.ports.amqps as number, host: "127.0.0.1", ca: warren.pki.ca, cert: rogue.cert, key: rogue.key });
+  const socket = connectTls({ port: warren.broker.broker.ports.amqps, host: "127.0.0.1", ca: warren.pki.ca, cert: rogue.cert, key: rogue.key });
   socket.on("error", () => undefined);
   // TLS 1.3 finishes the client's side of the handshake before the server has checked the client certificate:
   // the protocol header goes out, and the refusal is the close with no connection.start.
@@ -142,8 +142,8 @@ test("a client certificate from a CA the broker does not trust is refused at onc
 
 test("TLS 1.2 and 1.3 are accepted; TLS 1.1 is refused by the broker with a protocol_version alert", async () => {
   for (const version of ["TLSv1.2", "TLSv1.3"] as const) {
-    const socket = await new Promise<import("node:tls").TLSSocket>((resolve, reject) => {
-      const s = connectTls({ port: warren.broker.broker.ports.amqps as number, host: "127.0.0.1", ca: warren.pki.ca, minVersion: version, maxVersion: version }, () => resolve(s));
+    const socket = await new Promise<TLSSocket>((resolve, reject) => {
+      const s = connectTls({ port: warren.broker.broker.ports.amqps, host: "127.0.0.1", ca: warren.pki.ca, minVersion: version, maxVersion: version }, () => resolve(s));
       s.once("error", reject);
     });
     assert.equal(socket.getProtocol(), version);
@@ -151,7 +151,7 @@ test("TLS 1.2 and 1.3 are accepted; TLS 1.1 is refused by the broker with a prot
   }
   const error = await new Promise<NodeJS.ErrnoException>((resolve) => {
     // SECLEVEL=0 lets this client offer TLS 1.1 at all, so the refusal is the broker's.
-    const s = connectTls({ port: warren.broker.broker.ports.amqps as number, host: "127.0.0.1", ca: warren.pki.ca, minVersion: "TLSv1", maxVersion: "TLSv1.1", ciphers: "DEFAULT@SECLEVEL=0" });
+    const s = connectTls({ port: warren.broker.broker.ports.amqps, host: "127.0.0.1", ca: warren.pki.ca, minVersion: "TLSv1", maxVersion: "TLSv1.1", ciphers: "DEFAULT@SECLEVEL=0" });
     s.once("error", resolve);
   });
   assert.equal(error.code, "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION");

@@ -99,7 +99,7 @@ test("a browser that trusts the broker's key opens the UI over HTTPS and speaks 
           ws.onerror = () => reject(new Error("WebSocket error"));
           ws.onopen = () => ws.send("CONNECT\naccept-version:1.2\nhost:/\nlogin:guest\npasscode:guest\n\n\0");
           ws.onmessage = (event) => {
-            resolve(String(event.data));
+            resolve(event.data as string);
             ws.close();
           };
         }),

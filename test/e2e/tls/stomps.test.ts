@@ -21,7 +21,7 @@ class TlsStomp {
 
   static open(options: ConnectionOptions): Promise<TlsStomp> {
     return new Promise((resolve, reject) => {
-      const socket = connectTls({ host: "127.0.0.1", port: warren.broker.broker.ports.stomps as number, ...options }, () => resolve(new TlsStomp(socket)));
+      const socket = connectTls({ host: "127.0.0.1", port: warren.broker.broker.ports.stomps, ...options }, () => resolve(new TlsStomp(socket)));
       socket.once("error", reject);
     });
   }
