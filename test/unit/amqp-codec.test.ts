@@ -279,7 +279,7 @@ test("properties: none", () => {
 });
 
 test("properties: each one alone", () => {
-  for (const [key, value] of Object.entries(ALL_PROPERTIES)) {
+  for (const [key, value] of Object.entries(ALL_PROPERTIES) as [string, unknown][]) {
     const props = { [key]: value } as MessageProperties;
     const bytes = encodeProperties(props);
     assert.deepStrictEqual(decodeProperties(bytes, 0, bytes.length), props, key);

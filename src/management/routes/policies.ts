@@ -3,7 +3,7 @@
  * /api/operator-policies (changed by administrators; limits only), stored as RabbitMQ does.
  */
 import { UserRegex } from "../../auth/user-regex.js";
-import type { Policy, PolicyApplyTo, PolicyValue } from "../../core/policies.js";
+import type { Policy, PolicyApplyTo } from "../../core/policies.js";
 import type { PolicyRegistry } from "../../core/policies.js";
 import { loginVhosts, param, vhostForDeclare, visibleVhost, type RequestContext } from "../context.js";
 import { badRequest, objectNotFound } from "../errors.js";
@@ -52,7 +52,7 @@ export function policyFromJson(vhost: string, name: string, body: JsonObject): P
 const OPERATOR_POLICY_KEYS = new Set(["expires", "message-ttl", "max-length", "max-length-bytes", "max-in-memory-length", "max-in-memory-bytes", "delivery-limit"]);
 
 /** An Erlang term as RabbitMQ prints it in validation errors: binaries as <<"x">>. */
-const erlangTerm = (value: unknown): string => (typeof value === "string" ? `<<"${value}">>` : typeof value === "object" ? JSON.stringify(value) : String(value as number | boolean | bigint | undefined));
+const erlangTerm = (value: unknown): string => (typeof value === "string" ? `<<"${value}">>` : JSON.stringify(value));
 
 function checkOperatorPolicy(policy: Policy): void {
   const unknown = Object.entries(policy.definition).filter(([key]) => !OPERATOR_POLICY_KEYS.has(key));

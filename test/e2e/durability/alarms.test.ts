@@ -75,7 +75,7 @@ test("disk alarm: a free-disk limit above what is free blocks publishers until i
     broker.broker.alarms.setDiskFreeLimit(Number.MAX_SAFE_INTEGER);
     await waitFor(() => seen.includes("blocked:low on disk"));
     const confirmed = new Promise<void>((resolve, reject) =>
-      channel.sendToQueue("disk", Buffer.from("second"), { persistent: true }, (err: unknown) => (err ? reject(err as Error) : resolve())),
+      channel.sendToQueue("disk", Buffer.from("second"), { persistent: true }, (err: unknown) => (err ? reject(err instanceof Error ? err : new Error("publish was not confirmed")) : resolve())),
     );
     await sleep(100);
     assert.equal(broker.broker.core.vhosts.get("/")?.queues.get("disk")?.messageCount, 1);

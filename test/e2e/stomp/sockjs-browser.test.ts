@@ -73,7 +73,7 @@ for (const transport of ["websocket", "xhr-streaming", "xhr-polling", "eventsour
             client.onConnect = () => {
               client.subscribe(`/topic/browser.${transport}`, (message: IMessage) => {
                 resolve({ body: message.body, used: (socket as unknown as { transport: string } | null)?.transport ?? "" });
-                client.deactivate();
+                void client.deactivate();
               }, { receipt: "sub" });
               client.watchForReceipt("sub", () => client.publish({ destination: `/topic/browser.${transport}`, body: `hello über ${transport}` }));
             };
