@@ -28,8 +28,7 @@ const publish = (topic: string, count: number) =>
 test(`MQTT 5: a PUBLISH with ${LIMIT} user properties is delivered with all of them`, async () => {
   const raw = await RawMqttClient.open(port(), 5);
   await raw.connect("userprops-ok");
-  raw.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "userprops/ok", qos: 0 }] });
-  await raw.next("suback");
+  await raw.subscribe("userprops/ok");
   raw.send(publish("userprops/ok", LIMIT));
   const got = await raw.next("publish");
   const received = got.properties?.userProperties ?? {};
@@ -40,8 +39,7 @@ test(`MQTT 5: a PUBLISH with ${LIMIT} user properties is delivered with all of t
 test(`MQTT 5: a PUBLISH with ${LIMIT + 1} user properties is DISCONNECT 0x95`, async () => {
   const raw = await RawMqttClient.open(port(), 5);
   await raw.connect("userprops-publish");
-  raw.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "userprops/many", qos: 0 }] });
-  await raw.next("suback");
+  await raw.subscribe("userprops/many");
   raw.send(publish("userprops/many", LIMIT + 1));
   const disconnect = await raw.next("disconnect");
   assert.equal(disconnect.reasonCode, 0x95);
