@@ -132,6 +132,12 @@ export const DEFAULTS = {
    */
   maxFieldTableDepth: 1000,
   /**
+   * How many headers one message may carry when it enters: STOMP frame
+   * headers, MQTT 5 user properties (PUBLISH, CONNECT and its will). One
+   * bound at every entrance (issue 11).
+   */
+  maxHeaderCount: 1000,
+  /**
    * Bytes a client may send before it has logged in (RabbitMQ's pre-auth
    * limit is 64 KiB): a STOMP CONNECT, the first WebSocket message. AMQP's
    * bound before connection.tune-ok is the spec's frame-min (frameMin).

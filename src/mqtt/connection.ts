@@ -23,6 +23,7 @@ import { describeMqttConnection, listMqttChannels, tcpTransportInfo, type MqttTr
 import { isRetainedDelivery, messageToProperties, messageTopic, originOf, publishedQos } from "./message-mapping.js";
 import { BacklogThrottle } from "./backlog-throttle.js";
 import { checkPacket } from "./packet-rules.js";
+import { OutboundTopicAliases } from "./outbound-aliases.js";
 import { PacketSizeGuard } from "./packet-size-guard.js";
 import { MqttProtocolError, RC } from "./reason-codes.js";
 import type { MqttSession } from "./session.js";
@@ -61,6 +62,8 @@ export class MqttConnection implements ClientConnection, Flushable {
   /** Client's limits (MQTT 5 CONNECT properties). */
   outboundLimit: number;
   maxOutboundPacketSize = Infinity;
+  /** Outbound topic aliases, within the client's Topic Alias Maximum (none until CONNECT says). */
+  outboundAliases = new OutboundTopicAliases(0);
   /** QoS 1 PUBLISHes whose PUBACK waits for the disk: part of what our Receive Maximum counts. */
   inboundQos1Unacked = 0;
   /** Inbound topic aliases [MQTT-3.3.2-12]. */
@@ -392,7 +395,8 @@ export class MqttConnection implements ClientConnection, Flushable {
     } else if (!consumer.noAck) {
       queue.ack(queued);
     }
-    const bytes = this.encode(packet);
+    const wire = this.outboundAliases.forWire(packet);
+    const bytes = this.encode(wire);
     // [MQTT-3.1.2-25] a packet larger than the client's Maximum Packet Size is dropped as if delivered.
     if (bytes.length > this.maxOutboundPacketSize) {
       if (packet.messageId !== undefined) session.inflight.delete(packet.messageId);
@@ -400,6 +404,7 @@ export class MqttConnection implements ClientConnection, Flushable {
       return;
     }
     this.write(bytes);
+    this.outboundAliases.sent(wire);
     this.stats.delivered(false, consumer.noAck, queued.redelivered);
   }
 
@@ -416,7 +421,10 @@ export class MqttConnection implements ClientConnection, Flushable {
       } else if (inflight.queue.deleted) {
         session.inflight.delete(inflight.packetId); // its queue was deleted while the client was away
       } else {
-        this.send({ ...inflight.packet, dup: true });
+        // The stored packet keeps its full topic: aliases of an earlier connection mean nothing now [MQTT-3.3.2-7].
+        const wire = this.outboundAliases.forWire({ ...inflight.packet, dup: true });
+        this.send(wire);
+        this.outboundAliases.sent(wire);
         this.stats.delivered(false, false, true);
       }
     }

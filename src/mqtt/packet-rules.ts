@@ -1,4 +1,5 @@
 import type { Packet, UserProperties } from "mqtt-packet";
+import { DEFAULTS } from "../config/defaults.js";
 import { MqttProtocolError, RC } from "./reason-codes.js";
 
 /**
@@ -55,9 +56,21 @@ function checkText(text: string, what: string): void {
   if (text.includes("\u0000")) throw new MqttProtocolError(RC.MALFORMED_PACKET, `${what} contains U+0000`);
 }
 
+/**
+ * User properties become message headers, so they share STOMP's header-count
+ * bound (issue 11: one limit at every entrance). Too many is 0x95 Packet too
+ * large, not 0x81: the packet is well-formed (MQTT 5 §1.2 and §2.4 keep 0x81
+ * for packets that cannot be parsed), it is more than the server accepts,
+ * which is what 0x95 reports; it is also the code of the size guard.
+ */
 function checkUserProperties(properties: UserProperties | undefined): void {
   if (properties === undefined) return;
+  let count = 0;
   for (const [key, value] of Object.entries(properties)) {
+    count += Array.isArray(value) ? value.length : 1;
+    if (count > DEFAULTS.maxHeaderCount) {
+      throw new MqttProtocolError(RC.PACKET_TOO_LARGE, `more than ${DEFAULTS.maxHeaderCount} user properties`);
+    }
     checkText(key, "user property name");
     for (const v of Array.isArray(value) ? value : [value]) checkText(v, "user property value");
   }

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import { packageVersion } from "../version.js";
-import type { PortSetting } from "../config/defaults.js";
+import { DEFAULTS, type PortSetting } from "../config/defaults.js";
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
 import type { HttpListener, WebSocketRoute } from "../transport/http.js";
@@ -15,7 +15,7 @@ import { SocketTransport, WebSocketTransport } from "./transport.js";
 export const STOMP_DEFAULT_LIMITS: StompLimits = {
   // Generous for headers (Spring sends a handful), bounded so a peer cannot grow the buffer forever.
   maxHeaderBytes: 64 * 1024,
-  maxHeaders: 1000,
+  maxHeaders: DEFAULTS.maxHeaderCount,
   // RabbitMQ 3.10's max_message_size default.
   maxBodyBytes: 134_217_728,
   handshakeTimeout: 10_000,

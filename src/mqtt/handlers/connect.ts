@@ -4,6 +4,7 @@ import { CoreError } from "../../core/errors.js";
 import { certificateLoginUser } from "../../transport/peer-certificate.js";
 import type { MqttConnection } from "../connection.js";
 import { runAfterPause } from "../../transport/deferred-login.js";
+import { OutboundTopicAliases } from "../outbound-aliases.js";
 import { connackV3, MqttProtocolError, RC, reasonForCoreError } from "../reason-codes.js";
 import { MqttSession, sessionKey } from "../session.js";
 import { queueNameFor } from "../subscription-queues.js";
@@ -132,6 +133,7 @@ function connect(connection: MqttConnection, packet: IConnectPacket): void {
     const p = packet.properties;
     if (p?.receiveMaximum !== undefined) connection.outboundLimit = Math.min(p.receiveMaximum, 65535);
     if (p?.maximumPacketSize !== undefined) connection.maxOutboundPacketSize = p.maximumPacketSize;
+    connection.outboundAliases = new OutboundTopicAliases(p?.topicAliasMaximum ?? 0);
   }
   connection.will = will ?? null;
   let keepAlive = packet.keepalive ?? 0;

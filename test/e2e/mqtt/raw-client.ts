@@ -1,5 +1,5 @@
 import { connect, type Socket } from "node:net";
-import mqttPacket, { type Packet } from "mqtt-packet";
+import mqttPacket, { type Packet, type QoS } from "mqtt-packet";
 import { waitFor } from "../../helpers/broker.js";
 
 /** A hand-driven MQTT client over a raw socket: sends exactly the packets a test wants (duplicates, garbage). */
@@ -48,6 +48,12 @@ export class RawMqttClient {
   async connect(clientId: string, extra: Partial<mqttPacket.IConnectPacket> = {}): Promise<mqttPacket.IConnackPacket> {
     this.send({ cmd: "connect", clientId, protocolVersion: this.protocolVersion, protocolId: "MQTT", clean: true, keepalive: 0, ...extra });
     return this.next("connack");
+  }
+
+  /** SUBSCRIBE to one filter and wait for its SUBACK. */
+  async subscribe(topic: string, qos: QoS = 0): Promise<mqttPacket.ISubackPacket> {
+    this.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic, qos }] });
+    return this.next("suback");
   }
 
   async waitClosed(): Promise<void> {
