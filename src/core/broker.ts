@@ -8,7 +8,7 @@ import { CoreError, limitReached } from "./errors.js";
 import { reachedLimit } from "./limits.js";
 import { PolicyRegistry, type PolicyChange } from "./policies.js";
 import { reapplyPolicies } from "./queue-features/attach.js";
-import { VHost, type RemovalListener } from "./vhost.js";
+import { VHost, type QueueFactory, type RemovalListener } from "./vhost.js";
 import type { DefinitionsObserver, Durability } from "../store/types.js";
 
 /**
@@ -43,6 +43,7 @@ export class Broker {
   /** When set, publisher confirms and tx.commit-ok wait for it (persistent messages on disk). */
   durability: Durability | null = null;
   private removalListener: RemovalListener | null = null;
+  private queueFactory: QueueFactory | null = null;
 
   constructor(users: UserRegistry) {
     this.users = users;
@@ -61,6 +62,7 @@ export class Broker {
       vhost.persistence = this.persistence;
       vhost.policySources = { user: this.policies, operator: this.operatorPolicies };
       vhost.removalListener = this.removalListener;
+      vhost.queueFactory = this.queueFactory;
       vhost.counters = this.counters;
       this.vhosts.set(name, vhost);
       this.persistence?.definitionsChanged();
@@ -93,6 +95,12 @@ export class Broker {
   setRemovalListener(listener: RemovalListener | null): void {
     this.removalListener = listener;
     for (const vhost of this.vhosts.values()) vhost.removalListener = listener;
+  }
+
+  /** How every vhost, present and future, makes its queues (a cluster node's durable queues). */
+  setQueueFactory(factory: QueueFactory | null): void {
+    this.queueFactory = factory;
+    for (const vhost of this.vhosts.values()) vhost.queueFactory = factory;
   }
 
   /** Attaches a store's hooks to this broker and every vhost, present and future. */

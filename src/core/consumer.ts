@@ -13,6 +13,12 @@ export interface Consumer {
   readonly priority: number;
   /** The connection that owns this consumer (for exclusive-queue checks and listings). */
   readonly ownerId: number;
+  /**
+   * Its own prefetch limit (AMQP basic.qos per consumer, STOMP
+   * prefetch-count), 0 or absent when it has none: a queue owned by another
+   * cluster node sends this many ahead, so prefetch holds across nodes.
+   */
+  readonly prefetch?: number;
   /** Prefetch, flow and socket backpressure are the adapter's to judge. */
   canDeliver(): boolean;
   deliver(message: QueuedMessage, queue: Queue): void;

@@ -119,6 +119,11 @@ export class Queue {
     this.features?.armExpiry();
   }
 
+  /** The cluster node holding this queue now; null on a single node (the management API shows this node then). */
+  get ownerNode(): string | null {
+    return null;
+  }
+
   get messageCount(): number {
     return this.ready.length;
   }

@@ -5,7 +5,7 @@ import { Binding, type Exchange, bindingId, isQueue, type Destination, type Exch
 import { createExchange, isKnownExchangeType } from "./exchanges/registry.js";
 import type { FieldTable, Message, MessageProperties } from "./message.js";
 import { argumentDifference, EQUIVALENCE_CHECKED_QUEUE_ARGS, validateQueueArguments, wireTypeName } from "./queue-arguments.js";
-import { Queue } from "./queue.js";
+import { Queue, type QueueOptions } from "./queue.js";
 import type { DefinitionsObserver } from "../store/types.js";
 import { routeWithKeys, senderSelectedKeys } from "./sender-selected.js";
 import { attachExchangeFeatures } from "./exchanges/features.js";
@@ -33,6 +33,13 @@ export interface DeclaredQueue {
   messageCount: number;
   consumerCount: number;
 }
+
+/**
+ * Makes the Queue object for a declaration: a cluster node gives durable
+ * queues a subclass that may live on another node (src/cluster/); null
+ * (one node) makes a plain Queue.
+ */
+export type QueueFactory = (name: string, vhost: string, options: QueueOptions) => Queue | null;
 
 /** Receives messages published to `amq.rabbitmq.reply-to.<token>`. */
 export type DirectReplySink = (message: Message) => boolean;
@@ -82,6 +89,8 @@ export class VHost {
   persistence: DefinitionsObserver | null = null;
   /** The broker's policies, which queue features consult (set by Broker.addVhost). */
   policySources: PolicySources | null = null;
+  /** Set by the broker (Broker.setQueueFactory); null makes plain Queues. */
+  queueFactory: QueueFactory | null = null;
   /** Set by the broker (Broker.setRemovalListener). */
   removalListener: RemovalListener | null = null;
   /** The broker's counters (set by Broker.addVhost); a lone VHost counts into its own. */
@@ -283,12 +292,13 @@ export class VHost {
     if (declaration.arguments["x-queue-type"] === "stream") {
       throw preconditionFailed(`invalid arg 'x-queue-type' for queue '${name}' in vhost '${this.name}': "streams are not supported by Warren yet"`);
     }
-    const queue = new Queue(name, this.name, {
+    const options: QueueOptions = {
       durable: declaration.durable,
       autoDelete: declaration.autoDelete,
       exclusiveOwner: declaration.exclusive ? connectionId : null,
       arguments: declaration.arguments,
-    });
+    };
+    const queue = this.queueFactory?.(name, this.name, options) ?? new Queue(name, this.name, options);
     queue.onUnused = (unused) => this.removeQueue(unused);
     attachQueueFeatures(this, queue);
     this.queues.set(name, queue);

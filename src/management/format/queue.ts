@@ -46,7 +46,8 @@ export function queueJson(mgmt: Management, queue: Queue, detail: boolean): Json
   withDetails(out, "messages_unacknowledged", counts.messages_unacknowledged, rate("messages_unacknowledged"));
   Object.assign(out, {
     name: queue.name,
-    node: mgmt.node,
+    // A cluster queue's owner, as RabbitMQ shows a quorum queue's leader.
+    node: queue.ownerNode ?? mgmt.node,
     operator_policy: null,
     policy: policy ? policy.name : null,
     state: "running",

@@ -1,0 +1,499 @@
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { Broker } from "../core/broker.js";
+import { scheduleDispatch } from "../core/dispatch-scheduler.js";
+import type { Message } from "../core/message.js";
+import { Queue, type QueueOptions } from "../core/queue.js";
+import type { Logger } from "../log.js";
+import type { Durability, PropertiesCodec, RecoveredQueue } from "../store/types.js";
+import { ClusterQueue, type QueueRouting } from "./cluster-queue.js";
+import { ForwardDurability, type ForwardTicket } from "./forward-durability.js";
+import { NodeLinks, routeSubjects } from "./node-links.js";
+import type { LeaseListener, QueueLeases } from "./queue-leases.js";
+import { RemoteConsumerSink, type SinkTransport } from "./remote-consumer-sink.js";
+import { RemoteQueuedMessage, type RemoteSubscription } from "./remote-subscription.js";
+import { Kind, PublishStatus, RecordReader, type RecordWriter, SettleOutcome } from "./wire.js";
+
+/**
+ * The store's side of ownership: only the owner writes a queue's messages.
+ * A node that wins a lease opens the queue (its live messages, with
+ * delivered-but-unacked ones marked redelivered); one that loses it closes
+ * it and writes no more. The JetStream store implements it; without one
+ * (memory storage) a new owner starts empty.
+ */
+export interface OwnedQueueStore {
+  openQueue(queueKey: string): Promise<RecoveredQueue>;
+  closeQueue(queueKey: string): void;
+}
+
+export interface ClusterRouterOptions {
+  nc: NatsConnection;
+  leases: QueueLeases;
+  codec: PropertiesCodec;
+  logger: Logger;
+  store: OwnedQueueStore | null;
+}
+
+const EMPTY: RecoveredQueue = { ids: [], bodyBytes: 0 };
+const forwardError = (status: number): Error =>
+  new Error(status === PublishStatus.Rejected ? "rejected by the queue's owner (x-overflow reject-publish)" : status === PublishStatus.NotOwner ? "the queue's owner moved" : "the queue's owner could not store it");
+
+/**
+ * A node's share of the cluster's data flow (docs/cluster.md): durable
+ * queues are ClusterQueues; publishes to a queue owned elsewhere are
+ * forwarded to its owner, whose answer releases the client's confirm;
+ * consumers of such a queue subscribe at the owner, which delivers
+ * through a RemoteConsumerSink; leases decide owners and move them when
+ * a node dies.
+ */
+export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport {
+  readonly nodeName: string;
+  readonly durability: ForwardDurability;
+  private readonly queues = new Map<string, ClusterQueue>();
+  /** Owner side: consumers of other nodes, by `node \0 subscription id`. */
+  private readonly sinks = new Map<string, RemoteConsumerSink>();
+  /** Consumer side: local subscriptions to queues owned elsewhere. */
+  private readonly subscriptions = new Map<number, { queue: ClusterQueue; subscription: RemoteSubscription }>();
+  /** Publishes that arrived while their queue's owner was being settled. */
+  private readonly parked = new Map<ClusterQueue, Array<{ message: Message; ticket: ForwardTicket }>>();
+  /** Requests from other nodes for a queue this node is opening: run once it is open. */
+  private readonly held = new Map<ClusterQueue, Array<() => void>>();
+  private readonly resolving = new Set<ClusterQueue>();
+  private readonly links: NodeLinks;
+  private readonly natsSubscriptions: Subscription[] = [];
+  private readonly nc: NatsConnection;
+  private readonly leases: QueueLeases;
+  private readonly codec: PropertiesCodec;
+  private readonly logger: Logger;
+  private readonly store: OwnedQueueStore | null;
+  private stopped = false;
+
+  constructor(
+    private readonly broker: Broker,
+    options: ClusterRouterOptions,
+  ) {
+    this.nc = options.nc;
+    this.leases = options.leases;
+    this.codec = options.codec;
+    this.logger = options.logger;
+    this.store = options.store;
+    this.nodeName = options.leases.nodeName;
+    this.links = new NodeLinks(options.nc, this.nodeName, options.logger);
+    this.durability = new ForwardDurability(broker.durability);
+    broker.setQueueFactory((name, vhost, queueOptions) => this.makeQueue(name, vhost, queueOptions));
+    options.leases.setListener(this);
+    const subjects = routeSubjects(this.nodeName);
+    this.listen(subjects.publish, (msg) => this.onPublish(msg));
+    this.listen(subjects.control, (msg) => this.onControl(msg.data));
+    this.listen(subjects.deliver, (msg) => this.onDeliver(msg.data));
+  }
+
+  /**
+   * Confirms wait for forwards from here on (call once the local store is
+   * attached, so that its durability is the one wrapped).
+   */
+  attachDurability(): void {
+    const local = this.broker.durability;
+    this.durability.local = local === this.durability ? null : local;
+    this.broker.durability = this.durability;
+  }
+
+  /** Non-durable, exclusive and auto-delete queues stay plain local queues (issue 10), as in RabbitMQ. */
+  private makeQueue(name: string, vhost: string, options: QueueOptions): Queue | null {
+    if (!options.durable || options.autoDelete || options.exclusiveOwner !== null) return null;
+    const queue = new ClusterQueue(name, vhost, options, this);
+    this.queues.set(queue.key, queue);
+    // After the vhost attached its journal and features.
+    queueMicrotask(() => this.resolve(queue));
+    return queue;
+  }
+
+  private listen(subject: string, handle: (msg: Msg) => void): void {
+    const callback = (error: Error | null, msg: Msg): void => {
+      if (error === null) this.guard(() => handle(msg));
+    };
+    this.natsSubscriptions.push(this.nc.subscribe(subject, { callback }));
+  }
+
+  private guard(handle: () => void): void {
+    try {
+      handle();
+    } catch (error) {
+      this.logger.error({ err: error }, "bad cluster record");
+    }
+  }
+
+  private findQueue(vhost: string, name: string): ClusterQueue | null {
+    const queue = this.broker.vhosts.get(vhost)?.queues.get(name);
+    return queue instanceof ClusterQueue ? queue : null;
+  }
+
+  // ---- ownership -------------------------------------------------------------
+
+  private resolve(queue: ClusterQueue): void {
+    if (this.stopped || queue.deleted || this.queues.get(queue.key) !== queue || this.resolving.has(queue)) return;
+    const holder = this.leases.ownerOf(queue.key);
+    if (holder !== null && holder !== this.nodeName && this.leases.isAlive(holder)) {
+      this.toProxy(queue, holder);
+      return;
+    }
+    this.resolving.add(queue);
+    this.leases
+      .acquire(queue.key)
+      .then(async (owner) => {
+        if (owner !== this.nodeName) {
+          this.resolving.delete(queue);
+          this.toProxy(queue, owner);
+          return;
+        }
+        const recovered = this.store === null ? EMPTY : await this.store.openQueue(queue.key);
+        this.resolving.delete(queue);
+        if (queue.deleted || this.leases.ownerOf(queue.key) !== this.nodeName) {
+          this.store?.closeQueue(queue.key);
+          this.resolve(queue);
+          return;
+        }
+        this.toOwner(queue, recovered);
+      })
+      .catch((error: unknown) => {
+        this.resolving.delete(queue);
+        if (this.stopped) return;
+        this.logger.warn({ err: error, queue: queue.name, vhost: queue.vhost }, "queue owner not settled yet; retrying");
+        setTimeout(() => this.resolve(queue), this.leases.timings.heartbeatMs).unref();
+      });
+  }
+
+  private toOwner(queue: ClusterQueue, recovered: RecoveredQueue): void {
+    const wasProxy = queue.role === "proxy";
+    queue.becomeOwner(this.nodeName, recovered);
+    if (wasProxy || recovered.ids.length > 0) this.logger.info({ queue: queue.name, vhost: queue.vhost, messages: recovered.ids.length }, "queue taken over");
+    for (const { message, ticket } of this.parked.get(queue) ?? []) {
+      const accepted = queue.enqueue(message);
+      this.completeWhenLocal(ticket, accepted ? null : forwardError(PublishStatus.Rejected));
+    }
+    this.parked.delete(queue);
+    const held = this.held.get(queue) ?? [];
+    this.held.delete(queue);
+    for (const run of held) this.guard(run);
+  }
+
+  private toProxy(queue: ClusterQueue, owner: string | null): void {
+    if (queue.role === "owner") this.store?.closeQueue(queue.key);
+    queue.becomeProxy(owner);
+    if (owner === null) return;
+    const parked = this.parked.get(queue) ?? [];
+    this.parked.delete(queue);
+    for (const { message, ticket } of parked) this.sendPublish(queue, owner, message, ticket);
+    // Requests that waited for this node to open the queue go to nobody now: their senders retry.
+    this.held.delete(queue);
+  }
+
+  private completeWhenLocal(ticket: ForwardTicket, error: Error | null): void {
+    const local = this.durability.local;
+    if (error !== null || local === null || !local.syncPending) this.durability.complete(ticket, error);
+    else local.afterSync((syncError) => this.durability.complete(ticket, syncError));
+  }
+
+  ownerChanged(key: string, owner: string | null): void {
+    const queue = this.queues.get(key);
+    if (queue === undefined || owner === null || owner === this.nodeName) return;
+    if (queue.role === "owner" || queue.owner !== owner) {
+      if (queue.role === "owner") this.logger.warn({ queue: queue.name, vhost: queue.vhost, owner }, "lease of an owned queue taken by another node");
+      this.toProxy(queue, owner);
+    }
+  }
+
+  nodeDown(node: string): void {
+    for (const [id, sink] of this.sinks) {
+      if (sink.node !== node) continue;
+      this.sinks.delete(id);
+      sink.cancelled = true;
+      sink.queue.removeConsumer(sink);
+      sink.requeueOutstanding();
+    }
+    const live = this.leases.liveNodes();
+    for (const queue of this.queues.values()) {
+      if (queue.owner !== node) continue;
+      // One preferred taker per queue spreads a dead node's queues over the survivors; the others try later.
+      const preferred = live[hashOf(queue.key) % Math.max(live.length, 1)];
+      const delay = preferred === this.nodeName ? 0 : 2 * this.leases.timings.heartbeatMs;
+      setTimeout(() => {
+        if (queue.owner === node) this.resolve(queue);
+      }, delay).unref();
+    }
+  }
+
+  fenced(): void {
+    for (const queue of this.queues.values()) if (queue.role === "owner") this.toProxy(queue, null);
+  }
+
+  unfenced(): void {
+    for (const queue of this.queues.values()) if (queue.role !== "proxy") this.resolve(queue);
+  }
+
+  // ---- QueueRouting: a ClusterQueue on this node asks ------------------------
+
+  forward(queue: ClusterQueue, message: Message): void {
+    const ticket = this.durability.issue();
+    const owner = queue.owner;
+    if (queue.role !== "proxy" || owner === null) {
+      let parked = this.parked.get(queue);
+      if (parked === undefined) this.parked.set(queue, (parked = []));
+      parked.push({ message, ticket });
+      return;
+    }
+    this.sendPublish(queue, owner, message, ticket);
+  }
+
+  private sendPublish(queue: ClusterQueue, owner: string, message: Message, ticket: ForwardTicket): void {
+    this.links
+      .publishTo(owner, (status) => this.durability.complete(ticket, status instanceof Error ? status : status === PublishStatus.Accepted ? null : forwardError(status)))
+      .u8(Kind.Publish)
+      .string(queue.vhost)
+      .string(queue.name)
+      .message(message, this.codec);
+  }
+
+  private control(queue: ClusterQueue, owner: string | null = queue.owner): RecordWriter | null {
+    return owner === null ? null : this.links.to(routeSubjects(owner).control);
+  }
+
+  subscribe(queue: ClusterQueue, subscription: RemoteSubscription): void {
+    subscription.owner = queue.owner;
+    this.subscriptions.set(subscription.id, { queue, subscription });
+    const consumer = subscription.consumer;
+    this.control(queue)
+      ?.u8(Kind.Subscribe)
+      .string(queue.vhost)
+      .string(queue.name)
+      .u32(subscription.id)
+      .u32(subscription.epoch)
+      .string(consumer.tag)
+      .u8((consumer.noAck ? 1 : 0) | (consumer.exclusive ? 2 : 0))
+      .u32(consumer.priority + 0x80000000)
+      .u32(subscription.window);
+  }
+
+  cancel(queue: ClusterQueue, subscription: RemoteSubscription, returned: readonly RemoteQueuedMessage[]): void {
+    this.subscriptions.delete(subscription.id);
+    const writer = this.control(queue, subscription.owner);
+    if (writer === null) return;
+    for (const delivery of returned) {
+      if (!subscription.consumer.noAck) writer.u8(Kind.Settle).u32(subscription.id).u32(delivery.epoch).u8(SettleOutcome.Requeue).u32(delivery.deliveryId);
+    }
+    writer.u8(Kind.Cancel).u32(subscription.id).u32(subscription.epoch);
+  }
+
+  settle(queue: ClusterQueue, delivery: RemoteQueuedMessage, outcome: SettleOutcome): void {
+    if (delivery.subscription.consumer.noAck) return;
+    this.control(queue, delivery.subscription.owner)
+      ?.u8(Kind.Settle)
+      .u32(delivery.subscription.id)
+      .u32(delivery.epoch)
+      .u8(outcome)
+      .u32(delivery.deliveryId);
+  }
+
+  credit(queue: ClusterQueue, subscription: RemoteSubscription, credit: number): void {
+    this.control(queue, subscription.owner)?.u8(Kind.Credit).u32(subscription.id).u32(subscription.epoch).u32(credit);
+  }
+
+  purge(queue: ClusterQueue): void {
+    this.control(queue)?.u8(Kind.Purge).string(queue.vhost).string(queue.name);
+  }
+
+  deleted(queue: ClusterQueue, wasOwner: boolean): void {
+    if (this.queues.get(queue.key) === queue) this.queues.delete(queue.key);
+    this.parked.delete(queue);
+    this.held.delete(queue);
+    if (wasOwner) {
+      for (const [id, sink] of this.sinks) if (sink.queue === queue) this.sinks.delete(id);
+      void this.leases.release(queue.key);
+    }
+  }
+
+  released(queue: ClusterQueue): void {
+    for (const [id, sink] of this.sinks) {
+      if (sink.queue !== queue) continue;
+      sink.cancelled = true;
+      this.sinks.delete(id);
+    }
+  }
+
+  // ---- SinkTransport: the owner's sinks send --------------------------------
+
+  deliver(sink: RemoteConsumerSink, deliveryId: number, queued: { redelivered: boolean; deliveryCount: number; message: Message }): void {
+    this.links
+      .to(routeSubjects(sink.node).deliver)
+      .u8(Kind.Deliver)
+      .u32(sink.subscriptionId)
+      .u32(sink.epoch)
+      .u32(deliveryId)
+      .u8(queued.redelivered ? 1 : 0)
+      .u32(queued.deliveryCount)
+      .message(queued.message, this.codec);
+  }
+
+  cancelled(sink: RemoteConsumerSink): void {
+    this.sinks.delete(sinkId(sink.node, sink.subscriptionId));
+    this.links.to(routeSubjects(sink.node).deliver).u8(Kind.Cancelled).u32(sink.subscriptionId).u32(sink.epoch);
+  }
+
+  // ---- incoming --------------------------------------------------------------
+
+  /** Owner side: publishes forwarded by other nodes; the answer waits for the local store's sync. */
+  private onPublish(msg: Msg): void {
+    const reader = new RecordReader(msg.data);
+    if (reader.u8() !== Kind.Publish) throw new Error("publish batch without publishes");
+    const statuses: number[] = [];
+    let waiting: ClusterQueue | null = null;
+    for (let first = true; !reader.done; first = false) {
+      if (!first && reader.u8() !== Kind.Publish) throw new Error("unexpected record in a publish batch");
+      const queue = this.findQueue(reader.string(), reader.string());
+      const message = reader.message(this.codec);
+      if (queue !== null && queue.role === "pending" && this.resolving.has(queue)) waiting = queue;
+      if (queue === null || queue.role !== "owner") statuses.push(PublishStatus.NotOwner);
+      else statuses.push(queue.enqueue(message) ? PublishStatus.Accepted : PublishStatus.Rejected);
+    }
+    if (waiting !== null && statuses.every((s) => s === PublishStatus.NotOwner)) {
+      // This node is opening the queue right now: answer once it is open rather than turn the publisher away.
+      const queue = waiting;
+      const retry = (): void => this.onPublish(msg);
+      let held = this.held.get(queue);
+      if (held === undefined) this.held.set(queue, (held = []));
+      held.push(retry);
+      return;
+    }
+    const reply = (error: Error | null): void => {
+      if (error !== null) for (let i = 0; i < statuses.length; i++) if (statuses[i] === PublishStatus.Accepted) statuses[i] = PublishStatus.Failed;
+      msg.respond(Uint8Array.from(statuses));
+    };
+    const local = this.durability.local;
+    if (local !== null && local.syncPending) local.afterSync(reply);
+    else reply(null);
+  }
+
+  /** Owner side: subscriptions, credit, settlements and purges from consumers' nodes. */
+  private onControl(data: Uint8Array): void {
+    const reader = new RecordReader(data);
+    if (reader.u8() !== Kind.From) throw new Error("control batch without its sender");
+    const node = reader.string();
+    while (!reader.done) {
+      const kind = reader.u8();
+      if (kind === Kind.Subscribe) this.onSubscribe(node, reader);
+      else if (kind === Kind.Purge) this.findQueue(reader.string(), reader.string())?.purge();
+      else {
+        const sink = this.sinks.get(sinkId(node, reader.u32()));
+        const epoch = reader.u32();
+        const live = sink !== undefined && sink.epoch === epoch ? sink : null;
+        if (kind === Kind.Cancel) {
+          if (live === null) continue;
+          live.cancelled = true;
+          live.queue.removeConsumer(live);
+          if (live.outstanding.size === 0) this.sinks.delete(sinkId(node, live.subscriptionId));
+        } else if (kind === Kind.Credit) {
+          const credit = reader.u32();
+          if (live === null || live.cancelled) continue;
+          live.credit += credit;
+          scheduleDispatch(live.queue);
+        } else if (kind === Kind.Settle) {
+          const outcome = reader.u8();
+          const id = reader.u32();
+          const queued = live?.outstanding.get(id);
+          if (live === null || queued === undefined) continue;
+          live.outstanding.delete(id);
+          if (outcome === SettleOutcome.Ack) live.queue.ack(queued);
+          else if (outcome === SettleOutcome.Requeue) live.queue.requeue(queued);
+          else live.queue.discard(queued);
+          if (live.cancelled && live.outstanding.size === 0) this.sinks.delete(sinkId(node, live.subscriptionId));
+        } else {
+          throw new Error(`unknown control record ${kind}`);
+        }
+      }
+    }
+  }
+
+  private onSubscribe(node: string, reader: RecordReader): void {
+    const queue = this.findQueue(reader.string(), reader.string());
+    const subscriptionId = reader.u32();
+    const epoch = reader.u32();
+    const tag = reader.string();
+    const flags = reader.u8();
+    const priority = reader.u32() - 0x80000000;
+    const credit = reader.u32();
+    if (queue === null) return;
+    const attach = (): void => {
+      if (queue.role !== "owner") return;
+      const id = sinkId(node, subscriptionId);
+      const previous = this.sinks.get(id);
+      if (previous !== undefined) {
+        previous.cancelled = true;
+        queue.removeConsumer(previous);
+        previous.requeueOutstanding();
+      }
+      const sink = new RemoteConsumerSink(node, subscriptionId, epoch, queue, tag, (flags & 1) !== 0, (flags & 2) !== 0, priority, credit, this);
+      this.sinks.set(id, sink);
+      try {
+        queue.addConsumer(sink);
+      } catch {
+        // In exclusive use on the owner: the subscription ends as a queue deletion would end it.
+        sink.cancelledByServer(queue);
+      }
+    };
+    if (queue.role === "owner") attach();
+    else if (this.resolving.has(queue)) {
+      let held = this.held.get(queue);
+      if (held === undefined) this.held.set(queue, (held = []));
+      held.push(attach);
+    }
+  }
+
+  /** Consumer side: deliveries and cancellations from owners. */
+  private onDeliver(data: Uint8Array): void {
+    const reader = new RecordReader(data);
+    if (reader.u8() !== Kind.From) throw new Error("delivery batch without its sender");
+    const owner = reader.string();
+    while (!reader.done) {
+      const kind = reader.u8();
+      const subscriptionId = reader.u32();
+      const epoch = reader.u32();
+      const entry = this.subscriptions.get(subscriptionId);
+      if (kind === Kind.Cancelled) {
+        if (entry !== undefined && entry.subscription.epoch === epoch) {
+          this.subscriptions.delete(subscriptionId);
+          entry.queue.cancelledRemotely(entry.subscription);
+        }
+        continue;
+      }
+      if (kind !== Kind.Deliver) throw new Error(`unknown delivery record ${kind}`);
+      const deliveryId = reader.u32();
+      const redelivered = reader.u8() === 1;
+      const deliveryCount = reader.u32();
+      const message = reader.message(this.codec);
+      if (entry !== undefined && entry.subscription.epoch === epoch) {
+        const delivery = new RemoteQueuedMessage(message, entry.subscription, epoch, deliveryId);
+        delivery.redelivered = redelivered;
+        delivery.deliveryCount = deliveryCount;
+        if (entry.queue.received(delivery)) continue;
+      }
+      // Cancelled meanwhile: give it back so that it is not held until this node dies.
+      this.links.to(routeSubjects(owner).control).u8(Kind.Settle).u32(subscriptionId).u32(epoch).u8(SettleOutcome.Requeue).u32(deliveryId);
+    }
+  }
+
+  /** Stops listening (the node stops; its leases expire and other nodes take its queues). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.links.flush();
+    for (const subscription of this.natsSubscriptions) subscription.unsubscribe();
+    this.broker.setQueueFactory(null);
+  }
+}
+
+const sinkId = (node: string, subscriptionId: number): string => `${node}\u0000${subscriptionId}`;
+
+/** FNV-1a: a stable spread of queues over nodes. */
+function hashOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
+}

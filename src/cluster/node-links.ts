@@ -1,0 +1,94 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../log.js";
+import { subjectToken } from "./subject-token.js";
+import { Kind, RecordWriter } from "./wire.js";
+
+/** The subjects a node listens on: publishes forwarded to it, consumer control, deliveries to its consumers. */
+export const routeSubjects = (node: string): { publish: string; control: string; deliver: string } => {
+  const token = subjectToken(node);
+  return { publish: `warren.route.${token}.pub`, control: `warren.route.${token}.ctl`, deliver: `warren.route.${token}.dlv` };
+};
+
+/** How long a publishing node waits for an owner's answer before it nacks (a dead owner answers "no responders" at once). */
+export const FORWARD_TIMEOUT_MS = 10_000;
+
+interface PublishBatch {
+  writer: RecordWriter;
+  /** Called with the owner's status bytes, or an error for the whole batch. */
+  answers: Array<(status: number | Error) => void>;
+}
+
+/**
+ * Outgoing records to other nodes, batched per node and subject and sent
+ * once per event-loop turn: a burst of publishes or acks from one client
+ * chunk costs one NATS message. NATS keeps one connection's messages in
+ * order, so a node's forwarded publishes, acks and subscriptions reach the
+ * owner in the order the clients sent them.
+ */
+export class NodeLinks {
+  private readonly oneWay = new Map<string, RecordWriter>();
+  private readonly publishes = new Map<string, PublishBatch>();
+  private flushScheduled = false;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly self: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** A writer for control records to `node`'s owner side, or deliveries to its consumers. */
+  to(subject: string): RecordWriter {
+    let writer = this.oneWay.get(subject);
+    if (writer === undefined) {
+      writer = new RecordWriter();
+      this.oneWay.set(subject, writer);
+    }
+    if (writer.empty) writer.u8(Kind.From).string(this.self);
+    this.scheduleFlush();
+    return writer;
+  }
+
+  /** A writer for one forwarded publish to `node`; `answer` gets its status byte. */
+  publishTo(node: string, answer: (status: number | Error) => void): RecordWriter {
+    let batch = this.publishes.get(node);
+    if (batch === undefined) {
+      batch = { writer: new RecordWriter(), answers: [] };
+      this.publishes.set(node, batch);
+    }
+    batch.answers.push(answer);
+    this.scheduleFlush();
+    return batch.writer;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    for (const [subject, writer] of this.oneWay) {
+      if (writer.empty) continue;
+      try {
+        this.nc.publish(subject, writer.take());
+      } catch (error) {
+        this.logger.warn({ err: error, subject }, "cluster record not sent");
+      }
+    }
+    for (const [node, batch] of this.publishes) {
+      this.publishes.delete(node);
+      const answers = batch.answers;
+      this.nc
+        .request(routeSubjects(node).publish, batch.writer.take(), { timeout: FORWARD_TIMEOUT_MS })
+        .then((reply) => {
+          const statuses = reply.data;
+          answers.forEach((answer, i) => answer(statuses[i] ?? new Error("short answer from the queue's owner")));
+        })
+        .catch((error: unknown) => {
+          const failure = error instanceof Error ? error : new Error(String(error));
+          for (const answer of answers) answer(failure);
+        });
+    }
+  }
+}

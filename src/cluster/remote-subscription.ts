@@ -1,0 +1,54 @@
+import type { Consumer } from "../core/consumer.js";
+import { Deque } from "../core/deque.js";
+import type { Message } from "../core/message.js";
+import { QueuedMessage } from "../core/queued-message.js";
+
+/**
+ * Most deliveries an owner sends ahead to a consumer on another node that
+ * has no prefetch of its own (no-ack, prefetch 0, MQTT's shared window):
+ * enough to hide the round trip, small enough to bound what a dead
+ * consumer node strands until the owner notices.
+ */
+export const REMOTE_WINDOW = 1000;
+
+let nextSubscriptionId = 1;
+
+/**
+ * A local client's subscription to a queue owned by another node. The
+ * owner's sink sends deliveries ahead within `credit`; they wait in
+ * `buffer` until the local consumer can take them (its own prefetch and
+ * socket backpressure decide, as on one node).
+ */
+export class RemoteSubscription {
+  readonly id = nextSubscriptionId++;
+  readonly buffer = new Deque<RemoteQueuedMessage>();
+  /** The node subscribed at; null while no owner is known. */
+  owner: string | null = null;
+  /** Increases at every (re)subscription: deliveries of an older one are stale (their owner died). */
+  epoch = 0;
+  /**
+   * Credit the owner gets back: with a prefetch, when a delivery is
+   * settled (so the owner never has more than prefetch out to this
+   * consumer, as RabbitMQ counts it); without, when it is handed over.
+   */
+  readonly window: number;
+  readonly creditOnSettle: boolean;
+
+  constructor(readonly consumer: Consumer) {
+    const prefetch = consumer.prefetch ?? 0;
+    this.creditOnSettle = !consumer.noAck && prefetch > 0;
+    this.window = this.creditOnSettle ? prefetch : REMOTE_WINDOW;
+  }
+}
+
+/** A delivery that came from another node: settling it is sent back there. */
+export class RemoteQueuedMessage extends QueuedMessage {
+  constructor(
+    message: Message,
+    readonly subscription: RemoteSubscription,
+    readonly epoch: number,
+    readonly deliveryId: number,
+  ) {
+    super(message, 0);
+  }
+}
