@@ -24,6 +24,7 @@ import { openTlsListeners } from "./tls-listeners.js";
 import { MqttConnection } from "./mqtt/connection.js";
 import { StompConnection } from "./stomp/connection.js";
 import { SocketTransport } from "./stomp/transport.js";
+import type { ClusterRoutingSettings } from "./cluster/start-routing.js";
 
 export interface BrokerUser {
   name: string;
@@ -66,6 +67,8 @@ export interface BrokerOptions {
    * Management API: rate sampling interval (default 5000 ms, as RabbitMQ), per-object /metrics,
    * a login for /metrics, and the time an HTTP request may take to arrive (default 30 s).
    */
+  /** Join a cluster over NATS JetStream (issue 10, docs/cluster.md); absent: one node, no NATS module loaded. */
+  cluster?: ClusterRoutingSettings;
   management?: { statsIntervalMs?: number; perObjectMetrics?: boolean; metricsAuth?: boolean; requestTimeoutMs?: number };
 }
 
@@ -101,7 +104,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   core.addVhost(DEFAULTS.defaultVhost);
   core.maxConnections = options.maxConnections ?? null;
   core.failedLogins.logger = logger;
+  // Loaded only for a cluster node: a single node never imports the NATS client.
+  const cluster = options.cluster ? await (await import("./cluster/start-routing.js")).startClusterRouting(core, options.cluster, PROPERTIES_CODEC, logger) : null;
   const storage = openStore(core, options.storage, PROPERTIES_CODEC, logger);
+  cluster?.router.attachDurability();
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
   if (storage.fresh) seedDefaultUser(users);
   for (const user of options.users ?? []) {
@@ -249,6 +255,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     await https?.close();
     await http?.close();
     alarms.stop();
+    await cluster?.stop();
     await storage.store?.close();
     throw error;
   }
@@ -270,6 +277,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       await http?.close();
       alarms.stop();
       core.stop();
+      await cluster?.stop();
       await storage.store?.close();
     })());
   const reloadCertificates = (): string => {

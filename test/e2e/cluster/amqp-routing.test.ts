@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import amqplib, { type ConsumeMessage } from "amqplib";
+import { TestBroker, waitFor } from "../../helpers/broker.js";
+import { NATS_SERVER, NatsServer } from "../../helpers/nats-server.js";
+import { skipWithout } from "../../helpers/binaries.js";
+
+const TIMINGS = { heartbeatMs: 200, expiryMs: 1000 };
+const skip = skipWithout(NATS_SERVER, "nats-server", "the cluster tests need a NATS server");
+
+/**
+ * Two Warren nodes in this process over one NATS server (replicas 1): a
+ * durable queue is owned by the node that declared it first; the other
+ * node forwards publishes to it and serves its consumers from it.
+ */
+describe("cluster routing over AMQP", { skip }, () => {
+  let nats: NatsServer;
+  let a: TestBroker;
+  let b: TestBroker;
+
+  before(async () => {
+    nats = await NatsServer.start();
+    a = await TestBroker.start({ cluster: { nats: [nats.url], nodeName: "warren@a", replicas: 1, leaseTimings: TIMINGS } });
+    b = await TestBroker.start({ cluster: { nats: [nats.url], nodeName: "warren@b", replicas: 1, leaseTimings: TIMINGS } });
+  });
+
+  after(async () => {
+    await b?.stop();
+    await a?.stop();
+    await nats?.stop();
+  });
+
+  /** Declares a durable queue on A first (A owns it), then on B (definitions replication is the store's half). */
+  async function declareOnBoth(name: string): Promise<void> {
+    for (const node of [a, b]) {
+      const connection = await amqplib.connect(node.url);
+      const channel = await connection.createChannel();
+      await channel.assertQueue(name, { durable: true });
+      await connection.close();
+      const queue = node.broker.core.vhosts.get("/")?.queues.get(name);
+      await waitFor(() => queue?.ownerNode === "warren@a");
+    }
+  }
+
+  test("a persistent publish on B to a queue owned by A is confirmed and consumed on A", async () => {
+    await declareOnBoth("fwd");
+    const pub = await amqplib.connect(b.url);
+    const confirm = await pub.createConfirmChannel();
+    for (let i = 0; i < 100; i++) confirm.sendToQueue("fwd", Buffer.from(`m${i}`), { persistent: true });
+    await confirm.waitForConfirms();
+    const owner = a.broker.core.vhosts.get("/")?.queues.get("fwd");
+    assert.equal(owner?.messageCount, 100);
+    const sub = await amqplib.connect(a.url);
+    const channel = await sub.createChannel();
+    const got: string[] = [];
+    await new Promise<void>((resolve) => {
+      void channel.consume("fwd", (msg) => {
+        if (msg === null) return;
+        got.push(msg.content.toString());
+        channel.ack(msg);
+        if (got.length === 100) resolve();
+      });
+    });
+    assert.deepEqual(got, Array.from({ length: 100 }, (_, i) => `m${i}`));
+    await pub.close();
+    await sub.close();
+  });
+
+  test("a consumer on B of a queue owned by A gets deliveries, acks, requeues (redelivered) and its prefetch across nodes", async () => {
+    await declareOnBoth("remote-consume");
+    const sub = await amqplib.connect(b.url);
+    const channel = await sub.createChannel();
+    await channel.prefetch(2);
+    const received: ConsumeMessage[] = [];
+    await channel.consume("remote-consume", (msg) => {
+      if (msg !== null) received.push(msg);
+    });
+    const owner = a.broker.core.vhosts.get("/")?.queues.get("remote-consume");
+    await waitFor(() => owner?.consumerCount === 1);
+    const pub = await amqplib.connect(a.url);
+    const pubChannel = await pub.createConfirmChannel();
+    for (let i = 0; i < 5; i++) pubChannel.sendToQueue("remote-consume", Buffer.from(`r${i}`), { persistent: true });
+    await pubChannel.waitForConfirms();
+    await waitFor(() => received.length === 2);
+    // Prefetch 2 holds across nodes: the owner keeps the rest ready.
+    await waitFor(() => owner?.messageCount === 3 && owner.unackedCount === 2);
+    assert.deepEqual(received.map((m) => [m.content.toString(), m.fields.redelivered]), [["r0", false], ["r1", false]]);
+    channel.nack(received[0] as ConsumeMessage, false, true);
+    channel.ack(received[1] as ConsumeMessage);
+    await waitFor(() => received.length === 4);
+    assert.deepEqual(received.slice(2).map((m) => [m.content.toString(), m.fields.redelivered]), [["r0", true], ["r2", false]]);
+    channel.ack(received[2] as ConsumeMessage);
+    channel.ack(received[3] as ConsumeMessage);
+    await waitFor(() => received.length === 6);
+    channel.ack(received[4] as ConsumeMessage);
+    channel.ack(received[5] as ConsumeMessage);
+    await waitFor(() => owner?.messageCount === 0 && owner.unackedCount === 0);
+    assert.deepEqual(received.slice(4).map((m) => m.content.toString()), ["r3", "r4"]);
+    await sub.close();
+    await pub.close();
+  });
+
+  test("closing the consumer's channel on B gives its unacked deliveries back to the owner", async () => {
+    await declareOnBoth("remote-close");
+    const pub = await amqplib.connect(a.url);
+    const pubChannel = await pub.createConfirmChannel();
+    for (let i = 0; i < 3; i++) pubChannel.sendToQueue("remote-close", Buffer.from(`c${i}`), { persistent: true });
+    await pubChannel.waitForConfirms();
+    const sub = await amqplib.connect(b.url);
+    const channel = await sub.createChannel();
+    let count = 0;
+    await channel.consume("remote-close", () => void count++);
+    await waitFor(() => count === 3);
+    const owner = a.broker.core.vhosts.get("/")?.queues.get("remote-close");
+    assert.equal(owner?.unackedCount, 3);
+    await channel.close();
+    await waitFor(() => owner?.messageCount === 3 && owner.unackedCount === 0 && owner.consumerCount === 0);
+    const again = await pubChannel.get("remote-close");
+    assert.ok(again !== false);
+    assert.equal(again.content.toString(), "c0");
+    assert.equal(again.fields.redelivered, true);
+    pubChannel.ack(again);
+    await sub.close();
+    await pub.close();
+  });
+
+  test("the management API on either node shows the owner as the queue's node", async () => {
+    await declareOnBoth("shown");
+    for (const node of [a, b]) {
+      const response = await fetch(`${node.broker.urls.http}/api/queues/%2F/shown`, { headers: { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` } });
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { node: string };
+      assert.equal(body.node, "warren@a");
+    }
+  });
+});
