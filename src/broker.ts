@@ -24,6 +24,7 @@ import { openTlsListeners } from "./tls-listeners.js";
 import { MqttConnection } from "./mqtt/connection.js";
 import { StompConnection } from "./stomp/connection.js";
 import { SocketTransport } from "./stomp/transport.js";
+import type { ClusterOptions } from "./cluster/options.js";
 
 export interface BrokerUser {
   name: string;
@@ -67,6 +68,11 @@ export interface BrokerOptions {
    * a login for /metrics, and the time an HTTP request may take to arrive (default 30 s).
    */
   management?: { statsIntervalMs?: number; perObjectMetrics?: boolean; metricsAuth?: boolean; requestTimeoutMs?: number };
+  /**
+   * Join a Warren cluster over NATS JetStream (issue 10): definitions, messages and
+   * MQTT state live in JetStream instead of `storage`. Without it no NATS code is loaded.
+   */
+  cluster?: ClusterOptions;
 }
 
 export interface RunningBroker {
