@@ -24,7 +24,7 @@ import { openTlsListeners } from "./tls-listeners.js";
 import { MqttConnection } from "./mqtt/connection.js";
 import { StompConnection } from "./stomp/connection.js";
 import { SocketTransport } from "./stomp/transport.js";
-import type { ClusterRoutingSettings } from "./cluster/start-routing.js";
+import type { ClusterOptions } from "./cluster/options.js";
 
 export interface BrokerUser {
   name: string;
@@ -67,9 +67,12 @@ export interface BrokerOptions {
    * Management API: rate sampling interval (default 5000 ms, as RabbitMQ), per-object /metrics,
    * a login for /metrics, and the time an HTTP request may take to arrive (default 30 s).
    */
-  /** Join a cluster over NATS JetStream (issue 10, docs/cluster.md); absent: one node, no NATS module loaded. */
-  cluster?: ClusterRoutingSettings;
   management?: { statsIntervalMs?: number; perObjectMetrics?: boolean; metricsAuth?: boolean; requestTimeoutMs?: number };
+  /**
+   * Join a Warren cluster over NATS JetStream (issue 10): definitions, messages and
+   * MQTT state live in JetStream instead of `storage`. Without it no NATS code is loaded.
+   */
+  cluster?: ClusterOptions;
 }
 
 export interface RunningBroker {
@@ -105,7 +108,10 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   core.maxConnections = options.maxConnections ?? null;
   core.failedLogins.logger = logger;
   // Loaded only for a cluster node: a single node never imports the NATS client.
-  const cluster = options.cluster ? await (await import("./cluster/start-routing.js")).startClusterRouting(core, options.cluster, PROPERTIES_CODEC, logger) : null;
+  const clusterConnection = options.cluster ? await (await import("./cluster/nats-connection.js")).ClusterConnection.open(options.cluster, logger) : null;
+  const cluster = clusterConnection
+    ? await (await import("./cluster/start-routing.js")).startClusterRouting(core, clusterConnection, { codec: PROPERTIES_CODEC, logger, store: null, leaseTimings: options.cluster?.leaseTimings })
+    : null;
   const storage = openStore(core, options.storage, PROPERTIES_CODEC, logger);
   cluster?.router.attachDurability();
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
@@ -257,6 +263,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     alarms.stop();
     await cluster?.stop();
     await storage.store?.close();
+    await clusterConnection?.close();
     throw error;
   }
 
@@ -279,6 +286,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       core.stop();
       await cluster?.stop();
       await storage.store?.close();
+      await clusterConnection?.close();
     })());
   const reloadCertificates = (): string => {
     if (!tls) throw new WarrenError(ErrorCodes.TLS_CONFIG, "TLS is not configured (no --tls-cert)");

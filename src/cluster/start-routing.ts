@@ -1,50 +1,38 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
 import type { PropertiesCodec } from "../store/types.js";
 import { ClusterRouter, type OwnedQueueStore } from "./cluster-router.js";
+import type { ClusterConnection } from "./nats-connection.js";
 import { QueueLeases, type LeaseTimings } from "./queue-leases.js";
-
-export interface ClusterRoutingSettings {
-  /** NATS server URLs (--cluster-nats). */
-  nats: string[];
-  /** This node's name (--node-name): unique in the cluster. */
-  nodeName: string;
-  /** JetStream replicas of the lease bucket (--cluster-replicas; default 3, 1 for a single NATS server). */
-  replicas?: number;
-  /** Heartbeat and expiry of queue leases (tests shorten them). */
-  leaseTimings?: LeaseTimings;
-}
 
 export interface ClusterRouting {
   readonly router: ClusterRouter;
   readonly leases: QueueLeases;
-  readonly nc: NatsConnection;
   stop(): Promise<void>;
 }
 
-/** Connects to NATS, opens the lease bucket and installs the router on the core (before definitions are restored). */
-export async function startClusterRouting(core: Broker, settings: ClusterRoutingSettings, codec: PropertiesCodec, logger: Logger, store: OwnedQueueStore | null = null): Promise<ClusterRouting> {
-  const nc = await connect({ servers: settings.nats, name: settings.nodeName, maxReconnectAttempts: -1 });
-  try {
-    const leases = await QueueLeases.open(nc, settings.nodeName, {
-      replicas: settings.replicas ?? 3,
-      logger,
-      ...(settings.leaseTimings === undefined ? {} : { timings: settings.leaseTimings }),
-    });
-    const router = new ClusterRouter(core, { nc, leases, codec, logger, store });
-    return {
-      router,
-      leases,
-      nc,
-      async stop() {
-        await router.stop();
-        await leases.close();
-        await nc.drain().catch(() => undefined);
-      },
-    };
-  } catch (error) {
-    await nc.close();
-    throw error;
-  }
+/**
+ * Opens the lease bucket and installs the router on the core: call before
+ * definitions are restored, so that durable queues are made as
+ * ClusterQueues; then router.attachDurability() once the store is attached.
+ */
+export async function startClusterRouting(
+  core: Broker,
+  connection: ClusterConnection,
+  options: { codec: PropertiesCodec; logger: Logger; store: OwnedQueueStore | null; leaseTimings?: LeaseTimings | undefined },
+): Promise<ClusterRouting> {
+  const leases = await QueueLeases.open(connection.nc, connection.nodeName, {
+    replicas: connection.replicas,
+    logger: options.logger,
+    ...(options.leaseTimings === undefined ? {} : { timings: options.leaseTimings }),
+  });
+  const router = new ClusterRouter(core, { nc: connection.nc, leases, codec: options.codec, logger: options.logger, store: options.store });
+  return {
+    router,
+    leases,
+    async stop() {
+      await router.stop();
+      await leases.close();
+    },
+  };
 }

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import amqplib, { type ConsumeMessage } from "amqplib";
 import { TestBroker, waitFor } from "../../helpers/broker.js";
-import { NATS_SERVER, NatsServer } from "../../helpers/nats-server.js";
+import { NATS_PACKAGE, NATS_SERVER, startNatsCluster, type NatsCluster } from "../../helpers/nats-cluster.js";
 import { skipWithout } from "../../helpers/binaries.js";
 
 const TIMINGS = { heartbeatMs: 200, expiryMs: 1000 };
-const skip = skipWithout(NATS_SERVER, "nats-server", "the cluster tests need a NATS server");
+const skip = skipWithout(NATS_SERVER, NATS_PACKAGE, "the cluster tests need a NATS server");
 
 /**
  * Two Warren nodes in this process over one NATS server (replicas 1): a
@@ -14,14 +14,14 @@ const skip = skipWithout(NATS_SERVER, "nats-server", "the cluster tests need a N
  * node forwards publishes to it and serves its consumers from it.
  */
 describe("cluster routing over AMQP", { skip }, () => {
-  let nats: NatsServer;
+  let nats: NatsCluster;
   let a: TestBroker;
   let b: TestBroker;
 
   before(async () => {
-    nats = await NatsServer.start();
-    a = await TestBroker.start({ cluster: { nats: [nats.url], nodeName: "warren@a", replicas: 1, leaseTimings: TIMINGS } });
-    b = await TestBroker.start({ cluster: { nats: [nats.url], nodeName: "warren@b", replicas: 1, leaseTimings: TIMINGS } });
+    nats = await startNatsCluster(1);
+    a = await TestBroker.start({ cluster: { nats: nats.urls, nodeName: "warren@a", replicas: 1, leaseTimings: TIMINGS } });
+    b = await TestBroker.start({ cluster: { nats: nats.urls, nodeName: "warren@b", replicas: 1, leaseTimings: TIMINGS } });
   });
 
   after(async () => {
