@@ -10,7 +10,7 @@ import type { MqttSettings } from "./mqtt/context.js";
 import { createMqttContext, mqttWebSocketRoute, openMqttListeners, type MqttListeners } from "./mqtt/listeners.js";
 import { TcpListener } from "./transport/tcp.js";
 import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
-import { openStore, type StorageOption } from "./persistence/open-store.js";
+import { openStore, type OpenedStore, type StorageOption } from "./persistence/open-store.js";
 import { connectionLog } from "./core/connection-log.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import { HttpListener } from "./transport/http.js";
@@ -25,6 +25,7 @@ import { MqttConnection } from "./mqtt/connection.js";
 import { StompConnection } from "./stomp/connection.js";
 import { SocketTransport } from "./stomp/transport.js";
 import type { ClusterOptions } from "./cluster/options.js";
+import type { ClusterRouting } from "./cluster/start-routing.js";
 
 export interface BrokerUser {
   name: string;
@@ -109,11 +110,16 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   core.failedLogins.logger = logger;
   // Loaded only for a cluster node: a single node never imports the NATS client.
   const clusterConnection = options.cluster ? await (await import("./cluster/nats-connection.js")).ClusterConnection.open(options.cluster, logger) : null;
-  const cluster = clusterConnection
-    ? await (await import("./cluster/start-routing.js")).startClusterRouting(core, clusterConnection, { codec: PROPERTIES_CODEC, logger, store: null, leaseTimings: options.cluster?.leaseTimings })
-    : null;
-  const storage = openStore(core, options.storage, PROPERTIES_CODEC, logger);
-  cluster?.router.attachDurability();
+  let cluster: ClusterRouting | null = null;
+  let storage: OpenedStore;
+  if (clusterConnection === null) storage = openStore(core, options.storage, PROPERTIES_CODEC, logger);
+  else {
+    const start = (await import("./cluster/start-routing.js")).startClusterRouting;
+    cluster = await start(core, clusterConnection, { codec: PROPERTIES_CODEC, logger, leaseTimings: options.cluster?.leaseTimings });
+    const clusterStore = await (await import("./cluster/open-cluster-store.js")).openClusterStore(core, clusterConnection, PROPERTIES_CODEC, logger);
+    cluster.router.activate(clusterStore.store.messages);
+    storage = clusterStore;
+  }
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
   if (storage.fresh) seedDefaultUser(users);
   for (const user of options.users ?? []) {

@@ -30,7 +30,6 @@ export interface ClusterRouterOptions {
   leases: QueueLeases;
   codec: PropertiesCodec;
   logger: Logger;
-  store: OwnedQueueStore | null;
 }
 
 const EMPTY: RecoveredQueue = { ids: [], bodyBytes: 0 };
@@ -64,7 +63,9 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
   private readonly leases: QueueLeases;
   private readonly codec: PropertiesCodec;
   private readonly logger: Logger;
-  private readonly store: OwnedQueueStore | null;
+  private store: OwnedQueueStore | null = null;
+  /** Queues made before activate() (definitions restored at start) are resolved then. */
+  private inactive: ClusterQueue[] | null = [];
   private stopped = false;
 
   constructor(
@@ -75,7 +76,6 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
     this.leases = options.leases;
     this.codec = options.codec;
     this.logger = options.logger;
-    this.store = options.store;
     this.nodeName = options.leases.nodeName;
     this.links = new NodeLinks(options.nc, this.nodeName, options.logger);
     this.durability = new ForwardDurability(broker.durability);
@@ -88,13 +88,18 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
   }
 
   /**
-   * Confirms wait for forwards from here on (call once the local store is
-   * attached, so that its durability is the one wrapped).
+   * Starts routing once the store is attached: confirms wait for forwards
+   * from here on (the store's durability is the one wrapped), and queues
+   * restored from the definitions look for their owners.
    */
-  attachDurability(): void {
+  activate(store: OwnedQueueStore | null): void {
+    this.store = store;
     const local = this.broker.durability;
     this.durability.local = local === this.durability ? null : local;
     this.broker.durability = this.durability;
+    const waiting = this.inactive ?? [];
+    this.inactive = null;
+    for (const queue of waiting) this.resolve(queue);
   }
 
   /** Non-durable, exclusive and auto-delete queues stay plain local queues (issue 10), as in RabbitMQ. */
@@ -103,7 +108,8 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
     const queue = new ClusterQueue(name, vhost, options, this);
     this.queues.set(queue.key, queue);
     // After the vhost attached its journal and features.
-    queueMicrotask(() => this.resolve(queue));
+    if (this.inactive !== null) this.inactive.push(queue);
+    else queueMicrotask(() => this.resolve(queue));
     return queue;
   }
 
