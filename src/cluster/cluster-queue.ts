@@ -203,7 +203,12 @@ export class ClusterQueue extends Queue {
   /** A delivery from the owner for a local subscription; false when stale (its owner changed, or it was cancelled). */
   received(delivery: RemoteQueuedMessage): boolean {
     const subscription = delivery.subscription;
-    if (this.role !== "proxy" || delivery.epoch !== subscription.epoch || this.subscriptions.get(subscription.consumer) !== subscription) return false;
+    if (
+      this.role !== "proxy" ||
+      delivery.epoch !== subscription.epoch ||
+      this.subscriptions.get(subscription.consumer) !== subscription
+    )
+      return false;
     subscription.buffer.push(delivery);
     this.dispatch();
     return true;

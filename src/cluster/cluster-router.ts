@@ -34,7 +34,13 @@ export interface ClusterRouterOptions {
 
 const EMPTY: RecoveredQueue = { ids: [], bodyBytes: 0 };
 const forwardError = (status: number): Error =>
-  new Error(status === PublishStatus.Rejected ? "rejected by the queue's owner (x-overflow reject-publish)" : status === PublishStatus.NotOwner ? "the queue's owner moved" : "the queue's owner could not store it");
+  new Error(
+    status === PublishStatus.Rejected
+      ? "rejected by the queue's owner (x-overflow reject-publish)"
+      : status === PublishStatus.NotOwner
+        ? "the queue's owner moved"
+        : "the queue's owner could not store it",
+  );
 
 /**
  * A node's share of the cluster's data flow (docs/cluster.md): durable
@@ -163,7 +169,10 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
       .catch((error: unknown) => {
         this.resolving.delete(queue);
         if (this.stopped) return;
-        this.logger.warn({ err: error, queue: queue.name, vhost: queue.vhost }, "queue owner not settled yet; retrying");
+        this.logger.warn(
+          { err: error, queue: queue.name, vhost: queue.vhost },
+          "queue owner not settled yet; retrying",
+        );
         setTimeout(() => this.resolve(queue), this.leases.timings.heartbeatMs).unref();
       });
   }
@@ -171,7 +180,8 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
   private toOwner(queue: ClusterQueue, recovered: RecoveredQueue): void {
     const wasProxy = queue.role === "proxy";
     queue.becomeOwner(this.nodeName, recovered);
-    if (wasProxy || recovered.ids.length > 0) this.logger.info({ queue: queue.name, vhost: queue.vhost, messages: recovered.ids.length }, "queue taken over");
+    if (wasProxy || recovered.ids.length > 0)
+      this.logger.info({ queue: queue.name, vhost: queue.vhost, messages: recovered.ids.length }, "queue taken over");
     for (const { message, ticket } of this.parked.get(queue) ?? []) {
       const accepted = queue.enqueue(message);
       this.completeWhenLocal(ticket, accepted ? null : forwardError(PublishStatus.Rejected));
@@ -203,12 +213,17 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
     const queue = this.queues.get(key);
     if (queue === undefined || owner === null || owner === this.nodeName) return;
     if (queue.role === "owner" || queue.owner !== owner) {
-      if (queue.role === "owner") this.logger.warn({ queue: queue.name, vhost: queue.vhost, owner }, "lease of an owned queue taken by another node");
+      if (queue.role === "owner")
+        this.logger.warn(
+          { queue: queue.name, vhost: queue.vhost, owner },
+          "lease of an owned queue taken by another node",
+        );
       this.toProxy(queue, owner);
     }
   }
 
   nodeDown(node: string): void {
+    this.links.failInFlight(node);
     for (const [id, sink] of this.sinks) {
       if (sink.node !== node) continue;
       this.sinks.delete(id);
@@ -252,7 +267,12 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
 
   private sendPublish(queue: ClusterQueue, owner: string, message: Message, ticket: ForwardTicket): void {
     this.links
-      .publishTo(owner, (status) => this.durability.complete(ticket, status instanceof Error ? status : status === PublishStatus.Accepted ? null : forwardError(status)))
+      .publishTo(owner, (status) =>
+        this.durability.complete(
+          ticket,
+          status instanceof Error ? status : status === PublishStatus.Accepted ? null : forwardError(status),
+        ),
+      )
       .u8(Kind.Publish)
       .string(queue.vhost)
       .string(queue.name)
@@ -284,7 +304,13 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
     const writer = this.control(queue, subscription.owner);
     if (writer === null) return;
     for (const delivery of returned) {
-      if (!subscription.consumer.noAck) writer.u8(Kind.Settle).u32(subscription.id).u32(delivery.epoch).u8(SettleOutcome.Requeue).u32(delivery.deliveryId);
+      if (!subscription.consumer.noAck)
+        writer
+          .u8(Kind.Settle)
+          .u32(subscription.id)
+          .u32(delivery.epoch)
+          .u8(SettleOutcome.Requeue)
+          .u32(delivery.deliveryId);
     }
     writer.u8(Kind.Cancel).u32(subscription.id).u32(subscription.epoch);
   }
@@ -327,7 +353,11 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
 
   // ---- SinkTransport: the owner's sinks send --------------------------------
 
-  deliver(sink: RemoteConsumerSink, deliveryId: number, queued: { redelivered: boolean; deliveryCount: number; message: Message }): void {
+  deliver(
+    sink: RemoteConsumerSink,
+    deliveryId: number,
+    queued: { redelivered: boolean; deliveryCount: number; message: Message },
+  ): void {
     this.links
       .to(routeSubjects(sink.node).deliver)
       .u8(Kind.Deliver)
@@ -370,7 +400,9 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
       return;
     }
     const reply = (error: Error | null): void => {
-      if (error !== null) for (let i = 0; i < statuses.length; i++) if (statuses[i] === PublishStatus.Accepted) statuses[i] = PublishStatus.Failed;
+      if (error !== null)
+        for (let i = 0; i < statuses.length; i++)
+          if (statuses[i] === PublishStatus.Accepted) statuses[i] = PublishStatus.Failed;
       msg.respond(Uint8Array.from(statuses));
     };
     const local = this.durability.local;
@@ -436,7 +468,18 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
         queue.removeConsumer(previous);
         previous.requeueOutstanding();
       }
-      const sink = new RemoteConsumerSink(node, subscriptionId, epoch, queue, tag, (flags & 1) !== 0, (flags & 2) !== 0, priority, credit, this);
+      const sink = new RemoteConsumerSink(
+        node,
+        subscriptionId,
+        epoch,
+        queue,
+        tag,
+        (flags & 1) !== 0,
+        (flags & 2) !== 0,
+        priority,
+        credit,
+        this,
+      );
       this.sinks.set(id, sink);
       try {
         queue.addConsumer(sink);
@@ -482,7 +525,13 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
         if (entry.queue.received(delivery)) continue;
       }
       // Cancelled meanwhile: give it back so that it is not held until this node dies.
-      this.links.to(routeSubjects(owner).control).u8(Kind.Settle).u32(subscriptionId).u32(epoch).u8(SettleOutcome.Requeue).u32(deliveryId);
+      this.links
+        .to(routeSubjects(owner).control)
+        .u8(Kind.Settle)
+        .u32(subscriptionId)
+        .u32(epoch)
+        .u8(SettleOutcome.Requeue)
+        .u32(deliveryId);
     }
   }
 

@@ -51,7 +51,10 @@ export class ClusterConnection {
         ...(options.tlsCa === undefined ? {} : { tls: { caFile: options.tlsCa } }),
       });
     } catch (error) {
-      throw new WarrenError(ErrorCodes.CLUSTER, `cannot connect to NATS at ${options.nats.join(",")}: ${(error as Error).message}`);
+      throw new WarrenError(
+        ErrorCodes.CLUSTER,
+        `cannot connect to NATS at ${options.nats.join(",")}: ${(error as Error).message}`,
+      );
     }
     // JetStream answers within this time or the write counts as failed (the confirm is a nack).
     const js = jetstream(nc, { timeout: 5000 });
@@ -75,7 +78,10 @@ export class ClusterConnection {
     for await (const status of this.nc.status()) {
       if (status.type === "disconnect" && this.up) {
         this.up = false;
-        this.logger.warn({ server: status.server }, "lost the connection to NATS; publishers are blocked until it is back");
+        this.logger.warn(
+          { server: status.server },
+          "lost the connection to NATS; publishers are blocked until it is back",
+        );
         for (const listener of this.listeners) listener(false);
       } else if (status.type === "reconnect" && !this.up) {
         this.up = true;

@@ -6,11 +6,20 @@ import { Kind, RecordWriter } from "./wire.js";
 /** The subjects a node listens on: publishes forwarded to it, consumer control, deliveries to its consumers. */
 export const routeSubjects = (node: string): { publish: string; control: string; deliver: string } => {
   const token = subjectToken(node);
-  return { publish: `warren.route.${token}.pub`, control: `warren.route.${token}.ctl`, deliver: `warren.route.${token}.dlv` };
+  return {
+    publish: `warren.route.${token}.pub`,
+    control: `warren.route.${token}.ctl`,
+    deliver: `warren.route.${token}.dlv`,
+  };
 };
 
-/** How long a publishing node waits for an owner's answer before it nacks (a dead owner answers "no responders" at once). */
-export const FORWARD_TIMEOUT_MS = 10_000;
+/**
+ * How long a publishing node waits for an owner's answer before it nacks.
+ * A request sent after the owner died fails at once ("no responders"); one
+ * in flight when it died would wait for this. The owner answers once
+ * JetStream acknowledged, which has its own 5 s limit (nats-connection.ts).
+ */
+export const FORWARD_TIMEOUT_MS = 6000;
 
 interface PublishBatch {
   writer: RecordWriter;
@@ -28,6 +37,8 @@ interface PublishBatch {
 export class NodeLinks {
   private readonly oneWay = new Map<string, RecordWriter>();
   private readonly publishes = new Map<string, PublishBatch>();
+  /** Batches sent and not answered yet, per node: failed at once when that node is found dead. */
+  private readonly inFlight = new Map<string, Set<PublishBatch>>();
   private flushScheduled = false;
 
   constructor(
@@ -78,17 +89,30 @@ export class NodeLinks {
     }
     for (const [node, batch] of this.publishes) {
       this.publishes.delete(node);
-      const answers = batch.answers;
+      let pending = this.inFlight.get(node);
+      if (pending === undefined) this.inFlight.set(node, (pending = new Set()));
+      pending.add(batch);
+      const settle = (statuses: Uint8Array | Error): void => {
+        if (!pending.delete(batch)) return;
+        batch.answers.forEach((answer, i) =>
+          answer(
+            statuses instanceof Error ? statuses : (statuses[i] ?? new Error("short answer from the queue's owner")),
+          ),
+        );
+      };
       this.nc
         .request(routeSubjects(node).publish, batch.writer.take(), { timeout: FORWARD_TIMEOUT_MS })
-        .then((reply) => {
-          const statuses = reply.data;
-          answers.forEach((answer, i) => answer(statuses[i] ?? new Error("short answer from the queue's owner")));
-        })
-        .catch((error: unknown) => {
-          const failure = error instanceof Error ? error : new Error(String(error));
-          for (const answer of answers) answer(failure);
-        });
+        .then((reply) => settle(reply.data))
+        .catch((error: unknown) => settle(error instanceof Error ? error : new Error(String(error))));
     }
+  }
+
+  /** `node` is dead: its unanswered forwards are refused now rather than at their timeout. */
+  failInFlight(node: string): void {
+    const pending = this.inFlight.get(node);
+    if (pending === undefined) return;
+    this.inFlight.delete(node);
+    const failure = new Error(`node ${node} died before it answered`);
+    for (const batch of pending) for (const answer of batch.answers) answer(failure);
   }
 }

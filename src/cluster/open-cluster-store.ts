@@ -12,7 +12,12 @@ import type { ClusterConnection } from "./nats-connection.js";
  * routing branch; the cluster-store branch owns the final one (definitions
  * watch, replies held until replicated).
  */
-export async function openClusterStore(broker: Broker, connection: ClusterConnection, codec: PropertiesCodec, logger: Logger): Promise<OpenedStore & { store: JetStreamStore }> {
+export async function openClusterStore(
+  broker: Broker,
+  connection: ClusterConnection,
+  codec: PropertiesCodec,
+  logger: Logger,
+): Promise<OpenedStore & { store: JetStreamStore }> {
   const log = logger.child({ module: "store" });
   const store = await JetStreamStore.open({
     js: connection.js,
@@ -25,5 +30,10 @@ export async function openClusterStore(broker: Broker, connection: ClusterConnec
   });
   // Queues stay in memory (Infinity): JetStreamMessageLog.read serves only what this node holds.
   const { fresh } = attachStore(broker, store, log, Number.POSITIVE_INFINITY);
-  return { store, fresh, commitStartup: () => saveDefinitionsNow(broker, store), mqtt: { state: store.mqtt, recovered: store.mqtt.recover() } };
+  return {
+    store,
+    fresh,
+    commitStartup: () => saveDefinitionsNow(broker, store),
+    mqtt: { state: store.mqtt, recovered: store.mqtt.recover() },
+  };
 }

@@ -70,7 +70,11 @@ export class QueueLeases {
     private readonly logger: Logger,
   ) {}
 
-  static async open(nc: NatsConnection, nodeName: string, options: { replicas: number; timings?: LeaseTimings; logger: Logger }): Promise<QueueLeases> {
+  static async open(
+    nc: NatsConnection,
+    nodeName: string,
+    options: { replicas: number; timings?: LeaseTimings; logger: Logger },
+  ): Promise<QueueLeases> {
     const kv = await new Kvm(nc).create(LEASE_BUCKET, { replicas: options.replicas, history: 1 });
     const leases = new QueueLeases(kv, nodeName, options.timings ?? DEFAULT_LEASE_TIMINGS, options.logger);
     await leases.start();
@@ -150,7 +154,9 @@ export class QueueLeases {
     if (this.beating) return;
     this.beating = true;
     this.kv
-      .put(nodeKey(this.nodeName), JSON.stringify({ node: this.nodeName, since: now }), { timeout: this.timings.heartbeatMs })
+      .put(nodeKey(this.nodeName), JSON.stringify({ node: this.nodeName, since: now }), {
+        timeout: this.timings.heartbeatMs,
+      })
       .then(() => {
         this.lastOwnBeat = Date.now();
         if (this.isFenced) {

@@ -20,8 +20,12 @@ describe("cluster routing over AMQP", { skip }, () => {
 
   before(async () => {
     nats = await startNatsCluster(1);
-    a = await TestBroker.start({ cluster: { nats: nats.urls, nodeName: "warren@a", replicas: 1, leaseTimings: TIMINGS } });
-    b = await TestBroker.start({ cluster: { nats: nats.urls, nodeName: "warren@b", replicas: 1, leaseTimings: TIMINGS } });
+    a = await TestBroker.start({
+      cluster: { nats: nats.urls, nodeName: "warren@a", replicas: 1, leaseTimings: TIMINGS },
+    });
+    b = await TestBroker.start({
+      cluster: { nats: nats.urls, nodeName: "warren@b", replicas: 1, leaseTimings: TIMINGS },
+    });
   });
 
   after(async () => {
@@ -61,7 +65,10 @@ describe("cluster routing over AMQP", { skip }, () => {
         if (got.length === 100) resolve();
       });
     });
-    assert.deepEqual(got, Array.from({ length: 100 }, (_, i) => `m${i}`));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 100 }, (_, i) => `m${i}`),
+    );
     await pub.close();
     await sub.close();
   });
@@ -84,18 +91,33 @@ describe("cluster routing over AMQP", { skip }, () => {
     await waitFor(() => received.length === 2);
     // Prefetch 2 holds across nodes: the owner keeps the rest ready.
     await waitFor(() => owner?.messageCount === 3 && owner.unackedCount === 2);
-    assert.deepEqual(received.map((m) => [m.content.toString(), m.fields.redelivered]), [["r0", false], ["r1", false]]);
+    assert.deepEqual(
+      received.map((m) => [m.content.toString(), m.fields.redelivered]),
+      [
+        ["r0", false],
+        ["r1", false],
+      ],
+    );
     channel.nack(received[0] as ConsumeMessage, false, true);
     channel.ack(received[1] as ConsumeMessage);
     await waitFor(() => received.length === 4);
-    assert.deepEqual(received.slice(2).map((m) => [m.content.toString(), m.fields.redelivered]), [["r0", true], ["r2", false]]);
+    assert.deepEqual(
+      received.slice(2).map((m) => [m.content.toString(), m.fields.redelivered]),
+      [
+        ["r0", true],
+        ["r2", false],
+      ],
+    );
     channel.ack(received[2] as ConsumeMessage);
     channel.ack(received[3] as ConsumeMessage);
     await waitFor(() => received.length === 6);
     channel.ack(received[4] as ConsumeMessage);
     channel.ack(received[5] as ConsumeMessage);
     await waitFor(() => owner?.messageCount === 0 && owner.unackedCount === 0);
-    assert.deepEqual(received.slice(4).map((m) => m.content.toString()), ["r3", "r4"]);
+    assert.deepEqual(
+      received.slice(4).map((m) => m.content.toString()),
+      ["r3", "r4"],
+    );
     await sub.close();
     await pub.close();
   });
@@ -127,7 +149,9 @@ describe("cluster routing over AMQP", { skip }, () => {
   test("the management API on either node shows the owner as the queue's node", async () => {
     await declareOnBoth("shown");
     for (const node of [a, b]) {
-      const response = await fetch(`${node.broker.urls.http}/api/queues/%2F/shown`, { headers: { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` } });
+      const response = await fetch(`${node.broker.urls.http}/api/queues/%2F/shown`, {
+        headers: { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` },
+      });
       assert.equal(response.status, 200);
       const body = (await response.json()) as { node: string };
       assert.equal(body.node, "warren@a");

@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import amqplib from "amqplib";
+import { killAllChildren } from "../../helpers/child-broker.js";
+import { WarrenCluster } from "../../helpers/cluster-nodes.js";
+import {
+  NATS_PACKAGE,
+  NATS_SERVER,
+  killAllNatsServers,
+  startNatsCluster,
+  type NatsCluster,
+} from "../../helpers/nats-cluster.js";
+import { skipWithout } from "../../helpers/binaries.js";
+import { sleep, waitFor } from "../../helpers/broker.js";
+
+const skip = skipWithout(NATS_SERVER, NATS_PACKAGE, "the cluster tests need nats-server");
+const QUEUE = "orders";
+
+/** Publishes persistent messages with confirms until told to stop; counts what was confirmed. */
+async function publishUntil(
+  url: string,
+  prefix: string,
+  stop: { now: boolean },
+): Promise<{ confirmed: Set<string>; refused: number; lastConfirmAt: number }> {
+  const connection = await amqplib.connect(url);
+  const channel = await connection.createConfirmChannel();
+  const confirmed = new Set<string>();
+  let refused = 0;
+  let lastConfirmAt = 0;
+  let inFlight = 0;
+  let i = 0;
+  while (!stop.now) {
+    if (inFlight >= 64) {
+      await sleep(2);
+      continue;
+    }
+    const id = `${prefix}-${i++}`;
+    inFlight++;
+    channel.sendToQueue(QUEUE, Buffer.from(id), { persistent: true }, (error: unknown) => {
+      inFlight--;
+      if (error === null || error === undefined) {
+        confirmed.add(id);
+        lastConfirmAt = Date.now();
+      } else refused++;
+    });
+    if (i % 16 === 0) await sleep(1);
+  }
+  await waitFor(() => inFlight === 0, 20_000);
+  await connection.close();
+  return { confirmed, refused, lastConfirmAt };
+}
+
+/** Consumes and acks everything the queue holds, until nothing new came for a while. */
+async function drain(url: string): Promise<Set<string>> {
+  const connection = await amqplib.connect(url);
+  const channel = await connection.createChannel();
+  await channel.prefetch(500);
+  const seen = new Set<string>();
+  let lastAt = Date.now();
+  await channel.consume(QUEUE, (msg) => {
+    if (msg === null) return;
+    seen.add(msg.content.toString());
+    lastAt = Date.now();
+    channel.ack(msg);
+  });
+  await waitFor(() => Date.now() - lastAt > 2000, 60_000);
+  await connection.close();
+  return seen;
+}
+
+/**
+ * Issue 10's contract: kill -9 the owner of a queue while a publisher on
+ * another node publishes persistent messages with confirms; every
+ * confirmed message is consumed afterwards from a surviving node. Three
+ * Warren nodes over three clustered NATS servers (R3), several rounds,
+ * the kill at a random moment of the publishing.
+ */
+describe("kill -9 of a queue's owner during confirmed publishing", { skip, timeout: 300_000 }, () => {
+  let nats: NatsCluster;
+  let cluster: WarrenCluster;
+
+  before(async () => {
+    nats = await startNatsCluster(3);
+    cluster = await WarrenCluster.start(3, nats.url, { protocols: ["amqp"] });
+    // Definitions replication is the store's half; every node declares the queue itself here.
+    for (let i = 0; i < 3; i++) {
+      const connection = await amqplib.connect(cluster.amqpUrl(i));
+      await (await connection.createChannel()).assertQueue(QUEUE, { durable: true });
+      await connection.close();
+    }
+  });
+
+  after(async () => {
+    await cluster?.stop();
+    await nats?.stop();
+    killAllChildren();
+    killAllNatsServers();
+  });
+
+  for (let round = 1; round <= 3; round++) {
+    test(`round ${round}: no confirmed message is lost and another node confirms within seconds`, async (t) => {
+      // The owner as a node that is not the owner sees it (the restarted node of the last round may still be catching up).
+      const ownerName = await waitFor(async () => {
+        for (let i = 0; i < 3; i++) {
+          const owner = await cluster.ownerOf(i, QUEUE).catch(() => null);
+          if (owner !== null && owner !== cluster.nodes[i]?.name) return owner;
+        }
+        return null;
+      }, 15_000);
+      const owner = cluster.indexOf(ownerName);
+      const publisherNode = (owner + 1) % 3;
+      const stop = { now: false };
+      const publishing = publishUntil(cluster.amqpUrl(publisherNode), `r${round}`, stop);
+      await sleep(300 + Math.floor(Math.random() * 1200));
+      const killedAt = Date.now();
+      await cluster.kill(owner);
+      try {
+        // Publish on until confirms flow again through the new owner (lease expiry ~5 s + takeover), then a little more.
+        const deadline = killedAt + 20_000;
+        let result: Awaited<typeof publishing> | null = null;
+        while (Date.now() < deadline) {
+          await sleep(250);
+          const probe = await cluster.ownerOf(publisherNode, QUEUE).catch(() => ownerName);
+          if (probe !== ownerName) break;
+        }
+        await sleep(1500);
+        stop.now = true;
+        result = await publishing;
+        console.log(
+          "DBG",
+          round,
+          result.confirmed.size,
+          result.refused,
+          result.lastConfirmAt - killedAt,
+          Date.now() - killedAt,
+        );
+        assert.ok(result.lastConfirmAt > killedAt, "some publish was confirmed after the kill (by the new owner)");
+        const consumed = await drain(cluster.amqpUrl(publisherNode));
+        const lost = [...result.confirmed].filter((id) => !consumed.has(id));
+        assert.deepEqual(lost.slice(0, 10), [], `${lost.length} of ${result.confirmed.size} confirmed messages lost`);
+      } finally {
+        await cluster.restart(owner);
+      }
+    });
+  }
+});
