@@ -10,7 +10,8 @@ import type { MqttSettings } from "./mqtt/context.js";
 import { createMqttContext, mqttWebSocketRoute, openMqttListeners, type MqttListeners } from "./mqtt/listeners.js";
 import { TcpListener } from "./transport/tcp.js";
 import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
-import { openStore, type StorageOption } from "./persistence/open-store.js";
+import { attachOpenedStore, openStore, type StorageOption } from "./persistence/open-store.js";
+import { setFlushGate } from "./transport/flush-scheduler.js";
 import { connectionLog } from "./core/connection-log.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import { HttpListener } from "./transport/http.js";
@@ -25,6 +26,7 @@ import { MqttConnection } from "./mqtt/connection.js";
 import { StompConnection } from "./stomp/connection.js";
 import { SocketTransport } from "./stomp/transport.js";
 import type { ClusterOptions } from "./cluster/options.js";
+import type { JoinedCluster } from "./cluster/join.js";
 
 export interface BrokerUser {
   name: string;
@@ -107,7 +109,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   core.addVhost(DEFAULTS.defaultVhost);
   core.maxConnections = options.maxConnections ?? null;
   core.failedLogins.logger = logger;
-  const storage = openStore(core, options.storage, PROPERTIES_CODEC, logger);
+  // A cluster node keeps its state in JetStream instead of a data dir; the NATS client loads only then.
+  const cluster: JoinedCluster | null = options.cluster
+    ? await (await import("./cluster/join.js")).joinCluster(options.cluster, PROPERTIES_CODEC, logger)
+    : null;
+  const storage = cluster ? attachOpenedStore(core, cluster.store, logger) : openStore(core, options.storage, PROPERTIES_CODEC, logger);
+  if (cluster) setFlushGate(cluster.store.replicated.durability);
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
   if (storage.fresh) seedDefaultUser(users);
   for (const user of options.users ?? []) {
@@ -120,8 +127,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     memoryHighWatermark: options.alarms?.memoryHighWatermark ?? DEFAULTS.vmMemoryHighWatermark,
     diskFreeLimit: options.alarms?.diskFreeLimit ?? DEFAULTS.diskFreeLimit,
     intervalMs: options.alarms?.intervalMs ?? 1000,
-    dataDir: typeof options.storage === "object" ? options.storage.dir : null,
+    dataDir: typeof options.storage === "object" && !cluster ? options.storage.dir : null,
   });
+  cluster?.connection.onConnectionChange((connected) => alarms.setClusterAlarm(!connected));
   const limits: AmqpLimits = {
     frameMax: DEFAULTS.frameMax,
     channelMax: DEFAULTS.channelMax,
@@ -256,6 +264,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     await http?.close();
     alarms.stop();
     await storage.store?.close();
+    if (cluster) setFlushGate(null);
+    await cluster?.connection.close();
     throw error;
   }
 
@@ -277,6 +287,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       alarms.stop();
       core.stop();
       await storage.store?.close();
+      if (cluster) setFlushGate(null);
+      await cluster?.connection.close();
     })());
   const reloadCertificates = (): string => {
     if (!tls) throw new WarrenError(ErrorCodes.TLS_CONFIG, "TLS is not configured (no --tls-cert)");
