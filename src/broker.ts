@@ -110,9 +110,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   core.maxConnections = options.maxConnections ?? null;
   core.failedLogins.logger = logger;
   // A cluster node keeps its state in JetStream instead of a data dir; the NATS client loads only then.
-  const cluster: JoinedCluster | null = options.cluster
-    ? await (await import("./cluster/join.js")).joinCluster(options.cluster, PROPERTIES_CODEC, logger)
-    : null;
+  const clusterModule = options.cluster ? await import("./cluster/join.js") : null;
+  const cluster: JoinedCluster | null = clusterModule && options.cluster ? await clusterModule.joinCluster(options.cluster, PROPERTIES_CODEC, logger) : null;
+  const membership = clusterModule && cluster ? await clusterModule.Membership.join(cluster.connection, core, logger) : null;
   const storage = cluster ? attachOpenedStore(core, cluster.store, logger) : openStore(core, options.storage, PROPERTIES_CODEC, logger);
   if (cluster) setFlushGate(cluster.store.replicated.durability);
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
@@ -181,6 +181,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         listeners: () => listenerInfo(ports, host),
         resourceLimits: alarms,
         certificates: tls ? () => reloadCertificates() : null,
+        ...(cluster && membership
+          ? { nodeName: cluster.connection.nodeName, replicatedWrites: cluster.store.replicated.durability, clusterMembers: () => membership.live() }
+          : {}),
         ...managementOptions,
       });
       for (const listener of [http, https]) {
@@ -265,6 +268,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     alarms.stop();
     await storage.store?.close();
     if (cluster) setFlushGate(null);
+    await membership?.leave();
     await cluster?.connection.close();
     throw error;
   }
@@ -288,6 +292,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       core.stop();
       await storage.store?.close();
       if (cluster) setFlushGate(null);
+      await membership?.leave();
       await cluster?.connection.close();
     })());
   const reloadCertificates = (): string => {

@@ -7,6 +7,7 @@ import type { Logger } from "../log.js";
 import type { PropertiesCodec } from "../store/types.js";
 import { JetStreamStore } from "../store/jetstream/jetstream-store.js";
 import { ClusterConnection } from "./nats-connection.js";
+export { Membership } from "./membership.js";
 import type { ClusterOptions } from "./options.js";
 
 export interface JoinedCluster {
