@@ -10,7 +10,8 @@ import type { MqttSettings } from "./mqtt/context.js";
 import { createMqttContext, mqttWebSocketRoute, openMqttListeners, type MqttListeners } from "./mqtt/listeners.js";
 import { TcpListener } from "./transport/tcp.js";
 import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
-import { openStore, type OpenedStore, type StorageOption } from "./persistence/open-store.js";
+import { attachOpenedStore, openStore, type StorageOption } from "./persistence/open-store.js";
+import { setFlushGate } from "./transport/flush-scheduler.js";
 import { connectionLog } from "./core/connection-log.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import { HttpListener } from "./transport/http.js";
@@ -25,7 +26,7 @@ import { MqttConnection } from "./mqtt/connection.js";
 import { StompConnection } from "./stomp/connection.js";
 import { SocketTransport } from "./stomp/transport.js";
 import type { ClusterOptions } from "./cluster/options.js";
-import type { ClusterRouting } from "./cluster/start-routing.js";
+import type { JoinedCluster } from "./cluster/join.js";
 
 export interface BrokerUser {
   name: string;
@@ -108,18 +109,16 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   core.addVhost(DEFAULTS.defaultVhost);
   core.maxConnections = options.maxConnections ?? null;
   core.failedLogins.logger = logger;
-  // Loaded only for a cluster node: a single node never imports the NATS client.
-  const clusterConnection = options.cluster ? await (await import("./cluster/nats-connection.js")).ClusterConnection.open(options.cluster, logger) : null;
-  let cluster: ClusterRouting | null = null;
-  let storage: OpenedStore;
-  if (clusterConnection === null) storage = openStore(core, options.storage, PROPERTIES_CODEC, logger);
-  else {
-    const start = (await import("./cluster/start-routing.js")).startClusterRouting;
-    cluster = await start(core, clusterConnection, { codec: PROPERTIES_CODEC, logger, leaseTimings: options.cluster?.leaseTimings });
-    const clusterStore = await (await import("./cluster/open-cluster-store.js")).openClusterStore(core, clusterConnection, PROPERTIES_CODEC, logger);
-    cluster.router.activate(clusterStore.store.messages);
-    storage = clusterStore;
-  }
+  // A cluster node keeps its state in JetStream instead of a data dir; the NATS client loads only then.
+  const clusterModule = options.cluster ? await import("./cluster/join.js") : null;
+  const cluster: JoinedCluster | null = clusterModule && options.cluster ? await clusterModule.joinCluster(options.cluster, PROPERTIES_CODEC, logger) : null;
+  const membership = clusterModule && cluster ? await clusterModule.Membership.join(cluster.connection, core, logger) : null;
+  // Queue ownership and routing between nodes: installed before the definitions are restored, so that
+  // durable queues are made as ClusterQueues; activated once the store is attached (confirms wrap its durability).
+  const routing = cluster ? await (await import("./cluster/start-routing.js")).startClusterRouting(core, cluster.connection, { codec: PROPERTIES_CODEC, logger, leaseTimings: options.cluster?.leaseTimings }) : null;
+  const storage = cluster ? attachOpenedStore(core, cluster.store, logger) : openStore(core, options.storage, PROPERTIES_CODEC, logger);
+  if (cluster) setFlushGate(cluster.store.replicated.durability);
+  routing?.router.activate(cluster?.store.messages ?? null);
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
   if (storage.fresh) seedDefaultUser(users);
   for (const user of options.users ?? []) {
@@ -132,8 +131,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     memoryHighWatermark: options.alarms?.memoryHighWatermark ?? DEFAULTS.vmMemoryHighWatermark,
     diskFreeLimit: options.alarms?.diskFreeLimit ?? DEFAULTS.diskFreeLimit,
     intervalMs: options.alarms?.intervalMs ?? 1000,
-    dataDir: typeof options.storage === "object" ? options.storage.dir : null,
+    dataDir: typeof options.storage === "object" && !cluster ? options.storage.dir : null,
   });
+  cluster?.connection.onConnectionChange((connected) => alarms.setClusterAlarm(!connected));
   const limits: AmqpLimits = {
     frameMax: DEFAULTS.frameMax,
     channelMax: DEFAULTS.channelMax,
@@ -185,6 +185,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         listeners: () => listenerInfo(ports, host),
         resourceLimits: alarms,
         certificates: tls ? () => reloadCertificates() : null,
+        ...(cluster && membership
+          ? { nodeName: cluster.connection.nodeName, replicatedWrites: cluster.store.replicated.durability, clusterMembers: () => membership.live() }
+          : {}),
         ...managementOptions,
       });
       for (const listener of [http, https]) {
@@ -267,9 +270,11 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     await https?.close();
     await http?.close();
     alarms.stop();
-    await cluster?.stop();
+    await routing?.stop();
     await storage.store?.close();
-    await clusterConnection?.close();
+    if (cluster) setFlushGate(null);
+    await membership?.leave();
+    await cluster?.connection.close();
     throw error;
   }
 
@@ -290,9 +295,11 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       await http?.close();
       alarms.stop();
       core.stop();
-      await cluster?.stop();
+      await routing?.stop();
       await storage.store?.close();
-      await clusterConnection?.close();
+      if (cluster) setFlushGate(null);
+      await membership?.leave();
+      await cluster?.connection.close();
     })());
   const reloadCertificates = (): string => {
     if (!tls) throw new WarrenError(ErrorCodes.TLS_CONFIG, "TLS is not configured (no --tls-cert)");

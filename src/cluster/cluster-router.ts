@@ -2,7 +2,8 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node"
 import type { Broker } from "../core/broker.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import type { Message } from "../core/message.js";
-import { Queue, type QueueOptions } from "../core/queue.js";
+import type { Queue, QueueOptions } from "../core/queue.js";
+import type { QueueDeclarationOrigin } from "../core/vhost.js";
 import type { Logger } from "../log.js";
 import type { Durability, PropertiesCodec, RecoveredQueue } from "../store/types.js";
 import { ClusterQueue, type QueueRouting } from "./cluster-queue.js";
@@ -63,6 +64,8 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
   /** Requests from other nodes for a queue this node is opening: run once it is open. */
   private readonly held = new Map<ClusterQueue, Array<() => void>>();
   private readonly resolving = new Set<ClusterQueue>();
+  /** Queues another node declared: their lease is left to it for one expiry period before this node bids. */
+  private readonly patient = new WeakSet<ClusterQueue>();
   private readonly links: NodeLinks;
   private readonly natsSubscriptions: Subscription[] = [];
   private readonly nc: NatsConnection;
@@ -85,7 +88,7 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
     this.nodeName = options.leases.nodeName;
     this.links = new NodeLinks(options.nc, this.nodeName, options.logger);
     this.durability = new ForwardDurability(broker.durability);
-    broker.setQueueFactory((name, vhost, queueOptions) => this.makeQueue(name, vhost, queueOptions));
+    broker.setQueueFactory((name, vhost, queueOptions, origin) => this.makeQueue(name, vhost, queueOptions, origin));
     options.leases.setListener(this);
     const subjects = routeSubjects(this.nodeName);
     this.listen(subjects.publish, (msg) => this.onPublish(msg));
@@ -109,9 +112,11 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
   }
 
   /** Non-durable, exclusive and auto-delete queues stay plain local queues (issue 10), as in RabbitMQ. */
-  private makeQueue(name: string, vhost: string, options: QueueOptions): Queue | null {
+  private makeQueue(name: string, vhost: string, options: QueueOptions, origin: QueueDeclarationOrigin): Queue | null {
     if (!options.durable || options.autoDelete || options.exclusiveOwner !== null) return null;
     const queue = new ClusterQueue(name, vhost, options, this);
+    // Learnt from the replicated definitions (or restored at start): the declaring node takes the lease first.
+    if (origin === "definitions") this.patient.add(queue);
     this.queues.set(queue.key, queue);
     // After the vhost attached its journal and features.
     if (this.inactive !== null) this.inactive.push(queue);
@@ -146,6 +151,15 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
     const holder = this.leases.ownerOf(queue.key);
     if (holder !== null && holder !== this.nodeName && this.leases.isAlive(holder)) {
       this.toProxy(queue, holder);
+      return;
+    }
+    if (holder === null && this.patient.has(queue)) {
+      // RabbitMQ places a queue on the node it was declared on: that node's lease shows up in the watch
+      // (ownerChanged makes this a proxy); only if none does, the declaring node died first and this one bids.
+      this.patient.delete(queue);
+      setTimeout(() => {
+        if (queue.role === "pending") this.resolve(queue);
+      }, this.leases.timings.expiryMs).unref();
       return;
     }
     this.resolving.add(queue);
@@ -211,7 +225,7 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
 
   ownerChanged(key: string, owner: string | null): void {
     const queue = this.queues.get(key);
-    if (queue === undefined || owner === null || owner === this.nodeName) return;
+    if (queue === undefined || owner === null || owner === this.nodeName || this.resolving.has(queue)) return;
     if (queue.role === "owner" || queue.owner !== owner) {
       if (queue.role === "owner")
         this.logger.warn(

@@ -39,7 +39,7 @@ export interface DeclaredQueue {
  * queues a subclass that may live on another node (src/cluster/); null
  * (one node) makes a plain Queue.
  */
-export type QueueFactory = (name: string, vhost: string, options: QueueOptions) => Queue | null;
+export type QueueFactory = (name: string, vhost: string, options: QueueOptions, origin: QueueDeclarationOrigin) => Queue | null;
 
 /** Receives messages published to `amq.rabbitmq.reply-to.<token>`. */
 export type DirectReplySink = (message: Message) => boolean;
@@ -298,7 +298,7 @@ export class VHost {
       exclusiveOwner: declaration.exclusive ? connectionId : null,
       arguments: declaration.arguments,
     };
-    const queue = this.queueFactory?.(name, this.name, options) ?? new Queue(name, this.name, options);
+    const queue = this.queueFactory?.(name, this.name, options, origin) ?? new Queue(name, this.name, options);
     queue.onUnused = (unused) => this.removeQueue(unused);
     attachQueueFeatures(this, queue);
     this.queues.set(name, queue);

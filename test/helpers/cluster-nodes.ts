@@ -1,101 +1,93 @@
-import { mkdtempSync, rmSync } from "node:fs";
+/**
+ * Warren cluster nodes as child processes (`warren --cluster-nats ...
+ * --node-name wN`), every listener on port 0 and the ports read back from
+ * the "listening" log line; `kill(i)` is SIGKILL, `restart(i)` starts the
+ * same node name again (new ports). Children are SIGKILLed by stop() and by
+ * killAllChildren() of child-broker.ts is not needed: this file tracks its own.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { killed, startChildBroker, stoppedCleanly, type ChildBroker, type Protocol } from "./child-broker.js";
+import { createInterface } from "node:readline";
 
-export interface WarrenNode {
+const MAIN = join(import.meta.dirname, "../../src/cli/main.js");
+
+export interface ClusterNode {
   readonly name: string;
-  broker: ChildBroker | null;
+  child: ChildProcess;
+  ports: { amqp: number; http: number; mqtt: number; stomp: number };
+  /** amqp://guest:guest@127.0.0.1:port */
+  amqpUrl: string;
+  httpUrl: string;
 }
 
-/**
- * N Warren nodes as child processes over one NATS cluster: `--cluster-nats`
- * and `--node-name w<i>`, every listener on an ephemeral loopback port,
- * HTTP on (the management API tells queue owners). `kill(i)` is SIGKILL;
- * `restart(i)` starts the node again under the same name.
- */
-export class WarrenCluster {
-  private readonly dir = mkdtempSync(join(tmpdir(), "warren-cluster-"));
+export interface ClusterNodes {
+  readonly nodes: ClusterNode[];
+  node(i: number): ClusterNode;
+  kill(i: number): Promise<void>;
+  restart(i: number): Promise<ClusterNode>;
+  stop(): Promise<void>;
+}
 
-  private constructor(
-    readonly nodes: WarrenNode[],
-    private readonly natsUrl: string,
-    private readonly replicas: number,
-    private readonly protocols: readonly Protocol[],
-  ) {}
+const running = new Set<ChildProcess>();
 
-  static async start(
-    count: number,
-    natsUrl: string,
-    options: { replicas?: number; protocols?: readonly Protocol[] } = {},
-  ): Promise<WarrenCluster> {
-    const nodes = Array.from({ length: count }, (_, i) => ({ name: `w${i}`, broker: null }));
-    const cluster = new WarrenCluster(
-      nodes,
-      natsUrl,
-      options.replicas ?? 3,
-      options.protocols ?? ["amqp", "mqtt", "stomp"],
+export function killAllClusterNodes(): void {
+  for (const child of running) child.kill("SIGKILL");
+}
+
+/** `natsUrl`: the --cluster-nats value; `replicas` 3 for a 3-server NATS cluster, 1 for one server. */
+export async function startClusterNodes(count: number, natsUrl: string, replicas: number, extraArgs: readonly string[] = []): Promise<ClusterNodes> {
+  const dataDir = await mkdtemp(join(tmpdir(), "warren-cluster-node-"));
+  const launch = (name: string): Promise<ClusterNode> => {
+    const child = spawn(
+      process.execPath,
+      [MAIN, "--cluster-nats", natsUrl, "--node-name", name, "--cluster-replicas", String(replicas), "--data-dir", join(dataDir, name),
+        "--host", "127.0.0.1", "--amqp-port", "0", "--mqtt-port", "0", "--stomp-port", "0", "--http-port", "0",
+        "--web-stomp-port", "off", "--web-mqtt-port", "off", "--log-format", "json", ...extraArgs],
+      { stdio: ["ignore", "pipe", "pipe"] },
     );
-    for (let i = 0; i < count; i++) await cluster.restart(i);
-    return cluster;
-  }
-
-  private running(i: number): ChildBroker {
-    const broker = this.nodes[i]?.broker;
-    if (!broker) throw new Error(`node ${i} is not running`);
-    return broker;
-  }
-
-  port(i: number, protocol: Protocol | "http"): number {
-    const port = this.running(i).ports[protocol];
-    if (port === undefined) throw new Error(`node ${i} has no ${protocol} port`);
-    return port;
-  }
-
-  amqpUrl(i: number): string {
-    return `amqp://guest:guest@127.0.0.1:${this.port(i, "amqp")}`;
-  }
-
-  /** The node owning a queue, as node i's management API shows it. */
-  async ownerOf(i: number, queue: string, vhost = "/"): Promise<string> {
-    const response = await fetch(
-      `http://127.0.0.1:${this.port(i, "http")}/api/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(queue)}`,
-      {
-        headers: { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` },
-      },
-    );
-    if (response.status !== 200) throw new Error(`GET queue on node ${i}: ${response.status}`);
-    return ((await response.json()) as { node: string }).node;
-  }
-
-  indexOf(name: string): number {
-    return this.nodes.findIndex((node) => node.name === name);
-  }
-
-  async kill(i: number): Promise<void> {
-    const node = this.nodes[i] as WarrenNode;
-    if (node.broker) await killed(node.broker.child);
-    node.broker = null;
-  }
-
-  async restart(i: number): Promise<void> {
-    const node = this.nodes[i] as WarrenNode;
-    if (node.broker) await killed(node.broker.child);
-    node.broker = await startChildBroker(join(this.dir, node.name), this.protocols, {}, [
-      "--http-port",
-      "0",
-      "--cluster-nats",
-      this.natsUrl,
-      "--node-name",
-      node.name,
-      "--cluster-replicas",
-      String(this.replicas),
-    ]);
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.nodes.map(async (node) => node.broker && (await stoppedCleanly(node.broker.child))));
-    for (const node of this.nodes) node.broker = null;
-    rmSync(this.dir, { recursive: true, force: true });
-  }
+    running.add(child);
+    child.on("exit", () => running.delete(child));
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    return new Promise((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+      lines.on("line", (line) => {
+        const entry = JSON.parse(line) as { msg: string; ports?: ClusterNode["ports"] };
+        if (entry.msg !== "listening" || !entry.ports) return;
+        const ports = entry.ports;
+        resolve({ name, child, ports, amqpUrl: `amqp://guest:guest@127.0.0.1:${ports.amqp}`, httpUrl: `http://127.0.0.1:${ports.http}` });
+      });
+      child.on("exit", (code) => reject(new Error(`node ${name} exited with ${code}: ${stderr}`)));
+    });
+  };
+  const nodes: ClusterNode[] = [];
+  for (let i = 0; i < count; i++) nodes.push(await launch(`w${i + 1}`));
+  const at = (i: number): ClusterNode => {
+    const node = nodes[i];
+    if (!node) throw new Error(`no node ${i}`);
+    return node;
+  };
+  const kill = (i: number): Promise<void> =>
+    new Promise((resolve) => {
+      const child = at(i).child;
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGKILL");
+    });
+  return {
+    nodes,
+    node: at,
+    kill,
+    async restart(i) {
+      await kill(i);
+      nodes[i] = await launch(at(i).name);
+      return at(i);
+    },
+    async stop() {
+      for (let i = 0; i < nodes.length; i++) await kill(i);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }

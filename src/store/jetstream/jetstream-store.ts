@@ -7,7 +7,8 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { Logger } from "../../log.js";
 import type { DefinitionEntity, DefinitionsSnapshot, PropertiesCodec, ReplicatedState, Store } from "../types.js";
-import { entitiesOf, keyOf, snapshotOf } from "./definition-keys.js";
+import { entitiesOf, keyOf } from "./definition-keys.js";
+import { snapshotOf } from "../definition-entities.js";
 import { JetStreamMessageLog } from "./jetstream-message-log.js";
 import { JetStreamMqttState } from "./jetstream-mqtt-state.js";
 import { ReplicatedBucket } from "./replicated-bucket.js";

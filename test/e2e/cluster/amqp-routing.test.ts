@@ -34,16 +34,14 @@ describe("cluster routing over AMQP", { skip }, () => {
     await nats?.stop();
   });
 
-  /** Declares a durable queue on A first (A owns it), then on B (definitions replication is the store's half). */
+  /** Declares a durable queue on A (A owns it); B learns it from the replicated definitions. */
   async function declareOnBoth(name: string): Promise<void> {
-    for (const node of [a, b]) {
-      const connection = await amqplib.connect(node.url);
-      const channel = await connection.createChannel();
-      await channel.assertQueue(name, { durable: true });
-      await connection.close();
-      const queue = node.broker.core.vhosts.get("/")?.queues.get(name);
-      await waitFor(() => queue?.ownerNode === "warren@a");
-    }
+    const connection = await amqplib.connect(a.url);
+    const channel = await connection.createChannel();
+    await channel.assertQueue(name, { durable: true });
+    await connection.close();
+    for (const node of [a, b])
+      await waitFor(() => node.broker.core.vhosts.get("/")?.queues.get(name)?.ownerNode === "warren@a");
   }
 
   test("a persistent publish on B to a queue owned by A is confirmed and consumed on A", async () => {

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import amqplib from "amqplib";
-import { killAllChildren } from "../../helpers/child-broker.js";
-import { WarrenCluster } from "../../helpers/cluster-nodes.js";
+import { killAllClusterNodes, startClusterNodes, type ClusterNodes } from "../../helpers/cluster-nodes.js";
 import {
   NATS_PACKAGE,
   NATS_SERVER,
@@ -15,6 +14,15 @@ import { sleep, waitFor } from "../../helpers/broker.js";
 
 const skip = skipWithout(NATS_SERVER, NATS_PACKAGE, "the cluster tests need nats-server");
 const QUEUE = "orders";
+
+/** The node owning the queue, as node i's management API shows it (RabbitMQ's queue leader). */
+async function ownerOf(cluster: ClusterNodes, i: number, queue: string): Promise<string> {
+  const response = await fetch(`${cluster.node(i).httpUrl}/api/queues/%2F/${encodeURIComponent(queue)}`, {
+    headers: { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` },
+  });
+  if (response.status !== 200) throw new Error(`GET queue on node ${i}: ${response.status}`);
+  return ((await response.json()) as { node: string }).node;
+}
 
 /** Publishes persistent messages with confirms until told to stop; counts what was confirmed. */
 async function publishUntil(
@@ -77,23 +85,20 @@ async function drain(url: string): Promise<Set<string>> {
  */
 describe("kill -9 of a queue's owner during confirmed publishing", { skip, timeout: 300_000 }, () => {
   let nats: NatsCluster;
-  let cluster: WarrenCluster;
+  let cluster: ClusterNodes;
 
   before(async () => {
     nats = await startNatsCluster(3);
-    cluster = await WarrenCluster.start(3, nats.url, { protocols: ["amqp"] });
-    // Definitions replication is the store's half; every node declares the queue itself here.
-    for (let i = 0; i < 3; i++) {
-      const connection = await amqplib.connect(cluster.amqpUrl(i));
-      await (await connection.createChannel()).assertQueue(QUEUE, { durable: true });
-      await connection.close();
-    }
+    cluster = await startClusterNodes(3, nats.url, 3);
+    const connection = await amqplib.connect(cluster.node(0).amqpUrl);
+    await (await connection.createChannel()).assertQueue(QUEUE, { durable: true });
+    await connection.close();
   });
 
   after(async () => {
     await cluster?.stop();
     await nats?.stop();
-    killAllChildren();
+    killAllClusterNodes();
     killAllNatsServers();
   });
 
@@ -102,15 +107,15 @@ describe("kill -9 of a queue's owner during confirmed publishing", { skip, timeo
       // The owner as a node that is not the owner sees it (the restarted node of the last round may still be catching up).
       const ownerName = await waitFor(async () => {
         for (let i = 0; i < 3; i++) {
-          const owner = await cluster.ownerOf(i, QUEUE).catch(() => null);
-          if (owner !== null && owner !== cluster.nodes[i]?.name) return owner;
+          const owner = await ownerOf(cluster, i, QUEUE).catch(() => null);
+          if (owner !== null && owner !== cluster.node(i).name) return owner;
         }
         return null;
       }, 15_000);
-      const owner = cluster.indexOf(ownerName);
+      const owner = cluster.nodes.findIndex((node) => node.name === ownerName);
       const publisherNode = (owner + 1) % 3;
       const stop = { now: false };
-      const publishing = publishUntil(cluster.amqpUrl(publisherNode), `r${round}`, stop);
+      const publishing = publishUntil(cluster.node(publisherNode).amqpUrl, `r${round}`, stop);
       await sleep(300 + Math.floor(Math.random() * 1200));
       const killedAt = Date.now();
       await cluster.kill(owner);
@@ -120,7 +125,7 @@ describe("kill -9 of a queue's owner during confirmed publishing", { skip, timeo
         let result: Awaited<typeof publishing> | null = null;
         while (Date.now() < deadline) {
           await sleep(250);
-          const probe = await cluster.ownerOf(publisherNode, QUEUE).catch(() => ownerName);
+          const probe = await ownerOf(cluster, publisherNode, QUEUE).catch(() => ownerName);
           if (probe !== ownerName) break;
         }
         await sleep(1500);
@@ -135,7 +140,7 @@ describe("kill -9 of a queue's owner during confirmed publishing", { skip, timeo
           Date.now() - killedAt,
         );
         assert.ok(result.lastConfirmAt > killedAt, "some publish was confirmed after the kill (by the new owner)");
-        const consumed = await drain(cluster.amqpUrl(publisherNode));
+        const consumed = await drain(cluster.node(publisherNode).amqpUrl);
         const lost = [...result.confirmed].filter((id) => !consumed.has(id));
         assert.deepEqual(lost.slice(0, 10), [], `${lost.length} of ${result.confirmed.size} confirmed messages lost`);
       } finally {
