@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import amqplib, { type ConsumeMessage } from "amqplib";
+import { Client, type IMessage } from "@stomp/stompjs";
+import { TCPWrapper } from "@stomp/tcp-wrapper";
+import mqtt from "mqtt";
 import { TestBroker, waitFor } from "../../helpers/broker.js";
 import { NATS_PACKAGE, NATS_SERVER, startNatsCluster, type NatsCluster } from "../../helpers/nats-cluster.js";
 import { skipWithout } from "../../helpers/binaries.js";
@@ -13,7 +16,7 @@ const skip = skipWithout(NATS_SERVER, NATS_PACKAGE, "the cluster tests need a NA
  * durable queue is owned by the node that declared it first; the other
  * node forwards publishes to it and serves its consumers from it.
  */
-describe("cluster routing over AMQP", { skip }, () => {
+describe("cluster routing: declare on one node, use from another", { skip }, () => {
   let nats: NatsCluster;
   let a: TestBroker;
   let b: TestBroker;
@@ -154,5 +157,71 @@ describe("cluster routing over AMQP", { skip }, () => {
       const body = (await response.json()) as { node: string };
       assert.equal(body.node, "warren@a");
     }
+  });
+
+  test("STOMP: a SEND with a receipt on A reaches a /queue/ subscriber on B, and its ACK settles at the owner", async () => {
+    const connect = async (node: TestBroker): Promise<Client> => {
+      const client = new Client({
+        connectHeaders: { login: "guest", passcode: "guest" },
+        reconnectDelay: 0,
+        webSocketFactory: () => new TCPWrapper("127.0.0.1", node.broker.ports.stomp as number),
+      });
+      await new Promise<void>((resolve, reject) => {
+        client.onConnect = () => resolve();
+        client.onStompError = (frame) => reject(new Error(frame.headers.message));
+        client.activate();
+      });
+      return client;
+    };
+    const consumer = await connect(b);
+    const received: IMessage[] = [];
+    consumer.subscribe("/queue/stomp-x", (message) => received.push(message), {
+      ack: "client-individual",
+      durable: "true",
+      "auto-delete": "false",
+    });
+    // B declared the durable queue and owns it; A learns it from the definitions.
+    await waitFor(() => a.broker.core.vhosts.get("/")?.queues.get("stomp-x")?.ownerNode === "warren@b");
+    const producer = await connect(a);
+    await new Promise<void>((resolve) => {
+      producer.watchForReceipt("sent", () => resolve());
+      producer.publish({
+        destination: "/queue/stomp-x",
+        body: "over two nodes",
+        headers: { receipt: "sent", persistent: "true" },
+      });
+    });
+    await waitFor(() => received.length === 1);
+    assert.equal(received[0]?.body, "over two nodes");
+    const owner = b.broker.core.vhosts.get("/")?.queues.get("stomp-x");
+    assert.equal(owner?.unackedCount, 1);
+    received[0]?.ack();
+    await waitFor(() => owner?.unackedCount === 0 && owner.messageCount === 0);
+    await producer.deactivate();
+    await consumer.deactivate();
+  });
+
+  test("MQTT: a persistent session's subscription on B gets QoS 1 publishes made on A", async () => {
+    const subscriber = await mqtt.connectAsync(b.broker.urls.mqtt as string, {
+      clientId: "cluster-sub",
+      clean: false,
+      username: "guest",
+      password: "guest",
+    });
+    await subscriber.subscribeAsync("sensors/+/temp", { qos: 1 });
+    const received: string[] = [];
+    subscriber.on("message", (topic, payload) => received.push(`${topic}=${payload.toString()}`));
+    const queueName = "mqtt-subscription-cluster-subqos1";
+    await waitFor(() => a.broker.core.vhosts.get("/")?.queues.get(queueName)?.ownerNode === "warren@b");
+    const publisher = await mqtt.connectAsync(a.broker.urls.mqtt as string, {
+      clientId: "cluster-pub",
+      username: "guest",
+      password: "guest",
+    });
+    await publisher.publishAsync("sensors/kitchen/temp", "21.5", { qos: 1 });
+    await waitFor(() => received.length === 1);
+    assert.deepEqual(received, ["sensors/kitchen/temp=21.5"]);
+    await publisher.endAsync();
+    await subscriber.endAsync();
   });
 });
