@@ -225,7 +225,12 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
 
   ownerChanged(key: string, owner: string | null): void {
     const queue = this.queues.get(key);
-    if (queue === undefined || owner === null || owner === this.nodeName || this.resolving.has(queue)) return;
+    if (queue === undefined || owner === null || this.resolving.has(queue)) return;
+    if (owner === this.nodeName) {
+      // The lease names this node but it does not serve the queue: an acquire whose answer was lost.
+      if (queue.role !== "owner") this.resolve(queue);
+      return;
+    }
     if (queue.role === "owner" || queue.owner !== owner) {
       if (queue.role === "owner")
         this.logger.warn(

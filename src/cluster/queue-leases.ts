@@ -62,6 +62,10 @@ export class QueueLeases {
   private beating = false;
   private stopped = false;
   private listener: LeaseListener | null = null;
+  private watcher: { stop(): void } | null = null;
+  /** When the watch last showed this node's own heartbeat: a watch that stops showing it is stale. */
+  private lastOwnSeen = Date.now();
+  private rewatching = false;
 
   private constructor(
     private readonly kv: KV,
@@ -92,12 +96,25 @@ export class QueueLeases {
   private async start(): Promise<void> {
     await this.kv.put(nodeKey(this.nodeName), JSON.stringify({ node: this.nodeName, since: Date.now() }));
     this.lastOwnBeat = Date.now();
+    await this.watch();
+    this.timer = setInterval(() => this.tick(), this.timings.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /**
+   * Follows the bucket; resolves once the current values are replayed (the
+   * own heartbeat written first guarantees at least one). Called again when
+   * the watch went stale: after a NATS server died, nats-server 2.9's
+   * ordered consumer could stop delivering for good while puts went on.
+   */
+  private async watch(): Promise<void> {
+    this.watcher?.stop();
     const watcher = await this.kv.watch({ key: ">" });
-    // The watch first replays every current value; leases known before open() returns.
+    this.watcher = watcher;
+    this.lastOwnSeen = Date.now();
     let initial = true;
-    const caughtUp = new Promise<void>((resolve) => {
+    await new Promise<void>((resolve) => {
       void (async () => {
-        // An empty bucket yields nothing until the first update: the own heartbeat above guarantees one entry.
         for await (const entry of watcher) {
           this.apply(entry, initial);
           if (initial && entry.delta === 0) {
@@ -106,12 +123,9 @@ export class QueueLeases {
           }
         }
       })().catch((error: unknown) => {
-        if (!this.stopped) this.logger.error({ err: error }, "lease watch ended");
+        if (!this.stopped) this.logger.warn({ err: error }, "lease watch ended");
       });
     });
-    await caughtUp;
-    this.timer = setInterval(() => this.tick(), this.timings.heartbeatMs);
-    this.timer.unref();
   }
 
   private apply(entry: KvWatchEntry, initial: boolean): void {
@@ -120,6 +134,7 @@ export class QueueLeases {
     const name = fromSubjectToken(token);
     if (kind === "n") {
       if (entry.operation !== "PUT") return;
+      if (name === this.nodeName) this.lastOwnSeen = Date.now();
       this.lastSeen.set(name, Date.now());
       if (this.down.delete(name) && !initial) this.logger.info({ node: name }, "cluster node is back");
       return;
@@ -139,7 +154,20 @@ export class QueueLeases {
 
   private tick(): void {
     const now = Date.now();
+    // While this node cannot write its own heartbeat (JetStream electing a leader, NATS unreachable), the
+    // silence of the others proves nothing: nobody can write. Judging them then started takeover storms
+    // after every NATS leader election (4-9 s in nats-server 2.9), longer than the expiry.
+    const ownBeatFresh = now - this.lastOwnBeat <= 2 * this.timings.heartbeatMs;
+    if (ownBeatFresh && now - this.lastOwnSeen > 3 * this.timings.heartbeatMs && !this.rewatching) {
+      this.rewatching = true;
+      this.logger.warn({ node: this.nodeName }, "lease watch stale (own heartbeats not seen): watching again");
+      this.watch()
+        .catch(() => undefined)
+        .finally(() => (this.rewatching = false));
+    }
+    const watchFresh = now - this.lastOwnSeen <= 3 * this.timings.heartbeatMs;
     for (const [node, seen] of this.lastSeen) {
+      if (!ownBeatFresh || !watchFresh) break;
       if (node === this.nodeName || this.down.has(node) || now - seen < this.timings.expiryMs) continue;
       this.down.add(node);
       this.logger.warn({ node }, "cluster node missed its heartbeats: its queues may be taken over");
@@ -158,7 +186,12 @@ export class QueueLeases {
         timeout: this.timings.heartbeatMs,
       })
       .then(() => {
-        this.lastOwnBeat = Date.now();
+        const beatAt = Date.now();
+        if (beatAt - this.lastOwnBeat > 2 * this.timings.heartbeatMs) {
+          // Back after a gap: every other node gets a full expiry period from now to show its heartbeat.
+          for (const node of this.lastSeen.keys()) if (!this.down.has(node)) this.lastSeen.set(node, beatAt);
+        }
+        this.lastOwnBeat = beatAt;
         if (this.isFenced) {
           this.isFenced = false;
           this.logger.info({ node: this.nodeName }, "heartbeat renewed again: this node may own queues again");
@@ -194,23 +227,25 @@ export class QueueLeases {
   async acquire(key: string): Promise<string> {
     if (this.isFenced) throw new Error("fenced: heartbeat not renewed");
     const value = JSON.stringify({ node: this.nodeName, since: Date.now() } satisfies LeaseValue);
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.kv.get(queueLeaseKey(key));
+    // The revision comes from the watch, not a get: after a NATS server died, nats-server 2.9 timed
+    // gets out for a long while where puts and the watch went on.
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const current = this.leases.get(key);
       try {
-        if (current === null || current.operation !== "PUT") {
+        if (current === undefined) {
           await this.kv.create(queueLeaseKey(key), value);
         } else {
-          const holder = current.json<LeaseValue>().node;
-          if (holder !== this.nodeName && this.isAlive(holder)) return holder;
+          if (current.node !== this.nodeName && this.isAlive(current.node)) return current.node;
           await this.kv.update(queueLeaseKey(key), value, current.revision);
         }
         return this.nodeName;
       } catch (error) {
-        // Another node won the compare-and-set (wrong last sequence / key exists): read again.
+        // Another node won the compare-and-set (wrong last sequence / key exists): wait for the watch to show it.
         if (!isCasConflict(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, this.timings.heartbeatMs / 4));
       }
     }
-    return this.ownerOf(key) ?? this.nodeName;
+    throw new Error("lease still contended");
   }
 
   /** The queue is gone: its lease too (only its owner deletes it). */
@@ -223,6 +258,7 @@ export class QueueLeases {
   /** Stops heartbeating (a clean stop: other nodes take over after expiryMs, or at once when told). */
   async close(): Promise<void> {
     this.stopped = true;
+    this.watcher?.stop();
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
   }
