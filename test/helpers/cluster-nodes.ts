@@ -10,6 +10,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { after, before } from "node:test";
+import { killAllNatsServers, startNatsCluster, type NatsCluster } from "./nats-cluster.js";
 
 const MAIN = join(import.meta.dirname, "../../src/cli/main.js");
 
@@ -90,4 +92,42 @@ export async function startClusterNodes(count: number, natsUrl: string, replicas
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Inside a describe(): `natsServers` nats-servers and `nodes` Warren nodes
+ * started before its tests and stopped after them (replicas follow the
+ * server count). Read `.nats` and `.cluster` in the tests.
+ */
+export function useCluster(natsServers: 1 | 3, nodes: number): { nats: NatsCluster; cluster: ClusterNodes } {
+  const handle = {} as { nats: NatsCluster; cluster: ClusterNodes };
+  before(async () => {
+    handle.nats = await startNatsCluster(natsServers);
+    handle.cluster = await startClusterNodes(nodes, handle.nats.url, natsServers);
+  });
+  after(async () => {
+    await handle.cluster?.stop();
+    await handle.nats?.stop();
+    killAllClusterNodes();
+    killAllNatsServers();
+  });
+  return handle;
+}
+
+/**
+ * Polls `probe` until it resolves (it throws or rejects until then); returns
+ * how long that took, to report, never to assert: timing does not decide.
+ * 15 s is far beyond the 1 s heartbeat and the 5 s expiries.
+ */
+export async function eventually(probe: () => Promise<unknown>, limitMs = 15_000): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      await probe();
+      return Date.now() - started;
+    } catch (error) {
+      if (Date.now() - started > limitMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
 }

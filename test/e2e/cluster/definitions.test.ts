@@ -5,34 +5,14 @@
  * Three clustered nats-servers (R3), two Warren nodes as child processes.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import amqp from "amqplib";
 import { skipWithout } from "../../helpers/binaries.js";
-import {
-  killAllNatsServers,
-  NATS_PACKAGE,
-  NATS_SERVER,
-  startNatsCluster,
-  type NatsCluster,
-} from "../../helpers/nats-cluster.js";
-import { killAllClusterNodes, startClusterNodes, type ClusterNodes } from "../../helpers/cluster-nodes.js";
+import { NATS_PACKAGE, NATS_SERVER } from "../../helpers/nats-cluster.js";
+import { eventually, useCluster } from "../../helpers/cluster-nodes.js";
 
 const skip = skipWithout(NATS_SERVER, NATS_PACKAGE, "the cluster tests run real nats-server processes");
 const GUEST = `Basic ${Buffer.from("guest:guest").toString("base64")}`;
-
-/** Polls `probe` until it resolves; returns how long that took (reported, never asserted: timing does not decide). */
-async function eventually(probe: () => Promise<unknown>, limitMs = 15_000): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      await probe();
-      return Date.now() - started;
-    } catch (error) {
-      if (Date.now() - started > limitMs) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
 
 async function queueExists(url: string, queue: string): Promise<void> {
   const connection = await amqp.connect(url);
@@ -47,28 +27,17 @@ async function queueExists(url: string, queue: string): Promise<void> {
 }
 
 describe("cluster definitions", { skip }, () => {
-  let nats: NatsCluster;
-  let cluster: ClusterNodes;
-  before(async () => {
-    nats = await startNatsCluster(3);
-    cluster = await startClusterNodes(2, nats.url, 3);
-  });
-  after(async () => {
-    await cluster?.stop();
-    await nats?.stop();
-    killAllClusterNodes();
-    killAllNatsServers();
-  });
+  const running = useCluster(3, 2);
 
   test("an exchange, queue and binding declared on w1 route a message published on w2 within a second", async () => {
-    const c1 = await amqp.connect(cluster.node(0).amqpUrl);
+    const c1 = await amqp.connect(running.cluster.node(0).amqpUrl);
     const ch1 = await c1.createChannel();
     await ch1.assertExchange("orders", "direct", { durable: true });
     await ch1.assertQueue("orders.eu", { durable: true });
     await ch1.bindQueue("orders.eu", "orders", "eu");
     await c1.close();
 
-    const c2 = await amqp.connect(cluster.node(1).amqpUrl);
+    const c2 = await amqp.connect(running.cluster.node(1).amqpUrl);
     try {
       const ms = await eventually(async () => {
         const probe = await c2.createChannel();
@@ -97,56 +66,49 @@ describe("cluster definitions", { skip }, () => {
 
   test("a user and queue made over w2's HTTP API (201) are usable on w1", async () => {
     const put = (path: string, body: unknown): Promise<Response> =>
-      fetch(`${cluster.node(1).httpUrl}${path}`, {
-        method: "PUT",
-        headers: { authorization: GUEST, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
+      fetch(`${running.cluster.node(1).httpUrl}${path}`, { method: "PUT", headers: { authorization: GUEST, "content-type": "application/json" }, body: JSON.stringify(body) });
     assert.equal((await put("/api/users/alice", { password: "s3cret", tags: "" })).status, 201);
     assert.equal((await put("/api/permissions/%2F/alice", { configure: ".*", write: ".*", read: ".*" })).status, 201);
     assert.equal((await put("/api/queues/%2F/from-http", { durable: true })).status, 201);
-    const url = cluster.node(0).amqpUrl.replace("guest:guest", "alice:s3cret");
+    const url = running.cluster.node(0).amqpUrl.replace("guest:guest", "alice:s3cret");
     await eventually(() => queueExists(url, "from-http"));
   });
 
   test("a queue deleted on w1 is gone on w2", async () => {
-    const c1 = await amqp.connect(cluster.node(0).amqpUrl);
+    const c1 = await amqp.connect(running.cluster.node(0).amqpUrl);
     const ch1 = await c1.createChannel();
     await ch1.assertQueue("short-lived", { durable: true });
-    await eventually(() => queueExists(cluster.node(1).amqpUrl, "short-lived"));
+    await eventually(() => queueExists(running.cluster.node(1).amqpUrl, "short-lived"));
     await ch1.deleteQueue("short-lived");
     await c1.close();
     await eventually(async () => {
-      const missing = await queueExists(cluster.node(1).amqpUrl, "short-lived").then(
-        () => false,
-        () => true,
-      );
+      const missing = await queueExists(running.cluster.node(1).amqpUrl, "short-lived").then(() => false, () => true);
       if (!missing) throw new Error("still there");
     });
     // The node still serves clients after the 404 channel errors above.
-    await queueExists(cluster.node(1).amqpUrl, "orders.eu");
+    await queueExists(running.cluster.node(1).amqpUrl, "orders.eu");
   });
 
   test("after every Warren node is killed and restarted, the definitions are all there", async () => {
-    await cluster.kill(0);
-    await cluster.kill(1);
-    await cluster.restart(0);
-    await cluster.restart(1);
-    for (const node of cluster.nodes) {
+    await running.cluster.kill(0);
+    await running.cluster.kill(1);
+    await running.cluster.restart(0);
+    await running.cluster.restart(1);
+    for (const node of running.cluster.nodes) {
       await queueExists(node.amqpUrl, "orders.eu");
       await queueExists(node.amqpUrl.replace("guest:guest", "alice:s3cret"), "from-http");
     }
   });
 
   test("with NATS stopped a declare is not answered and publishers are blocked; both resume when NATS is back", async () => {
-    const connection = await amqp.connect(cluster.node(0).amqpUrl);
+    const connection = await amqp.connect(running.cluster.node(0).amqpUrl);
     const events: string[] = [];
     connection.on("blocked", (reason: string) => events.push(`blocked: ${reason}`));
     connection.on("unblocked", () => events.push("unblocked"));
     const channel = await connection.createChannel();
-    await nats.kill(0);
-    await nats.kill(1);
-    await nats.kill(2);
+    await running.nats.kill(0);
+    await running.nats.kill(1);
+    await running.nats.kill(2);
     await eventually(async () => {
       if (events.length === 0) throw new Error("not blocked yet");
     });
@@ -161,7 +123,7 @@ describe("cluster definitions", { skip }, () => {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     assert.equal(answered, false);
 
-    await Promise.all([nats.restart(0), nats.restart(1), nats.restart(2)]);
+    await Promise.all([running.nats.restart(0), running.nats.restart(1), running.nats.restart(2)]);
     const ok = await declared;
     assert.equal(ok.queue, "while-nats-down");
     await eventually(async () => {
@@ -169,6 +131,6 @@ describe("cluster definitions", { skip }, () => {
     });
     await connection.close();
     // Replicated: the other node has it too.
-    await eventually(() => queueExists(cluster.node(1).amqpUrl, "while-nats-down"));
+    await eventually(() => queueExists(running.cluster.node(1).amqpUrl, "while-nats-down"));
   });
 });
