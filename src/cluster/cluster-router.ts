@@ -431,9 +431,7 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
 
   /** Owner side: subscriptions, credit, settlements and purges from consumers' nodes. */
   private onControl(data: Uint8Array): void {
-    const reader = new RecordReader(data);
-    if (reader.u8() !== Kind.From) throw new Error("control batch without its sender");
-    const node = reader.string();
+    const { reader, sender: node } = openBatch(data);
     while (!reader.done) {
       const kind = reader.u8();
       if (kind === Kind.Subscribe) this.onSubscribe(node, reader);
@@ -517,9 +515,7 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
 
   /** Consumer side: deliveries and cancellations from owners. */
   private onDeliver(data: Uint8Array): void {
-    const reader = new RecordReader(data);
-    if (reader.u8() !== Kind.From) throw new Error("delivery batch without its sender");
-    const owner = reader.string();
+    const { reader, sender: owner } = openBatch(data);
     while (!reader.done) {
       const kind = reader.u8();
       const subscriptionId = reader.u32();
@@ -561,6 +557,13 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
     for (const subscription of this.natsSubscriptions) subscription.unsubscribe();
     this.broker.setQueueFactory(null);
   }
+}
+
+/** A control or delivery batch: its reader past the leading From record, and that sender. */
+function openBatch(data: Uint8Array): { reader: RecordReader; sender: string } {
+  const reader = new RecordReader(data);
+  if (reader.u8() !== Kind.From) throw new Error("cluster batch without its sender");
+  return { reader, sender: reader.string() };
 }
 
 const sinkId = (node: string, subscriptionId: number): string => `${node}\u0000${subscriptionId}`;

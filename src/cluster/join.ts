@@ -15,7 +15,11 @@ export interface JoinedCluster {
   store: JetStreamStore;
 }
 
-export async function joinCluster(options: ClusterOptions, codec: PropertiesCodec, logger: Logger): Promise<JoinedCluster> {
+export async function joinCluster(
+  options: ClusterOptions,
+  codec: PropertiesCodec,
+  logger: Logger,
+): Promise<JoinedCluster> {
   const connection = await ClusterConnection.open(options, logger);
   try {
     const store = await JetStreamStore.open({

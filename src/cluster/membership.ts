@@ -36,7 +36,11 @@ export class Membership {
   ) {}
 
   static async join(connection: ClusterConnection, broker: Broker, logger: Logger): Promise<Membership> {
-    const kv = await new Kvm(connection.js).create("warren_nodes", { replicas: connection.replicas, history: 1, ttl: MEMBER_EXPIRY_MS });
+    const kv = await new Kvm(connection.js).create("warren_nodes", {
+      replicas: connection.replicas,
+      history: 1,
+      ttl: MEMBER_EXPIRY_MS,
+    });
     const membership = new Membership(kv, connection, broker, logger);
     const watch = await kv.watch();
     membership.stopWatch = () => watch.stop();
@@ -63,7 +67,9 @@ export class Membership {
   /** Live nodes, this one first, then by name. */
   live(): MemberRecord[] {
     const now = Date.now();
-    const others = [...this.members.values()].filter((m) => m.name !== this.nodeName && now - m.heartbeatAt < MEMBER_EXPIRY_MS);
+    const others = [...this.members.values()].filter(
+      (m) => m.name !== this.nodeName && now - m.heartbeatAt < MEMBER_EXPIRY_MS,
+    );
     return [this.record(), ...others.sort((a, b) => a.name.localeCompare(b.name))];
   }
 

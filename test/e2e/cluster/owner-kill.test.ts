@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import amqplib from "amqplib";
-import { killAllClusterNodes, startClusterNodes, type ClusterNodes } from "../../helpers/cluster-nodes.js";
+import { useCluster, type ClusterNodes } from "../../helpers/cluster-nodes.js";
 import {
   NATS_PACKAGE,
   NATS_SERVER,
@@ -14,6 +14,17 @@ import { sleep, waitFor } from "../../helpers/broker.js";
 
 const skip = skipWithout(NATS_SERVER, NATS_PACKAGE, "the cluster tests need nats-server");
 const QUEUE = "orders";
+
+/** Three NATS servers, three Warren nodes, and the durable queue declared on the first node. */
+function useClusterWithQueue(): { nats: NatsCluster; cluster: ClusterNodes } {
+  const handle = useCluster(3, 3);
+  before(async () => {
+    const connection = await amqplib.connect(handle.cluster.node(0).amqpUrl);
+    await (await connection.createChannel()).assertQueue(QUEUE, { durable: true });
+    await connection.close();
+  });
+  return handle;
+}
 
 /** The node owning the queue, as node i's management API shows it (RabbitMQ's queue leader). */
 async function ownerOf(cluster: ClusterNodes, i: number, queue: string): Promise<string> {
@@ -84,48 +95,32 @@ async function drain(url: string): Promise<Set<string>> {
  * the kill at a random moment of the publishing.
  */
 describe("kill -9 of a queue's owner during confirmed publishing", { skip, timeout: 300_000 }, () => {
-  let nats: NatsCluster;
-  let cluster: ClusterNodes;
-
-  before(async () => {
-    nats = await startNatsCluster(3);
-    cluster = await startClusterNodes(3, nats.url, 3);
-    const connection = await amqplib.connect(cluster.node(0).amqpUrl);
-    await (await connection.createChannel()).assertQueue(QUEUE, { durable: true });
-    await connection.close();
-  });
-
-  after(async () => {
-    await cluster?.stop();
-    await nats?.stop();
-    killAllClusterNodes();
-    killAllNatsServers();
-  });
+  const handle = useClusterWithQueue();
 
   for (let round = 1; round <= 3; round++) {
     test(`round ${round}: no confirmed message is lost and another node confirms within seconds`, async (t) => {
       // The owner as a node that is not the owner sees it (the restarted node of the last round may still be catching up).
       const ownerName = await waitFor(async () => {
         for (let i = 0; i < 3; i++) {
-          const owner = await ownerOf(cluster, i, QUEUE).catch(() => null);
-          if (owner !== null && owner !== cluster.node(i).name) return owner;
+          const owner = await ownerOf(handle.cluster, i, QUEUE).catch(() => null);
+          if (owner !== null && owner !== handle.cluster.node(i).name) return owner;
         }
         return null;
       }, 15_000);
-      const owner = cluster.nodes.findIndex((node) => node.name === ownerName);
+      const owner = handle.cluster.nodes.findIndex((node) => node.name === ownerName);
       const publisherNode = (owner + 1) % 3;
       const stop = { now: false };
-      const publishing = publishUntil(cluster.node(publisherNode).amqpUrl, `r${round}`, stop);
+      const publishing = publishUntil(handle.cluster.node(publisherNode).amqpUrl, `r${round}`, stop);
       await sleep(300 + Math.floor(Math.random() * 1200));
       const killedAt = Date.now();
-      await cluster.kill(owner);
+      await handle.cluster.kill(owner);
       try {
         // Publish on until confirms flow again through the new owner (lease expiry ~5 s + takeover), then a little more.
         const deadline = killedAt + 20_000;
         let result: Awaited<typeof publishing> | null = null;
         while (Date.now() < deadline) {
           await sleep(250);
-          const probe = await ownerOf(cluster, publisherNode, QUEUE).catch(() => ownerName);
+          const probe = await ownerOf(handle.cluster, publisherNode, QUEUE).catch(() => ownerName);
           if (probe !== ownerName) break;
         }
         await sleep(1500);
@@ -140,11 +135,11 @@ describe("kill -9 of a queue's owner during confirmed publishing", { skip, timeo
           Date.now() - killedAt,
         );
         assert.ok(result.lastConfirmAt > killedAt, "some publish was confirmed after the kill (by the new owner)");
-        const consumed = await drain(cluster.node(publisherNode).amqpUrl);
+        const consumed = await drain(handle.cluster.node(publisherNode).amqpUrl);
         const lost = [...result.confirmed].filter((id) => !consumed.has(id));
         assert.deepEqual(lost.slice(0, 10), [], `${lost.length} of ${result.confirmed.size} confirmed messages lost`);
       } finally {
-        await cluster.restart(owner);
+        await handle.cluster.restart(owner);
       }
     });
   }
@@ -167,32 +162,16 @@ describe(
     timeout: 300_000,
   },
   () => {
-    let nats: NatsCluster;
-    let cluster: ClusterNodes;
-
-    before(async () => {
-      nats = await startNatsCluster(3);
-      cluster = await startClusterNodes(3, nats.url, 3);
-      const connection = await amqplib.connect(cluster.node(0).amqpUrl);
-      await (await connection.createChannel()).assertQueue(QUEUE, { durable: true });
-      await connection.close();
-    });
-
-    after(async () => {
-      await cluster?.stop();
-      await nats?.stop();
-      killAllClusterNodes();
-      killAllNatsServers();
-    });
+    const handle = useClusterWithQueue();
 
     for (let round = 1; round <= 2; round++) {
       test(`round ${round}: no confirmed message is lost and confirms go on`, async (t) => {
         const victim = Math.floor(Math.random() * 3);
         const stop = { now: false };
-        const publishing = publishUntil(cluster.node(1).amqpUrl, `n${round}`, stop);
+        const publishing = publishUntil(handle.cluster.node(1).amqpUrl, `n${round}`, stop);
         await sleep(300 + Math.floor(Math.random() * 1200));
         const killedAt = Date.now();
-        await nats.kill(victim);
+        await handle.nats.kill(victim);
         try {
           await sleep(6000);
           stop.now = true;
@@ -201,12 +180,12 @@ describe(
             `NATS server ${victim} killed; confirmed ${result.confirmed.size}, refused ${result.refused}, last confirm ${result.lastConfirmAt - killedAt} ms after the kill`,
           );
           assert.ok(result.lastConfirmAt > killedAt + 1000, "publishes were confirmed after the NATS server died");
-          const consumed = await drain(cluster.node(2).amqpUrl);
+          const consumed = await drain(handle.cluster.node(2).amqpUrl);
           const lost = [...result.confirmed].filter((id) => !consumed.has(id));
           assert.deepEqual(lost.slice(0, 10), [], `${lost.length} of ${result.confirmed.size} confirmed messages lost`);
         } finally {
           stop.now = true;
-          await nats.restart(victim);
+          await handle.nats.restart(victim);
         }
       });
     }
