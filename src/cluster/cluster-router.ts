@@ -5,7 +5,7 @@ import type { Message } from "../core/message.js";
 import type { Queue, QueueOptions } from "../core/queue.js";
 import type { QueueDeclarationOrigin } from "../core/vhost.js";
 import type { Logger } from "../log.js";
-import type { Durability, PropertiesCodec, RecoveredQueue } from "../store/types.js";
+import type { PropertiesCodec, RecoveredQueue } from "../store/types.js";
 import { ClusterQueue, type QueueRouting } from "./cluster-queue.js";
 import { ForwardDurability, type ForwardTicket } from "./forward-durability.js";
 import { NodeLinks, routeSubjects } from "./node-links.js";
@@ -551,11 +551,12 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
   }
 
   /** Stops listening (the node stops; its leases expire and other nodes take its queues). */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
     this.stopped = true;
     this.links.flush();
     for (const subscription of this.natsSubscriptions) subscription.unsubscribe();
     this.broker.setQueueFactory(null);
+    return Promise.resolve();
   }
 }
 

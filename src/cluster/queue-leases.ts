@@ -256,11 +256,12 @@ export class QueueLeases {
   }
 
   /** Stops heartbeating (a clean stop: other nodes take over after expiryMs, or at once when told). */
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.stopped = true;
     this.watcher?.stop();
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    return Promise.resolve();
   }
 }
 

@@ -7,37 +7,40 @@ import { Message } from "../core/message.js";
  * per-message path (DESIGN §5); message properties travel as AMQP
  * content-header bytes, the form they usually arrived in.
  */
-export const enum Kind {
+export const Kind = {
   /** Leads every batch: the sending node's name. */
-  From = 0,
+  From: 0,
   /** consumer node → owner */
-  Subscribe = 1,
-  Cancel = 2,
-  Credit = 3,
-  Settle = 4,
-  Purge = 5,
+  Subscribe: 1,
+  Cancel: 2,
+  Credit: 3,
+  Settle: 4,
+  Purge: 5,
   /** owner → consumer node */
-  Deliver = 10,
-  Cancelled = 11,
+  Deliver: 10,
+  Cancelled: 11,
   /** publishing node → owner (request; the reply is one status byte per record) */
-  Publish = 20,
-}
+  Publish: 20,
+} as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
 
-export const enum PublishStatus {
-  Accepted = 0,
+export const PublishStatus = {
+  Accepted: 0,
   /** x-overflow reject-publish refused it: the publisher is nacked, as on one node. */
-  Rejected = 1,
+  Rejected: 1,
   /** This node does not own the queue (any more): the publisher is nacked and may resend. */
-  NotOwner = 2,
+  NotOwner: 2,
   /** The owner's store could not make it durable. */
-  Failed = 3,
-}
+  Failed: 3,
+} as const;
+export type PublishStatus = (typeof PublishStatus)[keyof typeof PublishStatus];
 
-export const enum SettleOutcome {
-  Ack = 0,
-  Requeue = 1,
-  Discard = 2,
-}
+export const SettleOutcome = {
+  Ack: 0,
+  Requeue: 1,
+  Discard: 2,
+} as const;
+export type SettleOutcome = (typeof SettleOutcome)[keyof typeof SettleOutcome];
 
 /** Appends to one growing buffer; `take()` hands out the batch and starts over. */
 export class RecordWriter {

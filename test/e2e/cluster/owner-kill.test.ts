@@ -2,13 +2,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import amqplib from "amqplib";
 import { useCluster, type ClusterNodes } from "../../helpers/cluster-nodes.js";
-import {
-  NATS_PACKAGE,
-  NATS_SERVER,
-  killAllNatsServers,
-  startNatsCluster,
-  type NatsCluster,
-} from "../../helpers/nats-cluster.js";
+import { NATS_PACKAGE, NATS_SERVER, type NatsCluster } from "../../helpers/nats-cluster.js";
 import { skipWithout } from "../../helpers/binaries.js";
 import { sleep, waitFor } from "../../helpers/broker.js";
 
@@ -98,7 +92,7 @@ describe("kill -9 of a queue's owner during confirmed publishing", { skip, timeo
   const handle = useClusterWithQueue();
 
   for (let round = 1; round <= 3; round++) {
-    test(`round ${round}: no confirmed message is lost and another node confirms within seconds`, async (t) => {
+    test(`round ${round}: no confirmed message is lost and another node confirms within seconds`, async () => {
       // The owner as a node that is not the owner sees it (the restarted node of the last round may still be catching up).
       const ownerName = await waitFor(async () => {
         for (let i = 0; i < 3; i++) {
