@@ -11,7 +11,8 @@ import type { MqttSettings } from "./mqtt/context.js";
 import { createMqttContext, mqttWebSocketRoute, openMqttListeners, type MqttListeners } from "./mqtt/listeners.js";
 import { TcpListener } from "./transport/tcp.js";
 import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
-import { openStore, type StorageOption } from "./persistence/open-store.js";
+import { attachOpenedStore, openStore, type StorageOption } from "./persistence/open-store.js";
+import { setFlushGate } from "./transport/flush-scheduler.js";
 import { connectionLog } from "./core/connection-log.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import { HttpListener } from "./transport/http.js";
@@ -25,6 +26,8 @@ import { openTlsListeners } from "./tls-listeners.js";
 import { MqttConnection } from "./mqtt/connection.js";
 import { StompConnection } from "./stomp/connection.js";
 import { SocketTransport } from "./stomp/transport.js";
+import type { ClusterOptions } from "./cluster/options.js";
+import type { JoinedCluster } from "./cluster/join.js";
 
 export interface BrokerUser {
   name: string;
@@ -68,6 +71,11 @@ export interface BrokerOptions {
    * a login for /metrics, and the time an HTTP request may take to arrive (default 30 s).
    */
   management?: { statsIntervalMs?: number; perObjectMetrics?: boolean; metricsAuth?: boolean; requestTimeoutMs?: number };
+  /**
+   * Join a Warren cluster over NATS JetStream (issue 10): definitions, messages and
+   * MQTT state live in JetStream instead of `storage`. Without it no NATS code is loaded.
+   */
+  cluster?: ClusterOptions;
 }
 
 export interface RunningBroker {
@@ -104,7 +112,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   core.addVhost(DEFAULTS.defaultVhost);
   core.maxConnections = settings.maxConnections;
   core.failedLogins.logger = logger;
-  const storage = openStore(core, options.storage, PROPERTIES_CODEC, logger);
+  // A cluster node keeps its state in JetStream instead of a data dir; the NATS client loads only then.
+  const clusterModule = options.cluster ? await import("./cluster/join.js") : null;
+  const cluster: JoinedCluster | null = clusterModule && options.cluster ? await clusterModule.joinCluster(options.cluster, PROPERTIES_CODEC, logger) : null;
+  const membership = clusterModule && cluster ? await clusterModule.Membership.join(cluster.connection, core, logger) : null;
+  const storage = cluster ? attachOpenedStore(core, cluster.store, logger) : openStore(core, options.storage, PROPERTIES_CODEC, logger);
+  if (cluster) setFlushGate(cluster.store.replicated.durability);
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
   if (storage.fresh) seedDefaultUser(users);
   for (const user of options.users ?? []) {
@@ -113,7 +126,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     users.setPermissions(user.name, DEFAULTS.defaultVhost, { ...DEFAULTS.defaultPermissions });
   }
   storage.commitStartup();
-  const alarms = new ResourceAlarms(core, logger, { ...settings.alarms, dataDir: typeof options.storage === "object" ? options.storage.dir : null });
+  const alarms = new ResourceAlarms(core, logger, { ...settings.alarms, dataDir: typeof options.storage === "object" && !cluster ? options.storage.dir : null });
+  cluster?.connection.onConnectionChange((connected) => alarms.setClusterAlarm(!connected));
   const limits = settings.amqp;
 
   const listeners: TcpListener[] = [];
@@ -158,6 +172,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         listeners: () => listenerInfo(ports, host),
         resourceLimits: alarms,
         certificates: tls ? () => reloadCertificates() : null,
+        ...(cluster && membership
+          ? { nodeName: cluster.connection.nodeName, replicatedWrites: cluster.store.replicated.durability, clusterMembers: () => membership.live() }
+          : {}),
         ...managementOptions,
       });
       for (const listener of [http, https]) {
@@ -241,6 +258,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     await http?.close();
     alarms.stop();
     await storage.store?.close();
+    if (cluster) setFlushGate(null);
+    await membership?.leave();
+    await cluster?.connection.close();
     throw error;
   }
 
@@ -262,6 +282,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       alarms.stop();
       core.stop();
       await storage.store?.close();
+      if (cluster) setFlushGate(null);
+      await membership?.leave();
+      await cluster?.connection.close();
     })());
   const reloadCertificates = (): string => {
     if (!tls) throw new WarrenError(ErrorCodes.TLS_CONFIG, "TLS is not configured (no --tls-cert)");

@@ -80,6 +80,19 @@ export interface WarrenConfig {
   tls: TlsConfig;
   /** /metrics needs a monitoring or administrator login. */
   metricsAuth: boolean;
+  /** Cluster membership over NATS JetStream (issue 10); `nats: null` = a single node, nothing of NATS loaded. */
+  cluster: ClusterConfig;
+}
+
+export interface ClusterConfig {
+  nats: string[] | null;
+  /** null: warren@<hostname>. */
+  nodeName: string | null;
+  user: string | null;
+  password: string | null;
+  token: string | null;
+  tlsCa: string | null;
+  replicas: number;
 }
 
 /** Numeric MQTT settings (seconds, counts, bytes, ms), as startBroker({ mqtt }) takes them. */
@@ -190,6 +203,8 @@ export const DEFAULTS = {
   metricsAuth: false,
   /** Time for an HTTP request's headers and body (Node's defaults, 60 s and 300 s, let a trickle hold a socket 300 s). */
   httpRequestTimeout: 30_000,
+  /** JetStream replicas of the cluster's buckets and streams: 3 survives one NATS server lost (a Raft quorum of 2). */
+  clusterReplicas: 3,
   /** How often the memory and disk alarms are checked, ms (RabbitMQ's vm_memory_monitor polls each second). */
   alarmIntervalMs: 1000,
   /** RabbitMQ's consumer_timeout, ms: a delivery unacked for longer closes its channel (PRECONDITION_FAILED). */
@@ -266,5 +281,6 @@ export function defaultConfig(): WarrenConfig {
     maxConnections: null,
     tls: { certFile: null, keyFile: null, caFile: null, keyPassphrase: null, ciphers: null, verifyPeer: false, failIfNoPeerCert: false, certLogin: false },
     metricsAuth: DEFAULTS.metricsAuth,
+    cluster: { nats: null, nodeName: null, user: null, password: null, token: null, tlsCa: null, replicas: DEFAULTS.clusterReplicas },
   };
 }

@@ -5,6 +5,7 @@
  */
 import { DEFAULTS, MQTT_DEFAULTS, type MqttConfig, type PortsConfig, type WarrenConfig } from "./defaults.js";
 import { isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS } from "../log.js";
+import { CLUSTER_OPTIONS } from "./cluster-options.js";
 
 /** Parses a raw string; returns undefined when invalid. */
 type Parser<T> = (raw: string) => T | undefined;
@@ -307,4 +308,5 @@ export const OPTIONS: readonly OptionSpec[] = [
       config.logFile = value;
     },
   ),
+  ...CLUSTER_OPTIONS,
 ];
