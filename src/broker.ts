@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Socket } from "node:net";
 import { AmqpConnection, type AmqpLimits } from "./amqp/connection.js";
 import { seedDefaultUser } from "./auth/seed.js";
@@ -11,6 +12,7 @@ import { createMqttContext, mqttWebSocketRoute, openMqttListeners, type MqttList
 import { TcpListener } from "./transport/tcp.js";
 import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
 import { openStore, type StorageOption } from "./persistence/open-store.js";
+import { StreamStore } from "./store/stream/stream-store.js";
 import { connectionLog } from "./core/connection-log.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import { HttpListener } from "./transport/http.js";
@@ -101,7 +103,11 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   core.addVhost(DEFAULTS.defaultVhost);
   core.maxConnections = options.maxConnections ?? null;
   core.failedLogins.logger = logger;
+  // Streams (x-queue-type: stream) keep their segments beside the message log, or in memory without a data dir.
+  const streams = new StreamStore(typeof options.storage === "object" ? join(options.storage.dir, "streams") : null, PROPERTIES_CODEC);
+  core.attachStreams(streams);
   const storage = openStore(core, options.storage, PROPERTIES_CODEC, logger);
+  core.combineStreamDurability();
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
   if (storage.fresh) seedDefaultUser(users);
   for (const user of options.users ?? []) {
@@ -249,6 +255,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     await https?.close();
     await http?.close();
     alarms.stop();
+    await streams.close();
     await storage.store?.close();
     throw error;
   }
@@ -270,6 +277,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       await http?.close();
       alarms.stop();
       core.stop();
+      await streams.close();
       await storage.store?.close();
     })());
   const reloadCertificates = (): string => {
