@@ -11,8 +11,8 @@ export interface OpenedSegmentFile {
 /**
  * A segment as two append-only files: `<first offset>.segment` (entries)
  * and `<first offset>.index` (a record every so many entries). Appends
- * are gathered and written with one writev per flush; sync is fdatasync
- * of both.
+ * are gathered and written with one writev per flush; sync is one
+ * fdatasync of the data file.
  */
 export class FileSegmentFile implements SegmentFile {
   size: number;
@@ -77,10 +77,8 @@ export class FileSegmentFile implements SegmentFile {
   sync(callback: (error: Error | null) => void): void {
     if (this.closed) return callback(null);
     this.flush();
-    fdatasync(this.dataFd, (error) => {
-      if (error !== null) return callback(error);
-      fdatasync(this.indexFd, (indexError) => callback(indexError));
-    });
+    // The index is not synced: recovery drops index records past the data and rebuilds missing ones from the data.
+    fdatasync(this.dataFd, (error) => callback(error));
   }
 
   close(): void {
