@@ -27,6 +27,7 @@ test("no flags, no env: RabbitMQ's defaults", () => {
     mqtts: 8883,
     stomps: 61614,
     https: 15671,
+    stream: 5552,
   });
   assert.deepEqual(c.tls, { certFile: null, keyFile: null, caFile: null, keyPassphrase: null, ciphers: null, verifyPeer: false, failIfNoPeerCert: false, certLogin: false });
   assert.equal(c.dataDir, "./data");

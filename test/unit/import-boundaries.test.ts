@@ -24,6 +24,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   amqp: ["amqp", "core", "auth", "store", "transport", "config", "errors.ts", "log.ts"],
   mqtt: ["mqtt", "core", "auth", "store", "transport", "config", "errors.ts", "log.ts"],
   stomp: ["stomp", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
+  // RabbitMQ's stream protocol (port 5552): an adapter like the others.
+  stream: ["stream", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
   management: ["management", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
 };
 
@@ -78,6 +80,7 @@ const RANK: Record<string, number> = {
   amqp: 5,
   mqtt: 5,
   stomp: 5,
+  stream: 5,
   management: 6,
   "broker.ts": 7,
   "index.ts": 8,

@@ -42,6 +42,7 @@ export class StreamQueue extends Queue {
   private readonly readers = new Map<Consumer, StreamReader>();
   private retention: StreamRetention;
 
+
   constructor(
     name: string,
     vhost: string,
@@ -190,6 +191,29 @@ export class StreamQueue extends Queue {
     super.markDeleted();
     this.store.destroy(this.log);
     return count;
+  }
+
+  /** The last publishing id stored for a publisher reference (0 when none). */
+  publisherSequence(reference: string): bigint {
+    return this.log.publisherSequences.get(reference) ?? 0n;
+  }
+
+  /** True when `id` is new for `reference` (and is recorded); false for a duplicate, which is not stored again. */
+  claimPublishingId(reference: string, id: bigint): boolean {
+    const last = this.log.publisherSequences.get(reference);
+    if (last !== undefined && id <= last) return false;
+    this.log.publisherSequences.set(reference, id);
+    this.log.trackingChanged();
+    return true;
+  }
+
+  storeOffset(reference: string, offset: number): void {
+    this.log.trackedOffsets.set(reference, offset);
+    this.log.trackingChanged();
+  }
+
+  queryOffset(reference: string): number | null {
+    return this.log.trackedOffsets.get(reference) ?? null;
   }
 
   /** Broker stop: files closed, nothing deleted. */

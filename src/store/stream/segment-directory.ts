@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FileSegmentFile } from "./file-segment.js";
 import { MemorySegmentFile, type SegmentFile } from "./segment-file.js";
@@ -17,6 +17,9 @@ export interface SegmentDirectory {
   create(firstOffset: number): SegmentFile;
   /** The stream is deleted: every segment goes. */
   destroy(): void;
+  /** Publisher sequences and stored consumer offsets (stream protocol), as written last; null when none. */
+  loadTracking(): string | null;
+  saveTracking(text: string): void;
 }
 
 export class MemorySegmentDirectory implements SegmentDirectory {
@@ -29,9 +32,16 @@ export class MemorySegmentDirectory implements SegmentDirectory {
   }
 
   destroy(): void {}
+
+  loadTracking(): null {
+    return null;
+  }
+
+  saveTracking(): void {}
 }
 
 const SEGMENT_SUFFIX = ".segment";
+const TRACKING = "tracking.json";
 /** osiris names segments by their first offset, zero-padded to 20 digits, so that names sort as offsets do. */
 const nameOf = (firstOffset: number): string => String(firstOffset).padStart(20, "0");
 
@@ -58,5 +68,20 @@ export class FileSegmentDirectory implements SegmentDirectory {
 
   destroy(): void {
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  loadTracking(): string | null {
+    try {
+      return readFileSync(join(this.dir, TRACKING), "utf8");
+    } catch {
+      return null;
+    }
+  }
+
+  /** Replaced whole (temp + rename): a crash leaves the old or the new file, never half of one. */
+  saveTracking(text: string): void {
+    mkdirSync(this.dir, { recursive: true });
+    writeFileSync(join(this.dir, `${TRACKING}.tmp`), text);
+    renameSync(join(this.dir, `${TRACKING}.tmp`), join(this.dir, TRACKING));
   }
 }

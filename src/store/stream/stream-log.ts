@@ -22,6 +22,10 @@ export class StreamLog {
   bytes = 0;
   /** Told after a new segment starts (retention is evaluated then, as osiris does). */
   onRoll: (() => void) | null = null;
+  /** Publisher sequences (deduplication) and consumer offsets stored by stream-protocol clients. */
+  readonly publisherSequences = new Map<string, bigint>();
+  readonly trackedOffsets = new Map<string, number>();
+  private trackingScheduled = false;
 
   constructor(
     private readonly directory: SegmentDirectory,
@@ -37,6 +41,28 @@ export class StreamLog {
       this.segments.push(segment);
       this.bytes += segment.size;
     }
+    this.loadTracking();
+  }
+
+  private loadTracking(): void {
+    const text = this.directory.loadTracking();
+    if (text === null) return;
+    const saved = JSON.parse(text) as { publishers?: Record<string, string>; offsets?: Record<string, number> };
+    for (const [reference, id] of Object.entries(saved.publishers ?? {})) this.publisherSequences.set(reference, BigInt(id));
+    for (const [reference, offset] of Object.entries(saved.offsets ?? {})) this.trackedOffsets.set(reference, offset);
+  }
+
+  /** Tracking changed: written once at the end of this turn, however many changes it had. */
+  trackingChanged(): void {
+    if (this.trackingScheduled) return;
+    this.trackingScheduled = true;
+    queueMicrotask(() => {
+      this.trackingScheduled = false;
+      if (this.destroyed) return;
+      const publishers: Record<string, string> = {};
+      for (const [reference, id] of this.publisherSequences) publishers[reference] = String(id);
+      this.directory.saveTracking(JSON.stringify({ publishers, offsets: Object.fromEntries(this.trackedOffsets) }));
+    });
   }
 
   /** The oldest offset still in the stream (the next one when it is empty). */
@@ -148,7 +174,10 @@ export class StreamLog {
     for (const segment of this.segments) segment.file.close();
   }
 
+  private destroyed = false;
+
   destroy(): void {
+    this.destroyed = true;
     for (const segment of this.segments) {
       segment.removed = true;
       segment.file.close();
