@@ -171,18 +171,23 @@ export class StreamQueue extends Queue {
   /** An ack is credit: the consumer may take another; the entry stays in the stream. */
   override ack(queued: QueuedMessage): void {
     if (this.deleted) return;
-    this.unackedCount--;
-    this.unackedBytes -= queued.message.body.length;
+    this.release(queued);
     this.stats.acked++;
   }
 
   /** A consumer went with deliveries unacked: nothing to put back, the stream still has them. */
   override requeue(queued: QueuedMessage): void {
-    this.ack(queued);
+    if (!this.deleted) this.release(queued);
   }
 
+  /** STOMP NACK (AMQP's nack and reject are refused before they get here): the credit comes back, nothing else. */
   override discard(queued: QueuedMessage): void {
-    this.ack(queued);
+    if (!this.deleted) this.release(queued);
+  }
+
+  private release(queued: QueuedMessage): void {
+    this.unackedCount--;
+    this.unackedBytes -= queued.message.body.length;
   }
 
   override markDeleted(): number {
