@@ -70,7 +70,7 @@ export class StreamConnection {
   }
 
   private onData(chunk: Buffer): void {
-    let buf = this.input === null ? chunk : Buffer.concat([this.input, chunk]);
+    const buf = this.input === null ? chunk : Buffer.concat([this.input, chunk]);
     let at = 0;
     while (buf.length - at >= 4) {
       const size = buf.readUInt32BE(at);
@@ -85,7 +85,6 @@ export class StreamConnection {
       at += 4 + size;
     }
     this.input = at === buf.length ? null : Buffer.from(buf.subarray(at));
-    buf = Buffer.alloc(0);
   }
 
   private onFrame(frame: FrameReader): void {

@@ -41,7 +41,7 @@ export function parseOffsetSpec(value: FieldValue | undefined, now: number): Off
   }
   if (value instanceof TypedField && value.type === "T") return { kind: "timestamp", at: Number(value.value) * 1000 };
   const offset = integerValue(value);
-  if (offset === null || offset < 0) throw badOffset(String(value));
+  if (offset === null || offset < 0) throw badOffset(typeof value === "object" && value !== null ? JSON.stringify(value) : String(value));
   return { kind: "offset", offset };
 }
 

@@ -203,7 +203,7 @@ function recoverSegment(segment: Segment, index: Buffer): void {
     segment.indexTimestamps.push(index.readDoubleLE(i * INDEX_RECORD + 16));
   }
   if (records > 0) segment.firstTimestamp = segment.indexTimestamps[0] as number;
-  let position = records > 0 ? (segment.indexPositions[records - 1] as number) : 0;
+  const position = records > 0 ? (segment.indexPositions[records - 1] as number) : 0;
   let count = records > 0 ? (records - 1) * INDEX_EVERY : 0;
   const tail = Buffer.allocUnsafe(size - position);
   file.read(tail, 0, tail.length, position);

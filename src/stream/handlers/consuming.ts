@@ -84,7 +84,7 @@ function subscribe(connection: StreamConnection, frame: FrameReader): void {
   const correlationId = frame.u32();
   const subscriptionId = frame.u8();
   const name = frame.string();
-  let code: number = Code.Ok;
+  let code: number;
   try {
     const offset = readOffsetSpec(frame);
     const credit = frame.u16();

@@ -94,7 +94,7 @@ test("consuming needs basic.qos and manual acks; basic.get, purge and nack are r
   await connectionClose((ch) => ch.consume("s.rules", () => {}, { noAck: true }), "NOT_IMPLEMENTED - automatic acknowledgement not supported by stream queues queue 's.rules' in vhost '/'");
   await connectionClose((ch) => ch.get("s.rules"), "NOT_IMPLEMENTED - basic.get not supported by stream queues queue 's.rules' in vhost '/'");
   await connectionClose((ch) => ch.purgeQueue("s.rules"), "NOT_IMPLEMENTED - queue.purge not supported by stream queues queue 's.rules' in vhost '/'");
-  await withChannel((channel) => publishAll("s.rules", ["a"]));
+  await publishAll("s.rules", ["a"]);
   await connectionClose(async (ch) => {
     const first = new Promise<ConsumeMessage>((resolve) => void ch.consume("s.rules", (m) => m && resolve(m), { arguments: { "x-stream-offset": "first" } }));
     ch.nack(await first);

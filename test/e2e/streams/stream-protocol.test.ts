@@ -116,7 +116,7 @@ test("a stream is one queue: what the stream protocol publishes, AMQP 0-9-1 read
   const viaAmqp: amqplib.ConsumeMessage[] = [];
   await channel.consume("sp.cross", (m) => m && (viaAmqp.push(m), channel.ack(m)), { arguments: { "x-stream-offset": "first" } });
   await waitFor(() => viaAmqp.length >= 2);
-  assert.deepEqual(viaAmqp.map((m) => [m.content.toString(), m.properties.headers?.["origin"]]), [["from stream", "stream"], ["from amqp", "amqp"]]);
+  assert.deepEqual(viaAmqp.map((m): [string, unknown] => [m.content.toString(), m.properties.headers?.["origin"] as unknown]), [["from stream", "stream"], ["from amqp", "amqp"]]);
   const viaStream: Message[] = [];
   await c.declareConsumer({ stream: "sp.cross", offset: Offset.first() }, (m) => void viaStream.push(m));
   await waitFor(() => viaStream.length >= 2);
