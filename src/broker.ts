@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Socket } from "node:net";
 import { AmqpConnection, type AmqpLimits } from "./amqp/connection.js";
 import { seedDefaultUser } from "./auth/seed.js";
@@ -13,6 +14,8 @@ import { TcpListener } from "./transport/tcp.js";
 import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
 import { attachOpenedStore, openStore, type StorageOption } from "./persistence/open-store.js";
 import { setFlushGate } from "./transport/flush-scheduler.js";
+import { StreamStore } from "./store/stream/stream-store.js";
+import { openStreamListener } from "./stream/listener.js";
 import { connectionLog } from "./core/connection-log.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import { HttpListener } from "./transport/http.js";
@@ -44,7 +47,7 @@ export interface BrokerOptions {
    * Embedded, every port defaults to 0. `stomp`: STOMP 1.0-1.2 over TCP (server default 61613);
    * `webStomp`: STOMP over WebSocket at /ws (server default 15674, as RabbitMQ's Web-STOMP).
    */
-  ports?: Partial<Record<"amqp" | "mqtt" | "stomp" | "http" | "webStomp" | "webMqtt" | "amqps" | "mqtts" | "stomps" | "https", PortSetting>>;
+  ports?: Partial<Record<"amqp" | "mqtt" | "stomp" | "http" | "webStomp" | "webMqtt" | "amqps" | "mqtts" | "stomps" | "https" | "stream", PortSetting>>;
   /**
    * One certificate for every protocol: with it, AMQPS, MQTTS, STOMP over TLS
    * and HTTPS (API, UI, /metrics, WSS /ws/stomp and /ws/mqtt) listen too, on
@@ -80,9 +83,9 @@ export interface BrokerOptions {
 
 export interface RunningBroker {
   /** Connection URLs with guest credentials, e.g. amqp://guest:guest@127.0.0.1:40123 */
-  urls: { amqp?: string; http?: string; mqtt?: string; webMqtt?: string; stomp?: string; webStomp?: string; amqps?: string; mqtts?: string; stomps?: string; https?: string };
+  urls: { amqp?: string; http?: string; mqtt?: string; webMqtt?: string; stomp?: string; webStomp?: string; amqps?: string; mqtts?: string; stomps?: string; https?: string; stream?: string };
   /** The ports actually bound (after 0 was resolved). */
-  ports: { amqp?: number; http?: number; mqtt?: number; webMqtt?: number; stomp?: number; webStomp?: number; amqps?: number; mqtts?: number; stomps?: number; https?: number };
+  ports: { amqp?: number; http?: number; mqtt?: number; webMqtt?: number; stomp?: number; webStomp?: number; amqps?: number; mqtts?: number; stomps?: number; https?: number; stream?: number };
   /** The core, for in-process inspection (queues, connections). */
   core: Broker;
   /** Memory and disk alarms; their limits can be changed while running. */
@@ -112,12 +115,16 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   core.addVhost(DEFAULTS.defaultVhost);
   core.maxConnections = settings.maxConnections;
   core.failedLogins.logger = logger;
+  // Streams (x-queue-type: stream) keep their segments beside the message log, or in memory without a data dir.
+  const streams = new StreamStore(typeof options.storage === "object" ? join(options.storage.dir, "streams") : null, PROPERTIES_CODEC);
+  core.attachStreams(streams);
   // A cluster node keeps its state in JetStream instead of a data dir; the NATS client loads only then.
   const clusterModule = options.cluster ? await import("./cluster/join.js") : null;
   const cluster: JoinedCluster | null = clusterModule && options.cluster ? await clusterModule.joinCluster(options.cluster, PROPERTIES_CODEC, logger) : null;
   const membership = clusterModule && cluster ? await clusterModule.Membership.join(cluster.connection, core, logger) : null;
   const storage = cluster ? attachOpenedStore(core, cluster.store, logger) : openStore(core, options.storage, PROPERTIES_CODEC, logger);
   if (cluster) setFlushGate(cluster.store.replicated.durability);
+  core.combineStreamDurability();
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
   if (storage.fresh) seedDefaultUser(users);
   for (const user of options.users ?? []) {
@@ -197,6 +204,15 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       urls.amqp = `amqp://guest:guest@${urlHost}:${listener.port}`;
       logger.info({ protocol: "amqp", host, port: listener.port }, "AMQP listener started");
     }
+    const streamPort = options.ports?.stream ?? 0;
+    if (streamPort !== "off") {
+      const context = { broker: core, logger, advertisedHost: urlHost, advertisedPort: 0, frameMax: 1_048_576, heartbeat: 60 };
+      const listener = await openStreamListener(context, host, streamPort);
+      listeners.push(listener);
+      ports.stream = listener.port;
+      urls.stream = `rabbitmq-stream://guest:guest@${urlHost}:${listener.port}`;
+      logger.info({ protocol: "stream", host, port: listener.port }, "stream listener started");
+    }
     const mqttPorts = { mqtt: options.ports?.mqtt ?? 0, webMqtt: options.ports?.webMqtt ?? 0 };
     // With a data dir, MQTT retained messages and persistent sessions are kept in the store.
     const mqttContext = createMqttContext(core, logger, settings.mqtt, storage.mqtt);
@@ -257,6 +273,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     await https?.close();
     await http?.close();
     alarms.stop();
+    await streams.close();
     await storage.store?.close();
     if (cluster) setFlushGate(null);
     await membership?.leave();
@@ -281,6 +298,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       await http?.close();
       alarms.stop();
       core.stop();
+      await streams.close();
       await storage.store?.close();
       if (cluster) setFlushGate(null);
       await membership?.leave();
@@ -309,6 +327,7 @@ function listenerInfo(ports: RunningBroker["ports"], host: string): ListenerInfo
     ["mqtts", "mqtt/ssl"],
     ["stomps", "stomp/ssl"],
     ["https", "https"],
+    ["stream", "stream"],
   ];
   return names.flatMap(([key, protocol]) => {
     const port = bound[key];

@@ -24,6 +24,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   amqp: ["amqp", "core", "auth", "store", "transport", "config", "errors.ts", "log.ts"],
   mqtt: ["mqtt", "core", "auth", "store", "transport", "config", "errors.ts", "log.ts"],
   stomp: ["stomp", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
+  // RabbitMQ's stream protocol (port 5552): an adapter like the others.
+  stream: ["stream", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
   management: ["management", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
   // NATS connection, membership, leases, inter-node routing (issue 10): beside the adapters, loaded only with --cluster-nats.
   cluster: ["cluster", "core", "auth", "store", "persistence", "alarms", "transport", "config", "errors.ts", "log.ts"],
@@ -81,6 +83,7 @@ const RANK: Record<string, number> = {
   mqtt: 5,
   stomp: 5,
   cluster: 5,
+  stream: 5,
   management: 6,
   "broker.ts": 7,
   "index.ts": 8,
