@@ -74,6 +74,6 @@ function checkUserProperties(properties: UserProperties | undefined): void {
       throw new MqttProtocolError(RC.PACKET_TOO_LARGE, `more than ${DEFAULTS.maxHeaderCount} user properties`);
     }
     checkText(key, "user property name");
-    for (const v of Array.isArray(value) ? value : [value]) checkText(v as string | null, "user property value");
+    for (const v of Array.isArray(value) ? value : [value]) checkText(v, "user property value");
   }
 }
