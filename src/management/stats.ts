@@ -13,10 +13,7 @@ import { ChannelStats } from "../core/channel-stats.js";
 import type { Exchange } from "../core/exchanges/exchange.js";
 import type { Queue } from "../core/queue.js";
 import type { RemovalListener } from "../core/vhost.js";
-import { setImmediate as nextTurn } from "node:timers/promises";
-
-/** Queues and exchanges sampled per turn of the event loop. */
-const SAMPLES_PER_TURN = 2000;
+import { TurnSlicer } from "./streaming.js";
 
 export const QUEUE_COUNTERS = ["publish", "deliver", "redeliver", "ack", "get", "messages", "messages_ready", "messages_unacknowledged"] as const;
 export const EXCHANGE_COUNTERS = ["publish_in", "publish_out"] as const;
@@ -164,14 +161,14 @@ export class StatsSampler implements RemovalListener {
       const counts = this.globalCounts();
       this.global = advance(this.global ?? undefined, counts, now);
       this.sampleChannels(now);
-      let done = 0;
+      const slicer = new TurnSlicer();
       for (const queue of [...this.liveQueues]) {
         this.sampleQueue(queue, Date.now());
-        if (++done % SAMPLES_PER_TURN === 0) await nextTurn();
+        await slicer.step();
       }
       for (const exchange of [...this.liveExchanges]) {
         this.sampleExchange(exchange, Date.now());
-        if (++done % SAMPLES_PER_TURN === 0) await nextTurn();
+        await slicer.step();
       }
     } finally {
       this.sampling = false;
