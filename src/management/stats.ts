@@ -47,10 +47,14 @@ export const GLOBAL_COUNTERS = [
   "messages_unacknowledged",
 ] as const;
 
+/** RabbitMQ's /api/overview churn_rates keys (rabbit_mgmt_db's connection/channel/queue churn). */
+export const CHURN_COUNTERS = ["connection_created", "connection_closed", "channel_created", "channel_closed", "queue_declared", "queue_created", "queue_deleted"] as const;
+
 export type QueueCounter = (typeof QUEUE_COUNTERS)[number];
 export type ExchangeCounter = (typeof EXCHANGE_COUNTERS)[number];
 export type ChannelCounter = (typeof CHANNEL_COUNTERS)[number];
 export type GlobalCounter = (typeof GLOBAL_COUNTERS)[number];
+export type ChurnCounter = (typeof CHURN_COUNTERS)[number];
 
 type Counts<K extends string> = Record<K, number>;
 
@@ -103,6 +107,8 @@ export class StatsSampler implements RemovalListener {
   private readonly exchanges = new WeakMap<Exchange, Sample<ExchangeCounter>>();
   private readonly channels = new WeakMap<ChannelStats, Sample<ChannelCounter>>();
   private global: Sample<GlobalCounter> | null = null;
+  private churn: Sample<ChurnCounter> | null = null;
+  private channelGlobal: Sample<ChannelCounter> | null = null;
   /** Live objects seen at the last sample, to notice deletions. */
   private liveQueues = new Set<Queue>();
   private liveExchanges = new Set<Exchange>();
@@ -148,7 +154,7 @@ export class StatsSampler implements RemovalListener {
     for (const queue of this.liveQueues) this.sampleQueue(queue, now);
     for (const exchange of this.liveExchanges) this.sampleExchange(exchange, now);
     this.global = advance(this.global ?? undefined, counts, now);
-    this.sampleChannels(now);
+    this.sampleBrokerWide(now);
   }
 
   /**
@@ -163,7 +169,7 @@ export class StatsSampler implements RemovalListener {
       const now = Date.now();
       const counts = this.globalCounts();
       this.global = advance(this.global ?? undefined, counts, now);
-      this.sampleChannels(now);
+      this.sampleBrokerWide(now);
       let done = 0;
       for (const queue of [...this.liveQueues]) {
         this.sampleQueue(queue, Date.now());
@@ -186,6 +192,12 @@ export class StatsSampler implements RemovalListener {
     this.exchanges.set(exchange, advance(this.exchanges.get(exchange), exchangeCounts(exchange), now));
   }
 
+  private sampleBrokerWide(now: number): void {
+    this.sampleChannels(now);
+    this.churn = advance(this.churn ?? undefined, this.churnCounts(), now);
+    this.channelGlobal = advance(this.channelGlobal ?? undefined, this.channelTotals(), now);
+  }
+
   private sampleChannels(now: number): void {
     for (const connection of this.broker.connections) {
       for (const channel of connection.listChannels?.() ?? []) {
@@ -202,6 +214,24 @@ export class StatsSampler implements RemovalListener {
       for (const channel of connection.listChannels?.() ?? []) channel.stats?.addTo(total);
     }
     return channelCounts(total);
+  }
+
+  /** Objects opened and closed since the start, as RabbitMQ's churn_rates counts them. */
+  churnCounts(): Counts<ChurnCounter> {
+    const connections = this.broker.connections;
+    let openChannels = 0;
+    for (const connection of connections) openChannels += connection.listChannels?.().length ?? 0;
+    const closedChannels = this.broker.closedChannelStats.folded;
+    const counters = this.broker.counters;
+    return {
+      connection_created: connections.closedCount + connections.size,
+      connection_closed: connections.closedCount,
+      channel_created: closedChannels + openChannels,
+      channel_closed: closedChannels,
+      queue_declared: counters.queuesDeclared,
+      queue_created: counters.queuesCreated,
+      queue_deleted: counters.queuesDeleted,
+    };
   }
 
   /** Broker-wide counters, read now; deleted objects' counters move to `retired`. */
@@ -250,6 +280,15 @@ export class StatsSampler implements RemovalListener {
 
   globalRate(counter: GlobalCounter): number {
     return this.global?.rates[counter] ?? 0;
+  }
+
+  churnRate(counter: ChurnCounter): number {
+    return this.churn?.rates[counter] ?? 0;
+  }
+
+  /** Rate of a channel counter summed over every channel, open or closed. */
+  channelTotalRate(counter: ChannelCounter): number {
+    return this.channelGlobal?.rates[counter] ?? 0;
   }
 }
 
