@@ -9,6 +9,7 @@
  * broker-wide totals (and Prometheus `_total` metrics) never go backwards.
  */
 import type { Broker } from "../core/broker.js";
+import type { ClientConnection } from "../core/connections.js";
 import { ChannelStats } from "../core/channel-stats.js";
 import type { Exchange } from "../core/exchanges/exchange.js";
 import type { Queue } from "../core/queue.js";
@@ -50,11 +51,15 @@ export const GLOBAL_COUNTERS = [
 /** RabbitMQ's /api/overview churn_rates keys (rabbit_mgmt_db's connection/channel/queue churn). */
 export const CHURN_COUNTERS = ["connection_created", "connection_closed", "channel_created", "channel_closed", "queue_declared", "queue_created", "queue_deleted"] as const;
 
+/** A connection's socket byte counters (RabbitMQ's recv_oct / send_oct). */
+export const CONNECTION_COUNTERS = ["recv_oct", "send_oct"] as const;
+
 export type QueueCounter = (typeof QUEUE_COUNTERS)[number];
 export type ExchangeCounter = (typeof EXCHANGE_COUNTERS)[number];
 export type ChannelCounter = (typeof CHANNEL_COUNTERS)[number];
 export type GlobalCounter = (typeof GLOBAL_COUNTERS)[number];
 export type ChurnCounter = (typeof CHURN_COUNTERS)[number];
+export type ConnectionCounter = (typeof CONNECTION_COUNTERS)[number];
 
 type Counts<K extends string> = Record<K, number>;
 
@@ -106,6 +111,7 @@ export class StatsSampler implements RemovalListener {
   private readonly queues = new WeakMap<Queue, Sample<QueueCounter>>();
   private readonly exchanges = new WeakMap<Exchange, Sample<ExchangeCounter>>();
   private readonly channels = new WeakMap<ChannelStats, Sample<ChannelCounter>>();
+  private readonly connections = new WeakMap<ClientConnection, Sample<ConnectionCounter>>();
   private global: Sample<GlobalCounter> | null = null;
   private churn: Sample<ChurnCounter> | null = null;
   private channelGlobal: Sample<ChannelCounter> | null = null;
@@ -200,6 +206,8 @@ export class StatsSampler implements RemovalListener {
 
   private sampleChannels(now: number): void {
     for (const connection of this.broker.connections) {
+      const details = connection.describe?.();
+      if (details) this.connections.set(connection, advance(this.connections.get(connection), { recv_oct: details.bytesReceived, send_oct: details.bytesSent }, now));
       for (const channel of connection.listChannels?.() ?? []) {
         if (channel.stats) this.channels.set(channel.stats, advance(this.channels.get(channel.stats), channelCounts(channel.stats), now));
       }
@@ -280,6 +288,10 @@ export class StatsSampler implements RemovalListener {
 
   globalRate(counter: GlobalCounter): number {
     return this.global?.rates[counter] ?? 0;
+  }
+
+  connectionRate(connection: ClientConnection, counter: ConnectionCounter): number {
+    return this.connections.get(connection)?.rates[counter] ?? 0;
   }
 
   churnRate(counter: ChurnCounter): number {

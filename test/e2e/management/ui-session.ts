@@ -3,6 +3,7 @@ import { after, before } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { skipWithout } from "../../helpers/binaries.js";
 import { TestBroker } from "../../helpers/broker.js";
+import type { BrokerOptions } from "../../../src/index.js";
 import { Api } from "./api-client.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -24,10 +25,10 @@ export class UiSession {
   readonly skip = skipWithout(CHROMIUM, "chromium", "the UI tests need it");
 
   /** Registers before/after hooks for the file; `width` is the viewport's width in CSS pixels. */
-  static use(width = 1280): UiSession {
+  static use(width = 1280, options: BrokerOptions = {}): UiSession {
     const session = new UiSession();
     before(async () => {
-      session.broker = await TestBroker.start();
+      session.broker = await TestBroker.start(options);
       session.api = Api.of(session.broker);
       if (session.skip) return;
       session.browser = await chromium.launch({
