@@ -147,7 +147,11 @@ export const definitions = {
   },
   actions: {
     import: async (f) => {
-      await api("POST", "/definitions", JSON.parse(await f.file.files[0].text()));
+      const file = f.file.files[0];
+      if (!file) throw new Error("Choose a definitions file first.");
+      let definitions;
+      try { definitions = JSON.parse(await file.text()); } catch (error) { throw new Error(`${file.name} is not valid JSON: ${error.message}`); }
+      await api("POST", "/definitions", definitions);
       document.getElementById("import-result").textContent = "Definitions imported.";
       return "keep";
     },

@@ -197,3 +197,35 @@ test("feature flags: the list is the API's", { skip }, async () => {
   assert.deepEqual(names, flags.map((f) => f["name"]));
   ui.assertClean();
 });
+
+test("definitions: download them, upload a file that adds a queue, and see a refused upload's reason", { skip }, async () => {
+  const { page, api, broker } = ui;
+  assert.equal((await api.put("/api/queues/%2F/ui-exported", { durable: true })).status, 201);
+  await ui.open("definitions", "Definitions");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("button[data-action=export]")]);
+  assert.equal(download.suggestedFilename(), "warren-definitions.json");
+  const stream = await download.createReadStream();
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  const exported = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { queues: Item[] };
+  assert.ok(exported.queues.some((q) => q["name"] === "ui-exported"));
+
+  const upload = { queues: [{ name: "ui-imported", vhost: "/", durable: true, auto_delete: false, arguments: { "x-max-length": 7 } }] };
+  await page.setInputFiles("#import input[name=file]", { name: "defs.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(upload)) });
+  await page.click("#import button[type=submit]");
+  await page.waitForSelector("#import-result:text-is('Definitions imported.')");
+  assert.deepEqual((await api.json<Item>("/api/queues/%2F/ui-imported"))["arguments"], { "x-max-length": 7 });
+
+  const refused = { queues: [{ name: "ui-nowhere", vhost: "no-such-vhost", durable: true, auto_delete: false, arguments: {} }] };
+  const expected = await api.post("/api/definitions", refused);
+  assert.equal(expected.status, 400);
+  await page.setInputFiles("#import input[name=file]", { name: "bad.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify(refused)) });
+  await page.click("#import button[type=submit]");
+  await page.waitForSelector(`#errors[aria-live]:has-text("${(expected.json as { reason: string }).reason.split("\n")[0]}")`);
+  await page.setInputFiles("#import input[name=file]", { name: "broken.json", mimeType: "application/json", buffer: Buffer.from("{ not json") });
+  await page.click("#import button[type=submit]");
+  await page.waitForSelector("#errors:has-text('not valid JSON')");
+  assert.equal((await api.get("/api/queues/no-such-vhost/ui-nowhere")).status, 404);
+  await broker.assertHealthy();
+  ui.assertClean();
+});
