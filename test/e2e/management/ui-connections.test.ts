@@ -5,7 +5,7 @@ import mqtt from "mqtt";
 import { waitFor } from "../../helpers/broker.js";
 import { TestPki } from "../../helpers/pki.js";
 import type { Item } from "./api-client.js";
-import { UiSession } from "./ui-session.js";
+import { steadily, UiSession } from "./ui-session.js";
 
 const pki = TestPki.create();
 const serverCert = pki.server();
@@ -13,16 +13,6 @@ after(() => pki.remove());
 // A short sampling interval so that the rates columns move within the test.
 const ui = UiSession.use(1280, { management: { statsIntervalMs: 200 }, tls: { cert: serverCert.certFile, key: serverCert.keyFile, ca: pki.caFile } });
 const skip = ui.skip;
-
-/** Calls `send` every 10 ms until stopped (at most 30 s), so that every stats sample sees a rate above zero. */
-function steadily(send: () => void): () => void {
-  const timer = setInterval(send, 10);
-  const limit = setTimeout(() => clearInterval(timer), 30_000);
-  return () => {
-    clearInterval(timer);
-    clearTimeout(limit);
-  };
-}
 
 /** The row of the connections table whose name cell shows `text`. */
 const row = (text: string) => ui.page.locator("main tbody tr", { has: ui.page.locator(`td:first-child a:text-is('${text}')`) });

@@ -6,10 +6,7 @@ import { UiSession } from "./ui-session.js";
 const ui = UiSession.use();
 const skip = ui.skip;
 
-async function openExchange(name: string): Promise<void> {
-  await ui.page.goto(`${ui.broker.broker.urls.http}#exchange/%2F/${name}`);
-  await ui.page.waitForSelector(`main h2:has-text('Exchange ${name}')`);
-}
+const openExchange = (name: string): Promise<void> => ui.goto(`exchange/%2F/${name}`, `Exchange ${name}`);
 
 test("exchanges page: add an exchange with type, flags, arguments and an alternate exchange; its features show", { skip }, async () => {
   const { page, api } = ui;

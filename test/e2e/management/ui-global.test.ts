@@ -20,8 +20,7 @@ test("at 375 px every page fits the viewport and the nav marks the current page"
   const long = `a-long-queue-name-${"x".repeat(60)}`;
   assert.equal((await ui.api.put(`/api/queues/%2F/${long}`, { arguments: { "x-dead-letter-exchange": "d".repeat(80) } })).status, 201);
   for (const [hash, heading] of [[`queue/%2F/${long}`, `Queue ${long}`], ["exchange/%2F/amq.direct", "Exchange amq.direct"], ["user/guest", "User guest"]] as const) {
-    await page.goto(`${ui.broker.broker.urls.http}#${hash}`);
-    await page.waitForSelector(`main h2:has-text('${heading}')`);
+    await ui.goto(hash, heading);
     await ui.assertFitsViewport();
   }
   await ui.open("overview", "Overview");

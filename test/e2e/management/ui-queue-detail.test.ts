@@ -2,16 +2,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import amqplib from "amqplib";
 import type { Item } from "./api-client.js";
-import { UiSession } from "./ui-session.js";
+import { steadily, UiSession } from "./ui-session.js";
 
 // A short sampling interval so that the charts' rates move within the test.
 const ui = UiSession.use(1280, { management: { statsIntervalMs: 200 } });
 const skip = ui.skip;
 
-async function openQueue(name: string): Promise<void> {
-  await ui.page.goto(`${ui.broker.broker.urls.http}#queue/%2F/${name}`);
-  await ui.page.waitForSelector(`main h2:has-text('Queue ${name}')`);
-}
+const openQueue = (name: string): Promise<void> => ui.goto(`queue/%2F/${name}`, `Queue ${name}`);
 
 test("queue page: bind and unbind, publish with delivery mode, properties and headers, get with ack mode and see them", { skip }, async () => {
   const { page, api } = ui;
@@ -111,13 +108,11 @@ test("queue page: charts of queued messages and rates, consumers, the policy and
     await page.waitForSelector("#chart-queued polyline[points*=' ']", { state: "attached", timeout: 20_000 });
     assert.deepEqual([await ready.textContent(), await unacked.textContent()], ["3", "5"]);
     // a steady publisher shows in the rates chart once a sample has seen it
-    const timer = setInterval(() => channel.sendToQueue("ui-charted", Buffer.from("y")), 20);
-    const limit = setTimeout(() => clearInterval(timer), 30_000);
+    const stop = steadily(() => channel.sendToQueue("ui-charted", Buffer.from("y")));
     try {
       await page.locator("#chart-rates .legend span", { hasText: "Publish" }).locator("b:not(:text-is('0/s'))").waitFor({ timeout: 20_000 });
     } finally {
-      clearInterval(timer);
-      clearTimeout(limit);
+      stop();
     }
     await page.selectOption("#chart-window", "60000");
     await page.waitForSelector("#chart-window option[value='60000']:checked", { state: "attached" });

@@ -70,6 +70,12 @@ export class UiSession {
     assert.equal(await this.page.getAttribute(`nav a[href='#${hash}']`, "aria-current"), "page");
   }
 
+  /** Goes straight to a page by its address (a detail page has no nav entry) and waits for its heading. */
+  async goto(hash: string, heading: string): Promise<void> {
+    await this.page.goto(`${this.broker.broker.urls.http}#${hash}`);
+    await this.page.waitForSelector(`main h2:has-text('${heading}')`);
+  }
+
   /** The page is no wider than its viewport (nothing scrolls sideways but tables inside their own box). */
   async assertFitsViewport(): Promise<void> {
     const [scrollWidth, innerWidth] = await this.page.evaluate<[number, number]>("[document.documentElement.scrollWidth, window.innerWidth]");
@@ -85,4 +91,14 @@ export class UiSession {
     const dir = process.env.WARREN_UI_SCREENSHOTS;
     if (dir) await this.page.screenshot({ path: `${dir}/${name}.png`, fullPage: false });
   }
+}
+
+/** Calls `send` every 10 ms until stopped (at most 30 s), so that every stats sample sees a rate above zero. */
+export function steadily(send: () => void): () => void {
+  const timer = setInterval(send, 10);
+  const limit = setTimeout(() => clearInterval(timer), 30_000);
+  return () => {
+    clearInterval(timer);
+    clearTimeout(limit);
+  };
 }
