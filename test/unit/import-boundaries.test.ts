@@ -24,7 +24,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   amqp: ["amqp", "core", "auth", "store", "transport", "config", "errors.ts", "log.ts"],
   mqtt: ["mqtt", "core", "auth", "store", "transport", "config", "errors.ts", "log.ts"],
   stomp: ["stomp", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
-  management: ["management", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
+  management: ["management", "core", "auth", "store", "transport", "config", "version.ts", "package-root.ts", "errors.ts", "log.ts"],
 };
 
 /** Types only (`import type`), erased at run time: the store names the core's message and policy shapes it keeps. */
@@ -67,6 +67,7 @@ const RANK: Record<string, number> = {
   "errors.ts": 0,
   "log.ts": 0,
   "version.ts": 0,
+  "package-root.ts": 0,
   config: 1,
   auth: 2,
   store: 2,

@@ -1,10 +1,16 @@
 /**
  * The file message log: append-only segment files with group commit.
  *
- * Appends go into an in-memory batch; once per event-loop turn the batch is
- * written and fdatasync'ed while the loop keeps accepting the next batch,
- * so many publishes share one fsync. Callbacks registered with afterSync
- * run, in order, once the batch holding everything before them is on disk.
+ * Appends are encoded into an in-memory batch; once per event-loop turn the
+ * batch is written (one writev) while the loop keeps accepting the next
+ * batch. A flush that someone waits for (afterSync: a confirm, PUBACK,
+ * receipt, a page-out) ends with one fdatasync, so many publishes share one
+ * fsync; callbacks run, in order, once everything before them is on disk.
+ * A flush nobody waits for (acks, delivery marks, publishes without
+ * confirms) is only written: a process crash keeps it (page cache), and the
+ * next waited-for flush, a segment change or at most SYNC_AFTER_MS later
+ * makes it durable. Before issue 15 every flush synced, so a publish that
+ * arrived during an ack-only fsync waited for two.
  *
  * Space: a segment is deleted when it holds no live message and no segment
  * it refers to (by remove/delivered records or compaction copies) still
@@ -12,18 +18,23 @@
  * message back. Sparse old segments are compacted by copying their live
  * records to the current segment, which then lets them be deleted.
  */
-import { closeSync, fdatasync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, write } from "node:fs";
+import { closeSync, fdatasync, mkdirSync, openSync, readFileSync, readSync, unlinkSync } from "node:fs";
 import type { Logger } from "../../log.js";
 import type { MessageLog, MessageLogStats, PropertiesCodec, RecoveredMessage, RecoveredQueue, StoredMessage } from "../types.js";
 import { IdTable, QueueNames } from "./id-table.js";
 import {
+  ID_RECORD_LENGTH,
   RecordType,
   encodeDeleteQueue,
-  encodeEnqueue,
-  encodeIdRecord,
+  encodeEnqueueInto,
+  encodeIdRecordInto,
+  enqueueRecordLength,
   scanRecord,
   withDeliveredFlag,
+  type EnqueueFields,
 } from "./record-codec.js";
+import { writeBatches, type SyncFunction } from "./batch-writer.js";
+import { RecordSlab } from "./record-slab.js";
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./file-modes.js";
 import { fsyncDirectory, listSegments, segmentPath } from "./segment-files.js";
 import type { Quarantine } from "./quarantine.js";
@@ -39,10 +50,13 @@ export interface SegmentLogOptions {
    * Makes written data durable: fs.fdatasync. Replaceable only so that tests
    * can run a real file store whose sync fails (a full or failing disk).
    */
-  sync: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => void;
+  sync: SyncFunction;
 }
 
 export const DEFAULT_SEGMENT_LOG_OPTIONS: SegmentLogOptions = { segmentSize: 32 * 1024 * 1024, compactBelow: 0.5, sync: fdatasync };
+
+/** Written records nobody waits for are synced at the latest this long after. */
+const SYNC_AFTER_MS = 200;
 
 /** Reads of one contiguous run are at most this large (a paged-in batch is usually one run). */
 const MAX_READ = 4 * 1024 * 1024;
@@ -60,6 +74,11 @@ export class SegmentLog implements MessageLog {
   private reader: { no: number; fd: number } | null = null;
   private nextId = 1;
   private batches: Batch[] = [];
+  private readonly slab = new RecordSlab();
+  /** Segments written since their last sync. */
+  private readonly dirty = new Set<Segment>();
+  private syncTimer: NodeJS.Timeout | null = null;
+  private forceSync = false;
   private waiting: SyncCallback[] = [];
   private flushing = false;
   private scheduled = false;
@@ -225,7 +244,7 @@ export class SegmentLog implements MessageLog {
 
   private appendEnqueue(queueKey: string, message: StoredMessage, enqueuedAt: number, transient: boolean): number {
     const id = this.nextId++;
-    const record = encodeEnqueue({
+    const fields: EnqueueFields = {
       id,
       delivered: false,
       transient,
@@ -235,13 +254,16 @@ export class SegmentLog implements MessageLog {
       routingKey: message.routingKey,
       properties: message.encodedProperties ?? this.codec.encode(message.properties),
       body: message.body,
-    });
+    };
+    const length = enqueueRecordLength(fields);
     const segment = this.current;
-    const offset = this.append(record);
-    if (this.closed) return id;
-    this.table.set(id, this.queues.numberOf(queueKey), this.current.no, offset, record.length, message.body.length, false, transient);
+    const slab = this.reserve(length);
+    if (slab === null) return id;
+    encodeEnqueueInto(slab.buf, slab.used, fields);
+    const offset = this.commit(length);
+    this.table.set(id, this.queues.numberOf(queueKey), this.current.no, offset, length, message.body.length, false, transient);
     this.current.live++;
-    this.current.liveBytes += record.length;
+    this.current.liveBytes += length;
     if (segment !== this.current) this.logger.debug({ segment: this.current.no }, "message log: new segment");
     return id;
   }
@@ -250,8 +272,15 @@ export class SegmentLog implements MessageLog {
     if (!this.table.has(id) || this.table.isDelivered(id)) return;
     this.table.setDelivered(id);
     if (this.table.isTransient(id)) return;
-    this.append(encodeIdRecord(RecordType.Delivered, id));
+    this.appendIdRecord(RecordType.Delivered, id);
     this.refer(id);
+  }
+
+  private appendIdRecord(type: typeof RecordType.Remove | typeof RecordType.Delivered, id: number): void {
+    const slab = this.reserve(ID_RECORD_LENGTH);
+    if (slab === null) return;
+    encodeIdRecordInto(slab.buf, slab.used, type, id);
+    this.commit(ID_RECORD_LENGTH);
   }
 
   remove(id: number): void {
@@ -259,7 +288,7 @@ export class SegmentLog implements MessageLog {
     // Recovery never brings a transient record back: its removal needs no record.
     const transient = this.table.isTransient(id);
     this.forget(id);
-    if (!transient) this.append(encodeIdRecord(RecordType.Remove, id));
+    if (!transient) this.appendIdRecord(RecordType.Remove, id);
   }
 
   deleteQueue(queueKey: string): void {
@@ -285,23 +314,46 @@ export class SegmentLog implements MessageLog {
     if (no !== this.current.no) this.current.refs.add(no);
   }
 
-  /** Adds a record to the current batch; returns its offset in the current segment. */
+  /** Adds an encoded record to the current batch; returns its offset in the current segment. */
   private append(record: Buffer): number {
+    const slab = this.reserve(record.length);
+    if (slab === null) return 0;
+    record.copy(slab.buf, slab.used);
+    return this.commit(record.length);
+  }
+
+  /**
+   * Makes room for a record of `length` bytes in the current batch: the
+   * caller encodes it at slab.buf[slab.used] and then calls commit(length).
+   * Null after close (broker stopped): late events, e.g. a TTL timer, are
+   * not recorded; at worst a message comes back.
+   */
+  private reserve(length: number): RecordSlab | null {
     if (!this.recovered) throw new Error("message log used before recover()");
-    // After close (broker stopped) late events, e.g. a TTL timer, are not recorded: at worst a message comes back.
-    if (this.closed) return 0;
-    if (this.current.size >= this.options.segmentSize || this.current.failed) this.openSegment(this.current.no + 1);
+    if (this.closed) return null;
+    if (this.current.size >= this.options.segmentSize || this.current.failed) {
+      // The segment left behind is synced (and then closed) by the next flush even if nobody waits.
+      if (this.dirty.has(this.current)) this.forceSync = true;
+      this.openSegment(this.current.no + 1);
+    }
     const segment = this.current;
-    const offset = segment.size;
-    segment.size += record.length;
     let batch = this.batches[this.batches.length - 1];
     if (!batch || batch.segment !== segment) {
-      batch = { segment, position: offset, chunks: [], bytes: 0 };
+      if (batch) this.slab.seal(batch.chunks);
+      batch = { segment, position: segment.size, chunks: [], bytes: 0 };
       this.batches.push(batch);
       segment.unwritten++;
     }
-    batch.chunks.push(record);
-    batch.bytes += record.length;
+    this.slab.ensure(length, batch.chunks);
+    return this.slab;
+  }
+
+  private commit(length: number): number {
+    const segment = this.current;
+    const offset = segment.size;
+    segment.size += length;
+    this.slab.used += length;
+    (this.batches[this.batches.length - 1] as Batch).bytes += length;
     this.schedule();
     return offset;
   }
@@ -317,7 +369,7 @@ export class SegmentLog implements MessageLog {
   // ---- group commit ------------------------------------------------------
 
   get syncPending(): boolean {
-    return this.batches.length > 0 || this.flushing || this.waiting.length > 0;
+    return this.batches.length > 0 || this.flushing || this.waiting.length > 0 || this.dirty.size > 0;
   }
 
   afterSync(callback: SyncCallback): void {
@@ -340,13 +392,20 @@ export class SegmentLog implements MessageLog {
     if (this.flushing) return;
     const batches = this.batches;
     const callbacks = this.waiting;
+    const last = batches[batches.length - 1];
+    if (last) this.slab.seal(last.chunks);
     this.batches = [];
     this.waiting = [];
     const moves = this.pendingMoves;
     this.pendingMoves = [];
     this.movesInFlight = moves;
     this.flushing = true;
-    this.writeBatches(batches, 0, (error) => {
+    // Compaction copies must be durable before their originals may go; a segment left behind (sealed) is synced before it closes.
+    const sync = callbacks.length > 0 || moves.length > 0 || this.forceSync || batches.some((b) => b.segment !== this.current);
+    this.forceSync = false;
+    // Segments this flush leaves durable: a sealed one among them may then be closed.
+    const synced = sync ? [...this.dirty, ...batches.map((b) => b.segment)] : [];
+    writeBatches(batches, this.dirty, sync ? this.options.sync : null, (error) => {
       this.flushing = false;
       this.movesInFlight = [];
       if (error) this.logger.error({ err: error }, "message log: write failed; confirms for this batch are nacked");
@@ -355,40 +414,28 @@ export class SegmentLog implements MessageLog {
         batch.segment.unwritten--;
         this.closeIfSealed(batch.segment);
       }
+      for (const segment of synced) this.closeIfSealed(segment);
       for (const callback of callbacks) callback(error);
       if (!this.closed) this.reclaim();
       if (this.batches.length > 0 || this.waiting.length > 0) this.flush();
+      else if (this.dirty.size > 0) this.syncLater();
     });
   }
 
-  /**
-   * Writes and syncs the batches in order. A failure fails the whole group
-   * (its callbacks get the error: nack, no PUBACK, ERROR) and retires the
-   * segment, so that later appends go to a fresh one instead of behind a
-   * possible hole, which recovery would read as the end of that file.
-   */
-  private writeBatches(batches: Batch[], index: number, done: (error: Error | null) => void, failure: Error | null = null): void {
-    const batch = batches[index];
-    if (!batch) return done(failure);
-    const next = (error: Error | null): void => {
-      if (error) batch.segment.failed = true;
-      this.writeBatches(batches, index + 1, done, failure ?? error);
-    };
-    if (batch.segment.failed) return next(new Error(`message log: segment ${batch.segment.no} failed earlier`));
-    const fd = batch.segment.fd as number;
-    const data = batch.chunks.length === 1 ? (batch.chunks[0] as Buffer) : Buffer.concat(batch.chunks, batch.bytes);
-    const writeFrom = (at: number): void => {
-      write(fd, data, at, data.length - at, batch.position + at, (error, written) => {
-        if (error) return next(error);
-        if (at + written < data.length) return writeFrom(at + written);
-        this.options.sync(fd, (syncError) => next(syncError));
-      });
-    };
-    writeFrom(0);
+  /** Written records nobody waited for become durable at the latest SYNC_AFTER_MS from now. */
+  private syncLater(): void {
+    if (this.syncTimer !== null || this.closed) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = null;
+      if (this.dirty.size === 0) return;
+      this.forceSync = true;
+      if (!this.flushing) this.flush();
+    }, SYNC_AFTER_MS);
+    this.syncTimer.unref();
   }
 
   private closeIfSealed(segment: Segment): void {
-    if (segment !== this.current && segment.unwritten === 0 && segment.fd !== null) {
+    if (segment !== this.current && segment.unwritten === 0 && segment.fd !== null && !this.dirty.has(segment)) {
       closeSync(segment.fd);
       segment.fd = null;
     }
@@ -470,6 +517,8 @@ export class SegmentLog implements MessageLog {
   async close(): Promise<void> {
     while (this.recovered && this.syncPending) await new Promise<void>((resolve) => this.afterSync(() => resolve()));
     this.closed = true;
+    if (this.syncTimer !== null) clearTimeout(this.syncTimer);
+    this.syncTimer = null;
     this.closeReader();
     for (const segment of this.segments.values()) {
       if (segment.fd !== null) closeSync(segment.fd);
