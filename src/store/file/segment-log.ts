@@ -35,6 +35,7 @@ import {
 } from "./record-codec.js";
 import { writeBatches, type SyncFunction } from "./batch-writer.js";
 import { RecordSlab } from "./record-slab.js";
+import { CommitPacer } from "./commit-pacer.js";
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./file-modes.js";
 import { fsyncDirectory, listSegments, segmentPath } from "./segment-files.js";
 import type { Quarantine } from "./quarantine.js";
@@ -79,6 +80,9 @@ export class SegmentLog implements MessageLog {
   private readonly dirty = new Set<Segment>();
   private syncTimer: NodeJS.Timeout | null = null;
   private forceSync = false;
+  private readonly pacer = new CommitPacer();
+  /** Holds the next flush while publishers refill their confirm windows (CommitPacer). */
+  private holdTimer: NodeJS.Timeout | null = null;
   private waiting: SyncCallback[] = [];
   private flushing = false;
   private scheduled = false;
@@ -286,9 +290,14 @@ export class SegmentLog implements MessageLog {
   remove(id: number): void {
     if (!this.table.has(id)) return;
     // Recovery never brings a transient record back: its removal needs no record.
-    const transient = this.table.isTransient(id);
+    if (this.table.isTransient(id)) return this.forget(id);
+    // Room first: it may start a new segment, and the reference forget() records must be
+    // held by the segment the remove record lands in, or that one could be deleted first.
+    const slab = this.reserve(ID_RECORD_LENGTH);
     this.forget(id);
-    if (!transient) this.appendIdRecord(RecordType.Remove, id);
+    if (slab === null) return;
+    encodeIdRecordInto(slab.buf, slab.used, RecordType.Remove, id);
+    this.commit(ID_RECORD_LENGTH);
   }
 
   deleteQueue(queueKey: string): void {
@@ -312,6 +321,10 @@ export class SegmentLog implements MessageLog {
   private refer(id: number): void {
     const no = this.table.segmentOf(id);
     if (no !== this.current.no) this.current.refs.add(no);
+    // A compaction copy not yet applied holds the message too: this record must outlive it as well,
+    // or deleting this segment first would bring the message back from the copy.
+    for (const move of this.pendingMoves) if (move.id === id && move.to !== this.current) this.current.refs.add(move.to.no);
+    for (const move of this.movesInFlight) if (move.id === id && move.to !== this.current) this.current.refs.add(move.to.no);
   }
 
   /** Adds an encoded record to the current batch; returns its offset in the current segment. */
@@ -378,14 +391,31 @@ export class SegmentLog implements MessageLog {
       return;
     }
     this.waiting.push(callback);
+    if (this.holdTimer !== null && this.pacer.holdFor(this.waiting.length, performance.now()) === 0) {
+      clearTimeout(this.holdTimer);
+      this.holdTimer = null;
+    }
     this.schedule();
   }
 
   private schedule(): void {
-    if (this.scheduled || this.flushing) return;
+    if (this.scheduled || this.flushing || this.holdTimer !== null) return;
+    const hold = this.pacer.holdFor(this.waiting.length, performance.now());
+    if (hold > 0) {
+      this.holdTimer = setTimeout(this.endHold, hold);
+      return;
+    }
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    setImmediate(this.flushNow);
   }
+
+  private readonly flushNow = (): void => this.flush();
+
+  private readonly endHold = (): void => {
+    this.holdTimer = null;
+    this.pacer.expire();
+    this.schedule();
+  };
 
   private flush(): void {
     this.scheduled = false;
@@ -405,8 +435,13 @@ export class SegmentLog implements MessageLog {
     this.forceSync = false;
     // Segments this flush leaves durable: a sealed one among them may then be closed.
     const synced = sync ? [...this.dirty, ...batches.map((b) => b.segment)] : [];
+    const started = performance.now();
     writeBatches(batches, this.dirty, sync ? this.options.sync : null, (error) => {
       this.flushing = false;
+      if (sync) {
+        const now = performance.now();
+        this.pacer.synced(now - started, callbacks.length, this.waiting.length, now);
+      }
       this.movesInFlight = [];
       if (error) this.logger.error({ err: error }, "message log: write failed; confirms for this batch are nacked");
       else this.applyMoves(moves);
@@ -417,7 +452,7 @@ export class SegmentLog implements MessageLog {
       for (const segment of synced) this.closeIfSealed(segment);
       for (const callback of callbacks) callback(error);
       if (!this.closed) this.reclaim();
-      if (this.batches.length > 0 || this.waiting.length > 0) this.flush();
+      if (this.batches.length > 0 || this.waiting.length > 0) this.schedule();
       else if (this.dirty.size > 0) this.syncLater();
     });
   }
