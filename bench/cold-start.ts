@@ -88,11 +88,17 @@ for (let i = 0; i < samples; i++) {
   }
 }
 const aedes = median((results.get("aedes") ?? []).map((s) => s.ready));
-console.log(`| kind | ready ms (median of ${samples}) | import ms | first start ms | second start ms | ready / Aedes |`);
+console.log(
+  `| kind | ready ms (median of ${samples}) | import ms | first start ms | second start ms | ready / Aedes |`,
+);
 console.log("|---|---|---|---|---|---|");
 for (const [kind, list] of results) {
   const m = (key: keyof Omit<Sample, "kind">): string => median(list.map((s) => s[key])).toFixed(1);
   const ready = median(list.map((s) => s.ready));
-  console.log(`| ${kind} | ${ready.toFixed(1)} | ${m("import")} | ${m("start")} | ${kind === "aedes" ? "-" : m("second")} | ${(ready / aedes).toFixed(2)} |`);
+  console.log(
+    `| ${kind} | ${ready.toFixed(1)} | ${m("import")} | ${m("start")} | ${kind === "aedes" ? "-" : m("second")} | ${(ready / aedes).toFixed(2)} |`,
+  );
 }
-console.log(`\nall samples (ready ms): ${JSON.stringify(Object.fromEntries([...results].map(([k, l]) => [k, l.map((s) => Math.round(s.ready))])))}`);
+console.log(
+  `\nall samples (ready ms): ${JSON.stringify(Object.fromEntries([...results].map(([k, l]) => [k, l.map((s) => Math.round(s.ready))])))}`,
+);

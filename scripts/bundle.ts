@@ -28,7 +28,9 @@ const common: BuildOptions = {
   logLevel: "warning",
   // The CommonJS dependencies (pino, mqtt-packet's readable-stream) call require() for Node's
   // built-ins, which an ESM file does not have.
-  banner: { js: 'import { createRequire as __warrenCreateRequire } from "node:module"; const require = __warrenCreateRequire(import.meta.url);' },
+  banner: {
+    js: 'import { createRequire as __warrenCreateRequire } from "node:module"; const require = __warrenCreateRequire(import.meta.url);',
+  },
 };
 
 await Promise.all([

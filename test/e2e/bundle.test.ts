@@ -23,7 +23,7 @@ test("package.json's entry and bin are single bundled files that import nothing 
   const entries = [pkg.exports["."]?.default, pkg.bin["warren"]];
   assert.deepEqual(entries, ["./dist/warren.js", "./dist/warren-cli.js"]);
   for (const entry of entries) {
-    const text = readFileSync(new URL(entry as string, `file://${ROOT}`), "utf8");
+    const text = readFileSync(new URL(entry, `file://${ROOT}`), "utf8");
     // Only Node's built-ins are imported: every module of Warren and its dependencies is inside.
     const imported = [...text.matchAll(/\bfrom\s*"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1] ?? m[2]);
     assert.deepEqual(
@@ -42,7 +42,10 @@ async function startBundledBroker(): Promise<{ urls: Record<string, string>; sto
     console.log(JSON.stringify(broker.urls));
     process.stdin.on("end", () => broker.stop().then(() => process.exit(0)));
     process.stdin.resume();`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: ROOT,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -62,7 +65,8 @@ async function startBundledBroker(): Promise<{ urls: Record<string, string>; sto
 test('import("warren") loads the bundle, which starts a broker that serves AMQP, MQTT, STOMP and the management API', async () => {
   const broker = await startBundledBroker();
   try {
-    for (const protocol of ["amqp", "mqtt", "stomp", "http", "webMqtt", "webStomp"]) assert.ok(broker.urls[protocol], `no ${protocol} listener`);
+    for (const protocol of ["amqp", "mqtt", "stomp", "http", "webMqtt", "webStomp"])
+      assert.ok(broker.urls[protocol], `no ${protocol} listener`);
     const connection = await amqplib.connect(broker.urls["amqp"] as string);
     const channel = await connection.createConfirmChannel();
     const { queue } = await channel.assertQueue("", { exclusive: true });

@@ -15,7 +15,12 @@ export type SyncFunction = (fd: number, callback: (error: NodeJS.ErrnoException 
  * to a fresh one instead of behind a possible hole, which recovery would
  * read as the end of that file.
  */
-export function writeBatches(batches: readonly Batch[], dirty: Set<Segment>, sync: SyncFunction | null, done: (error: Error | null) => void): void {
+export function writeBatches(
+  batches: readonly Batch[],
+  dirty: Set<Segment>,
+  sync: SyncFunction | null,
+  done: (error: Error | null) => void,
+): void {
   let failure: Error | null = null;
   let index = 0;
   const nextBatch = (): void => {

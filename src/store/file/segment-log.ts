@@ -18,7 +18,7 @@
  * message back. Sparse old segments are compacted by copying their live
  * records to the current segment, which then lets them be deleted.
  */
-import { closeSync, fdatasync, mkdirSync, openSync, readFileSync, readSync, unlinkSync } from "node:fs";
+import { closeSync, fdatasync, mkdirSync, openSync, readFileSync, unlinkSync } from "node:fs";
 import type { Logger } from "../../log.js";
 import type { MessageLog, MessageLogStats, PropertiesCodec, RecoveredMessage, RecoveredQueue, StoredMessage } from "../types.js";
 import { IdTable, QueueNames } from "./id-table.js";
@@ -29,7 +29,6 @@ import {
   encodeEnqueueInto,
   encodeIdRecordInto,
   enqueueRecordLength,
-  scanRecord,
   withDeliveredFlag,
   type EnqueueFields,
 } from "./record-codec.js";
@@ -40,6 +39,7 @@ import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./file-modes.js";
 import { fsyncDirectory, listSegments, segmentPath } from "./segment-files.js";
 import type { Quarantine } from "./quarantine.js";
 import { replaySegments } from "./segment-recovery.js";
+import { SegmentReader } from "./segment-reader.js";
 import { type Batch, type PendingMove, Segment } from "./segment.js";
 
 export interface SegmentLogOptions {
@@ -59,9 +59,6 @@ export const DEFAULT_SEGMENT_LOG_OPTIONS: SegmentLogOptions = { segmentSize: 32 
 /** Written records nobody waits for are synced at the latest this long after. */
 const SYNC_AFTER_MS = 200;
 
-/** Reads of one contiguous run are at most this large (a paged-in batch is usually one run). */
-const MAX_READ = 4 * 1024 * 1024;
-
 type SyncCallback = (error: Error | null) => void;
 
 export class SegmentLog implements MessageLog {
@@ -71,8 +68,7 @@ export class SegmentLog implements MessageLog {
   private queues = new QueueNames();
   private pendingMoves: PendingMove[] = [];
   private movesInFlight: PendingMove[] = [];
-  /** One read-only descriptor, for the segment pages are being read from (consumers read in log order). */
-  private reader: { no: number; fd: number } | null = null;
+  private readonly reader: SegmentReader;
   private nextId = 1;
   private batches: Batch[] = [];
   private readonly slab = new RecordSlab();
@@ -98,6 +94,7 @@ export class SegmentLog implements MessageLog {
     private readonly quarantine: Quarantine | null = null,
   ) {
     mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    this.reader = new SegmentReader(dir, codec, logger, (id, queueKey, record, reason) => this.setAside(id, queueKey, record, reason));
   }
 
   // ---- recovery ----------------------------------------------------------
@@ -140,88 +137,7 @@ export class SegmentLog implements MessageLog {
   // ---- reads ---------------------------------------------------------------
 
   read(ids: readonly number[]): RecoveredMessage[] {
-    const out: RecoveredMessage[] = [];
-    let i = 0;
-    while (i < ids.length) {
-      const first = this.table.location(ids[i] as number);
-      if (first === undefined) {
-        i++;
-        continue;
-      }
-      // Extend the run while the next record follows this one in the same file.
-      let j = i + 1;
-      let end = first.offset + first.length;
-      while (j < ids.length && end - first.offset < MAX_READ) {
-        const next = this.table.location(ids[j] as number);
-        if (next === undefined || next.segment !== first.segment || next.offset !== end) break;
-        end += next.length;
-        j++;
-      }
-      const buf = this.readRange(first.segment, first.offset, end - first.offset);
-      for (let k = i; k < j; k++) {
-        const id = ids[k] as number;
-        const at = (this.table.location(id) as { offset: number }).offset - first.offset;
-        const message = buf === null ? null : this.decode(buf, at, id);
-        if (message === null) {
-          if (!this.table.has(id)) continue; // set aside by decode(), which said so
-          this.logger.warn({ id, segment: first.segment }, "message log: a paged-out message could not be read back and is lost");
-          continue;
-        }
-        out.push(message);
-      }
-      i = j;
-    }
-    return out;
-  }
-
-  private decode(buf: Buffer, at: number, id: number): RecoveredMessage | null {
-    const result = scanRecord(buf, at);
-    if (!result.ok || result.record.type !== RecordType.Enqueue || result.record.id !== id) return null;
-    const record = result.record;
-    const properties = buf.subarray(record.propertiesStart, record.bodyStart);
-    let decoded;
-    try {
-      decoded = this.codec.decode(properties);
-    } catch (error) {
-      this.setAside(id, record.queueKey, Buffer.from(buf.subarray(at, result.next)), (error as Error).message);
-      return null;
-    }
-    return {
-      id,
-      exchange: record.exchange,
-      routingKey: record.routingKey,
-      properties: decoded,
-      encodedProperties: properties,
-      body: buf.subarray(record.bodyStart, result.next),
-      redelivered: this.table.isDelivered(id),
-      enqueuedAt: record.enqueuedAt,
-    };
-  }
-
-  private readRange(segmentNo: number, position: number, length: number): Buffer | null {
-    try {
-      if (this.reader === null || this.reader.no !== segmentNo) {
-        this.closeReader();
-        this.reader = { no: segmentNo, fd: openSync(segmentPath(this.dir, segmentNo), "r") };
-      }
-      // Not from the shared pool: bodies are views into it and may be held a while by consumers.
-      const buf = Buffer.allocUnsafeSlow(length);
-      let done = 0;
-      while (done < length) {
-        const n = readSync(this.reader.fd, buf, done, length - done, position + done);
-        if (n === 0) break;
-        done += n;
-      }
-      return done === length ? buf : buf.subarray(0, done);
-    } catch (error) {
-      this.logger.warn({ err: error, segment: segmentNo }, "message log: segment read failed");
-      return null;
-    }
-  }
-
-  private closeReader(): void {
-    if (this.reader !== null) closeSync(this.reader.fd);
-    this.reader = null;
+    return this.reader.read(this.table, ids);
   }
 
   /**
@@ -486,7 +402,7 @@ export class SegmentLog implements MessageLog {
       for (const segment of this.segments.values()) {
         if (this.deletable(segment)) {
           this.segments.delete(segment.no);
-          if (this.reader?.no === segment.no) this.closeReader();
+          this.reader.forget(segment.no);
           unlinkSync(segment.path);
           deleted = true;
         }
@@ -554,7 +470,7 @@ export class SegmentLog implements MessageLog {
     this.closed = true;
     if (this.syncTimer !== null) clearTimeout(this.syncTimer);
     this.syncTimer = null;
-    this.closeReader();
+    this.reader.close();
     for (const segment of this.segments.values()) {
       if (segment.fd !== null) closeSync(segment.fd);
       segment.fd = null;
