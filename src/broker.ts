@@ -189,7 +189,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     }
     const mqttPorts = { mqtt: options.ports?.mqtt ?? 0, webMqtt: options.ports?.webMqtt ?? 0 };
     const mqttServed = mqttPorts.mqtt !== "off" || mqttPorts.webMqtt !== "off";
-    const mqttModule = mqttServed || web || tls ? await import("./mqtt/listeners.js") : null;
+    // With a data dir the context restores persisted MQTT sessions even while MQTT is off, as before lazy loading.
+    const mqttModule = mqttServed || web || tls || storage.mqtt !== null ? await import("./mqtt/listeners.js") : null;
     // With a data dir, MQTT retained messages and persistent sessions are kept in the store.
     const mqttContext = mqttModule?.createMqttContext(core, logger, options.mqtt, storage.mqtt) ?? null;
     // MQTT over WebSocket is also served at /ws/mqtt on the HTTP port (DESIGN §1).
