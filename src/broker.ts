@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import { AmqpConnection, type AmqpLimits } from "./amqp/connection.js";
 import { seedDefaultUser } from "./auth/seed.js";
 import { UserRegistry } from "./auth/users.js";
+import { resolveBrokerSettings } from "./config/broker-settings.js";
 import { DEFAULTS, type PortSetting } from "./config/defaults.js";
 import { Broker } from "./core/broker.js";
 import { silentLogger, type Logger } from "./log.js";
@@ -10,7 +11,8 @@ import type { MqttSettings } from "./mqtt/context.js";
 import type { MqttListeners } from "./mqtt/listeners.js";
 import { TcpListener } from "./transport/tcp.js";
 import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
-import { openStore, type StorageOption } from "./persistence/open-store.js";
+import { attachOpenedStore, openStore, type StorageOption } from "./persistence/open-store.js";
+import { setFlushGate } from "./transport/flush-scheduler.js";
 import { connectionLog } from "./core/connection-log.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import type { HttpListener } from "./transport/http.js";
@@ -19,6 +21,8 @@ import type { ListenerInfo } from "./management/context.js";
 import { packageVersion } from "./version.js";
 import type { StompListeners, StompOptions } from "./stomp/listeners.js";
 import type { TlsSettings } from "./transport/tls-context.js";
+import type { ClusterOptions } from "./cluster/options.js";
+import type { JoinedCluster } from "./cluster/join.js";
 
 export interface BrokerUser {
   name: string;
@@ -62,6 +66,11 @@ export interface BrokerOptions {
    * a login for /metrics, and the time an HTTP request may take to arrive (default 30 s).
    */
   management?: { statsIntervalMs?: number; perObjectMetrics?: boolean; metricsAuth?: boolean; requestTimeoutMs?: number };
+  /**
+   * Join a Warren cluster over NATS JetStream (issue 10): definitions, messages and
+   * MQTT state live in JetStream instead of `storage`. Without it no NATS code is loaded.
+   */
+  cluster?: ClusterOptions;
 }
 
 export interface RunningBroker {
@@ -87,6 +96,8 @@ export interface RunningBroker {
 /** Starts a broker: the composition root where core, adapters and listeners meet. */
 export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
   const logger = options.logger ?? silentLogger();
+  // Every limit validated once, before anything opens: the adapters take these and merge no defaults of their own.
+  const settings = resolveBrokerSettings(options);
   const host = options.host ?? DEFAULTS.embeddedHost;
   // Read before anything opens, so a bad certificate fails the start with nothing to undo.
   // Each protocol, the management API and TLS are loaded only when a listener asks for them (issue 15: cold start).
@@ -95,9 +106,14 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const core = new Broker(users);
   core.connections.observer = connectionLog(logger);
   core.addVhost(DEFAULTS.defaultVhost);
-  core.maxConnections = options.maxConnections ?? null;
+  core.maxConnections = settings.maxConnections;
   core.failedLogins.logger = logger;
-  const storage = openStore(core, options.storage, PROPERTIES_CODEC, logger);
+  // A cluster node keeps its state in JetStream instead of a data dir; the NATS client loads only then.
+  const clusterModule = options.cluster ? await import("./cluster/join.js") : null;
+  const cluster: JoinedCluster | null = clusterModule && options.cluster ? await clusterModule.joinCluster(options.cluster, PROPERTIES_CODEC, logger) : null;
+  const membership = clusterModule && cluster ? await clusterModule.Membership.join(cluster.connection, core, logger) : null;
+  const storage = cluster ? attachOpenedStore(core, cluster.store, logger) : openStore(core, options.storage, PROPERTIES_CODEC, logger);
+  if (cluster) setFlushGate(cluster.store.replicated.durability);
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
   if (storage.fresh) seedDefaultUser(users);
   for (const user of options.users ?? []) {
@@ -106,20 +122,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     users.setPermissions(user.name, DEFAULTS.defaultVhost, { ...DEFAULTS.defaultPermissions });
   }
   storage.commitStartup();
-  const alarms = new ResourceAlarms(core, logger, {
-    memoryHighWatermark: options.alarms?.memoryHighWatermark ?? DEFAULTS.vmMemoryHighWatermark,
-    diskFreeLimit: options.alarms?.diskFreeLimit ?? DEFAULTS.diskFreeLimit,
-    intervalMs: options.alarms?.intervalMs ?? 1000,
-    dataDir: typeof options.storage === "object" ? options.storage.dir : null,
-  });
-  const limits: AmqpLimits = {
-    frameMax: DEFAULTS.frameMax,
-    channelMax: DEFAULTS.channelMax,
-    heartbeat: DEFAULTS.heartbeat,
-    handshakeTimeout: DEFAULTS.handshakeTimeout,
-    maxMessageSize: DEFAULTS.maxMessageSize,
-    ...options.limits,
-  };
+  const alarms = new ResourceAlarms(core, logger, { ...settings.alarms, dataDir: typeof options.storage === "object" && !cluster ? options.storage.dir : null });
+  cluster?.connection.onConnectionChange((connected) => alarms.setClusterAlarm(!connected));
+  const limits = settings.amqp;
 
   const listeners: TcpListener[] = [];
   const urls: RunningBroker["urls"] = {};
@@ -165,6 +170,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         listeners: () => listenerInfo(ports, host),
         resourceLimits: alarms,
         certificates: tls ? () => reloadCertificates() : null,
+        ...(cluster && membership
+          ? { nodeName: cluster.connection.nodeName, replicatedWrites: cluster.store.replicated.durability, clusterMembers: () => membership.live() }
+          : {}),
         ...managementOptions,
       });
       for (const listener of [http, https]) {
@@ -192,7 +200,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     // With a data dir the context restores persisted MQTT sessions even while MQTT is off, as before lazy loading.
     const mqttModule = mqttServed || web || tls || storage.mqtt !== null ? await import("./mqtt/listeners.js") : null;
     // With a data dir, MQTT retained messages and persistent sessions are kept in the store.
-    const mqttContext = mqttModule?.createMqttContext(core, logger, options.mqtt, storage.mqtt) ?? null;
+    const mqttContext = mqttModule?.createMqttContext(core, logger, settings.mqtt, storage.mqtt) ?? null;
     // MQTT over WebSocket is also served at /ws/mqtt on the HTTP port (DESIGN §1).
     if (mqttModule && mqttContext) web?.addWebSocketRoute(mqttModule.mqttWebSocketRoute(mqttContext, "/ws/mqtt"));
     if (mqttModule && mqttContext && mqttServed) {
@@ -211,7 +219,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     const stompPorts = { stomp: options.ports?.stomp ?? 0, webStomp: options.ports?.webStomp ?? 0 };
     const stompServed = stompPorts.stomp !== "off" || stompPorts.webStomp !== "off";
     const stompModule = stompServed || web || tls ? await import("./stomp/listeners.js") : null;
-    const stompContext = stompModule?.createStompContext(core, logger, options.stomp) ?? null;
+    const stompContext = stompModule?.createStompContext(core, logger, settings.stomp) ?? null;
     // STOMP over WebSocket is also served at /ws/stomp on the HTTP port (DESIGN §1).
     if (stompModule && stompContext) web?.addWebSocketRoute(stompModule.stompWebSocketRoute(stompContext, "/ws/stomp"));
     if (stompModule && stompContext && stompServed) {
@@ -261,6 +269,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     await http?.close();
     alarms.stop();
     await storage.store?.close();
+    if (cluster) setFlushGate(null);
+    await membership?.leave();
+    await cluster?.connection.close();
     throw error;
   }
 
@@ -282,6 +293,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       alarms.stop();
       core.stop();
       await storage.store?.close();
+      if (cluster) setFlushGate(null);
+      await membership?.leave();
+      await cluster?.connection.close();
     })());
   const reloadCertificates = (): string => {
     if (!tls) throw new WarrenError(ErrorCodes.TLS_CONFIG, "TLS is not configured (no --tls-cert)");

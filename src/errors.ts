@@ -28,6 +28,8 @@ export const ErrorCodes = {
   DATA_DIR_LOCKED: "WARREN_ERR_DATA_DIR_LOCKED",
   /** startBroker/stop called in the wrong state. */
   INVALID_STATE: "WARREN_ERR_INVALID_STATE",
+  /** The NATS servers of --cluster-nats cannot be reached or refuse the login. */
+  CLUSTER: "WARREN_ERR_CLUSTER",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

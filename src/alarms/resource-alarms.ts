@@ -36,10 +36,13 @@ const COLLECT_INTERVAL_MS = 5000;
 /** RabbitMQ's reason texts in connection.blocked. */
 const MEMORY_REASON = "low on memory";
 const DISK_REASON = "low on disk";
+/** Warren's own: a cluster node cut off from NATS cannot replicate what it is sent. */
+const CLUSTER_REASON = "cluster storage (NATS) unreachable";
 
 export class ResourceAlarms {
   private memoryAlarm = false;
   private diskAlarm = false;
+  private clusterAlarm = false;
   /** What this monitor last told the broker, so a reason set by someone else is left alone until the verdict changes. */
   private verdict: string | null = null;
   private readonly timer: NodeJS.Timeout;
@@ -104,11 +107,17 @@ export class ResourceAlarms {
         );
       }
     }
-    const verdict = this.memoryAlarm ? MEMORY_REASON : this.diskAlarm ? DISK_REASON : null;
+    const verdict = this.memoryAlarm ? MEMORY_REASON : this.diskAlarm ? DISK_REASON : this.clusterAlarm ? CLUSTER_REASON : null;
     if (verdict !== this.verdict) {
       this.verdict = verdict;
       this.broker.setBlocked(verdict);
     }
+  }
+
+  /** Set while a cluster node has lost NATS: publishers are blocked as for a resource alarm (issue 10). */
+  setClusterAlarm(on: boolean): void {
+    this.clusterAlarm = on;
+    this.check();
   }
 
   stop(): void {

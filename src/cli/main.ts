@@ -11,7 +11,7 @@
 import { startBroker, type BrokerOptions, type RunningBroker } from "../index.js";
 import { WarrenError } from "../errors.js";
 import { loadConfig, usage } from "../config/load.js";
-import type { TlsConfig, WarrenConfig } from "../config/defaults.js";
+import type { ClusterConfig, TlsConfig, WarrenConfig } from "../config/defaults.js";
 import { createLogger, type Logger } from "../log.js";
 import { packageVersion } from "../version.js";
 
@@ -37,7 +37,24 @@ function start(config: WarrenConfig, logger: Logger): Promise<RunningBroker> {
     management: { metricsAuth: config.metricsAuth },
     ...(config.webStompAllowedOrigins === null ? {} : { stomp: { allowedOrigins: [...config.webStompAllowedOrigins] } }),
     ...tlsOption(config.tls),
+    ...clusterOption(config.cluster),
   });
+}
+
+/** --cluster-nats and its companions as startBroker takes them; nothing without --cluster-nats. */
+function clusterOption(cluster: ClusterConfig): Pick<BrokerOptions, "cluster"> {
+  if (cluster.nats === null) return {};
+  return {
+    cluster: {
+      nats: cluster.nats,
+      replicas: cluster.replicas,
+      ...(cluster.nodeName === null ? {} : { nodeName: cluster.nodeName }),
+      ...(cluster.user === null ? {} : { user: cluster.user }),
+      ...(cluster.password === null ? {} : { password: cluster.password }),
+      ...(cluster.token === null ? {} : { token: cluster.token }),
+      ...(cluster.tlsCa === null ? {} : { tlsCa: cluster.tlsCa }),
+    },
+  };
 }
 
 /** The TLS files as startBroker takes them (paths, read again on reload); nothing without --tls-cert. */

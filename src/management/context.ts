@@ -17,6 +17,15 @@ export interface ListenerInfo {
   ipAddress: string;
 }
 
+/** Another live node of the cluster, from its heartbeat (src/cluster/membership.ts). */
+export interface ClusterMember {
+  readonly name: string;
+  readonly startedAt: number;
+  readonly memUsed: number;
+  readonly connections: number;
+  readonly channels: number;
+}
+
 /** What every route handler may use: the broker and the management module's own state. */
 export interface Management {
   readonly broker: Broker;
@@ -32,6 +41,8 @@ export interface Management {
   listeners(): ListenerInfo[];
   /** Memory, disk and file descriptors against the alarm limits, read now. */
   resources(): NodeResources;
+  /** A cluster node: the other live nodes; a single node: none. */
+  otherMembers(): ClusterMember[];
 }
 
 /** One request, after authentication. */

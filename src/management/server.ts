@@ -37,6 +37,9 @@ import { serveUi } from "./static.js";
 import { JsonArrayBody } from "./streaming.js";
 import { StatsSampler } from "./stats.js";
 
+import type { Durability } from "../store/types.js";
+import type { ClusterMember } from "./context.js";
+
 export interface ManagementOptions {
   broker: Broker;
   logger: Logger;
@@ -57,6 +60,12 @@ export interface ManagementOptions {
   metricsAuth?: boolean;
   /** The resource alarms' limits, for /api/nodes and /metrics (RabbitMQ's defaults when absent). */
   resourceLimits?: ResourceLimits;
+  /** A cluster node's name (--node-name); default warren@<hostname>. */
+  nodeName?: string;
+  /** A cluster node: every live node, this one included (GET /api/nodes, overview totals). */
+  clusterMembers?: () => ClusterMember[];
+  /** A cluster node's replicated writes: a change's 201/204 waits until NATS acknowledged it (issue 10). */
+  replicatedWrites?: Durability | null;
 }
 
 export const DEFAULT_STATS_INTERVAL_MS = 5000;
@@ -64,7 +73,7 @@ export const DEFAULT_STATS_INTERVAL_MS = 5000;
 export class ManagementApi implements Management {
   readonly broker: Broker;
   readonly stats: StatsSampler;
-  readonly node = `warren@${hostname()}`;
+  readonly node: string;
   readonly startedAt = Date.now();
   readonly version: string;
   readonly certificates: CertificateReloader | null;
@@ -76,6 +85,7 @@ export class ManagementApi implements Management {
     this.version = options.version;
     this.logger = options.logger;
     this.certificates = options.certificates ?? null;
+    this.node = options.nodeName ?? `warren@${hostname()}`;
     this.stats = new StatsSampler(options.broker, options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS);
     this.router.add([
       ...overviewRoutes,
@@ -110,6 +120,10 @@ export class ManagementApi implements Management {
 
   resources(): NodeResources {
     return readNodeResources(this.options.resourceLimits ?? null);
+  }
+
+  otherMembers(): ClusterMember[] {
+    return (this.options.clusterMembers?.() ?? []).filter((member) => member.name !== this.node);
   }
 
   stop(): void {
@@ -189,6 +203,12 @@ export class ManagementApi implements Management {
       body: async () => (body ??= parseJsonObject(await readBody(request))),
     };
     const reply = await match.route.handle(ctx);
+    const replicated = this.options.replicatedWrites;
+    if (replicated && request.method !== "GET" && request.method !== "HEAD") {
+      // The store writes in a microtask after the change; a turn later its replicated writes have begun.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await new Promise<void>((resolve) => replicated.afterSync(() => resolve()));
+    }
     if (request.method === "HEAD") sendReply(response, { status: reply.status, ...(reply.headers ? { headers: reply.headers } : {}) });
     else if (reply.body instanceof JsonArrayBody) await reply.body.write(response, reply.status, { vary: "origin", ...reply.headers });
     else sendReply(response, reply);

@@ -16,7 +16,8 @@ import { restoreDefinitions, snapshotDefinitions } from "./definitions-snapshot.
 import { LoggedQueueJournal } from "./queue-journal.js";
 import { LoggedDelayedJournal, delayedKey, describeDelayedKey, isDelayedKey } from "./delayed-journal.js";
 import { DEFAULT_PAGE_AFTER } from "./paging.js";
-import { queueKey, type DefinitionsObserver, type DelayedJournal, type QueueJournal, type Store } from "../store/types.js";
+import { applyDefinitionChange } from "./apply-definition-change.js";
+import { queueKey, type DefinitionChange, type DefinitionsObserver, type DelayedJournal, type QueueJournal, type Store } from "../store/types.js";
 
 export interface AttachResult {
   /** No definitions were found: a fresh data dir (seed the default user). */
@@ -41,6 +42,16 @@ class BrokerPersistence implements DefinitionsObserver {
     if (this.restoring || this.writeScheduled) return;
     this.writeScheduled = true;
     queueMicrotask(() => this.writeNow());
+  }
+
+  /** Another node's change: applied here without being written back (restoring suppresses the save). */
+  applyRemote(change: DefinitionChange): void {
+    this.restoring = true;
+    try {
+      applyDefinitionChange(this.broker, change, this.logger);
+    } finally {
+      this.restoring = false;
+    }
   }
 
   writeNow(): void {
@@ -75,6 +86,7 @@ export function attachStore(broker: Broker, store: Store, logger: Logger, pageAf
   persistence.restoring = false;
   broker.users.onChange(() => persistence.definitionsChanged());
   broker.policies.onChange(() => persistence.definitionsChanged());
+  store.replicated?.watchDefinitions((change) => persistence.applyRemote(change));
   return { fresh: snapshot === null, recoveredMessages };
 }
 

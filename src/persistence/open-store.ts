@@ -30,6 +30,13 @@ export interface OpenedStore {
   mqtt: { state: MqttStateStore; recovered: RecoveredMqttState } | null;
 }
 
+/** A store opened by the caller (the cluster's JetStream store): attached as the file store is. */
+export function attachOpenedStore(broker: Broker, store: Store, logger: Logger): OpenedStore {
+  const { fresh, recoveredMessages } = attachStore(broker, store, logger);
+  logger.info({ kind: store.kind, fresh, recoveredMessages }, fresh ? "cluster state initialised" : "definitions and messages recovered");
+  return { store, fresh, commitStartup: () => saveDefinitionsNow(broker, store), mqtt: { state: store.mqtt, recovered: store.mqtt.recover() } };
+}
+
 /**
  * "memory" attaches nothing: an embedded broker then keeps no second copy
  * of persistent messages, because there is no restart for it to serve.

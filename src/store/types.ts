@@ -165,11 +165,42 @@ export interface MessageLog extends Durability {
   stats(): MessageLogStats;
 }
 
+/** One definition as the replicated store keeps it: one key per entity. */
+export type DefinitionEntity =
+  | { kind: "user"; definition: UserDefinition }
+  | { kind: "vhost"; definition: VhostDefinition }
+  | { kind: "permission"; definition: PermissionDefinition }
+  | { kind: "exchange"; definition: ExchangeDefinition }
+  | { kind: "queue"; definition: QueueDefinition }
+  | { kind: "binding"; definition: BindingDefinition }
+  | { kind: "policy"; definition: Policy };
+
+/** A change another node made: created (before null), replaced, or deleted (after null). */
+export interface DefinitionChange {
+  readonly before: DefinitionEntity | null;
+  readonly after: DefinitionEntity | null;
+}
+
+/**
+ * A store shared by several nodes (the JetStream store of a cluster):
+ * definitions other nodes change arrive here, and a node's own definition
+ * and MQTT state writes are durable only once a quorum acknowledged them,
+ * later than the end of the microtask that made them.
+ */
+export interface ReplicatedState {
+  /** Changes from other nodes, in the order the cluster took them, from the state loadDefinitions returned on. */
+  watchDefinitions(listener: (change: DefinitionChange) => void): void;
+  /** Definition and MQTT state writes: replies that report them wait for it (transport/flush-scheduler.ts). */
+  readonly durability: Durability & { readonly writesBegun: number };
+}
+
 export interface Store {
-  readonly kind: "memory" | "file";
+  readonly kind: "memory" | "file" | "jetstream";
+  /** Present when other nodes share the store. */
+  readonly replicated?: ReplicatedState;
   /** The last saved definitions, or null on a fresh store. */
   loadDefinitions(): DefinitionsSnapshot | null;
-  /** Durable when it returns (RabbitMQ commits definitions before replying). */
+  /** Durable when it returns (RabbitMQ commits definitions before replying); a replicated store: once `replicated.durability` says so. */
   saveDefinitions(snapshot: DefinitionsSnapshot): void;
   readonly messages: MessageLog;
   readonly mqtt: MqttStateStore;

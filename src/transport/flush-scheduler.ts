@@ -8,8 +8,33 @@ export interface Flushable {
   flush(): void;
 }
 
+/**
+ * Writes a reply may report that finish later than this turn: the
+ * definitions and MQTT state of a cluster node, durable once NATS
+ * acknowledged them (issue 10: declare-ok, bind-ok, SUBACK only after the
+ * replicated write). A single node has none: its store writes before the
+ * flush (persistence/attach-store.ts).
+ */
+export interface FlushGate {
+  /** Grows with every write begun. */
+  readonly writesBegun: number;
+  /** As Durability.afterSync: once every write begun so far is acknowledged. */
+  afterSync(callback: (error: Error | null) => void): void;
+}
+
 const dirty = new Set<Flushable>();
 let scheduled = false;
+let gate: FlushGate | null = null;
+let gateSeen = 0;
+/** Connections whose output waits for a gate wave, with the newest wave each waits for. */
+const held = new Map<Flushable, number>();
+let waves = 0;
+
+/** The process's one gate (one cluster node per process); null removes it. */
+export function setFlushGate(next: FlushGate | null): void {
+  gate = next;
+  gateSeen = next?.writesBegun ?? 0;
+}
 
 export function markDirty(connection: Flushable): void {
   dirty.add(connection);
@@ -20,8 +45,25 @@ export function markDirty(connection: Flushable): void {
 
 function flushAll(): void {
   scheduled = false;
+  // Writes began this turn: whatever was written to a connection this turn may report them, so it waits.
+  const wave = gate !== null && gate.writesBegun !== gateSeen ? ++waves : 0;
+  if (wave !== 0 && gate !== null) {
+    gateSeen = gate.writesBegun;
+    gate.afterSync(() => release(wave));
+  }
   for (const connection of dirty) {
     dirty.delete(connection);
+    if (wave !== 0) held.set(connection, wave);
+    // Output queued behind a held reply keeps its order: it leaves with it.
+    else if (!held.has(connection)) connection.flush();
+  }
+}
+
+/** Waves end in order (afterSync is FIFO); a connection also in a later wave keeps waiting. */
+function release(wave: number): void {
+  for (const [connection, waitsFor] of held) {
+    if (waitsFor > wave) continue;
+    held.delete(connection);
     connection.flush();
   }
 }

@@ -12,34 +12,62 @@ import { silentLogger } from "../../src/log.js";
 import { FileStore } from "../../src/store/file/file-store.js";
 import { MemoryBacking, MemoryStore } from "../../src/store/memory/memory-store.js";
 import type { PropertiesCodec, Store } from "../../src/store/types.js";
+import { ClusterConnection } from "../../src/cluster/nats-connection.js";
+import { JetStreamStore } from "../../src/store/jetstream/jetstream-store.js";
+import { skipWithout } from "./binaries.js";
+import { NATS_PACKAGE, NATS_SERVER, startNatsCluster, type NatsCluster } from "./nats-cluster.js";
 
 export const codec: PropertiesCodec = { encode: encodeProperties, decode: (b) => decodeProperties(b, 0, b.length) };
 
 export interface StoreImplementation {
   name: string;
-  create(): Promise<() => Store>;
+  /** Set when the implementation cannot run here (jetstream without nats-server, outside CI). */
+  skip: string | false;
+  create(): Promise<() => Promise<Store>>;
 }
 
 /** Call at module top level: temp dirs of the file implementation are removed after the file's tests. */
 export function storeImplementations(): StoreImplementation[] {
   const tempDirs: string[] = [];
+  let nats: Promise<NatsCluster> | null = null;
+  let stores = 0;
   after(async () => {
     for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
+    if (nats) await (await nats).stop();
   });
   return [
     {
       name: "memory",
+      skip: false,
       async create() {
         const backing = new MemoryBacking();
-        return () => new MemoryStore(backing, codec);
+        return async () => new MemoryStore(backing, codec);
       },
     },
     {
       name: "file",
+      skip: false,
       async create() {
         const dir = await mkdtemp(join(tmpdir(), "warren-contract-"));
         tempDirs.push(dir);
-        return () => new FileStore({ dir, codec, logger: silentLogger() });
+        return async () => new FileStore({ dir, codec, logger: silentLogger() });
+      },
+    },
+    {
+      // One nats-server for the file's tests; each created backing is its own set of buckets and streams.
+      name: "jetstream",
+      skip: skipWithout(NATS_SERVER, NATS_PACKAGE, "the jetstream store runs against a real nats-server"),
+      async create() {
+        nats ??= startNatsCluster(1);
+        const server = await nats;
+        const prefix = `contract${++stores}`;
+        return async () => {
+          const connection = await ClusterConnection.open({ nats: server.urls, nodeName: "contract", replicas: 1 }, silentLogger());
+          const store = await JetStreamStore.open({ js: connection.js, jsm: connection.jsm, codec, logger: silentLogger(), nodeName: "contract", replicas: 1, prefix });
+          const close = store.close.bind(store);
+          // The store does not own the connection; here each "restart" is a new one, closed with its store.
+          return Object.assign(store, { close: async () => (await close(), await connection.close()) });
+        };
       },
     },
   ];

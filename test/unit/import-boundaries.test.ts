@@ -25,6 +25,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   mqtt: ["mqtt", "core", "auth", "store", "transport", "config", "errors.ts", "log.ts"],
   stomp: ["stomp", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
   management: ["management", "core", "auth", "store", "transport", "config", "version.ts", "package-root.ts", "errors.ts", "log.ts"],
+  // NATS connection, membership, leases, inter-node routing (issue 10): beside the adapters, loaded only with --cluster-nats.
+  cluster: ["cluster", "core", "auth", "store", "persistence", "alarms", "transport", "config", "errors.ts", "log.ts"],
 };
 
 /** Types only (`import type`), erased at run time: the store names the core's message and policy shapes it keeps. */
@@ -79,6 +81,7 @@ const RANK: Record<string, number> = {
   amqp: 5,
   mqtt: 5,
   stomp: 5,
+  cluster: 5,
   management: 6,
   "broker.ts": 7,
   "index.ts": 8,

@@ -43,18 +43,18 @@ function normalised(state: RecoveredMqttState): unknown {
 }
 
 /** Restart: close this store (pending writes first) and open the next over the same backing. */
-async function restart(store: Store, open: () => Store): Promise<{ store: Store; state: RecoveredMqttState }> {
+async function restart(store: Store, open: () => Promise<Store>): Promise<{ store: Store; state: RecoveredMqttState }> {
   await store.close();
-  const next = open();
+  const next = await open();
   next.messages.recover();
   return { store: next, state: next.mqtt.recover() };
 }
 
 for (const impl of implementations) {
-  describe(`store contract, MQTT state: ${impl.name}`, () => {
+  describe(`store contract, MQTT state: ${impl.name}`, { skip: impl.skip }, () => {
     test("a fresh store has none; sessions and retained messages put come back after a restart", async () => {
       const open = await impl.create();
-      const store = open();
+      const store = await open();
       store.messages.recover();
       assert.deepEqual(store.mqtt.recover(), { sessions: [], retained: [] });
       store.mqtt.putSession(session("c1"));
@@ -76,7 +76,7 @@ for (const impl of implementations) {
 
     test("a put replaces the session or topic's previous one; a delete removes it; deleting what is not there is harmless", async () => {
       const open = await impl.create();
-      const store = open();
+      const store = await open();
       store.messages.recover();
       store.mqtt.recover();
       store.mqtt.putSession(session("c1"));
@@ -101,7 +101,7 @@ for (const impl of implementations) {
 
     test("a session's subscription list and QoS 2 ids are copied at put: later changes by the caller are not kept", async () => {
       const open = await impl.create();
-      const store = open();
+      const store = await open();
       store.messages.recover();
       store.mqtt.recover();
       const subscriptions = [...session("c").subscriptions];

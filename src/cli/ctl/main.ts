@@ -10,6 +10,7 @@ import type { Output } from "./output.js";
 import { ADMIN_VERBS } from "./verbs/admin.js";
 import { exportDefinitions, importDefinitions, status } from "./verbs/definitions.js";
 import { reloadCertificates } from "./verbs/certificates.js";
+import { clusterStatus } from "./verbs/cluster.js";
 import { LIMIT_VERBS } from "./verbs/limits.js";
 import { LIST_VERBS, runList } from "./verbs/list.js";
 
@@ -20,6 +21,7 @@ const OTHER_VERBS = {
   export_definitions: exportDefinitions,
   import_definitions: importDefinitions,
   status,
+  cluster_status: clusterStatus,
   reload_certificates: reloadCertificates,
 } as const;
 

@@ -1,7 +1,7 @@
 /** /api/overview, /api/whoami, /api/nodes, /api/cluster-name: the broker as a whole. */
 import { availableParallelism, hostname } from "node:os";
 import { hasLevel } from "../auth.js";
-import { loginVhosts, param, type Management, type RequestContext } from "../context.js";
+import { loginVhosts, param, type ClusterMember, type Management, type RequestContext } from "../context.js";
 import { objectNotFound } from "../errors.js";
 import { ok, type JsonObject } from "../http-util.js";
 import type { Route } from "../router.js";
@@ -41,6 +41,8 @@ function overview(ctx: RequestContext): JsonObject {
   const vhosts = hasLevel(ctx.user, "monitoring") ? [...mgmt.broker.vhosts.values()] : loginVhosts(ctx);
   const names = new Set(vhosts.map((v) => v.name));
   const connections = [...mgmt.broker.connections].filter((c) => hasLevel(ctx.user, "monitoring") || c.user === ctx.user.name);
+  // Cluster-wide, as RabbitMQ's overview: the other nodes' clients from their heartbeats (monitoring users see them all).
+  const others = hasLevel(ctx.user, "monitoring") ? mgmt.otherMembers() : [];
   return {
     management_version: RABBITMQ_COMPAT_VERSION,
     rates_mode: "basic",
@@ -57,7 +59,7 @@ function overview(ctx: RequestContext): JsonObject {
     queue_totals: queueTotals,
     object_totals: {
       channels: listChannels(mgmt).filter((c) => connections.includes(c.connection)).length,
-      connections: connections.length,
+      connections: connections.length + others.reduce((sum, m) => sum + m.connections, 0),
       consumers: listConsumers(mgmt).filter((c) => names.has(c.vhost)).length,
       exchanges: vhosts.reduce((sum, v) => sum + v.exchanges.size, 0),
       queues: vhosts.reduce((sum, v) => sum + v.queues.size, 0),
@@ -109,6 +111,20 @@ function node(mgmt: Management): JsonObject {
   };
 }
 
+/** Another cluster node as its heartbeat tells it: what RabbitMQ lists of a remote running node, less what only that node knows. */
+function memberNode(member: ClusterMember): JsonObject {
+  return {
+    name: member.name,
+    type: "disc",
+    running: true,
+    being_drained: false,
+    partitions: [],
+    mem_used: member.memUsed,
+    sockets_used: member.connections,
+    uptime: Date.now() - member.startedAt,
+  };
+}
+
 export const nodeName = (): string => `warren@${hostname()}`;
 
 export const overviewRoutes: Route[] = [
@@ -116,14 +132,17 @@ export const overviewRoutes: Route[] = [
   { method: "GET", path: "/api/whoami", level: "management", handle: (ctx) => ok({ name: ctx.user.name, tags: ctx.user.tags }) },
   { method: "GET", path: "/api/cluster-name", level: "management", handle: (ctx) => ok({ name: ctx.mgmt.node }) },
   { method: "GET", path: "/api/extensions", level: "management", handle: () => ok([]) },
-  { method: "GET", path: "/api/nodes", level: "monitoring", handle: (ctx) => ok([node(ctx.mgmt)]) },
+  { method: "GET", path: "/api/nodes", level: "monitoring", handle: (ctx) => ok([node(ctx.mgmt), ...ctx.mgmt.otherMembers().map(memberNode)]) },
   {
     method: "GET",
     path: "/api/nodes/:node",
     level: "monitoring",
     handle: (ctx) => {
-      if (param(ctx, "node") !== ctx.mgmt.node) throw objectNotFound();
-      return ok(node(ctx.mgmt));
+      const name = param(ctx, "node");
+      if (name === ctx.mgmt.node) return ok(node(ctx.mgmt));
+      const member = ctx.mgmt.otherMembers().find((m) => m.name === name);
+      if (!member) throw objectNotFound();
+      return ok(memberNode(member));
     },
   },
 ];

@@ -1,0 +1,133 @@
+/**
+ * Warren cluster nodes as child processes (`warren --cluster-nats ...
+ * --node-name wN`), every listener on port 0 and the ports read back from
+ * the "listening" log line; `kill(i)` is SIGKILL, `restart(i)` starts the
+ * same node name again (new ports). Children are SIGKILLed by stop() and by
+ * killAllChildren() of child-broker.ts is not needed: this file tracks its own.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { after, before } from "node:test";
+import { killAllNatsServers, startNatsCluster, type NatsCluster } from "./nats-cluster.js";
+
+const MAIN = join(import.meta.dirname, "../../src/cli/main.js");
+
+export interface ClusterNode {
+  readonly name: string;
+  child: ChildProcess;
+  ports: { amqp: number; http: number; mqtt: number; stomp: number };
+  /** amqp://guest:guest@127.0.0.1:port */
+  amqpUrl: string;
+  httpUrl: string;
+}
+
+export interface ClusterNodes {
+  readonly nodes: ClusterNode[];
+  node(i: number): ClusterNode;
+  kill(i: number): Promise<void>;
+  restart(i: number): Promise<ClusterNode>;
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+
+export function killAllClusterNodes(): void {
+  for (const child of running) child.kill("SIGKILL");
+}
+
+/** `natsUrl`: the --cluster-nats value; `replicas` 3 for a 3-server NATS cluster, 1 for one server. */
+export async function startClusterNodes(count: number, natsUrl: string, replicas: number, extraArgs: readonly string[] = []): Promise<ClusterNodes> {
+  const dataDir = await mkdtemp(join(tmpdir(), "warren-cluster-node-"));
+  const launch = (name: string): Promise<ClusterNode> => {
+    const child = spawn(
+      process.execPath,
+      [MAIN, "--cluster-nats", natsUrl, "--node-name", name, "--cluster-replicas", String(replicas), "--data-dir", join(dataDir, name),
+        "--host", "127.0.0.1", "--amqp-port", "0", "--mqtt-port", "0", "--stomp-port", "0", "--http-port", "0",
+        "--web-stomp-port", "off", "--web-mqtt-port", "off", "--log-format", "json", ...extraArgs],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    running.add(child);
+    child.on("exit", () => running.delete(child));
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    return new Promise((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+      lines.on("line", (line) => {
+        const entry = JSON.parse(line) as { msg: string; ports?: ClusterNode["ports"] };
+        if (entry.msg !== "listening" || !entry.ports) return;
+        const ports = entry.ports;
+        resolve({ name, child, ports, amqpUrl: `amqp://guest:guest@127.0.0.1:${ports.amqp}`, httpUrl: `http://127.0.0.1:${ports.http}` });
+      });
+      child.on("exit", (code) => reject(new Error(`node ${name} exited with ${code}: ${stderr}`)));
+    });
+  };
+  const nodes: ClusterNode[] = [];
+  for (let i = 0; i < count; i++) nodes.push(await launch(`w${i + 1}`));
+  const at = (i: number): ClusterNode => {
+    const node = nodes[i];
+    if (!node) throw new Error(`no node ${i}`);
+    return node;
+  };
+  const kill = (i: number): Promise<void> =>
+    new Promise((resolve) => {
+      const child = at(i).child;
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGKILL");
+    });
+  return {
+    nodes,
+    node: at,
+    kill,
+    async restart(i) {
+      await kill(i);
+      nodes[i] = await launch(at(i).name);
+      return at(i);
+    },
+    async stop() {
+      for (let i = 0; i < nodes.length; i++) await kill(i);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Inside a describe(): `natsServers` nats-servers and `nodes` Warren nodes
+ * started before its tests and stopped after them (replicas follow the
+ * server count). Read `.nats` and `.cluster` in the tests.
+ */
+export function useCluster(natsServers: 1 | 3, nodes: number): { nats: NatsCluster; cluster: ClusterNodes } {
+  const handle = {} as { nats: NatsCluster; cluster: ClusterNodes };
+  before(async () => {
+    handle.nats = await startNatsCluster(natsServers);
+    handle.cluster = await startClusterNodes(nodes, handle.nats.url, natsServers);
+  });
+  after(async () => {
+    await handle.cluster?.stop();
+    await handle.nats?.stop();
+    killAllClusterNodes();
+    killAllNatsServers();
+  });
+  return handle;
+}
+
+/**
+ * Polls `probe` until it resolves (it throws or rejects until then); returns
+ * how long that took, to report, never to assert: timing does not decide.
+ * 15 s is far beyond the 1 s heartbeat and the 5 s expiries.
+ */
+export async function eventually(probe: () => Promise<unknown>, limitMs = 15_000): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      await probe();
+      return Date.now() - started;
+    } catch (error) {
+      if (Date.now() - started > limitMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
