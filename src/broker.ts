@@ -9,7 +9,7 @@ import { Broker } from "./core/broker.js";
 import { silentLogger, type Logger } from "./log.js";
 import { ErrorCodes, WarrenError } from "./errors.js";
 import type { MqttSettings } from "./mqtt/context.js";
-import { createMqttContext, mqttWebSocketRoute, openMqttListeners, type MqttListeners } from "./mqtt/listeners.js";
+import type { MqttListeners } from "./mqtt/listeners.js";
 import { TcpListener } from "./transport/tcp.js";
 import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
 import { attachOpenedStore, openStore, type StorageOption } from "./persistence/open-store.js";
@@ -18,17 +18,12 @@ import { StreamStore } from "./store/stream/stream-store.js";
 import { openStreamListener } from "./stream/listener.js";
 import { connectionLog } from "./core/connection-log.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
-import { HttpListener } from "./transport/http.js";
-import { ManagementApi } from "./management/server.js";
-import { warnIfGuestOnlyAdministrator } from "./management/exposure-warning.js";
+import type { HttpListener } from "./transport/http.js";
+import type { ManagementApi } from "./management/server.js";
 import type { ListenerInfo } from "./management/context.js";
 import { packageVersion } from "./version.js";
-import { createStompContext, openStompListeners, stompWebSocketRoute, type StompListeners, type StompOptions } from "./stomp/listeners.js";
-import { TlsContext, type TlsSettings } from "./transport/tls-context.js";
-import { openTlsListeners } from "./tls-listeners.js";
-import { MqttConnection } from "./mqtt/connection.js";
-import { StompConnection } from "./stomp/connection.js";
-import { SocketTransport } from "./stomp/transport.js";
+import type { StompListeners, StompOptions } from "./stomp/listeners.js";
+import type { TlsSettings } from "./transport/tls-context.js";
 import type { ClusterOptions } from "./cluster/options.js";
 import type { JoinedCluster } from "./cluster/join.js";
 
@@ -108,7 +103,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const settings = resolveBrokerSettings(options);
   const host = options.host ?? DEFAULTS.embeddedHost;
   // Read before anything opens, so a bad certificate fails the start with nothing to undo.
-  const tls = options.tls ? new TlsContext(options.tls, logger) : null;
+  // Each protocol, the management API and TLS are loaded only when a listener asks for them (issue 15: cold start).
+  const tls = options.tls ? new (await import("./transport/tls-context.js")).TlsContext(options.tls, logger) : null;
   const users = new UserRegistry();
   const core = new Broker(users);
   core.connections.observer = connectionLog(logger);
@@ -150,7 +146,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   try {
     const httpPort = options.ports?.http ?? 0;
     const { requestTimeoutMs, ...managementOptions } = options.management ?? {};
-    if (httpPort !== "off") {
+    const httpsPort = options.ports?.https ?? 0;
+    const { HttpListener } = httpPort !== "off" || (tls && httpsPort !== "off") ? await import("./transport/http.js") : { HttpListener: null };
+    if (HttpListener && httpPort !== "off") {
       http = await HttpListener.open(
         { protocol: "HTTP", host, port: httpPort, flag: "--http-port", envVar: "WARREN_HTTP_PORT" },
         requestTimeoutMs === undefined ? {} : { requestTimeoutMs },
@@ -159,8 +157,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       urls.http = `http://${urlHost}:${http.port}`;
       logger.info({ protocol: "http", host, port: http.port }, "HTTP listener started (management API, /metrics)");
     }
-    const httpsPort = options.ports?.https ?? 0;
-    if (tls && httpsPort !== "off") {
+    if (HttpListener && tls && httpsPort !== "off") {
       // HTTPS serves what HTTP serves: the API, UI, /metrics and the WebSocket routes added below.
       https = await HttpListener.open(
         { protocol: "HTTPS", host, port: httpsPort, flag: "--https-port", envVar: "WARREN_HTTPS_PORT" },
@@ -172,6 +169,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     }
     const web = http ?? https;
     if (web) {
+      const [{ ManagementApi }, { warnIfGuestOnlyAdministrator }] = await Promise.all([import("./management/server.js"), import("./management/exposure-warning.js")]);
       management = ManagementApi.attach(web, {
         broker: core,
         logger,
@@ -214,11 +212,15 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       logger.info({ protocol: "stream", host, port: listener.port }, "stream listener started");
     }
     const mqttPorts = { mqtt: options.ports?.mqtt ?? 0, webMqtt: options.ports?.webMqtt ?? 0 };
+    const mqttServed = mqttPorts.mqtt !== "off" || mqttPorts.webMqtt !== "off";
+    // With a data dir the context restores persisted MQTT sessions even while MQTT is off, as before lazy loading.
+    const mqttModule = mqttServed || web || tls || storage.mqtt !== null ? await import("./mqtt/listeners.js") : null;
     // With a data dir, MQTT retained messages and persistent sessions are kept in the store.
-    const mqttContext = createMqttContext(core, logger, settings.mqtt, storage.mqtt);
+    const mqttContext = mqttModule?.createMqttContext(core, logger, settings.mqtt, storage.mqtt) ?? null;
     // MQTT over WebSocket is also served at /ws/mqtt on the HTTP port (DESIGN §1).
-    web?.addWebSocketRoute(mqttWebSocketRoute(mqttContext, "/ws/mqtt"));
-    if (mqttPorts.mqtt !== "off" || mqttPorts.webMqtt !== "off") {
+    if (mqttModule && mqttContext) web?.addWebSocketRoute(mqttModule.mqttWebSocketRoute(mqttContext, "/ws/mqtt"));
+    if (mqttModule && mqttContext && mqttServed) {
+      const { openMqttListeners } = mqttModule;
       mqtt = await openMqttListeners(mqttContext, host, mqttPorts);
       if (mqtt.ports.mqtt !== undefined) {
         ports.mqtt = mqtt.ports.mqtt;
@@ -231,10 +233,13 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     }
     // STOMP on its TCP port and STOMP over WebSocket at /ws on the Web-STOMP port; embedded default: ephemeral.
     const stompPorts = { stomp: options.ports?.stomp ?? 0, webStomp: options.ports?.webStomp ?? 0 };
-    const stompContext = createStompContext(core, logger, settings.stomp);
+    const stompServed = stompPorts.stomp !== "off" || stompPorts.webStomp !== "off";
+    const stompModule = stompServed || web || tls ? await import("./stomp/listeners.js") : null;
+    const stompContext = stompModule?.createStompContext(core, logger, settings.stomp) ?? null;
     // STOMP over WebSocket is also served at /ws/stomp on the HTTP port (DESIGN §1).
-    web?.addWebSocketRoute(stompWebSocketRoute(stompContext, "/ws/stomp"));
-    if (stompPorts.stomp !== "off" || stompPorts.webStomp !== "off") {
+    if (stompModule && stompContext) web?.addWebSocketRoute(stompModule.stompWebSocketRoute(stompContext, "/ws/stomp"));
+    if (stompModule && stompContext && stompServed) {
+      const { openStompListeners } = stompModule;
       stomp = await openStompListeners(stompContext, host, stompPorts);
       if (stomp.ports.stomp !== undefined) {
         ports.stomp = stomp.ports.stomp;
@@ -245,7 +250,13 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         urls.webStomp = `ws://${urlHost}:${stomp.ports.webStomp}/ws`;
       }
     }
-    if (tls) {
+    if (tls && mqttContext && stompContext) {
+      const [{ openTlsListeners }, { MqttConnection }, { StompConnection }, { SocketTransport }] = await Promise.all([
+        import("./tls-listeners.js"),
+        import("./mqtt/connection.js"),
+        import("./stomp/connection.js"),
+        import("./stomp/transport.js"),
+      ]);
       const amqpContext = { broker: core, limits, logger };
       const secure = await openTlsListeners(
         tls,

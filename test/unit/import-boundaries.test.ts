@@ -26,7 +26,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   stomp: ["stomp", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
   // RabbitMQ's stream protocol (port 5552): an adapter like the others.
   stream: ["stream", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
-  management: ["management", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
+  management: ["management", "core", "auth", "store", "transport", "config", "version.ts", "package-root.ts", "errors.ts", "log.ts"],
   // NATS connection, membership, leases, inter-node routing (issue 10): beside the adapters, loaded only with --cluster-nats.
   cluster: ["cluster", "core", "auth", "store", "persistence", "alarms", "transport", "config", "errors.ts", "log.ts"],
 };
@@ -71,6 +71,7 @@ const RANK: Record<string, number> = {
   "errors.ts": 0,
   "log.ts": 0,
   "version.ts": 0,
+  "package-root.ts": 0,
   config: 1,
   auth: 2,
   store: 2,
