@@ -1,6 +1,6 @@
 /**
  * The long fuzz run (not part of npm test):
- *   node dist/bench/fuzz.js --protocol amqp --cases 1000000 [--socket-share 0.01] [--seed 1]
+ *   node dist/bench/fuzz.js --protocol amqp --cases 1000000 [--socket-share 0.01] [--seed 1] [--concurrency 50] [--progress-every 50000]
  * Starts a broker in this process (every port ephemeral, in memory), runs
  * the cases and prints one JSON line per protocol: cases, crashes, stuck
  * sockets, peak RSS, errors the broker logged. Inputs that crashed or stuck
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     "socket-share": { type: "string", default: "0.01" },
     seed: { type: "string", default: String(Date.now() % 100000) },
     concurrency: { type: "string", default: "50" },
+    "progress-every": { type: "string", default: "0" },
   },
 });
 
@@ -53,6 +54,9 @@ for (const protocol of protocols) {
     seed,
     concurrency: Number(values.concurrency),
     closeWithinMs: 10_000,
+    progressEvery: Number(values["progress-every"]),
+    onProgress: (soFar, done) =>
+      console.log(JSON.stringify({ progress: done, target: soFar.target, crashes: soFar.crashes, stuck: soFar.stuck, socketCases: soFar.socketCases, peakRssMb: soFar.peakRssMb, elapsedMs: soFar.elapsedMs, loggedErrors: errors.length })),
   });
   const distinct = [...new Set(errors)];
   console.log(JSON.stringify({ ...result, seed, loggedErrors: errors.length, distinctErrors: distinct.slice(0, 10) }));

@@ -12,7 +12,8 @@
 #   --rounds N       rounds (3)
 #   --only LIST      scenarios (a,b,d,e,f): a) 1->1 16 B autoack, b) manual ack
 #                    prefetch 100, d) fanout to 8 queues, e) 4p/4c/4 queues,
-#                    f) 16 B at 1000 msg/s (latency)
+#                    f) 16 B at 1000 msg/s (latency); also c) 1 KiB persistent +
+#                    confirms and c4) the same with 4 producers x 4 queues x 4 consumers
 #   --duration S     measured seconds per scenario (10)
 #   --warmup S       warm-up seconds (2)
 #   --drain S        max drain seconds (5)
@@ -91,7 +92,14 @@ echo "# warren $commit (node $(node --version)) on 127.0.0.1:$port, rabbitmq on 
 
 common=(--duration "$duration" --warmup "$warmup" --drain "$drain" --no-relay)
 run_one() { # broker port scenario round
-  "$bench/run-matrix" "$1" --amqp "$2" "${common[@]}" --only "$3" >>"$out/round-$4.jsonl"
+  if [ "$3" = c4 ]; then
+    # Not in run-matrix: scenario c with 4 producers x 4 queues x 4 consumers (issue 15).
+    "$bench/bin/amqp-perf" --uri "amqp://guest:guest@127.0.0.1:$2/" --json --warmup "$warmup" --duration "$duration" \
+      --drain-timeout "$drain" --broker "$1" --scenario c4 --size 1024 --persistent --confirm --confirm-window 100 \
+      --prefetch 100 --producers 4 --consumers 4 --queues 4 >>"$out/round-$4.jsonl"
+  else
+    "$bench/run-matrix" "$1" --amqp "$2" "${common[@]}" --only "$3" >>"$out/round-$4.jsonl"
+  fi
 }
 
 IFS=, read -r -a scenarios <<<"$only"

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Socket } from "node:net";
 import { AmqpConnection, type AmqpLimits } from "./amqp/connection.js";
 import { seedDefaultUser } from "./auth/seed.js";
@@ -8,24 +9,21 @@ import { Broker } from "./core/broker.js";
 import { silentLogger, type Logger } from "./log.js";
 import { ErrorCodes, WarrenError } from "./errors.js";
 import type { MqttSettings } from "./mqtt/context.js";
-import { createMqttContext, mqttWebSocketRoute, openMqttListeners, type MqttListeners } from "./mqtt/listeners.js";
+import type { MqttListeners } from "./mqtt/listeners.js";
 import { TcpListener } from "./transport/tcp.js";
 import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
 import { attachOpenedStore, openStore, type StorageOption } from "./persistence/open-store.js";
 import { setFlushGate } from "./transport/flush-scheduler.js";
+import { StreamStore } from "./store/stream/stream-store.js";
+import { openStreamListener } from "./stream/listener.js";
 import { connectionLog } from "./core/connection-log.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
-import { HttpListener } from "./transport/http.js";
-import { ManagementApi } from "./management/server.js";
-import { warnIfGuestOnlyAdministrator } from "./management/exposure-warning.js";
+import type { HttpListener } from "./transport/http.js";
+import type { ManagementApi } from "./management/server.js";
 import type { ListenerInfo } from "./management/context.js";
 import { packageVersion } from "./version.js";
-import { createStompContext, openStompListeners, stompWebSocketRoute, type StompListeners, type StompOptions } from "./stomp/listeners.js";
-import { TlsContext, type TlsSettings } from "./transport/tls-context.js";
-import { openTlsListeners } from "./tls-listeners.js";
-import { MqttConnection } from "./mqtt/connection.js";
-import { StompConnection } from "./stomp/connection.js";
-import { SocketTransport } from "./stomp/transport.js";
+import type { StompListeners, StompOptions } from "./stomp/listeners.js";
+import type { TlsSettings } from "./transport/tls-context.js";
 import type { ClusterOptions } from "./cluster/options.js";
 import type { JoinedCluster } from "./cluster/join.js";
 
@@ -44,7 +42,7 @@ export interface BrokerOptions {
    * Embedded, every port defaults to 0. `stomp`: STOMP 1.0-1.2 over TCP (server default 61613);
    * `webStomp`: STOMP over WebSocket at /ws (server default 15674, as RabbitMQ's Web-STOMP).
    */
-  ports?: Partial<Record<"amqp" | "mqtt" | "stomp" | "http" | "webStomp" | "webMqtt" | "amqps" | "mqtts" | "stomps" | "https", PortSetting>>;
+  ports?: Partial<Record<"amqp" | "mqtt" | "stomp" | "http" | "webStomp" | "webMqtt" | "amqps" | "mqtts" | "stomps" | "https" | "stream", PortSetting>>;
   /**
    * One certificate for every protocol: with it, AMQPS, MQTTS, STOMP over TLS
    * and HTTPS (API, UI, /metrics, WSS /ws/stomp and /ws/mqtt) listen too, on
@@ -80,9 +78,9 @@ export interface BrokerOptions {
 
 export interface RunningBroker {
   /** Connection URLs with guest credentials, e.g. amqp://guest:guest@127.0.0.1:40123 */
-  urls: { amqp?: string; http?: string; mqtt?: string; webMqtt?: string; stomp?: string; webStomp?: string; amqps?: string; mqtts?: string; stomps?: string; https?: string };
+  urls: { amqp?: string; http?: string; mqtt?: string; webMqtt?: string; stomp?: string; webStomp?: string; amqps?: string; mqtts?: string; stomps?: string; https?: string; stream?: string };
   /** The ports actually bound (after 0 was resolved). */
-  ports: { amqp?: number; http?: number; mqtt?: number; webMqtt?: number; stomp?: number; webStomp?: number; amqps?: number; mqtts?: number; stomps?: number; https?: number };
+  ports: { amqp?: number; http?: number; mqtt?: number; webMqtt?: number; stomp?: number; webStomp?: number; amqps?: number; mqtts?: number; stomps?: number; https?: number; stream?: number };
   /** The core, for in-process inspection (queues, connections). */
   core: Broker;
   /** Memory and disk alarms; their limits can be changed while running. */
@@ -105,13 +103,17 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const settings = resolveBrokerSettings(options);
   const host = options.host ?? DEFAULTS.embeddedHost;
   // Read before anything opens, so a bad certificate fails the start with nothing to undo.
-  const tls = options.tls ? new TlsContext(options.tls, logger) : null;
+  // Each protocol, the management API and TLS are loaded only when a listener asks for them (issue 15: cold start).
+  const tls = options.tls ? new (await import("./transport/tls-context.js")).TlsContext(options.tls, logger) : null;
   const users = new UserRegistry();
   const core = new Broker(users);
   core.connections.observer = connectionLog(logger);
   core.addVhost(DEFAULTS.defaultVhost);
   core.maxConnections = settings.maxConnections;
   core.failedLogins.logger = logger;
+  // Streams (x-queue-type: stream) keep their segments beside the message log, or in memory without a data dir.
+  const streams = new StreamStore(typeof options.storage === "object" ? join(options.storage.dir, "streams") : null, PROPERTIES_CODEC);
+  core.attachStreams(streams);
   // A cluster node keeps its state in JetStream instead of a data dir; the NATS client loads only then.
   const clusterModule = options.cluster ? await import("./cluster/join.js") : null;
   const cluster: JoinedCluster | null = clusterModule && options.cluster ? await clusterModule.joinCluster(options.cluster, PROPERTIES_CODEC, logger) : null;
@@ -122,6 +124,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const storage = cluster ? attachOpenedStore(core, cluster.store, logger) : openStore(core, options.storage, PROPERTIES_CODEC, logger);
   if (cluster) setFlushGate(cluster.store.replicated.durability);
   routing?.router.activate(cluster?.store.messages ?? null);
+  core.combineStreamDurability();
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
   if (storage.fresh) seedDefaultUser(users);
   for (const user of options.users ?? []) {
@@ -147,7 +150,9 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   try {
     const httpPort = options.ports?.http ?? 0;
     const { requestTimeoutMs, ...managementOptions } = options.management ?? {};
-    if (httpPort !== "off") {
+    const httpsPort = options.ports?.https ?? 0;
+    const { HttpListener } = httpPort !== "off" || (tls && httpsPort !== "off") ? await import("./transport/http.js") : { HttpListener: null };
+    if (HttpListener && httpPort !== "off") {
       http = await HttpListener.open(
         { protocol: "HTTP", host, port: httpPort, flag: "--http-port", envVar: "WARREN_HTTP_PORT" },
         requestTimeoutMs === undefined ? {} : { requestTimeoutMs },
@@ -156,8 +161,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       urls.http = `http://${urlHost}:${http.port}`;
       logger.info({ protocol: "http", host, port: http.port }, "HTTP listener started (management API, /metrics)");
     }
-    const httpsPort = options.ports?.https ?? 0;
-    if (tls && httpsPort !== "off") {
+    if (HttpListener && tls && httpsPort !== "off") {
       // HTTPS serves what HTTP serves: the API, UI, /metrics and the WebSocket routes added below.
       https = await HttpListener.open(
         { protocol: "HTTPS", host, port: httpsPort, flag: "--https-port", envVar: "WARREN_HTTPS_PORT" },
@@ -169,6 +173,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     }
     const web = http ?? https;
     if (web) {
+      const [{ ManagementApi }, { warnIfGuestOnlyAdministrator }] = await Promise.all([import("./management/server.js"), import("./management/exposure-warning.js")]);
       management = ManagementApi.attach(web, {
         broker: core,
         logger,
@@ -201,12 +206,25 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       urls.amqp = `amqp://guest:guest@${urlHost}:${listener.port}`;
       logger.info({ protocol: "amqp", host, port: listener.port }, "AMQP listener started");
     }
+    const streamPort = options.ports?.stream ?? 0;
+    if (streamPort !== "off") {
+      const context = { broker: core, logger, advertisedHost: urlHost, advertisedPort: 0, frameMax: 1_048_576, heartbeat: 60 };
+      const listener = await openStreamListener(context, host, streamPort);
+      listeners.push(listener);
+      ports.stream = listener.port;
+      urls.stream = `rabbitmq-stream://guest:guest@${urlHost}:${listener.port}`;
+      logger.info({ protocol: "stream", host, port: listener.port }, "stream listener started");
+    }
     const mqttPorts = { mqtt: options.ports?.mqtt ?? 0, webMqtt: options.ports?.webMqtt ?? 0 };
+    const mqttServed = mqttPorts.mqtt !== "off" || mqttPorts.webMqtt !== "off";
+    // With a data dir the context restores persisted MQTT sessions even while MQTT is off, as before lazy loading.
+    const mqttModule = mqttServed || web || tls || storage.mqtt !== null ? await import("./mqtt/listeners.js") : null;
     // With a data dir, MQTT retained messages and persistent sessions are kept in the store.
-    const mqttContext = createMqttContext(core, logger, settings.mqtt, storage.mqtt);
+    const mqttContext = mqttModule?.createMqttContext(core, logger, settings.mqtt, storage.mqtt) ?? null;
     // MQTT over WebSocket is also served at /ws/mqtt on the HTTP port (DESIGN §1).
-    web?.addWebSocketRoute(mqttWebSocketRoute(mqttContext, "/ws/mqtt"));
-    if (mqttPorts.mqtt !== "off" || mqttPorts.webMqtt !== "off") {
+    if (mqttModule && mqttContext) web?.addWebSocketRoute(mqttModule.mqttWebSocketRoute(mqttContext, "/ws/mqtt"));
+    if (mqttModule && mqttContext && mqttServed) {
+      const { openMqttListeners } = mqttModule;
       mqtt = await openMqttListeners(mqttContext, host, mqttPorts);
       if (mqtt.ports.mqtt !== undefined) {
         ports.mqtt = mqtt.ports.mqtt;
@@ -219,10 +237,13 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     }
     // STOMP on its TCP port and STOMP over WebSocket at /ws on the Web-STOMP port; embedded default: ephemeral.
     const stompPorts = { stomp: options.ports?.stomp ?? 0, webStomp: options.ports?.webStomp ?? 0 };
-    const stompContext = createStompContext(core, logger, settings.stomp);
+    const stompServed = stompPorts.stomp !== "off" || stompPorts.webStomp !== "off";
+    const stompModule = stompServed || web || tls ? await import("./stomp/listeners.js") : null;
+    const stompContext = stompModule?.createStompContext(core, logger, settings.stomp) ?? null;
     // STOMP over WebSocket is also served at /ws/stomp on the HTTP port (DESIGN §1).
-    web?.addWebSocketRoute(stompWebSocketRoute(stompContext, "/ws/stomp"));
-    if (stompPorts.stomp !== "off" || stompPorts.webStomp !== "off") {
+    if (stompModule && stompContext) web?.addWebSocketRoute(stompModule.stompWebSocketRoute(stompContext, "/ws/stomp"));
+    if (stompModule && stompContext && stompServed) {
+      const { openStompListeners } = stompModule;
       stomp = await openStompListeners(stompContext, host, stompPorts);
       if (stomp.ports.stomp !== undefined) {
         ports.stomp = stomp.ports.stomp;
@@ -233,7 +254,13 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         urls.webStomp = `ws://${urlHost}:${stomp.ports.webStomp}/ws`;
       }
     }
-    if (tls) {
+    if (tls && mqttContext && stompContext) {
+      const [{ openTlsListeners }, { MqttConnection }, { StompConnection }, { SocketTransport }] = await Promise.all([
+        import("./tls-listeners.js"),
+        import("./mqtt/connection.js"),
+        import("./stomp/connection.js"),
+        import("./stomp/transport.js"),
+      ]);
       const amqpContext = { broker: core, limits, logger };
       const secure = await openTlsListeners(
         tls,
@@ -261,6 +288,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     await https?.close();
     await http?.close();
     alarms.stop();
+    await streams.close();
     await routing?.stop();
     await storage.store?.close();
     if (cluster) setFlushGate(null);
@@ -286,6 +314,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
       await http?.close();
       alarms.stop();
       core.stop();
+      await streams.close();
       await routing?.stop();
       await storage.store?.close();
       if (cluster) setFlushGate(null);
@@ -315,6 +344,7 @@ function listenerInfo(ports: RunningBroker["ports"], host: string): ListenerInfo
     ["mqtts", "mqtt/ssl"],
     ["stomps", "stomp/ssl"],
     ["https", "https"],
+    ["stream", "stream"],
   ];
   return names.flatMap(([key, protocol]) => {
     const port = bound[key];

@@ -133,7 +133,8 @@ export class ResourceAlarms {
    */
   private memoryInUse(limit: number): number {
     const used = heldMemory();
-    if (!this.memoryAlarm || used <= limit || collectGarbage === null) {
+    const gc = this.memoryAlarm && used > limit ? collectGarbage() : null;
+    if (gc === null) {
       this.heldAtCollect = Number.POSITIVE_INFINITY;
       return used;
     }
@@ -142,7 +143,7 @@ export class ResourceAlarms {
     if (held >= this.heldAtCollect && now - this.collectedAt < COLLECT_INTERVAL_MS) return used;
     this.heldAtCollect = held;
     this.collectedAt = now;
-    collectGarbage();
+    gc();
     return heldMemory();
   }
 }
@@ -158,18 +159,25 @@ function queuedBodyBytes(broker: Broker): number {
   return bytes;
 }
 
-/** V8's gc(), for the alarm's own use (Node exposes it only under --expose-gc). */
-const collectGarbage = ((): (() => void) | null => {
+/**
+ * V8's gc(), for the alarm's own use (Node exposes it only under --expose-gc).
+ * Looked up on the first collection, not at import: runInNewContext builds a
+ * whole V8 context, ~10-30 ms of every embedded broker's cold start (issue 15).
+ */
+let gcFunction: (() => void) | null | undefined;
+function collectGarbage(): (() => void) | null {
+  if (gcFunction !== undefined) return gcFunction;
   const global = (globalThis as { gc?: () => void }).gc;
-  if (global) return global;
+  if (global) return (gcFunction = global);
   try {
     setFlagsFromString("--expose-gc");
     const gc: unknown = runInNewContext("gc");
-    return typeof gc === "function" ? (gc as () => void) : null;
+    gcFunction = typeof gc === "function" ? (gc as () => void) : null;
   } catch {
-    return null;
+    gcFunction = null;
   }
-})();
+  return gcFunction;
+}
 
 function freeBytes(dir: string): number | null {
   try {

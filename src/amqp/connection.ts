@@ -32,6 +32,9 @@ export interface AmqpContext {
   logger: Logger;
 }
 
+/** rabbit_reader's ?SILENT_CLOSE_DELAY. */
+const SILENT_CLOSE_DELAY_MS = 3000;
+
 type State = "awaiting-header" | "awaiting-start-ok" | "awaiting-tune-ok" | "awaiting-open" | "open" | "closing" | "closed";
 
 /**
@@ -266,13 +269,23 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
    * authentication_failure_close, else the socket is dropped; nothing more is read.
    */
   refuseLogin(text: string): void {
-    if (!this.authFailureClose) {
-      this.state = "closed";
-      this.reader.stop();
-      this.socket.destroy();
-      return;
-    }
+    if (!this.authFailureClose) return this.closeSilently();
     this.connectionError(REPLY.ACCESS_REFUSED, text, 0, 0);
+  }
+
+  /**
+   * Ends a handshake that failed before connection.tune without a word, as
+   * rabbit_reader does: nothing is sent, nothing more is read, and the
+   * socket closes after ?SILENT_CLOSE_DELAY (3 s; observed on RabbitMQ
+   * 3.10 for a mechanism it did not offer and for bad credentials without
+   * authentication_failure_close), which also slows a guessing client.
+   */
+  closeSilently(): void {
+    if (this.state === "closing" || this.state === "closed") return;
+    this.state = "closing";
+    this.reader.stop();
+    this.socket.pause();
+    this.closeTimer = setTimeout(() => this.socket.destroy(), SILENT_CLOSE_DELAY_MS);
   }
 
   /** Runs `check` (the credentials) after `waitMs`, reading nothing meanwhile (failed-login throttling). */

@@ -19,6 +19,8 @@ export interface PortsConfig {
   mqtts: PortSetting;
   stomps: PortSetting;
   https: PortSetting;
+  /** RabbitMQ's stream protocol (rabbitmq_stream), 5552. */
+  stream: PortSetting;
 }
 
 /** One certificate for every TLS listener (RabbitMQ's ssl_options); files are read again on reload. */
@@ -153,7 +155,7 @@ export const DEFAULTS = {
   /** Embedded default: nothing reachable from outside a test machine. */
   embeddedHost: "127.0.0.1",
   /** The TLS ports are RabbitMQ's: AMQPS 5671, MQTTS 8883, STOMP over TLS 61614, management over HTTPS 15671. */
-  ports: { amqp: 5672, mqtt: 1883, stomp: 61613, http: 15672, webStomp: 15674, webMqtt: 15675, amqps: 5671, mqtts: 8883, stomps: 61614, https: 15671 },
+  ports: { amqp: 5672, mqtt: 1883, stomp: 61613, http: 15672, webStomp: 15674, webMqtt: 15675, amqps: 5671, mqtts: 8883, stomps: 61614, https: 15671, stream: 5552 },
   /** Embedded brokers take an ephemeral AMQP port so test suites run in parallel. */
   embeddedAmqpPort: 0,
   dataDir: "./data",

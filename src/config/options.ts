@@ -152,6 +152,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   portOption("amqps", "amqps", "AMQP 0-9-1 over TLS (with --tls-cert)"),
   portOption("mqtts", "mqtts", "MQTT over TLS (with --tls-cert)"),
   portOption("stomps", "stomps", "STOMP over TLS (with --tls-cert)"),
+  portOption("stream", "stream", "RabbitMQ stream protocol"),
   portOption("https", "https", "HTTPS: management API, UI, /metrics, WSS /ws/* (with --tls-cert)"),
   tlsOption("certFile", "cert", "<file>", "PEM server certificate (chain) for every TLS listener; opens the TLS ports", "a file path"),
   tlsOption("keyFile", "key", "<file>", "PEM private key of --tls-cert", "a file path"),

@@ -11,6 +11,8 @@ import { PolicyRegistry, type PolicyChange } from "./policies.js";
 import { reapplyPolicies } from "./queue-features/attach.js";
 import { VHost, type QueueFactory, type RemovalListener } from "./vhost.js";
 import type { DefinitionsObserver, Durability } from "../store/types.js";
+import type { StreamStore } from "../store/stream/stream-store.js";
+import { CombinedDurability } from "./combined-durability.js";
 
 /**
  * The protocol-agnostic heart: vhosts, users and the connections that use
@@ -45,6 +47,8 @@ export class Broker {
   durability: Durability | null = null;
   private removalListener: RemovalListener | null = null;
   private queueFactory: QueueFactory | null = null;
+  /** Where streams keep their logs; null: stream declarations are refused. */
+  private streams: StreamStore | null = null;
 
   constructor(users: UserRegistry) {
     this.users = users;
@@ -64,6 +68,7 @@ export class Broker {
       vhost.policySources = { user: this.policies, operator: this.operatorPolicies };
       vhost.removalListener = this.removalListener;
       vhost.queueFactory = this.queueFactory;
+      vhost.streams = this.streams;
       vhost.counters = this.counters;
       this.vhosts.set(name, vhost);
       this.persistence?.definitionsChanged();
@@ -102,6 +107,23 @@ export class Broker {
   setQueueFactory(factory: QueueFactory | null): void {
     this.queueFactory = factory;
     for (const vhost of this.vhosts.values()) vhost.queueFactory = factory;
+  }
+
+  /**
+   * Gives every vhost, present and future, a place for streams. Attach it
+   * before the store restores definitions, so recovered streams reopen
+   * their logs; confirms then wait for the streams' sync too.
+   */
+  attachStreams(streams: StreamStore): void {
+    this.streams = streams;
+    for (const vhost of this.vhosts.values()) vhost.streams = streams;
+  }
+
+  /** Called once the store is attached: confirms wait for the message log and, when persistent, the streams. */
+  combineStreamDurability(): void {
+    const streams = this.streams;
+    if (streams === null || !streams.persistent) return;
+    this.durability = this.durability === null ? streams : new CombinedDurability(this.durability, streams);
   }
 
   /** Attaches a store's hooks to this broker and every vhost, present and future. */

@@ -1,5 +1,6 @@
 import { preconditionFailed } from "./errors.js";
 import { TypedField, type FieldTable, type FieldValue } from "./message.js";
+import { parseAge } from "./stream/max-age.js";
 
 /**
  * Validation of queue declaration arguments with RabbitMQ 3.10's answers
@@ -64,6 +65,10 @@ const CHECKS: Record<string, Check> = {
   "x-queue-mode": oneOf(["default", "lazy"], (v) => `"unsupported queue mode '${v}'"`),
   "x-queue-type": oneOf(["classic", "quorum", "stream"], (v) => `"unsupported queue type '${v}'"`),
   "x-single-active-consumer": bool,
+  // Streams (RabbitMQ 3.10, observed): x-max-age 7 -> {unacceptable_type,signedint}, "7X" -> invalid_max_age.
+  "x-max-age": (value) =>
+    typeof value !== "string" ? `{unacceptable_type,${wireTypeName(value)}}` : parseAge(value) === null ? "invalid_max_age" : null,
+  "x-stream-max-segment-size-bytes": integer("non-negative"),
   // x-delivery-limit and x-consumer-timeout are not validated: RabbitMQ 3.10
   // accepts any value for them (observed: "x", -5) and ignores what it cannot use.
 };
@@ -97,6 +102,8 @@ export const EQUIVALENCE_CHECKED_QUEUE_ARGS = [
   "x-expires",
   "x-max-length",
   "x-max-length-bytes",
+  "x-max-age",
+  "x-stream-max-segment-size-bytes",
   "x-max-priority",
   "x-message-ttl",
   "x-overflow",

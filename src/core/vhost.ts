@@ -6,6 +6,10 @@ import { createExchange, isKnownExchangeType } from "./exchanges/registry.js";
 import type { FieldTable, Message, MessageProperties } from "./message.js";
 import { argumentDifference, EQUIVALENCE_CHECKED_QUEUE_ARGS, validateQueueArguments, wireTypeName } from "./queue-arguments.js";
 import { Queue, type QueueOptions } from "./queue.js";
+import { StreamQueue } from "./stream/stream-queue.js";
+import { checkStreamDeclaration } from "./stream/stream-arguments.js";
+import { streamSettings } from "./stream/stream-settings.js";
+import type { StreamStore } from "../store/stream/stream-store.js";
 import type { DefinitionsObserver } from "../store/types.js";
 import { routeWithKeys, senderSelectedKeys } from "./sender-selected.js";
 import { attachExchangeFeatures } from "./exchanges/features.js";
@@ -87,6 +91,8 @@ export class VHost {
   readonly directReply = new Map<string, DirectReplySink>();
   /** Set when a store is attached: told about durable definition changes, gives durable queues their journal. */
   persistence: DefinitionsObserver | null = null;
+  /** Where streams keep their logs (set by Broker.attachStreams); null: streams are refused. */
+  streams: StreamStore | null = null;
   /** The broker's policies, which queue features consult (set by Broker.addVhost). */
   policySources: PolicySources | null = null;
   /** Set by the broker (Broker.setQueueFactory); null makes plain Queues. */
@@ -287,25 +293,33 @@ export class VHost {
       // RabbitMQ 3.10's text (rabbit_amqqueue, observed on the reference broker).
       throw limitReached("precondition-failed", "max-queues", `cannot declare queue '${name}': queue limit in vhost '${this.name}' (${queueLimit}) is reached`);
     }
-    checkQueueType(name, this.name, declaration);
+    const stream = declaration.arguments["x-queue-type"] === "stream";
+    if (stream) checkStreamDeclaration(name, this.name, declaration);
+    else checkQueueType(name, this.name, declaration);
     validateQueueArguments(name, this.name, declaration.arguments);
-    if (declaration.arguments["x-queue-type"] === "stream") {
-      throw preconditionFailed(`invalid arg 'x-queue-type' for queue '${name}' in vhost '${this.name}': "streams are not supported by Warren yet"`);
-    }
     const options: QueueOptions = {
       durable: declaration.durable,
       autoDelete: declaration.autoDelete,
       exclusiveOwner: declaration.exclusive ? connectionId : null,
       arguments: declaration.arguments,
     };
-    const queue = this.queueFactory?.(name, this.name, options, origin) ?? new Queue(name, this.name, options);
-    queue.onUnused = (unused) => this.removeQueue(unused);
-    attachQueueFeatures(this, queue);
+    let queue: Queue;
+    if (stream) {
+      if (this.streams === null) {
+        throw preconditionFailed(`invalid arg 'x-queue-type' for queue '${name}' in vhost '${this.name}': "streams are not enabled"`);
+      }
+      queue = new StreamQueue(name, this.name, options, this.streams, streamSettings(declaration.arguments, name, this.name, this.policySources));
+    } else {
+      queue = this.queueFactory?.(name, this.name, options, origin) ?? new Queue(name, this.name, options);
+      queue.onUnused = (unused) => this.removeQueue(unused);
+      attachQueueFeatures(this, queue);
+    }
     this.queues.set(name, queue);
     this.counters.queuesCreated++;
     // Exclusive queues die with their connection, so RabbitMQ never recovers them.
     if (this.persistence !== null && queue.durable && queue.exclusiveOwner === null) {
-      queue.journal = this.persistence.journalFor(this.name, name);
+      // A stream keeps its own log (store/stream/); it needs no message journal.
+      if (!stream) queue.journal = this.persistence.journalFor(this.name, name);
       this.persistence.definitionsChanged();
     }
     return { queue, messageCount: 0, consumerCount: 0 };
@@ -344,7 +358,7 @@ export class VHost {
     this.counters.queuesDeleted++;
     this.removalListener?.queueRemoved(queue);
     this.dropBindingsTo(queue);
-    if (queue.journal !== null) this.persistence?.definitionsChanged();
+    if (queue.durable && queue.exclusiveOwner === null) this.persistence?.definitionsChanged();
     return queue.markDeleted();
   }
 

@@ -155,6 +155,11 @@ export class ManagementApi implements Management {
   private answer(request: IncomingMessage, response: ServerResponse, handler: () => Promise<void>): void {
     handler().catch((error: unknown) => {
       if (error instanceof RequestAborted) return;
+      if (clientWentAway(request, error)) {
+        // The client's doing (it reset or half-closed mid-request), not a broker fault: no error-level line.
+        this.logger.debug({ err: error, method: request.method, url: request.url }, "management API client went away mid-request");
+        return;
+      }
       if (error instanceof ApiError && !response.headersSent) {
         sendError(response, error, !fromBrowser(request));
         return;
@@ -213,4 +218,12 @@ export class ManagementApi implements Management {
     else if (reply.body instanceof JsonArrayBody) await reply.body.write(response, reply.status, { vary: "origin", ...reply.headers });
     else sendReply(response, reply);
   }
+}
+
+/** Node's errors for a request whose connection went before it was answered ("aborted", a reset, a premature close). */
+function clientWentAway(request: IncomingMessage, error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  const socketGone = request.destroyed || request.socket.destroyed;
+  return socketGone && (error.message === "aborted" || code === "ECONNRESET" || code === "EPIPE" || code === "ERR_STREAM_PREMATURE_CLOSE");
 }

@@ -4,8 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
-
-const UI_DIR = new URL("../../../ui/", import.meta.url);
+import { packageRoot } from "../package-root.js";
 
 const FILES: Record<string, { file: string; type: string }> = {
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
@@ -23,7 +22,7 @@ for (const module of ["lib", "pages/features", "pages/chart", "pages/overview", 
 export function serveUi(request: IncomingMessage, response: ServerResponse, pathname: string): boolean {
   const entry = FILES[pathname];
   if (!entry || (request.method !== "GET" && request.method !== "HEAD")) return false;
-  readFile(new URL(entry.file, UI_DIR)).then(
+  readFile(new URL(`ui/${entry.file}`, packageRoot())).then(
     (body) => {
       response.writeHead(200, { "content-type": entry.type, "content-length": String(body.length), "cache-control": "no-cache" });
       response.end(request.method === "HEAD" ? undefined : body);

@@ -9,14 +9,12 @@
  * broker-wide totals (and Prometheus `_total` metrics) never go backwards.
  */
 import type { Broker } from "../core/broker.js";
+import type { ClientConnection } from "../core/connections.js";
 import { ChannelStats } from "../core/channel-stats.js";
 import type { Exchange } from "../core/exchanges/exchange.js";
 import type { Queue } from "../core/queue.js";
 import type { RemovalListener } from "../core/vhost.js";
-import { setImmediate as nextTurn } from "node:timers/promises";
-
-/** Queues and exchanges sampled per turn of the event loop. */
-const SAMPLES_PER_TURN = 2000;
+import { TurnSlicer } from "./streaming.js";
 
 export const QUEUE_COUNTERS = ["publish", "deliver", "redeliver", "ack", "get", "messages", "messages_ready", "messages_unacknowledged"] as const;
 export const EXCHANGE_COUNTERS = ["publish_in", "publish_out"] as const;
@@ -47,10 +45,18 @@ export const GLOBAL_COUNTERS = [
   "messages_unacknowledged",
 ] as const;
 
+/** RabbitMQ's /api/overview churn_rates keys (rabbit_mgmt_db's connection/channel/queue churn). */
+export const CHURN_COUNTERS = ["connection_created", "connection_closed", "channel_created", "channel_closed", "queue_declared", "queue_created", "queue_deleted"] as const;
+
+/** A connection's socket byte counters (RabbitMQ's recv_oct / send_oct). */
+export const CONNECTION_COUNTERS = ["recv_oct", "send_oct"] as const;
+
 export type QueueCounter = (typeof QUEUE_COUNTERS)[number];
 export type ExchangeCounter = (typeof EXCHANGE_COUNTERS)[number];
 export type ChannelCounter = (typeof CHANNEL_COUNTERS)[number];
 export type GlobalCounter = (typeof GLOBAL_COUNTERS)[number];
+export type ChurnCounter = (typeof CHURN_COUNTERS)[number];
+export type ConnectionCounter = (typeof CONNECTION_COUNTERS)[number];
 
 type Counts<K extends string> = Record<K, number>;
 
@@ -102,7 +108,10 @@ export class StatsSampler implements RemovalListener {
   private readonly queues = new WeakMap<Queue, Sample<QueueCounter>>();
   private readonly exchanges = new WeakMap<Exchange, Sample<ExchangeCounter>>();
   private readonly channels = new WeakMap<ChannelStats, Sample<ChannelCounter>>();
+  private readonly connections = new WeakMap<ClientConnection, Sample<ConnectionCounter>>();
   private global: Sample<GlobalCounter> | null = null;
+  private churn: Sample<ChurnCounter> | null = null;
+  private channelGlobal: Sample<ChannelCounter> | null = null;
   /** Live objects seen at the last sample, to notice deletions. */
   private liveQueues = new Set<Queue>();
   private liveExchanges = new Set<Exchange>();
@@ -148,7 +157,7 @@ export class StatsSampler implements RemovalListener {
     for (const queue of this.liveQueues) this.sampleQueue(queue, now);
     for (const exchange of this.liveExchanges) this.sampleExchange(exchange, now);
     this.global = advance(this.global ?? undefined, counts, now);
-    this.sampleChannels(now);
+    this.sampleBrokerWide(now);
   }
 
   /**
@@ -163,15 +172,15 @@ export class StatsSampler implements RemovalListener {
       const now = Date.now();
       const counts = this.globalCounts();
       this.global = advance(this.global ?? undefined, counts, now);
-      this.sampleChannels(now);
-      let done = 0;
+      this.sampleBrokerWide(now);
+      const slicer = new TurnSlicer();
       for (const queue of [...this.liveQueues]) {
         this.sampleQueue(queue, Date.now());
-        if (++done % SAMPLES_PER_TURN === 0) await nextTurn();
+        await slicer.step();
       }
       for (const exchange of [...this.liveExchanges]) {
         this.sampleExchange(exchange, Date.now());
-        if (++done % SAMPLES_PER_TURN === 0) await nextTurn();
+        await slicer.step();
       }
     } finally {
       this.sampling = false;
@@ -186,8 +195,16 @@ export class StatsSampler implements RemovalListener {
     this.exchanges.set(exchange, advance(this.exchanges.get(exchange), exchangeCounts(exchange), now));
   }
 
+  private sampleBrokerWide(now: number): void {
+    this.sampleChannels(now);
+    this.churn = advance(this.churn ?? undefined, this.churnCounts(), now);
+    this.channelGlobal = advance(this.channelGlobal ?? undefined, this.channelTotals(), now);
+  }
+
   private sampleChannels(now: number): void {
     for (const connection of this.broker.connections) {
+      const details = connection.describe?.();
+      if (details) this.connections.set(connection, advance(this.connections.get(connection), { recv_oct: details.bytesReceived, send_oct: details.bytesSent }, now));
       for (const channel of connection.listChannels?.() ?? []) {
         if (channel.stats) this.channels.set(channel.stats, advance(this.channels.get(channel.stats), channelCounts(channel.stats), now));
       }
@@ -202,6 +219,24 @@ export class StatsSampler implements RemovalListener {
       for (const channel of connection.listChannels?.() ?? []) channel.stats?.addTo(total);
     }
     return channelCounts(total);
+  }
+
+  /** Objects opened and closed since the start, as RabbitMQ's churn_rates counts them. */
+  churnCounts(): Counts<ChurnCounter> {
+    const connections = this.broker.connections;
+    let openChannels = 0;
+    for (const connection of connections) openChannels += connection.listChannels?.().length ?? 0;
+    const closedChannels = this.broker.closedChannelStats.folded;
+    const counters = this.broker.counters;
+    return {
+      connection_created: connections.closedCount + connections.size,
+      connection_closed: connections.closedCount,
+      channel_created: closedChannels + openChannels,
+      channel_closed: closedChannels,
+      queue_declared: counters.queuesDeclared,
+      queue_created: counters.queuesCreated,
+      queue_deleted: counters.queuesDeleted,
+    };
   }
 
   /** Broker-wide counters, read now; deleted objects' counters move to `retired`. */
@@ -250,6 +285,19 @@ export class StatsSampler implements RemovalListener {
 
   globalRate(counter: GlobalCounter): number {
     return this.global?.rates[counter] ?? 0;
+  }
+
+  connectionRate(connection: ClientConnection, counter: ConnectionCounter): number {
+    return this.connections.get(connection)?.rates[counter] ?? 0;
+  }
+
+  churnRate(counter: ChurnCounter): number {
+    return this.churn?.rates[counter] ?? 0;
+  }
+
+  /** Rate of a channel counter summed over every channel, open or closed. */
+  channelTotalRate(counter: ChannelCounter): number {
+    return this.channelGlobal?.rates[counter] ?? 0;
   }
 }
 

@@ -9,17 +9,38 @@ import type { ServerResponse } from "node:http";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { RequestAborted } from "./http-util.js";
 
-/** Items built per turn of the event loop (~10-20 ms of queue formatting). */
-export const ITEMS_PER_TURN = 500;
+/**
+ * Longest stretch of listing or formatting work between two turns of the
+ * event loop. A fixed item count per turn was not enough: on a loaded
+ * 2-core box 500 queues took anywhere from 10 to 100+ ms, so work is cut
+ * by the clock (issue 11: no protocol client should wait ~100 ms on a
+ * management request).
+ */
+export const SLICE_MS = 8;
 /** Bytes written per turn. */
 const CHUNK_CHARS = 64 * 1024;
 
-/** `items.map(build)`, yielding to the event loop every ITEMS_PER_TURN items. */
+/** Counts work done since the last turn and yields once SLICE_MS have passed (checked every few items: the clock costs too). */
+export class TurnSlicer {
+  private sliceStart = performance.now();
+  private sinceCheck = 0;
+
+  async step(): Promise<void> {
+    if (++this.sinceCheck < 16) return;
+    this.sinceCheck = 0;
+    if (performance.now() - this.sliceStart < SLICE_MS) return;
+    await nextTurn();
+    this.sliceStart = performance.now();
+  }
+}
+
+/** `items.map(build)`, yielding to the event loop every SLICE_MS. */
 export async function mapInTurns<T, R>(items: Iterable<T>, build: (item: T) => R): Promise<R[]> {
   const out: R[] = [];
+  const slicer = new TurnSlicer();
   for (const item of items) {
     out.push(build(item));
-    if (out.length % ITEMS_PER_TURN === 0) await nextTurn();
+    await slicer.step();
   }
   return out;
 }
@@ -33,13 +54,18 @@ export async function mapInTurns<T, R>(items: Iterable<T>, build: (item: T) => R
 export class ChunkedWriter {
   private parts: string[] = [];
   private size = 0;
+  private sliceStart = performance.now();
 
   constructor(private readonly response: ServerResponse) {}
 
+  /** Flushes when a chunk is full or the slice's time is up (formatting many short lines costs more than their bytes say). */
   async push(text: string): Promise<void> {
     this.parts.push(text);
     this.size += text.length;
-    if (this.size >= CHUNK_CHARS) await this.flush();
+    if (this.size >= CHUNK_CHARS || (this.parts.length % 64 === 0 && performance.now() - this.sliceStart >= SLICE_MS)) {
+      await this.flush();
+      this.sliceStart = performance.now();
+    }
   }
 
   end(): void {

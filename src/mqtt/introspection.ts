@@ -12,12 +12,19 @@ export interface MqttTransportInfo {
   readonly name: "MQTT" | "Web MQTT";
   readonly localAddress: string;
   readonly localPort: number;
+  /**
+   * The TCP or TLS socket the client reached: the stream itself over TCP,
+   * the HTTP(S) request's socket under a WebSocket (the WebSocket stream
+   * hides it), so MQTT over WSS logs in by certificate and shows its TLS
+   * session as MQTTS does.
+   */
+  readonly socket: unknown;
 }
 
 /** A TCP connection's own socket tells its local end; a WebSocket stream does not, so the listener passes it. */
 export function tcpTransportInfo(stream: unknown): MqttTransportInfo {
   const socket = stream instanceof Socket ? stream : null;
-  return { name: "MQTT", localAddress: socket?.localAddress ?? "", localPort: socket?.localPort ?? 0 };
+  return { name: "MQTT", localAddress: socket?.localAddress ?? "", localPort: socket?.localPort ?? 0, socket: stream };
 }
 
 /**
@@ -40,7 +47,7 @@ export function describeMqttConnection(connection: MqttConnection): ConnectionDe
     heartbeat: connection.keepAliveSeconds,
     bytesReceived: connection.bytesReceived,
     bytesSent: connection.bytesSent,
-    tls: tlsConnectionInfo(connection.stream),
+    tls: tlsConnectionInfo(transport.socket),
   };
 }
 

@@ -54,7 +54,7 @@ export function mqttWebSocketRoute(ctx: MqttContext, path: string): WebSocketRou
       // The duplex only ends when the peer goes away; the connection cleans up (and publishes the will) on 'close'.
       ws.once("close", () => stream.destroy());
       const socket = request.socket;
-      const transport = { name: "Web MQTT", localAddress: socket.localAddress ?? "", localPort: socket.localPort ?? 0 } as const;
+      const transport = { name: "Web MQTT", localAddress: socket.localAddress ?? "", localPort: socket.localPort ?? 0, socket } as const;
       new MqttConnection(stream, ctx, { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0, transport });
     },
   };

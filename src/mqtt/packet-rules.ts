@@ -51,7 +51,9 @@ export function checkPacket(packet: Packet): void {
  * input (a client that really sends U+FFFD in a topic is refused too).
  * [MQTT-1.5.4-2] no U+0000.
  */
-function checkText(text: string, what: string): void {
+function checkText(text: string | null, what: string): void {
+  // mqtt-packet gives null for a string cut off by the packet's end where it does not check (user property pairs).
+  if (typeof text !== "string") throw new MqttProtocolError(RC.MALFORMED_PACKET, `${what} is cut off`);
   if (text.includes("\uFFFD")) throw new MqttProtocolError(RC.MALFORMED_PACKET, `${what} is not well-formed UTF-8`);
   if (text.includes("\u0000")) throw new MqttProtocolError(RC.MALFORMED_PACKET, `${what} contains U+0000`);
 }

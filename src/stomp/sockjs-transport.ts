@@ -62,6 +62,10 @@ export class SockJsTransport implements StompTransport {
     }
   }
 
+  loggedIn(): void {
+    this.session.loggedIn();
+  }
+
   end(): void {
     this.session.close();
   }

@@ -21,6 +21,7 @@ const OTHER_PORTS_OFF = [
   "--http-port", "off",
   "--web-stomp-port", "off",
   "--web-mqtt-port", "off",
+  "--stream-port", "off",
 ];
 
 interface Cli {

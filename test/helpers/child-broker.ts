@@ -34,7 +34,7 @@ export function startChildBroker(
   const child = spawn(
     process.execPath,
     [MAIN, "--data-dir", dataDir, "--host", "127.0.0.1", "--amqp-port", port("amqp"), "--mqtt-port", port("mqtt"),
-      "--stomp-port", port("stomp"), "--http-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off", ...extraArgs],
+      "--stomp-port", port("stomp"), "--http-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off", "--stream-port", "off", ...extraArgs],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   children.add(child);

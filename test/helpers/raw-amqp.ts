@@ -37,8 +37,8 @@ export interface RawFrame {
 export interface HandshakeOptions {
   user?: string;
   password?: string;
-  /** EXTERNAL sends an empty response: the TLS client certificate is the credential. */
-  mechanism?: "PLAIN" | "AMQPLAIN" | "EXTERNAL";
+  /** EXTERNAL (and any other name than PLAIN or AMQPLAIN) sends an empty response: the TLS client certificate is the credential. */
+  mechanism?: string;
   vhost?: string;
   /** What tune-ok asks for; by default whatever the server proposed. */
   channelMax?: number;
@@ -223,7 +223,7 @@ export class RawAmqp {
         },
         mechanism,
         response:
-          mechanism === "PLAIN" ? Buffer.from(`\0${user}\0${password}`) : mechanism === "EXTERNAL" ? Buffer.alloc(0) : amqplainResponse(user, password),
+          mechanism === "PLAIN" ? Buffer.from(`\0${user}\0${password}`) : mechanism === "AMQPLAIN" ? amqplainResponse(user, password) : Buffer.alloc(0),
         locale: "en_US",
       }),
     );

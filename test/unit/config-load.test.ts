@@ -27,6 +27,7 @@ test("no flags, no env: RabbitMQ's defaults", () => {
     mqtts: 8883,
     stomps: 61614,
     https: 15671,
+    stream: 5552,
   });
   assert.deepEqual(c.tls, { certFile: null, keyFile: null, caFile: null, keyPassphrase: null, ciphers: null, verifyPeer: false, failIfNoPeerCert: false, certLogin: false });
   assert.equal(c.dataDir, "./data");
@@ -86,12 +87,13 @@ test("every flag has its env var with the same name", () => {
     WARREN_MQTTS_PORT: "8",
     WARREN_STOMPS_PORT: "9",
     WARREN_HTTPS_PORT: "off",
+    WARREN_STREAM_PORT: "10",
     WARREN_DATA_DIR: "d",
     WARREN_LOG_LEVEL: "debug",
   };
   const c = loadConfig([], env);
   assert.equal(c.host, "0.0.0.0");
-  assert.deepEqual(c.ports, { amqp: 1, mqtt: 2, stomp: 3, http: 4, webStomp: 5, webMqtt: 6, amqps: 7, mqtts: 8, stomps: 9, https: "off" });
+  assert.deepEqual(c.ports, { amqp: 1, mqtt: 2, stomp: 3, http: 4, webStomp: 5, webMqtt: 6, amqps: 7, mqtts: 8, stomps: 9, https: "off", stream: 10 });
   assert.equal(c.dataDir, "d");
   assert.equal(c.logLevel, "debug");
 
@@ -108,13 +110,14 @@ test("every flag has its env var with the same name", () => {
       "--mqtts-port=18",
       "--stomps-port", "off",
       "--https-port", "20",
+      "--stream-port", "off",
       "--data-dir", "e",
       "--log-level=warn",
     ],
     env,
   );
   assert.equal(f.host, "127.0.0.1");
-  assert.deepEqual(f.ports, { amqp: 11, mqtt: 12, stomp: 13, http: "off", webStomp: 15, webMqtt: 0, amqps: 17, mqtts: 18, stomps: "off", https: 20 });
+  assert.deepEqual(f.ports, { amqp: 11, mqtt: 12, stomp: 13, http: "off", webStomp: 15, webMqtt: 0, amqps: 17, mqtts: 18, stomps: "off", https: 20, stream: "off" });
   assert.equal(f.dataDir, "e");
   assert.equal(f.logLevel, "warn");
 });

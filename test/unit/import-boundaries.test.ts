@@ -24,7 +24,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   amqp: ["amqp", "core", "auth", "store", "transport", "config", "errors.ts", "log.ts"],
   mqtt: ["mqtt", "core", "auth", "store", "transport", "config", "errors.ts", "log.ts"],
   stomp: ["stomp", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
-  management: ["management", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
+  // RabbitMQ's stream protocol (port 5552): an adapter like the others.
+  stream: ["stream", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
+  management: ["management", "core", "auth", "store", "transport", "config", "version.ts", "package-root.ts", "errors.ts", "log.ts"],
   // NATS connection, membership, leases, inter-node routing (issue 10): beside the adapters, loaded only with --cluster-nats.
   cluster: ["cluster", "core", "auth", "store", "persistence", "alarms", "transport", "config", "errors.ts", "log.ts"],
 };
@@ -69,6 +71,7 @@ const RANK: Record<string, number> = {
   "errors.ts": 0,
   "log.ts": 0,
   "version.ts": 0,
+  "package-root.ts": 0,
   config: 1,
   auth: 2,
   store: 2,
@@ -81,6 +84,7 @@ const RANK: Record<string, number> = {
   mqtt: 5,
   stomp: 5,
   cluster: 5,
+  stream: 5,
   management: 6,
   "broker.ts": 7,
   "index.ts": 8,

@@ -37,7 +37,7 @@ function prng(seed: number): () => number {
 const open = (dir: string): Store => new FileStore({ dir, codec, logger: silentLogger(), segmentLog: { segmentSize: 1024, compactBelow: 0.5 } });
 const synced = (store: Store): Promise<void> => new Promise((resolve) => store.messages.afterSync(() => resolve()));
 
-for (const seed of [1, 2, 3]) {
+for (const seed of [1, 2, 3, 4, 5, 6]) {
   test(`random operations with reclaiming, crash copies recover exactly the live set (seed ${seed})`, async () => {
     const random = prng(seed);
     const dir = await mkdtemp(join(tmpdir(), "warren-model-"));

@@ -55,8 +55,10 @@ export const user = {
 
 export const vhosts = {
   async render() {
-    const list = await api("GET", "/vhosts");
+    const [list, limitList] = await Promise.all([api("GET", "/vhosts"), api("GET", "/vhost-limits").catch(() => [])]);
+    const limitsOf = (v) => limitList.find((l) => l.vhost === v.name)?.value;
     return `<h2>Virtual hosts</h2>${table([["Name", (v) => esc(v.name)], ["Description", (v) => esc(v.description ?? "")], ["Default queue type", (v) => esc(v.default_queue_type ?? "classic")], ["Messages", (v) => esc(v.messages ?? 0)],
+      ["Limits", (v) => `${argsList(limitsOf(v))} <a href="#limits">set</a>`],
       ["", (v) => v.name === "/" ? "" : `<button type="button" data-action="delete-vhost" data-vhost="${esc(v.name)}">Delete</button>`]], list)}
       <h3>Add a virtual host</h3><form id="add-vhost" class="block"><label>Name <input name="name" required></label><label>Description <input name="description"></label>
         <label>Default queue type <select name="default_queue_type"><option>classic</option><option>quorum</option></select></label><button type="submit">Add virtual host</button></form>`;
@@ -106,18 +108,30 @@ export const policies = {
 export const limits = {
   async render() {
     const [vhostLimits, userLimits] = await Promise.all([api("GET", "/vhost-limits").catch(() => null), api("GET", "/user-limits").catch(() => null)]);
-    const row = (owner) => [[owner === "vhost" ? "Virtual host" : "User", (l) => esc(l[owner])], ["Limits", (l) => argsList(l.value)]];
+    // one row per limit, each with its own Clear button (RabbitMQ's UI lists them the same way)
+    const rows = (list, owner) => (list ?? []).flatMap((l) => Object.entries(l.value ?? {}).map(([name, value]) => ({ owner: l[owner], name, value })));
+    const row = (owner) => [[owner === "vhost" ? "Virtual host" : "User", (l) => esc(l.owner)], ["Limit", (l) => esc(l.name)], ["Value", (l) => esc(l.value)],
+      ["", (l) => `<button type="button" data-action="clear-limit" data-path="/${owner}-limits/${seg(l.owner)}/${seg(l.name)}" data-label="${esc(`${l.name} of ${l.owner}`)}">Clear</button>`]];
     return `<h2>Limits</h2>
-      <h3>Virtual host limits</h3>${vhostLimits ? table(row("vhost"), vhostLimits) + `<form id="set-vhost-limit" class="block"><label>Virtual host <select name="vhost">${await vhostOptions()}</select></label>
+      <h3>Virtual host limits</h3>${vhostLimits ? table(row("vhost"), rows(vhostLimits, "vhost")) + `<form id="set-vhost-limit" class="block"><label>Virtual host <select name="vhost">${await vhostOptions()}</select></label>
         <label>Limit <select name="name"><option>max-connections</option><option>max-queues</option></select></label><label>Value <input name="value" inputmode="numeric" required></label><button type="submit">Set limit</button></form>` : `<p>This version of Warren's API has no /api/vhost-limits.</p>`}
-      <h3>User limits</h3>${userLimits ? table(row("user"), userLimits) + `<form id="set-user-limit" class="block"><label>User <input name="user" required></label>
+      <h3>User limits</h3>${userLimits ? table(row("user"), rows(userLimits, "user")) + `<form id="set-user-limit" class="block"><label>User <input name="user" required></label>
         <label>Limit <select name="name"><option>max-connections</option><option>max-channels</option></select></label><label>Value <input name="value" inputmode="numeric" required></label><button type="submit">Set limit</button></form>` : `<p>This version of Warren's API has no /api/user-limits.</p>`}`;
   },
   actions: {
-    "set-vhost-limit": (f) => api("PUT", `/vhost-limits/${seg(f.vhost.value)}/${seg(f.name.value)}`, { value: Number(f.value.value) }),
-    "set-user-limit": (f) => api("PUT", `/user-limits/${seg(f.user.value)}/${seg(f.name.value)}`, { value: Number(f.value.value) }),
+    "set-vhost-limit": (f) => api("PUT", `/vhost-limits/${seg(f.vhost.value)}/${seg(f.name.value)}`, { value: limitValue(f.value.value) }),
+    "set-user-limit": (f) => api("PUT", `/user-limits/${seg(f.user.value)}/${seg(f.name.value)}`, { value: limitValue(f.value.value) }),
+  },
+  clicks: {
+    "clear-limit": async (b) => {
+      if (!confirmed(`Clear limit ${b.dataset.label}?`)) return "keep";
+      await api("DELETE", b.dataset.path);
+    },
   },
 };
+
+/** A number when the box holds one; otherwise the text as typed, so that the API's own refusal is what the operator reads. */
+const limitValue = (text) => (/^-?\d+$/.test(text.trim()) ? Number(text) : text);
 
 export const featureFlags = {
   async render() {
@@ -133,7 +147,11 @@ export const definitions = {
   },
   actions: {
     import: async (f) => {
-      await api("POST", "/definitions", JSON.parse(await f.file.files[0].text()));
+      const file = f.file.files[0];
+      if (!file) throw new Error("Choose a definitions file first.");
+      let definitions;
+      try { definitions = JSON.parse(await file.text()); } catch (error) { throw new Error(`${file.name} is not valid JSON: ${error.message}`); }
+      await api("POST", "/definitions", definitions);
       document.getElementById("import-result").textContent = "Definitions imported.";
       return "keep";
     },

@@ -24,4 +24,26 @@ export function lineChart(id, title, samples, series, windowMs, unit = "") {
     <div class="legend">${legend}</div></figure>`;
 }
 
+/**
+ * Appends a sample to the history of `owner` kept under `key` in sessionStorage (an
+ * hour at most, so a page change keeps it) and returns the history: Warren's
+ * API answers current rates, not RabbitMQ's sample history (lengths_age/msg_rates_age).
+ */
+export function record(key, values, owner = "") {
+  const kept = JSON.parse(sessionStorage.getItem(key) ?? "null");
+  // one owner per key (the queue whose page it is), so that sessionStorage holds one queue's hour, not every visited queue's
+  const history = kept?.owner === owner ? kept.samples.filter((s) => s.t > Date.now() - 3600000) : [];
+  history.push({ t: Date.now(), values });
+  sessionStorage.setItem(key, JSON.stringify({ owner, samples: history }));
+  return history;
+}
+
+export const WINDOWS = [["60000", "Last minute"], ["600000", "Last ten minutes"], ["3600000", "Last hour"]];
+const WINDOW = "warren-window";
+export const chartWindow = () => Number(sessionStorage.getItem(WINDOW) ?? 600000);
+
+/** The window selector; its data-action "window" is handled by `setWindow`. */
+export const windowSelect = () => `<p><label class="inline">Chart window <select data-action="window" id="chart-window">${WINDOWS.map(([v, l]) => `<option value="${v}" ${Number(v) === chartWindow() ? "selected" : ""}>${l}</option>`).join("")}</select></label></p>`;
+export const setWindow = (select) => { sessionStorage.setItem(WINDOW, select.value); };
+
 const fmt = (v) => (v === undefined ? "—" : Number.isInteger(v) ? String(v) : v.toFixed(1));

@@ -30,11 +30,11 @@ export const connection = {
       <dl><dt>Name</dt><dd>${esc(c.name)}</dd><dt>User</dt><dd>${esc(c.user)}</dd><dt>Virtual host</dt><dd>${esc(c.vhost)}</dd><dt>Protocol</dt><dd>${esc(c.protocol)}</dd>
         <dt>TLS</dt><dd>${c.ssl ? "yes" : "no"}</dd><dt>State</dt><dd>${esc(c.state)}</dd><dt>Client</dt><dd>${esc(c.client_properties?.product ?? "")} ${esc(c.client_properties?.version ?? "")}</dd></dl>
       <h3>Channels</h3>${table(channelColumns, chans)}
-      <h3>Close this connection</h3><form id="close" class="block"><label class="wide">Reason <input name="reason" value="Closed via management plugin"></label><button type="submit">Force close</button></form>`;
+      <h3>Close this connection</h3><form id="close" class="block" data-label="${esc(c.client_properties?.connection_name ? `${c.client_properties.connection_name} (${c.name})` : c.name)}"><label class="wide">Reason <input name="reason" value="Closed via management plugin"></label><button type="submit">Force close</button></form>`;
   },
   actions: {
     close: async (f, [name]) => {
-      if (!confirmed(`Force close connection ${name}?`)) return "keep";
+      if (!confirmed(`Force close connection ${f.dataset.label}?`)) return "keep";
       // RabbitMQ's UI sends the reason in X-Reason; the client sees it in CONNECTION_FORCED's reply text.
       await api("DELETE", `/connections/${seg(name)}`, undefined, { "x-reason": f.reason.value });
       location.hash = "#connections";

@@ -1,39 +1,29 @@
 // Overview: totals, live charts (queued messages, message rates) over a chosen window, the node panel, listeners and contexts, churn.
 import { api, bytes, duration, esc, rate, table } from "../lib.js";
-import { lineChart } from "./chart.js";
+import { chartWindow, lineChart, record, setWindow, windowSelect } from "./chart.js";
 
-const HISTORY = "warren-history";
-const WINDOWS = [["60000", "Last minute"], ["600000", "Last ten minutes"], ["3600000", "Last hour"]];
 const RATES = [["publish", "Publish"], ["confirm", "Confirm"], ["deliver", "Deliver (manual ack)"], ["deliver_no_ack", "Deliver (auto ack)"], ["ack", "Consumer ack"], ["redeliver", "Redelivered"], ["get", "Get"], ["return_unroutable", "Unroutable (return)"], ["drop_unroutable", "Unroutable (drop)"]];
 const CHURN = [["connection_created", "Connections opened"], ["connection_closed", "Connections closed"], ["channel_created", "Channels opened"], ["channel_closed", "Channels closed"], ["queue_declared", "Queues declared"], ["queue_created", "Queues created"], ["queue_deleted", "Queues deleted"]];
 
-/**
- * The charts' samples are kept by the page (one per refresh, an hour at
- * most, in sessionStorage so a page change keeps them): Warren's API answers
- * current rates, not RabbitMQ's sample history (lengths_age/msg_rates_age).
- */
-function record(o) {
-  const history = JSON.parse(sessionStorage.getItem(HISTORY) ?? "[]").filter((s) => s.t > Date.now() - 3600000);
+function sample(o) {
   const q = o.queue_totals ?? {}, m = o.message_stats ?? {};
   const values = { ready: q.messages_ready ?? 0, unacked: q.messages_unacknowledged ?? 0, total: q.messages ?? 0 };
   for (const [key] of RATES) values[key] = m[`${key}_details`]?.rate ?? 0;
-  history.push({ t: Date.now(), values });
-  sessionStorage.setItem(HISTORY, JSON.stringify(history));
-  return history;
+  return values;
 }
 
 export const overview = {
   async render() {
     const [o, nodes] = await Promise.all([api("GET", "/overview"), api("GET", "/nodes").catch(() => [])]);
-    const windowMs = Number(sessionStorage.getItem("warren-window") ?? 600000);
-    const history = record(o);
+    const windowMs = chartWindow();
+    const history = record("warren-history", sample(o));
     const t = o.object_totals ?? {};
     const churn = o.churn_rates;
     return `<h2>Overview</h2><div class="stats">
       ${["connections", "channels", "exchanges", "queues", "consumers"].map((k) => `<div class="stat"><b id="total-${k}">${esc(t[k])}</b>${k}</div>`).join("")}
       <div class="stat"><b id="total-messages">${esc(o.queue_totals?.messages ?? 0)}</b>messages</div>
       <div class="stat"><b id="rate-publish">${rate(o.message_stats, "publish")}</b>publish</div></div>
-      <p><label class="inline">Chart window <select data-action="window" id="chart-window">${WINDOWS.map(([v, l]) => `<option value="${v}" ${Number(v) === windowMs ? "selected" : ""}>${l}</option>`).join("")}</select></label></p>
+      ${windowSelect()}
       <div class="charts">${lineChart("chart-queued", "Queued messages", history, [["ready", "Ready"], ["unacked", "Unacked"], ["total", "Total"]], windowMs)}
       ${lineChart("chart-rates", "Message rates", history, RATES, windowMs, "/s")}</div>
       <h3>Nodes</h3>${nodes.map(nodePanel).join("")}
@@ -43,7 +33,7 @@ export const overview = {
       <p>${esc(o.product_name)} ${esc(o.product_version)} (RabbitMQ API ${esc(o.rabbitmq_version)}), ${esc(o.erlang_full_version ?? "")}, node ${esc(o.node)}</p>`;
   },
   clicks: {
-    window: (select) => { sessionStorage.setItem("warren-window", select.value); },
+    window: setWindow,
   },
 };
 

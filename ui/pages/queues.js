@@ -1,6 +1,9 @@
 // Queues: the paged, filtered, sorted list (server-side: RabbitMQ's page/page_size/name/use_regex/sort parameters) and a queue's page.
 import { api, argsList, bindingsTable, confirmed, esc, parseArgs, publish, publishForm, rate, scoped, seg, state, table, vhostOptions } from "../lib.js";
+import { chartWindow, lineChart, record, setWindow, windowSelect } from "./chart.js";
 import { features } from "./features.js";
+
+const QUEUE_RATES = [["publish", "Publish"], ["deliver", "Deliver"], ["get", "Get"], ["ack", "Consumer ack"], ["redeliver", "Redelivered"]];
 
 const view = JSON.parse(sessionStorage.getItem("warren-queues-view") ?? "null") ?? { page: 1, page_size: 100, name: "", use_regex: false, sort: "name", sort_reverse: false };
 const keep = () => sessionStorage.setItem("warren-queues-view", JSON.stringify(view));
@@ -69,12 +72,18 @@ export const queue = {
     const [q, bindings] = await Promise.all([api("GET", base), api("GET", `${base}/bindings`)]);
     const got = JSON.parse(sessionStorage.getItem(GOT) ?? "null");
     const shown = got && got.queue === `${vhost}/${name}` ? got.messages : null;
+    const values = { ready: q.messages_ready ?? 0, unacked: q.messages_unacknowledged ?? 0, total: q.messages ?? 0 };
+    for (const [key] of QUEUE_RATES) values[key] = q.message_stats?.[`${key}_details`]?.rate ?? 0;
+    const history = record("warren-queue-history", values, `${vhost}/${name}`);
     return `<h2>Queue ${esc(name)} <small>in ${esc(vhost)}</small></h2>
       <div class="panel">
         <div>Messages <b id="queue-messages">${esc(q.messages)}</b></div><div>Ready ${esc(q.messages_ready)}</div><div>Unacked ${esc(q.messages_unacknowledged)}</div>
         <div>Consumers ${esc(q.consumers)}</div><div>State ${esc(q.state)}</div><div>Type ${esc(q.type)}</div>
         <div>Incoming ${rate(q.message_stats, "publish")}</div><div>Deliver / get ${rate(q.message_stats, "deliver_get")}</div><div>Ack ${rate(q.message_stats, "ack")}</div>
       </div>
+      ${windowSelect()}
+      <div class="charts">${lineChart("chart-queued", "Queued messages", history, [["ready", "Ready"], ["unacked", "Unacked"], ["total", "Total"]], chartWindow())}
+      ${lineChart("chart-rates", "Message rates", history, QUEUE_RATES, chartWindow(), "/s")}</div>
       <h3>Details</h3><dl><dt>Features</dt><dd id="queue-features">${features(q)}</dd>
         <dt>Arguments</dt><dd>${argsList(q.arguments)}</dd>
         <dt>Policy</dt><dd id="queue-policy">${esc(q.policy ?? "—")}</dd><dt>Effective policy definition</dt><dd>${argsList(q.effective_policy_definition)}</dd>
@@ -100,6 +109,7 @@ export const queue = {
     },
   },
   clicks: {
+    window: setWindow,
     unbind: (b) => api("DELETE", b.dataset.path),
     purge: async (b, [vhost, name]) => {
       if (!confirmed(`Purge all messages of queue ${name}?`)) return "keep";

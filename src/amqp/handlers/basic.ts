@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { Outcome } from "../../core/delivery-ledger.js";
 import { integerValue, validateConsumerArguments } from "../../core/queue-arguments.js";
 import { DIRECT_REPLY_TO } from "../../core/vhost.js";
+import { StreamQueue } from "../../core/stream/stream-queue.js";
+import { streamConsumerOptions } from "../../core/stream/consumer-options.js";
 import type { Channel } from "../channel.js";
 import * as M from "../codec/generated.js";
 import { AmqpConsumer } from "../consumer.js";
@@ -57,6 +59,7 @@ function publish(channel: Channel, method: M.BasicPublish): void {
 }
 
 function settle(channel: Channel, tag: number, multiple: boolean, outcome: Outcome): void {
+  if (outcome !== "ack") refuseStreamNack(channel, tag, multiple);
   if (channel.transaction) {
     for (const entry of channel.takeUnacked(tag, multiple)) channel.transaction.settlements.push({ entry, outcome });
     return;
@@ -86,7 +89,18 @@ function consume(channel: Channel, method: M.BasicConsume): void {
     priority,
     channel.consumerPrefetch,
   );
-  queue.addConsumer(consumer);
+  if (queue instanceof StreamQueue) {
+    // rabbit_stream_queue:consume (3.10): credit comes from the prefetch, and only manual acks give it back.
+    if (channel.consumerPrefetch === 0) {
+      throw new AmqpError(REPLY.PRECONDITION_FAILED, `consumer prefetch count is not set for 'queue '${queue.name}' in vhost '${vhost.name}''`);
+    }
+    if (method.noAck) {
+      throw new AmqpError(REPLY.NOT_IMPLEMENTED, `automatic acknowledgement not supported by stream queues queue '${queue.name}' in vhost '${vhost.name}'`);
+    }
+    queue.subscribe(consumer, streamConsumerOptions(method.arguments, Date.now()));
+  } else {
+    queue.addConsumer(consumer);
+  }
   channel.consumers.set(tag, consumer);
   // consume-ok goes out before any delivery: the queue dispatches in a microtask.
   if (!method.noWait) M.writeBasicConsumeOk(channel.connection.writer, channel.id, { consumerTag: tag });
@@ -146,6 +160,21 @@ function qos(channel: Channel, method: M.BasicQos): void {
   }
   channel.kickConsumers();
   M.writeBasicQosOk(channel.connection.writer, channel.id, {});
+}
+
+/** RabbitMQ 3.10 closes the connection (540) on basic.nack or basic.reject of a stream delivery. */
+function refuseStreamNack(channel: Channel, tag: number, multiple: boolean): void {
+  for (const entry of channel.unacked.values()) {
+    if (multiple ? tag !== 0 && entry.tag > tag : entry.tag !== tag) continue;
+    const queue = entry.queue;
+    if (queue instanceof StreamQueue) {
+      throw new AmqpError(
+        REPLY.NOT_IMPLEMENTED,
+        `basic.nack and basic.reject not supported by stream queues queue '${queue.name}' in vhost '${queue.vhost}'`,
+      );
+    }
+    if (!multiple) return;
+  }
 }
 
 const generateConsumerTag = (): string => `amq.ctag-${randomBytes(16).toString("base64url").slice(0, 22)}`;

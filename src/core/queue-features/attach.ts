@@ -5,6 +5,8 @@ import type { Queue } from "../queue.js";
 import type { QueueDeclaration, VHost } from "../vhost.js";
 import { applyExchangePolicy } from "../exchanges/features.js";
 import { QueueFeatures } from "./features.js";
+import { StreamQueue } from "../stream/stream-queue.js";
+import { streamSettings } from "../stream/stream-settings.js";
 import { effectiveSettings, matchPolicy, mergedDefinition, type QueueSettings } from "./settings.js";
 
 /** The broker's policy registries, as a vhost sees them. */
@@ -34,7 +36,8 @@ export function attachQueueFeatures(vhost: VHost, queue: Queue): void {
 export function reapplyPolicies(vhost: VHost): void {
   for (const exchange of vhost.exchanges.values()) applyExchangePolicy(vhost, exchange);
   for (const queue of vhost.queues.values()) {
-    if (queue.features === null) attachQueueFeatures(vhost, queue);
+    if (queue instanceof StreamQueue) queue.setRetention(streamSettings(queue.arguments, queue.name, vhost.name, vhost.policySources).retention);
+    else if (queue.features === null) attachQueueFeatures(vhost, queue);
     else queue.features.update(queueSettingsFor(vhost, queue));
   }
 }

@@ -1,4 +1,6 @@
 import type { Queue } from "../../core/queue.js";
+import { mergedDefinition } from "../../core/queue-features/settings.js";
+import type { Policy } from "../../core/policies.js";
 import type { Management } from "../context.js";
 import type { JsonObject } from "../http-util.js";
 import { queueCounts, type QueueCounter } from "../stats.js";
@@ -17,6 +19,7 @@ export function queueJson(mgmt: Management, queue: Queue, detail: boolean): Json
   const counts = queueCounts(queue);
   const rate = (counter: QueueCounter): number => stats.queueRate(queue, counter);
   const policy = effectivePolicy(mgmt.broker.policies, queue.vhost, queue.name, "queue");
+  const operatorPolicy = effectivePolicy(mgmt.broker.operatorPolicies, queue.vhost, queue.name, "queue");
   const messageStats: JsonObject = {};
   withDetails(messageStats, "ack", counts.ack, rate("ack"));
   withDetails(messageStats, "deliver", counts.deliver, rate("deliver"));
@@ -32,7 +35,9 @@ export function queueJson(mgmt: Management, queue: Queue, detail: boolean): Json
     consumer_utilisation: consumers > 0 ? 1 : null,
     consumers,
     durable: queue.durable,
-    effective_policy_definition: policy ? policy.definition : {},
+    // RabbitMQ 3.10 (checked on :15673) shows the merge: operator limits cap the policy's and fill in missing keys
+    // (merged from two policy definitions only, so every value is a PolicyValue)
+    effective_policy_definition: policy || operatorPolicy ? (mergedDefinition(policy, operatorPolicy) as Policy["definition"]) : {},
     exclusive: queue.exclusiveOwner !== null,
     exclusive_consumer_tag: queue.listConsumers().find((c) => c.exclusive)?.tag ?? null,
     head_message_timestamp: null,
@@ -48,7 +53,7 @@ export function queueJson(mgmt: Management, queue: Queue, detail: boolean): Json
     name: queue.name,
     // A cluster queue's owner, as RabbitMQ shows a quorum queue's leader.
     node: queue.ownerNode ?? mgmt.node,
-    operator_policy: null,
+    operator_policy: operatorPolicy ? operatorPolicy.name : null,
     policy: policy ? policy.name : null,
     state: "running",
     // RabbitMQ shows the queue type ("quorum" for x-queue-type quorum, also when a vhost default set it).

@@ -7,6 +7,9 @@ import { ok, type JsonObject } from "../http-util.js";
 import type { Route } from "../router.js";
 import { listChannels, listConsumers } from "../format/connection.js";
 import { withDetails } from "../format/rates.js";
+import { CHURN_COUNTERS, type ChannelCounter } from "../stats.js";
+
+const CHANNEL_ONLY_COUNTERS = ["confirm", "deliver_no_ack", "get_no_ack", "get_empty", "return_unroutable", "drop_unroutable"] as const satisfies readonly ChannelCounter[];
 
 /** The RabbitMQ release whose API Warren reproduces; tools check it before using newer endpoints. */
 export const RABBITMQ_COMPAT_VERSION = "3.10.8";
@@ -33,6 +36,12 @@ function overview(ctx: RequestContext): JsonObject {
   withDetails(messageStats, "get", counts.get, stats.globalRate("get"));
   withDetails(messageStats, "publish", counts.publish, stats.globalRate("publish"));
   withDetails(messageStats, "redeliver", counts.redeliver, stats.globalRate("redeliver"));
+  // What only channels count (confirms, unroutable, no-ack), summed over open and closed channels as RabbitMQ's overview does.
+  const channelTotals = stats.channelTotals();
+  for (const key of CHANNEL_ONLY_COUNTERS) withDetails(messageStats, key, channelTotals[key], stats.channelTotalRate(key));
+  const churnRates: JsonObject = {};
+  const churn = stats.churnCounts();
+  for (const key of CHURN_COUNTERS) withDetails(churnRates, key, churn[key], stats.churnRate(key));
   const queueTotals: JsonObject = {};
   withDetails(queueTotals, "messages", counts.messages, stats.globalRate("messages"));
   withDetails(queueTotals, "messages_ready", counts.messages_ready, stats.globalRate("messages_ready"));
@@ -56,6 +65,7 @@ function overview(ctx: RequestContext): JsonObject {
     disable_stats: false,
     enable_queue_totals: false,
     message_stats: messageStats,
+    churn_rates: churnRates,
     queue_totals: queueTotals,
     object_totals: {
       channels: listChannels(mgmt).filter((c) => connections.includes(c.connection)).length,

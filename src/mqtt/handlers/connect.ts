@@ -71,7 +71,7 @@ function connect(connection: MqttConnection, packet: IConnectPacket): void {
   const password = packet.password?.toString("utf8");
   let vhostName = DEFAULT_VHOST;
   // mqtt.ssl_cert_login: no password and a verified client certificate → the certificate's CN is the user.
-  const certUser = password === undefined ? certificateLoginUser(connection.stream) : null;
+  const certUser = password === undefined ? certificateLoginUser(connection.transport.socket) : null;
   if (certUser !== null) {
     username = certUser;
   } else if (username === undefined && password === undefined) {

@@ -7,6 +7,8 @@ import { StompError, missingHeader } from "../errors.js";
 import type { StompFrame } from "../frame.js";
 import { StompSubscription, type AckMode } from "../subscription.js";
 import { session } from "./session.js";
+import { StreamQueue } from "../../core/stream/stream-queue.js";
+import { streamSubscription } from "../stream-subscribe.js";
 
 /** SUBSCRIBE: find or make the queue the destination stands for and consume from it. */
 export function handleSubscribe(connection: StompConnection, frame: StompFrame): void {
@@ -61,7 +63,8 @@ export function handleSubscribe(connection: StompConnection, frame: StompFrame):
   }
   access.read("queue", queue.name);
   const subscription = new StompSubscription(connection, tag, id ?? null, queue, ackMode, prefetch, durable);
-  queue.addConsumer(subscription);
+  if (queue instanceof StreamQueue) queue.subscribe(subscription, streamSubscription(queue, headers, prefetch, ackMode === "auto"));
+  else queue.addConsumer(subscription);
   connection.subscriptions.set(tag, subscription);
 }
 

@@ -57,32 +57,69 @@ export function frameRecord(payload: Buffer): Buffer {
 }
 
 export function encodeEnqueue(fields: EnqueueFields): Buffer {
-  const key = Buffer.from(fields.queueKey, "utf8");
-  const exchange = Buffer.from(fields.exchange, "utf8");
-  const routingKey = Buffer.from(fields.routingKey, "utf8");
-  const length = 1 + 8 + 1 + 8 + 2 + key.length + 2 + exchange.length + 2 + routingKey.length + 4 + fields.properties.length + fields.body.length;
   // Not from Buffer's shared 8 KiB pool: a pooled record would share a slab with message bodies
   // that stay in memory, pinning the record's bytes long after it was written.
-  const out = Buffer.allocUnsafeSlow(RECORD_HEADER + length);
-  let at = RECORD_HEADER;
+  const out = Buffer.allocUnsafeSlow(enqueueRecordLength(fields));
+  encodeEnqueueInto(out, 0, fields);
+  return out;
+}
+
+/** The framed size of an enqueue record (header included). */
+export function enqueueRecordLength(fields: EnqueueFields): number {
+  return (
+    RECORD_HEADER +
+    ENQUEUE_FIXED +
+    Buffer.byteLength(fields.queueKey, "utf8") +
+    Buffer.byteLength(fields.exchange, "utf8") +
+    Buffer.byteLength(fields.routingKey, "utf8") +
+    fields.properties.length +
+    fields.body.length
+  );
+}
+
+/** type, id, flags, enqueued-at, three string lengths, properties length. */
+const ENQUEUE_FIXED = 1 + 8 + 1 + 8 + 2 + 2 + 2 + 4;
+
+/**
+ * Encodes an enqueue record at `start` of `out` (room for enqueueRecordLength
+ * bytes) and returns where it ends. The log encodes straight into the buffer
+ * it writes (issue 15: no Buffer per message, no copy at flush).
+ */
+export function encodeEnqueueInto(out: Buffer, start: number, fields: EnqueueFields): number {
+  let at = start + RECORD_HEADER;
   out[at++] = RecordType.EnqueueTimed;
   out.writeDoubleLE(fields.id, at);
   at += 8;
   out[at++] = (fields.delivered ? FLAG_DELIVERED : 0) | (fields.transient ? FLAG_TRANSIENT : 0);
   out.writeDoubleLE(fields.enqueuedAt, at);
   at += 8;
-  for (const part of [key, exchange, routingKey]) {
-    out.writeUInt16LE(part.length, at);
-    at += 2;
-    at += part.copy(out, at);
-  }
+  at = writeString(out, at, fields.queueKey);
+  at = writeString(out, at, fields.exchange);
+  at = writeString(out, at, fields.routingKey);
   out.writeUInt32LE(fields.properties.length, at);
   at += 4;
   at += fields.properties.copy(out, at);
-  fields.body.copy(out, at);
-  out.writeUInt32LE(length, 0);
-  out.writeUInt32LE(crc32(out.subarray(RECORD_HEADER)), 4);
-  return out;
+  at += fields.body.copy(out, at);
+  out.writeUInt32LE(at - start - RECORD_HEADER, start);
+  out.writeUInt32LE(crc32(out.subarray(start + RECORD_HEADER, at)), start + 4);
+  return at;
+}
+
+function writeString(out: Buffer, at: number, value: string): number {
+  const n = out.write(value, at + 2, "utf8");
+  out.writeUInt16LE(n, at);
+  return at + 2 + n;
+}
+
+/** A Remove or Delivered record: header and 9 bytes of payload. */
+export const ID_RECORD_LENGTH = RECORD_HEADER + 9;
+
+export function encodeIdRecordInto(out: Buffer, start: number, type: typeof RecordType.Remove | typeof RecordType.Delivered, id: number): number {
+  out[start + RECORD_HEADER] = type;
+  out.writeDoubleLE(id, start + RECORD_HEADER + 1);
+  out.writeUInt32LE(9, start);
+  out.writeUInt32LE(crc32(out.subarray(start + RECORD_HEADER, start + ID_RECORD_LENGTH)), start + 4);
+  return start + ID_RECORD_LENGTH;
 }
 
 export function encodeIdRecord(type: typeof RecordType.Remove | typeof RecordType.Delivered, id: number): Buffer {

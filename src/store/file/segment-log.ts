@@ -1,10 +1,16 @@
 /**
  * The file message log: append-only segment files with group commit.
  *
- * Appends go into an in-memory batch; once per event-loop turn the batch is
- * written and fdatasync'ed while the loop keeps accepting the next batch,
- * so many publishes share one fsync. Callbacks registered with afterSync
- * run, in order, once the batch holding everything before them is on disk.
+ * Appends are encoded into an in-memory batch; once per event-loop turn the
+ * batch is written (one writev) while the loop keeps accepting the next
+ * batch. A flush that someone waits for (afterSync: a confirm, PUBACK,
+ * receipt, a page-out) ends with one fdatasync, so many publishes share one
+ * fsync; callbacks run, in order, once everything before them is on disk.
+ * A flush nobody waits for (acks, delivery marks, publishes without
+ * confirms) is only written: a process crash keeps it (page cache), and the
+ * next waited-for flush, a segment change or at most SYNC_AFTER_MS later
+ * makes it durable. Before issue 15 every flush synced, so a publish that
+ * arrived during an ack-only fsync waited for two.
  *
  * Space: a segment is deleted when it holds no live message and no segment
  * it refers to (by remove/delivered records or compaction copies) still
@@ -12,22 +18,28 @@
  * message back. Sparse old segments are compacted by copying their live
  * records to the current segment, which then lets them be deleted.
  */
-import { closeSync, fdatasync, mkdirSync, openSync, readFileSync, readSync, unlinkSync, write } from "node:fs";
+import { closeSync, fdatasync, mkdirSync, openSync, readFileSync, unlinkSync } from "node:fs";
 import type { Logger } from "../../log.js";
 import type { MessageLog, MessageLogStats, PropertiesCodec, RecoveredMessage, RecoveredQueue, StoredMessage } from "../types.js";
 import { IdTable, QueueNames } from "./id-table.js";
 import {
+  ID_RECORD_LENGTH,
   RecordType,
   encodeDeleteQueue,
-  encodeEnqueue,
-  encodeIdRecord,
-  scanRecord,
+  encodeEnqueueInto,
+  encodeIdRecordInto,
+  enqueueRecordLength,
   withDeliveredFlag,
+  type EnqueueFields,
 } from "./record-codec.js";
+import { writeBatches, type SyncFunction } from "./batch-writer.js";
+import { RecordSlab } from "./record-slab.js";
+import { CommitPacer } from "./commit-pacer.js";
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./file-modes.js";
 import { fsyncDirectory, listSegments, segmentPath } from "./segment-files.js";
 import type { Quarantine } from "./quarantine.js";
 import { replaySegments } from "./segment-recovery.js";
+import { SegmentReader } from "./segment-reader.js";
 import { type Batch, type PendingMove, Segment } from "./segment.js";
 
 export interface SegmentLogOptions {
@@ -39,13 +51,13 @@ export interface SegmentLogOptions {
    * Makes written data durable: fs.fdatasync. Replaceable only so that tests
    * can run a real file store whose sync fails (a full or failing disk).
    */
-  sync: (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => void;
+  sync: SyncFunction;
 }
 
 export const DEFAULT_SEGMENT_LOG_OPTIONS: SegmentLogOptions = { segmentSize: 32 * 1024 * 1024, compactBelow: 0.5, sync: fdatasync };
 
-/** Reads of one contiguous run are at most this large (a paged-in batch is usually one run). */
-const MAX_READ = 4 * 1024 * 1024;
+/** Written records nobody waits for are synced at the latest this long after. */
+const SYNC_AFTER_MS = 200;
 
 type SyncCallback = (error: Error | null) => void;
 
@@ -56,10 +68,17 @@ export class SegmentLog implements MessageLog {
   private queues = new QueueNames();
   private pendingMoves: PendingMove[] = [];
   private movesInFlight: PendingMove[] = [];
-  /** One read-only descriptor, for the segment pages are being read from (consumers read in log order). */
-  private reader: { no: number; fd: number } | null = null;
+  private readonly reader: SegmentReader;
   private nextId = 1;
   private batches: Batch[] = [];
+  private readonly slab = new RecordSlab();
+  /** Segments written since their last sync. */
+  private readonly dirty = new Set<Segment>();
+  private syncTimer: NodeJS.Timeout | null = null;
+  private forceSync = false;
+  private readonly pacer = new CommitPacer();
+  /** Holds the next flush while publishers refill their confirm windows (CommitPacer). */
+  private holdTimer: NodeJS.Timeout | null = null;
   private waiting: SyncCallback[] = [];
   private flushing = false;
   private scheduled = false;
@@ -75,6 +94,7 @@ export class SegmentLog implements MessageLog {
     private readonly quarantine: Quarantine | null = null,
   ) {
     mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    this.reader = new SegmentReader(dir, codec, logger, (id, queueKey, record, reason) => this.setAside(id, queueKey, record, reason));
   }
 
   // ---- recovery ----------------------------------------------------------
@@ -117,88 +137,7 @@ export class SegmentLog implements MessageLog {
   // ---- reads ---------------------------------------------------------------
 
   read(ids: readonly number[]): RecoveredMessage[] {
-    const out: RecoveredMessage[] = [];
-    let i = 0;
-    while (i < ids.length) {
-      const first = this.table.location(ids[i] as number);
-      if (first === undefined) {
-        i++;
-        continue;
-      }
-      // Extend the run while the next record follows this one in the same file.
-      let j = i + 1;
-      let end = first.offset + first.length;
-      while (j < ids.length && end - first.offset < MAX_READ) {
-        const next = this.table.location(ids[j] as number);
-        if (next === undefined || next.segment !== first.segment || next.offset !== end) break;
-        end += next.length;
-        j++;
-      }
-      const buf = this.readRange(first.segment, first.offset, end - first.offset);
-      for (let k = i; k < j; k++) {
-        const id = ids[k] as number;
-        const at = (this.table.location(id) as { offset: number }).offset - first.offset;
-        const message = buf === null ? null : this.decode(buf, at, id);
-        if (message === null) {
-          if (!this.table.has(id)) continue; // set aside by decode(), which said so
-          this.logger.warn({ id, segment: first.segment }, "message log: a paged-out message could not be read back and is lost");
-          continue;
-        }
-        out.push(message);
-      }
-      i = j;
-    }
-    return out;
-  }
-
-  private decode(buf: Buffer, at: number, id: number): RecoveredMessage | null {
-    const result = scanRecord(buf, at);
-    if (!result.ok || result.record.type !== RecordType.Enqueue || result.record.id !== id) return null;
-    const record = result.record;
-    const properties = buf.subarray(record.propertiesStart, record.bodyStart);
-    let decoded;
-    try {
-      decoded = this.codec.decode(properties);
-    } catch (error) {
-      this.setAside(id, record.queueKey, Buffer.from(buf.subarray(at, result.next)), (error as Error).message);
-      return null;
-    }
-    return {
-      id,
-      exchange: record.exchange,
-      routingKey: record.routingKey,
-      properties: decoded,
-      encodedProperties: properties,
-      body: buf.subarray(record.bodyStart, result.next),
-      redelivered: this.table.isDelivered(id),
-      enqueuedAt: record.enqueuedAt,
-    };
-  }
-
-  private readRange(segmentNo: number, position: number, length: number): Buffer | null {
-    try {
-      if (this.reader === null || this.reader.no !== segmentNo) {
-        this.closeReader();
-        this.reader = { no: segmentNo, fd: openSync(segmentPath(this.dir, segmentNo), "r") };
-      }
-      // Not from the shared pool: bodies are views into it and may be held a while by consumers.
-      const buf = Buffer.allocUnsafeSlow(length);
-      let done = 0;
-      while (done < length) {
-        const n = readSync(this.reader.fd, buf, done, length - done, position + done);
-        if (n === 0) break;
-        done += n;
-      }
-      return done === length ? buf : buf.subarray(0, done);
-    } catch (error) {
-      this.logger.warn({ err: error, segment: segmentNo }, "message log: segment read failed");
-      return null;
-    }
-  }
-
-  private closeReader(): void {
-    if (this.reader !== null) closeSync(this.reader.fd);
-    this.reader = null;
+    return this.reader.read(this.table, ids);
   }
 
   /**
@@ -225,7 +164,7 @@ export class SegmentLog implements MessageLog {
 
   private appendEnqueue(queueKey: string, message: StoredMessage, enqueuedAt: number, transient: boolean): number {
     const id = this.nextId++;
-    const record = encodeEnqueue({
+    const fields: EnqueueFields = {
       id,
       delivered: false,
       transient,
@@ -235,13 +174,16 @@ export class SegmentLog implements MessageLog {
       routingKey: message.routingKey,
       properties: message.encodedProperties ?? this.codec.encode(message.properties),
       body: message.body,
-    });
+    };
+    const length = enqueueRecordLength(fields);
     const segment = this.current;
-    const offset = this.append(record);
-    if (this.closed) return id;
-    this.table.set(id, this.queues.numberOf(queueKey), this.current.no, offset, record.length, message.body.length, false, transient);
+    const slab = this.reserve(length);
+    if (slab === null) return id;
+    encodeEnqueueInto(slab.buf, slab.used, fields);
+    const offset = this.commit(length);
+    this.table.set(id, this.queues.numberOf(queueKey), this.current.no, offset, length, message.body.length, false, transient);
     this.current.live++;
-    this.current.liveBytes += record.length;
+    this.current.liveBytes += length;
     if (segment !== this.current) this.logger.debug({ segment: this.current.no }, "message log: new segment");
     return id;
   }
@@ -250,16 +192,28 @@ export class SegmentLog implements MessageLog {
     if (!this.table.has(id) || this.table.isDelivered(id)) return;
     this.table.setDelivered(id);
     if (this.table.isTransient(id)) return;
-    this.append(encodeIdRecord(RecordType.Delivered, id));
+    this.appendIdRecord(RecordType.Delivered, id);
     this.refer(id);
+  }
+
+  private appendIdRecord(type: typeof RecordType.Remove | typeof RecordType.Delivered, id: number): void {
+    const slab = this.reserve(ID_RECORD_LENGTH);
+    if (slab === null) return;
+    encodeIdRecordInto(slab.buf, slab.used, type, id);
+    this.commit(ID_RECORD_LENGTH);
   }
 
   remove(id: number): void {
     if (!this.table.has(id)) return;
     // Recovery never brings a transient record back: its removal needs no record.
-    const transient = this.table.isTransient(id);
+    if (this.table.isTransient(id)) return this.forget(id);
+    // Room first: it may start a new segment, and the reference forget() records must be
+    // held by the segment the remove record lands in, or that one could be deleted first.
+    const slab = this.reserve(ID_RECORD_LENGTH);
     this.forget(id);
-    if (!transient) this.append(encodeIdRecord(RecordType.Remove, id));
+    if (slab === null) return;
+    encodeIdRecordInto(slab.buf, slab.used, RecordType.Remove, id);
+    this.commit(ID_RECORD_LENGTH);
   }
 
   deleteQueue(queueKey: string): void {
@@ -283,25 +237,52 @@ export class SegmentLog implements MessageLog {
   private refer(id: number): void {
     const no = this.table.segmentOf(id);
     if (no !== this.current.no) this.current.refs.add(no);
+    // A compaction copy not yet applied holds the message too: this record must outlive it as well,
+    // or deleting this segment first would bring the message back from the copy.
+    for (const move of this.pendingMoves) if (move.id === id && move.to !== this.current) this.current.refs.add(move.to.no);
+    for (const move of this.movesInFlight) if (move.id === id && move.to !== this.current) this.current.refs.add(move.to.no);
   }
 
-  /** Adds a record to the current batch; returns its offset in the current segment. */
+  /** Adds an encoded record to the current batch; returns its offset in the current segment. */
   private append(record: Buffer): number {
+    const slab = this.reserve(record.length);
+    if (slab === null) return 0;
+    record.copy(slab.buf, slab.used);
+    return this.commit(record.length);
+  }
+
+  /**
+   * Makes room for a record of `length` bytes in the current batch: the
+   * caller encodes it at slab.buf[slab.used] and then calls commit(length).
+   * Null after close (broker stopped): late events, e.g. a TTL timer, are
+   * not recorded; at worst a message comes back.
+   */
+  private reserve(length: number): RecordSlab | null {
     if (!this.recovered) throw new Error("message log used before recover()");
-    // After close (broker stopped) late events, e.g. a TTL timer, are not recorded: at worst a message comes back.
-    if (this.closed) return 0;
-    if (this.current.size >= this.options.segmentSize || this.current.failed) this.openSegment(this.current.no + 1);
+    if (this.closed) return null;
+    if (this.current.size >= this.options.segmentSize || this.current.failed) {
+      // The segment left behind is synced (and then closed) by the next flush even if nobody waits.
+      if (this.dirty.has(this.current)) this.forceSync = true;
+      this.openSegment(this.current.no + 1);
+    }
     const segment = this.current;
-    const offset = segment.size;
-    segment.size += record.length;
     let batch = this.batches[this.batches.length - 1];
     if (!batch || batch.segment !== segment) {
-      batch = { segment, position: offset, chunks: [], bytes: 0 };
+      if (batch) this.slab.seal(batch.chunks);
+      batch = { segment, position: segment.size, chunks: [], bytes: 0 };
       this.batches.push(batch);
       segment.unwritten++;
     }
-    batch.chunks.push(record);
-    batch.bytes += record.length;
+    this.slab.ensure(length, batch.chunks);
+    return this.slab;
+  }
+
+  private commit(length: number): number {
+    const segment = this.current;
+    const offset = segment.size;
+    segment.size += length;
+    this.slab.used += length;
+    (this.batches[this.batches.length - 1] as Batch).bytes += length;
     this.schedule();
     return offset;
   }
@@ -317,7 +298,7 @@ export class SegmentLog implements MessageLog {
   // ---- group commit ------------------------------------------------------
 
   get syncPending(): boolean {
-    return this.batches.length > 0 || this.flushing || this.waiting.length > 0;
+    return this.batches.length > 0 || this.flushing || this.waiting.length > 0 || this.dirty.size > 0;
   }
 
   afterSync(callback: SyncCallback): void {
@@ -326,28 +307,57 @@ export class SegmentLog implements MessageLog {
       return;
     }
     this.waiting.push(callback);
+    if (this.holdTimer !== null && this.pacer.holdFor(this.waiting.length, performance.now()) === 0) {
+      clearTimeout(this.holdTimer);
+      this.holdTimer = null;
+    }
     this.schedule();
   }
 
   private schedule(): void {
-    if (this.scheduled || this.flushing) return;
+    if (this.scheduled || this.flushing || this.holdTimer !== null) return;
+    const hold = this.pacer.holdFor(this.waiting.length, performance.now());
+    if (hold > 0) {
+      this.holdTimer = setTimeout(this.endHold, hold);
+      return;
+    }
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    setImmediate(this.flushNow);
   }
+
+  private readonly flushNow = (): void => this.flush();
+
+  private readonly endHold = (): void => {
+    this.holdTimer = null;
+    this.pacer.expire();
+    this.schedule();
+  };
 
   private flush(): void {
     this.scheduled = false;
     if (this.flushing) return;
     const batches = this.batches;
     const callbacks = this.waiting;
+    const last = batches[batches.length - 1];
+    if (last) this.slab.seal(last.chunks);
     this.batches = [];
     this.waiting = [];
     const moves = this.pendingMoves;
     this.pendingMoves = [];
     this.movesInFlight = moves;
     this.flushing = true;
-    this.writeBatches(batches, 0, (error) => {
+    // Compaction copies must be durable before their originals may go; a segment left behind (sealed) is synced before it closes.
+    const sync = callbacks.length > 0 || moves.length > 0 || this.forceSync || batches.some((b) => b.segment !== this.current);
+    this.forceSync = false;
+    // Segments this flush leaves durable: a sealed one among them may then be closed.
+    const synced = sync ? [...this.dirty, ...batches.map((b) => b.segment)] : [];
+    const started = performance.now();
+    writeBatches(batches, this.dirty, sync ? this.options.sync : null, (error) => {
       this.flushing = false;
+      if (sync) {
+        const now = performance.now();
+        this.pacer.synced(now - started, callbacks.length, this.waiting.length, now);
+      }
       this.movesInFlight = [];
       if (error) this.logger.error({ err: error }, "message log: write failed; confirms for this batch are nacked");
       else this.applyMoves(moves);
@@ -355,40 +365,28 @@ export class SegmentLog implements MessageLog {
         batch.segment.unwritten--;
         this.closeIfSealed(batch.segment);
       }
+      for (const segment of synced) this.closeIfSealed(segment);
       for (const callback of callbacks) callback(error);
       if (!this.closed) this.reclaim();
-      if (this.batches.length > 0 || this.waiting.length > 0) this.flush();
+      if (this.batches.length > 0 || this.waiting.length > 0) this.schedule();
+      else if (this.dirty.size > 0) this.syncLater();
     });
   }
 
-  /**
-   * Writes and syncs the batches in order. A failure fails the whole group
-   * (its callbacks get the error: nack, no PUBACK, ERROR) and retires the
-   * segment, so that later appends go to a fresh one instead of behind a
-   * possible hole, which recovery would read as the end of that file.
-   */
-  private writeBatches(batches: Batch[], index: number, done: (error: Error | null) => void, failure: Error | null = null): void {
-    const batch = batches[index];
-    if (!batch) return done(failure);
-    const next = (error: Error | null): void => {
-      if (error) batch.segment.failed = true;
-      this.writeBatches(batches, index + 1, done, failure ?? error);
-    };
-    if (batch.segment.failed) return next(new Error(`message log: segment ${batch.segment.no} failed earlier`));
-    const fd = batch.segment.fd as number;
-    const data = batch.chunks.length === 1 ? (batch.chunks[0] as Buffer) : Buffer.concat(batch.chunks, batch.bytes);
-    const writeFrom = (at: number): void => {
-      write(fd, data, at, data.length - at, batch.position + at, (error, written) => {
-        if (error) return next(error);
-        if (at + written < data.length) return writeFrom(at + written);
-        this.options.sync(fd, (syncError) => next(syncError));
-      });
-    };
-    writeFrom(0);
+  /** Written records nobody waited for become durable at the latest SYNC_AFTER_MS from now. */
+  private syncLater(): void {
+    if (this.syncTimer !== null || this.closed) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = null;
+      if (this.dirty.size === 0) return;
+      this.forceSync = true;
+      if (!this.flushing) this.flush();
+    }, SYNC_AFTER_MS);
+    this.syncTimer.unref();
   }
 
   private closeIfSealed(segment: Segment): void {
-    if (segment !== this.current && segment.unwritten === 0 && segment.fd !== null) {
+    if (segment !== this.current && segment.unwritten === 0 && segment.fd !== null && !this.dirty.has(segment)) {
       closeSync(segment.fd);
       segment.fd = null;
     }
@@ -404,7 +402,7 @@ export class SegmentLog implements MessageLog {
       for (const segment of this.segments.values()) {
         if (this.deletable(segment)) {
           this.segments.delete(segment.no);
-          if (this.reader?.no === segment.no) this.closeReader();
+          this.reader.forget(segment.no);
           unlinkSync(segment.path);
           deleted = true;
         }
@@ -470,7 +468,9 @@ export class SegmentLog implements MessageLog {
   async close(): Promise<void> {
     while (this.recovered && this.syncPending) await new Promise<void>((resolve) => this.afterSync(() => resolve()));
     this.closed = true;
-    this.closeReader();
+    if (this.syncTimer !== null) clearTimeout(this.syncTimer);
+    this.syncTimer = null;
+    this.reader.close();
     for (const segment of this.segments.values()) {
       if (segment.fd !== null) closeSync(segment.fd);
       segment.fd = null;

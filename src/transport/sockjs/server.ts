@@ -8,7 +8,7 @@ import { parseClientMessages } from "./frames.js";
 import { EVENTSOURCE, HttpReceiver, WebSocketReceiver, XHR_POLLING, XHR_STREAMING, type HttpFraming } from "./receivers.js";
 import { SockJsSession, type SessionTimings } from "./session.js";
 import { DEFAULTS } from "../../config/defaults.js";
-import { limitBeforeLogin } from "../pre-login-limit.js";
+import { limitBeforeLogin, webSocketLoggedIn } from "../pre-login-limit.js";
 
 export interface SockJsOptions {
   /** The endpoint's path, e.g. "/stomp". */
@@ -18,6 +18,8 @@ export interface SockJsOptions {
   maxMessageBytes: number;
   heartbeatMs?: number;
   disconnectDelayMs?: number;
+  /** Bytes a client may send before its login (as on every WebSocket route); default DEFAULTS.preLoginMaxBytes. */
+  preLoginMaxBytes?: number;
   /** Bytes after which a streaming response is ended (sockjs-node's response_limit, 128 KiB). */
   responseLimit?: number;
   /** A new session opened (its "o" frame is on its way). */
@@ -42,10 +44,12 @@ export class SockJsServer {
   private readonly wss: WebSocketServer;
   private readonly timings: SessionTimings;
   private readonly responseLimit: number;
+  private readonly preLoginMaxBytes: number;
 
   constructor(private readonly options: SockJsOptions) {
     this.timings = { heartbeatMs: options.heartbeatMs ?? 25_000, disconnectDelayMs: options.disconnectDelayMs ?? 5_000 };
     this.responseLimit = options.responseLimit ?? 128 * 1024;
+    this.preLoginMaxBytes = options.preLoginMaxBytes ?? DEFAULTS.preLoginMaxBytes;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes });
   }
 
@@ -126,7 +130,12 @@ export class SockJsServer {
     session.bind(new HttpReceiver(response, framing, this.responseLimit, session));
   }
 
-  /** xhr_send: a JSON array of messages for an existing session; 204 when taken. */
+  /**
+   * xhr_send: a JSON array of messages for an existing session; 204 when
+   * taken. Before the login the body counts against the pre-login bound
+   * (the session's bytes so far included) and is refused as soon as it
+   * passes it, before more is buffered; after, the message limit holds.
+   */
   private xhrSend(request: IncomingMessage, response: ServerResponse, sessionId: string): void {
     const session = this.sessions.get(sessionId);
     if (!session) {
@@ -134,21 +143,28 @@ export class SockJsServer {
       request.resume();
       return;
     }
+    const headers = { ...cors(request), "content-type": "text/plain; charset=UTF-8" };
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooBig = false;
+    let refused = false;
+    const refuse = (reason: string): void => {
+      refused = true;
+      chunks.length = 0;
+      // The rest of the body is not read: the connection closes with the answer.
+      response.writeHead(413, { ...headers, connection: "close" }).end("Payload too large.");
+      response.once("finish", () => request.destroy());
+      session.close(1009, reason);
+    };
     request.on("data", (chunk: Buffer) => {
+      if (refused) return;
       size += chunk.length;
-      if (size > this.options.maxMessageBytes) tooBig = true;
+      if (session.preLoginBytes !== null && session.preLoginBytes + size > this.preLoginMaxBytes) refuse("too much data before login");
+      else if (size > this.options.maxMessageBytes) refuse("Message too big");
       else chunks.push(chunk);
     });
     request.on("end", () => {
-      const headers = { ...cors(request), "content-type": "text/plain; charset=UTF-8" };
-      if (tooBig) {
-        response.writeHead(413, headers).end("Payload too large.");
-        session.close(1009, "Message too big");
-        return;
-      }
+      if (refused) return;
+      if (session.preLoginBytes !== null) session.preLoginBytes += size;
       const payload = Buffer.concat(chunks).toString("utf8");
       // The texts sockjs-protocol's test suite expects.
       if (payload === "") return void response.writeHead(500, headers).end("Payload expected.");
@@ -175,10 +191,11 @@ export class SockJsServer {
 
   /** The websocket transport: SockJS frames over one WebSocket; client messages are JSON arrays of strings. */
   private onWebSocket(ws: WebSocket, request: IncomingMessage, sessionId: string): void {
-    // As on every WebSocket route (http.ts): the first message, the STOMP CONNECT, is bounded before ws buffers it.
-    limitBeforeLogin(ws, request.socket, DEFAULTS.preLoginMaxBytes, "first-message", () => {});
+    // As on every WebSocket route (http.ts): what comes before the login (STOMP's CONNECTED) is bounded before ws buffers it.
+    limitBeforeLogin(ws, request.socket, this.preLoginMaxBytes, "login", () => {});
     // Not registered: no xhr_send can reach a WebSocket session.
     const session = this.newSession(sessionId, request);
+    session.onloggedin = () => webSocketLoggedIn(ws);
     const receiver = new WebSocketReceiver(ws, session);
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       const text = isBinary ? "" : data.toString("utf8");

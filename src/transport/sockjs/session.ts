@@ -32,6 +32,14 @@ export class SockJsSession {
   onmessage: ((message: string) => void) | null = null;
   onclose: (() => void) | null = null;
   ondrain: (() => void) | null = null;
+  /**
+   * Bytes of xhr_send bodies taken before the application reported a login,
+   * null after it: counted against the pre-login bound across requests, so
+   * many small bodies do not add up past it (issue 11, "memory before login").
+   */
+  preLoginBytes: number | null = 0;
+  /** Told once when the application reports the login (the websocket transport lifts its bound). */
+  onloggedin: (() => void) | null = null;
   private receiver: Receiver | null = null;
   private queue: string[] = [];
   private queuedBytes = 0;
@@ -97,6 +105,13 @@ export class SockJsSession {
   receive(messages: readonly string[]): void {
     if (this.readyState !== "open") return;
     for (const message of messages) this.onmessage?.(message);
+  }
+
+  /** The application accepted the client's login: the pre-login bound no longer applies. */
+  loggedIn(): void {
+    if (this.preLoginBytes === null) return;
+    this.preLoginBytes = null;
+    this.onloggedin?.();
   }
 
   /** Queues a message for the client; false when it should wait for `ondrain`. */

@@ -42,7 +42,7 @@ function runSecond(dir: string): Promise<{ code: number | null; stdout: string; 
   const child = spawn(
     process.execPath,
     [MAIN, "--data-dir", dir, "--host", "127.0.0.1", "--amqp-port", "off", "--mqtt-port", "off", "--stomp-port", "off",
-      "--http-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off"],
+      "--http-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off", "--stream-port", "off"],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let stdout = "";

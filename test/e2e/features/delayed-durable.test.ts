@@ -96,9 +96,10 @@ test("past 10,000 pending a durable delayed exchange keeps only ids in memory an
     await channel.assertExchange("dp.x", "x-delayed-message", { durable: true, arguments: { "x-delayed-type": "direct" } });
     await channel.assertQueue("dp.q", { durable: true });
     await channel.bindQueue("dp.q", "dp.x", "k");
-    // Later publishes get shorter delays: only the exchange's ordering can put them first.
+    // Later publishes get shorter delays: only the exchange's ordering can put them first. A second
+    // apart, so that a slow publisher (a loaded machine) cannot reorder them by publishing late.
     for (let i = 0; i < count; i++) {
-      channel.publish("dp.x", "k", Buffer.from(`m${i}`), { persistent: true, headers: { "x-delay": HOUR - i } });
+      channel.publish("dp.x", "k", Buffer.from(`m${i}`), { persistent: true, headers: { "x-delay": 4 * HOUR - i * 1000 } });
     }
     await channel.waitForConfirms();
     const exchange = delayedExchange(broker, "dp.x") as DelayedExchange;
@@ -112,7 +113,7 @@ test("past 10,000 pending a durable delayed exchange keeps only ids in memory an
     assert.ok(exchange.pendingInMemory <= 10_000, "recovery keeps the excess as ids only");
     // Bring every message due now by moving the clock forward for this exchange's timer.
     const realNow = Date.now;
-    Date.now = () => realNow() + 2 * HOUR;
+    Date.now = () => realNow() + 5 * HOUR;
     try {
       (exchange as unknown as { release(): void }).release();
     } finally {

@@ -144,4 +144,44 @@ describe("limits before login", () => {
     const client = await mqtt.connectAsync(`${ws}/ws/mqtt`, { username: "guest", password: "guest", reconnectPeriod: 0 });
     await client.endAsync();
   });
+
+  it("SockJS xhr_send: bodies past 64 KiB in all before CONNECTED get 413 and c[1009] without being buffered; after CONNECTED the message limit holds; others still log in", async () => {
+    const sockjs = `http://127.0.0.1:${fixture.broker.broker.ports.webStomp as number}/stomp/000`;
+    const open = async (name: string): Promise<string> => {
+      const session = `${sockjs}/${name}-${Date.now()}`;
+      assert.equal(await (await fetch(`${session}/xhr`, { method: "POST" })).text(), "o\n");
+      return session;
+    };
+    const send = (session: string, ...messages: string[]): Promise<Response> =>
+      fetch(`${session}/xhr_send`, { method: "POST", body: JSON.stringify(messages) });
+    const poll = async (session: string): Promise<string> => (await fetch(`${session}/xhr`, { method: "POST" })).text();
+    const connectFrame = "CONNECT\naccept-version:1.2\nlogin:guest\npasscode:guest\n\n\0";
+
+    // One body over the bound.
+    const one = await open("one-big");
+    const big = await send(one, `CONNECT\naccept-version:1.2\nlogin:guest\npasscode:guest\nx-padding:${"p".repeat(DEFAULTS.preLoginMaxBytes)}\n\n\0`);
+    assert.equal(big.status, 413);
+    assert.equal(await big.text(), "Payload too large.");
+    assert.equal(await poll(one), 'c[1009,"too much data before login"]\n');
+
+    // Several bodies each under the bound but over it together (heart-beat EOLs do not log in).
+    const many = await open("many");
+    // 15,000 EOLs are 30 KB of JSON ("\n" escaped): the third body passes 64 KiB.
+    const eols = "\n".repeat(15_000);
+    assert.equal((await send(many, eols)).status, 204);
+    assert.equal((await send(many, eols)).status, 204);
+    const third = await send(many, eols);
+    assert.equal(third.status, 413);
+    assert.equal(await poll(many), 'c[1009,"too much data before login"]\n');
+
+    // Once CONNECTED, a body larger than the pre-login bound is a message like any other.
+    const loggedIn = await open("logged-in");
+    assert.equal((await send(loggedIn, connectFrame)).status, 204);
+    assert.match(await poll(loggedIn), /^a\["CONNECTED\\n/);
+    const body = "b".repeat(100_000);
+    const large = await send(loggedIn, `SEND\ndestination:/queue/sockjs-after-login\nreceipt:r1\n\n${body}\0`);
+    assert.equal(large.status, 204);
+    assert.match(await poll(loggedIn), /RECEIPT\\nreceipt-id:r1/);
+    await amqpStillServes();
+  });
 });

@@ -31,8 +31,8 @@ test("quorum queues must be durable, not exclusive, not auto-delete, without pri
     /PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue 'qq.d' in vhost '\/' of queue type rabbit_quorum_queue/,
   );
   await refused(
-    (ch) => ch.assertQueue("qq.e", { durable: true, arguments: { "x-queue-type": "stream" } }),
-    /PRECONDITION_FAILED - invalid arg 'x-queue-type' for queue 'qq.e' in vhost '\/': "streams are not supported by Warren yet"/,
+    (ch) => ch.assertQueue("qq.e", { durable: false, arguments: { "x-queue-type": "stream" } }),
+    /PRECONDITION_FAILED - invalid property 'non-durable' for queue 'qq.e' in vhost '\/'/,
   );
   await refused(
     (ch) => ch.assertQueue("qq.f", { arguments: { "x-queue-type": "fifo" } }),

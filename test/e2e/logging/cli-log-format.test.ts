@@ -7,7 +7,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const MAIN = fileURLToPath(new URL("../../../src/cli/main.js", import.meta.url));
-const OFF = ["--http-port", "off", "--mqtt-port", "off", "--stomp-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off"];
+const OFF = ["--http-port", "off", "--mqtt-port", "off", "--stomp-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off", "--stream-port", "off"];
 const TEXT_LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[(info|warning|error|debug)\] /;
 
 function run(args: string[]): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill(signal: NodeJS.Signals): void; output(): string } {

@@ -41,3 +41,22 @@ test("a request whose headers never end is cut with 408 after the request timeou
   assert.match(answer, /^HTTP\/1\.1 408 /);
   await stillServes();
 });
+
+test("a client that half-closes or resets mid-body is its own doing: nothing is created, no error is logged, the API still serves", async () => {
+  const url = new URL(api.base);
+  for (const cut of ["fin", "reset"] as const) {
+    await new Promise<void>((resolve) => {
+      const socket = connect(Number(url.port), url.hostname, () => {
+        socket.write(`PUT /api/vhosts/cut-${cut} HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":`);
+        // Once the server has the head (and is reading the body), the client goes.
+        setTimeout(() => (cut === "fin" ? socket.end() : socket.resetAndDestroy()), 50);
+      });
+      socket.on("data", () => undefined);
+      socket.on("error", () => undefined);
+      socket.on("close", () => resolve());
+    });
+    assert.equal((await api.get(`/api/vhosts/cut-${cut}`)).status, 404);
+  }
+  await stillServes();
+  // The harness (useBroker) fails the test if anything was logged at error level.
+});

@@ -16,6 +16,13 @@ test("at 375 px every page fits the viewport and the nav marks the current page"
     assert.equal(await page.locator("nav a[aria-current]").count(), 1);
     await ui.assertFitsViewport();
   }
+  // the detail pages too, with a long name and a long argument value
+  const long = `a-long-queue-name-${"x".repeat(60)}`;
+  assert.equal((await ui.api.put(`/api/queues/%2F/${long}`, { arguments: { "x-dead-letter-exchange": "d".repeat(80) } })).status, 201);
+  for (const [hash, heading] of [[`queue/%2F/${long}`, `Queue ${long}`], ["exchange/%2F/amq.direct", "Exchange amq.direct"], ["user/guest", "User guest"]] as const) {
+    await ui.goto(hash, heading);
+    await ui.assertFitsViewport();
+  }
   await ui.open("overview", "Overview");
   await ui.screenshot("overview-375");
   ui.assertClean();

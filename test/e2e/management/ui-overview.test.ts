@@ -36,6 +36,11 @@ test("overview: charts of queued messages and rates follow the traffic; the wind
   } finally {
     await connection.close();
   }
+  // churn as RabbitMQ's overview shows it, from /api/overview's churn_rates
+  assert.deepEqual(
+    (await page.locator("#churn > div").allTextContents()).map((t) => t.replace(/ [\d.]+\/s$/, "")),
+    ["Connections opened", "Connections closed", "Channels opened", "Channels closed", "Queues declared", "Queues created", "Queues deleted"],
+  );
   await page.waitForSelector("main h3:has-text('Ports and contexts')");
   const amqpPort = String(ui.broker.port);
   await page.waitForSelector(`main td:text-is('${amqpPort}')`);

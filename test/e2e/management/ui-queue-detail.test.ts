@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import amqplib from "amqplib";
 import type { Item } from "./api-client.js";
-import { UiSession } from "./ui-session.js";
+import { steadily, UiSession } from "./ui-session.js";
 
-const ui = UiSession.use();
+// A short sampling interval so that the charts' rates move within the test.
+const ui = UiSession.use(1280, { management: { statsIntervalMs: 200 } });
 const skip = ui.skip;
 
-async function openQueue(name: string): Promise<void> {
-  await ui.page.goto(`${ui.broker.broker.urls.http}#queue/%2F/${name}`);
-  await ui.page.waitForSelector(`main h2:has-text('Queue ${name}')`);
-}
+const openQueue = (name: string): Promise<void> => ui.goto(`queue/%2F/${name}`, `Queue ${name}`);
 
 test("queue page: bind and unbind, publish with delivery mode, properties and headers, get with ack mode and see them", { skip }, async () => {
   const { page, api } = ui;
@@ -78,4 +77,49 @@ test("queue page: purge and delete ask for confirmation; declining changes nothi
   assert.equal((await api.get("/api/queues/%2F/ui-confirm")).status, 404);
   assert.deepEqual(ui.dialogs, ["Purge all messages of queue ui-confirm?", "Delete queue ui-confirm?", "Purge all messages of queue ui-confirm?", "Delete queue ui-confirm?"]);
   ui.assertClean();
+});
+
+test("queue page: charts of queued messages and rates, consumers, the policy and operator policy with their merged definition", { skip }, async () => {
+  const { page, api, broker } = ui;
+  assert.equal((await api.put("/api/policies/%2F/ui-qp", { pattern: "^ui-charted$", definition: { "max-length": 500, "message-ttl": 60000 }, "apply-to": "queues" })).status, 201);
+  assert.equal((await api.put("/api/operator-policies/%2F/ui-qop", { pattern: "^ui-charted$", definition: { "max-length": 100, expires: 3600000 }, "apply-to": "queues" })).status, 201);
+  const connection = await amqplib.connect(broker.url);
+  try {
+    const channel = await connection.createChannel();
+    await channel.prefetch(5);
+    await channel.assertQueue("ui-charted", { durable: false });
+    await channel.consume("ui-charted", () => undefined, { consumerTag: "ui-tag" }); // never acks: 5 stay unacked
+    for (let i = 0; i < 8; i++) channel.sendToQueue("ui-charted", Buffer.from("x"));
+    await openQueue("ui-charted");
+    await page.selectOption("#refresh-select", "5000");
+    // RabbitMQ 3.10 (checked on :15673) merges them: the operator's lower max-length wins, its expires is added
+    await page.waitForSelector("#queue-policy:text-is('ui-qp')");
+    assert.equal((await page.locator("main dd", { has: page.locator("code:text-is('max-length: 100')") }).count()) >= 1, true);
+    const queue = await api.json<Item>("/api/queues/%2F/ui-charted");
+    assert.deepEqual([queue["policy"], queue["operator_policy"], queue["effective_policy_definition"]], ["ui-qp", "ui-qop", { "max-length": 100, "message-ttl": 60000, expires: 3600000 }]);
+    assert.equal(await page.locator("main dd:text-is('ui-qop')").count(), 1);
+
+    const consumer = page.locator("main tr", { has: page.locator("td:text-is('ui-tag')") });
+    assert.deepEqual((await consumer.locator("td").allTextContents()).slice(1, 5), ["ui-tag", "true", "false", "5"]);
+
+    // each refresh adds a point; the queued chart's legend shows the latest figures
+    const ready = page.locator("#chart-queued .legend span", { hasText: "Ready" }).locator("b");
+    const unacked = page.locator("#chart-queued .legend span", { hasText: "Unacked" }).locator("b");
+    await page.waitForSelector("#chart-queued polyline[points*=' ']", { state: "attached", timeout: 20_000 });
+    assert.deepEqual([await ready.textContent(), await unacked.textContent()], ["3", "5"]);
+    // a steady publisher shows in the rates chart once a sample has seen it
+    const stop = steadily(() => channel.sendToQueue("ui-charted", Buffer.from("y")));
+    try {
+      await page.locator("#chart-rates .legend span", { hasText: "Publish" }).locator("b:not(:text-is('0/s'))").waitFor({ timeout: 20_000 });
+    } finally {
+      stop();
+    }
+    await page.selectOption("#chart-window", "60000");
+    await page.waitForSelector("#chart-window option[value='60000']:checked", { state: "attached" });
+    assert.equal(await page.evaluate<string | null>("sessionStorage.getItem('warren-window')"), "60000");
+    await ui.screenshot("queue-charts");
+    ui.assertClean();
+  } finally {
+    await connection.close();
+  }
 });

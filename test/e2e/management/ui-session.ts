@@ -3,6 +3,7 @@ import { after, before } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { skipWithout } from "../../helpers/binaries.js";
 import { TestBroker } from "../../helpers/broker.js";
+import type { BrokerOptions } from "../../../src/index.js";
 import { Api } from "./api-client.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -24,10 +25,10 @@ export class UiSession {
   readonly skip = skipWithout(CHROMIUM, "chromium", "the UI tests need it");
 
   /** Registers before/after hooks for the file; `width` is the viewport's width in CSS pixels. */
-  static use(width = 1280): UiSession {
+  static use(width = 1280, options: BrokerOptions = {}): UiSession {
     const session = new UiSession();
     before(async () => {
-      session.broker = await TestBroker.start();
+      session.broker = await TestBroker.start(options);
       session.api = Api.of(session.broker);
       if (session.skip) return;
       session.browser = await chromium.launch({
@@ -69,6 +70,12 @@ export class UiSession {
     assert.equal(await this.page.getAttribute(`nav a[href='#${hash}']`, "aria-current"), "page");
   }
 
+  /** Goes straight to a page by its address (a detail page has no nav entry) and waits for its heading. */
+  async goto(hash: string, heading: string): Promise<void> {
+    await this.page.goto(`${this.broker.broker.urls.http}#${hash}`);
+    await this.page.waitForSelector(`main h2:has-text('${heading}')`);
+  }
+
   /** The page is no wider than its viewport (nothing scrolls sideways but tables inside their own box). */
   async assertFitsViewport(): Promise<void> {
     const [scrollWidth, innerWidth] = await this.page.evaluate<[number, number]>("[document.documentElement.scrollWidth, window.innerWidth]");
@@ -84,4 +91,14 @@ export class UiSession {
     const dir = process.env.WARREN_UI_SCREENSHOTS;
     if (dir) await this.page.screenshot({ path: `${dir}/${name}.png`, fullPage: false });
   }
+}
+
+/** Calls `send` every 10 ms until stopped (at most 30 s), so that every stats sample sees a rate above zero. */
+export function steadily(send: () => void): () => void {
+  const timer = setInterval(send, 10);
+  const limit = setTimeout(() => clearInterval(timer), 30_000);
+  return () => {
+    clearInterval(timer);
+    clearTimeout(limit);
+  };
 }

@@ -52,7 +52,7 @@ test("the warren command passes the MQTT flags to the broker (CONNACK shows the 
   const child = spawn(
     process.execPath,
     [MAIN, "--host", "127.0.0.1", "--mqtt-port", "0", "--amqp-port", "off", "--stomp-port", "off", "--http-port", "off",
-      "--web-stomp-port", "off", "--web-mqtt-port", "off", "--data-dir", dir, "--mqtt-max-packet-size", "2048", "--mqtt-max-keep-alive", "15"],
+      "--web-stomp-port", "off", "--web-mqtt-port", "off", "--stream-port", "off", "--data-dir", dir, "--mqtt-max-packet-size", "2048", "--mqtt-max-keep-alive", "15"],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   try {

@@ -40,6 +40,14 @@ const cases: Array<{ name: string; bytes: (v: 4 | 5) => Buffer; reason: number; 
     reason: 0x81,
     v5only: true,
   },
+  {
+    // mqtt-packet reads a user property's name and value without checking either: a value cut off by
+    // the packet's end comes out as null (found by the fuzz run: "Cannot read properties of null").
+    name: "a user property whose value is cut off",
+    bytes: () => packet(0x30, [...str(A), 4, 0x26, ...str(0x6b)]),
+    reason: 0x81,
+    v5only: true,
+  },
 ];
 
 for (const c of cases) {

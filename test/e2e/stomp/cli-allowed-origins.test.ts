@@ -70,7 +70,7 @@ test("the warren command passes the allowed origins to Web-STOMP: a listed origi
   const child = spawn(
     process.execPath,
     [MAIN, "--host", "127.0.0.1", "--web-stomp-port", "0", "--amqp-port", "off", "--mqtt-port", "off", "--stomp-port", "off",
-      "--http-port", "off", "--web-mqtt-port", "off", "--data-dir", dir],
+      "--http-port", "off", "--web-mqtt-port", "off", "--stream-port", "off", "--data-dir", dir],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, WARREN_WEB_STOMP_ALLOWED_ORIGINS: "http://chat.example:8080,https://ops.example" } },
   );
   try {

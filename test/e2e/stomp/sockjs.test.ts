@@ -135,6 +135,10 @@ test("a second receiving request on a session gets c[2010] while the first is op
 test("an xhr_send body over the message limit gets 413 and closes the session", async () => {
   const session = `${base}/123/big-${Date.now()}`;
   await (await fetch(`${session}/xhr`, { method: "POST" })).text();
+  // Logged in first: before CONNECTED the smaller pre-login bound answers (test/e2e/features/pre-login-limits.test.ts).
+  const connect = await fetch(`${session}/xhr_send`, { method: "POST", body: JSON.stringify(["CONNECT\naccept-version:1.2\nlogin:guest\npasscode:guest\n\n\0"]) });
+  assert.equal(connect.status, 204);
+  assert.match(await (await fetch(`${session}/xhr`, { method: "POST" })).text(), /^a\["CONNECTED\\n/);
   const big = await fetch(`${session}/xhr_send`, { method: "POST", body: JSON.stringify(["x".repeat(MAX_MESSAGE)]) });
   assert.equal(big.status, 413);
   assert.equal(await (await fetch(`${session}/xhr`, { method: "POST" })).text(), 'c[1009,"Message too big"]\n');

@@ -68,6 +68,65 @@ test("MQTT.js over WSS at /ws/mqtt on the HTTPS port", async () => {
   }
 });
 
+/** /api/connections (over HTTPS) as JSON objects. */
+async function listedConnections(): Promise<Array<Record<string, unknown>>> {
+  const reply = await httpsRequest(`${https()}/api/connections`, warren.pki.ca);
+  assert.equal(reply.status, 200, reply.body);
+  return reply.json<Array<Record<string, unknown>>>();
+}
+
+test("MQTT.js over WSS with a client certificate and no credentials logs in as the CN; /api/connections shows ssl: true and the peer certificate, as for MQTTS", async () => {
+  const alice = warren.pki.client("alice");
+  const client = await mqtt.connectAsync(`wss://127.0.0.1:${warren.broker.broker.ports.https}/ws/mqtt`, {
+    ca: warren.pki.ca,
+    cert: alice.cert,
+    key: alice.key,
+    clientId: "wss-cert-alice",
+    reconnectPeriod: 0,
+  });
+  try {
+    await client.subscribeAsync("wss/cert", { qos: 1 });
+    const received = new Promise<string>((resolve) => client.once("message", (_t, payload) => resolve(payload.toString())));
+    await client.publishAsync("wss/cert", "by certificate over wss", { qos: 1 });
+    assert.equal(await received, "by certificate over wss");
+    const listed = (await listedConnections()).find((c) => (c["client_properties"] as Record<string, unknown>)["client_id"] === "wss-cert-alice");
+    assert.ok(listed);
+    assert.equal(listed["user"], "alice");
+    assert.equal(listed["protocol"], "Web MQTT 3.1.1");
+    assert.equal(listed["ssl"], true);
+    assert.equal(listed["peer_cert_subject"], "CN=alice,O=Warren tests");
+    assert.match(String(listed["ssl_protocol"]), /^tlsv1\.[23]$/);
+  } finally {
+    await client.endAsync();
+  }
+});
+
+test("MQTT over WSS with a certificate whose CN is no user: CONNACK 4 bad user name or password; the broker serves the next WSS client", async () => {
+  const mallory = warren.pki.client("mallory");
+  await assert.rejects(
+    mqtt.connectAsync(`wss://127.0.0.1:${warren.broker.broker.ports.https}/ws/mqtt`, { ca: warren.pki.ca, cert: mallory.cert, key: mallory.key, reconnectPeriod: 0 }),
+    (error: Error & { code?: number }) => {
+      assert.equal(error.code, 4);
+      assert.equal(error.message, "Connection refused: Bad username or password");
+      return true;
+    },
+  );
+  const next = await mqtt.connectAsync(`wss://127.0.0.1:${warren.broker.broker.ports.https}/ws/mqtt`, { ca: warren.pki.ca, username: "alice", password: "alice-pw", reconnectPeriod: 0 });
+  await next.endAsync();
+});
+
+test("MQTT over plain WebSocket is listed with ssl: false (no TLS under the WebSocket)", async () => {
+  const client = await mqtt.connectAsync(`ws://127.0.0.1:${warren.broker.broker.ports.http}/ws/mqtt`, { clientId: "ws-plain", reconnectPeriod: 0 });
+  try {
+    const listed = (await listedConnections()).find((c) => (c["client_properties"] as Record<string, unknown>)["client_id"] === "ws-plain");
+    assert.ok(listed);
+    assert.equal(listed["ssl"], false);
+    assert.equal(listed["peer_cert_subject"], null);
+  } finally {
+    await client.endAsync();
+  }
+});
+
 test("STOMP over WSS at /ws/stomp logs in by client certificate (the HTTPS socket carries it)", async () => {
   const alice = warren.pki.client("alice");
   const ws = new WebSocket(`wss://127.0.0.1:${warren.broker.broker.ports.https}/ws/stomp`, ["v12.stomp"], { ca: warren.pki.ca, cert: alice.cert, key: alice.key });
@@ -81,8 +140,38 @@ test("STOMP over WSS at /ws/stomp logs in by client certificate (the HTTPS socke
     assert.match(await reply, /^CONNECTED\n/);
     const connection = [...warren.broker.broker.core.connections].find((c) => c.protocol === "stomp");
     assert.equal(connection?.user, "alice");
+    const listed = (await listedConnections()).find((c) => c["protocol"] === "Web STOMP 1.2" && c["user"] === "alice");
+    assert.ok(listed);
+    assert.equal(listed["ssl"], true);
+    assert.equal(listed["peer_cert_subject"], "CN=alice,O=Warren tests");
   } finally {
     ws.close();
+  }
+});
+
+test("STOMP over WSS with a certificate whose CN is no user: ERROR 'Access refused for user', and the next WSS client is served", async () => {
+  const url = `wss://127.0.0.1:${warren.broker.broker.ports.https}/ws/stomp`;
+  const firstFrame = async (ws: WebSocket, connect: string): Promise<string> => {
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    const reply = new Promise<string>((resolve) => ws.once("message", (data: Buffer) => resolve(data.toString())));
+    ws.send(connect);
+    return reply;
+  };
+  const mallory = warren.pki.client("mallory");
+  const refused = new WebSocket(url, ["v12.stomp"], { ca: warren.pki.ca, cert: mallory.cert, key: mallory.key });
+  const error = await firstFrame(refused, "CONNECT\naccept-version:1.2\nhost:/\n\n\0");
+  refused.close();
+  assert.match(error, /^ERROR\n/);
+  assert.match(error, /\nmessage:Bad CONNECT\n/);
+  assert.match(error, /\n\nAccess refused for user 'mallory'\n\0/);
+  const next = new WebSocket(url, ["v12.stomp"], { ca: warren.pki.ca });
+  try {
+    assert.match(await firstFrame(next, "CONNECT\naccept-version:1.2\nhost:/\nlogin:alice\npasscode:alice-pw\n\n\0"), /^CONNECTED\n/);
+  } finally {
+    next.close();
   }
 });
 

@@ -1,0 +1,40 @@
+import type { Durability } from "../store/types.js";
+
+/**
+ * Two stores' durability as one (the message log and the streams): an
+ * answer waits for both, and answers keep the order they were asked for
+ * in, which AMQP confirms rely on (a confirm with multiple=true covers
+ * every earlier publish).
+ */
+export class CombinedDurability implements Durability {
+  private waiters: Array<(error: Error | null) => void> = [];
+  private waiting = false;
+
+  constructor(
+    private readonly first: Durability,
+    private readonly second: Durability,
+  ) {}
+
+  get syncPending(): boolean {
+    return this.waiting || this.first.syncPending || this.second.syncPending;
+  }
+
+  afterSync(callback: (error: Error | null) => void): void {
+    this.waiters.push(callback);
+    if (!this.waiting) this.round();
+  }
+
+  private round(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    this.waiting = true;
+    this.first.afterSync((firstError) => {
+      this.second.afterSync((secondError) => {
+        this.waiting = false;
+        const error = firstError ?? secondError;
+        for (const waiter of waiters) waiter(error);
+        if (this.waiters.length > 0) this.round();
+      });
+    });
+  }
+}

@@ -1,0 +1,228 @@
+import type { Consumer } from "../consumer.js";
+import { CoreError } from "../errors.js";
+import { Message, TypedField, type MessageProperties } from "../message.js";
+import { Queue, QueuedMessage, type QueueOptions } from "../queue.js";
+import { scheduleDispatch } from "../dispatch-scheduler.js";
+import { decodeEntry, entryFilterValue } from "../../store/stream/record.js";
+import { StreamCursor } from "../../store/stream/stream-cursor.js";
+import type { StreamLog, StreamRetention } from "../../store/stream/stream-log.js";
+import type { StreamStore } from "../../store/stream/stream-store.js";
+import { DEFAULT_STREAM_CONSUMER, type StreamConsumerOptions } from "./consumer-options.js";
+
+/** One subscription's place in the stream and what it filters on. */
+class StreamReader {
+  constructor(
+    readonly cursor: StreamCursor,
+    readonly options: StreamConsumerOptions,
+  ) {}
+
+  accepts(buffer: Buffer, at: number): boolean {
+    const filter = this.options.filter;
+    if (filter === null) return true;
+    const value = entryFilterValue(buffer, at);
+    return value === null ? this.options.matchUnfiltered : filter.includes(value);
+  }
+}
+
+/** Stream settings from the queue's arguments and the policies that match it. */
+export interface StreamSettings {
+  retention: StreamRetention;
+  maxSegmentBytes: number;
+}
+
+/**
+ * RabbitMQ's stream queue (x-queue-type: stream) as the AMQP and STOMP
+ * adapters see it: an append-only log on disk that consumers read from an
+ * offset of their choosing; acks only give credit back, nothing is
+ * removed but by retention. Declared through the vhost like any queue,
+ * so routing, bindings and listings need nothing new.
+ */
+export class StreamQueue extends Queue {
+  readonly log: StreamLog;
+  private readonly readers = new Map<Consumer, StreamReader>();
+  private retention: StreamRetention;
+
+
+  constructor(
+    name: string,
+    vhost: string,
+    options: QueueOptions,
+    private readonly store: StreamStore,
+    settings: StreamSettings,
+  ) {
+    super(name, vhost, options);
+    this.retention = settings.retention;
+    this.log = store.open(vhost, name, settings.maxSegmentBytes);
+    this.log.onRoll = () => this.applyRetention();
+    this.applyRetention();
+  }
+
+  /** A policy changed: the new limits apply now, as RabbitMQ re-evaluates retention on a policy change. */
+  setRetention(retention: StreamRetention): void {
+    this.retention = retention;
+    this.applyRetention();
+  }
+
+  applyRetention(): void {
+    this.log.applyRetention(this.retention, Date.now());
+  }
+
+  override get messageCount(): number {
+    return this.log.count;
+  }
+
+  override get messagesInMemory(): number {
+    return 0;
+  }
+
+  override get messageBytes(): number {
+    return this.log.bytes;
+  }
+
+  override get overloaded(): boolean {
+    return false;
+  }
+
+  override enqueue(message: Message): boolean {
+    const properties = message.encodedProperties ?? (message.encodedProperties = this.store.codec.encode(message.properties));
+    const filterValue = message.properties.headers?.["x-stream-filter-value"];
+    this.log.append({
+      timestamp: Date.now(),
+      exchange: message.exchange,
+      routingKey: message.routingKey,
+      filterValue: typeof filterValue === "string" ? filterValue : null,
+      properties,
+      body: message.body,
+    });
+    this.store.appended(this.log);
+    this.stats.published++;
+    if (this.readers.size > 0) scheduleDispatch(this);
+    return true;
+  }
+
+  override get(): never {
+    throw new CoreError("not-implemented", `basic.get not supported by stream queues queue '${this.name}' in vhost '${this.vhost}'`);
+  }
+
+  override purge(): never {
+    throw new CoreError("not-implemented", `queue.purge not supported by stream queues queue '${this.name}' in vhost '${this.vhost}'`);
+  }
+
+  override addConsumer(consumer: Consumer): void {
+    this.subscribe(consumer, DEFAULT_STREAM_CONSUMER);
+  }
+
+  /** A consumer reading from where `options.offset` says. */
+  subscribe(consumer: Consumer, options: StreamConsumerOptions): void {
+    const log = this.log;
+    const cursor = new StreamCursor(log, log.nextOffset);
+    const spec = options.offset;
+    if (spec.kind === "first") cursor.seek(log.firstOffset);
+    // "last": RabbitMQ starts at the last chunk; Warren's chunk is one entry, so the last entry.
+    else if (spec.kind === "last") cursor.seek(Math.max(log.firstOffset, log.nextOffset - 1));
+    else if (spec.kind === "offset") cursor.seek(spec.offset);
+    else if (spec.kind === "timestamp") cursor.seekTime(spec.at);
+    this.readers.set(consumer, new StreamReader(cursor, options));
+    try {
+      super.addConsumer(consumer);
+    } catch (error) {
+      this.readers.delete(consumer);
+      throw error;
+    }
+  }
+
+  override removeConsumer(consumer: Consumer): void {
+    this.readers.delete(consumer);
+    super.removeConsumer(consumer);
+  }
+
+  override dispatch(): void {
+    if (this.deleted) return;
+    for (const consumer of this.listConsumers()) {
+      const reader = this.readers.get(consumer);
+      if (reader !== undefined) this.feed(consumer, reader);
+    }
+  }
+
+  /** Delivers to one consumer while it has credit; each delivery carries its offset (x-stream-offset, a long). */
+  private feed(consumer: Consumer, reader: StreamReader): void {
+    const cursor = reader.cursor;
+    while (consumer.canDeliver()) {
+      const offset = cursor.next();
+      if (offset < 0) return;
+      if (!reader.accepts(cursor.buffer, cursor.at)) continue;
+      const entry = decodeEntry(cursor.buffer, cursor.at);
+      const decoded = this.store.codec.decode(entry.properties);
+      const properties: MessageProperties = {
+        ...decoded,
+        headers: { ...decoded.headers, "x-stream-offset": new TypedField("l", offset) },
+      };
+      const queued = new QueuedMessage(new Message(entry.exchange, entry.routingKey, properties, entry.body), offset);
+      queued.enqueuedAt = entry.timestamp;
+      this.stats.delivered++;
+      if (!consumer.noAck) {
+        this.unackedCount++;
+        this.unackedBytes += entry.body.length;
+      }
+      consumer.deliver(queued, this);
+    }
+  }
+
+  /** An ack is credit: the consumer may take another; the entry stays in the stream. */
+  override ack(queued: QueuedMessage): void {
+    if (this.deleted) return;
+    this.release(queued);
+    this.stats.acked++;
+  }
+
+  /** A consumer went with deliveries unacked: nothing to put back, the stream still has them. */
+  override requeue(queued: QueuedMessage): void {
+    if (!this.deleted) this.release(queued);
+  }
+
+  /** STOMP NACK (AMQP's nack and reject are refused before they get here): the credit comes back, nothing else. */
+  override discard(queued: QueuedMessage): void {
+    if (!this.deleted) this.release(queued);
+  }
+
+  private release(queued: QueuedMessage): void {
+    this.unackedCount--;
+    this.unackedBytes -= queued.message.body.length;
+  }
+
+  override markDeleted(): number {
+    const count = this.log.count;
+    this.readers.clear();
+    super.markDeleted();
+    this.store.destroy(this.log);
+    return count;
+  }
+
+  /** The last publishing id stored for a publisher reference (0 when none). */
+  publisherSequence(reference: string): bigint {
+    return this.log.publisherSequences.get(reference) ?? 0n;
+  }
+
+  /** True when `id` is new for `reference` (and is recorded); false for a duplicate, which is not stored again. */
+  claimPublishingId(reference: string, id: bigint): boolean {
+    const last = this.log.publisherSequences.get(reference);
+    if (last !== undefined && id <= last) return false;
+    this.log.publisherSequences.set(reference, id);
+    this.log.trackingChanged();
+    return true;
+  }
+
+  storeOffset(reference: string, offset: number): void {
+    this.log.trackedOffsets.set(reference, offset);
+    this.log.trackingChanged();
+  }
+
+  queryOffset(reference: string): number | null {
+    return this.log.trackedOffsets.get(reference) ?? null;
+  }
+
+  /** Broker stop: files closed, nothing deleted. */
+  close(): void {
+    this.log.close();
+  }
+}

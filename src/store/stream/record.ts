@@ -1,0 +1,100 @@
+/**
+ * One stream entry on disk. Framed as the message log frames its records
+ * (u32 payload length | u32 CRC-32 | payload) so a torn tail is detected
+ * the same way; the payload is
+ *   timestamp f64 (ms) | exchange u8+utf8 | routing key u8+utf8 |
+ *   filter value u16+utf8 (0xffff: none) | properties u32+bytes | body
+ * An entry's offset is not stored: it is its segment's first offset plus
+ * its ordinal, as in osiris (RabbitMQ's stream log).
+ */
+import { crc32 } from "node:zlib";
+
+export const ENTRY_HEADER = 8;
+const NO_FILTER = 0xffff;
+
+export interface StreamEntry {
+  timestamp: number;
+  exchange: string;
+  routingKey: string;
+  /** x-stream-filter-value of the publish, or null. */
+  filterValue: string | null;
+  /** AMQP content-header property bytes. */
+  properties: Buffer;
+  body: Buffer;
+}
+
+export function encodeEntry(entry: StreamEntry): Buffer {
+  const exchange = Buffer.from(entry.exchange, "utf8");
+  const routingKey = Buffer.from(entry.routingKey, "utf8");
+  const filter = entry.filterValue === null ? null : Buffer.from(entry.filterValue, "utf8");
+  const payloadLength = 8 + 1 + exchange.length + 1 + routingKey.length + 2 + (filter?.length ?? 0) + 4 + entry.properties.length + entry.body.length;
+  const out = Buffer.allocUnsafe(ENTRY_HEADER + payloadLength);
+  let at = ENTRY_HEADER;
+  out.writeDoubleLE(entry.timestamp, at);
+  at += 8;
+  out[at++] = exchange.length;
+  at += exchange.copy(out, at);
+  out[at++] = routingKey.length;
+  at += routingKey.copy(out, at);
+  out.writeUInt16LE(filter === null ? NO_FILTER : filter.length, at);
+  at += 2;
+  if (filter !== null) at += filter.copy(out, at);
+  out.writeUInt32LE(entry.properties.length, at);
+  at += 4;
+  at += entry.properties.copy(out, at);
+  entry.body.copy(out, at);
+  out.writeUInt32LE(payloadLength, 0);
+  out.writeUInt32LE(crc32(out.subarray(ENTRY_HEADER)), 4);
+  return out;
+}
+
+/** Total framed length of the entry at `at`, or 0 when its header is not all in `buf`. */
+export function framedLength(buf: Buffer, at: number, end: number): number {
+  if (end - at < ENTRY_HEADER) return 0;
+  return ENTRY_HEADER + buf.readUInt32LE(at);
+}
+
+/** Whether the whole framed entry at `at` is intact (recovery cuts the log at the first that is not). */
+export function entryIntact(buf: Buffer, at: number, end: number): boolean {
+  const length = framedLength(buf, at, end);
+  if (length === 0 || at + length > end) return false;
+  return crc32(buf.subarray(at + ENTRY_HEADER, at + length)) === buf.readUInt32LE(at + 4);
+}
+
+export const entryTimestamp = (buf: Buffer, at: number): number => buf.readDoubleLE(at + ENTRY_HEADER);
+
+/** Decodes a whole framed entry; property and body bytes are copied out of the shared read buffer. */
+export function decodeEntry(buf: Buffer, at: number): StreamEntry {
+  const end = at + ENTRY_HEADER + buf.readUInt32LE(at);
+  let p = at + ENTRY_HEADER;
+  const timestamp = buf.readDoubleLE(p);
+  p += 8;
+  const exchangeLength = buf[p++] as number;
+  const exchange = buf.toString("utf8", p, p + exchangeLength);
+  p += exchangeLength;
+  const routingKeyLength = buf[p++] as number;
+  const routingKey = buf.toString("utf8", p, p + routingKeyLength);
+  p += routingKeyLength;
+  const filterLength = buf.readUInt16LE(p);
+  p += 2;
+  let filterValue: string | null = null;
+  if (filterLength !== NO_FILTER) {
+    filterValue = buf.toString("utf8", p, p + filterLength);
+    p += filterLength;
+  }
+  const propertiesLength = buf.readUInt32LE(p);
+  p += 4;
+  const properties = Buffer.from(buf.subarray(p, p + propertiesLength));
+  p += propertiesLength;
+  const body = Buffer.from(buf.subarray(p, end));
+  return { timestamp, exchange, routingKey, filterValue, properties, body };
+}
+
+/** The filter value alone, read without decoding the rest (a filtered consumer skips most entries). */
+export function entryFilterValue(buf: Buffer, at: number): string | null {
+  let p = at + ENTRY_HEADER + 8;
+  p += 1 + (buf[p] as number);
+  p += 1 + (buf[p] as number);
+  const filterLength = buf.readUInt16LE(p);
+  return filterLength === NO_FILTER ? null : buf.toString("utf8", p + 2, p + 2 + filterLength);
+}

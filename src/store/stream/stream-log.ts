@@ -1,0 +1,230 @@
+import { ENTRY_HEADER, encodeEntry, entryIntact, entryTimestamp, type StreamEntry } from "./record.js";
+import { INDEX_EVERY, Segment } from "./segment.js";
+import { INDEX_RECORD, encodeIndexRecord } from "./segment-file.js";
+import type { SegmentDirectory } from "./segment-directory.js";
+
+/** Whole segments past either limit are deleted, oldest first; the segment being written is always kept. */
+export interface StreamRetention {
+  maxBytes: number | null;
+  maxAgeMs: number | null;
+}
+
+/**
+ * An append-only log of entries split into segments, as RabbitMQ's osiris
+ * keeps a stream: offsets count from 0 and stay with their entry for good;
+ * retention removes whole segments from the head; only segment metadata
+ * and sparse indexes are in memory, however long the stream.
+ */
+export class StreamLog {
+  readonly segments: Segment[] = [];
+  private readonly dirty = new Set<Segment>();
+  /** Sum of segment sizes. */
+  bytes = 0;
+  /** Told after a new segment starts (retention is evaluated then, as osiris does). */
+  onRoll: (() => void) | null = null;
+  /** Publisher sequences (deduplication) and consumer offsets stored by stream-protocol clients. */
+  readonly publisherSequences = new Map<string, bigint>();
+  readonly trackedOffsets = new Map<string, number>();
+  private trackingScheduled = false;
+
+  constructor(
+    private readonly directory: SegmentDirectory,
+    private readonly maxSegmentBytes: number,
+  ) {
+    for (const found of directory.existing()) {
+      const segment = new Segment(found.firstOffset, found.file);
+      recoverSegment(segment, found.index);
+      if (segment.count === 0 && this.segments.length > 0) {
+        found.file.remove();
+        continue;
+      }
+      this.segments.push(segment);
+      this.bytes += segment.size;
+    }
+    this.loadTracking();
+  }
+
+  private loadTracking(): void {
+    const text = this.directory.loadTracking();
+    if (text === null) return;
+    const saved = JSON.parse(text) as { publishers?: Record<string, string>; offsets?: Record<string, number> };
+    for (const [reference, id] of Object.entries(saved.publishers ?? {})) this.publisherSequences.set(reference, BigInt(id));
+    for (const [reference, offset] of Object.entries(saved.offsets ?? {})) this.trackedOffsets.set(reference, offset);
+  }
+
+  /** Tracking changed: written once at the end of this turn, however many changes it had. */
+  trackingChanged(): void {
+    if (this.trackingScheduled) return;
+    this.trackingScheduled = true;
+    queueMicrotask(() => {
+      this.trackingScheduled = false;
+      if (this.destroyed) return;
+      const publishers: Record<string, string> = {};
+      for (const [reference, id] of this.publisherSequences) publishers[reference] = String(id);
+      this.directory.saveTracking(JSON.stringify({ publishers, offsets: Object.fromEntries(this.trackedOffsets) }));
+    });
+  }
+
+  /** The oldest offset still in the stream (the next one when it is empty). */
+  get firstOffset(): number {
+    const first = this.segments[0];
+    return first === undefined ? 0 : first.firstOffset;
+  }
+
+  /** The offset the next entry gets. */
+  get nextOffset(): number {
+    const last = this.segments[this.segments.length - 1];
+    return last === undefined ? 0 : last.nextOffset;
+  }
+
+  get count(): number {
+    return this.nextOffset - this.firstOffset;
+  }
+
+  append(entry: StreamEntry): number {
+    const framed = encodeEntry(entry);
+    let segment = this.segments[this.segments.length - 1];
+    let rolled = false;
+    if (segment === undefined || (segment.count > 0 && segment.size + framed.length > this.maxSegmentBytes)) {
+      segment = new Segment(this.nextOffset, this.directory.create(this.nextOffset));
+      this.segments.push(segment);
+      rolled = this.segments.length > 1;
+    }
+    const offset = segment.nextOffset;
+    const position = segment.size;
+    const indexed = segment.count % INDEX_EVERY === 0;
+    segment.file.append(framed, indexed ? encodeIndexRecord(offset, position, entry.timestamp) : null);
+    if (indexed) {
+      segment.indexPositions.push(position);
+      segment.indexTimestamps.push(entry.timestamp);
+    }
+    if (segment.count === 0) segment.firstTimestamp = entry.timestamp;
+    segment.lastTimestamp = entry.timestamp;
+    segment.count++;
+    this.bytes += framed.length;
+    this.dirty.add(segment);
+    if (rolled) this.onRoll?.();
+    return offset;
+  }
+
+  /** Removes whole segments, oldest first, while the stream is past a limit; returns how many entries went. */
+  applyRetention(retention: StreamRetention, now: number): number {
+    let removed = 0;
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0] as Segment;
+      const tooBig = retention.maxBytes !== null && this.bytes > retention.maxBytes;
+      const tooOld = retention.maxAgeMs !== null && oldest.lastTimestamp < now - retention.maxAgeMs;
+      if (!tooBig && !tooOld) break;
+      this.segments.shift();
+      this.dirty.delete(oldest);
+      this.bytes -= oldest.size;
+      oldest.removed = true;
+      oldest.file.remove();
+      removed += oldest.count;
+    }
+    return removed;
+  }
+
+  /** The segment holding `offset`, or undefined when it is past the tail or before the head. */
+  segmentFor(offset: number): Segment | undefined {
+    const segments = this.segments;
+    let lo = 0;
+    let hi = segments.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const segment = segments[mid] as Segment;
+      if (offset < segment.firstOffset) hi = mid - 1;
+      else if (offset >= segment.nextOffset) lo = mid + 1;
+      else return segment;
+    }
+    return undefined;
+  }
+
+  /** The first segment whose newest entry is at or after `timestamp`. */
+  segmentForTime(timestamp: number): Segment | undefined {
+    return this.segments.find((segment) => segment.count > 0 && segment.lastTimestamp >= timestamp);
+  }
+
+  segmentAfter(segment: Segment): Segment | undefined {
+    const index = this.segments.indexOf(segment);
+    return index < 0 ? this.segments[0] : this.segments[index + 1];
+  }
+
+  /** Makes appended entries readable (written to the OS). */
+  flush(): void {
+    for (const segment of this.dirty) segment.file.flush();
+  }
+
+  /** `callback` once every entry appended so far is on disk. */
+  sync(callback: (error: Error | null) => void): void {
+    const segments = [...this.dirty];
+    this.dirty.clear();
+    let waiting = segments.length;
+    if (waiting === 0) return callback(null);
+    let failed: Error | null = null;
+    for (const segment of segments) {
+      segment.file.sync((error) => {
+        failed ??= error;
+        if (--waiting === 0) callback(failed);
+      });
+    }
+  }
+
+  close(): void {
+    for (const segment of this.segments) segment.file.close();
+  }
+
+  private destroyed = false;
+
+  destroy(): void {
+    this.destroyed = true;
+    for (const segment of this.segments) {
+      segment.removed = true;
+      segment.file.close();
+    }
+    this.segments.length = 0;
+    this.directory.destroy();
+  }
+}
+
+/**
+ * Rebuilds a segment's count and index from its sidecar index, reading
+ * the data only after the last indexed entry (at most INDEX_EVERY
+ * entries); a torn or corrupt tail is cut there (DESIGN §4).
+ */
+function recoverSegment(segment: Segment, index: Buffer): void {
+  const file = segment.file;
+  const size = file.size;
+  let records = index.length / INDEX_RECORD;
+  // Index records whose entry did not reach the data file are dropped.
+  while (records > 0 && index.readDoubleLE((records - 1) * INDEX_RECORD + 8) >= size) records--;
+  for (let i = 0; i < records; i++) {
+    segment.indexPositions.push(index.readDoubleLE(i * INDEX_RECORD + 8));
+    segment.indexTimestamps.push(index.readDoubleLE(i * INDEX_RECORD + 16));
+  }
+  if (records > 0) segment.firstTimestamp = segment.indexTimestamps[0] as number;
+  const position = records > 0 ? (segment.indexPositions[records - 1] as number) : 0;
+  let count = records > 0 ? (records - 1) * INDEX_EVERY : 0;
+  const tail = Buffer.allocUnsafe(size - position);
+  file.read(tail, 0, tail.length, position);
+  let at = 0;
+  while (at < tail.length && entryIntact(tail, at, tail.length)) {
+    if (count % INDEX_EVERY === 0 && count / INDEX_EVERY >= records) {
+      // An entry the index should have named (its record was torn): the index is rebuilt from here on.
+      segment.indexPositions.push(position + at);
+      segment.indexTimestamps.push(entryTimestamp(tail, at));
+    }
+    segment.lastTimestamp = entryTimestamp(tail, at);
+    if (count === 0) segment.firstTimestamp = segment.lastTimestamp;
+    at += ENTRY_HEADER + tail.readUInt32LE(at);
+    count++;
+  }
+  segment.count = count;
+  if (position + at < size || segment.indexPositions.length > records) {
+    file.truncate(position + at, records);
+    for (let i = records; i < segment.indexPositions.length; i++) {
+      file.append(Buffer.alloc(0), encodeIndexRecord(segment.firstOffset + i * INDEX_EVERY, segment.indexPositions[i] as number, segment.indexTimestamps[i] as number));
+    }
+    file.flush();
+  }
+}
