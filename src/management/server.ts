@@ -27,6 +27,7 @@ import { healthRoutes } from "./routes/health.js";
 import { limitRoutes } from "./routes/limits.js";
 import { overviewRoutes } from "./routes/overview.js";
 import { permissionRoutes } from "./routes/permissions.js";
+import { topicPermissionRoutes } from "./routes/topic-permissions.js";
 import { policyRoutes } from "./routes/policies.js";
 import { parameterRoutes } from "./routes/parameters.js";
 import { runtimeInfoRoutes } from "./routes/runtime-info.js";
@@ -82,6 +83,7 @@ export class ManagementApi implements Management {
       ...vhostRoutes,
       ...userRoutes,
       ...permissionRoutes,
+      ...topicPermissionRoutes,
       ...exchangeRoutes,
       ...queueRoutes,
       ...bindingRoutes,
