@@ -18,6 +18,7 @@ import { ManagementApi } from "./management/server.js";
 import { warnIfGuestOnlyAdministrator } from "./management/exposure-warning.js";
 import type { ListenerInfo } from "./management/context.js";
 import { packageVersion } from "./version.js";
+import { describeEnvironment } from "./environment.js";
 import { createStompContext, openStompListeners, stompWebSocketRoute, type StompListeners, type StompOptions } from "./stomp/listeners.js";
 import { TlsContext, type TlsSettings } from "./transport/tls-context.js";
 import { openTlsListeners } from "./tls-listeners.js";
@@ -167,6 +168,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         listeners: () => listenerInfo(ports, host),
         resourceLimits: alarms,
         certificates: tls ? () => reloadCertificates() : null,
+        environment: () => describeEnvironment(options, ports, limits, logger),
         ...managementOptions,
       });
       for (const listener of [http, https]) {

@@ -32,6 +32,8 @@ export interface Management {
   listeners(): ListenerInfo[];
   /** Memory, disk and file descriptors against the alarm limits, read now. */
   resources(): NodeResources;
+  /** The settings the broker runs with, for `warren ctl environment` (no secrets). */
+  environment(): JsonObject;
 }
 
 /** One request, after authentication. */

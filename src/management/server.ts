@@ -28,6 +28,7 @@ import { limitRoutes } from "./routes/limits.js";
 import { overviewRoutes } from "./routes/overview.js";
 import { permissionRoutes } from "./routes/permissions.js";
 import { topicPermissionRoutes } from "./routes/topic-permissions.js";
+import { nodeAdminRoutes } from "./routes/node-admin.js";
 import { policyRoutes } from "./routes/policies.js";
 import { parameterRoutes } from "./routes/parameters.js";
 import { runtimeInfoRoutes } from "./routes/runtime-info.js";
@@ -58,6 +59,8 @@ export interface ManagementOptions {
   metricsAuth?: boolean;
   /** The resource alarms' limits, for /api/nodes and /metrics (RabbitMQ's defaults when absent). */
   resourceLimits?: ResourceLimits;
+  /** The settings the broker runs with, for GET /api/environment; none when absent. */
+  environment?: () => JsonObject;
 }
 
 export const DEFAULT_STATS_INTERVAL_MS = 5000;
@@ -95,6 +98,7 @@ export class ManagementApi implements Management {
       ...healthRoutes,
       ...limitRoutes,
       ...certificateRoutes,
+      ...nodeAdminRoutes,
     ]);
   }
 
@@ -112,6 +116,10 @@ export class ManagementApi implements Management {
 
   resources(): NodeResources {
     return readNodeResources(this.options.resourceLimits ?? null);
+  }
+
+  environment(): JsonObject {
+    return this.options.environment?.() ?? {};
   }
 
   stop(): void {
