@@ -12,6 +12,7 @@ import { TcpListener } from "./transport/tcp.js";
 import { decodeProperties, encodeProperties } from "./amqp/codec/properties.js";
 import { openStore, type StorageOption } from "./persistence/open-store.js";
 import { connectionLog } from "./core/connection-log.js";
+import { queueExpiryLog } from "./core/queue-log.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import { HttpListener } from "./transport/http.js";
 import { ManagementApi } from "./management/server.js";
@@ -99,6 +100,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const users = new UserRegistry();
   const core = new Broker(users);
   core.connections.observer = connectionLog(logger);
+  core.queueExpiryObserver = queueExpiryLog(logger);
   core.addVhost(DEFAULTS.defaultVhost);
   core.maxConnections = options.maxConnections ?? null;
   core.failedLogins.logger = logger;

@@ -8,7 +8,7 @@ import { CoreError, limitReached } from "./errors.js";
 import { reachedLimit } from "./limits.js";
 import { PolicyRegistry, type PolicyChange } from "./policies.js";
 import { reapplyPolicies } from "./queue-features/attach.js";
-import { VHost, type RemovalListener } from "./vhost.js";
+import { VHost, type QueueExpiryObserver, type RemovalListener } from "./vhost.js";
 import type { DefinitionsObserver, Durability } from "../store/types.js";
 
 /**
@@ -43,6 +43,7 @@ export class Broker {
   /** When set, publisher confirms and tx.commit-ok wait for it (persistent messages on disk). */
   durability: Durability | null = null;
   private removalListener: RemovalListener | null = null;
+  private expiryObserver: QueueExpiryObserver | null = null;
 
   constructor(users: UserRegistry) {
     this.users = users;
@@ -61,6 +62,7 @@ export class Broker {
       vhost.persistence = this.persistence;
       vhost.policySources = { user: this.policies, operator: this.operatorPolicies };
       vhost.removalListener = this.removalListener;
+      vhost.queueExpiryObserver = this.expiryObserver;
       vhost.counters = this.counters;
       this.vhosts.set(name, vhost);
       this.persistence?.definitionsChanged();
@@ -93,6 +95,12 @@ export class Broker {
   setRemovalListener(listener: RemovalListener | null): void {
     this.removalListener = listener;
     for (const vhost of this.vhosts.values()) vhost.removalListener = listener;
+  }
+
+  /** Who hears of queues deleted by expiry (the composition root logs them), in every vhost, present and future. */
+  set queueExpiryObserver(observer: QueueExpiryObserver | null) {
+    this.expiryObserver = observer;
+    for (const vhost of this.vhosts.values()) vhost.queueExpiryObserver = observer;
   }
 
   /** Attaches a store's hooks to this broker and every vhost, present and future. */
