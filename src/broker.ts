@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { AmqpConnection, type AmqpLimits } from "./amqp/connection.js";
 import { seedDefaultUser } from "./auth/seed.js";
 import { UserRegistry } from "./auth/users.js";
-import { DEFAULTS, type PortSetting } from "./config/defaults.js";
+import { DEFAULTS } from "./config/defaults.js";
 import { Broker } from "./core/broker.js";
 import { silentLogger, type Logger } from "./log.js";
 import { ErrorCodes, WarrenError } from "./errors.js";
@@ -20,6 +20,7 @@ import { warnIfGuestOnlyAdministrator } from "./management/exposure-warning.js";
 import type { ListenerInfo } from "./management/context.js";
 import { packageVersion } from "./version.js";
 import { describeEnvironment } from "./environment.js";
+import type { BrokerPorts, BrokerUrls, ListenerName, OpenListeners, PortsOption } from "./broker-urls.js";
 import { createStompContext, openStompListeners, stompWebSocketRoute, type StompListeners, type StompOptions } from "./stomp/listeners.js";
 import { TlsContext, type TlsSettings } from "./transport/tls-context.js";
 import { openTlsListeners } from "./tls-listeners.js";
@@ -42,7 +43,7 @@ export interface BrokerOptions {
    * Embedded, every port defaults to 0. `stomp`: STOMP 1.0-1.2 over TCP (server default 61613);
    * `webStomp`: STOMP over WebSocket at /ws (server default 15674, as RabbitMQ's Web-STOMP).
    */
-  ports?: Partial<Record<"amqp" | "mqtt" | "stomp" | "http" | "webStomp" | "webMqtt" | "amqps" | "mqtts" | "stomps" | "https", PortSetting>>;
+  ports?: PortsOption;
   /**
    * One certificate for every protocol: with it, AMQPS, MQTTS, STOMP over TLS
    * and HTTPS (API, UI, /metrics, WSS /ws/stomp and /ws/mqtt) listen too, on
@@ -71,11 +72,12 @@ export interface BrokerOptions {
   management?: { statsIntervalMs?: number; perObjectMetrics?: boolean; metricsAuth?: boolean; requestTimeoutMs?: number };
 }
 
-export interface RunningBroker {
+/** `U`: the listeners certainly open (see broker-urls.ts); their URLs and ports are not optional. */
+export interface RunningBroker<U extends ListenerName = never> {
   /** Connection URLs with guest credentials, e.g. amqp://guest:guest@127.0.0.1:40123 */
-  urls: { amqp?: string; http?: string; mqtt?: string; webMqtt?: string; stomp?: string; webStomp?: string; amqps?: string; mqtts?: string; stomps?: string; https?: string };
+  urls: BrokerUrls<U>;
   /** The ports actually bound (after 0 was resolved). */
-  ports: { amqp?: number; http?: number; mqtt?: number; webMqtt?: number; stomp?: number; webStomp?: number; amqps?: number; mqtts?: number; stomps?: number; https?: number };
+  ports: BrokerPorts<U>;
   /** The core, for in-process inspection (queues, connections). */
   core: Broker;
   /** Memory and disk alarms; their limits can be changed while running. */
@@ -92,7 +94,7 @@ export interface RunningBroker {
 }
 
 /** Starts a broker: the composition root where core, adapters and listeners meet. */
-export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
+export async function startBroker<O extends BrokerOptions = {}>(options: O = {} as O): Promise<RunningBroker<OpenListeners<O>>> {
   const logger = options.logger ?? silentLogger();
   const host = options.host ?? DEFAULTS.embeddedHost;
   // Read before anything opens, so a bad certificate fails the start with nothing to undo.
@@ -282,7 +284,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     logger.info({ fingerprint: tls.fingerprint() }, "TLS certificates reloaded");
     return tls.fingerprint();
   };
-  return { urls, ports, core, alarms, reloadCertificates, stop };
+  // Every listener not "off" was opened above, or startBroker threw: the narrower type holds.
+  return { urls, ports, core, alarms, reloadCertificates, stop } as RunningBroker<OpenListeners<O>>;
 }
 
 /** The listeners as /api/overview shows them (RabbitMQ's protocol names). */
