@@ -2,6 +2,7 @@ import type { Socket } from "node:net";
 import { AmqpConnection, type AmqpLimits } from "./amqp/connection.js";
 import { seedDefaultUser } from "./auth/seed.js";
 import { UserRegistry } from "./auth/users.js";
+import { resolveBrokerSettings } from "./config/broker-settings.js";
 import { DEFAULTS } from "./config/defaults.js";
 import { Broker } from "./core/broker.js";
 import { silentLogger, type Logger } from "./log.js";
@@ -96,6 +97,8 @@ export interface RunningBroker<U extends ListenerName = never> {
 /** Starts a broker: the composition root where core, adapters and listeners meet. */
 export async function startBroker<O extends BrokerOptions = {}>(options: O = {} as O): Promise<RunningBroker<OpenListeners<O>>> {
   const logger = options.logger ?? silentLogger();
+  // Every limit validated once, before anything opens: the adapters take these and merge no defaults of their own.
+  const settings = resolveBrokerSettings(options);
   const host = options.host ?? DEFAULTS.embeddedHost;
   // Read before anything opens, so a bad certificate fails the start with nothing to undo.
   const tls = options.tls ? new TlsContext(options.tls, logger) : null;
@@ -104,7 +107,7 @@ export async function startBroker<O extends BrokerOptions = {}>(options: O = {} 
   core.connections.observer = connectionLog(logger);
   core.queueExpiryObserver = queueExpiryLog(logger);
   core.addVhost(DEFAULTS.defaultVhost);
-  core.maxConnections = options.maxConnections ?? null;
+  core.maxConnections = settings.maxConnections;
   core.failedLogins.logger = logger;
   const storage = openStore(core, options.storage, PROPERTIES_CODEC, logger);
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
@@ -115,20 +118,8 @@ export async function startBroker<O extends BrokerOptions = {}>(options: O = {} 
     users.setPermissions(user.name, DEFAULTS.defaultVhost, { ...DEFAULTS.defaultPermissions });
   }
   storage.commitStartup();
-  const alarms = new ResourceAlarms(core, logger, {
-    memoryHighWatermark: options.alarms?.memoryHighWatermark ?? DEFAULTS.vmMemoryHighWatermark,
-    diskFreeLimit: options.alarms?.diskFreeLimit ?? DEFAULTS.diskFreeLimit,
-    intervalMs: options.alarms?.intervalMs ?? 1000,
-    dataDir: typeof options.storage === "object" ? options.storage.dir : null,
-  });
-  const limits: AmqpLimits = {
-    frameMax: DEFAULTS.frameMax,
-    channelMax: DEFAULTS.channelMax,
-    heartbeat: DEFAULTS.heartbeat,
-    handshakeTimeout: DEFAULTS.handshakeTimeout,
-    maxMessageSize: DEFAULTS.maxMessageSize,
-    ...options.limits,
-  };
+  const alarms = new ResourceAlarms(core, logger, { ...settings.alarms, dataDir: typeof options.storage === "object" ? options.storage.dir : null });
+  const limits = settings.amqp;
 
   const listeners: TcpListener[] = [];
   const urls: RunningBroker["urls"] = {};
@@ -197,7 +188,7 @@ export async function startBroker<O extends BrokerOptions = {}>(options: O = {} 
     }
     const mqttPorts = { mqtt: options.ports?.mqtt ?? 0, webMqtt: options.ports?.webMqtt ?? 0 };
     // With a data dir, MQTT retained messages and persistent sessions are kept in the store.
-    const mqttContext = createMqttContext(core, logger, options.mqtt, storage.mqtt);
+    const mqttContext = createMqttContext(core, logger, settings.mqtt, storage.mqtt);
     // MQTT over WebSocket is also served at /ws/mqtt on the HTTP port (DESIGN §1).
     web?.addWebSocketRoute(mqttWebSocketRoute(mqttContext, "/ws/mqtt"));
     if (mqttPorts.mqtt !== "off" || mqttPorts.webMqtt !== "off") {
@@ -213,7 +204,7 @@ export async function startBroker<O extends BrokerOptions = {}>(options: O = {} 
     }
     // STOMP on its TCP port and STOMP over WebSocket at /ws on the Web-STOMP port; embedded default: ephemeral.
     const stompPorts = { stomp: options.ports?.stomp ?? 0, webStomp: options.ports?.webStomp ?? 0 };
-    const stompContext = createStompContext(core, logger, options.stomp);
+    const stompContext = createStompContext(core, logger, settings.stomp);
     // STOMP over WebSocket is also served at /ws/stomp on the HTTP port (DESIGN §1).
     web?.addWebSocketRoute(stompWebSocketRoute(stompContext, "/ws/stomp"));
     if (stompPorts.stomp !== "off" || stompPorts.webStomp !== "off") {

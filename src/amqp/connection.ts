@@ -1,3 +1,4 @@
+import type { AmqpSettings } from "../config/broker-settings.js";
 import type { Socket } from "node:net";
 import { DEFAULTS } from "../config/defaults.js";
 import type { Access } from "../core/access.js";
@@ -23,15 +24,7 @@ import { handleConnectionMethod, sendConnectionStart } from "./handlers/connecti
 import { describeAmqpConnection, listAmqpChannels } from "./introspection.js";
 import { AmqpError, REPLY, isConnectionError, replyText } from "./reply-codes.js";
 
-export interface AmqpLimits {
-  frameMax: number;
-  channelMax: number;
-  /** seconds; 0 disables */
-  heartbeat: number;
-  /** ms to complete the handshake before the socket is dropped */
-  handshakeTimeout: number;
-  maxMessageSize: number;
-}
+export type AmqpLimits = AmqpSettings;
 
 export interface AmqpContext {
   broker: Broker;

@@ -71,7 +71,7 @@ export interface WarrenConfig {
   diskFreeLimit: number;
   /** Ready messages a durable queue keeps in memory; persistent ones past it stay on disk, indexed. */
   queueMemoryMessages: number;
-  /** MQTT settings given by flag or env; the rest keep MQTT_DEFAULTS (mqtt-defaults.ts). */
+  /** MQTT settings given by flag or env; the rest keep DEFAULTS.mqtt. */
   mqtt: MqttConfig;
   /** Browser origins allowed on the Web-STOMP endpoints; null = any origin (RabbitMQ's web_stomp default). */
   webStompAllowedOrigins: string[] | null;
@@ -92,6 +92,47 @@ export interface MqttConfig {
   maxKeepAlive?: number;
   connectTimeout?: number;
 }
+
+/** MQTT adapter settings and their defaults (RabbitMQ's MQTT plugin where it has one). */
+export interface MqttSettings {
+  /** Session expiry for MQTT 3.1/3.1.1 clients with clean session = 0, seconds (RabbitMQ's subscription_ttl: 1 day). */
+  sessionExpirySeconds: number;
+  /** QoS ≥ 1 deliveries in flight per connection unless an MQTT 5 client asks for fewer (RabbitMQ's mqtt.prefetch). */
+  prefetch: number;
+  /** Largest packet accepted, bytes. */
+  maxPacketSize: number;
+  /** Largest packet accepted before a CONNECT is (RabbitMQ's mqtt.max_packet_size_unauthenticated), bytes. */
+  maxPacketSizeBeforeConnect: number;
+  /** Inbound topic aliases an MQTT 5 client may use. */
+  topicAliasMaximum: number;
+  /** QoS 2 publishes an MQTT 5 client may have unreleased at once (our Receive Maximum). */
+  receiveMaximum: number;
+  /** Keep-alive ceiling, seconds; a larger client value is replaced by Server Keep Alive (MQTT 5). 0 = none. */
+  maxKeepAlive: number;
+  /** Time from accept to CONNECT, ms. */
+  connectTimeout: number;
+  /**
+   * Ready messages in a consumed queue past which its MQTT publishers are not
+   * read until it is down to `publisherBacklogLow` (see mqtt/backlog-throttle.ts).
+   */
+  publisherBacklogHigh: number;
+  publisherBacklogLow: number;
+}
+
+/** STOMP frame limits and the CONNECT deadline. */
+export interface StompLimitsConfig {
+  /** Bytes of one frame's command line and headers. */
+  maxHeaderBytes: number;
+  /** Headers in one frame. */
+  maxHeaders: number;
+  /** Bytes of one frame's body. */
+  maxBodyBytes: number;
+  /** ms from accept to CONNECTED before the connection is dropped. */
+  handshakeTimeout: number;
+}
+
+/** One bound for headers at every entrance (issue 11): DEFAULTS.maxHeaderCount and STOMP's maxHeaders. */
+const MAX_HEADER_COUNT = 1000;
 
 export const DEFAULTS = {
   /** Server default: all interfaces, IPv6 and (dual-stack) IPv4, as RabbitMQ. */
@@ -136,7 +177,7 @@ export const DEFAULTS = {
    * headers, MQTT 5 user properties (PUBLISH, CONNECT and its will). One
    * bound at every entrance (issue 11).
    */
-  maxHeaderCount: 1000,
+  maxHeaderCount: MAX_HEADER_COUNT,
   /**
    * Bytes a client may send before it has logged in (RabbitMQ's pre-auth
    * limit is 64 KiB): a STOMP CONNECT, the first WebSocket message. AMQP's
@@ -149,7 +190,53 @@ export const DEFAULTS = {
   metricsAuth: false,
   /** Time for an HTTP request's headers and body (Node's defaults, 60 s and 300 s, let a trickle hold a socket 300 s). */
   httpRequestTimeout: 30_000,
+  /** How often the memory and disk alarms are checked, ms (RabbitMQ's vm_memory_monitor polls each second). */
+  alarmIntervalMs: 1000,
+  /** RabbitMQ's consumer_timeout, ms: a delivery unacked for longer closes its channel (PRECONDITION_FAILED). */
+  consumerTimeout: 1_800_000,
+  /** Bytes of unflushed output per connection past which deliveries wait until it is written (transport/delivery-gate.ts). */
+  outputHighWater: 512 * 1024,
+  /**
+   * Backlog (ready messages, with consumers attached) at which publishers
+   * into a queue are paused, and the one at which they resume. Measured with
+   * 1000 / 4000 / 16000 on the issue-2 scenarios a, b, e (bench/RESULTS.md,
+   * "AMQP after optimisation"; medians of 3 interleaved rounds on a noisy
+   * shared box): 1000 pauses publishers so often that 1→1 autoack lost ~20 %
+   * throughput and e ~40 %, with no better latency; 16000 only lengthens the
+   * queue (e: p50 2.5× higher) and was slower in all three. 4000 had the
+   * best throughput and p99 in a, b and e (p50 within noise of the best).
+   */
+  queueFlowHighWater: 4000,
+  queueFlowLowWater: 2000,
+  stomp: {
+    // Generous for headers (Spring sends a handful), bounded so a peer cannot grow the buffer forever.
+    maxHeaderBytes: 64 * 1024,
+    maxHeaders: MAX_HEADER_COUNT,
+    // RabbitMQ 3.10's max_message_size default.
+    maxBodyBytes: 134_217_728,
+    handshakeTimeout: 10_000,
+  },
+  mqtt: {
+    sessionExpirySeconds: 86_400,
+    prefetch: 10,
+    maxPacketSize: 134_217_728,
+    maxPacketSizeBeforeConnect: 65_536,
+    topicAliasMaximum: 16,
+    receiveMaximum: 65_535,
+    maxKeepAlive: 0,
+    connectTimeout: 10_000,
+    // Measured with ../shared/bench g1 (QoS 1, 64 B, 100 in flight), 3 rounds against Mosquitto in one run:
+    // median p50 latency 3.5 ms at 100/50 and 5.2 ms at 200/100 vs Mosquitto's 4.6 ms, against 30-60 ms at the
+    // queue's own 4000/2000 (queueFlowHighWater); throughput 23k and 28k msg/s vs Mosquitto's 6k on the loaded box.
+    publisherBacklogHigh: 100,
+    publisherBacklogLow: 50,
+  },
 } as const;
+
+/** The MQTT adapter's defaults (RabbitMQ's MQTT plugin where it has one). */
+export const MQTT_DEFAULTS: MqttSettings = DEFAULTS.mqtt;
+/** The STOMP adapter's limits. */
+export const STOMP_DEFAULTS: StompLimitsConfig = DEFAULTS.stomp;
 
 /** A fresh, mutable config holding the server defaults. */
 export function defaultConfig(): WarrenConfig {

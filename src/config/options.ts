@@ -3,8 +3,7 @@
  * variable, value parser and help text. Flags and env vars are derived from
  * the same row so their names can never drift apart.
  */
-import { DEFAULTS, type MqttConfig, type PortsConfig, type WarrenConfig } from "./defaults.js";
-import { MQTT_DEFAULTS } from "./mqtt-defaults.js";
+import { DEFAULTS, MQTT_DEFAULTS, type MqttConfig, type PortsConfig, type WarrenConfig } from "./defaults.js";
 import { isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS } from "../log.js";
 
 /** Parses a raw string; returns undefined when invalid. */

@@ -1,3 +1,4 @@
+import { DEFAULTS } from "../config/defaults.js";
 import { FailedLogins } from "../auth/failed-logins.js";
 import type { UserRegistry } from "../auth/users.js";
 import { Access } from "./access.js";
@@ -33,7 +34,7 @@ export class Broker {
    * RabbitMQ's consumer_timeout, ms: a delivery unacked for longer closes its
    * channel (x-consumer-timeout overrides it per queue). Default 30 minutes.
    */
-  consumerTimeout = 1_800_000;
+  consumerTimeout: number = DEFAULTS.consumerTimeout;
   /** Logged-in connections the node accepts, over every protocol; null = no limit (RabbitMQ's connection_max). */
   maxConnections: number | null = null;
   /** Why publishers are blocked (memory or disk alarm), or null. */

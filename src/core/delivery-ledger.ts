@@ -116,10 +116,20 @@ export class DeliveryLedger<E extends Delivery = Delivery> {
 
   /** Settles a taken delivery; its consumer's queue is asked to dispatch again, as prefetch room opened. */
   settle(entry: E, outcome: Outcome): void {
+    this.settleMessage(entry, outcome);
+    this.release(entry);
+  }
+
+  /**
+   * Settles a taken delivery's message but keeps it counted against the
+   * prefetch until `release`: MQTT QoS 2 acks the queue at PUBREC (the
+   * client owns the message), yet the delivery holds a Receive Maximum slot
+   * until PUBCOMP (MQTT 5 §4.9, [MQTT-3.3.4-9]).
+   */
+  settleMessage(entry: E, outcome: Outcome): void {
     if (outcome === "ack") entry.queue.ack(entry.queued);
     else if (outcome === "requeue") entry.queue.requeue(entry.queued);
     else entry.queue.discard(entry.queued);
-    this.release(entry);
   }
 
   /**
@@ -150,7 +160,8 @@ export class DeliveryLedger<E extends Delivery = Delivery> {
     for (const entry of this.takeAll(include)) this.release(entry);
   }
 
-  private release(entry: E): void {
+  /** Gives back the prefetch counts of a taken delivery whose message is settled (`settleMessage`) or gone with its queue. */
+  release(entry: E): void {
     const consumer = entry.consumer;
     if (consumer === null) return;
     consumer.unacked--;

@@ -8,6 +8,7 @@ import type { QueueFeatures } from "./queue-features/features.js";
 import { createReadyList, type ReadyList } from "./queue-features/ready-list.js";
 import { PagedReadyList } from "./queue-features/paged-ready-list.js";
 import { Deque } from "./deque.js";
+import { DEFAULTS } from "../config/defaults.js";
 
 export { QueuedMessage };
 
@@ -376,15 +377,6 @@ export class Queue {
 
 const seqOf = (queued: QueuedMessage): number => queued.seq;
 
-/**
- * Backlog (ready messages, with consumers attached) at which publishers are
- * paused, and resumed. Measured with 1000 / 4000 / 16000 on the issue-2
- * scenarios a, b, e (bench/RESULTS.md, "AMQP after optimisation"; medians
- * of 3 interleaved rounds on a noisy shared box): 1000 pauses publishers so
- * often that 1→1 autoack lost ~20 % throughput and e ~40 %, with no better
- * latency; 16000 only lengthens the queue (e: p50 2.5× higher) and was
- * slower in all three. 4000 had the best throughput and p99 in a, b and e
- * (p50 within noise of the best).
- */
-const FLOW_HIGH_WATER = 4000;
-const FLOW_LOW_WATER = FLOW_HIGH_WATER / 2;
+/** Backlog at which publishers are paused, and resumed (measured: see DEFAULTS.queueFlowHighWater). */
+const FLOW_HIGH_WATER = DEFAULTS.queueFlowHighWater;
+const FLOW_LOW_WATER = DEFAULTS.queueFlowLowWater;

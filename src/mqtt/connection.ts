@@ -7,6 +7,7 @@ import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import { CoreError } from "../core/errors.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
+import { attachStream, ConnectionSkeleton } from "../transport/connection-skeleton.js";
 import { DeliveryGate } from "../transport/delivery-gate.js";
 import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
 import { PublisherFlow } from "../transport/publisher-flow.js";
@@ -26,7 +27,7 @@ import { checkPacket } from "./packet-rules.js";
 import { OutboundTopicAliases } from "./outbound-aliases.js";
 import { PacketSizeGuard } from "./packet-size-guard.js";
 import { MqttProtocolError, RC } from "./reason-codes.js";
-import type { MqttSession } from "./session.js";
+import type { MqttDelivery, MqttSession } from "./session.js";
 import type { Subscription } from "./subscription.js";
 import { scheduleWill, type Will } from "./will.js";
 
@@ -47,9 +48,11 @@ type State = "awaiting-connect" | "connected" | "closed";
 export class MqttConnection implements ClientConnection, Flushable {
   readonly id: number;
   readonly protocol = "mqtt" as const;
-  readonly connectedAt = Date.now();
+  readonly connectedAt: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** Identity, byte counts, CONNECT timer, keep-alive monitor, input-error filter (shared with AMQP and STOMP). */
+  private readonly skeleton: ConnectionSkeleton;
   user = "";
   vhost = "";
   state: State = "awaiting-connect";
@@ -59,7 +62,7 @@ export class MqttConnection implements ClientConnection, Flushable {
   vhostRef: VHost | null = null;
   access: Access | null = null;
   will: Will | null = null;
-  /** Client's limits (MQTT 5 CONNECT properties). */
+  /** The client's Receive Maximum (MQTT 5 CONNECT), else the configured prefetch: QoS 1/2 deliveries in flight at once. */
   outboundLimit: number;
   maxOutboundPacketSize = Infinity;
   /** Outbound topic aliases, within the client's Topic Alias Maximum (none until CONNECT says). */
@@ -72,8 +75,6 @@ export class MqttConnection implements ClientConnection, Flushable {
   readonly transport: MqttTransportInfo;
   /** Negotiated keep-alive (seconds), shown as the connection's timeout. */
   keepAliveSeconds = 0;
-  bytesReceived = 0;
-  bytesSent = 0;
   /** The session channel's counters (publish, confirm, deliver, ack) for /api/channels and the metrics. */
   readonly stats = new ChannelStats();
 
@@ -87,9 +88,6 @@ export class MqttConnection implements ClientConnection, Flushable {
   private readonly flow: PublisherFlow;
   /** One throttle per queue, so that PublisherFlow waits for each queue once. */
   private readonly backlogThrottles = new WeakMap<Queue, BacklogThrottle>();
-  private lastReceived = Date.now();
-  private keepAliveTimer: NodeJS.Timeout | null = null;
-  private connectTimer: NodeJS.Timeout | null;
   private gracefulDisconnect = false;
   private nextConsumerTag = 1;
 
@@ -98,33 +96,46 @@ export class MqttConnection implements ClientConnection, Flushable {
     readonly ctx: MqttContext,
     remote: RemoteEndpoint,
   ) {
-    this.id = ctx.broker.connections.allocateId();
-    this.remoteAddress = remote.address;
-    this.remotePort = remote.port;
+    this.skeleton = new ConnectionSkeleton({
+      id: ctx.broker.connections.allocateId(),
+      protocol: "MQTT",
+      remoteAddress: remote.address,
+      remotePort: remote.port,
+      logger: ctx.logger,
+      handshakeTimeout: ctx.settings.connectTimeout,
+      handshakeTimeoutMessage: "closing MQTT connection: no CONNECT in time",
+      inputErrorMessage: "MQTT socket error",
+      drop: () => stream.destroy(),
+    });
+    ({ id: this.id, connectedAt: this.connectedAt, remoteAddress: this.remoteAddress, remotePort: this.remotePort } = this.skeleton);
     this.transport = remote.transport ?? tcpTransportInfo(stream);
     this.outboundLimit = ctx.settings.prefetch;
     this.flow = new PublisherFlow(stream, () => this.state === "connected");
     this.parser = mqttPacket.parser();
     this.parser.on("packet", (packet: Packet) => this.onPacket(packet));
     this.parser.on("error", (error: Error) => this.onParseError(error));
-    stream.on("data", (chunk: Buffer) => this.onData(chunk));
-    stream.on("drain", () => this.output.drained());
-    stream.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code !== "ECONNRESET" && error.code !== "EPIPE") ctx.logger.warn({ err: error, connection: this.id }, "MQTT socket error");
+    attachStream(stream, {
+      data: (chunk) => this.onData(chunk),
+      drain: () => this.output.drained(),
+      close: () => this.cleanup(),
+      error: (error) => this.skeleton.inputError(error),
     });
-    stream.on("close", () => this.cleanup());
-    this.connectTimer = setTimeout(() => {
-      ctx.logger.info({ connection: this.id, remote: this.remoteAddress }, "closing MQTT connection: no CONNECT in time");
-      this.stream.destroy();
-    }, ctx.settings.connectTimeout);
+  }
+
+  /** For the management API. */
+  get bytesReceived(): number {
+    return this.skeleton.bytesReceived;
+  }
+
+  get bytesSent(): number {
+    return this.skeleton.bytesSent;
   }
 
   // ---- input -----------------------------------------------------------
 
   private onData(chunk: Buffer): void {
     if (this.state === "closed") return;
-    this.lastReceived = Date.now();
-    this.bytesReceived += chunk.length;
+    this.skeleton.received(chunk.length);
     const settings = this.ctx.settings;
     let start = 0;
     while (start < chunk.length) {
@@ -147,8 +158,7 @@ export class MqttConnection implements ClientConnection, Flushable {
       if (this.state === "awaiting-connect") {
         // [MQTT-3.1.0-1] the first packet must be CONNECT.
         if (packet.cmd !== "connect") throw new MqttProtocolError(RC.PROTOCOL_ERROR, `expected CONNECT, got ${packet.cmd.toUpperCase()}`);
-        if (this.connectTimer) clearTimeout(this.connectTimer);
-        this.connectTimer = null;
+        this.skeleton.opened(); // the CONNECT arrived in time, whatever its answer
         return handleConnect(this, packet);
       }
       switch (packet.cmd) {
@@ -215,17 +225,16 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.vhost = vhost.name;
     this.access = access;
     session.connection = this;
+    // [MQTT-3.3.4-9] the client's Receive Maximum bounds QoS 1/2 PUBLISHes not yet PUBACKed / PUBCOMPed, over every subscription.
+    session.inflight.sharedPrefetch = this.outboundLimit;
     this.keepAliveSeconds = keepAliveSeconds;
     this.ctx.broker.connections.add(this);
     if (keepAliveSeconds > 0) {
       // [MQTT-3.1.2-24] one and a half keep-alive periods without a packet end the connection.
-      const limitMs = keepAliveSeconds * 1500;
-      this.keepAliveTimer = setInterval(() => {
-        if (Date.now() - this.lastReceived <= limitMs) return;
+      this.skeleton.expectTraffic(keepAliveSeconds * 1500, Math.max(250, keepAliveSeconds * 250), () => {
         this.ctx.logger.info({ connection: this.id, clientId: this.clientId, keepAlive: keepAliveSeconds }, "MQTT keep-alive timeout");
         this.closeWithReason(RC.KEEP_ALIVE_TIMEOUT);
-      }, Math.max(250, keepAliveSeconds * 250));
-      this.keepAliveTimer.unref();
+      });
     }
     const blocked = this.ctx.broker.blocked;
     if (blocked !== null) this.flow.setBlocked(blocked);
@@ -295,10 +304,7 @@ export class MqttConnection implements ClientConnection, Flushable {
     if (this.state === "closed") return;
     const wasConnected = this.state === "connected";
     this.state = "closed";
-    if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
-    if (this.connectTimer) clearTimeout(this.connectTimer);
-    this.keepAliveTimer = null;
-    this.connectTimer = null;
+    this.skeleton.end();
     this.stats.addTo(this.ctx.broker.closedChannelStats);
     for (const [queue, consumer] of this.consumers) queue.removeConsumer(consumer);
     this.consumers.clear();
@@ -352,10 +358,9 @@ export class MqttConnection implements ClientConnection, Flushable {
 
   // ---- deliveries ------------------------------------------------------
 
-  canDeliver(noAck: boolean): boolean {
+  canDeliver(consumer: MqttConsumer): boolean {
     if (!this.output.canWrite(this.outBytes, this.state === "connected")) return false;
-    if (!noAck && this.session && this.session.inflight.size >= this.outboundLimit) return false;
-    return true;
+    return consumer.noAck || this.session === null || this.session.inflight.hasRoomFor(consumer);
   }
 
   /** A message from one of the session's queues becomes a PUBLISH. */
@@ -391,18 +396,16 @@ export class MqttConnection implements ClientConnection, Flushable {
         return;
       }
       packet.messageId = packetId;
-      session.inflight.set(packetId, { packetId, qos, queue, queued, packet, stage: "publish" });
-    } else if (!consumer.noAck) {
-      queue.ack(queued);
     }
     const wire = this.outboundAliases.forWire(packet);
     const bytes = this.encode(wire);
     // [MQTT-3.1.2-25] a packet larger than the client's Maximum Packet Size is dropped as if delivered.
     if (bytes.length > this.maxOutboundPacketSize) {
-      if (packet.messageId !== undefined) session.inflight.delete(packet.messageId);
-      if (qos > 0) queue.ack(queued);
+      if (!consumer.noAck) queue.ack(queued);
       return;
     }
+    if (qos > 0) session.inflight.track({ tag: packet.messageId as number, qos: qos as 1 | 2, queue, queued, consumer, packet });
+    else if (!consumer.noAck) queue.ack(queued);
     this.write(bytes);
     this.outboundAliases.sent(wire);
     this.stats.delivered(false, consumer.noAck, queued.redelivered);
@@ -415,19 +418,32 @@ export class MqttConnection implements ClientConnection, Flushable {
    */
   resendInflight(): void {
     const session = this.session as MqttSession;
-    for (const inflight of [...session.inflight.values()]) {
-      if (inflight.stage === "pubrel") {
-        this.send({ cmd: "pubrel", messageId: inflight.packetId });
-      } else if (inflight.queue.deleted) {
-        session.inflight.delete(inflight.packetId); // its queue was deleted while the client was away
-      } else {
-        // The stored packet keeps its full topic: aliases of an earlier connection mean nothing now [MQTT-3.3.2-7].
-        const wire = this.outboundAliases.forWire({ ...inflight.packet, dup: true });
-        this.send(wire);
-        this.outboundAliases.sent(wire);
-        this.stats.delivered(false, false, true);
-      }
+    // [MQTT-4.6.0-3] PUBRELs in the order their PUBRECs came.
+    for (const packetId of session.awaitingPubcomp.keys()) this.send({ cmd: "pubrel", messageId: packetId });
+    session.inflight.forget((entry) => entry.queue.deleted); // queues deleted while the client was away
+    for (const entry of session.inflight.values()) {
+      // The stored packet keeps its full topic: aliases of an earlier connection mean nothing now [MQTT-3.3.2-7].
+      const wire = this.outboundAliases.forWire({ ...entry.packet, dup: true });
+      this.send(wire);
+      this.outboundAliases.sent(wire);
+      this.stats.delivered(false, false, true);
     }
+  }
+
+  /** PUBACK, or an MQTT 5 PUBREC with an error reason [MQTT-4.3.3-4]: the delivery ends here; its queue forgets the message. */
+  settleDelivery(entry: MqttDelivery): void {
+    (this.session as MqttSession).inflight.settle(entry, "ack");
+    this.stats.ack++;
+    this.roomFreed();
+  }
+
+  /**
+   * A Receive Maximum slot came free. The ledger asked the delivery's own
+   * queue to dispatch; the slot is shared by every subscription queue, so
+   * the others may go on too.
+   */
+  roomFreed(): void {
+    if (this.consumers.size > 1) this.kickQueues();
   }
 
   /** An ack freed room: let the queues deliver again. */
@@ -458,7 +474,7 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.out = [];
     this.outBytes = 0;
     if (this.stream.destroyed || this.stream.writableEnded) return;
-    this.bytesSent += data.length;
+    this.skeleton.sent(data.length);
     this.output.written(this.stream.write(data));
   }
 }

@@ -1,5 +1,6 @@
 import type { QoS } from "mqtt-packet";
 import type { Consumer } from "../core/consumer.js";
+import type { LedgerConsumer } from "../core/delivery-ledger.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { MqttConnection } from "./connection.js";
 import type { MqttOrigin } from "./message-mapping.js";
@@ -22,10 +23,14 @@ const PLAIN: DeliveryOptions = { retainAsPublished: false, identifiers: null };
  * session's subscriptions whose messages wait in its queue (a live view the
  * session keeps up to date), and whether the queue is a shared group's.
  */
-export class MqttConsumer implements Consumer {
+export class MqttConsumer implements Consumer, LedgerConsumer {
   readonly exclusive = false;
   readonly priority = 0;
   readonly noAck: boolean;
+  /** Kept by the session's ledger. */
+  unacked = 0;
+  /** No limit of its own: the client's Receive Maximum is the ledger's shared prefetch, over every subscription. */
+  readonly prefetch = 0;
 
   constructor(
     readonly connection: MqttConnection,
@@ -48,7 +53,7 @@ export class MqttConsumer implements Consumer {
   }
 
   canDeliver(): boolean {
-    return this.connection.canDeliver(this.noAck);
+    return this.connection.canDeliver(this);
   }
 
   deliver(message: QueuedMessage, queue: Queue): void {

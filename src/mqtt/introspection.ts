@@ -66,8 +66,7 @@ export function listMqttChannels(connection: MqttConnection): ChannelInfo[] {
     });
   }
   // QoS 1/2 deliveries waiting for PUBACK/PUBREC are the unacknowledged ones (past PUBREC the queue has its ack).
-  let unacked = 0;
-  for (const inflight of session.inflight.values()) if (inflight.stage === "publish") unacked++;
+  const unacked = session.inflight.size;
   return [
     {
       number: 1,

@@ -7,7 +7,7 @@ import type { Logger } from "../log.js";
 import type { WebSocketRoute } from "../transport/http.js";
 import { closeTcpDraining, openTcpAndWebListeners } from "../transport/protocol-listeners.js";
 import { MqttConnection } from "./connection.js";
-import { MQTT_DEFAULTS, type MqttContext, type MqttSettings } from "./context.js";
+import type { MqttContext, MqttSettings } from "./context.js";
 import { MemoryRetainedStore, type RetainedStore } from "./retained.js";
 import { SessionRegistry } from "./session-registry.js";
 import { StoredRetainedStore } from "./durable/stored-retained.js";
@@ -28,7 +28,8 @@ export interface MqttPersistence {
 export function createMqttContext(
   broker: Broker,
   logger: Logger,
-  settings: Partial<MqttSettings> = {},
+  /** The broker's validated MQTT settings (config/broker-settings.ts). */
+  settings: MqttSettings,
   persisted: MqttPersistence | null = null,
 ): MqttContext {
   const sessions = new SessionRegistry(logger);
@@ -40,7 +41,7 @@ export function createMqttContext(
     stored.restore(broker, persisted.recovered.sessions);
     sessions.persistence = stored;
   }
-  return { broker, logger, sessions, retained, settings: { ...MQTT_DEFAULTS, ...settings } };
+  return { broker, logger, sessions, retained, settings };
 }
 
 /** MQTT over WebSocket: subprotocol "mqtt" (RabbitMQ's web-mqtt also accepts the 3.1 name "mqttv3.1"). */

@@ -44,7 +44,7 @@ export class SessionRegistry {
     for (const key of [...session.subscriptions.keys()]) releaseSubscription(this, session, key);
     for (const queue of session.queues.values()) session.vhost.removeQueue(queue);
     session.queues.clear();
-    session.requeueInflight();
+    session.endDeliveries();
     session.inboundQos2.clear();
     this.changed(session);
   }

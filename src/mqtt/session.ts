@@ -1,19 +1,17 @@
-import type { IPublishPacket, QoS } from "mqtt-packet";
-import type { Queue, QueuedMessage } from "../core/queue.js";
+import type { IPublishPacket } from "mqtt-packet";
+import { DeliveryLedger, type Delivery } from "../core/delivery-ledger.js";
+import type { Queue } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { MqttConnection } from "./connection.js";
+import type { MqttConsumer } from "./consumer.js";
 import type { Subscription } from "./subscription.js";
 
-/** A QoS 1/2 delivery the client has not finished acknowledging. */
-export interface Inflight {
-  readonly packetId: number;
-  readonly qos: QoS;
-  readonly queue: Queue;
-  readonly queued: QueuedMessage;
+/** A QoS 1/2 delivery awaiting PUBACK / PUBREC; its ledger tag is the packet id. */
+export interface MqttDelivery extends Delivery {
+  readonly qos: 1 | 2;
+  readonly consumer: MqttConsumer;
   /** The PUBLISH as sent, resent with DUP=1 and this packet id when the session resumes [MQTT-4.4.0-1]. */
   readonly packet: IPublishPacket;
-  /** "publish": waiting for PUBACK/PUBREC; "pubrel": PUBREC received (queue acked), waiting for PUBCOMP. */
-  stage: "publish" | "pubrel";
 }
 
 /**
@@ -28,7 +26,19 @@ export class MqttSession {
   readonly queues = new Map<string, Queue>();
   /** The subscriptions whose messages wait in each queue (by queue name, then key); kept by subscription-queues.ts. */
   readonly queueSubscriptions = new Map<string, Map<string, Subscription>>();
-  readonly inflight = new Map<number, Inflight>();
+  /**
+   * QoS 1/2 deliveries awaiting PUBACK / PUBREC, on the delivery ledger AMQP
+   * channels and STOMP sessions use; its shared prefetch is the client's
+   * Receive Maximum. It outlives connections, as the session does.
+   */
+  readonly inflight = new DeliveryLedger<MqttDelivery>();
+  /**
+   * QoS 2 deliveries past PUBREC, awaiting PUBCOMP, in PUBREC order. This is
+   * protocol state, not a delivery: the queue has its ack, but each still
+   * holds its packet id and a Receive Maximum slot (taken from the ledger,
+   * released at PUBCOMP, MQTT 5 §4.9), and its PUBREL is resent on resume.
+   */
+  readonly awaitingPubcomp = new Map<number, MqttDelivery>();
   /** [MQTT-4.3.3] QoS 2 packet ids received (PUBREC sent) and not yet released by PUBREL. */
   readonly inboundQos2 = new Set<number>();
   connection: MqttConnection | null = null;
@@ -54,23 +64,21 @@ export class MqttSession {
     for (let i = 0; i < 65535; i++) {
       const id = this.nextPacketId;
       this.nextPacketId = id === 65535 ? 1 : id + 1;
-      if (!this.inflight.has(id)) return id;
+      if (this.inflight.get(id) === undefined && !this.awaitingPubcomp.has(id)) return id;
     }
     return null;
   }
 
   /**
    * The session ends: deliveries not yet PUBACKed/PUBRECed go back to their
-   * queues, newest first so that each lands before the ones after it (for a
-   * shared group's queue, another member gets them).
+   * queues in their order (for a shared group's queue, another member gets
+   * them); those of deleted queues and those past PUBREC only free their slots.
    */
-  requeueInflight(): void {
-    const unacked = [...this.inflight.values()].filter((entry) => entry.stage === "publish");
-    this.inflight.clear();
-    for (let i = unacked.length - 1; i >= 0; i--) {
-      const entry = unacked[i] as Inflight;
-      if (!entry.queue.deleted) entry.queue.requeue(entry.queued);
-    }
+  endDeliveries(): void {
+    this.inflight.forget((entry) => entry.queue.deleted);
+    this.inflight.requeueAll();
+    for (const entry of this.awaitingPubcomp.values()) this.inflight.release(entry);
+    this.awaitingPubcomp.clear();
   }
 
   clearTimers(): void {

@@ -2,7 +2,8 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import { packageVersion } from "../version.js";
-import { DEFAULTS, type PortSetting } from "../config/defaults.js";
+import type { StompSettings } from "../config/broker-settings.js";
+import { STOMP_DEFAULTS, type PortSetting } from "../config/defaults.js";
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
 import type { HttpListener, WebSocketRoute } from "../transport/http.js";
@@ -12,14 +13,7 @@ import { StompConnection, type StompContext, type StompLimits } from "./connecti
 import { SockJsTransport } from "./sockjs-transport.js";
 import { SocketTransport, WebSocketTransport } from "./transport.js";
 
-export const STOMP_DEFAULT_LIMITS: StompLimits = {
-  // Generous for headers (Spring sends a handful), bounded so a peer cannot grow the buffer forever.
-  maxHeaderBytes: 64 * 1024,
-  maxHeaders: DEFAULTS.maxHeaderCount,
-  // RabbitMQ 3.10's max_message_size default.
-  maxBodyBytes: 134_217_728,
-  handshakeTimeout: 10_000,
-};
+export const STOMP_DEFAULT_LIMITS: StompLimits = STOMP_DEFAULTS;
 
 /** startBroker's `stomp` option. */
 export interface StompOptions {
@@ -34,19 +28,15 @@ export interface StompOptions {
   maxWebSocketMessageBytes?: number;
 }
 
-export function createStompContext(broker: Broker, logger: Logger, options: StompOptions = {}): StompContext {
-  const limits: StompLimits = { ...STOMP_DEFAULT_LIMITS };
-  if (options.handshakeTimeoutMs !== undefined) limits.handshakeTimeout = options.handshakeTimeoutMs;
+/** `settings`: the broker's validated STOMP settings (config/broker-settings.ts). */
+export function createStompContext(broker: Broker, logger: Logger, settings: StompSettings): StompContext {
+  const { allowedOrigins, maxWebSocketMessageBytes, ...limits } = settings;
   return {
     broker,
     logger,
     limits,
     serverName: `Warren/${packageVersion()}`,
-    web: {
-      allowedOrigins: options.allowedOrigins ? [...options.allowedOrigins] : undefined,
-      // A whole frame fits: the body limit, the header limit and its command line.
-      maxMessageBytes: options.maxWebSocketMessageBytes ?? limits.maxBodyBytes + limits.maxHeaderBytes + 1024,
-    },
+    web: { allowedOrigins: allowedOrigins ? [...allowedOrigins] : undefined, maxMessageBytes: maxWebSocketMessageBytes },
   };
 }
 

@@ -1,5 +1,7 @@
+import { DEFAULTS } from "../config/defaults.js";
+
 /** Bytes of unflushed output past which deliveries to a connection wait until it is written out. */
-const OUTPUT_HIGH_WATER = 512 * 1024;
+const OUTPUT_HIGH_WATER = DEFAULTS.outputHighWater;
 
 /**
  * Write-side backpressure for one connection: consumers may take another

@@ -173,6 +173,23 @@ describe("DeliveryLedger", () => {
     assert.equal(consumer.unacked, 4);
   });
 
+  test("settleMessage acks the queue but keeps the shared slot until release (MQTT QoS 2: PUBREC, then PUBCOMP)", () => {
+    const { queue, ledger, next } = setup(2);
+    const consumer = consumerOf(queue);
+    ledger.sharedPrefetch = 1;
+    const entry = next(consumer);
+    ledger.settleMessage(ledger.take(entry.tag) as Delivery, "ack");
+    assert.equal(queue.unackedCount, 0);
+    assert.equal(ledger.size, 0);
+    assert.equal(ledger.held, 1);
+    assert.equal(ledger.hasRoomFor(consumer), false);
+    ledger.release(entry);
+    assert.equal(ledger.held, 0);
+    assert.equal(consumer.unacked, 0);
+    assert.equal(ledger.hasRoomFor(consumer), true);
+    assert.deepEqual(bodies(queue), ["m2"]);
+  });
+
   test("forget drops deliveries of a deleted queue and gives the counts back", () => {
     const { vhost, queue, ledger, next } = setup(2);
     const consumer = consumerOf(queue, 1);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import mqttPacket from "mqtt-packet";
-import { MQTT_DEFAULTS } from "../../../src/config/mqtt-defaults.js";
+import { MQTT_DEFAULTS } from "../../../src/config/defaults.js";
 import { waitFor } from "../../helpers/broker.js";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawMqttClient } from "./raw-client.js";

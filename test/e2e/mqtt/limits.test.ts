@@ -45,6 +45,37 @@ test("receive maximum: no more QoS 1 deliveries in flight than the client allows
   await pub.endAsync();
 });
 
+test("receive maximum: a QoS 2 delivery holds its slot until PUBCOMP, over every subscription queue (MQTT 5 §4.9)", async () => {
+  const raw = await RawMqttClient.open(port(), 5);
+  await raw.connect("recv-max-q2", { properties: { receiveMaximum: 1 } });
+  raw.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "slot/two", qos: 2 }] });
+  await raw.next("suback");
+  raw.send({ cmd: "subscribe", messageId: 2, subscriptions: [{ topic: "slot/one", qos: 1 }] });
+  await raw.next("suback");
+  const pub = await mqtt.connectAsync(url(), { protocolVersion: 5 });
+  await pub.publishAsync("slot/two", "first", { qos: 2 });
+  const first = await raw.next("publish");
+  assert.equal(first.payload.toString(), "first");
+  await pub.publishAsync("slot/one", "second", { qos: 1 });
+  const q1 = queue("mqtt-subscription-recv-max-q2qos1");
+  const q2 = queue("mqtt-subscription-recv-max-q2qos2");
+  raw.send({ cmd: "pubrec", messageId: first.messageId as number });
+  assert.equal((await raw.next("pubrel")).messageId, first.messageId);
+  // Past PUBREC the queue has its ack, but the slot is still taken: "second" waits in its own queue.
+  raw.send({ cmd: "pingreq" });
+  await raw.next("pingresp");
+  assert.equal(q2?.unackedCount, 0);
+  assert.deepEqual([q1?.messageCount, q1?.unackedCount, raw.count("publish")], [1, 0, 0]);
+  raw.send({ cmd: "pubcomp", messageId: first.messageId as number });
+  const second = await raw.next("publish");
+  assert.equal(second.payload.toString(), "second");
+  raw.send({ cmd: "puback", messageId: second.messageId as number });
+  await waitFor(() => q1?.unackedCount === 0 && q1.messageCount === 0);
+  raw.destroy();
+  await pub.endAsync();
+  await assertMqttServes(url(), "limits/health");
+});
+
 test("CONNACK announces our Receive Maximum; one more unreleased QoS 2 publish is DISCONNECT 0x93", async () => {
   const raw = await RawMqttClient.open(port(), 5);
   const connack = await raw.connect("recv-max-in");
