@@ -8,7 +8,15 @@ import { pickLimits, USER_LIMIT_NAMES, VHOST_LIMIT_NAMES } from "../core/limits.
 import type { Logger } from "../log.js";
 import { argumentsFromJson, argumentsToJson } from "./field-table-json.js";
 import type { DefinitionsSnapshot } from "../store/types.js";
-import type { TopicPermissionEntry } from "../auth/topic-permissions.js";
+
+/** One topic permission as written (the registry's entries have this shape; persistence may not import auth). */
+interface TopicPermissionEntry {
+  user: string;
+  vhost: string;
+  exchange: string;
+  write: string;
+  read: string;
+}
 
 /**
  * Topic permissions ride in the snapshot as an extra field: both stores keep
