@@ -20,11 +20,15 @@ const channel = await amqp.createChannel();
 const { queue } = await channel.assertQueue("", { exclusive: true });
 await channel.bindQueue(queue, "amq.topic", "home.temperature.*");
 const seenOverAmqp = countdown(2);
-await channel.consume(queue, (message) => {
-  if (!message) return;
-  console.log(`[amqp] ${message.fields.routingKey} = ${message.content.toString()}`);
-  seenOverAmqp.done();
-}, { noAck: true });
+await channel.consume(
+  queue,
+  (message) => {
+    if (!message) return;
+    console.log(`[amqp] ${message.fields.routingKey} = ${message.content.toString()}`);
+    seenOverAmqp.done();
+  },
+  { noAck: true },
+);
 
 const dashboard = await mqtt.connectAsync(broker.urls.mqtt, { ...options, clientId: "dashboard" });
 const seen = countdown(3);

@@ -15,14 +15,18 @@ const broker = await startBroker({ ports: { mqtt: "off", webMqtt: "off" } });
 const amqp = await amqplib.connect(broker.urls.amqp);
 const service = await amqp.createChannel();
 await service.assertQueue("clock", { durable: false });
-await service.consume("clock", (request) => {
-  if (!request) return;
-  // A STOMP reply-to of /temp-queue/x reaches AMQP as "/reply-queue/<queue name>", as from RabbitMQ's plugin.
-  const replyQueue = String(request.properties.replyTo).replace(/^\/reply-queue\//, "");
-  service.sendToQueue(replyQueue, Buffer.from(`tick for ${request.content.toString()}`), {
-    correlationId: request.properties.correlationId as string,
-  });
-}, { noAck: true });
+await service.consume(
+  "clock",
+  (request) => {
+    if (!request) return;
+    // A STOMP reply-to of /temp-queue/x reaches AMQP as "/reply-queue/<queue name>", as from RabbitMQ's plugin.
+    const replyQueue = String(request.properties.replyTo).replace(/^\/reply-queue\//, "");
+    service.sendToQueue(replyQueue, Buffer.from(`tick for ${request.content.toString()}`), {
+      correlationId: request.properties.correlationId as string,
+    });
+  },
+  { noAck: true },
+);
 
 const client = new Client({
   webSocketFactory: () => new WebSocket(broker.urls.webStomp, ["v12.stomp", "v11.stomp", "v10.stomp"]),
@@ -43,7 +47,11 @@ console.log(`[chat] ${said.headers["destination"]}: ${said.body}`);
 
 // Replies to a /temp-queue/ come without a SUBSCRIBE (RabbitMQ's STOMP plugin makes the queue on SEND).
 const reply = new Promise<IMessage>((resolve) => (client.onUnhandledMessage = resolve));
-client.publish({ destination: "/amq/queue/clock", headers: { "reply-to": "/temp-queue/clock-replies", "correlation-id": "1" }, body: "stompjs" });
+client.publish({
+  destination: "/amq/queue/clock",
+  headers: { "reply-to": "/temp-queue/clock-replies", "correlation-id": "1" },
+  body: "stompjs",
+});
 const answer = await reply;
 console.log(`[reply] ${answer.body} (correlation-id ${answer.headers["correlation-id"]})`);
 

@@ -8,7 +8,8 @@
  */
 import type { PortSetting } from "./config/defaults.js";
 
-export type ListenerName = "amqp" | "mqtt" | "stomp" | "http" | "webStomp" | "webMqtt" | "amqps" | "mqtts" | "stomps" | "https";
+export type ListenerName =
+  "amqp" | "mqtt" | "stomp" | "http" | "webStomp" | "webMqtt" | "amqps" | "mqtts" | "stomps" | "https";
 
 export type PortsOption = Partial<Record<ListenerName, PortSetting>>;
 
@@ -17,11 +18,17 @@ type OpenByDefault = "amqp" | "mqtt" | "stomp" | "http" | "webStomp" | "webMqtt"
 
 /** The listeners certainly open for options of type O. */
 export type OpenListeners<O> = O extends { ports?: infer P }
-  ? { [K in OpenByDefault]: K extends keyof NonNullable<P> ? ("off" extends NonNullable<P>[K] ? never : K) : K }[OpenByDefault]
+  ? {
+      [K in OpenByDefault]: K extends keyof NonNullable<P> ? ("off" extends NonNullable<P>[K] ? never : K) : K;
+    }[OpenByDefault]
   : OpenByDefault;
 
 /** `urls` of a running broker: a string for each listener in U, optional for the others. */
-export type BrokerUrls<U extends ListenerName = never> = { [K in U]: string } & { [K in Exclude<ListenerName, U>]?: string };
+export type BrokerUrls<U extends ListenerName = never> = { [K in U]: string } & {
+  [K in Exclude<ListenerName, U>]?: string;
+};
 
 /** `ports` of a running broker, typed as `urls` is. */
-export type BrokerPorts<U extends ListenerName = never> = { [K in U]: number } & { [K in Exclude<ListenerName, U>]?: number };
+export type BrokerPorts<U extends ListenerName = never> = { [K in U]: number } & {
+  [K in Exclude<ListenerName, U>]?: number;
+};

@@ -95,7 +95,8 @@ export interface RunningBroker<U extends ListenerName = never> {
 }
 
 /** Starts a broker: the composition root where core, adapters and listeners meet. */
-export async function startBroker<O extends BrokerOptions = {}>(options: O = {} as O): Promise<RunningBroker<OpenListeners<O>>> {
+// The default (no options) is the empty object: every plain listener opens.
+export async function startBroker<O extends BrokerOptions = Record<never, never>>(options: O = {} as O): Promise<RunningBroker<OpenListeners<O>>> {
   const logger = options.logger ?? silentLogger();
   // Every limit validated once, before anything opens: the adapters take these and merge no defaults of their own.
   const settings = resolveBrokerSettings(options);

@@ -47,9 +47,9 @@ export function describeEnvironment(
           cert_login: options.tls.certLogin ?? false,
         }
       : null,
-    mqtt: { ...(options.mqtt ?? {}) } as Record<string, Plain>,
-    stomp: { ...(options.stomp ?? {}) } as Record<string, Plain>,
-    management: { ...(options.management ?? {}) } as Record<string, Plain>,
+    mqtt: { ...(options.mqtt ?? {}) },
+    stomp: { ...(options.stomp ?? {}) },
+    management: { ...(options.management ?? {}) },
     node_version: process.version,
     pid: process.pid,
     cwd: process.cwd(),

@@ -71,9 +71,9 @@ export class TopicPermissionTable {
 
   set(user: string, vhost: string, exchange: string, perms: TopicPermissions): void {
     let byVhost = this.byUser.get(user);
-    if (byVhost === undefined) this.byUser.set(user, (byVhost = new Map()));
+    if (byVhost === undefined) this.byUser.set(user, (byVhost = new Map<string, Map<string, TopicPermissions>>()));
     let byExchange = byVhost.get(vhost);
-    if (byExchange === undefined) byVhost.set(vhost, (byExchange = new Map()));
+    if (byExchange === undefined) byVhost.set(vhost, (byExchange = new Map<string, TopicPermissions>()));
     byExchange.set(exchange, { write: perms.write, read: perms.read });
   }
 

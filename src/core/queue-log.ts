@@ -14,7 +14,13 @@ export function queueExpiryLog(logger: Logger): QueueExpiryObserver {
   return {
     queueExpired: (queue, expiresMs, byPolicy) =>
       log.info(
-        { queue: queue.name, vhost: queue.vhost, expiresMs, source: byPolicy ? "policy" : "x-expires", messages: queue.messageCount },
+        {
+          queue: queue.name,
+          vhost: queue.vhost,
+          expiresMs,
+          source: byPolicy ? "policy" : "x-expires",
+          messages: queue.messageCount,
+        },
         "queue deleted by expiry",
       ),
   };

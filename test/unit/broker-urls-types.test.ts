@@ -36,7 +36,14 @@ test("with no options every plain listener's URL is a string; with options of th
   const options: BrokerOptions = { ports: chosen };
   const wide = await startBroker(options);
   try {
-    const urls: string[] = [plain.urls.amqp, plain.urls.mqtt, plain.urls.stomp, plain.urls.http, plain.urls.webStomp, plain.urls.webMqtt];
+    const urls: string[] = [
+      plain.urls.amqp,
+      plain.urls.mqtt,
+      plain.urls.stomp,
+      plain.urls.http,
+      plain.urls.webStomp,
+      plain.urls.webMqtt,
+    ];
     assert.ok(urls.every((url) => url.length > 0));
     // @ts-expect-error: a port of type PortSetting may be "off"
     const maybe: string = wide.urls.amqp;

@@ -11,7 +11,12 @@ import { noContent, ok, requireKeys } from "../http-util.js";
 import type { Route } from "../router.js";
 
 export const nodeAdminRoutes: Route[] = [
-  { method: "GET", path: "/api/log-level", level: "administrator", handle: (ctx) => ok({ level: ctx.mgmt.logger.level }) },
+  {
+    method: "GET",
+    path: "/api/log-level",
+    level: "administrator",
+    handle: (ctx) => ok({ level: ctx.mgmt.logger.level }),
+  },
   {
     method: "PUT",
     path: "/api/log-level",
@@ -22,11 +27,15 @@ export const nodeAdminRoutes: Route[] = [
       const level = body["level"];
       // rabbitmqctl's accepted levels differ (debug, info, warning, error, critical, none): these map onto pino's.
       const name = typeof level === "string" ? (LEVEL_ALIASES[level] ?? level) : "";
-      if (!isLogLevel(name)) throw badRequest(`level must be one of ${[...LOG_LEVELS, ...Object.keys(LEVEL_ALIASES)].join(", ")}`);
+      if (!isLogLevel(name))
+        throw badRequest(`level must be one of ${[...LOG_LEVELS, ...Object.keys(LEVEL_ALIASES)].join(", ")}`);
       const previous = ctx.mgmt.logger.level;
       ctx.mgmt.logger.level = name;
       // Logged after the change (at warn, so it shows at any level but silent): who changed it, from what.
-      ctx.mgmt.logger.warn({ module: "management", user: ctx.user.name, from: previous, to: name }, "log level changed");
+      ctx.mgmt.logger.warn(
+        { module: "management", user: ctx.user.name, from: previous, to: name },
+        "log level changed",
+      );
       return noContent();
     },
   },

@@ -11,6 +11,7 @@ import { badRequest, objectNotFound, translateCoreErrors } from "../errors.js";
 import { created, noContent, ok, requireKeys, type JsonObject, type Reply } from "../http-util.js";
 import { listReply } from "../listing.js";
 import type { Route } from "../router.js";
+import { requireUserAndVhost } from "./permissions.js";
 
 export const topicPermissionJson = (p: TopicPermissionEntry): JsonObject => ({
   user: p.user,
@@ -31,7 +32,7 @@ async function putTopicPermission(ctx: RequestContext): Promise<Reply> {
   const vhost = param(ctx, "vhost");
   const body = await ctx.body();
   const users = ctx.mgmt.broker.users;
-  if (!users.hasUser(user) || !ctx.mgmt.broker.vhosts.has(vhost)) throw badRequest("vhost_or_user_not_found");
+  requireUserAndVhost(ctx, user, vhost);
   requireKeys(body, ["exchange", "write", "read"]);
   const [exchange, write, read] = [body["exchange"], body["write"], body["read"]];
   if (typeof exchange !== "string" || typeof write !== "string" || typeof read !== "string") {
@@ -47,9 +48,15 @@ export const topicPermissionRoutes: Route[] = [
     method: "GET",
     path: "/api/topic-permissions",
     level: "administrator",
-    handle: (ctx) => ok(listReply(ctx.mgmt.broker.users.listTopicPermissions().map(topicPermissionJson), ctx.query, [])),
+    handle: (ctx) =>
+      ok(listReply(ctx.mgmt.broker.users.listTopicPermissions().map(topicPermissionJson), ctx.query, [])),
   },
-  { method: "GET", path: "/api/topic-permissions/:vhost/:user", level: "administrator", handle: (ctx) => ok(entriesOf(ctx)) },
+  {
+    method: "GET",
+    path: "/api/topic-permissions/:vhost/:user",
+    level: "administrator",
+    handle: (ctx) => ok(entriesOf(ctx)),
+  },
   { method: "PUT", path: "/api/topic-permissions/:vhost/:user", level: "administrator", handle: putTopicPermission },
   {
     method: "DELETE",

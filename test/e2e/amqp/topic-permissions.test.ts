@@ -57,11 +57,14 @@ test("publish within the write pattern is routed; a confirm channel's refused pu
     const { queue } = await channel.assertQueue("", { exclusive: true });
     await channel.bindQueue(queue, "amq.topic", "r.#");
     await channel.bindQueue(queue, "amq.direct", "denied.x");
-    await new Promise<void>((resolve, reject) => channel.publish("amq.topic", "allowed.x", Buffer.from("a"), {}, (err) => (err ? reject(err) : resolve())));
+    channel.publish("amq.topic", "allowed.x", Buffer.from("a"));
     // Topic permissions apply to topic exchanges only: amq.direct takes any key.
-    await new Promise<void>((resolve, reject) => channel.publish("amq.direct", "denied.x", Buffer.from("b"), {}, (err) => (err ? reject(err) : resolve())));
+    channel.publish("amq.direct", "denied.x", Buffer.from("b"));
+    await channel.waitForConfirms();
     assert.equal((await channel.checkQueue(queue)).messageCount, 1);
-    const confirmed = new Promise<unknown>((resolve) => channel.publish("amq.topic", "denied.y", Buffer.from("c"), {}, (err) => resolve(err)));
+    const confirmed = new Promise<unknown>((resolve) =>
+      channel.publish("amq.topic", "denied.y", Buffer.from("c"), {}, (err) => resolve(err)),
+    );
     assert.match(String(await confirmed), /channel closed/);
   });
 });
@@ -74,7 +77,11 @@ test("queue.bind, queue.unbind and exchange.bind to a topic exchange need the ke
     await setup.assertExchange("tp-dest", "fanout", { autoDelete: true });
     await rejectsWithClose((await openChannel(connection)).bindQueue(queue, "amq.topic", "z.x"), 403, refused("z.x"));
     await rejectsWithClose((await openChannel(connection)).unbindQueue(queue, "amq.topic", "z.x"), 403, refused("z.x"));
-    await rejectsWithClose((await openChannel(connection)).bindExchange("tp-dest", "amq.topic", "z.x"), 403, refused("z.x"));
+    await rejectsWithClose(
+      (await openChannel(connection)).bindExchange("tp-dest", "amq.topic", "z.x"),
+      403,
+      refused("z.x"),
+    );
     await (await connection.createChannel()).bindExchange("tp-dest", "amq.topic", "r.ok");
     await setup.deleteExchange("tp-dest");
   });
@@ -107,7 +114,11 @@ test("clearing the topic permissions lifts the restriction at once", async () =>
     const setup = await connection.createChannel();
     await setup.assertExchange("tp-clear", "topic", { autoDelete: true });
     const { queue } = await setup.assertQueue("", { exclusive: true });
-    await rejectsWithClose((await openChannel(connection)).bindQueue(queue, "tp-clear", "k"), 403, refused("k", "tp-clear"));
+    await rejectsWithClose(
+      (await openChannel(connection)).bindQueue(queue, "tp-clear", "k"),
+      403,
+      refused("k", "tp-clear"),
+    );
     users.clearTopicPermissions(USER, "/", "tp-clear");
     await setup.bindQueue(queue, "tp-clear", "k");
     setup.publish("tp-clear", "k", Buffer.from("x"));

@@ -8,7 +8,8 @@ import { Api } from "../management/api-client.js";
 // A queue deleted because it went unused for its expires time is logged at info, naming it and what set the time.
 const warren = useBroker();
 const api = Api.lazy(warren);
-const expiryLines = (): Array<Record<string, unknown>> => warren.broker.logs.filter((e) => e.msg === "queue deleted by expiry");
+const expiryLines = (): Array<Record<string, unknown>> =>
+  warren.broker.logs.filter((e) => e.msg === "queue deleted by expiry");
 
 test("a queue deleted by its x-expires argument is logged at info with its name, vhost and expires time", async () => {
   const connection = await amqplib.connect(warren.broker.url);
@@ -24,7 +25,16 @@ test("a queue deleted by its x-expires argument is logged at info with its name,
 });
 
 test("a queue deleted by a policy's expires says so; a queue in use is neither deleted nor logged", async () => {
-  assert.equal((await api.put("/api/policies/%2F/expiry-pol", { pattern: "^by-policy-", definition: { expires: 200 }, "apply-to": "queues" })).status, 201);
+  assert.equal(
+    (
+      await api.put("/api/policies/%2F/expiry-pol", {
+        pattern: "^by-policy-",
+        definition: { expires: 200 },
+        "apply-to": "queues",
+      })
+    ).status,
+    201,
+  );
   await api.put("/api/queues/%2F/by-policy-idle", { durable: true });
   const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
@@ -34,7 +44,10 @@ test("a queue deleted by a policy's expires says so; a queue in use is neither d
   assert.deepEqual([line["source"], line["expiresMs"]], ["policy", 200]);
   // The consumed queue outlived the idle one's expiry, and nothing was logged for it.
   assert.equal((await api.get("/api/queues/%2F/by-policy-used")).status, 200);
-  assert.equal(expiryLines().some((e) => e["queue"] === "by-policy-used"), false);
+  assert.equal(
+    expiryLines().some((e) => e["queue"] === "by-policy-used"),
+    false,
+  );
   await connection.close();
   await api.delete("/api/policies/%2F/expiry-pol");
   await api.delete("/api/queues/%2F/by-policy-used");

@@ -14,7 +14,12 @@ const ctl = ctlFor(warren);
 test("list_queues with info items, --format json, purge_queue and delete_queue", async () => {
   await api.put("/api/queues/%2F/ctl-q", {});
   for (const payload of ["a", "b"]) {
-    await api.post("/api/exchanges/%2F/amq.default/publish", { properties: {}, routing_key: "ctl-q", payload, payload_encoding: "string" });
+    await api.post("/api/exchanges/%2F/amq.default/publish", {
+      properties: {},
+      routing_key: "ctl-q",
+      payload,
+      payload_encoding: "string",
+    });
   }
   const table = await ctl("list_queues", "name", "messages", "durable");
   assert.match(table.stdout, /Listing queues for vhost \/ \.\.\.\nname\tmessages\tdurable\nctl-q\t2\tfalse\n/);
@@ -34,14 +39,28 @@ test("list_exchanges and list_bindings use rabbitmqctl's columns", async () => {
   const exchanges = rows((await ctl("-q", "list_exchanges")).stdout);
   assert.ok(exchanges.some((r) => r.join("|") === "amq.topic|topic"));
   const bindings = await ctl("-q", "list_bindings");
-  assert.equal(bindings.stdout.split("\n")[0], "source_name\tsource_kind\tdestination_name\tdestination_kind\trouting_key\targuments");
-  assert.ok(rows(bindings.stdout).some((r) => r.join("|") === 'amq.topic|exchange|ctl-bq|queue|a.*|{}'));
+  assert.equal(
+    bindings.stdout.split("\n")[0],
+    "source_name\tsource_kind\tdestination_name\tdestination_kind\trouting_key\targuments",
+  );
+  assert.ok(rows(bindings.stdout).some((r) => r.join("|") === "amq.topic|exchange|ctl-bq|queue|a.*|{}"));
 });
 
 test("set_policy, list_policies and clear_policy", async () => {
-  const set = await ctl("set_policy", "--priority", "3", "--apply-to", "queues", "ctl-pol", "^ctl-", '{"max-length":10}');
+  const set = await ctl(
+    "set_policy",
+    "--priority",
+    "3",
+    "--apply-to",
+    "queues",
+    "ctl-pol",
+    "^ctl-",
+    '{"max-length":10}',
+  );
   assert.equal(set.code, 0);
-  assert.deepEqual(rows((await ctl("-q", "list_policies")).stdout), [["/", "ctl-pol", "^ctl-", "queues", '{"max-length":10}', "3"]]);
+  assert.deepEqual(rows((await ctl("-q", "list_policies")).stdout), [
+    ["/", "ctl-pol", "^ctl-", "queues", '{"max-length":10}', "3"],
+  ]);
   assert.equal((await ctl("clear_policy", "ctl-pol")).code, 0);
   assert.deepEqual(rows((await ctl("-q", "list_policies")).stdout), []);
   const badJson = await ctl("set_policy", "p", "^x", "{not json");
@@ -59,7 +78,9 @@ test("list_connections, list_channels, list_consumers, close_connection", async 
   assert.equal(connections.length, 1);
   const [name, user, vhost] = connections[0] as string[];
   assert.deepEqual([user, vhost], ["guest", "/"]);
-  assert.deepEqual(rows((await ctl("-q", "list_channels", "number", "user", "consumer_count")).stdout), [["1", "guest", "1"]]);
+  assert.deepEqual(rows((await ctl("-q", "list_channels", "number", "user", "consumer_count")).stdout), [
+    ["1", "guest", "1"],
+  ]);
   const consumers = rows((await ctl("-q", "list_consumers", "queue_name", "consumer_tag", "ack_required")).stdout);
   assert.deepEqual(consumers, [["ctl-cq", "ctl-tag", "true"]]);
   assert.equal((await ctl("close_connection", String(name), "go away")).code, 0);

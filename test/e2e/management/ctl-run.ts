@@ -18,11 +18,20 @@ export interface Run {
  */
 export function runCtl(url: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [MAIN, "ctl", "--url", url, ...args], { encoding: "utf8", timeout: 60_000, env }, (error, stdout, stderr) => {
-      if (!error) return resolve({ code: 0, stdout, stderr });
-      if (typeof error.code === "number") return resolve({ code: error.code, stdout, stderr });
-      reject(new Error(`warren ctl ${args.join(" ")} did not exit normally (${error.signal ?? error.code ?? error.message}); stderr: ${stderr}`));
-    });
+    execFile(
+      process.execPath,
+      [MAIN, "ctl", "--url", url, ...args],
+      { encoding: "utf8", timeout: 60_000, env },
+      (error, stdout, stderr) => {
+        if (!error) return resolve({ code: 0, stdout, stderr });
+        if (typeof error.code === "number") return resolve({ code: error.code, stdout, stderr });
+        reject(
+          new Error(
+            `warren ctl ${args.join(" ")} did not exit normally (${error.signal ?? error.code ?? error.message}); stderr: ${stderr}`,
+          ),
+        );
+      },
+    );
   });
 }
 
@@ -38,4 +47,9 @@ export function assertExit(run: Run, code: number): void {
 }
 
 /** The tab-separated rows after the header line. */
-export const rows = (stdout: string): string[][] => stdout.trimEnd().split("\n").slice(1).map((line) => line.split("\t"));
+export const rows = (stdout: string): string[][] =>
+  stdout
+    .trimEnd()
+    .split("\n")
+    .slice(1)
+    .map((line) => line.split("\t"));

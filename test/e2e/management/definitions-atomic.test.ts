@@ -12,7 +12,13 @@ import { Api, type Item } from "./api-client.js";
 const warren = useBroker();
 const api = Api.lazy(warren);
 
-const queue = (name: string, vhost = "/", args: Item = {}): Item => ({ name, vhost, durable: true, auto_delete: false, arguments: args });
+const queue = (name: string, vhost = "/", args: Item = {}): Item => ({
+  name,
+  vhost,
+  durable: true,
+  auto_delete: false,
+  arguments: args,
+});
 
 async function snapshot(): Promise<Item> {
   const { product_version: _v, ...rest } = await api.json<Item>("/api/definitions");
@@ -36,7 +42,16 @@ test("a bad queue argument after valid users, vhosts, permissions, policies and 
       vhosts: [{ name: "atomic-vh" }],
       permissions: [{ user: "atomic-user", vhost: "atomic-vh", configure: ".*", write: ".*", read: ".*" }],
       topic_permissions: [{ user: "atomic-user", vhost: "atomic-vh", exchange: "amq.topic", write: ".*", read: ".*" }],
-      policies: [{ name: "atomic-pol", vhost: "atomic-vh", pattern: ".*", definition: { "max-length": 3 }, "apply-to": "queues", priority: 0 }],
+      policies: [
+        {
+          name: "atomic-pol",
+          vhost: "atomic-vh",
+          pattern: ".*",
+          definition: { "max-length": 3 },
+          "apply-to": "queues",
+          priority: 0,
+        },
+      ],
       queues: [queue("atomic-ok", "atomic-vh"), queue("atomic-bad", "atomic-vh", { "x-max-length": "abc" })],
     },
     /x-max-length/,
@@ -47,31 +62,80 @@ test("a bad queue argument after valid users, vhosts, permissions, policies and 
 
 test("an unknown exchange type, a binding to a missing queue, a bad regex or an unknown user each change nothing", async () => {
   await assertRefusedAndUnchanged(
-    { queues: [queue("atomic-q1")], exchanges: [{ name: "atomic-x", vhost: "/", type: "no-such-type", durable: true, auto_delete: false, internal: false, arguments: {} }] },
+    {
+      queues: [queue("atomic-q1")],
+      exchanges: [
+        {
+          name: "atomic-x",
+          vhost: "/",
+          type: "no-such-type",
+          durable: true,
+          auto_delete: false,
+          internal: false,
+          arguments: {},
+        },
+      ],
+    },
     /unknown exchange type 'no-such-type'/,
   );
   await assertRefusedAndUnchanged(
     {
       queues: [queue("atomic-q2")],
-      bindings: [{ source: "amq.topic", vhost: "/", destination: "atomic-missing", destination_type: "queue", routing_key: "k", arguments: {} }],
+      bindings: [
+        {
+          source: "amq.topic",
+          vhost: "/",
+          destination: "atomic-missing",
+          destination_type: "queue",
+          routing_key: "k",
+          arguments: {},
+        },
+      ],
     },
     /no queue 'atomic-missing'/,
     404,
   );
   await assertRefusedAndUnchanged(
-    { users: [{ name: "atomic-u2", password: "pw", tags: "" }], permissions: [{ user: "atomic-u2", vhost: "/", configure: "(", write: ".*", read: ".*" }] },
+    {
+      users: [{ name: "atomic-u2", password: "pw", tags: "" }],
+      permissions: [{ user: "atomic-u2", vhost: "/", configure: "(", write: ".*", read: ".*" }],
+    },
     /invalid regular expression/,
   );
-  await assertRefusedAndUnchanged({ queues: [queue("atomic-q3")], permissions: [{ user: "nobody", vhost: "/", configure: ".*", write: ".*", read: ".*" }] }, /nobody/);
-  await assertRefusedAndUnchanged({ queues: [queue("atomic-q4"), queue("atomic-q5", "no-such-vhost")] }, /vhost 'no-such-vhost' does not exist/);
+  await assertRefusedAndUnchanged(
+    {
+      queues: [queue("atomic-q3")],
+      permissions: [{ user: "nobody", vhost: "/", configure: ".*", write: ".*", read: ".*" }],
+    },
+    /nobody/,
+  );
+  await assertRefusedAndUnchanged(
+    { queues: [queue("atomic-q4"), queue("atomic-q5", "no-such-vhost")] },
+    /vhost 'no-such-vhost' does not exist/,
+  );
 });
 
 test("a redeclaration that is not equivalent is refused whole, an equivalent one and new objects go in together", async () => {
-  assert.equal((await api.put("/api/queues/%2F/atomic-existing", { durable: true, arguments: { "x-max-length": 5 } })).status, 201);
-  await assertRefusedAndUnchanged({ queues: [queue("atomic-new"), queue("atomic-existing", "/", { "x-max-length": 6 })] }, /inequivalent arg 'x-max-length'/);
+  assert.equal(
+    (await api.put("/api/queues/%2F/atomic-existing", { durable: true, arguments: { "x-max-length": 5 } })).status,
+    201,
+  );
+  await assertRefusedAndUnchanged(
+    { queues: [queue("atomic-new"), queue("atomic-existing", "/", { "x-max-length": 6 })] },
+    /inequivalent arg 'x-max-length'/,
+  );
   const ok = await api.post("/api/definitions", {
     queues: [queue("atomic-new"), queue("atomic-existing", "/", { "x-max-length": 5 })],
-    bindings: [{ source: "amq.topic", vhost: "/", destination: "atomic-new", destination_type: "queue", routing_key: "k", arguments: {} }],
+    bindings: [
+      {
+        source: "amq.topic",
+        vhost: "/",
+        destination: "atomic-new",
+        destination_type: "queue",
+        routing_key: "k",
+        arguments: {},
+      },
+    ],
   });
   assert.equal(ok.status, 204, ok.text);
   assert.equal((await api.get("/api/queues/%2F/atomic-new")).status, 200);

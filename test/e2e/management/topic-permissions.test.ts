@@ -15,17 +15,32 @@ const dirs = useDataDirs("warren-topic-perms");
 test("PUT /api/topic-permissions/{vhost}/{user}: 201 for the pair's first exchange, 204 after; GET lists per exchange", async () => {
   await api.put("/api/users/tp-api", { password: "pw", tags: "" });
   assert.equal((await api.get("/api/topic-permissions/%2F/tp-api")).status, 404);
-  assert.equal((await api.put("/api/topic-permissions/%2F/tp-api", { exchange: "amq.topic", write: "^a", read: "^r\\." })).status, 201);
-  assert.equal((await api.put("/api/topic-permissions/%2F/tp-api", { exchange: "amq.topic", write: "^b", read: "^r\\." })).status, 204);
-  assert.equal((await api.put("/api/topic-permissions/%2F/tp-api", { exchange: "other", write: "x", read: "y" })).status, 204);
+  assert.equal(
+    (await api.put("/api/topic-permissions/%2F/tp-api", { exchange: "amq.topic", write: "^a", read: "^r\\." })).status,
+    201,
+  );
+  assert.equal(
+    (await api.put("/api/topic-permissions/%2F/tp-api", { exchange: "amq.topic", write: "^b", read: "^r\\." })).status,
+    204,
+  );
+  assert.equal(
+    (await api.put("/api/topic-permissions/%2F/tp-api", { exchange: "other", write: "x", read: "y" })).status,
+    204,
+  );
   const expected = [
     { user: "tp-api", vhost: "/", exchange: "amq.topic", write: "^b", read: "^r\\." },
     { user: "tp-api", vhost: "/", exchange: "other", write: "x", read: "y" },
   ];
   assert.deepEqual(await api.json("/api/topic-permissions/%2F/tp-api"), expected);
   assert.deepEqual(await api.json("/api/users/tp-api/topic-permissions"), expected);
-  assert.deepEqual(((await api.json<Item[]>("/api/vhosts/%2F/topic-permissions")).filter((p) => p["user"] === "tp-api")), expected);
-  assert.deepEqual(((await api.json<Item[]>("/api/topic-permissions")).filter((p) => p["user"] === "tp-api")), expected);
+  assert.deepEqual(
+    (await api.json<Item[]>("/api/vhosts/%2F/topic-permissions")).filter((p) => p["user"] === "tp-api"),
+    expected,
+  );
+  assert.deepEqual(
+    (await api.json<Item[]>("/api/topic-permissions")).filter((p) => p["user"] === "tp-api"),
+    expected,
+  );
   // DELETE clears every exchange's entry of the pair, as RabbitMQ 3.10 does.
   assert.equal((await api.delete("/api/topic-permissions/%2F/tp-api")).status, 204);
   const gone = await api.get("/api/topic-permissions/%2F/tp-api");
@@ -36,8 +51,16 @@ test("PUT /api/topic-permissions/{vhost}/{user}: 201 for the pair's first exchan
 test("bad topic permission requests answer RabbitMQ's 400s and change nothing", async () => {
   await api.put("/api/users/tp-bad", { password: "pw", tags: "" });
   const cases: Array<[string, unknown, unknown]> = [
-    ["/api/topic-permissions/%2F/nobody", { exchange: "amq.topic", write: ".*", read: ".*" }, "vhost_or_user_not_found"],
-    ["/api/topic-permissions/no-vhost/tp-bad", { exchange: "amq.topic", write: ".*", read: ".*" }, "vhost_or_user_not_found"],
+    [
+      "/api/topic-permissions/%2F/nobody",
+      { exchange: "amq.topic", write: ".*", read: ".*" },
+      "vhost_or_user_not_found",
+    ],
+    [
+      "/api/topic-permissions/no-vhost/tp-bad",
+      { exchange: "amq.topic", write: ".*", read: ".*" },
+      "vhost_or_user_not_found",
+    ],
     ["/api/topic-permissions/%2F/tp-bad", { write: ".*", read: ".*" }, "[{key_missing,exchange}]"],
     ["/api/topic-permissions/%2F/tp-bad", { exchange: "amq.topic" }, "[{key_missing,write},\n {key_missing,read}]"],
   ];
@@ -45,7 +68,11 @@ test("bad topic permission requests answer RabbitMQ's 400s and change nothing", 
     const response = await api.put(path, body);
     assert.deepEqual([response.status, response.json], [400, { error: "bad_request", reason }], path);
   }
-  const badRegex = await api.put("/api/topic-permissions/%2F/tp-bad", { exchange: "amq.topic", write: "(", read: ".*" });
+  const badRegex = await api.put("/api/topic-permissions/%2F/tp-bad", {
+    exchange: "amq.topic",
+    write: "(",
+    read: ".*",
+  });
   assert.equal(badRegex.status, 400);
   assert.match(String((badRegex.json as Item)["reason"]), /invalid regular expression '\(' for write topic permission/);
   assert.equal((await api.get("/api/topic-permissions/%2F/tp-bad")).status, 404);
@@ -62,7 +89,11 @@ test("topic permissions are exported and imported with the definitions, and dele
   assert.ok((exported["topic_permissions"] as Item[]).some((p) => JSON.stringify(p) === JSON.stringify(entry)));
   await api.delete("/api/users/tp-defs");
   assert.equal((await api.get("/api/topic-permissions/%2F/tp-defs")).status, 404);
-  assert.equal((await api.post("/api/definitions", { users: exported["users"], topic_permissions: exported["topic_permissions"] })).status, 204);
+  assert.equal(
+    (await api.post("/api/definitions", { users: exported["users"], topic_permissions: exported["topic_permissions"] }))
+      .status,
+    204,
+  );
   assert.deepEqual(await api.json("/api/topic-permissions/%2F/tp-defs"), [entry]);
 });
 

@@ -4,6 +4,7 @@ import mqtt from "mqtt";
 import { waitFor } from "../../helpers/broker.js";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawMqttClient } from "./raw-client.js";
+import { assertMqttServes } from "./serves.js";
 
 /**
  * Topic permissions on amq.topic apply to MQTT as RabbitMQ's MQTT plugin
@@ -25,26 +26,28 @@ const url = (): string => warren.broker.broker.urls.mqtt as string;
 const port = (): number => warren.broker.broker.ports.mqtt as number;
 const login = { username: "topic-mqtt", password: Buffer.from("pw") };
 
-/** guest, with no topic permissions, still publishes and receives on the refused topics. */
-async function assertOthersServed(topic: string): Promise<void> {
-  const client = await mqtt.connectAsync(url());
-  const got: string[] = [];
-  client.on("message", (_t, p) => got.push(p.toString()));
-  await client.subscribeAsync(topic, { qos: 1 });
-  await client.publishAsync(topic, "ok", { qos: 1 });
-  await waitFor(() => got.length === 1);
-  await client.endAsync();
-}
+/** guest (no topic permissions) still publishes and receives on the refused topic. */
+const assertOthersServed = (topic: string): Promise<void> => assertMqttServes(url(), topic);
 
 function refusedLogged(key: string): boolean {
   const text = `access to topic '${key}' in exchange 'amq.topic' in vhost '/' refused for user 'topic-mqtt'`;
-  return warren.broker.logs.some((l) => l.msg === "closing MQTT connection on error" && JSON.stringify(l).includes(text));
+  return warren.broker.logs.some(
+    (l) => l.msg === "closing MQTT connection on error" && JSON.stringify(l).includes(text),
+  );
 }
 
 test("MQTT 3.1.1 PUBLISH to a topic outside the write pattern closes the connection, as RabbitMQ 3.10", async () => {
   const raw = await RawMqttClient.open(port(), 4);
   assert.equal((await raw.connect("tp-writer", login)).returnCode, 0);
-  raw.send({ cmd: "publish", topic: "denied/x", payload: Buffer.from("no"), qos: 1, retain: false, dup: false, messageId: 1 });
+  raw.send({
+    cmd: "publish",
+    topic: "denied/x",
+    payload: Buffer.from("no"),
+    qos: 1,
+    retain: false,
+    dup: false,
+    messageId: 1,
+  });
   await raw.waitClosed();
   assert.equal(raw.count("puback"), 0);
   assert.ok(refusedLogged("denied.x"));
@@ -82,9 +85,24 @@ test("MQTT 3.1.1 SUBSCRIBE to a filter outside the read pattern closes the conne
 test("MQTT 5: a refused PUBLISH gets PUBACK 0x87 and a refused filter SUBACK 0x87; the connection stays", async () => {
   const raw = await RawMqttClient.open(port(), 5);
   await raw.connect("tp-five", login);
-  raw.send({ cmd: "publish", topic: "denied/five", payload: Buffer.from("x"), qos: 1, retain: false, dup: false, messageId: 1 });
+  raw.send({
+    cmd: "publish",
+    topic: "denied/five",
+    payload: Buffer.from("x"),
+    qos: 1,
+    retain: false,
+    dup: false,
+    messageId: 1,
+  });
   assert.equal((await raw.next("puback")).reasonCode, 0x87);
-  raw.send({ cmd: "subscribe", messageId: 2, subscriptions: [{ topic: "z/five", qos: 1 }, { topic: "r/five", qos: 1 }] });
+  raw.send({
+    cmd: "subscribe",
+    messageId: 2,
+    subscriptions: [
+      { topic: "z/five", qos: 1 },
+      { topic: "r/five", qos: 1 },
+    ],
+  });
   assert.deepEqual((await raw.next("suback")).granted, [0x87, 1]);
   raw.send({ cmd: "pingreq" });
   await raw.next("pingresp");

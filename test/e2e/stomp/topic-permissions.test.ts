@@ -20,7 +20,8 @@ const warren = useBroker(STOMP_BROKER_OPTIONS, async (broker) => {
 });
 
 const port = (): number => stompPortOf(warren.broker);
-const text = (key: string): string => `access to topic '${key}' in exchange 'amq.topic' in vhost '/' refused for user 'topic-stomp'`;
+const text = (key: string): string =>
+  `access to topic '${key}' in exchange 'amq.topic' in vhost '/' refused for user 'topic-stomp'`;
 const login = () => RawStompClient.login(port(), { login: "topic-stomp", passcode: "pw" });
 
 async function expectRefusal(client: RawStompClient, body: string): Promise<void> {
@@ -58,7 +59,12 @@ test("SUBSCRIBE outside the read pattern is refused and leaves no subscription q
   first.send("SUBSCRIBE", { destination: "/topic/z.x", id: "1", receipt: "r2" });
   await expectRefusal(first, text("z.x"));
   const second = (await login()).client;
-  second.send("SUBSCRIBE", { destination: "/exchange/amq.topic/z.x", id: "1", durable: "true", "auto-delete": "false" });
+  second.send("SUBSCRIBE", {
+    destination: "/exchange/amq.topic/z.x",
+    id: "1",
+    durable: "true",
+    "auto-delete": "false",
+  });
   await expectRefusal(second, `ACCESS_REFUSED - ${text("z.x")}`);
   assert.equal(warren.broker.broker.core.vhosts.get("/")!.queues.size, queuesBefore);
   await assertOthersServed("z.x");

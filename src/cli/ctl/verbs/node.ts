@@ -47,20 +47,35 @@ function statusSummary(overview: Item, node: Item, environment: Item): Item {
     uptime_ms: node["uptime"],
     data_directory: environment["storage"] ?? null,
     log_files: node["log_files"] ?? [],
-    alarms: [node["mem_alarm"] === true ? "memory" : null, node["disk_free_alarm"] === true ? "disk" : null].filter((a) => a !== null),
+    alarms: [node["mem_alarm"] === true ? "memory" : null, node["disk_free_alarm"] === true ? "disk" : null].filter(
+      (a) => a !== null,
+    ),
     memory: { used: node["mem_used"], limit: node["mem_limit"] },
     disk: { free: node["disk_free"], limit: node["disk_free_limit"] },
     file_descriptors: { used: node["fd_used"], limit: node["fd_total"] },
-    listeners: ((overview["listeners"] ?? []) as Item[]).map((l) => ({ protocol: l["protocol"], port: l["port"], interface: l["ip_address"] })),
-    totals: { connections: totals["connections"], channels: totals["channels"], queues: totals["queues"], consumers: totals["consumers"] },
+    listeners: ((overview["listeners"] ?? []) as Item[]).map((l) => ({
+      protocol: l["protocol"],
+      port: l["port"],
+      interface: l["ip_address"],
+    })),
+    totals: {
+      connections: totals["connections"],
+      channels: totals["channels"],
+      queues: totals["queues"],
+      consumers: totals["consumers"],
+    },
   };
 }
 
 function statusLines(overview: Item, node: Item, environment: Item): string[] {
   const totals = (overview["object_totals"] ?? {}) as Item;
   const listeners = (overview["listeners"] ?? []) as Item[];
-  const alarms = [node["mem_alarm"] === true ? "memory" : null, node["disk_free_alarm"] === true ? "disk" : null].filter((a) => a !== null);
-  const s = (v: unknown): string => (v === undefined || v === null ? "unknown" : String(v));
+  const alarms = [
+    node["mem_alarm"] === true ? "memory" : null,
+    node["disk_free_alarm"] === true ? "disk" : null,
+  ].filter((a) => a !== null);
+  const s = (v: unknown): string =>
+    v === undefined || v === null ? "unknown" : typeof v === "string" ? v : JSON.stringify(v);
   return [
     `Status of node ${s(overview["node"])} ...`,
     "Runtime",
@@ -80,7 +95,9 @@ function statusLines(overview: Item, node: Item, environment: Item): string[] {
     "",
     "Log file(s)",
     "",
-    ...((node["log_files"] as unknown[] | undefined)?.length ? (node["log_files"] as unknown[]).map((f) => ` * ${s(f)}`) : [" * <stdout>"]),
+    ...((node["log_files"] as unknown[] | undefined)?.length
+      ? (node["log_files"] as string[]).map((f) => ` * ${f}`)
+      : [" * <stdout>"]),
     "",
     "Alarms",
     "",
@@ -117,7 +134,11 @@ function statusLines(overview: Item, node: Item, environment: Item): string[] {
 export const NODE_VERBS: Record<string, VerbHandler> = {
   async ping(_args, options, client, io) {
     const ms = timeoutMs(options, 60);
-    inform(io, options, `Will ping the node at ${options.url}. This only checks that its management API answers. Timeout: ${ms} ms.`);
+    inform(
+      io,
+      options,
+      `Will ping the node at ${options.url}. This only checks that its management API answers. Timeout: ${ms} ms.`,
+    );
     const overview = await waitForNode(client, 0);
     inform(io, options, `Ping succeeded (${String(overview["node"])})`);
   },
@@ -150,6 +171,7 @@ export const NODE_VERBS: Record<string, VerbHandler> = {
     inform(io, options, `Setting log level to "${level}" ...`);
     await client.request("PUT", "/api/log-level", { level });
   },
+  // eslint-disable-next-line @typescript-eslint/require-await -- a verb is async; this one needs no node
   async hash_password(args, options, _client, io) {
     const password = args[0];
     if (password === undefined) throw new UsageError("usage: warren ctl hash_password <password>");
@@ -158,14 +180,21 @@ export const NODE_VERBS: Record<string, VerbHandler> = {
   },
   async close_all_connections(args, options, client, io) {
     const explanation = args[0];
-    if (explanation === undefined) throw new UsageError("usage: warren ctl close_all_connections [-p <vhost> | --global] <explanation>");
+    if (explanation === undefined)
+      throw new UsageError("usage: warren ctl close_all_connections [-p <vhost> | --global] <explanation>");
     const all = (await client.get("/api/connections")) as Item[];
     const chosen = options.global ? all : all.filter((c) => c["vhost"] === options.vhost);
-    inform(io, options, options.global ? `Closing all connections to node ${String(all[0]?.["node"] ?? "")} ...`.replace(/ {2,}/g, " ") : `Closing all connections in vhost ${options.vhost} ...`);
+    inform(
+      io,
+      options,
+      options.global ? "Closing all connections ..." : `Closing all connections in vhost ${options.vhost} ...`,
+    );
     for (const connection of chosen) {
       // One that closed meanwhile (404) is not an error: it is closed.
       await client
-        .request("DELETE", `/api/connections/${seg(String(connection["name"]))}`, undefined, { "x-reason": explanation })
+        .request("DELETE", `/api/connections/${seg(String(connection["name"]))}`, undefined, {
+          "x-reason": explanation,
+        })
         .catch((error: unknown) => {
           if (!(error instanceof Error && "status" in error && error.status === 404)) throw error;
         });

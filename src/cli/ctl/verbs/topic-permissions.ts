@@ -10,8 +10,8 @@ import { need, type VerbHandler } from "./verb.js";
 
 type Entry = { user: string; vhost: string; exchange: string; write: string; read: string };
 
-
-const pairPath = (options: CtlOptions, user: string): string => `/api/topic-permissions/${seg(options.vhost)}/${seg(user)}`;
+const pairPath = (options: CtlOptions, user: string): string =>
+  `/api/topic-permissions/${seg(options.vhost)}/${seg(user)}`;
 
 /** The pair's entries; none (the API's 404) is an empty list. */
 async function entriesOf(client: CtlClient, options: CtlOptions, user: string): Promise<Entry[]> {
@@ -25,8 +25,16 @@ async function entriesOf(client: CtlClient, options: CtlOptions, user: string): 
 
 export const TOPIC_PERMISSION_VERBS: Record<string, VerbHandler> = {
   async set_topic_permissions(args, options, client, io) {
-    const [user, exchange, write, read] = need(args, 4, "set_topic_permissions [-p <vhost>] <username> <exchange> <write> <read>") as [string, string, string, string];
-    inform(io, options, `Setting topic permissions on "${exchange}" for user "${user}" in vhost "${options.vhost}" ...`);
+    const [user, exchange, write, read] = need(
+      args,
+      4,
+      "set_topic_permissions [-p <vhost>] <username> <exchange> <write> <read>",
+    ) as [string, string, string, string];
+    inform(
+      io,
+      options,
+      `Setting topic permissions on "${exchange}" for user "${user}" in vhost "${options.vhost}" ...`,
+    );
     await client.request("PUT", pairPath(options, user), { exchange, write, read });
   },
   /**
@@ -43,22 +51,40 @@ export const TOPIC_PERMISSION_VERBS: Record<string, VerbHandler> = {
         ? `Clearing topic permissions for user "${user}" in vhost "${options.vhost}" ...`
         : `Clearing topic permissions on "${exchange}" for user "${user}" in vhost "${options.vhost}" ...`,
     );
-    const kept = exchange === undefined ? [] : (await entriesOf(client, options, user)).filter((e) => e.exchange !== exchange);
+    const kept =
+      exchange === undefined ? [] : (await entriesOf(client, options, user)).filter((e) => e.exchange !== exchange);
     try {
       await client.request("DELETE", pairPath(options, user));
     } catch (error) {
       // Clearing what is not there succeeds, as rabbitmqctl's does.
       if (!(error instanceof ApiCallError && error.status === 404)) throw error;
     }
-    for (const entry of kept) await client.request("PUT", pairPath(options, user), { exchange: entry.exchange, write: entry.write, read: entry.read });
+    for (const entry of kept)
+      await client.request("PUT", pairPath(options, user), {
+        exchange: entry.exchange,
+        write: entry.write,
+        read: entry.read,
+      });
   },
   async list_topic_permissions(_args, options, client, io) {
     const entries = (await client.get(`/api/vhosts/${seg(options.vhost)}/topic-permissions`)) as Entry[];
-    printRows(io, options, `Listing topic permissions for vhost "${options.vhost}" ...`, ["user", "exchange", "write", "read"], entries);
+    printRows(
+      io,
+      options,
+      `Listing topic permissions for vhost "${options.vhost}" ...`,
+      ["user", "exchange", "write", "read"],
+      entries,
+    );
   },
   async list_user_topic_permissions(args, options, client, io) {
     const [user] = need(args, 1, "list_user_topic_permissions <username>") as [string];
     const entries = (await client.get(`/api/users/${seg(user)}/topic-permissions`)) as Entry[];
-    printRows(io, options, `Listing topic permissions for user "${user}" ...`, ["vhost", "exchange", "write", "read"], entries);
+    printRows(
+      io,
+      options,
+      `Listing topic permissions for user "${user}" ...`,
+      ["vhost", "exchange", "write", "read"],
+      entries,
+    );
   },
 };

@@ -3,7 +3,12 @@ import { UsageError, type CtlOptions } from "../args.js";
 import type { CtlClient } from "../client.js";
 import type { Output } from "../output.js";
 
-export type VerbHandler = (args: readonly string[], options: CtlOptions, client: CtlClient, io: Output) => Promise<void>;
+export type VerbHandler = (
+  args: readonly string[],
+  options: CtlOptions,
+  client: CtlClient,
+  io: Output,
+) => Promise<void>;
 
 /** The first `count` arguments, or a usage error (exit 64) showing `usage`. */
 export function need(args: readonly string[], count: number, usage: string): string[] {
