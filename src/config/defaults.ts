@@ -179,6 +179,12 @@ export const DEFAULTS = {
   defaultPermissions: { configure: ".*", write: ".*", read: ".*" },
   vmMemoryHighWatermark: 0.4,
   diskFreeLimit: 50_000_000,
+  /** The message log rolls to a new segment file past this size (32 MiB). */
+  messageSegmentBytes: 32 * 1024 * 1024,
+  /** A sealed segment whose live bytes fall below this share is compacted. */
+  messageCompactBelow: 0.5,
+  /** RabbitMQ's default x-stream-max-segment-size-bytes (500 MB). */
+  streamMaxSegmentBytes: 500_000_000,
   /** 10,000 × 1 KiB ≈ 20 MB per queue in memory; the rest costs ~29 bytes per message (persistence/paging.ts). */
   queueMemoryMessages: 10_000,
   /**

@@ -7,6 +7,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { totalmem } from "node:os";
+import { DEFAULTS } from "../config/defaults.js";
 
 /** The alarm settings the readings are measured against (ResourceAlarms implements it). */
 export interface ResourceLimits {
@@ -29,8 +30,12 @@ export interface NodeResources {
   socketsTotal: number;
 }
 
-/** RabbitMQ's defaults, when the broker runs without alarms (vm_memory_high_watermark 0.4, disk_free_limit 50 MB). */
-const FALLBACK: ResourceLimits = { memoryLimit: Math.floor(totalmem() * 0.4), diskFreeLimit: 50_000_000, diskFree: () => null };
+/** The table's (RabbitMQ's) defaults, when the broker runs without alarms. */
+const FALLBACK: ResourceLimits = {
+  memoryLimit: Math.floor(totalmem() * DEFAULTS.vmMemoryHighWatermark),
+  diskFreeLimit: DEFAULTS.diskFreeLimit,
+  diskFree: () => null,
+};
 
 export function readNodeResources(limits: ResourceLimits | null): NodeResources {
   const source = limits ?? FALLBACK;

@@ -20,6 +20,7 @@
  */
 import { closeSync, fdatasync, mkdirSync, openSync, readFileSync, unlinkSync } from "node:fs";
 import type { Logger } from "../../log.js";
+import { DEFAULTS } from "../../config/defaults.js";
 import type { MessageLog, MessageLogStats, PropertiesCodec, RecoveredMessage, RecoveredQueue, StoredMessage } from "../types.js";
 import { IdTable, QueueNames } from "./id-table.js";
 import {
@@ -54,7 +55,7 @@ export interface SegmentLogOptions {
   sync: SyncFunction;
 }
 
-export const DEFAULT_SEGMENT_LOG_OPTIONS: SegmentLogOptions = { segmentSize: 32 * 1024 * 1024, compactBelow: 0.5, sync: fdatasync };
+export const DEFAULT_SEGMENT_LOG_OPTIONS: SegmentLogOptions = { segmentSize: DEFAULTS.messageSegmentBytes, compactBelow: DEFAULTS.messageCompactBelow, sync: fdatasync };
 
 /** Written records nobody waits for are synced at the latest this long after. */
 const SYNC_AFTER_MS = 200;

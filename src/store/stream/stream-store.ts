@@ -3,9 +3,9 @@ import { join } from "node:path";
 import type { Durability, PropertiesCodec } from "../types.js";
 import { FileSegmentDirectory, MemorySegmentDirectory, type SegmentDirectory } from "./segment-directory.js";
 import { StreamLog } from "./stream-log.js";
+import { DEFAULTS } from "../../config/defaults.js";
 
-/** RabbitMQ's default x-stream-max-segment-size-bytes (500 MB). */
-export const DEFAULT_MAX_SEGMENT_BYTES = 500_000_000;
+export const DEFAULT_MAX_SEGMENT_BYTES = DEFAULTS.streamMaxSegmentBytes;
 
 /**
  * Every stream's log, under `<data dir>/streams/<hash of vhost and name>/`
