@@ -4,7 +4,8 @@ import { DefaultExchange } from "./exchanges/default.js";
 import { Binding, type Exchange, bindingId, isQueue, type Destination, type ExchangeOptions } from "./exchanges/exchange.js";
 import { createExchange, isKnownExchangeType } from "./exchanges/registry.js";
 import type { FieldTable, Message, MessageProperties } from "./message.js";
-import { argumentDifference, EQUIVALENCE_CHECKED_QUEUE_ARGS, validateQueueArguments, wireTypeName } from "./queue-arguments.js";
+import { validateQueueArguments, wireTypeName } from "./queue-arguments.js";
+import { assertExchangeEquivalent, assertQueueEquivalent } from "./equivalence.js";
 import { Queue, type QueueOptions } from "./queue.js";
 import { StreamQueue } from "./stream/stream-queue.js";
 import { checkStreamDeclaration } from "./stream/stream-arguments.js";
@@ -177,7 +178,7 @@ export class VHost {
       throw new CoreError("command-invalid", `unknown exchange type '${declaration.type}'`);
     }
     if (existing) {
-      this.assertExchangeEquivalent(existing, declaration);
+      assertExchangeEquivalent(this.name, existing, declaration);
       return existing;
     }
     if (name.startsWith("amq.")) throw accessRefused(`exchange name '${name}' contains reserved prefix 'amq.*'`);
@@ -216,25 +217,6 @@ export class VHost {
     for (const binding of [...exchange.bindings.values()]) this.dropBinding(binding);
     this.dropBindingsTo(exchange);
     if (exchange.durable) this.persistence?.definitionsChanged();
-  }
-
-  private assertExchangeEquivalent(existing: Exchange, wanted: ExchangeDeclaration): void {
-    const where = `for exchange '${existing.name}' in vhost '${this.name}'`;
-    const differs = (arg: string, received: unknown, current: unknown): void => {
-      if (received !== current) {
-        throw preconditionFailed(`inequivalent arg '${arg}' ${where}: received '${String(received)}' but current is '${String(current)}'`);
-      }
-    };
-    differs("type", wanted.type, existing.type);
-    differs("durable", wanted.durable, existing.durable);
-    differs("auto_delete", wanted.autoDelete, existing.autoDelete);
-    differs("internal", wanted.internal, existing.internal);
-    const difference = argumentDifference(
-      "alternate-exchange",
-      wanted.arguments["alternate-exchange"],
-      existing.arguments["alternate-exchange"],
-    );
-    if (difference) throw preconditionFailed(`inequivalent arg 'alternate-exchange' ${where}: ${difference}`);
   }
 
   // ---- queues ----------------------------------------------------------
@@ -291,7 +273,7 @@ export class VHost {
       // RabbitMQ checks exclusivity strictly on redeclare (rabbit_amqqueue:check_exclusive_access/3,
       // strict): the declared owner (this connection, or none) must be the queue's owner exactly.
       if (existing.exclusiveOwner !== (declaration.exclusive ? connectionId : null)) this.throwLocked(existing);
-      this.assertQueueEquivalent(existing, declaration);
+      assertQueueEquivalent(this.name, existing, declaration);
       existing.features?.touch(); // a redeclare counts as use for x-expires
       return { queue: existing, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
@@ -330,24 +312,6 @@ export class VHost {
       this.persistence.definitionsChanged();
     }
     return { queue, messageCount: 0, consumerCount: 0 };
-  }
-
-  private assertQueueEquivalent(existing: Queue, wanted: QueueDeclaration): void {
-    const where = `for queue '${existing.name}' in vhost '${this.name}'`;
-    if (wanted.durable !== existing.durable) {
-      throw preconditionFailed(
-        `inequivalent arg 'durable' ${where}: received '${wanted.durable}' but current is '${existing.durable}'`,
-      );
-    }
-    if (wanted.autoDelete !== existing.autoDelete) {
-      throw preconditionFailed(
-        `inequivalent arg 'auto_delete' ${where}: received '${wanted.autoDelete}' but current is '${existing.autoDelete}'`,
-      );
-    }
-    for (const arg of EQUIVALENCE_CHECKED_QUEUE_ARGS) {
-      const difference = argumentDifference(arg, wanted.arguments[arg], existing.arguments[arg]);
-      if (difference) throw preconditionFailed(`inequivalent arg '${arg}' ${where}: ${difference}`);
-    }
   }
 
   /** Deletes a queue after the caller's checks; returns the ready messages it held. */

@@ -4,7 +4,7 @@ import type { Logger } from "../log.js";
 import { attachStore, saveDefinitionsNow } from "./attach-store.js";
 import { DEFAULT_PAGE_AFTER } from "./paging.js";
 import { FileStore } from "../store/file/file-store.js";
-import type { SegmentLogOptions } from "../store/file/segment-log.js";
+import type { SegmentLogOptions } from "../store/file/segment-log-options.js";
 import type { MqttStateStore, PropertiesCodec, RecoveredMqttState, Store } from "../store/types.js";
 import { migrateLegacyMqttFiles } from "./legacy-mqtt-files.js";
 

@@ -9,7 +9,7 @@ import { after, test } from "node:test";
 import { decodeProperties, encodeProperties } from "../../src/amqp/codec/properties.js";
 import { createLogger } from "../../src/log.js";
 import { FileStore } from "../../src/store/file/file-store.js";
-import type { SegmentLogOptions } from "../../src/store/file/segment-log.js";
+import type { SegmentLogOptions } from "../../src/store/file/segment-log-options.js";
 import type { Store, StoredMessage } from "../../src/store/types.js";
 
 const codec = { encode: encodeProperties, decode: (b: Buffer) => decodeProperties(b, 0, b.length) };

@@ -13,7 +13,8 @@ import { DefinitionsFile } from "./definitions-file.js";
 import { PRIVATE_DIR_MODE, tightenDataDir } from "./file-modes.js";
 import { DEFAULT_MQTT_STATE_LOG_OPTIONS, MqttStateLog, type MqttStateLogOptions } from "./mqtt-state-log.js";
 import { QUARANTINE_DIR, Quarantine } from "./quarantine.js";
-import { DEFAULT_SEGMENT_LOG_OPTIONS, SegmentLog, type SegmentLogOptions } from "./segment-log.js";
+import { SegmentLog } from "./segment-log.js";
+import { DEFAULT_SEGMENT_LOG_OPTIONS, type SegmentLogOptions } from "./segment-log-options.js";
 
 export interface FileStoreOptions {
   dir: string;

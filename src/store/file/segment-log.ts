@@ -18,9 +18,8 @@
  * message back. Sparse old segments are compacted by copying their live
  * records to the current segment, which then lets them be deleted.
  */
-import { closeSync, fdatasync, mkdirSync, openSync, readFileSync, unlinkSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync } from "node:fs";
 import type { Logger } from "../../log.js";
-import { DEFAULTS } from "../../config/defaults.js";
 import type { MessageLog, MessageLogStats, PropertiesCodec, RecoveredMessage, RecoveredQueue, StoredMessage } from "../types.js";
 import { IdTable, QueueNames } from "./id-table.js";
 import {
@@ -33,7 +32,8 @@ import {
   withDeliveredFlag,
   type EnqueueFields,
 } from "./record-codec.js";
-import { writeBatches, type SyncFunction } from "./batch-writer.js";
+import { writeBatches } from "./batch-writer.js";
+import { DEFAULT_SEGMENT_LOG_OPTIONS, type SegmentLogOptions } from "./segment-log-options.js";
 import { RecordSlab } from "./record-slab.js";
 import { CommitPacer } from "./commit-pacer.js";
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./file-modes.js";
@@ -42,20 +42,6 @@ import type { Quarantine } from "./quarantine.js";
 import { replaySegments } from "./segment-recovery.js";
 import { SegmentReader } from "./segment-reader.js";
 import { type Batch, type PendingMove, Segment } from "./segment.js";
-
-export interface SegmentLogOptions {
-  /** A segment is closed and a new one started past this size. */
-  segmentSize: number;
-  /** Compact a closed segment once less than this fraction of its bytes is live. */
-  compactBelow: number;
-  /**
-   * Makes written data durable: fs.fdatasync. Replaceable only so that tests
-   * can run a real file store whose sync fails (a full or failing disk).
-   */
-  sync: SyncFunction;
-}
-
-export const DEFAULT_SEGMENT_LOG_OPTIONS: SegmentLogOptions = { segmentSize: DEFAULTS.messageSegmentBytes, compactBelow: DEFAULTS.messageCompactBelow, sync: fdatasync };
 
 /** Written records nobody waits for are synced at the latest this long after. */
 const SYNC_AFTER_MS = 200;
