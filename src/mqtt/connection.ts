@@ -205,7 +205,7 @@ export class MqttConnection implements ClientConnection, Flushable {
   private refuseOversized(size: number, limit: number): void {
     const error = new MqttProtocolError(RC.PACKET_TOO_LARGE, `packet of ${size} bytes exceeds the maximum of ${limit}`);
     if (this.state !== "awaiting-connect") return this.protocolError(error);
-    this.ctx.logger.info({ connection: this.id, remote: this.remoteAddress, text: error.message }, "closing MQTT connection: packet too large before CONNECT");
+    this.logInfo("closing MQTT connection: packet too large before CONNECT", { remote: this.remoteAddress, text: error.message });
     this.cleanup();
     this.stream.destroy();
   }
@@ -232,7 +232,7 @@ export class MqttConnection implements ClientConnection, Flushable {
     if (keepAliveSeconds > 0) {
       // [MQTT-3.1.2-24] one and a half keep-alive periods without a packet end the connection.
       this.skeleton.expectTraffic(keepAliveSeconds * 1500, Math.max(250, keepAliveSeconds * 250), () => {
-        this.ctx.logger.info({ connection: this.id, clientId: this.clientId, keepAlive: keepAliveSeconds }, "MQTT keep-alive timeout");
+        this.logInfo("MQTT keep-alive timeout", { keepAlive: keepAliveSeconds });
         this.closeWithReason(RC.KEEP_ALIVE_TIMEOUT);
       });
     }
@@ -272,7 +272,7 @@ export class MqttConnection implements ClientConnection, Flushable {
   /** A protocol violation: MQTT 5 clients get DISCONNECT with the reason code first. */
   protocolError(error: MqttProtocolError): void {
     if (this.state === "closed") return;
-    this.ctx.logger.info({ connection: this.id, clientId: this.clientId, reason: error.reason, text: error.message }, "closing MQTT connection on error");
+    this.logInfo("closing MQTT connection on error", { reason: error.reason, text: error.message });
     this.closeWithReason(error.reason, error.message);
   }
 
@@ -296,7 +296,7 @@ export class MqttConnection implements ClientConnection, Flushable {
 
   /** Another connection took this client id [MQTT-3.1.4-3]. */
   takenOver(): void {
-    this.ctx.logger.info({ connection: this.id, clientId: this.clientId }, "MQTT session taken over by a new connection");
+    this.logInfo("MQTT session taken over by a new connection");
     this.closeWithReason(RC.SESSION_TAKEN_OVER);
   }
 
@@ -323,6 +323,11 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.will = null;
     this.ctx.sessions.detached(session);
     this.ctx.broker.connections.remove(this);
+  }
+
+  /** Info lines about this connection name it and its client id (none before CONNECT). */
+  private logInfo(message: string, fields: Record<string, unknown> = {}): void {
+    this.ctx.logger.info({ connection: this.id, clientId: this.clientId, ...fields }, message);
   }
 
   describe(): ConnectionDetails {
