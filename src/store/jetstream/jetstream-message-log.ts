@@ -86,7 +86,14 @@ export class JetStreamMessageLog implements MessageLog {
   async openQueue(queueKey: string): Promise<RecoveredQueue> {
     this.closeQueue(queueKey);
     const { stream, subject } = this.placeOf(queueKey);
-    return (await this.load(stream, `${subject}.>`)).get(queueKey) ?? { ids: [], bodyBytes: 0 };
+    const DBG = process.env["WARREN_DEBUG_OPEN"] !== undefined;
+    const pendingWrites = this.tracker.syncPending;
+    const got = (await this.load(stream, `${subject}.>`)).get(queueKey) ?? { ids: [], bodyBytes: 0 };
+    if (DBG) {
+      const info = await this.jsm.streams.info(stream, { subjects_filter: `${subject}.>` });
+      this.logger.warn({ read: got.ids.length, subjects: info.state.subjects, pendingWrites, syncPendingNow: this.tracker.syncPending }, "DEBUG openQueue");
+    }
+    return got;
   }
 
   /** The node stops holding the queue (lease lost): its entries leave memory, the stream keeps them. */
