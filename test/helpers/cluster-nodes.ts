@@ -47,7 +47,7 @@ export async function startClusterNodes(count: number, natsUrl: string, replicas
       process.execPath,
       [MAIN, "--cluster-nats", natsUrl, "--node-name", name, "--cluster-replicas", String(replicas), "--data-dir", join(dataDir, name),
         "--host", "127.0.0.1", "--amqp-port", "0", "--mqtt-port", "0", "--stomp-port", "0", "--http-port", "0",
-        "--web-stomp-port", "off", "--web-mqtt-port", "off", "--log-format", "json", ...extraArgs],
+        "--web-stomp-port", "off", "--web-mqtt-port", "off", "--stream-port", "off", "--log-format", "json", ...extraArgs],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     running.add(child);
