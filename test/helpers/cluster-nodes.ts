@@ -1,4 +1,3 @@
-import { appendFileSync } from "node:fs";
 /**
  * Warren cluster nodes as child processes (`warren --cluster-nats ...
  * --node-name wN`), every listener on port 0 and the ports read back from
@@ -57,7 +56,6 @@ export async function startClusterNodes(count: number, natsUrl: string, replicas
     return new Promise((resolve, reject) => {
       const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
       lines.on("line", (line) => {
-        if (process.env["CLUSTER_LOG_DIR"]) appendFileSync(`${process.env["CLUSTER_LOG_DIR"]}/${name}.log`, line + "\n");
         const entry = JSON.parse(line) as { msg: string; ports?: ClusterNode["ports"] };
         if (entry.msg !== "listening" || !entry.ports) return;
         const ports = entry.ports;

@@ -85,15 +85,11 @@ export class JetStreamMessageLog implements MessageLog {
   /** A new owner takes the queue over: its live messages, delivered ones marked redelivered. */
   async openQueue(queueKey: string): Promise<RecoveredQueue> {
     this.closeQueue(queueKey);
+    // This node's own writes still in flight (it owned the queue until it was fenced, and the client
+    // buffers publishes across a reconnect) land before the read, or the read misses what they confirm.
+    await this.tracker.settled();
     const { stream, subject } = this.placeOf(queueKey);
-    const DBG = process.env["WARREN_DEBUG_OPEN"] !== undefined;
-    const pendingWrites = this.tracker.syncPending;
-    const got = (await this.load(stream, `${subject}.>`)).get(queueKey) ?? { ids: [], bodyBytes: 0 };
-    if (DBG) {
-      const info = await this.jsm.streams.info(stream, { subjects_filter: `${subject}.>` });
-      this.logger.warn({ read: got.ids.length, subjects: info.state.subjects, pendingWrites, syncPendingNow: this.tracker.syncPending }, "DEBUG openQueue");
-    }
-    return got;
+    return (await this.load(stream, `${subject}.>`)).get(queueKey) ?? { ids: [], bodyBytes: 0 };
   }
 
   /** The node stops holding the queue (lease lost): its entries leave memory, the stream keeps them. */
