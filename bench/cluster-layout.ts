@@ -45,7 +45,7 @@ const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(0)} MiB`;
 
 async function partitioned(nats: NatsCluster): Promise<Record<string, string | number>> {
   const broker = await startBroker({ cluster: { nats: nats.urls, nodeName: "bench", replicas: 3 }, ports: { mqtt: "off", stomp: "off", webStomp: "off", webMqtt: "off", http: "off" } });
-  const connection = await amqp.connect(broker.urls.amqp as string);
+  const connection = await amqp.connect(broker.urls.amqp);
   const started = performance.now();
   let next = 0;
   await Promise.all(

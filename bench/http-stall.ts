@@ -36,9 +36,9 @@ function download(url: string): Promise<number> {
     }).on("error", reject);
   });
 }
-const base = broker.urls.http as string;
+const base = broker.urls.http;
 
-const connection = await amqplib.connect(broker.urls.amqp as string);
+const connection = await amqplib.connect(broker.urls.amqp);
 const channel = await connection.createChannel();
 const { queue: pingQueue } = await channel.assertQueue("", { exclusive: true });
 

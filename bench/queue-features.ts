@@ -100,7 +100,7 @@ async function ttl(): Promise<void> {
 
 async function priority(): Promise<void> {
   const broker = await startBroker({ storage: "memory", alarms: { memoryHighWatermark: 0.9 } });
-  const connection = await amqplib.connect(broker.urls.amqp as string);
+  const connection = await amqplib.connect(broker.urls.amqp);
   const channel = await connection.createChannel();
   const M = 200_000;
   const body = Buffer.alloc(64);

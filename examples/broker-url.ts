@@ -9,7 +9,7 @@ export async function brokerUrl(): Promise<{ url: string; close: () => Promise<v
   const external = process.env.AMQP_URL;
   if (external) return { url: external, close: async () => {} };
   const broker = await startBroker();
-  return { url: broker.urls.amqp as string, close: () => broker.stop() };
+  return { url: broker.urls.amqp, close: () => broker.stop() };
 }
 
 /** Resolves once `count` calls of the returned `done` have been made. */

@@ -4,7 +4,7 @@ import { AmqpConnection, type AmqpLimits } from "./amqp/connection.js";
 import { seedDefaultUser } from "./auth/seed.js";
 import { UserRegistry } from "./auth/users.js";
 import { resolveBrokerSettings } from "./config/broker-settings.js";
-import { DEFAULTS, type PortSetting } from "./config/defaults.js";
+import { DEFAULTS } from "./config/defaults.js";
 import { Broker } from "./core/broker.js";
 import { silentLogger, type Logger } from "./log.js";
 import { ErrorCodes, WarrenError } from "./errors.js";
@@ -17,6 +17,7 @@ import { setFlushGate } from "./transport/flush-scheduler.js";
 import { StreamStore } from "./store/stream/stream-store.js";
 import { openStreamListener } from "./stream/listener.js";
 import { connectionLog } from "./core/connection-log.js";
+import { queueExpiryLog } from "./core/queue-log.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import type { HttpListener } from "./transport/http.js";
 import type { ManagementApi } from "./management/server.js";
@@ -26,6 +27,8 @@ import type { StompListeners, StompOptions } from "./stomp/listeners.js";
 import type { TlsSettings } from "./transport/tls-context.js";
 import type { ClusterOptions } from "./cluster/options.js";
 import type { JoinedCluster } from "./cluster/join.js";
+import { describeEnvironment } from "./environment.js";
+import type { BrokerPorts, BrokerUrls, ListenerName, OpenListeners, PortsOption } from "./broker-urls.js";
 
 export interface BrokerUser {
   name: string;
@@ -42,7 +45,7 @@ export interface BrokerOptions {
    * Embedded, every port defaults to 0. `stomp`: STOMP 1.0-1.2 over TCP (server default 61613);
    * `webStomp`: STOMP over WebSocket at /ws (server default 15674, as RabbitMQ's Web-STOMP).
    */
-  ports?: Partial<Record<"amqp" | "mqtt" | "stomp" | "http" | "webStomp" | "webMqtt" | "amqps" | "mqtts" | "stomps" | "https" | "stream", PortSetting>>;
+  ports?: PortsOption;
   /**
    * One certificate for every protocol: with it, AMQPS, MQTTS, STOMP over TLS
    * and HTTPS (API, UI, /metrics, WSS /ws/stomp and /ws/mqtt) listen too, on
@@ -76,11 +79,12 @@ export interface BrokerOptions {
   cluster?: ClusterOptions;
 }
 
-export interface RunningBroker {
+/** `U`: the listeners certainly open (see broker-urls.ts); their URLs and ports are not optional. */
+export interface RunningBroker<U extends ListenerName = never> {
   /** Connection URLs with guest credentials, e.g. amqp://guest:guest@127.0.0.1:40123 */
-  urls: { amqp?: string; http?: string; mqtt?: string; webMqtt?: string; stomp?: string; webStomp?: string; amqps?: string; mqtts?: string; stomps?: string; https?: string; stream?: string };
+  urls: BrokerUrls<U>;
   /** The ports actually bound (after 0 was resolved). */
-  ports: { amqp?: number; http?: number; mqtt?: number; webMqtt?: number; stomp?: number; webStomp?: number; amqps?: number; mqtts?: number; stomps?: number; https?: number; stream?: number };
+  ports: BrokerPorts<U>;
   /** The core, for in-process inspection (queues, connections). */
   core: Broker;
   /** Memory and disk alarms; their limits can be changed while running. */
@@ -97,7 +101,8 @@ export interface RunningBroker {
 }
 
 /** Starts a broker: the composition root where core, adapters and listeners meet. */
-export async function startBroker(options: BrokerOptions = {}): Promise<RunningBroker> {
+// The default (no options) is the empty object: every plain listener opens.
+export async function startBroker<O extends BrokerOptions = Record<never, never>>(options: O = {} as O): Promise<RunningBroker<OpenListeners<O>>> {
   const logger = options.logger ?? silentLogger();
   // Every limit validated once, before anything opens: the adapters take these and merge no defaults of their own.
   const settings = resolveBrokerSettings(options);
@@ -108,6 +113,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
   const users = new UserRegistry();
   const core = new Broker(users);
   core.connections.observer = connectionLog(logger);
+  core.queueExpiryObserver = queueExpiryLog(logger);
   core.addVhost(DEFAULTS.defaultVhost);
   core.maxConnections = settings.maxConnections;
   core.failedLogins.logger = logger;
@@ -184,6 +190,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
         ...(cluster && membership
           ? { nodeName: cluster.connection.nodeName, replicatedWrites: cluster.store.replicated.durability, clusterMembers: () => membership.live() }
           : {}),
+        environment: () => describeEnvironment(options, ports, limits, logger),
         ...managementOptions,
       });
       for (const listener of [http, https]) {
@@ -327,7 +334,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<RunningB
     logger.info({ fingerprint: tls.fingerprint() }, "TLS certificates reloaded");
     return tls.fingerprint();
   };
-  return { urls, ports, core, alarms, reloadCertificates, stop };
+  // Every listener not "off" was opened above, or startBroker threw: the narrower type holds.
+  return { urls, ports, core, alarms, reloadCertificates, stop } as RunningBroker<OpenListeners<O>>;
 }
 
 /** The listeners as /api/overview shows them (RabbitMQ's protocol names). */

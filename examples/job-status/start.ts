@@ -22,7 +22,7 @@ const broker = await startBroker({ ports: { amqp: Number(process.env.AMQP_PORT ?
 let redis: PrivateRedis | null = null;
 const settings = configFromEnv();
 if (!process.env.REDIS_URL) redis = await startRedisServer();
-const config = { ...settings, amqpUrl: broker.urls.amqp as string, redisUrl: redis?.url ?? settings.redisUrl };
+const config = { ...settings, amqpUrl: broker.urls.amqp, redisUrl: redis?.url ?? settings.redisUrl };
 
 const server = await startJobServer(config);
 const workers: ChildProcess[] = [];

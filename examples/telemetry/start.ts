@@ -19,7 +19,7 @@ const port = (name: string, fallback: number): number => Number(process.env[name
 const broker = await startBroker({
   ports: { amqp: port("AMQP_PORT", 5672), mqtt: port("MQTT_PORT", 1883), webMqtt: port("WEB_MQTT_PORT", 15675), stomp: "off", webStomp: "off", http: "off" },
 });
-const urls = { amqp: broker.urls.amqp as string, mqtt: broker.urls.mqtt as string, webMqtt: broker.urls.webMqtt as string };
+const urls = { amqp: broker.urls.amqp, mqtt: broker.urls.mqtt, webMqtt: broker.urls.webMqtt };
 console.log(`Warren: AMQP ${urls.amqp}, MQTT ${urls.mqtt}, MQTT over WebSocket ${urls.webMqtt}`);
 
 const file = process.env.STORE_FILE || "telemetry-readings.jsonl";

@@ -115,6 +115,7 @@ export class PublishDecoder {
       }
       this.exchange = exchange;
     }
+    if (exchange.type === "topic") (connection.access as Access).topicWrite(exchange, this.routingKey);
     return exchange;
   }
 }

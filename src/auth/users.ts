@@ -16,6 +16,12 @@ import {
   type HashingAlgorithm,
 } from "./password.js";
 import { validatePermissions, type Permissions } from "./permissions.js";
+import {
+  TopicPermissionTable,
+  validateTopicPermissions,
+  type TopicPermissionEntry,
+  type TopicPermissions,
+} from "./topic-permissions.js";
 
 export interface User {
   name: string;
@@ -41,7 +47,9 @@ export type UserRegistryChange =
   | { type: "user-put"; user: User }
   | { type: "user-deleted"; name: string }
   | { type: "permissions-set"; user: string; vhost: string; permissions: Permissions }
-  | { type: "permissions-cleared"; user: string; vhost: string };
+  | { type: "permissions-cleared"; user: string; vhost: string }
+  | { type: "topic-permissions-set"; user: string; vhost: string; exchange: string }
+  | { type: "topic-permissions-cleared"; user: string; vhost: string; exchange: string };
 
 export interface UserRegistryOptions {
   /** Users that may log in only from a loopback address. Default ["guest"]. */
@@ -66,6 +74,7 @@ export class UserRegistry {
   private readonly permissions = new Map<string, Map<string, Permissions>>();
   /** user → its limits; absent = none */
   private readonly limits = new Map<string, UserLimits>();
+  private readonly topicPermissions = new TopicPermissionTable();
   private readonly listeners = new Set<(change: UserRegistryChange) => void>();
   private readonly loopbackUsers: Set<string>;
   private readonly hashingAlgorithm: HashingAlgorithm;
@@ -121,6 +130,7 @@ export class UserRegistry {
   deleteUser(name: string): boolean {
     if (!this.users.has(name)) return false;
     for (const vhost of [...(this.permissions.get(name)?.keys() ?? [])]) this.clearPermissions(name, vhost);
+    for (const vhost of this.topicPermissions.vhostsOf(name)) this.clearTopicPermissions(name, vhost);
     this.permissions.delete(name);
     this.limits.delete(name);
     this.users.delete(name);
@@ -202,8 +212,33 @@ export class UserRegistry {
     return out;
   }
 
-  /** When a vhost is deleted. Returns how many entries were removed. */
+  /** The user must exist; the caller checks that the vhost does. */
+  setTopicPermissions(user: string, vhost: string, exchange: string, perms: TopicPermissions): void {
+    this.mustGet(user);
+    validateTopicPermissions(perms);
+    this.topicPermissions.set(user, vhost, exchange, perms);
+    this.emit({ type: "topic-permissions-set", user, vhost, exchange });
+  }
+
+  /** One exchange's entry, or all of (user, vhost) when `exchange` is omitted. False if none was there. */
+  clearTopicPermissions(user: string, vhost: string, exchange: string | null = null): boolean {
+    const removed = this.topicPermissions.clear(user, vhost, exchange);
+    for (const gone of removed) this.emit({ type: "topic-permissions-cleared", user, vhost, exchange: gone });
+    return removed.length > 0;
+  }
+
+  /** Not copied: read on every publish to a topic exchange. */
+  getTopicPermissions(user: string, vhost: string, exchange: string): Readonly<TopicPermissions> | undefined {
+    return this.topicPermissions.get(user, vhost, exchange);
+  }
+
+  listTopicPermissions(filter: { user?: string; vhost?: string } = {}): TopicPermissionEntry[] {
+    return this.topicPermissions.list(filter);
+  }
+
+  /** When a vhost is deleted (resource and topic permissions). Returns how many resource entries were removed. */
   deleteVhostPermissions(vhost: string): number {
+    for (const user of this.topicPermissions.usersOf(vhost)) this.clearTopicPermissions(user, vhost);
     let removed = 0;
     for (const user of [...this.permissions.keys()]) {
       if (this.clearPermissions(user, vhost)) removed++;

@@ -8,11 +8,10 @@
  * flag) print one line on stderr, no stack; anything else is a bug and
  * prints its stack.
  */
-import { startBroker, type BrokerOptions, type RunningBroker } from "../index.js";
+import type { BrokerOptions, RunningBroker } from "../index.js";
 import { WarrenError } from "../errors.js";
-import { loadConfig, usage } from "../config/load.js";
 import type { ClusterConfig, TlsConfig, WarrenConfig } from "../config/defaults.js";
-import { createLogger, type Logger } from "../log.js";
+import type { Logger } from "../log.js";
 import { packageVersion } from "../version.js";
 
 function fail(err: unknown): never {
@@ -24,7 +23,9 @@ function fail(err: unknown): never {
   process.exit(1);
 }
 
-function start(config: WarrenConfig, logger: Logger): Promise<RunningBroker> {
+async function start(config: WarrenConfig, logger: Logger): Promise<RunningBroker> {
+  // Loaded here, not at the top: `warren ctl` needs none of the broker, and importing it took seconds on a loaded machine.
+  const { startBroker } = await import("../index.js");
   return startBroker({
     host: config.host,
     ports: { ...config.ports },
@@ -121,6 +122,7 @@ async function main(): Promise<void> {
     process.exitCode = await runCtl(process.argv.slice(3), process.env, io);
     return;
   }
+  const [{ loadConfig, usage }, { createLogger }] = await Promise.all([import("../config/load.js"), import("../log.js")]);
   const config = loadConfig(process.argv.slice(2), process.env);
   if (config.help) {
     process.stdout.write(usage());

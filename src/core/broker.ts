@@ -9,7 +9,7 @@ import { CoreError, limitReached } from "./errors.js";
 import { reachedLimit } from "./limits.js";
 import { PolicyRegistry, type PolicyChange } from "./policies.js";
 import { reapplyPolicies } from "./queue-features/attach.js";
-import { VHost, type QueueFactory, type RemovalListener } from "./vhost.js";
+import { VHost, type QueueExpiryObserver, type QueueFactory, type RemovalListener } from "./vhost.js";
 import type { DefinitionsObserver, Durability } from "../store/types.js";
 import type { StreamStore } from "../store/stream/stream-store.js";
 import { CombinedDurability } from "./combined-durability.js";
@@ -49,6 +49,7 @@ export class Broker {
   private queueFactory: QueueFactory | null = null;
   /** Where streams keep their logs; null: stream declarations are refused. */
   private streams: StreamStore | null = null;
+  private expiryObserver: QueueExpiryObserver | null = null;
 
   constructor(users: UserRegistry) {
     this.users = users;
@@ -69,6 +70,7 @@ export class Broker {
       vhost.removalListener = this.removalListener;
       vhost.queueFactory = this.queueFactory;
       vhost.streams = this.streams;
+      vhost.queueExpiryObserver = this.expiryObserver;
       vhost.counters = this.counters;
       this.vhosts.set(name, vhost);
       this.persistence?.definitionsChanged();
@@ -124,6 +126,12 @@ export class Broker {
     const streams = this.streams;
     if (streams === null || !streams.persistent) return;
     this.durability = this.durability === null ? streams : new CombinedDurability(this.durability, streams);
+  }
+
+  /** Who hears of queues deleted by expiry (the composition root logs them), in every vhost, present and future. */
+  set queueExpiryObserver(observer: QueueExpiryObserver | null) {
+    this.expiryObserver = observer;
+    for (const vhost of this.vhosts.values()) vhost.queueExpiryObserver = observer;
   }
 
   /** Attaches a store's hooks to this broker and every vhost, present and future. */

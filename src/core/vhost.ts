@@ -70,6 +70,11 @@ export interface VhostMetadata {
   defaultQueueType: string | null;
 }
 
+/** Told of a queue deleted because it was unused for its expires time (the log line operators look for). */
+export interface QueueExpiryObserver {
+  queueExpired(queue: Queue, expiresMs: number, byPolicy: boolean): void;
+}
+
 /** Told of every queue and exchange removed, before it is gone (the management stats keep their final counters). */
 export interface RemovalListener {
   queueRemoved(queue: Queue): void;
@@ -99,6 +104,8 @@ export class VHost {
   queueFactory: QueueFactory | null = null;
   /** Set by the broker (Broker.setRemovalListener). */
   removalListener: RemovalListener | null = null;
+  /** Set by the broker (Broker.queueExpiryObserver): told before an idle queue is deleted by x-expires or a policy's expires. */
+  queueExpiryObserver: QueueExpiryObserver | null = null;
   /** The broker's counters (set by Broker.addVhost); a lone VHost counts into its own. */
   counters = new CoreCounters();
   /** Set by publish(): some queue refused the last message (x-overflow reject-publish), so its publisher is nacked. */

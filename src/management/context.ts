@@ -43,6 +43,8 @@ export interface Management {
   resources(): NodeResources;
   /** A cluster node: the other live nodes; a single node: none. */
   otherMembers(): ClusterMember[];
+  /** The settings the broker runs with, for `warren ctl environment` (no secrets). */
+  environment(): JsonObject;
 }
 
 /** One request, after authentication. */

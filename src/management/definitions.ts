@@ -16,6 +16,7 @@ import { fieldTableToJson, jsonToFieldTable } from "./format/field-table.js";
 import { RABBITMQ_COMPAT_VERSION } from "./routes/overview.js";
 import { policyFromJson, policyJson } from "./routes/policies.js";
 import { checkPasswordHash, parseTags, usersJson } from "./routes/users.js";
+import { topicPermissionJson } from "./routes/topic-permissions.js";
 import { importUserLimits, importVhostLimits, vhostLimitParameters } from "./routes/limits.js";
 import { metadataFromDefinition, metadataJson, tracingField } from "./vhost-metadata.js";
 
@@ -62,7 +63,7 @@ export function exportDefinitions(broker: Broker, productVersion: string): JsonO
     // RabbitMQ 3.10.8 exports only the name; the metadata (as 3.11+ export it) makes the file round-trip, and 3.10 imports it.
     vhosts: vhosts.map((v) => ({ name: v.name, metadata: metadataJson(v.metadata) })),
     permissions: broker.users.listPermissions().map((p) => ({ user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read })),
-    topic_permissions: [],
+    topic_permissions: broker.users.listTopicPermissions().map(topicPermissionJson),
     parameters: vhostLimitParameters(vhosts),
     global_parameters: [],
     policies: broker.policies.list().map(policyJson),
@@ -113,11 +114,13 @@ function vhostFor(broker: Broker, item: JsonObject, fixed: string | null, what: 
 }
 
 /**
- * Applies a definitions document. `onlyVhost` imports a per-vhost file
+ * Applies a definitions document, entry by entry: a bad entry throws with
+ * the entries before it applied (definitions-import.ts makes the whole
+ * import all-or-nothing). `onlyVhost` imports a per-vhost file
  * (POST /api/definitions/{vhost}) whose objects carry no vhost field.
  * Objects that already exist must be equivalent (else 400, as RabbitMQ).
  */
-export function importDefinitions(broker: Broker, body: JsonObject, onlyVhost: string | null = null): void {
+export function applyDefinitions(broker: Broker, body: JsonObject, onlyVhost: string | null = null): void {
   translateCoreErrors(() => {
     if (onlyVhost === null) {
       for (const user of list(body, "users")) importUser(broker, user);
@@ -133,6 +136,13 @@ export function importDefinitions(broker: Broker, body: JsonObject, onlyVhost: s
           write: typeof p["write"] === "string" ? p["write"] : FULL_PERMISSIONS.write,
           read: typeof p["read"] === "string" ? p["read"] : FULL_PERMISSIONS.read,
         });
+      }
+      for (const p of list(body, "topic_permissions")) {
+        const user = str(p, "user", "topic permission");
+        const vhost = vhostFor(broker, p, null, "topic permission").name;
+        if (!broker.users.hasUser(user)) throw badRequest(`topic permission: user '${user}' does not exist`);
+        const perms = { write: str(p, "write", "topic permission"), read: str(p, "read", "topic permission") };
+        broker.users.setTopicPermissions(user, vhost, str(p, "exchange", "topic permission"), perms);
       }
     }
     for (const p of list(body, "policies")) {

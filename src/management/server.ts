@@ -27,6 +27,8 @@ import { healthRoutes } from "./routes/health.js";
 import { limitRoutes } from "./routes/limits.js";
 import { overviewRoutes } from "./routes/overview.js";
 import { permissionRoutes } from "./routes/permissions.js";
+import { topicPermissionRoutes } from "./routes/topic-permissions.js";
+import { nodeAdminRoutes } from "./routes/node-admin.js";
 import { policyRoutes } from "./routes/policies.js";
 import { parameterRoutes } from "./routes/parameters.js";
 import { runtimeInfoRoutes } from "./routes/runtime-info.js";
@@ -66,6 +68,8 @@ export interface ManagementOptions {
   clusterMembers?: () => ClusterMember[];
   /** A cluster node's replicated writes: a change's 201/204 waits until NATS acknowledged it (issue 10). */
   replicatedWrites?: Durability | null;
+  /** The settings the broker runs with, for GET /api/environment; none when absent. */
+  environment?: () => JsonObject;
 }
 
 export const DEFAULT_STATS_INTERVAL_MS = 5000;
@@ -92,6 +96,7 @@ export class ManagementApi implements Management {
       ...vhostRoutes,
       ...userRoutes,
       ...permissionRoutes,
+      ...topicPermissionRoutes,
       ...exchangeRoutes,
       ...queueRoutes,
       ...bindingRoutes,
@@ -103,6 +108,7 @@ export class ManagementApi implements Management {
       ...healthRoutes,
       ...limitRoutes,
       ...certificateRoutes,
+      ...nodeAdminRoutes,
     ]);
   }
 
@@ -124,6 +130,10 @@ export class ManagementApi implements Management {
 
   otherMembers(): ClusterMember[] {
     return (this.options.clusterMembers?.() ?? []).filter((member) => member.name !== this.node);
+  }
+
+  environment(): JsonObject {
+    return this.options.environment?.() ?? {};
   }
 
   stop(): void {

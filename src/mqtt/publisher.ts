@@ -4,6 +4,7 @@ import type { Queue } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { MqttContext } from "./context.js";
 import { MQTT_EXCHANGE, publishToMessage, type MqttOrigin } from "./message-mapping.js";
+import { topicToRoutingKey } from "./topics.js";
 
 export interface MqttPublish {
   topic: string;
@@ -22,6 +23,9 @@ export interface MqttPublish {
  */
 export function publishFromMqtt(ctx: MqttContext, vhost: VHost, access: Access, publish: MqttPublish): Queue[] {
   access.write("exchange", MQTT_EXCHANGE);
+  const exchange = vhost.getExchange(MQTT_EXCHANGE);
+  // RabbitMQ's MQTT plugin checks topic permissions on the mapped routing key ("a/b" → "a.b").
+  access.topicWrite(exchange, topicToRoutingKey(publish.topic));
   const packet: IPublishPacket = {
     cmd: "publish",
     topic: publish.topic,
@@ -41,5 +45,5 @@ export function publishFromMqtt(ctx: MqttContext, vhost: VHost, access: Access, 
     }
   }
   const message = publishToMessage(packet, publish.topic, publish.payload, publish.origin);
-  return vhost.publish(vhost.getExchange(MQTT_EXCHANGE), message);
+  return vhost.publish(exchange, message);
 }

@@ -31,8 +31,10 @@ export function bindSubscription(
   access.configure("queue", name);
   access.write("queue", name);
   access.read("exchange", MQTT_EXCHANGE);
+  const exchange = vhost.getExchange(MQTT_EXCHANGE);
+  access.topicRead(exchange, routingKey);
   const queue = sessionQueue(session, name) ?? declare(session, name, subscription, connectionId);
-  vhost.bind(vhost.getExchange(MQTT_EXCHANGE), queue, routingKey, {});
+  vhost.bind(exchange, queue, routingKey, {});
   if (subscription.group !== null) {
     const key = sharedKey(`${vhost.name}\u0000${name}`, routingKey);
     registry.sharedBindingUsers.set(key, (registry.sharedBindingUsers.get(key) ?? 0) + 1);

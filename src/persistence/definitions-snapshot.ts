@@ -9,6 +9,21 @@ import type { Logger } from "../log.js";
 import { argumentsFromJson, argumentsToJson } from "./field-table-json.js";
 import type { DefinitionsSnapshot } from "../store/types.js";
 
+/** One topic permission as written (the registry's entries have this shape; persistence may not import auth). */
+interface TopicPermissionEntry {
+  user: string;
+  vhost: string;
+  exchange: string;
+  write: string;
+  read: string;
+}
+
+/**
+ * Topic permissions ride in the snapshot as an extra field: both stores keep
+ * the document as JSON, and a file written before they existed has none.
+ */
+type SnapshotWithTopicPermissions = DefinitionsSnapshot & { topic_permissions?: TopicPermissionEntry[] };
+
 /** Limits are written only when set, so older files and limit-free brokers look the same. */
 const nonEmpty = (limits: Readonly<Record<string, number>>): { limits?: Record<string, number> } =>
   Object.keys(limits).length === 0 ? {} : { limits: { ...limits } };
@@ -16,7 +31,7 @@ const nonEmpty = (limits: Readonly<Record<string, number>>): { limits?: Record<s
 const isSystemExchange = (name: string): boolean => name === "" || name.startsWith("amq.");
 
 export function snapshotDefinitions(broker: Broker): DefinitionsSnapshot {
-  const snapshot: DefinitionsSnapshot = {
+  const snapshot: SnapshotWithTopicPermissions = {
     warren_version: 1,
     users: broker.users.listUsers().map((u) => ({
       name: u.name,
@@ -33,6 +48,7 @@ export function snapshotDefinitions(broker: Broker): DefinitionsSnapshot {
       ...nonEmpty(limits),
     })),
     permissions: broker.users.listPermissions(),
+    ...topicPermissionsOf(broker),
     exchanges: [],
     queues: [],
     bindings: [],
@@ -81,6 +97,12 @@ export function snapshotDefinitions(broker: Broker): DefinitionsSnapshot {
   return snapshot;
 }
 
+/** Written only when there are some, so the files of brokers without them stay as they were. */
+function topicPermissionsOf(broker: Broker): { topic_permissions?: TopicPermissionEntry[] } {
+  const entries = broker.users.listTopicPermissions();
+  return entries.length === 0 ? {} : { topic_permissions: entries };
+}
+
 /** Recreates definitions; an entry that no longer applies is logged and skipped, never fatal. */
 export function restoreDefinitions(broker: Broker, snapshot: DefinitionsSnapshot, logger: Logger): void {
   const attempt = (what: string, action: () => void): void => {
@@ -105,6 +127,12 @@ export function restoreDefinitions(broker: Broker, snapshot: DefinitionsSnapshot
     if (!broker.vhosts.has(p.vhost)) continue;
     attempt(`permissions ${p.user}@${p.vhost}`, () =>
       broker.users.setPermissions(p.user, p.vhost, { configure: p.configure, write: p.write, read: p.read }),
+    );
+  }
+  for (const p of (snapshot as SnapshotWithTopicPermissions).topic_permissions ?? []) {
+    if (!broker.vhosts.has(p.vhost)) continue;
+    attempt(`topic permissions ${p.user}@${p.vhost}/${p.exchange}`, () =>
+      broker.users.setTopicPermissions(p.user, p.vhost, p.exchange, { write: p.write, read: p.read }),
     );
   }
   for (const policy of snapshot.policies ?? []) attempt(`policy ${policy.name}`, () => broker.policies.put(policy));

@@ -94,3 +94,22 @@ test("headers: x-match all and any", async () => {
 test("rpc: replies come back matched by correlation id", async () => {
   assert.deepEqual(await runExample("rpc"), ["fib(10) = 55", "fib(20) = 6765", "fib(30) = 832040"]);
 });
+
+test("mqtt-js: the dashboard gets the retained status then the readings, and AMQP sees the same readings", async () => {
+  const lines = await runExample("mqtt-js");
+  assert.equal(lines[0], "[dashboard] home/status/sensor-1 = online (retained)");
+  assert.deepEqual(
+    sorted(lines.slice(1, -1)),
+    sorted([
+      "[amqp] home.temperature.kitchen = 21.5",
+      "[amqp] home.temperature.garage = 12.0",
+      "[dashboard] home/temperature/kitchen = 21.5",
+      "[dashboard] home/temperature/garage = 12.0",
+    ]),
+  );
+  assert.equal(lines.at(-1), "MQTT and AMQP saw the same readings");
+});
+
+test("stompjs: a Web-STOMP subscription gets the SEND, and an AMQP service answers a /temp-queue/ reply-to", async () => {
+  assert.deepEqual(await runExample("stompjs"), ["[chat] /topic/chat.general: hello from stompjs", "[reply] tick for stompjs (correlation-id 1)"]);
+});

@@ -75,7 +75,7 @@ test("a bad setting is WARREN_ERR_INVALID_CONFIG naming it, before anything star
   // The refusal opened nothing: a broker starts and serves afterwards.
   const broker = await startBroker({ ports: { stomp: "off", webStomp: "off", http: "off" } });
   try {
-    const client = await mqtt.connectAsync(broker.urls.mqtt as string);
+    const client = await mqtt.connectAsync(broker.urls.mqtt);
     await client.publishAsync("defaults/health", "ok", { qos: 1 });
     await client.endAsync();
   } finally {

@@ -54,6 +54,7 @@ function publish(channel: Channel, method: M.BasicPublish): void {
   if (exchange.internal) {
     throw new AmqpError(REPLY.ACCESS_REFUSED, `cannot publish to internal exchange '${exchange.name}' in vhost '${vhost.name}'`);
   }
+  access.topicWrite(exchange, method.routingKey);
   channel.connection.notePublish();
   channel.content.begin(exchange, method.routingKey, method.mandatory);
 }

@@ -40,6 +40,9 @@ export function handleExchangeMethod(channel: Channel, method: M.AmqpMethod): vo
     case M.EXCHANGE_UNBIND: {
       access.write("exchange", method.destination);
       access.read("exchange", method.source);
+      // rabbit_channel:binding_action checks topic read on the source, when it exists, before the lookups.
+      const topicSource = vhost.exchanges.get(method.source);
+      if (topicSource !== undefined) access.topicRead(topicSource, method.routingKey);
       const destination = vhost.getExchange(method.destination);
       const source = vhost.getExchange(method.source);
       if (method.method === M.EXCHANGE_BIND) {

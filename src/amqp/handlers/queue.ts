@@ -54,6 +54,8 @@ export function handleQueueMethod(channel: Channel, method: M.AmqpMethod): void 
       const queueName = queueNameOrLast(channel, method.queue);
       access.write("queue", queueName);
       access.read("exchange", method.exchange);
+      const target = vhost.exchanges.get(method.exchange);
+      if (target !== undefined) access.topicRead(target, method.routingKey);
       if (method.method === M.QUEUE_BIND) {
         const queue = vhost.useQueue(queueName, connectionId);
         const exchange = vhost.getExchange(method.exchange);

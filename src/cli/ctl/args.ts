@@ -12,6 +12,10 @@ export interface CtlOptions {
   /** set_policy's --priority and --apply-to. */
   priority: number | null;
   applyTo: string | null;
+  /** close_all_connections --global: every vhost, not only -p's. */
+  global: boolean;
+  /** -t / --timeout, seconds (await_startup, ping); null = the verb's default. */
+  timeout: number | null;
 }
 
 export interface ParsedArgs {
@@ -34,6 +38,8 @@ const VALUE_FLAGS: Record<string, keyof CtlOptions> = {
   "--vhost": "vhost",
   "--priority": "priority",
   "--apply-to": "applyTo",
+  "-t": "timeout",
+  "--timeout": "timeout",
 };
 
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedArgs {
@@ -46,12 +52,18 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Pars
     quiet: false,
     priority: null,
     applyTo: null,
+    global: false,
+    timeout: null,
   };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === "-q" || arg === "--quiet" || arg === "-s" || arg === "--silent") {
       options.quiet = true;
+      continue;
+    }
+    if (arg === "--global") {
+      options.global = true;
       continue;
     }
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -78,6 +90,12 @@ function setOption(options: CtlOptions, key: keyof CtlOptions, value: string): v
       const priority = Number(value);
       if (!Number.isInteger(priority)) throw new UsageError(`--priority must be an integer, not ${value}`);
       options.priority = priority;
+      return;
+    }
+    case "timeout": {
+      const seconds = Number(value);
+      if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--timeout must be a number of seconds, not ${value}`);
+      options.timeout = seconds;
       return;
     }
     case "applyTo":

@@ -8,7 +8,10 @@ import { parseArgs, UsageError } from "./args.js";
 import { ApiCallError, CtlClient, UnreachableError } from "./client.js";
 import type { Output } from "./output.js";
 import { ADMIN_VERBS } from "./verbs/admin.js";
-import { exportDefinitions, importDefinitions, status } from "./verbs/definitions.js";
+import { exportDefinitions, importDefinitions } from "./verbs/definitions.js";
+import { NODE_VERBS } from "./verbs/node.js";
+import type { VerbHandler } from "./verbs/verb.js";
+import { TOPIC_PERMISSION_VERBS } from "./verbs/topic-permissions.js";
 import { reloadCertificates } from "./verbs/certificates.js";
 import { clusterStatus } from "./verbs/cluster.js";
 import { LIMIT_VERBS } from "./verbs/limits.js";
@@ -16,14 +19,15 @@ import { LIST_VERBS, runList } from "./verbs/list.js";
 
 export const EXIT = { ok: 0, usage: 64, unavailable: 69, software: 70 } as const;
 
-const OTHER_VERBS = {
+const OTHER_VERBS: Record<string, VerbHandler> = {
   ...LIMIT_VERBS,
+  ...TOPIC_PERMISSION_VERBS,
+  ...NODE_VERBS,
   export_definitions: exportDefinitions,
   import_definitions: importDefinitions,
-  status,
   cluster_status: clusterStatus,
   reload_certificates: reloadCertificates,
-} as const;
+};
 
 export function ctlUsage(): string {
   const verbs = [...Object.keys(LIST_VERBS), ...Object.keys(ADMIN_VERBS), ...Object.keys(OTHER_VERBS)].sort();
@@ -50,8 +54,8 @@ export async function runCtl(argv: readonly string[], env: NodeJS.ProcessEnv, io
     }
     const client = new CtlClient(options);
     if (verb in LIST_VERBS) await runList(verb, args, options, client, io);
-    else if (verb in ADMIN_VERBS) await (ADMIN_VERBS[verb] as (typeof ADMIN_VERBS)[string])(args, options, client, io);
-    else if (verb in OTHER_VERBS) await OTHER_VERBS[verb as keyof typeof OTHER_VERBS](args, options, client, io);
+    else if (verb in ADMIN_VERBS) await (ADMIN_VERBS[verb] as VerbHandler)(args, options, client, io);
+    else if (verb in OTHER_VERBS) await (OTHER_VERBS[verb] as VerbHandler)(args, options, client, io);
     else throw new UsageError(`unknown verb '${verb}'\n\n${ctlUsage()}`);
     return EXIT.ok;
   } catch (error) {

@@ -160,7 +160,11 @@ export class QueueFeatures {
     if (expires === null || this.queue.consumerCount > 0 || this.queue.deleted) return;
     this.idleTimer = unrefTimer(() => {
       this.idleTimer = null;
-      if (this.queue.consumerCount === 0) this.vhost.removeQueue(this.queue);
+      if (this.queue.consumerCount !== 0 || this.queue.deleted) return;
+      // The argument's value when it is the one in force; otherwise a policy's expires set it (the smaller wins).
+      const byPolicy = this.queue.arguments["x-expires"] !== expires;
+      this.vhost.queueExpiryObserver?.queueExpired(this.queue, expires, byPolicy);
+      this.vhost.removeQueue(this.queue);
     }, expires);
   }
 

@@ -3,7 +3,8 @@ import { param, type RequestContext } from "../context.js";
 import { objectNotFound } from "../errors.js";
 import { noContent, ok, type JsonObject, type Reply } from "../http-util.js";
 import type { Route } from "../router.js";
-import { exportDefinitions, exportVhostDefinitions, importDefinitions } from "../definitions.js";
+import { exportDefinitions, exportVhostDefinitions } from "../definitions.js";
+import { importDefinitions } from "../definitions-import.js";
 
 /** ?download=name makes the browser save the export, as RabbitMQ's UI link does. */
 function withDownload(ctx: RequestContext, reply: Reply): Reply {
@@ -59,7 +60,7 @@ export const definitionRoutes: Route[] = [
 /** As RabbitMQ logs an import ("Importing concurrently N exchanges..."): what arrived, and by whom. */
 function logImport(ctx: RequestContext, body: JsonObject, vhost: string | null): void {
   const counts = Object.fromEntries(
-    ["users", "vhosts", "permissions", "policies", "queues", "exchanges", "bindings"].map((key) => [key, Array.isArray(body[key]) ? body[key].length : 0]),
+    ["users", "vhosts", "permissions", "topic_permissions", "policies", "queues", "exchanges", "bindings"].map((key) => [key, Array.isArray(body[key]) ? body[key].length : 0]),
   );
   ctx.mgmt.logger.info({ module: "definitions", user: ctx.user.name, ...(vhost === null ? {} : { vhost }), ...counts }, "definitions imported");
 }

@@ -14,6 +14,11 @@ export const permissionJson = (p: PermissionEntry): JsonObject => ({
   read: p.read,
 });
 
+/** RabbitMQ's answer to a permission PUT for a user or vhost that does not exist (resource and topic permissions alike). */
+export function requireUserAndVhost(ctx: RequestContext, user: string, vhost: string): void {
+  if (!ctx.mgmt.broker.users.hasUser(user) || !ctx.mgmt.broker.vhosts.has(vhost)) throw badRequest("vhost_or_user_not_found");
+}
+
 function findPermission(ctx: RequestContext): PermissionEntry {
   const entry = ctx.mgmt.broker.users.listPermissions({ user: param(ctx, "user"), vhost: param(ctx, "vhost") })[0];
   if (!entry) throw objectNotFound();
@@ -25,7 +30,7 @@ async function putPermission(ctx: RequestContext): Promise<Reply> {
   const vhost = param(ctx, "vhost");
   const body = await ctx.body();
   const users = ctx.mgmt.broker.users;
-  if (!users.hasUser(user) || !ctx.mgmt.broker.vhosts.has(vhost)) throw badRequest("vhost_or_user_not_found");
+  requireUserAndVhost(ctx, user, vhost);
   requireKeys(body, ["configure", "write", "read"]);
   const [configure, write, read] = [body["configure"], body["write"], body["read"]];
   if (typeof configure !== "string" || typeof write !== "string" || typeof read !== "string") {

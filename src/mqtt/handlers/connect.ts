@@ -104,6 +104,7 @@ function connect(connection: MqttConnection, packet: IConnectPacket): void {
     return refuse(reason, error.message);
   }
   connection.user = username;
+  opened.access.setClientId(clientId);
 
   const will = packet.will;
   if (will && !isValidTopicName(will.topic)) return refuse(RC.TOPIC_NAME_INVALID, `invalid will topic '${will.topic}'`);

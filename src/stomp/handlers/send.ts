@@ -48,6 +48,7 @@ export function handleSend(connection: StompConnection, frame: StompFrame): void
   if (exchange.internal) {
     throw StompError.fromCore(accessRefused(`cannot publish to internal exchange '${exchangeName}' in vhost '${vhost.name}'`));
   }
+  access.topicWrite(exchange, routingKey);
   const properties = propertiesFromHeaders(frame.headers);
   if (properties.userId !== undefined && properties.userId !== connection.user) {
     throw new StompError(

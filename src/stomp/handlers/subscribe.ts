@@ -1,4 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
+import type { Access } from "../../core/access.js";
+import { CoreError } from "../../core/errors.js";
+import type { Exchange } from "../../core/exchanges/exchange.js";
 import type { Queue } from "../../core/queue.js";
 import type { StompConnection } from "../connection.js";
 import { notValidFor, parseDestination } from "../destinations.js";
@@ -50,6 +53,7 @@ export function handleSubscribe(connection: StompConnection, frame: StompFrame):
       const routingKey = destination.kind === "exchange" ? (destination.pattern ?? "") : destination.name;
       access.read("exchange", exchangeName);
       const exchange = vhost.getExchange(exchangeName);
+      checkTopicRead(access, exchange, routingKey, destination.kind === "topic");
       const queueName = headers.get("x-queue-name") ?? subscriptionQueueName(raw, id, durable);
       // A durable subscription's queue outlives the session; any other is exclusive to it and auto-deleted.
       const defaults = durable
@@ -66,6 +70,22 @@ export function handleSubscribe(connection: StompConnection, frame: StompFrame):
   if (queue instanceof StreamQueue) queue.subscribe(subscription, streamSubscription(queue, headers, prefetch, ackMode === "auto"));
   else queue.addConsumer(subscription);
   connection.subscriptions.set(tag, subscription);
+}
+
+/**
+ * Topic permissions, checked before the subscription's queue is declared so a
+ * refusal leaves no queue behind. RabbitMQ 3.10 (observed) checks /topic/
+ * itself (rabbit_stomp_processor's check_topic_authorisation: the body is
+ * the bare text) and /exchange/ through queue.bind (a channel exception:
+ * "ACCESS_REFUSED - ..."); both close the session.
+ */
+function checkTopicRead(access: Access, exchange: Exchange, routingKey: string, bare: boolean): void {
+  try {
+    access.topicRead(exchange, routingKey);
+  } catch (error) {
+    if (!bare || !(error instanceof CoreError)) throw error;
+    throw new StompError("access_refused", error.message, true);
+  }
 }
 
 /** Durable subscriptions get a name derived from destination and id, so a reconnecting client finds its queue. */

@@ -154,13 +154,13 @@ test("basic.publish with immediate=true is 540 NOT_IMPLEMENTED, a connection err
 
 test("broker stop() closes clients with 320 CONNECTION_FORCED 'shutdown' (raw, amqplib, amqp-client)", async () => {
   const running = await startBroker({ host: "127.0.0.1" });
-  const port = running.ports.amqp as number;
+  const port = running.ports.amqp;
   const raw = await RawAmqp.connect(port);
   await raw.handshake();
-  const lib = await amqplib.connect(running.urls.amqp as string);
+  const lib = await amqplib.connect(running.urls.amqp);
   // amqplib reports a server close with 320 as a 'close' event carrying the error.
   const libError = new Promise<AmqpClose>((resolve) => lib.once("close", (error: unknown) => resolve(amqpCloseOf(error))));
-  const client = new AMQPClient(running.urls.amqp as string);
+  const client = new AMQPClient(running.urls.amqp);
   await client.connect();
   const clientErrors: string[] = [];
   client.onerror = (error) => clientErrors.push(error.message);
@@ -178,7 +178,7 @@ test("broker stop() closes clients with 320 CONNECTION_FORCED 'shutdown' (raw, a
 test("a socket that never completes the handshake is dropped after the handshake timeout", async () => {
   const running = await startBroker({ host: "127.0.0.1", limits: { handshakeTimeout: 200 } });
   try {
-    const port = running.ports.amqp as number;
+    const port = running.ports.amqp;
     // Sends nothing at all.
     const silent = await RawAmqp.connect(port);
     // Sends the header, reads connection.start, then stalls.
@@ -189,7 +189,7 @@ test("a socket that never completes the handshake is dropped after the handshake
     await stalled.waitClosed();
     assert.equal(silent.received.length, 0);
     // A client that completes the handshake in time is not affected, even when it then idles.
-    const connection = await amqplib.connect(running.urls.amqp as string);
+    const connection = await amqplib.connect(running.urls.amqp);
     await new Promise((resolve) => setTimeout(resolve, 400));
     const channel = await connection.createChannel();
     await channel.checkExchange("amq.topic");

@@ -114,13 +114,13 @@ test("embedded: startBroker on a held dir throws WARREN_ERR_DATA_DIR_LOCKED; the
         return true;
       },
     );
-    await publishConfirmed(first.ports.amqp as number, "embedded", 3);
+    await publishConfirmed(first.ports.amqp, "embedded", 3);
   } finally {
     await first.stop();
   }
   const again = await startBroker({ host: "127.0.0.1", ports: { amqp: 0, mqtt: "off", stomp: "off", http: "off", webStomp: "off", webMqtt: "off" }, storage: { dir } });
   try {
-    assert.equal((await drainQueueAt(`amqp://guest:guest@127.0.0.1:${again.ports.amqp as number}`, "embedded")).length, 3);
+    assert.equal((await drainQueueAt(`amqp://guest:guest@127.0.0.1:${again.ports.amqp}`, "embedded")).length, 3);
   } finally {
     await again.stop();
   }
@@ -135,7 +135,7 @@ test("a lock naming a live pid that another process now has (pid reused after a 
     const broker = await startBroker({ host: "127.0.0.1", ports: { amqp: 0, mqtt: "off", stomp: "off", http: "off", webStomp: "off", webMqtt: "off" }, storage: { dir } });
     try {
       assert.equal(lockOwner(dir), String(process.pid));
-      await publishConfirmed(broker.ports.amqp as number, "reused", 1);
+      await publishConfirmed(broker.ports.amqp, "reused", 1);
     } finally {
       await broker.stop();
     }

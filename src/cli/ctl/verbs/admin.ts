@@ -3,16 +3,12 @@
  * connections, each one management API call, printing rabbitmqctl's
  * informational line ("Adding user "x" ...") first.
  */
-import { UsageError, type CtlOptions } from "../args.js";
+import { UsageError } from "../args.js";
 import { ApiCallError, seg, type CtlClient } from "../client.js";
-import { inform, type Output } from "../output.js";
+import { inform } from "../output.js";
+import { need, type VerbHandler } from "./verb.js";
 
-type Handler = (args: readonly string[], options: CtlOptions, client: CtlClient, io: Output) => Promise<void>;
 
-function need(args: readonly string[], count: number, usage: string): string[] {
-  if (args.length < count) throw new UsageError(`usage: warren ctl ${usage}`);
-  return args.slice(0, count);
-}
 
 /** The API's bare 404 becomes rabbitmqctl's message naming what is missing. */
 async function orMissing<T>(call: Promise<T>, missing: string): Promise<T> {
@@ -29,13 +25,13 @@ async function currentTags(client: CtlClient, user: string): Promise<string[]> {
   return Array.isArray(info.tags) ? info.tags.map(String) : [];
 }
 
-export const ADMIN_VERBS: Record<string, Handler> = {
+export const ADMIN_VERBS: Record<string, VerbHandler> = {
   async add_user(args, options, client, io) {
     const [user, password] = need(args, 2, "add_user <username> <password>");
     inform(io, options, `Adding user "${user}" ...`);
-    // rabbitmqctl refuses an existing user; the API's PUT would update it.
+    // rabbitmqctl 3.10 refuses an existing user with exit 70 (EX_SOFTWARE) and this text; the API's PUT would update it.
     const existing = await client.request("GET", `/api/users/${seg(user as string)}`).catch(() => null);
-    if (existing !== null) throw new UsageError(`user "${user}" already exists`);
+    if (existing !== null) throw new ApiCallError(409, `User "${user}" already exists`);
     await client.request("PUT", `/api/users/${seg(user as string)}`, { password, tags: "" });
   },
   async delete_user(args, options, client, io) {

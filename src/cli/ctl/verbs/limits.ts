@@ -3,11 +3,11 @@
  * clear_user_limits over /api/vhost-limits and /api/user-limits: the JSON
  * object of limits is applied one PUT per limit, as the API takes them.
  */
-import { UsageError, type CtlOptions } from "../args.js";
+import { UsageError } from "../args.js";
 import { seg, type CtlClient } from "../client.js";
-import { inform, type Output } from "../output.js";
+import { inform } from "../output.js";
+import type { VerbHandler } from "./verb.js";
 
-type Handler = (args: readonly string[], options: CtlOptions, client: CtlClient, io: Output) => Promise<void>;
 
 function limitsArgument(text: string | undefined, usage: string): Record<string, unknown> {
   let parsed: unknown;
@@ -26,7 +26,7 @@ async function currentLimits(client: CtlClient, path: string): Promise<string[]>
   return entries.flatMap((entry) => Object.keys(entry.value ?? {}));
 }
 
-export const LIMIT_VERBS: Record<string, Handler> = {
+export const LIMIT_VERBS: Record<string, VerbHandler> = {
   async set_vhost_limits(args, options, client, io) {
     const usage = "set_vhost_limits [-p <vhost>] <definition>";
     const limits = limitsArgument(args[0], usage);
