@@ -1,6 +1,5 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Broker } from "../core/broker.js";
-import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import type { Message } from "../core/message.js";
 import type { Queue, QueueOptions } from "../core/queue.js";
 import type { QueueDeclarationOrigin } from "../core/vhost.js";
@@ -10,9 +9,9 @@ import { ClusterQueue, type QueueRouting } from "./cluster-queue.js";
 import { ForwardDurability, type ForwardTicket } from "./forward-durability.js";
 import { NodeLinks, routeSubjects } from "./node-links.js";
 import type { LeaseListener, QueueLeases } from "./queue-leases.js";
-import { RemoteConsumerSink, type SinkTransport } from "./remote-consumer-sink.js";
+import { type OwnedQueues, RemoteConsumers } from "./remote-consumers.js";
 import { RemoteQueuedMessage, type RemoteSubscription } from "./remote-subscription.js";
-import { Kind, PublishStatus, RecordReader, type RecordWriter, SettleOutcome } from "./wire.js";
+import { Kind, openBatch, PublishStatus, RecordReader, type RecordWriter, SettleOutcome } from "./wire.js";
 
 /**
  * The store's side of ownership: only the owner writes a queue's messages.
@@ -48,15 +47,15 @@ const forwardError = (status: number): Error =>
  * queues are ClusterQueues; publishes to a queue owned elsewhere are
  * forwarded to its owner, whose answer releases the client's confirm;
  * consumers of such a queue subscribe at the owner, which delivers
- * through a RemoteConsumerSink; leases decide owners and move them when
+ * through RemoteConsumers; leases decide owners and move them when
  * a node dies.
  */
-export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport {
+export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
   readonly nodeName: string;
   readonly durability: ForwardDurability;
   private readonly queues = new Map<string, ClusterQueue>();
-  /** Owner side: consumers of other nodes, by `node \0 subscription id`. */
-  private readonly sinks = new Map<string, RemoteConsumerSink>();
+  /** Owner side: consumers of other nodes. */
+  private readonly remoteConsumers: RemoteConsumers;
   /** Consumer side: local subscriptions to queues owned elsewhere. */
   private readonly subscriptions = new Map<number, { queue: ClusterQueue; subscription: RemoteSubscription }>();
   /** Publishes that arrived while their queue's owner was being settled. */
@@ -87,12 +86,13 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
     this.logger = options.logger;
     this.nodeName = options.leases.nodeName;
     this.links = new NodeLinks(options.nc, this.nodeName, options.logger);
+    this.remoteConsumers = new RemoteConsumers(this.links, this.codec, this);
     this.durability = new ForwardDurability(broker.durability);
     broker.setQueueFactory((name, vhost, queueOptions, origin) => this.makeQueue(name, vhost, queueOptions, origin));
     options.leases.setListener(this);
     const subjects = routeSubjects(this.nodeName);
     this.listen(subjects.publish, (msg) => this.onPublish(msg));
-    this.listen(subjects.control, (msg) => this.onControl(msg.data));
+    this.listen(subjects.control, (msg) => this.remoteConsumers.onControl(msg.data));
     this.listen(subjects.deliver, (msg) => this.onDeliver(msg.data));
   }
 
@@ -139,9 +139,17 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
     }
   }
 
-  private findQueue(vhost: string, name: string): ClusterQueue | null {
+  findQueue(vhost: string, name: string): ClusterQueue | null {
     const queue = this.broker.vhosts.get(vhost)?.queues.get(name);
     return queue instanceof ClusterQueue ? queue : null;
+  }
+
+  whenOpened(queue: ClusterQueue, run: () => void): boolean {
+    if (!this.resolving.has(queue)) return false;
+    let held = this.held.get(queue);
+    if (held === undefined) this.held.set(queue, (held = []));
+    held.push(run);
+    return true;
   }
 
   // ---- ownership -------------------------------------------------------------
@@ -243,13 +251,7 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
 
   nodeDown(node: string): void {
     this.links.failInFlight(node);
-    for (const [id, sink] of this.sinks) {
-      if (sink.node !== node) continue;
-      this.sinks.delete(id);
-      sink.cancelled = true;
-      sink.queue.removeConsumer(sink);
-      sink.requeueOutstanding();
-    }
+    this.remoteConsumers.nodeDown(node);
     const live = this.leases.liveNodes();
     for (const queue of this.queues.values()) {
       if (queue.owner !== node) continue;
@@ -357,40 +359,13 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
     this.parked.delete(queue);
     this.held.delete(queue);
     if (wasOwner) {
-      for (const [id, sink] of this.sinks) if (sink.queue === queue) this.sinks.delete(id);
+      this.remoteConsumers.forget(queue);
       void this.leases.release(queue.key);
     }
   }
 
   released(queue: ClusterQueue): void {
-    for (const [id, sink] of this.sinks) {
-      if (sink.queue !== queue) continue;
-      sink.cancelled = true;
-      this.sinks.delete(id);
-    }
-  }
-
-  // ---- SinkTransport: the owner's sinks send --------------------------------
-
-  deliver(
-    sink: RemoteConsumerSink,
-    deliveryId: number,
-    queued: { redelivered: boolean; deliveryCount: number; message: Message },
-  ): void {
-    this.links
-      .to(routeSubjects(sink.node).deliver)
-      .u8(Kind.Deliver)
-      .u32(sink.subscriptionId)
-      .u32(sink.epoch)
-      .u32(deliveryId)
-      .u8(queued.redelivered ? 1 : 0)
-      .u32(queued.deliveryCount)
-      .message(queued.message, this.codec);
-  }
-
-  cancelled(sink: RemoteConsumerSink): void {
-    this.sinks.delete(sinkId(sink.node, sink.subscriptionId));
-    this.links.to(routeSubjects(sink.node).deliver).u8(Kind.Cancelled).u32(sink.subscriptionId).u32(sink.epoch);
+    this.remoteConsumers.forget(queue);
   }
 
   // ---- incoming --------------------------------------------------------------
@@ -411,11 +386,7 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
     }
     if (waiting !== null && statuses.every((s) => s === PublishStatus.NotOwner)) {
       // This node is opening the queue right now: answer once it is open rather than turn the publisher away.
-      const queue = waiting;
-      const retry = (): void => this.onPublish(msg);
-      let held = this.held.get(queue);
-      if (held === undefined) this.held.set(queue, (held = []));
-      held.push(retry);
+      this.whenOpened(waiting, () => this.onPublish(msg));
       return;
     }
     const reply = (error: Error | null): void => {
@@ -427,90 +398,6 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
     const local = this.durability.local;
     if (local !== null && local.syncPending) local.afterSync(reply);
     else reply(null);
-  }
-
-  /** Owner side: subscriptions, credit, settlements and purges from consumers' nodes. */
-  private onControl(data: Uint8Array): void {
-    const { reader, sender: node } = openBatch(data);
-    while (!reader.done) {
-      const kind = reader.u8();
-      if (kind === Kind.Subscribe) this.onSubscribe(node, reader);
-      else if (kind === Kind.Purge) this.findQueue(reader.string(), reader.string())?.purge();
-      else {
-        const sink = this.sinks.get(sinkId(node, reader.u32()));
-        const epoch = reader.u32();
-        const live = sink !== undefined && sink.epoch === epoch ? sink : null;
-        if (kind === Kind.Cancel) {
-          if (live === null) continue;
-          live.cancelled = true;
-          live.queue.removeConsumer(live);
-          if (live.outstanding.size === 0) this.sinks.delete(sinkId(node, live.subscriptionId));
-        } else if (kind === Kind.Credit) {
-          const credit = reader.u32();
-          if (live === null || live.cancelled) continue;
-          live.credit += credit;
-          scheduleDispatch(live.queue);
-        } else if (kind === Kind.Settle) {
-          const outcome = reader.u8();
-          const id = reader.u32();
-          const queued = live?.outstanding.get(id);
-          if (live === null || queued === undefined) continue;
-          live.outstanding.delete(id);
-          if (outcome === SettleOutcome.Ack) live.queue.ack(queued);
-          else if (outcome === SettleOutcome.Requeue) live.queue.requeue(queued);
-          else live.queue.discard(queued);
-          if (live.cancelled && live.outstanding.size === 0) this.sinks.delete(sinkId(node, live.subscriptionId));
-        } else {
-          throw new Error(`unknown control record ${kind}`);
-        }
-      }
-    }
-  }
-
-  private onSubscribe(node: string, reader: RecordReader): void {
-    const queue = this.findQueue(reader.string(), reader.string());
-    const subscriptionId = reader.u32();
-    const epoch = reader.u32();
-    const tag = reader.string();
-    const flags = reader.u8();
-    const priority = reader.u32() - 0x80000000;
-    const credit = reader.u32();
-    if (queue === null) return;
-    const attach = (): void => {
-      if (queue.role !== "owner") return;
-      const id = sinkId(node, subscriptionId);
-      const previous = this.sinks.get(id);
-      if (previous !== undefined) {
-        previous.cancelled = true;
-        queue.removeConsumer(previous);
-        previous.requeueOutstanding();
-      }
-      const sink = new RemoteConsumerSink(
-        node,
-        subscriptionId,
-        epoch,
-        queue,
-        tag,
-        (flags & 1) !== 0,
-        (flags & 2) !== 0,
-        priority,
-        credit,
-        this,
-      );
-      this.sinks.set(id, sink);
-      try {
-        queue.addConsumer(sink);
-      } catch {
-        // In exclusive use on the owner: the subscription ends as a queue deletion would end it.
-        sink.cancelledByServer(queue);
-      }
-    };
-    if (queue.role === "owner") attach();
-    else if (this.resolving.has(queue)) {
-      let held = this.held.get(queue);
-      if (held === undefined) this.held.set(queue, (held = []));
-      held.push(attach);
-    }
   }
 
   /** Consumer side: deliveries and cancellations from owners. */
@@ -559,15 +446,6 @@ export class ClusterRouter implements QueueRouting, LeaseListener, SinkTransport
     return Promise.resolve();
   }
 }
-
-/** A control or delivery batch: its reader past the leading From record, and that sender. */
-function openBatch(data: Uint8Array): { reader: RecordReader; sender: string } {
-  const reader = new RecordReader(data);
-  if (reader.u8() !== Kind.From) throw new Error("cluster batch without its sender");
-  return { reader, sender: reader.string() };
-}
-
-const sinkId = (node: string, subscriptionId: number): string => `${node}\u0000${subscriptionId}`;
 
 /** FNV-1a: a stable spread of queues over nodes. */
 function hashOf(text: string): number {

@@ -152,3 +152,10 @@ export class RecordReader {
     return new Message(exchange, routingKey, codec.decode(encoded), body, encoded);
   }
 }
+
+/** A control or delivery batch: its reader past the leading From record, and that sender. */
+export function openBatch(data: Uint8Array): { reader: RecordReader; sender: string } {
+  const reader = new RecordReader(data);
+  if (reader.u8() !== Kind.From) throw new Error("cluster batch without its sender");
+  return { reader, sender: reader.string() };
+}

@@ -85,6 +85,9 @@ export class JetStreamMessageLog implements MessageLog {
   /** A new owner takes the queue over: its live messages, delivered ones marked redelivered. */
   async openQueue(queueKey: string): Promise<RecoveredQueue> {
     this.closeQueue(queueKey);
+    // This node's own writes still in flight (it owned the queue until it was fenced, and the client
+    // buffers publishes across a reconnect) land before the read, or the read misses what they confirm.
+    await this.tracker.settled();
     const { stream, subject } = this.placeOf(queueKey);
     return (await this.load(stream, `${subject}.>`)).get(queueKey) ?? { ids: [], bodyBytes: 0 };
   }
