@@ -100,7 +100,7 @@ describe("kill -9 of a queue's owner during confirmed publishing", { skip, timeo
   const handle = useClusterWithQueue();
 
   for (let round = 1; round <= 3; round++) {
-    test(`round ${round}: no confirmed message is lost and another node confirms within seconds`, async () => {
+    test(`round ${round}: no confirmed message is lost and another node confirms within seconds`, async (t) => {
       // The owner as a node that is not the owner sees it (the restarted node of the last round may still be catching up).
       const ownerName = await waitFor(async () => {
         for (let i = 0; i < 3; i++) {
@@ -128,13 +128,8 @@ describe("kill -9 of a queue's owner during confirmed publishing", { skip, timeo
         await sleep(1500);
         stop.now = true;
         result = await publishing;
-        console.log(
-          "DBG",
-          round,
-          result.confirmed.size,
-          result.refused,
-          result.lastConfirmAt - killedAt,
-          Date.now() - killedAt,
+        t.diagnostic(
+          `confirmed ${result.confirmed.size}, refused ${result.refused}, last confirm ${result.lastConfirmAt - killedAt} ms after the kill`,
         );
         assert.ok(result.lastConfirmAt > killedAt, "some publish was confirmed after the kill (by the new owner)");
         const consumed = await drain(handle.cluster.node(publisherNode).amqpUrl, result.confirmed);
