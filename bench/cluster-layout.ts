@@ -38,20 +38,29 @@ function natsUsage(): { rss: number; cpu: number } {
 
 function natsPids(): number[] {
   const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim();
-  return children === "" ? [] : children.split(" ").map(Number).filter((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "nats-server");
+  return children === ""
+    ? []
+    : children
+        .split(" ")
+        .map(Number)
+        .filter((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "nats-server");
 }
 
 const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(0)} MiB`;
 
 async function partitioned(nats: NatsCluster): Promise<Record<string, string | number>> {
-  const broker = await startBroker({ cluster: { nats: nats.urls, nodeName: "bench", replicas: 3 }, ports: { mqtt: "off", stomp: "off", webStomp: "off", webMqtt: "off", http: "off" } });
+  const broker = await startBroker({
+    cluster: { nats: nats.urls, nodeName: "bench", replicas: 3 },
+    ports: { mqtt: "off", stomp: "off", webStomp: "off", webMqtt: "off", http: "off" },
+  });
   const connection = await amqp.connect(broker.urls.amqp);
   const started = performance.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: 16 }, async () => {
       const channel = await connection.createChannel();
-      while (next < count && performance.now() - started < capMs) await channel.assertQueue(`q${next++}`, { durable: true });
+      while (next < count && performance.now() - started < capMs)
+        await channel.assertQueue(`q${next++}`, { durable: true });
     }),
   );
   const declared = next;
@@ -88,7 +97,9 @@ async function perQueue(nats: NatsCluster): Promise<Record<string, string | numb
   );
   const created = next;
   const seconds = (performance.now() - started) / 1000;
-  const published = await Promise.allSettled(Array.from({ length: created }, (_, i) => connection.js.publish(`q.${i}`, new Uint8Array(1024))));
+  const published = await Promise.allSettled(
+    Array.from({ length: created }, (_, i) => connection.js.publish(`q.${i}`, new Uint8Array(1024))),
+  );
   await connection.close();
   return {
     declared: created,

@@ -25,7 +25,8 @@ const { values } = parseArgs({
 });
 
 const protocols: Protocol[] = values.protocol === "all" ? [...PROTOCOLS] : [values.protocol as Protocol];
-for (const protocol of protocols) if (!PROTOCOLS.includes(protocol)) throw new Error(`--protocol: one of ${PROTOCOLS.join(", ")}, all`);
+for (const protocol of protocols)
+  if (!PROTOCOLS.includes(protocol)) throw new Error(`--protocol: one of ${PROTOCOLS.join(", ")}, all`);
 
 const errors: string[] = [];
 const destination = new Writable({
@@ -56,7 +57,18 @@ for (const protocol of protocols) {
     closeWithinMs: 10_000,
     progressEvery: Number(values["progress-every"]),
     onProgress: (soFar, done) =>
-      console.log(JSON.stringify({ progress: done, target: soFar.target, crashes: soFar.crashes, stuck: soFar.stuck, socketCases: soFar.socketCases, peakRssMb: soFar.peakRssMb, elapsedMs: soFar.elapsedMs, loggedErrors: errors.length })),
+      console.log(
+        JSON.stringify({
+          progress: done,
+          target: soFar.target,
+          crashes: soFar.crashes,
+          stuck: soFar.stuck,
+          socketCases: soFar.socketCases,
+          peakRssMb: soFar.peakRssMb,
+          elapsedMs: soFar.elapsedMs,
+          loggedErrors: errors.length,
+        }),
+      ),
   });
   const distinct = [...new Set(errors)];
   console.log(JSON.stringify({ ...result, seed, loggedErrors: errors.length, distinctErrors: distinct.slice(0, 10) }));

@@ -23,7 +23,13 @@ const broker = await startBroker({ ports: { http: 0, mqtt: "off", stomp: "off", 
 const vhost = broker.core.vhosts.get("/");
 if (!vhost) throw new Error("no default vhost");
 for (let i = 0; i < QUEUES; i++) {
-  vhost.declareQueue(`bench-queue-${i}`, { durable: false, exclusive: false, autoDelete: false, arguments: {} }, false, -1, "client");
+  vhost.declareQueue(
+    `bench-queue-${i}`,
+    { durable: false, exclusive: false, autoDelete: false, arguments: {} },
+    false,
+    -1,
+    "client",
+  );
 }
 /** GET, counting and dropping the bytes: the client costs the loop next to nothing (no parsing, no copies). */
 function download(url: string): Promise<number> {

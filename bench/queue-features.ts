@@ -19,7 +19,8 @@ import { startBroker } from "../src/index.js";
 const N = 1_000_000;
 const mb = (bytes: number): string => `${(bytes / 1048576).toFixed(0)} MB`;
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
-const percentile = (sorted: Float64Array, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number;
+const percentile = (sorted: Float64Array, p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number;
 
 class SinkConsumer implements Consumer {
   readonly tag = "bench";
@@ -42,8 +43,23 @@ class SinkConsumer implements Consumer {
 async function delayed(): Promise<void> {
   const broker = await startBroker({ storage: "memory", alarms: { memoryHighWatermark: 0.9 } });
   const vhost = broker.core.vhosts.get("/")!;
-  const exchange = vhost.declareExchange("d", { type: "x-delayed-message", durable: false, autoDelete: false, internal: false, arguments: { "x-delayed-type": "fanout" } }, false);
-  const { queue } = vhost.declareQueue("dq", { durable: false, exclusive: false, autoDelete: false, arguments: {} }, false, -1);
+  const exchange = vhost.declareExchange(
+    "d",
+    {
+      type: "x-delayed-message",
+      durable: false,
+      autoDelete: false,
+      internal: false,
+      arguments: { "x-delayed-type": "fanout" },
+    },
+    false,
+  );
+  const { queue } = vhost.declareQueue(
+    "dq",
+    { durable: false, exclusive: false, autoDelete: false, arguments: {} },
+    false,
+    -1,
+  );
   vhost.bind(exchange, queue, "", {});
   const due = new Float64Array(N);
   const lateness = new Float64Array(N);
@@ -66,11 +82,17 @@ async function delayed(): Promise<void> {
   const publishMs = Date.now() - publishStart;
   gc();
   const pending = process.memoryUsage();
-  console.log(`delayed: published ${N} in ${publishMs} ms; pending ${(exchange as unknown as { pendingCount: number }).pendingCount}`);
-  console.log(`delayed: heap +${mb(pending.heapUsed - before.heapUsed)}, rss +${mb(pending.rss - before.rss)} (${((pending.heapUsed - before.heapUsed) / N).toFixed(0)} B/message incl. Message + headers)`);
+  console.log(
+    `delayed: published ${N} in ${publishMs} ms; pending ${(exchange as unknown as { pendingCount: number }).pendingCount}`,
+  );
+  console.log(
+    `delayed: heap +${mb(pending.heapUsed - before.heapUsed)}, rss +${mb(pending.rss - before.rss)} (${((pending.heapUsed - before.heapUsed) / N).toFixed(0)} B/message incl. Message + headers)`,
+  );
   while (delivered < N) await new Promise((r) => setTimeout(r, 100));
   const sorted = lateness.slice().sort();
-  console.log(`delayed: lateness p50 ${percentile(sorted, 0.5)} ms, p99 ${percentile(sorted, 0.99)} ms, max ${sorted[N - 1]} ms`);
+  console.log(
+    `delayed: lateness p50 ${percentile(sorted, 0.5)} ms, p99 ${percentile(sorted, 0.99)} ms, max ${sorted[N - 1]} ms`,
+  );
   await broker.stop();
 }
 
@@ -78,7 +100,12 @@ async function ttl(): Promise<void> {
   const broker = await startBroker({ storage: "memory", alarms: { memoryHighWatermark: 0.9 } });
   const vhost = broker.core.vhosts.get("/")!;
   const TTL = 5_000;
-  const { queue } = vhost.declareQueue("tq", { durable: false, exclusive: false, autoDelete: false, arguments: { "x-message-ttl": TTL } }, false, -1);
+  const { queue } = vhost.declareQueue(
+    "tq",
+    { durable: false, exclusive: false, autoDelete: false, arguments: { "x-message-ttl": TTL } },
+    false,
+    -1,
+  );
   gc();
   const before = process.memoryUsage();
   const body = Buffer.from("expiring message body");
@@ -94,7 +121,9 @@ async function ttl(): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
   const emptied = Date.now();
-  console.log(`ttl: expiry began ${firstGone - (start + TTL)} ms after the first was due; queue empty ${emptied - lastDue} ms after the last was due`);
+  console.log(
+    `ttl: expiry began ${firstGone - (start + TTL)} ms after the first was due; queue empty ${emptied - lastDue} ms after the last was due`,
+  );
   await broker.stop();
 }
 
@@ -112,7 +141,12 @@ async function priority(): Promise<void> {
     [2, "plain", {}],
     [2, "priority", { "x-max-priority": 10 }],
   ] as const) {
-    const { queue } = vhost.declareQueue(`core-${name}-${round}`, { durable: false, exclusive: false, autoDelete: false, arguments: args }, false, -1);
+    const { queue } = vhost.declareQueue(
+      `core-${name}-${round}`,
+      { durable: false, exclusive: false, autoDelete: false, arguments: args },
+      false,
+      -1,
+    );
     const messages = Array.from({ length: 10 }, (_, p) => new Message("", queue.name, { priority: p }, body));
     const start = performance.now();
     for (let i = 0; i < M * 5; i++) queue.enqueue(messages[i % 10] as Message);

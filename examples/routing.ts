@@ -13,7 +13,7 @@ await channel.assertExchange(exchange, "direct", { durable: false });
 
 const subscriptions: Record<string, string[]> = {
   "errors only": ["error"],
-  "everything": ["info", "warning", "error"],
+  everything: ["info", "warning", "error"],
 };
 const logs: Array<[string, string]> = [
   ["info", "user logged in"],

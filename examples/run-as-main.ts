@@ -2,7 +2,8 @@ import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 /** True when the module at `moduleUrl` is the script node was started with (`node dist/examples/x.js`), not an import. */
-export const isMain = (moduleUrl: string): boolean => process.argv[1] !== undefined && fileURLToPath(moduleUrl) === process.argv[1];
+export const isMain = (moduleUrl: string): boolean =>
+  process.argv[1] !== undefined && fileURLToPath(moduleUrl) === process.argv[1];
 
 /** Runs `stop` once on SIGINT or SIGTERM, then exits 0 (or 1 if stopping failed). */
 export function stopOnSignals(stop: () => Promise<void>): void {

@@ -11,15 +11,7 @@ const SPEC_PATH = "spec/amqp-rabbitmq-0.9.1.json";
 const OUTPUT_PATH = "src/amqp/codec/generated.ts";
 
 export type PrimitiveType =
-  | "bit"
-  | "octet"
-  | "short"
-  | "long"
-  | "longlong"
-  | "shortstr"
-  | "longstr"
-  | "table"
-  | "timestamp";
+  "bit" | "octet" | "short" | "long" | "longlong" | "shortstr" | "longstr" | "table" | "timestamp";
 
 const PRIMITIVES: ReadonlySet<string> = new Set([
   "bit",
@@ -246,9 +238,7 @@ function tsType(a: ArgModel): string {
 }
 
 /** Consecutive bit arguments share octets, 8 to an octet, first bit in the least significant position. */
-type Field =
-  | { kind: "bits"; args: ArgModel[] }
-  | { kind: "scalar"; arg: ArgModel };
+type Field = { kind: "bits"; args: ArgModel[] } | { kind: "scalar"; arg: ArgModel };
 
 function fieldsOf(m: MethodModel): Field[] {
   const out: Field[] = [];
@@ -410,7 +400,9 @@ export function generateAmqpCode(specJson: unknown): string {
   emit("// ---- spec constants ----", "");
   for (const c of spec.constants) emit(`export const ${c.constName} = ${c.value};`);
   emit("");
-  emit("/** Reply codes (soft and hard errors, and REPLY_SUCCESS) by value → their spec names, e.g. 404 → \"NOT_FOUND\". */");
+  emit(
+    '/** Reply codes (soft and hard errors, and REPLY_SUCCESS) by value → their spec names, e.g. 404 → "NOT_FOUND". */',
+  );
   emit("export const REPLY_CODE_NAMES: ReadonlyMap<number, string> = new Map([");
   for (const c of spec.constants) {
     if (c.errorClass !== null || c.specName === "reply-success") emit(`  [${c.value}, "${c.constName}"],`);
@@ -454,7 +446,7 @@ export function generateAmqpCode(specJson: unknown): string {
   emit("");
 
   emit("// ---- method metadata ----", "");
-  emit("/** The spec name of a method id, e.g. \"queue.declare\"; `unknown C/M` for ids the spec does not define. */");
+  emit('/** The spec name of a method id, e.g. "queue.declare"; `unknown C/M` for ids the spec does not define. */');
   emit("export function methodName(id: number): string {");
   emit("  switch (id) {");
   for (const m of spec.methods) emit(`    case ${m.constName}:`, `      return "${m.fullName}";`);
@@ -476,7 +468,7 @@ export function generateAmqpCode(specJson: unknown): string {
 
   emit("// ---- decoding ----", "");
   emit("// Like RabbitMQ's decoders, these accept exactly the method's layout: a");
-  emit("// payload that is truncated or has trailing bytes is a 501 \"cannot decode\".");
+  emit('// payload that is truncated or has trailing bytes is a 501 "cannot decode".');
   emit("");
   for (const m of spec.methods) emit(...genDecoder(m), "");
   emit("/**");

@@ -71,7 +71,12 @@ export interface BrokerOptions {
    * Management API: rate sampling interval (default 5000 ms, as RabbitMQ), per-object /metrics,
    * a login for /metrics, and the time an HTTP request may take to arrive (default 30 s).
    */
-  management?: { statsIntervalMs?: number; perObjectMetrics?: boolean; metricsAuth?: boolean; requestTimeoutMs?: number };
+  management?: {
+    statsIntervalMs?: number;
+    perObjectMetrics?: boolean;
+    metricsAuth?: boolean;
+    requestTimeoutMs?: number;
+  };
   /**
    * Join a Warren cluster over NATS JetStream (issue 10): definitions, messages and
    * MQTT state live in JetStream instead of `storage`. Without it no NATS code is loaded.
@@ -102,7 +107,9 @@ export interface RunningBroker<U extends ListenerName = never> {
 
 /** Starts a broker: the composition root where core, adapters and listeners meet. */
 // The default (no options) is the empty object: every plain listener opens.
-export async function startBroker<O extends BrokerOptions = Record<never, never>>(options: O = {} as O): Promise<RunningBroker<OpenListeners<O>>> {
+export async function startBroker<O extends BrokerOptions = Record<never, never>>(
+  options: O = {} as O,
+): Promise<RunningBroker<OpenListeners<O>>> {
   const logger = options.logger ?? silentLogger();
   // Every limit validated once, before anything opens: the adapters take these and merge no defaults of their own.
   const settings = resolveBrokerSettings(options);
@@ -118,16 +125,33 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
   core.maxConnections = settings.maxConnections;
   core.failedLogins.logger = logger;
   // Streams (x-queue-type: stream) keep their segments beside the message log, or in memory without a data dir.
-  const streams = new StreamStore(typeof options.storage === "object" ? join(options.storage.dir, "streams") : null, PROPERTIES_CODEC);
+  const streams = new StreamStore(
+    typeof options.storage === "object" ? join(options.storage.dir, "streams") : null,
+    PROPERTIES_CODEC,
+  );
   core.attachStreams(streams);
   // A cluster node keeps its state in JetStream instead of a data dir; the NATS client loads only then.
   const clusterModule = options.cluster ? await import("./cluster/join.js") : null;
-  const cluster: JoinedCluster | null = clusterModule && options.cluster ? await clusterModule.joinCluster(options.cluster, PROPERTIES_CODEC, logger) : null;
-  const membership = clusterModule && cluster ? await clusterModule.Membership.join(cluster.connection, core, logger) : null;
+  const cluster: JoinedCluster | null =
+    clusterModule && options.cluster
+      ? await clusterModule.joinCluster(options.cluster, PROPERTIES_CODEC, logger)
+      : null;
+  const membership =
+    clusterModule && cluster ? await clusterModule.Membership.join(cluster.connection, core, logger) : null;
   // Queue ownership and routing between nodes: installed before the definitions are restored, so that
   // durable queues are made as ClusterQueues; activated once the store is attached (confirms wrap its durability).
-  const routing = cluster ? await (await import("./cluster/start-routing.js")).startClusterRouting(core, cluster.connection, { codec: PROPERTIES_CODEC, logger, leaseTimings: options.cluster?.leaseTimings }) : null;
-  const storage = cluster ? attachOpenedStore(core, cluster.store, logger) : openStore(core, options.storage, PROPERTIES_CODEC, logger);
+  const routing = cluster
+    ? await (
+        await import("./cluster/start-routing.js")
+      ).startClusterRouting(core, cluster.connection, {
+        codec: PROPERTIES_CODEC,
+        logger,
+        leaseTimings: options.cluster?.leaseTimings,
+      })
+    : null;
+  const storage = cluster
+    ? attachOpenedStore(core, cluster.store, logger)
+    : openStore(core, options.storage, PROPERTIES_CODEC, logger);
   if (cluster) setFlushGate(cluster.store.replicated.durability);
   routing?.router.activate(cluster?.store.messages ?? null);
   core.combineStreamDurability();
@@ -139,7 +163,10 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
     users.setPermissions(user.name, DEFAULTS.defaultVhost, { ...DEFAULTS.defaultPermissions });
   }
   storage.commitStartup();
-  const alarms = new ResourceAlarms(core, logger, { ...settings.alarms, dataDir: typeof options.storage === "object" && !cluster ? options.storage.dir : null });
+  const alarms = new ResourceAlarms(core, logger, {
+    ...settings.alarms,
+    dataDir: typeof options.storage === "object" && !cluster ? options.storage.dir : null,
+  });
   cluster?.connection.onConnectionChange((connected) => alarms.setClusterAlarm(!connected));
   const limits = settings.amqp;
 
@@ -157,7 +184,8 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
     const httpPort = options.ports?.http ?? 0;
     const { requestTimeoutMs, ...managementOptions } = options.management ?? {};
     const httpsPort = options.ports?.https ?? 0;
-    const { HttpListener } = httpPort !== "off" || (tls && httpsPort !== "off") ? await import("./transport/http.js") : { HttpListener: null };
+    const { HttpListener } =
+      httpPort !== "off" || (tls && httpsPort !== "off") ? await import("./transport/http.js") : { HttpListener: null };
     if (HttpListener && httpPort !== "off") {
       http = await HttpListener.open(
         { protocol: "HTTP", host, port: httpPort, flag: "--http-port", envVar: "WARREN_HTTP_PORT" },
@@ -175,11 +203,17 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
       );
       ports.https = https.port;
       urls.https = `https://${urlHost}:${https.port}`;
-      logger.info({ protocol: "https", host, port: https.port }, "HTTPS listener started (management API, /metrics, WSS)");
+      logger.info(
+        { protocol: "https", host, port: https.port },
+        "HTTPS listener started (management API, /metrics, WSS)",
+      );
     }
     const web = http ?? https;
     if (web) {
-      const [{ ManagementApi }, { warnIfGuestOnlyAdministrator }] = await Promise.all([import("./management/server.js"), import("./management/exposure-warning.js")]);
+      const [{ ManagementApi }, { warnIfGuestOnlyAdministrator }] = await Promise.all([
+        import("./management/server.js"),
+        import("./management/exposure-warning.js"),
+      ]);
       management = ManagementApi.attach(web, {
         broker: core,
         logger,
@@ -188,7 +222,11 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
         resourceLimits: alarms,
         certificates: tls ? () => reloadCertificates() : null,
         ...(cluster && membership
-          ? { nodeName: cluster.connection.nodeName, replicatedWrites: cluster.store.replicated.durability, clusterMembers: () => membership.live() }
+          ? {
+              nodeName: cluster.connection.nodeName,
+              replicatedWrites: cluster.store.replicated.durability,
+              clusterMembers: () => membership.live(),
+            }
           : {}),
         environment: () => describeEnvironment(options, ports, limits, logger),
         ...managementOptions,
@@ -196,7 +234,10 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
       for (const listener of [http, https]) {
         if (listener) {
           listener.onPreLoginLimit = (path, bytes, request) =>
-            logger.warn({ remote: request.socket.remoteAddress, path, bytes }, "closing WebSocket connection: too much data before login");
+            logger.warn(
+              { remote: request.socket.remoteAddress, path, bytes },
+              "closing WebSocket connection: too much data before login",
+            );
         }
       }
       warnIfGuestOnlyAdministrator(users, host, web.port, logger);
@@ -215,7 +256,14 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
     }
     const streamPort = options.ports?.stream ?? 0;
     if (streamPort !== "off") {
-      const context = { broker: core, logger, advertisedHost: urlHost, advertisedPort: 0, frameMax: 1_048_576, heartbeat: 60 };
+      const context = {
+        broker: core,
+        logger,
+        advertisedHost: urlHost,
+        advertisedPort: 0,
+        frameMax: 1_048_576,
+        heartbeat: 60,
+      };
       const listener = await openStreamListener(context, host, streamPort);
       listeners.push(listener);
       ports.stream = listener.port;
@@ -277,9 +325,16 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
           amqps: { port: options.ports?.amqps ?? 0, onSocket: (socket) => new AmqpConnection(socket, amqpContext) },
           mqtts: {
             port: options.ports?.mqtts ?? 0,
-            onSocket: (socket) => new MqttConnection(socket, mqttContext, { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 }),
+            onSocket: (socket) =>
+              new MqttConnection(socket, mqttContext, {
+                address: socket.remoteAddress ?? "",
+                port: socket.remotePort ?? 0,
+              }),
           },
-          stomps: { port: options.ports?.stomps ?? 0, onSocket: (socket) => new StompConnection(new SocketTransport(socket), stompContext) },
+          stomps: {
+            port: options.ports?.stomps ?? 0,
+            onSocket: (socket) => new StompConnection(new SocketTransport(socket), stompContext),
+          },
         },
         listeners,
       );

@@ -49,13 +49,23 @@ export interface LoggerOptions {
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const options = { level: opts.level ?? "info" };
   const format = opts.format ?? "json";
-  if (format === "json" && opts.file === undefined) return opts.destination === undefined ? pino(options) : pino(options, opts.destination);
+  if (format === "json" && opts.file === undefined)
+    return opts.destination === undefined ? pino(options) : pino(options, opts.destination);
   // Synchronous stdout here: records are rare, and none is lost when the process exits.
   const outputs: DestinationStream[] = [opts.destination ?? pino.destination({ dest: 1, sync: true })];
-  if (opts.file) outputs.push(new RotatingFile(opts.file.path, opts.file.maxBytes ?? DEFAULT_ROTATE_BYTES, opts.file.keep ?? DEFAULT_ROTATE_KEEP));
+  if (opts.file)
+    outputs.push(
+      new RotatingFile(
+        opts.file.path,
+        opts.file.maxBytes ?? DEFAULT_ROTATE_BYTES,
+        opts.file.keep ?? DEFAULT_ROTATE_KEEP,
+      ),
+    );
   const streams = outputs.map((stream) => ({ stream: format === "text" ? new TextLines(stream) : stream }));
   const only = streams[0];
-  return only !== undefined && streams.length === 1 ? pino(options, only.stream) : pino(options, pino.multistream(streams));
+  return only !== undefined && streams.length === 1
+    ? pino(options, only.stream)
+    : pino(options, pino.multistream(streams));
 }
 
 /** The default for embedding: a real logger (children and all) that writes nothing. */
@@ -63,7 +73,14 @@ export function silentLogger(): Logger {
   return pino({ level: "silent" });
 }
 
-const LEVEL_WORDS: Record<number, string> = { 10: "trace", 20: "debug", 30: "info", 40: "warning", 50: "error", 60: "fatal" };
+const LEVEL_WORDS: Record<number, string> = {
+  10: "trace",
+  20: "debug",
+  30: "info",
+  40: "warning",
+  50: "error",
+  60: "fatal",
+};
 /** Fields shown in the line's head, not repeated among the key fields. */
 const HEAD_FIELDS = new Set(["level", "time", "msg", "pid", "hostname", "module"]);
 
@@ -80,7 +97,8 @@ export function formatTextLine(record: Record<string, unknown>): string {
 }
 
 /** pino's msg is a string; anything else is shown as JSON rather than "[object Object]". */
-const messageText = (msg: unknown): string => (typeof msg === "string" ? msg : msg === undefined || msg === null ? "" : JSON.stringify(msg));
+const messageText = (msg: unknown): string =>
+  typeof msg === "string" ? msg : msg === undefined || msg === null ? "" : JSON.stringify(msg);
 
 function formatField(value: unknown): string {
   if (value !== null && typeof value === "object") {

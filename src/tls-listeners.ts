@@ -40,7 +40,11 @@ export async function openTlsListeners(
     const spec = specs[protocol];
     if (spec.port === "off") continue;
     const { name, flag, envVar } = NAMES[protocol];
-    const listener = await TcpListener.open({ protocol: name, host, port: spec.port, flag, envVar }, spec.onSocket, tls);
+    const listener = await TcpListener.open(
+      { protocol: name, host, port: spec.port, flag, envVar },
+      spec.onSocket,
+      tls,
+    );
     opened.push(listener);
     ports[protocol] = listener.port;
     logger.info({ protocol, host, port: listener.port }, `${name} listener started`);

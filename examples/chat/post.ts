@@ -24,7 +24,9 @@ export async function postToRoom(amqpUrl: string, room: string, from: string, te
   try {
     const channel = await connection.createConfirmChannel();
     const message: ChatMessage = { from, text, at: Date.now() };
-    channel.publish("amq.topic", `room.${room}`, Buffer.from(JSON.stringify(message)), { contentType: "application/json" });
+    channel.publish("amq.topic", `room.${room}`, Buffer.from(JSON.stringify(message)), {
+      contentType: "application/json",
+    });
     await channel.waitForConfirms();
   } finally {
     await connection.close();

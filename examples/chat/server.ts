@@ -31,7 +31,9 @@ export interface ChatServer {
 
 // From dist/examples/chat/ (compiled) or examples/chat/ (source), the page lives in examples/chat/public.
 const here = dirname(fileURLToPath(import.meta.url));
-const PUBLIC_DIR = here.includes(`${join("dist", "examples")}`) ? join(here, "..", "..", "..", "examples", "chat", "public") : join(here, "public");
+const PUBLIC_DIR = here.includes(`${join("dist", "examples")}`)
+  ? join(here, "..", "..", "..", "examples", "chat", "public")
+  : join(here, "public");
 // The browser bundle of @stomp/stompjs, next to the CommonJS entry point its package exports.
 const STOMP_BUNDLE = join(dirname(createRequire(import.meta.url).resolve("@stomp/stompjs")), "stomp.umd.min.js");
 
@@ -56,7 +58,14 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
   try {
     broker = await startBroker({
       host,
-      ports: { amqp: options.amqpPort ?? 5672, webStomp: options.webStompPort ?? 15674, stomp: "off", mqtt: "off", webMqtt: "off", http: "off" },
+      ports: {
+        amqp: options.amqpPort ?? 5672,
+        webStomp: options.webStompPort ?? 15674,
+        stomp: "off",
+        mqtt: "off",
+        webMqtt: "off",
+        http: "off",
+      },
       stomp: { allowedOrigins: pageOrigins },
     });
   } catch (error) {
@@ -67,7 +76,9 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
     const path = (request.url ?? "/").split("?")[0] ?? "/";
     if (path === "/config.json") {
       // The page connects to the Web-STOMP port on whatever host name it was loaded from.
-      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ webStompPort: broker.ports.webStomp }));
+      response
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ webStompPort: broker.ports.webStomp }));
       return;
     }
     const file = FILES[path];

@@ -53,7 +53,9 @@ export async function startJobServer(config: JobServiceConfig, host = "127.0.0.1
       });
   });
 
-  async function route(request: IncomingMessage): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
+  async function route(
+    request: IncomingMessage,
+  ): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
     const path = (request.url ?? "/").split("?")[0] ?? "/";
     if (path === "/jobs") {
       if (request.method !== "POST") throw new HttpError(405, "use POST /jobs");
@@ -62,7 +64,10 @@ export async function startJobServer(config: JobServiceConfig, host = "127.0.0.1
       const jobId = randomUUID();
       await store.queued(jobId);
       try {
-        await sendConfirmed(channel, JOBS_QUEUE, Buffer.from(JSON.stringify(payload)), { messageId: jobId, contentType: "application/json" });
+        await sendConfirmed(channel, JOBS_QUEUE, Buffer.from(JSON.stringify(payload)), {
+          messageId: jobId,
+          contentType: "application/json",
+        });
       } catch {
         await store.forget(jobId);
         throw new HttpError(503, "the broker did not take the job");

@@ -18,7 +18,16 @@ import { startJobServer } from "./server.js";
 const WORKERS = 2;
 
 // AMQP on AMQP_PORT (default: any free port); the workers are told the URL.
-const broker = await startBroker({ ports: { amqp: Number(process.env.AMQP_PORT ?? 0), mqtt: "off", webMqtt: "off", stomp: "off", webStomp: "off", http: "off" } });
+const broker = await startBroker({
+  ports: {
+    amqp: Number(process.env.AMQP_PORT ?? 0),
+    mqtt: "off",
+    webMqtt: "off",
+    stomp: "off",
+    webStomp: "off",
+    http: "off",
+  },
+});
 let redis: PrivateRedis | null = null;
 const settings = configFromEnv();
 if (!process.env.REDIS_URL) redis = await startRedisServer();
@@ -27,7 +36,11 @@ const config = { ...settings, amqpUrl: broker.urls.amqp, redisUrl: redis?.url ??
 const server = await startJobServer(config);
 const workers: ChildProcess[] = [];
 for (let n = 1; n <= WORKERS; n++) {
-  workers.push(fork(join(import.meta.dirname, "worker.js"), { env: { ...process.env, ...configToEnv(config), WORKER_ID: `worker-${n}` } }));
+  workers.push(
+    fork(join(import.meta.dirname, "worker.js"), {
+      env: { ...process.env, ...configToEnv(config), WORKER_ID: `worker-${n}` },
+    }),
+  );
 }
 console.log(`Warren on ${config.amqpUrl}, Redis on ${config.redisUrl}`);
 console.log(`job-status server on ${server.url}: curl -XPOST ${server.url}/jobs -d '{"n": 7}'`);

@@ -59,7 +59,11 @@ export class JobStatusStore {
 
   /** False when the job is already finished: the caller acks it and does nothing. */
   processing(jobId: string, worker: string, attempt: number, redelivered: boolean): Promise<boolean> {
-    return this.change(jobId, worker, { status: "processing", attempts: String(attempt), redelivered: redelivered ? "1" : "0" });
+    return this.change(jobId, worker, {
+      status: "processing",
+      attempts: String(attempt),
+      redelivered: redelivered ? "1" : "0",
+    });
   }
 
   /** Back to `queued` with the error of the attempt that failed, while it waits in the retry queue. */
@@ -96,7 +100,11 @@ export class JobStatusStore {
     return status;
   }
 
-  private async change(jobId: string, worker: string, fields: Record<string, string> & { status: JobState }): Promise<boolean> {
+  private async change(
+    jobId: string,
+    worker: string,
+    fields: Record<string, string> & { status: JobState },
+  ): Promise<boolean> {
     const pairs = Object.entries({ ...fields, worker, updatedAt: new Date().toISOString() }).flat();
     const changed = await this.redis.eval(TRANSITION, {
       keys: [statusKey(jobId), EVENTS_STREAM],

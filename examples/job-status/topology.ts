@@ -40,16 +40,28 @@ export function failuresSoFar(message: Message): number {
   const deaths: unknown = message.properties.headers?.["x-death"];
   if (!Array.isArray(deaths)) return 0;
   for (const death of deaths as Array<Record<string, unknown>>) {
-    if (death.queue === JOBS_QUEUE && death.reason === "rejected" && typeof death.count === "number") return death.count;
+    if (death.queue === JOBS_QUEUE && death.reason === "rejected" && typeof death.count === "number")
+      return death.count;
   }
   return 0;
 }
 
 /** Publishes a persistent message to a queue and resolves once the broker has confirmed it (it is on disk). */
-export function sendConfirmed(channel: ConfirmChannel, queue: string, body: Buffer, options: Options.Publish): Promise<void> {
+export function sendConfirmed(
+  channel: ConfirmChannel,
+  queue: string,
+  body: Buffer,
+  options: Options.Publish,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     channel.sendToQueue(queue, body, { ...options, persistent: true }, (error: unknown) =>
-      error ? reject(new Error(`${queue} did not take the message: ${error instanceof Error ? error.message : JSON.stringify(error)}`)) : resolve(),
+      error
+        ? reject(
+            new Error(
+              `${queue} did not take the message: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
+            ),
+          )
+        : resolve(),
     );
   });
 }

@@ -58,7 +58,11 @@ export async function startWorker(config: JobServiceConfig, id = `${hostname()}-
       return;
     }
     const headers = { ...message.properties.headers, "x-job-error": error };
-    await sendConfirmed(channel, DEAD_QUEUE, message.content, { messageId: jobId, contentType: "application/json", headers });
+    await sendConfirmed(channel, DEAD_QUEUE, message.content, {
+      messageId: jobId,
+      contentType: "application/json",
+      headers,
+    });
     await store.failed(jobId, id, attempt, error);
     channel.ack(message);
     console.log(`[${id}] failed ${jobId} after ${attempt} attempts: ${error}`);

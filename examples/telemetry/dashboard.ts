@@ -34,13 +34,21 @@ export interface Dashboard {
   stop(): Promise<void>;
 }
 
-export async function startDashboard(url: string, onEntry?: (panel: "temp" | "log", entry: DashboardEntry) => void): Promise<Dashboard> {
+export async function startDashboard(
+  url: string,
+  onEntry?: (panel: "temp" | "log", entry: DashboardEntry) => void,
+): Promise<Dashboard> {
   const client = await mqtt.connectAsync(url, { protocolVersion: 5, clean: true });
   const temperatures = new Map<string, DashboardEntry>();
   const log: DashboardEntry[] = [];
   const last = new Map<string, DashboardEntry>();
   client.on("message", (topic, payload, packet) => {
-    const entry: DashboardEntry = { topic, payload: payload.toString("utf8"), qos: packet.qos, retained: packet.retain };
+    const entry: DashboardEntry = {
+      topic,
+      payload: payload.toString("utf8"),
+      qos: packet.qos,
+      retained: packet.retain,
+    };
     // One PUBLISH can carry both identifiers when it matches both subscriptions (MQTT 5, 3.3.4).
     const ids = [packet.properties?.subscriptionIdentifier ?? []].flat();
     if (ids.includes(TEMPERATURE_PANEL)) {
@@ -53,8 +61,14 @@ export async function startDashboard(url: string, onEntry?: (panel: "temp" | "lo
       onEntry?.("log", entry);
     }
   });
-  await client.subscribeAsync(TEMPERATURES, { qos: 0, properties: { subscriptionIdentifier: TEMPERATURE_PANEL } } as IClientSubscribeOptions);
-  await client.subscribeAsync(EVERYTHING, { qos: 1, properties: { subscriptionIdentifier: EVENT_LOG } } as IClientSubscribeOptions);
+  await client.subscribeAsync(TEMPERATURES, {
+    qos: 0,
+    properties: { subscriptionIdentifier: TEMPERATURE_PANEL },
+  } as IClientSubscribeOptions);
+  await client.subscribeAsync(EVERYTHING, {
+    qos: 1,
+    properties: { subscriptionIdentifier: EVENT_LOG },
+  } as IClientSubscribeOptions);
   return {
     client,
     temperatures,

@@ -12,7 +12,17 @@
  */
 import mqtt, { type MqttClient } from "mqtt";
 import { isMain, stopOnSignals } from "../run-as-main.js";
-import { ackTopic, alertTopic, checkName, commandTopic, readingTopic, statusTopic, type Command, type CommandAck, type Reading } from "./topics.js";
+import {
+  ackTopic,
+  alertTopic,
+  checkName,
+  commandTopic,
+  readingTopic,
+  statusTopic,
+  type Command,
+  type CommandAck,
+  type Reading,
+} from "./topics.js";
 
 export interface DeviceOptions {
   /** mqtt://host:port, or ws://host:port/ws for MQTT over WebSocket. */
@@ -69,12 +79,19 @@ export async function startDevice(options: DeviceOptions): Promise<Device> {
     // A slow saw-tooth, so that some readings cross the alert level.
     const temp = 20 + (seq % 12);
     const humidity = 40 + (seq % 7);
-    for (const [metric, value] of [["temp", temp], ["humidity", humidity]] as const) {
+    for (const [metric, value] of [
+      ["temp", temp],
+      ["humidity", humidity],
+    ] as const) {
       const reading: Reading = { site, device, metric, value, seq, at: Date.now() };
       client.publish(readingTopic(site, device, metric), JSON.stringify(reading), { qos: 0, retain: true });
     }
     if (temp > options.alertAbove) {
-      client.publish(alertTopic(site, device), JSON.stringify({ site, device, metric: "temp", value: temp, seq, at: Date.now() }), { qos: 1 });
+      client.publish(
+        alertTopic(site, device),
+        JSON.stringify({ site, device, metric: "temp", value: temp, seq, at: Date.now() }),
+        { qos: 1 },
+      );
     }
   };
   publishReadings();

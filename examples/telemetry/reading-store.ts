@@ -25,7 +25,10 @@ export interface ReadingStore {
 }
 
 /** Consumes readings; `store` is awaited before each ack, so a row is never lost between broker and storage. */
-export async function startReadingStore(amqpUrl: string, store: (row: StoredRow) => Promise<void>): Promise<ReadingStore> {
+export async function startReadingStore(
+  amqpUrl: string,
+  store: (row: StoredRow) => Promise<void>,
+): Promise<ReadingStore> {
   const connection = await amqplib.connect(amqpUrl);
   const channel = await connection.createChannel();
   await channel.assertQueue(STORE_QUEUE, { durable: true });
@@ -66,7 +69,9 @@ export async function startReadingStore(amqpUrl: string, store: (row: StoredRow)
 
 if (isMain(import.meta.url)) {
   const file = process.env.STORE_FILE || "telemetry-readings.jsonl";
-  const store = await startReadingStore(process.env.AMQP_URL || "amqp://guest:guest@127.0.0.1:5672", (row) => appendFile(file, `${JSON.stringify(row)}\n`));
+  const store = await startReadingStore(process.env.AMQP_URL || "amqp://guest:guest@127.0.0.1:5672", (row) =>
+    appendFile(file, `${JSON.stringify(row)}\n`),
+  );
   console.log(`reading-store: ${STORE_QUEUE} (amq.topic ${STORE_BINDING}) → ${file}`);
   stopOnSignals(() => store.stop());
 }

@@ -37,7 +37,10 @@ export async function openCommandLink(amqpUrl: string): Promise<CommandLink> {
     async send(site, device, action) {
       const command: Command = { commandId: randomUUID(), action };
       const routingKey = routingKeyOf(commandTopic(checkName("site", site), checkName("device", device)));
-      channel.publish("amq.topic", routingKey, Buffer.from(JSON.stringify(command)), { persistent: true, contentType: "application/json" });
+      channel.publish("amq.topic", routingKey, Buffer.from(JSON.stringify(command)), {
+        persistent: true,
+        contentType: "application/json",
+      });
       await channel.waitForConfirms();
       return command.commandId;
     },
@@ -53,7 +56,11 @@ export async function openCommandLink(amqpUrl: string): Promise<CommandLink> {
 async function listenForAcks(channel: Channel, onAck: (ack: CommandAck) => void): Promise<void> {
   const { queue } = await channel.assertQueue("", { exclusive: true });
   await channel.bindQueue(queue, "amq.topic", routingKeyOf(ackTopic("*", "*")));
-  await channel.consume(queue, (message) => message && onAck(JSON.parse(message.content.toString("utf8")) as CommandAck), { noAck: true });
+  await channel.consume(
+    queue,
+    (message) => message && onAck(JSON.parse(message.content.toString("utf8")) as CommandAck),
+    { noAck: true },
+  );
 }
 
 if (isMain(import.meta.url)) {

@@ -17,7 +17,14 @@ import { startReadingStore } from "./reading-store.js";
 
 const port = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const broker = await startBroker({
-  ports: { amqp: port("AMQP_PORT", 5672), mqtt: port("MQTT_PORT", 1883), webMqtt: port("WEB_MQTT_PORT", 15675), stomp: "off", webStomp: "off", http: "off" },
+  ports: {
+    amqp: port("AMQP_PORT", 5672),
+    mqtt: port("MQTT_PORT", 1883),
+    webMqtt: port("WEB_MQTT_PORT", 15675),
+    stomp: "off",
+    webStomp: "off",
+    http: "off",
+  },
 });
 const urls = { amqp: broker.urls.amqp, mqtt: broker.urls.mqtt, webMqtt: broker.urls.webMqtt };
 console.log(`Warren: AMQP ${urls.amqp}, MQTT ${urls.mqtt}, MQTT over WebSocket ${urls.webMqtt}`);
@@ -30,8 +37,14 @@ const dashboard = await startDashboard(urls.mqtt, (panel, entry) => {
 });
 
 const devices: ChildProcess[] = [];
-for (const [device, url] of [["dev1", urls.mqtt], ["dev2", urls.mqtt], ["dev3", urls.webMqtt]] as const) {
-  const child = fork(join(import.meta.dirname, "device.js"), ["site1", device], { env: { ...process.env, MQTT_URL: url } });
+for (const [device, url] of [
+  ["dev1", urls.mqtt],
+  ["dev2", urls.mqtt],
+  ["dev3", urls.webMqtt],
+] as const) {
+  const child = fork(join(import.meta.dirname, "device.js"), ["site1", device], {
+    env: { ...process.env, MQTT_URL: url },
+  });
   devices.push(child);
   console.log(`device site1/${device} (pid ${child.pid}) over ${url.startsWith("ws") ? "WebSocket" : "TCP"}`);
 }

@@ -9,7 +9,8 @@
  *   commands/{site}/{device}          commands to a device, QoS 2 (exactly once)
  *   acks/{site}/{device}              a device's acknowledgement of a command, QoS 2
  */
-export const readingTopic = (site: string, device: string, metric: string): string => `sensors/${site}/${device}/${metric}`;
+export const readingTopic = (site: string, device: string, metric: string): string =>
+  `sensors/${site}/${device}/${metric}`;
 export const alertTopic = (site: string, device: string): string => `sensors/${site}/${device}/alert`;
 export const statusTopic = (site: string, device: string): string => `sensors/${site}/${device}/status`;
 export const commandTopic = (site: string, device: string): string => `commands/${site}/${device}`;

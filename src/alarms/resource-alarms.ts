@@ -94,7 +94,9 @@ export class ResourceAlarms {
       this.memoryAlarm = !this.memoryAlarm;
       this.logger[this.memoryAlarm ? "warn" : "info"](
         { used, limit },
-        this.memoryAlarm ? "memory resource limit alarm set; publishers are blocked" : "memory resource limit alarm cleared",
+        this.memoryAlarm
+          ? "memory resource limit alarm set; publishers are blocked"
+          : "memory resource limit alarm cleared",
       );
     }
     if (this.options.dataDir !== null) {
@@ -103,11 +105,19 @@ export class ResourceAlarms {
         this.diskAlarm = !this.diskAlarm;
         this.logger[this.diskAlarm ? "warn" : "info"](
           { free, limit: this.options.diskFreeLimit },
-          this.diskAlarm ? "disk resource limit alarm set; publishers are blocked" : "disk resource limit alarm cleared",
+          this.diskAlarm
+            ? "disk resource limit alarm set; publishers are blocked"
+            : "disk resource limit alarm cleared",
         );
       }
     }
-    const verdict = this.memoryAlarm ? MEMORY_REASON : this.diskAlarm ? DISK_REASON : this.clusterAlarm ? CLUSTER_REASON : null;
+    const verdict = this.memoryAlarm
+      ? MEMORY_REASON
+      : this.diskAlarm
+        ? DISK_REASON
+        : this.clusterAlarm
+          ? CLUSTER_REASON
+          : null;
     if (verdict !== this.verdict) {
       this.verdict = verdict;
       this.broker.setBlocked(verdict);
@@ -155,7 +165,8 @@ function heldMemory(): number {
 
 function queuedBodyBytes(broker: Broker): number {
   let bytes = 0;
-  for (const vhost of broker.vhosts.values()) for (const queue of vhost.queues.values()) bytes += queue.messageBytes + queue.unackedBytes;
+  for (const vhost of broker.vhosts.values())
+    for (const queue of vhost.queues.values()) bytes += queue.messageBytes + queue.unackedBytes;
   return bytes;
 }
 

@@ -101,7 +101,10 @@ export class Channel {
     try {
       if (type === FRAME_METHOD) {
         if (this.content.pending) {
-          throw new AmqpError(REPLY.UNEXPECTED_FRAME, `expected content header for class 60, got non content header frame instead`);
+          throw new AmqpError(
+            REPLY.UNEXPECTED_FRAME,
+            `expected content header for class 60, got non content header frame instead`,
+          );
         }
         if (isBasicPublish(buf, start, end)) {
           classMethod = M.BASIC_PUBLISH;
@@ -298,7 +301,12 @@ export class Channel {
     if (this.state !== "open") return;
     this.release();
     this.state = "closing";
-    M.writeChannelClose(this.connection.writer, this.id, { replyCode: code, replyText: replyText(code, text), classId, methodId });
+    M.writeChannelClose(this.connection.writer, this.id, {
+      replyCode: code,
+      replyText: replyText(code, text),
+      classId,
+      methodId,
+    });
     this.connection.markDirty();
   }
 

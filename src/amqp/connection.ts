@@ -17,7 +17,13 @@ import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
 import { Channel } from "./channel.js";
 import { BufferWriter } from "./codec/buffer-writer.js";
 import { AmqpCodecError } from "./codec/errors.js";
-import { AMQP_PROTOCOL_HEADER, FrameReader, describeFrame, frameErrorText, type FrameSink } from "./codec/frame-reader.js";
+import {
+  AMQP_PROTOCOL_HEADER,
+  FrameReader,
+  describeFrame,
+  frameErrorText,
+  type FrameSink,
+} from "./codec/frame-reader.js";
 import * as M from "./codec/generated.js";
 import { encodeProperties, writeBodyFrames, writeContentHeaderFrame, writeHeartbeatFrame } from "./codec/properties.js";
 import { handleConnectionMethod, sendConnectionStart } from "./handlers/connection.js";
@@ -35,7 +41,8 @@ export interface AmqpContext {
 /** rabbit_reader's ?SILENT_CLOSE_DELAY. */
 const SILENT_CLOSE_DELAY_MS = 3000;
 
-type State = "awaiting-header" | "awaiting-start-ok" | "awaiting-tune-ok" | "awaiting-open" | "open" | "closing" | "closed";
+type State =
+  "awaiting-header" | "awaiting-start-ok" | "awaiting-tune-ok" | "awaiting-open" | "open" | "closing" | "closed";
 
 /**
  * One AMQP 0-9-1 client connection: the handshake, frame dispatch to
@@ -97,7 +104,12 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
       inputErrorMessage: "socket error",
       drop: () => socket.destroy(),
     });
-    ({ id: this.id, connectedAt: this.connectedAt, remoteAddress: this.remoteAddress, remotePort: this.remotePort } = this.skeleton);
+    ({
+      id: this.id,
+      connectedAt: this.connectedAt,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+    } = this.skeleton);
     this.frameMax = ctx.limits.frameMax;
     this.channelMax = ctx.limits.channelMax;
     this.reader = new FrameReader(this);
@@ -290,14 +302,19 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
 
   /** Runs `check` (the credentials) after `waitMs`, reading nothing meanwhile (failed-login throttling). */
   deferLogin(waitMs: number, check: () => void): void {
-    this.loginTimer = runAfterPause(this.socket, waitMs, () => this.state === "closed", () => {
-      this.loginTimer = null;
-      try {
-        check();
-      } catch (error) {
-        this.onError(error, 0);
-      }
-    });
+    this.loginTimer = runAfterPause(
+      this.socket,
+      waitMs,
+      () => this.state === "closed",
+      () => {
+        this.loginTimer = null;
+        try {
+          check();
+        } catch (error) {
+          this.onError(error, 0);
+        }
+      },
+    );
   }
 
   /** Server-initiated close: management or shutdown. */
@@ -334,7 +351,10 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
     const intervalMs = (seconds * 1000) / 2;
     // RabbitMQ gives up after two missed heartbeat intervals.
     this.skeleton.expectTraffic(seconds * 2000, intervalMs, () => {
-      this.ctx.logger.warn({ connection: this.id, timeout: seconds }, "missed heartbeats from client, closing connection");
+      this.ctx.logger.warn(
+        { connection: this.id, timeout: seconds },
+        "missed heartbeats from client, closing connection",
+      );
       this.socket.destroy();
     });
     this.skeleton.sendHeartbeats(intervalMs, () => {

@@ -54,12 +54,18 @@ export class ContentAssembler {
     }
     const header = readContentHeader(buf, start, end);
     if (header.classId !== 60) {
-      throw new AmqpError(REPLY.UNEXPECTED_FRAME, `expected content header for class 60, got one for class ${header.classId} instead`);
+      throw new AmqpError(
+        REPLY.UNEXPECTED_FRAME,
+        `expected content header for class 60, got one for class ${header.classId} instead`,
+      );
     }
     const max = channel.connection.ctx.limits.maxMessageSize;
     if (header.bodySize > max) {
       this.reset();
-      throw new AmqpError(REPLY.PRECONDITION_FAILED, `message size ${header.bodySize} is larger than configured max size ${max}`);
+      throw new AmqpError(
+        REPLY.PRECONDITION_FAILED,
+        `message size ${header.bodySize} is larger than configured max size ${max}`,
+      );
     }
     if (!sameBytes(this.lastProperties, buf, header.propertiesStart, end)) {
       // Copied: the socket chunk it points into must not be kept alive by a queued message.
@@ -77,7 +83,9 @@ export class ContentAssembler {
     if (!this.exchange || this.expectingHeader) {
       throw new AmqpError(
         REPLY.UNEXPECTED_FRAME,
-        this.exchange ? "expected content header for class 60, got non content header frame instead" : "expected method frame, got non method frame instead",
+        this.exchange
+          ? "expected content header for class 60, got non content header frame instead"
+          : "expected method frame, got non method frame instead",
       );
     }
     const n = end - start;

@@ -87,7 +87,14 @@ export class FailedLogins {
     record.nextAt = Math.max(record.nextAt, now + delay);
     if (record.lastLogged === 0 || now - record.lastLogged >= this.options.logIntervalMs) {
       this.logger.warn(
-        { remote: address, protocol: login.protocol, user: login.user, reason: login.reason, failures: record.failures, notLogged: record.unlogged },
+        {
+          remote: address,
+          protocol: login.protocol,
+          user: login.user,
+          reason: login.reason,
+          failures: record.failures,
+          notLogged: record.unlogged,
+        },
         "login failed",
       );
       record.lastLogged = now;

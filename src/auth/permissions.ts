@@ -32,11 +32,7 @@ export const FULL_PERMISSIONS: Readonly<Permissions> = Object.freeze({
 /** RabbitMQ treats the empty pattern as "^$" (rabbit_auth_backend_internal). */
 const compile = (pattern: string): UserRegex | null => UserRegex.tryCompile(pattern === "" ? "^$" : pattern);
 
-export function checkPermission(
-  perms: Permissions | undefined,
-  kind: PermissionKind,
-  resourceName: string,
-): boolean {
+export function checkPermission(perms: Permissions | undefined, kind: PermissionKind, resourceName: string): boolean {
   if (perms === undefined) return false;
   const re = compile(perms[kind]);
   if (re === null) return false;

@@ -140,7 +140,11 @@ export class UserRegistry {
 
   changePassword(name: string, password: string): User {
     const user = this.mustGet(name);
-    return this.putUser({ ...user, passwordHash: hashPassword(password, this.hashingAlgorithm), hashingAlgorithm: this.hashingAlgorithm });
+    return this.putUser({
+      ...user,
+      passwordHash: hashPassword(password, this.hashingAlgorithm),
+      hashingAlgorithm: this.hashingAlgorithm,
+    });
   }
 
   setTags(name: string, tags: readonly string[]): User {

@@ -36,7 +36,9 @@ async function start(config: WarrenConfig, logger: Logger): Promise<RunningBroke
     mqtt: { ...config.mqtt },
     ...(config.maxConnections === null ? {} : { maxConnections: config.maxConnections }),
     management: { metricsAuth: config.metricsAuth },
-    ...(config.webStompAllowedOrigins === null ? {} : { stomp: { allowedOrigins: [...config.webStompAllowedOrigins] } }),
+    ...(config.webStompAllowedOrigins === null
+      ? {}
+      : { stomp: { allowedOrigins: [...config.webStompAllowedOrigins] } }),
     ...tlsOption(config.tls),
     ...clusterOption(config.cluster),
   });
@@ -122,7 +124,10 @@ async function main(): Promise<void> {
     process.exitCode = await runCtl(process.argv.slice(3), process.env, io);
     return;
   }
-  const [{ loadConfig, usage }, { createLogger }] = await Promise.all([import("../config/load.js"), import("../log.js")]);
+  const [{ loadConfig, usage }, { createLogger }] = await Promise.all([
+    import("../config/load.js"),
+    import("../log.js"),
+  ]);
   const config = loadConfig(process.argv.slice(2), process.env);
   if (config.help) {
     process.stdout.write(usage());

@@ -55,8 +55,17 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A number in [min, max], or a WarrenError naming the option. */
 function checked(name: string, value: number, min: number, max: number, integer = true): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new WarrenError(ErrorCodes.INVALID_CONFIG, `invalid value ${String(value)} for ${name}: expected ${integer ? "an integer" : "a number"} from ${min} to ${max}`);
+  if (
+    typeof value !== "number" ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
+    throw new WarrenError(
+      ErrorCodes.INVALID_CONFIG,
+      `invalid value ${String(value)} for ${name}: expected ${integer ? "an integer" : "a number"} from ${min} to ${max}`,
+    );
   }
   return value;
 }
@@ -67,8 +76,18 @@ function amqpSettings(input: Partial<AmqpSettings> = {}): AmqpSettings {
     frameMax: checked("limits.frameMax", input.frameMax ?? DEFAULTS.frameMax, DEFAULTS.frameMin, 0xffffffff),
     channelMax: checked("limits.channelMax", input.channelMax ?? DEFAULTS.channelMax, 1, 0xffff),
     heartbeat: checked("limits.heartbeat", input.heartbeat ?? DEFAULTS.heartbeat, 0, 0xffff),
-    handshakeTimeout: checked("limits.handshakeTimeout", input.handshakeTimeout ?? DEFAULTS.handshakeTimeout, 1, MAX_TIMER_MS),
-    maxMessageSize: checked("limits.maxMessageSize", input.maxMessageSize ?? DEFAULTS.maxMessageSize, 1, DEFAULTS.maxMessageSizeCeiling),
+    handshakeTimeout: checked(
+      "limits.handshakeTimeout",
+      input.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
+      1,
+      MAX_TIMER_MS,
+    ),
+    maxMessageSize: checked(
+      "limits.maxMessageSize",
+      input.maxMessageSize ?? DEFAULTS.maxMessageSize,
+      1,
+      DEFAULTS.maxMessageSizeCeiling,
+    ),
   };
 }
 
@@ -89,7 +108,10 @@ function mqttSettings(input: Partial<MqttSettings> = {}): MqttSettings {
     publisherBacklogLow: value("publisherBacklogLow", 0, Number.MAX_SAFE_INTEGER),
   };
   if (settings.publisherBacklogLow >= settings.publisherBacklogHigh) {
-    throw new WarrenError(ErrorCodes.INVALID_CONFIG, `mqtt.publisherBacklogLow (${settings.publisherBacklogLow}) must be below mqtt.publisherBacklogHigh (${settings.publisherBacklogHigh})`);
+    throw new WarrenError(
+      ErrorCodes.INVALID_CONFIG,
+      `mqtt.publisherBacklogLow (${settings.publisherBacklogLow}) must be below mqtt.publisherBacklogHigh (${settings.publisherBacklogHigh})`,
+    );
   }
   return settings;
 }
@@ -97,21 +119,42 @@ function mqttSettings(input: Partial<MqttSettings> = {}): MqttSettings {
 function stompSettings(input: BrokerSettingsInput["stomp"] = {}): StompSettings {
   const limits: StompLimitsConfig = {
     ...STOMP_DEFAULTS,
-    handshakeTimeout: checked("stomp.handshakeTimeoutMs", input.handshakeTimeoutMs ?? STOMP_DEFAULTS.handshakeTimeout, 1, MAX_TIMER_MS),
+    handshakeTimeout: checked(
+      "stomp.handshakeTimeoutMs",
+      input.handshakeTimeoutMs ?? STOMP_DEFAULTS.handshakeTimeout,
+      1,
+      MAX_TIMER_MS,
+    ),
   };
   // A whole frame fits by default: the body limit, the header limit and its command line.
   const wholeFrame = limits.maxBodyBytes + limits.maxHeaderBytes + 1024;
   return {
     ...limits,
     allowedOrigins: input.allowedOrigins ? [...input.allowedOrigins] : undefined,
-    maxWebSocketMessageBytes: checked("stomp.maxWebSocketMessageBytes", input.maxWebSocketMessageBytes ?? wholeFrame, 1, Number.MAX_SAFE_INTEGER),
+    maxWebSocketMessageBytes: checked(
+      "stomp.maxWebSocketMessageBytes",
+      input.maxWebSocketMessageBytes ?? wholeFrame,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
   };
 }
 
 function alarmSettings(input: Partial<AlarmSettings> = {}): AlarmSettings {
   return {
-    memoryHighWatermark: checked("alarms.memoryHighWatermark", input.memoryHighWatermark ?? DEFAULTS.vmMemoryHighWatermark, Number.MIN_VALUE, Number.MAX_SAFE_INTEGER, false),
-    diskFreeLimit: checked("alarms.diskFreeLimit", input.diskFreeLimit ?? DEFAULTS.diskFreeLimit, 0, Number.MAX_SAFE_INTEGER),
+    memoryHighWatermark: checked(
+      "alarms.memoryHighWatermark",
+      input.memoryHighWatermark ?? DEFAULTS.vmMemoryHighWatermark,
+      Number.MIN_VALUE,
+      Number.MAX_SAFE_INTEGER,
+      false,
+    ),
+    diskFreeLimit: checked(
+      "alarms.diskFreeLimit",
+      input.diskFreeLimit ?? DEFAULTS.diskFreeLimit,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
     intervalMs: checked("alarms.intervalMs", input.intervalMs ?? DEFAULTS.alarmIntervalMs, 1, MAX_TIMER_MS),
   };
 }
@@ -123,6 +166,9 @@ export function resolveBrokerSettings(input: BrokerSettingsInput = {}): BrokerSe
     mqtt: mqttSettings(input.mqtt),
     stomp: stompSettings(input.stomp),
     alarms: alarmSettings(input.alarms),
-    maxConnections: input.maxConnections === undefined ? null : checked("maxConnections", input.maxConnections, 0, Number.MAX_SAFE_INTEGER),
+    maxConnections:
+      input.maxConnections === undefined
+        ? null
+        : checked("maxConnections", input.maxConnections, 0, Number.MAX_SAFE_INTEGER),
   };
 }

@@ -155,7 +155,19 @@ export const DEFAULTS = {
   /** Embedded default: nothing reachable from outside a test machine. */
   embeddedHost: "127.0.0.1",
   /** The TLS ports are RabbitMQ's: AMQPS 5671, MQTTS 8883, STOMP over TLS 61614, management over HTTPS 15671. */
-  ports: { amqp: 5672, mqtt: 1883, stomp: 61613, http: 15672, webStomp: 15674, webMqtt: 15675, amqps: 5671, mqtts: 8883, stomps: 61614, https: 15671, stream: 5552 },
+  ports: {
+    amqp: 5672,
+    mqtt: 1883,
+    stomp: 61613,
+    http: 15672,
+    webStomp: 15674,
+    webMqtt: 15675,
+    amqps: 5671,
+    mqtts: 8883,
+    stomps: 61614,
+    https: 15671,
+    stream: 5552,
+  },
   /** Embedded brokers take an ephemeral AMQP port so test suites run in parallel. */
   embeddedAmqpPort: 0,
   dataDir: "./data",
@@ -287,8 +299,25 @@ export function defaultConfig(): WarrenConfig {
     diskFreeLimit: DEFAULTS.diskFreeLimit,
     webStompAllowedOrigins: DEFAULTS.webStompAllowedOrigins,
     maxConnections: null,
-    tls: { certFile: null, keyFile: null, caFile: null, keyPassphrase: null, ciphers: null, verifyPeer: false, failIfNoPeerCert: false, certLogin: false },
+    tls: {
+      certFile: null,
+      keyFile: null,
+      caFile: null,
+      keyPassphrase: null,
+      ciphers: null,
+      verifyPeer: false,
+      failIfNoPeerCert: false,
+      certLogin: false,
+    },
     metricsAuth: DEFAULTS.metricsAuth,
-    cluster: { nats: null, nodeName: null, user: null, password: null, token: null, tlsCa: null, replicas: DEFAULTS.clusterReplicas },
+    cluster: {
+      nats: null,
+      nodeName: null,
+      user: null,
+      password: null,
+      token: null,
+      tlsCa: null,
+      replicas: DEFAULTS.clusterReplicas,
+    },
   };
 }

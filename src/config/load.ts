@@ -81,7 +81,11 @@ function checkTls(config: WarrenConfig): void {
   if (tls.certFile !== null && tls.keyFile === null) throw missing("--tls-key", "WARREN_TLS_KEY", "with --tls-cert");
   if (tls.keyFile !== null && tls.certFile === null) throw missing("--tls-cert", "WARREN_TLS_CERT", "with --tls-key");
   if ((tls.verifyPeer || tls.failIfNoPeerCert || tls.certLogin) && tls.caFile === null) {
-    throw missing("--tls-ca", "WARREN_TLS_CA", "to verify client certificates (--tls-verify-peer, --tls-fail-if-no-peer-cert, --tls-cert-login)");
+    throw missing(
+      "--tls-ca",
+      "WARREN_TLS_CA",
+      "to verify client certificates (--tls-verify-peer, --tls-fail-if-no-peer-cert, --tls-cert-login)",
+    );
   }
 }
 

@@ -41,7 +41,10 @@ const nonEmpty: Parser<string> = (raw) => (raw.trim() === "" ? undefined : raw);
 
 /** "a, b" → ["a", "b"]; "*" anywhere → null (any origin); an empty list is invalid. */
 const parseOrigins: Parser<string[] | null> = (raw) => {
-  const origins = raw.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  const origins = raw
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
   if (origins.length === 0) return undefined;
   return origins.includes("*") ? null : origins;
 };
@@ -88,7 +91,14 @@ type TlsSwitchKey = "verifyPeer" | "failIfNoPeerCert" | "certLogin";
 /** A TLS setting holding text (a file path, the passphrase, the cipher list). */
 function tlsOption(key: TlsFileKey, flagName: string, arg: string, help: string, expected: string): OptionSpec {
   return option(
-    { flag: `--tls-${flagName}`, env: `WARREN_TLS_${flagName.toUpperCase().replaceAll("-", "_")}`, arg, help, defaultText: "none", expected },
+    {
+      flag: `--tls-${flagName}`,
+      env: `WARREN_TLS_${flagName.toUpperCase().replaceAll("-", "_")}`,
+      arg,
+      help,
+      defaultText: "none",
+      expected,
+    },
     nonEmpty,
     (config, value) => {
       config.tls[key] = value;
@@ -100,7 +110,14 @@ function tlsOption(key: TlsFileKey, flagName: string, arg: string, help: string,
 function tlsSwitch(key: TlsSwitchKey, flagName: string, help: string): OptionSpec {
   return {
     ...option(
-      { flag: `--tls-${flagName}`, env: `WARREN_TLS_${flagName.toUpperCase().replaceAll("-", "_")}`, arg: "[true|false]", help, defaultText: "false", expected: "true or false" },
+      {
+        flag: `--tls-${flagName}`,
+        env: `WARREN_TLS_${flagName.toUpperCase().replaceAll("-", "_")}`,
+        arg: "[true|false]",
+        help,
+        defaultText: "false",
+        expected: "true or false",
+      },
       parseBoolean,
       (config: WarrenConfig, value: boolean) => {
         config.tls[key] = value;
@@ -111,7 +128,14 @@ function tlsSwitch(key: TlsSwitchKey, flagName: string, help: string): OptionSpe
 }
 
 /** An MQTT setting: an integer in [min, max], stored under config.mqtt. */
-function mqttOption(key: keyof MqttConfig, flagName: string, arg: string, help: string, min: number, max: number): OptionSpec {
+function mqttOption(
+  key: keyof MqttConfig,
+  flagName: string,
+  arg: string,
+  help: string,
+  min: number,
+  max: number,
+): OptionSpec {
   return option(
     {
       flag: `--mqtt-${flagName}`,
@@ -154,20 +178,79 @@ export const OPTIONS: readonly OptionSpec[] = [
   portOption("stomps", "stomps", "STOMP over TLS (with --tls-cert)"),
   portOption("stream", "stream", "RabbitMQ stream protocol"),
   portOption("https", "https", "HTTPS: management API, UI, /metrics, WSS /ws/* (with --tls-cert)"),
-  tlsOption("certFile", "cert", "<file>", "PEM server certificate (chain) for every TLS listener; opens the TLS ports", "a file path"),
+  tlsOption(
+    "certFile",
+    "cert",
+    "<file>",
+    "PEM server certificate (chain) for every TLS listener; opens the TLS ports",
+    "a file path",
+  ),
   tlsOption("keyFile", "key", "<file>", "PEM private key of --tls-cert", "a file path"),
   tlsOption("caFile", "ca", "<file>", "PEM CA certificates that client certificates must chain to", "a file path"),
   tlsOption("keyPassphrase", "key-passphrase", "<text>", "passphrase of an encrypted --tls-key", "a passphrase"),
-  tlsOption("ciphers", "ciphers", "<list>", "OpenSSL cipher list (TLS 1.2 and 1.3 suites) instead of Node's default", "an OpenSSL cipher list"),
-  tlsSwitch("verifyPeer", "verify-peer", "ask TLS clients for a certificate; one that does not chain to --tls-ca is refused"),
-  tlsSwitch("failIfNoPeerCert", "fail-if-no-peer-cert", "refuse TLS clients without a certificate (implies --tls-verify-peer)"),
-  tlsSwitch("certLogin", "cert-login", "log in by the client certificate's CN: AMQP EXTERNAL, MQTT and STOMP without a password (implies --tls-verify-peer)"),
-  mqttOption("sessionExpirySeconds", "session-expiry", "<seconds>", "how long an MQTT 3.1/3.1.1 clean-session=0 session outlives its connection (RabbitMQ's subscription_ttl)", 0, 0xffffffff),
-  mqttOption("prefetch", "prefetch", "<count>", "QoS 1/2 deliveries in flight per MQTT connection (MQTT 5 clients may ask for fewer)", 1, 65535),
-  mqttOption("maxPacketSize", "max-packet-size", "<bytes>", "largest MQTT packet accepted (larger: DISCONNECT 0x95)", 64, 268_435_455),
+  tlsOption(
+    "ciphers",
+    "ciphers",
+    "<list>",
+    "OpenSSL cipher list (TLS 1.2 and 1.3 suites) instead of Node's default",
+    "an OpenSSL cipher list",
+  ),
+  tlsSwitch(
+    "verifyPeer",
+    "verify-peer",
+    "ask TLS clients for a certificate; one that does not chain to --tls-ca is refused",
+  ),
+  tlsSwitch(
+    "failIfNoPeerCert",
+    "fail-if-no-peer-cert",
+    "refuse TLS clients without a certificate (implies --tls-verify-peer)",
+  ),
+  tlsSwitch(
+    "certLogin",
+    "cert-login",
+    "log in by the client certificate's CN: AMQP EXTERNAL, MQTT and STOMP without a password (implies --tls-verify-peer)",
+  ),
+  mqttOption(
+    "sessionExpirySeconds",
+    "session-expiry",
+    "<seconds>",
+    "how long an MQTT 3.1/3.1.1 clean-session=0 session outlives its connection (RabbitMQ's subscription_ttl)",
+    0,
+    0xffffffff,
+  ),
+  mqttOption(
+    "prefetch",
+    "prefetch",
+    "<count>",
+    "QoS 1/2 deliveries in flight per MQTT connection (MQTT 5 clients may ask for fewer)",
+    1,
+    65535,
+  ),
+  mqttOption(
+    "maxPacketSize",
+    "max-packet-size",
+    "<bytes>",
+    "largest MQTT packet accepted (larger: DISCONNECT 0x95)",
+    64,
+    268_435_455,
+  ),
   mqttOption("topicAliasMaximum", "topic-alias-maximum", "<count>", "topic aliases an MQTT 5 client may use", 0, 65535),
-  mqttOption("receiveMaximum", "receive-maximum", "<count>", "unreleased QoS 2 publishes an MQTT 5 client may have (more: DISCONNECT 0x93)", 1, 65535),
-  mqttOption("maxKeepAlive", "max-keep-alive", "<seconds>", "keep-alive ceiling given to MQTT 5 clients as Server Keep Alive (0 = none)", 0, 65535),
+  mqttOption(
+    "receiveMaximum",
+    "receive-maximum",
+    "<count>",
+    "unreleased QoS 2 publishes an MQTT 5 client may have (more: DISCONNECT 0x93)",
+    1,
+    65535,
+  ),
+  mqttOption(
+    "maxKeepAlive",
+    "max-keep-alive",
+    "<seconds>",
+    "keep-alive ceiling given to MQTT 5 clients as Server Keep Alive (0 = none)",
+    0,
+    65535,
+  ),
   mqttOption("connectTimeout", "connect-timeout", "<ms>", "time from TCP accept to MQTT CONNECT", 1, 3_600_000),
   option(
     {

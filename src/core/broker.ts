@@ -154,15 +154,31 @@ export class Broker {
     if (nodeLimit !== null) {
       // RabbitMQ 3.10 enforces connection_max by no longer accepting sockets (ranch), with no text to copy;
       // a refusal with a reason in its style is kinder to clients than a hang.
-      throw limitReached("not-allowed", "max-connections", `connection refused: node connection limit (${nodeLimit}) is reached`);
+      throw limitReached(
+        "not-allowed",
+        "max-connections",
+        `connection refused: node connection limit (${nodeLimit}) is reached`,
+      );
     }
-    const vhostLimit = reachedLimit(vhost.limits["max-connections"], () => this.connections.countWhere((c) => c.vhost === name));
+    const vhostLimit = reachedLimit(vhost.limits["max-connections"], () =>
+      this.connections.countWhere((c) => c.vhost === name),
+    );
     if (vhostLimit !== null) {
-      throw limitReached("not-allowed", "max-connections", `access to vhost '${name}' refused for user '${user}': connection limit (${vhostLimit}) is reached`);
+      throw limitReached(
+        "not-allowed",
+        "max-connections",
+        `access to vhost '${name}' refused for user '${user}': connection limit (${vhostLimit}) is reached`,
+      );
     }
-    const userLimit = reachedLimit(this.users.getLimits(user)["max-connections"], () => this.connections.countWhere((c) => c.user === user));
+    const userLimit = reachedLimit(this.users.getLimits(user)["max-connections"], () =>
+      this.connections.countWhere((c) => c.user === user),
+    );
     if (userLimit !== null) {
-      throw limitReached("not-allowed", "max-connections", `connection refused for user '${user}': user connection limit (${userLimit}) is reached`);
+      throw limitReached(
+        "not-allowed",
+        "max-connections",
+        `connection refused for user '${user}': user connection limit (${userLimit}) is reached`,
+      );
     }
     if (!this.users.canAccessVhost(user, name)) {
       throw new CoreError("not-allowed", `access to vhost '${name}' refused for user '${user}'`);
@@ -181,7 +197,11 @@ export class Broker {
       return open;
     });
     if (limit !== null) {
-      throw limitReached("not-allowed", "max-channels", `number of channels opened for user '${user}' has reached the maximum allowed user limit of (${limit})`);
+      throw limitReached(
+        "not-allowed",
+        "max-channels",
+        `number of channels opened for user '${user}' has reached the maximum allowed user limit of (${limit})`,
+      );
     }
   }
 

@@ -35,6 +35,10 @@ export function connectionLog(logger: Logger): ConnectionObserver {
       names.set(connection, name);
       log.info(fields(connection, name), "connection accepted");
     },
-    closed: (connection) => log.info({ ...fields(connection, names.get(connection)), durationMs: Date.now() - connection.connectedAt }, "connection closed"),
+    closed: (connection) =>
+      log.info(
+        { ...fields(connection, names.get(connection)), durationMs: Date.now() - connection.connectedAt },
+        "connection closed",
+      ),
   };
 }

@@ -7,7 +7,9 @@
  */
 
 /** Upper bounds (bytes) of rabbitmq_message_size_bytes buckets; a last +Inf bucket follows. */
-export const MESSAGE_SIZE_BUCKETS = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864, 268435456] as const;
+export const MESSAGE_SIZE_BUCKETS = [
+  64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864, 268435456,
+] as const;
 
 export class CoreCounters {
   /** Every queue.declare that succeeded, redeclarations included (RabbitMQ's queue_declared). */

@@ -25,7 +25,10 @@ export interface DefaultQueueTypeDeclaration {
   arguments: FieldTable;
 }
 
-export function withDefaultQueueType<D extends DefaultQueueTypeDeclaration>(declaration: D, defaultQueueType: string | null): D {
+export function withDefaultQueueType<D extends DefaultQueueTypeDeclaration>(
+  declaration: D,
+  defaultQueueType: string | null,
+): D {
   if (defaultQueueType === null) return declaration;
   if (declaration.arguments["x-queue-type"] !== undefined) return declaration;
   if (!declaration.durable || declaration.exclusive || declaration.autoDelete) return declaration;

@@ -13,11 +13,18 @@ import type { ExchangeDeclaration, QueueDeclaration } from "./vhost.js";
 
 function assertField(where: string, arg: string, received: unknown, current: unknown): void {
   if (received !== current) {
-    throw preconditionFailed(`inequivalent arg '${arg}' ${where}: received '${String(received)}' but current is '${String(current)}'`);
+    throw preconditionFailed(
+      `inequivalent arg '${arg}' ${where}: received '${String(received)}' but current is '${String(current)}'`,
+    );
   }
 }
 
-function assertArgument(where: string, arg: string, received: FieldValue | undefined, current: FieldValue | undefined): void {
+function assertArgument(
+  where: string,
+  arg: string,
+  received: FieldValue | undefined,
+  current: FieldValue | undefined,
+): void {
   const difference = argumentDifference(arg, received, current);
   if (difference) throw preconditionFailed(`inequivalent arg '${arg}' ${where}: ${difference}`);
 }
@@ -28,12 +35,18 @@ export function assertExchangeEquivalent(vhost: string, existing: Exchange, want
   assertField(where, "durable", wanted.durable, existing.durable);
   assertField(where, "auto_delete", wanted.autoDelete, existing.autoDelete);
   assertField(where, "internal", wanted.internal, existing.internal);
-  assertArgument(where, "alternate-exchange", wanted.arguments["alternate-exchange"], existing.arguments["alternate-exchange"]);
+  assertArgument(
+    where,
+    "alternate-exchange",
+    wanted.arguments["alternate-exchange"],
+    existing.arguments["alternate-exchange"],
+  );
 }
 
 export function assertQueueEquivalent(vhost: string, existing: Queue, wanted: QueueDeclaration): void {
   const where = `for queue '${existing.name}' in vhost '${vhost}'`;
   assertField(where, "durable", wanted.durable, existing.durable);
   assertField(where, "auto_delete", wanted.autoDelete, existing.autoDelete);
-  for (const arg of EQUIVALENCE_CHECKED_QUEUE_ARGS) assertArgument(where, arg, wanted.arguments[arg], existing.arguments[arg]);
+  for (const arg of EQUIVALENCE_CHECKED_QUEUE_ARGS)
+    assertArgument(where, arg, wanted.arguments[arg], existing.arguments[arg]);
 }

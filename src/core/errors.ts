@@ -33,12 +33,12 @@ export class CoreError extends Error {
 export const notFound = (what: string, name: string, vhost: string): CoreError =>
   new CoreError("not-found", `no ${what} '${name}' in vhost '${vhost}'`);
 
-export const preconditionFailed = (message: string): CoreError =>
-  new CoreError("precondition-failed", message);
+export const preconditionFailed = (message: string): CoreError => new CoreError("precondition-failed", message);
 
 export const accessRefused = (message: string): CoreError => new CoreError("access-refused", message);
 
 /** An operation a configured limit refuses (see CoreError.limit). */
-export const limitReached = (kind: CoreErrorKind, limit: string, message: string): CoreError => new CoreError(kind, message, limit);
+export const limitReached = (kind: CoreErrorKind, limit: string, message: string): CoreError =>
+  new CoreError(kind, message, limit);
 
 export const resourceLocked = (message: string): CoreError => new CoreError("resource-locked", message);

@@ -15,7 +15,10 @@ export function reachedLimit(limit: number | null | undefined, count: () => numb
 }
 
 /** Copies the known limits out of a loosely typed record (a definitions file, the store). */
-export function pickLimits<K extends string>(names: readonly K[], source: Readonly<Record<string, unknown>> | undefined): Partial<Record<K, number>> {
+export function pickLimits<K extends string>(
+  names: readonly K[],
+  source: Readonly<Record<string, unknown>> | undefined,
+): Partial<Record<K, number>> {
   const out: Partial<Record<K, number>> = {};
   if (!source) return out;
   for (const name of names) {

@@ -22,16 +22,7 @@ export interface Decimal {
   readonly value: number;
 }
 
-export type FieldValue =
-  | boolean
-  | number
-  | bigint
-  | string
-  | Buffer
-  | null
-  | TypedField
-  | FieldValue[]
-  | FieldTable;
+export type FieldValue = boolean | number | bigint | string | Buffer | null | TypedField | FieldValue[] | FieldTable;
 
 export interface FieldTable {
   [key: string]: FieldValue;

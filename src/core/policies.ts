@@ -30,7 +30,8 @@ export function policyPatternMatches(policy: Policy, name: string): boolean {
   return UserRegex.tryCompile(policy.pattern)?.test(name) ?? false;
 }
 
-export type PolicyChange = { type: "policy-put"; policy: Policy } | { type: "policy-deleted"; vhost: string; name: string };
+export type PolicyChange =
+  { type: "policy-put"; policy: Policy } | { type: "policy-deleted"; vhost: string; name: string };
 
 export class PolicyRegistry {
   /** vhost → name → policy */

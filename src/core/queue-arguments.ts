@@ -47,8 +47,7 @@ const oneOf =
     return allowed.includes(value) ? null : error(value);
   };
 
-const shortString: Check = (value) =>
-  typeof value === "string" ? null : `{unacceptable_type,${typeName(value)}}`;
+const shortString: Check = (value) => (typeof value === "string" ? null : `{unacceptable_type,${typeName(value)}}`);
 
 const bool: Check = (value) => (typeof value === "boolean" ? null : `{unacceptable_type,${typeName(value)}}`);
 
@@ -57,7 +56,8 @@ const CHECKS: Record<string, Check> = {
   "x-message-ttl": integer("non-negative"),
   "x-dead-letter-exchange": shortString,
   "x-dead-letter-routing-key": (value, args) =>
-    shortString(value, args) ?? (args["x-dead-letter-exchange"] === undefined ? "routing_key_but_no_dlx_defined" : null),
+    shortString(value, args) ??
+    (args["x-dead-letter-exchange"] === undefined ? "routing_key_but_no_dlx_defined" : null),
   "x-max-length": integer("non-negative"),
   "x-max-length-bytes": integer("non-negative"),
   "x-max-priority": integer("non-negative", 255),
@@ -67,7 +67,11 @@ const CHECKS: Record<string, Check> = {
   "x-single-active-consumer": bool,
   // Streams (RabbitMQ 3.10, observed): x-max-age 7 -> {unacceptable_type,signedint}, "7X" -> invalid_max_age.
   "x-max-age": (value) =>
-    typeof value !== "string" ? `{unacceptable_type,${wireTypeName(value)}}` : parseAge(value) === null ? "invalid_max_age" : null,
+    typeof value !== "string"
+      ? `{unacceptable_type,${wireTypeName(value)}}`
+      : parseAge(value) === null
+        ? "invalid_max_age"
+        : null,
   "x-stream-max-segment-size-bytes": integer("non-negative"),
   // x-delivery-limit and x-consumer-timeout are not validated: RabbitMQ 3.10
   // accepts any value for them (observed: "x", -5) and ignores what it cannot use.

@@ -85,18 +85,30 @@ export class Queue {
   set journal(journal: QueueJournal | null) {
     this.queueJournal = journal;
     // A FIFO with a journal can keep its logged tail on disk (priority queues stay in memory).
-    if (journal !== null && Number.isFinite(journal.pageAfter) && this.ready instanceof Deque && this.ready.length === 0) {
+    if (
+      journal !== null &&
+      Number.isFinite(journal.pageAfter) &&
+      this.ready instanceof Deque &&
+      this.ready.length === 0
+    ) {
       this.ready = new PagedReadyList(journal, journal.pageAfter, (logged, seq) => this.revive(logged, seq));
     }
   }
 
   /** The queue's entry for a message read back from the log: TTLs count from its original enqueue time. */
   private revive(logged: RecoveredMessage, seq: number): QueuedMessage {
-    const message = new Message(logged.exchange, logged.routingKey, logged.properties, logged.body, logged.encodedProperties);
+    const message = new Message(
+      logged.exchange,
+      logged.routingKey,
+      logged.properties,
+      logged.body,
+      logged.encodedProperties,
+    );
     const queued = new QueuedMessage(message, seq);
     queued.logId = logged.id;
     queued.redelivered = logged.redelivered;
-    if (this.features !== null) this.features.stamp(queued, logged.enqueuedAt !== 0 ? logged.enqueuedAt : this.startedAt);
+    if (this.features !== null)
+      this.features.stamp(queued, logged.enqueuedAt !== 0 ? logged.enqueuedAt : this.startedAt);
     return queued;
   }
 

@@ -3,7 +3,11 @@ import type { FieldValue, Message } from "./message.js";
 import type { Queue } from "./queue.js";
 
 const keys = (value: FieldValue | undefined): string[] =>
-  Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : typeof value === "string" ? [value] : [];
+  Array.isArray(value)
+    ? value.filter((v): v is string => typeof v === "string")
+    : typeof value === "string"
+      ? [value]
+      : [];
 
 /**
  * RabbitMQ's sender-selected distribution: the `CC` and `BCC` headers

@@ -1,7 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { CoreError, accessRefused, limitReached, notFound, preconditionFailed, resourceLocked } from "./errors.js";
 import { DefaultExchange } from "./exchanges/default.js";
-import { Binding, type Exchange, bindingId, isQueue, type Destination, type ExchangeOptions } from "./exchanges/exchange.js";
+import {
+  Binding,
+  type Exchange,
+  bindingId,
+  isQueue,
+  type Destination,
+  type ExchangeOptions,
+} from "./exchanges/exchange.js";
 import { createExchange, isKnownExchangeType } from "./exchanges/registry.js";
 import type { FieldTable, Message, MessageProperties } from "./message.js";
 import { validateQueueArguments, wireTypeName } from "./queue-arguments.js";
@@ -44,7 +51,12 @@ export interface DeclaredQueue {
  * queues a subclass that may live on another node (src/cluster/); null
  * (one node) makes a plain Queue.
  */
-export type QueueFactory = (name: string, vhost: string, options: QueueOptions, origin: QueueDeclarationOrigin) => Queue | null;
+export type QueueFactory = (
+  name: string,
+  vhost: string,
+  options: QueueOptions,
+  origin: QueueDeclarationOrigin,
+) => Queue | null;
 
 /** Receives messages published to `amq.rabbitmq.reply-to.<token>`. */
 export type DirectReplySink = (message: Message) => boolean;
@@ -268,7 +280,8 @@ export class VHost {
       this.assertNotLocked(existing, connectionId);
       return { queue: existing, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
-    const declaration = origin === "client" ? withDefaultQueueType(requested, this.metadata.defaultQueueType) : requested;
+    const declaration =
+      origin === "client" ? withDefaultQueueType(requested, this.metadata.defaultQueueType) : requested;
     if (existing) {
       // RabbitMQ checks exclusivity strictly on redeclare (rabbit_amqqueue:check_exclusive_access/3,
       // strict): the declared owner (this connection, or none) must be the queue's owner exactly.
@@ -280,7 +293,11 @@ export class VHost {
     const queueLimit = origin === "client" ? reachedLimit(this.limits["max-queues"], () => this.queues.size) : null;
     if (queueLimit !== null) {
       // RabbitMQ 3.10's text (rabbit_amqqueue, observed on the reference broker).
-      throw limitReached("precondition-failed", "max-queues", `cannot declare queue '${name}': queue limit in vhost '${this.name}' (${queueLimit}) is reached`);
+      throw limitReached(
+        "precondition-failed",
+        "max-queues",
+        `cannot declare queue '${name}': queue limit in vhost '${this.name}' (${queueLimit}) is reached`,
+      );
     }
     const stream = declaration.arguments["x-queue-type"] === "stream";
     if (stream) checkStreamDeclaration(name, this.name, declaration);
@@ -295,9 +312,17 @@ export class VHost {
     let queue: Queue;
     if (stream) {
       if (this.streams === null) {
-        throw preconditionFailed(`invalid arg 'x-queue-type' for queue '${name}' in vhost '${this.name}': "streams are not enabled"`);
+        throw preconditionFailed(
+          `invalid arg 'x-queue-type' for queue '${name}' in vhost '${this.name}': "streams are not enabled"`,
+        );
       }
-      queue = new StreamQueue(name, this.name, options, this.streams, streamSettings(declaration.arguments, name, this.name, this.policySources));
+      queue = new StreamQueue(
+        name,
+        this.name,
+        options,
+        this.streams,
+        streamSettings(declaration.arguments, name, this.name, this.policySources),
+      );
     } else {
       queue = this.queueFactory?.(name, this.name, options, origin) ?? new Queue(name, this.name, options);
       queue.onUnused = (unused) => this.removeQueue(unused);

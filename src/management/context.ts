@@ -96,4 +96,5 @@ export function vhostForDeclare(ctx: RequestContext): VHost {
 }
 
 /** The API user's permissions in `vhost`, checked per resource as AMQP clients' are. */
-export const accessFor = (ctx: RequestContext, vhost: string): Access => new Access(ctx.mgmt.broker.users, ctx.user.name, vhost);
+export const accessFor = (ctx: RequestContext, vhost: string): Access =>
+  new Access(ctx.mgmt.broker.users, ctx.user.name, vhost);

@@ -22,11 +22,20 @@ import { metadataFromDefinition, metadataJson, tracingField } from "./vhost-meta
 
 const isSystemExchange = (name: string): boolean => name === "" || name.startsWith("amq.");
 
-function vhostObjects(vhost: VHost, withVhost: boolean): { queues: JsonObject[]; exchanges: JsonObject[]; bindings: JsonObject[] } {
+function vhostObjects(
+  vhost: VHost,
+  withVhost: boolean,
+): { queues: JsonObject[]; exchanges: JsonObject[]; bindings: JsonObject[] } {
   const where = withVhost ? { vhost: vhost.name } : {};
   const queues = [...vhost.queues.values()]
     .filter((q) => q.exclusiveOwner === null)
-    .map((q) => ({ name: q.name, ...where, durable: q.durable, auto_delete: q.autoDelete, arguments: fieldTableToJson(q.arguments) }));
+    .map((q) => ({
+      name: q.name,
+      ...where,
+      durable: q.durable,
+      auto_delete: q.autoDelete,
+      arguments: fieldTableToJson(q.arguments),
+    }));
   const exchanges = [...vhost.exchanges.values()]
     .filter((e) => !isSystemExchange(e.name))
     .map((e) => ({
@@ -62,7 +71,9 @@ export function exportDefinitions(broker: Broker, productVersion: string): JsonO
     users: usersJson(broker.users, broker.users.listUsers()),
     // RabbitMQ 3.10.8 exports only the name; the metadata (as 3.11+ export it) makes the file round-trip, and 3.10 imports it.
     vhosts: vhosts.map((v) => ({ name: v.name, metadata: metadataJson(v.metadata) })),
-    permissions: broker.users.listPermissions().map((p) => ({ user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read })),
+    permissions: broker.users
+      .listPermissions()
+      .map((p) => ({ user: p.user, vhost: p.vhost, configure: p.configure, write: p.write, read: p.read })),
     topic_permissions: broker.users.listTopicPermissions().map(topicPermissionJson),
     parameters: vhostLimitParameters(vhosts),
     global_parameters: [],
@@ -126,7 +137,8 @@ export function applyDefinitions(broker: Broker, body: JsonObject, onlyVhost: st
       for (const user of list(body, "users")) importUser(broker, user);
       for (const entry of list(body, "vhosts")) importVhost(broker, entry);
       for (const user of list(body, "users")) importUserLimits(broker.users, str(user, "name", "user"), user["limits"]);
-      for (const p of list(body, "parameters")) if (p["component"] === "vhost-limits") importVhostLimits(vhostFor(broker, p, null, "parameter"), p["value"]);
+      for (const p of list(body, "parameters"))
+        if (p["component"] === "vhost-limits") importVhostLimits(vhostFor(broker, p, null, "parameter"), p["value"]);
       for (const p of list(body, "permissions")) {
         const user = str(p, "user", "permission");
         const vhost = vhostFor(broker, p, null, "permission").name;
@@ -153,7 +165,12 @@ export function applyDefinitions(broker: Broker, body: JsonObject, onlyVhost: st
       const vhost = vhostFor(broker, q, onlyVhost, "queue");
       vhost.declareQueue(
         str(q, "name", "queue"),
-        { durable: bool(q, "durable", true), exclusive: false, autoDelete: bool(q, "auto_delete", false), arguments: jsonToFieldTable(q["arguments"], "arguments") },
+        {
+          durable: bool(q, "durable", true),
+          exclusive: false,
+          autoDelete: bool(q, "auto_delete", false),
+          arguments: jsonToFieldTable(q["arguments"], "arguments"),
+        },
         false,
         -1,
         "definitions", // RabbitMQ imports without the vhost's default queue type (rabbit_amqqueue:declare)
@@ -179,8 +196,14 @@ export function applyDefinitions(broker: Broker, body: JsonObject, onlyVhost: st
       const vhost = vhostFor(broker, b, onlyVhost, "binding");
       const source = vhost.getExchange(str(b, "source", "binding"));
       const destinationName = str(b, "destination", "binding");
-      const destination = b["destination_type"] === "exchange" ? vhost.getExchange(destinationName) : vhost.getQueue(destinationName);
-      vhost.bind(source, destination, typeof b["routing_key"] === "string" ? b["routing_key"] : "", jsonToFieldTable(b["arguments"], "arguments"));
+      const destination =
+        b["destination_type"] === "exchange" ? vhost.getExchange(destinationName) : vhost.getQueue(destinationName);
+      vhost.bind(
+        source,
+        destination,
+        typeof b["routing_key"] === "string" ? b["routing_key"] : "",
+        jsonToFieldTable(b["arguments"], "arguments"),
+      );
     }
   });
 }
@@ -208,6 +231,7 @@ function importUser(broker: Broker, user: JsonObject): void {
   }
   const hash = typeof user["password_hash"] === "string" ? user["password_hash"] : "";
   checkPasswordHash(hash);
-  const algorithm = typeof user["hashing_algorithm"] === "string" ? user["hashing_algorithm"] : LEGACY_HASHING_ALGORITHM;
+  const algorithm =
+    typeof user["hashing_algorithm"] === "string" ? user["hashing_algorithm"] : LEGACY_HASHING_ALGORITHM;
   broker.users.putUser({ name, passwordHash: hash, hashingAlgorithm: algorithm, tags });
 }

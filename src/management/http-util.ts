@@ -15,7 +15,8 @@ export interface Reply {
 }
 
 export const ok = (body: unknown): Reply => ({ status: 200, body });
-export const created = (headers?: Record<string, string>): Reply => (headers ? { status: 201, headers } : { status: 201 });
+export const created = (headers?: Record<string, string>): Reply =>
+  headers ? { status: 201, headers } : { status: 201 };
 export const noContent = (): Reply => ({ status: 204 });
 
 export function sendReply(response: ServerResponse, reply: Reply): void {
@@ -99,7 +100,8 @@ export function jsonDeeperThan(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {

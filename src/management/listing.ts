@@ -15,7 +15,8 @@ const MAX_PAGE_SIZE = 500;
 const DEFAULT_PAGE_SIZE = 100;
 
 /** A name filter sees strings as they are and other JSON as JSON text, not "[object Object]". */
-const textOf = (value: unknown): string => (value === undefined || value === null ? "" : typeof value === "string" ? value : JSON.stringify(value));
+const textOf = (value: unknown): string =>
+  value === undefined || value === null ? "" : typeof value === "string" ? value : JSON.stringify(value);
 
 function fieldAt(item: JsonObject, path: string): unknown {
   let value: unknown = item;
@@ -60,7 +61,7 @@ function pickColumns(item: JsonObject, columns: readonly string[]): JsonObject {
     let target = out;
     for (const part of parts.slice(0, -1)) {
       const next = target[part];
-      target = (target[part] = next !== null && typeof next === "object" && !Array.isArray(next) ? next : {});
+      target = target[part] = next !== null && typeof next === "object" && !Array.isArray(next) ? next : {};
     }
     target[parts[parts.length - 1] as string] = value as JsonObject;
   }
@@ -91,7 +92,11 @@ function nameMatcher(query: URLSearchParams): ((name: string) => boolean) | null
  * Applies the query to a full list; returns the array (streamed: lists of
  * 50,000 queues are tens of MB) or, when `page` is given, the paged envelope.
  */
-export function listReply(items: JsonObject[], query: URLSearchParams, defaultSort: readonly string[] | "presorted"): unknown {
+export function listReply(
+  items: JsonObject[],
+  query: URLSearchParams,
+  defaultSort: readonly string[] | "presorted",
+): unknown {
   const sortParam = query.get("sort");
   // "presorted": the caller built the items in the default order already (cheaper on its own objects than here on JSON).
   const keys = sortParam ? [sortParam] : defaultSort === "presorted" ? [] : defaultSort;
@@ -108,7 +113,11 @@ export function listReply(items: JsonObject[], query: URLSearchParams, defaultSo
   const filtered = matches ? sorted.filter((item) => matches(textOf(item["name"]))) : sorted;
   const pageCount = Math.ceil(filtered.length / pageSize);
   if (page > Math.max(pageCount, 1)) {
-    throw new ApiError(400, "page_out_of_range", `Page out of range, page: ${page} page size: ${pageSize}, len: ${filtered.length}`);
+    throw new ApiError(
+      400,
+      "page_out_of_range",
+      `Page out of range, page: ${page} page size: ${pageSize}, len: ${filtered.length}`,
+    );
   }
   const slice = filtered.slice((page - 1) * pageSize, page * pageSize);
   return {

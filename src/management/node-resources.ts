@@ -63,7 +63,9 @@ function openFiles(): number {
 /** The soft "Max open files" limit from /proc/self/limits; 1024 (the usual default) when unknown or unlimited. */
 function maxOpenFiles(): number {
   try {
-    const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"));
+    const line = readFileSync("/proc/self/limits", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("Max open files"));
     const soft = Number(line?.split(/\s{2,}/)[1]);
     return Number.isFinite(soft) && soft > 0 ? soft : 1024;
   } catch {

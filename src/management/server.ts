@@ -167,7 +167,10 @@ export class ManagementApi implements Management {
       if (error instanceof RequestAborted) return;
       if (clientWentAway(request, error)) {
         // The client's doing (it reset or half-closed mid-request), not a broker fault: no error-level line.
-        this.logger.debug({ err: error, method: request.method, url: request.url }, "management API client went away mid-request");
+        this.logger.debug(
+          { err: error, method: request.method, url: request.url },
+          "management API client went away mid-request",
+        );
         return;
       }
       if (error instanceof ApiError && !response.headersSent) {
@@ -191,12 +194,18 @@ export class ManagementApi implements Management {
       failedLogins.succeeded(address);
       return user;
     } catch (error) {
-      if (error instanceof LoginFailed) failedLogins.failed(address, { protocol: "http", user: error.user, reason: error.why });
+      if (error instanceof LoginFailed)
+        failedLogins.failed(address, { protocol: "http", user: error.user, reason: error.why });
       throw error;
     }
   }
 
-  private async handleApi(request: IncomingMessage, response: ServerResponse, segments: string[], query: URLSearchParams): Promise<void> {
+  private async handleApi(
+    request: IncomingMessage,
+    response: ServerResponse,
+    segments: string[],
+    query: URLSearchParams,
+  ): Promise<void> {
     refuseCrossOrigin(request);
     const match = this.router.match(request.method ?? "GET", segments);
     const open = match !== null && !("methodNotAllowed" in match) && match.route.public === true;
@@ -224,8 +233,10 @@ export class ManagementApi implements Management {
       await new Promise<void>((resolve) => setImmediate(resolve));
       await new Promise<void>((resolve) => replicated.afterSync(() => resolve()));
     }
-    if (request.method === "HEAD") sendReply(response, { status: reply.status, ...(reply.headers ? { headers: reply.headers } : {}) });
-    else if (reply.body instanceof JsonArrayBody) await reply.body.write(response, reply.status, { vary: "origin", ...reply.headers });
+    if (request.method === "HEAD")
+      sendReply(response, { status: reply.status, ...(reply.headers ? { headers: reply.headers } : {}) });
+    else if (reply.body instanceof JsonArrayBody)
+      await reply.body.write(response, reply.status, { vary: "origin", ...reply.headers });
     else sendReply(response, reply);
   }
 }
@@ -235,5 +246,8 @@ function clientWentAway(request: IncomingMessage, error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
   const socketGone = request.destroyed || request.socket.destroyed;
-  return socketGone && (error.message === "aborted" || code === "ECONNRESET" || code === "EPIPE" || code === "ERR_STREAM_PREMATURE_CLOSE");
+  return (
+    socketGone &&
+    (error.message === "aborted" || code === "ECONNRESET" || code === "EPIPE" || code === "ERR_STREAM_PREMATURE_CLOSE")
+  );
 }

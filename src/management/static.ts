@@ -14,7 +14,16 @@ const FILES: Record<string, { file: string; type: string }> = {
   "/favicon.svg": { file: "favicon.svg", type: "image/svg+xml" },
   "/favicon.ico": { file: "favicon.svg", type: "image/svg+xml" },
 };
-for (const module of ["lib", "pages/features", "pages/chart", "pages/overview", "pages/queues", "pages/exchanges", "pages/connections", "pages/admin"]) {
+for (const module of [
+  "lib",
+  "pages/features",
+  "pages/chart",
+  "pages/overview",
+  "pages/queues",
+  "pages/exchanges",
+  "pages/connections",
+  "pages/admin",
+]) {
   FILES[`/${module}.js`] = { file: `${module}.js`, type: "text/javascript; charset=utf-8" };
 }
 
@@ -24,7 +33,11 @@ export function serveUi(request: IncomingMessage, response: ServerResponse, path
   if (!entry || (request.method !== "GET" && request.method !== "HEAD")) return false;
   readFile(new URL(`ui/${entry.file}`, packageRoot())).then(
     (body) => {
-      response.writeHead(200, { "content-type": entry.type, "content-length": String(body.length), "cache-control": "no-cache" });
+      response.writeHead(200, {
+        "content-type": entry.type,
+        "content-length": String(body.length),
+        "cache-control": "no-cache",
+      });
       response.end(request.method === "HEAD" ? undefined : body);
     },
     () => {

@@ -16,7 +16,16 @@ import type { Queue } from "../core/queue.js";
 import type { RemovalListener } from "../core/vhost.js";
 import { TurnSlicer } from "./streaming.js";
 
-export const QUEUE_COUNTERS = ["publish", "deliver", "redeliver", "ack", "get", "messages", "messages_ready", "messages_unacknowledged"] as const;
+export const QUEUE_COUNTERS = [
+  "publish",
+  "deliver",
+  "redeliver",
+  "ack",
+  "get",
+  "messages",
+  "messages_ready",
+  "messages_unacknowledged",
+] as const;
 export const EXCHANGE_COUNTERS = ["publish_in", "publish_out"] as const;
 /** RabbitMQ's channel message_stats keys. */
 export const CHANNEL_COUNTERS = [
@@ -46,7 +55,15 @@ export const GLOBAL_COUNTERS = [
 ] as const;
 
 /** RabbitMQ's /api/overview churn_rates keys (rabbit_mgmt_db's connection/channel/queue churn). */
-export const CHURN_COUNTERS = ["connection_created", "connection_closed", "channel_created", "channel_closed", "queue_declared", "queue_created", "queue_deleted"] as const;
+export const CHURN_COUNTERS = [
+  "connection_created",
+  "connection_closed",
+  "channel_created",
+  "channel_closed",
+  "queue_declared",
+  "queue_created",
+  "queue_deleted",
+] as const;
 
 /** A connection's socket byte counters (RabbitMQ's recv_oct / send_oct). */
 export const CONNECTION_COUNTERS = ["recv_oct", "send_oct"] as const;
@@ -204,9 +221,21 @@ export class StatsSampler implements RemovalListener {
   private sampleChannels(now: number): void {
     for (const connection of this.broker.connections) {
       const details = connection.describe?.();
-      if (details) this.connections.set(connection, advance(this.connections.get(connection), { recv_oct: details.bytesReceived, send_oct: details.bytesSent }, now));
+      if (details)
+        this.connections.set(
+          connection,
+          advance(
+            this.connections.get(connection),
+            { recv_oct: details.bytesReceived, send_oct: details.bytesSent },
+            now,
+          ),
+        );
       for (const channel of connection.listChannels?.() ?? []) {
-        if (channel.stats) this.channels.set(channel.stats, advance(this.channels.get(channel.stats), channelCounts(channel.stats), now));
+        if (channel.stats)
+          this.channels.set(
+            channel.stats,
+            advance(this.channels.get(channel.stats), channelCounts(channel.stats), now),
+          );
       }
     }
   }

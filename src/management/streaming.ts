@@ -108,7 +108,8 @@ export class JsonArrayBody {
     response.writeHead(status, { "content-type": "application/json", ...headers });
     const writer = new ChunkedWriter(response);
     await writer.push("[");
-    for (let i = 0; i < this.items.length; i++) await writer.push(i === 0 ? JSON.stringify(this.items[i]) : `,${JSON.stringify(this.items[i])}`);
+    for (let i = 0; i < this.items.length; i++)
+      await writer.push(i === 0 ? JSON.stringify(this.items[i]) : `,${JSON.stringify(this.items[i])}`);
     await writer.push("]");
     writer.end();
   }

@@ -107,7 +107,12 @@ export class MqttConnection implements ClientConnection, Flushable {
       inputErrorMessage: "MQTT socket error",
       drop: () => stream.destroy(),
     });
-    ({ id: this.id, connectedAt: this.connectedAt, remoteAddress: this.remoteAddress, remotePort: this.remotePort } = this.skeleton);
+    ({
+      id: this.id,
+      connectedAt: this.connectedAt,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+    } = this.skeleton);
     this.transport = remote.transport ?? tcpTransportInfo(stream);
     this.outboundLimit = ctx.settings.prefetch;
     this.flow = new PublisherFlow(stream, () => this.state === "connected");
@@ -157,7 +162,8 @@ export class MqttConnection implements ClientConnection, Flushable {
       checkPacket(packet);
       if (this.state === "awaiting-connect") {
         // [MQTT-3.1.0-1] the first packet must be CONNECT.
-        if (packet.cmd !== "connect") throw new MqttProtocolError(RC.PROTOCOL_ERROR, `expected CONNECT, got ${packet.cmd.toUpperCase()}`);
+        if (packet.cmd !== "connect")
+          throw new MqttProtocolError(RC.PROTOCOL_ERROR, `expected CONNECT, got ${packet.cmd.toUpperCase()}`);
         this.skeleton.opened(); // the CONNECT arrived in time, whatever its answer
         return handleConnect(this, packet);
       }
@@ -205,7 +211,10 @@ export class MqttConnection implements ClientConnection, Flushable {
   private refuseOversized(size: number, limit: number): void {
     const error = new MqttProtocolError(RC.PACKET_TOO_LARGE, `packet of ${size} bytes exceeds the maximum of ${limit}`);
     if (this.state !== "awaiting-connect") return this.protocolError(error);
-    this.logInfo("closing MQTT connection: packet too large before CONNECT", { remote: this.remoteAddress, text: error.message });
+    this.logInfo("closing MQTT connection: packet too large before CONNECT", {
+      remote: this.remoteAddress,
+      text: error.message,
+    });
     this.cleanup();
     this.stream.destroy();
   }
@@ -279,7 +288,11 @@ export class MqttConnection implements ClientConnection, Flushable {
   closeWithReason(reason: number, text?: string): void {
     if (this.state === "closed") return;
     if (this.protocolVersion === 5 && this.state === "connected") {
-      this.send({ cmd: "disconnect", reasonCode: reason, ...(text !== undefined ? { properties: { reasonString: text } } : {}) });
+      this.send({
+        cmd: "disconnect",
+        reasonCode: reason,
+        ...(text !== undefined ? { properties: { reasonString: text } } : {}),
+      });
     }
     this.flush();
     this.stream.end();
@@ -409,7 +422,8 @@ export class MqttConnection implements ClientConnection, Flushable {
       if (!consumer.noAck) queue.ack(queued);
       return;
     }
-    if (qos > 0) session.inflight.track({ tag: packet.messageId as number, qos: qos as 1 | 2, queue, queued, consumer, packet });
+    if (qos > 0)
+      session.inflight.track({ tag: packet.messageId as number, qos: qos as 1 | 2, queue, queued, consumer, packet });
     else if (!consumer.noAck) queue.ack(queued);
     this.write(bytes);
     this.outboundAliases.sent(wire);

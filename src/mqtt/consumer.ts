@@ -77,7 +77,8 @@ export class MqttConsumer implements Consumer, LedgerConsumer {
     if (this.subscriptions.size === 1) for (const s of this.subscriptions.values()) single = s;
     let found: DeliveryOptions | null = null;
     if (single !== null) {
-      if (!(dollar && startsWithWildcard(single.filter)) && !(single.noLocal && fromSelf)) found = optionsOf(single, null);
+      if (!(dollar && startsWithWildcard(single.filter)) && !(single.noLocal && fromSelf))
+        found = optionsOf(single, null);
     } else {
       for (const subscription of this.subscriptions.values()) {
         if (subscription.noLocal && fromSelf) continue;

@@ -36,7 +36,8 @@ export function createMqttContext(
   let retained: RetainedStore = new MemoryRetainedStore();
   if (persisted !== null) {
     retained = new StoredRetainedStore(persisted.state, persisted.recovered.retained);
-    if (persisted.recovered.retained.length > 0) logger.info({ retained: persisted.recovered.retained.length }, "MQTT retained messages recovered");
+    if (persisted.recovered.retained.length > 0)
+      logger.info({ retained: persisted.recovered.retained.length }, "MQTT retained messages recovered");
     const stored = new StoredSessions(persisted.state, sessions, logger);
     stored.restore(broker, persisted.recovered.sessions);
     sessions.persistence = stored;
@@ -54,7 +55,12 @@ export function mqttWebSocketRoute(ctx: MqttContext, path: string): WebSocketRou
       // The duplex only ends when the peer goes away; the connection cleans up (and publishes the will) on 'close'.
       ws.once("close", () => stream.destroy());
       const socket = request.socket;
-      const transport = { name: "Web MQTT", localAddress: socket.localAddress ?? "", localPort: socket.localPort ?? 0, socket } as const;
+      const transport = {
+        name: "Web MQTT",
+        localAddress: socket.localAddress ?? "",
+        localPort: socket.localPort ?? 0,
+        socket,
+      } as const;
       new MqttConnection(stream, ctx, { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0, transport });
     },
   };

@@ -45,7 +45,12 @@ export function isRetainedDelivery(message: Message): boolean {
  * delivery-mode 2 for QoS ≥ 1, the QoS and DUP in x-mqtt-* headers; MQTT 5
  * properties onto their AMQP counterparts (RabbitMQ 3.13's mapping).
  */
-export function publishToMessage(packet: IPublishPacket, topic: string, payload: Buffer, origin: MqttOrigin | null): Message {
+export function publishToMessage(
+  packet: IPublishPacket,
+  topic: string,
+  payload: Buffer,
+  origin: MqttOrigin | null,
+): Message {
   const headers: FieldTable = { [QOS_HEADER]: new TypedField("b", packet.qos), [DUP_HEADER]: packet.dup };
   const properties: MessageProperties = { deliveryMode: packet.qos > 0 ? 2 : 1, headers };
   const p = packet.properties;
@@ -56,11 +61,13 @@ export function publishToMessage(packet: IPublishPacket, topic: string, payload:
     if (p.payloadFormatIndicator !== undefined) headers[PAYLOAD_FORMAT_HEADER] = p.payloadFormatIndicator;
     if (p.correlationData !== undefined) {
       const text = p.correlationData.toString("utf8");
-      if (p.correlationData.length <= 255 && Buffer.from(text, "utf8").equals(p.correlationData)) properties.correlationId = text;
+      if (p.correlationData.length <= 255 && Buffer.from(text, "utf8").equals(p.correlationData))
+        properties.correlationId = text;
       else headers[CORRELATION_HEADER] = p.correlationData;
     }
     if (p.userProperties) {
-      for (const [key, value] of Object.entries(p.userProperties)) headers[key] = Array.isArray(value) ? [...value] : value;
+      for (const [key, value] of Object.entries(p.userProperties))
+        headers[key] = Array.isArray(value) ? [...value] : value;
     }
   }
   const message = new Message(MQTT_EXCHANGE, topicToRoutingKey(topic), properties, payload);
@@ -85,7 +92,11 @@ export function messageTopic(message: Message): string {
  * unknown): [MQTT-3.3.2-6] the expiry sent on is what is left of it, not the
  * interval the publisher gave.
  */
-export function messageToProperties(message: Message, expiresAt = 0, now = Date.now()): NonNullable<IPublishPacket["properties"]> {
+export function messageToProperties(
+  message: Message,
+  expiresAt = 0,
+  now = Date.now(),
+): NonNullable<IPublishPacket["properties"]> {
   const out: NonNullable<IPublishPacket["properties"]> = {};
   const p = message.properties;
   if (p.contentType !== undefined) out.contentType = p.contentType;
@@ -123,6 +134,7 @@ function headerText(value: FieldValue): string {
   if (Buffer.isBuffer(value)) return value.toString("utf8");
   if (value instanceof TypedField) return String(typeof value.value === "object" ? value.value.value : value.value);
   if (value === null) return "";
-  if (typeof value === "object") return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v));
+  if (typeof value === "object")
+    return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v));
   return String(value);
 }

@@ -21,20 +21,25 @@ export function checkPacket(packet: Packet): void {
     case "publish":
       checkText(packet.topic, "topic name");
       // [MQTT-2.2.1-3] a QoS 1/2 PUBLISH carries a non-zero packet identifier.
-      if (packet.qos > 0 && packet.messageId === 0) throw new MqttProtocolError(RC.PROTOCOL_ERROR, "QoS > 0 PUBLISH with packet identifier 0");
+      if (packet.qos > 0 && packet.messageId === 0)
+        throw new MqttProtocolError(RC.PROTOCOL_ERROR, "QoS > 0 PUBLISH with packet identifier 0");
       break;
     case "subscribe":
       // [MQTT-3.8.3-2] at least one filter; MQTT 5 3.8.2.1.2: a Subscription Identifier of 0 is a Protocol Error.
-      if (packet.subscriptions.length === 0) throw new MqttProtocolError(RC.PROTOCOL_ERROR, "SUBSCRIBE without a topic filter");
-      if (packet.properties?.subscriptionIdentifier === 0) throw new MqttProtocolError(RC.PROTOCOL_ERROR, "subscription identifier 0");
+      if (packet.subscriptions.length === 0)
+        throw new MqttProtocolError(RC.PROTOCOL_ERROR, "SUBSCRIBE without a topic filter");
+      if (packet.properties?.subscriptionIdentifier === 0)
+        throw new MqttProtocolError(RC.PROTOCOL_ERROR, "subscription identifier 0");
       for (const subscription of packet.subscriptions) checkText(subscription.topic, "topic filter");
       if (packet.messageId === 0) throw new MqttProtocolError(RC.PROTOCOL_ERROR, "SUBSCRIBE with packet identifier 0");
       break;
     case "unsubscribe":
       // [MQTT-3.10.3-2] at least one filter.
-      if (packet.unsubscriptions.length === 0) throw new MqttProtocolError(RC.PROTOCOL_ERROR, "UNSUBSCRIBE without a topic filter");
+      if (packet.unsubscriptions.length === 0)
+        throw new MqttProtocolError(RC.PROTOCOL_ERROR, "UNSUBSCRIBE without a topic filter");
       for (const filter of packet.unsubscriptions) checkText(filter, "topic filter");
-      if (packet.messageId === 0) throw new MqttProtocolError(RC.PROTOCOL_ERROR, "UNSUBSCRIBE with packet identifier 0");
+      if (packet.messageId === 0)
+        throw new MqttProtocolError(RC.PROTOCOL_ERROR, "UNSUBSCRIBE with packet identifier 0");
       break;
     case "pingreq":
       // MQTT 3.12.1 / 5 3.12.1: PINGREQ has no variable header and no payload.

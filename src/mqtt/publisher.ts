@@ -40,8 +40,18 @@ export function publishFromMqtt(ctx: MqttContext, vhost: VHost, access: Access, 
     if (publish.payload.length === 0) ctx.retained.delete(vhost.name, publish.topic);
     else {
       const { topicAlias: _alias, subscriptionIdentifier: _ids, ...kept } = publish.properties ?? {};
-      const stored = publishToMessage({ ...packet, properties: kept, dup: false }, publish.topic, publish.payload, null);
-      ctx.retained.put(vhost.name, { topic: publish.topic, payload: publish.payload, qos: publish.qos, properties: stored.properties });
+      const stored = publishToMessage(
+        { ...packet, properties: kept, dup: false },
+        publish.topic,
+        publish.payload,
+        null,
+      );
+      ctx.retained.put(vhost.name, {
+        topic: publish.topic,
+        payload: publish.payload,
+        qos: publish.qos,
+        properties: stored.properties,
+      });
     }
   }
   const message = publishToMessage(packet, publish.topic, publish.payload, publish.origin);

@@ -108,6 +108,9 @@ export class MqttProtocolError extends Error {
 
   /** A core error that ends the connection (3.1.1 has no per-packet reason, or the packet has none). */
   static fromCore(error: CoreError, context?: string): MqttProtocolError {
-    return new MqttProtocolError(reasonForCoreError(error), context === undefined ? error.message : `${context}: ${error.message}`);
+    return new MqttProtocolError(
+      reasonForCoreError(error),
+      context === undefined ? error.message : `${context}: ${error.message}`,
+    );
   }
 }

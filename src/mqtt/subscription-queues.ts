@@ -60,11 +60,21 @@ function sessionQueue(session: MqttSession, name: string): Queue | null {
 /** A new queue is durable when the session outlives its connection (or for a shared group, which outlives any member). */
 function declare(session: MqttSession, name: string, subscription: Subscription, connectionId: number): Queue {
   const durable = session.expirySeconds > 0 || subscription.group !== null;
-  return session.vhost.declareQueue(name, { durable, exclusive: false, autoDelete: false, arguments: {} }, false, connectionId).queue;
+  return session.vhost.declareQueue(
+    name,
+    { durable, exclusive: false, autoDelete: false, arguments: {} },
+    false,
+    connectionId,
+  ).queue;
 }
 
 /** A subscription recovered after a restart, whose queue and binding the store already restored. */
-export function adoptSubscription(registry: SessionRegistry, session: MqttSession, subscription: Subscription, queue: Queue): void {
+export function adoptSubscription(
+  registry: SessionRegistry,
+  session: MqttSession,
+  subscription: Subscription,
+  queue: Queue,
+): void {
   addToSession(session, subscription, queue);
   if (subscription.group !== null) {
     const key = sharedKey(`${session.vhost.name}\u0000${queue.name}`, topicToRoutingKey(subscription.filter));
@@ -119,7 +129,8 @@ function usesQueue(session: MqttSession, name: string): boolean {
 }
 
 function usesBinding(session: MqttSession, name: string, routingKey: string): boolean {
-  for (const s of session.queueSubscriptions.get(name)?.values() ?? []) if (topicToRoutingKey(s.filter) === routingKey) return true;
+  for (const s of session.queueSubscriptions.get(name)?.values() ?? [])
+    if (topicToRoutingKey(s.filter) === routingKey) return true;
   return false;
 }
 

@@ -45,8 +45,10 @@ function remove(broker: Broker, entity: DefinitionEntity): void {
       const b = entity.definition;
       const vhost = broker.vhosts.get(b.vhost);
       const source = vhost?.exchanges.get(b.source);
-      const destination = b.destination_type === "queue" ? vhost?.queues.get(b.destination) : vhost?.exchanges.get(b.destination);
-      if (vhost && source && destination) vhost.unbind(source, destination, b.routing_key, argumentsFromJson(b.arguments));
+      const destination =
+        b.destination_type === "queue" ? vhost?.queues.get(b.destination) : vhost?.exchanges.get(b.destination);
+      if (vhost && source && destination)
+        vhost.unbind(source, destination, b.routing_key, argumentsFromJson(b.arguments));
       return;
     }
   }

@@ -17,7 +17,14 @@ import { LoggedQueueJournal } from "./queue-journal.js";
 import { LoggedDelayedJournal, delayedKey, describeDelayedKey, isDelayedKey } from "./delayed-journal.js";
 import { DEFAULT_PAGE_AFTER } from "./paging.js";
 import { applyDefinitionChange } from "./apply-definition-change.js";
-import { queueKey, type DefinitionChange, type DefinitionsObserver, type DelayedJournal, type QueueJournal, type Store } from "../store/types.js";
+import {
+  queueKey,
+  type DefinitionChange,
+  type DefinitionsObserver,
+  type DelayedJournal,
+  type QueueJournal,
+  type Store,
+} from "../store/types.js";
 
 export interface AttachResult {
   /** No definitions were found: a fresh data dir (seed the default user). */
@@ -77,7 +84,12 @@ class BrokerPersistence implements DefinitionsObserver {
 }
 
 /** `pageAfter`: ready messages per durable queue kept in memory before logged ones stay on disk (Infinity: never). */
-export function attachStore(broker: Broker, store: Store, logger: Logger, pageAfter = DEFAULT_PAGE_AFTER): AttachResult {
+export function attachStore(
+  broker: Broker,
+  store: Store,
+  logger: Logger,
+  pageAfter = DEFAULT_PAGE_AFTER,
+): AttachResult {
   const persistence = new BrokerPersistence(broker, store, logger, pageAfter);
   broker.attachPersistence(persistence, store.messages);
   const snapshot = store.loadDefinitions();
@@ -95,11 +107,17 @@ export function saveDefinitionsNow(broker: Broker, store: Store): void {
   store.saveDefinitions(snapshotDefinitions(broker));
 }
 
-function recoverMessages(broker: Broker, store: Store, logger: Logger, delayed: ReadonlyMap<string, LoggedDelayedJournal>): number {
+function recoverMessages(
+  broker: Broker,
+  store: Store,
+  logger: Logger,
+  delayed: ReadonlyMap<string, LoggedDelayedJournal>,
+): number {
   const journals = new Map<string, { journal: LoggedQueueJournal; queue: Queue }>();
   for (const vhost of broker.vhosts.values()) {
     for (const queue of vhost.queues.values()) {
-      if (queue.journal instanceof LoggedQueueJournal) journals.set(queue.journal.key, { journal: queue.journal, queue });
+      if (queue.journal instanceof LoggedQueueJournal)
+        journals.set(queue.journal.key, { journal: queue.journal, queue });
     }
   }
   let count = 0;
@@ -110,14 +128,20 @@ function recoverMessages(broker: Broker, store: Store, logger: Logger, delayed: 
         journal.recover(recovered.ids);
         count += recovered.ids.length;
       } else {
-        logger.warn({ exchange: describeDelayedKey(key), messages: recovered.ids.length }, "delayed messages for an exchange that no longer exists dropped");
+        logger.warn(
+          { exchange: describeDelayedKey(key), messages: recovered.ids.length },
+          "delayed messages for an exchange that no longer exists dropped",
+        );
         store.messages.deleteQueue(key);
       }
       continue;
     }
     const target = journals.get(key);
     if (!target) {
-      logger.warn({ queue: key.replace("\u0000", " "), messages: recovered.ids.length }, "messages for a queue that no longer exists dropped");
+      logger.warn(
+        { queue: key.replace("\u0000", " "), messages: recovered.ids.length },
+        "messages for a queue that no longer exists dropped",
+      );
       store.messages.deleteQueue(key);
       continue;
     }

@@ -114,12 +114,21 @@ export function restoreDefinitions(broker: Broker, snapshot: DefinitionsSnapshot
   };
   for (const v of snapshot.vhosts ?? []) {
     const vhost = broker.addVhost(v.name);
-    vhost.metadata = { description: v.description ?? "", tags: v.tags ?? [], defaultQueueType: v.default_queue_type ?? null };
+    vhost.metadata = {
+      description: v.description ?? "",
+      tags: v.tags ?? [],
+      defaultQueueType: v.default_queue_type ?? null,
+    };
     vhost.limits = pickLimits(VHOST_LIMIT_NAMES, v.limits);
   }
   for (const u of snapshot.users ?? []) {
     attempt(`user ${u.name}`, () => {
-      broker.users.putUser({ name: u.name, passwordHash: u.password_hash, hashingAlgorithm: u.hashing_algorithm, tags: u.tags });
+      broker.users.putUser({
+        name: u.name,
+        passwordHash: u.password_hash,
+        hashingAlgorithm: u.hashing_algorithm,
+        tags: u.tags,
+      });
       if (u.limits) broker.users.setLimits(u.name, pickLimits(USER_LIMIT_NAMES, u.limits));
     });
   }
@@ -142,7 +151,13 @@ export function restoreDefinitions(broker: Broker, snapshot: DefinitionsSnapshot
     attempt(`exchange ${e.name}`, () =>
       vhost.declareExchange(
         e.name,
-        { type: e.type, durable: true, autoDelete: e.auto_delete, internal: e.internal, arguments: argumentsFromJson(e.arguments) },
+        {
+          type: e.type,
+          durable: true,
+          autoDelete: e.auto_delete,
+          internal: e.internal,
+          arguments: argumentsFromJson(e.arguments),
+        },
         false,
       ),
     );
@@ -165,7 +180,8 @@ export function restoreDefinitions(broker: Broker, snapshot: DefinitionsSnapshot
     if (!vhost) continue;
     attempt(`binding ${b.source} -> ${b.destination}`, () => {
       const source = vhost.getExchange(b.source);
-      const destination = b.destination_type === "queue" ? vhost.getQueue(b.destination) : vhost.getExchange(b.destination);
+      const destination =
+        b.destination_type === "queue" ? vhost.getQueue(b.destination) : vhost.getExchange(b.destination);
       vhost.bind(source, destination, b.routing_key, argumentsFromJson(b.arguments));
     });
   }

@@ -27,7 +27,12 @@ export const LEGACY_SESSIONS_FILE = "mqtt-sessions.json";
 export const LEGACY_RETAINED_FILE = "mqtt-retained.json";
 
 /** Moves the legacy files' content into `state` and into `recovered` (which the MQTT adapter restores from). */
-export function migrateLegacyMqttFiles(dir: string, state: MqttStateStore, recovered: RecoveredMqttState, logger: Logger): void {
+export function migrateLegacyMqttFiles(
+  dir: string,
+  state: MqttStateStore,
+  recovered: RecoveredMqttState,
+  logger: Logger,
+): void {
   const sessions = readLegacy<LegacySessions>(join(dir, LEGACY_SESSIONS_FILE), "warren_mqtt_sessions", logger);
   const retained = readLegacy<LegacyRetained>(join(dir, LEGACY_RETAINED_FILE), "warren_mqtt_retained", logger);
   if (sessions === null && retained === null) return;
@@ -37,7 +42,13 @@ export function migrateLegacyMqttFiles(dir: string, state: MqttStateStore, recov
     replace(recovered.sessions, session, (a) => a.vhost === s.vhost && a.clientId === s.clientId);
   }
   for (const m of retained?.messages ?? []) {
-    const message: StoredRetained = { vhost: m.vhost, topic: m.topic, qos: m.qos, payload: Buffer.from(m.payload, "base64"), properties: propertiesFromJson(m.properties) };
+    const message: StoredRetained = {
+      vhost: m.vhost,
+      topic: m.topic,
+      qos: m.qos,
+      payload: Buffer.from(m.payload, "base64"),
+      properties: propertiesFromJson(m.properties),
+    };
     state.putRetained(message);
     replace(recovered.retained, message, (a) => a.vhost === m.vhost && a.topic === m.topic);
   }
@@ -45,7 +56,10 @@ export function migrateLegacyMqttFiles(dir: string, state: MqttStateStore, recov
   if (sessions !== null) unlinkSync(join(dir, LEGACY_SESSIONS_FILE));
   if (retained !== null) unlinkSync(join(dir, LEGACY_RETAINED_FILE));
   fsyncDirectory(dir);
-  logger.info({ sessions: sessions?.sessions.length ?? 0, retained: retained?.messages.length ?? 0 }, "MQTT state moved from the JSON files of an earlier version into the store");
+  logger.info(
+    { sessions: sessions?.sessions.length ?? 0, retained: retained?.messages.length ?? 0 },
+    "MQTT state moved from the JSON files of an earlier version into the store",
+  );
 }
 
 /** The document, or null when absent; an unreadable one is left in place (never destroyed) and logged. */
@@ -56,7 +70,10 @@ function readLegacy<T>(path: string, marker: string, logger: Logger): T | null {
     if (document[marker] !== 1) throw new Error(`not a Warren ${marker} document`);
     return document as T;
   } catch (error) {
-    logger.warn({ file: path, err: error }, "MQTT state file of an earlier version unreadable; left in place, starting without it");
+    logger.warn(
+      { file: path, err: error },
+      "MQTT state file of an earlier version unreadable; left in place, starting without it",
+    );
     return null;
   }
 }

@@ -33,19 +33,38 @@ export interface OpenedStore {
 /** A store opened by the caller (the cluster's JetStream store): attached as the file store is. */
 export function attachOpenedStore(broker: Broker, store: Store, logger: Logger): OpenedStore {
   const { fresh, recoveredMessages } = attachStore(broker, store, logger);
-  logger.info({ kind: store.kind, fresh, recoveredMessages }, fresh ? "cluster state initialised" : "definitions and messages recovered");
-  return { store, fresh, commitStartup: () => saveDefinitionsNow(broker, store), mqtt: { state: store.mqtt, recovered: store.mqtt.recover() } };
+  logger.info(
+    { kind: store.kind, fresh, recoveredMessages },
+    fresh ? "cluster state initialised" : "definitions and messages recovered",
+  );
+  return {
+    store,
+    fresh,
+    commitStartup: () => saveDefinitionsNow(broker, store),
+    mqtt: { state: store.mqtt, recovered: store.mqtt.recover() },
+  };
 }
 
 /**
  * "memory" attaches nothing: an embedded broker then keeps no second copy
  * of persistent messages, because there is no restart for it to serve.
  */
-export function openStore(broker: Broker, storage: StorageOption | undefined, codec: PropertiesCodec, logger: Logger): OpenedStore {
-  if (storage === undefined || storage === "memory") return { store: null, fresh: true, commitStartup: () => {}, mqtt: null };
+export function openStore(
+  broker: Broker,
+  storage: StorageOption | undefined,
+  codec: PropertiesCodec,
+  logger: Logger,
+): OpenedStore {
+  if (storage === undefined || storage === "memory")
+    return { store: null, fresh: true, commitStartup: () => {}, mqtt: null };
   const log = logger.child({ module: "store" });
   const started = performance.now();
-  const store = new FileStore({ dir: storage.dir, codec, logger: log, ...(storage.segmentLog ? { segmentLog: storage.segmentLog } : {}) });
+  const store = new FileStore({
+    dir: storage.dir,
+    codec,
+    logger: log,
+    ...(storage.segmentLog ? { segmentLog: storage.segmentLog } : {}),
+  });
   let attached: ReturnType<typeof attachStore>;
   let mqtt: RecoveredMqttState;
   try {
@@ -59,8 +78,19 @@ export function openStore(broker: Broker, storage: StorageOption | undefined, co
   }
   const { fresh, recoveredMessages } = attached;
   log.info(
-    { dir: storage.dir, fresh, recoveredMessages, ms: Math.round(performance.now() - started), rssMiB: Math.round(process.memoryUsage.rss() / 1048576) },
+    {
+      dir: storage.dir,
+      fresh,
+      recoveredMessages,
+      ms: Math.round(performance.now() - started),
+      rssMiB: Math.round(process.memoryUsage.rss() / 1048576),
+    },
     fresh ? "data directory initialised" : "definitions and messages recovered",
   );
-  return { store, fresh, commitStartup: () => saveDefinitionsNow(broker, store), mqtt: { state: store.mqtt, recovered: mqtt } };
+  return {
+    store,
+    fresh,
+    commitStartup: () => saveDefinitionsNow(broker, store),
+    mqtt: { state: store.mqtt, recovered: mqtt },
+  };
 }

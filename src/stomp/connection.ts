@@ -113,7 +113,12 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
       inputErrorMessage: "STOMP transport error",
       drop: () => transport.destroy(),
     });
-    ({ id: this.id, connectedAt: this.connectedAt, remoteAddress: this.remoteAddress, remotePort: this.remotePort } = this.skeleton);
+    ({
+      id: this.id,
+      connectedAt: this.connectedAt,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+    } = this.skeleton);
     this.reader = new StompFrameReader(this, ctx.limits);
     this.flow = new PublisherFlow(this.transport, () => this.state === "open");
     transport.attach({
@@ -148,8 +153,17 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
 
   /** Issue 11: a peer must not make the broker buffer a huge CONNECT before it has logged in. */
   private preLoginTooLarge(): void {
-    this.ctx.logger.warn({ connection: this.id, remote: this.remoteAddress, bytes: this.bytesReceived }, "closing STOMP connection: too much data before CONNECT");
-    this.fail(new StompError("Frame too large", `at most ${DEFAULTS.preLoginMaxBytes} bytes may be sent before CONNECTED\n`, true));
+    this.ctx.logger.warn(
+      { connection: this.id, remote: this.remoteAddress, bytes: this.bytesReceived },
+      "closing STOMP connection: too much data before CONNECT",
+    );
+    this.fail(
+      new StompError(
+        "Frame too large",
+        `at most ${DEFAULTS.preLoginMaxBytes} bytes may be sent before CONNECTED\n`,
+        true,
+      ),
+    );
   }
 
   /** The SEND handler routed a message to `queues`. */
@@ -196,7 +210,13 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
    * fsync, in order; a failed write gets an ERROR instead (replyWhenDurable).
    */
   private sendReceipt(receiptId: string, disconnect: boolean): void {
-    replyWhenDurable(this.ctx.broker.durability, this, disconnect ? { receiptId, disconnect } : receiptId, writeReceipt, refuseReceipt);
+    replyWhenDurable(
+      this.ctx.broker.durability,
+      this,
+      disconnect ? { receiptId, disconnect } : receiptId,
+      writeReceipt,
+      refuseReceipt,
+    );
   }
 
   /** Frames that arrived while a throttled login waits (deferLogin); null when none does. */
@@ -228,17 +248,22 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
    */
   deferLogin(waitMs: number, check: () => void): void {
     this.heldFrames = [];
-    runAfterPause(this.transport, waitMs, () => this.state === "closed", () => {
-      const held = this.heldFrames ?? [];
-      this.heldFrames = null;
-      try {
-        check();
-      } catch (error) {
-        this.onError(error);
-      }
-      for (const frame of held) this.onFrame(frame);
-      this.markDirty();
-    });
+    runAfterPause(
+      this.transport,
+      waitMs,
+      () => this.state === "closed",
+      () => {
+        const held = this.heldFrames ?? [];
+        this.heldFrames = null;
+        try {
+          check();
+        } catch (error) {
+          this.onError(error);
+        }
+        for (const frame of held) this.onFrame(frame);
+        this.markDirty();
+      },
+    );
   }
 
   /** Translates whatever a handler threw into an ERROR frame (and a close when fatal). */
@@ -308,7 +333,10 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     }
     if (receiveMs > 0) {
       this.skeleton.expectTraffic(receiveMs * 2, receiveMs, () => {
-        this.ctx.logger.warn({ connection: this.id, timeout: receiveMs }, "STOMP heart-beats missed, closing connection");
+        this.ctx.logger.warn(
+          { connection: this.id, timeout: receiveMs },
+          "STOMP heart-beats missed, closing connection",
+        );
         this.transport.destroy();
       });
     }
@@ -422,4 +450,11 @@ function refuseReceipt(connection: StompConnection): void {
 }
 
 /** Headers the server sets on MESSAGE frames; a publisher's header of the same name loses (RabbitMQ does the same). */
-const SERVER_HEADERS: ReadonlySet<string> = new Set(["subscription", "destination", "message-id", "redelivered", "ack", "content-length"]);
+const SERVER_HEADERS: ReadonlySet<string> = new Set([
+  "subscription",
+  "destination",
+  "message-id",
+  "redelivered",
+  "ack",
+  "content-length",
+]);

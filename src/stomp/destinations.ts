@@ -70,7 +70,8 @@ function escapeDestination(value: string): string {
   if (!/[/%\u0000-\u001f\u0080-\uffff]/.test(value)) return value;
   let out = "";
   for (const byte of Buffer.from(value, "utf8")) {
-    if (byte === 0x2f || byte === 0x25 || byte < 32 || byte > 127) out += "%" + byte.toString(16).toUpperCase().padStart(2, "0");
+    if (byte === 0x2f || byte === 0x25 || byte < 32 || byte > 127)
+      out += "%" + byte.toString(16).toUpperCase().padStart(2, "0");
     else out += String.fromCharCode(byte);
   }
   return out;

@@ -35,7 +35,8 @@ export function queueDeclaration(headers: ReadonlyMap<string, string>, defaults:
       if (name === "x-queue-type" && (value === "" || value === "undefined")) continue;
       args[name] = value;
     } else if (INTEGER_ARGUMENTS.has(name)) {
-      if (!/^-?[0-9]+$/.test(value)) throw new StompError("Invalid header", `'${name}' must be an integer, got '${raw}'\n`);
+      if (!/^-?[0-9]+$/.test(value))
+        throw new StompError("Invalid header", `'${name}' must be an integer, got '${raw}'\n`);
       args[name] = Number(value);
     }
   }

@@ -190,13 +190,15 @@ export class StompFrameReader {
       if (line === "") break;
       const colon = line.indexOf(":");
       if (colon < 0) return this.fail("Invalid frame", `header line '${line}' has no ':'`);
-      if (headers.size >= this.limits.maxHeaders) return this.fail("Invalid frame", `frame has more than ${this.limits.maxHeaders} headers`);
+      if (headers.size >= this.limits.maxHeaders)
+        return this.fail("Invalid frame", `frame has more than ${this.limits.maxHeaders} headers`);
       let name = line.slice(0, colon);
       let value = line.slice(colon + 1);
       if (unescape) {
         const n = unescapeHeader(name, this.version);
         const v = unescapeHeader(value, this.version);
-        if (n === null || v === null) return this.fail("Invalid frame", `invalid escape sequence in header line '${line}'`);
+        if (n === null || v === null)
+          return this.fail("Invalid frame", `invalid escape sequence in header line '${line}'`);
         name = n;
         value = v;
       }

@@ -66,5 +66,4 @@ const noEscape = (value: string): string => value;
 // STOMP 1.1 "Value Encoding": backslash, LF and colon; 1.2 adds CR.
 const escape11 = (value: string): string =>
   /[\\\n:]/.test(value) ? value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/:/g, "\\c") : value;
-const escape12 = (value: string): string =>
-  /[\\\n:\r]/.test(value) ? escape11(value).replace(/\r/g, "\\r") : value;
+const escape12 = (value: string): string => (/[\\\n:\r]/.test(value) ? escape11(value).replace(/\r/g, "\\r") : value);

@@ -36,7 +36,10 @@ export function createStompContext(broker: Broker, logger: Logger, settings: Sto
     logger,
     limits,
     serverName: `Warren/${packageVersion()}`,
-    web: { allowedOrigins: allowedOrigins ? [...allowedOrigins] : undefined, maxMessageBytes: maxWebSocketMessageBytes },
+    web: {
+      allowedOrigins: allowedOrigins ? [...allowedOrigins] : undefined,
+      maxMessageBytes: maxWebSocketMessageBytes,
+    },
   };
 }
 

@@ -79,7 +79,11 @@ export function propertiesFromHeaders(headers: ReadonlyMap<string, string>): Mes
  * own headers: the AMQP headers table (string and integer values only, as
  * RabbitMQ), then the properties in RabbitMQ's order.
  */
-export function headersFromProperties(properties: MessageProperties, out: Array<readonly [string, string]>, taken: ReadonlySet<string>): void {
+export function headersFromProperties(
+  properties: MessageProperties,
+  out: Array<readonly [string, string]>,
+  taken: ReadonlySet<string>,
+): void {
   const push = (name: string, value: string): void => {
     if (!taken.has(name)) out.push([name, value]);
   };
@@ -112,7 +116,8 @@ function headerText(value: FieldValue): string | null {
   if (Buffer.isBuffer(value)) return value.toString("utf8");
   if (typeof value === "bigint") return value.toString();
   if (typeof value === "number") return Number.isInteger(value) ? String(value) : null;
-  if (value instanceof TypedField && INTEGER_TAGS.has(value.type) && typeof value.value !== "object") return String(value.value);
+  if (value instanceof TypedField && INTEGER_TAGS.has(value.type) && typeof value.value !== "object")
+    return String(value.value);
   return null;
 }
 

@@ -12,10 +12,21 @@ import { booleanHeader } from "./endpoints.js";
  * `x-stream-filter` (comma-separated) and `x-stream-match-unfiltered` as
  * in RabbitMQ 3.13.
  */
-export function streamSubscription(queue: StreamQueue, headers: ReadonlyMap<string, string>, prefetch: number, autoAck: boolean): StreamConsumerOptions {
-  if (prefetch === 0) throw preconditionFailed(`consumer prefetch count is not set for 'queue '${queue.name}' in vhost '${queue.vhost}''`);
+export function streamSubscription(
+  queue: StreamQueue,
+  headers: ReadonlyMap<string, string>,
+  prefetch: number,
+  autoAck: boolean,
+): StreamConsumerOptions {
+  if (prefetch === 0)
+    throw preconditionFailed(
+      `consumer prefetch count is not set for 'queue '${queue.name}' in vhost '${queue.vhost}''`,
+    );
   if (autoAck) {
-    throw new CoreError("not-implemented", `automatic acknowledgement not supported by stream queues queue '${queue.name}' in vhost '${queue.vhost}'`);
+    throw new CoreError(
+      "not-implemented",
+      `automatic acknowledgement not supported by stream queues queue '${queue.name}' in vhost '${queue.vhost}'`,
+    );
   }
   const filter = headers.get("x-stream-filter");
   return {

@@ -3,7 +3,16 @@ import type { DefinitionEntity, DefinitionsSnapshot } from "./types.js";
 
 /** In the order restoreDefinitions needs: vhosts before what lives in them, queues before bindings. */
 export function snapshotOf(entities: Iterable<DefinitionEntity>): DefinitionsSnapshot {
-  const snapshot: DefinitionsSnapshot = { warren_version: 1, users: [], vhosts: [], permissions: [], exchanges: [], queues: [], bindings: [], policies: [] };
+  const snapshot: DefinitionsSnapshot = {
+    warren_version: 1,
+    users: [],
+    vhosts: [],
+    permissions: [],
+    exchanges: [],
+    queues: [],
+    bindings: [],
+    policies: [],
+  };
   const lists: Record<DefinitionEntity["kind"], Array<DefinitionEntity["definition"]>> = {
     user: snapshot.users,
     vhost: snapshot.vhosts,

@@ -22,9 +22,16 @@ const fieldOf = (value: Amqp10Value): FieldValue | undefined => {
   return undefined;
 };
 
-const descriptorCode = (value: Amqp10Value): number => (typeof value === "number" ? value : typeof value === "bigint" ? Number(value) : -1);
+const descriptorCode = (value: Amqp10Value): number =>
+  typeof value === "number" ? value : typeof value === "bigint" ? Number(value) : -1;
 const text = (value: Amqp10Value | undefined): string | undefined =>
-  typeof value === "string" ? value : typeof value === "number" || typeof value === "bigint" ? String(value) : Buffer.isBuffer(value) ? value.toString("utf8") : undefined;
+  typeof value === "string"
+    ? value
+    : typeof value === "number" || typeof value === "bigint"
+      ? String(value)
+      : Buffer.isBuffer(value)
+        ? value.toString("utf8")
+        : undefined;
 
 /**
  * A stream-protocol message (AMQP 1.0 encoded) as the canonical message,
@@ -45,7 +52,8 @@ export function decodeAmqp10(bytes: Buffer, stream: string): Message {
     switch (descriptorCode(value.descriptor)) {
       case Section.Properties:
         if (Array.isArray(section)) {
-          const [messageId, userId, , subject, replyTo, correlationId, contentType, contentEncoding, , creationTime] = section;
+          const [messageId, userId, , subject, replyTo, correlationId, contentType, contentEncoding, , creationTime] =
+            section;
           if (text(messageId) !== undefined) properties.messageId = text(messageId) as string;
           if (Buffer.isBuffer(userId)) properties.userId = userId.toString("utf8");
           if (typeof subject === "string") properties.type = subject;
@@ -94,7 +102,8 @@ export function encodeAmqp10(message: Message, skipHeader: string): Buffer {
   const out = new Amqp10Writer();
   // The 13 fields of the properties list, as the stream clients write them.
   const fields = new Amqp10Writer();
-  const optionalStr = (v: string | undefined, sym = false): void => (v === undefined ? fields.nullValue() : sym ? fields.sym(v) : fields.str(v));
+  const optionalStr = (v: string | undefined, sym = false): void =>
+    v === undefined ? fields.nullValue() : sym ? fields.sym(v) : fields.str(v);
   optionalStr(p.messageId);
   if (p.userId === undefined) fields.nullValue();
   else fields.bytes(Buffer.from(p.userId, "utf8"));

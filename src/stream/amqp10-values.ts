@@ -3,7 +3,8 @@
  * stream messages need it: every primitive is decoded; what has no JS
  * counterpart (decimal, char, uuid) comes back as its bytes.
  */
-export type Amqp10Value = null | boolean | number | bigint | string | Buffer | Date | Amqp10Value[] | Map<Amqp10Value, Amqp10Value> | Described;
+export type Amqp10Value =
+  null | boolean | number | bigint | string | Buffer | Date | Amqp10Value[] | Map<Amqp10Value, Amqp10Value> | Described;
 
 export class Described {
   constructor(

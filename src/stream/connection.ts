@@ -92,7 +92,8 @@ export class StreamConnection {
     const version = frame.u16();
     try {
       if (handleHandshake(this, key, frame)) return;
-      if (this.state !== "open") throw new StreamProtocolError(Code.UnknownFrame, `command 0x${key.toString(16)} before open`);
+      if (this.state !== "open")
+        throw new StreamProtocolError(Code.UnknownFrame, `command 0x${key.toString(16)} before open`);
       if (handlePublishing(this, key, version, frame)) return;
       if (handleConsuming(this, key, frame)) return;
       if (handleStreams(this, key, frame)) return;
@@ -102,7 +103,10 @@ export class StreamConnection {
         this.ctx.logger.warn({ remote: this.remoteAddress, err: error.message }, "closing stream connection");
         this.close(error.code, error.message);
       } else if (error instanceof RangeError) {
-        this.ctx.logger.warn({ remote: this.remoteAddress, err: error.message }, "closing stream connection: malformed frame");
+        this.ctx.logger.warn(
+          { remote: this.remoteAddress, err: error.message },
+          "closing stream connection: malformed frame",
+        );
         this.close(Code.UnknownFrame, "malformed frame");
       } else throw error;
     }

@@ -115,7 +115,10 @@ export class ConnectionSkeleton {
     const code = error.code;
     if (code === "ECONNRESET" || code === "EPIPE") return;
     if (code?.startsWith("WS_ERR_")) {
-      this.options.logger.info({ connection: this.id, code, reason: error.message }, `closing ${this.options.protocol} connection: WebSocket protocol error`);
+      this.options.logger.info(
+        { connection: this.id, code, reason: error.message },
+        `closing ${this.options.protocol} connection: WebSocket protocol error`,
+      );
       return;
     }
     this.options.logger.warn({ err: error, connection: this.id }, this.options.inputErrorMessage);

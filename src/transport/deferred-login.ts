@@ -8,7 +8,12 @@ export interface PausableInput {
   resume(): void;
 }
 
-export function runAfterPause(input: PausableInput, waitMs: number, closed: () => boolean, run: () => void): NodeJS.Timeout {
+export function runAfterPause(
+  input: PausableInput,
+  waitMs: number,
+  closed: () => boolean,
+  run: () => void,
+): NodeJS.Timeout {
   input.pause();
   const timer = setTimeout(() => {
     if (closed()) return;

@@ -86,7 +86,11 @@ export class HttpListener {
         reject(
           error.code === "EADDRINUSE"
             ? portInUseError(spec.protocol, spec.port, spec.host, spec.flag, spec.envVar, error)
-            : new WarrenError(ErrorCodes.LISTEN_FAILED, `cannot listen for ${spec.protocol} on ${spec.host} port ${spec.port}: ${error.message}`, { cause: error }),
+            : new WarrenError(
+                ErrorCodes.LISTEN_FAILED,
+                `cannot listen for ${spec.protocol} on ${spec.host} port ${spec.port}: ${error.message}`,
+                { cause: error },
+              ),
         );
       });
       server.listen({ host: spec.host, port: spec.port, ipv6Only: false }, resolve);
@@ -136,7 +140,9 @@ export class HttpListener {
   private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     // RFC 6455 §4.4: a version the server does not speak is refused with 426 and the versions it does (ws answered 400).
     if (request.headers["sec-websocket-version"] !== "13") {
-      socket.end("HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      socket.end(
+        "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+      );
       return;
     }
     const path = (request.url ?? "/").split("?")[0] ?? "/";

@@ -67,7 +67,11 @@ export function commonName(cert: X509Certificate): string | null {
 
 /** Node lists RDNs one per line, most significant first; RFC 4514 (as RabbitMQ shows them) writes them in reverse, comma-separated. */
 function distinguishedName(subject: string): string {
-  return subject.split("\n").filter((line) => line !== "").reverse().join(",");
+  return subject
+    .split("\n")
+    .filter((line) => line !== "")
+    .reverse()
+    .join(",");
 }
 
 function isoSeconds(date: string): string {

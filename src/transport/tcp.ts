@@ -28,7 +28,11 @@ export class TcpListener {
     private readonly untrack: () => void,
   ) {}
 
-  static async open(spec: ListenerSpec, onSocket: (socket: Socket) => void, tls: TlsContext | null = null): Promise<TcpListener> {
+  static async open(
+    spec: ListenerSpec,
+    onSocket: (socket: Socket) => void,
+    tls: TlsContext | null = null,
+  ): Promise<TcpListener> {
     const secure = tls ? createTlsServer({ ...tls.serverOptions(), noDelay: true }) : null;
     const server = secure ?? createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,12 @@
 import { readFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
-import { createSecureContext, type SecureContextOptions, type Server as TlsServer, type TLSSocket, type TlsOptions } from "node:tls";
+import {
+  createSecureContext,
+  type SecureContextOptions,
+  type Server as TlsServer,
+  type TLSSocket,
+  type TlsOptions,
+} from "node:tls";
 import type { Socket } from "node:net";
 import { ErrorCodes, WarrenError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -128,7 +134,6 @@ export class TlsContext {
     return cert.fingerprint256;
   }
 
-
   private load(): SecureContextOptions {
     const { settings } = this;
     const material: SecureContextOptions = {
@@ -142,7 +147,11 @@ export class TlsContext {
       // Fails now, with the reason, on a key that does not match, a wrong passphrase or an unknown cipher.
       createSecureContext({ ...material, minVersion: "TLSv1.2" });
     } catch (error) {
-      throw new WarrenError(ErrorCodes.TLS_CONFIG, `invalid TLS certificate, key or options: ${(error as Error).message}`, { cause: error });
+      throw new WarrenError(
+        ErrorCodes.TLS_CONFIG,
+        `invalid TLS certificate, key or options: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     return material;
   }
@@ -153,6 +162,10 @@ function read(source: PemSource, what: string): Buffer {
   try {
     return readFileSync(source);
   } catch (error) {
-    throw new WarrenError(ErrorCodes.TLS_CONFIG, `cannot read the TLS ${what} file ${String(source)}: ${(error as Error).message}`, { cause: error });
+    throw new WarrenError(
+      ErrorCodes.TLS_CONFIG,
+      `cannot read the TLS ${what} file ${String(source)}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }

@@ -16,12 +16,18 @@ import { fileURLToPath } from "node:url";
 const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const OTHER_PORTS_OFF = [
-  "--mqtt-port", "off",
-  "--stomp-port", "off",
-  "--http-port", "off",
-  "--web-stomp-port", "off",
-  "--web-mqtt-port", "off",
-  "--stream-port", "off",
+  "--mqtt-port",
+  "off",
+  "--stomp-port",
+  "off",
+  "--http-port",
+  "off",
+  "--web-stomp-port",
+  "off",
+  "--web-mqtt-port",
+  "off",
+  "--stream-port",
+  "off",
 ];
 
 interface Cli {
@@ -49,7 +55,10 @@ function runCli(args: string[]): Cli {
 /** Resolves with the first JSON log line on stdout whose msg matches. */
 function waitForLog(cli: Cli, pattern: RegExp, timeoutMs = 10_000): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`no log line matching ${pattern} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`no log line matching ${pattern} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const check = (): void => {
       for (const line of cli.stdout().split("\n")) {
         if (line.trim() === "") continue;
@@ -119,10 +128,21 @@ test("a taken AMQP port: exit 1 with one stderr line naming the port and --amqp-
     await once(blocker, "listening");
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const cli = runCli(["--amqp-port", String(port), "--host", "127.0.0.1", "--data-dir", dataDir, ...OTHER_PORTS_OFF]);
+      const cli = runCli([
+        "--amqp-port",
+        String(port),
+        "--host",
+        "127.0.0.1",
+        "--data-dir",
+        dataDir,
+        ...OTHER_PORTS_OFF,
+      ]);
       const { code } = await cli.exit;
       assert.equal(code, 1);
-      const lines = cli.stderr().split("\n").filter((l) => l !== "");
+      const lines = cli
+        .stderr()
+        .split("\n")
+        .filter((l) => l !== "");
       assert.equal(lines.length, 1, `exactly one line, got: ${cli.stderr()}`);
       const line = lines[0] as string;
       assert.match(line, /^warren: /);

@@ -7,9 +7,14 @@ const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
 const run = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
   new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, "ctl", ...args], { encoding: "utf8", timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [MAIN, "ctl", ...args],
+      { encoding: "utf8", timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr });
+      },
+    );
   });
 
 test("warren ctl --help (and <verb> --help) prints the verbs and exits 0, as rabbitmqctl --help", async () => {

@@ -27,7 +27,14 @@ test("work-queue: every task is done once, shared by the two workers", async () 
   const lines = await runExample("work-queue");
   assert.equal(lines[0], "sent 6 tasks");
   const done = lines.filter((line) => / done task /.test(line)).map((line) => line.replace(/^\[\w+\] /, ""));
-  assert.deepEqual(sorted(done), ["done task 1 ....", "done task 2 .", "done task 3 .", "done task 4 .", "done task 5 .", "done task 6 ."]);
+  assert.deepEqual(sorted(done), [
+    "done task 1 ....",
+    "done task 2 .",
+    "done task 3 .",
+    "done task 4 .",
+    "done task 5 .",
+    "done task 6 .",
+  ]);
   assert.match(lines.at(-1) ?? "", /^all 6 tasks done: slow worker \d, quick worker \d$/);
 });
 
@@ -111,5 +118,8 @@ test("mqtt-js: the dashboard gets the retained status then the readings, and AMQ
 });
 
 test("stompjs: a Web-STOMP subscription gets the SEND, and an AMQP service answers a /temp-queue/ reply-to", async () => {
-  assert.deepEqual(await runExample("stompjs"), ["[chat] /topic/chat.general: hello from stompjs", "[reply] tick for stompjs (correlation-id 1)"]);
+  assert.deepEqual(await runExample("stompjs"), [
+    "[chat] /topic/chat.general: hello from stompjs",
+    "[reply] tick for stompjs (correlation-id 1)",
+  ]);
 });

@@ -12,14 +12,24 @@ export interface ExampleProcess {
  * Runs a compiled example (`dist/examples/<script>`) as its own process,
  * resolved once a line of its stdout passes `ready`; rejected if it exits first.
  */
-export function runExample(script: string, args: readonly string[], env: NodeJS.ProcessEnv, ready: (line: string) => boolean): Promise<ExampleProcess> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, "../../examples", script), ...args], { env, stdio: ["ignore", "pipe", "inherit"] });
+export function runExample(
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  ready: (line: string) => boolean,
+): Promise<ExampleProcess> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, "../../examples", script), ...args], {
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const running: ExampleProcess = { child, lines: [] };
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
       running.lines.push(line);
       if (ready(line)) resolve(running);
     });
-    child.once("exit", (code, signal) => reject(new Error(`${script} exited (${code ?? signal}) before it was ready:\n${running.lines.join("\n")}`)));
+    child.once("exit", (code, signal) =>
+      reject(new Error(`${script} exited (${code ?? signal}) before it was ready:\n${running.lines.join("\n")}`)),
+    );
   });
 }

@@ -20,7 +20,10 @@ const SYSTEM: Login = ["spring-system", "system-secret"];
 const CLIENT: Login = ["spring-client", "client-secret"];
 type Login = readonly [string, string];
 const GUEST: Login = ["guest", "guest"];
-const fixture = useBroker({ ...STOMP_BROKER_OPTIONS, users: [SYSTEM, CLIENT].map(([name, password]) => ({ name, password })) });
+const fixture = useBroker({
+  ...STOMP_BROKER_OPTIONS,
+  users: [SYSTEM, CLIENT].map(([name, password]) => ({ name, password })),
+});
 const stomp = {
   get port() {
     return stompPortOf(fixture.broker);
@@ -51,8 +54,16 @@ const userConnect = (heartbeat: string, [login, passcode]: Login = CLIENT): Head
 ];
 
 async function subscribed(session: RelaySession, id: string, destination: string): Promise<void> {
-  session.send("SUBSCRIBE", [["id", id], ["destination", destination], ["receipt", `subscribed-${id}`]]);
-  assert.deepEqual(await session.frame(), { command: "RECEIPT", headers: { "receipt-id": `subscribed-${id}` }, body: Buffer.alloc(0) });
+  session.send("SUBSCRIBE", [
+    ["id", id],
+    ["destination", destination],
+    ["receipt", `subscribed-${id}`],
+  ]);
+  assert.deepEqual(await session.frame(), {
+    command: "RECEIPT",
+    headers: { "receipt-id": `subscribed-${id}` },
+    body: Buffer.alloc(0),
+  });
 }
 
 test("the relay's system session and two user sessions: a chat room on /topic/room.1, /queue, /exchange and /amq/queue, a private reply via /temp-queue", async () => {
@@ -62,7 +73,11 @@ test("the relay's system session and two user sessions: a chat room on /topic/ro
   try {
     const connected = await system.connect();
     assert.equal(connected.headers.version, "1.2");
-    assert.equal(connected.headers["heart-beat"], "10000,10000", "RabbitMQ answers the relay's 10000,10000 with 10000,10000");
+    assert.equal(
+      connected.headers["heart-beat"],
+      "10000,10000",
+      "RabbitMQ answers the relay's 10000,10000 with 10000,10000",
+    );
     assert.match(connected.headers.server ?? "", /^Warren\//);
     assert.match(connected.headers.session ?? "", /^session-/);
     await alice.connect();
@@ -71,7 +86,14 @@ test("the relay's system session and two user sessions: a chat room on /topic/ro
     await subscribed(bob, "sub-0", "/topic/room.1");
 
     // The application (SimpMessagingTemplate.convertAndSend) posts through the system session.
-    system.send("SEND", [["destination", "/topic/room.1"], ["content-type", "application/json"]], '{"from":"server","text":"welcome"}');
+    system.send(
+      "SEND",
+      [
+        ["destination", "/topic/room.1"],
+        ["content-type", "application/json"],
+      ],
+      '{"from":"server","text":"welcome"}',
+    );
     for (const user of [alice, bob]) {
       const message = await user.frame();
       assert.equal(message.command, "MESSAGE");
@@ -82,7 +104,15 @@ test("the relay's system session and two user sessions: a chat room on /topic/ro
     }
 
     // Alice asks in the room with a private reply address; Bob answers her alone.
-    alice.send("SEND", [["destination", "/topic/room.1"], ["reply-to", "/temp-queue/private"], ["content-type", "text/plain"]], "who is there?");
+    alice.send(
+      "SEND",
+      [
+        ["destination", "/topic/room.1"],
+        ["reply-to", "/temp-queue/private"],
+        ["content-type", "text/plain"],
+      ],
+      "who is there?",
+    );
     const asked = await bob.frame();
     assert.equal(asked.body.toString(), "who is there?");
     const replyTo = asked.headers["reply-to"] ?? "";
@@ -101,12 +131,33 @@ test("the relay's system session and two user sessions: a chat room on /topic/ro
     await subscribed(alice, "sub-1", "/amq/queue/bob-inbox");
     system.send("SEND", [["destination", "/exchange/amq.direct/alerts"]], "alert");
     assert.deepEqual([(await bob.frame()).headers.subscription, "alert"], ["sub-2", "alert"]);
-    system.send("SEND", [["destination", "/queue/bob-inbox"], ["persistent", "true"]], "one");
-    system.send("SEND", [["destination", "/queue/bob-inbox"], ["persistent", "true"]], "two");
+    system.send(
+      "SEND",
+      [
+        ["destination", "/queue/bob-inbox"],
+        ["persistent", "true"],
+      ],
+      "one",
+    );
+    system.send(
+      "SEND",
+      [
+        ["destination", "/queue/bob-inbox"],
+        ["persistent", "true"],
+      ],
+      "two",
+    );
     // Two consumers on bob-inbox (/queue and /amq/queue name the same queue): round robin, one each;
     // RabbitMQ names the queue /queue/bob-inbox in both MESSAGE frames.
-    const inbox = [await bob.frame(), await alice.frame()].map((frame) => [frame.headers.subscription, frame.headers.destination, frame.body.toString()]);
-    assert.deepEqual(inbox, [["sub-1", "/queue/bob-inbox", "one"], ["sub-1", "/queue/bob-inbox", "two"]]);
+    const inbox = [await bob.frame(), await alice.frame()].map((frame) => [
+      frame.headers.subscription,
+      frame.headers.destination,
+      frame.body.toString(),
+    ]);
+    assert.deepEqual(inbox, [
+      ["sub-1", "/queue/bob-inbox", "one"],
+      ["sub-1", "/queue/bob-inbox", "two"],
+    ]);
 
     // The private reply reached nobody else: the room's next message is the next thing Bob gets.
     system.send("SEND", [["destination", "/topic/room.1"]], "last");
@@ -149,7 +200,11 @@ test("heart-beats both ways: Warren sends them at the negotiated rate and keeps 
     // ... while the one that beats is still served after the same time, and has seen Warren's beats.
     await waitFor(() => beating.heartbeatsReceived >= 3 && beating.heartbeatsSent >= 3, 10_000);
     assert.equal(beating.isConnected, true);
-    beating.send("SUBSCRIBE", [["id", "s"], ["destination", "/topic/alive"], ["receipt", "still-here"]]);
+    beating.send("SUBSCRIBE", [
+      ["id", "s"],
+      ["destination", "/topic/alive"],
+      ["receipt", "still-here"],
+    ]);
     assert.deepEqual((await beating.frame()).headers, { "receipt-id": "still-here" });
     assert.deepEqual(beating.failures, []);
     assert.ok(stomp.broker.logs.some((entry) => entry.msg === "STOMP heart-beats missed, closing connection"));
@@ -170,7 +225,15 @@ test("a broker that hangs (missing heart-beats) and then restarts on the same po
   try {
     assert.equal((await system.connect()).headers["heart-beat"], "1000,1000");
     await user.connect();
-    system.send("SEND", [["destination", "/queue/inbox"], ["persistent", "true"], ["receipt", "stored"]], "sent before the restart");
+    system.send(
+      "SEND",
+      [
+        ["destination", "/queue/inbox"],
+        ["persistent", "true"],
+        ["receipt", "stored"],
+      ],
+      "sent before the restart",
+    );
     // The receipt comes once the message is on disk (DESIGN §4).
     assert.deepEqual((await system.frame()).headers, { "receipt-id": "stored" });
 
@@ -203,7 +266,14 @@ test("a broker that hangs (missing heart-beats) and then restarts on the same po
       assert.deepEqual(back.failures, ["Connection to broker closed."]);
       const third = await startChildBroker(dir, ["stomp"], { stomp: port });
       await waitFor(() => system.connected.length === 3, 20_000);
-      system.send("SEND", [["destination", "/queue/inbox"], ["receipt", "posted"]], "after the second restart");
+      system.send(
+        "SEND",
+        [
+          ["destination", "/queue/inbox"],
+          ["receipt", "posted"],
+        ],
+        "after the second restart",
+      );
       assert.deepEqual((await system.frame()).headers, { "receipt-id": "posted" });
       assert.equal(await stoppedCleanly(third.child), 0);
     } finally {

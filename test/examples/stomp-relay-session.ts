@@ -26,7 +26,12 @@ export type Headers = ReadonlyArray<readonly [string, string]>;
 
 export function springFrame(command: string, headers: Headers, body: Buffer | string = ""): Buffer {
   const payload = Buffer.isBuffer(body) ? body : Buffer.from(body);
-  const lines = [command, ...headers.filter(([name]) => !(command === "SEND" && name === "content-length")).map(([name, value]) => `${name}:${value}`)];
+  const lines = [
+    command,
+    ...headers
+      .filter(([name]) => !(command === "SEND" && name === "content-length"))
+      .map(([name, value]) => `${name}:${value}`),
+  ];
   if (command === "SEND") lines.push(`content-length:${payload.length}`);
   return Buffer.concat([Buffer.from(`${lines.join("\n")}\n\n`), payload, Buffer.from([0])]);
 }

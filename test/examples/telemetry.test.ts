@@ -10,7 +10,6 @@ import { TestBroker, waitFor } from "../helpers/broker.js";
 import { signalled, stoppedCleanly } from "../helpers/child-broker.js";
 import { runExample, type ExampleProcess } from "./example-process.js";
 
-
 /** A device as its own process (so that it can be killed), resolved once it is online. */
 function startDeviceProcess(url: string, site: string, device: string): Promise<ExampleProcess> {
   const env = { ...process.env, MQTT_URL: url, READING_INTERVAL_MS: "100", ALERT_ABOVE: "28" };
@@ -40,7 +39,11 @@ describe("examples/telemetry: devices over MQTT, a dashboard, an AMQP store, com
     await broker?.stop();
   });
   const device = async (site: string, name: string, over: "tcp" | "ws" = "tcp"): Promise<ExampleProcess> => {
-    const running = await startDeviceProcess(broker.broker.urls[over === "ws" ? "webMqtt" : "mqtt"] as string, site, name);
+    const running = await startDeviceProcess(
+      broker.broker.urls[over === "ws" ? "webMqtt" : "mqtt"] as string,
+      site,
+      name,
+    );
     devices.push(running.child);
     return running;
   };
@@ -55,7 +58,9 @@ describe("examples/telemetry: devices over MQTT, a dashboard, an AMQP store, com
       // The same reading (seq 3) in both places: over MQTT on the dashboard, over AMQP in the store.
       await waitFor(() => stored(routingKey).some((row) => (row.body as Reading).seq === 3), 20_000);
       const inStore = stored(routingKey).find((row) => (row.body as Reading).seq === 3)?.body as Reading;
-      const onDashboard = await waitFor(() => dashboard.log.find((entry) => entry.topic === topic && reading(entry.payload).seq === 3));
+      const onDashboard = await waitFor(() =>
+        dashboard.log.find((entry) => entry.topic === topic && reading(entry.payload).seq === 3),
+      );
       assert.deepEqual(reading(onDashboard.payload), inStore);
       assert.equal(inStore.metric, "temp");
       assert.equal(onDashboard.qos, 0, "readings are QoS 0");
@@ -64,7 +69,10 @@ describe("examples/telemetry: devices over MQTT, a dashboard, an AMQP store, com
       await waitFor(() => dashboard.log.some((entry) => entry.topic === `sensors/site1/${name}/humidity`));
       await waitFor(() => stored(`sensors.site1.${name}.humidity`).length > 0);
       // Temperatures above 28 (seq 9, 10, 11 of the saw-tooth) raise an alert at QoS 1.
-      const alert = await waitFor(() => dashboard.log.find((entry) => entry.topic === `sensors/site1/${name}/alert`), 20_000);
+      const alert = await waitFor(
+        () => dashboard.log.find((entry) => entry.topic === `sensors/site1/${name}/alert`),
+        20_000,
+      );
       assert.equal(alert.qos, 1);
       assert.ok(reading(alert.payload).value > 28);
       await waitFor(() => stored(`sensors.site1.${name}.alert`).length > 0);
@@ -80,7 +88,10 @@ describe("examples/telemetry: devices over MQTT, a dashboard, an AMQP store, com
   test("a device killed with SIGKILL has its will published; a late subscriber gets the retained last values", async () => {
     const killed = await device("site2", "dev1");
     const leaving = await device("site2", "dev2", "ws");
-    await waitFor(() => dashboard.latest("sensors/site2/dev1/temp") && dashboard.latest("sensors/site2/dev2/temp"), 20_000);
+    await waitFor(
+      () => dashboard.latest("sensors/site2/dev1/temp") && dashboard.latest("sensors/site2/dev2/temp"),
+      20_000,
+    );
     await signalled(killed.child, "SIGKILL");
     // The process is gone, so this "offline" is the will, published by the broker when the socket closed.
     await waitFor(() => dashboard.latest("sensors/site2/dev1/status")?.payload === "offline", 20_000);
@@ -92,9 +103,13 @@ describe("examples/telemetry: devices over MQTT, a dashboard, an AMQP store, com
     const late = await mqtt.connectAsync(broker.broker.urls.mqtt as string, { protocolVersion: 4, clean: true });
     try {
       const retained = new Map<string, { payload: string; retain: boolean }>();
-      late.on("message", (topic, payload, packet) => retained.set(topic, { payload: payload.toString(), retain: packet.retain }));
+      late.on("message", (topic, payload, packet) =>
+        retained.set(topic, { payload: payload.toString(), retain: packet.retain }),
+      );
       await late.subscribeAsync("sensors/site2/#", { qos: 1 });
-      const topics = ["dev1", "dev2"].flatMap((name) => ["temp", "humidity", "status"].map((metric) => `sensors/site2/${name}/${metric}`));
+      const topics = ["dev1", "dev2"].flatMap((name) =>
+        ["temp", "humidity", "status"].map((metric) => `sensors/site2/${name}/${metric}`),
+      );
       await waitFor(() => topics.every((topic) => retained.has(topic)));
       for (const topic of topics) {
         assert.deepEqual(retained.get(topic), { payload: dashboard.latest(topic)?.payload, retain: true }, topic);
@@ -116,7 +131,10 @@ describe("examples/telemetry: devices over MQTT, a dashboard, an AMQP store, com
     const first = await device("site3", "dev1");
     const before = await link.send("site3", "dev1", "reboot");
     await link.ackOf(before);
-    assert.deepEqual(first.lines.filter((line) => line.includes(" command ")), [`[site3/dev1] command ${before} reboot`]);
+    assert.deepEqual(
+      first.lines.filter((line) => line.includes(" command ")),
+      [`[site3/dev1] command ${before} reboot`],
+    );
 
     await signalled(first.child, "SIGKILL");
     await waitFor(() => dashboard.latest("sensors/site3/dev1/status")?.payload === "offline", 20_000);
@@ -127,10 +145,10 @@ describe("examples/telemetry: devices over MQTT, a dashboard, an AMQP store, com
     // A command after it: had the first two been delivered again, they would have come before this one.
     const after = await link.send("site3", "dev1", "report");
     await link.ackOf(after);
-    assert.deepEqual(second.lines.filter((line) => line.includes(" command ")), [
-      `[site3/dev1] command ${whileAway} calibrate`,
-      `[site3/dev1] command ${after} report`,
-    ]);
+    assert.deepEqual(
+      second.lines.filter((line) => line.includes(" command ")),
+      [`[site3/dev1] command ${whileAway} calibrate`, `[site3/dev1] command ${after} report`],
+    );
     for (const commandId of [before, whileAway, after]) {
       assert.equal(link.acks.filter((ack) => ack.commandId === commandId).length, 1, `one ack for ${commandId}`);
     }
@@ -139,12 +157,28 @@ describe("examples/telemetry: devices over MQTT, a dashboard, an AMQP store, com
 });
 
 test("examples/telemetry start.js, the one command: devices online, readings on the dashboard, stops on SIGTERM", async () => {
-  const env = { ...process.env, AMQP_PORT: "0", MQTT_PORT: "0", WEB_MQTT_PORT: "0", READING_INTERVAL_MS: "100", STORE_FILE: "/dev/null" };
+  const env = {
+    ...process.env,
+    AMQP_PORT: "0",
+    MQTT_PORT: "0",
+    WEB_MQTT_PORT: "0",
+    READING_INTERVAL_MS: "100",
+    STORE_FILE: "/dev/null",
+  };
   const start = await runExample("telemetry/start.js", [], env, (line) => line.startsWith("Warren: "));
   const lines = start.lines;
   try {
-    await waitFor(() => ["dev1", "dev2", "dev3"].every((name) => lines.some((line) => line.startsWith(`dashboard: sensors/site1/${name}/temp {`))), 30_000);
-    assert.ok(lines.some((line) => /^device site1\/dev3 \(pid \d+\) over WebSocket$/.test(line)), lines.join("\n"));
+    await waitFor(
+      () =>
+        ["dev1", "dev2", "dev3"].every((name) =>
+          lines.some((line) => line.startsWith(`dashboard: sensors/site1/${name}/temp {`)),
+        ),
+      30_000,
+    );
+    assert.ok(
+      lines.some((line) => /^device site1\/dev3 \(pid \d+\) over WebSocket$/.test(line)),
+      lines.join("\n"),
+    );
   } finally {
     assert.equal(await stoppedCleanly(start.child), 0, lines.join("\n"));
   }

@@ -37,16 +37,27 @@ let targets: Record<Protocol, FuzzTarget> | undefined;
 for (const protocol of PROTOCOLS) {
   test(`${protocol}: fuzzed input never crashes a reader or the broker, every socket is closed, memory stays bounded`, async () => {
     targets ??= await buildTargets(warren.broker.broker);
-    const result = await fuzz(targets[protocol], { ...SHORT[protocol], seed: 1, concurrency: 40, closeWithinMs: 10_000 });
+    const result = await fuzz(targets[protocol], {
+      ...SHORT[protocol],
+      seed: 1,
+      concurrency: 40,
+      closeWithinMs: 10_000,
+    });
     assert.equal(result.crashes, 0, `crashes (inputs saved): ${result.saved.join(", ")}`);
     assert.equal(result.stuck, 0, `sockets the broker did not close (inputs saved): ${result.saved.join(", ")}`);
-    assert.ok(result.peakRssMb - result.startRssMb < RSS_GROWTH_LIMIT_MB, `RSS grew from ${result.startRssMb} to ${result.peakRssMb} MB`);
+    assert.ok(
+      result.peakRssMb - result.startRssMb < RSS_GROWTH_LIMIT_MB,
+      `RSS grew from ${result.startRssMb} to ${result.peakRssMb} MB`,
+    );
     // The harness (useBroker) then checks that nothing was logged as an error and a fresh AMQP client is served.
   });
 }
 
 test("after the fuzzing, fresh MQTT clients are still served", async () => {
-  const client = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string, { username: "guest", password: "guest" });
+  const client = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string, {
+    username: "guest",
+    password: "guest",
+  });
   await client.subscribeAsync("after/fuzz", { qos: 1 });
   const got = new Promise<string>((resolve) => client.on("message", (_topic, payload) => resolve(payload.toString())));
   await client.publishAsync("after/fuzz", "still here", { qos: 1 });

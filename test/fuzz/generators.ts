@@ -43,7 +43,10 @@ export function generateAmqp(random: Random, session: Buffer): Buffer {
       // any class/method id with random arguments
       const payload = Buffer.concat([Buffer.alloc(4), random.bytes(random.pick(BOUNDARY_LENGTHS.slice(0, 8)))]);
       payload.writeUInt16BE(random.pick([10, 20, 40, 50, 60, 85, 90, random.int(65536)]), 0);
-      payload.writeUInt16BE(random.pick([10, 11, 20, 21, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, random.int(65536)]), 2);
+      payload.writeUInt16BE(
+        random.pick([10, 11, 20, 21, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, random.int(65536)]),
+        2,
+      );
       out.push(amqpFrame(1, random.pick([0, 1, 2, 65535]), payload));
     } else if (kind === 2) {
       // a content header declaring a body size at a boundary, then some body
@@ -56,10 +59,14 @@ export function generateAmqp(random: Random, session: Buffer): Buffer {
     } else if (kind === 3) {
       // a size field that lies (bigger than what follows, or past frame_max)
       const payload = random.bytes(random.int(32));
-      out.push(amqpFrame(random.pick([1, 2, 3, 8]), 1, payload, random.pick([payload.length + 1, 131072, 0xffffffff, 0])));
+      out.push(
+        amqpFrame(random.pick([1, 2, 3, 8]), 1, payload, random.pick([payload.length + 1, 131072, 0xffffffff, 0])),
+      );
     } else {
       // a heart-beat, or a frame of an unknown type, or a bad frame-end
-      out.push(amqpFrame(random.pick([8, 4, 0, 255]), random.pick([0, 1]), Buffer.alloc(0), 0, random.chance(0.7) ? 0xce : 0));
+      out.push(
+        amqpFrame(random.pick([8, 4, 0, 255]), random.pick([0, 1]), Buffer.alloc(0), 0, random.chance(0.7) ? 0xce : 0),
+      );
     }
   }
   return Buffer.concat(out);
@@ -104,23 +111,84 @@ export function generateMqtt(random: Random, session: Buffer): Buffer {
     const model = random.pick(packets);
     const body = model.subarray(model.length - Math.min(model.length - 2, random.int(model.length)));
     const first = random.chance(0.8) ? (model[0] as number) : (random.int(16) << 4) | random.int(16);
-    const payload = random.chance(0.5) ? mutateSome(random, body) : random.bytes(random.pick(BOUNDARY_LENGTHS.slice(0, 9)));
+    const payload = random.chance(0.5)
+      ? mutateSome(random, body)
+      : random.bytes(random.pick(BOUNDARY_LENGTHS.slice(0, 9)));
     const declared = random.chance(0.8) ? payload.length : random.pick([0, 127, 128, 16384, 268435455]);
     out.push(Buffer.concat([Buffer.from([first]), varint(declared), payload]));
   }
   return Buffer.concat(out);
 }
 
-const STOMP_COMMANDS = ["CONNECT", "STOMP", "SEND", "SUBSCRIBE", "UNSUBSCRIBE", "ACK", "NACK", "BEGIN", "COMMIT", "ABORT", "DISCONNECT"];
-const STOMP_HEADERS = ["destination", "id", "ack", "receipt", "transaction", "content-length", "content-type", "heart-beat",
-  "accept-version", "host", "login", "passcode", "persistent", "reply-to", "expiration", "priority", "x-queue-name",
-  "durable", "auto-delete", "exclusive", "x-max-length", "message-id", "subscription", "requeue", "prefetch-count"];
-const STOMP_VALUES = ["/queue/q", "/topic/a.b", "/exchange/amq.topic/#", "/amq/queue/x", "/temp-queue/t", "/reply-queue/r",
-  "client", "client-individual", "auto", "1.0,1.1,1.2", "1.2", "0,0", "10,10", "guest", "/", "true", "false", "-1",
-  "4294967296", "", "\\c\\n\\\\", "\\t"];
+const STOMP_COMMANDS = [
+  "CONNECT",
+  "STOMP",
+  "SEND",
+  "SUBSCRIBE",
+  "UNSUBSCRIBE",
+  "ACK",
+  "NACK",
+  "BEGIN",
+  "COMMIT",
+  "ABORT",
+  "DISCONNECT",
+];
+const STOMP_HEADERS = [
+  "destination",
+  "id",
+  "ack",
+  "receipt",
+  "transaction",
+  "content-length",
+  "content-type",
+  "heart-beat",
+  "accept-version",
+  "host",
+  "login",
+  "passcode",
+  "persistent",
+  "reply-to",
+  "expiration",
+  "priority",
+  "x-queue-name",
+  "durable",
+  "auto-delete",
+  "exclusive",
+  "x-max-length",
+  "message-id",
+  "subscription",
+  "requeue",
+  "prefetch-count",
+];
+const STOMP_VALUES = [
+  "/queue/q",
+  "/topic/a.b",
+  "/exchange/amq.topic/#",
+  "/amq/queue/x",
+  "/temp-queue/t",
+  "/reply-queue/r",
+  "client",
+  "client-individual",
+  "auto",
+  "1.0,1.1,1.2",
+  "1.2",
+  "0,0",
+  "10,10",
+  "guest",
+  "/",
+  "true",
+  "false",
+  "-1",
+  "4294967296",
+  "",
+  "\\c\\n\\\\",
+  "\\t",
+];
 
 export function generateStomp(random: Random): Buffer {
-  const frames: Buffer[] = [Buffer.from("CONNECT\naccept-version:1.0,1.1,1.2\nhost:/\nlogin:guest\npasscode:guest\n\n\0")];
+  const frames: Buffer[] = [
+    Buffer.from("CONNECT\naccept-version:1.0,1.1,1.2\nhost:/\nlogin:guest\npasscode:guest\n\n\0"),
+  ];
   for (let n = 1 + random.int(6); n > 0; n--) {
     const lines = [random.chance(0.9) ? random.pick(STOMP_COMMANDS) : random.text(random.int(12))];
     const body = random.chance(0.5) ? Buffer.alloc(0) : random.bytes(random.pick(BOUNDARY_LENGTHS.slice(0, 8)));
@@ -154,7 +222,14 @@ export function webSocketHandshake(path: string, protocols: string): Buffer {
 export function webSocketFrame(
   opcode: number,
   payload: Buffer,
-  options: { fin?: boolean; mask?: boolean; rsv?: number; longForm?: boolean; declared?: number; maskKey?: Buffer } = {},
+  options: {
+    fin?: boolean;
+    mask?: boolean;
+    rsv?: number;
+    longForm?: boolean;
+    declared?: number;
+    maskKey?: Buffer;
+  } = {},
 ): Buffer {
   const mask = options.mask ?? true;
   const length = options.declared ?? payload.length;
@@ -189,13 +264,16 @@ export function generateWebSocket(random: Random, handshake: Buffer, inner: Buff
     const piece = inner.subarray(at, at + size);
     at += size;
     const odd = random.int(12);
-    if (odd === 0) out.push(frame(random.pick([9, 10]), random.bytes(random.int(130)))); // ping/pong, sometimes too long
-    else if (odd === 1) out.push(frame(0, piece, { fin: random.chance(0.5) })); // continuation without a start
+    if (odd === 0)
+      out.push(frame(random.pick([9, 10]), random.bytes(random.int(130)))); // ping/pong, sometimes too long
+    else if (odd === 1)
+      out.push(frame(0, piece, { fin: random.chance(0.5) })); // continuation without a start
     else if (odd === 2) out.push(frame(random.int(16), piece, { rsv: random.int(8) }));
     else if (odd === 3) out.push(frame(2, piece, { mask: false }));
     else if (odd === 4) out.push(frame(2, piece, { declared: random.pick([piece.length + 1, 2 ** 31, 2 ** 53]) }));
     else if (odd === 5) out.push(frame(2, piece, { longForm: true }));
-    else if (odd === 6) out.push(frame(1, piece)); // text: invalid UTF-8 in binary MQTT must close, not crash
+    else if (odd === 6)
+      out.push(frame(1, piece)); // text: invalid UTF-8 in binary MQTT must close, not crash
     else out.push(frame(2, piece, { fin: random.chance(0.9) }));
   }
   if (random.chance(0.3)) out.push(frame(8, Buffer.concat([Buffer.from([0x03, 0xe8]), random.bytes(random.int(4))])));
@@ -203,14 +281,44 @@ export function generateWebSocket(random: Random, handshake: Buffer, inner: Buff
 }
 
 const HTTP_METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS", "PATCH", "TRACE", "CONNECT", "G\0T"];
-const HTTP_PATHS = ["/api/overview", "/api/queues", "/api/queues/%2F", "/api/queues/%2F/fuzzq", "/api/queues/%2F/fuzzq/get",
-  "/api/exchanges/%2F/amq.default/publish", "/api/exchanges/%2F/fuzzx", "/api/bindings/%2F/e/amq.topic/q/fuzzq",
-  "/api/vhosts/fuzzvhost", "/api/policies/%2F/fuzzp", "/api/definitions", "/api/connections", "/api/channels",
-  "/api/nodes", "/api/whoami", "/api/healthchecks/node", "/metrics", "/metrics/per-object", "/", "/index.html",
-  "/api/queues?page=1&page_size=10&name=a&use_regex=true", "/api/permissions/fuzzvhost/fuzzer", "/api/%", "/api/..%2f..%2f"];
-const JSON_VALUES = ["{}", "[]", "null", '{"durable":true,"arguments":{"x-max-length":1}}', '{"pattern":".*","definition":{"max-length":5}}',
+const HTTP_PATHS = [
+  "/api/overview",
+  "/api/queues",
+  "/api/queues/%2F",
+  "/api/queues/%2F/fuzzq",
+  "/api/queues/%2F/fuzzq/get",
+  "/api/exchanges/%2F/amq.default/publish",
+  "/api/exchanges/%2F/fuzzx",
+  "/api/bindings/%2F/e/amq.topic/q/fuzzq",
+  "/api/vhosts/fuzzvhost",
+  "/api/policies/%2F/fuzzp",
+  "/api/definitions",
+  "/api/connections",
+  "/api/channels",
+  "/api/nodes",
+  "/api/whoami",
+  "/api/healthchecks/node",
+  "/metrics",
+  "/metrics/per-object",
+  "/",
+  "/index.html",
+  "/api/queues?page=1&page_size=10&name=a&use_regex=true",
+  "/api/permissions/fuzzvhost/fuzzer",
+  "/api/%",
+  "/api/..%2f..%2f",
+];
+const JSON_VALUES = [
+  "{}",
+  "[]",
+  "null",
+  '{"durable":true,"arguments":{"x-max-length":1}}',
+  '{"pattern":".*","definition":{"max-length":5}}',
   '{"properties":{"headers":{"a":{"b":[1,2,{"c":null}]}}},"routing_key":"fuzzq","payload":"x","payload_encoding":"string"}',
-  '{"type":"topic","arguments":{"alternate-exchange":7}}', '{"configure":"(a+)+$","write":".*","read":".*"}', '"\\ud800"', "1e309"];
+  '{"type":"topic","arguments":{"alternate-exchange":7}}',
+  '{"configure":"(a+)+$","write":".*","read":".*"}',
+  '"\\ud800"',
+  "1e309",
+];
 
 /** A request to the management API as the fuzzer user: known paths, mutated JSON, odd lengths and chunking. */
 export function generateHttp(random: Random, authorization: string): Buffer {
@@ -219,17 +327,27 @@ export function generateHttp(random: Random, authorization: string): Buffer {
   let body: Buffer = Buffer.from(random.pick(JSON_VALUES));
   if (random.chance(0.5)) body = mutateSome(random, body);
   const headers = [`Host: 127.0.0.1`, `Authorization: ${authorization}`];
-  headers.push(`Content-Type: ${random.pick(["application/json", "text/plain", "application/x-www-form-urlencoded", "", "application/json; charset=utf-16"])}`);
+  headers.push(
+    `Content-Type: ${random.pick(["application/json", "text/plain", "application/x-www-form-urlencoded", "", "application/json; charset=utf-16"])}`,
+  );
   if (random.chance(0.3)) headers.push(`Origin: ${random.pick(["http://evil.example", "null", "http://127.0.0.1"])}`);
-  for (let n = random.int(3); n > 0; n--) headers.push(`X-${random.text(1 + random.int(8)).replace(/[\r\n:]/g, "")}: ${random.text(random.int(20)).replace(/[\r\n]/g, "")}`);
+  for (let n = random.int(3); n > 0; n--)
+    headers.push(
+      `X-${random.text(1 + random.int(8)).replace(/[\r\n:]/g, "")}: ${random.text(random.int(20)).replace(/[\r\n]/g, "")}`,
+    );
   let encoded: Buffer;
   if (random.chance(0.2)) {
     headers.push("Transfer-Encoding: chunked");
     const size = random.chance(0.8) ? body.length.toString(16) : random.pick(["ffffffff", "-1", "zz", "0"]);
     encoded = Buffer.concat([Buffer.from(`${size}\r\n`), body, Buffer.from("\r\n0\r\n\r\n")]);
   } else {
-    headers.push(`Content-Length: ${random.chance(0.85) ? body.length : random.pick([0, body.length + 1, 2 ** 31, -1])}`);
+    headers.push(
+      `Content-Length: ${random.chance(0.85) ? body.length : random.pick([0, body.length + 1, 2 ** 31, -1])}`,
+    );
     encoded = body;
   }
-  return Buffer.concat([Buffer.from(`${method} ${path} HTTP/1.1\r\n${headers.join("\r\n")}\r\n\r\n`), method === "GET" || method === "HEAD" ? Buffer.alloc(0) : encoded]);
+  return Buffer.concat([
+    Buffer.from(`${method} ${path} HTTP/1.1\r\n${headers.join("\r\n")}\r\n\r\n`),
+    method === "GET" || method === "HEAD" ? Buffer.alloc(0) : encoded,
+  ]);
 }

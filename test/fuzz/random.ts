@@ -54,7 +54,9 @@ export class Random {
 export const BOUNDARY_LENGTHS = [0, 1, 2, 126, 127, 128, 255, 256, 4095, 4096, 16383, 16384, 65535, 65536];
 
 /** Integers written over a field: sign, width and "declared length" edges. */
-const INTERESTING_U32 = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff];
+const INTERESTING_U32 = [
+  0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xffffffff,
+];
 
 /** One random mutation of `input` (never the input itself: a new buffer). */
 export function mutate(random: Random, input: Buffer): Buffer {

@@ -41,7 +41,10 @@ export function captureAmqp(port: number): Promise<Buffer> {
     const channel = await connection.createConfirmChannel();
     await channel.prefetch(10);
     await channel.assertExchange("fuzz.x", "topic", { durable: false, arguments: { "alternate-exchange": "fuzz.ae" } });
-    const { queue } = await channel.assertQueue("", { exclusive: true, arguments: { "x-max-length": 100, "x-message-ttl": 60000 } });
+    const { queue } = await channel.assertQueue("", {
+      exclusive: true,
+      arguments: { "x-max-length": 100, "x-message-ttl": 60000 },
+    });
     await channel.bindQueue(queue, "fuzz.x", "a.*.#", { "x-match": "any" });
     channel.publish("fuzz.x", "a.b.c", Buffer.alloc(300, 7), {
       persistent: true,
@@ -122,10 +125,18 @@ export function captureStomp(port: number): Promise<Buffer> {
     });
     client.subscribe("/topic/fuzz.*", () => undefined);
     const receipt = new Promise<void>((resolve) => client.watchForReceipt("r1", () => resolve()));
-    client.publish({ destination: "/queue/fuzz-stomp", body: "hello\nworld", headers: { receipt: "r1", persistent: "true", "x-h": "a:b" } });
+    client.publish({
+      destination: "/queue/fuzz-stomp",
+      body: "hello\nworld",
+      headers: { receipt: "r1", persistent: "true", "x-h": "a:b" },
+    });
     await Promise.all([receipt, received]);
     client.begin("tx1");
-    client.publish({ destination: "/exchange/amq.topic/fuzz.t", binaryBody: new Uint8Array([0, 1, 2]), headers: { transaction: "tx1" } });
+    client.publish({
+      destination: "/exchange/amq.topic/fuzz.t",
+      binaryBody: new Uint8Array([0, 1, 2]),
+      headers: { transaction: "tx1" },
+    });
     client.commit("tx1");
     await client.deactivate();
   });

@@ -12,7 +12,14 @@ import type { RunningBroker } from "../../src/index.js";
 import { StompFrameReader } from "../../src/stomp/frame-reader.js";
 import { STOMP_DEFAULT_LIMITS } from "../../src/stomp/listeners.js";
 import type { FuzzTarget } from "./engine.js";
-import { generateAmqp, generateHttp, generateMqtt, generateStomp, generateWebSocket, webSocketHandshake } from "./generators.js";
+import {
+  generateAmqp,
+  generateHttp,
+  generateMqtt,
+  generateStomp,
+  generateWebSocket,
+  webSocketHandshake,
+} from "./generators.js";
 import type { Random } from "./random.js";
 import { captureAmqp, captureMqtt, captureStomp } from "./sessions.js";
 
@@ -44,7 +51,10 @@ function readAmqp(input: Buffer, random: Random): void {
 }
 
 function readStomp(input: Buffer, random: Random): void {
-  const reader = new StompFrameReader({ onFrame: () => undefined, onFrameError: () => undefined }, STOMP_DEFAULT_LIMITS);
+  const reader = new StompFrameReader(
+    { onFrame: () => undefined, onFrameError: () => undefined },
+    STOMP_DEFAULT_LIMITS,
+  );
   reader.version = random.pick(["1.0", "1.1", "1.2"] as const);
   for (const part of halves(input, random)) reader.push(part);
 }
@@ -62,7 +72,8 @@ interface WsReceiver {
   on(event: "error", listener: (error: Error) => void): void;
   write(chunk: Buffer): boolean;
 }
-const Receiver = (ws as unknown as { Receiver: new (options: { isServer: boolean; maxPayload: number }) => WsReceiver }).Receiver;
+const Receiver = (ws as unknown as { Receiver: new (options: { isServer: boolean; maxPayload: number }) => WsReceiver })
+  .Receiver;
 
 /** ws's Receiver, as the server side of Warren's WebSocket endpoints reads frames after the handshake. */
 function readWebSocket(input: Buffer, random: Random): void {
@@ -85,7 +96,13 @@ export async function buildTargets(broker: RunningBroker): Promise<Record<Protoc
   const authorization = `Basic ${Buffer.from(`${FUZZ_USER.name}:${FUZZ_USER.password}`).toString("base64")}`;
   const http = ports.http as number;
   return {
-    amqp: { name: "amqp", port: ports.amqp as number, seeds: [amqp], generate: (r) => generateAmqp(r, amqp), read: readAmqp },
+    amqp: {
+      name: "amqp",
+      port: ports.amqp as number,
+      seeds: [amqp],
+      generate: (r) => generateAmqp(r, amqp),
+      read: readAmqp,
+    },
     mqtt: {
       name: "mqtt",
       port: ports.mqtt as number,
@@ -101,7 +118,11 @@ export async function buildTargets(broker: RunningBroker): Promise<Record<Protoc
       generate: (r) =>
         r.chance(0.5)
           ? generateWebSocket(r, stompHandshake, r.chance(0.5) ? stomp : generateStomp(r))
-          : generateWebSocket(r, mqttHandshake, r.chance(0.5) ? (r.chance(0.5) ? mqtt4 : mqtt5) : generateMqtt(r, mqtt5)),
+          : generateWebSocket(
+              r,
+              mqttHandshake,
+              r.chance(0.5) ? (r.chance(0.5) ? mqtt4 : mqtt5) : generateMqtt(r, mqtt5),
+            ),
       read: readWebSocket,
     },
     http: { name: "http", port: http, seeds: [], generate: (r) => generateHttp(r, authorization) },

@@ -35,7 +35,10 @@ function checkEachTest(broker: () => TestBroker | undefined): void {
  * It runs inside this fixture's hook because Node 20 starts a file's
  * top-level before() hooks together, without waiting for the previous one.
  */
-export function useBroker(options: BrokerOptions = {}, afterStart?: (broker: TestBroker) => Promise<void>): BrokerFixture {
+export function useBroker(
+  options: BrokerOptions = {},
+  afterStart?: (broker: TestBroker) => Promise<void>,
+): BrokerFixture {
   let broker: TestBroker | undefined;
   before(async () => {
     broker = await TestBroker.start(options);

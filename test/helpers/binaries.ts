@@ -20,7 +20,8 @@ export function skipWithoutPythonModule(module: string, debianPackage: string, p
 
 /** First step of such a test: under CI=true a missing binary fails here, naming the package, instead of as a bare ENOENT. */
 export function requireBinary(path: string, debianPackage: string): void {
-  if (!existsSync(path)) throw new Error(`${path} is not installed (apt-get install -y ${debianPackage}); this test needs it`);
+  if (!existsSync(path))
+    throw new Error(`${path} is not installed (apt-get install -y ${debianPackage}); this test needs it`);
 }
 
 export interface RunResult {
@@ -34,7 +35,11 @@ export interface RunResult {
  * lives in this process), killing it after `timeoutMs` so that a hung
  * client fails the test instead of stalling it.
  */
-export function runProgram(path: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function runProgram(
+  path: string,
+  args: readonly string[],
+  options: { input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(path, args, { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";

@@ -91,15 +91,24 @@ export class TestBroker {
       this.accepted.add(entry);
       return false;
     });
-    assert.deepEqual(unexpected, [], "the broker logged errors during this test (declare expected ones with expectLoggedError)");
+    assert.deepEqual(
+      unexpected,
+      [],
+      "the broker logged errors during this test (declare expected ones with expectLoggedError)",
+    );
     // A client closed at the end of the test may take a moment to be gone on the broker's side; a leak never goes.
     const leaked = await waitFor(() => {
-      const open = [...this.broker.core.connections].filter((connection) => !this.connectionsAtStart.has(connection.id));
+      const open = [...this.broker.core.connections].filter(
+        (connection) => !this.connectionsAtStart.has(connection.id),
+      );
       return open.length === 0 ? [] : null;
     }, LEAK_WAIT_MS).catch(() =>
       [...this.broker.core.connections]
         .filter((connection) => !this.connectionsAtStart.has(connection.id))
-        .map((connection) => `${connection.protocol} connection ${connection.id} from ${connection.remoteAddress}:${connection.remotePort} (user ${connection.user})`),
+        .map(
+          (connection) =>
+            `${connection.protocol} connection ${connection.id} from ${connection.remoteAddress}:${connection.remotePort} (user ${connection.user})`,
+        ),
     );
     assert.deepEqual(leaked, [], "the test left client connections open");
     if (this.broker.urls.amqp !== undefined) {
@@ -139,7 +148,10 @@ export class TestBroker {
 const LEAK_WAIT_MS = 5000;
 
 /** Polls until `probe` returns a value (not null/undefined/false) or the timeout passes. */
-export async function waitFor<T>(probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 5000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  timeoutMs = 5000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

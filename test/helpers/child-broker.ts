@@ -30,11 +30,32 @@ export function startChildBroker(
   fixedPorts: Partial<Record<Protocol, number>> = {},
   extraArgs: readonly string[] = [],
 ): Promise<ChildBroker> {
-  const port = (protocol: string): string => (protocols.includes(protocol as Protocol) ? String(fixedPorts[protocol as Protocol] ?? 0) : "off");
+  const port = (protocol: string): string =>
+    protocols.includes(protocol as Protocol) ? String(fixedPorts[protocol as Protocol] ?? 0) : "off";
   const child = spawn(
     process.execPath,
-    [MAIN, "--data-dir", dataDir, "--host", "127.0.0.1", "--amqp-port", port("amqp"), "--mqtt-port", port("mqtt"),
-      "--stomp-port", port("stomp"), "--http-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off", "--stream-port", "off", ...extraArgs],
+    [
+      MAIN,
+      "--data-dir",
+      dataDir,
+      "--host",
+      "127.0.0.1",
+      "--amqp-port",
+      port("amqp"),
+      "--mqtt-port",
+      port("mqtt"),
+      "--stomp-port",
+      port("stomp"),
+      "--http-port",
+      "off",
+      "--web-stomp-port",
+      "off",
+      "--web-mqtt-port",
+      "off",
+      "--stream-port",
+      "off",
+      ...extraArgs,
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   children.add(child);
@@ -46,7 +67,8 @@ export function startChildBroker(
     lines.on("line", (line) => {
       const entry = JSON.parse(line) as { msg: string; level: number; ports?: ChildBroker["ports"] };
       if (entry.level >= 50) reject(new Error(`broker logged an error: ${line}`));
-      if (entry.msg === "listening" && protocols.every((p) => entry.ports?.[p])) resolve({ child, ports: entry.ports ?? {} });
+      if (entry.msg === "listening" && protocols.every((p) => entry.ports?.[p]))
+        resolve({ child, ports: entry.ports ?? {} });
     });
     child.on("exit", (code) => reject(new Error(`broker exited with ${code}: ${stderr}`)));
   });

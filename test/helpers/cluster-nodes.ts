@@ -39,14 +39,46 @@ export function killAllClusterNodes(): void {
 }
 
 /** `natsUrl`: the --cluster-nats value; `replicas` 3 for a 3-server NATS cluster, 1 for one server. */
-export async function startClusterNodes(count: number, natsUrl: string, replicas: number, extraArgs: readonly string[] = []): Promise<ClusterNodes> {
+export async function startClusterNodes(
+  count: number,
+  natsUrl: string,
+  replicas: number,
+  extraArgs: readonly string[] = [],
+): Promise<ClusterNodes> {
   const dataDir = await mkdtemp(join(tmpdir(), "warren-cluster-node-"));
   const launch = (name: string): Promise<ClusterNode> => {
     const child = spawn(
       process.execPath,
-      [MAIN, "--cluster-nats", natsUrl, "--node-name", name, "--cluster-replicas", String(replicas), "--data-dir", join(dataDir, name),
-        "--host", "127.0.0.1", "--amqp-port", "0", "--mqtt-port", "0", "--stomp-port", "0", "--http-port", "0",
-        "--web-stomp-port", "off", "--web-mqtt-port", "off", "--stream-port", "off", "--log-format", "json", ...extraArgs],
+      [
+        MAIN,
+        "--cluster-nats",
+        natsUrl,
+        "--node-name",
+        name,
+        "--cluster-replicas",
+        String(replicas),
+        "--data-dir",
+        join(dataDir, name),
+        "--host",
+        "127.0.0.1",
+        "--amqp-port",
+        "0",
+        "--mqtt-port",
+        "0",
+        "--stomp-port",
+        "0",
+        "--http-port",
+        "0",
+        "--web-stomp-port",
+        "off",
+        "--web-mqtt-port",
+        "off",
+        "--stream-port",
+        "off",
+        "--log-format",
+        "json",
+        ...extraArgs,
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     running.add(child);
@@ -59,7 +91,13 @@ export async function startClusterNodes(count: number, natsUrl: string, replicas
         const entry = JSON.parse(line) as { msg: string; ports?: ClusterNode["ports"] };
         if (entry.msg !== "listening" || !entry.ports) return;
         const ports = entry.ports;
-        resolve({ name, child, ports, amqpUrl: `amqp://guest:guest@127.0.0.1:${ports.amqp}`, httpUrl: `http://127.0.0.1:${ports.http}` });
+        resolve({
+          name,
+          child,
+          ports,
+          amqpUrl: `amqp://guest:guest@127.0.0.1:${ports.amqp}`,
+          httpUrl: `http://127.0.0.1:${ports.http}`,
+        });
       });
       child.on("exit", (code) => reject(new Error(`node ${name} exited with ${code}: ${stderr}`)));
     });

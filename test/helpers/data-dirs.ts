@@ -35,7 +35,11 @@ export function useDataDirs(prefix: string): { fresh(name: string): Promise<stri
  * harness's stop() checks no error was logged and a fresh client is served.
  * Call it again on the same dir to see what a restart recovers.
  */
-export async function withBrokerOn<T>(dir: string, body: (broker: TestBroker) => Promise<T>, storage: FileStorageExtras = {}): Promise<T> {
+export async function withBrokerOn<T>(
+  dir: string,
+  body: (broker: TestBroker) => Promise<T>,
+  storage: FileStorageExtras = {},
+): Promise<T> {
   const broker = await TestBroker.start({ storage: { ...storage, dir } });
   try {
     return await body(broker);

@@ -51,7 +51,9 @@ export class SyncSwitch {
 
 /** The store logs each failed write as an error; the test expects those (and only those), so they are taken off the log. */
 export function takeWriteFailureLogs(broker: TestBroker): void {
-  const failures = broker.logs.filter((entry) => entry.level >= 50 && entry.msg.startsWith("message log: write failed"));
+  const failures = broker.logs.filter(
+    (entry) => entry.level >= 50 && entry.msg.startsWith("message log: write failed"),
+  );
   assert.ok(failures.length > 0, "the store logged the failed write");
   for (const entry of failures) broker.logs.splice(broker.logs.indexOf(entry), 1);
 }

@@ -69,8 +69,13 @@ export async function startNatsCluster(size: 1 | 3 = 3): Promise<NatsCluster> {
     });
   }
   for (const slot of slots) {
-    const routes = slots.filter((other) => other !== slot).map((other) => `"nats-route://127.0.0.1:${other.clusterPort}"`);
-    const cluster = size === 1 ? "" : `cluster { name: warren_test, listen: "127.0.0.1:${slot.clusterPort}", routes: [${routes.join(", ")}] }\n`;
+    const routes = slots
+      .filter((other) => other !== slot)
+      .map((other) => `"nats-route://127.0.0.1:${other.clusterPort}"`);
+    const cluster =
+      size === 1
+        ? ""
+        : `cluster { name: warren_test, listen: "127.0.0.1:${slot.clusterPort}", routes: [${routes.join(", ")}] }\n`;
     await writeFile(
       slot.configPath,
       `server_name: ${slot.name}\nlisten: "127.0.0.1:${slot.clientPort}"\nhttp: "127.0.0.1:${slot.monitorPort}"\n` +
@@ -136,7 +141,8 @@ async function waitHealthy(slot: ServerSlot): Promise<void> {
   const deadline = Date.now() + 20_000;
   let last = "";
   while (Date.now() < deadline) {
-    if (slot.child && slot.child.exitCode !== null) throw new Error(`nats-server ${slot.name} exited with ${slot.child.exitCode}`);
+    if (slot.child && slot.child.exitCode !== null)
+      throw new Error(`nats-server ${slot.name} exited with ${slot.child.exitCode}`);
     try {
       const response = await fetch(`http://127.0.0.1:${slot.monitorPort}/healthz`);
       last = await response.text();

@@ -40,7 +40,12 @@ export class TestPki {
 
   /** A server certificate for 127.0.0.1/localhost; each call makes a new one (with a new key), for reload tests. */
   server(name = `server-${++this.serial}`): CertPair {
-    return this.issue(name, "localhost", "ca", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
+    return this.issue(
+      name,
+      "localhost",
+      "ca",
+      "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+    );
   }
 
   /** A client certificate with CN=`cn`, signed by the trusted CA (or by one the broker does not know). */
@@ -51,7 +56,18 @@ export class TestPki {
   /** The key of `pair` encrypted with `passphrase` (PKCS#8, AES-256). */
   encryptedKey(pair: CertPair, passphrase: string): string {
     const file = join(this.dir, `encrypted-${++this.serial}.key`);
-    openssl(["pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", pair.keyFile, "-out", file, "-passout", `pass:${passphrase}`]);
+    openssl([
+      "pkcs8",
+      "-topk8",
+      "-v2",
+      "aes-256-cbc",
+      "-in",
+      pair.keyFile,
+      "-out",
+      file,
+      "-passout",
+      `pass:${passphrase}`,
+    ]);
     return readFileSync(file, "utf8");
   }
 
@@ -61,7 +77,23 @@ export class TestPki {
 
   private makeCa(name: string, cn: string): void {
     const key = join(this.dir, `${name}.key`);
-    openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", join(this.dir, `${name}.pem`), "-days", "2", "-subj", `/O=Warren tests/CN=${cn}`]);
+    openssl([
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      join(this.dir, `${name}.pem`),
+      "-days",
+      "2",
+      "-subj",
+      `/O=Warren tests/CN=${cn}`,
+    ]);
   }
 
   private issue(name: string, cn: string, signer: string, extensions: string): CertPair {
@@ -70,8 +102,38 @@ export class TestPki {
     const certFile = join(this.dir, `${name}.pem`);
     const extFile = join(this.dir, `${name}.ext`);
     writeFileSync(extFile, `basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n${extensions}`);
-    openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", csr, "-subj", `/O=Warren tests/CN=${cn}`]);
-    openssl(["x509", "-req", "-in", csr, "-CA", join(this.dir, `${signer}.pem`), "-CAkey", join(this.dir, `${signer}.key`), "-set_serial", String(Date.now() * 1000 + this.serial), "-days", "2", "-out", certFile, "-extfile", extFile]);
+    openssl([
+      "req",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      keyFile,
+      "-out",
+      csr,
+      "-subj",
+      `/O=Warren tests/CN=${cn}`,
+    ]);
+    openssl([
+      "x509",
+      "-req",
+      "-in",
+      csr,
+      "-CA",
+      join(this.dir, `${signer}.pem`),
+      "-CAkey",
+      join(this.dir, `${signer}.key`),
+      "-set_serial",
+      String(Date.now() * 1000 + this.serial),
+      "-days",
+      "2",
+      "-out",
+      certFile,
+      "-extfile",
+      extFile,
+    ]);
     return { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8"), certFile, keyFile };
   }
 }
@@ -85,4 +147,6 @@ export const fingerprintOf = (certPem: string): string => new X509Certificate(ce
 
 /** base64(SHA-256(SPKI)): what Chromium's --ignore-certificate-errors-spki-list pins. */
 export const spkiHashOf = (certPem: string): string =>
-  createHash("sha256").update(new X509Certificate(certPem).publicKey.export({ type: "spki", format: "der" })).digest("base64");
+  createHash("sha256")
+    .update(new X509Certificate(certPem).publicKey.export({ type: "spki", format: "der" }))
+    .digest("base64");

@@ -172,7 +172,9 @@ export class RawAmqp {
     if (!frame) throw new Error(`expected ${methodName(id)}, but the socket closed`);
     if (!frame.method) throw new Error(`expected ${methodName(id)}, got a frame of type ${frame.type}`);
     if (frame.method.method !== id) {
-      throw new Error(`expected ${methodName(id)}, got ${methodName(frame.method.method)} ${JSON.stringify(frame.method)}`);
+      throw new Error(
+        `expected ${methodName(id)}, got ${methodName(frame.method.method)} ${JSON.stringify(frame.method)}`,
+      );
     }
     return frame.method as T;
   }
@@ -223,7 +225,11 @@ export class RawAmqp {
         },
         mechanism,
         response:
-          mechanism === "PLAIN" ? Buffer.from(`\0${user}\0${password}`) : mechanism === "AMQPLAIN" ? amqplainResponse(user, password) : Buffer.alloc(0),
+          mechanism === "PLAIN"
+            ? Buffer.from(`\0${user}\0${password}`)
+            : mechanism === "AMQPLAIN"
+              ? amqplainResponse(user, password)
+              : Buffer.alloc(0),
         locale: "en_US",
       }),
     );

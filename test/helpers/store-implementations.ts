@@ -62,8 +62,19 @@ export function storeImplementations(): StoreImplementation[] {
         const server = await nats;
         const prefix = `contract${++stores}`;
         return async () => {
-          const connection = await ClusterConnection.open({ nats: server.urls, nodeName: "contract", replicas: 1 }, silentLogger());
-          const store = await JetStreamStore.open({ js: connection.js, jsm: connection.jsm, codec, logger: silentLogger(), nodeName: "contract", replicas: 1, prefix });
+          const connection = await ClusterConnection.open(
+            { nats: server.urls, nodeName: "contract", replicas: 1 },
+            silentLogger(),
+          );
+          const store = await JetStreamStore.open({
+            js: connection.js,
+            jsm: connection.jsm,
+            codec,
+            logger: silentLogger(),
+            nodeName: "contract",
+            replicas: 1,
+            prefix,
+          });
           const close = store.close.bind(store);
           // The store does not own the connection; here each "restart" is a new one, closed with its store.
           return Object.assign(store, { close: async () => (await close(), await connection.close()) });

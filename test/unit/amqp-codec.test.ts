@@ -174,10 +174,30 @@ test("field table: exact wire bytes", () => {
   assert.deepStrictEqual(
     tableBytes({ a: 1, b: "xy", c: true }),
     Buffer.from([
-      0, 0, 0, 20, // table length
-      1, 0x61, 0x49, 0, 0, 0, 1, // a: I 1
-      1, 0x62, 0x53, 0, 0, 0, 2, 0x78, 0x79, // b: S "xy"
-      1, 0x63, 0x74, 1, // c: t true
+      0,
+      0,
+      0,
+      20, // table length
+      1,
+      0x61,
+      0x49,
+      0,
+      0,
+      0,
+      1, // a: I 1
+      1,
+      0x62,
+      0x53,
+      0,
+      0,
+      0,
+      2,
+      0x78,
+      0x79, // b: S "xy"
+      1,
+      0x63,
+      0x74,
+      1, // c: t true
     ]),
   );
   assert.deepStrictEqual(
@@ -546,10 +566,7 @@ test("methods: basic.deliver with large delivery tags", () => {
 test("methods: exact bytes of basic.ack", () => {
   const w = new BufferWriter();
   M.writeBasicAck(w, 1, { deliveryTag: 5, multiple: true });
-  assert.deepStrictEqual(
-    w.take(),
-    Buffer.from([1, 0, 1, 0, 0, 0, 13, 0, 60, 0, 80, 0, 0, 0, 0, 0, 0, 0, 5, 1, 0xce]),
-  );
+  assert.deepStrictEqual(w.take(), Buffer.from([1, 0, 1, 0, 0, 0, 13, 0, 60, 0, 80, 0, 0, 0, 0, 0, 0, 0, 5, 1, 0xce]));
 });
 
 test("methods: connection.start-ok response is raw bytes", () => {
@@ -655,7 +672,10 @@ test("methods: unknown method and truncated payloads throw AmqpCodecError", () =
   assert.throws(
     () => M.decodeMethod(unknown, 0, unknown.length),
     (e: unknown) =>
-      e instanceof AmqpCodecError && e.message === "unknown method 60/99" && e.replyCode === 540 && e.methodId === ((60 << 16) | 99),
+      e instanceof AmqpCodecError &&
+      e.message === "unknown method 60/99" &&
+      e.replyCode === 540 &&
+      e.methodId === ((60 << 16) | 99),
   );
   const unknownClass = Buffer.from([0, 61, 0, 10]);
   assert.throws(() => M.decodeMethod(unknownClass, 0, unknownClass.length), /unknown method 61\/10/);

@@ -171,7 +171,10 @@ test("frame reader: maxFrameSize is tunable but never below the spec minimum 409
 test("frame reader: bad frame-end is 501 and stops the reader", () => {
   const bad = frameOfSize(1, 0, 4, 0x00);
   bad.set([0, 10, 0, 11], 7);
-  for (const chunks of [[Buffer.concat([AMQP_PROTOCOL_HEADER, bad, frameOfSize(8, 0, 0)])], [AMQP_PROTOCOL_HEADER, bad.subarray(0, 5), bad.subarray(5)]]) {
+  for (const chunks of [
+    [Buffer.concat([AMQP_PROTOCOL_HEADER, bad, frameOfSize(8, 0, 0)])],
+    [AMQP_PROTOCOL_HEADER, bad.subarray(0, 5), bad.subarray(5)],
+  ]) {
     const events = feed(chunks);
     assert.equal(events.length, 2);
     assert.deepStrictEqual(events[1], {

@@ -6,11 +6,15 @@ import { createLogger } from "../../src/log.js";
 
 const LOGIN = { protocol: "amqp", user: "guest", reason: "user 'guest' - invalid credentials" };
 
-function withLog(options: ConstructorParameters<typeof FailedLogins>[0] = {}): { logins: FailedLogins; lines: Array<Record<string, unknown>> } {
+function withLog(options: ConstructorParameters<typeof FailedLogins>[0] = {}): {
+  logins: FailedLogins;
+  lines: Array<Record<string, unknown>>;
+} {
   const lines: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString("utf8").split("\n"))
+        if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
       callback();
     },
   });

@@ -10,7 +10,11 @@ import { WarrenError } from "../../src/errors.js";
 
 // Published vectors, computed as in https://www.rabbitmq.com/docs/passwords#computing-password-hash:
 // base64(salt ++ H(salt ++ utf8(password))).
-const SHA256_VECTOR = { salt: "908DC60A", password: "test12", hash: "kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR" };
+const SHA256_VECTOR = {
+  salt: "908DC60A",
+  password: "test12",
+  hash: "kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR",
+};
 const MD5_VECTOR = { salt: "CAD5089B", password: "simon", hash: "ytUIm8s3AnKsXQjptplKFytfVxI=" };
 
 test("sha256 hash of 'test12' with salt 908DC60A is RabbitMQ's documented value", () => {

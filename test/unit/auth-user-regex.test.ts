@@ -24,7 +24,16 @@ test("a catastrophic-backtracking pattern answers (RE2 runs in linear time)", ()
 });
 
 test("backreferences, lookarounds, bad syntax and over-long patterns are invalid", () => {
-  for (const pattern of ["(a)\\1", "a(?=b)", "a(?!b)", "(?<=a)b", "(", "[a", "a{1001}", "x".repeat(MAX_USER_REGEX_LENGTH + 1)]) {
+  for (const pattern of [
+    "(a)\\1",
+    "a(?=b)",
+    "a(?!b)",
+    "(?<=a)b",
+    "(",
+    "[a",
+    "a{1001}",
+    "x".repeat(MAX_USER_REGEX_LENGTH + 1),
+  ]) {
     assert.throws(() => UserRegex.compile(pattern), InvalidUserRegex, pattern.slice(0, 20));
     assert.equal(UserRegex.tryCompile(pattern), null);
   }

@@ -81,7 +81,11 @@ test("a RabbitMQ-exported hash imports and authenticates", () => {
   const users = new UserRegistry({ loopbackUsers: [] });
   users.addUserWithHash("bob", "kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR", "rabbit_password_hashing_sha256");
   assert.equal(users.authenticate("bob", "test12", REMOTE).ok, true);
-  users.addUserWithHash("old", hashPasswordWithSalt("pw", Buffer.from("aabbccdd", "hex"), "rabbit_password_hashing_md5"), "rabbit_password_hashing_md5");
+  users.addUserWithHash(
+    "old",
+    hashPasswordWithSalt("pw", Buffer.from("aabbccdd", "hex"), "rabbit_password_hashing_md5"),
+    "rabbit_password_hashing_md5",
+  );
   assert.equal(users.authenticate("old", "pw", REMOTE).ok, true);
   assert.throws(() => users.addUserWithHash("x", "", "bcrypt"), { code: "WARREN_ERR_UNKNOWN_HASHING_ALGORITHM" });
 });
@@ -123,7 +127,10 @@ test("permissions: set, get, list, clear; invalid regex and unknown user refused
   assert.deepEqual(users.getPermissions("alice", "dev"), { configure: "", write: "", read: ".*" });
   assert.equal(users.listPermissions().length, 3);
   assert.deepEqual(
-    users.listPermissions({ vhost: "dev" }).map((p) => p.user).sort(),
+    users
+      .listPermissions({ vhost: "dev" })
+      .map((p) => p.user)
+      .sort(),
     ["alice", "bob"],
   );
   assert.deepEqual(users.listPermissions({ user: "alice", vhost: "/" }), [
@@ -162,7 +169,13 @@ test("onChange reports every mutation in order, and can be unsubscribed", () => 
   const users = new UserRegistry();
   const seen: string[] = [];
   const off = users.onChange((c: UserRegistryChange) => {
-    seen.push(c.type === "user-put" ? `put ${c.user.name}` : c.type === "user-deleted" ? `del ${c.name}` : `${c.type} ${c.user} ${c.vhost}`);
+    seen.push(
+      c.type === "user-put"
+        ? `put ${c.user.name}`
+        : c.type === "user-deleted"
+          ? `del ${c.name}`
+          : `${c.type} ${c.user} ${c.vhost}`,
+    );
   });
   users.addUser("alice", "pw");
   users.setPermissions("alice", "/", { configure: ".*", write: ".*", read: ".*" });

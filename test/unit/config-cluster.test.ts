@@ -9,17 +9,39 @@ test("without --cluster-nats the node is a single node (nothing of NATS configur
 
 test("cluster flags and their WARREN_* variables fill config.cluster; flags win", () => {
   const config = loadConfig(
-    ["--cluster-nats", "nats://a:4222, nats://b:4222", "--node-name", "w1", "--cluster-replicas", "1", "--cluster-nats-user", "u"],
+    [
+      "--cluster-nats",
+      "nats://a:4222, nats://b:4222",
+      "--node-name",
+      "w1",
+      "--cluster-replicas",
+      "1",
+      "--cluster-nats-user",
+      "u",
+    ],
     { WARREN_CLUSTER_NATS_PASSWORD: "p", WARREN_NODE_NAME: "ignored", WARREN_CLUSTER_NATS_TLS_CA: "/ca.pem" },
   );
-  assert.deepEqual(config.cluster, { nats: ["nats://a:4222", "nats://b:4222"], nodeName: "w1", user: "u", password: "p", token: null, tlsCa: "/ca.pem", replicas: 1 });
+  assert.deepEqual(config.cluster, {
+    nats: ["nats://a:4222", "nats://b:4222"],
+    nodeName: "w1",
+    user: "u",
+    password: "p",
+    token: null,
+    tlsCa: "/ca.pem",
+    replicas: 1,
+  });
   assert.equal(loadConfig([], {}).cluster.replicas, 3);
 });
 
 test("a bad replica count or an empty URL list is refused naming flag and variable", () => {
   assert.throws(
     () => loadConfig(["--cluster-replicas", "7"], {}),
-    (error: unknown) => isWarrenError(error, "WARREN_ERR_INVALID_CONFIG") && /--cluster-replicas \(WARREN_CLUSTER_REPLICAS\): expected an integer from 1 to 5/.test(error.message),
+    (error: unknown) =>
+      isWarrenError(error, "WARREN_ERR_INVALID_CONFIG") &&
+      /--cluster-replicas \(WARREN_CLUSTER_REPLICAS\): expected an integer from 1 to 5/.test(error.message),
   );
-  assert.throws(() => loadConfig(["--cluster-nats", " , "], {}), (error: unknown) => isWarrenError(error, "WARREN_ERR_INVALID_CONFIG") && /WARREN_CLUSTER_NATS/.test(error.message));
+  assert.throws(
+    () => loadConfig(["--cluster-nats", " , "], {}),
+    (error: unknown) => isWarrenError(error, "WARREN_ERR_INVALID_CONFIG") && /WARREN_CLUSTER_NATS/.test(error.message),
+  );
 });

@@ -45,12 +45,21 @@ test("startBroker's settings are the table's values when nothing is given", () =
   assert.deepEqual(stompLimits, { ...DEFAULTS.stomp });
   assert.equal(allowedOrigins, undefined);
   assert.equal(maxWebSocketMessageBytes, DEFAULTS.stomp.maxBodyBytes + DEFAULTS.stomp.maxHeaderBytes + 1024);
-  assert.deepEqual(settings.alarms, { memoryHighWatermark: DEFAULTS.vmMemoryHighWatermark, diskFreeLimit: DEFAULTS.diskFreeLimit, intervalMs: DEFAULTS.alarmIntervalMs });
+  assert.deepEqual(settings.alarms, {
+    memoryHighWatermark: DEFAULTS.vmMemoryHighWatermark,
+    diskFreeLimit: DEFAULTS.diskFreeLimit,
+    intervalMs: DEFAULTS.alarmIntervalMs,
+  });
   assert.equal(settings.maxConnections, null);
 });
 
 test("a given setting wins over the table; the others keep it", () => {
-  const settings = resolveBrokerSettings({ mqtt: { receiveMaximum: 7 }, limits: { heartbeat: 5 }, stomp: { handshakeTimeoutMs: 200 }, alarms: { intervalMs: 100 } });
+  const settings = resolveBrokerSettings({
+    mqtt: { receiveMaximum: 7 },
+    limits: { heartbeat: 5 },
+    stomp: { handshakeTimeoutMs: 200 },
+    alarms: { intervalMs: 100 },
+  });
   assert.equal(settings.mqtt.receiveMaximum, 7);
   assert.equal(settings.mqtt.prefetch, DEFAULTS.mqtt.prefetch);
   assert.equal(settings.amqp.heartbeat, 5);
@@ -63,15 +72,28 @@ test("a given setting wins over the table; the others keep it", () => {
 test("a bad setting is WARREN_ERR_INVALID_CONFIG naming it, before anything starts", async () => {
   const cases: Array<[BrokerSettingsInput, RegExp]> = [
     [{ mqtt: { receiveMaximum: 0 } }, /invalid value 0 for mqtt\.receiveMaximum: expected an integer from 1 to 65535/],
-    [{ limits: { frameMax: 100 } }, /invalid value 100 for limits\.frameMax: expected an integer from 4096 to 4294967295/],
+    [
+      { limits: { frameMax: 100 } },
+      /invalid value 100 for limits\.frameMax: expected an integer from 4096 to 4294967295/,
+    ],
     [{ stomp: { handshakeTimeoutMs: Number.NaN } }, /invalid value NaN for stomp\.handshakeTimeoutMs/],
     [{ alarms: { intervalMs: 2 ** 31 } }, /invalid value 2147483648 for alarms\.intervalMs/],
-    [{ mqtt: { publisherBacklogHigh: 10, publisherBacklogLow: 10 } }, /mqtt\.publisherBacklogLow \(10\) must be below mqtt\.publisherBacklogHigh \(10\)/],
+    [
+      { mqtt: { publisherBacklogHigh: 10, publisherBacklogLow: 10 } },
+      /mqtt\.publisherBacklogLow \(10\) must be below mqtt\.publisherBacklogHigh \(10\)/,
+    ],
   ];
   for (const [input, message] of cases) {
-    assert.throws(() => resolveBrokerSettings(input), (error: unknown) => error instanceof WarrenError && error.code === ErrorCodes.INVALID_CONFIG && message.test(error.message));
+    assert.throws(
+      () => resolveBrokerSettings(input),
+      (error: unknown) =>
+        error instanceof WarrenError && error.code === ErrorCodes.INVALID_CONFIG && message.test(error.message),
+    );
   }
-  await assert.rejects(startBroker({ mqtt: { prefetch: -1 } }), (error: unknown) => error instanceof WarrenError && /mqtt\.prefetch/.test(error.message));
+  await assert.rejects(
+    startBroker({ mqtt: { prefetch: -1 } }),
+    (error: unknown) => error instanceof WarrenError && /mqtt\.prefetch/.test(error.message),
+  );
   // The refusal opened nothing: a broker starts and serves afterwards.
   const broker = await startBroker({ ports: { stomp: "off", webStomp: "off", http: "off" } });
   try {
@@ -94,16 +116,23 @@ test("no module outside src/config hard-codes a limit of the table", () => {
   const src = resolve(dirname(fileURLToPath(import.meta.url)), "../../../src");
   const distinctive = new Map<number, string>();
   const generic = new Set([4096, 65_535, 65_536, 131_072]);
-  for (const [path, value] of numericLeaves(DEFAULTS)) if (value >= 2000 && value % 1000 !== 0 && !generic.has(value)) distinctive.set(value, path);
-  for (const [path, value] of numericLeaves(DEFAULTS)) if (value >= 2000 && [4000, 86_400, 1_800_000, 50_000_000, 500_000_000].includes(value)) distinctive.set(value, path);
+  for (const [path, value] of numericLeaves(DEFAULTS))
+    if (value >= 2000 && value % 1000 !== 0 && !generic.has(value)) distinctive.set(value, path);
+  for (const [path, value] of numericLeaves(DEFAULTS))
+    if (value >= 2000 && [4000, 86_400, 1_800_000, 50_000_000, 500_000_000].includes(value))
+      distinctive.set(value, path);
   assert.ok(distinctive.size >= 8, `the table has distinctive limits: ${[...distinctive.values()].join(", ")}`);
   const found: string[] = [];
   for (const file of sourceFiles(src)) {
     const name = relative(src, file);
-    if (name.startsWith("config/") || name.includes("codec/generated") ) continue;
-    const code = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+    if (name.startsWith("config/") || name.includes("codec/generated")) continue;
+    const code = readFileSync(file, "utf8")
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .replace(/\/\/.*$/gm, "");
     for (const match of code.matchAll(/\b(\d[\d_]*)(?:\s*\*\s*(\d[\d_]*))?\b/g)) {
-      const value = Number((match[1] as string).replaceAll("_", "")) * (match[2] === undefined ? 1 : Number(match[2].replaceAll("_", "")));
+      const value =
+        Number((match[1] as string).replaceAll("_", "")) *
+        (match[2] === undefined ? 1 : Number(match[2].replaceAll("_", "")));
       const path = distinctive.get(value);
       if (path !== undefined) found.push(`${name}: ${match[0]} (DEFAULTS.${path})`);
     }

@@ -29,7 +29,16 @@ test("no flags, no env: RabbitMQ's defaults", () => {
     https: 15671,
     stream: 5552,
   });
-  assert.deepEqual(c.tls, { certFile: null, keyFile: null, caFile: null, keyPassphrase: null, ciphers: null, verifyPeer: false, failIfNoPeerCert: false, certLogin: false });
+  assert.deepEqual(c.tls, {
+    certFile: null,
+    keyFile: null,
+    caFile: null,
+    keyPassphrase: null,
+    ciphers: null,
+    verifyPeer: false,
+    failIfNoPeerCert: false,
+    certLogin: false,
+  });
   assert.equal(c.dataDir, "./data");
   assert.equal(c.logLevel, "info");
   assert.deepEqual(c.limits, {
@@ -93,31 +102,65 @@ test("every flag has its env var with the same name", () => {
   };
   const c = loadConfig([], env);
   assert.equal(c.host, "0.0.0.0");
-  assert.deepEqual(c.ports, { amqp: 1, mqtt: 2, stomp: 3, http: 4, webStomp: 5, webMqtt: 6, amqps: 7, mqtts: 8, stomps: 9, https: "off", stream: 10 });
+  assert.deepEqual(c.ports, {
+    amqp: 1,
+    mqtt: 2,
+    stomp: 3,
+    http: 4,
+    webStomp: 5,
+    webMqtt: 6,
+    amqps: 7,
+    mqtts: 8,
+    stomps: 9,
+    https: "off",
+    stream: 10,
+  });
   assert.equal(c.dataDir, "d");
   assert.equal(c.logLevel, "debug");
 
   const f = loadConfig(
     [
-      "--host", "127.0.0.1",
-      "--amqp-port", "11",
+      "--host",
+      "127.0.0.1",
+      "--amqp-port",
+      "11",
       "--mqtt-port=12",
-      "--stomp-port", "13",
-      "--http-port", "off",
-      "--web-stomp-port", "15",
+      "--stomp-port",
+      "13",
+      "--http-port",
+      "off",
+      "--web-stomp-port",
+      "15",
       "--web-mqtt-port=0",
-      "--amqps-port", "17",
+      "--amqps-port",
+      "17",
       "--mqtts-port=18",
-      "--stomps-port", "off",
-      "--https-port", "20",
-      "--stream-port", "off",
-      "--data-dir", "e",
+      "--stomps-port",
+      "off",
+      "--https-port",
+      "20",
+      "--stream-port",
+      "off",
+      "--data-dir",
+      "e",
       "--log-level=warn",
     ],
     env,
   );
   assert.equal(f.host, "127.0.0.1");
-  assert.deepEqual(f.ports, { amqp: 11, mqtt: 12, stomp: 13, http: "off", webStomp: 15, webMqtt: 0, amqps: 17, mqtts: 18, stomps: "off", https: 20, stream: "off" });
+  assert.deepEqual(f.ports, {
+    amqp: 11,
+    mqtt: 12,
+    stomp: 13,
+    http: "off",
+    webStomp: 15,
+    webMqtt: 0,
+    amqps: 17,
+    mqtts: 18,
+    stomps: "off",
+    https: 20,
+    stream: "off",
+  });
   assert.equal(f.dataDir, "e");
   assert.equal(f.logLevel, "warn");
 });
@@ -156,7 +199,9 @@ test("invalid log level", () => {
 
 test("an invalid env value is reported even when a flag would override it", () => {
   // The environment is read first; a broken variable is worth knowing about.
-  assert.throws(() => loadConfig(["--amqp-port", "1"], { WARREN_AMQP_PORT: "x" }), { code: "WARREN_ERR_INVALID_CONFIG" });
+  assert.throws(() => loadConfig(["--amqp-port", "1"], { WARREN_AMQP_PORT: "x" }), {
+    code: "WARREN_ERR_INVALID_CONFIG",
+  });
 });
 
 test("unknown flags, stray arguments and missing values are errors", () => {
@@ -213,5 +258,8 @@ test("--max-connections / WARREN_MAX_CONNECTIONS: a node-wide connection count, 
   assert.equal(loadConfig([], {}).maxConnections, null);
   assert.equal(loadConfig(["--max-connections", "500"], {}).maxConnections, 500);
   assert.equal(loadConfig([], { WARREN_MAX_CONNECTIONS: "7" }).maxConnections, 7);
-  assert.throws(() => loadConfig(["--max-connections", "lots"], {}), (err: unknown) => err instanceof WarrenError && err.code === "WARREN_ERR_INVALID_CONFIG");
+  assert.throws(
+    () => loadConfig(["--max-connections", "lots"], {}),
+    (err: unknown) => err instanceof WarrenError && err.code === "WARREN_ERR_INVALID_CONFIG",
+  );
 });

@@ -5,7 +5,20 @@ import { loadConfig, usage } from "../../src/config/load.js";
 const invalid = (message: string) => ({ code: "WARREN_ERR_INVALID_CONFIG", message });
 
 test("--tls-cert/--tls-key/--tls-ca and their WARREN_TLS_* variables name the certificate files", () => {
-  const fromFlags = loadConfig(["--tls-cert", "/c.pem", "--tls-key=/k.pem", "--tls-ca", "/ca.pem", "--tls-key-passphrase", "s3cret", "--tls-ciphers", "ECDHE-RSA-AES256-GCM-SHA384"], {});
+  const fromFlags = loadConfig(
+    [
+      "--tls-cert",
+      "/c.pem",
+      "--tls-key=/k.pem",
+      "--tls-ca",
+      "/ca.pem",
+      "--tls-key-passphrase",
+      "s3cret",
+      "--tls-ciphers",
+      "ECDHE-RSA-AES256-GCM-SHA384",
+    ],
+    {},
+  );
   assert.deepEqual(fromFlags.tls, {
     certFile: "/c.pem",
     keyFile: "/k.pem",
@@ -16,7 +29,13 @@ test("--tls-cert/--tls-key/--tls-ca and their WARREN_TLS_* variables name the ce
     failIfNoPeerCert: false,
     certLogin: false,
   });
-  const fromEnv = loadConfig([], { WARREN_TLS_CERT: "/c.pem", WARREN_TLS_KEY: "/k.pem", WARREN_TLS_CA: "/ca.pem", WARREN_TLS_VERIFY_PEER: "true", WARREN_TLS_CERT_LOGIN: "true" });
+  const fromEnv = loadConfig([], {
+    WARREN_TLS_CERT: "/c.pem",
+    WARREN_TLS_KEY: "/k.pem",
+    WARREN_TLS_CA: "/ca.pem",
+    WARREN_TLS_VERIFY_PEER: "true",
+    WARREN_TLS_CERT_LOGIN: "true",
+  });
   assert.equal(fromEnv.tls.certFile, "/c.pem");
   assert.equal(fromEnv.tls.verifyPeer, true);
   assert.equal(fromEnv.tls.certLogin, true);
@@ -25,7 +44,10 @@ test("--tls-cert/--tls-key/--tls-ca and their WARREN_TLS_* variables name the ce
 
 test("the TLS switches are bare flags (--tls-verify-peer), and take =true/=false", () => {
   const base = ["--tls-cert", "c", "--tls-key", "k", "--tls-ca", "ca"];
-  const on = loadConfig([...base, "--tls-verify-peer", "--tls-fail-if-no-peer-cert", "--tls-cert-login", "--amqps-port", "5999"], {});
+  const on = loadConfig(
+    [...base, "--tls-verify-peer", "--tls-fail-if-no-peer-cert", "--tls-cert-login", "--amqps-port", "5999"],
+    {},
+  );
   assert.equal(on.tls.verifyPeer, true);
   assert.equal(on.tls.failIfNoPeerCert, true);
   assert.equal(on.tls.certLogin, true);
@@ -33,7 +55,10 @@ test("the TLS switches are bare flags (--tls-verify-peer), and take =true/=false
   assert.equal(on.ports.amqps, 5999);
   const off = loadConfig([...base, "--tls-verify-peer=false"], { WARREN_TLS_VERIFY_PEER: "true" });
   assert.equal(off.tls.verifyPeer, false);
-  assert.throws(() => loadConfig([...base, "--tls-verify-peer=yes"], {}), invalid("invalid value 'yes' for --tls-verify-peer (WARREN_TLS_VERIFY_PEER): expected true or false"));
+  assert.throws(
+    () => loadConfig([...base, "--tls-verify-peer=yes"], {}),
+    invalid("invalid value 'yes' for --tls-verify-peer (WARREN_TLS_VERIFY_PEER): expected true or false"),
+  );
 });
 
 test("TLS ports take a port or off, with RabbitMQ's defaults", () => {
@@ -41,15 +66,26 @@ test("TLS ports take a port or off, with RabbitMQ's defaults", () => {
   assert.deepEqual([c.ports.amqps, c.ports.mqtts, c.ports.stomps, c.ports.https], ["off", 0, 61999, "off"]);
   const d = loadConfig([], {});
   assert.deepEqual([d.ports.amqps, d.ports.mqtts, d.ports.stomps, d.ports.https], [5671, 8883, 61614, 15671]);
-  assert.throws(() => loadConfig(["--mqtts-port", "88830"], {}), invalid("invalid value '88830' for --mqtts-port (WARREN_MQTTS_PORT): expected a port 0-65535 or 'off'"));
+  assert.throws(
+    () => loadConfig(["--mqtts-port", "88830"], {}),
+    invalid("invalid value '88830' for --mqtts-port (WARREN_MQTTS_PORT): expected a port 0-65535 or 'off'"),
+  );
 });
 
 test("a certificate without its key (or the reverse), and client-certificate checks without a CA, are refused", () => {
-  assert.throws(() => loadConfig(["--tls-cert", "c.pem"], {}), invalid("--tls-key (WARREN_TLS_KEY) is required with --tls-cert"));
-  assert.throws(() => loadConfig([], { WARREN_TLS_KEY: "k.pem" }), invalid("--tls-cert (WARREN_TLS_CERT) is required with --tls-key"));
+  assert.throws(
+    () => loadConfig(["--tls-cert", "c.pem"], {}),
+    invalid("--tls-key (WARREN_TLS_KEY) is required with --tls-cert"),
+  );
+  assert.throws(
+    () => loadConfig([], { WARREN_TLS_KEY: "k.pem" }),
+    invalid("--tls-cert (WARREN_TLS_CERT) is required with --tls-key"),
+  );
   assert.throws(
     () => loadConfig(["--tls-cert", "c", "--tls-key", "k", "--tls-cert-login"], {}),
-    invalid("--tls-ca (WARREN_TLS_CA) is required to verify client certificates (--tls-verify-peer, --tls-fail-if-no-peer-cert, --tls-cert-login)"),
+    invalid(
+      "--tls-ca (WARREN_TLS_CA) is required to verify client certificates (--tls-verify-peer, --tls-fail-if-no-peer-cert, --tls-cert-login)",
+    ),
   );
   assert.throws(() => loadConfig(["--tls-cert", ""], {}), { code: "WARREN_ERR_INVALID_CONFIG" });
 });

@@ -9,12 +9,28 @@ import { VHost } from "../../src/core/vhost.js";
  * The ledger over real core queues: a VHost with a queue (and a
  * dead-letter queue), messages taken with get(), deliveries tracked by tag.
  */
-function setup(count: number): { vhost: VHost; queue: Queue; dead: Queue; ledger: DeliveryLedger; next: (consumer: LedgerConsumer | null) => Delivery } {
+function setup(count: number): {
+  vhost: VHost;
+  queue: Queue;
+  dead: Queue;
+  ledger: DeliveryLedger;
+  next: (consumer: LedgerConsumer | null) => Delivery;
+} {
   const vhost = new VHost("/");
-  const dead = vhost.declareQueue("dead", { durable: false, autoDelete: false, exclusive: false, arguments: {} }, false, 0).queue;
+  const dead = vhost.declareQueue(
+    "dead",
+    { durable: false, autoDelete: false, exclusive: false, arguments: {} },
+    false,
+    0,
+  ).queue;
   const queue = vhost.declareQueue(
     "q",
-    { durable: false, autoDelete: false, exclusive: false, arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "dead" } },
+    {
+      durable: false,
+      autoDelete: false,
+      exclusive: false,
+      arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "dead" },
+    },
     false,
     0,
   ).queue;
@@ -76,7 +92,10 @@ describe("DeliveryLedger", () => {
       ledger.takeUpTo(3).map((e) => e.tag),
       [1, 2, 3],
     );
-    assert.deepEqual([...ledger.values()].map((e) => e.tag), [4, 5]);
+    assert.deepEqual(
+      [...ledger.values()].map((e) => e.tag),
+      [4, 5],
+    );
     // taken but not settled: still counted against prefetch
     assert.equal(consumer.unacked, 5);
     assert.deepEqual(
@@ -102,7 +121,10 @@ describe("DeliveryLedger", () => {
     ledger.settleAll(taken, "ack");
     assert.equal(a.unacked, 0);
     assert.equal(b.unacked, 2);
-    assert.deepEqual([...ledger.values()].map((e) => e.tag), [2, 4]);
+    assert.deepEqual(
+      [...ledger.values()].map((e) => e.tag),
+      [2, 4],
+    );
   });
 
   test("prefetch per consumer and shared: each consumer's own limit, and one limit over all", () => {
@@ -159,7 +181,10 @@ describe("DeliveryLedger", () => {
     next(a);
     ledger.requeueAll((e) => e.consumer === a);
     assert.deepEqual(bodies(queue), ["m1", "m3", "m4"]);
-    assert.deepEqual([...ledger.values()].map((e) => e.tag), [2]);
+    assert.deepEqual(
+      [...ledger.values()].map((e) => e.tag),
+      [2],
+    );
     assert.equal(b.unacked, 1);
   });
 
@@ -169,7 +194,10 @@ describe("DeliveryLedger", () => {
     for (let i = 0; i < 4; i++) next(consumer);
     const taken = [ledger.take(3) as Delivery, ledger.take(1) as Delivery];
     ledger.restore(taken);
-    assert.deepEqual([...ledger.values()].map((e) => e.tag), [1, 2, 3, 4]);
+    assert.deepEqual(
+      [...ledger.values()].map((e) => e.tag),
+      [1, 2, 3, 4],
+    );
     assert.equal(consumer.unacked, 4);
   });
 

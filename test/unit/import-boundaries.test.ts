@@ -26,7 +26,18 @@ const ALLOWED: Record<string, readonly string[]> = {
   stomp: ["stomp", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
   // RabbitMQ's stream protocol (port 5552): an adapter like the others.
   stream: ["stream", "core", "auth", "store", "transport", "config", "version.ts", "errors.ts", "log.ts"],
-  management: ["management", "core", "auth", "store", "transport", "config", "version.ts", "package-root.ts", "errors.ts", "log.ts"],
+  management: [
+    "management",
+    "core",
+    "auth",
+    "store",
+    "transport",
+    "config",
+    "version.ts",
+    "package-root.ts",
+    "errors.ts",
+    "log.ts",
+  ],
   // NATS connection, membership, leases, inter-node routing (issue 10): beside the adapters, loaded only with --cluster-nats.
   cluster: ["cluster", "core", "auth", "store", "persistence", "alarms", "transport", "config", "errors.ts", "log.ts"],
 };
@@ -116,7 +127,8 @@ function runtimeAreaGraph(): Map<string, Map<string, string[]>> {
       const names = match[3] as string;
       // `import { type A, type B }` is erased too.
       const braced = /^\{([^}]*)\}$/.exec(names.trim());
-      if (braced && (braced[1] as string).split(",").every((name) => name.trim() === "" || /^type\s/.test(name.trim()))) continue;
+      if (braced && (braced[1] as string).split(",").every((name) => name.trim() === "" || /^type\s/.test(name.trim())))
+        continue;
       const target = areaOf(resolve(dirname(file), match[4] as string).replace(/\.js$/, ".ts"));
       if (target === area) continue;
       let edges = graph.get(area);

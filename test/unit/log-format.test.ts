@@ -17,9 +17,15 @@ test("a text line has the timestamp, level word, module, message and key fields"
     vhost: "/",
     name: "my app",
   });
-  assert.equal(line, '2026-12-05 18:49:00.123 [info] <connection> connection accepted user=guest vhost=/ name="my app"\n');
+  assert.equal(
+    line,
+    '2026-12-05 18:49:00.123 [info] <connection> connection accepted user=guest vhost=/ name="my app"\n',
+  );
   assert.match(formatTextLine({ level: 40, time: 0, msg: "m" }), /^1970-01-01 00:00:00\.000 \[warning\] m\n$/);
-  assert.match(formatTextLine({ level: 50, time: 0, msg: "m", err: { message: "boom", stack: "Error: boom\n at x" } }), /\[error\] m err="boom"\n$/);
+  assert.match(
+    formatTextLine({ level: 50, time: 0, msg: "m", err: { message: "boom", stack: "Error: boom\n at x" } }),
+    /\[error\] m err="boom"\n$/,
+  );
 });
 
 test("the log file is rotated past its size, keeping the newest generations", async () => {

@@ -3,11 +3,26 @@ import { test } from "node:test";
 import mqttPacket, { type Packet } from "mqtt-packet";
 import { PacketSizeGuard } from "../../src/mqtt/packet-size-guard.js";
 
-const publish = (size: number): Packet => ({ cmd: "publish", topic: "t", payload: Buffer.alloc(size, 1), qos: 1, messageId: 1, retain: false, dup: false });
+const publish = (size: number): Packet => ({
+  cmd: "publish",
+  topic: "t",
+  payload: Buffer.alloc(size, 1),
+  qos: 1,
+  messageId: 1,
+  retain: false,
+  dup: false,
+});
 
 // Remaining Lengths of one, two and three bytes, and a packet with none (PINGREQ).
 const packets = [
-  mqttPacket.generate({ cmd: "connect", clientId: "guard", protocolVersion: 4, protocolId: "MQTT", clean: true, keepalive: 0 }),
+  mqttPacket.generate({
+    cmd: "connect",
+    clientId: "guard",
+    protocolVersion: 4,
+    protocolId: "MQTT",
+    clean: true,
+    keepalive: 0,
+  }),
   mqttPacket.generate({ cmd: "pingreq" }),
   mqttPacket.generate(publish(200)),
   mqttPacket.generate(publish(20_000)),
@@ -17,7 +32,11 @@ const stream = Buffer.concat(packets);
 const starts = packets.map((_, i) => packets.slice(0, i).reduce((n, p) => n + p.length, 0));
 
 /** Feeds `stream` split at the given offsets; returns where the guard stopped (stream offset) and the size it refused. */
-function feed(cuts: number[], limit: number, onePacket = false): { stoppedAt: number; oversized: number; boundaries: number[] } {
+function feed(
+  cuts: number[],
+  limit: number,
+  onePacket = false,
+): { stoppedAt: number; oversized: number; boundaries: number[] } {
   const guard = new PacketSizeGuard();
   const edges = [0, ...cuts, stream.length];
   const boundaries: number[] = [];

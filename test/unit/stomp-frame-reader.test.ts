@@ -17,7 +17,8 @@ function parse(chunks: readonly Buffer[], version: StompVersion = "1.2", limits 
   const reader = new StompFrameReader(
     {
       // Bodies may be views of a chunk the socket reuses: copy what we keep.
-      onFrame: (frame) => events.push({ command: frame.command, headers: [...frame.headers], body: frame.body.toString("latin1") }),
+      onFrame: (frame) =>
+        events.push({ command: frame.command, headers: [...frame.headers], body: frame.body.toString("latin1") }),
       onFrameError: (error, detail) => events.push({ error, detail }),
     },
     limits,
@@ -52,12 +53,39 @@ const SESSION = Buffer.concat([
 const EXPECTED: Event[] = [
   {
     command: "CONNECT",
-    headers: [["accept-version", "1.2"], ["host", "/"], ["login", "guest"], ["passcode", "guest"]],
+    headers: [
+      ["accept-version", "1.2"],
+      ["host", "/"],
+      ["login", "guest"],
+      ["passcode", "guest"],
+    ],
     body: "",
   },
-  { command: "SUBSCRIBE", headers: [["id", "0"], ["destination", "/queue/a:b"], ["ack", "client"]], body: "" },
-  { command: "SEND", headers: [["destination", "/queue/ab"], ["content-length", "7"]], body: "x\0y\0z\n\0" },
-  { command: "SEND", headers: [["destination", "/topic/t"], ["x-key", "line\nbreak"]], body: "open body\n" },
+  {
+    command: "SUBSCRIBE",
+    headers: [
+      ["id", "0"],
+      ["destination", "/queue/a:b"],
+      ["ack", "client"],
+    ],
+    body: "",
+  },
+  {
+    command: "SEND",
+    headers: [
+      ["destination", "/queue/ab"],
+      ["content-length", "7"],
+    ],
+    body: "x\0y\0z\n\0",
+  },
+  {
+    command: "SEND",
+    headers: [
+      ["destination", "/topic/t"],
+      ["x-key", "line\nbreak"],
+    ],
+    body: "open body\n",
+  },
   { command: "DISCONNECT", headers: [["receipt", "77"]], body: "" },
 ];
 
@@ -77,7 +105,8 @@ test("the session cut into three at every pair of nearby offsets gives the same 
     for (let b = a + 1; b < Math.min(a + 12, SESSION.length); b++) {
       const events = parse(splitAt(SESSION, a, b));
       // deepEqual per pair costs more than the parse; compare cheaply, explain only on failure.
-      if (JSON.stringify(events) !== JSON.stringify(EXPECTED)) assert.deepEqual(events, EXPECTED, `split at ${a} and ${b}`);
+      if (JSON.stringify(events) !== JSON.stringify(EXPECTED))
+        assert.deepEqual(events, EXPECTED, `split at ${a} and ${b}`);
     }
   }
 });
@@ -133,7 +162,11 @@ test("a content-length that is not a number is an error", () => {
 test("a head larger than maxHeaderBytes is refused before its end arrives", () => {
   const limits = { ...LIMITS, maxHeaderBytes: 64 };
   const head = Buffer.from(`SEND\nx-big:${"a".repeat(100)}\n\n\0`);
-  assertSameErrorAtEverySplit(Buffer.concat([head, trailing]), [{ error: "Invalid frame", detail: "frame headers exceed 64 bytes" }], limits);
+  assertSameErrorAtEverySplit(
+    Buffer.concat([head, trailing]),
+    [{ error: "Invalid frame", detail: "frame headers exceed 64 bytes" }],
+    limits,
+  );
   // Without its blank line the head never ends: the reader must not wait (and buffer) for ever.
   assert.deepEqual(parse([Buffer.from(`SEND\nx-big:${"a".repeat(100)}`)], "1.2", limits), [
     { error: "Invalid frame", detail: "frame headers exceed 64 bytes" },
@@ -143,7 +176,11 @@ test("a head larger than maxHeaderBytes is refused before its end arrives", () =
 test("more headers than maxHeaders is an error", () => {
   const limits = { ...LIMITS, maxHeaders: 3 };
   const head = Buffer.from("SEND\na:1\nb:2\nc:3\nd:4\n\n\0");
-  assertSameErrorAtEverySplit(Buffer.concat([head, trailing]), [{ error: "Invalid frame", detail: "frame has more than 3 headers" }], limits);
+  assertSameErrorAtEverySplit(
+    Buffer.concat([head, trailing]),
+    [{ error: "Invalid frame", detail: "frame has more than 3 headers" }],
+    limits,
+  );
 });
 
 test("a body past maxBodyBytes is refused, with or without content-length, before it is buffered whole", () => {

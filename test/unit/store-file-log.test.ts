@@ -48,8 +48,12 @@ const msg = (body: string): StoredMessage => ({
   body: Buffer.from(body),
 });
 const synced = (store: Store): Promise<void> => new Promise((resolve) => store.messages.afterSync(() => resolve()));
-const segmentsOf = (dir: string): string[] => readdirSync(join(dir, "messages")).filter((n) => n.endsWith(".seg")).sort();
-const bodies = (store: Store, key = "/\u0000q"): string[] => store.messages.read(store.messages.recover().get(key)?.ids ?? []).map((m) => m.body.toString());
+const segmentsOf = (dir: string): string[] =>
+  readdirSync(join(dir, "messages"))
+    .filter((n) => n.endsWith(".seg"))
+    .sort();
+const bodies = (store: Store, key = "/\u0000q"): string[] =>
+  store.messages.read(store.messages.recover().get(key)?.ids ?? []).map((m) => m.body.toString());
 // Pino writes asynchronously to the destination stream.
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -82,7 +86,8 @@ test("garbage appended to the newest segment is cut; a corrupt older segment los
   const dir = await tempDir();
   const { store } = open(dir, 200);
   store.messages.recover();
-  for (let i = 0; i < 12; i++) store.messages.enqueue("/\u0000q", msg(`message-${String(i).padStart(2, "0")}-${"x".repeat(40)}`), Date.now());
+  for (let i = 0; i < 12; i++)
+    store.messages.enqueue("/\u0000q", msg(`message-${String(i).padStart(2, "0")}-${"x".repeat(40)}`), Date.now());
   await synced(store);
   await store.close();
   const segments = segmentsOf(dir);
@@ -96,7 +101,10 @@ test("garbage appended to the newest segment is cut; a corrupt older segment los
   const reopened = open(dir, 200);
   const left = bodies(reopened.store);
   await tick();
-  assert.deepEqual(reopened.warnings.sort(), ["message log: corrupt segment, messages after this point in it are lost", "message log: torn tail cut"]);
+  assert.deepEqual(reopened.warnings.sort(), [
+    "message log: corrupt segment, messages after this point in it are lost",
+    "message log: torn tail cut",
+  ]);
   // Each 200-byte segment holds three of these records; the damage is in the second segment's first record.
   const name = (i: number): string => `message-${String(i).padStart(2, "0")}-${"x".repeat(40)}`;
   assert.deepEqual(left, [0, 1, 2, 6, 7, 8, 9, 10, 11].map(name));
@@ -120,7 +128,12 @@ test("definitions are replaced atomically; a corrupt file falls back to the prev
   store.saveDefinitions(snapshot("first"));
   store.saveDefinitions(snapshot("second"));
   await store.close();
-  assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith("definitions")).sort(), ["definitions.json", "definitions.json.prev"]);
+  assert.deepEqual(
+    readdirSync(dir)
+      .filter((n) => n.startsWith("definitions"))
+      .sort(),
+    ["definitions.json", "definitions.json.prev"],
+  );
   // A half-written file (as a crash mid-write without rename would leave, or disk damage).
   const path = join(dir, "definitions.json");
   writeFileSync(path, readFileSync(path, "utf8").slice(0, 30));
@@ -140,7 +153,8 @@ test("fully consumed segments are deleted and sparse ones compacted while runnin
   const keep: number[] = [];
   const drop: number[] = [];
   // One long-lived message per segment among many consumed ones: the worst case for deletion alone.
-  for (let i = 0; i < 200; i++) (i % 8 === 0 ? keep : drop).push(store.messages.enqueue("/\u0000q", msg(`${i}:${body}`), Date.now()));
+  for (let i = 0; i < 200; i++)
+    (i % 8 === 0 ? keep : drop).push(store.messages.enqueue("/\u0000q", msg(`${i}:${body}`), Date.now()));
   await synced(store);
   const before = store.messages.stats();
   assert.ok(before.segments > 20);
@@ -156,11 +170,7 @@ test("fully consumed segments are deleted and sparse ones compacted while runnin
   await store.close();
   const reopened = open(dir, 4096);
   const recovered = reopened.store.messages.recover().get("/\u0000q")?.ids ?? [];
-  assert.deepEqual(
-    recovered,
-    keep,
-    "compacted messages keep their ids and order; consumed ones stay gone",
-  );
+  assert.deepEqual(recovered, keep, "compacted messages keep their ids and order; consumed ones stay gone");
   await reopened.store.close();
 });
 
@@ -185,7 +195,10 @@ test("a record with a good checksum but an unknown payload is set aside; the rec
 
   const { store: again, warnings } = open(dir);
   const ids = again.messages.recover().get("/\u0000q")?.ids ?? [];
-  assert.deepEqual(again.messages.read(ids).map((m) => m.body.toString()), ["before", "after"]);
+  assert.deepEqual(
+    again.messages.read(ids).map((m) => m.body.toString()),
+    ["before", "after"],
+  );
   assert.deepEqual(warnings, ["message log: a record that does not decode was set aside"]);
   assert.deepEqual(readFileSync(join(dir, "quarantine", "messages.records")), alien);
   await again.close();

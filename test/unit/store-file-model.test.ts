@@ -34,7 +34,8 @@ function prng(seed: number): () => number {
   };
 }
 
-const open = (dir: string): Store => new FileStore({ dir, codec, logger: silentLogger(), segmentLog: { segmentSize: 1024, compactBelow: 0.5 } });
+const open = (dir: string): Store =>
+  new FileStore({ dir, codec, logger: silentLogger(), segmentLog: { segmentSize: 1024, compactBelow: 0.5 } });
 const synced = (store: Store): Promise<void> => new Promise((resolve) => store.messages.afterSync(() => resolve()));
 
 for (const seed of [1, 2, 3, 4, 5, 6]) {
@@ -56,7 +57,17 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
         if (r < 0.5 || ids.length === 0) {
           const queue = queues[Math.floor(random() * queues.length)] as string;
           const body = `s${step}-${i}-${"p".repeat(Math.floor(random() * 120))}`;
-          const id = store.messages.enqueue(queue, { exchange: "", routingKey: queue, properties: { deliveryMode: 2 }, encodedProperties: null, body: Buffer.from(body) }, Date.now());
+          const id = store.messages.enqueue(
+            queue,
+            {
+              exchange: "",
+              routingKey: queue,
+              properties: { deliveryMode: 2 },
+              encodedProperties: null,
+              body: Buffer.from(body),
+            },
+            Date.now(),
+          );
           live.set(id, [queue, body, false]);
         } else if (r < 0.85) {
           const id = ids[Math.floor(random() * ids.length)] as number;
@@ -92,7 +103,10 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
     const stats = store.messages.stats();
     assert.ok(checks > 0);
     // Disk use follows the live set: a bounded multiple of it plus the open segment.
-    assert.ok(stats.segments <= 4 + Math.ceil((live.size * 200) / 1024) * 3, `segments ${stats.segments} for ${live.size} live`);
+    assert.ok(
+      stats.segments <= 4 + Math.ceil((live.size * 200) / 1024) * 3,
+      `segments ${stats.segments} for ${live.size} live`,
+    );
     await store.close();
   });
 }

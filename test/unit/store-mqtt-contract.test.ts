@@ -16,8 +16,26 @@ const session = (clientId: string, overrides: Partial<StoredMqttSession> = {}): 
   expirySeconds: 3600,
   detachedAt: 1_700_000_000_000,
   subscriptions: [
-    { key: "a/+", filter: "a/+", qos: 1, group: null, noLocal: false, retainAsPublished: true, retainHandling: 0, identifier: 7 },
-    { key: "$share/g/b/#", filter: "b/#", qos: 2, group: "g", noLocal: true, retainAsPublished: false, retainHandling: 2, identifier: undefined },
+    {
+      key: "a/+",
+      filter: "a/+",
+      qos: 1,
+      group: null,
+      noLocal: false,
+      retainAsPublished: true,
+      retainHandling: 0,
+      identifier: 7,
+    },
+    {
+      key: "$share/g/b/#",
+      filter: "b/#",
+      qos: 2,
+      group: "g",
+      noLocal: true,
+      retainAsPublished: false,
+      retainHandling: 2,
+      identifier: undefined,
+    },
   ],
   inboundQos2: [3, 65535],
   ...overrides,
@@ -27,14 +45,21 @@ const retained = (topic: string, payload: string, vhost = "/"): StoredRetained =
   vhost,
   topic,
   qos: 1,
-  properties: { deliveryMode: 2, contentType: "text/plain", headers: { "x-mqtt-publish-qos": 1, nested: { deep: "yes" } } },
+  properties: {
+    deliveryMode: 2,
+    contentType: "text/plain",
+    headers: { "x-mqtt-publish-qos": 1, nested: { deep: "yes" } },
+  },
   payload: Buffer.from(payload),
 });
 
 /** Order-free view of a recovered state, for comparison (undefined identifiers as JSON drops them). */
 function normalised(state: RecoveredMqttState): unknown {
   const sessions = state.sessions
-    .map((s) => ({ ...s, subscriptions: s.subscriptions.map((sub) => ({ ...sub, identifier: sub.identifier ?? null })) }))
+    .map((s) => ({
+      ...s,
+      subscriptions: s.subscriptions.map((sub) => ({ ...sub, identifier: sub.identifier ?? null })),
+    }))
     .sort((a, b) => `${a.vhost}/${a.clientId}`.localeCompare(`${b.vhost}/${b.clientId}`));
   const messages = state.retained
     .map((m) => ({ ...m, payload: m.payload.toString() }))
@@ -66,8 +91,15 @@ for (const impl of implementations) {
       assert.deepEqual(
         normalised(state),
         normalised({
-          sessions: [session("c1"), session("c2", { vhost: "other", detachedAt: 0, subscriptions: [], inboundQos2: [] })],
-          retained: [retained("t/1", "one"), retained("t/1", "other vhost", "other"), { ...retained("t/empty-props", "x"), properties: {}, qos: 0 }],
+          sessions: [
+            session("c1"),
+            session("c2", { vhost: "other", detachedAt: 0, subscriptions: [], inboundQos2: [] }),
+          ],
+          retained: [
+            retained("t/1", "one"),
+            retained("t/1", "other vhost", "other"),
+            { ...retained("t/empty-props", "x"), properties: {}, qos: 0 },
+          ],
         }),
       );
       assert.equal(again.mqtt.stats().records, 5);
@@ -90,7 +122,10 @@ for (const impl of implementations) {
       store.mqtt.deleteRetained("/", "cleared");
       store.mqtt.deleteRetained("/", "never-there");
       const first = await restart(store, open);
-      const expected = normalised({ sessions: [session("c1", { expirySeconds: 5, inboundQos2: [] })], retained: [retained("t", "second")] });
+      const expected = normalised({
+        sessions: [session("c1", { expirySeconds: 5, inboundQos2: [] })],
+        retained: [retained("t", "second")],
+      });
       assert.deepEqual(normalised(first.state), expected);
       // A second restart with no change in between sees the same.
       const second = await restart(first.store, open);

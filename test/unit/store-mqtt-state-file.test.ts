@@ -31,7 +31,12 @@ async function freshDir(): Promise<string> {
 }
 
 function open(dir: string, logger: Logger = silentLogger(), compactFloor?: number): FileStore {
-  const store = new FileStore({ dir, codec, logger, ...(compactFloor === undefined ? {} : { mqttStateLog: { compactFloor } }) });
+  const store = new FileStore({
+    dir,
+    codec,
+    logger,
+    ...(compactFloor === undefined ? {} : { mqttStateLog: { compactFloor } }),
+  });
   store.messages.recover();
   return store;
 }
@@ -40,7 +45,8 @@ function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknow
   const lines: Array<Record<string, unknown>> = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString().split("\n")) if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split("\n"))
+        if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
       callback();
     },
   });
@@ -52,11 +58,28 @@ const session = (clientId: string): StoredMqttSession => ({
   clientId,
   expirySeconds: 86400,
   detachedAt: 0,
-  subscriptions: [{ key: `devices/${clientId}/#`, filter: `devices/${clientId}/#`, qos: 1, group: null, noLocal: false, retainAsPublished: false, retainHandling: 0, identifier: undefined }],
+  subscriptions: [
+    {
+      key: `devices/${clientId}/#`,
+      filter: `devices/${clientId}/#`,
+      qos: 1,
+      group: null,
+      noLocal: false,
+      retainAsPublished: false,
+      retainHandling: 0,
+      identifier: undefined,
+    },
+  ],
   inboundQos2: [],
 });
 
-const retained = (topic: string, payload: string): StoredRetained => ({ vhost: "/", topic, qos: 1, properties: { deliveryMode: 2 }, payload: Buffer.from(payload) });
+const retained = (topic: string, payload: string): StoredRetained => ({
+  vhost: "/",
+  topic,
+  qos: 1,
+  properties: { deliveryMode: 2 },
+  payload: Buffer.from(payload),
+});
 
 test("with 100k retained messages and 100k sessions, one change writes one record, not the set", async () => {
   const dir = await freshDir();
@@ -80,7 +103,10 @@ test("with 100k retained messages and 100k sessions, one change writes one recor
   assert.equal(afterRetained - loaded.bytesWritten, recordBytes, "one retained publish wrote exactly its record");
   store.mqtt.putSession({ ...session("device-5"), detachedAt: Date.now() });
   await nextTurn();
-  assert.ok(store.mqtt.stats().bytesWritten - afterRetained <= sessionBytes + 16, "one session change wrote about one record");
+  assert.ok(
+    store.mqtt.stats().bytesWritten - afterRetained <= sessionBytes + 16,
+    "one session change wrote about one record",
+  );
 
   // 100 more changes: what they write stays proportional to them.
   const before = store.mqtt.stats().bytesWritten;
@@ -89,8 +115,15 @@ test("with 100k retained messages and 100k sessions, one change writes one recor
     await nextTurn();
   }
   const written = store.mqtt.stats().bytesWritten - before;
-  assert.ok(written < 100 * recordBytes * 2, `100 single changes wrote ${written} bytes (the set is ${loaded.bytesOnDisk})`);
-  assert.equal(store.mqtt.stats().bytesOnDisk, statSync(join(dir, "mqtt", "state.log")).size, "each change is on disk after its burst");
+  assert.ok(
+    written < 100 * recordBytes * 2,
+    `100 single changes wrote ${written} bytes (the set is ${loaded.bytesOnDisk})`,
+  );
+  assert.equal(
+    store.mqtt.stats().bytesOnDisk,
+    statSync(join(dir, "mqtt", "state.log")).size,
+    "each change is on disk after its burst",
+  );
   await store.close();
 });
 
@@ -107,11 +140,20 @@ test("a file that is mostly dead records is compacted; what is live comes back u
   await store.close();
   const liveBytes = 10 * encodeRetainedPut(retained("t/0", "round 59"), codec).length;
   const everWritten = 60 * liveBytes;
-  assert.ok(size < liveBytes * 2 + 2048 && size < everWritten / 4, `the file stays near its live size: ${size} bytes for ${liveBytes} live`);
+  assert.ok(
+    size < liveBytes * 2 + 2048 && size < everWritten / 4,
+    `the file stays near its live size: ${size} bytes for ${liveBytes} live`,
+  );
   const again = open(dir);
   const state = again.mqtt.recover();
-  assert.deepEqual(state.retained.map((m) => `${m.topic}=${m.payload.toString()}`).sort(), Array.from({ length: 10 }, (_, t) => `t/${t}=round 59`));
-  assert.deepEqual(state.sessions.map((s) => s.clientId), ["kept"]);
+  assert.deepEqual(
+    state.retained.map((m) => `${m.topic}=${m.payload.toString()}`).sort(),
+    Array.from({ length: 10 }, (_, t) => `t/${t}=round 59`),
+  );
+  assert.deepEqual(
+    state.sessions.map((s) => s.clientId),
+    ["kept"],
+  );
   await again.close();
 });
 
@@ -129,14 +171,26 @@ test("a torn tail (crash mid-write) is cut with a warning; every complete record
   const { logger, lines } = capturingLogger();
   const again = open(dir, logger);
   const state = again.mqtt.recover();
-  assert.deepEqual(state.retained.map((m) => m.topic), ["a"]);
-  assert.deepEqual(state.sessions.map((s) => s.clientId), ["s"]);
+  assert.deepEqual(
+    state.retained.map((m) => m.topic),
+    ["a"],
+  );
+  assert.deepEqual(
+    state.sessions.map((s) => s.clientId),
+    ["s"],
+  );
   assert.equal(statSync(path).size, whole);
   assert.ok(lines.some((l) => l.msg === "MQTT state: torn or damaged tail cut" && l.level === 40));
   again.mqtt.putRetained(retained("c", "3"));
   await again.close();
   const third = open(dir);
-  assert.deepEqual(third.mqtt.recover().retained.map((m) => m.topic).sort(), ["a", "c"]);
+  assert.deepEqual(
+    third.mqtt
+      .recover()
+      .retained.map((m) => m.topic)
+      .sort(),
+    ["a", "c"],
+  );
   await third.close();
 });
 
@@ -151,7 +205,9 @@ test("a record with a good checksum that does not decode is set aside in quarant
   for (let i = 0; i < 1200; i++) headers = { n: headers };
   const bad = encodeRetainedPut({ ...retained("deep", "x"), properties: { headers: headers as never } }, codec);
   // And a session whose JSON is not a session.
-  const badSession = frameRecord(Buffer.concat([Buffer.of(0x21, 1, 0, 0x2f, 1, 0, 0x78, 4, 0, 0, 0), Buffer.from("null")]));
+  const badSession = frameRecord(
+    Buffer.concat([Buffer.of(0x21, 1, 0, 0x2f, 1, 0, 0x78, 4, 0, 0, 0), Buffer.from("null")]),
+  );
   const path = join(dir, "mqtt", "state.log");
   appendFileSync(path, Buffer.concat([bad, badSession, encodeRetainedPut(retained("after", "2"), codec)]));
 
@@ -172,7 +228,13 @@ test("a record with a good checksum that does not decode is set aside in quarant
   // Set aside once: the next start finds neither record nor warning.
   const { logger: quiet, lines: later } = capturingLogger();
   const third = open(dir, quiet);
-  assert.deepEqual(third.mqtt.recover().retained.map((m) => m.topic).sort(), ["after", "before"]);
+  assert.deepEqual(
+    third.mqtt
+      .recover()
+      .retained.map((m) => m.topic)
+      .sort(),
+    ["after", "before"],
+  );
   assert.equal(later.filter((l) => (l.level as number) >= 40).length, 0);
   assert.equal(statSync(join(dir, "quarantine", "mqtt-state.records")).size, quarantined.length);
   await third.close();
@@ -203,7 +265,10 @@ test("a failed write is logged, cut back, and retried with the next change: noth
   const again = open(dir);
   const state = again.mqtt.recover();
   assert.deepEqual(state.retained.map((m) => m.topic).sort(), ["first", "second"]);
-  assert.deepEqual(state.sessions.map((s) => s.clientId), ["third"]);
+  assert.deepEqual(
+    state.sessions.map((s) => s.clientId),
+    ["third"],
+  );
   assert.equal(again.mqtt.stats().bytesOnDisk, statSync(join(dir, "mqtt", "state.log")).size);
   await again.close();
 });
@@ -222,9 +287,15 @@ test("a damaged record (whole, checksum wrong) is cut with what follows it, whic
   appendFileSync(path, Buffer.concat([damaged, after]));
   const { logger, lines } = capturingLogger();
   const again = open(dir, logger);
-  assert.deepEqual(again.mqtt.recover().retained.map((m) => m.topic), ["a"]);
+  assert.deepEqual(
+    again.mqtt.recover().retained.map((m) => m.topic),
+    ["a"],
+  );
   assert.ok(lines.some((l) => l.msg === "MQTT state: torn or damaged tail cut" && l.reason === "checksum mismatch"));
   assert.deepEqual(readFileSync(path), good);
-  assert.deepEqual(readFileSync(join(dir, "quarantine", "mqtt-state-damaged.records")), Buffer.concat([damaged, after]));
+  assert.deepEqual(
+    readFileSync(join(dir, "quarantine", "mqtt-state-damaged.records")),
+    Buffer.concat([damaged, after]),
+  );
   await again.close();
 });

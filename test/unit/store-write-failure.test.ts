@@ -21,8 +21,15 @@ after(async () => {
 const quiet = createLogger({ level: "silent", destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 const open = (dir: string, sync?: SegmentLogOptions["sync"]): Store =>
   new FileStore({ dir, codec, logger: quiet, ...(sync ? { segmentLog: { sync } } : {}) });
-const msg = (body: string): StoredMessage => ({ exchange: "", routingKey: "q", properties: { deliveryMode: 2 }, encodedProperties: null, body: Buffer.from(body) });
-const synced = (store: Store): Promise<NodeJS.ErrnoException | null> => new Promise((resolve) => store.messages.afterSync(resolve));
+const msg = (body: string): StoredMessage => ({
+  exchange: "",
+  routingKey: "q",
+  properties: { deliveryMode: 2 },
+  encodedProperties: null,
+  body: Buffer.from(body),
+});
+const synced = (store: Store): Promise<NodeJS.ErrnoException | null> =>
+  new Promise((resolve) => store.messages.afterSync(resolve));
 
 /**
  * A disk that loses a write: while `failing`, the sync fails and the file is
@@ -41,7 +48,9 @@ class LosingDisk {
       return;
     }
     ftruncateSync(fd, this.goodSize.get(fd) ?? 0);
-    setImmediate(() => callback(Object.assign(new Error("EIO: i/o error, fdatasync (failed by the test)"), { code: "EIO" })));
+    setImmediate(() =>
+      callback(Object.assign(new Error("EIO: i/o error, fdatasync (failed by the test)"), { code: "EIO" })),
+    );
   };
 }
 

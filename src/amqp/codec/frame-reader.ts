@@ -288,10 +288,7 @@ export class FrameReader {
   private tooLarge(type: number, size: number): void {
     const limit = this.payloadLimit;
     this.stop();
-    this.sink.onFrameError(
-      FRAME_ERROR,
-      frameErrorText(type, Buffer.alloc(0), `{frame_too_large,${size},${limit}}`),
-    );
+    this.sink.onFrameError(FRAME_ERROR, frameErrorText(type, Buffer.alloc(0), `{frame_too_large,${size},${limit}}`));
   }
 
   private badFrameEnd(type: number, payload: Buffer, marker: number): void {

@@ -11,7 +11,11 @@ import { AmqpCodecError } from "./errors.js";
 import { decodeTableBody } from "./field-table.js";
 import { readU16, readU32, readU64, readUtf8 } from "./read.js";
 
-import { FRAME_BODY as FRAME_BODY_TYPE, FRAME_HEADER as FRAME_HEADER_TYPE, FRAME_HEARTBEAT as FRAME_HEARTBEAT_TYPE } from "./generated.js";
+import {
+  FRAME_BODY as FRAME_BODY_TYPE,
+  FRAME_HEADER as FRAME_HEADER_TYPE,
+  FRAME_HEARTBEAT as FRAME_HEARTBEAT_TYPE,
+} from "./generated.js";
 
 /** Frame header (7) + frame-end (1). */
 export const FRAME_OVERHEAD = 8;

@@ -52,7 +52,10 @@ function publish(channel: Channel, method: M.BasicPublish): void {
   access.write("exchange", method.exchange);
   const exchange = vhost.getExchange(method.exchange);
   if (exchange.internal) {
-    throw new AmqpError(REPLY.ACCESS_REFUSED, `cannot publish to internal exchange '${exchange.name}' in vhost '${vhost.name}'`);
+    throw new AmqpError(
+      REPLY.ACCESS_REFUSED,
+      `cannot publish to internal exchange '${exchange.name}' in vhost '${vhost.name}'`,
+    );
   }
   access.topicWrite(exchange, method.routingKey);
   channel.connection.notePublish();
@@ -93,10 +96,16 @@ function consume(channel: Channel, method: M.BasicConsume): void {
   if (queue instanceof StreamQueue) {
     // rabbit_stream_queue:consume (3.10): credit comes from the prefetch, and only manual acks give it back.
     if (channel.consumerPrefetch === 0) {
-      throw new AmqpError(REPLY.PRECONDITION_FAILED, `consumer prefetch count is not set for 'queue '${queue.name}' in vhost '${vhost.name}''`);
+      throw new AmqpError(
+        REPLY.PRECONDITION_FAILED,
+        `consumer prefetch count is not set for 'queue '${queue.name}' in vhost '${vhost.name}''`,
+      );
     }
     if (method.noAck) {
-      throw new AmqpError(REPLY.NOT_IMPLEMENTED, `automatic acknowledgement not supported by stream queues queue '${queue.name}' in vhost '${vhost.name}'`);
+      throw new AmqpError(
+        REPLY.NOT_IMPLEMENTED,
+        `automatic acknowledgement not supported by stream queues queue '${queue.name}' in vhost '${vhost.name}'`,
+      );
     }
     queue.subscribe(consumer, streamConsumerOptions(method.arguments, Date.now()));
   } else {

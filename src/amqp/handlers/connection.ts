@@ -36,7 +36,10 @@ export function handleConnectionMethod(connection: AmqpConnection, method: M.Amq
   }
   if (connection.state === "closing") return;
   if (expected !== undefined && method.method !== expected) {
-    throw new AmqpError(REPLY.COMMAND_INVALID, `expected '${M.methodName(expected)}', got '${M.methodName(method.method)}'`);
+    throw new AmqpError(
+      REPLY.COMMAND_INVALID,
+      `expected '${M.methodName(expected)}', got '${M.methodName(method.method)}'`,
+    );
   }
   switch (method.method) {
     case M.CONNECTION_START_OK:
@@ -78,7 +81,12 @@ function startOk(connection: AmqpConnection, method: M.ConnectionStartOk): void 
 function checkStartOk(connection: AmqpConnection, method: M.ConnectionStartOk): void {
   connection.clientProperties = method.clientProperties;
   const capabilities = method.clientProperties["capabilities"];
-  if (capabilities && typeof capabilities === "object" && !Array.isArray(capabilities) && !Buffer.isBuffer(capabilities)) {
+  if (
+    capabilities &&
+    typeof capabilities === "object" &&
+    !Array.isArray(capabilities) &&
+    !Buffer.isBuffer(capabilities)
+  ) {
     const caps = capabilities as FieldTable;
     connection.consumerCancelNotify = caps["consumer_cancel_notify"] === true;
     connection.blockedNotify = caps["connection.blocked"] === true;
@@ -102,7 +110,9 @@ function checkStartOk(connection: AmqpConnection, method: M.ConnectionStartOk): 
   if (!result.ok) {
     // The user name is in the reason (the internal backend's texts name it).
     failedLogins.failed(connection.remoteAddress, { protocol: "amqp", user: "", reason: result.reason });
-    connection.refuseLogin(`Login was refused using authentication mechanism ${method.mechanism}. For details see the broker logfile.`);
+    connection.refuseLogin(
+      `Login was refused using authentication mechanism ${method.mechanism}. For details see the broker logfile.`,
+    );
     return;
   }
   failedLogins.succeeded(connection.remoteAddress);
@@ -131,7 +141,10 @@ function login(connection: AmqpConnection, mechanism: string, response: Buffer):
   return connection.broker.users.authenticate(credentials.username, credentials.password, remote);
 }
 
-function parseCredentials(mechanism: "PLAIN" | "AMQPLAIN", response: Buffer): { username: string; password: string } | null {
+function parseCredentials(
+  mechanism: "PLAIN" | "AMQPLAIN",
+  response: Buffer,
+): { username: string; password: string } | null {
   if (mechanism === "PLAIN") return parsePlain(response);
   // AMQPLAIN's response is a field table without its length prefix.
   const table = decodeTableBody(response, 0, response.length);

@@ -17,7 +17,8 @@ export function handleQueueMethod(channel: Channel, method: M.AmqpMethod): void 
         if (method.queue !== DIRECT_REPLY_TO && !vhost.directReply.has(token)) {
           throw new AmqpError(REPLY.NOT_FOUND, `no queue '${method.queue}' in vhost '${vhost.name}'`);
         }
-        if (!method.noWait) M.writeQueueDeclareOk(writer, channel.id, { queue: method.queue, messageCount: 0, consumerCount: 1 });
+        if (!method.noWait)
+          M.writeQueueDeclareOk(writer, channel.id, { queue: method.queue, messageCount: 0, consumerCount: 1 });
         break;
       }
       const serverNamed = method.queue === "";
@@ -93,7 +94,8 @@ export function handleQueueMethod(channel: Channel, method: M.AmqpMethod): void 
  * missing queue or exchange is not an error: there is nothing left to unbind.
  */
 function unbindQueue(vhost: VHost, queueName: string, method: M.QueueUnbind, connectionId: number): void {
-  if (method.exchange === "") throw new AmqpError(REPLY.ACCESS_REFUSED, "operation not permitted on the default exchange");
+  if (method.exchange === "")
+    throw new AmqpError(REPLY.ACCESS_REFUSED, "operation not permitted on the default exchange");
   const queue = vhost.queues.get(queueName);
   if (queue) vhost.assertNotLocked(queue, connectionId);
   const exchange = vhost.exchanges.get(method.exchange);

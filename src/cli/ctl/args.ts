@@ -66,7 +66,10 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Pars
       options.global = true;
       continue;
     }
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith("--") && arg.includes("=")
+        ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+        : [arg, undefined];
     const key = VALUE_FLAGS[flag];
     if (key === undefined) {
       if (arg.startsWith("-") && arg !== "-" && !/^-\d/.test(arg)) throw new UsageError(`unknown option ${arg}`);
@@ -94,7 +97,8 @@ function setOption(options: CtlOptions, key: keyof CtlOptions, value: string): v
     }
     case "timeout": {
       const seconds = Number(value);
-      if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--timeout must be a number of seconds, not ${value}`);
+      if (!Number.isFinite(seconds) || seconds < 0)
+        throw new UsageError(`--timeout must be a number of seconds, not ${value}`);
       options.timeout = seconds;
       return;
     }

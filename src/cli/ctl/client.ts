@@ -17,7 +17,12 @@ export class UnreachableError extends Error {}
 export class CtlClient {
   constructor(private readonly options: CtlOptions) {}
 
-  async request(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<unknown> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<unknown> {
     const headers: Record<string, string> = {
       ...extraHeaders,
       authorization: `Basic ${Buffer.from(`${this.options.user}:${this.options.password}`).toString("base64")}`,

@@ -22,9 +22,21 @@ export function cell(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function printRows(io: Output, options: CtlOptions, banner: string, columns: readonly string[], rows: readonly Row[]): void {
+export function printRows(
+  io: Output,
+  options: CtlOptions,
+  banner: string,
+  columns: readonly string[],
+  rows: readonly Row[],
+): void {
   if (options.format === "json") {
-    io.out(`${JSON.stringify(rows.map((row) => Object.fromEntries(columns.map((c) => [c, row[c] ?? null]))), null, 2)}\n`);
+    io.out(
+      `${JSON.stringify(
+        rows.map((row) => Object.fromEntries(columns.map((c) => [c, row[c] ?? null]))),
+        null,
+        2,
+      )}\n`,
+    );
     return;
   }
   if (!options.quiet) io.out(`${banner}\n`);

@@ -27,7 +27,10 @@ export function attachExchangeFeatures(vhost: VHost, exchange: Exchange): void {
   applyExchangePolicy(vhost, exchange);
   // A durable delayed exchange keeps its persistent messages in the store (issue 7: they survive a restart).
   if (exchange instanceof DelayedExchange && exchange.durable && vhost.persistence !== null) {
-    exchange.attachJournal(vhost, vhost.persistence.delayedJournalFor(vhost.name, exchange.name, (ids) => exchange.recoverLogged(ids)));
+    exchange.attachJournal(
+      vhost,
+      vhost.persistence.delayedJournalFor(vhost.name, exchange.name, (ids) => exchange.recoverLogged(ids)),
+    );
   }
   const args = exchange.arguments;
   if (args["x-message-deduplication"] !== true) return;

@@ -36,7 +36,8 @@ export function attachQueueFeatures(vhost: VHost, queue: Queue): void {
 export function reapplyPolicies(vhost: VHost): void {
   for (const exchange of vhost.exchanges.values()) applyExchangePolicy(vhost, exchange);
   for (const queue of vhost.queues.values()) {
-    if (queue instanceof StreamQueue) queue.setRetention(streamSettings(queue.arguments, queue.name, vhost.name, vhost.policySources).retention);
+    if (queue instanceof StreamQueue)
+      queue.setRetention(streamSettings(queue.arguments, queue.name, vhost.name, vhost.policySources).retention);
     else if (queue.features === null) attachQueueFeatures(vhost, queue);
     else queue.features.update(queueSettingsFor(vhost, queue));
   }

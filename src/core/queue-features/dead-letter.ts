@@ -5,7 +5,11 @@ import type { VHost } from "../vhost.js";
 export type DeathReason = "rejected" | "expired" | "maxlen" | "delivery_limit";
 
 const isTable = (value: FieldValue | undefined): value is FieldTable =>
-  typeof value === "object" && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value) && !(value instanceof TypedField);
+  typeof value === "object" &&
+  value !== null &&
+  !Array.isArray(value) &&
+  !Buffer.isBuffer(value) &&
+  !(value instanceof TypedField);
 
 const stringList = (value: FieldValue | undefined): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
@@ -19,7 +23,12 @@ const stringList = (value: FieldValue | undefined): string[] =>
  * are removed (their keys are kept in routing-keys, BCC's never reach here);
  * a per-message expiration is removed and kept as `original-expiration`.
  */
-export function deadLetteredCopy(message: Message, queue: Queue, reason: DeathReason, routingKey: string | null): Message {
+export function deadLetteredCopy(
+  message: Message,
+  queue: Queue,
+  reason: DeathReason,
+  routingKey: string | null,
+): Message {
   const properties = { ...message.properties };
   const headers: FieldTable = { ...(properties.headers ?? {}) };
   const routingKeys = [message.routingKey, ...stringList(headers["CC"])];
@@ -35,9 +44,20 @@ export function deadLetteredCopy(message: Message, queue: Queue, reason: DeathRe
     // rabbit_dead_letter (3.10) bumps only the count of the matching entry and moves it to the
     // front; the updated table comes back with its keys sorted, as observed on RabbitMQ.
     const bumped: FieldTable = { ...previous, count: count + 1 };
-    entry = Object.fromEntries(Object.keys(bumped).sort().map((key) => [key, bumped[key] as FieldValue]));
+    entry = Object.fromEntries(
+      Object.keys(bumped)
+        .sort()
+        .map((key) => [key, bumped[key] as FieldValue]),
+    );
   } else {
-    entry = { count: 1, reason, queue: queue.name, time: now(), exchange: message.exchange, "routing-keys": routingKeys };
+    entry = {
+      count: 1,
+      reason,
+      queue: queue.name,
+      time: now(),
+      exchange: message.exchange,
+      "routing-keys": routingKeys,
+    };
     if (properties.expiration !== undefined) entry["original-expiration"] = properties.expiration;
   }
   delete properties.expiration;

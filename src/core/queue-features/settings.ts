@@ -78,10 +78,16 @@ const appliesToQueue = (policy: Policy, quorum: boolean): boolean =>
   (policy.applyTo === "quorum_queues" && quorum);
 
 /** The matching policy with the highest priority (rabbit_policy:match), or null. */
-export function matchPolicy(policies: Iterable<Policy>, name: string, quorum: boolean, forQueue: boolean): Policy | null {
+export function matchPolicy(
+  policies: Iterable<Policy>,
+  name: string,
+  quorum: boolean,
+  forQueue: boolean,
+): Policy | null {
   let best: Policy | null = null;
   for (const policy of policies) {
-    if (forQueue ? !appliesToQueue(policy, quorum) : policy.applyTo !== "exchanges" && policy.applyTo !== "all") continue;
+    if (forQueue ? !appliesToQueue(policy, quorum) : policy.applyTo !== "exchanges" && policy.applyTo !== "all")
+      continue;
     if (policyPatternMatches(policy, name) && (best === null || policy.priority > best.priority)) best = policy;
   }
   return best;

@@ -21,7 +21,11 @@ export interface StreamConsumerOptions {
   readonly matchUnfiltered: boolean;
 }
 
-export const DEFAULT_STREAM_CONSUMER: StreamConsumerOptions = { offset: { kind: "next" }, filter: null, matchUnfiltered: false };
+export const DEFAULT_STREAM_CONSUMER: StreamConsumerOptions = {
+  offset: { kind: "next" },
+  filter: null,
+  matchUnfiltered: false,
+};
 
 /**
  * RabbitMQ 3.10 closes the connection with a bare 541 INTERNAL_ERROR for an
@@ -41,7 +45,8 @@ export function parseOffsetSpec(value: FieldValue | undefined, now: number): Off
   }
   if (value instanceof TypedField && value.type === "T") return { kind: "timestamp", at: Number(value.value) * 1000 };
   const offset = integerValue(value);
-  if (offset === null || offset < 0) throw badOffset(typeof value === "object" && value !== null ? JSON.stringify(value) : String(value));
+  if (offset === null || offset < 0)
+    throw badOffset(typeof value === "object" && value !== null ? JSON.stringify(value) : String(value));
   return { kind: "offset", offset };
 }
 

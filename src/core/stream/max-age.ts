@@ -13,5 +13,3 @@ export function parseAge(value: string): number | null {
   if (match === null) return null;
   return Number(match[1]) * (AGE_UNIT_MS[match[2] as string] as number);
 }
-
-

@@ -38,4 +38,5 @@ export function checkStreamDeclaration(name: string, vhostName: string, declarat
   }
 }
 
-export const intArg = (value: FieldValue | undefined): number | null => (value === undefined ? null : integerValue(value));
+export const intArg = (value: FieldValue | undefined): number | null =>
+  value === undefined ? null : integerValue(value);

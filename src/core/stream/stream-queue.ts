@@ -42,7 +42,6 @@ export class StreamQueue extends Queue {
   private readonly readers = new Map<Consumer, StreamReader>();
   private retention: StreamRetention;
 
-
   constructor(
     name: string,
     vhost: string,
@@ -84,7 +83,8 @@ export class StreamQueue extends Queue {
   }
 
   override enqueue(message: Message): boolean {
-    const properties = message.encodedProperties ?? (message.encodedProperties = this.store.codec.encode(message.properties));
+    const properties =
+      message.encodedProperties ?? (message.encodedProperties = this.store.codec.encode(message.properties));
     const filterValue = message.properties.headers?.["x-stream-filter-value"];
     this.log.append({
       timestamp: Date.now(),
@@ -101,11 +101,17 @@ export class StreamQueue extends Queue {
   }
 
   override get(): never {
-    throw new CoreError("not-implemented", `basic.get not supported by stream queues queue '${this.name}' in vhost '${this.vhost}'`);
+    throw new CoreError(
+      "not-implemented",
+      `basic.get not supported by stream queues queue '${this.name}' in vhost '${this.vhost}'`,
+    );
   }
 
   override purge(): never {
-    throw new CoreError("not-implemented", `queue.purge not supported by stream queues queue '${this.name}' in vhost '${this.vhost}'`);
+    throw new CoreError(
+      "not-implemented",
+      `queue.purge not supported by stream queues queue '${this.name}' in vhost '${this.vhost}'`,
+    );
   }
 
   override addConsumer(consumer: Consumer): void {

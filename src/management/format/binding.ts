@@ -12,7 +12,10 @@ import { fieldTableToJson } from "./field-table.js";
 export function propertiesKey(routingKey: string, args: Record<string, unknown>): string {
   const quoted = routingKey === "" ? "~" : encodeURIComponent(routingKey).replace(/~/g, "%7E");
   if (Object.keys(args).length === 0) return quoted;
-  const hash = createHash("sha1").update(JSON.stringify(fieldTableToJson(args))).digest("base64url").slice(0, 6);
+  const hash = createHash("sha1")
+    .update(JSON.stringify(fieldTableToJson(args)))
+    .digest("base64url")
+    .slice(0, 6);
   return `${quoted}~${hash}`;
 }
 

@@ -26,7 +26,9 @@ const NO_TLS = {
 export function connectionName(connection: ClientConnection): string {
   const local = connection.describe?.();
   const peer = `${connection.remoteAddress}:${connection.remotePort}`;
-  return local ? `${peer} -> ${local.localAddress}:${local.localPort}` : `${peer} (${connection.protocol} ${connection.id})`;
+  return local
+    ? `${peer} -> ${local.localAddress}:${local.localPort}`
+    : `${peer} (${connection.protocol} ${connection.id})`;
 }
 
 export function connectionJson(mgmt: Management, connection: ClientConnection): JsonObject {

@@ -47,7 +47,8 @@ export function jsonToProperties(json: Json | undefined): MessageProperties {
       properties[stringProperty[1]] = value;
     } else if (numberProperty) {
       const number = typeof value === "string" ? Number(value) : value;
-      if (typeof number !== "number" || !Number.isInteger(number)) throw badRequest(`property ${key} must be an integer`);
+      if (typeof number !== "number" || !Number.isInteger(number))
+        throw badRequest(`property ${key} must be an integer`);
       properties[numberProperty[1]] = number;
     } else if (key === "headers") {
       properties.headers = jsonToFieldTable(value, "headers");

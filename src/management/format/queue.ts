@@ -37,7 +37,8 @@ export function queueJson(mgmt: Management, queue: Queue, detail: boolean): Json
     durable: queue.durable,
     // RabbitMQ 3.10 (checked on :15673) shows the merge: operator limits cap the policy's and fill in missing keys
     // (merged from two policy definitions only, so every value is a PolicyValue)
-    effective_policy_definition: policy || operatorPolicy ? (mergedDefinition(policy, operatorPolicy) as Policy["definition"]) : {},
+    effective_policy_definition:
+      policy || operatorPolicy ? (mergedDefinition(policy, operatorPolicy) as Policy["definition"]) : {},
     exclusive: queue.exclusiveOwner !== null,
     exclusive_consumer_tag: queue.listConsumers().find((c) => c.exclusive)?.tag ?? null,
     head_message_timestamp: null,

@@ -10,7 +10,11 @@ import { identityMetrics } from "./aggregated.js";
 import { Exposition } from "./exposition.js";
 import { isFamilyName, prefixed, scopeOf } from "./families.js";
 
-export async function writeDetailedMetrics(mgmt: Management, query: URLSearchParams, response: ServerResponse): Promise<void> {
+export async function writeDetailedMetrics(
+  mgmt: Management,
+  query: URLSearchParams,
+  response: ServerResponse,
+): Promise<void> {
   // Unknown family names are ignored, as RabbitMQ does.
   const families = [...new Set(query.getAll("family"))].filter(isFamilyName);
   const vhosts = query.getAll("vhost");

@@ -17,18 +17,24 @@ import { exchangeNameFromUrl } from "./exchanges.js";
 type DestinationKind = "q" | "e";
 
 async function listBindings(ctx: RequestContext, vhosts: VHost[]): Promise<Reply> {
-  const bindings = vhosts.flatMap((vhost) => [...vhost.listBindings()].map((binding) => ({ binding, vhost: vhost.name })));
+  const bindings = vhosts.flatMap((vhost) =>
+    [...vhost.listBindings()].map((binding) => ({ binding, vhost: vhost.name })),
+  );
   const items = await mapInTurns(bindings, ({ binding, vhost }) => bindingJson(binding, vhost));
   return ok(listReply(items, ctx.query, []));
 }
 
 /** Source and destination named in the path; a missing one is 404 with the broker's text (as a POST in RabbitMQ). */
-function endpoints(ctx: RequestContext, kind: DestinationKind): { vhost: VHost; source: Exchange; destination: Destination } {
+function endpoints(
+  ctx: RequestContext,
+  kind: DestinationKind,
+): { vhost: VHost; source: Exchange; destination: Destination } {
   const vhost = visibleVhost(ctx, param(ctx, "vhost"));
   return translateCoreErrors(() => {
     const source = vhost.getExchange(exchangeNameFromUrl(param(ctx, "source")));
     const destinationName = param(ctx, "destination");
-    const destination = kind === "q" ? vhost.getQueue(destinationName) : vhost.getExchange(exchangeNameFromUrl(destinationName));
+    const destination =
+      kind === "q" ? vhost.getQueue(destinationName) : vhost.getExchange(exchangeNameFromUrl(destinationName));
     return { vhost, source, destination };
   });
 }
@@ -42,7 +48,10 @@ function between(ctx: RequestContext, kind: DestinationKind): { vhost: VHost; bi
     throw objectNotFound();
   }
   const { vhost, source, destination } = resolved;
-  return { vhost, bindings: [...vhost.listBindings()].filter((b) => b.source === source && b.destination === destination) };
+  return {
+    vhost,
+    bindings: [...vhost.listBindings()].filter((b) => b.source === source && b.destination === destination),
+  };
 }
 
 async function createBinding(ctx: RequestContext, kind: DestinationKind): Promise<Reply> {
@@ -119,7 +128,12 @@ const formRoutes = (kind: DestinationKind): Route[] => {
 
 export const bindingRoutes: Route[] = [
   { method: "GET", path: "/api/bindings", level: "management", handle: (ctx) => listBindings(ctx, loginVhosts(ctx)) },
-  { method: "GET", path: "/api/bindings/:vhost", level: "management", handle: (ctx) => listBindings(ctx, [visibleVhost(ctx, param(ctx, "vhost"))]) },
+  {
+    method: "GET",
+    path: "/api/bindings/:vhost",
+    level: "management",
+    handle: (ctx) => listBindings(ctx, [visibleVhost(ctx, param(ctx, "vhost"))]),
+  },
   ...formRoutes("q"),
   ...formRoutes("e"),
 ];

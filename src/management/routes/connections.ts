@@ -10,7 +10,15 @@ import { notAuthorised, objectNotFound } from "../errors.js";
 import { noContent, ok, type Reply } from "../http-util.js";
 import { listReply } from "../listing.js";
 import type { Route } from "../router.js";
-import { channelJson, channelName, connectionJson, connectionName, consumerJson, listChannels, listConsumers } from "../format/connection.js";
+import {
+  channelJson,
+  channelName,
+  connectionJson,
+  connectionName,
+  consumerJson,
+  listChannels,
+  listConsumers,
+} from "../format/connection.js";
 
 const canSee = (ctx: RequestContext, connection: ClientConnection): boolean =>
   hasLevel(ctx.user, "monitoring") || connection.user === ctx.user.name;
@@ -27,7 +35,13 @@ function findConnection(ctx: RequestContext): ClientConnection {
 }
 
 function listConnectionsReply(ctx: RequestContext, vhost?: string): Reply {
-  return ok(listReply(visibleConnections(ctx, vhost).map((c) => connectionJson(ctx.mgmt, c)), ctx.query, []));
+  return ok(
+    listReply(
+      visibleConnections(ctx, vhost).map((c) => connectionJson(ctx.mgmt, c)),
+      ctx.query,
+      [],
+    ),
+  );
 }
 
 function listChannelsReply(ctx: RequestContext, filter: (c: ClientConnection) => boolean): Reply {
@@ -47,7 +61,8 @@ function listConsumersReply(ctx: RequestContext, vhosts: Set<string>): Reply {
 /** DELETE: closes the connection as an operator would (AMQP 320 CONNECTION_FORCED with the X-Reason header's text). */
 function closeConnection(ctx: RequestContext): Reply {
   const connection = findConnection(ctx);
-  if (connection.user !== ctx.user.name && !hasLevel(ctx.user, "administrator")) throw notAuthorised("Not administrator user");
+  if (connection.user !== ctx.user.name && !hasLevel(ctx.user, "administrator"))
+    throw notAuthorised("Not administrator user");
   const header = ctx.request.headers["x-reason"];
   const reason = typeof header === "string" && header !== "" ? header : "Closed via management plugin";
   connection.close(reason);
@@ -56,7 +71,12 @@ function closeConnection(ctx: RequestContext): Reply {
 
 export const connectionRoutes: Route[] = [
   { method: "GET", path: "/api/connections", level: "management", handle: (ctx) => listConnectionsReply(ctx) },
-  { method: "GET", path: "/api/connections/:connection", level: "management", handle: (ctx) => ok(connectionJson(ctx.mgmt, findConnection(ctx))) },
+  {
+    method: "GET",
+    path: "/api/connections/:connection",
+    level: "management",
+    handle: (ctx) => ok(connectionJson(ctx.mgmt, findConnection(ctx))),
+  },
   { method: "DELETE", path: "/api/connections/:connection", level: "management", handle: closeConnection },
   {
     method: "GET",
@@ -94,7 +114,12 @@ export const connectionRoutes: Route[] = [
       return listChannelsReply(ctx, (c) => c.vhost === vhost);
     },
   },
-  { method: "GET", path: "/api/consumers", level: "management", handle: (ctx) => listConsumersReply(ctx, new Set(loginVhosts(ctx).map((v) => v.name))) },
+  {
+    method: "GET",
+    path: "/api/consumers",
+    level: "management",
+    handle: (ctx) => listConsumersReply(ctx, new Set(loginVhosts(ctx).map((v) => v.name))),
+  },
   {
     method: "GET",
     path: "/api/consumers/:vhost",

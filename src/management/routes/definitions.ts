@@ -60,7 +60,12 @@ export const definitionRoutes: Route[] = [
 /** As RabbitMQ logs an import ("Importing concurrently N exchanges..."): what arrived, and by whom. */
 function logImport(ctx: RequestContext, body: JsonObject, vhost: string | null): void {
   const counts = Object.fromEntries(
-    ["users", "vhosts", "permissions", "topic_permissions", "policies", "queues", "exchanges", "bindings"].map((key) => [key, Array.isArray(body[key]) ? body[key].length : 0]),
+    ["users", "vhosts", "permissions", "topic_permissions", "policies", "queues", "exchanges", "bindings"].map(
+      (key) => [key, Array.isArray(body[key]) ? body[key].length : 0],
+    ),
   );
-  ctx.mgmt.logger.info({ module: "definitions", user: ctx.user.name, ...(vhost === null ? {} : { vhost }), ...counts }, "definitions imported");
+  ctx.mgmt.logger.info(
+    { module: "definitions", user: ctx.user.name, ...(vhost === null ? {} : { vhost }), ...counts },
+    "definitions imported",
+  );
 }

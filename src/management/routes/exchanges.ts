@@ -72,7 +72,8 @@ async function publish(ctx: RequestContext): Promise<Reply> {
   const bytes = Buffer.from(payload, encoding === "base64" ? "base64" : "utf8");
   const queues = translateCoreErrors(() => {
     accessFor(ctx, vhost.name).write("exchange", exchange.name);
-    if (exchange.internal) throw badRequest(`cannot publish to internal exchange '${exchange.name}' in vhost '${vhost.name}'`);
+    if (exchange.internal)
+      throw badRequest(`cannot publish to internal exchange '${exchange.name}' in vhost '${vhost.name}'`);
     return vhost.publish(exchange, new Message(exchange.name, routingKey, properties, bytes));
   });
   return ok({ routed: queues.length > 0 });
@@ -86,7 +87,12 @@ export const exchangeRoutes: Route[] = [
     level: "management",
     handle: (ctx) => listExchanges(ctx, [visibleVhost(ctx, param(ctx, "vhost"))]),
   },
-  { method: "GET", path: "/api/exchanges/:vhost/:exchange", level: "management", handle: (ctx) => ok(exchangeJson(ctx.mgmt, findExchange(ctx).exchange)) },
+  {
+    method: "GET",
+    path: "/api/exchanges/:vhost/:exchange",
+    level: "management",
+    handle: (ctx) => ok(exchangeJson(ctx.mgmt, findExchange(ctx).exchange)),
+  },
   { method: "PUT", path: "/api/exchanges/:vhost/:exchange", level: "management", handle: putExchange },
   { method: "DELETE", path: "/api/exchanges/:vhost/:exchange", level: "management", handle: deleteExchange },
   { method: "POST", path: "/api/exchanges/:vhost/:exchange/publish", level: "management", handle: publish },
@@ -96,7 +102,10 @@ export const exchangeRoutes: Route[] = [
     level: "management",
     handle: (ctx) => {
       const { vhost, exchange } = findExchange(ctx);
-      const bindings = exchange === vhost.defaultExchange ? [...vhost.listBindings()].filter((b) => b.source === exchange) : [...exchange.bindings.values()];
+      const bindings =
+        exchange === vhost.defaultExchange
+          ? [...vhost.listBindings()].filter((b) => b.source === exchange)
+          : [...exchange.bindings.values()];
       return ok(bindings.map((b) => bindingJson(b, vhost.name)));
     },
   },
@@ -106,7 +115,9 @@ export const exchangeRoutes: Route[] = [
     level: "management",
     handle: (ctx) => {
       const { vhost, exchange } = findExchange(ctx);
-      return ok([...vhost.listBindings()].filter((b) => b.destination === exchange).map((b) => bindingJson(b, vhost.name)));
+      return ok(
+        [...vhost.listBindings()].filter((b) => b.destination === exchange).map((b) => bindingJson(b, vhost.name)),
+      );
     },
   },
 ];

@@ -9,10 +9,16 @@ const ALIVENESS_QUEUE = "aliveness-test";
 /** Declares aliveness-test, publishes to it and gets the message back, as rabbit_mgmt_wm_aliveness_test. */
 function aliveness(ctx: RequestContext): Reply {
   const vhost = visibleVhost(ctx, param(ctx, "vhost"));
-  const { queue } = vhost.declareQueue(ALIVENESS_QUEUE, { durable: false, exclusive: false, autoDelete: false, arguments: {} }, false, -1);
+  const { queue } = vhost.declareQueue(
+    ALIVENESS_QUEUE,
+    { durable: false, exclusive: false, autoDelete: false, arguments: {} },
+    false,
+    -1,
+  );
   vhost.publish(vhost.defaultExchange, new Message("", ALIVENESS_QUEUE, {}, Buffer.from("test_message")));
   const queued = queue.get(true);
-  if (!queued || queued.message.body.toString() !== "test_message") return failed("aliveness test message was not received");
+  if (!queued || queued.message.body.toString() !== "test_message")
+    return failed("aliveness test message was not received");
   return ok({ status: "ok" });
 }
 
@@ -23,7 +29,10 @@ function failed(reason: string, extra: Record<string, unknown> = {}): Reply {
 
 function alarms(ctx: RequestContext): Reply {
   const blocked = ctx.mgmt.broker.blocked;
-  if (blocked !== null) return failed("resource alarm(s) in effect in the cluster", { alarms: [{ node: ctx.mgmt.node, resource: blocked }] });
+  if (blocked !== null)
+    return failed("resource alarm(s) in effect in the cluster", {
+      alarms: [{ node: ctx.mgmt.node, resource: blocked }],
+    });
   return ok({ status: "ok" });
 }
 

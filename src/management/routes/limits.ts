@@ -6,7 +6,13 @@
  * user) Warren answers 404.
  */
 import type { UserRegistry } from "../../auth/users.js";
-import { pickLimits, USER_LIMIT_NAMES, VHOST_LIMIT_NAMES, type UserLimits, type VhostLimits } from "../../core/limits.js";
+import {
+  pickLimits,
+  USER_LIMIT_NAMES,
+  VHOST_LIMIT_NAMES,
+  type UserLimits,
+  type VhostLimits,
+} from "../../core/limits.js";
 import type { VHost } from "../../core/vhost.js";
 import { param, type RequestContext } from "../context.js";
 import { ApiError, badRequest, objectNotFound } from "../errors.js";
@@ -89,7 +95,12 @@ export const limitRoutes: Route[] = [
     level: "monitoring",
     handle: (ctx) => ok([...ctx.mgmt.broker.vhosts.values()].flatMap(vhostLimitsJson)),
   },
-  { method: "GET", path: "/api/vhost-limits/:vhost", level: "monitoring", handle: (ctx) => ok(vhostLimitsJson(vhostOf(ctx))) },
+  {
+    method: "GET",
+    path: "/api/vhost-limits/:vhost",
+    level: "monitoring",
+    handle: (ctx) => ok(vhostLimitsJson(vhostOf(ctx))),
+  },
   { method: "PUT", path: "/api/vhost-limits/:vhost/:name", level: "administrator", handle: putVhostLimit },
   { method: "DELETE", path: "/api/vhost-limits/:vhost/:name", level: "administrator", handle: deleteVhostLimit },
   {
@@ -119,7 +130,8 @@ export const limitRoutes: Route[] = [
 export function vhostLimitParameters(vhosts: Iterable<VHost>): JsonObject[] {
   const out: JsonObject[] = [];
   for (const vhost of vhosts) {
-    if (Object.keys(vhost.limits).length > 0) out.push({ value: { ...vhost.limits }, vhost: vhost.name, component: "vhost-limits", name: "limits" });
+    if (Object.keys(vhost.limits).length > 0)
+      out.push({ value: { ...vhost.limits }, vhost: vhost.name, component: "vhost-limits", name: "limits" });
   }
   return out;
 }
@@ -136,6 +148,7 @@ export function importVhostLimits(vhost: VHost, value: Json | undefined): void {
 }
 
 function limitsObject(value: Json, what: string): JsonObject {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw badRequest(`${what} must be an object`);
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw badRequest(`${what} must be an object`);
   return value;
 }

@@ -9,7 +9,14 @@ import { listChannels, listConsumers } from "../format/connection.js";
 import { withDetails } from "../format/rates.js";
 import { CHURN_COUNTERS, type ChannelCounter } from "../stats.js";
 
-const CHANNEL_ONLY_COUNTERS = ["confirm", "deliver_no_ack", "get_no_ack", "get_empty", "return_unroutable", "drop_unroutable"] as const satisfies readonly ChannelCounter[];
+const CHANNEL_ONLY_COUNTERS = [
+  "confirm",
+  "deliver_no_ack",
+  "get_no_ack",
+  "get_empty",
+  "return_unroutable",
+  "drop_unroutable",
+] as const satisfies readonly ChannelCounter[];
 
 /** The RabbitMQ release whose API Warren reproduces; tools check it before using newer endpoints. */
 export const RABBITMQ_COMPAT_VERSION = "3.10.8";
@@ -38,18 +45,26 @@ function overview(ctx: RequestContext): JsonObject {
   withDetails(messageStats, "redeliver", counts.redeliver, stats.globalRate("redeliver"));
   // What only channels count (confirms, unroutable, no-ack), summed over open and closed channels as RabbitMQ's overview does.
   const channelTotals = stats.channelTotals();
-  for (const key of CHANNEL_ONLY_COUNTERS) withDetails(messageStats, key, channelTotals[key], stats.channelTotalRate(key));
+  for (const key of CHANNEL_ONLY_COUNTERS)
+    withDetails(messageStats, key, channelTotals[key], stats.channelTotalRate(key));
   const churnRates: JsonObject = {};
   const churn = stats.churnCounts();
   for (const key of CHURN_COUNTERS) withDetails(churnRates, key, churn[key], stats.churnRate(key));
   const queueTotals: JsonObject = {};
   withDetails(queueTotals, "messages", counts.messages, stats.globalRate("messages"));
   withDetails(queueTotals, "messages_ready", counts.messages_ready, stats.globalRate("messages_ready"));
-  withDetails(queueTotals, "messages_unacknowledged", counts.messages_unacknowledged, stats.globalRate("messages_unacknowledged"));
+  withDetails(
+    queueTotals,
+    "messages_unacknowledged",
+    counts.messages_unacknowledged,
+    stats.globalRate("messages_unacknowledged"),
+  );
   // Object totals cover what the user may see, as RabbitMQ's do.
   const vhosts = hasLevel(ctx.user, "monitoring") ? [...mgmt.broker.vhosts.values()] : loginVhosts(ctx);
   const names = new Set(vhosts.map((v) => v.name));
-  const connections = [...mgmt.broker.connections].filter((c) => hasLevel(ctx.user, "monitoring") || c.user === ctx.user.name);
+  const connections = [...mgmt.broker.connections].filter(
+    (c) => hasLevel(ctx.user, "monitoring") || c.user === ctx.user.name,
+  );
   // Cluster-wide, as RabbitMQ's overview: the other nodes' clients from their heartbeats (monitoring users see them all).
   const others = hasLevel(ctx.user, "monitoring") ? mgmt.otherMembers() : [];
   return {
@@ -77,12 +92,17 @@ function overview(ctx: RequestContext): JsonObject {
     statistics_db_event_queue: 0,
     node: mgmt.node,
     listeners: listenersJson(mgmt),
-    contexts: mgmt.listeners().filter((l) => l.protocol === "http").map((l) => ({ node: mgmt.node, description: "RabbitMQ Management", path: "/", port: String(l.port) })),
+    contexts: mgmt
+      .listeners()
+      .filter((l) => l.protocol === "http")
+      .map((l) => ({ node: mgmt.node, description: "RabbitMQ Management", path: "/", port: String(l.port) })),
   };
 }
 
 function listenersJson(mgmt: Management): JsonObject[] {
-  return mgmt.listeners().map((l) => ({ node: mgmt.node, protocol: l.protocol, ip_address: l.ipAddress, port: l.port, socket_opts: {} }));
+  return mgmt
+    .listeners()
+    .map((l) => ({ node: mgmt.node, protocol: l.protocol, ip_address: l.ipAddress, port: l.port, socket_opts: {} }));
 }
 
 function node(mgmt: Management): JsonObject {
@@ -139,10 +159,20 @@ export const nodeName = (): string => `warren@${hostname()}`;
 
 export const overviewRoutes: Route[] = [
   { method: "GET", path: "/api/overview", level: "management", handle: (ctx) => ok(overview(ctx)) },
-  { method: "GET", path: "/api/whoami", level: "management", handle: (ctx) => ok({ name: ctx.user.name, tags: ctx.user.tags }) },
+  {
+    method: "GET",
+    path: "/api/whoami",
+    level: "management",
+    handle: (ctx) => ok({ name: ctx.user.name, tags: ctx.user.tags }),
+  },
   { method: "GET", path: "/api/cluster-name", level: "management", handle: (ctx) => ok({ name: ctx.mgmt.node }) },
   { method: "GET", path: "/api/extensions", level: "management", handle: () => ok([]) },
-  { method: "GET", path: "/api/nodes", level: "monitoring", handle: (ctx) => ok([node(ctx.mgmt), ...ctx.mgmt.otherMembers().map(memberNode)]) },
+  {
+    method: "GET",
+    path: "/api/nodes",
+    level: "monitoring",
+    handle: (ctx) => ok([node(ctx.mgmt), ...ctx.mgmt.otherMembers().map(memberNode)]),
+  },
   {
     method: "GET",
     path: "/api/nodes/:node",

@@ -16,7 +16,8 @@ export const permissionJson = (p: PermissionEntry): JsonObject => ({
 
 /** RabbitMQ's answer to a permission PUT for a user or vhost that does not exist (resource and topic permissions alike). */
 export function requireUserAndVhost(ctx: RequestContext, user: string, vhost: string): void {
-  if (!ctx.mgmt.broker.users.hasUser(user) || !ctx.mgmt.broker.vhosts.has(vhost)) throw badRequest("vhost_or_user_not_found");
+  if (!ctx.mgmt.broker.users.hasUser(user) || !ctx.mgmt.broker.vhosts.has(vhost))
+    throw badRequest("vhost_or_user_not_found");
 }
 
 function findPermission(ctx: RequestContext): PermissionEntry {
@@ -48,7 +49,12 @@ export const permissionRoutes: Route[] = [
     level: "administrator",
     handle: (ctx) => ok(listReply(ctx.mgmt.broker.users.listPermissions().map(permissionJson), ctx.query, [])),
   },
-  { method: "GET", path: "/api/permissions/:vhost/:user", level: "administrator", handle: (ctx) => ok(permissionJson(findPermission(ctx))) },
+  {
+    method: "GET",
+    path: "/api/permissions/:vhost/:user",
+    level: "administrator",
+    handle: (ctx) => ok(permissionJson(findPermission(ctx))),
+  },
   { method: "PUT", path: "/api/permissions/:vhost/:user", level: "administrator", handle: putPermission },
   {
     method: "DELETE",

@@ -31,12 +31,19 @@ export function policyFromJson(vhost: string, name: string, body: JsonObject): P
     throw badRequest(`Validation failed\n\n${pattern} is not a valid regular expression`);
   }
   const definition = body["definition"];
-  if (definition === null || typeof definition !== "object" || Array.isArray(definition) || Object.keys(definition).length === 0) {
+  if (
+    definition === null ||
+    typeof definition !== "object" ||
+    Array.isArray(definition) ||
+    Object.keys(definition).length === 0
+  ) {
     throw badRequest("Validation failed\n\nno policy definition keys");
   }
   const applyTo = body["apply-to"] ?? "all";
   if (typeof applyTo !== "string" || !APPLY_TO.includes(applyTo as PolicyApplyTo)) {
-    throw badRequest(`Validation failed\n\n'${typeof applyTo === "string" ? applyTo : JSON.stringify(applyTo)}' is not a valid apply-to value`);
+    throw badRequest(
+      `Validation failed\n\n'${typeof applyTo === "string" ? applyTo : JSON.stringify(applyTo)}' is not a valid apply-to value`,
+    );
   }
   return {
     vhost,
@@ -49,7 +56,15 @@ export function policyFromJson(vhost: string, name: string, body: JsonObject): P
 }
 
 /** What an operator policy may set (rabbit_policies' operator_policy_validator in 3.10): limits only. */
-const OPERATOR_POLICY_KEYS = new Set(["expires", "message-ttl", "max-length", "max-length-bytes", "max-in-memory-length", "max-in-memory-bytes", "delivery-limit"]);
+const OPERATOR_POLICY_KEYS = new Set([
+  "expires",
+  "message-ttl",
+  "max-length",
+  "max-length-bytes",
+  "max-in-memory-length",
+  "max-in-memory-bytes",
+  "delivery-limit",
+]);
 
 /** An Erlang term as RabbitMQ prints it in validation errors: binaries as <<"x">>. */
 const erlangTerm = (value: unknown): string => (typeof value === "string" ? `<<"${value}">>` : JSON.stringify(value));
@@ -83,15 +98,37 @@ function routesFor(kind: PolicyKind): Route[] {
       method: "GET",
       path: kind.base,
       level: kind.readLevel,
-      handle: (ctx) => ok(listReply(loginVhosts(ctx).flatMap((v) => kind.registry(ctx).list(v.name).map(policyJson)), ctx.query, [])),
+      handle: (ctx) =>
+        ok(
+          listReply(
+            loginVhosts(ctx).flatMap((v) => kind.registry(ctx).list(v.name).map(policyJson)),
+            ctx.query,
+            [],
+          ),
+        ),
     },
     {
       method: "GET",
       path: `${kind.base}/:vhost`,
       level: kind.readLevel,
-      handle: (ctx) => ok(listReply(kind.registry(ctx).list(visibleVhost(ctx, param(ctx, "vhost")).name).map(policyJson), ctx.query, [])),
+      handle: (ctx) =>
+        ok(
+          listReply(
+            kind
+              .registry(ctx)
+              .list(visibleVhost(ctx, param(ctx, "vhost")).name)
+              .map(policyJson),
+            ctx.query,
+            [],
+          ),
+        ),
     },
-    { method: "GET", path: `${kind.base}/:vhost/:name`, level: kind.readLevel, handle: (ctx) => ok(policyJson(find(kind, ctx))) },
+    {
+      method: "GET",
+      path: `${kind.base}/:vhost/:name`,
+      level: kind.readLevel,
+      handle: (ctx) => ok(policyJson(find(kind, ctx))),
+    },
     {
       method: "PUT",
       path: `${kind.base}/:vhost/:name`,
@@ -121,7 +158,13 @@ function routesFor(kind: PolicyKind): Route[] {
 }
 
 export const policyRoutes: Route[] = [
-  ...routesFor({ base: "/api/policies", registry: (ctx) => ctx.mgmt.broker.policies, readLevel: "management", writeLevel: "policymaker", validate: () => {} }),
+  ...routesFor({
+    base: "/api/policies",
+    registry: (ctx) => ctx.mgmt.broker.policies,
+    readLevel: "management",
+    writeLevel: "policymaker",
+    validate: () => {},
+  }),
   // RabbitMQ 3.10 lets any management user list them; only administrators change them.
   ...routesFor({
     base: "/api/operator-policies",

@@ -3,7 +3,17 @@ import type { Queue, QueuedMessage } from "../../core/queue.js";
 import type { VHost } from "../../core/vhost.js";
 import { accessFor, loginVhosts, param, vhostForDeclare, visibleVhost, type RequestContext } from "../context.js";
 import { badRequest, objectNotFound, translateCoreErrors } from "../errors.js";
-import { boolField, created, noContent, numberField, ok, requireKeys, stringField, type JsonObject, type Reply } from "../http-util.js";
+import {
+  boolField,
+  created,
+  noContent,
+  numberField,
+  ok,
+  requireKeys,
+  stringField,
+  type JsonObject,
+  type Reply,
+} from "../http-util.js";
 import { listReply } from "../listing.js";
 import { mapInTurns } from "../streaming.js";
 import type { Route } from "../router.js";
@@ -27,7 +37,9 @@ const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
  * the loop for ~70 ms more.
  */
 async function listQueues(ctx: RequestContext, vhosts: VHost[]): Promise<Reply> {
-  const ordered = [...vhosts].sort((a, b) => byName(a.name, b.name)).flatMap((vhost) => [...vhost.queues.values()].sort((a, b) => byName(a.name, b.name)));
+  const ordered = [...vhosts]
+    .sort((a, b) => byName(a.name, b.name))
+    .flatMap((vhost) => [...vhost.queues.values()].sort((a, b) => byName(a.name, b.name)));
   const items = await mapInTurns(ordered, (q) => queueJson(ctx.mgmt, q, false));
   return ok(listReply(items, ctx.query, "presorted"));
 }
@@ -110,7 +122,8 @@ async function getMessages(ctx: RequestContext): Promise<Reply> {
   if (!ACK_MODES.includes(ackmode)) throw badRequest(`unknown ackmode '${ackmode}'`);
   const encoding = stringField(body, "encoding", "auto");
   if (encoding !== "auto" && encoding !== "base64") throw badRequest(`unknown encoding '${encoding}'`);
-  const truncate = body["truncate"] === undefined || body["truncate"] === null ? null : numberField(body, "truncate", 0);
+  const truncate =
+    body["truncate"] === undefined || body["truncate"] === null ? null : numberField(body, "truncate", 0);
   const taken: QueuedMessage[] = [];
   const out: JsonObject[] = [];
   translateCoreErrors(() => {
@@ -143,8 +156,18 @@ async function getMessages(ctx: RequestContext): Promise<Reply> {
 
 export const queueRoutes: Route[] = [
   { method: "GET", path: "/api/queues", level: "management", handle: (ctx) => listQueues(ctx, loginVhosts(ctx)) },
-  { method: "GET", path: "/api/queues/:vhost", level: "management", handle: (ctx) => listQueues(ctx, [visibleVhost(ctx, param(ctx, "vhost"))]) },
-  { method: "GET", path: "/api/queues/:vhost/:queue", level: "management", handle: (ctx) => ok(queueJson(ctx.mgmt, findQueue(ctx).queue, true)) },
+  {
+    method: "GET",
+    path: "/api/queues/:vhost",
+    level: "management",
+    handle: (ctx) => listQueues(ctx, [visibleVhost(ctx, param(ctx, "vhost"))]),
+  },
+  {
+    method: "GET",
+    path: "/api/queues/:vhost/:queue",
+    level: "management",
+    handle: (ctx) => ok(queueJson(ctx.mgmt, findQueue(ctx).queue, true)),
+  },
   { method: "PUT", path: "/api/queues/:vhost/:queue", level: "management", handle: putQueue },
   { method: "DELETE", path: "/api/queues/:vhost/:queue", level: "management", handle: deleteQueue },
   { method: "DELETE", path: "/api/queues/:vhost/:queue/contents", level: "management", handle: purgeQueue },
@@ -155,7 +178,9 @@ export const queueRoutes: Route[] = [
     level: "management",
     handle: (ctx) => {
       const { vhost, queue } = findQueue(ctx);
-      return ok([...vhost.listBindings()].filter((b) => b.destination === queue).map((b) => bindingJson(b, vhost.name)));
+      return ok(
+        [...vhost.listBindings()].filter((b) => b.destination === queue).map((b) => bindingJson(b, vhost.name)),
+      );
     },
   },
 ];

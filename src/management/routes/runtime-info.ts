@@ -25,8 +25,23 @@ export const runtimeInfoRoutes: Route[] = [
     path: "/api/feature-flags",
     level: "administrator",
     handle: () =>
-      ok(FEATURE_FLAGS.map(([name, desc, providedBy]) => ({ name, desc, doc_url: "", state: "enabled", stability: "stable", provided_by: providedBy }))),
+      ok(
+        FEATURE_FLAGS.map(([name, desc, providedBy]) => ({
+          name,
+          desc,
+          doc_url: "",
+          state: "enabled",
+          stability: "stable",
+          provided_by: providedBy,
+        })),
+      ),
   },
   // No OAuth 2 (UAA) here: the UI uses basic auth, as RabbitMQ without rabbitmq_auth_backend_oauth2.
-  { method: "GET", path: "/api/auth", level: "management", public: true, handle: () => ok({ enable_uaa: false, uaa_client_id: "", uaa_location: "" }) },
+  {
+    method: "GET",
+    path: "/api/auth",
+    level: "management",
+    public: true,
+    handle: () => ok({ enable_uaa: false, uaa_client_id: "", uaa_location: "" }),
+  },
 ];

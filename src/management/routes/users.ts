@@ -17,13 +17,18 @@ export const userJson = (user: User, limits: Readonly<UserLimits>): JsonObject =
 });
 
 /** userJson with each user's limits from the registry (GET /api/users, definitions export). */
-export const usersJson = (users: UserRegistry, list: readonly User[]): JsonObject[] => list.map((u) => userJson(u, users.getLimits(u.name)));
+export const usersJson = (users: UserRegistry, list: readonly User[]): JsonObject[] =>
+  list.map((u) => userJson(u, users.getLimits(u.name)));
 
 /** Tags come as "a,b" (the UI, rabbitmqctl-style) or as a list (definitions files). */
 export function parseTags(value: Json | undefined): string[] {
   if (value === undefined || value === null) return [];
   if (Array.isArray(value)) return value.map(String).filter((t) => t !== "");
-  if (typeof value === "string") return value.split(",").map((t) => t.trim()).filter((t) => t !== "");
+  if (typeof value === "string")
+    return value
+      .split(",")
+      .map((t) => t.trim())
+      .filter((t) => t !== "");
   throw badRequest("tags must be a string or a list");
 }
 
@@ -85,7 +90,8 @@ export const userRoutes: Route[] = [
     method: "GET",
     path: "/api/users",
     level: "administrator",
-    handle: (ctx) => ok(listReply(usersJson(ctx.mgmt.broker.users, ctx.mgmt.broker.users.listUsers()), ctx.query, ["name"])),
+    handle: (ctx) =>
+      ok(listReply(usersJson(ctx.mgmt.broker.users, ctx.mgmt.broker.users.listUsers()), ctx.query, ["name"])),
   },
   {
     method: "GET",
@@ -94,11 +100,21 @@ export const userRoutes: Route[] = [
     handle: (ctx) => {
       const users = ctx.mgmt.broker.users;
       const withPermissions = new Set(users.listPermissions().map((p) => p.user));
-      return ok(usersJson(users, users.listUsers().filter((u) => !withPermissions.has(u.name))));
+      return ok(
+        usersJson(
+          users,
+          users.listUsers().filter((u) => !withPermissions.has(u.name)),
+        ),
+      );
     },
   },
   { method: "POST", path: "/api/users/bulk-delete", level: "administrator", handle: bulkDelete },
-  { method: "GET", path: "/api/users/:user", level: "administrator", handle: (ctx) => ok(usersJson(ctx.mgmt.broker.users, [getUser(ctx)])[0]) },
+  {
+    method: "GET",
+    path: "/api/users/:user",
+    level: "administrator",
+    handle: (ctx) => ok(usersJson(ctx.mgmt.broker.users, [getUser(ctx)])[0]),
+  },
   { method: "PUT", path: "/api/users/:user", level: "administrator", handle: putUser },
   {
     method: "DELETE",

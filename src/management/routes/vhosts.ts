@@ -29,7 +29,12 @@ function vhostJson(mgmt: Management, vhost: VHost): JsonObject {
   withDetails(out, "messages", ready + unacked, 0);
   withDetails(out, "messages_ready", ready, 0);
   withDetails(out, "messages_unacknowledged", unacked, 0);
-  Object.assign(out, { metadata: metadataJson(metadata), name: vhost.name, tags: metadata.tags, tracing: vhost.tracing });
+  Object.assign(out, {
+    metadata: metadataJson(metadata),
+    name: vhost.name,
+    tags: metadata.tags,
+    tracing: vhost.tracing,
+  });
   return out;
 }
 
@@ -68,7 +73,19 @@ async function putVhost(ctx: RequestContext): Promise<ReturnType<typeof created>
 }
 
 export const vhostRoutes: Route[] = [
-  { method: "GET", path: "/api/vhosts", level: "management", handle: (ctx) => ok(listReply(visibleVhosts(ctx).map((v) => vhostJson(ctx.mgmt, v)), ctx.query, ["name"])) },
+  {
+    method: "GET",
+    path: "/api/vhosts",
+    level: "management",
+    handle: (ctx) =>
+      ok(
+        listReply(
+          visibleVhosts(ctx).map((v) => vhostJson(ctx.mgmt, v)),
+          ctx.query,
+          ["name"],
+        ),
+      ),
+  },
   {
     method: "GET",
     path: "/api/vhosts/:vhost",

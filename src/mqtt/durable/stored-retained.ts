@@ -13,12 +13,19 @@ export class StoredRetainedStore implements RetainedStore {
     private readonly state: MqttStateStore,
     recovered: readonly StoredRetained[],
   ) {
-    for (const { vhost, topic, qos, payload, properties } of recovered) this.memory.put(vhost, { topic, qos, payload, properties });
+    for (const { vhost, topic, qos, payload, properties } of recovered)
+      this.memory.put(vhost, { topic, qos, payload, properties });
   }
 
   put(vhost: string, message: RetainedMessage): void {
     this.memory.put(vhost, message);
-    this.state.putRetained({ vhost, topic: message.topic, qos: message.qos, payload: message.payload, properties: message.properties });
+    this.state.putRetained({
+      vhost,
+      topic: message.topic,
+      qos: message.qos,
+      payload: message.payload,
+      properties: message.properties,
+    });
   }
 
   delete(vhost: string, topic: string): void {

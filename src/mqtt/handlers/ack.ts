@@ -25,7 +25,12 @@ export function handlePubrec(connection: MqttConnection, packet: IPubrecPacket):
   if (entry === undefined || entry.qos !== 2) {
     // A PUBREC resent for a delivery already past PUBREC gets its PUBREL again.
     if (session.awaitingPubcomp.has(packetId)) connection.send({ cmd: "pubrel", messageId: packetId });
-    else connection.send(v5 ? { cmd: "pubrel", messageId: packetId, reasonCode: RC.PACKET_IDENTIFIER_NOT_FOUND } : { cmd: "pubrel", messageId: packetId });
+    else
+      connection.send(
+        v5
+          ? { cmd: "pubrel", messageId: packetId, reasonCode: RC.PACKET_IDENTIFIER_NOT_FOUND }
+          : { cmd: "pubrel", messageId: packetId },
+      );
     return;
   }
   session.inflight.take(packetId);
@@ -56,6 +61,8 @@ export function handlePubrel(connection: MqttConnection, packet: IPubrelPacket):
   if (known) connection.ctx.sessions.changed(session); // the persisted ids must not outlive the release
   const v5 = connection.protocolVersion === 5;
   connection.send(
-    v5 && !known ? { cmd: "pubcomp", messageId: packetId, reasonCode: RC.PACKET_IDENTIFIER_NOT_FOUND } : { cmd: "pubcomp", messageId: packetId },
+    v5 && !known
+      ? { cmd: "pubcomp", messageId: packetId, reasonCode: RC.PACKET_IDENTIFIER_NOT_FOUND }
+      : { cmd: "pubcomp", messageId: packetId },
   );
 }

@@ -27,16 +27,26 @@ export function handleConnect(connection: MqttConnection, packet: IConnectPacket
   if (waitMs === 0) return connect(connection, packet);
   const ctx = connection.ctx;
   deferred.add(connection);
-  runAfterPause(connection.stream, waitMs, () => connection.state === "closed", () => {
-    deferred.delete(connection);
-    try {
-      connect(connection, packet);
-    } catch (error) {
-      // As MqttConnection.onPacket answers what a handler throws.
-      if (!(error instanceof MqttProtocolError)) ctx.logger.error({ err: error, connection: connection.id }, "internal error handling an MQTT packet");
-      connection.protocolError(error instanceof MqttProtocolError ? error : new MqttProtocolError(RC.IMPLEMENTATION_SPECIFIC_ERROR, "internal error"));
-    }
-  });
+  runAfterPause(
+    connection.stream,
+    waitMs,
+    () => connection.state === "closed",
+    () => {
+      deferred.delete(connection);
+      try {
+        connect(connection, packet);
+      } catch (error) {
+        // As MqttConnection.onPacket answers what a handler throws.
+        if (!(error instanceof MqttProtocolError))
+          ctx.logger.error({ err: error, connection: connection.id }, "internal error handling an MQTT packet");
+        connection.protocolError(
+          error instanceof MqttProtocolError
+            ? error
+            : new MqttProtocolError(RC.IMPLEMENTATION_SPECIFIC_ERROR, "internal error"),
+        );
+      }
+    },
+  );
 }
 
 /** Connections whose CONNECT waits for the failed-login delay. */
@@ -86,7 +96,9 @@ function connect(connection: MqttConnection, packet: IConnectPacket): void {
   }
   const remote = { address: connection.remoteAddress };
   const auth =
-    certUser !== null ? ctx.broker.users.authenticateWithoutPassword(username, remote) : ctx.broker.users.authenticate(username, password ?? ANONYMOUS_PASSWORD, remote);
+    certUser !== null
+      ? ctx.broker.users.authenticateWithoutPassword(username, remote)
+      : ctx.broker.users.authenticate(username, password ?? ANONYMOUS_PASSWORD, remote);
   if (!auth.ok) {
     ctx.broker.failedLogins.failed(connection.remoteAddress, { protocol: "mqtt", user: username, reason: auth.reason });
     return refuse(RC.BAD_USER_NAME_OR_PASSWORD, auth.reason);
@@ -110,7 +122,11 @@ function connect(connection: MqttConnection, packet: IConnectPacket): void {
   if (will && !isValidTopicName(will.topic)) return refuse(RC.TOPIC_NAME_INVALID, `invalid will topic '${will.topic}'`);
 
   // MQTT 5 states session lifetime explicitly; 3.1.1's clean session 0 gets the configured default.
-  const expirySeconds = v5 ? (packet.properties?.sessionExpiryInterval ?? 0) : clean ? 0 : ctx.settings.sessionExpirySeconds;
+  const expirySeconds = v5
+    ? (packet.properties?.sessionExpiryInterval ?? 0)
+    : clean
+      ? 0
+      : ctx.settings.sessionExpirySeconds;
   const key = sessionKey(vhostName, clientId);
   let session = ctx.sessions.get(key);
   if (session?.connection) session.connection.takenOver();
@@ -159,7 +175,10 @@ function connect(connection: MqttConnection, packet: IConnectPacket): void {
   } else connack.returnCode = 0;
   connection.send(connack);
   connection.opened(session, opened.vhost, opened.access, keepAlive);
-  ctx.logger.info({ connection: connection.id, clientId, user: username, vhost: vhostName, sessionPresent }, "MQTT connection accepted");
+  ctx.logger.info(
+    { connection: connection.id, clientId, user: username, vhost: vhostName, sessionPresent },
+    "MQTT connection accepted",
+  );
 
   // A resumed session consumes its queues again; unacked messages were requeued and now go out with DUP=1.
   connection.resendInflight();

@@ -26,7 +26,10 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
   // and QoS 2 ones not yet PUBCOMPed; one more is DISCONNECT 0x93, never a silent stall.
   const receiveMaximum = connection.ctx.settings.receiveMaximum;
   if (packet.qos > 0 && connection.inboundQos1Unacked + session.inboundQos2.size >= receiveMaximum) {
-    throw new MqttProtocolError(RC.RECEIVE_MAXIMUM_EXCEEDED, `more than Receive Maximum (${receiveMaximum}) QoS 1/2 publishes unacknowledged`);
+    throw new MqttProtocolError(
+      RC.RECEIVE_MAXIMUM_EXCEEDED,
+      `more than Receive Maximum (${receiveMaximum}) QoS 1/2 publishes unacknowledged`,
+    );
   }
   const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
   let reason: number = RC.SUCCESS;
@@ -48,7 +51,11 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
     } else if (packet.qos > 0 && session.vhost.lastPublishRejected) {
       // A queue past its max-length with overflow reject-publish refused it: the AMQP confirm would be a nack.
       // RabbitMQ 3.10 (observed) closes an MQTT 3.1.1 connection then; MQTT 5 says it in the PUBACK/PUBREC.
-      if (!v5) throw new MqttProtocolError(RC.QUOTA_EXCEEDED, `publish to '${topic}' rejected: a queue is full (overflow reject-publish)`);
+      if (!v5)
+        throw new MqttProtocolError(
+          RC.QUOTA_EXCEEDED,
+          `publish to '${topic}' rejected: a queue is full (overflow reject-publish)`,
+        );
       reason = RC.QUOTA_EXCEEDED;
     }
   } catch (error) {
@@ -119,7 +126,8 @@ function resolveTopic(connection: MqttConnection, packet: IPublishPacket): strin
     }
   }
   // [MQTT-3.3.2-2] no wildcards in a topic name.
-  if (!isValidTopicName(packet.topic)) throw new MqttProtocolError(RC.TOPIC_NAME_INVALID, `invalid topic name '${packet.topic}'`);
+  if (!isValidTopicName(packet.topic))
+    throw new MqttProtocolError(RC.TOPIC_NAME_INVALID, `invalid topic name '${packet.topic}'`);
   return packet.topic;
 }
 

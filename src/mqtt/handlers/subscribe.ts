@@ -27,7 +27,10 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
     const shared = parseSharedFilter(request.topic);
     const filter = shared === null ? request.topic : shared === "invalid" ? "" : shared.filter;
     if (!isValidTopicFilter(filter)) {
-      ctx.logger.info({ connection: connection.id, filter: request.topic }, "MQTT subscription refused: invalid topic filter");
+      ctx.logger.info(
+        { connection: connection.id, filter: request.topic },
+        "MQTT subscription refused: invalid topic filter",
+      );
       granted.push(v5 ? RC.TOPIC_FILTER_INVALID : SUBACK_FAILURE_V3);
       continue;
     }
@@ -52,15 +55,21 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
       const reason = reasonForCoreError(error);
       // RabbitMQ 3.10 (observed on a real node) closes an MQTT 3.1.1 connection that subscribes
       // without the permissions, sending no SUBACK; MQTT 5 has a per-filter reason code for it.
-      if (!v5 && reason === RC.NOT_AUTHORIZED) throw MqttProtocolError.fromCore(error, `subscription to '${request.topic}' refused`);
-      ctx.logger.info({ connection: connection.id, filter: request.topic, reason, text: error.message }, "MQTT subscription refused");
+      if (!v5 && reason === RC.NOT_AUTHORIZED)
+        throw MqttProtocolError.fromCore(error, `subscription to '${request.topic}' refused`);
+      ctx.logger.info(
+        { connection: connection.id, filter: request.topic, reason, text: error.message },
+        "MQTT subscription refused",
+      );
       granted.push(v5 ? reason : SUBACK_FAILURE_V3);
       continue;
     }
     connection.attachQueue(queue, subscription);
     granted.push(qos);
     // Retain handling 0: always send, 1: only for a new subscription, 2: never; shared subscriptions get none [MQTT-3.8.4-?].
-    const wantsRetained = subscription.group === null && (subscription.retainHandling === 0 || (subscription.retainHandling === 1 && !existing));
+    const wantsRetained =
+      subscription.group === null &&
+      (subscription.retainHandling === 0 || (subscription.retainHandling === 1 && !existing));
     if (wantsRetained) {
       const messages = ctx.retained.match(session.vhost.name, filter);
       if (messages.length > 0) retainedWork.push({ queue, messages, qos });
@@ -76,7 +85,12 @@ export function handleSubscribe(connection: MqttConnection, packet: ISubscribePa
 /** A retained message re-enters the subscriber's queue with its stored QoS; it goes out with RETAIN=1. */
 function retainedMessage(retained: RetainedMessage): Message {
   const headers = { ...(retained.properties.headers ?? {}), [QOS_HEADER]: new TypedField("b", retained.qos) };
-  const message = new Message(MQTT_EXCHANGE, topicToRoutingKey(retained.topic), { ...retained.properties, headers }, retained.payload);
+  const message = new Message(
+    MQTT_EXCHANGE,
+    topicToRoutingKey(retained.topic),
+    { ...retained.properties, headers },
+    retained.payload,
+  );
   markRetainedDelivery(message);
   return message;
 }

@@ -20,7 +20,8 @@ export function handleNack(connection: StompConnection, frame: StompFrame): void
 function settle(connection: StompConnection, frame: StompFrame, command: "ACK" | "NACK"): void {
   const headerName = connection.version === "1.2" ? "id" : "message-id";
   const raw = frame.headers.get(headerName);
-  if (raw === undefined) throw new StompError("Missing header", `"${command}" must include the "${headerName}" header\n`);
+  if (raw === undefined)
+    throw new StompError("Missing header", `"${command}" must include the "${headerName}" header\n`);
   if (holdForTransaction(connection, frame)) return;
   const parts = raw.split("@@");
   if (parts.length !== 3 || !/^[0-9]+$/.test(parts[2] as string)) {

@@ -23,13 +23,15 @@ export function handleConnect(connection: StompConnection, frame: StompFrame): v
   }
   const heartbeat = parseHeartbeat(frame.headers.get("heart-beat"));
   // stomp.ssl_cert_login: no passcode and a verified client certificate → the certificate's CN is the user.
-  const certUser = frame.headers.get("passcode") === undefined ? certificateLoginUser(connection.transport.socket) : null;
+  const certUser =
+    frame.headers.get("passcode") === undefined ? certificateLoginUser(connection.transport.socket) : null;
   const login = certUser ?? frame.headers.get("login") ?? DEFAULT_LOGIN;
   const passcode = frame.headers.get("passcode") ?? DEFAULT_PASSCODE;
   // RabbitMQ takes the host header as the vhost name as it is (Spring's relay sends the virtual host there).
   const vhostName = frame.headers.get("host") ?? DEFAULT_VHOST;
   const waitMs = connection.ctx.broker.failedLogins.admit(connection.remoteAddress);
-  const finish = (): void => checkLogin(connection, { version, heartbeat, login, passcode, vhostName, byCertificate: certUser !== null });
+  const finish = (): void =>
+    checkLogin(connection, { version, heartbeat, login, passcode, vhostName, byCertificate: certUser !== null });
   // After failed logins from the address, the credentials are checked only after its delay (issue 11).
   if (waitMs === 0) finish();
   else connection.deferLogin(waitMs, finish);
@@ -45,10 +47,15 @@ interface ConnectRequest {
   byCertificate: boolean;
 }
 
-function checkLogin(connection: StompConnection, { version, heartbeat, login, passcode, vhostName, byCertificate }: ConnectRequest): void {
+function checkLogin(
+  connection: StompConnection,
+  { version, heartbeat, login, passcode, vhostName, byCertificate }: ConnectRequest,
+): void {
   const { broker, logger } = connection.ctx;
   const remote = { address: connection.remoteAddress };
-  const auth = byCertificate ? broker.users.authenticateWithoutPassword(login, remote) : broker.users.authenticate(login, passcode, remote);
+  const auth = byCertificate
+    ? broker.users.authenticateWithoutPassword(login, remote)
+    : broker.users.authenticate(login, passcode, remote);
   if (!auth.ok) {
     broker.failedLogins.failed(connection.remoteAddress, { protocol: "stomp", user: login, reason: auth.reason });
     // RabbitMQ 3.10 keeps the session open for another CONNECT (observed), which let one
@@ -96,6 +103,7 @@ function negotiateVersion(header: string | undefined): StompVersion | null {
 function parseHeartbeat(header: string | undefined): [number, number] {
   if (header === undefined) return [0, 0];
   const match = /^\s*([0-9]+)\s*,\s*([0-9]+)\s*$/.exec(header);
-  if (!match) throw new StompError("Invalid heart-beat header", `'${header}' is not of the form <send-ms>,<receive-ms>\n`);
+  if (!match)
+    throw new StompError("Invalid heart-beat header", `'${header}' is not of the form <send-ms>,<receive-ms>\n`);
   return [Number(match[1]), Number(match[2])];
 }

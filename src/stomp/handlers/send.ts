@@ -14,7 +14,8 @@ import { holdForTransaction, session } from "./session.js";
 export function handleSend(connection: StompConnection, frame: StompFrame): void {
   const raw = frame.headers.get("destination");
   if (raw === undefined) throw missingHeader("SEND", "destination");
-  if (frame.headers.has("message-id")) throw new StompError("Invalid header", "'message-id' is not allowed on 'SEND'.\n");
+  if (frame.headers.has("message-id"))
+    throw new StompError("Invalid header", "'message-id' is not allowed on 'SEND'.\n");
   if (holdForTransaction(connection, frame)) return;
   const destination = parseDestination(raw);
   const { vhost, access } = session(connection);
@@ -46,7 +47,9 @@ export function handleSend(connection: StompConnection, frame: StompFrame): void
   access.write("exchange", exchangeName);
   const exchange = vhost.getExchange(exchangeName);
   if (exchange.internal) {
-    throw StompError.fromCore(accessRefused(`cannot publish to internal exchange '${exchangeName}' in vhost '${vhost.name}'`));
+    throw StompError.fromCore(
+      accessRefused(`cannot publish to internal exchange '${exchangeName}' in vhost '${vhost.name}'`),
+    );
   }
   access.topicWrite(exchange, routingKey);
   const properties = propertiesFromHeaders(frame.headers);

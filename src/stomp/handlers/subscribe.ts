@@ -26,7 +26,11 @@ export function handleSubscribe(connection: StompConnection, frame: StompFrame):
   const tag = id !== undefined ? `T_${id}` : `Q_${raw}`;
   const ackMode = parseAckMode(headers.get("ack"));
   if (connection.subscriptions.has(tag)) {
-    throw new StompError("Duplicated subscription identifier", `A subscription identified by '${tag}' already exists.`, true);
+    throw new StompError(
+      "Duplicated subscription identifier",
+      `A subscription identified by '${tag}' already exists.`,
+      true,
+    );
   }
   const prefetch = parsePrefetch(headers.get("prefetch-count"));
   const destination = parseDestination(raw);
@@ -67,7 +71,8 @@ export function handleSubscribe(connection: StompConnection, frame: StompFrame):
   }
   access.read("queue", queue.name);
   const subscription = new StompSubscription(connection, tag, id ?? null, queue, ackMode, prefetch, durable);
-  if (queue instanceof StreamQueue) queue.subscribe(subscription, streamSubscription(queue, headers, prefetch, ackMode === "auto"));
+  if (queue instanceof StreamQueue)
+    queue.subscribe(subscription, streamSubscription(queue, headers, prefetch, ackMode === "auto"));
   else queue.addConsumer(subscription);
   connection.subscriptions.set(tag, subscription);
 }
@@ -90,7 +95,11 @@ function checkTopicRead(access: Access, exchange: Exchange, routingKey: string, 
 
 /** Durable subscriptions get a name derived from destination and id, so a reconnecting client finds its queue. */
 function subscriptionQueueName(destination: string, id: string | undefined, durable: boolean): string {
-  const seed = durable ? createHash("md5").update(`${destination}\n${id ?? ""}`).digest() : randomBytes(16);
+  const seed = durable
+    ? createHash("md5")
+        .update(`${destination}\n${id ?? ""}`)
+        .digest()
+    : randomBytes(16);
   return `stomp-subscription-${seed.toString("base64url")}`;
 }
 
@@ -103,6 +112,7 @@ function parseAckMode(header: string | undefined): AckMode {
 
 function parsePrefetch(header: string | undefined): number {
   if (header === undefined) return 0;
-  if (!/^[0-9]+$/.test(header.trim())) throw new StompError("Invalid header", `'prefetch-count' must be a non-negative integer, got '${header}'\n`);
+  if (!/^[0-9]+$/.test(header.trim()))
+    throw new StompError("Invalid header", `'prefetch-count' must be a non-negative integer, got '${header}'\n`);
   return Number(header.trim());
 }

@@ -21,8 +21,7 @@ export function handleCommit(connection: StompConnection, frame: StompFrame): vo
       handleSend(connection, replay);
       const receipt = headers.get("receipt");
       if (receipt !== undefined) connection.owedReceipt(receipt);
-    }
-    else if (replay.command === "ACK") handleAck(connection, replay);
+    } else if (replay.command === "ACK") handleAck(connection, replay);
     else handleNack(connection, replay);
   }
 }

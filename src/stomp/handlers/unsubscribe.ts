@@ -22,7 +22,8 @@ export function handleUnsubscribe(connection: StompConnection, frame: StompFrame
   }
   connection.removeSubscription(subscription);
   // A durable subscription ends for good only when the client says so again on UNSUBSCRIBE.
-  const durable = (booleanHeader(frame.headers, "durable") ?? false) || (booleanHeader(frame.headers, "persistent") ?? false);
+  const durable =
+    (booleanHeader(frame.headers, "durable") ?? false) || (booleanHeader(frame.headers, "persistent") ?? false);
   if (subscription.durable && durable) {
     const { vhost, access } = session(connection);
     access.configure("queue", subscription.queue.name);

@@ -45,8 +45,12 @@ export class DataDirLock {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
         const owner = readOwner(path);
-        if (owner !== null && owner.pid !== process.pid && isAlive(owner.pid) && !reused(owner)) throw lockedError(dir, owner.pid);
-        logger.warn({ dir, stalePid: owner?.pid ?? null }, "data directory lock left by a process that is gone; taking it over");
+        if (owner !== null && owner.pid !== process.pid && isAlive(owner.pid) && !reused(owner))
+          throw lockedError(dir, owner.pid);
+        logger.warn(
+          { dir, stalePid: owner?.pid ?? null },
+          "data directory lock left by a process that is gone; taking it over",
+        );
         unlinkIfPresent(path);
         continue;
       }

@@ -35,7 +35,8 @@ export class DefinitionsFile {
       try {
         const text = readFileSync(path, "utf8");
         const parsed = JSON.parse(text) as DefinitionsSnapshot;
-        if (parsed.warren_version !== 1 || !Array.isArray(parsed.queues)) throw new Error("not a Warren definitions file");
+        if (parsed.warren_version !== 1 || !Array.isArray(parsed.queues))
+          throw new Error("not a Warren definitions file");
         if (path === this.path) this.lastWritten = text;
         return parsed;
       } catch (error) {

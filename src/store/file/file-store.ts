@@ -25,7 +25,17 @@ export interface FileStoreOptions {
 }
 
 /** What Warren keeps in a data dir (tightened to owner-only on start). */
-const OWN_ENTRIES = ["definitions.json", "definitions.json.prev", "definitions.json.tmp", "messages", "mqtt", "mqtt-sessions.json", "mqtt-retained.json", QUARANTINE_DIR, LOCK_FILE];
+const OWN_ENTRIES = [
+  "definitions.json",
+  "definitions.json.prev",
+  "definitions.json.tmp",
+  "messages",
+  "mqtt",
+  "mqtt-sessions.json",
+  "mqtt-retained.json",
+  QUARANTINE_DIR,
+  LOCK_FILE,
+];
 
 export class FileStore implements Store {
   readonly kind = "file" as const;
@@ -42,10 +52,16 @@ export class FileStore implements Store {
       tightenDataDir(options.dir, OWN_ENTRIES);
       this.definitions = new DefinitionsFile(options.dir, options.logger);
       const quarantine = new Quarantine(options.dir);
-      this.messages = new SegmentLog(join(options.dir, "messages"), options.codec, options.logger, {
-        ...DEFAULT_SEGMENT_LOG_OPTIONS,
-        ...options.segmentLog,
-      }, quarantine);
+      this.messages = new SegmentLog(
+        join(options.dir, "messages"),
+        options.codec,
+        options.logger,
+        {
+          ...DEFAULT_SEGMENT_LOG_OPTIONS,
+          ...options.segmentLog,
+        },
+        quarantine,
+      );
       this.mqtt = new MqttStateLog(join(options.dir, "mqtt"), options.codec, options.logger, quarantine, {
         ...DEFAULT_MQTT_STATE_LOG_OPTIONS,
         ...options.mqttStateLog,

@@ -54,7 +54,16 @@ export class IdTable {
   }
 
   /** Adds a live id, or moves it when it is live already (a compaction copy found by recovery). */
-  set(id: number, queue: number, segment: number, offset: number, length: number, bodyLength: number, delivered: boolean, transient = false): void {
+  set(
+    id: number,
+    queue: number,
+    segment: number,
+    offset: number,
+    length: number,
+    bodyLength: number,
+    delivered: boolean,
+    transient = false,
+  ): void {
     let chunk = this.chunkOf(id);
     if (chunk === undefined) {
       const no = Math.floor(id / CHUNK);
@@ -91,7 +100,11 @@ export class IdTable {
     const chunk = this.liveChunk(id);
     if (chunk === undefined) return undefined;
     const i = id % CHUNK;
-    return { segment: chunk.segment[i] as number, offset: chunk.offset[i] as number, length: chunk.length[i] as number };
+    return {
+      segment: chunk.segment[i] as number,
+      offset: chunk.offset[i] as number,
+      length: chunk.length[i] as number,
+    };
   }
 
   segmentOf(id: number): number {

@@ -12,7 +12,12 @@
 import type { PropertiesCodec, StoredMqttSession, StoredMqttSubscription, StoredRetained } from "../types.js";
 import { frameRecord } from "./record-codec.js";
 
-export const MqttRecordType = { SessionPut: 0x21, SessionDelete: 0x22, RetainedPut: 0x23, RetainedDelete: 0x24 } as const;
+export const MqttRecordType = {
+  SessionPut: 0x21,
+  SessionDelete: 0x22,
+  RetainedPut: 0x23,
+  RetainedDelete: 0x24,
+} as const;
 
 export type MqttStateRecord =
   | { type: typeof MqttRecordType.SessionPut; session: StoredMqttSession }
@@ -23,7 +28,8 @@ export type MqttStateRecord =
 /** Builds a payload of a type byte, u16-prefixed strings and an optional tail. */
 function payloadOf(type: number, strings: readonly string[], tail: readonly Buffer[] = []): Buffer {
   const encoded = strings.map((s) => Buffer.from(s, "utf8"));
-  for (const part of encoded) if (part.length > 0xffff) throw new RangeError("MQTT state string longer than 65535 bytes");
+  for (const part of encoded)
+    if (part.length > 0xffff) throw new RangeError("MQTT state string longer than 65535 bytes");
   const length = 1 + encoded.reduce((n, part) => n + 2 + part.length, 0) + tail.reduce((n, part) => n + part.length, 0);
   const out = Buffer.allocUnsafeSlow(length);
   out[0] = type;
@@ -58,7 +64,11 @@ export function encodeSessionPut(session: StoredMqttSession): Buffer {
 export function encodeRetainedPut(message: StoredRetained, codec: PropertiesCodec): Buffer {
   const properties = codec.encode(message.properties);
   return frameRecord(
-    payloadOf(MqttRecordType.RetainedPut, [message.vhost, message.topic], [Buffer.of(message.qos), u32(properties.length), properties, message.payload]),
+    payloadOf(
+      MqttRecordType.RetainedPut,
+      [message.vhost, message.topic],
+      [Buffer.of(message.qos), u32(properties.length), properties, message.payload],
+    ),
   );
 }
 
@@ -126,17 +136,27 @@ function sessionFromJson(vhost: string, clientId: string, json: unknown): Stored
   const { expirySeconds, detachedAt, subscriptions, inboundQos2 } = o;
   if (!isInt(expirySeconds) || !isInt(detachedAt)) throw new Error("session expiry or detach time invalid");
   if (!Array.isArray(subscriptions) || !Array.isArray(inboundQos2)) throw new Error("session lists invalid");
-  if (!inboundQos2.every((id) => isInt(id) && id > 0 && id <= 0xffff)) throw new Error("session QoS 2 packet ids invalid");
-  return { vhost, clientId, expirySeconds, detachedAt, subscriptions: subscriptions.map(subscriptionFromJson), inboundQos2 };
+  if (!inboundQos2.every((id) => isInt(id) && id > 0 && id <= 0xffff))
+    throw new Error("session QoS 2 packet ids invalid");
+  return {
+    vhost,
+    clientId,
+    expirySeconds,
+    detachedAt,
+    subscriptions: subscriptions.map(subscriptionFromJson),
+    inboundQos2,
+  };
 }
 
 function subscriptionFromJson(json: unknown): StoredMqttSubscription {
   const s = json as Record<string, unknown> | null;
   if (s === null || typeof s !== "object") throw new Error("subscription is not an object");
   const { key, filter, qos, group, noLocal, retainAsPublished, retainHandling, identifier } = s;
-  if (typeof key !== "string" || typeof filter !== "string" || (qos !== 0 && qos !== 1 && qos !== 2)) throw new Error("subscription filter or qos invalid");
+  if (typeof key !== "string" || typeof filter !== "string" || (qos !== 0 && qos !== 1 && qos !== 2))
+    throw new Error("subscription filter or qos invalid");
   if (group !== null && typeof group !== "string") throw new Error("subscription group invalid");
-  if (typeof noLocal !== "boolean" || typeof retainAsPublished !== "boolean" || !isInt(retainHandling)) throw new Error("subscription options invalid");
+  if (typeof noLocal !== "boolean" || typeof retainAsPublished !== "boolean" || !isInt(retainHandling))
+    throw new Error("subscription options invalid");
   if (identifier !== undefined && !isInt(identifier)) throw new Error("subscription identifier invalid");
   return { key, filter, qos, group, noLocal, retainAsPublished, retainHandling, identifier };
 }

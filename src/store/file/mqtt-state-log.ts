@@ -12,7 +12,19 @@
  * that replaces the old one atomically, so each write pays for at most one
  * record of compaction on average.
  */
-import { closeSync, fdatasyncSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, truncateSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fdatasyncSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../../log.js";
 import { mqttStateKey } from "../mqtt-state-key.js";
@@ -103,8 +115,14 @@ export class MqttStateLog implements MqttStateStore {
       if (!frame.ok) {
         // A crash tears only the tail (appends only). A whole frame with a bad checksum is damage instead:
         // what follows it cannot be framed again, so it is kept in the quarantine before the cut.
-        const kept = frame.reason === "checksum mismatch" ? this.quarantine.setAside("mqtt-state-damaged", buf.subarray(offset)) : null;
-        this.logger.warn({ file: this.path, offset, reason: frame.reason, bytesCut: buf.length - offset, quarantine: kept }, "MQTT state: torn or damaged tail cut");
+        const kept =
+          frame.reason === "checksum mismatch"
+            ? this.quarantine.setAside("mqtt-state-damaged", buf.subarray(offset))
+            : null;
+        this.logger.warn(
+          { file: this.path, offset, reason: frame.reason, bytesCut: buf.length - offset, quarantine: kept },
+          "MQTT state: torn or damaged tail cut",
+        );
         truncateSync(this.path, offset);
         break;
       }
@@ -132,7 +150,10 @@ export class MqttStateLog implements MqttStateStore {
         }
       } catch (error) {
         const file = this.quarantine.setAside("mqtt-state", buf.subarray(offset, frame.next));
-        this.logger.warn({ file: this.path, offset, reason: (error as Error).message, quarantine: file }, "MQTT state: a record that does not decode was set aside");
+        this.logger.warn(
+          { file: this.path, offset, reason: (error as Error).message, quarantine: file },
+          "MQTT state: a record that does not decode was set aside",
+        );
         quarantined++;
       }
       offset = frame.next;
@@ -189,7 +210,8 @@ export class MqttStateLog implements MqttStateStore {
   flush(): void {
     this.scheduled = false;
     if (this.pending.length === 0 || this.fd === null) return;
-    const data = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
+    const data =
+      this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     try {

@@ -114,7 +114,12 @@ function writeString(out: Buffer, at: number, value: string): number {
 /** A Remove or Delivered record: header and 9 bytes of payload. */
 export const ID_RECORD_LENGTH = RECORD_HEADER + 9;
 
-export function encodeIdRecordInto(out: Buffer, start: number, type: typeof RecordType.Remove | typeof RecordType.Delivered, id: number): number {
+export function encodeIdRecordInto(
+  out: Buffer,
+  start: number,
+  type: typeof RecordType.Remove | typeof RecordType.Delivered,
+  id: number,
+): number {
   out[start + RECORD_HEADER] = type;
   out.writeDoubleLE(id, start + RECORD_HEADER + 1);
   out.writeUInt32LE(9, start);
@@ -164,7 +169,8 @@ export type DecodedRecord =
  * its payload does not decode: a record written wrong, not a torn write, so
  * the records after it are still good.
  */
-export type ReadResult = { ok: true; record: DecodedRecord; next: number } | { ok: false; reason: string; skipTo?: number };
+export type ReadResult =
+  { ok: true; record: DecodedRecord; next: number } | { ok: false; reason: string; skipTo?: number };
 
 /**
  * Decodes the record at `offset`. Properties and body are left in `buf` as
@@ -189,7 +195,8 @@ export function readFrame(buf: Buffer, offset: number): FrameResult {
   const start = offset + RECORD_HEADER;
   const end = start + length;
   if (length === 0 || end > buf.length) return { ok: false, reason: "torn record" };
-  if (crc32(buf.subarray(start, end)) !== buf.readUInt32LE(offset + 4)) return { ok: false, reason: "checksum mismatch" };
+  if (crc32(buf.subarray(start, end)) !== buf.readUInt32LE(offset + 4))
+    return { ok: false, reason: "checksum mismatch" };
   return { ok: true, start, next: end };
 }
 
@@ -224,7 +231,18 @@ function decodePayload(buf: Buffer, start: number, end: number): DecodedRecord {
       const propertiesLength = buf.readUInt32LE(at);
       at += 4;
       if (at + propertiesLength > end) throw new Error("properties past record end");
-      return { type: RecordType.Enqueue, id, delivered, transient, enqueuedAt, queueKey, exchange, routingKey, propertiesStart: at, bodyStart: at + propertiesLength };
+      return {
+        type: RecordType.Enqueue,
+        id,
+        delivered,
+        transient,
+        enqueuedAt,
+        queueKey,
+        exchange,
+        routingKey,
+        propertiesStart: at,
+        bodyStart: at + propertiesLength,
+      };
     }
     case RecordType.Remove:
     case RecordType.Delivered:

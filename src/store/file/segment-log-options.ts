@@ -15,4 +15,8 @@ export interface SegmentLogOptions {
   sync: SyncFunction;
 }
 
-export const DEFAULT_SEGMENT_LOG_OPTIONS: SegmentLogOptions = { segmentSize: DEFAULTS.messageSegmentBytes, compactBelow: DEFAULTS.messageCompactBelow, sync: fdatasync };
+export const DEFAULT_SEGMENT_LOG_OPTIONS: SegmentLogOptions = {
+  segmentSize: DEFAULTS.messageSegmentBytes,
+  compactBelow: DEFAULTS.messageCompactBelow,
+  sync: fdatasync,
+};

@@ -20,7 +20,14 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync } from "node:fs";
 import type { Logger } from "../../log.js";
-import type { MessageLog, MessageLogStats, PropertiesCodec, RecoveredMessage, RecoveredQueue, StoredMessage } from "../types.js";
+import type {
+  MessageLog,
+  MessageLogStats,
+  PropertiesCodec,
+  RecoveredMessage,
+  RecoveredQueue,
+  StoredMessage,
+} from "../types.js";
 import { IdTable, QueueNames } from "./id-table.js";
 import {
   ID_RECORD_LENGTH,
@@ -81,7 +88,9 @@ export class SegmentLog implements MessageLog {
     private readonly quarantine: Quarantine | null = null,
   ) {
     mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-    this.reader = new SegmentReader(dir, codec, logger, (id, queueKey, record, reason) => this.setAside(id, queueKey, record, reason));
+    this.reader = new SegmentReader(dir, codec, logger, (id, queueKey, record, reason) =>
+      this.setAside(id, queueKey, record, reason),
+    );
   }
 
   // ---- recovery ----------------------------------------------------------
@@ -91,7 +100,8 @@ export class SegmentLog implements MessageLog {
     this.recovered = true;
     const numbers = listSegments(this.dir);
     const replay = replaySegments(this.dir, numbers, this.logger);
-    for (const s of replay.segments) this.segments.set(s.no, new Segment(s.no, segmentPath(this.dir, s.no), s.size, s.refs));
+    for (const s of replay.segments)
+      this.segments.set(s.no, new Segment(s.no, segmentPath(this.dir, s.no), s.size, s.refs));
     this.nextId = replay.maxId + 1;
     this.table = replay.table;
     this.queues = replay.queues;
@@ -115,7 +125,10 @@ export class SegmentLog implements MessageLog {
     this.openSegment((numbers[numbers.length - 1] ?? 0) + 1);
     for (const bad of replay.undecodable) {
       const file = this.quarantine?.setAside("messages", bad.record) ?? null;
-      this.logger.warn({ segment: bad.segment, offset: bad.offset, reason: bad.reason, quarantine: file }, "message log: a record that does not decode was set aside");
+      this.logger.warn(
+        { segment: bad.segment, offset: bad.offset, reason: bad.reason, quarantine: file },
+        "message log: a record that does not decode was set aside",
+      );
     }
     this.reclaim();
     return out;
@@ -135,7 +148,10 @@ export class SegmentLog implements MessageLog {
    */
   private setAside(id: number, queueKey: string, record: Buffer, reason: string): void {
     const file = this.quarantine?.setAside("messages", record) ?? null;
-    this.logger.warn({ queue: queueKey.replace("\u0000", " "), id, reason, quarantine: file }, "message log: a message that cannot be read was set aside");
+    this.logger.warn(
+      { queue: queueKey.replace("\u0000", " "), id, reason, quarantine: file },
+      "message log: a message that cannot be read was set aside",
+    );
     this.remove(id);
   }
 
@@ -168,7 +184,16 @@ export class SegmentLog implements MessageLog {
     if (slab === null) return id;
     encodeEnqueueInto(slab.buf, slab.used, fields);
     const offset = this.commit(length);
-    this.table.set(id, this.queues.numberOf(queueKey), this.current.no, offset, length, message.body.length, false, transient);
+    this.table.set(
+      id,
+      this.queues.numberOf(queueKey),
+      this.current.no,
+      offset,
+      length,
+      message.body.length,
+      false,
+      transient,
+    );
     this.current.live++;
     this.current.liveBytes += length;
     if (segment !== this.current) this.logger.debug({ segment: this.current.no }, "message log: new segment");
@@ -226,8 +251,10 @@ export class SegmentLog implements MessageLog {
     if (no !== this.current.no) this.current.refs.add(no);
     // A compaction copy not yet applied holds the message too: this record must outlive it as well,
     // or deleting this segment first would bring the message back from the copy.
-    for (const move of this.pendingMoves) if (move.id === id && move.to !== this.current) this.current.refs.add(move.to.no);
-    for (const move of this.movesInFlight) if (move.id === id && move.to !== this.current) this.current.refs.add(move.to.no);
+    for (const move of this.pendingMoves)
+      if (move.id === id && move.to !== this.current) this.current.refs.add(move.to.no);
+    for (const move of this.movesInFlight)
+      if (move.id === id && move.to !== this.current) this.current.refs.add(move.to.no);
   }
 
   /** Adds an encoded record to the current batch; returns its offset in the current segment. */
@@ -334,7 +361,8 @@ export class SegmentLog implements MessageLog {
     this.movesInFlight = moves;
     this.flushing = true;
     // Compaction copies must be durable before their originals may go; a segment left behind (sealed) is synced before it closes.
-    const sync = callbacks.length > 0 || moves.length > 0 || this.forceSync || batches.some((b) => b.segment !== this.current);
+    const sync =
+      callbacks.length > 0 || moves.length > 0 || this.forceSync || batches.some((b) => b.segment !== this.current);
     this.forceSync = false;
     // Segments this flush leaves durable: a sealed one among them may then be closed.
     const synced = sync ? [...this.dirty, ...batches.map((b) => b.segment)] : [];

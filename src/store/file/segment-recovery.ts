@@ -68,13 +68,21 @@ export function replaySegments(dir: string, numbers: readonly number[], logger: 
     while (offset < buf.length) {
       const result = scanRecord(buf, offset);
       if (!result.ok && result.skipTo !== undefined) {
-        undecodable.push({ segment: no, offset, record: Buffer.from(buf.subarray(offset, result.skipTo)), reason: result.reason });
+        undecodable.push({
+          segment: no,
+          offset,
+          record: Buffer.from(buf.subarray(offset, result.skipTo)),
+          reason: result.reason,
+        });
         offset = result.skipTo;
         continue;
       }
       if (!result.ok) {
         if (index === numbers.length - 1) {
-          logger.warn({ segment: path, offset, reason: result.reason, bytesCut: buf.length - offset }, "message log: torn tail cut");
+          logger.warn(
+            { segment: path, offset, reason: result.reason, bytesCut: buf.length - offset },
+            "message log: torn tail cut",
+          );
           truncateSync(path, offset);
         } else {
           logger.warn(
@@ -94,7 +102,15 @@ export function replaySegments(dir: string, numbers: readonly number[], logger: 
           if (record.transient) break;
           // A later copy (compaction) supersedes the earlier one.
           if (table.has(id)) refer(id);
-          table.set(id, queues.numberOf(record.queueKey), no, offset, result.next - offset, result.next - record.bodyStart, record.delivered);
+          table.set(
+            id,
+            queues.numberOf(record.queueKey),
+            no,
+            offset,
+            result.next - offset,
+            result.next - record.bodyStart,
+            record.delivered,
+          );
           break;
         }
         case RecordType.Remove:

@@ -13,7 +13,14 @@
  */
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { Logger } from "../../log.js";
-import type { MessageLog, MessageLogStats, PropertiesCodec, RecoveredMessage, RecoveredQueue, StoredMessage } from "../types.js";
+import type {
+  MessageLog,
+  MessageLogStats,
+  PropertiesCodec,
+  RecoveredMessage,
+  RecoveredQueue,
+  StoredMessage,
+} from "../types.js";
 import { decodeMessageRecord, encodeMessageRecord } from "./message-record.js";
 import { readStream } from "./stream-reader.js";
 import { fromToken, partitionOf, toToken } from "./subject-token.js";
@@ -58,7 +65,12 @@ export class JetStreamMessageLog implements MessageLog {
   async ensureStreams(): Promise<void> {
     for (let p = 0; p < this.layout.partitions; p++) {
       const name = this.streamName(p);
-      const config = { name, subjects: [`${this.layout.prefix}.msg.${p}.>`], num_replicas: this.layout.replicas, storage: "file" as const };
+      const config = {
+        name,
+        subjects: [`${this.layout.prefix}.msg.${p}.>`],
+        num_replicas: this.layout.replicas,
+        storage: "file" as const,
+      };
       try {
         await this.jsm.streams.info(name);
       } catch {
@@ -71,7 +83,8 @@ export class JetStreamMessageLog implements MessageLog {
   async preloadAll(): Promise<void> {
     const all = new Map<string, RecoveredQueue>();
     for (let p = 0; p < this.layout.partitions; p++) {
-      for (const [key, queue] of await this.load(this.streamName(p), `${this.layout.prefix}.msg.${p}.>`)) all.set(key, queue);
+      for (const [key, queue] of await this.load(this.streamName(p), `${this.layout.prefix}.msg.${p}.>`))
+        all.set(key, queue);
     }
     this.preloaded = all;
   }
@@ -128,7 +141,10 @@ export class JetStreamMessageLog implements MessageLog {
         this.tracker.finish(n, null);
       },
       (error: unknown) => {
-        this.logger.error({ err: error, queue: queueKey.replace("\u0000", " ") }, "JetStream did not take a message; its confirm is a refusal");
+        this.logger.error(
+          { err: error, queue: queueKey.replace("\u0000", " ") },
+          "JetStream did not take a message; its confirm is a refusal",
+        );
         this.tracker.finish(n, error instanceof Error ? error : new Error(String(error)));
       },
     );
@@ -191,7 +207,14 @@ export class JetStreamMessageLog implements MessageLog {
     return this.tracker.settled();
   }
 
-  private add(id: number, queueKey: string, message: StoredMessage, encodedProperties: Buffer, enqueuedAt: number, seq: number): LiveEntry {
+  private add(
+    id: number,
+    queueKey: string,
+    message: StoredMessage,
+    encodedProperties: Buffer,
+    enqueuedAt: number,
+    seq: number,
+  ): LiveEntry {
     const { stream, subject } = this.placeOf(queueKey);
     const entry: LiveEntry = {
       queueKey,
@@ -225,14 +248,21 @@ export class JetStreamMessageLog implements MessageLog {
         entry.markSeq = ack.seq;
         if (entry.removed) this.deleteSeq(entry.stream, ack.seq);
       },
-      (error: unknown) => this.logger.warn({ err: error }, "delivery mark not written; after a failover the message is not flagged redelivered"),
+      (error: unknown) =>
+        this.logger.warn(
+          { err: error },
+          "delivery mark not written; after a failover the message is not flagged redelivered",
+        ),
     );
   }
 
   private deleteSeq(stream: string, seq: number): void {
     // no_erase: the sequence is dropped without overwriting its bytes, as RabbitMQ's ack does not scrub either.
     this.jsm.streams.deleteMessage(stream, seq, false).catch((error: unknown) => {
-      this.logger.warn({ err: error, stream, seq }, "acked message not deleted from JetStream; a new owner would deliver it again");
+      this.logger.warn(
+        { err: error, stream, seq },
+        "acked message not deleted from JetStream; a new owner would deliver it again",
+      );
     });
   }
 
@@ -263,7 +293,14 @@ export class JetStreamMessageLog implements MessageLog {
       // The writer's id, unless another writer's message took it here (ids are per node).
       const id = this.live.has(decoded.id) ? this.nextId++ : decoded.id;
       this.nextId = Math.max(this.nextId, id + 1);
-      const entry = this.add(id, queueKey, { ...decoded, properties }, decoded.encodedProperties, decoded.enqueuedAt, message.seq);
+      const entry = this.add(
+        id,
+        queueKey,
+        { ...decoded, properties },
+        decoded.encodedProperties,
+        decoded.enqueuedAt,
+        message.seq,
+      );
       messages.set(message.seq, entry);
     });
     for (const mark of marks) {

@@ -3,7 +3,14 @@
  * or topic, so that a client reconnecting to another node finds its
  * session. Records are the file store's (mqtt-state-codec.ts).
  */
-import type { MqttStateStats, MqttStateStore, PropertiesCodec, RecoveredMqttState, StoredMqttSession, StoredRetained } from "../types.js";
+import type {
+  MqttStateStats,
+  MqttStateStore,
+  PropertiesCodec,
+  RecoveredMqttState,
+  StoredMqttSession,
+  StoredRetained,
+} from "../types.js";
 import { decodeMqttRecord, encodeRetainedPut, encodeSessionPut, MqttRecordType } from "../file/mqtt-state-codec.js";
 import { RECORD_HEADER } from "../file/record-codec.js";
 import type { ReplicatedBucket } from "./replicated-bucket.js";

@@ -49,7 +49,10 @@ export class JetStreamStore implements Store {
   ) {
     this.replicated = {
       durability: tracker,
-      watchDefinitions: (listener) => void this.definitions.watch((_key, value, previous) => listener({ before: entityOf(previous), after: entityOf(value) })),
+      watchDefinitions: (listener) =>
+        void this.definitions.watch((_key, value, previous) =>
+          listener({ before: entityOf(previous), after: entityOf(value) }),
+        ),
     };
   }
 
@@ -68,7 +71,13 @@ export class JetStreamStore implements Store {
     );
     await messages.ensureStreams();
     if (options.recoverAll ?? true) await messages.preloadAll();
-    return new JetStreamStore(definitions, mqttBucket, messages, new JetStreamMqttState(mqttBucket, options.codec), tracker);
+    return new JetStreamStore(
+      definitions,
+      mqttBucket,
+      messages,
+      new JetStreamMqttState(mqttBucket, options.codec),
+      tracker,
+    );
   }
 
   loadDefinitions(): DefinitionsSnapshot | null {

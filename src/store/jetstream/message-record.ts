@@ -16,12 +16,20 @@ export interface DecodedRecord {
   enqueuedAt: number;
 }
 
-export function encodeMessageRecord(id: number, message: StoredMessage, enqueuedAt: number, codec: PropertiesCodec): { record: Buffer; properties: Buffer } {
+export function encodeMessageRecord(
+  id: number,
+  message: StoredMessage,
+  enqueuedAt: number,
+  codec: PropertiesCodec,
+): { record: Buffer; properties: Buffer } {
   const properties = message.encodedProperties ?? codec.encode(message.properties);
   const exchange = Buffer.from(message.exchange, "utf8");
   const routingKey = Buffer.from(message.routingKey, "utf8");
-  if (exchange.length > 255 || routingKey.length > 255) throw new RangeError("exchange or routing key longer than 255 bytes");
-  const record = Buffer.allocUnsafe(16 + 1 + exchange.length + 1 + routingKey.length + 4 + properties.length + message.body.length);
+  if (exchange.length > 255 || routingKey.length > 255)
+    throw new RangeError("exchange or routing key longer than 255 bytes");
+  const record = Buffer.allocUnsafe(
+    16 + 1 + exchange.length + 1 + routingKey.length + 4 + properties.length + message.body.length,
+  );
   record.writeDoubleLE(id, 0);
   let at = record.writeDoubleLE(enqueuedAt, 8);
   at = record.writeUInt8(exchange.length, at);

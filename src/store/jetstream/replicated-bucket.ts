@@ -121,11 +121,13 @@ export class ReplicatedBucket {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.kv.put(key, value);
-        if (attempt > 0) this.logger.info({ key, attempts: attempt + 1 }, "replicated write taken after NATS came back");
+        if (attempt > 0)
+          this.logger.info({ key, attempts: attempt + 1 }, "replicated write taken after NATS came back");
         return;
       } catch (error) {
         if (this.closed) throw error;
-        if (attempt === 0) this.logger.warn({ err: error, key }, "replicated write not taken; retrying until NATS takes it");
+        if (attempt === 0)
+          this.logger.warn({ err: error, key }, "replicated write not taken; retrying until NATS takes it");
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       }
     }

@@ -39,7 +39,9 @@ export async function readStream(
       const now = await consumer.info().catch(() => null);
       if (now !== null && now.num_pending === 0) {
         if (lastSeq >= now.delivered.stream_seq) return;
-        throw new Error(`read of stream ${stream} (${filter}) lost deliveries up to sequence ${now.delivered.stream_seq}`);
+        throw new Error(
+          `read of stream ${stream} (${filter}) lost deliveries up to sequence ${now.delivered.stream_seq}`,
+        );
       }
       if (Date.now() > deadline)
         throw new Error(`read of stream ${stream} (${filter}) did not complete within ${READ_DEADLINE_MS} ms`);

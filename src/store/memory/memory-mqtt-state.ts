@@ -1,5 +1,11 @@
 /** MQTT state kept in process memory, surviving a MemoryStore "restart" over the same backing. */
-import type { MqttStateStats, MqttStateStore, RecoveredMqttState, StoredMqttSession, StoredRetained } from "../types.js";
+import type {
+  MqttStateStats,
+  MqttStateStore,
+  RecoveredMqttState,
+  StoredMqttSession,
+  StoredRetained,
+} from "../types.js";
 import { mqttStateKey } from "../mqtt-state-key.js";
 
 export class MemoryMqttBacking {
@@ -20,7 +26,11 @@ export class MemoryMqttState implements MqttStateStore {
 
   putSession(session: StoredMqttSession): void {
     // Copied: the caller's arrays change as the session does.
-    const copy = { ...session, subscriptions: session.subscriptions.map((s) => ({ ...s })), inboundQos2: [...session.inboundQos2] };
+    const copy = {
+      ...session,
+      subscriptions: session.subscriptions.map((s) => ({ ...s })),
+      inboundQos2: [...session.inboundQos2],
+    };
     this.backing.sessions.set(mqttStateKey(session.vhost, session.clientId), copy);
   }
 

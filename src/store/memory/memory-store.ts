@@ -114,7 +114,8 @@ class MemoryMessageLog implements MessageLog {
   }
 
   deleteQueue(queueKey: string): void {
-    for (const [id, record] of this.backing.messages) if (record.queueKey === queueKey) this.backing.messages.delete(id);
+    for (const [id, record] of this.backing.messages)
+      if (record.queueKey === queueKey) this.backing.messages.delete(id);
   }
 
   stats(): MessageLogStats {

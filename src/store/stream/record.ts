@@ -27,7 +27,17 @@ export function encodeEntry(entry: StreamEntry): Buffer {
   const exchange = Buffer.from(entry.exchange, "utf8");
   const routingKey = Buffer.from(entry.routingKey, "utf8");
   const filter = entry.filterValue === null ? null : Buffer.from(entry.filterValue, "utf8");
-  const payloadLength = 8 + 1 + exchange.length + 1 + routingKey.length + 2 + (filter?.length ?? 0) + 4 + entry.properties.length + entry.body.length;
+  const payloadLength =
+    8 +
+    1 +
+    exchange.length +
+    1 +
+    routingKey.length +
+    2 +
+    (filter?.length ?? 0) +
+    4 +
+    entry.properties.length +
+    entry.body.length;
   const out = Buffer.allocUnsafe(ENTRY_HEADER + payloadLength);
   let at = ENTRY_HEADER;
   out.writeDoubleLE(entry.timestamp, at);

@@ -62,7 +62,12 @@ export class StreamCursor {
     const indexed = segment.indexedBeforeTime(timestamp);
     this.position = indexed.position;
     this.offset = indexed.offset;
-    while (this.offset < segment.nextOffset && this.ensure(ENTRY_HEADER + 8) && entryTimestamp(this.buf, this.position - this.bufPosition) < timestamp) this.skip();
+    while (
+      this.offset < segment.nextOffset &&
+      this.ensure(ENTRY_HEADER + 8) &&
+      entryTimestamp(this.buf, this.position - this.bufPosition) < timestamp
+    )
+      this.skip();
   }
 
   /** True when an entry is there to read at `offset`. */

@@ -48,7 +48,8 @@ export class StreamLog {
     const text = this.directory.loadTracking();
     if (text === null) return;
     const saved = JSON.parse(text) as { publishers?: Record<string, string>; offsets?: Record<string, number> };
-    for (const [reference, id] of Object.entries(saved.publishers ?? {})) this.publisherSequences.set(reference, BigInt(id));
+    for (const [reference, id] of Object.entries(saved.publishers ?? {}))
+      this.publisherSequences.set(reference, BigInt(id));
     for (const [reference, offset] of Object.entries(saved.offsets ?? {})) this.trackedOffsets.set(reference, offset);
   }
 
@@ -223,7 +224,14 @@ function recoverSegment(segment: Segment, index: Buffer): void {
   if (position + at < size || segment.indexPositions.length > records) {
     file.truncate(position + at, records);
     for (let i = records; i < segment.indexPositions.length; i++) {
-      file.append(Buffer.alloc(0), encodeIndexRecord(segment.firstOffset + i * INDEX_EVERY, segment.indexPositions[i] as number, segment.indexTimestamps[i] as number));
+      file.append(
+        Buffer.alloc(0),
+        encodeIndexRecord(
+          segment.firstOffset + i * INDEX_EVERY,
+          segment.indexPositions[i] as number,
+          segment.indexTimestamps[i] as number,
+        ),
+      );
     }
     file.flush();
   }

@@ -19,7 +19,9 @@ export function handleConsuming(connection: StreamConnection, key: number, frame
       const subscription = connection.subscriptions.get(subscriptionId);
       if (subscription === undefined) {
         // The only answer Credit ever gets: an unknown subscription.
-        connection.send(new FrameBuilder(Command.Credit | RESPONSE).u16(Code.SubscriptionIdDoesNotExist).u8(subscriptionId));
+        connection.send(
+          new FrameBuilder(Command.Credit | RESPONSE).u16(Code.SubscriptionIdDoesNotExist).u8(subscriptionId),
+        );
         return true;
       }
       subscription.credit += credit;

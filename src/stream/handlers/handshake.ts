@@ -97,7 +97,10 @@ function authenticate(connection: StreamConnection, frame: FrameReader): void {
   // Tune goes in a later write: rabbitmq-stream-js-client 1.0 starts waiting for it only after
   // it has handled the authenticate response, and loses a Tune read in the same chunk (it then
   // hangs in connect; seen with both frames in one write). RabbitMQ's reader process sends it later too.
-  setTimeout(() => connection.send(new FrameBuilder(Command.Tune).u32(connection.ctx.frameMax).u32(connection.ctx.heartbeat)), TUNE_DELAY_MS);
+  setTimeout(
+    () => connection.send(new FrameBuilder(Command.Tune).u32(connection.ctx.frameMax).u32(connection.ctx.heartbeat)),
+    TUNE_DELAY_MS,
+  );
 }
 
 function open(connection: StreamConnection, frame: FrameReader): void {

@@ -18,7 +18,12 @@ export function findStream(connection: StreamConnection, name: string): StreamQu
 }
 
 /** DeclarePublisher, Publish (v1, v2 with a filter value per message), QueryPublisherSequence, DeletePublisher. */
-export function handlePublishing(connection: StreamConnection, key: number, version: number, frame: FrameReader): boolean {
+export function handlePublishing(
+  connection: StreamConnection,
+  key: number,
+  version: number,
+  frame: FrameReader,
+): boolean {
   switch (key) {
     case Command.DeclarePublisher: {
       const correlationId = frame.u32();
@@ -93,7 +98,8 @@ function publish(connection: StreamConnection, version: number, frame: FrameRead
       continue;
     }
     const message = decodeAmqp10(bytes, stream.name);
-    if (filterValue !== "") message.properties.headers = { ...message.properties.headers, "x-stream-filter-value": filterValue };
+    if (filterValue !== "")
+      message.properties.headers = { ...message.properties.headers, "x-stream-filter-value": filterValue };
     stream.enqueue(message);
     confirms.ids.push(publishingId);
   }
@@ -102,11 +108,14 @@ function publish(connection: StreamConnection, version: number, frame: FrameRead
     for (const id of refused) error.u64(id).u16(Code.PublisherDoesNotExist);
     connection.send(error);
   }
-  if (confirms.ids.length > 0) replyWhenDurable(connection.ctx.broker.durability, connection, confirms, sendConfirms, refuseConfirms);
+  if (confirms.ids.length > 0)
+    replyWhenDurable(connection.ctx.broker.durability, connection, confirms, sendConfirms, refuseConfirms);
 }
 
 function sendConfirms(connection: StreamConnection, confirms: Confirms): void {
-  const frame = new FrameBuilder(Command.PublishConfirm, 1, 16 + confirms.ids.length * 8).u8(confirms.publisherId).i32(confirms.ids.length);
+  const frame = new FrameBuilder(Command.PublishConfirm, 1, 16 + confirms.ids.length * 8)
+    .u8(confirms.publisherId)
+    .i32(confirms.ids.length);
   for (const id of confirms.ids) frame.u64(id);
   connection.send(frame);
 }

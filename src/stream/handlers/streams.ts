@@ -23,7 +23,8 @@ export function handleStreams(connection: StreamConnection, key: number, frame: 
       const args: FieldTable = { "x-queue-type": "stream" };
       for (const [arg, value] of frame.map()) {
         const queueArg = CREATE_ARGUMENTS[arg];
-        if (queueArg !== undefined) args[queueArg] = NUMERIC.has(queueArg) && /^[0-9]+$/.test(value) ? Number(value) : value;
+        if (queueArg !== undefined)
+          args[queueArg] = NUMERIC.has(queueArg) && /^[0-9]+$/.test(value) ? Number(value) : value;
       }
       connection.send(connection.respond(key, correlationId, create(connection, name, args)));
       return true;
@@ -104,7 +105,11 @@ function metadata(connection: StreamConnection, frame: FrameReader): void {
     .i32(names.length);
   for (const name of names) {
     const exists = findStream(connection, name) !== null;
-    response.string(name).u16(exists ? Code.Ok : Code.StreamDoesNotExist).u16(exists ? 0 : 0xffff).i32(0);
+    response
+      .string(name)
+      .u16(exists ? Code.Ok : Code.StreamDoesNotExist)
+      .u16(exists ? 0 : 0xffff)
+      .i32(0);
   }
   connection.send(response);
 }

@@ -5,7 +5,14 @@ import { WebSocketServer, type WebSocket } from "ws";
 import type { HttpListener } from "../http.js";
 import { originAllowed, type AllowedOrigins } from "../origins.js";
 import { parseClientMessages } from "./frames.js";
-import { EVENTSOURCE, HttpReceiver, WebSocketReceiver, XHR_POLLING, XHR_STREAMING, type HttpFraming } from "./receivers.js";
+import {
+  EVENTSOURCE,
+  HttpReceiver,
+  WebSocketReceiver,
+  XHR_POLLING,
+  XHR_STREAMING,
+  type HttpFraming,
+} from "./receivers.js";
 import { SockJsSession, type SessionTimings } from "./session.js";
 import { DEFAULTS } from "../../config/defaults.js";
 import { limitBeforeLogin, webSocketLoggedIn } from "../pre-login-limit.js";
@@ -30,7 +37,11 @@ const NO_CACHE = "no-store, no-cache, no-transform, must-revalidate, max-age=0";
 const ONE_YEAR = 31_536_000;
 /** /<prefix>/<server>/<session>/<transport>: server and session ids are anything without "/" or "." (sockjs-protocol). */
 const SESSION_PATH = /^\/([^/.]+)\/([^/.]+)\/([a-z_]+)$/;
-const RECEIVING: Readonly<Record<string, HttpFraming>> = { xhr: XHR_POLLING, xhr_streaming: XHR_STREAMING, eventsource: EVENTSOURCE };
+const RECEIVING: Readonly<Record<string, HttpFraming>> = {
+  xhr: XHR_POLLING,
+  xhr_streaming: XHR_STREAMING,
+  eventsource: EVENTSOURCE,
+};
 
 /**
  * A SockJS endpoint (sockjs-protocol 0.3.3) on an HTTP listener: /info, the
@@ -47,7 +58,10 @@ export class SockJsServer {
   private readonly preLoginMaxBytes: number;
 
   constructor(private readonly options: SockJsOptions) {
-    this.timings = { heartbeatMs: options.heartbeatMs ?? 25_000, disconnectDelayMs: options.disconnectDelayMs ?? 5_000 };
+    this.timings = {
+      heartbeatMs: options.heartbeatMs ?? 25_000,
+      disconnectDelayMs: options.disconnectDelayMs ?? 5_000,
+    };
     this.responseLimit = options.responseLimit ?? 128 * 1024;
     this.preLoginMaxBytes = options.preLoginMaxBytes ?? DEFAULTS.preLoginMaxBytes;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes });
@@ -87,7 +101,11 @@ export class SockJsServer {
     if (path === "/info") {
       if (method === "OPTIONS") return this.preflight(request, response, "OPTIONS, GET");
       const info = { websocket: true, origins: ["*:*"], cookie_needed: false, entropy: randomInt(2 ** 32) };
-      response.writeHead(200, { ...cors(request), "content-type": "application/json; charset=UTF-8", "cache-control": NO_CACHE });
+      response.writeHead(200, {
+        ...cors(request),
+        "content-type": "application/json; charset=UTF-8",
+        "cache-control": NO_CACHE,
+      });
       response.end(JSON.stringify(info));
       return true;
     }
@@ -97,13 +115,16 @@ export class SockJsServer {
     if (sessionId === undefined || transport === undefined) return this.notFound(response);
     if (transport === "websocket") {
       // A plain GET on the websocket transport (sockjs-protocol answers 400 with this text).
-      response.writeHead(400, { "content-type": "text/plain; charset=UTF-8" }).end('Can "Upgrade" only to "WebSocket".');
+      response
+        .writeHead(400, { "content-type": "text/plain; charset=UTF-8" })
+        .end('Can "Upgrade" only to "WebSocket".');
       return true;
     }
     const framing = RECEIVING[transport];
     if (framing !== undefined) {
       const expected = transport === "eventsource" ? "GET" : "POST";
-      if (method === "OPTIONS" && transport !== "eventsource") return this.preflight(request, response, "OPTIONS, POST");
+      if (method === "OPTIONS" && transport !== "eventsource")
+        return this.preflight(request, response, "OPTIONS, POST");
       if (method !== expected) return this.methodNotAllowed(response, expected);
       this.receive(request, response, sessionId, framing);
       return true;
@@ -158,7 +179,8 @@ export class SockJsServer {
     request.on("data", (chunk: Buffer) => {
       if (refused) return;
       size += chunk.length;
-      if (session.preLoginBytes !== null && session.preLoginBytes + size > this.preLoginMaxBytes) refuse("too much data before login");
+      if (session.preLoginBytes !== null && session.preLoginBytes + size > this.preLoginMaxBytes)
+        refuse("too much data before login");
       else if (size > this.options.maxMessageBytes) refuse("Message too big");
       else chunks.push(chunk);
     });

@@ -115,7 +115,11 @@ test("acking the same delivery twice is 406 unknown delivery tag", async () => {
   const message = await waitFor(() => channel.basicGet(name, { noAck: false }));
   await channel.basicAck(message.deliveryTag);
   await channel.basicAck(message.deliveryTag);
-  await rejectsWithClose(channel.queueDeclare("", { exclusive: true }), 406, "PRECONDITION_FAILED - unknown delivery tag 1");
+  await rejectsWithClose(
+    channel.queueDeclare("", { exclusive: true }),
+    406,
+    "PRECONDITION_FAILED - unknown delivery tag 1",
+  );
   await client.close();
   await warren.broker.assertHealthy();
 });

@@ -27,7 +27,11 @@ test("an exclusive consumer keeps others out with 403; and none can be exclusive
   await channel.assertQueue("q", { exclusive: true });
   await channel.consume("q", () => {}, { exclusive: true });
   const second = await openChannel(connection);
-  await rejectsWithClose(second.consume("q", () => {}), 403, "ACCESS_REFUSED - queue 'q' in vhost '/' in exclusive use");
+  await rejectsWithClose(
+    second.consume("q", () => {}),
+    403,
+    "ACCESS_REFUSED - queue 'q' in vhost '/' in exclusive use",
+  );
 
   const client = new AMQPClient(warren.broker.url);
   await client.connect();
@@ -59,7 +63,11 @@ test("a reused consumer tag on a channel is a 530 NOT_ALLOWED connection error",
   const ch = await client.channel();
   const declared = await ch.queueDeclare("", { exclusive: true });
   await ch.basicConsume(declared.name, { tag: "x" }, () => {});
-  await rejectsWithClose(ch.basicConsume(declared.name, { tag: "x" }, () => {}), 530, "NOT_ALLOWED - attempt to reuse consumer tag 'x'");
+  await rejectsWithClose(
+    ch.basicConsume(declared.name, { tag: "x" }, () => {}),
+    530,
+    "NOT_ALLOWED - attempt to reuse consumer tag 'x'",
+  );
   await warren.broker.assertHealthy();
 });
 
@@ -84,7 +92,9 @@ test("basic.cancel stops deliveries; the queue keeps later messages", async () =
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true });
   const received: string[] = [];
-  const { consumerTag } = await channel.consume(queue, (m) => m && received.push(m.content.toString()), { noAck: true });
+  const { consumerTag } = await channel.consume(queue, (m) => m && received.push(m.content.toString()), {
+    noAck: true,
+  });
   channel.sendToQueue(queue, Buffer.from("before"));
   await waitFor(() => received.length === 1);
   assert.deepEqual(await channel.cancel(consumerTag), { consumerTag });
@@ -129,7 +139,10 @@ test("messages are dispatched round-robin among a queue's consumers", async () =
   const { queue } = await channel.assertQueue("", { exclusive: true });
   const byConsumer: Record<string, string[]> = { a: [], b: [], c: [] };
   for (const tag of ["a", "b", "c"]) {
-    await channel.consume(queue, (m) => m && byConsumer[tag]?.push(m.content.toString()), { noAck: true, consumerTag: tag });
+    await channel.consume(queue, (m) => m && byConsumer[tag]?.push(m.content.toString()), {
+      noAck: true,
+      consumerTag: tag,
+    });
   }
   for (let i = 1; i <= 9; i++) channel.sendToQueue(queue, Buffer.from(String(i)));
   await waitFor(() => Object.values(byConsumer).flat().length === 9);
@@ -145,14 +158,21 @@ test("a higher x-priority consumer is served first, lower ones when it is full",
   await high.prefetch(2);
   const got: Record<string, string[]> = { high: [], low: [] };
   await low.consume(queue, (m) => m && got.low?.push(m.content.toString()), { consumerTag: "low" });
-  await high.consume(queue, (m) => m && got.high?.push(m.content.toString()), { consumerTag: "high", arguments: { "x-priority": 10 } });
+  await high.consume(queue, (m) => m && got.high?.push(m.content.toString()), {
+    consumerTag: "high",
+    arguments: { "x-priority": 10 },
+  });
   for (let i = 1; i <= 5; i++) high.sendToQueue(queue, Buffer.from(String(i)));
   await waitFor(() => got.high?.length === 2 && got.low?.length === 3);
   assert.deepEqual(got, { high: ["1", "2"], low: ["3", "4", "5"] });
   await connection.close();
 });
 
-for (const [value, type] of [["high", "longstr"], [true, "bool"], [1.5, "double"]] as const) {
+for (const [value, type] of [
+  ["high", "longstr"],
+  [true, "bool"],
+  [1.5, "double"],
+] as const) {
   test(`an x-priority that is not an integer (${type}) is 406`, async () => {
     const connection = await amqplib.connect(warren.broker.url);
     const channel = await openChannel(connection);
@@ -164,7 +184,10 @@ for (const [value, type] of [["high", "longstr"], [true, "bool"], [1.5, "double"
     );
     // A negative priority is fine.
     const other = await connection.createChannel();
-    assert.match((await other.consume("prio-q", () => {}, { arguments: { "x-priority": -5 } })).consumerTag, /^amq\.ctag-/);
+    assert.match(
+      (await other.consume("prio-q", () => {}, { arguments: { "x-priority": -5 } })).consumerTag,
+      /^amq\.ctag-/,
+    );
     await connection.close();
     await warren.broker.assertHealthy();
   });

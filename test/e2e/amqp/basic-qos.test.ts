@@ -120,7 +120,10 @@ test("raising the prefetch lets waiting messages through", async () => {
   await waitFor(() => held.length === 1 && queueIn(queue)?.messageCount === 2);
   await channel.prefetch(3, true);
   await waitFor(() => held.length === 3);
-  assert.deepEqual(held.map((m) => m.content.toString()), ["0", "1", "2"]);
+  assert.deepEqual(
+    held.map((m) => m.content.toString()),
+    ["0", "1", "2"],
+  );
   await connection.close();
 });
 

@@ -41,7 +41,8 @@ test("a blocked publishing connection gets connection.blocked and is not read un
   await unblocked;
   await waitFor(() => queueIn(queue)?.messageCount === 4);
   const bodies: string[] = [];
-  for (let i = 0; i < 4; i++) bodies.push(((await channel.get(queue, { noAck: true })) || { content: "" }).content.toString());
+  for (let i = 0; i < 4; i++)
+    bodies.push(((await channel.get(queue, { noAck: true })) || { content: "" }).content.toString());
   assert.deepEqual(bodies, ["before", "1", "2", "3"]);
   await observer.close();
   await connection.close();

@@ -14,10 +14,26 @@ const warren = useBroker();
 const dataDirs = useDataDirs("warren-close-races");
 
 function declare(w: M.BufferWriter, channel: number, queue: string, durable: boolean): void {
-  M.writeQueueDeclare(w, channel, { reserved1: 0, queue, passive: false, durable, exclusive: false, autoDelete: false, noWait: false, arguments: {} });
+  M.writeQueueDeclare(w, channel, {
+    reserved1: 0,
+    queue,
+    passive: false,
+    durable,
+    exclusive: false,
+    autoDelete: false,
+    noWait: false,
+    arguments: {},
+  });
 }
 
-function publish(w: M.BufferWriter, channel: number, exchange: string, routingKey: string, body: string, persistent = false): void {
+function publish(
+  w: M.BufferWriter,
+  channel: number,
+  exchange: string,
+  routingKey: string,
+  body: string,
+  persistent = false,
+): void {
   M.writeBasicPublish(w, channel, { reserved1: 0, exchange, routingKey, mandatory: false, immediate: false });
   M.writeContentHeaderFrameWithProperties(w, channel, 60, body.length, persistent ? { deliveryMode: 2 } : {});
   M.writeBodyFrames(w, channel, Buffer.from(body), 131072);
@@ -34,7 +50,8 @@ async function methodsUntil(client: RawAmqp, until: (frame: RawFrame) => boolean
   }
 }
 
-const describe = (frame: RawFrame): string => `${frame.channel} ${frame.method ? M.methodName(frame.method.method) : `type ${frame.type}`}`;
+const describe = (frame: RawFrame): string =>
+  `${frame.channel} ${frame.method ? M.methodName(frame.method.method) : `type ${frame.type}`}`;
 
 test("a confirm that becomes due after the client closed its channel is dropped, not sent on the (reopened) channel number", async () => {
   const dir = await dataDirs.fresh("confirm-after-close");

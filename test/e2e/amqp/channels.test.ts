@@ -83,7 +83,11 @@ test("channel errors 404, 405, 406, 403 close only that channel; the connection 
       406,
       "PRECONDITION_FAILED - inequivalent arg 'durable' for queue 'channels-durable' in vhost '/': received 'false' but current is 'true'",
     ],
-    [(ch) => ch.assertExchange("amq.custom", "direct"), 403, "ACCESS_REFUSED - exchange name 'amq.custom' contains reserved prefix 'amq.*'"],
+    [
+      (ch) => ch.assertExchange("amq.custom", "direct"),
+      403,
+      "ACCESS_REFUSED - exchange name 'amq.custom' contains reserved prefix 'amq.*'",
+    ],
   ];
   for (const [operation, code, text] of cases) {
     const doomed = await connection.createChannel();
@@ -103,7 +107,11 @@ test("a channel error closes only that channel with amqp-client too", async () =
   const connection = await new AMQPClient(warren.broker.url).connect();
   const doomed = await connection.channel();
   const survivor = await connection.channel();
-  await rejectsWithClose(doomed.exchangeDeclare("no-such", "direct", { passive: true }), 404, "NOT_FOUND - no exchange 'no-such' in vhost '/'");
+  await rejectsWithClose(
+    doomed.exchangeDeclare("no-such", "direct", { passive: true }),
+    404,
+    "NOT_FOUND - no exchange 'no-such' in vhost '/'",
+  );
   assert.equal(doomed.closed, true);
   assert.equal(connection.closed, false);
   await survivor.exchangeDeclare("amq.direct", "direct", { passive: true });
@@ -156,7 +164,11 @@ test("reusing a consumer tag on a channel is 530 NOT_ALLOWED, which closes the c
 
 test("connection errors 503, 504, 505 close every channel of the connection", async () => {
   const sends: Array<[(raw: RawAmqp) => void, number, string]> = [
-    [(raw) => raw.send((w) => M.writeChannelOpen(w, 1, { reserved1: "" })), 504, "CHANNEL_ERROR - second 'channel.open' seen"],
+    [
+      (raw) => raw.send((w) => M.writeChannelOpen(w, 1, { reserved1: "" })),
+      504,
+      "CHANNEL_ERROR - second 'channel.open' seen",
+    ],
     [
       (raw) => raw.sendRawFrame(3, 1, Buffer.from("body without publish")),
       505,

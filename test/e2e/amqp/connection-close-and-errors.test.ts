@@ -105,12 +105,22 @@ test("a method on a channel that was never opened is 504 CHANNEL_ERROR naming th
 
 test("a second channel.open on an open channel is 504 CHANNEL_ERROR", async () => {
   const closed = await connectionErrorFor((raw) => raw.send((w) => M.writeChannelOpen(w, 1, { reserved1: "" })));
-  assert.deepEqual(closed, { code: 504, text: "CHANNEL_ERROR - second 'channel.open' seen", classId: 20, methodId: 10 });
+  assert.deepEqual(closed, {
+    code: 504,
+    text: "CHANNEL_ERROR - second 'channel.open' seen",
+    classId: 20,
+    methodId: 10,
+  });
 });
 
 test("a heartbeat frame on a non-zero channel is 505 UNEXPECTED_FRAME", async () => {
   const closed = await connectionErrorFor((raw) => raw.sendRawFrame(8, 1, Buffer.alloc(0)));
-  assert.deepEqual(closed, { code: 505, text: "UNEXPECTED_FRAME - type 8, all octets = <<>>", classId: 0, methodId: 0 });
+  assert.deepEqual(closed, {
+    code: 505,
+    text: "UNEXPECTED_FRAME - type 8, all octets = <<>>",
+    classId: 0,
+    methodId: 0,
+  });
 });
 
 test("a content header with no publish pending is 505 UNEXPECTED_FRAME", async () => {
@@ -133,7 +143,10 @@ test("a connection error on one connection leaves the others working (amqplib se
   const connectionError = nextError(victim);
   // An unknown exchange type is a connection-level 503 in RabbitMQ.
   await assert.rejects(victimChannel.assertExchange("bad-type", "no-such-type"));
-  assert.deepEqual(await connectionError, { code: 503, text: "COMMAND_INVALID - unknown exchange type 'no-such-type'" });
+  assert.deepEqual(await connectionError, {
+    code: 503,
+    text: "COMMAND_INVALID - unknown exchange type 'no-such-type'",
+  });
   const { queue } = await bystanderChannel.assertQueue("", { exclusive: true });
   bystanderChannel.sendToQueue(queue, Buffer.from("still here"));
   const message = await waitFor(async () => (await bystanderChannel.get(queue, { noAck: true })) || null);
@@ -159,7 +172,9 @@ test("broker stop() closes clients with 320 CONNECTION_FORCED 'shutdown' (raw, a
   await raw.handshake();
   const lib = await amqplib.connect(running.urls.amqp);
   // amqplib reports a server close with 320 as a 'close' event carrying the error.
-  const libError = new Promise<AmqpClose>((resolve) => lib.once("close", (error: unknown) => resolve(amqpCloseOf(error))));
+  const libError = new Promise<AmqpClose>((resolve) =>
+    lib.once("close", (error: unknown) => resolve(amqpCloseOf(error))),
+  );
   const client = new AMQPClient(running.urls.amqp);
   await client.connect();
   const clientErrors: string[] = [];

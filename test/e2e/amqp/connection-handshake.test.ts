@@ -8,10 +8,18 @@ import { useBroker } from "../../helpers/amqp-fixture.js";
 import { RawAmqp } from "../../helpers/raw-amqp.js";
 
 // Expected texts were observed on RabbitMQ 3.10 (127.0.0.1:5673) with the same frames.
-const warren = useBroker({ users: [{ name: "alice", password: "s3cret" }, { name: "nobody", password: "pw" }] }, async (broker) => {
-  broker.broker.core.addVhost("other");
-  broker.broker.core.users.clearPermissions("nobody", "/");
-});
+const warren = useBroker(
+  {
+    users: [
+      { name: "alice", password: "s3cret" },
+      { name: "nobody", password: "pw" },
+    ],
+  },
+  async (broker) => {
+    broker.broker.core.addVhost("other");
+    broker.broker.core.users.clearPermissions("nobody", "/");
+  },
+);
 
 const SERVER_HEADER = Buffer.from("AMQP\x00\x00\x09\x01", "latin1");
 

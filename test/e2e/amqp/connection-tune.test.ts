@@ -12,7 +12,10 @@ import { RawAmqp } from "../../helpers/raw-amqp.js";
 // Expected texts were observed on RabbitMQ 3.10 (127.0.0.1:5673) with the same frames.
 const warren = useBroker();
 
-const closeOf = (close: ConnectionClose): { code: number; text: string } => ({ code: close.replyCode, text: close.replyText });
+const closeOf = (close: ConnectionClose): { code: number; text: string } => ({
+  code: close.replyCode,
+  text: close.replyText,
+});
 
 test("connection.tune proposes RabbitMQ's defaults: channel-max 2047, frame-max 131072, heartbeat 60", async () => {
   const raw = await RawAmqp.connect(warren.broker.port);
@@ -58,7 +61,13 @@ test("the server never sends a frame larger than the negotiated frame-max", asyn
   });
   const declared = await raw.expectMethod<M.QueueDeclareOk>(M.QUEUE_DECLARE_OK);
   raw.send((w) => {
-    M.writeBasicPublish(w, 1, { reserved1: 0, exchange: "", routingKey: declared.queue, mandatory: false, immediate: false });
+    M.writeBasicPublish(w, 1, {
+      reserved1: 0,
+      exchange: "",
+      routingKey: declared.queue,
+      mandatory: false,
+      immediate: false,
+    });
     M.writeContentHeaderFrame(w, 1, 60, size, M.encodeProperties({}));
     M.writeBodyFrames(w, 1, Buffer.alloc(size, 7), 4096);
     M.writeBasicGet(w, 1, { reserved1: 0, queue: declared.queue, noAck: true });
@@ -86,7 +95,10 @@ test("a frame larger than the negotiated frame-max is 501 FRAME_ERROR and closes
   await raw.openChannel(1);
   raw.sendRawFrame(1, 1, Buffer.alloc(5000));
   const close = await raw.expectMethod<ConnectionClose>(M.CONNECTION_CLOSE);
-  assert.deepEqual(closeOf(close), { code: 501, text: "FRAME_ERROR - type 1, all octets = <<>>: {frame_too_large,5000,4088}" });
+  assert.deepEqual(closeOf(close), {
+    code: 501,
+    text: "FRAME_ERROR - type 1, all octets = <<>>: {frame_too_large,5000,4088}",
+  });
   raw.closeOk();
   await raw.waitClosed();
 });

@@ -28,9 +28,13 @@ test("an RPC over amq.rabbitmq.reply-to gets its reply with the correlation id (
   const clientConnection = await amqplib.connect(warren.broker.url);
   const client = await clientConnection.createChannel();
   const replies: Array<[string, string]> = [];
-  await client.consume(REPLY_TO, (reply) => reply && replies.push([reply.properties.correlationId as string, reply.content.toString()]), {
-    noAck: true,
-  });
+  await client.consume(
+    REPLY_TO,
+    (reply) => reply && replies.push([reply.properties.correlationId as string, reply.content.toString()]),
+    {
+      noAck: true,
+    },
+  );
   client.sendToQueue("rpc-requests", Buffer.from("7"), { replyTo: REPLY_TO, correlationId: "call-1" });
   client.sendToQueue("rpc-requests", Buffer.from("9"), { replyTo: REPLY_TO, correlationId: "call-2" });
   await waitFor(() => replies.length === 2);
@@ -53,8 +57,13 @@ test("amqp-client's RPC client and server work through direct reply-to", async (
     const requests = await serverSession.queue("rpc-upper", { durable: false, autoDelete: false });
     await serverSession.rpcServer("rpc-upper", (message) => (message.bodyToString() ?? "").toUpperCase());
     const rpcClient = await clientSession.rpcClient();
-    const replies = await Promise.all(["a", "bc", "def"].map((body) => rpcClient.call("rpc-upper", body, { timeout: 5000 })));
-    assert.deepEqual(replies.map((reply) => reply.bodyToString()), ["A", "BC", "DEF"]);
+    const replies = await Promise.all(
+      ["a", "bc", "def"].map((body) => rpcClient.call("rpc-upper", body, { timeout: 5000 })),
+    );
+    assert.deepEqual(
+      replies.map((reply) => reply.bodyToString()),
+      ["A", "BC", "DEF"],
+    );
     await rpcClient.close();
     await requests.delete();
   } finally {
@@ -86,7 +95,11 @@ test("publishing with reply-to amq.rabbitmq.reply-to without consuming it is 406
   await client.connect();
   const ch = await client.channel();
   await ch.basicPublish("", "anywhere", "x", { replyTo: REPLY_TO });
-  await rejectsWithClose(ch.queueDeclare("", { exclusive: true }), 406, "PRECONDITION_FAILED - fast reply consumer does not exist");
+  await rejectsWithClose(
+    ch.queueDeclare("", { exclusive: true }),
+    406,
+    "PRECONDITION_FAILED - fast reply consumer does not exist",
+  );
   await client.close();
   await connection.close();
   await warren.broker.assertHealthy();

@@ -20,7 +20,10 @@ after(async () => {
 });
 
 /** One exclusive queue per name, bound to `exchange` with its key/arguments. */
-async function bindQueues(exchange: string, bindings: Record<string, { key?: string; args?: Record<string, unknown> }>): Promise<Map<string, string>> {
+async function bindQueues(
+  exchange: string,
+  bindings: Record<string, { key?: string; args?: Record<string, unknown> }>,
+): Promise<Map<string, string>> {
   const queues = new Map<string, string>();
   for (const [name, { key = "", args }] of Object.entries(bindings)) {
     const { queue } = await channel.assertQueue("", { exclusive: true });
@@ -45,7 +48,12 @@ async function routedTo(queues: Map<string, string>, publish: () => void): Promi
 
 test("direct: exact routing-key match, several queues per key, none for other keys", async () => {
   await channel.assertExchange("rt-direct", "direct");
-  const queues = await bindQueues("rt-direct", { a1: { key: "a" }, a2: { key: "a" }, b: { key: "b" }, empty: { key: "" } });
+  const queues = await bindQueues("rt-direct", {
+    a1: { key: "a" },
+    a2: { key: "a" },
+    b: { key: "b" },
+    empty: { key: "" },
+  });
   assert.deepEqual(await routedTo(queues, () => channel.publish("rt-direct", "a", Buffer.from("x"))), ["a1", "a2"]);
   assert.deepEqual(await routedTo(queues, () => channel.publish("rt-direct", "b", Buffer.from("x"))), ["b"]);
   assert.deepEqual(await routedTo(queues, () => channel.publish("rt-direct", "", Buffer.from("x"))), ["empty"]);
@@ -61,11 +69,34 @@ test("the default exchange routes to the queue named by the routing key", async 
 test("fanout: every bound queue, whatever the routing key", async () => {
   await channel.assertExchange("rt-fanout", "fanout");
   const queues = await bindQueues("rt-fanout", { x: { key: "x" }, y: { key: "y" }, z: {} });
-  assert.deepEqual(await routedTo(queues, () => channel.publish("rt-fanout", "anything", Buffer.from("x"))), ["x", "y", "z"]);
+  assert.deepEqual(await routedTo(queues, () => channel.publish("rt-fanout", "anything", Buffer.from("x"))), [
+    "x",
+    "y",
+    "z",
+  ]);
   await channel.deleteExchange("rt-fanout");
 });
 
-const TOPIC_PATTERNS = ["*", "", "#", "a.*", "a.#", "#.c", "a.*.c", "a.#.c", "*.*", "#.#", "a.#.#", "*.#", "#.*", "a..c", "a.*.#", ".", "*.", "a.b.c"];
+const TOPIC_PATTERNS = [
+  "*",
+  "",
+  "#",
+  "a.*",
+  "a.#",
+  "#.c",
+  "a.*.c",
+  "a.#.c",
+  "*.*",
+  "#.#",
+  "a.#.#",
+  "*.#",
+  "#.*",
+  "a..c",
+  "a.*.#",
+  ".",
+  "*.",
+  "a.b.c",
+];
 const TOPIC_ROUTES: Record<string, string[]> = {
   "": ["", "#", "#.#"],
   a: ["*", "#", "a.#", "#.#", "a.#.#", "*.#", "#.*"],
@@ -84,7 +115,10 @@ const TOPIC_ROUTES: Record<string, string[]> = {
 
 test("topic: * is one word, # is zero or more, empty words and empty keys as RabbitMQ", async () => {
   await channel.assertExchange("rt-topic", "topic");
-  const queues = await bindQueues("rt-topic", Object.fromEntries(TOPIC_PATTERNS.map((pattern) => [pattern, { key: pattern }])));
+  const queues = await bindQueues(
+    "rt-topic",
+    Object.fromEntries(TOPIC_PATTERNS.map((pattern) => [pattern, { key: pattern }])),
+  );
   for (const [routingKey, expected] of Object.entries(TOPIC_ROUTES)) {
     const hit = await routedTo(queues, () => channel.publish("rt-topic", routingKey, Buffer.from("x")));
     assert.deepEqual(hit, expected, `routing key '${routingKey}'`);
@@ -107,7 +141,9 @@ test("topic with 10,000 bindings still routes each key to exactly its queue", as
   const { queue: other } = await channel.assertQueue("", { exclusive: true });
   const binds: Array<Promise<unknown>> = [];
   for (let i = 0; i < 10_000; i++) {
-    binds.push(channel.bindQueue(i === 4321 ? target : other, "rt-topic-many", `stock.${i}.${i % 7 === 0 ? "*" : "price"}`));
+    binds.push(
+      channel.bindQueue(i === 4321 ? target : other, "rt-topic-many", `stock.${i}.${i % 7 === 0 ? "*" : "price"}`),
+    );
   }
   binds.push(channel.bindQueue(wildcard, "rt-topic-many", "stock.#.volume"));
   await Promise.all(binds);
@@ -117,11 +153,23 @@ test("topic with 10,000 bindings still routes each key to exactly its queue", as
     ["wildcard", wildcard],
     ["other", other],
   ]);
-  assert.deepEqual(await routedTo(queues, () => channel.publish("rt-topic-many", "stock.4321.price", Buffer.from("x"))), ["target"]);
-  assert.deepEqual(await routedTo(queues, () => channel.publish("rt-topic-many", "stock.4321.volume", Buffer.from("x"))), ["wildcard"]);
+  assert.deepEqual(
+    await routedTo(queues, () => channel.publish("rt-topic-many", "stock.4321.price", Buffer.from("x"))),
+    ["target"],
+  );
+  assert.deepEqual(
+    await routedTo(queues, () => channel.publish("rt-topic-many", "stock.4321.volume", Buffer.from("x"))),
+    ["wildcard"],
+  );
   // 700 % 7 === 0: bound as stock.700.*
-  assert.deepEqual(await routedTo(queues, () => channel.publish("rt-topic-many", "stock.700.volume", Buffer.from("x"))), ["wildcard", "other"]);
-  assert.deepEqual(await routedTo(queues, () => channel.publish("rt-topic-many", "stock.10000.price", Buffer.from("x"))), []);
+  assert.deepEqual(
+    await routedTo(queues, () => channel.publish("rt-topic-many", "stock.700.volume", Buffer.from("x"))),
+    ["wildcard", "other"],
+  );
+  assert.deepEqual(
+    await routedTo(queues, () => channel.publish("rt-topic-many", "stock.10000.price", Buffer.from("x"))),
+    [],
+  );
   await channel.deleteExchange("rt-topic-many");
 });
 
@@ -153,9 +201,14 @@ const HEADER_ROUTES: Array<[string, Record<string, unknown> | undefined, string[
 
 test("headers: x-match all / any / all-with-x / any-with-x, typed values, empty binding sets", async () => {
   await channel.assertExchange("rt-headers", "headers");
-  const queues = await bindQueues("rt-headers", Object.fromEntries(Object.entries(HEADER_BINDINGS).map(([name, args]) => [name, { args }])));
+  const queues = await bindQueues(
+    "rt-headers",
+    Object.fromEntries(Object.entries(HEADER_BINDINGS).map(([name, args]) => [name, { args }])),
+  );
   for (const [label, headers, expected] of HEADER_ROUTES) {
-    const hit = await routedTo(queues, () => channel.publish("rt-headers", "", Buffer.from("x"), headers ? { headers } : {}));
+    const hit = await routedTo(queues, () =>
+      channel.publish("rt-headers", "", Buffer.from("x"), headers ? { headers } : {}),
+    );
     assert.deepEqual(hit, expected, label);
   }
   await channel.deleteExchange("rt-headers");
@@ -176,7 +229,11 @@ test("headers: a void binding value matches any value of a present header", asyn
     [{}, []],
   ];
   for (const [headers, expected] of cases) {
-    assert.deepEqual(await routedTo(queues, () => channel.publish("rt-headers-void", "", Buffer.from("x"), { headers })), expected, JSON.stringify(headers));
+    assert.deepEqual(
+      await routedTo(queues, () => channel.publish("rt-headers-void", "", Buffer.from("x"), { headers })),
+      expected,
+      JSON.stringify(headers),
+    );
   }
   await channel.deleteExchange("rt-headers-void");
 });

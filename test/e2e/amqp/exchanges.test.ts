@@ -15,7 +15,9 @@ const vhost = () => {
   return found;
 };
 
-async function withAmqplib<T>(body: (channel: amqplib.Channel, connection: amqplib.ChannelModel) => Promise<T>): Promise<T> {
+async function withAmqplib<T>(
+  body: (channel: amqplib.Channel, connection: amqplib.ChannelModel) => Promise<T>,
+): Promise<T> {
   const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   // Closes are asserted through the rejected operations; the 'error' events that follow are expected.
@@ -44,10 +46,14 @@ async function getOne(channel: amqplib.Channel, queue: string): Promise<string |
 
 test("the default exchange and amq.direct/fanout/topic/headers/match exist with their types", async () => {
   await withAmqplib(async (channel) => {
-    for (const name of ["amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match"]) await channel.checkExchange(name);
+    for (const name of ["amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match"])
+      await channel.checkExchange(name);
   });
   const types = Object.fromEntries(
-    ["", "amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match"].map((name) => [name, vhost().exchanges.get(name)?.type]),
+    ["", "amq.direct", "amq.fanout", "amq.topic", "amq.headers", "amq.match"].map((name) => [
+      name,
+      vhost().exchanges.get(name)?.type,
+    ]),
   );
   assert.deepEqual(types, {
     "": "direct",
@@ -77,7 +83,12 @@ test("declare keeps durable, auto-delete and internal; a passive declare of a mi
   });
   const exchange = vhost().exchanges.get("ex-flags");
   assert.deepEqual(
-    { type: exchange?.type, durable: exchange?.durable, autoDelete: exchange?.autoDelete, internal: exchange?.internal },
+    {
+      type: exchange?.type,
+      durable: exchange?.durable,
+      autoDelete: exchange?.autoDelete,
+      internal: exchange?.internal,
+    },
     { type: "topic", durable: true, autoDelete: false, internal: true },
   );
   await withAmqplib((channel) => channel.deleteExchange("ex-flags"));
@@ -86,8 +97,16 @@ test("declare keeps durable, auto-delete and internal; a passive declare of a mi
 test("redeclaring with a different type, durable, auto_delete or internal is 406 with RabbitMQ's text", async () => {
   await withAmqplib((channel) => channel.assertExchange("ex-equiv", "direct", { durable: false }));
   const cases: Array<[string, amqplib.Options.AssertExchange, string]> = [
-    ["fanout", { durable: false }, "inequivalent arg 'type' for exchange 'ex-equiv' in vhost '/': received 'fanout' but current is 'direct'"],
-    ["direct", { durable: true }, "inequivalent arg 'durable' for exchange 'ex-equiv' in vhost '/': received 'true' but current is 'false'"],
+    [
+      "fanout",
+      { durable: false },
+      "inequivalent arg 'type' for exchange 'ex-equiv' in vhost '/': received 'fanout' but current is 'direct'",
+    ],
+    [
+      "direct",
+      { durable: true },
+      "inequivalent arg 'durable' for exchange 'ex-equiv' in vhost '/': received 'true' but current is 'false'",
+    ],
     [
       "direct",
       { durable: false, autoDelete: true },
@@ -100,7 +119,9 @@ test("redeclaring with a different type, durable, auto_delete or internal is 406
     ],
   ];
   for (const [type, options, text] of cases) {
-    await withAmqplib((channel) => rejectsWithClose(channel.assertExchange("ex-equiv", type, options), 406, `PRECONDITION_FAILED - ${text}`));
+    await withAmqplib((channel) =>
+      rejectsWithClose(channel.assertExchange("ex-equiv", type, options), 406, `PRECONDITION_FAILED - ${text}`),
+    );
   }
   await withAmqplib((channel) => channel.deleteExchange("ex-equiv"));
 });
@@ -108,7 +129,10 @@ test("redeclaring with a different type, durable, auto_delete or internal is 406
 test("an unknown exchange type is 503 COMMAND_INVALID and closes the connection (amqp-client)", async () => {
   const connection = await new AMQPClient(warren.broker.url).connect();
   const channel = await connection.channel();
-  await assert.rejects(channel.exchangeDeclare("ex-bad-type", "x-no-such"), /COMMAND_INVALID - unknown exchange type 'x-no-such' \(503\)/);
+  await assert.rejects(
+    channel.exchangeDeclare("ex-bad-type", "x-no-such"),
+    /COMMAND_INVALID - unknown exchange type 'x-no-such' \(503\)/,
+  );
   await waitFor(() => connection.closed);
 });
 
@@ -127,7 +151,11 @@ test("delete with if-unused on an exchange with bindings is 406; without it the 
     await channel.assertExchange("ex-used", "fanout");
     const { queue } = await channel.assertQueue("", { exclusive: true });
     await channel.bindQueue(queue, "ex-used", "");
-    await rejectsWithClose(channel.deleteExchange("ex-used", { ifUnused: true }), 406, "PRECONDITION_FAILED - exchange 'ex-used' in vhost '/' in use");
+    await rejectsWithClose(
+      channel.deleteExchange("ex-used", { ifUnused: true }),
+      406,
+      "PRECONDITION_FAILED - exchange 'ex-used' in vhost '/' in use",
+    );
     const again = await connection.createChannel();
     again.on("error", () => undefined);
     await again.deleteExchange("ex-used");
@@ -150,10 +178,18 @@ test("deleting a missing exchange succeeds, as in RabbitMQ 3.10", async () => {
 
 test("deleting amq.* or the default exchange is 403 ACCESS_REFUSED", async () => {
   await withAmqplib((channel) =>
-    rejectsWithClose(channel.deleteExchange("amq.direct"), 403, "ACCESS_REFUSED - deletion of system exchange 'amq.direct' in vhost '/' not allowed"),
+    rejectsWithClose(
+      channel.deleteExchange("amq.direct"),
+      403,
+      "ACCESS_REFUSED - deletion of system exchange 'amq.direct' in vhost '/' not allowed",
+    ),
   );
   await withAmqpClient((channel) =>
-    rejectsWithClose(channel.exchangeDelete(""), 403, "ACCESS_REFUSED - operation not permitted on the default exchange"),
+    rejectsWithClose(
+      channel.exchangeDelete(""),
+      403,
+      "ACCESS_REFUSED - operation not permitted on the default exchange",
+    ),
   );
   assert.ok(vhost().exchanges.has("amq.direct"));
 });
@@ -161,7 +197,11 @@ test("deleting amq.* or the default exchange is 403 ACCESS_REFUSED", async () =>
 test("binding to or from the default exchange is 403", async () => {
   await withAmqplib(async (channel) => {
     const { queue } = await channel.assertQueue("", { exclusive: true });
-    await rejectsWithClose(channel.bindQueue(queue, "", "x"), 403, "ACCESS_REFUSED - operation not permitted on the default exchange");
+    await rejectsWithClose(
+      channel.bindQueue(queue, "", "x"),
+      403,
+      "ACCESS_REFUSED - operation not permitted on the default exchange",
+    );
   });
 });
 
@@ -170,7 +210,10 @@ test("publishing to an internal exchange is 403 and closes the channel; the conn
     await channel.assertExchange("ex-internal", "fanout", { internal: true });
     const closed = nextError(channel);
     channel.publish("ex-internal", "", Buffer.from("x"));
-    assert.deepEqual(await closed, { code: 403, text: "ACCESS_REFUSED - cannot publish to internal exchange 'ex-internal' in vhost '/'" });
+    assert.deepEqual(await closed, {
+      code: 403,
+      text: "ACCESS_REFUSED - cannot publish to internal exchange 'ex-internal' in vhost '/'",
+    });
     const other = await connection.createChannel();
     await other.deleteExchange("ex-internal");
   });

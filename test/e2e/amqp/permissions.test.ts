@@ -13,7 +13,11 @@ let broker: TestBroker;
 let admin: amqplib.ChannelModel;
 before(async () => {
   broker = await TestBroker.start({ users: [{ name: USER, password: PASSWORD }] });
-  broker.broker.core.users.setPermissions(USER, "/", { configure: "^perm-c", write: "^perm-w|^perm-c", read: "^perm-r|^perm-c" });
+  broker.broker.core.users.setPermissions(USER, "/", {
+    configure: "^perm-c",
+    write: "^perm-w|^perm-c",
+    read: "^perm-r|^perm-c",
+  });
   admin = await amqplib.connect(broker.url);
   const channel = await admin.createChannel();
   for (const queue of ["perm-r-q", "perm-w-q", "perm-x-q"]) await channel.assertQueue(queue);
@@ -61,7 +65,10 @@ test("queue.declare needs configure on the queue, server-named queues included",
   await asUser((ch) => rejectsWithClose(ch.assertQueue("other-q"), 403, refused("queue", "other-q")));
   await asUser(async (ch) => {
     await assert.rejects(ch.assertQueue("", { exclusive: true }), (error: Error) => {
-      assert.match(error.message, /ACCESS_REFUSED - access to queue 'amq\.gen-[\w-]{22}' in vhost '\/' refused for user 'restricted'"/);
+      assert.match(
+        error.message,
+        /ACCESS_REFUSED - access to queue 'amq\.gen-[\w-]{22}' in vhost '\/' refused for user 'restricted'"/,
+      );
       return true;
     });
   });
@@ -76,21 +83,29 @@ test("a passive declare needs no permission", async () => {
 });
 
 test("exchange.declare and exchange.delete need configure on the exchange", async () => {
-  await asUserAmqpClient((ch) => rejectsWithClose(ch.exchangeDeclare("other-x", "fanout"), 403, refused("exchange", "other-x")));
+  await asUserAmqpClient((ch) =>
+    rejectsWithClose(ch.exchangeDeclare("other-x", "fanout"), 403, refused("exchange", "other-x")),
+  );
   await asUserAmqpClient((ch) => rejectsWithClose(ch.exchangeDelete("perm-r-x"), 403, refused("exchange", "perm-r-x")));
   await asUserAmqpClient((ch) => ch.exchangeDeclare("perm-c-x", "fanout"));
 });
 
 test("queue.bind needs write on the queue and read on the exchange", async () => {
   await asUser((ch) => rejectsWithClose(ch.bindQueue("perm-r-q", "perm-r-x", ""), 403, refused("queue", "perm-r-q")));
-  await asUser((ch) => rejectsWithClose(ch.bindQueue("perm-w-q", "perm-w-x", ""), 403, refused("exchange", "perm-w-x")));
+  await asUser((ch) =>
+    rejectsWithClose(ch.bindQueue("perm-w-q", "perm-w-x", ""), 403, refused("exchange", "perm-w-x")),
+  );
   await asUser((ch) => rejectsWithClose(ch.unbindQueue("perm-r-q", "perm-r-x", ""), 403, refused("queue", "perm-r-q")));
   await asUser((ch) => ch.bindQueue("perm-w-q", "perm-r-x", ""));
 });
 
 test("exchange.bind needs write on the destination and read on the source", async () => {
-  await asUserAmqpClient((ch) => rejectsWithClose(ch.exchangeBind("perm-r-x", "perm-w-x", ""), 403, refused("exchange", "perm-r-x")));
-  await asUserAmqpClient((ch) => rejectsWithClose(ch.exchangeBind("perm-w-x", "perm-w-x", ""), 403, refused("exchange", "perm-w-x")));
+  await asUserAmqpClient((ch) =>
+    rejectsWithClose(ch.exchangeBind("perm-r-x", "perm-w-x", ""), 403, refused("exchange", "perm-r-x")),
+  );
+  await asUserAmqpClient((ch) =>
+    rejectsWithClose(ch.exchangeBind("perm-w-x", "perm-w-x", ""), 403, refused("exchange", "perm-w-x")),
+  );
 });
 
 test("basic.publish needs write on the exchange, the default exchange shown as amq.default", async () => {
@@ -116,7 +131,13 @@ test("an allowed publish is routed (write on the exchange is enough, the queue n
 
 test("basic.get, basic.consume and queue.purge need read on the queue", async () => {
   await asUser((ch) => rejectsWithClose(ch.get("perm-w-q"), 403, refused("queue", "perm-w-q")));
-  await asUser((ch) => rejectsWithClose(ch.consume("perm-w-q", () => undefined), 403, refused("queue", "perm-w-q")));
+  await asUser((ch) =>
+    rejectsWithClose(
+      ch.consume("perm-w-q", () => undefined),
+      403,
+      refused("queue", "perm-w-q"),
+    ),
+  );
   await asUser((ch) => rejectsWithClose(ch.purgeQueue("perm-w-q"), 403, refused("queue", "perm-w-q")));
   await asUserAmqpClient(async (ch) => {
     await rejectsWithClose(ch.basicGet("perm-w-q"), 403, refused("queue", "perm-w-q"));

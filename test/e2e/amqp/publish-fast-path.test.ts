@@ -123,9 +123,14 @@ test("publishes alternating exchanges and routing keys reach the right queues", 
   }
   const got: string[][] = [[], [], []];
   for (let i = 0; i < 3; i++) {
-    await channel.consume(queues[i] as string, (message) => {
-      if (message) got[i]?.push(`${message.fields.exchange}:${message.fields.routingKey}:${message.content.toString()}`);
-    }, { noAck: true });
+    await channel.consume(
+      queues[i] as string,
+      (message) => {
+        if (message)
+          got[i]?.push(`${message.fields.exchange}:${message.fields.routingKey}:${message.content.toString()}`);
+      },
+      { noAck: true },
+    );
   }
   await waitFor(() => got.flat().length === order.length);
   const expected: string[][] = [[], [], []];

@@ -36,7 +36,10 @@ test("every publish on a confirm channel is acked, acks covering several with mu
     upTo = ack.deliveryTag;
   }
   assert.equal(upTo, count);
-  assert.ok(acks.some((ack) => ack.multiple), "a burst of publishes is confirmed with multiple acks");
+  assert.ok(
+    acks.some((ack) => ack.multiple),
+    "a burst of publishes is confirmed with multiple acks",
+  );
   assert.equal((await channel.checkQueue(queue)).messageCount, count);
   await connection.close();
 });

@@ -32,9 +32,17 @@ test("binding to a missing exchange or a missing queue is 404", async () => {
   await client.connect();
   const channel = await client.channel();
   const { name } = await channel.queueDeclare("", { exclusive: true });
-  await rejectsWithClose(channel.queueBind(name, "no-such-exchange", "k"), 404, "NOT_FOUND - no exchange 'no-such-exchange' in vhost '/'");
+  await rejectsWithClose(
+    channel.queueBind(name, "no-such-exchange", "k"),
+    404,
+    "NOT_FOUND - no exchange 'no-such-exchange' in vhost '/'",
+  );
   const second = await client.channel();
-  await rejectsWithClose(second.queueBind("no-such-queue", "amq.direct", "k"), 404, "NOT_FOUND - no queue 'no-such-queue' in vhost '/'");
+  await rejectsWithClose(
+    second.queueBind("no-such-queue", "amq.direct", "k"),
+    404,
+    "NOT_FOUND - no queue 'no-such-queue' in vhost '/'",
+  );
   await client.close();
   await warren.broker.assertHealthy();
 });
@@ -70,7 +78,11 @@ test("delete if-unused of a queue with a consumer is 406 in use", async () => {
   const channel = await openChannel(connection);
   await channel.assertQueue("q", { exclusive: true });
   await channel.consume("q", () => {});
-  await rejectsWithClose(channel.deleteQueue("q", { ifUnused: true }), 406, "PRECONDITION_FAILED - queue 'q' in vhost '/' in use");
+  await rejectsWithClose(
+    channel.deleteQueue("q", { ifUnused: true }),
+    406,
+    "PRECONDITION_FAILED - queue 'q' in vhost '/' in use",
+  );
   const other = await openChannel(connection);
   assert.equal((await other.checkQueue("q")).consumerCount, 0, "the consumer went with its channel");
   assert.deepEqual(await other.deleteQueue("q", { ifUnused: true }), { messageCount: 0 });
@@ -85,7 +97,11 @@ test("delete if-empty of a queue with messages is 406 not empty", async () => {
   await channel.queueDeclare("q", { exclusive: true });
   await channel.basicPublish("", "q", "still here");
   await waitFor(async () => (await channel.queueDeclare("q", { passive: true })).messageCount === 1);
-  await rejectsWithClose(channel.queueDelete("q", { ifEmpty: true }), 406, "PRECONDITION_FAILED - queue 'q' in vhost '/' not empty");
+  await rejectsWithClose(
+    channel.queueDelete("q", { ifEmpty: true }),
+    406,
+    "PRECONDITION_FAILED - queue 'q' in vhost '/' not empty",
+  );
   const other = await client.channel();
   assert.deepEqual(await other.queueDelete("q"), { messageCount: 1 });
   await client.close();
@@ -99,7 +115,11 @@ test("unbinding a missing queue or exchange is ok; unbinding from the default ex
   // RabbitMQ 3.10 answers unbind-ok: there is nothing left to unbind.
   assert.deepEqual(await channel.unbindQueue("no-such-queue", "amq.direct", "k"), {});
   assert.deepEqual(await channel.unbindQueue(queue, "no-such-exchange", "k"), {});
-  await rejectsWithClose(channel.unbindQueue(queue, "", queue), 403, "ACCESS_REFUSED - operation not permitted on the default exchange");
+  await rejectsWithClose(
+    channel.unbindQueue(queue, "", queue),
+    403,
+    "ACCESS_REFUSED - operation not permitted on the default exchange",
+  );
   await connection.close();
   await warren.broker.assertHealthy();
 });

@@ -54,10 +54,18 @@ test("a queue name with the amq. prefix is refused with 403", async () => {
   const client = new AMQPClient(warren.broker.url);
   await client.connect();
   const channel = await client.channel();
-  await rejectsWithClose(channel.queueDeclare("amq.mine"), 403, "ACCESS_REFUSED - queue name 'amq.mine' contains reserved prefix 'amq.*'");
+  await rejectsWithClose(
+    channel.queueDeclare("amq.mine"),
+    403,
+    "ACCESS_REFUSED - queue name 'amq.mine' contains reserved prefix 'amq.*'",
+  );
   // Passively, the name is merely looked up, as RabbitMQ does.
   const second = await client.channel();
-  await rejectsWithClose(second.queueDeclare("amq.mine", { passive: true }), 404, "NOT_FOUND - no queue 'amq.mine' in vhost '/'");
+  await rejectsWithClose(
+    second.queueDeclare("amq.mine", { passive: true }),
+    404,
+    "NOT_FOUND - no queue 'amq.mine' in vhost '/'",
+  );
   await client.close();
   await warren.broker.assertHealthy();
 });

@@ -69,7 +69,11 @@ describe("cluster definitions", { skip }, () => {
 
   test("a user and queue made over w2's HTTP API (201) are usable on w1", async () => {
     const put = (path: string, body: unknown): Promise<Response> =>
-      fetch(`${running.cluster.node(1).httpUrl}${path}`, { method: "PUT", headers: { authorization: GUEST, "content-type": "application/json" }, body: JSON.stringify(body) });
+      fetch(`${running.cluster.node(1).httpUrl}${path}`, {
+        method: "PUT",
+        headers: { authorization: GUEST, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     assert.equal((await put("/api/users/alice", { password: "s3cret", tags: "" })).status, 201);
     assert.equal((await put("/api/permissions/%2F/alice", { configure: ".*", write: ".*", read: ".*" })).status, 201);
     assert.equal((await put("/api/queues/%2F/from-http", { durable: true })).status, 201);
@@ -85,7 +89,10 @@ describe("cluster definitions", { skip }, () => {
     await ch1.deleteQueue("short-lived");
     await c1.close();
     await eventually(async () => {
-      const missing = await queueExists(running.cluster.node(1).amqpUrl, "short-lived").then(() => false, () => true);
+      const missing = await queueExists(running.cluster.node(1).amqpUrl, "short-lived").then(
+        () => false,
+        () => true,
+      );
       if (!missing) throw new Error("still there");
     });
     // The node still serves clients after the 404 channel errors above.

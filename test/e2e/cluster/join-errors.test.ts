@@ -13,7 +13,9 @@ test("startBroker({ cluster }) with no NATS server listening rejects with WARREN
   const port = await freePort();
   await assert.rejects(
     startBroker({ cluster: { nats: [`nats://127.0.0.1:${port}`], nodeName: "w1" } }),
-    (error: unknown) => isWarrenError(error, "WARREN_ERR_CLUSTER") && error.message.startsWith(`cannot connect to NATS at nats://127.0.0.1:${port}`),
+    (error: unknown) =>
+      isWarrenError(error, "WARREN_ERR_CLUSTER") &&
+      error.message.startsWith(`cannot connect to NATS at nats://127.0.0.1:${port}`),
   );
   const broker = await startBroker();
   assert.ok(broker.urls.amqp);
@@ -22,7 +24,25 @@ test("startBroker({ cluster }) with no NATS server listening rejects with WARREN
 
 test("warren --cluster-nats to nothing exits 1 with one line naming the URL", async () => {
   const port = await freePort();
-  const result = await runProgram(process.execPath, [MAIN, "--cluster-nats", `nats://127.0.0.1:${port}`, "--amqp-port", "0", "--mqtt-port", "0", "--stomp-port", "0", "--http-port", "0", "--web-stomp-port", "0", "--web-mqtt-port", "0", "--log-level", "error"]);
+  const result = await runProgram(process.execPath, [
+    MAIN,
+    "--cluster-nats",
+    `nats://127.0.0.1:${port}`,
+    "--amqp-port",
+    "0",
+    "--mqtt-port",
+    "0",
+    "--stomp-port",
+    "0",
+    "--http-port",
+    "0",
+    "--web-stomp-port",
+    "0",
+    "--web-mqtt-port",
+    "0",
+    "--log-level",
+    "error",
+  ]);
   assert.equal(result.code, 1);
   assert.match(result.stderr, new RegExp(`^warren: cannot connect to NATS at nats://127\\.0\\.0\\.1:${port}: .+\\n$`));
 });

@@ -41,14 +41,24 @@ describe("cluster membership", { skip }, () => {
   });
 
   test("warren ctl cluster_status prints the running nodes", async () => {
-    const result = await runProgram(process.execPath, [MAIN, "ctl", "--url", running.cluster.node(0).httpUrl, "cluster_status"]);
+    const result = await runProgram(process.execPath, [
+      MAIN,
+      "ctl",
+      "--url",
+      running.cluster.node(0).httpUrl,
+      "cluster_status",
+    ]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, "Cluster status of node w1 ...\n\nRunning Nodes\n\nw1\nw2\n");
   });
 
   test("overview totals on w1 count a connection open on w2", async () => {
     const overviewConnections = async (): Promise<number> =>
-      ((await getJson(`${running.cluster.node(0).httpUrl}/api/overview`)).body as { object_totals: { connections: number } }).object_totals.connections;
+      (
+        (await getJson(`${running.cluster.node(0).httpUrl}/api/overview`)).body as {
+          object_totals: { connections: number };
+        }
+      ).object_totals.connections;
     const before = await overviewConnections();
     const connection = await amqp.connect(running.cluster.node(1).amqpUrl);
     try {
@@ -60,6 +70,8 @@ describe("cluster membership", { skip }, () => {
 
   test("a killed node leaves /api/nodes once its heartbeat expires", async () => {
     await running.cluster.kill(1);
-    await eventually(async () => assert.deepEqual(names((await getJson(`${running.cluster.node(0).httpUrl}/api/nodes`)).body), ["w1"]));
+    await eventually(async () =>
+      assert.deepEqual(names((await getJson(`${running.cluster.node(0).httpUrl}/api/nodes`)).body), ["w1"]),
+    );
   });
 });

@@ -43,7 +43,11 @@ test("memory alarm: a watermark below current use blocks publishers, consumers k
     await waitFor(() => seen.includes("blocked:low on memory"));
     pub.sendToQueue("alarmed", Buffer.from("during"));
     await sleep(100);
-    assert.equal(broker.broker.core.vhosts.get("/")?.queues.get("alarmed")?.messageCount, 0, "the blocked publisher is not read");
+    assert.equal(
+      broker.broker.core.vhosts.get("/")?.queues.get("alarmed")?.messageCount,
+      0,
+      "the blocked publisher is not read",
+    );
     // The consumer connection is still served.
     const { queue } = await consumer.assertQueue("", { exclusive: true });
     assert.ok(queue.startsWith("amq.gen-"));
@@ -75,7 +79,9 @@ test("disk alarm: a free-disk limit above what is free blocks publishers until i
     broker.broker.alarms.setDiskFreeLimit(Number.MAX_SAFE_INTEGER);
     await waitFor(() => seen.includes("blocked:low on disk"));
     const confirmed = new Promise<void>((resolve, reject) =>
-      channel.sendToQueue("disk", Buffer.from("second"), { persistent: true }, (err: unknown) => (err ? reject(err instanceof Error ? err : new Error("publish was not confirmed")) : resolve())),
+      channel.sendToQueue("disk", Buffer.from("second"), { persistent: true }, (err: unknown) =>
+        err ? reject(err instanceof Error ? err : new Error("publish was not confirmed")) : resolve(),
+      ),
     );
     await sleep(100);
     assert.equal(broker.broker.core.vhosts.get("/")?.queues.get("disk")?.messageCount, 1);

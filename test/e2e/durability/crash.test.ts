@@ -22,7 +22,6 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-
 test("SIGKILL at random moments: every confirmed persistent message survives, none comes back twice", async (t) => {
   const confirmed = new Set<string>();
   const published = new Set<string>();

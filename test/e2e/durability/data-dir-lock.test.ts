@@ -41,8 +41,27 @@ function fingerprint(dir: string): Record<string, string> {
 function runSecond(dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(
     process.execPath,
-    [MAIN, "--data-dir", dir, "--host", "127.0.0.1", "--amqp-port", "off", "--mqtt-port", "off", "--stomp-port", "off",
-      "--http-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off", "--stream-port", "off"],
+    [
+      MAIN,
+      "--data-dir",
+      dir,
+      "--host",
+      "127.0.0.1",
+      "--amqp-port",
+      "off",
+      "--mqtt-port",
+      "off",
+      "--stomp-port",
+      "off",
+      "--http-port",
+      "off",
+      "--web-stomp-port",
+      "off",
+      "--web-mqtt-port",
+      "off",
+      "--stream-port",
+      "off",
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let stdout = "";
@@ -97,20 +116,34 @@ test("a lock left by kill -9 is taken over: the broker starts and recovers", asy
   assert.equal(lockOwner(dir), String(a.child.pid), "the crash left its lock behind");
 
   const b = await startChildBroker(dir, ["amqp"]);
-  assert.equal((await drainQueueAt(`amqp://guest:guest@127.0.0.1:${b.ports.amqp as number}`, "after-crash")).length, 10);
+  assert.equal(
+    (await drainQueueAt(`amqp://guest:guest@127.0.0.1:${b.ports.amqp as number}`, "after-crash")).length,
+    10,
+  );
   assert.equal(lockOwner(dir), String(b.child.pid));
   assert.equal(await stoppedCleanly(b.child), 0);
 });
 
 test("embedded: startBroker on a held dir throws WARREN_ERR_DATA_DIR_LOCKED; the holder still serves and the dir is free after stop", async () => {
   const dir = await dirs.fresh("embedded");
-  const first = await startBroker({ host: "127.0.0.1", ports: { amqp: 0, mqtt: "off", stomp: "off", http: "off", webStomp: "off", webMqtt: "off" }, storage: { dir } });
+  const first = await startBroker({
+    host: "127.0.0.1",
+    ports: { amqp: 0, mqtt: "off", stomp: "off", http: "off", webStomp: "off", webMqtt: "off" },
+    storage: { dir },
+  });
   try {
     await assert.rejects(
-      startBroker({ host: "127.0.0.1", ports: { amqp: "off", mqtt: "off", stomp: "off", http: "off", webStomp: "off", webMqtt: "off" }, storage: { dir } }),
+      startBroker({
+        host: "127.0.0.1",
+        ports: { amqp: "off", mqtt: "off", stomp: "off", http: "off", webStomp: "off", webMqtt: "off" },
+        storage: { dir },
+      }),
       (error: unknown) => {
         assert.ok(isWarrenError(error, "WARREN_ERR_DATA_DIR_LOCKED"), String(error));
-        assert.equal(error.message, `data directory ${dir} is in use by another Warren process (pid ${process.pid}); stop it or choose another --data-dir`);
+        assert.equal(
+          error.message,
+          `data directory ${dir} is in use by another Warren process (pid ${process.pid}); stop it or choose another --data-dir`,
+        );
         return true;
       },
     );
@@ -118,7 +151,11 @@ test("embedded: startBroker on a held dir throws WARREN_ERR_DATA_DIR_LOCKED; the
   } finally {
     await first.stop();
   }
-  const again = await startBroker({ host: "127.0.0.1", ports: { amqp: 0, mqtt: "off", stomp: "off", http: "off", webStomp: "off", webMqtt: "off" }, storage: { dir } });
+  const again = await startBroker({
+    host: "127.0.0.1",
+    ports: { amqp: 0, mqtt: "off", stomp: "off", http: "off", webStomp: "off", webMqtt: "off" },
+    storage: { dir },
+  });
   try {
     assert.equal((await drainQueueAt(`amqp://guest:guest@127.0.0.1:${again.ports.amqp}`, "embedded")).length, 3);
   } finally {
@@ -132,7 +169,11 @@ test("a lock naming a live pid that another process now has (pid reused after a 
   const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30_000)"], { stdio: "ignore" });
   try {
     writeFileSync(join(dir, "warren.lock"), `${other.pid}\n1\n`);
-    const broker = await startBroker({ host: "127.0.0.1", ports: { amqp: 0, mqtt: "off", stomp: "off", http: "off", webStomp: "off", webMqtt: "off" }, storage: { dir } });
+    const broker = await startBroker({
+      host: "127.0.0.1",
+      ports: { amqp: 0, mqtt: "off", stomp: "off", http: "off", webStomp: "off", webMqtt: "off" },
+      storage: { dir },
+    });
     try {
       assert.equal(lockOwner(dir), String(process.pid));
       await publishConfirmed(broker.ports.amqp, "reused", 1);

@@ -51,7 +51,11 @@ async function fill(dir: string): Promise<void> {
     channel.sendToQueue("modes", Buffer.from("secret"), { persistent: true });
     await channel.waitForConfirms();
     await connection.close();
-    const client = await mqtt.connectAsync(broker.broker.urls.mqtt as string, { clientId: "modes", clean: false, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(broker.broker.urls.mqtt as string, {
+      clientId: "modes",
+      clean: false,
+      reconnectPeriod: 0,
+    });
     await client.subscribeAsync("modes/#", { qos: 1 });
     await client.publishAsync("modes/retained", "kept", { qos: 1, retain: true });
     await client.endAsync();

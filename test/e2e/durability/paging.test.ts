@@ -15,7 +15,8 @@ const dataDirs = useDataDirs("warren-paging");
 
 const KEEP = 100;
 
-const withBroker = <T>(data: string, body: (broker: TestBroker) => Promise<T>): Promise<T> => withBrokerOn(data, body, { queueMemoryMessages: KEEP });
+const withBroker = <T>(data: string, body: (broker: TestBroker) => Promise<T>): Promise<T> =>
+  withBrokerOn(data, body, { queueMemoryMessages: KEEP });
 
 const queueOf = (broker: TestBroker, name: string): Queue => {
   const queue = broker.broker.core.vhosts.get("/")?.queues.get(name);
@@ -35,13 +36,22 @@ async function fill(channel: ConfirmChannel, queue: string, count: number, withT
 }
 
 /** Consumes `count` messages (prefetch 50, manual acks) and returns what arrived, in order. */
-async function drain(channel: Channel, queue: string, count: number): Promise<Array<{ body: string; id: string; n: unknown; redelivered: boolean }>> {
+async function drain(
+  channel: Channel,
+  queue: string,
+  count: number,
+): Promise<Array<{ body: string; id: string; n: unknown; redelivered: boolean }>> {
   await channel.prefetch(50);
   const got: Array<{ body: string; id: string; n: unknown; redelivered: boolean }> = [];
   await new Promise<void>((resolve) => {
     void channel.consume(queue, (m) => {
       if (m === null) return;
-      got.push({ body: m.content.toString(), id: String(m.properties.messageId), n: m.properties.headers?.["n"], redelivered: m.fields.redelivered });
+      got.push({
+        body: m.content.toString(),
+        id: String(m.properties.messageId),
+        n: m.properties.headers?.["n"],
+        redelivered: m.fields.redelivered,
+      });
       channel.ack(m);
       if (got.length === count) resolve();
     });
@@ -51,7 +61,8 @@ async function drain(channel: Channel, queue: string, count: number): Promise<Ar
   return got;
 }
 
-const expected = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, k) => bodyOf(from + k).toString());
+const expected = (from: number, to: number): string[] =>
+  Array.from({ length: to - from }, (_, k) => bodyOf(from + k).toString());
 
 test("past the in-memory limit persistent messages wait on disk with only an index in memory, and come back in order with their properties", async () => {
   const data = await dataDirs.fresh("order");
@@ -134,10 +145,7 @@ test("a paged queue survives a restart: index only after recovery, delivered-but
       got.map((m) => m.body),
       expected(0, 2000),
     );
-    assert.deepEqual(
-      got.map((m) => m.redelivered).slice(0, 3),
-      [true, true, false],
-    );
+    assert.deepEqual(got.map((m) => m.redelivered).slice(0, 3), [true, true, false]);
     assert.ok(got.every((m, i) => m.n === i && m.id === `id-${i}`));
     await connection.close();
   });

@@ -87,8 +87,20 @@ test("an MQTT state record that does not decode is set aside; the other retained
     await client.publishAsync("kept/1", "one", { qos: 1, retain: true });
     await client.endAsync();
   });
-  const bad = encodeRetainedPut({ vhost: "/", topic: "kept/deep", qos: 1, properties: { headers: deepHeaders(1200) }, payload: Buffer.from("deep") }, codec);
-  const good = encodeRetainedPut({ vhost: "/", topic: "kept/2", qos: 0, properties: {}, payload: Buffer.from("two") }, codec);
+  const bad = encodeRetainedPut(
+    {
+      vhost: "/",
+      topic: "kept/deep",
+      qos: 1,
+      properties: { headers: deepHeaders(1200) },
+      payload: Buffer.from("deep"),
+    },
+    codec,
+  );
+  const good = encodeRetainedPut(
+    { vhost: "/", topic: "kept/2", qos: 0, properties: {}, payload: Buffer.from("two") },
+    codec,
+  );
   appendFileSync(join(dir, "mqtt", "state.log"), Buffer.concat([bad, good]));
 
   const broker = await TestBroker.start({ storage: { dir } });

@@ -136,7 +136,11 @@ test("persistent messages in a durable queue survive a restart with properties, 
     assert.ok(second);
     assert.equal(second.content.toString(), "second");
     assert.equal(await channel.get("jobs", { noAck: true }), false, "the transient message is gone");
-    assert.equal(broker.broker.core.vhosts.get("/")?.queues.has("scratch"), false, "a non-durable queue is not recovered");
+    assert.equal(
+      broker.broker.core.vhosts.get("/")?.queues.has("scratch"),
+      false,
+      "a non-durable queue is not recovered",
+    );
     await connection.close();
   });
 });

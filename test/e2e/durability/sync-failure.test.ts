@@ -21,8 +21,11 @@ import { RawStompClient } from "../stomp/raw-client.js";
  */
 const dataDirs = useDataDirs("warren-sync-failure");
 
-
-async function runWithFailingSync(dir: string, sync: SyncSwitch, body: (broker: TestBroker) => Promise<void>): Promise<void> {
+async function runWithFailingSync(
+  dir: string,
+  sync: SyncSwitch,
+  body: (broker: TestBroker) => Promise<void>,
+): Promise<void> {
   await withBrokerOn(
     dir,
     async (broker) => {
@@ -40,7 +43,8 @@ async function recovered(dir: string, queue: string): Promise<string[]> {
 }
 
 function assertIncludes(actual: string[], expected: string[]): void {
-  for (const body of expected) assert.ok(actual.includes(body), `'${body}' (confirmed) is in ${JSON.stringify(actual)}`);
+  for (const body of expected)
+    assert.ok(actual.includes(body), `'${body}' (confirmed) is in ${JSON.stringify(actual)}`);
 }
 
 test("AMQP confirms: a publish whose fsync failed is nacked; confirmed messages before and after it survive a restart", async () => {
@@ -51,7 +55,11 @@ test("AMQP confirms: a publish whose fsync failed is nacked; confirmed messages 
     const channel = await connection.createConfirmChannel();
     await channel.assertQueue("confirmed", { durable: true });
     const publish = (body: string): Promise<"ack" | "nack"> =>
-      new Promise((resolve) => channel.sendToQueue("confirmed", Buffer.from(body), { persistent: true }, (error) => resolve(error ? "nack" : "ack")));
+      new Promise((resolve) =>
+        channel.sendToQueue("confirmed", Buffer.from(body), { persistent: true }, (error) =>
+          resolve(error ? "nack" : "ack"),
+        ),
+      );
     assert.deepEqual(await Promise.all(["a1", "a2", "a3"].map(publish)), ["ack", "ack", "ack"]);
     sync.failing = true;
     assert.equal(await publish("refused"), "nack");
@@ -73,14 +81,29 @@ test("AMQP tx.commit whose fsync failed gets no commit-ok but 406 'partial tx co
     await client.openChannel(1);
     await client.openChannel(2);
     client.send((w) =>
-      C.writeQueueDeclare(w, 1, { reserved1: 0, queue: "tx-q", passive: false, durable: true, exclusive: false, autoDelete: false, noWait: false, arguments: {} }),
+      C.writeQueueDeclare(w, 1, {
+        reserved1: 0,
+        queue: "tx-q",
+        passive: false,
+        durable: true,
+        exclusive: false,
+        autoDelete: false,
+        noWait: false,
+        arguments: {},
+      }),
     );
     await client.expectMethod(C.QUEUE_DECLARE_OK);
     client.send((w) => C.writeTxSelect(w, 1, {}));
     await client.expectMethod(C.TX_SELECT_OK);
     const publish = (body: string): void =>
       client.send((w) => {
-        C.writeBasicPublish(w, 1, { reserved1: 0, exchange: "", routingKey: "tx-q", mandatory: false, immediate: false });
+        C.writeBasicPublish(w, 1, {
+          reserved1: 0,
+          exchange: "",
+          routingKey: "tx-q",
+          mandatory: false,
+          immediate: false,
+        });
         C.writeContentHeaderFrameWithProperties(w, 1, 60, body.length, { deliveryMode: 2 });
         C.writeBodyFrames(w, 1, Buffer.from(body), 131072);
       });
@@ -94,13 +117,27 @@ test("AMQP tx.commit whose fsync failed gets no commit-ok but 406 'partial tx co
     const close = await client.expectMethod<C.ChannelClose>(C.CHANNEL_CLOSE);
     assert.deepEqual(
       { code: close.replyCode, text: close.replyText, classId: close.classId, methodId: close.methodId },
-      { code: REPLY.PRECONDITION_FAILED, text: "PRECONDITION_FAILED - partial tx completion", classId: 90, methodId: 20 },
+      {
+        code: REPLY.PRECONDITION_FAILED,
+        text: "PRECONDITION_FAILED - partial tx completion",
+        classId: 90,
+        methodId: 20,
+      },
     );
     client.closeChannelOk(1);
     sync.failing = false;
     // channel 2 of the same connection still works
     client.send((w) =>
-      C.writeQueueDeclare(w, 2, { reserved1: 0, queue: "tx-q", passive: true, durable: true, exclusive: false, autoDelete: false, noWait: false, arguments: {} }),
+      C.writeQueueDeclare(w, 2, {
+        reserved1: 0,
+        queue: "tx-q",
+        passive: true,
+        durable: true,
+        exclusive: false,
+        autoDelete: false,
+        noWait: false,
+        arguments: {},
+      }),
     );
     await client.expectMethod(C.QUEUE_DECLARE_OK);
     client.close();
@@ -125,14 +162,24 @@ test("MQTT QoS 1: a PUBLISH whose fsync failed gets no PUBACK; PUBACKed messages
       await subscriber.next("suback");
       subscriber.send({ cmd: "disconnect" });
       await subscriber.waitClosed();
-      const queue = [...broker.broker.core.vhosts.get("/")!.queues.values()].find((q) => q.name.startsWith("mqtt-subscription-sync-sub"));
+      const queue = [...broker.broker.core.vhosts.get("/")!.queues.values()].find((q) =>
+        q.name.startsWith("mqtt-subscription-sync-sub"),
+      );
       assert.ok(queue?.durable, "the subscription queue is durable");
       queueName = queue.name;
 
       const publisher = await RawMqttClient.open(port);
       await publisher.connect("sync-pub");
       const publish = (messageId: number, body: string): void =>
-        publisher.send({ cmd: "publish", topic: "sync/t", qos: 1, messageId, payload: Buffer.from(body), retain: false, dup: false });
+        publisher.send({
+          cmd: "publish",
+          topic: "sync/t",
+          qos: 1,
+          messageId,
+          payload: Buffer.from(body),
+          retain: false,
+          dup: false,
+        });
       publish(1, "before");
       assert.equal((await publisher.next("puback")).messageId, 1);
       sync.failing = true;

@@ -61,7 +61,10 @@ describe("failed logins", () => {
     const right = await api.get("/api/whoami");
     assert.equal(right.status, 200);
     const sinceFourth = performance.now() - (started[3] as number);
-    assert.ok(sinceFourth >= 8 * BASE_DELAY_MS - SLACK_MS, `the good login after 4 failures came ${sinceFourth} ms after the fourth`);
+    assert.ok(
+      sinceFourth >= 8 * BASE_DELAY_MS - SLACK_MS,
+      `the good login after 4 failures came ${sinceFourth} ms after the fourth`,
+    );
     const after = await timed(() => wrong.get("/api/overview"));
     assert.equal(after.value.status, 401);
     await succeed();
@@ -87,7 +90,10 @@ describe("failed logins", () => {
     const both = await timed(async () => {
       const first = await amqpWrongPassword();
       assert.equal(first.replyCode, 403);
-      assert.equal(first.replyText, "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. For details see the broker logfile.");
+      assert.equal(
+        first.replyText,
+        "ACCESS_REFUSED - Login was refused using authentication mechanism PLAIN. For details see the broker logfile.",
+      );
       return amqpWrongPassword();
     });
     assert.equal(both.value.replyCode, 403);
@@ -102,10 +108,14 @@ describe("failed logins", () => {
     await succeed();
     const port = fixture.broker.broker.ports.stomp as number;
     const client = await RawStompClient.connect(port);
-    for (let i = 0; i < 50; i++) client.send("CONNECT", { "accept-version": "1.2", login: "guest", passcode: `guess-${i}` });
+    for (let i = 0; i < 50; i++)
+      client.send("CONNECT", { "accept-version": "1.2", login: "guest", passcode: `guess-${i}` });
     client.send("CONNECT", { "accept-version": "1.2", login: "guest", passcode: "guest" });
     const error = await client.frame();
-    assert.deepEqual([error.command, error.headers["message"], error.body.toString()], ["ERROR", "Bad CONNECT", "Access refused for user 'guest'\n"]);
+    assert.deepEqual(
+      [error.command, error.headers["message"], error.body.toString()],
+      ["ERROR", "Bad CONNECT", "Access refused for user 'guest'\n"],
+    );
     await client.closedByServer();
     await assert.rejects(client.frame(), /closed before a frame arrived/, "nothing but the one ERROR was sent");
     const { client: other } = await RawStompClient.login(port);
@@ -138,9 +148,11 @@ describe("failed logins", () => {
       assert.match(String(entry["remote"]), /127\.0\.0\.1/);
     }
     // 50 STOMP CONNECTs on one connection were one failure: the rest were never read.
-    assert.deepEqual(
-      [...new Set(failures.map((entry) => entry["protocol"]))].sort(),
-      ["amqp", "http", "mqtt", "stomp"],
-    );
+    assert.deepEqual([...new Set(failures.map((entry) => entry["protocol"]))].sort(), [
+      "amqp",
+      "http",
+      "mqtt",
+      "stomp",
+    ]);
   });
 });

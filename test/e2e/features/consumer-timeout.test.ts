@@ -10,7 +10,10 @@ const TIMEOUT_TEXT = (channelId: number, ms: number): string =>
   "This timeout value can be configured, see consumers doc guide to learn more";
 
 test("x-consumer-timeout: an unacked delivery closes the channel with RabbitMQ's 406 and is requeued", async () => {
-  const { queue } = await amqp.channel.assertQueue("ct.q", { exclusive: true, arguments: { "x-consumer-timeout": 100 } });
+  const { queue } = await amqp.channel.assertQueue("ct.q", {
+    exclusive: true,
+    arguments: { "x-consumer-timeout": 100 },
+  });
   const slow = await amqp.connection.createChannel();
   const closed = new Promise<Error>((resolve) => slow.once("error", resolve));
   let received = 0;
@@ -28,7 +31,10 @@ test("x-consumer-timeout: an unacked delivery closes the channel with RabbitMQ's
 });
 
 test("acked deliveries and no-ack consumers are never timed out", async () => {
-  const { queue } = await amqp.channel.assertQueue("ct.ok", { exclusive: true, arguments: { "x-consumer-timeout": 50 } });
+  const { queue } = await amqp.channel.assertQueue("ct.ok", {
+    exclusive: true,
+    arguments: { "x-consumer-timeout": 50 },
+  });
   const ch = await amqp.connection.createChannel();
   let errored = false;
   ch.on("error", () => (errored = true));

@@ -10,7 +10,9 @@ const stompPort = (): number => stompPortOf(amqp.broker);
 
 test("a STOMP NACK with requeue:false dead-letters the message; an AMQP client sees x-death", async () => {
   const { queue: dlq } = await amqp.channel.assertQueue("xp.dlq", { exclusive: true });
-  await amqp.channel.assertQueue("xp.src", { arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dlq } });
+  await amqp.channel.assertQueue("xp.src", {
+    arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dlq },
+  });
   const { client } = await RawStompClient.login(stompPort());
   client.send("SUBSCRIBE", { id: "s1", destination: "/amq/queue/xp.src", ack: "client-individual" });
   amqp.channel.sendToQueue("xp.src", Buffer.from("refused over STOMP"));

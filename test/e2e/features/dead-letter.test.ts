@@ -7,7 +7,10 @@ import { useAmqpChannel } from "../../helpers/amqp-fixture.js";
 const amqp = useAmqpChannel();
 
 /** A fanout DLX with one queue bound, and a source queue dead-lettering into it. */
-async function deadLetterPair(name: string, sourceArgs: Record<string, unknown> = {}): Promise<{ source: string; dlq: string }> {
+async function deadLetterPair(
+  name: string,
+  sourceArgs: Record<string, unknown> = {},
+): Promise<{ source: string; dlq: string }> {
   const dlx = `${name}.dlx`;
   await amqp.channel.assertExchange(dlx, "fanout", { autoDelete: true });
   const { queue: dlq } = await amqp.channel.assertQueue(`${name}.dlq`, { exclusive: true });
@@ -26,7 +29,10 @@ const take = (queue: string): Promise<GetMessage> => waitFor(async () => (await 
 
 test("a message rejected without requeue is dead-lettered with RabbitMQ's x-death header", async () => {
   const { source, dlq } = await deadLetterPair("dl.reject");
-  amqp.channel.sendToQueue(source, Buffer.from("bye"), { headers: { keep: "me", CC: ["dl.reject.cc"] }, expiration: "60000" });
+  amqp.channel.sendToQueue(source, Buffer.from("bye"), {
+    headers: { keep: "me", CC: ["dl.reject.cc"] },
+    expiration: "60000",
+  });
   amqp.channel.reject(await take(source), false);
   const dead = await getOne(dlq);
   assert.equal(dead.content.toString(), "bye");
@@ -39,7 +45,15 @@ test("a message rejected without requeue is dead-lettered with RabbitMQ's x-deat
   const deaths = headers["x-death"] as Array<Record<string, unknown>>;
   assert.equal(deaths.length, 1);
   const death = deaths[0] as Record<string, unknown>;
-  assert.deepEqual(Object.keys(death), ["count", "reason", "queue", "time", "exchange", "routing-keys", "original-expiration"]);
+  assert.deepEqual(Object.keys(death), [
+    "count",
+    "reason",
+    "queue",
+    "time",
+    "exchange",
+    "routing-keys",
+    "original-expiration",
+  ]);
   assert.equal(death["count"], 1);
   assert.equal(death["reason"], "rejected");
   assert.equal(death["queue"], "dl.reject");
@@ -67,7 +81,10 @@ test("nack without requeue dead-letters with x-dead-letter-routing-key", async (
   const dead = await getOne(dlq);
   assert.equal(dead.content.toString(), "m2");
   assert.equal(dead.fields.routingKey, "dead");
-  const death = (dead.properties.headers?.["x-death"] as unknown as Array<Record<string, unknown>>)[0] as Record<string, unknown>;
+  const death = (dead.properties.headers?.["x-death"] as unknown as Array<Record<string, unknown>>)[0] as Record<
+    string,
+    unknown
+  >;
   assert.deepEqual(death["routing-keys"], ["dl.rk"], "x-death keeps the original routing keys");
 });
 

@@ -21,7 +21,10 @@ test("durable x-delayed-message: persistent pending messages survive a restart w
   await withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
-    await channel.assertExchange("dd.x", "x-delayed-message", { durable: true, arguments: { "x-delayed-type": "direct" } });
+    await channel.assertExchange("dd.x", "x-delayed-message", {
+      durable: true,
+      arguments: { "x-delayed-type": "direct" },
+    });
     await channel.assertQueue("dd.q", { durable: true });
     await channel.bindQueue("dd.q", "dd.x", "k");
     before = Date.now();
@@ -45,7 +48,10 @@ test("durable x-delayed-message: persistent pending messages survive a restart w
     // The transient message was not logged (as a transient message in a durable queue); the hour-long one waits on.
     assert.equal(exchange.pendingCount, 1);
     const due = exchange.nextDue as number;
-    assert.ok(due >= before + HOUR && due <= afterPublish + HOUR, "due at its original publish time + x-delay, not restarted");
+    assert.ok(
+      due >= before + HOUR && due <= afterPublish + HOUR,
+      "due at its original publish time + x-delay, not restarted",
+    );
     assert.equal(await channel.get("dd.q"), false);
     await connection.close();
   });
@@ -57,7 +63,10 @@ test("durable x-delayed-message: persistent pending messages survive a restart w
     assert.equal((await channel.checkQueue("dd.q")).messageCount, 0);
     // Deleting the exchange drops its pending messages, also from the log.
     await channel.deleteExchange("dd.x");
-    await channel.assertExchange("dd.x", "x-delayed-message", { durable: true, arguments: { "x-delayed-type": "direct" } });
+    await channel.assertExchange("dd.x", "x-delayed-message", {
+      durable: true,
+      arguments: { "x-delayed-type": "direct" },
+    });
     await connection.close();
   });
   await withBrokerOn(data, async (broker) => {
@@ -71,7 +80,10 @@ test("a non-durable delayed exchange keeps nothing across a restart", async () =
   await withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
-    await channel.assertExchange("dt.x", "x-delayed-message", { durable: false, arguments: { "x-delayed-type": "fanout" } });
+    await channel.assertExchange("dt.x", "x-delayed-message", {
+      durable: false,
+      arguments: { "x-delayed-type": "fanout" },
+    });
     await channel.assertQueue("dt.q", { durable: true });
     await channel.bindQueue("dt.q", "dt.x", "");
     channel.publish("dt.x", "", Buffer.from("m"), { persistent: true, headers: { "x-delay": HOUR } });
@@ -93,13 +105,19 @@ test("past 10,000 pending a durable delayed exchange keeps only ids in memory an
   await withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
-    await channel.assertExchange("dp.x", "x-delayed-message", { durable: true, arguments: { "x-delayed-type": "direct" } });
+    await channel.assertExchange("dp.x", "x-delayed-message", {
+      durable: true,
+      arguments: { "x-delayed-type": "direct" },
+    });
     await channel.assertQueue("dp.q", { durable: true });
     await channel.bindQueue("dp.q", "dp.x", "k");
     // Later publishes get shorter delays: only the exchange's ordering can put them first. A second
     // apart, so that a slow publisher (a loaded machine) cannot reorder them by publishing late.
     for (let i = 0; i < count; i++) {
-      channel.publish("dp.x", "k", Buffer.from(`m${i}`), { persistent: true, headers: { "x-delay": 4 * HOUR - i * 1000 } });
+      channel.publish("dp.x", "k", Buffer.from(`m${i}`), {
+        persistent: true,
+        headers: { "x-delay": 4 * HOUR - i * 1000 },
+      });
     }
     await channel.waitForConfirms();
     const exchange = delayedExchange(broker, "dp.x") as DelayedExchange;

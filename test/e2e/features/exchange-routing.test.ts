@@ -25,7 +25,10 @@ for (const [property, optionsFor] of [
 ] as const) {
   test(`x-consistent-hash with hash-property ${property}: the same value always reaches the same queue, values spread, a message without it goes nowhere`, async () => {
     const exchange = `ch.prop.${property}`;
-    await amqp.channel.assertExchange(exchange, "x-consistent-hash", { autoDelete: true, arguments: { "hash-property": property } });
+    await amqp.channel.assertExchange(exchange, "x-consistent-hash", {
+      autoDelete: true,
+      arguments: { "hash-property": property },
+    });
     const a = (await amqp.channel.assertQueue(`${exchange}.a`, { exclusive: true })).queue;
     const b = (await amqp.channel.assertQueue(`${exchange}.b`, { exclusive: true })).queue;
     await amqp.channel.bindQueue(a, exchange, "10");
@@ -34,12 +37,19 @@ for (const [property, optionsFor] of [
     const rounds = 40;
     await publishAll(
       exchange,
-      Array.from({ length: rounds * 3 }, (_, n) => [`${n % rounds}`, optionsFor(n % rounds)] as [string, Options.Publish]),
+      Array.from(
+        { length: rounds * 3 },
+        (_, n) => [`${n % rounds}`, optionsFor(n % rounds)] as [string, Options.Publish],
+      ),
     );
     await publishAll(exchange, [["no property", {}]]);
     const inA = await drain(a);
     const inB = await drain(b);
-    assert.equal(inA.length + inB.length, rounds * 3, "each message with the property is routed once; the one without is not");
+    assert.equal(
+      inA.length + inB.length,
+      rounds * 3,
+      "each message with the property is routed once; the one without is not",
+    );
     const setA = new Set(inA);
     for (const value of inB) assert.ok(!setA.has(value), `value ${value} reached both queues`);
     assert.ok(inA.length > 0 && inB.length > 0, "values spread over both queues");
@@ -53,12 +63,18 @@ test("x-delayed-message and mandatory: a delayed publish is returned at once (31
     const fields = m.fields as unknown as { replyCode: number; replyText: string };
     returned.push({ code: fields.replyCode, text: fields.replyText, body: m.content.toString() });
   });
-  await ch.assertExchange("mand.delayed", "x-delayed-message", { autoDelete: true, arguments: { "x-delayed-type": "direct" } });
+  await ch.assertExchange("mand.delayed", "x-delayed-message", {
+    autoDelete: true,
+    arguments: { "x-delayed-type": "direct" },
+  });
   const { queue } = await ch.assertQueue("mand.delayed.q", { exclusive: true });
   await ch.bindQueue(queue, "mand.delayed", "k");
   ch.publish("mand.delayed", "k", Buffer.from("delayed"), { mandatory: true, headers: { "x-delay": 50 } });
   ch.publish("mand.delayed", "k", Buffer.from("at once"), { mandatory: true });
-  ch.publish("mand.delayed", "unbound", Buffer.from("delayed, unroutable"), { mandatory: true, headers: { "x-delay": 50 } });
+  ch.publish("mand.delayed", "unbound", Buffer.from("delayed, unroutable"), {
+    mandatory: true,
+    headers: { "x-delay": 50 },
+  });
   await ch.waitForConfirms();
   await waitFor(() => returned.length === 2);
   assert.deepEqual(

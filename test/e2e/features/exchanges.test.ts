@@ -9,7 +9,10 @@ const amqp = useAmqpChannel();
 const drain = (queue: string): Promise<string[]> => drainQueue(amqp.channel, queue);
 
 test("x-delayed-message: messages with x-delay are routed when due, in due order; without it at once", async () => {
-  await amqp.channel.assertExchange("ex.delayed", "x-delayed-message", { autoDelete: true, arguments: { "x-delayed-type": "direct" } });
+  await amqp.channel.assertExchange("ex.delayed", "x-delayed-message", {
+    autoDelete: true,
+    arguments: { "x-delayed-type": "direct" },
+  });
   const { queue } = await amqp.channel.assertQueue("ex.delayed.q", { exclusive: true });
   await amqp.channel.bindQueue(queue, "ex.delayed", "k");
   const got: string[] = [];
@@ -25,8 +28,14 @@ test("x-delayed-message: messages with x-delay are routed when due, in due order
 
 test("x-delayed-message needs a valid x-delayed-type (the plugin's 406 texts)", async () => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
-    [{}, /406 \(PRECONDITION-FAILED\) with message "PRECONDITION_FAILED - Invalid argument, 'x-delayed-type' must be an existing exchange type"/],
-    [{ "x-delayed-type": "x-delayed-message" }, /PRECONDITION_FAILED - Invalid argument, 'x-delayed-type' can't be of type x-delayed-message/],
+    [
+      {},
+      /406 \(PRECONDITION-FAILED\) with message "PRECONDITION_FAILED - Invalid argument, 'x-delayed-type' must be an existing exchange type"/,
+    ],
+    [
+      { "x-delayed-type": "x-delayed-message" },
+      /PRECONDITION_FAILED - Invalid argument, 'x-delayed-type' can't be of type x-delayed-message/,
+    ],
   ];
   for (const [args, pattern] of cases) {
     const ch = await amqp.connection.createChannel();
@@ -43,7 +52,10 @@ test("x-consistent-hash: a routing key always goes to the same queue, spread by 
   await amqp.channel.bindQueue(a, "ex.hash", "1");
   await amqp.channel.bindQueue(b, "ex.hash", "3");
   for (let i = 0; i < 400; i++) amqp.channel.publish("ex.hash", `key-${i}`, Buffer.from(`key-${i}`));
-  await waitFor(async () => (await amqp.channel.checkQueue(a)).messageCount + (await amqp.channel.checkQueue(b)).messageCount === 400);
+  await waitFor(
+    async () =>
+      (await amqp.channel.checkQueue(a)).messageCount + (await amqp.channel.checkQueue(b)).messageCount === 400,
+  );
   const inA = await drain(a);
   const inB = await drain(b);
   assert.ok(inA.length > 20 && inB.length > inA.length, `a=${inA.length} b=${inB.length}`);
@@ -55,14 +67,24 @@ test("x-consistent-hash: a routing key always goes to the same queue, spread by 
 });
 
 test("x-consistent-hash with hash-header hashes that header instead of the routing key", async () => {
-  await amqp.channel.assertExchange("ex.hashh", "x-consistent-hash", { autoDelete: true, arguments: { "hash-header": "user" } });
+  await amqp.channel.assertExchange("ex.hashh", "x-consistent-hash", {
+    autoDelete: true,
+    arguments: { "hash-header": "user" },
+  });
   const { queue: a } = await amqp.channel.assertQueue("ex.hashh.a", { exclusive: true });
   const { queue: b } = await amqp.channel.assertQueue("ex.hashh.b", { exclusive: true });
   await amqp.channel.bindQueue(a, "ex.hashh", "10");
   await amqp.channel.bindQueue(b, "ex.hashh", "10");
-  for (let i = 0; i < 30; i++) amqp.channel.publish("ex.hashh", `rk-${i}`, Buffer.from(String(i)), { headers: { user: "alice" } });
-  await waitFor(async () => (await amqp.channel.checkQueue(a)).messageCount + (await amqp.channel.checkQueue(b)).messageCount === 30);
-  const counts = [(await amqp.channel.checkQueue(a)).messageCount, (await amqp.channel.checkQueue(b)).messageCount].sort();
+  for (let i = 0; i < 30; i++)
+    amqp.channel.publish("ex.hashh", `rk-${i}`, Buffer.from(String(i)), { headers: { user: "alice" } });
+  await waitFor(
+    async () =>
+      (await amqp.channel.checkQueue(a)).messageCount + (await amqp.channel.checkQueue(b)).messageCount === 30,
+  );
+  const counts = [
+    (await amqp.channel.checkQueue(a)).messageCount,
+    (await amqp.channel.checkQueue(b)).messageCount,
+  ].sort();
   assert.deepEqual(counts, [0, 30]);
   await drain(a);
   await drain(b);
@@ -82,7 +104,10 @@ test("x-random: each message goes to exactly one bound queue", async () => {
     counts = await Promise.all(queues.map(async (q) => (await amqp.channel.checkQueue(q)).messageCount));
     return counts.reduce((x, y) => x + y, 0) === 90;
   });
-  assert.ok(counts.every((c) => c > 0), `every queue gets some: ${counts.join(",")}`);
+  assert.ok(
+    counts.every((c) => c > 0),
+    `every queue gets some: ${counts.join(",")}`,
+  );
   for (const q of queues) await drain(q);
 });
 
@@ -94,8 +119,11 @@ test("x-message-deduplication on a queue: a repeated id is dropped but still con
   const ch: ConfirmChannel = await amqp.connection.createConfirmChannel();
   const send = (body: string, id?: string): Promise<string> =>
     new Promise((resolve) =>
-      ch.sendToQueue(queue, Buffer.from(body), id === undefined ? {} : { headers: { "x-deduplication-header": id } }, (e) =>
-        resolve(e ? "nack" : "ack"),
+      ch.sendToQueue(
+        queue,
+        Buffer.from(body),
+        id === undefined ? {} : { headers: { "x-deduplication-header": id } },
+        (e) => resolve(e ? "nack" : "ack"),
       ),
     );
   assert.deepEqual(await Promise.all([send("1", "a"), send("2", "a"), send("3", "b"), send("4"), send("5")]), [

@@ -32,12 +32,18 @@ test("x-max-length drop-head: the oldest messages are dropped and dead-lettered 
   const dead = await amqp.channel.get(dlq, { noAck: true });
   assert.ok(dead);
   assert.equal(dead.content.toString(), "1");
-  assert.equal((dead.properties.headers?.["x-death"] as unknown as Array<Record<string, unknown>>)[0]?.["reason"], "maxlen");
+  assert.equal(
+    (dead.properties.headers?.["x-death"] as unknown as Array<Record<string, unknown>>)[0]?.["reason"],
+    "maxlen",
+  );
   assert.deepEqual(await drain(dlq), ["2"]);
 });
 
 test("x-max-length-bytes counts message bodies only", async () => {
-  const { queue } = await amqp.channel.assertQueue("len.bytes", { exclusive: true, arguments: { "x-max-length-bytes": 10 } });
+  const { queue } = await amqp.channel.assertQueue("len.bytes", {
+    exclusive: true,
+    arguments: { "x-max-length-bytes": 10 },
+  });
   for (const body of ["aaaa", "bbbb", "cccc"]) amqp.channel.sendToQueue(queue, Buffer.from(body));
   await waitFor(async () => (await amqp.channel.checkQueue(queue)).messageCount === 2);
   assert.deepEqual(await drain(queue), ["bbbb", "cccc"]);
@@ -74,14 +80,20 @@ test("x-overflow reject-publish-dlx: the refused message is also dead-lettered",
   const dead = await amqp.channel.get(dlq, { noAck: true });
   assert.ok(dead);
   assert.equal(dead.content.toString(), "refused");
-  assert.equal((dead.properties.headers?.["x-death"] as unknown as Array<Record<string, unknown>>)[0]?.["reason"], "maxlen");
+  assert.equal(
+    (dead.properties.headers?.["x-death"] as unknown as Array<Record<string, unknown>>)[0]?.["reason"],
+    "maxlen",
+  );
   await ch.close();
 });
 
 test("invalid length arguments are refused with RabbitMQ's 406 texts", async () => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ "x-max-length": -1 }, /invalid arg 'x-max-length' for queue 'len.bad' in vhost '\/': \{value_negative,-1\}/],
-    [{ "x-max-length-bytes": "x" }, /invalid arg 'x-max-length-bytes' for queue 'len.bad' in vhost '\/': "expected integer, got longstr"/],
+    [
+      { "x-max-length-bytes": "x" },
+      /invalid arg 'x-max-length-bytes' for queue 'len.bad' in vhost '\/': "expected integer, got longstr"/,
+    ],
     [{ "x-overflow": "foo" }, /invalid arg 'x-overflow' for queue 'len.bad' in vhost '\/': invalid_overflow/],
   ];
   for (const [args, pattern] of cases) {

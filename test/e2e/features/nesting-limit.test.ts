@@ -58,12 +58,16 @@ describe("field table nesting limit", () => {
     });
     // The store decodes what the API accepted: the data dir starts and the message is there.
     await withBrokerOn(dir, async (broker) => {
-      const got = await Api.of(broker).post("/api/queues/%2F/deep/get", { count: 1, ackmode: "ack_requeue_false", encoding: "auto" });
+      const got = await Api.of(broker).post("/api/queues/%2F/deep/get", {
+        count: 1,
+        ackmode: "ack_requeue_false",
+        encoding: "auto",
+      });
       assert.equal(got.status, 200);
       const [message] = got.json as Array<{ payload: string; properties: { headers: Record<string, unknown> } }>;
       assert.equal(message?.payload, "p");
       let depth = 0;
-      for (let t: unknown = message?.properties.headers; t && typeof t === "object" && "n" in t; t = (t).n) depth++;
+      for (let t: unknown = message?.properties.headers; t && typeof t === "object" && "n" in t; t = t.n) depth++;
       assert.equal(depth, LIMIT);
     });
   });
@@ -75,17 +79,30 @@ describe("field table nesting limit", () => {
       const queue = await api.put("/api/queues/%2F/q-deep", { arguments: nested(LIMIT + 1) });
       assert.equal(queue.status, 400);
       assert.deepEqual(queue.json, { error: "bad_request", reason: `arguments: ${tooDeep}` });
-      const exchange = await api.put("/api/exchanges/%2F/x-deep", { type: "fanout", arguments: nestedArrays(LIMIT + 1) });
+      const exchange = await api.put("/api/exchanges/%2F/x-deep", {
+        type: "fanout",
+        arguments: nestedArrays(LIMIT + 1),
+      });
       assert.equal(exchange.status, 400);
       const imported = await api.post("/api/definitions", {
-        queues: [{ name: "imported-deep", vhost: "/", durable: true, auto_delete: false, arguments: nested(LIMIT + 1) }],
+        queues: [
+          { name: "imported-deep", vhost: "/", durable: true, auto_delete: false, arguments: nested(LIMIT + 1) },
+        ],
       });
       assert.equal(imported.status, 400);
       assert.deepEqual(imported.json, { error: "bad_request", reason: `arguments: ${tooDeep}` });
       assert.equal((await api.get("/api/queues/%2F/imported-deep")).status, 404);
       // At the limit it is accepted, and it survives the restart below.
       const atLimit = await api.post("/api/definitions", {
-        queues: [{ name: "imported-ok", vhost: "/", durable: true, auto_delete: false, arguments: { "x-custom": nested(LIMIT - 1) } }],
+        queues: [
+          {
+            name: "imported-ok",
+            vhost: "/",
+            durable: true,
+            auto_delete: false,
+            arguments: { "x-custom": nested(LIMIT - 1) },
+          },
+        ],
       });
       assert.ok(atLimit.status === 200 || atLimit.status === 204, `import answered ${atLimit.status}: ${atLimit.text}`);
     });
@@ -132,12 +149,16 @@ describe("STOMP headers: count and size", () => {
     const dir = await dirs.fresh("stomp");
     await withBrokerOn(dir, async (broker) => {
       const port = broker.broker.ports.stomp as number;
-      const headers = (n: number): Record<string, string> => Object.fromEntries(Array.from({ length: n }, (_, i) => [`h${i}`, "v"]));
+      const headers = (n: number): Record<string, string> =>
+        Object.fromEntries(Array.from({ length: n }, (_, i) => [`h${i}`, "v"]));
       const { client } = await RawStompClient.login(port);
       // destination + 1000 more: one over the reader's limit.
       client.send("SEND", { destination: "/queue/many-headers", ...headers(1000) }, "x");
       const error = await client.frame();
-      assert.deepEqual([error.command, error.headers["message"], error.body.toString()], ["ERROR", "Invalid frame", "frame has more than 1000 headers\n"]);
+      assert.deepEqual(
+        [error.command, error.headers["message"], error.body.toString()],
+        ["ERROR", "Invalid frame", "frame has more than 1000 headers\n"],
+      );
       await client.closedByServer();
 
       const { client: ok } = await RawStompClient.login(port);

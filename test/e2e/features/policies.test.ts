@@ -30,13 +30,20 @@ test("message-ttl and dead-letter-exchange from a policy expire and dead-letter 
   const { queue: dlq } = await amqp.channel.assertQueue("pol.ttl.dlq", { exclusive: true });
   const { queue } = await amqp.channel.assertQueue("pol.ttl.q", { exclusive: true });
   amqp.broker.broker.core.policies.put(
-    queuePolicy("ttl", "^pol\\.ttl\\.q$", { "message-ttl": 30, "dead-letter-exchange": "", "dead-letter-routing-key": dlq }),
+    queuePolicy("ttl", "^pol\\.ttl\\.q$", {
+      "message-ttl": 30,
+      "dead-letter-exchange": "",
+      "dead-letter-routing-key": dlq,
+    }),
   );
   amqp.channel.sendToQueue(queue, Buffer.from("soon dead"));
   await waitFor(async () => (await amqp.channel.checkQueue(dlq)).messageCount === 1);
   const dead = await amqp.channel.get(dlq, { noAck: true });
   assert.ok(dead);
-  assert.equal((dead.properties.headers?.["x-death"] as unknown as Array<Record<string, unknown>>)[0]?.["reason"], "expired");
+  assert.equal(
+    (dead.properties.headers?.["x-death"] as unknown as Array<Record<string, unknown>>)[0]?.["reason"],
+    "expired",
+  );
   amqp.broker.broker.core.policies.delete("/", "ttl");
 });
 
@@ -77,7 +84,9 @@ test("an alternate-exchange policy catches unroutable messages until it is clear
   const { queue: caught } = await amqp.channel.assertQueue("pol.ae.caught", { exclusive: true });
   await amqp.channel.bindQueue(caught, "pol.ae", "");
   await amqp.channel.assertExchange("pol.src", "direct", { autoDelete: false });
-  amqp.broker.broker.core.policies.put(queuePolicy("ae", "^pol\\.src$", { "alternate-exchange": "pol.ae" }, { applyTo: "exchanges" }));
+  amqp.broker.broker.core.policies.put(
+    queuePolicy("ae", "^pol\\.src$", { "alternate-exchange": "pol.ae" }, { applyTo: "exchanges" }),
+  );
   amqp.channel.publish("pol.src", "nowhere", Buffer.from("unroutable"));
   await waitFor(async () => (await amqp.channel.checkQueue(caught)).messageCount === 1);
   amqp.broker.broker.core.policies.delete("/", "ae");

@@ -75,7 +75,10 @@ describe("limits before login", () => {
     raw.write(frameHeader(1, 0, 100_000));
     const close = await raw.expectMethod<ConnectionClose>(CONNECTION_CLOSE);
     assert.equal(close.replyCode, 501);
-    assert.equal(close.replyText, `FRAME_ERROR - type 1, all octets = <<>>: {frame_too_large,100000,${DEFAULTS.frameMin - 8}}`);
+    assert.equal(
+      close.replyText,
+      `FRAME_ERROR - type 1, all octets = <<>>: {frame_too_large,100000,${DEFAULTS.frameMin - 8}}`,
+    );
     await raw.waitClosed();
     await amqpStillServes();
   });
@@ -87,7 +90,10 @@ describe("limits before login", () => {
     raw.write(Buffer.alloc(64 * 1024)); // the start of the body: never buffered
     await raw.expectMethod(CONNECTION_START);
     const close = await raw.expectMethod<ConnectionClose>(CONNECTION_CLOSE);
-    assert.equal(close.replyText, `FRAME_ERROR - type 1, all octets = <<>>: {frame_too_large,120000000,${DEFAULTS.frameMin - 8}}`);
+    assert.equal(
+      close.replyText,
+      `FRAME_ERROR - type 1, all octets = <<>>: {frame_too_large,120000000,${DEFAULTS.frameMin - 8}}`,
+    );
     await raw.waitClosed();
     await amqpStillServes();
   });
@@ -132,16 +138,25 @@ describe("limits before login", () => {
     // STOMP lifts the bound only at CONNECTED: a heart-beat EOL first does not open the door to a large message.
     assert.equal(await sendFirstMessage(`${ws}/ws/stomp`, "v12.stomp", Buffer.from("\n"), connect), 1009);
     assert.equal(await sendFirstMessage(`${ws}/ws/mqtt`, "mqtt", Buffer.alloc(200_000, 0x10)), 1009);
-    const warned = fixture.broker.logs.filter((entry) => entry.msg === "closing WebSocket connection: too much data before login");
+    const warned = fixture.broker.logs.filter(
+      (entry) => entry.msg === "closing WebSocket connection: too much data before login",
+    );
     assert.deepEqual(
       warned.map((entry) => entry["path"]),
       ["/ws/stomp", "/ws/stomp", "/ws/mqtt"],
     );
     // SockJS's websocket transport (Web-STOMP port, /stomp/<server>/<session>/websocket) likewise.
     const sockjs = `ws://127.0.0.1:${fixture.broker.broker.ports.webStomp as number}/stomp/000/prelogin/websocket`;
-    assert.equal(await sendFirstMessage(sockjs, "v12.stomp", Buffer.from(JSON.stringify([connect.toString("latin1")]))), 1009);
+    assert.equal(
+      await sendFirstMessage(sockjs, "v12.stomp", Buffer.from(JSON.stringify([connect.toString("latin1")]))),
+      1009,
+    );
     await largeMessageAfterLogin(`${ws}/ws/stomp`);
-    const client = await mqtt.connectAsync(`${ws}/ws/mqtt`, { username: "guest", password: "guest", reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(`${ws}/ws/mqtt`, {
+      username: "guest",
+      password: "guest",
+      reconnectPeriod: 0,
+    });
     await client.endAsync();
   });
 
@@ -159,7 +174,10 @@ describe("limits before login", () => {
 
     // One body over the bound.
     const one = await open("one-big");
-    const big = await send(one, `CONNECT\naccept-version:1.2\nlogin:guest\npasscode:guest\nx-padding:${"p".repeat(DEFAULTS.preLoginMaxBytes)}\n\n\0`);
+    const big = await send(
+      one,
+      `CONNECT\naccept-version:1.2\nlogin:guest\npasscode:guest\nx-padding:${"p".repeat(DEFAULTS.preLoginMaxBytes)}\n\n\0`,
+    );
     assert.equal(big.status, 413);
     assert.equal(await big.text(), "Payload too large.");
     assert.equal(await poll(one), 'c[1009,"too much data before login"]\n');

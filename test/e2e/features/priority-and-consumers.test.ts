@@ -26,8 +26,16 @@ test("x-max-priority: higher priority first, FIFO within a priority, above max c
 });
 
 test("a requeued message goes back to its place within its priority", async () => {
-  const { queue } = await amqp.channel.assertQueue("prio.requeue", { exclusive: true, arguments: { "x-max-priority": 2 } });
-  for (const [body, priority] of [["a", 2], ["b", 2], ["c", 0]] as const) amqp.channel.sendToQueue(queue, Buffer.from(body), { priority });
+  const { queue } = await amqp.channel.assertQueue("prio.requeue", {
+    exclusive: true,
+    arguments: { "x-max-priority": 2 },
+  });
+  for (const [body, priority] of [
+    ["a", 2],
+    ["b", 2],
+    ["c", 0],
+  ] as const)
+    amqp.channel.sendToQueue(queue, Buffer.from(body), { priority });
   await waitFor(async () => (await amqp.channel.checkQueue(queue)).messageCount === 3);
   const first = await amqp.channel.get(queue);
   assert.ok(first);
@@ -48,7 +56,10 @@ test("x-max-priority above 255 is refused with RabbitMQ's 406", async () => {
 });
 
 test("single active consumer: only the first consumer receives; the next takes over when it leaves", async () => {
-  const { queue } = await amqp.channel.assertQueue("sac.q", { exclusive: true, arguments: { "x-single-active-consumer": true } });
+  const { queue } = await amqp.channel.assertQueue("sac.q", {
+    exclusive: true,
+    arguments: { "x-single-active-consumer": true },
+  });
   const chA = await amqp.connection.createChannel();
   const chB = await amqp.connection.createChannel();
   const a: string[] = [];
@@ -68,7 +79,10 @@ test("single active consumer: only the first consumer receives; the next takes o
 });
 
 test("single active consumer: unacked messages of a consumer that goes away are redelivered to the next", async () => {
-  const { queue } = await amqp.channel.assertQueue("sac.failover", { exclusive: true, arguments: { "x-single-active-consumer": true } });
+  const { queue } = await amqp.channel.assertQueue("sac.failover", {
+    exclusive: true,
+    arguments: { "x-single-active-consumer": true },
+  });
   const chA = await amqp.connection.createChannel();
   await chA.prefetch(10);
   const chB = await amqp.connection.createChannel();

@@ -27,19 +27,27 @@ function withBroker<T>(data: string, body: (channel: ConfirmChannel, broker: Tes
 }
 
 /** Publishes persistent messages to a queue under confirms; resolves to "ack"/"nack" per message. */
-function publish(channel: ConfirmChannel, queue: string, bodies: string[], options: amqplib.Options.Publish = {}): Promise<string[]> {
+function publish(
+  channel: ConfirmChannel,
+  queue: string,
+  bodies: string[],
+  options: amqplib.Options.Publish = {},
+): Promise<string[]> {
   return Promise.all(
     bodies.map(
       (body) =>
         new Promise<string>((resolve) => {
-          channel.sendToQueue(queue, Buffer.from(body), { persistent: true, ...options }, (error) => resolve(error ? "nack" : "ack"));
+          channel.sendToQueue(queue, Buffer.from(body), { persistent: true, ...options }, (error) =>
+            resolve(error ? "nack" : "ack"),
+          );
         }),
     ),
   );
 }
 
 type Death = Record<string, unknown>;
-const deathsOf = (message: GetMessage): Death[] => (message.properties.headers?.["x-death"] as Death[] | undefined) ?? [];
+const deathsOf = (message: GetMessage): Death[] =>
+  (message.properties.headers?.["x-death"] as Death[] | undefined) ?? [];
 
 test("x-message-ttl: a message published before the restart expires counted from its original publish, dead-lettered as expired", async () => {
   const data = await dataDirs.fresh("ttl");
@@ -110,7 +118,12 @@ test("x-max-length drop-head: the limit is still enforced after the restart and 
     await channel.assertQueue("r.head.dlq", { durable: true });
     await channel.assertQueue("r.head.q", {
       durable: true,
-      arguments: { "x-max-length": 2, "x-overflow": "drop-head", "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "r.head.dlq" },
+      arguments: {
+        "x-max-length": 2,
+        "x-overflow": "drop-head",
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": "r.head.dlq",
+      },
     });
     assert.deepEqual(await publish(channel, "r.head.q", ["1", "2"]), ["ack", "ack"]);
   });
@@ -126,7 +139,10 @@ test("x-max-length drop-head: the limit is still enforced after the restart and 
 test("x-max-length reject-publish: a full queue still nacks publishes after the restart", async () => {
   const data = await dataDirs.fresh("reject-publish");
   await withBroker(data, async (channel) => {
-    await channel.assertQueue("r.rej.q", { durable: true, arguments: { "x-max-length": 2, "x-overflow": "reject-publish" } });
+    await channel.assertQueue("r.rej.q", {
+      durable: true,
+      arguments: { "x-max-length": 2, "x-overflow": "reject-publish" },
+    });
     assert.deepEqual(await publish(channel, "r.rej.q", ["a", "b"]), ["ack", "ack"]);
   });
   await withBroker(data, async (channel) => {
@@ -143,8 +159,15 @@ test("x-max-priority: messages published before the restart come out in priority
   const data = await dataDirs.fresh("priority");
   await withBroker(data, async (channel) => {
     await channel.assertQueue("r.prio.q", { durable: true, arguments: { "x-max-priority": 10 } });
-    const sends: Array<[string, number]> = [["low", 1], ["mid-1", 5], ["high", 9], ["mid-2", 5], ["none", 0]];
-    for (const [body, priority] of sends) assert.deepEqual(await publish(channel, "r.prio.q", [body], { priority }), ["ack"]);
+    const sends: Array<[string, number]> = [
+      ["low", 1],
+      ["mid-1", 5],
+      ["high", 9],
+      ["mid-2", 5],
+      ["none", 0],
+    ];
+    for (const [body, priority] of sends)
+      assert.deepEqual(await publish(channel, "r.prio.q", [body], { priority }), ["ack"]);
   });
   await withBroker(data, async (channel) => {
     // A message published after the restart takes its place among the recovered ones.
@@ -245,13 +268,19 @@ test("x-death headers of a dead-lettered persistent message in a durable DLQ sur
 
 test("policies survive the restart, still apply to matching durable queues, and queue arguments still win over them", async () => {
   const data = await dataDirs.fresh("policies");
-  const lengthPolicy = queuePolicy("r-len", "^r\\.pol\\.", { "max-length": 2, "dead-letter-exchange": "r.pol.nowhere" });
+  const lengthPolicy = queuePolicy("r-len", "^r\\.pol\\.", {
+    "max-length": 2,
+    "dead-letter-exchange": "r.pol.nowhere",
+  });
   await withBroker(data, async (channel, broker) => {
     broker.broker.core.policies.put(lengthPolicy);
     await channel.assertQueue("r.pol.dlq", { durable: true });
     await channel.assertQueue("r.pol.a", { durable: true });
     // Its own dead-letter exchange argument beats the policy's.
-    await channel.assertQueue("r.pol.b", { durable: true, arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "r.pol.dlq" } });
+    await channel.assertQueue("r.pol.b", {
+      durable: true,
+      arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "r.pol.dlq" },
+    });
     // A stricter x-max-length argument beats the policy's limit (RabbitMQ takes the smaller of the two).
     await channel.assertQueue("r.pol.d", { durable: true, arguments: { "x-max-length": 1 } });
     assert.deepEqual(await publish(channel, "r.pol.a", ["1", "2", "3"]), ["ack", "ack", "ack"]);

@@ -59,7 +59,10 @@ test("expiration 0 means deliver now or never: nobody is consuming, so it is dro
 });
 
 test("a consumer never receives an expired message that waited behind its prefetch", async () => {
-  const { queue } = await amqp.channel.assertQueue("ttl.consumer", { exclusive: true, arguments: { "x-message-ttl": 40 } });
+  const { queue } = await amqp.channel.assertQueue("ttl.consumer", {
+    exclusive: true,
+    arguments: { "x-message-ttl": 40 },
+  });
   const ch = await amqp.connection.createChannel();
   await ch.prefetch(1);
   const seen: string[] = [];

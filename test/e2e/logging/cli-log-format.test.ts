@@ -7,16 +7,35 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const MAIN = fileURLToPath(new URL("../../../src/cli/main.js", import.meta.url));
-const OFF = ["--http-port", "off", "--mqtt-port", "off", "--stomp-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off", "--stream-port", "off"];
+const OFF = [
+  "--http-port",
+  "off",
+  "--mqtt-port",
+  "off",
+  "--stomp-port",
+  "off",
+  "--web-stomp-port",
+  "off",
+  "--web-mqtt-port",
+  "off",
+  "--stream-port",
+  "off",
+];
 const TEXT_LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[(info|warning|error|debug)\] /;
 
-function run(args: string[]): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill(signal: NodeJS.Signals): void; output(): string } {
+function run(args: string[]): {
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  kill(signal: NodeJS.Signals): void;
+  output(): string;
+} {
   const child = spawn(process.execPath, [MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("exit", (code) => resolve({ code, stdout, stderr })),
+  );
   return { done, kill: (signal) => child.kill(signal), output: () => stdout };
 }
 
@@ -28,14 +47,28 @@ test("--log-format text writes readable lines, --log-file gets the same, and SIG
   const dir = await mkdtemp(join(tmpdir(), "warren-logfmt-"));
   try {
     const file = join(dir, "warren.log");
-    const broker = run(["--data-dir", join(dir, "data"), "--host", "127.0.0.1", "--amqp-port", "0", ...OFF, "--log-format", "text", "--log-file", file]);
+    const broker = run([
+      "--data-dir",
+      join(dir, "data"),
+      "--host",
+      "127.0.0.1",
+      "--amqp-port",
+      "0",
+      ...OFF,
+      "--log-format",
+      "text",
+      "--log-file",
+      file,
+    ]);
     await until(() => / listening /.test(broker.output()));
     broker.kill("SIGTERM");
     const { code, stdout } = await broker.done;
     assert.equal(code, 0);
     const lines = stdout.trim().split("\n");
     for (const line of lines) assert.match(line, TEXT_LINE);
-    assert.ok(lines.some((line) => /\[info\] AMQP listener started protocol=amqp host=127\.0\.0\.1 port=\d+/.test(line)));
+    assert.ok(
+      lines.some((line) => /\[info\] AMQP listener started protocol=amqp host=127\.0\.0\.1 port=\d+/.test(line)),
+    );
     assert.ok(lines.some((line) => /\[info\] stopped/.test(line)));
     assert.equal(await readFile(file, "utf8"), stdout);
   } finally {
@@ -51,7 +84,8 @@ test("without --log-format a non-terminal stdout gets JSON lines", async () => {
     broker.kill("SIGTERM");
     const { code, stdout } = await broker.done;
     assert.equal(code, 0);
-    for (const line of stdout.trim().split("\n")) assert.equal(typeof (JSON.parse(line) as { level: number }).level, "number");
+    for (const line of stdout.trim().split("\n"))
+      assert.equal(typeof (JSON.parse(line) as { level: number }).level, "number");
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -52,17 +52,27 @@ export class Api {
     return new Api(this.baseOf, null);
   }
 
-  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse> {
     const allHeaders: Record<string, string> = { ...headers };
     if (this.credentials) {
-      allHeaders["authorization"] = `Basic ${Buffer.from(`${this.credentials.user}:${this.credentials.password}`).toString("base64")}`;
+      allHeaders["authorization"] =
+        `Basic ${Buffer.from(`${this.credentials.user}:${this.credentials.password}`).toString("base64")}`;
     }
     let payload: string | undefined;
     if (body !== undefined) {
       allHeaders["content-type"] = "application/json";
       payload = typeof body === "string" ? body : JSON.stringify(body);
     }
-    const response = await fetch(`${this.base}${path}`, { method, headers: allHeaders, ...(payload !== undefined ? { body: payload } : {}) });
+    const response = await fetch(`${this.base}${path}`, {
+      method,
+      headers: allHeaders,
+      ...(payload !== undefined ? { body: payload } : {}),
+    });
     const text = await response.text();
     let json: unknown;
     try {

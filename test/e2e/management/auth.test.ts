@@ -30,7 +30,9 @@ test("a wrong password is 401 not_authorized / Login failed", async () => {
 });
 
 test("the web UI's requests (X-Requested-With) get no Basic challenge, so browsers show no dialog", async () => {
-  const response = await api.as("guest", "wrong").request("GET", "/api/whoami", undefined, { "x-requested-with": "XMLHttpRequest" });
+  const response = await api
+    .as("guest", "wrong")
+    .request("GET", "/api/whoami", undefined, { "x-requested-with": "XMLHttpRequest" });
   assert.deepEqual([response.status, response.json], [401, { error: "not_authorized", reason: "Login failed" }]);
   assert.equal(response.headers.get("www-authenticate"), null);
 });
@@ -64,11 +66,17 @@ test("monitoring users read node-wide data but cannot administer or write", asyn
   assert.deepEqual([vhost.status, vhost.json], [401, { error: "not_authorised", reason: "Not administrator user" }]);
   // No permissions in "/": declaring there is refused as RabbitMQ refuses it.
   const queue = await monitor.put("/api/queues/%2F/monitor-q", {});
-  assert.deepEqual([queue.status, queue.json], [401, { error: "not_authorised", reason: "User not authorised to access virtual host" }]);
+  assert.deepEqual(
+    [queue.status, queue.json],
+    [401, { error: "not_authorised", reason: "User not authorised to access virtual host" }],
+  );
   assert.equal(warren.broker.broker.core.vhosts.get("/")?.queues.has("monitor-q"), false);
   // Monitoring users see every vhost in /api/vhosts (RabbitMQ's list_visible_vhosts).
   const vhosts = await monitor.json<Array<{ name: string }>>("/api/vhosts");
-  assert.deepEqual(vhosts.map((v) => v.name), ["/"]);
+  assert.deepEqual(
+    vhosts.map((v) => v.name),
+    ["/"],
+  );
 });
 
 test("management users need the monitoring tag for /api/nodes", async () => {
@@ -94,11 +102,19 @@ test("lists are scoped to the vhosts the user has permissions in", async () => {
   await api.put("/api/users/scoped-user", { password: "pw", tags: "management" });
   await api.put("/api/permissions/scoped/scoped-user", { configure: ".*", write: ".*", read: ".*" });
   const scoped = api.as("scoped-user", "pw");
-  const names = (await scoped.json<Array<{ name: string; vhost: string }>>("/api/queues")).map((q) => `${q.vhost}|${q.name}`);
+  const names = (await scoped.json<Array<{ name: string; vhost: string }>>("/api/queues")).map(
+    (q) => `${q.vhost}|${q.name}`,
+  );
   assert.deepEqual(names, ["scoped|only-in-scoped"]);
-  assert.deepEqual((await scoped.json<Array<{ name: string }>>("/api/vhosts")).map((v) => v.name), ["scoped"]);
+  assert.deepEqual(
+    (await scoped.json<Array<{ name: string }>>("/api/vhosts")).map((v) => v.name),
+    ["scoped"],
+  );
   const other = await scoped.get("/api/queues/%2F/only-in-root");
-  assert.deepEqual([other.status, other.json], [401, { error: "not_authorised", reason: "User not authorised to access virtual host" }]);
+  assert.deepEqual(
+    [other.status, other.json],
+    [401, { error: "not_authorised", reason: "User not authorised to access virtual host" }],
+  );
   // Its own vhost works, including writes within its permissions.
   assert.equal((await scoped.put("/api/queues/scoped/made-by-scoped", {})).status, 201);
 });

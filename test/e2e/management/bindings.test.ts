@@ -15,7 +15,15 @@ test("POST creates a queue binding with a Location; the binding lists and routes
   assert.equal(response.status, 201);
   assert.equal(response.headers.get("location"), "../../../../%2F/e/bx/q/bq/a.%23");
   assert.deepEqual(await api.json("/api/bindings/%2F/e/bx/q/bq"), [
-    { source: "bx", vhost: "/", destination: "bq", destination_type: "queue", routing_key: "a.#", arguments: {}, properties_key: "a.%23" },
+    {
+      source: "bx",
+      vhost: "/",
+      destination: "bq",
+      destination_type: "queue",
+      routing_key: "a.#",
+      arguments: {},
+      properties_key: "a.%23",
+    },
   ]);
   assert.deepEqual(await api.json("/api/bindings/%2F/e/bx/q/bq/a.%23"), {
     source: "bx",
@@ -28,16 +36,30 @@ test("POST creates a queue binding with a Location; the binding lists and routes
   });
   // RabbitMQ's UI percent-encodes the properties_key once more; that names the same binding.
   assert.equal((await api.get("/api/bindings/%2F/e/bx/q/bq/a.%2523")).status, 200);
-  const routed = await api.post("/api/exchanges/%2F/bx/publish", { properties: {}, routing_key: "a.b.c", payload: "x", payload_encoding: "string" });
+  const routed = await api.post("/api/exchanges/%2F/bx/publish", {
+    properties: {},
+    routing_key: "a.b.c",
+    payload: "x",
+    payload_encoding: "string",
+  });
   assert.deepEqual(routed.json, { routed: true });
 });
 
 test("the default exchange's implicit binding is listed first, as RabbitMQ lists it", async () => {
   const bindings = await api.json<Item[]>("/api/queues/%2F/bq/bindings");
-  assert.deepEqual(bindings.map((b) => [b["source"], b["routing_key"]]), [["", "bq"], ["bx", "a.#"]]);
+  assert.deepEqual(
+    bindings.map((b) => [b["source"], b["routing_key"]]),
+    [
+      ["", "bq"],
+      ["bx", "a.#"],
+    ],
+  );
   const all = await api.json<Item[]>("/api/bindings/%2F");
   assert.ok(all.some((b) => b["source"] === "" && b["destination"] === "bq"));
-  assert.deepEqual((await api.json<Item[]>("/api/exchanges/%2F/bx/bindings/source")).map((b) => b["destination"]), ["bq"]);
+  assert.deepEqual(
+    (await api.json<Item[]>("/api/exchanges/%2F/bx/bindings/source")).map((b) => b["destination"]),
+    ["bq"],
+  );
 });
 
 test("bindings with arguments get a properties_key with an argument hash", async () => {
@@ -46,15 +68,29 @@ test("bindings with arguments get a properties_key with an argument hash", async
   assert.ok(withArgs);
   assert.match(String(withArgs["properties_key"]), /^k~.+/);
   assert.deepEqual(withArgs["arguments"], { x: 1 });
-  assert.equal((await api.delete(`/api/bindings/%2F/e/bx/q/bq/${encodeURIComponent(String(withArgs["properties_key"]))}`)).status, 204);
+  assert.equal(
+    (await api.delete(`/api/bindings/%2F/e/bx/q/bq/${encodeURIComponent(String(withArgs["properties_key"]))}`)).status,
+    204,
+  );
 });
 
 test("exchange-to-exchange bindings use the /e/ form", async () => {
   assert.equal((await api.post("/api/bindings/%2F/e/bx2/e/bx", { routing_key: "" })).status, 201);
   assert.deepEqual(await api.json("/api/bindings/%2F/e/bx2/e/bx"), [
-    { source: "bx2", vhost: "/", destination: "bx", destination_type: "exchange", routing_key: "", arguments: {}, properties_key: "~" },
+    {
+      source: "bx2",
+      vhost: "/",
+      destination: "bx",
+      destination_type: "exchange",
+      routing_key: "",
+      arguments: {},
+      properties_key: "~",
+    },
   ]);
-  assert.deepEqual((await api.json<Item[]>("/api/exchanges/%2F/bx/bindings/destination")).map((b) => b["source"]), ["bx2"]);
+  assert.deepEqual(
+    (await api.json<Item[]>("/api/exchanges/%2F/bx/bindings/destination")).map((b) => b["source"]),
+    ["bx2"],
+  );
   assert.equal((await api.delete("/api/bindings/%2F/e/bx2/e/bx/~")).status, 204);
   assert.deepEqual(await api.json("/api/bindings/%2F/e/bx2/e/bx"), []);
 });
@@ -67,6 +103,9 @@ test("DELETE removes a binding; deleting it again is 404", async () => {
 
 test("binding to a missing queue is 404 with the broker's text", async () => {
   const response = await api.post("/api/bindings/%2F/e/bx/q/nosuchq", { routing_key: "rk" });
-  assert.deepEqual([response.status, response.json], [404, { error: "not_found", reason: "no queue 'nosuchq' in vhost '/'" }]);
+  assert.deepEqual(
+    [response.status, response.json],
+    [404, { error: "not_found", reason: "no queue 'nosuchq' in vhost '/'" }],
+  );
   assert.equal((await api.get("/api/bindings/%2F/e/bx/q/nosuchq")).status, 404);
 });

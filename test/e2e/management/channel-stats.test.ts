@@ -85,7 +85,11 @@ test("channel and global _total metrics never go backwards when channels close",
   assert.equal(publishedOpen, publishedBefore + 2);
   await connection.close();
   await waitFor(async () => (await api.json<Item[]>("/api/connections")).length === 0);
-  assert.equal(await metric("rabbitmq_channel_messages_published_total"), publishedOpen, "a closed channel's publishes still count");
+  assert.equal(
+    await metric("rabbitmq_channel_messages_published_total"),
+    publishedOpen,
+    "a closed channel's publishes still count",
+  );
   assert.equal(await metric("rabbitmq_global_messages_received_total"), publishedOpen);
   assert.equal(await metric("rabbitmq_global_messages_acknowledged_total"), ackedBefore + 1);
 });
@@ -127,7 +131,9 @@ test("message_bytes_unacknowledged counts the body bytes of a queue's unacked de
   assert.equal(queue["message_bytes_ready"], 7);
   assert.equal(queue["message_bytes"], 12);
   channel.ack(held);
-  await waitFor(async () => (await api.json<Item>("/api/queues/%2F/unacked-bytes"))["message_bytes_unacknowledged"] === 0);
+  await waitFor(
+    async () => (await api.json<Item>("/api/queues/%2F/unacked-bytes"))["message_bytes_unacknowledged"] === 0,
+  );
   await channel.deleteQueue("unacked-bytes");
   await connection.close();
 });

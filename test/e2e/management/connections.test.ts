@@ -31,19 +31,31 @@ test("connections, channels and consumers are listed with RabbitMQ's fields", as
   assert.equal(item["frame_max"], 131072);
   assert.equal((item["client_properties"] as Item)["connection_name"], "lister");
   assert.equal(item["name"], `127.0.0.1:${item["peer_port"] as number} -> 127.0.0.1:${warren.broker.port}`);
-  assert.equal((await api.json<Item>(`/api/connections/${encodeURIComponent(String(item["name"]))}`))["name"], item["name"]);
+  assert.equal(
+    (await api.json<Item>(`/api/connections/${encodeURIComponent(String(item["name"]))}`))["name"],
+    item["name"],
+  );
 
   const channels = await api.json<Item[]>("/api/channels");
-  assert.deepEqual(channels.map((c) => [c["number"], c["consumer_count"], c["prefetch_count"], c["confirm"]]), [
-    [1, 1, 4, false],
-    [2, 0, 0, true],
-  ]);
+  assert.deepEqual(
+    channels.map((c) => [c["number"], c["consumer_count"], c["prefetch_count"], c["confirm"]]),
+    [
+      [1, 1, 4, false],
+      [2, 0, 0, true],
+    ],
+  );
   assert.equal(channels[0]?.["name"], `${item["name"]} (1)`);
-  assert.equal((await api.json<Item[]>(`/api/connections/${encodeURIComponent(String(item["name"]))}/channels`)).length, 2);
+  assert.equal(
+    (await api.json<Item[]>(`/api/connections/${encodeURIComponent(String(item["name"]))}/channels`)).length,
+    2,
+  );
   assert.equal((await api.json<Item>(`/api/channels/${encodeURIComponent(`${item["name"]} (1)`)}`))["number"], 1);
 
   const consumers = await api.json<Item[]>("/api/consumers");
-  assert.deepEqual(consumers.map((c) => [c["consumer_tag"], c["queue"], c["prefetch_count"], c["ack_required"]]), [["listed", { name: queue, vhost: "/" }, 4, true]]);
+  assert.deepEqual(
+    consumers.map((c) => [c["consumer_tag"], c["queue"], c["prefetch_count"], c["ack_required"]]),
+    [["listed", { name: queue, vhost: "/" }, 4, true]],
+  );
   assert.equal(((consumers[0] as Item)["channel_details"] as Item)["number"], 1);
   assert.equal((await api.json<Item[]>("/api/consumers/%2F")).length, 1);
 
@@ -63,7 +75,10 @@ test("DELETE /api/connections/{name} closes the connection with 320 and the X-Re
   });
   const name = encodeURIComponent(String(item?.["name"]));
   assert.equal((await api.delete(`/api/connections/${name}`, { "x-reason": "maintenance window" })).status, 204);
-  assert.match((await closed).message, /320 \(CONNECTION-FORCED\) with message "CONNECTION_FORCED - maintenance window"/);
+  assert.match(
+    (await closed).message,
+    /320 \(CONNECTION-FORCED\) with message "CONNECTION_FORCED - maintenance window"/,
+  );
   await waitFor(async () => (await api.get(`/api/connections/${name}`)).status === 404);
 });
 

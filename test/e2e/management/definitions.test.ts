@@ -14,11 +14,23 @@ before(async () => {
   await api.put("/api/users/defs-user", { password: "defs-pass", tags: "management" });
   await api.put("/api/permissions/defs/defs-user", { configure: "^defs-", write: ".*", read: ".*" });
   await api.put("/api/queues/defs/defs-q", { durable: true, arguments: { "x-max-length": 5, "x-queue-mode": "lazy" } });
-  await api.put("/api/exchanges/defs/defs-x", { type: "headers", durable: true, arguments: { "alternate-exchange": "defs-ae" } });
+  await api.put("/api/exchanges/defs/defs-x", {
+    type: "headers",
+    durable: true,
+    arguments: { "alternate-exchange": "defs-ae" },
+  });
   await api.put("/api/exchanges/defs/defs-x2", { type: "fanout", durable: false, auto_delete: true, internal: true });
-  await api.post("/api/bindings/defs/e/defs-x/q/defs-q", { routing_key: "", arguments: { "x-match": "any", kind: "a" } });
+  await api.post("/api/bindings/defs/e/defs-x/q/defs-q", {
+    routing_key: "",
+    arguments: { "x-match": "any", kind: "a" },
+  });
   await api.post("/api/bindings/defs/e/defs-x/e/defs-x2", { routing_key: "rk" });
-  await api.put("/api/policies/defs/defs-pol", { pattern: "^defs-", definition: { "message-ttl": 1000 }, "apply-to": "queues", priority: 3 });
+  await api.put("/api/policies/defs/defs-pol", {
+    pattern: "^defs-",
+    definition: { "message-ttl": 1000 },
+    "apply-to": "queues",
+    priority: 3,
+  });
 });
 after(async () => {
   await source.stop();
@@ -49,18 +61,45 @@ test("GET /api/definitions exports RabbitMQ's format", async () => {
     "bindings",
   ]);
   assert.deepEqual(definitions["queues"], [
-    { name: "defs-q", vhost: "defs", durable: true, auto_delete: false, arguments: { "x-max-length": 5, "x-queue-mode": "lazy" } },
+    {
+      name: "defs-q",
+      vhost: "defs",
+      durable: true,
+      auto_delete: false,
+      arguments: { "x-max-length": 5, "x-queue-mode": "lazy" },
+    },
   ]);
   assert.deepEqual(definitions["policies"], [
-    { vhost: "defs", name: "defs-pol", pattern: "^defs-", "apply-to": "queues", definition: { "message-ttl": 1000 }, priority: 3 },
+    {
+      vhost: "defs",
+      name: "defs-pol",
+      pattern: "^defs-",
+      "apply-to": "queues",
+      definition: { "message-ttl": 1000 },
+      priority: 3,
+    },
   ]);
   assert.deepEqual(
     (definitions["exchanges"] as Item[]).map((e) => e["name"]),
     ["defs-x", "defs-x2"],
   );
   assert.deepEqual(definitions["bindings"], [
-    { source: "defs-x", vhost: "defs", destination: "defs-q", destination_type: "queue", routing_key: "", arguments: { "x-match": "any", kind: "a" } },
-    { source: "defs-x", vhost: "defs", destination: "defs-x2", destination_type: "exchange", routing_key: "rk", arguments: {} },
+    {
+      source: "defs-x",
+      vhost: "defs",
+      destination: "defs-q",
+      destination_type: "queue",
+      routing_key: "",
+      arguments: { "x-match": "any", kind: "a" },
+    },
+    {
+      source: "defs-x",
+      vhost: "defs",
+      destination: "defs-x2",
+      destination_type: "exchange",
+      routing_key: "rk",
+      arguments: {},
+    },
   ]);
   const user = (definitions["users"] as Item[]).find((u) => u["name"] === "defs-user");
   assert.equal(user?.["hashing_algorithm"], "rabbit_password_hashing_sha256");
@@ -83,7 +122,12 @@ test("an export imported into a fresh broker recreates the same objects, and its
 });
 
 test("a definitions file exported by RabbitMQ 3.10 imports, and its users log in over AMQP", async () => {
-  const file = JSON.parse(await readFile(new URL("../../../../test/e2e/management/fixtures/rabbitmq-3.10-definitions.json", import.meta.url), "utf8")) as Item;
+  const file = JSON.parse(
+    await readFile(
+      new URL("../../../../test/e2e/management/fixtures/rabbitmq-3.10-definitions.json", import.meta.url),
+      "utf8",
+    ),
+  ) as Item;
   const target = await TestBroker.start();
   try {
     const targetApi = Api.of(target);
@@ -104,11 +148,21 @@ test("a definitions file exported by RabbitMQ 3.10 imports, and its users log in
 
 test("per-vhost export and import omit the vhost field", async () => {
   const vhostDefs = await api.json<Item>("/api/definitions/defs");
-  assert.deepEqual(Object.keys(vhostDefs), ["rabbit_version", "parameters", "policies", "queues", "exchanges", "bindings"]);
+  assert.deepEqual(Object.keys(vhostDefs), [
+    "rabbit_version",
+    "parameters",
+    "policies",
+    "queues",
+    "exchanges",
+    "bindings",
+  ]);
   assert.equal((vhostDefs["queues"] as Item[])[0]?.["vhost"], undefined);
   await api.put("/api/vhosts/defs-copy");
   assert.equal((await api.post("/api/definitions/defs-copy", vhostDefs)).status, 204);
-  assert.deepEqual((await api.json<Item[]>("/api/queues/defs-copy")).map((q) => q["name"]), ["defs-q"]);
+  assert.deepEqual(
+    (await api.json<Item[]>("/api/queues/defs-copy")).map((q) => q["name"]),
+    ["defs-q"],
+  );
   assert.equal((await api.get("/api/definitions/no-such-vhost")).status, 404);
 });
 
@@ -119,18 +173,36 @@ test("?download= makes the export an attachment", async () => {
 
 test("a definitions file with a binding to a missing queue is 400 and the broker carries on", async () => {
   const response = await api.post("/api/definitions", {
-    bindings: [{ source: "amq.direct", vhost: "/", destination: "missing-q", destination_type: "queue", routing_key: "k", arguments: {} }],
+    bindings: [
+      {
+        source: "amq.direct",
+        vhost: "/",
+        destination: "missing-q",
+        destination_type: "queue",
+        routing_key: "k",
+        arguments: {},
+      },
+    ],
   });
   assert.deepEqual([response.status, (response.json as Item)["error"]], [404, "not_found"]);
   const notJson = await api.request("POST", "/api/definitions", "][");
   assert.deepEqual([notJson.status, notJson.json], [400, { error: "bad_request", reason: "not_json" }]);
   const badList = await api.post("/api/definitions", { queues: "nope" });
-  assert.deepEqual([badList.status, badList.json], [400, { error: "bad_request", reason: "'queues' must be a list of objects" }]);
+  assert.deepEqual(
+    [badList.status, badList.json],
+    [400, { error: "bad_request", reason: "'queues' must be a list of objects" }],
+  );
   const unknownVhost = await api.post("/api/definitions", { queues: [{ name: "q", vhost: "nowhere", durable: true }] });
-  assert.deepEqual([unknownVhost.status, unknownVhost.json], [400, { error: "bad_request", reason: "queue: vhost 'nowhere' does not exist" }]);
+  assert.deepEqual(
+    [unknownVhost.status, unknownVhost.json],
+    [400, { error: "bad_request", reason: "queue: vhost 'nowhere' does not exist" }],
+  );
 });
 
 test("definitions are for administrators only", async () => {
   const response = await api.as("defs-user", "defs-pass").get("/api/definitions");
-  assert.deepEqual([response.status, response.json], [401, { error: "not_authorised", reason: "Not administrator user" }]);
+  assert.deepEqual(
+    [response.status, response.json],
+    [401, { error: "not_authorised", reason: "Not administrator user" }],
+  );
 });

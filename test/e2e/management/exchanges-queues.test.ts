@@ -9,18 +9,67 @@ const warren = useBroker();
 const api = Api.lazy(warren);
 
 const publish = (exchange: string, routingKey: string, payload: string, extra: Item = {}) =>
-  api.post(`/api/exchanges/%2F/${exchange}/publish`, { properties: {}, routing_key: routingKey, payload, payload_encoding: "string", ...extra });
+  api.post(`/api/exchanges/%2F/${exchange}/publish`, {
+    properties: {},
+    routing_key: routingKey,
+    payload,
+    payload_encoding: "string",
+    ...extra,
+  });
 
 test("exchanges: declare (201, then 204 when equivalent), show, list with the default exchange, delete", async () => {
-  assert.equal((await api.put("/api/exchanges/%2F/ex1", { type: "topic", durable: true, arguments: { "alternate-exchange": "ae" } })).status, 201);
-  assert.equal((await api.put("/api/exchanges/%2F/ex1", { type: "topic", durable: true, arguments: { "alternate-exchange": "ae" } })).status, 204);
+  assert.equal(
+    (
+      await api.put("/api/exchanges/%2F/ex1", {
+        type: "topic",
+        durable: true,
+        arguments: { "alternate-exchange": "ae" },
+      })
+    ).status,
+    201,
+  );
+  assert.equal(
+    (
+      await api.put("/api/exchanges/%2F/ex1", {
+        type: "topic",
+        durable: true,
+        arguments: { "alternate-exchange": "ae" },
+      })
+    ).status,
+    204,
+  );
   const ex1 = await api.json<Item>("/api/exchanges/%2F/ex1");
   assert.deepEqual(
-    { name: ex1["name"], vhost: ex1["vhost"], type: ex1["type"], durable: ex1["durable"], auto_delete: ex1["auto_delete"], internal: ex1["internal"], arguments: ex1["arguments"] },
-    { name: "ex1", vhost: "/", type: "topic", durable: true, auto_delete: false, internal: false, arguments: { "alternate-exchange": "ae" } },
+    {
+      name: ex1["name"],
+      vhost: ex1["vhost"],
+      type: ex1["type"],
+      durable: ex1["durable"],
+      auto_delete: ex1["auto_delete"],
+      internal: ex1["internal"],
+      arguments: ex1["arguments"],
+    },
+    {
+      name: "ex1",
+      vhost: "/",
+      type: "topic",
+      durable: true,
+      auto_delete: false,
+      internal: false,
+      arguments: { "alternate-exchange": "ae" },
+    },
   );
   const names = (await api.json<Item[]>("/api/exchanges/%2F")).map((e) => e["name"]);
-  assert.deepEqual(names, ["", "amq.direct", "amq.fanout", "amq.headers", "amq.match", "amq.rabbitmq.trace", "amq.topic", "ex1"]);
+  assert.deepEqual(names, [
+    "",
+    "amq.direct",
+    "amq.fanout",
+    "amq.headers",
+    "amq.match",
+    "amq.rabbitmq.trace",
+    "amq.topic",
+    "ex1",
+  ]);
   assert.equal((await api.json<Item>("/api/exchanges/%2F/amq.default"))["type"], "direct");
   assert.equal((await api.delete("/api/exchanges/%2F/ex1")).status, 204);
   assert.equal((await api.get("/api/exchanges/%2F/ex1")).status, 404);
@@ -29,12 +78,22 @@ test("exchanges: declare (201, then 204 when equivalent), show, list with the de
 
 test("exchange declaration errors carry RabbitMQ's texts", async () => {
   const unknownType = await api.put("/api/exchanges/%2F/ex2", { type: "nosuch" });
-  assert.deepEqual([unknownType.status, unknownType.json], [400, { error: "bad_request", reason: "unknown exchange type 'nosuch'" }]);
+  assert.deepEqual(
+    [unknownType.status, unknownType.json],
+    [400, { error: "bad_request", reason: "unknown exchange type 'nosuch'" }],
+  );
   const inequivalent = await api.put("/api/exchanges/%2F/amq.direct", { type: "topic", durable: true });
-  assert.deepEqual([inequivalent.status, inequivalent.json], [
-    400,
-    { error: "bad_request", reason: "inequivalent arg 'type' for exchange 'amq.direct' in vhost '/': received 'topic' but current is 'direct'" },
-  ]);
+  assert.deepEqual(
+    [inequivalent.status, inequivalent.json],
+    [
+      400,
+      {
+        error: "bad_request",
+        reason:
+          "inequivalent arg 'type' for exchange 'amq.direct' in vhost '/': received 'topic' but current is 'direct'",
+      },
+    ],
+  );
   const noVhost = await api.put("/api/exchanges/nowhere/ex2", { type: "direct" });
   assert.deepEqual([noVhost.status, noVhost.json], [404, { error: "not_found", reason: "vhost_not_found" }]);
   const system = await api.delete("/api/exchanges/%2F/amq.direct");
@@ -48,7 +107,8 @@ test("a PUT declaring an exchange, queue or policy in a missing vhost is 404 vho
     api.put("/api/queues/nowhere/q", {}),
     api.put("/api/policies/nowhere/p", { pattern: ".*", definition: { "max-length": 1 } }),
   ]);
-  for (const answer of answers) assert.deepEqual([answer.status, answer.json], [404, { error: "not_found", reason: "vhost_not_found" }]);
+  for (const answer of answers)
+    assert.deepEqual([answer.status, answer.json], [404, { error: "not_found", reason: "vhost_not_found" }]);
   assert.equal((await api.put("/api/queues/%2F/after-missing-vhost", {})).status, 201);
 });
 
@@ -56,10 +116,16 @@ test("queues: declare, show with depth fields, list, inequivalent redeclare, del
   assert.equal((await api.put("/api/queues/%2F/q1", { durable: true, arguments: { "x-max-length": 10 } })).status, 201);
   assert.equal((await api.put("/api/queues/%2F/q1", { durable: true, arguments: { "x-max-length": 10 } })).status, 204);
   const inequivalent = await api.put("/api/queues/%2F/q1", { durable: false });
-  assert.deepEqual([inequivalent.status, inequivalent.json], [
-    400,
-    { error: "bad_request", reason: "inequivalent arg 'durable' for queue 'q1' in vhost '/': received 'false' but current is 'true'" },
-  ]);
+  assert.deepEqual(
+    [inequivalent.status, inequivalent.json],
+    [
+      400,
+      {
+        error: "bad_request",
+        reason: "inequivalent arg 'durable' for queue 'q1' in vhost '/': received 'false' but current is 'true'",
+      },
+    ],
+  );
   const q1 = await api.json<Item>("/api/queues/%2F/q1");
   for (const [field, value] of Object.entries({
     name: "q1",
@@ -96,7 +162,12 @@ test("publish answers routed true/false and the message reaches AMQP consumers w
   });
   assert.deepEqual([routed.status, routed.json], [200, { routed: true }]);
   assert.deepEqual((await publish("amq.default", "no-such-queue", "lost")).json, { routed: false });
-  const binary = await api.post("/api/exchanges/%2F/amq.default/publish", { properties: {}, routing_key: "pub-q", payload: "AAEC/w==", payload_encoding: "base64" });
+  const binary = await api.post("/api/exchanges/%2F/amq.default/publish", {
+    properties: {},
+    routing_key: "pub-q",
+    payload: "AAEC/w==",
+    payload_encoding: "base64",
+  });
   assert.deepEqual(binary.json, { routed: true });
   const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
@@ -113,12 +184,21 @@ test("publish answers routed true/false and the message reaches AMQP consumers w
 
 test("publish errors: missing keys, bad encoding, unknown exchange", async () => {
   const missing = await api.post("/api/exchanges/%2F/amq.default/publish", { properties: {} });
-  assert.deepEqual([missing.status, missing.json], [
-    400,
-    { error: "bad_request", reason: "[{key_missing,routing_key},\n {key_missing,payload},\n {key_missing,payload_encoding}]" },
-  ]);
+  assert.deepEqual(
+    [missing.status, missing.json],
+    [
+      400,
+      {
+        error: "bad_request",
+        reason: "[{key_missing,routing_key},\n {key_missing,payload},\n {key_missing,payload_encoding}]",
+      },
+    ],
+  );
   const encoding = await publish("amq.default", "x", "x", { payload_encoding: "weird" });
-  assert.deepEqual([encoding.status, encoding.json], [400, { error: "bad_request", reason: ["unsupported_encoding", "weird"] }]);
+  assert.deepEqual(
+    [encoding.status, encoding.json],
+    [400, { error: "bad_request", reason: ["unsupported_encoding", "weird"] }],
+  );
   assert.equal((await publish("no-such-exchange", "x", "x")).status, 404);
 });
 
@@ -126,15 +206,51 @@ test("get with ack_requeue_true shows messages and leaves them, marked redeliver
   await api.put("/api/queues/%2F/get-q", {});
   await publish("amq.default", "get-q", "first", { properties: { content_type: "text/plain", headers: { h: 1 } } });
   await publish("amq.default", "get-q", "second");
-  const got = await api.post("/api/queues/%2F/get-q/get", { count: 5, ackmode: "ack_requeue_true", encoding: "auto", truncate: 3 });
+  const got = await api.post("/api/queues/%2F/get-q/get", {
+    count: 5,
+    ackmode: "ack_requeue_true",
+    encoding: "auto",
+    truncate: 3,
+  });
   assert.equal(got.status, 200);
   assert.deepEqual(got.json, [
-    { payload_bytes: 5, redelivered: false, exchange: "", routing_key: "get-q", message_count: 1, properties: { headers: { h: 1 }, content_type: "text/plain" }, payload: "fir", payload_encoding: "string" },
-    { payload_bytes: 6, redelivered: false, exchange: "", routing_key: "get-q", message_count: 0, properties: [], payload: "sec", payload_encoding: "string" },
+    {
+      payload_bytes: 5,
+      redelivered: false,
+      exchange: "",
+      routing_key: "get-q",
+      message_count: 1,
+      properties: { headers: { h: 1 }, content_type: "text/plain" },
+      payload: "fir",
+      payload_encoding: "string",
+    },
+    {
+      payload_bytes: 6,
+      redelivered: false,
+      exchange: "",
+      routing_key: "get-q",
+      message_count: 0,
+      properties: [],
+      payload: "sec",
+      payload_encoding: "string",
+    },
   ]);
-  const again = await api.post("/api/queues/%2F/get-q/get", { count: 1, ackmode: "ack_requeue_true", encoding: "base64" });
+  const again = await api.post("/api/queues/%2F/get-q/get", {
+    count: 1,
+    ackmode: "ack_requeue_true",
+    encoding: "base64",
+  });
   assert.deepEqual(again.json, [
-    { payload_bytes: 5, redelivered: true, exchange: "", routing_key: "get-q", message_count: 1, properties: { headers: { h: 1 }, content_type: "text/plain" }, payload: Buffer.from("first").toString("base64"), payload_encoding: "base64" },
+    {
+      payload_bytes: 5,
+      redelivered: true,
+      exchange: "",
+      routing_key: "get-q",
+      message_count: 1,
+      properties: { headers: { h: 1 }, content_type: "text/plain" },
+      payload: Buffer.from("first").toString("base64"),
+      payload_encoding: "base64",
+    },
   ]);
   assert.equal((await api.json<Item>("/api/queues/%2F/get-q"))["messages"], 2);
 });
@@ -142,11 +258,23 @@ test("get with ack_requeue_true shows messages and leaves them, marked redeliver
 test("get with ack_requeue_false and reject_requeue_false removes the messages", async () => {
   await api.put("/api/queues/%2F/get-q2", {});
   for (const text of ["a", "b", "c"]) await publish("amq.default", "get-q2", text);
-  const acked = await api.post("/api/queues/%2F/get-q2/get", { count: 1, ackmode: "ack_requeue_false", encoding: "auto" });
+  const acked = await api.post("/api/queues/%2F/get-q2/get", {
+    count: 1,
+    ackmode: "ack_requeue_false",
+    encoding: "auto",
+  });
   assert.equal((acked.json as Item[])[0]?.["payload"], "a");
-  const rejected = await api.post("/api/queues/%2F/get-q2/get", { count: 1, ackmode: "reject_requeue_false", encoding: "auto" });
+  const rejected = await api.post("/api/queues/%2F/get-q2/get", {
+    count: 1,
+    ackmode: "reject_requeue_false",
+    encoding: "auto",
+  });
   assert.equal((rejected.json as Item[])[0]?.["payload"], "b");
-  const requeued = await api.post("/api/queues/%2F/get-q2/get", { count: 1, ackmode: "reject_requeue_true", encoding: "auto" });
+  const requeued = await api.post("/api/queues/%2F/get-q2/get", {
+    count: 1,
+    ackmode: "reject_requeue_true",
+    encoding: "auto",
+  });
   assert.equal((requeued.json as Item[])[0]?.["payload"], "c");
   const queue = await api.json<Item>("/api/queues/%2F/get-q2");
   assert.deepEqual([queue["messages"], (queue["message_stats"] as Item)["get"]], [1, 3]);
@@ -154,9 +282,17 @@ test("get with ack_requeue_false and reject_requeue_false removes the messages",
 
 test("a payload that is not UTF-8 comes back base64 under encoding auto", async () => {
   await api.put("/api/queues/%2F/bin-q", {});
-  await api.post("/api/exchanges/%2F/amq.default/publish", { properties: {}, routing_key: "bin-q", payload: Buffer.from([0xff, 0xfe]).toString("base64"), payload_encoding: "base64" });
+  await api.post("/api/exchanges/%2F/amq.default/publish", {
+    properties: {},
+    routing_key: "bin-q",
+    payload: Buffer.from([0xff, 0xfe]).toString("base64"),
+    payload_encoding: "base64",
+  });
   const got = await api.post("/api/queues/%2F/bin-q/get", { count: 1, ackmode: "ack_requeue_false", encoding: "auto" });
-  assert.deepEqual([(got.json as Item[])[0]?.["payload"], (got.json as Item[])[0]?.["payload_encoding"]], ["//4=", "base64"]);
+  assert.deepEqual(
+    [(got.json as Item[])[0]?.["payload"], (got.json as Item[])[0]?.["payload_encoding"]],
+    ["//4=", "base64"],
+  );
 });
 
 test("get errors: missing keys and an unknown ackmode are 400", async () => {
@@ -164,21 +300,30 @@ test("get errors: missing keys and an unknown ackmode are 400", async () => {
   assert.deepEqual([missing.status, missing.json], [400, { error: "bad_request", reason: "[{key_missing,ackmode}]" }]);
   const bad = await api.post("/api/queues/%2F/get-q/get", { count: 1, ackmode: "bogus", encoding: "auto" });
   assert.equal(bad.status, 400);
-  assert.equal((await api.post("/api/queues/%2F/missing/get", { count: 1, ackmode: "ack_requeue_true", encoding: "auto" })).status, 404);
+  assert.equal(
+    (await api.post("/api/queues/%2F/missing/get", { count: 1, ackmode: "ack_requeue_true", encoding: "auto" })).status,
+    404,
+  );
 });
 
 test("DELETE .../contents purges; if-empty and if-unused guard deletion", async () => {
   await api.put("/api/queues/%2F/purge-q", {});
   await publish("amq.default", "purge-q", "x");
   const notEmpty = await api.delete("/api/queues/%2F/purge-q?if-empty=true");
-  assert.deepEqual([notEmpty.status, notEmpty.json], [400, { error: "bad_request", reason: "queue 'purge-q' in vhost '/' not empty" }]);
+  assert.deepEqual(
+    [notEmpty.status, notEmpty.json],
+    [400, { error: "bad_request", reason: "queue 'purge-q' in vhost '/' not empty" }],
+  );
   assert.equal((await api.delete("/api/queues/%2F/purge-q/contents")).status, 204);
   assert.equal((await api.json<Item>("/api/queues/%2F/purge-q"))["messages"], 0);
   const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createChannel();
   await channel.consume("purge-q", () => {});
   const inUse = await api.delete("/api/queues/%2F/purge-q?if-unused=true");
-  assert.deepEqual([inUse.status, inUse.json], [400, { error: "bad_request", reason: "queue 'purge-q' in vhost '/' in use" }]);
+  assert.deepEqual(
+    [inUse.status, inUse.json],
+    [400, { error: "bad_request", reason: "queue 'purge-q' in vhost '/' in use" }],
+  );
   await connection.close();
   assert.equal((await api.delete("/api/queues/%2F/purge-q?if-empty=true&if-unused=true")).status, 204);
 });
@@ -201,7 +346,12 @@ test("queue detail lists consumers and message stats follow AMQP traffic", async
   const consumers = stats["consumer_details"] as Item[];
   assert.equal(consumers.length, 1);
   assert.deepEqual(
-    { tag: consumers[0]?.["consumer_tag"], ack: consumers[0]?.["ack_required"], prefetch: consumers[0]?.["prefetch_count"], queue: consumers[0]?.["queue"] },
+    {
+      tag: consumers[0]?.["consumer_tag"],
+      ack: consumers[0]?.["ack_required"],
+      prefetch: consumers[0]?.["prefetch_count"],
+      queue: consumers[0]?.["queue"],
+    },
     { tag: "stats-consumer", ack: true, prefetch: 7, queue: { name: "stats-q", vhost: "/" } },
   );
   await connection.close();

@@ -26,4 +26,5 @@ export async function scrape(baseUrl: string, path: string): Promise<Map<string,
 }
 
 /** Metric names (without labels) present in a scrape. */
-export const metricNames = (samples: Map<string, number>): Set<string> => new Set([...samples.keys()].map((key) => key.replace(/\{.*$/, "")));
+export const metricNames = (samples: Map<string, number>): Set<string> =>
+  new Set([...samples.keys()].map((key) => key.replace(/\{.*$/, "")));

@@ -24,7 +24,17 @@ test("listening on every interface with guest as the only administrator logs a w
 });
 
 test("no warning on loopback, nor when another administrator exists", async () => {
-  assert.deepEqual((await warningsOf({ host: "127.0.0.1", ports: { http: 0 } })).filter((msg) => WARNING.test(msg)), []);
-  const withAdmin = await warningsOf({ host: "0.0.0.0", ports: { http: 0 }, users: [{ name: "ops", password: "s3cret", tags: ["administrator"] }] });
-  assert.deepEqual(withAdmin.filter((msg) => WARNING.test(msg)), []);
+  assert.deepEqual(
+    (await warningsOf({ host: "127.0.0.1", ports: { http: 0 } })).filter((msg) => WARNING.test(msg)),
+    [],
+  );
+  const withAdmin = await warningsOf({
+    host: "0.0.0.0",
+    ports: { http: 0 },
+    users: [{ name: "ops", password: "s3cret", tags: ["administrator"] }],
+  });
+  assert.deepEqual(
+    withAdmin.filter((msg) => WARNING.test(msg)),
+    [],
+  );
 });

@@ -30,7 +30,9 @@ function trickle(head: string): Promise<string> {
 }
 
 test("a request whose body trickles is cut with 408 after the request timeout", { timeout: 30_000 }, async () => {
-  const answer = await trickle(`PUT /api/vhosts/slow HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
+  const answer = await trickle(
+    `PUT /api/vhosts/slow HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`,
+  );
   assert.match(answer, /^HTTP\/1\.1 408 /);
   assert.equal((await api.get("/api/vhosts/slow")).status, 404);
   await stillServes();
@@ -47,7 +49,9 @@ test("a client that half-closes or resets mid-body is its own doing: nothing is 
   for (const cut of ["fin", "reset"] as const) {
     await new Promise<void>((resolve) => {
       const socket = connect(Number(url.port), url.hostname, () => {
-        socket.write(`PUT /api/vhosts/cut-${cut} HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":`);
+        socket.write(
+          `PUT /api/vhosts/cut-${cut} HTTP/1.1\r\nHost: x\r\nAuthorization: ${basic}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":`,
+        );
         // Once the server has the head (and is reading the body), the client goes.
         setTimeout(() => (cut === "fin" ? socket.end() : socket.resetAndDestroy()), 50);
       });

@@ -10,7 +10,12 @@ import { describe, it } from "node:test";
 import amqplib, { type ChannelModel } from "amqplib";
 import mqtt from "mqtt";
 import { TestBroker } from "../../helpers/broker.js";
-import { CONNECTION_CLOSE, CONNECTION_TUNE, type ConnectionClose, type ConnectionTune } from "../../../src/amqp/codec/generated.js";
+import {
+  CONNECTION_CLOSE,
+  CONNECTION_TUNE,
+  type ConnectionClose,
+  type ConnectionTune,
+} from "../../../src/amqp/codec/generated.js";
 import { nextError, rejectsWithClose } from "../../helpers/amqp-errors.js";
 import { RawAmqp } from "../../helpers/raw-amqp.js";
 import { useDataDirs, withBrokerOn } from "../../helpers/data-dirs.js";
@@ -45,37 +50,77 @@ describe("vhost and user limits", () => {
       await withVhost(api, "lim");
       assert.equal((await api.put("/api/vhost-limits/lim/max-connections", { value: 1 })).status, 204);
       assert.equal((await api.put("/api/vhost-limits/lim/max-queues", { value: 1 })).status, 204);
-      assert.deepEqual(await api.json("/api/vhost-limits"), [{ vhost: "lim", value: { "max-connections": 1, "max-queues": 1 } }]);
-      assert.deepEqual(await api.json("/api/vhost-limits/lim"), [{ vhost: "lim", value: { "max-connections": 1, "max-queues": 1 } }]);
+      assert.deepEqual(await api.json("/api/vhost-limits"), [
+        { vhost: "lim", value: { "max-connections": 1, "max-queues": 1 } },
+      ]);
+      assert.deepEqual(await api.json("/api/vhost-limits/lim"), [
+        { vhost: "lim", value: { "max-connections": 1, "max-queues": 1 } },
+      ]);
       assert.deepEqual(await api.json("/api/vhost-limits/%2F"), []);
 
       const unknown = await api.put("/api/vhost-limits/lim/max-foo", { value: 1 });
-      assert.deepEqual([unknown.status, unknown.json], [400, { error: "bad_request", reason: 'Validation failed\n\nUnrecognised terms [{<<"max-foo">>,1}] in limits\n' }]);
+      assert.deepEqual(
+        [unknown.status, unknown.json],
+        [
+          400,
+          { error: "bad_request", reason: 'Validation failed\n\nUnrecognised terms [{<<"max-foo">>,1}] in limits\n' },
+        ],
+      );
       const notNumber = await api.put("/api/vhost-limits/lim/max-queues", { value: "x" });
-      assert.deepEqual(notNumber.json, { error: "bad_request", reason: 'Validation failed\n\nmax-queues should be a number, actually was <<"x">>\n' });
+      assert.deepEqual(notNumber.json, {
+        error: "bad_request",
+        reason: 'Validation failed\n\nmax-queues should be a number, actually was <<"x">>\n',
+      });
       const fraction = await api.put("/api/vhost-limits/lim/max-queues", { value: 1.5 });
-      assert.deepEqual(fraction.json, { error: "bad_request", reason: "Validation failed\n\nmax-queues should be a number, actually was 1.5\n" });
+      assert.deepEqual(fraction.json, {
+        error: "bad_request",
+        reason: "Validation failed\n\nmax-queues should be a number, actually was 1.5\n",
+      });
       const missing = await api.put("/api/vhost-limits/lim/max-queues", {});
-      assert.deepEqual([missing.status, missing.json], [400, { error: "bad_request", reason: "[{key_missing,value}]" }]);
+      assert.deepEqual(
+        [missing.status, missing.json],
+        [400, { error: "bad_request", reason: "[{key_missing,value}]" }],
+      );
       const noVhost = await api.put("/api/vhost-limits/nope/max-queues", { value: 1 });
       assert.deepEqual([noVhost.status, noVhost.json], [404, { error: "not_found", reason: "vhost_not_found" }]);
       assert.equal((await api.get("/api/vhost-limits/nope")).status, 404);
 
       assert.equal((await api.put("/api/user-limits/guest/max-connections", { value: 5 })).status, 204);
       assert.equal((await api.put("/api/user-limits/guest/max-channels", { value: 3 })).status, 204);
-      assert.deepEqual(await api.json("/api/user-limits"), [{ user: "guest", value: { "max-connections": 5, "max-channels": 3 } }]);
-      assert.deepEqual((await api.json<{ limits: unknown }>("/api/users/guest")).limits, { "max-connections": 5, "max-channels": 3 });
+      assert.deepEqual(await api.json("/api/user-limits"), [
+        { user: "guest", value: { "max-connections": 5, "max-channels": 3 } },
+      ]);
+      assert.deepEqual((await api.json<{ limits: unknown }>("/api/users/guest")).limits, {
+        "max-connections": 5,
+        "max-channels": 3,
+      });
       const noUser = await api.put("/api/user-limits/nobody/max-channels", { value: 3 });
-      assert.deepEqual([noUser.status, noUser.json], [400, { error: "bad_request", reason: ["no_such_user", "nobody"] }]);
+      assert.deepEqual(
+        [noUser.status, noUser.json],
+        [400, { error: "bad_request", reason: ["no_such_user", "nobody"] }],
+      );
       const unknownUserLimit = await api.put("/api/user-limits/guest/max-foo", { value: 3 });
-      assert.deepEqual(unknownUserLimit.json, { error: "bad_request", reason: 'Unrecognised terms [{<<"max-foo">>,3}] in user-limits' });
+      assert.deepEqual(unknownUserLimit.json, {
+        error: "bad_request",
+        reason: 'Unrecognised terms [{<<"max-foo">>,3}] in user-limits',
+      });
       const userNotNumber = await api.put("/api/user-limits/guest/max-channels", { value: "x" });
-      assert.deepEqual(userNotNumber.json, { error: "bad_request", reason: 'max-channels should be a number, actually was <<"x">>' });
+      assert.deepEqual(userNotNumber.json, {
+        error: "bad_request",
+        reason: 'max-channels should be a number, actually was <<"x">>',
+      });
 
       // Definitions carry them as RabbitMQ exports them.
-      const definitions = await api.json<{ parameters: unknown[]; users: Array<{ name: string; limits: unknown }> }>("/api/definitions");
-      assert.deepEqual(definitions.parameters, [{ value: { "max-connections": 1, "max-queues": 1 }, vhost: "lim", component: "vhost-limits", name: "limits" }]);
-      assert.deepEqual(definitions.users.find((u) => u.name === "guest")?.limits, { "max-connections": 5, "max-channels": 3 });
+      const definitions = await api.json<{ parameters: unknown[]; users: Array<{ name: string; limits: unknown }> }>(
+        "/api/definitions",
+      );
+      assert.deepEqual(definitions.parameters, [
+        { value: { "max-connections": 1, "max-queues": 1 }, vhost: "lim", component: "vhost-limits", name: "limits" },
+      ]);
+      assert.deepEqual(definitions.users.find((u) => u.name === "guest")?.limits, {
+        "max-connections": 5,
+        "max-channels": 3,
+      });
 
       assert.equal((await api.delete("/api/vhost-limits/lim/max-queues")).status, 204);
       assert.equal((await api.delete("/api/user-limits/guest/max-connections")).status, 204);
@@ -91,7 +136,11 @@ describe("vhost and user limits", () => {
       const ctl = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
         let out = "";
         let err = "";
-        const code = await runCtl(["--url", broker.broker.urls.http as string, ...args], {}, { out: (t) => (out += t), err: (t) => (err += t) });
+        const code = await runCtl(
+          ["--url", broker.broker.urls.http as string, ...args],
+          {},
+          { out: (t) => (out += t), err: (t) => (err += t) },
+        );
         return { code, out, err };
       };
       assert.deepEqual(await ctl("-p", "ctl", "set_vhost_limits", '{"max-connections": 3, "max-queues": 10}'), {
@@ -99,7 +148,9 @@ describe("vhost and user limits", () => {
         out: 'Applying limits "{"max-connections": 3, "max-queues": 10}" to vhost "ctl" ...\n',
         err: "",
       });
-      assert.deepEqual(await api.json("/api/vhost-limits/ctl"), [{ vhost: "ctl", value: { "max-connections": 3, "max-queues": 10 } }]);
+      assert.deepEqual(await api.json("/api/vhost-limits/ctl"), [
+        { vhost: "ctl", value: { "max-connections": 3, "max-queues": 10 } },
+      ]);
       const bad = await ctl("-p", "ctl", "set_vhost_limits", '{"max-foo": 1}');
       assert.equal(bad.code, 70);
       assert.match(bad.err, /Unrecognised terms/);
@@ -107,7 +158,9 @@ describe("vhost and user limits", () => {
       assert.deepEqual(await api.json("/api/vhost-limits/ctl"), []);
 
       assert.equal((await ctl("set_user_limits", "guest", '{"max-channels": 4, "max-connections": 2}')).code, 0);
-      assert.deepEqual(await api.json("/api/user-limits/guest"), [{ user: "guest", value: { "max-channels": 4, "max-connections": 2 } }]);
+      assert.deepEqual(await api.json("/api/user-limits/guest"), [
+        { user: "guest", value: { "max-channels": 4, "max-connections": 2 } },
+      ]);
       assert.equal((await ctl("clear_user_limits", "guest", "max-channels")).code, 0);
       assert.deepEqual(await api.json("/api/user-limits/guest"), [{ user: "guest", value: { "max-connections": 2 } }]);
       assert.equal((await ctl("clear_user_limits", "guest", "all")).code, 0);
@@ -158,10 +211,17 @@ describe("vhost and user limits", () => {
         const stomp = await RawStompClient.connect(broker.broker.ports.stomp as number);
         stomp.send("CONNECT", { "accept-version": "1.2", host: "lim", login: "guest", passcode: "guest" });
         const error = await stomp.frame();
-        assert.deepEqual([error.command, error.headers["message"], error.body.toString()], ["ERROR", "Bad CONNECT", "Virtual host 'lim' access denied"]);
+        assert.deepEqual(
+          [error.command, error.headers["message"], error.body.toString()],
+          ["ERROR", "Bad CONNECT", "Virtual host 'lim' access denied"],
+        );
         await stomp.closedByServer();
         await assert.rejects(
-          mqtt.connectAsync(broker.broker.urls.mqtt as string, { username: "lim:guest", password: "guest", reconnectPeriod: 0 }),
+          mqtt.connectAsync(broker.broker.urls.mqtt as string, {
+            username: "lim:guest",
+            password: "guest",
+            reconnectPeriod: 0,
+          }),
           /Not authorized/,
         );
         // Other vhosts are not limited.
@@ -189,7 +249,11 @@ describe("vhost and user limits", () => {
         channel.on("error", () => {});
         await channel.assertQueue("q1");
         await channel.assertQueue("q1");
-        await rejectsWithClose(channel.assertQueue("q2"), 406, "PRECONDITION_FAILED - cannot declare queue 'q2': queue limit in vhost '/' (1) is reached");
+        await rejectsWithClose(
+          channel.assertQueue("q2"),
+          406,
+          "PRECONDITION_FAILED - cannot declare queue 'q2': queue limit in vhost '/' (1) is reached",
+        );
         assert.deepEqual(await refusal(broker), {
           code: 530,
           text: "NOT_ALLOWED - connection refused for user 'guest': user connection limit (1) is reached",
@@ -219,8 +283,18 @@ describe("vhost and user limits", () => {
     const broker = await TestBroker.start({ maxConnections: 1, ports: { amqp: 0, stomp: 0, mqtt: 0, http: "off" } });
     const first = await amqplib.connect(broker.url);
     try {
-      assert.deepEqual(await refusal(broker), { code: 530, text: "NOT_ALLOWED - connection refused: node connection limit (1) is reached" });
-      await assert.rejects(mqtt.connectAsync(broker.broker.urls.mqtt as string, { username: "guest", password: "guest", reconnectPeriod: 0 }), /Not authorized/);
+      assert.deepEqual(await refusal(broker), {
+        code: 530,
+        text: "NOT_ALLOWED - connection refused: node connection limit (1) is reached",
+      });
+      await assert.rejects(
+        mqtt.connectAsync(broker.broker.urls.mqtt as string, {
+          username: "guest",
+          password: "guest",
+          reconnectPeriod: 0,
+        }),
+        /Not authorized/,
+      );
     } finally {
       // The harness's own check needs one connection, which is free again.
       await first.close();

@@ -115,21 +115,40 @@ test("/metrics/detailed serves only the families asked for, filtered by vhost an
   await api.put("/api/queues/%2F/detailed-a");
   await api.put("/api/queues/%2F/detailed-b");
   await api.put("/api/queues/detailed-vh/detailed-c");
-  await api.post("/api/exchanges/%2F/amq.default/publish", { properties: {}, routing_key: "detailed-a", payload: "x", payload_encoding: "string" });
+  await api.post("/api/exchanges/%2F/amq.default/publish", {
+    properties: {},
+    routing_key: "detailed-a",
+    payload: "x",
+    payload_encoding: "string",
+  });
 
   const bare = await scrape("/metrics/detailed");
-  assert.deepEqual([...bare.keys()].map((k) => k.replace(/\{.*$/, "")), ["rabbitmq_identity_info"]);
+  assert.deepEqual(
+    [...bare.keys()].map((k) => k.replace(/\{.*$/, "")),
+    ["rabbitmq_identity_info"],
+  );
   assert.match([...bare.keys()][0] ?? "", /rabbitmq_endpoint="detailed"/);
 
   const coarse = await scrape("/metrics/detailed?family=queue_coarse_metrics&family=no_such_family&vhost=%2F");
   assert.equal(coarse.get('rabbitmq_detailed_queue_messages_ready{vhost="/",queue="detailed-a"}'), 1);
   assert.equal(coarse.get('rabbitmq_detailed_queue_messages_ready{vhost="/",queue="detailed-b"}'), 0);
   assert.equal(coarse.has('rabbitmq_detailed_queue_messages_ready{vhost="detailed-vh",queue="detailed-c"}'), false);
-  assert.equal([...coarse.keys()].some((k) => k.startsWith("rabbitmq_detailed_queue_consumers")), false);
-  assert.equal([...coarse.keys()].some((k) => k.startsWith("rabbitmq_queue_")), false);
+  assert.equal(
+    [...coarse.keys()].some((k) => k.startsWith("rabbitmq_detailed_queue_consumers")),
+    false,
+  );
+  assert.equal(
+    [...coarse.keys()].some((k) => k.startsWith("rabbitmq_queue_")),
+    false,
+  );
 
-  const one = await scrape("/metrics/detailed?family=queue_consumer_count&family=connection_churn_metrics&queue=detailed-c");
-  assert.deepEqual([...one.keys()].filter((k) => k.startsWith("rabbitmq_detailed_queue_consumers")), ['rabbitmq_detailed_queue_consumers{vhost="detailed-vh",queue="detailed-c"}']);
+  const one = await scrape(
+    "/metrics/detailed?family=queue_consumer_count&family=connection_churn_metrics&queue=detailed-c",
+  );
+  assert.deepEqual(
+    [...one.keys()].filter((k) => k.startsWith("rabbitmq_detailed_queue_consumers")),
+    ['rabbitmq_detailed_queue_consumers{vhost="detailed-vh",queue="detailed-c"}'],
+  );
   assert.ok((one.get("rabbitmq_detailed_queues_created_total") ?? 0) >= 3);
 });
 

@@ -31,13 +31,21 @@ test("/metrics exposes RabbitMQ's aggregated metric names that follow traffic", 
   assert.equal(metrics.get("rabbitmq_global_messages_received_total"), 4);
   assert.equal(metrics.get("rabbitmq_channel_get_ack_total"), 1);
   assert.equal(metrics.get("rabbitmq_channel_get_total"), 0);
-  assert.equal([...metrics.keys()].some((key) => key.startsWith("rabbitmq_queue_messages_ready{")), false);
+  assert.equal(
+    [...metrics.keys()].some((key) => key.startsWith("rabbitmq_queue_messages_ready{")),
+    false,
+  );
   await connection.close();
 });
 
 test("/metrics/per-object labels queue metrics with vhost and queue", async () => {
   await api.put("/api/queues/%2F/per-object-q", {});
-  await api.post("/api/exchanges/%2F/amq.default/publish", { properties: {}, routing_key: "per-object-q", payload: "x", payload_encoding: "string" });
+  await api.post("/api/exchanges/%2F/amq.default/publish", {
+    properties: {},
+    routing_key: "per-object-q",
+    payload: "x",
+    payload_encoding: "string",
+  });
   const metrics = await scrape("/metrics/per-object");
   assert.equal(metrics.get('rabbitmq_queue_messages_ready{vhost="/",queue="per-object-q"}'), 1);
   assert.equal(metrics.get('rabbitmq_queue_messages_published_total{vhost="/",queue="per-object-q"}'), 1);
@@ -57,6 +65,6 @@ test("publish rates appear in message_stats *_details.rate", async () => {
   });
   assert.ok(rate > 0);
   const overview = await api.json<Item>("/api/overview");
-  assert.equal(typeof (((overview["message_stats"] as Item)["publish_details"]) as Item)["rate"], "number");
+  assert.equal(typeof ((overview["message_stats"] as Item)["publish_details"] as Item)["rate"], "number");
   await connection.close();
 });

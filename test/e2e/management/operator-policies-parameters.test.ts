@@ -14,7 +14,14 @@ test("operator policies: put, list, get, delete, as RabbitMQ answers them", asyn
   const body = { pattern: "^op-", definition: { "max-length": 10 }, "apply-to": "queues" };
   assert.equal((await api.put("/api/operator-policies/%2F/op1", body)).status, 201);
   assert.equal((await api.put("/api/operator-policies/%2F/op1", body)).status, 204);
-  const expected = { vhost: "/", name: "op1", pattern: "^op-", "apply-to": "queues", definition: { "max-length": 10 }, priority: 0 };
+  const expected = {
+    vhost: "/",
+    name: "op1",
+    pattern: "^op-",
+    "apply-to": "queues",
+    definition: { "max-length": 10 },
+    priority: 0,
+  };
   assert.deepEqual(await api.json("/api/operator-policies"), [expected]);
   assert.deepEqual(await api.json("/api/operator-policies/%2F/op1"), expected);
   assert.deepEqual(await api.json("/api/policies"), []);
@@ -27,7 +34,10 @@ test("operator policies: put, list, get, delete, as RabbitMQ answers them", asyn
 test("an operator policy with a key it may not set is refused with RabbitMQ's text", async () => {
   const response = await api.put("/api/operator-policies/%2F/bad", { pattern: "^x", definition: { "ha-mode": "all" } });
   assert.equal(response.status, 400);
-  assert.deepEqual(response.json, { error: "bad_request", reason: 'Validation failed\n\n[{<<"ha-mode">>,<<"all">>}] are not recognised policy settings\n' });
+  assert.deepEqual(response.json, {
+    error: "bad_request",
+    reason: 'Validation failed\n\n[{<<"ha-mode">>,<<"all">>}] are not recognised policy settings\n',
+  });
   assert.equal((await api.get("/api/operator-policies/%2F/bad")).status, 404);
 });
 
@@ -63,5 +73,13 @@ test("feature flags, parameters, global parameters and auth answer in RabbitMQ's
 
 test("/api/overview lists the plugin exchange types Warren implements", async () => {
   const names = ((await api.json<Item>("/api/overview"))["exchange_types"] as Item[]).map((t) => t["name"]);
-  assert.deepEqual(names, ["direct", "fanout", "headers", "topic", "x-consistent-hash", "x-delayed-message", "x-random"]);
+  assert.deepEqual(names, [
+    "direct",
+    "fanout",
+    "headers",
+    "topic",
+    "x-consistent-hash",
+    "x-delayed-message",
+    "x-random",
+  ]);
 });

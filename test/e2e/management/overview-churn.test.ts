@@ -10,7 +10,15 @@ const warren = useBroker({ management: { statsIntervalMs: 100 } });
 const api = Api.lazy(warren);
 
 const overview = async (): Promise<Item> => api.json<Item>("/api/overview");
-const CHURN_KEYS = ["connection_created", "connection_closed", "channel_created", "channel_closed", "queue_declared", "queue_created", "queue_deleted"];
+const CHURN_KEYS = [
+  "connection_created",
+  "connection_closed",
+  "channel_created",
+  "channel_closed",
+  "queue_declared",
+  "queue_created",
+  "queue_deleted",
+];
 
 test("/api/overview has RabbitMQ 3.10's churn_rates: counts of objects opened and closed, each with a rate", async () => {
   const before = (await overview())["churn_rates"] as Item;
@@ -42,21 +50,41 @@ test("/api/overview has RabbitMQ 3.10's churn_rates: counts of objects opened an
     return delta("connection_closed", churn) === 1 ? churn : null;
   });
   assert.equal(delta("connection_created", after), 1);
-  assert.equal(delta("channel_closed", after), (after["channel_created"] as number) - (before["channel_created"] as number));
+  assert.equal(
+    delta("channel_closed", after),
+    (after["channel_created"] as number) - (before["channel_created"] as number),
+  );
 });
 
 test("/api/overview's message_stats has the channel-only counters: confirm, unroutable, auto-ack deliveries, empty gets", async () => {
   const connection = await amqplib.connect(warren.broker.url);
   const channel = await connection.createConfirmChannel();
   await channel.assertQueue("churn-stats-q");
-  await new Promise<void>((resolve, reject) => channel.publish("amq.direct", "nowhere", Buffer.from("x"), {}, (error) => (error ? reject(error as Error) : resolve())));
-  await new Promise<void>((resolve, reject) => channel.sendToQueue("churn-stats-q", Buffer.from("y"), {}, (error) => (error ? reject(error as Error) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    channel.publish("amq.direct", "nowhere", Buffer.from("x"), {}, (error) =>
+      error ? reject(error as Error) : resolve(),
+    ),
+  );
+  await new Promise<void>((resolve, reject) =>
+    channel.sendToQueue("churn-stats-q", Buffer.from("y"), {}, (error) => (error ? reject(error as Error) : resolve())),
+  );
   assert.ok(await channel.get("churn-stats-q", { noAck: true }));
   assert.equal(await channel.get("churn-stats-q", { noAck: true }), false);
   const stats = (await overview())["message_stats"] as Item;
   assert.deepEqual(
-    ["confirm", "drop_unroutable", "get_no_ack", "get_empty", "return_unroutable", "deliver_no_ack"].map((k) => [k, stats[k], typeof (stats[`${k}_details`] as Item)["rate"]]),
-    [["confirm", 2, "number"], ["drop_unroutable", 1, "number"], ["get_no_ack", 1, "number"], ["get_empty", 1, "number"], ["return_unroutable", 0, "number"], ["deliver_no_ack", 0, "number"]],
+    ["confirm", "drop_unroutable", "get_no_ack", "get_empty", "return_unroutable", "deliver_no_ack"].map((k) => [
+      k,
+      stats[k],
+      typeof (stats[`${k}_details`] as Item)["rate"],
+    ]),
+    [
+      ["confirm", 2, "number"],
+      ["drop_unroutable", 1, "number"],
+      ["get_no_ack", 1, "number"],
+      ["get_empty", 1, "number"],
+      ["return_unroutable", 0, "number"],
+      ["deliver_no_ack", 0, "number"],
+    ],
   );
   await connection.close();
   // the broker still serves a new client

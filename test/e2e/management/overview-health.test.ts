@@ -8,7 +8,18 @@ const api = Api.lazy(warren);
 
 test("overview carries RabbitMQ's top-level fields and the listeners", async () => {
   const overview = await api.json<Item>("/api/overview");
-  for (const key of ["management_version", "rabbitmq_version", "product_name", "product_version", "exchange_types", "message_stats", "queue_totals", "object_totals", "node", "listeners"]) {
+  for (const key of [
+    "management_version",
+    "rabbitmq_version",
+    "product_name",
+    "product_version",
+    "exchange_types",
+    "message_stats",
+    "queue_totals",
+    "object_totals",
+    "node",
+    "listeners",
+  ]) {
     assert.ok(key in overview, key);
   }
   assert.equal(overview["rabbitmq_version"], "3.10.8");
@@ -35,7 +46,10 @@ test("aliveness-test publishes and consumes in the vhost", async () => {
 test("health checks answer ok, and 503 with status failed while an alarm is set", async () => {
   assert.deepEqual(await api.json("/api/health/checks/alarms"), { status: "ok" });
   assert.deepEqual(await api.json("/api/health/checks/virtual-hosts"), { status: "ok" });
-  assert.deepEqual(await api.json(`/api/health/checks/port-listener/${warren.broker.port}`), { status: "ok", port: warren.broker.port });
+  assert.deepEqual(await api.json(`/api/health/checks/port-listener/${warren.broker.port}`), {
+    status: "ok",
+    port: warren.broker.port,
+  });
   assert.deepEqual(await api.json("/api/health/checks/protocol-listener/amqp"), { status: "ok", protocol: "amqp" });
   const noPort = await api.get("/api/health/checks/port-listener/1");
   assert.equal(noPort.status, 503);
@@ -44,7 +58,10 @@ test("health checks answer ok, and 503 with status failed while an alarm is set"
   try {
     const alarm = await api.get("/api/health/checks/alarms");
     assert.equal(alarm.status, 503);
-    assert.deepEqual([(alarm.json as Item)["status"], (alarm.json as Item)["reason"]], ["failed", "resource alarm(s) in effect in the cluster"]);
+    assert.deepEqual(
+      [(alarm.json as Item)["status"], (alarm.json as Item)["reason"]],
+      ["failed", "resource alarm(s) in effect in the cluster"],
+    );
   } finally {
     warren.broker.broker.core.setBlocked(null);
   }

@@ -18,7 +18,15 @@ before(async () => {
   if (skip) return;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
   page = await browser.newPage();
   page.on("console", (message) => {
@@ -66,19 +74,23 @@ test("log in, create a queue, publish to it, see the count, get the message back
   assert.equal((await api.get("/api/queues/%2F/ui-queue")).status, 404);
 });
 
-test("the UI's pages render the overview, connections, exchanges, users, vhosts and definitions", { skip }, async () => {
-  for (const [hash, text] of [
-    ["overview", "Ports and contexts"],
-    ["connections", "Connections"],
-    ["exchanges", "amq.topic"],
-    ["users", "Permissions"],
-    ["vhosts", "Virtual hosts"],
-    ["definitions", "Download definitions"],
-  ] as const) {
-    await page.click(`nav a[href='#${hash}']`);
-    await page.waitForSelector(`main:has-text('${text}')`);
-  }
-});
+test(
+  "the UI's pages render the overview, connections, exchanges, users, vhosts and definitions",
+  { skip },
+  async () => {
+    for (const [hash, text] of [
+      ["overview", "Ports and contexts"],
+      ["connections", "Connections"],
+      ["exchanges", "amq.topic"],
+      ["users", "Permissions"],
+      ["vhosts", "Virtual hosts"],
+      ["definitions", "Download definitions"],
+    ] as const) {
+      await page.click(`nav a[href='#${hash}']`);
+      await page.waitForSelector(`main:has-text('${text}')`);
+    }
+  },
+);
 
 test("the UI works under its Content-Security-Policy: nothing was blocked", { skip }, async () => {
   const response = await page.goto(String(broker.broker.urls.http));

@@ -9,8 +9,17 @@ const skip = ui.skip;
 test("at 375 px every page fits the viewport and the nav marks the current page", { skip }, async () => {
   const { page } = ui;
   for (const [hash, heading] of [
-    ["overview", "Overview"], ["connections", "Connections"], ["channels", "Channels"], ["exchanges", "Exchanges"], ["queues", "Queues"],
-    ["users", "Users"], ["vhosts", "Virtual hosts"], ["policies", "Policies"], ["limits", "Limits"], ["feature-flags", "Feature flags"], ["definitions", "Definitions"],
+    ["overview", "Overview"],
+    ["connections", "Connections"],
+    ["channels", "Channels"],
+    ["exchanges", "Exchanges"],
+    ["queues", "Queues"],
+    ["users", "Users"],
+    ["vhosts", "Virtual hosts"],
+    ["policies", "Policies"],
+    ["limits", "Limits"],
+    ["feature-flags", "Feature flags"],
+    ["definitions", "Definitions"],
   ] as const) {
     await ui.open(hash, heading);
     assert.equal(await page.locator("nav a[aria-current]").count(), 1);
@@ -18,8 +27,15 @@ test("at 375 px every page fits the viewport and the nav marks the current page"
   }
   // the detail pages too, with a long name and a long argument value
   const long = `a-long-queue-name-${"x".repeat(60)}`;
-  assert.equal((await ui.api.put(`/api/queues/%2F/${long}`, { arguments: { "x-dead-letter-exchange": "d".repeat(80) } })).status, 201);
-  for (const [hash, heading] of [[`queue/%2F/${long}`, `Queue ${long}`], ["exchange/%2F/amq.direct", "Exchange amq.direct"], ["user/guest", "User guest"]] as const) {
+  assert.equal(
+    (await ui.api.put(`/api/queues/%2F/${long}`, { arguments: { "x-dead-letter-exchange": "d".repeat(80) } })).status,
+    201,
+  );
+  for (const [hash, heading] of [
+    [`queue/%2F/${long}`, `Queue ${long}`],
+    ["exchange/%2F/amq.direct", "Exchange amq.direct"],
+    ["user/guest", "User guest"],
+  ] as const) {
     await ui.goto(hash, heading);
     await ui.assertFitsViewport();
   }
@@ -47,28 +63,35 @@ test("the vhost selector scopes the lists; the favicon is served", { skip }, asy
   ui.assertClean();
 });
 
-test("auto-refresh keeps the focus and the half-typed value; the refresh selector can turn it off", { skip }, async () => {
-  const { page, api } = ui;
-  await ui.open("queues", "Queues");
-  await page.selectOption("#refresh-select", "5000");
-  await page.focus("#add-queue input[name=name]");
-  await page.keyboard.type("half-typ");
-  // a change the next refresh would show, and a render we can observe: the
-  // refresh runs (it updates the nav) but does not redraw under the typing
-  await api.put("/api/queues/%2F/appears-later", {});
-  const before = (await page.getAttribute("body", "data-refreshes")) ?? "";
-  await page.waitForSelector(`body[data-refreshes]:not([data-refreshes='${before}'])`, { state: "attached", timeout: 15_000 });
-  assert.equal(await page.evaluate<string>("document.activeElement.name"), "name");
-  assert.equal(await page.inputValue("#add-queue input[name=name]"), "half-typ");
-  await page.keyboard.type("ed");
-  await page.click("#add-queue button[type=submit]");
-  await page.waitForSelector("a[href='#queue/%2F/half-typed']");
-  await page.waitForSelector("a[href='#queue/%2F/appears-later']");
-  assert.equal((await api.json<Item>("/api/queues/%2F/half-typed"))["name"], "half-typed");
-  await page.selectOption("#refresh-select", "0");
-  assert.equal(await page.evaluate<string | null>("sessionStorage.getItem('warren-refresh')"), "0");
-  ui.assertClean();
-});
+test(
+  "auto-refresh keeps the focus and the half-typed value; the refresh selector can turn it off",
+  { skip },
+  async () => {
+    const { page, api } = ui;
+    await ui.open("queues", "Queues");
+    await page.selectOption("#refresh-select", "5000");
+    await page.focus("#add-queue input[name=name]");
+    await page.keyboard.type("half-typ");
+    // a change the next refresh would show, and a render we can observe: the
+    // refresh runs (it updates the nav) but does not redraw under the typing
+    await api.put("/api/queues/%2F/appears-later", {});
+    const before = (await page.getAttribute("body", "data-refreshes")) ?? "";
+    await page.waitForSelector(`body[data-refreshes]:not([data-refreshes='${before}'])`, {
+      state: "attached",
+      timeout: 15_000,
+    });
+    assert.equal(await page.evaluate<string>("document.activeElement.name"), "name");
+    assert.equal(await page.inputValue("#add-queue input[name=name]"), "half-typ");
+    await page.keyboard.type("ed");
+    await page.click("#add-queue button[type=submit]");
+    await page.waitForSelector("a[href='#queue/%2F/half-typed']");
+    await page.waitForSelector("a[href='#queue/%2F/appears-later']");
+    assert.equal((await api.json<Item>("/api/queues/%2F/half-typed"))["name"], "half-typed");
+    await page.selectOption("#refresh-select", "0");
+    assert.equal(await page.evaluate<string | null>("sessionStorage.getItem('warren-refresh')"), "0");
+    ui.assertClean();
+  },
+);
 
 test("logout forgets the login and shows the login form", { skip }, async () => {
   const { page } = ui;

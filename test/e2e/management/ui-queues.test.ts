@@ -6,43 +6,70 @@ import { UiSession } from "./ui-session.js";
 const ui = UiSession.use();
 const skip = ui.skip;
 
-test("queues page: add a queue with a type and arguments; its features show as RabbitMQ's badges", { skip }, async () => {
-  const { page, api } = ui;
-  await ui.open("queues", "Queues");
-  await page.fill("#add-queue input[name=name]", "ui-featured");
-  await page.fill("#add-queue textarea[name=arguments]", "x-message-ttl = 60000\nx-max-length = 10\nx-dead-letter-exchange = amq.fanout\nx-max-priority = 5");
-  await page.click("#add-queue button[type=submit]");
-  await page.waitForSelector("a[href='#queue/%2F/ui-featured']");
-  const queue = await api.json<Item>("/api/queues/%2F/ui-featured");
-  assert.deepEqual(queue["arguments"], { "x-message-ttl": 60000, "x-max-length": 10, "x-dead-letter-exchange": "amq.fanout", "x-max-priority": 5 });
-  const row = page.locator("tr", { has: page.locator("a[href='#queue/%2F/ui-featured']") });
-  assert.deepEqual(await row.locator(".badge").allTextContents(), ["D", "TTL", "Lim", "DLX", "Pri"]);
+test(
+  "queues page: add a queue with a type and arguments; its features show as RabbitMQ's badges",
+  { skip },
+  async () => {
+    const { page, api } = ui;
+    await ui.open("queues", "Queues");
+    await page.fill("#add-queue input[name=name]", "ui-featured");
+    await page.fill(
+      "#add-queue textarea[name=arguments]",
+      "x-message-ttl = 60000\nx-max-length = 10\nx-dead-letter-exchange = amq.fanout\nx-max-priority = 5",
+    );
+    await page.click("#add-queue button[type=submit]");
+    await page.waitForSelector("a[href='#queue/%2F/ui-featured']");
+    const queue = await api.json<Item>("/api/queues/%2F/ui-featured");
+    assert.deepEqual(queue["arguments"], {
+      "x-message-ttl": 60000,
+      "x-max-length": 10,
+      "x-dead-letter-exchange": "amq.fanout",
+      "x-max-priority": 5,
+    });
+    const row = page.locator("tr", { has: page.locator("a[href='#queue/%2F/ui-featured']") });
+    assert.deepEqual(await row.locator(".badge").allTextContents(), ["D", "TTL", "Lim", "DLX", "Pri"]);
 
-  await page.fill("#add-queue input[name=name]", "ui-quorum");
-  await page.selectOption("#add-queue select[name=type]", "quorum");
-  await page.click("#add-queue button[type=submit]");
-  await page.waitForSelector("a[href='#queue/%2F/ui-quorum']");
-  assert.equal((await api.json<Item>("/api/queues/%2F/ui-quorum"))["type"], "quorum");
-  ui.assertClean();
-});
+    await page.fill("#add-queue input[name=name]", "ui-quorum");
+    await page.selectOption("#add-queue select[name=type]", "quorum");
+    await page.click("#add-queue button[type=submit]");
+    await page.waitForSelector("a[href='#queue/%2F/ui-quorum']");
+    assert.equal((await api.json<Item>("/api/queues/%2F/ui-quorum"))["type"], "quorum");
+    ui.assertClean();
+  },
+);
 
-test("queues page: a policy's name and its features show; a bad argument shows the API's error in the live region", { skip }, async () => {
-  const { page, api } = ui;
-  assert.equal((await api.put("/api/policies/%2F/ui-limit", { pattern: "^ui-policed$", definition: { "max-length-bytes": 1000, expires: 60000 }, "apply-to": "queues" })).status, 201);
-  assert.equal((await api.put("/api/queues/%2F/ui-policed", { durable: true })).status, 201);
-  await ui.open("queues", "Queues");
-  const row = page.locator("tr", { has: page.locator("a[href='#queue/%2F/ui-policed']") });
-  await row.waitFor();
-  assert.deepEqual(await row.locator(".badge").allTextContents(), ["D", "Exp", "Lim B", "ui-limit"]);
+test(
+  "queues page: a policy's name and its features show; a bad argument shows the API's error in the live region",
+  { skip },
+  async () => {
+    const { page, api } = ui;
+    assert.equal(
+      (
+        await api.put("/api/policies/%2F/ui-limit", {
+          pattern: "^ui-policed$",
+          definition: { "max-length-bytes": 1000, expires: 60000 },
+          "apply-to": "queues",
+        })
+      ).status,
+      201,
+    );
+    assert.equal((await api.put("/api/queues/%2F/ui-policed", { durable: true })).status, 201);
+    await ui.open("queues", "Queues");
+    const row = page.locator("tr", { has: page.locator("a[href='#queue/%2F/ui-policed']") });
+    await row.waitFor();
+    assert.deepEqual(await row.locator(".badge").allTextContents(), ["D", "Exp", "Lim B", "ui-limit"]);
 
-  await page.fill("#add-queue input[name=name]", "ui-bad");
-  await page.fill("#add-queue textarea[name=arguments]", "x-max-length = -1");
-  await page.click("#add-queue button[type=submit]");
-  const expected = (await api.put("/api/queues/%2F/ui-bad-api", { arguments: { "x-max-length": -1 } })).json as { reason: string };
-  await page.waitForSelector(`#errors[aria-live]:has-text("${expected.reason.slice(0, 30)}")`);
-  assert.equal((await api.get("/api/queues/%2F/ui-bad")).status, 404);
-  await ui.broker.assertHealthy();
-});
+    await page.fill("#add-queue input[name=name]", "ui-bad");
+    await page.fill("#add-queue textarea[name=arguments]", "x-max-length = -1");
+    await page.click("#add-queue button[type=submit]");
+    const expected = (await api.put("/api/queues/%2F/ui-bad-api", { arguments: { "x-max-length": -1 } })).json as {
+      reason: string;
+    };
+    await page.waitForSelector(`#errors[aria-live]:has-text("${expected.reason.slice(0, 30)}")`);
+    assert.equal((await api.get("/api/queues/%2F/ui-bad")).status, 404);
+    await ui.broker.assertHealthy();
+  },
+);
 
 test("queues page: 10,000 queues are paged, filtered by regex and sorted by the server", { skip }, async () => {
   const { page, api } = ui;

@@ -33,13 +33,22 @@ export class UiSession {
       if (session.skip) return;
       session.browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--no-first-run",
+        ],
       });
       session.page = await session.browser.newPage({ viewport: { width, height: 900 } });
       session.page.on("console", (message) => {
         // An API refusal is logged by Chromium as a failed resource; the tests check the UI shows it, so it is not a problem here.
         if (/^Failed to load resource: the server responded with a status of 4/.test(message.text())) return;
-        if (message.type() === "error" || /Content Security Policy/i.test(message.text())) session.problems.push(message.text());
+        if (message.type() === "error" || /Content Security Policy/i.test(message.text()))
+          session.problems.push(message.text());
       });
       session.page.on("pageerror", (error) => session.problems.push(String(error)));
       session.page.on("dialog", (dialog) => {
@@ -78,7 +87,9 @@ export class UiSession {
 
   /** The page is no wider than its viewport (nothing scrolls sideways but tables inside their own box). */
   async assertFitsViewport(): Promise<void> {
-    const [scrollWidth, innerWidth] = await this.page.evaluate<[number, number]>("[document.documentElement.scrollWidth, window.innerWidth]");
+    const [scrollWidth, innerWidth] = await this.page.evaluate<[number, number]>(
+      "[document.documentElement.scrollWidth, window.innerWidth]",
+    );
     assert.ok(scrollWidth <= innerWidth, `page is ${scrollWidth} px wide in a ${innerWidth} px viewport`);
   }
 

@@ -39,60 +39,88 @@ async function amqpRoundTrip(broker: TestBroker): Promise<string> {
   }
 }
 
-test("the API's regex name filter answers for a catastrophic pattern while AMQP clients are served", TIMEOUT, async () => {
-  const [listing, served] = await Promise.all([
-    api.get(`/api/queues?page=1&name=${encodeURIComponent(EVIL_PATTERN)}&use_regex=true&columns=name`),
-    amqpRoundTrip(warren.broker),
-  ]);
-  assert.equal(listing.status, 200);
-  const body = listing.json as Item;
-  assert.deepEqual([body["filtered_count"], body["items"]], [0, []]);
-  assert.equal(served, "served");
-  // The same filter still finds what it should.
-  const found = await api.json<Item>(`/api/queues?page=1&name=${encodeURIComponent("^(a+)+!$")}&use_regex=true&columns=name`);
-  assert.deepEqual(found["items"], [{ name: EVIL_NAME }]);
-});
+test(
+  "the API's regex name filter answers for a catastrophic pattern while AMQP clients are served",
+  TIMEOUT,
+  async () => {
+    const [listing, served] = await Promise.all([
+      api.get(`/api/queues?page=1&name=${encodeURIComponent(EVIL_PATTERN)}&use_regex=true&columns=name`),
+      amqpRoundTrip(warren.broker),
+    ]);
+    assert.equal(listing.status, 200);
+    const body = listing.json as Item;
+    assert.deepEqual([body["filtered_count"], body["items"]], [0, []]);
+    assert.equal(served, "served");
+    // The same filter still finds what it should.
+    const found = await api.json<Item>(
+      `/api/queues?page=1&name=${encodeURIComponent("^(a+)+!$")}&use_regex=true&columns=name`,
+    );
+    assert.deepEqual(found["items"], [{ name: EVIL_NAME }]);
+  },
+);
 
-test("a policy with a catastrophic pattern is stored, matches at declare time, and declares still answer", TIMEOUT, async () => {
-  const put = await api.put("/api/policies/%2F/evil", { pattern: EVIL_PATTERN, definition: { "max-length": 3 }, "apply-to": "queues" });
-  assert.equal(put.status, 201);
-  const connection = await amqplib.connect(warren.broker.url);
-  try {
-    const channel = await connection.createChannel();
-    await channel.assertQueue(`${EVIL_NAME}-2`, { autoDelete: true });
-    await channel.assertQueue("aaaa", { autoDelete: true });
-    assert.equal(await amqpRoundTrip(warren.broker), "served");
-    const matched = await api.json<Item>("/api/queues/%2F/aaaa");
-    assert.deepEqual([matched["policy"], matched["effective_policy_definition"]], ["evil", { "max-length": 3 }]);
-    const unmatched = await api.json<Item>(`/api/queues/%2F/${encodeURIComponent(`${EVIL_NAME}-2`)}`);
-    assert.equal(unmatched["policy"], null);
-  } finally {
-    await connection.close();
-    await api.delete("/api/policies/%2F/evil");
-  }
-});
+test(
+  "a policy with a catastrophic pattern is stored, matches at declare time, and declares still answer",
+  TIMEOUT,
+  async () => {
+    const put = await api.put("/api/policies/%2F/evil", {
+      pattern: EVIL_PATTERN,
+      definition: { "max-length": 3 },
+      "apply-to": "queues",
+    });
+    assert.equal(put.status, 201);
+    const connection = await amqplib.connect(warren.broker.url);
+    try {
+      const channel = await connection.createChannel();
+      await channel.assertQueue(`${EVIL_NAME}-2`, { autoDelete: true });
+      await channel.assertQueue("aaaa", { autoDelete: true });
+      assert.equal(await amqpRoundTrip(warren.broker), "served");
+      const matched = await api.json<Item>("/api/queues/%2F/aaaa");
+      assert.deepEqual([matched["policy"], matched["effective_policy_definition"]], ["evil", { "max-length": 3 }]);
+      const unmatched = await api.json<Item>(`/api/queues/%2F/${encodeURIComponent(`${EVIL_NAME}-2`)}`);
+      assert.equal(unmatched["policy"], null);
+    } finally {
+      await connection.close();
+      await api.delete("/api/policies/%2F/evil");
+    }
+  },
+);
 
-test("an operator policy with a catastrophic pattern is matched at declare time without stalling", TIMEOUT, async () => {
-  const core = warren.broker.broker.core;
-  core.operatorPolicies.put({ vhost: "/", name: "op-evil", pattern: EVIL_PATTERN, applyTo: "queues", definition: { "max-length": 1 }, priority: 0 });
-  const connection = await amqplib.connect(warren.broker.url);
-  try {
-    const channel = await connection.createChannel();
-    await channel.assertQueue(`${EVIL_NAME}-3`, { autoDelete: true });
-    const { queue } = await channel.assertQueue("aaa", { autoDelete: true });
-    // The operator policy's max-length 1 applies to "aaa" (the pattern matches it).
-    channel.sendToQueue(queue, Buffer.from("1"));
-    channel.sendToQueue(queue, Buffer.from("2"));
-    const { messageCount } = await channel.checkQueue(queue);
-    assert.equal(messageCount, 1);
-  } finally {
-    await connection.close();
-    core.operatorPolicies.delete("/", "op-evil");
-  }
-});
+test(
+  "an operator policy with a catastrophic pattern is matched at declare time without stalling",
+  TIMEOUT,
+  async () => {
+    const core = warren.broker.broker.core;
+    core.operatorPolicies.put({
+      vhost: "/",
+      name: "op-evil",
+      pattern: EVIL_PATTERN,
+      applyTo: "queues",
+      definition: { "max-length": 1 },
+      priority: 0,
+    });
+    const connection = await amqplib.connect(warren.broker.url);
+    try {
+      const channel = await connection.createChannel();
+      await channel.assertQueue(`${EVIL_NAME}-3`, { autoDelete: true });
+      const { queue } = await channel.assertQueue("aaa", { autoDelete: true });
+      // The operator policy's max-length 1 applies to "aaa" (the pattern matches it).
+      channel.sendToQueue(queue, Buffer.from("1"));
+      channel.sendToQueue(queue, Buffer.from("2"));
+      const { messageCount } = await channel.checkQueue(queue);
+      assert.equal(messageCount, 1);
+    } finally {
+      await connection.close();
+      core.operatorPolicies.delete("/", "op-evil");
+    }
+  },
+);
 
 test("a permission pattern that would backtrack catastrophically is checked in linear time", TIMEOUT, async () => {
-  assert.equal((await api.put("/api/permissions/%2F/limited", { configure: EVIL_PATTERN, write: ".*", read: ".*" })).status, 201);
+  assert.equal(
+    (await api.put("/api/permissions/%2F/limited", { configure: EVIL_PATTERN, write: ".*", read: ".*" })).status,
+    201,
+  );
   const connection = await amqplib.connect(warren.broker.urlFor("limited", "pw"));
   try {
     const refused = await connection.createChannel();
@@ -113,9 +141,17 @@ test("a permission pattern that would backtrack catastrophically is checked in l
 test("patterns RE2 cannot run in linear time (backreferences, lookarounds) are invalid, with the same errors as before", async () => {
   for (const pattern of ["(a)\\1", "a(?=b)", "(unclosed"]) {
     const listing = await api.get(`/api/queues?page=1&name=${encodeURIComponent(pattern)}&use_regex=true`);
-    assert.deepEqual([listing.status, listing.json], [400, { error: "bad_request", reason: `invalid regular expression '${pattern}'` }], pattern);
+    assert.deepEqual(
+      [listing.status, listing.json],
+      [400, { error: "bad_request", reason: `invalid regular expression '${pattern}'` }],
+      pattern,
+    );
     const policy = await api.put("/api/policies/%2F/bad", { pattern, definition: { "max-length": 1 } });
-    assert.deepEqual([policy.status, policy.json], [400, { error: "bad_request", reason: `Validation failed\n\n${pattern} is not a valid regular expression` }], pattern);
+    assert.deepEqual(
+      [policy.status, policy.json],
+      [400, { error: "bad_request", reason: `Validation failed\n\n${pattern} is not a valid regular expression` }],
+      pattern,
+    );
     const permission = await api.put("/api/permissions/%2F/limited", { configure: pattern, write: ".*", read: ".*" });
     assert.deepEqual(
       [permission.status, permission.json],

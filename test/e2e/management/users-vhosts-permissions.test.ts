@@ -25,7 +25,11 @@ test("PUT /api/users creates (201) then updates (204) a user who can then log in
 
 test("a user created with password_hash logs in with the password that produced it", async () => {
   const hash = hashPasswordWithSalt("hashed-pw", Buffer.from([1, 2, 3, 4]));
-  const put = await api.put("/api/users/bob", { password_hash: hash, hashing_algorithm: "rabbit_password_hashing_sha256", tags: "" });
+  const put = await api.put("/api/users/bob", {
+    password_hash: hash,
+    hashing_algorithm: "rabbit_password_hashing_sha256",
+    tags: "",
+  });
   assert.equal(put.status, 201);
   assert.equal((await api.json<Item>("/api/users/bob"))["password_hash"], hash);
   await api.put("/api/permissions/%2F/bob", { configure: ".*", write: ".*", read: ".*" });
@@ -35,12 +39,19 @@ test("a user created with password_hash logs in with the password that produced 
 
 test("a password_hash that is not base64 is 400 [not_base64, hash]", async () => {
   const response = await api.put("/api/users/carol", { password_hash: "not base64!", tags: "" });
-  assert.deepEqual([response.status, response.json], [400, { error: "bad_request", reason: ["not_base64", "not base64!"] }]);
+  assert.deepEqual(
+    [response.status, response.json],
+    [400, { error: "bad_request", reason: ["not_base64", "not base64!"] }],
+  );
   assert.equal((await api.get("/api/users/carol")).status, 404);
 });
 
 test("an unknown hashing algorithm is 400", async () => {
-  const response = await api.put("/api/users/dave", { password_hash: "AAAAAAAA", hashing_algorithm: "rot13", tags: "" });
+  const response = await api.put("/api/users/dave", {
+    password_hash: "AAAAAAAA",
+    hashing_algorithm: "rot13",
+    tags: "",
+  });
   assert.equal(response.status, 400);
   assert.equal((response.json as Item)["error"], "bad_request");
 });
@@ -65,7 +76,13 @@ test("PUT /api/vhosts creates a vhost, grants its creator full permissions, and 
   assert.equal(vhost["description"], "first");
   assert.equal(vhost["messages"], 0);
   assert.deepEqual(vhost["messages_details"], { rate: 0 });
-  assert.deepEqual(await api.json("/api/permissions/vh1/guest"), { user: "guest", vhost: "vh1", configure: ".*", write: ".*", read: ".*" });
+  assert.deepEqual(await api.json("/api/permissions/vh1/guest"), {
+    user: "guest",
+    vhost: "vh1",
+    configure: ".*",
+    write: ".*",
+    read: ".*",
+  });
   const names = (await api.json<Item[]>("/api/vhosts")).map((v) => v["name"]);
   assert.deepEqual(names, ["/", "vh1"]);
   const connection = await amqplib.connect(`${warren.broker.url}/vh1`);
@@ -78,7 +95,10 @@ test("DELETE /api/vhosts closes its connections and removes it; a missing one is
   // amqplib reports a server-initiated 320 as the 'close' event's error.
   const closed = new Promise<Error>((resolve) => connection.on("close", resolve));
   assert.equal((await api.delete("/api/vhosts/doomed")).status, 204);
-  assert.match((await closed).message, /320 \(CONNECTION-FORCED\) with message "CONNECTION_FORCED - vhost 'doomed' is deleted"/);
+  assert.match(
+    (await closed).message,
+    /320 \(CONNECTION-FORCED\) with message "CONNECTION_FORCED - vhost 'doomed' is deleted"/,
+  );
   assert.equal((await api.get("/api/vhosts/doomed")).status, 404);
   assert.equal((await api.delete("/api/vhosts/doomed")).status, 404);
 });
@@ -86,17 +106,32 @@ test("DELETE /api/vhosts closes its connections and removes it; a missing one is
 test("permissions: list, per vhost, per user, set, delete, and errors", async () => {
   await api.put("/api/users/frank", { password: "pw", tags: "" });
   assert.equal((await api.put("/api/permissions/vh1/frank", { configure: "^f-", write: ".*", read: "" })).status, 201);
-  assert.equal((await api.put("/api/permissions/vh1/frank", { configure: "^f-", write: ".*", read: ".*" })).status, 204);
-  assert.deepEqual(await api.json("/api/permissions/vh1/frank"), { user: "frank", vhost: "vh1", configure: "^f-", write: ".*", read: ".*" });
+  assert.equal(
+    (await api.put("/api/permissions/vh1/frank", { configure: "^f-", write: ".*", read: ".*" })).status,
+    204,
+  );
+  assert.deepEqual(await api.json("/api/permissions/vh1/frank"), {
+    user: "frank",
+    vhost: "vh1",
+    configure: "^f-",
+    write: ".*",
+    read: ".*",
+  });
   assert.ok((await api.json<Item[]>("/api/permissions")).some((p) => p["user"] === "frank" && p["vhost"] === "vh1"));
-  assert.deepEqual((await api.json<Item[]>("/api/users/frank/permissions")).map((p) => p["vhost"]), ["vh1"]);
+  assert.deepEqual(
+    (await api.json<Item[]>("/api/users/frank/permissions")).map((p) => p["vhost"]),
+    ["vh1"],
+  );
   assert.ok((await api.json<Item[]>("/api/vhosts/vh1/permissions")).some((p) => p["user"] === "frank"));
   const noUser = await api.put("/api/permissions/vh1/nobody", { configure: ".*", write: ".*", read: ".*" });
   assert.deepEqual([noUser.status, noUser.json], [400, { error: "bad_request", reason: "vhost_or_user_not_found" }]);
   const noVhost = await api.put("/api/permissions/nowhere/frank", { configure: ".*", write: ".*", read: ".*" });
   assert.deepEqual([noVhost.status, noVhost.json], [400, { error: "bad_request", reason: "vhost_or_user_not_found" }]);
   const missingKey = await api.put("/api/permissions/vh1/frank", { configure: ".*" });
-  assert.deepEqual([missingKey.status, missingKey.json], [400, { error: "bad_request", reason: "[{key_missing,write},\n {key_missing,read}]" }]);
+  assert.deepEqual(
+    [missingKey.status, missingKey.json],
+    [400, { error: "bad_request", reason: "[{key_missing,write},\n {key_missing,read}]" }],
+  );
   const badRegex = await api.put("/api/permissions/vh1/frank", { configure: "(", write: ".*", read: ".*" });
   assert.equal(badRegex.status, 400);
   assert.equal((await api.delete("/api/permissions/vh1/frank")).status, 204);

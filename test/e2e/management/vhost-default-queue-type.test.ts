@@ -27,7 +27,13 @@ async function connect(): Promise<amqplib.ChannelModel> {
 /** type, arguments, durable, auto_delete, exclusive of a queue as the management API shows it. */
 async function shown(name: string): Promise<Item> {
   const q = await api.json<Item>(`/api/queues/${VHOST}/${encodeURIComponent(name)}`);
-  return { type: q["type"], arguments: q["arguments"], durable: q["durable"], auto_delete: q["auto_delete"], exclusive: q["exclusive"] };
+  return {
+    type: q["type"],
+    arguments: q["arguments"],
+    durable: q["durable"],
+    auto_delete: q["auto_delete"],
+    exclusive: q["exclusive"],
+  };
 }
 
 test("a durable queue declared without x-queue-type becomes a quorum queue (x-queue-type: quorum)", async () => {
@@ -66,7 +72,8 @@ test("x-max-priority is refused as for an explicit quorum queue, and the broker 
   const channel = await connection.createChannel();
   channel.on("error", () => {});
   await assert.rejects(channel.assertQueue("dqt-prio", { durable: true, arguments: { "x-max-priority": 5 } }), {
-    message: /406 \(PRECONDITION-FAILED\) with message "PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue 'dqt-prio' in vhost 'dqt-quorum' of queue type rabbit_quorum_queue"/,
+    message:
+      /406 \(PRECONDITION-FAILED\) with message "PRECONDITION_FAILED - invalid arg 'x-max-priority' for queue 'dqt-prio' in vhost 'dqt-quorum' of queue type rabbit_quorum_queue"/,
   });
   const other = await connection.createChannel();
   await other.assertQueue("dqt-after-error", { durable: true });

@@ -22,7 +22,12 @@ async function metadataOf(client: Api, name: string): Promise<Item> {
 }
 
 test("PUT /api/vhosts stores description, tags, default queue type and tracing; GET shows them as RabbitMQ 3.10", async () => {
-  const put = await api.put("/api/vhosts/md1", { description: "hello", tags: "a, b", defaultqueuetype: "quorum", tracing: true });
+  const put = await api.put("/api/vhosts/md1", {
+    description: "hello",
+    tags: "a, b",
+    defaultqueuetype: "quorum",
+    tracing: true,
+  });
   assert.equal(put.status, 201);
   const expected = {
     name: "md1",
@@ -50,7 +55,12 @@ test("a vhost without metadata shows empty description and tags and default_queu
 });
 
 test("an update replaces description and tags, keeps the default queue type, and changes tracing only when given", async () => {
-  await api.put("/api/vhosts/md2", { description: "first", tags: ["x", "y"], defaultqueuetype: "stream", tracing: true });
+  await api.put("/api/vhosts/md2", {
+    description: "first",
+    tags: ["x", "y"],
+    defaultqueuetype: "stream",
+    tracing: true,
+  });
   assert.equal((await api.put("/api/vhosts/md2", { defaultqueuetype: "classic" })).status, 204);
   assert.deepEqual(await metadataOf(api, "md2"), {
     name: "md2",
@@ -95,7 +105,8 @@ test("GET /api/definitions exports vhost metadata and importing the file into an
   try {
     const otherApi = Api.of(other);
     assert.equal((await otherApi.post("/api/definitions", definitions)).status, 204);
-    for (const name of ["md-export", "md1"]) assert.deepEqual(await metadataOf(otherApi, name), { ...(await metadataOf(api, name)), tracing: false });
+    for (const name of ["md-export", "md1"])
+      assert.deepEqual(await metadataOf(otherApi, name), { ...(await metadataOf(api, name)), tracing: false });
   } finally {
     await other.stop();
   }
@@ -104,7 +115,14 @@ test("GET /api/definitions exports vhost metadata and importing the file into an
 test("import reads top-level fields before 'metadata', maps 'undefined' to no type, and keeps an existing vhost's type", async () => {
   const body = {
     vhosts: [
-      { name: "md-top", description: "top", tags: ["t"], default_queue_type: "stream", tracing: true, metadata: { description: "inner", tags: ["i"] } },
+      {
+        name: "md-top",
+        description: "top",
+        tags: ["t"],
+        default_queue_type: "stream",
+        tracing: true,
+        metadata: { description: "inner", tags: ["i"] },
+      },
       { name: "md-inner", metadata: { description: "inner", tags: "i1,i2", default_queue_type: "quorum" } },
       { name: "md-undef", default_queue_type: "undefined" },
       { name: "md2", description: "imported", default_queue_type: "classic" },
@@ -119,7 +137,11 @@ test("import reads top-level fields before 'metadata', maps 'undefined' to no ty
     metadata: { default_queue_type: "stream", description: "top", tags: ["t"] },
     tracing: true,
   });
-  assert.deepEqual((await metadataOf(api, "md-inner"))["metadata"], { default_queue_type: "quorum", description: "inner", tags: ["i1", "i2"] });
+  assert.deepEqual((await metadataOf(api, "md-inner"))["metadata"], {
+    default_queue_type: "quorum",
+    description: "inner",
+    tags: ["i1", "i2"],
+  });
   assert.equal((await metadataOf(api, "md-undef"))["default_queue_type"], "undefined");
   // md2 was created as "stream" by an earlier test's PUT; as on RabbitMQ, an import does not change it.
   const md2 = await metadataOf(api, "md2");
@@ -127,7 +149,9 @@ test("import reads top-level fields before 'metadata', maps 'undefined' to no ty
 });
 
 test("an import with a bad vhost queue type is 400 and the broker still serves", async () => {
-  const response = await api.post("/api/definitions", { vhosts: [{ name: "md-badimport", default_queue_type: "bogus" }] });
+  const response = await api.post("/api/definitions", {
+    vhosts: [{ name: "md-badimport", default_queue_type: "bogus" }],
+  });
   assert.deepEqual([response.status, response.json], [400, { error: "bad_request", reason: "invalid_queue_type" }]);
   assert.equal((await api.get("/api/vhosts/md-badimport")).status, 404);
   await warren.broker.assertHealthy();
@@ -137,7 +161,12 @@ test("vhost metadata survives a restart with a data dir; tracing (runtime state 
   const data = await dataDirs.fresh("restart");
   await withBrokerOn(data, async (first) => {
     const firstApi = Api.of(first);
-    await firstApi.put("/api/vhosts/kept", { description: "durable", tags: ["p", "q"], defaultqueuetype: "quorum", tracing: true });
+    await firstApi.put("/api/vhosts/kept", {
+      description: "durable",
+      tags: ["p", "q"],
+      defaultqueuetype: "quorum",
+      tracing: true,
+    });
     await firstApi.put("/api/vhosts/%2F", { description: "default vhost", tags: "root" });
   });
   await withBrokerOn(data, async (second) => {

@@ -14,7 +14,15 @@ const MAIN = fileURLToPath(new URL("../../../src/cli/main.js", import.meta.url))
 
 test("MQTT settings have flags and env vars: --mqtt-session-expiry, --mqtt-prefetch, --mqtt-max-packet-size …", () => {
   const config = loadConfig(
-    ["--mqtt-session-expiry", "3600", "--mqtt-prefetch=50", "--mqtt-max-packet-size", "65536", "--mqtt-topic-alias-maximum", "0"],
+    [
+      "--mqtt-session-expiry",
+      "3600",
+      "--mqtt-prefetch=50",
+      "--mqtt-max-packet-size",
+      "65536",
+      "--mqtt-topic-alias-maximum",
+      "0",
+    ],
     { WARREN_MQTT_RECEIVE_MAXIMUM: "100", WARREN_MQTT_MAX_KEEP_ALIVE: "120", WARREN_MQTT_CONNECT_TIMEOUT: "5000" },
   );
   assert.deepEqual(config.mqtt, {
@@ -51,8 +59,31 @@ test("the warren command passes the MQTT flags to the broker (CONNACK shows the 
   const dir = await mkdtemp(join(tmpdir(), "warren-mqtt-cli-"));
   const child = spawn(
     process.execPath,
-    [MAIN, "--host", "127.0.0.1", "--mqtt-port", "0", "--amqp-port", "off", "--stomp-port", "off", "--http-port", "off",
-      "--web-stomp-port", "off", "--web-mqtt-port", "off", "--stream-port", "off", "--data-dir", dir, "--mqtt-max-packet-size", "2048", "--mqtt-max-keep-alive", "15"],
+    [
+      MAIN,
+      "--host",
+      "127.0.0.1",
+      "--mqtt-port",
+      "0",
+      "--amqp-port",
+      "off",
+      "--stomp-port",
+      "off",
+      "--http-port",
+      "off",
+      "--web-stomp-port",
+      "off",
+      "--web-mqtt-port",
+      "off",
+      "--stream-port",
+      "off",
+      "--data-dir",
+      dir,
+      "--mqtt-max-packet-size",
+      "2048",
+      "--mqtt-max-keep-alive",
+      "15",
+    ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   try {

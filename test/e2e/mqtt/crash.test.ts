@@ -28,7 +28,6 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-
 async function openRaw(port: number): Promise<RawMqttClient> {
   const raw = await RawMqttClient.open(port);
   clients.push(raw);
@@ -41,7 +40,9 @@ async function subscriber(port: number): Promise<{ client: mqtt.MqttClient; got:
   clients.push({ destroy: () => client.end(true) });
   const got: string[] = [];
   client.on("message", (_topic, payload) => got.push(payload.toString()));
-  const connack = await new Promise<mqtt.IConnackPacket>((resolve, reject) => client.once("connect", resolve).once("error", reject));
+  const connack = await new Promise<mqtt.IConnackPacket>((resolve, reject) =>
+    client.once("connect", resolve).once("error", reject),
+  );
   return { client, got, sessionPresent: connack.sessionPresent };
 }
 
@@ -60,13 +61,28 @@ test("SIGKILL during QoS 1 publishing: every PUBACKed message reaches the persis
   const pub = await openRaw(first.port);
   assert.equal((await pub.connect("crash-pub", { clean: false })).returnCode, 0);
   // QoS 2 first: PUBREC, then the kill before PUBREL.
-  const qos2 = { cmd: "publish", topic: "crash/qos2", payload: Buffer.from("qos2-once"), qos: 2, messageId: 65000, retain: false } as const;
+  const qos2 = {
+    cmd: "publish",
+    topic: "crash/qos2",
+    payload: Buffer.from("qos2-once"),
+    qos: 2,
+    messageId: 65000,
+    retain: false,
+  } as const;
   pub.send({ ...qos2, dup: false });
   await pub.next("pubrec");
   // QoS 1 publishes in bursts; the kill lands while some are still unacknowledged.
   const total = 3000;
   for (let id = 1; id <= total; id++) {
-    pub.send({ cmd: "publish", topic: "crash/q1", payload: Buffer.from(`m${id}`), qos: 1, messageId: id, dup: false, retain: false });
+    pub.send({
+      cmd: "publish",
+      topic: "crash/q1",
+      payload: Buffer.from(`m${id}`),
+      qos: 1,
+      messageId: id,
+      dup: false,
+      retain: false,
+    });
     if (id % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
     if (id === 1500) await waitFor(() => pub.count("puback") >= 200 || null);
   }
@@ -82,7 +98,15 @@ test("SIGKILL during QoS 1 publishing: every PUBACKed message reaches the persis
   assert.equal((await pub2.next("pubrec")).messageId, 65000);
   pub2.send({ cmd: "pubrel", messageId: 65000 });
   await pub2.next("pubcomp");
-  pub2.send({ cmd: "publish", topic: "crash/marker", payload: Buffer.from("marker"), qos: 1, messageId: 1, dup: false, retain: false });
+  pub2.send({
+    cmd: "publish",
+    topic: "crash/marker",
+    payload: Buffer.from("marker"),
+    qos: 1,
+    messageId: 1,
+    dup: false,
+    retain: false,
+  });
   await pub2.next("puback");
 
   const back = await subscriber(second.port);

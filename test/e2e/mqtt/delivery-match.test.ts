@@ -25,7 +25,9 @@ test("a lone no-local subscription skips the session's own publishes only [MQTT-
   await other.publishAsync("lone/nl", "theirs again", { qos: 1 });
   await waitFor(() => got.length === 2);
   assert.deepEqual(got, ["theirs", "theirs again"]);
-  const queue = warren.broker.broker.core.vhosts.get("/")?.queues.get(`mqtt-subscription-${client.options.clientId}qos1`);
+  const queue = warren.broker.broker.core.vhosts
+    .get("/")
+    ?.queues.get(`mqtt-subscription-${client.options.clientId}qos1`);
   // The skipped message is acked, not left unacknowledged.
   await waitFor(() => queue?.unackedCount === 0 && queue.messageCount === 0);
   await client.endAsync();
@@ -36,14 +38,20 @@ test("a lone '#' subscription does not get $-topics [MQTT-4.7.2-1], and carries 
   const client = await mqtt.connectAsync(url(), { protocolVersion: 5 });
   const got: Array<[string, unknown]> = [];
   client.on("message", (topic, _p, packet) => got.push([topic, packet.properties?.subscriptionIdentifier]));
-  await client.subscribeAsync("#", { qos: 0, properties: { subscriptionIdentifier: 42 } } as mqtt.IClientSubscribeOptions);
+  await client.subscribeAsync("#", {
+    qos: 0,
+    properties: { subscriptionIdentifier: 42 },
+  } as mqtt.IClientSubscribeOptions);
   const other = await mqtt.connectAsync(url(), { protocolVersion: 5 });
   await other.publishAsync("$internal/x", "hidden", { qos: 0 });
   await other.publishAsync("visible/x", "shown", { qos: 0 });
   await waitFor(() => got.length === 1);
   await other.publishAsync("visible/y", "end", { qos: 0 });
   await waitFor(() => got.length === 2);
-  assert.deepEqual(got, [["visible/x", 42], ["visible/y", 42]]);
+  assert.deepEqual(got, [
+    ["visible/x", 42],
+    ["visible/y", 42],
+  ]);
   await client.endAsync();
   await other.endAsync();
 });

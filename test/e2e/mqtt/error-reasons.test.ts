@@ -23,11 +23,25 @@ for (const version of [5, 4] as const) {
     await warren.channel.assertQueue(`mqtt-subscription-${client}qos1`, { durable: true });
     const raw = await RawMqttClient.open(port(), version);
     await raw.connect(client);
-    raw.send({ cmd: "subscribe", messageId: 7, subscriptions: [{ topic: "errors/q1", qos: 1 }, { topic: "errors/q0", qos: 0 }] });
+    raw.send({
+      cmd: "subscribe",
+      messageId: 7,
+      subscriptions: [
+        { topic: "errors/q1", qos: 1 },
+        { topic: "errors/q0", qos: 0 },
+      ],
+    });
     const suback = await raw.next("suback");
     assert.deepEqual(suback.granted, [failure, 0]);
     // The connection carries on: the QoS 0 subscription works.
-    raw.send({ cmd: "publish", topic: "errors/q0", payload: Buffer.from("still here"), qos: 0, retain: false, dup: false });
+    raw.send({
+      cmd: "publish",
+      topic: "errors/q0",
+      payload: Buffer.from("still here"),
+      qos: 0,
+      retain: false,
+      dup: false,
+    });
     assert.equal((await raw.next("publish")).payload.toString(), "still here");
     assert.equal(raw.closed, false);
     raw.destroy();
@@ -60,7 +74,15 @@ test("MQTT 5: a publish a full reject-publish queue refuses gets PUBACK / PUBREC
   const raw = await RawMqttClient.open(port(), 5);
   await raw.connect("quota-5");
   const publish = (qos: 1 | 2, messageId: number, body: string) =>
-    raw.send({ cmd: "publish", topic: "errors/full5", payload: Buffer.from(body), qos, messageId, retain: false, dup: false });
+    raw.send({
+      cmd: "publish",
+      topic: "errors/full5",
+      payload: Buffer.from(body),
+      qos,
+      messageId,
+      retain: false,
+      dup: false,
+    });
   publish(1, 1, "fits");
   assert.equal((await raw.next("puback")).reasonCode, 0);
   publish(1, 2, "refused");
@@ -85,12 +107,32 @@ test("MQTT 3.1.1: a QoS 1 publish a full reject-publish queue refuses closes the
   await fullQueue("errors-full-4", "errors/full4");
   const raw = await RawMqttClient.open(port(), 4);
   await raw.connect("quota-4");
-  raw.send({ cmd: "publish", topic: "errors/full4", payload: Buffer.from("fits"), qos: 1, messageId: 1, retain: false, dup: false });
+  raw.send({
+    cmd: "publish",
+    topic: "errors/full4",
+    payload: Buffer.from("fits"),
+    qos: 1,
+    messageId: 1,
+    retain: false,
+    dup: false,
+  });
   await raw.next("puback");
-  raw.send({ cmd: "publish", topic: "errors/full4", payload: Buffer.from("refused"), qos: 1, messageId: 2, retain: false, dup: false });
+  raw.send({
+    cmd: "publish",
+    topic: "errors/full4",
+    payload: Buffer.from("refused"),
+    qos: 1,
+    messageId: 2,
+    retain: false,
+    dup: false,
+  });
   await raw.waitClosed();
   assert.equal(raw.count("puback"), 0);
-  assert.ok(warren.broker.logs.some((l) => l.msg === "closing MQTT connection on error" && l.clientId === "quota-4" && l.reason === 0x97));
+  assert.ok(
+    warren.broker.logs.some(
+      (l) => l.msg === "closing MQTT connection on error" && l.clientId === "quota-4" && l.reason === 0x97,
+    ),
+  );
   await warren.channel.deleteQueue("errors-full-4");
   await assertMqttServes(url(), "errors/health");
 });

@@ -26,13 +26,25 @@ test("[MQTT-3.1.3-9] will delay: a session resumed within the delay cancels the 
   await raw.connect("will-resume", {
     clean: false,
     properties: { sessionExpiryInterval: 60 },
-    will: { topic: "delayed/will", payload: Buffer.from("gone"), qos: 1, retain: false, properties: { willDelayInterval: 30 } },
+    will: {
+      topic: "delayed/will",
+      payload: Buffer.from("gone"),
+      qos: 1,
+      retain: false,
+      properties: { willDelayInterval: 30 },
+    },
   });
   raw.destroy();
   // The broker has seen the socket go (the will is now pending) before the client comes back.
-  await waitFor(() => ![...warren.broker.broker.core.connections].some((c) => (c as { clientId?: string }).clientId === "will-resume"));
+  await waitFor(
+    () =>
+      ![...warren.broker.broker.core.connections].some((c) => (c as { clientId?: string }).clientId === "will-resume"),
+  );
   const again = await RawMqttClient.open(port(), 5);
-  assert.equal((await again.connect("will-resume", { clean: false, properties: { sessionExpiryInterval: 60 } })).sessionPresent, true);
+  assert.equal(
+    (await again.connect("will-resume", { clean: false, properties: { sessionExpiryInterval: 60 } })).sessionPresent,
+    true,
+  );
   // A marker published after the resumption arrives; the will never does.
   await watcher.publishAsync("delayed/marker", "m", { qos: 1 });
   await waitFor(() => got.length === 1);
@@ -48,7 +60,13 @@ test("[MQTT-3.1.2-8] will delay longer than the session expiry: the will goes ou
   await raw.connect("will-expiry", {
     clean: false,
     properties: { sessionExpiryInterval: 1 },
-    will: { topic: "delayed2/will", payload: Buffer.from("gone"), qos: 1, retain: false, properties: { willDelayInterval: 3600 } },
+    will: {
+      topic: "delayed2/will",
+      payload: Buffer.from("gone"),
+      qos: 1,
+      retain: false,
+      properties: { willDelayInterval: 3600 },
+    },
   });
   raw.destroy();
   await waitFor(() => got.length === 1);
@@ -81,7 +99,10 @@ test("DISCONNECT with session expiry 0 ends a persistent session; with a new exp
   assert.equal(hasQueue("mqtt-subscription-expiry-changeqos1"), true);
 
   const end = await RawMqttClient.open(port(), 5);
-  assert.equal((await end.connect("expiry-change", { clean: false, properties: { sessionExpiryInterval: 600 } })).sessionPresent, true);
+  assert.equal(
+    (await end.connect("expiry-change", { clean: false, properties: { sessionExpiryInterval: 600 } })).sessionPresent,
+    true,
+  );
   end.send({ cmd: "disconnect", reasonCode: 0, properties: { sessionExpiryInterval: 0 } });
   await end.waitClosed();
   await waitFor(() => !hasQueue("mqtt-subscription-expiry-changeqos1"));

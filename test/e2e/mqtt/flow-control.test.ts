@@ -25,7 +25,17 @@ test("a QoS 1 publisher flooding a subscriber that is behind stops being read, t
   await publisher.connect("flow-pub");
   const packets: Buffer[] = [];
   for (let i = 0; i < TOTAL; i++) {
-    packets.push(mqttPacket.generate({ cmd: "publish", topic: "flow/flood", payload: Buffer.from(`m${i}`), qos: 1, messageId: (i % 65535) + 1, retain: false, dup: false }));
+    packets.push(
+      mqttPacket.generate({
+        cmd: "publish",
+        topic: "flow/flood",
+        payload: Buffer.from(`m${i}`),
+        qos: 1,
+        messageId: (i % 65535) + 1,
+        retain: false,
+        dup: false,
+      }),
+    );
   }
   publisher.sendRaw(Buffer.concat(packets));
 
@@ -58,7 +68,15 @@ test("a resource alarm stops reading a publishing MQTT connection only; a subscr
   await subscriber.next("suback");
   const publisher = await RawMqttClient.open(port(), 4);
   await publisher.connect("alarm-pub");
-  publisher.send({ cmd: "publish", topic: "alarm/t", payload: Buffer.from("before"), qos: 1, messageId: 1, retain: false, dup: false });
+  publisher.send({
+    cmd: "publish",
+    topic: "alarm/t",
+    payload: Buffer.from("before"),
+    qos: 1,
+    messageId: 1,
+    retain: false,
+    dup: false,
+  });
   await publisher.next("puback");
   const before = await subscriber.next("publish");
   assert.equal(before.payload.toString(), "before");
@@ -68,7 +86,15 @@ test("a resource alarm stops reading a publishing MQTT connection only; a subscr
 
   core().setBlocked("low on memory");
   try {
-    publisher.send({ cmd: "publish", topic: "alarm/t", payload: Buffer.from("while blocked"), qos: 1, messageId: 2, retain: false, dup: false });
+    publisher.send({
+      cmd: "publish",
+      topic: "alarm/t",
+      payload: Buffer.from("while blocked"),
+      qos: 1,
+      messageId: 2,
+      retain: false,
+      dup: false,
+    });
     // The subscriber (which never published) is still read and answered: RabbitMQ blocks publishers only.
     subscriber.send({ cmd: "pingreq" });
     await subscriber.next("pingresp");

@@ -54,7 +54,9 @@ test("MQTT 5 properties map onto AMQP properties and back (content type, correla
 
   const client = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string, { protocolVersion: 5 });
   const replies: Array<{ payload: string; properties: Record<string, unknown> | undefined }> = [];
-  client.on("message", (_t, payload, packet) => replies.push({ payload: payload.toString(), properties: packet.properties }));
+  client.on("message", (_t, payload, packet) =>
+    replies.push({ payload: payload.toString(), properties: packet.properties }),
+  );
   await client.subscribeAsync("rpc/reply/me", { qos: 1 });
   await client.publishAsync("rpc/request", "ask", {
     qos: 1,

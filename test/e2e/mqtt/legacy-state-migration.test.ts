@@ -20,7 +20,15 @@ function writeLegacyFiles(dir: string): void {
     join(dir, "mqtt-sessions.json"),
     JSON.stringify({
       warren_mqtt_sessions: 1,
-      sessions: [{ vhost: "/", clientId: "legacy-device", expirySeconds: 3600, detachedAt: Date.now() - 1000, subscriptions: [] }],
+      sessions: [
+        {
+          vhost: "/",
+          clientId: "legacy-device",
+          expirySeconds: 3600,
+          detachedAt: Date.now() - 1000,
+          subscriptions: [],
+        },
+      ],
     }),
   );
   writeFileSync(
@@ -28,8 +36,20 @@ function writeLegacyFiles(dir: string): void {
     JSON.stringify({
       warren_mqtt_retained: 1,
       messages: [
-        { vhost: "/", topic: "legacy/a", qos: 1, payload: Buffer.from("from the JSON file").toString("base64"), properties: { deliveryMode: 2, contentType: "text/plain", headers: { big: { $bigint: "9007199254740993" } } } },
-        { vhost: "/", topic: "legacy/b", qos: 0, payload: Buffer.from([0, 1, 2, 255]).toString("base64"), properties: {} },
+        {
+          vhost: "/",
+          topic: "legacy/a",
+          qos: 1,
+          payload: Buffer.from("from the JSON file").toString("base64"),
+          properties: { deliveryMode: 2, contentType: "text/plain", headers: { big: { $bigint: "9007199254740993" } } },
+        },
+        {
+          vhost: "/",
+          topic: "legacy/b",
+          qos: 0,
+          payload: Buffer.from([0, 1, 2, 255]).toString("base64"),
+          properties: {},
+        },
       ],
     }),
   );
@@ -47,7 +67,9 @@ async function retainedOn(broker: TestBroker): Promise<Map<string, mqtt.IPublish
 
 async function sessionPresent(broker: TestBroker, clientId: string): Promise<boolean> {
   const client = mqtt.connect(broker.broker.urls.mqtt as string, { clientId, clean: false, reconnectPeriod: 0 });
-  const connack = await new Promise<mqtt.IConnackPacket>((resolve, reject) => client.once("connect", resolve).once("error", reject));
+  const connack = await new Promise<mqtt.IConnackPacket>((resolve, reject) =>
+    client.once("connect", resolve).once("error", reject),
+  );
   await client.endAsync();
   return connack.sessionPresent;
 }
@@ -58,7 +80,14 @@ test("the JSON files of an earlier version are moved into the store, served, and
   const first = await TestBroker.start({ storage: { dir } });
   assert.equal(existsSync(join(dir, "mqtt-sessions.json")), false);
   assert.equal(existsSync(join(dir, "mqtt-retained.json")), false);
-  assert.ok(first.logs.some((l) => l.msg === "MQTT state moved from the JSON files of an earlier version into the store" && l.sessions === 1 && l.retained === 2));
+  assert.ok(
+    first.logs.some(
+      (l) =>
+        l.msg === "MQTT state moved from the JSON files of an earlier version into the store" &&
+        l.sessions === 1 &&
+        l.retained === 2,
+    ),
+  );
   const got = await retainedOn(first);
   assert.equal(got.get("legacy/a")?.payload.toString(), "from the JSON file");
   assert.equal(got.get("legacy/a")?.properties?.contentType, "text/plain");

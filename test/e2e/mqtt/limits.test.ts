@@ -81,10 +81,26 @@ test("CONNACK announces our Receive Maximum; one more unreleased QoS 2 publish i
   const connack = await raw.connect("recv-max-in");
   assert.equal(connack.properties?.receiveMaximum, RECEIVE_MAXIMUM);
   for (let id = 1; id <= RECEIVE_MAXIMUM; id++) {
-    raw.send({ cmd: "publish", topic: "inflow/t", payload: Buffer.from("x"), qos: 2, retain: false, dup: false, messageId: id });
+    raw.send({
+      cmd: "publish",
+      topic: "inflow/t",
+      payload: Buffer.from("x"),
+      qos: 2,
+      retain: false,
+      dup: false,
+      messageId: id,
+    });
     assert.equal((await raw.next("pubrec")).messageId, id);
   }
-  raw.send({ cmd: "publish", topic: "inflow/t", payload: Buffer.from("x"), qos: 2, retain: false, dup: false, messageId: 99 });
+  raw.send({
+    cmd: "publish",
+    topic: "inflow/t",
+    payload: Buffer.from("x"),
+    qos: 2,
+    retain: false,
+    dup: false,
+    messageId: 99,
+  });
   assert.equal((await raw.next("disconnect")).reasonCode, 0x93);
   await raw.waitClosed();
   assert.equal(raw.count("pubrec"), 0);
@@ -97,10 +113,27 @@ test("maximum packet size inbound: CONNACK announces it; a larger PUBLISH is DIS
   assert.equal(connack.properties?.maximumPacketSize, MAX_PACKET_SIZE);
   // Exactly at the limit is allowed: 1 type byte + 2 length bytes + 2 topic length + 3 topic + 2 packet id + 1 property length + payload.
   const atLimit = Buffer.alloc(MAX_PACKET_SIZE - 11, 0x61);
-  v5.send({ cmd: "publish", topic: "big", payload: atLimit, qos: 1, retain: false, dup: false, messageId: 1, properties: {} });
+  v5.send({
+    cmd: "publish",
+    topic: "big",
+    payload: atLimit,
+    qos: 1,
+    retain: false,
+    dup: false,
+    messageId: 1,
+    properties: {},
+  });
   // (puback 0x10: no subscriber; what matters is that it was accepted)
   assert.equal((await v5.next("puback")).messageId, 1);
-  v5.send({ cmd: "publish", topic: "big", payload: Buffer.alloc(MAX_PACKET_SIZE), qos: 1, retain: false, dup: false, messageId: 2 });
+  v5.send({
+    cmd: "publish",
+    topic: "big",
+    payload: Buffer.alloc(MAX_PACKET_SIZE),
+    qos: 1,
+    retain: false,
+    dup: false,
+    messageId: 2,
+  });
   assert.equal((await v5.next("disconnect")).reasonCode, 0x95);
   await v5.waitClosed();
   assert.equal(v5.count("puback"), 0);
@@ -108,7 +141,14 @@ test("maximum packet size inbound: CONNACK announces it; a larger PUBLISH is DIS
   const v4 = await RawMqttClient.open(port(), 4);
   await v4.connect("too-big-4");
   // Sent in two writes so that the broker sees the length before the packet is whole.
-  const packet = (await import("mqtt-packet")).default.generate({ cmd: "publish", topic: "big", payload: Buffer.alloc(MAX_PACKET_SIZE * 2), qos: 0, retain: false, dup: false });
+  const packet = (await import("mqtt-packet")).default.generate({
+    cmd: "publish",
+    topic: "big",
+    payload: Buffer.alloc(MAX_PACKET_SIZE * 2),
+    qos: 0,
+    retain: false,
+    dup: false,
+  });
   v4.sendRaw(packet.subarray(0, 100));
   await v4.waitClosed();
   assert.equal(v4.count("disconnect"), 0, "MQTT 3.1.1 has no server DISCONNECT");

@@ -31,7 +31,12 @@ for (const [protocolVersion, name] of [
 ] as const) {
   test(`an MQTT v${protocolVersion} connection shows in /api/connections as '${name}' with RabbitMQ's MQTT fields`, async () => {
     const clientId = `mgmt-v${protocolVersion}`;
-    const client = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string, { protocolVersion, clientId, keepalive: 30, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string, {
+      protocolVersion,
+      clientId,
+      keepalive: 30,
+      reconnectPeriod: 0,
+    });
     try {
       const localPort = localPortOf(client);
       const connection = await connectionOf(localPort);
@@ -70,19 +75,26 @@ test("each MQTT subscription queue is a consumer on the session's channel 1; QoS
     const connection = await connectionOf(localPortOf(client));
     const channelName = `${connection.name as string} (1)`;
 
-    const channel = await waitFor(async () => (await list("/api/channels")).find((c) => c.name === channelName && c.messages_unacknowledged === 1));
+    const channel = await waitFor(async () =>
+      (await list("/api/channels")).find((c) => c.name === channelName && c.messages_unacknowledged === 1),
+    );
     assert.equal(channel.number, 1);
     assert.equal(channel.consumer_count, 2);
     assert.equal((channel.message_stats as Json).deliver, 1, "the QoS 1 delivery counts on the subscriber's channel");
     assert.equal((channel.message_stats as Json).ack, 0);
     const publisherConnection = await connectionOf(localPortOf(publisher));
-    const publisherChannel = (await list("/api/channels")).find((c) => c.name === `${publisherConnection.name as string} (1)`);
+    const publisherChannel = (await list("/api/channels")).find(
+      (c) => c.name === `${publisherConnection.name as string} (1)`,
+    );
     assert.equal((publisherChannel?.message_stats as Json).publish, 1, "the PUBLISH counts on the publisher's channel");
     assert.equal((publisherChannel?.message_stats as Json).confirm, 1, "its PUBACK is the confirm");
 
     const consumers = (await list("/api/consumers")).filter((c) => (c.channel_details as Json).name === channelName);
     const byQueue = new Map(consumers.map((c) => [(c.queue as Json).name as string, c]));
-    assert.deepEqual([...byQueue.keys()].sort(), ["mqtt-subscription-mgmt-subsqos0", "mqtt-subscription-mgmt-subsqos1"]);
+    assert.deepEqual([...byQueue.keys()].sort(), [
+      "mqtt-subscription-mgmt-subsqos0",
+      "mqtt-subscription-mgmt-subsqos1",
+    ]);
     assert.equal(byQueue.get("mqtt-subscription-mgmt-subsqos1")?.ack_required, true);
     assert.equal(byQueue.get("mqtt-subscription-mgmt-subsqos0")?.ack_required, false);
     assert.equal((byQueue.get("mqtt-subscription-mgmt-subsqos1")?.channel_details as Json).number, 1);
@@ -93,7 +105,10 @@ test("each MQTT subscription queue is a consumer on the session's channel 1; QoS
 });
 
 test("a Web-MQTT connection is listed as 'Web MQTT 3.1.1' on the Web-MQTT port", async () => {
-  const client = await mqtt.connectAsync(warren.broker.broker.urls.webMqtt as string, { clientId: "mgmt-ws", reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(warren.broker.broker.urls.webMqtt as string, {
+    clientId: "mgmt-ws",
+    reconnectPeriod: 0,
+  });
   try {
     const connection = await waitFor(async () =>
       (await list("/api/connections")).find((c) => (c.client_properties as Json).client_id === "mgmt-ws"),
@@ -107,8 +122,14 @@ test("a Web-MQTT connection is listed as 'Web MQTT 3.1.1' on the Web-MQTT port",
 });
 
 test("DELETE /api/connections/<name> closes an MQTT connection; other clients carry on", async () => {
-  const client = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string, { clientId: "mgmt-close", protocolVersion: 5, reconnectPeriod: 0 });
-  const disconnect = new Promise<number | undefined>((resolve) => client.once("disconnect", (packet) => resolve(packet.reasonCode)));
+  const client = await mqtt.connectAsync(warren.broker.broker.urls.mqtt as string, {
+    clientId: "mgmt-close",
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+  });
+  const disconnect = new Promise<number | undefined>((resolve) =>
+    client.once("disconnect", (packet) => resolve(packet.reasonCode)),
+  );
   const connection = await connectionOf(localPortOf(client));
   const response = await api.delete(`/api/connections/${encodeURIComponent(connection.name as string)}`);
   assert.equal(response.status, 204);

@@ -26,11 +26,21 @@ function open(port: number, clientId: string): Promise<Client> {
     const parser = mqttPacket.parser();
     parser.on("packet", (packet: Packet) => {
       if (packet.cmd === "connack") resolve(client);
-      else if (packet.cmd === "publish") client.publishes.push({ topic: packet.topic, payload: packet.payload.toString() });
+      else if (packet.cmd === "publish")
+        client.publishes.push({ topic: packet.topic, payload: packet.payload.toString() });
     });
     socket.on("data", (chunk: Buffer) => parser.parse(chunk));
     socket.on("error", reject);
-    socket.write(mqttPacket.generate({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId, clean: true, keepalive: 0 }));
+    socket.write(
+      mqttPacket.generate({
+        cmd: "connect",
+        protocolId: "MQTT",
+        protocolVersion: 4,
+        clientId,
+        clean: true,
+        keepalive: 0,
+      }),
+    );
   });
 }
 
@@ -46,15 +56,38 @@ test(`${COUNT} simultaneous connections: a fan-out message reaches every one, an
   };
   for (const c of clients) subscribe(c, "broadcast/all");
   subscribe(sink, "fanin/+");
-  const queues = (): number => [...(warren.broker.broker.core.vhosts.get("/")?.queues.keys() ?? [])].filter((n) => n.startsWith("mqtt-subscription-many-")).length;
+  const queues = (): number =>
+    [...(warren.broker.broker.core.vhosts.get("/")?.queues.keys() ?? [])].filter((n) =>
+      n.startsWith("mqtt-subscription-many-"),
+    ).length;
   await waitFor(() => queues() === COUNT + 1, 20_000);
   assert.equal(warren.broker.broker.core.connections.size, COUNT + 1);
 
-  sink.socket.write(mqttPacket.generate({ cmd: "publish", topic: "broadcast/all", payload: Buffer.from("hello all"), qos: 0, retain: false, dup: false }));
+  sink.socket.write(
+    mqttPacket.generate({
+      cmd: "publish",
+      topic: "broadcast/all",
+      payload: Buffer.from("hello all"),
+      qos: 0,
+      retain: false,
+      dup: false,
+    }),
+  );
   await waitFor(() => clients.every((c) => c.publishes.length === 1), 20_000);
   assert.ok(clients.every((c) => c.publishes[0]?.payload === "hello all"));
 
-  clients.forEach((c, i) => c.socket.write(mqttPacket.generate({ cmd: "publish", topic: `fanin/${i}`, payload: Buffer.from(String(i)), qos: 0, retain: false, dup: false })));
+  clients.forEach((c, i) =>
+    c.socket.write(
+      mqttPacket.generate({
+        cmd: "publish",
+        topic: `fanin/${i}`,
+        payload: Buffer.from(String(i)),
+        qos: 0,
+        retain: false,
+        dup: false,
+      }),
+    ),
+  );
   await waitFor(() => sink.publishes.length === COUNT, 20_000);
   assert.equal(new Set(sink.publishes.map((p) => p.payload)).size, COUNT, "each publisher's message arrived once");
 

@@ -18,12 +18,36 @@ test("topic aliases: a PUBLISH with an empty topic and a known alias goes to the
   const raw = await RawMqttClient.open(port(), 5);
   const connack = await raw.connect("aliaser");
   assert.equal(connack.properties?.topicAliasMaximum, 16);
-  raw.send({ cmd: "publish", topic: "alias/t", payload: Buffer.from("1"), qos: 0, retain: false, dup: false, properties: { topicAlias: 3 } });
-  raw.send({ cmd: "publish", topic: "", payload: Buffer.from("2"), qos: 0, retain: false, dup: false, properties: { topicAlias: 3 } });
+  raw.send({
+    cmd: "publish",
+    topic: "alias/t",
+    payload: Buffer.from("1"),
+    qos: 0,
+    retain: false,
+    dup: false,
+    properties: { topicAlias: 3 },
+  });
+  raw.send({
+    cmd: "publish",
+    topic: "",
+    payload: Buffer.from("2"),
+    qos: 0,
+    retain: false,
+    dup: false,
+    properties: { topicAlias: 3 },
+  });
   await waitFor(() => got.length === 2);
   assert.deepEqual(got, ["alias/t=1", "alias/t=2"]);
   // an alias never set is a protocol error: DISCONNECT 0x82, connection closed
-  raw.send({ cmd: "publish", topic: "", payload: Buffer.from("3"), qos: 0, retain: false, dup: false, properties: { topicAlias: 4 } });
+  raw.send({
+    cmd: "publish",
+    topic: "",
+    payload: Buffer.from("3"),
+    qos: 0,
+    retain: false,
+    dup: false,
+    properties: { topicAlias: 4 },
+  });
   assert.equal((await raw.next("disconnect")).reasonCode, 0x82);
   await raw.waitClosed();
   await sub.endAsync();
@@ -35,13 +59,20 @@ test("no-local, subscription identifiers and retain handling 2", async () => {
   client.on("message", (topic, _p, packet) => got.push([topic, packet.properties?.subscriptionIdentifier]));
   await client.publishAsync("opts/retained", "r", { qos: 1, retain: true });
   await client.subscribeAsync("opts/own", { qos: 1, nl: true });
-  await client.subscribeAsync("opts/#", { qos: 1, rh: 2, properties: { subscriptionIdentifier: 7 } } as mqtt.IClientSubscribeOptions);
+  await client.subscribeAsync("opts/#", {
+    qos: 1,
+    rh: 2,
+    properties: { subscriptionIdentifier: 7 },
+  } as mqtt.IClientSubscribeOptions);
   await client.publishAsync("opts/own", "mine", { qos: 1 });
   const other = await mqtt.connectAsync(url(), { protocolVersion: 5 });
   await other.publishAsync("opts/own", "theirs", { qos: 1 });
   await waitFor(() => got.length === 2);
   // "mine" reaches only through opts/# (not no-local), tagged with its identifier; no retained message (rh=2)
-  assert.deepEqual(got, [["opts/own", 7], ["opts/own", 7]]);
+  assert.deepEqual(got, [
+    ["opts/own", 7],
+    ["opts/own", 7],
+  ]);
   await client.publishAsync("opts/retained", "", { qos: 1, retain: true });
   await client.endAsync();
   await other.endAsync();
@@ -68,14 +99,25 @@ test("server keep-alive: a keep-alive above the configured maximum is replaced i
 });
 
 test("session expiry interval: a v5 session with expiry > 0 keeps QoS 1 messages while away", async () => {
-  const first = await mqtt.connectAsync(url(), { protocolVersion: 5, clientId: "v5-persist", clean: false, properties: { sessionExpiryInterval: 60 } });
+  const first = await mqtt.connectAsync(url(), {
+    protocolVersion: 5,
+    clientId: "v5-persist",
+    clean: false,
+    properties: { sessionExpiryInterval: 60 },
+  });
   await first.subscribeAsync("v5away", { qos: 1 });
   await first.endAsync();
   const pub = await mqtt.connectAsync(url(), { protocolVersion: 5 });
   await pub.publishAsync("v5away", "kept", { qos: 1 });
   await pub.endAsync();
   const got: string[] = [];
-  const again = mqtt.connect(url(), { protocolVersion: 5, clientId: "v5-persist", clean: false, reconnectPeriod: 0, properties: { sessionExpiryInterval: 0 } });
+  const again = mqtt.connect(url(), {
+    protocolVersion: 5,
+    clientId: "v5-persist",
+    clean: false,
+    reconnectPeriod: 0,
+    properties: { sessionExpiryInterval: 0 },
+  });
   again.on("message", (_t, p) => got.push(p.toString()));
   const connack = await new Promise<{ sessionPresent: boolean }>((resolve) => again.once("connect", resolve));
   assert.equal(connack.sessionPresent, true);
@@ -89,7 +131,15 @@ test("session expiry interval: a v5 session with expiry > 0 keeps QoS 1 messages
 test("MQTT 5 PUBACK says 0x10 when a QoS 1 publish matched no subscriber", async () => {
   const raw = await RawMqttClient.open(port(), 5);
   await raw.connect("lonely");
-  raw.send({ cmd: "publish", topic: "nobody/listens", payload: Buffer.from("x"), qos: 1, retain: false, dup: false, messageId: 5 });
+  raw.send({
+    cmd: "publish",
+    topic: "nobody/listens",
+    payload: Buffer.from("x"),
+    qos: 1,
+    retain: false,
+    dup: false,
+    messageId: 5,
+  });
   assert.equal((await raw.next("puback")).reasonCode, 0x10);
   raw.destroy();
 });

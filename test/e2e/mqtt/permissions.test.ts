@@ -42,7 +42,15 @@ test("MQTT 3.1.1 publish without write permission on amq.topic closes the connec
   await watcher.subscribeAsync("perm/pub", { qos: 1 });
   const raw = await RawMqttClient.open(port(), 4);
   assert.equal((await raw.connect("writer-4", login("no-write"))).returnCode, 0);
-  raw.send({ cmd: "publish", topic: "perm/pub", payload: Buffer.from("denied"), qos: 1, retain: false, dup: false, messageId: 1 });
+  raw.send({
+    cmd: "publish",
+    topic: "perm/pub",
+    payload: Buffer.from("denied"),
+    qos: 1,
+    retain: false,
+    dup: false,
+    messageId: 1,
+  });
   await raw.waitClosed();
   assert.equal(raw.count("puback"), 0);
   await watcher.publishAsync("perm/pub", "allowed", { qos: 1 });
@@ -55,9 +63,25 @@ test("MQTT 3.1.1 publish without write permission on amq.topic closes the connec
 test("MQTT 5 publish without write permission: PUBACK 0x87 and PUBREC 0x87, the connection stays open", async () => {
   const raw = await RawMqttClient.open(port(), 5);
   await raw.connect("writer-5", login("no-write"));
-  raw.send({ cmd: "publish", topic: "perm/pub5", payload: Buffer.from("x"), qos: 1, retain: false, dup: false, messageId: 1 });
+  raw.send({
+    cmd: "publish",
+    topic: "perm/pub5",
+    payload: Buffer.from("x"),
+    qos: 1,
+    retain: false,
+    dup: false,
+    messageId: 1,
+  });
   assert.equal((await raw.next("puback")).reasonCode, 0x87);
-  raw.send({ cmd: "publish", topic: "perm/pub5", payload: Buffer.from("x"), qos: 2, retain: false, dup: false, messageId: 2 });
+  raw.send({
+    cmd: "publish",
+    topic: "perm/pub5",
+    payload: Buffer.from("x"),
+    qos: 2,
+    retain: false,
+    dup: false,
+    messageId: 2,
+  });
   assert.equal((await raw.next("pubrec")).reasonCode, 0x87);
   // A refused QoS 2 publish holds no packet id: PUBREL for it is "not found" [MQTT-4.3.3-4]
   raw.send({ cmd: "pubrel", messageId: 2 });
@@ -85,10 +109,13 @@ test("MQTT 3.1.1 subscribe without read permission on amq.topic closes the conne
 test("MQTT 5 subscribe without read permission: SUBACK 0x87 for that filter; the user can still publish", async () => {
   const client = await mqtt.connectAsync(url(), { protocolVersion: 5, ...login("no-read") });
   // mqtt.js turns a failure code into a rejection carrying the SUBACK
-  await assert.rejects(client.subscribeAsync("perm/sub5", { qos: 1 }), (error: Error & { packet?: { granted?: number[] } }) => {
-    assert.deepEqual(error.packet?.granted, [0x87]);
-    return true;
-  });
+  await assert.rejects(
+    client.subscribeAsync("perm/sub5", { qos: 1 }),
+    (error: Error & { packet?: { granted?: number[] } }) => {
+      assert.deepEqual(error.packet?.granted, [0x87]);
+      return true;
+    },
+  );
   const watcher = await mqtt.connectAsync(url());
   const got: string[] = [];
   watcher.on("message", (_t, p) => got.push(p.toString()));

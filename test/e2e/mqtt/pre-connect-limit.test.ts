@@ -35,7 +35,8 @@ async function open(): Promise<Socket> {
   return socket;
 }
 
-const closed = (socket: Socket): Promise<void> => new Promise((resolve) => (socket.destroyed ? resolve() : socket.once("close", () => resolve())));
+const closed = (socket: Socket): Promise<void> =>
+  new Promise((resolve) => (socket.destroyed ? resolve() : socket.once("close", () => resolve())));
 
 /** A valid MQTT 3.1.1 CONNECT of exactly `size` bytes (the will payload pads it). */
 function connectOfSize(clientId: string, size: number): Buffer {
@@ -85,8 +86,23 @@ test("after CONNECT the configured maximum applies: a 1 MB PUBLISH, even in the 
   // CONNECT and the large PUBLISH written together: the PUBLISH is judged by the limit after login.
   raw.sendRaw(
     Buffer.concat([
-      mqttPacket.generate({ cmd: "connect", clientId: "limit-pub", protocolVersion: 4, protocolId: "MQTT", clean: true, keepalive: 0 }),
-      mqttPacket.generate({ cmd: "publish", topic: "limit/big", payload: Buffer.alloc(1024 * 1024, 7), qos: 1, messageId: 1, retain: false, dup: false }),
+      mqttPacket.generate({
+        cmd: "connect",
+        clientId: "limit-pub",
+        protocolVersion: 4,
+        protocolId: "MQTT",
+        clean: true,
+        keepalive: 0,
+      }),
+      mqttPacket.generate({
+        cmd: "publish",
+        topic: "limit/big",
+        payload: Buffer.alloc(1024 * 1024, 7),
+        qos: 1,
+        messageId: 1,
+        retain: false,
+        dup: false,
+      }),
     ]),
   );
   await raw.next("connack");

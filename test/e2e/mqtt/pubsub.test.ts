@@ -19,7 +19,9 @@ interface Received {
 
 function collect(client: MqttClient): Received[] {
   const out: Received[] = [];
-  client.on("message", (topic, payload, packet) => out.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain }));
+  client.on("message", (topic, payload, packet) =>
+    out.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain }),
+  );
   return out;
 }
 
@@ -28,8 +30,14 @@ for (const protocolVersion of [4, 5] as const) {
     const sub = await mqtt.connectAsync(url(), { protocolVersion, clientId: `sub-${protocolVersion}` });
     const pub = await mqtt.connectAsync(url(), { protocolVersion });
     const got = collect(sub);
-    const granted = await sub.subscribeAsync({ [`q/${protocolVersion}/two`]: { qos: 2 }, [`q/${protocolVersion}/one`]: { qos: 1 } });
-    assert.deepEqual(granted.map((g) => g.qos), [2, 1]);
+    const granted = await sub.subscribeAsync({
+      [`q/${protocolVersion}/two`]: { qos: 2 },
+      [`q/${protocolVersion}/one`]: { qos: 1 },
+    });
+    assert.deepEqual(
+      granted.map((g) => g.qos),
+      [2, 1],
+    );
     await pub.publishAsync(`q/${protocolVersion}/two`, "a", { qos: 2 });
     await pub.publishAsync(`q/${protocolVersion}/two`, "b", { qos: 1 });
     await pub.publishAsync(`q/${protocolVersion}/one`, "c", { qos: 2 });
@@ -37,7 +45,12 @@ for (const protocolVersion of [4, 5] as const) {
     await waitFor(() => got.length === 4);
     assert.deepEqual(
       got.map((m) => [m.payload, m.qos]),
-      [["a", 2], ["b", 1], ["c", 1], ["d", 0]],
+      [
+        ["a", 2],
+        ["b", 1],
+        ["c", 1],
+        ["d", 0],
+      ],
     );
     await sub.endAsync();
     await pub.endAsync();
@@ -66,7 +79,14 @@ test("an invalid topic filter gets the SUBACK failure code 0x80 and the connecti
   const client = await mqtt.connectAsync(url());
   const raw = await RawMqttClient.open(port());
   await raw.connect("bad-filter");
-  raw.send({ cmd: "subscribe", messageId: 7, subscriptions: [{ topic: "a/#/b", qos: 1 }, { topic: "ok/+", qos: 1 }] });
+  raw.send({
+    cmd: "subscribe",
+    messageId: 7,
+    subscriptions: [
+      { topic: "a/#/b", qos: 1 },
+      { topic: "ok/+", qos: 1 },
+    ],
+  });
   const suback = await raw.next("suback");
   assert.deepEqual(suback.granted, [0x80, 1]);
   raw.send({ cmd: "pingreq" });
@@ -82,15 +102,22 @@ test("credentials: a wrong password is refused with code 4; vhost:user selects t
   await bad.waitClosed();
 
   const noVhost = await RawMqttClient.open(port());
-  assert.equal((await noVhost.connect("c-novhost", { username: "nowhere:alice", password: Buffer.from("secret") })).returnCode, 4);
+  assert.equal(
+    (await noVhost.connect("c-novhost", { username: "nowhere:alice", password: Buffer.from("secret") })).returnCode,
+    4,
+  );
   await noVhost.waitClosed();
 
   const good = await mqtt.connectAsync(url(), { username: "/:alice", password: "secret", clientId: "alice-1" });
-  await waitFor(() => [...warren.broker.broker.core.connections].some((c) => c.protocol === "mqtt" && c.user === "alice"));
+  await waitFor(() =>
+    [...warren.broker.broker.core.connections].some((c) => c.protocol === "mqtt" && c.user === "alice"),
+  );
   await good.endAsync();
 
   const anonymous = await mqtt.connectAsync(url(), { clientId: "anon-1" });
-  await waitFor(() => [...warren.broker.broker.core.connections].some((c) => c.protocol === "mqtt" && c.user === "guest"));
+  await waitFor(() =>
+    [...warren.broker.broker.core.connections].some((c) => c.protocol === "mqtt" && c.user === "guest"),
+  );
   await anonymous.endAsync();
 });
 

@@ -45,13 +45,25 @@ const mqttPort = (broker: TestBroker): number => broker.broker.ports.mqtt as num
 
 /** Connects the persistent subscriber, publishes a QoS 1 marker, and returns every payload it got up to the marker. */
 async function drainSubscriber(broker: TestBroker, publisher: RawMqttClient, markerId: number): Promise<string[]> {
-  const client = mqtt.connect(`mqtt://127.0.0.1:${mqttPort(broker)}`, { clientId: "qos2-restart-sub", clean: false, reconnectPeriod: 0 });
+  const client = mqtt.connect(`mqtt://127.0.0.1:${mqttPort(broker)}`, {
+    clientId: "qos2-restart-sub",
+    clean: false,
+    reconnectPeriod: 0,
+  });
   clients.push({ destroy: () => client.end(true) });
   const got: string[] = [];
   // Listening before CONNACK: the queued messages may arrive in the same chunk.
   client.on("message", (_topic, payload) => got.push(payload.toString()));
   await new Promise((resolve, reject) => client.once("connect", resolve).once("error", reject));
-  publisher.send({ cmd: "publish", topic: "qos2r/marker", payload: Buffer.from(`marker-${markerId}`), qos: 1, messageId: markerId, dup: false, retain: false });
+  publisher.send({
+    cmd: "publish",
+    topic: "qos2r/marker",
+    payload: Buffer.from(`marker-${markerId}`),
+    qos: 1,
+    messageId: markerId,
+    dup: false,
+    retain: false,
+  });
   await publisher.next("puback");
   await waitFor(() => got.includes(`marker-${markerId}`));
   await client.endAsync();
@@ -61,11 +73,22 @@ async function drainSubscriber(broker: TestBroker, publisher: RawMqttClient, mar
 test("a QoS 2 PUBLISH resent with DUP after a restart gets PUBREC, is not routed again, and PUBREL → PUBCOMP completes it", async () => {
   // The subscriber's persistent session queues what is published while it is away.
   const first = await start();
-  const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort(first)}`, { clientId: "qos2-restart-sub", clean: false, reconnectPeriod: 0 });
+  const sub = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort(first)}`, {
+    clientId: "qos2-restart-sub",
+    clean: false,
+    reconnectPeriod: 0,
+  });
   await sub.subscribeAsync("qos2r/#", { qos: 1 });
   await sub.endAsync();
 
-  const publish = { cmd: "publish", topic: "qos2r/once", payload: Buffer.from("exactly-once"), qos: 2, messageId: 7, retain: false } as const;
+  const publish = {
+    cmd: "publish",
+    topic: "qos2r/once",
+    payload: Buffer.from("exactly-once"),
+    qos: 2,
+    messageId: 7,
+    retain: false,
+  } as const;
   const pub1 = await openRaw(first);
   assert.equal((await pub1.connect("qos2-restart-pub", { clean: false })).returnCode, 0);
   pub1.send({ ...publish, dup: false });
@@ -83,7 +106,11 @@ test("a QoS 2 PUBLISH resent with DUP after a restart gets PUBREC, is not routed
   pub2.send({ cmd: "pubrel", messageId: 7 });
   assert.equal((await pub2.next("pubcomp")).messageId, 7);
   const got = await drainSubscriber(second, pub2, 100);
-  assert.deepEqual(got.filter((p) => p === "exactly-once"), ["exactly-once"], `subscriber got ${JSON.stringify(got)}`);
+  assert.deepEqual(
+    got.filter((p) => p === "exactly-once"),
+    ["exactly-once"],
+    `subscriber got ${JSON.stringify(got)}`,
+  );
   await stop(second);
   pub2.destroy();
 
@@ -96,13 +123,21 @@ test("a QoS 2 PUBLISH resent with DUP after a restart gets PUBREC, is not routed
   pub3.send({ cmd: "pubrel", messageId: 7 });
   await pub3.next("pubcomp");
   const later = await drainSubscriber(third, pub3, 101);
-  assert.deepEqual(later.filter((p) => p !== "marker-101"), ["new-message"], `subscriber got ${JSON.stringify(later)}`);
+  assert.deepEqual(
+    later.filter((p) => p !== "marker-101"),
+    ["new-message"],
+    `subscriber got ${JSON.stringify(later)}`,
+  );
   // Both sessions end here so the data dir holds nothing for the next run.
   pub3.send({ cmd: "disconnect" });
   await pub3.waitClosed();
   const cleanup = await openRaw(third);
   await cleanup.connect("qos2-restart-pub", { clean: true });
-  const cleanupSub = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort(third)}`, { clientId: "qos2-restart-sub", clean: true, reconnectPeriod: 0 });
+  const cleanupSub = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort(third)}`, {
+    clientId: "qos2-restart-sub",
+    clean: true,
+    reconnectPeriod: 0,
+  });
   await cleanupSub.endAsync();
   cleanup.destroy();
   await stop(third);

@@ -46,7 +46,15 @@ export class RawMqttClient {
   }
 
   async connect(clientId: string, extra: Partial<mqttPacket.IConnectPacket> = {}): Promise<mqttPacket.IConnackPacket> {
-    this.send({ cmd: "connect", clientId, protocolVersion: this.protocolVersion, protocolId: "MQTT", clean: true, keepalive: 0, ...extra });
+    this.send({
+      cmd: "connect",
+      clientId,
+      protocolVersion: this.protocolVersion,
+      protocolId: "MQTT",
+      clean: true,
+      keepalive: 0,
+      ...extra,
+    });
     return this.next("connack");
   }
 

@@ -39,7 +39,10 @@ type Sync = (fd: number, callback: (error: NodeJS.ErrnoException | null) => void
 /** A broker on a fresh data dir with our Receive Maximum at 2 and the message log's sync given; stopped (and checked) after `body`. */
 async function withBroker(name: string, sync: Sync, body: (broker: TestBroker) => Promise<void>): Promise<void> {
   const dir = await dataDirs.fresh(name);
-  const broker = await TestBroker.start({ storage: { dir, segmentLog: { sync } }, mqtt: { receiveMaximum: RECEIVE_MAXIMUM } });
+  const broker = await TestBroker.start({
+    storage: { dir, segmentLog: { sync } },
+    mqtt: { receiveMaximum: RECEIVE_MAXIMUM },
+  });
   try {
     await body(broker);
   } finally {
@@ -58,7 +61,15 @@ async function durableSubscriber(broker: TestBroker, topic: string): Promise<voi
 }
 
 const publish = (client: RawMqttClient, topic: string, qos: 1 | 2, messageId: number): void =>
-  client.send({ cmd: "publish", topic, payload: Buffer.from(`m${messageId}`), qos, messageId, retain: false, dup: false });
+  client.send({
+    cmd: "publish",
+    topic,
+    payload: Buffer.from(`m${messageId}`),
+    qos,
+    messageId,
+    retain: false,
+    dup: false,
+  });
 
 async function assertMqttServes(broker: TestBroker): Promise<void> {
   const client = await mqtt.connectAsync(broker.broker.urls.mqtt as string, { protocolVersion: 5 });
@@ -121,7 +132,15 @@ test("MQTT 5: a publish whose write failed is refused with PUBACK / PUBREC 0x80;
     assert.deepEqual([pubrec.messageId, pubrec.reasonCode], [2, 0x80]);
     sync.failing = false;
     // Resent with the same id after the refusal: stored and acknowledged this time, not taken for a duplicate.
-    client.send({ cmd: "publish", topic: "rm/refused", payload: Buffer.from("again"), qos: 2, messageId: 2, retain: false, dup: true });
+    client.send({
+      cmd: "publish",
+      topic: "rm/refused",
+      payload: Buffer.from("again"),
+      qos: 2,
+      messageId: 2,
+      retain: false,
+      dup: true,
+    });
     const again = await client.next("pubrec");
     assert.deepEqual([again.messageId, again.reasonCode], [2, 0]);
     client.send({ cmd: "pubrel", messageId: 2 });

@@ -65,7 +65,15 @@ test("a QoS 2 delivery past PUBREC gets its PUBREL resent with the same id, whil
   await again.connect("resend-rel", { clean: false });
   assert.equal((await again.next("pubrel")).messageId, id);
   // The client's own QoS 2 publish with the same number: the other direction's id space.
-  again.send({ cmd: "publish", topic: "resend/other", payload: Buffer.from("mine"), qos: 2, messageId: id, retain: false, dup: false });
+  again.send({
+    cmd: "publish",
+    topic: "resend/other",
+    payload: Buffer.from("mine"),
+    qos: 2,
+    messageId: id,
+    retain: false,
+    dup: false,
+  });
   assert.equal((await again.next("pubrec")).messageId, id);
   again.send({ cmd: "pubrel", messageId: id });
   assert.equal((await again.next("pubcomp")).messageId, id);

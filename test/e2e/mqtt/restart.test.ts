@@ -18,20 +18,30 @@ after(async () => {
 
 const start = (): Promise<TestBroker> => TestBroker.start({ storage: { dir } });
 const mqttUrl = (broker: TestBroker): string => broker.broker.urls.mqtt as string;
-const hasQueue = (broker: TestBroker, name: string): boolean => broker.broker.core.vhosts.get("/")?.queues.has(name) ?? false;
+const hasQueue = (broker: TestBroker, name: string): boolean =>
+  broker.broker.core.vhosts.get("/")?.queues.has(name) ?? false;
 
-async function collect(broker: TestBroker, options: mqtt.IClientOptions): Promise<{ client: mqtt.MqttClient; got: mqtt.IPublishPacket[]; sessionPresent: boolean }> {
+async function collect(
+  broker: TestBroker,
+  options: mqtt.IClientOptions,
+): Promise<{ client: mqtt.MqttClient; got: mqtt.IPublishPacket[]; sessionPresent: boolean }> {
   const client = mqtt.connect(mqttUrl(broker), { reconnectPeriod: 0, ...options });
   const got: mqtt.IPublishPacket[] = [];
   client.on("message", (_t, _p, packet) => got.push(packet));
-  const connack = await new Promise<mqtt.IConnackPacket>((resolve, reject) => client.once("connect", resolve).once("error", reject));
+  const connack = await new Promise<mqtt.IConnackPacket>((resolve, reject) =>
+    client.once("connect", resolve).once("error", reject),
+  );
   return { client, got, sessionPresent: connack.sessionPresent };
 }
 
 test("retained messages (with their MQTT 5 properties) and their clearing survive a restart", async () => {
   const first = await start();
   const pub = await mqtt.connectAsync(mqttUrl(first), { protocolVersion: 5 });
-  await pub.publishAsync("keep/a", "kept", { qos: 1, retain: true, properties: { contentType: "text/plain", userProperties: { unit: "C" } } });
+  await pub.publishAsync("keep/a", "kept", {
+    qos: 1,
+    retain: true,
+    properties: { contentType: "text/plain", userProperties: { unit: "C" } },
+  });
   await pub.publishAsync("keep/b", "cleared", { qos: 0, retain: true });
   await pub.publishAsync("keep/b", "", { qos: 1, retain: true });
   await pub.endAsync();
@@ -76,7 +86,10 @@ test("a persistent session's subscription and its queued QoS 1 messages survive 
   const back = await collect(second, { clientId: "restart-away", clean: false });
   assert.equal(back.sessionPresent, true);
   await waitFor(() => back.got.length === 2);
-  assert.deepEqual(back.got.map((p) => p.payload.toString()), ["queued-1", "queued-2"]);
+  assert.deepEqual(
+    back.got.map((p) => p.payload.toString()),
+    ["queued-1", "queued-2"],
+  );
   // The bindings came back too: new publishes reach the resumed subscriptions.
   const pub2 = await mqtt.connectAsync(mqttUrl(second));
   await pub2.publishAsync("durable/three", "live", { qos: 1 });
@@ -120,9 +133,19 @@ test("a QoS 1 delivery not acknowledged before the restart is resent with DUP=1"
 
 test("session expiry keeps counting across a restart: an expired session is gone with its queue", async () => {
   const first = await start();
-  const short = await collect(first, { protocolVersion: 5, clientId: "restart-short", clean: false, properties: { sessionExpiryInterval: 1 } });
+  const short = await collect(first, {
+    protocolVersion: 5,
+    clientId: "restart-short",
+    clean: false,
+    properties: { sessionExpiryInterval: 1 },
+  });
   await short.client.subscribeAsync("short/t", { qos: 1 });
-  const long = await collect(first, { protocolVersion: 5, clientId: "restart-long", clean: false, properties: { sessionExpiryInterval: 3600 } });
+  const long = await collect(first, {
+    protocolVersion: 5,
+    clientId: "restart-long",
+    clean: false,
+    properties: { sessionExpiryInterval: 3600 },
+  });
   await long.client.subscribeAsync("long/t", { qos: 1 });
   await Promise.all([short.client.endAsync(), long.client.endAsync()]);
   await first.stop();
@@ -131,9 +154,19 @@ test("session expiry keeps counting across a restart: an expired session is gone
   const second = await start();
   assert.equal(hasQueue(second, "mqtt-subscription-restart-shortqos1"), false);
   assert.equal(hasQueue(second, "mqtt-subscription-restart-longqos1"), true);
-  const shortAgain = await collect(second, { protocolVersion: 5, clientId: "restart-short", clean: false, properties: { sessionExpiryInterval: 0 } });
+  const shortAgain = await collect(second, {
+    protocolVersion: 5,
+    clientId: "restart-short",
+    clean: false,
+    properties: { sessionExpiryInterval: 0 },
+  });
   assert.equal(shortAgain.sessionPresent, false);
-  const longAgain = await collect(second, { protocolVersion: 5, clientId: "restart-long", clean: false, properties: { sessionExpiryInterval: 0 } });
+  const longAgain = await collect(second, {
+    protocolVersion: 5,
+    clientId: "restart-long",
+    clean: false,
+    properties: { sessionExpiryInterval: 0 },
+  });
   assert.equal(longAgain.sessionPresent, true);
   await Promise.all([shortAgain.client.endAsync(), longAgain.client.endAsync()]);
   await waitFor(() => !hasQueue(second, "mqtt-subscription-restart-longqos1"));

@@ -17,15 +17,31 @@ const url = (): string => warren.broker.broker.urls.mqtt as string;
 const queues = () => warren.broker.broker.core.vhosts.get("/")?.queues;
 
 test("a session resumed with expiry 0 subscribes again at the same QoS, gets both topics, and ends with its connection", async () => {
-  const first = await mqtt.connectAsync(url(), { clientId: "expiry-change", clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 99_999 } });
-  assert.deepEqual((await first.subscribeAsync("expiry/a", { qos: 2 })).map((g) => g.qos), [2]);
+  const first = await mqtt.connectAsync(url(), {
+    clientId: "expiry-change",
+    clean: false,
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: 99_999 },
+  });
+  assert.deepEqual(
+    (await first.subscribeAsync("expiry/a", { qos: 2 })).map((g) => g.qos),
+    [2],
+  );
   await first.endAsync();
   assert.equal(queues()?.get("mqtt-subscription-expiry-changeqos2")?.durable, true);
 
-  const second = await mqtt.connectAsync(url(), { clientId: "expiry-change", clean: false, protocolVersion: 5, reconnectPeriod: 0 });
+  const second = await mqtt.connectAsync(url(), {
+    clientId: "expiry-change",
+    clean: false,
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+  });
   const got: string[] = [];
   second.on("message", (topic, payload) => got.push(`${topic} ${payload.toString()}`));
-  assert.deepEqual((await second.subscribeAsync("expiry/b", { qos: 2 })).map((g) => g.qos), [2]);
+  assert.deepEqual(
+    (await second.subscribeAsync("expiry/b", { qos: 2 })).map((g) => g.qos),
+    [2],
+  );
   const publisher = await mqtt.connectAsync(url(), { protocolVersion: 5 });
   await publisher.publishAsync("expiry/a", "old subscription", { qos: 2 });
   await publisher.publishAsync("expiry/b", "new subscription", { qos: 2 });
@@ -38,14 +54,31 @@ test("a session resumed with expiry 0 subscribes again at the same QoS, gets bot
 });
 
 test("a session resumed with a longer expiry keeps its queues and adds durable ones", async () => {
-  const first = await mqtt.connectAsync(url(), { clientId: "expiry-longer", clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 30 } });
+  const first = await mqtt.connectAsync(url(), {
+    clientId: "expiry-longer",
+    clean: false,
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: 30 },
+  });
   await first.subscribeAsync("longer/a", { qos: 1 });
   await first.endAsync();
-  const second = await mqtt.connectAsync(url(), { clientId: "expiry-longer", clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 99_999 } });
-  assert.deepEqual((await second.subscribeAsync(["longer/b", "longer/c"], { qos: 2 })).map((g) => g.qos), [2, 2]);
+  const second = await mqtt.connectAsync(url(), {
+    clientId: "expiry-longer",
+    clean: false,
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: 99_999 },
+  });
+  assert.deepEqual(
+    (await second.subscribeAsync(["longer/b", "longer/c"], { qos: 2 })).map((g) => g.qos),
+    [2, 2],
+  );
   assert.equal(queues()?.get("mqtt-subscription-expiry-longerqos1")?.durable, true);
   assert.equal(queues()?.get("mqtt-subscription-expiry-longerqos2")?.durable, true);
   // DISCONNECT may end the session at once (expiry 0) [MQTT-3.14.2-2 allows lowering it].
   await second.endAsync(false, { properties: { sessionExpiryInterval: 0 } });
-  await waitFor(() => queues()?.has("mqtt-subscription-expiry-longerqos1") === false && queues()?.has("mqtt-subscription-expiry-longerqos2") === false);
+  await waitFor(
+    () =>
+      queues()?.has("mqtt-subscription-expiry-longerqos1") === false &&
+      queues()?.has("mqtt-subscription-expiry-longerqos2") === false,
+  );
 });

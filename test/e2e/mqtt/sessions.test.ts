@@ -14,7 +14,10 @@ test("a persistent session keeps its subscription and queues QoS 1 messages whil
   const first = await mqtt.connectAsync(url(), { clientId: "persist-1", clean: false });
   await first.subscribeAsync("away/+", { qos: 1 });
   await first.endAsync();
-  assert.ok(warren.broker.broker.core.vhosts.get("/")?.queues.has("mqtt-subscription-persist-1qos1"), "queue named as RabbitMQ names it");
+  assert.ok(
+    warren.broker.broker.core.vhosts.get("/")?.queues.has("mqtt-subscription-persist-1qos1"),
+    "queue named as RabbitMQ names it",
+  );
 
   const pub = await mqtt.connectAsync(url());
   await pub.publishAsync("away/a", "m1", { qos: 1 });
@@ -70,7 +73,15 @@ test("[MQTT-4.3.3] QoS 2: a PUBLISH resent with the same packet id is delivered 
 
   const raw = await RawMqttClient.open(port());
   await raw.connect("qos2-pub", { clean: false });
-  const publish = { cmd: "publish" as const, topic: "exactly/once", payload: Buffer.from("x"), qos: 2 as const, retain: false, dup: false, messageId: 42 };
+  const publish = {
+    cmd: "publish" as const,
+    topic: "exactly/once",
+    payload: Buffer.from("x"),
+    qos: 2 as const,
+    retain: false,
+    dup: false,
+    messageId: 42,
+  };
   raw.send(publish);
   assert.equal((await raw.next("pubrec")).messageId, 42);
   raw.send({ ...publish, dup: true });
@@ -143,7 +154,9 @@ test("no will after a clean DISCONNECT [MQTT-3.14.4-3]", async () => {
   const got: string[] = [];
   watcher.on("message", (t) => got.push(t));
   await watcher.subscribeAsync("wills2/#", { qos: 1 });
-  const polite = await mqtt.connectAsync(url(), { will: { topic: "wills2/polite", payload: Buffer.from("x"), qos: 1, retain: false } });
+  const polite = await mqtt.connectAsync(url(), {
+    will: { topic: "wills2/polite", payload: Buffer.from("x"), qos: 1, retain: false },
+  });
   await polite.endAsync();
   await watcher.publishAsync("wills2/marker", "m", { qos: 1 });
   await waitFor(() => got.includes("wills2/marker"));
@@ -161,7 +174,10 @@ test("retained messages: stored per topic, delivered on subscribe with RETAIN=1,
   sub.on("message", (topic, payload, packet) => got.push([topic, payload.toString(), packet.retain, packet.qos]));
   await sub.subscribeAsync("ret/+", { qos: 1 });
   await waitFor(() => got.length === 2);
-  assert.deepEqual(got.sort(), [["ret/a", "second", true, 1], ["ret/b", "other", true, 0]]);
+  assert.deepEqual(got.sort(), [
+    ["ret/a", "second", true, 1],
+    ["ret/b", "other", true, 0],
+  ]);
   // a live publish to current subscribers carries RETAIN=0 [MQTT-3.3.1-9]
   await pub.publishAsync("ret/a", "live", { qos: 1, retain: true });
   await waitFor(() => got.length === 3);

@@ -29,7 +29,13 @@ test("a STOMP subscriber on /topic/a.b sees MQTT publishes to a/b (QoS 0 and 1),
   await client.publishAsync("mq/a/b", "zero", { qos: 0 });
   await client.publishAsync("mq/a/b", "one", { qos: 1 });
   const frames: ReceivedFrame[] = [await exact.frame(), await exact.frame()];
-  assert.deepEqual(frames.map((f) => [f.command, f.body.toString()]), [["MESSAGE", "zero"], ["MESSAGE", "one"]]);
+  assert.deepEqual(
+    frames.map((f) => [f.command, f.body.toString()]),
+    [
+      ["MESSAGE", "zero"],
+      ["MESSAGE", "one"],
+    ],
+  );
   assert.equal(frames[0]!.headers.destination, "/topic/mq.a.b");
   // The publisher's QoS travels as RabbitMQ's x-mqtt-publish-qos header; QoS 1 is persistent.
   assert.equal(frames[1]!.headers["x-mqtt-publish-qos"], "1");
@@ -44,7 +50,9 @@ test("a STOMP subscriber on /topic/a.b sees MQTT publishes to a/b (QoS 0 and 1),
 test("an MQTT subscriber on a/b sees STOMP SENDs to /topic/a.b; `+` and `#` match the mapped routing keys", async () => {
   const client = await mqtt.connectAsync(mqttUrl(), { protocolVersion: 5 });
   const got: Array<[string, string, number, string | undefined]> = [];
-  client.on("message", (topic, payload, packet) => got.push([topic, payload.toString(), packet.qos, packet.properties?.contentType]));
+  client.on("message", (topic, payload, packet) =>
+    got.push([topic, payload.toString(), packet.qos, packet.properties?.contentType]),
+  );
   await client.subscribeAsync("st/+/temp", { qos: 1 });
   await client.subscribeAsync("other/#", { qos: 0 });
   const { client: stomp } = await RawStompClient.login(stompPort());

@@ -14,7 +14,11 @@ const warren = useBroker();
 const port = (): number => warren.broker.broker.ports.mqtt as number;
 
 /** A raw MQTT 5 client subscribed to `filter`, its CONNECT carrying `properties`. */
-async function subscriber(clientId: string, filter: string, properties: IConnectPacket["properties"] = {}): Promise<RawMqttClient> {
+async function subscriber(
+  clientId: string,
+  filter: string,
+  properties: IConnectPacket["properties"] = {},
+): Promise<RawMqttClient> {
   const raw = await RawMqttClient.open(port(), 5);
   const connack = await raw.connect(clientId, { properties });
   assert.equal(connack.reasonCode, 0);
@@ -23,7 +27,11 @@ async function subscriber(clientId: string, filter: string, properties: IConnect
 }
 
 /** Publishes `topic` from the raw client itself (no-local is off) and returns the PUBLISH as it arrived on the wire. */
-async function roundTrip(raw: RawMqttClient, topic: string, body: string): Promise<{ topic: string; alias: number | undefined; payload: string }> {
+async function roundTrip(
+  raw: RawMqttClient,
+  topic: string,
+  body: string,
+): Promise<{ topic: string; alias: number | undefined; payload: string }> {
   raw.send({ cmd: "publish", topic, payload: Buffer.from(body), qos: 0, retain: false, dup: false });
   const got = await raw.next("publish");
   return { topic: got.topic, alias: got.properties?.topicAlias, payload: got.payload.toString() };
@@ -35,8 +43,16 @@ test("MQTT 5: the first PUBLISH on a topic carries topic and alias, later ones a
   assert.deepEqual(await roundTrip(raw, "alias/wire/a", "2"), { topic: "", alias: 1, payload: "2" });
   assert.deepEqual(await roundTrip(raw, "alias/wire/b", "3"), { topic: "alias/wire/b", alias: 2, payload: "3" });
   // The client allowed 2: a third topic goes out in full, with no alias [MQTT-3.3.2-10].
-  assert.deepEqual(await roundTrip(raw, "alias/wire/c", "4"), { topic: "alias/wire/c", alias: undefined, payload: "4" });
-  assert.deepEqual(await roundTrip(raw, "alias/wire/c", "5"), { topic: "alias/wire/c", alias: undefined, payload: "5" });
+  assert.deepEqual(await roundTrip(raw, "alias/wire/c", "4"), {
+    topic: "alias/wire/c",
+    alias: undefined,
+    payload: "4",
+  });
+  assert.deepEqual(await roundTrip(raw, "alias/wire/c", "5"), {
+    topic: "alias/wire/c",
+    alias: undefined,
+    payload: "5",
+  });
   assert.deepEqual(await roundTrip(raw, "alias/wire/b", "6"), { topic: "", alias: 2, payload: "6" });
   assert.deepEqual(await roundTrip(raw, "alias/wire/a", "7"), { topic: "", alias: 1, payload: "7" });
   raw.destroy();
@@ -60,7 +76,11 @@ for (const [name, properties] of [
   test(`MQTT 5: with ${name} the server sends no alias [MQTT-3.3.2-9]`, async () => {
     const raw = await subscriber(`alias-none-${Object.keys(properties).length}`, "alias/none/#", properties);
     for (const body of ["1", "2", "3"]) {
-      assert.deepEqual(await roundTrip(raw, "alias/none/t", body), { topic: "alias/none/t", alias: undefined, payload: body });
+      assert.deepEqual(await roundTrip(raw, "alias/none/t", body), {
+        topic: "alias/none/t",
+        alias: undefined,
+        payload: body,
+      });
     }
     raw.destroy();
   });
@@ -78,7 +98,11 @@ test("MQTT 3.1.1 PUBLISHes carry the topic every time", async () => {
 
 test("MQTT 5: MQTT.js resolves the server's aliases to the right topics", async () => {
   const url = warren.broker.broker.urls.mqtt as string;
-  const receiver = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: "alias-mqttjs", properties: { topicAliasMaximum: 1 } });
+  const receiver = await mqtt.connectAsync(url, {
+    protocolVersion: 5,
+    clientId: "alias-mqttjs",
+    properties: { topicAliasMaximum: 1 },
+  });
   const got: string[] = [];
   const aliases: Array<number | undefined> = [];
   receiver.on("message", (topic, payload, packet) => {

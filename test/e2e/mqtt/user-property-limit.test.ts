@@ -23,7 +23,15 @@ function userProperties(count: number): UserProperties {
 }
 
 const publish = (topic: string, count: number) =>
-  ({ cmd: "publish", topic, payload: Buffer.from("x"), qos: 0, retain: false, dup: false, properties: { userProperties: userProperties(count) } }) as const;
+  ({
+    cmd: "publish",
+    topic,
+    payload: Buffer.from("x"),
+    qos: 0,
+    retain: false,
+    dup: false,
+    properties: { userProperties: userProperties(count) },
+  }) as const;
 
 test(`MQTT 5: a PUBLISH with ${LIMIT} user properties is delivered with all of them`, async () => {
   const raw = await RawMqttClient.open(port(), 5);
@@ -32,7 +40,10 @@ test(`MQTT 5: a PUBLISH with ${LIMIT} user properties is delivered with all of t
   raw.send(publish("userprops/ok", LIMIT));
   const got = await raw.next("publish");
   const received = got.properties?.userProperties ?? {};
-  assert.equal(Object.values(received).reduce((n, v) => n + (Array.isArray(v) ? v.length : 1), 0), LIMIT);
+  assert.equal(
+    Object.values(received).reduce((n, v) => n + (Array.isArray(v) ? v.length : 1), 0),
+    LIMIT,
+  );
   raw.destroy();
 });
 
@@ -51,11 +62,30 @@ test(`MQTT 5: a PUBLISH with ${LIMIT + 1} user properties is DISCONNECT 0x95`, a
 
 for (const [where, extra] of [
   ["CONNECT", { properties: { userProperties: userProperties(LIMIT + 1) } }],
-  ["will", { will: { topic: "userprops/will", payload: Buffer.from("w"), qos: 0, retain: false, properties: { userProperties: userProperties(LIMIT + 1) } } }],
+  [
+    "will",
+    {
+      will: {
+        topic: "userprops/will",
+        payload: Buffer.from("w"),
+        qos: 0,
+        retain: false,
+        properties: { userProperties: userProperties(LIMIT + 1) },
+      },
+    },
+  ],
 ] as const) {
   test(`MQTT 5: a ${where} with ${LIMIT + 1} user properties is refused before any CONNACK`, async () => {
     const raw = await RawMqttClient.open(port(), 5);
-    raw.send({ cmd: "connect", clientId: `userprops-${where}`, protocolVersion: 5, protocolId: "MQTT", clean: true, keepalive: 0, ...extra });
+    raw.send({
+      cmd: "connect",
+      clientId: `userprops-${where}`,
+      protocolVersion: 5,
+      protocolId: "MQTT",
+      clean: true,
+      keepalive: 0,
+      ...extra,
+    });
     await raw.waitClosed();
     // [MQTT-3.2.0-2] no DISCONNECT may come before a CONNACK; none is sent either, as for the other malformed CONNECTs.
     assert.deepEqual(raw.received, []);
@@ -67,7 +97,13 @@ test(`MQTT 5: a CONNECT and will with ${LIMIT} user properties each are accepted
   const raw = await RawMqttClient.open(port(), 5);
   const connack = await raw.connect("userprops-connect-ok", {
     properties: { userProperties: userProperties(LIMIT) },
-    will: { topic: "userprops/will-ok", payload: Buffer.from("w"), qos: 0, retain: false, properties: { userProperties: userProperties(LIMIT) } },
+    will: {
+      topic: "userprops/will-ok",
+      payload: Buffer.from("w"),
+      qos: 0,
+      retain: false,
+      properties: { userProperties: userProperties(LIMIT) },
+    },
   });
   assert.equal(connack.reasonCode, 0);
   raw.destroy();

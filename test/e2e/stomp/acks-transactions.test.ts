@@ -48,7 +48,12 @@ test("client-individual: only the named message is settled; NACK requeues it as 
 test("prefetch-count bounds unacknowledged deliveries per subscription", async () => {
   const { client } = await RawStompClient.login(stomp.port);
   await fill(client, "/queue/prefetch", ["1", "2", "3", "4"]);
-  client.send("SUBSCRIBE", { destination: "/queue/prefetch", id: "p", ack: "client-individual", "prefetch-count": "2" });
+  client.send("SUBSCRIBE", {
+    destination: "/queue/prefetch",
+    id: "p",
+    ack: "client-individual",
+    "prefetch-count": "2",
+  });
   const [one, two] = [await client.frame(), await client.frame()];
   await waitFor(() => queue("prefetch").unackedCount === 2);
   assert.equal(queue("prefetch").messageCount, 2);
@@ -92,7 +97,10 @@ test("SUBSCRIBE/UNSUBSCRIBE errors: duplicate id closes, unknown id does not", a
   client.send("UNSUBSCRIBE", { id: "nope" });
   const none = await client.frame();
   assert.equal(none.headers.message, "No subscription found");
-  assert.equal(none.body.toString(), "UNSUBSCRIBE must refer to an existing subscription.\nSubscription to \"id='nope'\" not found.\n");
+  assert.equal(
+    none.body.toString(),
+    "UNSUBSCRIBE must refer to an existing subscription.\nSubscription to \"id='nope'\" not found.\n",
+  );
   client.send("SUBSCRIBE", { destination: "/queue/dup", id: "s1" });
   client.send("SUBSCRIBE", { destination: "/queue/dup", id: "s1" });
   const duplicate = await client.frame();
@@ -150,7 +158,8 @@ async function framesUntilReceipt(client: RawStompClient, receiptId: string): Pr
   }
 }
 
-const receiptIds = (frames: ReceivedFrame[]): string[] => frames.filter((f) => f.command === "RECEIPT").map((f) => f.headers["receipt-id"] as string);
+const receiptIds = (frames: ReceivedFrame[]): string[] =>
+  frames.filter((f) => f.command === "RECEIPT").map((f) => f.headers["receipt-id"] as string);
 
 test("a SEND inside a transaction gets its RECEIPT when COMMIT routes it, after COMMIT's own; none after ABORT (RabbitMQ 3.10)", async () => {
   const { client } = await RawStompClient.login(stomp.port);
@@ -182,10 +191,20 @@ for (const version of ["1.0", "1.1", "1.2"] as const) {
   test(`STOMP ${version}: NACK with requeue:false dead-letters (or drops) the message; without it, it is requeued`, async () => {
     const vhost = stomp.broker.broker.core.vhosts.get("/")!;
     const name = `nack-${version.replace(".", "")}`;
-    vhost.declareQueue(`${name}-dead`, { durable: false, autoDelete: false, exclusive: false, arguments: {} }, false, 0);
+    vhost.declareQueue(
+      `${name}-dead`,
+      { durable: false, autoDelete: false, exclusive: false, arguments: {} },
+      false,
+      0,
+    );
     vhost.declareQueue(
       name,
-      { durable: false, autoDelete: false, exclusive: false, arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": `${name}-dead` } },
+      {
+        durable: false,
+        autoDelete: false,
+        exclusive: false,
+        arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": `${name}-dead` },
+      },
       false,
       0,
     );
@@ -195,7 +214,9 @@ for (const version of ["1.0", "1.1", "1.2"] as const) {
     const [first, second] = [await client.frame(), await client.frame()];
     // 1.2 names a delivery by its ack header; 1.0 and 1.1 by message-id (and subscription).
     const idOf = (frame: ReceivedFrame): Record<string, string> =>
-      version === "1.2" ? { id: frame.headers.ack! } : { "message-id": frame.headers["message-id"]!, subscription: "n" };
+      version === "1.2"
+        ? { id: frame.headers.ack! }
+        : { "message-id": frame.headers["message-id"]!, subscription: "n" };
     client.send("NACK", { ...idOf(second), requeue: "false", receipt: "dead" });
     await framesUntilReceipt(client, "dead");
     assert.deepEqual(

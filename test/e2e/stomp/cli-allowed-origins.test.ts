@@ -22,10 +22,9 @@ test("the flag and the env var take a comma-separated origin list; '*' means any
     loadConfig(["--web-stomp-allowed-origins", "https://a.example, http://b.example:8080"], {}).webStompAllowedOrigins,
     ["https://a.example", "http://b.example:8080"],
   );
-  assert.deepEqual(
-    loadConfig([], { WARREN_WEB_STOMP_ALLOWED_ORIGINS: "https://env.example" }).webStompAllowedOrigins,
-    ["https://env.example"],
-  );
+  assert.deepEqual(loadConfig([], { WARREN_WEB_STOMP_ALLOWED_ORIGINS: "https://env.example" }).webStompAllowedOrigins, [
+    "https://env.example",
+  ]);
   assert.equal(loadConfig(["--web-stomp-allowed-origins=*"], {}).webStompAllowedOrigins, null);
   assert.equal(loadConfig(["--web-stomp-allowed-origins", "https://a.example,*"], {}).webStompAllowedOrigins, null);
   assert.equal(loadConfig([], {}).webStompAllowedOrigins, null);
@@ -69,9 +68,31 @@ test("the warren command passes the allowed origins to Web-STOMP: a listed origi
   const dir = await mkdtemp(join(tmpdir(), "warren-stomp-origins-cli-"));
   const child = spawn(
     process.execPath,
-    [MAIN, "--host", "127.0.0.1", "--web-stomp-port", "0", "--amqp-port", "off", "--mqtt-port", "off", "--stomp-port", "off",
-      "--http-port", "off", "--web-mqtt-port", "off", "--stream-port", "off", "--data-dir", dir],
-    { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, WARREN_WEB_STOMP_ALLOWED_ORIGINS: "http://chat.example:8080,https://ops.example" } },
+    [
+      MAIN,
+      "--host",
+      "127.0.0.1",
+      "--web-stomp-port",
+      "0",
+      "--amqp-port",
+      "off",
+      "--mqtt-port",
+      "off",
+      "--stomp-port",
+      "off",
+      "--http-port",
+      "off",
+      "--web-mqtt-port",
+      "off",
+      "--stream-port",
+      "off",
+      "--data-dir",
+      dir,
+    ],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, WARREN_WEB_STOMP_ALLOWED_ORIGINS: "http://chat.example:8080,https://ops.example" },
+    },
   );
   try {
     let port = 0;

@@ -26,7 +26,6 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-
 test("SIGKILL during persistent SENDs: every message that got a RECEIPT is in the durable queue after the restart", async () => {
   const first = await startChildBroker(dir, ["stomp", "amqp"]);
   const socket = connect(first.ports.stomp as number, "127.0.0.1");

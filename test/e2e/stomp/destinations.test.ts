@@ -26,7 +26,14 @@ test("/queue/<name> is declared on demand, durable and shared, as RabbitMQ does"
 
 test("/queue/<name> takes queue arguments and flags from headers", async () => {
   const { client } = await RawStompClient.login(stomp.port);
-  client.send("SUBSCRIBE", { destination: "/queue/with-args", id: "a", durable: "false", "auto-delete": "true", "x-max-length": "5", receipt: "r" });
+  client.send("SUBSCRIBE", {
+    destination: "/queue/with-args",
+    id: "a",
+    durable: "false",
+    "auto-delete": "true",
+    "x-max-length": "5",
+    receipt: "r",
+  });
   await client.frame();
   const queue = vhost().queues.get("with-args")!;
   assert.equal(queue.durable, false);
@@ -82,7 +89,13 @@ test("a durable topic subscription keeps its queue across sessions and needs an 
   const error = await client.frame();
   assert.equal(error.headers.message, "Missing Header");
   assert.equal(error.body.toString(), "Header 'id' is required for durable subscriptions");
-  client.send("SUBSCRIBE", { destination: "/topic/durable.key", id: "keep", durable: "true", "auto-delete": "false", receipt: "r" });
+  client.send("SUBSCRIBE", {
+    destination: "/topic/durable.key",
+    id: "keep",
+    durable: "true",
+    "auto-delete": "false",
+    receipt: "r",
+  });
   await client.frame();
   client.close();
   await waitFor(() => stomp.broker.broker.core.connections.size === 0);
@@ -95,13 +108,21 @@ test("a durable topic subscription keeps its queue across sessions and needs an 
   assert.equal((await back.frame()).body.toString(), "kept while away");
   back.send("UNSUBSCRIBE", { id: "keep", durable: "true", receipt: "gone" });
   await back.frame();
-  assert.equal([...vhost().queues.keys()].some((name) => name.startsWith("stomp-subscription-")), false);
+  assert.equal(
+    [...vhost().queues.keys()].some((name) => name.startsWith("stomp-subscription-")),
+    false,
+  );
   back.close();
 });
 
 test("/exchange/<name>/<pattern> binds to that exchange; x-queue-name names the queue; a missing exchange is not_found", async () => {
   const { client } = await RawStompClient.login(stomp.port);
-  client.send("SUBSCRIBE", { destination: "/exchange/amq.direct/blue", id: "d", "x-queue-name": "my-named-queue", receipt: "r" });
+  client.send("SUBSCRIBE", {
+    destination: "/exchange/amq.direct/blue",
+    id: "d",
+    "x-queue-name": "my-named-queue",
+    receipt: "r",
+  });
   await client.frame();
   assert.ok(vhost().queues.has("my-named-queue"));
   client.send("SEND", { destination: "/exchange/amq.direct/blue" }, "to blue");
@@ -162,6 +183,9 @@ test("a user without permission gets access_refused", async () => {
   client.send("SEND", { destination: "/topic/x" }, "x");
   const error = await client.frame();
   assert.equal(error.headers.message, "access_refused");
-  assert.equal(error.body.toString(), "ACCESS_REFUSED - access to exchange 'amq.topic' in vhost '/' refused for user 'limited'");
+  assert.equal(
+    error.body.toString(),
+    "ACCESS_REFUSED - access to exchange 'amq.topic' in vhost '/' refused for user 'limited'",
+  );
   await client.closedByServer();
 });

@@ -11,7 +11,13 @@ const TOTAL = 20_000;
 test("a publisher flooding a queue whose consumer is behind stops being read, then resumes and loses nothing", async () => {
   const { client: consumer } = await RawStompClient.login(stomp.port);
   // One unacked message at a time: the consumer is as slow as it gets until it acks.
-  consumer.send("SUBSCRIBE", { id: "slow", destination: "/queue/flood", ack: "client-individual", "prefetch-count": "1", receipt: "s" });
+  consumer.send("SUBSCRIBE", {
+    id: "slow",
+    destination: "/queue/flood",
+    ack: "client-individual",
+    "prefetch-count": "1",
+    receipt: "s",
+  });
   assert.equal((await consumer.frame()).command, "RECEIPT");
 
   const { client: publisher } = await RawStompClient.login(stomp.port);

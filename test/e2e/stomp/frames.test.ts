@@ -117,7 +117,13 @@ test("content-length bodies may hold NUL bytes; CRLF line endings are accepted",
   const { client } = await RawStompClient.login(stomp.port);
   client.send("SUBSCRIBE", { destination: "/queue/binary", id: "b" });
   const body = Buffer.from([1, 0, 2, 0, 255]);
-  client.write(Buffer.concat([Buffer.from(`SEND\r\ndestination:/queue/binary\r\ncontent-length:${body.length}\r\n\r\n`), body, Buffer.from([0])]));
+  client.write(
+    Buffer.concat([
+      Buffer.from(`SEND\r\ndestination:/queue/binary\r\ncontent-length:${body.length}\r\n\r\n`),
+      body,
+      Buffer.from([0]),
+    ]),
+  );
   const message = await client.frame();
   assert.equal(message.command, "MESSAGE");
   assert.deepEqual(message.body, body);
@@ -136,7 +142,9 @@ test("STOMP 1.2 header escaping round-trips names and values with ':', LF, CR an
 test("a frame split into single bytes is parsed like a whole one", async () => {
   const { client } = await RawStompClient.login(stomp.port);
   client.send("SUBSCRIBE", { destination: "/queue/split", id: "s" });
-  const bytes = Buffer.from("SEND\ndestination:/queue/split\ncontent-length:5\n\nhello\0SEND\ndestination:/queue/split\n\nworld\0");
+  const bytes = Buffer.from(
+    "SEND\ndestination:/queue/split\ncontent-length:5\n\nhello\0SEND\ndestination:/queue/split\n\nworld\0",
+  );
   for (const byte of bytes) client.write(Buffer.from([byte]));
   assert.equal((await client.frame()).body.toString(), "hello");
   assert.equal((await client.frame()).body.toString(), "world");
@@ -176,7 +184,9 @@ test("a client that promised heart-beats and went silent is disconnected (dead-p
 
 test("NUL bytes between frames are skipped like EOLs, as RabbitMQ does (whole and split into single bytes)", async () => {
   const head = (command: string, headers: Record<string, string>): string =>
-    `${command}\n${Object.entries(headers).map(([k, v]) => `${k}:${v}\n`).join("")}\n`;
+    `${command}\n${Object.entries(headers)
+      .map(([k, v]) => `${k}:${v}\n`)
+      .join("")}\n`;
   const bytes = Buffer.from(
     `${head("CONNECT", { "accept-version": "1.2", login: "guest", passcode: "guest" })}\0\0\n\0` +
       `${head("SUBSCRIBE", { destination: "/queue/nul-between", id: "s", receipt: "sub" })}\0\0\r\n\0` +

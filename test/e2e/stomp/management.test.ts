@@ -23,8 +23,16 @@ async function connectionOf(localPort: number): Promise<Json> {
 }
 
 test("a STOMP connection shows in /api/connections, /api/channels and /api/consumers as RabbitMQ's STOMP plugin shows it", async () => {
-  const { client } = await RawStompClient.login(warren.broker.broker.ports.stomp as number, { "heart-beat": "10000,0" });
-  client.send("SUBSCRIBE", { id: "sub-1", destination: "/queue/mgmt-stomp", ack: "client", "prefetch-count": "5", receipt: "r1" });
+  const { client } = await RawStompClient.login(warren.broker.broker.ports.stomp as number, {
+    "heart-beat": "10000,0",
+  });
+  client.send("SUBSCRIBE", {
+    id: "sub-1",
+    destination: "/queue/mgmt-stomp",
+    ack: "client",
+    "prefetch-count": "5",
+    receipt: "r1",
+  });
   assert.equal((await client.frame()).command, "RECEIPT");
   const localPort = client.socket.localPort as number;
 
@@ -76,9 +84,14 @@ test("a Web-STOMP connection is listed as 'Web STOMP 1.2' and unacked deliveries
 test("DELETE /api/connections/<name> closes a STOMP connection with an ERROR frame giving the reason", async () => {
   const { client } = await RawStompClient.login(warren.broker.broker.ports.stomp as number);
   const connection = await connectionOf(client.socket.localPort as number);
-  const response = await api.request("DELETE", `/api/connections/${encodeURIComponent(connection.name as string)}`, undefined, {
-    "x-reason": "maintenance",
-  });
+  const response = await api.request(
+    "DELETE",
+    `/api/connections/${encodeURIComponent(connection.name as string)}`,
+    undefined,
+    {
+      "x-reason": "maintenance",
+    },
+  );
   assert.equal(response.status, 204);
   const error = await client.frame();
   assert.equal(error.command, "ERROR");

@@ -45,7 +45,10 @@ export class RawStompClient {
   }
 
   /** Opens a session; returns the CONNECTED frame. */
-  static async login(port: number, headers: Record<string, string> = {}): Promise<{ client: RawStompClient; connected: ReceivedFrame }> {
+  static async login(
+    port: number,
+    headers: Record<string, string> = {},
+  ): Promise<{ client: RawStompClient; connected: ReceivedFrame }> {
     const client = await RawStompClient.connect(port);
     client.send("CONNECT", { "accept-version": "1.2", login: "guest", passcode: "guest", ...headers });
     const connected = await client.frame();
@@ -60,7 +63,9 @@ export class RawStompClient {
   send(command: string, headers: Record<string, string> = {}, body: string | Buffer = ""): void {
     let head = `${command}\n`;
     for (const [name, value] of Object.entries(headers)) head += `${name}:${value}\n`;
-    this.write(Buffer.concat([Buffer.from(`${head}\n`), Buffer.isBuffer(body) ? body : Buffer.from(body), Buffer.from([0])]));
+    this.write(
+      Buffer.concat([Buffer.from(`${head}\n`), Buffer.isBuffer(body) ? body : Buffer.from(body), Buffer.from([0])]),
+    );
   }
 
   /** The next frame; rejects if the connection closes first or nothing comes within `timeoutMs`. */

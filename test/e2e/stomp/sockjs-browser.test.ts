@@ -29,7 +29,10 @@ before(async () => {
   page = createServer((request, response) => {
     const script = SCRIPTS[request.url as keyof typeof SCRIPTS];
     if (script) response.writeHead(200, { "content-type": "text/javascript" }).end(readFileSync(script));
-    else response.writeHead(200, { "content-type": "text/html" }).end('<!doctype html><script src="/sockjs.min.js"></script><script src="/stomp.umd.min.js"></script>');
+    else
+      response
+        .writeHead(200, { "content-type": "text/html" })
+        .end('<!doctype html><script src="/sockjs.min.js"></script><script src="/stomp.umd.min.js"></script>');
   });
   await new Promise<void>((resolve) => page.listen(0, "127.0.0.1", resolve));
   const address = page.address();
@@ -41,7 +44,16 @@ before(async () => {
   });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 });
 after(async () => {
@@ -71,14 +83,24 @@ for (const transport of ["websocket", "xhr-streaming", "xhr-polling", "eventsour
               reconnectDelay: 0,
             });
             client.onConnect = () => {
-              client.subscribe(`/topic/browser.${transport}`, (message: IMessage) => {
-                resolve({ body: message.body, used: (socket as unknown as { transport: string } | null)?.transport ?? "" });
-                void client.deactivate();
-              }, { receipt: "sub" });
-              client.watchForReceipt("sub", () => client.publish({ destination: `/topic/browser.${transport}`, body: `hello über ${transport}` }));
+              client.subscribe(
+                `/topic/browser.${transport}`,
+                (message: IMessage) => {
+                  resolve({
+                    body: message.body,
+                    used: (socket as unknown as { transport: string } | null)?.transport ?? "",
+                  });
+                  void client.deactivate();
+                },
+                { receipt: "sub" },
+              );
+              client.watchForReceipt("sub", () =>
+                client.publish({ destination: `/topic/browser.${transport}`, body: `hello über ${transport}` }),
+              );
             };
             client.onStompError = (frame: IFrame) => reject(new Error(frame.headers["message"]));
-            client.onWebSocketClose = (event: { code: number; reason: string }) => reject(new Error(`closed: ${event.code} ${event.reason}`));
+            client.onWebSocketClose = (event: { code: number; reason: string }) =>
+              reject(new Error(`closed: ${event.code} ${event.reason}`));
             client.activate();
           }),
         { endpoint, transport },

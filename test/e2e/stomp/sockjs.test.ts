@@ -53,12 +53,16 @@ for (const transport of ["websocket", "xhr-streaming", "xhr-polling", "eventsour
     client.subscribe(`/topic/sockjs.${transport}`, (message) => received.push(message.body));
     await synced(client, `sub-${transport}`);
     // Enough messages to span several polls / stream writes, with text SockJS must escape.
-    for (let i = 0; i < 50; i++) client.publish({ destination: `/topic/sockjs.${transport}`, body: `m${i} \u2028 ü "q"` });
+    for (let i = 0; i < 50; i++)
+      client.publish({ destination: `/topic/sockjs.${transport}`, body: `m${i} \u2028 ü "q"` });
     const amqp = await amqplib.connect(broker.url);
     const channel = await amqp.createChannel();
     channel.publish("amq.topic", `sockjs.${transport}`, Buffer.from("from amqp"));
     await waitFor(() => received.length === 51);
-    assert.deepEqual(received.slice(0, 50), Array.from({ length: 50 }, (_, i) => `m${i} \u2028 ü "q"`));
+    assert.deepEqual(
+      received.slice(0, 50),
+      Array.from({ length: 50 }, (_, i) => `m${i} \u2028 ü "q"`),
+    );
     assert.equal(received[50], "from amqp");
     await amqp.close();
     await client.deactivate();
@@ -93,7 +97,10 @@ test("xhr polling: open frame, messages as a[...], xhr_send answers 204, and bad
   const session = `${base}/123/polling-${Date.now()}`;
   assert.equal(await (await fetch(`${session}/xhr`, { method: "POST" })).text(), "o\n");
   const send = (body: string): Promise<Response> => fetch(`${session}/xhr_send`, { method: "POST", body });
-  assert.equal((await send(JSON.stringify(["CONNECT\naccept-version:1.2\nlogin:guest\npasscode:guest\n\n\0"]))).status, 204);
+  assert.equal(
+    (await send(JSON.stringify(["CONNECT\naccept-version:1.2\nlogin:guest\npasscode:guest\n\n\0"]))).status,
+    204,
+  );
   const connected = await (await fetch(`${session}/xhr`, { method: "POST" })).text();
   assert.match(connected, /^a\["CONNECTED\\nserver:Warren/);
   assert.ok(connected.endsWith("\n"));
@@ -124,7 +131,8 @@ test("a second receiving request on a session gets c[2010] while the first is op
   const first = await fetch(`${session}/xhr_streaming`, { method: "POST", signal: controller.signal });
   const reader = first.body!.getReader();
   let streamed = "";
-  while (!streamed.includes("o\n")) streamed += new TextDecoder().decode((await reader.read()).value as Uint8Array | undefined);
+  while (!streamed.includes("o\n"))
+    streamed += new TextDecoder().decode((await reader.read()).value as Uint8Array | undefined);
   assert.ok(streamed.startsWith("h".repeat(2048) + "\n"), "xhr_streaming starts with the 2 KiB prelude");
   const second = await fetch(`${session}/xhr`, { method: "POST" });
   assert.equal(await second.text(), 'c[2010,"Another connection still open"]\n');
@@ -136,7 +144,10 @@ test("an xhr_send body over the message limit gets 413 and closes the session", 
   const session = `${base}/123/big-${Date.now()}`;
   await (await fetch(`${session}/xhr`, { method: "POST" })).text();
   // Logged in first: before CONNECTED the smaller pre-login bound answers (test/e2e/features/pre-login-limits.test.ts).
-  const connect = await fetch(`${session}/xhr_send`, { method: "POST", body: JSON.stringify(["CONNECT\naccept-version:1.2\nlogin:guest\npasscode:guest\n\n\0"]) });
+  const connect = await fetch(`${session}/xhr_send`, {
+    method: "POST",
+    body: JSON.stringify(["CONNECT\naccept-version:1.2\nlogin:guest\npasscode:guest\n\n\0"]),
+  });
   assert.equal(connect.status, 204);
   assert.match(await (await fetch(`${session}/xhr`, { method: "POST" })).text(), /^a\["CONNECTED\\n/);
   const big = await fetch(`${session}/xhr_send`, { method: "POST", body: JSON.stringify(["x".repeat(MAX_MESSAGE)]) });
@@ -207,11 +218,16 @@ test("allowedOrigins applies to SockJS: info, HTTP transports and the websocket 
 test("a session whose client stops polling is closed after the disconnect delay (5 s), and its STOMP connection is gone", async () => {
   const session = `${base}/123/abandoned-${Date.now()}`;
   await (await fetch(`${session}/xhr`, { method: "POST" })).text();
-  await fetch(`${session}/xhr_send`, { method: "POST", body: JSON.stringify(["CONNECT\naccept-version:1.2\nlogin:guest\npasscode:guest\n\n\0"]) });
+  await fetch(`${session}/xhr_send`, {
+    method: "POST",
+    body: JSON.stringify(["CONNECT\naccept-version:1.2\nlogin:guest\npasscode:guest\n\n\0"]),
+  });
   assert.match(await (await fetch(`${session}/xhr`, { method: "POST" })).text(), /^a\["CONNECTED/);
   // STOMP sessions carried by SockJS's HTTP transports: only this test's remains open by now.
   const stompConnections = (): number =>
-    [...broker.broker.core.connections].filter((c) => c instanceof StompConnection && c.transport instanceof SockJsTransport).length;
+    [...broker.broker.core.connections].filter(
+      (c) => c instanceof StompConnection && c.transport instanceof SockJsTransport,
+    ).length;
   assert.equal(stompConnections(), 1);
   // No more polls: sockjs-protocol's disconnect_delay ends the session.
   await waitFor(() => stompConnections() === 0, 15_000);

@@ -46,7 +46,10 @@ test("@stomp/stompjs over TCP publishes and subscribes", async () => {
 });
 
 test("@stomp/stompjs over WebSocket on the Web-STOMP port (/ws) and on the HTTP port (/ws/stomp)", async () => {
-  for (const url of [warren.broker.broker.urls.webStomp as string, `ws://127.0.0.1:${warren.broker.broker.ports.http}/ws/stomp`]) {
+  for (const url of [
+    warren.broker.broker.urls.webStomp as string,
+    `ws://127.0.0.1:${warren.broker.broker.ports.http}/ws/stomp`,
+  ]) {
     const client = await overWebSocket(url);
     await roundTrip(client, "/topic/stompjs-ws");
     await client.deactivate();

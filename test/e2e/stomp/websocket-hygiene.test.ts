@@ -8,11 +8,14 @@ const PROTOCOLS = ["v12.stomp", "v11.stomp", "v10.stomp"];
 const MAX_MESSAGE = 4096;
 
 const warren = useBroker({
-    ports: { stomp: "off", webStomp: 0, http: 0, mqtt: "off", webMqtt: "off" },
-    stomp: { allowedOrigins: ["http://chat.example:8080", "null"], maxWebSocketMessageBytes: MAX_MESSAGE },
-  });
+  ports: { stomp: "off", webStomp: 0, http: 0, mqtt: "off", webMqtt: "off" },
+  stomp: { allowedOrigins: ["http://chat.example:8080", "null"], maxWebSocketMessageBytes: MAX_MESSAGE },
+});
 
-const endpoints = (): string[] => [warren.broker.broker.urls.webStomp as string, `ws://127.0.0.1:${warren.broker.broker.ports.http}/ws/stomp`];
+const endpoints = (): string[] => [
+  warren.broker.broker.urls.webStomp as string,
+  `ws://127.0.0.1:${warren.broker.broker.ports.http}/ws/stomp`,
+];
 
 /** Resolves with the HTTP status of a refused upgrade, or "open". */
 function upgrade(url: string, origin: string | undefined): Promise<number | "open"> {
@@ -75,10 +78,14 @@ test("a WebSocket message larger than maxWebSocketMessageBytes closes that conne
   const body = "x".repeat(MAX_MESSAGE);
   ws.send(`SEND\ndestination:/queue/hygiene\n\n${body}\0`);
   assert.equal(await closed(ws), 1009);
-  await waitFor(() => warren.broker.logs.find((entry) => entry.msg === "closing STOMP connection: WebSocket protocol error"));
+  await waitFor(() =>
+    warren.broker.logs.find((entry) => entry.msg === "closing STOMP connection: WebSocket protocol error"),
+  );
 
   // A message under the limit still goes through on the other connection.
-  const received = new Promise<string>((resolve) => bystander.ws.on("message", (data: Buffer) => resolve(data.toString())));
+  const received = new Promise<string>((resolve) =>
+    bystander.ws.on("message", (data: Buffer) => resolve(data.toString())),
+  );
   bystander.ws.send("SUBSCRIBE\nid:0\ndestination:/queue/hygiene\n\n\0");
   bystander.ws.send(`SEND\ndestination:/queue/hygiene\n\n${"y".repeat(MAX_MESSAGE - 100)}\0`);
   const message = await received;

@@ -34,42 +34,93 @@ async function publishAll(queue: string, bodies: string[], headers: Record<strin
 }
 
 /** Consumes with prefetch `prefetch`, acking each delivery, until `count` arrived. */
-async function consumeN(channel: Channel, queue: string, count: number, args: Record<string, unknown>, prefetch = 100): Promise<ConsumeMessage[]> {
+async function consumeN(
+  channel: Channel,
+  queue: string,
+  count: number,
+  args: Record<string, unknown>,
+  prefetch = 100,
+): Promise<ConsumeMessage[]> {
   const got: ConsumeMessage[] = [];
   await channel.prefetch(prefetch);
-  const { consumerTag } = await channel.consume(queue, (message) => {
-    if (message === null) return;
-    got.push(message);
-    channel.ack(message);
-  }, { arguments: args });
+  const { consumerTag } = await channel.consume(
+    queue,
+    (message) => {
+      if (message === null) return;
+      got.push(message);
+      channel.ack(message);
+    },
+    { arguments: args },
+  );
   await waitFor(() => got.length >= count);
   await channel.cancel(consumerTag);
   return got;
 }
 
-const offsetsOf = (messages: ConsumeMessage[]): number[] => messages.map((m) => Number(m.properties.headers?.["x-stream-offset"]));
+const offsetsOf = (messages: ConsumeMessage[]): number[] =>
+  messages.map((m) => Number(m.properties.headers?.["x-stream-offset"]));
 const bodiesOf = (messages: ConsumeMessage[]): string[] => messages.map((m) => m.content.toString());
 
 test("a stream is durable only, and refuses the classic queue arguments with RabbitMQ's texts", async () => {
   const cases: Array<[string, amqplib.Options.AssertQueue, string]> = [
     ["s.nd", { durable: false, arguments: STREAM }, "invalid property 'non-durable' for queue 's.nd' in vhost '/'"],
-    ["s.ex", { durable: true, exclusive: true, arguments: STREAM }, "invalid property 'exclusive-owner' for queue 's.ex' in vhost '/'"],
-    ["s.ad", { durable: true, autoDelete: true, arguments: STREAM }, "invalid property 'auto-delete' for queue 's.ad' in vhost '/'"],
-    ["s.ttl", { durable: true, arguments: { ...STREAM, "x-message-ttl": 5 } }, "invalid arg 'x-message-ttl' for queue 's.ttl' in vhost '/' of queue type rabbit_stream_queue"],
-    ["s.len", { durable: true, arguments: { ...STREAM, "x-max-length": 5 } }, "invalid arg 'x-max-length' for queue 's.len' in vhost '/' of queue type rabbit_stream_queue"],
-    ["s.sac", { durable: true, arguments: { ...STREAM, "x-single-active-consumer": true } }, "invalid arg 'x-single-active-consumer' for queue 's.sac' in vhost '/' of queue type rabbit_stream_queue"],
-    ["s.age", { durable: true, arguments: { ...STREAM, "x-max-age": "7X" } }, "invalid arg 'x-max-age' for queue 's.age' in vhost '/': invalid_max_age"],
-    ["s.seg", { durable: true, arguments: { ...STREAM, "x-stream-max-segment-size-bytes": -1 } }, "invalid arg 'x-stream-max-segment-size-bytes' for queue 's.seg' in vhost '/': {value_negative,-1}"],
-    ["s.mlb", { durable: true, arguments: { ...STREAM, "x-max-length-bytes": -1 } }, "invalid arg 'x-max-length-bytes' for queue 's.mlb' in vhost '/': {value_negative,-1}"],
+    [
+      "s.ex",
+      { durable: true, exclusive: true, arguments: STREAM },
+      "invalid property 'exclusive-owner' for queue 's.ex' in vhost '/'",
+    ],
+    [
+      "s.ad",
+      { durable: true, autoDelete: true, arguments: STREAM },
+      "invalid property 'auto-delete' for queue 's.ad' in vhost '/'",
+    ],
+    [
+      "s.ttl",
+      { durable: true, arguments: { ...STREAM, "x-message-ttl": 5 } },
+      "invalid arg 'x-message-ttl' for queue 's.ttl' in vhost '/' of queue type rabbit_stream_queue",
+    ],
+    [
+      "s.len",
+      { durable: true, arguments: { ...STREAM, "x-max-length": 5 } },
+      "invalid arg 'x-max-length' for queue 's.len' in vhost '/' of queue type rabbit_stream_queue",
+    ],
+    [
+      "s.sac",
+      { durable: true, arguments: { ...STREAM, "x-single-active-consumer": true } },
+      "invalid arg 'x-single-active-consumer' for queue 's.sac' in vhost '/' of queue type rabbit_stream_queue",
+    ],
+    [
+      "s.age",
+      { durable: true, arguments: { ...STREAM, "x-max-age": "7X" } },
+      "invalid arg 'x-max-age' for queue 's.age' in vhost '/': invalid_max_age",
+    ],
+    [
+      "s.seg",
+      { durable: true, arguments: { ...STREAM, "x-stream-max-segment-size-bytes": -1 } },
+      "invalid arg 'x-stream-max-segment-size-bytes' for queue 's.seg' in vhost '/': {value_negative,-1}",
+    ],
+    [
+      "s.mlb",
+      { durable: true, arguments: { ...STREAM, "x-max-length-bytes": -1 } },
+      "invalid arg 'x-max-length-bytes' for queue 's.mlb' in vhost '/': {value_negative,-1}",
+    ],
   ];
   for (const [name, options, text] of cases) {
-    await withChannel((channel) => rejectsWithClose(channel.assertQueue(name, options), 406, `PRECONDITION_FAILED - ${text}`));
+    await withChannel((channel) =>
+      rejectsWithClose(channel.assertQueue(name, options), 406, `PRECONDITION_FAILED - ${text}`),
+    );
   }
   await withChannel(async (channel) => {
-    const ok = await channel.assertQueue("s.ok", { durable: true, arguments: { ...STREAM, "x-max-age": "1h", "x-max-length-bytes": 100_000_000 } });
+    const ok = await channel.assertQueue("s.ok", {
+      durable: true,
+      arguments: { ...STREAM, "x-max-age": "1h", "x-max-length-bytes": 100_000_000 },
+    });
     assert.equal(ok.queue, "s.ok");
     await rejectsWithClose(
-      channel.assertQueue("s.ok", { durable: true, arguments: { ...STREAM, "x-max-age": "2h", "x-max-length-bytes": 100_000_000 } }),
+      channel.assertQueue("s.ok", {
+        durable: true,
+        arguments: { ...STREAM, "x-max-age": "2h", "x-max-length-bytes": 100_000_000 },
+      }),
       406,
       "PRECONDITION_FAILED - inequivalent arg 'x-max-age' for queue 's.ok' in vhost '/': received '2h' but current is '1h'",
     );
@@ -81,7 +132,11 @@ test("a stream is durable only, and refuses the classic queue arguments with Rab
 test("consuming needs basic.qos and manual acks; basic.get, purge and nack are refused as RabbitMQ 3.10 does", async () => {
   await withChannel((channel) => channel.assertQueue("s.rules", { durable: true, arguments: STREAM }));
   await withChannel((channel) =>
-    rejectsWithClose(channel.consume("s.rules", () => {}), 406, "PRECONDITION_FAILED - consumer prefetch count is not set for 'queue 's.rules' in vhost '/''"),
+    rejectsWithClose(
+      channel.consume("s.rules", () => {}),
+      406,
+      "PRECONDITION_FAILED - consumer prefetch count is not set for 'queue 's.rules' in vhost '/''",
+    ),
   );
   const connectionClose = async (act: (channel: Channel) => Promise<unknown>, text: string): Promise<void> => {
     const connection = await amqplib.connect(warren.broker.url);
@@ -91,12 +146,23 @@ test("consuming needs basic.qos and manual acks; basic.get, purge and nack are r
     await act(channel).catch(() => {});
     assert.deepEqual(await closed, { code: 540, text });
   };
-  await connectionClose((ch) => ch.consume("s.rules", () => {}, { noAck: true }), "NOT_IMPLEMENTED - automatic acknowledgement not supported by stream queues queue 's.rules' in vhost '/'");
-  await connectionClose((ch) => ch.get("s.rules"), "NOT_IMPLEMENTED - basic.get not supported by stream queues queue 's.rules' in vhost '/'");
-  await connectionClose((ch) => ch.purgeQueue("s.rules"), "NOT_IMPLEMENTED - queue.purge not supported by stream queues queue 's.rules' in vhost '/'");
+  await connectionClose(
+    (ch) => ch.consume("s.rules", () => {}, { noAck: true }),
+    "NOT_IMPLEMENTED - automatic acknowledgement not supported by stream queues queue 's.rules' in vhost '/'",
+  );
+  await connectionClose(
+    (ch) => ch.get("s.rules"),
+    "NOT_IMPLEMENTED - basic.get not supported by stream queues queue 's.rules' in vhost '/'",
+  );
+  await connectionClose(
+    (ch) => ch.purgeQueue("s.rules"),
+    "NOT_IMPLEMENTED - queue.purge not supported by stream queues queue 's.rules' in vhost '/'",
+  );
   await publishAll("s.rules", ["a"]);
   await connectionClose(async (ch) => {
-    const first = new Promise<ConsumeMessage>((resolve) => void ch.consume("s.rules", (m) => m && resolve(m), { arguments: { "x-stream-offset": "first" } }));
+    const first = new Promise<ConsumeMessage>(
+      (resolve) => void ch.consume("s.rules", (m) => m && resolve(m), { arguments: { "x-stream-offset": "first" } }),
+    );
     ch.nack(await first);
   }, "NOT_IMPLEMENTED - basic.nack and basic.reject not supported by stream queues queue 's.rules' in vhost '/'");
   await withChannel((channel) => channel.deleteQueue("s.rules"));
@@ -114,12 +180,23 @@ test("x-stream-offset: first, last, next, a number, a timestamp and an interval;
     assert.equal(first[0]?.properties.headers?.["kept"], "yes");
     assert.deepEqual(bodiesOf(await consumeN(channel, "s.offsets", 2, { "x-stream-offset": 3 })), ["m3", "m4"]);
     assert.deepEqual(bodiesOf(await consumeN(channel, "s.offsets", 1, { "x-stream-offset": "last" })), ["m4"]);
-    assert.deepEqual(bodiesOf(await consumeN(channel, "s.offsets", 5, { "x-stream-offset": { "!": "timestamp", value: before } })), ["m0", "m1", "m2", "m3", "m4"]);
-    assert.deepEqual(bodiesOf(await consumeN(channel, "s.offsets", 5, { "x-stream-offset": "10m" })), ["m0", "m1", "m2", "m3", "m4"]);
+    assert.deepEqual(
+      bodiesOf(await consumeN(channel, "s.offsets", 5, { "x-stream-offset": { "!": "timestamp", value: before } })),
+      ["m0", "m1", "m2", "m3", "m4"],
+    );
+    assert.deepEqual(bodiesOf(await consumeN(channel, "s.offsets", 5, { "x-stream-offset": "10m" })), [
+      "m0",
+      "m1",
+      "m2",
+      "m3",
+      "m4",
+    ]);
     // A timestamp in the future and "next" both wait for what is published after.
     const got: ConsumeMessage[] = [];
     await channel.prefetch(10);
-    await channel.consume("s.offsets", (m) => m && (got.push(m), channel.ack(m)), { arguments: { "x-stream-offset": "next" } });
+    await channel.consume("s.offsets", (m) => m && (got.push(m), channel.ack(m)), {
+      arguments: { "x-stream-offset": "next" },
+    });
     await publishAll("s.offsets", ["m5"]);
     await waitFor(() => got.length === 1);
     assert.deepEqual(offsetsOf(got), [5]);
@@ -166,12 +243,19 @@ test("filtering: x-stream-filter-value on publish, x-stream-filter and x-stream-
     await publishAll("s.filter", ["tx1"], { "x-stream-filter-value": "texas" });
     await publishAll("s.filter", ["none"]);
     await publishAll("s.filter", ["ca2"], { "x-stream-filter-value": "california" });
-    const california = await consumeN(channel, "s.filter", 2, { "x-stream-offset": "first", "x-stream-filter": "california" });
+    const california = await consumeN(channel, "s.filter", 2, {
+      "x-stream-offset": "first",
+      "x-stream-filter": "california",
+    });
     assert.deepEqual(bodiesOf(california), ["ca1", "ca2"]);
     assert.deepEqual(offsetsOf(california), [0, 3]);
     // An unfiltered marker at the end: what arrives before it is all the filter let through.
     await publishAll("s.filter", ["tail"]);
-    const withUnfiltered = await consumeN(channel, "s.filter", 3, { "x-stream-offset": "first", "x-stream-filter": ["texas"], "x-stream-match-unfiltered": true });
+    const withUnfiltered = await consumeN(channel, "s.filter", 3, {
+      "x-stream-offset": "first",
+      "x-stream-filter": ["texas"],
+      "x-stream-match-unfiltered": true,
+    });
     assert.deepEqual(bodiesOf(withUnfiltered), ["tx1", "none", "tail"]);
     await channel.deleteQueue("s.filter");
   });
@@ -182,7 +266,10 @@ test("retention removes whole segments from the head: x-max-length-bytes, and a 
     const body = "x".repeat(200);
     const small = { ...STREAM, "x-stream-max-segment-size-bytes": 1000, "x-max-length-bytes": 2500 };
     await channel.assertQueue("s.retain", { durable: true, arguments: small });
-    await publishAll("s.retain", Array.from({ length: 40 }, (_, i) => `${i}${body}`));
+    await publishAll(
+      "s.retain",
+      Array.from({ length: 40 }, (_, i) => `${i}${body}`),
+    );
     const first = await consumeN(channel, "s.retain", 1, { "x-stream-offset": "first" }, 1);
     const head = offsetsOf(first)[0] as number;
     assert.ok(head > 20, `head offset ${head}: old segments were removed`);
@@ -192,11 +279,19 @@ test("retention removes whole segments from the head: x-max-length-bytes, and a 
     assert.equal(last[0]?.content.toString().slice(0, 2), "39");
     await channel.deleteQueue("s.retain");
 
-    await channel.assertQueue("s.policy", { durable: true, arguments: { ...STREAM, "x-stream-max-segment-size-bytes": 1000 } });
-    await publishAll("s.policy", Array.from({ length: 40 }, (_, i) => `${i}${body}`));
+    await channel.assertQueue("s.policy", {
+      durable: true,
+      arguments: { ...STREAM, "x-stream-max-segment-size-bytes": 1000 },
+    });
+    await publishAll(
+      "s.policy",
+      Array.from({ length: 40 }, (_, i) => `${i}${body}`),
+    );
     assert.equal(offsetsOf(await consumeN(channel, "s.policy", 1, { "x-stream-offset": "first" }, 1))[0], 0);
     warren.broker.broker.core.policies.put(queuePolicy("s-retention", "^s\\.policy$", { "max-length-bytes": 2500 }));
-    const afterPolicy = offsetsOf(await consumeN(channel, "s.policy", 1, { "x-stream-offset": "first" }, 1))[0] as number;
+    const afterPolicy = offsetsOf(
+      await consumeN(channel, "s.policy", 1, { "x-stream-offset": "first" }, 1),
+    )[0] as number;
     assert.ok(afterPolicy > 20, `head offset ${afterPolicy} after the policy applied`);
     warren.broker.broker.core.policies.delete("/", "s-retention");
     await channel.deleteQueue("s.policy");
@@ -206,7 +301,10 @@ test("retention removes whole segments from the head: x-max-length-bytes, and a 
 test("several consumers read at their own offsets at once, each in order", async () => {
   await withChannel(async (channel) => {
     await channel.assertQueue("s.many", { durable: true, arguments: STREAM });
-    await publishAll("s.many", Array.from({ length: 500 }, (_, i) => String(i)));
+    await publishAll(
+      "s.many",
+      Array.from({ length: 500 }, (_, i) => String(i)),
+    );
     const runs = await Promise.all(
       [0, 100, 250, 499].map(async (start) => {
         const connection = await amqplib.connect(warren.broker.url);
@@ -219,7 +317,10 @@ test("several consumers read at their own offsets at once, each in order", async
       }),
     );
     for (const [i, start] of [0, 100, 250, 499].entries()) {
-      assert.deepEqual(runs[i], Array.from({ length: 500 - start }, (_, k) => start + k));
+      assert.deepEqual(
+        runs[i],
+        Array.from({ length: 500 - start }, (_, k) => start + k),
+      );
     }
     await channel.deleteQueue("s.many");
   });

@@ -15,7 +15,9 @@ const STREAM = { "x-queue-type": "stream" };
 async function readAll(channel: Channel, queue: string, count: number): Promise<ConsumeMessage[]> {
   const got: ConsumeMessage[] = [];
   await channel.prefetch(500);
-  const { consumerTag } = await channel.consume(queue, (m) => m && (got.push(m), channel.ack(m)), { arguments: { "x-stream-offset": "first" } });
+  const { consumerTag } = await channel.consume(queue, (m) => m && (got.push(m), channel.ack(m)), {
+    arguments: { "x-stream-offset": "first" },
+  });
   await waitFor(() => got.length >= count);
   await channel.cancel(consumerTag);
   return got;
@@ -26,7 +28,10 @@ test("a stream and its entries survive a restart; offsets carry on where they we
   await withBrokerOn(dir, async (broker) => {
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
-    await channel.assertQueue("sd.restart", { durable: true, arguments: { ...STREAM, "x-stream-max-segment-size-bytes": 4096 } });
+    await channel.assertQueue("sd.restart", {
+      durable: true,
+      arguments: { ...STREAM, "x-stream-max-segment-size-bytes": 4096 },
+    });
     for (let i = 0; i < 300; i++) channel.sendToQueue("sd.restart", Buffer.from(`m${i}`), { headers: { n: i } });
     await channel.waitForConfirms();
     await connection.close();
@@ -39,7 +44,10 @@ test("a stream and its entries survive a restart; offsets carry on where they we
     channel.sendToQueue("sd.restart", Buffer.from("after"));
     await channel.waitForConfirms();
     const got = await readAll(channel, "sd.restart", 301);
-    assert.deepEqual(got.map((m) => m.content.toString()), [...Array.from({ length: 300 }, (_, i) => `m${i}`), "after"]);
+    assert.deepEqual(
+      got.map((m) => m.content.toString()),
+      [...Array.from({ length: 300 }, (_, i) => `m${i}`), "after"],
+    );
     assert.equal(got[300]?.properties.headers?.["x-stream-offset"], 300);
     assert.equal(got[7]?.properties.headers?.["n"], 7);
     await channel.deleteQueue("sd.restart");
@@ -70,7 +78,10 @@ test("SIGKILL after confirms: every confirmed entry is there after the restart, 
   reader.sendToQueue("sd.kill", Buffer.from("after"));
   await reader.waitForConfirms();
   const got = await readAll(reader, "sd.kill", 1001);
-  assert.deepEqual(got.map((m) => m.content.toString()), [...Array.from({ length: 1000 }, (_, i) => `k${i}`), "after"]);
+  assert.deepEqual(
+    got.map((m) => m.content.toString()),
+    [...Array.from({ length: 1000 }, (_, i) => `k${i}`), "after"],
+  );
   await again.close();
   await killed(second.child);
 });

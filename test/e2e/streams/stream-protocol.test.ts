@@ -29,7 +29,10 @@ test("publish with confirms and consume from first: bodies, properties and appli
   await c.createStream({ stream: "sp.basic", arguments: {} });
   const publisher = await c.declarePublisher({ stream: "sp.basic" });
   for (let i = 0; i < 100; i++) {
-    await publisher.send(Buffer.from(`hello ${i}`), { applicationProperties: { n: i + 1, kind: "greeting" }, messageProperties: { messageId: `id-${i}` } });
+    await publisher.send(Buffer.from(`hello ${i}`), {
+      applicationProperties: { n: i + 1, kind: "greeting" },
+      messageProperties: { messageId: `id-${i}` },
+    });
   }
   await publisher.flush();
   const got: Message[] = [];
@@ -37,8 +40,14 @@ test("publish with confirms and consume from first: bodies, properties and appli
     got.push(message);
   });
   await waitFor(() => got.length >= 100);
-  assert.deepEqual(got.map((m) => m.content.toString()), Array.from({ length: 100 }, (_, i) => `hello ${i}`));
-  assert.deepEqual(got.map((m) => Number(m.offset)), Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(
+    got.map((m) => m.content.toString()),
+    Array.from({ length: 100 }, (_, i) => `hello ${i}`),
+  );
+  assert.deepEqual(
+    got.map((m) => Number(m.offset)),
+    Array.from({ length: 100 }, (_, i) => i),
+  );
   assert.equal(got[5]?.applicationProperties?.["kind"], "greeting");
   assert.equal(got[5]?.applicationProperties?.["n"], 6);
   assert.equal(got[5]?.messageProperties?.messageId, "id-5");
@@ -82,18 +91,24 @@ test("offset tracking (the client's offset tracking example): a consumer stores 
   await publisher.close();
   await assert.rejects(c.queryOffset({ reference: "tracker", stream: "sp.track" }));
   let stored = -1n;
-  const consumer = await c.declareConsumer({ stream: "sp.track", offset: Offset.first(), consumerRef: "tracker" }, async (message) => {
-    if (message.offset === 49n) {
-      await consumer.storeOffset(message.offset);
-      stored = message.offset;
-    }
-  });
+  const consumer = await c.declareConsumer(
+    { stream: "sp.track", offset: Offset.first(), consumerRef: "tracker" },
+    async (message) => {
+      if (message.offset === 49n) {
+        await consumer.storeOffset(message.offset);
+        stored = message.offset;
+      }
+    },
+  );
   await waitFor(() => stored === 49n);
   await waitFor(async () => (await c.queryOffset({ reference: "tracker", stream: "sp.track" })) === 49n);
   await consumer.close();
   const resumed: bigint[] = [];
   const offset = await c.queryOffset({ reference: "tracker", stream: "sp.track" });
-  await c.declareConsumer({ stream: "sp.track", offset: Offset.offset(offset + 1n), consumerRef: "tracker" }, (m) => void resumed.push(m.offset ?? -1n));
+  await c.declareConsumer(
+    { stream: "sp.track", offset: Offset.offset(offset + 1n), consumerRef: "tracker" },
+    (m) => void resumed.push(m.offset ?? -1n),
+  );
   await waitFor(() => resumed.length >= 50);
   assert.equal(resumed[0], 50n);
   assert.equal(resumed.at(-1), 99n);
@@ -114,13 +129,27 @@ test("a stream is one queue: what the stream protocol publishes, AMQP 0-9-1 read
   await channel.waitForConfirms();
   await channel.prefetch(10);
   const viaAmqp: amqplib.ConsumeMessage[] = [];
-  await channel.consume("sp.cross", (m) => m && (viaAmqp.push(m), channel.ack(m)), { arguments: { "x-stream-offset": "first" } });
+  await channel.consume("sp.cross", (m) => m && (viaAmqp.push(m), channel.ack(m)), {
+    arguments: { "x-stream-offset": "first" },
+  });
   await waitFor(() => viaAmqp.length >= 2);
-  assert.deepEqual(viaAmqp.map((m): [string, unknown] => [m.content.toString(), m.properties.headers?.["origin"] as unknown]), [["from stream", "stream"], ["from amqp", "amqp"]]);
+  assert.deepEqual(
+    viaAmqp.map((m): [string, unknown] => [m.content.toString(), m.properties.headers?.["origin"] as unknown]),
+    [
+      ["from stream", "stream"],
+      ["from amqp", "amqp"],
+    ],
+  );
   const viaStream: Message[] = [];
   await c.declareConsumer({ stream: "sp.cross", offset: Offset.first() }, (m) => void viaStream.push(m));
   await waitFor(() => viaStream.length >= 2);
-  assert.deepEqual(viaStream.map((m) => [m.content.toString(), m.applicationProperties?.["origin"]]), [["from stream", "stream"], ["from amqp", "amqp"]]);
+  assert.deepEqual(
+    viaStream.map((m) => [m.content.toString(), m.applicationProperties?.["origin"]]),
+    [
+      ["from stream", "stream"],
+      ["from amqp", "amqp"],
+    ],
+  );
   assert.equal(viaStream[1]?.messageProperties?.contentType, "text/plain");
   await amqp.close();
   await c.deleteStream({ stream: "sp.cross" });
@@ -134,7 +163,10 @@ test("stream errors: a bad max-age, an existing stream, publishing to or consumi
   assert.equal(await c.createStream({ stream: "sp.errors" }), true);
   await assert.rejects(c.createStream({ stream: "sp.badage", arguments: { "max-age": "7X" } }), /17/);
   await assert.rejects(c.declarePublisher({ stream: "sp.missing" }), /Stream was not found on any node/);
-  await assert.rejects(c.declareConsumer({ stream: "sp.missing", offset: Offset.first() }, () => {}), /Stream was not found on any node/);
+  await assert.rejects(
+    c.declareConsumer({ stream: "sp.missing", offset: Offset.first() }, () => {}),
+    /Stream was not found on any node/,
+  );
   await c.deleteStream({ stream: "sp.errors" });
   await c.close();
   const again = await client();

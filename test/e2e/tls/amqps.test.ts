@@ -10,7 +10,8 @@ import { httpsRequest, roundTrip, useTlsBroker } from "./tls-fixture.js";
 
 const warren = useTlsBroker({ certLogin: true });
 
-const amqpsUrl = (user = "guest", password = "guest"): string => `amqps://${user}:${password}@127.0.0.1:${warren.broker.broker.ports.amqps}`;
+const amqpsUrl = (user = "guest", password = "guest"): string =>
+  `amqps://${user}:${password}@127.0.0.1:${warren.broker.broker.ports.amqps}`;
 
 /** The mechanisms connection.start offers on a connection made with `options`. */
 async function offeredMechanisms(options: ConnectionOptions | null): Promise<string> {
@@ -43,7 +44,10 @@ test("amqplib publishes and consumes over AMQPS trusting the test CA; the broker
 });
 
 test("a client that does not trust the broker's CA fails the handshake (the certificate is checked)", async () => {
-  await assert.rejects(amqplib.connect(amqpsUrl()), /self-signed certificate in certificate chain|unable to get local issuer certificate/);
+  await assert.rejects(
+    amqplib.connect(amqpsUrl()),
+    /self-signed certificate in certificate chain|unable to get local issuer certificate/,
+  );
 });
 
 test("EXTERNAL logs in as the client certificate's CN; /api/connections (over HTTPS) shows ssl: true and RabbitMQ's ssl_* fields", async () => {
@@ -68,7 +72,10 @@ test("EXTERNAL logs in as the client certificate's CN; /api/connections (over HT
     // RFC 4514 order, as RabbitMQ shows them: the most specific RDN first.
     assert.equal(listed["peer_cert_subject"], "CN=alice,O=Warren tests");
     assert.equal(listed["peer_cert_issuer"], "CN=Warren Test CA,O=Warren tests");
-    assert.match(String(listed["peer_cert_validity"]), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ - \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.match(
+      String(listed["peer_cert_validity"]),
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ - \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/,
+    );
   } finally {
     await connection.close();
   }
@@ -79,7 +86,15 @@ test("a plain TCP connection is listed with ssl: false and null ssl_* fields, as
   try {
     const listed = await waitFor(async () => (await connectionsOverHttps()).find((c) => c["user"] === "alice"));
     assert.equal(listed["ssl"], false);
-    for (const key of ["ssl_protocol", "ssl_cipher", "ssl_hash", "ssl_key_exchange", "peer_cert_subject", "peer_cert_issuer", "peer_cert_validity"]) {
+    for (const key of [
+      "ssl_protocol",
+      "ssl_cipher",
+      "ssl_hash",
+      "ssl_key_exchange",
+      "peer_cert_subject",
+      "peer_cert_issuer",
+      "peer_cert_validity",
+    ]) {
       assert.equal(listed[key], null, key);
     }
   } finally {
@@ -91,7 +106,10 @@ test("EXTERNAL is offered only on a TLS connection with a verified client certif
   const alice = warren.pki.client("alice");
   assert.equal(await offeredMechanisms(null), "PLAIN AMQPLAIN");
   assert.equal(await offeredMechanisms({ ca: warren.pki.ca }), "PLAIN AMQPLAIN");
-  assert.equal(await offeredMechanisms({ ca: warren.pki.ca, cert: alice.cert, key: alice.key }), "PLAIN AMQPLAIN EXTERNAL");
+  assert.equal(
+    await offeredMechanisms({ ca: warren.pki.ca, cert: alice.cert, key: alice.key }),
+    "PLAIN AMQPLAIN EXTERNAL",
+  );
 });
 
 /**
@@ -111,7 +129,13 @@ async function refusedSilently(raw: RawAmqp, mechanism: string): Promise<void> {
 test("EXTERNAL where it was not offered: nothing is sent and the socket closes after 3 s, as RabbitMQ 3.10; the broker serves the next client", async () => {
   const raw = await RawAmqp.connectTls(warren.broker.broker.ports.amqps as number, { ca: warren.pki.ca });
   await refusedSilently(raw, "EXTERNAL");
-  assert.ok(warren.broker.logs.some((entry) => entry.msg === "closing AMQP connection: authentication mechanism not offered" && entry["mechanism"] === "EXTERNAL"));
+  assert.ok(
+    warren.broker.logs.some(
+      (entry) =>
+        entry.msg === "closing AMQP connection: authentication mechanism not offered" &&
+        entry["mechanism"] === "EXTERNAL",
+    ),
+  );
   const next = await amqplib.connect(amqpsUrl(), { ca: warren.pki.ca });
   assert.equal(await roundTrip(next, "after EXTERNAL"), "after EXTERNAL");
   await next.close();
@@ -126,13 +150,25 @@ test("an unknown mechanism over plain TCP is refused the same silent way", async
 
 test("EXTERNAL with a certificate whose CN is no user: 403 ACCESS_REFUSED, and the reason is logged with the address", async () => {
   const mallory = warren.pki.client("mallory");
-  const raw = await RawAmqp.connectTls(warren.broker.broker.ports.amqps as number, { ca: warren.pki.ca, cert: mallory.cert, key: mallory.key });
+  const raw = await RawAmqp.connectTls(warren.broker.broker.ports.amqps as number, {
+    ca: warren.pki.ca,
+    cert: mallory.cert,
+    key: mallory.key,
+  });
   await raw.startHandshake({ mechanism: "EXTERNAL" });
   const close = await raw.expectMethod<ConnectionClose>(CONNECTION_CLOSE);
   assert.equal(close.replyCode, 403);
-  assert.equal(close.replyText, "ACCESS_REFUSED - Login was refused using authentication mechanism EXTERNAL. For details see the broker logfile.");
+  assert.equal(
+    close.replyText,
+    "ACCESS_REFUSED - Login was refused using authentication mechanism EXTERNAL. For details see the broker logfile.",
+  );
   raw.destroy();
-  const logged = warren.broker.logs.find((entry) => entry.msg === "login failed" && entry["protocol"] === "amqp" && entry["reason"] === "user 'mallory' - invalid credentials");
+  const logged = warren.broker.logs.find(
+    (entry) =>
+      entry.msg === "login failed" &&
+      entry["protocol"] === "amqp" &&
+      entry["reason"] === "user 'mallory' - invalid credentials",
+  );
   assert.ok(logged, "the refusal is logged");
   assert.equal(logged["remote"], "127.0.0.1");
   await warren.broker.assertHealthy();
@@ -140,7 +176,11 @@ test("EXTERNAL with a certificate whose CN is no user: 403 ACCESS_REFUSED, and t
 
 test("guest by certificate from 127.0.0.1 passes the loopback rule and goes on to connection.tune", async () => {
   const guest = warren.pki.client("guest");
-  const raw = await RawAmqp.connectTls(warren.broker.broker.ports.amqps as number, { ca: warren.pki.ca, cert: guest.cert, key: guest.key });
+  const raw = await RawAmqp.connectTls(warren.broker.broker.ports.amqps as number, {
+    ca: warren.pki.ca,
+    cert: guest.cert,
+    key: guest.key,
+  });
   await raw.startHandshake({ mechanism: "EXTERNAL" });
   await raw.expectMethod(CONNECTION_TUNE);
   raw.destroy();
@@ -148,7 +188,13 @@ test("guest by certificate from 127.0.0.1 passes the loopback rule and goes on t
 
 test("a client certificate from a CA the broker does not trust is refused at once; the broker serves the next client", async () => {
   const rogue = warren.pki.client("alice", "rogue-ca");
-  const socket = connectTls({ port: warren.broker.broker.ports.amqps, host: "127.0.0.1", ca: warren.pki.ca, cert: rogue.cert, key: rogue.key });
+  const socket = connectTls({
+    port: warren.broker.broker.ports.amqps,
+    host: "127.0.0.1",
+    ca: warren.pki.ca,
+    cert: rogue.cert,
+    key: rogue.key,
+  });
   socket.on("error", () => undefined);
   // TLS 1.3 finishes the client's side of the handshake before the server has checked the client certificate:
   // the protocol header goes out, and the refusal is the close with no connection.start.
@@ -163,7 +209,16 @@ test("a client certificate from a CA the broker does not trust is refused at onc
 test("TLS 1.2 and 1.3 are accepted; TLS 1.1 is refused by the broker with a protocol_version alert", async () => {
   for (const version of ["TLSv1.2", "TLSv1.3"] as const) {
     const socket = await new Promise<TLSSocket>((resolve, reject) => {
-      const s = connectTls({ port: warren.broker.broker.ports.amqps, host: "127.0.0.1", ca: warren.pki.ca, minVersion: version, maxVersion: version }, () => resolve(s));
+      const s = connectTls(
+        {
+          port: warren.broker.broker.ports.amqps,
+          host: "127.0.0.1",
+          ca: warren.pki.ca,
+          minVersion: version,
+          maxVersion: version,
+        },
+        () => resolve(s),
+      );
       s.once("error", reject);
     });
     assert.equal(socket.getProtocol(), version);
@@ -171,7 +226,14 @@ test("TLS 1.2 and 1.3 are accepted; TLS 1.1 is refused by the broker with a prot
   }
   const error = await new Promise<NodeJS.ErrnoException>((resolve) => {
     // SECLEVEL=0 lets this client offer TLS 1.1 at all, so the refusal is the broker's.
-    const s = connectTls({ port: warren.broker.broker.ports.amqps, host: "127.0.0.1", ca: warren.pki.ca, minVersion: "TLSv1", maxVersion: "TLSv1.1", ciphers: "DEFAULT@SECLEVEL=0" });
+    const s = connectTls({
+      port: warren.broker.broker.ports.amqps,
+      host: "127.0.0.1",
+      ca: warren.pki.ca,
+      minVersion: "TLSv1",
+      maxVersion: "TLSv1.1",
+      ciphers: "DEFAULT@SECLEVEL=0",
+    });
     s.once("error", resolve);
   });
   assert.equal(error.code, "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION");
@@ -195,10 +257,21 @@ for method, properties, body in channel.consume(queue, auto_ack=True, inactivity
 connection.close()
 `;
 
-test("pika over AMQPS with EXTERNAL credentials and alice's certificate", { skip: skipWithoutPythonModule("pika", "python3-pika", "the pika test needs it") }, async () => {
-  requireBinary("/usr/bin/python3", "python3-pika");
-  const alice = warren.pki.client("alice");
-  const result = await runProgram("/usr/bin/python3", ["-c", PIKA, String(warren.broker.broker.ports.amqps), warren.pki.caFile, alice.certFile, alice.keyFile]);
-  assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stdout.trim(), "received:hello from pika");
-});
+test(
+  "pika over AMQPS with EXTERNAL credentials and alice's certificate",
+  { skip: skipWithoutPythonModule("pika", "python3-pika", "the pika test needs it") },
+  async () => {
+    requireBinary("/usr/bin/python3", "python3-pika");
+    const alice = warren.pki.client("alice");
+    const result = await runProgram("/usr/bin/python3", [
+      "-c",
+      PIKA,
+      String(warren.broker.broker.ports.amqps),
+      warren.pki.caFile,
+      alice.certFile,
+      alice.keyFile,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "received:hello from pika");
+  },
+);

@@ -4,12 +4,41 @@ import { test } from "node:test";
 import { runProgram } from "../../helpers/binaries.js";
 
 const MAIN = join(import.meta.dirname, "../../../src/cli/main.js");
-const OFF = ["--host", "127.0.0.1", "--amqp-port", "off", "--mqtt-port", "off", "--stomp-port", "off", "--http-port", "off", "--web-stomp-port", "off", "--web-mqtt-port", "off", "--stream-port", "off"];
+const OFF = [
+  "--host",
+  "127.0.0.1",
+  "--amqp-port",
+  "off",
+  "--mqtt-port",
+  "off",
+  "--stomp-port",
+  "off",
+  "--http-port",
+  "off",
+  "--web-stomp-port",
+  "off",
+  "--web-mqtt-port",
+  "off",
+  "--stream-port",
+  "off",
+];
 
 test("warren with an unreadable --tls-cert prints one line naming the file and exits 1", async () => {
-  const result = await runProgram(process.execPath, [MAIN, ...OFF, "--data-dir", "/nonexistent/warren-data", "--tls-cert", "/nonexistent/server.pem", "--tls-key", "/nonexistent/server.key"]);
+  const result = await runProgram(process.execPath, [
+    MAIN,
+    ...OFF,
+    "--data-dir",
+    "/nonexistent/warren-data",
+    "--tls-cert",
+    "/nonexistent/server.pem",
+    "--tls-key",
+    "/nonexistent/server.key",
+  ]);
   assert.equal(result.code, 1);
-  assert.equal(result.stderr, "warren: cannot read the TLS certificate file /nonexistent/server.pem: ENOENT: no such file or directory, open '/nonexistent/server.pem'\n");
+  assert.equal(
+    result.stderr,
+    "warren: cannot read the TLS certificate file /nonexistent/server.pem: ENOENT: no such file or directory, open '/nonexistent/server.pem'\n",
+  );
 });
 
 test("warren with --tls-cert but no --tls-key prints one line naming both ways to set it and exits 1", async () => {

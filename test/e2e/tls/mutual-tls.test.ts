@@ -12,7 +12,9 @@ const optional = useTlsBroker({ verifyPeer: true });
 /** Connects, sends the AMQP protocol header, and tells whether connection.start came back (the broker took the client). */
 function served(port: number, options: ConnectionOptions): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connectTls({ port, host: "127.0.0.1", ...options }, () => socket.write(Buffer.from("AMQP\x00\x00\x09\x01", "latin1")));
+    const socket = connectTls({ port, host: "127.0.0.1", ...options }, () =>
+      socket.write(Buffer.from("AMQP\x00\x00\x09\x01", "latin1")),
+    );
     socket.once("data", () => {
       socket.destroy();
       resolve(true);
@@ -34,7 +36,11 @@ test("--tls-fail-if-no-peer-cert: a client without a certificate is refused in t
   assert.equal(refusals.length, 2, JSON.stringify(refusals));
   assert.match(String(refusals[0]?.["reason"]), /peer did not return a certificate/);
   // With a certificate, password login works as usual on every TLS protocol.
-  const connection = await amqplib.connect(`amqps://alice:alice-pw@127.0.0.1:${port}`, { ca: [required.pki.ca], cert: alice.cert, key: alice.key });
+  const connection = await amqplib.connect(`amqps://alice:alice-pw@127.0.0.1:${port}`, {
+    ca: [required.pki.ca],
+    cert: alice.cert,
+    key: alice.key,
+  });
   await connection.close();
   await required.broker.assertHealthy();
 });
@@ -52,7 +58,11 @@ test("--tls-verify-peer alone: no certificate is fine, an untrusted one is refus
 
 test("without --tls-cert-login a verified certificate logs nobody in: EXTERNAL is not offered", async () => {
   const alice = optional.pki.client("alice");
-  const raw = await RawAmqp.connectTls(optional.broker.broker.ports.amqps as number, { ca: optional.pki.ca, cert: alice.cert, key: alice.key });
+  const raw = await RawAmqp.connectTls(optional.broker.broker.ports.amqps as number, {
+    ca: optional.pki.ca,
+    cert: alice.cert,
+    key: alice.key,
+  });
   try {
     assert.equal((await raw.startHandshake()).mechanisms, "PLAIN AMQPLAIN");
   } finally {

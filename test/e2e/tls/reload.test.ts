@@ -82,20 +82,36 @@ test("warren ctl reload_certificates reloads through the API and prints the new 
   installCertificate(warren.serverCert, next);
   let out = "";
   let err = "";
-  const code = await runCtl(["--url", String(warren.broker.broker.urls.http), "reload_certificates"], {}, { out: (t) => (out += t), err: (t) => (err += t) });
+  const code = await runCtl(
+    ["--url", String(warren.broker.broker.urls.http), "reload_certificates"],
+    {},
+    { out: (t) => (out += t), err: (t) => (err += t) },
+  );
   assert.equal(code, 0, err);
-  assert.equal(out, `Reloading TLS certificates ...\nSHA-256 fingerprint of the certificate now served: ${fingerprintOf(next.cert)}\n`);
+  assert.equal(
+    out,
+    `Reloading TLS certificates ...\nSHA-256 fingerprint of the certificate now served: ${fingerprintOf(next.cert)}\n`,
+  );
   assert.equal(await servedFingerprint(warren.broker.broker.ports.stomps as number), fingerprintOf(next.cert));
 });
 
 test("without TLS, reload answers 400 'TLS is not configured' (and ctl exits 70 with it)", async () => {
-  const broker = await startBroker({ ports: { amqp: "off", mqtt: "off", stomp: "off", webStomp: "off", webMqtt: "off" } });
+  const broker = await startBroker({
+    ports: { amqp: "off", mqtt: "off", stomp: "off", webStomp: "off", webMqtt: "off" },
+  });
   try {
     let err = "";
-    const code = await runCtl(["--url", String(broker.urls.http), "reload_certificates"], {}, { out: () => undefined, err: (t) => (err += t) });
+    const code = await runCtl(
+      ["--url", String(broker.urls.http), "reload_certificates"],
+      {},
+      { out: () => undefined, err: (t) => (err += t) },
+    );
     assert.equal(code, 70);
     assert.equal(err, "Error:\nTLS is not configured (no --tls-cert)\n");
-    assert.throws(() => broker.reloadCertificates(), { code: "WARREN_ERR_TLS", message: "TLS is not configured (no --tls-cert)" });
+    assert.throws(() => broker.reloadCertificates(), {
+      code: "WARREN_ERR_TLS",
+      message: "TLS is not configured (no --tls-cert)",
+    });
   } finally {
     await broker.stop();
   }
@@ -107,7 +123,20 @@ test("SIGHUP makes a running warren reload its certificate files; its open conne
   const files = { certFile: join(dataDir, "server.pem"), keyFile: join(dataDir, "server.key") };
   copyFileSync(cert.certFile, files.certFile);
   copyFileSync(cert.keyFile, files.keyFile);
-  const { child, ports } = await startChildBroker(dataDir, ["amqp"], {}, ["--tls-cert", files.certFile, "--tls-key", files.keyFile, "--amqps-port", "0", "--mqtts-port", "off", "--stomps-port", "off", "--https-port", "off"]);
+  const { child, ports } = await startChildBroker(dataDir, ["amqp"], {}, [
+    "--tls-cert",
+    files.certFile,
+    "--tls-key",
+    files.keyFile,
+    "--amqps-port",
+    "0",
+    "--mqtts-port",
+    "off",
+    "--stomps-port",
+    "off",
+    "--https-port",
+    "off",
+  ]);
   try {
     const amqps = ports["amqps"] as number;
     const old = await amqplib.connect(`amqps://guest:guest@127.0.0.1:${amqps}`, { ca: [warren.pki.ca] });

@@ -21,13 +21,19 @@ class TlsStomp {
 
   static open(options: ConnectionOptions): Promise<TlsStomp> {
     return new Promise((resolve, reject) => {
-      const socket = connectTls({ host: "127.0.0.1", port: warren.broker.broker.ports.stomps, ...options }, () => resolve(new TlsStomp(socket)));
+      const socket = connectTls({ host: "127.0.0.1", port: warren.broker.broker.ports.stomps, ...options }, () =>
+        resolve(new TlsStomp(socket)),
+      );
       socket.once("error", reject);
     });
   }
 
   send(command: string, headers: Record<string, string>, body = ""): void {
-    this.socket.write(`${command}\n${Object.entries(headers).map(([k, v]) => `${k}:${v}\n`).join("")}\n${body}\0`);
+    this.socket.write(
+      `${command}\n${Object.entries(headers)
+        .map(([k, v]) => `${k}:${v}\n`)
+        .join("")}\n${body}\0`,
+    );
   }
 
   async frame(): Promise<string> {
@@ -108,10 +114,21 @@ conn.disconnect()
 print("received:" + (received[0] if received else "nothing"))
 `;
 
-test("stomp.py over TLS with a client certificate (login by CN) sends and receives", { skip: skipStompPy }, async () => {
-  requireBinary(PYTHON, INSTALL);
-  const alice = warren.pki.client("alice");
-  const result = await runProgram(PYTHON, ["-c", STOMP_PY, String(warren.broker.broker.ports.stomps), warren.pki.caFile, alice.certFile, alice.keyFile]);
-  assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stdout.trim(), "received:hello from stomp.py");
-});
+test(
+  "stomp.py over TLS with a client certificate (login by CN) sends and receives",
+  { skip: skipStompPy },
+  async () => {
+    requireBinary(PYTHON, INSTALL);
+    const alice = warren.pki.client("alice");
+    const result = await runProgram(PYTHON, [
+      "-c",
+      STOMP_PY,
+      String(warren.broker.broker.ports.stomps),
+      warren.pki.caFile,
+      alice.certFile,
+      alice.keyFile,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "received:hello from stomp.py");
+  },
+);

@@ -22,7 +22,10 @@ function setup(keepInMemory: number) {
   const revived: number[] = [];
   const list = new PagedReadyList(journal, keepInMemory, (logged, seq) => {
     revived.push(seq);
-    const queued = new QueuedMessage(new Message(logged.exchange, logged.routingKey, logged.properties, logged.body), seq);
+    const queued = new QueuedMessage(
+      new Message(logged.exchange, logged.routingKey, logged.properties, logged.body),
+      seq,
+    );
     queued.logId = logged.id;
     return queued;
   });
@@ -53,7 +56,11 @@ test("messages past keepInMemory leave memory once logged, and come back in publ
   assert.equal(list.inMemory, 4, "only the head stays as objects once the log has the tail");
   assert.deepEqual(drain(), names("m", 600));
   assert.equal(revived.length, 596, "every tail message was read back from the log");
-  assert.deepEqual(revived, Array.from({ length: 596 }, (_, i) => i + 4), "with its own sequence number");
+  assert.deepEqual(
+    revived,
+    Array.from({ length: 596 }, (_, i) => i + 4),
+    "with its own sequence number",
+  );
   assert.equal(list.length, 0);
 });
 
@@ -93,7 +100,10 @@ test("purge returns what is in memory and removes the paged-out rest from the lo
   for (const body of names("p", 20)) push(body);
   await synced();
   const inMemory = list.clear();
-  assert.deepEqual(inMemory.map((q) => q.message.body.toString()), ["p0", "p1"]);
+  assert.deepEqual(
+    inMemory.map((q) => q.message.body.toString()),
+    ["p0", "p1"],
+  );
   assert.equal(list.length, 0);
   assert.equal(list.shift(), undefined);
   // The two in-memory ones are removed by the queue's journal (Queue.purge); the 18 paged out ones are gone here.

@@ -81,12 +81,18 @@ test("requeued messages go back to their original places, ahead of newer ones, m
   consumer.settle(queue, m2!, "requeue");
   consumer.settle(queue, m0!, "requeue");
   assert.deepEqual([...queue.readyMessages()].map(bodyOf), ["m0", "m2", "m3", "m4"]);
-  assert.deepEqual([...queue.readyMessages()].map((q) => q.redelivered), [true, true, false, false]);
+  assert.deepEqual(
+    [...queue.readyMessages()].map((q) => q.redelivered),
+    [true, true, false, false],
+  );
   const next = new RecordingConsumer();
   queue.addConsumer(next);
   await dispatched();
   assert.deepEqual(next.bodies(), ["m0", "m2", "m3", "m4"]);
-  assert.deepEqual(next.delivered.map((q) => q.deliveryCount), [2, 2, 1, 1]);
+  assert.deepEqual(
+    next.delivered.map((q) => q.deliveryCount),
+    [2, 2, 1, 1],
+  );
   assert.equal(queue.stats.redelivered, 2);
 });
 
@@ -107,7 +113,13 @@ test("a message taken with basic.get and requeued is the head again", () => {
 
 test("in a priority queue a requeued message returns to its place among messages of its own priority", async () => {
   const { queue } = vhostWithQueue("pq", { "x-max-priority": 5 });
-  for (const [body, priority] of [["low-1", 1], ["high-1", 5], ["low-2", 1], ["high-2", 5], ["over-max", 9]] as const) {
+  for (const [body, priority] of [
+    ["low-1", 1],
+    ["high-1", 5],
+    ["low-2", 1],
+    ["high-2", 5],
+    ["over-max", 9],
+  ] as const) {
     queue.enqueue(message(body, { priority }));
   }
   // Above the maximum counts as the maximum, FIFO within a priority (rabbit_priority_queue).

@@ -70,8 +70,16 @@ export const message = (body: string, properties: MessageProperties = {}, routin
 export const dispatched = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A vhost with a classic, non-durable queue of that name. */
-export function vhostWithQueue(name: string, args: Record<string, number | string> = {}): { vhost: VHost; queue: Queue } {
+export function vhostWithQueue(
+  name: string,
+  args: Record<string, number | string> = {},
+): { vhost: VHost; queue: Queue } {
   const vhost = new VHost("/");
-  const { queue } = vhost.declareQueue(name, { durable: false, exclusive: false, autoDelete: false, arguments: args }, false, 1);
+  const { queue } = vhost.declareQueue(
+    name,
+    { durable: false, exclusive: false, autoDelete: false, arguments: args },
+    false,
+    1,
+  );
   return { vhost, queue };
 }

@@ -41,7 +41,11 @@ test("'*' matches exactly one word, '#' zero or more, '' is no words at all", ()
     assert.equal(reference(pattern, key), expected, `reference: ${pattern} ~ ${key}`);
     const trie = new TopicTrie<string>();
     trie.add(pattern, "v");
-    assert.deepEqual(distinct(trie.match(key)), expected ? ["v"] : [], `${JSON.stringify(pattern)} ~ ${JSON.stringify(key)}`);
+    assert.deepEqual(
+      distinct(trie.match(key)),
+      expected ? ["v"] : [],
+      `${JSON.stringify(pattern)} ~ ${JSON.stringify(key)}`,
+    );
   }
 });
 
@@ -50,14 +54,19 @@ test("the trie agrees with the reference matcher on every pattern and key over a
   const patterns: string[] = [""];
   for (let length = 1; length <= 3; length++) {
     const next: string[][] = [[]];
-    for (let i = 0; i < length; i++) next.splice(0, next.length, ...next.flatMap((prefix) => words.map((w) => [...prefix, w])));
+    for (let i = 0; i < length; i++)
+      next.splice(0, next.length, ...next.flatMap((prefix) => words.map((w) => [...prefix, w])));
     patterns.push(...next.map((parts) => parts.join(".")));
   }
   const keys = ["", "a", "b", "a.a", "a.b", "b.a", "a.b.a", "a.a.a.a", "b.b.b"];
   const trie = new TopicTrie<string>();
   for (const pattern of patterns) trie.add(pattern, pattern);
   for (const key of keys) {
-    assert.deepEqual(distinct(trie.match(key)), sorted(patterns.filter((p) => reference(p, key))), `key ${JSON.stringify(key)}`);
+    assert.deepEqual(
+      distinct(trie.match(key)),
+      sorted(patterns.filter((p) => reference(p, key))),
+      `key ${JSON.stringify(key)}`,
+    );
   }
 });
 
@@ -104,12 +113,9 @@ test("the cache stays bounded and correct past its size limit", () => {
   assert.deepEqual(trie.match("k.43"), [1]);
 });
 
-test(
-  "a pattern with several '#' matches a long key once, in time linear in the key",
-  () => {
-    const trie = new TopicTrie<string>();
-    trie.add("#.#.#.#", "q");
-    trie.add("#.a.#.a.#", "r");
-    assert.deepEqual(trie.match(Array(40).fill("a").join(".")), ["q", "r"]);
-  },
-);
+test("a pattern with several '#' matches a long key once, in time linear in the key", () => {
+  const trie = new TopicTrie<string>();
+  trie.add("#.#.#.#", "q");
+  trie.add("#.a.#.a.#", "r");
+  assert.deepEqual(trie.match(Array(40).fill("a").join(".")), ["q", "r"]);
+});

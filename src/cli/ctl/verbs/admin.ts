@@ -8,8 +8,6 @@ import { ApiCallError, seg, type CtlClient } from "../client.js";
 import { inform } from "../output.js";
 import { need, type VerbHandler } from "./verb.js";
 
-
-
 /** The API's bare 404 becomes rabbitmqctl's message naming what is missing. */
 async function orMissing<T>(call: Promise<T>, missing: string): Promise<T> {
   try {
@@ -21,7 +19,9 @@ async function orMissing<T>(call: Promise<T>, missing: string): Promise<T> {
 }
 
 async function currentTags(client: CtlClient, user: string): Promise<string[]> {
-  const info = (await orMissing(client.get(`/api/users/${seg(user)}`), `User "${user}" does not exist`)) as { tags?: unknown };
+  const info = (await orMissing(client.get(`/api/users/${seg(user)}`), `User "${user}" does not exist`)) as {
+    tags?: unknown;
+  };
   return Array.isArray(info.tags) ? info.tags.map(String) : [];
 }
 
@@ -49,7 +49,10 @@ export const ADMIN_VERBS: Record<string, VerbHandler> = {
     const [user] = need(args, 1, "set_user_tags <username> <tag> [...]");
     const tags = args.slice(1);
     inform(io, options, `Setting tags for user "${user}" to [${tags.join(", ")}] ...`);
-    const info = (await orMissing(client.get(`/api/users/${seg(user as string)}`), `User "${user}" does not exist`)) as {
+    const info = (await orMissing(
+      client.get(`/api/users/${seg(user as string)}`),
+      `User "${user}" does not exist`,
+    )) as {
       password_hash: string;
       hashing_algorithm: string;
     };
@@ -67,12 +70,23 @@ export const ADMIN_VERBS: Record<string, VerbHandler> = {
   async delete_vhost(args, options, client, io) {
     const [vhost] = need(args, 1, "delete_vhost <vhost>");
     inform(io, options, `Deleting vhost "${vhost}" ...`);
-    await orMissing(client.request("DELETE", `/api/vhosts/${seg(vhost as string)}`), `Virtual host '${vhost}' does not exist`);
+    await orMissing(
+      client.request("DELETE", `/api/vhosts/${seg(vhost as string)}`),
+      `Virtual host '${vhost}' does not exist`,
+    );
   },
   async set_permissions(args, options, client, io) {
-    const [user, configure, write, read] = need(args, 4, "set_permissions [-p <vhost>] <username> <conf> <write> <read>");
+    const [user, configure, write, read] = need(
+      args,
+      4,
+      "set_permissions [-p <vhost>] <username> <conf> <write> <read>",
+    );
     inform(io, options, `Setting permissions for user "${user}" in vhost "${options.vhost}" ...`);
-    await client.request("PUT", `/api/permissions/${seg(options.vhost)}/${seg(user as string)}`, { configure, write, read });
+    await client.request("PUT", `/api/permissions/${seg(options.vhost)}/${seg(user as string)}`, {
+      configure,
+      write,
+      read,
+    });
   },
   async clear_permissions(args, options, client, io) {
     const [user] = need(args, 1, "clear_permissions [-p <vhost>] <username>");
@@ -80,14 +94,22 @@ export const ADMIN_VERBS: Record<string, VerbHandler> = {
     await client.request("DELETE", `/api/permissions/${seg(options.vhost)}/${seg(user as string)}`);
   },
   async set_policy(args, options, client, io) {
-    const [name, pattern, definition] = need(args, 3, "set_policy [-p <vhost>] [--priority <n>] [--apply-to <kind>] <name> <pattern> <definition>");
+    const [name, pattern, definition] = need(
+      args,
+      3,
+      "set_policy [-p <vhost>] [--priority <n>] [--apply-to <kind>] <name> <pattern> <definition>",
+    );
     let parsed: unknown;
     try {
       parsed = JSON.parse(definition as string);
     } catch {
       throw new UsageError(`the policy definition must be JSON, got ${definition}`);
     }
-    inform(io, options, `Setting policy "${name}" for pattern "${pattern}" to "${definition}" with priority "${options.priority ?? 0}" for vhost "${options.vhost}" ...`);
+    inform(
+      io,
+      options,
+      `Setting policy "${name}" for pattern "${pattern}" to "${definition}" with priority "${options.priority ?? 0}" for vhost "${options.vhost}" ...`,
+    );
     await client.request("PUT", `/api/policies/${seg(options.vhost)}/${seg(name as string)}`, {
       pattern,
       definition: parsed,
@@ -98,7 +120,10 @@ export const ADMIN_VERBS: Record<string, VerbHandler> = {
   async clear_policy(args, options, client, io) {
     const [name] = need(args, 1, "clear_policy [-p <vhost>] <name>");
     inform(io, options, `Clearing policy "${name}" on vhost "${options.vhost}" ...`);
-    await orMissing(client.request("DELETE", `/api/policies/${seg(options.vhost)}/${seg(name as string)}`), `Parameter does not exist`);
+    await orMissing(
+      client.request("DELETE", `/api/policies/${seg(options.vhost)}/${seg(name as string)}`),
+      `Parameter does not exist`,
+    );
   },
   async purge_queue(args, options, client, io) {
     const [queue] = need(args, 1, "purge_queue [-p <vhost>] <queue>");
@@ -121,7 +146,9 @@ export const ADMIN_VERBS: Record<string, VerbHandler> = {
     inform(io, options, `Closing connection ${name}, reason: ${explanation}...`);
     // The API's X-Reason becomes the AMQP connection.close text, as rabbitmqctl's explanation does.
     await orMissing(
-      client.request("DELETE", `/api/connections/${seg(name as string)}`, undefined, { "x-reason": explanation as string }),
+      client.request("DELETE", `/api/connections/${seg(name as string)}`, undefined, {
+        "x-reason": explanation as string,
+      }),
       `Connection '${name}' does not exist`,
     );
   },

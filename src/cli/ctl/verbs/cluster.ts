@@ -5,7 +5,12 @@ import { cell, type Output } from "../output.js";
 
 type Item = Record<string, unknown>;
 
-export async function clusterStatus(_args: readonly string[], options: CtlOptions, client: CtlClient, io: Output): Promise<void> {
+export async function clusterStatus(
+  _args: readonly string[],
+  options: CtlOptions,
+  client: CtlClient,
+  io: Output,
+): Promise<void> {
   const overview = (await client.get("/api/overview")) as Item;
   const nodes = (await client.get("/api/nodes")) as Item[];
   const running = nodes.filter((node) => node["running"] === true).map((node) => String(node["name"]));

@@ -10,7 +10,12 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-export async function exportDefinitions(args: readonly string[], options: CtlOptions, client: CtlClient, io: Output): Promise<void> {
+export async function exportDefinitions(
+  args: readonly string[],
+  options: CtlOptions,
+  client: CtlClient,
+  io: Output,
+): Promise<void> {
   const target = args[0];
   if (target === undefined) throw new UsageError("usage: warren ctl export_definitions <path | ->");
   const definitions = await client.get("/api/definitions");
@@ -23,7 +28,12 @@ export async function exportDefinitions(args: readonly string[], options: CtlOpt
   await writeFile(target, text);
 }
 
-export async function importDefinitions(args: readonly string[], options: CtlOptions, client: CtlClient, io: Output): Promise<void> {
+export async function importDefinitions(
+  args: readonly string[],
+  options: CtlOptions,
+  client: CtlClient,
+  io: Output,
+): Promise<void> {
   const source = args[0];
   if (source === undefined) throw new UsageError("usage: warren ctl import_definitions <path | ->");
   const text = source === "-" ? await readStdin() : await readFile(source, "utf8");

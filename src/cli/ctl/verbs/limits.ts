@@ -8,7 +8,6 @@ import { seg, type CtlClient } from "../client.js";
 import { inform } from "../output.js";
 import type { VerbHandler } from "./verb.js";
 
-
 function limitsArgument(text: string | undefined, usage: string): Record<string, unknown> {
   let parsed: unknown;
   try {
@@ -16,7 +15,8 @@ function limitsArgument(text: string | undefined, usage: string): Record<string,
   } catch {
     throw new UsageError(`the limits must be a JSON object, got ${text}`);
   }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError(`usage: warren ctl ${usage}`);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new UsageError(`usage: warren ctl ${usage}`);
   return parsed as Record<string, unknown>;
 }
 

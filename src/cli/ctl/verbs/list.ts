@@ -19,9 +19,16 @@ interface ListVerb {
   columns: Record<string, (item: Item) => unknown>;
 }
 
-const field = (name: string) => (item: Item): unknown => item[name];
-const nested = (outer: string, inner: string) => (item: Item): unknown => (item[outer] as Item | undefined)?.[inner];
-const fields = (...names: string[]): Record<string, (item: Item) => unknown> => Object.fromEntries(names.map((n) => [n, field(n)]));
+const field =
+  (name: string) =>
+  (item: Item): unknown =>
+    item[name];
+const nested =
+  (outer: string, inner: string) =>
+  (item: Item): unknown =>
+    (item[outer] as Item | undefined)?.[inner];
+const fields = (...names: string[]): Record<string, (item: Item) => unknown> =>
+  Object.fromEntries(names.map((n) => [n, field(n)]));
 
 export const LIST_VERBS: Record<string, ListVerb> = {
   list_queues: {
@@ -29,7 +36,23 @@ export const LIST_VERBS: Record<string, ListVerb> = {
     banner: (o) => `Timeout: 60.0 seconds ...\nListing queues for vhost ${o.vhost} ...`,
     defaults: ["name", "messages"],
     columns: {
-      ...fields("name", "durable", "auto_delete", "arguments", "policy", "messages", "messages_ready", "messages_unacknowledged", "consumers", "state", "type", "exclusive", "consumer_utilisation", "message_bytes", "vhost"),
+      ...fields(
+        "name",
+        "durable",
+        "auto_delete",
+        "arguments",
+        "policy",
+        "messages",
+        "messages_ready",
+        "messages_unacknowledged",
+        "consumers",
+        "state",
+        "type",
+        "exclusive",
+        "consumer_utilisation",
+        "message_bytes",
+        "vhost",
+      ),
       messages_ready: field("messages_ready"),
     },
   },
@@ -58,7 +81,27 @@ export const LIST_VERBS: Record<string, ListVerb> = {
     banner: () => "Listing connections ...",
     defaults: ["user", "peer_host", "peer_port", "state"],
     columns: {
-      ...fields("name", "user", "vhost", "peer_host", "peer_port", "host", "port", "state", "protocol", "channels", "auth_mechanism", "frame_max", "channel_max", "timeout", "connected_at", "client_properties", "recv_oct", "send_oct", "ssl"),
+      ...fields(
+        "name",
+        "user",
+        "vhost",
+        "peer_host",
+        "peer_port",
+        "host",
+        "port",
+        "state",
+        "protocol",
+        "channels",
+        "auth_mechanism",
+        "frame_max",
+        "channel_max",
+        "timeout",
+        "connected_at",
+        "client_properties",
+        "recv_oct",
+        "send_oct",
+        "ssl",
+      ),
     },
   },
   list_channels: {
@@ -66,7 +109,20 @@ export const LIST_VERBS: Record<string, ListVerb> = {
     banner: () => "Listing channels ...",
     defaults: ["pid", "user", "consumer_count", "messages_unacknowledged"],
     columns: {
-      ...fields("name", "number", "user", "vhost", "consumer_count", "messages_unacknowledged", "messages_unconfirmed", "prefetch_count", "global_prefetch_count", "transactional", "confirm", "state"),
+      ...fields(
+        "name",
+        "number",
+        "user",
+        "vhost",
+        "consumer_count",
+        "messages_unacknowledged",
+        "messages_unconfirmed",
+        "prefetch_count",
+        "global_prefetch_count",
+        "transactional",
+        "confirm",
+        "state",
+      ),
       pid: field("name"),
       connection: nested("connection_details", "name"),
     },
@@ -78,7 +134,15 @@ export const LIST_VERBS: Record<string, ListVerb> = {
     columns: {
       queue_name: nested("queue", "name"),
       channel_pid: nested("channel_details", "name"),
-      ...fields("consumer_tag", "ack_required", "prefetch_count", "active", "activity_status", "exclusive", "arguments"),
+      ...fields(
+        "consumer_tag",
+        "ack_required",
+        "prefetch_count",
+        "active",
+        "activity_status",
+        "exclusive",
+        "arguments",
+      ),
     },
   },
   list_users: {
@@ -113,7 +177,13 @@ export const LIST_VERBS: Record<string, ListVerb> = {
   },
 };
 
-export async function runList(verb: string, args: readonly string[], options: CtlOptions, client: CtlClient, io: Output): Promise<void> {
+export async function runList(
+  verb: string,
+  args: readonly string[],
+  options: CtlOptions,
+  client: CtlClient,
+  io: Output,
+): Promise<void> {
   const spec = LIST_VERBS[verb];
   if (!spec) throw new UsageError(`unknown verb ${verb}`);
   let path = spec.path(options);
@@ -127,9 +197,12 @@ export async function runList(verb: string, args: readonly string[], options: Ct
     columns = spec.defaults;
   }
   for (const column of columns) {
-    if (!(column in spec.columns)) throw new UsageError(`${verb}: unknown info item '${column}'; known: ${Object.keys(spec.columns).join(", ")}`);
+    if (!(column in spec.columns))
+      throw new UsageError(`${verb}: unknown info item '${column}'; known: ${Object.keys(spec.columns).join(", ")}`);
   }
   const items = (await client.get(path)) as Item[];
-  const rows: Row[] = items.map((item) => Object.fromEntries(columns.map((c) => [c, (spec.columns[c] as (i: Item) => unknown)(item)])));
+  const rows: Row[] = items.map((item) =>
+    Object.fromEntries(columns.map((c) => [c, (spec.columns[c] as (i: Item) => unknown)(item)])),
+  );
   printRows(io, options, banner, columns, rows);
 }
