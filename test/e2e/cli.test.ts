@@ -11,24 +11,12 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { portsOffExcept } from "../helpers/cli-ports.js";
 
 // Compiled to dist/test/e2e/; the CLI is dist/src/cli/main.js.
 const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const OTHER_PORTS_OFF = [
-  "--mqtt-port",
-  "off",
-  "--stomp-port",
-  "off",
-  "--http-port",
-  "off",
-  "--web-stomp-port",
-  "off",
-  "--web-mqtt-port",
-  "off",
-  "--stream-port",
-  "off",
-];
+const OTHER_PORTS_OFF = portsOffExcept("amqp");
 
 interface Cli {
   child: ChildProcess;

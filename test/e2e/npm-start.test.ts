@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { portsOffExcept } from "../helpers/cli-ports.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -22,34 +23,11 @@ const refused = (port: number): Promise<boolean> =>
 test("npm start passes SIGTERM on: the broker stops cleanly and its port is released", async () => {
   const dir = await mkdtemp(join(tmpdir(), "warren-npm-start-"));
   try {
-    const npm = spawn(
-      "npm",
-      [
-        "start",
-        "--",
-        "--host",
-        "127.0.0.1",
-        "--amqp-port",
-        "0",
-        "--http-port",
-        "off",
-        "--mqtt-port",
-        "off",
-        "--stomp-port",
-        "off",
-        "--web-stomp-port",
-        "off",
-        "--web-mqtt-port",
-        "off",
-        "--stream-port",
-        "off",
-      ],
-      {
-        cwd: ROOT,
-        env: { ...process.env, WARREN_DATA_DIR: join(dir, "data") },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const npm = spawn("npm", ["start", "--", "--host", "127.0.0.1", "--amqp-port", "0", ...portsOffExcept("amqp")], {
+      cwd: ROOT,
+      env: { ...process.env, WARREN_DATA_DIR: join(dir, "data") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     npm.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => npm.on("exit", (code) => resolve(code)));

@@ -16,6 +16,7 @@ import { startBroker } from "../../../src/index.js";
 import { killAllChildren, killed, startChildBroker, stoppedCleanly } from "../../helpers/child-broker.js";
 import { drainQueueAt } from "../../helpers/amqp-fixture.js";
 import { useDataDirs } from "../../helpers/data-dirs.js";
+import { portsOffExcept } from "../../helpers/cli-ports.js";
 
 const dirs = useDataDirs("warren-lock");
 after(() => killAllChildren());
@@ -39,31 +40,9 @@ function fingerprint(dir: string): Record<string, string> {
 
 /** `warren` with every listener off: the case that used to destroy the owner's log. */
 function runSecond(dir: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      MAIN,
-      "--data-dir",
-      dir,
-      "--host",
-      "127.0.0.1",
-      "--amqp-port",
-      "off",
-      "--mqtt-port",
-      "off",
-      "--stomp-port",
-      "off",
-      "--http-port",
-      "off",
-      "--web-stomp-port",
-      "off",
-      "--web-mqtt-port",
-      "off",
-      "--stream-port",
-      "off",
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const child = spawn(process.execPath, [MAIN, "--data-dir", dir, "--host", "127.0.0.1", ...portsOffExcept()], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

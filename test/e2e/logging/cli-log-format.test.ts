@@ -5,22 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { portsOffExcept } from "../../helpers/cli-ports.js";
 
 const MAIN = fileURLToPath(new URL("../../../src/cli/main.js", import.meta.url));
-const OFF = [
-  "--http-port",
-  "off",
-  "--mqtt-port",
-  "off",
-  "--stomp-port",
-  "off",
-  "--web-stomp-port",
-  "off",
-  "--web-mqtt-port",
-  "off",
-  "--stream-port",
-  "off",
-];
+const OFF = portsOffExcept("amqp");
 const TEXT_LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \[(info|warning|error|debug)\] /;
 
 function run(args: string[]): {

@@ -9,6 +9,7 @@ import { test } from "node:test";
 import { loadConfig } from "../../../src/config/load.js";
 import { WarrenError } from "../../../src/errors.js";
 import { RawMqttClient } from "./raw-client.js";
+import { portsOffExcept } from "../../helpers/cli-ports.js";
 
 const MAIN = fileURLToPath(new URL("../../../src/cli/main.js", import.meta.url));
 
@@ -65,18 +66,7 @@ test("the warren command passes the MQTT flags to the broker (CONNACK shows the 
       "127.0.0.1",
       "--mqtt-port",
       "0",
-      "--amqp-port",
-      "off",
-      "--stomp-port",
-      "off",
-      "--http-port",
-      "off",
-      "--web-stomp-port",
-      "off",
-      "--web-mqtt-port",
-      "off",
-      "--stream-port",
-      "off",
+      ...portsOffExcept("mqtt"),
       "--data-dir",
       dir,
       "--mqtt-max-packet-size",

@@ -2,26 +2,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import { runProgram } from "../../helpers/binaries.js";
+import { portsOffExcept } from "../../helpers/cli-ports.js";
 
 const MAIN = join(import.meta.dirname, "../../../src/cli/main.js");
-const OFF = [
-  "--host",
-  "127.0.0.1",
-  "--amqp-port",
-  "off",
-  "--mqtt-port",
-  "off",
-  "--stomp-port",
-  "off",
-  "--http-port",
-  "off",
-  "--web-stomp-port",
-  "off",
-  "--web-mqtt-port",
-  "off",
-  "--stream-port",
-  "off",
-];
+const OFF = ["--host", "127.0.0.1", ...portsOffExcept()];
 
 test("warren with an unreadable --tls-cert prints one line naming the file and exits 1", async () => {
   const result = await runProgram(process.execPath, [
