@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createWriteStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { after, before } from "node:test";
 import { killAllNatsServers, startNatsCluster, type NatsCluster } from "./nats-cluster.js";
@@ -87,7 +88,12 @@ export async function startClusterNodes(
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     return new Promise((resolve, reject) => {
       const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+      // WARREN_CLUSTER_LOG_DIR keeps every node's log (one file per node name) for a failure to be read after.
+      const logDir = process.env["WARREN_CLUSTER_LOG_DIR"];
+      const logFile = logDir ? createWriteStream(join(logDir, `${name}.log`), { flags: "a" }) : null;
+      child.on("exit", () => logFile?.end());
       lines.on("line", (line) => {
+        logFile?.write(`${line}\n`);
         const entry = JSON.parse(line) as { msg: string; ports?: ClusterNode["ports"] };
         if (entry.msg !== "listening" || !entry.ports) return;
         const ports = entry.ports;

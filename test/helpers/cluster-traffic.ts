@@ -31,6 +31,20 @@ export async function ownerOf(cluster: ClusterNodes, i: number, queue: string): 
   return ((await response.json()) as { node: string }).node;
 }
 
+/** The queue as each node's management API shows it (owner, messages, consumers), for a failure's diagnostic. */
+export async function queueState(cluster: ClusterNodes): Promise<unknown[]> {
+  return Promise.all(
+    cluster.nodes.map(async (node) => {
+      const response = await fetch(`${node.httpUrl}/api/queues/%2F/${QUEUE}`, {
+        headers: { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` },
+      }).catch(() => null);
+      if (response === null || response.status !== 200) return { node: node.name, status: response?.status };
+      const queue = (await response.json()) as Record<string, unknown>;
+      return { at: node.name, owner: queue["node"], messages: queue["messages"], consumers: queue["consumers"] };
+    }),
+  );
+}
+
 /** Publishes persistent messages with confirms until told to stop; counts what was confirmed. */
 export async function publishUntil(
   url: string,

@@ -8,6 +8,7 @@
  * the caller skips with `skipWithout(NATS_SERVER, ...)`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -24,6 +25,8 @@ interface ServerSlot {
   monitorPort: number;
   configPath: string;
   child: ChildProcess | null;
+  /** The end of the running child's stderr: why it exited, for the error. */
+  stderrTail: string;
 }
 
 export interface NatsCluster {
@@ -39,7 +42,11 @@ export interface NatsCluster {
   stop(): Promise<void>;
 }
 
-/** A port the kernel just gave out; nats-server binds it right after (a tiny race, fine on loopback). */
+/**
+ * A port the kernel just gave out; nats-server binds it right after. Another process may take it in between (an
+ * outgoing connection's ephemeral port, such as a NATS route's): a server that cannot bind exits, and the cluster
+ * start tries again with fresh ports.
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -56,6 +63,18 @@ const running = new Set<ChildProcess>();
 
 export async function startNatsCluster(size: 1 | 3 = 3): Promise<NatsCluster> {
   requireBinary(NATS_SERVER, NATS_PACKAGE);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnFreshPorts(size);
+    } catch (error) {
+      if (attempt === START_ATTEMPTS || !String(error).includes("address already in use")) throw error;
+    }
+  }
+}
+
+const START_ATTEMPTS = 5;
+
+async function startOnFreshPorts(size: 1 | 3): Promise<NatsCluster> {
   const root = await mkdtemp(join(tmpdir(), "warren-nats-"));
   const slots: ServerSlot[] = [];
   for (let i = 0; i < size; i++) {
@@ -66,6 +85,7 @@ export async function startNatsCluster(size: 1 | 3 = 3): Promise<NatsCluster> {
       monitorPort: await freePort(),
       configPath: join(root, `n${i + 1}.conf`),
       child: null,
+      stderrTail: "",
     });
   }
   for (const slot of slots) {
@@ -84,7 +104,8 @@ export async function startNatsCluster(size: 1 | 3 = 3): Promise<NatsCluster> {
   }
   const launch = (slot: ServerSlot): void => {
     const child = spawn(NATS_SERVER, ["-c", slot.configPath], { stdio: ["ignore", "ignore", "pipe"] });
-    child.stderr?.resume();
+    slot.stderrTail = "";
+    child.stderr?.on("data", (chunk: Buffer) => (slot.stderrTail = (slot.stderrTail + chunk.toString()).slice(-2000)));
     slot.child = child;
     running.add(child);
     child.on("exit", () => running.delete(child));
@@ -98,7 +119,8 @@ export async function startNatsCluster(size: 1 | 3 = 3): Promise<NatsCluster> {
   try {
     await Promise.all(slots.map((slot) => waitHealthy(slot)));
   } catch (error) {
-    for (const slot of slots) slot.child?.kill("SIGKILL");
+    await Promise.all(slots.map((slot) => (slot.child ? killChild(slot.child) : Promise.resolve())));
+    await rm(root, { recursive: true, force: true });
     throw error;
   }
   const urls = slots.map((slot) => `nats://127.0.0.1:${slot.clientPort}`);
@@ -113,8 +135,16 @@ export async function startNatsCluster(size: 1 | 3 = 3): Promise<NatsCluster> {
     async restart(i) {
       const slot = slotAt(i);
       if (slot.child) await killChild(slot.child);
-      launch(slot);
-      await waitHealthy(slot);
+      // Its ports were free a moment ago; one may have gone to an outgoing connection since: wait it out.
+      for (let attempt = 1; ; attempt++) {
+        launch(slot);
+        try {
+          return await waitHealthy(slot);
+        } catch (error) {
+          if (attempt === START_ATTEMPTS || !String(error).includes("address already in use")) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
     },
     async stop() {
       await Promise.all(slots.map((slot) => (slot.child ? killChild(slot.child) : Promise.resolve())));
@@ -141,8 +171,11 @@ async function waitHealthy(slot: ServerSlot): Promise<void> {
   const deadline = Date.now() + 20_000;
   let last = "";
   while (Date.now() < deadline) {
-    if (slot.child && slot.child.exitCode !== null)
-      throw new Error(`nats-server ${slot.name} exited with ${slot.child.exitCode}`);
+    if (slot.child && slot.child.exitCode !== null) {
+      const stderr = slot.child.stderr;
+      if (stderr && !stderr.closed) await once(stderr, "close");
+      throw new Error(`nats-server ${slot.name} exited with ${slot.child.exitCode}: ${slot.stderrTail.trim()}`);
+    }
     try {
       const response = await fetch(`http://127.0.0.1:${slot.monitorPort}/healthz`);
       last = await response.text();

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { NATS_PACKAGE, NATS_SERVER } from "../../helpers/nats-cluster.js";
 import { skipWithout } from "../../helpers/binaries.js";
 import { sleep } from "../../helpers/broker.js";
-import { drain, publishUntil, useClusterWithQueue } from "../../helpers/cluster-traffic.js";
+import { drain, publishUntil, queueState, useClusterWithQueue } from "../../helpers/cluster-traffic.js";
 
 const skip = skipWithout(NATS_SERVER, NATS_PACKAGE, "the cluster tests need nats-server");
 
@@ -45,6 +45,7 @@ describe("kill -9 of one NATS server during confirmed publishing", { skip, timeo
           assert.ok(result.lastConfirmAt > killedAt + 1000, "publishes were confirmed after the NATS server died");
           const consumed = await drain(handle.cluster.node(2).amqpUrl, result.confirmed);
           const lost = [...result.confirmed].filter((id) => !consumed.has(id));
+          if (lost.length > 0) t.diagnostic(`after the drain: ${JSON.stringify(await queueState(handle.cluster))}`);
           assert.deepEqual(lost.slice(0, 10), [], `${lost.length} of ${result.confirmed.size} confirmed messages lost`);
         } finally {
           stop.now = true;
