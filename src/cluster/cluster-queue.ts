@@ -89,10 +89,9 @@ export class ClusterQueue extends Queue {
   /** Another node owns it (or, with null, nobody known yet): stop holding messages, relay consumers. */
   becomeProxy(owner: string | null): void {
     if (this.role === "owner") {
-      // Lost the lease: the new owner rebuilds from the stream. Detach the journal first so
-      // that dropping the in-memory copy writes nothing.
-      super.journal = null;
-      super.purge();
+      // Lost the lease (or fenced): the next owner rebuilds from the stream. A purge would delete the paged-out
+      // messages from the stream too (the ready list pages through the journal it was made with).
+      this.forgetReady();
       for (const consumer of [...super.listConsumers()]) {
         super.removeConsumer(consumer);
         // Sinks of consumers on other nodes are dropped: those nodes subscribe at the new owner.
@@ -103,6 +102,19 @@ export class ClusterQueue extends Queue {
     this.role = owner === null ? "pending" : "proxy";
     this.owner = owner;
     if (owner === null) return;
+    for (const subscription of this.subscriptions.values()) {
+      this.dropStale(subscription);
+      this.routing.subscribe(this, subscription);
+    }
+  }
+
+  /**
+   * The owner took its own lease again: it restarted under its name, or came back from a fence, and serves
+   * the queue anew without the subscriptions it had. Each subscribes again as a new one; what the owner had
+   * sent before is redelivered by it.
+   */
+  resubscribe(): void {
+    if (this.role !== "proxy") return;
     for (const subscription of this.subscriptions.values()) {
       this.dropStale(subscription);
       this.routing.subscribe(this, subscription);

@@ -145,7 +145,8 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
   }
 
   whenOpened(queue: ClusterQueue, run: () => void): boolean {
-    if (!this.resolving.has(queue)) return false;
+    // Also while fenced (pending, not yet bidding): the queue opens here again, or toProxy drops the requests.
+    if (!this.resolving.has(queue) && queue.role !== "pending") return false;
     let held = this.held.get(queue);
     if (held === undefined) this.held.set(queue, (held = []));
     held.push(run);
@@ -247,6 +248,11 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
         );
       this.toProxy(queue, owner);
     }
+  }
+
+  leaseRetaken(key: string, owner: string): void {
+    const queue = this.queues.get(key);
+    if (queue !== undefined && queue.role === "proxy" && queue.owner === owner) queue.resubscribe();
   }
 
   nodeDown(node: string): void {

@@ -28,6 +28,11 @@ interface Lease {
 export interface LeaseListener {
   /** The lease of `key` now names `owner` (null: deleted). Also told for leases this node took. */
   ownerChanged(key: string, owner: string | null): void;
+  /**
+   * The lease of `key` was written again naming the same node: that node took it anew (restarted under its
+   * name, or back from a fence) and holds nothing of what it held before. Not told for this node's own leases.
+   */
+  leaseRetaken(key: string, owner: string): void;
   /** `node` has not renewed its heartbeat for expiryMs: its leases may be taken over. */
   nodeDown(node: string): void;
   /** This node could not renew its own heartbeat for long enough that others may take its queues: stop owning. */
@@ -147,9 +152,14 @@ export class QueueLeases {
       return;
     }
     const value = entry.json<LeaseValue>();
+    const previousRevision = this.leases.get(name)?.revision;
     this.leases.set(name, { node: value.node, revision: entry.revision });
     if (!this.lastSeen.has(value.node)) this.lastSeen.set(value.node, Date.now());
     if (before !== value.node) this.listener?.ownerChanged(name, value.node);
+    else if (previousRevision !== entry.revision && value.node !== this.nodeName)
+      // Found by the NATS-server kill rounds: an owner fenced and back kept the lease, and consumers on other
+      // nodes waited for deliveries from subscriptions it had forgotten (test/e2e/cluster/fence.test.ts).
+      this.listener?.leaseRetaken(name, value.node);
   }
 
   private tick(): void {

@@ -9,7 +9,7 @@ import { Kind, openBatch, type RecordReader, SettleOutcome } from "./wire.js";
 /** What the owner side needs of the router: queue lookup and the queues being opened. */
 export interface OwnedQueues {
   findQueue(vhost: string, name: string): ClusterQueue | null;
-  /** Runs `run` once the queue is open on this node; false if this node is not opening it. */
+  /** Runs `run` once the queue is open on this node; false if this node is neither opening it nor may reopen it. */
   whenOpened(queue: ClusterQueue, run: () => void): boolean;
 }
 

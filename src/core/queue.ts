@@ -279,6 +279,18 @@ export class Queue {
     return count;
   }
 
+  /**
+   * Drops the in-memory copy of every ready message and leaves the log as it is: a cluster node that stops
+   * owning the queue, whose messages the next owner reads back from the replicated log. The journal is
+   * detached first so that nothing is written meanwhile.
+   */
+  protected forgetReady(): void {
+    this.queueJournal = null;
+    this.ready = createReadyList(this.arguments);
+    this.readyBytes = 0;
+    this.releaseFlowWaiters();
+  }
+
   addConsumer(consumer: Consumer): void {
     if (this.consumers.some((c) => c.exclusive) || (consumer.exclusive && this.consumers.length > 0)) {
       throw accessRefused(`queue '${this.name}' in vhost '${this.vhost}' in exclusive use`);

@@ -23,12 +23,16 @@ export interface ClusterNode {
   /** amqp://guest:guest@127.0.0.1:port */
   amqpUrl: string;
   httpUrl: string;
+  /** The `msg` of every log line so far, to check that a test brought about what it meant to. */
+  readonly logged: string[];
 }
 
 export interface ClusterNodes {
   readonly nodes: ClusterNode[];
   node(i: number): ClusterNode;
   kill(i: number): Promise<void>;
+  /** SIGSTOP then, `ms` later, SIGCONT: the node's timers and sockets stand still as in a long GC pause or a VM stall. */
+  pause(i: number, ms: number): Promise<void>;
   restart(i: number): Promise<ClusterNode>;
   stop(): Promise<void>;
 }
@@ -92,9 +96,11 @@ export async function startClusterNodes(
       const logDir = process.env["WARREN_CLUSTER_LOG_DIR"];
       const logFile = logDir ? createWriteStream(join(logDir, `${name}.log`), { flags: "a" }) : null;
       child.on("exit", () => logFile?.end());
+      const logged: string[] = [];
       lines.on("line", (line) => {
         logFile?.write(`${line}\n`);
         const entry = JSON.parse(line) as { msg: string; ports?: ClusterNode["ports"] };
+        logged.push(entry.msg);
         if (entry.msg !== "listening" || !entry.ports) return;
         const ports = entry.ports;
         resolve({
@@ -103,6 +109,7 @@ export async function startClusterNodes(
           ports,
           amqpUrl: `amqp://guest:guest@127.0.0.1:${ports.amqp}`,
           httpUrl: `http://127.0.0.1:${ports.http}`,
+          logged,
         });
       });
       child.on("exit", (code) => reject(new Error(`node ${name} exited with ${code}: ${stderr}`)));
@@ -126,6 +133,12 @@ export async function startClusterNodes(
     nodes,
     node: at,
     kill,
+    async pause(i, ms) {
+      const child = at(i).child;
+      child.kill("SIGSTOP");
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      child.kill("SIGCONT");
+    },
     async restart(i) {
       await kill(i);
       nodes[i] = await launch(at(i).name);
@@ -143,11 +156,15 @@ export async function startClusterNodes(
  * started before its tests and stopped after them (replicas follow the
  * server count). Read `.nats` and `.cluster` in the tests.
  */
-export function useCluster(natsServers: 1 | 3, nodes: number): { nats: NatsCluster; cluster: ClusterNodes } {
+export function useCluster(
+  natsServers: 1 | 3,
+  nodes: number,
+  extraArgs: readonly string[] = [],
+): { nats: NatsCluster; cluster: ClusterNodes } {
   const handle = {} as { nats: NatsCluster; cluster: ClusterNodes };
   before(async () => {
     handle.nats = await startNatsCluster(natsServers);
-    handle.cluster = await startClusterNodes(nodes, handle.nats.url, natsServers);
+    handle.cluster = await startClusterNodes(nodes, handle.nats.url, natsServers, extraArgs);
   });
   after(async () => {
     await handle.cluster?.stop();
