@@ -233,7 +233,8 @@ test("recovered messages still expire (per-message TTL), and an expired one stay
     const connection = await amqplib.connect(broker.url);
     const channel = await connection.createConfirmChannel();
     await channel.assertQueue("ttl", { durable: true });
-    channel.sendToQueue("ttl", Buffer.from("short"), { persistent: true, expiration: "300" });
+    // 5 s: long enough that a restart under CI load recovers it unexpired (300 ms failed under load 27).
+    channel.sendToQueue("ttl", Buffer.from("short"), { persistent: true, expiration: "5000" });
     channel.sendToQueue("ttl", Buffer.from("long"), { persistent: true });
     await channel.waitForConfirms();
     await connection.close();
@@ -241,7 +242,7 @@ test("recovered messages still expire (per-message TTL), and an expired one stay
   await withBrokerOn(data, async (broker) => {
     const queue = broker.broker.core.vhosts.get("/")?.queues.get("ttl");
     assert.equal(queue?.messageCount, 2);
-    await waitFor(() => queue?.messageCount === 1);
+    await waitFor(() => queue?.messageCount === 1, 15_000);
   });
   await withBrokerOn(data, async (broker) => {
     const connection = await amqplib.connect(broker.url);

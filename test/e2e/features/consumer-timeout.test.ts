@@ -33,7 +33,8 @@ test("x-consumer-timeout: an unacked delivery closes the channel with RabbitMQ's
 test("acked deliveries and no-ack consumers are never timed out", async () => {
   const { queue } = await amqp.channel.assertQueue("ct.ok", {
     exclusive: true,
-    arguments: { "x-consumer-timeout": 50 },
+    // 1 s, waited past below: an ack that took longer than 50 ms under CI load was timed out.
+    arguments: { "x-consumer-timeout": 1000 },
   });
   const ch = await amqp.connection.createChannel();
   let errored = false;
@@ -46,7 +47,7 @@ test("acked deliveries and no-ack consumers are never timed out", async () => {
   });
   for (const body of ["a", "b"]) amqp.channel.sendToQueue(queue, Buffer.from(body));
   await waitFor(() => got.length === 2);
-  await new Promise((resolve) => setTimeout(resolve, 150));
+  await new Promise((resolve) => setTimeout(resolve, 1500));
   await ch.checkQueue(queue); // a round trip on the same channel: still open
   assert.equal(errored, false);
   await ch.close();
