@@ -1,6 +1,7 @@
 /**
  * The long fuzz run (not part of npm test):
- *   node dist/bench/fuzz.js --protocol amqp --cases 1000000 [--socket-share 0.01] [--seed 1] [--concurrency 50] [--progress-every 50000]
+ *   node dist/bench/fuzz.js --protocol amqp --cases 1000000 [--socket-share 0.01] [--seed 1] [--concurrency 50] [--progress-every 50000] [--first-case 0]
+ * A run of N cases can be split over processes: --first-case K --cases M runs cases K to K+M-1 of the same seed.
  * Starts a broker in this process (every port ephemeral, in memory), runs
  * the cases and prints one JSON line per protocol: cases, crashes, stuck
  * sockets, peak RSS, errors and warnings the broker logged, and how long the
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     seed: { type: "string", default: String(Date.now() % 100000) },
     concurrency: { type: "string", default: "50" },
     "progress-every": { type: "string", default: "0" },
+    "first-case": { type: "string", default: "0" },
   },
 });
 
@@ -56,6 +58,7 @@ for (const protocol of protocols) {
   warnings.clear();
   const result = await fuzz(targets[protocol], {
     cases: Number(values.cases),
+    firstCase: Number(values["first-case"]),
     socketShare: protocol === "http" ? 1 : Number(values["socket-share"]),
     seed,
     concurrency: Number(values.concurrency),

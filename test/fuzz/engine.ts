@@ -27,6 +27,8 @@ export interface FuzzTarget {
 
 export interface FuzzOptions {
   cases: number;
+  /** Index of the first case (default 0): a long run can be split over processes by index range. */
+  firstCase?: number;
   /** Share of cases also sent over a socket (the rest only to the in-process reader). */
   socketShare: number;
   seed: number;
@@ -140,10 +142,11 @@ export async function fuzz(target: FuzzTarget, options: FuzzOptions): Promise<Fu
   // ~1 s with the adapters' close grace timers: 400 WebSocket cases/s.)
   const inFlight = new Set<Promise<void>>();
   let sinceRss = 0;
-  for (let index = 0; index < options.cases; index++) {
+  const first = options.firstCase ?? 0;
+  for (let index = first; index < first + options.cases; index++) {
     // Reader cases run synchronously: let the broker and the socket cases have the loop, or their timers lie.
     if (index % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
-    if (options.onProgress && options.progressEvery && index > 0 && index % options.progressEvery === 0) {
+    if (options.onProgress && options.progressEvery && index > first && index % options.progressEvery === 0) {
       options.onProgress({ ...result, ...stalls.report(), elapsedMs: Date.now() - started }, index);
     }
     const input = makeCase(target, options.seed, index);
