@@ -10,6 +10,7 @@ import net from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Random, mutateSome } from "./random.js";
+import { StallMeter, type StallReport } from "./stall-meter.js";
 
 export interface FuzzTarget {
   readonly name: string;
@@ -20,10 +21,14 @@ export interface FuzzTarget {
   readonly generate: (random: Random) => Buffer;
   /** Feeds one case to the in-process reader; throws only on a crash (a reader must report errors, not throw). */
   readonly read?: (input: Buffer, random: Random) => void;
+  /** The local address a socket case connects from (default: the system's choice, 127.0.0.1). */
+  readonly sourceAddress?: (input: Buffer) => string | undefined;
 }
 
 export interface FuzzOptions {
   cases: number;
+  /** Index of the first case (default 0): a long run can be split over processes by index range. */
+  firstCase?: number;
   /** Share of cases also sent over a socket (the rest only to the in-process reader). */
   socketShare: number;
   seed: number;
@@ -36,9 +41,11 @@ export interface FuzzOptions {
   /** Called every `progressEvery` cases with the counts so far (long runs report as they go). */
   onProgress?: (soFar: FuzzResult, casesDone: number) => void;
   progressEvery?: number;
+  /** Save inputs that crashed or stuck under test/fuzz/crashers/ (default true). */
+  save?: boolean;
 }
 
-export interface FuzzResult {
+export interface FuzzResult extends StallReport {
   target: string;
   cases: number;
   readerCases: number;
@@ -68,10 +75,21 @@ function save(target: string, kind: string, seed: number, index: number, input: 
   return path;
 }
 
-/** Sends `input`, half-closes, and resolves true once the broker closed the socket, false if it did not within the bound. */
-function sendAndAwaitClose(port: number, input: Buffer, withinMs: number): Promise<boolean> {
+/**
+ * Sends `input`, half-closes, and resolves true once the broker closed the
+ * socket, false if it did not within `withinMs` of time the event loop could
+ * run: time lost to stalls of the process while the case was open is added
+ * to the deadline (stall-meter.ts says why).
+ */
+function sendAndAwaitClose(
+  port: number,
+  input: Buffer,
+  withinMs: number,
+  stalls: StallMeter,
+  localAddress: string | undefined,
+): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
+    const socket = net.connect({ port, host: "127.0.0.1", ...(localAddress !== undefined ? { localAddress } : {}) });
     let settled = false;
     const finish = (closed: boolean): void => {
       if (settled) return;
@@ -80,7 +98,15 @@ function sendAndAwaitClose(port: number, input: Buffer, withinMs: number): Promi
       socket.destroy();
       resolve(closed);
     };
-    const timer = setTimeout(() => finish(false), withinMs);
+    const stalledAtStart = stalls.stalledMs();
+    let credited = 0;
+    const expire = (): void => {
+      const owed = stalls.stalledMs() - stalledAtStart - credited;
+      if (owed <= 0) return finish(false);
+      credited += owed;
+      timer = setTimeout(expire, owed);
+    };
+    let timer = setTimeout(expire, withinMs);
     socket.on("error", () => undefined); // resets are an answer too
     socket.on("close", () => finish(true));
     socket.on("data", () => undefined);
@@ -103,18 +129,25 @@ export async function fuzz(target: FuzzTarget, options: FuzzOptions): Promise<Fu
     startRssMb: rssMb(),
     elapsedMs: 0,
     saved: [],
+    stalledMs: 0,
+    stalls: 0,
+    longestStallMs: 0,
+    longestStallCpuMs: 0,
   };
+  const stalls = new StallMeter();
+  stalls.start();
   const socketEvery = options.socketShare > 0 ? Math.max(1, Math.round(1 / options.socketShare)) : Infinity;
   // Socket cases run as a pool of `concurrency` sessions: a new one starts as soon as any ends, and reader
   // cases go on meanwhile. (Waiting for a whole batch made every batch as slow as its slowest close,
   // ~1 s with the adapters' close grace timers: 400 WebSocket cases/s.)
   const inFlight = new Set<Promise<void>>();
   let sinceRss = 0;
-  for (let index = 0; index < options.cases; index++) {
+  const first = options.firstCase ?? 0;
+  for (let index = first; index < first + options.cases; index++) {
     // Reader cases run synchronously: let the broker and the socket cases have the loop, or their timers lie.
     if (index % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
-    if (options.onProgress && options.progressEvery && index > 0 && index % options.progressEvery === 0) {
-      options.onProgress({ ...result, elapsedMs: Date.now() - started }, index);
+    if (options.onProgress && options.progressEvery && index > first && index % options.progressEvery === 0) {
+      options.onProgress({ ...result, ...stalls.report(), elapsedMs: Date.now() - started }, index);
     }
     const input = makeCase(target, options.seed, index);
     if (target.read !== undefined) {
@@ -123,18 +156,21 @@ export async function fuzz(target: FuzzTarget, options: FuzzOptions): Promise<Fu
         target.read(input, new Random(index));
       } catch (error) {
         result.crashes++;
-        result.saved.push(save(target.name, "reader", options.seed, index, input));
+        if (options.save !== false) result.saved.push(save(target.name, "reader", options.seed, index, input));
         if (result.crashes <= 3) console.error(`${target.name} case ${index}: the reader threw`, error);
       }
     }
     if (target.read === undefined || index % socketEvery === 0) {
       result.socketCases++;
-      const session: Promise<void> = sendAndAwaitClose(target.port, input, options.closeWithinMs).then((closed) => {
-        inFlight.delete(session);
-        if (closed) return;
-        result.stuck++;
-        result.saved.push(save(target.name, "stuck", options.seed, index, input));
-      });
+      const from = target.sourceAddress?.(input);
+      const session: Promise<void> = sendAndAwaitClose(target.port, input, options.closeWithinMs, stalls, from).then(
+        (closed) => {
+          inFlight.delete(session);
+          if (closed) return;
+          result.stuck++;
+          if (options.save !== false) result.saved.push(save(target.name, "stuck", options.seed, index, input));
+        },
+      );
       inFlight.add(session);
       if (inFlight.size >= options.concurrency) await Promise.race(inFlight);
       if (++sinceRss >= options.concurrency) {
@@ -147,6 +183,8 @@ export async function fuzz(target: FuzzTarget, options: FuzzOptions): Promise<Fu
   await Promise.all(inFlight);
   result.peakRssMb = Math.max(result.peakRssMb, rssMb());
   options.onBatch?.();
+  stalls.stop();
+  Object.assign(result, stalls.report());
   result.elapsedMs = Date.now() - started;
   return result;
 }

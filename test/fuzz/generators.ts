@@ -320,21 +320,55 @@ const JSON_VALUES = [
   "1e309",
 ];
 
-/** A request to the management API as the fuzzer user: known paths, mutated JSON, odd lengths and chunking. */
+/** RFC 9110 §5.6.2 token characters: a header name made of them gets past Node's parser. */
+const TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+function token(random: Random, length: number): string {
+  let out = "";
+  for (let i = 0; i < length; i++) out += TOKEN_CHARS[random.int(TOKEN_CHARS.length)];
+  return out;
+}
+
+/** An extra header: mostly well-formed, sometimes with characters Node's parser refuses (400). */
+function extraHeader(random: Random): string {
+  if (random.chance(0.1))
+    return `X-${random.text(1 + random.int(8)).replace(/[\r\n:]/g, "")}: ${random.text(random.int(20)).replace(/[\r\n]/g, "")}`;
+  return `X-${token(random, 1 + random.int(8))}: ${token(random, random.int(20))}`;
+}
+
+/** Credentials that do not log in: a wrong password, an unknown user, no colon, bad base64, another scheme, none. */
+function wrongAuthorization(random: Random): string | null {
+  const basic = (text: string): string => `Basic ${Buffer.from(text).toString("base64")}`;
+  return random.pick([
+    basic("fuzzer:wrong"),
+    basic(`nobody:${random.text(random.int(12))}`),
+    basic("fuzzer"),
+    "Basic %%%",
+    "Bearer x",
+    null,
+  ]);
+}
+
+/**
+ * A request to the management API: known paths, mutated JSON, odd lengths and
+ * chunking; most as the fuzzer user (`authorization`), a share with
+ * credentials that fail (targets.ts sends those from other loopback
+ * addresses: the failed-login delay is per address).
+ */
 export function generateHttp(random: Random, authorization: string): Buffer {
   const method = random.pick(HTTP_METHODS);
-  const path = random.chance(0.85) ? random.pick(HTTP_PATHS) : `/api/${random.text(random.int(40))}`;
+  const path = random.chance(0.85)
+    ? random.pick(HTTP_PATHS)
+    : `/api/${random.chance(0.7) ? token(random, random.int(40)) : random.text(random.int(40))}`;
   let body: Buffer = Buffer.from(random.pick(JSON_VALUES));
   if (random.chance(0.5)) body = mutateSome(random, body);
-  const headers = [`Host: 127.0.0.1`, `Authorization: ${authorization}`];
+  const credentials = random.chance(0.9) ? authorization : wrongAuthorization(random);
+  const headers = [`Host: 127.0.0.1`, ...(credentials === null ? [] : [`Authorization: ${credentials}`])];
   headers.push(
     `Content-Type: ${random.pick(["application/json", "text/plain", "application/x-www-form-urlencoded", "", "application/json; charset=utf-16"])}`,
   );
   if (random.chance(0.3)) headers.push(`Origin: ${random.pick(["http://evil.example", "null", "http://127.0.0.1"])}`);
-  for (let n = random.int(3); n > 0; n--)
-    headers.push(
-      `X-${random.text(1 + random.int(8)).replace(/[\r\n:]/g, "")}: ${random.text(random.int(20)).replace(/[\r\n]/g, "")}`,
-    );
+  for (let n = random.int(3); n > 0; n--) headers.push(extraHeader(random));
   let encoded: Buffer;
   if (random.chance(0.2)) {
     headers.push("Transfer-Encoding: chunked");

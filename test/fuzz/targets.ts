@@ -84,6 +84,22 @@ function readWebSocket(input: Buffer, random: Random): void {
   for (const part of halves(frames, random)) receiver.write(part);
 }
 
+/**
+ * Where an HTTP case that does not log in as the fuzzer connects from: one of
+ * 64,516 loopback addresses 127.0.x.y, x and y in 1-254 (Linux routes all of
+ * 127/8 to lo; 127.0.0.1 excluded), picked by a hash of the input so a case
+ * replays from the same one. The failed-login delay (auth/failed-logins.ts:
+ * 50 ms doubling to 3.2 s, per address) then falls on those addresses, a
+ * few times each at most, not on 127.0.0.1 where the cases that log in come
+ * from; otherwise every case would queue behind it and the run would
+ * measure the delay, not the broker.
+ */
+function otherLoopbackAddress(input: Buffer): string {
+  let hash = 0x811c9dc5; // FNV-1a
+  for (const byte of input) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return `127.0.${1 + (hash % 254)}.${1 + ((hash >>> 16) % 254)}`;
+}
+
 /** Captures real client sessions against `broker` and builds the targets. */
 export async function buildTargets(broker: RunningBroker): Promise<Record<Protocol, FuzzTarget>> {
   const ports = broker.ports;
@@ -95,6 +111,7 @@ export async function buildTargets(broker: RunningBroker): Promise<Record<Protoc
   const mqttHandshake = webSocketHandshake("/ws/mqtt", "mqtt");
   const authorization = `Basic ${Buffer.from(`${FUZZ_USER.name}:${FUZZ_USER.password}`).toString("base64")}`;
   const http = ports.http as number;
+  const loggedIn = Buffer.from(`\r\nAuthorization: ${authorization}\r\n`);
   return {
     amqp: {
       name: "amqp",
@@ -125,6 +142,12 @@ export async function buildTargets(broker: RunningBroker): Promise<Record<Protoc
             ),
       read: readWebSocket,
     },
-    http: { name: "http", port: http, seeds: [], generate: (r) => generateHttp(r, authorization) },
+    http: {
+      name: "http",
+      port: http,
+      seeds: [],
+      generate: (r) => generateHttp(r, authorization),
+      sourceAddress: (input) => (input.includes(loggedIn) ? undefined : otherLoopbackAddress(input)),
+    },
   };
 }
