@@ -24,6 +24,11 @@ class StreamReader {
   }
 }
 
+/** Told when a stream is deleted (a stream-protocol connection with publishers or subscriptions on it). */
+export interface StreamWatcher {
+  streamDeleted(stream: StreamQueue): void;
+}
+
 /** Stream settings from the queue's arguments and the policies that match it. */
 export interface StreamSettings {
   retention: StreamRetention;
@@ -40,6 +45,7 @@ export interface StreamSettings {
 export class StreamQueue extends Queue {
   readonly log: StreamLog;
   private readonly readers = new Map<Consumer, StreamReader>();
+  private readonly watchers = new Set<StreamWatcher>();
   private retention: StreamRetention;
 
   constructor(
@@ -201,7 +207,18 @@ export class StreamQueue extends Queue {
     this.readers.clear();
     super.markDeleted();
     this.store.destroy(this.log);
+    const watchers = [...this.watchers];
+    this.watchers.clear();
+    for (const watcher of watchers) watcher.streamDeleted(this);
     return count;
+  }
+
+  watch(watcher: StreamWatcher): void {
+    this.watchers.add(watcher);
+  }
+
+  unwatch(watcher: StreamWatcher): void {
+    this.watchers.delete(watcher);
   }
 
   /** The last publishing id stored for a publisher reference (0 when none). */
