@@ -232,12 +232,14 @@ export class StreamQueue extends Queue {
     if (last !== undefined && id <= last) return false;
     this.log.publisherSequences.set(reference, id);
     this.log.trackingChanged();
+    this.store.appended(this.log);
     return true;
   }
 
   storeOffset(reference: string, offset: number): void {
     this.log.trackedOffsets.set(reference, offset);
     this.log.trackingChanged();
+    this.store.appended(this.log);
   }
 
   queryOffset(reference: string): number | null {

@@ -25,7 +25,8 @@ export class StreamLog {
   /** Publisher sequences (deduplication) and consumer offsets stored by stream-protocol clients. */
   readonly publisherSequences = new Map<string, bigint>();
   readonly trackedOffsets = new Map<string, number>();
-  private trackingScheduled = false;
+  /** Tracking changed since it was last written: the next sync writes it. */
+  private trackingDirty = false;
 
   constructor(
     private readonly directory: SegmentDirectory,
@@ -53,17 +54,24 @@ export class StreamLog {
     for (const [reference, offset] of Object.entries(saved.offsets ?? {})) this.trackedOffsets.set(reference, offset);
   }
 
-  /** Tracking changed: written once at the end of this turn, however many changes it had. */
+  /**
+   * Tracking changed: written by the next sync (the group commit), once
+   * however many changes the turn had, so that a confirm sent after it
+   * finds the publisher sequences and stored offsets on disk too.
+   */
   trackingChanged(): void {
-    if (this.trackingScheduled) return;
-    this.trackingScheduled = true;
-    queueMicrotask(() => {
-      this.trackingScheduled = false;
-      if (this.destroyed) return;
-      const publishers: Record<string, string> = {};
-      for (const [reference, id] of this.publisherSequences) publishers[reference] = String(id);
-      this.directory.saveTracking(JSON.stringify({ publishers, offsets: Object.fromEntries(this.trackedOffsets) }));
-    });
+    this.trackingDirty = true;
+  }
+
+  private saveTracking(done: (error: Error | null) => void): void {
+    this.trackingDirty = false;
+    const publishers: Record<string, string> = {};
+    for (const [reference, id] of this.publisherSequences) publishers[reference] = String(id);
+    // A stream deleted while its tracking was being written has nothing left to keep.
+    this.directory.saveTracking(
+      JSON.stringify({ publishers, offsets: Object.fromEntries(this.trackedOffsets) }),
+      (error) => done(this.destroyed ? null : error),
+    );
   }
 
   /** The oldest offset still in the stream (the next one when it is empty). */
@@ -160,15 +168,16 @@ export class StreamLog {
   sync(callback: (error: Error | null) => void): void {
     const segments = [...this.dirty];
     this.dirty.clear();
-    let waiting = segments.length;
+    const tracking = this.trackingDirty && !this.destroyed;
+    let waiting = segments.length + (tracking ? 1 : 0);
     if (waiting === 0) return callback(null);
     let failed: Error | null = null;
-    for (const segment of segments) {
-      segment.file.sync((error) => {
-        failed ??= error;
-        if (--waiting === 0) callback(failed);
-      });
-    }
+    const done = (error: Error | null): void => {
+      failed ??= error;
+      if (--waiting === 0) callback(failed);
+    };
+    for (const segment of segments) segment.file.sync(done);
+    if (tracking) this.saveTracking(done);
   }
 
   close(): void {
