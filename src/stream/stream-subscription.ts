@@ -78,7 +78,7 @@ export class StreamSubscription implements Consumer {
     for (const entry of entries) dataLength += 4 + entry.length;
     const version = this.connection.deliverVersion;
     const frame = new FrameBuilder(Command.Deliver, version, 64 + dataLength).u8(this.subscriptionId);
-    if (version >= 2) frame.u64(Math.max(0, this.queue.log.nextOffset - 1));
+    if (version >= 2) frame.u64(this.queue.log.lastChunkStart); // committed chunk id: Warren's chunks are committed when appended
     frame
       .u8(0x50) // magic 5, version 0
       .u8(0) // chunk type: user

@@ -130,8 +130,9 @@ export class StreamQueue extends Queue {
     const cursor = new StreamCursor(log, log.nextOffset);
     const spec = options.offset;
     if (spec.kind === "first") cursor.seek(log.firstOffset);
-    // "last": RabbitMQ starts at the last chunk; Warren's chunk is one entry, so the last entry.
-    else if (spec.kind === "last") cursor.seek(Math.max(log.firstOffset, log.nextOffset - 1));
+    // "last": the start of the last chunk, as RabbitMQ 3.10 answers (observed on 5553: three
+    // Publish frames of three entries each, then `last` delivers offsets 6, 7 and 8).
+    else if (spec.kind === "last") cursor.seek(log.lastChunkStart);
     else if (spec.kind === "offset") cursor.seek(spec.offset);
     else if (spec.kind === "timestamp") cursor.seekTime(spec.at);
     this.readers.set(consumer, new StreamReader(cursor, options));

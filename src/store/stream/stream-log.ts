@@ -25,6 +25,15 @@ export class StreamLog {
   /** Publisher sequences (deduplication) and consumer offsets stored by stream-protocol clients. */
   readonly publisherSequences = new Map<string, bigint>();
   readonly trackedOffsets = new Map<string, number>();
+  /**
+   * First offset of the newest chunk. A chunk is what one synchronous run
+   * appends (one socket read: a stream-protocol Publish frame, AMQP publishes
+   * read together), cut where a segment starts, as osiris writes a batch as
+   * one chunk and never splits one across segments. After a restart the
+   * boundaries are not known: the last entry counts as the last chunk.
+   */
+  private chunkStart = 0;
+  private chunkOpen = false;
   /** Tracking changed since it was last written: the next sync writes it. */
   private trackingDirty = false;
 
@@ -42,6 +51,7 @@ export class StreamLog {
       this.segments.push(segment);
       this.bytes += segment.size;
     }
+    this.chunkStart = Math.max(this.firstOffset, this.nextOffset - 1);
     this.loadTracking();
   }
 
@@ -90,6 +100,11 @@ export class StreamLog {
     return this.nextOffset - this.firstOffset;
   }
 
+  /** Where the newest chunk starts: RabbitMQ's offset spec `last`, and the stream's last chunk id. */
+  get lastChunkStart(): number {
+    return Math.max(this.firstOffset, this.chunkStart);
+  }
+
   append(entry: StreamEntry): number {
     const framed = encodeEntry(entry);
     let segment = this.segments[this.segments.length - 1];
@@ -100,6 +115,7 @@ export class StreamLog {
       rolled = this.segments.length > 1;
     }
     const offset = segment.nextOffset;
+    if (!this.chunkOpen || segment.count === 0) this.startChunk(offset);
     const position = segment.size;
     const indexed = segment.count % INDEX_EVERY === 0;
     segment.file.append(framed, indexed ? encodeIndexRecord(offset, position, entry.timestamp) : null);
@@ -114,6 +130,13 @@ export class StreamLog {
     this.dirty.add(segment);
     if (rolled) this.onRoll?.();
     return offset;
+  }
+
+  private startChunk(offset: number): void {
+    this.chunkStart = offset;
+    if (this.chunkOpen) return;
+    this.chunkOpen = true;
+    queueMicrotask(() => (this.chunkOpen = false));
   }
 
   /** Removes whole segments, oldest first, while the stream is past a limit; returns how many entries went. */

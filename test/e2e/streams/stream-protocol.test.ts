@@ -116,6 +116,38 @@ test("offset tracking (the client's offset tracking example): a consumer stores 
   await c.close();
 });
 
+test("offset spec last: the start of the last chunk (one Publish frame), as RabbitMQ 3.10 answers, not the last entry", async () => {
+  // Observed on the reference node (5553, raw frames): three Publish frames of three entries,
+  // then Subscribe with `last` gets one chunk of three entries from offset 6.
+  const c = await client();
+  await c.createStream({ stream: "sp.last" });
+  const publisher = await c.declarePublisher({ stream: "sp.last" });
+  let confirmed = 0;
+  publisher.on("publish_confirm", (error, ids) => (confirmed += error === null ? ids.length : 0));
+  for (let frame = 0; frame < 3; frame++) {
+    // Sends queued in one turn go out as one Publish frame on flush().
+    for (let i = 0; i < 3; i++) await publisher.send(Buffer.from(`f${frame}-${i}`));
+    await publisher.flush();
+    await waitFor(() => confirmed === (frame + 1) * 3);
+  }
+  await publisher.close();
+  const got: Message[] = [];
+  await c.declareConsumer({ stream: "sp.last", offset: Offset.last() }, (m) => void got.push(m));
+  await waitFor(() => got.length >= 3);
+  assert.deepEqual(
+    got.map((m) => [Number(m.offset), m.content.toString()]),
+    [
+      [6, "f2-0"],
+      [7, "f2-1"],
+      [8, "f2-2"],
+    ],
+  );
+  const stats = await c.streamStatsRequest("sp.last");
+  assert.deepEqual([stats.firstChunkId, stats.lastChunkId], [0n, 6n]);
+  await c.deleteStream({ stream: "sp.last" });
+  await c.close();
+});
+
 test("a stream is one queue: what the stream protocol publishes, AMQP 0-9-1 reads, and the other way round", async () => {
   const c = await client();
   await c.createStream({ stream: "sp.cross" });
