@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { connect, Offset, type Client } from "rabbitmq-stream-js-client";
+import { Offset, type Client } from "rabbitmq-stream-js-client";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { waitFor } from "../../helpers/broker.js";
 import { RawStreamClient } from "../../helpers/raw-stream.js";
+import { streamClient } from "../../helpers/stream-client.js";
 import { FrameBuilder } from "../../../src/stream/frame-io.js";
 import { Code, Command, RESPONSE } from "../../../src/stream/protocol.js";
 
@@ -15,16 +16,7 @@ import { Code, Command, RESPONSE } from "../../../src/stream/protocol.js";
 const warren = useBroker({ ports: { stream: 0 } });
 const port = (): number => warren.broker.broker.ports.stream as number;
 
-async function client(): Promise<Client> {
-  return connect({
-    hostname: "127.0.0.1",
-    port: port(),
-    username: "guest",
-    password: "guest",
-    vhost: "/",
-    heartbeat: 0,
-  });
-}
+const client = (): Promise<Client> => streamClient(port());
 
 /** MetadataUpdate's content: code, stream name. */
 function metadataUpdate(content: Buffer): [number, string] {

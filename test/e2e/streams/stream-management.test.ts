@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import amqplib from "amqplib";
-import { connect, Offset } from "rabbitmq-stream-js-client";
+import { Offset } from "rabbitmq-stream-js-client";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { waitFor } from "../../helpers/broker.js";
+import { streamClient } from "../../helpers/stream-client.js";
 import { Api, type Item } from "../management/api-client.js";
 
 // How /api/queues shows a stream, as RabbitMQ 3.10's management API does
@@ -29,14 +30,7 @@ test("/api/queues lists a stream with type stream, its members, online nodes and
   const channel = await connection.createConfirmChannel();
   for (let i = 0; i < 5; i++) channel.sendToQueue("sm.stream", Buffer.from(`m${i}`));
   await channel.waitForConfirms();
-  const stream = await connect({
-    hostname: "127.0.0.1",
-    port: warren.broker.broker.ports.stream as number,
-    username: "guest",
-    password: "guest",
-    vhost: "/",
-    heartbeat: 0,
-  });
+  const stream = await streamClient(warren.broker.broker.ports.stream as number);
   let got = 0;
   await stream.declareConsumer({ stream: "sm.stream", offset: Offset.first() }, () => void got++);
   await waitFor(() => got >= 5);

@@ -3,26 +3,18 @@ import { once } from "node:events";
 import { createConnection } from "node:net";
 import { test } from "node:test";
 import amqplib from "amqplib";
-import { connect, Offset, type Client } from "rabbitmq-stream-js-client";
+import { Offset, type Client } from "rabbitmq-stream-js-client";
 import type { Message } from "rabbitmq-stream-js-client/dist/publisher.js";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { waitFor } from "../../helpers/broker.js";
+import { streamClient } from "../../helpers/stream-client.js";
 
 // The scenarios of rabbitmq-stream-js-client's own examples (example/src/: deduplication,
 // offset tracking, publish and consume), run with that client against Warren's stream port.
 
 const warren = useBroker({ ports: { stream: 0 } });
 
-async function client(): Promise<Client> {
-  return connect({
-    hostname: "127.0.0.1",
-    port: warren.broker.broker.ports.stream as number,
-    username: "guest",
-    password: "guest",
-    vhost: "/",
-    heartbeat: 0,
-  });
-}
+const client = (): Promise<Client> => streamClient(warren.broker.broker.ports.stream as number);
 
 test("publish with confirms and consume from first: bodies, properties and application properties arrive, offsets count from 0", async () => {
   const c = await client();

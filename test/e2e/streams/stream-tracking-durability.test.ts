@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { connect, Offset, type Client } from "rabbitmq-stream-js-client";
+import { Offset, type Client } from "rabbitmq-stream-js-client";
 import { waitFor } from "../../helpers/broker.js";
+import { streamClient } from "../../helpers/stream-client.js";
 import { killAllChildren, killed, startChildBroker } from "../../helpers/child-broker.js";
 import { useDataDirs, withBrokerOn } from "../../helpers/data-dirs.js";
 
@@ -14,9 +15,7 @@ import { useDataDirs, withBrokerOn } from "../../helpers/data-dirs.js";
 const dirs = useDataDirs("warren-stream-tracking");
 after(() => killAllChildren());
 
-async function client(port: number): Promise<Client> {
-  return connect({ hostname: "127.0.0.1", port, username: "guest", password: "guest", vhost: "/", heartbeat: 0 });
-}
+const client = streamClient;
 
 /**
  * A consumer stores `offset` for `reference` (seen by QueryOffset: the
