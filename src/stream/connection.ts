@@ -4,6 +4,8 @@ import type { Broker } from "../core/broker.js";
 import { CoreError } from "../core/errors.js";
 import type { VHost } from "../core/vhost.js";
 import type { Logger } from "../log.js";
+import { DEFAULTS } from "../config/defaults.js";
+import { ConnectionSkeleton } from "../transport/connection-skeleton.js";
 import { FrameBuilder, FrameReader } from "./frame-io.js";
 import { handleHandshake } from "./handlers/handshake.js";
 import { handlePublishing, type Publisher } from "./handlers/publishing.js";
@@ -11,6 +13,23 @@ import { handleConsuming } from "./handlers/consuming.js";
 import { handleStreams } from "./handlers/streams.js";
 import { Code, Command, RESPONSE } from "./protocol.js";
 import type { StreamSubscription } from "./stream-subscription.js";
+import type { StreamQueue, StreamWatcher } from "../core/stream/stream-queue.js";
+
+/**
+ * After the client's Close, how long Warren waits for the client to end the
+ * socket before it ends it itself. Until then every further Close is answered
+ * too: rabbitmq-stream-js-client 1.0 closes a connection twice when a stream
+ * is deleted under it (its MetadataUpdate handler and Client.close() race),
+ * and a second Close left unanswered hangs close() for good.
+ */
+const CLOSE_GRACE_MS = 1000;
+/**
+ * Missed heartbeats: RabbitMQ 3.10's stream port closed a silent client
+ * (heartbeat 1 s) about 3 s after its last frame (observed on 5553); the JS
+ * client only beats when it sent nothing for a whole interval, so its beats
+ * can come two intervals apart.
+ */
+const SILENT_INTERVALS = 3;
 
 export interface StreamContext {
   readonly broker: Broker;
@@ -38,8 +57,9 @@ export class StreamProtocolError extends Error {
  * each to the handler of its command group; replies are gathered and
  * written once per event-loop turn.
  */
-export class StreamConnection {
-  state: "handshake" | "open" | "closed" = "handshake";
+export class StreamConnection implements StreamWatcher {
+  /** "closing": the client said Close; only Close is answered until the socket ends. */
+  state: "handshake" | "open" | "closing" | "closed" = "handshake";
   user: string | null = null;
   vhost: VHost | null = null;
   access: Access | null = null;
@@ -51,11 +71,25 @@ export class StreamConnection {
   private output: Buffer[] = [];
   private flushScheduled = false;
   private readonly drainWaiters = new Set<() => void>();
+  /** Streams this connection has publishers or subscriptions on: each is told once when it is deleted. */
+  private readonly watched = new Set<StreamQueue>();
+  readonly skeleton: ConnectionSkeleton;
 
   constructor(
     readonly socket: Socket,
     readonly ctx: StreamContext,
   ) {
+    this.skeleton = new ConnectionSkeleton({
+      id: ctx.broker.connections.allocateId(),
+      protocol: "stream",
+      remoteAddress: socket.remoteAddress ?? "",
+      remotePort: socket.remotePort ?? 0,
+      logger: ctx.logger,
+      handshakeTimeout: DEFAULTS.handshakeTimeout,
+      handshakeTimeoutMessage: "closing stream connection: no open in time",
+      inputErrorMessage: "stream transport error",
+      drop: () => socket.destroy(),
+    });
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("drain", () => {
       for (const resume of [...this.drainWaiters]) resume();
@@ -70,6 +104,7 @@ export class StreamConnection {
   }
 
   private onData(chunk: Buffer): void {
+    this.skeleton.received(chunk.length);
     const buf = this.input === null ? chunk : Buffer.concat([this.input, chunk]);
     let at = 0;
     while (buf.length - at >= 4) {
@@ -90,6 +125,7 @@ export class StreamConnection {
   private onFrame(frame: FrameReader): void {
     const key = frame.u16();
     const version = frame.u16();
+    if (this.state === "closing" && key !== Command.Close) return;
     try {
       if (handleHandshake(this, key, frame)) return;
       if (this.state !== "open")
@@ -118,7 +154,7 @@ export class StreamConnection {
   }
 
   send(frame: FrameBuilder | Buffer): void {
-    if (this.state === "closed") return;
+    if (this.state === "closed" || this.socket.writableEnded) return;
     this.output.push(frame instanceof FrameBuilder ? frame.finish() : frame);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -127,15 +163,17 @@ export class StreamConnection {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.output.length === 0 || this.socket.destroyed) return;
+    if (this.output.length === 0 || this.socket.destroyed || this.socket.writableEnded) return;
     const out = this.output;
     this.output = [];
-    this.socket.write(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out));
+    const bytes = out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
+    this.skeleton.sent(bytes.length);
+    this.socket.write(bytes);
   }
 
   /** False while the socket's buffer is full: subscriptions stop taking deliveries until it drains. */
   get writable(): boolean {
-    return this.state !== "closed" && !this.socket.writableNeedDrain;
+    return this.state === "open" && !this.socket.writableNeedDrain;
   }
 
   whenDrained(resume: () => void): void {
@@ -164,12 +202,76 @@ export class StreamConnection {
     this.socket.end();
   }
 
+  /**
+   * The client said Close (answered by the caller): its publishers and
+   * subscriptions go now; the socket ends when the client ends it, or
+   * after CLOSE_GRACE_MS.
+   */
+  clientClosed(): void {
+    if (this.state === "closed" || this.state === "closing") return;
+    this.release();
+    this.state = "closing";
+    setTimeout(() => this.socket.end(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** Negotiated in the client's Tune: heartbeats go out when nothing else did, and a silent client is dropped. */
+  startHeartbeat(seconds: number): void {
+    if (seconds <= 0) return;
+    const intervalMs = seconds * 1000;
+    this.skeleton.sendHeartbeats(intervalMs, () => this.send(new FrameBuilder(Command.Heartbeat)));
+    this.skeleton.expectTraffic(intervalMs * SILENT_INTERVALS, intervalMs / 2, () => {
+      this.ctx.logger.warn(
+        { remote: this.remoteAddress, timeout: seconds },
+        "missed heartbeats from stream client, closing connection",
+      );
+      this.socket.destroy();
+    });
+  }
+
+  /** A publisher or subscription now uses `stream`: the connection hears of its deletion. */
+  watch(stream: StreamQueue): void {
+    if (this.watched.has(stream)) return;
+    this.watched.add(stream);
+    stream.watch(this);
+  }
+
+  /**
+   * The stream was deleted: its publishers and subscriptions on this
+   * connection go, and the client hears it once, with MetadataUpdate
+   * (stream not available), after the reply of the turn that deleted it
+   * (RabbitMQ 3.10 sends Delete's response first, then one MetadataUpdate
+   * per connection, whether it had publishers, subscriptions or both: observed on 5553).
+   */
+  streamDeleted(stream: StreamQueue): void {
+    this.watched.delete(stream);
+    for (const [id, publisher] of this.publishers) if (publisher.stream === stream) this.publishers.delete(id);
+    for (const [id, subscription] of this.subscriptions)
+      if (subscription.queue === stream) this.subscriptions.delete(id);
+    queueMicrotask(() =>
+      this.send(new FrameBuilder(Command.MetadataUpdate).u16(Code.StreamNotAvailable).string(stream.name)),
+    );
+  }
+
   /** The connection is gone: its subscriptions leave their streams. */
   closed(): void {
     if (this.state === "closed") return;
+    this.release();
     this.state = "closed";
+  }
+
+  /** No publisher or subscription of this connection uses `stream` any more: its deletion is not this connection's news. */
+  unwatchIfUnused(stream: StreamQueue): void {
+    for (const publisher of this.publishers.values()) if (publisher.stream === stream) return;
+    for (const subscription of this.subscriptions.values()) if (subscription.queue === stream) return;
+    if (this.watched.delete(stream)) stream.unwatch(this);
+  }
+
+  private release(): void {
+    this.skeleton.end();
     for (const subscription of this.subscriptions.values()) subscription.queue.removeConsumer(subscription);
     this.subscriptions.clear();
     this.publishers.clear();
+    for (const stream of this.watched) stream.unwatch(this);
+    this.watched.clear();
   }
 }

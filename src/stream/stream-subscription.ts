@@ -5,7 +5,7 @@ import type { StreamQueue } from "../core/stream/stream-queue.js";
 import { encodeAmqp10 } from "./amqp10-message.js";
 import type { StreamConnection } from "./connection.js";
 import { FrameBuilder } from "./frame-io.js";
-import { Code, Command } from "./protocol.js";
+import { Command } from "./protocol.js";
 
 /** Entries per chunk at most: a chunk is what one credit buys, as an osiris chunk is. */
 const CHUNK_ENTRIES = 256;
@@ -78,7 +78,7 @@ export class StreamSubscription implements Consumer {
     for (const entry of entries) dataLength += 4 + entry.length;
     const version = this.connection.deliverVersion;
     const frame = new FrameBuilder(Command.Deliver, version, 64 + dataLength).u8(this.subscriptionId);
-    if (version >= 2) frame.u64(Math.max(0, this.queue.log.nextOffset - 1));
+    if (version >= 2) frame.u64(this.queue.log.lastChunkStart); // committed chunk id: Warren's chunks are committed when appended
     frame
       .u8(0x50) // magic 5, version 0
       .u8(0) // chunk type: user
@@ -95,9 +95,8 @@ export class StreamSubscription implements Consumer {
     this.connection.send(frame);
   }
 
+  /** The stream was deleted: the connection tells the client once for all its publishers and subscriptions (StreamConnection.streamDeleted). */
   cancelledByServer(_queue: Queue): void {
-    this.connection.subscriptions.delete(this.subscriptionId);
-    // RabbitMQ tells subscribers of a deleted stream with MetadataUpdate (stream not available).
-    this.connection.send(new FrameBuilder(Command.MetadataUpdate).u16(Code.StreamNotAvailable).string(this.queue.name));
+    this.entries = [];
   }
 }

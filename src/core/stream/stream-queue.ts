@@ -24,6 +24,11 @@ class StreamReader {
   }
 }
 
+/** Told when a stream is deleted (a stream-protocol connection with publishers or subscriptions on it). */
+export interface StreamWatcher {
+  streamDeleted(stream: StreamQueue): void;
+}
+
 /** Stream settings from the queue's arguments and the policies that match it. */
 export interface StreamSettings {
   retention: StreamRetention;
@@ -40,6 +45,7 @@ export interface StreamSettings {
 export class StreamQueue extends Queue {
   readonly log: StreamLog;
   private readonly readers = new Map<Consumer, StreamReader>();
+  private readonly watchers = new Set<StreamWatcher>();
   private retention: StreamRetention;
 
   constructor(
@@ -124,8 +130,9 @@ export class StreamQueue extends Queue {
     const cursor = new StreamCursor(log, log.nextOffset);
     const spec = options.offset;
     if (spec.kind === "first") cursor.seek(log.firstOffset);
-    // "last": RabbitMQ starts at the last chunk; Warren's chunk is one entry, so the last entry.
-    else if (spec.kind === "last") cursor.seek(Math.max(log.firstOffset, log.nextOffset - 1));
+    // "last": the start of the last chunk, as RabbitMQ 3.10 answers (observed on 5553: three
+    // Publish frames of three entries each, then `last` delivers offsets 6, 7 and 8).
+    else if (spec.kind === "last") cursor.seek(log.lastChunkStart);
     else if (spec.kind === "offset") cursor.seek(spec.offset);
     else if (spec.kind === "timestamp") cursor.seekTime(spec.at);
     this.readers.set(consumer, new StreamReader(cursor, options));
@@ -201,7 +208,18 @@ export class StreamQueue extends Queue {
     this.readers.clear();
     super.markDeleted();
     this.store.destroy(this.log);
+    const watchers = [...this.watchers];
+    this.watchers.clear();
+    for (const watcher of watchers) watcher.streamDeleted(this);
     return count;
+  }
+
+  watch(watcher: StreamWatcher): void {
+    this.watchers.add(watcher);
+  }
+
+  unwatch(watcher: StreamWatcher): void {
+    this.watchers.delete(watcher);
   }
 
   /** The last publishing id stored for a publisher reference (0 when none). */
@@ -215,12 +233,14 @@ export class StreamQueue extends Queue {
     if (last !== undefined && id <= last) return false;
     this.log.publisherSequences.set(reference, id);
     this.log.trackingChanged();
+    this.store.appended(this.log);
     return true;
   }
 
   storeOffset(reference: string, offset: number): void {
     this.log.trackedOffsets.set(reference, offset);
     this.log.trackingChanged();
+    this.store.appended(this.log);
   }
 
   queryOffset(reference: string): number | null {

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { close, fdatasync, mkdirSync, open, readFileSync, readdirSync, rename, rmSync, write } from "node:fs";
 import { join } from "node:path";
+import { PRIVATE_FILE_MODE } from "../file/file-modes.js";
 import { FileSegmentFile } from "./file-segment.js";
 import { MemorySegmentFile, type SegmentFile } from "./segment-file.js";
 
@@ -19,7 +20,8 @@ export interface SegmentDirectory {
   destroy(): void;
   /** Publisher sequences and stored consumer offsets (stream protocol), as written last; null when none. */
   loadTracking(): string | null;
-  saveTracking(text: string): void;
+  /** Replaces the tracking file atomically and durably; `done` once it is on disk (or the write failed). */
+  saveTracking(text: string, done: (error: Error | null) => void): void;
 }
 
 export class MemorySegmentDirectory implements SegmentDirectory {
@@ -37,7 +39,9 @@ export class MemorySegmentDirectory implements SegmentDirectory {
     return null;
   }
 
-  saveTracking(): void {}
+  saveTracking(_text: string, done: (error: Error | null) => void): void {
+    done(null);
+  }
 }
 
 const SEGMENT_SUFFIX = ".segment";
@@ -78,10 +82,37 @@ export class FileSegmentDirectory implements SegmentDirectory {
     }
   }
 
-  /** Replaced whole (temp + rename): a crash leaves the old or the new file, never half of one. */
-  saveTracking(text: string): void {
+  /**
+   * Replaced whole, as the definitions file is (store/file/atomic-write.ts),
+   * but without blocking the event loop: write the temp file, fdatasync it,
+   * rename it over the old one, fsync the directory. A crash leaves the old
+   * or the new file, never half of one, and `done` means the new one is on disk.
+   */
+  saveTracking(text: string, done: (error: Error | null) => void): void {
     mkdirSync(this.dir, { recursive: true });
-    writeFileSync(join(this.dir, `${TRACKING}.tmp`), text);
-    renameSync(join(this.dir, `${TRACKING}.tmp`), join(this.dir, TRACKING));
+    const temp = join(this.dir, `${TRACKING}.tmp`);
+    const bytes = Buffer.from(text, "utf8");
+    open(temp, "w", PRIVATE_FILE_MODE, (openError, fd) => {
+      if (openError !== null) return done(openError);
+      const finish = (error: Error | null): void => close(fd, (closeError) => done(error ?? closeError));
+      write(fd, bytes, 0, bytes.length, 0, (writeError) => {
+        if (writeError !== null) return finish(writeError);
+        fdatasync(fd, (syncError) => {
+          if (syncError !== null) return finish(syncError);
+          rename(temp, join(this.dir, TRACKING), (renameError) => {
+            if (renameError !== null) return finish(renameError);
+            syncDirectory(this.dir, finish);
+          });
+        });
+      });
+    });
   }
+}
+
+/** A rename is durable once its directory is (POSIX fsync(2) on the directory). */
+function syncDirectory(dir: string, done: (error: Error | null) => void): void {
+  open(dir, "r", (openError, fd) => {
+    if (openError !== null) return done(openError);
+    fdatasync(fd, (syncError) => close(fd, (closeError) => done(syncError ?? closeError)));
+  });
 }

@@ -25,7 +25,17 @@ export class StreamLog {
   /** Publisher sequences (deduplication) and consumer offsets stored by stream-protocol clients. */
   readonly publisherSequences = new Map<string, bigint>();
   readonly trackedOffsets = new Map<string, number>();
-  private trackingScheduled = false;
+  /**
+   * First offset of the newest chunk. A chunk is what one synchronous run
+   * appends (one socket read: a stream-protocol Publish frame, AMQP publishes
+   * read together), cut where a segment starts, as osiris writes a batch as
+   * one chunk and never splits one across segments. After a restart the
+   * boundaries are not known: the last entry counts as the last chunk.
+   */
+  private chunkStart = 0;
+  private chunkOpen = false;
+  /** Tracking changed since it was last written: the next sync writes it. */
+  private trackingDirty = false;
 
   constructor(
     private readonly directory: SegmentDirectory,
@@ -41,6 +51,7 @@ export class StreamLog {
       this.segments.push(segment);
       this.bytes += segment.size;
     }
+    this.chunkStart = Math.max(this.firstOffset, this.nextOffset - 1);
     this.loadTracking();
   }
 
@@ -53,17 +64,24 @@ export class StreamLog {
     for (const [reference, offset] of Object.entries(saved.offsets ?? {})) this.trackedOffsets.set(reference, offset);
   }
 
-  /** Tracking changed: written once at the end of this turn, however many changes it had. */
+  /**
+   * Tracking changed: written by the next sync (the group commit), once
+   * however many changes the turn had, so that a confirm sent after it
+   * finds the publisher sequences and stored offsets on disk too.
+   */
   trackingChanged(): void {
-    if (this.trackingScheduled) return;
-    this.trackingScheduled = true;
-    queueMicrotask(() => {
-      this.trackingScheduled = false;
-      if (this.destroyed) return;
-      const publishers: Record<string, string> = {};
-      for (const [reference, id] of this.publisherSequences) publishers[reference] = String(id);
-      this.directory.saveTracking(JSON.stringify({ publishers, offsets: Object.fromEntries(this.trackedOffsets) }));
-    });
+    this.trackingDirty = true;
+  }
+
+  private saveTracking(done: (error: Error | null) => void): void {
+    this.trackingDirty = false;
+    const publishers: Record<string, string> = {};
+    for (const [reference, id] of this.publisherSequences) publishers[reference] = String(id);
+    // A stream deleted while its tracking was being written has nothing left to keep.
+    this.directory.saveTracking(
+      JSON.stringify({ publishers, offsets: Object.fromEntries(this.trackedOffsets) }),
+      (error) => done(this.destroyed ? null : error),
+    );
   }
 
   /** The oldest offset still in the stream (the next one when it is empty). */
@@ -82,6 +100,11 @@ export class StreamLog {
     return this.nextOffset - this.firstOffset;
   }
 
+  /** Where the newest chunk starts: RabbitMQ's offset spec `last`, and the stream's last chunk id. */
+  get lastChunkStart(): number {
+    return Math.max(this.firstOffset, this.chunkStart);
+  }
+
   append(entry: StreamEntry): number {
     const framed = encodeEntry(entry);
     let segment = this.segments[this.segments.length - 1];
@@ -92,6 +115,7 @@ export class StreamLog {
       rolled = this.segments.length > 1;
     }
     const offset = segment.nextOffset;
+    if (!this.chunkOpen || segment.count === 0) this.startChunk(offset);
     const position = segment.size;
     const indexed = segment.count % INDEX_EVERY === 0;
     segment.file.append(framed, indexed ? encodeIndexRecord(offset, position, entry.timestamp) : null);
@@ -106,6 +130,13 @@ export class StreamLog {
     this.dirty.add(segment);
     if (rolled) this.onRoll?.();
     return offset;
+  }
+
+  private startChunk(offset: number): void {
+    this.chunkStart = offset;
+    if (this.chunkOpen) return;
+    this.chunkOpen = true;
+    queueMicrotask(() => (this.chunkOpen = false));
   }
 
   /** Removes whole segments, oldest first, while the stream is past a limit; returns how many entries went. */
@@ -160,15 +191,16 @@ export class StreamLog {
   sync(callback: (error: Error | null) => void): void {
     const segments = [...this.dirty];
     this.dirty.clear();
-    let waiting = segments.length;
+    const tracking = this.trackingDirty && !this.destroyed;
+    let waiting = segments.length + (tracking ? 1 : 0);
     if (waiting === 0) return callback(null);
     let failed: Error | null = null;
-    for (const segment of segments) {
-      segment.file.sync((error) => {
-        failed ??= error;
-        if (--waiting === 0) callback(failed);
-      });
-    }
+    const done = (error: Error | null): void => {
+      failed ??= error;
+      if (--waiting === 0) callback(failed);
+    };
+    for (const segment of segments) segment.file.sync(done);
+    if (tracking) this.saveTracking(done);
   }
 
   close(): void {

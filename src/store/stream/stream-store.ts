@@ -53,7 +53,7 @@ export class StreamStore implements Durability {
     log.destroy();
   }
 
-  /** An entry was appended to `log`: it is synced with the others at the end of this turn. */
+  /** An entry was appended to `log`, or its tracking changed: synced with the others at the end of this turn. */
   appended(log: StreamLog): void {
     if (this.dir === null) return;
     this.dirty.add(log);

@@ -37,6 +37,7 @@ export function handleConsuming(connection: StreamConnection, key: number, frame
       }
       connection.subscriptions.delete(subscription.subscriptionId);
       subscription.queue.removeConsumer(subscription);
+      connection.unwatchIfUnused(subscription.queue);
       connection.send(connection.respond(key, correlationId, Code.Ok));
       return true;
     }
@@ -99,6 +100,7 @@ function subscribe(connection: StreamConnection, frame: FrameReader): void {
       const filters = [...properties].filter(([k]) => k.startsWith("filter.")).map(([, v]) => v);
       const subscription = new StreamSubscription(connection, subscriptionId, stream, credit);
       connection.subscriptions.set(subscriptionId, subscription);
+      connection.watch(stream);
       // The response goes before the first Deliver: deliveries start in a microtask, after this frame.
       connection.send(connection.respond(Command.Subscribe, correlationId, Code.Ok));
       stream.subscribe(subscription, {

@@ -35,9 +35,9 @@ export function handleHandshake(connection: StreamConnection, key: number, frame
       authenticate(connection, frame);
       return true;
     case Command.Tune:
-      // The client's answer to our Tune: it may lower frame max and heartbeat; Warren takes its own limits.
+      // The client's answer to our Tune: it may lower frame max (Warren keeps its own limit) and sets the heartbeat.
       frame.u32();
-      frame.u32();
+      connection.startHeartbeat(frame.u32());
       return true;
     case Command.Open:
       open(connection, frame);
@@ -45,8 +45,7 @@ export function handleHandshake(connection: StreamConnection, key: number, frame
     case Command.Close: {
       const correlationId = frame.u32();
       connection.send(connection.respond(key, correlationId, Code.Ok));
-      connection.closed();
-      setImmediate(() => connection.socket.end());
+      connection.clientClosed();
       return true;
     }
     case Command.Close | RESPONSE:
@@ -120,6 +119,7 @@ function open(connection: StreamConnection, frame: FrameReader): void {
     return;
   }
   connection.state = "open";
+  connection.skeleton.opened();
   connection.send(
     connection.respond(Command.Open, correlationId, Code.Ok).map([
       ["advertised_host", connection.ctx.advertisedHost],

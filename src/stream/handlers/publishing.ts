@@ -38,6 +38,7 @@ export function handlePublishing(
         try {
           connection.access?.write("queue", name);
           connection.publishers.set(publisherId, { stream, reference });
+          connection.watch(stream);
         } catch (error) {
           code = connection.codeOf(error);
         }
@@ -58,7 +59,10 @@ export function handlePublishing(
     }
     case Command.DeletePublisher: {
       const correlationId = frame.u32();
-      const existed = connection.publishers.delete(frame.u8());
+      const publisherId = frame.u8();
+      const publisher = connection.publishers.get(publisherId);
+      const existed = connection.publishers.delete(publisherId);
+      if (publisher !== undefined) connection.unwatchIfUnused(publisher.stream);
       connection.send(connection.respond(key, correlationId, existed ? Code.Ok : Code.PublisherDoesNotExist));
       return true;
     }

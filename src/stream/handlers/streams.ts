@@ -56,8 +56,8 @@ export function handleStreams(connection: StreamConnection, key: number, frame: 
         return true;
       }
       const log = stream.log;
-      // Warren's chunks are its entries: chunk ids are offsets.
-      const last = log.count === 0 ? -1 : log.nextOffset - 1;
+      // A chunk's id is its first offset.
+      const last = log.count === 0 ? -1 : log.lastChunkStart;
       connection.send(
         connection
           .respond(key, correlationId, Code.Ok)

@@ -173,7 +173,9 @@ test("x-stream-offset: first, last, next, a number, a timestamp and an interval;
   await withChannel(async (channel) => {
     await channel.assertQueue("s.offsets", { durable: true, arguments: STREAM });
     const before = Math.floor(Date.now() / 1000) - 1;
-    await publishAll("s.offsets", ["m0", "m1", "m2", "m3", "m4"], { kept: "yes" });
+    // Two batches, so two chunks: "last" starts at the last chunk (here m4 alone).
+    await publishAll("s.offsets", ["m0", "m1", "m2", "m3"], { kept: "yes" });
+    await publishAll("s.offsets", ["m4"], { kept: "yes" });
     const first = await consumeN(channel, "s.offsets", 5, { "x-stream-offset": "first" });
     assert.deepEqual(bodiesOf(first), ["m0", "m1", "m2", "m3", "m4"]);
     assert.deepEqual(offsetsOf(first), [0, 1, 2, 3, 4]);
@@ -268,8 +270,10 @@ test("retention removes whole segments from the head: x-max-length-bytes, and a 
     await channel.assertQueue("s.retain", { durable: true, arguments: small });
     await publishAll(
       "s.retain",
-      Array.from({ length: 40 }, (_, i) => `${i}${body}`),
+      Array.from({ length: 39 }, (_, i) => `${i}${body}`),
     );
+    // Published alone, so that it is a chunk of its own ("last" starts at the last chunk).
+    await publishAll("s.retain", [`39${body}`]);
     const first = await consumeN(channel, "s.retain", 1, { "x-stream-offset": "first" }, 1);
     const head = offsetsOf(first)[0] as number;
     assert.ok(head > 20, `head offset ${head}: old segments were removed`);

@@ -3,26 +3,18 @@ import { once } from "node:events";
 import { createConnection } from "node:net";
 import { test } from "node:test";
 import amqplib from "amqplib";
-import { connect, Offset, type Client } from "rabbitmq-stream-js-client";
+import { Offset, type Client } from "rabbitmq-stream-js-client";
 import type { Message } from "rabbitmq-stream-js-client/dist/publisher.js";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { waitFor } from "../../helpers/broker.js";
+import { streamClient } from "../../helpers/stream-client.js";
 
 // The scenarios of rabbitmq-stream-js-client's own examples (example/src/: deduplication,
 // offset tracking, publish and consume), run with that client against Warren's stream port.
 
 const warren = useBroker({ ports: { stream: 0 } });
 
-async function client(): Promise<Client> {
-  return connect({
-    hostname: "127.0.0.1",
-    port: warren.broker.broker.ports.stream as number,
-    username: "guest",
-    password: "guest",
-    vhost: "/",
-    heartbeat: 0,
-  });
-}
+const client = (): Promise<Client> => streamClient(warren.broker.broker.ports.stream as number);
 
 test("publish with confirms and consume from first: bodies, properties and application properties arrive, offsets count from 0", async () => {
   const c = await client();
@@ -113,6 +105,38 @@ test("offset tracking (the client's offset tracking example): a consumer stores 
   assert.equal(resumed[0], 50n);
   assert.equal(resumed.at(-1), 99n);
   await c.deleteStream({ stream: "sp.track" });
+  await c.close();
+});
+
+test("offset spec last: the start of the last chunk (one Publish frame), as RabbitMQ 3.10 answers, not the last entry", async () => {
+  // Observed on the reference node (5553, raw frames): three Publish frames of three entries,
+  // then Subscribe with `last` gets one chunk of three entries from offset 6.
+  const c = await client();
+  await c.createStream({ stream: "sp.last" });
+  const publisher = await c.declarePublisher({ stream: "sp.last" });
+  let confirmed = 0;
+  publisher.on("publish_confirm", (error, ids) => (confirmed += error === null ? ids.length : 0));
+  for (let frame = 0; frame < 3; frame++) {
+    // Sends queued in one turn go out as one Publish frame on flush().
+    for (let i = 0; i < 3; i++) await publisher.send(Buffer.from(`f${frame}-${i}`));
+    await publisher.flush();
+    await waitFor(() => confirmed === (frame + 1) * 3);
+  }
+  await publisher.close();
+  const got: Message[] = [];
+  await c.declareConsumer({ stream: "sp.last", offset: Offset.last() }, (m) => void got.push(m));
+  await waitFor(() => got.length >= 3);
+  assert.deepEqual(
+    got.map((m) => [Number(m.offset), m.content.toString()]),
+    [
+      [6, "f2-0"],
+      [7, "f2-1"],
+      [8, "f2-2"],
+    ],
+  );
+  const stats = await c.streamStatsRequest("sp.last");
+  assert.deepEqual([stats.firstChunkId, stats.lastChunkId], [0n, 6n]);
+  await c.deleteStream({ stream: "sp.last" });
   await c.close();
 });
 

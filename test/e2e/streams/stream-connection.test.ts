@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Offset, type Client } from "rabbitmq-stream-js-client";
+import { useBroker } from "../../helpers/amqp-fixture.js";
+import { waitFor } from "../../helpers/broker.js";
+import { RawStreamClient } from "../../helpers/raw-stream.js";
+import { streamClient } from "../../helpers/stream-client.js";
+import { FrameBuilder } from "../../../src/stream/frame-io.js";
+import { Code, Command, RESPONSE } from "../../../src/stream/protocol.js";
+
+// Connection life of the stream protocol: a stream deleted under its
+// publishers and consumers, Close, heartbeats. RabbitMQ 3.10's answers were
+// observed on the reference node's stream port (5553) with raw frames, since
+// it refuses rabbitmq-stream-js-client 1.0.
+
+const warren = useBroker({ ports: { stream: 0 } });
+const port = (): number => warren.broker.broker.ports.stream as number;
+
+const client = (): Promise<Client> => streamClient(port());
+
+/** MetadataUpdate's content: code, stream name. */
+function metadataUpdate(content: Buffer): [number, string] {
+  const length = content.readInt16BE(2);
+  return [content.readUInt16BE(0), content.toString("utf8", 4, 4 + length)];
+}
+
+async function createStream(raw: RawStreamClient, name: string): Promise<void> {
+  assert.equal(await raw.request(Command.Create, (f) => f.string(name).i32(0)), Code.Ok);
+}
+
+test(
+  "a stream deleted under an open consumer (its publisher closed): client.close() returns",
+  { timeout: 60_000 },
+  async () => {
+    // rabbitmq-stream-js-client 1.0 closes the consumer's connection twice here (its MetadataUpdate
+    // handler and close() race); the second Close went unanswered and close() never returned.
+    const c = await client();
+    await c.createStream({ stream: "sc.consumer" });
+    const publisher = await c.declarePublisher({ stream: "sc.consumer" });
+    for (let i = 0; i < 2000; i++) await publisher.send(Buffer.from(`m${i}`));
+    await publisher.flush();
+    await publisher.close();
+    let got = 0;
+    await c.declareConsumer({ stream: "sc.consumer", offset: Offset.first() }, () => void got++);
+    await waitFor(() => got >= 2000);
+    await c.deleteStream({ stream: "sc.consumer" });
+    await c.close();
+    const again = await client();
+    assert.equal((await again.queryMetadata({ streams: ["sc.consumer"] }))[0]?.responseCode, Code.StreamDoesNotExist);
+    await again.close();
+  },
+);
+
+test(
+  "a stream deleted under an open publisher: the publisher is closed for the client, and client.close() returns",
+  { timeout: 60_000 },
+  async () => {
+    const c = await client();
+    await c.createStream({ stream: "sc.publisher" });
+    const publisher = await c.declarePublisher({ stream: "sc.publisher" });
+    await publisher.send(Buffer.from("before"));
+    await publisher.flush();
+    const other = await client();
+    await other.deleteStream({ stream: "sc.publisher" });
+    await other.close();
+    // The client closes its publisher when MetadataUpdate (stream not available) arrives.
+    await waitFor(() => publisher.closed);
+    await assert.rejects(publisher.send(Buffer.from("after")), /Publisher has been closed/);
+    await c.close();
+  },
+);
+
+test("delete: Delete's response first, then one MetadataUpdate (code 6) per connection with publishers or subscriptions on the stream, none elsewhere", async () => {
+  const owner = await RawStreamClient.open(port());
+  const publishersOnly = await RawStreamClient.open(port());
+  const bystander = await RawStreamClient.open(port());
+  await createStream(owner, "sc.update");
+  await createStream(owner, "sc.other");
+  assert.equal(await owner.request(Command.DeclarePublisher, (f) => f.u8(1).string("").string("sc.update")), Code.Ok);
+  assert.equal(
+    await owner.request(Command.Subscribe, (f) => f.u8(2).string("sc.update").u16(1).u16(10).i32(0)),
+    Code.Ok,
+  );
+  for (const id of [1, 2])
+    assert.equal(
+      await publishersOnly.request(Command.DeclarePublisher, (f) => f.u8(id).string("").string("sc.update")),
+      Code.Ok,
+    );
+  // A publisher that was deleted again leaves nothing to tell.
+  assert.equal(
+    await bystander.request(Command.DeclarePublisher, (f) => f.u8(1).string("").string("sc.update")),
+    Code.Ok,
+  );
+  assert.equal(await bystander.request(Command.DeletePublisher, (f) => f.u8(1)), Code.Ok);
+  assert.equal(
+    await bystander.request(Command.DeclarePublisher, (f) => f.u8(2).string("").string("sc.other")),
+    Code.Ok,
+  );
+
+  const before = owner.frames.length;
+  assert.equal(await owner.request(Command.Delete, (f) => f.string("sc.update")), Code.Ok);
+  await owner.next((frame) => frame.key === Command.MetadataUpdate);
+  await publishersOnly.next((frame) => frame.key === Command.MetadataUpdate);
+  const ownerFrames = owner.frames.slice(before);
+  assert.deepEqual(
+    ownerFrames.map((frame) => frame.key),
+    [Command.Delete | RESPONSE, Command.MetadataUpdate],
+  );
+  assert.deepEqual(metadataUpdate((ownerFrames[1] as { content: Buffer }).content), [
+    Code.StreamNotAvailable,
+    "sc.update",
+  ]);
+  const updates = publishersOnly.frames.filter((frame) => frame.key === Command.MetadataUpdate);
+  assert.deepEqual(
+    updates.map((frame) => metadataUpdate(frame.content)),
+    [[Code.StreamNotAvailable, "sc.update"]],
+  );
+
+  // The deleted stream's publisher is gone on the server: a publish to it is refused (PublishError 18).
+  publishersOnly.send(
+    new FrameBuilder(Command.Publish)
+      .u8(1)
+      .i32(1)
+      .u64(1)
+      .i32(5)
+      .raw(Buffer.from([0x00, 0x53, 0x75, 0xa0, 0])),
+  );
+  const error = await publishersOnly.next((frame) => frame.key === Command.PublishError);
+  assert.deepEqual(
+    [
+      error.content.readUInt8(0),
+      error.content.readInt32BE(1),
+      error.content.readBigUInt64BE(5),
+      error.content.readUInt16BE(13),
+    ],
+    [1, 1, 1n, Code.PublisherDoesNotExist],
+  );
+  // The bystander still publishes to its own stream and heard nothing.
+  assert.equal(await bystander.request(Command.DeletePublisher, (f) => f.u8(2)), Code.Ok);
+  assert.equal(bystander.keys.includes(Command.MetadataUpdate), false);
+  assert.equal(await owner.request(Command.Delete, (f) => f.string("sc.other")), Code.Ok);
+  for (const raw of [owner, publishersOnly, bystander]) raw.destroy();
+});
+
+test("Close is answered, and so is a second Close sent before the first response; the socket ends after the client ends it", async () => {
+  const raw = await RawStreamClient.open(port());
+  const before = raw.frames.length;
+  raw.send(new FrameBuilder(Command.Close).u32(1).u16(Code.Ok).string(""));
+  raw.send(new FrameBuilder(Command.Close).u32(2).u16(Code.Ok).string(""));
+  await waitFor(() => raw.frames.length >= before + 2);
+  assert.deepEqual(
+    raw.frames.slice(before).map((frame) => [frame.key, frame.content.readUInt32BE(0), frame.content.readUInt16BE(4)]),
+    [
+      [Command.Close | RESPONSE, 1, Code.Ok],
+      [Command.Close | RESPONSE, 2, Code.Ok],
+    ],
+  );
+  // Anything else after Close is ignored.
+  const count = raw.frames.length;
+  raw.send(new FrameBuilder(Command.Metadata).u32(3).i32(1).string("sc.none"));
+  raw.socket.end();
+  await waitFor(() => raw.closed);
+  assert.equal(raw.frames.length, count);
+  const c = await client();
+  assert.equal((await c.queryMetadata({ streams: ["sc.none"] }))[0]?.responseCode, Code.StreamDoesNotExist);
+  await c.close();
+});
+
+test("heartbeats: with 1 s agreed in Tune, an idle connection gets Heartbeat frames from the server", async () => {
+  const raw = await RawStreamClient.open(port(), 1);
+  // Keep our side alive meanwhile, as a client does.
+  const beat = setInterval(() => raw.send(new FrameBuilder(Command.Heartbeat)), 500);
+  try {
+    const heartbeat = await raw.next((frame) => frame.key === Command.Heartbeat, 10_000);
+    assert.equal(heartbeat.content.length, 0);
+    await waitFor(() => raw.frames.filter((frame) => frame.key === Command.Heartbeat).length >= 2, 10_000);
+    assert.equal(raw.closed, false);
+  } finally {
+    clearInterval(beat);
+    raw.destroy();
+  }
+});
+
+test("heartbeats: a client silent for several agreed intervals is disconnected, and the next client is served", async () => {
+  const raw = await RawStreamClient.open(port(), 1);
+  await waitFor(() => raw.closed, 15_000);
+  assert.ok(
+    warren.broker.logs.some((entry) => entry.msg === "missed heartbeats from stream client, closing connection"),
+  );
+  const c = await client();
+  assert.equal((await c.queryMetadata({ streams: ["sc.none"] }))[0]?.responseCode, Code.StreamDoesNotExist);
+  await c.close();
+});
