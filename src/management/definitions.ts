@@ -14,7 +14,7 @@ import { badRequest, translateCoreErrors } from "./errors.js";
 import type { Json, JsonObject } from "./http-util.js";
 import { fieldTableToJson, jsonToFieldTable } from "./format/field-table.js";
 import { RABBITMQ_COMPAT_VERSION } from "./routes/overview.js";
-import { policyFromJson, policyJson } from "./routes/policies.js";
+import { importedPolicy, policyJson } from "./routes/policies.js";
 import { checkPasswordHash, parseTags, usersJson } from "./routes/users.js";
 import { topicPermissionJson } from "./routes/topic-permissions.js";
 import { importUserLimits, importVhostLimits, vhostLimitParameters } from "./routes/limits.js";
@@ -159,7 +159,7 @@ export function applyDefinitions(broker: Broker, body: JsonObject, onlyVhost: st
     }
     for (const p of list(body, "policies")) {
       const vhost = vhostFor(broker, p, onlyVhost, "policy");
-      broker.policies.put(policyFromJson(vhost.name, str(p, "name", "policy"), p));
+      broker.policies.put(importedPolicy(vhost.name, str(p, "name", "policy"), p));
     }
     for (const q of list(body, "queues")) {
       const vhost = vhostFor(broker, q, onlyVhost, "queue");
