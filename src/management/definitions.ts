@@ -163,8 +163,11 @@ export function applyDefinitions(broker: Broker, body: JsonObject, onlyVhost: st
     }
     for (const q of list(body, "queues")) {
       const vhost = vhostFor(broker, q, onlyVhost, "queue");
+      const name = str(q, "name", "queue");
+      // RabbitMQ 3.10 answers 204 and leaves a connection's exclusive queue of that name as it is (observed).
+      if ((vhost.queues.get(name)?.exclusiveOwner ?? null) !== null) continue;
       vhost.declareQueue(
-        str(q, "name", "queue"),
+        name,
         {
           durable: bool(q, "durable", true),
           exclusive: false,
@@ -194,10 +197,13 @@ export function applyDefinitions(broker: Broker, body: JsonObject, onlyVhost: st
     }
     for (const b of list(body, "bindings")) {
       const vhost = vhostFor(broker, b, onlyVhost, "binding");
-      const source = vhost.getExchange(str(b, "source", "binding"));
+      const source = vhost.exchanges.get(str(b, "source", "binding"));
       const destinationName = str(b, "destination", "binding");
       const destination =
-        b["destination_type"] === "exchange" ? vhost.getExchange(destinationName) : vhost.getQueue(destinationName);
+        b["destination_type"] === "exchange" ? vhost.exchanges.get(destinationName) : vhost.queues.get(destinationName);
+      // RabbitMQ 3.10 skips a binding whose source or destination does not exist, answers 204 and does
+      // not make it when the object appears later (observed for a missing queue, source and exchange).
+      if (source === undefined || destination === undefined) continue;
       vhost.bind(
         source,
         destination,
