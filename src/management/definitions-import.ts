@@ -26,10 +26,13 @@ export function importDefinitions(broker: Broker, body: JsonObject, onlyVhost: s
 function dryRun(broker: Broker, body: JsonObject, onlyVhost: string | null): void {
   const scratch = new Broker(new UserRegistry({ loopbackUsers: [] }));
   try {
-    applyDefinitions(scratch, exportDefinitions(broker, ""));
+    // Live policies are copied as they are, not checked again: one stored before the checks existed
+    // (or recovered from an older data dir) must not make every later import fail.
+    applyDefinitions(scratch, { ...exportDefinitions(broker, ""), policies: [] });
     for (const [name, vhost] of broker.vhosts) {
       // The export leaves out amq.* exchanges; a vhost made by the copy has them, as the live one does.
       if (!scratch.vhosts.has(name)) scratch.addVhost(name).setMetadata(vhost.metadata);
+      for (const policy of broker.policies.list(name)) scratch.policies.put(policy);
       copyExclusiveQueues(vhost, scratch.vhosts.get(name));
     }
     applyDefinitions(scratch, body, onlyVhost);

@@ -133,3 +133,23 @@ test("a definitions import with a bad policy value is refused and changes nothin
   assert.equal((await api.get("/api/queues/%2F/imp-q")).status, 404);
   assert.deepEqual(await api.json("/api/policies"), []);
 });
+
+test("a policy stored before the checks existed does not make later imports fail", async () => {
+  // As recovered from an older data dir: the registry takes it without the API's checks.
+  warren.broker.broker.core.policies.put({
+    vhost: "/",
+    name: "old",
+    pattern: "^old-",
+    applyTo: "queues",
+    definition: { "max-lenght": 5 },
+    priority: 0,
+  });
+  const response = await api.post("/api/definitions", {
+    queues: [{ name: "after-old", vhost: "/", durable: true, auto_delete: false, arguments: {} }],
+  });
+  assert.equal(response.status, 204, response.text);
+  assert.equal((await api.get("/api/queues/%2F/after-old")).status, 200);
+  assert.deepEqual((await api.json<{ definition: unknown }>("/api/policies/%2F/old")).definition, { "max-lenght": 5 });
+  await api.delete("/api/queues/%2F/after-old");
+  await api.delete("/api/policies/%2F/old");
+});
