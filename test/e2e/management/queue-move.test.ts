@@ -60,13 +60,7 @@ test("a destination that refuses (x-overflow reject-publish) keeps the rest in t
   const limited = { durable: false, arguments: { "x-max-length": 3, "x-overflow": "reject-publish" } };
   assert.equal((await api.put("/api/queues/%2F/mv-b", limited)).status, 201);
   for (let i = 0; i < 5; i++) {
-    const published = await api.post("/api/exchanges/%2F/amq.default/publish", {
-      properties: {},
-      routing_key: "mv-a",
-      payload: `p${i}`,
-      payload_encoding: "string",
-    });
-    assert.deepEqual(published.json, { routed: true });
+    assert.deepEqual((await api.publishToQueue("mv-a", `p${i}`)).json, { routed: true });
   }
   const response = await move("mv-a", { action: "move", destination: "mv-b" });
   assert.deepEqual([response.status, response.json], [200, { moved: 3 }]);
@@ -83,12 +77,7 @@ test("a destination that refuses (x-overflow reject-publish) keeps the rest in t
 
 test("bad move and action requests get their 400/404/401 and move nothing", async () => {
   await api.put("/api/queues/%2F/mv-keep", { durable: false });
-  await api.post("/api/exchanges/%2F/amq.default/publish", {
-    properties: {},
-    routing_key: "mv-keep",
-    payload: "stay",
-    payload_encoding: "string",
-  });
+  await api.publishToQueue("mv-keep", "stay");
   const cases: [string, Item, number, Item][] = [
     // RabbitMQ 3.10's answers for the actions it knows and for a missing or unknown action (observed).
     ["mv-keep", {}, 400, { error: "bad_request", reason: "[{key_missing,action}]" }],

@@ -184,14 +184,7 @@ test(
     const { page, api } = ui;
     await api.put("/api/queues/%2F/ui-mv-src", { durable: true });
     await api.put("/api/queues/%2F/ui-mv-dst", { durable: true });
-    for (const payload of ["one", "two", "three"]) {
-      await api.post("/api/exchanges/%2F/amq.default/publish", {
-        properties: { delivery_mode: 2 },
-        routing_key: "ui-mv-src",
-        payload,
-        payload_encoding: "string",
-      });
-    }
+    for (const payload of ["one", "two", "three"]) await api.publishToQueue("ui-mv-src", payload, { delivery_mode: 2 });
     await openQueue("ui-mv-src");
     await page.waitForSelector("#queue-messages:text-is('3')");
 
