@@ -44,8 +44,8 @@ async function move(ctx: RequestContext, source: Queue, body: JsonObject): Promi
     return vhost.getQueue(destinationName);
   });
   if (destination === source) throw badRequest(`cannot move messages from queue '${source.name}' to itself`);
-  movable(source, "from");
-  movable(destination, "to");
+  movable(source, "out of");
+  movable(destination, "into");
   // The ready messages there now: what arrives meanwhile stays, as the shovel's src-delete-after queue-length.
   let left = source.messageCount;
   let moved = 0;
