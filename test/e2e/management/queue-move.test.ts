@@ -108,6 +108,17 @@ test("bad move and action requests get their 400/404/401 and move nothing", asyn
     assert.deepEqual([response.status, response.json], [status, json], JSON.stringify(body));
   }
   assert.equal((await move("mv-keep", { action: "sync" })).status, 204);
+  // A stream is an append-only log, not a queue messages leave: neither end of a move.
+  const stream = { durable: true, arguments: { "x-queue-type": "stream" } };
+  assert.equal((await api.put("/api/queues/%2F/mv-stream", stream)).status, 201);
+  for (const [from, to, reason] of [
+    ["mv-keep", "mv-stream", "cannot move messages into stream 'mv-stream'"],
+    ["mv-stream", "mv-keep", "cannot move messages out of stream 'mv-stream'"],
+  ] as const) {
+    const response = await move(from, { action: "move", destination: to });
+    assert.deepEqual([response.status, response.json], [400, { error: "bad_request", reason }]);
+  }
+  await api.delete("/api/queues/%2F/mv-stream");
   // Writing into the destination needs write permission on it, as publishing does.
   await api.put("/api/queues/%2F/mv-other", { durable: false });
   const refused = await api.as("mv-reader", "pw").post("/api/queues/%2F/mv-keep/actions", {
