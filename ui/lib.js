@@ -8,6 +8,9 @@ export const state = {
 export const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 export const seg = encodeURIComponent;
 
+/** Some of RabbitMQ's texts come HTML-escaped (/api/policies: &lt;&lt;"x"&gt;&gt;); errors are shown as text, so they are unescaped. */
+const unescapeHtml = (text) => text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+
 export async function api(method, path, body, headers = {}) {
   const response = await fetch(`/api${path}`, {
     method,
@@ -18,7 +21,7 @@ export async function api(method, path, body, headers = {}) {
   const text = await response.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = { reason: text }; }
-  if (!response.ok) throw new Error(json?.reason ? (typeof json.reason === "string" ? json.reason : JSON.stringify(json.reason)) : `HTTP ${response.status}`);
+  if (!response.ok) throw new Error(json?.reason ? (typeof json.reason === "string" ? unescapeHtml(json.reason) : JSON.stringify(json.reason)) : `HTTP ${response.status}`);
   return json;
 }
 

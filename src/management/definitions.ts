@@ -14,7 +14,7 @@ import { badRequest, translateCoreErrors } from "./errors.js";
 import type { Json, JsonObject } from "./http-util.js";
 import { fieldTableToJson, jsonToFieldTable } from "./format/field-table.js";
 import { RABBITMQ_COMPAT_VERSION } from "./routes/overview.js";
-import { policyFromJson, policyJson } from "./routes/policies.js";
+import { importedPolicy, policyJson } from "./routes/policies.js";
 import { checkPasswordHash, parseTags, usersJson } from "./routes/users.js";
 import { topicPermissionJson } from "./routes/topic-permissions.js";
 import { importUserLimits, importVhostLimits, vhostLimitParameters } from "./routes/limits.js";
@@ -159,12 +159,15 @@ export function applyDefinitions(broker: Broker, body: JsonObject, onlyVhost: st
     }
     for (const p of list(body, "policies")) {
       const vhost = vhostFor(broker, p, onlyVhost, "policy");
-      broker.policies.put(policyFromJson(vhost.name, str(p, "name", "policy"), p));
+      broker.policies.put(importedPolicy(vhost.name, str(p, "name", "policy"), p));
     }
     for (const q of list(body, "queues")) {
       const vhost = vhostFor(broker, q, onlyVhost, "queue");
+      const name = str(q, "name", "queue");
+      // RabbitMQ 3.10 answers 204 and leaves a connection's exclusive queue of that name as it is (observed).
+      if ((vhost.queues.get(name)?.exclusiveOwner ?? null) !== null) continue;
       vhost.declareQueue(
-        str(q, "name", "queue"),
+        name,
         {
           durable: bool(q, "durable", true),
           exclusive: false,
@@ -194,10 +197,13 @@ export function applyDefinitions(broker: Broker, body: JsonObject, onlyVhost: st
     }
     for (const b of list(body, "bindings")) {
       const vhost = vhostFor(broker, b, onlyVhost, "binding");
-      const source = vhost.getExchange(str(b, "source", "binding"));
+      const source = vhost.exchanges.get(str(b, "source", "binding"));
       const destinationName = str(b, "destination", "binding");
       const destination =
-        b["destination_type"] === "exchange" ? vhost.getExchange(destinationName) : vhost.getQueue(destinationName);
+        b["destination_type"] === "exchange" ? vhost.exchanges.get(destinationName) : vhost.queues.get(destinationName);
+      // RabbitMQ 3.10 skips a binding whose source or destination does not exist, answers 204 and does
+      // not make it when the object appears later (observed for a missing queue, source and exchange).
+      if (source === undefined || destination === undefined) continue;
       vhost.bind(
         source,
         destination,

@@ -32,6 +32,7 @@ import { nodeAdminRoutes } from "./routes/node-admin.js";
 import { policyRoutes } from "./routes/policies.js";
 import { parameterRoutes } from "./routes/parameters.js";
 import { runtimeInfoRoutes } from "./routes/runtime-info.js";
+import { queueActionRoutes } from "./routes/queue-actions.js";
 import { queueRoutes } from "./routes/queues.js";
 import { userRoutes } from "./routes/users.js";
 import { vhostRoutes } from "./routes/vhosts.js";
@@ -99,6 +100,7 @@ export class ManagementApi implements Management {
       ...topicPermissionRoutes,
       ...exchangeRoutes,
       ...queueRoutes,
+      ...queueActionRoutes,
       ...bindingRoutes,
       ...connectionRoutes,
       ...policyRoutes,

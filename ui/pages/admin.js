@@ -10,6 +10,23 @@ const setPermission = (f, user) => api("PUT", `/permissions/${seg(f.vhost.value)
 const permissionColumns = (first) => [first, ["Configure", (p) => `<code>${esc(p.configure)}</code>`], ["Write", (p) => `<code>${esc(p.write)}</code>`], ["Read", (p) => `<code>${esc(p.read)}</code>`],
   ["", (p) => `<button type="button" data-action="clear-permission" data-vhost="${esc(p.vhost)}" data-user="${esc(p.user)}">Clear</button>`]];
 
+// Topic permissions (RabbitMQ's user page): write/read regexps over routing keys, per vhost and topic exchange.
+const topicPermissionColumns = [["Virtual host", (p) => esc(p.vhost)], ["Exchange", (p) => esc(p.exchange)], ["Write regexp", (p) => `<code>${esc(p.write)}</code>`], ["Read regexp", (p) => `<code>${esc(p.read)}</code>`],
+  ["", (p) => `<button type="button" data-action="clear-topic-permission" data-vhost="${esc(p.vhost)}" data-exchange="${esc(p.exchange)}">Clear</button>`]];
+const topicPermissionForm = (vhosts) => `<form id="set-topic-permission" class="block"><label>Virtual host <select name="vhost">${vhosts}</select></label>
+  <label>Exchange <input name="exchange" value="amq.topic" required></label><label>Write regexp <input name="write" value=".*"></label><label>Read regexp <input name="read" value=".*"></label>
+  <button type="submit">Set topic permission</button></form>`;
+/**
+ * The API's DELETE clears every exchange of the user in that vhost (RabbitMQ 3.10 ignores an exchange
+ * in the request), so clearing one row puts the pair's other exchanges back, as `warren ctl clear_topic_permissions` does.
+ */
+async function clearTopicPermission(user, vhost, exchange) {
+  const path = `/topic-permissions/${seg(vhost)}/${seg(user)}`;
+  const kept = (await api("GET", path)).filter((p) => p.exchange !== exchange);
+  await api("DELETE", path);
+  for (const p of kept) await api("PUT", path, { exchange: p.exchange, write: p.write, read: p.read });
+}
+
 export const users = {
   async render() {
     const [list, permissions] = await Promise.all([api("GET", "/users"), api("GET", "/permissions")]);
@@ -28,15 +45,18 @@ export const users = {
 
 export const user = {
   async render(name) {
-    const [u, permissions] = await Promise.all([api("GET", `/users/${seg(name)}`), api("GET", `/users/${seg(name)}/permissions`)]);
+    const [u, permissions, topicPermissions] = await Promise.all([api("GET", `/users/${seg(name)}`), api("GET", `/users/${seg(name)}/permissions`), api("GET", `/users/${seg(name)}/topic-permissions`)]);
+    const vhosts = await vhostOptions();
     return `<h2>User ${esc(name)}</h2><p>Tags: <b id="user-tags">${esc([].concat(u.tags).join(", ") || "none")}</b></p>
-      <h3>Permissions</h3>${table(permissionColumns(["Virtual host", (p) => esc(p.vhost)]), permissions)}${permissionForm(await vhostOptions(), name)}
+      <h3>Permissions</h3>${table(permissionColumns(["Virtual host", (p) => esc(p.vhost)]), permissions)}${permissionForm(vhosts, name)}
+      <h3>Topic permissions</h3><div id="topic-permissions">${table(topicPermissionColumns, topicPermissions)}</div>${topicPermissionForm(vhosts)}
       <h3>Update this user</h3><form id="update-user" class="block"><label>Tags <input name="tags" value="${esc([].concat(u.tags).join(","))}"></label>
         <label>New password (empty: keep) <input name="password" type="password" autocomplete="new-password"></label><button type="submit">Update user</button></form>
       <h3>Delete this user</h3><p><button type="button" data-action="delete-user">Delete user</button></p>`;
   },
   actions: {
     "set-permission": (f, [name]) => setPermission(f, name),
+    "set-topic-permission": (f, [name]) => api("PUT", `/topic-permissions/${seg(f.vhost.value)}/${seg(name)}`, { exchange: f.exchange.value, write: f.write.value, read: f.read.value }),
     "update-user": async (f, [name]) => {
       const u = await api("GET", `/users/${seg(name)}`);
       await api("PUT", `/users/${seg(name)}`, { ...(f.password.value ? { password: f.password.value } : { password_hash: u.password_hash, hashing_algorithm: u.hashing_algorithm }), tags: f.tags.value });
@@ -44,6 +64,7 @@ export const user = {
   },
   clicks: {
     "clear-permission": (b) => api("DELETE", `/permissions/${seg(b.dataset.vhost)}/${seg(b.dataset.user)}`),
+    "clear-topic-permission": (b, [name]) => clearTopicPermission(name, b.dataset.vhost, b.dataset.exchange),
     "delete-user": async (b, [name]) => {
       if (!confirmed(`Delete user ${name}?`)) return "keep";
       await api("DELETE", `/users/${seg(name)}`);

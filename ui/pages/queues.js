@@ -65,6 +65,8 @@ export const queues = {
 };
 
 const GOT = "warren-got";
+/** The last move's outcome, shown on its queue's page after the redraw. */
+let lastMove = null;
 
 export const queue = {
   async render(vhost, name) {
@@ -97,10 +99,18 @@ export const queue = {
         <label>Encoding <select name="encoding"><option value="auto">Auto string / base64</option><option value="base64">base64</option></select></label>
         <label>Messages <input name="count" value="1" size="4" inputmode="numeric"></label><button type="submit">Get messages</button></form>
       <div id="got">${shown === null ? "" : shown.length === 0 ? "<p>Queue is empty</p>" : shown.map(message).join("")}</div>
-      <h3>Move messages</h3><p id="move-note">Moving messages to another queue needs RabbitMQ's shovel plugin; Warren has no shovel, so this is not available.</p>
+      <h3>Move messages</h3><form id="move" class="block"><label>Destination queue <input name="destination" required list="move-queues"></label>
+        <datalist id="move-queues">${(await api("GET", `/queues/${seg(vhost)}?columns=name`)).filter((o) => o.name !== name).map((o) => `<option value="${esc(o.name)}">`).join("")}</datalist>
+        <button type="submit">Move messages</button><output id="move-result">${lastMove?.queue === `${vhost}/${name}` ? esc(lastMove.text) : ""}</output></form>
       <h3>Purge and delete</h3><p><button type="button" data-action="purge">Purge messages</button> <button type="button" data-action="delete">Delete queue</button></p>`;
   },
   actions: {
+    // Warren's own queue action (RabbitMQ's UI creates a one-off shovel): every ready message, answered once on disk.
+    move: async (f, [vhost, name]) => {
+      lastMove = null;
+      const { moved } = await api("POST", `/queues/${seg(vhost)}/${seg(name)}/actions`, { action: "move", destination: f.destination.value });
+      lastMove = { queue: `${vhost}/${name}`, text: `Moved ${moved} message${moved === 1 ? "" : "s"} to ${f.destination.value}.` };
+    },
     bind: (f, [vhost, name]) => api("POST", `/bindings/${seg(vhost)}/e/${seg(f.source.value)}/q/${seg(name)}`, { routing_key: f.routing_key.value, arguments: parseArgs(f.arguments.value) }),
     publish: (f, [vhost]) => publish(f, vhost, ""),
     get: async (f, [vhost, name]) => {

@@ -58,10 +58,17 @@ function safeJson(text: string): unknown {
   }
 }
 
+/**
+ * RabbitMQ's API escapes some texts for an HTML page (/api/policies: `&lt;&lt;"foo"&gt;&gt;`);
+ * rabbitmqctl, which asks the node directly, prints them plain.
+ */
+const unescapeHtmlTags = (text: string): string =>
+  text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+
 function errorReason(status: number, json: unknown): string {
   if (json && typeof json === "object" && "reason" in json) {
     const reason = json.reason;
-    return typeof reason === "string" ? reason : JSON.stringify(reason);
+    return typeof reason === "string" ? unescapeHtmlTags(reason) : JSON.stringify(reason);
   }
   if (status === 401) return "authentication failed";
   return `HTTP ${status}`;

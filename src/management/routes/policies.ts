@@ -6,9 +6,10 @@ import { UserRegex } from "../../auth/user-regex.js";
 import type { Policy, PolicyApplyTo } from "../../core/policies.js";
 import type { PolicyRegistry } from "../../core/policies.js";
 import { loginVhosts, param, vhostForDeclare, visibleVhost, type RequestContext } from "../context.js";
-import { badRequest, objectNotFound } from "../errors.js";
+import { ApiError, badRequest, objectNotFound } from "../errors.js";
 import { created, noContent, numberField, ok, requireKeys, type JsonObject } from "../http-util.js";
 import { listReply } from "../listing.js";
+import { OPERATOR_POLICY_KEYS, policyDefinitionProblem } from "../policy-validation.js";
 import type { Route } from "../router.js";
 
 const APPLY_TO: readonly PolicyApplyTo[] = ["queues", "exchanges", "all", "classic_queues", "quorum_queues", "streams"];
@@ -22,8 +23,11 @@ export const policyJson = (policy: Policy): JsonObject => ({
   priority: policy.priority,
 });
 
-/** Validates a policy body as RabbitMQ does (rabbit_policy:validate/5) and returns the policy. */
-export function policyFromJson(vhost: string, name: string, body: JsonObject): Policy {
+/**
+ * Validates a policy body as RabbitMQ does (rabbit_policy:validate/5) and
+ * returns the policy; `allowedKeys` narrows the definition's keys (operator policies).
+ */
+function policyFromJson(vhost: string, name: string, body: JsonObject, allowedKeys?: ReadonlySet<string>): Policy {
   requireKeys(body, ["pattern", "definition"]);
   const pattern = body["pattern"];
   if (typeof pattern !== "string") throw badRequest("pattern must be a string");
@@ -39,6 +43,8 @@ export function policyFromJson(vhost: string, name: string, body: JsonObject): P
   ) {
     throw badRequest("Validation failed\n\nno policy definition keys");
   }
+  const problem = policyDefinitionProblem(definition, allowedKeys);
+  if (problem !== undefined) throw badRequest(`Validation failed\n\n${problem}`);
   const applyTo = body["apply-to"] ?? "all";
   if (typeof applyTo !== "string" || !APPLY_TO.includes(applyTo as PolicyApplyTo)) {
     throw badRequest(
@@ -55,26 +61,29 @@ export function policyFromJson(vhost: string, name: string, body: JsonObject): P
   };
 }
 
-/** What an operator policy may set (rabbit_policies' operator_policy_validator in 3.10): limits only. */
-const OPERATOR_POLICY_KEYS = new Set([
-  "expires",
-  "message-ttl",
-  "max-length",
-  "max-length-bytes",
-  "max-in-memory-length",
-  "max-in-memory-bytes",
-  "delivery-limit",
-]);
+/**
+ * RabbitMQ 3.10's /api/policies and definitions import escape their 400
+ * texts for HTML (rabbit_mgmt_format:escape_html_tags: `<<"x">>` arrives as
+ * `&lt;&lt;"x"&gt;&gt;`); /api/operator-policies does not. All observed.
+ */
+const escapeHtmlTags = (text: string): string =>
+  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-/** An Erlang term as RabbitMQ prints it in validation errors: binaries as <<"x">>. */
-const erlangTerm = (value: unknown): string => (typeof value === "string" ? `<<"${value}">>` : JSON.stringify(value));
-
-function checkOperatorPolicy(policy: Policy): void {
-  const unknown = Object.entries(policy.definition).filter(([key]) => !OPERATOR_POLICY_KEYS.has(key));
-  if (unknown.length === 0) return;
-  const terms = unknown.map(([key, value]) => `{<<"${key}">>,${erlangTerm(value)}}`).join(",");
-  throw badRequest(`Validation failed\n\n[${terms}] are not recognised policy settings\n`);
+function rewordingRefusal<T>(parse: () => T, reword: (reason: string) => string): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof ApiError) || typeof error.reason !== "string") throw error;
+    throw new ApiError(error.status, error.error, reword(error.reason));
+  }
 }
+
+/** A policy from a definitions file: RabbitMQ names it after the escaped text, " (vhost/name)". */
+export const importedPolicy = (vhost: string, name: string, body: JsonObject): Policy =>
+  rewordingRefusal(
+    () => policyFromJson(vhost, name, body),
+    (reason) => `${escapeHtmlTags(reason)} (${vhost}/${name})`,
+  );
 
 interface PolicyKind {
   /** "/api/policies" or "/api/operator-policies". */
@@ -82,7 +91,14 @@ interface PolicyKind {
   registry(ctx: RequestContext): PolicyRegistry;
   readLevel: Route["level"];
   writeLevel: Route["level"];
-  validate(policy: Policy): void;
+  /** Keys the definition may hold, when narrower than every policy key. */
+  allowedKeys?: ReadonlySet<string>;
+  escapeReasons: boolean;
+}
+
+function parsePolicy(kind: PolicyKind, vhost: string, name: string, body: JsonObject): Policy {
+  const parse = (): Policy => policyFromJson(vhost, name, body, kind.allowedKeys);
+  return kind.escapeReasons ? rewordingRefusal(parse, escapeHtmlTags) : parse();
 }
 
 function find(kind: PolicyKind, ctx: RequestContext): Policy {
@@ -136,8 +152,7 @@ function routesFor(kind: PolicyKind): Route[] {
       handle: async (ctx) => {
         const vhost = vhostForDeclare(ctx);
         const name = param(ctx, "name");
-        const policy = policyFromJson(vhost.name, name, await ctx.body());
-        kind.validate(policy);
+        const policy = parsePolicy(kind, vhost.name, name, await ctx.body());
         const registry = kind.registry(ctx);
         const existed = registry.get(vhost.name, name) !== undefined;
         registry.put(policy);
@@ -163,7 +178,7 @@ export const policyRoutes: Route[] = [
     registry: (ctx) => ctx.mgmt.broker.policies,
     readLevel: "management",
     writeLevel: "policymaker",
-    validate: () => {},
+    escapeReasons: true,
   }),
   // RabbitMQ 3.10 lets any management user list them; only administrators change them.
   ...routesFor({
@@ -171,6 +186,7 @@ export const policyRoutes: Route[] = [
     registry: (ctx) => ctx.mgmt.broker.operatorPolicies,
     readLevel: "management",
     writeLevel: "administrator",
-    validate: checkOperatorPolicy,
+    allowedKeys: OPERATOR_POLICY_KEYS,
+    escapeReasons: false,
   }),
 ];

@@ -95,6 +95,16 @@ export class Api {
     return this.request("POST", path, body);
   }
 
+  /** A string payload through the default exchange to a queue in vhost "/" (POST .../amq.default/publish). */
+  publishToQueue(queue: string, payload: string, properties: Record<string, unknown> = {}): Promise<ApiResponse> {
+    return this.post("/api/exchanges/%2F/amq.default/publish", {
+      properties,
+      routing_key: queue,
+      payload,
+      payload_encoding: "string",
+    });
+  }
+
   delete(path: string, headers: Record<string, string> = {}): Promise<ApiResponse> {
     return this.request("DELETE", path, undefined, headers);
   }

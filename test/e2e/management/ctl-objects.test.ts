@@ -65,6 +65,11 @@ test("set_policy, list_policies and clear_policy", async () => {
   assert.deepEqual(rows((await ctl("-q", "list_policies")).stdout), []);
   const badJson = await ctl("set_policy", "p", "^x", "{not json");
   assert.equal(badJson.code, 64);
+  // Refused by the broker (RabbitMQ 3.10's validation): exit 70 and the text as rabbitmqctl prints it, unescaped.
+  const badKey = await ctl("set_policy", "p", "^x", '{"foo":1,"max-length":"x"}');
+  assert.equal(badKey.code, 70);
+  assert.match(badKey.stderr, /<<"x">> is not a valid maximum length/);
+  assert.deepEqual(await api.json("/api/policies"), []);
 });
 
 test("list_connections, list_channels, list_consumers, close_connection", async () => {
