@@ -32,6 +32,15 @@ const CLUSTER_ONLY = ["src/cluster/", "src/store/jetstream/"];
 /** `import("./x.js")` / `import("../x.js")` with a string literal, as the sources write on-demand loads. */
 const RELATIVE_DYNAMIC_IMPORT = /\bimport\(\s*"(\.\.?\/[^"]+)"\s*\)/g;
 
+/**
+ * A synchronous load on demand in the sources: `const requireOnDemand =
+ * createRequire(import.meta.url)`, then `requireOnDemand("pkg")` where the
+ * module is first needed. Bundled as require("pkg"), which esbuild puts in
+ * the bundle behind a lazy initialiser (a call through another name it would
+ * leave to Node at run time, outside the bundle).
+ */
+const REQUIRE_ON_DEMAND = /\brequireOnDemand\(/g;
+
 /** The one chunk every cluster-only module goes into: import("warren:cluster") re-exports each of them. */
 const CLUSTER_CHUNK = "warren:cluster";
 
@@ -51,7 +60,7 @@ function splitOnlyTheCluster(): Plugin {
     setup(pluginBuild) {
       pluginBuild.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async ({ path }) => {
         const source = await readFile(path, "utf8");
-        const contents = source.replace(RELATIVE_DYNAMIC_IMPORT, (_call: string, specifier: string) => {
+        const contents = source.replace(REQUIRE_ON_DEMAND, "require(").replace(RELATIVE_DYNAMIC_IMPORT, (_call: string, specifier: string) => {
           const target = resolve(dirname(path), specifier).replace(/\.js$/, ".ts");
           if (!CLUSTER_ONLY.some((folder) => relative(root, target).split("\\").join("/").startsWith(folder)))
             return `Promise.resolve().then(() => require(${JSON.stringify(specifier)}))`;
