@@ -60,13 +60,15 @@ function splitOnlyTheCluster(): Plugin {
     setup(pluginBuild) {
       pluginBuild.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async ({ path }) => {
         const source = await readFile(path, "utf8");
-        const contents = source.replace(REQUIRE_ON_DEMAND, "require(").replace(RELATIVE_DYNAMIC_IMPORT, (_call: string, specifier: string) => {
-          const target = resolve(dirname(path), specifier).replace(/\.js$/, ".ts");
-          if (!CLUSTER_ONLY.some((folder) => relative(root, target).split("\\").join("/").startsWith(folder)))
-            return `Promise.resolve().then(() => require(${JSON.stringify(specifier)}))`;
-          clusterModules.add(target);
-          return `import(${JSON.stringify(CLUSTER_CHUNK)})`;
-        });
+        const contents = source
+          .replace(REQUIRE_ON_DEMAND, "require(")
+          .replace(RELATIVE_DYNAMIC_IMPORT, (_call: string, specifier: string) => {
+            const target = resolve(dirname(path), specifier).replace(/\.js$/, ".ts");
+            if (!CLUSTER_ONLY.some((folder) => relative(root, target).split("\\").join("/").startsWith(folder)))
+              return `Promise.resolve().then(() => require(${JSON.stringify(specifier)}))`;
+            clusterModules.add(target);
+            return `import(${JSON.stringify(CLUSTER_CHUNK)})`;
+          });
         return { contents, loader: "ts" };
       });
       pluginBuild.onResolve({ filter: /^warren:cluster$/ }, () => ({ path: "cluster", namespace: "warren" }));
