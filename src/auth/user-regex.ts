@@ -12,6 +12,7 @@
  * Erlang's re:run that RabbitMQ uses.
  */
 import { createRequire } from "node:module";
+import type * as Re2js from "re2js";
 import type { RE2JS } from "re2js";
 
 /**
@@ -22,7 +23,7 @@ import type { RE2JS } from "re2js";
  */
 const requireOnDemand = createRequire(import.meta.url);
 let re2jsClass: typeof RE2JS | null = null;
-const re2js = (): typeof RE2JS => (re2jsClass ??= (requireOnDemand("re2js") as typeof import("re2js")).RE2JS);
+const re2js = (): typeof RE2JS => (re2jsClass ??= (requireOnDemand("re2js") as typeof Re2js).RE2JS);
 
 /**
  * Compiling is linear in the pattern but not free (a 10,000-character
