@@ -85,6 +85,8 @@ export class ClusterQueue extends Queue {
       this.dropStale(subscription);
       super.addConsumer(subscription.consumer);
     }
+    // The x-expires countdown starts over on the new owner (RabbitMQ's new leader does the same).
+    this.features?.armIdle();
   }
 
   /** Another node owns it (or, with null, nobody known yet): stop holding messages, relay consumers. */
@@ -108,6 +110,8 @@ export class ClusterQueue extends Queue {
     }
     this.role = owner === null ? "pending" : "proxy";
     this.owner = owner;
+    // Only the owner times x-expires: a proxy's own countdown would delete a queue in use on other nodes.
+    this.features?.armIdle();
     if (owner === null) return;
     for (const subscription of this.subscriptions.values()) {
       this.dropStale(subscription);
@@ -140,6 +144,10 @@ export class ClusterQueue extends Queue {
     if (this.role === "owner") return super.enqueue(message);
     this.routing.forward(this, message);
     return true;
+  }
+
+  override get expiresHere(): boolean {
+    return this.role === "owner";
   }
 
   override get ownerNode(): string | null {

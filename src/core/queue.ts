@@ -132,6 +132,14 @@ export class Queue {
     this.features?.armExpiry();
   }
 
+  /**
+   * Whether this process decides the queue's x-expires: on a cluster only its owner does (RabbitMQ: the queue's
+   * leader), since only the owner sees its consumers on every node and its use.
+   */
+  get expiresHere(): boolean {
+    return true;
+  }
+
   /** The cluster node holding this queue now; null on a single node (the management API shows this node then). */
   get ownerNode(): string | null {
     return null;

@@ -157,10 +157,10 @@ export class QueueFeatures {
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     const expires = this.settings.expires;
-    if (expires === null || this.queue.consumerCount > 0 || this.queue.deleted) return;
+    if (expires === null || !this.queue.expiresHere || this.queue.consumerCount > 0 || this.queue.deleted) return;
     this.idleTimer = unrefTimer(() => {
       this.idleTimer = null;
-      if (this.queue.consumerCount !== 0 || this.queue.deleted) return;
+      if (!this.queue.expiresHere || this.queue.consumerCount !== 0 || this.queue.deleted) return;
       // The argument's value when it is the one in force; otherwise a policy's expires set it (the smaller wins).
       const byPolicy = this.queue.arguments["x-expires"] !== expires;
       this.vhost.queueExpiryObserver?.queueExpired(this.queue, expires, byPolicy);
