@@ -7,12 +7,85 @@
  * function bodies only when they first run. Development and the tests keep
  * the source layout under dist/src.
  *
+ * The cluster (src/cluster, src/store/jetstream and the NATS client, a third
+ * of the bundle) is the one part split off, into dist/chunks/, loaded only by
+ * `startBroker({ cluster })` / `--cluster-nats`: every other broker paid for
+ * compiling it. esbuild splits at every dynamic import() once splitting is
+ * on, and a fully split bundle (~40 files) started slower than the single
+ * file (one file read and compiled per chunk), so the other on-demand imports
+ * (protocol adapters, management, TLS) are bundled as lazy require()s instead:
+ * still evaluated only when their listener is asked for, but inside the
+ * entry's file.
+ *
  *   node dist/scripts/bundle.js      (run by `npm run build`, after tsc)
  */
-import { build, type BuildOptions } from "esbuild";
+import { build, type BuildOptions, type Plugin } from "esbuild";
+import { readFile, rm } from "node:fs/promises";
+import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Source folders that only a cluster node loads: their dynamic imports stay real, hence separate chunks. */
+const CLUSTER_ONLY = ["src/cluster/", "src/store/jetstream/"];
+
+/** `import("./x.js")` / `import("../x.js")` with a string literal, as the sources write on-demand loads. */
+const RELATIVE_DYNAMIC_IMPORT = /\bimport\(\s*"(\.\.?\/[^"]+)"\s*\)/g;
+
+/**
+ * A synchronous load on demand in the sources: `const requireOnDemand =
+ * createRequire(import.meta.url)`, then `requireOnDemand("pkg")` where the
+ * module is first needed. Bundled as require("pkg"), which esbuild puts in
+ * the bundle behind a lazy initialiser (a call through another name it would
+ * leave to Node at run time, outside the bundle).
+ */
+const REQUIRE_ON_DEMAND = /\brequireOnDemand\(/g;
+
+/** The one chunk every cluster-only module goes into: import("warren:cluster") re-exports each of them. */
+const CLUSTER_CHUNK = "warren:cluster";
+
+/**
+ * Rewrites a source's dynamic imports of non-cluster modules into
+ * `Promise.resolve().then(() => require(...))`, which esbuild bundles into
+ * the importing chunk behind a lazy initialiser (the same code it emits for
+ * import() without splitting), and its dynamic imports of cluster modules
+ * into import("warren:cluster"), a module re-exporting all of them: one
+ * cluster chunk, and one chunk of the code it shares with the entry.
+ */
+function splitOnlyTheCluster(): Plugin {
+  const clusterModules = new Set<string>();
+  let reexported: ReadonlySet<string> | null = null;
+  return {
+    name: "split-only-the-cluster",
+    setup(pluginBuild) {
+      pluginBuild.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async ({ path }) => {
+        const source = await readFile(path, "utf8");
+        const contents = source
+          .replace(REQUIRE_ON_DEMAND, "require(")
+          .replace(RELATIVE_DYNAMIC_IMPORT, (_call: string, specifier: string) => {
+            const target = resolve(dirname(path), specifier).replace(/\.js$/, ".ts");
+            if (!CLUSTER_ONLY.some((folder) => relative(root, target).split("\\").join("/").startsWith(folder)))
+              return `Promise.resolve().then(() => require(${JSON.stringify(specifier)}))`;
+            clusterModules.add(target);
+            return `import(${JSON.stringify(CLUSTER_CHUNK)})`;
+          });
+        return { contents, loader: "ts" };
+      });
+      pluginBuild.onResolve({ filter: /^warren:cluster$/ }, () => ({ path: "cluster", namespace: "warren" }));
+      pluginBuild.onLoad({ filter: /.*/, namespace: "warren" }, () => {
+        reexported = new Set(clusterModules);
+        const contents = [...reexported].map((path) => `export * from ${JSON.stringify(path)};`).join("\n");
+        return { contents, loader: "ts", resolveDir: root };
+      });
+      // A cluster module first imported after the re-exports were written would be missing from them.
+      pluginBuild.onEnd(() => {
+        const missing = [...clusterModules].filter((path) => !reexported?.has(path));
+        if (missing.length)
+          throw new Error(`cluster modules loaded too late for the cluster chunk: ${missing.join(", ")}`);
+      });
+    },
+  };
+}
 
 const common: BuildOptions = {
   absWorkingDir: root,
@@ -20,6 +93,8 @@ const common: BuildOptions = {
   platform: "node",
   format: "esm",
   target: "node20",
+  splitting: true,
+  outdir: "dist",
   // Whitespace and syntax only: names stay as written, so stack traces and logged errors still read.
   minifyWhitespace: true,
   minifySyntax: true,
@@ -33,7 +108,19 @@ const common: BuildOptions = {
   },
 };
 
+// Chunks of an earlier build would otherwise stay beside the new ones (their names carry a content hash).
+await rm(`${root}dist/chunks`, { recursive: true, force: true });
 await Promise.all([
-  build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/warren.js" }),
-  build({ ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/warren-cli.js" }),
+  build({
+    ...common,
+    plugins: [splitOnlyTheCluster()],
+    entryPoints: [{ in: "src/index.ts", out: "warren" }],
+    chunkNames: "chunks/warren-[name]-[hash]",
+  }),
+  build({
+    ...common,
+    plugins: [splitOnlyTheCluster()],
+    entryPoints: [{ in: "src/cli/main.ts", out: "warren-cli" }],
+    chunkNames: "chunks/warren-cli-[name]-[hash]",
+  }),
 ]);

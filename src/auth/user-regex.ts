@@ -11,7 +11,19 @@
  * same error as any other invalid pattern. Matching is unanchored, like
  * Erlang's re:run that RabbitMQ uses.
  */
-import { RE2JS } from "re2js";
+import { createRequire } from "node:module";
+import type * as Re2js from "re2js";
+import type { RE2JS } from "re2js";
+
+/**
+ * re2js builds its Unicode tables when its module is evaluated (10–20 ms of
+ * an embedded broker's cold start, issue 15), and a broker whose patterns
+ * are all ".*" never compiles one: it is loaded at the first compilation.
+ * scripts/bundle.ts bundles `requireOnDemand(...)` as a lazy require().
+ */
+const requireOnDemand = createRequire(import.meta.url);
+let re2jsClass: typeof RE2JS | null = null;
+const re2js = (): typeof RE2JS => (re2jsClass ??= (requireOnDemand("re2js") as typeof Re2js).RE2JS);
 
 /**
  * Compiling is linear in the pattern but not free (a 10,000-character
@@ -101,7 +113,8 @@ function compileRe2(pattern: string, options: UserRegexOptions): RE2JS {
     throw new InvalidUserRegex(pattern, `longer than ${MAX_USER_REGEX_LENGTH} characters`);
   }
   try {
-    return RE2JS.compile(pattern, options.caseInsensitive === true ? RE2JS.CASE_INSENSITIVE : 0);
+    const RE2 = re2js();
+    return RE2.compile(pattern, options.caseInsensitive === true ? RE2.CASE_INSENSITIVE : 0);
   } catch (error) {
     throw new InvalidUserRegex(pattern, error instanceof Error ? error.message : String(error));
   }

@@ -1,10 +1,16 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import amqplib from "amqplib";
+import { skipWithout } from "../helpers/binaries.js";
+import { portsOffExcept } from "../helpers/cli-ports.js";
+import { killAllNatsServers, NATS_PACKAGE, NATS_SERVER, startNatsCluster } from "../helpers/nats-cluster.js";
 
 /**
  * The published entry (issue 15): package.json sends `import "warren"`, the
@@ -19,18 +25,61 @@ const pkg = JSON.parse(readFileSync(new URL("package.json", `file://${ROOT}`), "
   bin: Record<string, string>;
 };
 
-test("package.json's entry and bin are single bundled files that import nothing of the source layout", () => {
+after(killAllNatsServers);
+
+/** What a bundled file imports: `from "x"` / `import "x"` (loaded with it) and `import("x")` (loaded on demand). */
+function importsOf(file: URL): { loaded: string[]; onDemand: string[] } {
+  const text = readFileSync(file, "utf8");
+  return {
+    loaded: [...text.matchAll(/(?:\bfrom|(?:^|[;}])import)\s*"([^"]+)"/gm)].map((m) => m[1] as string),
+    onDemand: [...text.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1] as string),
+  };
+}
+
+/** The original sources a bundled file was made from, from its source map. */
+function sourcesOf(file: URL): string[] {
+  return (JSON.parse(readFileSync(new URL(`${file.href}.map`), "utf8")) as { sources: string[] }).sources;
+}
+
+/** Every bundled file an entry loads before it runs (itself and its chunks, transitively), and the chunks it may load later. */
+function reachableFrom(entry: URL): { loaded: URL[]; onDemand: URL[] } {
+  const loaded: URL[] = [];
+  const onDemand: URL[] = [];
+  const visit = (file: URL): void => {
+    if (loaded.some((seen) => seen.href === file.href)) return;
+    loaded.push(file);
+    const imports = importsOf(file);
+    // Only Node's built-ins and the bundle's own chunk files: every module of Warren and its dependencies is inside.
+    const foreign = [...imports.loaded, ...imports.onDemand].filter(
+      (name) => !name.startsWith("node:") && !/^\.\.?\/(chunks\/)?warren-[\w-]+\.js$/.test(name),
+    );
+    assert.deepEqual(foreign, [], `${file.pathname} imports modules that are neither built in nor its chunks`);
+    for (const name of imports.loaded.filter((n) => !n.startsWith("node:"))) visit(new URL(name, file));
+    onDemand.push(...imports.onDemand.map((name) => new URL(name, file)));
+  };
+  visit(entry);
+  return { loaded, onDemand: onDemand.filter((file) => !loaded.some((seen) => seen.href === file.href)) };
+}
+
+test("package.json's entry and bin are bundles that import nothing but Node's built-ins and their own chunks", () => {
   const entries = [pkg.exports["."]?.default, pkg.bin["warren"]];
   assert.deepEqual(entries, ["./dist/warren.js", "./dist/warren-cli.js"]);
-  for (const entry of entries) {
-    const text = readFileSync(new URL(entry, `file://${ROOT}`), "utf8");
-    // Only Node's built-ins are imported: every module of Warren and its dependencies is inside.
-    const imported = [...text.matchAll(/\bfrom\s*"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1] ?? m[2]);
-    assert.deepEqual(
-      imported.filter((name) => !name?.startsWith("node:")),
-      [],
-      `${entry} imports modules that are not built in`,
-    );
+  for (const entry of entries) reachableFrom(new URL(entry, `file://${ROOT}`));
+});
+
+test("the NATS client and the cluster code are in a chunk loaded only on demand, never with the entry", () => {
+  const isCluster = (source: string): boolean =>
+    /node_modules\/@nats-io\/|src\/(cluster|store\/jetstream)\//.test(source);
+  for (const entry of [pkg.exports["."]?.default, pkg.bin["warren"]]) {
+    const { loaded, onDemand } = reachableFrom(new URL(entry as string, `file://${ROOT}`));
+    for (const file of loaded)
+      assert.deepEqual(
+        sourcesOf(file).filter(isCluster),
+        [],
+        `${file.pathname} is loaded with ${entry} but holds cluster code`,
+      );
+    const clusterChunks = onDemand.filter((file) => sourcesOf(file).some((source) => source.includes("@nats-io/")));
+    assert.equal(new Set(clusterChunks.map((file) => file.href)).size, 1, `${entry}: one chunk holds the NATS client`);
   }
 });
 
@@ -89,3 +138,49 @@ test('import("warren") loads the bundle, which starts a broker that serves AMQP,
     assert.equal(await broker.stop(), 0);
   }
 });
+
+test(
+  "the bundled `warren --cluster-nats` loads its cluster chunk, joins NATS and confirms a persistent message",
+  { skip: skipWithout(NATS_SERVER, NATS_PACKAGE, "the bundled command joins a real nats-server") },
+  async () => {
+    const nats = await startNatsCluster(1);
+    const dataDir = await mkdtemp(join(tmpdir(), "warren-bundle-cluster-"));
+    const child = spawn(
+      process.execPath,
+      [
+        pkg.bin["warren"] as string,
+        ...["--cluster-nats", nats.url, "--cluster-replicas", "1", "--node-name", "bundled"],
+        ...["--data-dir", dataDir, "--host", "127.0.0.1", "--amqp-port", "0", "--log-format", "json"],
+        ...portsOffExcept("amqp"),
+      ],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        createInterface({ input: child.stdout }).on("line", (line) => {
+          const entry = JSON.parse(line) as { msg: string; ports?: { amqp: number } };
+          if (entry.msg === "listening" && entry.ports) resolve(entry.ports.amqp);
+        });
+        void exited.then((code) => reject(new Error(`warren exited with ${code}: ${stderr}`)));
+      });
+      const connection = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${port}`);
+      const channel = await connection.createConfirmChannel();
+      // A durable queue of a cluster node keeps its messages in JetStream: the confirm is JetStream's ack.
+      await channel.assertQueue("bundle-cluster", { durable: true });
+      channel.sendToQueue("bundle-cluster", Buffer.from("through the cluster chunk"), { persistent: true });
+      await channel.waitForConfirms();
+      const message = await channel.get("bundle-cluster", { noAck: true });
+      assert.ok(message);
+      assert.equal(message.content.toString(), "through the cluster chunk");
+      await connection.close();
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+      await nats.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  },
+);

@@ -1,0 +1,220 @@
+/**
+ * Issue 10's throughput figure: a 3-node Warren cluster over 3 clustered
+ * nats-servers (R3), all on this machine, beside RabbitMQ 3.10's quorum
+ * queue on the reference node (../shared/rabbitmq, AMQP 5673, one node), in
+ * one run, the two alternating scenario by scenario for `rounds` rounds.
+ *
+ *   p1   persistent 1 KiB, confirms (window 100), 1 producer → 1 queue → 1 consumer
+ *   p4   the same, 4 producers, 4 queues, 4 consumers
+ *   t1   transient 16 B, confirms, 1 → 1
+ *   p1-publish-only   p1 without a consumer: the confirmed rate alone (not run unless named)
+ *
+ * Warren: durable queues (their persistent messages live in JetStream, a
+ * confirm waits for JetStream's ack); producer i publishes through node
+ * i % 3 and consumer j consumes through node (j + 1) % 3, so every message
+ * crosses nodes. RabbitMQ: `x-queue-type: quorum`. Consumers ack each
+ * message with prefetch 100. The figure is the consumed rate inside the
+ * measured window (RabbitMQ accepts faster than it delivers, as
+ * ../shared/bench's README says), with the latency of messages consumed in
+ * it (send → receive, one process clock). One Node client process drives
+ * both brokers the same way (@cloudamqp/amqp-client).
+ *
+ *   npm run build && node dist/bench/cluster-throughput.js [rounds=3] [seconds=10] [scenarios=p1,p4,t1]
+ */
+import { AMQPClient, type AMQPChannel } from "@cloudamqp/amqp-client";
+import { startClusterNodes } from "../test/helpers/cluster-nodes.js";
+import { startNatsCluster } from "../test/helpers/nats-cluster.js";
+import { sleep } from "../test/helpers/broker.js";
+
+const rounds = Number(process.argv[2] ?? 3);
+const seconds = Number(process.argv[3] ?? 10);
+const only = (process.argv[4] ?? "p1,p4,t1").split(",");
+const WARMUP_MS = 2000;
+const WINDOW = 100;
+const PREFETCH = 100;
+const RABBITMQ = "amqp://guest:guest@127.0.0.1:5673";
+
+interface Scenario {
+  id: string;
+  persistent: boolean;
+  size: number;
+  pairs: number;
+  /** false: no consumer, the figure is the confirmed rate. */
+  consume: boolean;
+}
+const SCENARIOS: Scenario[] = [
+  { id: "p1", persistent: true, size: 1024, pairs: 1, consume: true },
+  { id: "p4", persistent: true, size: 1024, pairs: 4, consume: true },
+  { id: "t1", persistent: false, size: 16, pairs: 1, consume: true },
+  { id: "p1-publish-only", persistent: true, size: 1024, pairs: 1, consume: false },
+].filter((s) => only.includes(s.id));
+
+interface Target {
+  broker: string;
+  publishUrl(i: number): string;
+  consumeUrl(j: number): string;
+  queueArgs: Record<string, unknown>;
+}
+
+interface Result {
+  broker: string;
+  scenario: string;
+  round: number;
+  consumedPerSecond: number;
+  confirmedPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  missing: number;
+}
+
+const percentile = (sorted: number[], p: number): number =>
+  sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0) : 0;
+
+async function open(url: string): Promise<{ client: AMQPClient; channel: AMQPChannel }> {
+  const client = new AMQPClient(url);
+  await client.connect();
+  return { client, channel: await client.channel() };
+}
+
+async function run(target: Target, scenario: Scenario, round: number): Promise<Result> {
+  const queues = Array.from({ length: scenario.pairs }, (_, i) => `bench-cluster-${scenario.id}-${round}-${i}`);
+  const admin = await open(target.publishUrl(0));
+  for (const queue of queues) {
+    await admin.channel.queueDelete(queue).catch(() => undefined);
+    await admin.channel.queueDeclare(queue, { durable: true }, target.queueArgs);
+  }
+  let measuring = false;
+  let stopping = false;
+  let consumedInWindow = 0;
+  let confirmedInWindow = 0;
+  let consumedTotal = 0;
+  let confirmedTotal = 0;
+  const latencies: number[] = [];
+  const consumers = await Promise.all(
+    queues
+      .filter(() => scenario.consume)
+      .map(async (queue, j) => {
+        const consumer = await open(target.consumeUrl(j));
+        await consumer.channel.basicQos(PREFETCH);
+        await consumer.channel.basicConsume(queue, { noAck: false }, (message) => {
+          consumedTotal++;
+          if (measuring && message.body) {
+            consumedInWindow++;
+            latencies.push(performance.now() - Buffer.from(message.body).readDoubleLE(0));
+          }
+          void message.ack();
+        });
+        return consumer;
+      }),
+  );
+  const producers = await Promise.all(
+    queues.map(async (queue, i) => {
+      const producer = await open(target.publishUrl(i));
+      await producer.channel.confirmSelect();
+      let outstanding = 0;
+      let settled: () => void = () => undefined;
+      const pump = (): void => {
+        while (!stopping && outstanding < WINDOW) {
+          const body = Buffer.alloc(scenario.size);
+          body.writeDoubleLE(performance.now(), 0);
+          outstanding++;
+          producer.channel
+            .basicPublish("", queue, body, { deliveryMode: scenario.persistent ? 2 : 1 })
+            .then(() => {
+              confirmedTotal++;
+              if (measuring) confirmedInWindow++;
+            })
+            .catch(() => undefined)
+            .finally(() => {
+              outstanding--;
+              if (stopping && outstanding === 0) settled();
+              else pump();
+            });
+        }
+      };
+      const done = new Promise<void>((resolve) => (settled = resolve));
+      return { producer, pump, done, idle: () => outstanding === 0 };
+    }),
+  );
+  for (const p of producers) p.pump();
+  await sleep(WARMUP_MS);
+  measuring = true;
+  const startedAt = performance.now();
+  await sleep(seconds * 1000);
+  measuring = false;
+  const elapsed = (performance.now() - startedAt) / 1000;
+  stopping = true;
+  await Promise.all(producers.map((p) => (p.idle() ? Promise.resolve() : p.done)));
+  const drainUntil = Date.now() + 15_000;
+  while (scenario.consume && consumedTotal < confirmedTotal && Date.now() < drainUntil) await sleep(50);
+  const missing = scenario.consume ? Math.max(0, confirmedTotal - consumedTotal) : 0;
+  for (const c of consumers) await c.client.close();
+  for (const p of producers) await p.producer.client.close();
+  for (const queue of queues) await admin.channel.queueDelete(queue).catch(() => undefined);
+  await admin.client.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    broker: target.broker,
+    scenario: scenario.id,
+    round,
+    consumedPerSecond: Math.round(consumedInWindow / elapsed),
+    confirmedPerSecond: Math.round(confirmedInWindow / elapsed),
+    p50Ms: Number(percentile(latencies, 50).toFixed(1)),
+    p99Ms: Number(percentile(latencies, 99).toFixed(1)),
+    missing,
+  };
+}
+
+const nats = await startNatsCluster(3);
+const cluster = await startClusterNodes(3, nats.url, 3);
+const warren: Target = {
+  broker: "warren-3-nodes",
+  publishUrl: (i) => cluster.node(i % 3).amqpUrl,
+  consumeUrl: (j) => cluster.node((j + 1) % 3).amqpUrl,
+  queueArgs: {},
+};
+const rabbitmq: Target = {
+  broker: "rabbitmq-quorum",
+  publishUrl: () => RABBITMQ,
+  consumeUrl: () => RABBITMQ,
+  queueArgs: { "x-queue-type": "quorum" },
+};
+const results: Result[] = [];
+try {
+  for (let round = 1; round <= rounds; round++) {
+    for (const scenario of SCENARIOS) {
+      // Alternate which broker goes first, so the shared machine's load falls on both alike.
+      const order = round % 2 ? [warren, rabbitmq] : [rabbitmq, warren];
+      for (const target of order) {
+        const result = await run(target, scenario, round);
+        results.push(result);
+        console.log(JSON.stringify(result));
+      }
+    }
+  }
+} finally {
+  await cluster.stop();
+  await nats.stop();
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+};
+console.log(
+  `\n| scenario | Warren 3 nodes msg/s | RabbitMQ quorum msg/s | Warren / RabbitMQ | p50 / p99 ms Warren | p50 / p99 ms RabbitMQ |`,
+);
+console.log("|---|---|---|---|---|---|");
+for (const scenario of SCENARIOS) {
+  const of = (broker: string): Result[] => results.filter((r) => r.broker === broker && r.scenario === scenario.id);
+  const w = of(warren.broker);
+  const r = of(rabbitmq.broker);
+  const rate = (list: Result[]): number =>
+    median(list.map((x) => (scenario.consume ? x.consumedPerSecond : x.confirmedPerSecond)));
+  const lat = (list: Result[]): string =>
+    `${median(list.map((x) => x.p50Ms)).toFixed(1)} / ${median(list.map((x) => x.p99Ms)).toFixed(1)}`;
+  console.log(
+    `| ${scenario.id} | ${rate(w)} | ${rate(r)} | ${(rate(w) / rate(r)).toFixed(2)} | ${lat(w)} | ${lat(r)} |`,
+  );
+}
