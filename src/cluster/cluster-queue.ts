@@ -4,6 +4,7 @@ import type { Message } from "../core/message.js";
 import type { RemoteQueue } from "../core/remote-queue.js";
 import { Queue, type QueueOptions, type QueuedMessage } from "../core/queue.js";
 import { queueKey, type QueueJournal, type RecoveredQueue } from "../store/types.js";
+import { RemoteConsumerSink } from "./remote-consumer-sink.js";
 import { RemoteQueuedMessage, RemoteSubscription } from "./remote-subscription.js";
 import { SettleOutcome } from "./wire.js";
 
@@ -98,8 +99,14 @@ export class ClusterQueue extends Queue {
       this.forgetReady();
       for (const consumer of [...super.listConsumers()]) {
         super.removeConsumer(consumer);
-        // Sinks of consumers on other nodes are dropped: those nodes subscribe at the new owner.
-        if (consumer.ownerId >= 0) this.subscriptions.set(consumer, new RemoteSubscription(consumer));
+        if (consumer instanceof RemoteConsumerSink) {
+          // Sinks of consumers on other nodes are dropped: those nodes subscribe at the next owner, which
+          // delivers again what the sink had out, so it is no longer unacked here (it stayed in the counts).
+          for (const queued of consumer.outstanding.values()) {
+            this.unackedCount--;
+            this.unackedBytes -= queued.message.body.length;
+          }
+        } else this.subscriptions.set(consumer, new RemoteSubscription(consumer));
       }
       this.routing.released(this);
     }

@@ -8,6 +8,7 @@ import type { PropertiesCodec, RecoveredQueue } from "../store/types.js";
 import { ClusterQueue, type QueueRouting } from "./cluster-queue.js";
 import { ForwardDurability, type ForwardTicket } from "./forward-durability.js";
 import { NodeLinks, routeSubjects } from "./node-links.js";
+import { JETSTREAM_TIMEOUT_MS } from "./options.js";
 import type { LeaseListener, QueueLeases } from "./queue-leases.js";
 import { type OwnedQueues, RemoteConsumers } from "./remote-consumers.js";
 import { RemoteQueuedMessage, type RemoteSubscription } from "./remote-subscription.js";
@@ -185,6 +186,7 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
           this.toProxy(queue, owner);
           return;
         }
+        if (holder !== null && holder !== this.nodeName) await this.lateWritesSettled(holder);
         const recovered = this.store === null ? EMPTY : await this.store.openQueue(queue.key);
         this.resolving.delete(queue);
         if (queue.deleted || this.leases.ownerOf(queue.key) !== this.nodeName) {
@@ -203,6 +205,17 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
         );
         setTimeout(() => this.resolve(queue), this.leases.timings.heartbeatMs).unref();
       });
+  }
+
+  /**
+   * A dead owner's writes already sent when it stopped (it fences itself fenceAfterMs after its last
+   * heartbeat) can still land, and be confirmed, until JetStream's timeout has passed: one read before
+   * that could miss a confirmed message, which then stays in the stream unread. So the takeover reads after.
+   */
+  private async lateWritesSettled(previousOwner: string): Promise<void> {
+    const settledAt = this.leases.lastSeenAt(previousOwner) + this.leases.fenceAfterMs + JETSTREAM_TIMEOUT_MS;
+    const wait = settledAt - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait).unref());
   }
 
   private toOwner(queue: ClusterQueue, recovered: RecoveredQueue): void {
@@ -395,7 +408,8 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
       if (!first && reader.u8() !== Kind.Publish) throw new Error("unexpected record in a publish batch");
       const queue = this.findQueue(reader.string(), reader.string());
       const message = reader.message(this.codec);
-      if (queue !== null && queue.role === "pending" && this.resolving.has(queue)) waiting = queue;
+      // Opening (after a takeover it may still be a proxy of the dead owner): answer once it is open.
+      if (queue !== null && this.resolving.has(queue)) waiting = queue;
       if (queue === null || queue.role !== "owner") statuses.push(PublishStatus.NotOwner);
       else statuses.push(queue.enqueue(message) ? PublishStatus.Accepted : PublishStatus.Rejected);
     }

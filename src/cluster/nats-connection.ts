@@ -10,7 +10,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { Logger } from "../log.js";
 import { ErrorCodes, WarrenError } from "../errors.js";
-import type { ClusterOptions } from "./options.js";
+import { JETSTREAM_TIMEOUT_MS, type ClusterOptions } from "./options.js";
 
 export const defaultNodeName = (): string => `warren@${hostname()}`;
 
@@ -56,9 +56,8 @@ export class ClusterConnection {
         `cannot connect to NATS at ${options.nats.join(",")}: ${(error as Error).message}`,
       );
     }
-    // JetStream answers within this time or the write counts as failed (the confirm is a nack).
-    const js = jetstream(nc, { timeout: 5000 });
-    const jsm = await jetstreamManager(nc, { timeout: 5000 });
+    const js = jetstream(nc, { timeout: JETSTREAM_TIMEOUT_MS });
+    const jsm = await jetstreamManager(nc, { timeout: JETSTREAM_TIMEOUT_MS });
     log.info({ servers: options.nats, node: options.nodeName ?? defaultNodeName() }, "connected to NATS");
     return new ClusterConnection(nc, js, jsm, options, log);
   }

@@ -1,5 +1,8 @@
 import type { LeaseTimings } from "./queue-leases.js";
 
+/** JetStream answers a write within this time or the write counts as failed (its confirm is a nack). */
+export const JETSTREAM_TIMEOUT_MS = 5000;
+
 /**
  * How a node joins a Warren cluster (issue 10): the NATS servers that carry
  * its replicated state, and who it is among the other Warren nodes. Only a

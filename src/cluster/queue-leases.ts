@@ -183,8 +183,7 @@ export class QueueLeases {
       this.logger.warn({ node }, "cluster node missed its heartbeats: its queues may be taken over");
       this.listener?.nodeDown(node);
     }
-    const fenceAfter = this.timings.expiryMs - 1.5 * this.timings.heartbeatMs;
-    if (!this.isFenced && now - this.lastOwnBeat > fenceAfter) {
+    if (!this.isFenced && now - this.lastOwnBeat > this.fenceAfterMs) {
       this.isFenced = true;
       this.logger.error({ node: this.nodeName }, "heartbeat not renewed: this node stops owning queues");
       this.listener?.fenced();
@@ -210,6 +209,16 @@ export class QueueLeases {
       })
       .catch(() => undefined)
       .finally(() => (this.beating = false));
+  }
+
+  /** How long a node goes without renewing its own heartbeat before it stops owning: before anyone may take over. */
+  get fenceAfterMs(): number {
+    return this.timings.expiryMs - 1.5 * this.timings.heartbeatMs;
+  }
+
+  /** Local time `node`'s heartbeat was last seen changing (0: never seen). */
+  lastSeenAt(node: string): number {
+    return this.lastSeen.get(node) ?? 0;
   }
 
   /** Whether `node` renewed its heartbeat within expiryMs (this node: while not fenced). */

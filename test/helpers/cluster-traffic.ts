@@ -22,25 +22,34 @@ export function useClusterWithQueue(): { nats: NatsCluster; cluster: ClusterNode
   return handle;
 }
 
-/** The node owning the queue, as node i's management API shows it (RabbitMQ's queue leader). */
-export async function ownerOf(cluster: ClusterNodes, i: number, queue: string): Promise<string> {
+export interface QueueView {
+  /** The owner (RabbitMQ's queue leader). */
+  node: string;
+  messages: number;
+  consumers: number;
+}
+
+/** A queue of vhost / as node i's management API shows it. */
+export async function queueView(cluster: ClusterNodes, i: number, queue: string): Promise<QueueView> {
   const response = await fetch(`${cluster.node(i).httpUrl}/api/queues/%2F/${encodeURIComponent(queue)}`, {
     headers: { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` },
   });
   if (response.status !== 200) throw new Error(`GET queue on node ${i}: ${response.status}`);
-  return ((await response.json()) as { node: string }).node;
+  return (await response.json()) as QueueView;
 }
 
-/** The queue as each node's management API shows it (owner, messages, consumers), for a failure's diagnostic. */
+/** The node owning the queue, as node i's management API shows it. */
+export async function ownerOf(cluster: ClusterNodes, i: number, queue: string): Promise<string> {
+  return (await queueView(cluster, i, queue)).node;
+}
+
+/** QUEUE as each node shows it, for a failure's diagnostic. */
 export async function queueState(cluster: ClusterNodes): Promise<unknown[]> {
   return Promise.all(
-    cluster.nodes.map(async (node) => {
-      const response = await fetch(`${node.httpUrl}/api/queues/%2F/${QUEUE}`, {
-        headers: { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` },
-      }).catch(() => null);
-      if (response === null || response.status !== 200) return { node: node.name, status: response?.status };
-      const queue = (await response.json()) as Record<string, unknown>;
-      return { at: node.name, owner: queue["node"], messages: queue["messages"], consumers: queue["consumers"] };
+    cluster.nodes.map(async (node, i) => {
+      const view = await queueView(cluster, i, QUEUE).catch((error: unknown) => String(error));
+      if (typeof view === "string") return { at: node.name, error: view };
+      return { at: node.name, owner: view.node, messages: view.messages, consumers: view.consumers };
     }),
   );
 }
@@ -82,9 +91,10 @@ export async function publishUntil(
 
 /**
  * Consumes and acks what the queue holds until every expected message came,
- * or, once messages flow, nothing new came for 3 s, or 90 s passed. The
+ * or, once messages flow, nothing new came for 30 s, or 150 s passed. The
  * quiet period counts only from the first message: the queue may still be
- * taken over (read back from JetStream) when the consumer arrives.
+ * taken over (read back from JetStream) when the consumer arrives, and a
+ * stream whose leader died is unreadable until JetStream elects another.
  */
 export async function drain(url: string, expected: ReadonlySet<string>): Promise<Set<string>> {
   const connection = await amqplib.connect(url);
@@ -98,9 +108,9 @@ export async function drain(url: string, expected: ReadonlySet<string>): Promise
     lastAt = Date.now();
     channel.ack(msg);
   });
-  const giveUpAt = Date.now() + 90_000;
+  const giveUpAt = Date.now() + 150_000;
   const complete = (): boolean => [...expected].every((id) => seen.has(id));
-  while (Date.now() < giveUpAt && !(lastAt > 0 && Date.now() - lastAt > 3000) && !complete()) await sleep(100);
+  while (Date.now() < giveUpAt && !(lastAt > 0 && Date.now() - lastAt > 30_000) && !complete()) await sleep(100);
   await connection.close();
   return seen;
 }
