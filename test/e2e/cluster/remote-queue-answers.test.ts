@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import amqplib, { type GetMessage } from "amqplib";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
-import { NATS_PACKAGE, NATS_SERVER, startNatsCluster, type NatsCluster } from "../../helpers/nats-cluster.js";
+import { type TestBroker, waitFor } from "../../helpers/broker.js";
+import { NATS_PACKAGE, NATS_SERVER } from "../../helpers/nats-cluster.js";
+import { useTwoClusterNodes } from "../../helpers/cluster-in-process.js";
 import { skipWithout } from "../../helpers/binaries.js";
 import { rejectsWithClose } from "../../helpers/amqp-errors.js";
 
-const TIMINGS = { heartbeatMs: 200, expiryMs: 1000 };
 const skip = skipWithout(NATS_SERVER, NATS_PACKAGE, "the cluster tests need a NATS server");
 const AUTH = { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` };
 
@@ -17,25 +17,10 @@ const AUTH = { authorization: `Basic ${Buffer.from("guest:guest").toString("base
  * leader's figures; Warren asks the owner.
  */
 describe("cluster: a queue answers from a node that does not own it", { skip, timeout: 60_000 }, () => {
-  let nats: NatsCluster;
+  const nodes = useTwoClusterNodes();
   let a: TestBroker;
   let b: TestBroker;
-
-  before(async () => {
-    nats = await startNatsCluster(1);
-    a = await TestBroker.start({
-      cluster: { nats: nats.urls, nodeName: "warren@a", replicas: 1, leaseTimings: TIMINGS },
-    });
-    b = await TestBroker.start({
-      cluster: { nats: nats.urls, nodeName: "warren@b", replicas: 1, leaseTimings: TIMINGS },
-    });
-  });
-
-  after(async () => {
-    await b?.stop();
-    await a?.stop();
-    await nats?.stop();
-  });
+  before(() => ({ a, b } = nodes));
 
   const queueOn = (node: TestBroker, name: string) => node.broker.core.vhosts.get("/")?.queues.get(name);
 
