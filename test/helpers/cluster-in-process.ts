@@ -12,10 +12,18 @@ const TIMINGS = { heartbeatMs: 200, expiryMs: 1000 };
 export interface TwoNodes {
   a: TestBroker;
   b: TestBroker;
+  /** Stops one node now (checked healthy as at the end); the suite's end leaves it alone. */
+  stop(name: "a" | "b"): Promise<void>;
 }
 
 export function useTwoClusterNodes(): TwoNodes {
-  const nodes = {} as TwoNodes;
+  const stopped = new Set<TestBroker>();
+  const nodes = {
+    async stop(name: "a" | "b") {
+      stopped.add(nodes[name]);
+      await nodes[name].stop();
+    },
+  } as TwoNodes;
   let nats: NatsCluster | undefined;
   before(async () => {
     nats = await startNatsCluster(1);
@@ -25,8 +33,7 @@ export function useTwoClusterNodes(): TwoNodes {
       });
   });
   after(async () => {
-    await nodes.b?.stop();
-    await nodes.a?.stop();
+    for (const node of [nodes.b, nodes.a]) if (node !== undefined && !stopped.has(node)) await node.stop();
     await nats?.stop();
   });
   return nodes;

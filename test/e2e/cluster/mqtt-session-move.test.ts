@@ -98,4 +98,28 @@ describe("cluster: an MQTT session moves between nodes", { skip, timeout: 60_000
     await subscriber.endAsync();
     await publisher.endAsync();
   });
+
+  // Last: node A goes for good.
+  test("A, owning a session's queue, stops: the client reconnecting to B finds its session and the QoS 1 messages queued at A", async () => {
+    const first = await mqtt.connectAsync(a.broker.urls.mqtt as string, { clientId: "orphan", clean: false, ...login });
+    await first.subscribeAsync("orphan/t", { qos: 1 });
+    await first.endAsync();
+    const queueName = "mqtt-subscription-orphanqos1";
+    await waitFor(() => queueOn(b, queueName)?.ownerNode === "warren@a");
+    const publisher = await mqtt.connectAsync(b.broker.urls.mqtt as string, { clientId: "orphan-pub", ...login });
+    for (let i = 0; i < 2; i++) await publisher.publishAsync("orphan/t", `kept ${i}`, { qos: 1 });
+
+    await nodes.stop("a");
+    // B takes the queue over from JetStream once A's lease and late writes are out of the way.
+    await waitFor(() => queueOn(b, queueName)?.ownerNode === "warren@b", 30_000);
+    const received: string[] = [];
+    const second = mqtt.connect(b.broker.urls.mqtt as string, { clientId: "orphan", clean: false, ...login });
+    second.on("message", (topic, payload) => received.push(`${topic}=${payload.toString()}`));
+    const connack = await new Promise<{ sessionPresent: boolean }>((resolve) => second.once("connect", resolve));
+    assert.equal(connack.sessionPresent, true);
+    await waitFor(() => received.length === 2);
+    assert.deepEqual(received, ["orphan/t=kept 0", "orphan/t=kept 1"]);
+    await second.endAsync();
+    await publisher.endAsync();
+  });
 });
