@@ -74,6 +74,8 @@ export class Channel {
   readonly stats = new ChannelStats();
   private statsRetired = false;
   private readonly ackTimeout = new AckTimeout(this);
+  /** Frames that came while a reply waits for another cluster node (awaitRemote): handled after it, in order. */
+  private held: Array<{ type: number; payload: Buffer }> | null = null;
 
   constructor(
     readonly connection: AmqpConnection,
@@ -84,6 +86,11 @@ export class Channel {
 
   /** One frame for this channel; its payload is buf[start, end). */
   onFrame(type: number, buf: Buffer, start: number, end: number): void {
+    if (this.held !== null) {
+      // A copy: the reader reuses its buffer for split frames.
+      this.held.push({ type, payload: Buffer.from(buf.subarray(start, end)) });
+      return;
+    }
     if (this.state === "closing") {
       // AMQP 0-9-1 §4.2.3 / RabbitMQ (rabbit_reader, closing channel): after sending channel.close,
       // ignore every frame but close and close-ok. A crossing close (the client closed before it saw
@@ -131,6 +138,40 @@ export class Channel {
     } catch (error) {
       this.connection.onError(error, this.id, classMethod);
     }
+  }
+
+  /**
+   * A method whose answer comes from another cluster node (basic.get,
+   * counts of a queue it owns): `reply` runs with it, and the channel's
+   * later frames wait until then, so that replies keep the order of the
+   * requests as RabbitMQ's channel process keeps them. The connection's
+   * reading pauses meanwhile (at most one socket chunk is held).
+   */
+  awaitRemote<T>(answer: Promise<T>, classMethod: number, reply: (value: T) => void): void {
+    this.held = [];
+    const resumeInput = this.connection.pauseInput();
+    const settle = (run: () => void): void => {
+      resumeInput();
+      const held = this.held ?? [];
+      this.held = null;
+      if (this.state === "open") {
+        try {
+          run();
+        } catch (error) {
+          this.connection.onError(error, this.id, classMethod);
+        }
+        this.connection.markDirty();
+      }
+      // A replayed frame may wait for another answer: the rest is held again behind it.
+      for (const { type, payload } of held) this.onFrame(type, payload, 0, payload.length);
+    };
+    answer.then(
+      (value) => settle(() => reply(value)),
+      (error: unknown) =>
+        settle(() => {
+          throw error;
+        }),
+    );
   }
 
   private onMethod(method: M.AmqpMethod): void {
@@ -184,7 +225,7 @@ export class Channel {
   }
 
   /** basic.get-ok; the tag is tracked unless no-ack. */
-  deliverGet(queued: QueuedMessage, queue: Queue, noAck: boolean): void {
+  deliverGet(queued: QueuedMessage, queue: Queue, noAck: boolean, messageCount = queue.messageCount): void {
     const tag = this.nextDeliveryTag++;
     const message = queued.message;
     M.writeBasicGetOk(this.connection.writer, this.id, {
@@ -192,7 +233,7 @@ export class Channel {
       redelivered: queued.redelivered,
       exchange: message.exchange,
       routingKey: message.routingKey,
-      messageCount: queue.messageCount,
+      messageCount,
     });
     this.connection.writeContent(this.id, message);
     this.connection.markDirty();

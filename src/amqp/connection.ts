@@ -163,6 +163,18 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
     this.flow.throttleBy(queue);
   }
 
+  /** Stops reading until the returned function is called (a channel waits for another cluster node). */
+  pauseInput(): () => void {
+    let resume: (() => void) | null = null;
+    let resumed = false;
+    this.flow.throttleBy({ waitForRoom: (callback) => (resume = callback) });
+    return () => {
+      if (resumed) return;
+      resumed = true;
+      resume?.();
+    };
+  }
+
   onProtocolHeader(header: Buffer): void {
     if (!header.equals(AMQP_PROTOCOL_HEADER)) {
       // The spec: answer with the protocol version we speak, then close.

@@ -1,6 +1,7 @@
 import type { Consumer } from "../core/consumer.js";
 import { accessRefused } from "../core/errors.js";
 import type { Message } from "../core/message.js";
+import type { RemoteQueue } from "../core/remote-queue.js";
 import { Queue, type QueueOptions, type QueuedMessage } from "../core/queue.js";
 import { queueKey, type QueueJournal, type RecoveredQueue } from "../store/types.js";
 import { RemoteConsumerSink } from "./remote-consumer-sink.js";
@@ -20,6 +21,8 @@ export interface QueueRouting {
   deleted(queue: ClusterQueue, wasOwner: boolean): void;
   /** This node stopped owning the queue: forget the sinks of remote consumers. */
   released(queue: ClusterQueue): void;
+  /** How the queue asks its owner what it cannot answer itself (basic.get, counts). */
+  remoteAnswers(queue: ClusterQueue): RemoteQueue;
 }
 
 /**
@@ -45,6 +48,7 @@ export class ClusterQueue extends Queue {
   private readonly subscriptions = new Map<Consumer, RemoteSubscription>();
   /** The journal the store gave; attached only while this node owns the queue (only the owner writes). */
   private ownJournal: QueueJournal | null = null;
+  private answers: RemoteQueue | null = null;
 
   constructor(
     name: string,
@@ -158,6 +162,11 @@ export class ClusterQueue extends Queue {
     return this.role === "owner" ? super.messageCount : 0;
   }
 
+  override get remote(): RemoteQueue | null {
+    if (this.role !== "proxy") return null;
+    return (this.answers ??= this.routing.remoteAnswers(this));
+  }
+
   override get consumerCount(): number {
     return this.role === "owner" ? super.consumerCount : this.subscriptions.size;
   }
@@ -167,7 +176,7 @@ export class ClusterQueue extends Queue {
   }
 
   override get(noAck: boolean): QueuedMessage | null {
-    // basic.get is synchronous; a queue owned elsewhere answers get-empty (see docs/cluster.md).
+    // A queue owned elsewhere is asked through `remote` (AMQP's basic.get does); one with no owner yet is empty.
     return this.role === "owner" ? super.get(noAck) : null;
   }
 

@@ -12,6 +12,8 @@ import { JETSTREAM_TIMEOUT_MS } from "./options.js";
 import type { LeaseListener, QueueLeases } from "./queue-leases.js";
 import { type OwnedQueues, RemoteConsumers } from "./remote-consumers.js";
 import { RemoteQueuedMessage, type RemoteSubscription } from "./remote-subscription.js";
+import { ProxyQueueAnswers, QueueQueries } from "./remote-queue-queries.js";
+import type { RemoteQueue } from "../core/remote-queue.js";
 import { Kind, openBatch, PublishStatus, RecordReader, type RecordWriter, SettleOutcome } from "./wire.js";
 
 /**
@@ -67,6 +69,7 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
   /** Queues another node declared: their lease is left to it for one expiry period before this node bids. */
   private readonly patient = new WeakSet<ClusterQueue>();
   private readonly links: NodeLinks;
+  private readonly queries: QueueQueries;
   private readonly natsSubscriptions: Subscription[] = [];
   private readonly nc: NatsConnection;
   private readonly leases: QueueLeases;
@@ -95,6 +98,8 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
     this.listen(subjects.publish, (msg) => this.onPublish(msg));
     this.listen(subjects.control, (msg) => this.remoteConsumers.onControl(msg.data));
     this.listen(subjects.deliver, (msg) => this.onDeliver(msg.data));
+    this.queries = new QueueQueries(options.nc, this.nodeName, this.codec, this, this.remoteConsumers);
+    this.listen(subjects.ask, (msg) => msg.respond(this.queries.answer(msg.data)));
   }
 
   /**
@@ -385,6 +390,10 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
 
   released(queue: ClusterQueue): void {
     this.remoteConsumers.forget(queue);
+  }
+
+  remoteAnswers(queue: ClusterQueue): RemoteQueue {
+    return new ProxyQueueAnswers(queue, this.queries);
   }
 
   // ---- incoming --------------------------------------------------------------

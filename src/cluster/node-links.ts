@@ -3,13 +3,17 @@ import type { Logger } from "../log.js";
 import { subjectToken } from "./subject-token.js";
 import { Kind, RecordWriter } from "./wire.js";
 
-/** The subjects a node listens on: publishes forwarded to it, consumer control, deliveries to its consumers. */
-export const routeSubjects = (node: string): { publish: string; control: string; deliver: string } => {
+/**
+ * The subjects a node listens on: publishes forwarded to it, consumer
+ * control, deliveries to its consumers, questions about queues it owns.
+ */
+export const routeSubjects = (node: string): { publish: string; control: string; deliver: string; ask: string } => {
   const token = subjectToken(node);
   return {
     publish: `warren.route.${token}.pub`,
     control: `warren.route.${token}.ctl`,
     deliver: `warren.route.${token}.dlv`,
+    ask: `warren.route.${token}.ask`,
   };
 };
 

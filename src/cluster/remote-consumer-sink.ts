@@ -45,9 +45,15 @@ export class RemoteConsumerSink implements Consumer {
 
   deliver(queued: QueuedMessage, _queue: Queue): void {
     this.credit--;
-    const id = this.nextDeliveryId++;
-    if (!this.noAck) this.outstanding.set(id, queued);
+    const id = this.noAck ? this.nextDeliveryId++ : this.hold(queued);
     this.transport.deliver(this, id, queued);
+  }
+
+  /** Keeps `queued` until settled; its delivery id. */
+  hold(queued: QueuedMessage): number {
+    const id = this.nextDeliveryId++;
+    this.outstanding.set(id, queued);
+    return id;
   }
 
   cancelledByServer(_queue: Queue): void {

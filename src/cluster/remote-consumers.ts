@@ -51,6 +51,23 @@ export class RemoteConsumers implements SinkTransport {
     }
   }
 
+  /**
+   * basic.get on another node took `queued` with an ack to come: it is held
+   * as a delivery of that node's get subscription for the queue, so that its
+   * settlement, and that node's death, are handled as a consumer's are.
+   */
+  holdForGet(node: string, subscriptionId: number, epoch: number, queue: ClusterQueue, queued: QueuedMessage): number {
+    const id = sinkId(node, subscriptionId);
+    let sink = this.sinks.get(id);
+    if (sink === undefined || sink.epoch !== epoch || sink.queue !== queue) {
+      // An older epoch's gets are never settled here any more (that node dropped them): back to the queue.
+      sink?.requeueOutstanding();
+      sink = new RemoteConsumerSink(node, subscriptionId, epoch, queue, "", false, false, 0, 0, this);
+      this.sinks.set(id, sink);
+    }
+    return sink.hold(queued);
+  }
+
   deliver(sink: RemoteConsumerSink, deliveryId: number, queued: QueuedMessage): void {
     this.links
       .to(routeSubjects(sink.node).deliver)

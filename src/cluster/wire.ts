@@ -21,6 +21,9 @@ export const Kind = {
   Cancelled: 11,
   /** publishing node → owner (request; the reply is one status byte per record) */
   Publish: 20,
+  /** any node → owner (request, one per message; remote-queue-queries.ts) */
+  Get: 30,
+  Figures: 31,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 

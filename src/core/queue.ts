@@ -2,6 +2,7 @@ import type { Consumer } from "./consumer.js";
 import { accessRefused, preconditionFailed } from "./errors.js";
 import { Message, type FieldTable } from "./message.js";
 import { QueuedMessage } from "./queued-message.js";
+import type { RemoteQueue } from "./remote-queue.js";
 import { scheduleDispatch } from "./dispatch-scheduler.js";
 import type { QueueJournal, RecoveredMessage } from "../store/types.js";
 import type { QueueFeatures } from "./queue-features/features.js";
@@ -142,6 +143,11 @@ export class Queue {
 
   /** The cluster node holding this queue now; null on a single node (the management API shows this node then). */
   get ownerNode(): string | null {
+    return null;
+  }
+
+  /** Another cluster node holds this queue's messages: ask it (basic.get, counts). Null on a queue held here. */
+  get remote(): RemoteQueue | null {
     return null;
   }
 

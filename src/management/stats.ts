@@ -85,15 +85,19 @@ interface Sample<K extends string> {
 
 export function queueCounts(queue: Queue): Counts<QueueCounter> {
   const s = queue.stats;
+  // A queue owned by another cluster node: the owner's last figures (core/remote-queue.ts).
+  const figures = queue.remote?.lastFigures;
+  const ready = figures?.ready ?? queue.messageCount;
+  const unacked = figures?.unacked ?? queue.unackedCount;
   return {
     publish: s.published,
     deliver: s.delivered,
     redeliver: s.redelivered,
     ack: s.acked,
     get: s.got,
-    messages: queue.messageCount + queue.unackedCount,
-    messages_ready: queue.messageCount,
-    messages_unacknowledged: queue.unackedCount,
+    messages: ready + unacked,
+    messages_ready: ready,
+    messages_unacknowledged: unacked,
   };
 }
 

@@ -35,12 +35,17 @@ export function createMqttContext(
   const sessions = new SessionRegistry(logger);
   let retained: RetainedStore = new MemoryRetainedStore();
   if (persisted !== null) {
-    retained = new StoredRetainedStore(persisted.state, persisted.recovered.retained);
+    const storedRetained = new StoredRetainedStore(persisted.state, persisted.recovered.retained);
+    retained = storedRetained;
     if (persisted.recovered.retained.length > 0)
       logger.info({ retained: persisted.recovered.retained.length }, "MQTT retained messages recovered");
-    const stored = new StoredSessions(persisted.state, sessions, logger);
-    stored.restore(broker, persisted.recovered.sessions);
+    const stored = new StoredSessions(broker, persisted.state, sessions, logger);
+    stored.restore(persisted.recovered.sessions);
     sessions.persistence = stored;
+    // A cluster node: sessions and retained messages other nodes change (issue 10).
+    persisted.state.watch?.((change) =>
+      change.kind === "session" ? stored.applyRemote(change) : storedRetained.applyRemote(change),
+    );
   }
   return { broker, logger, sessions, retained, settings };
 }

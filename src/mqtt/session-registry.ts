@@ -33,6 +33,17 @@ export class SessionRegistry {
     this.changed(session);
   }
 
+  /** A session that moved to another cluster node: dropped here without ending it (its queues stay). */
+  forget(session: MqttSession): void {
+    session.clearTimers();
+    if (this.sessions.get(session.key) === session) this.sessions.delete(session.key);
+  }
+
+  /** A session another cluster node kept, for a client connecting here; undefined when there is none. */
+  adopt(key: string): MqttSession | undefined {
+    return this.persistence?.adopt(key);
+  }
+
   get size(): number {
     return this.sessions.size;
   }
@@ -83,4 +94,6 @@ export interface SessionPersistence {
   changed(session: MqttSession): void;
   /** Writes now what is pending (shutdown). */
   flush(): void;
+  /** A session of that key another cluster node wrote last, brought back here (see StoredSessions.adopt). */
+  adopt(key: string): MqttSession | undefined;
 }

@@ -341,4 +341,25 @@ export interface MqttStateStore {
   /** Writes pending changes now (shutdown; the file store does it by itself in a microtask). */
   flush(): void;
   stats(): MqttStateStats;
+  /**
+   * Changes other cluster nodes make from the state recover() returned on
+   * (a client moving its session to another node, a retained publish
+   * there); absent from a single node's stores. Call once, after recover().
+   */
+  watch?(listener: (change: MqttStateChange) => void): void;
 }
+
+/** A session or retained message replaced (or, with null, deleted) by another cluster node. */
+export type MqttStateChange =
+  | {
+      readonly kind: "session";
+      readonly vhost: string;
+      readonly clientId: string;
+      readonly session: StoredMqttSession | null;
+    }
+  | {
+      readonly kind: "retained";
+      readonly vhost: string;
+      readonly topic: string;
+      readonly retained: StoredRetained | null;
+    };

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Outcome } from "../../core/delivery-ledger.js";
+import { accessRefused } from "../../core/errors.js";
+import type { Queue } from "../../core/queue.js";
 import { integerValue, validateConsumerArguments } from "../../core/queue-arguments.js";
 import { DIRECT_REPLY_TO } from "../../core/vhost.js";
 import { StreamQueue } from "../../core/stream/stream-queue.js";
@@ -93,18 +95,30 @@ function consume(channel: Channel, method: M.BasicConsume): void {
     priority,
     channel.consumerPrefetch,
   );
+  const remote = queue.remote;
+  if (remote === null) return attachConsumer(channel, method, queue, consumer);
+  // Owned by another cluster node: its consumers decide exclusive use (403 before consume-ok, as on one node).
+  channel.awaitRemote(remote.figures(), M.BASIC_CONSUME, (figures) => {
+    if (figures.exclusiveConsumer || (method.exclusive && figures.consumers > 0))
+      throw accessRefused(`queue '${queue.name}' in vhost '${vhost.name}' in exclusive use`);
+    attachConsumer(channel, method, queue, consumer);
+  });
+}
+
+function attachConsumer(channel: Channel, method: M.BasicConsume, queue: Queue, consumer: AmqpConsumer): void {
+  const tag = consumer.tag;
   if (queue instanceof StreamQueue) {
     // rabbit_stream_queue:consume (3.10): credit comes from the prefetch, and only manual acks give it back.
     if (channel.consumerPrefetch === 0) {
       throw new AmqpError(
         REPLY.PRECONDITION_FAILED,
-        `consumer prefetch count is not set for 'queue '${queue.name}' in vhost '${vhost.name}''`,
+        `consumer prefetch count is not set for 'queue '${queue.name}' in vhost '${queue.vhost}''`,
       );
     }
     if (method.noAck) {
       throw new AmqpError(
         REPLY.NOT_IMPLEMENTED,
-        `automatic acknowledgement not supported by stream queues queue '${queue.name}' in vhost '${vhost.name}'`,
+        `automatic acknowledgement not supported by stream queues queue '${queue.name}' in vhost '${queue.vhost}'`,
       );
     }
     queue.subscribe(consumer, streamConsumerOptions(method.arguments, Date.now()));
@@ -148,12 +162,23 @@ function get(channel: Channel, method: M.BasicGet): void {
   const queueName = queueNameOrLast(channel, method.queue);
   access.read("queue", queueName);
   const queue = vhost.useQueue(queueName, connectionId);
+  const remote = queue.remote;
+  if (remote !== null) {
+    // Another cluster node holds the messages: it answers, as RabbitMQ's queue leader does from any node.
+    channel.awaitRemote(remote.get(method.noAck), M.BASIC_GET, (got) => {
+      if (got !== null) channel.deliverGet(got.queued, queue, method.noAck, got.messageCount);
+      else getEmpty(channel);
+    });
+    return;
+  }
   const queued = queue.get(method.noAck);
   if (queued) channel.deliverGet(queued, queue, method.noAck);
-  else {
-    channel.stats.getEmpty++;
-    M.writeBasicGetEmpty(channel.connection.writer, channel.id, { reserved1: "" });
-  }
+  else getEmpty(channel);
+}
+
+function getEmpty(channel: Channel): void {
+  channel.stats.getEmpty++;
+  M.writeBasicGetEmpty(channel.connection.writer, channel.id, { reserved1: "" });
 }
 
 function qos(channel: Channel, method: M.BasicQos): void {

@@ -41,13 +41,24 @@ export function handleQueueMethod(channel: Channel, method: M.AmqpMethod): void 
         connectionId,
       );
       channel.lastQueueName = name;
-      if (!method.noWait) {
-        M.writeQueueDeclareOk(writer, channel.id, {
-          queue: name,
-          messageCount: declared.messageCount,
-          consumerCount: declared.consumerCount,
-        });
+      if (method.noWait) break;
+      const remote = declared.queue.remote;
+      if (remote !== null) {
+        // Owned by another cluster node: declare-ok carries its counts, as RabbitMQ's does on any node.
+        channel.awaitRemote(remote.figures(), M.QUEUE_DECLARE, (figures) =>
+          M.writeQueueDeclareOk(writer, channel.id, {
+            queue: name,
+            messageCount: figures.ready,
+            consumerCount: figures.consumers,
+          }),
+        );
+        break;
       }
+      M.writeQueueDeclareOk(writer, channel.id, {
+        queue: name,
+        messageCount: declared.messageCount,
+        consumerCount: declared.consumerCount,
+      });
       break;
     }
     case M.QUEUE_BIND:

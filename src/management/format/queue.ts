@@ -28,7 +28,7 @@ export function queueJson(mgmt: Management, queue: Queue, detail: boolean): Json
   withDetails(messageStats, "get", counts.get, rate("get"));
   withDetails(messageStats, "publish", counts.publish, rate("publish"));
   withDetails(messageStats, "redeliver", counts.redeliver, rate("redeliver"));
-  const consumers = queue.consumerCount;
+  const consumers = queue.remote?.lastFigures?.consumers ?? queue.consumerCount;
   const out: JsonObject = {
     arguments: fieldTableToJson(queue.arguments),
     auto_delete: queue.autoDelete,

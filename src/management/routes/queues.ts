@@ -40,8 +40,16 @@ async function listQueues(ctx: RequestContext, vhosts: VHost[]): Promise<Reply> 
   const ordered = [...vhosts]
     .sort((a, b) => byName(a.name, b.name))
     .flatMap((vhost) => [...vhost.queues.values()].sort((a, b) => byName(a.name, b.name)));
+  await askOwners(ordered);
   const items = await mapInTurns(ordered, (q) => queueJson(ctx.mgmt, q, false));
   return ok(listReply(items, ctx.query, "presorted"));
+}
+
+/** Queues owned by other cluster nodes show their owners' counts (RabbitMQ lists every queue's from any node). */
+async function askOwners(queues: readonly Queue[]): Promise<void> {
+  const asked: Array<Promise<unknown>> = [];
+  for (const queue of queues) if (queue.remote !== null) asked.push(queue.remote.figures());
+  await Promise.all(asked);
 }
 
 /** No connection owns a queue declared over HTTP (exclusive queues cannot be). */
@@ -130,8 +138,11 @@ async function getMessages(ctx: RequestContext): Promise<Reply> {
     accessFor(ctx, vhost.name).read("queue", queue.name);
     vhost.assertNotLocked(queue, NO_CONNECTION);
   });
+  // A queue owned by another cluster node is read there (core/remote-queue.ts).
+  const remote = queue.remote;
   for (let i = 0; i < count; i++) {
-    const queued = queue.get(false);
+    const got = remote === null ? null : await remote.get(false);
+    const queued = remote === null ? queue.get(false) : (got?.queued ?? null);
     if (!queued) break;
     taken.push(queued);
     const message = queued.message;
@@ -141,7 +152,7 @@ async function getMessages(ctx: RequestContext): Promise<Reply> {
       redelivered: queued.redelivered,
       exchange: message.exchange,
       routing_key: message.routingKey,
-      message_count: queue.messageCount,
+      message_count: got?.messageCount ?? queue.messageCount,
       properties: propertiesToJson(message.properties),
       ...encodePayload(payload, encoding),
     });
@@ -166,7 +177,11 @@ export const queueRoutes: Route[] = [
     method: "GET",
     path: "/api/queues/:vhost/:queue",
     level: "management",
-    handle: (ctx) => ok(queueJson(ctx.mgmt, findQueue(ctx).queue, true)),
+    handle: async (ctx) => {
+      const { queue } = findQueue(ctx);
+      await askOwners([queue]);
+      return ok(queueJson(ctx.mgmt, queue, true));
+    },
   },
   { method: "PUT", path: "/api/queues/:vhost/:queue", level: "management", handle: putQueue },
   { method: "DELETE", path: "/api/queues/:vhost/:queue", level: "management", handle: deleteQueue },

@@ -1,4 +1,4 @@
-import type { MqttStateStore, StoredRetained } from "../../store/types.js";
+import type { MqttStateChange, MqttStateStore, StoredRetained } from "../../store/types.js";
 import { MemoryRetainedStore, type RetainedMessage, type RetainedStore } from "../retained.js";
 
 /**
@@ -31,6 +31,19 @@ export class StoredRetainedStore implements RetainedStore {
   delete(vhost: string, topic: string): void {
     this.memory.delete(vhost, topic);
     this.state.deleteRetained(vhost, topic);
+  }
+
+  /** Another cluster node set or cleared a retained message: matched here from now on, not written again. */
+  applyRemote(change: Extract<MqttStateChange, { kind: "retained" }>): void {
+    const retained = change.retained;
+    if (retained === null) this.memory.delete(change.vhost, change.topic);
+    else
+      this.memory.put(change.vhost, {
+        topic: retained.topic,
+        qos: retained.qos,
+        payload: retained.payload,
+        properties: retained.properties,
+      });
   }
 
   match(vhost: string, filter: string): RetainedMessage[] {

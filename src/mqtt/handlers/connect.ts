@@ -128,7 +128,8 @@ function connect(connection: MqttConnection, packet: IConnectPacket): void {
       ? 0
       : ctx.settings.sessionExpirySeconds;
   const key = sessionKey(vhostName, clientId);
-  let session = ctx.sessions.get(key);
+  // A session another cluster node kept is taken up here (its node closes any connection still holding it).
+  let session = ctx.sessions.get(key) ?? ctx.sessions.adopt(key);
   if (session?.connection) session.connection.takenOver();
   if (session && clean) {
     ctx.sessions.discard(session);

@@ -4,6 +4,7 @@
  * session. Records are the file store's (mqtt-state-codec.ts).
  */
 import type {
+  MqttStateChange,
   MqttStateStats,
   MqttStateStore,
   PropertiesCodec,
@@ -14,7 +15,7 @@ import type {
 import { decodeMqttRecord, encodeRetainedPut, encodeSessionPut, MqttRecordType } from "../file/mqtt-state-codec.js";
 import { RECORD_HEADER } from "../file/record-codec.js";
 import type { ReplicatedBucket } from "./replicated-bucket.js";
-import { toToken } from "./subject-token.js";
+import { fromToken, toToken } from "./subject-token.js";
 
 const sessionKey = (vhost: string, clientId: string): string => `session.${toToken(vhost)}.${toToken(clientId)}`;
 const retainedKey = (vhost: string, topic: string): string => `retained.${toToken(vhost)}.${toToken(topic)}`;
@@ -54,6 +55,29 @@ export class JetStreamMqttState implements MqttStateStore {
   }
 
   flush(): void {}
+
+  watch(listener: (change: MqttStateChange) => void): void {
+    void this.bucket.watch((key, value) => {
+      const [kind, vhostToken = "", nameToken = ""] = key.split(".");
+      const vhost = fromToken(vhostToken);
+      const name = fromToken(nameToken);
+      const record = value === null ? null : decodeMqttRecord(value, RECORD_HEADER, value.length, this.codec);
+      if (kind === "session")
+        listener({
+          kind,
+          vhost,
+          clientId: name,
+          session: record?.type === MqttRecordType.SessionPut ? record.session : null,
+        });
+      else if (kind === "retained")
+        listener({
+          kind,
+          vhost,
+          topic: name,
+          retained: record?.type === MqttRecordType.RetainedPut ? record.retained : null,
+        });
+    }, true);
+  }
 
   stats(): MqttStateStats {
     let bytes = 0;

@@ -73,8 +73,12 @@ export class ReplicatedBucket {
     this.write(key, Buffer.concat([this.header, Buffer.of(0)]));
   }
 
-  /** Other nodes' changes from the state `current` was loaded at; a change equal to what is known is not reported. */
-  async watch(listener: BucketListener): Promise<void> {
+  /**
+   * Other nodes' changes from the state `current` was loaded at; a change
+   * equal to what is known is not reported unless `sameValues` (an MQTT
+   * session written unchanged by another node has moved there).
+   */
+  async watch(listener: BucketListener, sameValues = false): Promise<void> {
     const iterator = await this.kv.watch({ resumeFromRevision: this.startRevision });
     this.stopWatch = () => iterator.stop();
     void (async () => {
@@ -87,7 +91,7 @@ export class ReplicatedBucket {
           if (known === undefined) continue;
           this.current.delete(entry.key);
         } else {
-          if (known?.equals(value.payload)) continue;
+          if (!sameValues && known?.equals(value.payload)) continue;
           this.current.set(entry.key, value.payload);
         }
         try {

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import amqplib, { type ConsumeMessage } from "amqplib";
 import { Client, type IMessage } from "@stomp/stompjs";
 import { TCPWrapper } from "@stomp/tcp-wrapper";
 import mqtt from "mqtt";
-import { TestBroker, waitFor } from "../../helpers/broker.js";
-import { NATS_PACKAGE, NATS_SERVER, startNatsCluster, type NatsCluster } from "../../helpers/nats-cluster.js";
+import { type TestBroker, waitFor } from "../../helpers/broker.js";
+import { NATS_PACKAGE, NATS_SERVER } from "../../helpers/nats-cluster.js";
+import { useTwoClusterNodes } from "../../helpers/cluster-in-process.js";
 import { skipWithout } from "../../helpers/binaries.js";
 
-const TIMINGS = { heartbeatMs: 200, expiryMs: 1000 };
 const skip = skipWithout(NATS_SERVER, NATS_PACKAGE, "the cluster tests need a NATS server");
 
 /**
@@ -17,25 +17,10 @@ const skip = skipWithout(NATS_SERVER, NATS_PACKAGE, "the cluster tests need a NA
  * node forwards publishes to it and serves its consumers from it.
  */
 describe("cluster routing: declare on one node, use from another", { skip }, () => {
-  let nats: NatsCluster;
+  const nodes = useTwoClusterNodes();
   let a: TestBroker;
   let b: TestBroker;
-
-  before(async () => {
-    nats = await startNatsCluster(1);
-    a = await TestBroker.start({
-      cluster: { nats: nats.urls, nodeName: "warren@a", replicas: 1, leaseTimings: TIMINGS },
-    });
-    b = await TestBroker.start({
-      cluster: { nats: nats.urls, nodeName: "warren@b", replicas: 1, leaseTimings: TIMINGS },
-    });
-  });
-
-  after(async () => {
-    await b?.stop();
-    await a?.stop();
-    await nats?.stop();
-  });
+  before(() => ({ a, b } = nodes));
 
   /** Declares a durable queue on A (A owns it); B learns it from the replicated definitions. */
   async function declareOnBoth(name: string): Promise<void> {

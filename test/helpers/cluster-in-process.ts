@@ -1,0 +1,40 @@
+/**
+ * Two Warren cluster nodes in the test's own process, "warren@a" and
+ * "warren@b", over one nats-server (replicas 1) with short lease timings:
+ * started before the suite's tests, stopped after them.
+ */
+import { after, before } from "node:test";
+import { TestBroker } from "./broker.js";
+import { startNatsCluster, type NatsCluster } from "./nats-cluster.js";
+
+const TIMINGS = { heartbeatMs: 200, expiryMs: 1000 };
+
+export interface TwoNodes {
+  a: TestBroker;
+  b: TestBroker;
+  /** Stops one node now (checked healthy as at the end); the suite's end leaves it alone. */
+  stop(name: "a" | "b"): Promise<void>;
+}
+
+export function useTwoClusterNodes(): TwoNodes {
+  const stopped = new Set<TestBroker>();
+  const nodes = {
+    async stop(name: "a" | "b") {
+      stopped.add(nodes[name]);
+      await nodes[name].stop();
+    },
+  } as TwoNodes;
+  let nats: NatsCluster | undefined;
+  before(async () => {
+    nats = await startNatsCluster(1);
+    for (const name of ["a", "b"] as const)
+      nodes[name] = await TestBroker.start({
+        cluster: { nats: nats.urls, nodeName: `warren@${name}`, replicas: 1, leaseTimings: TIMINGS },
+      });
+  });
+  after(async () => {
+    for (const node of [nodes.b, nodes.a]) if (node !== undefined && !stopped.has(node)) await node.stop();
+    await nats?.stop();
+  });
+  return nodes;
+}
