@@ -7,7 +7,8 @@ import { after, before } from "node:test";
 import { TestBroker } from "./broker.js";
 import { startNatsCluster, type NatsCluster } from "./nats-cluster.js";
 
-const TIMINGS = { heartbeatMs: 200, expiryMs: 1000 };
+// Short, for the takeover tests, but with a fence at 1.4 s: at 200 ms / 1 s a node fenced itself under full-suite load.
+const TIMINGS = { heartbeatMs: 400, expiryMs: 2000 };
 
 export interface TwoNodes {
   a: TestBroker;
