@@ -96,8 +96,9 @@ export class ClusterQueue extends Queue {
   /** Another node owns it (or, with null, nobody known yet): stop holding messages, relay consumers. */
   becomeProxy(owner: string | null): void {
     if (this.role === "owner") {
-      // Lost the lease (or fenced): the next owner rebuilds from the stream. A purge would delete the paged-out
-      // messages from the stream too (the ready list pages through the journal it was made with).
+      // Lost the lease (or fenced): the next owner rebuilds from the stream. Not a purge: it removes paged-out
+      // messages through the journal the ready list was made with (closeQueue running first kept that off the
+      // stream, by luck of order rather than by design).
       this.forgetReady();
       for (const consumer of [...super.listConsumers()]) {
         super.removeConsumer(consumer);
