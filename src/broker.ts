@@ -146,14 +146,15 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
       ).startClusterRouting(core, cluster.connection, {
         codec: PROPERTIES_CODEC,
         logger,
+        messages: cluster.store.messages,
         leaseTimings: options.cluster?.leaseTimings,
       })
     : null;
   const storage = cluster
-    ? attachOpenedStore(core, cluster.store, logger)
+    ? attachOpenedStore(core, cluster.store, logger, routing?.delayed ?? null)
     : openStore(core, options.storage, PROPERTIES_CODEC, logger);
   if (cluster) setFlushGate(cluster.store.replicated.durability);
-  routing?.router.activate(cluster?.store.messages ?? null);
+  routing?.activate();
   core.combineStreamDurability();
   // RabbitMQ creates guest only in a fresh database, so a deleted guest stays deleted.
   if (storage.fresh) seedDefaultUser(users);

@@ -8,7 +8,6 @@ import type { PropertiesCodec, RecoveredQueue } from "../store/types.js";
 import { ClusterQueue, type QueueRouting } from "./cluster-queue.js";
 import { ForwardDurability, type ForwardTicket } from "./forward-durability.js";
 import { NodeLinks, routeSubjects } from "./node-links.js";
-import { JETSTREAM_TIMEOUT_MS } from "./options.js";
 import type { LeaseListener, QueueLeases } from "./queue-leases.js";
 import { type OwnedQueues, RemoteConsumers } from "./remote-consumers.js";
 import { RemoteQueuedMessage, type RemoteSubscription } from "./remote-subscription.js";
@@ -93,7 +92,7 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
     this.remoteConsumers = new RemoteConsumers(this.links, this.codec, this);
     this.durability = new ForwardDurability(broker.durability);
     broker.setQueueFactory((name, vhost, queueOptions, origin) => this.makeQueue(name, vhost, queueOptions, origin));
-    options.leases.setListener(this);
+    options.leases.addListener(this);
     const subjects = routeSubjects(this.nodeName);
     this.listen(subjects.publish, (msg) => this.onPublish(msg));
     this.listen(subjects.control, (msg) => this.remoteConsumers.onControl(msg.data));
@@ -186,7 +185,7 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
           this.toProxy(queue, owner);
           return;
         }
-        if (holder !== null && holder !== this.nodeName) await this.lateWritesSettled(holder);
+        if (holder !== null && holder !== this.nodeName) await this.leases.lateWritesSettled(holder);
         const recovered = this.store === null ? EMPTY : await this.store.openQueue(queue.key);
         this.resolving.delete(queue);
         if (queue.deleted || this.leases.ownerOf(queue.key) !== this.nodeName) {
@@ -205,17 +204,6 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
         );
         setTimeout(() => this.resolve(queue), this.leases.timings.heartbeatMs).unref();
       });
-  }
-
-  /**
-   * A dead owner's writes already sent when it stopped (it fences itself fenceAfterMs after its last
-   * heartbeat) can still land, and be confirmed, until JetStream's timeout has passed: one read before
-   * that could miss a confirmed message, which then stays in the stream unread. So the takeover reads after.
-   */
-  private async lateWritesSettled(previousOwner: string): Promise<void> {
-    const settledAt = this.leases.lastSeenAt(previousOwner) + this.leases.fenceAfterMs + JETSTREAM_TIMEOUT_MS;
-    const wait = settledAt - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait).unref());
   }
 
   private toOwner(queue: ClusterQueue, recovered: RecoveredQueue): void {
@@ -477,7 +465,7 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
 }
 
 /** FNV-1a: a stable spread of queues over nodes. */
-function hashOf(text: string): number {
+export function hashOf(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return hash;

@@ -1,6 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Kvm, type KV, type KvWatchEntry } from "@nats-io/kv";
 import type { Logger } from "../log.js";
+import { JETSTREAM_TIMEOUT_MS } from "./options.js";
 import { fromSubjectToken, subjectToken } from "./subject-token.js";
 
 export interface LeaseTimings {
@@ -66,7 +67,8 @@ export class QueueLeases {
   private timer: NodeJS.Timeout | null = null;
   private beating = false;
   private stopped = false;
-  private listener: LeaseListener | null = null;
+  /** The router (queues) and the delayed-message writers: each told every change. */
+  private readonly listeners: LeaseListener[] = [];
   private watcher: { stop(): void } | null = null;
   /** When the watch last showed this node's own heartbeat: a watch that stops showing it is stale. */
   private lastOwnSeen = Date.now();
@@ -90,8 +92,8 @@ export class QueueLeases {
     return leases;
   }
 
-  setListener(listener: LeaseListener): void {
-    this.listener = listener;
+  addListener(listener: LeaseListener): void {
+    this.listeners.push(listener);
   }
 
   get fenced(): boolean {
@@ -148,18 +150,18 @@ export class QueueLeases {
     const before = this.leases.get(name)?.node ?? null;
     if (entry.operation !== "PUT") {
       this.leases.delete(name);
-      if (before !== null) this.listener?.ownerChanged(name, null);
+      if (before !== null) for (const listener of this.listeners) listener.ownerChanged(name, null);
       return;
     }
     const value = entry.json<LeaseValue>();
     const previousRevision = this.leases.get(name)?.revision;
     this.leases.set(name, { node: value.node, revision: entry.revision });
     if (!this.lastSeen.has(value.node)) this.lastSeen.set(value.node, Date.now());
-    if (before !== value.node) this.listener?.ownerChanged(name, value.node);
+    if (before !== value.node) for (const listener of this.listeners) listener.ownerChanged(name, value.node);
     else if (previousRevision !== entry.revision && value.node !== this.nodeName)
       // Found by the NATS-server kill rounds: an owner fenced and back kept the lease, and consumers on other
       // nodes waited for deliveries from subscriptions it had forgotten (test/e2e/cluster/fence.test.ts).
-      this.listener?.leaseRetaken(name, value.node);
+      for (const listener of this.listeners) listener.leaseRetaken(name, value.node);
   }
 
   private tick(): void {
@@ -181,12 +183,12 @@ export class QueueLeases {
       if (node === this.nodeName || this.down.has(node) || now - seen < this.timings.expiryMs) continue;
       this.down.add(node);
       this.logger.warn({ node }, "cluster node missed its heartbeats: its queues may be taken over");
-      this.listener?.nodeDown(node);
+      for (const listener of this.listeners) listener.nodeDown(node);
     }
     if (!this.isFenced && now - this.lastOwnBeat > this.fenceAfterMs) {
       this.isFenced = true;
       this.logger.error({ node: this.nodeName }, "heartbeat not renewed: this node stops owning queues");
-      this.listener?.fenced();
+      for (const listener of this.listeners) listener.fenced();
     }
     if (this.beating) return;
     this.beating = true;
@@ -204,7 +206,7 @@ export class QueueLeases {
         if (this.isFenced) {
           this.isFenced = false;
           this.logger.info({ node: this.nodeName }, "heartbeat renewed again: this node may own queues again");
-          this.listener?.unfenced();
+          for (const listener of this.listeners) listener.unfenced();
         }
       })
       .catch(() => undefined)
@@ -214,6 +216,24 @@ export class QueueLeases {
   /** How long a node goes without renewing its own heartbeat before it stops owning: before anyone may take over. */
   get fenceAfterMs(): number {
     return this.timings.expiryMs - 1.5 * this.timings.heartbeatMs;
+  }
+
+  /**
+   * A dead owner's writes already sent when it stopped (it fences itself fenceAfterMs after its last
+   * heartbeat) can still land, and be confirmed, until JetStream's timeout has passed: one read before
+   * that could miss a confirmed message, which then stays in the stream unread. So a takeover reads after.
+   */
+  async lateWritesSettled(previousOwner: string): Promise<void> {
+    const settledAt = this.lastSeenAt(previousOwner) + this.fenceAfterMs + JETSTREAM_TIMEOUT_MS;
+    const wait = settledAt - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait).unref());
+  }
+
+  /** Lease keys starting with `prefix` that name `node`. */
+  keysHeldBy(node: string, prefix: string): string[] {
+    const keys: string[] = [];
+    for (const [key, lease] of this.leases) if (lease.node === node && key.startsWith(prefix)) keys.push(key);
+    return keys;
   }
 
   /** Local time `node`'s heartbeat was last seen changing (0: never seen). */

@@ -43,6 +43,8 @@ class BrokerPersistence implements DefinitionsObserver {
     private readonly store: Store,
     private readonly logger: Logger,
     private readonly pageAfter: number,
+    /** A cluster node's own journals (one subject per writer, adopted by others when it dies). */
+    private readonly delayedSource: DelayedJournalSource | null,
   ) {}
 
   definitionsChanged(): void {
@@ -75,6 +77,7 @@ class BrokerPersistence implements DefinitionsObserver {
   }
 
   delayedJournalFor(vhost: string, exchange: string, recover: (ids: number[]) => void): DelayedJournal {
+    if (this.delayedSource !== null) return this.delayedSource.delayedJournalFor(vhost, exchange, recover);
     const journal = new LoggedDelayedJournal(this.store.messages, delayedKey(vhost, exchange), recover, (gone) => {
       if (this.delayedJournals.get(gone.key) === gone) this.delayedJournals.delete(gone.key);
     });
@@ -83,14 +86,18 @@ class BrokerPersistence implements DefinitionsObserver {
   }
 }
 
+/** Where durable delayed exchanges get their journals when not from the store's message log directly. */
+export type DelayedJournalSource = Pick<DefinitionsObserver, "delayedJournalFor">;
+
 /** `pageAfter`: ready messages per durable queue kept in memory before logged ones stay on disk (Infinity: never). */
 export function attachStore(
   broker: Broker,
   store: Store,
   logger: Logger,
   pageAfter = DEFAULT_PAGE_AFTER,
+  delayedSource: DelayedJournalSource | null = null,
 ): AttachResult {
-  const persistence = new BrokerPersistence(broker, store, logger, pageAfter);
+  const persistence = new BrokerPersistence(broker, store, logger, pageAfter, delayedSource);
   broker.attachPersistence(persistence, store.messages);
   const snapshot = store.loadDefinitions();
   if (snapshot) restoreDefinitions(broker, snapshot, logger);

@@ -1,7 +1,7 @@
 /** Opens the store a broker was configured with and brings the core up to date from it. */
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
-import { attachStore, saveDefinitionsNow } from "./attach-store.js";
+import { attachStore, saveDefinitionsNow, type DelayedJournalSource } from "./attach-store.js";
 import { DEFAULT_PAGE_AFTER } from "./paging.js";
 import { FileStore } from "../store/file/file-store.js";
 import type { SegmentLogOptions } from "../store/file/segment-log-options.js";
@@ -30,9 +30,17 @@ export interface OpenedStore {
   mqtt: { state: MqttStateStore; recovered: RecoveredMqttState } | null;
 }
 
-/** A store opened by the caller (the cluster's JetStream store): attached as the file store is. */
-export function attachOpenedStore(broker: Broker, store: Store, logger: Logger): OpenedStore {
-  const { fresh, recoveredMessages } = attachStore(broker, store, logger);
+/**
+ * A store opened by the caller (the cluster's JetStream store): attached as the file store is;
+ * `delayed` gives durable delayed exchanges their journals (the cluster's writers).
+ */
+export function attachOpenedStore(
+  broker: Broker,
+  store: Store,
+  logger: Logger,
+  delayed: DelayedJournalSource | null = null,
+): OpenedStore {
+  const { fresh, recoveredMessages } = attachStore(broker, store, logger, DEFAULT_PAGE_AFTER, delayed);
   logger.info(
     { kind: store.kind, fresh, recoveredMessages },
     fresh ? "cluster state initialised" : "definitions and messages recovered",

@@ -45,7 +45,7 @@ const revive = (logged: RecoveredMessage): Message =>
 export class DelayedExchange extends Exchange {
   private readonly inner: Exchange;
   /** A held message, or the log id of a logged one. */
-  private readonly pending = new DelayHeap<Message | number>();
+  private pending = new DelayHeap<Message | number>();
   /** Logged messages still held as objects: all until their append is on disk, then up to KEEP_IN_MEMORY. */
   private readonly inMemory = new Map<number, Message>();
   private unsyncedIds: number[] = [];
@@ -122,6 +122,27 @@ export class DelayedExchange extends Exchange {
     }
     const first = this.pending.peekDue();
     if (first !== undefined) this.arm(first);
+  }
+
+  /**
+   * A cluster node stops holding its logged messages (fenced: another node
+   * adopts them from the store and routes them); messages never logged
+   * (transient ones) stay, as they are nowhere else.
+   */
+  dropLogged(): void {
+    const kept = new DelayHeap<Message | number>();
+    for (let due = this.pending.peekDue(); due !== undefined; due = this.pending.peekDue()) {
+      const item = this.pending.pop() as Message | number;
+      if (typeof item !== "number") kept.push(due, item);
+    }
+    this.pending = kept;
+    this.inMemory.clear();
+    this.unsyncedIds = [];
+    this.loggedPending = 0;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const next = kept.peekDue();
+    if (next !== undefined) this.arm(next);
   }
 
   /** True when the message is held for later. */
