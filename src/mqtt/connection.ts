@@ -29,7 +29,7 @@ import { PacketSizeGuard } from "./packet-size-guard.js";
 import { MqttProtocolError, RC } from "./reason-codes.js";
 import type { MqttDelivery, MqttSession } from "./session.js";
 import type { Subscription } from "./subscription.js";
-import { scheduleWill, type Will } from "./will.js";
+import { publishWill, scheduleWill, willDelaySeconds, type Will } from "./will.js";
 
 export interface RemoteEndpoint {
   address: string;
@@ -311,6 +311,24 @@ export class MqttConnection implements ClientConnection, Flushable {
   takenOver(): void {
     this.logInfo("MQTT session taken over by a new connection");
     this.closeWithReason(RC.SESSION_TAKEN_OVER);
+  }
+
+  /**
+   * Its client connected to another cluster node, which holds the session
+   * now: closed as a takeover on one node is, and its will published as one
+   * node publishes it then [MQTT-3.1.2-8], unless delayed (MQTT 5 Will
+   * Delay Interval) while the session goes on there: its resumption
+   * cancels the will [MQTT-3.1.3-9]. `sessionEnded`: the other node ended
+   * the session (clean start), so even a delayed will goes now.
+   */
+  takenOverElsewhere(session: MqttSession, sessionEnded: boolean): void {
+    const will = this.will;
+    this.will = null;
+    if (this.state === "connected" && will && this.vhostRef && this.access) {
+      if (sessionEnded || willDelaySeconds(session, will) <= 0)
+        publishWill(this.ctx, session, this.vhostRef, this.access, will);
+    }
+    this.takenOver();
   }
 
   private cleanup(): void {

@@ -13,24 +13,32 @@ export type Will = NonNullable<IConnectPacket["will"]>;
  * resumed before then cancels it [MQTT-3.1.3-9].
  */
 export function scheduleWill(ctx: MqttContext, session: MqttSession, vhost: VHost, access: Access, will: Will): void {
-  const delay = Math.min(will.properties?.willDelayInterval ?? 0, session.expirySeconds);
+  const delay = willDelaySeconds(session, will);
   const publish = (): void => {
     session.willTimer = null;
-    try {
-      publishFromMqtt(ctx, vhost, access, {
-        topic: will.topic,
-        payload: Buffer.isBuffer(will.payload) ? will.payload : Buffer.from(will.payload),
-        qos: will.qos ?? 0,
-        retain: will.retain ?? false,
-        dup: false,
-        properties: will.properties,
-        origin: { sessionKey: session.key, retain: will.retain ?? false },
-      });
-    } catch (error) {
-      ctx.logger.info({ err: error, clientId: session.clientId }, "MQTT will not published");
-    }
+    publishWill(ctx, session, vhost, access, will);
   };
   if (delay <= 0) return publish();
   session.willTimer = setTimeout(publish, delay * 1000);
   session.willTimer.unref();
+}
+
+/** MQTT 5's Will Delay Interval, cut to the session's expiry: the will goes at the session's end at the latest. */
+export const willDelaySeconds = (session: MqttSession, will: Will): number =>
+  Math.min(will.properties?.willDelayInterval ?? 0, session.expirySeconds);
+
+export function publishWill(ctx: MqttContext, session: MqttSession, vhost: VHost, access: Access, will: Will): void {
+  try {
+    publishFromMqtt(ctx, vhost, access, {
+      topic: will.topic,
+      payload: Buffer.isBuffer(will.payload) ? will.payload : Buffer.from(will.payload),
+      qos: will.qos ?? 0,
+      retain: will.retain ?? false,
+      dup: false,
+      properties: will.properties,
+      origin: { sessionKey: session.key, retain: will.retain ?? false },
+    });
+  } catch (error) {
+    ctx.logger.info({ err: error, clientId: session.clientId }, "MQTT will not published");
+  }
 }

@@ -83,8 +83,8 @@ export class StoredSessions implements SessionPersistence {
    * Another cluster node wrote (or deleted) a session: its client is there
    * now. A copy held here is let go without touching its queues, which
    * are cluster state; a connection still holding it is closed as a
-   * takeover on one node would be [MQTT-3.1.4-3], and what it had in
-   * flight goes back to the queues for the new connection.
+   * takeover on one node would be [MQTT-3.1.4-3], with its will, and what
+   * it had in flight goes back to the queues for the new connection.
    */
   applyRemote(change: Extract<MqttStateChange, { kind: "session" }>): void {
     const key = sessionKey(change.vhost, change.clientId);
@@ -94,7 +94,7 @@ export class StoredSessions implements SessionPersistence {
       // Detached first, so that closing writes no record over the other node's.
       local.connection = null;
       this.registry.forget(local);
-      connection?.takenOver();
+      connection?.takenOverElsewhere(local, change.session === null);
       local.endDeliveries();
     }
     this.stored.delete(key);

@@ -99,6 +99,67 @@ describe("cluster: an MQTT session moves between nodes", { skip, timeout: 60_000
     await publisher.endAsync();
   });
 
+  /** Connects `clientId` to A with a will, then to B: what a watcher on B saw up to a marker published after. */
+  async function takeOverWithWill(clientId: string, willDelayInterval: number): Promise<string[]> {
+    // A persistent session: its queue is a cluster queue, which publishes on A reach (a clean session's is B's alone).
+    const watcher = await mqtt.connectAsync(b.broker.urls.mqtt as string, {
+      clientId: `${clientId}-watch`,
+      clean: false,
+      ...login,
+    });
+    const seen: string[] = [];
+    watcher.on("message", (topic, payload) => seen.push(`${topic}=${payload.toString()}`));
+    await watcher.subscribeAsync("wills/#", { qos: 1 });
+    await waitFor(() => queueOn(a, `mqtt-subscription-${clientId}-watchqos1`) !== undefined);
+    const options = {
+      clientId,
+      clean: false,
+      protocolVersion: 5 as const,
+      properties: { sessionExpiryInterval: 300 },
+    };
+    const will = {
+      topic: `wills/${clientId}`,
+      payload: Buffer.from("gone"),
+      qos: 1 as const,
+      retain: false,
+      properties: { willDelayInterval },
+    };
+    const first = await mqtt.connectAsync(a.broker.urls.mqtt as string, {
+      ...options,
+      ...login,
+      will,
+      reconnectPeriod: 0,
+    });
+    await first.subscribeAsync(`own/${clientId}`, { qos: 1 });
+    const disconnected = new Promise<IDisconnectPacket>((resolve) => first.once("disconnect", resolve));
+    await waitFor(() => queueOn(b, `mqtt-subscription-${clientId}qos1`)?.ownerNode === "warren@a");
+    const second = await mqtt.connectAsync(b.broker.urls.mqtt as string, { ...options, ...login });
+    assert.equal((await disconnected).reasonCode, 0x8e);
+    // A marker published on A after the takeover reaches the watcher after any will published at the takeover.
+    const marker = await mqtt.connectAsync(a.broker.urls.mqtt as string, { clientId: `${clientId}-mark`, ...login });
+    await marker.publishAsync("wills/marker", "after", { qos: 1 });
+    await waitFor(() => seen.includes("wills/marker=after"));
+    // B's connection serves the session.
+    const own: string[] = [];
+    second.on("message", (topic) => own.push(topic));
+    await marker.publishAsync(`own/${clientId}`, "hello", { qos: 1 });
+    await waitFor(() => own.length === 1);
+    await marker.endAsync();
+    await second.endAsync();
+    await watcher.endAsync();
+    return seen;
+  }
+
+  test("a takeover from another node publishes the old connection's will, as one node does [MQTT-3.1.2-8]", async () => {
+    const seen = await takeOverWithWill("willing", 0);
+    assert.deepEqual(seen, ["wills/willing=gone", "wills/marker=after"]);
+  });
+
+  test("a delayed will is not published when the session goes on at another node [MQTT-3.1.3-9]", async () => {
+    const seen = await takeOverWithWill("patient", 60);
+    assert.deepEqual(seen, ["wills/marker=after"]);
+  });
+
   // Last: node A goes for good.
   test("A, owning a session's queue, stops: the client reconnecting to B finds its session and the QoS 1 messages queued at A", async () => {
     const first = await mqtt.connectAsync(a.broker.urls.mqtt as string, { clientId: "orphan", clean: false, ...login });
