@@ -29,7 +29,7 @@ import { PacketSizeGuard } from "./packet-size-guard.js";
 import { MqttProtocolError, RC } from "./reason-codes.js";
 import type { MqttDelivery, MqttSession } from "./session.js";
 import type { Subscription } from "./subscription.js";
-import { publishWill, scheduleWill, willDelaySeconds, type Will } from "./will.js";
+import { scheduleWill, willAtRemoteTakeover, type Will } from "./will.js";
 
 export interface RemoteEndpoint {
   address: string;
@@ -307,28 +307,12 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.closeWithReason(cause === "shutdown" ? RC.SERVER_SHUTTING_DOWN : RC.ADMINISTRATIVE_ACTION);
   }
 
-  /** Another connection took this client id [MQTT-3.1.4-3]. */
-  takenOver(): void {
+  /** Another connection took this client id [MQTT-3.1.4-3]; `remote`: on another cluster node (will.ts). */
+  takenOver(remote?: { session: MqttSession; ended: boolean }): void {
     this.logInfo("MQTT session taken over by a new connection");
+    if (remote && this.state === "connected" && this.will && this.vhostRef && this.access)
+      willAtRemoteTakeover(this.ctx, remote.session, this.vhostRef, this.access, this.will, remote.ended);
     this.closeWithReason(RC.SESSION_TAKEN_OVER);
-  }
-
-  /**
-   * Its client connected to another cluster node, which holds the session
-   * now: closed as a takeover on one node is, and its will published as one
-   * node publishes it then [MQTT-3.1.2-8], unless delayed (MQTT 5 Will
-   * Delay Interval) while the session goes on there: its resumption
-   * cancels the will [MQTT-3.1.3-9]. `sessionEnded`: the other node ended
-   * the session (clean start), so even a delayed will goes now.
-   */
-  takenOverElsewhere(session: MqttSession, sessionEnded: boolean): void {
-    const will = this.will;
-    this.will = null;
-    if (this.state === "connected" && will && this.vhostRef && this.access) {
-      if (sessionEnded || willDelaySeconds(session, will) <= 0)
-        publishWill(this.ctx, session, this.vhostRef, this.access, will);
-    }
-    this.takenOver();
   }
 
   private cleanup(): void {
@@ -474,11 +458,7 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.roomFreed();
   }
 
-  /**
-   * A Receive Maximum slot came free. The ledger asked the delivery's own
-   * queue to dispatch; the slot is shared by every subscription queue, so
-   * the others may go on too.
-   */
+  /** A Receive Maximum slot came free: the ledger kicked the delivery's own queue; the slot is shared by all. */
   roomFreed(): void {
     if (this.consumers.size > 1) this.kickQueues();
   }

@@ -24,10 +24,28 @@ export function scheduleWill(ctx: MqttContext, session: MqttSession, vhost: VHos
 }
 
 /** MQTT 5's Will Delay Interval, cut to the session's expiry: the will goes at the session's end at the latest. */
-export const willDelaySeconds = (session: MqttSession, will: Will): number =>
+const willDelaySeconds = (session: MqttSession, will: Will): number =>
   Math.min(will.properties?.willDelayInterval ?? 0, session.expirySeconds);
 
-export function publishWill(ctx: MqttContext, session: MqttSession, vhost: VHost, access: Access, will: Will): void {
+/**
+ * The client connected to another cluster node, which holds the session
+ * now: the old connection's will goes as at a takeover on one node, unless
+ * delayed while the session goes on there (its resumption cancels it
+ * [MQTT-3.1.3-9]); `sessionEnded` (a clean start there) sends even a
+ * delayed will now.
+ */
+export function willAtRemoteTakeover(
+  ctx: MqttContext,
+  session: MqttSession,
+  vhost: VHost,
+  access: Access,
+  will: Will,
+  sessionEnded: boolean,
+): void {
+  if (sessionEnded || willDelaySeconds(session, will) <= 0) publishWill(ctx, session, vhost, access, will);
+}
+
+function publishWill(ctx: MqttContext, session: MqttSession, vhost: VHost, access: Access, will: Will): void {
   try {
     publishFromMqtt(ctx, vhost, access, {
       topic: will.topic,

@@ -94,7 +94,7 @@ export class StoredSessions implements SessionPersistence {
       // Detached first, so that closing writes no record over the other node's.
       local.connection = null;
       this.registry.forget(local);
-      connection?.takenOverElsewhere(local, change.session === null);
+      connection?.takenOver({ session: local, ended: change.session === null });
       local.endDeliveries();
     }
     this.stored.delete(key);
