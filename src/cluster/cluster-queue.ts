@@ -17,6 +17,8 @@ export interface QueueRouting {
   settle(queue: ClusterQueue, delivery: RemoteQueuedMessage, outcome: SettleOutcome): void;
   credit(queue: ClusterQueue, subscription: RemoteSubscription, credit: number): void;
   purge(queue: ClusterQueue): void;
+  /** A redeclare here restarts the owner's x-expires countdown. */
+  touch(queue: ClusterQueue): void;
   /** The queue is gone; `wasOwner`: this node held it (its lease goes too). */
   deleted(queue: ClusterQueue, wasOwner: boolean): void;
   /** This node stopped owning the queue: forget the sinks of remote consumers. */
@@ -179,6 +181,12 @@ export class ClusterQueue extends Queue {
   override get(noAck: boolean): QueuedMessage | null {
     // A queue owned elsewhere is asked through `remote` (AMQP's basic.get does); one with no owner yet is empty.
     return this.role === "owner" ? super.get(noAck) : null;
+  }
+
+  override redeclared(): void {
+    // Only the owner times x-expires: a redeclare on this node restarts its countdown, as on one node.
+    if (this.role === "proxy") this.routing.touch(this);
+    else super.redeclared();
   }
 
   override purge(): number {

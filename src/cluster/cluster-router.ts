@@ -366,6 +366,10 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
     this.control(queue)?.u8(Kind.Purge).string(queue.vhost).string(queue.name);
   }
 
+  touch(queue: ClusterQueue): void {
+    this.control(queue)?.u8(Kind.Touch).string(queue.vhost).string(queue.name);
+  }
+
   deleted(queue: ClusterQueue, wasOwner: boolean): void {
     if (this.queues.get(queue.key) === queue) this.queues.delete(queue.key);
     this.parked.delete(queue);

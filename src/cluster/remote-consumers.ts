@@ -92,6 +92,7 @@ export class RemoteConsumers implements SinkTransport {
       const kind = reader.u8();
       if (kind === Kind.Subscribe) this.onSubscribe(node, reader);
       else if (kind === Kind.Purge) this.queues.findQueue(reader.string(), reader.string())?.purge();
+      else if (kind === Kind.Touch) this.queues.findQueue(reader.string(), reader.string())?.redeclared();
       else {
         const sink = this.sinks.get(sinkId(node, reader.u32()));
         const epoch = reader.u32();

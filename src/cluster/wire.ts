@@ -16,6 +16,8 @@ export const Kind = {
   Credit: 3,
   Settle: 4,
   Purge: 5,
+  /** A redeclare on the consumer's node: a use, for x-expires. */
+  Touch: 6,
   /** owner → consumer node */
   Deliver: 10,
   Cancelled: 11,

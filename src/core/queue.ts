@@ -232,6 +232,11 @@ export class Queue {
     for (const resume of waiters) resume();
   }
 
+  /** queue.declare of the existing queue, passive or not: a use, which restarts its x-expires countdown. */
+  redeclared(): void {
+    this.features?.touch();
+  }
+
   /** basic.get: the head message, or null when empty. */
   get(noAck: boolean): QueuedMessage | null {
     if (this.features !== null) {

@@ -278,6 +278,8 @@ export class VHost {
     if (passive) {
       if (!existing) throw notFound("queue", name, this.name);
       this.assertNotLocked(existing, connectionId);
+      // RabbitMQ 3.10 restarts x-expires on a passive declare too (its queue's `stat` call re-arms the timer; checked).
+      existing.redeclared();
       return { queue: existing, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
     const declaration =
@@ -287,7 +289,7 @@ export class VHost {
       // strict): the declared owner (this connection, or none) must be the queue's owner exactly.
       if (existing.exclusiveOwner !== (declaration.exclusive ? connectionId : null)) this.throwLocked(existing);
       assertQueueEquivalent(this.name, existing, declaration);
-      existing.features?.touch(); // a redeclare counts as use for x-expires
+      existing.redeclared();
       return { queue: existing, messageCount: existing.messageCount, consumerCount: existing.consumerCount };
     }
     const queueLimit = origin === "client" ? reachedLimit(this.limits["max-queues"], () => this.queues.size) : null;

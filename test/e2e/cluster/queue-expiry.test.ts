@@ -56,4 +56,46 @@ describe("x-expires of a durable queue on a cluster", { skip }, () => {
     assert.equal(ok.queue, "expiring");
     await again.close();
   });
+
+  test("a redeclare (passive or not) or basic.get on a node that does not own the queue restarts the owner's countdown", async () => {
+    const { cluster } = handle;
+    const args = { "x-expires": 3000 };
+    const declarer = await amqplib.connect(cluster.node(0).amqpUrl);
+    await (await declarer.createChannel()).assertQueue("kept-alive", { durable: true, arguments: args });
+    await declarer.close();
+    assert.equal(
+      await waitFor(() => ownerOf(cluster, 2, "kept-alive").catch(() => null), 15_000),
+      cluster.node(0).name,
+    );
+
+    // Each use, every 400 ms for 7 s (more than twice the expiry), on nodes that do not own the queue.
+    const uses: Array<[number, (channel: amqplib.Channel) => Promise<unknown>]> = [
+      [1, (channel) => channel.checkQueue("kept-alive")],
+      [2, (channel) => channel.assertQueue("kept-alive", { durable: true, arguments: args })],
+      [1, (channel) => channel.get("kept-alive")],
+    ];
+    for (const [node, use] of uses) {
+      const connection = await amqplib.connect(cluster.node(node).amqpUrl);
+      try {
+        const channel = await connection.createChannel();
+        for (const until = Date.now() + 7000; Date.now() < until;) {
+          await use(channel);
+          await sleep(400);
+        }
+      } finally {
+        await connection.close();
+      }
+      const view = await queueView(cluster, 0, "kept-alive");
+      assert.equal(view.node, cluster.node(0).name, "the owner kept the queue");
+    }
+
+    // Unused from now on (the management API's reads are no use): it expires.
+    await waitFor(async () => {
+      const status = await queueView(cluster, 1, "kept-alive").then(
+        () => 200,
+        (error: unknown) => (String(error).includes(": 404") ? 404 : 0),
+      );
+      return status === 404 || null;
+    }, 15_000);
+  });
 });

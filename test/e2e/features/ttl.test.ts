@@ -103,6 +103,24 @@ test("x-expires: an unused queue is deleted; a consumer keeps it alive", async (
   await amqp.channel.deleteQueue(queue);
 });
 
+test("x-expires: a passive declare counts as use, as RabbitMQ 3.10's does (its stat re-arms the timer)", async () => {
+  // Passive declares every 250 ms for 5 s keep a 2 s x-expires queue; without them it goes after 2 s.
+  const { queue } = await amqp.channel.assertQueue("ttl.passive", { arguments: { "x-expires": 2000 } });
+  for (const until = Date.now() + 5000; Date.now() < until;) {
+    await amqp.channel.checkQueue(queue);
+    await sleep(250);
+  }
+  // Watched without a passive declare, which would keep it alive.
+  const vhost = amqp.broker.broker.core.vhosts.get("/");
+  await waitFor(() => vhost?.queues.has(queue) === false, 15_000);
+  const probe = await amqp.connection.createChannel();
+  probe.on("error", () => {});
+  await assert.rejects(
+    probe.checkQueue(queue),
+    /404 \(NOT-FOUND\) with message "NOT_FOUND - no queue 'ttl.passive' in vhost '\/'"/,
+  );
+});
+
 test("invalid expiration values close the channel with RabbitMQ's 406 texts", async () => {
   await expectChannelError(
     async (ch) => ch.sendToQueue("x", Buffer.from(""), { expiration: "abc" }),
