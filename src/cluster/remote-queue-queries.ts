@@ -31,7 +31,7 @@ const GET_CONSUMER: Consumer = {
 
 /**
  * A proxy queue's questions to its owner (core/remote-queue.ts): one NATS
- * request each, answered by the owner's QueueQueries.answer. A question
+ * request each (figures: one per owner and event-loop turn), answered by the owner's QueueQueries.answer. A question
  * the owner cannot answer (it moved, died, or does not answer in time) is
  * answered as an empty queue would be, as a node without the queue did
  * before (docs/cluster.md).
@@ -81,22 +81,25 @@ export class ProxyQueueAnswers implements RemoteQueue {
   async figures(): Promise<QueueFigures> {
     const owner = this.queue.owner;
     if (owner === null) return NO_FIGURES;
-    const request = this.queries.request(Kind.Figures).string(this.queue.vhost).string(this.queue.name);
-    const reader = await this.queries.ask(owner, request);
-    if (reader === null || reader.u8() !== Answer.Figures) return NO_FIGURES;
-    const figures = {
-      ready: reader.u32(),
-      unacked: reader.u32(),
-      consumers: reader.u32(),
-      exclusiveConsumer: reader.u8() === 1,
-    };
-    this.lastFigures = figures;
+    const figures = await this.queries.figuresOf(owner, this.queue);
+    if (figures !== NO_FIGURES) this.lastFigures = figures;
     return figures;
   }
 }
 
+/** Queues per figures request: a batch of 10,000 names would near NATS's 1 MiB default payload limit. */
+const FIGURES_PER_REQUEST = 1000;
+
+interface FiguresWanted {
+  readonly queue: ClusterQueue;
+  readonly resolve: (figures: QueueFigures) => void;
+}
+
 /** Both sides of the questions a node asks about queues owned elsewhere: basic.get and the queue's figures. */
 export class QueueQueries {
+  /** Figures asked in this event-loop turn, per owner: one request each (`/api/queues` asks for every queue). */
+  private wanted = new Map<string, FiguresWanted[]>();
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly nodeName: string,
@@ -119,6 +122,39 @@ export class QueueQueries {
     }
   }
 
+  /** The owner's figures of `queue`, asked together with every other queue's asked of that owner in this turn. */
+  figuresOf(owner: string, queue: ClusterQueue): Promise<QueueFigures> {
+    if (this.wanted.size === 0) queueMicrotask(() => this.askFigures());
+    let wanted = this.wanted.get(owner);
+    if (wanted === undefined) this.wanted.set(owner, (wanted = []));
+    const list = wanted;
+    return new Promise((resolve) => list.push({ queue, resolve }));
+  }
+
+  private askFigures(): void {
+    const all = this.wanted;
+    this.wanted = new Map();
+    for (const [owner, wanted] of all) {
+      for (let i = 0; i < wanted.length; i += FIGURES_PER_REQUEST) {
+        const chunk = wanted.slice(i, i + FIGURES_PER_REQUEST);
+        const request = this.request(Kind.Figures).u32(chunk.length);
+        for (const { queue } of chunk) request.string(queue.vhost).string(queue.name);
+        void this.ask(owner, request).then((reader) => {
+          for (const { resolve } of chunk) {
+            if (reader === null || reader.done || reader.u8() !== Answer.Figures) resolve(NO_FIGURES);
+            else
+              resolve({
+                ready: reader.u32(),
+                unacked: reader.u32(),
+                consumers: reader.u32(),
+                exclusiveConsumer: reader.u8() === 1,
+              });
+          }
+        });
+      }
+    }
+  }
+
   readMessage(reader: RecordReader): ReturnType<RecordReader["message"]> {
     return reader.message(this.codec);
   }
@@ -127,19 +163,27 @@ export class QueueQueries {
   answer(data: Uint8Array): Uint8Array {
     const { reader, sender } = openBatch(data);
     const kind = reader.u8();
-    const queue = this.queues.findQueue(reader.string(), reader.string());
     const out = new RecordWriter();
-    if (queue === null || queue.role !== "owner") return out.u8(Answer.NotOwner).take();
     if (kind === Kind.Figures) {
-      const exclusive = queue.listConsumers().some((consumer) => consumer.exclusive);
-      return out
-        .u8(Answer.Figures)
-        .u32(queue.messageCount)
-        .u32(queue.unackedCount)
-        .u32(queue.consumerCount)
-        .u8(exclusive ? 1 : 0)
-        .take();
+      // One answer per queue asked, in order: its figures, or NotOwner.
+      for (let n = reader.u32(); n > 0; n--) {
+        const queue = this.queues.findQueue(reader.string(), reader.string());
+        if (queue === null || queue.role !== "owner") {
+          out.u8(Answer.NotOwner);
+          continue;
+        }
+        const exclusive = queue.listConsumers().some((consumer) => consumer.exclusive);
+        out
+          .u8(Answer.Figures)
+          .u32(queue.messageCount)
+          .u32(queue.unackedCount)
+          .u32(queue.consumerCount)
+          .u8(exclusive ? 1 : 0);
+      }
+      return out.take();
     }
+    const queue = this.queues.findQueue(reader.string(), reader.string());
+    if (queue === null || queue.role !== "owner") return out.u8(Answer.NotOwner).take();
     if (kind !== Kind.Get) throw new Error(`unknown query ${kind}`);
     const subscriptionId = reader.u32();
     const epoch = reader.u32();

@@ -45,7 +45,7 @@ async function listQueues(ctx: RequestContext, vhosts: VHost[]): Promise<Reply> 
   return ok(listReply(items, ctx.query, "presorted"));
 }
 
-/** Queues owned by other cluster nodes show their owners' counts (RabbitMQ lists every queue's from any node). */
+/** Queues owned by other cluster nodes show their owners' counts (RabbitMQ lists every queue's from any node), asked in one request per owner node (cluster/remote-queue-queries.ts). */
 async function askOwners(queues: readonly Queue[]): Promise<void> {
   const asked: Array<Promise<unknown>> = [];
   for (const queue of queues) if (queue.remote !== null) asked.push(queue.remote.figures());
