@@ -20,6 +20,10 @@ export class AmqpConsumer implements Consumer {
     readonly prefetch: number,
   ) {}
 
+  get sharedPrefetch(): number {
+    return this.channel.unacked.sharedPrefetch;
+  }
+
   get ownerId(): number {
     return this.channel.connection.id;
   }

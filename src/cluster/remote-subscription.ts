@@ -27,15 +27,18 @@ export class RemoteSubscription {
   /** Increases at every (re)subscription: deliveries of an older one are stale (their owner died). */
   epoch = 0;
   /**
-   * Credit the owner gets back: with a prefetch, when a delivery is
-   * settled (so the owner never has more than prefetch out to this
-   * consumer, as RabbitMQ counts it); without, when it is handed over.
+   * Credit the owner gets back: with a prefetch (its own, else its
+   * channel's global one), when a delivery is settled (so the owner never
+   * has more than prefetch out to this consumer, as RabbitMQ counts it);
+   * without, when it is handed over.
    */
   readonly window: number;
   readonly creditOnSettle: boolean;
 
   constructor(readonly consumer: Consumer) {
-    const prefetch = consumer.prefetch ?? 0;
+    // Without a prefetch of its own, its channel's global one (as it stood at subscribe) bounds what waits here:
+    // more would sit on this node rather than go to the queue's other consumers.
+    const prefetch = consumer.prefetch || (consumer.sharedPrefetch ?? 0);
     this.creditOnSettle = !consumer.noAck && prefetch > 0;
     this.window = this.creditOnSettle ? prefetch : REMOTE_WINDOW;
   }

@@ -19,6 +19,12 @@ export interface Consumer {
    * cluster node sends this many ahead, so prefetch holds across nodes.
    */
   readonly prefetch?: number;
+  /**
+   * A limit it shares with other consumers (AMQP basic.qos global=true on
+   * its channel), 0 or absent when none: a queue owned by another cluster
+   * node sends no more than this ahead to a consumer without its own.
+   */
+  readonly sharedPrefetch?: number;
   /** Prefetch, flow and socket backpressure are the adapter's to judge. */
   canDeliver(): boolean;
   deliver(message: QueuedMessage, queue: Queue): void;

@@ -51,4 +51,43 @@ describe("a channel's global prefetch over queues owned by another node", { skip
       await connection.close();
     }
   });
+
+  test("a consumer with no prefetch of its own takes no more than its channel's global prefetch from the owner", async () => {
+    const { cluster } = handle;
+    const publisher = await amqplib.connect(cluster.node(0).amqpUrl);
+    const publishing = await publisher.createConfirmChannel();
+    await publishing.assertQueue("global-shared", { durable: true });
+    for (let i = 0; i < 20; i++) publishing.sendToQueue("global-shared", Buffer.from(`m${i}`), { persistent: true });
+    await publishing.waitForConfirms();
+    await publisher.close();
+    for (const node of [1, 2])
+      assert.equal(
+        await waitFor(() => ownerOf(cluster, node, "global-shared").catch(() => null), 15_000),
+        cluster.node(0).name,
+      );
+
+    // The first consumer (node 1, global prefetch 5, never acks) subscribes first; the second (node 2) then gets
+    // the 15 the first may not hold, rather than have them wait on node 1.
+    const holding = await amqplib.connect(cluster.node(1).amqpUrl);
+    const other = await amqplib.connect(cluster.node(2).amqpUrl);
+    try {
+      const held: string[] = [];
+      const channel = await holding.createChannel();
+      await channel.prefetch(5, true);
+      await channel.consume("global-shared", (msg) => msg !== null && held.push(msg.content.toString()));
+      await waitFor(() => held.length >= 5 || null, 10_000);
+      const taken: string[] = [];
+      const otherChannel = await other.createChannel();
+      await otherChannel.consume("global-shared", (msg) => msg !== null && taken.push(msg.content.toString()), {
+        noAck: true,
+      });
+      await waitFor(() => taken.length >= 15 || null, 15_000);
+      await sleep(1000);
+      assert.equal(held.length, 5);
+      assert.equal(taken.length, 15);
+    } finally {
+      await holding.close();
+      await other.close();
+    }
+  });
 });
