@@ -23,12 +23,22 @@ import type {
   RecoveredQueue,
   StoredMessage,
 } from "../types.js";
-import { MAX_BATCH_BYTES, MAX_BATCH_RECORDS, RecordKind, encodeBatch, encodeState, positionOf } from "./log-records.js";
+import {
+  MAX_BATCH_BYTES,
+  MAX_BATCH_RECORDS,
+  PURGE_INTERVAL_MS,
+  RecordKind,
+  encodeBatch,
+  encodeState,
+  positionOf,
+} from "./log-records.js";
 import { encodeMessageRecord } from "./message-record.js";
 import { QueueLog, type BatchWrite, type LiveEntry } from "./queue-log.js";
 import { readQueues } from "./queue-reader.js";
 import { partitionOf, toToken } from "./subject-token.js";
 import { WriteTracker } from "./write-tracker.js";
+
+const EMPTY_STATE = encodeState([], []);
 
 export interface MessageLayout {
   /** Stream names and subjects start with it, so that tests can share a server. */
@@ -109,10 +119,11 @@ export class JetStreamMessageLog implements MessageLog {
   closeQueue(queueKey: string): void {
     const queue = this.queues.get(queueKey);
     if (!queue) return;
-    this.sendBatch(queue);
-    queue.closed = true;
     queue.delivered = [];
     queue.acked = [];
+    this.sendBatch(queue);
+    queue.closed = true;
+    if (queue.purgeTimer !== null) clearTimeout(queue.purgeTimer);
     for (const id of queue.ids) this.live.delete(id);
     this.queues.delete(queueKey);
   }
@@ -290,16 +301,31 @@ export class JetStreamMessageLog implements MessageLog {
   private flush(): void {
     this.flushScheduled = false;
     for (const queue of this.dirty) {
-      this.sendBatch(queue);
-      this.sendState(queue);
+      if (queue.pendingBatch) this.sendBatch(queue);
+      else this.sendState(queue);
     }
     this.dirty.clear();
   }
 
+  /** The queue's deliveries and acks waiting to be recorded, as a state record (empty when none). */
+  private takeState(queue: QueueLog): { state: Buffer; acks: number } {
+    if (queue.closed || !queue.hasState) return { state: EMPTY_STATE, acks: 0 };
+    const delivered: number[] = [];
+    // A message acked in the same turn needs only its ack.
+    for (const entry of queue.delivered)
+      if (!entry.removed) delivered.push(positionOf((entry.batch as BatchWrite).seq, entry.index));
+    const acked = queue.acked;
+    queue.delivered = [];
+    queue.acked = [];
+    return { state: encodeState(delivered, acked), acks: acked.length };
+  }
+
+  /** The queue's new messages, with its deliveries and acks of the same turn: one Raft round. */
   private sendBatch(queue: QueueLog): void {
     const pending = queue.pendingBatch;
     if (!pending) return;
-    const payload = encodeBatch(queue.pendingRecords, queue.pendingBytes);
+    const { state, acks } = this.takeState(queue);
+    const payload = encodeBatch(state, queue.pendingRecords, queue.pendingBytes);
     queue.pendingBatch = null;
     queue.pendingRecords = [];
     queue.pendingBytes = 0;
@@ -327,19 +353,14 @@ export class JetStreamMessageLog implements MessageLog {
         this.tracker.finish(pending.n, error instanceof Error ? error : new Error(String(error)));
       },
     );
+    if (acks > 0) this.schedulePurge(queue);
   }
 
   private sendState(queue: QueueLog): void {
-    if (queue.closed || !queue.hasState) return;
-    const delivered: number[] = [];
-    // A message acked in the same turn needs only its ack.
-    for (const entry of queue.delivered)
-      if (!entry.removed) delivered.push(positionOf((entry.batch as BatchWrite).seq, entry.index));
-    const acked = queue.acked;
-    queue.delivered = [];
-    queue.acked = [];
+    const { state, acks } = this.takeState(queue);
+    if (state === EMPTY_STATE) return;
     this.background.track(
-      this.js.publish(`${queue.subject}.${RecordKind.State}`, encodeState(delivered, acked)).then(
+      this.js.publish(`${queue.subject}.${RecordKind.State}`, state).then(
         (ack) => queue.noteSeq(ack.seq),
         (error: unknown) =>
           this.logger.warn(
@@ -348,16 +369,32 @@ export class JetStreamMessageLog implements MessageLog {
           ),
       ),
     );
-    if (acked.length > 0) this.purgeBelowFloor(queue);
+    if (acks > 0) this.schedulePurge(queue);
   }
 
-  /** Drops acked messages and the records about them from the stream: one purge in flight per queue. */
+  /** At most one purge per queue every PURGE_INTERVAL_MS, and one in flight. */
+  private schedulePurge(queue: QueueLog): void {
+    if (queue.purgeTimer !== null) return;
+    const wait = queue.lastPurgeAt + PURGE_INTERVAL_MS - Date.now();
+    if (wait <= 0 && !queue.purging) return this.purgeBelowFloor(queue);
+    queue.purgeTimer = setTimeout(
+      () => {
+        queue.purgeTimer = null;
+        this.schedulePurge(queue);
+      },
+      Math.max(wait, 10),
+    );
+    queue.purgeTimer.unref();
+  }
+
+  /** Drops acked messages and the records about them from the stream. */
   private purgeBelowFloor(queue: QueueLog): void {
     if (queue.purging || queue.closed) return;
     const floor = queue.purgeFloor();
     // nats-server 2.9.10 reads seq 1 with a filter as "no seq": the whole subject (filestore PurgeEx).
     if (floor <= 1 || floor <= queue.purgedTo) return;
     queue.purging = true;
+    queue.lastPurgeAt = Date.now();
     this.background.track(
       this.jsm.streams.purge(queue.stream, { filter: `${queue.subject}.>`, seq: floor }).then(
         () => {

@@ -4,8 +4,8 @@
  *
  *   m  one message record (message-record.ts)                  written before session 5, still read
  *   d  a delivery mark: the decimal sequence of an `m`          written before session 5, still read
- *   b  a batch: the message records of one flush, each u32 length + record
- *   s  a state record of one flush: u32 count + positions delivered, u32 count + positions acked
+ *   b  a batch: the state of one flush (u32 length + state), then its message records, each u32 length + record
+ *   s  a state record of one flush without new messages: u32 count + positions delivered, u32 count + positions acked
  *
  * A message is named by its position: the stream sequence of the JetStream
  * message holding it and its index there (0 for an `m`). One `b` and one `s`
@@ -20,15 +20,23 @@ export const RecordKind = { Message: "m", Mark: "d", Batch: "b", State: "s" } as
 export const MAX_BATCH_RECORDS = 0xffff;
 /** Bytes per batch before it is sent: well under nats-server's default max_payload (1 MiB). */
 export const MAX_BATCH_BYTES = 256 * 1024;
+/**
+ * A queue's subject is purged at most this often: each purge is a Raft round
+ * too, and acked messages may wait in the stream that long (a new owner
+ * skips them by the state records).
+ */
+export const PURGE_INTERVAL_MS = 250;
 
 const INDEX_SPAN = 0x10000;
 
 /** seq * 2^16 + index: exact in a double while seq < 2^37. */
 export const positionOf = (seq: number, index: number): number => seq * INDEX_SPAN + index;
 
-export function encodeBatch(records: readonly Buffer[], bytes: number): Buffer {
-  const out = Buffer.allocUnsafe(bytes + 4 * records.length);
-  let at = 0;
+/** `state`: encodeState's deliveries and acks of the same flush, recorded by the same Raft round. */
+export function encodeBatch(state: Buffer, records: readonly Buffer[], bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(4 + state.length + bytes + 4 * records.length);
+  let at = out.writeUInt32LE(state.length, 0);
+  at += state.copy(out, at);
   for (const record of records) {
     at = out.writeUInt32LE(record.length, at);
     at += record.copy(out, at);
@@ -36,10 +44,13 @@ export function encodeBatch(records: readonly Buffer[], bytes: number): Buffer {
   return out;
 }
 
-export function decodeBatch(data: Uint8Array): Uint8Array[] {
+export function decodeBatch(data: Uint8Array): { state: StateRecord; records: Uint8Array[] } {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const stateLength = buf.readUInt32LE(0);
+  if (4 + stateLength > buf.length) throw new RangeError("batch shorter than its state");
+  const state = decodeState(buf.subarray(4, 4 + stateLength));
   const records: Uint8Array[] = [];
-  let at = 0;
+  let at = 4 + stateLength;
   while (at < buf.length) {
     if (at + 4 > buf.length) throw new RangeError("batch record cut inside a length");
     const length = buf.readUInt32LE(at);
@@ -48,7 +59,7 @@ export function decodeBatch(data: Uint8Array): Uint8Array[] {
     records.push(buf.subarray(at, at + length));
     at += length;
   }
-  return records;
+  return { state, records };
 }
 
 export interface StateRecord {

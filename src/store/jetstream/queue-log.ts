@@ -42,6 +42,8 @@ export class QueueLog {
   /** Everything below it was purged (or asked to be). */
   purgedTo = 0;
   purging = false;
+  lastPurgeAt = 0;
+  purgeTimer: NodeJS.Timeout | null = null;
   /** Lease lost or queue deleted: nothing more is written for it. */
   closed = false;
 

@@ -6,7 +6,7 @@
  * `d` marks, acks as deletes) read the same way.
  */
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { RecordKind, decodeBatch, decodeState, positionOf } from "./log-records.js";
+import { RecordKind, decodeBatch, decodeState, positionOf, type StateRecord } from "./log-records.js";
 import { decodeMessageRecord, type DecodedRecord } from "./message-record.js";
 import { readStream } from "./stream-reader.js";
 import { fromToken } from "./subject-token.js";
@@ -40,6 +40,10 @@ export async function readQueues(js: JetStreamClient, stream: string, filter: st
       const found = byPosition.get(position);
       if (found) found.delivered = true;
     };
+    const applyState = (state: StateRecord): void => {
+      for (const position of state.delivered) mark(position);
+      for (const position of state.acked) byPosition.delete(position);
+    };
     switch (kind) {
       case RecordKind.Message:
         byPosition.set(positionOf(message.seq, 0), {
@@ -50,7 +54,8 @@ export async function readQueues(js: JetStreamClient, stream: string, filter: st
         });
         return;
       case RecordKind.Batch: {
-        const records = decodeBatch(message.data);
+        const { state, records } = decodeBatch(message.data);
+        applyState(state);
         for (let index = 0; index < records.length; index++)
           byPosition.set(positionOf(message.seq, index), {
             seq: message.seq,
@@ -63,12 +68,9 @@ export async function readQueues(js: JetStreamClient, stream: string, filter: st
       case RecordKind.Mark:
         mark(positionOf(Number(message.string()), 0));
         return;
-      case RecordKind.State: {
-        const state = decodeState(message.data);
-        for (const position of state.delivered) mark(position);
-        for (const position of state.acked) byPosition.delete(position);
+      case RecordKind.State:
+        applyState(decodeState(message.data));
         return;
-      }
       default:
         // A record this version cannot read may hold messages: failing the read (the takeover retries)
         // is better than a short queue.
