@@ -341,6 +341,8 @@ export class JetStreamMessageLog implements MessageLog {
         }
         write.entries.length = 0;
         if (queue.hasState) this.markDirty(queue);
+        // After the record's own ack, so that an emptied queue's purge takes its last record too.
+        if (acks > 0) this.schedulePurge(queue);
         this.tracker.finish(pending.n, null);
       },
       (error: unknown) => {
@@ -353,7 +355,6 @@ export class JetStreamMessageLog implements MessageLog {
         this.tracker.finish(pending.n, error instanceof Error ? error : new Error(String(error)));
       },
     );
-    if (acks > 0) this.schedulePurge(queue);
   }
 
   private sendState(queue: QueueLog): void {
@@ -361,7 +362,10 @@ export class JetStreamMessageLog implements MessageLog {
     if (state === EMPTY_STATE) return;
     this.background.track(
       this.js.publish(`${queue.subject}.${RecordKind.State}`, state).then(
-        (ack) => queue.noteSeq(ack.seq),
+        (ack) => {
+          queue.noteSeq(ack.seq);
+          if (acks > 0) this.schedulePurge(queue);
+        },
         (error: unknown) =>
           this.logger.warn(
             { err: error, queue: queue.key.replace("\u0000", " ") },
@@ -369,7 +373,6 @@ export class JetStreamMessageLog implements MessageLog {
           ),
       ),
     );
-    if (acks > 0) this.schedulePurge(queue);
   }
 
   /** At most one purge per queue every PURGE_INTERVAL_MS, and one in flight. */
