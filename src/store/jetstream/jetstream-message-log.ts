@@ -377,7 +377,7 @@ export class JetStreamMessageLog implements MessageLog {
 
   /** At most one purge per queue every PURGE_INTERVAL_MS, and one in flight. */
   private schedulePurge(queue: QueueLog): void {
-    if (queue.purgeTimer !== null) return;
+    if (queue.purgeTimer !== null || queue.closed) return;
     const wait = queue.lastPurgeAt + PURGE_INTERVAL_MS - Date.now();
     if (wait <= 0 && !queue.purging) return this.purgeBelowFloor(queue);
     queue.purgeTimer = setTimeout(
