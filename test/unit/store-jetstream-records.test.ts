@@ -10,15 +10,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { ClusterConnection } from "../../src/cluster/nats-connection.js";
-import { silentLogger } from "../../src/log.js";
-import { JetStreamStore } from "../../src/store/jetstream/jetstream-store.js";
+import type { ClusterConnection } from "../../src/cluster/nats-connection.js";
+import type { JetStreamStore } from "../../src/store/jetstream/jetstream-store.js";
 import { encodeMessageRecord } from "../../src/store/jetstream/message-record.js";
 import { partitionOf, toToken } from "../../src/store/jetstream/subject-token.js";
 import type { StoredMessage } from "../../src/store/types.js";
 import { skipWithout } from "../helpers/binaries.js";
 import { NATS_PACKAGE, NATS_SERVER, startNatsCluster, type NatsCluster } from "../helpers/nats-cluster.js";
-import { codec } from "../helpers/store-implementations.js";
+import { codec, openJetStreamStore } from "../helpers/store-implementations.js";
 
 const PARTITIONS = 8;
 const QUEUE = "/\u0000orders";
@@ -54,17 +53,8 @@ describe("JetStream message log records", { skip: skipWithout(NATS_SERVER, NATS_
 
   /** A node's store over `prefix`, reading queues only when it opens them (a cluster owner). */
   async function node(prefix: string): Promise<Node> {
-    const connection = await ClusterConnection.open(
-      { nats: nats.urls, nodeName: `n${open.length}`, replicas: 1 },
-      silentLogger(),
-    );
-    const store = await JetStreamStore.open({
-      js: connection.js,
-      jsm: connection.jsm,
-      codec,
-      logger: silentLogger(),
+    const { connection, store } = await openJetStreamStore(nats.urls, {
       nodeName: `n${open.length}`,
-      replicas: 1,
       prefix,
       partitions: PARTITIONS,
       recoverAll: false,
