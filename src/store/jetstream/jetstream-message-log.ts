@@ -206,7 +206,7 @@ export class JetStreamMessageLog implements MessageLog {
   }
 
   deleteQueue(queueKey: string): void {
-    const queue = this.queues.get(queueKey) ?? this.queueOf(queueKey);
+    const queue = this.queueOf(queueKey);
     for (const id of queue.ids) {
       const entry = this.live.get(id);
       if (entry) entry.removed = true;
