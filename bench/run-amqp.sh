@@ -80,7 +80,7 @@ port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
 node_flags=()
 [ -z "$cpu_prof" ] || node_flags=(--cpu-prof --cpu-prof-dir "$cpu_prof")
 (cd "$work/snap" && exec node "${node_flags[@]}" dist/src/cli/main.js --host 127.0.0.1 --amqp-port "$port" \
-  --mqtt-port off --stomp-port off --http-port off --web-stomp-port off --web-mqtt-port off \
+  --mqtt-port off --stomp-port off --http-port off --web-stomp-port off --web-mqtt-port off --stream-port off \
   --data-dir "$work/data" --log-level warn) >"$out/warren.log" 2>&1 &
 warren_pid=$!
 for _ in $(seq 100); do
