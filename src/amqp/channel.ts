@@ -134,6 +134,8 @@ export class Channel {
             return;
           }
         }
+        // RabbitMQ names a known method that cannot be decoded in its close (basic.ack with a trailing octet: 60/80).
+        if (methodId > 0 && !M.methodName(methodId).startsWith("unknown")) classMethod = methodId;
         const method = M.decodeMethod(buf, start, end);
         classMethod = method.method;
         this.onMethod(method);
