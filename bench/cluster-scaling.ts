@@ -89,8 +89,16 @@ const single = spawn(
 );
 await new Promise((resolve) => setTimeout(resolve, 3000));
 const setups: Setup[] = [
-  { name: "single", urls: [`amqp://guest:guest@127.0.0.1:${port}/`, `amqp://guest:guest@127.0.0.1:${port}/`], pids: [single.pid as number] },
-  { name: "cluster1", urls: [one.node(0).amqpUrl + "/", one.node(0).amqpUrl + "/"], pids: [one.node(0).child.pid as number] },
+  {
+    name: "single",
+    urls: [`amqp://guest:guest@127.0.0.1:${port}/`, `amqp://guest:guest@127.0.0.1:${port}/`],
+    pids: [single.pid as number],
+  },
+  {
+    name: "cluster1",
+    urls: [one.node(0).amqpUrl + "/", one.node(0).amqpUrl + "/"],
+    pids: [one.node(0).child.pid as number],
+  },
   {
     name: "cluster2",
     urls: [two.node(0).amqpUrl + "/", two.node(1).amqpUrl + "/"],

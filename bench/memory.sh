@@ -12,17 +12,21 @@
 #   --connections N   idle connections per sample (1000)
 #   --queues N        queues for the per-queue sample (10000)
 #   --settle S        seconds before each RSS sample (5)
+#   --messages N     also Warren's RSS per queued 1 KiB message: N transient in a
+#                    non-durable queue (in memory), N persistent in a durable one
+#                    (paged past --queue-memory-messages) (0: skip)
 #   --warren-only
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 bench="$(cd "$repo/../shared/bench" && pwd)"
-conns=1000 queues=10000 settle=5 warren_only=0
+conns=1000 queues=10000 settle=5 warren_only=0 messages=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --connections) conns="$2"; shift 2;;
     --queues) queues="$2"; shift 2;;
     --settle) settle="$2"; shift 2;;
+    --messages) messages="$2"; shift 2;;
     --warren-only) warren_only=1; shift;;
     *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2;;
   esac
@@ -72,8 +76,19 @@ measure() { # label amqp-port mqtt-port stomp-port pid
     sed "s/^{/{\"broker\":\"$b\",\"what\":\"stomp\",/"
 }
 
+queued() { # label mode
+  sleep "$settle"
+  local before after
+  before="$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
+  node "$here/durability/fill-queue.mjs" "amqp://guest:guest@127.0.0.1:$amqp" "mem-$1" "$messages" 1024 $2 >/dev/null
+  sleep "$settle"
+  after="$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
+  echo "{\"broker\":\"warren\",\"what\":\"$1\",\"messages\":$messages,\"rss_before_kb\":$before,\"rss_loaded_kb\":$after}"
+}
+
 {
   measure warren "$amqp" "$mqtt" "$stomp" "$pid"
+  if [ "$messages" -gt 0 ]; then queued in-memory transient; queued paged; fi
   [ "$warren_only" = 1 ] || measure rabbitmq 5673 1893 61623 "$rabbit_pid"
 } | tee "$work/results.jsonl"
 
@@ -86,11 +101,14 @@ def fig(b, what):
     for r in rows:
         if r["broker"] == b and r["what"] == what:
             if what == "idle": return f'{r["rss_kb"] / 1024:.1f} MiB'
+            if what in ("in-memory", "paged"):
+                return f'{(r["rss_loaded_kb"] - r["rss_before_kb"]) * 1024 / r["messages"]:.0f} bytes'
             n = queues if what == "queue" else r.get("connections_open", r.get("connections", conns))
             return f'{(r["rss_loaded_kb"] - r["rss_before_kb"]) / max(n, 1):.2f} KiB'
     return "-"
 labels = {"idle": "idle RSS", "conn": "per idle AMQP connection", "chan": "per AMQP connection with one channel",
-          "queue": "per empty queue", "mqtt": "per idle MQTT connection", "stomp": "per idle STOMP connection"}
+          "queue": "per empty queue", "mqtt": "per idle MQTT connection", "stomp": "per idle STOMP connection",
+          "in-memory": "per queued 1 KiB message, in memory (RSS)", "paged": "per queued 1 KiB message, paged (RSS)"}
 print("| what | Warren | RabbitMQ |")
 print("|---|---|---|")
 for what, label in labels.items():

@@ -3,6 +3,7 @@ import { after, before, test } from "node:test";
 import amqplib from "amqplib";
 import * as M from "../../../src/amqp/codec/index.js";
 import type { ConnectionClose } from "../../../src/amqp/codec/index.js";
+import type { BufferWriter } from "../../../src/amqp/codec/buffer-writer.js";
 import { nextError, openChannel } from "../../helpers/amqp-errors.js";
 import { TestBroker, waitFor } from "../../helpers/broker.js";
 import { RawAmqp } from "../../helpers/raw-amqp.js";
@@ -142,50 +143,54 @@ test("publishes alternating exchanges and routing keys reach the right queues", 
   await channel.close();
 });
 
-test("a malformed basic.publish (a trailing octet) is 501 FRAME_ERROR 'cannot decode', as RabbitMQ answers", async () => {
+/** Sends one method frame written by `write` on a fresh channel 1 and returns the connection.close it earns. */
+async function closeFor(write: (w: BufferWriter) => void): Promise<object> {
   const raw = await RawAmqp.connect(broker.port);
   await raw.handshake();
   await raw.openChannel(1);
   raw.send((w) => {
     const start = w.beginFrame(1, 1);
+    write(w);
+    w.endFrame(start);
+  });
+  const close = await raw.expectMethod<ConnectionClose>(M.CONNECTION_CLOSE);
+  raw.closeOk();
+  await raw.waitClosed();
+  return { code: close.replyCode, text: close.replyText, classId: close.classId, methodId: close.methodId };
+}
+
+test("a malformed basic.publish (a trailing octet) is 501 FRAME_ERROR 'cannot decode', as RabbitMQ answers", async () => {
+  const close = await closeFor((w) => {
     w.u32(M.BASIC_PUBLISH);
     w.u16(0);
     w.shortstr("");
     w.shortstr("q");
     w.u8(0);
     w.u8(7);
-    w.endFrame(start);
   });
-  const close = await raw.expectMethod<ConnectionClose>(M.CONNECTION_CLOSE);
-  raw.closeOk();
-  await raw.waitClosed();
   // RabbitMQ 3.10 (127.0.0.1:5673) sent exactly this close for the same frame.
-  assert.deepEqual(
-    { code: close.replyCode, text: close.replyText, classId: close.classId, methodId: close.methodId },
-    { code: 501, text: "FRAME_ERROR - cannot decode <<0,0,0,1,113,0,7>>", classId: 60, methodId: 40 },
-  );
+  assert.deepEqual(close, {
+    code: 501,
+    text: "FRAME_ERROR - cannot decode <<0,0,0,1,113,0,7>>",
+    classId: 60,
+    methodId: 40,
+  });
 });
 
 test("a malformed basic.ack (a trailing octet) is 501 FRAME_ERROR 'cannot decode', as RabbitMQ answers", async () => {
-  const raw = await RawAmqp.connect(broker.port);
-  await raw.handshake();
-  await raw.openChannel(1);
-  raw.send((w) => {
-    const start = w.beginFrame(1, 1);
+  const close = await closeFor((w) => {
     w.u32(M.BASIC_ACK);
     w.u64(1);
     w.u8(0);
     w.u8(7);
-    w.endFrame(start);
   });
-  const close = await raw.expectMethod<ConnectionClose>(M.CONNECTION_CLOSE);
-  raw.closeOk();
-  await raw.waitClosed();
-  // RabbitMQ 3.10 (127.0.0.1:5673) sent exactly this close for the same frame.
-  assert.deepEqual(
-    { code: close.replyCode, text: close.replyText, classId: close.classId, methodId: close.methodId },
-    { code: 501, text: "FRAME_ERROR - cannot decode <<0,0,0,0,0,0,0,1,0,7>>", classId: 60, methodId: 80 },
-  );
+  // RabbitMQ 3.10 (127.0.0.1:5673) sent exactly this close for the same frame: the ack fast path falls back to it.
+  assert.deepEqual(close, {
+    code: 501,
+    text: "FRAME_ERROR - cannot decode <<0,0,0,0,0,0,0,1,0,7>>",
+    classId: 60,
+    methodId: 80,
+  });
   const channel = await admin.createChannel();
   assert.equal((await channel.assertQueue("", { exclusive: true })).messageCount, 0);
   await channel.close();
