@@ -80,7 +80,7 @@ queued() { # label mode
   sleep "$settle"
   local before after
   before="$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
-  node "$here/durability/fill-queue.mjs" "amqp://guest:guest@127.0.0.1:$amqp" "mem-$1" "$messages" 1024 $2 >/dev/null
+  node "$here/durability/fill-queue.mjs" "amqp://guest:guest@127.0.0.1:$amqp" "mem-$1" "$messages" 1024 ${2:-} >/dev/null
   sleep "$settle"
   after="$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")"
   echo "{\"broker\":\"warren\",\"what\":\"$1\",\"messages\":$messages,\"rss_before_kb\":$before,\"rss_loaded_kb\":$after}"
