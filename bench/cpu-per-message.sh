@@ -53,7 +53,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$here/warren-process.sh"
 
 IFS=, read -r -a builds <<<"$dists"
 IFS='|' read -r -a extra_flags <<<"$node_flags"
@@ -61,10 +61,8 @@ declare -a amqp mqtt stomp logs names
 for i in "${!builds[@]}"; do
   d="$(cd "${builds[$i]}" && pwd)"
   snap="$work/snap$i"
-  mkdir -p "$snap" "$work/data$i"
-  cp -r "$d" "$snap/dist"
-  cp "$repo/package.json" "$snap/"
-  ln -s "$repo/node_modules" "$snap/node_modules"
+  mkdir -p "$work/data$i"
+  snapshot_dist "$d" "$snap"
   names[$i]="b$i:$(basename "$(dirname "$d")")${extra_flags[$i]:+:${extra_flags[$i]}}"
   amqp[$i]="$(free_port)"; mqtt[$i]="$(free_port)"; stomp[$i]="$(free_port)"
   logs[$i]="$work/warren$i.log"
@@ -74,11 +72,7 @@ for i in "${!builds[@]}"; do
     --mqtt-port "${mqtt[$i]}" --stomp-port "${stomp[$i]}" --http-port off --web-stomp-port off \
     --web-mqtt-port off --stream-port off --data-dir "$work/data$i" --log-level warn) >"${logs[$i]}" 2>&1 &
   pids[$i]=$!
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/${amqp[$i]}") 2>/dev/null && break
-    kill -0 "${pids[$i]}" 2>/dev/null || { echo "warren exited:" >&2; cat "${logs[$i]}" >&2; exit 1; }
-    sleep 0.1
-  done
+  wait_for_port "${amqp[$i]}" "${pids[$i]}" "${logs[$i]}"
   echo "# ${names[$i]} = ${builds[$i]} pid ${pids[$i]} amqp ${amqp[$i]}" >&2
 done
 

@@ -41,12 +41,10 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$here/warren-process.sh"
 
-mkdir -p "$work/snap" "$work/data"
-cp -r "$repo/dist" "$work/snap/dist"
-cp "$repo/package.json" "$work/snap/"
-ln -s "$repo/node_modules" "$work/snap/node_modules"
+mkdir -p "$work/data"
+snapshot_dist "$repo/dist" "$work/snap"
 amqp="$(free_port)" mqtt="$(free_port)" stomp="$(free_port)"
 # A full GC each second (bench/gc-every-second.mjs): without it, Node's RSS deltas measure garbage.
 cp "$here/gc-every-second.mjs" "$work/snap/"
@@ -54,7 +52,7 @@ cp "$here/gc-every-second.mjs" "$work/snap/"
   --stomp-port "$stomp" --http-port off --web-stomp-port off --web-mqtt-port off --stream-port off \
   --data-dir "$work/data" --log-level warn) >"$work/warren.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$amqp") 2>/dev/null && break; sleep 0.1; done
+wait_for_port "$amqp" "$pid" "$work/warren.log"
 rabbit_pid="$(ss -ltnpH 'sport = :5673' | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)"
 
 measure() { # label amqp-port mqtt-port stomp-port pid
