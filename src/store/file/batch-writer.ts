@@ -10,6 +10,8 @@
  * waits for the scheduler (measured below in bench/RESULTS.md).
  */
 import { writevSync } from "node:fs";
+import { dirname } from "node:path";
+import { fsyncDirectoryAsync } from "./segment-files.js";
 import type { Batch, Segment } from "./segment.js";
 
 export type SyncFunction = (fd: number, callback: (error: NodeJS.ErrnoException | null) => void) => void;
@@ -47,18 +49,26 @@ export function writeBatches(
   const segments = [...dirty];
   dirty.clear();
   let pending = segments.length;
+  const synced = (segment: Segment, error: Error | null): void => {
+    if (error) {
+      segment.failed = true;
+      failure ??= error;
+    }
+    if (--pending === 0) done(failure);
+  };
   for (const segment of segments) {
     if (segment.failed || segment.fd === null) {
       if (--pending === 0) done(failure);
       continue;
     }
-    sync(segment.fd, (error) => {
-      if (error) {
-        segment.failed = true;
-        failure ??= error;
-      }
-      if (--pending === 0) done(failure);
-    });
+    if (!segment.dirSynced) {
+      pending++;
+      fsyncDirectoryAsync(dirname(segment.path), (error) => {
+        if (!error) segment.dirSynced = true;
+        synced(segment, error);
+      });
+    }
+    sync(segment.fd, (error) => synced(segment, error));
   }
 }
 
