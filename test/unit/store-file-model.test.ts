@@ -11,12 +11,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { decodeProperties, encodeProperties } from "../../src/amqp/codec/properties.js";
 import { silentLogger } from "../../src/log.js";
 import { FileStore } from "../../src/store/file/file-store.js";
 import type { Store } from "../../src/store/types.js";
+import { propertiesCodec } from "../helpers/stored-message.js";
 
-const codec = { encode: encodeProperties, decode: (b: Buffer) => decodeProperties(b, 0, b.length) };
+const codec = propertiesCodec;
 const dirs: string[] = [];
 after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });

@@ -11,12 +11,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { decodeProperties, encodeProperties } from "../../src/amqp/codec/properties.js";
 import { silentLogger } from "../../src/log.js";
 import { FileStore } from "../../src/store/file/file-store.js";
-import type { StoredMessage } from "../../src/store/types.js";
+import { propertiesCodec, storedMessage as msg } from "../helpers/stored-message.js";
 
-const codec = { encode: encodeProperties, decode: (b: Buffer) => decodeProperties(b, 0, b.length) };
+const codec = propertiesCodec;
 const dirs: string[] = [];
 after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
@@ -33,13 +32,6 @@ class HeldSync {
   }
 }
 
-const msg = (body: string): StoredMessage => ({
-  exchange: "",
-  routingKey: "q",
-  properties: { deliveryMode: 2 },
-  encodedProperties: null,
-  body: Buffer.from(body),
-});
 const turns = async (n: number): Promise<void> => {
   for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
 };
@@ -54,7 +46,12 @@ test("a record written to its segment is not confirmed until the fdatasync cover
   dirs.push(dir);
   const disk = new HeldSync();
   // Tiny segments: the third message starts a new segment file.
-  const store = new FileStore({ dir, codec, logger: silentLogger(), segmentLog: { segmentSize: 300, sync: disk.sync } });
+  const store = new FileStore({
+    dir,
+    codec,
+    logger: silentLogger(),
+    segmentLog: { segmentSize: 300, sync: disk.sync },
+  });
   store.messages.recover();
   const answers: string[] = [];
   for (const body of ["first", "second", "third-in-a-new-segment"]) {

@@ -18,7 +18,7 @@
  * message back. Sparse old segments are compacted by copying their live
  * records to the current segment, which then lets them be deleted.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlink } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import type { Logger } from "../../log.js";
 import type {
   MessageLog,
@@ -47,6 +47,7 @@ import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./file-modes.js";
 import { listSegments, segmentPath } from "./segment-files.js";
 import type { Quarantine } from "./quarantine.js";
 import { replaySegments } from "./segment-recovery.js";
+import { SegmentDeleter } from "./segment-deleter.js";
 import { SegmentReader } from "./segment-reader.js";
 import { type Batch, type PendingMove, Segment } from "./segment.js";
 
@@ -63,6 +64,7 @@ export class SegmentLog implements MessageLog {
   private pendingMoves: PendingMove[] = [];
   private movesInFlight: PendingMove[] = [];
   private readonly reader: SegmentReader;
+  private readonly deleter: SegmentDeleter;
   private nextId = 1;
   private batches: Batch[] = [];
   private readonly slab = new RecordSlab();
@@ -78,9 +80,6 @@ export class SegmentLog implements MessageLog {
   private scheduled = false;
   private recovered = false;
   private closed = false;
-  /** Segment files to delete, oldest first (the first is being deleted), and close() calls waiting for them. */
-  private readonly unlinkQueue: string[] = [];
-  private readonly unlinked: Array<() => void> = [];
 
   constructor(
     private readonly dir: string,
@@ -91,6 +90,7 @@ export class SegmentLog implements MessageLog {
     private readonly quarantine: Quarantine | null = null,
   ) {
     mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    this.deleter = new SegmentDeleter(logger);
     this.reader = new SegmentReader(dir, codec, logger, (id, queueKey, record, reason) =>
       this.setAside(id, queueKey, record, reason),
     );
@@ -421,7 +421,7 @@ export class SegmentLog implements MessageLog {
         if (this.deletable(segment)) {
           this.segments.delete(segment.no);
           this.reader.forget(segment.no);
-          this.unlinkLater(segment.path);
+          this.deleter.delete(segment.path);
           deleted = true;
         }
       }
@@ -433,32 +433,6 @@ export class SegmentLog implements MessageLog {
         break;
       }
     }
-  }
-
-  /**
-   * Deletes a segment file in the thread pool: freeing a 32 MiB file's
-   * blocks took 40 ms on the event loop (issue 15). One at a time, in the
-   * order reclaim chose: a segment holding remove records goes only after
-   * the segments whose messages they remove, or a crash between the two
-   * would bring acked messages back. A crash before a delete ends leaves a
-   * file with nothing live, which recovery's reclaim deletes again.
-   */
-  private unlinkLater(path: string): void {
-    this.unlinkQueue.push(path);
-    if (this.unlinkQueue.length === 1) this.unlinkNext();
-  }
-
-  private unlinkNext(): void {
-    const path = this.unlinkQueue[0];
-    if (path === undefined) {
-      for (const resolve of this.unlinked.splice(0)) resolve();
-      return;
-    }
-    unlink(path, (error) => {
-      if (error) this.logger.warn({ err: error, path }, "message log: a consumed segment could not be deleted");
-      this.unlinkQueue.shift();
-      this.unlinkNext();
-    });
   }
 
   private deletable(segment: Segment): boolean {
@@ -512,7 +486,7 @@ export class SegmentLog implements MessageLog {
   async close(): Promise<void> {
     while (this.recovered && this.syncPending) await new Promise<void>((resolve) => this.afterSync(() => resolve()));
     this.closed = true;
-    if (this.unlinkQueue.length > 0) await new Promise<void>((resolve) => this.unlinked.push(resolve));
+    await this.deleter.idle();
     if (this.syncTimer !== null) clearTimeout(this.syncTimer);
     this.syncTimer = null;
     this.reader.close();
