@@ -13,7 +13,7 @@ BENCH=${BENCH:-$(cd "$(dirname "$0")/../../shared/bench" && pwd)}
 start() { # checkout amqp mqtt stomp
   local data; data=$(mktemp -d)
   (cd "$1" && exec node dist/src/cli/main.js --amqp-port "$2" --mqtt-port "$3" --stomp-port "$4" --http-port off \
-    --web-stomp-port off --web-mqtt-port off --data-dir "$data" --log-level warn) >&2 &
+    --web-stomp-port off --web-mqtt-port off --stream-port off --data-dir "$data" --log-level warn) >&2 &
   echo $!
 }
 before=$(start "$BEFORE" 25672 21883 26613)

@@ -70,24 +70,19 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Snapshot the build: other engineers rebuild dist/ while this runs.
-mkdir -p "$work/snap" "$work/data"
-cp -r "$repo/dist" "$work/snap/dist"
-cp "$repo/package.json" "$work/snap/"
-ln -s "$repo/node_modules" "$work/snap/node_modules"
+. "$here/warren-process.sh"
+mkdir -p "$work/data"
+snapshot_dist "$repo/dist" "$work/snap"
 commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 node_flags=()
 [ -z "$cpu_prof" ] || node_flags=(--cpu-prof --cpu-prof-dir "$cpu_prof")
 (cd "$work/snap" && exec node "${node_flags[@]}" dist/src/cli/main.js --host 127.0.0.1 --amqp-port "$port" \
-  --mqtt-port off --stomp-port off --http-port off --web-stomp-port off --web-mqtt-port off \
+  --mqtt-port off --stomp-port off --http-port off --web-stomp-port off --web-mqtt-port off --stream-port off \
   --data-dir "$work/data" --log-level warn) >"$out/warren.log" 2>&1 &
 warren_pid=$!
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  kill -0 "$warren_pid" 2>/dev/null || { echo "warren exited:" >&2; cat "$out/warren.log" >&2; exit 1; }
-  sleep 0.1
-done
+wait_for_port "$port" "$warren_pid" "$out/warren.log"
 echo "# warren $commit (node $(node --version)) on 127.0.0.1:$port, rabbitmq on :$rabbit; raw results in $out" >&2
 
 common=(--duration "$duration" --warmup "$warmup" --drain "$drain" --no-relay)

@@ -14,7 +14,7 @@ import { handleExchangeMethod } from "./handlers/exchange.js";
 import { handleQueueMethod } from "./handlers/queue.js";
 import { handleConfirmMethod, handleTxMethod } from "./handlers/modes.js";
 import { finishPublish } from "./handlers/publish.js";
-import { PublishDecoder, isBasicPublish } from "./publish-decoder.js";
+import { PublishDecoder } from "./publish-decoder.js";
 import { AckTimeout } from "./ack-timeout.js";
 import { AmqpError, REPLY, replyText } from "./reply-codes.js";
 import type { Transaction } from "./transaction.js";
@@ -34,6 +34,8 @@ export class Unacked implements Delivery {
 }
 
 const { FRAME_METHOD, FRAME_HEADER, FRAME_BODY } = M;
+/** A basic.ack method payload: class + method ids, delivery tag (u64), the multiple bit. */
+const BASIC_ACK_SIZE = 4 + 8 + 1;
 
 /**
  * Channel state: consumers, unacked deliveries, prefetch, confirm and tx
@@ -113,7 +115,16 @@ export class Channel {
             `expected content header for class 60, got non content header frame instead`,
           );
         }
-        if (isBasicPublish(buf, start, end)) {
+        const methodId = end - start >= 4 ? buf.readUInt32BE(start) : -1;
+        if (methodId === M.BASIC_ACK && end - start === BASIC_ACK_SIZE && this.transaction === null) {
+          // The other hot method (one per delivery with manual acks): no method object, no array of one.
+          classMethod = M.BASIC_ACK;
+          const tag = buf.readUInt32BE(start + 4) * 0x100000000 + buf.readUInt32BE(start + 8);
+          if ((buf[start + 12]! & 1) !== 0) this.settle(tag, true, "ack");
+          else this.ackOne(tag);
+          return;
+        }
+        if (methodId === M.BASIC_PUBLISH) {
           classMethod = M.BASIC_PUBLISH;
           // the hot path: no method object, cached names and checks (publish-decoder.ts)
           if (this.publishDecoder.decode(buf, start, end)) {
@@ -123,6 +134,8 @@ export class Channel {
             return;
           }
         }
+        // RabbitMQ names a known method that cannot be decoded in its close (basic.ack with a trailing octet: 60/80).
+        if (methodId > 0 && !M.methodName(methodId).startsWith("unknown")) classMethod = methodId;
         const method = M.decodeMethod(buf, start, end);
         classMethod = method.method;
         this.onMethod(method);
@@ -264,6 +277,15 @@ export class Channel {
   /** Acks, rejects or requeues the deliveries `tag` names (all up to it when `multiple`; 0 + multiple = all). */
   settle(tag: number, multiple: boolean, outcome: Outcome): void {
     this.settleTaken(this.takeUnacked(tag, multiple), outcome);
+  }
+
+  /** basic.ack of one delivery outside a transaction (the fast path in onFrame). */
+  private ackOne(tag: number): void {
+    const entry = this.unacked.take(tag);
+    if (entry === undefined) throw unknownTag(tag);
+    this.unacked.settle(entry, "ack");
+    this.stats.ack++;
+    if (this.unacked.sharedPrefetch !== 0) this.kickConsumers();
   }
 
   takeUnacked(tag: number, multiple: boolean): Unacked[] {

@@ -25,7 +25,7 @@ import {
   type FrameSink,
 } from "./codec/frame-reader.js";
 import * as M from "./codec/generated.js";
-import { encodeProperties, writeBodyFrames, writeContentHeaderFrame, writeHeartbeatFrame } from "./codec/properties.js";
+import { encodeProperties, writeContentFrames, writeHeartbeatFrame } from "./codec/properties.js";
 import { handleConnectionMethod, sendConnectionStart } from "./handlers/connection.js";
 import { describeAmqpConnection, listAmqpChannels } from "./introspection.js";
 import { AmqpError, REPLY, isConnectionError, replyText } from "./reply-codes.js";
@@ -438,8 +438,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   /** Queues a content-bearing method's header and body frames after its method frame. */
   writeContent(channelId: number, message: Message): void {
     const properties = (message.encodedProperties ??= encodeProperties(message.properties));
-    writeContentHeaderFrame(this.writer, channelId, 60, message.body.length, properties);
-    writeBodyFrames(this.writer, channelId, message.body, this.frameMax);
+    writeContentFrames(this.writer, channelId, 60, properties, message.body, this.frameMax);
   }
 
   /** Whether consumers on this connection may take another delivery now. */

@@ -52,28 +52,32 @@ export class ContentAssembler {
     if (!this.exchange || !this.expectingHeader) {
       throw new AmqpError(REPLY.UNEXPECTED_FRAME, "expected method frame, got non method frame instead");
     }
-    const header = readContentHeader(buf, start, end);
-    if (header.classId !== 60) {
+    // The fixed part read in place (class id, weight, body size): readContentHeader's object per message showed in GC.
+    if (start + 14 > end) readContentHeader(buf, start, end); // throws its "truncated" error
+    const classId = (buf[start]! << 8) | buf[start + 1]!;
+    if (classId !== 60) {
       throw new AmqpError(
         REPLY.UNEXPECTED_FRAME,
-        `expected content header for class 60, got one for class ${header.classId} instead`,
+        `expected content header for class 60, got one for class ${classId} instead`,
       );
     }
+    const bodySize = buf.readUInt32BE(start + 4) * 0x100000000 + buf.readUInt32BE(start + 8);
+    const propertiesStart = start + 12;
     const max = channel.connection.ctx.limits.maxMessageSize;
-    if (header.bodySize > max) {
+    if (bodySize > max) {
       this.reset();
       throw new AmqpError(
         REPLY.PRECONDITION_FAILED,
-        `message size ${header.bodySize} is larger than configured max size ${max}`,
+        `message size ${bodySize} is larger than configured max size ${max}`,
       );
     }
-    if (!sameBytes(this.lastProperties, buf, header.propertiesStart, end)) {
+    if (!sameBytes(this.lastProperties, buf, propertiesStart, end)) {
       // Copied: the socket chunk it points into must not be kept alive by a queued message.
-      this.lastProperties = Buffer.from(buf.subarray(header.propertiesStart, end));
+      this.lastProperties = Buffer.from(buf.subarray(propertiesStart, end));
       this.lastDecoded = null;
     }
     this.properties = this.lastProperties;
-    this.bodySize = header.bodySize;
+    this.bodySize = bodySize;
     this.expectingHeader = false;
     return this.bodySize === 0 ? this.complete(EMPTY_BODY) : null;
   }
@@ -97,7 +101,8 @@ export class ContentAssembler {
       // The whole body in one frame (the common case): one copy, no view.
       // Copied so that a queued message does not pin the socket chunk.
       const body = Buffer.allocUnsafe(n);
-      buf.copy(body, 0, start, end);
+      if (n <= SMALL_COPY) for (let i = 0; i < n; i++) body[i] = buf[start + i]!;
+      else buf.copy(body, 0, start, end);
       return this.complete(body);
     }
     this.parts.push(buf.subarray(start, end));
@@ -125,6 +130,13 @@ export class ContentAssembler {
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
+
+/**
+ * Bodies up to this size are copied with a loop: Buffer#copy's native call
+ * (_copyActual) cost more than the copy itself for small messages (3 % of
+ * the broker's CPU for 16 B bodies in a profile).
+ */
+const SMALL_COPY = 64;
 
 /**
  * a equals b[start, end). A plain loop: properties are short, and the native

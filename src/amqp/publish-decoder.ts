@@ -1,26 +1,8 @@
 import type { Access } from "../core/access.js";
 import type { Exchange } from "../core/exchanges/exchange.js";
 import type { VHost } from "../core/vhost.js";
-import type { Permissions } from "../auth/permissions.js";
 import type { Channel } from "./channel.js";
 import { AmqpError, REPLY } from "./reply-codes.js";
-
-/** basic.publish's class and method ids as they open the method frame: 60, 40. */
-const PUBLISH_ID_0 = 0;
-const PUBLISH_ID_1 = 60;
-const PUBLISH_ID_2 = 0;
-const PUBLISH_ID_3 = 40;
-
-/** True when the method frame buf[start, end) is a basic.publish. */
-export function isBasicPublish(buf: Buffer, start: number, end: number): boolean {
-  return (
-    end - start >= 4 &&
-    buf[start + 3] === PUBLISH_ID_3 &&
-    buf[start + 1] === PUBLISH_ID_1 &&
-    buf[start] === PUBLISH_ID_0 &&
-    buf[start + 2] === PUBLISH_ID_2
-  );
-}
 
 /**
  * A shortstr decoded once and reused while the same bytes keep arriving:
@@ -58,8 +40,8 @@ class RepeatedString {
  * repeating them while nothing they depend on changed:
  * - the exchange object is reused until it is deleted (a re-declared
  *   exchange of the same name is a new object, found again by name);
- * - the permission verdict is reused while the user's permission record is
- *   the same object (UserRegistry replaces it on every set/clear).
+ * - the permission verdict is reused while the user registry's permissions
+ *   version is the one it was granted under (every set/clear bumps it).
  */
 export class PublishDecoder {
   private readonly exchangeName = new RepeatedString();
@@ -69,7 +51,7 @@ export class PublishDecoder {
 
   private exchange: Exchange | null = null;
   private grantedName: string | null = null;
-  private grantedBy: Readonly<Permissions> | undefined = undefined;
+  private grantedVersion = -1;
 
   /**
    * Decodes the basic.publish arguments of buf[start, end) (the whole method
@@ -96,12 +78,12 @@ export class PublishDecoder {
   resolve(channel: Channel): Exchange {
     const connection = channel.connection;
     const name = this.exchangeName.value;
-    const perms = connection.broker.users.getPermissions(connection.user, connection.vhost);
-    if (this.grantedName !== name || this.grantedBy !== perms || perms === undefined) {
+    const version = connection.broker.users.permissionsVersion;
+    if (this.grantedName !== name || this.grantedVersion !== version) {
       this.grantedName = null;
       (connection.access as Access).write("exchange", name);
       this.grantedName = name;
-      this.grantedBy = perms;
+      this.grantedVersion = version;
     }
     let exchange = this.exchange;
     if (exchange === null || exchange.deleted || exchange.name !== name) {

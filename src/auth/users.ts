@@ -72,6 +72,12 @@ export class UserRegistry {
   private readonly users = new Map<string, User>();
   /** user → vhost → permissions */
   private readonly permissions = new Map<string, Map<string, Permissions>>();
+  /**
+   * Grows with every permission set or cleared: a per-publish cache of a
+   * verdict (amqp/publish-decoder.ts) stays valid while it is unchanged,
+   * which costs one comparison instead of two map lookups per message.
+   */
+  permissionsVersion = 0;
   /** user → its limits; absent = none */
   private readonly limits = new Map<string, UserLimits>();
   private readonly topicPermissions = new TopicPermissionTable();
@@ -188,12 +194,14 @@ export class UserRegistry {
     let byVhost = this.permissions.get(user);
     if (byVhost === undefined) this.permissions.set(user, (byVhost = new Map<string, Permissions>()));
     byVhost.set(vhost, copyPerms(perms));
+    this.permissionsVersion++;
     this.emit({ type: "permissions-set", user, vhost, permissions: copyPerms(perms) });
   }
 
   clearPermissions(user: string, vhost: string): boolean {
     const byVhost = this.permissions.get(user);
     if (byVhost === undefined || !byVhost.delete(vhost)) return false;
+    this.permissionsVersion++;
     if (byVhost.size === 0) this.permissions.delete(user);
     this.emit({ type: "permissions-cleared", user, vhost });
     return true;

@@ -20,6 +20,13 @@ export class CombinedDurability implements Durability {
   }
 
   afterSync(callback: (error: Error | null) => void): void {
+    // With nothing to wait for in one store, the other's own FIFO keeps the order: an earlier
+    // answer is either there too or already given. Passing each waiter on lets the message log's
+    // commit pacer count the publishers it holds a group commit for (issue 15); a round hands it one.
+    if (!this.waiting) {
+      if (!this.second.syncPending) return this.first.afterSync(callback);
+      if (!this.first.syncPending) return this.second.afterSync(callback);
+    }
     this.waiters.push(callback);
     if (!this.waiting) this.round();
   }

@@ -6,13 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, test } from "node:test";
-import { decodeProperties, encodeProperties } from "../../src/amqp/codec/properties.js";
 import { createLogger } from "../../src/log.js";
 import { FileStore } from "../../src/store/file/file-store.js";
 import { frameRecord } from "../../src/store/file/record-codec.js";
-import type { DefinitionsSnapshot, Store, StoredMessage } from "../../src/store/types.js";
+import type { DefinitionsSnapshot, Store } from "../../src/store/types.js";
+import { propertiesCodec, storedMessage as msg } from "../helpers/stored-message.js";
 
-const codec = { encode: encodeProperties, decode: (b: Buffer) => decodeProperties(b, 0, b.length) };
+const codec = propertiesCodec;
 const dirs: string[] = [];
 after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
@@ -40,13 +40,6 @@ function open(dir: string, segmentSize = 32 * 1024 * 1024): { store: Store; warn
   return { store: new FileStore({ dir, codec, logger, segmentLog: { segmentSize } }), warnings };
 }
 
-const msg = (body: string): StoredMessage => ({
-  exchange: "",
-  routingKey: "q",
-  properties: { deliveryMode: 2 },
-  encodedProperties: null,
-  body: Buffer.from(body),
-});
 const synced = (store: Store): Promise<void> => new Promise((resolve) => store.messages.afterSync(() => resolve()));
 const segmentsOf = (dir: string): string[] =>
   readdirSync(join(dir, "messages"))

@@ -6,13 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, test } from "node:test";
-import { decodeProperties, encodeProperties } from "../../src/amqp/codec/properties.js";
 import { createLogger } from "../../src/log.js";
 import { FileStore } from "../../src/store/file/file-store.js";
 import type { SegmentLogOptions } from "../../src/store/file/segment-log-options.js";
-import type { Store, StoredMessage } from "../../src/store/types.js";
+import type { Store } from "../../src/store/types.js";
+import { propertiesCodec, storedMessage as msg } from "../helpers/stored-message.js";
 
-const codec = { encode: encodeProperties, decode: (b: Buffer) => decodeProperties(b, 0, b.length) };
+const codec = propertiesCodec;
 const dirs: string[] = [];
 after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
@@ -21,13 +21,6 @@ after(async () => {
 const quiet = createLogger({ level: "silent", destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 const open = (dir: string, sync?: SegmentLogOptions["sync"]): Store =>
   new FileStore({ dir, codec, logger: quiet, ...(sync ? { segmentLog: { sync } } : {}) });
-const msg = (body: string): StoredMessage => ({
-  exchange: "",
-  routingKey: "q",
-  properties: { deliveryMode: 2 },
-  encodedProperties: null,
-  body: Buffer.from(body),
-});
 const synced = (store: Store): Promise<NodeJS.ErrnoException | null> =>
   new Promise((resolve) => store.messages.afterSync(resolve));
 

@@ -198,6 +198,23 @@ export class BufferWriter {
     this.pos = p + 4 + written;
   }
 
+  /**
+   * Reserves n bytes and returns their offset in `target`, for a caller that
+   * fills a whole frame with plain stores (the delivery path) instead of one
+   * call per field. Valid until the next write, take() or reset().
+   */
+  reserve(n: number): number {
+    if (this.pos + n > this.buf.length) this.grow(n);
+    const p = this.pos;
+    this.pos = p + n;
+    return p;
+  }
+
+  /** The buffer `reserve` offsets point into. */
+  get target(): Buffer {
+    return this.buf;
+  }
+
   /** Raw bytes. */
   bytes(src: Uint8Array): void {
     const n = src.length;

@@ -42,12 +42,25 @@ export class DeliverEncoder {
       this.exchange = exchange;
       this.routingKey = routingKey;
     }
-    const start = w.beginFrame(1, channel);
-    w.u32(BASIC_DELIVER);
-    w.bytes(consumerTag);
-    w.u64(deliveryTag);
-    w.u8(redelivered ? 1 : 0);
-    w.bytes(this.address);
-    w.endFrame(start);
+    // One reservation filled with plain stores: the per-field writer calls were the cost here.
+    const tagBytes = consumerTag.length;
+    const address = this.address;
+    const payload = 4 + tagBytes + 8 + 1 + address.length;
+    let p = w.reserve(payload + 8);
+    const b = w.target;
+    b[p] = 1; // method frame
+    b[p + 1] = channel >>> 8;
+    b[p + 2] = channel;
+    b.writeUInt32BE(payload, p + 3);
+    b.writeUInt32BE(BASIC_DELIVER, p + 7);
+    p += 11;
+    for (let i = 0; i < tagBytes; i++) b[p + i] = consumerTag[i]!;
+    p += tagBytes;
+    b.writeUInt32BE(Math.floor(deliveryTag / 0x100000000), p);
+    b.writeUInt32BE(deliveryTag >>> 0, p + 4);
+    b[p + 8] = redelivered ? 1 : 0;
+    p += 9;
+    for (let i = 0; i < address.length; i++) b[p + i] = address[i]!;
+    b[p + address.length] = 0xce;
   }
 }

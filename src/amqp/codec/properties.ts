@@ -245,6 +245,57 @@ export function writeContentHeaderFrameWithProperties(
   w.endFrame(start);
 }
 
+/** Bodies up to this size are written with the header in one reservation and copied with a loop. */
+const SMALL_BODY = 64;
+
+/**
+ * A content header frame and the body frame(s) after it (the delivery
+ * path): a small body (one frame, SMALL_BODY bytes at most) is written with
+ * its header into one reservation with plain stores, as the generic writers'
+ * call per field and native copy cost more than the bytes themselves.
+ */
+export function writeContentFrames(
+  w: BufferWriter,
+  channel: number,
+  classId: number,
+  encodedProperties: Buffer,
+  body: Buffer,
+  frameMax: number,
+): void {
+  const n = body.length;
+  const np = encodedProperties.length;
+  if (n === 0 || n > SMALL_BODY || (frameMax !== 0 && n > frameMax - FRAME_OVERHEAD)) {
+    writeContentHeaderFrame(w, channel, classId, n, encodedProperties);
+    writeBodyFrames(w, channel, body, frameMax);
+    return;
+  }
+  const headerPayload = 12 + np;
+  let p = w.reserve(FRAME_OVERHEAD + headerPayload + FRAME_OVERHEAD + n);
+  const b = w.target;
+  b[p] = FRAME_HEADER_TYPE;
+  b[p + 1] = channel >>> 8;
+  b[p + 2] = channel;
+  b.writeUInt32BE(headerPayload, p + 3);
+  b[p + 7] = classId >>> 8;
+  b[p + 8] = classId;
+  b[p + 9] = 0; // weight
+  b[p + 10] = 0;
+  b.writeUInt32BE(0, p + 11); // body size, high word: n <= SMALL_BODY
+  b.writeUInt32BE(n, p + 15);
+  p += 19;
+  if (np <= SMALL_BODY) for (let i = 0; i < np; i++) b[p + i] = encodedProperties[i]!;
+  else b.set(encodedProperties, p);
+  p += np;
+  b[p] = 0xce;
+  b[p + 1] = FRAME_BODY_TYPE;
+  b[p + 2] = channel >>> 8;
+  b[p + 3] = channel;
+  b.writeUInt32BE(n, p + 4);
+  p += 8;
+  for (let i = 0; i < n; i++) b[p + i] = body[i]!;
+  b[p + n] = 0xce;
+}
+
 /**
  * Writes body frames carrying `body`, each frame at most frameMax bytes in
  * total (payload ≤ frameMax - 8); frameMax 0 means no limit. An empty body

@@ -33,7 +33,16 @@ export interface Location {
 export class IdTable {
   private readonly chunks = new Map<number, Chunk>();
   private last: Chunk | null = null;
+  /** The highest-numbered chunk: new ids land in it, so it is kept even when empty. */
+  private newest = -1;
   size = 0;
+  /** Chunks allocated so far (each 1.3 MiB of typed arrays). */
+  chunksCreated = 0;
+
+  /** Chunks held now: the newest, and older ones with a live id. */
+  get chunksHeld(): number {
+    return this.chunks.size;
+  }
 
   private chunkOf(id: number): Chunk | undefined {
     const no = Math.floor(id / CHUNK);
@@ -70,6 +79,13 @@ export class IdTable {
       chunk = new Chunk(no);
       this.chunks.set(no, chunk);
       this.last = chunk;
+      this.chunksCreated++;
+      if (no > this.newest) {
+        // The newest was kept while empty for ids that now go to this one.
+        const previous = this.chunks.get(this.newest);
+        if (previous !== undefined && previous.live === 0) this.chunks.delete(previous.no);
+        this.newest = no;
+      }
     }
     const i = id % CHUNK;
     if (chunk.queue[i] === 0) {
@@ -89,7 +105,10 @@ export class IdTable {
     if (chunk === undefined) return;
     chunk.queue[id % CHUNK] = 0;
     this.size--;
-    if (--chunk.live === 0) {
+    // Issue 15: a queue its consumers keep empty takes its live count to 0 after nearly every
+    // message; freeing the chunk that the next id lands in made each of those allocate and zero
+    // 1.3 MiB again (measured: a quarter of the broker's CPU in GC for persistent 1 KiB messages).
+    if (--chunk.live === 0 && chunk.no !== this.newest) {
       this.chunks.delete(chunk.no);
       if (this.last === chunk) this.last = null;
     }

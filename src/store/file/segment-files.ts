@@ -1,5 +1,5 @@
 /** Naming and listing of message-log segment files, and directory fsync. */
-import { closeSync, fsyncSync, openSync, readdirSync } from "node:fs";
+import { close, closeSync, fsync, fsyncSync, open, openSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
 const SEGMENT_NAME = /^(\d{10})\.seg$/;
@@ -24,4 +24,12 @@ export function fsyncDirectory(dir: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** fsyncDirectory in libuv's thread pool. */
+export function fsyncDirectoryAsync(dir: string, done: (error: NodeJS.ErrnoException | null) => void): void {
+  open(dir, "r", (openError, fd) => {
+    if (openError) return done(openError);
+    fsync(fd, (syncError) => close(fd, (closeError) => done(syncError ?? closeError)));
+  });
 }

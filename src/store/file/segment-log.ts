@@ -18,7 +18,7 @@
  * message back. Sparse old segments are compacted by copying their live
  * records to the current segment, which then lets them be deleted.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import type { Logger } from "../../log.js";
 import type {
   MessageLog,
@@ -44,9 +44,10 @@ import { DEFAULT_SEGMENT_LOG_OPTIONS, type SegmentLogOptions } from "./segment-l
 import { RecordSlab } from "./record-slab.js";
 import { CommitPacer } from "./commit-pacer.js";
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./file-modes.js";
-import { fsyncDirectory, listSegments, segmentPath } from "./segment-files.js";
+import { listSegments, segmentPath } from "./segment-files.js";
 import type { Quarantine } from "./quarantine.js";
 import { replaySegments } from "./segment-recovery.js";
+import { SegmentDeleter } from "./segment-deleter.js";
 import { SegmentReader } from "./segment-reader.js";
 import { type Batch, type PendingMove, Segment } from "./segment.js";
 
@@ -63,6 +64,7 @@ export class SegmentLog implements MessageLog {
   private pendingMoves: PendingMove[] = [];
   private movesInFlight: PendingMove[] = [];
   private readonly reader: SegmentReader;
+  private readonly deleter: SegmentDeleter;
   private nextId = 1;
   private batches: Batch[] = [];
   private readonly slab = new RecordSlab();
@@ -88,6 +90,7 @@ export class SegmentLog implements MessageLog {
     private readonly quarantine: Quarantine | null = null,
   ) {
     mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    this.deleter = new SegmentDeleter(logger);
     this.reader = new SegmentReader(dir, codec, logger, (id, queueKey, record, reason) =>
       this.setAside(id, queueKey, record, reason),
     );
@@ -304,7 +307,7 @@ export class SegmentLog implements MessageLog {
   private openSegment(no: number): void {
     const segment = new Segment(no, segmentPath(this.dir, no), 0, new Set());
     segment.fd = openSync(segment.path, "w", PRIVATE_FILE_MODE);
-    fsyncDirectory(this.dir);
+    segment.dirSynced = false;
     this.segments.set(no, segment);
     this.current = segment;
   }
@@ -418,7 +421,7 @@ export class SegmentLog implements MessageLog {
         if (this.deletable(segment)) {
           this.segments.delete(segment.no);
           this.reader.forget(segment.no);
-          unlinkSync(segment.path);
+          this.deleter.delete(segment.path);
           deleted = true;
         }
       }
@@ -483,6 +486,7 @@ export class SegmentLog implements MessageLog {
   async close(): Promise<void> {
     while (this.recovered && this.syncPending) await new Promise<void>((resolve) => this.afterSync(() => resolve()));
     this.closed = true;
+    await this.deleter.idle();
     if (this.syncTimer !== null) clearTimeout(this.syncTimer);
     this.syncTimer = null;
     this.reader.close();

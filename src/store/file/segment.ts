@@ -8,6 +8,12 @@ export class Segment {
   unwritten = 0;
   /** A write or sync to it failed: what follows may sit behind a hole, so nothing more is written here. */
   failed = false;
+  /**
+   * Its directory entry is durable. A segment the log creates is not until
+   * its first sync, which fsyncs the directory beside the fdatasync (issue
+   * 15: off the event loop, where a directory fsync stalled every publisher).
+   */
+  dirSynced = true;
   constructor(
     readonly no: number,
     readonly path: string,

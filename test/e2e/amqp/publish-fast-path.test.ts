@@ -3,6 +3,7 @@ import { after, before, test } from "node:test";
 import amqplib from "amqplib";
 import * as M from "../../../src/amqp/codec/index.js";
 import type { ConnectionClose } from "../../../src/amqp/codec/index.js";
+import type { BufferWriter } from "../../../src/amqp/codec/buffer-writer.js";
 import { nextError, openChannel } from "../../helpers/amqp-errors.js";
 import { TestBroker, waitFor } from "../../helpers/broker.js";
 import { RawAmqp } from "../../helpers/raw-amqp.js";
@@ -142,26 +143,93 @@ test("publishes alternating exchanges and routing keys reach the right queues", 
   await channel.close();
 });
 
-test("a malformed basic.publish (a trailing octet) is 501 FRAME_ERROR 'cannot decode', as RabbitMQ answers", async () => {
+/** Sends one method frame written by `write` on a fresh channel 1 and returns the connection.close it earns. */
+async function closeFor(write: (w: BufferWriter) => void): Promise<object> {
   const raw = await RawAmqp.connect(broker.port);
   await raw.handshake();
   await raw.openChannel(1);
   raw.send((w) => {
     const start = w.beginFrame(1, 1);
+    write(w);
+    w.endFrame(start);
+  });
+  const close = await raw.expectMethod<ConnectionClose>(M.CONNECTION_CLOSE);
+  raw.closeOk();
+  await raw.waitClosed();
+  return { code: close.replyCode, text: close.replyText, classId: close.classId, methodId: close.methodId };
+}
+
+test("a malformed basic.publish (a trailing octet) is 501 FRAME_ERROR 'cannot decode', as RabbitMQ answers", async () => {
+  const close = await closeFor((w) => {
     w.u32(M.BASIC_PUBLISH);
     w.u16(0);
     w.shortstr("");
     w.shortstr("q");
     w.u8(0);
     w.u8(7);
-    w.endFrame(start);
   });
-  const close = await raw.expectMethod<ConnectionClose>(M.CONNECTION_CLOSE);
-  raw.closeOk();
-  await raw.waitClosed();
   // RabbitMQ 3.10 (127.0.0.1:5673) sent exactly this close for the same frame.
-  assert.deepEqual(
-    { code: close.replyCode, text: close.replyText, classId: close.classId, methodId: close.methodId },
-    { code: 501, text: "FRAME_ERROR - cannot decode <<0,0,0,1,113,0,7>>", classId: 60, methodId: 40 },
+  assert.deepEqual(close, {
+    code: 501,
+    text: "FRAME_ERROR - cannot decode <<0,0,0,1,113,0,7>>",
+    classId: 60,
+    methodId: 40,
+  });
+});
+
+test("a malformed basic.ack (a trailing octet) is 501 FRAME_ERROR 'cannot decode', as RabbitMQ answers", async () => {
+  const close = await closeFor((w) => {
+    w.u32(M.BASIC_ACK);
+    w.u64(1);
+    w.u8(0);
+    w.u8(7);
+  });
+  // RabbitMQ 3.10 (127.0.0.1:5673) sent exactly this close for the same frame: the ack fast path falls back to it.
+  assert.deepEqual(close, {
+    code: 501,
+    text: "FRAME_ERROR - cannot decode <<0,0,0,0,0,0,0,1,0,7>>",
+    classId: 60,
+    methodId: 80,
+  });
+  const channel = await admin.createChannel();
+  assert.equal((await channel.assertQueue("", { exclusive: true })).messageCount, 0);
+  await channel.close();
+});
+
+test("bodies on both sides of the small-content path arrive byte for byte with their properties", async () => {
+  // Deliveries of up to 64 bytes are written with their header in one piece (properties.ts writeContentFrames).
+  const channel = await admin.createChannel();
+  const { queue } = await channel.assertQueue("", { exclusive: true });
+  const sizes = [0, 1, 63, 64, 65, 4096, 140_000];
+  for (const [i, size] of sizes.entries()) {
+    const body = Buffer.alloc(size, i + 1);
+    if (size > 0) body[size - 1] = 0xce;
+    channel.sendToQueue(queue, body, { contentType: "x/y", headers: { n: i }, messageId: `m${i}` });
+  }
+  const got: Array<{ size: number; ok: boolean; n: unknown; id: unknown; type: unknown }> = [];
+  await channel.consume(
+    queue,
+    (m) => {
+      if (m === null) return;
+      const i = got.length;
+      const size = sizes[i] as number;
+      const want = Buffer.alloc(size, i + 1);
+      if (size > 0) want[size - 1] = 0xce;
+      got.push({
+        size: m.content.length,
+        ok: m.content.equals(want),
+        n: m.properties.headers?.["n"],
+        id: m.properties.messageId,
+        type: m.properties.contentType,
+      });
+      channel.ack(m);
+    },
+    { noAck: false },
   );
+  await waitFor(() => got.length === sizes.length);
+  assert.deepEqual(
+    got,
+    sizes.map((size, i) => ({ size, ok: true, n: i, id: `m${i}`, type: "x/y" })),
+  );
+  await channel.close();
 });

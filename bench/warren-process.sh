@@ -1,0 +1,22 @@
+# bench/warren-process.sh: sourced by the bench scripts that start Warren from a dist/ build.
+# Needs $repo (this checkout) set by the caller.
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# snapshot_dist DIST DIR: a copy of the build in DIR/dist (other engineers rebuild dist/ while a bench runs),
+# with this checkout's package.json and node_modules beside it.
+snapshot_dist() {
+  mkdir -p "$2"
+  cp -r "$1" "$2/dist"
+  cp "$repo/package.json" "$2/"
+  ln -s "$repo/node_modules" "$2/node_modules"
+}
+
+# wait_for_port PORT PID LOG: until PORT accepts connections (10 s at most); exits if PID died, showing LOG.
+wait_for_port() {
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || { echo "warren exited:" >&2; cat "$3" >&2; exit 1; }
+    sleep 0.1
+  done
+}
