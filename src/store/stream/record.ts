@@ -75,6 +75,18 @@ export const entryTimestamp = (buf: Buffer, at: number): number => buf.readDoubl
 
 /** Decodes a whole framed entry; property and body bytes are copied out of the shared read buffer. */
 export function decodeEntry(buf: Buffer, at: number): StreamEntry {
+  const entry = viewEntry(buf, at);
+  entry.properties = Buffer.from(entry.properties);
+  entry.body = Buffer.from(entry.body);
+  return entry;
+}
+
+/**
+ * Decodes a whole framed entry whose property and body bytes are views into
+ * `buf`: valid only until the reader's buffer moves on (a stream-protocol
+ * subscription copies them straight into its Deliver frame).
+ */
+export function viewEntry(buf: Buffer, at: number): StreamEntry {
   const end = at + ENTRY_HEADER + buf.readUInt32LE(at);
   let p = at + ENTRY_HEADER;
   const timestamp = buf.readDoubleLE(p);
@@ -94,9 +106,9 @@ export function decodeEntry(buf: Buffer, at: number): StreamEntry {
   }
   const propertiesLength = buf.readUInt32LE(p);
   p += 4;
-  const properties = Buffer.from(buf.subarray(p, p + propertiesLength));
+  const properties = buf.subarray(p, p + propertiesLength);
   p += propertiesLength;
-  const body = Buffer.from(buf.subarray(p, end));
+  const body = buf.subarray(p, end);
   return { timestamp, exchange, routingKey, filterValue, properties, body };
 }
 
