@@ -3,6 +3,7 @@ import type { Access } from "../core/access.js";
 import type { Broker } from "../core/broker.js";
 import { CoreError } from "../core/errors.js";
 import type { VHost } from "../core/vhost.js";
+import type { ChannelInfo, ClientConnection, ConnectionDetails } from "../core/connections.js";
 import type { Logger } from "../log.js";
 import { DEFAULTS } from "../config/defaults.js";
 import { ConnectionSkeleton } from "../transport/connection-skeleton.js";
@@ -57,11 +58,15 @@ export class StreamProtocolError extends Error {
  * each to the handler of its command group; replies are gathered and
  * written once per event-loop turn.
  */
-export class StreamConnection implements StreamWatcher {
+export class StreamConnection implements StreamWatcher, ClientConnection {
+  readonly protocol = "stream";
   /** "closing": the client said Close; only Close is answered until the socket ends. */
   state: "handshake" | "open" | "closing" | "closed" = "handshake";
-  user: string | null = null;
-  vhost: VHost | null = null;
+  /** Who SaslAuthenticate logged in, null before. */
+  login: string | null = null;
+  vhostRef: VHost | null = null;
+  /** What the client sent in PeerProperties: /api/connections shows it as client_properties. */
+  clientProperties: Record<string, string> = {};
   access: Access | null = null;
   /** Deliver version agreed in ExchangeCommandVersions (2 carries the committed chunk id). */
   deliverVersion = 1;
@@ -73,6 +78,7 @@ export class StreamConnection implements StreamWatcher {
   private readonly drainWaiters = new Set<() => void>();
   /** Streams this connection has publishers or subscriptions on: each is told once when it is deleted. */
   private readonly watched = new Set<StreamQueue>();
+  private heartbeatSeconds = 0;
   readonly skeleton: ConnectionSkeleton;
 
   constructor(
@@ -99,8 +105,68 @@ export class StreamConnection implements StreamWatcher {
     // RabbitMQ's first word: the server's Tune comes after authentication, so nothing is sent yet.
   }
 
+  get id(): number {
+    return this.skeleton.id;
+  }
+
+  get user(): string {
+    return this.login ?? "";
+  }
+
+  get vhost(): string {
+    return this.vhostRef?.name ?? "";
+  }
+
   get remoteAddress(): string {
-    return this.socket.remoteAddress ?? "";
+    return this.skeleton.remoteAddress;
+  }
+
+  get remotePort(): number {
+    return this.skeleton.remotePort;
+  }
+
+  get connectedAt(): number {
+    return this.skeleton.connectedAt;
+  }
+
+  /** As RabbitMQ 3.10 lists a stream connection (observed on 5553's node): protocol "stream", no channels. */
+  describe(): ConnectionDetails {
+    return {
+      protocolVersion: "stream",
+      localAddress: this.socket.localAddress ?? "",
+      localPort: this.socket.localPort ?? 0,
+      clientProperties: this.clientProperties,
+      authMechanism: "PLAIN",
+      channelMax: 0,
+      frameMax: this.ctx.frameMax,
+      heartbeat: this.heartbeatSeconds,
+      bytesReceived: this.skeleton.bytesReceived,
+      bytesSent: this.skeleton.bytesSent,
+    };
+  }
+
+  /** RabbitMQ 3.10 shows a stream connection with 0 channels (its publishers and consumers are not channels). */
+  listChannels(): ChannelInfo[] {
+    return [];
+  }
+
+  /**
+   * Closed from the management API or at shutdown: RabbitMQ 3.10 ends the
+   * socket without a Close frame (observed: DELETE /api/connections/<name>
+   * on a 5553 connection, 204, then the client's socket ends with nothing read).
+   */
+  close(reason: string): void {
+    if (this.state === "closed") return;
+    this.ctx.logger.info({ remote: this.remoteAddress, reason }, "closing stream connection");
+    this.flush();
+    this.closed();
+    this.socket.end();
+  }
+
+  /** A resource alarm: stop reading the socket (publishes wait in the kernel), as RabbitMQ blocks a stream connection. */
+  setBlocked(reason: string | null): void {
+    if (reason === null) this.socket.resume();
+    else this.socket.pause();
   }
 
   private onData(chunk: Buffer): void {
@@ -111,7 +177,7 @@ export class StreamConnection implements StreamWatcher {
       const size = buf.readUInt32BE(at);
       if (size > this.ctx.frameMax) {
         this.ctx.logger.warn({ remote: this.remoteAddress, size }, "closing stream connection: frame too large");
-        this.close(Code.FrameTooLarge, "frame too large");
+        this.closeWith(Code.FrameTooLarge, "frame too large");
         return;
       }
       if (buf.length - at - 4 < size) break;
@@ -137,13 +203,13 @@ export class StreamConnection implements StreamWatcher {
     } catch (error) {
       if (error instanceof StreamProtocolError) {
         this.ctx.logger.warn({ remote: this.remoteAddress, err: error.message }, "closing stream connection");
-        this.close(error.code, error.message);
+        this.closeWith(error.code, error.message);
       } else if (error instanceof RangeError) {
         this.ctx.logger.warn(
           { remote: this.remoteAddress, err: error.message },
           "closing stream connection: malformed frame",
         );
-        this.close(Code.UnknownFrame, "malformed frame");
+        this.closeWith(Code.UnknownFrame, "malformed frame");
       } else throw error;
     }
   }
@@ -193,8 +259,8 @@ export class StreamConnection implements StreamWatcher {
     return Code.InternalError;
   }
 
-  /** Server-initiated close: Close with a code and reason, then the socket ends. */
-  close(code: number, reason: string): void {
+  /** Server-initiated close for a protocol error: Close with a code and reason, then the socket ends. */
+  closeWith(code: number, reason: string): void {
     if (this.state === "closed") return;
     this.send(new FrameBuilder(Command.Close).u32(0).u16(code).string(reason));
     this.flush();
@@ -216,6 +282,7 @@ export class StreamConnection implements StreamWatcher {
 
   /** Negotiated in the client's Tune: heartbeats go out when nothing else did, and a silent client is dropped. */
   startHeartbeat(seconds: number): void {
+    this.heartbeatSeconds = seconds;
     if (seconds <= 0) return;
     const intervalMs = seconds * 1000;
     this.skeleton.sendHeartbeats(intervalMs, () => this.send(new FrameBuilder(Command.Heartbeat)));
@@ -266,8 +333,19 @@ export class StreamConnection implements StreamWatcher {
     if (this.watched.delete(stream)) stream.unwatch(this);
   }
 
+  /** Open: the connection is in the registry (listings, limits, alarms) from now until it goes. */
+  opened(vhost: VHost, access: Access): void {
+    this.vhostRef = vhost;
+    this.access = access;
+    this.state = "open";
+    this.skeleton.opened();
+    this.ctx.broker.connections.add(this);
+    if (this.ctx.broker.blocked !== null) this.setBlocked(this.ctx.broker.blocked);
+  }
+
   private release(): void {
     this.skeleton.end();
+    this.ctx.broker.connections.remove(this);
     for (const subscription of this.subscriptions.values()) subscription.queue.removeConsumer(subscription);
     this.subscriptions.clear();
     this.publishers.clear();

@@ -37,7 +37,7 @@ export function handleStreams(connection: StreamConnection, key: number, frame: 
       else {
         try {
           connection.access?.configure("queue", name);
-          connection.vhost?.deleteQueue(name, false, false, 0);
+          connection.vhostRef?.deleteQueue(name, false, false, 0);
         } catch (error) {
           code = connection.codeOf(error);
         }
@@ -77,7 +77,7 @@ export function handleStreams(connection: StreamConnection, key: number, frame: 
 }
 
 function create(connection: StreamConnection, name: string, args: FieldTable): number {
-  const vhost = connection.vhost;
+  const vhost = connection.vhostRef;
   if (vhost === null) return Code.InternalError;
   if (vhost.queues.has(name)) return Code.StreamAlreadyExists;
   try {
