@@ -20,6 +20,14 @@ const count = Number(countArg);
 const pid = flag("--pid", 0);
 const batch = flag("--batch", 100);
 const window = flag("--window", 1000);
+/** With --pid: the broker's RSS is sampled every this many messages published and consumed (0: never). */
+const rssEvery = flag("--rss-every", 0);
+const rss: Array<[string, number, number]> = [];
+const sampleRss = (phase: string, at: number): void => {
+  if (pid === 0 || rssEvery === 0 || at % rssEvery !== 0) return;
+  const kib = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+  rss.push([phase, at, Math.round(kib / 1024)]);
+};
 
 /** Clock ticks of CPU the broker process used so far (utime + stime), as ms. */
 function brokerCpuMs(): number {
@@ -36,14 +44,23 @@ message.writeUInt32BE(body.length, 4);
 type FrameHandler = (key: number, content: Buffer) => void;
 
 class Client {
-  private input: Buffer = Buffer.alloc(0);
   private correlationId = 1;
   private readonly waiting = new Map<number, (code: number) => void>();
   onFrame: FrameHandler = () => {};
 
   constructor(readonly socket: Socket) {
+    // Chunks of a frame larger than one read are gathered and joined once (joining on each read was quadratic).
+    let parts: Buffer[] = [];
+    let gathered = 0;
     socket.on("data", (chunk: Buffer) => {
-      let buf = this.input.length === 0 ? chunk : Buffer.concat([this.input, chunk]);
+      parts.push(chunk);
+      gathered += chunk.length;
+      const first = parts[0] as Buffer;
+      const need = (first.length >= 4 ? first.readUInt32BE(0) : 0) + 4;
+      if (first.length < 4 && gathered >= 4) {
+        parts = [Buffer.concat(parts)];
+      } else if (gathered < need) return;
+      let buf = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, gathered);
       while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
         const size = buf.readUInt32BE(0);
         const key = buf.readUInt16BE(4);
@@ -54,7 +71,8 @@ class Client {
           if (resolve !== undefined) resolve(content.readUInt16BE(4));
         } else this.onFrame(key, content);
       }
-      this.input = buf;
+      parts = buf.length === 0 ? [] : [buf];
+      gathered = buf.length;
     });
   }
 
@@ -105,7 +123,12 @@ const published = await new Promise<void>((resolve) => {
     while (sent < count && sent - confirmed < window) {
       const n = Math.min(batch, count - sent);
       const frame = new FrameBuilder(Command.Publish, 1, 16 + n * (12 + message.length)).u8(0).i32(n);
-      for (let i = 0; i < n; i++) frame.u64(sent + i).i32(message.length).raw(message);
+      for (let i = 0; i < n; i++)
+        frame
+          .u64(sent + i)
+          .i32(message.length)
+          .raw(message);
+      for (let i = 0; i < n; i++) sampleRss("published", sent + i);
       client.send(frame);
       sent += n;
     }
@@ -130,7 +153,9 @@ await new Promise<void>((resolve) => {
   client.onFrame = (key, content) => {
     if (key !== Command.Deliver) return;
     // Deliver v1: subscription id, then the chunk header (numRecords at +4 of the chunk).
-    received += content.readUInt32BE(1 + 4);
+    const records = content.readUInt32BE(1 + 4);
+    for (let i = 0; i < records; i++) sampleRss("consumed", received + i);
+    received += records;
     client.send(new FrameBuilder(Command.Credit).u8(0).u16(1));
     if (received >= count) resolve();
   };
@@ -149,6 +174,7 @@ console.log(
     publishPerSecond: Math.round(count / publishSeconds),
     consumeFirstPerSecond: Math.round(count / consumeSeconds),
     brokerCpuUsPerMessage: { publish: perMessageUs(publishCpu), consume: perMessageUs(consumeCpu) },
+    ...(rss.length > 0 ? { rssMiB: rss } : {}),
     load: readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" "),
   }),
 );

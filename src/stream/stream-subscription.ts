@@ -10,6 +10,8 @@ import { Command } from "./protocol.js";
 
 /** Entries per chunk at most: a chunk is what one credit buys, as an osiris chunk is. */
 const CHUNK_ENTRIES = 256;
+/** Bytes per chunk at most: 256 large entries made 16 MiB frames, each held whole in memory. */
+const CHUNK_BYTES = 1024 * 1024;
 /** Where the chunk header's counts sit in a Deliver frame, from the end of the subscription id (and committed id). */
 const NUM_ENTRIES_AT = 2;
 const NUM_RECORDS_AT = 4;
@@ -60,7 +62,7 @@ export class StreamSubscription implements StreamEntrySink {
       this.connection.whenDrained(() => scheduleDispatch(this.queue));
       return false;
     }
-    return this.credit > 0 && this.entries < CHUNK_ENTRIES;
+    return this.credit > 0;
   }
 
   deliverEntry(offset: number, entry: StreamEntry): void {
@@ -96,7 +98,7 @@ export class StreamSubscription implements StreamEntrySink {
     frame.raw(body);
     this.entries++;
     this.nextOffset = offset + 1;
-    if (this.entries >= CHUNK_ENTRIES) this.flush();
+    if (this.entries >= CHUNK_ENTRIES || frame.position >= CHUNK_BYTES) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flush());

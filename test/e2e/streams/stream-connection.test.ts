@@ -191,3 +191,58 @@ test("heartbeats: a client silent for several agreed intervals is disconnected, 
   assert.equal((await c.queryMetadata({ streams: ["sc.none"] }))[0]?.responseCode, Code.StreamDoesNotExist);
   await c.close();
 });
+
+test("frames split across reads: two Publish frames cut at every offset are each confirmed once, and a 1 MiB one sent in 1 KiB pieces is stored whole", async () => {
+  const raw = await RawStreamClient.open(port());
+  raw.socket.setNoDelay(true);
+  await createStream(raw, "sc.split");
+  assert.equal(await raw.request(Command.DeclarePublisher, (f) => f.u8(7).string("").string("sc.split")), Code.Ok);
+  const message = (body: Buffer): Buffer => {
+    const head = Buffer.from([0x00, 0x53, 0x75, 0xb0, 0, 0, 0, 0]);
+    head.writeUInt32BE(body.length, 4);
+    return Buffer.concat([head, body]);
+  };
+  const publish = (id: number, body: Buffer): Buffer => {
+    const m = message(body);
+    return new FrameBuilder(Command.Publish).u8(7).i32(1).u64(id).i32(m.length).raw(m).finish();
+  };
+  const confirmed = (): number[] =>
+    raw.frames
+      .filter((f) => f.key === Command.PublishConfirm)
+      .flatMap((f) =>
+        Array.from({ length: f.content.readInt32BE(1) }, (_, i) => Number(f.content.readBigUInt64BE(5 + 8 * i))),
+      );
+  const pair = Buffer.concat([publish(1, Buffer.from("a")), publish(2, Buffer.from("bb"))]);
+  let id = 1;
+  for (let cut = 1; cut < pair.length; cut++) {
+    const bytes = Buffer.concat([publish(id, Buffer.from("a")), publish(id + 1, Buffer.from("bb"))]);
+    raw.socket.write(bytes.subarray(0, cut));
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    raw.socket.write(bytes.subarray(cut));
+    const wanted = id + 1;
+    await waitFor(() => confirmed().includes(wanted));
+    id += 2;
+  }
+  const big = Buffer.alloc(1024 * 1024 - 64, 0x62);
+  const bigFrame = publish(id, big);
+  for (let at = 0; at < bigFrame.length; at += 1024) raw.socket.write(bigFrame.subarray(at, at + 1024));
+  await waitFor(() => confirmed().includes(id));
+  assert.deepEqual(
+    confirmed(),
+    Array.from({ length: id }, (_, i) => i + 1),
+  );
+
+  // Read back: every entry, in order, the last one whole.
+  const reader = await client();
+  const bodies: Buffer[] = [];
+  await reader.declareConsumer({ stream: "sc.split", offset: Offset.first() }, (m) => {
+    bodies.push(m.content);
+  });
+  await waitFor(() => bodies.length === id);
+  assert.equal(bodies.filter((b) => b.toString() === "a").length, (id - 1) / 2);
+  assert.equal(bodies.filter((b) => b.toString() === "bb").length, (id - 1) / 2);
+  assert.ok((bodies[id - 1] as Buffer).equals(big));
+  await reader.deleteStream({ stream: "sc.split" });
+  await reader.close();
+  raw.destroy();
+});
