@@ -12,7 +12,8 @@ import { handleHandshake } from "./handlers/handshake.js";
 import { handlePublishing, type Publisher } from "./handlers/publishing.js";
 import { handleConsuming } from "./handlers/consuming.js";
 import { handleStreams } from "./handlers/streams.js";
-import { Code, Command, RESPONSE } from "./protocol.js";
+import { handleSuperStreams } from "./handlers/super-streams.js";
+import { Code, Command, RESPONSE, StreamProtocolError } from "./protocol.js";
 import type { StreamSubscription } from "./stream-subscription.js";
 import type { StreamQueue, StreamWatcher } from "../core/stream/stream-queue.js";
 
@@ -45,16 +46,6 @@ export interface StreamContext {
   readonly heartbeat: number;
 }
 
-/** A command the connection does not know (yet): answered with UnknownFrame, as RabbitMQ does. */
-export class StreamProtocolError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * One stream-protocol client: parses frames from the socket and hands
  * each to the handler of its command group; replies are gathered and
@@ -74,6 +65,9 @@ export class StreamConnection implements StreamWatcher, ClientConnection {
   deliverVersion = 1;
   readonly publishers = new Map<number, Publisher>();
   readonly subscriptions = new Map<number, StreamSubscription>();
+  /** Requests Warren sent (ConsumerUpdate), by correlation id: what to do with the client's response. */
+  readonly awaitingResponse = new Map<number, (response: FrameReader) => void>();
+  private nextCorrelationId = 1;
   /** The start of a frame not yet whole, and how many bytes that frame needs. */
   private input: Buffer[] = [];
   private inputBytes = 0;
@@ -219,6 +213,7 @@ export class StreamConnection implements StreamWatcher, ClientConnection {
       if (handlePublishing(this, key, version, frame)) return;
       if (handleConsuming(this, key, frame)) return;
       if (handleStreams(this, key, frame)) return;
+      if (handleSuperStreams(this, key, frame)) return;
       throw new StreamProtocolError(Code.UnknownFrame, `unknown command 0x${key.toString(16)}`);
     } catch (error) {
       if (error instanceof StreamProtocolError) {
@@ -232,6 +227,13 @@ export class StreamConnection implements StreamWatcher, ClientConnection {
         this.closeWith(Code.UnknownFrame, "malformed frame");
       } else throw error;
     }
+  }
+
+  /** A request from the server: `answered` runs with the client's response after its correlation id. */
+  request(frame: (correlationId: number) => FrameBuilder, answered: (response: FrameReader) => void): void {
+    const correlationId = this.nextCorrelationId++;
+    this.awaitingResponse.set(correlationId, answered);
+    this.send(frame(correlationId));
   }
 
   /** The response to a request: key|0x8000, correlation id, code. */
@@ -377,6 +379,7 @@ export class StreamConnection implements StreamWatcher, ClientConnection {
     this.ctx.broker.connections.remove(this);
     for (const subscription of this.subscriptions.values()) subscription.queue.removeConsumer(subscription);
     this.subscriptions.clear();
+    this.awaitingResponse.clear();
     this.publishers.clear();
     for (const stream of this.watched) stream.unwatch(this);
     this.watched.clear();

@@ -2,7 +2,7 @@ import { CoreError } from "../../core/errors.js";
 import type { OffsetSpec } from "../../core/stream/consumer-options.js";
 import type { StreamConnection } from "../connection.js";
 import { FrameBuilder, type FrameReader } from "../frame-io.js";
-import { Code, Command, OffsetType, RESPONSE } from "../protocol.js";
+import { Code, Command, OffsetType, RESPONSE, StreamProtocolError } from "../protocol.js";
 import { StreamSubscription } from "../stream-subscription.js";
 import { findStream } from "./publishing.js";
 import { scheduleDispatch } from "../../core/dispatch-scheduler.js";
@@ -60,6 +60,13 @@ export function handleConsuming(connection: StreamConnection, key: number, frame
     }
     case Command.Deliver | RESPONSE:
       return true;
+    case Command.ConsumerUpdate | RESPONSE: {
+      const id = frame.u32();
+      const answered = connection.awaitingResponse.get(id);
+      connection.awaitingResponse.delete(id);
+      answered?.(frame);
+      return true;
+    }
     default:
       return false;
   }
@@ -103,15 +110,48 @@ function subscribe(connection: StreamConnection, frame: FrameReader): void {
       connection.watch(stream);
       // The response goes before the first Deliver: deliveries start in a microtask, after this frame.
       connection.send(connection.respond(Command.Subscribe, correlationId, Code.Ok));
-      stream.subscribe(subscription, {
-        offset,
-        filter: filters.length > 0 ? filters : null,
-        matchUnfiltered: properties.get("match-unfiltered") === "true",
-      });
+      const start = (from: OffsetSpec): void =>
+        stream.subscribe(subscription, {
+          offset: from,
+          filter: filters.length > 0 ? filters : null,
+          matchUnfiltered: properties.get("match-unfiltered") === "true",
+        });
+      if (properties.get("single-active-consumer") === "true") activate(connection, subscription, start);
+      else start(offset);
       return;
     }
   } catch (error) {
     code = connection.codeOf(error);
   }
   connection.send(connection.respond(Command.Subscribe, correlationId, code));
+}
+
+/**
+ * A single active consumer starts when the client has answered
+ * ConsumerUpdate (active) with the offset to read from, as RabbitMQ 3.13
+ * activates one: its first Deliver comes after that round trip.
+ * rabbitmq-stream-js-client's super stream consumer drops deliveries that
+ * arrive before its declareConsumer has returned (seen: 6 of 60 lost when
+ * they came right behind the Subscribe response). Each such consumer is
+ * made active: Warren keeps no group of consumers sharing a name, so a
+ * second one with the same name reads too instead of waiting.
+ */
+function activate(
+  connection: StreamConnection,
+  subscription: StreamSubscription,
+  start: (from: OffsetSpec) => void,
+): void {
+  connection.request(
+    (correlationId) =>
+      new FrameBuilder(Command.ConsumerUpdate).u32(correlationId).u8(subscription.subscriptionId).u8(1),
+    (response) => {
+      const code = response.u16();
+      if (code !== Code.Ok || connection.subscriptions.get(subscription.subscriptionId) !== subscription) return;
+      const type = response.u16();
+      response.at -= 2;
+      if (type < OffsetType.First || type > OffsetType.Timestamp)
+        throw new StreamProtocolError(Code.PreconditionFailed, `unknown offset type ${type} in ConsumerUpdate`);
+      start(readOffsetSpec(response));
+    },
+  );
 }

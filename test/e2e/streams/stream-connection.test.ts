@@ -246,3 +246,50 @@ test("frames split across reads: two Publish frames cut at every offset are each
   await reader.close();
   raw.destroy();
 });
+
+test("a single active consumer gets ConsumerUpdate first and reads from the offset its answer names; an answer with an unknown offset type closes with code 17", async () => {
+  const raw = await RawStreamClient.open(port());
+  await createStream(raw, "sc.sac");
+  assert.equal(await raw.request(Command.DeclarePublisher, (f) => f.u8(1).string("").string("sc.sac")), Code.Ok);
+  const body = Buffer.from([0x00, 0x53, 0x75, 0xa0, 1, 0x78]);
+  const publish = new FrameBuilder(Command.Publish).u8(1).i32(3);
+  for (let id = 0; id < 3; id++) publish.u64(id).i32(body.length).raw(body);
+  raw.send(publish);
+  await raw.next((f) => f.key === Command.PublishConfirm);
+
+  const subscribe = (id: number): Promise<number> =>
+    raw.request(Command.Subscribe, (f) =>
+      f
+        .u8(id)
+        .string("sc.sac")
+        .u16(1) // first
+        .u16(10)
+        .map([
+          ["single-active-consumer", "true"],
+          ["name", "sac-app"],
+        ]),
+    );
+  assert.equal(await subscribe(3), Code.Ok);
+  const update = await raw.next((f) => f.key === Command.ConsumerUpdate);
+  assert.deepEqual([update.content.readUInt8(4), update.content.readUInt8(5)], [3, 1]);
+  assert.equal(raw.keys.includes(Command.Deliver), false, "no Deliver before the ConsumerUpdate answer");
+  // Answer: read from offset 2 (type 4, a number) instead of the Subscribe's first.
+  raw.send(
+    new FrameBuilder(Command.ConsumerUpdate | RESPONSE).u32(update.content.readUInt32BE(0)).u16(Code.Ok).u16(4).u64(2),
+  );
+  const deliver = await raw.next((f) => f.key === Command.Deliver);
+  // Deliver v1: subscription id, then the chunk header; its first offset at 1 + 24.
+  assert.equal(Number(deliver.content.readBigUInt64BE(1 + 24)), 2);
+  assert.equal(deliver.content.readUInt32BE(1 + 4), 1);
+
+  assert.equal(await subscribe(4), Code.Ok);
+  const second = await raw.next((f) => f.key === Command.ConsumerUpdate && f.content.readUInt8(4) === 4);
+  raw.send(new FrameBuilder(Command.ConsumerUpdate | RESPONSE).u32(second.content.readUInt32BE(0)).u16(Code.Ok).u16(9));
+  const close = await raw.next((f) => f.key === Command.Close);
+  assert.equal(close.content.readUInt16BE(4), Code.PreconditionFailed);
+  await waitFor(() => raw.closed);
+
+  const next = await client();
+  await next.deleteStream({ stream: "sc.sac" });
+  await next.close();
+});
