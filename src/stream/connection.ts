@@ -13,6 +13,7 @@ import { handlePublishing, type Publisher } from "./handlers/publishing.js";
 import { handleConsuming } from "./handlers/consuming.js";
 import { handleStreams } from "./handlers/streams.js";
 import { handleSuperStreams } from "./handlers/super-streams.js";
+import { leaveGroup } from "./single-active.js";
 import { Code, Command, RESPONSE, StreamProtocolError } from "./protocol.js";
 import type { StreamSubscription } from "./stream-subscription.js";
 import type { StreamQueue, StreamWatcher } from "../core/stream/stream-queue.js";
@@ -377,7 +378,10 @@ export class StreamConnection implements StreamWatcher, ClientConnection {
   private release(): void {
     this.skeleton.end();
     this.ctx.broker.connections.remove(this);
-    for (const subscription of this.subscriptions.values()) subscription.queue.removeConsumer(subscription);
+    for (const subscription of this.subscriptions.values()) {
+      subscription.queue.removeConsumer(subscription);
+      leaveGroup(subscription);
+    }
     this.subscriptions.clear();
     this.awaitingResponse.clear();
     this.publishers.clear();

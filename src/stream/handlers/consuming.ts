@@ -1,8 +1,9 @@
-import { CoreError } from "../../core/errors.js";
 import type { OffsetSpec } from "../../core/stream/consumer-options.js";
 import type { StreamConnection } from "../connection.js";
 import { FrameBuilder, type FrameReader } from "../frame-io.js";
-import { Code, Command, OffsetType, RESPONSE, StreamProtocolError } from "../protocol.js";
+import { Code, Command, RESPONSE } from "../protocol.js";
+import { joinGroup, leaveGroup } from "../single-active.js";
+import { readOffsetSpec } from "../offset-spec.js";
 import { StreamSubscription } from "../stream-subscription.js";
 import { findStream } from "./publishing.js";
 import { scheduleDispatch } from "../../core/dispatch-scheduler.js";
@@ -37,6 +38,7 @@ export function handleConsuming(connection: StreamConnection, key: number, frame
       }
       connection.subscriptions.delete(subscription.subscriptionId);
       subscription.queue.removeConsumer(subscription);
+      leaveGroup(subscription);
       connection.unwatchIfUnused(subscription.queue);
       connection.send(connection.respond(key, correlationId, Code.Ok));
       return true;
@@ -72,24 +74,6 @@ export function handleConsuming(connection: StreamConnection, key: number, frame
   }
 }
 
-function readOffsetSpec(frame: FrameReader): OffsetSpec {
-  const type = frame.u16();
-  switch (type) {
-    case OffsetType.First:
-      return { kind: "first" };
-    case OffsetType.Last:
-      return { kind: "last" };
-    case OffsetType.Next:
-      return { kind: "next" };
-    case OffsetType.Offset:
-      return { kind: "offset", offset: Number(frame.u64()) };
-    case OffsetType.Timestamp:
-      return { kind: "timestamp", at: Number(frame.i64()) };
-    default:
-      throw new CoreError("precondition-failed", `unknown offset type ${type}`);
-  }
-}
-
 function subscribe(connection: StreamConnection, frame: FrameReader): void {
   const correlationId = frame.u32();
   const subscriptionId = frame.u8();
@@ -116,7 +100,8 @@ function subscribe(connection: StreamConnection, frame: FrameReader): void {
           filter: filters.length > 0 ? filters : null,
           matchUnfiltered: properties.get("match-unfiltered") === "true",
         });
-      if (properties.get("single-active-consumer") === "true") activate(connection, subscription, start);
+      const group = properties.get("single-active-consumer") === "true" ? (properties.get("name") ?? "") : null;
+      if (group !== null) joinGroup(stream, group, { subscription, start });
       else start(offset);
       return;
     }
@@ -124,34 +109,4 @@ function subscribe(connection: StreamConnection, frame: FrameReader): void {
     code = connection.codeOf(error);
   }
   connection.send(connection.respond(Command.Subscribe, correlationId, code));
-}
-
-/**
- * A single active consumer starts when the client has answered
- * ConsumerUpdate (active) with the offset to read from, as RabbitMQ 3.13
- * activates one: its first Deliver comes after that round trip.
- * rabbitmq-stream-js-client's super stream consumer drops deliveries that
- * arrive before its declareConsumer has returned (seen: 6 of 60 lost when
- * they came right behind the Subscribe response). Each such consumer is
- * made active: Warren keeps no group of consumers sharing a name, so a
- * second one with the same name reads too instead of waiting.
- */
-function activate(
-  connection: StreamConnection,
-  subscription: StreamSubscription,
-  start: (from: OffsetSpec) => void,
-): void {
-  connection.request(
-    (correlationId) =>
-      new FrameBuilder(Command.ConsumerUpdate).u32(correlationId).u8(subscription.subscriptionId).u8(1),
-    (response) => {
-      const code = response.u16();
-      if (code !== Code.Ok || connection.subscriptions.get(subscription.subscriptionId) !== subscription) return;
-      const type = response.u16();
-      response.at -= 2;
-      if (type < OffsetType.First || type > OffsetType.Timestamp)
-        throw new StreamProtocolError(Code.PreconditionFailed, `unknown offset type ${type} in ConsumerUpdate`);
-      start(readOffsetSpec(response));
-    },
-  );
 }

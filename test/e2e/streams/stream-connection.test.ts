@@ -266,7 +266,7 @@ test("a single active consumer gets ConsumerUpdate first and reads from the offs
         .u16(10)
         .map([
           ["single-active-consumer", "true"],
-          ["name", "sac-app"],
+          ["name", `sac-app-${id}`],
         ]),
     );
   assert.equal(await subscribe(3), Code.Ok);
@@ -292,4 +292,60 @@ test("a single active consumer gets ConsumerUpdate first and reads from the offs
   const next = await client();
   await next.deleteStream({ stream: "sc.sac" });
   await next.close();
+});
+
+test("single active consumers of one name: only the first reads; when it unsubscribes the next gets ConsumerUpdate and reads from the offset it answers", async () => {
+  const first = await RawStreamClient.open(port());
+  const second = await RawStreamClient.open(port());
+  await createStream(first, "sc.sac-group");
+  assert.equal(
+    await first.request(Command.DeclarePublisher, (f) => f.u8(1).string("").string("sc.sac-group")),
+    Code.Ok,
+  );
+  const body = Buffer.from([0x00, 0x53, 0x75, 0xa0, 1, 0x78]);
+  const publish = new FrameBuilder(Command.Publish).u8(1).i32(4);
+  for (let id = 0; id < 4; id++) publish.u64(id).i32(body.length).raw(body);
+  first.send(publish);
+  await first.next((f) => f.key === Command.PublishConfirm);
+  const subscribe = (raw: RawStreamClient): Promise<number> =>
+    raw.request(Command.Subscribe, (f) =>
+      f
+        .u8(0)
+        .string("sc.sac-group")
+        .u16(1)
+        .u16(10)
+        .map([
+          ["single-active-consumer", "true"],
+          ["name", "group-app"],
+        ]),
+    );
+  const answer = (raw: RawStreamClient, update: { content: Buffer }, offset: number): void =>
+    raw.send(
+      new FrameBuilder(Command.ConsumerUpdate | RESPONSE)
+        .u32(update.content.readUInt32BE(0))
+        .u16(Code.Ok)
+        .u16(4)
+        .u64(offset),
+    );
+  assert.equal(await subscribe(first), Code.Ok);
+  answer(first, await first.next((f) => f.key === Command.ConsumerUpdate), 0);
+  await first.next((f) => f.key === Command.Deliver);
+  assert.equal(await subscribe(second), Code.Ok);
+  // The second waits: a round trip on each connection later it has neither ConsumerUpdate nor Deliver.
+  await first.request(Command.QueryOffset, (f) => f.string("none").string("sc.sac-group"));
+  await second.request(Command.QueryOffset, (f) => f.string("none").string("sc.sac-group"));
+  assert.equal(second.keys.includes(Command.ConsumerUpdate), false);
+  assert.equal(second.keys.includes(Command.Deliver), false);
+
+  assert.equal(await first.request(Command.Unsubscribe, (f) => f.u8(0)), Code.Ok);
+  const update = await second.next((f) => f.key === Command.ConsumerUpdate);
+  assert.equal(update.content.readUInt8(5), 1);
+  answer(second, update, 3);
+  const deliver = await second.next((f) => f.key === Command.Deliver);
+  assert.equal(Number(deliver.content.readBigUInt64BE(1 + 24)), 3);
+  assert.equal(deliver.content.readUInt32BE(1 + 4), 1);
+
+  assert.equal(await second.request(Command.Delete, (f) => f.string("sc.sac-group")), Code.Ok);
+  first.destroy();
+  second.destroy();
 });

@@ -132,7 +132,7 @@ test("a stream connection is listed in /api/connections as RabbitMQ 3.10 lists i
     },
   );
   assert.equal(shown["name"], `127.0.0.1:${shown["peer_port"] as number} -> 127.0.0.1:${port}`);
-  assert.equal((await api.get(`/api/connections/${encodeURIComponent(shown["name"] as string)}`)).status, 200);
+  assert.equal((await api.get(`/api/connections/${encodeURIComponent(shown["name"])}`)).status, 200);
 
   const rawShown = listed.find((c) => c !== shown) as Item;
   const framesBefore = raw.frames.length;
