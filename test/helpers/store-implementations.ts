@@ -26,6 +26,29 @@ export interface StoreImplementation {
   create(): Promise<() => Promise<Store>>;
 }
 
+/**
+ * A JetStream store at replicas 1 over its own connection (the store does not own it: close both). Options
+ * beyond the prefix are the store's own (recoverAll false: queues are read by openQueue, as a cluster owner).
+ */
+export async function openJetStreamStore(
+  urls: readonly string[],
+  options: { nodeName: string; prefix: string; partitions?: number; recoverAll?: boolean },
+): Promise<{ connection: ClusterConnection; store: JetStreamStore }> {
+  const connection = await ClusterConnection.open(
+    { nats: urls, nodeName: options.nodeName, replicas: 1 },
+    silentLogger(),
+  );
+  const store = await JetStreamStore.open({
+    js: connection.js,
+    jsm: connection.jsm,
+    codec,
+    logger: silentLogger(),
+    replicas: 1,
+    ...options,
+  });
+  return { connection, store };
+}
+
 /** Call at module top level: temp dirs of the file implementation are removed after the file's tests. */
 export function storeImplementations(): StoreImplementation[] {
   const tempDirs: string[] = [];
@@ -62,19 +85,7 @@ export function storeImplementations(): StoreImplementation[] {
         const server = await nats;
         const prefix = `contract${++stores}`;
         return async () => {
-          const connection = await ClusterConnection.open(
-            { nats: server.urls, nodeName: "contract", replicas: 1 },
-            silentLogger(),
-          );
-          const store = await JetStreamStore.open({
-            js: connection.js,
-            jsm: connection.jsm,
-            codec,
-            logger: silentLogger(),
-            nodeName: "contract",
-            replicas: 1,
-            prefix,
-          });
+          const { connection, store } = await openJetStreamStore(server.urls, { nodeName: "contract", prefix });
           const close = store.close.bind(store);
           // The store does not own the connection; here each "restart" is a new one, closed with its store.
           return Object.assign(store, { close: async () => (await close(), await connection.close()) });

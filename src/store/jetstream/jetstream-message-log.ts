@@ -1,11 +1,13 @@
 /**
  * The message log over JetStream (issue 10). Layout: a fixed set of
  * partition streams, each queue a subject of one of them
- *   <prefix>.msg.<partition>.<queue token>.m   the messages
- *   <prefix>.msg.<partition>.<queue token>.d   delivery marks (payload: the message's sequence)
- * so that 10,000 durable queues cost 10,000 subjects, not 10,000 Raft
- * groups (docs/cluster.md has the measurement). An ack deletes the message
- * by sequence; a new owner reads one queue back with a filtered consumer.
+ * (<prefix>.msg.<partition>.<queue token>.<kind>, log-records.ts), so that
+ * 10,000 durable queues cost 10,000 subjects, not 10,000 Raft groups
+ * (docs/cluster.md has the measurement). What a queue does in one
+ * event-loop turn is one batch of its new messages and one state record of
+ * its deliveries and acks; acked messages leave by a purge of the queue's
+ * subject below its oldest live message. A new owner reads one queue back
+ * with a filtered consumer and applies the state records.
  *
  * Ids are local numbers (the stream sequence is known only once JetStream
  * acknowledged the write); the node that writes a queue keeps its live
@@ -21,23 +23,22 @@ import type {
   RecoveredQueue,
   StoredMessage,
 } from "../types.js";
-import { decodeMessageRecord, encodeMessageRecord } from "./message-record.js";
-import { readStream } from "./stream-reader.js";
-import { fromToken, partitionOf, toToken } from "./subject-token.js";
+import {
+  MAX_BATCH_BYTES,
+  MAX_BATCH_RECORDS,
+  PURGE_INTERVAL_MS,
+  RecordKind,
+  encodeBatch,
+  encodeState,
+  positionOf,
+} from "./log-records.js";
+import { encodeMessageRecord } from "./message-record.js";
+import { QueueLog, type BatchWrite, type LiveEntry } from "./queue-log.js";
+import { readQueues } from "./queue-reader.js";
+import { partitionOf, toToken } from "./subject-token.js";
 import { WriteTracker } from "./write-tracker.js";
 
-interface LiveEntry {
-  readonly queueKey: string;
-  readonly stream: string;
-  /** <prefix>.msg.<partition>.<token> */
-  readonly subject: string;
-  /** Stream sequence once JetStream acknowledged; 0 before, -1 for a paged-out transient message (never written). */
-  seq: number;
-  markSeq: number;
-  delivered: boolean;
-  removed: boolean;
-  readonly message: RecoveredMessage;
-}
+const EMPTY_STATE = encodeState([], []);
 
 export interface MessageLayout {
   /** Stream names and subjects start with it, so that tests can share a server. */
@@ -47,9 +48,14 @@ export interface MessageLayout {
 }
 
 export class JetStreamMessageLog implements MessageLog {
+  /** Message batches and queue purges: what confirms wait for. */
   private readonly tracker = new WriteTracker();
+  /** State records and floor purges: nothing waits for them but shutdown. */
+  private readonly background = new WriteTracker();
   private readonly live = new Map<number, LiveEntry>();
-  private readonly byQueue = new Map<string, Set<number>>();
+  private readonly queues = new Map<string, QueueLog>();
+  private readonly dirty = new Set<QueueLog>();
+  private flushScheduled = false;
   private nextId = 1;
   private preloaded: Map<string, RecoveredQueue> | null = null;
 
@@ -105,10 +111,21 @@ export class JetStreamMessageLog implements MessageLog {
     return (await this.load(stream, `${subject}.>`)).get(queueKey) ?? { ids: [], bodyBytes: 0 };
   }
 
-  /** The node stops holding the queue (lease lost): its entries leave memory, the stream keeps them. */
+  /**
+   * The node stops holding the queue (lease lost): its entries leave memory, the stream keeps them. A
+   * batch already begun is still sent (its confirms wait for it, as a publish in flight did); deliveries
+   * and acks not yet recorded are dropped, so a new owner delivers those messages again, redelivered.
+   */
   closeQueue(queueKey: string): void {
-    for (const id of this.byQueue.get(queueKey) ?? []) this.live.delete(id);
-    this.byQueue.delete(queueKey);
+    const queue = this.queues.get(queueKey);
+    if (!queue) return;
+    queue.delivered = [];
+    queue.acked = [];
+    this.sendBatch(queue);
+    queue.closed = true;
+    if (queue.purgeTimer !== null) clearTimeout(queue.purgeTimer);
+    for (const id of queue.ids) this.live.delete(id);
+    this.queues.delete(queueKey);
   }
 
   get syncPending(): boolean {
@@ -131,30 +148,28 @@ export class JetStreamMessageLog implements MessageLog {
   enqueue(queueKey: string, message: StoredMessage, enqueuedAt: number): number {
     const id = this.nextId++;
     const { record, properties } = encodeMessageRecord(id, message, enqueuedAt, this.codec);
-    const entry = this.add(id, queueKey, message, properties, enqueuedAt, 0);
-    const n = this.tracker.begin();
-    this.js.publish(`${entry.subject}.m`, record).then(
-      (ack) => {
-        entry.seq = ack.seq;
-        if (entry.removed) this.deleteSeq(entry.stream, ack.seq);
-        else if (entry.delivered) this.writeMark(entry);
-        this.tracker.finish(n, null);
-      },
-      (error: unknown) => {
-        this.logger.error(
-          { err: error, queue: queueKey.replace("\u0000", " ") },
-          "JetStream did not take a message; its confirm is a refusal",
-        );
-        this.tracker.finish(n, error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-    return entry.message.id;
+    const queue = this.queueOf(queueKey);
+    if (
+      queue.pendingRecords.length > 0 &&
+      (queue.pendingBytes + record.length > MAX_BATCH_BYTES || queue.pendingRecords.length >= MAX_BATCH_RECORDS)
+    )
+      this.sendBatch(queue);
+    if (!queue.pendingBatch)
+      queue.pendingBatch = { write: { seq: 0, after: -1, entries: [] }, n: this.tracker.begin() };
+    const index = queue.pendingRecords.length;
+    queue.pendingRecords.push(record);
+    queue.pendingBytes += record.length;
+    this.add(id, queue, message, properties, enqueuedAt, queue.pendingBatch.write, index);
+    this.markDirty(queue);
+    return id;
   }
 
   pageOut(queueKey: string, message: StoredMessage, enqueuedAt: number): number {
     // Transient messages are never replicated: memory is where the owner keeps them.
     const properties = message.encodedProperties ?? this.codec.encode(message.properties);
-    return this.add(this.nextId++, queueKey, message, properties, enqueuedAt, -1).message.id;
+    const id = this.nextId++;
+    this.add(id, this.queueOf(queueKey), message, properties, enqueuedAt, null, 0);
+    return id;
   }
 
   delivered(id: number): void {
@@ -162,7 +177,13 @@ export class JetStreamMessageLog implements MessageLog {
     if (!entry || entry.delivered) return;
     entry.delivered = true;
     entry.message.redelivered = true;
-    if (entry.seq > 0) this.writeMark(entry);
+    const batch = entry.batch;
+    if (batch === null || batch.seq < 0) return;
+    if (batch.seq === 0) batch.entries.push(entry);
+    else {
+      entry.queue.delivered.push(entry);
+      this.markDirty(entry.queue);
+    }
   }
 
   remove(id: number): void {
@@ -170,29 +191,46 @@ export class JetStreamMessageLog implements MessageLog {
     if (!entry) return;
     entry.removed = true;
     this.live.delete(id);
-    this.byQueue.get(entry.queueKey)?.delete(id);
-    if (entry.seq > 0) this.deleteSeq(entry.stream, entry.seq);
-    if (entry.markSeq > 0) this.deleteSeq(entry.stream, entry.markSeq);
+    const queue = entry.queue;
+    queue.ids.delete(id);
+    const batch = entry.batch;
+    if (batch === null) return;
+    queue.persistent.delete(entry);
+    if (batch.seq === 0) {
+      // Recorded once JetStream gives the batch its sequence (a delivery waiting there already is).
+      if (!entry.delivered) batch.entries.push(entry);
+    } else if (batch.seq > 0) {
+      queue.acked.push(positionOf(batch.seq, entry.index));
+      this.markDirty(queue);
+    }
   }
 
   deleteQueue(queueKey: string): void {
-    const gone: LiveEntry[] = [];
-    for (const id of this.byQueue.get(queueKey) ?? []) {
+    const queue = this.queueOf(queueKey);
+    for (const id of queue.ids) {
       const entry = this.live.get(id);
-      if (entry) {
-        entry.removed = true;
-        gone.push(entry);
-      }
+      if (entry) entry.removed = true;
     }
+    // Messages of a gone queue need not be written: their confirms may go (RabbitMQ confirms a message
+    // routed to a queue deleted meanwhile too).
+    if (queue.pendingBatch) this.tracker.finish(queue.pendingBatch.n, null);
+    queue.pendingBatch = null;
+    queue.pendingRecords = [];
     this.closeQueue(queueKey);
-    const { stream, subject } = this.placeOf(queueKey);
     // The purge waits for the queue's writes in flight (a purge is not ordered with publishes) and stops
-    // below the newest of them, so that a queue declared again at once keeps its new messages.
+    // above the newest of them, so that a queue declared again at once keeps its new messages (those are
+    // sent later on the same connection, so JetStream stores them above).
     const purged = new Promise<void>((resolve, reject) =>
       this.tracker.afterSync(() => {
-        const below = gone.reduce((max, entry) => Math.max(max, entry.seq), 0);
-        const options = below > 0 ? { filter: `${subject}.>`, seq: below + 1 } : { filter: `${subject}.>` };
-        this.jsm.streams.purge(stream, options).then(() => resolve(), reject);
+        this.jsm.streams
+          // Nothing known written (never read here): the whole subject, as before batch records.
+          .purge(
+            queue.stream,
+            queue.topSeq > 0
+              ? { filter: `${queue.subject}.>`, seq: queue.topSeq + 1 }
+              : { filter: `${queue.subject}.>` },
+          )
+          .then(() => resolve(), reject);
       }),
     );
     this.tracker.track(purged);
@@ -202,26 +240,37 @@ export class JetStreamMessageLog implements MessageLog {
     return { segments: this.layout.partitions, bytesOnDisk: 0, liveMessages: this.live.size };
   }
 
-  /** Everything begun has settled (shutdown). */
-  settled(): Promise<void> {
-    return this.tracker.settled();
+  /** Everything begun has settled (shutdown), state records too. */
+  async settled(): Promise<void> {
+    this.flush();
+    await this.tracker.settled();
+    // Batches acknowledged just now may have handed their early deliveries and acks to a state record.
+    this.flush();
+    await this.background.settled();
+  }
+
+  private queueOf(queueKey: string): QueueLog {
+    let queue = this.queues.get(queueKey);
+    if (!queue) {
+      const { stream, subject } = this.placeOf(queueKey);
+      this.queues.set(queueKey, (queue = new QueueLog(queueKey, stream, subject)));
+    }
+    return queue;
   }
 
   private add(
     id: number,
-    queueKey: string,
+    queue: QueueLog,
     message: StoredMessage,
     encodedProperties: Buffer,
     enqueuedAt: number,
-    seq: number,
+    batch: BatchWrite | null,
+    index: number,
   ): LiveEntry {
-    const { stream, subject } = this.placeOf(queueKey);
     const entry: LiveEntry = {
-      queueKey,
-      stream,
-      subject,
-      seq,
-      markSeq: 0,
+      batch,
+      index,
+      queue,
       delivered: false,
       removed: false,
       message: {
@@ -236,34 +285,134 @@ export class JetStreamMessageLog implements MessageLog {
       },
     };
     this.live.set(id, entry);
-    let ids = this.byQueue.get(queueKey);
-    if (!ids) this.byQueue.set(queueKey, (ids = new Set()));
-    ids.add(id);
+    queue.ids.add(id);
+    if (batch !== null) queue.persistent.add(entry);
     return entry;
   }
 
-  private writeMark(entry: LiveEntry): void {
-    this.js.publish(`${entry.subject}.d`, String(entry.seq)).then(
+  private markDirty(queue: QueueLog): void {
+    this.dirty.add(queue);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // One turn of the event loop: every publish, delivery and ack of the sockets read in it shares a write.
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    for (const queue of this.dirty) {
+      if (queue.pendingBatch) this.sendBatch(queue);
+      else this.sendState(queue);
+    }
+    this.dirty.clear();
+  }
+
+  /** The queue's deliveries and acks waiting to be recorded, as a state record (empty when none). */
+  private takeState(queue: QueueLog): { state: Buffer; acks: number } {
+    if (queue.closed || !queue.hasState) return { state: EMPTY_STATE, acks: 0 };
+    const delivered: number[] = [];
+    // A message acked in the same turn needs only its ack.
+    for (const entry of queue.delivered)
+      if (!entry.removed) delivered.push(positionOf((entry.batch as BatchWrite).seq, entry.index));
+    const acked = queue.acked;
+    queue.delivered = [];
+    queue.acked = [];
+    return { state: encodeState(delivered, acked), acks: acked.length };
+  }
+
+  /** The queue's new messages, with its deliveries and acks of the same turn: one Raft round. */
+  private sendBatch(queue: QueueLog): void {
+    const pending = queue.pendingBatch;
+    if (!pending) return;
+    const { state, acks } = this.takeState(queue);
+    const payload = encodeBatch(state, queue.pendingRecords, queue.pendingBytes);
+    queue.pendingBatch = null;
+    queue.pendingRecords = [];
+    queue.pendingBytes = 0;
+    const write = pending.write;
+    write.after = queue.topSeq;
+    this.js.publish(`${queue.subject}.${RecordKind.Batch}`, payload).then(
       (ack) => {
-        entry.markSeq = ack.seq;
-        if (entry.removed) this.deleteSeq(entry.stream, ack.seq);
+        write.seq = ack.seq;
+        queue.noteSeq(ack.seq);
+        for (const entry of write.entries) {
+          if (entry.removed) queue.acked.push(positionOf(ack.seq, entry.index));
+          else if (entry.delivered) queue.delivered.push(entry);
+        }
+        write.entries.length = 0;
+        if (queue.hasState) this.markDirty(queue);
+        // After the record's own ack, so that an emptied queue's purge takes its last record too.
+        if (acks > 0) this.schedulePurge(queue);
+        this.tracker.finish(pending.n, null);
       },
-      (error: unknown) =>
-        this.logger.warn(
-          { err: error },
-          "delivery mark not written; after a failover the message is not flagged redelivered",
-        ),
+      (error: unknown) => {
+        write.seq = -1;
+        write.entries.length = 0;
+        this.logger.error(
+          { err: error, queue: queue.key.replace("\u0000", " ") },
+          "JetStream did not take a batch of messages; their confirms are refusals",
+        );
+        this.tracker.finish(pending.n, error instanceof Error ? error : new Error(String(error)));
+      },
     );
   }
 
-  private deleteSeq(stream: string, seq: number): void {
-    // no_erase: the sequence is dropped without overwriting its bytes, as RabbitMQ's ack does not scrub either.
-    this.jsm.streams.deleteMessage(stream, seq, false).catch((error: unknown) => {
-      this.logger.warn(
-        { err: error, stream, seq },
-        "acked message not deleted from JetStream; a new owner would deliver it again",
-      );
-    });
+  private sendState(queue: QueueLog): void {
+    const { state, acks } = this.takeState(queue);
+    if (state === EMPTY_STATE) return;
+    this.background.track(
+      this.js.publish(`${queue.subject}.${RecordKind.State}`, state).then(
+        (ack) => {
+          queue.noteSeq(ack.seq);
+          if (acks > 0) this.schedulePurge(queue);
+        },
+        (error: unknown) =>
+          this.logger.warn(
+            { err: error, queue: queue.key.replace("\u0000", " ") },
+            "deliveries and acks not recorded; after a failover those messages come again, redelivered",
+          ),
+      ),
+    );
+  }
+
+  /** At most one purge per queue every PURGE_INTERVAL_MS, and one in flight. */
+  private schedulePurge(queue: QueueLog): void {
+    if (queue.purgeTimer !== null || queue.closed) return;
+    const wait = queue.lastPurgeAt + PURGE_INTERVAL_MS - Date.now();
+    if (wait <= 0 && !queue.purging) return this.purgeBelowFloor(queue);
+    queue.purgeTimer = setTimeout(
+      () => {
+        queue.purgeTimer = null;
+        this.schedulePurge(queue);
+      },
+      Math.max(wait, 10),
+    );
+    queue.purgeTimer.unref();
+  }
+
+  /** Drops acked messages and the records about them from the stream. */
+  private purgeBelowFloor(queue: QueueLog): void {
+    if (queue.purging || queue.closed) return;
+    const floor = queue.purgeFloor();
+    // nats-server 2.9.10 reads seq 1 with a filter as "no seq": the whole subject (filestore PurgeEx).
+    if (floor <= 1 || floor <= queue.purgedTo) return;
+    queue.purging = true;
+    queue.lastPurgeAt = Date.now();
+    this.background.track(
+      this.jsm.streams.purge(queue.stream, { filter: `${queue.subject}.>`, seq: floor }).then(
+        () => {
+          queue.purging = false;
+          queue.purgedTo = floor;
+        },
+        (error: unknown) => {
+          queue.purging = false;
+          this.logger.warn(
+            { err: error, queue: queue.key.replace("\u0000", " "), below: floor },
+            "acked messages not purged from JetStream yet; the next ack retries",
+          );
+        },
+      ),
+    );
   }
 
   private streamName(partition: number): string {
@@ -275,50 +424,42 @@ export class JetStreamMessageLog implements MessageLog {
     return { stream: this.streamName(p), subject: `${this.layout.prefix}.msg.${p}.${toToken(queueKey)}` };
   }
 
-  /** Reads a stream (under a filter) into live entries; orphan delivery marks are deleted. */
+  /** Reads a stream (under a filter) into live entries; what lies below a queue's oldest live message is purged. */
   private async load(stream: string, filter: string): Promise<Map<string, RecoveredQueue>> {
-    const messages = new Map<number, LiveEntry>();
-    const marks: Array<{ seq: number; of: number }> = [];
-    await readStream(this.js, stream, filter, (message) => {
-      const parts = message.subject.split(".");
-      const kind = parts[parts.length - 1];
-      const token = parts[parts.length - 2] as string;
-      if (kind === "d") {
-        marks.push({ seq: message.seq, of: Number(message.string()) });
-        return;
-      }
-      const queueKey = fromToken(token);
-      const decoded = decodeMessageRecord(message.data);
-      const properties = this.codec.decode(decoded.encodedProperties);
-      // The writer's id, unless another writer's message took it here (ids are per node).
-      const id = this.live.has(decoded.id) ? this.nextId++ : decoded.id;
-      this.nextId = Math.max(this.nextId, id + 1);
-      const entry = this.add(
-        id,
-        queueKey,
-        { ...decoded, properties },
-        decoded.encodedProperties,
-        decoded.enqueuedAt,
-        message.seq,
-      );
-      messages.set(message.seq, entry);
-    });
-    for (const mark of marks) {
-      const entry = messages.get(mark.of);
-      if (entry) {
-        entry.delivered = true;
-        entry.markSeq = mark.seq;
-        entry.message.redelivered = true;
-      } else {
-        this.deleteSeq(stream, mark.seq);
-      }
-    }
+    const read = await readQueues(this.js, stream, filter);
     const recovered = new Map<string, RecoveredQueue>();
-    for (const entry of messages.values()) {
-      let queue = recovered.get(entry.queueKey);
-      if (!queue) recovered.set(entry.queueKey, (queue = { ids: [], bodyBytes: 0 }));
-      queue.ids.push(entry.message.id);
-      queue.bodyBytes += entry.message.body.length;
+    for (const [queueKey, found] of read) {
+      const queue = this.queueOf(queueKey);
+      queue.noteSeq(found.topSeq);
+      queue.purgedTo = found.firstSeq;
+      const ids: number[] = [];
+      let bodyBytes = 0;
+      let batch: BatchWrite = { seq: 0, after: -1, entries: [] };
+      for (const message of found.messages) {
+        const { record } = message;
+        // The writer's id, unless another writer's message took it here (ids are per node).
+        const id = this.live.has(record.id) ? this.nextId++ : record.id;
+        this.nextId = Math.max(this.nextId, id + 1);
+        if (batch.seq !== message.seq) batch = { seq: message.seq, after: -1, entries: [] };
+        const properties = this.codec.decode(record.encodedProperties);
+        const entry = this.add(
+          id,
+          queue,
+          { ...record, properties },
+          record.encodedProperties,
+          record.enqueuedAt,
+          batch,
+          message.index,
+        );
+        if (message.delivered) {
+          entry.delivered = true;
+          entry.message.redelivered = true;
+        }
+        ids.push(id);
+        bodyBytes += record.body.length;
+      }
+      if (ids.length > 0) recovered.set(queueKey, { ids, bodyBytes });
+      this.purgeBelowFloor(queue);
     }
     return recovered;
   }
