@@ -28,6 +28,31 @@ async function createStream(raw: RawStreamClient, name: string): Promise<void> {
   assert.equal(await raw.request(Command.Create, (f) => f.string(name).i32(0)), Code.Ok);
 }
 
+/** A stream with `count` one-byte entries (offsets 0..count-1), published and confirmed through `raw`. */
+async function streamWithEntries(raw: RawStreamClient, name: string, count: number): Promise<void> {
+  await createStream(raw, name);
+  assert.equal(await raw.request(Command.DeclarePublisher, (f) => f.u8(1).string("").string(name)), Code.Ok);
+  const body = Buffer.from([0x00, 0x53, 0x75, 0xa0, 1, 0x78]); // AMQP 1.0 data section "x"
+  const publish = new FrameBuilder(Command.Publish).u8(1).i32(count);
+  for (let id = 0; id < count; id++) publish.u64(id).i32(body.length).raw(body);
+  raw.send(publish);
+  await raw.next((f) => f.key === Command.PublishConfirm);
+}
+
+/** Subscribe from first as a single active consumer of group `name`; resolves with the response code. */
+const subscribeSingleActive = (raw: RawStreamClient, id: number, stream: string, name: string): Promise<number> =>
+  raw.request(Command.Subscribe, (f) =>
+    f
+      .u8(id)
+      .string(stream)
+      .u16(1) // first
+      .u16(10)
+      .map([
+        ["single-active-consumer", "true"],
+        ["name", name],
+      ]),
+  );
+
 test(
   "a stream deleted under an open consumer (its publisher closed): client.close() returns",
   { timeout: 60_000 },
@@ -249,26 +274,8 @@ test("frames split across reads: two Publish frames cut at every offset are each
 
 test("a single active consumer gets ConsumerUpdate first and reads from the offset its answer names; an answer with an unknown offset type closes with code 17", async () => {
   const raw = await RawStreamClient.open(port());
-  await createStream(raw, "sc.sac");
-  assert.equal(await raw.request(Command.DeclarePublisher, (f) => f.u8(1).string("").string("sc.sac")), Code.Ok);
-  const body = Buffer.from([0x00, 0x53, 0x75, 0xa0, 1, 0x78]);
-  const publish = new FrameBuilder(Command.Publish).u8(1).i32(3);
-  for (let id = 0; id < 3; id++) publish.u64(id).i32(body.length).raw(body);
-  raw.send(publish);
-  await raw.next((f) => f.key === Command.PublishConfirm);
-
-  const subscribe = (id: number): Promise<number> =>
-    raw.request(Command.Subscribe, (f) =>
-      f
-        .u8(id)
-        .string("sc.sac")
-        .u16(1) // first
-        .u16(10)
-        .map([
-          ["single-active-consumer", "true"],
-          ["name", `sac-app-${id}`],
-        ]),
-    );
+  await streamWithEntries(raw, "sc.sac", 3);
+  const subscribe = (id: number): Promise<number> => subscribeSingleActive(raw, id, "sc.sac", `sac-app-${id}`);
   assert.equal(await subscribe(3), Code.Ok);
   const update = await raw.next((f) => f.key === Command.ConsumerUpdate);
   assert.deepEqual([update.content.readUInt8(4), update.content.readUInt8(5)], [3, 1]);
@@ -297,28 +304,9 @@ test("a single active consumer gets ConsumerUpdate first and reads from the offs
 test("single active consumers of one name: only the first reads; when it unsubscribes the next gets ConsumerUpdate and reads from the offset it answers", async () => {
   const first = await RawStreamClient.open(port());
   const second = await RawStreamClient.open(port());
-  await createStream(first, "sc.sac-group");
-  assert.equal(
-    await first.request(Command.DeclarePublisher, (f) => f.u8(1).string("").string("sc.sac-group")),
-    Code.Ok,
-  );
-  const body = Buffer.from([0x00, 0x53, 0x75, 0xa0, 1, 0x78]);
-  const publish = new FrameBuilder(Command.Publish).u8(1).i32(4);
-  for (let id = 0; id < 4; id++) publish.u64(id).i32(body.length).raw(body);
-  first.send(publish);
-  await first.next((f) => f.key === Command.PublishConfirm);
+  await streamWithEntries(first, "sc.sac-group", 4);
   const subscribe = (raw: RawStreamClient): Promise<number> =>
-    raw.request(Command.Subscribe, (f) =>
-      f
-        .u8(0)
-        .string("sc.sac-group")
-        .u16(1)
-        .u16(10)
-        .map([
-          ["single-active-consumer", "true"],
-          ["name", "group-app"],
-        ]),
-    );
+    subscribeSingleActive(raw, 0, "sc.sac-group", "group-app");
   const answer = (raw: RawStreamClient, update: { content: Buffer }, offset: number): void =>
     raw.send(
       new FrameBuilder(Command.ConsumerUpdate | RESPONSE)
