@@ -28,7 +28,7 @@ export interface ChannelInfo {
 
 /** Protocol-level facts about a connection that the management API shows. */
 export interface ConnectionDetails {
-  /** As RabbitMQ names it: "AMQP 0-9-1", "MQTT 3.1.1", "STOMP 1.2". */
+  /** As RabbitMQ names it: "AMQP 0-9-1", "MQTT 3.1.1", "STOMP 1.2", "stream". */
   protocolVersion: string;
   localAddress: string;
   localPort: number;
@@ -50,7 +50,7 @@ export type ServerCloseCause = "shutdown" | "administrative";
 /** What the broker knows of every client connection, whatever its protocol. */
 export interface ClientConnection {
   readonly id: number;
-  readonly protocol: "amqp" | "mqtt" | "stomp";
+  readonly protocol: "amqp" | "mqtt" | "stomp" | "stream";
   readonly user: string;
   readonly vhost: string;
   readonly remoteAddress: string;

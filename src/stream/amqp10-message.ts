@@ -2,7 +2,7 @@ import { Message, TypedField, type FieldTable, type FieldValue, type MessageProp
 import { Amqp10Writer, Described, decodeValue, type Amqp10Value } from "./amqp10-values.js";
 
 /** Section descriptors (AMQP 1.0 part 3, "Messaging"). */
-const Section = {
+export const Section = {
   Header: 0x70,
   DeliveryAnnotations: 0x71,
   MessageAnnotations: 0x72,
@@ -96,9 +96,12 @@ function headerValue(value: FieldValue): string | number | boolean | Buffer | nu
   return null;
 }
 
-/** The canonical message as an AMQP 1.0 message: properties, application-properties, one data section. */
-export function encodeAmqp10(message: Message, skipHeader: string): Buffer {
-  const p = message.properties;
+/**
+ * The sections of an AMQP 1.0 message that come before its body
+ * (properties, application-properties), from the canonical properties; a
+ * data section with the body follows (`dataSectionHead`).
+ */
+export function encodeAmqp10Head(p: MessageProperties): Buffer {
   const out = new Amqp10Writer();
   // The 13 fields of the properties list, as the stream clients write them.
   const fields = new Amqp10Writer();
@@ -124,7 +127,7 @@ export function encodeAmqp10(message: Message, skipHeader: string): Buffer {
   const entries = new Amqp10Writer();
   let count = 0;
   for (const [key, field] of Object.entries(p.headers ?? {})) {
-    const value = key === skipHeader ? null : headerValue(field);
+    const value = headerValue(field);
     if (value === null) continue;
     entries.str(key);
     if (typeof value === "string") entries.str(value);
@@ -137,7 +140,5 @@ export function encodeAmqp10(message: Message, skipHeader: string): Buffer {
     out.section(Section.ApplicationProperties);
     out.compound(0xd1, count, entries);
   }
-  out.section(Section.Data);
-  out.bytes(message.body);
   return out.toBuffer();
 }

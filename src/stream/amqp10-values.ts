@@ -1,7 +1,8 @@
 /**
  * The AMQP 1.0 type system (OASIS AMQP 1.0 part 1, "Types"), as far as
  * stream messages need it: every primitive is decoded; what has no JS
- * counterpart (decimal, char, uuid) comes back as its bytes.
+ * counterpart (decimal, char, uuid) comes back as its bytes. Binary values
+ * are views into the decoded buffer: copy one that must outlive it.
  */
 export type Amqp10Value =
   null | boolean | number | bigint | string | Buffer | Date | Amqp10Value[] | Map<Amqp10Value, Amqp10Value> | Described;
@@ -75,7 +76,9 @@ export function decodeValue(buf: Buffer, at: number): [Amqp10Value, number] {
     case 0xa0:
     case 0xb0: {
       const [length, start] = code === 0xa0 ? [buf.readUInt8(p), p + 1] : [buf.readUInt32BE(p), p + 4];
-      return [Buffer.from(buf.subarray(start, start + length)), start + length];
+      // A view, not a copy: a message's data section is the body, written to the stream log
+      // before the frame's buffer is let go (publishing.ts), so copying it here was a second copy.
+      return [buf.subarray(start, start + length), start + length];
     }
     case 0xa1:
     case 0xa3:

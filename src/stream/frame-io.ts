@@ -157,6 +157,10 @@ export class FrameBuilder {
     return this.at;
   }
 
+  patchU16(at: number, v: number): void {
+    this.buf.writeUInt16BE(v, at);
+  }
+
   patchU32(at: number, v: number): void {
     this.buf.writeUInt32BE(v, at);
   }

@@ -27,8 +27,13 @@ export const Command = {
   Open: 0x15,
   Close: 0x16,
   Heartbeat: 0x17,
+  Route: 0x18,
+  Partitions: 0x19,
+  ConsumerUpdate: 0x1a,
   ExchangeCommandVersions: 0x1b,
   StreamStats: 0x1c,
+  CreateSuperStream: 0x1d,
+  DeleteSuperStream: 0x1e,
 } as const;
 
 export const RESPONSE = 0x8000;
@@ -82,4 +87,19 @@ export const COMMAND_VERSIONS: ReadonlyArray<readonly [number, number, number]> 
   [Command.Heartbeat, 1, 1],
   [Command.ExchangeCommandVersions, 1, 1],
   [Command.StreamStats, 1, 1],
+  [Command.Route, 1, 1],
+  [Command.Partitions, 1, 1],
+  [Command.ConsumerUpdate, 1, 1],
+  [Command.CreateSuperStream, 1, 1],
+  [Command.DeleteSuperStream, 1, 1],
 ];
+
+/** A protocol error: the connection sends Close with its code (an unknown command: UnknownFrame, as RabbitMQ does) and ends. */
+export class StreamProtocolError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -37,7 +37,7 @@ export const queues = {
         <button type="button" data-action="page" data-page="${list.page + 1}" ${list.page >= list.page_count ? "disabled" : ""}>Next</button></p>
       ${table(columns, list.items, { by: view.sort, reverse: view.sort_reverse })}
       <h3>Add a queue</h3><form id="add-queue" class="block"><label>Virtual host <select name="vhost">${await vhostOptions()}</select></label>
-      <label>Type <select name="type"><option>classic</option><option>quorum</option></select></label>
+      <label>Type <select name="type"><option>classic</option><option>quorum</option><option>stream</option></select></label>
       <label>Name <input name="name" required></label><label>Durability <select name="durable"><option value="true">Durable</option><option value="false">Transient</option></select></label>
       <label>Auto delete <select name="auto_delete"><option value="false">No</option><option value="true">Yes</option></select></label>
       <label class="wide">Arguments (key = value per line, e.g. x-message-ttl = 60000) <textarea name="arguments" rows="2"></textarea></label>
@@ -50,7 +50,7 @@ export const queues = {
     },
     "add-queue": (f) => {
       const args = parseArgs(f.arguments.value);
-      if (f.type.value === "quorum") args["x-queue-type"] = "quorum";
+      if (f.type.value !== "classic") args["x-queue-type"] = f.type.value;
       return api("PUT", `/queues/${seg(f.vhost.value)}/${seg(f.name.value)}`, { durable: f.durable.value === "true", auto_delete: f.auto_delete.value === "true", arguments: args });
     },
   },

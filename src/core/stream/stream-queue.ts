@@ -3,7 +3,7 @@ import { CoreError } from "../errors.js";
 import { Message, TypedField, type MessageProperties } from "../message.js";
 import { Queue, QueuedMessage, type QueueOptions } from "../queue.js";
 import { scheduleDispatch } from "../dispatch-scheduler.js";
-import { decodeEntry, entryFilterValue } from "../../store/stream/record.js";
+import { decodeEntry, entryFilterValue, viewEntry, type StreamEntry } from "../../store/stream/record.js";
 import { StreamCursor } from "../../store/stream/stream-cursor.js";
 import type { StreamLog, StreamRetention } from "../../store/stream/stream-log.js";
 import type { StreamStore } from "../../store/stream/stream-store.js";
@@ -23,6 +23,19 @@ class StreamReader {
     return value === null ? this.options.matchUnfiltered : filter.includes(value);
   }
 }
+
+/**
+ * A consumer that takes entries as stored (the stream protocol's
+ * subscription): no canonical message is built for it. The entry's bytes
+ * are views into the reader's buffer, valid only during the call; such a
+ * consumer is noAck (stream-protocol credit is per chunk, not per message).
+ */
+export interface StreamEntrySink extends Consumer {
+  deliverEntry(offset: number, entry: StreamEntry): void;
+}
+
+const isEntrySink = (consumer: Consumer): consumer is StreamEntrySink =>
+  typeof (consumer as Partial<StreamEntrySink>).deliverEntry === "function";
 
 /** Told when a stream is deleted (a stream-protocol connection with publishers or subscriptions on it). */
 export interface StreamWatcher {
@@ -160,10 +173,18 @@ export class StreamQueue extends Queue {
   /** Delivers to one consumer while it has credit; each delivery carries its offset (x-stream-offset, a long). */
   private feed(consumer: Consumer, reader: StreamReader): void {
     const cursor = reader.cursor;
+    const sink = isEntrySink(consumer) ? consumer : null;
     while (consumer.canDeliver()) {
       const offset = cursor.next();
       if (offset < 0) return;
       if (!reader.accepts(cursor.buffer, cursor.at)) continue;
+      if (sink !== null) {
+        // Measured: building and re-encoding a canonical message per entry was most of
+        // a stream-protocol delivery's CPU (bench/RESULTS.md, streams-raw).
+        this.stats.delivered++;
+        sink.deliverEntry(offset, viewEntry(cursor.buffer, cursor.at));
+        continue;
+      }
       const entry = decodeEntry(cursor.buffer, cursor.at);
       const decoded = this.store.codec.decode(entry.properties);
       const properties: MessageProperties = {
@@ -179,6 +200,11 @@ export class StreamQueue extends Queue {
       }
       consumer.deliver(queued, this);
     }
+  }
+
+  /** Stored property bytes (AMQP 0-9-1 content-header properties) as properties. */
+  decodeProperties(bytes: Buffer): MessageProperties {
+    return this.store.codec.decode(bytes);
   }
 
   /** An ack is credit: the consumer may take another; the entry stays in the stream. */

@@ -10,7 +10,7 @@ import { CHANNEL_COUNTERS, channelCounts } from "../stats.js";
 import { fieldTableToJson } from "./field-table.js";
 import { withDetails } from "./rates.js";
 
-const PROTOCOL_NAMES = { amqp: "AMQP 0-9-1", mqtt: "MQTT", stomp: "STOMP" } as const;
+const PROTOCOL_NAMES = { amqp: "AMQP 0-9-1", mqtt: "MQTT", stomp: "STOMP", stream: "stream" } as const;
 
 /** RabbitMQ 3.10 lists these as null on a plain TCP connection (observed on the reference broker). */
 const NO_TLS = {

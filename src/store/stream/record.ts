@@ -24,31 +24,23 @@ export interface StreamEntry {
 }
 
 export function encodeEntry(entry: StreamEntry): Buffer {
-  const exchange = Buffer.from(entry.exchange, "utf8");
-  const routingKey = Buffer.from(entry.routingKey, "utf8");
-  const filter = entry.filterValue === null ? null : Buffer.from(entry.filterValue, "utf8");
+  // Lengths first and strings written in place: a Buffer per string was a fifth of an append's CPU.
+  const exchangeLength = Buffer.byteLength(entry.exchange, "utf8");
+  const routingKeyLength = Buffer.byteLength(entry.routingKey, "utf8");
+  const filterLength = entry.filterValue === null ? 0 : Buffer.byteLength(entry.filterValue, "utf8");
   const payloadLength =
-    8 +
-    1 +
-    exchange.length +
-    1 +
-    routingKey.length +
-    2 +
-    (filter?.length ?? 0) +
-    4 +
-    entry.properties.length +
-    entry.body.length;
+    8 + 1 + exchangeLength + 1 + routingKeyLength + 2 + filterLength + 4 + entry.properties.length + entry.body.length;
   const out = Buffer.allocUnsafe(ENTRY_HEADER + payloadLength);
   let at = ENTRY_HEADER;
   out.writeDoubleLE(entry.timestamp, at);
   at += 8;
-  out[at++] = exchange.length;
-  at += exchange.copy(out, at);
-  out[at++] = routingKey.length;
-  at += routingKey.copy(out, at);
-  out.writeUInt16LE(filter === null ? NO_FILTER : filter.length, at);
+  out[at++] = exchangeLength;
+  at += out.write(entry.exchange, at, "utf8");
+  out[at++] = routingKeyLength;
+  at += out.write(entry.routingKey, at, "utf8");
+  out.writeUInt16LE(entry.filterValue === null ? NO_FILTER : filterLength, at);
   at += 2;
-  if (filter !== null) at += filter.copy(out, at);
+  if (entry.filterValue !== null) at += out.write(entry.filterValue, at, "utf8");
   out.writeUInt32LE(entry.properties.length, at);
   at += 4;
   at += entry.properties.copy(out, at);
@@ -75,6 +67,18 @@ export const entryTimestamp = (buf: Buffer, at: number): number => buf.readDoubl
 
 /** Decodes a whole framed entry; property and body bytes are copied out of the shared read buffer. */
 export function decodeEntry(buf: Buffer, at: number): StreamEntry {
+  const entry = viewEntry(buf, at);
+  entry.properties = Buffer.from(entry.properties);
+  entry.body = Buffer.from(entry.body);
+  return entry;
+}
+
+/**
+ * Decodes a whole framed entry whose property and body bytes are views into
+ * `buf`: valid only until the reader's buffer moves on (a stream-protocol
+ * subscription copies them straight into its Deliver frame).
+ */
+export function viewEntry(buf: Buffer, at: number): StreamEntry {
   const end = at + ENTRY_HEADER + buf.readUInt32LE(at);
   let p = at + ENTRY_HEADER;
   const timestamp = buf.readDoubleLE(p);
@@ -94,9 +98,9 @@ export function decodeEntry(buf: Buffer, at: number): StreamEntry {
   }
   const propertiesLength = buf.readUInt32LE(p);
   p += 4;
-  const properties = Buffer.from(buf.subarray(p, p + propertiesLength));
+  const properties = buf.subarray(p, p + propertiesLength);
   p += propertiesLength;
-  const body = Buffer.from(buf.subarray(p, end));
+  const body = buf.subarray(p, end);
   return { timestamp, exchange, routingKey, filterValue, properties, body };
 }
 

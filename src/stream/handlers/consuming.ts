@@ -1,8 +1,9 @@
-import { CoreError } from "../../core/errors.js";
 import type { OffsetSpec } from "../../core/stream/consumer-options.js";
 import type { StreamConnection } from "../connection.js";
 import { FrameBuilder, type FrameReader } from "../frame-io.js";
-import { Code, Command, OffsetType, RESPONSE } from "../protocol.js";
+import { Code, Command, RESPONSE } from "../protocol.js";
+import { joinGroup, leaveGroup } from "../single-active.js";
+import { readOffsetSpec } from "../offset-spec.js";
 import { StreamSubscription } from "../stream-subscription.js";
 import { findStream } from "./publishing.js";
 import { scheduleDispatch } from "../../core/dispatch-scheduler.js";
@@ -37,6 +38,7 @@ export function handleConsuming(connection: StreamConnection, key: number, frame
       }
       connection.subscriptions.delete(subscription.subscriptionId);
       subscription.queue.removeConsumer(subscription);
+      leaveGroup(subscription);
       connection.unwatchIfUnused(subscription.queue);
       connection.send(connection.respond(key, correlationId, Code.Ok));
       return true;
@@ -60,26 +62,15 @@ export function handleConsuming(connection: StreamConnection, key: number, frame
     }
     case Command.Deliver | RESPONSE:
       return true;
+    case Command.ConsumerUpdate | RESPONSE: {
+      const id = frame.u32();
+      const answered = connection.awaitingResponse.get(id);
+      connection.awaitingResponse.delete(id);
+      answered?.(frame);
+      return true;
+    }
     default:
       return false;
-  }
-}
-
-function readOffsetSpec(frame: FrameReader): OffsetSpec {
-  const type = frame.u16();
-  switch (type) {
-    case OffsetType.First:
-      return { kind: "first" };
-    case OffsetType.Last:
-      return { kind: "last" };
-    case OffsetType.Next:
-      return { kind: "next" };
-    case OffsetType.Offset:
-      return { kind: "offset", offset: Number(frame.u64()) };
-    case OffsetType.Timestamp:
-      return { kind: "timestamp", at: Number(frame.i64()) };
-    default:
-      throw new CoreError("precondition-failed", `unknown offset type ${type}`);
   }
 }
 
@@ -103,11 +94,15 @@ function subscribe(connection: StreamConnection, frame: FrameReader): void {
       connection.watch(stream);
       // The response goes before the first Deliver: deliveries start in a microtask, after this frame.
       connection.send(connection.respond(Command.Subscribe, correlationId, Code.Ok));
-      stream.subscribe(subscription, {
-        offset,
-        filter: filters.length > 0 ? filters : null,
-        matchUnfiltered: properties.get("match-unfiltered") === "true",
-      });
+      const start = (from: OffsetSpec): void =>
+        stream.subscribe(subscription, {
+          offset: from,
+          filter: filters.length > 0 ? filters : null,
+          matchUnfiltered: properties.get("match-unfiltered") === "true",
+        });
+      const group = properties.get("single-active-consumer") === "true" ? (properties.get("name") ?? "") : null;
+      if (group !== null) joinGroup(stream, group, { subscription, start });
+      else start(offset);
       return;
     }
   } catch (error) {

@@ -16,7 +16,7 @@ export function handleHandshake(connection: StreamConnection, key: number, frame
   switch (key) {
     case Command.PeerProperties: {
       const correlationId = frame.u32();
-      frame.map();
+      connection.clientProperties = Object.fromEntries(frame.map());
       connection.send(
         connection.respond(key, correlationId, Code.Ok).map([
           ["product", "RabbitMQ"],
@@ -91,7 +91,7 @@ function authenticate(connection: StreamConnection, frame: FrameReader): void {
     return;
   }
   broker.failedLogins.succeeded(connection.remoteAddress);
-  connection.user = user;
+  connection.login = user;
   connection.send(connection.respond(Command.SaslAuthenticate, correlationId, Code.Ok));
   // Tune goes in a later write: rabbitmq-stream-js-client 1.0 starts waiting for it only after
   // it has handled the authenticate response, and loses a Tune read in the same chunk (it then
@@ -105,21 +105,18 @@ function authenticate(connection: StreamConnection, frame: FrameReader): void {
 function open(connection: StreamConnection, frame: FrameReader): void {
   const correlationId = frame.u32();
   const vhostName = frame.string();
-  if (connection.user === null) {
+  if (connection.login === null) {
     connection.send(connection.respond(Command.Open, correlationId, Code.AuthenticationFailure));
     return;
   }
   try {
-    const opened = connection.ctx.broker.openVhost(connection.user, vhostName);
-    connection.vhost = opened.vhost;
-    connection.access = opened.access;
+    const opened = connection.ctx.broker.openVhost(connection.login, vhostName);
+    connection.opened(opened.vhost, opened.access);
   } catch (error) {
     connection.codeOf(error);
     connection.send(connection.respond(Command.Open, correlationId, Code.VirtualHostAccessFailure));
     return;
   }
-  connection.state = "open";
-  connection.skeleton.opened();
   connection.send(
     connection.respond(Command.Open, correlationId, Code.Ok).map([
       ["advertised_host", connection.ctx.advertisedHost],

@@ -13,7 +13,7 @@ export interface Publisher {
 
 /** The stream a command names, if it exists and is a stream. */
 export function findStream(connection: StreamConnection, name: string): StreamQueue | null {
-  const queue = connection.vhost?.queues.get(name);
+  const queue = connection.vhostRef?.queues.get(name);
   return queue instanceof StreamQueue ? queue : null;
 }
 

@@ -20,13 +20,8 @@ export function handleStreams(connection: StreamConnection, key: number, frame: 
     case Command.Create: {
       const correlationId = frame.u32();
       const name = frame.string();
-      const args: FieldTable = { "x-queue-type": "stream" };
-      for (const [arg, value] of frame.map()) {
-        const queueArg = CREATE_ARGUMENTS[arg];
-        if (queueArg !== undefined)
-          args[queueArg] = NUMERIC.has(queueArg) && /^[0-9]+$/.test(value) ? Number(value) : value;
-      }
-      connection.send(connection.respond(key, correlationId, create(connection, name, args)));
+      const args = readStreamArguments(frame);
+      connection.send(connection.respond(key, correlationId, createStream(connection, name, args)));
       return true;
     }
     case Command.Delete: {
@@ -37,7 +32,7 @@ export function handleStreams(connection: StreamConnection, key: number, frame: 
       else {
         try {
           connection.access?.configure("queue", name);
-          connection.vhost?.deleteQueue(name, false, false, 0);
+          connection.vhostRef?.deleteQueue(name, false, false, 0);
         } catch (error) {
           code = connection.codeOf(error);
         }
@@ -76,13 +71,29 @@ export function handleStreams(connection: StreamConnection, key: number, frame: 
   }
 }
 
-function create(connection: StreamConnection, name: string, args: FieldTable): number {
-  const vhost = connection.vhost;
+/** Create's (and CreateSuperStream's) argument map as queue arguments; names the protocol does not know are dropped. */
+export function readStreamArguments(frame: FrameReader): Record<string, string | number> {
+  const args: Record<string, string | number> = {};
+  for (const [arg, value] of frame.map()) {
+    const queueArg = CREATE_ARGUMENTS[arg];
+    if (queueArg !== undefined)
+      args[queueArg] = NUMERIC.has(queueArg) && /^[0-9]+$/.test(value) ? Number(value) : value;
+  }
+  return args;
+}
+
+export function createStream(
+  connection: StreamConnection,
+  name: string,
+  args: Record<string, string | number>,
+): number {
+  const vhost = connection.vhostRef;
   if (vhost === null) return Code.InternalError;
   if (vhost.queues.has(name)) return Code.StreamAlreadyExists;
+  const queueArgs: FieldTable = { "x-queue-type": "stream", ...args };
   try {
     connection.access?.configure("queue", name);
-    vhost.declareQueue(name, { durable: true, exclusive: false, autoDelete: false, arguments: args }, false, 0);
+    vhost.declareQueue(name, { durable: true, exclusive: false, autoDelete: false, arguments: queueArgs }, false, 0);
     return Code.Ok;
   } catch (error) {
     return connection.codeOf(error);

@@ -28,6 +28,31 @@ async function createStream(raw: RawStreamClient, name: string): Promise<void> {
   assert.equal(await raw.request(Command.Create, (f) => f.string(name).i32(0)), Code.Ok);
 }
 
+/** A stream with `count` one-byte entries (offsets 0..count-1), published and confirmed through `raw`. */
+async function streamWithEntries(raw: RawStreamClient, name: string, count: number): Promise<void> {
+  await createStream(raw, name);
+  assert.equal(await raw.request(Command.DeclarePublisher, (f) => f.u8(1).string("").string(name)), Code.Ok);
+  const body = Buffer.from([0x00, 0x53, 0x75, 0xa0, 1, 0x78]); // AMQP 1.0 data section "x"
+  const publish = new FrameBuilder(Command.Publish).u8(1).i32(count);
+  for (let id = 0; id < count; id++) publish.u64(id).i32(body.length).raw(body);
+  raw.send(publish);
+  await raw.next((f) => f.key === Command.PublishConfirm);
+}
+
+/** Subscribe from first as a single active consumer of group `name`; resolves with the response code. */
+const subscribeSingleActive = (raw: RawStreamClient, id: number, stream: string, name: string): Promise<number> =>
+  raw.request(Command.Subscribe, (f) =>
+    f
+      .u8(id)
+      .string(stream)
+      .u16(1) // first
+      .u16(10)
+      .map([
+        ["single-active-consumer", "true"],
+        ["name", name],
+      ]),
+  );
+
 test(
   "a stream deleted under an open consumer (its publisher closed): client.close() returns",
   { timeout: 60_000 },
@@ -190,4 +215,125 @@ test("heartbeats: a client silent for several agreed intervals is disconnected, 
   const c = await client();
   assert.equal((await c.queryMetadata({ streams: ["sc.none"] }))[0]?.responseCode, Code.StreamDoesNotExist);
   await c.close();
+});
+
+test("frames split across reads: two Publish frames cut at every offset are each confirmed once, and a 1 MiB one sent in 1 KiB pieces is stored whole", async () => {
+  const raw = await RawStreamClient.open(port());
+  raw.socket.setNoDelay(true);
+  await createStream(raw, "sc.split");
+  assert.equal(await raw.request(Command.DeclarePublisher, (f) => f.u8(7).string("").string("sc.split")), Code.Ok);
+  const message = (body: Buffer): Buffer => {
+    const head = Buffer.from([0x00, 0x53, 0x75, 0xb0, 0, 0, 0, 0]);
+    head.writeUInt32BE(body.length, 4);
+    return Buffer.concat([head, body]);
+  };
+  const publish = (id: number, body: Buffer): Buffer => {
+    const m = message(body);
+    return new FrameBuilder(Command.Publish).u8(7).i32(1).u64(id).i32(m.length).raw(m).finish();
+  };
+  const confirmed = (): number[] =>
+    raw.frames
+      .filter((f) => f.key === Command.PublishConfirm)
+      .flatMap((f) =>
+        Array.from({ length: f.content.readInt32BE(1) }, (_, i) => Number(f.content.readBigUInt64BE(5 + 8 * i))),
+      );
+  const pair = Buffer.concat([publish(1, Buffer.from("a")), publish(2, Buffer.from("bb"))]);
+  let id = 1;
+  for (let cut = 1; cut < pair.length; cut++) {
+    const bytes = Buffer.concat([publish(id, Buffer.from("a")), publish(id + 1, Buffer.from("bb"))]);
+    raw.socket.write(bytes.subarray(0, cut));
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    raw.socket.write(bytes.subarray(cut));
+    const wanted = id + 1;
+    await waitFor(() => confirmed().includes(wanted));
+    id += 2;
+  }
+  const big = Buffer.alloc(1024 * 1024 - 64, 0x62);
+  const bigFrame = publish(id, big);
+  for (let at = 0; at < bigFrame.length; at += 1024) raw.socket.write(bigFrame.subarray(at, at + 1024));
+  await waitFor(() => confirmed().includes(id));
+  assert.deepEqual(
+    confirmed(),
+    Array.from({ length: id }, (_, i) => i + 1),
+  );
+
+  // Read back: every entry, in order, the last one whole.
+  const reader = await client();
+  const bodies: Buffer[] = [];
+  await reader.declareConsumer({ stream: "sc.split", offset: Offset.first() }, (m) => {
+    bodies.push(m.content);
+  });
+  await waitFor(() => bodies.length === id);
+  assert.equal(bodies.filter((b) => b.toString() === "a").length, (id - 1) / 2);
+  assert.equal(bodies.filter((b) => b.toString() === "bb").length, (id - 1) / 2);
+  assert.ok((bodies[id - 1] as Buffer).equals(big));
+  await reader.deleteStream({ stream: "sc.split" });
+  await reader.close();
+  raw.destroy();
+});
+
+test("a single active consumer gets ConsumerUpdate first and reads from the offset its answer names; an answer with an unknown offset type closes with code 17", async () => {
+  const raw = await RawStreamClient.open(port());
+  await streamWithEntries(raw, "sc.sac", 3);
+  const subscribe = (id: number): Promise<number> => subscribeSingleActive(raw, id, "sc.sac", `sac-app-${id}`);
+  assert.equal(await subscribe(3), Code.Ok);
+  const update = await raw.next((f) => f.key === Command.ConsumerUpdate);
+  assert.deepEqual([update.content.readUInt8(4), update.content.readUInt8(5)], [3, 1]);
+  assert.equal(raw.keys.includes(Command.Deliver), false, "no Deliver before the ConsumerUpdate answer");
+  // Answer: read from offset 2 (type 4, a number) instead of the Subscribe's first.
+  raw.send(
+    new FrameBuilder(Command.ConsumerUpdate | RESPONSE).u32(update.content.readUInt32BE(0)).u16(Code.Ok).u16(4).u64(2),
+  );
+  const deliver = await raw.next((f) => f.key === Command.Deliver);
+  // Deliver v1: subscription id, then the chunk header; its first offset at 1 + 24.
+  assert.equal(Number(deliver.content.readBigUInt64BE(1 + 24)), 2);
+  assert.equal(deliver.content.readUInt32BE(1 + 4), 1);
+
+  assert.equal(await subscribe(4), Code.Ok);
+  const second = await raw.next((f) => f.key === Command.ConsumerUpdate && f.content.readUInt8(4) === 4);
+  raw.send(new FrameBuilder(Command.ConsumerUpdate | RESPONSE).u32(second.content.readUInt32BE(0)).u16(Code.Ok).u16(9));
+  const close = await raw.next((f) => f.key === Command.Close);
+  assert.equal(close.content.readUInt16BE(4), Code.PreconditionFailed);
+  await waitFor(() => raw.closed);
+
+  const next = await client();
+  await next.deleteStream({ stream: "sc.sac" });
+  await next.close();
+});
+
+test("single active consumers of one name: only the first reads; when it unsubscribes the next gets ConsumerUpdate and reads from the offset it answers", async () => {
+  const first = await RawStreamClient.open(port());
+  const second = await RawStreamClient.open(port());
+  await streamWithEntries(first, "sc.sac-group", 4);
+  const subscribe = (raw: RawStreamClient): Promise<number> =>
+    subscribeSingleActive(raw, 0, "sc.sac-group", "group-app");
+  const answer = (raw: RawStreamClient, update: { content: Buffer }, offset: number): void =>
+    raw.send(
+      new FrameBuilder(Command.ConsumerUpdate | RESPONSE)
+        .u32(update.content.readUInt32BE(0))
+        .u16(Code.Ok)
+        .u16(4)
+        .u64(offset),
+    );
+  assert.equal(await subscribe(first), Code.Ok);
+  answer(first, await first.next((f) => f.key === Command.ConsumerUpdate), 0);
+  await first.next((f) => f.key === Command.Deliver);
+  assert.equal(await subscribe(second), Code.Ok);
+  // The second waits: a round trip on each connection later it has neither ConsumerUpdate nor Deliver.
+  await first.request(Command.QueryOffset, (f) => f.string("none").string("sc.sac-group"));
+  await second.request(Command.QueryOffset, (f) => f.string("none").string("sc.sac-group"));
+  assert.equal(second.keys.includes(Command.ConsumerUpdate), false);
+  assert.equal(second.keys.includes(Command.Deliver), false);
+
+  assert.equal(await first.request(Command.Unsubscribe, (f) => f.u8(0)), Code.Ok);
+  const update = await second.next((f) => f.key === Command.ConsumerUpdate);
+  assert.equal(update.content.readUInt8(5), 1);
+  answer(second, update, 3);
+  const deliver = await second.next((f) => f.key === Command.Deliver);
+  assert.equal(Number(deliver.content.readBigUInt64BE(1 + 24)), 3);
+  assert.equal(deliver.content.readUInt32BE(1 + 4), 1);
+
+  assert.equal(await second.request(Command.Delete, (f) => f.string("sc.sac-group")), Code.Ok);
+  first.destroy();
+  second.destroy();
 });

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import amqplib from "amqplib";
-import { Offset } from "rabbitmq-stream-js-client";
+import { connect, Offset } from "rabbitmq-stream-js-client";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { waitFor } from "../../helpers/broker.js";
+import { RawStreamClient } from "../../helpers/raw-stream.js";
 import { streamClient } from "../../helpers/stream-client.js";
 import { Api, type Item } from "../management/api-client.js";
 
@@ -82,4 +83,80 @@ test("/api/queues lists a stream with type stream, its members, online nodes and
   assert.equal((await api.delete("/api/queues/%2F/sm.stream")).status, 204);
   assert.equal((await api.delete("/api/queues/%2F/sm.classic")).status, 204);
   assert.equal((await api.get("/api/queues/%2F/sm.stream")).status, 404);
+});
+
+// RabbitMQ 3.10 lists a stream connection (observed on :15673 for a client of
+// 5553) as protocol "stream", auth PLAIN, 0 channels, named "peer -> local";
+// DELETE /api/connections/<name> answers 204 and ends its socket with no
+// Close frame sent first.
+test("a stream connection is listed in /api/connections as RabbitMQ 3.10 lists it, and DELETE ends it without a Close frame; the next client is served", async () => {
+  const port = warren.broker.broker.ports.stream as number;
+  const named = await connect({
+    hostname: "127.0.0.1",
+    port,
+    username: "guest",
+    password: "guest",
+    vhost: "/",
+    heartbeat: 0,
+    connectionName: "sm-listed",
+  });
+  const raw = await RawStreamClient.open(port);
+  const streams = async (): Promise<Item[]> =>
+    ((await api.get("/api/connections")).json as Item[]).filter((c) => c["protocol"] === "stream");
+  const listed = await streams();
+  assert.equal(listed.length, 2);
+  const shown = listed.find((c) => (c["client_properties"] as Item)["connection_name"] === "sm-listed") as Item;
+  assert.ok(shown, JSON.stringify(listed));
+  assert.deepEqual(
+    {
+      user: shown["user"],
+      vhost: shown["vhost"],
+      channels: shown["channels"],
+      channel_max: shown["channel_max"],
+      auth_mechanism: shown["auth_mechanism"],
+      port: shown["port"],
+      peer_host: shown["peer_host"],
+      state: shown["state"],
+      product: (shown["client_properties"] as Item)["product"],
+    },
+    {
+      user: "guest",
+      vhost: "/",
+      channels: 0,
+      channel_max: 0,
+      auth_mechanism: "PLAIN",
+      port,
+      peer_host: "127.0.0.1",
+      state: "running",
+      product: "RabbitMQ Stream",
+    },
+  );
+  assert.equal(shown["name"], `127.0.0.1:${shown["peer_port"] as number} -> 127.0.0.1:${port}`);
+  assert.equal((await api.get(`/api/connections/${encodeURIComponent(shown["name"])}`)).status, 200);
+
+  const rawShown = listed.find((c) => c !== shown) as Item;
+  const framesBefore = raw.frames.length;
+  const closed = await api.delete(`/api/connections/${encodeURIComponent(rawShown["name"] as string)}`, {
+    "x-reason": "sm test",
+  });
+  assert.equal(closed.status, 204);
+  await waitFor(() => raw.closed);
+  assert.equal(raw.frames.length, framesBefore, "no frame after the DELETE");
+  await waitFor(async () => (await streams()).length === 1);
+  assert.equal((await api.delete(`/api/connections/${encodeURIComponent(rawShown["name"] as string)}`)).status, 404);
+
+  // The named connection and a new one still work.
+  await named.createStream({ stream: "sm.after-close", arguments: {} });
+  const next = await streamClient(port);
+  const publisher = await next.declarePublisher({ stream: "sm.after-close" });
+  await publisher.send(Buffer.from("still served"));
+  let got = "";
+  await named.declareConsumer({ stream: "sm.after-close", offset: Offset.first() }, (m) => {
+    got = m.content.toString();
+  });
+  await waitFor(() => got === "still served");
+  await named.deleteStream({ stream: "sm.after-close" });
+  await next.close();
+  await named.close();
+  await waitFor(async () => (await streams()).length === 0);
 });
