@@ -11,7 +11,7 @@ import { PolicyRegistry, type PolicyChange } from "./policies.js";
 import { reapplyPolicies } from "./queue-features/attach.js";
 import { VHost, type QueueExpiryObserver, type QueueFactory, type RemovalListener } from "./vhost.js";
 import type { DefinitionsObserver, Durability } from "../store/types.js";
-import type { StreamStore } from "../store/stream/stream-store.js";
+import { StreamStore } from "../store/stream/stream-store.js";
 import { CombinedDurability } from "./combined-durability.js";
 
 /**
@@ -119,6 +119,11 @@ export class Broker {
   attachStreams(streams: StreamStore): void {
     this.streams = streams;
     for (const vhost of this.vhosts.values()) vhost.streams = streams;
+  }
+
+  /** Streams kept in memory, with the same codec, for a scratch copy of this broker; null when streams are off here. */
+  streamsInMemory(): StreamStore | null {
+    return this.streams === null ? null : new StreamStore(null, this.streams.codec);
   }
 
   /** Called once the store is attached: confirms wait for the message log and, when persistent, the streams. */

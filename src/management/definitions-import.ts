@@ -25,6 +25,9 @@ export function importDefinitions(broker: Broker, body: JsonObject, onlyVhost: s
 
 function dryRun(broker: Broker, body: JsonObject, onlyVhost: string | null): void {
   const scratch = new Broker(new UserRegistry({ loopbackUsers: [] }));
+  // Without a place for streams the copy of a live stream would be refused, and so every import.
+  const streams = broker.streamsInMemory();
+  if (streams !== null) scratch.attachStreams(streams);
   try {
     // Live policies are copied as they are, not checked again: one stored before the checks existed
     // (or recovered from an older data dir) must not make every later import fail.

@@ -154,3 +154,22 @@ test("a per-vhost import (POST /api/definitions/{vhost}) is all-or-nothing too",
   assert.deepEqual(await api.json<Item>("/api/definitions/atomic-one"), before);
   await api.delete("/api/vhosts/atomic-one");
 });
+
+test("an import while a stream exists is checked against a copy that has the stream too", async () => {
+  // The dry run's scratch broker had no place for streams: copying the live stream into it
+  // failed, and every import answered 400 while any stream existed.
+  const stream = { durable: true, auto_delete: false, arguments: { "x-queue-type": "stream" } };
+  assert.equal((await api.put("/api/queues/%2F/defs-live-stream", stream)).status, 201);
+  const response = await api.post("/api/definitions", {
+    queues: [queue("defs-beside-stream"), { ...queue("defs-new-stream"), arguments: { "x-queue-type": "stream" } }],
+  });
+  assert.equal(response.status, 204, response.text);
+  for (const name of ["defs-live-stream", "defs-beside-stream", "defs-new-stream"]) {
+    assert.equal((await api.get(`/api/queues/%2F/${name}`)).status, 200, name);
+  }
+  const { type } = await api.json<Item>("/api/queues/%2F/defs-new-stream");
+  assert.equal(type, "stream");
+  for (const name of ["defs-live-stream", "defs-beside-stream", "defs-new-stream"]) {
+    assert.equal((await api.delete(`/api/queues/%2F/${name}`)).status, 204);
+  }
+});
