@@ -16,7 +16,7 @@ const AUTH = { authorization: `Basic ${Buffer.from("guest:guest").toString("base
  * management API's counts and exclusive consumers from any node, with the
  * leader's figures; Warren asks the owner.
  */
-describe("cluster: a queue answers from a node that does not own it", { skip, timeout: 60_000 }, () => {
+describe("cluster: a queue answers from a node that does not own it", { skip, timeout: 240_000 }, () => {
   const nodes = useTwoClusterNodes();
   let a: TestBroker;
   let b: TestBroker;
