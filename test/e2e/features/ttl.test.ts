@@ -84,17 +84,12 @@ test("a consumer never receives an expired message that waited behind its prefet
 
 test("x-expires: an unused queue is deleted; a consumer keeps it alive", async () => {
   await amqp.channel.assertQueue("ttl.expires", { arguments: { "x-expires": 60 } });
-  await waitFor(async () => {
-    const probe = await amqp.connection.createChannel();
-    probe.on("error", () => {});
-    try {
-      await probe.checkQueue("ttl.expires");
-      await probe.close();
-      return false;
-    } catch {
-      return true;
-    }
-  });
+  // Watched in the broker: a passive declare as a probe would count as use and keep the queue (next test).
+  const vhost = amqp.broker.broker.core.vhosts.get("/");
+  await waitFor(() => vhost?.queues.has("ttl.expires") === false);
+  const probe = await amqp.connection.createChannel();
+  probe.on("error", () => {});
+  await assert.rejects(probe.checkQueue("ttl.expires"), /404/);
   const { queue } = await amqp.channel.assertQueue("ttl.kept", { arguments: { "x-expires": 40 } });
   const { consumerTag } = await amqp.channel.consume(queue, () => {}, { noAck: true });
   await sleep(120);
