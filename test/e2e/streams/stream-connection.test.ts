@@ -337,3 +337,21 @@ test("single active consumers of one name: only the first reads; when it unsubsc
   first.destroy();
   second.destroy();
 });
+
+test("a frame announced larger than the negotiated frame max is refused before its body is buffered: Close 14, and the broker serves the next client", async () => {
+  const hostile = await RawStreamClient.open(port());
+  // Only the size prefix: the connection must not wait for (and buffer) 2 GiB.
+  hostile.socket.write(Buffer.from([0x7f, 0xff, 0xff, 0xff]));
+  const close = await hostile.next((frame) => frame.key === Command.Close);
+  const reasonLength = close.content.readInt16BE(6);
+  assert.deepEqual(
+    [close.content.readUInt16BE(4), close.content.toString("utf8", 8, 8 + reasonLength)],
+    [Code.FrameTooLarge, "frame too large"],
+  );
+  await waitFor(() => hostile.closed);
+
+  const next = await RawStreamClient.open(port());
+  await createStream(next, "after-hostile-frame");
+  assert.equal(await next.request(Command.Delete, (f) => f.string("after-hostile-frame")), Code.Ok);
+  next.socket.destroy();
+});
