@@ -31,10 +31,13 @@ test(
       const changes: boolean[] = [];
       connection.onConnectionChange((up) => changes.push(up));
       await cluster.kill(0);
-      await waitFor(() => changes.length === 1);
-      assert.equal(connection.connected, false);
+      // The client learned the other two servers from the cluster and may be back on one of them
+      // before this poll runs (a loaded CI machine once took longer than the 250 ms reconnect wait):
+      // what counts is that the loss was reported first.
+      await waitFor(() => changes.length >= 1);
+      assert.equal(changes[0], false);
       await cluster.restart(0);
-      await waitFor(() => changes.length === 2);
+      await waitFor(() => changes.length >= 2);
       assert.deepEqual(changes, [false, true]);
       // The stream is still there with its message after the server came back.
       const again = await connection.jsm.streams.info("HARNESS");
