@@ -19,9 +19,22 @@
  * it (send → receive, one process clock). One Node client process drives
  * both brokers the same way (@cloudamqp/amqp-client).
  *
- *   npm run build && node dist/bench/cluster-throughput.js [rounds=3] [seconds=10] [scenarios=p1,p4,t1]
+ * CPU: utime + stime from /proc over the measured window, of the Warren
+ * nodes and nats-servers (this process's children) or of RabbitMQ's
+ * beam.smp, divided by the messages consumed (confirmed when nothing
+ * consumes) in it: a cost per message that the machine's load moves far
+ * less than the rates.
+ *
+ * `locator` (default client-local): with `balanced`, both brokers' queues
+ * are quorum queues declared with `x-queue-leader-locator: balanced`, so
+ * Warren spreads their owners over its nodes; the one-node RabbitMQ has
+ * only one place for them and ignores it.
+ *
+ *   npm run build && node dist/bench/cluster-throughput.js [rounds=3] [seconds=10] [scenarios=p1,p4,t1] [locator]
  */
 import { AMQPClient, type AMQPChannel } from "@cloudamqp/amqp-client";
+import { readdirSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { startClusterNodes } from "../test/helpers/cluster-nodes.js";
 import { startNatsCluster } from "../test/helpers/nats-cluster.js";
 import { sleep } from "../test/helpers/broker.js";
@@ -29,6 +42,7 @@ import { sleep } from "../test/helpers/broker.js";
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 10);
 const only = (process.argv[4] ?? "p1,p4,t1").split(",");
+const locator = process.argv[5] ?? "client-local";
 const WARMUP_MS = 2000;
 const WINDOW = 100;
 const PREFETCH = 100;
@@ -54,6 +68,8 @@ interface Target {
   publishUrl(i: number): string;
   consumeUrl(j: number): string;
   queueArgs: Record<string, unknown>;
+  /** The processes whose CPU is the broker's, by kind. */
+  processes(): Record<string, number[]>;
 }
 
 interface Result {
@@ -65,7 +81,46 @@ interface Result {
   p50Ms: number;
   p99Ms: number;
   missing: number;
+  /** CPU µs per consumed (or confirmed) message in the window, by process kind. */
+  cpuUsPerMessage: Record<string, number>;
+  load: number;
 }
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const TICK_US = 10_000;
+
+function procStat(pid: number): string[] | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // comm may hold spaces: fields after its closing parenthesis, from field 3 (state) on.
+    return [text.slice(text.indexOf("(") + 1, text.lastIndexOf(")")), ...text.slice(text.lastIndexOf(")") + 2).split(" ")];
+  } catch {
+    return null;
+  }
+}
+
+/** utime + stime in ticks. */
+const cpuTicks = (pid: number): number => {
+  const fields = procStat(pid);
+  return fields === null ? 0 : Number(fields[12]) + Number(fields[13]);
+};
+
+/** Processes by command name: this process's children, or any (for RabbitMQ's beam.smp). */
+function processesNamed(names: readonly string[], childrenOnly: boolean): Record<string, number[]> {
+  const found: Record<string, number[]> = {};
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const fields = procStat(pid);
+    if (fields === null || !names.includes(fields[0] ?? "")) continue;
+    if (childrenOnly && Number(fields[2]) !== process.pid) continue;
+    (found[fields[0] as string] ??= []).push(pid);
+  }
+  return found;
+}
+
+const sampleCpu = (processes: Record<string, number[]>): Record<string, number> =>
+  Object.fromEntries(Object.entries(processes).map(([kind, pids]) => [kind, pids.reduce((t, p) => t + cpuTicks(p), 0)]));
 
 const percentile = (sorted: number[], p: number): number =>
   sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0) : 0;
@@ -138,11 +193,22 @@ async function run(target: Target, scenario: Scenario, round: number): Promise<R
   );
   for (const p of producers) p.pump();
   await sleep(WARMUP_MS);
+  const processes = target.processes();
+  const cpuBefore = sampleCpu(processes);
   measuring = true;
   const startedAt = performance.now();
   await sleep(seconds * 1000);
   measuring = false;
   const elapsed = (performance.now() - startedAt) / 1000;
+  const cpuAfter = sampleCpu(processes);
+  const load = loadavg()[0] ?? 0;
+  const counted = scenario.consume ? consumedInWindow : confirmedInWindow;
+  const cpuUsPerMessage = Object.fromEntries(
+    Object.entries(cpuAfter).map(([kind, ticks]) => [
+      kind,
+      Math.round(((ticks - (cpuBefore[kind] ?? 0)) * TICK_US) / Math.max(counted, 1)),
+    ]),
+  );
   stopping = true;
   await Promise.all(producers.map((p) => (p.idle() ? Promise.resolve() : p.done)));
   const drainUntil = Date.now() + 15_000;
@@ -162,6 +228,8 @@ async function run(target: Target, scenario: Scenario, round: number): Promise<R
     p50Ms: Number(percentile(latencies, 50).toFixed(1)),
     p99Ms: Number(percentile(latencies, 99).toFixed(1)),
     missing,
+    cpuUsPerMessage,
+    load: Number(load.toFixed(1)),
   };
 }
 
@@ -171,13 +239,15 @@ const warren: Target = {
   broker: "warren-3-nodes",
   publishUrl: (i) => cluster.node(i % 3).amqpUrl,
   consumeUrl: (j) => cluster.node((j + 1) % 3).amqpUrl,
-  queueArgs: {},
+  queueArgs: locator === "client-local" ? {} : { "x-queue-type": "quorum", "x-queue-leader-locator": locator },
+  processes: () => processesNamed(["node", "nats-server"], true),
 };
 const rabbitmq: Target = {
   broker: "rabbitmq-quorum",
   publishUrl: () => RABBITMQ,
   consumeUrl: () => RABBITMQ,
-  queueArgs: { "x-queue-type": "quorum" },
+  queueArgs: { "x-queue-type": "quorum", ...(locator === "client-local" ? {} : { "x-queue-leader-locator": locator }) },
+  processes: () => processesNamed(["beam.smp"], false),
 };
 const results: Result[] = [];
 try {
@@ -203,9 +273,9 @@ const median = (values: number[]): number => {
   return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 };
 console.log(
-  `\n| scenario | Warren 3 nodes msg/s | RabbitMQ quorum msg/s | Warren / RabbitMQ | p50 / p99 ms Warren | p50 / p99 ms RabbitMQ |`,
+  `\n| scenario | Warren 3 nodes msg/s | RabbitMQ quorum msg/s | Warren / RabbitMQ | p50 / p99 ms Warren | p50 / p99 ms RabbitMQ | CPU µs/msg Warren nodes + nats-servers | CPU µs/msg RabbitMQ | load |`,
 );
-console.log("|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|---|");
 for (const scenario of SCENARIOS) {
   const of = (broker: string): Result[] => results.filter((r) => r.broker === broker && r.scenario === scenario.id);
   const w = of(warren.broker);
@@ -214,7 +284,10 @@ for (const scenario of SCENARIOS) {
     median(list.map((x) => (scenario.consume ? x.consumedPerSecond : x.confirmedPerSecond)));
   const lat = (list: Result[]): string =>
     `${median(list.map((x) => x.p50Ms)).toFixed(1)} / ${median(list.map((x) => x.p99Ms)).toFixed(1)}`;
+  const cpu = (list: Result[], kind: string): number => median(list.map((x) => x.cpuUsPerMessage[kind] ?? 0));
+  const loads = results.filter((x) => x.scenario === scenario.id).map((x) => x.load);
   console.log(
-    `| ${scenario.id} | ${rate(w)} | ${rate(r)} | ${(rate(w) / rate(r)).toFixed(2)} | ${lat(w)} | ${lat(r)} |`,
+    `| ${scenario.id} | ${rate(w)} | ${rate(r)} | ${(rate(w) / rate(r)).toFixed(2)} | ${lat(w)} | ${lat(r)} | ` +
+      `${cpu(w, "node")} + ${cpu(w, "nats-server")} | ${cpu(r, "beam.smp")} | ${Math.min(...loads)}–${Math.max(...loads)} |`,
   );
 }
