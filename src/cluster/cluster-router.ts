@@ -4,7 +4,8 @@ import type { Message } from "../core/message.js";
 import type { Queue, QueueOptions } from "../core/queue.js";
 import type { QueueDeclarationOrigin } from "../core/vhost.js";
 import type { Logger } from "../log.js";
-import type { PropertiesCodec, RecoveredQueue } from "../store/types.js";
+import { queueKey, type PropertiesCodec, type RecoveredQueue } from "../store/types.js";
+import type { PolicyValue } from "../core/policies.js";
 import { ClusterQueue, type QueueRouting } from "./cluster-queue.js";
 import { ForwardDurability, type ForwardTicket } from "./forward-durability.js";
 import { NodeLinks, routeSubjects } from "./node-links.js";
@@ -12,6 +13,8 @@ import type { LeaseListener, QueueLeases } from "./queue-leases.js";
 import { type OwnedQueues, RemoteConsumers } from "./remote-consumers.js";
 import { RemoteQueuedMessage, type RemoteSubscription } from "./remote-subscription.js";
 import { ProxyQueueAnswers, QueueQueries } from "./remote-queue-queries.js";
+import { QueuePlacements, type PlacedQueue } from "./queue-placement.js";
+import { matchPolicy } from "../core/queue-features/settings.js";
 import type { RemoteQueue } from "../core/remote-queue.js";
 import { Kind, openBatch, PublishStatus, RecordReader, type RecordWriter, SettleOutcome } from "./wire.js";
 
@@ -67,6 +70,8 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
   private readonly resolving = new Set<ClusterQueue>();
   /** Queues another node declared: their lease is left to it for one expiry period before this node bids. */
   private readonly patient = new WeakSet<ClusterQueue>();
+  /** x-queue-leader-locator / queue-leader-locator: which node a client's new queue is placed at. */
+  private readonly placements: QueuePlacements;
   private readonly links: NodeLinks;
   private readonly queries: QueueQueries;
   private readonly natsSubscriptions: Subscription[] = [];
@@ -89,6 +94,9 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
     this.logger = options.logger;
     this.nodeName = options.leases.nodeName;
     this.links = new NodeLinks(options.nc, this.nodeName, options.logger);
+    this.placements = new QueuePlacements(this.nodeName, options.leases.timings.expiryMs, (queue, quorum) =>
+      this.policyOf(queue, quorum),
+    );
     this.remoteConsumers = new RemoteConsumers(this.links, this.codec, this);
     this.durability = new ForwardDurability(broker.durability);
     broker.setQueueFactory((name, vhost, queueOptions, origin) => this.makeQueue(name, vhost, queueOptions, origin));
@@ -120,8 +128,9 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
   private makeQueue(name: string, vhost: string, options: QueueOptions, origin: QueueDeclarationOrigin): Queue | null {
     if (!options.durable || options.autoDelete || options.exclusiveOwner !== null) return null;
     const queue = new ClusterQueue(name, vhost, options, this);
-    // Learnt from the replicated definitions (or restored at start): the declaring node takes the lease first.
-    if (origin === "definitions") this.patient.add(queue);
+    // Learnt from the replicated definitions (or restored at start): the declaring node takes the lease first,
+    // unless it asked this one to.
+    if (this.placements.declared(queue, origin === "client")) this.patient.add(queue);
     this.queues.set(queue.key, queue);
     // After the vhost attached its journal and features.
     if (this.inactive !== null) this.inactive.push(queue);
@@ -142,6 +151,12 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
     } catch (error) {
       this.logger.error({ err: error }, "bad cluster record");
     }
+  }
+
+  private policyOf(queue: PlacedQueue, quorum: boolean): Readonly<Record<string, PolicyValue>> | null {
+    const sources = this.broker.vhosts.get(queue.vhost)?.policySources;
+    if (sources === null || sources === undefined) return null;
+    return matchPolicy(sources.user.list(queue.vhost), queue.name, quorum, true)?.definition ?? null;
   }
 
   findQueue(vhost: string, name: string): ClusterQueue | null {
@@ -171,9 +186,14 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
       // RabbitMQ places a queue on the node it was declared on: that node's lease shows up in the watch
       // (ownerChanged makes this a proxy); only if none does, the declaring node died first and this one bids.
       this.patient.delete(queue);
-      setTimeout(() => {
-        if (queue.role === "pending") this.resolve(queue);
-      }, this.leases.timings.expiryMs).unref();
+      this.awaitLease(queue);
+      return;
+    }
+    const target = holder === null ? this.placements.elsewhere(queue, this.leases.liveNodes(), this.owners()) : null;
+    if (target !== null) {
+      // Balanced placement: the chosen node bids (or, if it died meanwhile, this one after an expiry period).
+      this.links.to(routeSubjects(target).control).u8(Kind.Place).string(queue.vhost).string(queue.name);
+      this.awaitLease(queue);
       return;
     }
     this.resolving.add(queue);
@@ -204,6 +224,32 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
         );
         setTimeout(() => this.resolve(queue), this.leases.timings.heartbeatMs).unref();
       });
+  }
+
+  /** Waits one expiry period for another node's lease of the queue, then bids if none came. */
+  private awaitLease(queue: ClusterQueue): void {
+    setTimeout(() => {
+      if (queue.role === "pending") this.resolve(queue);
+    }, this.leases.timings.expiryMs).unref();
+  }
+
+  /** Every known queue's owner: its lease, else where this node placed it, else this node while opening it. */
+  private *owners(): Iterable<string | null> {
+    for (const queue of this.queues.values())
+      yield this.leases.ownerOf(queue.key) ??
+        this.placements.intendedOwner(queue.key) ??
+        (this.resolving.has(queue) ? this.nodeName : null);
+  }
+
+  /** Another node placed a queue here (balanced): bid for it now, or as soon as its definition arrives. */
+  placeHere(vhost: string, name: string): void {
+    const queue = this.findQueue(vhost, name);
+    if (queue === null) {
+      this.placements.askedBeforeKnown(queueKey(vhost, name));
+      return;
+    }
+    this.patient.delete(queue);
+    if (queue.role === "pending") this.resolve(queue);
   }
 
   private toOwner(queue: ClusterQueue, recovered: RecoveredQueue): void {
@@ -239,6 +285,7 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
   }
 
   ownerChanged(key: string, owner: string | null): void {
+    if (owner !== null) this.placements.leaseSeen(key);
     const queue = this.queues.get(key);
     if (queue === undefined || owner === null || this.resolving.has(queue)) return;
     if (owner === this.nodeName) {

@@ -11,6 +11,8 @@ export interface OwnedQueues {
   findQueue(vhost: string, name: string): ClusterQueue | null;
   /** Runs `run` once the queue is open on this node; false if this node is neither opening it nor may reopen it. */
   whenOpened(queue: ClusterQueue, run: () => void): boolean;
+  /** Another node placed a new queue here: take its lease. */
+  placeHere(vhost: string, name: string): void;
 }
 
 const sinkId = (node: string, subscriptionId: number): string => `${node}\u0000${subscriptionId}`;
@@ -93,6 +95,7 @@ export class RemoteConsumers implements SinkTransport {
       if (kind === Kind.Subscribe) this.onSubscribe(node, reader);
       else if (kind === Kind.Purge) this.queues.findQueue(reader.string(), reader.string())?.purge();
       else if (kind === Kind.Touch) this.queues.findQueue(reader.string(), reader.string())?.redeclared();
+      else if (kind === Kind.Place) this.queues.placeHere(reader.string(), reader.string());
       else {
         const sink = this.sinks.get(sinkId(node, reader.u32()));
         const epoch = reader.u32();

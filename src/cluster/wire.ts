@@ -18,6 +18,8 @@ export const Kind = {
   Purge: 5,
   /** A redeclare on the consumer's node: a use, for x-expires. */
   Touch: 6,
+  /** declaring node → the node it placed a new queue at (balanced): take its lease. */
+  Place: 7,
   /** owner → consumer node */
   Deliver: 10,
   Cancelled: 11,

@@ -73,6 +73,14 @@ const CHECKS: Record<string, Check> = {
         ? "invalid_max_age"
         : null,
   "x-stream-max-segment-size-bytes": integer("non-negative"),
+  // Quorum queues and streams (RabbitMQ 3.10, observed): "random" and "least-leaders" are kept as older names of
+  // "balanced"; "min-masters" or "" -> invalid_queue_locator_arg, 5 -> {unacceptable_type,signedint}.
+  "x-queue-leader-locator": (value) =>
+    typeof value !== "string"
+      ? `{unacceptable_type,${wireTypeName(value)}}`
+      : ["client-local", "balanced", "random", "least-leaders"].includes(value)
+        ? null
+        : "invalid_queue_locator_arg",
   // x-delivery-limit and x-consumer-timeout are not validated: RabbitMQ 3.10
   // accepts any value for them (observed: "x", -5) and ignores what it cannot use.
 };

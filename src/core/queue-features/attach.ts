@@ -55,8 +55,13 @@ export function checkQueueType(name: string, vhostName: string, declaration: Que
       `invalid type '${wireTypeName(dlx)}' for arg 'x-dead-letter-exchange' in queue '${name}' in vhost '${vhostName}'`,
     );
   }
-  if (declaration.arguments["x-queue-type"] !== "quorum") return;
   const where = `for queue '${name}' in vhost '${vhostName}'`;
+  if (declaration.arguments["x-queue-type"] !== "quorum") {
+    // Classic queues have x-queue-master-locator instead: RabbitMQ 3.10 refuses this one whatever its value.
+    if (declaration.arguments["x-queue-leader-locator"] !== undefined)
+      throw preconditionFailed(`invalid arg 'x-queue-leader-locator' ${where} of queue type rabbit_classic_queue`);
+    return;
+  }
   if (!declaration.durable) throw preconditionFailed(`invalid property 'non-durable' ${where}`);
   if (declaration.exclusive) throw preconditionFailed(`invalid property 'exclusive-owner' ${where}`);
   if (declaration.autoDelete) throw preconditionFailed(`invalid property 'auto-delete' ${where}`);
