@@ -79,6 +79,13 @@ const invalidArguments: Array<[string, Record<string, unknown>, string]> = [
   ["x-dead-letter-routing-key", { "x-dead-letter-routing-key": "k" }, "routing_key_but_no_dlx_defined"],
   ["x-queue-type", { "x-queue-type": "bad" }, "\"unsupported queue type 'bad'\""],
   ["x-queue-mode", { "x-queue-mode": "bad" }, "\"unsupported queue mode 'bad'\""],
+  // Quorum queues and streams take client-local, balanced and 3.10's older names random and least-leaders.
+  [
+    "x-queue-leader-locator",
+    { "x-queue-type": "quorum", "x-queue-leader-locator": "min-masters" },
+    "invalid_queue_locator_arg",
+  ],
+  ["x-queue-leader-locator", { "x-queue-type": "quorum", "x-queue-leader-locator": 5 }, "{unacceptable_type,byte}"],
 ];
 
 for (const [name, args, reason] of invalidArguments) {
@@ -94,6 +101,27 @@ for (const [name, args, reason] of invalidArguments) {
     await connection.close();
   });
 }
+
+test("x-queue-leader-locator: a quorum queue takes RabbitMQ 3.10's values, a classic queue refuses the argument", async () => {
+  const connection = await amqplib.connect(warren.broker.url);
+  const channel = await openChannel(connection);
+  for (const locator of ["client-local", "balanced", "random", "least-leaders"]) {
+    await channel.assertQueue(`locator-${locator}`, {
+      durable: true,
+      arguments: { "x-queue-type": "quorum", "x-queue-leader-locator": locator },
+    });
+    await channel.deleteQueue(`locator-${locator}`);
+  }
+  // Classic queues have x-queue-master-locator instead; RabbitMQ refuses this one whatever its value.
+  await rejectsWithClose(
+    channel.assertQueue("q", { durable: true, arguments: { "x-queue-leader-locator": "balanced" } }),
+    406,
+    "PRECONDITION_FAILED - invalid arg 'x-queue-leader-locator' for queue 'q' in vhost '/' of queue type rabbit_classic_queue",
+  );
+  assert.equal(warren.broker.broker.core.vhosts.get("/")?.queues.has("q"), false);
+  await connection.close();
+  await warren.broker.assertHealthy();
+});
 
 test("redeclaring with different durable, arguments or exclusivity is refused", async () => {
   const connection = await amqplib.connect(warren.broker.url);
