@@ -25,12 +25,15 @@
  * consumes) in it: a cost per message that the machine's load moves far
  * less than the rates.
  *
- * `locator` (default client-local): with `balanced`, both brokers' queues
- * are quorum queues declared with `x-queue-leader-locator: balanced`, so
- * Warren spreads their owners over its nodes; the one-node RabbitMQ has
- * only one place for them and ignores it.
+ * `placement` (default client-local: every queue owned by node 0, where
+ * the bench declares them):
+ *   balanced          Warren's durable classic queues with x-queue-master-locator: min-masters (placed
+ *                     as balanced), RabbitMQ's quorum queues with x-queue-leader-locator: balanced
+ *   quorum            Warren's queues quorum too (x-delivery-count on every delivery), client-local
+ *   quorum-balanced   both quorum with x-queue-leader-locator: balanced
+ * The one-node RabbitMQ has one place for a queue whatever the locator.
  *
- *   npm run build && node dist/bench/cluster-throughput.js [rounds=3] [seconds=10] [scenarios=p1,p4,t1] [locator]
+ *   npm run build && node dist/bench/cluster-throughput.js [rounds=3] [seconds=10] [scenarios=p1,p4,t1] [placement]
  */
 import { AMQPClient, type AMQPChannel } from "@cloudamqp/amqp-client";
 import { readdirSync, readFileSync } from "node:fs";
@@ -42,7 +45,14 @@ import { sleep } from "../test/helpers/broker.js";
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 10);
 const only = (process.argv[4] ?? "p1,p4,t1").split(",");
-const locator = process.argv[5] ?? "client-local";
+const placement = process.argv[5] ?? "client-local";
+const WARREN_ARGS: Record<string, Record<string, unknown>> = {
+  "client-local": {},
+  balanced: { "x-queue-master-locator": "min-masters" },
+  quorum: { "x-queue-type": "quorum" },
+  "quorum-balanced": { "x-queue-type": "quorum", "x-queue-leader-locator": "balanced" },
+};
+const balanced = placement.endsWith("balanced") ? { "x-queue-leader-locator": "balanced" } : {};
 const WARMUP_MS = 2000;
 const WINDOW = 100;
 const PREFETCH = 100;
@@ -239,14 +249,14 @@ const warren: Target = {
   broker: "warren-3-nodes",
   publishUrl: (i) => cluster.node(i % 3).amqpUrl,
   consumeUrl: (j) => cluster.node((j + 1) % 3).amqpUrl,
-  queueArgs: locator === "client-local" ? {} : { "x-queue-type": "quorum", "x-queue-leader-locator": locator },
+  queueArgs: WARREN_ARGS[placement] ?? {},
   processes: () => processesNamed(["node", "nats-server"], true),
 };
 const rabbitmq: Target = {
   broker: "rabbitmq-quorum",
   publishUrl: () => RABBITMQ,
   consumeUrl: () => RABBITMQ,
-  queueArgs: { "x-queue-type": "quorum", ...(locator === "client-local" ? {} : { "x-queue-leader-locator": locator }) },
+  queueArgs: { "x-queue-type": "quorum", ...balanced },
   processes: () => processesNamed(["beam.smp"], false),
 };
 const results: Result[] = [];

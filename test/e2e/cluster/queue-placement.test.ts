@@ -82,6 +82,16 @@ describe("queue placement over the nodes (x-queue-leader-locator)", { skip }, ()
     await deleteQueues(cluster, queues);
   });
 
+  test("a classic queue is placed by x-queue-master-locator: min-masters as balanced", async () => {
+    const { cluster } = handle;
+    const queues = ["min-masters-0", "min-masters-1", "min-masters-2"];
+    await declareAndPublish(cluster, 1, queues, { "x-queue-master-locator": "min-masters" });
+    const owners = await Promise.all(queues.map((queue) => ownerSeen(cluster, 1, queue)));
+    assert.deepEqual([...owners].sort(), cluster.nodes.map((node) => node.name).sort());
+    await consumeAll(cluster, 0, queues);
+    await deleteQueues(cluster, queues);
+  });
+
   test("without a locator, or with client-local, the declaring node owns the queue (RabbitMQ's default)", async () => {
     const { cluster } = handle;
     const queues = ["local-0", "local-1", "local-2"];
