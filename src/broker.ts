@@ -148,6 +148,7 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
         logger,
         messages: cluster.store.messages,
         leaseTimings: options.cluster?.leaseTimings,
+        consumerLookahead: options.cluster?.consumerLookahead === true,
       })
     : null;
   const storage = cluster

@@ -51,6 +51,7 @@ function clusterOption(cluster: ClusterConfig): Pick<BrokerOptions, "cluster"> {
     cluster: {
       nats: cluster.nats,
       replicas: cluster.replicas,
+      ...(cluster.consumerLookahead ? { consumerLookahead: true } : {}),
       ...(cluster.nodeName === null ? {} : { nodeName: cluster.nodeName }),
       ...(cluster.user === null ? {} : { user: cluster.user }),
       ...(cluster.password === null ? {} : { password: cluster.password }),

@@ -10,6 +10,8 @@ import { SettleOutcome } from "./wire.js";
 
 /** What a cluster queue asks of its node's router (cluster-router.ts). */
 export interface QueueRouting {
+  /** Local subscriptions to a queue owned elsewhere take one prefetch more ahead (remote-subscription.ts). */
+  readonly consumerLookahead: boolean;
   forward(queue: ClusterQueue, message: Message): void;
   subscribe(queue: ClusterQueue, subscription: RemoteSubscription): void;
   /** `returned`: deliveries received but never handed to the client, to requeue at the owner first. */
@@ -111,7 +113,7 @@ export class ClusterQueue extends Queue {
             this.unackedCount--;
             this.unackedBytes -= queued.message.body.length;
           }
-        } else this.subscriptions.set(consumer, new RemoteSubscription(consumer));
+        } else this.subscriptions.set(consumer, new RemoteSubscription(consumer, this.routing.consumerLookahead));
       }
       this.routing.released(this);
     }
@@ -204,7 +206,7 @@ export class ClusterQueue extends Queue {
     if (local.some((c) => c.exclusive) || (consumer.exclusive && local.length > 0)) {
       throw accessRefused(`queue '${this.name}' in vhost '${this.vhost}' in exclusive use`);
     }
-    const subscription = new RemoteSubscription(consumer);
+    const subscription = new RemoteSubscription(consumer, this.routing.consumerLookahead);
     this.subscriptions.set(consumer, subscription);
     if (this.role === "proxy") this.routing.subscribe(this, subscription);
   }

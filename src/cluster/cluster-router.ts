@@ -35,6 +35,8 @@ export interface ClusterRouterOptions {
   leases: QueueLeases;
   codec: PropertiesCodec;
   logger: Logger;
+  /** --cluster-consumer-lookahead (remote-subscription.ts). */
+  consumerLookahead: boolean;
 }
 
 const EMPTY: RecoveredQueue = { ids: [], bodyBytes: 0 };
@@ -58,6 +60,7 @@ const forwardError = (status: number): Error =>
 export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
   readonly nodeName: string;
   readonly durability: ForwardDurability;
+  readonly consumerLookahead: boolean;
   private readonly queues = new Map<string, ClusterQueue>();
   /** Owner side: consumers of other nodes. */
   private readonly remoteConsumers: RemoteConsumers;
@@ -93,6 +96,7 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
     this.codec = options.codec;
     this.logger = options.logger;
     this.nodeName = options.leases.nodeName;
+    this.consumerLookahead = options.consumerLookahead;
     this.links = new NodeLinks(options.nc, this.nodeName, options.logger);
     this.placements = new QueuePlacements(this.nodeName, options.leases.timings.expiryMs, (queue, quorum) =>
       this.policyOf(queue, quorum),

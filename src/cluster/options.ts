@@ -20,6 +20,11 @@ export interface ClusterOptions {
   tlsCa?: string;
   /** JetStream replicas of every bucket and stream (default 3; 1 for a single NATS server in development). */
   replicas?: number;
+  /**
+   * A consumer with a prefetch on another node than its queue's owner gets one prefetch more sent ahead to its
+   * node (default false: the owner has at most the prefetch out to it, as RabbitMQ counts; docs/cluster.md).
+   */
+  consumerLookahead?: boolean;
   /** Queue lease heartbeat and expiry (default 1 s / 5 s; tests shorten them). */
   leaseTimings?: LeaseTimings;
 }

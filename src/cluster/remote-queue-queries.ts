@@ -39,7 +39,7 @@ const GET_CONSUMER: Consumer = {
 export class ProxyQueueAnswers implements RemoteQueue {
   lastFigures: QueueFigures | null = null;
   /** Settlements of got messages go back to the owner as this subscription's; a new owner starts a new epoch. */
-  readonly gets = new RemoteSubscription(GET_CONSUMER);
+  readonly gets = new RemoteSubscription(GET_CONSUMER, false);
 
   constructor(
     private readonly queue: ClusterQueue,

@@ -34,17 +34,22 @@ export class RemoteSubscription {
   readonly window: number;
   readonly creditOnSettle: boolean;
 
-  constructor(readonly consumer: Consumer) {
+  constructor(
+    readonly consumer: Consumer,
+    lookaheadOn: boolean,
+  ) {
     // Without a prefetch of its own, its channel's global one (as it stood at subscribe) bounds what waits here:
     // more would sit on this node rather than go to the queue's other consumers.
     const own = consumer.prefetch ?? 0;
     const prefetch = own || (consumer.sharedPrefetch ?? 0);
     this.creditOnSettle = !consumer.noAck && prefetch > 0;
-    // With a prefetch of its own, the owner may send one prefetch more than the client may hold: those wait here
-    // (this node still hands over only within the prefetch), so the next deliveries are already on this node when
-    // the client acks. Credit only on settlement made the owner -> node -> client -> ack -> owner round trip set
-    // the rate: 1->1 across nodes kept a backlog of ~0.9 s at the owner (p50 latency), and 16 ms with this.
-    const lookahead = own > 0 ? Math.min(own, REMOTE_WINDOW) : 0;
+    // --cluster-consumer-lookahead: with a prefetch of its own, the owner may send one prefetch more than the
+    // client may hold. Those wait here (this node still hands over only within the prefetch), so the next
+    // deliveries are already on this node when the client acks: credit only on settlement lets the owner -> node
+    // -> client -> ack -> owner round trip set the rate (1->1 across nodes kept ~0.9 s of backlog at the owner,
+    // p50; 16-50 ms with this). Off by default: the owner then counts them unacked rather than ready, gives them
+    // to no other consumer, and a requeue by the client lands behind them (routing.test.ts checks RabbitMQ's way).
+    const lookahead = lookaheadOn && own > 0 ? Math.min(own, REMOTE_WINDOW) : 0;
     this.window = this.creditOnSettle ? prefetch + lookahead : REMOTE_WINDOW;
   }
 }

@@ -25,14 +25,26 @@ export interface ClusterRouting {
 export async function startClusterRouting(
   core: Broker,
   connection: ClusterConnection,
-  options: { codec: PropertiesCodec; logger: Logger; messages: WriterLog; leaseTimings?: LeaseTimings | undefined },
+  options: {
+    codec: PropertiesCodec;
+    logger: Logger;
+    messages: WriterLog;
+    leaseTimings?: LeaseTimings | undefined;
+    consumerLookahead: boolean;
+  },
 ): Promise<ClusterRouting> {
   const leases = await QueueLeases.open(connection.nc, connection.nodeName, {
     replicas: connection.replicas,
     logger: options.logger,
     ...(options.leaseTimings === undefined ? {} : { timings: options.leaseTimings }),
   });
-  const router = new ClusterRouter(core, { nc: connection.nc, leases, codec: options.codec, logger: options.logger });
+  const router = new ClusterRouter(core, {
+    nc: connection.nc,
+    leases,
+    codec: options.codec,
+    logger: options.logger,
+    consumerLookahead: options.consumerLookahead,
+  });
   const delayed = new DelayedWriters(core, leases, options.messages, router.durability, options.logger);
   await delayed.claimWriter();
   return {

@@ -78,4 +78,17 @@ export const CLUSTER_OPTIONS: readonly OptionSpec[] = [
       return true;
     },
   ),
+  row(
+    "cluster-consumer-lookahead",
+    "<on|off>",
+    "send a consumer on another node than its queue's owner one prefetch more than it may hold (faster; " +
+      "then unacked counts, requeue order and sharing with other consumers differ from RabbitMQ's)",
+    "off",
+    "on or off",
+    (cluster, raw) => {
+      if (raw !== "on" && raw !== "off") return false;
+      cluster.consumerLookahead = raw === "on";
+      return true;
+    },
+  ),
 ];

@@ -95,6 +95,8 @@ export interface ClusterConfig {
   token: string | null;
   tlsCa: string | null;
   replicas: number;
+  /** A remote consumer with a prefetch gets one prefetch more sent ahead to its node (off: RabbitMQ's exact counts). */
+  consumerLookahead: boolean;
 }
 
 /** Numeric MQTT settings (seconds, counts, bytes, ms), as startBroker({ mqtt }) takes them. */
@@ -318,6 +320,7 @@ export function defaultConfig(): WarrenConfig {
       token: null,
       tlsCa: null,
       replicas: DEFAULTS.clusterReplicas,
+      consumerLookahead: false,
     },
   };
 }

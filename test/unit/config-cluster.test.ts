@@ -19,7 +19,12 @@ test("cluster flags and their WARREN_* variables fill config.cluster; flags win"
       "--cluster-nats-user",
       "u",
     ],
-    { WARREN_CLUSTER_NATS_PASSWORD: "p", WARREN_NODE_NAME: "ignored", WARREN_CLUSTER_NATS_TLS_CA: "/ca.pem" },
+    {
+      WARREN_CLUSTER_NATS_PASSWORD: "p",
+      WARREN_NODE_NAME: "ignored",
+      WARREN_CLUSTER_NATS_TLS_CA: "/ca.pem",
+      WARREN_CLUSTER_CONSUMER_LOOKAHEAD: "on",
+    },
   );
   assert.deepEqual(config.cluster, {
     nats: ["nats://a:4222", "nats://b:4222"],
@@ -29,8 +34,10 @@ test("cluster flags and their WARREN_* variables fill config.cluster; flags win"
     token: null,
     tlsCa: "/ca.pem",
     replicas: 1,
+    consumerLookahead: true,
   });
   assert.equal(loadConfig([], {}).cluster.replicas, 3);
+  assert.equal(loadConfig([], {}).cluster.consumerLookahead, false);
 });
 
 test("a bad replica count or an empty URL list is refused naming flag and variable", () => {
@@ -39,6 +46,12 @@ test("a bad replica count or an empty URL list is refused naming flag and variab
     (error: unknown) =>
       isWarrenError(error, "WARREN_ERR_INVALID_CONFIG") &&
       /--cluster-replicas \(WARREN_CLUSTER_REPLICAS\): expected an integer from 1 to 5/.test(error.message),
+  );
+  assert.throws(
+    () => loadConfig(["--cluster-consumer-lookahead", "yes"], {}),
+    (error: unknown) =>
+      isWarrenError(error, "WARREN_ERR_INVALID_CONFIG") &&
+      /--cluster-consumer-lookahead \(WARREN_CLUSTER_CONSUMER_LOOKAHEAD\): expected on or off/.test(error.message),
   );
   assert.throws(
     () => loadConfig(["--cluster-nats", " , "], {}),

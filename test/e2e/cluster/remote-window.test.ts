@@ -37,15 +37,16 @@ async function ownerUnacked(cluster: ClusterNodes, queue: string, count: number)
 }
 
 /**
- * A consumer with a prefetch on another node than the queue's owner: the
- * owner sends one prefetch ahead of what the client may hold, so the next
- * deliveries already wait on the consumer's node when the client acks
- * (remote-subscription.ts). The client still gets no more than its
+ * --cluster-consumer-lookahead on: a consumer with a prefetch on another
+ * node than the queue's owner gets one prefetch sent ahead of what the
+ * client may hold, so the next deliveries already wait on the consumer's
+ * node when the client acks (remote-subscription.ts; off, routing.test.ts
+ * checks that the owner keeps all but the prefetch ready). The client still gets no more than its
  * prefetch, every message once and in order; the node's death gives all
  * it had back to the queue.
  */
 describe("a remote consumer's window: one prefetch ahead on its node", { skip }, () => {
-  const handle = useCluster(1, 3);
+  const handle = useCluster(1, 3, ["--cluster-consumer-lookahead", "on"]);
 
   test("the client holds its prefetch, one more prefetch waits on its node, and all come once, in order, as it acks", async () => {
     const { cluster } = handle;
