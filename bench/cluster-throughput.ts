@@ -103,7 +103,10 @@ function procStat(pid: number): string[] | null {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, "utf8");
     // comm may hold spaces: fields after its closing parenthesis, from field 3 (state) on.
-    return [text.slice(text.indexOf("(") + 1, text.lastIndexOf(")")), ...text.slice(text.lastIndexOf(")") + 2).split(" ")];
+    return [
+      text.slice(text.indexOf("(") + 1, text.lastIndexOf(")")),
+      ...text.slice(text.lastIndexOf(")") + 2).split(" "),
+    ];
   } catch {
     return null;
   }
@@ -130,7 +133,9 @@ function processesNamed(names: readonly string[], childrenOnly: boolean): Record
 }
 
 const sampleCpu = (processes: Record<string, number[]>): Record<string, number> =>
-  Object.fromEntries(Object.entries(processes).map(([kind, pids]) => [kind, pids.reduce((t, p) => t + cpuTicks(p), 0)]));
+  Object.fromEntries(
+    Object.entries(processes).map(([kind, pids]) => [kind, pids.reduce((t, p) => t + cpuTicks(p), 0)]),
+  );
 
 const percentile = (sorted: number[], p: number): number =>
   sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0) : 0;

@@ -11,12 +11,13 @@ import { ForwardDurability, type ForwardTicket } from "./forward-durability.js";
 import { NodeLinks, routeSubjects } from "./node-links.js";
 import type { LeaseListener, QueueLeases } from "./queue-leases.js";
 import { type OwnedQueues, RemoteConsumers } from "./remote-consumers.js";
-import { RemoteQueuedMessage, type RemoteSubscription } from "./remote-subscription.js";
+import type { RemoteQueuedMessage, RemoteSubscription } from "./remote-subscription.js";
+import { type LocalSubscription, receiveDeliveries } from "./remote-deliveries.js";
 import { ProxyQueueAnswers, QueueQueries } from "./remote-queue-queries.js";
 import { QueuePlacements, type PlacedQueue } from "./queue-placement.js";
 import { matchPolicy } from "../core/queue-features/settings.js";
 import type { RemoteQueue } from "../core/remote-queue.js";
-import { Kind, openBatch, PublishStatus, RecordReader, type RecordWriter, SettleOutcome } from "./wire.js";
+import { Kind, PublishStatus, RecordReader, type RecordWriter, SettleOutcome } from "./wire.js";
 
 /**
  * The store's side of ownership: only the owner writes a queue's messages.
@@ -65,7 +66,7 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
   /** Owner side: consumers of other nodes. */
   private readonly remoteConsumers: RemoteConsumers;
   /** Consumer side: local subscriptions to queues owned elsewhere. */
-  private readonly subscriptions = new Map<number, { queue: ClusterQueue; subscription: RemoteSubscription }>();
+  private readonly subscriptions = new Map<number, LocalSubscription>();
   /** Publishes that arrived while their queue's owner was being settled. */
   private readonly parked = new Map<ClusterQueue, Array<{ message: Message; ticket: ForwardTicket }>>();
   /** Requests from other nodes for a queue this node is opening: run once it is open. */
@@ -108,7 +109,7 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
     const subjects = routeSubjects(this.nodeName);
     this.listen(subjects.publish, (msg) => this.onPublish(msg));
     this.listen(subjects.control, (msg) => this.remoteConsumers.onControl(msg.data));
-    this.listen(subjects.deliver, (msg) => this.onDeliver(msg.data));
+    this.listen(subjects.deliver, (msg) => receiveDeliveries(msg.data, this.subscriptions, this.links, this.codec));
     this.queries = new QueueQueries(options.nc, this.nodeName, this.codec, this, this.remoteConsumers);
     this.listen(subjects.ask, (msg) => msg.respond(this.queries.answer(msg.data)));
   }
@@ -240,9 +241,11 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
   /** Every known queue's owner: its lease, else where this node placed it, else this node while opening it. */
   private *owners(): Iterable<string | null> {
     for (const queue of this.queues.values())
-      yield this.leases.ownerOf(queue.key) ??
+      yield (
+        this.leases.ownerOf(queue.key) ??
         this.placements.intendedOwner(queue.key) ??
-        (this.resolving.has(queue) ? this.nodeName : null);
+        (this.resolving.has(queue) ? this.nodeName : null)
+      );
   }
 
   /** Another node placed a queue here (balanced): bid for it now, or as soon as its definition arrives. */
@@ -470,43 +473,6 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
     const local = this.durability.local;
     if (local !== null && local.syncPending) local.afterSync(reply);
     else reply(null);
-  }
-
-  /** Consumer side: deliveries and cancellations from owners. */
-  private onDeliver(data: Uint8Array): void {
-    const { reader, sender: owner } = openBatch(data);
-    while (!reader.done) {
-      const kind = reader.u8();
-      const subscriptionId = reader.u32();
-      const epoch = reader.u32();
-      const entry = this.subscriptions.get(subscriptionId);
-      if (kind === Kind.Cancelled) {
-        if (entry !== undefined && entry.subscription.epoch === epoch) {
-          this.subscriptions.delete(subscriptionId);
-          entry.queue.cancelledRemotely(entry.subscription);
-        }
-        continue;
-      }
-      if (kind !== Kind.Deliver) throw new Error(`unknown delivery record ${kind}`);
-      const deliveryId = reader.u32();
-      const redelivered = reader.u8() === 1;
-      const deliveryCount = reader.u32();
-      const message = reader.message(this.codec);
-      if (entry !== undefined && entry.subscription.epoch === epoch) {
-        const delivery = new RemoteQueuedMessage(message, entry.subscription, epoch, deliveryId);
-        delivery.redelivered = redelivered;
-        delivery.deliveryCount = deliveryCount;
-        if (entry.queue.received(delivery)) continue;
-      }
-      // Cancelled meanwhile: give it back so that it is not held until this node dies.
-      this.links
-        .to(routeSubjects(owner).control)
-        .u8(Kind.Settle)
-        .u32(subscriptionId)
-        .u32(epoch)
-        .u8(SettleOutcome.Requeue)
-        .u32(deliveryId);
-    }
   }
 
   /** Stops listening (the node stops; its leases expire and other nodes take its queues). */

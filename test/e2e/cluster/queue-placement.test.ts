@@ -13,7 +13,14 @@ const QUORUM = { "x-queue-type": "quorum" };
 
 /** The queue's owner once node i's /api/queues names one. */
 const ownerSeen = (cluster: ClusterNodes, i: number, queue: string): Promise<string> =>
-  waitFor(() => ownerOf(cluster, i, queue).then((node) => node || null, () => null), 15_000);
+  waitFor(
+    () =>
+      ownerOf(cluster, i, queue).then(
+        (node) => node || null,
+        () => null,
+      ),
+    15_000,
+  );
 
 /** Declares on node `at`, then publishes 20 persistent messages to each queue at once and waits for the confirms. */
 async function declareAndPublish(

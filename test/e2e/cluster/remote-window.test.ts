@@ -22,10 +22,7 @@ async function fill(cluster: ClusterNodes, queue: string): Promise<void> {
   await channel.waitForConfirms();
   await connection.close();
   for (const i of [1, 2])
-    assert.equal(
-      await waitFor(() => ownerOf(cluster, i, queue).catch(() => null), 15_000),
-      cluster.node(0).name,
-    );
+    assert.equal(await waitFor(() => ownerOf(cluster, i, queue).catch(() => null), 15_000), cluster.node(0).name);
 }
 
 /** Unacked at the owner reaches `count`: what the client holds plus what waits on its node. */
