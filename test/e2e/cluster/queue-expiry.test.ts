@@ -21,7 +21,9 @@ describe("x-expires of a durable queue on a cluster", { skip }, () => {
   test("a queue consumed on one node is not expired by another; once unused it expires everywhere", async () => {
     const { cluster } = handle;
     const declarer = await amqplib.connect(cluster.node(0).amqpUrl);
-    await (await declarer.createChannel()).assertQueue("expiring", { durable: true, arguments: { "x-expires": 1500 } });
+    // 6 s, not less: under full-suite load (load 25) the consumer's node took over 1.5 s to learn the queue, and an
+    // x-expires of 1.5 s deleted it before the consumer came (404 on basic.consume).
+    await (await declarer.createChannel()).assertQueue("expiring", { durable: true, arguments: { "x-expires": 6000 } });
     await declarer.close();
     assert.equal(await waitFor(() => ownerOf(cluster, 2, "expiring").catch(() => null), 15_000), cluster.node(0).name);
 
@@ -30,7 +32,7 @@ describe("x-expires of a durable queue on a cluster", { skip }, () => {
     try {
       const channel = await consumerConnection.createChannel();
       const { consumerTag } = await channel.consume("expiring", () => undefined);
-      await sleep(4000);
+      await sleep(8000);
       for (let i = 0; i < 3; i++) {
         const view = await queueView(cluster, i, "expiring");
         assert.equal(view.node, cluster.node(0).name, `node ${i} still has the queue, owned by the declaring node`);
@@ -47,7 +49,7 @@ describe("x-expires of a durable queue on a cluster", { skip }, () => {
           (error: unknown) => (String(error).includes(": 404") ? 404 : 0),
         );
         return status === 404 || null;
-      }, 15_000);
+      }, 30_000);
     }
 
     // The cluster serves on: the name can be declared again.
