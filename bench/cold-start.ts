@@ -34,7 +34,12 @@ interface Sample {
 }
 
 const before = process.argv[3];
-const KINDS: readonly Kind[] = ["warren", "warren-src", "aedes", ...(before !== undefined ? (["warren-before"] as const) : [])];
+const KINDS: readonly Kind[] = [
+  "warren",
+  "warren-src",
+  "aedes",
+  ...(before !== undefined ? (["warren-before"] as const) : []),
+];
 type Kind = "warren" | "warren-src" | "aedes" | "warren-before";
 
 const cpuMs = "(() => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; })()";
