@@ -35,6 +35,8 @@ const CLOSE_GRACE_MS = 1000;
 const SILENT_INTERVALS = 3;
 /** Bytes gathered for the socket in one turn past which subscriptions wait (Node's own socket high-water mark is 16 KiB). */
 const OUTPUT_HIGH_WATER = 1024 * 1024;
+/** A turn's output smaller than this is joined into one write (many small responses and confirms). */
+const JOIN_BELOW = 64 * 1024;
 
 export interface StreamContext {
   readonly broker: Broker;
@@ -257,11 +259,22 @@ export class StreamConnection implements StreamWatcher, ClientConnection {
     if (this.output.length === 0 || this.socket.destroyed || this.socket.writableEnded) return;
     const out = this.output;
     this.output = [];
+    const total = this.outputBytes;
     this.outputBytes = 0;
-    const bytes = out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
-    this.skeleton.sent(bytes.length);
+    this.skeleton.sent(total);
+    let writable: boolean;
+    if (out.length === 1 || total < JOIN_BELOW)
+      writable = this.socket.write(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out, total));
+    else {
+      // Deliver frames are large: corked writes go out as one writev, where joining them
+      // copied every delivered byte once more (a third of a consumer's CPU, session 6 profile).
+      this.socket.cork();
+      for (const bytes of out) this.socket.write(bytes);
+      this.socket.uncork();
+      writable = !this.socket.writableNeedDrain;
+    }
     // Subscriptions stopped by OUTPUT_HIGH_WATER (not by the socket) hear no 'drain': they resume here.
-    if (this.socket.write(bytes)) for (const resume of [...this.drainWaiters]) resume();
+    if (writable) for (const resume of [...this.drainWaiters]) resume();
   }
 
   /**

@@ -75,10 +75,9 @@ export function decodeEntry(buf: Buffer, at: number): StreamEntry {
 
 /**
  * Decodes a whole framed entry whose property and body bytes are views into
- * `buf`: valid only until the reader's buffer moves on (a stream-protocol
- * subscription copies them straight into its Deliver frame).
+ * `buf`: valid only until the reader's buffer moves on.
  */
-export function viewEntry(buf: Buffer, at: number): StreamEntry {
+function viewEntry(buf: Buffer, at: number): StreamEntry {
   const end = at + ENTRY_HEADER + buf.readUInt32LE(at);
   let p = at + ENTRY_HEADER;
   const timestamp = buf.readDoubleLE(p);
@@ -103,6 +102,23 @@ export function viewEntry(buf: Buffer, at: number): StreamEntry {
   const body = buf.subarray(p, end);
   return { timestamp, exchange, routingKey, filterValue, properties, body };
 }
+
+/**
+ * Where the entry at `at` keeps its property length (u32; the property
+ * bytes and then the body follow it), found from the string lengths
+ * alone: a stream-protocol delivery copies properties and body without
+ * decoding the rest of the entry.
+ */
+export function entryPropertiesAt(buf: Buffer, at: number): number {
+  let p = at + ENTRY_HEADER + 8;
+  p += 1 + (buf[p] as number);
+  p += 1 + (buf[p] as number);
+  const filterLength = buf.readUInt16LE(p);
+  return p + 2 + (filterLength === NO_FILTER ? 0 : filterLength);
+}
+
+/** Where the entry at `at` ends (its framed length from its header). */
+export const entryEnd = (buf: Buffer, at: number): number => at + ENTRY_HEADER + buf.readUInt32LE(at);
 
 /** The filter value alone, read without decoding the rest (a filtered consumer skips most entries). */
 export function entryFilterValue(buf: Buffer, at: number): string | null {
