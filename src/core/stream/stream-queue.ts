@@ -1,6 +1,6 @@
 import type { Consumer } from "../consumer.js";
 import { CoreError } from "../errors.js";
-import { Message, TypedField, type MessageProperties } from "../message.js";
+import { Message, TypedField, type FieldValue, type MessageProperties } from "../message.js";
 import { Queue, QueuedMessage, type QueueOptions } from "../queue.js";
 import { scheduleDispatch } from "../dispatch-scheduler.js";
 import { decodeEntry, entryFilterValue } from "../../store/stream/record.js";
@@ -105,18 +105,33 @@ export class StreamQueue extends Queue {
     const properties =
       message.encodedProperties ?? (message.encodedProperties = this.store.codec.encode(message.properties));
     const filterValue = message.properties.headers?.["x-stream-filter-value"];
+    this.appendStored(message.exchange, message.routingKey, properties, message.body, filterValue);
+    return true;
+  }
+
+  /**
+   * Appends a message already in stored form (encoded properties): a
+   * stream-protocol publisher whose messages share their property sections
+   * builds no canonical message per publish.
+   */
+  appendStored(
+    exchange: string,
+    routingKey: string,
+    properties: Buffer,
+    body: Buffer,
+    filterValue: FieldValue | undefined,
+  ): void {
     this.log.append({
       timestamp: Date.now(),
-      exchange: message.exchange,
-      routingKey: message.routingKey,
+      exchange,
+      routingKey,
       filterValue: typeof filterValue === "string" ? filterValue : null,
       properties,
-      body: message.body,
+      body,
     });
     this.store.appended(this.log);
     this.stats.published++;
     if (this.readers.size > 0) scheduleDispatch(this);
-    return true;
   }
 
   override get(): never {
