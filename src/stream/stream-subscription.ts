@@ -5,6 +5,7 @@ import type { StreamEntrySink, StreamQueue } from "../core/stream/stream-queue.j
 import { entryEnd, entryPropertiesAt, entryTimestamp } from "../store/stream/record.js";
 import { encodeAmqp10Head, Section } from "./amqp10-message.js";
 import type { StreamConnection } from "./connection.js";
+import { releaseFrameBuffer, takeFrameBuffer } from "./frame-pool.js";
 import { Command } from "./protocol.js";
 
 /** Entries per chunk at most: a chunk is what one credit buys, as an osiris chunk is. */
@@ -128,8 +129,9 @@ export class StreamSubscription implements StreamEntrySink {
   private room(n: number): Buffer {
     const frame = this.frame as Buffer;
     if (this.at + n <= frame.length) return frame;
-    const bigger = Buffer.allocUnsafe(Math.max(frame.length * 2, this.at + n));
+    const bigger = takeFrameBuffer(Math.max(frame.length * 2, this.at + n));
     frame.copy(bigger, 0, 0, this.at);
+    releaseFrameBuffer(frame);
     return (this.frame = bigger);
   }
 
@@ -142,7 +144,7 @@ export class StreamSubscription implements StreamEntrySink {
   private startChunk(firstOffset: number, timestamp: number, entryBytes: number): void {
     const expected = Math.max(1, Math.min(CHUNK_ENTRIES, this.queue.log.nextOffset - firstOffset));
     const capacity = DELIVER_PREFIX + CHUNK_HEADER + Math.min(CHUNK_BYTES, expected * entryBytes) + entryBytes;
-    const frame = Buffer.allocUnsafe(capacity);
+    const frame = takeFrameBuffer(capacity);
     const version = this.connection.deliverVersion;
     let at = frame.writeUInt16BE(Command.Deliver, 4);
     at = frame.writeUInt16BE(version, at);
@@ -177,11 +179,12 @@ export class StreamSubscription implements StreamEntrySink {
     frame.writeUInt32BE(this.entries, this.header + NUM_RECORDS_AT);
     frame.writeUInt32BE(this.at - this.header - CHUNK_HEADER, this.header + DATA_LENGTH_AT);
     this.entries = 0;
-    this.connection.send(frame.subarray(0, this.at));
+    this.connection.send(frame.subarray(0, this.at), frame);
   }
 
   /** The stream was deleted: the connection tells the client once for all its publishers and subscriptions (StreamConnection.streamDeleted). */
   cancelledByServer(_queue: Queue): void {
+    if (this.frame !== null) releaseFrameBuffer(this.frame);
     this.frame = null;
     this.entries = 0;
   }

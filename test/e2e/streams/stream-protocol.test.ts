@@ -201,8 +201,12 @@ test("messages that share their property sections and ones that do not each keep
   });
   await waitFor(() => viaAmqp.length >= kinds.length);
   assert.deepEqual(
-    viaAmqp.map((m) => [m.content.toString(), m.properties.headers?.["kind"], m.properties.contentType]),
-    kinds.map((kind, i) => [`m${i}`, kind === "plain" ? undefined : kind, kind === "plain" ? undefined : `text/${kind}`]),
+    viaAmqp.map((m): unknown[] => [m.content.toString(), m.properties.headers?.["kind"], m.properties.contentType]),
+    kinds.map((kind, i) => [
+      `m${i}`,
+      kind === "plain" ? undefined : kind,
+      kind === "plain" ? undefined : `text/${kind}`,
+    ]),
   );
   const viaStream: Message[] = [];
   await c.declareConsumer({ stream: "sp.heads", offset: Offset.first() }, (m) => void viaStream.push(m));
