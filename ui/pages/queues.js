@@ -1,54 +1,17 @@
 // Queues: the paged, filtered, sorted list (server-side: RabbitMQ's page/page_size/name/use_regex/sort parameters) and a queue's page.
-import {
-  api,
-  argsList,
-  bindingsTable,
-  bytes,
-  confirmed,
-  esc,
-  parseArgs,
-  publish,
-  publishForm,
-  rate,
-  scoped,
-  seg,
-  state,
-  table,
-  vhostOptions,
-} from "../lib.js";
+import { api, argsList, bindingsTable, bytes, confirmed, esc, parseArgs, publish, publishForm, rate, scoped, seg, state, table, vhostOptions } from "../lib.js";
 import { chartWindow, lineChart, record, setWindow, windowSelect } from "./chart.js";
 import { features } from "./features.js";
 
-const QUEUE_RATES = [
-  ["publish", "Publish"],
-  ["deliver", "Deliver"],
-  ["get", "Get"],
-  ["ack", "Consumer ack"],
-  ["redeliver", "Redelivered"],
-];
+const QUEUE_RATES = [["publish", "Publish"], ["deliver", "Deliver"], ["get", "Get"], ["ack", "Consumer ack"], ["redeliver", "Redelivered"]];
 
-const view = JSON.parse(sessionStorage.getItem("warren-queues-view") ?? "null") ?? {
-  page: 1,
-  page_size: 100,
-  name: "",
-  use_regex: false,
-  sort: "name",
-  sort_reverse: false,
-};
+const view = JSON.parse(sessionStorage.getItem("warren-queues-view") ?? "null") ?? { page: 1, page_size: 100, name: "", use_regex: false, sort: "name", sort_reverse: false };
 const keep = () => sessionStorage.setItem("warren-queues-view", JSON.stringify(view));
 const link = (q) => `<a href="#queue/${seg(q.vhost)}/${seg(q.name)}">${esc(q.name)}</a>`;
 
 export const queues = {
   async render() {
-    const query = new URLSearchParams({
-      page: String(view.page),
-      page_size: String(view.page_size),
-      name: view.name,
-      use_regex: String(view.use_regex),
-      sort: view.sort,
-      sort_reverse: String(view.sort_reverse),
-      pagination: "true",
-    });
+    const query = new URLSearchParams({ page: String(view.page), page_size: String(view.page_size), name: view.name, use_regex: String(view.use_regex), sort: view.sort, sort_reverse: String(view.sort_reverse), pagination: "true" });
     const list = await api("GET", `${scoped("queues")}?${query}`);
     const columns = [
       ...(state.vhost ? [] : [["Virtual host", (q) => esc(q.vhost), "vhost"]]),
@@ -82,29 +45,17 @@ export const queues = {
   },
   actions: {
     "queue-filter": (f) => {
-      Object.assign(view, {
-        name: f.name.value,
-        use_regex: f.use_regex.checked,
-        page_size: Number(f.page_size.value),
-        page: 1,
-      });
+      Object.assign(view, { name: f.name.value, use_regex: f.use_regex.checked, page_size: Number(f.page_size.value), page: 1 });
       keep();
     },
     "add-queue": (f) => {
       const args = parseArgs(f.arguments.value);
       if (f.type.value !== "classic") args["x-queue-type"] = f.type.value;
-      return api("PUT", `/queues/${seg(f.vhost.value)}/${seg(f.name.value)}`, {
-        durable: f.durable.value === "true",
-        auto_delete: f.auto_delete.value === "true",
-        arguments: args,
-      });
+      return api("PUT", `/queues/${seg(f.vhost.value)}/${seg(f.name.value)}`, { durable: f.durable.value === "true", auto_delete: f.auto_delete.value === "true", arguments: args });
     },
   },
   clicks: {
-    page: (button) => {
-      view.page = Number(button.dataset.page);
-      keep();
-    },
+    page: (button) => { view.page = Number(button.dataset.page); keep(); },
     sort: (button) => {
       view.sort_reverse = view.sort === button.dataset.sort ? !view.sort_reverse : false;
       view.sort = button.dataset.sort;
@@ -140,34 +91,14 @@ export const queue = {
         <div>Incoming ${rate(q.message_stats, "publish")}</div><div>Deliver / get ${rate(q.message_stats, "deliver_get")}</div><div>Ack ${rate(q.message_stats, "ack")}</div>
       </div>
       ${windowSelect()}
-      <div class="charts">${lineChart(
-        "chart-queued",
-        "Queued messages",
-        history,
-        [
-          ["ready", "Ready"],
-          ["unacked", "Unacked"],
-          ["total", "Total"],
-        ],
-        chartWindow(),
-      )}
+      <div class="charts">${lineChart("chart-queued", "Queued messages", history, [["ready", "Ready"], ["unacked", "Unacked"], ["total", "Total"]], chartWindow())}
       ${lineChart("chart-rates", "Message rates", history, QUEUE_RATES, chartWindow(), "/s")}</div>
       <h3>Details</h3><dl><dt>Features</dt><dd id="queue-features">${features(q)}</dd>
         <dt>Arguments</dt><dd>${argsList(q.arguments)}</dd>${segments(q.stream_segments)}
         <dt>Policy</dt><dd id="queue-policy">${esc(q.policy ?? "—")}</dd><dt>Effective policy definition</dt><dd>${argsList(q.effective_policy_definition)}</dd>
         <dt>Operator policy</dt><dd>${esc(q.operator_policy ?? "—")}</dd></dl>
-      <h3>Consumers</h3>${table(
-        [
-          ["Channel", (c) => esc(c.channel_details?.name)],
-          ["Consumer tag", (c) => esc(c.consumer_tag)],
-          ["Ack required", (c) => esc(c.ack_required)],
-          ["Exclusive", (c) => esc(c.exclusive)],
-          ["Prefetch", (c) => esc(c.prefetch_count)],
-          ["Active", (c) => esc(c.active ?? true)],
-        ],
-        q.consumer_details ?? [],
-      )}
-      <h3>Bindings</h3>${bindingsTable(bindings, vhost, [["From", (b) => (b.source ? `<a href="#exchange/${seg(vhost)}/${seg(b.source)}">${esc(b.source)}</a>` : "(default exchange binding)")]])}
+      <h3>Consumers</h3>${table([["Channel", (c) => esc(c.channel_details?.name)], ["Consumer tag", (c) => esc(c.consumer_tag)], ["Ack required", (c) => esc(c.ack_required)], ["Exclusive", (c) => esc(c.exclusive)], ["Prefetch", (c) => esc(c.prefetch_count)], ["Active", (c) => esc(c.active ?? true)]], q.consumer_details ?? [])}
+      <h3>Bindings</h3>${bindingsTable(bindings, vhost, [["From", (b) => b.source ? `<a href="#exchange/${seg(vhost)}/${seg(b.source)}">${esc(b.source)}</a>` : "(default exchange binding)"]])}
       <form id="bind" class="block"><label>From exchange <input name="source" required></label><label>Routing key <input name="routing_key"></label>
         <label class="wide">Arguments (key = value per line) <textarea name="arguments" rows="2"></textarea></label><button type="submit">Bind</button></form>
       <h3>Publish message</h3>${publishForm(name)}
@@ -176,10 +107,7 @@ export const queue = {
         <label>Messages <input name="count" value="1" size="4" inputmode="numeric"></label><button type="submit">Get messages</button></form>
       <div id="got">${shown === null ? "" : shown.length === 0 ? "<p>Queue is empty</p>" : shown.map(message).join("")}</div>
       <h3>Move messages</h3><form id="move" class="block"><label>Destination queue <input name="destination" required list="move-queues"></label>
-        <datalist id="move-queues">${(await api("GET", `/queues/${seg(vhost)}?columns=name`))
-          .filter((o) => o.name !== name)
-          .map((o) => `<option value="${esc(o.name)}">`)
-          .join("")}</datalist>
+        <datalist id="move-queues">${(await api("GET", `/queues/${seg(vhost)}?columns=name`)).filter((o) => o.name !== name).map((o) => `<option value="${esc(o.name)}">`).join("")}</datalist>
         <button type="submit">Move messages</button><output id="move-result">${lastMove?.queue === `${vhost}/${name}` ? esc(lastMove.text) : ""}</output></form>
       <h3>Purge and delete</h3><p><button type="button" data-action="purge">Purge messages</button> <button type="button" data-action="delete">Delete queue</button></p>`;
   },
@@ -187,28 +115,13 @@ export const queue = {
     // Warren's own queue action (RabbitMQ's UI creates a one-off shovel): every ready message, answered once on disk.
     move: async (f, [vhost, name]) => {
       lastMove = null;
-      const { moved } = await api("POST", `/queues/${seg(vhost)}/${seg(name)}/actions`, {
-        action: "move",
-        destination: f.destination.value,
-      });
-      lastMove = {
-        queue: `${vhost}/${name}`,
-        text: `Moved ${moved} message${moved === 1 ? "" : "s"} to ${f.destination.value}.`,
-      };
+      const { moved } = await api("POST", `/queues/${seg(vhost)}/${seg(name)}/actions`, { action: "move", destination: f.destination.value });
+      lastMove = { queue: `${vhost}/${name}`, text: `Moved ${moved} message${moved === 1 ? "" : "s"} to ${f.destination.value}.` };
     },
-    bind: (f, [vhost, name]) =>
-      api("POST", `/bindings/${seg(vhost)}/e/${seg(f.source.value)}/q/${seg(name)}`, {
-        routing_key: f.routing_key.value,
-        arguments: parseArgs(f.arguments.value),
-      }),
+    bind: (f, [vhost, name]) => api("POST", `/bindings/${seg(vhost)}/e/${seg(f.source.value)}/q/${seg(name)}`, { routing_key: f.routing_key.value, arguments: parseArgs(f.arguments.value) }),
     publish: (f, [vhost]) => publish(f, vhost, ""),
     get: async (f, [vhost, name]) => {
-      const messages = await api("POST", `/queues/${seg(vhost)}/${seg(name)}/get`, {
-        count: Number(f.count.value),
-        ackmode: f.ackmode.value,
-        encoding: f.encoding.value,
-        truncate: 50000,
-      });
+      const messages = await api("POST", `/queues/${seg(vhost)}/${seg(name)}/get`, { count: Number(f.count.value), ackmode: f.ackmode.value, encoding: f.encoding.value, truncate: 50000 });
       sessionStorage.setItem(GOT, JSON.stringify({ queue: `${vhost}/${name}`, messages }));
     },
   },
