@@ -1,10 +1,12 @@
+import { DEFAULTS } from "../config/defaults.js";
+
 /**
  * Reused buffers for Deliver frames, shared by every stream connection.
  * A fresh buffer of a chunk's size (~270 KiB for 256 x 1 KiB) comes from
  * mmap and page-faults on first write: filling one cost 0.8-1.1 us per
  * 1 KiB entry against 0.07 us for a reused one (measured, session 6).
  */
-const POOLED_SIZE = 512 * 1024;
+const POOLED_SIZE = DEFAULTS.streamFramePoolBytes;
 /** Buffers kept between uses: all connections together hold at most this many. */
 const KEEP = 8;
 const free: Buffer[] = [];
