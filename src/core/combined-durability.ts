@@ -31,6 +31,22 @@ export class CombinedDurability implements Durability {
     if (!this.waiting) this.round();
   }
 
+  /**
+   * A publisher confirm may go early only through the message log, and only
+   * while the streams hold nothing unsynced (a publish to a stream waits for
+   * the stream's sync): otherwise it waits for both, as afterSync.
+   */
+  whenDurableOrConsumed<S, A>(
+    subject: S,
+    arg: A,
+    reply: (subject: S, arg: A) => void,
+    refuse: (subject: S, arg: A, error: Error) => void,
+  ): void {
+    if (!this.waiting && !this.second.syncPending && this.first.whenDurableOrConsumed !== undefined)
+      return this.first.whenDurableOrConsumed(subject, arg, reply, refuse);
+    this.afterSync((error) => (error === null ? reply(subject, arg) : refuse(subject, arg, error)));
+  }
+
   private round(): void {
     const waiters = this.waiters;
     this.waiters = [];

@@ -31,3 +31,23 @@ export function replyWhenDurable<S, A>(
     else refuse(subject, arg, error);
   });
 }
+
+/**
+ * As replyWhenDurable, for an AMQP publisher confirm: a store that can
+ * (Durability.whenDurableOrConsumed) answers as soon as every message the
+ * publish logged was consumed on every queue, before its sync, as RabbitMQ
+ * confirms; such an answer may overtake an earlier one, so the caller must
+ * accept answers out of order. tx.commit-ok, PUBACK and receipts keep
+ * replyWhenDurable.
+ */
+export function confirmWhenDurable<S, A>(
+  durability: Durability | null,
+  subject: S,
+  arg: A,
+  reply: (subject: S, arg: A) => void,
+  refuse: (subject: S, arg: A, error: Error) => void,
+): void {
+  if (durability !== null && durability.syncPending && durability.whenDurableOrConsumed !== undefined)
+    durability.whenDurableOrConsumed(subject, arg, reply, refuse);
+  else replyWhenDurable(durability, subject, arg, reply, refuse);
+}

@@ -3,7 +3,10 @@
  *
  * Appends are encoded into an in-memory batch; once per event-loop turn the
  * batch is written (one writev) while the loop keeps accepting the next
- * batch. A flush that someone waits for (afterSync: a confirm, PUBACK,
+ * batch. Enqueue records are staged unencoded until their group commit
+ * starts (StagedEnqueues): one removed before then is never written. A
+ * confirm may go before the sync when everything its publish logged was
+ * consumed first (EarlyConfirms, as RabbitMQ confirms). A flush that someone waits for (afterSync: a confirm, PUBACK,
  * receipt, a page-out) ends with one fdatasync, so many publishes share one
  * fsync; callbacks run, in order, once everything before them is on disk.
  * A flush nobody waits for (acks, delivery marks, publishes without
@@ -50,11 +53,17 @@ import { replaySegments } from "./segment-recovery.js";
 import { SegmentDeleter } from "./segment-deleter.js";
 import { SegmentReader } from "./segment-reader.js";
 import { type Batch, type PendingMove, Segment } from "./segment.js";
+import { StagedEnqueues } from "./staged-enqueues.js";
+import { EarlyConfirms } from "./early-confirms.js";
 
 /** Written records nobody waits for are synced at the latest this long after. */
 const SYNC_AFTER_MS = 200;
 
 type SyncCallback = (error: Error | null) => void;
+
+/** The id table's segment number for a staged record (segments count from 1); its offset is the staging slot. */
+const STAGED = 0;
+const NO_BYTES = Buffer.alloc(0);
 
 export class SegmentLog implements MessageLog {
   private readonly segments = new Map<number, Segment>();
@@ -68,6 +77,21 @@ export class SegmentLog implements MessageLog {
   private nextId = 1;
   private batches: Batch[] = [];
   private readonly slab = new RecordSlab();
+  private readonly staged = new StagedEnqueues();
+  /** Confirms that go once their messages are consumed, or with the sync (whenDurableOrConsumed). */
+  private early = new EarlyConfirms(1);
+  /** Reused for each record written from the staging area. */
+  private readonly fields: EnqueueFields = {
+    id: 0,
+    delivered: false,
+    transient: false,
+    enqueuedAt: 0,
+    queueKey: "",
+    exchange: "",
+    routingKey: "",
+    properties: NO_BYTES,
+    body: NO_BYTES,
+  };
   /** Segments written since their last sync. */
   private readonly dirty = new Set<Segment>();
   private syncTimer: NodeJS.Timeout | null = null;
@@ -106,6 +130,7 @@ export class SegmentLog implements MessageLog {
     for (const s of replay.segments)
       this.segments.set(s.no, new Segment(s.no, segmentPath(this.dir, s.no), s.size, s.refs));
     this.nextId = replay.maxId + 1;
+    this.early = new EarlyConfirms(this.nextId);
     this.table = replay.table;
     this.queues = replay.queues;
     const out = new Map<string, RecoveredQueue>();
@@ -169,44 +194,60 @@ export class SegmentLog implements MessageLog {
   }
 
   private appendEnqueue(queueKey: string, message: StoredMessage, enqueuedAt: number, transient: boolean): number {
+    if (!this.recovered) throw new Error("message log used before recover()");
     const id = this.nextId++;
-    const fields: EnqueueFields = {
+    // After close (broker stopped) late events, e.g. a TTL timer, are not recorded.
+    if (this.closed) return id;
+    const properties = message.encodedProperties ?? this.codec.encode(message.properties);
+    const slot = this.staged.push(
       id,
-      delivered: false,
-      transient,
-      enqueuedAt,
       queueKey,
-      exchange: message.exchange,
-      routingKey: message.routingKey,
-      properties: message.encodedProperties ?? this.codec.encode(message.properties),
-      body: message.body,
-    };
-    const length = enqueueRecordLength(fields);
-    const segment = this.current;
-    const slab = this.reserve(length);
-    if (slab === null) return id;
-    encodeEnqueueInto(slab.buf, slab.used, fields);
-    const offset = this.commit(length);
-    this.table.set(
-      id,
-      this.queues.numberOf(queueKey),
-      this.current.no,
-      offset,
-      length,
-      message.body.length,
-      false,
-      transient,
+      message.exchange,
+      message.routingKey,
+      properties,
+      message.body,
+      enqueuedAt,
     );
-    this.current.live++;
-    this.current.liveBytes += length;
-    if (segment !== this.current) this.logger.debug({ segment: this.current.no }, "message log: new segment");
+    this.table.set(id, this.queues.numberOf(queueKey), STAGED, slot, 0, message.body.length, false, transient);
+    this.schedule();
     return id;
+  }
+
+  /** Encodes the staged records still live into the batch, as the group commit starts. */
+  private writeStaged(): void {
+    const staged = this.staged;
+    const fields = this.fields;
+    for (let i = 0; i < staged.length; i++) {
+      const body = staged.bodies[i];
+      if (body === null || body === undefined) continue;
+      const id = staged.ids[i] as number;
+      fields.id = id;
+      fields.delivered = this.table.isDelivered(id);
+      fields.transient = this.table.isTransient(id);
+      fields.enqueuedAt = staged.enqueuedAt[i] as number;
+      fields.queueKey = staged.queueKeys[i] as string;
+      fields.exchange = staged.exchanges[i] as string;
+      fields.routingKey = staged.routingKeys[i] as string;
+      fields.properties = staged.properties[i] as Buffer;
+      fields.body = body;
+      const length = enqueueRecordLength(fields);
+      const slab = this.reserve(length);
+      if (slab === null) break;
+      encodeEnqueueInto(slab.buf, slab.used, fields);
+      const offset = this.commit(length);
+      this.table.place(id, this.current.no, offset, length);
+      this.current.live++;
+      this.current.liveBytes += length;
+    }
+    staged.clear();
+    fields.properties = fields.body = NO_BYTES;
   }
 
   delivered(id: number): void {
     if (!this.table.has(id) || this.table.isDelivered(id)) return;
     this.table.setDelivered(id);
-    if (this.table.isTransient(id)) return;
+    // A staged record is written with the flag set instead.
+    if (this.table.isTransient(id) || this.table.segmentOf(id) === STAGED) return;
     this.appendIdRecord(RecordType.Delivered, id);
     this.refer(id);
   }
@@ -220,8 +261,20 @@ export class SegmentLog implements MessageLog {
 
   remove(id: number): void {
     if (!this.table.has(id)) return;
-    // Recovery never brings a transient record back: its removal needs no record.
-    if (this.table.isTransient(id)) return this.forget(id);
+    this.early.removed(id);
+    this.removeLive(id);
+  }
+
+  /** Acked by a consumer (or taken with no-ack): removed, and a confirm waiting only for it may go now. */
+  consumed(id: number): void {
+    if (!this.table.has(id)) return;
+    this.early.consumed(id);
+    this.removeLive(id);
+  }
+
+  private removeLive(id: number): void {
+    // Recovery never brings a transient record back, nor one never written: their removal needs no record.
+    if (this.table.isTransient(id) || this.table.segmentOf(id) === STAGED) return this.forget(id);
     // Room first: it may start a new segment, and the reference forget() records must be
     // held by the segment the remove record lands in, or that one could be deleted first.
     const slab = this.reserve(ID_RECORD_LENGTH);
@@ -235,11 +288,19 @@ export class SegmentLog implements MessageLog {
     this.append(encodeDeleteQueue(queueKey));
     const queue = this.queues.find(queueKey);
     if (queue === undefined) return;
-    for (const id of this.table.idsWhere("queue", queue)) this.forget(id);
+    for (const id of this.table.idsWhere("queue", queue)) {
+      this.early.removed(id);
+      this.forget(id);
+    }
   }
 
   /** Drops a live id; the record that says so goes in the current segment, which must outlive the message's. */
   private forget(id: number): void {
+    if (this.table.segmentOf(id) === STAGED) {
+      this.staged.drop(this.table.offsetOf(id));
+      this.table.delete(id);
+      return;
+    }
     if (!this.table.isTransient(id)) this.refer(id);
     const segment = this.segments.get(this.table.segmentOf(id));
     if (segment !== undefined) {
@@ -281,6 +342,7 @@ export class SegmentLog implements MessageLog {
       // The segment left behind is synced (and then closed) by the next flush even if nobody waits.
       if (this.dirty.has(this.current)) this.forceSync = true;
       this.openSegment(this.current.no + 1);
+      this.logger.debug({ segment: this.current.no }, "message log: new segment");
     }
     const segment = this.current;
     let batch = this.batches[this.batches.length - 1];
@@ -315,7 +377,14 @@ export class SegmentLog implements MessageLog {
   // ---- group commit ------------------------------------------------------
 
   get syncPending(): boolean {
-    return this.batches.length > 0 || this.flushing || this.waiting.length > 0 || this.dirty.size > 0;
+    return (
+      this.batches.length > 0 ||
+      this.staged.live > 0 ||
+      this.flushing ||
+      this.waiting.length > 0 ||
+      this.early.queued > 0 ||
+      this.dirty.size > 0
+    );
   }
 
   afterSync(callback: SyncCallback): void {
@@ -324,7 +393,36 @@ export class SegmentLog implements MessageLog {
       return;
     }
     this.waiting.push(callback);
-    if (this.holdTimer !== null && this.pacer.holdFor(this.waiting.length, performance.now()) === 0) {
+    this.waiterAdded();
+  }
+
+  /**
+   * A publisher confirm: as afterSync, or earlier once every message logged
+   * since the previous call was consumed (EarlyConfirms). `reply` runs at
+   * once when nothing is pending.
+   */
+  whenDurableOrConsumed<S, A>(
+    subject: S,
+    arg: A,
+    reply: (subject: S, arg: A) => void,
+    refuse: (subject: S, arg: A, error: Error) => void,
+  ): void {
+    if (!this.syncPending) return reply(subject, arg);
+    this.early.add(this.nextId, subject, arg, reply, refuse);
+    this.waiterAdded();
+  }
+
+  /** Confirms answered before their sync because their messages were consumed (tests, benchmarks). */
+  get confirmedEarly(): number {
+    return this.early.answeredEarly;
+  }
+
+  private get waiters(): number {
+    return this.waiting.length + this.early.queued;
+  }
+
+  private waiterAdded(): void {
+    if (this.holdTimer !== null && this.pacer.holdFor(this.waiters, performance.now()) === 0) {
       clearTimeout(this.holdTimer);
       this.holdTimer = null;
     }
@@ -333,7 +431,7 @@ export class SegmentLog implements MessageLog {
 
   private schedule(): void {
     if (this.scheduled || this.flushing || this.holdTimer !== null) return;
-    const hold = this.pacer.holdFor(this.waiting.length, performance.now());
+    const hold = this.pacer.holdFor(this.waiters, performance.now());
     if (hold > 0) {
       this.holdTimer = setTimeout(this.endHold, hold);
       return;
@@ -353,8 +451,12 @@ export class SegmentLog implements MessageLog {
   private flush(): void {
     this.scheduled = false;
     if (this.flushing) return;
+    this.flushing = true;
+    this.writeStaged();
     const batches = this.batches;
     const callbacks = this.waiting;
+    const answers = callbacks.length + this.early.queued;
+    const earlyMark = this.early.syncStarts();
     const last = batches[batches.length - 1];
     if (last) this.slab.seal(last.chunks);
     this.batches = [];
@@ -362,10 +464,13 @@ export class SegmentLog implements MessageLog {
     const moves = this.pendingMoves;
     this.pendingMoves = [];
     this.movesInFlight = moves;
-    this.flushing = true;
     // Compaction copies must be durable before their originals may go; a segment left behind (sealed) is synced before it closes.
     const sync =
-      callbacks.length > 0 || moves.length > 0 || this.forceSync || batches.some((b) => b.segment !== this.current);
+      callbacks.length > 0 ||
+      this.early.unanswered > 0 ||
+      moves.length > 0 ||
+      this.forceSync ||
+      batches.some((b) => b.segment !== this.current);
     this.forceSync = false;
     // Segments this flush leaves durable: a sealed one among them may then be closed.
     const synced = sync ? [...this.dirty, ...batches.map((b) => b.segment)] : [];
@@ -374,7 +479,7 @@ export class SegmentLog implements MessageLog {
       this.flushing = false;
       if (sync) {
         const now = performance.now();
-        this.pacer.synced(now - started, callbacks.length, this.waiting.length, now);
+        this.pacer.synced(now - started, answers, this.waiters, now);
       }
       this.movesInFlight = [];
       if (error) this.logger.error({ err: error }, "message log: write failed; confirms for this batch are nacked");
@@ -385,8 +490,9 @@ export class SegmentLog implements MessageLog {
       }
       for (const segment of synced) this.closeIfSealed(segment);
       for (const callback of callbacks) callback(error);
+      this.early.synced(earlyMark, error);
       if (!this.closed) this.reclaim();
-      if (this.batches.length > 0 || this.waiting.length > 0) this.schedule();
+      if (this.batches.length > 0 || this.staged.live > 0 || this.waiters > 0) this.schedule();
       else if (this.dirty.size > 0) this.syncLater();
     });
   }
