@@ -1,12 +1,11 @@
 /**
  * The file message log: append-only segment files with group commit.
  *
- * Appends are encoded into an in-memory batch; once per event-loop turn the
- * batch is written (one writev) while the loop keeps accepting the next
- * batch. Enqueue records are staged unencoded until their group commit
- * starts (StagedEnqueues): one removed before then is never written. A
- * confirm may go before the sync when everything its publish logged was
- * consumed first (EarlyConfirms, as RabbitMQ confirms). A flush that someone waits for (afterSync: a confirm, PUBACK,
+ * Appends go to an in-memory batch (enqueues staged unencoded: one removed
+ * before its group commit is never written); once per event-loop turn it is
+ * written (one writev) while the loop takes the next batch. A confirm goes
+ * at once when its messages were consumed first (EarlyConfirms). A flush
+ * that someone waits for (afterSync: a confirm, PUBACK,
  * receipt, a page-out) ends with one fdatasync, so many publishes share one
  * fsync; callbacks run, in order, once everything before them is on disk.
  * A flush nobody waits for (acks, delivery marks, publishes without
@@ -21,7 +20,7 @@
  * message back. Sparse old segments are compacted by copying their live
  * records to the current segment, which then lets them be deleted.
  */
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import type { Logger } from "../../log.js";
 import type {
   MessageLog,
@@ -39,7 +38,6 @@ import {
   encodeEnqueueInto,
   encodeIdRecordInto,
   enqueueRecordLength,
-  withDeliveredFlag,
   type EnqueueFields,
 } from "./record-codec.js";
 import { writeBatches } from "./batch-writer.js";
@@ -49,10 +47,11 @@ import { CommitPacer } from "./commit-pacer.js";
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./file-modes.js";
 import { listSegments, segmentPath } from "./segment-files.js";
 import type { Quarantine } from "./quarantine.js";
-import { replaySegments } from "./segment-recovery.js";
+import { liveQueues, replaySegments } from "./segment-recovery.js";
 import { SegmentDeleter } from "./segment-deleter.js";
 import { SegmentReader } from "./segment-reader.js";
-import { type Batch, type PendingMove, Segment } from "./segment.js";
+import { type Batch, Segment } from "./segment.js";
+import { Compaction } from "./compaction.js";
 import { StagedEnqueues } from "./staged-enqueues.js";
 import { EarlyConfirms } from "./early-confirms.js";
 
@@ -63,15 +62,13 @@ type SyncCallback = (error: Error | null) => void;
 
 /** The id table's segment number for a staged record (segments count from 1); its offset is the staging slot. */
 const STAGED = 0;
-const NO_BYTES = Buffer.alloc(0);
 
 export class SegmentLog implements MessageLog {
   private readonly segments = new Map<number, Segment>();
   private current!: Segment;
   private table = new IdTable();
   private queues = new QueueNames();
-  private pendingMoves: PendingMove[] = [];
-  private movesInFlight: PendingMove[] = [];
+  private readonly compaction = new Compaction();
   private readonly reader: SegmentReader;
   private readonly deleter: SegmentDeleter;
   private nextId = 1;
@@ -80,18 +77,6 @@ export class SegmentLog implements MessageLog {
   private readonly staged = new StagedEnqueues();
   /** Confirms that go once their messages are consumed, or with the sync (whenDurableOrConsumed). */
   private early = new EarlyConfirms(1);
-  /** Reused for each record written from the staging area. */
-  private readonly fields: EnqueueFields = {
-    id: 0,
-    delivered: false,
-    transient: false,
-    enqueuedAt: 0,
-    queueKey: "",
-    exchange: "",
-    routingKey: "",
-    properties: NO_BYTES,
-    body: NO_BYTES,
-  };
   /** Segments written since their last sync. */
   private readonly dirty = new Set<Segment>();
   private syncTimer: NodeJS.Timeout | null = null;
@@ -133,22 +118,7 @@ export class SegmentLog implements MessageLog {
     this.early = new EarlyConfirms(this.nextId);
     this.table = replay.table;
     this.queues = replay.queues;
-    const out = new Map<string, RecoveredQueue>();
-    const byNumber: RecoveredQueue[] = [];
-    // The table iterates in id order, which is publish order (compaction copies keep their id).
-    for (const id of this.table.ids()) {
-      const segment = this.segments.get(this.table.segmentOf(id)) as Segment;
-      segment.live++;
-      segment.liveBytes += this.table.lengthOf(id);
-      const queue = this.table.queueOf(id);
-      let recovered = byNumber[queue];
-      if (recovered === undefined) {
-        recovered = byNumber[queue] = { ids: [], bodyBytes: 0 };
-        out.set(this.queues.keys[queue] as string, recovered);
-      }
-      recovered.ids.push(id);
-      recovered.bodyBytes += this.table.bodyLengthOf(id);
-    }
+    const out = liveQueues(this.table, this.queues, this.segments);
     // Appends always start a fresh segment: an old tail is never written again.
     this.openSegment((numbers[numbers.length - 1] ?? 0) + 1);
     for (const bad of replay.undecodable) {
@@ -215,33 +185,20 @@ export class SegmentLog implements MessageLog {
 
   /** Encodes the staged records still live into the batch, as the group commit starts. */
   private writeStaged(): void {
-    const staged = this.staged;
-    const fields = this.fields;
-    for (let i = 0; i < staged.length; i++) {
-      const body = staged.bodies[i];
-      if (body === null || body === undefined) continue;
-      const id = staged.ids[i] as number;
-      fields.id = id;
-      fields.delivered = this.table.isDelivered(id);
-      fields.transient = this.table.isTransient(id);
-      fields.enqueuedAt = staged.enqueuedAt[i] as number;
-      fields.queueKey = staged.queueKeys[i] as string;
-      fields.exchange = staged.exchanges[i] as string;
-      fields.routingKey = staged.routingKeys[i] as string;
-      fields.properties = staged.properties[i] as Buffer;
-      fields.body = body;
-      const length = enqueueRecordLength(fields);
-      const slab = this.reserve(length);
-      if (slab === null) break;
-      encodeEnqueueInto(slab.buf, slab.used, fields);
-      const offset = this.commit(length);
-      this.table.place(id, this.current.no, offset, length);
-      this.current.live++;
-      this.current.liveBytes += length;
-    }
-    staged.clear();
-    fields.properties = fields.body = NO_BYTES;
+    this.staged.drain(this.table, this.writeEnqueue);
   }
+
+  private readonly writeEnqueue = (fields: EnqueueFields): boolean => {
+    const length = enqueueRecordLength(fields);
+    const slab = this.reserve(length);
+    if (slab === null) return false;
+    encodeEnqueueInto(slab.buf, slab.used, fields);
+    const offset = this.commit(length);
+    this.table.place(fields.id, this.current.no, offset, length);
+    this.current.live++;
+    this.current.liveBytes += length;
+    return true;
+  };
 
   delivered(id: number): void {
     if (!this.table.has(id) || this.table.isDelivered(id)) return;
@@ -285,7 +242,7 @@ export class SegmentLog implements MessageLog {
   }
 
   deleteQueue(queueKey: string): void {
-    this.append(encodeDeleteQueue(queueKey));
+    this.appendRecord(encodeDeleteQueue(queueKey));
     const queue = this.queues.find(queueKey);
     if (queue === undefined) return;
     for (const id of this.table.idsWhere("queue", queue)) {
@@ -313,21 +270,16 @@ export class SegmentLog implements MessageLog {
   private refer(id: number): void {
     const no = this.table.segmentOf(id);
     if (no !== this.current.no) this.current.refs.add(no);
-    // A compaction copy not yet applied holds the message too: this record must outlive it as well,
-    // or deleting this segment first would bring the message back from the copy.
-    for (const move of this.pendingMoves)
-      if (move.id === id && move.to !== this.current) this.current.refs.add(move.to.no);
-    for (const move of this.movesInFlight)
-      if (move.id === id && move.to !== this.current) this.current.refs.add(move.to.no);
+    this.compaction.referCopies(id, this.current);
   }
 
   /** Adds an encoded record to the current batch; returns its offset in the current segment. */
-  private append(record: Buffer): number {
+  private readonly appendRecord = (record: Buffer): number => {
     const slab = this.reserve(record.length);
     if (slab === null) return 0;
     record.copy(slab.buf, slab.used);
     return this.commit(record.length);
-  }
+  };
 
   /**
    * Makes room for a record of `length` bytes in the current batch: the
@@ -396,11 +348,7 @@ export class SegmentLog implements MessageLog {
     this.waiterAdded();
   }
 
-  /**
-   * A publisher confirm: as afterSync, or earlier once every message logged
-   * since the previous call was consumed (EarlyConfirms). `reply` runs at
-   * once when nothing is pending.
-   */
+  /** A publisher confirm: as afterSync, or once what was logged since the last call is consumed (EarlyConfirms). */
   whenDurableOrConsumed<S, A>(
     subject: S,
     arg: A,
@@ -410,11 +358,6 @@ export class SegmentLog implements MessageLog {
     if (!this.syncPending) return reply(subject, arg);
     this.early.add(this.nextId, subject, arg, reply, refuse);
     this.waiterAdded();
-  }
-
-  /** Confirms answered before their sync because their messages were consumed (tests, benchmarks). */
-  get confirmedEarly(): number {
-    return this.early.answeredEarly;
   }
 
   private get waiters(): number {
@@ -461,9 +404,7 @@ export class SegmentLog implements MessageLog {
     if (last) this.slab.seal(last.chunks);
     this.batches = [];
     this.waiting = [];
-    const moves = this.pendingMoves;
-    this.pendingMoves = [];
-    this.movesInFlight = moves;
+    const moves = this.compaction.begin();
     // Compaction copies must be durable before their originals may go; a segment left behind (sealed) is synced before it closes.
     const sync =
       callbacks.length > 0 ||
@@ -481,9 +422,8 @@ export class SegmentLog implements MessageLog {
         const now = performance.now();
         this.pacer.synced(now - started, answers, this.waiters, now);
       }
-      this.movesInFlight = [];
+      this.compaction.end(moves, this.table, error);
       if (error) this.logger.error({ err: error }, "message log: write failed; confirms for this batch are nacked");
-      else this.applyMoves(moves);
       for (const batch of batches) {
         batch.segment.unwritten--;
         this.closeIfSealed(batch.segment);
@@ -524,7 +464,7 @@ export class SegmentLog implements MessageLog {
     while (deleted) {
       deleted = false;
       for (const segment of this.segments.values()) {
-        if (this.deletable(segment)) {
+        if (this.compaction.deletable(segment, this.current, this.segments)) {
           this.segments.delete(segment.no);
           this.reader.forget(segment.no);
           this.deleter.delete(segment.path);
@@ -532,55 +472,9 @@ export class SegmentLog implements MessageLog {
         }
       }
     }
-    for (const segment of this.segments.values()) {
-      if (segment === this.current || segment.unwritten > 0 || segment.live === 0) continue;
-      if (segment.liveBytes < segment.size * this.options.compactBelow) {
-        this.compact(segment);
-        break;
-      }
-    }
-  }
-
-  private deletable(segment: Segment): boolean {
-    if (segment === this.current || segment.live > 0 || segment.unwritten > 0) return false;
-    for (const no of segment.refs) if (no !== segment.no && this.segments.has(no)) return false;
-    // A compaction copy not yet on disk: the original is the only readable one.
-    for (const move of this.pendingMoves) if (move.from === segment) return false;
-    for (const move of this.movesInFlight) if (move.from === segment) return false;
-    return true;
-  }
-
-  /**
-   * Copies a sparse segment's live records forward. The table and the live
-   * counts move to the copies once they are on disk (applyMoves); the old
-   * segment is then deleted by the next reclaim.
-   */
-  private compact(segment: Segment): void {
-    if (this.pendingMoves.some((m) => m.from === segment) || this.movesInFlight.some((m) => m.from === segment)) return;
-    const bytes = readFileSync(segment.path);
-    const ids = this.table.idsWhere("segment", segment.no);
-    for (const id of ids) {
-      const at = this.table.location(id) as { offset: number; length: number };
-      const copy = withDeliveredFlag(bytes.subarray(at.offset, at.offset + at.length), this.table.isDelivered(id));
-      const offset = this.append(copy);
-      this.pendingMoves.push({ id, from: segment, to: this.current, offset });
-      // The old copy still exists until `segment` is deleted: the new one must outlive it.
-      this.current.refs.add(segment.no);
-    }
-    this.logger.debug({ segment: segment.no, moved: ids.length }, "message log: segment compacted");
-  }
-
-  private applyMoves(moves: PendingMove[]): void {
-    for (const move of moves) {
-      // Removed meanwhile: the copy is dead weight in its segment, as any removed record.
-      if (this.table.segmentOf(move.id) !== move.from.no) continue;
-      const length = this.table.lengthOf(move.id);
-      move.from.live--;
-      move.from.liveBytes -= length;
-      move.to.live++;
-      move.to.liveBytes += length;
-      this.table.moveTo(move.id, move.to.no, move.offset);
-    }
+    const sparse = Compaction.sparsest(this.segments, this.current, this.options.compactBelow);
+    if (sparse !== undefined)
+      this.compaction.compact(sparse, this.table, () => this.current, this.appendRecord, this.logger);
   }
 
   stats(): MessageLogStats {

@@ -8,6 +8,11 @@
  * change later, e.g. its properties when another queue dead-letters it);
  * parallel arrays, so a message costs no object of its own here.
  */
+import type { IdTable } from "./id-table.js";
+import type { EnqueueFields } from "./record-codec.js";
+
+const NO_BYTES = Buffer.alloc(0);
+
 export class StagedEnqueues {
   readonly ids: number[] = [];
   readonly queueKeys: string[] = [];
@@ -19,6 +24,18 @@ export class StagedEnqueues {
   readonly enqueuedAt: number[] = [];
   /** Entries not dropped. */
   live = 0;
+  /** Reused for each record handed to drain()'s `write`. */
+  private readonly fields: EnqueueFields = {
+    id: 0,
+    delivered: false,
+    transient: false,
+    enqueuedAt: 0,
+    queueKey: "",
+    exchange: "",
+    routingKey: "",
+    properties: NO_BYTES,
+    body: NO_BYTES,
+  };
 
   get length(): number {
     return this.ids.length;
@@ -51,8 +68,34 @@ export class StagedEnqueues {
     this.live--;
   }
 
-  /** After the records were encoded: empty, keeping the arrays' capacity. */
-  clear(): void {
+  /**
+   * Hands each live entry, in order, to `write` (which encodes it and
+   * returns false once the log is closed), flags from `table`; then empties
+   * the stage.
+   */
+  drain(table: IdTable, write: (fields: EnqueueFields) => boolean): void {
+    const fields = this.fields;
+    for (let i = 0; i < this.ids.length; i++) {
+      const body = this.bodies[i];
+      if (body === null || body === undefined) continue;
+      const id = this.ids[i] as number;
+      fields.id = id;
+      fields.delivered = table.isDelivered(id);
+      fields.transient = table.isTransient(id);
+      fields.enqueuedAt = this.enqueuedAt[i] as number;
+      fields.queueKey = this.queueKeys[i] as string;
+      fields.exchange = this.exchanges[i] as string;
+      fields.routingKey = this.routingKeys[i] as string;
+      fields.properties = this.properties[i] as Buffer;
+      fields.body = body;
+      if (!write(fields)) break;
+    }
+    this.clear();
+    fields.properties = fields.body = NO_BYTES;
+  }
+
+  /** Empty, keeping the arrays' capacity. */
+  private clear(): void {
     this.ids.length = 0;
     this.queueKeys.length = 0;
     this.exchanges.length = 0;

@@ -91,36 +91,40 @@ async function holdASync(sync: SyncSwitch, publisher: Publisher, queue: string, 
   await waitFor(() => sync.holding > 0, WAIT_MS);
 }
 
-test("a message consumed and acked before its group commit is confirmed at the ack, never written, and gone after a restart", { timeout: 120_000 }, async () => {
-  const dir = await dataDirs.fresh("acked");
-  const sync = new SyncSwitch();
-  await withBrokerOn(
-    dir,
-    async (broker) => {
-      const publisher = await Publisher.open(broker);
-      await publisher.channel.assertQueue("acked", { durable: true });
-      const consumer = await consume(broker, "acked", (channel, message) => channel.ack(message));
-      await holdASync(sync, publisher, "acked", "first-acked-0");
-      const bodies = ["staged-acked-1", "staged-acked-2", "staged-acked-3"];
-      const answers = await Promise.all(bodies.map((body) => publisher.publish("", "acked", body)));
-      assert.deepEqual(answers, ["ack", "ack", "ack"]);
-      assert.ok(sync.holding > 0, "confirmed while the group commit's sync is still held");
-      assert.deepEqual(consumer.received.slice(-3), bodies);
-      sync.release();
-      await publisher.close();
-      await consumer.connection.close();
-    },
-    { segmentLog: { sync: sync.sync } },
-  );
-  // The broker stopped cleanly (the log wrote and synced everything it had): they were dropped, not held back.
-  const written = segmentText(dir);
-  assert.ok(written.includes("first-acked-0"), "the message whose group commit had started was written");
-  for (const body of ["staged-acked-1", "staged-acked-2", "staged-acked-3"])
-    assert.ok(!written.includes(body), `${body} was never written`);
-  await withBrokerOn(dir, async (broker) => {
-    assert.deepEqual(await drainQueueAt(broker.url, "acked"), [], "consumed messages do not come back");
-  });
-});
+test(
+  "a message consumed and acked before its group commit is confirmed at the ack, never written, and gone after a restart",
+  { timeout: 120_000 },
+  async () => {
+    const dir = await dataDirs.fresh("acked");
+    const sync = new SyncSwitch();
+    await withBrokerOn(
+      dir,
+      async (broker) => {
+        const publisher = await Publisher.open(broker);
+        await publisher.channel.assertQueue("acked", { durable: true });
+        const consumer = await consume(broker, "acked", (channel, message) => channel.ack(message));
+        await holdASync(sync, publisher, "acked", "first-acked-0");
+        const bodies = ["staged-acked-1", "staged-acked-2", "staged-acked-3"];
+        const answers = await Promise.all(bodies.map((body) => publisher.publish("", "acked", body)));
+        assert.deepEqual(answers, ["ack", "ack", "ack"]);
+        assert.ok(sync.holding > 0, "confirmed while the group commit's sync is still held");
+        assert.deepEqual(consumer.received.slice(-3), bodies);
+        sync.release();
+        await publisher.close();
+        await consumer.connection.close();
+      },
+      { segmentLog: { sync: sync.sync } },
+    );
+    // The broker stopped cleanly (the log wrote and synced everything it had): they were dropped, not held back.
+    const written = segmentText(dir);
+    assert.ok(written.includes("first-acked-0"), "the message whose group commit had started was written");
+    for (const body of ["staged-acked-1", "staged-acked-2", "staged-acked-3"])
+      assert.ok(!written.includes(body), `${body} was never written`);
+    await withBrokerOn(dir, async (broker) => {
+      assert.deepEqual(await drainQueueAt(broker.url, "acked"), [], "consumed messages do not come back");
+    });
+  },
+);
 
 test("a message delivered but not acked is written and synced before its confirm", { timeout: 120_000 }, async () => {
   const dir = await dataDirs.fresh("unacked");
@@ -151,108 +155,128 @@ test("a message delivered but not acked is written and synced before its confirm
   });
 });
 
-test("a message routed to two queues and acked on one is written and synced before its confirm", { timeout: 120_000 }, async () => {
-  const dir = await dataDirs.fresh("two-queues");
-  const sync = new SyncSwitch();
-  await withBrokerOn(
-    dir,
-    async (broker) => {
-      const publisher = await Publisher.open(broker);
-      const ch = publisher.channel;
-      await ch.assertExchange("both", "fanout", { durable: true });
-      for (const queue of ["consumed-here", "kept-here"]) {
-        await ch.assertQueue(queue, { durable: true });
-        await ch.bindQueue(queue, "both", "");
-      }
-      const consumer = await consume(broker, "consumed-here", (channel, message) => channel.ack(message));
-      sync.hold();
-      void publisher.publish("both", "", "first-both-0");
-      await waitFor(() => sync.holding > 0, WAIT_MS);
-      const confirmed = publisher.publish("both", "", "staged-both-1");
-      await waitFor(() => consumer.received.includes("staged-both-1"), WAIT_MS);
-      await consumer.channel.checkQueue("consumed-here");
-      await publisher.settle("kept-here");
-      assert.equal(publisher.answers.get("staged-both-1"), undefined, "no confirm while another queue holds it unsynced");
-      sync.release();
-      assert.equal(await confirmed, "ack");
-      assert.ok(segmentText(dir).includes("staged-both-1"), "on disk when confirmed");
-      await consumer.connection.close();
-      await publisher.close();
-    },
-    { segmentLog: { sync: sync.sync } },
-  );
-  await withBrokerOn(dir, async (broker) => {
-    const kept = await drainQueueAt(broker.url, "kept-here");
-    assert.deepEqual(kept, ["first-both-0", "staged-both-1"]);
-  });
-});
+test(
+  "a message routed to two queues and acked on one is written and synced before its confirm",
+  { timeout: 120_000 },
+  async () => {
+    const dir = await dataDirs.fresh("two-queues");
+    const sync = new SyncSwitch();
+    await withBrokerOn(
+      dir,
+      async (broker) => {
+        const publisher = await Publisher.open(broker);
+        const ch = publisher.channel;
+        await ch.assertExchange("both", "fanout", { durable: true });
+        for (const queue of ["consumed-here", "kept-here"]) {
+          await ch.assertQueue(queue, { durable: true });
+          await ch.bindQueue(queue, "both", "");
+        }
+        const consumer = await consume(broker, "consumed-here", (channel, message) => channel.ack(message));
+        sync.hold();
+        void publisher.publish("both", "", "first-both-0");
+        await waitFor(() => sync.holding > 0, WAIT_MS);
+        const confirmed = publisher.publish("both", "", "staged-both-1");
+        await waitFor(() => consumer.received.includes("staged-both-1"), WAIT_MS);
+        await consumer.channel.checkQueue("consumed-here");
+        await publisher.settle("kept-here");
+        assert.equal(
+          publisher.answers.get("staged-both-1"),
+          undefined,
+          "no confirm while another queue holds it unsynced",
+        );
+        sync.release();
+        assert.equal(await confirmed, "ack");
+        assert.ok(segmentText(dir).includes("staged-both-1"), "on disk when confirmed");
+        await consumer.connection.close();
+        await publisher.close();
+      },
+      { segmentLog: { sync: sync.sync } },
+    );
+    await withBrokerOn(dir, async (broker) => {
+      const kept = await drainQueueAt(broker.url, "kept-here");
+      assert.deepEqual(kept, ["first-both-0", "staged-both-1"]);
+    });
+  },
+);
 
-test("a message requeued before it was written (nack requeue=true) is written and synced before its confirm", { timeout: 120_000 }, async () => {
-  const dir = await dataDirs.fresh("requeued");
-  const sync = new SyncSwitch();
-  await withBrokerOn(
-    dir,
-    async (broker) => {
-      const publisher = await Publisher.open(broker);
-      await publisher.channel.assertQueue("requeued", { durable: true });
-      let nacks = 0;
-      // The first delivery of the staged message goes back; the redelivery stays unacked.
-      const consumer = await consume(broker, "requeued", (channel, message) => {
-        if (message.content.toString() === "staged-requeued-1" && nacks++ === 0) channel.nack(message, false, true);
-      });
-      await holdASync(sync, publisher, "requeued", "first-requeued-0");
-      const confirmed = publisher.publish("", "requeued", "staged-requeued-1");
-      await waitFor(() => consumer.received.filter((b) => b === "staged-requeued-1").length === 2, WAIT_MS);
-      await consumer.channel.checkQueue("requeued");
-      await publisher.settle("requeued");
-      assert.equal(publisher.answers.get("staged-requeued-1"), undefined, "no confirm for a requeued message before its sync");
-      sync.release();
-      assert.equal(await confirmed, "ack");
-      assert.ok(segmentText(dir).includes("staged-requeued-1"), "on disk when confirmed");
-      // The channel closes with it unacked: requeued again, still in the log.
-      await consumer.connection.close();
-      await publisher.close();
-    },
-    { segmentLog: { sync: sync.sync } },
-  );
-  await withBrokerOn(dir, async (broker) => {
-    const back = await drainQueueAt(broker.url, "requeued");
-    assert.ok(back.includes("staged-requeued-1"), `the requeued message survives: ${JSON.stringify(back)}`);
-  });
-});
+test(
+  "a message requeued before it was written (nack requeue=true) is written and synced before its confirm",
+  { timeout: 120_000 },
+  async () => {
+    const dir = await dataDirs.fresh("requeued");
+    const sync = new SyncSwitch();
+    await withBrokerOn(
+      dir,
+      async (broker) => {
+        const publisher = await Publisher.open(broker);
+        await publisher.channel.assertQueue("requeued", { durable: true });
+        let nacks = 0;
+        // The first delivery of the staged message goes back; the redelivery stays unacked.
+        const consumer = await consume(broker, "requeued", (channel, message) => {
+          if (message.content.toString() === "staged-requeued-1" && nacks++ === 0) channel.nack(message, false, true);
+        });
+        await holdASync(sync, publisher, "requeued", "first-requeued-0");
+        const confirmed = publisher.publish("", "requeued", "staged-requeued-1");
+        await waitFor(() => consumer.received.filter((b) => b === "staged-requeued-1").length === 2, WAIT_MS);
+        await consumer.channel.checkQueue("requeued");
+        await publisher.settle("requeued");
+        assert.equal(
+          publisher.answers.get("staged-requeued-1"),
+          undefined,
+          "no confirm for a requeued message before its sync",
+        );
+        sync.release();
+        assert.equal(await confirmed, "ack");
+        assert.ok(segmentText(dir).includes("staged-requeued-1"), "on disk when confirmed");
+        // The channel closes with it unacked: requeued again, still in the log.
+        await consumer.connection.close();
+        await publisher.close();
+      },
+      { segmentLog: { sync: sync.sync } },
+    );
+    await withBrokerOn(dir, async (broker) => {
+      const back = await drainQueueAt(broker.url, "requeued");
+      assert.ok(back.includes("staged-requeued-1"), `the requeued message survives: ${JSON.stringify(back)}`);
+    });
+  },
+);
 
-test("a message rejected into a dead-letter queue before its group commit is confirmed only with the sync", { timeout: 120_000 }, async () => {
-  const dir = await dataDirs.fresh("dead-lettered");
-  const sync = new SyncSwitch();
-  await withBrokerOn(
-    dir,
-    async (broker) => {
-      const publisher = await Publisher.open(broker);
-      const ch = publisher.channel;
-      await ch.assertQueue("dead", { durable: true });
-      await ch.assertQueue("rejecting", {
-        durable: true,
-        arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "dead" },
-      });
-      const consumer = await consume(broker, "rejecting", (channel, message) => channel.reject(message, false));
-      await holdASync(sync, publisher, "rejecting", "first-rejected-0");
-      const confirmed = publisher.publish("", "rejecting", "staged-rejected-1");
-      await waitFor(() => consumer.received.includes("staged-rejected-1"), WAIT_MS);
-      await consumer.channel.checkQueue("rejecting");
-      await publisher.settle("dead");
-      assert.equal(publisher.answers.get("staged-rejected-1"), undefined, "a reject is not a consumption");
-      sync.release();
-      assert.equal(await confirmed, "ack");
-      await consumer.connection.close();
-      await publisher.close();
-    },
-    { segmentLog: { sync: sync.sync } },
-  );
-  await withBrokerOn(dir, async (broker) => {
-    const dead = await drainQueueAt(broker.url, "dead");
-    assert.ok(dead.includes("staged-rejected-1"), `the dead-lettered copy survives: ${JSON.stringify(dead)}`);
-  });
-});
+test(
+  "a message rejected into a dead-letter queue before its group commit is confirmed only with the sync",
+  { timeout: 120_000 },
+  async () => {
+    const dir = await dataDirs.fresh("dead-lettered");
+    const sync = new SyncSwitch();
+    await withBrokerOn(
+      dir,
+      async (broker) => {
+        const publisher = await Publisher.open(broker);
+        const ch = publisher.channel;
+        await ch.assertQueue("dead", { durable: true });
+        await ch.assertQueue("rejecting", {
+          durable: true,
+          arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "dead" },
+        });
+        const consumer = await consume(broker, "rejecting", (channel, message) => channel.reject(message, false));
+        await holdASync(sync, publisher, "rejecting", "first-rejected-0");
+        const confirmed = publisher.publish("", "rejecting", "staged-rejected-1");
+        await waitFor(() => consumer.received.includes("staged-rejected-1"), WAIT_MS);
+        await consumer.channel.checkQueue("rejecting");
+        await publisher.settle("dead");
+        assert.equal(publisher.answers.get("staged-rejected-1"), undefined, "a reject is not a consumption");
+        sync.release();
+        assert.equal(await confirmed, "ack");
+        await consumer.connection.close();
+        await publisher.close();
+      },
+      { segmentLog: { sync: sync.sync } },
+    );
+    await withBrokerOn(dir, async (broker) => {
+      const dead = await drainQueueAt(broker.url, "dead");
+      assert.ok(dead.includes("staged-rejected-1"), `the dead-lettered copy survives: ${JSON.stringify(dead)}`);
+    });
+  },
+);
 
 test("tx.commit-ok still waits for the sync, even when its messages were consumed", { timeout: 120_000 }, async () => {
   const dir = await dataDirs.fresh("tx");
@@ -289,29 +313,33 @@ test("tx.commit-ok still waits for the sync, even when its messages were consume
   );
 });
 
-test("a reject-publish nack while an earlier confirm waits for its sync does not stop later confirms", { timeout: 120_000 }, async () => {
-  const dir = await dataDirs.fresh("nack-order");
-  const sync = new SyncSwitch();
-  await withBrokerOn(
-    dir,
-    async (broker) => {
-      const publisher = await Publisher.open(broker);
-      const ch = publisher.channel;
-      await ch.assertQueue("kept", { durable: true });
-      await ch.assertQueue("full", { arguments: { "x-max-length": 0, "x-overflow": "reject-publish" } });
-      await holdASync(sync, publisher, "kept", "kept-1");
-      assert.equal(await publisher.publish("", "full", "refused-2"), "nack");
-      const third = publisher.publish("", "kept", "kept-3");
-      await publisher.settle("kept");
-      assert.equal(publisher.answers.get("kept-1"), undefined);
-      sync.release();
-      assert.equal(await third, "ack");
-      assert.equal(publisher.answers.get("kept-1"), "ack");
-      // The broker still serves this channel and another client.
-      assert.equal(await publisher.publish("", "kept", "kept-4"), "ack");
-      await publisher.close();
-      assert.deepEqual(await drainQueueAt(broker.url, "kept"), ["kept-1", "kept-3", "kept-4"]);
-    },
-    { segmentLog: { sync: sync.sync } },
-  );
-});
+test(
+  "a reject-publish nack while an earlier confirm waits for its sync does not stop later confirms",
+  { timeout: 120_000 },
+  async () => {
+    const dir = await dataDirs.fresh("nack-order");
+    const sync = new SyncSwitch();
+    await withBrokerOn(
+      dir,
+      async (broker) => {
+        const publisher = await Publisher.open(broker);
+        const ch = publisher.channel;
+        await ch.assertQueue("kept", { durable: true });
+        await ch.assertQueue("full", { arguments: { "x-max-length": 0, "x-overflow": "reject-publish" } });
+        await holdASync(sync, publisher, "kept", "kept-1");
+        assert.equal(await publisher.publish("", "full", "refused-2"), "nack");
+        const third = publisher.publish("", "kept", "kept-3");
+        await publisher.settle("kept");
+        assert.equal(publisher.answers.get("kept-1"), undefined);
+        sync.release();
+        assert.equal(await third, "ack");
+        assert.equal(publisher.answers.get("kept-1"), "ack");
+        // The broker still serves this channel and another client.
+        assert.equal(await publisher.publish("", "kept", "kept-4"), "ack");
+        await publisher.close();
+        assert.deepEqual(await drainQueueAt(broker.url, "kept"), ["kept-1", "kept-3", "kept-4"]);
+      },
+      { segmentLog: { sync: sync.sync } },
+    );
+  },
+);
