@@ -1,4 +1,4 @@
-import type { Durability } from "../store/types.js";
+import type { Durability, DurableRefusal, DurableReply } from "../store/types.js";
 
 /**
  * Two stores' durability as one (the message log and the streams): an
@@ -36,12 +36,7 @@ export class CombinedDurability implements Durability {
    * while the streams hold nothing unsynced (a publish to a stream waits for
    * the stream's sync): otherwise it waits for both, as afterSync.
    */
-  whenDurableOrConsumed<S, A>(
-    subject: S,
-    arg: A,
-    reply: (subject: S, arg: A) => void,
-    refuse: (subject: S, arg: A, error: Error) => void,
-  ): void {
+  whenDurableOrConsumed<S, A>(subject: S, arg: A, reply: DurableReply<S, A>, refuse: DurableRefusal<S, A>): void {
     if (!this.waiting && !this.second.syncPending && this.first.whenDurableOrConsumed !== undefined)
       return this.first.whenDurableOrConsumed(subject, arg, reply, refuse);
     this.afterSync((error) => (error === null ? reply(subject, arg) : refuse(subject, arg, error)));

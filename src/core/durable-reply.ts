@@ -1,4 +1,4 @@
-import type { Durability } from "../store/types.js";
+import type { Durability, DurableRefusal, DurableReply } from "../store/types.js";
 
 /**
  * DESIGN §4: an answer that tells a client "you have it" — an AMQP confirm
@@ -19,8 +19,8 @@ export function replyWhenDurable<S, A>(
   durability: Durability | null,
   subject: S,
   arg: A,
-  reply: (subject: S, arg: A) => void,
-  refuse: (subject: S, arg: A, error: Error) => void,
+  reply: DurableReply<S, A>,
+  refuse: DurableRefusal<S, A>,
 ): void {
   if (durability === null || !durability.syncPending) {
     reply(subject, arg);
@@ -44,8 +44,8 @@ export function confirmWhenDurable<S, A>(
   durability: Durability | null,
   subject: S,
   arg: A,
-  reply: (subject: S, arg: A) => void,
-  refuse: (subject: S, arg: A, error: Error) => void,
+  reply: DurableReply<S, A>,
+  refuse: DurableRefusal<S, A>,
 ): void {
   if (durability !== null && durability.syncPending && durability.whenDurableOrConsumed !== undefined)
     durability.whenDurableOrConsumed(subject, arg, reply, refuse);

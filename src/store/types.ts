@@ -119,6 +119,11 @@ export interface PropertiesCodec {
   decode(bytes: Buffer): MessageProperties;
 }
 
+/** Tells a client its publish is safe; subject and arg are passed through so that the common path allocates no closure. */
+export type DurableReply<S, A> = (subject: S, arg: A) => void;
+/** The protocol's refusal when the write failed. */
+export type DurableRefusal<S, A> = (subject: S, arg: A, error: Error) => void;
+
 /** Signals durability of everything appended so far. */
 export interface Durability {
   /** True while appended records are not yet on disk (or their callbacks not yet run). */
@@ -132,12 +137,7 @@ export interface Durability {
    * soon as it is persisted to disk, or when it is consumed on every
    * queue"). Answers may then overtake earlier ones. Absent: afterSync.
    */
-  whenDurableOrConsumed?<S, A>(
-    subject: S,
-    arg: A,
-    reply: (subject: S, arg: A) => void,
-    refuse: (subject: S, arg: A, error: Error) => void,
-  ): void;
+  whenDurableOrConsumed?<S, A>(subject: S, arg: A, reply: DurableReply<S, A>, refuse: DurableRefusal<S, A>): void;
 }
 
 export interface MessageLogStats {

@@ -6,7 +6,7 @@
  * commit is never written.
  */
 import assert from "node:assert/strict";
-import { fdatasync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ import { after, test } from "node:test";
 import { silentLogger } from "../../src/log.js";
 import { FileStore } from "../../src/store/file/file-store.js";
 import type { MessageLog } from "../../src/store/types.js";
+import { SyncSwitch } from "../helpers/failing-sync.js";
 import { propertiesCodec as codec, storedMessage as msg } from "../helpers/stored-message.js";
 
 const dirs: string[] = [];
@@ -24,18 +25,8 @@ after(async () => {
 const Q = "/\u0000q";
 const R = "/\u0000r";
 
-class HeldSync {
-  readonly held: Array<() => void> = [];
-  readonly sync = (fd: number, callback: (error: NodeJS.ErrnoException | null) => void): void => {
-    this.held.push(() => fdatasync(fd, callback));
-  };
-  release(): void {
-    for (const run of this.held.splice(0)) run();
-  }
-}
-
 /** Waits (releasing held syncs) until `answers` holds `n` entries; the thread pool answers in its own time. */
-async function answered(answers: string[], n: number, disk: HeldSync): Promise<void> {
+async function answered(answers: string[], n: number, disk: SyncSwitch): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (answers.length < n) {
     if (Date.now() > deadline) throw new Error(`timed out with ${JSON.stringify(answers)}`);
@@ -48,10 +39,11 @@ const turns = async (n: number): Promise<void> => {
   for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
-async function openLog(): Promise<{ dir: string; store: FileStore; log: MessageLog; disk: HeldSync }> {
+async function openLog(): Promise<{ dir: string; store: FileStore; log: MessageLog; disk: SyncSwitch }> {
   const dir = await mkdtemp(join(tmpdir(), "warren-early-confirms-"));
   dirs.push(dir);
-  const disk = new HeldSync();
+  const disk = new SyncSwitch();
+  disk.hold();
   const store = new FileStore({ dir, codec, logger: silentLogger(), segmentLog: { sync: disk.sync } });
   store.messages.recover();
   return { dir, store, log: store.messages, disk };
@@ -74,16 +66,16 @@ const segmentText = (dir: string): string =>
     .join("");
 
 /** Publishes "first" and lets its group commit start: its fdatasync is held, so what follows stays staged. */
-async function holdFirst(log: MessageLog, disk: HeldSync, confirm: (name: string) => void): Promise<number> {
+async function holdFirst(log: MessageLog, disk: SyncSwitch, confirm: (name: string) => void): Promise<number> {
   const id = log.enqueue(Q, msg("first"), Date.now());
   confirm("first");
   await turns(3);
-  assert.equal(disk.held.length, 1, "the first group commit waits for its sync");
+  assert.equal(disk.holding, 1, "the first group commit waits for its sync");
   return id;
 }
 
 /** Closes the store, letting every sync through. */
-async function closeStore(store: FileStore, disk: HeldSync): Promise<void> {
+async function closeStore(store: FileStore, disk: SyncSwitch): Promise<void> {
   let closed = false;
   const closing = store.close().then(() => (closed = true));
   while (!closed) {

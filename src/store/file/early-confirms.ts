@@ -16,6 +16,8 @@
  *
  * Waiters live in parallel arrays (no object or closure per publish).
  */
+import type { DurableRefusal, DurableReply } from "../types.js";
+
 type Reply = (subject: never, arg: never) => void;
 type Refuse = (subject: never, arg: never, error: Error) => void;
 
@@ -58,13 +60,7 @@ export class EarlyConfirms {
   }
 
   /** A waiter for the ids before `nextId`; answered at once when they were all consumed already. */
-  add<S, A>(
-    nextId: number,
-    subject: S,
-    arg: A,
-    reply: (subject: S, arg: A) => void,
-    refuse: (subject: S, arg: A, error: Error) => void,
-  ): void {
+  add<S, A>(nextId: number, subject: S, arg: A, reply: DurableReply<S, A>, refuse: DurableRefusal<S, A>): void {
     const from = this.openFrom;
     const logged = nextId - from;
     const left = this.openSyncOnly ? SYNC_ONLY : logged - this.openConsumed;

@@ -25,6 +25,8 @@ import type { Logger } from "../../log.js";
 import type {
   MessageLog,
   MessageLogStats,
+  DurableRefusal,
+  DurableReply,
   PropertiesCodec,
   RecoveredMessage,
   RecoveredQueue,
@@ -349,12 +351,7 @@ export class SegmentLog implements MessageLog {
   }
 
   /** A publisher confirm: as afterSync, or once what was logged since the last call is consumed (EarlyConfirms). */
-  whenDurableOrConsumed<S, A>(
-    subject: S,
-    arg: A,
-    reply: (subject: S, arg: A) => void,
-    refuse: (subject: S, arg: A, error: Error) => void,
-  ): void {
+  whenDurableOrConsumed<S, A>(subject: S, arg: A, reply: DurableReply<S, A>, refuse: DurableRefusal<S, A>): void {
     if (!this.syncPending) return reply(subject, arg);
     this.early.add(this.nextId, subject, arg, reply, refuse);
     this.waiterAdded();

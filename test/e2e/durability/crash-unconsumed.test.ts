@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import amqplib, { type ConfirmChannel } from "amqplib";
+import amqplib, { type Channel, type ConfirmChannel } from "amqplib";
 import { drainQueueAt } from "../../helpers/amqp-fixture.js";
 import { waitFor } from "../../helpers/broker.js";
 import { killAllChildren, killed, startChildBroker } from "../../helpers/child-broker.js";
@@ -58,20 +58,34 @@ async function afterRestart(dir: string, queue: string): Promise<string[]> {
   }
 }
 
-test("messages confirmed while delivered and unacked survive kill -9", { timeout: 180_000 }, async () => {
-  const dir = await mkdtemp(join(root, "unacked-"));
+/** A child broker on a fresh dir, a consumer channel and a confirm channel on their own connections. */
+async function startWithClients(name: string): Promise<{
+  dir: string;
+  child: Awaited<ReturnType<typeof startChildBroker>>["child"];
+  consumerChannel: Channel;
+  publisherChannel: ConfirmChannel;
+}> {
+  const dir = await mkdtemp(join(root, `${name}-`));
   const { child, ports } = await startChildBroker(dir, ["amqp"]);
   const url = `amqp://guest:guest@127.0.0.1:${ports.amqp}`;
-  const consumerConnection = await amqplib.connect(url);
+  const [consumerConnection, publisherConnection] = [await amqplib.connect(url), await amqplib.connect(url)];
   consumerConnection.on("error", () => {});
-  const consumerChannel = await consumerConnection.createChannel();
+  publisherConnection.on("error", () => {});
+  return {
+    dir,
+    child,
+    consumerChannel: await consumerConnection.createChannel(),
+    publisherChannel: await publisherConnection.createConfirmChannel(),
+  };
+}
+
+test("messages confirmed while delivered and unacked survive kill -9", { timeout: 180_000 }, async () => {
+  const { dir, child, consumerChannel, publisherChannel } = await startWithClients("unacked");
   await consumerChannel.assertQueue("unacked", { durable: true });
   const received = new Set<string>();
   // Never acks: every message is delivered (and out) before its confirm.
   await consumerChannel.consume("unacked", (message) => message && received.add(message.content.toString()));
-  const connection = await amqplib.connect(url);
-  connection.on("error", () => {});
-  const confirmed = await publishConfirmed(await connection.createConfirmChannel(), "", "unacked");
+  const confirmed = await publishConfirmed(publisherChannel, "", "unacked");
   await waitFor(() => received.size === MESSAGES, 60_000);
   await killed(child);
   const back = new Set(await afterRestart(dir, "unacked"));
@@ -80,12 +94,7 @@ test("messages confirmed while delivered and unacked survive kill -9", { timeout
 });
 
 test("messages routed to two queues and acked on one survive kill -9 in the other", { timeout: 180_000 }, async () => {
-  const dir = await mkdtemp(join(root, "two-queues-"));
-  const { child, ports } = await startChildBroker(dir, ["amqp"]);
-  const url = `amqp://guest:guest@127.0.0.1:${ports.amqp}`;
-  const consumerConnection = await amqplib.connect(url);
-  consumerConnection.on("error", () => {});
-  const consumerChannel = await consumerConnection.createChannel();
+  const { dir, child, consumerChannel, publisherChannel } = await startWithClients("two-queues");
   await consumerChannel.assertExchange("both", "fanout", { durable: true });
   for (const queue of ["acked-here", "kept-here"]) {
     await consumerChannel.assertQueue(queue, { durable: true });
@@ -97,9 +106,7 @@ test("messages routed to two queues and acked on one survive kill -9 in the othe
     consumerChannel.ack(message);
     acked++;
   });
-  const connection = await amqplib.connect(url);
-  connection.on("error", () => {});
-  const confirmed = await publishConfirmed(await connection.createConfirmChannel(), "both", "");
+  const confirmed = await publishConfirmed(publisherChannel, "both", "");
   await waitFor(() => acked === MESSAGES, 60_000);
   await killed(child);
   const back = new Set(await afterRestart(dir, "kept-here"));
