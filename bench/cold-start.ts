@@ -5,7 +5,12 @@
  * only) in the same run. The three kinds alternate sample by sample so that
  * the shared machine's load falls on each alike; medians are reported.
  *
- *   npm run build && node dist/bench/cold-start.js [samples=10]
+ *   npm run build && node dist/bench/cold-start.js [samples=10] [before-dist]
+ *
+ * With a before-dist (a copy of an earlier build's dist/), its bundle runs too,
+ * as "warren-before", alternating with the others. Each sample also reports
+ * the process's CPU time (user + system) up to ready, which moves less with
+ * the machine's load than the wall clock.
  *
  * warren      the published entry, `import("warren")` (the esbuild bundle dist/warren.js)
  * warren-src  the compiled source layout, dist/src/index.js (what development and the tests load)
@@ -24,15 +29,26 @@ interface Sample {
   start: number;
   /** ms of a second startBroker() in the same process (Warren only) */
   second: number;
+  /** ms of CPU (user + system) the process used up to ready */
+  cpu: number;
 }
 
-const KINDS = ["warren", "warren-src", "aedes"] as const;
-type Kind = (typeof KINDS)[number];
+const before = process.argv[3];
+const KINDS: readonly Kind[] = [
+  "warren",
+  "warren-src",
+  "aedes",
+  ...(before !== undefined ? (["warren-before"] as const) : []),
+];
+type Kind = "warren" | "warren-src" | "aedes" | "warren-before";
+
+const cpuMs = "(() => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; })()";
 
 /** What runs in the fresh process; prints one JSON Sample. */
 const CHILD: Record<Kind, string> = {
-  warren: warrenChild('"warren"'),
-  "warren-src": warrenChild(JSON.stringify(fileURLToPath(new URL("../src/index.js", import.meta.url)))),
+  warren: warrenChild('"warren"', "warren"),
+  "warren-src": warrenChild(JSON.stringify(fileURLToPath(new URL("../src/index.js", import.meta.url))), "warren-src"),
+  "warren-before": warrenChild(JSON.stringify(`${before ?? ""}/warren.js`), "warren-before"),
   aedes: `
     const t0 = performance.now();
     const { Aedes } = await import("aedes");
@@ -42,21 +58,23 @@ const CHILD: Record<Kind, string> = {
     const server = createServer(broker.handle);
     await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
     const t2 = performance.now();
-    console.log(JSON.stringify({ kind: "aedes", ready: t2 - t0, import: t1 - t0, start: t2 - t1, second: 0 }));
+    const cpu = ${cpuMs};
+    console.log(JSON.stringify({ kind: "aedes", ready: t2 - t0, import: t1 - t0, start: t2 - t1, second: 0, cpu }));
     server.close();
     broker.close();`,
 };
 
-function warrenChild(specifier: string): string {
+function warrenChild(specifier: string, kind: Kind): string {
   return `
     const t0 = performance.now();
     const { startBroker } = await import(${specifier});
     const t1 = performance.now();
     const first = await startBroker();
     const t2 = performance.now();
+    const cpu = ${cpuMs};
     const second = await startBroker();
     const t3 = performance.now();
-    console.log(JSON.stringify({ kind: ${JSON.stringify(specifier === '"warren"' ? "warren" : "warren-src")}, ready: t2 - t0, import: t1 - t0, start: t2 - t1, second: t3 - t2 }));
+    console.log(JSON.stringify({ kind: "${kind}", ready: t2 - t0, import: t1 - t0, start: t2 - t1, second: t3 - t2, cpu }));
     await Promise.all([first.stop(), second.stop()]);`;
 }
 
@@ -89,14 +107,15 @@ for (let i = 0; i < samples; i++) {
 }
 const aedes = median((results.get("aedes") ?? []).map((s) => s.ready));
 console.log(
-  `| kind | ready ms (median of ${samples}) | import ms | first start ms | second start ms | ready / Aedes |`,
+  `| kind | ready ms (median of ${samples}) | import ms | first start ms | second start ms | ready / Aedes | CPU ms to ready | CPU / Aedes |`,
 );
-console.log("|---|---|---|---|---|---|");
+console.log("|---|---|---|---|---|---|---|---|");
+const aedesCpu = median((results.get("aedes") ?? []).map((s) => s.cpu));
 for (const [kind, list] of results) {
   const m = (key: keyof Omit<Sample, "kind">): string => median(list.map((s) => s[key])).toFixed(1);
   const ready = median(list.map((s) => s.ready));
   console.log(
-    `| ${kind} | ${ready.toFixed(1)} | ${m("import")} | ${m("start")} | ${kind === "aedes" ? "-" : m("second")} | ${(ready / aedes).toFixed(2)} |`,
+    `| ${kind} | ${ready.toFixed(1)} | ${m("import")} | ${m("start")} | ${kind === "aedes" ? "-" : m("second")} | ${(ready / aedes).toFixed(2)} | ${m("cpu")} | ${(median(list.map((s) => s.cpu)) / aedesCpu).toFixed(2)} |`,
   );
 }
 console.log(

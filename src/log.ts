@@ -11,11 +11,41 @@
  * connection, alarm and definition events.
  */
 import { closeSync, fstatSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { createRequire } from "node:module";
 import { Writable } from "node:stream";
-import { pino } from "pino";
-import type { DestinationStream, Logger as PinoLogger } from "pino";
+import type * as Pino from "pino";
+import type { DestinationStream } from "pino";
 
-export type Logger = PinoLogger;
+/**
+ * What Warren asks of a logger: pino's calls, so that a pino logger (the
+ * CLI's, or an embedding application's) is one, and the embedded default
+ * need not load pino at all (see silentLogger).
+ */
+export interface Logger {
+  /** pino's level names (LOG_LEVELS); settable at run time (the management API's log level). */
+  level: string;
+  child(bindings: Record<string, unknown>): Logger;
+  fatal: LogFn;
+  error: LogFn;
+  warn: LogFn;
+  info: LogFn;
+  debug: LogFn;
+  trace: LogFn;
+}
+
+/** pino's record call: a message, or an object of fields and then a message. */
+export interface LogFn {
+  (fields: object, message?: string, ...args: unknown[]): void;
+  (message: string, ...args: unknown[]): void;
+}
+
+/**
+ * pino is loaded when a logger that writes is made (scripts/bundle.ts bundles
+ * `requireOnDemand(...)` as a lazy require()): evaluating it cost ~8 ms of an
+ * embedded broker's cold start, whose default logger writes nothing.
+ */
+const requireOnDemand = createRequire(import.meta.url);
+const loadPino = (): typeof Pino.pino => (requireOnDemand("pino") as typeof Pino).pino;
 
 /** pino's level names, from most to least verbose, plus "silent". */
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
@@ -47,6 +77,7 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
+  const pino = loadPino();
   const options = { level: opts.level ?? "info" };
   const format = opts.format ?? "json";
   if (format === "json" && opts.file === undefined)
@@ -69,16 +100,28 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 }
 
 /**
- * The default for embedding: a real logger (children and all) that writes
- * nothing, even if its level is raised later. Its destination is a no-op
- * rather than pino's default stdout writer, whose setup (a SonicBoom on fd 1
- * and its exit hooks) took 2–14 ms of an embedded broker's first start.
+ * The default for embedding: a logger (children and all) that writes
+ * nothing, even if its level is raised later (the management API can set
+ * it). Not pino: loading pino for a logger that never writes took ~8 ms of
+ * an embedded broker's first start (session 4 had already dropped pino's
+ * stdout writer from it, another 2–14 ms).
  */
 export function silentLogger(): Logger {
-  return pino({ level: "silent" }, NOWHERE);
+  return new SilentLogger();
 }
 
-const NOWHERE: DestinationStream = { write: () => undefined };
+class SilentLogger implements Logger {
+  level = "silent";
+  child(): Logger {
+    return new SilentLogger();
+  }
+  fatal(): void {}
+  error(): void {}
+  warn(): void {}
+  info(): void {}
+  debug(): void {}
+  trace(): void {}
+}
 
 const LEVEL_WORDS: Record<number, string> = {
   10: "trace",

@@ -16,6 +16,7 @@ import { handleConfirmMethod, handleTxMethod } from "./handlers/modes.js";
 import { finishPublish } from "./handlers/publish.js";
 import { PublishDecoder } from "./publish-decoder.js";
 import { AckTimeout } from "./ack-timeout.js";
+import { ConfirmTracker } from "./confirm-tracker.js";
 import { AmqpError, REPLY, replyText } from "./reply-codes.js";
 import type { Transaction } from "./transaction.js";
 
@@ -59,9 +60,8 @@ export class Channel {
   confirmMode = false;
   /** Sequence number of the last publish in confirm mode. */
   publishSeq = 0;
-  /** Every publish up to this one is confirmed; acks are coalesced and sent after the current chunk. */
-  private confirmedUpTo = 0;
-  private ackedUpTo = 0;
+  /** Answered publishes; acks are coalesced and sent after the current chunk. */
+  private readonly confirms = new ConfirmTracker();
   transaction: Transaction | null = null;
   /** Token of this channel's direct reply-to consumer, if any. */
   directReplyToken: string | null = null;
@@ -333,7 +333,7 @@ export class Channel {
 
   /** A publish in confirm mode is safe; the ack goes out after this chunk of frames. */
   confirm(seq: number): void {
-    if (seq === this.confirmedUpTo + 1) this.confirmedUpTo = seq;
+    this.confirms.ack(seq);
     this.stats.confirm++;
     this.connection.confirmPending(this);
   }
@@ -344,18 +344,17 @@ export class Channel {
     this.flushConfirms();
     M.writeBasicNack(this.connection.writer, this.id, { deliveryTag: seq, multiple: false, requeue: false });
     this.connection.markDirty();
-    if (seq === this.confirmedUpTo + 1) this.confirmedUpTo = this.ackedUpTo = seq;
+    this.confirms.nacked(seq);
   }
 
   flushConfirms(): void {
-    if (this.confirmedUpTo <= this.ackedUpTo || this.state !== "open") return;
-    M.writeBasicAck(this.connection.writer, this.id, {
-      deliveryTag: this.confirmedUpTo,
-      multiple: this.confirmedUpTo - this.ackedUpTo > 1,
-    });
-    this.ackedUpTo = this.confirmedUpTo;
+    if (!this.confirms.due || this.state !== "open") return;
+    this.confirms.flush(this.writeConfirm);
     this.connection.markDirty();
   }
+
+  private readonly writeConfirm = (deliveryTag: number, multiple: boolean): void =>
+    M.writeBasicAck(this.connection.writer, this.id, { deliveryTag, multiple });
 
   // ---- closing ---------------------------------------------------------
 

@@ -199,6 +199,8 @@ export const DEFAULTS = {
   messageCompactBelow: 0.5,
   /** RabbitMQ's default x-stream-max-segment-size-bytes (500 MB). */
   streamMaxSegmentBytes: 500_000_000,
+  /** Size of the reused buffers stream-protocol Deliver frames are built in (a chunk of 256 x 1 KiB fits). */
+  streamFramePoolBytes: 512 * 1024,
   /** 10,000 × 1 KiB ≈ 20 MB per queue in memory; the rest costs ~29 bytes per message (persistence/paging.ts). */
   queueMemoryMessages: 10_000,
   /**

@@ -1,4 +1,4 @@
-import type { Durability } from "../store/types.js";
+import type { Durability, DurableRefusal, DurableReply } from "../store/types.js";
 
 /**
  * Two stores' durability as one (the message log and the streams): an
@@ -29,6 +29,17 @@ export class CombinedDurability implements Durability {
     }
     this.waiters.push(callback);
     if (!this.waiting) this.round();
+  }
+
+  /**
+   * A publisher confirm may go early only through the message log, and only
+   * while the streams hold nothing unsynced (a publish to a stream waits for
+   * the stream's sync): otherwise it waits for both, as afterSync.
+   */
+  whenDurableOrConsumed<S, A>(subject: S, arg: A, reply: DurableReply<S, A>, refuse: DurableRefusal<S, A>): void {
+    if (!this.waiting && !this.second.syncPending && this.first.whenDurableOrConsumed !== undefined)
+      return this.first.whenDurableOrConsumed(subject, arg, reply, refuse);
+    this.afterSync((error) => (error === null ? reply(subject, arg) : refuse(subject, arg, error)));
   }
 
   private round(): void {

@@ -1,4 +1,4 @@
-import type { Durability } from "../store/types.js";
+import type { Durability, DurableRefusal, DurableReply } from "../store/types.js";
 
 /**
  * DESIGN §4: an answer that tells a client "you have it" — an AMQP confirm
@@ -19,8 +19,8 @@ export function replyWhenDurable<S, A>(
   durability: Durability | null,
   subject: S,
   arg: A,
-  reply: (subject: S, arg: A) => void,
-  refuse: (subject: S, arg: A, error: Error) => void,
+  reply: DurableReply<S, A>,
+  refuse: DurableRefusal<S, A>,
 ): void {
   if (durability === null || !durability.syncPending) {
     reply(subject, arg);
@@ -30,4 +30,24 @@ export function replyWhenDurable<S, A>(
     if (error === null) reply(subject, arg);
     else refuse(subject, arg, error);
   });
+}
+
+/**
+ * As replyWhenDurable, for an AMQP publisher confirm: a store that can
+ * (Durability.whenDurableOrConsumed) answers as soon as every message the
+ * publish logged was consumed on every queue, before its sync, as RabbitMQ
+ * confirms; such an answer may overtake an earlier one, so the caller must
+ * accept answers out of order. tx.commit-ok, PUBACK and receipts keep
+ * replyWhenDurable.
+ */
+export function confirmWhenDurable<S, A>(
+  durability: Durability | null,
+  subject: S,
+  arg: A,
+  reply: DurableReply<S, A>,
+  refuse: DurableRefusal<S, A>,
+): void {
+  if (durability !== null && durability.syncPending && durability.whenDurableOrConsumed !== undefined)
+    durability.whenDurableOrConsumed(subject, arg, reply, refuse);
+  else replyWhenDurable(durability, subject, arg, reply, refuse);
 }

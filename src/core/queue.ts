@@ -249,7 +249,7 @@ export class Queue {
     queued.deliveryCount++;
     // no-ack: the message is gone from the queue now, so from the log too (else it returns after a restart)
     if (this.journal !== null) {
-      if (noAck) this.journal.removed(queued);
+      if (noAck) this.journal.consumed(queued);
       else if (!queued.redelivered) this.journal.delivered(queued);
     }
     this.stats.got++;
@@ -260,9 +260,17 @@ export class Queue {
     return queued;
   }
 
+  /** A consumer acked it: consumed (a publisher confirm waiting only for it may go, see QueueJournal.consumed). */
   ack(queued: QueuedMessage): void {
+    this.settle(queued, true);
+  }
+
+  private settle(queued: QueuedMessage, consumed: boolean): void {
     if (this.deleted) return;
-    if (this.journal !== null) this.journal.removed(queued);
+    if (this.journal !== null) {
+      if (consumed) this.journal.consumed(queued);
+      else this.journal.removed(queued);
+    }
     this.unackedCount--;
     this.unackedBytes -= queued.message.body.length;
     this.stats.acked++;
@@ -272,7 +280,7 @@ export class Queue {
   requeue(queued: QueuedMessage): void {
     if (this.deleted) return;
     if (this.features !== null && this.features.returned(queued)) {
-      this.ack(queued);
+      this.settle(queued, false);
       return;
     }
     this.unackedCount--;
@@ -285,7 +293,7 @@ export class Queue {
 
   /** Dropped without requeue (reject/nack requeue=false); dead-lettering hooks in here. */
   discard(queued: QueuedMessage): void {
-    this.ack(queued);
+    this.settle(queued, false);
     if (this.features !== null && !this.deleted) this.features.deadLetterQueued(queued, "rejected");
   }
 
@@ -379,7 +387,7 @@ export class Queue {
         this.readyBytes -= queued.message.body.length;
         queued.deliveryCount++;
         if (this.journal !== null) {
-          if (consumer.noAck) this.journal.removed(queued);
+          if (consumer.noAck) this.journal.consumed(queued);
           else if (!queued.redelivered) this.journal.delivered(queued);
         }
         this.stats.delivered++;

@@ -28,7 +28,7 @@ export function senderSelectedKeys(message: Message): string[] | null {
 
 /** Routes with the message's own key and every extra key; each queue once. */
 export function routeWithKeys(
-  route: (exchange: Exchange, routingKey: string, properties: Message["properties"]) => Queue[],
+  route: (exchange: Exchange, routingKey: string, properties: Message["properties"]) => readonly Queue[],
   exchange: Exchange,
   message: Message,
   extra: string[],

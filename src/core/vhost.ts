@@ -1,14 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { CoreError, accessRefused, limitReached, notFound, preconditionFailed, resourceLocked } from "./errors.js";
 import { DefaultExchange } from "./exchanges/default.js";
-import {
-  Binding,
-  type Exchange,
-  bindingId,
-  isQueue,
-  type Destination,
-  type ExchangeOptions,
-} from "./exchanges/exchange.js";
+import { Binding, Exchange, bindingId, isQueue, type Destination, type ExchangeOptions } from "./exchanges/exchange.js";
 import { createExchange, isKnownExchangeType } from "./exchanges/registry.js";
 import type { FieldTable, Message, MessageProperties } from "./message.js";
 import { validateQueueArguments, wireTypeName } from "./queue-arguments.js";
@@ -204,6 +197,7 @@ export class VHost {
     const exchange = createExchange(name, this.name, declaration.type, declaration);
     attachExchangeFeatures(this, exchange);
     this.exchanges.set(name, exchange);
+    Exchange.routingVersion++;
     if (exchange.durable) this.persistence?.definitionsChanged();
     return exchange;
   }
@@ -224,6 +218,7 @@ export class VHost {
   private removeExchange(exchange: Exchange): void {
     exchange.deleted = true;
     this.exchanges.delete(exchange.name);
+    Exchange.routingVersion++;
     this.removalListener?.exchangeRemoved(exchange);
     exchange.dispose();
     for (const binding of [...exchange.bindings.values()]) this.dropBinding(binding);
@@ -331,6 +326,7 @@ export class VHost {
       attachQueueFeatures(this, queue);
     }
     this.queues.set(name, queue);
+    Exchange.routingVersion++; // the default exchange's implicit binding
     this.counters.queuesCreated++;
     // Exclusive queues die with their connection, so RabbitMQ never recovers them.
     if (this.persistence !== null && queue.durable && queue.exclusiveOwner === null) {
@@ -353,6 +349,7 @@ export class VHost {
   removeQueue(queue: Queue): number {
     if (queue.deleted || this.queues.get(queue.name) !== queue) return 0;
     this.queues.delete(queue.name);
+    Exchange.routingVersion++;
     this.counters.queuesDeleted++;
     this.removalListener?.queueRemoved(queue);
     this.dropBindingsTo(queue);
@@ -409,13 +406,21 @@ export class VHost {
    * exchange-to-exchange bindings and, for an exchange that routes nowhere,
    * its alternate exchange (RabbitMQ's rabbit_exchange:route/2).
    */
-  route(exchange: Exchange, routingKey: string, properties: MessageProperties): Queue[] {
+  route(exchange: Exchange, routingKey: string, properties: MessageProperties): readonly Queue[] {
+    exchange.publishedIn++;
+    if (exchange.keyOnlyRouting && exchange.routeCacheVersion === Exchange.routingVersion) {
+      const cached = (exchange.routeCache as Map<string, readonly Queue[]>).get(routingKey);
+      if (cached !== undefined) return cached;
+    }
     this.routeMark = ++routeGeneration;
     const out: Queue[] = [];
     this.routeOut = out;
-    exchange.publishedIn++;
     this.routeHits = 0;
     exchange.route(routingKey, properties, this.routeSink);
+    // Cached only when the exchange's own bindings decided (no exchange-to-exchange hop, whose type may
+    // read headers) and something matched (an empty result would hide an alternate exchange a policy sets later).
+    if (out.length > 0 && this.routeWork.length === 0 && exchange.keyOnlyRouting)
+      return rememberRoute(exchange, routingKey, out);
     if (out.length === 0 && this.routeWork.length === 0 && exchange.alternateExchange === undefined) return out;
     const work = this.routeWork;
     const seen: Exchange[] = [exchange];
@@ -447,7 +452,7 @@ export class VHost {
     return sink ? sink(message) : false;
   }
 
-  publish(exchange: Exchange, message: Message): Queue[] {
+  publish(exchange: Exchange, message: Message): readonly Queue[] {
     this.lastPublishRejected = false;
     if (exchange.publishHook !== null && exchange.publishHook(this, message)) return [];
     const extraKeys = senderSelectedKeys(message);
@@ -462,4 +467,17 @@ export class VHost {
     this.counters.messagePublished(message.body.length, queues.length > 0);
     return queues;
   }
+}
+
+/** Routing keys cached per exchange; past this the cache starts over (a topic exchange may see unbounded keys). */
+const ROUTE_CACHE_SIZE = 1024;
+
+function rememberRoute(exchange: Exchange, routingKey: string, queues: readonly Queue[]): readonly Queue[] {
+  let cache = exchange.routeCache;
+  if (cache === null || exchange.routeCacheVersion !== Exchange.routingVersion || cache.size >= ROUTE_CACHE_SIZE) {
+    cache = exchange.routeCache = new Map();
+    exchange.routeCacheVersion = Exchange.routingVersion;
+  }
+  cache.set(routingKey, queues);
+  return queues;
 }

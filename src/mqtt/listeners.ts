@@ -1,11 +1,12 @@
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
-import { createWebSocketStream, type WebSocket } from "ws";
+import type { WebSocket } from "ws";
 import type { PortSetting } from "../config/defaults.js";
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
 import type { WebSocketRoute } from "../transport/http.js";
 import { closeTcpDraining, openTcpAndWebListeners } from "../transport/protocol-listeners.js";
+import { createWebSocketStream } from "../transport/ws-on-demand.js";
 import { MqttConnection } from "./connection.js";
 import type { MqttContext, MqttSettings } from "./context.js";
 import { MemoryRetainedStore, type RetainedStore } from "./retained.js";

@@ -21,7 +21,12 @@ export interface MqttPublish {
  * updates the retained store; returns the queues it reached. Checks
  * write permission on amq.topic as RabbitMQ does.
  */
-export function publishFromMqtt(ctx: MqttContext, vhost: VHost, access: Access, publish: MqttPublish): Queue[] {
+export function publishFromMqtt(
+  ctx: MqttContext,
+  vhost: VHost,
+  access: Access,
+  publish: MqttPublish,
+): readonly Queue[] {
   access.write("exchange", MQTT_EXCHANGE);
   const exchange = vhost.getExchange(MQTT_EXCHANGE);
   // RabbitMQ's MQTT plugin checks topic permissions on the mapped routing key ("a/b" → "a.b").

@@ -30,6 +30,13 @@ export class LoggedQueueJournal implements QueueJournal {
     entry.logId = 0;
   }
 
+  consumed(entry: JournalEntry): void {
+    if (entry.logId === 0) return;
+    if (this.log.consumed !== undefined) this.log.consumed(entry.logId);
+    else this.log.remove(entry.logId);
+    entry.logId = 0;
+  }
+
   deleted(): void {
     this.log.deleteQueue(this.key);
   }

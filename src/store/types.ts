@@ -119,12 +119,25 @@ export interface PropertiesCodec {
   decode(bytes: Buffer): MessageProperties;
 }
 
+/** Tells a client its publish is safe; subject and arg are passed through so that the common path allocates no closure. */
+export type DurableReply<S, A> = (subject: S, arg: A) => void;
+/** The protocol's refusal when the write failed. */
+export type DurableRefusal<S, A> = (subject: S, arg: A, error: Error) => void;
+
 /** Signals durability of everything appended so far. */
 export interface Durability {
   /** True while appended records are not yet on disk (or their callbacks not yet run). */
   readonly syncPending: boolean;
   /** Runs `callback` once everything appended before this call is on disk; FIFO across calls. */
   afterSync(callback: (error: Error | null) => void): void;
+  /**
+   * An AMQP publisher confirm (not tx.commit-ok, PUBACK or a receipt): as
+   * afterSync, or earlier when every message logged since the previous call
+   * was consumed on every queue before its sync, as RabbitMQ confirms ("as
+   * soon as it is persisted to disk, or when it is consumed on every
+   * queue"). Answers may then overtake earlier ones. Absent: afterSync.
+   */
+  whenDurableOrConsumed?<S, A>(subject: S, arg: A, reply: DurableReply<S, A>, refuse: DurableRefusal<S, A>): void;
 }
 
 export interface MessageLogStats {
@@ -160,6 +173,8 @@ export interface MessageLog extends Durability {
   delivered(id: number): void;
   /** Acked or otherwise gone from the queue. */
   remove(id: number): void;
+  /** As remove(), for a message a consumer acked (or took with no-ack): a log that confirms consumed messages early (whenDurableOrConsumed) counts it. Absent: remove(). */
+  consumed?(id: number): void;
   /** The queue is gone with all its live messages. */
   deleteQueue(queueKey: string): void;
   stats(): MessageLogStats;
@@ -228,7 +243,10 @@ export interface QueueJournal {
   /** Writes a transient message out of memory (MessageLog.pageOut) and sets `entry.logId`. */
   pageOut(entry: JournalEntry, message: StoredMessage): void;
   delivered(entry: JournalEntry): void;
+  /** Gone from the queue unconsumed: expired, dropped, dead-lettered, purged. */
   removed(entry: JournalEntry): void;
+  /** Gone because a consumer acked it or took it with no-ack. */
+  consumed(entry: JournalEntry): void;
   deleted(): void;
   /** Ready messages the queue keeps in memory; logged ones past this wait on disk, only their id in memory. */
   readonly pageAfter: number;

@@ -1,5 +1,5 @@
 import { Message, TypedField, type FieldTable, type FieldValue, type MessageProperties } from "../core/message.js";
-import { Amqp10Writer, Described, decodeValue, type Amqp10Value } from "./amqp10-values.js";
+import { Amqp10Writer, Described, decodeValue, skipValue, type Amqp10Value } from "./amqp10-values.js";
 
 /** Section descriptors (AMQP 1.0 part 3, "Messaging"). */
 export const Section = {
@@ -85,6 +85,34 @@ export function decodeAmqp10(bytes: Buffer, stream: string): Message {
   }
   if (Object.keys(headers).length > 0) properties.headers = headers;
   return new Message("", stream, properties, bodies.length === 1 ? (bodies[0] as Buffer) : Buffer.concat(bodies));
+}
+
+/**
+ * Where the message's one data section starts when it is its last section
+ * and every section before it is a described value (the shape the stream
+ * clients publish: properties and application-properties, then the body);
+ * -1 for any other shape. Messages whose sections before that point are
+ * the same bytes map to the same canonical properties.
+ */
+export function dataSectionAt(bytes: Buffer): number {
+  let at = 0;
+  while (at < bytes.length) {
+    if (bytes[at] !== 0x00 || bytes[at + 1] !== 0x53) return -1;
+    const section = bytes[at + 2];
+    const next = skipValue(bytes, at + 3, bytes.length);
+    if (next < 0) return -1;
+    if (section === Section.Data) {
+      const code = bytes[at + 3];
+      return next === bytes.length && (code === 0xa0 || code === 0xb0) ? at : -1;
+    }
+    at = next;
+  }
+  return -1;
+}
+
+/** The body of the data section at `at` (from `dataSectionAt`): a view. */
+export function dataSectionBody(bytes: Buffer, at: number): Buffer {
+  return bytes.subarray(bytes[at + 3] === 0xa0 ? at + 5 : at + 8);
 }
 
 /** A header value as the stream client's decoder reads it (strings, 32-bit integers, booleans, binary; it has no long), or null to leave it out. */

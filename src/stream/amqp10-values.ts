@@ -206,3 +206,27 @@ export class Amqp10Writer {
     return Buffer.concat(this.parts, this.length);
   }
 }
+
+/**
+ * Where the value at `at` ends, from its constructor's width alone (part 1
+ * §1.6: the high nibble of a format code gives its width), without
+ * decoding it; -1 when it runs past `end`.
+ */
+export function skipValue(buf: Buffer, at: number, end: number): number {
+  if (at >= end) return -1;
+  const code = buf[at] as number;
+  if (code === 0x00) {
+    const afterDescriptor = skipValue(buf, at + 1, end);
+    return afterDescriptor < 0 ? -1 : skipValue(buf, afterDescriptor, end);
+  }
+  const width = code >> 4;
+  if (width < 4) return -1;
+  let next: number;
+  if (width <= 9) next = at + 1 + (FIXED_WIDTH[width - 4] as number);
+  else if (width % 2 === 0) next = at + 1 >= end ? end + 1 : at + 2 + (buf[at + 1] as number);
+  else next = at + 5 > end ? end + 1 : at + 5 + buf.readUInt32BE(at + 1);
+  return next > end ? -1 : next;
+}
+
+/** Bytes after the format code of the fixed-width categories 0x4_ .. 0x9_. */
+const FIXED_WIDTH = [0, 1, 2, 4, 8, 16];

@@ -1,13 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
-import { WebSocketServer, type WebSocket } from "ws";
+import type { WebSocket, WebSocketServer } from "ws";
 import { DEFAULTS } from "../config/defaults.js";
 import { ErrorCodes, portInUseError, WarrenError } from "../errors.js";
 import { limitBeforeLogin, type PreLoginRelease } from "./pre-login-limit.js";
 import { originAllowed, type AllowedOrigins } from "./origins.js";
 import type { ListenerSpec } from "./tcp.js";
 import type { TlsContext } from "./tls-context.js";
+import { newWebSocketServer } from "./ws-on-demand.js";
 
 /** A WebSocket endpoint on an HTTP listener, e.g. STOMP at /ws. */
 export interface WebSocketRoute {
@@ -47,7 +48,8 @@ export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Bu
 
 /** What an HTTP listener serves; HTTP and HTTPS listeners of one broker share one. */
 interface RouteTable {
-  readonly routes: Map<string, { route: WebSocketRoute; server: WebSocketServer }>;
+  /** server: made at the route's first upgrade (ws-on-demand.ts). */
+  readonly routes: Map<string, { route: WebSocketRoute; server: WebSocketServer | null }>;
   readonly handlers: RequestHandler[];
   readonly upgradeHandlers: UpgradeHandler[];
 }
@@ -109,8 +111,11 @@ export class HttpListener {
   }
 
   addWebSocketRoute(route: WebSocketRoute): void {
-    const server = new WebSocketServer({
-      noServer: true,
+    this.table.routes.set(route.path, { route, server: null });
+  }
+
+  private webSocketServer(route: WebSocketRoute): WebSocketServer {
+    const server = newWebSocketServer({
       ...(route.maxPayload !== undefined ? { maxPayload: route.maxPayload } : {}),
       handleProtocols: (offered) => route.protocols.find((p) => offered.has(p)) ?? false,
     });
@@ -120,7 +125,7 @@ export class HttpListener {
       );
       route.onConnection(socket, request);
     });
-    this.table.routes.set(route.path, { route, server });
+    return server;
   }
 
   addRequestHandler(handler: RequestHandler): void {
@@ -156,12 +161,14 @@ export class HttpListener {
       socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
-    entry.server.handleUpgrade(request, socket, head, (ws) => entry.server.emit("connection", ws, request));
+    const server = (entry.server ??= this.webSocketServer(entry.route));
+    server.handleUpgrade(request, socket, head, (ws) => server.emit("connection", ws, request));
   }
 
   async close(): Promise<void> {
     this.untrack();
     for (const { server } of this.table.routes.values()) {
+      if (server === null) continue;
       for (const client of server.clients) client.terminate();
       server.close();
     }

@@ -1,5 +1,5 @@
 // Queues: the paged, filtered, sorted list (server-side: RabbitMQ's page/page_size/name/use_regex/sort parameters) and a queue's page.
-import { api, argsList, bindingsTable, confirmed, esc, parseArgs, publish, publishForm, rate, scoped, seg, state, table, vhostOptions } from "../lib.js";
+import { api, argsList, bindingsTable, bytes, confirmed, esc, parseArgs, publish, publishForm, rate, scoped, seg, state, table, vhostOptions } from "../lib.js";
 import { chartWindow, lineChart, record, setWindow, windowSelect } from "./chart.js";
 import { features } from "./features.js";
 
@@ -68,6 +68,13 @@ const GOT = "warren-got";
 /** The last move's outcome, shown on its queue's page after the redraw. */
 let lastMove = null;
 
+/** A stream's segments on disk (Warren's stream_segments): retention removes whole ones, oldest first. */
+function segments(s) {
+  if (!s) return "";
+  const offsets = s.last_offset === null ? "empty" : `offsets ${esc(s.first_offset)} to ${esc(s.last_offset)}`;
+  return `<dt>Segments</dt><dd id="stream-segments">${esc(s.count)} segments, ${esc(bytes(s.bytes))}, ${offsets}</dd>`;
+}
+
 export const queue = {
   async render(vhost, name) {
     const base = `/queues/${seg(vhost)}/${seg(name)}`;
@@ -87,7 +94,7 @@ export const queue = {
       <div class="charts">${lineChart("chart-queued", "Queued messages", history, [["ready", "Ready"], ["unacked", "Unacked"], ["total", "Total"]], chartWindow())}
       ${lineChart("chart-rates", "Message rates", history, QUEUE_RATES, chartWindow(), "/s")}</div>
       <h3>Details</h3><dl><dt>Features</dt><dd id="queue-features">${features(q)}</dd>
-        <dt>Arguments</dt><dd>${argsList(q.arguments)}</dd>
+        <dt>Arguments</dt><dd>${argsList(q.arguments)}</dd>${segments(q.stream_segments)}
         <dt>Policy</dt><dd id="queue-policy">${esc(q.policy ?? "—")}</dd><dt>Effective policy definition</dt><dd>${argsList(q.effective_policy_definition)}</dd>
         <dt>Operator policy</dt><dd>${esc(q.operator_policy ?? "—")}</dd></dl>
       <h3>Consumers</h3>${table([["Channel", (c) => esc(c.channel_details?.name)], ["Consumer tag", (c) => esc(c.consumer_tag)], ["Ack required", (c) => esc(c.ack_required)], ["Exclusive", (c) => esc(c.exclusive)], ["Prefetch", (c) => esc(c.prefetch_count)], ["Active", (c) => esc(c.active ?? true)]], q.consumer_details ?? [])}

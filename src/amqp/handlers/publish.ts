@@ -1,4 +1,4 @@
-import { replyWhenDurable } from "../../core/durable-reply.js";
+import { confirmWhenDurable } from "../../core/durable-reply.js";
 import { parseExpiration } from "../../core/queue-features/expiration.js";
 import { DIRECT_REPLY_TO } from "../../core/vhost.js";
 import type { Queue } from "../../core/queue.js";
@@ -34,7 +34,7 @@ export function finishPublish(channel: Channel, publish: CompletePublish): void 
   // x-overflow reject-publish: the publisher learns of the refusal through a nack (RabbitMQ).
   if (seq !== 0) {
     if (rejected) channel.confirmNack(seq);
-    else replyWhenDurable(connection.broker.durability, channel, seq, confirm, nack);
+    else confirmWhenDurable(connection.broker.durability, channel, seq, confirm, nack);
   }
 }
 

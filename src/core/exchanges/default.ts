@@ -3,6 +3,7 @@ import { Exchange, type Binding, type RouteSink } from "./exchange.js";
 
 /** The nameless exchange: every queue is implicitly bound to it by its own name. */
 export class DefaultExchange extends Exchange {
+  override readonly keyOnlyRouting = true;
   constructor(
     vhost: string,
     private readonly queues: ReadonlyMap<string, Queue>,

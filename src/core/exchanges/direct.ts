@@ -2,6 +2,7 @@ import { Exchange, type Binding, type Destination, type RouteSink } from "./exch
 
 /** Exact routing-key match. */
 export class DirectExchange extends Exchange {
+  override readonly keyOnlyRouting = true;
   private readonly byKey = new Map<string, Destination[]>();
 
   route(routingKey: string, _properties: unknown, sink: RouteSink): void {

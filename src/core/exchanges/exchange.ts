@@ -69,6 +69,22 @@ export abstract class Exchange {
   /** Counters for the management API. */
   publishedIn = 0;
   publishedOut = 0;
+  /**
+   * Whether route() looks at the routing key alone (direct, fanout, topic,
+   * the default exchange), so that the vhost may cache its results
+   * (CONVENTIONS #14: a bounded route cache invalidated by a generation).
+   */
+  readonly keyOnlyRouting: boolean = false;
+  /** The vhost's cache of this exchange's routes: routing key → queues, valid while routeCacheVersion is current. */
+  routeCache: Map<string, readonly Queue[]> | null = null;
+  routeCacheVersion = -1;
+
+  /**
+   * Grows whenever a binding, queue or exchange comes or goes in any vhost:
+   * every cached route of an older version is stale. One process-wide
+   * counter, since bindings change rarely and publishes constantly.
+   */
+  static routingVersion = 0;
 
   constructor(
     readonly name: string,
@@ -92,6 +108,7 @@ export abstract class Exchange {
     if (this.bindings.has(binding.id)) return false;
     this.bindings.set(binding.id, binding);
     this.index(binding);
+    Exchange.routingVersion++;
     return true;
   }
 
@@ -100,6 +117,7 @@ export abstract class Exchange {
     if (!binding) return undefined;
     this.bindings.delete(id);
     this.unindex(binding);
+    Exchange.routingVersion++;
     return binding;
   }
 

@@ -2,6 +2,7 @@ import { Exchange, type Binding, type Destination, type RouteSink } from "./exch
 
 /** Every bound destination, whatever the routing key. */
 export class FanoutExchange extends Exchange {
+  override readonly keyOnlyRouting = true;
   private destinations: Destination[] = [];
 
   route(_routingKey: string, _properties: unknown, sink: RouteSink): void {

@@ -2,6 +2,7 @@ import { Exchange, type Binding, type Destination, type RouteSink } from "./exch
 import { TopicTrie } from "./topic-trie.js";
 
 export class TopicExchange extends Exchange {
+  override readonly keyOnlyRouting = true;
   private readonly trie = new TopicTrie<Destination>();
 
   route(routingKey: string, _properties: unknown, sink: RouteSink): void {

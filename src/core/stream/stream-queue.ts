@@ -1,9 +1,9 @@
 import type { Consumer } from "../consumer.js";
 import { CoreError } from "../errors.js";
-import { Message, TypedField, type MessageProperties } from "../message.js";
+import { Message, TypedField, type FieldValue, type MessageProperties } from "../message.js";
 import { Queue, QueuedMessage, type QueueOptions } from "../queue.js";
 import { scheduleDispatch } from "../dispatch-scheduler.js";
-import { decodeEntry, entryFilterValue, viewEntry, type StreamEntry } from "../../store/stream/record.js";
+import { decodeEntry, entryFilterValue } from "../../store/stream/record.js";
 import { StreamCursor } from "../../store/stream/stream-cursor.js";
 import type { StreamLog, StreamRetention } from "../../store/stream/stream-log.js";
 import type { StreamStore } from "../../store/stream/stream-store.js";
@@ -26,12 +26,12 @@ class StreamReader {
 
 /**
  * A consumer that takes entries as stored (the stream protocol's
- * subscription): no canonical message is built for it. The entry's bytes
- * are views into the reader's buffer, valid only during the call; such a
+ * subscription): no canonical message is built for it. The stored entry
+ * is at `buf[at..]` (record.ts), the reader's buffer, valid only during the call; such a
  * consumer is noAck (stream-protocol credit is per chunk, not per message).
  */
 export interface StreamEntrySink extends Consumer {
-  deliverEntry(offset: number, entry: StreamEntry): void;
+  deliverEntry(offset: number, buf: Buffer, at: number): void;
 }
 
 const isEntrySink = (consumer: Consumer): consumer is StreamEntrySink =>
@@ -105,18 +105,33 @@ export class StreamQueue extends Queue {
     const properties =
       message.encodedProperties ?? (message.encodedProperties = this.store.codec.encode(message.properties));
     const filterValue = message.properties.headers?.["x-stream-filter-value"];
+    this.appendStored(message.exchange, message.routingKey, properties, message.body, filterValue);
+    return true;
+  }
+
+  /**
+   * Appends a message already in stored form (encoded properties): a
+   * stream-protocol publisher whose messages share their property sections
+   * builds no canonical message per publish.
+   */
+  appendStored(
+    exchange: string,
+    routingKey: string,
+    properties: Buffer,
+    body: Buffer,
+    filterValue: FieldValue | undefined,
+  ): void {
     this.log.append({
       timestamp: Date.now(),
-      exchange: message.exchange,
-      routingKey: message.routingKey,
+      exchange,
+      routingKey,
       filterValue: typeof filterValue === "string" ? filterValue : null,
       properties,
-      body: message.body,
+      body,
     });
     this.store.appended(this.log);
     this.stats.published++;
     if (this.readers.size > 0) scheduleDispatch(this);
-    return true;
   }
 
   override get(): never {
@@ -182,7 +197,7 @@ export class StreamQueue extends Queue {
         // Measured: building and re-encoding a canonical message per entry was most of
         // a stream-protocol delivery's CPU (bench/RESULTS.md, streams-raw).
         this.stats.delivered++;
-        sink.deliverEntry(offset, viewEntry(cursor.buffer, cursor.at));
+        sink.deliverEntry(offset, cursor.buffer, cursor.at);
         continue;
       }
       const entry = decodeEntry(cursor.buffer, cursor.at);

@@ -93,10 +93,19 @@ const NOT_SHOWN_FOR_STREAMS = [
  * A stream as RabbitMQ 3.10 lists it (observed on :15673): its replicas
  * (`members`, `online`: this node) and `readers` per node (its consumers,
  * whatever the protocol); every entry is ready, none is removed by an ack.
+ * Plus its segments (count, bytes, first and last offset) for the UI.
  */
 function streamFields(out: JsonObject, stream: StreamQueue, node: string): void {
   for (const key of NOT_SHOWN_FOR_STREAMS) delete out[key];
   out["members"] = [node];
   out["online"] = [node];
   out["readers"] = { [node]: stream.consumerCount };
+  // Warren's own: RabbitMQ shows a stream's segments only through `rabbitmq-streams stream_status`.
+  const log = stream.log;
+  out["stream_segments"] = {
+    count: log.segments.length,
+    bytes: log.bytes,
+    first_offset: log.firstOffset,
+    last_offset: log.count > 0 ? log.nextOffset - 1 : null,
+  };
 }

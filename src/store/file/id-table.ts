@@ -130,6 +130,10 @@ export class IdTable {
     return this.liveChunk(id)?.segment[id % CHUNK] ?? -1;
   }
 
+  offsetOf(id: number): number {
+    return this.liveChunk(id)?.offset[id % CHUNK] ?? -1;
+  }
+
   lengthOf(id: number): number {
     return this.liveChunk(id)?.length[id % CHUNK] ?? 0;
   }
@@ -153,6 +157,16 @@ export class IdTable {
   setDelivered(id: number): void {
     const chunk = this.liveChunk(id);
     if (chunk !== undefined) chunk.flags[id % CHUNK] = (chunk.flags[id % CHUNK] as number) | 1;
+  }
+
+  /** Where a staged record landed when it was written (SegmentLog: staged ids are in segment 0). */
+  place(id: number, segment: number, offset: number, length: number): void {
+    const chunk = this.liveChunk(id);
+    if (chunk === undefined) return;
+    const i = id % CHUNK;
+    chunk.segment[i] = segment;
+    chunk.offset[i] = offset;
+    chunk.length[i] = length;
   }
 
   moveTo(id: number, segment: number, offset: number): void {

@@ -1,9 +1,11 @@
 /**
  * The file message log: append-only segment files with group commit.
  *
- * Appends are encoded into an in-memory batch; once per event-loop turn the
- * batch is written (one writev) while the loop keeps accepting the next
- * batch. A flush that someone waits for (afterSync: a confirm, PUBACK,
+ * Appends go to an in-memory batch (enqueues staged unencoded: one removed
+ * before its group commit is never written); once per event-loop turn it is
+ * written (one writev) while the loop takes the next batch. A confirm goes
+ * at once when its messages were consumed first (EarlyConfirms). A flush
+ * that someone waits for (afterSync: a confirm, PUBACK,
  * receipt, a page-out) ends with one fdatasync, so many publishes share one
  * fsync; callbacks run, in order, once everything before them is on disk.
  * A flush nobody waits for (acks, delivery marks, publishes without
@@ -18,11 +20,13 @@
  * message back. Sparse old segments are compacted by copying their live
  * records to the current segment, which then lets them be deleted.
  */
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import type { Logger } from "../../log.js";
 import type {
   MessageLog,
   MessageLogStats,
+  DurableRefusal,
+  DurableReply,
   PropertiesCodec,
   RecoveredMessage,
   RecoveredQueue,
@@ -36,7 +40,6 @@ import {
   encodeEnqueueInto,
   encodeIdRecordInto,
   enqueueRecordLength,
-  withDeliveredFlag,
   type EnqueueFields,
 } from "./record-codec.js";
 import { writeBatches } from "./batch-writer.js";
@@ -46,28 +49,36 @@ import { CommitPacer } from "./commit-pacer.js";
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./file-modes.js";
 import { listSegments, segmentPath } from "./segment-files.js";
 import type { Quarantine } from "./quarantine.js";
-import { replaySegments } from "./segment-recovery.js";
+import { liveQueues, replaySegments } from "./segment-recovery.js";
 import { SegmentDeleter } from "./segment-deleter.js";
 import { SegmentReader } from "./segment-reader.js";
-import { type Batch, type PendingMove, Segment } from "./segment.js";
+import { type Batch, Segment } from "./segment.js";
+import { Compaction } from "./compaction.js";
+import { StagedEnqueues } from "./staged-enqueues.js";
+import { EarlyConfirms } from "./early-confirms.js";
 
 /** Written records nobody waits for are synced at the latest this long after. */
 const SYNC_AFTER_MS = 200;
 
 type SyncCallback = (error: Error | null) => void;
 
+/** The id table's segment number for a staged record (segments count from 1); its offset is the staging slot. */
+const STAGED = 0;
+
 export class SegmentLog implements MessageLog {
   private readonly segments = new Map<number, Segment>();
   private current!: Segment;
   private table = new IdTable();
   private queues = new QueueNames();
-  private pendingMoves: PendingMove[] = [];
-  private movesInFlight: PendingMove[] = [];
+  private readonly compaction = new Compaction();
   private readonly reader: SegmentReader;
   private readonly deleter: SegmentDeleter;
   private nextId = 1;
   private batches: Batch[] = [];
   private readonly slab = new RecordSlab();
+  private readonly staged = new StagedEnqueues();
+  /** Confirms that go once their messages are consumed, or with the sync (whenDurableOrConsumed). */
+  private early = new EarlyConfirms(1);
   /** Segments written since their last sync. */
   private readonly dirty = new Set<Segment>();
   private syncTimer: NodeJS.Timeout | null = null;
@@ -106,24 +117,10 @@ export class SegmentLog implements MessageLog {
     for (const s of replay.segments)
       this.segments.set(s.no, new Segment(s.no, segmentPath(this.dir, s.no), s.size, s.refs));
     this.nextId = replay.maxId + 1;
+    this.early = new EarlyConfirms(this.nextId);
     this.table = replay.table;
     this.queues = replay.queues;
-    const out = new Map<string, RecoveredQueue>();
-    const byNumber: RecoveredQueue[] = [];
-    // The table iterates in id order, which is publish order (compaction copies keep their id).
-    for (const id of this.table.ids()) {
-      const segment = this.segments.get(this.table.segmentOf(id)) as Segment;
-      segment.live++;
-      segment.liveBytes += this.table.lengthOf(id);
-      const queue = this.table.queueOf(id);
-      let recovered = byNumber[queue];
-      if (recovered === undefined) {
-        recovered = byNumber[queue] = { ids: [], bodyBytes: 0 };
-        out.set(this.queues.keys[queue] as string, recovered);
-      }
-      recovered.ids.push(id);
-      recovered.bodyBytes += this.table.bodyLengthOf(id);
-    }
+    const out = liveQueues(this.table, this.queues, this.segments);
     // Appends always start a fresh segment: an old tail is never written again.
     this.openSegment((numbers[numbers.length - 1] ?? 0) + 1);
     for (const bad of replay.undecodable) {
@@ -169,44 +166,47 @@ export class SegmentLog implements MessageLog {
   }
 
   private appendEnqueue(queueKey: string, message: StoredMessage, enqueuedAt: number, transient: boolean): number {
+    if (!this.recovered) throw new Error("message log used before recover()");
     const id = this.nextId++;
-    const fields: EnqueueFields = {
+    // After close (broker stopped) late events, e.g. a TTL timer, are not recorded.
+    if (this.closed) return id;
+    const properties = message.encodedProperties ?? this.codec.encode(message.properties);
+    const slot = this.staged.push(
       id,
-      delivered: false,
-      transient,
-      enqueuedAt,
       queueKey,
-      exchange: message.exchange,
-      routingKey: message.routingKey,
-      properties: message.encodedProperties ?? this.codec.encode(message.properties),
-      body: message.body,
-    };
-    const length = enqueueRecordLength(fields);
-    const segment = this.current;
-    const slab = this.reserve(length);
-    if (slab === null) return id;
-    encodeEnqueueInto(slab.buf, slab.used, fields);
-    const offset = this.commit(length);
-    this.table.set(
-      id,
-      this.queues.numberOf(queueKey),
-      this.current.no,
-      offset,
-      length,
-      message.body.length,
-      false,
-      transient,
+      message.exchange,
+      message.routingKey,
+      properties,
+      message.body,
+      enqueuedAt,
     );
-    this.current.live++;
-    this.current.liveBytes += length;
-    if (segment !== this.current) this.logger.debug({ segment: this.current.no }, "message log: new segment");
+    this.table.set(id, this.queues.numberOf(queueKey), STAGED, slot, 0, message.body.length, false, transient);
+    this.schedule();
     return id;
   }
+
+  /** Encodes the staged records still live into the batch, as the group commit starts. */
+  private writeStaged(): void {
+    this.staged.drain(this.table, this.writeEnqueue);
+  }
+
+  private readonly writeEnqueue = (fields: EnqueueFields): boolean => {
+    const length = enqueueRecordLength(fields);
+    const slab = this.reserve(length);
+    if (slab === null) return false;
+    encodeEnqueueInto(slab.buf, slab.used, fields);
+    const offset = this.commit(length);
+    this.table.place(fields.id, this.current.no, offset, length);
+    this.current.live++;
+    this.current.liveBytes += length;
+    return true;
+  };
 
   delivered(id: number): void {
     if (!this.table.has(id) || this.table.isDelivered(id)) return;
     this.table.setDelivered(id);
-    if (this.table.isTransient(id)) return;
+    // A staged record is written with the flag set instead.
+    if (this.table.isTransient(id) || this.table.segmentOf(id) === STAGED) return;
     this.appendIdRecord(RecordType.Delivered, id);
     this.refer(id);
   }
@@ -220,8 +220,20 @@ export class SegmentLog implements MessageLog {
 
   remove(id: number): void {
     if (!this.table.has(id)) return;
-    // Recovery never brings a transient record back: its removal needs no record.
-    if (this.table.isTransient(id)) return this.forget(id);
+    this.early.removed(id);
+    this.removeLive(id);
+  }
+
+  /** Acked by a consumer (or taken with no-ack): removed, and a confirm waiting only for it may go now. */
+  consumed(id: number): void {
+    if (!this.table.has(id)) return;
+    this.early.consumed(id);
+    this.removeLive(id);
+  }
+
+  private removeLive(id: number): void {
+    // Recovery never brings a transient record back, nor one never written: their removal needs no record.
+    if (this.table.isTransient(id) || this.table.segmentOf(id) === STAGED) return this.forget(id);
     // Room first: it may start a new segment, and the reference forget() records must be
     // held by the segment the remove record lands in, or that one could be deleted first.
     const slab = this.reserve(ID_RECORD_LENGTH);
@@ -232,14 +244,22 @@ export class SegmentLog implements MessageLog {
   }
 
   deleteQueue(queueKey: string): void {
-    this.append(encodeDeleteQueue(queueKey));
+    this.appendRecord(encodeDeleteQueue(queueKey));
     const queue = this.queues.find(queueKey);
     if (queue === undefined) return;
-    for (const id of this.table.idsWhere("queue", queue)) this.forget(id);
+    for (const id of this.table.idsWhere("queue", queue)) {
+      this.early.removed(id);
+      this.forget(id);
+    }
   }
 
   /** Drops a live id; the record that says so goes in the current segment, which must outlive the message's. */
   private forget(id: number): void {
+    if (this.table.segmentOf(id) === STAGED) {
+      this.staged.drop(this.table.offsetOf(id));
+      this.table.delete(id);
+      return;
+    }
     if (!this.table.isTransient(id)) this.refer(id);
     const segment = this.segments.get(this.table.segmentOf(id));
     if (segment !== undefined) {
@@ -252,21 +272,16 @@ export class SegmentLog implements MessageLog {
   private refer(id: number): void {
     const no = this.table.segmentOf(id);
     if (no !== this.current.no) this.current.refs.add(no);
-    // A compaction copy not yet applied holds the message too: this record must outlive it as well,
-    // or deleting this segment first would bring the message back from the copy.
-    for (const move of this.pendingMoves)
-      if (move.id === id && move.to !== this.current) this.current.refs.add(move.to.no);
-    for (const move of this.movesInFlight)
-      if (move.id === id && move.to !== this.current) this.current.refs.add(move.to.no);
+    this.compaction.referCopies(id, this.current);
   }
 
   /** Adds an encoded record to the current batch; returns its offset in the current segment. */
-  private append(record: Buffer): number {
+  private readonly appendRecord = (record: Buffer): number => {
     const slab = this.reserve(record.length);
     if (slab === null) return 0;
     record.copy(slab.buf, slab.used);
     return this.commit(record.length);
-  }
+  };
 
   /**
    * Makes room for a record of `length` bytes in the current batch: the
@@ -281,6 +296,7 @@ export class SegmentLog implements MessageLog {
       // The segment left behind is synced (and then closed) by the next flush even if nobody waits.
       if (this.dirty.has(this.current)) this.forceSync = true;
       this.openSegment(this.current.no + 1);
+      this.logger.debug({ segment: this.current.no }, "message log: new segment");
     }
     const segment = this.current;
     let batch = this.batches[this.batches.length - 1];
@@ -315,7 +331,14 @@ export class SegmentLog implements MessageLog {
   // ---- group commit ------------------------------------------------------
 
   get syncPending(): boolean {
-    return this.batches.length > 0 || this.flushing || this.waiting.length > 0 || this.dirty.size > 0;
+    return (
+      this.batches.length > 0 ||
+      this.staged.live > 0 ||
+      this.flushing ||
+      this.waiting.length > 0 ||
+      this.early.queued > 0 ||
+      this.dirty.size > 0
+    );
   }
 
   afterSync(callback: SyncCallback): void {
@@ -324,7 +347,22 @@ export class SegmentLog implements MessageLog {
       return;
     }
     this.waiting.push(callback);
-    if (this.holdTimer !== null && this.pacer.holdFor(this.waiting.length, performance.now()) === 0) {
+    this.waiterAdded();
+  }
+
+  /** A publisher confirm: as afterSync, or once what was logged since the last call is consumed (EarlyConfirms). */
+  whenDurableOrConsumed<S, A>(subject: S, arg: A, reply: DurableReply<S, A>, refuse: DurableRefusal<S, A>): void {
+    if (!this.syncPending) return reply(subject, arg);
+    this.early.add(this.nextId, subject, arg, reply, refuse);
+    this.waiterAdded();
+  }
+
+  private get waiters(): number {
+    return this.waiting.length + this.early.queued;
+  }
+
+  private waiterAdded(): void {
+    if (this.holdTimer !== null && this.pacer.holdFor(this.waiters, performance.now()) === 0) {
       clearTimeout(this.holdTimer);
       this.holdTimer = null;
     }
@@ -333,7 +371,7 @@ export class SegmentLog implements MessageLog {
 
   private schedule(): void {
     if (this.scheduled || this.flushing || this.holdTimer !== null) return;
-    const hold = this.pacer.holdFor(this.waiting.length, performance.now());
+    const hold = this.pacer.holdFor(this.waiters, performance.now());
     if (hold > 0) {
       this.holdTimer = setTimeout(this.endHold, hold);
       return;
@@ -353,19 +391,24 @@ export class SegmentLog implements MessageLog {
   private flush(): void {
     this.scheduled = false;
     if (this.flushing) return;
+    this.flushing = true;
+    this.writeStaged();
     const batches = this.batches;
     const callbacks = this.waiting;
+    const answers = callbacks.length + this.early.queued;
+    const earlyMark = this.early.syncStarts();
     const last = batches[batches.length - 1];
     if (last) this.slab.seal(last.chunks);
     this.batches = [];
     this.waiting = [];
-    const moves = this.pendingMoves;
-    this.pendingMoves = [];
-    this.movesInFlight = moves;
-    this.flushing = true;
+    const moves = this.compaction.begin();
     // Compaction copies must be durable before their originals may go; a segment left behind (sealed) is synced before it closes.
     const sync =
-      callbacks.length > 0 || moves.length > 0 || this.forceSync || batches.some((b) => b.segment !== this.current);
+      callbacks.length > 0 ||
+      this.early.unanswered > 0 ||
+      moves.length > 0 ||
+      this.forceSync ||
+      batches.some((b) => b.segment !== this.current);
     this.forceSync = false;
     // Segments this flush leaves durable: a sealed one among them may then be closed.
     const synced = sync ? [...this.dirty, ...batches.map((b) => b.segment)] : [];
@@ -374,19 +417,19 @@ export class SegmentLog implements MessageLog {
       this.flushing = false;
       if (sync) {
         const now = performance.now();
-        this.pacer.synced(now - started, callbacks.length, this.waiting.length, now);
+        this.pacer.synced(now - started, answers, this.waiters, now);
       }
-      this.movesInFlight = [];
+      this.compaction.end(moves, this.table, error);
       if (error) this.logger.error({ err: error }, "message log: write failed; confirms for this batch are nacked");
-      else this.applyMoves(moves);
       for (const batch of batches) {
         batch.segment.unwritten--;
         this.closeIfSealed(batch.segment);
       }
       for (const segment of synced) this.closeIfSealed(segment);
       for (const callback of callbacks) callback(error);
+      this.early.synced(earlyMark, error);
       if (!this.closed) this.reclaim();
-      if (this.batches.length > 0 || this.waiting.length > 0) this.schedule();
+      if (this.batches.length > 0 || this.staged.live > 0 || this.waiters > 0) this.schedule();
       else if (this.dirty.size > 0) this.syncLater();
     });
   }
@@ -418,7 +461,7 @@ export class SegmentLog implements MessageLog {
     while (deleted) {
       deleted = false;
       for (const segment of this.segments.values()) {
-        if (this.deletable(segment)) {
+        if (this.compaction.deletable(segment, this.current, this.segments)) {
           this.segments.delete(segment.no);
           this.reader.forget(segment.no);
           this.deleter.delete(segment.path);
@@ -426,55 +469,9 @@ export class SegmentLog implements MessageLog {
         }
       }
     }
-    for (const segment of this.segments.values()) {
-      if (segment === this.current || segment.unwritten > 0 || segment.live === 0) continue;
-      if (segment.liveBytes < segment.size * this.options.compactBelow) {
-        this.compact(segment);
-        break;
-      }
-    }
-  }
-
-  private deletable(segment: Segment): boolean {
-    if (segment === this.current || segment.live > 0 || segment.unwritten > 0) return false;
-    for (const no of segment.refs) if (no !== segment.no && this.segments.has(no)) return false;
-    // A compaction copy not yet on disk: the original is the only readable one.
-    for (const move of this.pendingMoves) if (move.from === segment) return false;
-    for (const move of this.movesInFlight) if (move.from === segment) return false;
-    return true;
-  }
-
-  /**
-   * Copies a sparse segment's live records forward. The table and the live
-   * counts move to the copies once they are on disk (applyMoves); the old
-   * segment is then deleted by the next reclaim.
-   */
-  private compact(segment: Segment): void {
-    if (this.pendingMoves.some((m) => m.from === segment) || this.movesInFlight.some((m) => m.from === segment)) return;
-    const bytes = readFileSync(segment.path);
-    const ids = this.table.idsWhere("segment", segment.no);
-    for (const id of ids) {
-      const at = this.table.location(id) as { offset: number; length: number };
-      const copy = withDeliveredFlag(bytes.subarray(at.offset, at.offset + at.length), this.table.isDelivered(id));
-      const offset = this.append(copy);
-      this.pendingMoves.push({ id, from: segment, to: this.current, offset });
-      // The old copy still exists until `segment` is deleted: the new one must outlive it.
-      this.current.refs.add(segment.no);
-    }
-    this.logger.debug({ segment: segment.no, moved: ids.length }, "message log: segment compacted");
-  }
-
-  private applyMoves(moves: PendingMove[]): void {
-    for (const move of moves) {
-      // Removed meanwhile: the copy is dead weight in its segment, as any removed record.
-      if (this.table.segmentOf(move.id) !== move.from.no) continue;
-      const length = this.table.lengthOf(move.id);
-      move.from.live--;
-      move.from.liveBytes -= length;
-      move.to.live++;
-      move.to.liveBytes += length;
-      this.table.moveTo(move.id, move.to.no, move.offset);
-    }
+    const sparse = Compaction.sparsest(this.segments, this.current, this.options.compactBelow);
+    if (sparse !== undefined)
+      this.compaction.compact(sparse, this.table, () => this.current, this.appendRecord, this.logger);
   }
 
   stats(): MessageLogStats {

@@ -18,6 +18,8 @@ import type { Logger } from "../../log.js";
 import { IdTable, QueueNames } from "./id-table.js";
 import { RecordType, scanRecord } from "./record-codec.js";
 import { segmentPath } from "./segment-files.js";
+import type { RecoveredQueue } from "../types.js";
+import type { Segment } from "./segment.js";
 
 export interface RecoveredSegment {
   no: number;
@@ -141,4 +143,29 @@ export function replaySegments(dir: string, numbers: readonly number[], logger: 
     }
   });
   return { segments, table, queues, maxId, undecodable };
+}
+
+/** Each queue's live messages after a replay, oldest first; counts them into their segments' live figures. */
+export function liveQueues(
+  table: IdTable,
+  queues: QueueNames,
+  segments: ReadonlyMap<number, Segment>,
+): Map<string, RecoveredQueue> {
+  const out = new Map<string, RecoveredQueue>();
+  const byNumber: RecoveredQueue[] = [];
+  // The table iterates in id order, which is publish order (compaction copies keep their id).
+  for (const id of table.ids()) {
+    const segment = segments.get(table.segmentOf(id)) as Segment;
+    segment.live++;
+    segment.liveBytes += table.lengthOf(id);
+    const queue = table.queueOf(id);
+    let recovered = byNumber[queue];
+    if (recovered === undefined) {
+      recovered = byNumber[queue] = { ids: [], bodyBytes: 0 };
+      out.set(queues.keys[queue] as string, recovered);
+    }
+    recovered.ids.push(id);
+    recovered.bodyBytes += table.bodyLengthOf(id);
+  }
+  return out;
 }

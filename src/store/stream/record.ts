@@ -23,31 +23,47 @@ export interface StreamEntry {
   body: Buffer;
 }
 
-export function encodeEntry(entry: StreamEntry): Buffer {
+/** Framed length of `entry` once encoded. */
+export function encodedLength(entry: StreamEntry): number {
   // Lengths first and strings written in place: a Buffer per string was a fifth of an append's CPU.
-  const exchangeLength = Buffer.byteLength(entry.exchange, "utf8");
-  const routingKeyLength = Buffer.byteLength(entry.routingKey, "utf8");
   const filterLength = entry.filterValue === null ? 0 : Buffer.byteLength(entry.filterValue, "utf8");
-  const payloadLength =
-    8 + 1 + exchangeLength + 1 + routingKeyLength + 2 + filterLength + 4 + entry.properties.length + entry.body.length;
-  const out = Buffer.allocUnsafe(ENTRY_HEADER + payloadLength);
+  return (
+    ENTRY_HEADER +
+    8 +
+    1 +
+    Buffer.byteLength(entry.exchange, "utf8") +
+    1 +
+    Buffer.byteLength(entry.routingKey, "utf8") +
+    2 +
+    filterLength +
+    4 +
+    entry.properties.length +
+    entry.body.length
+  );
+}
+
+/** Writes `entry` framed into `out`, which is exactly `encodedLength(entry)` bytes long. */
+export function writeEntry(entry: StreamEntry, out: Buffer): void {
   let at = ENTRY_HEADER;
   out.writeDoubleLE(entry.timestamp, at);
   at += 8;
-  out[at++] = exchangeLength;
-  at += out.write(entry.exchange, at, "utf8");
-  out[at++] = routingKeyLength;
-  at += out.write(entry.routingKey, at, "utf8");
-  out.writeUInt16LE(entry.filterValue === null ? NO_FILTER : filterLength, at);
-  at += 2;
-  if (entry.filterValue !== null) at += out.write(entry.filterValue, at, "utf8");
+  const exchangeAt = at++;
+  const exchangeLength = out.write(entry.exchange, at, "utf8");
+  out[exchangeAt] = exchangeLength;
+  at += exchangeLength;
+  const routingKeyAt = at++;
+  const routingKeyLength = out.write(entry.routingKey, at, "utf8");
+  out[routingKeyAt] = routingKeyLength;
+  at += routingKeyLength;
+  if (entry.filterValue === null) out.writeUInt16LE(NO_FILTER, at);
+  else out.writeUInt16LE(out.write(entry.filterValue, at + 2, "utf8"), at);
+  at += 2 + (entry.filterValue === null ? 0 : out.readUInt16LE(at));
   out.writeUInt32LE(entry.properties.length, at);
   at += 4;
   at += entry.properties.copy(out, at);
   entry.body.copy(out, at);
-  out.writeUInt32LE(payloadLength, 0);
+  out.writeUInt32LE(out.length - ENTRY_HEADER, 0);
   out.writeUInt32LE(crc32(out.subarray(ENTRY_HEADER)), 4);
-  return out;
 }
 
 /** Total framed length of the entry at `at`, or 0 when its header is not all in `buf`. */
@@ -75,10 +91,9 @@ export function decodeEntry(buf: Buffer, at: number): StreamEntry {
 
 /**
  * Decodes a whole framed entry whose property and body bytes are views into
- * `buf`: valid only until the reader's buffer moves on (a stream-protocol
- * subscription copies them straight into its Deliver frame).
+ * `buf`: valid only until the reader's buffer moves on.
  */
-export function viewEntry(buf: Buffer, at: number): StreamEntry {
+function viewEntry(buf: Buffer, at: number): StreamEntry {
   const end = at + ENTRY_HEADER + buf.readUInt32LE(at);
   let p = at + ENTRY_HEADER;
   const timestamp = buf.readDoubleLE(p);
@@ -103,6 +118,23 @@ export function viewEntry(buf: Buffer, at: number): StreamEntry {
   const body = buf.subarray(p, end);
   return { timestamp, exchange, routingKey, filterValue, properties, body };
 }
+
+/**
+ * Where the entry at `at` keeps its property length (u32; the property
+ * bytes and then the body follow it), found from the string lengths
+ * alone: a stream-protocol delivery copies properties and body without
+ * decoding the rest of the entry.
+ */
+export function entryPropertiesAt(buf: Buffer, at: number): number {
+  let p = at + ENTRY_HEADER + 8;
+  p += 1 + (buf[p] as number);
+  p += 1 + (buf[p] as number);
+  const filterLength = buf.readUInt16LE(p);
+  return p + 2 + (filterLength === NO_FILTER ? 0 : filterLength);
+}
+
+/** Where the entry at `at` ends (its framed length from its header). */
+export const entryEnd = (buf: Buffer, at: number): number => at + ENTRY_HEADER + buf.readUInt32LE(at);
 
 /** The filter value alone, read without decoding the rest (a filtered consumer skips most entries). */
 export function entryFilterValue(buf: Buffer, at: number): string | null {

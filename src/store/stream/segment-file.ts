@@ -8,6 +8,11 @@ export interface SegmentFile {
   readonly size: number;
   /** Appends a framed entry; `indexRecord` (24 bytes) goes to the sidecar index when given. */
   append(entry: Buffer, indexRecord: Buffer | null): void;
+  /**
+   * Appends `length` bytes that the caller writes into the returned buffer
+   * (exactly `length` long) before anything else touches this file.
+   */
+  reserve(length: number, indexRecord: Buffer | null): Buffer;
   /** Hands pending appends to the OS, so that reads see them. */
   flush(): void;
   /** Reads up to `length` bytes at `position` into `into[at..]`; returns the count read. */
@@ -42,6 +47,12 @@ export class MemorySegmentFile implements SegmentFile {
     this.chunks.push(entry);
     this.starts.push(this.size);
     this.size += entry.length;
+  }
+
+  reserve(length: number): Buffer {
+    const entry = Buffer.allocUnsafe(length);
+    this.append(entry);
+    return entry;
   }
 
   flush(): void {}

@@ -1,4 +1,4 @@
-import { ENTRY_HEADER, encodeEntry, entryIntact, entryTimestamp, type StreamEntry } from "./record.js";
+import { ENTRY_HEADER, encodedLength, entryIntact, entryTimestamp, writeEntry, type StreamEntry } from "./record.js";
 import { INDEX_EVERY, Segment } from "./segment.js";
 import { INDEX_RECORD, encodeIndexRecord } from "./segment-file.js";
 import type { SegmentDirectory } from "./segment-directory.js";
@@ -106,10 +106,10 @@ export class StreamLog {
   }
 
   append(entry: StreamEntry): number {
-    const framed = encodeEntry(entry);
+    const length = encodedLength(entry);
     let segment = this.segments[this.segments.length - 1];
     let rolled = false;
-    if (segment === undefined || (segment.count > 0 && segment.size + framed.length > this.maxSegmentBytes)) {
+    if (segment === undefined || (segment.count > 0 && segment.size + length > this.maxSegmentBytes)) {
       segment = new Segment(this.nextOffset, this.directory.create(this.nextOffset));
       this.segments.push(segment);
       rolled = this.segments.length > 1;
@@ -118,7 +118,10 @@ export class StreamLog {
     if (!this.chunkOpen || segment.count === 0) this.startChunk(offset);
     const position = segment.size;
     const indexed = segment.count % INDEX_EVERY === 0;
-    segment.file.append(framed, indexed ? encodeIndexRecord(offset, position, entry.timestamp) : null);
+    writeEntry(
+      entry,
+      segment.file.reserve(length, indexed ? encodeIndexRecord(offset, position, entry.timestamp) : null),
+    );
     if (indexed) {
       segment.indexPositions.push(position);
       segment.indexTimestamps.push(entry.timestamp);
@@ -126,7 +129,7 @@ export class StreamLog {
     if (segment.count === 0) segment.firstTimestamp = entry.timestamp;
     segment.lastTimestamp = entry.timestamp;
     segment.count++;
-    this.bytes += framed.length;
+    this.bytes += length;
     this.dirty.add(segment);
     if (rolled) this.onRoll?.();
     return offset;

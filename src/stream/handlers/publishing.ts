@@ -1,14 +1,19 @@
 import { replyWhenDurable } from "../../core/durable-reply.js";
 import { StreamQueue } from "../../core/stream/stream-queue.js";
-import { decodeAmqp10 } from "../amqp10-message.js";
+import { dataSectionAt, dataSectionBody, decodeAmqp10 } from "../amqp10-message.js";
 import type { StreamConnection } from "../connection.js";
 import { FrameBuilder, type FrameReader } from "../frame-io.js";
 import { Code, Command } from "../protocol.js";
+
+const EMPTY = Buffer.alloc(0);
 
 export interface Publisher {
   readonly stream: StreamQueue;
   /** The publisher's name: with it, publishing ids are deduplicated per stream (RabbitMQ's publisher reference). */
   readonly reference: string;
+  /** The sections before the body of its last message decoded in full, and their stored properties. */
+  lastHead: Buffer | null;
+  lastProperties: Buffer;
 }
 
 /** The stream a command names, if it exists and is a stream. */
@@ -37,7 +42,7 @@ export function handlePublishing(
       else {
         try {
           connection.access?.write("queue", name);
-          connection.publishers.set(publisherId, { stream, reference });
+          connection.publishers.set(publisherId, { stream, reference, lastHead: null, lastProperties: EMPTY });
           connection.watch(stream);
         } catch (error) {
           code = connection.codeOf(error);
@@ -101,11 +106,22 @@ function publish(connection: StreamConnection, version: number, frame: FrameRead
       confirms.ids.push(publishingId);
       continue;
     }
+    confirms.ids.push(publishingId);
+    // Same property sections as the last message: same stored properties, nothing to decode.
+    const split = filterValue === "" ? dataSectionAt(bytes) : -1;
+    const head = publisher.lastHead;
+    if (split >= 0 && head !== null && head.length === split && head.compare(bytes, 0, split) === 0) {
+      stream.appendStored("", stream.name, publisher.lastProperties, dataSectionBody(bytes, split), undefined);
+      continue;
+    }
     const message = decodeAmqp10(bytes, stream.name);
     if (filterValue !== "")
       message.properties.headers = { ...message.properties.headers, "x-stream-filter-value": filterValue };
     stream.enqueue(message);
-    confirms.ids.push(publishingId);
+    if (split >= 0 && message.encodedProperties !== null) {
+      publisher.lastHead = Buffer.from(bytes.subarray(0, split));
+      publisher.lastProperties = message.encodedProperties;
+    }
   }
   if (refused.length > 0) {
     const error = new FrameBuilder(Command.PublishError).u8(publisherId).i32(refused.length);

@@ -83,6 +83,11 @@ function partitionsOf(exchange: Exchange): string[] {
   return [...new Set(ordered.map(([, name]) => name))];
 }
 
+/**
+ * All or nothing: a failure midway (two partitions of one name, an argument
+ * a partition refuses) deletes what this request made, so that no partial
+ * super stream is left for a retry to trip on.
+ */
 function create(
   connection: StreamConnection,
   name: string,
@@ -95,6 +100,9 @@ function create(
   if (name === "" || partitions.length === 0 || partitions.length !== bindingKeys.length)
     return Code.PreconditionFailed;
   if (vhost.exchanges.has(name) || partitions.some((p) => vhost.queues.has(p))) return Code.StreamAlreadyExists;
+  const made: string[] = [];
+  let exchangeMade = false;
+  let code: number = Code.Ok;
   try {
     connection.access?.configure("exchange", name);
     for (const partition of partitions) connection.access?.configure("queue", partition);
@@ -109,15 +117,21 @@ function create(
       },
       false,
     );
+    exchangeMade = true;
     for (const [order, partition] of partitions.entries()) {
-      const code = createStream(connection, partition, args);
-      if (code !== Code.Ok) return code;
+      code = createStream(connection, partition, args);
+      if (code !== Code.Ok) break;
+      made.push(partition);
       vhost.bind(exchange, vhost.getQueue(partition), bindingKeys[order] as string, { [PARTITION_ORDER]: order });
     }
-    return Code.Ok;
   } catch (error) {
-    return connection.codeOf(error);
+    code = connection.codeOf(error);
   }
+  if (code !== Code.Ok) {
+    for (const partition of made) vhost.deleteQueue(partition, false, false, 0);
+    if (exchangeMade) vhost.deleteExchange(name, false);
+  }
+  return code;
 }
 
 /** The partitions go first, then the exchange, as RabbitMQ deletes a super stream. */

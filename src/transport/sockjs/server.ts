@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocketServer, type WebSocket } from "ws";
+import type { WebSocket, WebSocketServer } from "ws";
 import type { HttpListener } from "../http.js";
 import { originAllowed, type AllowedOrigins } from "../origins.js";
 import { parseClientMessages } from "./frames.js";
@@ -16,6 +16,7 @@ import {
 import { SockJsSession, type SessionTimings } from "./session.js";
 import { DEFAULTS } from "../../config/defaults.js";
 import { limitBeforeLogin, webSocketLoggedIn } from "../pre-login-limit.js";
+import { newWebSocketServer } from "../ws-on-demand.js";
 
 export interface SockJsOptions {
   /** The endpoint's path, e.g. "/stomp". */
@@ -52,7 +53,8 @@ const RECEIVING: Readonly<Record<string, HttpFraming>> = {
  */
 export class SockJsServer {
   private readonly sessions = new Map<string, SockJsSession>();
-  private readonly wss: WebSocketServer;
+  /** Made at the first raw WebSocket session (ws-on-demand.ts). */
+  private wss: WebSocketServer | null = null;
   private readonly timings: SessionTimings;
   private readonly responseLimit: number;
   private readonly preLoginMaxBytes: number;
@@ -64,7 +66,6 @@ export class SockJsServer {
     };
     this.responseLimit = options.responseLimit ?? 128 * 1024;
     this.preLoginMaxBytes = options.preLoginMaxBytes ?? DEFAULTS.preLoginMaxBytes;
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes });
   }
 
   attach(listener: HttpListener): void {
@@ -75,6 +76,7 @@ export class SockJsServer {
   /** Ends every session (shutdown). */
   close(): void {
     for (const session of [...this.sessions.values()]) session.destroy();
+    if (this.wss === null) return;
     for (const client of this.wss.clients) client.terminate();
     this.wss.close();
   }
@@ -207,6 +209,7 @@ export class SockJsServer {
       return true;
     }
     const sessionId = match[2];
+    this.wss ??= newWebSocketServer({ maxPayload: this.options.maxMessageBytes });
     this.wss.handleUpgrade(request, socket, head, (ws) => this.onWebSocket(ws, request, sessionId));
     return true;
   }

@@ -289,3 +289,106 @@ test("a routable mandatory message is delivered, not returned; non-mandatory unr
   assert.equal(returns, 0);
   channel.off("return", onReturn);
 });
+
+// The vhost caches a direct, fanout, topic or default exchange's route per routing key (src/core/vhost.ts,
+// rememberRoute). Each test below routes a key once so that its result is cached, changes what the key
+// reaches, and checks that the next publish of the same key follows the change.
+
+/** Queues by their own names, for routedTo. */
+const named = (...names: string[]): Map<string, string> => new Map(names.map((name) => [name, name]));
+
+for (const type of ["direct", "topic", "fanout"] as const) {
+  test(`route cache, ${type}: a cached route follows bind, unbind and a queue deleted and declared again`, async () => {
+    const exchange = `rc-${type}`;
+    const [key, pattern] = type === "topic" ? ["a.b", "a.*"] : ["a", "a"];
+    const [q1, q2] = [`${exchange}-q1`, `${exchange}-q2`];
+    const publish = (): boolean => channel.publish(exchange, key, Buffer.from("x"));
+    await channel.assertExchange(exchange, type, { durable: false });
+    await channel.assertQueue(q1, { durable: false });
+    await channel.assertQueue(q2, { durable: false });
+    await channel.bindQueue(q1, exchange, pattern);
+    assert.deepEqual(await routedTo(named(q1, q2), publish), [q1]);
+    assert.deepEqual(await routedTo(named(q1, q2), publish), [q1], "the cached route");
+    await channel.bindQueue(q2, exchange, pattern);
+    assert.deepEqual(await routedTo(named(q1, q2), publish), [q1, q2], "after a bind");
+    await channel.unbindQueue(q1, exchange, pattern);
+    assert.deepEqual(await routedTo(named(q1, q2), publish), [q2], "after an unbind");
+    await channel.deleteQueue(q2);
+    assert.deepEqual(await routedTo(named(q1), publish), [], "after the queue was deleted");
+    await channel.assertQueue(q2, { durable: false });
+    assert.deepEqual(await routedTo(named(q1, q2), publish), [], "a new queue of the name is not bound");
+    await channel.bindQueue(q2, exchange, pattern);
+    assert.deepEqual(await routedTo(named(q1, q2), publish), [q2], "bound again");
+    await channel.deleteExchange(exchange);
+    await channel.deleteQueue(q1);
+    await channel.deleteQueue(q2);
+  });
+}
+
+test("route cache, default exchange: a cached route follows the queue's deletion and a new queue of its name", async () => {
+  const name = "rc-default";
+  const publish = (): boolean => channel.publish("", name, Buffer.from("x"));
+  await channel.assertQueue(name, { durable: false });
+  assert.deepEqual(await routedTo(named(name), publish), [name]);
+  assert.deepEqual(await routedTo(named(name), publish), [name], "the cached route");
+  await channel.deleteQueue(name);
+  // The deleted queue's route must not be used: a mandatory publish comes back 312 NO_ROUTE.
+  const returned = new Promise<amqplib.Message>((resolve) => channel.once("return", resolve));
+  channel.publish("", name, Buffer.from("y"), { mandatory: true });
+  await channel.waitForConfirms();
+  const fields = (await returned).fields as amqplib.MessageFields & { replyCode: number; replyText: string };
+  assert.equal(fields.replyCode, 312);
+  assert.equal(fields.replyText, "NO_ROUTE");
+  await channel.assertQueue(name, { durable: false });
+  assert.deepEqual(await routedTo(named(name), publish), [name], "the new queue of the name");
+  await channel.deleteQueue(name);
+});
+
+test("route cache: only what the exchange's own bindings decided is cached, not a headers exchange behind it", async () => {
+  await channel.assertExchange("rc-e2e-src", "direct", { durable: false });
+  await channel.assertExchange("rc-e2e-dst", "headers", { durable: false });
+  const [direct, viaHeaders] = ["rc-e2e-direct", "rc-e2e-headers"];
+  await channel.assertQueue(direct, { durable: false });
+  await channel.assertQueue(viaHeaders, { durable: false });
+  await channel.bindQueue(direct, "rc-e2e-src", "k");
+  await channel.bindExchange("rc-e2e-dst", "rc-e2e-src", "k");
+  await channel.bindQueue(viaHeaders, "rc-e2e-dst", "", { "x-match": "all", colour: "red" });
+  const publish = (colour: string) => (): boolean =>
+    channel.publish("rc-e2e-src", "k", Buffer.from("z"), { headers: { colour } });
+  // Same exchange and key, other headers: the headers exchange behind it decides each time.
+  assert.deepEqual(await routedTo(named(direct, viaHeaders), publish("red")), [direct, viaHeaders]);
+  assert.deepEqual(await routedTo(named(direct, viaHeaders), publish("blue")), [direct]);
+  assert.deepEqual(await routedTo(named(direct, viaHeaders), publish("red")), [direct, viaHeaders]);
+  await channel.deleteExchange("rc-e2e-src");
+  await channel.deleteExchange("rc-e2e-dst");
+  await channel.deleteQueue(direct);
+  await channel.deleteQueue(viaHeaders);
+});
+
+test("route cache: an alternate exchange a policy sets after an unroutable publish of the key is used", async () => {
+  await channel.assertExchange("rc-ae-main", "direct", { durable: false });
+  await channel.assertExchange("rc-ae-alt", "fanout", { durable: false });
+  const caught = "rc-ae-caught";
+  const publish = (): boolean => channel.publish("rc-ae-main", "nowhere", Buffer.from("x"));
+  await channel.assertQueue(caught, { durable: false });
+  await channel.bindQueue(caught, "rc-ae-alt", "");
+  assert.deepEqual(await routedTo(named(caught), publish), []);
+  const response = await fetch(`${broker.broker.urls.http ?? ""}/api/policies/%2F/rc-ae`, {
+    method: "PUT",
+    headers: {
+      authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}`,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify({
+      pattern: "^rc-ae-main$",
+      "apply-to": "exchanges",
+      definition: { "alternate-exchange": "rc-ae-alt" },
+    }),
+  });
+  assert.equal(response.status, 201);
+  assert.deepEqual(await routedTo(named(caught), publish), [caught]);
+  // The broker still serves another client afterwards.
+  const other = await amqplib.connect(broker.url);
+  await (await other.createChannel()).checkQueue(caught);
+  await other.close();
+});

@@ -180,6 +180,47 @@ test("a stream is one queue: what the stream protocol publishes, AMQP 0-9-1 read
   await c.close();
 });
 
+test("messages that share their property sections and ones that do not each keep their own properties, read over both protocols", async () => {
+  const c = await client();
+  await c.createStream({ stream: "sp.heads" });
+  const publisher = await c.declarePublisher({ stream: "sp.heads" });
+  // Sent without waiting, so that they travel in one Publish frame: the second of a kind reuses the first's properties.
+  const kinds = ["a", "a", "b", "b", "a", "plain", "plain"];
+  for (const [i, kind] of kinds.entries())
+    void publisher.send(
+      Buffer.from(`m${i}`),
+      kind === "plain" ? {} : { applicationProperties: { kind }, messageProperties: { contentType: `text/${kind}` } },
+    );
+  await publisher.flush();
+  const amqp = await amqplib.connect(warren.broker.url);
+  const channel = await amqp.createChannel();
+  await channel.prefetch(10);
+  const viaAmqp: amqplib.ConsumeMessage[] = [];
+  await channel.consume("sp.heads", (m) => m && (viaAmqp.push(m), channel.ack(m)), {
+    arguments: { "x-stream-offset": "first" },
+  });
+  await waitFor(() => viaAmqp.length >= kinds.length);
+  assert.deepEqual(
+    viaAmqp.map((m): unknown[] => [m.content.toString(), m.properties.headers?.["kind"], m.properties.contentType]),
+    kinds.map((kind, i) => [
+      `m${i}`,
+      kind === "plain" ? undefined : kind,
+      kind === "plain" ? undefined : `text/${kind}`,
+    ]),
+  );
+  const viaStream: Message[] = [];
+  await c.declareConsumer({ stream: "sp.heads", offset: Offset.first() }, (m) => void viaStream.push(m));
+  await waitFor(() => viaStream.length >= kinds.length);
+  assert.deepEqual(
+    viaStream.map((m) => [m.content.toString(), m.applicationProperties?.["kind"]]),
+    kinds.map((kind, i) => [`m${i}`, kind === "plain" ? undefined : kind]),
+  );
+  await publisher.close();
+  await amqp.close();
+  await c.deleteStream({ stream: "sp.heads" });
+  await c.close();
+});
+
 test("stream errors: a bad max-age, an existing stream, publishing to or consuming a missing one, the port still serves", async () => {
   const c = await client();
   await c.createStream({ stream: "sp.errors" });

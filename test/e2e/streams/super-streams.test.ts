@@ -4,7 +4,9 @@ import amqplib from "amqplib";
 import { Offset } from "rabbitmq-stream-js-client";
 import { useBroker } from "../../helpers/amqp-fixture.js";
 import { waitFor } from "../../helpers/broker.js";
+import { RawStreamClient } from "../../helpers/raw-stream.js";
 import { streamClient } from "../../helpers/stream-client.js";
+import { Code, Command } from "../../../src/stream/protocol.js";
 import { Api, type Item } from "../management/api-client.js";
 
 // Super streams as rabbitmq-stream-js-client 1.0 uses them (RabbitMQ 3.13's
@@ -109,4 +111,32 @@ test("super stream errors: missing ones answer code 2, a partition that exists a
   await next.deleteSuperStream({ streamName: "after" });
   await next.close();
   await client.close();
+});
+
+test("CreateSuperStream is all or nothing: a partition name given twice, or an argument a partition refuses, leaves no exchange and no partition behind", async () => {
+  const raw = await RawStreamClient.open(port());
+  const create = (name: string, partitions: string[], args: Array<[string, string]>): Promise<number> =>
+    raw.request(Command.CreateSuperStream, (f) => {
+      f.string(name).i32(partitions.length);
+      for (const partition of partitions) f.string(partition);
+      f.i32(partitions.length);
+      for (const [i] of partitions.entries()) f.string(String(i));
+      return f.map(args);
+    });
+  // The second "half-a" collides with the first, made a moment before in the same request.
+  assert.equal(await create("half", ["half-a", "half-b", "half-a"], []), Code.StreamAlreadyExists);
+  assert.equal((await api.get("/api/exchanges/%2F/half")).status, 404);
+  assert.equal((await api.get("/api/queues/%2F/half-a")).status, 404);
+  assert.equal((await api.get("/api/queues/%2F/half-b")).status, 404);
+  // A max-age every partition refuses: the exchange was declared before the first partition failed.
+  assert.equal(await create("aged", ["aged-0"], [["max-age", "forever"]]), Code.PreconditionFailed);
+  assert.equal((await api.get("/api/exchanges/%2F/aged")).status, 404);
+  assert.equal((await api.get("/api/queues/%2F/aged-0")).status, 404);
+  // Nothing left to collide with: the same names now make whole super streams, on the same connection.
+  assert.equal(await create("half", ["half-a", "half-b"], []), Code.Ok);
+  const client = await streamClient(port());
+  assert.deepEqual(await client.queryPartitions({ superStream: "half" }), ["half-a", "half-b"]);
+  await client.deleteSuperStream({ streamName: "half" });
+  await client.close();
+  raw.destroy();
 });
