@@ -33,12 +33,17 @@ import {
   positionOf,
 } from "./log-records.js";
 import { encodeMessageRecord } from "./message-record.js";
+import { OwnerChain, StaleOwnerError, isOutOfChain } from "./owner-chain.js";
 import { QueueLog, type BatchWrite, type LiveEntry } from "./queue-log.js";
 import { readQueues } from "./queue-reader.js";
 import { partitionOf, toToken } from "./subject-token.js";
 import { WriteTracker } from "./write-tracker.js";
 
 const EMPTY_STATE = encodeState([], []);
+/** A new owner's first write: an empty batch chained on the newest batch it read (owner-chain.ts). */
+const TAKEOVER_RECORD = encodeBatch(EMPTY_STATE, [], 0);
+/** Reads and takeover records tried before openQueue gives up (the caller retries after a heartbeat). */
+const TAKEOVER_ATTEMPTS = 5;
 
 export interface MessageLayout {
   /** Stream names and subjects start with it, so that tests can share a server. */
@@ -58,6 +63,8 @@ export class JetStreamMessageLog implements MessageLog {
   private flushScheduled = false;
   private nextId = 1;
   private preloaded: Map<string, RecoveredQueue> | null = null;
+  /** Told when a queue's write was refused as out of chain: another node took it, or a timed-out write landed. */
+  private staleOwnerListener: ((queueKey: string) => void) | null = null;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -101,14 +108,43 @@ export class JetStreamMessageLog implements MessageLog {
     return recovered;
   }
 
-  /** A new owner takes the queue over: its live messages, delivered ones marked redelivered. */
+  onStaleOwner(listener: (queueKey: string) => void): void {
+    this.staleOwnerListener = listener;
+  }
+
+  /**
+   * A new owner takes the queue over: its live messages, delivered ones marked redelivered. After the read
+   * it writes a takeover record chained on the newest batch it read: once that is in, a write of the
+   * previous owner is refused (owner-chain.ts); a write of it that landed after the read makes the takeover
+   * record fail instead, and the queue is read again with it.
+   */
   async openQueue(queueKey: string): Promise<RecoveredQueue> {
-    this.closeQueue(queueKey);
-    // This node's own writes still in flight (it owned the queue until it was fenced, and the client
-    // buffers publishes across a reconnect) land before the read, or the read misses what they confirm.
-    await this.tracker.settled();
-    const { stream, subject } = this.placeOf(queueKey);
-    return (await this.load(stream, `${subject}.>`)).get(queueKey) ?? { ids: [], bodyBytes: 0 };
+    for (let attempt = 1; ; attempt++) {
+      this.closeQueue(queueKey);
+      // This node's own writes still in flight (it owned the queue until it was fenced, and the client
+      // buffers publishes across a reconnect) land before the read, or the read misses what they confirm.
+      await this.tracker.settled();
+      const { stream, subject } = this.placeOf(queueKey);
+      const recovered = (await this.load(stream, `${subject}.>`)).get(queueKey) ?? { ids: [], bodyBytes: 0 };
+      const queue = this.queueOf(queueKey);
+      // Nothing of the queue in the stream: the takeover record is the subject's first batch.
+      if (queue.chain.head === null) queue.chain.head = 0;
+      try {
+        const seq = await new Promise<number>((resolve, reject) =>
+          queue.chain.write(TAKEOVER_RECORD, (error, at) => (error ? reject(error) : resolve(at))),
+        );
+        queue.noteSeq(seq);
+        this.purgeBelowFloor(queue);
+        return recovered;
+      } catch (error) {
+        if (!isOutOfChain(error) && !(error instanceof StaleOwnerError)) throw error;
+        if (attempt >= TAKEOVER_ATTEMPTS) throw error;
+        this.logger.info(
+          { queue: queueKey.replace("\u0000", " "), attempt },
+          "a write landed after the takeover read: reading the queue again",
+        );
+      }
+    }
   }
 
   /**
@@ -242,18 +278,30 @@ export class JetStreamMessageLog implements MessageLog {
 
   /** Everything begun has settled (shutdown), state records too. */
   async settled(): Promise<void> {
-    this.flush();
-    await this.tracker.settled();
-    // Batches acknowledged just now may have handed their early deliveries and acks to a state record.
-    this.flush();
-    await this.background.settled();
+    for (;;) {
+      this.flush();
+      await this.tracker.settled();
+      // Batches acknowledged just now may have handed their early deliveries and acks to a state record.
+      this.flush();
+      await this.background.settled();
+      // Records that waited behind a write in flight of their queue's chain were not begun yet.
+      if (!this.anyUnwritten()) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private anyUnwritten(): boolean {
+    for (const queue of this.queues.values())
+      if (queue.chain.busy || queue.pendingBatch !== null || (queue.hasState && queue.chain.deposed === null)) return true;
+    return false;
   }
 
   private queueOf(queueKey: string): QueueLog {
     let queue = this.queues.get(queueKey);
     if (!queue) {
       const { stream, subject } = this.placeOf(queueKey);
-      this.queues.set(queueKey, (queue = new QueueLog(queueKey, stream, subject)));
+      const chain = new OwnerChain(this.js, `${subject}.${RecordKind.Batch}`, null);
+      this.queues.set(queueKey, (queue = new QueueLog(queueKey, stream, subject, chain)));
     }
     return queue;
   }
@@ -301,6 +349,8 @@ export class JetStreamMessageLog implements MessageLog {
   private flush(): void {
     this.flushScheduled = false;
     for (const queue of this.dirty) {
+      // A write of the queue in flight: this turn's records join the next one, sent on its ack (afterWrite).
+      if (queue.chain.busy) continue;
       if (queue.pendingBatch) this.sendBatch(queue);
       else this.sendState(queue);
     }
@@ -331,48 +381,63 @@ export class JetStreamMessageLog implements MessageLog {
     queue.pendingBytes = 0;
     const write = pending.write;
     write.after = queue.topSeq;
-    this.js.publish(`${queue.subject}.${RecordKind.Batch}`, payload).then(
-      (ack) => {
-        write.seq = ack.seq;
-        queue.noteSeq(ack.seq);
+    queue.chain.write(payload, (error, seq) => {
+      if (error === null) {
+        write.seq = seq;
+        queue.noteSeq(seq);
         for (const entry of write.entries) {
-          if (entry.removed) queue.acked.push(positionOf(ack.seq, entry.index));
+          if (entry.removed) queue.acked.push(positionOf(seq, entry.index));
           else if (entry.delivered) queue.delivered.push(entry);
         }
         write.entries.length = 0;
-        if (queue.hasState) this.markDirty(queue);
-        // After the record's own ack, so that an emptied queue's purge takes its last record too.
+        this.afterWrite(queue);
         if (acks > 0) this.schedulePurge(queue);
         this.tracker.finish(pending.n, null);
-      },
-      (error: unknown) => {
-        write.seq = -1;
-        write.entries.length = 0;
-        this.logger.error(
-          { err: error, queue: queue.key.replace("\u0000", " ") },
-          "JetStream did not take a batch of messages; their confirms are refusals",
-        );
-        this.tracker.finish(pending.n, error instanceof Error ? error : new Error(String(error)));
-      },
-    );
+        return;
+      }
+      write.seq = -1;
+      write.entries.length = 0;
+      this.writeFailed(queue, error, "JetStream did not take a batch of messages; their confirms are refusals");
+      this.tracker.finish(pending.n, error);
+    });
   }
 
+  /** A chained write is in: what waited behind it goes now, in one record. */
+  private afterWrite(queue: QueueLog): void {
+    if (queue.pendingBatch !== null || queue.hasState) this.markDirty(queue);
+  }
+
+  private writeFailed(queue: QueueLog, error: Error, text: string): void {
+    if (error instanceof StaleOwnerError) {
+      if (queue.staleReported) return;
+      queue.staleReported = true;
+      this.logger.error({ err: error, queue: queue.key.replace("\u0000", " ") }, "write refused: not the queue's owner");
+      if (!queue.closed) this.staleOwnerListener?.(queue.key);
+      return;
+    }
+    this.logger.error({ err: error, queue: queue.key.replace("\u0000", " ") }, text);
+    this.afterWrite(queue);
+  }
+
+  /** Deliveries and acks of a turn without new messages: a batch of no records, in the queue's chain. */
   private sendState(queue: QueueLog): void {
     const { state, acks } = this.takeState(queue);
     if (state === EMPTY_STATE) return;
-    this.background.track(
-      this.js.publish(`${queue.subject}.${RecordKind.State}`, state).then(
-        (ack) => {
-          queue.noteSeq(ack.seq);
-          if (acks > 0) this.schedulePurge(queue);
-        },
-        (error: unknown) =>
-          this.logger.warn(
-            { err: error, queue: queue.key.replace("\u0000", " ") },
-            "deliveries and acks not recorded; after a failover those messages come again, redelivered",
-          ),
-      ),
-    );
+    const n = this.background.begin();
+    queue.chain.write(encodeBatch(state, [], 0), (error, seq) => {
+      this.background.finish(n, null);
+      if (error === null) {
+        queue.noteSeq(seq);
+        this.afterWrite(queue);
+        if (acks > 0) this.schedulePurge(queue);
+        return;
+      }
+      this.writeFailed(
+        queue,
+        error,
+        "deliveries and acks not recorded; after a failover those messages come again, redelivered",
+      );
+    });
   }
 
   /** At most one purge per queue every PURGE_INTERVAL_MS, and one in flight. */
@@ -392,8 +457,11 @@ export class JetStreamMessageLog implements MessageLog {
 
   /** Drops acked messages and the records about them from the stream. */
   private purgeBelowFloor(queue: QueueLog): void {
-    if (queue.purging || queue.closed) return;
-    const floor = queue.purgeFloor();
+    if (queue.purging || queue.closed || queue.chain.deposed !== null) return;
+    // The chain's newest record stays: the next write names its sequence (owner-chain.ts). A deposed
+    // owner's head lies below the takeover record, so its purges never reach the new owner's records.
+    const head = queue.chain.head;
+    const floor = head === null ? queue.purgeFloor() : Math.min(queue.purgeFloor(), head);
     // nats-server 2.9.10 reads seq 1 with a filter as "no seq": the whole subject (filestore PurgeEx).
     if (floor <= 1 || floor <= queue.purgedTo) return;
     queue.purging = true;
@@ -431,6 +499,7 @@ export class JetStreamMessageLog implements MessageLog {
     for (const [queueKey, found] of read) {
       const queue = this.queueOf(queueKey);
       queue.noteSeq(found.topSeq);
+      queue.chain.head = found.lastBatchSeq;
       queue.purgedTo = found.firstSeq;
       const ids: number[] = [];
       let bodyBytes = 0;
