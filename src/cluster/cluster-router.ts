@@ -288,7 +288,10 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
   private staleOwner(key: string): void {
     const queue = this.queues.get(key);
     if (queue === undefined || queue.role !== "owner") return;
-    this.logger.warn({ queue: queue.name, vhost: queue.vhost }, "owned queue's write refused by JetStream: settling its owner again");
+    this.logger.warn(
+      { queue: queue.name, vhost: queue.vhost },
+      "owned queue's write refused by JetStream: settling its owner again",
+    );
     this.toProxy(queue, null);
     this.resolve(queue);
   }

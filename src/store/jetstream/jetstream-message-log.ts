@@ -36,7 +36,7 @@ import { encodeMessageRecord } from "./message-record.js";
 import { OwnerChain, StaleOwnerError, isOutOfChain } from "./owner-chain.js";
 import { QueueLog, type BatchWrite, type LiveEntry } from "./queue-log.js";
 import { readQueues } from "./queue-reader.js";
-import { partitionOf, toToken } from "./subject-token.js";
+import { fromToken, partitionOf, toToken } from "./subject-token.js";
 import { WriteTracker } from "./write-tracker.js";
 
 const EMPTY_STATE = encodeState([], []);
@@ -172,6 +172,25 @@ export class JetStreamMessageLog implements MessageLog {
     this.tracker.afterSync(callback);
   }
 
+  /** Keys with records in the partition streams (a listing of every subject: for rare clean-ups only). */
+  async storedKeys(): Promise<string[]> {
+    const keys = new Set<string>();
+    for (let p = 0; p < this.layout.partitions; p++) {
+      const filter = `${this.layout.prefix}.msg.${p}.>`;
+      const info = await this.jsm.streams.info(this.streamName(p), { subjects_filter: filter });
+      for (const subject of Object.keys(info.state.subjects ?? {})) {
+        const parts = subject.split(".");
+        keys.add(fromToken(parts[parts.length - 2] as string));
+      }
+    }
+    return [...keys];
+  }
+
+  /** Something the records written from now on depend on (a lease): confirms wait for it, refused if it fails. */
+  track(write: Promise<unknown>): void {
+    this.tracker.track(write);
+  }
+
   read(ids: readonly number[]): RecoveredMessage[] {
     const out: RecoveredMessage[] = [];
     for (const id of ids) {
@@ -292,7 +311,8 @@ export class JetStreamMessageLog implements MessageLog {
 
   private anyUnwritten(): boolean {
     for (const queue of this.queues.values())
-      if (queue.chain.busy || queue.pendingBatch !== null || (queue.hasState && queue.chain.deposed === null)) return true;
+      if (queue.chain.busy || queue.pendingBatch !== null || (queue.hasState && queue.chain.deposed === null))
+        return true;
     return false;
   }
 
@@ -411,7 +431,10 @@ export class JetStreamMessageLog implements MessageLog {
     if (error instanceof StaleOwnerError) {
       if (queue.staleReported) return;
       queue.staleReported = true;
-      this.logger.error({ err: error, queue: queue.key.replace("\u0000", " ") }, "write refused: not the queue's owner");
+      this.logger.error(
+        { err: error, queue: queue.key.replace("\u0000", " ") },
+        "write refused: not the queue's owner",
+      );
       if (!queue.closed) this.staleOwnerListener?.(queue.key);
       return;
     }

@@ -38,7 +38,8 @@ export async function readQueues(js: JetStreamClient, stream: string, filter: st
     const kind = parts[parts.length - 1];
     const queueKey = fromToken(parts[parts.length - 2] as string);
     let queue = queues.get(queueKey);
-    if (!queue) queues.set(queueKey, (queue = { byPosition: new Map(), firstSeq: message.seq, topSeq: 0, lastBatchSeq: 0 }));
+    if (!queue)
+      queues.set(queueKey, (queue = { byPosition: new Map(), firstSeq: message.seq, topSeq: 0, lastBatchSeq: 0 }));
     queue.topSeq = message.seq;
     const { byPosition } = queue;
     const mark = (position: number): void => {
