@@ -4,7 +4,7 @@ import type { PropertiesCodec } from "../store/types.js";
 import { ClusterRouter } from "./cluster-router.js";
 import { DelayedWriters } from "./delayed-writers.js";
 import type { ClusterConnection } from "./nats-connection.js";
-import { QueueLeases, type LeaseTimings } from "./queue-leases.js";
+import { QueueLeases, type HeartbeatSource, type LeaseTimings } from "./queue-leases.js";
 import type { WriterLog } from "./writer-journal.js";
 
 export interface ClusterRouting {
@@ -25,11 +25,19 @@ export interface ClusterRouting {
 export async function startClusterRouting(
   core: Broker,
   connection: ClusterConnection,
-  options: { codec: PropertiesCodec; logger: Logger; messages: WriterLog; leaseTimings?: LeaseTimings | undefined },
+  options: {
+    codec: PropertiesCodec;
+    logger: Logger;
+    messages: WriterLog;
+    leaseTimings?: LeaseTimings | undefined;
+    /** Membership's record, carried by the lease heartbeat. */
+    heartbeat: HeartbeatSource | null;
+  },
 ): Promise<ClusterRouting> {
   const leases = await QueueLeases.open(connection.nc, connection.nodeName, {
     replicas: connection.replicas,
     logger: options.logger,
+    heartbeat: options.heartbeat,
     ...(options.leaseTimings === undefined ? {} : { timings: options.leaseTimings }),
   });
   const router = new ClusterRouter(core, { nc: connection.nc, leases, codec: options.codec, logger: options.logger });
@@ -46,7 +54,7 @@ export async function startClusterRouting(
     async stop() {
       delayed.stop();
       await router.stop();
-      await leases.close();
+      await leases.leave();
     },
   };
 }
