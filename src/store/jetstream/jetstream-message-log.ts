@@ -23,19 +23,12 @@ import type {
   RecoveredQueue,
   StoredMessage,
 } from "../types.js";
-import {
-  MAX_BATCH_BYTES,
-  MAX_BATCH_RECORDS,
-  PURGE_INTERVAL_MS,
-  RecordKind,
-  encodeBatch,
-  encodeState,
-  positionOf,
-} from "./log-records.js";
+import { MAX_BATCH_BYTES, MAX_BATCH_RECORDS, RecordKind, encodeBatch, encodeState, positionOf } from "./log-records.js";
 import { encodeMessageRecord } from "./message-record.js";
 import { OwnerChain, StaleOwnerError, isOutOfChain } from "./owner-chain.js";
 import { QueueLog, type BatchWrite, type LiveEntry } from "./queue-log.js";
 import { readQueues } from "./queue-reader.js";
+import { SubjectPurger } from "./subject-purger.js";
 import { fromToken, partitionOf, toToken } from "./subject-token.js";
 import { WriteTracker } from "./write-tracker.js";
 
@@ -65,6 +58,7 @@ export class JetStreamMessageLog implements MessageLog {
   private preloaded: Map<string, RecoveredQueue> | null = null;
   /** Told when a queue's write was refused as out of chain: another node took it, or a timed-out write landed. */
   private staleOwnerListener: ((queueKey: string) => void) | null = null;
+  private readonly purger: SubjectPurger;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -72,7 +66,9 @@ export class JetStreamMessageLog implements MessageLog {
     private readonly layout: MessageLayout,
     private readonly codec: PropertiesCodec,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.purger = new SubjectPurger(jsm, this.background, logger);
+  }
 
   /** Creates the partition streams when missing (idempotent on every node). */
   async ensureStreams(): Promise<void> {
@@ -134,7 +130,7 @@ export class JetStreamMessageLog implements MessageLog {
           queue.chain.write(TAKEOVER_RECORD, (error, at) => (error ? reject(error) : resolve(at))),
         );
         queue.noteSeq(seq);
-        this.purgeBelowFloor(queue);
+        this.purger.purgeBelowFloor(queue);
         return recovered;
       } catch (error) {
         if (!isOutOfChain(error) && !(error instanceof StaleOwnerError)) throw error;
@@ -411,7 +407,7 @@ export class JetStreamMessageLog implements MessageLog {
         }
         write.entries.length = 0;
         this.afterWrite(queue);
-        if (acks > 0) this.schedulePurge(queue);
+        if (acks > 0) this.purger.schedule(queue);
         this.tracker.finish(pending.n, null);
         return;
       }
@@ -452,7 +448,7 @@ export class JetStreamMessageLog implements MessageLog {
       if (error === null) {
         queue.noteSeq(seq);
         this.afterWrite(queue);
-        if (acks > 0) this.schedulePurge(queue);
+        if (acks > 0) this.purger.schedule(queue);
         return;
       }
       this.writeFailed(
@@ -461,49 +457,6 @@ export class JetStreamMessageLog implements MessageLog {
         "deliveries and acks not recorded; after a failover those messages come again, redelivered",
       );
     });
-  }
-
-  /** At most one purge per queue every PURGE_INTERVAL_MS, and one in flight. */
-  private schedulePurge(queue: QueueLog): void {
-    if (queue.purgeTimer !== null || queue.closed) return;
-    const wait = queue.lastPurgeAt + PURGE_INTERVAL_MS - Date.now();
-    if (wait <= 0 && !queue.purging) return this.purgeBelowFloor(queue);
-    queue.purgeTimer = setTimeout(
-      () => {
-        queue.purgeTimer = null;
-        this.schedulePurge(queue);
-      },
-      Math.max(wait, 10),
-    );
-    queue.purgeTimer.unref();
-  }
-
-  /** Drops acked messages and the records about them from the stream. */
-  private purgeBelowFloor(queue: QueueLog): void {
-    if (queue.purging || queue.closed || queue.chain.deposed !== null) return;
-    // The chain's newest record stays: the next write names its sequence (owner-chain.ts). A deposed
-    // owner's head lies below the takeover record, so its purges never reach the new owner's records.
-    const head = queue.chain.head;
-    const floor = head === null ? queue.purgeFloor() : Math.min(queue.purgeFloor(), head);
-    // nats-server 2.9.10 reads seq 1 with a filter as "no seq": the whole subject (filestore PurgeEx).
-    if (floor <= 1 || floor <= queue.purgedTo) return;
-    queue.purging = true;
-    queue.lastPurgeAt = Date.now();
-    this.background.track(
-      this.jsm.streams.purge(queue.stream, { filter: `${queue.subject}.>`, seq: floor }).then(
-        () => {
-          queue.purging = false;
-          queue.purgedTo = floor;
-        },
-        (error: unknown) => {
-          queue.purging = false;
-          this.logger.warn(
-            { err: error, queue: queue.key.replace("\u0000", " "), below: floor },
-            "acked messages not purged from JetStream yet; the next ack retries",
-          );
-        },
-      ),
-    );
   }
 
   private streamName(partition: number): string {
@@ -551,7 +504,7 @@ export class JetStreamMessageLog implements MessageLog {
         bodyBytes += record.body.length;
       }
       if (ids.length > 0) recovered.set(queueKey, { ids, bodyBytes });
-      this.purgeBelowFloor(queue);
+      this.purger.purgeBelowFloor(queue);
     }
     return recovered;
   }
