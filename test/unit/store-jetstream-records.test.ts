@@ -296,7 +296,7 @@ describe("JetStream message log records", { skip: skipWithout(NATS_SERVER, NATS_
         assert.equal(await syncError(old.store), null);
       }
       return realPublish(...args);
-    }) as typeof js.publish;
+    });
     const taken = await taker.store.messages.openQueue(QUEUE);
     assert.ok(injected);
     // "two" was confirmed to the old owner's client: the takeover read it on its second try.

@@ -29,7 +29,8 @@ import { OwnerChain, StaleOwnerError, isOutOfChain } from "./owner-chain.js";
 import { QueueLog, type BatchWrite, type LiveEntry } from "./queue-log.js";
 import { readQueues } from "./queue-reader.js";
 import { SubjectPurger } from "./subject-purger.js";
-import { fromToken, partitionOf, toToken } from "./subject-token.js";
+import { partitionOf, toToken } from "./subject-token.js";
+import { ensurePartitionStreams, storedKeysOf, streamNameOf, type MessageLayout } from "./partition-streams.js";
 import { WriteTracker } from "./write-tracker.js";
 
 const EMPTY_STATE = encodeState([], []);
@@ -38,12 +39,7 @@ const TAKEOVER_RECORD = encodeBatch(EMPTY_STATE, [], 0);
 /** Reads and takeover records tried before openQueue gives up (the caller retries after a heartbeat). */
 const TAKEOVER_ATTEMPTS = 5;
 
-export interface MessageLayout {
-  /** Stream names and subjects start with it, so that tests can share a server. */
-  prefix: string;
-  partitions: number;
-  replicas: number;
-}
+export type { MessageLayout } from "./partition-streams.js";
 
 export class JetStreamMessageLog implements MessageLog {
   /** Message batches and queue purges: what confirms wait for. */
@@ -71,21 +67,8 @@ export class JetStreamMessageLog implements MessageLog {
   }
 
   /** Creates the partition streams when missing (idempotent on every node). */
-  async ensureStreams(): Promise<void> {
-    for (let p = 0; p < this.layout.partitions; p++) {
-      const name = this.streamName(p);
-      const config = {
-        name,
-        subjects: [`${this.layout.prefix}.msg.${p}.>`],
-        num_replicas: this.layout.replicas,
-        storage: "file" as const,
-      };
-      try {
-        await this.jsm.streams.info(name);
-      } catch {
-        await this.jsm.streams.add(config);
-      }
-    }
+  ensureStreams(): Promise<void> {
+    return ensurePartitionStreams(this.jsm, this.layout);
   }
 
   /** Reads every queue back (a restart of a single owner; the contract suite). */
@@ -169,17 +152,8 @@ export class JetStreamMessageLog implements MessageLog {
   }
 
   /** Keys with records in the partition streams (a listing of every subject: for rare clean-ups only). */
-  async storedKeys(): Promise<string[]> {
-    const keys = new Set<string>();
-    for (let p = 0; p < this.layout.partitions; p++) {
-      const filter = `${this.layout.prefix}.msg.${p}.>`;
-      const info = await this.jsm.streams.info(this.streamName(p), { subjects_filter: filter });
-      for (const subject of Object.keys(info.state.subjects ?? {})) {
-        const parts = subject.split(".");
-        keys.add(fromToken(parts[parts.length - 2] as string));
-      }
-    }
-    return [...keys];
+  storedKeys(): Promise<string[]> {
+    return storedKeysOf(this.jsm, this.layout);
   }
 
   /** Something the records written from now on depend on (a lease): confirms wait for it, refused if it fails. */
@@ -427,10 +401,8 @@ export class JetStreamMessageLog implements MessageLog {
     if (error instanceof StaleOwnerError) {
       if (queue.staleReported) return;
       queue.staleReported = true;
-      this.logger.error(
-        { err: error, queue: queue.key.replace("\u0000", " ") },
-        "write refused: not the queue's owner",
-      );
+      // A failure handled as designed (a paused owner, a write that timed out but landed): not an error.
+      this.logger.warn({ err: error, queue: queue.key.replace("\u0000", " ") }, "write refused: not the queue's owner");
       if (!queue.closed) this.staleOwnerListener?.(queue.key);
       return;
     }
@@ -460,7 +432,7 @@ export class JetStreamMessageLog implements MessageLog {
   }
 
   private streamName(partition: number): string {
-    return `${this.layout.prefix.toUpperCase()}_MSG_${partition}`;
+    return streamNameOf(this.layout, partition);
   }
 
   private placeOf(queueKey: string): { stream: string; subject: string } {
