@@ -136,8 +136,7 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
     clusterModule && options.cluster
       ? await clusterModule.joinCluster(options.cluster, PROPERTIES_CODEC, logger)
       : null;
-  const membership =
-    clusterModule && cluster ? await clusterModule.Membership.join(cluster.connection, core, logger) : null;
+  const membership = clusterModule && cluster ? new clusterModule.Membership(cluster.connection, core) : null;
   // Queue ownership and routing between nodes: installed before the definitions are restored, so that
   // durable queues are made as ClusterQueues; activated once the store is attached (confirms wrap its durability).
   const routing = cluster
@@ -149,6 +148,7 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
         messages: cluster.store.messages,
         leaseTimings: options.cluster?.leaseTimings,
         consumerLookahead: options.cluster?.consumerLookahead === true,
+        heartbeat: membership,
       })
     : null;
   const storage = cluster
@@ -356,7 +356,6 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
     await routing?.stop();
     await storage.store?.close();
     if (cluster) setFlushGate(null);
-    await membership?.leave();
     await cluster?.connection.close();
     throw error;
   }
@@ -382,7 +381,6 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
       await routing?.stop();
       await storage.store?.close();
       if (cluster) setFlushGate(null);
-      await membership?.leave();
       await cluster?.connection.close();
     })());
   const reloadCertificates = (): string => {

@@ -29,6 +29,8 @@ import { Kind, PublishStatus, RecordReader, type RecordWriter, SettleOutcome } f
 export interface OwnedQueueStore {
   openQueue(queueKey: string): Promise<RecoveredQueue>;
   closeQueue(queueKey: string): void;
+  /** A write of the queue was refused as out of its owner chain (store/jetstream/owner-chain.ts). */
+  onStaleOwner?(listener: (queueKey: string) => void): void;
 }
 
 export interface ClusterRouterOptions {
@@ -121,6 +123,7 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
    */
   activate(store: OwnedQueueStore | null): void {
     this.store = store;
+    store?.onStaleOwner?.((key) => this.staleOwner(key));
     const local = this.broker.durability;
     this.durability.local = local === this.durability ? null : local;
     this.broker.durability = this.durability;
@@ -328,6 +331,23 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
         if (queue.owner === node) this.resolve(queue);
       }, delay).unref();
     }
+  }
+
+  /**
+   * JetStream refused a write of an owned queue as out of chain: another node took the queue over while
+   * this one was paused past its fence, or a write that timed out had landed. Either way the lease decides
+   * again: another live holder makes this node a proxy; a lease still naming this node is taken anew and
+   * the queue read back (its publishes nacked meanwhile, as in a failover).
+   */
+  private staleOwner(key: string): void {
+    const queue = this.queues.get(key);
+    if (queue === undefined || queue.role !== "owner") return;
+    this.logger.warn(
+      { queue: queue.name, vhost: queue.vhost },
+      "owned queue's write refused by JetStream: settling its owner again",
+    );
+    this.toProxy(queue, null);
+    this.resolve(queue);
   }
 
   fenced(): void {

@@ -3,8 +3,10 @@ import type { Broker } from "../core/broker.js";
 import { DelayedExchange } from "../core/exchanges/delayed.js";
 import type { Logger } from "../log.js";
 import type { DelayedJournalSource } from "../persistence/attach-store.js";
+import { isDelayedKey } from "../persistence/delayed-journal.js";
 import type { DelayedJournal, Durability } from "../store/types.js";
 import { hashOf } from "./cluster-router.js";
+import { JETSTREAM_TIMEOUT_MS } from "./options.js";
 import type { LeaseListener, QueueLeases } from "./queue-leases.js";
 import { WriterJournal, type WriterContext, type WriterLog } from "./writer-journal.js";
 
@@ -30,6 +32,10 @@ export class DelayedWriters implements LeaseListener, DelayedJournalSource, Writ
   private readonly journals = new Map<string, WriterJournal>();
   private readonly adopting = new Set<string>();
   private stopped = false;
+  /** Set from a fence until the new writer's lease is taken. */
+  private claim: { promise: Promise<void>; resolve: () => void } | null = null;
+  /** The wait on `claim` the confirms already depend on (one per claim and JetStream timeout). */
+  private claimWait: Promise<void> | null = null;
 
   constructor(
     private readonly broker: Broker,
@@ -44,7 +50,33 @@ export class DelayedWriters implements LeaseListener, DelayedJournalSource, Writ
 
   /** Takes the current writer's lease: before anything is written under it, or nobody would read it back. */
   async claimWriter(): Promise<void> {
-    await this.leases.acquire(leaseKeyOf(this.writer));
+    const writer = this.writer;
+    await this.leases.acquire(leaseKeyOf(writer));
+    if (writer !== this.writer || this.claim === null) return;
+    this.claim.resolve();
+    this.claim = null;
+  }
+
+  writerClaimWait(): Promise<void> | null {
+    if (this.claim === null || this.claimWait !== null) return null;
+    const claim = this.claim.promise;
+    const wait = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error("delayed-message writer lease not taken: the message is not replicated")),
+        JETSTREAM_TIMEOUT_MS,
+      );
+      timer.unref();
+      void claim.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.claimWait = wait;
+    wait.then(
+      () => (this.claimWait = null),
+      () => (this.claimWait = null),
+    );
+    return wait;
   }
 
   /** Once the exchanges have their journals: what earlier runs of this node (same name) held. */
@@ -91,6 +123,11 @@ export class DelayedWriters implements LeaseListener, DelayedJournalSource, Writ
   fenced(): void {
     for (const journal of this.journals.values()) journal.dropHeld();
     this.writer = newWriter(this.leases.nodeName);
+    if (this.claim === null) {
+      let resolve = (): void => undefined;
+      const promise = new Promise<void>((done) => (resolve = done));
+      this.claim = { promise, resolve };
+    }
   }
 
   unfenced(): void {
@@ -110,6 +147,26 @@ export class DelayedWriters implements LeaseListener, DelayedJournalSource, Writ
     for (const key of this.leases.keysHeldBy(node, WRITER_LEASE)) if (key !== current) void this.adopt(key);
   }
 
+  /**
+   * The writer's subjects of exchanges deleted before it was adopted: no journal reads them here, and no
+   * node ever would (the adopter releases an empty writer's lease), so they would stay in the stream for
+   * ever. Found by listing the partition streams' subjects: once per adoption of a dead writer.
+   */
+  private async purgeOrphans(writer: string): Promise<void> {
+    const suffix = `\u0000${writer}`;
+    let purged = 0;
+    for (const key of await this.log.storedKeys()) {
+      if (!isDelayedKey(key) || !key.endsWith(suffix) || this.journals.has(key.slice(0, -suffix.length))) continue;
+      this.log.deleteQueue(key);
+      purged++;
+    }
+    if (purged > 0)
+      this.logger.info(
+        { writer: writer.replace("\u0000", " "), exchanges: purged },
+        "delayed messages of deleted exchanges purged",
+      );
+  }
+
   private async adopt(key: string): Promise<void> {
     if (this.stopped || this.adopting.has(key)) return;
     this.adopting.add(key);
@@ -122,6 +179,7 @@ export class DelayedWriters implements LeaseListener, DelayedJournalSource, Writ
       let messages = 0;
       for (const journal of [...this.journals.values()]) messages += await journal.adopt(writer, stillHeld);
       if (!stillHeld()) return;
+      await this.purgeOrphans(writer);
       // Nobody writes under a writer that is not current: once empty, its lease can go.
       if (messages === 0) await this.leases.release(key);
       else

@@ -1,15 +1,14 @@
 /**
  * Who is in the cluster (issue 10: GET /api/nodes, `warren ctl
- * cluster_status`, cluster-wide overview totals). Each node puts its record
- * in a KV bucket every second; a record not renewed for 5 s is a node gone
- * (the bucket's max age drops it from NATS too). A clean stop deletes it.
+ * cluster_status`, cluster-wide overview totals). A node's record rides in
+ * its lease heartbeat (queue-leases.ts, every second): one heartbeat per
+ * node serves both ownership and membership. A record not seen changing for
+ * 5 s on this node's clock is a node gone; a clean stop deletes it.
  */
-import { Kvm, type KV } from "@nats-io/kv";
 import type { Broker } from "../core/broker.js";
-import type { Logger } from "../log.js";
 import type { ClusterConnection } from "./nats-connection.js";
+import type { HeartbeatSource } from "./queue-leases.js";
 
-export const HEARTBEAT_MS = 1000;
 export const MEMBER_EXPIRY_MS = 5000;
 
 /** What a node says of itself in its heartbeat: enough for /api/nodes and the overview's totals. */
@@ -22,43 +21,15 @@ export interface MemberRecord {
   channels: number;
 }
 
-export class Membership {
-  private readonly members = new Map<string, MemberRecord>();
-  private timer: NodeJS.Timeout | null = null;
-  private stopWatch: (() => void) | null = null;
+export class Membership implements HeartbeatSource {
+  /** Other nodes' last records, with the local time each was seen. */
+  private readonly members = new Map<string, { record: MemberRecord; seenAt: number }>();
   private readonly startedAt = Date.now();
 
-  private constructor(
-    private readonly kv: KV,
+  constructor(
     private readonly connection: ClusterConnection,
     private readonly broker: Broker,
-    private readonly logger: Logger,
   ) {}
-
-  static async join(connection: ClusterConnection, broker: Broker, logger: Logger): Promise<Membership> {
-    const kv = await new Kvm(connection.js).create("warren_nodes", {
-      replicas: connection.replicas,
-      history: 1,
-      ttl: MEMBER_EXPIRY_MS,
-    });
-    const membership = new Membership(kv, connection, broker, logger);
-    const watch = await kv.watch();
-    membership.stopWatch = () => watch.stop();
-    void (async () => {
-      for await (const entry of watch) {
-        if (entry.operation === "PUT") {
-          const record = entry.json<MemberRecord>();
-          membership.members.set(record.name, record);
-        } else {
-          membership.members.delete(entry.key);
-        }
-      }
-    })();
-    await membership.beat();
-    membership.timer = setInterval(() => void membership.beat(), HEARTBEAT_MS);
-    membership.timer.unref();
-    return membership;
-  }
 
   get nodeName(): string {
     return this.connection.nodeName;
@@ -67,16 +38,19 @@ export class Membership {
   /** Live nodes, this one first, then by name. */
   live(): MemberRecord[] {
     const now = Date.now();
-    const others = [...this.members.values()].filter(
-      (m) => m.name !== this.nodeName && now - m.heartbeatAt < MEMBER_EXPIRY_MS,
-    );
+    const others: MemberRecord[] = [];
+    for (const [name, { record, seenAt }] of this.members)
+      if (name !== this.nodeName && now - seenAt < MEMBER_EXPIRY_MS) others.push(record);
     return [this.record(), ...others.sort((a, b) => a.name.localeCompare(b.name))];
   }
 
-  async leave(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.stopWatch?.();
-    await this.kv.delete(keyOf(this.nodeName)).catch(() => {});
+  heartbeat(): MemberRecord {
+    return this.record();
+  }
+
+  seen(node: string, value: unknown): void {
+    if (value === null) this.members.delete(node);
+    else if (isMemberRecord(value)) this.members.set(node, { record: value, seenAt: Date.now() });
   }
 
   private record(): MemberRecord {
@@ -92,15 +66,8 @@ export class Membership {
       channels,
     };
   }
-
-  private async beat(): Promise<void> {
-    try {
-      await this.kv.put(keyOf(this.nodeName), JSON.stringify(this.record()));
-    } catch (error) {
-      if (this.connection.connected) this.logger.warn({ err: error }, "cluster heartbeat not written");
-    }
-  }
 }
 
-/** KV keys allow [-/_=.a-zA-Z0-9]: node names (warren@host) are hex-encoded. */
-const keyOf = (name: string): string => Buffer.from(name, "utf8").toString("hex");
+/** A heartbeat of a node from before the fold carries only the lease's own fields: not listed until it upgrades. */
+const isMemberRecord = (value: unknown): value is MemberRecord =>
+  typeof value === "object" && value !== null && typeof (value as MemberRecord).startedAt === "number";

@@ -15,6 +15,13 @@ export const DEFAULT_LEASE_TIMINGS: LeaseTimings = { heartbeatMs: 1000, expiryMs
 
 export const LEASE_BUCKET = "warren_leases";
 
+/** What a node's heartbeat carries besides its name (membership.ts), and who hears the others'. */
+export interface HeartbeatSource {
+  heartbeat(): object;
+  /** Another node's (or this one's) heartbeat as written; null: deleted (a clean stop). */
+  seen(node: string, value: unknown): void;
+}
+
 interface LeaseValue {
   node: string;
   /** ms since the epoch when this node took the lease: for listings only, never for expiry. */
@@ -79,15 +86,17 @@ export class QueueLeases {
     readonly nodeName: string,
     readonly timings: LeaseTimings,
     private readonly logger: Logger,
+    private readonly source: HeartbeatSource | null,
   ) {}
 
   static async open(
     nc: NatsConnection,
     nodeName: string,
-    options: { replicas: number; timings?: LeaseTimings; logger: Logger },
+    options: { replicas: number; timings?: LeaseTimings; logger: Logger; heartbeat?: HeartbeatSource | null },
   ): Promise<QueueLeases> {
     const kv = await new Kvm(nc).create(LEASE_BUCKET, { replicas: options.replicas, history: 1 });
-    const leases = new QueueLeases(kv, nodeName, options.timings ?? DEFAULT_LEASE_TIMINGS, options.logger);
+    const timings = options.timings ?? DEFAULT_LEASE_TIMINGS;
+    const leases = new QueueLeases(kv, nodeName, timings, options.logger, options.heartbeat ?? null);
     await leases.start();
     return leases;
   }
@@ -101,7 +110,7 @@ export class QueueLeases {
   }
 
   private async start(): Promise<void> {
-    await this.kv.put(nodeKey(this.nodeName), JSON.stringify({ node: this.nodeName, since: Date.now() }));
+    await this.kv.put(nodeKey(this.nodeName), this.heartbeat(Date.now()));
     this.lastOwnBeat = Date.now();
     await this.watch();
     this.timer = setInterval(() => this.tick(), this.timings.heartbeatMs);
@@ -140,7 +149,8 @@ export class QueueLeases {
     if (token === undefined) return;
     const name = fromSubjectToken(token);
     if (kind === "n") {
-      if (entry.operation !== "PUT") return;
+      if (entry.operation !== "PUT") return this.source?.seen(name, null);
+      this.source?.seen(name, entry.json<unknown>());
       if (name === this.nodeName) this.lastOwnSeen = Date.now();
       this.lastSeen.set(name, Date.now());
       if (this.down.delete(name) && !initial) this.logger.info({ node: name }, "cluster node is back");
@@ -193,7 +203,7 @@ export class QueueLeases {
     if (this.beating) return;
     this.beating = true;
     this.kv
-      .put(nodeKey(this.nodeName), JSON.stringify({ node: this.nodeName, since: now }), {
+      .put(nodeKey(this.nodeName), this.heartbeat(now), {
         timeout: this.timings.heartbeatMs,
       })
       .then(() => {
@@ -211,6 +221,11 @@ export class QueueLeases {
       })
       .catch(() => undefined)
       .finally(() => (this.beating = false));
+  }
+
+  /** The node's heartbeat: its name, and its membership record (one heartbeat per node serves both). */
+  private heartbeat(now: number): string {
+    return JSON.stringify({ ...this.source?.heartbeat(), node: this.nodeName, since: now });
   }
 
   /** How long a node goes without renewing its own heartbeat before it stops owning: before anyone may take over. */
@@ -301,6 +316,12 @@ export class QueueLeases {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     return Promise.resolve();
+  }
+
+  /** A clean stop: the heartbeat goes, so other nodes list this one no longer (its leases still expire as before). */
+  async leave(): Promise<void> {
+    await this.close();
+    await this.kv.delete(nodeKey(this.nodeName)).catch(() => undefined);
   }
 }
 

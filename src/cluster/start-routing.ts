@@ -4,7 +4,7 @@ import type { PropertiesCodec } from "../store/types.js";
 import { ClusterRouter } from "./cluster-router.js";
 import { DelayedWriters } from "./delayed-writers.js";
 import type { ClusterConnection } from "./nats-connection.js";
-import { QueueLeases, type LeaseTimings } from "./queue-leases.js";
+import { QueueLeases, type HeartbeatSource, type LeaseTimings } from "./queue-leases.js";
 import type { WriterLog } from "./writer-journal.js";
 
 export interface ClusterRouting {
@@ -31,11 +31,14 @@ export async function startClusterRouting(
     messages: WriterLog;
     leaseTimings?: LeaseTimings | undefined;
     consumerLookahead: boolean;
+    /** Membership's record, carried by the lease heartbeat. */
+    heartbeat: HeartbeatSource | null;
   },
 ): Promise<ClusterRouting> {
   const leases = await QueueLeases.open(connection.nc, connection.nodeName, {
     replicas: connection.replicas,
     logger: options.logger,
+    heartbeat: options.heartbeat,
     ...(options.leaseTimings === undefined ? {} : { timings: options.leaseTimings }),
   });
   const router = new ClusterRouter(core, {
@@ -58,7 +61,7 @@ export async function startClusterRouting(
     async stop() {
       delayed.stop();
       await router.stop();
-      await leases.close();
+      await leases.leave();
     },
   };
 }

@@ -3,7 +3,8 @@ import type { DelayedJournal, Durability, MessageLog, RecoveredMessage, StoredMe
 import type { OwnedQueueStore } from "./cluster-router.js";
 
 /** What a writer journal needs of the node's message log: the JetStream log, which opens and closes subjects. */
-export type WriterLog = Pick<MessageLog, "enqueue" | "remove" | "read" | "deleteQueue" | "afterSync"> & OwnedQueueStore;
+export type WriterLog = Pick<MessageLog, "enqueue" | "remove" | "read" | "deleteQueue" | "afterSync"> &
+  OwnedQueueStore & { track(write: Promise<unknown>): void; storedKeys(): Promise<string[]> };
 
 /** What the journals of one node share (delayed-writers.ts). */
 export interface WriterContext {
@@ -12,6 +13,11 @@ export interface WriterContext {
   readonly log: WriterLog;
   /** The node's confirms: the local store and every forward to another node's queue. */
   readonly durability: Durability;
+  /**
+   * Resolves once the current writer's lease is held (rejects when that takes longer than a JetStream
+   * write may); null when it is held, or when a wait is already tracked for the confirms.
+   */
+  writerClaimWait(): Promise<void> | null;
   forget(journal: WriterJournal): void;
 }
 
@@ -50,6 +56,10 @@ export class WriterJournal implements DelayedJournal {
   held(message: StoredMessage, heldAt: number): number {
     const key = this.keyOf(this.context.writer);
     this.keys.add(key);
+    // Written under a writer whose lease is not taken yet (after a fence): if this node died now nobody
+    // would read the subject, so the confirm waits for the lease, and is refused without it.
+    const claim = this.context.writerClaimWait();
+    if (claim !== null) this.context.log.track(claim);
     return this.context.log.enqueue(key, message, heldAt);
   }
 

@@ -15,6 +15,8 @@ const TIMINGS = { heartbeatMs: 1000, expiryMs: 5000 };
 export interface TwoNodes {
   a: TestBroker;
   b: TestBroker;
+  /** The nats-server both nodes use (to look at JetStream itself). */
+  natsUrls: string[];
   /** Stops one node now (checked healthy as at the end); the suite's end leaves it alone. */
   stop(name: "a" | "b"): Promise<void>;
 }
@@ -30,6 +32,7 @@ export function useTwoClusterNodes(): TwoNodes {
   let nats: NatsCluster | undefined;
   before(async () => {
     nats = await startNatsCluster(1);
+    nodes.natsUrls = nats.urls;
     for (const name of ["a", "b"] as const)
       nodes[name] = await TestBroker.start({
         cluster: { nats: nats.urls, nodeName: `warren@${name}`, replicas: 1, leaseTimings: TIMINGS },

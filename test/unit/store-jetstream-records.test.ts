@@ -126,10 +126,11 @@ describe("JetStream message log records", { skip: skipWithout(NATS_SERVER, NATS_
       Array.from({ length: 50 }, (_, i) => i < 10),
     );
     // The new owner's acks of recovered messages are recorded too: a third owner finds nothing, and the
-    // subject is purged empty (the stream does not grow with acked messages).
+    // subject is purged down to that last record (the stream does not grow with acked messages; the newest
+    // record stays as the anchor of the owner chain, owner-chain.ts).
     for (const id of queue.ids) taker.store.messages.remove(id);
     await taker.store.messages.settled();
-    await untilStored(taker.connection.jsm, prefix, 0);
+    await untilStored(taker.connection.jsm, prefix, 1);
     await taker.connection.close();
     const third = await node(prefix);
     assert.deepEqual((await third.store.messages.openQueue(QUEUE)).ids, []);
@@ -215,11 +216,95 @@ describe("JetStream message log records", { skip: skipWithout(NATS_SERVER, NATS_
         ["old3", false],
       ],
     );
-    // Acked with the new records, old messages leave the stream as new ones do.
+    // Acked with the new records, old messages leave the stream as new ones do (all but the record of
+    // those acks: the owner chain's anchor).
     for (const id of queue.ids) taker.store.messages.remove(id);
     await taker.store.messages.settled();
-    await untilStored(jsm, prefix, 0);
+    await untilStored(jsm, prefix, 1);
     await taker.close();
     await writer.close();
+  });
+  const syncError = (store: JetStreamStore): Promise<Error | null> =>
+    new Promise((resolve) => store.messages.afterSync(resolve));
+
+  test("an owner that lost its queue without noticing cannot write after the takeover: its confirm is a refusal", async () => {
+    const prefix = `records${++prefixes}`;
+    const stale = await node(prefix);
+    const staleLog = stale.store.messages;
+    const told: string[] = [];
+    staleLog.onStaleOwner((key) => told.push(key));
+    await staleLog.openQueue(QUEUE);
+    const before = staleLog.enqueue(QUEUE, message("before"), Date.now());
+    assert.equal(await syncError(stale.store), null);
+    staleLog.delivered(before);
+    await turn();
+
+    // Another node takes the queue over while the first one is paused past its fence (it still thinks it
+    // owns the queue): the lease moved, the stale owner has not seen it.
+    const taker = await node(prefix);
+    const taken = await taker.store.messages.openQueue(QUEUE);
+    assert.deepEqual(
+      taker.store.messages.read(taken.ids).map((m) => [m.body.toString(), m.redelivered]),
+      [["before", true]],
+    );
+
+    // The stale owner wakes up and writes: JetStream refuses it, so no confirm goes out for it.
+    staleLog.enqueue(QUEUE, message("stale"), Date.now());
+    const refused = await syncError(stale.store);
+    assert.ok(refused !== null, "the stale owner's write was confirmed");
+    assert.equal(refused.name, "StaleOwnerError");
+    assert.match(refused.message, /queue taken over by another node \(JetStream: wrong last sequence: \d+\)/);
+    assert.deepEqual(told, [QUEUE]);
+    // Its later writes are refused at once, acks too (they would belong to the new owner's deliveries).
+    staleLog.remove(before);
+    staleLog.enqueue(QUEUE, message("stale again"), Date.now());
+    assert.equal((await syncError(stale.store))?.name, "StaleOwnerError");
+
+    // The new owner writes on; a third owner finds its messages and none of the stale owner's.
+    taker.store.messages.enqueue(QUEUE, message("after"), Date.now());
+    assert.equal(await syncError(taker.store), null);
+    await taker.store.messages.settled();
+    await stale.close();
+    await taker.connection.close();
+    const third = await node(prefix);
+    const back = third.store.messages.read((await third.store.messages.openQueue(QUEUE)).ids);
+    assert.deepEqual(
+      back.map((m) => [m.body.toString(), m.redelivered]),
+      [
+        ["before", true],
+        ["after", false],
+      ],
+    );
+    await third.close();
+  });
+
+  test("a write of the old owner that lands after the takeover read makes the new owner read again", async () => {
+    const prefix = `records${++prefixes}`;
+    const old = await node(prefix);
+    await old.store.messages.openQueue(QUEUE);
+    old.store.messages.enqueue(QUEUE, message("one"), Date.now());
+    assert.equal(await syncError(old.store), null);
+    const taker = await node(prefix);
+    const { js } = taker.connection;
+    // The old owner's write lands between the new owner's read and its first write (the takeover record).
+    let injected = false;
+    const realPublish = js.publish.bind(js);
+    js.publish = (async (...args: Parameters<typeof js.publish>) => {
+      if (!injected) {
+        injected = true;
+        old.store.messages.enqueue(QUEUE, message("two"), Date.now());
+        assert.equal(await syncError(old.store), null);
+      }
+      return realPublish(...args);
+    });
+    const taken = await taker.store.messages.openQueue(QUEUE);
+    assert.ok(injected);
+    // "two" was confirmed to the old owner's client: the takeover read it on its second try.
+    assert.deepEqual(
+      taker.store.messages.read(taken.ids).map((m) => m.body.toString()),
+      ["one", "two"],
+    );
+    await old.close();
+    await taker.close();
   });
 });

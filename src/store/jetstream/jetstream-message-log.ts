@@ -23,29 +23,23 @@ import type {
   RecoveredQueue,
   StoredMessage,
 } from "../types.js";
-import {
-  MAX_BATCH_BYTES,
-  MAX_BATCH_RECORDS,
-  PURGE_INTERVAL_MS,
-  RecordKind,
-  encodeBatch,
-  encodeState,
-  positionOf,
-} from "./log-records.js";
+import { MAX_BATCH_BYTES, MAX_BATCH_RECORDS, RecordKind, encodeBatch, encodeState, positionOf } from "./log-records.js";
 import { encodeMessageRecord } from "./message-record.js";
+import { OwnerChain, StaleOwnerError, isOutOfChain } from "./owner-chain.js";
 import { QueueLog, type BatchWrite, type LiveEntry } from "./queue-log.js";
 import { readQueues } from "./queue-reader.js";
+import { SubjectPurger } from "./subject-purger.js";
 import { partitionOf, toToken } from "./subject-token.js";
+import { ensurePartitionStreams, storedKeysOf, streamNameOf, type MessageLayout } from "./partition-streams.js";
 import { WriteTracker } from "./write-tracker.js";
 
 const EMPTY_STATE = encodeState([], []);
+/** A new owner's first write: an empty batch chained on the newest batch it read (owner-chain.ts). */
+const TAKEOVER_RECORD = encodeBatch(EMPTY_STATE, [], 0);
+/** Reads and takeover records tried before openQueue gives up (the caller retries after a heartbeat). */
+const TAKEOVER_ATTEMPTS = 5;
 
-export interface MessageLayout {
-  /** Stream names and subjects start with it, so that tests can share a server. */
-  prefix: string;
-  partitions: number;
-  replicas: number;
-}
+export type { MessageLayout } from "./partition-streams.js";
 
 export class JetStreamMessageLog implements MessageLog {
   /** Message batches and queue purges: what confirms wait for. */
@@ -58,6 +52,9 @@ export class JetStreamMessageLog implements MessageLog {
   private flushScheduled = false;
   private nextId = 1;
   private preloaded: Map<string, RecoveredQueue> | null = null;
+  /** Told when a queue's write was refused as out of chain: another node took it, or a timed-out write landed. */
+  private staleOwnerListener: ((queueKey: string) => void) | null = null;
+  private readonly purger: SubjectPurger;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -65,24 +62,13 @@ export class JetStreamMessageLog implements MessageLog {
     private readonly layout: MessageLayout,
     private readonly codec: PropertiesCodec,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.purger = new SubjectPurger(jsm, this.background, logger);
+  }
 
   /** Creates the partition streams when missing (idempotent on every node). */
-  async ensureStreams(): Promise<void> {
-    for (let p = 0; p < this.layout.partitions; p++) {
-      const name = this.streamName(p);
-      const config = {
-        name,
-        subjects: [`${this.layout.prefix}.msg.${p}.>`],
-        num_replicas: this.layout.replicas,
-        storage: "file" as const,
-      };
-      try {
-        await this.jsm.streams.info(name);
-      } catch {
-        await this.jsm.streams.add(config);
-      }
-    }
+  ensureStreams(): Promise<void> {
+    return ensurePartitionStreams(this.jsm, this.layout);
   }
 
   /** Reads every queue back (a restart of a single owner; the contract suite). */
@@ -101,14 +87,43 @@ export class JetStreamMessageLog implements MessageLog {
     return recovered;
   }
 
-  /** A new owner takes the queue over: its live messages, delivered ones marked redelivered. */
+  onStaleOwner(listener: (queueKey: string) => void): void {
+    this.staleOwnerListener = listener;
+  }
+
+  /**
+   * A new owner takes the queue over: its live messages, delivered ones marked redelivered. After the read
+   * it writes a takeover record chained on the newest batch it read: once that is in, a write of the
+   * previous owner is refused (owner-chain.ts); a write of it that landed after the read makes the takeover
+   * record fail instead, and the queue is read again with it.
+   */
   async openQueue(queueKey: string): Promise<RecoveredQueue> {
-    this.closeQueue(queueKey);
-    // This node's own writes still in flight (it owned the queue until it was fenced, and the client
-    // buffers publishes across a reconnect) land before the read, or the read misses what they confirm.
-    await this.tracker.settled();
-    const { stream, subject } = this.placeOf(queueKey);
-    return (await this.load(stream, `${subject}.>`)).get(queueKey) ?? { ids: [], bodyBytes: 0 };
+    for (let attempt = 1; ; attempt++) {
+      this.closeQueue(queueKey);
+      // This node's own writes still in flight (it owned the queue until it was fenced, and the client
+      // buffers publishes across a reconnect) land before the read, or the read misses what they confirm.
+      await this.tracker.settled();
+      const { stream, subject } = this.placeOf(queueKey);
+      const recovered = (await this.load(stream, `${subject}.>`)).get(queueKey) ?? { ids: [], bodyBytes: 0 };
+      const queue = this.queueOf(queueKey);
+      // Nothing of the queue in the stream: the takeover record is the subject's first batch.
+      if (queue.chain.head === null) queue.chain.head = 0;
+      try {
+        const seq = await new Promise<number>((resolve, reject) =>
+          queue.chain.write(TAKEOVER_RECORD, (error, at) => (error ? reject(error) : resolve(at))),
+        );
+        queue.noteSeq(seq);
+        this.purger.purgeBelowFloor(queue);
+        return recovered;
+      } catch (error) {
+        if (!isOutOfChain(error) && !(error instanceof StaleOwnerError)) throw error;
+        if (attempt >= TAKEOVER_ATTEMPTS) throw error;
+        this.logger.info(
+          { queue: queueKey.replace("\u0000", " "), attempt },
+          "a write landed after the takeover read: reading the queue again",
+        );
+      }
+    }
   }
 
   /**
@@ -134,6 +149,16 @@ export class JetStreamMessageLog implements MessageLog {
 
   afterSync(callback: (error: Error | null) => void): void {
     this.tracker.afterSync(callback);
+  }
+
+  /** Keys with records in the partition streams (a listing of every subject: for rare clean-ups only). */
+  storedKeys(): Promise<string[]> {
+    return storedKeysOf(this.jsm, this.layout);
+  }
+
+  /** Something the records written from now on depend on (a lease): confirms wait for it, refused if it fails. */
+  track(write: Promise<unknown>): void {
+    this.tracker.track(write);
   }
 
   read(ids: readonly number[]): RecoveredMessage[] {
@@ -242,18 +267,31 @@ export class JetStreamMessageLog implements MessageLog {
 
   /** Everything begun has settled (shutdown), state records too. */
   async settled(): Promise<void> {
-    this.flush();
-    await this.tracker.settled();
-    // Batches acknowledged just now may have handed their early deliveries and acks to a state record.
-    this.flush();
-    await this.background.settled();
+    for (;;) {
+      this.flush();
+      await this.tracker.settled();
+      // Batches acknowledged just now may have handed their early deliveries and acks to a state record.
+      this.flush();
+      await this.background.settled();
+      // Records that waited behind a write in flight of their queue's chain were not begun yet.
+      if (!this.anyUnwritten()) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private anyUnwritten(): boolean {
+    for (const queue of this.queues.values())
+      if (queue.chain.busy || queue.pendingBatch !== null || (queue.hasState && queue.chain.deposed === null))
+        return true;
+    return false;
   }
 
   private queueOf(queueKey: string): QueueLog {
     let queue = this.queues.get(queueKey);
     if (!queue) {
       const { stream, subject } = this.placeOf(queueKey);
-      this.queues.set(queueKey, (queue = new QueueLog(queueKey, stream, subject)));
+      const chain = new OwnerChain(this.js, `${subject}.${RecordKind.Batch}`, null);
+      this.queues.set(queueKey, (queue = new QueueLog(queueKey, stream, subject, chain)));
     }
     return queue;
   }
@@ -301,6 +339,8 @@ export class JetStreamMessageLog implements MessageLog {
   private flush(): void {
     this.flushScheduled = false;
     for (const queue of this.dirty) {
+      // A write of the queue in flight: this turn's records join the next one, sent on its ack (afterWrite).
+      if (queue.chain.busy) continue;
       if (queue.pendingBatch) this.sendBatch(queue);
       else this.sendState(queue);
     }
@@ -331,92 +371,68 @@ export class JetStreamMessageLog implements MessageLog {
     queue.pendingBytes = 0;
     const write = pending.write;
     write.after = queue.topSeq;
-    this.js.publish(`${queue.subject}.${RecordKind.Batch}`, payload).then(
-      (ack) => {
-        write.seq = ack.seq;
-        queue.noteSeq(ack.seq);
+    queue.chain.write(payload, (error, seq) => {
+      if (error === null) {
+        write.seq = seq;
+        queue.noteSeq(seq);
         for (const entry of write.entries) {
-          if (entry.removed) queue.acked.push(positionOf(ack.seq, entry.index));
+          if (entry.removed) queue.acked.push(positionOf(seq, entry.index));
           else if (entry.delivered) queue.delivered.push(entry);
         }
         write.entries.length = 0;
-        if (queue.hasState) this.markDirty(queue);
-        // After the record's own ack, so that an emptied queue's purge takes its last record too.
-        if (acks > 0) this.schedulePurge(queue);
+        this.afterWrite(queue);
+        if (acks > 0) this.purger.schedule(queue);
         this.tracker.finish(pending.n, null);
-      },
-      (error: unknown) => {
-        write.seq = -1;
-        write.entries.length = 0;
-        this.logger.error(
-          { err: error, queue: queue.key.replace("\u0000", " ") },
-          "JetStream did not take a batch of messages; their confirms are refusals",
-        );
-        this.tracker.finish(pending.n, error instanceof Error ? error : new Error(String(error)));
-      },
-    );
+        return;
+      }
+      write.seq = -1;
+      write.entries.length = 0;
+      this.writeFailed(queue, error, "JetStream did not take a batch of messages; their confirms are refusals");
+      this.tracker.finish(pending.n, error);
+    });
   }
 
+  /** A chained write is in: what waited behind it goes now, in one record. */
+  private afterWrite(queue: QueueLog): void {
+    if (queue.pendingBatch !== null || queue.hasState) this.markDirty(queue);
+  }
+
+  private writeFailed(queue: QueueLog, error: Error, text: string): void {
+    if (error instanceof StaleOwnerError) {
+      if (queue.staleReported) return;
+      queue.staleReported = true;
+      // A failure handled as designed (a paused owner, a write that timed out but landed): not an error.
+      this.logger.warn({ err: error, queue: queue.key.replace("\u0000", " ") }, "write refused: not the queue's owner");
+      if (!queue.closed) this.staleOwnerListener?.(queue.key);
+      return;
+    }
+    this.logger.error({ err: error, queue: queue.key.replace("\u0000", " ") }, text);
+    this.afterWrite(queue);
+  }
+
+  /** Deliveries and acks of a turn without new messages: a batch of no records, in the queue's chain. */
   private sendState(queue: QueueLog): void {
     const { state, acks } = this.takeState(queue);
     if (state === EMPTY_STATE) return;
-    this.background.track(
-      this.js.publish(`${queue.subject}.${RecordKind.State}`, state).then(
-        (ack) => {
-          queue.noteSeq(ack.seq);
-          if (acks > 0) this.schedulePurge(queue);
-        },
-        (error: unknown) =>
-          this.logger.warn(
-            { err: error, queue: queue.key.replace("\u0000", " ") },
-            "deliveries and acks not recorded; after a failover those messages come again, redelivered",
-          ),
-      ),
-    );
-  }
-
-  /** At most one purge per queue every PURGE_INTERVAL_MS, and one in flight. */
-  private schedulePurge(queue: QueueLog): void {
-    if (queue.purgeTimer !== null || queue.closed) return;
-    const wait = queue.lastPurgeAt + PURGE_INTERVAL_MS - Date.now();
-    if (wait <= 0 && !queue.purging) return this.purgeBelowFloor(queue);
-    queue.purgeTimer = setTimeout(
-      () => {
-        queue.purgeTimer = null;
-        this.schedulePurge(queue);
-      },
-      Math.max(wait, 10),
-    );
-    queue.purgeTimer.unref();
-  }
-
-  /** Drops acked messages and the records about them from the stream. */
-  private purgeBelowFloor(queue: QueueLog): void {
-    if (queue.purging || queue.closed) return;
-    const floor = queue.purgeFloor();
-    // nats-server 2.9.10 reads seq 1 with a filter as "no seq": the whole subject (filestore PurgeEx).
-    if (floor <= 1 || floor <= queue.purgedTo) return;
-    queue.purging = true;
-    queue.lastPurgeAt = Date.now();
-    this.background.track(
-      this.jsm.streams.purge(queue.stream, { filter: `${queue.subject}.>`, seq: floor }).then(
-        () => {
-          queue.purging = false;
-          queue.purgedTo = floor;
-        },
-        (error: unknown) => {
-          queue.purging = false;
-          this.logger.warn(
-            { err: error, queue: queue.key.replace("\u0000", " "), below: floor },
-            "acked messages not purged from JetStream yet; the next ack retries",
-          );
-        },
-      ),
-    );
+    const n = this.background.begin();
+    queue.chain.write(encodeBatch(state, [], 0), (error, seq) => {
+      this.background.finish(n, null);
+      if (error === null) {
+        queue.noteSeq(seq);
+        this.afterWrite(queue);
+        if (acks > 0) this.purger.schedule(queue);
+        return;
+      }
+      this.writeFailed(
+        queue,
+        error,
+        "deliveries and acks not recorded; after a failover those messages come again, redelivered",
+      );
+    });
   }
 
   private streamName(partition: number): string {
-    return `${this.layout.prefix.toUpperCase()}_MSG_${partition}`;
+    return streamNameOf(this.layout, partition);
   }
 
   private placeOf(queueKey: string): { stream: string; subject: string } {
@@ -431,6 +447,7 @@ export class JetStreamMessageLog implements MessageLog {
     for (const [queueKey, found] of read) {
       const queue = this.queueOf(queueKey);
       queue.noteSeq(found.topSeq);
+      queue.chain.head = found.lastBatchSeq;
       queue.purgedTo = found.firstSeq;
       const ids: number[] = [];
       let bodyBytes = 0;
@@ -459,7 +476,7 @@ export class JetStreamMessageLog implements MessageLog {
         bodyBytes += record.body.length;
       }
       if (ids.length > 0) recovered.set(queueKey, { ids, bodyBytes });
-      this.purgeBelowFloor(queue);
+      this.purger.purgeBelowFloor(queue);
     }
     return recovered;
   }

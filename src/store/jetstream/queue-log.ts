@@ -4,6 +4,7 @@
  * and where a purge of its subject may stop (log-records.ts has the kinds).
  */
 import type { RecoveredMessage } from "../types.js";
+import type { OwnerChain } from "./owner-chain.js";
 
 /** One JetStream message of message records (a batch, or an old single-message record). */
 export interface BatchWrite {
@@ -46,12 +47,16 @@ export class QueueLog {
   purgeTimer: NodeJS.Timeout | null = null;
   /** Lease lost or queue deleted: nothing more is written for it. */
   closed = false;
+  /** A write was refused as out of chain and that was reported (once). */
+  staleReported = false;
 
   constructor(
     readonly key: string,
     readonly stream: string,
     /** <prefix>.msg.<partition>.<token> */
     readonly subject: string,
+    /** Its batch and state records, one at a time, each naming the sequence of the one before. */
+    readonly chain: OwnerChain,
   ) {}
 
   get hasState(): boolean {

@@ -24,16 +24,22 @@ export interface ReadQueue {
   /** Sequence of the queue's first record still in the stream, and of its last. */
   firstSeq: number;
   topSeq: number;
+  /** Sequence of its newest batch record (0: none): a new owner's takeover record is chained on it. */
+  lastBatchSeq: number;
 }
 
 export async function readQueues(js: JetStreamClient, stream: string, filter: string): Promise<Map<string, ReadQueue>> {
-  const queues = new Map<string, { byPosition: Map<number, ReadMessage>; firstSeq: number; topSeq: number }>();
+  const queues = new Map<
+    string,
+    { byPosition: Map<number, ReadMessage>; firstSeq: number; topSeq: number; lastBatchSeq: number }
+  >();
   await readStream(js, stream, filter, (message) => {
     const parts = message.subject.split(".");
     const kind = parts[parts.length - 1];
     const queueKey = fromToken(parts[parts.length - 2] as string);
     let queue = queues.get(queueKey);
-    if (!queue) queues.set(queueKey, (queue = { byPosition: new Map(), firstSeq: message.seq, topSeq: 0 }));
+    if (!queue)
+      queues.set(queueKey, (queue = { byPosition: new Map(), firstSeq: message.seq, topSeq: 0, lastBatchSeq: 0 }));
     queue.topSeq = message.seq;
     const { byPosition } = queue;
     const mark = (position: number): void => {
@@ -54,6 +60,7 @@ export async function readQueues(js: JetStreamClient, stream: string, filter: st
         });
         return;
       case RecordKind.Batch: {
+        queue.lastBatchSeq = message.seq;
         const { state, records } = decodeBatch(message.data);
         applyState(state);
         for (let index = 0; index < records.length; index++)
@@ -79,6 +86,11 @@ export async function readQueues(js: JetStreamClient, stream: string, filter: st
   });
   const out = new Map<string, ReadQueue>();
   for (const [queueKey, queue] of queues)
-    out.set(queueKey, { messages: [...queue.byPosition.values()], firstSeq: queue.firstSeq, topSeq: queue.topSeq });
+    out.set(queueKey, {
+      messages: [...queue.byPosition.values()],
+      firstSeq: queue.firstSeq,
+      topSeq: queue.topSeq,
+      lastBatchSeq: queue.lastBatchSeq,
+    });
   return out;
 }

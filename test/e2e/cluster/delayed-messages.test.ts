@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import amqplib from "amqplib";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { delayedKey } from "../../../src/persistence/delayed-journal.js";
+import { fromToken } from "../../../src/store/jetstream/subject-token.js";
 import { type ClusterNodes, eventually, useCluster } from "../../helpers/cluster-nodes.js";
 import { NATS_PACKAGE, NATS_SERVER } from "../../helpers/nats-cluster.js";
 import { skipWithout } from "../../helpers/binaries.js";
@@ -76,6 +80,27 @@ async function consumeAll(
 
 const ALL = [...Array(COUNT).keys()].map(String);
 
+/** JetStream messages held under any subject of `exchange`'s delayed messages (every writer, every partition). */
+async function storedFor(natsUrls: string[], exchange: string): Promise<number> {
+  const nc = await connect({ servers: natsUrls });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const prefix = delayedKey("/", exchange);
+    let count = 0;
+    for await (const stream of jsm.streams.list()) {
+      if (!/^WARREN_MSG_\d+$/.test(stream.config.name)) continue;
+      const info = await jsm.streams.info(stream.config.name, { subjects_filter: "warren.msg.>" });
+      for (const [subject, n] of Object.entries(info.state.subjects ?? {})) {
+        const token = subject.split(".")[3] as string;
+        if (fromToken(token).startsWith(`${prefix}\u0000`)) count += n;
+      }
+    }
+    return count;
+  } finally {
+    await nc.close();
+  }
+}
+
 /**
  * Issue 10 names durable delayed messages as cluster state: the node
  * holding them may die (kill -9) or restart, and they are still routed,
@@ -115,5 +140,54 @@ describe("durable delayed messages survive the node that held them", { skip, tim
     // The restarted node serves clients.
     const connection = await amqplib.connect(restarted.amqpUrl);
     await connection.close();
+  });
+  test("an exchange deleted while the writer of its messages is dead: they leave the stream", async () => {
+    const { cluster } = handle;
+    const exchange = "later-gone";
+    const setup = await amqplib.connect(cluster.node(1).amqpUrl);
+    const channel = await setup.createChannel();
+    await channel.assertExchange(exchange, "x-delayed-message", {
+      durable: true,
+      arguments: { "x-delayed-type": "direct" },
+    });
+    await channel.assertQueue("delayed-gone", { durable: true });
+    await channel.bindQueue("delayed-gone", exchange, "delayed-gone");
+    const publisher = await amqplib.connect(cluster.node(0).amqpUrl);
+    await eventually(async () => {
+      const probe = await publisher.createChannel();
+      await probe.checkExchange(exchange);
+      await probe.close();
+    });
+    const confirms = await publisher.createConfirmChannel();
+    for (let i = 0; i < COUNT; i++)
+      confirms.publish(exchange, "delayed-gone", Buffer.from(String(i)), {
+        persistent: true,
+        headers: { "x-delay": 600_000 },
+      });
+    await confirms.waitForConfirms();
+    await publisher.close().catch(() => undefined);
+    assert.ok((await storedFor(handle.nats.urls, exchange)) > 0, "node 0 wrote its delayed messages to JetStream");
+
+    await cluster.kill(0);
+    try {
+      // Deleted before any survivor adopts node 0's writer (that takes its 5 s expiry and more).
+      await channel.deleteExchange(exchange);
+      await setup.close();
+      // Nobody would ever read them: no exchange is left to route them through.
+      await waitFor(async () => ((await storedFor(handle.nats.urls, exchange)) === 0 ? true : null), 60_000).catch(
+        () => undefined,
+      );
+      assert.equal(
+        await storedFor(handle.nats.urls, exchange),
+        0,
+        "the dead writer's messages of the deleted exchange are purged",
+      );
+      // The survivors serve on.
+      const after = await amqplib.connect(cluster.node(2).amqpUrl);
+      await (await after.createChannel()).checkQueue("delayed-gone");
+      await after.close();
+    } finally {
+      await cluster.restart(0);
+    }
   });
 });
