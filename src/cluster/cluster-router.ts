@@ -17,7 +17,8 @@ import { ProxyQueueAnswers, QueueQueries } from "./remote-queue-queries.js";
 import { QueuePlacements, type PlacedQueue } from "./queue-placement.js";
 import { matchPolicy } from "../core/queue-features/settings.js";
 import type { RemoteQueue } from "../core/remote-queue.js";
-import { Kind, PublishStatus, RecordReader, type RecordWriter, SettleOutcome } from "./wire.js";
+import { hashOf } from "./node-hash.js";
+import { forwardError, Kind, PublishStatus, RecordReader, type RecordWriter, SettleOutcome } from "./wire.js";
 
 /**
  * The store's side of ownership: only the owner writes a queue's messages.
@@ -43,14 +44,6 @@ export interface ClusterRouterOptions {
 }
 
 const EMPTY: RecoveredQueue = { ids: [], bodyBytes: 0 };
-const forwardError = (status: number): Error =>
-  new Error(
-    status === PublishStatus.Rejected
-      ? "rejected by the queue's owner (x-overflow reject-publish)"
-      : status === PublishStatus.NotOwner
-        ? "the queue's owner moved"
-        : "the queue's owner could not store it",
-  );
 
 /**
  * A node's share of the cluster's data flow (docs/cluster.md): durable
@@ -334,17 +327,15 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
   }
 
   /**
-   * JetStream refused a write of an owned queue as out of chain: another node took the queue over while
-   * this one was paused past its fence, or a write that timed out had landed. Either way the lease decides
-   * again: another live holder makes this node a proxy; a lease still naming this node is taken anew and
-   * the queue read back (its publishes nacked meanwhile, as in a failover).
+   * JetStream refused an owned queue's write as out of chain (another node took it over while this one was
+   * paused past its fence, or a timed-out write landed): the lease decides again, as in a failover.
    */
   private staleOwner(key: string): void {
     const queue = this.queues.get(key);
     if (queue === undefined || queue.role !== "owner") return;
     this.logger.warn(
       { queue: queue.name, vhost: queue.vhost },
-      "owned queue's write refused by JetStream: settling its owner again",
+      "queue write refused by JetStream: owner settled again",
     );
     this.toProxy(queue, null);
     this.resolve(queue);
@@ -503,11 +494,4 @@ export class ClusterRouter implements QueueRouting, LeaseListener, OwnedQueues {
     this.broker.setQueueFactory(null);
     return Promise.resolve();
   }
-}
-
-/** FNV-1a: a stable spread of queues over nodes. */
-export function hashOf(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return hash;
 }

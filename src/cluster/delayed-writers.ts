@@ -5,7 +5,7 @@ import type { Logger } from "../log.js";
 import type { DelayedJournalSource } from "../persistence/attach-store.js";
 import { isDelayedKey } from "../persistence/delayed-journal.js";
 import type { DelayedJournal, Durability } from "../store/types.js";
-import { hashOf } from "./cluster-router.js";
+import { hashOf } from "./node-hash.js";
 import { JETSTREAM_TIMEOUT_MS } from "./options.js";
 import type { LeaseListener, QueueLeases } from "./queue-leases.js";
 import { WriterJournal, type WriterContext, type WriterLog } from "./writer-journal.js";

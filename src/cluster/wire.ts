@@ -40,6 +40,16 @@ export const PublishStatus = {
   /** The owner's store could not make it durable. */
   Failed: 3,
 } as const;
+
+/** The error a publisher's nack carries for a forward the owner did not accept. */
+export const forwardError = (status: number): Error =>
+  new Error(
+    status === PublishStatus.Rejected
+      ? "rejected by the queue's owner (x-overflow reject-publish)"
+      : status === PublishStatus.NotOwner
+        ? "the queue's owner moved"
+        : "the queue's owner could not store it",
+  );
 export type PublishStatus = (typeof PublishStatus)[keyof typeof PublishStatus];
 
 export const SettleOutcome = {

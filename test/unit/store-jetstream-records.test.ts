@@ -289,14 +289,14 @@ describe("JetStream message log records", { skip: skipWithout(NATS_SERVER, NATS_
     // The old owner's write lands between the new owner's read and its first write (the takeover record).
     let injected = false;
     const realPublish = js.publish.bind(js);
-    js.publish = (async (...args: Parameters<typeof js.publish>) => {
+    js.publish = async (...args: Parameters<typeof js.publish>) => {
       if (!injected) {
         injected = true;
         old.store.messages.enqueue(QUEUE, message("two"), Date.now());
         assert.equal(await syncError(old.store), null);
       }
       return realPublish(...args);
-    });
+    };
     const taken = await taker.store.messages.openQueue(QUEUE);
     assert.ok(injected);
     // "two" was confirmed to the old owner's client: the takeover read it on its second try.
