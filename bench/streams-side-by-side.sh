@@ -34,10 +34,10 @@ for round in $(seq "$rounds"); do
   for side in warren rabbitmq; do
     if [ "$side" = warren ]; then sp=$stream_port ap=$amqp_port pid=$warren; else sp=5553 ap=5673 pid=$beam; fi
     if [ "$only" != amqp ]; then
-      echo "round $round $side raw $(node "$work/dist/bench/streams-raw.js" "$sp" "$messages" "$bytes" --pid "$pid")"
+      echo "round $round $side raw $(node "$work/dist/bench/streams-raw.js" "$sp" "$messages" "$bytes" --pid "$pid" ${STREAMS_RAW_FLAGS:-})"
     fi
     if [ "$only" != raw ]; then
-      echo "round $round $side amqp $(node "$repo/bench/streams-amqp.mjs" "amqp://guest:guest@127.0.0.1:$ap" "$((messages / 2))" "$bytes" --pid "$pid")"
+      echo "round $round $side amqp $(node "$repo/bench/streams-amqp.mjs" "amqp://guest:guest@127.0.0.1:$ap" "$((messages / 2))" "$bytes" --pid "$pid" ${STREAMS_RAW_FLAGS:-})"
     fi
   done
 done
