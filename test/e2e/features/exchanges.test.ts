@@ -140,14 +140,15 @@ test("x-message-deduplication on a queue: a repeated id is dropped but still con
 test("x-message-deduplication on an exchange with x-cache-ttl and a custom header", async () => {
   await amqp.channel.assertExchange("ex.dedup", "fanout", {
     autoDelete: true,
-    arguments: { "x-message-deduplication": true, "x-cache-ttl": 80, "x-deduplication-header": "msg-id" },
+    arguments: { "x-message-deduplication": true, "x-cache-ttl": 500, "x-deduplication-header": "msg-id" },
   });
   const { queue } = await amqp.channel.assertQueue("ex.dedup.x", { exclusive: true });
   await amqp.channel.bindQueue(queue, "ex.dedup", "");
   amqp.channel.publish("ex.dedup", "", Buffer.from("first"), { headers: { "msg-id": "same" } });
   amqp.channel.publish("ex.dedup", "", Buffer.from("dup"), { headers: { "msg-id": "same" } });
   await amqp.channel.checkQueue(queue);
-  await sleep(120);
+  // The ttl leaves room for the broker to be descheduled between the first two publishes (a full suite runs at load 20+).
+  await sleep(600);
   amqp.channel.publish("ex.dedup", "", Buffer.from("after ttl"), { headers: { "msg-id": "same" } });
   await waitFor(async () => (await amqp.channel.checkQueue(queue)).messageCount === 2);
   assert.deepEqual(await drain(queue), ["first", "after ttl"]);
