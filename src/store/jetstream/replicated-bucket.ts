@@ -18,6 +18,14 @@ import type { WriteTracker } from "./write-tracker.js";
 export type BucketListener = (key: string, value: Buffer | null, previous: Buffer | null) => void;
 
 const RETRY_MS = 500;
+/**
+ * How often a watch is checked against the stream's last sequence. nats.js
+ * does not recreate a KV watch whose consumer the server lost (a consumer
+ * deleted, a server restarted): the iterator waits for ever and the node
+ * stops hearing other nodes' changes. A watch behind the stream at two
+ * checks in a row, without progress, is started again from where it was.
+ */
+const WATCH_CHECK_MS = 2000;
 
 export class ReplicatedBucket {
   /** The live value of every key, this node's writes included as soon as they are made. */
@@ -26,14 +34,22 @@ export class ReplicatedBucket {
   private readonly header: Buffer;
   private closed = false;
   private stopWatch: (() => void) | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  /** The stream sequence of the last change the watch showed (own changes included). */
+  private seenRevision: number;
+  /** seenRevision at the last check that found the watch behind the stream, or null. */
+  private behindAt: number | null = null;
 
   private constructor(
     private readonly kv: KV,
+    private readonly jsm: JetStreamManager,
+    private readonly stream: string,
     private readonly nodeName: string,
     private readonly tracker: WriteTracker,
     private readonly logger: Logger,
-    private readonly startRevision: number,
+    startRevision: number,
   ) {
+    this.seenRevision = startRevision - 1;
     const name = Buffer.from(nodeName, "utf8").subarray(0, 255);
     this.header = Buffer.concat([Buffer.of(name.length), name]);
   }
@@ -47,7 +63,15 @@ export class ReplicatedBucket {
     const kv = await new Kvm(js).create(bucket, { replicas: options.replicas, history: 1 });
     const stream = `KV_${bucket}`;
     const lastSeq = (await jsm.streams.info(stream)).state.last_seq;
-    const opened = new ReplicatedBucket(kv, options.nodeName, options.tracker, options.logger, lastSeq + 1);
+    const opened = new ReplicatedBucket(
+      kv,
+      jsm,
+      stream,
+      options.nodeName,
+      options.tracker,
+      options.logger,
+      lastSeq + 1,
+    );
     const prefix = `$KV.${bucket}.`;
     await readStream(
       js,
@@ -79,10 +103,20 @@ export class ReplicatedBucket {
    * session written unchanged by another node has moved there).
    */
   async watch(listener: BucketListener, sameValues = false): Promise<void> {
-    const iterator = await this.kv.watch({ resumeFromRevision: this.startRevision });
+    await this.startWatch(listener, sameValues);
+    this.watchdog = setInterval(() => void this.checkWatch(listener, sameValues), WATCH_CHECK_MS);
+    this.watchdog.unref();
+  }
+
+  private async startWatch(listener: BucketListener, sameValues: boolean): Promise<void> {
+    this.stopWatch?.();
+    const iterator = await this.kv.watch({ resumeFromRevision: this.seenRevision + 1 });
     this.stopWatch = () => iterator.stop();
     void (async () => {
       for await (const entry of iterator) {
+        // A restarted watch and the one it replaced may both show a change: once is enough.
+        if (entry.revision <= this.seenRevision) continue;
+        this.seenRevision = entry.revision;
         if (entry.operation !== "PUT") continue;
         const value = this.decode(entry.value);
         if (value.node === this.nodeName) continue;
@@ -103,10 +137,35 @@ export class ReplicatedBucket {
     })();
   }
 
+  private async checkWatch(listener: BucketListener, sameValues: boolean): Promise<void> {
+    let last: number;
+    try {
+      last = (await this.jsm.streams.info(this.stream)).state.last_seq;
+    } catch {
+      return; // NATS away: the connection's own handling applies; check again later.
+    }
+    if (this.closed) return;
+    if (last <= this.seenRevision) {
+      this.behindAt = null;
+    } else if (this.behindAt !== this.seenRevision) {
+      this.behindAt = this.seenRevision; // Behind now: the next check tells a slow watch from a stalled one.
+    } else {
+      this.logger.warn(
+        { stream: this.stream, seen: this.seenRevision, last },
+        "bucket watch stalled behind its stream: watching again",
+      );
+      this.behindAt = null;
+      await this.startWatch(listener, sameValues).catch((error: unknown) =>
+        this.logger.warn({ err: error, stream: this.stream }, "bucket watch could not be started again"),
+      );
+    }
+  }
+
   /** Waits for begun writes, then stops the watch. */
   async close(): Promise<void> {
     // Set first: a write that NATS refuses now gives up instead of retrying for ever.
     this.closed = true;
+    if (this.watchdog !== null) clearInterval(this.watchdog);
     this.stopWatch?.();
     await Promise.allSettled(this.chains.values());
   }
