@@ -12,6 +12,7 @@ import { silentLogger } from "../../src/log.js";
 import { ReplicatedBucket } from "../../src/store/jetstream/replicated-bucket.js";
 import { WriteTracker } from "../../src/store/jetstream/write-tracker.js";
 import { skipWithout } from "../helpers/binaries.js";
+import { waitFor } from "../helpers/broker.js";
 import { NATS_PACKAGE, NATS_SERVER, startNatsCluster, type NatsCluster } from "../helpers/nats-cluster.js";
 
 const skip = skipWithout(NATS_SERVER, NATS_PACKAGE, "the bucket watch runs against a real nats-server");
@@ -59,11 +60,3 @@ test(
     await b.bucket.close();
   },
 );
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
