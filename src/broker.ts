@@ -129,16 +129,15 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
     typeof options.storage === "object" ? join(options.storage.dir, "streams") : null,
     PROPERTIES_CODEC,
   );
-  // A stream's log is a local file set, not replicated: in a cluster each node would keep its own copy and a
-  // consumer on one node would never see what was published on another. Refused until streams live in JetStream.
-  if (options.cluster) core.refuseStreams(CLUSTER_STREAMS_REFUSAL);
-  else core.attachStreams(streams);
   // A cluster node keeps its state in JetStream instead of a data dir; the NATS client loads only then.
   const clusterModule = options.cluster ? await import("./cluster/join.js") : null;
   const cluster: JoinedCluster | null =
     clusterModule && options.cluster
       ? await clusterModule.joinCluster(options.cluster, PROPERTIES_CODEC, logger)
       : null;
+  // On a cluster node every stream is a JetStream stream, replicated into each node's local log.
+  if (cluster) streams.replicateThrough(cluster.streams);
+  core.attachStreams(streams);
   const membership = clusterModule && cluster ? new clusterModule.Membership(cluster.connection, core) : null;
   // Queue ownership and routing between nodes: installed before the definitions are restored, so that
   // durable queues are made as ClusterQueues; activated once the store is attached (confirms wrap its durability).
@@ -355,6 +354,7 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
     await https?.close();
     await http?.close();
     alarms.stop();
+    await cluster?.streams.close();
     await streams.close();
     await routing?.stop();
     await storage.store?.close();
@@ -380,7 +380,8 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
       await http?.close();
       alarms.stop();
       core.stop();
-      await streams.close();
+      await cluster?.streams.close();
+    await streams.close();
       await routing?.stop();
       await storage.store?.close();
       if (cluster) setFlushGate(null);
@@ -395,9 +396,6 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
   // Every listener not "off" was opened above, or startBroker threw: the narrower type holds.
   return { urls, ports, core, alarms, reloadCertificates, stop } as RunningBroker<OpenListeners<O>>;
 }
-
-/** The text of a stream declaration's 406 on a cluster node. */
-export const CLUSTER_STREAMS_REFUSAL = "streams are not available in a Warren cluster yet";
 
 /** The listeners as /api/overview shows them (RabbitMQ's protocol names). */
 function listenerInfo(ports: RunningBroker["ports"], host: string): ListenerInfo[] {

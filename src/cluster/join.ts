@@ -6,6 +6,7 @@
 import type { Logger } from "../log.js";
 import type { PropertiesCodec } from "../store/types.js";
 import { JetStreamStore } from "../store/jetstream/jetstream-store.js";
+import { JetStreamStreamReplication } from "../store/jetstream/stream-replication.js";
 import { ClusterConnection } from "./nats-connection.js";
 export { Membership } from "./membership.js";
 import type { ClusterOptions } from "./options.js";
@@ -13,6 +14,8 @@ import type { ClusterOptions } from "./options.js";
 export interface JoinedCluster {
   connection: ClusterConnection;
   store: JetStreamStore;
+  /** Streams, one JetStream stream each, replicated to every node's local log (docs/cluster.md "Streams"). */
+  streams: JetStreamStreamReplication;
 }
 
 export async function joinCluster(
@@ -32,7 +35,14 @@ export async function joinCluster(
       // Each queue is read by the node that wins its lease (openQueue), never by every node at start.
       recoverAll: false,
     });
-    return { connection, store };
+    const streams = await JetStreamStreamReplication.open({
+      js: connection.js,
+      jsm: connection.jsm,
+      nodeName: connection.nodeName,
+      replicas: connection.replicas,
+      logger: logger.child({ module: "streams" }),
+    });
+    return { connection, store, streams };
   } catch (error) {
     await connection.close();
     throw error;

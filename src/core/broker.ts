@@ -146,7 +146,7 @@ export class Broker {
   /** Called once the store is attached: confirms wait for the message log and, when persistent, the streams. */
   combineStreamDurability(): void {
     const streams = this.streams;
-    if (streams === null || !streams.persistent) return;
+    if (streams === null || !streams.confirmsWait) return;
     this.durability = this.durability === null ? streams : new CombinedDurability(this.durability, streams);
   }
 

@@ -3,10 +3,11 @@ import { CoreError } from "../errors.js";
 import { Message, TypedField, type FieldValue, type MessageProperties } from "../message.js";
 import { Queue, QueuedMessage, type QueueOptions } from "../queue.js";
 import { scheduleDispatch } from "../dispatch-scheduler.js";
-import { decodeEntry, entryFilterValue } from "../../store/stream/record.js";
+import { decodeEntry, encodeEntry, entryFilterValue } from "../../store/stream/record.js";
 import { StreamCursor } from "../../store/stream/stream-cursor.js";
 import type { StreamLog, StreamRetention } from "../../store/stream/stream-log.js";
 import type { StreamStore } from "../../store/stream/stream-store.js";
+import type { ReplicaListener, StreamReplica } from "../../store/stream/stream-replication.js";
 import { DEFAULT_STREAM_CONSUMER, type StreamConsumerOptions } from "./consumer-options.js";
 
 /** One subscription's place in the stream and what it filters on. */
@@ -55,8 +56,17 @@ export interface StreamSettings {
  * removed but by retention. Declared through the vhost like any queue,
  * so routing, bindings and listings need nothing new.
  */
-export class StreamQueue extends Queue {
+export class StreamQueue extends Queue implements ReplicaListener {
   readonly log: StreamLog;
+  /**
+   * On a cluster node: where publishes go (JetStream), which feeds `log`
+   * in its order on every node (docs/cluster.md "Streams"); null on one node.
+   */
+  private readonly replica: StreamReplica | null;
+  /** A replicated publish of this turn went out: the next ones continue its chunk. */
+  private publishTurn = false;
+  /** The publishing id claimed for the append that follows (claimPublishingId), sent with it. */
+  private claimed: { reference: string; id: bigint } | null = null;
   private readonly readers = new Map<Consumer, StreamReader>();
   private readonly watchers = new Set<StreamWatcher>();
   private retention: StreamRetention;
@@ -73,12 +83,21 @@ export class StreamQueue extends Queue {
     this.log = store.open(vhost, name, settings.maxSegmentBytes);
     this.log.onRoll = () => this.applyRetention();
     this.applyRetention();
+    this.replica = store.replicate(vhost, name, this.log, this.retention, this);
+  }
+
+  /** The replica appended entries to the local log (ReplicaListener). */
+  fed(): void {
+    if (this.deleted) return;
+    this.store.appended(this.log);
+    if (this.readers.size > 0) scheduleDispatch(this);
   }
 
   /** A policy changed: the new limits apply now, as RabbitMQ re-evaluates retention on a policy change. */
   setRetention(retention: StreamRetention): void {
     this.retention = retention;
     this.applyRetention();
+    this.replica?.setRetention(retention);
   }
 
   applyRetention(): void {
@@ -121,17 +140,32 @@ export class StreamQueue extends Queue {
     body: Buffer,
     filterValue: FieldValue | undefined,
   ): void {
-    this.log.append({
+    const entry = {
       timestamp: Date.now(),
       exchange,
       routingKey,
       filterValue: typeof filterValue === "string" ? filterValue : null,
       properties,
       body,
-    });
-    this.store.appended(this.log);
+    };
     this.stats.published++;
+    if (this.replica !== null) return this.publishReplicated(encodeEntry(entry));
+    this.log.append(entry);
+    this.store.appended(this.log);
     if (this.readers.size > 0) scheduleDispatch(this);
+  }
+
+  /** Sent to JetStream; the local log gets it back, at its offset, from the replica's feed. */
+  private publishReplicated(framed: Buffer): void {
+    const chunkStart = !this.publishTurn;
+    if (chunkStart) {
+      // A chunk is what one synchronous run publishes, as StreamLog cuts them on one node.
+      this.publishTurn = true;
+      queueMicrotask(() => (this.publishTurn = false));
+    }
+    const claimed = this.claimed;
+    this.claimed = null;
+    (this.replica as StreamReplica).publish(framed, chunkStart, claimed);
   }
 
   override get(): never {
@@ -248,6 +282,7 @@ export class StreamQueue extends Queue {
     const count = this.log.count;
     this.readers.clear();
     super.markDeleted();
+    this.replica?.destroy();
     this.store.destroy(this.log);
     const watchers = [...this.watchers];
     this.watchers.clear();
@@ -273,6 +308,7 @@ export class StreamQueue extends Queue {
     const last = this.log.publisherSequences.get(reference);
     if (last !== undefined && id <= last) return false;
     this.log.publisherSequences.set(reference, id);
+    if (this.replica !== null) this.claimed = { reference, id };
     this.log.trackingChanged();
     this.store.appended(this.log);
     return true;
@@ -280,6 +316,7 @@ export class StreamQueue extends Queue {
 
   storeOffset(reference: string, offset: number): void {
     this.log.trackedOffsets.set(reference, offset);
+    this.replica?.storeOffset(reference, offset);
     this.log.trackingChanged();
     this.store.appended(this.log);
   }
@@ -290,6 +327,7 @@ export class StreamQueue extends Queue {
 
   /** Broker stop: files closed, nothing deleted. */
   close(): void {
+    this.replica?.close();
     this.log.close();
   }
 }

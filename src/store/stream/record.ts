@@ -66,6 +66,13 @@ export function writeEntry(entry: StreamEntry, out: Buffer): void {
   out.writeUInt32LE(crc32(out.subarray(ENTRY_HEADER)), 4);
 }
 
+/** `entry` framed in a buffer of its own (a replicated publish sends these bytes as they are). */
+export function encodeEntry(entry: StreamEntry): Buffer {
+  const out = Buffer.allocUnsafe(encodedLength(entry));
+  writeEntry(entry, out);
+  return out;
+}
+
 /** Total framed length of the entry at `at`, or 0 when its header is not all in `buf`. */
 export function framedLength(buf: Buffer, at: number, end: number): number {
   if (end - at < ENTRY_HEADER) return 0;

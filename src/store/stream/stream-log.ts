@@ -1,4 +1,6 @@
 import { ENTRY_HEADER, encodedLength, entryIntact, entryTimestamp, writeEntry, type StreamEntry } from "./record.js";
+
+const EMPTY = Buffer.alloc(0);
 import { INDEX_EVERY, Segment } from "./segment.js";
 import { INDEX_RECORD, encodeIndexRecord } from "./segment-file.js";
 import type { SegmentDirectory } from "./segment-directory.js";
@@ -36,6 +38,8 @@ export class StreamLog {
   private chunkOpen = false;
   /** Tracking changed since it was last written: the next sync writes it. */
   private trackingDirty = false;
+  /** Offset of an empty log's next entry: 0, or where a replica restarted (restartAt). */
+  private base = 0;
 
   constructor(
     private readonly directory: SegmentDirectory,
@@ -87,13 +91,13 @@ export class StreamLog {
   /** The oldest offset still in the stream (the next one when it is empty). */
   get firstOffset(): number {
     const first = this.segments[0];
-    return first === undefined ? 0 : first.firstOffset;
+    return first === undefined ? this.base : first.firstOffset;
   }
 
   /** The offset the next entry gets. */
   get nextOffset(): number {
     const last = this.segments[this.segments.length - 1];
-    return last === undefined ? 0 : last.nextOffset;
+    return last === undefined ? this.base : last.nextOffset;
   }
 
   get count(): number {
@@ -107,32 +111,77 @@ export class StreamLog {
 
   append(entry: StreamEntry): number {
     const length = encodedLength(entry);
+    const offset = this.place(length, entry.timestamp, null);
+    writeEntry(entry, this.reserved);
+    this.placed();
+    return offset;
+  }
+
+  /**
+   * Appends an entry already framed (a replica fed by the engine that
+   * replicates the stream). `chunkStart`: a chunk starts here, as the
+   * publishing node cut it, so `last` names the same offset on every node.
+   */
+  appendFramed(framed: Buffer, chunkStart: boolean): number {
+    const offset = this.place(framed.length, entryTimestamp(framed, 0), chunkStart);
+    framed.copy(this.reserved);
+    this.placed();
+    return offset;
+  }
+
+  /** Where place() reserved the entry's bytes, and whether it started a segment. */
+  private reserved: Buffer = Buffer.alloc(0);
+  private rolled = false;
+
+  /** `chunkStart` null: a chunk is what one synchronous run appends; else as the replica was told. */
+  private place(length: number, timestamp: number, chunkStart: boolean | null): number {
     let segment = this.segments[this.segments.length - 1];
-    let rolled = false;
+    this.rolled = false;
     if (segment === undefined || (segment.count > 0 && segment.size + length > this.maxSegmentBytes)) {
       segment = new Segment(this.nextOffset, this.directory.create(this.nextOffset));
       this.segments.push(segment);
-      rolled = this.segments.length > 1;
+      this.rolled = this.segments.length > 1;
     }
     const offset = segment.nextOffset;
-    if (!this.chunkOpen || segment.count === 0) this.startChunk(offset);
+    if (chunkStart === null) {
+      if (!this.chunkOpen || segment.count === 0) this.startChunk(offset);
+    } else if (chunkStart || segment.count === 0) this.chunkStart = offset;
     const position = segment.size;
     const indexed = segment.count % INDEX_EVERY === 0;
-    writeEntry(
-      entry,
-      segment.file.reserve(length, indexed ? encodeIndexRecord(offset, position, entry.timestamp) : null),
-    );
+    this.reserved = segment.file.reserve(length, indexed ? encodeIndexRecord(offset, position, timestamp) : null);
     if (indexed) {
       segment.indexPositions.push(position);
-      segment.indexTimestamps.push(entry.timestamp);
+      segment.indexTimestamps.push(timestamp);
     }
-    if (segment.count === 0) segment.firstTimestamp = entry.timestamp;
-    segment.lastTimestamp = entry.timestamp;
+    if (segment.count === 0) segment.firstTimestamp = timestamp;
+    segment.lastTimestamp = timestamp;
     segment.count++;
     this.bytes += length;
     this.dirty.add(segment);
-    if (rolled) this.onRoll?.();
     return offset;
+  }
+
+  private placed(): void {
+    this.reserved = EMPTY;
+    if (this.rolled) this.onRoll?.();
+  }
+
+  /**
+   * The replicated stream no longer has the entries between this log's
+   * tail and `offset` (its retention removed them before this node read
+   * them): every local segment goes and the log goes on from `offset`, so
+   * offsets keep naming the same entries as on the other nodes.
+   */
+  restartAt(offset: number): void {
+    for (const segment of this.segments) {
+      segment.removed = true;
+      segment.file.remove();
+    }
+    this.segments.length = 0;
+    this.dirty.clear();
+    this.bytes = 0;
+    this.base = offset;
+    this.chunkStart = offset;
   }
 
   private startChunk(offset: number): void {

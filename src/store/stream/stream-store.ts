@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Durability, PropertiesCodec } from "../types.js";
 import { FileSegmentDirectory, MemorySegmentDirectory, type SegmentDirectory } from "./segment-directory.js";
-import { StreamLog } from "./stream-log.js";
+import { StreamLog, type StreamRetention } from "./stream-log.js";
+import type { ReplicaListener, StreamReplica, StreamReplication } from "./stream-replication.js";
 import { DEFAULTS } from "../../config/defaults.js";
 
 export const DEFAULT_MAX_SEGMENT_BYTES = DEFAULTS.streamMaxSegmentBytes;
@@ -20,6 +21,8 @@ export class StreamStore implements Durability {
   private waiters: Array<(error: Error | null) => void> = [];
   private syncing = false;
   private scheduled = false;
+  /** Set on a cluster node: streams are replicated through it and confirms wait for it. */
+  private replication: StreamReplication | null = null;
 
   constructor(
     /** The streams directory, or null to keep streams in memory. */
@@ -31,6 +34,27 @@ export class StreamStore implements Durability {
 
   get persistent(): boolean {
     return this.dir !== null;
+  }
+
+  /** Whether a confirm waits for this store (local files, or the engine that replicates the streams). */
+  get confirmsWait(): boolean {
+    return this.dir !== null || this.replication !== null;
+  }
+
+  /** A cluster node: every stream opened from now on is replicated through `replication`. */
+  replicateThrough(replication: StreamReplication): void {
+    this.replication = replication;
+  }
+
+  /** The stream's replica when streams are replicated (null on a single node: the log is the stream). */
+  replicate(
+    vhost: string,
+    queue: string,
+    log: StreamLog,
+    retention: StreamRetention,
+    listener: ReplicaListener,
+  ): StreamReplica | null {
+    return this.replication?.open(vhost, queue, log, retention, listener) ?? null;
   }
 
   private directoryFor(vhost: string, queue: string): SegmentDirectory {
@@ -61,10 +85,16 @@ export class StreamStore implements Durability {
   }
 
   get syncPending(): boolean {
-    return this.dir !== null && (this.dirty.size > 0 || this.syncing || this.waiters.length > 0);
+    return (
+      (this.dir !== null && (this.dirty.size > 0 || this.syncing || this.waiters.length > 0)) ||
+      this.replication?.syncPending === true
+    );
   }
 
   afterSync(callback: (error: Error | null) => void): void {
+    // Replicated: what a confirm promises is the engine's acknowledgement; the local copy is a replica of it.
+    const replication = this.replication;
+    if (replication !== null) return replication.afterSync(callback);
     if (!this.syncPending) return callback(null);
     this.waiters.push(callback);
     this.schedule();
