@@ -97,6 +97,9 @@ export class JetStreamReplica implements StreamReplica {
           return found;
         });
         this.created = info.created;
+        // A local log ahead of JetStream is of an earlier stream of that name (deleted and declared again while
+        // this node was down): it goes, and the log follows the stream that exists.
+        if (info.state.last_seq < this.log.nextOffset) this.log.restartAt(Math.max(0, info.state.first_seq - 1));
         break;
       } catch (error) {
         if (attempt === 0) this.context.logger.warn({ err: error, stream: this.streamName }, "stream not made yet in JetStream; retrying");
@@ -155,7 +158,15 @@ export class JetStreamReplica implements StreamReplica {
         opt_start_seq: this.log.nextOffset + 1,
       });
       if (this.closed) return;
-      this.messages = await consumer.consume({ max_messages: 1000, callback: (message) => this.append(message) });
+      const messages = await consumer.consume({ max_messages: 1000, callback: (message) => this.append(message) });
+      this.messages = messages;
+      // The client gives an ordered consumer up on some failures (its stream gone for a while): start again.
+      void messages.closed().then(() => {
+        if (this.closed || this.messages !== messages) return;
+        this.context.logger.warn({ stream: this.streamName }, "stream replica feed stopped; starting again");
+        this.messages = null;
+        setTimeout(() => void (this.closed ? undefined : this.feed()), RETRY_MS);
+      });
     } catch (error) {
       if (this.closed) return;
       this.context.logger.warn({ err: error, stream: this.streamName }, "stream replica feed failed; starting again");
