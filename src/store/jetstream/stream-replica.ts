@@ -27,6 +27,12 @@ import type { WriteTracker } from "./write-tracker.js";
 const CHUNK_START = 1;
 const PUBLISHER = 2;
 const RETRY_MS = 500;
+/**
+ * Publishes held while the JetStream stream cannot be made are refused
+ * after this long, as a JetStream write that is not acknowledged in time
+ * (JETSTREAM_TIMEOUT_MS in cluster/options.ts): a nack, never a wait for ever.
+ */
+const WAIT_FOR_STREAM_MS = 5000;
 
 export interface ReplicaContext {
   js: JetStreamClient;
@@ -57,6 +63,9 @@ export class JetStreamReplica implements StreamReplica {
   private messages: ConsumerMessages | null = null;
   private fedScheduled = false;
   private closed = false;
+  /** Why the JetStream stream could not be made, at the last attempt (told to refused publishes). */
+  private lastError: unknown = null;
+  private waitTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly context: ReplicaContext,
@@ -102,10 +111,13 @@ export class JetStreamReplica implements StreamReplica {
         if (info.state.last_seq < this.log.nextOffset) this.log.restartAt(Math.max(0, info.state.first_seq - 1));
         break;
       } catch (error) {
-        if (attempt === 0) this.context.logger.warn({ err: error, stream: this.streamName }, "stream not made yet in JetStream; retrying");
+        this.lastError = error;
+        if (attempt === 0)
+          this.context.logger.warn({ err: error, stream: this.streamName }, "stream not made in JetStream; retrying");
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       }
     }
+    if (this.waitTimer !== null) clearTimeout(this.waitTimer);
     if (this.closed) return;
     const waiting = this.waiting ?? [];
     this.waiting = null;
@@ -133,8 +145,20 @@ export class JetStreamReplica implements StreamReplica {
       msgID = `${publisher.reference}\u0000${publisher.id}`;
     }
     const n = this.context.tracker.begin();
-    if (this.waiting !== null) this.waiting.push({ n, payload, msgID });
-    else this.send(n, payload, msgID);
+    if (this.waiting === null) return this.send(n, payload, msgID);
+    this.waiting.push({ n, payload, msgID });
+    this.waitTimer ??= setTimeout(() => this.refuseWaiting(), WAIT_FOR_STREAM_MS);
+  }
+
+  /** The JetStream stream is still not there: what waited for it is refused (nacks), later publishes wait anew. */
+  private refuseWaiting(): void {
+    this.waitTimer = null;
+    const waiting = this.waiting;
+    if (waiting === null) return;
+    this.waiting = [];
+    const cause = this.lastError instanceof Error ? `: ${this.lastError.message}` : "";
+    const error = new Error(`stream ${this.streamName} not available in JetStream${cause}`);
+    for (const publish of waiting) this.context.tracker.finish(publish.n, error);
   }
 
   private send(n: number, payload: Buffer, msgID: string | null): void {
@@ -222,6 +246,8 @@ export class JetStreamReplica implements StreamReplica {
 
   close(): void {
     this.closed = true;
+    if (this.waitTimer !== null) clearTimeout(this.waitTimer);
+    this.refuseWaiting();
     void this.messages?.close();
     this.messages = null;
   }

@@ -4,13 +4,15 @@ import amqplib, { type Channel, type ConsumeMessage } from "amqplib";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect as natsConnect, type NatsConnection } from "@nats-io/transport-node";
 import { Offset } from "rabbitmq-stream-js-client";
-import type { TestBroker } from "../../helpers/broker.js";
-import { waitFor } from "../../helpers/broker.js";
+import { TestBroker, waitFor } from "../../helpers/broker.js";
 import { NATS_PACKAGE, NATS_SERVER } from "../../helpers/nats-cluster.js";
 import { useTwoClusterNodes } from "../../helpers/cluster-in-process.js";
 import { skipWithout } from "../../helpers/binaries.js";
 import { streamClient } from "../../helpers/stream-client.js";
 import { RawStompClient } from "../stomp/raw-client.js";
+import { RawStreamClient } from "../../helpers/raw-stream.js";
+import { FrameBuilder } from "../../../src/stream/frame-io.js";
+import { Code, Command } from "../../../src/stream/protocol.js";
 import { replicaIdOf } from "../../../src/store/jetstream/stream-replica.js";
 
 const skip = skipWithout(NATS_SERVER, NATS_PACKAGE, "the cluster tests need a NATS server");
@@ -214,6 +216,77 @@ describe("cluster: a stream is one JetStream stream, read the same from every no
     const info = await jsm.streams.info(name);
     assert.ok(info.state.bytes <= 20_000 + 2_000, `JetStream keeps at most its limit: ${info.state.bytes}`);
     assert.equal(info.state.last_seq, 100);
+
+    // A node that joins now finds JetStream's head past offset 0: its log starts there, offsets as on A and B.
+    const c = await TestBroker.start({ cluster: { nats: nodes.natsUrls, nodeName: "warren@c", replicas: 1 } });
+    try {
+      const onC = await readAmqp(c, "bounded", 100 - info.state.first_seq + 1, "first");
+      assert.equal(onC[0]?.[0], info.state.first_seq - 1);
+      assert.deepEqual(
+        onC.map(([offset, body]) => [offset, body.split(":")[0]]),
+        onC.map((_, i) => [info.state.first_seq - 1 + i, String(info.state.first_seq - 1 + i)]),
+      );
+    } finally {
+      await c.stop();
+    }
+  });
+
+  test("a publish JetStream does not take is refused: AMQP basic.nack, stream protocol PublishError 15; the node serves on", async () => {
+    const jsm = await jetstreamManager(nc);
+    const connection = await amqplib.connect(a.url);
+    const channel = await connection.createConfirmChannel();
+    await channel.assertQueue("lost", { durable: true, arguments: STREAM });
+    // Both nodes' replicas made (or found) the JetStream stream and feed from it: an entry reached both.
+    channel.sendToQueue("lost", Buffer.from("kept"), { persistent: true });
+    await channel.waitForConfirms();
+    for (const node of [a, b]) await waitFor(() => node.broker.core.vhosts.get("/")?.queues.get("lost")?.messageCount === 1);
+    // The JetStream stream goes from under the Warren stream (an operator's mistake): nothing may be confirmed.
+    await jsm.streams.delete(`WARREN_STREAM_${replicaIdOf("/", "lost")}`);
+    const nacked = await new Promise<unknown>((resolve) =>
+      channel.sendToQueue("lost", Buffer.from("x"), { persistent: true }, (error: unknown) => resolve(error)),
+    );
+    assert.ok(nacked instanceof Error && /nack/i.test(nacked.message), `a nack: ${String(nacked)}`);
+
+    // rabbitmq-stream-js-client 1.x decodes PublishError's fields wrongly (a generic response): read the frame itself.
+    const raw = await RawStreamClient.open(a.broker.ports.stream as number);
+    assert.equal(await raw.request(Command.DeclarePublisher, (f) => f.u8(1).string("").string("lost")), Code.Ok);
+    raw.send(
+      new FrameBuilder(Command.Publish)
+        .u8(1)
+        .i32(1)
+        .u64(7)
+        .i32(5)
+        .raw(Buffer.from([0x00, 0x53, 0x75, 0xa0, 0])),
+    );
+    const error = await raw.next((frame) => frame.key === Command.PublishError);
+    assert.deepEqual(
+      [error.content.readUInt8(0), error.content.readInt32BE(1), error.content.readBigUInt64BE(5), error.content.readUInt16BE(13)],
+      [1, 1, 7n, Code.InternalError],
+    );
+    raw.socket.destroy();
+
+    await channel.assertQueue("after-nack", { durable: true });
+    await channel.sendToQueue("after-nack", Buffer.from("z"), { persistent: true });
+    await channel.waitForConfirms();
+    await channel.deleteQueue("after-nack");
+    await channel.deleteQueue("lost");
+    await connection.close();
+  });
+
+  test("a stream JetStream cannot make (x-max-length-bytes past its storage): publishes are nacked after 5 s; the node serves on", async () => {
+    const connection = await amqplib.connect(b.url);
+    const channel = await connection.createConfirmChannel();
+    await channel.assertQueue("too-big", { durable: true, arguments: { ...STREAM, "x-max-length-bytes": 1e15 } });
+    const nacked = await new Promise<unknown>((resolve) =>
+      channel.sendToQueue("too-big", Buffer.from("x"), { persistent: true }, (error: unknown) => resolve(error)),
+    );
+    assert.ok(nacked instanceof Error && /nack/i.test(nacked.message), `a nack: ${String(nacked)}`);
+    await channel.assertQueue("after-too-big", { durable: true });
+    await channel.sendToQueue("after-too-big", Buffer.from("z"), { persistent: true });
+    await channel.waitForConfirms();
+    await channel.deleteQueue("after-too-big");
+    await channel.deleteQueue("too-big");
+    await connection.close();
   });
 
   test("delete on B removes the JetStream stream; the same name declared again starts at offset 0 on both nodes", async () => {
