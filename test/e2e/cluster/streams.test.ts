@@ -193,6 +193,27 @@ describe("cluster: a stream is one JetStream stream, read the same from every no
     await onB.close();
   });
 
+  test("a super stream made on A is published by hash on B and read from A's partitions, each partition one JetStream stream", async () => {
+    const onA = await streamClient(a.broker.ports.stream as number);
+    assert.equal(await onA.createSuperStream({ streamName: "orders" }), true);
+    await waitFor(() => b.broker.core.vhosts.get("/")?.queues.has("orders-2") === true);
+    const onB = await streamClient(b.broker.ports.stream as number);
+    const publisher = await onB.declareSuperStreamPublisher({ superStream: "orders" }, (content) => content);
+    for (let i = 0; i < 30; i++) await publisher.send(Buffer.from(`customer-${i}`), {});
+    const got: string[] = [];
+    for (const partition of ["orders-0", "orders-1", "orders-2"])
+      await onA.declareConsumer({ stream: partition, offset: Offset.first() }, (m) => void got.push(m.content.toString()));
+    await waitFor(() => got.length >= 30);
+    assert.deepEqual(got.sort(), Array.from({ length: 30 }, (_, i) => `customer-${i}`).sort());
+    const jsm = await jetstreamManager(nc);
+    let entries = 0;
+    for (const partition of ["orders-0", "orders-1", "orders-2"])
+      entries += (await jsm.streams.info(`WARREN_STREAM_${replicaIdOf("/", partition)}`)).state.messages;
+    assert.equal(entries, 30);
+    await onB.close();
+    await onA.close();
+  });
+
   test("retention by x-max-length-bytes: JetStream's limit, and both nodes drop the same head", async () => {
     const declaring = await amqplib.connect(b.url);
     await (await declaring.createChannel()).assertQueue("bounded", {
