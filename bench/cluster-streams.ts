@@ -20,6 +20,7 @@ const [countText = "20000", roundsText = "3", serversText = "3"] = process.argv.
 const count = Number(countText);
 const rounds = Number(roundsText);
 const servers = serversText === "1" ? 1 : 3;
+const WINDOW = Number(process.env["WINDOW"] ?? 500);
 const body = Buffer.alloc(1024, 120);
 
 const clientOf = (broker: RunningBroker): Promise<Client> =>
@@ -46,7 +47,7 @@ async function publish(client: Client, stream: string): Promise<number> {
       else void pump();
     });
     const pump = async (): Promise<void> => {
-      while (sent < count && sent - confirmed < 500) {
+      while (sent < count && sent - confirmed < WINDOW) {
         sent++;
         await publisher.send(body);
       }
