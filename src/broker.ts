@@ -381,7 +381,7 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
       alarms.stop();
       core.stop();
       await cluster?.streams.close();
-    await streams.close();
+      await streams.close();
       await routing?.stop();
       await storage.store?.close();
       if (cluster) setFlushGate(null);

@@ -51,13 +51,18 @@ export class JetStreamStreamReplication implements StreamReplication {
   }
 
   static async open(options: StreamReplicationOptions): Promise<JetStreamStreamReplication> {
-    const bucket = await ReplicatedBucket.open(options.js, options.jsm, `${options.prefix ?? "warren"}_stream_offsets`, {
-      replicas: options.replicas,
-      nodeName: options.nodeName,
-      // Its own: a StoreOffset has no answer to hold, so replies never wait for these writes.
-      tracker: new WriteTracker(),
-      logger: options.logger,
-    });
+    const bucket = await ReplicatedBucket.open(
+      options.js,
+      options.jsm,
+      `${options.prefix ?? "warren"}_stream_offsets`,
+      {
+        replicas: options.replicas,
+        nodeName: options.nodeName,
+        // Its own: a StoreOffset has no answer to hold, so replies never wait for these writes.
+        tracker: new WriteTracker(),
+        logger: options.logger,
+      },
+    );
     const replication = new JetStreamStreamReplication(options, bucket);
     await bucket.watch((key, value) => replication.offsetChanged(key, value));
     return replication;
@@ -71,7 +76,13 @@ export class JetStreamStreamReplication implements StreamReplication {
     this.tracker.afterSync(callback);
   }
 
-  open(vhost: string, name: string, log: StreamLog, retention: StreamRetention, listener: ReplicaListener): StreamReplica {
+  open(
+    vhost: string,
+    name: string,
+    log: StreamLog,
+    retention: StreamRetention,
+    listener: ReplicaListener,
+  ): StreamReplica {
     const replica = new JetStreamReplica(this.context, vhost, name, log, retention, listener);
     this.open_.get(replica.id)?.close();
     this.open_.set(replica.id, replica);

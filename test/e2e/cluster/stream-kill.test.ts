@@ -71,7 +71,9 @@ describe("kill -9 of the node that took a stream's publishes", { skip, timeout: 
   test("every confirmed entry is on the survivors at the same offsets; the restarted node catches up", async (t) => {
     const cluster = handle.cluster;
     const declaring = await amqplib.connect(cluster.node(0).amqpUrl);
-    await (await declaring.createChannel()).assertQueue(STREAM, { durable: true, arguments: { "x-queue-type": "stream" } });
+    await (
+      await declaring.createChannel()
+    ).assertQueue(STREAM, { durable: true, arguments: { "x-queue-type": "stream" } });
     await declaring.close();
     // The publishing node learnt the stream from the replicated definitions.
     await eventually(async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import amqplib, { type Channel, type ConsumeMessage } from "amqplib";
+import amqplib, { type Channel, type ConfirmChannel, type ConsumeMessage } from "amqplib";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect as natsConnect, type NatsConnection } from "@nats-io/transport-node";
 import { Offset } from "rabbitmq-stream-js-client";
@@ -31,7 +31,12 @@ async function publishAmqp(node: TestBroker, queue: string, bodies: string[]): P
 }
 
 /** Consumes `count` deliveries over AMQP on `node` from `offset`: [offset, body] pairs. */
-async function readAmqp(node: TestBroker, queue: string, count: number, offset: unknown): Promise<Array<[number, string]>> {
+async function readAmqp(
+  node: TestBroker,
+  queue: string,
+  count: number,
+  offset: unknown,
+): Promise<Array<[number, string]>> {
   const connection = await amqplib.connect(node.url);
   try {
     const channel: Channel = await connection.createChannel();
@@ -52,6 +57,25 @@ async function readAmqp(node: TestBroker, queue: string, count: number, offset: 
   } finally {
     await connection.close();
   }
+}
+
+/** A persistent publish to `queue` is answered with basic.nack. */
+async function assertNacked(channel: ConfirmChannel, queue: string): Promise<void> {
+  const nacked = await new Promise<unknown>((resolve) =>
+    channel.sendToQueue(queue, Buffer.from("x"), { persistent: true }, (error: unknown) => resolve(error)),
+  );
+  assert.ok(nacked instanceof Error && /nack/i.test(nacked.message), `a nack: ${String(nacked)}`);
+}
+
+/** A new client declares a classic queue on `node` and gets a persistent publish confirmed. */
+async function servesAnotherClient(node: TestBroker): Promise<void> {
+  const connection = await amqplib.connect(node.url);
+  const channel = await connection.createConfirmChannel();
+  await channel.assertQueue("served-after", { durable: true });
+  channel.sendToQueue("served-after", Buffer.from("z"), { persistent: true });
+  await channel.waitForConfirms();
+  await channel.deleteQueue("served-after");
+  await connection.close();
 }
 
 describe("cluster: a stream is one JetStream stream, read the same from every node", { skip, timeout: 180_000 }, () => {
@@ -102,8 +126,9 @@ describe("cluster: a stream is one JetStream stream, read the same from every no
     // A stream-protocol consumer on B from an offset, and `next` on A sees only what comes after.
     const onB = await streamClient(b.broker.ports.stream as number);
     const viaStream: Array<[number, string]> = [];
-    await onB.declareConsumer({ stream: "events", offset: Offset.offset(3n) }, (m) =>
-      void viaStream.push([Number(m.offset), m.content.toString()]),
+    await onB.declareConsumer(
+      { stream: "events", offset: Offset.offset(3n) },
+      (m) => void viaStream.push([Number(m.offset), m.content.toString()]),
     );
     const nextOnA: ConsumeMessage[] = [];
     const nextConnection = await amqplib.connect(a.url);
@@ -188,7 +213,9 @@ describe("cluster: a stream is one JetStream stream, read the same from every no
       [3, "m4"],
     ]);
     await consumer.storeOffset(2n);
-    await waitFor(async () => (await onB.queryOffset({ reference: "reader", stream: "tracked" }).catch(() => -1n)) === 2n);
+    await waitFor(
+      async () => (await onB.queryOffset({ reference: "reader", stream: "tracked" }).catch(() => -1n)) === 2n,
+    );
     await onA.close();
     await onB.close();
   });
@@ -202,7 +229,10 @@ describe("cluster: a stream is one JetStream stream, read the same from every no
     for (let i = 0; i < 30; i++) await publisher.send(Buffer.from(`customer-${i}`), {});
     const got: string[] = [];
     for (const partition of ["orders-0", "orders-1", "orders-2"])
-      await onA.declareConsumer({ stream: partition, offset: Offset.first() }, (m) => void got.push(m.content.toString()));
+      await onA.declareConsumer(
+        { stream: partition, offset: Offset.first() },
+        (m) => void got.push(m.content.toString()),
+      );
     await waitFor(() => got.length >= 30);
     assert.deepEqual(got.sort(), Array.from({ length: 30 }, (_, i) => `customer-${i}`).sort());
     const jsm = await jetstreamManager(nc);
@@ -216,7 +246,9 @@ describe("cluster: a stream is one JetStream stream, read the same from every no
 
   test("retention by x-max-length-bytes: JetStream's limit, and both nodes drop the same head", async () => {
     const declaring = await amqplib.connect(b.url);
-    await (await declaring.createChannel()).assertQueue("bounded", {
+    await (
+      await declaring.createChannel()
+    ).assertQueue("bounded", {
       durable: true,
       arguments: { ...STREAM, "x-max-length-bytes": 20_000, "x-stream-max-segment-size-bytes": 5_000 },
     });
@@ -225,7 +257,11 @@ describe("cluster: a stream is one JetStream stream, read the same from every no
     const name = `WARREN_STREAM_${replicaIdOf("/", "bounded")}`;
     assert.equal((await jsm.streams.info(name)).config.max_bytes, 20_000);
     const body = "x".repeat(1000);
-    await publishAmqp(a, "bounded", Array.from({ length: 100 }, (_, i) => `${i}:${body}`));
+    await publishAmqp(
+      a,
+      "bounded",
+      Array.from({ length: 100 }, (_, i) => `${i}:${body}`),
+    );
     const firstOf = (node: TestBroker): Promise<Array<[number, string]>> =>
       readAmqp(node, "bounded", 1, "first").then((got) => got.slice(0, 1));
     await waitFor(() => b.broker.core.vhosts.get("/")?.queues.get("bounded")?.messageCount !== undefined);
@@ -260,13 +296,11 @@ describe("cluster: a stream is one JetStream stream, read the same from every no
     // Both nodes' replicas made (or found) the JetStream stream and feed from it: an entry reached both.
     channel.sendToQueue("lost", Buffer.from("kept"), { persistent: true });
     await channel.waitForConfirms();
-    for (const node of [a, b]) await waitFor(() => node.broker.core.vhosts.get("/")?.queues.get("lost")?.messageCount === 1);
+    for (const node of [a, b])
+      await waitFor(() => node.broker.core.vhosts.get("/")?.queues.get("lost")?.messageCount === 1);
     // The JetStream stream goes from under the Warren stream (an operator's mistake): nothing may be confirmed.
     await jsm.streams.delete(`WARREN_STREAM_${replicaIdOf("/", "lost")}`);
-    const nacked = await new Promise<unknown>((resolve) =>
-      channel.sendToQueue("lost", Buffer.from("x"), { persistent: true }, (error: unknown) => resolve(error)),
-    );
-    assert.ok(nacked instanceof Error && /nack/i.test(nacked.message), `a nack: ${String(nacked)}`);
+    await assertNacked(channel, "lost");
 
     // rabbitmq-stream-js-client 1.x decodes PublishError's fields wrongly (a generic response): read the frame itself.
     const raw = await RawStreamClient.open(a.broker.ports.stream as number);
@@ -281,33 +315,29 @@ describe("cluster: a stream is one JetStream stream, read the same from every no
     );
     const error = await raw.next((frame) => frame.key === Command.PublishError);
     assert.deepEqual(
-      [error.content.readUInt8(0), error.content.readInt32BE(1), error.content.readBigUInt64BE(5), error.content.readUInt16BE(13)],
+      [
+        error.content.readUInt8(0),
+        error.content.readInt32BE(1),
+        error.content.readBigUInt64BE(5),
+        error.content.readUInt16BE(13),
+      ],
       [1, 1, 7n, Code.InternalError],
     );
     raw.socket.destroy();
 
-    await channel.assertQueue("after-nack", { durable: true });
-    await channel.sendToQueue("after-nack", Buffer.from("z"), { persistent: true });
-    await channel.waitForConfirms();
-    await channel.deleteQueue("after-nack");
     await channel.deleteQueue("lost");
     await connection.close();
+    await servesAnotherClient(a);
   });
 
   test("a stream JetStream cannot make (x-max-length-bytes past its storage): publishes are nacked after 5 s; the node serves on", async () => {
     const connection = await amqplib.connect(b.url);
     const channel = await connection.createConfirmChannel();
     await channel.assertQueue("too-big", { durable: true, arguments: { ...STREAM, "x-max-length-bytes": 1e15 } });
-    const nacked = await new Promise<unknown>((resolve) =>
-      channel.sendToQueue("too-big", Buffer.from("x"), { persistent: true }, (error: unknown) => resolve(error)),
-    );
-    assert.ok(nacked instanceof Error && /nack/i.test(nacked.message), `a nack: ${String(nacked)}`);
-    await channel.assertQueue("after-too-big", { durable: true });
-    await channel.sendToQueue("after-too-big", Buffer.from("z"), { persistent: true });
-    await channel.waitForConfirms();
-    await channel.deleteQueue("after-too-big");
+    await assertNacked(channel, "too-big");
     await channel.deleteQueue("too-big");
     await connection.close();
+    await servesAnotherClient(b);
   });
 
   test("delete on B removes the JetStream stream; the same name declared again starts at offset 0 on both nodes", async () => {
@@ -316,7 +346,13 @@ describe("cluster: a stream is one JetStream stream, read the same from every no
     const connection = await amqplib.connect(b.url);
     const channel = await connection.createChannel();
     await channel.deleteQueue("events");
-    await waitFor(async () => (await jsm.streams.info(name).then(() => true, () => false)) === false);
+    await waitFor(
+      async () =>
+        (await jsm.streams.info(name).then(
+          () => true,
+          () => false,
+        )) === false,
+    );
     await waitFor(() => a.broker.core.vhosts.get("/")?.queues.has("events") === false);
     await channel.assertQueue("events", { durable: true, arguments: STREAM });
     await connection.close();
