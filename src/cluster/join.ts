@@ -9,7 +9,7 @@ import { JetStreamStore } from "../store/jetstream/jetstream-store.js";
 import { JetStreamStreamReplication } from "../store/jetstream/stream-replication.js";
 import { ClusterConnection } from "./nats-connection.js";
 export { Membership } from "./membership.js";
-import type { ClusterOptions } from "./options.js";
+import { JETSTREAM_TIMEOUT_MS, type ClusterOptions } from "./options.js";
 
 export interface JoinedCluster {
   connection: ClusterConnection;
@@ -36,11 +36,13 @@ export async function joinCluster(
       recoverAll: false,
     });
     const streams = await JetStreamStreamReplication.open({
+      nc: connection.nc,
       js: connection.js,
       jsm: connection.jsm,
       nodeName: connection.nodeName,
       replicas: connection.replicas,
       logger: logger.child({ module: "streams" }),
+      timeoutMs: JETSTREAM_TIMEOUT_MS,
     });
     return { connection, store, streams };
   } catch (error) {

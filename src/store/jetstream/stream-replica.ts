@@ -22,6 +22,7 @@ import {
 import type { Logger } from "../../log.js";
 import type { StreamLog, StreamRetention } from "../stream/stream-log.js";
 import type { ReplicaListener, StreamReplica } from "../stream/stream-replication.js";
+import type { PublishAcks } from "./publish-acks.js";
 import type { WriteTracker } from "./write-tracker.js";
 
 const CHUNK_START = 1;
@@ -42,6 +43,8 @@ export interface ReplicaContext {
   logger: Logger;
   /** Confirms wait for it: one write per publish. */
   tracker: WriteTracker;
+  /** Where publishes go out and their acknowledgements come back (settling the tracker's writes). */
+  acks: PublishAcks;
   /** Stored consumer offsets, for every node (a KV bucket). */
   offsets: { put(id: string, reference: string, offset: number): void; drop(id: string): void };
   /** A delete of the same stream still in flight on this node: a stream declared again waits for it. */
@@ -161,17 +164,14 @@ export class JetStreamReplica implements StreamReplica {
     for (const publish of waiting) this.context.tracker.finish(publish.n, error);
   }
 
+  /** The subject is this stream's alone: with the stream gone, the publish is answered "no responders" (a nack). */
   private send(n: number, payload: Buffer, msgID: string | null): void {
-    const tracker = this.context.tracker;
-    this.context.js
-      .publish(this.subject, payload, {
-        expect: { streamName: this.streamName },
-        ...(msgID === null ? {} : { msgID: Buffer.from(msgID, "utf8").toString("base64url") }),
-      })
-      .then(
-        () => tracker.finish(n, null),
-        (error: unknown) => tracker.finish(n, error instanceof Error ? error : new Error(String(error))),
-      );
+    this.context.acks.publish(
+      this.subject,
+      payload,
+      msgID === null ? null : Buffer.from(msgID, "utf8").toString("base64url"),
+      n,
+    );
   }
 
   /** The local log from its tail on, in JetStream's order, for as long as the replica is open. */

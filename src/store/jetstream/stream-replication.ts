@@ -6,15 +6,18 @@
  * watched by every node so QueryOffset answers the same everywhere.
  */
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../../log.js";
 import type { StreamLog, StreamRetention } from "../stream/stream-log.js";
 import type { ReplicaListener, StreamReplica, StreamReplication } from "../stream/stream-replication.js";
+import { PublishAcks } from "./publish-acks.js";
 import { ReplicatedBucket } from "./replicated-bucket.js";
 import { JetStreamReplica, type ReplicaContext } from "./stream-replica.js";
 import { fromToken, toToken } from "./subject-token.js";
 import { WriteTracker } from "./write-tracker.js";
 
 export interface StreamReplicationOptions {
+  nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
   nodeName: string;
@@ -22,6 +25,8 @@ export interface StreamReplicationOptions {
   logger: Logger;
   /** Names of the bucket and streams start with it (default "warren"). */
   prefix?: string;
+  /** A publish not acknowledged by then is refused (JETSTREAM_TIMEOUT_MS). */
+  timeoutMs: number;
 }
 
 export class JetStreamStreamReplication implements StreamReplication {
@@ -40,6 +45,7 @@ export class JetStreamStreamReplication implements StreamReplication {
       replicas: options.replicas,
       logger: options.logger,
       tracker: this.tracker,
+      acks: new PublishAcks(options.nc, this.tracker, options.timeoutMs),
       deleting: new Map(),
       offsets: {
         put: (id, reference, offset) => bucket.put(`${id}.${toToken(reference)}`, Buffer.from(String(offset))),
@@ -119,6 +125,7 @@ export class JetStreamStreamReplication implements StreamReplication {
     await this.tracker.settled();
     for (const replica of this.open_.values()) replica.close();
     this.open_.clear();
+    this.context.acks.close();
     await Promise.allSettled(this.context.deleting.values());
     await this.bucket.close();
   }
