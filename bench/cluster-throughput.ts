@@ -270,7 +270,10 @@ async function run(target: Target, scenario: Scenario, round: number): Promise<R
 // node is one node too, so its quorum queue has one member and replicates to nobody).
 const natsServers = process.env["WARREN_BENCH_NATS_SERVERS"] === "1" ? 1 : 3;
 const nats = await startNatsCluster(natsServers);
-const cluster = await startClusterNodes(3, nats.url, natsServers);
+// WARREN_BENCH_SAME_NATS=1: every Warren node given the first server's URL only, so that deliveries between nodes
+// cross no route (the client still learns the others for reconnecting).
+const clusterUrl = process.env["WARREN_BENCH_SAME_NATS"] === "1" ? (nats.urls[0] ?? nats.url) : nats.url;
+const cluster = await startClusterNodes(3, clusterUrl, natsServers);
 const warren: Target = {
   broker: "warren-3-nodes",
   publishUrl: (i) => cluster.node(i % 3).amqpUrl,
