@@ -34,6 +34,15 @@
  * The one-node RabbitMQ has one place for a queue whatever the locator.
  *
  *   npm run build && node dist/bench/cluster-throughput.js [rounds=3] [seconds=10] [scenarios=p1,p4,t1] [placement]
+ *
+ * Diagnostics (environment; bench/RESULTS.md "Session 7" has what they showed):
+ *   WARREN_BENCH_NATS_STATS=1     nats-servers' traffic per message in the window (nats-stats.ts)
+ *   WARREN_NATS_PROFILE=1 WARREN_BENCH_NATS_PROFILE_DIR=<dir>   a Go CPU profile of each nats-server
+ *   WARREN_CLUSTER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=<dir>"  V8 profiles of the Warren nodes
+ *   WARREN_BENCH_ONLY=warren      no reference runs
+ *   WARREN_BENCH_WINDOW=<n>       unconfirmed publishes per producer (default 100)
+ *   WARREN_BENCH_NATS_SERVERS=1   one nats-server, streams at R1
+ *   WARREN_BENCH_SAME_NATS=1      every Warren node on the first nats-server
  */
 import { AMQPClient, type AMQPChannel } from "@cloudamqp/amqp-client";
 import { readdirSync, readFileSync } from "node:fs";
