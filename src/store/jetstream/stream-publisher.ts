@@ -41,17 +41,29 @@ export class StreamPublisher {
     this.inbox = createInbox();
   }
 
-  /** `expectedLastSubjectSeq`: the Nats-Expected-Last-Subject-Sequence header (owner-chain.ts), if any. */
-  publish(subject: string, payload: Uint8Array, expectedLastSubjectSeq: number | null, done: PublishDone): void {
+  /**
+   * `expectedLastSubjectSeq`: the Nats-Expected-Last-Subject-Sequence header (owner-chain.ts), if any;
+   * `msgID`: the Nats-Msg-Id header (JetStream's deduplication within its window), if any.
+   */
+  publish(
+    subject: string,
+    payload: Uint8Array,
+    expectedLastSubjectSeq: number | null,
+    done: PublishDone,
+    msgID: string | null = null,
+  ): void {
     this.subscribe();
     const id = this.nextId++;
     this.pending.set(id, { done, deadline: Date.now() + this.timeoutMs });
     this.sweep();
     try {
-      if (expectedLastSubjectSeq === null) this.nc.publish(subject, payload, { reply: `${this.inbox}.${id}` });
+      if (expectedLastSubjectSeq === null && msgID === null)
+        this.nc.publish(subject, payload, { reply: `${this.inbox}.${id}` });
       else {
         const h = headers();
-        h.set("Nats-Expected-Last-Subject-Sequence", String(expectedLastSubjectSeq));
+        if (expectedLastSubjectSeq !== null)
+          h.set("Nats-Expected-Last-Subject-Sequence", String(expectedLastSubjectSeq));
+        if (msgID !== null) h.set("Nats-Msg-Id", msgID);
         this.nc.publish(subject, payload, { reply: `${this.inbox}.${id}`, headers: h });
       }
     } catch (error) {

@@ -22,7 +22,7 @@ import {
 import type { Logger } from "../../log.js";
 import type { StreamLog, StreamRetention } from "../stream/stream-log.js";
 import type { ReplicaListener, StreamReplica } from "../stream/stream-replication.js";
-import type { PublishAcks } from "./publish-acks.js";
+import type { StreamPublisher } from "./stream-publisher.js";
 import type { WriteTracker } from "./write-tracker.js";
 
 const CHUNK_START = 1;
@@ -44,7 +44,7 @@ export interface ReplicaContext {
   /** Confirms wait for it: one write per publish. */
   tracker: WriteTracker;
   /** Where publishes go out and their acknowledgements come back (settling the tracker's writes). */
-  acks: PublishAcks;
+  publisher: StreamPublisher;
   /** Stored consumer offsets, for every node (a KV bucket). */
   offsets: { put(id: string, reference: string, offset: number): void; drop(id: string): void };
   /** A delete of the same stream still in flight on this node: a stream declared again waits for it. */
@@ -166,11 +166,13 @@ export class JetStreamReplica implements StreamReplica {
 
   /** The subject is this stream's alone: with the stream gone, the publish is answered "no responders" (a nack). */
   private send(n: number, payload: Buffer, msgID: string | null): void {
-    this.context.acks.publish(
+    const tracker = this.context.tracker;
+    this.context.publisher.publish(
       this.subject,
       payload,
+      null,
+      (error) => tracker.finish(n, error),
       msgID === null ? null : Buffer.from(msgID, "utf8").toString("base64url"),
-      n,
     );
   }
 

@@ -10,8 +10,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../../log.js";
 import type { StreamLog, StreamRetention } from "../stream/stream-log.js";
 import type { ReplicaListener, StreamReplica, StreamReplication } from "../stream/stream-replication.js";
-import { PublishAcks } from "./publish-acks.js";
 import { ReplicatedBucket } from "./replicated-bucket.js";
+import { StreamPublisher } from "./stream-publisher.js";
 import { JetStreamReplica, type ReplicaContext } from "./stream-replica.js";
 import { fromToken, toToken } from "./subject-token.js";
 import { WriteTracker } from "./write-tracker.js";
@@ -45,7 +45,7 @@ export class JetStreamStreamReplication implements StreamReplication {
       replicas: options.replicas,
       logger: options.logger,
       tracker: this.tracker,
-      acks: new PublishAcks(options.nc, this.tracker, options.timeoutMs),
+      publisher: new StreamPublisher(options.nc, options.timeoutMs),
       deleting: new Map(),
       offsets: {
         put: (id, reference, offset) => bucket.put(`${id}.${toToken(reference)}`, Buffer.from(String(offset))),
@@ -125,7 +125,7 @@ export class JetStreamStreamReplication implements StreamReplication {
     await this.tracker.settled();
     for (const replica of this.open_.values()) replica.close();
     this.open_.clear();
-    this.context.acks.close();
+    this.context.publisher.close();
     await Promise.allSettled(this.context.deleting.values());
     await this.bucket.close();
   }
