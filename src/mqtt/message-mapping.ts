@@ -40,20 +40,42 @@ export function isRetainedDelivery(message: Message): boolean {
   return fromRetainedStore.has(message);
 }
 
+/** What of a PUBLISH its core message is made from. */
+export interface PublishFields {
+  qos: QoS;
+  dup: boolean;
+  properties?: IPublishPacket["properties"] | undefined;
+}
+
+/**
+ * The headers of a PUBLISH without MQTT 5 properties, one shared frozen table
+ * per QoS and DUP flag rather than one per message: the core copies a table
+ * before changing it (dead-lettering, delivery counts), and freezing makes
+ * any code that does not fail loudly.
+ */
+const PLAIN_HEADERS: ReadonlyArray<readonly [FieldTable, FieldTable]> = ([0, 1, 2] as const).map((qos) => {
+  const field = Object.freeze(new TypedField("b", qos));
+  const table = (dup: boolean): FieldTable => Object.freeze({ [QOS_HEADER]: field, [DUP_HEADER]: dup });
+  return [table(false), table(true)] as const;
+});
+
 /**
  * MQTT PUBLISH → core message, as RabbitMQ maps it: amq.topic, `/`→`.`,
  * delivery-mode 2 for QoS ≥ 1, the QoS and DUP in x-mqtt-* headers; MQTT 5
  * properties onto their AMQP counterparts (RabbitMQ 3.13's mapping).
  */
 export function publishToMessage(
-  packet: IPublishPacket,
+  packet: PublishFields,
   topic: string,
   payload: Buffer,
   origin: MqttOrigin | null,
 ): Message {
-  const headers: FieldTable = { [QOS_HEADER]: new TypedField("b", packet.qos), [DUP_HEADER]: packet.dup };
-  const properties: MessageProperties = { deliveryMode: packet.qos > 0 ? 2 : 1, headers };
   const p = packet.properties;
+  const headers: FieldTable =
+    p === undefined
+      ? ((PLAIN_HEADERS[packet.qos] as readonly [FieldTable, FieldTable])[packet.dup ? 1 : 0] as FieldTable)
+      : { [QOS_HEADER]: new TypedField("b", packet.qos), [DUP_HEADER]: packet.dup };
+  const properties: MessageProperties = { deliveryMode: packet.qos > 0 ? 2 : 1, headers };
   if (p) {
     if (p.contentType !== undefined) properties.contentType = p.contentType;
     if (p.responseTopic !== undefined) properties.replyTo = topicToRoutingKey(p.responseTopic);

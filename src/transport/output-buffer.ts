@@ -1,0 +1,152 @@
+import type { Writable } from "node:stream";
+
+/** Fresh space for a connection's output; grows (doubling) for a turn that writes more. */
+const INITIAL_CAPACITY = 16 * 1024;
+/** take() keeps writing into the unused tail while at least this much is left. */
+const MIN_TAIL = 2048;
+/** A fresh buffer is never larger than this, so one burst does not pin memory. */
+const MAX_FRESH_CAPACITY = 256 * 1024;
+/** Bodies from this size on are passed by reference (shared with every queue) instead of copied. */
+const COPY_LIMIT = 4096;
+/** Strings up to this length are written with a plain loop when ASCII (faster than Buffer#write). */
+const SHORT_STRING = 48;
+
+/**
+ * One connection's outgoing bytes for this event-loop turn (CONVENTIONS #4):
+ * frames are encoded straight into one buffer, and the flush hands the
+ * socket a single Buffer (or a few, when a large body is passed by reference,
+ * for one writev). No per-frame Buffer, no Buffer.concat. MQTT and STOMP use
+ * it; the bytes handed out by take() are never written again.
+ */
+export class OutputBuffer {
+  private buf: Buffer;
+  private pos = 0;
+  /** Where the bytes not yet sealed into `chunks` begin. */
+  private start = 0;
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  private freshCapacity = INITIAL_CAPACITY;
+
+  constructor() {
+    this.buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
+  }
+
+  /** Bytes written since the last take(). */
+  get length(): number {
+    return this.chunkBytes + this.pos - this.start;
+  }
+
+  /**
+   * Reserves `n` bytes and returns their offset in `target`, for an encoder
+   * that fills a frame with plain stores. Valid until the next call.
+   */
+  reserve(n: number): number {
+    if (this.pos + n > this.buf.length) this.grow(n);
+    const p = this.pos;
+    this.pos = p + n;
+    return p;
+  }
+
+  /** The buffer `reserve` offsets point into. */
+  get target(): Buffer {
+    return this.buf;
+  }
+
+  u8(v: number): void {
+    if (this.pos + 1 > this.buf.length) this.grow(1);
+    this.buf[this.pos++] = v;
+  }
+
+  /** Bytes copied in; a large body is kept by reference instead (it is shared, never written to). */
+  bytes(src: Buffer): void {
+    const n = src.length;
+    if (n >= COPY_LIMIT) {
+      this.seal();
+      this.chunks.push(src);
+      this.chunkBytes += n;
+      return;
+    }
+    if (this.pos + n > this.buf.length) this.grow(n);
+    src.copy(this.buf, this.pos);
+    this.pos += n;
+  }
+
+  /** A string as UTF-8; returns its byte length. */
+  utf8(s: string): number {
+    const n = s.length;
+    if (n <= SHORT_STRING) {
+      if (this.pos + n * 3 > this.buf.length) this.grow(n * 3);
+      const b = this.buf;
+      const p = this.pos;
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) return this.utf8Slow(s);
+        b[p + i] = c;
+      }
+      this.pos = p + n;
+      return n;
+    }
+    return this.utf8Slow(s);
+  }
+
+  private utf8Slow(s: string): number {
+    const length = Buffer.byteLength(s, "utf8");
+    if (this.pos + length > this.buf.length) this.grow(length);
+    this.buf.write(s, this.pos, "utf8");
+    this.pos += length;
+    return length;
+  }
+
+  /** A non-negative integer in decimal ASCII. */
+  decimal(v: number): void {
+    if (v < 10) return this.u8(0x30 + v);
+    this.utf8(String(v));
+  }
+
+  /**
+   * Detaches what was written: the caller owns the returned buffers (usually
+   * one) and the writer starts empty, in the unused tail of its buffer.
+   */
+  take(): Buffer[] {
+    this.seal();
+    const out = this.chunks;
+    this.chunks = [];
+    this.chunkBytes = 0;
+    if (this.buf.length - this.pos < MIN_TAIL) {
+      this.buf = Buffer.allocUnsafe(this.freshCapacity);
+      this.pos = 0;
+    }
+    this.start = this.pos;
+    return out;
+  }
+
+  private seal(): void {
+    if (this.pos === this.start) return;
+    this.chunks.push(this.buf.subarray(this.start, this.pos));
+    this.chunkBytes += this.pos - this.start;
+    this.start = this.pos;
+  }
+
+  private grow(n: number): void {
+    // Bytes before `start` are sealed (views of them are in `chunks`): only the open region moves.
+    const open = this.pos - this.start;
+    let cap = Math.max(this.buf.length, INITIAL_CAPACITY);
+    while (cap < open + n) cap *= 2;
+    const next = Buffer.allocUnsafe(cap);
+    this.buf.copy(next, 0, this.start, this.pos);
+    this.buf = next;
+    this.start = 0;
+    this.pos = open;
+    if (cap > this.freshCapacity) this.freshCapacity = Math.min(cap, MAX_FRESH_CAPACITY);
+  }
+}
+
+/** Hands `chunks` to a Node stream: one write, or one writev for several (cork/uncork). */
+export function writeChunks(stream: Writable, chunks: readonly Buffer[]): boolean {
+  if (chunks.length === 1) return stream.write(chunks[0] as Buffer);
+  stream.cork();
+  let ok = true;
+  for (let i = 0; i < chunks.length; i++) ok = stream.write(chunks[i] as Buffer);
+  stream.uncork();
+  return ok;
+}
