@@ -146,7 +146,7 @@ export function writePublish(
   } while (remaining > 0);
   b[p++] = topic.length >> 8;
   b[p++] = topic.length & 0xff;
-  topic.copy(b, p);
+  b.set(topic, p);
   p += topic.length;
   if (qos > 0) {
     b[p++] = messageId >> 8;

@@ -13,23 +13,21 @@ export const PAYLOAD_FORMAT_HEADER = "x-mqtt-payload-format";
 export const CORRELATION_HEADER = "x-correlation-id";
 
 /** What MQTT needs to know about a message's publisher (no-local, retain-as-published). */
-export interface MqttOrigin {
-  /** vhost + client id of the publishing session. */
-  sessionKey: string;
-  retain: boolean;
+export class MqttOrigin {
+  constructor(
+    /** vhost + client id of the publishing session. */
+    readonly sessionKey: string,
+    readonly retain: boolean,
+  ) {}
 }
 
-/**
- * Origins of MQTT-published messages, kept beside the core message rather
- * than in it: the core stays protocol-agnostic and the entry goes away with
- * the message.
- */
-const origins = new WeakMap<Message, MqttOrigin>();
 /** Messages enqueued from the retained store on subscribe: delivered with RETAIN=1 [MQTT-3.3.1-8]. */
 const fromRetainedStore = new WeakSet<Message>();
 
+/** The MQTT origin of a message an MQTT client published (Message.publisher, opaque to the core). */
 export function originOf(message: Message): MqttOrigin | undefined {
-  return origins.get(message);
+  const publisher = message.publisher;
+  return publisher instanceof MqttOrigin ? publisher : undefined;
 }
 
 export function markRetainedDelivery(message: Message): void {
@@ -93,7 +91,7 @@ export function publishToMessage(
     }
   }
   const message = new Message(MQTT_EXCHANGE, topicToRoutingKey(topic), properties, payload);
-  if (origin) origins.set(message, origin);
+  if (origin) message.publisher = origin;
   return message;
 }
 

@@ -4,7 +4,7 @@ import type { Queue } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { MqttConnection } from "./connection.js";
 import type { MqttConsumer } from "./consumer.js";
-import type { MqttOrigin } from "./message-mapping.js";
+import { MqttOrigin } from "./message-mapping.js";
 import type { Subscription } from "./subscription.js";
 
 /** A QoS 1/2 delivery awaiting PUBACK / PUBREC; its ledger tag is the packet id. */
@@ -60,10 +60,7 @@ export class MqttSession {
     expirySeconds: number,
   ) {
     this.expirySeconds = expirySeconds;
-    this.origins = [
-      { sessionKey: key, retain: false },
-      { sessionKey: key, retain: true },
-    ];
+    this.origins = [new MqttOrigin(key, false), new MqttOrigin(key, true)];
   }
 
   /** Packet ids in use are skipped [MQTT-2.3.1-2]; null when all 65535 are taken. */

@@ -1,15 +1,16 @@
 import type { Writable } from "node:stream";
 
-/** Fresh space for a connection's output; grows (doubling) for a turn that writes more. */
-const INITIAL_CAPACITY = 16 * 1024;
-/** take() keeps writing into the unused tail while at least this much is left. */
+/** The smallest buffer allocated: an idle connection that sent a few bytes keeps none of it (MIN_TAIL). */
+const MIN_CAPACITY = 1024;
+/** take() keeps writing into the unused tail while at least this much is left; less is let go. */
 const MIN_TAIL = 2048;
-/** A fresh buffer is never larger than this, so one burst does not pin memory. */
-const MAX_FRESH_CAPACITY = 256 * 1024;
+/** A buffer is sized for the previous turn's output up to this, so one burst does not pin memory. */
+const MAX_HINT = 1024 * 1024;
 /** Bodies from this size on are passed by reference (shared with every queue) instead of copied. */
 const COPY_LIMIT = 4096;
 /** Strings up to this length are written with a plain loop when ASCII (faster than Buffer#write). */
 const SHORT_STRING = 48;
+const EMPTY = Buffer.alloc(0);
 
 /**
  * One connection's outgoing bytes for this event-loop turn (CONVENTIONS #4):
@@ -25,10 +26,12 @@ export class OutputBuffer {
   private start = 0;
   private chunks: Buffer[] = [];
   private chunkBytes = 0;
-  private freshCapacity = INITIAL_CAPACITY;
+  /** The previous turn's output size: the next buffer is made that large at once, rather than grown. */
+  private hint = MIN_CAPACITY;
 
   constructor() {
-    this.buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
+    // Nothing held until something is written (issue 15 §4: per-connection memory).
+    this.buf = EMPTY;
   }
 
   /** Bytes written since the last take(). */
@@ -67,7 +70,8 @@ export class OutputBuffer {
       return;
     }
     if (this.pos + n > this.buf.length) this.grow(n);
-    src.copy(this.buf, this.pos);
+    // TypedArray#set, not Buffer#copy: no argument checks in JS for a few dozen bytes.
+    this.buf.set(src, this.pos);
     this.pos += n;
   }
 
@@ -110,10 +114,11 @@ export class OutputBuffer {
   take(): Buffer[] {
     this.seal();
     const out = this.chunks;
+    this.hint = Math.min(MAX_HINT, Math.max(MIN_CAPACITY, this.chunkBytes));
     this.chunks = [];
     this.chunkBytes = 0;
     if (this.buf.length - this.pos < MIN_TAIL) {
-      this.buf = Buffer.allocUnsafe(this.freshCapacity);
+      this.buf = EMPTY;
       this.pos = 0;
     }
     this.start = this.pos;
@@ -130,14 +135,14 @@ export class OutputBuffer {
   private grow(n: number): void {
     // Bytes before `start` are sealed (views of them are in `chunks`): only the open region moves.
     const open = this.pos - this.start;
-    let cap = Math.max(this.buf.length, INITIAL_CAPACITY);
+    let cap = Math.max(2 * open, this.hint, MIN_CAPACITY);
     while (cap < open + n) cap *= 2;
-    const next = Buffer.allocUnsafe(cap);
-    this.buf.copy(next, 0, this.start, this.pos);
+    // allocUnsafeSlow: a buffer of its own, not a slice of Node's shared pool that would pin the pool.
+    const next = Buffer.allocUnsafeSlow(cap);
+    if (open > 0) next.set(this.buf.subarray(this.start, this.pos), 0);
     this.buf = next;
     this.start = 0;
     this.pos = open;
-    if (cap > this.freshCapacity) this.freshCapacity = Math.min(cap, MAX_FRESH_CAPACITY);
   }
 }
 
