@@ -22,7 +22,7 @@ import { StompFrameReader, type StompFrameSink, type StompReaderLimits } from ".
 import { StompFrameWriter } from "./frame-writer.js";
 import { handlerFor } from "./handlers/index.js";
 import { describeStompConnection, listStompChannels } from "./introspection.js";
-import { MessageHead } from "./message-head.js";
+import { MessageHead, SERVER_HEADERS } from "./message-head.js";
 import { SendCache } from "./send-cache.js";
 import { headersFromProperties } from "./properties.js";
 import type { StompSubscription } from "./subscription.js";
@@ -451,13 +451,3 @@ function writeReceipt(connection: StompConnection, receipt: string | { receiptId
 function refuseReceipt(connection: StompConnection): void {
   connection.fail(new StompError("Internal error", "the message store could not write to disk\n", true));
 }
-
-/** Headers the server sets on MESSAGE frames; a publisher's header of the same name loses (RabbitMQ does the same). */
-const SERVER_HEADERS: ReadonlySet<string> = new Set([
-  "subscription",
-  "destination",
-  "message-id",
-  "redelivered",
-  "ack",
-  "content-length",
-]);

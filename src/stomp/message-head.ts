@@ -67,3 +67,13 @@ export class MessageHead {
     return this.destination;
   }
 }
+
+/** Headers the server sets on MESSAGE frames; a publisher's header of the same name loses (RabbitMQ does the same). */
+export const SERVER_HEADERS: ReadonlySet<string> = new Set([
+  "subscription",
+  "destination",
+  "message-id",
+  "redelivered",
+  "ack",
+  "content-length",
+]);

@@ -9,7 +9,7 @@ import { test } from "node:test";
 import { Message, TypedField, type MessageProperties } from "../../src/core/message.js";
 import { escapesHeaders, type StompVersion } from "../../src/stomp/frame.js";
 import { StompFrameWriter, type HeaderList } from "../../src/stomp/frame-writer.js";
-import { MessageHead } from "../../src/stomp/message-head.js";
+import { MessageHead, SERVER_HEADERS } from "../../src/stomp/message-head.js";
 import { formatDestination } from "../../src/stomp/destinations.js";
 import { headersFromProperties } from "../../src/stomp/properties.js";
 
@@ -100,12 +100,3 @@ test("a MESSAGE from MessageHead and the properties is the pre-§3 deliver's fra
             assert.deepEqual(Buffer.concat(writer.take()), expected, `${version} ${id} ${acked} ${exchange}/${routingKey}`);
           }
 });
-
-const SERVER_HEADERS: ReadonlySet<string> = new Set([
-  "subscription",
-  "destination",
-  "message-id",
-  "redelivered",
-  "ack",
-  "content-length",
-]);
