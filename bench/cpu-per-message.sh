@@ -73,7 +73,8 @@ for i in "${!builds[@]}"; do
     --mqtt-port "${mqtt[$i]}" --stomp-port "${stomp[$i]}" --http-port off --web-stomp-port off \
     --web-mqtt-port off --stream-port off --data-dir "$work/data$i" --log-level warn) >"${logs[$i]}" 2>&1 &
   pids[$i]=$!
-  wait_for_port "${amqp[$i]}" "${pids[$i]}" "${logs[$i]}"
+  # Every listener: the MQTT and STOMP ones may open after AMQP's (a first g0/h run under --cpu-prof saw 0 deliveries).
+  for port in "${amqp[$i]}" "${mqtt[$i]}" "${stomp[$i]}"; do wait_for_port "$port" "${pids[$i]}" "${logs[$i]}"; done
   echo "# ${names[$i]} = ${builds[$i]} pid ${pids[$i]} amqp ${amqp[$i]}" >&2
 done
 
