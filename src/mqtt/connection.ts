@@ -21,10 +21,18 @@ import { handlePingreq } from "./handlers/ping.js";
 import { handlePublish } from "./handlers/publish.js";
 import { handleSubscribe } from "./handlers/subscribe.js";
 import { handleUnsubscribe } from "./handlers/unsubscribe.js";
-import { publishSize, topicBytesOf, writeAck, writePublish } from "./fast-codec.js";
+import { writeAck } from "./fast-codec.js";
+import { writeDeliveryPublish } from "./outgoing-publish.js";
 import { MqttPacketReader, type MqttPacketSink } from "./packet-reader.js";
 import { describeMqttConnection, listMqttChannels, tcpTransportInfo, type MqttTransportInfo } from "./introspection.js";
-import { isRetainedDelivery, messageToProperties, messageTopic, originOf, publishedQos } from "./message-mapping.js";
+import {
+  isRetainedDelivery,
+  messageToProperties,
+  messageTopic,
+  originOf,
+  publishedQos,
+  publishPacket,
+} from "./message-mapping.js";
 import { BacklogThrottle } from "./backlog-throttle.js";
 import { checkPacket } from "./packet-rules.js";
 import { OutboundTopicAliases } from "./outbound-aliases.js";
@@ -402,32 +410,26 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
       }
       packetId = id;
     }
-    // Without properties or aliases the PUBLISH is written straight into the output (fast-codec.ts).
-    const plain = !v5 || (!this.outboundAliases.enabled && isEmpty(properties));
-    const payload = message.body;
-    let wire: IPublishPacket | null = null;
-    let bytes: Buffer | null = null;
-    let size: number;
-    if (plain) size = publishSize(topicBytesOf(topic), qos, payload, v5);
-    else {
-      wire = this.outboundAliases.forWire(publishPacket(topic, payload, qos, dup, retain, packetId, properties));
-      bytes = this.encode(wire);
-      size = bytes.length;
-    }
-    // [MQTT-3.1.2-25] a packet larger than the client's Maximum Packet Size is dropped as if delivered.
-    if (size < 0 || size > this.maxOutboundPacketSize) {
-      if (!consumer.noAck) queue.ack(queued);
-      return;
-    }
-    if (qos > 0) {
-      const packet = publishPacket(topic, payload, qos, dup, retain, packetId, properties);
+    // Kept for a resend [MQTT-4.4.0-1].
+    const packet = qos > 0 ? publishPacket(topic, message.body, qos, dup, retain, packetId, properties) : null;
+    const written = writeDeliveryPublish(
+      this.out,
+      this.outboundAliases,
+      this.protocolVersion,
+      this.maxOutboundPacketSize,
+      topic,
+      message.body,
+      qos,
+      dup,
+      retain,
+      packetId,
+      properties,
+      packet,
+    );
+    if (packet !== null && written)
       session.inflight.track({ tag: packetId, qos: qos as 1 | 2, queue, queued, consumer, packet });
-    } else if (!consumer.noAck) queue.ack(queued);
-    if (wire === null) writePublish(this.out, topicBytesOf(topic), qos, dup, retain, packetId, payload, v5);
-    else {
-      this.out.bytes(bytes as Buffer);
-      this.outboundAliases.sent(wire);
-    }
+    else if (!consumer.noAck) queue.ack(queued);
+    if (!written) return;
     markDirty(this);
     this.stats.delivered(false, consumer.noAck, queued.redelivered);
   }
@@ -494,25 +496,4 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
     this.skeleton.sent(length);
     this.output.written(writeChunks(this.stream, chunks));
   }
-}
-
-function publishPacket(
-  topic: string,
-  payload: Buffer,
-  qos: QoS,
-  dup: boolean,
-  retain: boolean,
-  packetId: number,
-  properties: IPublishPacket["properties"] | undefined,
-): IPublishPacket {
-  const packet: IPublishPacket = { cmd: "publish", topic, payload, qos, dup, retain };
-  if (qos > 0) packet.messageId = packetId;
-  if (properties !== undefined) packet.properties = properties;
-  return packet;
-}
-
-function isEmpty(properties: object | undefined): boolean {
-  if (properties === undefined) return true;
-  for (const _key in properties) return false;
-  return true;
 }

@@ -109,6 +109,13 @@ export function topicBytesOf(topic: string): Buffer {
   return bytes;
 }
 
+/** Whether MQTT 5 PUBLISH properties are empty, so that the PUBLISH can be written here. */
+export function hasNoProperties(properties: object | undefined): boolean {
+  if (properties === undefined) return true;
+  for (const _key in properties) return false;
+  return true;
+}
+
 /** Bytes of a Remaining Length [MQTT-1.5.5]. */
 const varIntLength = (n: number): number => (n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4);
 

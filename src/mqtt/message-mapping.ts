@@ -71,7 +71,7 @@ export function publishToMessage(
   const p = packet.properties;
   const headers: FieldTable =
     p === undefined
-      ? ((PLAIN_HEADERS[packet.qos] as readonly [FieldTable, FieldTable])[packet.dup ? 1 : 0] as FieldTable)
+      ? (PLAIN_HEADERS[packet.qos] as readonly [FieldTable, FieldTable])[packet.dup ? 1 : 0]
       : { [QOS_HEADER]: new TypedField("b", packet.qos), [DUP_HEADER]: packet.dup };
   const properties: MessageProperties = { deliveryMode: packet.qos > 0 ? 2 : 1, headers };
   if (p) {
@@ -93,6 +93,22 @@ export function publishToMessage(
   const message = new Message(MQTT_EXCHANGE, topicToRoutingKey(topic), properties, payload);
   if (origin) message.publisher = origin;
   return message;
+}
+
+/** A PUBLISH to a subscriber, as mqtt-packet takes it (and as a session keeps it for a resend). */
+export function publishPacket(
+  topic: string,
+  payload: Buffer,
+  qos: QoS,
+  dup: boolean,
+  retain: boolean,
+  packetId: number,
+  properties: IPublishPacket["properties"] | undefined,
+): IPublishPacket {
+  const packet: IPublishPacket = { cmd: "publish", topic, payload, qos, dup, retain };
+  if (qos > 0) packet.messageId = packetId;
+  if (properties !== undefined) packet.properties = properties;
+  return packet;
 }
 
 /** The QoS the publisher used, when it was an MQTT client (RabbitMQ's delivery_qos). */

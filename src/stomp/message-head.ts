@@ -28,7 +28,13 @@ export class MessageHead {
   private routingKey = "";
   private destination: Buffer | null = null;
 
-  constructor(subscriptionId: string | null, consumerTag: string, sessionId: string, version: StompVersion, acked: boolean) {
+  constructor(
+    subscriptionId: string | null,
+    consumerTag: string,
+    sessionId: string,
+    version: StompVersion,
+    acked: boolean,
+  ) {
     const escaping = escapingFor(version, "MESSAGE");
     this.escaping = escaping;
     const subscription = subscriptionId === null ? "" : `subscription:${escapeText(subscriptionId, escaping)}\n`;

@@ -96,7 +96,11 @@ function integer(raw: string): number | undefined {
  * own headers: the AMQP headers table (string and integer values only, as
  * RabbitMQ), then the properties in RabbitMQ's order.
  */
-export function headersFromProperties(properties: MessageProperties, out: HeaderSink, taken: ReadonlySet<string>): void {
+export function headersFromProperties(
+  properties: MessageProperties,
+  out: HeaderSink,
+  taken: ReadonlySet<string>,
+): void {
   const table = properties.headers;
   if (table !== undefined) {
     for (const name in table) {

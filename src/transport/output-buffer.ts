@@ -148,10 +148,10 @@ export class OutputBuffer {
 
 /** Hands `chunks` to a Node stream: one write, or one writev for several (cork/uncork). */
 export function writeChunks(stream: Writable, chunks: readonly Buffer[]): boolean {
-  if (chunks.length === 1) return stream.write(chunks[0] as Buffer);
+  if (chunks.length === 1) return stream.write(chunks[0]);
   stream.cork();
   let ok = true;
-  for (let i = 0; i < chunks.length; i++) ok = stream.write(chunks[i] as Buffer);
+  for (let i = 0; i < chunks.length; i++) ok = stream.write(chunks[i]);
   stream.uncork();
   return ok;
 }

@@ -11,7 +11,13 @@ const VERSIONS = [4, 5] as const;
 function publishes(): IPublishPacket[] {
   const out: IPublishPacket[] = [];
   const topics = ["a", "sensors/room-1/temperature", "ünïcødé/€/𝄞", "", "t".repeat(300)];
-  const payloads = [Buffer.alloc(0), Buffer.from("hello"), Buffer.alloc(200, 7), Buffer.alloc(5000, 9), Buffer.alloc(20_000, 3)];
+  const payloads = [
+    Buffer.alloc(0),
+    Buffer.from("hello"),
+    Buffer.alloc(200, 7),
+    Buffer.alloc(5000, 9),
+    Buffer.alloc(20_000, 3),
+  ];
   let id = 1;
   for (const qos of [0, 1, 2] as const)
     for (const dup of [false, true])
@@ -50,12 +56,24 @@ test("many PUBLISHes in one turn come out as the same bytes, in order, large bod
   const expected: Buffer[] = [];
   const packets = publishes();
   for (const packet of packets) {
-    writePublish(out, topicBytesOf(packet.topic), packet.qos, packet.dup, packet.retain, packet.messageId ?? 0, packet.payload as Buffer, false);
+    writePublish(
+      out,
+      topicBytesOf(packet.topic),
+      packet.qos,
+      packet.dup,
+      packet.retain,
+      packet.messageId ?? 0,
+      packet.payload as Buffer,
+      false,
+    );
     expected.push(generated(packet, 4));
   }
   const chunks = out.take();
   assert.deepEqual(Buffer.concat(chunks), Buffer.concat(expected));
-  assert.ok(chunks.some((chunk) => packets.some((p) => p.payload === chunk)), "a 5000-byte body is passed by reference");
+  assert.ok(
+    chunks.some((chunk) => packets.some((p) => p.payload === chunk)),
+    "a 5000-byte body is passed by reference",
+  );
   assert.equal(out.length, 0);
 });
 
@@ -120,8 +138,25 @@ function stream(v: 4 | 5): { bytes: Buffer; expected: Record<string, unknown>[] 
   ];
   if (v === 5) {
     packets.push(
-      { cmd: "publish", topic: "", payload: Buffer.from("x"), qos: 1, messageId: 4, dup: false, retain: false, properties: { topicAlias: 2 } },
-      { cmd: "publish", topic: "p", payload: Buffer.from("y"), qos: 0, dup: false, retain: false, properties: { contentType: "text/plain", userProperties: { k: "v" } } },
+      {
+        cmd: "publish",
+        topic: "",
+        payload: Buffer.from("x"),
+        qos: 1,
+        messageId: 4,
+        dup: false,
+        retain: false,
+        properties: { topicAlias: 2 },
+      },
+      {
+        cmd: "publish",
+        topic: "p",
+        payload: Buffer.from("y"),
+        qos: 0,
+        dup: false,
+        retain: false,
+        properties: { contentType: "text/plain", userProperties: { k: "v" } },
+      },
     );
   }
   packets.push({ cmd: "publish", topic: "last", payload: Buffer.from("end"), qos: 0, dup: false, retain: false });
@@ -161,18 +196,30 @@ test("the packet reader hands on what mqtt-packet parses, whole or split at ever
 });
 
 test("the reader's fast path leaves malformed and oversized packets to mqtt-packet and the size guard", () => {
-  const connect = generated({ cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId: "c", clean: true, keepalive: 0 }, 4);
+  const connect = generated(
+    { cmd: "connect", protocolId: "MQTT", protocolVersion: 4, clientId: "c", clean: true, keepalive: 0 },
+    4,
+  );
   // QoS 3 is malformed [MQTT-3.3.1-4]: mqtt-packet's error, not a packet.
   const qos3 = Buffer.from([0x36, 0x05, 0x00, 0x01, 0x61, 0x00, 0x01]);
   const bad = read(Buffer.concat([connect, qos3]), [], 4);
-  assert.deepEqual(bad.packets.map((p) => p.cmd), ["connect"]);
+  assert.deepEqual(
+    bad.packets.map((p) => p.cmd),
+    ["connect"],
+  );
   assert.deepEqual(bad.errors, ["Packet must not have both QoS bits set to 1"]);
   // A topic length past the packet's end.
   const cut = read(Buffer.concat([connect, Buffer.from([0x30, 0x03, 0x00, 0x09, 0x61])]), [], 4);
   assert.equal(cut.errors.length, 1);
   // Over the limit: refused from the fixed header, nothing decoded.
-  const big = generated({ cmd: "publish", topic: "t", payload: Buffer.alloc(LIMITS.maxPacketSize), qos: 0, dup: false, retain: false }, 4);
+  const big = generated(
+    { cmd: "publish", topic: "t", payload: Buffer.alloc(LIMITS.maxPacketSize), qos: 0, dup: false, retain: false },
+    4,
+  );
   const over = read(Buffer.concat([connect, big]), [], 4);
-  assert.deepEqual(over.packets.map((p) => p.cmd), ["connect"]);
+  assert.deepEqual(
+    over.packets.map((p) => p.cmd),
+    ["connect"],
+  );
   assert.deepEqual(over.oversized, [big.length]);
 });

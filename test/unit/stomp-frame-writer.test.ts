@@ -56,7 +56,15 @@ const PROPERTIES: MessageProperties[] = [
   {},
   { deliveryMode: 2, contentType: "text/plain", priority: 3 },
   {
-    headers: { "x-a": "1", "b:c": "v\nw", n: 42, typed: new TypedField("I", 7), skipped: 1.5, buf: Buffer.from("zz"), destination: "x" },
+    headers: {
+      "x-a": "1",
+      "b:c": "v\nw",
+      n: 42,
+      typed: new TypedField("I", 7),
+      skipped: 1.5,
+      buf: Buffer.from("zz"),
+      destination: "x",
+    },
     appId: "app",
     userId: "guest",
     type: "t",
@@ -74,7 +82,12 @@ test("a MESSAGE from MessageHead and the properties is the pre-§3 deliver's fra
     for (const id of ["0", "sub:1", null])
       for (const acked of [false, true])
         for (const properties of PROPERTIES)
-          for (const [exchange, routingKey] of [["", "q/1"], ["amq.topic", "a.b"], ["ex", ""], ["ex", "k:é"]] as const) {
+          for (const [exchange, routingKey] of [
+            ["", "q/1"],
+            ["amq.topic", "a.b"],
+            ["ex", ""],
+            ["ex", "k:é"],
+          ] as const) {
             const tag = id === null ? "Q_/queue/q" : `T_${id}`;
             const session = "session-abc";
             const message = new Message(exchange, routingKey, properties, Buffer.from("body\0!"));
@@ -83,7 +96,10 @@ test("a MESSAGE from MessageHead and the properties is the pre-§3 deliver's fra
             const head = new MessageHead(id, tag, session, version, acked);
             let expected = Buffer.alloc(0);
             // Two deliveries: the second uses the cached destination.
-            for (const [deliveryTag, redelivered] of [[7, false], [12345, true]] as const) {
+            for (const [deliveryTag, redelivered] of [
+              [7, false],
+              [12345, true],
+            ] as const) {
               head.write(writer, message, deliveryTag, redelivered);
               headersFromProperties(message.properties, writer, SERVER_HEADERS);
               writer.end(message.body);
@@ -97,6 +113,10 @@ test("a MESSAGE from MessageHead and the properties is the pre-§3 deliver's fra
               headersFromProperties(properties, { header: (n, v) => list.push([n, v]) }, SERVER_HEADERS);
               expected = Buffer.concat([expected, referenceFrame(version, "MESSAGE", list, message.body)]);
             }
-            assert.deepEqual(Buffer.concat(writer.take()), expected, `${version} ${id} ${acked} ${exchange}/${routingKey}`);
+            assert.deepEqual(
+              Buffer.concat(writer.take()),
+              expected,
+              `${version} ${id} ${acked} ${exchange}/${routingKey}`,
+            );
           }
 });
