@@ -3,7 +3,8 @@ import { DeliveryLedger, type Delivery, type Outcome } from "../core/delivery-le
 import type { Message } from "../core/message.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
-import { DeliverEncoder, encodeShortstr } from "./codec/deliver.js";
+import { DeliverEncoder, deliverTemplate } from "./codec/deliver.js";
+import { encodeProperties } from "./codec/properties.js";
 import * as M from "./codec/generated.js";
 import type { AmqpConnection } from "./connection.js";
 import type { AmqpConsumer } from "./consumer.js";
@@ -217,18 +218,19 @@ export class Channel {
   deliver(consumer: AmqpConsumer, queued: QueuedMessage, queue: Queue): void {
     const tag = this.nextDeliveryTag++;
     const message = queued.message;
-    const writer = this.connection.writer;
+    const connection = this.connection;
     this.deliverEncoder.write(
-      writer,
-      this.id,
-      (consumer.encodedTag ??= encodeShortstr(consumer.tag)),
+      connection.writer,
+      (consumer.deliverTemplate ??= deliverTemplate(this.id, consumer.tag)),
       tag,
       queued.redelivered,
       message.exchange,
       message.routingKey,
+      (message.encodedProperties ??= encodeProperties(message.properties)),
+      message.body,
+      connection.frameMax,
     );
-    this.connection.writeContent(this.id, message);
-    this.connection.markDirty();
+    connection.markDirty();
     this.stats.delivered(false, consumer.noAck, queued.redelivered);
     if (!consumer.noAck) {
       const entry = new Unacked(tag, queue, queued, consumer);

@@ -6,8 +6,8 @@ import type { Channel } from "./channel.js";
 export class AmqpConsumer implements Consumer {
   /** Deliveries not yet acked (per-consumer prefetch counts these). */
   unacked = 0;
-  /** The tag as a shortstr, encoded at the first delivery and copied into every basic.deliver. */
-  encodedTag: Buffer | null = null;
+  /** The start of its basic.deliver frames (codec/deliver.ts), made at the first delivery. */
+  deliverTemplate: Buffer | null = null;
 
   constructor(
     readonly channel: Channel,
