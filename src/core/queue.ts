@@ -176,7 +176,7 @@ export class Queue {
   enqueue(message: Message): boolean {
     const features = this.features;
     if (
-      features === null &&
+      (features === null || features.admitsAsIs(message)) &&
       this.ready.length === 0 &&
       this.consumers.length > 0 &&
       !this.dispatching &&
@@ -187,8 +187,11 @@ export class Queue {
       // without queueing it (no ready-list push and shift, no dispatch loop).
       const consumer = this.pickConsumer();
       if (consumer !== null) {
+        const queued = new QueuedMessage(message, this.nextSeq++);
+        // As stamp() would: a message that may come back (requeued) keeps its enqueue time for a TTL set later by policy.
+        if (features !== null && !consumer.noAck) queued.enqueuedAt = Date.now();
         this.stats.published++;
-        this.handOut(new QueuedMessage(message, this.nextSeq++), consumer);
+        this.handOut(queued, consumer);
         return true;
       }
     }
