@@ -4,7 +4,7 @@ import type { Exchange } from "../core/exchanges/exchange.js";
 import type { Message } from "../core/message.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
-import { DeliverEncoder, deliverTemplate } from "./codec/deliver.js";
+import { DeliverTemplate } from "./codec/deliver.js";
 import { encodeProperties } from "./codec/properties.js";
 import * as M from "./codec/generated.js";
 import { readU32 } from "./codec/read.js";
@@ -74,7 +74,6 @@ export class Channel {
 
   readonly content = new ContentAssembler();
   private readonly publishDecoder = new PublishDecoder();
-  private readonly deliverEncoder = new DeliverEncoder();
   /** Message counters for /api/channels and the rabbitmq_channel_* metrics. */
   readonly stats = new ChannelStats();
   private statsRetired = false;
@@ -224,9 +223,8 @@ export class Channel {
     const tag = this.nextDeliveryTag++;
     const message = queued.message;
     const connection = this.connection;
-    this.deliverEncoder.write(
+    consumer.template.write(
       connection.writer,
-      (consumer.deliverTemplate ??= deliverTemplate(this.id, consumer.tag)),
       tag,
       queued.redelivered,
       message.exchange,

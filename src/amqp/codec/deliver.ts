@@ -13,62 +13,94 @@ export function encodeShortstr(s: string): Buffer {
   return out;
 }
 
-/**
- * The bytes every basic.deliver to one consumer starts with: the method
- * frame's type and channel, four octets where the payload size goes, the
- * class and method ids and the consumer tag as a shortstr. Made once per
- * consumer and copied into each delivery.
- */
-export function deliverTemplate(channel: number, consumerTag: string): Buffer {
-  const tag = encodeShortstr(consumerTag);
-  const out = Buffer.alloc(11 + tag.length);
-  out[0] = FRAME_METHOD;
-  out[1] = channel >>> 8;
-  out[2] = channel;
-  out.writeUInt32BE(BASIC_DELIVER, 7);
-  tag.copy(out, 11);
-  return out;
-}
-
 /** Runs of bytes up to this long are copied with a loop: TypedArray#set's native call costs more for them. */
 const SHORT_COPY = 64;
 
-function copyInto(target: Buffer, at: number, source: Buffer): void {
-  const n = source.length;
-  if (n <= SHORT_COPY) for (let i = 0; i < n; i++) target[at + i] = source[i]!;
-  else target.set(source, at);
+function copyInto(target: Buffer, at: number, source: Buffer, length: number): void {
+  if (length <= SHORT_COPY) for (let i = 0; i < length; i++) target[at + i] = source[i]!;
+  else target.set(length === source.length ? source : source.subarray(0, length), at);
 }
 
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const EMPTY = Buffer.alloc(0);
+
 /**
- * basic.deliver + content header + body frames for one channel, written
- * into the connection's output buffer with one reservation and plain
- * stores (the delivery path): the consumer's template (deliverTemplate),
- * the exchange + routing-key pair encoded once and copied while deliveries
- * keep naming the same pair (a queue's messages nearly always share it,
- * and the publish decoder hands over the same string objects, so the check
- * is a pointer comparison), and the property bytes the message arrived
- * with. A body larger than one frame gets its body frames from the
- * generic writer.
+ * basic.deliver + content header + body frames to one consumer, written
+ * into the connection's output buffer with one reservation (the delivery
+ * path). Everything but the delivery tag, the redelivered flag, the body
+ * size and the body is the same from one delivery to the next while the
+ * messages keep their exchange, routing key and property bytes — a queue's
+ * messages nearly always do, and the publish path hands over the same
+ * string and Buffer objects, so the check is a few pointer comparisons —
+ * so those frames are kept as one template, copied with one call and
+ * patched: the method frame (type, channel, size, class and method, the
+ * consumer tag, the tag and flag left blank, exchange, routing key), the
+ * whole content header frame with the body size left blank, and the body
+ * frame's type and channel. A body larger than one frame gets its body
+ * frames from the generic writer.
  */
-export class DeliverEncoder {
+export class DeliverTemplate {
+  private readonly consumerTag: Buffer;
   private exchange: string | null = null;
   private routingKey: string | null = null;
-  private address: Buffer = Buffer.alloc(0);
+  private properties: Buffer = EMPTY;
+  private bytes: Buffer = EMPTY;
+  /** Offsets in `bytes`: the delivery tag (the redelivered octet follows) and the header's body size. */
+  private tagAt = 0;
+  private bodySizeAt = 0;
 
-  private addressOf(exchange: string, routingKey: string): Buffer {
-    if (exchange !== this.exchange || routingKey !== this.routingKey) {
-      const e = encodeShortstr(exchange);
-      const k = encodeShortstr(routingKey);
-      this.address = Buffer.concat([e, k]);
-      this.exchange = exchange;
-      this.routingKey = routingKey;
-    }
-    return this.address;
+  constructor(
+    private readonly channel: number,
+    consumerTag: string,
+  ) {
+    this.consumerTag = encodeShortstr(consumerTag);
+  }
+
+  private build(exchange: string, routingKey: string, properties: Buffer): void {
+    const e = encodeShortstr(exchange);
+    const k = encodeShortstr(routingKey);
+    const tag = this.consumerTag;
+    const np = properties.length;
+    const methodPayload = 4 + tag.length + 8 + 1 + e.length + k.length;
+    const out = Buffer.alloc(FRAME_OVERHEAD + methodPayload + FRAME_OVERHEAD + 12 + np + 3);
+    const hi = this.channel >>> 8;
+    const lo = this.channel & 0xff;
+    out[0] = FRAME_METHOD;
+    out[1] = hi;
+    out[2] = lo;
+    putU32(out, 3, methodPayload);
+    putU32(out, 7, BASIC_DELIVER);
+    let p = 11 + tag.copy(out, 11);
+    this.tagAt = p;
+    p += 9; // delivery tag, redelivered
+    p += e.copy(out, p);
+    p += k.copy(out, p);
+    out[p++] = 0xce;
+    out[p] = FRAME_HEADER;
+    out[p + 1] = hi;
+    out[p + 2] = lo;
+    putU32(out, p + 3, 12 + np);
+    out[p + 8] = 60; // class; weight 0
+    this.bodySizeAt = p + 11;
+    p += 19;
+    p += properties.copy(out, p);
+    out[p++] = 0xce;
+    out[p] = FRAME_BODY;
+    out[p + 1] = hi;
+    out[p + 2] = lo;
+    this.bytes = out;
+    this.exchange = exchange;
+    this.routingKey = routingKey;
+    this.properties = properties;
   }
 
   write(
     w: BufferWriter,
-    template: Buffer,
     deliveryTag: number,
     redelivered: boolean,
     exchange: string,
@@ -77,53 +109,34 @@ export class DeliverEncoder {
     body: Buffer,
     frameMax: number,
   ): void {
-    const address = this.addressOf(exchange, routingKey);
+    if (exchange !== this.exchange || routingKey !== this.routingKey) this.build(exchange, routingKey, properties);
+    else if (properties !== this.properties) {
+      // Another publisher's copy of the same bytes keeps the template.
+      if (sameBytes(properties, this.properties)) this.properties = properties;
+      else this.build(exchange, routingKey, properties);
+    }
+    const bytes = this.bytes;
     const n = body.length;
-    const np = properties.length;
-    const methodPayload = template.length - 7 + 8 + 1 + address.length;
-    const headerPayload = 12 + np;
-    const oneBodyFrame = frameMax === 0 || n <= frameMax - FRAME_OVERHEAD;
-    const bodyBytes = n > 0 && oneBodyFrame ? FRAME_OVERHEAD + n : 0;
-    let p = w.reserve(FRAME_OVERHEAD + methodPayload + FRAME_OVERHEAD + headerPayload + bodyBytes);
+    const oneBodyFrame = n > 0 && (frameMax === 0 || n <= frameMax - FRAME_OVERHEAD);
+    // Without a body frame of its own here, the template's last three octets (the body frame's start) are left out.
+    const head = oneBodyFrame ? bytes.length : bytes.length - 3;
+    const p = w.reserve(oneBodyFrame ? head + 4 + n + 1 : head);
     const b = w.target;
-    const channelHi = template[1]!;
-    const channelLo = template[2]!;
-    // method frame
-    copyInto(b, p, template);
-    putU32(b, p + 3, methodPayload);
-    p += template.length;
-    putU32(b, p, Math.floor(deliveryTag / 0x100000000));
-    putU32(b, p + 4, deliveryTag >>> 0);
-    b[p + 8] = redelivered ? 1 : 0;
-    p += 9;
-    copyInto(b, p, address);
-    p += address.length;
-    b[p] = 0xce;
-    // content header frame: class 60, weight 0, body size, the property bytes
-    b[p + 1] = FRAME_HEADER;
-    b[p + 2] = channelHi;
-    b[p + 3] = channelLo;
-    putU32(b, p + 4, headerPayload);
-    b[p + 8] = 0;
-    b[p + 9] = 60;
-    b[p + 10] = 0;
-    b[p + 11] = 0;
-    putU32(b, p + 12, Math.floor(n / 0x100000000));
-    putU32(b, p + 16, n >>> 0);
-    p += 20;
-    copyInto(b, p, properties);
-    p += np;
-    b[p] = 0xce;
-    if (bodyBytes === 0) {
-      if (n > 0) writeBodyFrames(w, (channelHi << 8) | channelLo, body, frameMax);
+    copyInto(b, p, bytes, head);
+    let q = p + this.tagAt;
+    putU32(b, q, Math.floor(deliveryTag / 0x100000000));
+    putU32(b, q + 4, deliveryTag >>> 0);
+    b[q + 8] = redelivered ? 1 : 0;
+    q = p + this.bodySizeAt;
+    putU32(b, q, Math.floor(n / 0x100000000));
+    putU32(b, q + 4, n >>> 0);
+    if (!oneBodyFrame) {
+      if (n > 0) writeBodyFrames(w, this.channel, body, frameMax);
       return;
     }
-    b[p + 1] = FRAME_BODY;
-    b[p + 2] = channelHi;
-    b[p + 3] = channelLo;
-    putU32(b, p + 4, n);
-    p += 8;
-    copyInto(b, p, body);
-    b[p + n] = 0xce;
+    q = p + head;
+    putU32(b, q, n);
+    copyInto(b, q + 4, body, n);
+    b[q + 4 + n] = 0xce;
   }
 }
