@@ -457,7 +457,10 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
     this.flow.endYield();
     if (this.writer.length === 0 || this.socket.destroyed) return;
     this.skeleton.sent(this.writer.length);
-    const ok = this.socket.write(this.writer.take());
+    const data = this.writer.take();
+    const ok = this.socket.write(data);
+    // The socket took it all at once (loopback and an idle peer usually do): nothing holds the bytes any more.
+    if (ok && this.socket.writableLength === 0) this.writer.reclaim(data);
     this.output.written(ok);
   }
 
