@@ -55,7 +55,7 @@ export class Channel {
   state: "open" | "closing" | "closed" = "open";
   readonly consumers = new Map<string, AmqpConsumer>();
   /** Deliveries awaiting ack; its shared prefetch is basic.qos global=true. */
-  readonly unacked = new DeliveryLedger<Unacked>();
+  readonly unacked = new DeliveryLedger<Unacked>({ increasingTags: true });
   private nextDeliveryTag = 1;
   /** basic.qos global=false: applies to consumers created afterwards. */
   consumerPrefetch = 0;
