@@ -129,7 +129,10 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
     typeof options.storage === "object" ? join(options.storage.dir, "streams") : null,
     PROPERTIES_CODEC,
   );
-  core.attachStreams(streams);
+  // A stream's log is a local file set, not replicated: in a cluster each node would keep its own copy and a
+  // consumer on one node would never see what was published on another. Refused until streams live in JetStream.
+  if (options.cluster) core.refuseStreams(CLUSTER_STREAMS_REFUSAL);
+  else core.attachStreams(streams);
   // A cluster node keeps its state in JetStream instead of a data dir; the NATS client loads only then.
   const clusterModule = options.cluster ? await import("./cluster/join.js") : null;
   const cluster: JoinedCluster | null =
@@ -392,6 +395,9 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
   // Every listener not "off" was opened above, or startBroker threw: the narrower type holds.
   return { urls, ports, core, alarms, reloadCertificates, stop } as RunningBroker<OpenListeners<O>>;
 }
+
+/** The text of a stream declaration's 406 on a cluster node. */
+export const CLUSTER_STREAMS_REFUSAL = "streams are not available in a Warren cluster yet";
 
 /** The listeners as /api/overview shows them (RabbitMQ's protocol names). */
 function listenerInfo(ports: RunningBroker["ports"], host: string): ListenerInfo[] {

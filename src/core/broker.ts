@@ -49,6 +49,8 @@ export class Broker {
   private queueFactory: QueueFactory | null = null;
   /** Where streams keep their logs; null: stream declarations are refused. */
   private streams: StreamStore | null = null;
+  /** Why stream declarations are refused while there is no stream store. */
+  private streamsRefusalReason = "streams are not enabled";
   private expiryObserver: QueueExpiryObserver | null = null;
 
   constructor(users: UserRegistry) {
@@ -70,6 +72,7 @@ export class Broker {
       vhost.removalListener = this.removalListener;
       vhost.queueFactory = this.queueFactory;
       vhost.streams = this.streams;
+      vhost.streamsRefusal = this.streamsRefusalReason;
       vhost.queueExpiryObserver = this.expiryObserver;
       vhost.counters = this.counters;
       this.vhosts.set(name, vhost);
@@ -119,6 +122,20 @@ export class Broker {
   attachStreams(streams: StreamStore): void {
     this.streams = streams;
     for (const vhost of this.vhosts.values()) vhost.streams = streams;
+  }
+
+  /** Leaves every vhost without streams: a stream declaration is refused with `reason`. */
+  refuseStreams(reason: string): void {
+    this.streams = null;
+    this.streamsRefusalReason = reason;
+    for (const vhost of this.vhosts.values()) {
+      vhost.streams = null;
+      vhost.streamsRefusal = reason;
+    }
+  }
+
+  get streamsRefusal(): string {
+    return this.streamsRefusalReason;
   }
 
   /** Streams kept in memory, with the same codec, for a scratch copy of this broker; null when streams are off here. */

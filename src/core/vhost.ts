@@ -104,6 +104,8 @@ export class VHost {
   persistence: DefinitionsObserver | null = null;
   /** Where streams keep their logs (set by Broker.attachStreams); null: streams are refused. */
   streams: StreamStore | null = null;
+  /** Why stream declarations are refused while `streams` is null (Broker.refuseStreams). */
+  streamsRefusal = "streams are not enabled";
   /** The broker's policies, which queue features consult (set by Broker.addVhost). */
   policySources: PolicySources | null = null;
   /** Set by the broker (Broker.setQueueFactory); null makes plain Queues. */
@@ -310,7 +312,7 @@ export class VHost {
     if (stream) {
       if (this.streams === null) {
         throw preconditionFailed(
-          `invalid arg 'x-queue-type' for queue '${name}' in vhost '${this.name}': "streams are not enabled"`,
+          `invalid arg 'x-queue-type' for queue '${name}' in vhost '${this.name}': "${this.streamsRefusal}"`,
         );
       }
       queue = new StreamQueue(

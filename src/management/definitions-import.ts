@@ -28,6 +28,7 @@ function dryRun(broker: Broker, body: JsonObject, onlyVhost: string | null): voi
   // Without a place for streams the copy of a live stream would be refused, and so every import.
   const streams = broker.streamsInMemory();
   if (streams !== null) scratch.attachStreams(streams);
+  else scratch.refuseStreams(broker.streamsRefusal);
   try {
     // Live policies are copied as they are, not checked again: one stored before the checks existed
     // (or recovered from an older data dir) must not make every later import fail.
