@@ -4,7 +4,6 @@ import type { Exchange } from "../core/exchanges/exchange.js";
 import type { Message } from "../core/message.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
-import { DeliverTemplate } from "./codec/deliver.js";
 import { encodeProperties } from "./codec/properties.js";
 import * as M from "./codec/generated.js";
 import { readU32 } from "./codec/read.js";

@@ -50,7 +50,10 @@ export class BufferWriter {
    */
   private grow(n: number): void {
     const need = this.pos + n;
-    let cap = Math.max(this.buf.length * 2, Math.min(Math.max(this.initialCapacity, 2 * this.lastTaken), MAX_FRESH_CAPACITY));
+    let cap = Math.max(
+      this.buf.length * 2,
+      Math.min(Math.max(this.initialCapacity, 2 * this.lastTaken), MAX_FRESH_CAPACITY),
+    );
     while (cap < need) cap *= 2;
     const next = Buffer.allocUnsafe(cap);
     if (this.pos > 0) this.buf.copy(next, 0, 0, this.pos);
