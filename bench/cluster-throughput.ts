@@ -34,6 +34,15 @@
  * The one-node RabbitMQ has one place for a queue whatever the locator.
  *
  *   npm run build && node dist/bench/cluster-throughput.js [rounds=3] [seconds=10] [scenarios=p1,p4,t1] [placement]
+ *
+ * Diagnostics (environment; bench/RESULTS.md "Session 7" has what they showed):
+ *   WARREN_BENCH_NATS_STATS=1     nats-servers' traffic per message in the window (nats-stats.ts)
+ *   WARREN_NATS_PROFILE=1 WARREN_BENCH_NATS_PROFILE_DIR=<dir>   a Go CPU profile of each nats-server
+ *   WARREN_CLUSTER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=<dir>"  V8 profiles of the Warren nodes
+ *   WARREN_BENCH_ONLY=warren      no reference runs
+ *   WARREN_BENCH_WINDOW=<n>       unconfirmed publishes per producer (default 100)
+ *   WARREN_BENCH_NATS_SERVERS=1   one nats-server, streams at R1
+ *   WARREN_BENCH_SAME_NATS=1      every Warren node on the first nats-server
  */
 import { AMQPClient, type AMQPChannel } from "@cloudamqp/amqp-client";
 import { readdirSync, readFileSync } from "node:fs";
@@ -41,6 +50,7 @@ import { loadavg } from "node:os";
 import { startClusterNodes } from "../test/helpers/cluster-nodes.js";
 import { startNatsCluster } from "../test/helpers/nats-cluster.js";
 import { sleep } from "../test/helpers/broker.js";
+import { breakdown, profileServers, snapshot } from "./nats-stats.js";
 
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 10);
@@ -54,7 +64,8 @@ const WARREN_ARGS: Record<string, Record<string, unknown>> = {
 };
 const balanced = placement.endsWith("balanced") ? { "x-queue-leader-locator": "balanced" } : {};
 const WARMUP_MS = 2000;
-const WINDOW = 100;
+/** Unconfirmed publishes per producer; WARREN_BENCH_WINDOW for diagnostics (batch size follows it). */
+const WINDOW = Number(process.env["WARREN_BENCH_WINDOW"] ?? 100);
 const PREFETCH = 100;
 const RABBITMQ = "amqp://guest:guest@127.0.0.1:5673";
 
@@ -80,6 +91,8 @@ interface Target {
   queueArgs: Record<string, unknown>;
   /** The processes whose CPU is the broker's, by kind. */
   processes(): Record<string, number[]>;
+  /** nats-servers' monitoring and pprof endpoints (Warren only): WARREN_BENCH_NATS_STATS=1 reports their traffic. */
+  nats?: { monitorUrls: string[]; profileUrls: string[] };
 }
 
 interface Result {
@@ -94,7 +107,12 @@ interface Result {
   /** CPU µs per consumed (or confirmed) message in the window, by process kind. */
   cpuUsPerMessage: Record<string, number>;
   load: number;
+  /** nats-servers' traffic per message in the window (nats-stats.ts), when asked. */
+  nats?: Record<string, unknown>;
 }
+
+const NATS_STATS = process.env["WARREN_BENCH_NATS_STATS"] === "1";
+const PROFILE_DIR = process.env["WARREN_BENCH_NATS_PROFILE_DIR"];
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
 const TICK_US = 10_000;
@@ -209,6 +227,12 @@ async function run(target: Target, scenario: Scenario, round: number): Promise<R
   for (const p of producers) p.pump();
   await sleep(WARMUP_MS);
   const processes = target.processes();
+  const nats = NATS_STATS ? target.nats : undefined;
+  const natsBefore = nats ? await snapshot(nats.monitorUrls) : null;
+  const profiled =
+    nats && PROFILE_DIR && nats.profileUrls.length > 0
+      ? profileServers(nats.profileUrls, seconds, PROFILE_DIR, `${scenario.id}-r${round}`)
+      : Promise.resolve();
   const cpuBefore = sampleCpu(processes);
   measuring = true;
   const startedAt = performance.now();
@@ -216,6 +240,8 @@ async function run(target: Target, scenario: Scenario, round: number): Promise<R
   measuring = false;
   const elapsed = (performance.now() - startedAt) / 1000;
   const cpuAfter = sampleCpu(processes);
+  const natsAfter = nats ? await snapshot(nats.monitorUrls) : null;
+  await profiled;
   const load = loadavg()[0] ?? 0;
   const counted = scenario.consume ? consumedInWindow : confirmedInWindow;
   const cpuUsPerMessage = Object.fromEntries(
@@ -245,17 +271,25 @@ async function run(target: Target, scenario: Scenario, round: number): Promise<R
     missing,
     cpuUsPerMessage,
     load: Number(load.toFixed(1)),
+    ...(natsBefore && natsAfter ? { nats: breakdown(natsBefore, natsAfter, counted) } : {}),
   };
 }
 
-const nats = await startNatsCluster(3);
-const cluster = await startClusterNodes(3, nats.url, 3);
+// WARREN_BENCH_NATS_SERVERS=1: one nats-server, streams at R1: what replication costs (RabbitMQ's reference
+// node is one node too, so its quorum queue has one member and replicates to nobody).
+const natsServers = process.env["WARREN_BENCH_NATS_SERVERS"] === "1" ? 1 : 3;
+const nats = await startNatsCluster(natsServers);
+// WARREN_BENCH_SAME_NATS=1: every Warren node given the first server's URL only, so that deliveries between nodes
+// cross no route (the client still learns the others for reconnecting).
+const clusterUrl = process.env["WARREN_BENCH_SAME_NATS"] === "1" ? (nats.urls[0] ?? nats.url) : nats.url;
+const cluster = await startClusterNodes(3, clusterUrl, natsServers);
 const warren: Target = {
   broker: "warren-3-nodes",
   publishUrl: (i) => cluster.node(i % 3).amqpUrl,
   consumeUrl: (j) => cluster.node((j + 1) % 3).amqpUrl,
   queueArgs: WARREN_ARGS[placement] ?? {},
   processes: () => processesNamed(["node", "nats-server"], true),
+  nats: { monitorUrls: nats.monitorUrls, profileUrls: nats.profileUrls },
 };
 const rabbitmq: Target = {
   broker: "rabbitmq-quorum",
@@ -269,7 +303,10 @@ try {
   for (let round = 1; round <= rounds; round++) {
     for (const scenario of SCENARIOS) {
       // Alternate which broker goes first, so the shared machine's load falls on both alike.
-      const order = round % 2 ? [warren, rabbitmq] : [rabbitmq, warren];
+      const order = (round % 2 ? [warren, rabbitmq] : [rabbitmq, warren]).filter(
+        // WARREN_BENCH_ONLY=warren: diagnostics (profiles, NATS traffic) without the reference's runs.
+        (t) => process.env["WARREN_BENCH_ONLY"] !== "warren" || t === warren,
+      );
       for (const target of order) {
         const result = await run(target, scenario, round);
         results.push(result);

@@ -11,17 +11,18 @@
 # and a table of medians at the end.
 #
 #   --dist LIST      comma list of dist/ dirs (default: this repo's dist)
-#   --only LIST      scenarios (a,b,d,g0,g1,h):
+#   --only LIST      scenarios (a,b,d,g0,g1,h,h1):
 #                    a) AMQP 1->1 16 B autoack, b) 16 B manual ack prefetch 100,
 #                    d) fanout to 8 queues/8 consumers 256 B autoack,
-#                    g0/g1) MQTT QoS 0/1 64 B, h) STOMP 64 B auto ack
-#   --count N        messages per producer (500000; d and g1 use N/4)
+#                    g0/g1) MQTT QoS 0/1 64 B, h) STOMP 64 B auto ack,
+#                    h1) STOMP 64 B client-individual ack, prefetch 100
+#   --count N        messages per producer (500000; d, g1 and h1 use N/4)
 #   --rounds N       rounds (3)
 #   --cpu-prof DIR   run the (single) build under node --cpu-prof into DIR
 #   --node-flags LIST  node flags per build, '|'-separated in --dist order
 #                    (e.g. "|--max-semi-space-size=32" runs the same dist twice)
 #
-# Deliveries: a, b, g0, g1, h deliver N; d delivers 8 x N/4.
+# Deliveries: a, b, g0, g1, h, h1 deliver N (g1 and h1 N/4); d delivers 8 x N/4.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -36,7 +37,7 @@ while [ $# -gt 0 ]; do
     --rounds) rounds="$2"; shift 2;;
     --cpu-prof) cpu_prof="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2;;
     --node-flags) node_flags="$2"; shift 2;;
-    *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2;;
+    *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2;;
   esac
 done
 
@@ -72,7 +73,8 @@ for i in "${!builds[@]}"; do
     --mqtt-port "${mqtt[$i]}" --stomp-port "${stomp[$i]}" --http-port off --web-stomp-port off \
     --web-mqtt-port off --stream-port off --data-dir "$work/data$i" --log-level warn) >"${logs[$i]}" 2>&1 &
   pids[$i]=$!
-  wait_for_port "${amqp[$i]}" "${pids[$i]}" "${logs[$i]}"
+  # Every listener: the MQTT and STOMP ones may open after AMQP's (a first g0/h run under --cpu-prof saw 0 deliveries).
+  for port in "${amqp[$i]}" "${mqtt[$i]}" "${stomp[$i]}"; do wait_for_port "$port" "${pids[$i]}" "${logs[$i]}"; done
   echo "# ${names[$i]} = ${builds[$i]} pid ${pids[$i]} amqp ${amqp[$i]}" >&2
 done
 
@@ -94,6 +96,8 @@ run_tool() { # build-index scenario
          --count "$q" --size 64 --qos 1 --inflight 100;;
     h) "$bench/bin/stomp-perf" --host 127.0.0.1 --port "${stomp[$i]}" --user guest --pass guest --json \
          --count "$count" --size 64 --ack auto;;
+    h1) "$bench/bin/stomp-perf" --host 127.0.0.1 --port "${stomp[$i]}" --user guest --pass guest --json \
+         --count "$q" --size 64 --ack client-individual --prefetch 100;;
   esac
 }
 

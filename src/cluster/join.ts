@@ -23,6 +23,7 @@ export async function joinCluster(
   const connection = await ClusterConnection.open(options, logger);
   try {
     const store = await JetStreamStore.open({
+      nc: connection.nc,
       js: connection.js,
       jsm: connection.jsm,
       codec,

@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import mqttPacket, { type IPublishPacket, type Packet, type Parser, type QoS } from "mqtt-packet";
+import mqttPacket, { type IPublishPacket, type Packet, type QoS } from "mqtt-packet";
 import type { Access } from "../core/access.js";
 import { ChannelStats } from "../core/channel-stats.js";
 import type { ChannelInfo, ClientConnection, ConnectionDetails, ServerCloseCause } from "../core/connections.js";
@@ -10,6 +10,7 @@ import type { VHost } from "../core/vhost.js";
 import { attachStream, ConnectionSkeleton } from "../transport/connection-skeleton.js";
 import { DeliveryGate } from "../transport/delivery-gate.js";
 import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
+import { OutputBuffer, writeChunks } from "../transport/output-buffer.js";
 import { PublisherFlow } from "../transport/publisher-flow.js";
 import type { MqttContext } from "./context.js";
 import { MqttConsumer } from "./consumer.js";
@@ -20,12 +21,21 @@ import { handlePingreq } from "./handlers/ping.js";
 import { handlePublish } from "./handlers/publish.js";
 import { handleSubscribe } from "./handlers/subscribe.js";
 import { handleUnsubscribe } from "./handlers/unsubscribe.js";
+import { writeAck } from "./fast-codec.js";
+import { writeDeliveryPublish } from "./outgoing-publish.js";
+import { MqttPacketReader, type MqttPacketSink } from "./packet-reader.js";
 import { describeMqttConnection, listMqttChannels, tcpTransportInfo, type MqttTransportInfo } from "./introspection.js";
-import { isRetainedDelivery, messageToProperties, messageTopic, originOf, publishedQos } from "./message-mapping.js";
+import {
+  isRetainedDelivery,
+  messageToProperties,
+  messageTopic,
+  originOf,
+  publishedQos,
+  publishPacket,
+} from "./message-mapping.js";
 import { BacklogThrottle } from "./backlog-throttle.js";
 import { checkPacket } from "./packet-rules.js";
 import { OutboundTopicAliases } from "./outbound-aliases.js";
-import { PacketSizeGuard } from "./packet-size-guard.js";
 import { MqttProtocolError, RC } from "./reason-codes.js";
 import type { MqttDelivery, MqttSession } from "./session.js";
 import type { Subscription } from "./subscription.js";
@@ -45,7 +55,7 @@ type State = "awaiting-connect" | "connected" | "closed";
  * WebSocket stream): parsing, dispatch to handlers/, keep-alive, the
  * output buffer and the bridge between the session's queues and the wire.
  */
-export class MqttConnection implements ClientConnection, Flushable {
+export class MqttConnection implements ClientConnection, Flushable, MqttPacketSink {
   readonly id: number;
   readonly protocol = "mqtt" as const;
   readonly connectedAt: number;
@@ -78,10 +88,9 @@ export class MqttConnection implements ClientConnection, Flushable {
   /** The session channel's counters (publish, confirm, deliver, ack) for /api/channels and the metrics. */
   readonly stats = new ChannelStats();
 
-  private readonly parser: Parser;
-  private readonly sizeGuard = new PacketSizeGuard();
-  private out: Buffer[] = [];
-  private outBytes = 0;
+  private readonly reader: MqttPacketReader;
+  /** This turn's output, flushed once (flush-scheduler). */
+  private readonly out = new OutputBuffer();
   /** Deliveries wait while the peer is not reading (write-side backpressure, shared with AMQP and STOMP). */
   private readonly output = new DeliveryGate(() => this.kickQueues());
   /** When the stream may be read: yields, queue backlogs and alarms pause publishers (shared with AMQP and STOMP). */
@@ -116,9 +125,7 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.transport = remote.transport ?? tcpTransportInfo(stream);
     this.outboundLimit = ctx.settings.prefetch;
     this.flow = new PublisherFlow(stream, () => this.state === "connected");
-    this.parser = mqttPacket.parser();
-    this.parser.on("packet", (packet: Packet) => this.onPacket(packet));
-    this.parser.on("error", (error: Error) => this.onParseError(error));
+    this.reader = new MqttPacketReader(this, ctx.settings);
     attachStream(stream, {
       data: (chunk) => this.onData(chunk),
       drain: () => this.output.drained(),
@@ -141,22 +148,12 @@ export class MqttConnection implements ClientConnection, Flushable {
   private onData(chunk: Buffer): void {
     if (this.state === "closed") return;
     this.skeleton.received(chunk.length);
-    const settings = this.ctx.settings;
-    let start = 0;
-    while (start < chunk.length) {
-      // Until a CONNECT is accepted only RabbitMQ's unauthenticated limit applies; the packet after it may be larger.
-      const beforeConnect = this.state === "awaiting-connect";
-      const limit = beforeConnect ? settings.maxPacketSizeBeforeConnect : settings.maxPacketSize;
-      const end = this.sizeGuard.advance(chunk, start, limit, beforeConnect);
-      if (end > start) this.parser.parse(start === 0 && end === chunk.length ? chunk : chunk.subarray(start, end));
-      if ((this.state as State) === "closed") return;
-      if (this.sizeGuard.oversized > 0) return this.refuseOversized(this.sizeGuard.oversized, limit);
-      start = end;
-    }
+    this.reader.push(chunk);
+    if ((this.state as State) === "closed") return;
     if (this.flow.chunkDone()) markDirty(this); // the flush ends the yield
   }
 
-  private onPacket(packet: Packet): void {
+  onPacket(packet: Packet): void {
     if (this.state === "closed") return;
     try {
       checkPacket(packet);
@@ -208,7 +205,7 @@ export class MqttConnection implements ClientConnection, Flushable {
    * one to answer and nothing worth reading: the socket goes at once, so that
    * the rest of the stream is not even received.
    */
-  private refuseOversized(size: number, limit: number): void {
+  onOversized(size: number, limit: number): void {
     const error = new MqttProtocolError(RC.PACKET_TOO_LARGE, `packet of ${size} bytes exceeds the maximum of ${limit}`);
     if (this.state !== "awaiting-connect") return this.protocolError(error);
     this.logInfo("closing MQTT connection: packet too large before CONNECT", {
@@ -219,7 +216,7 @@ export class MqttConnection implements ClientConnection, Flushable {
     this.stream.destroy();
   }
 
-  private onParseError(error: Error): void {
+  onParseError(error: Error): void {
     // [MQTT-4.8.0-1] a malformed packet closes this connection, and only this one.
     this.protocolError(new MqttProtocolError(RC.MALFORMED_PACKET, error.message));
   }
@@ -379,7 +376,7 @@ export class MqttConnection implements ClientConnection, Flushable {
   // ---- deliveries ------------------------------------------------------
 
   canDeliver(consumer: MqttConsumer): boolean {
-    if (!this.output.canWrite(this.outBytes, this.state === "connected")) return false;
+    if (!this.output.canWrite(this.out.length, this.state === "connected")) return false;
     return consumer.noAck || this.session === null || this.session.inflight.hasRoomFor(consumer);
   }
 
@@ -395,40 +392,45 @@ export class MqttConnection implements ClientConnection, Flushable {
       return;
     }
     const qos = Math.min(consumer.qos, publishedQos(message) ?? consumer.qos) as QoS;
-    const packet: IPublishPacket = {
-      cmd: "publish",
-      topic,
-      payload: message.body,
-      qos,
-      dup: queued.redelivered && qos > 0,
-      retain: isRetainedDelivery(message) || (options.retainAsPublished && origin?.retain === true),
-    };
-    if (this.protocolVersion === 5) {
-      const properties = messageToProperties(message, queued.expiresAt);
+    const dup = queued.redelivered && qos > 0;
+    const retain = isRetainedDelivery(message) || (options.retainAsPublished && origin?.retain === true);
+    const v5 = this.protocolVersion === 5;
+    let properties: IPublishPacket["properties"] | undefined;
+    if (v5) {
+      properties = messageToProperties(message, queued.expiresAt);
       const ids = options.identifiers;
       if (ids !== null) properties.subscriptionIdentifier = ids.length === 1 ? (ids[0] as number) : [...ids];
-      packet.properties = properties;
     }
+    let packetId = 0;
     if (qos > 0) {
-      const packetId = session.allocatePacketId();
-      if (packetId === null) {
+      const id = session.allocatePacketId();
+      if (id === null) {
         queue.requeue(queued);
         return;
       }
-      packet.messageId = packetId;
+      packetId = id;
     }
-    const wire = this.outboundAliases.forWire(packet);
-    const bytes = this.encode(wire);
-    // [MQTT-3.1.2-25] a packet larger than the client's Maximum Packet Size is dropped as if delivered.
-    if (bytes.length > this.maxOutboundPacketSize) {
-      if (!consumer.noAck) queue.ack(queued);
-      return;
-    }
-    if (qos > 0)
-      session.inflight.track({ tag: packet.messageId as number, qos: qos as 1 | 2, queue, queued, consumer, packet });
+    // Kept for a resend [MQTT-4.4.0-1].
+    const packet = qos > 0 ? publishPacket(topic, message.body, qos, dup, retain, packetId, properties) : null;
+    const written = writeDeliveryPublish(
+      this.out,
+      this.outboundAliases,
+      this.protocolVersion,
+      this.maxOutboundPacketSize,
+      topic,
+      message.body,
+      qos,
+      dup,
+      retain,
+      packetId,
+      properties,
+      packet,
+    );
+    if (packet !== null && written)
+      session.inflight.track({ tag: packetId, qos: qos as 1 | 2, queue, queued, consumer, packet });
     else if (!consumer.noAck) queue.ack(queued);
-    this.write(bytes);
-    this.outboundAliases.sent(wire);
+    if (!written) return;
+    markDirty(this);
     this.stats.delivered(false, consumer.noAck, queued.redelivered);
   }
 
@@ -471,27 +473,27 @@ export class MqttConnection implements ClientConnection, Flushable {
   // ---- output ----------------------------------------------------------
 
   send(packet: Packet): void {
-    this.write(this.encode(packet));
+    this.out.bytes(this.encode(packet));
+    markDirty(this);
+  }
+
+  /** PUBACK (4) or PUBREC (5) to a publisher: a few bytes into this turn's output, no packet object. */
+  writeAck(type: 4 | 5, packetId: number, reasonCode: number): void {
+    writeAck(this.out, type, packetId, reasonCode, this.protocolVersion === 5);
+    markDirty(this);
   }
 
   private encode(packet: Packet): Buffer {
     return mqttPacket.generate(packet, { protocolVersion: this.protocolVersion });
   }
 
-  private write(bytes: Buffer): void {
-    this.out.push(bytes);
-    this.outBytes += bytes.length;
-    markDirty(this);
-  }
-
   flush(): void {
     this.flow.endYield();
-    if (this.outBytes === 0) return;
-    const data = this.out.length === 1 ? (this.out[0] as Buffer) : Buffer.concat(this.out, this.outBytes);
-    this.out = [];
-    this.outBytes = 0;
+    const length = this.out.length;
+    if (length === 0) return;
+    const chunks = this.out.take();
     if (this.stream.destroyed || this.stream.writableEnded) return;
-    this.skeleton.sent(data.length);
-    this.output.written(this.stream.write(data));
+    this.skeleton.sent(length);
+    this.output.written(writeChunks(this.stream, chunks));
   }
 }

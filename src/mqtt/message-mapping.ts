@@ -13,23 +13,21 @@ export const PAYLOAD_FORMAT_HEADER = "x-mqtt-payload-format";
 export const CORRELATION_HEADER = "x-correlation-id";
 
 /** What MQTT needs to know about a message's publisher (no-local, retain-as-published). */
-export interface MqttOrigin {
-  /** vhost + client id of the publishing session. */
-  sessionKey: string;
-  retain: boolean;
+export class MqttOrigin {
+  constructor(
+    /** vhost + client id of the publishing session. */
+    readonly sessionKey: string,
+    readonly retain: boolean,
+  ) {}
 }
 
-/**
- * Origins of MQTT-published messages, kept beside the core message rather
- * than in it: the core stays protocol-agnostic and the entry goes away with
- * the message.
- */
-const origins = new WeakMap<Message, MqttOrigin>();
 /** Messages enqueued from the retained store on subscribe: delivered with RETAIN=1 [MQTT-3.3.1-8]. */
 const fromRetainedStore = new WeakSet<Message>();
 
+/** The MQTT origin of a message an MQTT client published (Message.publisher, opaque to the core). */
 export function originOf(message: Message): MqttOrigin | undefined {
-  return origins.get(message);
+  const publisher = message.publisher;
+  return publisher instanceof MqttOrigin ? publisher : undefined;
 }
 
 export function markRetainedDelivery(message: Message): void {
@@ -40,20 +38,42 @@ export function isRetainedDelivery(message: Message): boolean {
   return fromRetainedStore.has(message);
 }
 
+/** What of a PUBLISH its core message is made from. */
+export interface PublishFields {
+  qos: QoS;
+  dup: boolean;
+  properties?: IPublishPacket["properties"] | undefined;
+}
+
+/**
+ * The headers of a PUBLISH without MQTT 5 properties, one shared frozen table
+ * per QoS and DUP flag rather than one per message: the core copies a table
+ * before changing it (dead-lettering, delivery counts), and freezing makes
+ * any code that does not fail loudly.
+ */
+const PLAIN_HEADERS: ReadonlyArray<readonly [FieldTable, FieldTable]> = ([0, 1, 2] as const).map((qos) => {
+  const field = Object.freeze(new TypedField("b", qos));
+  const table = (dup: boolean): FieldTable => Object.freeze({ [QOS_HEADER]: field, [DUP_HEADER]: dup });
+  return [table(false), table(true)] as const;
+});
+
 /**
  * MQTT PUBLISH → core message, as RabbitMQ maps it: amq.topic, `/`→`.`,
  * delivery-mode 2 for QoS ≥ 1, the QoS and DUP in x-mqtt-* headers; MQTT 5
  * properties onto their AMQP counterparts (RabbitMQ 3.13's mapping).
  */
 export function publishToMessage(
-  packet: IPublishPacket,
+  packet: PublishFields,
   topic: string,
   payload: Buffer,
   origin: MqttOrigin | null,
 ): Message {
-  const headers: FieldTable = { [QOS_HEADER]: new TypedField("b", packet.qos), [DUP_HEADER]: packet.dup };
-  const properties: MessageProperties = { deliveryMode: packet.qos > 0 ? 2 : 1, headers };
   const p = packet.properties;
+  const headers: FieldTable =
+    p === undefined
+      ? (PLAIN_HEADERS[packet.qos] as readonly [FieldTable, FieldTable])[packet.dup ? 1 : 0]
+      : { [QOS_HEADER]: new TypedField("b", packet.qos), [DUP_HEADER]: packet.dup };
+  const properties: MessageProperties = { deliveryMode: packet.qos > 0 ? 2 : 1, headers };
   if (p) {
     if (p.contentType !== undefined) properties.contentType = p.contentType;
     if (p.responseTopic !== undefined) properties.replyTo = topicToRoutingKey(p.responseTopic);
@@ -71,8 +91,24 @@ export function publishToMessage(
     }
   }
   const message = new Message(MQTT_EXCHANGE, topicToRoutingKey(topic), properties, payload);
-  if (origin) origins.set(message, origin);
+  if (origin) message.publisher = origin;
   return message;
+}
+
+/** A PUBLISH to a subscriber, as mqtt-packet takes it (and as a session keeps it for a resend). */
+export function publishPacket(
+  topic: string,
+  payload: Buffer,
+  qos: QoS,
+  dup: boolean,
+  retain: boolean,
+  packetId: number,
+  properties: IPublishPacket["properties"] | undefined,
+): IPublishPacket {
+  const packet: IPublishPacket = { cmd: "publish", topic, payload, qos, dup, retain };
+  if (qos > 0) packet.messageId = packetId;
+  if (properties !== undefined) packet.properties = properties;
+  return packet;
 }
 
 /** The QoS the publisher used, when it was an MQTT client (RabbitMQ's delivery_qos). */

@@ -14,6 +14,11 @@ export class OutboundTopicAliases {
 
   constructor(private readonly maximum: number) {}
 
+  /** Whether the client takes aliases at all (a PUBLISH may then need one). */
+  get enabled(): boolean {
+    return this.maximum > 0;
+  }
+
   /** The PUBLISH as it goes on the wire; the stored packet (full topic) is not changed. */
   forWire(packet: IPublishPacket): IPublishPacket {
     if (this.maximum === 0 || packet.topic === "") return packet;

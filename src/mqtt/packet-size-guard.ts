@@ -17,6 +17,11 @@ export class PacketSizeGuard {
   /** A Remaining Length of more than four bytes: the parser reports the malformed packet; stop following. */
   private lost = false;
 
+  /** Between packets: everything seen so far was whole packets (so the parser holds nothing either). */
+  get atBoundary(): boolean {
+    return this.bodyLeft === 0 && this.headerLength === 0 && !this.lost;
+  }
+
   /**
    * Advances over `chunk` from `from` and returns how far the parser may read:
    * the end of the chunk; with `onePacket`, the end of the first packet that

@@ -31,22 +31,13 @@ export function publishFromMqtt(
   const exchange = vhost.getExchange(MQTT_EXCHANGE);
   // RabbitMQ's MQTT plugin checks topic permissions on the mapped routing key ("a/b" → "a.b").
   access.topicWrite(exchange, topicToRoutingKey(publish.topic));
-  const packet: IPublishPacket = {
-    cmd: "publish",
-    topic: publish.topic,
-    payload: publish.payload,
-    qos: publish.qos,
-    retain: publish.retain,
-    dup: publish.dup,
-  };
-  if (publish.properties) packet.properties = publish.properties;
   if (publish.retain) {
     // [MQTT-3.3.1-10/11] an empty retained payload clears the topic's retained message.
     if (publish.payload.length === 0) ctx.retained.delete(vhost.name, publish.topic);
     else {
       const { topicAlias: _alias, subscriptionIdentifier: _ids, ...kept } = publish.properties ?? {};
       const stored = publishToMessage(
-        { ...packet, properties: kept, dup: false },
+        { qos: publish.qos, dup: false, properties: kept },
         publish.topic,
         publish.payload,
         null,
@@ -59,6 +50,6 @@ export function publishFromMqtt(
       });
     }
   }
-  const message = publishToMessage(packet, publish.topic, publish.payload, publish.origin);
+  const message = publishToMessage(publish, publish.topic, publish.payload, publish.origin);
   return vhost.publish(exchange, message);
 }

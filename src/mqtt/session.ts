@@ -4,6 +4,7 @@ import type { Queue } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { MqttConnection } from "./connection.js";
 import type { MqttConsumer } from "./consumer.js";
+import { MqttOrigin } from "./message-mapping.js";
 import type { Subscription } from "./subscription.js";
 
 /** A QoS 1/2 delivery awaiting PUBACK / PUBREC; its ledger tag is the packet id. */
@@ -49,6 +50,8 @@ export class MqttSession {
   /** When its last connection went (ms since the epoch); 0 while connected. Expiry counts from here. */
   detachedAt = 0;
   private nextPacketId = 1;
+  /** What this session's PUBLISHes carry for no-local and retain-as-published, without and with RETAIN. */
+  readonly origins: readonly [MqttOrigin, MqttOrigin];
 
   constructor(
     readonly key: string,
@@ -57,6 +60,7 @@ export class MqttSession {
     expirySeconds: number,
   ) {
     this.expirySeconds = expirySeconds;
+    this.origins = [new MqttOrigin(key, false), new MqttOrigin(key, true)];
   }
 
   /** Packet ids in use are skipped [MQTT-2.3.1-2]; null when all 65535 are taken. */

@@ -4,9 +4,15 @@
  * `/` ↔ `.`, `+` → `*`, `#` → `#`.
  */
 
+/** The last topic name found valid: a publisher mostly repeats one. */
+let lastValidTopic = "";
+
 /** [MQTT-4.7.3-1..3] non-empty, no wildcards, no NUL. */
 export function isValidTopicName(topic: string): boolean {
-  return topic.length > 0 && !/[+#\u0000]/.test(topic) && Buffer.byteLength(topic) <= 65535;
+  if (topic === lastValidTopic && topic !== "") return true;
+  const valid = topic.length > 0 && !/[+#\u0000]/.test(topic) && Buffer.byteLength(topic) <= 65535;
+  if (valid) lastValidTopic = topic;
+  return valid;
 }
 
 /** [MQTT-4.7.1-2/3] `#` only last and alone in its level; `+` alone in its level. */
@@ -21,13 +27,31 @@ export function isValidTopicFilter(filter: string): boolean {
   return true;
 }
 
+/** Mapped names, both ways, bounded as the core's route cache is: full, a map starts over. */
+const MAPPED_CACHE_SIZE = 1024;
+const routingKeys = new Map<string, string>();
+const topics = new Map<string, string>();
+
+function cached(cache: Map<string, string>, key: string, map: (key: string) => string): string {
+  let value = cache.get(key);
+  if (value === undefined) {
+    if (cache.size >= MAPPED_CACHE_SIZE) cache.clear();
+    value = map(key);
+    cache.set(key, value);
+  }
+  return value;
+}
+
+const mapTopic = (topic: string): string => topic.replaceAll("/", ".").replaceAll("+", "*");
+const mapRoutingKey = (routingKey: string): string => routingKey.replaceAll(".", "/");
+
 export function topicToRoutingKey(topic: string): string {
-  return topic.replaceAll("/", ".").replaceAll("+", "*");
+  return cached(routingKeys, topic, mapTopic);
 }
 
 /** AMQP routing keys published into amq.topic reach MQTT subscribers with `.` as `/`. */
 export function routingKeyToTopic(routingKey: string): string {
-  return routingKey.replaceAll(".", "/");
+  return cached(topics, routingKey, mapRoutingKey);
 }
 
 /**

@@ -54,7 +54,7 @@ function publishWill(ctx: MqttContext, session: MqttSession, vhost: VHost, acces
       retain: will.retain ?? false,
       dup: false,
       properties: will.properties,
-      origin: { sessionKey: session.key, retain: will.retain ?? false },
+      origin: session.origins[will.retain === true ? 1 : 0],
     });
   } catch (error) {
     ctx.logger.info({ err: error, clientId: session.clientId }, "MQTT will not published");

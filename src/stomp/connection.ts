@@ -16,13 +16,14 @@ import { ConnectionSkeleton } from "../transport/connection-skeleton.js";
 import { runAfterPause } from "../transport/deferred-login.js";
 import { DeliveryGate } from "../transport/delivery-gate.js";
 import { markDirty, type Flushable } from "../transport/flush-scheduler.js";
-import { formatDestination } from "./destinations.js";
 import { StompError, toStompError, writeError } from "./errors.js";
 import type { StompFrame, StompVersion } from "./frame.js";
 import { StompFrameReader, type StompFrameSink, type StompReaderLimits } from "./frame-reader.js";
 import { StompFrameWriter } from "./frame-writer.js";
 import { handlerFor } from "./handlers/index.js";
 import { describeStompConnection, listStompChannels } from "./introspection.js";
+import { MessageHead, SERVER_HEADERS } from "./message-head.js";
+import { SendCache } from "./send-cache.js";
 import { headersFromProperties } from "./properties.js";
 import type { StompSubscription } from "./subscription.js";
 import type { StompTransport } from "./transport.js";
@@ -87,6 +88,8 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   readonly transactions = new Map<string, StompFrame[]>();
   /** /temp-queue/<name> → the exclusive queue created for it. */
   readonly tempQueues = new Map<string, Queue>();
+  /** Parsed destination and declared queue of the last SEND, for the next one. */
+  readonly sendCache = new SendCache();
   private nextDeliveryTag = 1;
 
   private readonly reader: StompFrameReader;
@@ -345,16 +348,16 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   deliver(subscription: StompSubscription, queued: QueuedMessage, queue: Queue): void {
     const tag = this.nextDeliveryTag++;
     const message = queued.message;
-    const messageId = `${subscription.tag}@@${this.sessionId}@@${tag}`;
-    const headers: Array<readonly [string, string]> = [];
-    if (subscription.id !== null) headers.push(["subscription", subscription.id]);
-    headers.push(["destination", formatDestination(message.exchange, message.routingKey)]);
-    headers.push(["message-id", messageId]);
-    headers.push(["redelivered", queued.redelivered ? "true" : "false"]);
-    // Only 1.2 has the ack header; RabbitMQ sends it for both client ack modes.
-    if (this.version === "1.2" && !subscription.noAck) headers.push(["ack", messageId]);
-    headersFromProperties(message.properties, headers, SERVER_HEADERS);
-    this.writer.frame("MESSAGE", headers, message.body);
+    const head = (subscription.head ??= new MessageHead(
+      subscription.id,
+      subscription.tag,
+      this.sessionId,
+      this.version,
+      !subscription.noAck,
+    ));
+    head.write(this.writer, message, tag, queued.redelivered);
+    headersFromProperties(message.properties, this.writer, SERVER_HEADERS);
+    this.writer.end(message.body);
     this.markDirty();
     this.stats.delivered(false, subscription.noAck, queued.redelivered);
     if (!subscription.noAck) {
@@ -448,13 +451,3 @@ function writeReceipt(connection: StompConnection, receipt: string | { receiptId
 function refuseReceipt(connection: StompConnection): void {
   connection.fail(new StompError("Internal error", "the message store could not write to disk\n", true));
 }
-
-/** Headers the server sets on MESSAGE frames; a publisher's header of the same name loses (RabbitMQ does the same). */
-const SERVER_HEADERS: ReadonlySet<string> = new Set([
-  "subscription",
-  "destination",
-  "message-id",
-  "redelivered",
-  "ack",
-  "content-length",
-]);

@@ -55,6 +55,19 @@ export function ensureQueue(connection: StompConnection, name: string, declarati
   return vhost.declareQueue(name, declaration, false, connection.id).queue;
 }
 
+/**
+ * ensureQueue for a queue this session declared the same way before
+ * (send-cache.ts): what a redeclare still does (the configure permission, the
+ * vhost's declare count, a restarted x-expires), without building and
+ * checking the declaration again.
+ */
+export function redeclareQueue(connection: StompConnection, queue: Queue): void {
+  const { vhost, access } = session(connection);
+  access.configure("queue", queue.name);
+  vhost.counters.queuesDeclared++;
+  queue.redeclared();
+}
+
 /** RabbitMQ's string_to_boolean: true/True/false/False; anything else is no answer. */
 export function booleanHeader(headers: ReadonlyMap<string, string>, name: string): boolean | undefined {
   const value = headers.get(name);

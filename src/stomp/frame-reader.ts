@@ -112,27 +112,30 @@ export class StompFrameReader {
       while (offset < chunk.length && (chunk[offset] === LF || chunk[offset] === CR || chunk[offset] === NUL)) offset++;
       if (offset === chunk.length) return offset;
     }
-    const data = carried === null ? chunk.subarray(offset) : Buffer.concat([carried, chunk.subarray(offset)]);
-    const carriedLength = carried === null ? 0 : carried.length;
-    const end = findHeadEnd(data);
+    // The head is read in place from the chunk; only one split across chunks is joined.
+    const data = carried === null ? chunk : Buffer.concat([carried, chunk.subarray(offset)]);
+    const start = carried === null ? offset : 0;
+    /** Adds to an index into `data` to make it one into `chunk`. */
+    const shift = carried === null ? 0 : offset - carried.length;
+    const end = findHeadEnd(data, start);
     if (end < 0) {
-      if (data.length > this.limits.maxHeaderBytes) {
+      if (data.length - start > this.limits.maxHeaderBytes) {
         this.fail("Invalid frame", `frame headers exceed ${this.limits.maxHeaderBytes} bytes`);
         return chunk.length;
       }
-      this.headCarry = Buffer.from(data);
+      this.headCarry = Buffer.from(data.subarray(start));
       return chunk.length;
     }
     this.headCarry = null;
-    if (end > this.limits.maxHeaderBytes) {
+    if (end - start > this.limits.maxHeaderBytes) {
       this.fail("Invalid frame", `frame headers exceed ${this.limits.maxHeaderBytes} bytes`);
       return chunk.length;
     }
-    if (!this.parseHead(data, end)) return chunk.length;
-    let bodyStart = end;
+    if (!this.parseHead(data, start, end)) return chunk.length;
+    const bodyStart = end;
     const lengthHeader = this.headers.get("content-length");
     if (lengthHeader !== undefined) {
-      if (!/^[0-9]+$/.test(lengthHeader)) {
+      if (!isDecimal(lengthHeader)) {
         this.fail("Invalid frame", `invalid content-length header '${lengthHeader}'`);
         return chunk.length;
       }
@@ -148,7 +151,7 @@ export class StompFrameReader {
           return chunk.length;
         }
         this.emit(data.subarray(bodyStart, bodyStart + length));
-        return offset + bodyStart + length + 1 - carriedLength;
+        return bodyStart + length + 1 + shift;
       }
       this.body = Buffer.allocUnsafe(length);
       const available = Math.min(length, data.length - bodyStart);
@@ -164,9 +167,8 @@ export class StompFrameReader {
         return chunk.length;
       }
       this.emit(data.subarray(bodyStart, nul));
-      return offset + nul + 1 - carriedLength;
+      return nul + 1 + shift;
     }
-    bodyStart = Math.min(bodyStart, data.length);
     if (data.length - bodyStart > this.limits.maxBodyBytes) {
       this.tooLarge();
       return chunk.length;
@@ -177,32 +179,41 @@ export class StompFrameReader {
     return chunk.length;
   }
 
-  /** Command line and headers in data[0, end); false after reporting an error. */
-  private parseHead(data: Buffer, end: number): boolean {
-    const text = data.toString("utf8", 0, end);
-    const lines = text.split("\n");
-    const command = stripCr(lines[0] ?? "");
+  /**
+   * Command line and headers in data[start, end), decoded once and cut at
+   * line ends in place (no split, no per-line copies); false after reporting
+   * an error.
+   */
+  private parseHead(data: Buffer, start: number, end: number): boolean {
+    const text = data.toString("utf8", start, end);
+    let lf = text.indexOf("\n");
+    const command = text.slice(0, lf > 0 && text.charCodeAt(lf - 1) === CR ? lf - 1 : lf);
     const headers = new Map<string, string>();
-    const unescape = escapesHeaders(this.version, command);
-    // The head ends with an empty line, so the last two entries are "" (and "" after the final LF).
-    for (let i = 1; i < lines.length; i++) {
-      const line = stripCr(lines[i] as string);
-      if (line === "") break;
-      const colon = line.indexOf(":");
-      if (colon < 0) return this.fail("Invalid frame", `header line '${line}' has no ':'`);
+    // Nothing to unescape without a backslash anywhere in the head.
+    const unescape = escapesHeaders(this.version, command) && text.includes("\\");
+    let pos = lf + 1;
+    // The head ends with an empty line.
+    while (pos < text.length) {
+      lf = text.indexOf("\n", pos);
+      const lineEnd = lf > pos && text.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
+      if (lineEnd === pos) break;
+      const colon = text.indexOf(":", pos);
+      if (colon < 0 || colon >= lineEnd)
+        return this.fail("Invalid frame", `header line '${text.slice(pos, lineEnd)}' has no ':'`);
       if (headers.size >= this.limits.maxHeaders)
         return this.fail("Invalid frame", `frame has more than ${this.limits.maxHeaders} headers`);
-      let name = line.slice(0, colon);
-      let value = line.slice(colon + 1);
+      let name = text.slice(pos, colon);
+      let value = text.slice(colon + 1, lineEnd);
       if (unescape) {
         const n = unescapeHeader(name, this.version);
         const v = unescapeHeader(value, this.version);
         if (n === null || v === null)
-          return this.fail("Invalid frame", `invalid escape sequence in header line '${line}'`);
+          return this.fail("Invalid frame", `invalid escape sequence in header line '${text.slice(pos, lineEnd)}'`);
         name = n;
         value = v;
       }
       if (!headers.has(name)) headers.set(name, value);
+      pos = lf + 1;
     }
     this.command = command;
     this.headers = headers;
@@ -230,16 +241,24 @@ export class StompFrameReader {
 
 const EMPTY = Buffer.alloc(0);
 
-const stripCr = (line: string): string => (line.endsWith("\r") ? line.slice(0, -1) : line);
+/** content-length: digits only. */
+function isDecimal(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
 
-/** Index just past the blank line that ends the head, or -1 when it has not arrived yet. */
-function findHeadEnd(data: Buffer): number {
-  let lineStart = 0;
+/** Index just past the blank line that ends the head begun at `start`, or -1 when it has not arrived yet. */
+function findHeadEnd(data: Buffer, start: number): number {
+  let lineStart = start;
   for (;;) {
     const lf = data.indexOf(LF, lineStart);
     if (lf < 0) return -1;
     const blank = lf === lineStart || (lf === lineStart + 1 && data[lineStart] === CR);
-    if (blank && lineStart > 0) return lf + 1;
+    if (blank && lineStart > start) return lf + 1;
     lineStart = lf + 1;
   }
 }

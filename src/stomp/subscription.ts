@@ -1,6 +1,7 @@
 import type { Consumer } from "../core/consumer.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { StompConnection } from "./connection.js";
+import type { MessageHead } from "./message-head.js";
 
 export type AckMode = "auto" | "client" | "client-individual";
 
@@ -11,6 +12,8 @@ export class StompSubscription implements Consumer {
   readonly noAck: boolean;
   /** Deliveries awaiting ACK/NACK, counted against prefetch. */
   unacked = 0;
+  /** Its MESSAGE frames' fixed headers as bytes, made at the first delivery (the session's version is known then). */
+  head: MessageHead | null = null;
 
   constructor(
     readonly connection: StompConnection,

@@ -43,6 +43,25 @@ export function killAllClusterNodes(): void {
   for (const child of running) child.kill("SIGKILL");
 }
 
+/**
+ * WARREN_CLUSTER_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p", which NODE_OPTIONS refuses): node's own
+ * flags for the nodes only; stop() then ends them with SIGTERM so that a profile is written.
+ */
+const NODE_FLAGS = (process.env["WARREN_CLUSTER_NODE_FLAGS"] ?? "").split(" ").filter((flag) => flag !== "");
+
+/** SIGTERM and up to 10 s for a clean exit (a --cpu-prof profile is written at exit, never on SIGKILL). */
+function endGently(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 10_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
 /** `natsUrl`: the --cluster-nats value; `replicas` 3 for a 3-server NATS cluster, 1 for one server. */
 export async function startClusterNodes(
   count: number,
@@ -55,6 +74,7 @@ export async function startClusterNodes(
     const child = spawn(
       process.execPath,
       [
+        ...NODE_FLAGS,
         MAIN,
         "--cluster-nats",
         natsUrl,
@@ -145,6 +165,7 @@ export async function startClusterNodes(
       return at(i);
     },
     async stop() {
+      if (NODE_FLAGS.length > 0) await Promise.all(nodes.map((node) => endGently(node.child)));
       for (let i = 0; i < nodes.length; i++) await kill(i);
       await rm(dataDir, { recursive: true, force: true });
     },

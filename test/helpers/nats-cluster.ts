@@ -23,6 +23,8 @@ interface ServerSlot {
   clientPort: number;
   clusterPort: number;
   monitorPort: number;
+  /** Go pprof port (prof_port) when WARREN_NATS_PROFILE=1, else 0. */
+  profilePort: number;
   configPath: string;
   child: ChildProcess | null;
   /** The end of the running child's stderr: why it exited, for the error. */
@@ -34,6 +36,10 @@ export interface NatsCluster {
   readonly urls: string[];
   /** All URLs joined by commas, as --cluster-nats takes them. */
   readonly url: string;
+  /** Each server's monitoring endpoint (/varz, /routez, /jsz), e.g. http://127.0.0.1:40124. */
+  readonly monitorUrls: string[];
+  /** Each server's Go pprof endpoint (WARREN_NATS_PROFILE=1), else empty. */
+  readonly profileUrls: string[];
   /** SIGKILL server i (its store dir stays for restart). */
   kill(i: number): Promise<void>;
   /** Starts server i again on the same ports and store dir, resolved when healthy. */
@@ -83,6 +89,7 @@ async function startOnFreshPorts(size: 1 | 3): Promise<NatsCluster> {
       clientPort: await freePort(),
       clusterPort: await freePort(),
       monitorPort: await freePort(),
+      profilePort: process.env["WARREN_NATS_PROFILE"] === "1" ? await freePort() : 0,
       configPath: join(root, `n${i + 1}.conf`),
       child: null,
       stderrTail: "",
@@ -99,6 +106,7 @@ async function startOnFreshPorts(size: 1 | 3): Promise<NatsCluster> {
     await writeFile(
       slot.configPath,
       `server_name: ${slot.name}\nlisten: "127.0.0.1:${slot.clientPort}"\nhttp: "127.0.0.1:${slot.monitorPort}"\n` +
+        (slot.profilePort ? `prof_port: ${slot.profilePort}\n` : "") +
         `jetstream { store_dir: "${join(root, slot.name)}" }\n${cluster}`,
     );
   }
@@ -127,6 +135,8 @@ async function startOnFreshPorts(size: 1 | 3): Promise<NatsCluster> {
   return {
     urls,
     url: urls.join(","),
+    monitorUrls: slots.map((slot) => `http://127.0.0.1:${slot.monitorPort}`),
+    profileUrls: slots.filter((slot) => slot.profilePort).map((slot) => `http://127.0.0.1:${slot.profilePort}`),
     async kill(i) {
       const child = slotAt(i).child;
       if (child) await killChild(child);

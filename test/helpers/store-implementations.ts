@@ -39,6 +39,7 @@ export async function openJetStreamStore(
     silentLogger(),
   );
   const store = await JetStreamStore.open({
+    nc: connection.nc,
     js: connection.js,
     jsm: connection.jsm,
     codec,

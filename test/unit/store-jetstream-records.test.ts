@@ -285,17 +285,18 @@ describe("JetStream message log records", { skip: skipWithout(NATS_SERVER, NATS_
     old.store.messages.enqueue(QUEUE, message("one"), Date.now());
     assert.equal(await syncError(old.store), null);
     const taker = await node(prefix);
-    const { js } = taker.connection;
+    const { publisher } = taker.store.messages;
     // The old owner's write lands between the new owner's read and its first write (the takeover record).
     let injected = false;
-    const realPublish = js.publish.bind(js);
-    js.publish = async (...args: Parameters<typeof js.publish>) => {
-      if (!injected) {
-        injected = true;
-        old.store.messages.enqueue(QUEUE, message("two"), Date.now());
-        assert.equal(await syncError(old.store), null);
-      }
-      return realPublish(...args);
+    const realPublish = publisher.publish.bind(publisher);
+    publisher.publish = (...args: Parameters<typeof publisher.publish>) => {
+      if (injected) return realPublish(...args);
+      injected = true;
+      old.store.messages.enqueue(QUEUE, message("two"), Date.now());
+      void syncError(old.store).then((error) => {
+        assert.equal(error, null);
+        realPublish(...args);
+      });
     };
     const taken = await taker.store.messages.openQueue(QUEUE);
     assert.ok(injected);

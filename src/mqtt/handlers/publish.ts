@@ -19,7 +19,7 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
   const packetId = packet.messageId ?? 0;
 
   if (packet.qos === 2 && session.inboundQos2.has(packetId)) {
-    connection.send(ack("pubrec", packetId, v5 ? RC.SUCCESS : undefined));
+    connection.writeAck(PUBREC, packetId, RC.SUCCESS);
     return;
   }
   // [MQTT-3.3.4-9] our Receive Maximum counts QoS 1 publishes not yet PUBACKed (waiting for the disk)
@@ -41,7 +41,7 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
       retain: packet.retain,
       dup: packet.dup,
       properties: packet.properties,
-      origin: { sessionKey: session.key, retain: packet.retain },
+      origin: session.origins[packet.retain ? 1 : 0],
     });
     connection.stats.publish++;
     connection.notePublished(queues);
@@ -66,7 +66,7 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
   }
   // RabbitMQ's plugin publishes QoS 1/2 with publisher confirms; the PUBACK/PUBREC is the confirm.
   if (packet.qos > 0 && reason < 0x80) connection.stats.confirm++;
-  if (packet.qos === 1) ackWhenDurable(connection, ack("puback", packetId, v5 ? reason : undefined));
+  if (packet.qos === 1) ackWhenDurable(connection, PUBACK, packetId, reason);
   else if (packet.qos === 2) {
     if (reason < 0x80) {
       session.inboundQos2.add(packetId);
@@ -74,11 +74,24 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
       // replies in setImmediate), so a resend after a restart or crash is still recognised [MQTT-4.3.3-9].
       connection.ctx.sessions.changed(session);
     }
-    ackWhenDurable(connection, ack("pubrec", packetId, v5 ? reason : undefined));
+    ackWhenDurable(connection, PUBREC, packetId, reason);
   }
 }
 
-type Ack = ReturnType<typeof ack>;
+/** Packet types (MQTT 2.1.2) of the acks a publish gets. */
+const PUBACK = 4;
+const PUBREC = 5;
+
+/**
+ * An ack waiting for the disk, as one number (packet id, reason code, type)
+ * rather than an object per publish: replyWhenDurable passes it through.
+ */
+type Ack = number;
+const ackOf = (type: 4 | 5, packetId: number, reason: number): Ack =>
+  packetId + reason * 0x10000 + (type === PUBREC ? 0x1000000 : 0);
+const typeOf = (ack: Ack): 4 | 5 => (ack >= 0x1000000 ? PUBREC : PUBACK);
+const idOf = (ack: Ack): number => ack & 0xffff;
+const reasonOf = (ack: Ack): number => (ack >> 16) & 0xff;
 
 /**
  * DESIGN §4, as the AMQP confirms: PUBACK/PUBREC is the publisher confirm, so
@@ -86,14 +99,15 @@ type Ack = ReturnType<typeof ack>;
  * right after it must not lose the message). Waiting callbacks run in FIFO
  * order, which keeps acks in PUBLISH order [MQTT-4.6.0-2].
  */
-function ackWhenDurable(connection: MqttConnection, packet: Ack): void {
-  if (packet.cmd === "puback") connection.inboundQos1Unacked++;
-  replyWhenDurable(connection.ctx.broker.durability, connection, packet, sendAck, refuseAck);
+function ackWhenDurable(connection: MqttConnection, type: 4 | 5, packetId: number, reason: number): void {
+  if (type === PUBACK) connection.inboundQos1Unacked++;
+  replyWhenDurable(connection.ctx.broker.durability, connection, ackOf(type, packetId, reason), sendAck, refuseAck);
 }
 
-function sendAck(connection: MqttConnection, packet: Ack): void {
-  if (packet.cmd === "puback") connection.inboundQos1Unacked--;
-  connection.send(packet);
+function sendAck(connection: MqttConnection, ack: Ack): void {
+  const type = typeOf(ack);
+  if (type === PUBACK) connection.inboundQos1Unacked--;
+  connection.writeAck(type, idOf(ack), reasonOf(ack));
 }
 
 /**
@@ -102,13 +116,14 @@ function sendAck(connection: MqttConnection, packet: Ack): void {
  * client resends after it reconnects. A refused QoS 2 packet id is released:
  * its resend is a new message, not a duplicate of a stored one.
  */
-function refuseAck(connection: MqttConnection, packet: Ack): void {
-  if (packet.cmd === "puback") connection.inboundQos1Unacked--;
+function refuseAck(connection: MqttConnection, ack: Ack): void {
+  const type = typeOf(ack);
+  if (type === PUBACK) connection.inboundQos1Unacked--;
   else {
     const session = connection.session;
-    if (session?.inboundQos2.delete(packet.messageId)) connection.ctx.sessions.changed(session);
+    if (session?.inboundQos2.delete(idOf(ack))) connection.ctx.sessions.changed(session);
   }
-  if (connection.protocolVersion === 5) connection.send(ack(packet.cmd, packet.messageId, RC.UNSPECIFIED_ERROR));
+  if (connection.protocolVersion === 5) connection.writeAck(type, idOf(ack), RC.UNSPECIFIED_ERROR);
 }
 
 function resolveTopic(connection: MqttConnection, packet: IPublishPacket): string {
@@ -129,8 +144,4 @@ function resolveTopic(connection: MqttConnection, packet: IPublishPacket): strin
   if (!isValidTopicName(packet.topic))
     throw new MqttProtocolError(RC.TOPIC_NAME_INVALID, `invalid topic name '${packet.topic}'`);
   return packet.topic;
-}
-
-function ack(cmd: "puback" | "pubrec", messageId: number, reasonCode: number | undefined) {
-  return reasonCode === undefined ? { cmd, messageId } : { cmd, messageId, reasonCode };
 }

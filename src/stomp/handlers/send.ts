@@ -2,11 +2,12 @@ import { accessRefused } from "../../core/errors.js";
 import { Message } from "../../core/message.js";
 import { VHost } from "../../core/vhost.js";
 import type { StompConnection } from "../connection.js";
-import { notValidFor, parseDestination } from "../destinations.js";
-import { QUEUE_DEFAULTS, ensureQueue, queueDeclaration } from "../endpoints.js";
+import { notValidFor } from "../destinations.js";
+import { QUEUE_DEFAULTS, ensureQueue, queueDeclaration, redeclareQueue } from "../endpoints.js";
 import { StompError, missingHeader } from "../errors.js";
 import type { StompFrame } from "../frame.js";
 import { propertiesFromHeaders } from "../properties.js";
+import { declarationSignature } from "../send-cache.js";
 import { StompSubscription } from "../subscription.js";
 import { holdForTransaction, session } from "./session.js";
 
@@ -17,19 +18,26 @@ export function handleSend(connection: StompConnection, frame: StompFrame): void
   if (frame.headers.has("message-id"))
     throw new StompError("Invalid header", "'message-id' is not allowed on 'SEND'.\n");
   if (holdForTransaction(connection, frame)) return;
-  const destination = parseDestination(raw);
+  const destination = connection.sendCache.destinationOf(raw);
   const { vhost, access } = session(connection);
   let exchangeName: string;
   let routingKey: string;
   switch (destination.kind) {
     case "temp_queue":
       throw notValidFor(raw, "SEND");
-    case "queue":
+    case "queue": {
       // RabbitMQ declares the queue on every SEND to /queue/<name>.
-      ensureQueue(connection, destination.name, queueDeclaration(frame.headers, QUEUE_DEFAULTS));
+      const signature = declarationSignature(frame.headers);
+      const known = connection.sendCache.knownQueue(destination.name, signature, vhost);
+      if (known !== null) redeclareQueue(connection, known);
+      else {
+        const queue = ensureQueue(connection, destination.name, queueDeclaration(frame.headers, QUEUE_DEFAULTS));
+        connection.sendCache.remember(destination.name, signature, vhost, queue);
+      }
       exchangeName = "";
       routingKey = destination.name;
       break;
+    }
     case "amqqueue":
     case "reply_queue":
       exchangeName = "";

@@ -32,6 +32,7 @@ import { SubjectPurger } from "./subject-purger.js";
 import { partitionOf, toToken } from "./subject-token.js";
 import { ensurePartitionStreams, storedKeysOf, streamNameOf, type MessageLayout } from "./partition-streams.js";
 import { WriteTracker } from "./write-tracker.js";
+import type { StreamPublisher } from "./stream-publisher.js";
 
 const EMPTY_STATE = encodeState([], []);
 /** A new owner's first write: an empty batch chained on the newest batch it read (owner-chain.ts). */
@@ -57,6 +58,8 @@ export class JetStreamMessageLog implements MessageLog {
   private readonly purger: SubjectPurger;
 
   constructor(
+    /** Every record of a queue's chain goes through it (public: a test delays one write with it). */
+    readonly publisher: StreamPublisher,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly layout: MessageLayout,
@@ -265,6 +268,11 @@ export class JetStreamMessageLog implements MessageLog {
     return { segments: this.layout.partitions, bytesOnDisk: 0, liveMessages: this.live.size };
   }
 
+  /** After settled(): stops listening for acknowledgements. */
+  close(): void {
+    this.publisher.close();
+  }
+
   /** Everything begun has settled (shutdown), state records too. */
   async settled(): Promise<void> {
     for (;;) {
@@ -290,7 +298,7 @@ export class JetStreamMessageLog implements MessageLog {
     let queue = this.queues.get(queueKey);
     if (!queue) {
       const { stream, subject } = this.placeOf(queueKey);
-      const chain = new OwnerChain(this.js, `${subject}.${RecordKind.Batch}`, null);
+      const chain = new OwnerChain(this.publisher, `${subject}.${RecordKind.Batch}`, null);
       this.queues.set(queueKey, (queue = new QueueLog(queueKey, stream, subject, chain)));
     }
     return queue;

@@ -5,6 +5,7 @@
  * messages of recovered queues) is loaded when the store opens.
  */
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../../log.js";
 import type { DefinitionEntity, DefinitionsSnapshot, PropertiesCodec, ReplicatedState, Store } from "../types.js";
 import { entitiesOf, keyOf } from "./definition-keys.js";
@@ -12,9 +13,12 @@ import { snapshotOf } from "../definition-entities.js";
 import { JetStreamMessageLog } from "./jetstream-message-log.js";
 import { JetStreamMqttState } from "./jetstream-mqtt-state.js";
 import { ReplicatedBucket } from "./replicated-bucket.js";
+import { StreamPublisher } from "./stream-publisher.js";
 import { WriteTracker } from "./write-tracker.js";
 
 export interface JetStreamStoreOptions {
+  /** The connection of `js`: the message log publishes its records on it directly (stream-publisher.ts). */
+  nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
   codec: PropertiesCodec;
@@ -35,6 +39,8 @@ export interface JetStreamStoreOptions {
 }
 
 export const DEFAULT_PARTITIONS = 8;
+/** A record JetStream has not acknowledged in this time is a failed write (a nack), as nats.js's default. */
+const PUBLISH_TIMEOUT_MS = 5000;
 
 export class JetStreamStore implements Store {
   readonly kind = "jetstream";
@@ -63,6 +69,7 @@ export class JetStreamStore implements Store {
     const definitions = await ReplicatedBucket.open(options.js, options.jsm, `${prefix}_definitions`, bucketOptions);
     const mqttBucket = await ReplicatedBucket.open(options.js, options.jsm, `${prefix}_mqtt`, bucketOptions);
     const messages = new JetStreamMessageLog(
+      new StreamPublisher(options.nc, PUBLISH_TIMEOUT_MS),
       options.js,
       options.jsm,
       { prefix, partitions: options.partitions ?? DEFAULT_PARTITIONS, replicas: options.replicas },
@@ -99,6 +106,7 @@ export class JetStreamStore implements Store {
 
   async close(): Promise<void> {
     await this.messages.settled();
+    this.messages.close();
     await this.definitions.close();
     await this.mqttBucket.close();
   }

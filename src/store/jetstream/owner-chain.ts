@@ -15,7 +15,7 @@
  * go in the next batch (group commit), so a queue still sends one batch
  * per JetStream round trip.
  */
-import type { JetStreamClient } from "@nats-io/jetstream";
+import type { StreamPublisher } from "./stream-publisher.js";
 
 /** The queue was taken over by another node: nothing more may be written for it here. */
 export class StaleOwnerError extends Error {
@@ -30,7 +30,7 @@ export class OwnerChain {
   private readonly waiting: Array<{ payload: Uint8Array; done: (error: Error | null, seq: number) => void }> = [];
 
   constructor(
-    private readonly js: JetStreamClient,
+    private readonly publisher: StreamPublisher,
     /** <prefix>.msg.<partition>.<queue token>.b */
     readonly subject: string,
     /**
@@ -43,13 +43,7 @@ export class OwnerChain {
   /** Appends `payload`; `done` gets its stream sequence, or the error (a StaleOwnerError once deposed). */
   write(payload: Uint8Array, done: (error: Error | null, seq: number) => void): void {
     if (this.deposed !== null) return done(this.deposed, 0);
-    if (this.head === null) {
-      this.js.publish(this.subject, payload).then(
-        (ack) => done(null, ack.seq),
-        (error: unknown) => done(asError(error), 0),
-      );
-      return;
-    }
+    if (this.head === null) return this.publisher.publish(this.subject, payload, null, done);
     this.waiting.push({ payload, done });
     if (!this.busy) this.next();
   }
@@ -62,25 +56,22 @@ export class OwnerChain {
       return this.next();
     }
     this.busy = true;
-    this.js.publish(this.subject, item.payload, { expect: { lastSubjectSequence: this.head ?? 0 } }).then(
-      (ack) => {
-        this.head = ack.seq;
-        this.busy = false;
-        item.done(null, ack.seq);
-        this.next();
-      },
-      (error: unknown) => {
-        this.busy = false;
-        if (isOutOfChain(error))
-          this.deposed = new StaleOwnerError(
-            `queue taken over by another node (JetStream: ${asError(error).message}); this node writes nothing more for it`,
-          );
-        // Any other failure (a timeout) leaves the head unknown only if the write landed: the next write
-        // then fails out of chain too, the safe side (a nack); the owner reopens the queue under its lease.
-        item.done(this.deposed ?? asError(error), 0);
-        this.next();
-      },
-    );
+    this.publisher.publish(this.subject, item.payload, this.head ?? 0, (error, seq) => {
+      this.busy = false;
+      if (error === null) {
+        this.head = seq;
+        item.done(null, seq);
+        return this.next();
+      }
+      if (isOutOfChain(error))
+        this.deposed = new StaleOwnerError(
+          `queue taken over by another node (JetStream: ${error.message}); this node writes nothing more for it`,
+        );
+      // Any other failure (a timeout) leaves the head unknown only if the write landed: the next write
+      // then fails out of chain too, the safe side (a nack); the owner reopens the queue under its lease.
+      item.done(this.deposed ?? error, 0);
+      this.next();
+    });
   }
 }
 
@@ -88,5 +79,3 @@ export function isOutOfChain(error: unknown): boolean {
   const text = error instanceof Error ? error.message : String(error);
   return /wrong last sequence/i.test(text);
 }
-
-const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
