@@ -1,10 +1,12 @@
 import { ChannelStats } from "../core/channel-stats.js";
 import { DeliveryLedger, type Delivery, type Outcome } from "../core/delivery-ledger.js";
+import type { Exchange } from "../core/exchanges/exchange.js";
 import type { Message } from "../core/message.js";
 import { scheduleDispatch } from "../core/dispatch-scheduler.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
-import { DeliverEncoder, encodeShortstr } from "./codec/deliver.js";
+import { encodeProperties } from "./codec/properties.js";
 import * as M from "./codec/generated.js";
+import { readU32 } from "./codec/read.js";
 import type { AmqpConnection } from "./connection.js";
 import type { AmqpConsumer } from "./consumer.js";
 import { ContentAssembler } from "./content-assembler.js";
@@ -52,7 +54,7 @@ export class Channel {
   state: "open" | "closing" | "closed" = "open";
   readonly consumers = new Map<string, AmqpConsumer>();
   /** Deliveries awaiting ack; its shared prefetch is basic.qos global=true. */
-  readonly unacked = new DeliveryLedger<Unacked>();
+  readonly unacked = new DeliveryLedger<Unacked>({ increasingTags: true });
   private nextDeliveryTag = 1;
   /** basic.qos global=false: applies to consumers created afterwards. */
   consumerPrefetch = 0;
@@ -71,7 +73,6 @@ export class Channel {
 
   readonly content = new ContentAssembler();
   private readonly publishDecoder = new PublishDecoder();
-  private readonly deliverEncoder = new DeliverEncoder();
   /** Message counters for /api/channels and the rabbitmq_channel_* metrics. */
   readonly stats = new ChannelStats();
   private statsRetired = false;
@@ -115,11 +116,11 @@ export class Channel {
             `expected content header for class 60, got non content header frame instead`,
           );
         }
-        const methodId = end - start >= 4 ? buf.readUInt32BE(start) : -1;
+        const methodId = end - start >= 4 ? readU32(buf, start) : -1;
         if (methodId === M.BASIC_ACK && end - start === BASIC_ACK_SIZE && this.transaction === null) {
           // The other hot method (one per delivery with manual acks): no method object, no array of one.
           classMethod = M.BASIC_ACK;
-          const tag = buf.readUInt32BE(start + 4) * 0x100000000 + buf.readUInt32BE(start + 8);
+          const tag = readU32(buf, start + 4) * 0x100000000 + readU32(buf, start + 8);
           if ((buf[start + 12]! & 1) !== 0) this.settle(tag, true, "ack");
           else this.ackOne(tag);
           return;
@@ -144,7 +145,10 @@ export class Channel {
         if (this.content.pending) classMethod = M.BASIC_PUBLISH;
         const complete =
           type === FRAME_HEADER ? this.content.onHeader(buf, start, end, this) : this.content.onBody(buf, start, end);
-        if (complete) finishPublish(this, complete);
+        if (complete !== null) {
+          const content = this.content;
+          finishPublish(this, content.completedExchange as Exchange, content.completedMandatory, complete);
+        }
       } else {
         throw new AmqpError(REPLY.FRAME_ERROR, `unknown frame type ${type}`);
       }
@@ -217,18 +221,18 @@ export class Channel {
   deliver(consumer: AmqpConsumer, queued: QueuedMessage, queue: Queue): void {
     const tag = this.nextDeliveryTag++;
     const message = queued.message;
-    const writer = this.connection.writer;
-    this.deliverEncoder.write(
-      writer,
-      this.id,
-      (consumer.encodedTag ??= encodeShortstr(consumer.tag)),
+    const connection = this.connection;
+    consumer.template.write(
+      connection.writer,
       tag,
       queued.redelivered,
       message.exchange,
       message.routingKey,
+      (message.encodedProperties ??= encodeProperties(message.properties)),
+      message.body,
+      connection.frameMax,
     );
-    this.connection.writeContent(this.id, message);
-    this.connection.markDirty();
+    connection.markDirty();
     this.stats.delivered(false, consumer.noAck, queued.redelivered);
     if (!consumer.noAck) {
       const entry = new Unacked(tag, queue, queued, consumer);

@@ -74,6 +74,8 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   heartbeat = 0;
   state: State = "awaiting-header";
   readonly channels = new Map<number, Channel>();
+  /** The channel the last frame went to (onFrame); cleared whenever a channel leaves `channels`. */
+  private lastChannel: Channel | null = null;
   readonly writer = new BufferWriter(64 * 1024);
 
   private readonly output = new DeliveryGate(() => {
@@ -215,14 +217,17 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
         if (this.state === "closing") return;
         throw new AmqpError(REPLY.CHANNEL_ERROR, `unexpected frame on channel ${channelId} before connection.open`);
       }
-      const channel = this.channels.get(channelId);
-      if (!channel) {
+      // The channel of the previous frame, when it is this one: three frames per publish name the same channel.
+      let channel = this.lastChannel;
+      if (channel === null || channel.id !== channelId) channel = this.channels.get(channelId) ?? null;
+      if (channel === null) {
         const method = type === FRAME_METHOD ? M.decodeMethod(buf, start, end) : null;
         // RabbitMQ's 504 names the method that arrived on the unopened channel.
         if (method) classMethod = method.method;
         this.openChannel(channelId, method);
         return;
       }
+      this.lastChannel = channel;
       channel.onFrame(type, buf, start, end);
     } catch (error) {
       this.onError(error, channelId, classMethod);
@@ -381,6 +386,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
 
   closeChannelSlot(channelId: number): void {
     this.channels.delete(channelId);
+    this.lastChannel = null;
   }
 
   /** The client said connection.close: answer close-ok and let the socket go. */
@@ -401,6 +407,7 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
   private closeChannels(): void {
     for (const channel of this.channels.values()) channel.release();
     this.channels.clear();
+    this.lastChannel = null;
   }
 
   private cleanup(): void {
@@ -450,7 +457,10 @@ export class AmqpConnection implements FrameSink, Flushable, ClientConnection {
     this.flow.endYield();
     if (this.writer.length === 0 || this.socket.destroyed) return;
     this.skeleton.sent(this.writer.length);
-    const ok = this.socket.write(this.writer.take());
+    const data = this.writer.take();
+    const ok = this.socket.write(data);
+    // The socket took it all at once (loopback and an idle peer usually do): nothing holds the bytes any more.
+    if (ok && this.socket.writableLength === 0) this.writer.reclaim(data);
     this.output.written(ok);
   }
 

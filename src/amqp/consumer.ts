@@ -1,13 +1,14 @@
 import type { Consumer } from "../core/consumer.js";
 import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { Channel } from "./channel.js";
+import { DeliverTemplate } from "./codec/deliver.js";
 
 /** An AMQP basic.consume subscription: the core's delivery sink for one channel. */
 export class AmqpConsumer implements Consumer {
   /** Deliveries not yet acked (per-consumer prefetch counts these). */
   unacked = 0;
-  /** The tag as a shortstr, encoded at the first delivery and copied into every basic.deliver. */
-  encodedTag: Buffer | null = null;
+  /** Its basic.deliver + content header frames, kept to be copied into each delivery (codec/deliver.ts). */
+  readonly template: DeliverTemplate;
 
   constructor(
     readonly channel: Channel,
@@ -18,7 +19,9 @@ export class AmqpConsumer implements Consumer {
     readonly priority: number,
     /** basic.qos prefetch-count (global=false) in force when the consumer was created; 0 = unlimited. */
     readonly prefetch: number,
-  ) {}
+  ) {
+    this.template = new DeliverTemplate(channel.id, tag);
+  }
 
   get sharedPrefetch(): number {
     return this.channel.unacked.sharedPrefetch;

@@ -1,6 +1,7 @@
 import type { Exchange } from "../core/exchanges/exchange.js";
 import { Message, type MessageProperties } from "../core/message.js";
 import { decodeProperties, readContentHeader } from "./codec/properties.js";
+import { readU32 } from "./codec/read.js";
 import type { Channel } from "./channel.js";
 import { AmqpError, REPLY } from "./reply-codes.js";
 
@@ -10,6 +11,7 @@ export interface PublishIntent {
   mandatory: boolean;
 }
 
+/** A publish held by a transaction until tx.commit routes it. */
 export interface CompletePublish extends PublishIntent {
   message: Message;
 }
@@ -34,6 +36,9 @@ export class ContentAssembler {
   private bodySize = 0;
   private received = 0;
   private parts: Buffer[] = [];
+  /** The exchange and mandatory flag of the message onHeader/onBody last completed (no object per publish). */
+  completedExchange: Exchange | null = null;
+  completedMandatory = false;
 
   get pending(): boolean {
     return this.exchange !== null;
@@ -48,7 +53,7 @@ export class ContentAssembler {
   }
 
   /** A content header frame, buf[start, end). */
-  onHeader(buf: Buffer, start: number, end: number, channel: Channel): CompletePublish | null {
+  onHeader(buf: Buffer, start: number, end: number, channel: Channel): Message | null {
     if (!this.exchange || !this.expectingHeader) {
       throw new AmqpError(REPLY.UNEXPECTED_FRAME, "expected method frame, got non method frame instead");
     }
@@ -61,7 +66,7 @@ export class ContentAssembler {
         `expected content header for class 60, got one for class ${classId} instead`,
       );
     }
-    const bodySize = buf.readUInt32BE(start + 4) * 0x100000000 + buf.readUInt32BE(start + 8);
+    const bodySize = readU32(buf, start + 4) * 0x100000000 + readU32(buf, start + 8);
     const propertiesStart = start + 12;
     const max = channel.connection.ctx.limits.maxMessageSize;
     if (bodySize > max) {
@@ -83,7 +88,7 @@ export class ContentAssembler {
   }
 
   /** A content body frame, buf[start, end) (the reader lets body bytes be kept). */
-  onBody(buf: Buffer, start: number, end: number): CompletePublish | null {
+  onBody(buf: Buffer, start: number, end: number): Message | null {
     if (!this.exchange || this.expectingHeader) {
       throw new AmqpError(
         REPLY.UNEXPECTED_FRAME,
@@ -109,14 +114,15 @@ export class ContentAssembler {
     return this.received === this.bodySize ? this.complete(Buffer.concat(this.parts, this.bodySize)) : null;
   }
 
-  private complete(body: Buffer): CompletePublish {
+  private complete(body: Buffer): Message {
     const exchange = this.exchange as Exchange;
-    const { routingKey, mandatory } = this;
     const properties = this.properties as Buffer;
     const decoded = (this.lastDecoded ??= decodeProperties(properties, 0, properties.length));
-    const message = new Message(exchange.name, routingKey, decoded, body, properties);
+    const message = new Message(exchange.name, this.routingKey, decoded, body, properties);
+    this.completedExchange = exchange;
+    this.completedMandatory = this.mandatory;
     this.reset();
-    return { exchange, routingKey, mandatory, message };
+    return message;
   }
 
   private reset(): void {

@@ -1,6 +1,7 @@
 import { scheduleDispatch } from "./dispatch-scheduler.js";
 import type { Queue } from "./queue.js";
 import type { QueuedMessage } from "./queued-message.js";
+import { TagRing } from "./tag-ring.js";
 
 /** A subscription as the ledger counts it; the ledger keeps `unacked` up to date. */
 export interface LedgerConsumer {
@@ -39,14 +40,22 @@ export type Outcome = "ack" | "requeue" | "discard";
  */
 export class DeliveryLedger<E extends Delivery = Delivery> {
   /** Insertion order is hand-out order, which cumulative acks rely on. */
-  private readonly entries = new Map<number, E>();
+  private readonly entries: Map<number, E> | null;
+  /** Instead of `entries` when tags only grow (AMQP delivery tags): no allocation per delivery. */
+  private readonly ring: TagRing<E> | null;
   /** Deliveries held by consumers (not by basic.get), counted against `sharedPrefetch`. */
   private heldByConsumers = 0;
   /** One limit shared by every consumer of this holder (AMQP basic.qos global=true, MQTT Receive Maximum); 0 = none. */
   sharedPrefetch = 0;
 
+  /** `increasingTags`: each tracked tag is greater than every earlier one (AMQP), which lets a ring hold them. */
+  constructor(options: { increasingTags?: boolean } = {}) {
+    this.ring = options.increasingTags === true ? new TagRing<E>() : null;
+    this.entries = this.ring === null ? new Map<number, E>() : null;
+  }
+
   get size(): number {
-    return this.entries.size;
+    return this.ring !== null ? this.ring.size : (this.entries as Map<number, E>).size;
   }
 
   /** Deliveries counted against `sharedPrefetch`: tracked, or taken and not yet settled. */
@@ -55,11 +64,11 @@ export class DeliveryLedger<E extends Delivery = Delivery> {
   }
 
   get(tag: number): E | undefined {
-    return this.entries.get(tag);
+    return this.ring !== null ? this.ring.get(tag) : (this.entries as Map<number, E>).get(tag);
   }
 
   values(): IterableIterator<E> {
-    return this.entries.values();
+    return this.ring !== null ? this.ring.values() : (this.entries as Map<number, E>).values();
   }
 
   /** Whether `consumer` may take one more delivery under its own prefetch and the shared one. */
@@ -70,7 +79,10 @@ export class DeliveryLedger<E extends Delivery = Delivery> {
 
   /** A delivery went out and must be settled; its tag must be new to the ledger. */
   track(entry: E): void {
-    this.entries.set(entry.tag, entry);
+    const ring = this.ring;
+    if (ring === null) (this.entries as Map<number, E>).set(entry.tag, entry);
+    else if (ring.fitsAtEnd(entry.tag)) ring.push(entry);
+    else ring.reset([...ring.values(), entry].sort(byTag));
     const consumer = entry.consumer;
     if (consumer !== null) {
       consumer.unacked++;
@@ -80,8 +92,10 @@ export class DeliveryLedger<E extends Delivery = Delivery> {
 
   /** Takes one delivery out (still counted until settled); undefined when the tag is not held. */
   take(tag: number): E | undefined {
-    const entry = this.entries.get(tag);
-    if (entry !== undefined) this.entries.delete(tag);
+    if (this.ring !== null) return this.ring.take(tag);
+    const entries = this.entries as Map<number, E>;
+    const entry = entries.get(tag);
+    if (entry !== undefined) entries.delete(tag);
     return entry;
   }
 
@@ -91,12 +105,14 @@ export class DeliveryLedger<E extends Delivery = Delivery> {
    * narrows it (STOMP: the same subscription only).
    */
   takeUpTo(tag: number, include?: (entry: E) => boolean): E[] {
+    if (this.ring !== null) return this.ring.takeUpTo(tag, include);
+    const entries = this.entries as Map<number, E>;
     const taken: E[] = [];
-    for (const [t, entry] of this.entries) {
+    for (const [t, entry] of entries) {
       if (tag !== 0 && t > tag) break;
       if (include !== undefined && !include(entry)) continue;
       taken.push(entry);
-      this.entries.delete(t);
+      entries.delete(t);
     }
     return taken;
   }
@@ -109,9 +125,11 @@ export class DeliveryLedger<E extends Delivery = Delivery> {
   /** Puts taken deliveries back in tag order (AMQP tx.rollback undoes the acks it held). */
   restore(taken: readonly E[]): void {
     if (taken.length === 0) return;
-    const all = [...this.entries.values(), ...taken].sort((a, b) => a.tag - b.tag);
-    this.entries.clear();
-    for (const entry of all) this.entries.set(entry.tag, entry);
+    const all = [...this.values(), ...taken].sort(byTag);
+    if (this.ring !== null) return this.ring.reset(all);
+    const entries = this.entries as Map<number, E>;
+    entries.clear();
+    for (const entry of all) entries.set(entry.tag, entry);
   }
 
   /** Settles a taken delivery; its consumer's queue is asked to dispatch again, as prefetch room opened. */
@@ -169,3 +187,5 @@ export class DeliveryLedger<E extends Delivery = Delivery> {
     if (!consumer.queue.deleted) scheduleDispatch(consumer.queue);
   }
 }
+
+const byTag = (a: Delivery, b: Delivery): number => a.tag - b.tag;

@@ -175,6 +175,26 @@ export class Queue {
   /** False when the queue refused the message (x-overflow reject-publish): the publisher is nacked. */
   enqueue(message: Message): boolean {
     const features = this.features;
+    if (
+      (features === null || features.admitsAsIs(message)) &&
+      this.ready.length === 0 &&
+      this.consumers.length > 0 &&
+      !this.dispatching &&
+      this.flowWaiters === null &&
+      (this.journal === null || !message.persistent)
+    ) {
+      // RabbitMQ's "deliver immediately": an empty queue whose consumer can take the message hands it over
+      // without queueing it (no ready-list push and shift, no dispatch loop).
+      const consumer = this.pickConsumer();
+      if (consumer !== null) {
+        const queued = new QueuedMessage(message, this.nextSeq++);
+        // As stamp() would: a message that may come back (requeued) keeps its enqueue time for a TTL set later by policy.
+        if (features !== null && !consumer.noAck) queued.enqueuedAt = Date.now();
+        this.stats.published++;
+        this.handOut(queued, consumer);
+        return true;
+      }
+    }
     let now = 0;
     if (features !== null) {
       now = Date.now();
@@ -385,18 +405,7 @@ export class Queue {
         if (!consumer) break;
         const queued = this.ready.shift() as QueuedMessage;
         this.readyBytes -= queued.message.body.length;
-        queued.deliveryCount++;
-        if (this.journal !== null) {
-          if (consumer.noAck) this.journal.consumed(queued);
-          else if (!queued.redelivered) this.journal.delivered(queued);
-        }
-        this.stats.delivered++;
-        if (queued.redelivered) this.stats.redelivered++;
-        if (!consumer.noAck) {
-          this.unackedCount++;
-          this.unackedBytes += queued.message.body.length;
-        }
-        consumer.deliver(queued, this);
+        this.handOut(queued, consumer);
       }
     } finally {
       this.dispatching = false;
@@ -404,6 +413,22 @@ export class Queue {
     if (this.flowWaiters !== null && (this.ready.length <= FLOW_LOW_WATER || this.consumers.length === 0)) {
       this.releaseFlowWaiters();
     }
+  }
+
+  /** A message leaves the ready list (or never entered it) for `consumer`. */
+  private handOut(queued: QueuedMessage, consumer: Consumer): void {
+    queued.deliveryCount++;
+    if (this.journal !== null) {
+      if (consumer.noAck) this.journal.consumed(queued);
+      else if (!queued.redelivered) this.journal.delivered(queued);
+    }
+    this.stats.delivered++;
+    if (queued.redelivered) this.stats.redelivered++;
+    if (!consumer.noAck) {
+      this.unackedCount++;
+      this.unackedBytes += queued.message.body.length;
+    }
+    consumer.deliver(queued, this);
   }
 
   private pickConsumer(): Consumer | null {

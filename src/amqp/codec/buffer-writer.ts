@@ -4,9 +4,7 @@ import { encodeTable } from "./field-table.js";
 
 const TWO_32 = 4294967296;
 const DEFAULT_CAPACITY = 16 * 1024;
-/** take() keeps writing into the unused tail of the buffer while at least this much is left. */
-const MIN_TAIL = 4096;
-/** After take(), a fresh buffer is never larger than this, so one huge message doesn't pin memory. */
+/** Space allocated after take() is never larger than this, so one huge message doesn't pin memory. */
 const MAX_FRESH_CAPACITY = 1024 * 1024;
 /** Strings up to this length are written with a plain loop when ASCII (faster than Buffer#write). */
 const SHORT_STRING = 32;
@@ -22,11 +20,11 @@ export class BufferWriter {
   private buf: Buffer;
   private pos = 0;
   private readonly initialCapacity: number;
-  private freshCapacity: number;
+  /** Bytes the last take() detached: the next batch is likely about as large. */
+  private lastTaken = 0;
 
   constructor(initialCapacity = DEFAULT_CAPACITY) {
     this.initialCapacity = Math.max(64, initialCapacity | 0);
-    this.freshCapacity = this.initialCapacity;
     this.buf = Buffer.allocUnsafe(this.initialCapacity);
   }
 
@@ -45,14 +43,21 @@ export class BufferWriter {
     if (this.pos + n > this.buf.length) this.grow(n);
   }
 
+  /**
+   * Room for twice the last batch at least: a connection delivering 8 x 77 KiB per turn used to double its
+   * buffer from the tail left by take() every turn, 600 bytes of external memory per delivery, which then
+   * cost full GCs ("external memory pressure").
+   */
   private grow(n: number): void {
-    let cap = this.buf.length * 2;
     const need = this.pos + n;
+    let cap = Math.max(
+      this.buf.length * 2,
+      Math.min(Math.max(this.initialCapacity, 2 * this.lastTaken), MAX_FRESH_CAPACITY),
+    );
     while (cap < need) cap *= 2;
     const next = Buffer.allocUnsafe(cap);
-    this.buf.copy(next, 0, 0, this.pos);
+    if (this.pos > 0) this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
-    if (cap > this.freshCapacity) this.freshCapacity = Math.min(cap, MAX_FRESH_CAPACITY);
   }
 
   u8(v: number): void {
@@ -268,13 +273,22 @@ export class BufferWriter {
    */
   take(): Buffer {
     const out = this.buf.subarray(0, this.pos);
-    if (this.buf.length - this.pos >= MIN_TAIL) {
-      this.buf = this.buf.subarray(this.pos);
-    } else {
-      this.buf = Buffer.allocUnsafe(this.freshCapacity);
-    }
+    this.buf = this.buf.subarray(this.pos);
+    this.lastTaken = this.pos;
     this.pos = 0;
     return out;
+  }
+
+  /**
+   * Gives back what the last take() returned, once its reader no longer
+   * needs it (a socket that wrote it at once) and nothing was written since:
+   * the writer fills that space again, so a connection keeps reusing one
+   * buffer instead of allocating one per batch.
+   */
+  reclaim(taken: Buffer): void {
+    const buf = this.buf;
+    if (this.pos !== 0 || taken.buffer !== buf.buffer || taken.byteOffset + taken.length !== buf.byteOffset) return;
+    this.buf = Buffer.from(buf.buffer, taken.byteOffset, taken.length + buf.length);
   }
 
   /** Discards what was written, keeping the buffer for reuse. */

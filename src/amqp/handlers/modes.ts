@@ -30,7 +30,7 @@ export function handleTxMethod(channel: Channel, method: M.AmqpMethod): void {
     case M.TX_COMMIT: {
       const tx = requireTransaction(channel);
       channel.transaction = new Transaction();
-      for (const publish of tx.publishes) routePublish(channel, publish);
+      for (const p of tx.publishes) routePublish(channel, p.exchange, p.mandatory, p.message);
       for (const { entry, outcome } of tx.settlements) channel.settleTaken([entry], outcome);
       // tx.commit-ok promises the publishes are durable: it waits for the store's fsync (DESIGN §4).
       replyWhenDurable(channel.connection.broker.durability, channel, null, commitOk, commitFailed);

@@ -31,6 +31,8 @@ export class QueueFeatures {
   private idleTimer: NodeJS.Timeout | null = null;
   /** Whether the message just stamped can expire: only then may the expiry timer be needed. */
   private lastCanExpire = false;
+  /** No deduplication, length limit, TTL or quorum semantics: admit, stamp and afterEnqueue do nothing to a message without its own expiration. */
+  private inert = false;
 
   constructor(
     readonly vhost: VHost,
@@ -39,13 +41,23 @@ export class QueueFeatures {
   ) {
     this.settings = settings;
     this.dedup = settings.deduplication ? new DeduplicationCache(settings.deduplication) : null;
+    this.inert = isInert(settings) && this.dedup === null;
     this.armIdle();
+  }
+
+  /**
+   * True when taking `message` needs none of the hooks (admit, stamp's TTL, afterEnqueue): the queue may then
+   * hand it straight to a consumer (Queue.enqueue's deliver-immediately path).
+   */
+  admitsAsIs(message: Message): boolean {
+    return this.inert && message.properties.expiration === undefined;
   }
 
   /** Policies changed what the queue should do: new limits apply to the messages it holds now. */
   update(settings: QueueSettings): void {
     const before = this.settings;
     this.settings = settings;
+    this.inert = isInert(settings) && this.dedup === null;
     if (settings.messageTtl !== before.messageTtl) {
       for (const queued of this.queue.readyMessages()) this.stamp(queued, queued.enqueuedAt);
       this.clearExpiryTimer();
@@ -208,4 +220,14 @@ function withDeliveryCount(queued: QueuedMessage, count: number): void {
   const message = queued.message;
   const headers = { ...(message.properties.headers ?? {}), "x-delivery-count": count };
   queued.message = new Message(message.exchange, message.routingKey, { ...message.properties, headers }, message.body);
+}
+
+function isInert(settings: QueueSettings): boolean {
+  return (
+    settings.deduplication === null &&
+    settings.maxLength === null &&
+    settings.maxLengthBytes === null &&
+    settings.messageTtl === null &&
+    !settings.quorum
+  );
 }
