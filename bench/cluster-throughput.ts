@@ -43,6 +43,8 @@
  *   WARREN_BENCH_WINDOW=<n>       unconfirmed publishes per producer (default 100)
  *   WARREN_BENCH_NATS_SERVERS=1   one nats-server, streams at R1
  *   WARREN_BENCH_SAME_NATS=1      every Warren node on the first nats-server
+ *   WARREN_BENCH_RABBITMQ_URLS=<urls>  the reference on several nodes (bench/rabbitmq-cluster.sh);
+ *                                 stop the one-node reference first: every beam.smp's CPU is counted
  */
 import { AMQPClient, type AMQPChannel } from "@cloudamqp/amqp-client";
 import { readdirSync, readFileSync } from "node:fs";
@@ -67,7 +69,13 @@ const WARMUP_MS = 2000;
 /** Unconfirmed publishes per producer; WARREN_BENCH_WINDOW for diagnostics (batch size follows it). */
 const WINDOW = Number(process.env["WARREN_BENCH_WINDOW"] ?? 100);
 const PREFETCH = 100;
-const RABBITMQ = "amqp://guest:guest@127.0.0.1:5673";
+/**
+ * The reference's AMQP URLs: the one-node reference by default;
+ * WARREN_BENCH_RABBITMQ_URLS (comma list, e.g. the three nodes of
+ * bench/rabbitmq-cluster.sh) spreads producers and consumers over the nodes
+ * as Warren's are (producer i on node i % n, consumer j on (j + 1) % n).
+ */
+const RABBITMQ = (process.env["WARREN_BENCH_RABBITMQ_URLS"] ?? "amqp://guest:guest@127.0.0.1:5673").split(",");
 
 interface Scenario {
   id: string;
@@ -293,8 +301,8 @@ const warren: Target = {
 };
 const rabbitmq: Target = {
   broker: "rabbitmq-quorum",
-  publishUrl: () => RABBITMQ,
-  consumeUrl: () => RABBITMQ,
+  publishUrl: (i) => RABBITMQ[i % RABBITMQ.length] as string,
+  consumeUrl: (j) => RABBITMQ[(j + 1) % RABBITMQ.length] as string,
   queueArgs: { "x-queue-type": "quorum", ...balanced },
   processes: () => processesNamed(["beam.smp"], false),
 };
