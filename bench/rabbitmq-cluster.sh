@@ -28,7 +28,13 @@ case "${1:-start}" in
       ( node_env $n; "$BIN/rabbitmq-server" -detached > "$DIR/n$n/log/startup.log" 2>&1 || true )
     done
     for n in 1 2 3; do
-      ( node_env $n; "$BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" await_startup --timeout 120 > /dev/null )
+      # await_startup fails at once while the node is not yet registered with epmd: retried, as ../shared/rabbitmq/start does.
+      ( node_env $n
+        for _ in $(seq 1 120); do
+          "$BIN/rabbitmqctl" -n "$RABBITMQ_NODENAME" await_startup --timeout 2 > /dev/null 2>&1 && exit 0
+          sleep 1
+        done
+        echo "node $n did not start; see $DIR/n$n/log" >&2; exit 1 )
     done
     for n in 2 3; do
       ( node_env $n
