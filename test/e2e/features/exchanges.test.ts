@@ -17,11 +17,13 @@ test("x-delayed-message: messages with x-delay are routed when due, in due order
   await amqp.channel.bindQueue(queue, "ex.delayed", "k");
   const got: string[] = [];
   await amqp.channel.consume(queue, (m) => m && got.push(m.content.toString()), { noAck: true });
-  amqp.channel.publish("ex.delayed", "k", Buffer.from("late"), { headers: { "x-delay": 150 } });
+  // 1,500 ms against 60: the broker may read "sooner" well after "late" under a loaded suite (at 150 ms a
+  // 90 ms gap between the two reads once put "late" first at load 11).
+  amqp.channel.publish("ex.delayed", "k", Buffer.from("late"), { headers: { "x-delay": 1500 } });
   amqp.channel.publish("ex.delayed", "k", Buffer.from("sooner"), { headers: { "x-delay": 60 } });
   amqp.channel.publish("ex.delayed", "k", Buffer.from("now"));
   amqp.channel.publish("ex.delayed", "other", Buffer.from("unbound"), { headers: { "x-delay": 10 } });
-  await waitFor(() => got.length === 3);
+  await waitFor(() => got.length === 3, 15_000);
   // "late" was published first: only its delay can put it last
   assert.deepEqual(got, ["now", "sooner", "late"]);
 });
