@@ -4,7 +4,9 @@
 // the scheduler, so the figure moves far less with the machine's load than bench/cpu-per-message.sh's; it
 // leaves out the socket, which that script measures. The fake socket takes every write at once (writableLength 0).
 //   node bench/amqp-replay.mjs /tmp/base/dist a 500000     scenarios: a) 16 B autoack, b) 16 B manual ack
-//   prefetch 100, d) fanout to 8 queues (8 connections), 256 B autoack
+//   prefetch 100, bq) b with a standing backlog of ~3,000 ready messages, 64 KiB of publishes then ten chunks
+//   of 60 acks (what the socket benchmark's b does: its publisher outruns the consumer, whose acks arrive
+//   ~60 per read), d) fanout to 8 queues (8 connections), 256 B autoack
 import { EventEmitter } from "node:events";
 import { PerformanceObserver } from "node:perf_hooks";
 const [dist, scenario = "a", countArg = "500000"] = process.argv.slice(2);
@@ -95,7 +97,8 @@ const props = { deliveryMode: 1 };
 const fanout = scenario === "d";
 const queues = fanout ? 8 : 1;
 const size = fanout ? 256 : 16;
-const ack = scenario === "b";
+const backlogged = scenario === "bq";
+const ack = scenario === "b" || backlogged;
 const consumers = [];
 for (let q = 0; q < queues; q++) {
   const c = await open((w) => {
@@ -157,14 +160,16 @@ const msg = frames((w) => {
   writeContentHeaderFrameWithProperties(w, 1, 60, size, props);
   writeBodyFrames(w, 1, body, 131072);
 });
-const perChunk = ack ? 100 : Math.floor(65536 / msg.length);
+const perChunk = backlogged ? 600 : ack ? 100 : Math.floor(65536 / msg.length);
+/** Acks per consumer chunk; bq sends perChunk / 60 of them after each publish chunk. */
+const acksPerChunk = backlogged ? 60 : perChunk;
 const chunk = Buffer.concat(Array.from({ length: perChunk }, () => msg));
 let nextTag = 1;
 const ackBuf = frames((w) => {
-  for (let i = 0; i < perChunk; i++) M.writeBasicAck(w, 1, { deliveryTag: 1, multiple: false });
+  for (let i = 0; i < acksPerChunk; i++) M.writeBasicAck(w, 1, { deliveryTag: 1, multiple: false });
 });
 const ackChunk = () => {
-  for (let i = 0; i < perChunk; i++) {
+  for (let i = 0; i < acksPerChunk; i++) {
     const t = nextTag++;
     ackBuf.writeUInt32BE(Math.floor(t / 2 ** 32), i * 21 + 11);
     ackBuf.writeUInt32BE(t >>> 0, i * 21 + 15);
@@ -180,12 +185,24 @@ async function run(n) {
   for (let i = 0; i < chunks; i++) {
     pub.socket.emit("data", chunk);
     await tick();
-    if (ack) {
+    if (backlogged) {
+      for (let j = 0; j < perChunk / acksPerChunk; j++) {
+        consumers[0].socket.emit("data", ackChunk());
+        await tick();
+      }
+    } else if (ack) {
       consumers[0].socket.emit("data", ackChunk());
       await tick();
     }
   }
   return chunks * perChunk;
+}
+if (backlogged) {
+  // The standing backlog: publishes nobody acks yet (the consumer holds its prefetch of 100).
+  for (let i = 0; i < 5; i++) {
+    pub.socket.emit("data", chunk);
+    await tick();
+  }
 }
 await run(Math.min(200000, count));
 const g0 = gcs;

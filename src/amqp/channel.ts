@@ -1,4 +1,5 @@
 import { ChannelStats } from "../core/channel-stats.js";
+import { coarseNow } from "../core/clock.js";
 import { DeliveryLedger, type Delivery, type Outcome } from "../core/delivery-ledger.js";
 import type { Exchange } from "../core/exchanges/exchange.js";
 import type { Message } from "../core/message.js";
@@ -24,8 +25,8 @@ import type { Transaction } from "./transaction.js";
 
 /** A delivery awaiting ack. */
 export class Unacked implements Delivery {
-  /** For the consumer timeout (ack-timeout.ts). */
-  readonly deliveredAt = Date.now();
+  /** For the consumer timeout (ack-timeout.ts), which RabbitMQ checks once a minute: the task's clock is enough. */
+  readonly deliveredAt = coarseNow();
 
   constructor(
     readonly tag: number,

@@ -4,6 +4,7 @@ import { Message, type FieldTable } from "./message.js";
 import { QueuedMessage } from "./queued-message.js";
 import type { RemoteQueue } from "./remote-queue.js";
 import { scheduleDispatch } from "./dispatch-scheduler.js";
+import { coarseNow } from "./clock.js";
 import type { QueueJournal, RecoveredMessage } from "../store/types.js";
 import type { QueueFeatures } from "./queue-features/features.js";
 import { createReadyList, type ReadyList } from "./queue-features/ready-list.js";
@@ -175,8 +176,11 @@ export class Queue {
   /** False when the queue refused the message (x-overflow reject-publish): the publisher is nacked. */
   enqueue(message: Message): boolean {
     const features = this.features;
+    // Features with nothing to do for this message (no TTL, limit, dedup, quorum semantics): admit, stamp and
+    // afterEnqueue are skipped, and only the enqueue time is kept, for a TTL a policy may set later.
+    const asIs = features === null || features.admitsAsIs(message);
     if (
-      (features === null || features.admitsAsIs(message)) &&
+      asIs &&
       this.ready.length === 0 &&
       this.consumers.length > 0 &&
       !this.dispatching &&
@@ -189,7 +193,7 @@ export class Queue {
       if (consumer !== null) {
         const queued = new QueuedMessage(message, this.nextSeq++);
         // As stamp() would: a message that may come back (requeued) keeps its enqueue time for a TTL set later by policy.
-        if (features !== null && !consumer.noAck) queued.enqueuedAt = Date.now();
+        if (features !== null && !consumer.noAck) queued.enqueuedAt = coarseNow();
         this.stats.published++;
         this.handOut(queued, consumer);
         return true;
@@ -197,17 +201,22 @@ export class Queue {
     }
     let now = 0;
     if (features !== null) {
-      now = Date.now();
-      const admission = features.admit(message, now);
-      if (admission !== "accept") return admission === "drop";
+      now = coarseNow();
+      if (!asIs) {
+        const admission = features.admit(message, now);
+        if (admission !== "accept") return admission === "drop";
+      }
     }
     const queued = new QueuedMessage(message, this.nextSeq++);
-    if (features !== null) features.stamp(queued, now);
+    if (features !== null) {
+      if (asIs) queued.enqueuedAt = now;
+      else features.stamp(queued, now);
+    }
     if (this.journal !== null && message.persistent) this.journal.enqueued(queued, message);
     this.ready.push(queued);
     this.readyBytes += message.body.length;
     this.stats.published++;
-    if (features !== null) features.afterEnqueue();
+    if (features !== null && !asIs) features.afterEnqueue();
     if (this.consumers.length > 0) this.dispatch();
     return true;
   }
@@ -398,7 +407,7 @@ export class Queue {
       const consumers = this.consumers;
       // Expired messages are never delivered: drop them from the head first (RabbitMQ does the same).
       const features = this.features;
-      const now = features !== null && consumers.length > 0 ? Date.now() : 0;
+      const now = features !== null && consumers.length > 0 ? coarseNow() : 0;
       while (this.ready.length > 0 && consumers.length > 0) {
         if (features !== null && features.dropExpired(now)) continue;
         const consumer = this.pickConsumer();

@@ -68,3 +68,36 @@ test("the broker-wide consumer timeout applies to basic.get deliveries too", asy
   }
   await amqp.broker.assertHealthy();
 });
+
+test("each delivery is timed from its own delivery, not from its publish or the channel's first delivery", async () => {
+  // Three messages wait behind a prefetch of 1; each is held 400 ms, then acked. The last one is delivered
+  // ~800 ms after it was published and acked ~1,200 ms after: past the 1,000 ms timeout if it counted from the
+  // publish (or from a clock reading the channel's first delivery took), well inside it from its own delivery.
+  const { queue } = await amqp.channel.assertQueue("ct.backlog", {
+    exclusive: true,
+    arguments: { "x-consumer-timeout": 1000 },
+  });
+  const ch = await amqp.connection.createChannel();
+  const closed = new Promise<Error>((resolve) => ch.once("error", resolve));
+  await ch.prefetch(1);
+  const got: string[] = [];
+  let hold = true;
+  await ch.consume(queue, (m) => {
+    if (!m) return;
+    got.push(m.content.toString());
+    if (hold) setTimeout(() => ch.ack(m), 400);
+  });
+  for (const body of ["one", "two", "three"]) amqp.channel.sendToQueue(queue, Buffer.from(body));
+  await waitFor(() => got.length === 3, 10_000);
+  await new Promise((resolve) => setTimeout(resolve, 600)); // the third ack is out
+  await ch.checkQueue(queue); // a round trip on the same channel: still open
+  // The next one is left unacked: the timeout still fires, with RabbitMQ's text, and requeues it.
+  hold = false;
+  amqp.channel.sendToQueue(queue, Buffer.from("four"));
+  const error = await closed;
+  assert.deepEqual(got, ["one", "two", "three", "four"]);
+  assert.ok(error.message.includes(TIMEOUT_TEXT((ch as unknown as { ch: number }).ch, 1000)), error.message);
+  const again = await waitFor(async () => (await amqp.channel.get(queue, { noAck: true })) || null);
+  assert.equal(again.content.toString(), "four");
+  assert.equal(again.fields.redelivered, true);
+});
