@@ -1,36 +1,30 @@
 import type { FieldTable } from "../../core/message.js";
 import { AmqpCodecError } from "./errors.js";
 import { encodeTable } from "./field-table.js";
+import { ByteWriter } from "../../transport/byte-writer.js";
 
 const TWO_32 = 4294967296;
 const DEFAULT_CAPACITY = 16 * 1024;
-/** Space allocated after take() is never larger than this, so one huge message doesn't pin memory. */
-const MAX_FRESH_CAPACITY = 1024 * 1024;
 /** Strings up to this length are written with a plain loop when ASCII (faster than Buffer#write). */
 const SHORT_STRING = 32;
 
 /**
- * A growable big-endian byte buffer for building AMQP frames.
+ * A growable big-endian byte buffer for building AMQP frames: the shared
+ * output buffer core (transport/byte-writer.ts) plus AMQP's field encoders.
  *
- * Writes never allocate except when the buffer grows (by doubling). Call
- * take() to detach the bytes written so far (the caller owns them; the writer
- * continues in fresh space), or reset() to discard them and reuse the space.
+ * Writes never allocate except when the buffer grows. Call take() to detach
+ * the bytes written so far (the caller owns them; the writer continues in
+ * fresh space), or reset() to discard them and reuse the space.
  */
-export class BufferWriter {
-  private buf: Buffer;
-  private pos = 0;
-  private readonly initialCapacity: number;
-  /** Bytes the last take() detached: the next batch is likely about as large. */
-  private lastTaken = 0;
-
+export class BufferWriter extends ByteWriter {
   constructor(initialCapacity = DEFAULT_CAPACITY) {
-    this.initialCapacity = Math.max(64, initialCapacity | 0);
-    this.buf = Buffer.allocUnsafe(this.initialCapacity);
-  }
-
-  /** Bytes written since the last take()/reset(). */
-  get length(): number {
-    return this.pos;
+    super({
+      minCapacity: Math.max(64, initialCapacity | 0),
+      // Room for twice the last batch (see ByteWriterSizing.batchFactor), and any tail is kept for reclaim().
+      batchFactor: 2,
+      maxHint: 1024 * 1024,
+      minTail: 0,
+    });
   }
 
   /** The offset the next write goes to (same as length). */
@@ -38,39 +32,12 @@ export class BufferWriter {
     return this.pos;
   }
 
-  /** Makes room for n more bytes. */
-  ensure(n: number): void {
-    if (this.pos + n > this.buf.length) this.grow(n);
-  }
-
-  /**
-   * Room for twice the last batch at least: a connection delivering 8 x 77 KiB per turn used to double its
-   * buffer from the tail left by take() every turn, 600 bytes of external memory per delivery, which then
-   * cost full GCs ("external memory pressure").
-   */
-  private grow(n: number): void {
-    const need = this.pos + n;
-    let cap = Math.max(
-      this.buf.length * 2,
-      Math.min(Math.max(this.initialCapacity, 2 * this.lastTaken), MAX_FRESH_CAPACITY),
-    );
-    while (cap < need) cap *= 2;
-    const next = Buffer.allocUnsafe(cap);
-    if (this.pos > 0) this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  u8(v: number): void {
-    if (this.pos + 1 > this.buf.length) this.grow(1);
-    this.buf[this.pos++] = v;
-  }
-
   i8(v: number): void {
     this.u8(v & 0xff);
   }
 
   u16(v: number): void {
-    if (this.pos + 2 > this.buf.length) this.grow(2);
+    this.ensure(2);
     const b = this.buf;
     const p = this.pos;
     b[p] = v >>> 8;
@@ -83,7 +50,7 @@ export class BufferWriter {
   }
 
   u32(v: number): void {
-    if (this.pos + 4 > this.buf.length) this.grow(4);
+    this.ensure(4);
     const b = this.buf;
     const p = this.pos;
     b[p] = v >>> 24;
@@ -203,29 +170,9 @@ export class BufferWriter {
     this.pos = p + 4 + written;
   }
 
-  /**
-   * Reserves n bytes and returns their offset in `target`, for a caller that
-   * fills a whole frame with plain stores (the delivery path) instead of one
-   * call per field. Valid until the next write, take() or reset().
-   */
-  reserve(n: number): number {
-    if (this.pos + n > this.buf.length) this.grow(n);
-    const p = this.pos;
-    this.pos = p + n;
-    return p;
-  }
-
-  /** The buffer `reserve` offsets point into. */
-  get target(): Buffer {
-    return this.buf;
-  }
-
   /** Raw bytes. */
   bytes(src: Uint8Array): void {
-    const n = src.length;
-    this.ensure(n);
-    this.buf.set(src, this.pos);
-    this.pos += n;
+    this.copyIn(src);
   }
 
   /** An AMQP field table (uint32 length + entries). */
@@ -247,7 +194,7 @@ export class BufferWriter {
    * position, to be passed to endFrame() once the payload is written.
    */
   beginFrame(type: number, channel: number): number {
-    if (this.pos + 7 > this.buf.length) this.grow(7);
+    this.ensure(7);
     const b = this.buf;
     const p = this.pos;
     b[p] = type;
@@ -272,32 +219,8 @@ export class BufferWriter {
    * (the writer never touches those bytes again) and the writer starts empty.
    */
   take(): Buffer {
-    const out = this.buf.subarray(0, this.pos);
-    this.buf = this.buf.subarray(this.pos);
-    this.lastTaken = this.pos;
-    this.pos = 0;
+    const out = this.detach();
+    this.noteTaken(out.length);
     return out;
-  }
-
-  /**
-   * Gives back what the last take() returned, once its reader no longer
-   * needs it (a socket that wrote it at once) and nothing was written since:
-   * the writer fills that space again, so a connection keeps reusing one
-   * buffer instead of allocating one per batch.
-   */
-  reclaim(taken: Buffer): void {
-    const buf = this.buf;
-    if (this.pos !== 0 || taken.buffer !== buf.buffer || taken.byteOffset + taken.length !== buf.byteOffset) return;
-    this.buf = Buffer.from(buf.buffer, taken.byteOffset, taken.length + buf.length);
-  }
-
-  /** Discards what was written, keeping the buffer for reuse. */
-  reset(): void {
-    this.pos = 0;
-  }
-
-  /** A view of the bytes written so far (valid until the next write, take() or reset()). */
-  peek(): Buffer {
-    return this.buf.subarray(0, this.pos);
   }
 }
