@@ -1,6 +1,9 @@
 /**
  * A growable ring buffer: O(1) push/shift at both ends, which an array's
- * shift() is not once a queue holds many thousands of messages.
+ * shift() is not once a queue holds many thousands of messages. Its
+ * capacity is a power of two, so that positions wrap with a mask: `%` by a
+ * variable is an integer division, paid twice per message of a queue with
+ * a backlog (push, then shift).
  */
 export class Deque<T> {
   private items: (T | undefined)[];
@@ -8,7 +11,9 @@ export class Deque<T> {
   private size = 0;
 
   constructor(initialCapacity = 16) {
-    this.items = new Array<T | undefined>(initialCapacity);
+    let capacity = 16;
+    while (capacity < initialCapacity) capacity *= 2;
+    this.items = new Array<T | undefined>(capacity);
   }
 
   get length(): number {
@@ -17,13 +22,13 @@ export class Deque<T> {
 
   push(item: T): void {
     if (this.size === this.items.length) this.grow();
-    this.items[(this.head + this.size) % this.items.length] = item;
+    this.items[(this.head + this.size) & (this.items.length - 1)] = item;
     this.size++;
   }
 
   unshift(item: T): void {
     if (this.size === this.items.length) this.grow();
-    this.head = (this.head - 1 + this.items.length) % this.items.length;
+    this.head = (this.head - 1) & (this.items.length - 1);
     this.items[this.head] = item;
     this.size++;
   }
@@ -32,7 +37,7 @@ export class Deque<T> {
     if (this.size === 0) return undefined;
     const item = this.items[this.head];
     this.items[this.head] = undefined;
-    this.head = (this.head + 1) % this.items.length;
+    this.head = (this.head + 1) & (this.items.length - 1);
     this.size--;
     return item;
   }
@@ -43,7 +48,7 @@ export class Deque<T> {
 
   at(index: number): T | undefined {
     if (index < 0 || index >= this.size) return undefined;
-    return this.items[(this.head + index) % this.items.length];
+    return this.items[(this.head + index) & (this.items.length - 1)];
   }
 
   /**
@@ -58,9 +63,9 @@ export class Deque<T> {
     if (index === this.size) return this.push(item);
     this.push(item); // grow and make room at the tail, then shift right
     for (let i = this.size - 1; i > index; i--) {
-      this.items[(this.head + i) % this.items.length] = this.items[(this.head + i - 1) % this.items.length];
+      this.items[(this.head + i) & (this.items.length - 1)] = this.items[(this.head + i - 1) & (this.items.length - 1)];
     }
-    this.items[(this.head + index) % this.items.length] = item;
+    this.items[(this.head + index) & (this.items.length - 1)] = item;
   }
 
   /** Removes every item for which `predicate` is true; returns them in order. */
@@ -93,7 +98,7 @@ export class Deque<T> {
 
   private grow(): void {
     const bigger = new Array<T | undefined>(this.items.length * 2);
-    for (let i = 0; i < this.size; i++) bigger[i] = this.items[(this.head + i) % this.items.length];
+    for (let i = 0; i < this.size; i++) bigger[i] = this.items[(this.head + i) & (this.items.length - 1)];
     this.items = bigger;
     this.head = 0;
   }
