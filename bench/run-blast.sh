@@ -63,7 +63,7 @@ for i in "${!dist_list[@]}"; do
   mkdir -p "$work/data$i"
   port="$(free_port)"
   (cd "$snap" && exec node dist/src/cli/main.js --host 127.0.0.1 --amqp-port "$port" --mqtt-port off --stomp-port off \
-    --http-port off --web-stomp-port off --web-mqtt-port off --stream-port off --data-dir "$work/data$i" \
+    --http-port off --web-stomp-port off --web-mqtt-port off $(optional_ports_off "$snap/dist") --data-dir "$work/data$i" \
     --log-level warn) >"$out/warren$i.log" 2>&1 &
   pids+=($!)
   wait_for_port "$port" "$!" "$out/warren$i.log"
