@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { waitFor } from "../../helpers/broker.js";
 import { useAmqpChannel } from "../../helpers/amqp-fixture.js";
+import type { Channel } from "amqplib";
 
 const amqp = useAmqpChannel();
 
@@ -9,13 +10,16 @@ const TIMEOUT_TEXT = (channelId: number, ms: number): string =>
   `PRECONDITION_FAILED - delivery acknowledgement on channel ${channelId} timed out. Timeout value used: ${ms} ms. ` +
   "This timeout value can be configured, see consumers doc guide to learn more";
 
+/** An exclusive queue with x-consumer-timeout `ms`, a channel of its own to consume on, and that channel's close. */
+async function timedQueue(name: string, ms: number): Promise<{ queue: string; ch: Channel; closed: Promise<Error> }> {
+  const { queue } = await amqp.channel.assertQueue(name, { exclusive: true, arguments: { "x-consumer-timeout": ms } });
+  const ch = await amqp.connection.createChannel();
+  const closed = new Promise<Error>((resolve) => ch.once("error", resolve));
+  return { queue, ch, closed };
+}
+
 test("x-consumer-timeout: an unacked delivery closes the channel with RabbitMQ's 406 and is requeued", async () => {
-  const { queue } = await amqp.channel.assertQueue("ct.q", {
-    exclusive: true,
-    arguments: { "x-consumer-timeout": 100 },
-  });
-  const slow = await amqp.connection.createChannel();
-  const closed = new Promise<Error>((resolve) => slow.once("error", resolve));
+  const { queue, ch: slow, closed } = await timedQueue("ct.q", 100);
   let received = 0;
   await slow.consume(queue, () => received++);
   amqp.channel.sendToQueue(queue, Buffer.from("late"));
@@ -73,12 +77,7 @@ test("each delivery is timed from its own delivery, not from its publish or the 
   // Three messages wait behind a prefetch of 1; each is held 400 ms, then acked. The last one is delivered
   // ~800 ms after it was published and acked ~1,200 ms after: past the 1,000 ms timeout if it counted from the
   // publish (or from a clock reading the channel's first delivery took), well inside it from its own delivery.
-  const { queue } = await amqp.channel.assertQueue("ct.backlog", {
-    exclusive: true,
-    arguments: { "x-consumer-timeout": 1000 },
-  });
-  const ch = await amqp.connection.createChannel();
-  const closed = new Promise<Error>((resolve) => ch.once("error", resolve));
+  const { queue, ch, closed } = await timedQueue("ct.backlog", 1000);
   await ch.prefetch(1);
   const got: string[] = [];
   let hold = true;

@@ -1,21 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Deque } from "../../../src/core/deque.js";
+import { seededRandom } from "../../helpers/seeded-random.js";
 
 // The ready list of a classic queue: every operation checked against a plain array, across many wraps and
 // growths of the ring (its positions wrap with a mask since its capacity is a power of two).
 
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
 test("Deque answers push, unshift, shift, peek, at, insertOrdered and iteration as an array would", () => {
   for (const initial of [1, 16, 17, 100]) {
-    const next = random(initial);
+    const next = seededRandom(initial);
     const deque = new Deque<number>(initial);
     const model: number[] = [];
     let value = 0;

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TagRing } from "../../../src/core/tag-ring.js";
+import { seededRandom } from "../../helpers/seeded-random.js";
 
 // The AMQP channel's unacked deliveries (DeliveryLedger with increasingTags):
 // every operation checked against a Map in insertion order, the structure it
@@ -11,16 +12,8 @@ interface Entry {
   readonly tag: number;
 }
 
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
 test("TagRing answers every get, take, takeUpTo and values as a Map in insertion order would", () => {
-  const next = random(15);
+  const next = seededRandom(15);
   const ring = new TagRing<Entry>();
   const model = new Map<number, Entry>();
   let tag = 1;
