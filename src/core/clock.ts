@@ -1,7 +1,7 @@
 /**
  * The time in ms since the epoch, read once per task: the first call in a
- * task reads `Date.now()`, later calls in the same task (and its
- * microtasks) get that reading back. A socket chunk of acks or publishes is
+ * task reads `Date.now()`, later calls get that reading back until the
+ * microtasks queued so far have run. A socket chunk of acks or publishes is
  * handled in one task, so per-message stamps cost a load instead of a clock
  * read: `Date.now()` is ~130 ns on this machine's kvm-clock, and manual-ack
  * deliveries read it three times each (enqueue, dispatch, the consumer
