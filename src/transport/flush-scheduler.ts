@@ -36,7 +36,15 @@ export function setFlushGate(next: FlushGate | null): void {
   gateSeen = next?.writesBegun ?? 0;
 }
 
+/**
+ * The connection marked last, known to be in `dirty`: a consumer connection is marked once per delivery,
+ * and comparing with it skips the Set's hash lookup (issue 15 §3).
+ */
+let last: Flushable | null = null;
+
 export function markDirty(connection: Flushable): void {
+  if (connection === last) return;
+  last = connection;
   dirty.add(connection);
   if (scheduled) return;
   scheduled = true;
@@ -45,6 +53,7 @@ export function markDirty(connection: Flushable): void {
 
 function flushAll(): void {
   scheduled = false;
+  last = null;
   // Writes began this turn: whatever was written to a connection this turn may report them, so it waits.
   const wave = gate !== null && gate.writesBegun !== gateSeen ? ++waves : 0;
   if (wave !== 0 && gate !== null) {
@@ -53,6 +62,8 @@ function flushAll(): void {
   }
   for (const connection of dirty) {
     dirty.delete(connection);
+    // No longer in `dirty`: a connection marked while this one flushes is added again.
+    last = null;
     if (wave !== 0) held.set(connection, wave);
     // Output queued behind a held reply keeps its order: it leaves with it.
     else if (!held.has(connection)) connection.flush();
