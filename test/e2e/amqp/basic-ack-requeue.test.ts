@@ -68,6 +68,49 @@ test("requeued messages return to their original position, marked redelivered", 
   await connection.close();
 });
 
+test("ack multiple across a requeue: the redelivery takes a new tag, and one ack multiple settles it with the rest", async () => {
+  // A consumer with a backlog behind its prefetch: the requeued message goes back to the head, ahead of the
+  // backlog, and is redelivered at once with the next tag; tags below it that were never acked go with it.
+  const connection = await amqplib.connect(warren.broker.url);
+  const channel = await connection.createChannel();
+  const { queue } = await channel.assertQueue("", { exclusive: true });
+  await channel.prefetch(3);
+  const seen: amqplib.ConsumeMessage[] = [];
+  await channel.consume(queue, (m) => {
+    if (m) seen.push(m);
+  });
+  for (const body of ["1", "2", "3", "4", "5"]) channel.sendToQueue(queue, Buffer.from(body));
+  await waitFor(() => seen.length === 3);
+  channel.nack(seen[1] as amqplib.ConsumeMessage, false, true); // "2" back to the head, ahead of "4" and "5"
+  await waitFor(() => seen.length === 4);
+  const redelivered = seen[3] as amqplib.ConsumeMessage;
+  assert.deepEqual([redelivered.content.toString(), redelivered.fields.redelivered], ["2", true]);
+  assert.equal(redelivered.fields.deliveryTag, 4);
+  channel.ack(redelivered, true); // tags 1, 3 and 4: prefetch room for "4" and "5"
+  await waitFor(() => seen.length === 6);
+  assert.deepEqual(
+    seen.map((m) => [m.content.toString(), m.fields.deliveryTag, m.fields.redelivered]),
+    [
+      ["1", 1, false],
+      ["2", 2, false],
+      ["3", 3, false],
+      ["2", 4, true],
+      ["4", 5, false],
+      ["5", 6, false],
+    ],
+  );
+  channel.ack(seen[5] as amqplib.ConsumeMessage, true);
+  await waitFor(async () => queueIn(queue)?.unackedCount === 0 && (await channel.checkQueue(queue)).messageCount === 0);
+  // Tag 2 was settled by the nack: acking it again is RabbitMQ's 406, and the connection serves on.
+  const closed = nextError(channel);
+  channel.ack(seen[1] as amqplib.ConsumeMessage);
+  assert.deepEqual(await closed, { code: 406, text: "PRECONDITION_FAILED - unknown delivery tag 2" });
+  const again = await connection.createChannel();
+  await again.checkQueue(queue);
+  await connection.close();
+  await warren.broker.assertHealthy();
+});
+
 test("nack with multiple and requeue puts all back; reject without requeue drops", async () => {
   const client = new AMQPClient(warren.broker.url);
   await client.connect();
