@@ -85,7 +85,9 @@ export class StompHeadParser {
     for (let c = data[lf] as number; c !== LF; c = data[++lf] as number) if (c > 0x7f) asciiCommand = false;
     const commandEnd = lf > start && data[lf - 1] === CR ? lf - 1 : lf;
     const command =
-      this.lastHead !== null && commandEnd - start === this.lastCommandEnd && sameBytes(data, start, last, 0, commandEnd - start)
+      this.lastHead !== null &&
+      commandEnd - start === this.lastCommandEnd &&
+      sameBytes(data, start, last, 0, commandEnd - start)
         ? this.lastHead.command
         : decode(data, start, commandEnd, asciiCommand);
     const unescape = escapesHeaders(this.version, command);
@@ -113,7 +115,8 @@ export class StompHeadParser {
       lf = i;
       const lineEnd = lf > pos && data[lf - 1] === CR ? lf - 1 : lf;
       if (lineEnd === pos) break;
-      if (colon < 0 || colon >= lineEnd) return this.fail(`header line '${data.toString("utf8", pos, lineEnd)}' has no ':'`);
+      if (colon < 0 || colon >= lineEnd)
+        return this.fail(`header line '${data.toString("utf8", pos, lineEnd)}' has no ':'`);
       if (headers.size >= this.maxHeaders) return this.fail(`frame has more than ${this.maxHeaders} headers`);
       let name: string;
       let value: string;

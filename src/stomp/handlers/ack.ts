@@ -50,7 +50,12 @@ function settle(connection: StompConnection, frame: StompFrame, command: "ACK" |
 /** The subscription whose consumer tag begins the ack id (up to `end`): the last one found, while its tag still names it. */
 function subscriptionOf(connection: StompConnection, raw: string, end: number): StompSubscription | undefined {
   const last = connection.lastAcked;
-  if (last !== null && last.tag.length === end && raw.startsWith(last.tag) && connection.subscriptions.get(last.tag) === last)
+  if (
+    last !== null &&
+    last.tag.length === end &&
+    raw.startsWith(last.tag) &&
+    connection.subscriptions.get(last.tag) === last
+  )
     return last;
   const subscription = connection.subscriptions.get(raw.slice(0, end));
   if (subscription !== undefined) connection.lastAcked = subscription;
