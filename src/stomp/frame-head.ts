@@ -1,4 +1,5 @@
 import { escapesHeaders, type StompVersion } from "./frame.js";
+import { HeaderList } from "./header-list.js";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -52,6 +53,10 @@ export class StompHeadParser {
   private spareLines: number[] = [];
   private spareNames: string[] = [];
   private spareValues: string[] = [];
+  /** The last head's header names, first occurrences: the next head shares the array when its names are these. */
+  private lastUniqueNames: readonly string[] = [];
+  private scratchNames: string[] = [];
+  private scratchValues: string[] = [];
   /** The error of the last parse() that returned null. */
   error = "";
 
@@ -93,7 +98,11 @@ export class StompHeadParser {
     const unescape = escapesHeaders(this.version, command);
     // Another escaping rule (CONNECT is never unescaped) makes other strings from the same bytes.
     const lastLineCount = this.lastHead !== null && unescape === this.lastUnescaped ? this.lastLineCount : 0;
-    const headers = new Map<string, string>();
+    // First occurrences only, in scratch arrays; the head gets copies (or the last head's names, when equal).
+    const uniqueNames = this.scratchNames;
+    const uniqueValues = this.scratchValues;
+    let unique = 0;
+    let seen: Set<string> | null = null;
     const lines = this.spareLines;
     const names = this.spareNames;
     const values = this.spareValues;
@@ -117,7 +126,7 @@ export class StompHeadParser {
       if (lineEnd === pos) break;
       if (colon < 0 || colon >= lineEnd)
         return this.fail(`header line '${data.toString("utf8", pos, lineEnd)}' has no ':'`);
-      if (headers.size >= this.maxHeaders) return this.fail(`frame has more than ${this.maxHeaders} headers`);
+      if (unique >= this.maxHeaders) return this.fail(`frame has more than ${this.maxHeaders} headers`);
       let name: string;
       let value: string;
       const l = index * 3;
@@ -142,7 +151,22 @@ export class StompHeadParser {
       }
       if (name === INVALID || value === INVALID)
         return this.fail(`invalid escape sequence in header line '${data.toString("utf8", pos, lineEnd)}'`);
-      if (!headers.has(name)) headers.set(name, value);
+      // A scan for the few headers of a frame; a set past that, so that 1,000 headers are not 500,000 comparisons.
+      let repeated = false;
+      if (unique <= 16) {
+        for (let k = 0; k < unique; k++)
+          if (uniqueNames[k] === name) {
+            repeated = true;
+            break;
+          }
+        if (!repeated && unique === 16) seen = new Set(uniqueNames.slice(0, 16));
+      } else if ((seen as Set<string>).has(name)) repeated = true;
+      if (!repeated) {
+        seen?.add(name);
+        uniqueNames[unique] = name;
+        uniqueValues[unique] = value;
+        unique++;
+      }
       lines[l] = pos - start;
       lines[l + 1] = colon - start;
       lines[l + 2] = lineEnd - start;
@@ -151,6 +175,16 @@ export class StompHeadParser {
       index++;
       pos = lf + 1;
     }
+    const lastUnique = this.lastUniqueNames;
+    let headerNames: readonly string[] = lastUnique;
+    if (this.lastHead === null || unique !== lastUnique.length) headerNames = uniqueNames.slice(0, unique);
+    else
+      for (let k = 0; k < unique; k++)
+        if (uniqueNames[k] !== lastUnique[k]) {
+          headerNames = uniqueNames.slice(0, unique);
+          break;
+        }
+    const headers = new HeaderList(headerNames, uniqueValues.slice(0, unique));
     const lengthHeader = headers.get("content-length");
     const head: StompHead = {
       command,
@@ -158,6 +192,7 @@ export class StompHeadParser {
       contentLength: lengthHeader === undefined ? -1 : decimal(lengthHeader),
     };
     this.remember(data, start, end, commandEnd - start, head, unescape, index);
+    this.lastUniqueNames = headerNames;
     return head;
   }
 
@@ -197,6 +232,9 @@ export class StompHeadParser {
     this.lastHead = null;
     this.lastLineCount = 0;
     // Not kept: the strings of a long head (or a CONNECT's passcode) are let go.
+    this.lastUniqueNames = [];
+    this.scratchNames = [];
+    this.scratchValues = [];
     this.lastNames = [];
     this.lastValues = [];
     this.spareNames = [];
