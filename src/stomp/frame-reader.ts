@@ -128,11 +128,16 @@ export class StompFrameReader {
       while (offset < chunk.length && (chunk[offset] === LF || chunk[offset] === CR || chunk[offset] === NUL)) offset++;
       if (offset === chunk.length) return offset;
     }
-    // The head is read in place from the chunk; only one split across chunks is joined.
-    const data = carried === null ? chunk : Buffer.concat([carried, chunk.subarray(offset)]);
+    // The head is read in place from the chunk; only one split across chunks is joined, with no more of
+    // the new chunk than a head may take (not the whole chunk: that was a 64 KiB copy per socket read).
+    const data =
+      carried === null
+        ? chunk
+        : Buffer.concat([
+            carried,
+            chunk.subarray(offset, offset + Math.max(0, this.limits.maxHeaderBytes + 2 - carried.length)),
+          ]);
     const start = carried === null ? offset : 0;
-    /** Adds to an index into `data` to make it one into `chunk`. */
-    const shift = carried === null ? 0 : offset - carried.length;
     // A producer repeats its head: bytes equal to the last head's are that head, with no search and no decode.
     let end = this.heads.matchLast(data, start);
     let head: StompHead | null = end < 0 ? null : this.heads.last;
@@ -158,25 +163,26 @@ export class StompFrameReader {
     }
     this.headCarry = null;
     this.head = head;
-    const bodyStart = end;
+    // The body is read from the chunk: a joined head ended inside it.
+    const bodyStart = carried === null ? end : end - carried.length + offset;
     const length = head.contentLength;
     if (length >= 0) {
       if (length > this.limits.maxBodyBytes) {
         this.tooLarge();
         return chunk.length;
       }
-      if (data.length >= bodyStart + length + 1) {
+      if (chunk.length >= bodyStart + length + 1) {
         // Whole body in this chunk: a view, no copy.
-        if (data[bodyStart + length] !== NUL) {
+        if (chunk[bodyStart + length] !== NUL) {
           this.fail("Invalid frame", "frame body is longer than its content-length header");
           return chunk.length;
         }
-        this.emit(data.subarray(bodyStart, bodyStart + length));
-        return bodyStart + length + 1 + shift;
+        this.emit(chunk.subarray(bodyStart, bodyStart + length));
+        return bodyStart + length + 1;
       }
       this.body = Buffer.allocUnsafe(length);
-      const available = Math.min(length, data.length - bodyStart);
-      data.copy(this.body, 0, bodyStart, bodyStart + available);
+      const available = Math.min(length, chunk.length - bodyStart);
+      chunk.copy(this.body, 0, bodyStart, bodyStart + available);
       this.bodyFilled = available;
       this.state = this.bodyFilled === length ? State.SizedNul : State.SizedBody;
       return chunk.length;
@@ -186,25 +192,25 @@ export class StompFrameReader {
       return chunk.length;
     }
     // An empty body (ACK, SUBSCRIBE): no search.
-    if (data[bodyStart] === NUL) {
+    if (chunk[bodyStart] === NUL) {
       this.emit(EMPTY);
-      return bodyStart + 1 + shift;
+      return bodyStart + 1;
     }
-    const nul = data.indexOf(NUL, bodyStart);
+    const nul = chunk.indexOf(NUL, bodyStart);
     if (nul >= 0) {
       if (nul - bodyStart > this.limits.maxBodyBytes) {
         this.tooLarge();
         return chunk.length;
       }
-      this.emit(data.subarray(bodyStart, nul));
-      return nul + 1 + shift;
+      this.emit(chunk.subarray(bodyStart, nul));
+      return nul + 1;
     }
-    if (data.length - bodyStart > this.limits.maxBodyBytes) {
+    if (chunk.length - bodyStart > this.limits.maxBodyBytes) {
       this.tooLarge();
       return chunk.length;
     }
-    this.openChunks = [Buffer.from(data.subarray(bodyStart))];
-    this.openLength = data.length - bodyStart;
+    this.openChunks = [chunk.subarray(bodyStart)];
+    this.openLength = chunk.length - bodyStart;
     this.state = State.OpenBody;
     return chunk.length;
   }

@@ -17,7 +17,7 @@ type Event = { command: string; headers: [string, string][]; body: string } | { 
 
 const LIMITS: StompReaderLimits = { maxHeaderBytes: 4096, maxHeaders: 8, maxBodyBytes: 4096 };
 
-function read(chunks: readonly Buffer[], version: StompVersion): { events: Event[]; heads: object[] } {
+function read(chunks: readonly Buffer[], version: StompVersion, limits = LIMITS): { events: Event[]; heads: object[] } {
   const events: Event[] = [];
   const heads: object[] = [];
   const reader = new StompFrameReader(
@@ -28,7 +28,7 @@ function read(chunks: readonly Buffer[], version: StompVersion): { events: Event
       },
       onFrameError: (error, detail) => events.push({ error, detail }),
     },
-    LIMITS,
+    limits,
   );
   reader.version = version;
   for (const chunk of chunks) reader.push(chunk);
@@ -36,7 +36,7 @@ function read(chunks: readonly Buffer[], version: StompVersion): { events: Event
 }
 
 /** The head parsing the reader had before this change, on whole input (no limits but maxHeaders). */
-function reference(bytes: Buffer, version: StompVersion): Event[] {
+function reference(bytes: Buffer, version: StompVersion, maxHeaderBytes = LIMITS.maxHeaderBytes): Event[] {
   const events: Event[] = [];
   let offset = 0;
   for (;;) {
@@ -53,6 +53,10 @@ function reference(bytes: Buffer, version: StompVersion): Event[] {
       lineStart = i + 1;
     }
     if (end < 0) return events;
+    if (end - offset > maxHeaderBytes) {
+      events.push({ error: "Invalid frame", detail: `frame headers exceed ${maxHeaderBytes} bytes` });
+      return events;
+    }
     const text = bytes.toString("utf8", offset, end);
     let lf = text.indexOf("\n");
     const command = text.slice(0, lf > 0 && text.charCodeAt(lf - 1) === 0x0d ? lf - 1 : lf);
@@ -133,7 +137,7 @@ const VALUES = [
 ];
 const INVALID_UTF8 = Buffer.from([0x76, 0xc3, 0x28, 0xe2, 0x82]);
 
-function session(next: (n: number) => number): Buffer {
+function session(next: (n: number) => number, bodies = ["", "x", "with\0nul"]): Buffer {
   const frames: Buffer[] = [];
   let previous: Buffer | null = null;
   for (let f = 0; f < 12; f++) {
@@ -151,7 +155,7 @@ function session(next: (n: number) => number): Buffer {
       else if (next(25) === 0) parts.push(Buffer.concat([Buffer.from(`${name}:`), INVALID_UTF8, Buffer.from(eol)]));
       else parts.push(Buffer.from(`${name}:${VALUES[next(VALUES.length)]}${eol}`));
     }
-    const body = ["", "x", "with\0nul"][next(3)] as string;
+    const body = bodies[next(bodies.length)] as string;
     if (body.includes("\0") || next(2) === 0)
       parts.push(Buffer.from(`content-length:${Buffer.byteLength(body)}${eol}`));
     parts.push(Buffer.from(eol), Buffer.from(body), Buffer.from("\0"), Buffer.from(next(3) === 0 ? "\n" : ""));
@@ -231,4 +235,21 @@ test("after the version changes, a head read before is parsed again under the ne
     events.map((e) => ("headers" in e ? e.headers[0]?.[1] : e)),
     ["a\\cb", "a:b", "a\\cb"],
   );
+});
+
+test("a head split across reads is joined with no more of the next read than a head may take; the body after it is whole", () => {
+  // Bodies far longer than the head limit: the read after a split head holds the head's end, a body and more frames.
+  const limits = { ...LIMITS, maxHeaderBytes: 90 };
+  const bodies = ["b".repeat(700), `${"c".repeat(300)}\0${"d".repeat(300)}`, ""];
+  for (let seed = 1; seed <= 200; seed++) {
+    const next = random(seed * 7919);
+    const bytes = session(next, bodies);
+    const expected = reference(bytes, "1.2", limits.maxHeaderBytes);
+    assert.deepEqual(read([bytes], "1.2", limits).events, expected, `seed ${seed} whole`);
+    for (let k = 0; k < 4; k++) {
+      const cut = next(bytes.length);
+      const pieces = [Buffer.from(bytes.subarray(0, cut)), Buffer.from(bytes.subarray(cut))];
+      assert.deepEqual(read(pieces, "1.2", limits).events, expected, `seed ${seed} cut at ${cut}`);
+    }
+  }
 });
