@@ -371,6 +371,12 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
     if (outcome === "ack") this.stats.ack += entries.length;
   }
 
+  /** settle() for one delivery (client-individual), without an array per ACK. */
+  settleOne(entry: PendingAck, outcome: Outcome): void {
+    this.unacked.settle(entry, outcome);
+    if (outcome === "ack") this.stats.ack++;
+  }
+
   /** Stops a subscription and gives back what it had not acked. */
   removeSubscription(subscription: StompSubscription): void {
     this.subscriptions.delete(subscription.tag);

@@ -38,13 +38,14 @@ function settle(connection: StompConnection, frame: StompFrame, command: "ACK" |
     // RabbitMQ acks on its AMQP channel, which fails with this channel error.
     throw new StompError("precondition_failed", `PRECONDITION_FAILED - unknown delivery tag ${tag}`, true);
   }
-  const entries =
-    subscription.ackMode === "client"
-      ? connection.unacked.takeUpTo(tag, (entry) => entry.consumer === subscription)
-      : [connection.unacked.take(tag) as PendingAck];
   // RabbitMQ's NACK takes requeue:false (rabbit_stomp_processor): dropped, or dead-lettered when the queue says so.
   const outcome = command === "ACK" ? "ack" : frame.headers.get("requeue") === "false" ? "discard" : "requeue";
-  connection.settle(entries, outcome);
+  if (subscription.ackMode === "client")
+    connection.settle(
+      connection.unacked.takeUpTo(tag, (entry) => entry.consumer === subscription),
+      outcome,
+    );
+  else connection.settleOne(connection.unacked.take(tag) as PendingAck, outcome);
 }
 
 /** The subscription whose consumer tag begins the ack id (up to `end`): the last one found, while its tag still names it. */
