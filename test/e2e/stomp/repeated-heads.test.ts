@@ -14,16 +14,11 @@ import { TCPWrapper } from "@stomp/tcp-wrapper";
 import amqplib from "amqplib";
 import { waitFor } from "../../helpers/broker.js";
 import { RawStompClient, type ReceivedFrame } from "./raw-client.js";
-import { useStompBroker } from "./stomp-broker.js";
+import { assertStompServes, useStompBroker } from "./stomp-broker.js";
 
 const stomp = useStompBroker();
 
-async function assertOthersServed(): Promise<void> {
-  const { client } = await RawStompClient.login(stomp.port);
-  client.send("SEND", { destination: "/queue/health", receipt: "ok" }, "x");
-  assert.equal((await client.frame()).headers["receipt-id"], "ok");
-  client.close();
-}
+const assertOthersServed = (): Promise<void> => assertStompServes(stomp.port);
 
 const sendFrame = (headers: string, body: string): string =>
   `SEND\n${headers}content-length:${Buffer.byteLength(body)}\n\n${body}\0`;
