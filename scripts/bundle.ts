@@ -87,6 +87,33 @@ function splitOnlyTheCluster(): Plugin {
   };
 }
 
+/**
+ * Node's built-ins imported by the sources (`import { x } from "node:tls"`)
+ * become require()s made when the importing module is first evaluated. As
+ * import statements, esbuild hoists every one of them to the top of the
+ * bundle, so a fresh process loaded tls, https, http, zlib, v8 and vm
+ * before startBroker() ran, each through an ES-module facade that reads
+ * every export (tls's `rootCertificates` getter parses the root CA store):
+ * ~20 ms of the cold start in a profile, for modules that only a TLS
+ * listener, the management API or a data dir use. Accessing the exports
+ * through esbuild's CommonJS interop costs one property getter, which V8
+ * inlines.
+ */
+function builtinsOnDemand(): Plugin {
+  return {
+    name: "builtins-on-demand",
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter: /^node:/ }, ({ path, kind }) =>
+        kind === "import-statement" ? { path, namespace: "builtin-on-demand" } : undefined,
+      );
+      pluginBuild.onLoad({ filter: /.*/, namespace: "builtin-on-demand" }, ({ path }) => ({
+        contents: `module.exports = require(${JSON.stringify(path)});`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
 const common: BuildOptions = {
   absWorkingDir: root,
   bundle: true,
@@ -101,6 +128,14 @@ const common: BuildOptions = {
   sourcemap: "linked",
   legalComments: "eof",
   logLevel: "warning",
+  // Packages the sources load on demand (requireOnDemand) stay outside the bundle, resolved from
+  // node_modules at their first use: inside it, V8 compiled them at every start (re2js 188 KB for
+  // permission patterns other than ".*", ws 67 KB at the first WebSocket upgrade). Both are
+  // package.json dependencies, so an installed warren finds them.
+  external: ["re2js", "ws"],
+  // bl (mqtt-packet's parser) takes its Duplex from readable-stream, a copy of Node's own streams
+  // (136 KB with its polyfills); Node 20's node:stream is the same implementation, already loaded.
+  alias: { "readable-stream": "node:stream" },
   // The CommonJS dependencies (pino, mqtt-packet's readable-stream) call require() for Node's
   // built-ins, which an ESM file does not have.
   banner: {
@@ -113,13 +148,13 @@ await rm(`${root}dist/chunks`, { recursive: true, force: true });
 await Promise.all([
   build({
     ...common,
-    plugins: [splitOnlyTheCluster()],
+    plugins: [splitOnlyTheCluster(), builtinsOnDemand()],
     entryPoints: [{ in: "src/index.ts", out: "warren" }],
     chunkNames: "chunks/warren-[name]-[hash]",
   }),
   build({
     ...common,
-    plugins: [splitOnlyTheCluster()],
+    plugins: [splitOnlyTheCluster(), builtinsOnDemand()],
     entryPoints: [{ in: "src/cli/main.ts", out: "warren-cli" }],
     chunkNames: "chunks/warren-cli-[name]-[hash]",
   }),

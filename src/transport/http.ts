@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import type { WebSocket, WebSocketServer } from "ws";
 import { DEFAULTS } from "../config/defaults.js";
@@ -81,7 +80,7 @@ export class HttpListener {
       connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(timeout / 4))),
     };
     const tls = options.tls ?? null;
-    const secure = tls ? createHttpsServer({ ...tls.serverOptions(), ...serverOptions }) : null;
+    const secure = tls ? tls.createHttpsServer(serverOptions) : null;
     const server: Server = secure ?? createServer(serverOptions);
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error: NodeJS.ErrnoException) => {
