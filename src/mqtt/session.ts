@@ -1,18 +1,35 @@
 import type { IPublishPacket } from "mqtt-packet";
 import { DeliveryLedger, type Delivery } from "../core/delivery-ledger.js";
-import type { Queue } from "../core/queue.js";
+import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { MqttConnection } from "./connection.js";
 import type { MqttConsumer } from "./consumer.js";
-import { MqttOrigin } from "./message-mapping.js";
+import { MqttOrigin, publishPacket } from "./message-mapping.js";
 import type { Subscription } from "./subscription.js";
 
-/** A QoS 1/2 delivery awaiting PUBACK / PUBREC; its ledger tag is the packet id. */
-export interface MqttDelivery extends Delivery {
-  readonly qos: 1 | 2;
-  readonly consumer: MqttConsumer;
-  /** The PUBLISH as sent, resent with DUP=1 and this packet id when the session resumes [MQTT-4.4.0-1]. */
-  readonly packet: IPublishPacket;
+/**
+ * A QoS 1/2 delivery awaiting PUBACK / PUBREC; its ledger tag is the packet
+ * id. It keeps what its PUBLISH was made of rather than the packet, so that a
+ * delivery costs one object: the resend [MQTT-4.4.0-1] is rebuilt from it
+ * (DUP=1, the same packet id, topic, RETAIN and properties).
+ */
+export class MqttDelivery implements Delivery {
+  constructor(
+    readonly tag: number,
+    readonly qos: 1 | 2,
+    readonly queue: Queue,
+    readonly queued: QueuedMessage,
+    readonly consumer: MqttConsumer,
+    readonly topic: string,
+    readonly retain: boolean,
+    /** MQTT 5 properties as sent (the subscription identifiers, the expiry left then); undefined for 3.1.1. */
+    readonly properties: IPublishPacket["properties"] | undefined,
+  ) {}
+
+  /** The PUBLISH to send again when the session resumes. */
+  resendPacket(): IPublishPacket {
+    return publishPacket(this.topic, this.queued.message.body, this.qos, true, this.retain, this.tag, this.properties);
+  }
 }
 
 /**
