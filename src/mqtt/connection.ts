@@ -383,7 +383,8 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
 
   canDeliver(consumer: MqttConsumer): boolean {
     if (!this.output.canWrite(this.out.length, this.state === "connected")) return false;
-    return consumer.noAck || this.session === null || this.session.inflight.hasRoomFor(consumer);
+    const session = this.session;
+    return consumer.noAck || session === null || (session.inflight.hasRoomFor(consumer) && session.canAllocatePacketId());
   }
 
   /** A message from one of the session's queues becomes a PUBLISH. */

@@ -49,7 +49,7 @@ export class MqttSession {
    * channels and STOMP sessions use; its shared prefetch is the client's
    * Receive Maximum. It outlives connections, as the session does.
    */
-  readonly inflight = new DeliveryLedger<MqttDelivery>();
+  readonly inflight = new DeliveryLedger<MqttDelivery>({ increasingTags: true });
   /**
    * QoS 2 deliveries past PUBREC, awaiting PUBCOMP, in PUBREC order. This is
    * protocol state, not a delivery: the queue has its ack, but each still
@@ -80,14 +80,31 @@ export class MqttSession {
     this.origins = [new MqttOrigin(key, false), new MqttOrigin(key, true)];
   }
 
-  /** Packet ids in use are skipped [MQTT-2.3.1-2]; null when all 65535 are taken. */
+  /**
+   * The next packet id for a QoS 1/2 delivery [MQTT-2.3.1-2]. Ids grow, so
+   * that the in-flight ledger is a ring in delivery order (no Map rehashed
+   * as deliveries come and go); after 65535 they start again from 1 only
+   * once no delivery is in flight, and `canAllocatePacketId` is false until
+   * then (deliveries wait for the acks, a moment every 65535 deliveries).
+   * Ids still held by QoS 2 deliveries past PUBREC are skipped.
+   */
   allocatePacketId(): number | null {
-    for (let i = 0; i < 65535; i++) {
+    if (!this.canAllocatePacketId()) return null;
+    for (;;) {
       const id = this.nextPacketId;
-      this.nextPacketId = id === 65535 ? 1 : id + 1;
-      if (this.inflight.get(id) === undefined && !this.awaitingPubcomp.has(id)) return id;
+      if (id > 65535) {
+        this.nextPacketId = 1;
+        continue;
+      }
+      this.nextPacketId = id + 1;
+      if (!this.awaitingPubcomp.has(id)) return id;
     }
-    return null;
+  }
+
+  /** Whether `allocatePacketId` has an id to give: false while ids wait to start again from 1 (or all are held). */
+  canAllocatePacketId(): boolean {
+    if (this.nextPacketId <= 65535) return true;
+    return this.inflight.size === 0 && this.awaitingPubcomp.size < 65535;
   }
 
   /**
