@@ -71,7 +71,7 @@ for i in "${!builds[@]}"; do
   [ -z "$cpu_prof" ] || flags+=(--cpu-prof --cpu-prof-dir "$cpu_prof")
   (cd "$snap" && exec node "${flags[@]}" dist/src/cli/main.js --host 127.0.0.1 --amqp-port "${amqp[$i]}" \
     --mqtt-port "${mqtt[$i]}" --stomp-port "${stomp[$i]}" --http-port off --web-stomp-port off \
-    --web-mqtt-port off --stream-port off --data-dir "$work/data$i" --log-level warn) >"${logs[$i]}" 2>&1 &
+    --web-mqtt-port off $(optional_ports_off "$snap/dist") --data-dir "$work/data$i" --log-level warn) >"${logs[$i]}" 2>&1 &
   pids[$i]=$!
   # Every listener: the MQTT and STOMP ones may open after AMQP's (a first g0/h run under --cpu-prof saw 0 deliveries).
   for port in "${amqp[$i]}" "${mqtt[$i]}" "${stomp[$i]}"; do wait_for_port "$port" "${pids[$i]}" "${logs[$i]}"; done

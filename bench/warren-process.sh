@@ -20,3 +20,7 @@ wait_for_port() {
     sleep 0.1
   done
 }
+
+# optional_ports_off DIST: "--stream-port off" when that build has the stream listener (builds before
+# 2026-12-06 do not, and refuse the flag), so that older builds can be benchmarked as "before".
+optional_ports_off() { if [ -f "$1/src/stream/listener.js" ]; then echo "--stream-port off"; fi; }
