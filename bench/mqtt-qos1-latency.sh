@@ -10,6 +10,8 @@
 # Warren builds it also reads the broker's CPU time (/proc/PID/stat) around
 # the run. Prints one line per run:
 #   broker rate p50 p95 p99 max cpu_us_per_delivery load missing
+# (CPU over the whole run, warm-up and drain included, per message received
+# in the measured window: for comparing builds in one run, not cpu-per-message.sh's figure)
 # and a table of medians (min in brackets) at the end.
 #
 #   --dist LIST      comma list of dist/ dirs (default: this repo's dist)
@@ -31,7 +33,7 @@ while [ $# -gt 0 ]; do
     --duration) duration="$2"; shift 2;;
     --warmup) warmup="$2"; shift 2;;
     --inflight) inflight="$2"; shift 2;;
-    *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2;;
+    *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2;;
   esac
 done
 
@@ -59,7 +61,7 @@ for i in "${!builds[@]}"; do
   mkdir -p "$work/data$i"
   port[$name]="$(free_port)"
   (cd "$work/snap$i" && exec node dist/src/cli/main.js --host 127.0.0.1 --mqtt-port "${port[$name]}" \
-    --amqp-port off --stomp-port off --http-port off --web-stomp-port off --web-mqtt-port off --stream-port off \
+    --amqp-port off --stomp-port off --http-port off --web-stomp-port off --web-mqtt-port off $(optional_ports_off "$work/snap$i/dist") \
     --data-dir "$work/data$i" --log-level warn) >"$work/$i.log" 2>&1 &
   pid[$name]=$!; pids+=($!)
   wait_for_port "${port[$name]}" "$!" "$work/$i.log"
