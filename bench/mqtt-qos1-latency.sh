@@ -39,17 +39,13 @@ done
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/warren-q1lat.XXXXXX")"
 pids=()
+. "$here/warren-process.sh"
 cleanup() {
-  for p in "${pids[@]}"; do
-    kill -TERM "$p" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null
-  done
+  stop_processes "${pids[@]}"
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-. "$here/warren-process.sh"
 
 declare -A port pid
 names=()
@@ -82,8 +78,6 @@ if [[ ",$only," == *,aedes,* ]]; then
   wait_for_port "${port[aedes]}" "$!" "$work/aedes.log"
 fi
 
-ticks="$(getconf CLK_TCK)"
-cpu_ms() { awk -v t="$ticks" '{ print ($14 + $15) * 1000 / t }' "/proc/$1/stat"; }
 results="$work/results.txt"
 n=${#names[@]}
 for r in $(seq "$rounds"); do
