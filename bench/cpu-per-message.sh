@@ -41,15 +41,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/warren-cpu.XXXXXX")"
-pids=()
 . "$here/warren-process.sh"
-cleanup() {
-  stop_processes "${pids[@]}"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_work_dir warren-cpu
 
 IFS=, read -r -a builds <<<"$dists"
 IFS='|' read -r -a extra_flags <<<"$node_flags"

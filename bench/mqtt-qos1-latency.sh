@@ -37,15 +37,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/warren-q1lat.XXXXXX")"
-pids=()
 . "$here/warren-process.sh"
-cleanup() {
-  stop_processes "${pids[@]}"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_work_dir warren-q1lat
 
 declare -A port pid
 names=()

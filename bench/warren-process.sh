@@ -36,3 +36,12 @@ stop_processes() {
 
 # cpu_ms PID: the process's user + system CPU time so far, ms (/proc/PID/stat).
 cpu_ms() { awk -v t="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / t }' "/proc/$1/stat"; }
+
+# bench_work_dir NAME: $work, a fresh temp dir, and $pids, empty; on exit the processes in $pids are stopped
+# (stop_processes) and $work is removed.
+bench_work_dir() {
+  work="$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")"
+  pids=()
+  trap 'stop_processes "${pids[@]}"; rm -rf "$work"' EXIT
+  trap 'exit 130' INT TERM
+}
