@@ -60,7 +60,7 @@ function splitOnlyTheCluster(): Plugin {
     setup(pluginBuild) {
       pluginBuild.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async ({ path }) => {
         const source = await readFile(path, "utf8");
-        const contents = source
+        const contents = namedBuiltinImports(source)
           .replace(REQUIRE_ON_DEMAND, "require(")
           .replace(RELATIVE_DYNAMIC_IMPORT, (_call: string, specifier: string) => {
             const target = resolve(dirname(path), specifier).replace(/\.js$/, ".ts");
@@ -87,6 +87,60 @@ function splitOnlyTheCluster(): Plugin {
   };
 }
 
+/**
+ * Node's built-ins imported by the sources (`import { x } from "node:tls"`)
+ * become require()s made when the importing module is first evaluated. As
+ * import statements, esbuild hoists every one of them to the top of the
+ * bundle, so a fresh process loaded tls, https, http, zlib, v8 and vm
+ * before startBroker() ran, each through an ES-module facade that reads
+ * every export (tls's `rootCertificates` getter parses the root CA store):
+ * ~20 ms of the cold start in a profile, for modules that only a TLS
+ * listener, the management API or a data dir use.
+ *
+ * A source's named import is rewritten to "node:x#a,b", a small ES module
+ * that requires node:x and exports just a and b as constants: the importer
+ * binds them directly (no getter per access on a hot path), and nothing
+ * copies the module's other exports (esbuild's CommonJS interop defines a
+ * getter for each of fs's ~100: 5 ms of a profile). Any other import of a
+ * built-in (a dependency's) gets that interop.
+ */
+const NAMED_BUILTIN_IMPORT = /\bimport\s*\{([^}]*)\}\s*from\s*"(node:[^"#]+)"/g;
+
+function namedBuiltinImports(source: string): string {
+  return source.replace(NAMED_BUILTIN_IMPORT, (_statement: string, specifiers: string, builtin: string) => {
+    const names = specifiers
+      .split(",")
+      .map((specifier) => specifier.trim())
+      .filter((specifier) => specifier !== "" && !specifier.startsWith("type "))
+      .map((specifier) => specifier.split(/\s+as\s+/)[0] as string);
+    return `import {${specifiers}} from ${JSON.stringify(`${builtin}#${names.join(",")}`)}`;
+  });
+}
+
+function builtinsOnDemand(): Plugin {
+  return {
+    name: "builtins-on-demand",
+    setup(pluginBuild) {
+      pluginBuild.onResolve({ filter: /^node:/ }, ({ path, kind }) =>
+        kind === "import-statement" ? { path, namespace: "builtin-on-demand" } : undefined,
+      );
+      pluginBuild.onLoad({ filter: /.*/, namespace: "builtin-on-demand" }, ({ path }) => {
+        const [builtin, names] = path.split("#") as [string, string | undefined];
+        if (names === undefined)
+          return { contents: `module.exports = require(${JSON.stringify(builtin)});`, loader: "js" };
+        const exports = names
+          .split(",")
+          .filter((name) => name !== "")
+          .map((name) => `export const ${name} = builtin.${name};`);
+        return {
+          contents: [`const builtin = require(${JSON.stringify(builtin)});`, ...exports].join("\n"),
+          loader: "js",
+        };
+      });
+    },
+  };
+}
+
 const common: BuildOptions = {
   absWorkingDir: root,
   bundle: true,
@@ -101,6 +155,14 @@ const common: BuildOptions = {
   sourcemap: "linked",
   legalComments: "eof",
   logLevel: "warning",
+  // Packages the sources load on demand (requireOnDemand) stay outside the bundle, resolved from
+  // node_modules at their first use: inside it, V8 compiled them at every start (re2js 188 KB for
+  // permission patterns other than ".*", ws 67 KB at the first WebSocket upgrade). Both are
+  // package.json dependencies, so an installed warren finds them.
+  external: ["re2js", "ws"],
+  // bl (mqtt-packet's parser) takes its Duplex from readable-stream, a copy of Node's own streams
+  // (136 KB with its polyfills); Node 20's node:stream is the same implementation, already loaded.
+  alias: { "readable-stream": "node:stream" },
   // The CommonJS dependencies (pino, mqtt-packet's readable-stream) call require() for Node's
   // built-ins, which an ESM file does not have.
   banner: {
@@ -113,13 +175,13 @@ await rm(`${root}dist/chunks`, { recursive: true, force: true });
 await Promise.all([
   build({
     ...common,
-    plugins: [splitOnlyTheCluster()],
+    plugins: [splitOnlyTheCluster(), builtinsOnDemand()],
     entryPoints: [{ in: "src/index.ts", out: "warren" }],
     chunkNames: "chunks/warren-[name]-[hash]",
   }),
   build({
     ...common,
-    plugins: [splitOnlyTheCluster()],
+    plugins: [splitOnlyTheCluster(), builtinsOnDemand()],
     entryPoints: [{ in: "src/cli/main.ts", out: "warren-cli" }],
     chunkNames: "chunks/warren-cli-[name]-[hash]",
   }),

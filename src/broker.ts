@@ -20,7 +20,7 @@ import { connectionLog } from "./core/connection-log.js";
 import { queueExpiryLog } from "./core/queue-log.js";
 import { ResourceAlarms, type AlarmOptions } from "./alarms/resource-alarms.js";
 import type { HttpListener } from "./transport/http.js";
-import type { ManagementApi } from "./management/server.js";
+import type { AttachedManagement } from "./management/attach-on-first-connection.js";
 import type { ListenerInfo } from "./management/context.js";
 import { packageVersion } from "./version.js";
 import type { StompListeners, StompOptions } from "./stomp/listeners.js";
@@ -182,7 +182,7 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
   /** Shared by the management API, /metrics and the WebSocket endpoints (/ws/stomp, /ws/mqtt): register routes on it. */
   let http: HttpListener | null = null;
   let https: HttpListener | null = null;
-  let management: ManagementApi | null = null;
+  let management: AttachedManagement | null = null;
   const urlHost = host === "::" || host === "0.0.0.0" ? "localhost" : host.includes(":") ? `[${host}]` : host;
   try {
     const httpPort = options.ports?.http ?? 0;
@@ -193,7 +193,7 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
     if (HttpListener && httpPort !== "off") {
       http = await HttpListener.open(
         { protocol: "HTTP", host, port: httpPort, flag: "--http-port", envVar: "WARREN_HTTP_PORT" },
-        requestTimeoutMs === undefined ? {} : { requestTimeoutMs },
+        { logger, ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }) },
       );
       ports.http = http.port;
       urls.http = `http://${urlHost}:${http.port}`;
@@ -203,7 +203,7 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
       // HTTPS serves what HTTP serves: the API, UI, /metrics and the WebSocket routes added below.
       https = await HttpListener.open(
         { protocol: "HTTPS", host, port: httpsPort, flag: "--https-port", envVar: "WARREN_HTTPS_PORT" },
-        { tls, sameRoutesAs: http, ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }) },
+        { tls, sameRoutesAs: http, logger, ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }) },
       );
       ports.https = https.port;
       urls.https = `https://${urlHost}:${https.port}`;
@@ -214,11 +214,11 @@ export async function startBroker<O extends BrokerOptions = Record<never, never>
     }
     const web = http ?? https;
     if (web) {
-      const [{ ManagementApi }, { warnIfGuestOnlyAdministrator }] = await Promise.all([
-        import("./management/server.js"),
+      const [{ attachManagement }, { warnIfGuestOnlyAdministrator }] = await Promise.all([
+        import("./management/attach-on-first-connection.js"),
         import("./management/exposure-warning.js"),
       ]);
-      management = ManagementApi.attach(web, {
+      management = attachManagement([http, https], {
         broker: core,
         logger,
         version: packageVersion(),

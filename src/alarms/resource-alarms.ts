@@ -13,9 +13,10 @@
  * publishers stayed blocked for 136 s.
  */
 import { statfsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { totalmem } from "node:os";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import type * as V8 from "node:v8";
+import type * as Vm from "node:vm";
 import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
 
@@ -174,15 +175,18 @@ function queuedBodyBytes(broker: Broker): number {
  * V8's gc(), for the alarm's own use (Node exposes it only under --expose-gc).
  * Looked up on the first collection, not at import: runInNewContext builds a
  * whole V8 context, ~10-30 ms of every embedded broker's cold start (issue 15).
+ * node:v8 and node:vm load then too (node:v8 ~2-8 ms with its heap utilities);
+ * scripts/bundle.ts bundles `requireOnDemand(...)` as a require() at the call.
  */
+const requireOnDemand = createRequire(import.meta.url);
 let gcFunction: (() => void) | null | undefined;
 function collectGarbage(): (() => void) | null {
   if (gcFunction !== undefined) return gcFunction;
   const global = (globalThis as { gc?: () => void }).gc;
   if (global) return (gcFunction = global);
   try {
-    setFlagsFromString("--expose-gc");
-    const gc: unknown = runInNewContext("gc");
+    (requireOnDemand("node:v8") as typeof V8).setFlagsFromString("--expose-gc");
+    const gc: unknown = (requireOnDemand("node:vm") as typeof Vm).runInNewContext("gc");
     gcFunction = typeof gc === "function" ? (gc as () => void) : null;
   } catch {
     gcFunction = null;

@@ -38,7 +38,7 @@ import { userRoutes } from "./routes/users.js";
 import { vhostRoutes } from "./routes/vhosts.js";
 import { serveUi } from "./static.js";
 import { JsonArrayBody } from "./streaming.js";
-import { StatsSampler } from "./stats.js";
+import { DEFAULT_STATS_INTERVAL_MS, StatsSampler } from "./stats.js";
 
 import type { Durability } from "../store/types.js";
 import type { ClusterMember } from "./context.js";
@@ -71,9 +71,11 @@ export interface ManagementOptions {
   replicatedWrites?: Durability | null;
   /** The settings the broker runs with, for GET /api/environment; none when absent. */
   environment?: () => JsonObject;
+  /** A rate sampler already started (attach-on-first-connection.ts); without it the API starts its own. */
+  stats?: StatsSampler;
 }
 
-export const DEFAULT_STATS_INTERVAL_MS = 5000;
+export { DEFAULT_STATS_INTERVAL_MS };
 
 export class ManagementApi implements Management {
   readonly broker: Broker;
@@ -91,7 +93,8 @@ export class ManagementApi implements Management {
     this.logger = options.logger;
     this.certificates = options.certificates ?? null;
     this.node = options.nodeName ?? `warren@${hostname()}`;
-    this.stats = new StatsSampler(options.broker, options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS);
+    this.stats =
+      options.stats ?? new StatsSampler(options.broker, options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS);
     this.router.add([
       ...overviewRoutes,
       ...vhostRoutes,
@@ -114,11 +117,11 @@ export class ManagementApi implements Management {
     ]);
   }
 
-  /** Registers the API on `http` and starts the rate sampler. */
+  /** Registers the API on `http` and starts the rate sampler (unless given one). */
   static attach(http: HttpListener, options: ManagementOptions): ManagementApi {
     const api = new ManagementApi(options);
     http.addRequestHandler((request, response) => api.handle(request, response));
-    api.stats.start();
+    if (!options.stats) api.stats.start();
     return api;
   }
 

@@ -2,7 +2,7 @@
  * Serves the web UI's files from the package's ui/ folder. Only the listed
  * files are served (no path from the request reaches the file system).
  */
-import { readFile } from "node:fs/promises";
+import { readFile } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { packageRoot } from "../package-root.js";
 
@@ -31,19 +31,19 @@ for (const module of [
 export function serveUi(request: IncomingMessage, response: ServerResponse, pathname: string): boolean {
   const entry = FILES[pathname];
   if (!entry || (request.method !== "GET" && request.method !== "HEAD")) return false;
-  readFile(new URL(`ui/${entry.file}`, packageRoot())).then(
-    (body) => {
-      response.writeHead(200, {
-        "content-type": entry.type,
-        "content-length": String(body.length),
-        "cache-control": "no-cache",
-      });
-      response.end(request.method === "HEAD" ? undefined : body);
-    },
-    () => {
+  // The callback form: node:fs/promises is one more module for every broker to load at start (issue 15 §1).
+  readFile(new URL(`ui/${entry.file}`, packageRoot()), (error, body) => {
+    if (error) {
       response.writeHead(404, { "content-type": "application/json" });
       response.end(JSON.stringify({ error: "Object Not Found", reason: "Not Found" }));
-    },
-  );
+      return;
+    }
+    response.writeHead(200, {
+      "content-type": entry.type,
+      "content-length": String(body.length),
+      "cache-control": "no-cache",
+    });
+    response.end(request.method === "HEAD" ? undefined : body);
+  });
   return true;
 }

@@ -16,6 +16,9 @@ import type { Queue } from "../core/queue.js";
 import type { RemovalListener } from "../core/vhost.js";
 import { TurnSlicer } from "./streaming.js";
 
+/** RabbitMQ's collect_statistics_interval. */
+export const DEFAULT_STATS_INTERVAL_MS = 5000;
+
 export const QUEUE_COUNTERS = [
   "publish",
   "deliver",

@@ -6,14 +6,18 @@ import type { Broker } from "../core/broker.js";
 import type { Logger } from "../log.js";
 import type { WebSocketRoute } from "../transport/http.js";
 import { closeTcpDraining, openTcpAndWebListeners } from "../transport/protocol-listeners.js";
+import { OnFirstConnection } from "../transport/on-first-connection.js";
 import { createWebSocketStream } from "../transport/ws-on-demand.js";
-import { MqttConnection } from "./connection.js";
+import type * as ConnectionModule from "./connection.js";
 import type { MqttContext, MqttSettings } from "./context.js";
 import { MemoryRetainedStore, type RetainedStore } from "./retained.js";
 import { SessionRegistry } from "./session-registry.js";
 import { StoredRetainedStore } from "./durable/stored-retained.js";
 import { StoredSessions } from "./durable/stored-sessions.js";
 import type { MqttStateStore, RecoveredMqttState } from "../store/types.js";
+
+/** The connection code and mqtt-packet load at the first MQTT client, over TCP or WebSocket (issue 15 §1). */
+const connectionCode = new OnFirstConnection<typeof ConnectionModule>("MQTT", () => import("./connection.js"));
 
 /** The store's MQTT state and what it recovered; null with memory storage (nothing kept). */
 export interface MqttPersistence {
@@ -67,7 +71,8 @@ export function mqttWebSocketRoute(ctx: MqttContext, path: string): WebSocketRou
         localPort: socket.localPort ?? 0,
         socket,
       } as const;
-      new MqttConnection(stream, ctx, { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0, transport });
+      const peer = { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0, transport };
+      connectionCode.accept(stream, ctx.logger, ({ MqttConnection }) => new MqttConnection(stream, ctx, peer));
     },
   };
 }
@@ -95,7 +100,8 @@ export async function openMqttListeners(
       envVar: "WARREN_MQTT_PORT",
       onSocket(socket: Socket) {
         socket.setNoDelay(true);
-        new MqttConnection(socket, ctx, { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 });
+        const peer = { address: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
+        connectionCode.accept(socket, ctx.logger, ({ MqttConnection }) => new MqttConnection(socket, ctx, peer));
       },
     },
     {

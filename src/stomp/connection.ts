@@ -22,9 +22,8 @@ import { StompFrameReader, type StompFrameSink, type StompReaderLimits } from ".
 import { StompFrameWriter } from "./frame-writer.js";
 import { handlerFor } from "./handlers/index.js";
 import { describeStompConnection, listStompChannels } from "./introspection.js";
-import { MessageHead, SERVER_HEADERS } from "./message-head.js";
+import { MessageHead } from "./message-head.js";
 import { SendCache } from "./send-cache.js";
-import { headersFromProperties } from "./properties.js";
 import type { StompSubscription } from "./subscription.js";
 import type { StompTransport } from "./transport.js";
 
@@ -83,11 +82,13 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   readonly writer = new StompFrameWriter();
   readonly subscriptions = new Map<string, StompSubscription>();
   /** Deliveries awaiting ACK/NACK, by the delivery tag in their ack id. */
-  readonly unacked = new DeliveryLedger<PendingAck>();
+  readonly unacked = new DeliveryLedger<PendingAck>({ increasingTags: true });
   /** Open transactions: their frames wait here until COMMIT. */
   readonly transactions = new Map<string, StompFrame[]>();
   /** /temp-queue/<name> → the exclusive queue created for it. */
   readonly tempQueues = new Map<string, Queue>();
+  /** The subscription the last ACK or NACK named (handlers/ack.ts): a consumer acks one subscription's messages in a row. */
+  lastAcked: StompSubscription | null = null;
   /** Parsed destination and declared queue of the last SEND, for the next one. */
   readonly sendCache = new SendCache();
   private nextDeliveryTag = 1;
@@ -356,8 +357,6 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
       !subscription.noAck,
     ));
     head.write(this.writer, message, tag, queued.redelivered);
-    headersFromProperties(message.properties, this.writer, SERVER_HEADERS);
-    this.writer.end(message.body);
     this.markDirty();
     this.stats.delivered(false, subscription.noAck, queued.redelivered);
     if (!subscription.noAck) {
@@ -370,6 +369,12 @@ export class StompConnection implements StompFrameSink, Flushable, ClientConnect
   settle(entries: readonly PendingAck[], outcome: Outcome): void {
     this.unacked.settleAll(entries, outcome);
     if (outcome === "ack") this.stats.ack += entries.length;
+  }
+
+  /** settle() for one delivery (client-individual), without an array per ACK. */
+  settleOne(entry: PendingAck, outcome: Outcome): void {
+    this.unacked.settle(entry, outcome);
+    if (outcome === "ack") this.stats.ack++;
   }
 
   /** Stops a subscription and gives back what it had not acked. */

@@ -1,6 +1,7 @@
 import type { FieldTable } from "../core/message.js";
 import type { Queue } from "../core/queue.js";
-import type { QueueDeclaration } from "../core/vhost.js";
+import type { Access } from "../core/access.js";
+import type { QueueDeclaration, VHost } from "../core/vhost.js";
 import type { StompConnection } from "./connection.js";
 import { StompError } from "./errors.js";
 import { session } from "./handlers/session.js";
@@ -62,9 +63,8 @@ export function ensureQueue(connection: StompConnection, name: string, declarati
  * checking the declaration again.
  */
 export function redeclareQueue(connection: StompConnection, queue: Queue): void {
-  const { vhost, access } = session(connection);
-  access.configure("queue", queue.name);
-  vhost.counters.queuesDeclared++;
+  (connection.access as Access).configure("queue", queue.name);
+  (connection.vhostRef as VHost).counters.queuesDeclared++;
   queue.redeclared();
 }
 

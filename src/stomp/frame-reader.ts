@@ -1,4 +1,7 @@
-import { escapesHeaders, type StompFrame, type StompVersion } from "./frame.js";
+import type { StompFrame, StompVersion } from "./frame.js";
+import { StompHeadParser, type StompHead } from "./frame-head.js";
+
+export { unescapeHeader } from "./frame-head.js";
 
 export interface StompReaderLimits {
   /** Bytes of command line plus headers. */
@@ -37,13 +40,14 @@ const enum State {
  * hostile peer cannot make the broker buffer without bound.
  */
 export class StompFrameReader {
-  version: StompVersion = "1.0";
+  private versionInUse: StompVersion = "1.0";
+  private readonly heads: StompHeadParser;
   private state = State.Head;
   private stopped = false;
   /** Head bytes carried over from earlier chunks (head split across chunks). */
   private headCarry: Buffer | null = null;
-  private command = "";
-  private headers = new Map<string, string>();
+  /** The head of the frame whose body is being read. */
+  private head: StompHead = NO_HEAD;
   private body: Buffer = Buffer.alloc(0);
   private bodyFilled = 0;
   private openChunks: Buffer[] = [];
@@ -52,7 +56,19 @@ export class StompFrameReader {
   constructor(
     private readonly sink: StompFrameSink,
     readonly limits: StompReaderLimits,
-  ) {}
+  ) {
+    this.heads = new StompHeadParser(limits.maxHeaders);
+  }
+
+  get version(): StompVersion {
+    return this.versionInUse;
+  }
+
+  /** Set by CONNECT: the header escaping of later frames. */
+  set version(version: StompVersion) {
+    this.versionInUse = version;
+    this.heads.setVersion(version);
+  }
 
   stop(): void {
     this.stopped = true;
@@ -112,118 +128,98 @@ export class StompFrameReader {
       while (offset < chunk.length && (chunk[offset] === LF || chunk[offset] === CR || chunk[offset] === NUL)) offset++;
       if (offset === chunk.length) return offset;
     }
-    // The head is read in place from the chunk; only one split across chunks is joined.
-    const data = carried === null ? chunk : Buffer.concat([carried, chunk.subarray(offset)]);
+    // The head is read in place from the chunk; only one split across chunks is joined, with no more of
+    // the new chunk than a head may take (not the whole chunk: that was a 64 KiB copy per socket read).
+    const data =
+      carried === null
+        ? chunk
+        : Buffer.concat([
+            carried,
+            chunk.subarray(offset, offset + Math.max(0, this.limits.maxHeaderBytes + 2 - carried.length)),
+          ]);
     const start = carried === null ? offset : 0;
-    /** Adds to an index into `data` to make it one into `chunk`. */
-    const shift = carried === null ? 0 : offset - carried.length;
-    const end = findHeadEnd(data, start);
-    if (end < 0) {
-      if (data.length - start > this.limits.maxHeaderBytes) {
+    // A producer repeats its head: bytes equal to the last head's are that head, with no search and no decode.
+    let end = this.heads.matchLast(data, start);
+    let head: StompHead | null = end < 0 ? null : this.heads.last;
+    if (head === null) {
+      end = findHeadEnd(data, start);
+      if (end < 0) {
+        if (data.length - start > this.limits.maxHeaderBytes) {
+          this.fail("Invalid frame", `frame headers exceed ${this.limits.maxHeaderBytes} bytes`);
+          return chunk.length;
+        }
+        this.headCarry = Buffer.from(data.subarray(start));
+        return chunk.length;
+      }
+      if (end - start > this.limits.maxHeaderBytes) {
         this.fail("Invalid frame", `frame headers exceed ${this.limits.maxHeaderBytes} bytes`);
         return chunk.length;
       }
-      this.headCarry = Buffer.from(data.subarray(start));
-      return chunk.length;
-    }
-    this.headCarry = null;
-    if (end - start > this.limits.maxHeaderBytes) {
-      this.fail("Invalid frame", `frame headers exceed ${this.limits.maxHeaderBytes} bytes`);
-      return chunk.length;
-    }
-    if (!this.parseHead(data, start, end)) return chunk.length;
-    const bodyStart = end;
-    const lengthHeader = this.headers.get("content-length");
-    if (lengthHeader !== undefined) {
-      if (!isDecimal(lengthHeader)) {
-        this.fail("Invalid frame", `invalid content-length header '${lengthHeader}'`);
+      head = this.heads.parse(data, start, end);
+      if (head === null) {
+        this.fail("Invalid frame", this.heads.error);
         return chunk.length;
       }
-      const length = Number(lengthHeader);
+    }
+    this.headCarry = null;
+    this.head = head;
+    // The body is read from the chunk: a joined head ended inside it.
+    const bodyStart = carried === null ? end : end - carried.length + offset;
+    const length = head.contentLength;
+    if (length >= 0) {
       if (length > this.limits.maxBodyBytes) {
         this.tooLarge();
         return chunk.length;
       }
-      if (data.length >= bodyStart + length + 1) {
+      if (chunk.length >= bodyStart + length + 1) {
         // Whole body in this chunk: a view, no copy.
-        if (data[bodyStart + length] !== NUL) {
+        if (chunk[bodyStart + length] !== NUL) {
           this.fail("Invalid frame", "frame body is longer than its content-length header");
           return chunk.length;
         }
-        this.emit(data.subarray(bodyStart, bodyStart + length));
-        return bodyStart + length + 1 + shift;
+        this.emit(chunk.subarray(bodyStart, bodyStart + length));
+        return bodyStart + length + 1;
       }
       this.body = Buffer.allocUnsafe(length);
-      const available = Math.min(length, data.length - bodyStart);
-      data.copy(this.body, 0, bodyStart, bodyStart + available);
+      const available = Math.min(length, chunk.length - bodyStart);
+      chunk.copy(this.body, 0, bodyStart, bodyStart + available);
       this.bodyFilled = available;
       this.state = this.bodyFilled === length ? State.SizedNul : State.SizedBody;
       return chunk.length;
     }
-    const nul = data.indexOf(NUL, bodyStart);
+    if (length !== -1) {
+      this.fail("Invalid frame", `invalid content-length header '${head.headers.get("content-length")}'`);
+      return chunk.length;
+    }
+    // An empty body (ACK, SUBSCRIBE): no search.
+    if (chunk[bodyStart] === NUL) {
+      this.emit(EMPTY);
+      return bodyStart + 1;
+    }
+    const nul = chunk.indexOf(NUL, bodyStart);
     if (nul >= 0) {
       if (nul - bodyStart > this.limits.maxBodyBytes) {
         this.tooLarge();
         return chunk.length;
       }
-      this.emit(data.subarray(bodyStart, nul));
-      return nul + 1 + shift;
+      this.emit(chunk.subarray(bodyStart, nul));
+      return nul + 1;
     }
-    if (data.length - bodyStart > this.limits.maxBodyBytes) {
+    if (chunk.length - bodyStart > this.limits.maxBodyBytes) {
       this.tooLarge();
       return chunk.length;
     }
-    this.openChunks = [Buffer.from(data.subarray(bodyStart))];
-    this.openLength = data.length - bodyStart;
+    this.openChunks = [chunk.subarray(bodyStart)];
+    this.openLength = chunk.length - bodyStart;
     this.state = State.OpenBody;
     return chunk.length;
   }
 
-  /**
-   * Command line and headers in data[start, end), decoded once and cut at
-   * line ends in place (no split, no per-line copies); false after reporting
-   * an error.
-   */
-  private parseHead(data: Buffer, start: number, end: number): boolean {
-    const text = data.toString("utf8", start, end);
-    let lf = text.indexOf("\n");
-    const command = text.slice(0, lf > 0 && text.charCodeAt(lf - 1) === CR ? lf - 1 : lf);
-    const headers = new Map<string, string>();
-    // Nothing to unescape without a backslash anywhere in the head.
-    const unescape = escapesHeaders(this.version, command) && text.includes("\\");
-    let pos = lf + 1;
-    // The head ends with an empty line.
-    while (pos < text.length) {
-      lf = text.indexOf("\n", pos);
-      const lineEnd = lf > pos && text.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
-      if (lineEnd === pos) break;
-      const colon = text.indexOf(":", pos);
-      if (colon < 0 || colon >= lineEnd)
-        return this.fail("Invalid frame", `header line '${text.slice(pos, lineEnd)}' has no ':'`);
-      if (headers.size >= this.limits.maxHeaders)
-        return this.fail("Invalid frame", `frame has more than ${this.limits.maxHeaders} headers`);
-      let name = text.slice(pos, colon);
-      let value = text.slice(colon + 1, lineEnd);
-      if (unescape) {
-        const n = unescapeHeader(name, this.version);
-        const v = unescapeHeader(value, this.version);
-        if (n === null || v === null)
-          return this.fail("Invalid frame", `invalid escape sequence in header line '${text.slice(pos, lineEnd)}'`);
-        name = n;
-        value = v;
-      }
-      if (!headers.has(name)) headers.set(name, value);
-      pos = lf + 1;
-    }
-    this.command = command;
-    this.headers = headers;
-    return true;
-  }
-
   private emit(body: Buffer): void {
-    const frame: StompFrame = { command: this.command, headers: this.headers, body };
+    const head = this.head;
+    const frame: StompFrame = { command: head.command, headers: head.headers, body };
     this.state = State.Head;
-    this.headers = new Map();
+    this.head = NO_HEAD;
     this.body = EMPTY;
     this.sink.onFrame(frame);
   }
@@ -240,45 +236,20 @@ export class StompFrameReader {
 }
 
 const EMPTY = Buffer.alloc(0);
+const NO_HEAD: StompHead = { command: "", headers: new Map(), contentLength: -1 };
 
-/** content-length: digits only. */
-function isDecimal(text: string): boolean {
-  if (text.length === 0) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return false;
-  }
-  return true;
-}
-
-/** Index just past the blank line that ends the head begun at `start`, or -1 when it has not arrived yet. */
+/**
+ * Index just past the blank line that ends the head begun at `start`, or -1
+ * when it has not arrived yet. A loop over the bytes: heads are short, and
+ * Buffer#indexOf per line cost more in calls than it saved.
+ */
 function findHeadEnd(data: Buffer, start: number): number {
   let lineStart = start;
-  for (;;) {
-    const lf = data.indexOf(LF, lineStart);
-    if (lf < 0) return -1;
-    const blank = lf === lineStart || (lf === lineStart + 1 && data[lineStart] === CR);
-    if (blank && lineStart > start) return lf + 1;
-    lineStart = lf + 1;
+  for (let i = start; i < data.length; i++) {
+    if (data[i] !== LF) continue;
+    const blank = i === lineStart || (i === lineStart + 1 && data[lineStart] === CR);
+    if (blank && lineStart > start) return i + 1;
+    lineStart = i + 1;
   }
-}
-
-/** STOMP 1.1/1.2 header unescaping; null on an undefined escape (a fatal protocol error per the spec). */
-export function unescapeHeader(raw: string, version: StompVersion): string | null {
-  if (!raw.includes("\\")) return raw;
-  let out = "";
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i];
-    if (c !== "\\") {
-      out += c;
-      continue;
-    }
-    const next = raw[++i];
-    if (next === "n") out += "\n";
-    else if (next === "c") out += ":";
-    else if (next === "\\") out += "\\";
-    else if (next === "r" && version === "1.2") out += "\r";
-    else return null;
-  }
-  return out;
+  return -1;
 }

@@ -1,8 +1,12 @@
 /** One STOMP frame as read from or written to the wire. */
 export interface StompFrame {
   command: string;
-  /** In wire order; a repeated header keeps its first value (STOMP 1.2 "Repeated Header Entries"). */
-  headers: Map<string, string>;
+  /**
+   * In wire order; a repeated header keeps its first value (STOMP 1.2
+   * "Repeated Header Entries"). Shared by the frames with the same head
+   * bytes (frame-head.ts): read, never changed.
+   */
+  headers: ReadonlyMap<string, string>;
   body: Buffer;
 }
 

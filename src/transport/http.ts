@@ -1,9 +1,13 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import type * as Http from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { WebSocket, WebSocketServer } from "ws";
 import { DEFAULTS } from "../config/defaults.js";
 import { ErrorCodes, portInUseError, WarrenError } from "../errors.js";
+import { silentLogger, type Logger } from "../log.js";
+import { OnFirstConnection } from "./on-first-connection.js";
 import { limitBeforeLogin, type PreLoginRelease } from "./pre-login-limit.js";
 import { originAllowed, type AllowedOrigins } from "./origins.js";
 import type { ListenerSpec } from "./tcp.js";
@@ -38,6 +42,8 @@ export interface HttpListenerOptions {
   tls?: TlsContext | null;
   /** Serve the same routes as this listener, including those added to it later (HTTPS beside HTTP). */
   sameRoutesAs?: HttpListener | null;
+  /** Where a failure of a beforeFirstConnection() step is logged. */
+  logger?: Logger;
 }
 
 /** Answers a plain HTTP request; returns false when the path is not its own. */
@@ -55,6 +61,17 @@ interface RouteTable {
 }
 
 /**
+ * The listening socket is a plain net.Server; the HTTP(S) server that
+ * parses requests is made at the first connection and handed each socket
+ * (Node's documented way to inject connections into an http.Server), so
+ * that node:http and what beforeFirstConnection() loads (the management
+ * API) cost a broker nothing until a client comes (issue 15 §1). The
+ * net.Server takes the options http.Server / tls.Server give their own
+ * sockets: half-open allowed for HTTP (Node's http.Server), not for TLS.
+ */
+const requireOnDemand = createRequire(import.meta.url);
+
+/**
  * An HTTP listener shared by the management API and the WebSocket
  * endpoints: each protocol adapter adds its routes; unknown paths get 404.
  */
@@ -64,27 +81,27 @@ export class HttpListener {
   preLoginMaxBytes: number = DEFAULTS.preLoginMaxBytes;
   /** Told when a WebSocket client went past preLoginMaxBytes (for the log). */
   onPreLoginLimit: ((path: string, bytes: number, request: IncomingMessage) => void) | null = null;
+  private readonly setups: Array<() => Promise<void>> = [];
+  /** Made by the first connection (see above). */
+  private server: Server | null = null;
+  private readonly serving: OnFirstConnection<Server>;
+  private untrack: () => void = () => undefined;
+  private readonly logger: Logger;
 
   private constructor(
-    readonly server: Server,
+    private readonly listening: NetServer,
     readonly port: number,
     private readonly table: RouteTable,
-    private readonly untrack: () => void,
-  ) {}
+    private readonly options: HttpListenerOptions,
+  ) {
+    this.serving = new OnFirstConnection(options.tls ? "HTTPS" : "HTTP", () => this.prepare());
+    this.logger = options.logger ?? silentLogger();
+  }
 
   static async open(spec: ListenerSpec, options: HttpListenerOptions = {}): Promise<HttpListener> {
-    const timeout = options.requestTimeoutMs ?? DEFAULTS.httpRequestTimeout;
-    const serverOptions = {
-      requestTimeout: timeout,
-      headersTimeout: timeout,
-      // Node checks the two timeouts on this interval (default 30 s, which would double the wait).
-      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(timeout / 4))),
-    };
-    const tls = options.tls ?? null;
-    const secure = tls ? createHttpsServer({ ...tls.serverOptions(), ...serverOptions }) : null;
-    const server: Server = secure ?? createServer(serverOptions);
+    const listening = createNetServer({ noDelay: true, allowHalfOpen: !options.tls });
     await new Promise<void>((resolve, reject) => {
-      server.once("error", (error: NodeJS.ErrnoException) => {
+      listening.once("error", (error: NodeJS.ErrnoException) => {
         reject(
           error.code === "EADDRINUSE"
             ? portInUseError(spec.protocol, spec.port, spec.host, spec.flag, spec.envVar, error)
@@ -95,19 +112,54 @@ export class HttpListener {
               ),
         );
       });
-      server.listen({ host: spec.host, port: spec.port, ipv6Only: false }, resolve);
+      listening.listen({ host: spec.host, port: spec.port, ipv6Only: false }, resolve);
     });
-    const address = server.address();
+    const address = listening.address();
     const table: RouteTable = options.sameRoutesAs?.table ?? { routes: new Map(), handlers: [], upgradeHandlers: [] };
     const port = typeof address === "object" && address ? address.port : spec.port;
-    const listener = new HttpListener(server, port, table, secure && tls ? tls.attach(secure) : () => undefined);
-    server.on("connection", (socket: Duplex) => {
+    const listener = new HttpListener(listening, port, table, options);
+    listening.on("connection", (socket: Socket) => {
       listener.sockets.add(socket);
       socket.once("close", () => listener.sockets.delete(socket));
+      listener.serving.accept(socket, listener.logger, (server) => server.emit("connection", socket));
     });
-    server.on("request", (request, response) => listener.onRequest(request, response));
-    server.on("upgrade", (request, socket, head) => listener.onUpgrade(request, socket, head));
     return listener;
+  }
+
+  /**
+   * Runs `setup` before the first connection is served (clients that come
+   * meanwhile wait); if that connection already came, now. A setup that
+   * fails closes the waiting connections with its error logged, and the
+   * next connection runs it again.
+   */
+  beforeFirstConnection(setup: () => Promise<void>): void {
+    if (this.server === null) this.setups.push(setup);
+    else
+      setup().catch((error: unknown) =>
+        this.logger.error({ err: error }, "HTTP listener setup failed after its first connection"),
+      );
+  }
+
+  private async prepare(): Promise<Server> {
+    for (const setup of this.setups) await setup();
+    const timeout = this.options.requestTimeoutMs ?? DEFAULTS.httpRequestTimeout;
+    const serverOptions = {
+      requestTimeout: timeout,
+      headersTimeout: timeout,
+      // Node checks the two timeouts on this interval (default 30 s, which would double the wait).
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(timeout / 4))),
+    };
+    const tls = this.options.tls ?? null;
+    const secure = tls ? tls.createHttpsServer(serverOptions) : null;
+    const server: Server = secure ?? (requireOnDemand("node:http") as typeof Http).createServer(serverOptions);
+    if (secure && tls) this.untrack = tls.attach(secure);
+    server.on("request", (request, response) => this.onRequest(request, response));
+    server.on("upgrade", (request, socket, head) => this.onUpgrade(request, socket, head));
+    // Node starts checking requestTimeout / headersTimeout when a server emits 'listening'; this one
+    // never listens itself (the net.Server does), so it is told.
+    server.emit("listening");
+    this.server = server;
+    return server;
   }
 
   addWebSocketRoute(route: WebSocketRoute): void {
@@ -172,7 +224,9 @@ export class HttpListener {
       for (const client of server.clients) client.terminate();
       server.close();
     }
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.listening.close(() => resolve()));
+    // Stops Node's timeout checks; the sockets it served are destroyed below.
+    this.server?.close();
     for (const socket of this.sockets) socket.destroy();
     await closed;
   }

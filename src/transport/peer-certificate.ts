@@ -1,4 +1,4 @@
-import { TLSSocket } from "node:tls";
+import type { TLSSocket } from "node:tls";
 import type { X509Certificate } from "node:crypto";
 
 /** Verified TLS sockets of listeners with certificate login on, and the user each certificate names. */
@@ -16,7 +16,16 @@ export function rememberCertificateUser(socket: TLSSocket, user: string): void {
  * ssl_cert_login_from = common_name); null otherwise.
  */
 export function certificateLoginUser(socket: unknown): string | null {
-  return socket instanceof TLSSocket ? (certificateUsers.get(socket) ?? null) : null;
+  return isTlsSocket(socket) ? (certificateUsers.get(socket) ?? null) : null;
+}
+
+/**
+ * Node documents `tlsSocket.encrypted` as always true, "to distinguish TLS
+ * sockets from regular net.Socket instances"; an instanceof check would
+ * load node:tls into every broker, TLS or not (issue 15 §1).
+ */
+function isTlsSocket(socket: unknown): socket is TLSSocket {
+  return typeof socket === "object" && socket !== null && (socket as { encrypted?: unknown }).encrypted === true;
 }
 
 /**
@@ -25,7 +34,7 @@ export function certificateLoginUser(socket: unknown): string | null {
  * key exchange, cipher and hash split from the IANA suite name.
  */
 export function tlsConnectionInfo(socket: unknown): Record<string, string | null> | null {
-  if (!(socket instanceof TLSSocket)) return null;
+  if (!isTlsSocket(socket)) return null;
   const known = tlsInfos.get(socket);
   if (known) return known;
   // Node types getCipher() as always present, but a socket that has closed answers null

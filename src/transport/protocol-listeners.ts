@@ -41,13 +41,10 @@ export async function openTcpAndWebListeners(
       logger.info({ protocol: tcpSpec.name.toLowerCase(), host, port: tcp.port }, `${tcpSpec.name} listener started`);
     }
     if (webSpec.port !== "off") {
-      const web = await HttpListener.open({
-        protocol: webSpec.name,
-        host,
-        port: webSpec.port,
-        flag: webSpec.flag,
-        envVar: webSpec.envVar,
-      });
+      const web = await HttpListener.open(
+        { protocol: webSpec.name, host, port: webSpec.port, flag: webSpec.flag, envVar: webSpec.envVar },
+        { logger },
+      );
       opened.web = web;
       webSpec.setup(web);
       logger.info({ protocol: webSpec.name.toLowerCase(), host, port: web.port }, `${webSpec.name} listener started`);

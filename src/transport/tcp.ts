@@ -1,5 +1,4 @@
 import { createServer, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer } from "node:tls";
 import { portInUseError, WarrenError, ErrorCodes } from "../errors.js";
 import type { TlsContext } from "./tls-context.js";
 
@@ -33,7 +32,7 @@ export class TcpListener {
     onSocket: (socket: Socket) => void,
     tls: TlsContext | null = null,
   ): Promise<TcpListener> {
-    const secure = tls ? createTlsServer({ ...tls.serverOptions(), noDelay: true }) : null;
+    const secure = tls ? tls.createTlsServer({ noDelay: true }) : null;
     const server = secure ?? createServer({ noDelay: true });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error: NodeJS.ErrnoException) => {

@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
+import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions } from "node:https";
 import {
   createSecureContext,
+  createServer as createTlsServer,
   type SecureContextOptions,
   type Server as TlsServer,
   type TLSSocket,
@@ -77,6 +79,19 @@ export class TlsContext {
       rejectUnauthorized: this.settings.failIfNoPeerCert === true,
       handshakeTimeout: 10_000,
     };
+  }
+
+  /**
+   * The secure listeners' servers are made here, in the module a broker
+   * loads only with TLS configured, so that node:tls and node:https (~10 ms
+   * of a cold start when loaded at import) stay unloaded without it (issue 15 §1).
+   */
+  createTlsServer(options: TlsOptions): TlsServer {
+    return createTlsServer({ ...this.serverOptions(), ...options });
+  }
+
+  createHttpsServer(options: ServerOptions): HttpsServer {
+    return createHttpsServer({ ...this.serverOptions(), ...options });
   }
 
   /**

@@ -4,11 +4,15 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isBuiltin } from "node:module";
 import { createInterface } from "node:readline";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import amqplib from "amqplib";
+import mqtt from "mqtt";
+import { nextError, rejectsWithClose } from "../helpers/amqp-errors.js";
 import { skipWithout } from "../helpers/binaries.js";
+import { waitFor } from "../helpers/broker.js";
 import { portsOffExcept } from "../helpers/cli-ports.js";
 import { killAllNatsServers, NATS_PACKAGE, NATS_SERVER, startNatsCluster } from "../helpers/nats-cluster.js";
 
@@ -67,6 +71,32 @@ test("package.json's entry and bin are bundles that import nothing but Node's bu
   for (const entry of entries) reachableFrom(new URL(entry, `file://${ROOT}`));
 });
 
+/**
+ * Packages the bundle leaves to require() from node_modules at their first
+ * use (scripts/bundle.ts `external`): re2js (permission patterns) and ws (the
+ * first WebSocket upgrade); supports-color is debug's optional require.
+ */
+const REQUIRED_AT_FIRST_USE = ["re2js", "ws"];
+const OPTIONAL_REQUIRES = ["supports-color"];
+
+test("the only packages a bundle requires at run time are the on-demand ones, each a dependency in package.json", () => {
+  const dependencies = Object.keys(
+    (JSON.parse(readFileSync(new URL("package.json", `file://${ROOT}`), "utf8")) as { dependencies: object })
+      .dependencies,
+  );
+  for (const entry of [pkg.exports["."]?.default, pkg.bin["warren"]]) {
+    const { loaded, onDemand } = reachableFrom(new URL(entry as string, `file://${ROOT}`));
+    const required = new Set<string>();
+    for (const file of [...loaded, ...onDemand])
+      for (const match of readFileSync(file, "utf8").matchAll(/\b__require\("([^"]+)"\)/g))
+        if (!isBuiltin(match[1] as string) && !OPTIONAL_REQUIRES.includes(match[1] as string))
+          required.add(match[1] as string);
+    assert.deepEqual([...required].sort(), REQUIRED_AT_FIRST_USE, `${entry} requires other packages at run time`);
+    for (const name of required)
+      assert.ok(dependencies.includes(name), `${name} is not in package.json's dependencies`);
+  }
+});
+
 test("the NATS client and the cluster code are in a chunk loaded only on demand, never with the entry", () => {
   const isCluster = (source: string): boolean =>
     /node_modules\/@nats-io\/|src\/(cluster|store\/jetstream)\//.test(source);
@@ -84,11 +114,17 @@ test("the NATS client and the cluster code are in a chunk loaded only on demand,
 });
 
 /** A fresh Node process that does `import("warren")` from the package folder and starts a broker with every listener. */
-async function startBundledBroker(): Promise<{ urls: Record<string, string>; stop: () => Promise<number | null> }> {
+async function startBundledBroker(): Promise<{
+  urls: Record<string, string>;
+  /** Node's public built-in modules the process had loaded once startBroker() resolved. */
+  builtinsAtReady: string[];
+  stop: () => Promise<number | null>;
+}> {
   const script = `
     const { startBroker } = await import("warren");
     const broker = await startBroker();
-    console.log(JSON.stringify(broker.urls));
+    const builtins = process.moduleLoadList.filter((m) => /^NativeModule [a-z]/.test(m)).map((m) => m.slice(13));
+    console.log(JSON.stringify({ urls: broker.urls, builtins }));
     process.stdin.on("end", () => broker.stop().then(() => process.exit(0)));
     process.stdin.resume();`;
   const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
@@ -102,8 +138,10 @@ async function startBundledBroker(): Promise<{ urls: Record<string, string>; sto
     createInterface({ input: child.stdout }).once("line", resolve);
     void exited.then((code) => reject(new Error(`child exited with ${code}: ${stderr}`)));
   });
+  const ready = JSON.parse(line) as { urls: Record<string, string>; builtins: string[] };
   return {
-    urls: JSON.parse(line) as Record<string, string>,
+    urls: ready.urls,
+    builtinsAtReady: ready.builtins,
     stop: () => {
       child.stdin.end();
       return exited;
@@ -134,6 +172,67 @@ test('import("warren") loads the bundle, which starts a broker that serves AMQP,
     const ui = await fetch(`${broker.urls["http"]}/`);
     assert.equal(ui.status, 200);
     assert.match(await ui.text(), /<html/i);
+  } finally {
+    assert.equal(await broker.stop(), 0);
+  }
+});
+
+test("the bundled broker loads no TLS, zlib or V8 heap module to start; MQTT over TCP and WebSocket and a permission pattern work from it", async () => {
+  const broker = await startBundledBroker();
+  try {
+    // What only TLS listeners, a data dir or the memory alarm's first collection use (issue 15 §1).
+    for (const module of ["tls", "https", "zlib", "v8", "vm"])
+      assert.ok(!broker.builtinsAtReady.includes(module), `node:${module} was loaded before any client came`);
+
+    // MQTT's connection code loads at its first client; ws comes from node_modules at the first upgrade.
+    const [tcp, web] = await Promise.all([
+      mqtt.connectAsync(broker.urls["mqtt"] as string, { protocolVersion: 5, reconnectPeriod: 0 }),
+      mqtt.connectAsync(broker.urls["webMqtt"] as string, { protocolVersion: 4, reconnectPeriod: 0 }),
+    ]);
+    const got: string[] = [];
+    web.on("message", (_topic, payload) => got.push(payload.toString()));
+    await web.subscribeAsync("bundle/mqtt", { qos: 1 });
+    await tcp.publishAsync("bundle/mqtt", "over the bundle", { qos: 1 });
+    await waitFor(() => got.length === 1);
+    assert.deepEqual(got, ["over the bundle"]);
+    await Promise.all([tcp.endAsync(), web.endAsync()]);
+
+    // A pattern other than ".*" is compiled by re2js, which the bundle requires from node_modules.
+    const auth = {
+      authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}`,
+      "content-type": "application/json",
+    };
+    const api = `${broker.urls["http"]}/api`;
+    assert.equal(
+      (
+        await fetch(`${api}/users/carol`, {
+          method: "PUT",
+          headers: auth,
+          body: JSON.stringify({ password: "pw", tags: "" }),
+        })
+      ).status,
+      201,
+    );
+    const permissions = { configure: "^carol-.*", write: ".*", read: ".*" };
+    assert.equal(
+      (await fetch(`${api}/permissions/%2F/carol`, { method: "PUT", headers: auth, body: JSON.stringify(permissions) }))
+        .status,
+      201,
+    );
+    const amqpUrl = (broker.urls["amqp"] as string).replace("guest:guest", "carol:pw");
+    const connection = await amqplib.connect(amqpUrl);
+    const channel = await connection.createChannel();
+    await channel.assertQueue("carol-q", { exclusive: true });
+    const closed = nextError(channel);
+    await rejectsWithClose(
+      channel.assertQueue("not-carols", { exclusive: true }),
+      403,
+      "ACCESS_REFUSED - access to queue 'not-carols' in vhost '/' refused for user 'carol'",
+    );
+    assert.equal((await closed).code, 403);
+    const again = await connection.createChannel();
+    await again.checkQueue("carol-q");
+    await connection.close();
   } finally {
     assert.equal(await broker.stop(), 0);
   }

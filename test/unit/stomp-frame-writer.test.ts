@@ -77,17 +77,41 @@ const PROPERTIES: MessageProperties[] = [
   },
 ];
 
-test("a MESSAGE from MessageHead and the properties is the pre-§3 deliver's frame, for every version and ack mode", () => {
+/** The MESSAGE frame the pre-§3 deliver wrote: the head's header list, the properties' headers, the body. */
+function referenceMessage(
+  version: StompVersion,
+  id: string | null,
+  tag: string,
+  session: string,
+  acked: boolean,
+  message: Message,
+  deliveryTag: number,
+  redelivered: boolean,
+): Buffer {
+  const messageId = `${tag}@@${session}@@${deliveryTag}`;
+  const list: Array<readonly [string, string]> = [];
+  if (id !== null) list.push(["subscription", id]);
+  list.push(["destination", formatDestination(message.exchange, message.routingKey)]);
+  list.push(["message-id", messageId]);
+  list.push(["redelivered", redelivered ? "true" : "false"]);
+  if (version === "1.2" && acked) list.push(["ack", messageId]);
+  headersFromProperties(message.properties, { header: (n, v) => list.push([n, v]) }, SERVER_HEADERS);
+  return referenceFrame(version, "MESSAGE", list, message.body);
+}
+
+const DESTINATIONS = [
+  ["", "q/1"],
+  ["amq.topic", "a.b"],
+  ["ex", ""],
+  ["ex", "k:é"],
+] as const;
+
+test("a MESSAGE from MessageHead is the pre-§3 deliver's frame, for every version and ack mode", () => {
   for (const version of VERSIONS)
     for (const id of ["0", "sub:1", null])
       for (const acked of [false, true])
         for (const properties of PROPERTIES)
-          for (const [exchange, routingKey] of [
-            ["", "q/1"],
-            ["amq.topic", "a.b"],
-            ["ex", ""],
-            ["ex", "k:é"],
-          ] as const) {
+          for (const [exchange, routingKey] of DESTINATIONS) {
             const tag = id === null ? "Q_/queue/q" : `T_${id}`;
             const session = "session-abc";
             const message = new Message(exchange, routingKey, properties, Buffer.from("body\0!"));
@@ -95,23 +119,18 @@ test("a MESSAGE from MessageHead and the properties is the pre-§3 deliver's fra
             writer.version = version;
             const head = new MessageHead(id, tag, session, version, acked);
             let expected = Buffer.alloc(0);
-            // Two deliveries: the second uses the cached destination.
+            // Four deliveries: header by header, then from the template made at the second, then from it again.
             for (const [deliveryTag, redelivered] of [
               [7, false],
               [12345, true],
+              [9, false],
+              [10, true],
             ] as const) {
               head.write(writer, message, deliveryTag, redelivered);
-              headersFromProperties(message.properties, writer, SERVER_HEADERS);
-              writer.end(message.body);
-              const messageId = `${tag}@@${session}@@${deliveryTag}`;
-              const list: Array<readonly [string, string]> = [];
-              if (id !== null) list.push(["subscription", id]);
-              list.push(["destination", formatDestination(exchange, routingKey)]);
-              list.push(["message-id", messageId]);
-              list.push(["redelivered", redelivered ? "true" : "false"]);
-              if (version === "1.2" && acked) list.push(["ack", messageId]);
-              headersFromProperties(properties, { header: (n, v) => list.push([n, v]) }, SERVER_HEADERS);
-              expected = Buffer.concat([expected, referenceFrame(version, "MESSAGE", list, message.body)]);
+              expected = Buffer.concat([
+                expected,
+                referenceMessage(version, id, tag, session, acked, message, deliveryTag, redelivered),
+              ]);
             }
             assert.deepEqual(
               Buffer.concat(writer.take()),
@@ -119,4 +138,42 @@ test("a MESSAGE from MessageHead and the properties is the pre-§3 deliver's fra
               `${version} ${id} ${acked} ${exchange}/${routingKey}`,
             );
           }
+});
+
+test("the MESSAGE template follows the message: destination, properties (by object and by AMQP bytes), body sizes", () => {
+  const bodies = [0, 1, 64, 1024, 1025, 4095, 4096, 70_000].map((n) => Buffer.alloc(n, 0x61 + (n % 26)));
+  bodies.push(Buffer.from([0, 0, 0x0a, 0]));
+  const encoded = Buffer.from([0x80, 0x00, 0x0a, 0x74, 0x65, 0x78, 0x74]);
+  for (const version of VERSIONS)
+    for (const acked of [false, true]) {
+      const head = new MessageHead("s", "T_s", "session-x", version, acked);
+      const writer = new StompFrameWriter();
+      writer.version = version;
+      let expected = Buffer.alloc(0);
+      let deliveryTag = 1;
+      const send = (message: Message, redelivered = false): void => {
+        head.write(writer, message, deliveryTag, redelivered);
+        expected = Buffer.concat([
+          expected,
+          referenceMessage(version, "s", "T_s", "session-x", acked, message, deliveryTag, redelivered),
+        ]);
+        // Tags of every length, up to 2^53.
+        deliveryTag = deliveryTag < 1e15 ? deliveryTag * 7 + 3 : Number.MAX_SAFE_INTEGER;
+      };
+      const shared = PROPERTIES[2] as MessageProperties;
+      for (const body of bodies) send(new Message("ex", "k", shared, body));
+      // Another destination with the same properties; back again; redelivered.
+      send(new Message("amq.topic", "x.y", shared, bodies[2] as Buffer), true);
+      send(new Message("ex", "k", shared, bodies[1] as Buffer));
+      // Other properties, one message only: written header by header, then the template again.
+      send(new Message("ex", "k", { contentType: "other" }, bodies[1] as Buffer));
+      send(new Message("ex", "k", shared, bodies[1] as Buffer));
+      // A new properties object each time with equal AMQP bytes (an AMQP publisher) makes and keeps the template,
+      // and one with other bytes does not.
+      for (let i = 0; i < 3; i++)
+        send(new Message("ex", "k", { contentType: "text" }, bodies[2] as Buffer, Buffer.from(encoded)));
+      send(new Message("ex", "k", { contentType: "changed" }, bodies[2] as Buffer, Buffer.from([0x80, 0, 1, 0x7a])));
+      send(new Message("ex", "k", { contentType: "changed" }, bodies[2] as Buffer, Buffer.from([0x80, 0, 1, 0x7a])));
+      assert.deepEqual(Buffer.concat(writer.take()), expected, `${version} ${acked}`);
+    }
 });

@@ -1,38 +1,43 @@
 import { accessRefused } from "../../core/errors.js";
-import { Message } from "../../core/message.js";
+import { Message, type MessageProperties } from "../../core/message.js";
 import { VHost } from "../../core/vhost.js";
+import type { Access } from "../../core/access.js";
 import type { StompConnection } from "../connection.js";
 import { notValidFor } from "../destinations.js";
 import { QUEUE_DEFAULTS, ensureQueue, queueDeclaration, redeclareQueue } from "../endpoints.js";
 import { StompError, missingHeader } from "../errors.js";
 import type { StompFrame } from "../frame.js";
-import { propertiesFromHeaders } from "../properties.js";
-import { declarationSignature } from "../send-cache.js";
+import type { SendPlan } from "../send-cache.js";
 import { StompSubscription } from "../subscription.js";
-import { holdForTransaction, session } from "./session.js";
+import { holdForTransaction } from "./session.js";
 
 /** SEND: publish to the exchange and routing key the destination names (rabbit_stomp_processor, "SEND"). */
 export function handleSend(connection: StompConnection, frame: StompFrame): void {
-  const raw = frame.headers.get("destination");
-  if (raw === undefined) throw missingHeader("SEND", "destination");
-  if (frame.headers.has("message-id"))
-    throw new StompError("Invalid header", "'message-id' is not allowed on 'SEND'.\n");
-  if (holdForTransaction(connection, frame)) return;
-  const destination = connection.sendCache.destinationOf(raw);
-  const { vhost, access } = session(connection);
+  const headers = frame.headers;
+  // A head seen on the last SEND passed the checks below then; a frame in a transaction never has a plan.
+  let plan = connection.sendCache.planFor(headers);
+  if (plan === null) {
+    const raw = headers.get("destination");
+    if (raw === undefined) throw missingHeader("SEND", "destination");
+    if (headers.has("message-id")) throw new StompError("Invalid header", "'message-id' is not allowed on 'SEND'.\n");
+    if (holdForTransaction(connection, frame)) return;
+    plan = connection.sendCache.makePlan(headers, raw);
+  }
+  const vhost = connection.vhostRef as VHost;
+  const access = connection.access as Access;
+  const destination = plan.destination;
   let exchangeName: string;
   let routingKey: string;
   switch (destination.kind) {
     case "temp_queue":
-      throw notValidFor(raw, "SEND");
+      throw notValidFor(headers.get("destination") as string, "SEND");
     case "queue": {
       // RabbitMQ declares the queue on every SEND to /queue/<name>.
-      const signature = declarationSignature(frame.headers);
-      const known = connection.sendCache.knownQueue(destination.name, signature, vhost);
+      const known = connection.sendCache.knownQueue(destination.name, plan.signature, vhost);
       if (known !== null) redeclareQueue(connection, known);
       else {
-        const queue = ensureQueue(connection, destination.name, queueDeclaration(frame.headers, QUEUE_DEFAULTS));
-        connection.sendCache.remember(destination.name, signature, vhost, queue);
+        const queue = ensureQueue(connection, destination.name, queueDeclaration(headers, QUEUE_DEFAULTS));
+        connection.sendCache.remember(destination.name, plan.signature, vhost, queue);
       }
       exchangeName = "";
       routingKey = destination.name;
@@ -60,7 +65,13 @@ export function handleSend(connection: StompConnection, frame: StompFrame): void
     );
   }
   access.topicWrite(exchange, routingKey);
-  const properties = propertiesFromHeaders(frame.headers);
+  const properties = messageProperties(connection, plan);
+  connection.notePublished(vhost.publish(exchange, new Message(exchangeName, routingKey, properties, frame.body)));
+}
+
+/** The plan's shared properties, or a copy when this session's temp queue must be named in reply-to. */
+function messageProperties(connection: StompConnection, plan: SendPlan): MessageProperties {
+  const properties = plan.properties;
   if (properties.userId !== undefined && properties.userId !== connection.user) {
     throw new StompError(
       "precondition_failed",
@@ -68,10 +79,8 @@ export function handleSend(connection: StompConnection, frame: StompFrame): void
       true,
     );
   }
-  if (properties.replyTo !== undefined && properties.replyTo.startsWith("/temp-queue/")) {
-    properties.replyTo = `/reply-queue/${tempQueue(connection, properties.replyTo).name}`;
-  }
-  connection.notePublished(vhost.publish(exchange, new Message(exchangeName, routingKey, properties, frame.body)));
+  if (properties.replyTo === undefined || !properties.replyTo.startsWith("/temp-queue/")) return properties;
+  return { ...properties, replyTo: `/reply-queue/${tempQueue(connection, properties.replyTo).name}` };
 }
 
 /**

@@ -4,7 +4,7 @@
  * so that recovery can tell a torn or corrupt record from a good one.
  * The payload starts with its type byte.
  */
-import { crc32 } from "node:zlib";
+import { crc32 } from "../crc32.js";
 
 export const RECORD_HEADER = 8;
 

@@ -7,7 +7,7 @@
  * An entry's offset is not stored: it is its segment's first offset plus
  * its ordinal, as in osiris (RabbitMQ's stream log).
  */
-import { crc32 } from "node:zlib";
+import { crc32 } from "../crc32.js";
 
 export const ENTRY_HEADER = 8;
 const NO_FILTER = 0xffff;
