@@ -25,13 +25,7 @@ import { writeAck } from "./fast-codec.js";
 import { writeDeliveryPublish } from "./outgoing-publish.js";
 import { MqttPacketReader, type MqttPacketSink } from "./packet-reader.js";
 import { describeMqttConnection, listMqttChannels, tcpTransportInfo, type MqttTransportInfo } from "./introspection.js";
-import {
-  isRetainedDelivery,
-  messageToProperties,
-  messageTopic,
-  originOf,
-  publishedQos,
-} from "./message-mapping.js";
+import { isRetainedDelivery, messageToProperties, messageTopic, originOf, publishedQos } from "./message-mapping.js";
 import { PublisherPacing } from "./backlog-throttle.js";
 import { idOf, PUBACK, PublisherAcks, reasonOf, typeOf, type Ack } from "./publisher-acks.js";
 import { checkPacket } from "./packet-rules.js";
@@ -384,7 +378,9 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
   canDeliver(consumer: MqttConsumer): boolean {
     if (!this.output.canWrite(this.out.length, this.state === "connected")) return false;
     const session = this.session;
-    return consumer.noAck || session === null || (session.inflight.hasRoomFor(consumer) && session.canAllocatePacketId());
+    return (
+      consumer.noAck || session === null || (session.inflight.hasRoomFor(consumer) && session.canAllocatePacketId())
+    );
   }
 
   /** A message from one of the session's queues becomes a PUBLISH. */
@@ -431,7 +427,9 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
       properties,
     );
     if (qos > 0 && written)
-      session.inflight.track(new MqttDelivery(packetId, qos as 1 | 2, queue, queued, consumer, topic, retain, properties));
+      session.inflight.track(
+        new MqttDelivery(packetId, qos as 1 | 2, queue, queued, consumer, topic, retain, properties),
+      );
     else if (!consumer.noAck) queue.ack(queued);
     if (!written) return;
     markDirty(this);
@@ -439,9 +437,8 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
   }
 
   /**
-   * [MQTT-4.4.0-1] A resumed session resends, in their original order and
-   * with their original packet ids, the PUBLISHes not yet acknowledged (DUP=1)
-   * and the PUBRELs of QoS 2 deliveries past PUBREC.
+   * [MQTT-4.4.0-1] A resumed session resends, in their original order and with their original
+   * packet ids, the PUBLISHes not yet acknowledged (DUP=1) and the PUBRELs of QoS 2 deliveries past PUBREC.
    */
   resendInflight(): void {
     const session = this.session as MqttSession;
@@ -477,7 +474,7 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
   // ---- output ----------------------------------------------------------
 
   send(packet: Packet): void {
-    this.out.bytes(this.encode(packet));
+    this.out.bytes(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
     markDirty(this);
   }
 
@@ -487,10 +484,6 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
     if (type === PUBACK) this.inboundQos1Unacked--;
     writeAck(this.out, type, idOf(ack), reasonOf(ack), this.protocolVersion === 5);
     markDirty(this);
-  }
-
-  private encode(packet: Packet): Buffer {
-    return mqttPacket.generate(packet, { protocolVersion: this.protocolVersion });
   }
 
   flush(): void {

@@ -102,7 +102,9 @@ class Recorder implements MqttPacketSink {
   }
   /** A plain PUBACK is mqtt-packet's { cmd, messageId } (with reason code 0 in MQTT 5). */
   onPuback(messageId: number): void {
-    this.packets.push(this.protocolVersion === 5 ? { cmd: "puback", messageId, reasonCode: 0 } : { cmd: "puback", messageId });
+    this.packets.push(
+      this.protocolVersion === 5 ? { cmd: "puback", messageId, reasonCode: 0 } : { cmd: "puback", messageId },
+    );
   }
   onParseError(error: Error): void {
     this.errors.push(error.message);

@@ -28,7 +28,8 @@ test("QoS 1 delivery packet ids run 1..65535 and start again from 1, every messa
   // In windows of 500 unacknowledged, as a client bounds its in-flight publishes (mqtt.js does not on its own).
   for (let i = 0; i < TOTAL; i += 500) {
     const window: Promise<unknown>[] = [];
-    for (let j = i; j < Math.min(i + 500, TOTAL); j++) window.push(publisher.publishAsync("ids/t", String(j), { qos: 1 }));
+    for (let j = i; j < Math.min(i + 500, TOTAL); j++)
+      window.push(publisher.publishAsync("ids/t", String(j), { qos: 1 }));
     await Promise.all(window);
   }
   await waitFor(() => payloads.length === TOTAL, 60_000);

@@ -78,7 +78,10 @@ for (const qos of [1, 2] as const) {
     subscriber.release();
     await waitFor(() => subscriber.received.length === TOTAL && acked.length === TOTAL);
     const expected = Array.from({ length: TOTAL }, (_, i) => i);
-    assert.deepEqual(subscriber.received, expected.map((i) => `m${i}`));
+    assert.deepEqual(
+      subscriber.received,
+      expected.map((i) => `m${i}`),
+    );
     // [MQTT-4.6.0-2] acks in PUBLISH order, the held ones too.
     assert.deepEqual(acked, expected);
     assert.equal(q.messageCount, 0);
@@ -113,7 +116,10 @@ test("a publisher's acks wait for the slowest of the subscribers it feeds, and o
 
   slow.release();
   await waitFor(() => acked.length === TOTAL && slow.received.length === TOTAL);
-  assert.deepEqual(acked, Array.from({ length: TOTAL }, (_, i) => i));
+  assert.deepEqual(
+    acked,
+    Array.from({ length: TOTAL }, (_, i) => i),
+  );
   assert.equal(queue("mqtt-subscription-pacing-awayqos1")?.messageCount, TOTAL);
   await publisher.endAsync();
   await fast.endAsync();
