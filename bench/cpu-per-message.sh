@@ -41,20 +41,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/warren-cpu.XXXXXX")"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do
-    kill -TERM "$p" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 . "$here/warren-process.sh"
+bench_work_dir warren-cpu
 
 IFS=, read -r -a builds <<<"$dists"
 IFS='|' read -r -a extra_flags <<<"$node_flags"
@@ -78,8 +66,6 @@ for i in "${!builds[@]}"; do
   echo "# ${names[$i]} = ${builds[$i]} pid ${pids[$i]} amqp ${amqp[$i]}" >&2
 done
 
-ticks="$(getconf CLK_TCK)"
-cpu_ms() { awk -v t="$ticks" '{ print ($14 + $15) * 1000 / t }' "/proc/$1/stat"; }
 gc_count() { grep -c "$2" "$1" 2>/dev/null || true; }
 
 run_tool() { # build-index scenario

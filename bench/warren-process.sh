@@ -24,3 +24,24 @@ wait_for_port() {
 # optional_ports_off DIST: "--stream-port off" when that build has the stream listener (builds before
 # 2026-12-06 do not, and refuse the flag), so that older builds can be benchmarked as "before".
 optional_ports_off() { if [ -f "$1/src/stream/listener.js" ]; then echo "--stream-port off"; fi; }
+
+# stop_processes PID...: TERM, up to 5 s to exit, then KILL (the cleanup trap of the bench scripts).
+stop_processes() {
+  for p in "$@"; do
+    kill -TERM "$p" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+  done
+}
+
+# cpu_ms PID: the process's user + system CPU time so far, ms (/proc/PID/stat).
+cpu_ms() { awk -v t="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / t }' "/proc/$1/stat"; }
+
+# bench_work_dir NAME: $work, a fresh temp dir, and $pids, empty; on exit the processes in $pids are stopped
+# (stop_processes) and $work is removed.
+bench_work_dir() {
+  work="$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")"
+  pids=()
+  trap 'stop_processes "${pids[@]}"; rm -rf "$work"' EXIT
+  trap 'exit 130' INT TERM
+}

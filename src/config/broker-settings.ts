@@ -106,12 +106,18 @@ function mqttSettings(input: Partial<MqttSettings> = {}): MqttSettings {
     connectTimeout: value("connectTimeout", 1, MAX_TIMER_MS),
     publisherBacklogHigh: value("publisherBacklogHigh", 1, Number.MAX_SAFE_INTEGER),
     publisherBacklogLow: value("publisherBacklogLow", 0, Number.MAX_SAFE_INTEGER),
+    ackBacklogHigh: value("ackBacklogHigh", 1, Number.MAX_SAFE_INTEGER),
+    ackBacklogLow: value("ackBacklogLow", 0, Number.MAX_SAFE_INTEGER),
   };
-  if (settings.publisherBacklogLow >= settings.publisherBacklogHigh) {
-    throw new WarrenError(
-      ErrorCodes.INVALID_CONFIG,
-      `mqtt.publisherBacklogLow (${settings.publisherBacklogLow}) must be below mqtt.publisherBacklogHigh (${settings.publisherBacklogHigh})`,
-    );
+  for (const [low, high] of [
+    ["publisherBacklogLow", "publisherBacklogHigh"],
+    ["ackBacklogLow", "ackBacklogHigh"],
+  ] as const) {
+    if (settings[low] >= settings[high])
+      throw new WarrenError(
+        ErrorCodes.INVALID_CONFIG,
+        `mqtt.${low} (${settings[low]}) must be below mqtt.${high} (${settings[high]})`,
+      );
   }
   return settings;
 }

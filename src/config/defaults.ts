@@ -134,6 +134,13 @@ export interface MqttSettings {
    */
   publisherBacklogHigh: number;
   publisherBacklogLow: number;
+  /**
+   * Ready messages in a consumed queue past which the PUBACK / PUBREC of a
+   * QoS 1/2 publish into it waits until the queue is down to `ackBacklogLow`
+   * (see mqtt/publisher-acks.ts); its publisher is still read.
+   */
+  ackBacklogHigh: number;
+  ackBacklogLow: number;
 }
 
 /** STOMP frame limits and the CONNECT deadline. */
@@ -269,6 +276,8 @@ export const DEFAULTS = {
     // queue's own 4000/2000 (queueFlowHighWater); throughput 23k and 28k msg/s vs Mosquitto's 6k on the loaded box.
     publisherBacklogHigh: 100,
     publisherBacklogLow: 50,
+    ackBacklogHigh: 20,
+    ackBacklogLow: 10,
   },
 } as const;
 

@@ -1,5 +1,7 @@
+import type { MqttSettings } from "../config/defaults.js";
 import type { Queue } from "../core/queue.js";
-import type { Throttle } from "../transport/publisher-flow.js";
+import type { PublisherFlow, Throttle } from "../transport/publisher-flow.js";
+import type { PublisherAcks } from "./publisher-acks.js";
 
 /**
  * A PublisherFlow Throttle for MQTT: a consumed queue holds its publishers
@@ -23,5 +25,53 @@ export class BacklogThrottle implements Throttle {
       else queue.waitForRoom(check);
     };
     this.queue.waitForRoom(check);
+  }
+}
+
+/**
+ * How an MQTT publisher is paced by the consumed queues it publishes into:
+ * past `publisherBacklogHigh` ready messages a QoS 0 publisher is no longer
+ * read (PublisherFlow); past `ackBacklogHigh` a QoS 1/2 publisher's acks wait
+ * (PublisherAcks), and it is no longer read either once the queue is
+ * overloaded (the core's own mark), in case it does not wait for its acks.
+ */
+export class PublisherPacing {
+  /** Per queue, its throttles by low mark, so that the flow and the acks wait for each once. */
+  private readonly throttles = new WeakMap<Queue, Map<number, BacklogThrottle>>();
+
+  constructor(
+    private readonly flow: PublisherFlow,
+    private readonly acks: PublisherAcks,
+    private readonly settings: MqttSettings,
+  ) {}
+
+  /** A PUBLISH at `qos` was routed to `queues`. */
+  published(queues: readonly Queue[], qos: number): void {
+    this.flow.published();
+    const settings = this.settings;
+    const high = qos === 0 ? settings.publisherBacklogHigh : settings.ackBacklogHigh;
+    for (let i = 0; i < queues.length; i++) {
+      const queue = queues[i] as Queue;
+      if (queue.messageCount <= high || queue.consumerCount === 0) continue;
+      if (qos === 0) this.flow.throttleBy(this.throttle(queue, settings.publisherBacklogLow));
+      else {
+        this.acks.holdUntil(this.throttle(queue, settings.ackBacklogLow));
+        if (queue.overloaded) this.flow.throttleBy(this.throttle(queue, settings.publisherBacklogLow));
+      }
+    }
+  }
+
+  private throttle(queue: Queue, low: number): BacklogThrottle {
+    let byLow = this.throttles.get(queue);
+    if (byLow === undefined) {
+      byLow = new Map();
+      this.throttles.set(queue, byLow);
+    }
+    let throttle = byLow.get(low);
+    if (throttle === undefined) {
+      throttle = new BacklogThrottle(queue, low);
+      byLow.set(low, throttle);
+    }
+    return throttle;
   }
 }

@@ -25,19 +25,13 @@ import { writeAck } from "./fast-codec.js";
 import { writeDeliveryPublish } from "./outgoing-publish.js";
 import { MqttPacketReader, type MqttPacketSink } from "./packet-reader.js";
 import { describeMqttConnection, listMqttChannels, tcpTransportInfo, type MqttTransportInfo } from "./introspection.js";
-import {
-  isRetainedDelivery,
-  messageToProperties,
-  messageTopic,
-  originOf,
-  publishedQos,
-  publishPacket,
-} from "./message-mapping.js";
-import { BacklogThrottle } from "./backlog-throttle.js";
+import { isRetainedDelivery, messageToProperties, messageTopic, originOf, publishedQos } from "./message-mapping.js";
+import { PublisherPacing } from "./backlog-throttle.js";
+import { idOf, PUBACK, PublisherAcks, reasonOf, typeOf, type Ack } from "./publisher-acks.js";
 import { checkPacket } from "./packet-rules.js";
 import { OutboundTopicAliases } from "./outbound-aliases.js";
 import { MqttProtocolError, RC } from "./reason-codes.js";
-import type { MqttDelivery, MqttSession } from "./session.js";
+import { MqttDelivery, type MqttSession } from "./session.js";
 import type { Subscription } from "./subscription.js";
 import { scheduleWill, willAtRemoteTakeover, type Will } from "./will.js";
 
@@ -77,8 +71,10 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
   maxOutboundPacketSize = Infinity;
   /** Outbound topic aliases, within the client's Topic Alias Maximum (none until CONNECT says). */
   outboundAliases = new OutboundTopicAliases(0);
-  /** QoS 1 PUBLISHes whose PUBACK waits for the disk: part of what our Receive Maximum counts. */
+  /** QoS 1 PUBLISHes whose PUBACK waits for the disk or a subscriber: part of what our Receive Maximum counts. */
   inboundQos1Unacked = 0;
+  /** PUBACKs / PUBRECs in PUBLISH order, held while a subscriber's queue has a backlog. */
+  readonly acks = new PublisherAcks((ack) => this.writeAck(ack));
   /** Inbound topic aliases [MQTT-3.3.2-12]. */
   readonly topicAliases = new Map<number, string>();
   readonly consumers = new Map<Queue, MqttConsumer>();
@@ -95,8 +91,8 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
   private readonly output = new DeliveryGate(() => this.kickQueues());
   /** When the stream may be read: yields, queue backlogs and alarms pause publishers (shared with AMQP and STOMP). */
   private readonly flow: PublisherFlow;
-  /** One throttle per queue, so that PublisherFlow waits for each queue once. */
-  private readonly backlogThrottles = new WeakMap<Queue, BacklogThrottle>();
+  /** Backlogs of the queues it publishes into hold its acks or stop its reading. */
+  private readonly pacing: PublisherPacing;
   private gracefulDisconnect = false;
   private nextConsumerTag = 1;
 
@@ -125,6 +121,7 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
     this.transport = remote.transport ?? tcpTransportInfo(stream);
     this.outboundLimit = ctx.settings.prefetch;
     this.flow = new PublisherFlow(stream, () => this.state === "connected");
+    this.pacing = new PublisherPacing(this.flow, this.acks, ctx.settings);
     this.reader = new MqttPacketReader(this, ctx.settings);
     attachStream(stream, {
       data: (chunk) => this.onData(chunk),
@@ -168,7 +165,7 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
         case "publish":
           return handlePublish(this, packet);
         case "puback":
-          return handlePuback(this, packet);
+          return handlePuback(this, packet.messageId ?? 0);
         case "pubrec":
           return handlePubrec(this, packet);
         case "pubrel":
@@ -190,13 +187,26 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
           throw new MqttProtocolError(RC.PROTOCOL_ERROR, `unexpected ${packet.cmd.toUpperCase()} from a client`);
       }
     } catch (error) {
-      if (error instanceof MqttProtocolError) this.protocolError(error);
-      else if (error instanceof CoreError) this.protocolError(MqttProtocolError.fromCore(error));
-      else {
-        this.ctx.logger.error({ err: error, connection: this.id }, "internal error handling an MQTT packet");
-        // A broken invariant of ours is not the client's fault and reveals nothing (MQTT 5 §2.4: 0x80).
-        this.protocolError(new MqttProtocolError(RC.UNSPECIFIED_ERROR, "internal error"));
-      }
+      this.handlerFailed(error);
+    }
+  }
+
+  onPuback(packetId: number): void {
+    if (this.state !== "connected") return;
+    try {
+      handlePuback(this, packetId);
+    } catch (error) {
+      this.handlerFailed(error);
+    }
+  }
+
+  private handlerFailed(error: unknown): void {
+    if (error instanceof MqttProtocolError) this.protocolError(error);
+    else if (error instanceof CoreError) this.protocolError(MqttProtocolError.fromCore(error));
+    else {
+      this.ctx.logger.error({ err: error, connection: this.id }, "internal error handling an MQTT packet");
+      // A broken invariant of ours is not the client's fault and reveals nothing (MQTT 5 §2.4: 0x80).
+      this.protocolError(new MqttProtocolError(RC.UNSPECIFIED_ERROR, "internal error"));
     }
   }
 
@@ -317,6 +327,7 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
     const wasConnected = this.state === "connected";
     this.state = "closed";
     this.skeleton.end();
+    this.acks.drop();
     this.stats.addTo(this.ctx.broker.closedChannelStats);
     for (const [queue, consumer] of this.consumers) queue.removeConsumer(consumer);
     this.consumers.clear();
@@ -357,27 +368,19 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
     this.flow.setBlocked(reason);
   }
 
-  /** A PUBLISH was routed to `queues`: the connection yields, and waits for any consumed queue with a backlog. */
-  notePublished(queues: readonly Queue[]): void {
-    this.flow.published();
-    const high = this.ctx.settings.publisherBacklogHigh;
-    for (let i = 0; i < queues.length; i++) {
-      const queue = queues[i] as Queue;
-      if (queue.messageCount <= high || queue.consumerCount === 0) continue;
-      let throttle = this.backlogThrottles.get(queue);
-      if (throttle === undefined) {
-        throttle = new BacklogThrottle(queue, this.ctx.settings.publisherBacklogLow);
-        this.backlogThrottles.set(queue, throttle);
-      }
-      this.flow.throttleBy(throttle);
-    }
+  /** A PUBLISH at `qos` was routed to `queues` (see PublisherPacing). */
+  notePublished(queues: readonly Queue[], qos: QoS): void {
+    this.pacing.published(queues, qos);
   }
 
   // ---- deliveries ------------------------------------------------------
 
   canDeliver(consumer: MqttConsumer): boolean {
     if (!this.output.canWrite(this.out.length, this.state === "connected")) return false;
-    return consumer.noAck || this.session === null || this.session.inflight.hasRoomFor(consumer);
+    const session = this.session;
+    return (
+      consumer.noAck || session === null || (session.inflight.hasRoomFor(consumer) && session.canAllocatePacketId())
+    );
   }
 
   /** A message from one of the session's queues becomes a PUBLISH. */
@@ -410,8 +413,6 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
       }
       packetId = id;
     }
-    // Kept for a resend [MQTT-4.4.0-1].
-    const packet = qos > 0 ? publishPacket(topic, message.body, qos, dup, retain, packetId, properties) : null;
     const written = writeDeliveryPublish(
       this.out,
       this.outboundAliases,
@@ -424,10 +425,11 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
       retain,
       packetId,
       properties,
-      packet,
     );
-    if (packet !== null && written)
-      session.inflight.track({ tag: packetId, qos: qos as 1 | 2, queue, queued, consumer, packet });
+    if (qos > 0 && written)
+      session.inflight.track(
+        new MqttDelivery(packetId, qos as 1 | 2, queue, queued, consumer, topic, retain, properties),
+      );
     else if (!consumer.noAck) queue.ack(queued);
     if (!written) return;
     markDirty(this);
@@ -435,9 +437,8 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
   }
 
   /**
-   * [MQTT-4.4.0-1] A resumed session resends, in their original order and
-   * with their original packet ids, the PUBLISHes not yet acknowledged (DUP=1)
-   * and the PUBRELs of QoS 2 deliveries past PUBREC.
+   * [MQTT-4.4.0-1] A resumed session resends, in their original order and with their original
+   * packet ids, the PUBLISHes not yet acknowledged (DUP=1) and the PUBRELs of QoS 2 deliveries past PUBREC.
    */
   resendInflight(): void {
     const session = this.session as MqttSession;
@@ -446,7 +447,7 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
     session.inflight.forget((entry) => entry.queue.deleted); // queues deleted while the client was away
     for (const entry of session.inflight.values()) {
       // The stored packet keeps its full topic: aliases of an earlier connection mean nothing now [MQTT-3.3.2-7].
-      const wire = this.outboundAliases.forWire({ ...entry.packet, dup: true });
+      const wire = this.outboundAliases.forWire(entry.resendPacket());
       this.send(wire);
       this.outboundAliases.sent(wire);
       this.stats.delivered(false, false, true);
@@ -473,18 +474,16 @@ export class MqttConnection implements ClientConnection, Flushable, MqttPacketSi
   // ---- output ----------------------------------------------------------
 
   send(packet: Packet): void {
-    this.out.bytes(this.encode(packet));
+    this.out.bytes(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
     markDirty(this);
   }
 
-  /** PUBACK (4) or PUBREC (5) to a publisher: a few bytes into this turn's output, no packet object. */
-  writeAck(type: 4 | 5, packetId: number, reasonCode: number): void {
-    writeAck(this.out, type, packetId, reasonCode, this.protocolVersion === 5);
+  /** PUBACK (4) or PUBREC (5) to a publisher, as PublisherAcks lets it go: a few bytes into this turn's output. */
+  private writeAck(ack: Ack): void {
+    const type = typeOf(ack);
+    if (type === PUBACK) this.inboundQos1Unacked--;
+    writeAck(this.out, type, idOf(ack), reasonOf(ack), this.protocolVersion === 5);
     markDirty(this);
-  }
-
-  private encode(packet: Packet): Buffer {
-    return mqttPacket.generate(packet, { protocolVersion: this.protocolVersion });
   }
 
   flush(): void {

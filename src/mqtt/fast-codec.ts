@@ -1,8 +1,9 @@
-import type { IPubackPacket, IPublishPacket, QoS } from "mqtt-packet";
+import type { IPublishPacket, QoS } from "mqtt-packet";
 import type { OutputBuffer } from "../transport/output-buffer.js";
 
 /**
- * The per-message packets, PUBLISH and PUBACK, decoded and encoded by hand:
+ * The per-message packets, PUBLISH and PUBACK, decoded and encoded by hand
+ * (a plain PUBACK is read in packet-reader.ts):
  * mqtt-packet's parser copies every packet through a BufferList with debug
  * calls at each step, and its generator builds a list of small Buffers per
  * packet and concatenates them (together 20–30 % of the broker's CPU at
@@ -13,7 +14,6 @@ import type { OutputBuffer } from "../transport/output-buffer.js";
  */
 
 const PUBLISH = 3;
-const PUBACK = 4;
 
 /** The last topic decoded on a connection: a publisher mostly repeats one, so its string is kept. */
 export class TopicMemo {
@@ -42,7 +42,7 @@ export class TopicMemo {
 
 /**
  * Decodes the whole packet at `chunk[start, end)` (its fixed header is
- * `headerLength` bytes) when it is a PUBLISH or PUBACK the fast path takes,
+ * `headerLength` bytes) when it is a PUBLISH the fast path takes,
  * as mqtt-packet's parser would give it; null sends it to mqtt-packet.
  */
 export function decodeFast(
@@ -52,18 +52,11 @@ export function decodeFast(
   end: number,
   v5: boolean,
   topics: TopicMemo,
-): IPublishPacket | IPubackPacket | null {
+): IPublishPacket | null {
   const first = chunk[start] as number;
   const type = first >> 4;
   const length = end - start - headerLength;
   let p = start + headerLength;
-  if (type === PUBACK) {
-    // MQTT 5 acks with a reason code or properties take the general path.
-    if (first !== PUBACK << 4 || length !== 2) return null;
-    const ack: IPubackPacket = { cmd: "puback", messageId: (chunk[p] as number) * 256 + (chunk[p + 1] as number) };
-    if (v5) ack.reasonCode = 0;
-    return ack;
-  }
   if (type !== PUBLISH) return null;
   const qos = (first >> 1) & 3;
   if (qos === 3 || length < 2) return null;

@@ -57,6 +57,15 @@ const PLAIN_HEADERS: ReadonlyArray<readonly [FieldTable, FieldTable]> = ([0, 1, 
   return [table(false), table(true)] as const;
 });
 
+/** The properties of such a PUBLISH, shared and frozen the same way (the core replaces properties, never edits them). */
+const PLAIN_PROPERTIES: ReadonlyArray<readonly [MessageProperties, MessageProperties]> = PLAIN_HEADERS.map(
+  (tables, qos) =>
+    tables.map((headers) => Object.freeze({ deliveryMode: qos > 0 ? 2 : 1, headers })) as unknown as readonly [
+      MessageProperties,
+      MessageProperties,
+    ],
+);
+
 /**
  * MQTT PUBLISH → core message, as RabbitMQ maps it: amq.topic, `/`→`.`,
  * delivery-mode 2 for QoS ≥ 1, the QoS and DUP in x-mqtt-* headers; MQTT 5
@@ -69,27 +78,30 @@ export function publishToMessage(
   origin: MqttOrigin | null,
 ): Message {
   const p = packet.properties;
-  const headers: FieldTable =
-    p === undefined
-      ? (PLAIN_HEADERS[packet.qos] as readonly [FieldTable, FieldTable])[packet.dup ? 1 : 0]
-      : { [QOS_HEADER]: new TypedField("b", packet.qos), [DUP_HEADER]: packet.dup };
-  const properties: MessageProperties = { deliveryMode: packet.qos > 0 ? 2 : 1, headers };
-  if (p) {
-    if (p.contentType !== undefined) properties.contentType = p.contentType;
-    if (p.responseTopic !== undefined) properties.replyTo = topicToRoutingKey(p.responseTopic);
-    if (p.messageExpiryInterval !== undefined) properties.expiration = String(p.messageExpiryInterval * 1000);
-    if (p.payloadFormatIndicator !== undefined) headers[PAYLOAD_FORMAT_HEADER] = p.payloadFormatIndicator;
-    if (p.correlationData !== undefined) {
-      const text = p.correlationData.toString("utf8");
-      if (p.correlationData.length <= 255 && Buffer.from(text, "utf8").equals(p.correlationData))
-        properties.correlationId = text;
-      else headers[CORRELATION_HEADER] = p.correlationData;
-    }
-    if (p.userProperties) {
-      for (const [key, value] of Object.entries(p.userProperties))
-        headers[key] = Array.isArray(value) ? [...value] : value;
-    }
+  if (p === undefined) {
+    const plain = (PLAIN_PROPERTIES[packet.qos] as readonly [MessageProperties, MessageProperties])[packet.dup ? 1 : 0];
+    return newMessage(topic, plain, payload, origin);
   }
+  const headers: FieldTable = { [QOS_HEADER]: new TypedField("b", packet.qos), [DUP_HEADER]: packet.dup };
+  const properties: MessageProperties = { deliveryMode: packet.qos > 0 ? 2 : 1, headers };
+  if (p.contentType !== undefined) properties.contentType = p.contentType;
+  if (p.responseTopic !== undefined) properties.replyTo = topicToRoutingKey(p.responseTopic);
+  if (p.messageExpiryInterval !== undefined) properties.expiration = String(p.messageExpiryInterval * 1000);
+  if (p.payloadFormatIndicator !== undefined) headers[PAYLOAD_FORMAT_HEADER] = p.payloadFormatIndicator;
+  if (p.correlationData !== undefined) {
+    const text = p.correlationData.toString("utf8");
+    if (p.correlationData.length <= 255 && Buffer.from(text, "utf8").equals(p.correlationData))
+      properties.correlationId = text;
+    else headers[CORRELATION_HEADER] = p.correlationData;
+  }
+  if (p.userProperties) {
+    for (const [key, value] of Object.entries(p.userProperties))
+      headers[key] = Array.isArray(value) ? [...value] : value;
+  }
+  return newMessage(topic, properties, payload, origin);
+}
+
+function newMessage(topic: string, properties: MessageProperties, payload: Buffer, origin: MqttOrigin | null): Message {
   const message = new Message(MQTT_EXCHANGE, topicToRoutingKey(topic), properties, payload);
   if (origin) message.publisher = origin;
   return message;

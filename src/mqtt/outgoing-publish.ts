@@ -10,7 +10,7 @@ import type { OutboundTopicAliases } from "./outbound-aliases.js";
  * (fast-codec.ts), else through mqtt-packet with the connection's outbound
  * alias. Returns false, having written nothing, when the packet is larger
  * than the client's Maximum Packet Size: it is then dropped as if delivered
- * [MQTT-3.1.2-25]. `stored` is the packet kept for a resend, when there is one.
+ * [MQTT-3.1.2-25].
  */
 export function writeDeliveryPublish(
   out: OutputBuffer,
@@ -24,7 +24,6 @@ export function writeDeliveryPublish(
   retain: boolean,
   packetId: number,
   properties: IPublishPacket["properties"] | undefined,
-  stored: IPublishPacket | null,
 ): boolean {
   const v5 = protocolVersion === 5;
   if (!v5 || (!aliases.enabled && hasNoProperties(properties))) {
@@ -34,7 +33,7 @@ export function writeDeliveryPublish(
     writePublish(out, topicBytes, qos, dup, retain, packetId, payload, v5);
     return true;
   }
-  const wire = aliases.forWire(stored ?? publishPacket(topic, payload, qos, dup, retain, packetId, properties));
+  const wire = aliases.forWire(publishPacket(topic, payload, qos, dup, retain, packetId, properties));
   const bytes = mqttPacket.generate(wire, { protocolVersion });
   if (bytes.length > maxPacketSize) return false;
   out.bytes(bytes);

@@ -2,12 +2,17 @@ import mqttPacket, { type Packet, type Parser } from "mqtt-packet";
 import { decodeFast, TopicMemo } from "./fast-codec.js";
 import { PacketSizeGuard } from "./packet-size-guard.js";
 
+/** PUBACK's first byte (type 4, no flags) [MQTT-3.4.1]. */
+const PLAIN_PUBACK = 0x40;
+
 /** Where packets go (the connection), and what the reader needs to know of it. */
 export interface MqttPacketSink {
   readonly state: "awaiting-connect" | "connected" | "closed";
   /** Known once CONNECT is accepted; decides whether a PUBLISH carries properties. */
   readonly protocolVersion: 3 | 4 | 5;
   onPacket(packet: Packet): void;
+  /** A plain PUBACK (no reason code, no properties): the one packet per QoS 1 delivery, handed on without a packet object. */
+  onPuback(packetId: number): void;
   /** [MQTT-4.8.0-1] a malformed packet; the reader stops being useful. */
   onParseError(error: Error): void;
   /** A packet of `size` bytes is over `limit`; nothing of it was parsed. */
@@ -22,8 +27,8 @@ export interface MqttReaderLimits {
 
 /**
  * Splits one connection's byte stream into packets (CONVENTIONS #3). Once
- * connected, whole PUBLISH and PUBACK packets are decoded in place from the
- * socket chunk (fast-codec.ts); any other packet, or one split across
+ * connected, whole PUBLISH packets are decoded in place from the socket
+ * chunk (fast-codec.ts) and plain PUBACKs handed on as their packet id; any other packet, or one split across
  * chunks, goes to mqtt-packet's parser, one packet at a time, so that the
  * fast path takes over again after it. The size guard sees every byte, so
  * an oversized packet is refused from its fixed header whichever path
@@ -91,6 +96,12 @@ export class MqttPacketReader {
       }
       const end = i + remaining;
       if (end > chunk.length || end - start > limit) return start;
+      if (chunk[start] === PLAIN_PUBACK && remaining === 2) {
+        sink.onPuback((chunk[i] as number) * 256 + (chunk[i + 1] as number));
+        if (sink.state !== "connected") return chunk.length;
+        start = end;
+        continue;
+      }
       const packet = decodeFast(chunk, start, i - start, end, v5, this.topics);
       if (packet === null) return start;
       sink.onPacket(packet);

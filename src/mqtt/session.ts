@@ -1,18 +1,35 @@
 import type { IPublishPacket } from "mqtt-packet";
 import { DeliveryLedger, type Delivery } from "../core/delivery-ledger.js";
-import type { Queue } from "../core/queue.js";
+import type { Queue, QueuedMessage } from "../core/queue.js";
 import type { VHost } from "../core/vhost.js";
 import type { MqttConnection } from "./connection.js";
 import type { MqttConsumer } from "./consumer.js";
-import { MqttOrigin } from "./message-mapping.js";
+import { MqttOrigin, publishPacket } from "./message-mapping.js";
 import type { Subscription } from "./subscription.js";
 
-/** A QoS 1/2 delivery awaiting PUBACK / PUBREC; its ledger tag is the packet id. */
-export interface MqttDelivery extends Delivery {
-  readonly qos: 1 | 2;
-  readonly consumer: MqttConsumer;
-  /** The PUBLISH as sent, resent with DUP=1 and this packet id when the session resumes [MQTT-4.4.0-1]. */
-  readonly packet: IPublishPacket;
+/**
+ * A QoS 1/2 delivery awaiting PUBACK / PUBREC; its ledger tag is the packet
+ * id. It keeps what its PUBLISH was made of rather than the packet, so that a
+ * delivery costs one object: the resend [MQTT-4.4.0-1] is rebuilt from it
+ * (DUP=1, the same packet id, topic, RETAIN and properties).
+ */
+export class MqttDelivery implements Delivery {
+  constructor(
+    readonly tag: number,
+    readonly qos: 1 | 2,
+    readonly queue: Queue,
+    readonly queued: QueuedMessage,
+    readonly consumer: MqttConsumer,
+    readonly topic: string,
+    readonly retain: boolean,
+    /** MQTT 5 properties as sent (the subscription identifiers, the expiry left then); undefined for 3.1.1. */
+    readonly properties: IPublishPacket["properties"] | undefined,
+  ) {}
+
+  /** The PUBLISH to send again when the session resumes. */
+  resendPacket(): IPublishPacket {
+    return publishPacket(this.topic, this.queued.message.body, this.qos, true, this.retain, this.tag, this.properties);
+  }
 }
 
 /**
@@ -32,7 +49,7 @@ export class MqttSession {
    * channels and STOMP sessions use; its shared prefetch is the client's
    * Receive Maximum. It outlives connections, as the session does.
    */
-  readonly inflight = new DeliveryLedger<MqttDelivery>();
+  readonly inflight = new DeliveryLedger<MqttDelivery>({ increasingTags: true });
   /**
    * QoS 2 deliveries past PUBREC, awaiting PUBCOMP, in PUBREC order. This is
    * protocol state, not a delivery: the queue has its ack, but each still
@@ -63,14 +80,31 @@ export class MqttSession {
     this.origins = [new MqttOrigin(key, false), new MqttOrigin(key, true)];
   }
 
-  /** Packet ids in use are skipped [MQTT-2.3.1-2]; null when all 65535 are taken. */
+  /**
+   * The next packet id for a QoS 1/2 delivery [MQTT-2.3.1-2]. Ids grow, so
+   * that the in-flight ledger is a ring in delivery order (no Map rehashed
+   * as deliveries come and go); after 65535 they start again from 1 only
+   * once no delivery is in flight, and `canAllocatePacketId` is false until
+   * then (deliveries wait for the acks, a moment every 65535 deliveries).
+   * Ids still held by QoS 2 deliveries past PUBREC are skipped.
+   */
   allocatePacketId(): number | null {
-    for (let i = 0; i < 65535; i++) {
+    if (!this.canAllocatePacketId()) return null;
+    for (;;) {
       const id = this.nextPacketId;
-      this.nextPacketId = id === 65535 ? 1 : id + 1;
-      if (this.inflight.get(id) === undefined && !this.awaitingPubcomp.has(id)) return id;
+      if (id > 65535) {
+        this.nextPacketId = 1;
+        continue;
+      }
+      this.nextPacketId = id + 1;
+      if (!this.awaitingPubcomp.has(id)) return id;
     }
-    return null;
+  }
+
+  /** Whether `allocatePacketId` has an id to give: false while ids wait to start again from 1 (or all are held). */
+  canAllocatePacketId(): boolean {
+    if (this.nextPacketId <= 65535) return true;
+    return this.inflight.size === 0 && this.awaitingPubcomp.size < 65535;
   }
 
   /**

@@ -82,6 +82,11 @@ test("a bad setting is WARREN_ERR_INVALID_CONFIG naming it, before anything star
       { mqtt: { publisherBacklogHigh: 10, publisherBacklogLow: 10 } },
       /mqtt\.publisherBacklogLow \(10\) must be below mqtt\.publisherBacklogHigh \(10\)/,
     ],
+    [
+      { mqtt: { ackBacklogHigh: 5, ackBacklogLow: 8 } },
+      /mqtt\.ackBacklogLow \(8\) must be below mqtt\.ackBacklogHigh \(5\)/,
+    ],
+    [{ mqtt: { ackBacklogHigh: 0 } }, /invalid value 0 for mqtt\.ackBacklogHigh/],
   ];
   for (const [input, message] of cases) {
     assert.throws(

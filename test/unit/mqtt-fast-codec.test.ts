@@ -100,6 +100,12 @@ class Recorder implements MqttPacketSink {
     if (packet.cmd === "connect") this.state = "connected";
     this.packets.push(packet);
   }
+  /** A plain PUBACK is mqtt-packet's { cmd, messageId } (with reason code 0 in MQTT 5). */
+  onPuback(messageId: number): void {
+    this.packets.push(
+      this.protocolVersion === 5 ? { cmd: "puback", messageId, reasonCode: 0 } : { cmd: "puback", messageId },
+    );
+  }
   onParseError(error: Error): void {
     this.errors.push(error.message);
     this.state = "closed";

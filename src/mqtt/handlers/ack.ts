@@ -1,12 +1,12 @@
-import type { IPubackPacket, IPubcompPacket, IPubrecPacket, IPubrelPacket } from "mqtt-packet";
+import type { IPubcompPacket, IPubrecPacket, IPubrelPacket } from "mqtt-packet";
 import type { MqttConnection } from "../connection.js";
 import { RC } from "../reason-codes.js";
 import type { MqttSession } from "../session.js";
 
 /** PUBACK: a QoS 1 delivery is done; its queue forgets the message. */
-export function handlePuback(connection: MqttConnection, packet: IPubackPacket): void {
+export function handlePuback(connection: MqttConnection, packetId: number): void {
   const session = connection.session as MqttSession;
-  const entry = session.inflight.get(packet.messageId ?? 0);
+  const entry = session.inflight.get(packetId);
   if (entry === undefined || entry.qos !== 1) return; // unknown ids are ignored, as RabbitMQ does
   session.inflight.take(entry.tag);
   connection.settleDelivery(entry);

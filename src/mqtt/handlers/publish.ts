@@ -3,6 +3,7 @@ import type { IPublishPacket } from "mqtt-packet";
 import { CoreError } from "../../core/errors.js";
 import type { MqttConnection } from "../connection.js";
 import { publishFromMqtt } from "../publisher.js";
+import { ackOf, idOf, PUBACK, PUBREC, typeOf, type Ack } from "../publisher-acks.js";
 import { MqttProtocolError, RC, reasonForCoreError } from "../reason-codes.js";
 import type { MqttSession } from "../session.js";
 import { isValidTopicName } from "../topics.js";
@@ -19,7 +20,7 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
   const packetId = packet.messageId ?? 0;
 
   if (packet.qos === 2 && session.inboundQos2.has(packetId)) {
-    connection.writeAck(PUBREC, packetId, RC.SUCCESS);
+    connection.acks.offer(ackOf(PUBREC, packetId, RC.SUCCESS));
     return;
   }
   // [MQTT-3.3.4-9] our Receive Maximum counts QoS 1 publishes not yet PUBACKed (waiting for the disk)
@@ -44,7 +45,7 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
       origin: session.origins[packet.retain ? 1 : 0],
     });
     connection.stats.publish++;
-    connection.notePublished(queues);
+    connection.notePublished(queues, packet.qos);
     if (queues.length === 0) {
       reason = RC.NO_MATCHING_SUBSCRIBERS;
       connection.stats.dropUnroutable++;
@@ -78,21 +79,6 @@ export function handlePublish(connection: MqttConnection, packet: IPublishPacket
   }
 }
 
-/** Packet types (MQTT 2.1.2) of the acks a publish gets. */
-const PUBACK = 4;
-const PUBREC = 5;
-
-/**
- * An ack waiting for the disk, as one number (packet id, reason code, type)
- * rather than an object per publish: replyWhenDurable passes it through.
- */
-type Ack = number;
-const ackOf = (type: 4 | 5, packetId: number, reason: number): Ack =>
-  packetId + reason * 0x10000 + (type === PUBREC ? 0x1000000 : 0);
-const typeOf = (ack: Ack): 4 | 5 => (ack >= 0x1000000 ? PUBREC : PUBACK);
-const idOf = (ack: Ack): number => ack & 0xffff;
-const reasonOf = (ack: Ack): number => (ack >> 16) & 0xff;
-
 /**
  * DESIGN §4, as the AMQP confirms: PUBACK/PUBREC is the publisher confirm, so
  * it leaves only once the message store has the publish on disk (a kill -9
@@ -105,9 +91,7 @@ function ackWhenDurable(connection: MqttConnection, type: 4 | 5, packetId: numbe
 }
 
 function sendAck(connection: MqttConnection, ack: Ack): void {
-  const type = typeOf(ack);
-  if (type === PUBACK) connection.inboundQos1Unacked--;
-  connection.writeAck(type, idOf(ack), reasonOf(ack));
+  connection.acks.offer(ack);
 }
 
 /**
@@ -118,12 +102,12 @@ function sendAck(connection: MqttConnection, ack: Ack): void {
  */
 function refuseAck(connection: MqttConnection, ack: Ack): void {
   const type = typeOf(ack);
-  if (type === PUBACK) connection.inboundQos1Unacked--;
-  else {
+  if (type === PUBREC) {
     const session = connection.session;
     if (session?.inboundQos2.delete(idOf(ack))) connection.ctx.sessions.changed(session);
   }
-  if (connection.protocolVersion === 5) connection.writeAck(type, idOf(ack), RC.UNSPECIFIED_ERROR);
+  if (connection.protocolVersion === 5) connection.acks.offer(ackOf(type, idOf(ack), RC.UNSPECIFIED_ERROR));
+  else if (type === PUBACK) connection.inboundQos1Unacked--; // no ack will leave for it
 }
 
 function resolveTopic(connection: MqttConnection, packet: IPublishPacket): string {
